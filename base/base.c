@@ -1,0 +1,376 @@
+#define _GNU_SOURCE
+#include "base.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- errors ------------------------------------------------------------ */
+
+const char *err_str(int code) {
+    if (code < 0) code = -code;
+    switch (code) {
+    case ERR_OK: return "ok";
+#define X(name, str) case ERR_##name: return str;
+    ERR_MAP(X)
+#undef X
+    default: return "unknown error";
+    }
+}
+
+void diag_clear(diag *d) {
+    if (d) memset(d, 0, sizeof *d);
+}
+
+int diag_setv(diag *d, int code, const char *fmt, va_list ap) {
+    if (d) vsnprintf(d->msg, sizeof d->msg, fmt, ap);
+    return -code;
+}
+
+int diag_set(diag *d, int code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int r = diag_setv(d, code, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+void bug_at(const char *file, int line, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "BUG: %s:%d: ", file, line);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    abort();
+}
+
+/* ---- memory ------------------------------------------------------------ */
+
+void *xmalloc(size_t n) {
+    void *p = malloc(n ? n : 1);
+    if (!p) BUG("out of memory allocating %zu bytes", n);
+    return p;
+}
+
+void *xcalloc(size_t n, size_t sz) {
+    void *p = calloc(n ? n : 1, sz ? sz : 1);
+    if (!p) BUG("out of memory allocating %zu x %zu bytes", n, sz);
+    return p;
+}
+
+void *xrealloc(void *p, size_t n) {
+    void *q = realloc(p, n ? n : 1);
+    if (!q) BUG("out of memory reallocating %zu bytes", n);
+    return q;
+}
+
+char *xstrdup(const char *s) {
+    size_t n = strlen(s) + 1;
+    char *p = xmalloc(n);
+    memcpy(p, s, n);
+    return p;
+}
+
+void *arr_grow_(void *p, size_t need, size_t *cap, size_t elem) {
+    if (need <= *cap) return p;
+    size_t nc = *cap ? *cap : 8;
+    while (nc < need) {
+        if (nc > SIZE_MAX / 2) BUG("array size overflow");
+        nc *= 2;
+    }
+    if (nc > SIZE_MAX / elem) BUG("array size overflow");
+    p = xrealloc(p, nc * elem);
+    *cap = nc;
+    return p;
+}
+
+struct arena_block {
+    arena_block *next;
+    size_t used, cap;
+    _Alignas(16) unsigned char data[];
+};
+
+void *arena_push(arena *a, size_t n) {
+    n = (n + 15) & ~(size_t)15;
+    arena_block *b = a->head;
+    if (!b || b->cap - b->used < n) {
+        size_t cap = n > 60000 ? n : 64 * 1024 - sizeof(arena_block);
+        b = xmalloc(sizeof(arena_block) + cap);
+        b->next = a->head;
+        b->used = 0;
+        b->cap = cap;
+        a->head = b;
+    }
+    void *p = b->data + b->used;
+    b->used += n;
+    a->used_total += n;
+    memset(p, 0, n);
+    return p;
+}
+
+char *arena_strndup(arena *a, const char *s, size_t n) {
+    char *p = arena_push(a, n + 1);
+    memcpy(p, s, n);
+    p[n] = 0;
+    return p;
+}
+
+char *arena_strdup(arena *a, const char *s) { return arena_strndup(a, s, strlen(s)); }
+
+void arena_release(arena *a) {
+    arena_block *b = a->head;
+    while (b) {
+        arena_block *n = b->next;
+        free(b);
+        b = n;
+    }
+    a->head = NULL;
+    a->used_total = 0;
+}
+
+/* ---- byte buffers ------------------------------------------------------ */
+
+void buf_reserve(buf *b, size_t extra) {
+    if (b->cap - b->n >= extra) return;
+    size_t nc = b->cap ? b->cap : 256;
+    while (nc - b->n < extra) {
+        if (nc > SIZE_MAX / 2) BUG("buffer size overflow");
+        nc *= 2;
+    }
+    b->p = xrealloc(b->p, nc);
+    b->cap = nc;
+}
+
+void buf_put(buf *b, const void *src, size_t n) {
+    if (!n) return;
+    buf_reserve(b, n);
+    memcpy(b->p + b->n, src, n);
+    b->n += n;
+}
+
+void buf_u8(buf *b, uint8_t v) { buf_put(b, &v, 1); }
+void buf_u16(buf *b, uint16_t v) { uint8_t t[2] = { (uint8_t)v, (uint8_t)(v >> 8) }; buf_put(b, t, 2); }
+void buf_u32(buf *b, uint32_t v) { uint8_t t[4]; wr_u32le(t, v); buf_put(b, t, 4); }
+void buf_u64(buf *b, uint64_t v) { uint8_t t[8]; wr_u64le(t, v); buf_put(b, t, 8); }
+void buf_i64(buf *b, int64_t v) { buf_u64(b, (uint64_t)v); }
+void buf_str(buf *b, const char *s) {
+    size_t n = s ? strlen(s) : 0;
+    buf_u32(b, (uint32_t)n);
+    buf_put(b, s, n);
+}
+void buf_release(buf *b) { free(b->p); b->p = NULL; b->n = b->cap = 0; }
+
+void rd_init(rd *r, const void *p, size_t n, uint64_t base) {
+    memset(r, 0, sizeof *r);
+    r->p = p;
+    r->n = n;
+    r->base = base;
+}
+
+const void *rd_bytes(rd *r, size_t n, const char *what) {
+    if (r->err) return NULL;
+    if (r->n - r->pos < n) {
+        r->err = true;
+        r->err_offset = r->base + r->pos;
+        r->err_what = what;
+        return NULL;
+    }
+    const void *p = r->p + r->pos;
+    r->pos += n;
+    return p;
+}
+
+uint8_t rd_u8(rd *r, const char *what) { const uint8_t *p = rd_bytes(r, 1, what); return p ? p[0] : 0; }
+uint16_t rd_u16(rd *r, const char *what) {
+    const uint8_t *p = rd_bytes(r, 2, what);
+    return p ? (uint16_t)(p[0] | p[1] << 8) : 0;
+}
+uint32_t rd_u32(rd *r, const char *what) { const uint8_t *p = rd_bytes(r, 4, what); return p ? ld_u32le(p) : 0; }
+uint64_t rd_u64(rd *r, const char *what) { const uint8_t *p = rd_bytes(r, 8, what); return p ? ld_u64le(p) : 0; }
+int64_t rd_i64(rd *r, const char *what) { return (int64_t)rd_u64(r, what); }
+
+char *rd_str(rd *r, arena *a, size_t max_len, const char *what) {
+    size_t at = r->pos;
+    uint32_t n = rd_u32(r, what);
+    if (r->err) return NULL;
+    if (n > max_len) {
+        r->err = true;
+        r->err_offset = r->base + at;
+        r->err_what = what;
+        return NULL;
+    }
+    const char *p = rd_bytes(r, n, what);
+    if (!p) return NULL;
+    if (memchr(p, 0, n)) {
+        r->err = true;
+        r->err_offset = r->base + at;
+        r->err_what = what;
+        return NULL;
+    }
+    return arena_strndup(a, p, n);
+}
+
+/* ---- checksums --------------------------------------------------------- */
+
+static uint32_t crc_table[8][256];
+static void crc_init_table(void) {
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        crc_table[0][i] = c;
+    }
+    for (uint32_t i = 0; i < 256; i++)
+        for (int t = 1; t < 8; t++)
+            crc_table[t][i] = (crc_table[t - 1][i] >> 8) ^ crc_table[0][crc_table[t - 1][i] & 0xff];
+}
+
+#include <pthread.h>
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+uint32_t crc32_update(uint32_t crc, const void *data, size_t n) {
+    pthread_once(&crc_once, crc_init_table);
+    const uint8_t *p = data;
+    crc = ~crc;
+    while (n >= 8) {
+        uint32_t a = ld_u32le(p) ^ crc, b = ld_u32le(p + 4);
+        crc = crc_table[7][a & 0xff] ^ crc_table[6][(a >> 8) & 0xff] ^ crc_table[5][(a >> 16) & 0xff] ^
+              crc_table[4][a >> 24] ^ crc_table[3][b & 0xff] ^ crc_table[2][(b >> 8) & 0xff] ^
+              crc_table[1][(b >> 16) & 0xff] ^ crc_table[0][b >> 24];
+        p += 8;
+        n -= 8;
+    }
+    while (n--) crc = crc_table[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
+    return ~crc;
+}
+
+uint64_t fnv1a64(const void *data, size_t n) {
+    const uint8_t *p = data;
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) { h ^= p[i]; h *= 0x100000001b3ull; }
+    return h;
+}
+
+/* ---- clock ------------------------------------------------------------- */
+
+uint64_t clk_mono_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t clk_thread_cpu_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static bool tsc_is_invariant(void) {
+#if defined(__x86_64__)
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return false;
+    char line[4096];
+    bool constant = false, nonstop = false;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "flags", 5) != 0) continue;
+        constant = strstr(line, " constant_tsc") != NULL;
+        nonstop = strstr(line, " nonstop_tsc") != NULL;
+        break;
+    }
+    fclose(f);
+    return constant && nonstop;
+#else
+    return false;
+#endif
+}
+
+/* Samples (tsc, mono) with the tightest bracket, to pair the two clocks. */
+static void clk_pair(uint64_t *tick, uint64_t *ns) {
+#if defined(__x86_64__)
+    uint64_t best = UINT64_MAX;
+    for (int i = 0; i < 16; i++) {
+        uint64_t a = clk_rdtsc();
+        uint64_t m = clk_mono_ns();
+        uint64_t b = clk_rdtsc();
+        if (b - a < best) { best = b - a; *tick = a + (b - a) / 2; *ns = m; }
+    }
+#else
+    *tick = *ns = clk_mono_ns();
+#endif
+}
+
+void clk_calibrate(clk_calib *c, bool allow_tsc) {
+    memset(c, 0, sizeof *c);
+    if (!allow_tsc || !tsc_is_invariant()) {
+        c->tsc = false;
+        c->ns_per_tick = 1.0;
+        return;
+    }
+    uint64_t t0, n0, t1, n1;
+    clk_pair(&t0, &n0);
+    struct timespec req = { 0, 10 * 1000 * 1000 };
+    nanosleep(&req, NULL);
+    clk_pair(&t1, &n1);
+    if (t1 <= t0 || n1 <= n0) { c->tsc = false; c->ns_per_tick = 1.0; return; }
+    c->tsc = true;
+    c->tick0 = t0;
+    c->ns0 = n0;
+    c->ns_per_tick = (double)(n1 - n0) / (double)(t1 - t0);
+}
+
+/* ---- strings and files ------------------------------------------------- */
+
+int file_read_all(const char *path, char **out, size_t *len, diag *d) {
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) return diag_set(d, ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+    buf b = { 0 };
+    char tmp[65536];
+    size_t n;
+    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0) buf_put(&b, tmp, n);
+    if (ferror(f)) {
+        int e = errno;
+        fclose(f);
+        buf_release(&b);
+        return diag_set(d, ERR_IO, "cannot read '%s': %s", path, strerror(e));
+    }
+    fclose(f);
+    buf_u8(&b, 0);
+    *out = (char *)b.p;
+    if (len) *len = b.n - 1;
+    return 0;
+}
+
+int str_edit_distance(const char *a, const char *b) {
+    size_t n = strlen(a), m = strlen(b);
+    if (n > 64 || m > 64) return 1000;
+    int prev[65], cur[65];
+    for (size_t j = 0; j <= m; j++) prev[j] = (int)j;
+    for (size_t i = 1; i <= n; i++) {
+        cur[0] = (int)i;
+        for (size_t j = 1; j <= m; j++) {
+            int c = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            if (prev[j] + 1 < c) c = prev[j] + 1;
+            if (cur[j - 1] + 1 < c) c = cur[j - 1] + 1;
+            cur[j] = c;
+        }
+        memcpy(prev, cur, sizeof(int) * (m + 1));
+    }
+    return prev[m];
+}
+
+void fmt_dur(char *out, size_t cap, uint64_t ns) {
+    double v = (double)ns;
+    const char *u = "ns";
+    if (ns >= 1000000000ull) { v /= 1e9; u = "s"; }
+    else if (ns >= 1000000ull) { v /= 1e6; u = "ms"; }
+    else if (ns >= 1000ull) { v /= 1e3; u = "us"; }
+    if (u[0] == 'n' && u[1] == 's') snprintf(out, cap, "%llu ns", (unsigned long long)ns);
+    else if (v >= 100) snprintf(out, cap, "%.0f %s", v, u);
+    else if (v >= 10) snprintf(out, cap, "%.1f %s", v, u);
+    else snprintf(out, cap, "%.2f %s", v, u);
+}
+
+bool str_eq(const char *a, const char *b) { return strcmp(a, b) == 0; }

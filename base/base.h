@@ -1,0 +1,177 @@
+/* base: the bottom layer. No project dependencies.
+ *
+ * Error codes from one table, a diagnostic struct that library code fills and
+ * only cli/ prints, growable arrays, a bump arena, a byte buffer with a bounded
+ * reader, the clock, CRC-32 and small string helpers.
+ */
+#ifndef WEFT_BASE_H
+#define WEFT_BASE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+/* ---- errors ------------------------------------------------------------ */
+
+#define ERR_MAP(X)                                         \
+    X(NOMEM,    "out of memory")                           \
+    X(IO,       "i/o error")                               \
+    X(FORMAT,   "malformed recording")                     \
+    X(VERSION,  "unsupported recording version")           \
+    X(SCENARIO, "invalid scenario")                        \
+    X(LIMIT,    "resource limit exceeded")                 \
+    X(RUNTIME,  "runtime failure")                         \
+    X(USAGE,    "invalid argument")                        \
+    X(EXPECT,   "expectation failed")                      \
+    X(UNSUPPORTED, "not supported")
+
+enum {
+    ERR_OK = 0,
+#define X(name, str) ERR_##name,
+    ERR__FIRST_MINUS_ONE = 0,
+    ERR_MAP(X)
+#undef X
+};
+/* Functions return 0 or -ERR_xxx. */
+const char *err_str(int code);
+
+/* A diagnostic: where and what. Only cli/ prints it. */
+typedef struct diag {
+    char file[256];   /* scenario or recording path, may be empty */
+    uint64_t offset;  /* byte offset into a recording (has_offset) */
+    int line, col;    /* 1-based position in a scenario (line > 0) */
+    bool has_offset;
+    char msg[512];
+    char hint[256];   /* optional "did you mean ..." */
+    char snippet[256];/* the offending source line, if any */
+} diag;
+
+void diag_clear(diag *d);
+/* Fill d->msg with a formatted message and return -code (for `return diag_set(...)`). */
+int diag_set(diag *d, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int diag_setv(diag *d, int code, const char *fmt, va_list ap);
+
+/* Broken invariants: abort with file and line. Never caught. */
+#define BUG(...) bug_at(__FILE__, __LINE__, __VA_ARGS__)
+_Noreturn void bug_at(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- memory ------------------------------------------------------------ */
+
+void *xmalloc(size_t n);            /* aborts on failure: only for small, bounded sizes */
+void *xcalloc(size_t n, size_t sz);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+
+/* Growable array: ARR_GROW(ptr, n_needed, cap). Overflow checked. */
+void *arr_grow_(void *p, size_t need, size_t *cap, size_t elem);
+#define ARR_GROW(p, need, cap) ((p) = arr_grow_((p), (need), &(cap), sizeof *(p)))
+#define ARR_PUSH(p, n, cap, v) do { ARR_GROW(p, (n) + 1, cap); (p)[(n)++] = (v); } while (0)
+
+/* Bump arena for data with one lifetime (a loaded recording, a parsed scenario). */
+typedef struct arena_block arena_block;
+typedef struct arena { arena_block *head; size_t used_total; } arena;
+void *arena_push(arena *a, size_t n);          /* zeroed, 16-byte aligned */
+char *arena_strdup(arena *a, const char *s);
+char *arena_strndup(arena *a, const char *s, size_t n);
+void arena_release(arena *a);
+
+/* ---- byte buffers ------------------------------------------------------ */
+
+typedef struct buf { uint8_t *p; size_t n, cap; } buf;
+void buf_reserve(buf *b, size_t extra);
+void buf_put(buf *b, const void *src, size_t n);
+void buf_u8(buf *b, uint8_t v);
+void buf_u16(buf *b, uint16_t v);
+void buf_u32(buf *b, uint32_t v);
+void buf_u64(buf *b, uint64_t v);
+void buf_i64(buf *b, int64_t v);
+void buf_str(buf *b, const char *s);   /* u32 length + bytes, no NUL */
+void buf_release(buf *b);
+
+/* Bounded little-endian reader. The first failure sticks: after it every read
+ * returns 0 and `err` names what was being read and where. */
+typedef struct rd {
+    const uint8_t *p;
+    size_t n, pos;
+    uint64_t base;      /* file offset of p[0], for messages */
+    bool err;
+    uint64_t err_offset;
+    const char *err_what;
+} rd;
+void rd_init(rd *r, const void *p, size_t n, uint64_t base);
+uint8_t rd_u8(rd *r, const char *what);
+uint16_t rd_u16(rd *r, const char *what);
+uint32_t rd_u32(rd *r, const char *what);
+uint64_t rd_u64(rd *r, const char *what);
+int64_t rd_i64(rd *r, const char *what);
+const void *rd_bytes(rd *r, size_t n, const char *what);
+/* Reads a u32-prefixed string into the arena (NUL terminated). */
+char *rd_str(rd *r, arena *a, size_t max_len, const char *what);
+
+static inline void wr_u32le(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+}
+static inline void wr_u64le(uint8_t *p, uint64_t v) {
+    wr_u32le(p, (uint32_t)v); wr_u32le(p + 4, (uint32_t)(v >> 32));
+}
+static inline uint32_t ld_u32le(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline uint64_t ld_u64le(const uint8_t *p) {
+    return (uint64_t)ld_u32le(p) | (uint64_t)ld_u32le(p + 4) << 32;
+}
+
+/* ---- checksums, hashing ------------------------------------------------ */
+
+uint32_t crc32_update(uint32_t crc, const void *p, size_t n);  /* start with 0 */
+uint64_t fnv1a64(const void *p, size_t n);
+
+/* ---- clock ------------------------------------------------------------- */
+
+/* CLOCK_MONOTONIC in ns: the clock of every recording. */
+uint64_t clk_mono_ns(void);
+/* CPU time of the calling thread in ns. */
+uint64_t clk_thread_cpu_ns(void);
+
+/* Raw tick source for the recorder hot path: the TSC where it is invariant
+ * (x86-64 with constant_tsc and nonstop_tsc), else CLOCK_MONOTONIC itself.
+ * clk_calib maps ticks to CLOCK_MONOTONIC ns. */
+typedef struct clk_calib {
+    bool tsc;            /* ticks are TSC cycles; else ticks are ns */
+    uint64_t tick0, ns0; /* a matching pair */
+    double ns_per_tick;
+} clk_calib;
+void clk_calibrate(clk_calib *c, bool allow_tsc);   /* takes about 10 ms with TSC */
+static inline uint64_t clk_ticks(const clk_calib *c);
+static inline uint64_t clk_ticks_to_ns(const clk_calib *c, uint64_t t) {
+    if (!c->tsc) return t;
+    int64_t d = (int64_t)(t - c->tick0);
+    return (uint64_t)((int64_t)c->ns0 + (int64_t)((double)d * c->ns_per_tick));
+}
+#if defined(__x86_64__)
+static inline uint64_t clk_rdtsc(void) {
+    uint32_t lo, hi;
+    __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+    return (uint64_t)hi << 32 | lo;
+}
+#endif
+static inline uint64_t clk_ticks(const clk_calib *c) {
+#if defined(__x86_64__)
+    if (c->tsc) return clk_rdtsc();
+#endif
+    (void)c;
+    return clk_mono_ns();
+}
+
+/* ---- strings and files ------------------------------------------------- */
+
+/* Reads a whole file (NUL terminated). Returns 0 or -ERR_IO with d filled. */
+int file_read_all(const char *path, char **out, size_t *len, diag *d);
+int str_edit_distance(const char *a, const char *b);
+/* Formats a duration in ns with a unit that keeps 3 significant digits: "1.25 ms". */
+void fmt_dur(char *out, size_t cap, uint64_t ns);
+bool str_eq(const char *a, const char *b);
+
+#endif

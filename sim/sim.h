@@ -1,0 +1,153 @@
+/* sim: the scenario language and the runtime that runs it on real threads.
+ *
+ *   sim_parse()  text -> sim_program (AST + declarations), errors with line:col
+ *   sim_run()    sim_program -> one run recorded into a .weft (via traces/)
+ *
+ * Library code: never prints, never exits.
+ */
+#ifndef WEFT_SIM_H
+#define WEFT_SIM_H
+
+#include "traces/trc.h"
+
+/* ---- limits (each has its own error) ---------------------------------- */
+#define SIM_MAX_UNITS      4096
+#define SIM_MAX_OBJECTS    4096
+#define SIM_MAX_CAPACITY   (1 << 20)     /* queue capacity */
+#define SIM_MAX_PARAMS     256
+#define SIM_MAX_NESTING    64
+#define SIM_MAX_DURATION   (3600ull * 1000000000ull)  /* one step: an hour */
+#define SIM_MAX_REPEAT     100000000ll
+
+/* ---- values and expressions ------------------------------------------- */
+
+typedef enum sim_type { SIM_T_INT = 1, SIM_T_DUR = 2 } sim_type;
+
+typedef struct sim_pos { int line, col; } sim_pos;
+
+typedef enum sim_expr_kind {
+    SIM_E_NUM, SIM_E_DUR, SIM_E_PARAM, SIM_E_BIN, SIM_E_NEG, SIM_E_CALL
+} sim_expr_kind;
+
+typedef struct sim_expr {
+    sim_expr_kind kind;
+    sim_pos pos;
+    sim_type type;          /* checked at parse time */
+    int64_t value;          /* NUM, DUR (ns) */
+    uint32_t param;         /* PARAM: index */
+    int op;                 /* BIN: '+','-','*','/','%','<','>','l'(<=),'g'(>=),'=','!' */
+    const char *fn;         /* CALL: "min" / "max" */
+    struct sim_expr *a, *b;
+} sim_expr;
+
+/* ---- declarations ------------------------------------------------------ */
+
+typedef struct sim_param {
+    const char *name;
+    sim_pos pos;
+    sim_expr *expr;
+    int64_t value;          /* evaluated (after -D overrides) */
+    sim_type type;
+    bool overridden;
+} sim_param;
+
+typedef enum sim_obj_kind { SIM_OBJ_LOCK = 1, SIM_OBJ_QUEUE = 2 } sim_obj_kind;
+
+typedef struct sim_object {
+    const char *name;
+    sim_pos pos;
+    sim_obj_kind kind;
+    sim_expr *capacity;     /* queues */
+    int64_t cap_value;      /* evaluated */
+} sim_object;
+
+/* ---- statements -------------------------------------------------------- */
+
+typedef enum sim_stmt_kind {
+    SIM_S_COMPUTE, SIM_S_SLEEP, SIM_S_LOCK, SIM_S_UNLOCK, SIM_S_LOCK_BLOCK,
+    SIM_S_PUT, SIM_S_GET, SIM_S_REPEAT, SIM_S_MARK
+} sim_stmt_kind;
+
+typedef struct sim_stmt sim_stmt;
+struct sim_stmt {
+    sim_stmt_kind kind;
+    sim_pos pos;
+    sim_expr *expr;         /* duration or count */
+    uint32_t obj;           /* object index (0-based into prog->objects) */
+    const char *text;       /* MARK */
+    uint32_t text_id;       /* MARK: string index in the run */
+    sim_stmt *body;         /* REPEAT, LOCK_BLOCK: first child */
+    sim_stmt *next;
+};
+
+typedef struct sim_actor {
+    const char *name;
+    sim_pos pos;
+    sim_expr *count;
+    int64_t count_value;
+    sim_stmt *body;
+} sim_actor;
+
+typedef enum sim_expect_kind { SIM_X_NO_DEADLOCK = 1, SIM_X_ALL_DONE, SIM_X_DEADLOCK } sim_expect_kind;
+typedef struct sim_expect { sim_expect_kind kind; sim_pos pos; } sim_expect;
+
+typedef struct sim_program {
+    arena mem;
+    const char *path;
+    const char *text;
+    const char *title;
+    const char *backend;      /* "threads" unless the scenario or caller says otherwise */
+    sim_param *params;   uint32_t nparams;
+    sim_object *objects; uint32_t nobjects;
+    sim_actor *actors;   uint32_t nactors;
+    sim_expect *expects; uint32_t nexpects;
+    const char **strings; uint32_t nstrings;   /* mark texts */
+    uint32_t nunits;          /* total actor instances after evaluation */
+} sim_program;
+
+/* -D name=value overrides, applied before evaluation. */
+typedef struct sim_define { const char *name; const char *value; } sim_define;
+
+/* Parses and checks a scenario. On error returns -ERR_SCENARIO (or -ERR_LIMIT)
+ * with d->file/line/col/msg/snippet (and hint where one helps) filled. */
+int sim_parse(sim_program **out, const char *path, const char *text, const sim_define *defs, uint32_t ndefs,
+              diag *d);
+int sim_parse_file(sim_program **out, const char *path, const sim_define *defs, uint32_t ndefs, diag *d);
+void sim_program_free(sim_program *p);
+
+/* ---- compute calibration ---------------------------------------------- */
+
+/* Calibrates the CPU burn loop once per process (thread-safe, ~50 ms). */
+void sim_calibrate(void);
+/* Burns `ns` of CPU time on the calling thread; returns the CPU ns burnt.
+ * Checks *abort (if non-NULL) about every 100 us and stops early when set. */
+uint64_t sim_burn(uint64_t ns, const _Atomic int *abort);
+double sim_burn_iters_per_us(void);
+
+/* ---- running ------------------------------------------------------------ */
+
+typedef struct sim_desc {
+    const char *out_path;       /* the .weft to write (required) */
+    const char *backend;        /* NULL = the scenario's */
+    uint64_t seed;
+    uint64_t timeout_ns;        /* whole run; 0 = 60 s */
+    uint64_t stall_ns;          /* no progress for this long with every unit blocked = stuck; 0 = 300 ms */
+    uint32_t ring_events;       /* recorder ring per unit; 0 = default */
+    bool no_tsc;
+} sim_desc;
+
+typedef struct sim_result {
+    uint32_t end_reason;        /* trc_run_end */
+    char report[4096];          /* deadlock or stuck report, "" if none */
+    uint64_t wall_ns;
+    uint64_t events, lost;
+    uint32_t expect_failed;     /* number of failed expect clauses */
+    char expect_report[2048];   /* one line per failed expectation */
+} sim_result;
+
+/* Runs the program once and writes the recording. Returns 0 when the run was
+ * carried out and recorded (even if it deadlocked: see out->end_reason and the
+ * expectations); an error only when it could not run or record. */
+int sim_run(sim_result *out, const sim_program *prog, const sim_desc *desc, diag *d);
+
+#endif

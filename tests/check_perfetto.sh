@@ -1,0 +1,11 @@
+#!/bin/sh
+# Runs a bundled scenario, exports it and checks the trace with the shared checker.
+set -e
+weft=$1; src=$2; py=$3; checker=$4
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+for s in producer_consumer lock_contention; do
+  "$weft" run "$src/scenarios/$s.scn" -o "$dir/$s.weft" --quiet
+  "$weft" export "$dir/$s.weft" -o "$dir/$s.pftrace"
+  "$py" "$checker" "$dir/$s.pftrace"
+done

@@ -1,0 +1,91 @@
+#include "testutil.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+static char tmp_dir[256];
+
+const char *tmp_path(const char *name) {
+    static char paths[16][512];
+    static int next;
+    if (!tmp_dir[0]) {
+        snprintf(tmp_dir, sizeof tmp_dir, "/tmp/weft-test-%d", (int)getpid());
+        mkdir(tmp_dir, 0700);
+    }
+    char *p = paths[next++ % 16];
+    snprintf(p, 512, "%s/%s", tmp_dir, name);
+    return p;
+}
+
+int run_suite(Suite *s) {
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+#define T0 1000000000ull
+
+void rb_init(run_builder *b, const char *scenario) {
+    memset(b, 0, sizeof *b);
+    b->rec = xcalloc(1, sizeof *b->rec);
+    b->rec->runs = arena_push(&b->rec->mem, sizeof(trc_run));
+    b->rec->nruns = 1;
+    b->run = &b->rec->runs[0];
+    b->run->scenario = arena_strdup(&b->rec->mem, scenario);
+    b->run->source_path = "";
+    b->run->source_text = "";
+    b->run->backend = "threads";
+    b->run->machine = "test";
+    b->run->report = "";
+    b->run->t_start = T0;
+}
+
+uint32_t rb_unit(run_builder *b, const char *name) {
+    trc_run *r = b->run;
+    ARR_GROW(r->units, r->nunits + 1, b->cap_u);
+    uint32_t id = r->nunits++;
+    r->units[id] = (trc_unit){ .id = id, .kind = TRC_UNIT_THREAD, .parent = UINT32_MAX,
+                               .name = arena_strdup(&b->rec->mem, name),
+                               .group = arena_strdup(&b->rec->mem, name) };
+    return id;
+}
+
+uint32_t rb_obj(run_builder *b, uint32_t kind, const char *name, int64_t capacity) {
+    trc_run *r = b->run;
+    ARR_GROW(r->objects, r->nobjects + 1, b->cap_o);
+    uint32_t id = ++r->nobjects;
+    r->objects[id - 1] = (trc_object){ .id = id, .kind = kind, .name = arena_strdup(&b->rec->mem, name),
+                                       .capacity = capacity };
+    return id;
+}
+
+void rb_ev(run_builder *b, uint64_t t, uint32_t unit, uint16_t kind, uint32_t obj, uint16_t aux, uint64_t arg,
+           uint32_t extra) {
+    trc_run *r = b->run;
+    ARR_GROW(r->events, r->nevents + 1, b->cap_ev);
+    r->events[r->nevents++] = (trc_event){ .t = T0 + t, .arg = arg, .unit = unit, .obj = obj, .kind = kind,
+                                           .aux = aux, .extra = extra };
+}
+
+trc_recording *rb_finish(run_builder *b, uint64_t t_end) {
+    trc_run *r = b->run;
+    r->t_end = T0 + t_end;
+    /* move the growable arrays into the arena so trc_recording_free owns them */
+    trc_unit *u = arena_push(&b->rec->mem, sizeof *u * (r->nunits ? r->nunits : 1));
+    memcpy(u, r->units, sizeof *u * r->nunits);
+    free(r->units);
+    r->units = u;
+    trc_object *o = arena_push(&b->rec->mem, sizeof *o * (r->nobjects ? r->nobjects : 1));
+    memcpy(o, r->objects, sizeof *o * r->nobjects);
+    free(r->objects);
+    r->objects = o;
+    trc_event *e = arena_push(&b->rec->mem, sizeof *e * (r->nevents ? r->nevents : 1));
+    memcpy(e, r->events, sizeof *e * r->nevents);
+    free(r->events);
+    r->events = e;
+    return b->rec;
+}

@@ -1,0 +1,21 @@
+/* Helpers shared by the Check suites. */
+#ifndef WEFT_TESTUTIL_H
+#define WEFT_TESTUTIL_H
+#include <check.h>
+#include "traces/trc.h"
+
+/* A fresh path under a per-process temporary folder: tmp_path("x.weft"). */
+const char *tmp_path(const char *name);
+/* Runs a Check suite with CK_NORMAL output and returns the process exit code. */
+int run_suite(Suite *s);
+
+/* Builds a run by hand for model/export/render tests.
+ * rb_unit/rb_obj return the id; rb_ev appends an event at relative time t (ns). */
+typedef struct run_builder { trc_recording *rec; trc_run *run; size_t cap_ev, cap_u, cap_o; } run_builder;
+void rb_init(run_builder *b, const char *scenario);
+uint32_t rb_unit(run_builder *b, const char *name);
+uint32_t rb_obj(run_builder *b, uint32_t kind, const char *name, int64_t capacity);
+void rb_ev(run_builder *b, uint64_t t, uint32_t unit, uint16_t kind, uint32_t obj, uint16_t aux, uint64_t arg, uint32_t extra);
+/* Finishes the run (t_end relative ns) and returns the recording (owned by the caller). */
+trc_recording *rb_finish(run_builder *b, uint64_t t_end);
+#endif

@@ -1,0 +1,348 @@
+/* traces: the event model, the recording, the derived model and the exporters.
+ *
+ * This is the one public header of the traces layer. sim/ writes recordings
+ * through it; render/ and cli/ read them through it. Nothing here knows how a
+ * recording was produced.
+ *
+ * Times: events carry CLOCK_MONOTONIC ns (the same clock in every process).
+ * The derived model (trc_model) uses ns relative to the run's start.
+ */
+#ifndef WEFT_TRC_H
+#define WEFT_TRC_H
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include "base/base.h"
+
+/* ======================================================================
+ * 1. Event model
+ * ====================================================================== */
+
+/* Event kinds are numbered once and never reused. Fields per kind:
+ *   obj  the object involved (0 = none; object ids start at 1)
+ *   aux  small code (an op, an outcome, a reason)
+ *   arg  64-bit payload (item id, count, string id, duration)
+ *   extra 32-bit payload (queue depth after the step, ...) */
+#define TRC_EV_MAP(X)                                                                 \
+    X(UNIT_START,     1, "unit_start")     /* aux: 0 */                               \
+    X(UNIT_EXIT,      2, "unit_exit")      /* aux: trc_exit_reason */                 \
+    X(COMPUTE_BEGIN,  3, "compute_begin")  /* arg: requested CPU ns */                \
+    X(COMPUTE_END,    4, "compute_end")    /* arg: CPU ns actually burnt */           \
+    X(SLEEP_BEGIN,    5, "sleep_begin")    /* arg: requested ns */                    \
+    X(SLEEP_END,      6, "sleep_end")                                                 \
+    X(WAIT_BEGIN,     7, "wait_begin")     /* obj, aux: trc_op the unit blocks in */  \
+    X(WAIT_END,       8, "wait_end")       /* obj, aux: trc_outcome */                \
+    X(ACQUIRE,        9, "acquire")        /* obj: unit now owns it; arg: depth */    \
+    X(RELEASE,       10, "release")        /* obj; arg: depth left */                 \
+    X(PUT,           11, "put")            /* obj, arg: item id, extra: depth after */\
+    X(GET,           12, "get")            /* obj, arg: item id, extra: depth after */\
+    X(MARK,          13, "mark")           /* arg: string index in run->strings */    \
+    X(LOST,          14, "lost")           /* arg: events dropped before this one */  \
+    X(ERROR,         15, "error")          /* arg: string index, obj: object */
+
+enum trc_ev_kind {
+#define X(name, num, str) TRC_EV_##name = num,
+    TRC_EV_MAP(X)
+#undef X
+    TRC_EV__MAX = 64
+};
+const char *trc_ev_name(unsigned kind);
+
+/* What a unit blocks in (WAIT_BEGIN aux). */
+#define TRC_OP_MAP(X) \
+    X(NONE, 0, "none") X(LOCK, 1, "lock") X(PUT, 2, "put") X(GET, 3, "get")
+enum trc_op {
+#define X(name, num, str) TRC_OP_##name = num,
+    TRC_OP_MAP(X)
+#undef X
+};
+const char *trc_op_name(unsigned op);
+
+/* How a wait ended (WAIT_END aux). */
+#define TRC_OUTCOME_MAP(X) \
+    X(OK, 0, "ok") X(TIMEOUT, 1, "timed out") X(CANCELLED, 2, "cancelled") X(ABORTED, 3, "aborted")
+enum trc_outcome {
+#define X(name, num, str) TRC_OUT_##name = num,
+    TRC_OUTCOME_MAP(X)
+#undef X
+};
+const char *trc_outcome_name(unsigned o);
+
+enum trc_exit_reason { TRC_EXIT_DONE = 0, TRC_EXIT_ABORTED = 1 };
+
+/* One event: 32 bytes, fixed size. */
+typedef struct trc_event {
+    uint64_t t;      /* CLOCK_MONOTONIC ns */
+    uint64_t arg;
+    uint32_t unit;   /* index into run->units */
+    uint32_t obj;    /* object id (1-based index into run->objects), 0 = none */
+    uint16_t kind;
+    uint16_t aux;
+    uint32_t extra;
+} trc_event;
+_Static_assert(sizeof(trc_event) == 32, "trc_event is 32 bytes");
+
+/* ======================================================================
+ * 2. Runs and recordings (in memory)
+ * ====================================================================== */
+
+enum trc_unit_kind { TRC_UNIT_THREAD = 1, TRC_UNIT_PROCESS = 2, TRC_UNIT_TASK = 3, TRC_UNIT_LOOP = 4 };
+const char *trc_unit_kind_name(unsigned k);
+
+typedef struct trc_unit {
+    uint32_t id;          /* == index in run->units */
+    uint32_t kind;        /* trc_unit_kind */
+    uint32_t parent;      /* UINT32_MAX = none */
+    int32_t pid, tid;     /* OS ids where real, else 0 */
+    const char *name;     /* "producer.0" */
+    const char *group;    /* the actor it was made from: "producer" */
+} trc_unit;
+
+enum trc_obj_kind { TRC_OBJ_LOCK = 1, TRC_OBJ_QUEUE = 2 };
+const char *trc_obj_kind_name(unsigned k);
+
+typedef struct trc_object {
+    uint32_t id;          /* 1-based; == index + 1 in run->objects */
+    uint32_t kind;        /* trc_obj_kind */
+    const char *name;
+    int64_t capacity;     /* queues: max depth; 0 = unbounded */
+} trc_object;
+
+typedef struct trc_param { const char *name; int64_t value; bool is_duration; } trc_param;
+
+enum trc_run_end { TRC_END_OK = 0, TRC_END_DEADLOCK = 1, TRC_END_STUCK = 2, TRC_END_TIMEOUT = 3,
+                   TRC_END_ERROR = 4, TRC_END_UNFINISHED = 5 /* no RUN_END chunk: cut short */ };
+const char *trc_run_end_name(unsigned e);
+
+typedef struct trc_run {
+    /* metadata */
+    const char *scenario;      /* the scenario's title */
+    const char *source_path;
+    const char *source_text;   /* the whole scenario text, for reproducing */
+    uint64_t source_hash;
+    const char *backend;       /* "threads" */
+    uint64_t seed;
+    trc_param *params; uint32_t nparams;
+    const char *machine;       /* "2 cores, Linux 6.1, <cpu model>" */
+    uint32_t cores;
+    uint64_t t_start, t_end;   /* CLOCK_MONOTONIC ns; t_end from RUN_END or last event */
+    /* tables */
+    trc_unit *units; uint32_t nunits;
+    trc_object *objects; uint32_t nobjects;
+    const char **strings; uint32_t nstrings;  /* marks, error texts */
+    trc_event *events; size_t nevents;        /* sorted by t (stable) after load */
+    /* end of run */
+    uint32_t end_reason;       /* trc_run_end */
+    const char *report;        /* deadlock / stuck report, may be "" */
+    uint64_t lost;             /* sum of LOST events */
+} trc_run;
+
+typedef struct trc_recording {
+    trc_run *runs; uint32_t nruns;
+    arena mem;                 /* owns every string and table */
+    /* set by the reader when the file was cut short: everything up to
+     * `truncated_at` was recovered; `truncated_why` says what was wrong there */
+    bool truncated;
+    uint64_t truncated_at;
+    char truncated_why[256];
+} trc_recording;
+
+void trc_recording_free(trc_recording *rec);
+
+/* ======================================================================
+ * 3. The .weft file (spec in traces/trc_file.c's header comment)
+ * ====================================================================== */
+
+typedef struct trc_writer trc_writer;
+
+/* Streaming writer. The first error sticks; every call after it returns it. */
+int trc_writer_open(trc_writer **out, const char *path, diag *d);
+/* Starts a run: writes its metadata, units and objects. Units and objects are
+ * taken from `run`; its events are ignored. Returns the run index. */
+int trc_writer_run_begin(trc_writer *w, const trc_run *run, diag *d);
+/* Adds units (e.g. spawned later) to the current run. */
+int trc_writer_units(trc_writer *w, const trc_unit *units, uint32_t n, diag *d);
+int trc_writer_string(trc_writer *w, uint32_t index, const char *s, diag *d);
+/* Appends events of the current run. Buffered; a chunk is written per 64K events. */
+int trc_writer_events(trc_writer *w, const trc_event *ev, size_t n, diag *d);
+/* Flushes buffered events as a chunk and fflush()es, so a crash keeps them. */
+int trc_writer_flush(trc_writer *w, diag *d);
+int trc_writer_run_end(trc_writer *w, uint64_t t_end, uint32_t end_reason, const char *report, diag *d);
+/* Writes the section table and trailer and closes. Frees w even on error. */
+int trc_writer_close(trc_writer *w, diag *d);
+
+/* Convenience: writes a whole in-memory recording. */
+int trc_recording_save(const trc_recording *rec, const char *path, diag *d);
+
+/* Reads and validates a recording. On corruption past a valid prefix it returns
+ * 0 with rec->truncated set; on a file with no usable run it returns an error
+ * with d->offset set to the byte where reading failed and d->msg saying what
+ * was being read. */
+int trc_recording_load(trc_recording **out, const char *path, diag *d);
+int trc_recording_load_mem(trc_recording **out, const void *data, size_t n, const char *name, diag *d);
+
+/* ======================================================================
+ * 4. Recorder: per-unit lock-free rings, drained by a background writer
+ * ====================================================================== */
+
+/* Single-producer single-consumer ring of events, one per unit. The unit is the
+ * only writer of head, the drain thread the only writer of tail. */
+typedef struct trc_ring {
+    _Alignas(64) _Atomic uint64_t head;
+    uint64_t tail_cache;         /* producer's last view of tail */
+    uint64_t lost_pending;       /* producer: events dropped not yet reported */
+    uint64_t lost_total;
+    const clk_calib *clk;
+    uint32_t unit;
+    uint32_t mask;               /* capacity - 1 */
+    _Alignas(64) _Atomic uint64_t tail;
+    _Alignas(64) trc_event ev[];
+} trc_ring;
+
+typedef struct trc_recorder trc_recorder;
+
+typedef struct trc_recorder_desc {
+    uint32_t ring_events;        /* per unit, power of two; 0 = 65536 */
+    uint32_t drain_period_us;    /* 0 = 1000 */
+    bool no_tsc;                 /* force clock_gettime timestamps */
+    trc_writer *writer;          /* events go here (may be NULL: kept in memory only) */
+} trc_recorder_desc;
+
+int trc_recorder_create(trc_recorder **out, const trc_recorder_desc *desc, diag *d);
+/* Creates the ring of one unit (not on a hot path). */
+trc_ring *trc_recorder_ring(trc_recorder *r, uint32_t unit);
+const clk_calib *trc_recorder_clock(trc_recorder *r);
+/* Starts/stops the background drain thread. stop drains everything left. */
+int trc_recorder_start(trc_recorder *r, diag *d);
+int trc_recorder_stop(trc_recorder *r, diag *d);
+/* Events drained so far if no writer was given (for tests), and totals. */
+const trc_event *trc_recorder_events(trc_recorder *r, size_t *n);
+uint64_t trc_recorder_lost(trc_recorder *r);
+void trc_recorder_free(trc_recorder *r);
+
+/* The hot path: no lock, no syscall. */
+static inline void trc_emit(trc_ring *r, uint16_t kind, uint32_t obj, uint16_t aux, uint64_t arg, uint32_t extra) {
+    uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+    uint64_t need = r->lost_pending ? 2 : 1;
+    if (h + need - r->tail_cache > (uint64_t)r->mask + 1) {
+        r->tail_cache = atomic_load_explicit(&r->tail, memory_order_acquire);
+        if (h + need - r->tail_cache > (uint64_t)r->mask + 1) {
+            r->lost_pending++;
+            r->lost_total++;
+            return;
+        }
+    }
+    uint64_t now = clk_ticks(r->clk);
+    if (r->lost_pending) {
+        trc_event *l = &r->ev[h & r->mask];
+        *l = (trc_event){ .t = now, .arg = r->lost_pending, .unit = r->unit, .kind = TRC_EV_LOST };
+        r->lost_pending = 0;
+        h++;
+    }
+    trc_event *e = &r->ev[h & r->mask];
+    e->t = now;
+    e->arg = arg;
+    e->unit = r->unit;
+    e->obj = obj;
+    e->kind = kind;
+    e->aux = aux;
+    e->extra = extra;
+    atomic_store_explicit(&r->head, h + 1, memory_order_release);
+}
+
+/* ======================================================================
+ * 5. Derived model: one analysis feeds the viewer, stats and exporters
+ * ====================================================================== */
+
+/* Unit states, in drawing order of the legend. */
+#define TRC_STATE_MAP(X)                              \
+    X(RUNNING,  0, "running")   /* between steps */   \
+    X(COMPUTE,  1, "computing")                       \
+    X(BLOCKED,  2, "blocked")   /* span.obj says on what */ \
+    X(SLEEP,    3, "sleeping")                        \
+    X(DONE,     4, "done")
+enum trc_state {
+#define X(name, num, str) TRC_ST_##name = num,
+    TRC_STATE_MAP(X)
+#undef X
+    TRC_ST__COUNT = 5
+};
+const char *trc_state_name(unsigned s);
+
+typedef struct trc_span {
+    uint64_t t0, t1;        /* relative ns, t0 < t1 (t0 == t1 only never) */
+    uint32_t obj;           /* BLOCKED: the object */
+    uint8_t state;          /* trc_state */
+    uint8_t op;             /* BLOCKED: trc_op */
+    uint8_t outcome;        /* BLOCKED: trc_outcome of the wait */
+    uint8_t pad;
+} trc_span;
+
+typedef struct trc_unit_track {
+    trc_span *spans; size_t nspans;  /* sorted, non-overlapping, from start to run end */
+    uint64_t t_start, t_exit;        /* relative ns; t_exit = run end if it never exited */
+    bool exited, aborted;
+    uint64_t t_state[TRC_ST__COUNT]; /* total time per state (DONE: after exit) */
+    uint32_t waits;                  /* WAIT_BEGIN count */
+    uint32_t marks;                  /* MARK count */
+} trc_unit_track;
+
+typedef struct trc_sample { uint64_t t; int64_t v; } trc_sample;  /* step function */
+typedef struct trc_owner_span { uint64_t t0, t1; uint32_t owner; uint32_t depth; } trc_owner_span;
+
+typedef struct trc_object_track {
+    trc_sample *depth; size_t ndepth;        /* queues: depth after each put/get, starts with (0,0) */
+    trc_owner_span *owners; size_t nowners;  /* locks: who held it when */
+    int64_t max_depth;
+    uint32_t waits;                          /* units that blocked on it */
+    uint32_t puts, gets;
+    uint64_t t_held;                         /* locks: total time owned */
+} trc_object_track;
+
+enum trc_flow_kind { TRC_FLOW_ITEM = 1 /* put -> get of one item */,
+                     TRC_FLOW_HANDOFF = 2 /* release -> next acquire by another unit */ };
+
+typedef struct trc_flow {
+    uint64_t id;            /* unique within the run, > 0 */
+    uint64_t t0, t1;        /* relative ns */
+    uint32_t u0, u1;        /* from unit, to unit */
+    uint32_t obj;
+    uint32_t kind;          /* trc_flow_kind */
+    uint64_t item;          /* ITEM: item id */
+} trc_flow;
+
+typedef struct trc_mark { uint64_t t; uint32_t unit; const char *text; } trc_mark;
+
+typedef struct trc_model {
+    const trc_run *run;
+    uint64_t makespan;                 /* relative ns of the run's end */
+    trc_unit_track *units;             /* run->nunits entries */
+    trc_object_track *objects;         /* run->nobjects entries, index = obj id - 1 */
+    trc_flow *flows; size_t nflows;    /* sorted by t0 */
+    trc_mark *marks; size_t nmarks;
+    uint64_t unmatched_puts, unmatched_gets;  /* items put but never got, and vice versa */
+} trc_model;
+
+/* Builds the model of one run. Fails only on events that contradict each other
+ * (d says which event index and why). */
+int trc_model_build(trc_model *m, const trc_run *run, diag *d);
+void trc_model_release(trc_model *m);
+/* The span of unit u covering relative time t, or NULL. O(log n). */
+const trc_span *trc_model_span_at(const trc_model *m, uint32_t u, uint64_t t);
+/* First span index with t1 > t (binary search), for drawing a window. */
+size_t trc_model_span_lower(const trc_unit_track *ut, uint64_t t);
+/* Value of a step-function counter at time t. */
+int64_t trc_sample_at(const trc_sample *s, size_t n, uint64_t t);
+
+/* ======================================================================
+ * 6. Stats and exporters
+ * ====================================================================== */
+
+/* Prints nothing: fills text into a caller buffer (cli/ prints it). */
+void trc_stats_text(buf *out, const trc_model *m);
+void trc_stats_json(buf *out, const trc_model *models, uint32_t nruns);
+
+/* Perfetto protobuf TracePacket stream (traces/trc_perfetto.c). One model per run. */
+int trc_export_perfetto(FILE *out, const trc_recording *rec, const trc_model *models, diag *d);
+
+#endif
