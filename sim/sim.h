@@ -134,6 +134,7 @@ typedef struct sim_desc {
     uint64_t stall_ns;          /* no progress for this long with every unit blocked = stuck; 0 = 300 ms */
     uint32_t ring_events;       /* recorder ring per unit; 0 = default */
     bool no_tsc;
+    const _Atomic int *interrupt; /* set (e.g. from a SIGINT handler) to end the run cleanly */
 } sim_desc;
 
 typedef struct sim_result {

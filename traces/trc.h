@@ -218,6 +218,7 @@ int trc_recorder_stop(trc_recorder *r, diag *d);
 /* Events drained so far if no writer was given (for tests), and totals. */
 const trc_event *trc_recorder_events(trc_recorder *r, size_t *n);
 uint64_t trc_recorder_lost(trc_recorder *r);
+uint64_t trc_recorder_drained(trc_recorder *r);   /* events handed on so far */
 void trc_recorder_free(trc_recorder *r);
 
 /* The hot path: no lock, no syscall. */
