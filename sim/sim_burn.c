@@ -1,6 +1,6 @@
 /* Real CPU work for `compute`: a dependent integer chain the compiler cannot
  * fold, calibrated once against CLOCK_THREAD_CPUTIME_ID. sim_burn() then runs
- * in slices of ~100 us and corrects against the thread CPU clock, so
+ * in slices of at most 25 us and steers by the thread CPU clock, so
  * `compute 2ms` burns 2 ms of CPU within a few percent even if the CPU clock
  * speed drifts after calibration. */
 #include "sim/sim.h"
@@ -63,19 +63,26 @@ uint64_t sim_burn(uint64_t ns, const _Atomic int *abort) {
     sim_calibrate();
     uint64_t c0 = clk_thread_cpu_ns();
     uint64_t target = c0 + ns;
-    uint64_t slice = (uint64_t)(iters_per_us * 100.0);   /* ~100 us */
-    if (slice < 1) slice = 1;
-    uint64_t acc = 0;
+    /* The iteration rate can change under load (a busy hyperthread sibling,
+     * frequency changes), so each slice re-measures it and sizes the next one
+     * to at most 25 us or half of what is left: the overshoot stays a few us. */
+    double rate = iters_per_us / 1000.0;          /* iterations per CPU ns */
+    uint64_t acc = 0, now = c0;
     for (;;) {
-        uint64_t now = clk_thread_cpu_ns();
         if (now >= target) break;
         if (abort && atomic_load_explicit(abort, memory_order_relaxed)) break;
-        uint64_t left_us = (target - now) / 1000;
-        uint64_t n = (uint64_t)(iters_per_us * (double)left_us);
-        if (n > slice) n = slice;
-        if (n < 64) n = 64;
+        uint64_t left = target - now;
+        uint64_t want = left > 50000 ? 25000 : left / 2 + 1;
+        uint64_t n = (uint64_t)(rate * (double)want);
+        if (n < 16) n = 16;
         acc ^= burn_iters(n);
+        uint64_t after = clk_thread_cpu_ns();
+        if (after > now) {
+            double r = (double)n / (double)(after - now);
+            rate = 0.5 * rate + 0.5 * r;
+        }
+        now = after;
     }
     atomic_fetch_add_explicit(&burn_sink, acc, memory_order_relaxed);
-    return clk_thread_cpu_ns() - c0;
+    return now - c0;
 }

@@ -756,7 +756,7 @@ static int parse_toplevel(parser *ps) {
         tok et = ps->t;
         const char *what = take_ident(ps, "an expectation (no_deadlock, all_done, deadlock)");
         if (!what) return ps->err;
-        sim_expect x = { .pos = et.pos };
+        sim_expect x = { .pos = t.pos };
         if (!strcmp(what, "no_deadlock")) x.kind = SIM_X_NO_DEADLOCK;
         else if (!strcmp(what, "all_done")) x.kind = SIM_X_ALL_DONE;
         else if (!strcmp(what, "deadlock")) x.kind = SIM_X_DEADLOCK;

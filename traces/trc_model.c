@@ -174,11 +174,12 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
         case TRC_EV_ACQUIRE:
             if (!o) break;
             if (o->owned && o->owner != e->unit) {
+                int rc = diag_set(d, ERR_FORMAT, "event %zu: %s acquires %s while %s owns it", i,
+                                  run->units[e->unit].name, run->objects[e->obj - 1].name,
+                                  run->units[o->owner].name);
                 free(uc); free(oc); free(items.slots);
                 trc_model_release(m);
-                return diag_set(d, ERR_FORMAT, "event %zu: %s acquires %s while %s owns it", i,
-                                run->units[e->unit].name, run->objects[e->obj - 1].name,
-                                run->units[o->owner].name);
+                return rc;
             }
             if (!o->owned) {
                 o->owned = true; o->owner = e->unit; o->t0 = t;

@@ -1,0 +1,270 @@
+/* The scenario parser: valid programs parse into the right structures, and
+ * every error names the right line and column with a useful message. */
+#include "testutil.h"
+#include "sim/sim.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static sim_program *parse_ok(const char *text) {
+    diag d;
+    diag_clear(&d);
+    sim_program *p = NULL;
+    int rc = sim_parse(&p, "t.scn", text, NULL, 0, &d);
+    ck_assert_msg(rc == 0, "unexpected error %d at %d:%d: %s", rc, d.line, d.col, d.msg);
+    return p;
+}
+
+/* Asserts a parse error at line:col whose message contains `msg` (and hint contains `hint` if given). */
+static void parse_err(const char *text, int line, int col, const char *msg, const char *hint) {
+    diag d;
+    diag_clear(&d);
+    sim_program *p = NULL;
+    int rc = sim_parse(&p, "t.scn", text, NULL, 0, &d);
+    ck_assert_msg(rc < 0, "expected an error containing '%s'", msg);
+    ck_assert_ptr_null(p);
+    ck_assert_str_eq(d.file, "t.scn");
+    ck_assert_msg(d.line == line && d.col == col, "error '%s' at %d:%d, expected %d:%d", d.msg, d.line, d.col, line, col);
+    ck_assert_msg(strstr(d.msg, msg), "message '%s' lacks '%s'", d.msg, msg);
+    if (hint) ck_assert_msg(strstr(d.hint, hint), "hint '%s' lacks '%s'", d.hint, hint);
+}
+
+START_TEST(parses_producer_consumer) {
+    sim_program *p = parse_ok("scenario \"PC\"\n"
+                              "param producers = 2\n"
+                              "param items = 60\n"
+                              "param capacity = 4\n"
+                              "backend threads\n"
+                              "queue jobs capacity=capacity\n"
+                              "actor producer * producers {\n"
+                              "    repeat items / producers {\n"
+                              "        compute 300us\n"
+                              "        put jobs\n"
+                              "    }\n"
+                              "}\n"
+                              "actor consumer * 3 { get jobs; sleep 2ms }\n"
+                              "expect no_deadlock\n"
+                              "expect all_done\n");
+    ck_assert_str_eq(p->title, "PC");
+    ck_assert_str_eq(p->backend, "threads");
+    ck_assert_uint_eq(p->nparams, 3);
+    ck_assert_int_eq(p->params[1].value, 60);
+    ck_assert_uint_eq(p->nobjects, 1);
+    ck_assert_int_eq(p->objects[0].kind, SIM_OBJ_QUEUE);
+    ck_assert_int_eq(p->objects[0].cap_value, 4);
+    ck_assert_uint_eq(p->nactors, 2);
+    ck_assert_uint_eq(p->nunits, 5);
+    const sim_stmt *rep = p->actors[0].body;
+    ck_assert_int_eq(rep->kind, SIM_S_REPEAT);
+    ck_assert_int_eq(rep->expr->value, 30);
+    ck_assert_int_eq(rep->body->kind, SIM_S_COMPUTE);
+    ck_assert_int_eq(rep->body->expr->value, 300000);
+    ck_assert_int_eq(rep->body->next->kind, SIM_S_PUT);
+    ck_assert_uint_eq(rep->body->next->obj, 0);
+    const sim_stmt *g = p->actors[1].body;
+    ck_assert_int_eq(g->kind, SIM_S_GET);
+    ck_assert_int_eq(g->next->kind, SIM_S_SLEEP);
+    ck_assert_int_eq(g->next->expr->value, 2000000);
+    ck_assert_uint_eq(p->nexpects, 2);
+    ck_assert_int_eq(p->expects[0].kind, SIM_X_NO_DEADLOCK);
+    ck_assert_int_eq(p->expects[1].kind, SIM_X_ALL_DONE);
+    sim_program_free(p);
+}
+END_TEST
+
+START_TEST(arithmetic_and_durations) {
+    sim_program *p = parse_ok("param a = 7\n"
+                              "param b = (a + 3) * 2 - a % 4\n"     /* 20 - 3 = 17 */
+                              "param c = 1.5ms + 250us\n"           /* 1750000 */
+                              "param d = c * 2 / 5\n"               /* 700000 */
+                              "param e = 3s / 1ms\n"                /* 3000 */
+                              "param f = min(a, b) + max(2, -a)\n"  /* 7 + 2 */
+                              "param g = -2ms + 5ms\n"
+                              "param h = 10ns + 1us + 1s\n"
+                              "lock m\n"
+                              "actor w { lock m { compute d } }\n");
+    ck_assert_int_eq(p->params[1].value, 17);
+    ck_assert_int_eq(p->params[2].value, 1750000);
+    ck_assert_int_eq(p->params[2].type, SIM_T_DUR);
+    ck_assert_int_eq(p->params[3].value, 700000);
+    ck_assert_int_eq(p->params[4].value, 3000);
+    ck_assert_int_eq(p->params[4].type, SIM_T_INT);
+    ck_assert_int_eq(p->params[5].value, 9);
+    ck_assert_int_eq(p->params[6].value, 3000000);
+    ck_assert_int_eq(p->params[7].value, 1000001010);
+    const sim_stmt *lb = p->actors[0].body;
+    ck_assert_int_eq(lb->kind, SIM_S_LOCK_BLOCK);
+    ck_assert_int_eq(lb->body->kind, SIM_S_COMPUTE);
+    ck_assert_int_eq(lb->body->expr->value, 700000);
+    ck_assert_str_eq(p->title, "t.scn");
+    sim_program_free(p);
+}
+END_TEST
+
+START_TEST(defines_override_params) {
+    const char *text = "param n = 2\nparam total = n * 10\nparam t = 1ms\nqueue q capacity=n\n"
+                       "actor w * n { sleep t }\n";
+    sim_define defs[] = { { "n", "5" }, { "t", "3ms" } };
+    diag d;
+    sim_program *p;
+    ck_assert_int_eq(sim_parse(&p, "t.scn", text, defs, 2, &d), 0);
+    ck_assert_int_eq(p->params[0].value, 5);
+    ck_assert(p->params[0].overridden);
+    ck_assert_int_eq(p->params[1].value, 50);       /* later params see the override */
+    ck_assert_int_eq(p->objects[0].cap_value, 5);
+    ck_assert_uint_eq(p->nunits, 5);
+    ck_assert_int_eq(p->actors[0].body->expr->value, 3000000);
+    sim_program_free(p);
+
+    sim_define bad[] = { { "nn", "5" } };
+    ck_assert_int_lt(sim_parse(&p, "t.scn", text, bad, 1, &d), 0);
+    ck_assert_msg(strstr(d.msg, "no parameter 'nn'"), "%s", d.msg);
+    ck_assert_msg(strstr(d.hint, "'n'"), "%s", d.hint);
+    sim_define wrong_type[] = { { "t", "5" } };
+    ck_assert_int_lt(sim_parse(&p, "t.scn", text, wrong_type, 1, &d), 0);
+    ck_assert_msg(strstr(d.msg, "duration"), "%s", d.msg);
+    sim_define many[] = { { "n", "100000" } };
+    ck_assert_int_eq(sim_parse(&p, "t.scn", text, many, 1, &d), -ERR_LIMIT);
+}
+END_TEST
+
+START_TEST(comments_semicolons_marks) {
+    sim_program *p = parse_ok("# a comment\n\n"
+                              "scenario \"x\"   # trailing\n"
+                              "actor a { mark \"hello\"; sleep 1us; mark \"bye\" }\n");
+    ck_assert_uint_eq(p->nstrings, 2);
+    ck_assert_str_eq(p->strings[0], "hello");
+    ck_assert_str_eq(p->strings[1], "bye");
+    const sim_stmt *s = p->actors[0].body;
+    ck_assert_int_eq(s->kind, SIM_S_MARK);
+    ck_assert_uint_eq(s->text_id, 0);
+    ck_assert_uint_eq(s->next->next->text_id, 1);
+    sim_program_free(p);
+}
+END_TEST
+
+START_TEST(errors_unknown_names) {
+    parse_err("queue jobs capacity=2\nactor a {\n    put jbos\n}\n", 3, 9, "unknown queue 'jbos'", "did you mean 'jobs'?");
+    parse_err("lock mutex\nactor a { lock mutx }\n", 2, 16, "unknown lock 'mutx'", "did you mean 'mutex'?");
+    parse_err("param items = 3\nactor a { repeat itmes { sleep 1ms } }\n", 2, 18, "unknown parameter 'itmes'",
+              "did you mean 'items'?");
+    parse_err("actor a {\n  comptue 1ms\n}\n", 2, 3, "unknown step 'comptue'", "did you mean 'compute'?");
+    parse_err("actr a { sleep 1ms }\n", 1, 1, "unknown declaration 'actr'", "did you mean 'actor'?");
+    parse_err("compute 1ms\n", 1, 1, "'compute' is a step", NULL);
+    parse_err("backend thread\nactor a { sleep 1ms }\n", 1, 9, "unknown backend 'thread'", "did you mean 'threads'?");
+    parse_err("actor a { sleep 1ms }\nexpect no_deadlok\n", 2, 8, "unknown expectation 'no_deadlok'",
+              "did you mean 'no_deadlock'?");
+    parse_err("param x = min(1, 2)\nparam y = foo(1, 2)\nactor a { sleep 1ms }\n", 2, 11, "unknown function 'foo'", NULL);
+}
+END_TEST
+
+START_TEST(errors_types) {
+    parse_err("lock m\nactor a { put m }\n", 2, 15, "'m' is a lock: cannot put into it", NULL);
+    parse_err("queue q capacity=1\nactor a { lock q }\n", 2, 16, "'q' is a queue: cannot lock it", NULL);
+    parse_err("actor a { compute 5 }\n", 1, 19, "compute's argument must be a duration, not an integer", "add a unit");
+    parse_err("actor a { repeat 2ms { sleep 1ms } }\n", 1, 18, "a repeat count must be an integer", NULL);
+    parse_err("param x = 1ms + 2\nactor a { sleep x }\n", 1, 15, "cannot add a duration and an integer", NULL);
+    parse_err("param x = 2ms * 3ms\nactor a { sleep x }\n", 1, 15, "cannot multiply two durations", NULL);
+    parse_err("param x = 2 / 3ms\nactor a { sleep 1ms }\n", 1, 13, "cannot divide an integer by a duration", NULL);
+    parse_err("queue q capacity=1ms\nactor a { get q }\n", 1, 18, "capacity must be an integer", NULL);
+    parse_err("actor a * 2ms { sleep 1ms }\n", 1, 11, "count must be an integer", NULL);
+}
+END_TEST
+
+START_TEST(errors_values) {
+    parse_err("actor a * -3 { sleep 1ms }\n", 1, 11, "negative count (-3)", NULL);
+    parse_err("param n = 1000000\nactor w * n { sleep 1ms }\n", 2, 11, "makes 1000000 units", NULL);
+    parse_err("actor w * 3000 { sleep 1ms }\nactor v * 2000 { sleep 1ms }\n", 2, 11, "makes 5000 units in all", NULL);
+    parse_err("queue q capacity=0\nactor a { get q }\n", 1, 18, "capacity must be at least 1", NULL);
+    parse_err("queue q capacity=100000000\nactor a { get q }\n", 1, 18, "larger than weft's limit", NULL);
+    parse_err("param z = 0\nactor a { repeat 5 / z { sleep 1ms } }\n", 2, 20, "division by zero", NULL);
+    parse_err("actor a { sleep 2ms - 5ms }\n", 1, 21, "duration is negative", NULL);
+    parse_err("actor a { sleep 5000s }\n", 1, 17, "longer than weft's limit", NULL);
+    parse_err("actor a { repeat -1 { sleep 1ms } }\n", 1, 18, "repeat count is negative", NULL);
+    parse_err("param x = 9223372036854775807 + 1\nactor a { sleep 1ms }\n", 1, 31, "overflow", NULL);
+    parse_err("param x = 99999999999999999999\n", 1, 11, "too large", NULL);
+}
+END_TEST
+
+START_TEST(errors_syntax) {
+    parse_err("actor a { sleep 1ms\n", 1, 9, "never closed", NULL);
+    parse_err("actor a sleep 1ms }\n", 1, 9, "expected '{' to open a block", NULL);
+    parse_err("actor a { sleep 1xs }\n", 1, 18, "unknown duration unit 'xs'", "2ms");
+    parse_err("actor a { sleep 1.5 }\n", 1, 17, "only durations may have a fraction", NULL);
+    parse_err("scenario \"open\nactor a { sleep 1ms }\n", 1, 10, "string is not closed", NULL);
+    parse_err("scenario title\n", 1, 10, "expected the scenario's title as a \"string\"", NULL);
+    parse_err("actor a { sleep 1ms 2ms }\n", 1, 21, "expected the end of the statement", NULL);
+    parse_err("param = 3\n", 1, 7, "expected a parameter name", NULL);
+    parse_err("param x 3\n", 1, 9, "expected '='", NULL);
+    parse_err("actor a { sleep (1ms }\n", 1, 22, "expected ')'", NULL);
+    parse_err("actor a { sleep @ }\n", 1, 17, "unexpected character '@'", NULL);
+    parse_err("# nothing\n", 2, 1, "no actor", NULL);
+    parse_err("lock m\nlock m\nactor a { sleep 1ms }\n", 2, 6, "already declared (line 1)", NULL);
+    parse_err("param m = 1\nlock m\nactor a { sleep 1ms }\n", 2, 6, "already a parameter", NULL);
+    parse_err("queue q capacity=1 size=3\nactor a { get q }\n", 1, 20, "unknown queue option 'size'", NULL);
+    parse_err("backend processes\nactor a { sleep 1ms }\n", 1, 9, "not available", NULL);
+}
+END_TEST
+
+START_TEST(error_snippet_and_nesting) {
+    diag d;
+    sim_program *p;
+    ck_assert_int_lt(sim_parse(&p, "t.scn", "actor a {\n\tput nowhere\n}\n", NULL, 0, &d), 0);
+    ck_assert_str_eq(d.snippet, " put nowhere");   /* tabs shown as spaces so the caret lines up */
+    /* nesting deeper than the limit */
+    char deep[8192] = "actor a ";
+    for (int i = 0; i < SIM_MAX_NESTING + 2; i++) strcat(deep, "{ repeat 1 ");
+    strcat(deep, "{ sleep 1ms }");
+    for (int i = 0; i < SIM_MAX_NESTING + 2; i++) strcat(deep, " }");
+    ck_assert_int_eq(sim_parse(&p, "t.scn", deep, NULL, 0, &d), -ERR_LIMIT);
+    ck_assert_msg(strstr(d.msg, "nested deeper"), "%s", d.msg);
+}
+END_TEST
+
+START_TEST(missing_and_binary_files) {
+    diag d;
+    sim_program *p;
+    ck_assert_int_eq(sim_parse_file(&p, "/nonexistent/x.scn", NULL, 0, &d), -ERR_IO);
+    ck_assert_msg(strstr(d.msg, "cannot open '/nonexistent/x.scn'"), "%s", d.msg);
+    const char *bin = tmp_path("bin.scn");
+    FILE *f = fopen(bin, "wb");
+    fwrite("actor a {\0}", 1, 11, f);
+    fclose(f);
+    ck_assert_int_eq(sim_parse_file(&p, bin, NULL, 0, &d), -ERR_SCENARIO);
+    ck_assert_msg(strstr(d.msg, "NUL byte"), "%s", d.msg);
+}
+END_TEST
+
+START_TEST(bundled_scenarios_parse) {
+    const char *names[] = { "producer_consumer", "lock_contention", "deadlock_lock_ordering" };
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/scenarios/%s.scn", WEFT_SOURCE_DIR, names[i]);
+        diag d;
+        sim_program *p;
+        int rc = sim_parse_file(&p, path, NULL, 0, &d);
+        ck_assert_msg(rc == 0, "%s:%d:%d: %s", path, d.line, d.col, d.msg);
+        ck_assert_uint_gt(p->nunits, 0);
+        ck_assert_uint_gt(p->nexpects, 0);
+        sim_program_free(p);
+    }
+}
+END_TEST
+
+int main(void) {
+    Suite *s = suite_create("parse");
+    TCase *tc = tcase_create("parse");
+    tcase_add_test(tc, parses_producer_consumer);
+    tcase_add_test(tc, arithmetic_and_durations);
+    tcase_add_test(tc, defines_override_params);
+    tcase_add_test(tc, comments_semicolons_marks);
+    tcase_add_test(tc, errors_unknown_names);
+    tcase_add_test(tc, errors_types);
+    tcase_add_test(tc, errors_values);
+    tcase_add_test(tc, errors_syntax);
+    tcase_add_test(tc, error_snippet_and_nesting);
+    tcase_add_test(tc, missing_and_binary_files);
+    tcase_add_test(tc, bundled_scenarios_parse);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}

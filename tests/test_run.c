@@ -1,0 +1,280 @@
+/* End to end on the threads backend: run scenarios for real, load the
+ * recording, and assert on the recorded events and the derived model. */
+#include "testutil.h"
+#include "sim/sim.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#define MS 1000000ull
+
+typedef struct ran { trc_recording *rec; trc_model m; sim_result res; } ran;
+
+static void run_text(ran *out, const char *name, const char *text, const sim_define *defs, uint32_t ndefs) {
+    diag d;
+    diag_clear(&d);
+    sim_program *p;
+    int rc = sim_parse(&p, name, text, defs, ndefs, &d);
+    ck_assert_msg(rc == 0, "%s:%d:%d: %s", name, d.line, d.col, d.msg);
+    char file[128];
+    snprintf(file, sizeof file, "%s.weft", name);
+    const char *path = tmp_path(file);
+    rc = sim_run(&out->res, p, &(sim_desc){ .out_path = path, .timeout_ns = 30000 * MS }, &d);
+    ck_assert_msg(rc == 0, "sim_run: %s", d.msg);
+    sim_program_free(p);
+    rc = trc_recording_load(&out->rec, path, &d);
+    ck_assert_msg(rc == 0, "load: %s", d.msg);
+    ck_assert(!out->rec->truncated);
+    ck_assert_uint_eq(out->rec->nruns, 1);
+    rc = trc_model_build(&out->m, &out->rec->runs[0], &d);
+    ck_assert_msg(rc == 0, "model: %s", d.msg);
+}
+
+static void run_file(ran *out, const char *scn, const sim_define *defs, uint32_t ndefs) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/scenarios/%s.scn", WEFT_SOURCE_DIR, scn);
+    char *text;
+    diag d;
+    ck_assert_int_eq(file_read_all(path, &text, NULL, &d), 0);
+    run_text(out, scn, text, defs, ndefs);
+    free(text);
+}
+
+static void ran_free(ran *r) {
+    trc_model_release(&r->m);
+    trc_recording_free(r->rec);
+}
+
+static size_t count_kind(const trc_run *run, unsigned kind) {
+    size_t n = 0;
+    for (size_t i = 0; i < run->nevents; i++) n += run->events[i].kind == kind;
+    return n;
+}
+
+START_TEST(producer_consumer_bundled) {
+    ran r;
+    run_file(&r, "producer_consumer", NULL, 0);
+    const trc_run *run = &r.rec->runs[0];
+    ck_assert_uint_eq(r.res.end_reason, TRC_END_OK);
+    ck_assert_uint_eq(r.res.expect_failed, 0);
+    ck_assert_uint_eq(run->end_reason, TRC_END_OK);
+    ck_assert_uint_eq(run->lost, 0);
+    ck_assert_uint_eq(count_kind(run, TRC_EV_LOST), 0);
+    ck_assert_uint_eq(run->nunits, 5);
+    ck_assert_str_eq(run->units[0].name, "producer.0");
+    ck_assert_str_eq(run->units[4].name, "consumer.2");
+    ck_assert_str_eq(run->backend, "threads");
+    ck_assert_uint_eq(run->nparams, 4);
+    ck_assert(strstr(run->source_text, "actor producer") != NULL);
+    /* every put has its get: 60 items, 60 flows, none left over */
+    ck_assert_uint_eq(count_kind(run, TRC_EV_PUT), 60);
+    ck_assert_uint_eq(count_kind(run, TRC_EV_GET), 60);
+    ck_assert_uint_eq(r.m.unmatched_puts, 0);
+    ck_assert_uint_eq(r.m.unmatched_gets, 0);
+    size_t items = 0;
+    for (size_t i = 0; i < r.m.nflows; i++) {
+        if (r.m.flows[i].kind != TRC_FLOW_ITEM) continue;
+        items++;
+        ck_assert_uint_le(r.m.flows[i].t0, r.m.flows[i].t1);
+        ck_assert_str_eq(run->units[r.m.flows[i].u0].group, "producer");
+        ck_assert_str_eq(run->units[r.m.flows[i].u1].group, "consumer");
+    }
+    ck_assert_uint_eq(items, 60);
+    /* the queue never exceeded its capacity, and the depth recorded is consistent */
+    const trc_object_track *q = &r.m.objects[0];
+    ck_assert_int_le(q->max_depth, 4);
+    int64_t depth = 0;
+    for (size_t i = 0; i < run->nevents; i++) {
+        const trc_event *e = &run->events[i];
+        if (e->kind == TRC_EV_PUT) depth++;
+        if (e->kind == TRC_EV_GET) depth--;
+        ck_assert_int_ge(depth, 0);
+        ck_assert_int_le(depth, 4);
+    }
+    /* consumers are slower: producers block on put (backpressure) */
+    ck_assert_uint_gt(r.m.units[0].waits + r.m.units[1].waits, 0);
+    ck_assert_uint_gt(r.m.units[0].t_state[TRC_ST_BLOCKED], 0);
+    /* each unit started, exited normally; every compute was about 300 us of CPU */
+    for (uint32_t u = 0; u < run->nunits; u++) {
+        ck_assert(r.m.units[u].exited && !r.m.units[u].aborted);
+    }
+    size_t computes = 0;
+    for (size_t i = 0; i < run->nevents; i++) {
+        const trc_event *e = &run->events[i];
+        if (e->kind != TRC_EV_COMPUTE_END) continue;
+        computes++;
+        ck_assert_msg(e->arg >= 300000 && e->arg <= 315000, "compute burnt %llu ns", (unsigned long long)e->arg);
+    }
+    ck_assert_uint_eq(computes, 60);
+    /* makespan: consumers need 20 items x 2 ms sleep each at least */
+    ck_assert_uint_ge(r.m.makespan, 40 * MS);
+    ran_free(&r);
+}
+END_TEST
+
+START_TEST(lock_contention_bundled) {
+    sim_define defs[] = { { "rounds", "5" } };
+    ran r;
+    run_file(&r, "lock_contention", defs, 1);
+    const trc_run *run = &r.rec->runs[0];
+    ck_assert_uint_eq(r.res.end_reason, TRC_END_OK);
+    ck_assert_uint_eq(run->nunits, 4);
+    const trc_object_track *L = &r.m.objects[0];
+    ck_assert_uint_eq(L->nowners, 20);
+    for (size_t i = 1; i < L->nowners; i++)   /* mutual exclusion: owner spans never overlap */
+        ck_assert_uint_le(L->owners[i - 1].t1, L->owners[i].t0);
+    /* 20 critical sections of 1 ms CPU each, one at a time */
+    ck_assert_uint_ge(L->t_held, 20 * MS);
+    ck_assert_uint_ge(r.m.makespan, 20 * MS);
+    size_t handoffs = 0;
+    for (size_t i = 0; i < r.m.nflows; i++) {
+        const trc_flow *f = &r.m.flows[i];
+        if (f->kind != TRC_FLOW_HANDOFF) continue;
+        handoffs++;
+        ck_assert_uint_ne(f->u0, f->u1);
+        ck_assert_uint_le(f->t0, f->t1);
+    }
+    ck_assert_uint_gt(handoffs, 0);
+    ck_assert_uint_gt(L->waits, 0);
+    /* every wait on the lock ended with an acquisition by the waiter */
+    for (size_t i = 0; i < run->nevents; i++) {
+        const trc_event *e = &run->events[i];
+        if (e->kind != TRC_EV_WAIT_END) continue;
+        ck_assert_uint_eq(e->aux, TRC_OUT_OK);
+        bool found = false;
+        for (size_t k = i; k < run->nevents && !found; k++)
+            found = run->events[k].kind == TRC_EV_ACQUIRE && run->events[k].unit == e->unit;
+        ck_assert(found);
+    }
+    ran_free(&r);
+}
+END_TEST
+
+START_TEST(deadlock_detected_and_recorded) {
+    uint64_t t0 = clk_mono_ns();
+    ran r;
+    run_file(&r, "deadlock_lock_ordering", NULL, 0);
+    uint64_t took = clk_mono_ns() - t0;
+    ck_assert_msg(took < 5000 * MS, "deadlock took %llu ms to end", (unsigned long long)(took / MS));
+    const trc_run *run = &r.rec->runs[0];
+    ck_assert_uint_eq(r.res.end_reason, TRC_END_DEADLOCK);
+    ck_assert_uint_eq(run->end_reason, TRC_END_DEADLOCK);
+    ck_assert_uint_eq(r.res.expect_failed, 0);   /* the scenario expects it */
+    ck_assert_msg(strstr(r.res.report, "deadlock: a cycle of 2"), "%s", r.res.report);
+    ck_assert_msg(strstr(r.res.report, "alice.0 waits to acquire lock 'b'") &&
+                  strstr(r.res.report, "held by bob.0") && strstr(r.res.report, "bob.0 waits to acquire lock 'a'") &&
+                  strstr(r.res.report, "held by alice.0"), "%s", r.res.report);
+    ck_assert_str_eq(run->report, r.res.report);
+    /* the recording keeps both acquisitions, both waits, and the aborted ends */
+    ck_assert_uint_eq(count_kind(run, TRC_EV_ACQUIRE), 2);
+    ck_assert_uint_eq(count_kind(run, TRC_EV_WAIT_BEGIN), 2);
+    size_t aborted = 0;
+    for (size_t i = 0; i < run->nevents; i++)
+        if (run->events[i].kind == TRC_EV_WAIT_END) { ck_assert_uint_eq(run->events[i].aux, TRC_OUT_ABORTED); aborted++; }
+    ck_assert_uint_eq(aborted, 2);
+    for (uint32_t u = 0; u < 2; u++) {
+        ck_assert(r.m.units[u].aborted);
+        ck_assert_uint_ge(r.m.units[u].t_state[TRC_ST_BLOCKED], 100 * MS);   /* blocked until the watchdog confirmed */
+    }
+    ran_free(&r);
+}
+END_TEST
+
+START_TEST(stuck_consumer_reported) {
+    ran r;
+    run_text(&r, "stuck",
+             "queue q capacity=2\n"
+             "actor producer { repeat 3 { put q } }\n"
+             "actor consumer * 2 { repeat 2 { get q } }\n"
+             "expect all_done\n", NULL, 0);
+    ck_assert_uint_eq(r.res.end_reason, TRC_END_STUCK);
+    ck_assert_uint_eq(r.res.expect_failed, 1);
+    ck_assert_msg(strstr(r.res.expect_report, "stuck:4:1: expect all_done"), "%s", r.res.expect_report);
+    ck_assert_msg(strstr(r.res.report, "waits to get from queue 'q'") && strstr(r.res.report, "empty"), "%s",
+                  r.res.report);
+    ck_assert_uint_eq(count_kind(&r.rec->runs[0], TRC_EV_GET), 3);
+    ran_free(&r);
+}
+END_TEST
+
+START_TEST(self_deadlock_and_exit_holding_lock) {
+    ran r;
+    run_text(&r, "self", "lock m\nactor a { lock m\n lock m }\n", NULL, 0);
+    ck_assert_uint_eq(r.res.end_reason, TRC_END_DEADLOCK);
+    ck_assert_msg(strstr(r.res.report, "cycle of 1") && strstr(r.res.report, "which it holds itself"), "%s", r.res.report);
+    ran_free(&r);
+
+    run_text(&r, "exits_holding",
+             "lock m\nactor a { lock m }\nactor b { sleep 5ms\n lock m }\n", NULL, 0);
+    ck_assert_uint_eq(r.res.end_reason, TRC_END_STUCK);
+    ck_assert_msg(strstr(r.res.report, "held by a.0, which has exited"), "%s", r.res.report);
+    ran_free(&r);
+}
+END_TEST
+
+START_TEST(unlock_not_held_is_an_error) {
+    ran r;
+    run_text(&r, "badunlock", "lock m\nactor a { sleep 1ms\n  unlock m }\nactor b { sleep 100ms }\n", NULL, 0);
+    ck_assert_uint_eq(r.res.end_reason, TRC_END_ERROR);
+    ck_assert_msg(strstr(r.res.report, "badunlock:3:3: unlock of lock 'm', which this unit does not hold (in a.0)"), "%s",
+                  r.res.report);
+    ck_assert_uint_eq(count_kind(&r.rec->runs[0], TRC_EV_ERROR), 1);
+    ran_free(&r);
+}
+END_TEST
+
+START_TEST(marks_and_defines_are_recorded) {
+    sim_define defs[] = { { "n", "3" } };
+    ran r;
+    run_text(&r, "marks", "param n = 1\nactor w * n { mark \"begin\"\n sleep 1ms\n mark \"end\" }\n", defs, 1);
+    const trc_run *run = &r.rec->runs[0];
+    ck_assert_uint_eq(run->nunits, 3);
+    ck_assert_int_eq(run->params[0].value, 3);
+    ck_assert_uint_eq(r.m.nmarks, 6);
+    ck_assert_uint_eq(run->nstrings, 2);
+    size_t begins = 0;
+    for (size_t i = 0; i < r.m.nmarks; i++) begins += !strcmp(r.m.marks[i].text, "begin");
+    ck_assert_uint_eq(begins, 3);
+    for (uint32_t u = 0; u < 3; u++) ck_assert_uint_ge(r.m.units[u].t_state[TRC_ST_SLEEP], 1 * MS);
+    ran_free(&r);
+}
+END_TEST
+
+static uint64_t rusage_thread_ns(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_THREAD, &ru);
+    return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ull +
+           (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ull;
+}
+
+START_TEST(compute_is_calibrated) {
+    sim_calibrate();
+    ck_assert(sim_burn_iters_per_us() > 0);
+    /* measured by getrusage, independently of the clock sim_burn steers by */
+    uint64_t a = rusage_thread_ns();
+    for (int i = 0; i < 20; i++) sim_burn(2 * MS, NULL);
+    uint64_t spent = rusage_thread_ns() - a;
+    ck_assert_msg(spent >= 38 * MS && spent <= 42 * MS, "20 x compute 2ms burnt %.3f ms of CPU", (double)spent / 1e6);
+    /* an abort flag stops a long burn early */
+    _Atomic int stop = 1;
+    uint64_t t = sim_burn(1000 * MS, &stop);
+    ck_assert_uint_lt(t, 10 * MS);
+}
+END_TEST
+
+int main(void) {
+    Suite *s = suite_create("run");
+    TCase *tc = tcase_create("threads");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, producer_consumer_bundled);
+    tcase_add_test(tc, lock_contention_bundled);
+    tcase_add_test(tc, deadlock_detected_and_recorded);
+    tcase_add_test(tc, stuck_consumer_reported);
+    tcase_add_test(tc, self_deadlock_and_exit_holding_lock);
+    tcase_add_test(tc, unlock_not_held_is_an_error);
+    tcase_add_test(tc, marks_and_defines_are_recorded);
+    tcase_add_test(tc, compute_is_calibrated);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}
