@@ -46,6 +46,11 @@ static void ran_free(ran *r) {
     trc_recording_free(r->rec);
 }
 
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 static size_t count_kind(const trc_run *run, unsigned kind) {
     size_t n = 0;
     for (size_t i = 0; i < run->nevents; i++) n += run->events[i].kind == kind;
@@ -99,14 +104,19 @@ START_TEST(producer_consumer_bundled) {
     for (uint32_t u = 0; u < run->nunits; u++) {
         ck_assert(r.m.units[u].exited && !r.m.units[u].aborted);
     }
+    /* the median is within 5% of 300 us; single ones may be inflated by a busy host (steal time) */
+    uint64_t burnt[64];
     size_t computes = 0;
     for (size_t i = 0; i < run->nevents; i++) {
         const trc_event *e = &run->events[i];
         if (e->kind != TRC_EV_COMPUTE_END) continue;
-        computes++;
-        ck_assert_msg(e->arg >= 300000 && e->arg <= 315000, "compute burnt %llu ns", (unsigned long long)e->arg);
+        ck_assert_uint_lt(computes, 64);
+        burnt[computes++] = e->arg;
+        ck_assert_msg(e->arg >= 300000 && e->arg <= 375000, "compute burnt %llu ns", (unsigned long long)e->arg);
     }
     ck_assert_uint_eq(computes, 60);
+    qsort(burnt, computes, sizeof *burnt, cmp_u64);
+    ck_assert_msg(burnt[30] <= 315000, "median compute burnt %llu ns", (unsigned long long)burnt[30]);
     /* makespan: consumers need 20 items x 2 ms sleep each at least */
     ck_assert_uint_ge(r.m.makespan, 40 * MS);
     ran_free(&r);
