@@ -88,6 +88,7 @@ struct rt {
     pthread_mutex_t go_mu;
     pthread_cond_t go_cv;            /* start signal, and abortable sleeps */
     bool go;
+    uint32_t ready;                  /* threads waiting for go */
     _Atomic int error_set;
     char error[512];                 /* a runtime misuse (unlock not held) */
 };
@@ -289,6 +290,8 @@ static void *unit_main(void *arg) {
     pthread_setname_np(pthread_self(), tname);
     u->tid = (int)gettid();
     pthread_mutex_lock(&r->go_mu);
+    r->ready++;
+    pthread_cond_broadcast(&r->go_cv);
     while (!r->go && !aborted(r)) pthread_cond_wait(&r->go_cv, &r->go_mu);
     pthread_mutex_unlock(&r->go_mu);
     if (aborted(r)) { set_state(u, US_DONE); return NULL; }
@@ -580,11 +583,6 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     trc_recorder *rec = NULL;
     int rc = trc_writer_open(&w, desc->out_path, d);
     if (rc) goto out;
-    run.t_start = clk_mono_ns();
-    if ((rc = trc_writer_run_begin(w, &run, d)) < 0) goto out;
-    rc = 0;
-    for (uint32_t i = 0; i < prog->nstrings && !rc; i++) rc = trc_writer_string(w, i, prog->strings[i], d);
-    if (rc) goto out;
     rc = trc_recorder_create(&rec, &(trc_recorder_desc){ .writer = w, .ring_events = desc->ring_events,
                                                          .no_tsc = desc->no_tsc }, d);
     if (rc) goto out;
@@ -592,7 +590,6 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
         r->units[i].ring = trc_recorder_ring(rec, i);
         if (!r->units[i].ring) { rc = diag_set(d, ERR_NOMEM, "cannot allocate the recorder buffer of %s", r->units[i].name); goto out; }
     }
-    if ((rc = trc_recorder_start(rec, d))) goto out;
 
     /* threads: created first, released together */
     pthread_attr_t ta;
@@ -609,13 +606,32 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
             pthread_attr_destroy(&ta);
             rc = diag_set(d, ERR_LIMIT, "cannot create thread %u of %u (%s): %s", i + 1, r->nunits, r->units[i].name,
                           strerror(e));
-            trc_recorder_stop(rec, NULL);
             goto out;
         }
         r->units[i].started = true;
     }
     pthread_attr_destroy(&ta);
-    uint64_t t0 = clk_mono_ns();
+    /* every thread is ready: now the run begins */
+    pthread_mutex_lock(&r->go_mu);
+    while (r->ready < r->nunits) pthread_cond_wait(&r->go_cv, &r->go_mu);
+    pthread_mutex_unlock(&r->go_mu);
+    for (uint32_t i = 0; i < r->nunits; i++) run.units[i].tid = r->units[i].tid;
+    run.t_start = clk_mono_ns();
+    rc = trc_writer_run_begin(w, &run, d);
+    if (rc >= 0) {
+        rc = 0;
+        for (uint32_t i = 0; i < prog->nstrings && !rc; i++) rc = trc_writer_string(w, i, prog->strings[i], d);
+    }
+    if (!rc) rc = trc_recorder_start(rec, d);
+    if (rc) {
+        atomic_store(&r->abort, 1);
+        pthread_mutex_lock(&r->go_mu);
+        pthread_cond_broadcast(&r->go_cv);
+        pthread_mutex_unlock(&r->go_mu);
+        for (uint32_t i = 0; i < r->nunits; i++) pthread_join(r->units[i].thread, NULL);
+        goto out;
+    }
+    uint64_t t0 = run.t_start;
     pthread_mutex_lock(&r->go_mu);
     r->go = true;
     pthread_cond_broadcast(&r->go_cv);
