@@ -472,9 +472,9 @@ static const char *scenario_dir(const char *argv0, char *out, size_t cap) {
         exe[n] = 0;
         char *s = strrchr(exe, '/');
         if (s) *s = 0;
-        const char *cands[] = { "%s/../scenarios", "%s/../../scenarios", "%s/../share/weft/scenarios", "%s/scenarios" };
+        const char *cands[] = { "/../scenarios", "/../../scenarios", "/../share/weft/scenarios", "/scenarios" };
         for (size_t i = 0; i < sizeof cands / sizeof *cands; i++) {
-            snprintf(out, cap, cands[i], exe);
+            snprintf(out, cap, "%s%s", exe, cands[i]);
             struct stat st;
             char probe[4200];
             snprintf(probe, sizeof probe, "%s/producer_consumer.scn", out);
