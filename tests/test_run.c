@@ -3,6 +3,7 @@
 #include "testutil.h"
 #include "sim/sim.h"
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -15,7 +16,7 @@
 #define ONE_MAX 3.0
 #define MEDIAN_MAX 2.0
 #else
-#define ONE_MAX 1.25
+#define ONE_MAX 2.0
 #define MEDIAN_MAX 1.05
 #endif
 
@@ -114,7 +115,8 @@ START_TEST(producer_consumer_bundled) {
     for (uint32_t u = 0; u < run->nunits; u++) {
         ck_assert(r.m.units[u].exited && !r.m.units[u].aborted);
     }
-    /* the median is within 5% of 300 us; single ones may be inflated by a busy host (steal time) */
+    /* the median is within 5% of 300 us; a single one may absorb a burst of a busy host's steal time,
+     * which the thread CPU clock counts on a VM */
     uint64_t burnt[64];
     size_t computes = 0;
     for (size_t i = 0; i < run->nevents; i++) {
@@ -284,6 +286,57 @@ START_TEST(compute_is_calibrated) {
 }
 END_TEST
 
+START_TEST(every_bundled_scenario_holds_its_expectations) {
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/scenarios", WEFT_SOURCE_DIR);
+    DIR *dp = opendir(dir);
+    ck_assert_ptr_nonnull(dp);
+    struct dirent *de;
+    int n = 0;
+    while ((de = readdir(dp))) {
+        size_t l = strlen(de->d_name);
+        if (l < 5 || strcmp(de->d_name + l - 4, ".scn")) continue;
+        char name[256];
+        snprintf(name, sizeof name, "%.*s", (int)(l - 4), de->d_name);
+        ran r;
+        uint64_t t0 = clk_mono_ns();
+        run_file(&r, name, NULL, 0);
+        ck_assert_msg(r.res.expect_failed == 0, "%s: %s", name, r.res.expect_report);
+        ck_assert_msg(clk_mono_ns() - t0 < 10000 * MS, "%s took more than 10 s", name);
+        ck_assert_uint_eq(r.rec->runs[0].lost, 0);
+        ran_free(&r);
+        n++;
+    }
+    closedir(dp);
+    ck_assert_int_ge(n, 3);
+}
+END_TEST
+
+/* Every fenced example in scenarios/README.md that starts with `scenario` parses and runs. */
+START_TEST(language_reference_examples_run) {
+    char *text;
+    diag d;
+    ck_assert_int_eq(file_read_all(WEFT_SOURCE_DIR "/scenarios/README.md", &text, NULL, &d), 0);
+    int n = 0;
+    for (char *p = strstr(text, "```\nscenario "); p; p = strstr(p, "```\nscenario ")) {
+        p += 4;
+        char *end = strstr(p, "```");
+        ck_assert_ptr_nonnull(end);
+        *end = 0;
+        char name[32];
+        snprintf(name, sizeof name, "readme_example_%d", n++);
+        ran r;
+        run_text(&r, name, p, NULL, 0);
+        ck_assert_msg(r.res.expect_failed == 0, "example %d: %s", n, r.res.expect_report);
+        ck_assert_uint_eq(r.res.end_reason, TRC_END_OK);
+        ran_free(&r);
+        p = end + 3;
+    }
+    free(text);
+    ck_assert_int_ge(n, 2);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("run");
     TCase *tc = tcase_create("threads");
@@ -296,6 +349,8 @@ int main(void) {
     tcase_add_test(tc, unlock_not_held_is_an_error);
     tcase_add_test(tc, marks_and_defines_are_recorded);
     tcase_add_test(tc, compute_is_calibrated);
+    tcase_add_test(tc, every_bundled_scenario_holds_its_expectations);
+    tcase_add_test(tc, language_reference_examples_run);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
