@@ -215,6 +215,46 @@ START_TEST(many_items_match) {
 }
 END_TEST
 
+START_TEST(same_item_ids_on_two_queues_and_stale_waits) {
+    /* item ids are per queue: id 1 on Q1 and id 1 on Q2 are different items */
+    run_builder b;
+    rb_init(&b, "two queues");
+    uint32_t p = rb_unit(&b, "p"), c = rb_unit(&b, "c");
+    uint32_t Q1 = rb_obj(&b, TRC_OBJ_QUEUE, "Q1", 4), Q2 = rb_obj(&b, TRC_OBJ_QUEUE, "Q2", 4);
+    uint32_t L = rb_obj(&b, TRC_OBJ_LOCK, "L", 0);
+    rb_ev(&b, 1 * MS, p, TRC_EV_PUT, Q1, 0, 1, 1);
+    rb_ev(&b, 2 * MS, p, TRC_EV_PUT, Q2, 0, 1, 1);
+    rb_ev(&b, 3 * MS, c, TRC_EV_GET, Q2, 0, 1, 0);
+    rb_ev(&b, 4 * MS, c, TRC_EV_GET, Q1, 0, 1, 0);
+    /* c waits for L and times out; p releases; later c takes L without waiting: no hand-off */
+    rb_ev(&b, 5 * MS, p, TRC_EV_ACQUIRE, L, 0, 1, 0);
+    rb_ev(&b, 6 * MS, c, TRC_EV_WAIT_BEGIN, L, TRC_OP_LOCK, 0, 0);
+    rb_ev(&b, 7 * MS, c, TRC_EV_WAIT_END, L, TRC_OUT_TIMEOUT, 0, 0);
+    rb_ev(&b, 8 * MS, p, TRC_EV_RELEASE, L, 0, 0, 0);
+    rb_ev(&b, 9 * MS, c, TRC_EV_ACQUIRE, L, 0, 1, 0);
+    trc_recording *rec = rb_finish(&b, 10 * MS);
+    trc_model m;
+    diag d;
+    ck_assert_int_eq(trc_model_build(&m, &rec->runs[0], &d), 0);
+    ck_assert_uint_eq(m.nflows, 2);
+    ck_assert_uint_eq(m.flows[0].obj, Q1);
+    ck_assert_uint_eq(m.flows[0].t0, 1 * MS);
+    ck_assert_uint_eq(m.flows[0].t1, 4 * MS);
+    ck_assert_uint_eq(m.flows[1].obj, Q2);
+    ck_assert_uint_eq(m.flows[1].t1, 3 * MS);
+    ck_assert_uint_eq(m.units[c].spans[1].outcome, TRC_OUT_TIMEOUT);
+    trc_model_release(&m);
+    trc_recording_free(rec);
+    /* an empty run builds */
+    rb_init(&b, "empty");
+    rec = rb_finish(&b, 0);
+    ck_assert_int_eq(trc_model_build(&m, &rec->runs[0], &d), 0);
+    ck_assert_uint_eq(m.nflows, 0);
+    trc_model_release(&m);
+    trc_recording_free(rec);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("model");
     TCase *tc = tcase_create("model");
@@ -223,6 +263,7 @@ int main(void) {
     tcase_add_test(tc, unfinished_units_stay_blocked);
     tcase_add_test(tc, contradictions_rejected);
     tcase_add_test(tc, many_items_match);
+    tcase_add_test(tc, same_item_ids_on_two_queues_and_stale_waits);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

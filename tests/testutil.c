@@ -76,15 +76,15 @@ trc_recording *rb_finish(run_builder *b, uint64_t t_end) {
     r->t_end = T0 + t_end;
     /* move the growable arrays into the arena so trc_recording_free owns them */
     trc_unit *u = arena_push(&b->rec->mem, sizeof *u * (r->nunits ? r->nunits : 1));
-    memcpy(u, r->units, sizeof *u * r->nunits);
+    if (r->nunits) memcpy(u, r->units, sizeof *u * r->nunits);
     free(r->units);
     r->units = u;
     trc_object *o = arena_push(&b->rec->mem, sizeof *o * (r->nobjects ? r->nobjects : 1));
-    memcpy(o, r->objects, sizeof *o * r->nobjects);
+    if (r->nobjects) memcpy(o, r->objects, sizeof *o * r->nobjects);
     free(r->objects);
     r->objects = o;
     trc_event *e = arena_push(&b->rec->mem, sizeof *e * (r->nevents ? r->nevents : 1));
-    memcpy(e, r->events, sizeof *e * r->nevents);
+    if (r->nevents) memcpy(e, r->events, sizeof *e * r->nevents);
     free(r->events);
     r->events = e;
     return b->rec;

@@ -10,44 +10,46 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct item_slot { uint64_t key; uint64_t t; uint32_t unit; bool used; } item_slot;
+/* Items in flight, keyed by (object, item id). */
+typedef struct item_slot { uint64_t key; uint64_t t; uint32_t unit; uint32_t obj; bool used; } item_slot;
 typedef struct item_map { item_slot *slots; size_t cap, n; } item_map;
 
-static uint64_t item_hash(uint64_t k) {
+static uint64_t item_hash(uint64_t k, uint32_t obj) {
+    k ^= (uint64_t)obj * 0x9E3779B97F4A7C15ull;
     k ^= k >> 33; k *= 0xff51afd7ed558ccdull; k ^= k >> 33; k *= 0xc4ceb9fe1a85ec53ull; k ^= k >> 33;
     return k;
 }
 
-static void item_put(item_map *m, uint64_t key, uint64_t t, uint32_t unit);
+static void item_put(item_map *m, uint64_t key, uint32_t obj, uint64_t t, uint32_t unit);
 static void item_grow(item_map *m) {
     item_map old = *m;
     m->cap = old.cap ? old.cap * 2 : 1024;
     m->slots = xcalloc(m->cap, sizeof *m->slots);
     m->n = 0;
     for (size_t i = 0; i < old.cap; i++)
-        if (old.slots[i].used) item_put(m, old.slots[i].key, old.slots[i].t, old.slots[i].unit);
+        if (old.slots[i].used) item_put(m, old.slots[i].key, old.slots[i].obj, old.slots[i].t, old.slots[i].unit);
     free(old.slots);
 }
 
-static void item_put(item_map *m, uint64_t key, uint64_t t, uint32_t unit) {
+static void item_put(item_map *m, uint64_t key, uint32_t obj, uint64_t t, uint32_t unit) {
     if ((m->n + 1) * 4 > m->cap * 3) item_grow(m);
-    size_t i = item_hash(key) & (m->cap - 1);
-    while (m->slots[i].used && m->slots[i].key != key) i = (i + 1) & (m->cap - 1);
+    size_t i = item_hash(key, obj) & (m->cap - 1);
+    while (m->slots[i].used && (m->slots[i].key != key || m->slots[i].obj != obj)) i = (i + 1) & (m->cap - 1);
     if (!m->slots[i].used) m->n++;
-    m->slots[i] = (item_slot){ key, t, unit, true };
+    m->slots[i] = (item_slot){ key, t, unit, obj, true };
 }
 
 /* Removes and returns the entry; backward-shift deletion keeps probe chains intact. */
-static bool item_take(item_map *m, uint64_t key, item_slot *out) {
+static bool item_take(item_map *m, uint64_t key, uint32_t obj, item_slot *out) {
     if (!m->cap) return false;
-    size_t mask = m->cap - 1, i = item_hash(key) & mask;
-    while (m->slots[i].used && m->slots[i].key != key) i = (i + 1) & mask;
+    size_t mask = m->cap - 1, i = item_hash(key, obj) & mask;
+    while (m->slots[i].used && (m->slots[i].key != key || m->slots[i].obj != obj)) i = (i + 1) & mask;
     if (!m->slots[i].used) return false;
     *out = m->slots[i];
     m->slots[i].used = false;
     m->n--;
     for (size_t j = (i + 1) & mask; m->slots[j].used; j = (j + 1) & mask) {
-        size_t h = item_hash(m->slots[j].key) & mask;
+        size_t h = item_hash(m->slots[j].key, m->slots[j].obj) & mask;
         bool stays = i <= j ? (i < h && h <= j) : (i < h || h <= j);
         if (stays) continue;
         m->slots[i] = m->slots[j];
@@ -168,6 +170,7 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
         case TRC_EV_SLEEP_END:
         case TRC_EV_WAIT_END:
             if (ut->exited) break;
+            if (e->kind == TRC_EV_WAIT_END && e->aux != TRC_OUT_OK) c->wait_obj = 0;
             span_close(ut, c, t, (uint8_t)(e->kind == TRC_EV_WAIT_END ? e->aux : 0));
             span_open(c, t, TRC_ST_RUNNING, 0, 0);
             break;
@@ -209,14 +212,13 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
             if (!ot) break;
             ARR_PUSH(ot->depth, ot->ndepth, o->cap_depth, ((trc_sample){ t, (int64_t)e->extra }));
             if ((int64_t)e->extra > ot->max_depth) ot->max_depth = e->extra;
-            uint64_t key = (uint64_t)e->obj << 48 ^ e->arg;
             if (e->kind == TRC_EV_PUT) {
                 ot->puts++;
-                item_put(&items, key, t, e->unit);
+                item_put(&items, e->arg, e->obj, t, e->unit);
             } else {
                 ot->gets++;
                 item_slot s;
-                if (item_take(&items, key, &s)) {
+                if (item_take(&items, e->arg, e->obj, &s)) {
                     ARR_GROW(m->flows, m->nflows + 1, cap_flows);
                     m->flows[m->nflows++] = (trc_flow){ .id = next_flow++, .t0 = s.t, .t1 = t, .u0 = s.unit,
                                                         .u1 = e->unit, .obj = e->obj, .kind = TRC_FLOW_ITEM,
@@ -255,7 +257,7 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
             ot->t_held += mk - o->t0;
         }
     }
-    qsort(m->flows, m->nflows, sizeof *m->flows, cmp_flow);
+    if (m->nflows > 1) qsort(m->flows, m->nflows, sizeof *m->flows, cmp_flow);
     free(uc);
     free(oc);
     free(items.slots);
