@@ -1,0 +1,224 @@
+/* Perfetto export throughput.
+ *
+ *   bench_export [events (default 2000000)] [units (default 16)] [repetitions (default 7)] [out.pftrace]
+ *
+ * Synthesizes one large run with a consistent little schedule (units compute,
+ * take a contended lock, producers put items into a queue that consumers get,
+ * sleep; a mark now and then), builds its model, then exports it several
+ * times to /dev/null and to memory (open_memstream) and prints the median
+ * wall time and CPU time of the calling thread (the CPU figure is steadier on
+ * a busy machine), input events per second and output MB/s. Prints figures
+ * only; never fails on time. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "traces/trc.h"
+
+typedef struct gen {
+    trc_event *ev;
+    size_t n, cap;
+    uint64_t t;
+    uint64_t rng;
+} gen;
+
+static uint32_t rnd(gen *g, uint32_t n) {
+    g->rng ^= g->rng << 13;
+    g->rng ^= g->rng >> 7;
+    g->rng ^= g->rng << 17;
+    return (uint32_t)(g->rng % n);
+}
+
+static void emit(gen *g, uint32_t unit, uint16_t kind, uint32_t obj, uint16_t aux, uint64_t arg, uint32_t extra) {
+    if (g->n == g->cap) {
+        g->cap = g->cap ? g->cap * 2 : 1 << 20;
+        g->ev = xrealloc(g->ev, g->cap * sizeof *g->ev);
+    }
+    g->t += 1 + rnd(g, 400);
+    g->ev[g->n++] = (trc_event){ .t = g->t, .arg = arg, .unit = unit, .obj = obj, .kind = kind, .aux = aux,
+                                 .extra = extra };
+}
+
+enum { ST_COMPUTE, ST_COMPUTE_END, ST_LOCK, ST_LOCK_WAIT, ST_RELEASE, ST_QUEUE, ST_QUEUE_WAIT, ST_SLEEP,
+       ST_SLEEP_END };
+#define LOCK 1
+#define QUEUE 2
+
+static trc_recording *synth(size_t want, uint32_t nunits) {
+    trc_recording *rec = xcalloc(1, sizeof *rec);
+    rec->runs = arena_push(&rec->mem, sizeof *rec->runs);
+    rec->nruns = 1;
+    trc_run *run = rec->runs;
+    run->scenario = "bench: lock + queue";
+    run->source_path = run->source_text = run->machine = run->report = "";
+    run->backend = "threads";
+    run->units = arena_push(&rec->mem, nunits * sizeof *run->units);
+    run->nunits = nunits;
+    for (uint32_t u = 0; u < nunits; u++) {
+        char name[32];
+        snprintf(name, sizeof name, "%s.%u", u % 2 ? "consumer" : "producer", u / 2);
+        run->units[u] = (trc_unit){ .id = u, .kind = TRC_UNIT_THREAD, .parent = UINT32_MAX,
+                                    .name = arena_strdup(&rec->mem, name), .group = "" };
+    }
+    run->objects = arena_push(&rec->mem, 2 * sizeof *run->objects);
+    run->objects[0] = (trc_object){ .id = LOCK, .kind = TRC_OBJ_LOCK, .name = "m" };
+    run->objects[1] = (trc_object){ .id = QUEUE, .kind = TRC_OBJ_QUEUE, .name = "jobs" };
+    run->nobjects = 2;
+    static const char *strings[] = { "checkpoint" };
+    run->strings = strings;
+    run->nstrings = 1;
+
+    gen g = { .t = 1000000000ull, .rng = 0x9e3779b97f4a7c15ull };
+    run->t_start = g.t;
+    uint8_t *st = xcalloc(nunits, 1);
+    bool lock_held = false;
+    uint64_t puts = 0, gets = 0;
+    for (uint32_t u = 0; u < nunits; u++) emit(&g, u, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    while (g.n < want) {
+        uint32_t u = rnd(&g, nunits);
+        switch (st[u]) {
+        case ST_COMPUTE: emit(&g, u, TRC_EV_COMPUTE_BEGIN, 0, 0, 1000, 0); st[u] = ST_COMPUTE_END; break;
+        case ST_COMPUTE_END: emit(&g, u, TRC_EV_COMPUTE_END, 0, 0, 1000, 0); st[u] = ST_LOCK; break;
+        case ST_LOCK:
+            if (!lock_held) { emit(&g, u, TRC_EV_ACQUIRE, LOCK, 0, 1, 0); lock_held = true; st[u] = ST_RELEASE; }
+            else { emit(&g, u, TRC_EV_WAIT_BEGIN, LOCK, TRC_OP_LOCK, 0, 0); st[u] = ST_LOCK_WAIT; }
+            break;
+        case ST_LOCK_WAIT:
+            if (lock_held) break;
+            emit(&g, u, TRC_EV_WAIT_END, LOCK, TRC_OUT_OK, 0, 0);
+            emit(&g, u, TRC_EV_ACQUIRE, LOCK, 0, 1, 0);
+            lock_held = true;
+            st[u] = ST_RELEASE;
+            break;
+        case ST_RELEASE: emit(&g, u, TRC_EV_RELEASE, LOCK, 0, 0, 0); lock_held = false; st[u] = ST_QUEUE; break;
+        case ST_QUEUE:
+            if (u % 2 == 0) {
+                puts++;
+                emit(&g, u, TRC_EV_PUT, QUEUE, 0, puts, (uint32_t)(puts - gets));
+                st[u] = ST_SLEEP;
+            } else if (puts > gets) {
+                gets++;
+                emit(&g, u, TRC_EV_GET, QUEUE, 0, gets, (uint32_t)(puts - gets));
+                st[u] = ST_SLEEP;
+            } else {
+                emit(&g, u, TRC_EV_WAIT_BEGIN, QUEUE, TRC_OP_GET, 0, 0);
+                st[u] = ST_QUEUE_WAIT;
+            }
+            break;
+        case ST_QUEUE_WAIT:
+            if (puts == gets) break;
+            emit(&g, u, TRC_EV_WAIT_END, QUEUE, TRC_OUT_OK, 0, 0);
+            gets++;
+            emit(&g, u, TRC_EV_GET, QUEUE, 0, gets, (uint32_t)(puts - gets));
+            st[u] = ST_SLEEP;
+            break;
+        case ST_SLEEP:
+            if (rnd(&g, 64) == 0) emit(&g, u, TRC_EV_MARK, 0, 0, 0, 0);
+            emit(&g, u, TRC_EV_SLEEP_BEGIN, 0, 0, 500, 0);
+            st[u] = ST_SLEEP_END;
+            break;
+        default: emit(&g, u, TRC_EV_SLEEP_END, 0, 0, 0, 0); st[u] = ST_COMPUTE; break;
+        }
+    }
+    free(st);
+    run->events = g.ev;
+    run->nevents = g.n;
+    run->t_end = g.t + 1000;
+    return rec;
+}
+
+static double clock_s(clockid_t c) {
+    struct timespec ts;
+    clock_gettime(c, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+static double now_s(void) { return clock_s(CLOCK_MONOTONIC); }
+static double cpu_s(void) { return clock_s(CLOCK_THREAD_CPUTIME_ID); }
+
+static int cmp_d(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_d);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+int main(int argc, char **argv) {
+    size_t want = argc > 1 ? strtoull(argv[1], NULL, 10) : 2000000;
+    uint32_t nunits = argc > 2 ? (uint32_t)strtoul(argv[2], NULL, 10) : 16;
+    int reps = argc > 3 ? atoi(argv[3]) : 7;
+    if (nunits < 2) nunits = 2;
+    if (reps < 1) reps = 1;
+    if (reps > 64) reps = 64;
+
+    double t0 = now_s();
+    trc_recording *rec = synth(want, nunits);
+    double t_synth = now_s() - t0;
+    trc_model m;
+    diag d = { 0 };
+    t0 = now_s();
+    if (trc_model_build(&m, &rec->runs[0], &d)) {
+        fprintf(stderr, "bench_export: model: %s\n", d.msg);
+        return 1;
+    }
+    double t_model = now_s() - t0;
+    size_t spans = 0;
+    for (uint32_t u = 0; u < nunits; u++) spans += m.units[u].nspans;
+    size_t nev = rec->runs[0].nevents;
+    printf("run: %zu events, %u units, %zu spans, %zu flows, %zu marks (synthesized in %.0f ms, model built in %.0f ms)\n",
+           nev, nunits, spans, m.nflows, m.nmarks, t_synth * 1e3, t_model * 1e3);
+
+    /* to memory: also gives the output size */
+    double tm[64], cm[64], tn[64], cn[64];
+    size_t bytes = 0;
+    for (int i = 0; i < reps; i++) {
+        char *data = NULL;
+        size_t n = 0;
+        FILE *f = open_memstream(&data, &n);
+        t0 = now_s();
+        double c0 = cpu_s();
+        int rc = trc_export_perfetto(f, rec, &m, &d);
+        fflush(f);
+        cm[i] = cpu_s() - c0;
+        tm[i] = now_s() - t0;
+        fclose(f);
+        if (rc) { fprintf(stderr, "bench_export: export: %s\n", d.msg); return 1; }
+        bytes = n;
+        free(data);
+    }
+    FILE *null = fopen("/dev/null", "wb");
+    if (!null) { perror("/dev/null"); return 1; }
+    for (int i = 0; i < reps; i++) {
+        t0 = now_s();
+        double c0 = cpu_s();
+        int rc = trc_export_perfetto(null, rec, &m, &d);
+        fflush(null);
+        cn[i] = cpu_s() - c0;
+        tn[i] = now_s() - t0;
+        if (rc) { fprintf(stderr, "bench_export: export: %s\n", d.msg); return 1; }
+    }
+    fclose(null);
+    printf("trace: %zu bytes (%.1f bytes per input event)\n", bytes, (double)bytes / (double)nev);
+    struct { const char *what; double *t; } rows[] = {
+        { "/dev/null, wall", tn }, { "/dev/null, cpu ", cn }, { "memory,    wall", tm }, { "memory,    cpu ", cm } };
+    for (int k = 0; k < 4; k++) {
+        double x = median(rows[k].t, reps);
+        printf("export to %s: median %6.1f ms of %d: %5.1f M events/s, %5.0f MB/s\n", rows[k].what, x * 1e3, reps,
+               (double)nev / x / 1e6, (double)bytes / x / 1e6);
+    }
+    if (argc > 4) {   /* keep one export, e.g. for check_semantics.py */
+        FILE *f = fopen(argv[4], "wb");
+        if (!f || trc_export_perfetto(f, rec, &m, &d) || fclose(f)) {
+            fprintf(stderr, "bench_export: cannot write %s: %s\n", argv[4], d.msg);
+            return 1;
+        }
+        printf("wrote %s\n", argv[4]);
+    }
+    trc_model_release(&m);
+    free(rec->runs[0].events);
+    trc_recording_free(rec);
+    return 0;
+}

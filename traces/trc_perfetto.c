@@ -1,0 +1,1161 @@
+/* Perfetto export: a native protobuf TracePacket stream (Trace = repeated
+ * TracePacket packet = 1), written by our own streaming encoder.
+ * Format reference: shared/perfetto/SPEC.md; traps: shared/perfetto/PITFALLS.md.
+ *
+ * What the trace holds (everything comes from the derived model, so it agrees
+ * with the viewer and the stats):
+ *
+ *  - A descriptor for uuid 0 asks for EXPLICIT process and thread ordering, so
+ *    runs appear in recording order and units in unit order (v57+; ignored by
+ *    older UIs).
+ *  - Run r is one process track, "<scenario> (<backend>)"; with several runs it
+ *    is "run N: <scenario> (<backend>, <params that differ between runs>)". Its
+ *    pid is the units' real pid when they all share one that no earlier run
+ *    used, else a synthetic pid. Synthetic ids count up from 2^30, above any
+ *    Linux pid (PID_MAX_LIMIT is 2^22), so they never collide with real ones.
+ *  - Every unit is a thread track of its run's process: tid = the unit's real
+ *    tid, else its real pid (a process unit), else synthetic; a tid is never
+ *    used twice in one trace (SPEC 3.3: globally unique tids). Coroutine tasks
+ *    are not OS threads: each is a custom track (merge behaviour NONE) under a
+ *    group "tasks on <loop>" shown next to its loop's thread (SPEC 4.6).
+ *  - On a unit's track: one lifetime slice named after the unit (from its first
+ *    event to its exit, arg "exit"), and nested in it one slice per model span:
+ *    "computing", "sleeping", "blocked on <obj> (<op>)" (args "object" and
+ *    "outcome"). RUNNING is the gap inside the lifetime slice (it is half the
+ *    spans and would double the trace for no information); DONE is omitted.
+ *  - A queue is a counter track "<q> depth" (unit "items") under the process,
+ *    with one sample per model depth sample (the first is 0 at the run start).
+ *  - A lock is a custom track "<m> owner" under the process, one slice per
+ *    ownership named after the owning unit. An owner is a category, not a
+ *    quantity, so slices (SPEC 3.4: slices for intervals, counters for values);
+ *    a counter of unit ids would read as nonsense numbers.
+ *  - Flows (SPEC 3.5, 4.4, 4.5): each model flow becomes two instants on the
+ *    units' tracks: "put q" (flow_ids) -> "get q" (terminating_flow_ids), both
+ *    with arg "item", for TRC_FLOW_ITEM; "release m" -> "acquire m" for
+ *    TRC_FLOW_HANDOFF. Instants exist exactly at t0 and t1 (flows bind to
+ *    slices, and the state slices are not there at those times: a put happens
+ *    while RUNNING). Flow ids are namespaced per run: base(run) + model id.
+ *  - Marks are instants on their unit's track, named by the mark text.
+ *
+ * Times: ts = origin + model relative time, with origin = the earliest
+ * t_start of the recording's runs. A one-run recording is thus in
+ * CLOCK_MONOTONIC ns; in a multi-run recording every run starts at the same
+ * point so runs line up for comparison (SPEC 4.8); a run's description says by
+ * how much it was shifted. timestamp_clock_id stays unset (SPEC 3.2).
+ *
+ * Sequences (SPEC 3.1: one per writer, each in time order): per run, one for
+ * the outgoing flow ends (first in the file), one per unit (its lifetime and
+ * state slices merged with its incoming flow ends: at equal times END, then
+ * the instant, then BEGIN), one for the marks, one per queue and one per
+ * lock. trace_processor sorts by (timestamp, file position), so with the
+ * outgoing ends written first a flow starts before it terminates even when
+ * both ends share a nanosecond. Writing stream after stream needs no merge,
+ * which is what keeps the export fast. The first packet of every sequence
+ * sets SEQ_INCREMENTAL_STATE_CLEARED|NEEDS and first_packet_on_sequence;
+ * interned names (event names, annotation names and string values) are
+ * defined lazily in the packet of the sequence that first uses them; every
+ * packet that uses one sets NEEDS. Descriptors come before the run's events,
+ * without a sequence id.
+ *
+ * Encoding: packets go straight into one output block (flushed with fwrite
+ * when full). Nested lengths reserve one byte and are fixed up when the
+ * message closes; the rare message of 128 bytes or more is moved up by the
+ * extra varint bytes, so every length is minimal. */
+#include "traces/trc.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PF_BLOCK (1u << 20)          /* output block, flushed when full */
+#define PF_SYNTH_ID0 (1u << 30)      /* synthetic pids/tids start here */
+#define PF_INT63 ((uint64_t)INT64_MAX)
+
+/* ---- the output block and the protobuf primitives ---------------------- */
+
+typedef struct pf_out {
+    FILE *f;
+    uint8_t *buf;
+    size_t n, cap;
+    int err;             /* sticky -ERR_xxx */
+    int err_no;
+} pf_out;
+
+static bool pf_flush(pf_out *o) {
+    if (o->err) return false;
+    if (o->n && fwrite(o->buf, 1, o->n, o->f) != o->n) {
+        o->err = -ERR_IO;
+        o->err_no = errno;
+        return false;
+    }
+    o->n = 0;
+    return true;
+}
+
+static bool pf_need_slow(pf_out *o, size_t bound) {
+    if (!pf_flush(o)) return false;
+    if (bound > o->cap) {
+        size_t cap = o->cap * 2 > bound ? o->cap * 2 : bound;
+        uint8_t *p = realloc(o->buf, cap);
+        if (!p) { o->err = -ERR_NOMEM; return false; }
+        o->buf = p;
+        o->cap = cap;
+    }
+    return true;
+}
+
+/* Room for `bound` more bytes. Called only between packets. */
+static inline bool pf_need(pf_out *o, size_t bound) {
+    return o->cap - o->n >= bound || pf_need_slow(o, bound);
+}
+
+static inline uint8_t *pb_var(uint8_t *p, uint64_t v) {
+    while (v >= 0x80) { *p++ = (uint8_t)(v | 0x80); v >>= 7; }
+    *p++ = (uint8_t)v;
+    return p;
+}
+
+static inline uint8_t *pb_fixed64(uint8_t *p, uint64_t v) {
+    wr_u64le(p, v);
+    return p + 8;
+}
+
+static inline uint8_t *pb_str(uint8_t *p, const char *s, size_t n) {
+    p = pb_var(p, n);
+    memcpy(p, s, n);
+    return p + n;
+}
+
+/* A nested message: the caller wrote the tag; reserve one length byte. */
+static inline uint8_t *pb_open(uint8_t *p, uint8_t **len_at) {
+    *len_at = p;
+    return p + 1;
+}
+
+static uint8_t *pb_close_long(uint8_t *len_at, uint8_t *end, size_t len) {
+    uint8_t tmp[10];
+    size_t k = (size_t)(pb_var(tmp, len) - tmp);
+    memmove(len_at + k, len_at + 1, len);
+    memcpy(len_at, tmp, k);
+    return end + k - 1;
+}
+
+/* Writes the message length; returns the new end (moved if the length took more than a byte). */
+static inline uint8_t *pb_close(uint8_t *len_at, uint8_t *end) {
+    size_t len = (size_t)(end - len_at - 1);
+    if (len < 0x80) { *len_at = (uint8_t)len; return end; }
+    return pb_close_long(len_at, end, len);
+}
+
+/* ---- field tags (SPEC §2) ---------------------------------------------- */
+
+enum {
+    T_PACKET = 0x0a,
+    /* TracePacket */
+    TP_TIMESTAMP = 0x40, TP_SEQ_ID = 0x50, TP_SEQ_FLAGS = 0x68, TP_INTERNED = 0x62, TP_TRACK_EVENT = 0x5a,
+    /* TrackDescriptor */
+    TD_UUID = 0x08, TD_NAME = 0x12, TD_PROCESS = 0x1a, TD_THREAD = 0x22, TD_PARENT = 0x28, TD_COUNTER = 0x42,
+    TD_CHILD_ORDERING = 0x58, TD_RANK = 0x60, TD_DESCRIPTION = 0x72, TD_MERGE = 0x78,
+    /* ProcessDescriptor / ThreadDescriptor / CounterDescriptor */
+    PD_PID = 0x08, PD_NAME = 0x32, THD_PID = 0x08, THD_TID = 0x10, THD_NAME = 0x2a,
+    CD_UNIT = 0x18, CD_UNIT_NAME = 0x32, CD_SHARE_KEY = 0x3a,
+    /* TrackEvent */
+    TE_ANNOT = 0x22, TE_TYPE = 0x48, TE_NAME_IID = 0x50, TE_TRACK = 0x58,
+    /* DebugAnnotation */
+    DA_NAME_IID = 0x08, DA_UINT = 0x18,
+    /* InternedData and its entries */
+    ID_EVENT_NAME = 0x12, ID_ANNOT_NAME = 0x1a, EN_IID = 0x08, EN_NAME = 0x12,
+};
+/* two-byte tags */
+#define TP_TRACK_DESC_0 0xe2
+#define TP_TRACK_DESC_1 0x03
+#define TP_FIRST_ON_SEQ_0 0xb8
+#define TP_FIRST_ON_SEQ_1 0x05
+#define TD_PROCESS_ORDERING_0 0x98
+#define TD_THREAD_ORDERING_0 0xa0
+#define TE_NAME_0 0xba
+#define TE_COUNTER_0 0xf0
+#define TE_FLOW_0 0xf9
+#define TE_FLOW_1 0x02
+#define TE_TFLOW_0 0x81
+#define TE_TFLOW_1 0x03
+#define DA_STR_IID_0 0x88
+#define ID_ANNOT_STR_0 0xea
+
+enum { TYPE_BEGIN = 1, TYPE_END = 2, TYPE_INSTANT = 3, TYPE_COUNTER = 4 };
+enum { SEQ_CLEARED = 1, SEQ_NEEDS = 2 };
+enum { MERGE_NONE = 2, ORDER_EXPLICIT = 3, COUNTER_UNIT_COUNT = 2 };
+
+/* ---- a small set of used ids ------------------------------------------- */
+
+typedef struct pf_idset { uint64_t *k; size_t cap, n; } pf_idset;
+
+static uint64_t pf_mix(uint64_t k) {
+    k ^= k >> 31; k *= 0x9e3779b97f4a7c15ull; k ^= k >> 29;
+    return k;
+}
+
+static bool pf_idset_has(const pf_idset *s, uint64_t key) {
+    if (!s->cap) return false;
+    for (size_t i = pf_mix(key) & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+        if (s->k[i] == key) return true;
+        if (!s->k[i]) return false;
+    }
+}
+
+static bool pf_idset_add(pf_idset *s, uint64_t key) {   /* key != 0 */
+    if ((s->n + 1) * 2 > s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        uint64_t *k = calloc(cap, sizeof *k);
+        if (!k) return false;
+        for (size_t j = 0; j < s->cap; j++) {
+            if (!s->k[j]) continue;
+            size_t i = pf_mix(s->k[j]) & (cap - 1);
+            while (k[i]) i = (i + 1) & (cap - 1);
+            k[i] = s->k[j];
+        }
+        free(s->k);
+        s->k = k;
+        s->cap = cap;
+    }
+    size_t i = pf_mix(key) & (s->cap - 1);
+    while (s->k[i] && s->k[i] != key) i = (i + 1) & (s->cap - 1);
+    if (!s->k[i]) { s->k[i] = key; s->n++; }
+    return true;
+}
+
+#define PF_KEY_PID(v) ((1ull << 40) | (uint32_t)(v))
+#define PF_KEY_TID(v) ((2ull << 40) | (uint64_t)(v))
+
+/* ---- per-run state ------------------------------------------------------ */
+
+/* Interned event names, iid:
+ *   1 .. TRC_ST__COUNT             state names (iid = state + 1)
+ *   IID_UNIT(u)                    unit names (lifetime and owner slices)
+ *   IID_OBJ(o, k)                  per object (0-based): k = 0..3 "blocked on X (<op k>)",
+ *                                  k = 4 "put X", 5 "get X", 6 "release X", 7 "acquire X" */
+#define IID_UNIT(pr, u) (1u + TRC_ST__COUNT + (u))
+#define IID_OBJ(pr, o, k) (1u + TRC_ST__COUNT + (pr)->nunits + 8u * (o) + (k))
+enum { K_PUT = 4, K_GET = 5, K_RELEASE = 6, K_ACQUIRE = 7 };
+/* Interned debug annotation names. */
+enum { DN_OBJECT = 1, DN_OUTCOME = 2, DN_ITEM = 3, DN_EXIT = 4, DN__COUNT = 5 };
+static const char *const pf_dn_names[DN__COUNT] = { "", "object", "outcome", "item", "exit" };
+/* Interned annotation string values, iid: 1 + o object names, then 5 outcomes
+ * (the last is "unknown"), then 3 exit texts. */
+#define SV_OBJ(o) (1u + (o))
+#define SV_OUTCOME(pr, k) (1u + (pr)->nobjects + (k))
+#define SV_EXIT(pr, j) (1u + (pr)->nobjects + 5u + (j))
+static const char *const pf_exit_text[3] = { "exited", "aborted", "still running at the end" };
+
+/* Orders a unit's own packets at equal times: END, then incoming-flow instants, then BEGIN. */
+enum { P_END = 0, P_IN = 1, P_BEGIN = 2 };
+#define KEY(t, prio) ((t) << 2 | (prio))
+
+typedef struct pf_run {
+    pf_out *o;
+    const trc_run *run;
+    const trc_model *m;
+    uint32_t nunits, nobjects;
+    uint32_t seq;           /* the sequence being written */
+    uint32_t *next_seq;     /* trace-wide sequence id counter */
+    uint64_t origin;        /* added to every relative time */
+    uint64_t uuid0;         /* process track; see the pf_uuid_* helpers */
+    uint64_t flow_base;
+    bool started;           /* first packet of the sequence written */
+    size_t slack;           /* bound on one packet's size (marks add their text) */
+    uint32_t *name_done;    /* per event-name iid: the sequence it was interned on */
+    uint32_t *str_done;     /* per annotation string iid: likewise */
+    uint32_t dn_done[DN__COUNT];
+    struct pf_in *in;       /* incoming flow ends grouped by unit, sorted by time */
+    size_t *in_off;         /* nunits + 2 */
+} pf_run;
+
+/* Starts a new sequence: its first packet clears incremental state, and
+ * every interned string has to be defined again on it. */
+static void pf_seq_begin(pf_run *pr) {
+    pr->seq = (*pr->next_seq)++;
+    pr->started = false;
+}
+
+static uint64_t pf_uuid_unit(const pf_run *pr, uint32_t u) { return pr->uuid0 + 1 + u; }
+static uint64_t pf_uuid_depth(const pf_run *pr, uint32_t o) { return pr->uuid0 + 1 + pr->nunits + 2ull * o; }
+static uint64_t pf_uuid_owner(const pf_run *pr, uint32_t o) { return pr->uuid0 + 2 + pr->nunits + 2ull * o; }
+/* group of tasks whose loop is unit g (g == nunits: tasks without a loop) */
+static uint64_t pf_uuid_group(const pf_run *pr, uint32_t g) {
+    return pr->uuid0 + 1 + pr->nunits + 2ull * pr->nobjects + g;
+}
+static uint64_t pf_uuid_count(uint32_t nunits, uint32_t nobjects) {
+    return 2 + 2ull * nunits + 2ull * nobjects;
+}
+
+static const char *pf_s(const char *s) { return s ? s : ""; }
+
+static const char *pf_obj_name(const pf_run *pr, uint32_t o) { return pf_s(pr->run->objects[o].name); }
+
+/* ---- interned strings ---------------------------------------------------- */
+
+static uint8_t *pf_name_text(const pf_run *pr, uint8_t *p, uint32_t iid) {
+    uint8_t *len_at;
+    p = pb_open(p, &len_at);
+    const char *a = NULL;
+    if (iid <= TRC_ST__COUNT) {
+        a = trc_state_name(iid - 1);
+    } else if (iid < IID_OBJ(pr, 0, 0)) {
+        a = pf_s(pr->run->units[iid - IID_UNIT(pr, 0)].name);
+    } else {
+        uint32_t rel = iid - IID_OBJ(pr, 0, 0), o = rel / 8, k = rel % 8;
+        static const char *const verb[8] = { "blocked on ", "blocked on ", "blocked on ", "blocked on ",
+                                             "put ", "get ", "release ", "acquire " };
+        size_t n = strlen(verb[k]);
+        memcpy(p, verb[k], n);
+        p += n;
+        const char *on = pf_obj_name(pr, o);
+        n = strlen(on);
+        memcpy(p, on, n);
+        p += n;
+        if (k >= 1 && k <= 3) {
+            const char *op = trc_op_name(k);
+            *p++ = ' ';
+            *p++ = '(';
+            n = strlen(op);
+            memcpy(p, op, n);
+            p += n;
+            *p++ = ')';
+        }
+    }
+    if (a) {
+        size_t n = strlen(a);
+        memcpy(p, a, n);
+        p += n;
+    }
+    return pb_close(len_at, p);
+}
+
+static uint8_t *pf_intern_name(const pf_run *pr, uint8_t *p, uint32_t iid) {
+    uint8_t *len_at;
+    *p++ = ID_EVENT_NAME;
+    p = pb_open(p, &len_at);
+    *p++ = EN_IID;
+    p = pb_var(p, iid);
+    *p++ = EN_NAME;
+    p = pf_name_text(pr, p, iid);
+    return pb_close(len_at, p);
+}
+
+static uint8_t *pf_intern_dn(uint8_t *p, uint32_t iid) {
+    uint8_t *len_at;
+    *p++ = ID_ANNOT_NAME;
+    p = pb_open(p, &len_at);
+    *p++ = EN_IID;
+    p = pb_var(p, iid);
+    *p++ = EN_NAME;
+    p = pb_str(p, pf_dn_names[iid], strlen(pf_dn_names[iid]));
+    return pb_close(len_at, p);
+}
+
+static uint8_t *pf_intern_sv(const pf_run *pr, uint8_t *p, uint32_t iid) {
+    const char *s;
+    if (iid < SV_OUTCOME(pr, 0)) s = pf_obj_name(pr, iid - SV_OBJ(0));
+    else if (iid < SV_EXIT(pr, 0)) s = trc_outcome_name(iid - SV_OUTCOME(pr, 0));
+    else s = pf_exit_text[iid - SV_EXIT(pr, 0)];
+    uint8_t *len_at;
+    *p++ = ID_ANNOT_STR_0;
+    *p++ = 0x01;
+    p = pb_open(p, &len_at);
+    *p++ = EN_IID;
+    p = pb_var(p, iid);
+    *p++ = EN_NAME;          /* InternedString.str = 2, same tag */
+    p = pb_str(p, s, strlen(s));
+    return pb_close(len_at, p);
+}
+
+/* ---- event packets ------------------------------------------------------- */
+
+/* One slice/instant/counter event. Annotations: up to two, each a uint value
+ * or an interned string value. */
+typedef struct pf_ev {
+    uint8_t type;
+    uint8_t nann;
+    uint32_t name_iid;        /* 0: none (END, COUNTER, or inline name) */
+    const char *name;         /* inline name (marks) */
+    uint64_t track, rel;
+    uint64_t flow_out, flow_in;   /* 0 = none */
+    int64_t counter;
+    struct { uint8_t dn; bool str; uint64_t v; } ann[2];
+} pf_ev;
+
+static uint8_t *pf_event(pf_run *pr, uint8_t *p, const pf_ev *e) {
+    uint8_t *pkt_len, *len_at;
+    bool uses_iids = e->name_iid || e->nann;
+    *p++ = T_PACKET;
+    p = pb_open(p, &pkt_len);
+    *p++ = TP_TIMESTAMP;
+    p = pb_var(p, pr->origin + e->rel);
+    *p++ = TP_SEQ_ID;
+    p = pb_var(p, pr->seq);
+    if (!pr->started) {
+        pr->started = true;
+        *p++ = TP_SEQ_FLAGS;
+        *p++ = SEQ_CLEARED | SEQ_NEEDS;
+        *p++ = TP_FIRST_ON_SEQ_0;
+        *p++ = TP_FIRST_ON_SEQ_1;
+        *p++ = 1;
+    } else if (uses_iids) {
+        *p++ = TP_SEQ_FLAGS;
+        *p++ = SEQ_NEEDS;
+    }
+    if (uses_iids) {
+        bool need = e->name_iid && pr->name_done[e->name_iid] != pr->seq;
+        for (unsigned i = 0; i < e->nann; i++)
+            need |= pr->dn_done[e->ann[i].dn] != pr->seq || (e->ann[i].str && pr->str_done[e->ann[i].v] != pr->seq);
+        if (need) {
+            *p++ = TP_INTERNED;
+            p = pb_open(p, &len_at);
+            if (e->name_iid && pr->name_done[e->name_iid] != pr->seq) {
+                pr->name_done[e->name_iid] = pr->seq;
+                p = pf_intern_name(pr, p, e->name_iid);
+            }
+            for (unsigned i = 0; i < e->nann; i++) {
+                if (pr->dn_done[e->ann[i].dn] != pr->seq) {
+                    pr->dn_done[e->ann[i].dn] = pr->seq;
+                    p = pf_intern_dn(p, e->ann[i].dn);
+                }
+            }
+            for (unsigned i = 0; i < e->nann; i++) {
+                if (e->ann[i].str && pr->str_done[e->ann[i].v] != pr->seq) {
+                    pr->str_done[e->ann[i].v] = pr->seq;
+                    p = pf_intern_sv(pr, p, (uint32_t)e->ann[i].v);
+                }
+            }
+            p = pb_close(len_at, p);
+        }
+    }
+    *p++ = TP_TRACK_EVENT;
+    uint8_t *te_len;
+    p = pb_open(p, &te_len);
+    *p++ = TE_TYPE;
+    *p++ = e->type;
+    *p++ = TE_TRACK;
+    p = pb_var(p, e->track);
+    if (e->name_iid) {
+        *p++ = TE_NAME_IID;
+        p = pb_var(p, e->name_iid);
+    } else if (e->name) {
+        *p++ = TE_NAME_0;
+        *p++ = 0x01;
+        p = pb_str(p, e->name, strlen(e->name));
+    }
+    for (unsigned i = 0; i < e->nann; i++) {
+        *p++ = TE_ANNOT;
+        p = pb_open(p, &len_at);
+        *p++ = DA_NAME_IID;
+        *p++ = e->ann[i].dn;
+        if (e->ann[i].str) {
+            *p++ = DA_STR_IID_0;
+            *p++ = 0x01;
+        } else {
+            *p++ = DA_UINT;
+        }
+        p = pb_var(p, e->ann[i].v);
+        p = pb_close(len_at, p);
+    }
+    if (e->type == TYPE_COUNTER) {
+        *p++ = TE_COUNTER_0;
+        *p++ = 0x01;
+        p = pb_var(p, (uint64_t)e->counter);
+    }
+    if (e->flow_out) {
+        *p++ = TE_FLOW_0;
+        *p++ = TE_FLOW_1;
+        p = pb_fixed64(p, e->flow_out);
+    }
+    if (e->flow_in) {
+        *p++ = TE_TFLOW_0;
+        *p++ = TE_TFLOW_1;
+        p = pb_fixed64(p, e->flow_in);
+    }
+    p = pb_close(te_len, p);
+    return pb_close(pkt_len, p);
+}
+
+/* The hot path: a slice END or a BEGIN with an already interned name and no args. */
+static inline uint8_t *pf_slice_fast(pf_run *pr, uint8_t *p, uint8_t type, uint64_t track, uint64_t rel,
+                                     uint32_t iid) {
+    uint8_t *pkt_len = p + 1, *te_len;
+    p += 2;
+    *p++ = TP_TIMESTAMP;
+    p = pb_var(p, pr->origin + rel);
+    *p++ = TP_SEQ_ID;
+    p = pb_var(p, pr->seq);
+    if (iid) {
+        *p++ = TP_SEQ_FLAGS;
+        *p++ = SEQ_NEEDS;
+    }
+    *p++ = TP_TRACK_EVENT;
+    te_len = p++;
+    *p++ = TE_TYPE;
+    *p++ = type;
+    *p++ = TE_TRACK;
+    p = pb_var(p, track);
+    if (iid) {
+        *p++ = TE_NAME_IID;
+        p = pb_var(p, iid);
+    }
+    pkt_len[-1] = T_PACKET;
+    *te_len = (uint8_t)(p - te_len - 1);            /* < 128 by construction */
+    *pkt_len = (uint8_t)(p - pkt_len - 1);
+    return p;
+}
+
+/* A flow end whose name (and "item" annotation name) is already interned. */
+static inline uint8_t *pf_instant_fast(pf_run *pr, uint8_t *p, uint64_t track, uint64_t rel, uint32_t iid,
+                                       bool out, uint64_t flow, bool has_item, uint64_t item) {
+    uint8_t *pkt_len = p + 1, *te_len;
+    p += 2;
+    *p++ = TP_TIMESTAMP;
+    p = pb_var(p, pr->origin + rel);
+    *p++ = TP_SEQ_ID;
+    p = pb_var(p, pr->seq);
+    *p++ = TP_SEQ_FLAGS;
+    *p++ = SEQ_NEEDS;
+    *p++ = TP_TRACK_EVENT;
+    te_len = p++;
+    *p++ = TE_TYPE;
+    *p++ = TYPE_INSTANT;
+    *p++ = TE_TRACK;
+    p = pb_var(p, track);
+    *p++ = TE_NAME_IID;
+    p = pb_var(p, iid);
+    if (has_item) {
+        uint8_t *a_len;
+        *p++ = TE_ANNOT;
+        a_len = p++;
+        *p++ = DA_NAME_IID;
+        *p++ = DN_ITEM;
+        *p++ = DA_UINT;
+        p = pb_var(p, item);
+        *a_len = (uint8_t)(p - a_len - 1);
+    }
+    *p++ = out ? TE_FLOW_0 : TE_TFLOW_0;
+    *p++ = out ? TE_FLOW_1 : TE_TFLOW_1;
+    p = pb_fixed64(p, flow);
+    pkt_len[-1] = T_PACKET;
+    *te_len = (uint8_t)(p - te_len - 1);            /* < 128 by construction */
+    *pkt_len = (uint8_t)(p - pkt_len - 1);
+    return p;
+}
+
+/* A counter sample on a sequence that has started. */
+static inline uint8_t *pf_counter_fast(pf_run *pr, uint8_t *p, uint64_t track, uint64_t rel, int64_t v) {
+    uint8_t *pkt_len = p + 1, *te_len;
+    p += 2;
+    *p++ = TP_TIMESTAMP;
+    p = pb_var(p, pr->origin + rel);
+    *p++ = TP_SEQ_ID;
+    p = pb_var(p, pr->seq);
+    *p++ = TP_TRACK_EVENT;
+    te_len = p++;
+    *p++ = TE_TYPE;
+    *p++ = TYPE_COUNTER;
+    *p++ = TE_TRACK;
+    p = pb_var(p, track);
+    *p++ = TE_COUNTER_0;
+    *p++ = 0x01;
+    p = pb_var(p, (uint64_t)v);
+    pkt_len[-1] = T_PACKET;
+    *te_len = (uint8_t)(p - te_len - 1);
+    *pkt_len = (uint8_t)(p - pkt_len - 1);
+    return p;
+}
+
+/* ---- descriptors --------------------------------------------------------- */
+
+static uint8_t *pf_td_open(uint8_t *p, uint8_t **pkt_len, uint8_t **td_len, uint64_t uuid) {
+    *p++ = T_PACKET;
+    p = pb_open(p, pkt_len);
+    *p++ = TP_TRACK_DESC_0;
+    *p++ = TP_TRACK_DESC_1;
+    p = pb_open(p, td_len);
+    *p++ = TD_UUID;
+    return pb_var(p, uuid);
+}
+
+static uint8_t *pf_td_close(uint8_t *p, uint8_t *pkt_len, uint8_t *td_len) {
+    p = pb_close(td_len, p);
+    return pb_close(pkt_len, p);
+}
+
+static uint8_t *pf_field_str(uint8_t *p, uint8_t tag, const char *s) {
+    *p++ = tag;
+    return pb_str(p, s, strlen(s));
+}
+
+/* The ordering descriptor for uuid 0 (processes and threads in explicit rank order). */
+static void pf_root_descriptor(pf_out *o) {
+    if (!pf_need(o, 64)) return;
+    uint8_t *p = o->buf + o->n, *pkt_len, *td_len;
+    p = pf_td_open(p, &pkt_len, &td_len, 0);
+    *p++ = TD_PROCESS_ORDERING_0;
+    *p++ = 0x01;
+    *p++ = 1;
+    *p++ = TD_THREAD_ORDERING_0;
+    *p++ = 0x01;
+    *p++ = 1;
+    p = pf_td_close(p, pkt_len, td_len);
+    o->n = (size_t)(p - o->buf);
+}
+
+typedef struct pf_ids {
+    pf_idset used;
+    uint32_t next;          /* next synthetic id */
+} pf_ids;
+
+static uint32_t pf_id_synth(pf_ids *ids) {
+    while (pf_idset_has(&ids->used, PF_KEY_PID(ids->next)) || pf_idset_has(&ids->used, PF_KEY_TID(ids->next)))
+        ids->next++;
+    return ids->next++;
+}
+
+/* Appends " name=value" for every parameter of run r whose value is not the
+ * same in every run of the recording. */
+static size_t pf_varying_params(char *out, size_t cap, const trc_recording *rec, uint32_t r) {
+    size_t n = 0;
+    const trc_run *run = &rec->runs[r];
+    out[0] = 0;
+    for (uint32_t i = 0; i < run->nparams && n + 1 < cap; i++) {
+        const trc_param *pa = &run->params[i];
+        bool varies = false;
+        for (uint32_t r2 = 0; r2 < rec->nruns && !varies; r2++) {
+            const trc_run *o = &rec->runs[r2];
+            bool found = false;
+            for (uint32_t j = 0; j < o->nparams; j++) {
+                if (str_eq(o->params[j].name, pa->name)) { found = o->params[j].value == pa->value; break; }
+            }
+            varies = !found;
+        }
+        if (!varies) continue;
+        char val[32];
+        if (pa->is_duration && pa->value >= 0) fmt_dur(val, sizeof val, (uint64_t)pa->value);
+        else snprintf(val, sizeof val, "%" PRId64, pa->value);
+        int k = snprintf(out + n, cap - n, ", %s=%s", pf_s(pa->name), val);
+        if (k < 0) break;
+        n += (size_t)k < cap - n ? (size_t)k : cap - n - 1;
+    }
+    return n;
+}
+
+static int pf_descriptors(pf_run *pr, const trc_recording *rec, uint32_t r, pf_ids *ids) {
+    pf_out *o = pr->o;
+    const trc_run *run = pr->run;
+    const trc_model *m = pr->m;
+    uint8_t *p, *pkt_len, *td_len, *len_at;
+
+    /* the run's process */
+    uint32_t pid = 0;
+    int32_t real = run->nunits ? run->units[0].pid : 0;
+    for (uint32_t u = 0; u < run->nunits && real > 0; u++)
+        if (run->units[u].pid != real) real = 0;
+    if (real > 0 && !pf_idset_has(&ids->used, PF_KEY_PID(real))) pid = (uint32_t)real;
+    else pid = pf_id_synth(ids);
+    if (!pf_idset_add(&ids->used, PF_KEY_PID(pid))) return -ERR_NOMEM;
+
+    char name[768], params[512], desc[1024], shift[128] = "";
+    pf_varying_params(params, sizeof params, rec, r);
+    if (rec->nruns > 1)
+        snprintf(name, sizeof name, "run %u: %s (%s%s)", r + 1, pf_s(run->scenario), pf_s(run->backend), params);
+    else
+        snprintf(name, sizeof name, "%s (%s%s)", pf_s(run->scenario), pf_s(run->backend), params);
+    if (run->t_start != pr->origin) {
+        char d1[32];
+        fmt_dur(d1, sizeof d1, run->t_start - pr->origin);
+        snprintf(shift, sizeof shift, "; times shifted back by %s to line up with run 1", d1);
+    }
+    char mk[32];
+    fmt_dur(mk, sizeof mk, m->makespan);
+    snprintf(desc, sizeof desc, "weft run %u of %u: backend %s, seed %" PRIu64 ", %s; makespan %s, ended %s%s%s",
+             r + 1, rec->nruns, pf_s(run->backend), run->seed, pf_s(run->machine), mk,
+             trc_run_end_name(run->end_reason), run->lost ? " (events were lost)" : "", shift);
+
+    if (!pf_need(o, 128 + strlen(name) + strlen(desc))) return o->err;
+    p = pf_td_open(o->buf + o->n, &pkt_len, &td_len, pr->uuid0);
+    *p++ = TD_PROCESS;
+    p = pb_open(p, &len_at);
+    *p++ = PD_PID;
+    p = pb_var(p, pid);
+    p = pf_field_str(p, PD_NAME, name);
+    p = pb_close(len_at, p);
+    *p++ = TD_RANK;
+    p = pb_var(p, r + 1);
+    p = pf_field_str(p, TD_DESCRIPTION, desc);
+    p = pf_td_close(p, pkt_len, td_len);
+    o->n = (size_t)(p - o->buf);
+
+    /* units */
+    uint8_t *group_done = calloc((size_t)run->nunits + 1, 1);
+    if (!group_done) return -ERR_NOMEM;
+    for (uint32_t u = 0; u < run->nunits; u++) {
+        const trc_unit *un = &run->units[u];
+        const char *uname = pf_s(un->name);
+        if (un->kind == TRC_UNIT_TASK) {
+            /* the loop: the nearest ancestor that is not a task */
+            uint32_t g = un->parent, hops = 0;
+            while (g < run->nunits && run->units[g].kind == TRC_UNIT_TASK && hops++ < run->nunits)
+                g = run->units[g].parent;
+            if (g >= run->nunits || run->units[g].kind == TRC_UNIT_TASK) g = run->nunits;
+            if (!group_done[g]) {
+                group_done[g] = 1;
+                const char *lname = g < run->nunits ? pf_s(run->units[g].name) : "";
+                if (!pf_need(o, 128 + strlen(lname))) break;
+                p = pf_td_open(o->buf + o->n, &pkt_len, &td_len, pf_uuid_group(pr, g));
+                *p++ = TD_PARENT;
+                p = pb_var(p, g < run->nunits ? pf_uuid_unit(pr, g) : pr->uuid0);
+                *p++ = TD_NAME;
+                if (g < run->nunits) {
+                    static const char pre[] = "tasks on ";
+                    p = pb_open(p, &len_at);
+                    memcpy(p, pre, sizeof pre - 1);
+                    p += sizeof pre - 1;
+                    memcpy(p, lname, strlen(lname));
+                    p = pb_close(len_at, p + strlen(lname));
+                } else {
+                    p = pb_str(p, "tasks", 5);
+                }
+                *p++ = TD_CHILD_ORDERING;
+                *p++ = ORDER_EXPLICIT;
+                *p++ = TD_MERGE;
+                *p++ = MERGE_NONE;
+                p = pf_td_close(p, pkt_len, td_len);
+                o->n = (size_t)(p - o->buf);
+            }
+            if (!pf_need(o, 128 + strlen(uname))) break;
+            p = pf_td_open(o->buf + o->n, &pkt_len, &td_len, pf_uuid_unit(pr, u));
+            *p++ = TD_PARENT;
+            p = pb_var(p, pf_uuid_group(pr, g));
+            p = pf_field_str(p, TD_NAME, uname);
+            *p++ = TD_RANK;
+            p = pb_var(p, u);
+            *p++ = TD_MERGE;
+            *p++ = MERGE_NONE;
+            p = pf_td_close(p, pkt_len, td_len);
+            o->n = (size_t)(p - o->buf);
+            continue;
+        }
+        uint32_t tid = 0;
+        int32_t rt = un->tid > 0 ? un->tid : un->pid > 0 ? un->pid : 0;
+        if (rt > 0 && !pf_idset_has(&ids->used, PF_KEY_TID(rt))) tid = (uint32_t)rt;
+        else tid = pf_id_synth(ids);
+        if (!pf_idset_add(&ids->used, PF_KEY_TID(tid))) { free(group_done); return -ERR_NOMEM; }
+        if (!pf_need(o, 128 + strlen(uname))) break;
+        p = pf_td_open(o->buf + o->n, &pkt_len, &td_len, pf_uuid_unit(pr, u));
+        *p++ = TD_THREAD;
+        p = pb_open(p, &len_at);
+        *p++ = THD_PID;
+        p = pb_var(p, pid);
+        *p++ = THD_TID;
+        p = pb_var(p, tid);
+        p = pf_field_str(p, THD_NAME, uname);
+        p = pb_close(len_at, p);
+        *p++ = TD_RANK;
+        p = pb_var(p, u);
+        p = pf_td_close(p, pkt_len, td_len);
+        o->n = (size_t)(p - o->buf);
+    }
+    free(group_done);
+    if (o->err) return o->err;
+
+    /* objects */
+    for (uint32_t ob = 0; ob < run->nobjects; ob++) {
+        const trc_object *obj = &run->objects[ob];
+        const trc_object_track *ot = &m->objects[ob];
+        const char *oname = pf_s(obj->name);
+        size_t on = strlen(oname);
+        if (!pf_need(o, 192 + on)) return o->err;
+        if (obj->kind == TRC_OBJ_QUEUE || ot->ndepth) {
+            p = pf_td_open(o->buf + o->n, &pkt_len, &td_len, pf_uuid_depth(pr, ob));
+            *p++ = TD_PARENT;
+            p = pb_var(p, pr->uuid0);
+            *p++ = TD_NAME;
+            p = pb_open(p, &len_at);
+            memcpy(p, oname, on);
+            memcpy(p + on, " depth", 6);
+            p = pb_close(len_at, p + on + 6);
+            *p++ = TD_COUNTER;
+            p = pb_open(p, &len_at);
+            *p++ = CD_UNIT;
+            *p++ = COUNTER_UNIT_COUNT;
+            p = pf_field_str(p, CD_UNIT_NAME, "items");
+            p = pf_field_str(p, CD_SHARE_KEY, "queue depth");
+            p = pb_close(len_at, p);
+            *p++ = TD_MERGE;
+            *p++ = MERGE_NONE;
+            char d2[96];
+            if (obj->capacity > 0) snprintf(d2, sizeof d2, "items in the queue; capacity %" PRId64, obj->capacity);
+            else snprintf(d2, sizeof d2, "items in the queue; unbounded");
+            p = pf_field_str(p, TD_DESCRIPTION, d2);
+            p = pf_td_close(p, pkt_len, td_len);
+            o->n = (size_t)(p - o->buf);
+        }
+        if (!pf_need(o, 192 + on)) return o->err;
+        if (obj->kind == TRC_OBJ_LOCK || ot->nowners) {
+            p = pf_td_open(o->buf + o->n, &pkt_len, &td_len, pf_uuid_owner(pr, ob));
+            *p++ = TD_PARENT;
+            p = pb_var(p, pr->uuid0);
+            *p++ = TD_NAME;
+            p = pb_open(p, &len_at);
+            memcpy(p, oname, on);
+            memcpy(p + on, " owner", 6);
+            p = pb_close(len_at, p + on + 6);
+            *p++ = TD_MERGE;
+            *p++ = MERGE_NONE;
+            p = pf_field_str(p, TD_DESCRIPTION, "one slice per ownership, named after the owner");
+            p = pf_td_close(p, pkt_len, td_len);
+            o->n = (size_t)(p - o->buf);
+        }
+    }
+    return o->err;
+}
+
+/* ---- the merge ------------------------------------------------------------ */
+
+static inline bool pf_flow_ok(const pf_run *pr, const trc_flow *f) {
+    return f->obj >= 1 && f->obj <= pr->nobjects && f->u0 < pr->nunits && f->u1 < pr->nunits &&
+           (f->kind == TRC_FLOW_ITEM || f->kind == TRC_FLOW_HANDOFF);
+}
+
+static inline bool pf_span_shown(const trc_span *s) {
+    return s->state != TRC_ST_RUNNING && s->state < TRC_ST_DONE;
+}
+
+/* An incoming flow end, self-contained so that sorting and writing read memory in order. */
+typedef struct pf_in { uint64_t t, id, item; uint32_t obj, kind; } pf_in;
+
+static inline bool pf_in_less(const pf_in *a, const pf_in *b) {
+    return a->t < b->t || (a->t == b->t && a->id < b->id);
+}
+
+static int pf_cmp_in(const void *a, const void *b) {
+    return pf_in_less(a, b) ? -1 : pf_in_less(b, a);
+}
+
+/* Sorts v by (t, id). The groups are almost sorted (flows come in t0 order;
+ * an item's get can be overtaken by a later hand-off), so insertion sort,
+ * with a budget of moves against adversarial inputs. */
+static void pf_sort_in(pf_in *v, size_t n) {
+    size_t budget = 16 * n + 64;
+    for (size_t i = 1; i < n; i++) {
+        if (!pf_in_less(&v[i], &v[i - 1])) continue;
+        pf_in x = v[i];
+        size_t j = i;
+        while (j > 0 && pf_in_less(&x, &v[j - 1])) {
+            v[j] = v[j - 1];
+            j--;
+            if (!budget--) {
+                v[j] = x;
+                qsort(v, n, sizeof *v, pf_cmp_in);
+                return;
+            }
+        }
+        v[j] = x;
+    }
+}
+
+/* Incoming flow ends grouped by destination unit (counting sort), each group
+ * by time: unit u's are in[in_off[u] .. in_off[u + 1]). */
+static int pf_build_in(pf_run *pr) {
+    const trc_model *m = pr->m;
+    pr->in_off = calloc((size_t)pr->nunits + 2, sizeof *pr->in_off);
+    pr->in = malloc((m->nflows ? m->nflows : 1) * sizeof *pr->in);
+    if (!pr->in_off || !pr->in) return -ERR_NOMEM;
+    for (size_t i = 0; i < m->nflows; i++)
+        if (pf_flow_ok(pr, &m->flows[i])) pr->in_off[m->flows[i].u1 + 2]++;
+    for (uint32_t u = 0; u < pr->nunits; u++) pr->in_off[u + 2] += pr->in_off[u + 1];
+    /* in_off[u + 1] is now the start of unit u; filling advances it to the end of u */
+    for (size_t i = 0; i < m->nflows; i++) {
+        const trc_flow *f = &m->flows[i];
+        if (pf_flow_ok(pr, f))
+            pr->in[pr->in_off[f->u1 + 1]++] = (pf_in){ .t = f->t1, .id = f->id, .item = f->item, .obj = f->obj,
+                                                       .kind = f->kind };
+    }
+    for (uint32_t u = 0; u < pr->nunits; u++) pf_sort_in(pr->in + pr->in_off[u], pr->in_off[u + 1] - pr->in_off[u]);
+    return 0;
+}
+
+/* Each writer below starts its sequence, then writes packets in time order.
+ * Every packet is preceded by pf_need(slack), so the pointer arithmetic on
+ * the block stays in bounds. */
+#define PF_BEGIN_PACKET(pr, extra)                          \
+    do {                                                     \
+        if (!pf_need((pr)->o, (pr)->slack + (extra))) return (pr)->o->err; \
+    } while (0)
+
+static void pf_put(pf_run *pr, const pf_ev *e) {
+    pf_out *o = pr->o;
+    o->n = (size_t)(pf_event(pr, o->buf + o->n, e) - o->buf);
+}
+
+/* One end of a flow, on unit u's track at relative time t. */
+static void pf_flow_instant(pf_run *pr, uint32_t kind, uint32_t obj, uint32_t u, uint64_t t, uint64_t id,
+                            uint64_t item_id, bool out) {
+    uint32_t k = kind == TRC_FLOW_ITEM ? (out ? K_PUT : K_GET) : (out ? K_RELEASE : K_ACQUIRE);
+    uint32_t iid = IID_OBJ(pr, obj - 1, k);
+    uint64_t track = pf_uuid_unit(pr, u);
+    bool item = kind == TRC_FLOW_ITEM;
+    if (pr->started && pr->name_done[iid] == pr->seq && (!item || pr->dn_done[DN_ITEM] == pr->seq)) {
+        pf_out *o = pr->o;
+        o->n = (size_t)(pf_instant_fast(pr, o->buf + o->n, track, t, iid, out, pr->flow_base + id, item, item_id) -
+                        o->buf);
+        return;
+    }
+    pf_ev e = { .type = TYPE_INSTANT, .track = track, .rel = t, .name_iid = iid };
+    if (out) e.flow_out = pr->flow_base + id;
+    else e.flow_in = pr->flow_base + id;
+    if (item) {
+        e.nann = 1;
+        e.ann[0].dn = DN_ITEM;
+        e.ann[0].v = item_id;
+    }
+    pf_put(pr, &e);
+}
+
+/* The outgoing ends of all flows of the run, on the source units' tracks. This
+ * sequence comes first in the file: TP orders equal timestamps by file
+ * position, so a flow always starts before it terminates. */
+static int pf_seq_flows_out(pf_run *pr) {
+    const trc_model *m = pr->m;
+    pf_seq_begin(pr);
+    for (size_t i = 0; i < m->nflows; i++) {
+        const trc_flow *f = &m->flows[i];
+        if (!pf_flow_ok(pr, f)) continue;
+        PF_BEGIN_PACKET(pr, 0);
+        pf_flow_instant(pr, f->kind, f->obj, f->u0, f->t0, f->id, f->item, true);
+    }
+    return 0;
+}
+
+/* A unit's track: lifetime slice, state slices and incoming flow ends. */
+static int pf_seq_unit(pf_run *pr, uint32_t u) {
+    const trc_unit_track *ut = &pr->m->units[u];
+    const trc_span *sp = ut->spans;
+    const size_t nsp = ut->nspans;
+    size_t j = pr->in_off[u];
+    const size_t jend = pr->in_off[u + 1];
+    if (!nsp && j == jend) return 0;
+    pf_seq_begin(pr);
+    pf_out *o = pr->o;
+    const uint64_t track = pf_uuid_unit(pr, u);
+
+    /* the lifetime: first event to exit, stretched over anything recorded after the exit */
+    uint64_t life0 = 0, life1 = 0;
+    if (nsp) {
+        life0 = sp[0].t0 < ut->t_start ? sp[0].t0 : ut->t_start;
+        life1 = ut->t_exit;
+        for (size_t i = nsp; i-- > 0;) {
+            if (sp[i].state == TRC_ST_DONE) continue;
+            if (sp[i].t1 > life1) life1 = sp[i].t1;
+            break;
+        }
+        if (j < jend && pr->in[jend - 1].t > life1) life1 = pr->in[jend - 1].t;
+    }
+    bool life = life1 > life0;
+    if (life) {
+        PF_BEGIN_PACKET(pr, 0);
+        pf_ev e = { .type = TYPE_BEGIN, .track = track, .rel = life0, .name_iid = IID_UNIT(pr, u), .nann = 1 };
+        e.ann[0].dn = DN_EXIT;
+        e.ann[0].str = true;
+        e.ann[0].v = SV_EXIT(pr, !ut->exited ? 2 : ut->aborted ? 1 : 0);
+        pf_put(pr, &e);
+    }
+
+    size_t i = 0;
+    bool open = false;             /* span i's BEGIN is written, its END is next */
+    while (i < nsp && !pf_span_shown(&sp[i])) i++;
+    for (;;) {
+        uint64_t ks = i < nsp ? (open ? KEY(sp[i].t1, P_END) : KEY(sp[i].t0, P_BEGIN)) : UINT64_MAX;
+        uint64_t ki = j < jend ? KEY(pr->in[j].t, P_IN) : UINT64_MAX;
+        if (ks == UINT64_MAX && ki == UINT64_MAX) break;
+        PF_BEGIN_PACKET(pr, 0);
+        if (ki < ks) {
+            const pf_in *fi = &pr->in[j++];
+            pf_flow_instant(pr, fi->kind, fi->obj, u, fi->t, fi->id, fi->item, false);
+        } else if (open) {
+            if (pr->started) {
+                o->n = (size_t)(pf_slice_fast(pr, o->buf + o->n, TYPE_END, track, sp[i].t1, 0) - o->buf);
+            } else {
+                pf_ev e = { .type = TYPE_END, .track = track, .rel = sp[i].t1 };
+                pf_put(pr, &e);
+            }
+            open = false;
+            i++;
+            while (i < nsp && !pf_span_shown(&sp[i])) i++;
+        } else {
+            uint32_t iid = sp[i].state + 1u;
+            if (sp[i].state != TRC_ST_BLOCKED && pr->started && pr->name_done[iid] == pr->seq) {
+                o->n = (size_t)(pf_slice_fast(pr, o->buf + o->n, TYPE_BEGIN, track, sp[i].t0, iid) - o->buf);
+            } else {
+                pf_ev e = { .type = TYPE_BEGIN, .track = track, .rel = sp[i].t0, .name_iid = iid };
+                if (sp[i].state == TRC_ST_BLOCKED) {
+                    if (sp[i].obj >= 1 && sp[i].obj <= pr->nobjects) {
+                        uint32_t ob = sp[i].obj - 1;
+                        e.name_iid = IID_OBJ(pr, ob, sp[i].op <= 3 ? sp[i].op : 0);
+                        e.ann[e.nann].dn = DN_OBJECT;
+                        e.ann[e.nann].str = true;
+                        e.ann[e.nann++].v = SV_OBJ(ob);
+                    }
+                    e.ann[e.nann].dn = DN_OUTCOME;
+                    e.ann[e.nann].str = true;
+                    e.ann[e.nann++].v = SV_OUTCOME(pr, sp[i].outcome <= 3 ? sp[i].outcome : 4);
+                }
+                pf_put(pr, &e);
+            }
+            open = true;
+        }
+    }
+    if (life) {
+        PF_BEGIN_PACKET(pr, 0);
+        pf_ev e = { .type = TYPE_END, .track = track, .rel = life1 };
+        pf_put(pr, &e);
+    }
+    return 0;
+}
+
+/* Marks, as instants on their units' tracks (model marks are in time order). */
+static int pf_seq_marks(pf_run *pr) {
+    const trc_model *m = pr->m;
+    pf_seq_begin(pr);
+    for (size_t i = 0; i < m->nmarks; i++) {
+        const trc_mark *mk = &m->marks[i];
+        if (mk->unit >= pr->nunits) continue;
+        const char *text = pf_s(mk->text);
+        PF_BEGIN_PACKET(pr, strlen(text));
+        pf_ev e = { .type = TYPE_INSTANT, .track = pf_uuid_unit(pr, mk->unit), .rel = mk->t, .name = text };
+        pf_put(pr, &e);
+    }
+    return 0;
+}
+
+/* A queue's depth samples. */
+static int pf_seq_depth(pf_run *pr, uint32_t ob) {
+    const trc_object_track *ot = &pr->m->objects[ob];
+    pf_seq_begin(pr);
+    uint64_t track = pf_uuid_depth(pr, ob);
+    for (size_t i = 0; i < ot->ndepth; i++) {
+        PF_BEGIN_PACKET(pr, 0);
+        if (pr->started) {
+            pf_out *o = pr->o;
+            o->n = (size_t)(pf_counter_fast(pr, o->buf + o->n, track, ot->depth[i].t, ot->depth[i].v) - o->buf);
+            continue;
+        }
+        pf_ev e = { .type = TYPE_COUNTER, .track = track, .rel = ot->depth[i].t, .counter = ot->depth[i].v };
+        pf_put(pr, &e);
+    }
+    return 0;
+}
+
+/* A lock's owners, one slice per ownership named after the owner. */
+static int pf_seq_owner(pf_run *pr, uint32_t ob) {
+    const trc_object_track *ot = &pr->m->objects[ob];
+    pf_seq_begin(pr);
+    uint64_t track = pf_uuid_owner(pr, ob);
+    for (size_t i = 0; i < ot->nowners; i++) {
+        const trc_owner_span *os = &ot->owners[i];
+        if (os->owner >= pr->nunits) continue;
+        uint32_t iid = IID_UNIT(pr, os->owner);
+        PF_BEGIN_PACKET(pr, 0);
+        pf_out *o = pr->o;
+        if (pr->started && pr->name_done[iid] == pr->seq) {
+            o->n = (size_t)(pf_slice_fast(pr, o->buf + o->n, TYPE_BEGIN, track, os->t0, iid) - o->buf);
+        } else {
+            pf_ev e = { .type = TYPE_BEGIN, .track = track, .rel = os->t0, .name_iid = iid };
+            pf_put(pr, &e);
+        }
+        PF_BEGIN_PACKET(pr, 0);
+        o->n = (size_t)(pf_slice_fast(pr, o->buf + o->n, TYPE_END, track, os->t1, 0) - o->buf);
+    }
+    return 0;
+}
+
+static int pf_events(pf_run *pr) {
+    const trc_model *m = pr->m;
+    int rc = pf_build_in(pr);
+    if (!rc && m->nflows) rc = pf_seq_flows_out(pr);
+    for (uint32_t u = 0; u < pr->nunits && !rc; u++) rc = pf_seq_unit(pr, u);
+    if (!rc && m->nmarks) rc = pf_seq_marks(pr);
+    for (uint32_t ob = 0; ob < pr->nobjects && !rc; ob++) {
+        if (m->objects[ob].ndepth) rc = pf_seq_depth(pr, ob);
+        if (!rc && m->objects[ob].nowners) rc = pf_seq_owner(pr, ob);
+    }
+    return rc ? rc : pr->o->err;
+}
+
+/* ---- entry point ---------------------------------------------------------- */
+
+static size_t pf_max_name(const trc_run *run) {
+    size_t mx = 32;
+    for (uint32_t u = 0; u < run->nunits; u++) {
+        size_t n = strlen(pf_s(run->units[u].name));
+        if (n > mx) mx = n;
+    }
+    for (uint32_t o = 0; o < run->nobjects; o++) {
+        size_t n = strlen(pf_s(run->objects[o].name));
+        if (n > mx) mx = n;
+    }
+    return mx;
+}
+
+int trc_export_perfetto(FILE *out, const trc_recording *rec, const trc_model *models, diag *d) {
+    if (!out || !rec || (rec->nruns && !models))
+        return diag_set(d, ERR_USAGE, "trc_export_perfetto: missing output, recording or models");
+    uint64_t origin = UINT64_MAX;
+    for (uint32_t r = 0; r < rec->nruns; r++) {
+        if (models[r].run != &rec->runs[r])
+            return diag_set(d, ERR_USAGE, "trc_export_perfetto: model %u is not the model of run %u", r, r);
+        if (rec->runs[r].t_start < origin) origin = rec->runs[r].t_start;
+    }
+    for (uint32_t r = 0; r < rec->nruns; r++) {
+        uint64_t mk = models[r].makespan;
+        if (mk >= (1ull << 60) || origin > PF_INT63 - mk)
+            return diag_set(d, ERR_LIMIT, "run %u: times do not fit in a Perfetto timestamp (start %" PRIu64
+                            " ns, makespan %" PRIu64 " ns)", r + 1, origin, mk);
+    }
+
+    pf_out o = { .f = out, .cap = PF_BLOCK };
+    o.buf = malloc(o.cap);
+    if (!o.buf) return diag_set(d, ERR_NOMEM, "perfetto export: no memory for the output block");
+    pf_ids ids = { .next = PF_SYNTH_ID0 };
+    pf_root_descriptor(&o);
+
+    uint64_t uuid = 1, flow_base = 0;
+    uint32_t next_seq = 1;
+    int rc = o.err;
+    for (uint32_t r = 0; r < rec->nruns && !rc; r++) {
+        const trc_run *run = &rec->runs[r];
+        const trc_model *m = &models[r];
+        pf_run pr = { .o = &o, .run = run, .m = m, .nunits = run->nunits, .nobjects = run->nobjects,
+                      .next_seq = &next_seq, .origin = origin, .uuid0 = uuid, .flow_base = flow_base };
+        pr.slack = 256 + 4 * (pf_max_name(run) + 32);
+        size_t nnames = 1 + TRC_ST__COUNT + (size_t)run->nunits + 8 * (size_t)run->nobjects;
+        pr.name_done = calloc(nnames, sizeof *pr.name_done);
+        pr.str_done = calloc((size_t)run->nobjects + 9, sizeof *pr.str_done);
+        if (!pr.name_done || !pr.str_done) rc = -ERR_NOMEM;
+        if (!rc) rc = pf_descriptors(&pr, rec, r, &ids);
+        if (!rc) rc = pf_events(&pr);
+        free(pr.name_done);
+        free(pr.str_done);
+        free(pr.in);
+        free(pr.in_off);
+        uuid += pf_uuid_count(run->nunits, run->nobjects);
+        uint64_t max_id = 0;
+        for (size_t i = 0; i < m->nflows; i++)
+            if (m->flows[i].id > max_id) max_id = m->flows[i].id;
+        flow_base += max_id;
+    }
+    if (!rc) { pf_flush(&o); rc = o.err; }
+    free(o.buf);
+    free(ids.used.k);
+    if (rc == -ERR_IO)
+        return diag_set(d, ERR_IO, "cannot write the Perfetto trace: %s", strerror(o.err_no ? o.err_no : EIO));
+    if (rc == -ERR_NOMEM) return diag_set(d, ERR_NOMEM, "perfetto export: out of memory");
+    if (rc) return diag_set(d, -rc, "perfetto export failed: %s", err_str(rc));
+    return 0;
+}
