@@ -38,7 +38,30 @@
     X(GET,           12, "get")            /* obj, arg: item id, extra: depth after */\
     X(MARK,          13, "mark")           /* arg: string index in run->strings */    \
     X(LOST,          14, "lost")           /* arg: events dropped before this one */  \
-    X(ERROR,         15, "error")          /* arg: string index, obj: object */
+    X(ERROR,         15, "error")          /* arg: string index, obj: object */       \
+    X(NOTIFY,        16, "notify")         /* obj: condition; arg: notify seq (per   \
+                                              object, from 1); extra: waiters woken */\
+    X(SET,           17, "set")            /* obj: event; arg: set seq; extra: woken */\
+    X(CLEAR,         18, "clear")          /* obj: event */                           \
+    X(BARRIER_ARRIVE,19, "barrier_arrive") /* obj; extra: arrived in this generation */\
+    X(BARRIER_OPEN,  20, "barrier_open")   /* obj; arg: generation opened (from 1) */ \
+    X(COUNTER_READ,  21, "counter_read")   /* obj: counter; arg: value read (i64) */  \
+    X(COUNTER_WRITE, 22, "counter_write")  /* obj; arg: value written (i64);          \
+                                              aux: trc_counter_mode; extra: updates   \
+                                              this write overwrote (lost), racy only */\
+    X(SPAWN,         23, "spawn")          /* arg: child unit */                      \
+    X(JOINED,        24, "joined")         /* arg: the unit that was joined */        \
+    X(SUBMIT,        25, "submit")         /* obj: pool; arg: future id (from 1) */   \
+    X(TASK_START,    26, "task_start")     /* obj: pool; arg: future id */            \
+    X(TASK_DONE,     27, "task_done")      /* obj: pool; arg: future id; aux: trc_outcome */\
+    X(CANCEL,        28, "cancel")         /* obj: pool; arg: future id; aux: 1 = it  \
+                                              was pending and is now cancelled */     \
+    X(CALLBACK,      29, "callback")       /* obj: pool; arg: future id (runs on the  \
+                                              worker, after waiters wake) */          \
+    X(RESULT,        30, "result")         /* obj: pool; arg: future id; aux: outcome */\
+    X(QUEUE_TASK_DONE,31, "queue_task_done") /* obj: queue; extra: unfinished left */ \
+    X(LOCAL_SET,     32, "local_set")      /* arg: string index of "name=value" */    \
+    X(DAEMON_KILLED, 33, "daemon_killed")  /* a daemon unit cut off at exit */
 
 enum trc_ev_kind {
 #define X(name, num, str) TRC_EV_##name = num,
@@ -49,8 +72,12 @@ enum trc_ev_kind {
 const char *trc_ev_name(unsigned kind);
 
 /* What a unit blocks in (WAIT_BEGIN aux). */
+/* WAIT_BEGIN's arg: for JOIN the unit waited for, for RESULT the future id. */
 #define TRC_OP_MAP(X) \
-    X(NONE, 0, "none") X(LOCK, 1, "lock") X(PUT, 2, "put") X(GET, 3, "get")
+    X(NONE, 0, "none") X(LOCK, 1, "lock") X(PUT, 2, "put") X(GET, 3, "get")       \
+    X(ACQUIRE_PERMIT, 4, "acquire") X(COND_WAIT, 5, "wait") X(EVENT_WAIT, 6, "wait") \
+    X(BARRIER, 7, "wait") X(JOIN, 8, "join") X(RESULT, 9, "result")                 \
+    X(READ_LOCK, 10, "read lock") X(WRITE_LOCK, 11, "write lock") X(QUEUE_JOIN, 12, "join")
 enum trc_op {
 #define X(name, num, str) TRC_OP_##name = num,
     TRC_OP_MAP(X)
@@ -68,7 +95,11 @@ enum trc_outcome {
 };
 const char *trc_outcome_name(unsigned o);
 
-enum trc_exit_reason { TRC_EXIT_DONE = 0, TRC_EXIT_ABORTED = 1 };
+enum trc_exit_reason { TRC_EXIT_DONE = 0, TRC_EXIT_ABORTED = 1, TRC_EXIT_KILLED = 2 /* daemon cut off */ };
+enum trc_counter_mode { TRC_CTR_ATOMIC = 0, TRC_CTR_LOCKED = 1, TRC_CTR_RACY = 2, TRC_CTR_SET = 3 };
+
+/* WAIT_END's extra, for waits released by another unit: the seq of the NOTIFY
+ * or SET, or the BARRIER_OPEN generation, that released it (0 = none). */
 
 /* One event: 32 bytes, fixed size. */
 typedef struct trc_event {
@@ -98,14 +129,23 @@ typedef struct trc_unit {
     const char *group;    /* the actor it was made from: "producer" */
 } trc_unit;
 
-enum trc_obj_kind { TRC_OBJ_LOCK = 1, TRC_OBJ_QUEUE = 2 };
+/* Objects. ACQUIRE/RELEASE apply to locks, rlocks (arg: recursion depth after),
+ * semaphores (extra: permits in use after) and rwlocks (aux: 1 = shared/read;
+ * extra: readers holding it after). */
+enum trc_obj_kind { TRC_OBJ_LOCK = 1, TRC_OBJ_QUEUE = 2, TRC_OBJ_RLOCK = 3, TRC_OBJ_SEMAPHORE = 4,
+                    TRC_OBJ_CONDITION = 5, TRC_OBJ_EVENT = 6, TRC_OBJ_BARRIER = 7, TRC_OBJ_RWLOCK = 8,
+                    TRC_OBJ_COUNTER = 9, TRC_OBJ_POOL = 10 };
+enum trc_queue_kind { TRC_QUEUE_FIFO = 0, TRC_QUEUE_LIFO = 1, TRC_QUEUE_PRIORITY = 2 };
 const char *trc_obj_kind_name(unsigned k);
 
 typedef struct trc_object {
     uint32_t id;          /* 1-based; == index + 1 in run->objects */
     uint32_t kind;        /* trc_obj_kind */
     const char *name;
-    int64_t capacity;     /* queues: max depth; 0 = unbounded */
+    int64_t capacity;     /* queues: max depth (0 = unbounded); semaphores: permits;
+                             barriers: parties; pools: workers */
+    uint32_t subkind;     /* queues: trc_queue_kind */
+    uint32_t related;     /* conditions: the lock's object id; 0 = none */
 } trc_object;
 
 typedef struct trc_param { const char *name; int64_t value; bool is_duration; } trc_param;
