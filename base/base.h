@@ -156,10 +156,26 @@ static inline uint64_t clk_rdtsc(void) {
     __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
     return (uint64_t)hi << 32 | lo;
 }
+/* rdtsc may execute before the instructions ahead of it: a timestamp taken
+ * just after acquiring a lock could be read before the lock was taken, and so
+ * before the previous owner's release. The lfence keeps it after them. (The
+ * release side needs nothing: the tick is read before the release retires.) */
+static inline uint64_t clk_rdtsc_ordered(void) {
+    uint32_t lo, hi;
+    __asm__ __volatile__("lfence\n\trdtsc" : "=a"(lo), "=d"(hi) : : "memory");
+    return (uint64_t)hi << 32 | lo;
+}
 #endif
 static inline uint64_t clk_ticks(const clk_calib *c) {
 #if defined(__x86_64__)
     if (c->tsc) return clk_rdtsc();
+#endif
+    (void)c;
+    return clk_mono_ns();
+}
+static inline uint64_t clk_ticks_ordered(const clk_calib *c) {
+#if defined(__x86_64__)
+    if (c->tsc) return clk_rdtsc_ordered();
 #endif
     (void)c;
     return clk_mono_ns();

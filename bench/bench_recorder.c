@@ -20,17 +20,22 @@ static uint64_t work(uint64_t x) {
     return x;
 }
 
-typedef struct job { trc_ring *ring; uint64_t n; bool instrumented; uint64_t ns; pthread_barrier_t *bar; } job;
+typedef struct job { trc_ring *ring; uint64_t n; int instrumented; uint64_t ns; pthread_barrier_t *bar; } job;
 
 static void *loop(void *arg) {
     job *j = arg;
     uint64_t x = 88172645463325252ull;
     if (j->bar) pthread_barrier_wait(j->bar);
     uint64_t t0 = clk_mono_ns();
-    if (j->instrumented) {
+    if (j->instrumented == 1) {
         for (uint64_t i = 0; i < j->n; i++) {
             x = work(x);
             trc_emit(j->ring, TRC_EV_MARK, 0, 0, x, 0);
+        }
+    } else if (j->instrumented == 2) {
+        for (uint64_t i = 0; i < j->n; i++) {
+            x = work(x);
+            trc_emit_sync(j->ring, TRC_EV_MARK, 0, 0, x, 0);
         }
     } else {
         for (uint64_t i = 0; i < j->n; i++) {
@@ -58,7 +63,7 @@ static void wait_drained(trc_ring **rings, int n) {
 }
 
 /* Runs `threads` loops at once; returns the mean per-iteration ns per thread. */
-static double trial(trc_recorder *r, trc_ring **rings, int threads, uint64_t n, bool instr, uint64_t *lost) {
+static double trial(trc_recorder *r, trc_ring **rings, int threads, uint64_t n, int instr, uint64_t *lost) {
     pthread_t th[2];
     job jobs[2];
     pthread_barrier_t bar;
@@ -102,25 +107,29 @@ static int bench(uint64_t n, const char *label) {
     trc_ring *rings[2] = { trc_recorder_ring(r, 0), trc_recorder_ring(r, 1) };
     trc_recorder_start(r, &d);
     uint64_t warm;
-    trial(r, rings, 2, n, true, &warm);   /* touch the rings' pages once */
+    trial(r, rings, 2, n, 1, &warm);   /* touch the rings' pages once */
     printf("%s: recorder cost per event (%llu events per trial, %u-event rings, median of 9; clock: %s)\n", label,
            (unsigned long long)n, ring,
            trc_recorder_clock(r)->tsc ? "TSC mapped to CLOCK_MONOTONIC" : "clock_gettime(CLOCK_MONOTONIC)");
     double one = 0;
     for (int threads = 1; threads <= 2; threads++) {
-        double base[9], inst[9], cost[9];
+        double base[9], inst[9], cost[9], sync[9];
         uint64_t lost = 0;
         for (int t = 0; t < 9; t++) {
-            base[t] = trial(r, rings, threads, n, false, &lost);
-            inst[t] = trial(r, rings, threads, n, true, &lost);
+            base[t] = trial(r, rings, threads, n, 0, &lost);
+            inst[t] = trial(r, rings, threads, n, 1, &lost);
+            sync[t] = trial(r, rings, threads, n, 2, &lost) - base[t];
             cost[t] = inst[t] - base[t];
         }
         qsort(base, 9, sizeof *base, cmp_d);
         qsort(inst, 9, sizeof *inst, cmp_d);
         qsort(cost, 9, sizeof *cost, cmp_d);
+        qsort(sync, 9, sizeof *sync, cmp_d);
         printf("  %d thread%s: baseline %.2f ns/iter, instrumented %.2f ns/iter, cost %.2f ns/event "
                "(min %.2f, max %.2f), lost so far %llu\n",
                threads, threads > 1 ? "s" : " ", base[4], inst[4], cost[4], cost[0], cost[8], (unsigned long long)lost);
+        printf("  %d thread%s: trc_emit_sync (fenced, after acquisitions): %.2f ns/event\n", threads, threads > 1 ? "s" : " ",
+               sync[4]);
         if (threads == 1) one = cost[4];
         else printf("  two threads / one thread per-event cost: %.2f\n", one > 0 ? cost[4] / one : 0.0);
     }

@@ -26,7 +26,13 @@ typedef enum sim_type { SIM_T_INT = 1, SIM_T_DUR = 2 } sim_type;
 typedef struct sim_pos { int line, col; } sim_pos;
 
 typedef enum sim_expr_kind {
-    SIM_E_NUM, SIM_E_DUR, SIM_E_PARAM, SIM_E_BIN, SIM_E_NEG, SIM_E_CALL
+    SIM_E_NUM, SIM_E_DUR, SIM_E_PARAM, SIM_E_BIN, SIM_E_NEG, SIM_E_CALL,
+    SIM_E_UNIFORM,   /* uniform a b: a <= v <= b, seeded per unit */
+    SIM_E_EXP,       /* exp m: exponential with mean m */
+    SIM_E_CHOICE,    /* choice a, b, c: one of them, equally likely */
+    SIM_E_COUNTER,   /* the current value of a shared counter */
+    SIM_E_LAST,      /* timed_out / ok: the outcome of the unit's last blocking step */
+    SIM_E_INDEX      /* the unit's index within its actor: 0 .. count-1 */
 } sim_expr_kind;
 
 typedef struct sim_expr {
@@ -36,8 +42,11 @@ typedef struct sim_expr {
     int64_t value;          /* NUM, DUR (ns) */
     uint32_t param;         /* PARAM: index */
     int op;                 /* BIN: '+','-','*','/','%','<','>','l'(<=),'g'(>=),'=','!' */
-    const char *fn;         /* CALL: "min" / "max" */
+    const char *fn;         /* CALL: "min" / "max"; LAST: "timed_out" / "ok" */
     struct sim_expr *a, *b;
+    struct sim_expr **items; uint32_t nitems;   /* CHOICE */
+    uint32_t obj;           /* COUNTER: object index */
+    bool is_const;          /* no random, counter or last-step parts: folded at parse time */
 } sim_expr;
 
 /* ---- declarations ------------------------------------------------------ */
@@ -51,22 +60,35 @@ typedef struct sim_param {
     bool overridden;
 } sim_param;
 
-typedef enum sim_obj_kind { SIM_OBJ_LOCK = 1, SIM_OBJ_QUEUE = 2 } sim_obj_kind;
+/* Values match enum trc_obj_kind. */
+typedef enum sim_obj_kind { SIM_OBJ_LOCK = 1, SIM_OBJ_QUEUE = 2, SIM_OBJ_RLOCK = 3, SIM_OBJ_SEMAPHORE = 4,
+                            SIM_OBJ_CONDITION = 5, SIM_OBJ_EVENT = 6, SIM_OBJ_BARRIER = 7,
+                            SIM_OBJ_COUNTER = 9 } sim_obj_kind;
 
 typedef struct sim_object {
     const char *name;
     sim_pos pos;
     sim_obj_kind kind;
-    sim_expr *capacity;     /* queues */
+    sim_expr *capacity;     /* queues: capacity; semaphores: permits; barriers: parties; counters: initial value */
     int64_t cap_value;      /* evaluated */
+    uint32_t lock;          /* conditions: object index of their lock */
 } sim_object;
 
 /* ---- statements -------------------------------------------------------- */
 
 typedef enum sim_stmt_kind {
     SIM_S_COMPUTE, SIM_S_SLEEP, SIM_S_LOCK, SIM_S_UNLOCK, SIM_S_LOCK_BLOCK,
-    SIM_S_PUT, SIM_S_GET, SIM_S_REPEAT, SIM_S_MARK
+    SIM_S_PUT, SIM_S_GET, SIM_S_REPEAT, SIM_S_MARK,
+    SIM_S_IF, SIM_S_LOOP, SIM_S_BREAK,
+    SIM_S_WAIT,         /* event, condition or barrier */
+    SIM_S_WAIT_FOR,     /* condition with a predicate */
+    SIM_S_NOTIFY,       /* expr = how many (NULL: 1) */
+    SIM_S_NOTIFY_ALL,
+    SIM_S_SET, SIM_S_CLEAR,
+    SIM_S_INCR          /* expr = by how much; mode, lock */
 } sim_stmt_kind;
+
+typedef enum sim_incr_mode { SIM_INCR_ATOMIC = 0, SIM_INCR_LOCKED = 1, SIM_INCR_RACY = 2 } sim_incr_mode;
 
 typedef struct sim_stmt sim_stmt;
 struct sim_stmt {
@@ -76,7 +98,13 @@ struct sim_stmt {
     uint32_t obj;           /* object index (0-based into prog->objects) */
     const char *text;       /* MARK */
     uint32_t text_id;       /* MARK: string index in the run */
-    sim_stmt *body;         /* REPEAT, LOCK_BLOCK: first child */
+    sim_stmt *body;         /* REPEAT, LOCK_BLOCK, IF (then), LOOP: first child */
+    sim_stmt *orelse;       /* IF: else branch */
+    sim_expr *timeout;      /* lock/acquire, get/put, wait, wait_for: NULL = wait forever */
+    sim_expr *cond;         /* IF, WAIT_FOR: the condition */
+    sim_expr *window;       /* INCR racy: time between read and write (NULL: a yield) */
+    uint32_t lock;          /* INCR locked: the lock's object index */
+    sim_incr_mode mode;     /* INCR */
     sim_stmt *next;
 };
 
@@ -88,8 +116,16 @@ typedef struct sim_actor {
     sim_stmt *body;
 } sim_actor;
 
-typedef enum sim_expect_kind { SIM_X_NO_DEADLOCK = 1, SIM_X_ALL_DONE, SIM_X_DEADLOCK } sim_expect_kind;
-typedef struct sim_expect { sim_expect_kind kind; sim_pos pos; } sim_expect;
+typedef enum sim_expect_kind { SIM_X_NO_DEADLOCK = 1, SIM_X_ALL_DONE, SIM_X_DEADLOCK, SIM_X_STUCK,
+                                SIM_X_COUNTER,      /* expect counter X <op> expr */
+                                SIM_X_LOST_UPDATES  /* expect lost_updates X <op> expr */ } sim_expect_kind;
+typedef struct sim_expect {
+    sim_expect_kind kind;
+    sim_pos pos;
+    uint32_t obj;           /* COUNTER, LOST_UPDATES */
+    int op;                 /* comparison, as in sim_expr */
+    sim_expr *value;
+} sim_expect;
 
 typedef struct sim_program {
     arena mem;
@@ -114,6 +150,22 @@ int sim_parse(sim_program **out, const char *path, const char *text, const sim_d
               diag *d);
 int sim_parse_file(sim_program **out, const char *path, const sim_define *defs, uint32_t ndefs, diag *d);
 void sim_program_free(sim_program *p);
+
+/* ---- evaluation ---------------------------------------------------------- */
+
+/* What a non-constant expression needs at run time. */
+typedef struct sim_eval_ctx {
+    uint64_t *rng;              /* the unit's generator state (seeded from --seed and the unit) */
+    int64_t (*counter)(void *user, uint32_t obj);
+    void *user;
+    bool last_timed_out;        /* the unit's last blocking step timed out */
+    int64_t index;              /* the unit's index within its actor */
+} sim_eval_ctx;
+
+/* Evaluates e. ctx may be NULL for constant expressions. On error returns
+ * -ERR_xxx with d's line/col set to the sub-expression at fault. */
+int sim_eval(const sim_expr *e, const sim_program *p, sim_eval_ctx *ctx, int64_t *out, diag *d);
+uint64_t sim_rng_next(uint64_t *state);   /* splitmix64 */
 
 /* ---- compute calibration ---------------------------------------------- */
 

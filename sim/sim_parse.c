@@ -24,6 +24,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -300,8 +301,11 @@ static sim_expr *new_expr(parser *ps, sim_expr_kind k, sim_pos pos) {
     sim_expr *e = arena_push(&ps->p->mem, sizeof *e);
     e->kind = k;
     e->pos = pos;
+    e->is_const = k == SIM_E_NUM || k == SIM_E_DUR || k == SIM_E_PARAM;
     return e;
 }
+
+static sim_expr *parse_sum(parser *ps);
 
 static sim_expr *parse_expr(parser *ps);
 
@@ -317,6 +321,7 @@ static sim_expr *parse_unary(parser *ps) {
         sim_expr *e = new_expr(ps, SIM_E_NEG, t.pos);
         e->a = a;
         e->type = a->type;
+        e->is_const = a->is_const;
         return e;
     }
     if (t.kind == T_INT || t.kind == T_DUR) {
@@ -354,16 +359,85 @@ static sim_expr *parse_unary(parser *ps) {
             sim_expr *e = new_expr(ps, SIM_E_CALL, t.pos);
             e->fn = is_min ? "min" : "max";
             e->a = a; e->b = b; e->type = a->type;
+            e->is_const = a->is_const && b->is_const;
+            return e;
+        }
+        if (is_kw(&t, "uniform")) {
+            sim_expr *a = parse_unary(ps);
+            sim_expr *b = a ? parse_unary(ps) : NULL;
+            if (!b) return NULL;
+            if (a->type != b->type) {
+                perr(ps, b->pos, ERR_SCENARIO, "uniform between %s and %s", type_name(a->type), type_name(b->type));
+                return NULL;
+            }
+            sim_expr *e = new_expr(ps, SIM_E_UNIFORM, t.pos);
+            e->a = a; e->b = b; e->type = a->type;
+            return e;
+        }
+        if (is_kw(&t, "exp")) {
+            sim_expr *a = parse_unary(ps);
+            if (!a) return NULL;
+            sim_expr *e = new_expr(ps, SIM_E_EXP, t.pos);
+            e->a = a; e->type = a->type;
+            return e;
+        }
+        if (is_kw(&t, "choice")) {
+            sim_expr *e = new_expr(ps, SIM_E_CHOICE, t.pos);
+            size_t cap = 0;
+            for (;;) {
+                sim_expr *it = parse_sum(ps);
+                if (!it) return NULL;
+                if (e->nitems && it->type != e->items[0]->type) {
+                    perr(ps, it->pos, ERR_SCENARIO, "choice mixes %s and %s", type_name(e->items[0]->type),
+                         type_name(it->type));
+                    return NULL;
+                }
+                ARR_GROW(e->items, e->nitems + 1, cap);
+                e->items[e->nitems++] = it;
+                if (!is_p(&ps->t, ',')) break;
+                next(ps);
+            }
+            /* keep the list in the arena */
+            sim_expr **items = arena_push(&ps->p->mem, sizeof *items * e->nitems);
+            memcpy(items, e->items, sizeof *items * e->nitems);
+            free(e->items);
+            e->items = items;
+            e->type = e->items[0]->type;
+            return e;
+        }
+        if (is_kw(&t, "timed_out") || is_kw(&t, "ok")) {
+            sim_expr *e = new_expr(ps, SIM_E_LAST, t.pos);
+            e->fn = is_kw(&t, "ok") ? "ok" : "timed_out";
+            e->type = SIM_T_INT;
+            return e;
+        }
+        if (is_kw(&t, "index")) {
+            sim_expr *e = new_expr(ps, SIM_E_INDEX, t.pos);
+            e->type = SIM_T_INT;
             return e;
         }
         int pi = find_param(ps->p, t.s, t.len);
         if (pi < 0) {
             char name[128];
             snprintf(name, sizeof name, "%.*s", (int)t.len, t.s);
+            int oi = find_object(ps->p, name);
+            if (oi >= 0 && ps->p->objects[oi].kind == SIM_OBJ_COUNTER) {
+                sim_expr *e = new_expr(ps, SIM_E_COUNTER, t.pos);
+                e->obj = (uint32_t)oi;
+                e->type = SIM_T_INT;
+                return e;
+            }
+            if (oi >= 0) {
+                perr(ps, t.pos, ERR_SCENARIO, "'%s' is not a number: only params and counters have values", name);
+                return NULL;
+            }
             perr(ps, t.pos, ERR_SCENARIO, "unknown parameter '%s'", name);
-            const char **names = xmalloc(sizeof *names * (ps->p->nparams + 1));
-            for (uint32_t i = 0; i < ps->p->nparams; i++) names[i] = ps->p->params[i].name;
-            const char *c = closest(name, names, ps->p->nparams);
+            const char **names = xmalloc(sizeof *names * (ps->p->nparams + ps->p->nobjects + 1));
+            size_t nn = 0;
+            for (uint32_t i = 0; i < ps->p->nparams; i++) names[nn++] = ps->p->params[i].name;
+            for (uint32_t i = 0; i < ps->p->nobjects; i++)
+                if (ps->p->objects[i].kind == SIM_OBJ_COUNTER) names[nn++] = ps->p->objects[i].name;
+            const char *c = closest(name, names, nn);
             free(names);
             if (c) hint(ps, "did you mean '%s'?", c);
             else if (ps->p->nparams == 0) hint(ps, "declare it first: param %s = ...", name);
@@ -396,6 +470,13 @@ static sim_expr *mk_bin(parser *ps, int op, sim_pos pos, sim_expr *a, sim_expr *
             return NULL;
         }
         r = ta == SIM_T_DUR || tb == SIM_T_DUR ? SIM_T_DUR : SIM_T_INT; break;
+    case '&': case '|':
+        if (ta != SIM_T_INT || tb != SIM_T_INT) {
+            perr(ps, pos, ERR_SCENARIO, "'%s' needs two conditions, not %s and %s", op == '&' ? "and" : "or",
+                 type_name(ta), type_name(tb));
+            return NULL;
+        }
+        r = SIM_T_INT; break;
     case '/':
         if (ta == SIM_T_INT && tb == SIM_T_DUR) {
             perr(ps, pos, ERR_SCENARIO, "cannot divide an integer by a duration");
@@ -417,6 +498,7 @@ static sim_expr *mk_bin(parser *ps, int op, sim_pos pos, sim_expr *a, sim_expr *
     }
     sim_expr *e = new_expr(ps, SIM_E_BIN, pos);
     e->op = op; e->a = a; e->b = b; e->type = r;
+    e->is_const = a->is_const && b->is_const;
     return e;
 }
 
@@ -444,7 +526,7 @@ static sim_expr *parse_sum(parser *ps) {
     return a;
 }
 
-static sim_expr *parse_expr(parser *ps) {
+static sim_expr *parse_cmp(parser *ps) {
     sim_expr *a = parse_sum(ps);
     if (a && ps->t.kind == T_PUNCT && strchr("<>lg=!", ps->t.punct) && ps->t.punct) {
         tok op = ps->t;
@@ -458,29 +540,74 @@ static sim_expr *parse_expr(parser *ps) {
     return a;
 }
 
-/* Evaluates a constant expression. Errors (division by zero, overflow) name its place. */
-static int eval(parser *ps, const sim_expr *e, int64_t *out) {
+static sim_expr *parse_and(parser *ps) {
+    sim_expr *a = parse_cmp(ps);
+    while (a && is_kw(&ps->t, "and")) {
+        tok op = ps->t;
+        next(ps);
+        sim_expr *b = parse_cmp(ps);
+        if (!b) return NULL;
+        a = mk_bin(ps, '&', op.pos, a, b);
+    }
+    return a;
+}
+
+static sim_expr *parse_expr(parser *ps) {
+    sim_expr *a = parse_and(ps);
+    while (a && is_kw(&ps->t, "or")) {
+        tok op = ps->t;
+        next(ps);
+        sim_expr *b = parse_and(ps);
+        if (!b) return NULL;
+        a = mk_bin(ps, '|', op.pos, a, b);
+    }
+    return a;
+}
+
+uint64_t sim_rng_next(uint64_t *state) {
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static int eval_err(diag *d, const sim_program *p, sim_pos pos, int code, const char *msg) {
+    if (d) {
+        diag_clear(d);
+        snprintf(d->file, sizeof d->file, "%s", p && p->path ? p->path : "");
+        d->line = pos.line;
+        d->col = pos.col;
+        snprintf(d->msg, sizeof d->msg, "%s", msg);
+    }
+    return -code;
+}
+
+int sim_eval(const sim_expr *e, const sim_program *p, sim_eval_ctx *ctx, int64_t *out, diag *d) {
     int64_t a, b;
+    int rc;
     switch (e->kind) {
     case SIM_E_NUM: case SIM_E_DUR: *out = e->value; return 0;
-    case SIM_E_PARAM: *out = ps->p->params[e->param].value; return 0;
+    case SIM_E_PARAM: *out = p->params[e->param].value; return 0;
     case SIM_E_NEG:
-        if (eval(ps, e->a, &a)) return ps->err;
-        if (a == INT64_MIN) return perr(ps, e->pos, ERR_LIMIT, "arithmetic overflow");
+        if ((rc = sim_eval(e->a, p, ctx, &a, d))) return rc;
+        if (a == INT64_MIN) return eval_err(d, p, e->pos, ERR_LIMIT, "arithmetic overflow");
         *out = -a;
         return 0;
     case SIM_E_CALL:
-        if (eval(ps, e->a, &a) || eval(ps, e->b, &b)) return ps->err;
+        if ((rc = sim_eval(e->a, p, ctx, &a, d)) || (rc = sim_eval(e->b, p, ctx, &b, d))) return rc;
         *out = e->fn[1] == 'i' ? (a < b ? a : b) : (a > b ? a : b);
         return 0;
+    case SIM_E_UNIFORM: case SIM_E_EXP: case SIM_E_CHOICE: case SIM_E_COUNTER: case SIM_E_LAST: case SIM_E_INDEX:
+        if (!ctx) return eval_err(d, p, e->pos, ERR_SCENARIO, "this value is only known while the scenario runs");
+        break;
     case SIM_E_BIN:
-        if (eval(ps, e->a, &a) || eval(ps, e->b, &b)) return ps->err;
+        if ((rc = sim_eval(e->a, p, ctx, &a, d)) || (rc = sim_eval(e->b, p, ctx, &b, d))) return rc;
         switch (e->op) {
         case '+': if (__builtin_add_overflow(a, b, out)) goto overflow; return 0;
         case '-': if (__builtin_sub_overflow(a, b, out)) goto overflow; return 0;
         case '*': if (__builtin_mul_overflow(a, b, out)) goto overflow; return 0;
         case '/': case '%':
-            if (b == 0) return perr(ps, e->pos, ERR_SCENARIO, "division by zero");
+            if (b == 0) return eval_err(d, p, e->pos, ERR_SCENARIO, "division by zero");
             if (a == INT64_MIN && b == -1) goto overflow;
             *out = e->op == '/' ? a / b : a % b;
             return 0;
@@ -490,12 +617,53 @@ static int eval(parser *ps, const sim_expr *e, int64_t *out) {
         case 'g': *out = a >= b; return 0;
         case '=': *out = a == b; return 0;
         case '!': *out = a != b; return 0;
+        case '&': *out = a && b; return 0;
+        case '|': *out = a || b; return 0;
         default: BUG("unknown operator %d", e->op);
         }
     }
+    switch (e->kind) {
+    case SIM_E_UNIFORM: {
+        if ((rc = sim_eval(e->a, p, ctx, &a, d)) || (rc = sim_eval(e->b, p, ctx, &b, d))) return rc;
+        if (b < a) return eval_err(d, p, e->pos, ERR_SCENARIO, "uniform's upper bound is below its lower bound");
+        uint64_t span = (uint64_t)b - (uint64_t)a + 1;
+        uint64_t r = sim_rng_next(ctx->rng);
+        *out = span ? a + (int64_t)(r % span) : (int64_t)r;
+        return 0;
+    }
+    case SIM_E_EXP: {
+        if ((rc = sim_eval(e->a, p, ctx, &a, d))) return rc;
+        if (a < 0) return eval_err(d, p, e->pos, ERR_SCENARIO, "exp's mean is negative");
+        double u = ((double)(sim_rng_next(ctx->rng) >> 11) + 0.5) / 9007199254740992.0;
+        double v = -log(u) * (double)a;
+        if (v > 9.0e18) v = 9.0e18;
+        *out = (int64_t)v;
+        return 0;
+    }
+    case SIM_E_CHOICE: {
+        uint32_t i = (uint32_t)(sim_rng_next(ctx->rng) % e->nitems);
+        return sim_eval(e->items[i], p, ctx, out, d);
+    }
+    case SIM_E_COUNTER: *out = ctx->counter(ctx->user, e->obj); return 0;
+    case SIM_E_LAST: *out = e->fn[0] == 't' ? ctx->last_timed_out : !ctx->last_timed_out; return 0;
+    case SIM_E_INDEX: *out = ctx->index; return 0;
+    default: break;
+    }
     BUG("unknown expression kind %d", e->kind);
 overflow:
-    return perr(ps, e->pos, ERR_LIMIT, "arithmetic overflow");
+    return eval_err(d, p, e->pos, ERR_LIMIT, "arithmetic overflow");
+}
+
+/* Evaluates a constant expression at parse time; errors name its place. */
+static int eval(parser *ps, const sim_expr *e, int64_t *out) {
+    if (ps->err) return ps->err;
+    diag tmp;
+    int rc = sim_eval(e, ps->p, NULL, out, &tmp);
+    if (rc) {
+        perr(ps, (sim_pos){ tmp.line, tmp.col }, -rc, "%s", tmp.msg);
+        return ps->err;
+    }
+    return 0;
 }
 
 static int require_type(parser *ps, const sim_expr *e, sim_type want, const char *what) {
@@ -508,8 +676,25 @@ static int require_type(parser *ps, const sim_expr *e, sim_type want, const char
 
 /* ---- statements -------------------------------------------------------- */
 
-static const char *const stmt_keywords[] = { "compute", "sleep", "lock", "unlock", "put", "get", "repeat", "mark" };
-static const char *const top_keywords[] = { "scenario", "param", "backend", "lock", "queue", "actor", "expect" };
+static const char *const stmt_keywords[] = { "compute", "sleep", "lock", "unlock", "acquire", "release", "put", "get",
+                                             "repeat", "loop", "break", "if", "wait", "wait_for", "notify",
+                                             "notify_all", "set", "clear", "incr", "decr", "mark" };
+static const char *const top_keywords[] = { "scenario", "param", "backend", "lock", "rlock", "semaphore", "queue",
+                                            "event", "condition", "barrier", "counter", "actor", "expect" };
+
+static const char *obj_kind_name(sim_obj_kind k) {
+    switch (k) {
+    case SIM_OBJ_LOCK: return "lock";
+    case SIM_OBJ_QUEUE: return "queue";
+    case SIM_OBJ_RLOCK: return "rlock";
+    case SIM_OBJ_SEMAPHORE: return "semaphore";
+    case SIM_OBJ_CONDITION: return "condition";
+    case SIM_OBJ_EVENT: return "event";
+    case SIM_OBJ_BARRIER: return "barrier";
+    case SIM_OBJ_COUNTER: return "counter";
+    }
+    return "object";
+}
 
 static sim_stmt *new_stmt(parser *ps, sim_stmt_kind k, sim_pos pos) {
     sim_stmt *s = arena_push(&ps->p->mem, sizeof *s);
@@ -518,38 +703,56 @@ static sim_stmt *new_stmt(parser *ps, sim_stmt_kind k, sim_pos pos) {
     return s;
 }
 
-static sim_stmt *parse_block(parser *ps, int depth);
+static sim_stmt *parse_block(parser *ps, int depth, int loops);
 
-static int object_ref(parser *ps, sim_obj_kind want, const char *verb, uint32_t *out) {
+/* An object reference whose kind is in the `want` mask (1 << kind). */
+static int object_ref(parser *ps, unsigned want, const char *verb, uint32_t *out) {
     tok t = ps->t;
     const char *name = take_ident(ps, "an object name");
     if (!name) return ps->err;
     int oi = find_object(ps->p, name);
+    char kinds[128] = "";
+    for (int k = 1; k <= SIM_OBJ_COUNTER; k++)
+        if (want & (1u << k)) {
+            if (kinds[0]) strcat(kinds, " or ");
+            strcat(kinds, obj_kind_name((sim_obj_kind)k));
+        }
     if (oi < 0) {
-        perr(ps, t.pos, ERR_SCENARIO, "unknown %s '%s'", want == SIM_OBJ_LOCK ? "lock" : "queue", name);
+        perr(ps, t.pos, ERR_SCENARIO, "unknown %s '%s'", kinds, name);
         const char **names = xmalloc(sizeof *names * (ps->p->nobjects + 1));
         size_t n = 0;
         for (uint32_t i = 0; i < ps->p->nobjects; i++)
-            if (ps->p->objects[i].kind == want) names[n++] = ps->p->objects[i].name;
+            if (want & (1u << ps->p->objects[i].kind)) names[n++] = ps->p->objects[i].name;
         const char *c = closest(name, names, n);
         free(names);
         if (c) hint(ps, "did you mean '%s'?", c);
-        else hint(ps, "declare it at the top: %s %s%s", want == SIM_OBJ_LOCK ? "lock" : "queue", name,
-                  want == SIM_OBJ_QUEUE ? " capacity=N" : "");
+        else hint(ps, "declare it at the top, e.g. %s %s%s", obj_kind_name((sim_obj_kind)__builtin_ctz(want)), name,
+                  want == (1u << SIM_OBJ_QUEUE) ? " capacity=N" : "");
         return ps->err;
     }
     const sim_object *o = &ps->p->objects[oi];
-    if (o->kind != want) {
-        perr(ps, t.pos, ERR_SCENARIO, "'%s' is a %s: cannot %s it", name, o->kind == SIM_OBJ_LOCK ? "lock" : "queue",
-             verb);
-        hint(ps, "'%s' is declared at line %d", name, o->pos.line);
+    if (!(want & (1u << o->kind))) {
+        perr(ps, t.pos, ERR_SCENARIO, "'%s' is a %s: cannot %s it", name, obj_kind_name(o->kind), verb);
+        hint(ps, "'%s' is declared at line %d; %s works on a %s", name, o->pos.line, verb, kinds);
         return ps->err;
     }
     *out = (uint32_t)oi;
     return 0;
 }
 
-static sim_stmt *parse_stmt(parser *ps, int depth) {
+/* Optional `timeout=D` after a blocking step. */
+static int parse_timeout(parser *ps, sim_stmt *s) {
+    if (!is_kw(&ps->t, "timeout")) return 0;
+    next(ps);
+    if (expect_p(ps, '=', "after timeout")) return ps->err;
+    s->timeout = parse_expr(ps);
+    if (!s->timeout || require_type(ps, s->timeout, SIM_T_DUR, "a timeout")) return ps->err;
+    return 0;
+}
+
+#define K(x) (1u << (x))
+
+static sim_stmt *parse_stmt(parser *ps, int depth, int loops) {
     tok t = ps->t;
     if (t.kind != T_IDENT) {
         char b[64];
@@ -565,26 +768,125 @@ static sim_stmt *parse_stmt(parser *ps, int depth) {
         if (!s->expr) return NULL;
         if (require_type(ps, s->expr, SIM_T_DUR, is_kw(&t, "compute") ? "compute's argument" : "sleep's argument"))
             return NULL;
-    } else if (is_kw(&t, "lock")) {
+    } else if (is_kw(&t, "lock") || is_kw(&t, "acquire")) {
+        bool acq = is_kw(&t, "acquire");
         s = new_stmt(ps, SIM_S_LOCK, t.pos);
-        if (object_ref(ps, SIM_OBJ_LOCK, "lock", &s->obj)) return NULL;
+        if (object_ref(ps, K(SIM_OBJ_LOCK) | K(SIM_OBJ_RLOCK) | (acq ? K(SIM_OBJ_SEMAPHORE) : 0), acq ? "acquire" : "lock",
+                       &s->obj))
+            return NULL;
+        if (parse_timeout(ps, s)) return NULL;
         if (is_p(&ps->t, '{')) {
+            if (s->timeout) {
+                perr(ps, s->timeout->pos, ERR_SCENARIO, "a block form cannot have a timeout");
+                hint(ps, "use '%s X timeout=D', then 'if ok { ... }'", acq ? "acquire" : "lock");
+                return NULL;
+            }
             s->kind = SIM_S_LOCK_BLOCK;
-            s->body = parse_block(ps, depth + 1);
+            s->body = parse_block(ps, depth + 1, loops);
             if (ps->err) return NULL;
         }
-    } else if (is_kw(&t, "unlock")) {
+    } else if (is_kw(&t, "unlock") || is_kw(&t, "release")) {
+        bool rel = is_kw(&t, "release");
         s = new_stmt(ps, SIM_S_UNLOCK, t.pos);
-        if (object_ref(ps, SIM_OBJ_LOCK, "unlock", &s->obj)) return NULL;
+        if (object_ref(ps, K(SIM_OBJ_LOCK) | K(SIM_OBJ_RLOCK) | (rel ? K(SIM_OBJ_SEMAPHORE) : 0), rel ? "release" : "unlock",
+                       &s->obj))
+            return NULL;
     } else if (is_kw(&t, "put") || is_kw(&t, "get")) {
         s = new_stmt(ps, is_kw(&t, "put") ? SIM_S_PUT : SIM_S_GET, t.pos);
-        if (object_ref(ps, SIM_OBJ_QUEUE, is_kw(&t, "put") ? "put into" : "get from", &s->obj)) return NULL;
+        if (object_ref(ps, K(SIM_OBJ_QUEUE), is_kw(&t, "put") ? "put into" : "get from", &s->obj)) return NULL;
+        if (parse_timeout(ps, s)) return NULL;
     } else if (is_kw(&t, "repeat")) {
         s = new_stmt(ps, SIM_S_REPEAT, t.pos);
         s->expr = parse_expr(ps);
         if (!s->expr || require_type(ps, s->expr, SIM_T_INT, "a repeat count")) return NULL;
-        s->body = parse_block(ps, depth + 1);
+        s->body = parse_block(ps, depth + 1, loops + 1);
         if (ps->err) return NULL;
+    } else if (is_kw(&t, "loop")) {
+        s = new_stmt(ps, SIM_S_LOOP, t.pos);
+        s->body = parse_block(ps, depth + 1, loops + 1);
+        if (ps->err) return NULL;
+    } else if (is_kw(&t, "break")) {
+        if (!loops) {
+            perr(ps, t.pos, ERR_SCENARIO, "break outside a loop or repeat");
+            return NULL;
+        }
+        s = new_stmt(ps, SIM_S_BREAK, t.pos);
+    } else if (is_kw(&t, "if")) {
+        s = new_stmt(ps, SIM_S_IF, t.pos);
+        s->cond = parse_expr(ps);
+        if (!s->cond || require_type(ps, s->cond, SIM_T_INT, "a condition")) return NULL;
+        s->body = parse_block(ps, depth + 1, loops);
+        if (ps->err) return NULL;
+        /* `else` may follow on the same line as the '}' or on the next one */
+        const char *save = ps->cur;
+        int sl = ps->line, sc = ps->col;
+        tok st = ps->t;
+        skip_newlines(ps);
+        if (is_kw(&ps->t, "else")) {
+            next(ps);
+            if (is_kw(&ps->t, "if")) {
+                s->orelse = parse_stmt(ps, depth + 1, loops);
+                if (!s->orelse) return NULL;
+                return s;    /* the nested if ended the statement */
+            }
+            s->orelse = parse_block(ps, depth + 1, loops);
+            if (ps->err) return NULL;
+        } else {
+            ps->cur = save; ps->line = sl; ps->col = sc; ps->t = st;
+        }
+    } else if (is_kw(&t, "wait")) {
+        s = new_stmt(ps, SIM_S_WAIT, t.pos);
+        if (object_ref(ps, K(SIM_OBJ_EVENT) | K(SIM_OBJ_CONDITION) | K(SIM_OBJ_BARRIER), "wait on", &s->obj)) return NULL;
+        if (parse_timeout(ps, s)) return NULL;
+    } else if (is_kw(&t, "wait_for")) {
+        s = new_stmt(ps, SIM_S_WAIT_FOR, t.pos);
+        if (object_ref(ps, K(SIM_OBJ_CONDITION), "wait_for", &s->obj)) return NULL;
+        s->cond = parse_expr(ps);
+        if (!s->cond || require_type(ps, s->cond, SIM_T_INT, "a predicate")) return NULL;
+        if (parse_timeout(ps, s)) return NULL;
+    } else if (is_kw(&t, "notify") || is_kw(&t, "notify_all")) {
+        s = new_stmt(ps, is_kw(&t, "notify") ? SIM_S_NOTIFY : SIM_S_NOTIFY_ALL, t.pos);
+        if (object_ref(ps, K(SIM_OBJ_CONDITION), is_kw(&t, "notify") ? "notify" : "notify_all", &s->obj)) return NULL;
+        if (s->kind == SIM_S_NOTIFY && ps->t.kind != T_NL && ps->t.kind != T_EOF && !is_p(&ps->t, ';') &&
+            !is_p(&ps->t, '}')) {
+            s->expr = parse_expr(ps);
+            if (!s->expr || require_type(ps, s->expr, SIM_T_INT, "how many to notify")) return NULL;
+        }
+    } else if (is_kw(&t, "set") || is_kw(&t, "clear")) {
+        s = new_stmt(ps, is_kw(&t, "set") ? SIM_S_SET : SIM_S_CLEAR, t.pos);
+        if (object_ref(ps, K(SIM_OBJ_EVENT), is_kw(&t, "set") ? "set" : "clear", &s->obj)) return NULL;
+    } else if (is_kw(&t, "incr") || is_kw(&t, "decr")) {
+        bool decr = is_kw(&t, "decr");
+        s = new_stmt(ps, SIM_S_INCR, t.pos);
+        if (object_ref(ps, K(SIM_OBJ_COUNTER), decr ? "decrement" : "increment", &s->obj)) return NULL;
+        if (is_kw(&ps->t, "by")) {
+            next(ps);
+            s->expr = parse_expr(ps);
+            if (!s->expr || require_type(ps, s->expr, SIM_T_INT, "an increment")) return NULL;
+        }
+        if (decr) {
+            sim_expr *one = s->expr;
+            if (!one) { one = new_expr(ps, SIM_E_NUM, t.pos); one->value = 1; one->type = SIM_T_INT; }
+            sim_expr *neg = new_expr(ps, SIM_E_NEG, t.pos);
+            neg->a = one; neg->type = SIM_T_INT; neg->is_const = one->is_const;
+            s->expr = neg;
+        }
+        s->mode = SIM_INCR_ATOMIC;
+        if (is_kw(&ps->t, "atomic")) next(ps);
+        else if (is_kw(&ps->t, "racy")) {
+            next(ps);
+            s->mode = SIM_INCR_RACY;
+            if (is_kw(&ps->t, "window")) {
+                next(ps);
+                if (expect_p(ps, '=', "after window")) return NULL;
+                s->window = parse_expr(ps);
+                if (!s->window || require_type(ps, s->window, SIM_T_DUR, "a racy window")) return NULL;
+            }
+        } else if (is_kw(&ps->t, "locked")) {
+            next(ps);
+            s->mode = SIM_INCR_LOCKED;
+            if (object_ref(ps, K(SIM_OBJ_LOCK) | K(SIM_OBJ_RLOCK), "lock", &s->lock)) return NULL;
+        }
     } else if (is_kw(&t, "mark")) {
         s = new_stmt(ps, SIM_S_MARK, t.pos);
         if (ps->t.kind != T_STRING) {
@@ -603,14 +905,15 @@ static sim_stmt *parse_stmt(parser *ps, int depth) {
         perr(ps, t.pos, ERR_SCENARIO, "unknown step '%s'", name);
         const char *c = closest(name, stmt_keywords, sizeof stmt_keywords / sizeof *stmt_keywords);
         if (c) hint(ps, "did you mean '%s'?", c);
-        else hint(ps, "the steps are: compute, sleep, lock, unlock, put, get, repeat, mark");
+        else hint(ps, "the steps are: compute, sleep, lock, unlock, acquire, release, put, get, wait, wait_for, "
+                      "notify, notify_all, set, clear, incr, decr, repeat, loop, break, if, mark");
         return NULL;
     }
     if (end_statement(ps)) return NULL;
     return s;
 }
 
-static sim_stmt *parse_block(parser *ps, int depth) {
+static sim_stmt *parse_block(parser *ps, int depth, int loops) {
     if (depth > SIM_MAX_NESTING) {
         perr(ps, ps->t.pos, ERR_LIMIT, "blocks nested deeper than %d", SIM_MAX_NESTING);
         return NULL;
@@ -624,7 +927,7 @@ static sim_stmt *parse_block(parser *ps, int depth) {
             perr(ps, open, ERR_SCENARIO, "this '{' is never closed");
             return NULL;
         }
-        sim_stmt *s = parse_stmt(ps, depth);
+        sim_stmt *s = parse_stmt(ps, depth, loops);
         if (!s) return NULL;
         *tail = s;
         tail = &s->next;
@@ -673,6 +976,11 @@ static int parse_toplevel(parser *ps) {
         if (expect_p(ps, '=', "after the parameter's name")) return ps->err;
         sim_expr *e = parse_expr(ps);
         if (!e) return ps->err;
+        if (!e->is_const) {
+            perr(ps, e->pos, ERR_SCENARIO, "a param must be a constant (no random values, counters or step results)");
+            hint(ps, "use the random value where it is needed, e.g. sleep uniform 1ms 3ms");
+            return ps->err;
+        }
         if (p->nparams >= SIM_MAX_PARAMS) return perr(ps, nt.pos, ERR_LIMIT, "more than %d parameters", SIM_MAX_PARAMS);
         ARR_GROW(p->params, p->nparams + 1, ps->cap_params);
         sim_param *pa = &p->params[p->nparams];
@@ -696,37 +1004,87 @@ static int parse_toplevel(parser *ps) {
             return ps->err;
         }
         p->backend = name;
-    } else if (is_kw(&t, "lock") || is_kw(&t, "queue")) {
+    } else if (is_kw(&t, "lock") || is_kw(&t, "rlock") || is_kw(&t, "queue") || is_kw(&t, "semaphore") ||
+               is_kw(&t, "event") || is_kw(&t, "condition") || is_kw(&t, "barrier") || is_kw(&t, "counter")) {
+        sim_obj_kind kind = is_kw(&t, "lock") ? SIM_OBJ_LOCK : is_kw(&t, "rlock") ? SIM_OBJ_RLOCK
+                          : is_kw(&t, "queue") ? SIM_OBJ_QUEUE : is_kw(&t, "semaphore") ? SIM_OBJ_SEMAPHORE
+                          : is_kw(&t, "event") ? SIM_OBJ_EVENT : is_kw(&t, "condition") ? SIM_OBJ_CONDITION
+                          : is_kw(&t, "barrier") ? SIM_OBJ_BARRIER : SIM_OBJ_COUNTER;
         tok nt = ps->t;
-        const char *name = take_ident(ps, is_kw(&t, "lock") ? "a lock name" : "a queue name");
+        char what[32];
+        snprintf(what, sizeof what, "a %s name", obj_kind_name(kind));
+        const char *name = take_ident(ps, what);
         if (!name || check_unique(ps, name, nt.pos)) return ps->err;
         if (p->nobjects >= SIM_MAX_OBJECTS) return perr(ps, nt.pos, ERR_LIMIT, "more than %d objects", SIM_MAX_OBJECTS);
-        ARR_GROW(p->objects, p->nobjects + 1, ps->cap_objects);
-        sim_object *o = &p->objects[p->nobjects];
-        *o = (sim_object){ .name = name, .pos = nt.pos, .kind = is_kw(&t, "lock") ? SIM_OBJ_LOCK : SIM_OBJ_QUEUE };
-        while (ps->t.kind == T_IDENT) {
-            tok kt = ps->t;
+        sim_object o = { .name = name, .pos = nt.pos, .kind = kind };
+        if (kind == SIM_OBJ_SEMAPHORE || kind == SIM_OBJ_BARRIER || kind == SIM_OBJ_COUNTER) {
+            /* semaphore s 3 | barrier b 3 | counter c = 0 (also permits=3, parties=3) */
+            if (kind == SIM_OBJ_COUNTER) {
+                if (!is_p(&ps->t, '=')) {
+                    o.capacity = NULL;
+                    o.cap_value = 0;
+                    goto declared;
+                }
+                next(ps);
+            } else if (ps->t.kind == T_IDENT && (is_kw(&ps->t, "permits") || is_kw(&ps->t, "parties"))) {
+                next(ps);
+                if (expect_p(ps, '=', "after the option")) return ps->err;
+            }
+            o.capacity = parse_expr(ps);
+            const char *role = kind == SIM_OBJ_SEMAPHORE ? "a semaphore's permits" : kind == SIM_OBJ_BARRIER
+                             ? "a barrier's parties" : "a counter's initial value";
+            if (!o.capacity || require_type(ps, o.capacity, SIM_T_INT, role)) return ps->err;
+            if (!o.capacity->is_const) return perr(ps, o.capacity->pos, ERR_SCENARIO, "%s must be a constant", role);
+            if (eval(ps, o.capacity, &o.cap_value)) return ps->err;
+            if (kind == SIM_OBJ_SEMAPHORE && (o.cap_value < 0 || o.cap_value > SIM_MAX_CAPACITY))
+                return perr(ps, o.capacity->pos, o.cap_value < 0 ? ERR_SCENARIO : ERR_LIMIT,
+                            "a semaphore's permits must be 0..%d, not %lld", SIM_MAX_CAPACITY, (long long)o.cap_value);
+            if (kind == SIM_OBJ_BARRIER && (o.cap_value < 1 || o.cap_value > SIM_MAX_UNITS))
+                return perr(ps, o.capacity->pos, o.cap_value < 1 ? ERR_SCENARIO : ERR_LIMIT,
+                            "a barrier's parties must be 1..%d, not %lld", SIM_MAX_UNITS, (long long)o.cap_value);
+        } else if (kind == SIM_OBJ_CONDITION) {
+            /* condition c lock=m: bound to an existing lock or rlock */
+            if (!is_kw(&ps->t, "lock")) {
+                char b2[64];
+                perr(ps, ps->t.pos, ERR_SCENARIO, "expected lock=NAME after the condition's name, found %s",
+                     tok_desc(&ps->t, b2, sizeof b2));
+                hint(ps, "a condition is bound to a lock: lock m, then condition %s lock=m", name);
+                return ps->err;
+            }
             next(ps);
-            if (o->kind == SIM_OBJ_QUEUE && is_kw(&kt, "capacity")) {
-                if (expect_p(ps, '=', "after capacity")) return ps->err;
-                o->capacity = parse_expr(ps);
-                if (!o->capacity || require_type(ps, o->capacity, SIM_T_INT, "a queue's capacity")) return ps->err;
-                if (eval(ps, o->capacity, &o->cap_value)) return ps->err;
-                if (o->cap_value <= 0)
-                    return perr(ps, o->capacity->pos, ERR_SCENARIO, "a queue's capacity must be at least 1, not %lld",
-                                (long long)o->cap_value);
-                if (o->cap_value > SIM_MAX_CAPACITY)
-                    return perr(ps, o->capacity->pos, ERR_LIMIT, "capacity %lld is larger than weft's limit of %d",
-                                (long long)o->cap_value, SIM_MAX_CAPACITY);
-            } else {
-                perr(ps, kt.pos, ERR_SCENARIO, "unknown %s option '%.*s'", o->kind == SIM_OBJ_LOCK ? "lock" : "queue",
-                     (int)kt.len, kt.s);
-                if (o->kind == SIM_OBJ_QUEUE) hint(ps, "a queue takes capacity=N");
-                else hint(ps, "a lock takes no options");
+            if (expect_p(ps, '=', "after lock")) return ps->err;
+            if (object_ref(ps, K(SIM_OBJ_LOCK) | K(SIM_OBJ_RLOCK), "bind a condition to", &o.lock)) return ps->err;
+        } else {
+            while (ps->t.kind == T_IDENT) {
+                tok kt = ps->t;
+                next(ps);
+                if (kind == SIM_OBJ_QUEUE && is_kw(&kt, "capacity")) {
+                    if (expect_p(ps, '=', "after capacity")) return ps->err;
+                    o.capacity = parse_expr(ps);
+                    if (!o.capacity || require_type(ps, o.capacity, SIM_T_INT, "a queue's capacity")) return ps->err;
+                    if (eval(ps, o.capacity, &o.cap_value)) return ps->err;
+                    if (o.cap_value <= 0)
+                        return perr(ps, o.capacity->pos, ERR_SCENARIO, "a queue's capacity must be at least 1, not %lld",
+                                    (long long)o.cap_value);
+                    if (o.cap_value > SIM_MAX_CAPACITY)
+                        return perr(ps, o.capacity->pos, ERR_LIMIT, "capacity %lld is larger than weft's limit of %d",
+                                    (long long)o.cap_value, SIM_MAX_CAPACITY);
+                } else {
+                    perr(ps, kt.pos, ERR_SCENARIO, "unknown %s option '%.*s'", obj_kind_name(kind), (int)kt.len, kt.s);
+                    if (kind == SIM_OBJ_QUEUE) hint(ps, "a queue takes capacity=N");
+                    else hint(ps, "a %s takes no options", obj_kind_name(kind));
+                    return ps->err;
+                }
+            }
+            if (kind == SIM_OBJ_QUEUE && !o.capacity) {
+                perr(ps, nt.pos, ERR_SCENARIO, "queue '%s' needs a capacity", name);
+                hint(ps, "queue %s capacity=N", name);
                 return ps->err;
             }
         }
-        p->nobjects++;
+    declared:
+        ARR_GROW(p->objects, p->nobjects + 1, ps->cap_objects);
+        p->objects[p->nobjects++] = o;
     } else if (is_kw(&t, "actor")) {
         tok nt = ps->t;
         const char *name = take_ident(ps, "an actor name");
@@ -748,23 +1106,39 @@ static int parse_toplevel(parser *ps) {
                 return ps->err;
             }
         }
-        a.body = parse_block(ps, 1);
+        a.body = parse_block(ps, 1, 0);
         if (ps->err) return ps->err;
         p->nunits += (uint32_t)a.count_value;
         ARR_PUSH(p->actors, p->nactors, ps->cap_actors, a);
     } else if (is_kw(&t, "expect")) {
         tok et = ps->t;
-        const char *what = take_ident(ps, "an expectation (no_deadlock, all_done, deadlock)");
+        const char *what = take_ident(ps, "an expectation (no_deadlock, all_done, deadlock, stuck, counter, lost_updates)");
         if (!what) return ps->err;
         sim_expect x = { .pos = t.pos };
         if (!strcmp(what, "no_deadlock")) x.kind = SIM_X_NO_DEADLOCK;
         else if (!strcmp(what, "all_done")) x.kind = SIM_X_ALL_DONE;
         else if (!strcmp(what, "deadlock")) x.kind = SIM_X_DEADLOCK;
-        else {
-            static const char *const xs[] = { "no_deadlock", "all_done", "deadlock" };
+        else if (!strcmp(what, "stuck")) x.kind = SIM_X_STUCK;
+        else if (!strcmp(what, "counter") || !strcmp(what, "lost_updates")) {
+            x.kind = !strcmp(what, "counter") ? SIM_X_COUNTER : SIM_X_LOST_UPDATES;
+            if (object_ref(ps, K(SIM_OBJ_COUNTER), "expect on", &x.obj)) return ps->err;
+            tok op = ps->t;
+            if (op.kind != T_PUNCT || !strchr("<>lg=!", op.punct) || (op.len == 1 && (op.punct == '=' || op.punct == '!'))) {
+                char b2[64];
+                perr(ps, op.pos, ERR_SCENARIO, "expected a comparison (== != < > <= >=), found %s",
+                     tok_desc(&op, b2, sizeof b2));
+                return ps->err;
+            }
+            next(ps);
+            x.op = op.punct;
+            x.value = parse_expr(ps);
+            if (!x.value || require_type(ps, x.value, SIM_T_INT, "the expected value")) return ps->err;
+            if (!x.value->is_const) return perr(ps, x.value->pos, ERR_SCENARIO, "the expected value must be a constant");
+        } else {
+            static const char *const xs[] = { "no_deadlock", "all_done", "deadlock", "stuck", "counter", "lost_updates" };
             perr(ps, et.pos, ERR_SCENARIO, "unknown expectation '%s'", what);
-            const char *c = closest(what, xs, 3);
-            hint(ps, c ? "did you mean '%s'?" : "expectations: no_deadlock, all_done, deadlock", c);
+            const char *c = closest(what, xs, 6);
+            hint(ps, c ? "did you mean '%s'?" : "expectations: no_deadlock, all_done, deadlock, stuck, counter, lost_updates", c);
             return ps->err;
         }
         ARR_PUSH(p->expects, p->nexpects, ps->cap_expects, x);
@@ -786,27 +1160,40 @@ static int parse_toplevel(parser *ps) {
     return end_statement(ps);
 }
 
-/* Folds and checks every statement's constant (durations in range, counts >= 0). */
+/* Checks a folded constant for the place it is used in. */
+static int check_value(parser *ps, const sim_stmt *s, const sim_expr *e, int64_t v) {
+    if (s->kind == SIM_S_REPEAT) {
+        if (v < 0) return perr(ps, e->pos, ERR_SCENARIO, "repeat count is negative (%lld)", (long long)v);
+        if (v > SIM_MAX_REPEAT)
+            return perr(ps, e->pos, ERR_LIMIT, "repeat count %lld is larger than weft's limit of %lld", (long long)v,
+                        (long long)SIM_MAX_REPEAT);
+    } else if (e->type == SIM_T_DUR) {
+        if (v < 0) return perr(ps, e->pos, ERR_SCENARIO, "duration is negative (%lld ns)", (long long)v);
+        if ((uint64_t)v > SIM_MAX_DURATION)
+            return perr(ps, e->pos, ERR_LIMIT, "a single step of %lld s is longer than weft's limit of 1 hour",
+                        (long long)(v / 1000000000));
+    } else if (s->kind == SIM_S_NOTIFY && v < 0) {
+        return perr(ps, e->pos, ERR_SCENARIO, "cannot notify a negative number of waiters (%lld)", (long long)v);
+    }
+    return 0;
+}
+
+static int fold(parser *ps, const sim_stmt *s, sim_expr *e) {
+    if (!e || !e->is_const) return 0;
+    int64_t v;
+    if (eval(ps, e, &v) || check_value(ps, s, e, v)) return ps->err;
+    e->value = v;   /* folded value, read by the runtime */
+    return 0;
+}
+
+/* Folds and checks every statement's constants (durations in range, counts >= 0);
+ * the runtime checks the others when it evaluates them. */
 static int check_stmts(parser *ps, sim_stmt *s) {
     for (; s; s = s->next) {
-        if (s->expr) {
-            int64_t v;
-            if (eval(ps, s->expr, &v)) return ps->err;
-            if (s->kind == SIM_S_REPEAT) {
-                if (v < 0) return perr(ps, s->expr->pos, ERR_SCENARIO, "repeat count is negative (%lld)", (long long)v);
-                if (v > SIM_MAX_REPEAT)
-                    return perr(ps, s->expr->pos, ERR_LIMIT, "repeat count %lld is larger than weft's limit of %lld",
-                                (long long)v, (long long)SIM_MAX_REPEAT);
-            } else {
-                if (v < 0)
-                    return perr(ps, s->expr->pos, ERR_SCENARIO, "duration is negative (%lld ns)", (long long)v);
-                if ((uint64_t)v > SIM_MAX_DURATION)
-                    return perr(ps, s->expr->pos, ERR_LIMIT, "a single step of %lld s is longer than weft's limit of 1 hour",
-                                (long long)(v / 1000000000));
-            }
-            s->expr->value = v;   /* folded value, read by the runtime */
-        }
+        if (fold(ps, s, s->expr) || fold(ps, s, s->timeout) || fold(ps, s, s->window) || fold(ps, s, s->cond))
+            return ps->err;
         if (s->body && check_stmts(ps, s->body)) return ps->err;
+        if (s->orelse && check_stmts(ps, s->orelse)) return ps->err;
     }
     return 0;
 }
@@ -891,7 +1278,8 @@ int sim_parse(sim_program **out, const char *path, const char *text, const sim_d
         p->nunits = 0;
         for (uint32_t i = 0; i < p->nobjects && !ps.err; i++) {
             sim_object *o = &p->objects[i];
-            if (o->capacity && !eval(&ps, o->capacity, &o->cap_value) && (o->cap_value <= 0 || o->cap_value > SIM_MAX_CAPACITY))
+            if (o->capacity && !eval(&ps, o->capacity, &o->cap_value) && o->kind == SIM_OBJ_QUEUE &&
+                (o->cap_value <= 0 || o->cap_value > SIM_MAX_CAPACITY))
                 perr(&ps, o->capacity->pos, o->cap_value <= 0 ? ERR_SCENARIO : ERR_LIMIT,
                      "queue '%s' capacity is %lld; it must be 1..%d", o->name, (long long)o->cap_value, SIM_MAX_CAPACITY);
         }

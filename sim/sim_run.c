@@ -42,29 +42,42 @@ enum { US_RUNNING = 0, US_COMPUTE, US_SLEEP, US_BLOCKED, US_DONE };
 typedef struct rt_unit rt_unit;
 typedef struct rt rt;
 
-typedef struct rt_lock {
+typedef struct rt_lock {              /* lock: a pthread mutex */
     pthread_mutex_t mu;
     _Atomic int64_t owner;           /* unit index, -1 = free */
 } rt_lock;
 
 typedef struct rt_queue {
-    pthread_mutex_t mu;
-    pthread_cond_t not_full, not_empty;
     uint64_t *items;                 /* ring of item ids */
     int64_t cap, head, count;
     uint64_t next_item;
 } rt_queue;
 
+typedef struct rt_waiter { uint32_t unit; uint64_t seq; bool notified; } rt_waiter;
+
+/* Every object but the plain lock is a monitor: one mutex, one condition variable. */
 typedef struct rt_obj {
     const sim_object *decl;
     uint32_t id;                     /* trc object id (1-based) */
-    rt_lock lock;
+    rt_lock lock;                    /* SIM_OBJ_LOCK */
+    pthread_mutex_t mu;              /* the others */
+    pthread_cond_t cv, cv2;          /* queue: cv = not empty, cv2 = not full */
     rt_queue queue;
+    _Atomic int64_t owner;           /* rlock */
+    int64_t depth;                   /* rlock */
+    int64_t value;                   /* semaphore: free permits; event: flag; barrier: arrived */
+    uint64_t seq;                    /* event: set count; condition: notify count; barrier: generation */
+    uint32_t waiting;                /* event: units waiting */
+    rt_waiter *waiters; size_t nwaiters, cap_waiters;   /* condition: FIFO of waiters */
+    _Atomic int64_t counter;         /* counter value */
+    _Atomic uint64_t version;        /* counter: writes so far */
+    _Atomic uint64_t lost;           /* counter: updates overwritten by racy writes */
 } rt_obj;
 
 struct rt_unit {
     rt *r;
     uint32_t index;
+    int64_t index_in_actor;
     const sim_actor *actor;
     char name[96];
     trc_ring *ring;
@@ -74,7 +87,10 @@ struct rt_unit {
     _Atomic uint32_t wait_obj;       /* object index + 1 while blocked */
     _Atomic int wait_op;
     _Atomic uint64_t wait_since;     /* mono ns */
+    _Atomic uint64_t wait_deadline;  /* mono ns; 0 = waits forever */
     int tid;
+    uint64_t rng;
+    bool timed_out;                  /* the last blocking step timed out */
 };
 
 struct rt {
@@ -90,7 +106,7 @@ struct rt {
     bool go;
     uint32_t ready;                  /* threads waiting for go */
     _Atomic int error_set;
-    char error[512];                 /* a runtime misuse (unlock not held) */
+    char error[1024];                /* a runtime misuse (unlock not held) */
 };
 
 static void deadline_after(struct timespec *ts, uint64_t ns, clockid_t clk) {
@@ -100,131 +116,476 @@ static void deadline_after(struct timespec *ts, uint64_t ns, clockid_t clk) {
     ts->tv_nsec = (long)(t % 1000000000ull);
 }
 
+static struct timespec mono_ts(uint64_t ns) {
+    return (struct timespec){ .tv_sec = (time_t)(ns / 1000000000ull), .tv_nsec = (long)(ns % 1000000000ull) };
+}
+
 static bool aborted(rt *r) { return atomic_load_explicit(&r->abort, memory_order_relaxed) != 0; }
 
 static void set_state(rt_unit *u, int st) { atomic_store_explicit(&u->state, st, memory_order_release); }
 
-static void begin_wait(rt_unit *u, uint32_t oi, int op) {
+/* A wait's deadline (mono ns) from a step's timeout, or 0 for none. */
+static uint64_t deadline_of(uint64_t timeout_ns, bool has) {
+    return has ? clk_mono_ns() + timeout_ns : 0;
+}
+
+static void begin_wait_arg(rt_unit *u, uint32_t oi, int op, uint64_t deadline, uint64_t arg) {
     atomic_store_explicit(&u->wait_obj, oi + 1, memory_order_relaxed);
     atomic_store_explicit(&u->wait_op, op, memory_order_relaxed);
+    atomic_store_explicit(&u->wait_deadline, deadline, memory_order_relaxed);
     atomic_store_explicit(&u->wait_since, clk_mono_ns(), memory_order_relaxed);
     set_state(u, US_BLOCKED);
-    trc_emit(u->ring, TRC_EV_WAIT_BEGIN, u->r->objs[oi].id, (uint16_t)op, 0, 0);
+    trc_emit(u->ring, TRC_EV_WAIT_BEGIN, u->r->objs[oi].id, (uint16_t)op, arg, 0);
 }
 
-static void end_wait(rt_unit *u, uint32_t oi, int outcome) {
-    trc_emit(u->ring, TRC_EV_WAIT_END, u->r->objs[oi].id, (uint16_t)outcome, 0, 0);
+static void begin_wait(rt_unit *u, uint32_t oi, int op, uint64_t deadline) { begin_wait_arg(u, oi, op, deadline, 0); }
+
+static void end_wait(rt_unit *u, uint32_t oi, int outcome, uint32_t extra) {
+    trc_emit_sync(u->ring, TRC_EV_WAIT_END, u->r->objs[oi].id, (uint16_t)outcome, 0, extra);
     set_state(u, US_RUNNING);
     atomic_store_explicit(&u->wait_obj, 0, memory_order_relaxed);
+    u->timed_out = outcome == TRC_OUT_TIMEOUT;
 }
 
-static void runtime_error(rt *r, rt_unit *u, const sim_stmt *s, const char *msg) {
+static void runtime_error_at(rt *r, rt_unit *u, sim_pos pos, const char *msg) {
     int expected = 0;
     if (atomic_compare_exchange_strong(&r->error_set, &expected, 1))
-        snprintf(r->error, sizeof r->error, "%s:%d:%d: %s (in %s)", r->prog->path, s->pos.line, s->pos.col, msg, u->name);
+        snprintf(r->error, sizeof r->error, "%s:%d:%d: %s (in %s)", r->prog->path, pos.line, pos.col, msg, u->name);
     atomic_store(&r->abort, 1);
 }
 
-/* ---- steps -------------------------------------------------------------- */
+static void runtime_error(rt *r, rt_unit *u, const sim_stmt *s, const char *msg) { runtime_error_at(r, u, s->pos, msg); }
 
-static int do_lock(rt_unit *u, uint32_t oi) {
-    rt *r = u->r;
-    rt_lock *l = &r->objs[oi].lock;
-    int rc = pthread_mutex_trylock(&l->mu);
-    if (rc != 0) {
-        begin_wait(u, oi, TRC_OP_LOCK);
-        for (;;) {
-            if (aborted(r)) { end_wait(u, oi, TRC_OUT_ABORTED); return -1; }
-            struct timespec ts;
-            deadline_after(&ts, WAIT_SLICE_NS, CLOCK_REALTIME);
-            if (atomic_load_explicit(&l->owner, memory_order_relaxed) == (int64_t)u->index) {
-                /* re-acquiring a lock we hold: a self-deadlock, shown as a wait that never ends */
-                struct timespec sl = { 0, (long)WAIT_SLICE_NS };
-                nanosleep(&sl, NULL);
-                continue;
-            }
-            rc = pthread_mutex_timedlock(&l->mu, &ts);
-            if (rc == 0) break;
-            if (rc != ETIMEDOUT && rc != EDEADLK) BUG("pthread_mutex_timedlock: %s", strerror(rc));
-        }
-        atomic_store_explicit(&l->owner, u->index, memory_order_release);
-        end_wait(u, oi, TRC_OUT_OK);
-    } else {
-        atomic_store_explicit(&l->owner, u->index, memory_order_release);
+static int64_t counter_value(void *user, uint32_t obj) {
+    rt *r = user;
+    return atomic_load_explicit(&r->objs[obj].counter, memory_order_acquire);
+}
+
+/* Evaluates an expression for unit u; a runtime error (division by zero...) ends the run. */
+static int ev(rt_unit *u, const sim_expr *e, int64_t *out) {
+    if (e->is_const && e->kind != SIM_E_BIN && e->kind != SIM_E_NEG && e->kind != SIM_E_CALL) {
+        *out = e->kind == SIM_E_PARAM ? u->r->prog->params[e->param].value : e->value;
+        return 0;
     }
-    trc_emit(u->ring, TRC_EV_ACQUIRE, r->objs[oi].id, 0, 1, 0);
+    sim_eval_ctx ctx = { .rng = &u->rng, .counter = counter_value, .user = u->r, .last_timed_out = u->timed_out,
+                         .index = u->index_in_actor };
+    diag d;
+    int rc = sim_eval(e, u->r->prog, &ctx, out, &d);
+    if (rc) runtime_error_at(u->r, u, (sim_pos){ d.line, d.col }, d.msg);
+    return rc;
+}
+
+/* A duration or count from the program, checked like the parser checks constants. */
+static int ev_dur(rt_unit *u, const sim_expr *e, uint64_t *out) {
+    int64_t v;
+    if (ev(u, e, &v)) return -1;
+    if (v < 0 || (uint64_t)v > SIM_MAX_DURATION) {
+        char msg[128];
+        snprintf(msg, sizeof msg, v < 0 ? "duration is negative (%lld ns)" : "duration %lld ns is longer than 1 hour",
+                 (long long)v);
+        runtime_error_at(u->r, u, e->pos, msg);
+        return -1;
+    }
+    *out = (uint64_t)v;
     return 0;
+}
+
+static int timeout_of(rt_unit *u, const sim_stmt *s, uint64_t *deadline) {
+    *deadline = 0;
+    if (!s->timeout) return 0;
+    uint64_t ns;
+    if (ev_dur(u, s->timeout, &ns)) return -1;
+    *deadline = deadline_of(ns, true);
+    return 0;
+}
+
+/* Waits on cv until `ready` or the deadline (0 = none) or abort. Returns the outcome. */
+#define MONITOR_WAIT(o, cvp, ready, deadline)                                                  \
+    ({                                                                                         \
+        int out_ = TRC_OUT_OK;                                                                 \
+        while (!(ready)) {                                                                     \
+            if (aborted(u->r)) { out_ = TRC_OUT_ABORTED; break; }                              \
+            uint64_t now_ = clk_mono_ns();                                                     \
+            if ((deadline) && now_ >= (deadline)) { out_ = TRC_OUT_TIMEOUT; break; }           \
+            uint64_t until_ = now_ + WAIT_SLICE_NS;                                            \
+            if ((deadline) && (deadline) < until_) until_ = (deadline);                        \
+            struct timespec ts_ = mono_ts(until_);                                             \
+            pthread_cond_timedwait((cvp), &(o)->mu, &ts_);                                     \
+        }                                                                                      \
+        out_;                                                                                  \
+    })
+
+/* ---- locks, rlocks, semaphores ------------------------------------------ */
+
+/* Returns 0 acquired, 1 timed out, -1 aborted. */
+static int do_lock(rt_unit *u, uint32_t oi, uint64_t deadline) {
+    rt *r = u->r;
+    rt_obj *o = &r->objs[oi];
+    switch (o->decl->kind) {
+    case SIM_OBJ_LOCK: {
+        rt_lock *l = &o->lock;
+        if (pthread_mutex_trylock(&l->mu) != 0) {
+            begin_wait(u, oi, TRC_OP_LOCK, deadline);
+            for (;;) {
+                if (aborted(r)) { end_wait(u, oi, TRC_OUT_ABORTED, 0); return -1; }
+                uint64_t now = clk_mono_ns();
+                if (deadline && now >= deadline) { end_wait(u, oi, TRC_OUT_TIMEOUT, 0); return 1; }
+                if (atomic_load_explicit(&l->owner, memory_order_relaxed) == (int64_t)u->index) {
+                    /* re-acquiring a lock we hold: a self-deadlock, shown as a wait that never ends */
+                    struct timespec sl = { 0, (long)WAIT_SLICE_NS };
+                    nanosleep(&sl, NULL);
+                    continue;
+                }
+                struct timespec ts;
+                uint64_t slice = WAIT_SLICE_NS;
+                if (deadline && deadline - now < slice) slice = deadline - now;
+                deadline_after(&ts, slice, CLOCK_REALTIME);
+                int rc = pthread_mutex_timedlock(&l->mu, &ts);
+                if (rc == 0) break;
+                if (rc != ETIMEDOUT && rc != EDEADLK) BUG("pthread_mutex_timedlock: %s", strerror(rc));
+            }
+            atomic_store_explicit(&l->owner, u->index, memory_order_release);
+            end_wait(u, oi, TRC_OUT_OK, 0);
+        } else {
+            atomic_store_explicit(&l->owner, u->index, memory_order_release);
+        }
+        u->timed_out = false;
+        trc_emit_sync(u->ring, TRC_EV_ACQUIRE, o->id, 0, 1, 0);
+        return 0;
+    }
+    case SIM_OBJ_RLOCK: {
+        pthread_mutex_lock(&o->mu);
+        if (atomic_load(&o->owner) == (int64_t)u->index) {
+            o->depth++;
+        } else {
+            int out = TRC_OUT_OK;
+            if (atomic_load(&o->owner) >= 0) {
+                begin_wait(u, oi, TRC_OP_LOCK, deadline);
+                out = MONITOR_WAIT(o, &o->cv, atomic_load(&o->owner) < 0, deadline);
+                end_wait(u, oi, out, 0);
+            }
+            if (out != TRC_OUT_OK) {
+                pthread_mutex_unlock(&o->mu);
+                return out == TRC_OUT_TIMEOUT ? 1 : -1;
+            }
+            atomic_store(&o->owner, u->index);
+            o->depth = 1;
+        }
+        u->timed_out = false;
+        trc_emit_sync(u->ring, TRC_EV_ACQUIRE, o->id, 0, (uint64_t)o->depth, 0);
+        pthread_mutex_unlock(&o->mu);
+        return 0;
+    }
+    case SIM_OBJ_SEMAPHORE: {
+        pthread_mutex_lock(&o->mu);
+        int out = TRC_OUT_OK;
+        if (o->value == 0) {
+            begin_wait(u, oi, TRC_OP_ACQUIRE_PERMIT, deadline);
+            out = MONITOR_WAIT(o, &o->cv, o->value > 0, deadline);
+            end_wait(u, oi, out, 0);
+        }
+        if (out != TRC_OUT_OK) {
+            pthread_mutex_unlock(&o->mu);
+            return out == TRC_OUT_TIMEOUT ? 1 : -1;
+        }
+        o->value--;
+        u->timed_out = false;
+        trc_emit_sync(u->ring, TRC_EV_ACQUIRE, o->id, 0, 1, (uint32_t)(o->decl->cap_value - o->value));
+        pthread_mutex_unlock(&o->mu);
+        return 0;
+    }
+    default: BUG("lock on a %d", o->decl->kind);
+    }
 }
 
 static int do_unlock(rt_unit *u, uint32_t oi, const sim_stmt *s) {
     rt *r = u->r;
-    rt_lock *l = &r->objs[oi].lock;
-    if (atomic_load_explicit(&l->owner, memory_order_acquire) != (int64_t)u->index) {
-        trc_emit(u->ring, TRC_EV_ERROR, r->objs[oi].id, 0, 0, 0);
-        char msg[256];
-        snprintf(msg, sizeof msg, "unlock of lock '%s', which this unit does not hold", r->objs[oi].decl->name);
-        runtime_error(r, u, s, msg);
-        return -1;
+    rt_obj *o = &r->objs[oi];
+    char msg[256];
+    switch (o->decl->kind) {
+    case SIM_OBJ_LOCK: {
+        rt_lock *l = &o->lock;
+        if (atomic_load_explicit(&l->owner, memory_order_acquire) != (int64_t)u->index) break;
+        trc_emit(u->ring, TRC_EV_RELEASE, o->id, 0, 0, 0);
+        atomic_store_explicit(&l->owner, -1, memory_order_release);
+        pthread_mutex_unlock(&l->mu);
+        return 0;
     }
-    trc_emit(u->ring, TRC_EV_RELEASE, r->objs[oi].id, 0, 0, 0);
-    atomic_store_explicit(&l->owner, -1, memory_order_release);
-    pthread_mutex_unlock(&l->mu);
-    return 0;
+    case SIM_OBJ_RLOCK:
+        pthread_mutex_lock(&o->mu);
+        if (atomic_load(&o->owner) != (int64_t)u->index) { pthread_mutex_unlock(&o->mu); break; }
+        o->depth--;
+        trc_emit(u->ring, TRC_EV_RELEASE, o->id, 0, (uint64_t)o->depth, 0);
+        if (o->depth == 0) {
+            atomic_store(&o->owner, -1);
+            pthread_cond_signal(&o->cv);
+        }
+        pthread_mutex_unlock(&o->mu);
+        return 0;
+    case SIM_OBJ_SEMAPHORE:
+        /* like Python's Semaphore, a release needs no matching acquire */
+        pthread_mutex_lock(&o->mu);
+        o->value++;
+        trc_emit(u->ring, TRC_EV_RELEASE, o->id, 0, 0,
+                 (uint32_t)(o->decl->cap_value > o->value ? o->decl->cap_value - o->value : 0));
+        pthread_cond_signal(&o->cv);
+        pthread_mutex_unlock(&o->mu);
+        return 0;
+    default: BUG("unlock on a %d", o->decl->kind);
+    }
+    trc_emit(u->ring, TRC_EV_ERROR, o->id, 0, 0, 0);
+    snprintf(msg, sizeof msg, "unlock of %s '%s', which this unit does not hold",
+             o->decl->kind == SIM_OBJ_LOCK ? "lock" : "rlock", o->decl->name);
+    runtime_error(r, u, s, msg);
+    return -1;
 }
 
-static int do_put(rt_unit *u, uint32_t oi) {
-    rt *r = u->r;
-    rt_queue *q = &r->objs[oi].queue;
-    pthread_mutex_lock(&q->mu);
+static bool holds(rt_unit *u, uint32_t oi) {
+    rt_obj *o = &u->r->objs[oi];
+    if (o->decl->kind == SIM_OBJ_LOCK) return atomic_load(&o->lock.owner) == (int64_t)u->index;
+    return atomic_load(&o->owner) == (int64_t)u->index;
+}
+
+/* ---- queues -------------------------------------------------------------- */
+
+static int do_put(rt_unit *u, uint32_t oi, uint64_t deadline) {
+    rt_obj *o = &u->r->objs[oi];
+    rt_queue *q = &o->queue;
+    pthread_mutex_lock(&o->mu);
     if (q->count == q->cap) {
-        begin_wait(u, oi, TRC_OP_PUT);
-        while (q->count == q->cap) {
-            if (aborted(r)) {
-                pthread_mutex_unlock(&q->mu);
-                end_wait(u, oi, TRC_OUT_ABORTED);
-                return -1;
-            }
-            struct timespec ts;
-            deadline_after(&ts, WAIT_SLICE_NS, CLOCK_MONOTONIC);
-            pthread_cond_timedwait(&q->not_full, &q->mu, &ts);
+        begin_wait(u, oi, TRC_OP_PUT, deadline);
+        int out = MONITOR_WAIT(o, &o->cv2, q->count < q->cap, deadline);
+        end_wait(u, oi, out, 0);
+        if (out != TRC_OUT_OK) {
+            pthread_mutex_unlock(&o->mu);
+            return out == TRC_OUT_TIMEOUT ? 1 : -1;
         }
-        end_wait(u, oi, TRC_OUT_OK);
     }
     uint64_t item = ++q->next_item;
     q->items[(q->head + q->count) % q->cap] = item;
     q->count++;
-    trc_emit(u->ring, TRC_EV_PUT, r->objs[oi].id, 0, item, (uint32_t)q->count);
-    pthread_cond_signal(&q->not_empty);
-    pthread_mutex_unlock(&q->mu);
+    u->timed_out = false;
+    trc_emit_sync(u->ring, TRC_EV_PUT, o->id, 0, item, (uint32_t)q->count);
+    pthread_cond_signal(&o->cv);
+    pthread_mutex_unlock(&o->mu);
     return 0;
 }
 
-static int do_get(rt_unit *u, uint32_t oi) {
-    rt *r = u->r;
-    rt_queue *q = &r->objs[oi].queue;
-    pthread_mutex_lock(&q->mu);
+static int do_get(rt_unit *u, uint32_t oi, uint64_t deadline) {
+    rt_obj *o = &u->r->objs[oi];
+    rt_queue *q = &o->queue;
+    pthread_mutex_lock(&o->mu);
     if (q->count == 0) {
-        begin_wait(u, oi, TRC_OP_GET);
-        while (q->count == 0) {
-            if (aborted(r)) {
-                pthread_mutex_unlock(&q->mu);
-                end_wait(u, oi, TRC_OUT_ABORTED);
-                return -1;
-            }
-            struct timespec ts;
-            deadline_after(&ts, WAIT_SLICE_NS, CLOCK_MONOTONIC);
-            pthread_cond_timedwait(&q->not_empty, &q->mu, &ts);
+        begin_wait(u, oi, TRC_OP_GET, deadline);
+        int out = MONITOR_WAIT(o, &o->cv, q->count > 0, deadline);
+        end_wait(u, oi, out, 0);
+        if (out != TRC_OUT_OK) {
+            pthread_mutex_unlock(&o->mu);
+            return out == TRC_OUT_TIMEOUT ? 1 : -1;
         }
-        end_wait(u, oi, TRC_OUT_OK);
     }
     uint64_t item = q->items[q->head];
     q->head = (q->head + 1) % q->cap;
     q->count--;
-    trc_emit(u->ring, TRC_EV_GET, r->objs[oi].id, 0, item, (uint32_t)q->count);
-    pthread_cond_signal(&q->not_full);
-    pthread_mutex_unlock(&q->mu);
+    u->timed_out = false;
+    trc_emit_sync(u->ring, TRC_EV_GET, o->id, 0, item, (uint32_t)q->count);
+    pthread_cond_signal(&o->cv2);
+    pthread_mutex_unlock(&o->mu);
     return 0;
 }
+
+/* ---- events, conditions, barriers --------------------------------------- */
+
+static int do_event_wait(rt_unit *u, uint32_t oi, uint64_t deadline) {
+    rt_obj *o = &u->r->objs[oi];
+    pthread_mutex_lock(&o->mu);
+    int out = TRC_OUT_OK;
+    if (!o->value) {
+        uint64_t seq0 = o->seq;
+        o->waiting++;
+        begin_wait(u, oi, TRC_OP_EVENT_WAIT, deadline);
+        out = MONITOR_WAIT(o, &o->cv, o->seq != seq0, deadline);
+        o->waiting--;
+        end_wait(u, oi, out, out == TRC_OUT_OK ? (uint32_t)o->seq : 0);
+    }
+    u->timed_out = out == TRC_OUT_TIMEOUT;
+    pthread_mutex_unlock(&o->mu);
+    return out == TRC_OUT_ABORTED ? -1 : 0;
+}
+
+static void do_event_set(rt_unit *u, uint32_t oi, bool set) {
+    rt_obj *o = &u->r->objs[oi];
+    pthread_mutex_lock(&o->mu);
+    if (set) {
+        o->value = 1;
+        o->seq++;
+        trc_emit_sync(u->ring, TRC_EV_SET, o->id, 0, o->seq, o->waiting);
+        pthread_cond_broadcast(&o->cv);
+    } else {
+        o->value = 0;
+        trc_emit_sync(u->ring, TRC_EV_CLEAR, o->id, 0, 0, 0);
+    }
+    pthread_mutex_unlock(&o->mu);
+}
+
+/* Releases the condition's lock fully (an rlock at any depth) and returns the depth to restore. */
+static int64_t cond_release_lock(rt_unit *u, uint32_t li) {
+    rt_obj *l = &u->r->objs[li];
+    if (l->decl->kind == SIM_OBJ_LOCK) {
+        trc_emit(u->ring, TRC_EV_RELEASE, l->id, 0, 0, 0);
+        atomic_store(&l->lock.owner, -1);
+        pthread_mutex_unlock(&l->lock.mu);
+        return 1;
+    }
+    pthread_mutex_lock(&l->mu);
+    int64_t depth = l->depth;
+    l->depth = 0;
+    trc_emit(u->ring, TRC_EV_RELEASE, l->id, 0, 0, 0);
+    atomic_store(&l->owner, -1);
+    pthread_cond_signal(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+    return depth;
+}
+
+static int cond_reacquire_lock(rt_unit *u, uint32_t li, int64_t depth) {
+    if (do_lock(u, li, 0) != 0) return -1;
+    rt_obj *l = &u->r->objs[li];
+    if (l->decl->kind == SIM_OBJ_RLOCK && depth > 1) {
+        pthread_mutex_lock(&l->mu);
+        l->depth = depth;
+        pthread_mutex_unlock(&l->mu);
+    }
+    return 0;
+}
+
+static rt_waiter *my_record(rt_obj *o, uint32_t unit) {
+    for (size_t i = 0; i < o->nwaiters; i++)
+        if (o->waiters[i].unit == unit) return &o->waiters[i];
+    BUG("waiter record of unit %u is missing", unit);
+}
+
+/* One wait on a condition: 0 notified, 1 timed out, -1 aborted. */
+static int cond_wait_once(rt_unit *u, uint32_t oi, uint64_t deadline) {
+    rt_obj *o = &u->r->objs[oi];
+    uint32_t li = o->decl->lock;
+    pthread_mutex_lock(&o->mu);
+    ARR_GROW(o->waiters, o->nwaiters + 1, o->cap_waiters);
+    size_t slot = o->nwaiters++;
+    o->waiters[slot] = (rt_waiter){ .unit = u->index };
+    begin_wait(u, oi, TRC_OP_COND_WAIT, deadline);
+    pthread_mutex_unlock(&o->mu);
+    int64_t depth = cond_release_lock(u, li);
+    pthread_mutex_lock(&o->mu);
+    /* find our record again each time: other waiters leaving move records around */
+    int out = MONITOR_WAIT(o, &o->cv, my_record(o, u->index)->notified, deadline);
+    rt_waiter *w = my_record(o, u->index);
+    uint64_t seq = w->notified ? w->seq : 0;
+    if (w->notified) out = TRC_OUT_OK;   /* a notify that raced the timeout wins */
+    *w = o->waiters[--o->nwaiters];
+    end_wait(u, oi, out, (uint32_t)seq);
+    pthread_mutex_unlock(&o->mu);
+    if (cond_reacquire_lock(u, li, depth)) return -1;
+    u->timed_out = out == TRC_OUT_TIMEOUT;
+    return out == TRC_OUT_OK ? 0 : out == TRC_OUT_TIMEOUT ? 1 : -1;
+}
+
+static int do_notify(rt_unit *u, uint32_t oi, int64_t n, const sim_stmt *s) {
+    rt_obj *o = &u->r->objs[oi];
+    if (!holds(u, o->decl->lock)) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "notify on condition '%s' without holding its lock '%s'", o->decl->name,
+                 u->r->objs[o->decl->lock].decl->name);
+        trc_emit(u->ring, TRC_EV_ERROR, o->id, 0, 0, 0);
+        runtime_error(u->r, u, s, msg);
+        return -1;
+    }
+    pthread_mutex_lock(&o->mu);
+    o->seq++;
+    uint32_t woken = 0;
+    /* FIFO: the earliest waiters first, as Python's Condition does */
+    for (size_t i = 0; i < o->nwaiters && (n < 0 || woken < n); i++) {
+        if (o->waiters[i].notified) continue;
+        o->waiters[i].notified = true;
+        o->waiters[i].seq = o->seq;
+        woken++;
+    }
+    trc_emit_sync(u->ring, TRC_EV_NOTIFY, o->id, 0, o->seq, woken);
+    if (woken) pthread_cond_broadcast(&o->cv);
+    pthread_mutex_unlock(&o->mu);
+    return 0;
+}
+
+static int do_barrier(rt_unit *u, uint32_t oi, uint64_t deadline) {
+    rt_obj *o = &u->r->objs[oi];
+    pthread_mutex_lock(&o->mu);
+    uint64_t gen = o->seq;
+    o->value++;
+    trc_emit_sync(u->ring, TRC_EV_BARRIER_ARRIVE, o->id, 0, 0, (uint32_t)o->value);
+    int out = TRC_OUT_OK;
+    if (o->value >= o->decl->cap_value) {
+        o->value = 0;
+        o->seq++;
+        trc_emit_sync(u->ring, TRC_EV_BARRIER_OPEN, o->id, 0, o->seq, 0);
+        pthread_cond_broadcast(&o->cv);
+    } else {
+        begin_wait(u, oi, TRC_OP_BARRIER, deadline);
+        out = MONITOR_WAIT(o, &o->cv, o->seq != gen, deadline);
+        if (out != TRC_OUT_OK && o->seq == gen) o->value--;   /* leave without passing */
+        end_wait(u, oi, out, out == TRC_OUT_OK ? (uint32_t)o->seq : 0);
+    }
+    u->timed_out = out == TRC_OUT_TIMEOUT;
+    pthread_mutex_unlock(&o->mu);
+    return out == TRC_OUT_ABORTED ? -1 : 0;
+}
+
+/* ---- counters ------------------------------------------------------------ */
+
+static int do_incr(rt_unit *u, const sim_stmt *s) {
+    rt *r = u->r;
+    rt_obj *o = &r->objs[s->obj];
+    int64_t by = 1;
+    if (s->expr && ev(u, s->expr, &by)) return -1;
+    switch (s->mode) {
+    case SIM_INCR_ATOMIC: {
+        int64_t v = atomic_fetch_add(&o->counter, by) + by;
+        atomic_fetch_add(&o->version, 1);
+        trc_emit_sync(u->ring, TRC_EV_COUNTER_WRITE, o->id, TRC_CTR_ATOMIC, (uint64_t)v, 0);
+        return 0;
+    }
+    case SIM_INCR_LOCKED: {
+        int rc = do_lock(u, s->lock, 0);
+        if (rc) return -1;
+        int64_t v = atomic_load(&o->counter) + by;
+        atomic_store(&o->counter, v);
+        atomic_fetch_add(&o->version, 1);
+        trc_emit_sync(u->ring, TRC_EV_COUNTER_WRITE, o->id, TRC_CTR_LOCKED, (uint64_t)v, 0);
+        return do_unlock(u, s->lock, s);
+    }
+    case SIM_INCR_RACY: {
+        /* a real read-modify-write with a gap: updates made by others in the gap are overwritten */
+        uint64_t ver0 = atomic_load(&o->version);
+        int64_t v = atomic_load(&o->counter);
+        trc_emit_sync(u->ring, TRC_EV_COUNTER_READ, o->id, 0, (uint64_t)v, 0);
+        if (s->window) {
+            uint64_t ns;
+            if (ev_dur(u, s->window, &ns)) return -1;
+            struct timespec ts = mono_ts(ns);
+            nanosleep(&ts, NULL);
+        } else {
+            sched_yield();
+        }
+        atomic_store(&o->counter, v + by);
+        uint64_t ver1 = atomic_fetch_add(&o->version, 1);
+        uint64_t lost = ver1 - ver0;
+        if (lost) atomic_fetch_add(&o->lost, lost);
+        trc_emit_sync(u->ring, TRC_EV_COUNTER_WRITE, o->id, TRC_CTR_RACY, (uint64_t)(v + by), (uint32_t)lost);
+        return 0;
+    }
+    }
+    return 0;
+}
+
+/* ---- sleeping ------------------------------------------------------------- */
 
 static int do_sleep(rt_unit *u, uint64_t ns) {
     rt *r = u->r;
@@ -232,11 +593,9 @@ static int do_sleep(rt_unit *u, uint64_t ns) {
     trc_emit(u->ring, TRC_EV_SLEEP_BEGIN, 0, 0, ns, 0);
     struct timespec ts;
     deadline_after(&ts, ns, CLOCK_MONOTONIC);
-    int rc = 0;
     pthread_mutex_lock(&r->go_mu);
     while (!aborted(r)) {
-        rc = pthread_cond_timedwait(&r->go_cv, &r->go_mu, &ts);
-        if (rc == ETIMEDOUT) break;
+        if (pthread_cond_timedwait(&r->go_cv, &r->go_mu, &ts) == ETIMEDOUT) break;
     }
     pthread_mutex_unlock(&r->go_mu);
     trc_emit(u->ring, TRC_EV_SLEEP_END, 0, 0, 0, 0);
@@ -244,14 +603,20 @@ static int do_sleep(rt_unit *u, uint64_t ns) {
     return aborted(r) ? -1 : 0;
 }
 
+/* ---- the interpreter ----------------------------------------------------- */
+
+enum { XR_OK = 0, XR_BREAK = 1, XR_STOP = -1 };
+
 static int exec_block(rt_unit *u, const sim_stmt *s) {
     rt *r = u->r;
     for (; s; s = s->next) {
-        if (aborted(r)) return -1;
+        if (aborted(r)) return XR_STOP;
         int rc = 0;
+        uint64_t deadline = 0, ns;
+        int64_t v;
         switch (s->kind) {
         case SIM_S_COMPUTE: {
-            uint64_t ns = (uint64_t)s->expr->value;
+            if (ev_dur(u, s->expr, &ns)) return XR_STOP;
             set_state(u, US_COMPUTE);
             trc_emit(u->ring, TRC_EV_COMPUTE_BEGIN, 0, 0, ns, 0);
             uint64_t burnt = sim_burn(ns, &r->abort);
@@ -259,25 +624,116 @@ static int exec_block(rt_unit *u, const sim_stmt *s) {
             set_state(u, US_RUNNING);
             break;
         }
-        case SIM_S_SLEEP: rc = do_sleep(u, (uint64_t)s->expr->value); break;
-        case SIM_S_LOCK: rc = do_lock(u, s->obj); break;
+        case SIM_S_SLEEP:
+            if (ev_dur(u, s->expr, &ns)) return XR_STOP;
+            rc = do_sleep(u, ns);
+            break;
+        case SIM_S_LOCK:
+            if (timeout_of(u, s, &deadline)) return XR_STOP;
+            rc = do_lock(u, s->obj, deadline);
+            if (rc == 1) rc = 0;          /* timed out: `timed_out` says so */
+            break;
         case SIM_S_UNLOCK: rc = do_unlock(u, s->obj, s); break;
         case SIM_S_LOCK_BLOCK:
-            rc = do_lock(u, s->obj);
-            if (!rc) rc = exec_block(u, s->body);
-            if (!rc) rc = do_unlock(u, s->obj, s);
+            rc = do_lock(u, s->obj, 0);
+            if (!rc) {
+                int b = exec_block(u, s->body);
+                if (b == XR_STOP) return XR_STOP;
+                rc = do_unlock(u, s->obj, s);
+                if (!rc && b == XR_BREAK) return XR_BREAK;
+            }
             break;
-        case SIM_S_PUT: rc = do_put(u, s->obj); break;
-        case SIM_S_GET: rc = do_get(u, s->obj); break;
+        case SIM_S_PUT: case SIM_S_GET:
+            if (timeout_of(u, s, &deadline)) return XR_STOP;
+            rc = s->kind == SIM_S_PUT ? do_put(u, s->obj, deadline) : do_get(u, s->obj, deadline);
+            if (rc == 1) rc = 0;
+            break;
         case SIM_S_REPEAT:
-            for (int64_t i = 0; i < s->expr->value && !rc; i++) rc = exec_block(u, s->body);
+            if (ev(u, s->expr, &v)) return XR_STOP;
+            if (v < 0 || v > SIM_MAX_REPEAT) {
+                runtime_error(r, u, s, v < 0 ? "repeat count is negative" : "repeat count is larger than weft's limit");
+                return XR_STOP;
+            }
+            for (int64_t i = 0; i < v; i++) {
+                int b = exec_block(u, s->body);
+                if (b == XR_STOP) return XR_STOP;
+                if (b == XR_BREAK) break;
+            }
             break;
+        case SIM_S_LOOP:
+            for (;;) {
+                int b = exec_block(u, s->body);
+                if (b == XR_STOP) return XR_STOP;
+                if (b == XR_BREAK) break;
+                if (!s->body) sched_yield();
+            }
+            break;
+        case SIM_S_BREAK: return XR_BREAK;
+        case SIM_S_IF: {
+            if (ev(u, s->cond, &v)) return XR_STOP;
+            int b = exec_block(u, v ? s->body : s->orelse);
+            if (b != XR_OK) return b;
+            break;
+        }
+        case SIM_S_WAIT: {
+            if (timeout_of(u, s, &deadline)) return XR_STOP;
+            sim_obj_kind k = r->objs[s->obj].decl->kind;
+            if (k == SIM_OBJ_EVENT) rc = do_event_wait(u, s->obj, deadline);
+            else if (k == SIM_OBJ_BARRIER) rc = do_barrier(u, s->obj, deadline);
+            else {
+                const rt_obj *o = &r->objs[s->obj];
+                if (!holds(u, o->decl->lock)) {
+                    char msg[256];
+                    snprintf(msg, sizeof msg, "wait on condition '%s' without holding its lock '%s'", o->decl->name,
+                             r->objs[o->decl->lock].decl->name);
+                    runtime_error(r, u, s, msg);
+                    return XR_STOP;
+                }
+                rc = cond_wait_once(u, s->obj, deadline);
+                if (rc == 1) rc = 0;
+            }
+            break;
+        }
+        case SIM_S_WAIT_FOR: {
+            const rt_obj *o = &r->objs[s->obj];
+            if (!holds(u, o->decl->lock)) {
+                char msg[256];
+                snprintf(msg, sizeof msg, "wait_for on condition '%s' without holding its lock '%s'", o->decl->name,
+                         r->objs[o->decl->lock].decl->name);
+                runtime_error(r, u, s, msg);
+                return XR_STOP;
+            }
+            if (timeout_of(u, s, &deadline)) return XR_STOP;
+            /* while not predicate: wait (re-checked after every wake-up, as Python's wait_for does) */
+            for (;;) {
+                if (ev(u, s->cond, &v)) return XR_STOP;
+                if (v) { u->timed_out = false; break; }
+                rc = cond_wait_once(u, s->obj, deadline);
+                if (rc < 0) break;
+                if (rc == 1) {
+                    if (ev(u, s->cond, &v)) return XR_STOP;
+                    u->timed_out = !v;
+                    rc = 0;
+                    break;
+                }
+            }
+            break;
+        }
+        case SIM_S_NOTIFY:
+            v = 1;
+            if (s->expr && ev(u, s->expr, &v)) return XR_STOP;
+            rc = do_notify(u, s->obj, v, s);
+            break;
+        case SIM_S_NOTIFY_ALL: rc = do_notify(u, s->obj, -1, s); break;
+        case SIM_S_SET: do_event_set(u, s->obj, true); break;
+        case SIM_S_CLEAR: do_event_set(u, s->obj, false); break;
+        case SIM_S_INCR: rc = do_incr(u, s); break;
         case SIM_S_MARK: trc_emit(u->ring, TRC_EV_MARK, 0, 0, s->text_id, 0); break;
         }
-        if (rc) return rc;
+        if (rc) return XR_STOP;
         atomic_fetch_add_explicit(&r->progress, 1, memory_order_relaxed);
     }
-    return 0;
+    return XR_OK;
 }
 
 static void *unit_main(void *arg) {
@@ -297,7 +753,7 @@ static void *unit_main(void *arg) {
     if (aborted(r)) { set_state(u, US_DONE); return NULL; }
     trc_emit(u->ring, TRC_EV_UNIT_START, 0, 0, 0, 0);
     int rc = exec_block(u, u->actor->body);
-    trc_emit(u->ring, TRC_EV_UNIT_EXIT, 0, rc ? TRC_EXIT_ABORTED : TRC_EXIT_DONE, 0, 0);
+    trc_emit(u->ring, TRC_EV_UNIT_EXIT, 0, rc == XR_STOP ? TRC_EXIT_ABORTED : TRC_EXIT_DONE, 0, 0);
     set_state(u, US_DONE);
     atomic_fetch_add_explicit(&r->progress, 1, memory_order_relaxed);
     return NULL;
@@ -307,9 +763,13 @@ static void *unit_main(void *arg) {
 
 static const char *op_verb(int op) {
     switch (op) {
-    case TRC_OP_LOCK: return "to acquire lock";
+    case TRC_OP_LOCK: return "to acquire";
     case TRC_OP_PUT: return "to put into queue";
     case TRC_OP_GET: return "to get from queue";
+    case TRC_OP_ACQUIRE_PERMIT: return "for a permit of semaphore";
+    case TRC_OP_COND_WAIT: return "to be notified on condition";
+    case TRC_OP_EVENT_WAIT: return "for event";
+    case TRC_OP_BARRIER: return "at barrier";
     default: return "on";
     }
 }
@@ -324,6 +784,12 @@ static void rep(char *out, size_t cap, const char *fmt, ...) {
     va_end(ap);
 }
 
+static int64_t owner_of(rt_obj *o) {
+    if (o->decl->kind == SIM_OBJ_LOCK) return atomic_load(&o->lock.owner);
+    if (o->decl->kind == SIM_OBJ_RLOCK) return atomic_load(&o->owner);
+    return -1;
+}
+
 /* Describes why unit i waits, in one line. */
 static void describe_wait(rt *r, uint32_t i, uint64_t t0, char *out, size_t cap) {
     rt_unit *u = &r->units[i];
@@ -334,20 +800,37 @@ static void describe_wait(rt *r, uint32_t i, uint64_t t0, char *out, size_t cap)
     uint64_t since = atomic_load(&u->wait_since);
     char when[32];
     fmt_dur(when, sizeof when, since > t0 ? since - t0 : 0);
-    rep(out, cap, "  %s waits %s '%s' since %s", u->name, op_verb(op), o->decl->name, when);
-    if (o->decl->kind == SIM_OBJ_LOCK) {
-        int64_t ow = atomic_load(&o->lock.owner);
+    const char *kind = o->decl->kind == SIM_OBJ_LOCK ? "lock " : o->decl->kind == SIM_OBJ_RLOCK ? "rlock " : "";
+    rep(out, cap, "  %s waits %s %s'%s' since %s", u->name, op_verb(op), kind, o->decl->name, when);
+    switch (o->decl->kind) {
+    case SIM_OBJ_LOCK: case SIM_OBJ_RLOCK: {
+        int64_t ow = owner_of(o);
         if (ow == (int64_t)i) rep(out, cap, ", which it holds itself (a lock is not re-entrant)");
         else if (ow >= 0) {
             rt_unit *w = &r->units[ow];
             rep(out, cap, ", held by %s%s", w->name, atomic_load(&w->state) == US_DONE ? ", which has exited" : "");
         }
-    } else {
-        pthread_mutex_lock(&o->queue.mu);
+        break;
+    }
+    case SIM_OBJ_QUEUE: {
+        pthread_mutex_lock(&o->mu);
         int64_t c = o->queue.count, cp = o->queue.cap;
-        pthread_mutex_unlock(&o->queue.mu);
+        pthread_mutex_unlock(&o->mu);
         rep(out, cap, op == TRC_OP_GET ? " (empty: no live unit will put)" : " (full: %lld of %lld, no live unit will get)",
             (long long)c, (long long)cp);
+        break;
+    }
+    case SIM_OBJ_SEMAPHORE: rep(out, cap, " (no permit free, none will be released)"); break;
+    case SIM_OBJ_CONDITION: rep(out, cap, " (no live unit will notify)"); break;
+    case SIM_OBJ_EVENT: rep(out, cap, " (never set)"); break;
+    case SIM_OBJ_BARRIER: {
+        pthread_mutex_lock(&o->mu);
+        int64_t arrived = o->value;
+        pthread_mutex_unlock(&o->mu);
+        rep(out, cap, " (%lld of %lld parties arrived)", (long long)arrived, (long long)o->decl->cap_value);
+        break;
+    }
+    default: break;
     }
     rep(out, cap, "\n");
 }
@@ -359,8 +842,8 @@ static uint32_t find_cycle(rt *r, uint32_t start, uint32_t *chain) {
         rt_unit *u = &r->units[cur];
         if (atomic_load(&u->state) != US_BLOCKED) return 0;
         uint32_t wo = atomic_load(&u->wait_obj);
-        if (!wo || r->objs[wo - 1].decl->kind != SIM_OBJ_LOCK) return 0;
-        int64_t ow = atomic_load(&r->objs[wo - 1].lock.owner);
+        if (!wo || atomic_load(&u->wait_deadline)) return 0;   /* a wait with a timeout ends by itself */
+        int64_t ow = owner_of(&r->objs[wo - 1]);
         if (ow < 0) return 0;
         chain[n++] = cur;
         if ((uint32_t)ow == start) return n;
@@ -386,7 +869,8 @@ static uint32_t watch(rt *r, uint64_t t0, char *report, size_t cap) {
         for (uint32_t i = 0; i < r->nunits; i++) {
             int st = atomic_load(&r->units[i].state);
             if (st != US_DONE) live++;
-            if (st == US_BLOCKED) blocked++;
+            /* blocked for good: a wait without a timeout */
+            if (st == US_BLOCKED && !atomic_load(&r->units[i].wait_deadline)) blocked++;
         }
         if (!live) break;
         if (atomic_load(&r->error_set)) { verdict = TRC_END_ERROR; snprintf(report, cap, "%s\n", r->error); break; }
@@ -483,17 +967,52 @@ static void machine_info(char *out, size_t cap, uint32_t *cores) {
     else snprintf(out, cap, "%u cores, %s", *cores, model);
 }
 
-static void check_expectations(sim_result *res, const sim_program *prog, uint32_t end) {
+static bool compare(int op, int64_t a, int64_t b) {
+    switch (op) {
+    case '<': return a < b;
+    case '>': return a > b;
+    case 'l': return a <= b;
+    case 'g': return a >= b;
+    case '=': return a == b;
+    default: return a != b;
+    }
+}
+
+static const char *op_text(int op) {
+    switch (op) {
+    case '<': return "<";
+    case '>': return ">";
+    case 'l': return "<=";
+    case 'g': return ">=";
+    case '=': return "==";
+    default: return "!=";
+    }
+}
+
+static void check_expectations(sim_result *res, const sim_program *prog, const rt *r, uint32_t end) {
     for (uint32_t i = 0; i < prog->nexpects; i++) {
         const sim_expect *x = &prog->expects[i];
-        const char *fail = NULL;
+        char fail[512] = "";
         if (x->kind == SIM_X_NO_DEADLOCK && (end == TRC_END_DEADLOCK || end == TRC_END_STUCK))
-            fail = end == TRC_END_DEADLOCK ? "expect no_deadlock: the run deadlocked" : "expect no_deadlock: units were stuck forever";
+            snprintf(fail, sizeof fail, "%s", end == TRC_END_DEADLOCK ? "expect no_deadlock: the run deadlocked"
+                                                                      : "expect no_deadlock: units were stuck forever");
         else if (x->kind == SIM_X_ALL_DONE && end != TRC_END_OK)
-            fail = "expect all_done: not every unit finished";
+            snprintf(fail, sizeof fail, "expect all_done: not every unit finished");
         else if (x->kind == SIM_X_DEADLOCK && end != TRC_END_DEADLOCK)
-            fail = "expect deadlock: the run did not deadlock";
-        if (fail) {
+            snprintf(fail, sizeof fail, "expect deadlock: the run did not deadlock");
+        else if (x->kind == SIM_X_STUCK && end != TRC_END_STUCK)
+            snprintf(fail, sizeof fail, "expect stuck: no unit was stuck forever");
+        else if (x->kind == SIM_X_COUNTER || x->kind == SIM_X_LOST_UPDATES) {
+            const rt_obj *o = &r->objs[x->obj];
+            int64_t got = x->kind == SIM_X_COUNTER ? atomic_load(&o->counter) : (int64_t)atomic_load(&o->lost);
+            int64_t want = 0;
+            sim_eval(x->value, prog, NULL, &want, NULL);
+            if (!compare(x->op, got, want))
+                snprintf(fail, sizeof fail, "expect %s %s %s %lld: it is %lld",
+                         x->kind == SIM_X_COUNTER ? "counter" : "lost_updates", o->decl->name, op_text(x->op),
+                         (long long)want, (long long)got);
+        }
+        if (fail[0]) {
             res->expect_failed++;
             rep(res->expect_report, sizeof res->expect_report, "%s:%d:%d: %s (run ended: %s)\n", prog->path,
                 x->pos.line, x->pos.col, fail, trc_run_end_name(end));
@@ -531,12 +1050,20 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
         if (o->decl->kind == SIM_OBJ_LOCK) {
             pthread_mutex_init(&o->lock.mu, &ma);
             o->lock.owner = -1;
-        } else {
-            pthread_mutex_init(&o->queue.mu, NULL);
-            pthread_cond_init(&o->queue.not_full, &ca);
-            pthread_cond_init(&o->queue.not_empty, &ca);
+            continue;
+        }
+        pthread_mutex_init(&o->mu, NULL);
+        pthread_cond_init(&o->cv, &ca);
+        pthread_cond_init(&o->cv2, &ca);
+        o->owner = -1;
+        switch (o->decl->kind) {
+        case SIM_OBJ_QUEUE:
             o->queue.cap = o->decl->cap_value;
             o->queue.items = xcalloc((size_t)o->queue.cap, sizeof *o->queue.items);
+            break;
+        case SIM_OBJ_SEMAPHORE: o->value = o->decl->cap_value; break;
+        case SIM_OBJ_COUNTER: o->counter = o->decl->cap_value; break;
+        default: break;
         }
     }
     pthread_mutexattr_destroy(&ma);
@@ -568,6 +1095,8 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
             u->r = r;
             u->index = ui;
             u->actor = &prog->actors[a];
+            u->index_in_actor = k;
+            u->rng = desc->seed ^ (0x9E3779B97F4A7C15ull * (ui + 1));   /* same seed, same decisions */
             snprintf(u->name, sizeof u->name, "%s.%lld", prog->actors[a].name, (long long)k);
             run.units[ui] = (trc_unit){ .id = ui, .kind = TRC_UNIT_THREAD, .parent = UINT32_MAX,
                                         .pid = (int32_t)getpid(), .name = u->name, .group = prog->actors[a].name };
@@ -576,8 +1105,9 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     run.nobjects = prog->nobjects;
     run.objects = arena_push(&tmp, sizeof *run.objects * (prog->nobjects + 1));
     for (uint32_t i = 0; i < prog->nobjects; i++)
-        run.objects[i] = (trc_object){ .id = i + 1, .kind = prog->objects[i].kind == SIM_OBJ_LOCK ? TRC_OBJ_LOCK : TRC_OBJ_QUEUE,
-                                       .name = prog->objects[i].name, .capacity = prog->objects[i].cap_value };
+        run.objects[i] = (trc_object){ .id = i + 1, .kind = (uint32_t)prog->objects[i].kind,   /* same numbers */
+                                       .name = prog->objects[i].name, .capacity = prog->objects[i].cap_value,
+                                       .related = prog->objects[i].kind == SIM_OBJ_CONDITION ? prog->objects[i].lock + 1 : 0 };
 
     trc_writer *w = NULL;
     trc_recorder *rec = NULL;
@@ -647,7 +1177,7 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     res->lost = trc_recorder_lost(rec);
     res->events = trc_recorder_drained(rec);
     if (!rc) rc = trc_writer_run_end(w, t_end, end, res->report, d);
-    check_expectations(res, prog, end);
+    check_expectations(res, prog, r, end);
 
 out:
     if (rec) trc_recorder_free(rec);
@@ -661,10 +1191,11 @@ out:
         if (o->decl->kind == SIM_OBJ_LOCK) {
             if (atomic_load(&o->lock.owner) < 0) pthread_mutex_destroy(&o->lock.mu);
         } else {
-            pthread_mutex_destroy(&o->queue.mu);
-            pthread_cond_destroy(&o->queue.not_full);
-            pthread_cond_destroy(&o->queue.not_empty);
+            pthread_mutex_destroy(&o->mu);
+            pthread_cond_destroy(&o->cv);
+            pthread_cond_destroy(&o->cv2);
             free(o->queue.items);
+            free(o->waiters);
         }
     }
     pthread_mutex_destroy(&r->go_mu);

@@ -145,7 +145,7 @@ END_TEST
 
 START_TEST(errors_unknown_names) {
     parse_err("queue jobs capacity=2\nactor a {\n    put jbos\n}\n", 3, 9, "unknown queue 'jbos'", "did you mean 'jobs'?");
-    parse_err("lock mutex\nactor a { lock mutx }\n", 2, 16, "unknown lock 'mutx'", "did you mean 'mutex'?");
+    parse_err("lock mutex\nactor a { lock mutx }\n", 2, 16, "unknown lock or rlock 'mutx'", "did you mean 'mutex'?");
     parse_err("param items = 3\nactor a { repeat itmes { sleep 1ms } }\n", 2, 18, "unknown parameter 'itmes'",
               "did you mean 'items'?");
     parse_err("actor a {\n  comptue 1ms\n}\n", 2, 3, "unknown step 'comptue'", "did you mean 'compute'?");

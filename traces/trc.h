@@ -261,8 +261,12 @@ uint64_t trc_recorder_lost(trc_recorder *r);
 uint64_t trc_recorder_drained(trc_recorder *r);   /* events handed on so far */
 void trc_recorder_free(trc_recorder *r);
 
-/* The hot path: no lock, no syscall. */
-static inline void trc_emit(trc_ring *r, uint16_t kind, uint32_t obj, uint16_t aux, uint64_t arg, uint32_t extra) {
+/* The hot path: no lock, no syscall. trc_emit_sync() is for events that follow
+ * an acquisition (a lock taken, an item got, a wake-up): its timestamp is read
+ * strictly after the acquiring instruction, so it never lands before the
+ * release it follows (costs one lfence). */
+static inline void trc_emit_(trc_ring *r, bool ordered, uint16_t kind, uint32_t obj, uint16_t aux, uint64_t arg,
+                             uint32_t extra) {
     uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
     uint64_t need = r->lost_pending ? 2 : 1;
     if (h + need - r->tail_cache > (uint64_t)r->mask + 1) {
@@ -273,7 +277,7 @@ static inline void trc_emit(trc_ring *r, uint16_t kind, uint32_t obj, uint16_t a
             return;
         }
     }
-    uint64_t now = clk_ticks(r->clk);
+    uint64_t now = ordered ? clk_ticks_ordered(r->clk) : clk_ticks(r->clk);
     if (r->lost_pending) {
         trc_event *l = &r->ev[h & r->mask];
         *l = (trc_event){ .t = now, .arg = r->lost_pending, .unit = r->unit, .kind = TRC_EV_LOST };
@@ -289,6 +293,12 @@ static inline void trc_emit(trc_ring *r, uint16_t kind, uint32_t obj, uint16_t a
     e->aux = aux;
     e->extra = extra;
     atomic_store_explicit(&r->head, h + 1, memory_order_release);
+}
+static inline void trc_emit(trc_ring *r, uint16_t kind, uint32_t obj, uint16_t aux, uint64_t arg, uint32_t extra) {
+    trc_emit_(r, false, kind, obj, aux, arg, extra);
+}
+static inline void trc_emit_sync(trc_ring *r, uint16_t kind, uint32_t obj, uint16_t aux, uint64_t arg, uint32_t extra) {
+    trc_emit_(r, true, kind, obj, aux, arg, extra);
 }
 
 /* ======================================================================
@@ -312,11 +322,13 @@ const char *trc_state_name(unsigned s);
 
 typedef struct trc_span {
     uint64_t t0, t1;        /* relative ns, t0 < t1 (t0 == t1 only never) */
-    uint32_t obj;           /* BLOCKED: the object */
+    uint32_t obj;           /* BLOCKED: the object (0 for a JOIN wait, or a RESULT wait on no pool) */
     uint8_t state;          /* trc_state */
     uint8_t op;             /* BLOCKED: trc_op */
     uint8_t outcome;        /* BLOCKED: trc_outcome of the wait */
     uint8_t pad;
+    uint64_t target;        /* BLOCKED: WAIT_BEGIN's arg: for JOIN the unit waited for, for RESULT
+                               the future id; 0 otherwise */
 } trc_span;
 
 typedef struct trc_unit_track {
@@ -326,42 +338,166 @@ typedef struct trc_unit_track {
     uint64_t t_state[TRC_ST__COUNT]; /* total time per state (DONE: after exit) */
     uint32_t waits;                  /* WAIT_BEGIN count */
     uint32_t marks;                  /* MARK count */
+    /* daemons: `killed` when the unit exited with TRC_EXIT_KILLED or a DAEMON_KILLED
+     * event names it (then exited is set by its UNIT_EXIT, aborted is not);
+     * t_killed = the DAEMON_KILLED time, else its exit time */
+    bool killed;
+    uint64_t t_killed;
+    /* spawn/join: the unit whose SPAWN named this one (UINT32_MAX = none) and when;
+     * the first unit that JOINED it (UINT32_MAX = none) and when */
+    uint32_t spawner, joiner;
+    uint64_t t_spawn, t_joined;
 } trc_unit_track;
 
 typedef struct trc_sample { uint64_t t; int64_t v; } trc_sample;  /* step function */
 typedef struct trc_owner_span { uint64_t t0, t1; uint32_t owner; uint32_t depth; } trc_owner_span;
 
+/* Counters: every COUNTER_READ and COUNTER_WRITE, in time order. */
+typedef struct trc_counter_op {
+    uint64_t t;             /* relative ns */
+    int64_t value;          /* read or written */
+    uint32_t unit;
+    uint32_t lost;          /* writes: updates this write overwrote (COUNTER_WRITE extra) */
+    bool write;
+    bool stale;             /* reads: another unit wrote the counter between this read and the
+                               reader's next write of it (a read-modify-write that was overtaken) */
+    uint8_t mode;           /* writes: trc_counter_mode */
+} trc_counter_op;
+
 typedef struct trc_object_track {
     trc_sample *depth; size_t ndepth;        /* queues: depth after each put/get, starts with (0,0) */
-    trc_owner_span *owners; size_t nowners;  /* locks: who held it when */
-    int64_t max_depth;
+    trc_owner_span *owners; size_t nowners;  /* exclusive owners, sorted, never overlapping: locks and
+                                                rlocks (depth = the deepest recursion of that ownership),
+                                                rwlocks: the writers */
+    int64_t max_depth;                       /* queues */
     uint32_t waits;                          /* units that blocked on it */
     uint32_t puts, gets;
-    uint64_t t_held;                         /* locks: total time owned */
+    uint64_t t_held;                         /* locks, rlocks, rwlock writers: total time owned */
+
+    /* One step series per object, whose meaning depends on the kind (empty for
+     * the others):
+     *   semaphore  permits in use (ACQUIRE/RELEASE extra), starts (0,0); capacity = permits
+     *   rlock      recursion depth of the owner (ACQUIRE/RELEASE arg), starts (0,0)
+     *   rwlock     readers holding it (ACQUIRE/RELEASE extra), starts (0,0)
+     *   counter    its value after each write; starts with (0, v) when a read of v
+     *              comes before the first write
+     *   barrier    units arrived in the current generation (BARRIER_ARRIVE extra; 0
+     *              again when it opens), starts (0,0) */
+    trc_sample *level; size_t nlevel;
+    int64_t max_level;                       /* max of level: semaphores max permits in use, rlocks
+                                                max depth, rwlocks max readers */
+    uint32_t acquires;                       /* ACQUIRE events: locks, rlocks (each level), semaphores
+                                                (permits taken), rwlocks (reads and writes) */
+    uint32_t shared_acquires;                /* rwlocks: read acquisitions */
+    uint32_t timeouts;                       /* waits on it that timed out */
+    /* conditions */
+    uint32_t notifies;                       /* NOTIFY events */
+    uint32_t woken;                          /* conditions, events: waiters woken (NOTIFY/SET extra) */
+    /* events: set from a SET until the next CLEAR (or the run's end); owner = the
+     * unit that set it, depth = the set seq */
+    trc_owner_span *set_spans; size_t nset_spans;
+    uint32_t sets, clears;
+    uint64_t t_set;                          /* total time set */
+    /* barriers */
+    uint32_t arrivals, generations;          /* BARRIER_ARRIVE, BARRIER_OPEN events */
+    /* counters */
+    trc_counter_op *cops; size_t ncops;
+    uint32_t reads, writes;
+    uint64_t lost_updates;                   /* sum of COUNTER_WRITE extra */
+    uint32_t stale_reads;                    /* reads marked stale (see trc_counter_op) */
+    int64_t final_value;                     /* the last value written, else read */
+    bool has_value;                          /* a value was read or written */
+    /* pools: their futures are m->futures[future0 .. future0 + nfutures) */
+    size_t future0, nfutures;
+    uint32_t submitted, started, completed, failed, cancelled;  /* completed: TASK_DONE ok;
+                                                failed: TASK_DONE with another outcome */
+    uint32_t cancel_failed;                  /* CANCEL that found the future running or done */
+    uint32_t callbacks, results;             /* CALLBACK, RESULT events */
+    /* queues */
+    uint32_t task_dones;                     /* QUEUE_TASK_DONE events */
 } trc_object_track;
 
 enum trc_flow_kind { TRC_FLOW_ITEM = 1 /* put -> get of one item */,
-                     TRC_FLOW_HANDOFF = 2 /* release -> next acquire by another unit */ };
+                     TRC_FLOW_HANDOFF = 2 /* release -> next acquire by another unit (locks,
+                                             rlocks, rwlock writers) */,
+                     TRC_FLOW_NOTIFY = 3 /* NOTIFY -> WAIT_END of each waiter it woke (item: seq) */,
+                     TRC_FLOW_SET = 4 /* SET -> WAIT_END of each waiter it released (item: seq) */,
+                     TRC_FLOW_BARRIER = 5 /* BARRIER_OPEN -> WAIT_END of each waiter released
+                                             (item: generation) */,
+                     TRC_FLOW_SPAWN = 6 /* SPAWN -> the child's first event (item: child unit) */,
+                     TRC_FLOW_JOIN = 7 /* the child's UNIT_EXIT -> JOINED in the joiner (item: child) */,
+                     TRC_FLOW_SUBMIT = 8 /* SUBMIT -> TASK_START (item: future id) */,
+                     TRC_FLOW_TASK = 9 /* TASK_START -> TASK_DONE (item: future id) */,
+                     TRC_FLOW_CALLBACK = 10 /* TASK_DONE (or the CANCEL) -> CALLBACK (item: future id) */,
+                     TRC_FLOW_RESULT = 11 /* TASK_DONE (or the CANCEL) -> each RESULT that got the
+                                             outcome (item: future id) */ };
+#define TRC_FLOW__COUNT 12
+const char *trc_flow_kind_name(unsigned k);
 
 typedef struct trc_flow {
     uint64_t id;            /* unique within the run, > 0 */
-    uint64_t t0, t1;        /* relative ns */
+    uint64_t t0, t1;        /* relative ns, t0 <= t1 */
     uint32_t u0, u1;        /* from unit, to unit */
-    uint32_t obj;
+    uint32_t obj;           /* 0 for SPAWN and JOIN */
     uint32_t kind;          /* trc_flow_kind */
-    uint64_t item;          /* ITEM: item id */
+    uint64_t item;          /* ITEM: item id; see trc_flow_kind for the others */
+    uint64_t ev0, ev1;      /* indexes in run->events of the events at both ends */
 } trc_flow;
 
 typedef struct trc_mark { uint64_t t; uint32_t unit; const char *text; } trc_mark;
+
+/* Point events worth drawing, in time order: NOTIFY, SET, CLEAR, BARRIER_OPEN,
+ * SPAWN, JOINED, SUBMIT, TASK_START, TASK_DONE, CANCEL, CALLBACK, RESULT,
+ * QUEUE_TASK_DONE, LOCAL_SET, DAEMON_KILLED, and COUNTER_WRITEs that lost
+ * updates (extra > 0). Fields as in the event; text: LOCAL_SET's string. */
+typedef struct trc_instant {
+    uint64_t t;             /* relative ns */
+    uint64_t ev;            /* index in run->events */
+    uint64_t arg;
+    uint32_t unit, obj;
+    uint16_t kind;          /* trc_ev_kind */
+    uint16_t aux;
+    uint32_t extra;
+    const char *text;
+} trc_instant;
+
+/* A future's life, from a pool's SUBMIT/TASK_START/TASK_DONE/CANCEL/CALLBACK/RESULT
+ * events. Times are relative ns, TRC_T_NONE when it never happened. */
+#define TRC_T_NONE UINT64_MAX
+enum trc_future_state { TRC_FUT_NONE = 0 /* not submitted yet */, TRC_FUT_PENDING = 1, TRC_FUT_RUNNING = 2,
+                        TRC_FUT_FINISHED = 3, TRC_FUT_CANCELLED = 4 };
+const char *trc_future_state_name(unsigned s);
+typedef struct trc_future {
+    uint64_t id;            /* the future id (SUBMIT arg) */
+    uint32_t pool;          /* object id of its pool */
+    uint32_t submitter;     /* UINT32_MAX = unknown (no SUBMIT) */
+    uint32_t worker;        /* the unit that ran it (TASK_START); UINT32_MAX = never started */
+    uint32_t callback_unit; /* UINT32_MAX = no callback */
+    uint64_t t_submit, t_start, t_done;  /* t_done: TASK_DONE */
+    uint64_t t_cancel;      /* the CANCEL that cancelled it (aux 1) */
+    uint64_t t_callback;    /* CALLBACK */
+    uint64_t t_result;      /* the first RESULT that got its outcome (not a timeout) */
+    uint8_t outcome;        /* TASK_DONE aux (trc_outcome); TRC_OUT_CANCELLED when cancelled */
+    bool cancelled;         /* cancelled while pending */
+    uint32_t results;       /* RESULT events that got its outcome */
+    uint32_t result_timeouts;  /* RESULT events that timed out */
+} trc_future;
+/* PENDING from submit, RUNNING from start, FINISHED from done, CANCELLED from
+ * cancel; NONE before the first of them. */
+unsigned trc_future_state_at(const trc_future *f, uint64_t t);
 
 typedef struct trc_model {
     const trc_run *run;
     uint64_t makespan;                 /* relative ns of the run's end */
     trc_unit_track *units;             /* run->nunits entries */
     trc_object_track *objects;         /* run->nobjects entries, index = obj id - 1 */
-    trc_flow *flows; size_t nflows;    /* sorted by t0 */
+    trc_flow *flows; size_t nflows;    /* sorted by t0 (then id) */
     trc_mark *marks; size_t nmarks;
     uint64_t unmatched_puts, unmatched_gets;  /* items put but never got, and vice versa */
+    trc_instant *instants; size_t ninstants;  /* in time order */
+    trc_future *futures; size_t nfutures;     /* grouped by pool (object order), by first event within */
+    uint64_t unmatched_wakes;          /* WAIT_END naming a NOTIFY/SET/BARRIER_OPEN that is not there */
+    uint64_t lost_updates;             /* sum over counters */
 } trc_model;
 
 /* Builds the model of one run. Fails only on events that contradict each other

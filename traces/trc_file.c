@@ -35,7 +35,7 @@
  *                               n x {u32 id, u32 kind, u32 parent, i32 pid,
  *                               i32 tid, str name, str group}
  *   3     OBJECTS    open run   u32 first id (= objects so far + 1), u32 n,
- *                               n x {u32 id, u32 kind, str name, i64 capacity}
+ *                               n x {u32 id, u32 kind, str name, i64 capacity, u32 subkind, u32 related}
  *   4     STRING     open run   u32 index, str text
  *   5     EVENTS     open run   u32 n (1..65536), u32 reserved (0),
  *                               n x 32-byte trc_event {u64 t, u64 arg, u32 unit,
@@ -55,7 +55,7 @@
  *  - unit ids are their index; a unit's parent is UINT32_MAX or an earlier
  *    unit (so parent chains always end); object ids are index + 1;
  *  - an event's unit < units declared so far, obj <= objects declared so far,
- *    1 <= kind < TRC_EV__MAX; objects' capacity >= 0;
+ *    1 <= kind < TRC_EV__MAX; objects' capacity >= 0 (but counters'), related <= number of objects;
  *  - a string index is defined once and is < (strings defined so far + 65536);
  *    gaps read as "";
  *  - names (scenario, paths, backend, machine, unit/object/param names) are at
@@ -275,7 +275,7 @@ static int w_check_objects(trc_writer *w, diag *d, const trc_object *o, uint32_t
     if (n > F_MAX_OBJECTS) return w_fail(w, d, ERR_LIMIT, "more than %u objects in a run", F_MAX_OBJECTS);
     for (uint32_t i = 0; i < n; i++) {
         if (o[i].id != i + 1) return w_fail(w, d, ERR_USAGE, "object %u has id %u, expected %u", i, o[i].id, i + 1);
-        if (o[i].capacity < 0) return w_fail(w, d, ERR_USAGE, "object %u has capacity %lld", o[i].id, (long long)o[i].capacity);
+        if (o[i].capacity < 0 && o[i].kind != TRC_OBJ_COUNTER) return w_fail(w, d, ERR_USAGE, "object %u has capacity %lld", o[i].id, (long long)o[i].capacity);
         if (slen(o[i].name) > F_MAX_NAME)
             return w_fail(w, d, ERR_LIMIT, "object %u: name longer than %u bytes", o[i].id, F_MAX_NAME);
     }
@@ -324,6 +324,8 @@ static int w_put_objects(trc_writer *w, diag *d, const trc_object *o, uint32_t n
             buf_u32(b, x->kind);
             buf_str(b, x->name);
             buf_i64(b, x->capacity);
+            buf_u32(b, x->subkind);
+            buf_u32(b, x->related);
             k++;
         }
         wr_u32le(b->p + 4, k);
@@ -1043,13 +1045,19 @@ static void p_objects(pctx *x) {
         o->kind = rd_u32(&x->r, "object kind");
         o->name = p_str(x, F_MAX_NAME, "object name");
         o->capacity = rd_i64(&x->r, "object capacity");
+        o->subkind = rd_u32(&x->r, "object subkind");
+        o->related = rd_u32(&x->r, "object related");
         if (!p_rd_ok(x)) return;
         if (o->id != first + i) {
             p_fail(x, at, "object %u has id %u", first + i, o->id);
             return;
         }
-        if (o->capacity < 0) {
-            p_fail(x, p_at(x) - 8, "object %u has capacity %lld", o->id, (long long)o->capacity);
+        if (o->capacity < 0 && o->kind != TRC_OBJ_COUNTER) {
+            p_fail(x, p_at(x) - 16, "object %u has capacity %lld", o->id, (long long)o->capacity);
+            return;
+        }
+        if (o->related > run->nobjects + n) {
+            p_fail(x, p_at(x) - 4, "object %u names related object %u", o->id, o->related);
             return;
         }
     }
