@@ -298,7 +298,9 @@ static int cmd_run(int argc, char **argv) {
     if (!status) {
         bool expected_end = res.end_reason == TRC_END_OK;
         for (uint32_t i = 0; i < prog->nexpects; i++)
-            if (prog->expects[i].kind == SIM_X_DEADLOCK && res.end_reason == TRC_END_DEADLOCK) expected_end = true;
+            if ((prog->expects[i].kind == SIM_X_DEADLOCK && res.end_reason == TRC_END_DEADLOCK) ||
+                (prog->expects[i].kind == SIM_X_STUCK && res.end_reason == TRC_END_STUCK))
+                expected_end = true;
         if (res.expect_failed) {
             fputs(res.expect_report, stderr);
             status = EXIT_FAILED;
