@@ -732,8 +732,14 @@ static int object_ref(parser *ps, unsigned want, const char *verb, uint32_t *out
     }
     const sim_object *o = &ps->p->objects[oi];
     if (!(want & (1u << o->kind))) {
-        perr(ps, t.pos, ERR_SCENARIO, "'%s' is a %s: cannot %s it", name, obj_kind_name(o->kind), verb);
-        hint(ps, "'%s' is declared at line %d; %s works on a %s", name, o->pos.line, verb, kinds);
+        const char *kn = obj_kind_name(o->kind);
+        perr(ps, t.pos, ERR_SCENARIO, "'%s' is %s %s: cannot %s it", name, strchr("aeiou", kn[0]) ? "an" : "a", kn, verb);
+        if (o->kind == SIM_OBJ_SEMAPHORE && !strcmp(verb, "lock"))
+            hint(ps, "a semaphore is taken with 'acquire %s' and given back with 'release %s'", name, name);
+        else if (o->kind == SIM_OBJ_SEMAPHORE && !strcmp(verb, "unlock"))
+            hint(ps, "give a permit back with 'release %s'", name);
+        else
+            hint(ps, "'%s' is declared at line %d; %s works on %s", name, o->pos.line, verb, kinds);
         return ps->err;
     }
     *out = (uint32_t)oi;

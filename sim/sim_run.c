@@ -872,8 +872,8 @@ static uint32_t watch(rt *r, uint64_t t0, char *report, size_t cap) {
             /* blocked for good: a wait without a timeout */
             if (st == US_BLOCKED && !atomic_load(&r->units[i].wait_deadline)) blocked++;
         }
-        if (!live) break;
         if (atomic_load(&r->error_set)) { verdict = TRC_END_ERROR; snprintf(report, cap, "%s\n", r->error); break; }
+        if (!live) break;
         if (r->desc->interrupt && atomic_load(r->desc->interrupt)) {
             verdict = TRC_END_ERROR;
             snprintf(report, cap, "interrupted after %.3f s\n", (double)(now - t0) / 1e9);
@@ -930,6 +930,10 @@ static uint32_t watch(rt *r, uint64_t t0, char *report, size_t cap) {
         }
     }
     free(chain);
+    if (verdict == TRC_END_OK && atomic_load(&r->error_set)) {
+        verdict = TRC_END_ERROR;
+        snprintf(report, cap, "%s\n", r->error);
+    }
     if (verdict != TRC_END_OK) {
         atomic_store(&r->abort, 1);
         pthread_mutex_lock(&r->go_mu);

@@ -251,6 +251,104 @@ START_TEST(bundled_scenarios_parse) {
 }
 END_TEST
 
+START_TEST(new_objects_and_steps) {
+    sim_program *p = parse_ok("rlock r\nsemaphore s 2\nsemaphore t permits=3\nevent e\nlock m\n"
+                              "condition c lock=m\nbarrier b 3\ncounter n = -5\ncounter z\nqueue q capacity=2\n"
+                              "actor a * 2 {\n"
+                              "  acquire s { sleep 1ms }\n"
+                              "  lock r timeout=5ms\n"
+                              "  if timed_out { mark \"late\" } else if n > 0 and ok { unlock r } else { unlock r }\n"
+                              "  loop { incr n by 2 racy window=1us; if n >= 0 { break } }\n"
+                              "  lock m { wait_for c n > 3 timeout=1ms; notify c 2; notify_all c }\n"
+                              "  wait e timeout=uniform 1ms 2ms\n  set e; clear e\n  wait b\n"
+                              "  decr z locked m\n  get q timeout=3ms\n"
+                              "  sleep choice 1ms, 2ms, exp 1ms\n  repeat uniform 1 3 { sleep 1us }\n"
+                              "}\n"
+                              "expect counter n == 3\nexpect lost_updates n >= 0\nexpect stuck\n");
+    ck_assert_uint_eq(p->nobjects, 10);
+    ck_assert_int_eq(p->objects[1].kind, SIM_OBJ_SEMAPHORE);
+    ck_assert_int_eq(p->objects[1].cap_value, 2);
+    ck_assert_int_eq(p->objects[2].cap_value, 3);
+    ck_assert_int_eq(p->objects[5].kind, SIM_OBJ_CONDITION);
+    ck_assert_uint_eq(p->objects[5].lock, 4);
+    ck_assert_int_eq(p->objects[6].cap_value, 3);
+    ck_assert_int_eq(p->objects[7].cap_value, -5);
+    ck_assert_int_eq(p->objects[8].cap_value, 0);
+    const sim_stmt *s = p->actors[0].body;
+    ck_assert_int_eq(s->kind, SIM_S_LOCK_BLOCK);           /* acquire s { } */
+    ck_assert_uint_eq(s->obj, 1);
+    s = s->next;
+    ck_assert_int_eq(s->kind, SIM_S_LOCK);
+    ck_assert_int_eq(s->timeout->value, 5000000);
+    s = s->next;
+    ck_assert_int_eq(s->kind, SIM_S_IF);
+    ck_assert_int_eq(s->cond->kind, SIM_E_LAST);
+    ck_assert_int_eq(s->orelse->kind, SIM_S_IF);           /* else if */
+    ck_assert_int_eq(s->orelse->cond->op, '&');
+    ck_assert_ptr_nonnull(s->orelse->orelse);
+    s = s->next;
+    ck_assert_int_eq(s->kind, SIM_S_LOOP);
+    ck_assert_int_eq(s->body->kind, SIM_S_INCR);
+    ck_assert_int_eq(s->body->mode, SIM_INCR_RACY);
+    ck_assert_int_eq(s->body->window->value, 1000);
+    ck_assert_int_eq(s->body->next->body->kind, SIM_S_BREAK);
+    s = s->next;
+    const sim_stmt *w = s->body;
+    ck_assert_int_eq(w->kind, SIM_S_WAIT_FOR);
+    ck_assert(!w->cond->is_const);
+    ck_assert_int_eq(w->next->kind, SIM_S_NOTIFY);
+    ck_assert_int_eq(w->next->expr->value, 2);
+    ck_assert_int_eq(w->next->next->kind, SIM_S_NOTIFY_ALL);
+    s = s->next;
+    ck_assert_int_eq(s->kind, SIM_S_WAIT);
+    ck_assert_int_eq(s->timeout->kind, SIM_E_UNIFORM);
+    ck_assert(!s->timeout->is_const);
+    s = s->next->next->next->next;                          /* set, clear, wait b */
+    ck_assert_int_eq(s->kind, SIM_S_INCR);
+    ck_assert_int_eq(s->mode, SIM_INCR_LOCKED);
+    ck_assert_int_eq(s->expr->kind, SIM_E_NEG);
+    s = s->next->next;
+    ck_assert_int_eq(s->expr->kind, SIM_E_CHOICE);
+    ck_assert_uint_eq(s->expr->nitems, 3);
+    ck_assert_int_eq(s->expr->items[2]->kind, SIM_E_EXP);
+    ck_assert_uint_eq(p->nexpects, 3);
+    ck_assert_int_eq(p->expects[0].kind, SIM_X_COUNTER);
+    ck_assert_int_eq(p->expects[0].op, '=');
+    ck_assert_int_eq(p->expects[1].kind, SIM_X_LOST_UPDATES);
+    ck_assert_int_eq(p->expects[2].kind, SIM_X_STUCK);
+    sim_program_free(p);
+}
+END_TEST
+
+START_TEST(new_construct_errors) {
+    parse_err("lock m\nactor a { put m }\n", 2, 15, "'m' is a lock: cannot put into it", NULL);
+    parse_err("event e\nactor a { lock e }\n", 2, 16, "'e' is an event: cannot lock it", NULL);
+    parse_err("semaphore s 2\nactor a { lock s }\n", 2, 16, "cannot lock it", "acquire");
+    parse_err("lock m\nactor a { wait m }\n", 2, 16, "cannot wait on it", NULL);
+    parse_err("lock m\ncondition c lock=m\nactor a { notify m }\n", 3, 18, "'m' is a lock: cannot notify it", NULL);
+    parse_err("condition c\nactor a { sleep 1ms }\n", 1, 12, "expected lock=NAME", "condition c lock=m");
+    parse_err("condition c lock=zz\nactor a { sleep 1ms }\n", 1, 18, "unknown lock or rlock 'zz'", NULL);
+    parse_err("actor a { break }\n", 1, 11, "break outside a loop", NULL);
+    parse_err("param x = uniform 1 2\nactor a { sleep 1ms }\n", 1, 11, "a param must be a constant", NULL);
+    parse_err("actor a { sleep uniform 1ms 5 }\n", 1, 29, "uniform between a duration and an integer", NULL);
+    parse_err("actor a { sleep choice 1ms, 2 }\n", 1, 29, "choice mixes", NULL);
+    parse_err("lock m\nactor a { lock m timeout=5 }\n", 2, 26, "a timeout must be a duration", NULL);
+    parse_err("lock m\nactor a { lock m timeout=5ms { sleep 1ms } }\n", 2, 26, "block form cannot have a timeout", NULL);
+    parse_err("counter n\nactor a { incr n by 1ms }\n", 2, 21, "an increment must be an integer", NULL);
+    parse_err("counter n\nactor a { incr n locked n }\n", 2, 25, "'n' is a counter: cannot lock it", NULL);
+    parse_err("counter n\nactor a { if n { sleep 1ms } else sleep 1ms }\n", 2, 35, "expected '{'", NULL);
+    parse_err("barrier b 0\nactor a { wait b }\n", 1, 11, "parties must be 1..", NULL);
+    parse_err("semaphore s -1\nactor a { acquire s }\n", 1, 13, "permits must be 0..", NULL);
+    parse_err("counter n\nactor a { sleep 1ms }\nexpect counter n 3\n", 3, 18, "expected a comparison", NULL);
+    parse_err("counter n\nactor a { sleep 1ms }\nexpect counter m == 3\n", 3, 16, "unknown counter 'm'",
+              "did you mean 'n'?");
+    parse_err("lock m\nactor a { if m > 1 { sleep 1ms } }\n", 2, 14, "'m' is not a number", NULL);
+    parse_err("actor a { if 1ms { sleep 1ms } }\n", 1, 14, "a condition must be an integer", NULL);
+    parse_err("actor a { if 1 and 2ms { sleep 1ms } }\n", 1, 16, "'and' needs two conditions", NULL);
+    parse_err("queue q\nactor a { get q }\n", 1, 7, "queue 'q' needs a capacity", NULL);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("parse");
     TCase *tc = tcase_create("parse");
@@ -265,6 +363,8 @@ int main(void) {
     tcase_add_test(tc, error_snippet_and_nesting);
     tcase_add_test(tc, missing_and_binary_files);
     tcase_add_test(tc, bundled_scenarios_parse);
+    tcase_add_test(tc, new_objects_and_steps);
+    tcase_add_test(tc, new_construct_errors);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
