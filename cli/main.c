@@ -57,7 +57,8 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: weft <command> [options]\n"
             "\n"
-            "  run S.scn [-o out.weft] [-D name=value]... [--seed N] [--timeout SECONDS]\n"
+            "  run S.scn [-o out.weft] [-D name=value]... [--sweep name=v1,v2,...] [--seed N]\n"
+            "            [--timeout SECONDS]\n"
             "            [--export out.pftrace] [--view] [--png out.png] [--quiet]\n"
             "                      run a scenario on real threads and record it\n"
             "  view A.weft [--at FRACTION] [--screenshot out.png] [--size WxH]\n"
@@ -188,6 +189,64 @@ static void on_sigint(int sig) {
 
 /* ---- run --------------------------------------------------------------- */
 
+/* --sweep name=v1,v2,...: one run per value, all into one recording. */
+static int run_sweep(const char *scn, const char *out, char *sweep, sim_define *defs, uint32_t ndefs, uint64_t seed,
+                     double timeout, const char *pftrace) {
+    char *eq = strchr(sweep, '=');
+    *eq = 0;
+    const char *name = sweep;
+    char *values = eq + 1;
+    if (ndefs >= SIM_MAX_PARAMS) { fprintf(stderr, "weft: too many -D\n"); return EXIT_INPUT; }
+    /* parse every value first, so a bad one fails before anything runs */
+    sim_program *progs[64];
+    const char *vals[64];
+    uint32_t n = 0;
+    diag d;
+    int status = 0;
+    for (char *save = NULL, *v = strtok_r(values, ",", &save); v && !status; v = strtok_r(NULL, ",", &save)) {
+        if (n == 64) { fprintf(stderr, "weft: --sweep takes at most 64 values\n"); status = EXIT_INPUT; break; }
+        defs[ndefs] = (sim_define){ name, v };
+        diag_clear(&d);
+        int rc = sim_parse_file(&progs[n], scn, defs, ndefs + 1, &d);
+        if (rc) { print_diag(scn, &d, rc); status = exit_for(rc); break; }
+        vals[n++] = v;
+    }
+    if (!n && !status) { fprintf(stderr, "weft: --sweep %s= has no values\n", name); status = EXIT_INPUT; }
+    char *outp = out ? xstrdup(out) : replace_ext(strrchr(scn, '/') ? strrchr(scn, '/') + 1 : scn, ".weft");
+    trc_writer *w = NULL;
+    if (!status && trc_writer_open(&w, outp, &d)) { print_diag(outp, &d, -ERR_IO); status = EXIT_IO; }
+    struct sigaction sa = { 0 };
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, NULL);
+    uint32_t failed = 0;
+    for (uint32_t i = 0; i < n && !status; i++) {
+        if (!quiet) printf("run %u of %u: %s=%s\n", i + 1, n, name, vals[i]);
+        fflush(stdout);
+        sim_result res;
+        int rc = sim_run(&res, progs[i], &(sim_desc){ .writer = w, .seed = seed, .timeout_ns = (uint64_t)(timeout * 1e9),
+                                                       .interrupt = &interrupt_flag }, &d);
+        if (rc) { print_diag(scn, &d, rc); status = exit_for(rc); break; }
+        if (res.expect_failed) { fputs(res.expect_report, stderr); failed++; }
+        if (atomic_load(&interrupt_flag)) break;
+    }
+    signal(SIGINT, SIG_DFL);
+    if (w && trc_writer_close(w, &d) && !status) { print_diag(outp, &d, -ERR_IO); status = EXIT_IO; }
+    for (uint32_t i = 0; i < n; i++) sim_program_free(progs[i]);
+    if (!status) {
+        loaded l;
+        if ((status = load_recording(&l, outp)) == 0) {
+            if (!quiet) { putchar('\n'); print_stats(&l); }
+            if (pftrace && !(status = export_perfetto(&l, pftrace)) && !quiet)
+                printf("\nwrote the Perfetto trace to %s\n", pftrace);
+            free_loaded(&l);
+        }
+        if (!status && !quiet) printf("\n%u runs recorded in %s\n", n, outp);
+        if (!status && failed) status = EXIT_FAILED;
+    }
+    free(outp);
+    return status;
+}
+
 static int cmd_run(int argc, char **argv) {
     const char *out = NULL, *pftrace = NULL, *png = NULL;
     bool view = false;
@@ -200,8 +259,10 @@ static int cmd_run(int argc, char **argv) {
         { "seed", required_argument, 0, 's' }, { "timeout", required_argument, 0, 't' },
         { "export", required_argument, 0, 'e' }, { "view", no_argument, 0, 'v' },
         { "png", required_argument, 0, 'p' }, { "quiet", no_argument, 0, 'q' },
-        { "backend", required_argument, 0, 'b' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
+        { "backend", required_argument, 0, 'b' }, { "sweep", required_argument, 0, 'w' },
+        { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
     const char *backend = NULL;
+    char *sweep = NULL;
     int c;
     while ((c = getopt_long(argc, argv, "o:D:qh", opts, NULL)) != -1) {
         switch (c) {
@@ -235,6 +296,13 @@ static int cmd_run(int argc, char **argv) {
         case 'p': png = optarg; break;
         case 'q': quiet = true; break;
         case 'b': backend = optarg; break;
+        case 'w':
+            if (!strchr(optarg, '=') || strchr(optarg, '=') == optarg || !strchr(optarg, '=')[1]) {
+                fprintf(stderr, "weft: --sweep takes name=v1,v2,..., not '%s'\n", optarg);
+                return EXIT_INPUT;
+            }
+            sweep = optarg;
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return EXIT_INPUT;
         }
@@ -243,6 +311,7 @@ static int cmd_run(int argc, char **argv) {
         fprintf(stderr, "weft run: give exactly one scenario file\n");
         return EXIT_INPUT;
     }
+    if (sweep) return run_sweep(argv[optind], out, sweep, defs, ndefs, seed, timeout, pftrace);
     const char *scn = argv[optind];
     diag d;
     diag_clear(&d);

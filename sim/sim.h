@@ -187,6 +187,7 @@ typedef struct sim_desc {
     uint32_t ring_events;       /* recorder ring per unit; 0 = default */
     bool no_tsc;
     const _Atomic int *interrupt; /* set (e.g. from a SIGINT handler) to end the run cleanly */
+    trc_writer *writer;         /* append the run to this open recording (out_path is then unused) */
 } sim_desc;
 
 typedef struct sim_result {

@@ -1026,7 +1026,7 @@ static void check_expectations(sim_result *res, const sim_program *prog, const r
 
 int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag *d) {
     memset(res, 0, sizeof *res);
-    if (!desc->out_path) return diag_set(d, ERR_USAGE, "no output path for the recording");
+    if (!desc->out_path && !desc->writer) return diag_set(d, ERR_USAGE, "no output path for the recording");
     const char *backend = desc->backend ? desc->backend : prog->backend;
     if (strcmp(backend, "threads"))
         return diag_set(d, ERR_UNSUPPORTED, "backend '%s' is not available in this version of weft (use threads)", backend);
@@ -1113,9 +1113,9 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
                                        .name = prog->objects[i].name, .capacity = prog->objects[i].cap_value,
                                        .related = prog->objects[i].kind == SIM_OBJ_CONDITION ? prog->objects[i].lock + 1 : 0 };
 
-    trc_writer *w = NULL;
+    trc_writer *w = desc->writer;
     trc_recorder *rec = NULL;
-    int rc = trc_writer_open(&w, desc->out_path, d);
+    int rc = w ? 0 : trc_writer_open(&w, desc->out_path, d);
     if (rc) goto out;
     rc = trc_recorder_create(&rec, &(trc_recorder_desc){ .writer = w, .ring_events = desc->ring_events,
                                                          .no_tsc = desc->no_tsc }, d);
@@ -1185,7 +1185,7 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
 
 out:
     if (rec) trc_recorder_free(rec);
-    if (w) {
+    if (w && !desc->writer) {
         diag cd;
         int crc = trc_writer_close(w, &cd);
         if (!rc && crc) { rc = crc; if (d) *d = cd; }

@@ -188,6 +188,32 @@ START_TEST(list_shows_bundled_scenarios) {
 }
 END_TEST
 
+START_TEST(sweep_records_one_run_per_value) {
+    const char *rec = tmp_path("sweep.weft");
+    char args[1024];
+    out o;
+    snprintf(args, sizeof args, "run scenarios/lock_contention.scn --sweep workers=1,2,3 -D rounds=2 -o %s", rec);
+    weft(&o, args);
+    ck_assert_msg(o.status == 0, "%s", o.text);
+    ck_assert(strstr(o.text, "run 3 of 3: workers=3") != NULL);
+    trc_recording *r;
+    diag d;
+    ck_assert_int_eq(trc_recording_load(&r, rec, &d), 0);
+    ck_assert_uint_eq(r->nruns, 3);
+    for (uint32_t i = 0; i < 3; i++) {
+        ck_assert_uint_eq(r->runs[i].nunits, i + 1);
+        ck_assert_str_eq(r->runs[i].params[0].name, "workers");
+        ck_assert_int_eq(r->runs[i].params[0].value, (int64_t)i + 1);
+        ck_assert_uint_eq(r->runs[i].end_reason, TRC_END_OK);
+    }
+    trc_recording_free(r);
+    snprintf(args, sizeof args, "run scenarios/lock_contention.scn --sweep workers=1,-2 -o %s", tmp_path("bad.weft"));
+    weft(&o, args);
+    ck_assert_int_eq(o.status, 2);
+    ck_assert_msg(strstr(o.text, "negative count"), "%s", o.text);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("cli");
     TCase *tc = tcase_create("cli");
@@ -198,6 +224,7 @@ int main(void) {
     tcase_add_test(tc, deadlock_ends_quickly_and_keeps_the_recording);
     tcase_add_test(tc, ctrl_c_ends_the_run_and_keeps_the_recording);
     tcase_add_test(tc, list_shows_bundled_scenarios);
+    tcase_add_test(tc, sweep_records_one_run_per_value);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
