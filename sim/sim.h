@@ -16,6 +16,7 @@
 #define SIM_MAX_CAPACITY   (1 << 20)     /* queue capacity */
 #define SIM_MAX_PARAMS     256
 #define SIM_MAX_NESTING    64
+#define SIM_MAX_EXPR_DEPTH 200
 #define SIM_MAX_DURATION   (3600ull * 1000000000ull)  /* one step: an hour */
 #define SIM_MAX_REPEAT     100000000ll
 

@@ -50,6 +50,7 @@ typedef struct parser {
     diag *d;
     int err;
     size_t cap_params, cap_objects, cap_actors, cap_expects, cap_strings;
+    int expr_depth;
 } parser;
 
 /* ---- errors ------------------------------------------------------------ */
@@ -311,7 +312,22 @@ static sim_expr *parse_expr(parser *ps);
 
 static const char *type_name(sim_type t) { return t == SIM_T_DUR ? "a duration" : "an integer"; }
 
+static sim_expr *parse_unary_(parser *ps);
+
+/* Every nested expression goes through here: the depth is bounded, so no
+ * input can exhaust the stack. */
 static sim_expr *parse_unary(parser *ps) {
+    if (++ps->expr_depth > SIM_MAX_EXPR_DEPTH) {
+        perr(ps, ps->t.pos, ERR_LIMIT, "expression nested deeper than %d", SIM_MAX_EXPR_DEPTH);
+        ps->expr_depth--;
+        return NULL;
+    }
+    sim_expr *e = parse_unary_(ps);
+    ps->expr_depth--;
+    return e;
+}
+
+static sim_expr *parse_unary_(parser *ps) {
     tok t = ps->t;
     if (ps->err) return NULL;
     if (is_p(&t, '-')) {
@@ -383,25 +399,24 @@ static sim_expr *parse_unary(parser *ps) {
         }
         if (is_kw(&t, "choice")) {
             sim_expr *e = new_expr(ps, SIM_E_CHOICE, t.pos);
-            size_t cap = 0;
+            sim_expr **tmp = NULL;
+            size_t cap = 0, n = 0;
             for (;;) {
                 sim_expr *it = parse_sum(ps);
-                if (!it) return NULL;
-                if (e->nitems && it->type != e->items[0]->type) {
-                    perr(ps, it->pos, ERR_SCENARIO, "choice mixes %s and %s", type_name(e->items[0]->type),
+                if (it && n && it->type != tmp[0]->type)
+                    perr(ps, it->pos, ERR_SCENARIO, "choice mixes %s and %s", type_name(tmp[0]->type),
                          type_name(it->type));
-                    return NULL;
-                }
-                ARR_GROW(e->items, e->nitems + 1, cap);
-                e->items[e->nitems++] = it;
+                if (!it || ps->err) { free(tmp); return NULL; }
+                ARR_PUSH(tmp, n, cap, it);
+                if (n > 4096) { free(tmp); perr(ps, t.pos, ERR_LIMIT, "a choice of more than 4096 values"); return NULL; }
                 if (!is_p(&ps->t, ',')) break;
                 next(ps);
             }
-            /* keep the list in the arena */
-            sim_expr **items = arena_push(&ps->p->mem, sizeof *items * e->nitems);
-            memcpy(items, e->items, sizeof *items * e->nitems);
-            free(e->items);
-            e->items = items;
+            /* the list lives in the arena, like the rest of the tree */
+            e->items = arena_push(&ps->p->mem, sizeof *e->items * n);
+            memcpy(e->items, tmp, sizeof *e->items * n);
+            e->nitems = (uint32_t)n;
+            free(tmp);
             e->type = e->items[0]->type;
             return e;
         }

@@ -349,6 +349,28 @@ START_TEST(new_construct_errors) {
 }
 END_TEST
 
+/* Found by the fuzzer: a choice list cut by an error leaked, and unary minus and
+ * parentheses recursed without bound. */
+START_TEST(fuzz_regressions) {
+    diag d;
+    sim_program *p;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/fuzz/regressions/choice_leak.scn", WEFT_SOURCE_DIR);
+    ck_assert_int_lt(sim_parse_file(&p, path, NULL, 0, &d), 0);
+    ck_assert_int_lt(sim_parse(&p, "t.scn", "actor a { sleep choice 1ms, 2ms, 3 }", NULL, 0, &d), 0);
+    size_t n = 1 << 20;
+    char *deep = xmalloc(n + 64);
+    strcpy(deep, "param x = ");
+    memset(deep + 10, '-', n);
+    strcpy(deep + 10 + n, "1\nactor a { sleep 1ms }\n");
+    ck_assert_int_eq(sim_parse(&p, "t.scn", deep, NULL, 0, &d), -ERR_LIMIT);
+    ck_assert_msg(strstr(d.msg, "nested deeper than"), "%s", d.msg);
+    memset(deep + 10, '(', n);
+    ck_assert_int_eq(sim_parse(&p, "t.scn", deep, NULL, 0, &d), -ERR_LIMIT);
+    free(deep);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("parse");
     TCase *tc = tcase_create("parse");
@@ -365,6 +387,7 @@ int main(void) {
     tcase_add_test(tc, bundled_scenarios_parse);
     tcase_add_test(tc, new_objects_and_steps);
     tcase_add_test(tc, new_construct_errors);
+    tcase_add_test(tc, fuzz_regressions);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
