@@ -191,6 +191,7 @@ static void parse_descriptor(dec *d, const uint8_t *p, const uint8_t *end) {
         case 14: if (want(d, &f, WT_LEN, "description")) { free(k.description); k.description = dupn(f.s, f.n); } break;
         case 12: if (want(d, &f, WT_VARINT, "sibling_order_rank")) { k.has_rank = true; k.rank = (int32_t)f.v; } break;
         case 15: if (want(d, &f, WT_VARINT, "sibling_merge_behavior")) k.merge = (int)f.v; break;
+        case 16: if (want(d, &f, WT_LEN, "sibling_merge_key")) { free(k.merge_key); k.merge_key = dupn(f.s, f.n); } break;
         case 8:
             if (!want(d, &f, WT_LEN, "counter")) break;
             k.is_counter = true;
@@ -221,11 +222,11 @@ static void parse_descriptor(dec *d, const uint8_t *p, const uint8_t *end) {
         }
     }
     if (!d->failed && !has_uuid) fail(d, (size_t)(end - d->base), "TrackDescriptor without uuid");
-    if (d->failed) { free(k.name); free(k.description); free(k.counter_unit_name); return; }
+    if (d->failed) { free(k.name); free(k.description); free(k.counter_unit_name); free(k.merge_key); return; }
     for (size_t i = 0; i < t->ntracks; i++) {
         if (t->tracks[i].uuid == k.uuid) {
             fail(d, (size_t)(p - d->base), "uuid %llu described twice", (unsigned long long)k.uuid);
-            free(k.name); free(k.description); free(k.counter_unit_name);
+            free(k.name); free(k.description); free(k.counter_unit_name); free(k.merge_key);
             return;
         }
     }
@@ -370,6 +371,7 @@ void pb_free(pb_trace *t) {
         free(t->tracks[i].name);
         free(t->tracks[i].description);
         free(t->tracks[i].counter_unit_name);
+        free(t->tracks[i].merge_key);
     }
     free(t->tracks);
     for (size_t i = 0; i < t->nevents; i++) free_event(&t->events[i]);

@@ -636,6 +636,621 @@ START_TEST(test_semantic_checker) {
 }
 END_TEST
 
+
+/* ---- the textbook vocabulary ------------------------------------------------------------ */
+
+static trc_recording *textbook_run(void) {
+    run_builder b;
+    rb_init(&b, "Textbook");
+    uint32_t M = rb_unit(&b, "main"), W1 = rb_unit(&b, "w1"), W2 = rb_unit(&b, "w2");
+    uint32_t K = rb_unit(&b, "worker"), D = rb_unit(&b, "daemon");
+    uint32_t L = rb_obj(&b, TRC_OBJ_LOCK, "L", 0), cv = rb_obj(&b, TRC_OBJ_CONDITION, "cv", 0);
+    b.run->objects[cv - 1].related = L;
+    uint32_t ev = rb_obj(&b, TRC_OBJ_EVENT, "ev", 0), bar = rb_obj(&b, TRC_OBJ_BARRIER, "bar", 3);
+    uint32_t sem = rb_obj(&b, TRC_OBJ_SEMAPHORE, "sem", 2), R = rb_obj(&b, TRC_OBJ_RLOCK, "R", 0);
+    uint32_t RW = rb_obj(&b, TRC_OBJ_RWLOCK, "RW", 0), N = rb_obj(&b, TRC_OBJ_COUNTER, "N", 0);
+    uint32_t P = rb_obj(&b, TRC_OBJ_POOL, "P", 1), Q = rb_obj(&b, TRC_OBJ_QUEUE, "Q", 0);
+    static const char *const strs[] = { "name=main" };
+    set_strings(&b, strs, 1);
+    rb_ev(&b, 0, M, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    rb_ev(&b, 0, W2, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    rb_ev(&b, 0, K, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    rb_ev(&b, 1, M, TRC_EV_SPAWN, 0, 0, W1, 0);
+    rb_ev(&b, 1, M, TRC_EV_SPAWN, 0, 0, D, 0);
+    rb_ev(&b, 2, W1, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    rb_ev(&b, 2, M, TRC_EV_LOCAL_SET, 0, 0, 0, 0);
+    rb_ev(&b, 3, D, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    rb_ev(&b, 5, D, TRC_EV_SLEEP_BEGIN, 0, 0, 1000, 0);
+    /* condition: one notify wakes two; w1's wake is recorded first at the same ns */
+    rb_ev(&b, 10, W1, TRC_EV_WAIT_BEGIN, cv, TRC_OP_COND_WAIT, 0, 0);
+    rb_ev(&b, 11, W2, TRC_EV_WAIT_BEGIN, cv, TRC_OP_COND_WAIT, 0, 0);
+    rb_ev(&b, 20, W1, TRC_EV_WAIT_END, cv, TRC_OUT_OK, 0, 1);
+    rb_ev(&b, 20, M, TRC_EV_NOTIFY, cv, 0, 1, 2);
+    rb_ev(&b, 25, W2, TRC_EV_WAIT_END, cv, TRC_OUT_OK, 0, 1);
+    /* event */
+    rb_ev(&b, 30, W1, TRC_EV_WAIT_BEGIN, ev, TRC_OP_EVENT_WAIT, 0, 0);
+    rb_ev(&b, 31, W2, TRC_EV_WAIT_BEGIN, ev, TRC_OP_EVENT_WAIT, 0, 0);
+    rb_ev(&b, 35, M, TRC_EV_SET, ev, 0, 1, 2);
+    rb_ev(&b, 36, W1, TRC_EV_WAIT_END, ev, TRC_OUT_OK, 0, 1);
+    rb_ev(&b, 37, W2, TRC_EV_WAIT_END, ev, TRC_OUT_OK, 0, 1);
+    rb_ev(&b, 40, M, TRC_EV_CLEAR, ev, 0, 0, 0);
+    /* barrier of 3 */
+    rb_ev(&b, 50, W1, TRC_EV_BARRIER_ARRIVE, bar, 0, 0, 1);
+    rb_ev(&b, 50, W1, TRC_EV_WAIT_BEGIN, bar, TRC_OP_BARRIER, 0, 0);
+    rb_ev(&b, 51, W2, TRC_EV_BARRIER_ARRIVE, bar, 0, 0, 2);
+    rb_ev(&b, 51, W2, TRC_EV_WAIT_BEGIN, bar, TRC_OP_BARRIER, 0, 0);
+    rb_ev(&b, 52, M, TRC_EV_BARRIER_ARRIVE, bar, 0, 0, 3);
+    rb_ev(&b, 52, M, TRC_EV_BARRIER_OPEN, bar, 0, 1, 0);
+    rb_ev(&b, 53, W1, TRC_EV_WAIT_END, bar, TRC_OUT_OK, 0, 1);
+    rb_ev(&b, 53, W2, TRC_EV_WAIT_END, bar, TRC_OUT_OK, 0, 1);
+    /* semaphore of 2 */
+    rb_ev(&b, 60, W1, TRC_EV_ACQUIRE, sem, 0, 0, 1);
+    rb_ev(&b, 61, W2, TRC_EV_ACQUIRE, sem, 0, 0, 2);
+    rb_ev(&b, 62, M, TRC_EV_WAIT_BEGIN, sem, TRC_OP_ACQUIRE_PERMIT, 0, 0);
+    rb_ev(&b, 65, W1, TRC_EV_RELEASE, sem, 0, 0, 1);
+    rb_ev(&b, 66, M, TRC_EV_WAIT_END, sem, TRC_OUT_OK, 0, 0);
+    rb_ev(&b, 66, M, TRC_EV_ACQUIRE, sem, 0, 0, 2);
+    rb_ev(&b, 67, W2, TRC_EV_RELEASE, sem, 0, 0, 1);
+    rb_ev(&b, 68, M, TRC_EV_RELEASE, sem, 0, 0, 0);
+    /* rlock, three deep */
+    rb_ev(&b, 70, W1, TRC_EV_ACQUIRE, R, 0, 1, 0);
+    rb_ev(&b, 71, W1, TRC_EV_ACQUIRE, R, 0, 2, 0);
+    rb_ev(&b, 72, W1, TRC_EV_ACQUIRE, R, 0, 3, 0);
+    rb_ev(&b, 73, W1, TRC_EV_RELEASE, R, 0, 2, 0);
+    rb_ev(&b, 74, W1, TRC_EV_RELEASE, R, 0, 1, 0);
+    rb_ev(&b, 75, W1, TRC_EV_RELEASE, R, 0, 0, 0);
+    rb_ev(&b, 76, W2, TRC_EV_ACQUIRE, R, 0, 1, 0);
+    rb_ev(&b, 77, W2, TRC_EV_RELEASE, R, 0, 0, 0);
+    /* rwlock: two readers, then a writer */
+    rb_ev(&b, 80, W1, TRC_EV_ACQUIRE, RW, 1, 0, 1);
+    rb_ev(&b, 81, W2, TRC_EV_ACQUIRE, RW, 1, 0, 2);
+    rb_ev(&b, 82, M, TRC_EV_WAIT_BEGIN, RW, TRC_OP_WRITE_LOCK, 0, 0);
+    rb_ev(&b, 83, W1, TRC_EV_RELEASE, RW, 1, 0, 1);
+    rb_ev(&b, 84, W2, TRC_EV_RELEASE, RW, 1, 0, 0);
+    rb_ev(&b, 85, M, TRC_EV_WAIT_END, RW, TRC_OUT_OK, 0, 0);
+    rb_ev(&b, 85, M, TRC_EV_ACQUIRE, RW, 0, 1, 0);
+    rb_ev(&b, 88, M, TRC_EV_RELEASE, RW, 0, 0, 0);
+    /* racy counter: one lost update */
+    rb_ev(&b, 90, W1, TRC_EV_COUNTER_READ, N, 0, 0, 0);
+    rb_ev(&b, 91, W2, TRC_EV_COUNTER_READ, N, 0, 0, 0);
+    rb_ev(&b, 92, W1, TRC_EV_COUNTER_WRITE, N, TRC_CTR_RACY, 1, 0);
+    rb_ev(&b, 93, W2, TRC_EV_COUNTER_WRITE, N, TRC_CTR_RACY, 1, 1);
+    /* pool: future 1 runs, its result wakes main, then its callback; future 2 is cancelled pending */
+    rb_ev(&b, 100, M, TRC_EV_SUBMIT, P, 0, 1, 0);
+    rb_ev(&b, 101, M, TRC_EV_SUBMIT, P, 0, 2, 0);
+    rb_ev(&b, 102, K, TRC_EV_TASK_START, P, 0, 1, 0);
+    rb_ev(&b, 103, M, TRC_EV_WAIT_BEGIN, P, TRC_OP_RESULT, 1, 0);
+    rb_ev(&b, 104, W1, TRC_EV_CANCEL, P, 1, 2, 0);
+    rb_ev(&b, 110, K, TRC_EV_TASK_DONE, P, TRC_OUT_OK, 1, 0);
+    rb_ev(&b, 111, M, TRC_EV_WAIT_END, P, TRC_OUT_OK, 0, 0);
+    rb_ev(&b, 111, M, TRC_EV_RESULT, P, TRC_OUT_OK, 1, 0);
+    rb_ev(&b, 112, K, TRC_EV_CALLBACK, P, 0, 1, 0);
+    /* future 3's whole life in one nanosecond, recorded backwards */
+    rb_ev(&b, 120, K, TRC_EV_CALLBACK, P, 0, 3, 0);
+    rb_ev(&b, 120, K, TRC_EV_TASK_DONE, P, TRC_OUT_OK, 3, 0);
+    rb_ev(&b, 120, K, TRC_EV_TASK_START, P, 0, 3, 0);
+    rb_ev(&b, 120, M, TRC_EV_SUBMIT, P, 0, 3, 0);
+    /* a queue's task_done */
+    rb_ev(&b, 121, M, TRC_EV_PUT, Q, 0, 1, 1);
+    rb_ev(&b, 122, W2, TRC_EV_GET, Q, 0, 1, 0);
+    rb_ev(&b, 123, W2, TRC_EV_QUEUE_TASK_DONE, Q, 0, 0, 0);
+    /* join w1; the daemon is cut off */
+    rb_ev(&b, 125, M, TRC_EV_WAIT_BEGIN, 0, TRC_OP_JOIN, W1, 0);
+    rb_ev(&b, 130, W1, TRC_EV_UNIT_EXIT, 0, TRC_EXIT_DONE, 0, 0);
+    rb_ev(&b, 131, M, TRC_EV_WAIT_END, 0, TRC_OUT_OK, 0, 0);
+    rb_ev(&b, 131, M, TRC_EV_JOINED, 0, 0, W1, 0);
+    rb_ev(&b, 135, W2, TRC_EV_UNIT_EXIT, 0, TRC_EXIT_DONE, 0, 0);
+    rb_ev(&b, 138, K, TRC_EV_UNIT_EXIT, 0, TRC_EXIT_DONE, 0, 0);
+    rb_ev(&b, 140, D, TRC_EV_DAEMON_KILLED, 0, 0, 0, 0);
+    rb_ev(&b, 140, D, TRC_EV_UNIT_EXIT, 0, TRC_EXIT_KILLED, 0, 0);
+    rb_ev(&b, 141, M, TRC_EV_UNIT_EXIT, 0, TRC_EXIT_DONE, 0, 0);
+    return rb_finish(&b, 150);
+}
+
+/* Samples of a counter track in trace_processor order. */
+static void check_counter(const pb_trace *t, const char *track, const uint64_t *wt, const int64_t *wv, size_t nw) {
+    const pb_track *k = pb_track_by_name(t, track);
+    ck_assert_msg(k, "no track '%s'", track);
+    ck_assert_msg(k->is_counter, "'%s' is not a counter track", track);
+    const pb_event **ord = tp_order(t);
+    size_t n = 0;
+    for (size_t i = 0; i < t->nevents; i++) {
+        const pb_event *e = ord[i];
+        if (!e->has_track || e->track != k->uuid) continue;
+        ck_assert_int_eq(e->type, PB_TE_COUNTER);
+        ck_assert_uint_lt(n, nw);
+        ck_assert_msg(e->ts == T0 + wt[n] && e->counter == wv[n], "%s sample %zu: (%llu, %lld), want (%llu, %lld)",
+                      track, n, (unsigned long long)(e->ts - T0), (long long)e->counter, (unsigned long long)wt[n],
+                      (long long)wv[n]);
+        n++;
+    }
+    free(ord);
+    ck_assert_uint_eq(n, nw);
+}
+
+/* The one instant named `name` at relative time t on a track. */
+static const pb_event *instant_at(const pb_trace *t, const char *track, const char *name, uint64_t rel) {
+    const pb_track *k = pb_track_by_name(t, track);
+    ck_assert_msg(k, "no track '%s'", track);
+    const pb_event *found = NULL;
+    for (size_t i = 0; i < t->nevents; i++) {
+        const pb_event *e = &t->events[i];
+        if (e->track != k->uuid || e->type != PB_TE_INSTANT || e->ts != T0 + rel || !e->name || strcmp(e->name, name))
+            continue;
+        ck_assert_msg(!found, "two instants '%s' at %llu on %s", name, (unsigned long long)rel, track);
+        found = e;
+    }
+    ck_assert_msg(found, "no instant '%s' at %llu on %s", name, (unsigned long long)rel, track);
+    return found;
+}
+
+/* Does the flow `from` (an outgoing id of it) end at `to`? */
+static bool flows_to(const pb_trace *t, const pb_event *from, const pb_event *to) {
+    for (size_t k = 0; k < from->nflows; k++)
+        for (size_t j = 0; j < to->ntflows; j++)
+            if (from->flows[k] == to->tflows[j]) return true;
+    return false;
+}
+
+static bool has_slice(const pb_trace *t, const char *track, const char *name, uint64_t t0, uint64_t t1, int depth) {
+    slc s[64];
+    size_t n = slices_of(t, pb_track_by_name(t, track)->uuid, s, 64);
+    for (size_t i = 0; i < n; i++)
+        if (s[i].name && !strcmp(s[i].name, name) && s[i].t0 == T0 + t0 && s[i].t1 == T0 + t1 && s[i].depth == depth)
+            return true;
+    return false;
+}
+
+START_TEST(test_textbook_tracks_and_counters) {
+    exported x;
+    export_decode(&x, textbook_run());
+    const pb_trace *t = &x.tr;
+    check_sequences(t);
+    const pb_track *proc = pb_track_by_name(t, "Textbook (threads)");
+    ck_assert_ptr_nonnull(proc);
+    static const char *const counters[] = { "sem permits in use", "RW readers", "N value", "bar arrived" };
+    static const char *const units[] = { "permits", "readers", "value", "units" };
+    for (size_t i = 0; i < 4; i++) {
+        const pb_track *k = pb_track_by_name(t, counters[i]);
+        ck_assert_msg(k && k->is_counter, "%s", counters[i]);
+        ck_assert_uint_eq(k->parent, proc->uuid);
+        ck_assert_str_eq(k->counter_unit_name, units[i]);
+        ck_assert_ptr_nonnull(k->description);
+    }
+    for (size_t i = 0; i < 3; i++) {
+        static const char *const slicetracks[] = { "R owner", "RW writer", "ev set" };
+        const pb_track *k = pb_track_by_name(t, slicetracks[i]);
+        ck_assert_msg(k && !k->is_counter && !k->is_thread, "%s", slicetracks[i]);
+        ck_assert_uint_eq(k->parent, proc->uuid);
+    }
+    /* no counter or owner track for what has none */
+    ck_assert_ptr_null(pb_track_by_name(t, "cv owner"));
+    ck_assert_ptr_null(pb_track_by_name(t, "sem owner"));
+    ck_assert_ptr_null(pb_track_by_name(t, "R permits in use"));
+    ck_assert_ptr_null(pb_track_by_name(t, "RW owner"));
+
+    const uint64_t st[] = { 0, 60, 61, 65, 66, 67, 68 };
+    const int64_t sv[] = { 0, 1, 2, 1, 2, 1, 0 };
+    check_counter(t, "sem permits in use", st, sv, 7);
+    const uint64_t rt[] = { 0, 80, 81, 83, 84 };
+    const int64_t rv[] = { 0, 1, 2, 1, 0 };
+    check_counter(t, "RW readers", rt, rv, 5);
+    const uint64_t nt[] = { 0, 92, 93 };
+    const int64_t nv[] = { 0, 1, 1 };
+    check_counter(t, "N value", nt, nv, 3);
+    const uint64_t bt[] = { 0, 50, 51, 52, 52 };
+    const int64_t bv[] = { 0, 1, 2, 3, 0 };
+    check_counter(t, "bar arrived", bt, bv, 5);
+
+    /* rlock owner: the name says the depth, nested slices show it */
+    const want_slc wr[] = {
+        { "w1 (depth 3)", 70, 75, 0, false },
+        { "depth 2", 71, 74, 1, false },
+        { "depth 3", 72, 73, 2, false },
+        { "w2", 76, 77, 0, false },
+    };
+    check_slices(t, pb_track_by_name(t, "R owner")->uuid, wr, 4);
+    const want_slc ww[] = { { "main", 85, 88, 0, false } };
+    check_slices(t, pb_track_by_name(t, "RW writer")->uuid, ww, 1);
+    const want_slc we[] = { { "set by main", 35, 40, 0, false } };
+    check_slices(t, pb_track_by_name(t, "ev set")->uuid, we, 1);
+
+    /* blocked slices name what they wait for */
+    ck_assert(has_slice(t, "main", "blocked on sem (acquire)", 62, 66, 1));
+    ck_assert(has_slice(t, "main", "blocked on RW (write lock)", 82, 85, 1));
+    ck_assert(has_slice(t, "main", "blocked on P (result)", 103, 111, 1));
+    ck_assert(has_slice(t, "main", "blocked on w1 (join)", 125, 131, 1));
+    ck_assert(has_slice(t, "w1", "blocked on cv (wait)", 10, 20, 1));
+    ck_assert(has_slice(t, "w2", "blocked on bar (wait)", 51, 53, 1));
+    slc s[64];
+    size_t n = slices_of(t, pb_track_by_name(t, "main")->uuid, s, 64);
+    bool seen = false;
+    for (size_t i = 0; i < n; i++) {
+        if (!s[i].name || strcmp(s[i].name, "blocked on P (result)")) continue;
+        const pb_annot *a = pb_event_annot(s[i].ev, "future");
+        ck_assert_ptr_nonnull(a);
+        ck_assert_uint_eq(a->u, 1);
+        ck_assert_str_eq(pb_event_annot(s[i].ev, "object")->s, "P");
+        seen = true;
+    }
+    ck_assert(seen);
+    /* the daemon: the spawn arrow's instant (written before the unit's slices,
+     * so at depth 0 next to its lifetime), its lifetime and its sleep */
+    const want_slc wd[] = {
+        { "spawned by main", 3, 3, 0, true },
+        { "daemon", 3, 140, 0, false },
+        { "sleeping", 5, 140, 1, false },
+        { "killed (daemon)", 140, 140, 2, true },
+    };
+    check_slices(t, pb_track_by_name(t, "daemon")->uuid, wd, 4);
+    n = slices_of(t, pb_track_by_name(t, "daemon")->uuid, s, 64);
+    ck_assert_str_eq(pb_event_annot(s[1].ev, "exit")->s, "killed (a daemon cut off at exit)");
+    exported_free(&x, true);
+}
+END_TEST
+
+START_TEST(test_textbook_instants_and_flows) {
+    exported x;
+    export_decode(&x, textbook_run());
+    const pb_trace *t = &x.tr;
+    /* notify x2, set x2, barrier x2, spawn x2, join, submit x2, task x2, callback x2, result, and an item */
+    check_all_flows_paired(t, 17);
+    ck_assert_uint_eq(x.models[0].nflows, 17);
+    ck_assert_uint_eq(pb_event_annot(instant_at(t, "w2", "task_done Q", 123), "unfinished")->u, 0);
+    /* one notify instant fans out to both waiters */
+    const pb_event *no = instant_at(t, "main", "notify cv", 20);
+    ck_assert_uint_eq(no->nflows, 2);
+    ck_assert_uint_eq(pb_event_annot(no, "seq")->u, 1);
+    ck_assert_uint_eq(pb_event_annot(no, "woken")->u, 2);
+    const pb_event *k1 = instant_at(t, "w1", "wake cv", 20), *k2 = instant_at(t, "w2", "wake cv", 25);
+    ck_assert(flows_to(t, no, k1) && flows_to(t, no, k2));
+    ck_assert_uint_lt(no->packet, k1->packet);   /* same ns: the notify comes first */
+    const pb_event *se = instant_at(t, "main", "set ev", 35);
+    ck_assert_uint_eq(se->nflows, 2);
+    ck_assert(flows_to(t, se, instant_at(t, "w1", "wake ev", 36)));
+    ck_assert(flows_to(t, se, instant_at(t, "w2", "wake ev", 37)));
+    instant_at(t, "main", "clear ev", 40);
+    const pb_event *op = instant_at(t, "main", "open bar", 52);
+    ck_assert_uint_eq(pb_event_annot(op, "generation")->u, 1);
+    ck_assert(flows_to(t, op, instant_at(t, "w1", "pass bar", 53)));
+    ck_assert(flows_to(t, op, instant_at(t, "w2", "pass bar", 53)));
+    /* spawn and join */
+    ck_assert(flows_to(t, instant_at(t, "main", "spawn w1", 1), instant_at(t, "w1", "spawned by main", 2)));
+    ck_assert(flows_to(t, instant_at(t, "main", "spawn daemon", 1), instant_at(t, "daemon", "spawned by main", 3)));
+    ck_assert(flows_to(t, instant_at(t, "w1", "exit", 130), instant_at(t, "main", "joined w1", 131)));
+    /* the chain of future 1: submit -> start -> done -> result and callback */
+    const pb_event *sub = instant_at(t, "main", "submit P", 100), *sta = instant_at(t, "worker", "start P", 102);
+    const pb_event *don = instant_at(t, "worker", "done P", 110), *res = instant_at(t, "main", "result P", 111);
+    const pb_event *cb = instant_at(t, "worker", "callback P", 112);
+    ck_assert(flows_to(t, sub, sta) && flows_to(t, sta, don) && flows_to(t, don, res) && flows_to(t, don, cb));
+    ck_assert_uint_eq(sta->nflows, 1);
+    ck_assert_uint_eq(sta->ntflows, 1);              /* one instant ends a flow and starts the next */
+    ck_assert_uint_eq(don->nflows, 2);
+    ck_assert_uint_eq(pb_event_annot(sub, "future")->u, 1);
+    ck_assert_str_eq(pb_event_annot(don, "outcome")->s, "ok");
+    const pb_event *can = instant_at(t, "w1", "cancel P", 104);
+    ck_assert_uint_eq(pb_event_annot(can, "future")->u, 2);
+    /* future 3 in one nanosecond: the chain is still in order in the file */
+    const pb_event *s3 = instant_at(t, "main", "submit P", 120), *t3 = instant_at(t, "worker", "start P", 120);
+    const pb_event *d3 = instant_at(t, "worker", "done P", 120), *c3 = instant_at(t, "worker", "callback P", 120);
+    ck_assert(flows_to(t, s3, t3) && flows_to(t, t3, d3) && flows_to(t, d3, c3));
+    ck_assert(s3->packet < t3->packet && t3->packet < d3->packet && d3->packet < c3->packet);
+    /* the lost update, the kill, the local */
+    const pb_event *lu = instant_at(t, "w2", "lost update N", 93);
+    ck_assert_int_eq(pb_event_annot(lu, "value")->kind, PB_ANN_INT);
+    ck_assert_int_eq(pb_event_annot(lu, "value")->i, 1);
+    ck_assert_uint_eq(pb_event_annot(lu, "lost")->u, 1);
+    instant_at(t, "daemon", "killed (daemon)", 140);
+    instant_at(t, "main", "name=main", 2);
+    exported_free(&x, true);
+}
+END_TEST
+
+START_TEST(test_textbook_futures) {
+    exported x;
+    export_decode(&x, textbook_run());
+    const pb_trace *t = &x.tr;
+    const pb_track *proc = pb_track_by_name(t, "Textbook (threads)");
+    /* lanes: futures 1 and 2 overlap, future 3 reuses the lane of 2 */
+    const pb_track *lanes[4];
+    size_t nl = 0;
+    for (size_t i = 0; i < t->ntracks; i++) {
+        const pb_track *k = &t->tracks[i];
+        if (!k->name || strcmp(k->name, "P futures")) continue;
+        ck_assert_uint_lt(nl, 4);
+        ck_assert(!k->is_counter && !k->is_thread);
+        ck_assert_uint_eq(k->parent, proc->uuid);
+        ck_assert_int_eq(k->merge, 3);                /* merged by key: one lane in the UI */
+        ck_assert_str_eq(k->merge_key, "P futures");
+        lanes[nl++] = k;
+    }
+    ck_assert_uint_eq(nl, 2);
+    const want_slc l0[] = {
+        { "future 1", 100, 112, 0, false },
+        { "pending", 100, 102, 1, false },
+        { "running", 102, 110, 1, false },
+        { "callback", 112, 112, 1, true },
+    };
+    const want_slc l1[] = {
+        { "future 2", 101, 104, 0, false },
+        { "pending", 101, 104, 1, false },
+        { "cancelled", 104, 104, 1, true },
+        { "future 3", 120, 120, 0, false },
+        { "callback", 120, 120, 1, true },
+    };
+    check_slices(t, lanes[0]->uuid, l0, 4);
+    check_slices(t, lanes[1]->uuid, l1, 5);
+    slc s[16];
+    slices_of(t, lanes[1]->uuid, s, 16);
+    ck_assert_str_eq(pb_event_annot(s[0].ev, "outcome")->s, "cancelled");
+    ck_assert_uint_eq(pb_event_annot(s[0].ev, "future")->u, 2);
+    exported_free(&x, true);
+}
+END_TEST
+
+START_TEST(test_textbook_semantic_checker) {
+    trc_recording *a = textbook_run(), *b = rich_run();
+    export_file(a, tmp_path("textbook.pftrace"));
+    run_checker(tmp_path("textbook.pftrace"));
+    /* with another run: uuids, sequences and flow ids stay apart */
+    trc_recording *rec = xcalloc(1, sizeof *rec);
+    rec->runs = arena_push(&rec->mem, 2 * sizeof *rec->runs);
+    rec->runs[0] = b->runs[0];
+    rec->runs[1] = a->runs[0];
+    rec->nruns = 2;
+    export_file(rec, tmp_path("textbook2.pftrace"));
+    run_checker(tmp_path("textbook2.pftrace"));
+    exported x;
+    export_decode(&x, rec);
+    check_sequences(&x.tr);
+    check_all_flows_paired(&x.tr, 3 + 17);
+    exported_free(&x, false);
+    trc_recording_free(rec);
+    trc_recording_free(a);
+    trc_recording_free(b);
+}
+END_TEST
+
+
+/* ---- random textbook runs: many events at the very same nanosecond -------------------- */
+
+typedef struct rq_ev { uint64_t t; size_t order; trc_event e; } rq_ev;
+typedef struct rgen {
+    run_builder b;
+    uint64_t rng, t;
+    rq_ev *ev;
+    size_t n, cap;
+} rgen;
+
+static uint32_t rg(rgen *g, uint32_t n) {
+    g->rng ^= g->rng << 13;
+    g->rng ^= g->rng >> 7;
+    g->rng ^= g->rng << 17;
+    return (uint32_t)(g->rng % n);
+}
+
+/* Queues an event at relative time t; they are sorted (stably) by time at the end. */
+static void rq(rgen *g, uint64_t t, uint32_t unit, uint16_t kind, uint32_t obj, uint16_t aux, uint64_t arg,
+               uint32_t extra) {
+    ARR_GROW(g->ev, g->n + 1, g->cap);
+    g->ev[g->n] = (rq_ev){ .t = t, .order = g->n,
+                           .e = { .arg = arg, .unit = unit, .obj = obj, .kind = kind, .aux = aux, .extra = extra } };
+    g->n++;
+}
+
+static int cmp_rq(const void *a, const void *b) {
+    const rq_ev *x = a, *y = b;
+    if (x->t != y->t) return x->t < y->t ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* Distinct units from 0..nw-1 into u[0..k). */
+static void pick(rgen *g, uint32_t nw, uint32_t *u, uint32_t k) {
+    for (uint32_t i = 0; i < k; i++) {
+        bool again;
+        do {
+            u[i] = rg(g, nw);
+            again = false;
+            for (uint32_t j = 0; j < i; j++) again |= u[j] == u[i];
+        } while (again);
+    }
+}
+
+/* Steps of the textbook one after another, each over a few nanoseconds, and
+ * the next one starting where the last ended or just after: lots of events
+ * share a nanosecond, in both orders of cause and effect. */
+static trc_recording *random_textbook_run(uint64_t seed, uint32_t steps) {
+    rgen g = { .rng = seed * 0x9E3779B97F4A7C15ull + 1 };
+    rb_init(&g.b, "Random textbook");
+    enum { NW = 6, NC = 8 };
+    for (uint32_t u = 0; u < NW; u++) {
+        char name[16];
+        snprintf(name, sizeof name, "w%u", u);
+        rb_unit(&g.b, name);
+    }
+    for (uint32_t u = 0; u < NC; u++) {
+        char name[16];
+        snprintf(name, sizeof name, "child%u", u);
+        rb_unit(&g.b, name);
+    }
+    uint32_t L = rb_obj(&g.b, TRC_OBJ_LOCK, "L", 0), cv = rb_obj(&g.b, TRC_OBJ_CONDITION, "cv", 0);
+    g.b.run->objects[cv - 1].related = L;
+    uint32_t ev = rb_obj(&g.b, TRC_OBJ_EVENT, "ev", 0), bar = rb_obj(&g.b, TRC_OBJ_BARRIER, "bar", 2);
+    uint32_t sem = rb_obj(&g.b, TRC_OBJ_SEMAPHORE, "sem", 3), R = rb_obj(&g.b, TRC_OBJ_RLOCK, "R", 0);
+    uint32_t RW = rb_obj(&g.b, TRC_OBJ_RWLOCK, "RW", 0), N = rb_obj(&g.b, TRC_OBJ_COUNTER, "N", 0);
+    uint32_t P = rb_obj(&g.b, TRC_OBJ_POOL, "P", 2);
+    uint64_t seq_cv = 0, seq_ev = 0, gen = 0, fut = 0;
+    int64_t val = 0;
+    uint32_t child = 0;
+    uint64_t t = 0;
+    for (uint32_t u = 0; u < NW; u++) rq(&g, 0, u, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    for (uint32_t s = 0; s < steps; s++) {
+        uint32_t u[4];
+        uint64_t d = 0;
+        switch (rg(&g, 10)) {
+        case 0: {   /* notify wakes 1..3 waiters, sometimes recorded before the notify */
+            uint32_t k = 1 + rg(&g, 3);
+            pick(&g, NW, u, k + 1);
+            for (uint32_t i = 1; i <= k; i++) rq(&g, t, u[i], TRC_EV_WAIT_BEGIN, cv, TRC_OP_COND_WAIT, 0, 0);
+            uint64_t tn = t + rg(&g, 2);
+            bool late = rg(&g, 2);
+            if (!late) rq(&g, tn, u[0], TRC_EV_NOTIFY, cv, 0, ++seq_cv, k);
+            else ++seq_cv;
+            for (uint32_t i = 1; i <= k; i++) rq(&g, tn + rg(&g, 2), u[i], TRC_EV_WAIT_END, cv, TRC_OUT_OK, 0, (uint32_t)seq_cv);
+            if (late) rq(&g, tn, u[0], TRC_EV_NOTIFY, cv, 0, seq_cv, k);
+            d = 3;
+            break;
+        }
+        case 1: {   /* set releases waiters; maybe a clear */
+            uint32_t k = 1 + rg(&g, 2);
+            pick(&g, NW, u, k + 1);
+            for (uint32_t i = 1; i <= k; i++) rq(&g, t, u[i], TRC_EV_WAIT_BEGIN, ev, TRC_OP_EVENT_WAIT, 0, 0);
+            rq(&g, t + 1, u[0], TRC_EV_SET, ev, 0, ++seq_ev, k);
+            for (uint32_t i = 1; i <= k; i++) rq(&g, t + 1 + rg(&g, 2), u[i], TRC_EV_WAIT_END, ev, TRC_OUT_OK, 0, (uint32_t)seq_ev);
+            if (rg(&g, 2)) rq(&g, t + 2, u[0], TRC_EV_CLEAR, ev, 0, 0, 0);
+            d = 3;
+            break;
+        }
+        case 2:     /* a barrier of two */
+            pick(&g, NW, u, 2);
+            rq(&g, t, u[0], TRC_EV_BARRIER_ARRIVE, bar, 0, 0, 1);
+            rq(&g, t, u[0], TRC_EV_WAIT_BEGIN, bar, TRC_OP_BARRIER, 0, 0);
+            rq(&g, t + rg(&g, 2), u[1], TRC_EV_BARRIER_ARRIVE, bar, 0, 0, 2);
+            rq(&g, t + 1, u[1], TRC_EV_BARRIER_OPEN, bar, 0, ++gen, 0);
+            rq(&g, t + 1 + rg(&g, 2), u[0], TRC_EV_WAIT_END, bar, TRC_OUT_OK, 0, (uint32_t)gen);
+            d = 3;
+            break;
+        case 3:     /* permits */
+            pick(&g, NW, u, 3);
+            for (uint32_t i = 0; i < 3; i++) rq(&g, t + i / 2, u[i], TRC_EV_ACQUIRE, sem, 0, 0, i + 1);
+            for (uint32_t i = 0; i < 3; i++) rq(&g, t + 2, u[i], TRC_EV_RELEASE, sem, 0, 0, 2 - i);
+            d = 2;
+            break;
+        case 4: {   /* rlock, re-entered, then handed to a waiter */
+            pick(&g, NW, u, 2);
+            uint32_t depth = 1 + rg(&g, 4);
+            rq(&g, t, u[1], TRC_EV_WAIT_BEGIN, R, TRC_OP_LOCK, 0, 0);
+            for (uint32_t k = 1; k <= depth; k++) rq(&g, t + rg(&g, 2), u[0], TRC_EV_ACQUIRE, R, 0, k, 0);
+            for (uint32_t k = depth; k-- > 0;) rq(&g, t + 1, u[0], TRC_EV_RELEASE, R, 0, k, 0);
+            rq(&g, t + 1 + rg(&g, 2), u[1], TRC_EV_WAIT_END, R, TRC_OUT_OK, 0, 0);
+            rq(&g, t + 2, u[1], TRC_EV_ACQUIRE, R, 0, 1, 0);
+            rq(&g, t + 2 + rg(&g, 2), u[1], TRC_EV_RELEASE, R, 0, 0, 0);
+            d = 4;
+            break;
+        }
+        case 5:     /* two readers, then a writer */
+            pick(&g, NW, u, 3);
+            rq(&g, t, u[0], TRC_EV_ACQUIRE, RW, 1, 0, 1);
+            rq(&g, t, u[1], TRC_EV_ACQUIRE, RW, 1, 0, 2);
+            rq(&g, t, u[2], TRC_EV_WAIT_BEGIN, RW, TRC_OP_WRITE_LOCK, 0, 0);
+            rq(&g, t + 1, u[0], TRC_EV_RELEASE, RW, 1, 0, 1);
+            rq(&g, t + 1, u[1], TRC_EV_RELEASE, RW, 1, 0, 0);
+            rq(&g, t + 1, u[2], TRC_EV_WAIT_END, RW, TRC_OUT_OK, 0, 0);
+            rq(&g, t + 1, u[2], TRC_EV_ACQUIRE, RW, 0, 1, 0);
+            rq(&g, t + 1 + rg(&g, 2), u[2], TRC_EV_RELEASE, RW, 0, 0, 0);
+            d = 3;
+            break;
+        case 6:     /* a racy increment that may lose an update */
+            pick(&g, NW, u, 2);
+            rq(&g, t, u[0], TRC_EV_COUNTER_READ, N, 0, (uint64_t)val, 0);
+            rq(&g, t, u[1], TRC_EV_COUNTER_READ, N, 0, (uint64_t)val, 0);
+            rq(&g, t + 1, u[0], TRC_EV_COUNTER_WRITE, N, TRC_CTR_RACY, (uint64_t)(val + 1), 0);
+            rq(&g, t + 1, u[1], TRC_EV_COUNTER_WRITE, N, TRC_CTR_RACY, (uint64_t)(val + 1), 1);
+            val++;
+            d = 2;
+            break;
+        case 7:
+        case 8: {   /* futures: some in one nanosecond, some cancelled, results and callbacks */
+            pick(&g, NW, u, 3);
+            uint32_t k = 1 + rg(&g, 3);
+            for (uint32_t i = 0; i < k; i++) {
+                uint64_t id = ++fut, ts = t + rg(&g, 2);
+                uint32_t shape = rg(&g, 4);
+                if (shape == 0) {          /* cancelled while pending; result() says so */
+                    rq(&g, ts, u[0], TRC_EV_SUBMIT, P, 0, id, 0);
+                    rq(&g, ts + 1, u[2], TRC_EV_CANCEL, P, 1, id, 0);
+                    rq(&g, ts + 1 + rg(&g, 2), u[0], TRC_EV_RESULT, P, TRC_OUT_CANCELLED, id, 0);
+                } else if (shape == 1) {   /* its whole life in one nanosecond, recorded backwards */
+                    rq(&g, ts, u[1], TRC_EV_CALLBACK, P, 0, id, 0);
+                    rq(&g, ts, u[0], TRC_EV_RESULT, P, TRC_OUT_OK, id, 0);
+                    rq(&g, ts, u[1], TRC_EV_TASK_DONE, P, TRC_OUT_OK, id, 0);
+                    rq(&g, ts, u[1], TRC_EV_TASK_START, P, 0, id, 0);
+                    rq(&g, ts, u[0], TRC_EV_SUBMIT, P, 0, id, 0);
+                } else {                   /* runs; the waiter wakes; the callback comes after */
+                    rq(&g, ts, u[0], TRC_EV_SUBMIT, P, 0, id, 0);
+                    rq(&g, ts + rg(&g, 2), u[1], TRC_EV_TASK_START, P, 0, id, 0);
+                    rq(&g, ts + 2, u[1], TRC_EV_TASK_DONE, P, shape == 2 ? TRC_OUT_OK : TRC_OUT_ABORTED, id, 0);
+                    rq(&g, ts + 2 + rg(&g, 2), u[0], TRC_EV_RESULT, P, shape == 2 ? TRC_OUT_OK : TRC_OUT_ABORTED, id, 0);
+                    if (rg(&g, 2)) rq(&g, ts + 3, u[1], TRC_EV_CALLBACK, P, 0, id, 0);
+                }
+            }
+            d = 5;
+            break;
+        }
+        default:    /* spawn a child; join it, or leave it to be killed at the end */
+            if (child >= NC) break;
+            pick(&g, NW, u, 1);
+            {
+                uint32_t c = NW + child++;
+                rq(&g, t, u[0], TRC_EV_SPAWN, 0, 0, c, 0);
+                rq(&g, t + rg(&g, 2), c, TRC_EV_UNIT_START, 0, 0, 0, 0);
+                if (rg(&g, 3)) {
+                    rq(&g, t + 1, u[0], TRC_EV_WAIT_BEGIN, 0, TRC_OP_JOIN, c, 0);
+                    rq(&g, t + 2, c, TRC_EV_UNIT_EXIT, 0, TRC_EXIT_DONE, 0, 0);
+                    rq(&g, t + 2 + rg(&g, 2), u[0], TRC_EV_WAIT_END, 0, TRC_OUT_OK, 0, 0);
+                    rq(&g, t + 3, u[0], TRC_EV_JOINED, 0, 0, c, 0);
+                } else {
+                    rq(&g, t + 1, c, TRC_EV_SLEEP_BEGIN, 0, 0, 0, 0);
+                }
+            }
+            d = 4;
+            break;
+        }
+        t += d + rg(&g, 2) - 1;   /* the next step may start in the nanosecond this one ended */
+    }
+    t += 5;
+    for (uint32_t c = NW; c < NW + child; c++) {
+        bool exited = false;
+        for (size_t i = 0; i < g.n; i++) exited |= g.ev[i].e.unit == c && g.ev[i].e.kind == TRC_EV_UNIT_EXIT;
+        if (exited) continue;
+        rq(&g, t, c, TRC_EV_DAEMON_KILLED, 0, 0, 0, 0);
+        rq(&g, t, c, TRC_EV_UNIT_EXIT, 0, TRC_EXIT_KILLED, 0, 0);
+    }
+    qsort(g.ev, g.n, sizeof *g.ev, cmp_rq);
+    for (size_t i = 0; i < g.n; i++) {
+        const trc_event *e = &g.ev[i].e;
+        rb_ev(&g.b, g.ev[i].t, e->unit, e->kind, e->obj, e->aux, e->arg, e->extra);
+    }
+    free(g.ev);
+    return rb_finish(&g.b, t + 10);
+}
+
+START_TEST(test_textbook_random) {
+    for (uint64_t seed = 1; seed <= 4; seed++) {
+        trc_recording *rec = random_textbook_run(seed, 400);
+        exported x;
+        export_decode(&x, rec);
+        const trc_model *m = &x.models[0];
+        ck_assert_uint_gt(m->nflows, 100);
+        ck_assert_uint_eq(m->unmatched_wakes, 0);
+        check_sequences(&x.tr);
+        check_all_flows_paired(&x.tr, m->nflows);   /* every model flow is an arrow, starting first */
+        /* futures never overlap on a lane */
+        for (size_t i = 0; i < m->nfutures; i++)
+            for (size_t j = i + 1; j < m->nfutures; j++) {
+                const trc_future *a = &m->futures[i], *b = &m->futures[j];
+                if (a->pool != b->pool || a->lane != b->lane || a->lane == UINT32_MAX) continue;
+                ck_assert(a->t_end <= b->t_begin || b->t_end <= a->t_begin);
+            }
+        if (seed == 1) {
+            export_file(rec, tmp_path("random.pftrace"));
+            run_checker(tmp_path("random.pftrace"));
+        }
+        exported_free(&x, true);
+    }
+}
+END_TEST
+
 /* ---- edges and errors ------------------------------------------------------------------ */
 
 START_TEST(test_deterministic) {
@@ -732,6 +1347,11 @@ static Suite *suite(void) {
     tcase_add_test(tc, test_two_runs);
     tcase_add_test(tc, test_rich_decodes);
     tcase_add_test(tc, test_semantic_checker);
+    tcase_add_test(tc, test_textbook_tracks_and_counters);
+    tcase_add_test(tc, test_textbook_instants_and_flows);
+    tcase_add_test(tc, test_textbook_futures);
+    tcase_add_test(tc, test_textbook_semantic_checker);
+    tcase_add_test(tc, test_textbook_random);
     tcase_add_test(tc, test_deterministic);
     tcase_add_test(tc, test_empty);
     tcase_add_test(tc, test_errors);

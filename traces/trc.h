@@ -47,8 +47,9 @@
     X(BARRIER_OPEN,  20, "barrier_open")   /* obj; arg: generation opened (from 1) */ \
     X(COUNTER_READ,  21, "counter_read")   /* obj: counter; arg: value read (i64) */  \
     X(COUNTER_WRITE, 22, "counter_write")  /* obj; arg: value written (i64);          \
-                                              aux: trc_counter_mode; extra: updates   \
-                                              this write overwrote (lost), racy only */\
+                                              aux: trc_counter_mode; extra (int32):   \
+                                              the net change by others that this racy \
+                                              write replaced; summed: updates lost */ \
     X(SPAWN,         23, "spawn")          /* arg: child unit */                      \
     X(JOINED,        24, "joined")         /* arg: the unit that was joined */        \
     X(SUBMIT,        25, "submit")         /* obj: pool; arg: future id (from 1) */   \
@@ -357,7 +358,8 @@ typedef struct trc_counter_op {
     uint64_t t;             /* relative ns */
     int64_t value;          /* read or written */
     uint32_t unit;
-    uint32_t lost;          /* writes: updates this write overwrote (COUNTER_WRITE extra) */
+    int32_t lost;           /* writes: the net change by others this write replaced (COUNTER_WRITE
+                               extra as int32; negative when it put back what a stale write dropped) */
     bool write;
     bool stale;             /* reads: another unit wrote the counter between this read and the
                                reader's next write of it (a read-modify-write that was overtaken) */
@@ -403,12 +405,14 @@ typedef struct trc_object_track {
     /* counters */
     trc_counter_op *cops; size_t ncops;
     uint32_t reads, writes;
-    uint64_t lost_updates;                   /* sum of COUNTER_WRITE extra */
+    uint64_t lost_updates;                   /* signed sum of COUNTER_WRITE extra (exact) */
     uint32_t stale_reads;                    /* reads marked stale (see trc_counter_op) */
     int64_t final_value;                     /* the last value written, else read */
     bool has_value;                          /* a value was read or written */
-    /* pools: their futures are m->futures[future0 .. future0 + nfutures) */
+    /* pools: their futures are m->futures[future0 .. future0 + nfutures), drawn on
+     * future_lanes lanes (see trc_future.lane) */
     size_t future0, nfutures;
+    uint32_t future_lanes;
     uint32_t submitted, started, completed, failed, cancelled;  /* completed: TASK_DONE ok;
                                                 failed: TASK_DONE with another outcome */
     uint32_t cancel_failed;                  /* CANCEL that found the future running or done */
@@ -433,6 +437,9 @@ enum trc_flow_kind { TRC_FLOW_ITEM = 1 /* put -> get of one item */,
                                              outcome (item: future id) */ };
 #define TRC_FLOW__COUNT 12
 const char *trc_flow_kind_name(unsigned k);
+/* Names of the queue kinds ("fifo") and counter modes ("racy") of sections 1-2. */
+const char *trc_queue_kind_name(unsigned k);
+const char *trc_counter_mode_name(unsigned m);
 
 typedef struct trc_flow {
     uint64_t id;            /* unique within the run, > 0 */
@@ -481,6 +488,14 @@ typedef struct trc_future {
     bool cancelled;         /* cancelled while pending */
     uint32_t results;       /* RESULT events that got its outcome */
     uint32_t result_timeouts;  /* RESULT events that timed out */
+    /* For drawing: the future lives from t_begin (the first of submit, start, cancel,
+     * done) to t_end (the last of done, cancel, callback; the run's end if it never
+     * finished). `lane` is its row within its pool: futures on one lane never
+     * overlap, a future takes the lane that became free first (the pool's
+     * future_lanes lanes). UINT32_MAX and TRC_T_NONE when the future has none of
+     * these events (only a RESULT was seen). */
+    uint64_t t_begin, t_end;
+    uint32_t lane;
 } trc_future;
 /* PENDING from submit, RUNNING from start, FINISHED from done, CANCELLED from
  * cancel; NONE before the first of them. */

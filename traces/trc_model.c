@@ -1,17 +1,33 @@
 /* The derived model: one pass over a run's time-sorted events builds
  *  - per unit: state spans (running, computing, blocked on X, sleeping, done),
- *  - per object: lock owner spans, queue depth samples, wait counts,
+ *    spawn/join/kill facts,
+ *  - per object: lock/rlock/rwlock-writer owner spans, queue depth samples, a
+ *    per-kind step series (semaphore permits in use, rlock depth, rwlock readers,
+ *    counter value, barrier arrivals), event set spans, counter reads and
+ *    writes, wait counts,
  *  - flows: put -> get of the same item, release -> the next acquire by a unit
- *    that was waiting for it,
- *  - marks.
- * The viewer, stats and exporters all read this, so they agree. */
+ *    that was waiting for it, notify/set/barrier open -> each waiter it released
+ *    (WAIT_END.extra names the seq or generation), spawn -> child start, child
+ *    exit -> join, submit -> start -> done -> callback and done -> result of a
+ *    future,
+ *  - futures: one lifecycle record per (pool, future id),
+ *  - marks and instants (the point events worth drawing).
+ * The viewer, stats and exporters all read this, so they agree.
+ *
+ * Matching is by keys the runtime records, never by guessing from time: an
+ * item by (queue, item id), a wake by (object, seq) of WAIT_END.extra, a
+ * future by (pool, future id), a join by JOINED.arg. A release event that is
+ * needed by a wake is looked up in a table filled before the main pass, so
+ * events at the very same nanosecond match in either order; a flow is made
+ * only when its source is not later than its destination. */
 #include "traces/trc.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* Items in flight, keyed by (object, item id). */
-typedef struct item_slot { uint64_t key; uint64_t t; uint32_t unit; uint32_t obj; bool used; } item_slot;
+/* Hash map keyed by (object, 64-bit key): items in flight, notify/set/open
+ * events by seq, futures by id. */
+typedef struct item_slot { uint64_t key; uint64_t t; uint64_t ev; uint32_t unit; uint32_t obj; bool used; } item_slot;
 typedef struct item_map { item_slot *slots; size_t cap, n; } item_map;
 
 static uint64_t item_hash(uint64_t k, uint32_t obj) {
@@ -20,23 +36,32 @@ static uint64_t item_hash(uint64_t k, uint32_t obj) {
     return k;
 }
 
-static void item_put(item_map *m, uint64_t key, uint32_t obj, uint64_t t, uint32_t unit);
+static void item_put(item_map *m, item_slot v);
 static void item_grow(item_map *m) {
     item_map old = *m;
     m->cap = old.cap ? old.cap * 2 : 1024;
     m->slots = xcalloc(m->cap, sizeof *m->slots);
     m->n = 0;
     for (size_t i = 0; i < old.cap; i++)
-        if (old.slots[i].used) item_put(m, old.slots[i].key, old.slots[i].obj, old.slots[i].t, old.slots[i].unit);
+        if (old.slots[i].used) item_put(m, old.slots[i]);
     free(old.slots);
 }
 
-static void item_put(item_map *m, uint64_t key, uint32_t obj, uint64_t t, uint32_t unit) {
+/* Inserts or replaces the entry of (v.obj, v.key). */
+static void item_put(item_map *m, item_slot v) {
     if ((m->n + 1) * 4 > m->cap * 3) item_grow(m);
-    size_t i = item_hash(key, obj) & (m->cap - 1);
-    while (m->slots[i].used && (m->slots[i].key != key || m->slots[i].obj != obj)) i = (i + 1) & (m->cap - 1);
+    size_t i = item_hash(v.key, v.obj) & (m->cap - 1);
+    while (m->slots[i].used && (m->slots[i].key != v.key || m->slots[i].obj != v.obj)) i = (i + 1) & (m->cap - 1);
     if (!m->slots[i].used) m->n++;
-    m->slots[i] = (item_slot){ key, t, unit, obj, true };
+    v.used = true;
+    m->slots[i] = v;
+}
+
+static item_slot *item_find(const item_map *m, uint64_t key, uint32_t obj) {
+    if (!m->cap) return NULL;
+    size_t mask = m->cap - 1, i = item_hash(key, obj) & mask;
+    while (m->slots[i].used && (m->slots[i].key != key || m->slots[i].obj != obj)) i = (i + 1) & mask;
+    return m->slots[i].used ? &m->slots[i] : NULL;
 }
 
 /* Removes and returns the entry; backward-shift deletion keeps probe chains intact. */
@@ -59,40 +84,289 @@ static bool item_take(item_map *m, uint64_t key, uint32_t obj, item_slot *out) {
     return true;
 }
 
+#define NO_EV UINT64_MAX
+
 typedef struct unit_cur {
     uint8_t state;
     uint8_t op;
     uint32_t obj;
+    uint64_t target;
     uint64_t t0;
     bool started;
     size_t cap;
     uint64_t wait_since; uint32_t wait_obj;   /* last wait, for hand-off flows */
+    uint64_t ev_start, ev_exit;               /* first event, UNIT_EXIT (NO_EV = none) */
+    uint64_t ev_spawn;                        /* the SPAWN that named this unit */
+    bool killed_at;                           /* t_killed comes from DAEMON_KILLED */
+    /* the last counter read, for stale reads: (object, op index, writes of it then) */
+    uint32_t read_obj; size_t read_op; uint32_t read_writes;
 } unit_cur;
 
 typedef struct obj_cur {
     bool owned;
-    uint32_t owner, depth;
+    uint32_t owner, depth, max_d;
     uint64_t t0;
-    bool released; uint32_t rel_unit; uint64_t rel_t;
-    size_t cap_owners, cap_depth;
+    bool released; uint32_t rel_unit; uint64_t rel_t; uint64_t rel_ev;
+    size_t cap_owners, cap_depth, cap_level, cap_set, cap_cops;
+    bool is_set; uint32_t set_unit; uint64_t set_t0, set_seq;   /* events */
 } obj_cur;
+
+/* A future's event indexes, for its flows. */
+typedef struct fut_ev { uint64_t submit, start, done, cancel, callback; } fut_ev;
+typedef struct result_ev { size_t fut; uint64_t t, ev; uint32_t unit; uint16_t aux; } result_ev;
 
 static void span_close(trc_unit_track *ut, unit_cur *c, uint64_t t, uint8_t outcome) {
     if (t > c->t0) {
         ARR_GROW(ut->spans, ut->nspans + 1, c->cap);
         ut->spans[ut->nspans++] = (trc_span){ .t0 = c->t0, .t1 = t, .obj = c->obj, .state = c->state,
-                                              .op = c->op, .outcome = outcome };
+                                              .op = c->op, .outcome = outcome, .target = c->target };
     }
 }
 
-static void span_open(unit_cur *c, uint64_t t, uint8_t state, uint32_t obj, uint8_t op) {
-    c->state = state; c->obj = obj; c->op = op; c->t0 = t;
+static void span_open(unit_cur *c, uint64_t t, uint8_t state, uint32_t obj, uint8_t op, uint64_t target) {
+    c->state = state; c->obj = obj; c->op = op; c->t0 = t; c->target = target;
 }
 
 static int cmp_flow(const void *a, const void *b) {
     const trc_flow *x = a, *y = b;
     if (x->t0 != y->t0) return x->t0 < y->t0 ? -1 : 1;
     return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static void level_push(trc_object_track *ot, obj_cur *o, uint64_t t, int64_t v) {
+    if (!ot->nlevel || v > ot->max_level) ot->max_level = v;
+    ARR_PUSH(ot->level, ot->nlevel, o->cap_level, ((trc_sample){ t, v }));
+}
+
+typedef struct builder {
+    trc_model *m;
+    const trc_run *run;
+    size_t cap_flows, cap_marks, cap_inst, cap_fut, cap_res;
+    uint64_t next_flow;
+    item_map items;      /* (queue, item id) -> the put */
+    item_map rels;       /* (object, seq/generation) -> the NOTIFY/SET/BARRIER_OPEN */
+    item_map futs;       /* (pool, future id) -> index in m->futures (in .t) */
+    fut_ev *fev;
+    result_ev *res; size_t nres;
+} builder;
+
+static void flow_add(builder *b, uint32_t kind, uint64_t t0, uint64_t t1, uint32_t u0, uint32_t u1, uint32_t obj,
+                     uint64_t item, uint64_t ev0, uint64_t ev1) {
+    trc_model *m = b->m;
+    ARR_GROW(m->flows, m->nflows + 1, b->cap_flows);
+    m->flows[m->nflows++] = (trc_flow){ .id = b->next_flow++, .t0 = t0, .t1 = t1, .u0 = u0, .u1 = u1, .obj = obj,
+                                        .kind = kind, .item = item, .ev0 = ev0, .ev1 = ev1 };
+}
+
+static void instant_add(builder *b, const trc_event *e, size_t i, uint64_t t, const char *text) {
+    trc_model *m = b->m;
+    ARR_GROW(m->instants, m->ninstants + 1, b->cap_inst);
+    m->instants[m->ninstants++] = (trc_instant){ .t = t, .ev = i, .arg = e->arg, .unit = e->unit, .obj = e->obj,
+                                                 .kind = e->kind, .aux = e->aux, .extra = e->extra, .text = text };
+}
+
+/* The future (pool, id), created on first sight. */
+static size_t future_get(builder *b, uint32_t pool, uint64_t id) {
+    item_slot *s = item_find(&b->futs, id, pool);
+    if (s) return (size_t)s->t;
+    trc_model *m = b->m;
+    size_t cap = b->cap_fut;
+    ARR_GROW(m->futures, m->nfutures + 1, b->cap_fut);
+    if (b->cap_fut != cap) b->fev = xrealloc(b->fev, b->cap_fut * sizeof *b->fev);
+    size_t k = m->nfutures++;
+    m->futures[k] = (trc_future){ .id = id, .pool = pool, .submitter = UINT32_MAX, .worker = UINT32_MAX,
+                                  .callback_unit = UINT32_MAX, .t_submit = TRC_T_NONE, .t_start = TRC_T_NONE,
+                                  .t_done = TRC_T_NONE, .t_cancel = TRC_T_NONE, .t_callback = TRC_T_NONE,
+                                  .t_result = TRC_T_NONE };
+    b->fev[k] = (fut_ev){ NO_EV, NO_EV, NO_EV, NO_EV, NO_EV };
+    item_put(&b->futs, (item_slot){ .key = id, .obj = pool, .t = k });
+    return k;
+}
+
+static void pool_event(builder *b, const trc_event *e, size_t i, uint64_t t) {
+    trc_object_track *ot = &b->m->objects[e->obj - 1];
+    size_t k = future_get(b, e->obj, e->arg);
+    trc_future *f = &b->m->futures[k];
+    fut_ev *fe = &b->fev[k];
+    switch (e->kind) {
+    case TRC_EV_SUBMIT:
+        ot->submitted++;
+        if (f->t_submit == TRC_T_NONE) { f->t_submit = t; f->submitter = e->unit; fe->submit = i; }
+        break;
+    case TRC_EV_TASK_START:
+        ot->started++;
+        if (f->t_start == TRC_T_NONE) { f->t_start = t; f->worker = e->unit; fe->start = i; }
+        break;
+    case TRC_EV_TASK_DONE:
+        if (e->aux == TRC_OUT_OK) ot->completed++; else ot->failed++;
+        if (f->t_done == TRC_T_NONE) { f->t_done = t; f->outcome = (uint8_t)e->aux; fe->done = i; }
+        break;
+    case TRC_EV_CANCEL:
+        if (e->aux == 1) {
+            ot->cancelled++;
+            if (!f->cancelled) {
+                f->cancelled = true; f->t_cancel = t; f->outcome = TRC_OUT_CANCELLED; fe->cancel = i;
+            }
+        } else {
+            ot->cancel_failed++;
+        }
+        break;
+    case TRC_EV_CALLBACK:
+        ot->callbacks++;
+        if (f->t_callback == TRC_T_NONE) { f->t_callback = t; f->callback_unit = e->unit; fe->callback = i; }
+        break;
+    case TRC_EV_RESULT:
+        ot->results++;
+        if (e->aux == TRC_OUT_TIMEOUT) { f->result_timeouts++; break; }
+        f->results++;
+        if (f->t_result == TRC_T_NONE) f->t_result = t;
+        ARR_GROW(b->res, b->nres + 1, b->cap_res);
+        b->res[b->nres++] = (result_ev){ .fut = k, .t = t, .ev = i, .unit = e->unit, .aux = e->aux };
+        break;
+    default: break;
+    }
+}
+
+/* Flows of the futures, then the futures grouped by pool. */
+static void futures_finish(builder *b) {
+    trc_model *m = b->m;
+    const trc_run *run = b->run;
+    const trc_event *ev = run->events;
+    for (size_t k = 0; k < m->nfutures; k++) {
+        const trc_future *f = &m->futures[k];
+        const fut_ev *fe = &b->fev[k];
+        if (fe->submit != NO_EV && fe->start != NO_EV && f->t_submit <= f->t_start)
+            flow_add(b, TRC_FLOW_SUBMIT, f->t_submit, f->t_start, f->submitter, f->worker, f->pool, f->id, fe->submit,
+                     fe->start);
+        if (fe->start != NO_EV && fe->done != NO_EV && f->t_start <= f->t_done)
+            flow_add(b, TRC_FLOW_TASK, f->t_start, f->t_done, f->worker, ev[fe->done].unit, f->pool, f->id, fe->start,
+                     fe->done);
+        uint64_t src = fe->done != NO_EV ? fe->done : fe->cancel;
+        uint64_t ts = fe->done != NO_EV ? f->t_done : f->t_cancel;
+        if (src != NO_EV && fe->callback != NO_EV && ts <= f->t_callback)
+            flow_add(b, TRC_FLOW_CALLBACK, ts, f->t_callback, ev[src].unit, f->callback_unit, f->pool, f->id, src,
+                     fe->callback);
+    }
+    for (size_t r = 0; r < b->nres; r++) {
+        const result_ev *re = &b->res[r];
+        const trc_future *f = &m->futures[re->fut];
+        const fut_ev *fe = &b->fev[re->fut];
+        uint64_t src = fe->done != NO_EV ? fe->done : fe->cancel;
+        uint64_t ts = fe->done != NO_EV ? f->t_done : f->t_cancel;
+        if (src != NO_EV && ts <= re->t)
+            flow_add(b, TRC_FLOW_RESULT, ts, re->t, ev[src].unit, re->unit, f->pool, f->id, src, re->ev);
+    }
+    if (!m->nfutures) return;
+    /* group by pool, keeping first-seen order within a pool (counting sort) */
+    uint32_t no = run->nobjects;
+    size_t *start = xcalloc((size_t)no + 2, sizeof *start);
+    for (size_t k = 0; k < m->nfutures; k++) start[m->futures[k].pool + 1]++;
+    for (uint32_t o = 1; o <= no + 1; o++) start[o] += start[o - 1];
+    trc_future *sorted = xmalloc(m->nfutures * sizeof *sorted);
+    for (uint32_t o = 1; o <= no; o++) {
+        m->objects[o - 1].future0 = start[o];
+        m->objects[o - 1].nfutures = start[o + 1] - start[o];
+    }
+    for (size_t k = 0; k < m->nfutures; k++) sorted[start[m->futures[k].pool]++] = m->futures[k];
+    free(m->futures);
+    m->futures = sorted;
+    free(start);
+}
+
+/* The drawn life of each future and its lane in its pool: a min-heap of lanes
+ * by the time they free up. */
+typedef struct lane_end { uint64_t end; uint32_t lane; } lane_end;
+
+static bool lane_less(const lane_end *a, const lane_end *b) {
+    return a->end < b->end || (a->end == b->end && a->lane < b->lane);
+}
+
+static void futures_lanes(trc_model *m) {
+    const trc_run *run = m->run;
+    lane_end *heap = NULL;
+    size_t cap = 0;
+    for (size_t k = 0; k < m->nfutures; k++) {
+        trc_future *f = &m->futures[k];
+        uint64_t b = f->t_submit;
+        if (f->t_start < b) b = f->t_start;
+        if (f->t_cancel < b) b = f->t_cancel;
+        if (f->t_done < b) b = f->t_done;
+        f->t_begin = b;
+        f->t_end = TRC_T_NONE;
+        f->lane = UINT32_MAX;
+        if (b == TRC_T_NONE) continue;
+        uint64_t e = 0;
+        if (f->t_done != TRC_T_NONE && f->t_done > e) e = f->t_done;
+        if (f->t_cancel != TRC_T_NONE && f->t_cancel > e) e = f->t_cancel;
+        if (f->t_callback != TRC_T_NONE && f->t_callback > e) e = f->t_callback;
+        if (f->t_done == TRC_T_NONE && !f->cancelled && m->makespan > e) e = m->makespan;
+        f->t_end = e < b ? b : e;
+    }
+    for (uint32_t o = 0; o < run->nobjects; o++) {
+        trc_object_track *ot = &m->objects[o];
+        if (!ot->nfutures) continue;
+        /* in begin order (stable on first-seen order) */
+        size_t n = 0;
+        uint32_t lanes = 0;
+        size_t *ord = xmalloc(ot->nfutures * sizeof *ord);
+        size_t no = 0;
+        for (size_t k = ot->future0; k < ot->future0 + ot->nfutures; k++)
+            if (m->futures[k].t_begin != TRC_T_NONE) ord[no++] = k;
+        for (size_t i = 1; i < no; i++) {   /* nearly sorted already: insertion sort */
+            size_t x = ord[i], j = i;
+            while (j > 0 && m->futures[ord[j - 1]].t_begin > m->futures[x].t_begin) { ord[j] = ord[j - 1]; j--; }
+            ord[j] = x;
+        }
+        for (size_t i = 0; i < no; i++) {
+            trc_future *f = &m->futures[ord[i]];
+            lane_end x;
+            if (n && heap[0].end <= f->t_begin) {
+                x = heap[0];
+                heap[0] = heap[--n];
+                for (size_t p = 0;;) {
+                    size_t l = 2 * p + 1, r = l + 1, sm = p;
+                    if (l < n && lane_less(&heap[l], &heap[sm])) sm = l;
+                    if (r < n && lane_less(&heap[r], &heap[sm])) sm = r;
+                    if (sm == p) break;
+                    lane_end tmp = heap[p]; heap[p] = heap[sm]; heap[sm] = tmp;
+                    p = sm;
+                }
+            } else {
+                x.lane = lanes++;
+            }
+            f->lane = x.lane;
+            x.end = f->t_end;
+            ARR_GROW(heap, n + 1, cap);
+            size_t p = n++;
+            heap[p] = x;
+            while (p && lane_less(&heap[p], &heap[(p - 1) / 2])) {
+                lane_end tmp = heap[p]; heap[p] = heap[(p - 1) / 2]; heap[(p - 1) / 2] = tmp;
+                p = (p - 1) / 2;
+            }
+        }
+        ot->future_lanes = lanes;
+        free(ord);
+    }
+    free(heap);
+}
+
+/* Fills b->rels with every NOTIFY, SET and BARRIER_OPEN, keyed by (object, seq). */
+static void collect_releases(builder *b) {
+    const trc_run *run = b->run;
+    for (size_t i = 0; i < run->nevents; i++) {
+        const trc_event *e = &run->events[i];
+        if ((e->kind == TRC_EV_NOTIFY || e->kind == TRC_EV_SET || e->kind == TRC_EV_BARRIER_OPEN) && e->obj && e->arg)
+            item_put(&b->rels, (item_slot){ .key = e->arg, .obj = e->obj, .t = e->t - run->t_start, .ev = i,
+                                            .unit = e->unit });
+    }
+}
+
+static void builder_free(builder *b) {
+    free(b->items.slots);
+    free(b->rels.slots);
+    free(b->futs.slots);
+    free(b->fev);
+    free(b->res);
 }
 
 int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
@@ -122,16 +396,24 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
     m->objects = xcalloc(run->nobjects ? run->nobjects : 1, sizeof *m->objects);
     unit_cur *uc = xcalloc(run->nunits ? run->nunits : 1, sizeof *uc);
     obj_cur *oc = xcalloc(run->nobjects ? run->nobjects : 1, sizeof *oc);
-    item_map items = { 0 };
-    size_t cap_flows = 0, cap_marks = 0;
-    uint64_t next_flow = 1;
+    builder b = { .m = m, .run = run, .next_flow = 1 };
 
+    for (uint32_t u = 0; u < run->nunits; u++) {
+        m->units[u].spawner = m->units[u].joiner = UINT32_MAX;
+        uc[u].ev_start = uc[u].ev_exit = uc[u].ev_spawn = NO_EV;
+    }
     for (uint32_t o = 0; o < run->nobjects; o++) {
-        if (run->objects[o].kind == TRC_OBJ_QUEUE) {
-            trc_object_track *ot = &m->objects[o];
-            ARR_PUSH(ot->depth, ot->ndepth, oc[o].cap_depth, ((trc_sample){ 0, 0 }));
+        trc_object_track *ot = &m->objects[o];
+        switch (run->objects[o].kind) {
+        case TRC_OBJ_QUEUE: ARR_PUSH(ot->depth, ot->ndepth, oc[o].cap_depth, ((trc_sample){ 0, 0 })); break;
+        case TRC_OBJ_SEMAPHORE:
+        case TRC_OBJ_RLOCK:
+        case TRC_OBJ_RWLOCK:
+        case TRC_OBJ_BARRIER: level_push(ot, &oc[o], 0, 0); break;
+        default: break;
         }
     }
+    collect_releases(&b);
 
     for (size_t i = 0; i < run->nevents; i++) {
         const trc_event *e = &run->events[i];
@@ -140,28 +422,38 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
         unit_cur *c = &uc[e->unit];
         trc_object_track *ot = e->obj ? &m->objects[e->obj - 1] : NULL;
         obj_cur *o = e->obj ? &oc[e->obj - 1] : NULL;
+        uint32_t okind = e->obj ? run->objects[e->obj - 1].kind : 0;
         if (!c->started && e->kind != TRC_EV_UNIT_EXIT) {
             c->started = true;
             ut->t_start = t;
-            span_open(c, t, TRC_ST_RUNNING, 0, 0);
+            c->ev_start = i;
+            span_open(c, t, TRC_ST_RUNNING, 0, 0, 0);
         }
         switch (e->kind) {
         case TRC_EV_UNIT_START: break;
         case TRC_EV_UNIT_EXIT:
-            if (!c->started) { c->started = true; ut->t_start = t; span_open(c, t, TRC_ST_RUNNING, 0, 0); }
+            if (!c->started) {
+                c->started = true; ut->t_start = t; c->ev_start = i;
+                span_open(c, t, TRC_ST_RUNNING, 0, 0, 0);
+            }
             span_close(ut, c, t, c->state == TRC_ST_BLOCKED ? TRC_OUT_ABORTED : 0);
             ut->exited = true;
             ut->aborted = e->aux == TRC_EXIT_ABORTED;
+            if (e->aux == TRC_EXIT_KILLED) {
+                ut->killed = true;
+                if (!c->killed_at) ut->t_killed = t;
+            }
             ut->t_exit = t;
-            span_open(c, t, TRC_ST_DONE, 0, 0);
+            if (c->ev_exit == NO_EV) c->ev_exit = i;
+            span_open(c, t, TRC_ST_DONE, 0, 0, 0);
             break;
         case TRC_EV_COMPUTE_BEGIN:
-            span_close(ut, c, t, 0); span_open(c, t, TRC_ST_COMPUTE, 0, 0); break;
+            span_close(ut, c, t, 0); span_open(c, t, TRC_ST_COMPUTE, 0, 0, 0); break;
         case TRC_EV_SLEEP_BEGIN:
-            span_close(ut, c, t, 0); span_open(c, t, TRC_ST_SLEEP, 0, 0); break;
+            span_close(ut, c, t, 0); span_open(c, t, TRC_ST_SLEEP, 0, 0, 0); break;
         case TRC_EV_WAIT_BEGIN:
             span_close(ut, c, t, 0);
-            span_open(c, t, TRC_ST_BLOCKED, e->obj, (uint8_t)e->aux);
+            span_open(c, t, TRC_ST_BLOCKED, e->obj, (uint8_t)e->aux, e->arg);
             ut->waits++;
             if (ot) ot->waits++;
             c->wait_since = t; c->wait_obj = e->obj;
@@ -170,41 +462,73 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
         case TRC_EV_SLEEP_END:
         case TRC_EV_WAIT_END:
             if (ut->exited) break;
-            if (e->kind == TRC_EV_WAIT_END && e->aux != TRC_OUT_OK) c->wait_obj = 0;
+            if (e->kind == TRC_EV_WAIT_END) {
+                if (e->aux != TRC_OUT_OK) c->wait_obj = 0;
+                if (ot && e->aux == TRC_OUT_TIMEOUT) ot->timeouts++;
+                if (ot && e->extra &&
+                    (okind == TRC_OBJ_CONDITION || okind == TRC_OBJ_EVENT || okind == TRC_OBJ_BARRIER)) {
+                    item_slot *r = item_find(&b.rels, e->extra, e->obj);
+                    if (r && r->t <= t)
+                        flow_add(&b, okind == TRC_OBJ_CONDITION ? TRC_FLOW_NOTIFY
+                                     : okind == TRC_OBJ_EVENT   ? TRC_FLOW_SET
+                                                                : TRC_FLOW_BARRIER,
+                                 r->t, t, r->unit, e->unit, e->obj, e->extra, r->ev, i);
+                    else
+                        m->unmatched_wakes++;
+                }
+            }
             span_close(ut, c, t, (uint8_t)(e->kind == TRC_EV_WAIT_END ? e->aux : 0));
-            span_open(c, t, TRC_ST_RUNNING, 0, 0);
+            span_open(c, t, TRC_ST_RUNNING, 0, 0, 0);
             break;
         case TRC_EV_ACQUIRE:
             if (!o) break;
+            ot->acquires++;
+            if (okind == TRC_OBJ_SEMAPHORE) {
+                level_push(ot, o, t, (int64_t)e->extra);
+                c->wait_obj = 0;
+                break;
+            }
+            if (okind == TRC_OBJ_RWLOCK && e->aux == 1) {
+                ot->shared_acquires++;
+                level_push(ot, o, t, (int64_t)e->extra);
+                c->wait_obj = 0;
+                break;
+            }
             if (o->owned && o->owner != e->unit) {
                 int rc = diag_set(d, ERR_FORMAT, "event %zu: %s acquires %s while %s owns it", i,
                                   run->units[e->unit].name, run->objects[e->obj - 1].name,
                                   run->units[o->owner].name);
-                free(uc); free(oc); free(items.slots);
+                free(uc); free(oc); builder_free(&b);
                 trc_model_release(m);
                 return rc;
             }
             if (!o->owned) {
-                o->owned = true; o->owner = e->unit; o->t0 = t;
-                if (o->released && o->rel_unit != e->unit && c->wait_obj == e->obj && c->wait_since <= o->rel_t) {
-                    ARR_GROW(m->flows, m->nflows + 1, cap_flows);
-                    m->flows[m->nflows++] = (trc_flow){ .id = next_flow++, .t0 = o->rel_t, .t1 = t,
-                                                        .u0 = o->rel_unit, .u1 = e->unit, .obj = e->obj,
-                                                        .kind = TRC_FLOW_HANDOFF };
-                }
+                o->owned = true; o->owner = e->unit; o->t0 = t; o->max_d = 0;
+                if (o->released && o->rel_unit != e->unit && c->wait_obj == e->obj && c->wait_since <= o->rel_t)
+                    flow_add(&b, TRC_FLOW_HANDOFF, o->rel_t, t, o->rel_unit, e->unit, e->obj, 0, o->rel_ev, i);
             }
             o->depth = (uint32_t)e->arg;
+            if (o->depth > o->max_d) o->max_d = o->depth;
+            if (okind == TRC_OBJ_RLOCK) level_push(ot, o, t, (int64_t)(e->arg ? e->arg : 1));
             c->wait_obj = 0;
             break;
         case TRC_EV_RELEASE:
-            if (!o || !o->owned) break;
+            if (!o) break;
+            if (okind == TRC_OBJ_SEMAPHORE ||
+                (okind == TRC_OBJ_RWLOCK && (e->aux == 1 || !o->owned || o->owner != e->unit))) {
+                level_push(ot, o, t, (int64_t)e->extra);
+                break;
+            }
+            if (!o->owned) break;
             o->depth = (uint32_t)e->arg;
+            if (okind == TRC_OBJ_RLOCK) level_push(ot, o, t, (int64_t)e->arg);
             if (e->arg == 0) {
                 ARR_PUSH(ot->owners, ot->nowners, o->cap_owners,
-                         ((trc_owner_span){ .t0 = o->t0, .t1 = t, .owner = o->owner, .depth = 1 }));
+                         ((trc_owner_span){ .t0 = o->t0, .t1 = t, .owner = o->owner,
+                                            .depth = okind == TRC_OBJ_RLOCK && o->max_d > 1 ? o->max_d : 1 }));
                 ot->t_held += t - o->t0;
                 o->owned = false;
-                o->released = true; o->rel_unit = e->unit; o->rel_t = t;
+                o->released = true; o->rel_unit = e->unit; o->rel_t = t; o->rel_ev = i;
             }
             break;
         case TRC_EV_PUT:
@@ -214,31 +538,147 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
             if ((int64_t)e->extra > ot->max_depth) ot->max_depth = e->extra;
             if (e->kind == TRC_EV_PUT) {
                 ot->puts++;
-                item_put(&items, e->arg, e->obj, t, e->unit);
+                item_put(&b.items, (item_slot){ .key = e->arg, .obj = e->obj, .t = t, .ev = i, .unit = e->unit });
             } else {
                 ot->gets++;
                 item_slot s;
-                if (item_take(&items, e->arg, e->obj, &s)) {
-                    ARR_GROW(m->flows, m->nflows + 1, cap_flows);
-                    m->flows[m->nflows++] = (trc_flow){ .id = next_flow++, .t0 = s.t, .t1 = t, .u0 = s.unit,
-                                                        .u1 = e->unit, .obj = e->obj, .kind = TRC_FLOW_ITEM,
-                                                        .item = e->arg };
-                } else {
+                if (item_take(&b.items, e->arg, e->obj, &s))
+                    flow_add(&b, TRC_FLOW_ITEM, s.t, t, s.unit, e->unit, e->obj, e->arg, s.ev, i);
+                else
                     m->unmatched_gets++;
-                }
             }
             break;
         }
         case TRC_EV_MARK:
             ut->marks++;
-            ARR_GROW(m->marks, m->nmarks + 1, cap_marks);
+            ARR_GROW(m->marks, m->nmarks + 1, b.cap_marks);
             m->marks[m->nmarks++] = (trc_mark){ .t = t, .unit = e->unit,
                                                 .text = e->arg < run->nstrings ? run->strings[e->arg] : "?" };
+            break;
+        case TRC_EV_NOTIFY:
+            if (ot) { ot->notifies++; ot->woken += e->extra; }
+            instant_add(&b, e, i, t, NULL);
+            break;
+        case TRC_EV_SET:
+            if (ot) {
+                ot->sets++;
+                ot->woken += e->extra;
+                if (!o->is_set) { o->is_set = true; o->set_unit = e->unit; o->set_t0 = t; o->set_seq = e->arg; }
+            }
+            instant_add(&b, e, i, t, NULL);
+            break;
+        case TRC_EV_CLEAR:
+            if (ot) {
+                ot->clears++;
+                if (o->is_set) {
+                    ARR_PUSH(ot->set_spans, ot->nset_spans, o->cap_set,
+                             ((trc_owner_span){ .t0 = o->set_t0, .t1 = t, .owner = o->set_unit,
+                                                .depth = (uint32_t)o->set_seq }));
+                    ot->t_set += t - o->set_t0;
+                    o->is_set = false;
+                }
+            }
+            instant_add(&b, e, i, t, NULL);
+            break;
+        case TRC_EV_BARRIER_ARRIVE:
+            if (ot) { ot->arrivals++; level_push(ot, o, t, (int64_t)e->extra); }
+            break;
+        case TRC_EV_BARRIER_OPEN:
+            if (ot) { ot->generations++; level_push(ot, o, t, 0); }
+            instant_add(&b, e, i, t, NULL);
+            break;
+        case TRC_EV_COUNTER_READ:
+        case TRC_EV_COUNTER_WRITE: {
+            if (!ot) break;
+            int64_t v = (int64_t)e->arg;
+            bool w = e->kind == TRC_EV_COUNTER_WRITE;
+            ARR_PUSH(ot->cops, ot->ncops, o->cap_cops,
+                     ((trc_counter_op){ .t = t, .value = v, .unit = e->unit, .write = w,
+                                        .lost = w ? (int32_t)e->extra : 0, .mode = w ? (uint8_t)e->aux : 0 }));
+            if (!w) {
+                ot->reads++;
+                if (!ot->writes) {
+                    if (!ot->nlevel) level_push(ot, o, 0, v);
+                    ot->final_value = v;
+                }
+                c->read_obj = e->obj; c->read_op = ot->ncops - 1; c->read_writes = ot->writes;
+            } else {
+                if (c->read_obj == e->obj) {
+                    if (ot->writes != c->read_writes) {
+                        ot->cops[c->read_op].stale = true;
+                        ot->stale_reads++;
+                    }
+                    c->read_obj = 0;
+                }
+                ot->writes++;
+                /* extra is signed: a stale write can also put back what an earlier one
+                 * dropped. The signed sum is exact (increments - final change); the
+                 * unsigned fields hold it in two's complement, non-negative in the end. */
+                int32_t lost = (int32_t)e->extra;
+                ot->lost_updates += (uint64_t)(int64_t)lost;
+                m->lost_updates += (uint64_t)(int64_t)lost;
+                level_push(ot, o, t, v);
+                ot->final_value = v;
+                if (lost > 0) instant_add(&b, e, i, t, NULL);
+            }
+            ot->has_value = true;
+            break;
+        }
+        case TRC_EV_SPAWN:
+            if (e->arg < run->nunits && m->units[e->arg].spawner == UINT32_MAX) {
+                m->units[e->arg].spawner = e->unit;
+                m->units[e->arg].t_spawn = t;
+                uc[e->arg].ev_spawn = i;
+            }
+            instant_add(&b, e, i, t, NULL);
+            break;
+        case TRC_EV_JOINED:
+            if (e->arg < run->nunits) {
+                trc_unit_track *ch = &m->units[e->arg];
+                const unit_cur *cc = &uc[e->arg];
+                if (ch->joiner == UINT32_MAX) { ch->joiner = e->unit; ch->t_joined = t; }
+                uint64_t tx = cc->ev_exit != NO_EV ? run->events[cc->ev_exit].t - base : 0;
+                if (cc->ev_exit != NO_EV && tx <= t)
+                    flow_add(&b, TRC_FLOW_JOIN, tx, t, (uint32_t)e->arg, e->unit, 0, e->arg, cc->ev_exit, i);
+            }
+            instant_add(&b, e, i, t, NULL);
+            break;
+        case TRC_EV_SUBMIT:
+        case TRC_EV_TASK_START:
+        case TRC_EV_TASK_DONE:
+        case TRC_EV_CANCEL:
+        case TRC_EV_CALLBACK:
+        case TRC_EV_RESULT:
+            if (ot) pool_event(&b, e, i, t);
+            instant_add(&b, e, i, t, NULL);
+            break;
+        case TRC_EV_QUEUE_TASK_DONE:
+            if (ot) ot->task_dones++;
+            instant_add(&b, e, i, t, NULL);
+            break;
+        case TRC_EV_LOCAL_SET:
+            instant_add(&b, e, i, t, e->arg < run->nstrings ? run->strings[e->arg] : "?");
+            break;
+        case TRC_EV_DAEMON_KILLED:
+            ut->killed = true;
+            ut->t_killed = t;
+            c->killed_at = true;
+            instant_add(&b, e, i, t, NULL);
             break;
         default: break;
         }
     }
-    m->unmatched_puts = items.n;
+    m->unmatched_puts = b.items.n;
+
+    /* spawn -> the child's first event */
+    for (uint32_t u = 0; u < run->nunits; u++) {
+        const trc_unit_track *ut = &m->units[u];
+        const unit_cur *c = &uc[u];
+        if (c->ev_spawn != NO_EV && c->ev_start != NO_EV && ut->t_spawn <= ut->t_start)
+            flow_add(&b, TRC_FLOW_SPAWN, ut->t_spawn, ut->t_start, ut->spawner, u, 0, u, c->ev_spawn, c->ev_start);
+    }
+    futures_finish(&b);
+    futures_lanes(m);
 
     uint64_t mk = m->makespan;
     for (uint32_t u = 0; u < run->nunits; u++) {
@@ -251,16 +691,23 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
     for (uint32_t oi = 0; oi < run->nobjects; oi++) {
         obj_cur *o = &oc[oi];
         trc_object_track *ot = &m->objects[oi];
+        uint32_t kind = run->objects[oi].kind;
         if (o->owned && mk > o->t0) {
             ARR_PUSH(ot->owners, ot->nowners, o->cap_owners,
-                     ((trc_owner_span){ .t0 = o->t0, .t1 = mk, .owner = o->owner, .depth = 1 }));
+                     ((trc_owner_span){ .t0 = o->t0, .t1 = mk, .owner = o->owner,
+                                        .depth = kind == TRC_OBJ_RLOCK && o->max_d > 1 ? o->max_d : 1 }));
             ot->t_held += mk - o->t0;
+        }
+        if (o->is_set) {
+            ARR_PUSH(ot->set_spans, ot->nset_spans, o->cap_set,
+                     ((trc_owner_span){ .t0 = o->set_t0, .t1 = mk, .owner = o->set_unit, .depth = (uint32_t)o->set_seq }));
+            ot->t_set += mk - o->set_t0;
         }
     }
     if (m->nflows > 1) qsort(m->flows, m->nflows, sizeof *m->flows, cmp_flow);
     free(uc);
     free(oc);
-    free(items.slots);
+    builder_free(&b);
     return 0;
 }
 
@@ -268,11 +715,20 @@ void trc_model_release(trc_model *m) {
     if (!m->run && !m->units) return;
     const trc_run *run = m->run;
     for (uint32_t u = 0; run && u < run->nunits; u++) free(m->units[u].spans);
-    for (uint32_t o = 0; run && o < run->nobjects; o++) { free(m->objects[o].depth); free(m->objects[o].owners); }
+    for (uint32_t o = 0; run && o < run->nobjects; o++) {
+        trc_object_track *ot = &m->objects[o];
+        free(ot->depth);
+        free(ot->owners);
+        free(ot->level);
+        free(ot->set_spans);
+        free(ot->cops);
+    }
     free(m->units);
     free(m->objects);
     free(m->flows);
     free(m->marks);
+    free(m->instants);
+    free(m->futures);
     memset(m, 0, sizeof *m);
 }
 
@@ -300,4 +756,12 @@ int64_t trc_sample_at(const trc_sample *s, size_t n, uint64_t t) {
         if (s[mid].t <= t) lo = mid + 1; else hi = mid;
     }
     return lo ? s[lo - 1].v : 0;
+}
+
+unsigned trc_future_state_at(const trc_future *f, uint64_t t) {
+    if (f->cancelled && f->t_cancel != TRC_T_NONE && t >= f->t_cancel) return TRC_FUT_CANCELLED;
+    if (f->t_done != TRC_T_NONE && t >= f->t_done) return TRC_FUT_FINISHED;
+    if (f->t_start != TRC_T_NONE && t >= f->t_start) return TRC_FUT_RUNNING;
+    if (f->t_submit != TRC_T_NONE && t >= f->t_submit) return TRC_FUT_PENDING;
+    return TRC_FUT_NONE;
 }

@@ -50,7 +50,62 @@ const char *trc_obj_kind_name(unsigned k) {
     switch (k) {
     case TRC_OBJ_LOCK: return "lock";
     case TRC_OBJ_QUEUE: return "queue";
+    case TRC_OBJ_RLOCK: return "rlock";
+    case TRC_OBJ_SEMAPHORE: return "semaphore";
+    case TRC_OBJ_CONDITION: return "condition";
+    case TRC_OBJ_EVENT: return "event";
+    case TRC_OBJ_BARRIER: return "barrier";
+    case TRC_OBJ_RWLOCK: return "rwlock";
+    case TRC_OBJ_COUNTER: return "counter";
+    case TRC_OBJ_POOL: return "pool";
     default: return "object";
+    }
+}
+
+const char *trc_queue_kind_name(unsigned k) {
+    switch (k) {
+    case TRC_QUEUE_FIFO: return "fifo";
+    case TRC_QUEUE_LIFO: return "lifo";
+    case TRC_QUEUE_PRIORITY: return "priority";
+    default: return "unknown";
+    }
+}
+
+const char *trc_flow_kind_name(unsigned k) {
+    switch (k) {
+    case TRC_FLOW_ITEM: return "item";
+    case TRC_FLOW_HANDOFF: return "hand-off";
+    case TRC_FLOW_NOTIFY: return "notify";
+    case TRC_FLOW_SET: return "set";
+    case TRC_FLOW_BARRIER: return "barrier";
+    case TRC_FLOW_SPAWN: return "spawn";
+    case TRC_FLOW_JOIN: return "join";
+    case TRC_FLOW_SUBMIT: return "submit";
+    case TRC_FLOW_TASK: return "task";
+    case TRC_FLOW_CALLBACK: return "callback";
+    case TRC_FLOW_RESULT: return "result";
+    default: return "unknown";
+    }
+}
+
+const char *trc_future_state_name(unsigned s) {
+    switch (s) {
+    case TRC_FUT_NONE: return "not submitted";
+    case TRC_FUT_PENDING: return "pending";
+    case TRC_FUT_RUNNING: return "running";
+    case TRC_FUT_FINISHED: return "finished";
+    case TRC_FUT_CANCELLED: return "cancelled";
+    default: return "unknown";
+    }
+}
+
+const char *trc_counter_mode_name(unsigned m) {
+    switch (m) {
+    case TRC_CTR_ATOMIC: return "atomic";
+    case TRC_CTR_LOCKED: return "locked";
+    case TRC_CTR_RACY: return "racy";
+    case TRC_CTR_SET: return "set";
+    default: return "unknown";
     }
 }
 

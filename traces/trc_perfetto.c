@@ -21,14 +21,30 @@
  *  - On a unit's track: one lifetime slice named after the unit (from its first
  *    event to its exit, arg "exit"), and nested in it one slice per model span:
  *    "computing", "sleeping", "blocked on <obj> (<op>)" (args "object" and
- *    "outcome"). RUNNING is the gap inside the lifetime slice (it is half the
- *    spans and would double the trace for no information); DONE is omitted.
+ *    "outcome"; a RESULT wait adds "future"; a JOIN wait is "blocked on
+ *    <unit> (join)"). RUNNING is the gap inside the lifetime slice (it is half
+ *    the spans and would double the trace for no information); DONE is
+ *    omitted. A daemon cut off at exit has "exit" = "killed (...)".
  *  - A queue is a counter track "<q> depth" (unit "items") under the process,
  *    with one sample per model depth sample (the first is 0 at the run start).
  *  - A lock is a custom track "<m> owner" under the process, one slice per
  *    ownership named after the owning unit. An owner is a category, not a
  *    quantity, so slices (SPEC 3.4: slices for intervals, counters for values);
- *    a counter of unit ids would read as nonsense numbers.
+ *    a counter of unit ids would read as nonsense numbers. An rlock's slice
+ *    says how deep it went ("a (depth 3)") and nests slices "depth 2",
+ *    "depth 3" for the times it was held that deep; an rwlock's writers are
+ *    "<rw> writer" the same way.
+ *  - Quantities are counter tracks under the process: "<s> permits in use"
+ *    (semaphores), "<rw> readers", "<c> value" (counters), "<b> arrived"
+ *    (barriers), one sample per model level sample. An event's set state is
+ *    a slice track "<e> set", one slice "set by <unit>" per SET..CLEAR.
+ *  - A pool's futures are slices "future <id>" (args "future", "outcome")
+ *    from the first of submit/start/cancel/done to done, cancel or callback
+ *    (the run's end if never finished), with nested "pending" and "running"
+ *    and instants "cancelled" and "callback". Futures overlap, so they go on
+ *    lanes (a future takes the lane that freed first), each lane a custom
+ *    track "<pool> futures" merged by key into one visual track (SPEC 4.7:
+ *    one track per concurrent operation, same lane in the UI).
  *  - Flows (SPEC 3.5, 4.4, 4.5): each model flow becomes two instants on the
  *    units' tracks: "put q" (flow_ids) -> "get q" (terminating_flow_ids), both
  *    with arg "item", for TRC_FLOW_ITEM; "release m" -> "acquire m" for
@@ -36,6 +52,16 @@
  *    slices, and the state slices are not there at those times: a put happens
  *    while RUNNING). Flow ids are namespaced per run: base(run) + model id.
  *  - Marks are instants on their unit's track, named by the mark text.
+ *  - The textbook's point events are instants on their unit's track: "notify
+ *    cv", "set e", "clear e", "open b", "spawn w", "joined w", "submit p",
+ *    "start p", "done p", "cancel p", "callback p", "result p", "lost update
+ *    c", "task_done q", "killed (daemon)", a LOCAL_SET's text; with args (seq,
+ *    woken, generation, future, outcome, value, lost, unfinished). The flows
+ *    of the kinds after HANDOFF (notify/set/barrier -> each waiter's "wake"
+ *    or "pass", spawn -> "spawned by", "exit" -> joined, submit -> start ->
+ *    done -> callback and result) connect these instants: one instant per
+ *    event, carrying every flow id that starts or ends there (a notify_all
+ *    fans out from one instant).
  *
  * Times: ts = origin + model relative time, with origin = the earliest
  * t_start of the recording's runs. A one-run recording is thus in
@@ -44,12 +70,15 @@
  * how much it was shifted. timestamp_clock_id stays unset (SPEC 3.2).
  *
  * Sequences (SPEC 3.1: one per writer, each in time order): per run, one for
- * the outgoing flow ends (first in the file), one per unit (its lifetime and
- * state slices merged with its incoming flow ends: at equal times END, then
- * the instant, then BEGIN), one for the marks, one per queue and one per
- * lock. trace_processor sorts by (timestamp, file position), so with the
- * outgoing ends written first a flow starts before it terminates even when
- * both ends share a nanosecond. Writing stream after stream needs no merge,
+ * the outgoing flow ends (first in the file), one for the instants of the
+ * textbook events, one per unit (its lifetime and state slices merged with
+ * its incoming flow ends: at equal times END, then the instant, then BEGIN),
+ * one for the marks, and per object one per track. trace_processor sorts by
+ * (timestamp, file position), so with the outgoing ends written first a flow
+ * starts before it terminates even when both ends share a nanosecond; in the
+ * instants' sequence, which holds both ends of its flows, instants at one
+ * nanosecond are ordered by stage (a flow's destination is a stage above its
+ * source), which does the same. Writing stream after stream needs no merge,
  * which is what keeps the export fast. The first packet of every sequence
  * sets SEQ_INCREMENTAL_STATE_CLEARED|NEEDS and first_packet_on_sequence;
  * interned names (event names, annotation names and string values) are
@@ -65,6 +94,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -163,7 +193,7 @@ enum {
     /* TrackEvent */
     TE_ANNOT = 0x22, TE_TYPE = 0x48, TE_NAME_IID = 0x50, TE_TRACK = 0x58,
     /* DebugAnnotation */
-    DA_NAME_IID = 0x08, DA_UINT = 0x18,
+    DA_NAME_IID = 0x08, DA_UINT = 0x18, DA_INT = 0x20,
     /* InternedData and its entries */
     ID_EVENT_NAME = 0x12, ID_ANNOT_NAME = 0x1a, EN_IID = 0x08, EN_NAME = 0x12,
 };
@@ -174,6 +204,8 @@ enum {
 #define TP_FIRST_ON_SEQ_1 0x05
 #define TD_PROCESS_ORDERING_0 0x98
 #define TD_THREAD_ORDERING_0 0xa0
+#define TD_MERGE_KEY_0 0x82
+#define TD_MERGE_KEY_1 0x01
 #define TE_NAME_0 0xba
 #define TE_COUNTER_0 0xf0
 #define TE_FLOW_0 0xf9
@@ -185,7 +217,7 @@ enum {
 
 enum { TYPE_BEGIN = 1, TYPE_END = 2, TYPE_INSTANT = 3, TYPE_COUNTER = 4 };
 enum { SEQ_CLEARED = 1, SEQ_NEEDS = 2 };
-enum { MERGE_NONE = 2, ORDER_EXPLICIT = 3, COUNTER_UNIT_COUNT = 2 };
+enum { MERGE_NONE = 2, MERGE_BY_KEY = 3, ORDER_EXPLICIT = 3, COUNTER_UNIT_COUNT = 2 };
 
 /* ---- a small set of used ids ------------------------------------------- */
 
@@ -239,14 +271,26 @@ static bool pf_idset_add(pf_idset *s, uint64_t key) {   /* key != 0 */
 #define IID_OBJ(pr, o, k) (1u + TRC_ST__COUNT + (pr)->nunits + 8u * (o) + (k))
 enum { K_PUT = 4, K_GET = 5, K_RELEASE = 6, K_ACQUIRE = 7 };
 /* Interned debug annotation names. */
-enum { DN_OBJECT = 1, DN_OUTCOME = 2, DN_ITEM = 3, DN_EXIT = 4, DN__COUNT = 5 };
-static const char *const pf_dn_names[DN__COUNT] = { "", "object", "outcome", "item", "exit" };
+enum { DN_OBJECT = 1, DN_OUTCOME = 2, DN_ITEM = 3, DN_EXIT = 4, DN_FUTURE = 5, DN_SEQ = 6, DN_WOKEN = 7,
+       DN_GENERATION = 8, DN_VALUE = 9, DN_LOST = 10, DN_UNFINISHED = 11, DN_DEPTH = 12, DN__COUNT = 13 };
+static const char *const pf_dn_names[DN__COUNT] = { "", "object", "outcome", "item", "exit", "future", "seq",
+                                                    "woken", "generation", "value", "lost", "unfinished", "depth" };
 /* Interned annotation string values, iid: 1 + o object names, then 5 outcomes
- * (the last is "unknown"), then 3 exit texts. */
+ * (the last is "unknown"), then 4 exit texts. */
 #define SV_OBJ(o) (1u + (o))
 #define SV_OUTCOME(pr, k) (1u + (pr)->nobjects + (k))
 #define SV_EXIT(pr, j) (1u + (pr)->nobjects + 5u + (j))
-static const char *const pf_exit_text[3] = { "exited", "aborted", "still running at the end" };
+static const char *const pf_exit_text[4] = { "exited", "aborted", "still running at the end",
+                                             "killed (a daemon cut off at exit)" };
+#define SV__COUNT(pr) (1u + (pr)->nobjects + 5u + 4u)
+
+/* Names made up at export time ("notify cv", "spawn worker.1", "a (depth 3)"),
+ * interned like the fixed ones with iids from dyn_base up. */
+typedef struct pf_dyn {
+    char *text; size_t ntext, cap_text;     /* NUL-terminated names, back to back */
+    size_t *off; uint32_t n; size_t cap_off;
+    uint32_t *slot; uint32_t cap_slot;      /* open addressing: index + 1, 0 = empty */
+} pf_dyn;
 
 /* Orders a unit's own packets at equal times: END, then incoming-flow instants, then BEGIN. */
 enum { P_END = 0, P_IN = 1, P_BEGIN = 2 };
@@ -269,6 +313,12 @@ typedef struct pf_run {
     uint32_t dn_done[DN__COUNT];
     struct pf_in *in;       /* incoming flow ends grouped by unit, sorted by time */
     size_t *in_off;         /* nunits + 2 */
+    uint32_t dyn_base;      /* first iid of pf_dyn names */
+    size_t name_cap;        /* entries of name_done */
+    pf_dyn dyn;
+    uint32_t *lane0;        /* per object: its first lane (global in the run) */
+    uint32_t nlanes;        /* lanes of every pool */
+    int nomem;              /* an allocation failed (sticky) */
 } pf_run;
 
 /* Starts a new sequence: its first packet clears incremental state, and
@@ -278,20 +328,103 @@ static void pf_seq_begin(pf_run *pr) {
     pr->started = false;
 }
 
+/* uuids of a run: the process, its units, four per object, the task groups, the future lanes */
 static uint64_t pf_uuid_unit(const pf_run *pr, uint32_t u) { return pr->uuid0 + 1 + u; }
-static uint64_t pf_uuid_depth(const pf_run *pr, uint32_t o) { return pr->uuid0 + 1 + pr->nunits + 2ull * o; }
-static uint64_t pf_uuid_owner(const pf_run *pr, uint32_t o) { return pr->uuid0 + 2 + pr->nunits + 2ull * o; }
+static uint64_t pf_uuid_obj(const pf_run *pr, uint32_t o, uint32_t k) {
+    return pr->uuid0 + 1 + pr->nunits + 4ull * o + k;
+}
+static uint64_t pf_uuid_depth(const pf_run *pr, uint32_t o) { return pf_uuid_obj(pr, o, 0); }
+static uint64_t pf_uuid_owner(const pf_run *pr, uint32_t o) { return pf_uuid_obj(pr, o, 1); }
+static uint64_t pf_uuid_level(const pf_run *pr, uint32_t o) { return pf_uuid_obj(pr, o, 2); }
+static uint64_t pf_uuid_setspan(const pf_run *pr, uint32_t o) { return pf_uuid_obj(pr, o, 3); }
 /* group of tasks whose loop is unit g (g == nunits: tasks without a loop) */
 static uint64_t pf_uuid_group(const pf_run *pr, uint32_t g) {
-    return pr->uuid0 + 1 + pr->nunits + 2ull * pr->nobjects + g;
+    return pr->uuid0 + 1 + pr->nunits + 4ull * pr->nobjects + g;
 }
-static uint64_t pf_uuid_count(uint32_t nunits, uint32_t nobjects) {
-    return 2 + 2ull * nunits + 2ull * nobjects;
+static uint64_t pf_uuid_lane(const pf_run *pr, uint32_t lane) {
+    return pr->uuid0 + 2 + 2ull * pr->nunits + 4ull * pr->nobjects + lane;
+}
+static uint64_t pf_uuid_count(uint32_t nunits, uint32_t nobjects, uint32_t nlanes) {
+    return 2 + 2ull * nunits + 4ull * nobjects + nlanes;
 }
 
 static const char *pf_s(const char *s) { return s ? s : ""; }
 
 static const char *pf_obj_name(const pf_run *pr, uint32_t o) { return pf_s(pr->run->objects[o].name); }
+
+static uint64_t pf_str_hash(const char *s) {
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+/* The iid of a made-up name (copied on first use); 0 when out of memory. */
+static uint32_t pf_dyn_iid(pf_run *pr, const char *name) {
+    pf_dyn *d = &pr->dyn;
+    if (pr->nomem) return 0;
+    if ((d->n + 1) * 2 > d->cap_slot) {
+        uint32_t cap = d->cap_slot ? d->cap_slot * 2 : 64;
+        uint32_t *slot = calloc(cap, sizeof *slot);
+        if (!slot) { pr->nomem = 1; return 0; }
+        for (uint32_t i = 0; i < d->n; i++) {
+            uint32_t h = (uint32_t)pf_str_hash(d->text + d->off[i]) & (cap - 1);
+            while (slot[h]) h = (h + 1) & (cap - 1);
+            slot[h] = i + 1;
+        }
+        free(d->slot);
+        d->slot = slot;
+        d->cap_slot = cap;
+    }
+    uint32_t h = (uint32_t)pf_str_hash(name) & (d->cap_slot - 1);
+    for (; d->slot[h]; h = (h + 1) & (d->cap_slot - 1))
+        if (strcmp(d->text + d->off[d->slot[h] - 1], name) == 0) return pr->dyn_base + d->slot[h] - 1;
+    size_t len = strlen(name) + 1;
+    uint32_t iid = pr->dyn_base + d->n;
+    if (iid + 1 > pr->name_cap) {
+        size_t cap = pr->name_cap * 2 > (size_t)iid + 1 ? pr->name_cap * 2 : (size_t)iid + 1;
+        uint32_t *nd = realloc(pr->name_done, cap * sizeof *nd);
+        if (!nd) { pr->nomem = 1; return 0; }
+        memset(nd + pr->name_cap, 0, (cap - pr->name_cap) * sizeof *nd);
+        pr->name_done = nd;
+        pr->name_cap = cap;
+    }
+    if (d->ntext + len > d->cap_text) {
+        size_t cap = d->cap_text * 2 > d->ntext + len ? d->cap_text * 2 : d->ntext + len + 4096;
+        char *t = realloc(d->text, cap);
+        if (!t) { pr->nomem = 1; return 0; }
+        d->text = t;
+        d->cap_text = cap;
+    }
+    if (d->n + 1 > d->cap_off) {
+        size_t cap = d->cap_off ? d->cap_off * 2 : 64;
+        size_t *off = realloc(d->off, cap * sizeof *off);
+        if (!off) { pr->nomem = 1; return 0; }
+        d->off = off;
+        d->cap_off = cap;
+    }
+    memcpy(d->text + d->ntext, name, len);
+    d->off[d->n] = d->ntext;
+    d->ntext += len;
+    d->slot[h] = ++d->n;
+    return iid;
+}
+
+static void pf_dyn_free(pf_dyn *d) {
+    free(d->text);
+    free(d->off);
+    free(d->slot);
+}
+
+/* printf into a name, then intern it. */
+static uint32_t pf_dyn_fmt(pf_run *pr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static uint32_t pf_dyn_fmt(pf_run *pr, const char *fmt, ...) {
+    char name[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof name, fmt, ap);
+    va_end(ap);
+    return pf_dyn_iid(pr, name);
+}
 
 /* ---- interned strings ---------------------------------------------------- */
 
@@ -299,7 +432,9 @@ static uint8_t *pf_name_text(const pf_run *pr, uint8_t *p, uint32_t iid) {
     uint8_t *len_at;
     p = pb_open(p, &len_at);
     const char *a = NULL;
-    if (iid <= TRC_ST__COUNT) {
+    if (iid >= pr->dyn_base) {
+        a = pr->dyn.text + pr->dyn.off[iid - pr->dyn_base];
+    } else if (iid <= TRC_ST__COUNT) {
         a = trc_state_name(iid - 1);
     } else if (iid < IID_OBJ(pr, 0, 0)) {
         a = pf_s(pr->run->units[iid - IID_UNIT(pr, 0)].name);
@@ -381,8 +516,10 @@ typedef struct pf_ev {
     const char *name;         /* inline name (marks) */
     uint64_t track, rel;
     uint64_t flow_out, flow_in;   /* 0 = none */
+    const uint64_t *fouts, *fins; /* more flow ids (already based) */
+    uint32_t nfouts, nfins;
     int64_t counter;
-    struct { uint8_t dn; bool str; uint64_t v; } ann[2];
+    struct { uint8_t dn; bool str, sint; uint64_t v; } ann[3];   /* sint: v is an int64 */
 } pf_ev;
 
 static uint8_t *pf_event(pf_run *pr, uint8_t *p, const pf_ev *e) {
@@ -454,6 +591,8 @@ static uint8_t *pf_event(pf_run *pr, uint8_t *p, const pf_ev *e) {
         if (e->ann[i].str) {
             *p++ = DA_STR_IID_0;
             *p++ = 0x01;
+        } else if (e->ann[i].sint) {
+            *p++ = DA_INT;
         } else {
             *p++ = DA_UINT;
         }
@@ -474,6 +613,16 @@ static uint8_t *pf_event(pf_run *pr, uint8_t *p, const pf_ev *e) {
         *p++ = TE_TFLOW_0;
         *p++ = TE_TFLOW_1;
         p = pb_fixed64(p, e->flow_in);
+    }
+    for (uint32_t i = 0; i < e->nfouts; i++) {
+        *p++ = TE_FLOW_0;
+        *p++ = TE_FLOW_1;
+        p = pb_fixed64(p, e->fouts[i]);
+    }
+    for (uint32_t i = 0; i < e->nfins; i++) {
+        *p++ = TE_TFLOW_0;
+        *p++ = TE_TFLOW_1;
+        p = pb_fixed64(p, e->fins[i]);
     }
     p = pb_close(te_len, p);
     return pb_close(pkt_len, p);
@@ -645,6 +794,49 @@ static size_t pf_varying_params(char *out, size_t cap, const trc_recording *rec,
     return n;
 }
 
+/* A custom track under the run's process named "<object><suffix>": a counter
+ * track when unit is given (CounterDescriptor unit COUNT, unit_name, y-axis
+ * share key), else a slice track. merge: MERGE_NONE, or MERGE_BY_KEY with the
+ * track's name as the key. */
+static void pf_desc_track(pf_run *pr, uint64_t uuid, uint32_t ob, const char *suffix, const char *unit,
+                          const char *share, const char *desc, int merge) {
+    pf_out *o = pr->o;
+    const char *oname = pf_obj_name(pr, ob);
+    size_t on = strlen(oname), sn = strlen(suffix);
+    if (!pf_need(o, 160 + 2 * (on + sn) + strlen(desc) + (unit ? strlen(unit) : 0) + (share ? strlen(share) : 0))) return;
+    uint8_t *pkt_len, *td_len, *len_at;
+    uint8_t *p = pf_td_open(o->buf + o->n, &pkt_len, &td_len, uuid);
+    *p++ = TD_PARENT;
+    p = pb_var(p, pr->uuid0);
+    *p++ = TD_NAME;
+    p = pb_open(p, &len_at);
+    memcpy(p, oname, on);
+    memcpy(p + on, suffix, sn);
+    p = pb_close(len_at, p + on + sn);
+    if (unit) {
+        *p++ = TD_COUNTER;
+        p = pb_open(p, &len_at);
+        *p++ = CD_UNIT;
+        *p++ = COUNTER_UNIT_COUNT;
+        p = pf_field_str(p, CD_UNIT_NAME, unit);
+        if (share) p = pf_field_str(p, CD_SHARE_KEY, share);
+        p = pb_close(len_at, p);
+    }
+    *p++ = TD_MERGE;
+    *p++ = (uint8_t)merge;
+    if (merge == MERGE_BY_KEY) {
+        *p++ = TD_MERGE_KEY_0;
+        *p++ = TD_MERGE_KEY_1;
+        p = pb_open(p, &len_at);
+        memcpy(p, oname, on);
+        memcpy(p + on, suffix, sn);
+        p = pb_close(len_at, p + on + sn);
+    }
+    p = pf_field_str(p, TD_DESCRIPTION, desc);
+    p = pf_td_close(p, pkt_len, td_len);
+    o->n = (size_t)(p - o->buf);
+}
+
 static int pf_descriptors(pf_run *pr, const trc_recording *rec, uint32_t r, pf_ids *ids) {
     pf_out *o = pr->o;
     const trc_run *run = pr->run;
@@ -765,52 +957,60 @@ static int pf_descriptors(pf_run *pr, const trc_recording *rec, uint32_t r, pf_i
     if (o->err) return o->err;
 
     /* objects */
-    for (uint32_t ob = 0; ob < run->nobjects; ob++) {
+    for (uint32_t ob = 0; ob < run->nobjects && !o->err; ob++) {
         const trc_object *obj = &run->objects[ob];
         const trc_object_track *ot = &m->objects[ob];
-        const char *oname = pf_s(obj->name);
-        size_t on = strlen(oname);
-        if (!pf_need(o, 192 + on)) return o->err;
+        char d2[160];
         if (obj->kind == TRC_OBJ_QUEUE || ot->ndepth) {
-            p = pf_td_open(o->buf + o->n, &pkt_len, &td_len, pf_uuid_depth(pr, ob));
-            *p++ = TD_PARENT;
-            p = pb_var(p, pr->uuid0);
-            *p++ = TD_NAME;
-            p = pb_open(p, &len_at);
-            memcpy(p, oname, on);
-            memcpy(p + on, " depth", 6);
-            p = pb_close(len_at, p + on + 6);
-            *p++ = TD_COUNTER;
-            p = pb_open(p, &len_at);
-            *p++ = CD_UNIT;
-            *p++ = COUNTER_UNIT_COUNT;
-            p = pf_field_str(p, CD_UNIT_NAME, "items");
-            p = pf_field_str(p, CD_SHARE_KEY, "queue depth");
-            p = pb_close(len_at, p);
-            *p++ = TD_MERGE;
-            *p++ = MERGE_NONE;
-            char d2[96];
             if (obj->capacity > 0) snprintf(d2, sizeof d2, "items in the queue; capacity %" PRId64, obj->capacity);
             else snprintf(d2, sizeof d2, "items in the queue; unbounded");
-            p = pf_field_str(p, TD_DESCRIPTION, d2);
-            p = pf_td_close(p, pkt_len, td_len);
-            o->n = (size_t)(p - o->buf);
+            pf_desc_track(pr, pf_uuid_depth(pr, ob), ob, " depth", "items", "queue depth", d2, MERGE_NONE);
         }
-        if (!pf_need(o, 192 + on)) return o->err;
-        if (obj->kind == TRC_OBJ_LOCK || ot->nowners) {
-            p = pf_td_open(o->buf + o->n, &pkt_len, &td_len, pf_uuid_owner(pr, ob));
-            *p++ = TD_PARENT;
-            p = pb_var(p, pr->uuid0);
-            *p++ = TD_NAME;
-            p = pb_open(p, &len_at);
-            memcpy(p, oname, on);
-            memcpy(p + on, " owner", 6);
-            p = pb_close(len_at, p + on + 6);
-            *p++ = TD_MERGE;
-            *p++ = MERGE_NONE;
-            p = pf_field_str(p, TD_DESCRIPTION, "one slice per ownership, named after the owner");
-            p = pf_td_close(p, pkt_len, td_len);
-            o->n = (size_t)(p - o->buf);
+        if (obj->kind == TRC_OBJ_LOCK || obj->kind == TRC_OBJ_RLOCK || ot->nowners) {
+            if (obj->kind == TRC_OBJ_RWLOCK)
+                pf_desc_track(pr, pf_uuid_owner(pr, ob), ob, " writer", NULL, NULL,
+                              "one slice per write ownership, named after the writer", MERGE_NONE);
+            else if (obj->kind == TRC_OBJ_RLOCK)
+                pf_desc_track(pr, pf_uuid_owner(pr, ob), ob, " owner", NULL, NULL,
+                              "one slice per ownership, named after the owner (and the deepest recursion when "
+                              "re-entered); nested slices 'depth N' while it is held N deep", MERGE_NONE);
+            else
+                pf_desc_track(pr, pf_uuid_owner(pr, ob), ob, " owner", NULL, NULL,
+                              "one slice per ownership, named after the owner", MERGE_NONE);
+        }
+        if (ot->nlevel) {
+            switch (obj->kind) {
+            case TRC_OBJ_SEMAPHORE:
+                snprintf(d2, sizeof d2, "permits taken; %" PRId64 " permits in all", obj->capacity);
+                pf_desc_track(pr, pf_uuid_level(pr, ob), ob, " permits in use", "permits", "permits in use", d2,
+                              MERGE_NONE);
+                break;
+            case TRC_OBJ_RWLOCK:
+                pf_desc_track(pr, pf_uuid_level(pr, ob), ob, " readers", "readers", "readers",
+                              "units holding it for reading", MERGE_NONE);
+                break;
+            case TRC_OBJ_COUNTER:
+                pf_desc_track(pr, pf_uuid_level(pr, ob), ob, " value", "value", NULL,
+                              "the value after each write (from the first read if a read came first); "
+                              "'lost update' instants mark writes that overwrote others", MERGE_NONE);
+                break;
+            case TRC_OBJ_BARRIER:
+                snprintf(d2, sizeof d2, "units arrived in the current generation; %" PRId64 " parties",
+                         obj->capacity);
+                pf_desc_track(pr, pf_uuid_level(pr, ob), ob, " arrived", "units", "arrived", d2, MERGE_NONE);
+                break;
+            default: break;
+            }
+        }
+        if (obj->kind == TRC_OBJ_EVENT && ot->nset_spans)
+            pf_desc_track(pr, pf_uuid_setspan(pr, ob), ob, " set", NULL, NULL,
+                          "one slice from each SET to the next CLEAR, named after the unit that set it", MERGE_NONE);
+        if (obj->kind == TRC_OBJ_POOL && ot->nfutures) {
+            uint32_t nl = pr->lane0[ob + 1] - pr->lane0[ob];
+            snprintf(d2, sizeof d2, "one slice per future, from submit to done (nested: pending, running), "
+                                    "%" PRId64 " workers; %u lanes shown as one", obj->capacity, nl);
+            for (uint32_t l = 0; l < nl; l++)
+                pf_desc_track(pr, pf_uuid_lane(pr, pr->lane0[ob] + l), ob, " futures", NULL, NULL, d2, MERGE_BY_KEY);
         }
     }
     return o->err;
@@ -933,6 +1133,21 @@ static int pf_seq_flows_out(pf_run *pr) {
     return 0;
 }
 
+/* The name of a blocked slice: "blocked on <object> (<op>)"; a join names the
+ * unit waited for; an unknown object gives "blocked (<op>)". */
+static uint32_t pf_blocked_iid(pf_run *pr, const trc_span *sp) {
+    bool has_obj = sp->obj >= 1 && sp->obj <= pr->nobjects;
+    if (has_obj && sp->op <= 3) return IID_OBJ(pr, sp->obj - 1, sp->op);
+    const char *op = sp->op == TRC_OP_NONE ? NULL : trc_op_name(sp->op);
+    const char *on = has_obj ? pf_obj_name(pr, sp->obj - 1)
+                     : sp->op == TRC_OP_JOIN && sp->target < pr->nunits ? pf_s(pr->run->units[sp->target].name)
+                                                                        : NULL;
+    if (on && op) return pf_dyn_fmt(pr, "blocked on %s (%s)", on, op);
+    if (on) return pf_dyn_fmt(pr, "blocked on %s", on);
+    if (op) return pf_dyn_fmt(pr, "blocked (%s)", op);
+    return TRC_ST_BLOCKED + 1u;
+}
+
 /* A unit's track: lifetime slice, state slices and incoming flow ends. */
 static int pf_seq_unit(pf_run *pr, uint32_t u) {
     const trc_unit_track *ut = &pr->m->units[u];
@@ -963,7 +1178,7 @@ static int pf_seq_unit(pf_run *pr, uint32_t u) {
         pf_ev e = { .type = TYPE_BEGIN, .track = track, .rel = life0, .name_iid = IID_UNIT(pr, u), .nann = 1 };
         e.ann[0].dn = DN_EXIT;
         e.ann[0].str = true;
-        e.ann[0].v = SV_EXIT(pr, !ut->exited ? 2 : ut->aborted ? 1 : 0);
+        e.ann[0].v = SV_EXIT(pr, ut->killed ? 3 : !ut->exited ? 2 : ut->aborted ? 1 : 0);
         pf_put(pr, &e);
     }
 
@@ -995,16 +1210,20 @@ static int pf_seq_unit(pf_run *pr, uint32_t u) {
             } else {
                 pf_ev e = { .type = TYPE_BEGIN, .track = track, .rel = sp[i].t0, .name_iid = iid };
                 if (sp[i].state == TRC_ST_BLOCKED) {
+                    e.name_iid = pf_blocked_iid(pr, &sp[i]);
+                    if (!e.name_iid) return -ERR_NOMEM;
                     if (sp[i].obj >= 1 && sp[i].obj <= pr->nobjects) {
-                        uint32_t ob = sp[i].obj - 1;
-                        e.name_iid = IID_OBJ(pr, ob, sp[i].op <= 3 ? sp[i].op : 0);
                         e.ann[e.nann].dn = DN_OBJECT;
                         e.ann[e.nann].str = true;
-                        e.ann[e.nann++].v = SV_OBJ(ob);
+                        e.ann[e.nann++].v = SV_OBJ(sp[i].obj - 1);
                     }
                     e.ann[e.nann].dn = DN_OUTCOME;
                     e.ann[e.nann].str = true;
                     e.ann[e.nann++].v = SV_OUTCOME(pr, sp[i].outcome <= 3 ? sp[i].outcome : 4);
+                    if (sp[i].op == TRC_OP_RESULT) {
+                        e.ann[e.nann].dn = DN_FUTURE;
+                        e.ann[e.nann++].v = sp[i].target;
+                    }
                 }
                 pf_put(pr, &e);
             }
@@ -1034,56 +1253,434 @@ static int pf_seq_marks(pf_run *pr) {
     return 0;
 }
 
-/* A queue's depth samples. */
-static int pf_seq_depth(pf_run *pr, uint32_t ob) {
-    const trc_object_track *ot = &pr->m->objects[ob];
+/* A step series as counter samples: a queue's depth, or an object's level. */
+static int pf_seq_samples(pf_run *pr, uint64_t track, const trc_sample *v, size_t n) {
     pf_seq_begin(pr);
-    uint64_t track = pf_uuid_depth(pr, ob);
-    for (size_t i = 0; i < ot->ndepth; i++) {
+    for (size_t i = 0; i < n; i++) {
         PF_BEGIN_PACKET(pr, 0);
         if (pr->started) {
             pf_out *o = pr->o;
-            o->n = (size_t)(pf_counter_fast(pr, o->buf + o->n, track, ot->depth[i].t, ot->depth[i].v) - o->buf);
+            o->n = (size_t)(pf_counter_fast(pr, o->buf + o->n, track, v[i].t, v[i].v) - o->buf);
             continue;
         }
-        pf_ev e = { .type = TYPE_COUNTER, .track = track, .rel = ot->depth[i].t, .counter = ot->depth[i].v };
+        pf_ev e = { .type = TYPE_COUNTER, .track = track, .rel = v[i].t, .counter = v[i].v };
         pf_put(pr, &e);
     }
     return 0;
 }
 
-/* A lock's owners, one slice per ownership named after the owner. */
+/* A BEGIN (name iid) or END on a slice track. */
+static int pf_slice(pf_run *pr, uint8_t type, uint64_t track, uint64_t t, uint32_t iid) {
+    if (type == TYPE_BEGIN && !iid) return -ERR_NOMEM;
+    PF_BEGIN_PACKET(pr, 0);
+    pf_out *o = pr->o;
+    if (pr->started && (!iid || pr->name_done[iid] == pr->seq)) {
+        o->n = (size_t)(pf_slice_fast(pr, o->buf + o->n, type, track, t, iid) - o->buf);
+    } else {
+        pf_ev e = { .type = type, .track = track, .rel = t, .name_iid = iid };
+        pf_put(pr, &e);
+    }
+    return 0;
+}
+
+/* An owner track: one slice per ownership named after the owner. For an
+ * rlock the name says the deepest recursion ("a (depth 3)") and nested
+ * slices "depth N" cover the times it was held N deep, rebuilt from the
+ * depth series (owners and depth samples come from the same events, in
+ * order: an ownership is the samples from its 0 -> 1 to its -> 0). */
 static int pf_seq_owner(pf_run *pr, uint32_t ob) {
     const trc_object_track *ot = &pr->m->objects[ob];
+    bool rlock = pr->run->objects[ob].kind == TRC_OBJ_RLOCK;
     pf_seq_begin(pr);
     uint64_t track = pf_uuid_owner(pr, ob);
-    for (size_t i = 0; i < ot->nowners; i++) {
+    size_t j = 0;
+    int rc = 0;
+    for (size_t i = 0; i < ot->nowners && !rc; i++) {
         const trc_owner_span *os = &ot->owners[i];
         if (os->owner >= pr->nunits) continue;
         uint32_t iid = IID_UNIT(pr, os->owner);
-        PF_BEGIN_PACKET(pr, 0);
-        pf_out *o = pr->o;
-        if (pr->started && pr->name_done[iid] == pr->seq) {
-            o->n = (size_t)(pf_slice_fast(pr, o->buf + o->n, TYPE_BEGIN, track, os->t0, iid) - o->buf);
-        } else {
-            pf_ev e = { .type = TYPE_BEGIN, .track = track, .rel = os->t0, .name_iid = iid };
-            pf_put(pr, &e);
+        if (rlock && os->depth > 1)
+            iid = pf_dyn_fmt(pr, "%s (depth %u)", pf_s(pr->run->units[os->owner].name), os->depth);
+        rc = pf_slice(pr, TYPE_BEGIN, track, os->t0, iid);
+        int64_t open = 1;          /* slices open on the track: the ownership, then one per level above 1 */
+        bool seen = false;
+        while (rlock && !rc && j < ot->nlevel && ot->level[j].t <= os->t1) {
+            const trc_sample *sm = &ot->level[j++];
+            if (sm->v <= 0) {
+                if (seen) break;   /* the end of this ownership */
+                continue;          /* the series' initial 0 */
+            }
+            seen = true;
+            uint64_t t = sm->t < os->t0 ? os->t0 : sm->t;
+            for (; open > sm->v && !rc; open--) rc = pf_slice(pr, TYPE_END, track, t, 0);
+            while (open < sm->v && open < 256 && !rc) {
+                open++;
+                rc = pf_slice(pr, TYPE_BEGIN, track, t, pf_dyn_fmt(pr, "depth %lld", (long long)open));
+            }
         }
-        PF_BEGIN_PACKET(pr, 0);
-        o->n = (size_t)(pf_slice_fast(pr, o->buf + o->n, TYPE_END, track, os->t1, 0) - o->buf);
+        for (; open > 0 && !rc; open--) rc = pf_slice(pr, TYPE_END, track, os->t1, 0);
     }
+    return rc;
+}
+
+/* An event's set spans: one slice "set by <unit>" from SET to CLEAR. */
+static int pf_seq_set(pf_run *pr, uint32_t ob) {
+    const trc_object_track *ot = &pr->m->objects[ob];
+    pf_seq_begin(pr);
+    uint64_t track = pf_uuid_setspan(pr, ob);
+    int rc = 0;
+    for (size_t i = 0; i < ot->nset_spans && !rc; i++) {
+        const trc_owner_span *sp = &ot->set_spans[i];
+        const char *who = sp->owner < pr->nunits ? pf_s(pr->run->units[sp->owner].name) : "?";
+        rc = pf_slice(pr, TYPE_BEGIN, track, sp->t0, pf_dyn_fmt(pr, "set by %s", who));
+        if (!rc) rc = pf_slice(pr, TYPE_END, track, sp->t1, 0);
+    }
+    return rc;
+}
+
+/* ---- instants and the flows of the textbook vocabulary --------------------- */
+
+/* Flows of the kinds after HANDOFF are drawn between instants on the units'
+ * tracks, one instant per event: an event that ends some flows and starts
+ * others (TASK_START, TASK_DONE) carries both lists, a notify_all carries one
+ * outgoing id per waiter. All these instants, and the model's instants
+ * (notify, set, clear, barrier open, cancel, lost-update writes, ...), are one
+ * sequence in (time, stage) order, where a flow's destination has a higher
+ * stage than its source when both share a nanosecond: so every flow starts
+ * before it terminates in trace_processor's (timestamp, file position) order. */
+static inline bool pf_new_flow(const pf_run *pr, const trc_flow *f) {
+    const trc_run *run = pr->run;
+    return f->kind > TRC_FLOW_HANDOFF && f->kind < TRC_FLOW__COUNT && f->u0 < pr->nunits && f->u1 < pr->nunits &&
+           f->ev0 < run->nevents && f->ev1 < run->nevents && f->ev0 != f->ev1 && f->t0 <= f->t1 &&
+           run->events[f->ev0].unit == f->u0 && run->events[f->ev1].unit == f->u1 &&
+           run->events[f->ev0].t - run->t_start == f->t0 && run->events[f->ev1].t - run->t_start == f->t1;
+}
+
+typedef struct pf_ent { uint64_t ev; uint32_t role, idx; } pf_ent;   /* role: 0 instant, 1 out, 2 in */
+typedef struct pf_inst {
+    uint64_t t, ev;
+    uint32_t stage;
+    size_t out0, in0;
+    uint32_t nout, nin;
+    uint32_t mi;          /* model instant index + 1, 0 = none */
+    uint32_t fin, fout;   /* one incoming / outgoing flow index + 1, 0 = none */
+} pf_inst;
+
+static int pf_cmp_ent(const void *a, const void *b) {
+    const pf_ent *x = a, *y = b;
+    if (x->ev != y->ev) return x->ev < y->ev ? -1 : 1;
+    if (x->role != y->role) return x->role < y->role ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static int pf_cmp_inst(const void *a, const void *b) {
+    const pf_inst *x = a, *y = b;
+    if (x->t != y->t) return x->t < y->t ? -1 : 1;
+    if (x->stage != y->stage) return x->stage < y->stage ? -1 : 1;
+    return x->ev < y->ev ? -1 : x->ev > y->ev;
+}
+
+static const char *pf_obj_or(const pf_run *pr, uint32_t obj) {
+    return obj >= 1 && obj <= pr->nobjects ? pf_obj_name(pr, obj - 1) : "?";
+}
+
+static const char *pf_unit_or(const pf_run *pr, uint64_t u) {
+    return u < pr->nunits ? pf_s(pr->run->units[u].name) : "?";
+}
+
+/* Name and annotations of one instant. */
+static void pf_inst_event(pf_run *pr, const pf_inst *in, pf_ev *e) {
+    const trc_event *ev = &pr->run->events[in->ev];
+    const trc_flow *fi = in->fin ? &pr->m->flows[in->fin - 1] : NULL;
+    const trc_flow *fo = in->fout ? &pr->m->flows[in->fout - 1] : NULL;
+    const char *on = pf_obj_or(pr, ev->obj);
+#define ANN(d, val) do { e->ann[e->nann].dn = (d); e->ann[e->nann++].v = (val); } while (0)
+#define ANN_STR(d, val) do { e->ann[e->nann].dn = (d); e->ann[e->nann].str = true; e->ann[e->nann++].v = (val); } while (0)
+    uint32_t outcome = SV_OUTCOME(pr, ev->aux <= 3 ? ev->aux : 4);
+    switch (ev->kind) {
+    case TRC_EV_NOTIFY:
+        e->name_iid = pf_dyn_fmt(pr, "notify %s", on); ANN(DN_SEQ, ev->arg); ANN(DN_WOKEN, ev->extra); break;
+    case TRC_EV_SET:
+        e->name_iid = pf_dyn_fmt(pr, "set %s", on); ANN(DN_SEQ, ev->arg); ANN(DN_WOKEN, ev->extra); break;
+    case TRC_EV_CLEAR: e->name_iid = pf_dyn_fmt(pr, "clear %s", on); break;
+    case TRC_EV_BARRIER_OPEN:
+        e->name_iid = pf_dyn_fmt(pr, "open %s", on); ANN(DN_GENERATION, ev->arg); break;
+    case TRC_EV_SPAWN: e->name_iid = pf_dyn_fmt(pr, "spawn %s", pf_unit_or(pr, ev->arg)); break;
+    case TRC_EV_JOINED: e->name_iid = pf_dyn_fmt(pr, "joined %s", pf_unit_or(pr, ev->arg)); break;
+    case TRC_EV_SUBMIT: e->name_iid = pf_dyn_fmt(pr, "submit %s", on); ANN(DN_FUTURE, ev->arg); break;
+    case TRC_EV_TASK_START: e->name_iid = pf_dyn_fmt(pr, "start %s", on); ANN(DN_FUTURE, ev->arg); break;
+    case TRC_EV_TASK_DONE:
+        e->name_iid = pf_dyn_fmt(pr, "done %s", on); ANN(DN_FUTURE, ev->arg); ANN_STR(DN_OUTCOME, outcome); break;
+    case TRC_EV_CANCEL:
+        e->name_iid = pf_dyn_fmt(pr, ev->aux == 1 ? "cancel %s" : "cancel %s (too late)", on);
+        ANN(DN_FUTURE, ev->arg);
+        break;
+    case TRC_EV_CALLBACK: e->name_iid = pf_dyn_fmt(pr, "callback %s", on); ANN(DN_FUTURE, ev->arg); break;
+    case TRC_EV_RESULT:
+        e->name_iid = pf_dyn_fmt(pr, "result %s", on); ANN(DN_FUTURE, ev->arg); ANN_STR(DN_OUTCOME, outcome); break;
+    case TRC_EV_COUNTER_WRITE:
+        e->name_iid = pf_dyn_fmt(pr, "lost update %s", on);
+        e->ann[e->nann].sint = true;
+        ANN(DN_VALUE, ev->arg);
+        ANN(DN_LOST, ev->extra);   /* only writes with a positive (int32) extra get an instant */
+        break;
+    case TRC_EV_QUEUE_TASK_DONE:
+        e->name_iid = pf_dyn_fmt(pr, "task_done %s", on); ANN(DN_UNFINISHED, ev->extra); break;
+    case TRC_EV_LOCAL_SET: {
+        const trc_instant *mi = in->mi ? &pr->m->instants[in->mi - 1] : NULL;
+        e->name = mi && mi->text ? mi->text : "local";
+        break;
+    }
+    case TRC_EV_DAEMON_KILLED: e->name_iid = pf_dyn_fmt(pr, "killed (daemon)"); break;
+    case TRC_EV_WAIT_END:
+        if (fi && fi->kind == TRC_FLOW_BARRIER) {
+            e->name_iid = pf_dyn_fmt(pr, "pass %s", on); ANN(DN_GENERATION, ev->extra);
+        } else {
+            e->name_iid = pf_dyn_fmt(pr, "wake %s", on); ANN(DN_SEQ, ev->extra);
+        }
+        break;
+    default:
+        if (fi && fi->kind == TRC_FLOW_SPAWN) e->name_iid = pf_dyn_fmt(pr, "spawned by %s", pf_unit_or(pr, fi->u0));
+        else if (fo && fo->kind == TRC_FLOW_JOIN) e->name_iid = pf_dyn_fmt(pr, "exit");
+        else e->name_iid = pf_dyn_fmt(pr, "%s", trc_ev_name(ev->kind));
+        break;
+    }
+#undef ANN
+#undef ANN_STR
+}
+
+static int pf_seq_instants(pf_run *pr) {
+    const trc_model *m = pr->m;
+    size_t nent = m->ninstants;
+    for (size_t i = 0; i < m->nflows; i++) nent += pf_new_flow(pr, &m->flows[i]) ? 2 : 0;
+    if (!nent) return 0;
+    if (nent > UINT32_MAX || m->nflows >= UINT32_MAX || m->ninstants >= UINT32_MAX) return -ERR_LIMIT;
+    pf_ent *ent = malloc(nent * sizeof *ent);
+    pf_inst *ins = malloc(nent * sizeof *ins);
+    uint64_t *fid = malloc(nent * sizeof *fid);         /* out ids then in ids, per instant */
+    uint32_t *src = malloc((m->nflows ? m->nflows : 1) * sizeof *src), *dst = malloc((m->nflows ? m->nflows : 1) * sizeof *dst);
+    int rc = 0;
+    if (!ent || !ins || !fid || !src || !dst) { rc = -ERR_NOMEM; goto out; }
+    size_t k = 0;
+    for (size_t i = 0; i < m->ninstants; i++)
+        if (m->instants[i].ev < pr->run->nevents && m->instants[i].unit < pr->nunits)
+            ent[k++] = (pf_ent){ m->instants[i].ev, 0, (uint32_t)i };
+    for (size_t i = 0; i < m->nflows; i++) {
+        if (!pf_new_flow(pr, &m->flows[i])) continue;
+        ent[k++] = (pf_ent){ m->flows[i].ev0, 1, (uint32_t)i };
+        ent[k++] = (pf_ent){ m->flows[i].ev1, 2, (uint32_t)i };
+    }
+    nent = k;
+    qsort(ent, nent, sizeof *ent, pf_cmp_ent);
+    size_t nin = 0, nf = 0;
+    for (size_t i = 0; i < nent;) {
+        pf_inst *in = &ins[nin];
+        *in = (pf_inst){ .ev = ent[i].ev, .t = pr->run->events[ent[i].ev].t - pr->run->t_start };
+        in->out0 = nf;
+        for (; i < nent && ent[i].ev == in->ev; i++) {
+            if (ent[i].role == 0) in->mi = ent[i].idx + 1;
+            else if (ent[i].role == 1) {
+                fid[nf++] = pr->flow_base + m->flows[ent[i].idx].id;
+                in->nout++;
+                src[ent[i].idx] = (uint32_t)nin;
+                if (!in->fout) in->fout = ent[i].idx + 1;
+            }
+        }
+        nin++;
+    }
+    /* second pass for the incoming ids, so each instant's ids are contiguous: out then in */
+    for (size_t i = 0, j = 0; i < nin; i++) {
+        pf_inst *in = &ins[i];
+        while (j < nent && ent[j].ev < in->ev) j++;
+        in->in0 = nf;
+        for (; j < nent && ent[j].ev == in->ev; j++) {
+            if (ent[j].role != 2) continue;
+            fid[nf++] = pr->flow_base + m->flows[ent[j].idx].id;
+            in->nin++;
+            dst[ent[j].idx] = (uint32_t)i;
+            if (!in->fin) in->fin = ent[j].idx + 1;
+        }
+    }
+    /* stages: a flow within one nanosecond goes from a lower stage to a higher one */
+    for (int pass = 0, changed = 1; changed && pass < 64; pass++) {
+        changed = 0;
+        for (size_t i = 0; i < m->nflows; i++) {
+            const trc_flow *f = &m->flows[i];
+            if (f->t0 != f->t1 || !pf_new_flow(pr, f)) continue;
+            if (ins[dst[i]].stage <= ins[src[i]].stage) {
+                ins[dst[i]].stage = ins[src[i]].stage + 1;
+                changed = 1;
+            }
+        }
+    }
+    qsort(ins, nin, sizeof *ins, pf_cmp_inst);
+    pf_seq_begin(pr);
+    for (size_t i = 0; i < nin && !rc; i++) {
+        const pf_inst *in = &ins[i];
+        const trc_event *ev = &pr->run->events[in->ev];
+        pf_ev e = { .type = TYPE_INSTANT, .track = pf_uuid_unit(pr, ev->unit), .rel = in->t, .fouts = fid + in->out0,
+                    .nfouts = in->nout, .fins = fid + in->in0, .nfins = in->nin };
+        pf_inst_event(pr, in, &e);
+        if (pr->nomem || (!e.name_iid && !e.name)) { rc = -ERR_NOMEM; break; }
+        size_t extra = 10 * ((size_t)in->nout + in->nin) + (e.name ? strlen(e.name) : 0);
+        if (!pf_need(pr->o, pr->slack + extra)) { rc = pr->o->err; break; }
+        pf_put(pr, &e);
+    }
+out:
+    free(ent);
+    free(ins);
+    free(fid);
+    free(src);
+    free(dst);
+    return rc;
+}
+
+/* ---- futures: one slice per future on its pool's lanes ---------------------- */
+
+/* The first lane (numbered through the run) of every pool's futures. */
+static int pf_lanes(pf_run *pr) {
+    const trc_model *m = pr->m;
+    pr->lane0 = calloc((size_t)pr->nobjects + 1, sizeof *pr->lane0);
+    if (!pr->lane0) return -ERR_NOMEM;
+    uint64_t total = 0;
+    for (uint32_t ob = 0; ob < pr->nobjects; ob++) {
+        pr->lane0[ob] = (uint32_t)total;
+        const trc_object_track *ot = &m->objects[ob];
+        if (pr->run->objects[ob].kind == TRC_OBJ_POOL && ot->nfutures && ot->future0 + ot->nfutures <= m->nfutures)
+            total += ot->future_lanes;
+        if (total > UINT32_MAX / 2) return -ERR_LIMIT;
+    }
+    pr->lane0[pr->nobjects] = (uint32_t)total;
+    pr->nlanes = (uint32_t)total;
     return 0;
+}
+
+/* What happens on a lane, sorted by (time, lane, order of making). */
+enum { FE_BEGIN, FE_PENDING, FE_RUNNING, FE_END, FE_CANCELLED, FE_CALLBACK };
+typedef struct pf_fev { uint64_t t; uint32_t lane; uint32_t gen; uint32_t what; size_t fut; } pf_fev;
+
+static int pf_cmp_fev(const void *a, const void *b) {
+    const pf_fev *x = a, *y = b;
+    if (x->t != y->t) return x->t < y->t ? -1 : 1;
+    if (x->lane != y->lane) return x->lane < y->lane ? -1 : 1;
+    return x->gen < y->gen ? -1 : x->gen > y->gen;
+}
+
+/* A pool's futures: per future a slice "future <id>" from its first event to
+ * done, cancel or callback (the run's end if it never finished), with nested
+ * "pending" (submit -> start or cancel) and "running" (start -> done), and
+ * instants "cancelled" and "callback". */
+static int pf_seq_futures(pf_run *pr, uint32_t ob) {
+    const trc_model *m = pr->m;
+    const trc_object_track *ot = &m->objects[ob];
+    if (ot->future0 + ot->nfutures > m->nfutures) return 0;
+    pf_fev *v = malloc(ot->nfutures * 10 * sizeof *v);
+    if (!v) return -ERR_NOMEM;
+    size_t *ord = malloc(ot->nfutures * sizeof *ord);
+    if (!ord) { free(v); return -ERR_NOMEM; }
+    /* in begin order, stable (the order the model gave out the lanes in), so a
+     * lane's futures are made in order and a future that ends when the next
+     * one on its lane begins is closed first */
+    for (size_t i = 0; i < ot->nfutures; i++) {
+        size_t x = ot->future0 + i, j = i;
+        while (j > 0 && m->futures[ord[j - 1]].t_begin > m->futures[x].t_begin) { ord[j] = ord[j - 1]; j--; }
+        ord[j] = x;
+    }
+    size_t n = 0;
+    uint32_t gen = 0;
+    /* each END record closes the innermost open slice: pending/running are
+     * closed before the next one opens, and the future's own slice last */
+    for (size_t i = 0; i < ot->nfutures; i++) {
+        size_t k = ord[i];
+        const trc_future *f = &m->futures[k];
+        uint32_t lane = f->lane;
+        if (lane >= ot->future_lanes || f->t_begin == TRC_T_NONE || f->t_end < f->t_begin) continue;
+        uint64_t b = f->t_begin, e = f->t_end;
+        v[n++] = (pf_fev){ b, lane, gen++, FE_BEGIN, k };
+        uint64_t run0 = f->t_start != TRC_T_NONE && f->t_start >= b && f->t_start <= e ? f->t_start : TRC_T_NONE;
+        uint64_t stop = f->cancelled && f->t_cancel != TRC_T_NONE ? f->t_cancel : TRC_T_NONE;
+        if (f->t_submit != TRC_T_NONE) {
+            uint64_t p1 = run0 != TRC_T_NONE ? run0 : stop != TRC_T_NONE ? stop : e;
+            if (p1 > e) p1 = e;
+            if (p1 > f->t_submit) {
+                v[n++] = (pf_fev){ f->t_submit, lane, gen++, FE_PENDING, k };
+                v[n++] = (pf_fev){ p1, lane, gen++, FE_END, k };
+            }
+        }
+        if (run0 != TRC_T_NONE) {
+            uint64_t r1 = f->t_done != TRC_T_NONE && f->t_done >= run0 && f->t_done <= e ? f->t_done : e;
+            if (r1 > run0) {
+                v[n++] = (pf_fev){ run0, lane, gen++, FE_RUNNING, k };
+                v[n++] = (pf_fev){ r1, lane, gen++, FE_END, k };
+            }
+        }
+        if (stop != TRC_T_NONE && stop >= b && stop <= e) v[n++] = (pf_fev){ stop, lane, gen++, FE_CANCELLED, k };
+        if (f->t_callback != TRC_T_NONE && f->t_callback >= b && f->t_callback <= e)
+            v[n++] = (pf_fev){ f->t_callback, lane, gen++, FE_CALLBACK, k };
+        v[n++] = (pf_fev){ e, lane, gen++, FE_END, k };
+    }
+    free(ord);
+    qsort(v, n, sizeof *v, pf_cmp_fev);
+    pf_seq_begin(pr);
+    int rc = 0;
+    uint32_t iid_pending = pf_dyn_iid(pr, "pending"), iid_running = pf_dyn_iid(pr, "running");
+    uint32_t iid_cancel = pf_dyn_iid(pr, "cancelled"), iid_cb = pf_dyn_iid(pr, "callback");
+    if (pr->nomem) rc = -ERR_NOMEM;
+    for (size_t i = 0; i < n && !rc; i++) {
+        const pf_fev *x = &v[i];
+        const trc_future *f = &m->futures[x->fut];
+        uint64_t track = pf_uuid_lane(pr, pr->lane0[ob] + x->lane);
+        switch (x->what) {
+        case FE_BEGIN: {
+            char name[48];
+            snprintf(name, sizeof name, "future %" PRIu64, f->id);
+            if (!pf_need(pr->o, pr->slack + sizeof name)) { rc = pr->o->err; break; }
+            pf_ev e = { .type = TYPE_BEGIN, .track = track, .rel = x->t, .name = name, .nann = 1 };
+            e.ann[0].dn = DN_FUTURE;
+            e.ann[0].v = f->id;
+            if (f->t_done != TRC_T_NONE || f->cancelled) {
+                e.ann[1].dn = DN_OUTCOME;
+                e.ann[1].str = true;
+                e.ann[1].v = SV_OUTCOME(pr, f->outcome <= 3 ? f->outcome : 4);
+                e.nann = 2;
+            }
+            pf_put(pr, &e);
+            break;
+        }
+        case FE_PENDING: rc = pf_slice(pr, TYPE_BEGIN, track, x->t, iid_pending); break;
+        case FE_RUNNING: rc = pf_slice(pr, TYPE_BEGIN, track, x->t, iid_running); break;
+        case FE_END: rc = pf_slice(pr, TYPE_END, track, x->t, 0); break;
+        default: {
+            PF_BEGIN_PACKET(pr, 0);
+            pf_ev e = { .type = TYPE_INSTANT, .track = track, .rel = x->t,
+                        .name_iid = x->what == FE_CANCELLED ? iid_cancel : iid_cb };
+            pf_put(pr, &e);
+            break;
+        }
+        }
+    }
+    free(v);
+    return rc;
 }
 
 static int pf_events(pf_run *pr) {
     const trc_model *m = pr->m;
     int rc = pf_build_in(pr);
     if (!rc && m->nflows) rc = pf_seq_flows_out(pr);
+    if (!rc) rc = pf_seq_instants(pr);
     for (uint32_t u = 0; u < pr->nunits && !rc; u++) rc = pf_seq_unit(pr, u);
     if (!rc && m->nmarks) rc = pf_seq_marks(pr);
     for (uint32_t ob = 0; ob < pr->nobjects && !rc; ob++) {
-        if (m->objects[ob].ndepth) rc = pf_seq_depth(pr, ob);
-        if (!rc && m->objects[ob].nowners) rc = pf_seq_owner(pr, ob);
+        const trc_object_track *ot = &m->objects[ob];
+        uint32_t kind = pr->run->objects[ob].kind;
+        if (ot->ndepth) rc = pf_seq_samples(pr, pf_uuid_depth(pr, ob), ot->depth, ot->ndepth);
+        if (!rc && ot->nowners) rc = pf_seq_owner(pr, ob);
+        if (!rc && ot->nlevel &&
+            (kind == TRC_OBJ_SEMAPHORE || kind == TRC_OBJ_RWLOCK || kind == TRC_OBJ_COUNTER || kind == TRC_OBJ_BARRIER))
+            rc = pf_seq_samples(pr, pf_uuid_level(pr, ob), ot->level, ot->nlevel);
+        if (!rc && kind == TRC_OBJ_EVENT && ot->nset_spans) rc = pf_seq_set(pr, ob);
+        if (!rc && kind == TRC_OBJ_POOL && ot->nfutures) rc = pf_seq_futures(pr, ob);
+        if (!rc && pr->nomem) rc = -ERR_NOMEM;
     }
     return rc ? rc : pr->o->err;
 }
@@ -1133,18 +1730,25 @@ int trc_export_perfetto(FILE *out, const trc_recording *rec, const trc_model *mo
         const trc_model *m = &models[r];
         pf_run pr = { .o = &o, .run = run, .m = m, .nunits = run->nunits, .nobjects = run->nobjects,
                       .next_seq = &next_seq, .origin = origin, .uuid0 = uuid, .flow_base = flow_base };
-        pr.slack = 256 + 4 * (pf_max_name(run) + 32);
+        /* a packet holds at most a few names of objects or units with a few words around them */
+        pr.slack = 512 + 4 * (pf_max_name(run) + 64);
         size_t nnames = 1 + TRC_ST__COUNT + (size_t)run->nunits + 8 * (size_t)run->nobjects;
-        pr.name_done = calloc(nnames, sizeof *pr.name_done);
-        pr.str_done = calloc((size_t)run->nobjects + 9, sizeof *pr.str_done);
-        if (!pr.name_done || !pr.str_done) rc = -ERR_NOMEM;
+        if (nnames >= UINT32_MAX / 2) rc = -ERR_LIMIT;
+        pr.dyn_base = (uint32_t)nnames;
+        pr.name_cap = nnames + 64;
+        pr.name_done = rc ? NULL : calloc(pr.name_cap, sizeof *pr.name_done);
+        pr.str_done = calloc(SV__COUNT(&pr), sizeof *pr.str_done);
+        if (!rc && (!pr.name_done || !pr.str_done)) rc = -ERR_NOMEM;
+        if (!rc) rc = pf_lanes(&pr);
         if (!rc) rc = pf_descriptors(&pr, rec, r, &ids);
         if (!rc) rc = pf_events(&pr);
         free(pr.name_done);
         free(pr.str_done);
         free(pr.in);
         free(pr.in_off);
-        uuid += pf_uuid_count(run->nunits, run->nobjects);
+        free(pr.lane0);
+        pf_dyn_free(&pr.dyn);
+        uuid += pf_uuid_count(run->nunits, run->nobjects, pr.nlanes);
         uint64_t max_id = 0;
         for (size_t i = 0; i < m->nflows; i++)
             if (m->flows[i].id > max_id) max_id = m->flows[i].id;

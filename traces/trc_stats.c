@@ -32,6 +32,90 @@ static uint32_t handoffs(const trc_model *m, uint32_t obj) {
     return n;
 }
 
+static const char *pl(uint64_t n, const char *one, const char *many) { return n == 1 ? one : many; }
+
+static double pct(const trc_model *m, uint64_t ns) {
+    return m->makespan ? 100.0 * (double)ns / (double)m->makespan : 0.0;
+}
+
+/* A pool's queue waits (submit -> start) and run times (start -> done). */
+typedef struct pool_times { uint64_t waited, ran, max_wait; uint32_t nwait, nrun; } pool_times;
+
+static pool_times pool_times_of(const trc_model *m, const trc_object_track *ot) {
+    pool_times p = { 0 };
+    for (size_t i = ot->future0; i < ot->future0 + ot->nfutures && i < m->nfutures; i++) {
+        const trc_future *f = &m->futures[i];
+        if (f->t_submit != TRC_T_NONE && f->t_start != TRC_T_NONE && f->t_start >= f->t_submit) {
+            uint64_t w = f->t_start - f->t_submit;
+            p.waited += w;
+            p.nwait++;
+            if (w > p.max_wait) p.max_wait = w;
+        }
+        if (f->t_start != TRC_T_NONE && f->t_done != TRC_T_NONE && f->t_done >= f->t_start) {
+            p.ran += f->t_done - f->t_start;
+            p.nrun++;
+        }
+    }
+    return p;
+}
+
+/* The figures of one object, after its name and kind. */
+static void object_text(buf *out, const trc_model *m, const trc_object *ob, const trc_object_track *ot) {
+    char a[32], b[32];
+    switch (ob->kind) {
+    case TRC_OBJ_QUEUE:
+        bprintf(out, "puts %u, gets %u, max depth %lld of %lld, %u blocked waits", ot->puts, ot->gets,
+                (long long)ot->max_depth, (long long)ob->capacity, ot->waits);
+        if (ot->task_dones) bprintf(out, ", %u task_done", ot->task_dones);
+        break;
+    case TRC_OBJ_SEMAPHORE:
+        bprintf(out, "max %lld of %lld permits in use, %u %s, %u blocked waits", (long long)ot->max_level,
+                (long long)ob->capacity, ot->acquires, pl(ot->acquires, "acquisition", "acquisitions"), ot->waits);
+        break;
+    case TRC_OBJ_CONDITION:
+        bprintf(out, "%u %s (woke %u), %u waits", ot->notifies, pl(ot->notifies, "notify", "notifies"), ot->woken,
+                ot->waits);
+        break;
+    case TRC_OBJ_EVENT:
+        bprintf(out, "%u %s, %u %s, set %s (%.0f%% of the run), woke %u, %u waits", ot->sets, pl(ot->sets, "set", "sets"),
+                ot->clears, pl(ot->clears, "clear", "clears"), dur(a, ot->t_set), pct(m, ot->t_set), ot->woken,
+                ot->waits);
+        break;
+    case TRC_OBJ_BARRIER:
+        bprintf(out, "%lld parties, %u %s opened, %u arrivals, %u waits", (long long)ob->capacity, ot->generations,
+                pl(ot->generations, "generation", "generations"), ot->arrivals, ot->waits);
+        break;
+    case TRC_OBJ_RWLOCK:
+        bprintf(out, "writers held %s (%.0f%% of the run), %u writes, %u reads, max %lld readers, %u contended",
+                dur(a, ot->t_held), pct(m, ot->t_held), ot->acquires - ot->shared_acquires, ot->shared_acquires,
+                (long long)ot->max_level, ot->waits);
+        break;
+    case TRC_OBJ_COUNTER:
+        if (ot->has_value) bprintf(out, "final value %lld, ", (long long)ot->final_value);
+        else bprintf(out, "never used, ");
+        bprintf(out, "%u writes, %u reads, %llu lost %s, %u stale %s", ot->writes, ot->reads,
+                (unsigned long long)ot->lost_updates, pl(ot->lost_updates, "update", "updates"), ot->stale_reads,
+                pl(ot->stale_reads, "read", "reads"));
+        break;
+    case TRC_OBJ_POOL: {
+        pool_times p = pool_times_of(m, ot);
+        bprintf(out, "%lld workers, %u submitted, %u completed, %u failed, %u cancelled", (long long)ob->capacity,
+                ot->submitted, ot->completed, ot->failed, ot->cancelled);
+        if (ot->cancel_failed) bprintf(out, " (%u too late)", ot->cancel_failed);
+        if (p.nwait) bprintf(out, ", mean queue wait %s", dur(a, p.waited / p.nwait));
+        if (p.nrun) bprintf(out, ", mean run %s", dur(b, p.ran / p.nrun));
+        break;
+    }
+    default:   /* locks, rlocks and anything that is owned */
+        bprintf(out, "held %s (%.0f%% of the run), %zu acquisitions, ", dur(a, ot->t_held), pct(m, ot->t_held), ot->nowners);
+        if (ob->kind == TRC_OBJ_RLOCK) bprintf(out, "max depth %lld, ", (long long)ot->max_level);
+        bprintf(out, "%u contended, %u hand-offs", ot->waits, handoffs(m, ob->id));
+        break;
+    }
+    if (ot->timeouts) bprintf(out, ", %u timed out", ot->timeouts);
+    bprintf(out, "\n");
+}
+
 void trc_stats_text(buf *out, const trc_model *m) {
     const trc_run *run = m->run;
     char a[32], b[32], c[32], d2[32], e[32];
@@ -45,8 +129,9 @@ void trc_stats_text(buf *out, const trc_model *m) {
         }
         bprintf(out, "\n");
     }
-    size_t w = 4;
+    size_t w = 6;   /* as wide as "object" and "total" at least */
     for (uint32_t u = 0; u < run->nunits; u++) if (strlen(run->units[u].name) > w) w = strlen(run->units[u].name);
+    for (uint32_t o = 0; o < run->nobjects; o++) if (strlen(run->objects[o].name) > w) w = strlen(run->objects[o].name);
     bprintf(out, "\n%-*s  %10s %10s %10s %10s %6s  %s\n", (int)w, "unit", "running", "computing", "blocked", "sleeping",
             "waits", "end");
     uint64_t tot[TRC_ST__COUNT] = { 0 };
@@ -57,7 +142,8 @@ void trc_stats_text(buf *out, const trc_model *m) {
         totw += ut->waits;
         const char *end = ut->exited ? (ut->aborted ? "aborted" : "done") : "never exited";
         char endbuf[64];
-        if (ut->exited && !ut->aborted) { snprintf(endbuf, sizeof endbuf, "done at %s", dur(e, ut->t_exit)); end = endbuf; }
+        if (ut->killed) { snprintf(endbuf, sizeof endbuf, "killed (daemon) at %s", dur(e, ut->t_killed)); end = endbuf; }
+        else if (ut->exited && !ut->aborted) { snprintf(endbuf, sizeof endbuf, "done at %s", dur(e, ut->t_exit)); end = endbuf; }
         bprintf(out, "%-*s  %10s %10s %10s %10s %6u  %s\n", (int)w, run->units[u].name, dur(a, ut->t_state[TRC_ST_RUNNING]),
                 dur(b, ut->t_state[TRC_ST_COMPUTE]), dur(c, ut->t_state[TRC_ST_BLOCKED]), dur(d2, ut->t_state[TRC_ST_SLEEP]),
                 ut->waits, end);
@@ -66,20 +152,21 @@ void trc_stats_text(buf *out, const trc_model *m) {
         bprintf(out, "%-*s  %10s %10s %10s %10s %6u\n", (int)w, "total", dur(a, tot[TRC_ST_RUNNING]), dur(b, tot[TRC_ST_COMPUTE]),
                 dur(c, tot[TRC_ST_BLOCKED]), dur(d2, tot[TRC_ST_SLEEP]), totw);
     if (run->nobjects) {
-        bprintf(out, "\n%-*s  %-6s %s\n", (int)w, "object", "kind", "figures");
+        size_t kw = 6;   /* the kind column: as wide as the longest kind present */
+        for (uint32_t o = 0; o < run->nobjects; o++) {
+            size_t n = strlen(trc_obj_kind_name(run->objects[o].kind));
+            if (n > kw) kw = n;
+        }
+        bprintf(out, "\n%-*s  %-*s %s\n", (int)w, "object", (int)kw, "kind", "figures");
         for (uint32_t o = 0; o < run->nobjects; o++) {
             const trc_object *ob = &run->objects[o];
-            const trc_object_track *ot = &m->objects[o];
-            if (ob->kind == TRC_OBJ_QUEUE)
-                bprintf(out, "%-*s  %-6s puts %u, gets %u, max depth %lld of %lld, %u blocked waits\n", (int)w, ob->name,
-                        "queue", ot->puts, ot->gets, (long long)ot->max_depth, (long long)ob->capacity, ot->waits);
-            else
-                bprintf(out, "%-*s  %-6s held %s (%.0f%% of the run), %zu acquisitions, %u contended, %u hand-offs\n",
-                        (int)w, ob->name, trc_obj_kind_name(ob->kind), dur(a, ot->t_held),
-                        m->makespan ? 100.0 * (double)ot->t_held / (double)m->makespan : 0.0, ot->nowners, ot->waits,
-                        handoffs(m, ob->id));
+            bprintf(out, "%-*s  %-*s ", (int)w, ob->name, (int)kw, trc_obj_kind_name(ob->kind));
+            object_text(out, m, ob, &m->objects[o]);
         }
     }
+    if (m->lost_updates)
+        bprintf(out, "\n%llu %s lost to unsynchronised read-modify-writes\n", (unsigned long long)m->lost_updates,
+                pl(m->lost_updates, "counter update was", "counter updates were"));
     if (run->lost) bprintf(out, "\nWARNING: %llu events were lost (recorder buffers overflowed)\n", (unsigned long long)run->lost);
     if (run->report && run->report[0]) bprintf(out, "\n%s", run->report);
 }
@@ -94,6 +181,50 @@ static void json_str(buf *b, const char *s) {
         else buf_u8(b, ch);
     }
     buf_u8(b, '"');
+}
+
+/* Kind-specific JSON fields of one object (after the common ones). */
+static void object_json(buf *out, const trc_model *m, const trc_object *ob, const trc_object_track *ot) {
+    bprintf(out, ",\"timeouts\":%u", ot->timeouts);
+    switch (ob->kind) {
+    case TRC_OBJ_QUEUE: bprintf(out, ",\"task_dones\":%u", ot->task_dones); break;
+    case TRC_OBJ_RLOCK: bprintf(out, ",\"max_recursion\":%lld", (long long)ot->max_level); break;
+    case TRC_OBJ_SEMAPHORE:
+        bprintf(out, ",\"permits\":%lld,\"max_in_use\":%lld,\"acquires\":%u", (long long)ob->capacity,
+                (long long)ot->max_level, ot->acquires);
+        break;
+    case TRC_OBJ_CONDITION: bprintf(out, ",\"notifies\":%u,\"woken\":%u", ot->notifies, ot->woken); break;
+    case TRC_OBJ_EVENT:
+        bprintf(out, ",\"sets\":%u,\"clears\":%u,\"set_ns\":%llu,\"woken\":%u", ot->sets, ot->clears,
+                (unsigned long long)ot->t_set, ot->woken);
+        break;
+    case TRC_OBJ_BARRIER:
+        bprintf(out, ",\"parties\":%lld,\"generations\":%u,\"arrivals\":%u", (long long)ob->capacity, ot->generations,
+                ot->arrivals);
+        break;
+    case TRC_OBJ_RWLOCK:
+        bprintf(out, ",\"writes\":%u,\"reads\":%u,\"max_readers\":%lld", ot->acquires - ot->shared_acquires,
+                ot->shared_acquires, (long long)ot->max_level);
+        break;
+    case TRC_OBJ_COUNTER:
+        bprintf(out, ",\"final_value\":");
+        if (ot->has_value) bprintf(out, "%lld", (long long)ot->final_value);
+        else bprintf(out, "null");
+        bprintf(out, ",\"writes\":%u,\"reads\":%u,\"lost_updates\":%llu,\"stale_reads\":%u", ot->writes, ot->reads,
+                (unsigned long long)ot->lost_updates, ot->stale_reads);
+        break;
+    case TRC_OBJ_POOL: {
+        pool_times p = pool_times_of(m, ot);
+        bprintf(out, ",\"workers\":%lld,\"submitted\":%u,\"started\":%u,\"completed\":%u,\"failed\":%u,\"cancelled\":%u,"
+                     "\"cancel_failed\":%u,\"callbacks\":%u,\"mean_queue_wait_ns\":%llu,\"max_queue_wait_ns\":%llu,"
+                     "\"mean_run_ns\":%llu",
+                (long long)ob->capacity, ot->submitted, ot->started, ot->completed, ot->failed, ot->cancelled,
+                ot->cancel_failed, ot->callbacks, (unsigned long long)(p.nwait ? p.waited / p.nwait : 0),
+                (unsigned long long)p.max_wait, (unsigned long long)(p.nrun ? p.ran / p.nrun : 0));
+        break;
+    }
+    default: break;
+    }
 }
 
 void trc_stats_json(buf *out, const trc_model *models, uint32_t nruns) {
@@ -117,8 +248,8 @@ void trc_stats_json(buf *out, const trc_model *models, uint32_t nruns) {
             const trc_unit_track *ut = &m->units[u];
             bprintf(out, "%s{\"name\":", u ? "," : "");
             json_str(out, run->units[u].name);
-            bprintf(out, ",\"waits\":%u,\"exited\":%s,\"aborted\":%s,\"states_ns\":{", ut->waits, ut->exited ? "true" : "false",
-                    ut->aborted ? "true" : "false");
+            bprintf(out, ",\"waits\":%u,\"exited\":%s,\"aborted\":%s,\"killed\":%s,\"states_ns\":{", ut->waits,
+                    ut->exited ? "true" : "false", ut->aborted ? "true" : "false", ut->killed ? "true" : "false");
             for (int s = 0; s < TRC_ST__COUNT; s++)
                 bprintf(out, "%s\"%s\":%llu", s ? "," : "", trc_state_name((unsigned)s), (unsigned long long)ut->t_state[s]);
             bprintf(out, "}}");
@@ -129,11 +260,20 @@ void trc_stats_json(buf *out, const trc_model *models, uint32_t nruns) {
             bprintf(out, "%s{\"name\":", o ? "," : "");
             json_str(out, run->objects[o].name);
             bprintf(out, ",\"kind\":\"%s\",\"waits\":%u,\"puts\":%u,\"gets\":%u,\"max_depth\":%lld,\"held_ns\":%llu,"
-                         "\"acquisitions\":%zu}",
+                         "\"acquisitions\":%zu",
                     trc_obj_kind_name(run->objects[o].kind), ot->waits, ot->puts, ot->gets, (long long)ot->max_depth,
                     (unsigned long long)ot->t_held, ot->nowners);
+            object_json(out, m, &run->objects[o], ot);
+            bprintf(out, "}");
         }
-        bprintf(out, "]}");
+        bprintf(out, "],\"lost_updates\":%llu,\"unmatched_wakes\":%llu,\"flows\":{", (unsigned long long)m->lost_updates,
+                (unsigned long long)m->unmatched_wakes);
+        uint64_t nk[TRC_FLOW__COUNT] = { 0 };
+        for (size_t i = 0; i < m->nflows; i++)
+            if (m->flows[i].kind < TRC_FLOW__COUNT) nk[m->flows[i].kind]++;
+        for (unsigned k = 1; k < TRC_FLOW__COUNT; k++)
+            bprintf(out, "%s\"%s\":%llu", k > 1 ? "," : "", trc_flow_kind_name(k), (unsigned long long)nk[k]);
+        bprintf(out, "}}");
     }
     bprintf(out, "]}\n");
 }
