@@ -563,7 +563,6 @@ static int do_incr(rt_unit *u, const sim_stmt *s) {
     }
     case SIM_INCR_RACY: {
         /* a real read-modify-write with a gap: updates made by others in the gap are overwritten */
-        uint64_t ver0 = atomic_load(&o->version);
         int64_t v = atomic_load(&o->counter);
         trc_emit_sync(u->ring, TRC_EV_COUNTER_READ, o->id, 0, (uint64_t)v, 0);
         if (s->window) {
@@ -574,11 +573,16 @@ static int do_incr(rt_unit *u, const sim_stmt *s) {
         } else {
             sched_yield();
         }
-        atomic_store(&o->counter, v + by);
-        uint64_t ver1 = atomic_fetch_add(&o->version, 1);
-        uint64_t lost = ver1 - ver0;
-        if (lost) atomic_fetch_add(&o->lost, lost);
-        trc_emit_sync(u->ring, TRC_EV_COUNTER_WRITE, o->id, TRC_CTR_RACY, (uint64_t)(v + by), (uint32_t)lost);
+        /* the write replaces whatever others did in the gap: that net change is lost */
+        int64_t before = atomic_exchange(&o->counter, v + by);
+        atomic_fetch_add(&o->version, 1);
+        /* signed: a stale write can also put back what an earlier one dropped; the sum
+         * over all writes is exactly the updates lost */
+        int64_t lost = before - v;
+        if (lost > INT32_MAX) lost = INT32_MAX;
+        if (lost < INT32_MIN) lost = INT32_MIN;
+        atomic_fetch_add(&o->lost, (uint64_t)lost);
+        trc_emit_sync(u->ring, TRC_EV_COUNTER_WRITE, o->id, TRC_CTR_RACY, (uint64_t)(v + by), (uint32_t)(int32_t)lost);
         return 0;
     }
     }

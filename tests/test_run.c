@@ -491,11 +491,16 @@ START_TEST(racy_counter_loses_updates) {
     for (size_t i = 0; i < run->nevents; i++) {
         const trc_event *e = &run->events[i];
         if (e->kind != TRC_EV_COUNTER_WRITE) continue;
-        if (e->aux == TRC_CTR_RACY) { racy_writes++; lost += e->extra; }
+        if (e->aux == TRC_CTR_RACY) { racy_writes++; lost += (uint64_t)(int64_t)(int32_t)e->extra; }
         if (e->aux == TRC_CTR_LOCKED) { ck_assert_int_eq((int64_t)e->arg, last_safe + 1); last_safe = (int64_t)e->arg; }
     }
     ck_assert_uint_eq(racy_writes, 400);
     ck_assert_uint_gt(lost, 0);
+    /* exact accounting: every increment either shows in the final value or was overwritten */
+    int64_t final = 0;
+    for (size_t i = 0; i < run->nevents; i++)
+        if (run->events[i].kind == TRC_EV_COUNTER_WRITE && run->events[i].aux == TRC_CTR_RACY) final = (int64_t)run->events[i].arg;
+    ck_assert_int_eq(final + (int64_t)lost, 400);
     ck_assert_int_eq(last_safe, 400);   /* locked updates: 1, 2, ... 400 in time order */
     ck_assert_uint_eq(count_kind(run, TRC_EV_COUNTER_READ), 400);
     ran_free(&r);
