@@ -1,0 +1,285 @@
+/* render: the viewer. Reads a recording and its derived models (traces/), never sim/.
+ *
+ * Three parts, one way:
+ *
+ *   rdr_view     the view model: time window, zoom/pan, playhead, speed, hover,
+ *                lane layout. Plain C, no SDL; fed with rdr_event (our own input
+ *                events) and a time step. (render/rdr_view.c)
+ *   rdr_build    immediate-mode UI: each frame, the view and the models become a
+ *                draw list of rects, lines and text in pixels. Level of detail: the
+ *                work per frame depends on the window width and the number of
+ *                lanes, not on the size of the trace. (render/rdr_draw.c, rdr_lod.c)
+ *   backends     render/rdr_sdl.c executes a draw list with SDL_Renderer and
+ *                SDL2_ttf: in a window (rdr_view_run) or headless into memory
+ *                (rdr_render_rgba, rdr_screenshot). render/rdr_png.c writes PNGs.
+ *
+ * Library code: never prints, never exits; functions return 0 or -ERR_xxx and fill
+ * the diag. Thread: every function here is for one thread at a time (the one
+ * that owns the view); the SDL ones for the thread that initialised SDL video.
+ */
+#ifndef WEFT_RDR_H
+#define WEFT_RDR_H
+
+#include "base/base.h"
+#include "traces/trc.h"
+
+/* ======================================================================
+ * 1. Entry points
+ * ====================================================================== */
+
+typedef struct rdr_view_desc {
+    const trc_recording *rec;
+    const trc_model *models; uint32_t nmodels;   /* one model per run, models[i].run == &rec->runs[i] */
+    int width, height;            /* 0 = 1280x720 */
+    double at;                    /* playhead as a fraction of the makespan, 0..1; <0 = end (whole run) */
+    const char *font_path;        /* NULL = $WEFT_FONT, else DejaVu Sans Mono/Sans under /usr/share/fonts */
+    const char *title;            /* NULL = the first run's scenario title */
+    /* optional initial window (relative ns); t_view1 <= t_view0 = the whole run */
+    double t_view0, t_view1;
+    bool ghost;                   /* draw the part after the playhead faintly instead of hiding it */
+} rdr_view_desc;
+
+/** Opens an SDL2 window and runs the viewer until it is closed (q, Esc, window
+ *  close). Returns 0, or -ERR_RUNTIME / -ERR_IO (no display, no font) with d filled.
+ *  Thread: the main thread (SDL video). */
+int rdr_view_run(const rdr_view_desc *desc, diag *d);
+
+/** Headless: renders one frame at desc->at with the SDL software renderer into
+ *  `pixels` (width*height ARGB8888, row-major, no padding). Needs no display and
+ *  no video subsystem. */
+int rdr_render_rgba(const rdr_view_desc *desc, uint32_t *pixels, diag *d);
+
+/** Headless: renders one frame and writes it as a PNG (RGB, 8 bit). */
+int rdr_screenshot(const rdr_view_desc *desc, const char *png_path, diag *d);
+
+/* A headless canvas kept across frames (benchmarks, tests, batch screenshots):
+ * an SDL software renderer on a width x height ARGB8888 buffer, the fonts and
+ * the text-texture cache.
+ *  1. rdr_canvas_open  2. per frame: rdr_canvas_frame (or rdr_build with
+ *  rdr_canvas_metrics, then rdr_canvas_submit)  3. rdr_canvas_pixels  4. rdr_canvas_close */
+typedef struct rdr_canvas rdr_canvas;
+typedef struct rdr_view rdr_view;
+typedef struct rdr_drawlist rdr_drawlist;
+typedef struct rdr_text_metrics rdr_text_metrics;
+int rdr_canvas_open(rdr_canvas **out, int width, int height, const char *font_path, diag *d);
+/** Text measuring for rdr_build, backed by the canvas's fonts. */
+const rdr_text_metrics *rdr_canvas_metrics(rdr_canvas *c);
+/** Executes a draw list into the canvas's pixels. */
+void rdr_canvas_submit(rdr_canvas *c, const rdr_drawlist *dl);
+/** Builds v's frame (resizing v to the canvas first if needed) and submits it. */
+void rdr_canvas_frame(rdr_canvas *c, rdr_view *v);
+const uint32_t *rdr_canvas_pixels(const rdr_canvas *c);   /* width*height ARGB8888 */
+/** How many text textures were rasterised so far (the cache's misses). */
+size_t rdr_canvas_rasterised(const rdr_canvas *c);
+void rdr_canvas_close(rdr_canvas *c);
+
+/* ======================================================================
+ * 2. Theme: colours (ARGB8888) the tests and the legend share
+ * ====================================================================== */
+
+#define RDR_FONT_PX      13
+#define RDR_CHAR_W       8      /* nominal advance of DejaVu Sans Mono at 13 px */
+#define RDR_LINE_H       16
+
+/* Colour-blind friendly state colours (Okabe-Ito). */
+uint32_t rdr_state_color(unsigned state);     /* trc_state */
+uint32_t rdr_state_ghost_color(unsigned state);   /* the faint "after the playhead" variant */
+uint32_t rdr_owner_color(uint32_t unit);      /* owner tracks: the unit holding (or having set) it */
+#define RDR_COL_BG         0xff15171cu
+#define RDR_COL_LANE       0xff1c1f26u       /* lane background, even rows */
+#define RDR_COL_LANE_ALT   0xff20232bu       /* lane background, odd rows */
+#define RDR_COL_PANEL      0xff1f222au       /* header, ruler, footer */
+#define RDR_COL_TEXT       0xffd8dce4u
+#define RDR_COL_TEXT_DIM   0xff8a909cu
+#define RDR_COL_GRID       0xff2a2e37u
+#define RDR_COL_PLAYHEAD   0xfff2f2f2u
+#define RDR_COL_ALERT      0xffff5a52u
+#define RDR_COL_QUEUE      0xffb07ad0u       /* level tracks: the area under the step graph */
+#define RDR_COL_QUEUE_EDGE 0xffe0b8f5u       /* level tracks: the step line */
+#define RDR_COL_CAPACITY   0xffe8e8e8u
+#define RDR_COL_FLOW_ITEM  0xffe0b8f5u
+#define RDR_COL_FLOW_HAND  0xffc8ccd4u
+#define RDR_COL_FLOW_WAKE  0xff9fd3f0u       /* notify, set, barrier, spawn, join, pool flows */
+#define RDR_COL_MARK       0xfffff2a8u
+
+/* ======================================================================
+ * 3. The view model (no SDL)
+ * ====================================================================== */
+
+/* Rows: per run (a title row when there are several runs), one lane per unit,
+ * then a LEVEL track (step graph, capacity line) per queue (depth), semaphore
+ * (permits in use), barrier (units arrived), counter (value) and rwlock
+ * (readers), then an OWNER track per lock, rlock, rwlock (the writer) and event
+ * (set, coloured by who set it). An rwlock has both. */
+enum rdr_row_kind { RDR_ROW_RUN = 1, RDR_ROW_UNIT = 2, RDR_ROW_LEVEL = 3, RDR_ROW_OWNER = 4,
+                    RDR_ROW_QUEUE = RDR_ROW_LEVEL, RDR_ROW_LOCK = RDR_ROW_OWNER };
+
+/* One row of the lane area. y is in content coordinates (0 = top of the lane
+ * area, before vertical scrolling). */
+typedef struct rdr_row {
+    uint8_t kind;       /* rdr_row_kind */
+    uint32_t run;       /* index into the models */
+    uint32_t id;        /* UNIT: unit index; LEVEL/OWNER: object id (1-based); RUN: 0 */
+    int y, h;
+} rdr_row;
+
+typedef struct rdr_layout {
+    int width, height;
+    int header_h;               /* title, legend, status */
+    int ruler_y, ruler_h;
+    int lanes_y, lanes_h;       /* the visible lane area on screen */
+    int footer_y, footer_h;
+    int label_w;                /* names column: x in [0, label_w) */
+    int plot_x, plot_w;         /* time axis: x in [plot_x, plot_x + plot_w) */
+    rdr_row *rows; uint32_t nrows;
+    int content_h;              /* all rows */
+} rdr_layout;
+
+/* Per-model level-of-detail indexes, built lazily the first time a lane is
+ * too dense to draw span by span (render/rdr_lod.c). */
+typedef struct rdr_lod rdr_lod;
+
+/* Input events, translated from SDL by the backend (or made by tests). */
+enum rdr_ev_kind { RDR_EV_KEY = 1, RDR_EV_MOVE, RDR_EV_DOWN, RDR_EV_UP, RDR_EV_WHEEL, RDR_EV_RESIZE,
+                   RDR_EV_LEAVE, RDR_EV_QUIT };
+enum rdr_key { RDR_KEY_CHAR = 1 /* ch */, RDR_KEY_SPACE, RDR_KEY_PLUS, RDR_KEY_MINUS, RDR_KEY_HOME, RDR_KEY_END,
+               RDR_KEY_LEFT, RDR_KEY_RIGHT, RDR_KEY_UP, RDR_KEY_DOWN, RDR_KEY_PGUP, RDR_KEY_PGDN, RDR_KEY_ESC };
+#define RDR_MOD_SHIFT 1u
+#define RDR_MOD_CTRL  2u
+typedef struct rdr_event {
+    uint8_t kind;       /* rdr_ev_kind */
+    uint8_t mods;       /* RDR_MOD_* */
+    uint16_t key;       /* KEY: rdr_key */
+    uint32_t ch;        /* KEY with RDR_KEY_CHAR: lower-case ASCII letter or digit */
+    int x, y;           /* MOVE/DOWN/UP/WHEEL: mouse position; RESIZE: new width, height */
+    int button;         /* DOWN/UP: 1 = left */
+    double wheel;       /* WHEEL: notches, > 0 = away from the user (zoom in) */
+} rdr_event;
+
+/* Transparent on purpose: tests and the backend read it. Change it only through
+ * the functions below. */
+struct rdr_view {
+    /* public, read-only */
+    const trc_recording *rec;
+    const trc_model *models; uint32_t nmodels;
+    const char *title;
+    uint64_t total;             /* the time axis: the longest makespan, ns (>= 1) */
+    double t0, t1;              /* visible window, relative ns */
+    double playhead;            /* relative ns, 0..total */
+    double speed;               /* playback: trace ns per wall-clock ns */
+    bool playing;
+    bool show_flows;            /* 'f' */
+    bool ghost;                 /* 'g': show the part after the playhead faintly */
+    bool quit;
+    int scroll_y;               /* vertical scroll of the lane area, px */
+    int mouse_x, mouse_y; bool mouse_in;
+    double frame_ms;            /* set by the backend: last frame's cost, shown in the footer */
+    rdr_layout lay;
+    /* private */
+    bool drag, scrub;
+    int drag_x, drag_y, drag_scroll;
+    double drag_t0;
+    rdr_lod **lod;              /* one per model, NULL until needed */
+    uint64_t *flow_maxdur;      /* per model: the longest flow, for window queries */
+    void *scratch; size_t scratch_cap;   /* per-frame column buffers */
+    struct rdr_buckets *buckets;         /* per-frame lane rects grouped by colour */
+};
+
+/** Fills v from desc: layout for desc->width x height, the whole run in view,
+ *  the playhead at desc->at. Returns -ERR_USAGE if desc has no models. */
+int rdr_view_init(rdr_view *v, const rdr_view_desc *desc, diag *d);
+void rdr_view_release(rdr_view *v);
+/** Re-lays out the rows for a new window size. */
+void rdr_view_resize(rdr_view *v, int width, int height);
+
+/** Screen x of relative time t (ns), and back. */
+double rdr_view_x_of(const rdr_view *v, double t);
+double rdr_view_t_at(const rdr_view *v, double x);
+/** Screen y-range [*y0, *y1) of a row (kind, run, id as in rdr_row). Returns 0,
+ *  or -ERR_USAGE if there is no such row. The range may be off screen. */
+int rdr_view_row_span(const rdr_view *v, unsigned kind, uint32_t run, uint32_t id, int *y0, int *y1);
+/** The row at screen y, or NULL. */
+const rdr_row *rdr_view_row_at(const rdr_view *v, int y);
+
+/** Zoom by `factor` (> 1 = in) keeping the time under screen x fixed. */
+void rdr_view_zoom(rdr_view *v, double factor, double x);
+/** Pan by dt ns (clamped to [0, total]). */
+void rdr_view_pan(rdr_view *v, double dt);
+/** Shows [t0, t1] (clamped). */
+void rdr_view_set_window(rdr_view *v, double t0, double t1);
+void rdr_view_set_playhead(rdr_view *v, double t);
+/** Moves the playhead to the next (dir > 0) or previous state change of any unit. */
+void rdr_view_step(rdr_view *v, int dir);
+
+/** Applies one input event. Sets v->quit on q, Esc or RDR_EV_QUIT. */
+void rdr_view_event(rdr_view *v, const rdr_event *ev);
+/** Advances playback by dt_s seconds of wall-clock time. Returns true if the
+ *  frame changed (playing), i.e. the caller should redraw. */
+bool rdr_view_tick(rdr_view *v, double dt_s);
+
+/* ======================================================================
+ * 4. Draw lists
+ * ====================================================================== */
+
+enum rdr_cmd_kind { RDR_CMD_RECT = 1, RDR_CMD_LINE = 2, RDR_CMD_TEXT = 3, RDR_CMD_CLIP = 4 };
+enum rdr_font { RDR_FONT_REGULAR = 0, RDR_FONT_BOLD = 1 };
+
+typedef struct rdr_cmd {
+    uint8_t kind;       /* rdr_cmd_kind */
+    uint8_t font;       /* TEXT: rdr_font */
+    uint16_t len;       /* TEXT: bytes of UTF-8 at dl->text + text */
+    uint32_t color;     /* ARGB8888; alpha < 255 blends */
+    int32_t x, y, w, h; /* RECT, CLIP: the rect (CLIP with w == 0: no clip);
+                           LINE: from (x, y) to (x + w, y + h); TEXT: top-left */
+    uint32_t text;
+} rdr_cmd;
+
+/* One frame's drawing. Reused across frames: rdr_drawlist_reset keeps the memory
+ * (the frame arena). */
+struct rdr_drawlist {
+    rdr_cmd *cmds; size_t n, cap;
+    char *text; size_t ntext, cap_text;
+    /* figures of the last build, for tests and the footer */
+    size_t lane_rects;          /* rects emitted for unit lanes */
+    size_t spans_visited;       /* spans looked at one by one */
+    size_t dense_columns;       /* pixel columns resolved through the LOD index */
+};
+
+void rdr_drawlist_reset(rdr_drawlist *dl);
+void rdr_drawlist_free(rdr_drawlist *dl);
+void rdr_dl_rect(rdr_drawlist *dl, int x, int y, int w, int h, uint32_t color);
+void rdr_dl_line(rdr_drawlist *dl, int x0, int y0, int x1, int y1, uint32_t color);
+void rdr_dl_text(rdr_drawlist *dl, int x, int y, int font, uint32_t color, const char *s, size_t len);
+void rdr_dl_clip(rdr_drawlist *dl, int x, int y, int w, int h);
+
+/* Text measuring, provided by the backend. NULL measure = RDR_CHAR_W per code point. */
+struct rdr_text_metrics {
+    int (*measure)(void *ud, int font, const char *s, size_t len);   /* width in px */
+    void *ud;
+    int line_h;                 /* 0 = RDR_LINE_H */
+};
+
+/** Builds the frame of v into dl (reset first). Also resolves hover. */
+void rdr_build(rdr_view *v, rdr_drawlist *dl, const rdr_text_metrics *tm);
+
+/* ======================================================================
+ * 5. PNG (render/rdr_png.c): our own encoder, zlib stored or fixed-Huffman blocks
+ * ====================================================================== */
+
+enum rdr_png_level { RDR_PNG_STORED = 0, RDR_PNG_FAST = 1 /* LZ77 + fixed Huffman */ };
+
+/** Encodes ARGB8888 pixels (alpha ignored) as an RGB PNG appended to out. */
+void rdr_png_encode(buf *out, const uint32_t *argb, int width, int height, int level);
+int rdr_png_write(const char *path, const uint32_t *argb, int width, int height, int level, diag *d);
+uint32_t rdr_adler32(uint32_t adler, const void *p, size_t n);   /* start with 1 */
+
+/* ---- small helpers shared by the layer (and handy in tests) ---- */
+
+/** Formats relative ns t for a ruler whose ticks are `step` ns apart and whose
+ *  largest visible time is tmax: the unit follows tmax, the decimals the step
+ *  ("21.9885 ms" deep in a 44 ms run, "5 ms" when it is all in view). */
+void rdr_fmt_time(char *out, size_t cap, double t, double step, double tmax);
+/** The 1-2-5 tick step giving ticks at least min_px apart at ns_per_px. */
+double rdr_tick_step(double ns_per_px, double min_px);
+
+#endif

@@ -1,0 +1,533 @@
+/* The SDL2 backend: executes draw lists with SDL_Renderer, text with SDL2_ttf.
+ *
+ * DESIGN
+ *  - One thread: everything here runs on the thread that calls rdr_view_run /
+ *    rdr_render_rgba. The view model and the draw list know nothing of SDL;
+ *    this file only translates SDL input to rdr_event and rdr_cmd to SDL calls.
+ *  - Text: each (font, colour, string) is rasterised once with
+ *    TTF_RenderUTF8_Blended into a texture kept in a small LRU cache; a frame
+ *    only blits. Labels repeat from frame to frame (names, tick labels), so the
+ *    cache hits almost always; when it is full the entries unused for longest
+ *    are dropped.
+ *  - Headless (screenshots, tests): SDL_CreateSoftwareRenderer on a surface
+ *    that wraps the caller's pixel buffer; no video subsystem, no display.
+ *  - Interactive: the loop sleeps in SDL_WaitEventTimeout while nothing moves
+ *    and redraws at the display rate (vsync, or ~60 Hz) while playing.
+ */
+#include "render/rdr_internal.h"
+
+#include <SDL.h>
+#include <SDL_ttf.h>
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+//~ fonts
+
+static bool rdr_file_exists(const char *p) {
+    struct stat st;
+    return p && *p && stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Depth-limited search for a file called `name` under dir. */
+static bool rdr_find_file(const char *dir, const char *name, int depth, char *out, size_t cap) {
+    if (depth < 0) return false;
+    DIR *dp = opendir(dir);
+    if (!dp) return false;
+    struct dirent *de;
+    bool found = false;
+    char path[1024];
+    while (!found && (de = readdir(dp))) {
+        if (de->d_name[0] == '.') continue;
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        if (strcmp(de->d_name, name) == 0 && rdr_file_exists(path)) {
+            snprintf(out, cap, "%s", path);
+            found = true;
+        }
+    }
+    if (!found) {
+        rewinddir(dp);
+        while (!found && (de = readdir(dp))) {
+            if (de->d_name[0] == '.') continue;
+            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+            struct stat st;
+            if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) found = rdr_find_file(path, name, depth - 1, out, cap);
+        }
+    }
+    closedir(dp);
+    return found;
+}
+
+static int rdr_font_paths(const char *want, char *reg, char *bold, size_t cap, diag *d) {
+    bold[0] = 0;
+    const char *env = getenv("WEFT_FONT");
+    if (want && *want) {
+        if (!rdr_file_exists(want)) return diag_set(d, ERR_IO, "font '%s' not found", want);
+        snprintf(reg, cap, "%s", want);
+    } else if (env && *env) {
+        if (!rdr_file_exists(env)) return diag_set(d, ERR_IO, "font '%s' (from $WEFT_FONT) not found", env);
+        snprintf(reg, cap, "%s", env);
+    } else {
+        static const char *known[] = {
+            "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf",
+            "/usr/share/fonts/TTF/DejaVuSansMono.ttf",
+            "/usr/share/fonts/dejavu/DejaVuSansMono.ttf",
+            "/usr/share/fonts/dejavu-sans-mono-fonts/DejaVuSansMono.ttf",
+        };
+        reg[0] = 0;
+        for (size_t i = 0; i < sizeof known / sizeof known[0] && !reg[0]; i++)
+            if (rdr_file_exists(known[i])) snprintf(reg, cap, "%s", known[i]);
+        if (!reg[0] && !rdr_find_file("/usr/share/fonts", "DejaVuSansMono.ttf", 4, reg, cap) &&
+            !rdr_find_file("/usr/share/fonts", "DejaVuSans.ttf", 4, reg, cap))
+            return diag_set(d, ERR_IO, "no font found: install fonts-dejavu-core or set WEFT_FONT to a .ttf file");
+    }
+    /* the bold face next to it, if it follows the DejaVu naming */
+    size_t n = strlen(reg);
+    if (n > 4 && strcmp(reg + n - 4, ".ttf") == 0 && n + 6 < cap) {
+        snprintf(bold, cap, "%.*s-Bold.ttf", (int)(n - 4), reg);
+        if (!rdr_file_exists(bold)) bold[0] = 0;
+    }
+    return 0;
+}
+
+//~ text cache
+
+enum { RDR_TEX_CAP = 1024, RDR_TEX_SLOTS = 2048 };
+
+typedef struct rdr_tex {
+    uint64_t hash;
+    uint32_t color;
+    uint8_t font;
+    uint16_t len;
+    char *s;
+    SDL_Texture *tex;
+    int w, h;
+    uint64_t used;              /* frame number of the last use */
+} rdr_tex;
+
+typedef struct rdr_sdl {
+    SDL_Renderer *r;
+    TTF_Font *font[2];
+    rdr_tex tex[RDR_TEX_CAP];
+    uint32_t ntex;
+    int32_t slot[RDR_TEX_SLOTS];   /* open addressing: index into tex, -1 empty */
+    uint64_t frame;
+    size_t rasterised;             /* textures made so far: tests check the cache works */
+    SDL_Rect *rects; size_t cap_rects;
+    uint32_t color; bool blend, have_color;   /* the renderer's draw state */
+    bool software;                 /* SDL's software renderer: see the fill note in rdr_sdl_exec */
+} rdr_sdl;
+
+static uint64_t rdr_tex_hash(int font, uint32_t color, const char *s, size_t len) {
+    return fnv1a64(s, len) ^ ((uint64_t)color << 8 | (uint64_t)font) * 0x9e3779b97f4a7c15ull;
+}
+
+static void rdr_tex_reindex(rdr_sdl *b) {
+    memset(b->slot, 0xff, sizeof b->slot);
+    for (uint32_t i = 0; i < b->ntex; i++) {
+        size_t s = b->tex[i].hash & (RDR_TEX_SLOTS - 1);
+        while (b->slot[s] >= 0) s = (s + 1) & (RDR_TEX_SLOTS - 1);
+        b->slot[s] = (int32_t)i;
+    }
+}
+
+static int rdr_tex_cmp_used(const void *a, const void *c) {
+    const rdr_tex *x = a, *y = c;
+    return x->used > y->used ? -1 : x->used < y->used;   /* most recent first */
+}
+
+/* Drops the least recently used half. */
+static void rdr_tex_evict(rdr_sdl *b) {
+    qsort(b->tex, b->ntex, sizeof b->tex[0], rdr_tex_cmp_used);
+    uint32_t keep = b->ntex / 2;
+    for (uint32_t i = keep; i < b->ntex; i++) {
+        SDL_DestroyTexture(b->tex[i].tex);
+        free(b->tex[i].s);
+    }
+    b->ntex = keep;
+    rdr_tex_reindex(b);
+}
+
+static const rdr_tex *rdr_tex_get(rdr_sdl *b, int font, uint32_t color, const char *s, size_t len) {
+    uint64_t h = rdr_tex_hash(font, color, s, len);
+    size_t at = h & (RDR_TEX_SLOTS - 1);
+    for (; b->slot[at] >= 0; at = (at + 1) & (RDR_TEX_SLOTS - 1)) {
+        rdr_tex *t = &b->tex[b->slot[at]];
+        if (t->hash == h && t->color == color && t->font == font && t->len == len && memcmp(t->s, s, len) == 0) {
+            t->used = b->frame;
+            return t;
+        }
+    }
+    TTF_Font *f = b->font[font ? 1 : 0];
+    char *z = xmalloc(len + 1);
+    memcpy(z, s, len);
+    z[len] = 0;
+    SDL_Color c = { (uint8_t)(color >> 16), (uint8_t)(color >> 8), (uint8_t)color, 255 };
+    SDL_Surface *surf = TTF_RenderUTF8_Blended(f, z, c);
+    if (!surf) { free(z); return NULL; }
+    SDL_Texture *tex = SDL_CreateTextureFromSurface(b->r, surf);
+    int w = surf->w, hh = surf->h;
+    SDL_FreeSurface(surf);
+    if (!tex) { free(z); return NULL; }
+    if ((color >> 24) != 0xff) SDL_SetTextureAlphaMod(tex, (uint8_t)(color >> 24));
+    b->rasterised++;
+    if (b->ntex == RDR_TEX_CAP) rdr_tex_evict(b);
+    rdr_tex *t = &b->tex[b->ntex];
+    *t = (rdr_tex){ .hash = h, .color = color, .font = (uint8_t)font, .len = (uint16_t)len, .s = z, .tex = tex,
+                    .w = w, .h = hh, .used = b->frame };
+    at = h & (RDR_TEX_SLOTS - 1);
+    while (b->slot[at] >= 0) at = (at + 1) & (RDR_TEX_SLOTS - 1);
+    b->slot[at] = (int32_t)b->ntex++;
+    return t;
+}
+
+static int rdr_sdl_measure(void *ud, int font, const char *s, size_t len) {
+    rdr_sdl *b = ud;
+    char tmp[512];
+    if (len >= sizeof tmp) len = sizeof tmp - 1;
+    memcpy(tmp, s, len);
+    tmp[len] = 0;
+    int w = 0, h = 0;
+    if (TTF_SizeUTF8(b->font[font ? 1 : 0], tmp, &w, &h) != 0) return (int)len * RDR_CHAR_W;
+    return w;
+}
+
+//~ backend
+
+static int rdr_sdl_open(rdr_sdl *b, SDL_Renderer *r, const char *font_path, diag *d) {
+    memset(b, 0, sizeof *b);
+    memset(b->slot, 0xff, sizeof b->slot);
+    b->r = r;
+    SDL_RendererInfo info;
+    b->software = SDL_GetRendererInfo(r, &info) == 0 && info.name && strcmp(info.name, "software") == 0;
+    char reg[1024], bold[1024];
+    int rc = rdr_font_paths(font_path, reg, bold, sizeof reg, d);
+    if (rc) return rc;
+    if (TTF_Init() != 0) return diag_set(d, ERR_RUNTIME, "cannot start SDL_ttf: %s", TTF_GetError());
+    b->font[0] = TTF_OpenFont(reg, RDR_FONT_PX);
+    if (!b->font[0]) {
+        rc = diag_set(d, ERR_IO, "cannot open font '%s': %s", reg, TTF_GetError());
+        TTF_Quit();
+        return rc;
+    }
+    b->font[1] = bold[0] ? TTF_OpenFont(bold, RDR_FONT_PX) : NULL;
+    if (!b->font[1]) {
+        b->font[1] = TTF_OpenFont(reg, RDR_FONT_PX);
+        if (b->font[1]) TTF_SetFontStyle(b->font[1], TTF_STYLE_BOLD);
+        else b->font[1] = b->font[0];
+    }
+    TTF_SetFontHinting(b->font[0], TTF_HINTING_LIGHT);
+    if (b->font[1] != b->font[0]) TTF_SetFontHinting(b->font[1], TTF_HINTING_LIGHT);
+    return 0;
+}
+
+static void rdr_sdl_close(rdr_sdl *b) {
+    for (uint32_t i = 0; i < b->ntex; i++) {
+        SDL_DestroyTexture(b->tex[i].tex);
+        free(b->tex[i].s);
+    }
+    b->ntex = 0;
+    if (b->font[1] && b->font[1] != b->font[0]) TTF_CloseFont(b->font[1]);
+    if (b->font[0]) { TTF_CloseFont(b->font[0]); TTF_Quit(); }
+    free(b->rects);
+    memset(b, 0, sizeof *b);
+}
+
+static rdr_text_metrics rdr_sdl_metrics(rdr_sdl *b) {
+    return (rdr_text_metrics){ .measure = rdr_sdl_measure, .ud = b, .line_h = TTF_FontHeight(b->font[0]) };
+}
+
+/* Sets the draw colour, skipping calls that change nothing (each one costs a
+ * command in SDL's queue). */
+static void rdr_sdl_color(rdr_sdl *b, uint32_t c) {
+    if (b->have_color && b->color == c) return;
+    uint8_t a = (uint8_t)(c >> 24);
+    bool blend = a != 0xff;
+    if (!b->have_color || blend != b->blend) SDL_SetRenderDrawBlendMode(b->r, blend ? SDL_BLENDMODE_BLEND : SDL_BLENDMODE_NONE);
+    SDL_SetRenderDrawColor(b->r, (uint8_t)(c >> 16), (uint8_t)(c >> 8), (uint8_t)c, a);
+    b->color = c;
+    b->blend = blend;
+    b->have_color = true;
+}
+
+static void rdr_sdl_exec(rdr_sdl *b, const rdr_drawlist *dl) {
+    SDL_Renderer *r = b->r;
+    b->frame++;
+    b->have_color = false;
+    SDL_RenderSetClipRect(r, NULL);
+    for (size_t i = 0; i < dl->n;) {
+        const rdr_cmd *c = &dl->cmds[i];
+        switch (c->kind) {
+        case RDR_CMD_RECT: {
+            /* batch a run of rects of one colour */
+            size_t j = i, nr = 0;
+            bool slice = b->software && (c->color >> 24) == 0xff;
+            while (j < dl->n && dl->cmds[j].kind == RDR_CMD_RECT && dl->cmds[j].color == c->color) {
+                const rdr_cmd *q = &dl->cmds[j++];
+                if (slice && q->w >= 16 && q->w < 256) {
+                    /* SDL's software fill writes rows of 64+ bytes with
+                     * non-temporal stores, which cost ~200 ns per short row;
+                     * strips under 16 px take its plain loop: ~15x faster for
+                     * the medium-width spans that lanes are made of */
+                    ARR_GROW(b->rects, nr + (size_t)q->w / 15 + 1, b->cap_rects);
+                    for (int x = 0; x < q->w; x += 15)
+                        b->rects[nr++] = (SDL_Rect){ q->x + x, q->y, q->w - x < 15 ? q->w - x : 15, q->h };
+                } else {
+                    ARR_GROW(b->rects, nr + 1, b->cap_rects);
+                    b->rects[nr++] = (SDL_Rect){ q->x, q->y, q->w, q->h };
+                }
+            }
+            rdr_sdl_color(b, c->color);
+            SDL_RenderFillRects(r, b->rects, (int)nr);
+            i = j;
+            continue;
+        }
+        case RDR_CMD_LINE:
+            rdr_sdl_color(b, c->color);
+            SDL_RenderDrawLine(r, c->x, c->y, c->x + c->w, c->y + c->h);
+            break;
+        case RDR_CMD_TEXT: {
+            const rdr_tex *t = rdr_tex_get(b, c->font, c->color, dl->text + c->text, c->len);
+            if (t) SDL_RenderCopy(r, t->tex, NULL, &(SDL_Rect){ c->x, c->y, t->w, t->h });
+            break;
+        }
+        case RDR_CMD_CLIP:
+            if (c->w > 0 && c->h > 0) SDL_RenderSetClipRect(r, &(SDL_Rect){ c->x, c->y, c->w, c->h });
+            else SDL_RenderSetClipRect(r, NULL);
+            break;
+        default: break;
+        }
+        i++;
+    }
+    SDL_RenderSetClipRect(r, NULL);
+}
+
+//~ headless
+
+struct rdr_canvas {
+    int w, h;
+    uint32_t *px;
+    SDL_Surface *surf;
+    SDL_Renderer *r;
+    rdr_sdl *b;
+    rdr_text_metrics tm;
+    rdr_drawlist dl;
+};
+
+void rdr_canvas_close(rdr_canvas *c) {
+    if (!c) return;
+    rdr_drawlist_free(&c->dl);
+    if (c->b) { rdr_sdl_close(c->b); free(c->b); }
+    if (c->r) SDL_DestroyRenderer(c->r);
+    if (c->surf) SDL_FreeSurface(c->surf);
+    free(c->px);
+    free(c);
+}
+
+int rdr_canvas_open(rdr_canvas **out, int width, int height, const char *font_path, diag *d) {
+    *out = NULL;
+    if (width <= 0 || height <= 0 || width > 16384 || height > 16384)
+        return diag_set(d, ERR_USAGE, "bad canvas size %dx%d", width, height);
+    rdr_canvas *c = xcalloc(1, sizeof *c);
+    int rc;
+    c->w = width;
+    c->h = height;
+    c->px = calloc((size_t)width * (size_t)height, sizeof *c->px);
+    if (!c->px) { rc = diag_set(d, ERR_NOMEM, "no memory for a %dx%d canvas", width, height); goto fail; }
+    c->surf = SDL_CreateRGBSurfaceWithFormatFrom(c->px, width, height, 32, width * 4, SDL_PIXELFORMAT_ARGB8888);
+    c->r = c->surf ? SDL_CreateSoftwareRenderer(c->surf) : NULL;
+    if (!c->r) { rc = diag_set(d, ERR_RUNTIME, "cannot create a software renderer: %s", SDL_GetError()); goto fail; }
+    c->b = xcalloc(1, sizeof *c->b);
+    rc = rdr_sdl_open(c->b, c->r, font_path, d);
+    if (rc) { free(c->b); c->b = NULL; goto fail; }
+    c->tm = rdr_sdl_metrics(c->b);
+    *out = c;
+    return 0;
+fail:
+    rdr_canvas_close(c);
+    return rc;
+}
+
+const rdr_text_metrics *rdr_canvas_metrics(rdr_canvas *c) { return &c->tm; }
+
+void rdr_canvas_submit(rdr_canvas *c, const rdr_drawlist *dl) {
+    rdr_sdl_exec(c->b, dl);
+    SDL_RenderFlush(c->r);
+}
+
+void rdr_canvas_frame(rdr_canvas *c, rdr_view *v) {
+    if (v->lay.width != c->w || v->lay.height != c->h) rdr_view_resize(v, c->w, c->h);
+    rdr_build(v, &c->dl, &c->tm);
+    rdr_canvas_submit(c, &c->dl);
+}
+
+const uint32_t *rdr_canvas_pixels(const rdr_canvas *c) { return c->px; }
+size_t rdr_canvas_rasterised(const rdr_canvas *c) { return c->b->rasterised; }
+
+int rdr_render_rgba(const rdr_view_desc *desc, uint32_t *pixels, diag *d) {
+    rdr_view v;
+    int rc = rdr_view_init(&v, desc, d);
+    if (rc) return rc;
+    rdr_canvas *c;
+    rc = rdr_canvas_open(&c, v.lay.width, v.lay.height, desc->font_path, d);
+    if (!rc) {
+        rdr_canvas_frame(c, &v);
+        memcpy(pixels, c->px, sizeof *pixels * (size_t)c->w * (size_t)c->h);
+        rdr_canvas_close(c);
+    }
+    rdr_view_release(&v);
+    return rc;
+}
+
+int rdr_screenshot(const rdr_view_desc *desc, const char *png_path, diag *d) {
+    int w = desc && desc->width > 0 ? desc->width : 1280, h = desc && desc->height > 0 ? desc->height : 720;
+    uint32_t *px = calloc((size_t)w * (size_t)h, sizeof *px);
+    if (!px) return diag_set(d, ERR_NOMEM, "no memory for a %dx%d screenshot", w, h);
+    int rc = rdr_render_rgba(desc, px, d);
+    if (!rc) rc = rdr_png_write(png_path, px, w, h, RDR_PNG_FAST, d);
+    free(px);
+    return rc;
+}
+
+//~ interactive
+
+static bool rdr_sdl_key(const SDL_KeyboardEvent *k, rdr_event *ev) {
+    SDL_Keycode s = k->keysym.sym;
+    uint16_t m = k->keysym.mod;
+    ev->kind = RDR_EV_KEY;
+    ev->mods = (uint8_t)(((m & KMOD_SHIFT) ? RDR_MOD_SHIFT : 0) | ((m & (KMOD_CTRL | KMOD_GUI)) ? RDR_MOD_CTRL : 0));
+    switch (s) {
+    case SDLK_SPACE: ev->key = RDR_KEY_SPACE; break;
+    case SDLK_PLUS: case SDLK_EQUALS: case SDLK_KP_PLUS: ev->key = RDR_KEY_PLUS; break;
+    case SDLK_MINUS: case SDLK_UNDERSCORE: case SDLK_KP_MINUS: ev->key = RDR_KEY_MINUS; break;
+    case SDLK_HOME: ev->key = RDR_KEY_HOME; break;
+    case SDLK_END: ev->key = RDR_KEY_END; break;
+    case SDLK_LEFT: ev->key = RDR_KEY_LEFT; break;
+    case SDLK_RIGHT: ev->key = RDR_KEY_RIGHT; break;
+    case SDLK_UP: ev->key = RDR_KEY_UP; break;
+    case SDLK_DOWN: ev->key = RDR_KEY_DOWN; break;
+    case SDLK_PAGEUP: ev->key = RDR_KEY_PGUP; break;
+    case SDLK_PAGEDOWN: ev->key = RDR_KEY_PGDN; break;
+    case SDLK_ESCAPE: ev->key = RDR_KEY_ESC; break;
+    default:
+        if ((s >= SDLK_a && s <= SDLK_z) || (s >= SDLK_0 && s <= SDLK_9)) {
+            ev->key = RDR_KEY_CHAR;
+            ev->ch = (uint32_t)s;
+            break;
+        }
+        return false;
+    }
+    return true;
+}
+
+/* SDL event -> rdr_event; false if it means nothing to the view. */
+static bool rdr_sdl_translate(const SDL_Event *e, SDL_Renderer *r, rdr_event *ev) {
+    memset(ev, 0, sizeof *ev);
+    SDL_Keymod km = SDL_GetModState();
+    ev->mods = (uint8_t)(((km & KMOD_SHIFT) ? RDR_MOD_SHIFT : 0) | ((km & (KMOD_CTRL | KMOD_GUI)) ? RDR_MOD_CTRL : 0));
+    switch (e->type) {
+    case SDL_QUIT: ev->kind = RDR_EV_QUIT; return true;
+    case SDL_KEYDOWN: return rdr_sdl_key(&e->key, ev);
+    case SDL_MOUSEMOTION: ev->kind = RDR_EV_MOVE; ev->x = e->motion.x; ev->y = e->motion.y; return true;
+    case SDL_MOUSEBUTTONDOWN:
+    case SDL_MOUSEBUTTONUP:
+        ev->kind = e->type == SDL_MOUSEBUTTONDOWN ? RDR_EV_DOWN : RDR_EV_UP;
+        ev->x = e->button.x; ev->y = e->button.y;
+        ev->button = e->button.button == SDL_BUTTON_LEFT ? 1 : e->button.button == SDL_BUTTON_RIGHT ? 2 : 3;
+        return true;
+    case SDL_MOUSEWHEEL: {
+        ev->kind = RDR_EV_WHEEL;
+        SDL_GetMouseState(&ev->x, &ev->y);
+        double y = e->wheel.preciseY != 0 ? e->wheel.preciseY : e->wheel.y;
+        if (e->wheel.direction == SDL_MOUSEWHEEL_FLIPPED) y = -y;
+        ev->wheel = y;
+        return y != 0;
+    }
+    case SDL_WINDOWEVENT:
+        if (e->window.event == SDL_WINDOWEVENT_SIZE_CHANGED) {
+            ev->kind = RDR_EV_RESIZE;
+            SDL_GetRendererOutputSize(r, &ev->x, &ev->y);
+            return true;
+        }
+        if (e->window.event == SDL_WINDOWEVENT_LEAVE) { ev->kind = RDR_EV_LEAVE; return true; }
+        return false;
+    default: return false;
+    }
+}
+
+int rdr_view_run(const rdr_view_desc *desc, diag *d) {
+    rdr_view v;
+    int rc = rdr_view_init(&v, desc, d);
+    if (rc) return rc;
+    if (SDL_InitSubSystem(SDL_INIT_VIDEO) != 0) {
+        rc = diag_set(d, ERR_RUNTIME, "cannot open a window: %s (no display? use --screenshot)", SDL_GetError());
+        rdr_view_release(&v);
+        return rc;
+    }
+    char title[256];
+    snprintf(title, sizeof title, "weft \xe2\x80\x94 %s", v.title);
+    SDL_Window *win = SDL_CreateWindow(title, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, v.lay.width, v.lay.height,
+                                       SDL_WINDOW_RESIZABLE);
+    SDL_Renderer *r = NULL;
+    rdr_sdl *b = NULL;
+    rdr_drawlist dl = { 0 };
+    if (!win) {
+        rc = diag_set(d, ERR_RUNTIME, "cannot open a window: %s", SDL_GetError());
+        goto out;
+    }
+    r = SDL_CreateRenderer(win, -1, SDL_RENDERER_ACCELERATED | SDL_RENDERER_PRESENTVSYNC);
+    if (!r) r = SDL_CreateRenderer(win, -1, SDL_RENDERER_SOFTWARE);
+    if (!r) {
+        rc = diag_set(d, ERR_RUNTIME, "cannot create a renderer: %s", SDL_GetError());
+        goto out;
+    }
+    SDL_RendererInfo info;
+    bool vsync = SDL_GetRendererInfo(r, &info) == 0 && (info.flags & SDL_RENDERER_PRESENTVSYNC);
+    b = xcalloc(1, sizeof *b);
+    rc = rdr_sdl_open(b, r, desc->font_path, d);
+    if (rc) { free(b); b = NULL; goto out; }
+    int ow, oh;
+    if (SDL_GetRendererOutputSize(r, &ow, &oh) == 0) rdr_view_resize(&v, ow, oh);
+    rdr_text_metrics tm = rdr_sdl_metrics(b);
+    bool dirty = true;
+    uint64_t freq = SDL_GetPerformanceFrequency(), last = SDL_GetPerformanceCounter();
+    while (!v.quit) {
+        SDL_Event e;
+        rdr_event ev;
+        if (!dirty && !v.playing) {
+            if (SDL_WaitEventTimeout(&e, 250)) {
+                if (rdr_sdl_translate(&e, r, &ev)) rdr_view_event(&v, &ev);
+                dirty = true;   /* exposure and the like redraw too */
+            }
+            last = SDL_GetPerformanceCounter();
+        }
+        while (SDL_PollEvent(&e)) {
+            if (rdr_sdl_translate(&e, r, &ev)) rdr_view_event(&v, &ev);
+            dirty = true;
+        }
+        uint64_t now = SDL_GetPerformanceCounter();
+        double dt = (double)(now - last) / (double)freq;
+        last = now;
+        if (rdr_view_tick(&v, dt > 0.1 ? 0.1 : dt)) dirty = true;
+        if (!dirty || v.quit) continue;
+        uint64_t f0 = SDL_GetPerformanceCounter();
+        rdr_build(&v, &dl, &tm);
+        rdr_sdl_exec(b, &dl);
+        v.frame_ms = (double)(SDL_GetPerformanceCounter() - f0) * 1000.0 / (double)freq;
+        SDL_RenderPresent(r);
+        dirty = false;
+        if (!vsync && v.playing) {   /* ~60 Hz without vsync */
+            double spent = (double)(SDL_GetPerformanceCounter() - now) / (double)freq;
+            if (spent < 1.0 / 60) SDL_Delay((uint32_t)((1.0 / 60 - spent) * 1000));
+        }
+    }
+out:
+    rdr_drawlist_free(&dl);
+    if (b) { rdr_sdl_close(b); free(b); }
+    if (r) SDL_DestroyRenderer(r);
+    if (win) SDL_DestroyWindow(win);
+    SDL_QuitSubSystem(SDL_INIT_VIDEO);
+    rdr_view_release(&v);
+    return rc;
+}
