@@ -555,29 +555,21 @@ static sim_expr *parse_cmp(parser *ps) {
     return a;
 }
 
-static sim_expr *parse_and(parser *ps) {
-    sim_expr *a = parse_cmp(ps);
-    while (a && is_kw(&ps->t, "and")) {
-        tok op = ps->t;
+/* left-assoc chain: sub { KEYWORD sub } */
+static sim_expr *parse_chain(parser *ps, sim_expr *(*sub)(parser *), const char *kw, int op) {
+    sim_expr *a = sub(ps);
+    while (a && is_kw(&ps->t, kw)) {
+        tok t = ps->t;
         next(ps);
-        sim_expr *b = parse_cmp(ps);
+        sim_expr *b = sub(ps);
         if (!b) return NULL;
-        a = mk_bin(ps, '&', op.pos, a, b);
+        a = mk_bin(ps, op, t.pos, a, b);
     }
     return a;
 }
 
-static sim_expr *parse_expr(parser *ps) {
-    sim_expr *a = parse_and(ps);
-    while (a && is_kw(&ps->t, "or")) {
-        tok op = ps->t;
-        next(ps);
-        sim_expr *b = parse_and(ps);
-        if (!b) return NULL;
-        a = mk_bin(ps, '|', op.pos, a, b);
-    }
-    return a;
-}
+static sim_expr *parse_and(parser *ps) { return parse_chain(ps, parse_cmp, "and", '&'); }
+static sim_expr *parse_expr(parser *ps) { return parse_chain(ps, parse_and, "or", '|'); }
 
 uint64_t sim_rng_next(uint64_t *state) {
     uint64_t z = (*state += 0x9E3779B97F4A7C15ull);

@@ -628,52 +628,53 @@ static uint8_t *pf_event(pf_run *pr, uint8_t *p, const pf_ev *e) {
     return pb_close(pkt_len, p);
 }
 
-/* The hot path: a slice END or a BEGIN with an already interned name and no args. */
-static inline uint8_t *pf_slice_fast(pf_run *pr, uint8_t *p, uint8_t type, uint64_t track, uint64_t rel,
-                                     uint32_t iid) {
-    uint8_t *pkt_len = p + 1, *te_len;
+/* The fast paths write short packets: TracePacket{timestamp, sequence id,
+ * [NEEDS_INCREMENTAL_STATE], TrackEvent{type, track, ...}} whose two lengths
+ * stay under 128 by construction, so each is one byte, patched at the end. */
+static inline uint8_t *pf_fast_open(pf_run *pr, uint8_t *p, uint64_t rel, bool needs, uint8_t type, uint64_t track,
+                                    uint8_t **pkt_len, uint8_t **te_len) {
+    *p = T_PACKET;
+    *pkt_len = p + 1;
     p += 2;
     *p++ = TP_TIMESTAMP;
     p = pb_var(p, pr->origin + rel);
     *p++ = TP_SEQ_ID;
     p = pb_var(p, pr->seq);
-    if (iid) {
+    if (needs) {
         *p++ = TP_SEQ_FLAGS;
         *p++ = SEQ_NEEDS;
     }
     *p++ = TP_TRACK_EVENT;
-    te_len = p++;
+    *te_len = p++;
     *p++ = TE_TYPE;
     *p++ = type;
     *p++ = TE_TRACK;
-    p = pb_var(p, track);
+    return pb_var(p, track);
+}
+
+static inline uint8_t *pf_fast_close(uint8_t *p, uint8_t *pkt_len, uint8_t *te_len) {
+    *te_len = (uint8_t)(p - te_len - 1);
+    *pkt_len = (uint8_t)(p - pkt_len - 1);
+    return p;
+}
+
+/* The hot path: a slice END or a BEGIN with an already interned name and no args. */
+static inline uint8_t *pf_slice_fast(pf_run *pr, uint8_t *p, uint8_t type, uint64_t track, uint64_t rel,
+                                     uint32_t iid) {
+    uint8_t *pkt_len, *te_len;
+    p = pf_fast_open(pr, p, rel, iid != 0, type, track, &pkt_len, &te_len);
     if (iid) {
         *p++ = TE_NAME_IID;
         p = pb_var(p, iid);
     }
-    pkt_len[-1] = T_PACKET;
-    *te_len = (uint8_t)(p - te_len - 1);            /* < 128 by construction */
-    *pkt_len = (uint8_t)(p - pkt_len - 1);
-    return p;
+    return pf_fast_close(p, pkt_len, te_len);
 }
 
 /* A flow end whose name (and "item" annotation name) is already interned. */
 static inline uint8_t *pf_instant_fast(pf_run *pr, uint8_t *p, uint64_t track, uint64_t rel, uint32_t iid,
                                        bool out, uint64_t flow, bool has_item, uint64_t item) {
-    uint8_t *pkt_len = p + 1, *te_len;
-    p += 2;
-    *p++ = TP_TIMESTAMP;
-    p = pb_var(p, pr->origin + rel);
-    *p++ = TP_SEQ_ID;
-    p = pb_var(p, pr->seq);
-    *p++ = TP_SEQ_FLAGS;
-    *p++ = SEQ_NEEDS;
-    *p++ = TP_TRACK_EVENT;
-    te_len = p++;
-    *p++ = TE_TYPE;
-    *p++ = TYPE_INSTANT;
-    *p++ = TE_TRACK;
-    p = pb_var(p, track);
+    uint8_t *pkt_len, *te_len;
+    p = pf_fast_open(pr, p, rel, true, TYPE_INSTANT, track, &pkt_len, &te_len);
     *p++ = TE_NAME_IID;
     p = pb_var(p, iid);
     if (has_item) {
@@ -689,33 +690,17 @@ static inline uint8_t *pf_instant_fast(pf_run *pr, uint8_t *p, uint64_t track, u
     *p++ = out ? TE_FLOW_0 : TE_TFLOW_0;
     *p++ = out ? TE_FLOW_1 : TE_TFLOW_1;
     p = pb_fixed64(p, flow);
-    pkt_len[-1] = T_PACKET;
-    *te_len = (uint8_t)(p - te_len - 1);            /* < 128 by construction */
-    *pkt_len = (uint8_t)(p - pkt_len - 1);
-    return p;
+    return pf_fast_close(p, pkt_len, te_len);
 }
 
 /* A counter sample on a sequence that has started. */
 static inline uint8_t *pf_counter_fast(pf_run *pr, uint8_t *p, uint64_t track, uint64_t rel, int64_t v) {
-    uint8_t *pkt_len = p + 1, *te_len;
-    p += 2;
-    *p++ = TP_TIMESTAMP;
-    p = pb_var(p, pr->origin + rel);
-    *p++ = TP_SEQ_ID;
-    p = pb_var(p, pr->seq);
-    *p++ = TP_TRACK_EVENT;
-    te_len = p++;
-    *p++ = TE_TYPE;
-    *p++ = TYPE_COUNTER;
-    *p++ = TE_TRACK;
-    p = pb_var(p, track);
+    uint8_t *pkt_len, *te_len;
+    p = pf_fast_open(pr, p, rel, false, TYPE_COUNTER, track, &pkt_len, &te_len);
     *p++ = TE_COUNTER_0;
     *p++ = 0x01;
     p = pb_var(p, (uint64_t)v);
-    pkt_len[-1] = T_PACKET;
-    *te_len = (uint8_t)(p - te_len - 1);
-    *pkt_len = (uint8_t)(p - pkt_len - 1);
-    return p;
+    return pf_fast_close(p, pkt_len, te_len);
 }
 
 /* ---- descriptors --------------------------------------------------------- */
