@@ -191,10 +191,15 @@ START_TEST(deadlock_detected_and_recorded) {
     ck_assert_str_eq(run->report, r.res.report);
     /* the recording keeps both acquisitions, both waits, and the aborted ends */
     ck_assert_uint_eq(count_kind(run, TRC_EV_ACQUIRE), 2);
-    ck_assert_uint_eq(count_kind(run, TRC_EV_WAIT_BEGIN), 2);
-    size_t aborted = 0;
-    for (size_t i = 0; i < run->nevents; i++)
-        if (run->events[i].kind == TRC_EV_WAIT_END) { ck_assert_uint_eq(run->events[i].aux, TRC_OUT_ABORTED); aborted++; }
+    ck_assert_uint_eq(count_kind(run, TRC_EV_BARRIER_OPEN), 1);   /* both held their first lock */
+    size_t lock_waits = 0, aborted = 0;
+    for (size_t i = 0; i < run->nevents; i++) {
+        const trc_event *e = &run->events[i];
+        bool on_lock = e->obj && run->objects[e->obj - 1].kind == TRC_OBJ_LOCK;
+        if (e->kind == TRC_EV_WAIT_BEGIN && on_lock) { ck_assert_uint_eq(e->aux, TRC_OP_LOCK); lock_waits++; }
+        if (e->kind == TRC_EV_WAIT_END && on_lock) { ck_assert_uint_eq(e->aux, TRC_OUT_ABORTED); aborted++; }
+    }
+    ck_assert_uint_eq(lock_waits, 2);
     ck_assert_uint_eq(aborted, 2);
     for (uint32_t u = 0; u < 2; u++) {
         ck_assert(r.m.units[u].aborted);
@@ -229,7 +234,7 @@ START_TEST(self_deadlock_and_exit_holding_lock) {
     ran_free(&r);
 
     run_text(&r, "exits_holding",
-             "lock m\nactor a { lock m }\nactor b { sleep 5ms\n lock m }\n", NULL, 0);
+             "lock m\nevent held\nactor a { lock m\n set held }\nactor b { wait held\n lock m }\n", NULL, 0);
     ck_assert_uint_eq(r.res.end_reason, TRC_END_STUCK);
     ck_assert_msg(strstr(r.res.report, "held by a.0, which has exited"), "%s", r.res.report);
     ran_free(&r);
@@ -274,11 +279,17 @@ static uint64_t rusage_thread_ns(void) {
 START_TEST(compute_is_calibrated) {
     sim_calibrate();
     ck_assert(sim_burn_iters_per_us() > 0);
-    /* measured by getrusage, independently of the clock sim_burn steers by */
-    uint64_t a = rusage_thread_ns();
-    for (int i = 0; i < 20; i++) sim_burn(2 * MS, NULL);
-    uint64_t spent = rusage_thread_ns() - a;
-    ck_assert_msg(spent >= 38 * MS && spent <= 42 * MS, "20 x compute 2ms burnt %.3f ms of CPU", (double)spent / 1e6);
+    /* measured by getrusage, independently of the clock sim_burn steers by. A busy
+     * host can only inflate one attempt; a calibration error would show in all
+     * three, so the best of three must be within 5%. */
+    uint64_t best = UINT64_MAX;
+    for (int attempt = 0; attempt < 3; attempt++) {
+        uint64_t a = rusage_thread_ns();
+        for (int i = 0; i < 20; i++) sim_burn(2 * MS, NULL);
+        uint64_t spent = rusage_thread_ns() - a;
+        if (spent < best) best = spent;
+    }
+    ck_assert_msg(best >= 38 * MS && best <= 42 * MS, "20 x compute 2ms burnt %.3f ms of CPU", (double)best / 1e6);
     /* an abort flag stops a long burn early */
     _Atomic int stop = 1;
     uint64_t t = sim_burn(1000 * MS, &stop);
@@ -369,7 +380,7 @@ END_TEST
 
 START_TEST(semaphore_bounds_permits) {
     ran r;
-    run_text(&r, "sem", "semaphore s 2\nactor w * 5 { repeat 4 { acquire s { sleep 2ms } } }\nexpect all_done\n",
+    run_text(&r, "sem", "semaphore s 2\nbarrier go 5\nactor w * 5 { wait go\n repeat 4 { acquire s { sleep 2ms } } }\nexpect all_done\n",
              NULL, 0);
     const trc_run *run = &r.rec->runs[0];
     ck_assert_uint_eq(r.res.end_reason, TRC_END_OK);
@@ -379,7 +390,7 @@ START_TEST(semaphore_bounds_permits) {
         const trc_event *e = &run->events[i];
         if (e->kind == TRC_EV_ACQUIRE) { in_use++; ck_assert_uint_le(e->extra, 2); }
         if (e->kind == TRC_EV_RELEASE) in_use--;
-        if (e->kind == TRC_EV_WAIT_BEGIN) { ck_assert_uint_eq(e->aux, TRC_OP_ACQUIRE_PERMIT); waits++; }
+        if (e->kind == TRC_EV_WAIT_BEGIN && e->obj == 1) { ck_assert_uint_eq(e->aux, TRC_OP_ACQUIRE_PERMIT); waits++; }
         if (in_use > max_in_use) max_in_use = in_use;
     }
     ck_assert_int_eq(max_in_use, 2);
@@ -509,9 +520,9 @@ END_TEST
 
 START_TEST(timeouts_and_branches) {
     ran r;
-    run_text(&r, "timeouts", "lock m\nqueue q capacity=1\ncounter late\n"
-                             "actor holder { lock m { sleep 60ms } }\n"
-                             "actor waiter { sleep 5ms\n lock m timeout=10ms\n"
+    run_text(&r, "timeouts", "lock m\nqueue q capacity=1\ncounter late\nevent held\n"
+                             "actor holder { lock m { set held\n sleep 60ms } }\n"
+                             "actor waiter { wait held\n lock m timeout=10ms\n"
                              "  if timed_out { incr late; mark \"gave up\" } else { unlock m }\n"
                              "  get q timeout=5ms\n  if ok { mark \"impossible\" } }\n"
                              "expect counter late == 1\nexpect all_done\n", NULL, 0);
@@ -520,7 +531,11 @@ START_TEST(timeouts_and_branches) {
     size_t timeouts = 0;
     for (size_t i = 0; i < run->nevents; i++) {
         const trc_event *e = &run->events[i];
-        if (e->kind == TRC_EV_WAIT_END && e->unit == 1) { ck_assert_uint_eq(e->aux, TRC_OUT_TIMEOUT); timeouts++; }
+        bool on_event = e->obj && run->objects[e->obj - 1].kind == TRC_OBJ_EVENT;
+        if (e->kind == TRC_EV_WAIT_END && e->unit == 1 && !on_event) {
+            ck_assert_uint_eq(e->aux, TRC_OUT_TIMEOUT);
+            timeouts++;
+        }
         if (e->kind == TRC_EV_ACQUIRE) ck_assert_uint_eq(e->unit, 0);   /* the waiter never got the lock */
     }
     ck_assert_uint_eq(timeouts, 2);
