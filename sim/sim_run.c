@@ -70,11 +70,11 @@ typedef struct rt_obj {
     uint32_t waiting;                /* event: units waiting */
     rt_waiter *waiters; size_t nwaiters, cap_waiters;   /* condition: FIFO of waiters */
     _Atomic int64_t counter;         /* counter value */
-    _Atomic uint64_t version;        /* counter: writes so far */
     _Atomic uint64_t lost;           /* counter: updates overwritten by racy writes */
 } rt_obj;
 
 struct rt_unit {
+    _Alignas(64) _Atomic uint64_t steps;   /* completed steps; only this unit writes it */
     rt *r;
     uint32_t index;
     int64_t index_in_actor;
@@ -82,7 +82,6 @@ struct rt_unit {
     char name[96];
     trc_ring *ring;
     pthread_t thread;
-    bool started;
     _Atomic int state;               /* US_* */
     _Atomic uint32_t wait_obj;       /* object index + 1 while blocked */
     _Atomic int wait_op;
@@ -100,7 +99,6 @@ struct rt {
     rt_unit *units;
     uint32_t nunits;
     _Atomic int abort;
-    _Atomic uint64_t progress;       /* completed steps, for stall detection */
     pthread_mutex_t go_mu;
     pthread_cond_t go_cv;            /* start signal, and abortable sleeps */
     bool go;
@@ -163,8 +161,8 @@ static int64_t counter_value(void *user, uint32_t obj) {
 
 /* Evaluates an expression for unit u; a runtime error (division by zero...) ends the run. */
 static int ev(rt_unit *u, const sim_expr *e, int64_t *out) {
-    if (e->is_const && e->kind != SIM_E_BIN && e->kind != SIM_E_NEG && e->kind != SIM_E_CALL) {
-        *out = e->kind == SIM_E_PARAM ? u->r->prog->params[e->param].value : e->value;
+    if (e->is_const) {   /* every step's expression was folded by the parser (check_stmts) */
+        *out = e->value;
         return 0;
     }
     sim_eval_ctx ctx = { .rng = &u->rng, .counter = counter_value, .user = u->r, .last_timed_out = u->timed_out,
@@ -548,7 +546,6 @@ static int do_incr(rt_unit *u, const sim_stmt *s) {
     switch (s->mode) {
     case SIM_INCR_ATOMIC: {
         int64_t v = atomic_fetch_add(&o->counter, by) + by;
-        atomic_fetch_add(&o->version, 1);
         trc_emit_sync(u->ring, TRC_EV_COUNTER_WRITE, o->id, TRC_CTR_ATOMIC, (uint64_t)v, 0);
         return 0;
     }
@@ -557,7 +554,6 @@ static int do_incr(rt_unit *u, const sim_stmt *s) {
         if (rc) return -1;
         int64_t v = atomic_load(&o->counter) + by;
         atomic_store(&o->counter, v);
-        atomic_fetch_add(&o->version, 1);
         trc_emit_sync(u->ring, TRC_EV_COUNTER_WRITE, o->id, TRC_CTR_LOCKED, (uint64_t)v, 0);
         return do_unlock(u, s->lock, s);
     }
@@ -575,7 +571,6 @@ static int do_incr(rt_unit *u, const sim_stmt *s) {
         }
         /* the write replaces whatever others did in the gap: that net change is lost */
         int64_t before = atomic_exchange(&o->counter, v + by);
-        atomic_fetch_add(&o->version, 1);
         /* signed: a stale write can also put back what an earlier one dropped; the sum
          * over all writes is exactly the updates lost */
         int64_t lost = before - v;
@@ -735,7 +730,8 @@ static int exec_block(rt_unit *u, const sim_stmt *s) {
         case SIM_S_MARK: trc_emit(u->ring, TRC_EV_MARK, 0, 0, s->text_id, 0); break;
         }
         if (rc) return XR_STOP;
-        atomic_fetch_add_explicit(&r->progress, 1, memory_order_relaxed);
+        atomic_store_explicit(&u->steps, atomic_load_explicit(&u->steps, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
     }
     return XR_OK;
 }
@@ -759,7 +755,7 @@ static void *unit_main(void *arg) {
     int rc = exec_block(u, u->actor->body);
     trc_emit(u->ring, TRC_EV_UNIT_EXIT, 0, rc == XR_STOP ? TRC_EXIT_ABORTED : TRC_EXIT_DONE, 0, 0);
     set_state(u, US_DONE);
-    atomic_fetch_add_explicit(&r->progress, 1, memory_order_relaxed);
+    atomic_store_explicit(&u->steps, atomic_load_explicit(&u->steps, memory_order_relaxed) + 1, memory_order_relaxed);
     return NULL;
 }
 
@@ -861,7 +857,7 @@ static uint32_t find_cycle(rt *r, uint32_t start, uint32_t *chain) {
 static uint32_t watch(rt *r, uint64_t t0, char *report, size_t cap) {
     uint64_t timeout = r->desc->timeout_ns ? r->desc->timeout_ns : 60ull * 1000000000ull;
     uint64_t stall = r->desc->stall_ns ? r->desc->stall_ns : 300ull * 1000000ull;
-    uint64_t last_progress = atomic_load(&r->progress), last_change = clk_mono_ns();
+    uint64_t last_progress = UINT64_MAX, last_change = clk_mono_ns();
     uint32_t *chain = xcalloc(r->nunits + 1, sizeof *chain);
     uint64_t cycle_sig = 0, cycle_seen_at = 0;
     uint32_t verdict = TRC_END_OK;
@@ -890,7 +886,8 @@ static uint32_t watch(rt *r, uint64_t t0, char *report, size_t cap) {
             for (uint32_t i = 0; i < r->nunits; i++) describe_wait(r, i, t0, report, cap);
             break;
         }
-        uint64_t p = atomic_load(&r->progress);
+        uint64_t p = 0;   /* progress: the sum of every unit's own step count */
+        for (uint32_t i = 0; i < r->nunits; i++) p += atomic_load_explicit(&r->units[i].steps, memory_order_relaxed);
         if (p != last_progress) { last_progress = p; last_change = now; }
         /* deadlock: a lock cycle, unchanged for CYCLE_CONFIRM_NS */
         uint32_t clen = 0;
@@ -1095,7 +1092,11 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
         run.params[i] = (trc_param){ prog->params[i].name, prog->params[i].value, prog->params[i].type == SIM_T_DUR };
     run.nunits = r->nunits;
     run.units = arena_push(&tmp, sizeof *run.units * (r->nunits + 1));
-    r->units = xcalloc(r->nunits + 1, sizeof *r->units);
+    /* each unit's step counter sits on its own cache line: rt_unit is 64-byte aligned */
+    size_t ubytes = ((r->nunits + 1) * sizeof *r->units + 63) & ~(size_t)63;
+    r->units = aligned_alloc(64, ubytes);
+    if (!r->units) BUG("out of memory for %u units", r->nunits);
+    memset(r->units, 0, ubytes);
     uint32_t ui = 0;
     for (uint32_t a = 0; a < prog->nactors; a++) {
         for (int64_t k = 0; k < prog->actors[a].count_value; k++, ui++) {
@@ -1146,7 +1147,6 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
                           strerror(e));
             goto out;
         }
-        r->units[i].started = true;
     }
     pthread_attr_destroy(&ta);
     /* every thread is ready: now the run begins */
