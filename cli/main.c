@@ -534,7 +534,7 @@ static int cmd_check(int argc, char **argv) {
     return 0;
 }
 
-static const char *scenario_dir(const char *argv0, char *out, size_t cap) {
+static const char *scenario_dir(char *out, size_t cap) {
     const char *env = getenv("WEFT_SCENARIOS");
     if (env && *env) return env;
     char exe[4096];
@@ -552,7 +552,6 @@ static const char *scenario_dir(const char *argv0, char *out, size_t cap) {
             if (stat(probe, &st) == 0) return out;
         }
     }
-    (void)argv0;
     return "scenarios";
 }
 
@@ -560,7 +559,7 @@ static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *
 
 static int cmd_list(int argc, char **argv) {
     char buf_dir[4096];
-    const char *dir = scenario_dir(argv[0], buf_dir, sizeof buf_dir);
+    const char *dir = scenario_dir(buf_dir, sizeof buf_dir);
     DIR *dp = opendir(dir);
     if (!dp) { fprintf(stderr, "weft list: cannot open %s: %s\n", dir, strerror(errno)); return EXIT_IO; }
     char **names = NULL;

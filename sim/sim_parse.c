@@ -517,29 +517,28 @@ static sim_expr *mk_bin(parser *ps, int op, sim_pos pos, sim_expr *a, sim_expr *
     return e;
 }
 
-static sim_expr *parse_prod(parser *ps) {
-    sim_expr *a = parse_unary(ps);
-    while (a && (is_p(&ps->t, '*') || is_p(&ps->t, '/') || is_p(&ps->t, '%'))) {
-        tok op = ps->t;
+/* Left-associative chains: sub { OP sub }, where match() says whether the
+ * current token is one of the level's operators (and which). */
+static sim_expr *parse_chain(parser *ps, sim_expr *(*sub)(parser *), int (*match)(const tok *)) {
+    sim_expr *a = sub(ps);
+    int op;
+    while (a && (op = match(&ps->t))) {
+        tok t = ps->t;
         next(ps);
-        sim_expr *b = parse_unary(ps);
+        sim_expr *b = sub(ps);
         if (!b) return NULL;
-        a = mk_bin(ps, op.punct, op.pos, a, b);
+        a = mk_bin(ps, op, t.pos, a, b);
     }
     return a;
 }
 
-static sim_expr *parse_sum(parser *ps) {
-    sim_expr *a = parse_prod(ps);
-    while (a && (is_p(&ps->t, '+') || is_p(&ps->t, '-'))) {
-        tok op = ps->t;
-        next(ps);
-        sim_expr *b = parse_prod(ps);
-        if (!b) return NULL;
-        a = mk_bin(ps, op.punct, op.pos, a, b);
-    }
-    return a;
-}
+static int match_mul(const tok *t) { return t->kind == T_PUNCT && t->len == 1 && strchr("*/%", t->punct) ? t->punct : 0; }
+static int match_add(const tok *t) { return t->kind == T_PUNCT && t->len == 1 && strchr("+-", t->punct) ? t->punct : 0; }
+static int match_and(const tok *t) { return is_kw(t, "and") ? '&' : 0; }
+static int match_or(const tok *t) { return is_kw(t, "or") ? '|' : 0; }
+
+static sim_expr *parse_prod(parser *ps) { return parse_chain(ps, parse_unary, match_mul); }
+static sim_expr *parse_sum(parser *ps) { return parse_chain(ps, parse_prod, match_add); }
 
 static sim_expr *parse_cmp(parser *ps) {
     sim_expr *a = parse_sum(ps);
@@ -555,21 +554,8 @@ static sim_expr *parse_cmp(parser *ps) {
     return a;
 }
 
-/* left-assoc chain: sub { KEYWORD sub } */
-static sim_expr *parse_chain(parser *ps, sim_expr *(*sub)(parser *), const char *kw, int op) {
-    sim_expr *a = sub(ps);
-    while (a && is_kw(&ps->t, kw)) {
-        tok t = ps->t;
-        next(ps);
-        sim_expr *b = sub(ps);
-        if (!b) return NULL;
-        a = mk_bin(ps, op, t.pos, a, b);
-    }
-    return a;
-}
-
-static sim_expr *parse_and(parser *ps) { return parse_chain(ps, parse_cmp, "and", '&'); }
-static sim_expr *parse_expr(parser *ps) { return parse_chain(ps, parse_and, "or", '|'); }
+static sim_expr *parse_and(parser *ps) { return parse_chain(ps, parse_cmp, match_and); }
+static sim_expr *parse_expr(parser *ps) { return parse_chain(ps, parse_and, match_or); }
 
 uint64_t sim_rng_next(uint64_t *state) {
     uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
