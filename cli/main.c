@@ -179,12 +179,17 @@ static char *replace_ext(const char *path, const char *ext) {
     return s;
 }
 
-static volatile sig_atomic_t got_sigint;
 static _Atomic int interrupt_flag;
 static void on_sigint(int sig) {
     (void)sig;
-    got_sigint = 1;
     atomic_store(&interrupt_flag, 1);
+}
+
+/* Ctrl-C during a run raises the interrupt flag the runtime polls. */
+static void catch_sigint(bool on) {
+    struct sigaction sa = { 0 };
+    sa.sa_handler = on ? on_sigint : SIG_DFL;
+    sigaction(SIGINT, &sa, NULL);
 }
 
 /* ---- run --------------------------------------------------------------- */
@@ -215,9 +220,7 @@ static int run_sweep(const char *scn, const char *out, char *sweep, sim_define *
     char *outp = out ? xstrdup(out) : replace_ext(strrchr(scn, '/') ? strrchr(scn, '/') + 1 : scn, ".weft");
     trc_writer *w = NULL;
     if (!status && trc_writer_open(&w, outp, &d)) { print_diag(outp, &d, -ERR_IO); status = EXIT_IO; }
-    struct sigaction sa = { 0 };
-    sa.sa_handler = on_sigint;
-    sigaction(SIGINT, &sa, NULL);
+    catch_sigint(true);
     uint32_t failed = 0;
     for (uint32_t i = 0; i < n && !status; i++) {
         if (!quiet) printf("run %u of %u: %s=%s\n", i + 1, n, name, vals[i]);
@@ -229,7 +232,7 @@ static int run_sweep(const char *scn, const char *out, char *sweep, sim_define *
         if (res.expect_failed) { fputs(res.expect_report, stderr); failed++; }
         if (atomic_load(&interrupt_flag)) break;
     }
-    signal(SIGINT, SIG_DFL);
+    catch_sigint(false);
     if (w && trc_writer_close(w, &d) && !status) { print_diag(outp, &d, -ERR_IO); status = EXIT_IO; }
     for (uint32_t i = 0; i < n; i++) sim_program_free(progs[i]);
     if (!status) {
@@ -324,13 +327,11 @@ static int cmd_run(int argc, char **argv) {
                prog->nunits, prog->nobjects, outp);
     fflush(stdout);
 
-    struct sigaction sa = { 0 };
-    sa.sa_handler = on_sigint;
-    sigaction(SIGINT, &sa, NULL);
+    catch_sigint(true);
     sim_result res;
     rc = sim_run(&res, prog, &(sim_desc){ .out_path = outp, .backend = backend, .seed = seed,
                                           .timeout_ns = (uint64_t)(timeout * 1e9), .interrupt = &interrupt_flag }, &d);
-    signal(SIGINT, SIG_DFL);
+    catch_sigint(false);
     if (rc) {
         print_diag(scn, &d, rc);
         sim_program_free(prog);
