@@ -104,6 +104,7 @@ START_TEST(objects_and_flows) {
     ck_assert_uint_eq(L->owners[1].t1, 10 * MS);
     ck_assert_uint_eq(L->t_held, 8 * MS);
     ck_assert_uint_eq(L->waits, 1);
+    ck_assert_uint_eq(L->handoffs, 1);   /* a -> c */
     /* depth: (0,0) (7,1) (7,2) (9,1) (9,2) (13,1) */
     ck_assert_uint_eq(Q->ndepth, 6);
     ck_assert_int_eq(Q->max_depth, 2);

@@ -373,6 +373,7 @@ typedef struct trc_object_track {
                                                 rwlocks: the writers */
     int64_t max_depth;                       /* queues */
     uint32_t waits;                          /* units that blocked on it */
+    uint32_t handoffs;                       /* owned kinds: HANDOFF flows (release -> a waiter's acquire) */
     uint32_t puts, gets;
     uint64_t t_held;                         /* locks, rlocks, rwlock writers: total time owned */
 

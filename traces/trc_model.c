@@ -504,8 +504,10 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
             }
             if (!o->owned) {
                 o->owned = true; o->owner = e->unit; o->t0 = t; o->max_d = 0;
-                if (o->released && o->rel_unit != e->unit && c->wait_obj == e->obj && c->wait_since <= o->rel_t)
+                if (o->released && o->rel_unit != e->unit && c->wait_obj == e->obj && c->wait_since <= o->rel_t) {
                     flow_add(&b, TRC_FLOW_HANDOFF, o->rel_t, t, o->rel_unit, e->unit, e->obj, 0, o->rel_ev, i);
+                    ot->handoffs++;
+                }
             }
             o->depth = (uint32_t)e->arg;
             if (o->depth > o->max_d) o->max_d = o->depth;

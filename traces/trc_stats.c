@@ -25,13 +25,6 @@ static const char *dur(char *out, uint64_t ns) {
     return out;
 }
 
-static uint32_t handoffs(const trc_model *m, uint32_t obj) {
-    uint32_t n = 0;
-    for (size_t i = 0; i < m->nflows; i++)
-        if (m->flows[i].obj == obj && m->flows[i].kind == TRC_FLOW_HANDOFF) n++;
-    return n;
-}
-
 static const char *pl(uint64_t n, const char *one, const char *many) { return n == 1 ? one : many; }
 
 static double pct(const trc_model *m, uint64_t ns) {
@@ -109,7 +102,7 @@ static void object_text(buf *out, const trc_model *m, const trc_object *ob, cons
     default:   /* locks, rlocks and anything that is owned */
         bprintf(out, "held %s (%.0f%% of the run), %zu acquisitions, ", dur(a, ot->t_held), pct(m, ot->t_held), ot->nowners);
         if (ob->kind == TRC_OBJ_RLOCK) bprintf(out, "max depth %lld, ", (long long)ot->max_level);
-        bprintf(out, "%u contended, %u hand-offs", ot->waits, handoffs(m, ob->id));
+        bprintf(out, "%u contended, %u hand-offs", ot->waits, ot->handoffs);
         break;
     }
     if (ot->timeouts) bprintf(out, ", %u timed out", ot->timeouts);
