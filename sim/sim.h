@@ -33,7 +33,11 @@ typedef enum sim_expr_kind {
     SIM_E_CHOICE,    /* choice a, b, c: one of them, equally likely */
     SIM_E_COUNTER,   /* the current value of a shared counter */
     SIM_E_LAST,      /* timed_out / ok: the outcome of the unit's last blocking step */
-    SIM_E_INDEX      /* the unit's index within its actor: 0 .. count-1 */
+    SIM_E_INDEX,     /* the unit's index within its actor: 0 .. count-1 */
+    SIM_E_ARG,       /* in a task: its argument; in map / as_completed bodies: the item's */
+    SIM_E_LOCAL,     /* a thread-local value of the running unit (param: local index) */
+    SIM_E_MAKESPAN   /* expect only: this run's makespan, or (param: sweep param, a: value)
+                        the makespan of the sweep's run with that value */
 } sim_expr_kind;
 
 typedef struct sim_expr {
@@ -41,7 +45,7 @@ typedef struct sim_expr {
     sim_pos pos;
     sim_type type;          /* checked at parse time */
     int64_t value;          /* NUM, DUR (ns) */
-    uint32_t param;         /* PARAM: index */
+    uint32_t param;         /* PARAM: index; LOCAL: local index; MAKESPAN: param or UINT32_MAX */
     int op;                 /* BIN: '+','-','*','/','%','<','>','l'(<=),'g'(>=),'=','!' */
     const char *fn;         /* CALL: "min" / "max"; LAST: "timed_out" / "ok" */
     struct sim_expr *a, *b;
@@ -64,15 +68,17 @@ typedef struct sim_param {
 /* Values match enum trc_obj_kind. */
 typedef enum sim_obj_kind { SIM_OBJ_LOCK = 1, SIM_OBJ_QUEUE = 2, SIM_OBJ_RLOCK = 3, SIM_OBJ_SEMAPHORE = 4,
                             SIM_OBJ_CONDITION = 5, SIM_OBJ_EVENT = 6, SIM_OBJ_BARRIER = 7,
-                            SIM_OBJ_COUNTER = 9 } sim_obj_kind;
+                            SIM_OBJ_COUNTER = 9, SIM_OBJ_POOL = 10 } sim_obj_kind;
 
 typedef struct sim_object {
     const char *name;
     sim_pos pos;
     sim_obj_kind kind;
-    sim_expr *capacity;     /* queues: capacity; semaphores: permits; barriers: parties; counters: initial value */
+    sim_expr *capacity;     /* queues: capacity; semaphores: permits; barriers: parties; counters: initial
+                               value; pools: workers */
     int64_t cap_value;      /* evaluated */
     uint32_t lock;          /* conditions: object index of their lock */
+    uint32_t unit0;         /* pools: the unit index of the first worker (set when the units are counted) */
 } sim_object;
 
 /* ---- statements -------------------------------------------------------- */
@@ -86,7 +92,17 @@ typedef enum sim_stmt_kind {
     SIM_S_NOTIFY,       /* expr = how many (NULL: 1) */
     SIM_S_NOTIFY_ALL,
     SIM_S_SET, SIM_S_CLEAR,
-    SIM_S_INCR          /* expr = by how much; mode, lock */
+    SIM_S_INCR,         /* expr = by how much; mode, lock */
+    SIM_S_SPAWN,        /* actor: start every instance of a `spawned` actor */
+    SIM_S_JOIN,         /* actor; timeout */
+    SIM_S_LET,          /* local = expr (a thread-local value) */
+    SIM_S_SUBMIT,       /* obj: pool; task; expr: arg (NULL = 0); fut: slot bound by `as` (UINT32_MAX none) */
+    SIM_S_RESULT,       /* fut; timeout */
+    SIM_S_CANCEL,       /* fut */
+    SIM_S_ON_DONE,      /* fut; task: the callback */
+    SIM_S_MAP,          /* obj: pool; task; expr: how many items; timeout; body: per result, in input order */
+    SIM_S_AS_COMPLETED, /* timeout; body: per future of this unit, in completion order */
+    SIM_S_SHUTDOWN      /* obj: pool; wait */
 } sim_stmt_kind;
 
 typedef enum sim_incr_mode { SIM_INCR_ATOMIC = 0, SIM_INCR_LOCKED = 1, SIM_INCR_RACY = 2 } sim_incr_mode;
@@ -106,6 +122,11 @@ struct sim_stmt {
     sim_expr *window;       /* INCR racy: time between read and write (NULL: a yield) */
     uint32_t lock;          /* INCR locked: the lock's object index */
     sim_incr_mode mode;     /* INCR */
+    uint32_t actor;         /* SPAWN, JOIN: actor index */
+    uint32_t task;          /* SUBMIT, MAP, ON_DONE: task index */
+    uint32_t fut;           /* SUBMIT (as), RESULT, CANCEL, ON_DONE: future slot; UINT32_MAX = none */
+    uint32_t local;         /* LET */
+    bool wait;              /* SHUTDOWN wait=yes */
     sim_stmt *next;
 };
 
@@ -115,17 +136,38 @@ typedef struct sim_actor {
     sim_expr *count;
     int64_t count_value;
     sim_stmt *body;
+    bool daemon;            /* cut off when the last non-daemon unit exits */
+    bool spawned;           /* started by a `spawn` step, not at the run's start */
+    uint32_t unit0;         /* the unit index of instance 0 */
 } sim_actor;
+
+/* A task: a body that pool workers run for `submit` and `map`, or a done-callback. */
+typedef struct sim_task {
+    const char *name;
+    sim_pos pos;
+    sim_stmt *body;
+} sim_task;
+
+typedef struct sim_name { const char *name; sim_pos pos; } sim_name;   /* locals, future slots */
+
+/* `expect order A < B ...`: an actor (its last instance's exit), a task (its last
+ * completion) or a mark text (its first occurrence). */
+typedef enum sim_order_kind { SIM_ORD_ACTOR = 1, SIM_ORD_TASK, SIM_ORD_MARK } sim_order_kind;
+typedef struct sim_order_item { sim_order_kind kind; uint32_t id; sim_pos pos; } sim_order_item;
 
 typedef enum sim_expect_kind { SIM_X_NO_DEADLOCK = 1, SIM_X_ALL_DONE, SIM_X_DEADLOCK, SIM_X_STUCK,
                                 SIM_X_COUNTER,      /* expect counter X <op> expr */
-                                SIM_X_LOST_UPDATES  /* expect lost_updates X <op> expr */ } sim_expect_kind;
+                                SIM_X_LOST_UPDATES, /* expect lost_updates X <op> expr */
+                                SIM_X_RELATION,     /* expect expr: a condition over makespans; value */
+                                SIM_X_ORDER         /* expect order A < B < ...: items */ } sim_expect_kind;
 typedef struct sim_expect {
     sim_expect_kind kind;
     sim_pos pos;
     uint32_t obj;           /* COUNTER, LOST_UPDATES */
     int op;                 /* comparison, as in sim_expr */
     sim_expr *value;
+    bool across_runs;       /* RELATION: names a sweep run (makespan[p=v]); checked by sim_check_sweep */
+    sim_order_item *items; uint32_t nitems;   /* ORDER */
 } sim_expect;
 
 typedef struct sim_program {
@@ -139,7 +181,13 @@ typedef struct sim_program {
     sim_actor *actors;   uint32_t nactors;
     sim_expect *expects; uint32_t nexpects;
     const char **strings; uint32_t nstrings;   /* mark texts */
-    uint32_t nunits;          /* total actor instances after evaluation */
+    sim_task *tasks;     uint32_t ntasks;
+    sim_name *locals;    uint32_t nlocals;     /* thread-local values */
+    sim_name *futs;      uint32_t nfuts;       /* future slots named by `submit ... as F` */
+    uint32_t sweep_param;     /* `sweep P = v1, v2`: param index, UINT32_MAX = none */
+    int64_t *sweep_values; uint32_t nsweep;
+    sim_pos sweep_pos;
+    uint32_t nunits;          /* actor instances and pool workers after evaluation */
 } sim_program;
 
 /* -D name=value overrides, applied before evaluation. */
@@ -161,6 +209,11 @@ typedef struct sim_eval_ctx {
     void *user;
     bool last_timed_out;        /* the unit's last blocking step timed out */
     int64_t index;              /* the unit's index within its actor */
+    int64_t arg;                /* the task's or the item's argument */
+    const int64_t *locals;      /* the unit's thread-local values */
+    /* MAKESPAN: this run's (param UINT32_MAX) or the sweep run's with param = value;
+     * returns false when there is no such run */
+    bool (*makespan)(void *user, uint32_t param, int64_t value, int64_t *out);
 } sim_eval_ctx;
 
 /* Evaluates e. ctx may be NULL for constant expressions. On error returns
@@ -196,7 +249,7 @@ typedef struct sim_result {
     char report[4096];          /* deadlock or stuck report, "" if none */
     uint64_t wall_ns;
     uint64_t events, lost;
-    uint32_t expect_failed;     /* number of failed expect clauses */
+    uint32_t expect_failed;     /* number of failed expect clauses (those within this run) */
     char expect_report[2048];   /* one line per failed expectation */
 } sim_result;
 
@@ -204,5 +257,12 @@ typedef struct sim_result {
  * carried out and recorded (even if it deadlocked: see out->end_reason and the
  * expectations); an error only when it could not run or record. */
 int sim_run(sim_result *out, const sim_program *prog, const sim_desc *desc, diag *d);
+
+/* After a sweep (one run per value of param `param`, in the order given):
+ * checks the expectations that compare runs (makespan[p=v]). Appends one line
+ * per failure to report and returns the number that failed. An expectation
+ * naming a value that was not run fails and says so. */
+uint32_t sim_check_sweep(const sim_program *prog, uint32_t param, const int64_t *values, const uint64_t *makespans,
+                         uint32_t n, char *report, size_t cap);
 
 #endif

@@ -49,9 +49,20 @@ typedef struct parser {
     tok t;                         /* current token */
     diag *d;
     int err;
-    size_t cap_params, cap_objects, cap_actors, cap_expects, cap_strings;
+    size_t cap_params, cap_objects, cap_actors, cap_expects, cap_strings, cap_tasks, cap_locals, cap_futs;
     int expr_depth;
+    /* context of the body being parsed */
+    uint32_t cur_actor;            /* actor index, UINT32_MAX in a task body */
+    bool arg_ok;                   /* `arg` has a value here: a task body, a map / as_completed body */
+    bool in_expect;                /* `makespan` has a value here */
+    bool across_runs;              /* the expectation being parsed named makespan[p=v] */
+    /* names used before their declaration, resolved at the end (actors, tasks, future slots) */
+    struct fixup { int kind; uint32_t *target; const char *name; sim_pos pos; uint32_t from_actor, xi, ii; } *fix;
+    size_t nfix, cap_fix;
 } parser;
+
+enum { FIX_ACTOR = 1, FIX_TASK, FIX_FUT, FIX_SPAWN /* an actor, started by spawn */,
+       FIX_ORDER /* expects[xi].items[ii]: an actor or a task */ };
 
 /* ---- errors ------------------------------------------------------------ */
 
@@ -431,6 +442,68 @@ static sim_expr *parse_unary_(parser *ps) {
             e->type = SIM_T_INT;
             return e;
         }
+        if (is_kw(&t, "arg")) {
+            if (!ps->arg_ok) {
+                perr(ps, t.pos, ERR_SCENARIO, "'arg' has a value only in a task, or in a map or as_completed body");
+                hint(ps, "pass a value with: submit POOL TASK arg=EXPR");
+                return NULL;
+            }
+            sim_expr *e = new_expr(ps, SIM_E_ARG, t.pos);
+            e->type = SIM_T_INT;
+            return e;
+        }
+        if (is_kw(&t, "makespan")) {
+            if (!ps->in_expect) {
+                perr(ps, t.pos, ERR_SCENARIO, "'makespan' is known only after the run: use it in an expect");
+                return NULL;
+            }
+            sim_expr *e = new_expr(ps, SIM_E_MAKESPAN, t.pos);
+            e->type = SIM_T_DUR;
+            e->param = UINT32_MAX;
+            if (is_p(&ps->t, '[')) {
+                next(ps);
+                tok pt = ps->t;
+                if (pt.kind != T_IDENT) {
+                    char b[64];
+                    perr(ps, pt.pos, ERR_SCENARIO, "expected a parameter name after 'makespan[', found %s",
+                         tok_desc(&pt, b, sizeof b));
+                    return NULL;
+                }
+                int pi = find_param(ps->p, pt.s, pt.len);
+                if (pi < 0) {
+                    perr(ps, pt.pos, ERR_SCENARIO, "unknown parameter '%.*s' in makespan[...]", (int)pt.len, pt.s);
+                    hint(ps, "makespan[P=V] names the run of a sweep over param P with the value V");
+                    return NULL;
+                }
+                next(ps);
+                if (expect_p(ps, '=', "after the parameter")) return NULL;
+                bool saved = ps->in_expect;
+                ps->in_expect = false;
+                e->a = parse_sum(ps);
+                ps->in_expect = saved;
+                if (!e->a) return NULL;
+                if (!e->a->is_const) {
+                    perr(ps, e->a->pos, ERR_SCENARIO, "the value in makespan[...] must be a constant");
+                    return NULL;
+                }
+                if (e->a->type != ps->p->params[pi].type) {
+                    perr(ps, e->a->pos, ERR_SCENARIO, "parameter '%s' is %s, the value is %s", ps->p->params[pi].name,
+                         type_name(ps->p->params[pi].type), type_name(e->a->type));
+                    return NULL;
+                }
+                if (expect_p(ps, ']', "to close makespan[")) return NULL;
+                e->param = (uint32_t)pi;
+                ps->across_runs = true;
+            }
+            return e;
+        }
+        for (uint32_t li = 0; li < ps->p->nlocals; li++)
+            if (strlen(ps->p->locals[li].name) == t.len && !memcmp(ps->p->locals[li].name, t.s, t.len)) {
+                sim_expr *e = new_expr(ps, SIM_E_LOCAL, t.pos);
+                e->param = li;
+                e->type = SIM_T_INT;
+                return e;
+            }
         int pi = find_param(ps->p, t.s, t.len);
         if (pi < 0) {
             char name[128];
@@ -591,6 +664,7 @@ int sim_eval(const sim_expr *e, const sim_program *p, sim_eval_ctx *ctx, int64_t
         *out = e->fn[1] == 'i' ? (a < b ? a : b) : (a > b ? a : b);
         return 0;
     case SIM_E_UNIFORM: case SIM_E_EXP: case SIM_E_CHOICE: case SIM_E_COUNTER: case SIM_E_LAST: case SIM_E_INDEX:
+    case SIM_E_ARG: case SIM_E_LOCAL: case SIM_E_MAKESPAN:
         if (!ctx) return eval_err(d, p, e->pos, ERR_SCENARIO, "this value is only known while the scenario runs");
         break;
     case SIM_E_BIN:
@@ -640,6 +714,20 @@ int sim_eval(const sim_expr *e, const sim_program *p, sim_eval_ctx *ctx, int64_t
     case SIM_E_COUNTER: *out = ctx->counter(ctx->user, e->obj); return 0;
     case SIM_E_LAST: *out = e->fn[0] == 't' ? ctx->last_timed_out : !ctx->last_timed_out; return 0;
     case SIM_E_INDEX: *out = ctx->index; return 0;
+    case SIM_E_ARG: *out = ctx->arg; return 0;
+    case SIM_E_LOCAL: *out = ctx->locals ? ctx->locals[e->param] : 0; return 0;
+    case SIM_E_MAKESPAN: {
+        int64_t v = 0;
+        if (e->a && (rc = sim_eval(e->a, p, ctx, &v, d))) return rc;
+        if (!ctx->makespan || !ctx->makespan(ctx->user, e->param, v, out)) {
+            char msg[256];
+            if (e->param == UINT32_MAX) snprintf(msg, sizeof msg, "the makespan is not known here");
+            else snprintf(msg, sizeof msg, "no run with %s=%lld was recorded (run a sweep over %s)", p->params[e->param].name,
+                          (long long)v, p->params[e->param].name);
+            return eval_err(d, p, e->pos, ERR_SCENARIO, msg);
+        }
+        return 0;
+    }
     default: break;
     }
     BUG("unknown expression kind %d", e->kind);
@@ -671,9 +759,12 @@ static int require_type(parser *ps, const sim_expr *e, sim_type want, const char
 
 static const char *const stmt_keywords[] = { "compute", "sleep", "lock", "unlock", "acquire", "release", "put", "get",
                                              "repeat", "loop", "break", "if", "wait", "wait_for", "notify",
-                                             "notify_all", "set", "clear", "incr", "decr", "mark" };
+                                             "notify_all", "set", "clear", "incr", "decr", "mark", "spawn", "join",
+                                             "let", "submit", "map", "result", "cancel", "on_done", "as_completed",
+                                             "shutdown" };
 static const char *const top_keywords[] = { "scenario", "param", "backend", "lock", "rlock", "semaphore", "queue",
-                                            "event", "condition", "barrier", "counter", "actor", "expect" };
+                                            "event", "condition", "barrier", "counter", "actor", "expect", "pool",
+                                            "task", "local", "sweep" };
 
 static const char *obj_kind_name(sim_obj_kind k) {
     switch (k) {
@@ -685,6 +776,7 @@ static const char *obj_kind_name(sim_obj_kind k) {
     case SIM_OBJ_EVENT: return "event";
     case SIM_OBJ_BARRIER: return "barrier";
     case SIM_OBJ_COUNTER: return "counter";
+    case SIM_OBJ_POOL: return "pool";
     }
     return "object";
 }
@@ -705,7 +797,7 @@ static int object_ref(parser *ps, unsigned want, const char *verb, uint32_t *out
     if (!name) return ps->err;
     int oi = find_object(ps->p, name);
     char kinds[128] = "";
-    for (int k = 1; k <= SIM_OBJ_COUNTER; k++)
+    for (int k = 1; k <= SIM_OBJ_POOL; k++)
         if (want & (1u << k)) {
             if (kinds[0]) strcat(kinds, " or ");
             strcat(kinds, obj_kind_name((sim_obj_kind)k));
@@ -747,6 +839,50 @@ static int parse_timeout(parser *ps, sim_stmt *s) {
     s->timeout = parse_expr(ps);
     if (!s->timeout || require_type(ps, s->timeout, SIM_T_DUR, "a timeout")) return ps->err;
     return 0;
+}
+
+/* A name of an actor, task or future slot: resolved when the whole file is read. */
+static int name_ref(parser *ps, int kind, uint32_t *target, const char *what) {
+    tok t = ps->t;
+    const char *name = take_ident(ps, what);
+    if (!name) return ps->err;
+    if (ps->nfix >= 1000000) return perr(ps, t.pos, ERR_LIMIT, "too many references");
+    ARR_GROW(ps->fix, ps->nfix + 1, ps->cap_fix);
+    ps->fix[ps->nfix++] = (struct fixup){ kind, target, name, t.pos, ps->cur_actor, 0, 0 };
+    return 0;
+}
+
+static uint32_t future_slot(parser *ps, const char *name, sim_pos pos) {
+    sim_program *p = ps->p;
+    for (uint32_t i = 0; i < p->nfuts; i++)
+        if (!strcmp(p->futs[i].name, name)) return i;
+    ARR_GROW(p->futs, p->nfuts + 1, ps->cap_futs);
+    p->futs[p->nfuts] = (sim_name){ name, pos };
+    return p->nfuts++;
+}
+
+/* `key=` options after a step: returns the key's token, or a T_EOF token when none follows. */
+static bool take_option(parser *ps, const char *key) {
+    if (!is_kw(&ps->t, key)) return false;
+    next(ps);
+    if (!is_p(&ps->t, '=')) {
+        char b[64];
+        perr(ps, ps->t.pos, ERR_SCENARIO, "expected '=' after %s, found %s", key, tok_desc(&ps->t, b, sizeof b));
+    } else {
+        next(ps);
+    }
+    return true;
+}
+
+/* A body whose `arg` is the item's (map, as_completed): optional. */
+static sim_stmt *parse_item_body(parser *ps, int depth, int loops, bool *has) {
+    *has = is_p(&ps->t, '{');
+    if (!*has) return NULL;
+    bool saved = ps->arg_ok;
+    ps->arg_ok = true;
+    sim_stmt *b = parse_block(ps, depth + 1, loops + 1);
+    ps->arg_ok = saved;
+    return b;
 }
 
 #define K(x) (1u << (x))
@@ -886,6 +1022,85 @@ static sim_stmt *parse_stmt(parser *ps, int depth, int loops) {
             s->mode = SIM_INCR_LOCKED;
             if (object_ref(ps, K(SIM_OBJ_LOCK) | K(SIM_OBJ_RLOCK), "lock", &s->lock)) return NULL;
         }
+    } else if (is_kw(&t, "spawn")) {
+        s = new_stmt(ps, SIM_S_SPAWN, t.pos);
+        if (name_ref(ps, FIX_SPAWN, &s->actor, "the name of the actor to start")) return NULL;
+    } else if (is_kw(&t, "join")) {
+        s = new_stmt(ps, SIM_S_JOIN, t.pos);
+        if (name_ref(ps, FIX_ACTOR, &s->actor, "the name of the actor to join")) return NULL;
+        if (parse_timeout(ps, s)) return NULL;
+    } else if (is_kw(&t, "let")) {
+        s = new_stmt(ps, SIM_S_LET, t.pos);
+        tok nt = ps->t;
+        const char *name = take_ident(ps, "the name of a thread-local value");
+        if (!name) return NULL;
+        uint32_t li = UINT32_MAX;
+        for (uint32_t i = 0; i < ps->p->nlocals; i++)
+            if (!strcmp(ps->p->locals[i].name, name)) li = i;
+        if (li == UINT32_MAX) {
+            perr(ps, nt.pos, ERR_SCENARIO, "unknown thread-local value '%s'", name);
+            hint(ps, "declare it at the top: local %s", name);
+            return NULL;
+        }
+        s->local = li;
+        if (expect_p(ps, '=', "after the local's name")) return NULL;
+        s->expr = parse_expr(ps);
+        if (!s->expr || require_type(ps, s->expr, SIM_T_INT, "a local's value")) return NULL;
+    } else if (is_kw(&t, "submit") || is_kw(&t, "map")) {
+        bool map = is_kw(&t, "map");
+        s = new_stmt(ps, map ? SIM_S_MAP : SIM_S_SUBMIT, t.pos);
+        s->fut = UINT32_MAX;
+        if (object_ref(ps, K(SIM_OBJ_POOL), map ? "map over" : "submit to", &s->obj)) return NULL;
+        if (name_ref(ps, FIX_TASK, &s->task, "a task name")) return NULL;
+        if (map) {
+            s->expr = parse_expr(ps);
+            if (!s->expr || require_type(ps, s->expr, SIM_T_INT, "how many items map runs")) return NULL;
+            if (parse_timeout(ps, s)) return NULL;
+            bool has;
+            s->body = parse_item_body(ps, depth, loops, &has);
+            if (ps->err) return NULL;
+        } else {
+            for (;;) {
+                if (take_option(ps, "arg")) {
+                    if (ps->err) return NULL;
+                    s->expr = parse_expr(ps);
+                    if (!s->expr || require_type(ps, s->expr, SIM_T_INT, "a task's arg")) return NULL;
+                } else if (is_kw(&ps->t, "as")) {
+                    next(ps);
+                    tok ft = ps->t;
+                    const char *fname = take_ident(ps, "a name for the future");
+                    if (!fname) return NULL;
+                    s->fut = future_slot(ps, fname, ft.pos);
+                } else break;
+            }
+        }
+    } else if (is_kw(&t, "result") || is_kw(&t, "cancel") || is_kw(&t, "on_done")) {
+        s = new_stmt(ps, is_kw(&t, "result") ? SIM_S_RESULT : is_kw(&t, "cancel") ? SIM_S_CANCEL : SIM_S_ON_DONE, t.pos);
+        if (name_ref(ps, FIX_FUT, &s->fut, "a future's name (from submit ... as NAME)")) return NULL;
+        if (s->kind == SIM_S_RESULT && parse_timeout(ps, s)) return NULL;
+        if (s->kind == SIM_S_ON_DONE && name_ref(ps, FIX_TASK, &s->task, "the task to run as the done-callback"))
+            return NULL;
+    } else if (is_kw(&t, "as_completed")) {
+        s = new_stmt(ps, SIM_S_AS_COMPLETED, t.pos);
+        if (parse_timeout(ps, s)) return NULL;
+        bool has;
+        s->body = parse_item_body(ps, depth, loops, &has);
+        if (ps->err) return NULL;
+    } else if (is_kw(&t, "shutdown")) {
+        s = new_stmt(ps, SIM_S_SHUTDOWN, t.pos);
+        s->wait = true;
+        if (object_ref(ps, K(SIM_OBJ_POOL), "shut down", &s->obj)) return NULL;
+        if (take_option(ps, "wait")) {
+            if (ps->err) return NULL;
+            if (is_kw(&ps->t, "yes") || is_kw(&ps->t, "no")) {
+                s->wait = is_kw(&ps->t, "yes");
+                next(ps);
+            } else {
+                char b[64];
+                perr(ps, ps->t.pos, ERR_SCENARIO, "expected yes or no after wait=, found %s", tok_desc(&ps->t, b, sizeof b));
+                return NULL;
+            }
+        }
     } else if (is_kw(&t, "mark")) {
         s = new_stmt(ps, SIM_S_MARK, t.pos);
         if (ps->t.kind != T_STRING) {
@@ -905,7 +1120,8 @@ static sim_stmt *parse_stmt(parser *ps, int depth, int loops) {
         const char *c = closest(name, stmt_keywords, sizeof stmt_keywords / sizeof *stmt_keywords);
         if (c) hint(ps, "did you mean '%s'?", c);
         else hint(ps, "the steps are: compute, sleep, lock, unlock, acquire, release, put, get, wait, wait_for, "
-                      "notify, notify_all, set, clear, incr, decr, repeat, loop, break, if, mark");
+                      "notify, notify_all, set, clear, incr, decr, repeat, loop, break, if, mark, spawn, join, let, "
+                      "submit, map, result, cancel, on_done, as_completed, shutdown");
         return NULL;
     }
     if (end_statement(ps)) return NULL;
@@ -948,6 +1164,12 @@ static int check_unique(parser *ps, const char *name, sim_pos pos) {
     for (uint32_t i = 0; i < p->nactors; i++)
         if (!strcmp(p->actors[i].name, name))
             return perr(ps, pos, ERR_SCENARIO, "'%s' is already an actor (line %d)", name, p->actors[i].pos.line);
+    for (uint32_t i = 0; i < p->ntasks; i++)
+        if (!strcmp(p->tasks[i].name, name))
+            return perr(ps, pos, ERR_SCENARIO, "'%s' is already a task (line %d)", name, p->tasks[i].pos.line);
+    for (uint32_t i = 0; i < p->nlocals; i++)
+        if (!strcmp(p->locals[i].name, name))
+            return perr(ps, pos, ERR_SCENARIO, "'%s' is already a local (line %d)", name, p->locals[i].pos.line);
     return 0;
 }
 
@@ -1004,11 +1226,12 @@ static int parse_toplevel(parser *ps) {
         }
         p->backend = name;
     } else if (is_kw(&t, "lock") || is_kw(&t, "rlock") || is_kw(&t, "queue") || is_kw(&t, "semaphore") ||
-               is_kw(&t, "event") || is_kw(&t, "condition") || is_kw(&t, "barrier") || is_kw(&t, "counter")) {
+               is_kw(&t, "event") || is_kw(&t, "condition") || is_kw(&t, "barrier") || is_kw(&t, "counter") ||
+               is_kw(&t, "pool")) {
         sim_obj_kind kind = is_kw(&t, "lock") ? SIM_OBJ_LOCK : is_kw(&t, "rlock") ? SIM_OBJ_RLOCK
                           : is_kw(&t, "queue") ? SIM_OBJ_QUEUE : is_kw(&t, "semaphore") ? SIM_OBJ_SEMAPHORE
                           : is_kw(&t, "event") ? SIM_OBJ_EVENT : is_kw(&t, "condition") ? SIM_OBJ_CONDITION
-                          : is_kw(&t, "barrier") ? SIM_OBJ_BARRIER : SIM_OBJ_COUNTER;
+                          : is_kw(&t, "barrier") ? SIM_OBJ_BARRIER : is_kw(&t, "pool") ? SIM_OBJ_POOL : SIM_OBJ_COUNTER;
         tok nt = ps->t;
         char what[32];
         snprintf(what, sizeof what, "a %s name", obj_kind_name(kind));
@@ -1016,7 +1239,7 @@ static int parse_toplevel(parser *ps) {
         if (!name || check_unique(ps, name, nt.pos)) return ps->err;
         if (p->nobjects >= SIM_MAX_OBJECTS) return perr(ps, nt.pos, ERR_LIMIT, "more than %d objects", SIM_MAX_OBJECTS);
         sim_object o = { .name = name, .pos = nt.pos, .kind = kind };
-        if (kind == SIM_OBJ_SEMAPHORE || kind == SIM_OBJ_BARRIER || kind == SIM_OBJ_COUNTER) {
+        if (kind == SIM_OBJ_SEMAPHORE || kind == SIM_OBJ_BARRIER || kind == SIM_OBJ_COUNTER || kind == SIM_OBJ_POOL) {
             /* semaphore s 3 | barrier b 3 | counter c = 0 (also permits=3, parties=3) */
             if (kind == SIM_OBJ_COUNTER) {
                 if (!is_p(&ps->t, '=')) {
@@ -1025,13 +1248,14 @@ static int parse_toplevel(parser *ps) {
                     goto declared;
                 }
                 next(ps);
-            } else if (ps->t.kind == T_IDENT && (is_kw(&ps->t, "permits") || is_kw(&ps->t, "parties"))) {
+            } else if (ps->t.kind == T_IDENT && (is_kw(&ps->t, "permits") || is_kw(&ps->t, "parties") ||
+                                                 is_kw(&ps->t, "workers"))) {
                 next(ps);
                 if (expect_p(ps, '=', "after the option")) return ps->err;
             }
             o.capacity = parse_expr(ps);
             const char *role = kind == SIM_OBJ_SEMAPHORE ? "a semaphore's permits" : kind == SIM_OBJ_BARRIER
-                             ? "a barrier's parties" : "a counter's initial value";
+                             ? "a barrier's parties" : kind == SIM_OBJ_POOL ? "a pool's workers" : "a counter's initial value";
             if (!o.capacity || require_type(ps, o.capacity, SIM_T_INT, role)) return ps->err;
             if (!o.capacity->is_const) return perr(ps, o.capacity->pos, ERR_SCENARIO, "%s must be a constant", role);
             if (eval(ps, o.capacity, &o.cap_value)) return ps->err;
@@ -1041,6 +1265,9 @@ static int parse_toplevel(parser *ps) {
             if (kind == SIM_OBJ_BARRIER && (o.cap_value < 1 || o.cap_value > SIM_MAX_UNITS))
                 return perr(ps, o.capacity->pos, o.cap_value < 1 ? ERR_SCENARIO : ERR_LIMIT,
                             "a barrier's parties must be 1..%d, not %lld", SIM_MAX_UNITS, (long long)o.cap_value);
+            if (kind == SIM_OBJ_POOL && (o.cap_value < 1 || o.cap_value > SIM_MAX_UNITS))
+                return perr(ps, o.capacity->pos, o.cap_value < 1 ? ERR_SCENARIO : ERR_LIMIT,
+                            "a pool's workers must be 1..%d, not %lld", SIM_MAX_UNITS, (long long)o.cap_value);
         } else if (kind == SIM_OBJ_CONDITION) {
             /* condition c lock=m: bound to an existing lock or rlock */
             if (!is_kw(&ps->t, "lock")) {
@@ -1105,15 +1332,135 @@ static int parse_toplevel(parser *ps) {
                 return ps->err;
             }
         }
+        while (ps->t.kind == T_IDENT) {
+            tok mt = ps->t;
+            if (is_kw(&mt, "daemon")) a.daemon = true;
+            else if (is_kw(&mt, "spawned")) a.spawned = true;
+            else {
+                perr(ps, mt.pos, ERR_SCENARIO, "unknown actor option '%.*s'", (int)mt.len, mt.s);
+                hint(ps, "an actor takes: * COUNT, daemon, spawned");
+                return ps->err;
+            }
+            next(ps);
+        }
+        ps->cur_actor = p->nactors;
+        ps->arg_ok = false;
         a.body = parse_block(ps, 1, 0);
         if (ps->err) return ps->err;
         p->nunits += (uint32_t)a.count_value;
         ARR_PUSH(p->actors, p->nactors, ps->cap_actors, a);
+    } else if (is_kw(&t, "task")) {
+        tok nt = ps->t;
+        const char *name = take_ident(ps, "a task name");
+        if (!name || check_unique(ps, name, nt.pos)) return ps->err;
+        if (p->ntasks >= SIM_MAX_OBJECTS) return perr(ps, nt.pos, ERR_LIMIT, "more than %d tasks", SIM_MAX_OBJECTS);
+        ps->cur_actor = UINT32_MAX;
+        ps->arg_ok = true;
+        sim_task tk = { .name = name, .pos = nt.pos };
+        tk.body = parse_block(ps, 1, 0);
+        ps->arg_ok = false;
+        if (ps->err) return ps->err;
+        ARR_PUSH(p->tasks, p->ntasks, ps->cap_tasks, tk);
+    } else if (is_kw(&t, "local")) {
+        tok nt = ps->t;
+        const char *name = take_ident(ps, "the name of a thread-local value");
+        if (!name || check_unique(ps, name, nt.pos)) return ps->err;
+        if (p->nlocals >= SIM_MAX_PARAMS) return perr(ps, nt.pos, ERR_LIMIT, "more than %d locals", SIM_MAX_PARAMS);
+        ARR_GROW(p->locals, p->nlocals + 1, ps->cap_locals);
+        p->locals[p->nlocals++] = (sim_name){ name, nt.pos };
+    } else if (is_kw(&t, "sweep")) {
+        tok nt = ps->t;
+        const char *name = take_ident(ps, "the name of the parameter to sweep");
+        if (!name) return ps->err;
+        if (p->sweep_param != UINT32_MAX)
+            return perr(ps, t.pos, ERR_SCENARIO, "a scenario sweeps one parameter (line %d already does)", p->sweep_pos.line);
+        int pi = find_param(p, name, strlen(name));
+        if (pi < 0) {
+            perr(ps, nt.pos, ERR_SCENARIO, "sweep over an unknown parameter '%s'", name);
+            const char **names = xmalloc(sizeof *names * (p->nparams + 1));
+            for (uint32_t i = 0; i < p->nparams; i++) names[i] = p->params[i].name;
+            const char *c = closest(name, names, p->nparams);
+            free(names);
+            if (c) hint(ps, "did you mean '%s'?", c);
+            else hint(ps, "declare it first: param %s = ...", name);
+            return ps->err;
+        }
+        if (expect_p(ps, '=', "after the parameter's name")) return ps->err;
+        int64_t vals[64];
+        uint32_t n = 0;
+        for (;;) {
+            sim_expr *e = parse_sum(ps);
+            if (!e) return ps->err;
+            if (!e->is_const) return perr(ps, e->pos, ERR_SCENARIO, "a sweep value must be a constant");
+            if (e->type != p->params[pi].type)
+                return perr(ps, e->pos, ERR_SCENARIO, "parameter '%s' is %s, this value is %s", name,
+                            type_name(p->params[pi].type), type_name(e->type));
+            if (n == 64) return perr(ps, e->pos, ERR_LIMIT, "a sweep of more than 64 values");
+            if (eval(ps, e, &vals[n])) return ps->err;
+            n++;
+            if (!is_p(&ps->t, ',')) break;
+            next(ps);
+        }
+        p->sweep_param = (uint32_t)pi;
+        p->sweep_pos = t.pos;
+        p->sweep_values = arena_push(&p->mem, sizeof *vals * n);
+        memcpy(p->sweep_values, vals, sizeof *vals * n);
+        p->nsweep = n;
     } else if (is_kw(&t, "expect")) {
         tok et = ps->t;
-        const char *what = take_ident(ps, "an expectation (no_deadlock, all_done, deadlock, stuck, counter, lost_updates)");
-        if (!what) return ps->err;
         sim_expect x = { .pos = t.pos };
+        if (is_kw(&et, "makespan") || is_p(&et, '(')) {
+            /* expect makespan < 2s, expect makespan[workers=4] * 2 < makespan[workers=1] */
+            ps->in_expect = true;
+            ps->across_runs = false;
+            x.kind = SIM_X_RELATION;
+            x.value = parse_expr(ps);
+            ps->in_expect = false;
+            if (!x.value || require_type(ps, x.value, SIM_T_INT, "an expectation (a comparison)")) return ps->err;
+            x.across_runs = ps->across_runs;
+            ARR_PUSH(p->expects, p->nexpects, ps->cap_expects, x);
+            return end_statement(ps);
+        }
+        if (is_kw(&et, "order")) {
+            /* expect order A < B < C: actors (exit), tasks (last completion), "marks" (first) */
+            next(ps);
+            x.kind = SIM_X_ORDER;
+            sim_order_item items[64];
+            uint32_t n = 0;
+            for (;;) {
+                tok it = ps->t;
+                if (n == 64) return perr(ps, it.pos, ERR_LIMIT, "an order of more than 64 items");
+                if (it.kind == T_STRING) {
+                    uint32_t id = UINT32_MAX;
+                    for (uint32_t k = 0; k < p->nstrings; k++)
+                        if (strlen(p->strings[k]) == it.len && !memcmp(p->strings[k], it.s, it.len)) id = k;
+                    if (id == UINT32_MAX) {
+                        perr(ps, it.pos, ERR_SCENARIO, "no step marks \"%.*s\"", (int)it.len, it.s);
+                        hint(ps, "an order names actors, tasks or the text of a mark step above it");
+                        return ps->err;
+                    }
+                    items[n++] = (sim_order_item){ SIM_ORD_MARK, id, it.pos };
+                    next(ps);
+                } else {
+                    items[n] = (sim_order_item){ SIM_ORD_ACTOR, 0, it.pos };
+                    if (name_ref(ps, FIX_ORDER, NULL, "an actor, a task or a \"mark text\"")) return ps->err;
+                    ps->fix[ps->nfix - 1].xi = p->nexpects;
+                    ps->fix[ps->nfix - 1].ii = n;
+                    n++;
+                }
+                if (!is_p(&ps->t, '<')) break;
+                next(ps);
+            }
+            if (n < 2) return perr(ps, et.pos, ERR_SCENARIO, "an order needs at least two items: A < B");
+            x.items = arena_push(&p->mem, sizeof *items * n);
+            memcpy(x.items, items, sizeof *items * n);
+            x.nitems = n;
+            ARR_PUSH(p->expects, p->nexpects, ps->cap_expects, x);
+            return end_statement(ps);
+        }
+        const char *what = take_ident(ps, "an expectation (no_deadlock, all_done, deadlock, stuck, counter, lost_updates, "
+                                          "order, makespan)");
+        if (!what) return ps->err;
         if (!strcmp(what, "no_deadlock")) x.kind = SIM_X_NO_DEADLOCK;
         else if (!strcmp(what, "all_done")) x.kind = SIM_X_ALL_DONE;
         else if (!strcmp(what, "deadlock")) x.kind = SIM_X_DEADLOCK;
@@ -1134,10 +1481,12 @@ static int parse_toplevel(parser *ps) {
             if (!x.value || require_type(ps, x.value, SIM_T_INT, "the expected value")) return ps->err;
             if (!x.value->is_const) return perr(ps, x.value->pos, ERR_SCENARIO, "the expected value must be a constant");
         } else {
-            static const char *const xs[] = { "no_deadlock", "all_done", "deadlock", "stuck", "counter", "lost_updates" };
+            static const char *const xs[] = { "no_deadlock", "all_done", "deadlock", "stuck", "counter", "lost_updates",
+                                              "order", "makespan" };
             perr(ps, et.pos, ERR_SCENARIO, "unknown expectation '%s'", what);
-            const char *c = closest(what, xs, 6);
-            hint(ps, c ? "did you mean '%s'?" : "expectations: no_deadlock, all_done, deadlock, stuck, counter, lost_updates", c);
+            const char *c = closest(what, xs, 8);
+            hint(ps, c ? "did you mean '%s'?" : "expectations: no_deadlock, all_done, deadlock, stuck, counter, lost_updates, "
+                 "order, makespan", c);
             return ps->err;
         }
         ARR_PUSH(p->expects, p->nexpects, ps->cap_expects, x);
@@ -1197,6 +1546,158 @@ static int check_stmts(parser *ps, sim_stmt *s) {
     return 0;
 }
 
+static int find_actor(const sim_program *p, const char *name) {
+    for (uint32_t i = 0; i < p->nactors; i++)
+        if (!strcmp(p->actors[i].name, name)) return (int)i;
+    return -1;
+}
+static int find_task(const sim_program *p, const char *name) {
+    for (uint32_t i = 0; i < p->ntasks; i++)
+        if (!strcmp(p->tasks[i].name, name)) return (int)i;
+    return -1;
+}
+
+static void hint_closest(parser *ps, const char *name, const sim_name *names, uint32_t n, const char *otherwise) {
+    const char **v = xmalloc(sizeof *v * (n + 1));
+    for (uint32_t i = 0; i < n; i++) v[i] = names[i].name;
+    const char *c = closest(name, v, n);
+    free(v);
+    if (c) hint(ps, "did you mean '%s'?", c);
+    else hint(ps, "%s", otherwise);
+}
+
+/* Resolves names used before their declaration; checks spawn and join. */
+static int resolve_names(parser *ps) {
+    sim_program *p = ps->p;
+    sim_name *an = xmalloc(sizeof *an * (p->nactors + 1)), *tn = xmalloc(sizeof *tn * (p->ntasks + 1));
+    for (uint32_t i = 0; i < p->nactors; i++) an[i] = (sim_name){ p->actors[i].name, p->actors[i].pos };
+    for (uint32_t i = 0; i < p->ntasks; i++) tn[i] = (sim_name){ p->tasks[i].name, p->tasks[i].pos };
+    bool *spawned_by_someone = xcalloc(p->nactors + 1, 1);
+    for (size_t i = 0; i < ps->nfix && !ps->err; i++) {
+        struct fixup *f = &ps->fix[i];
+        int k;
+        switch (f->kind) {
+        case FIX_ACTOR: case FIX_SPAWN:
+            k = find_actor(p, f->name);
+            if (k < 0) {
+                perr(ps, f->pos, ERR_SCENARIO, "unknown actor '%s'", f->name);
+                hint_closest(ps, f->name, an, p->nactors, "declare it: actor NAME spawned { ... }");
+                break;
+            }
+            if (f->kind == FIX_SPAWN && !p->actors[k].spawned) {
+                perr(ps, f->pos, ERR_SCENARIO, "actor '%s' starts with the run: only a spawned actor is started by spawn",
+                     f->name);
+                hint(ps, "declare it at line %d as: actor %s spawned { ... }", p->actors[k].pos.line, f->name);
+                break;
+            }
+            if (f->kind == FIX_ACTOR && f->from_actor == (uint32_t)k) {
+                perr(ps, f->pos, ERR_SCENARIO, "actor '%s' joins itself: a thread cannot wait for its own end", f->name);
+                break;
+            }
+            if (f->kind == FIX_SPAWN) spawned_by_someone[k] = true;
+            *f->target = (uint32_t)k;
+            break;
+        case FIX_TASK:
+            k = find_task(p, f->name);
+            if (k < 0) {
+                perr(ps, f->pos, ERR_SCENARIO, "unknown task '%s'", f->name);
+                hint_closest(ps, f->name, tn, p->ntasks, "declare it: task NAME { ... }");
+                break;
+            }
+            *f->target = (uint32_t)k;
+            break;
+        case FIX_FUT: {
+            uint32_t slot = UINT32_MAX;
+            for (uint32_t j = 0; j < p->nfuts; j++)
+                if (!strcmp(p->futs[j].name, f->name)) slot = j;
+            if (slot == UINT32_MAX) {
+                perr(ps, f->pos, ERR_SCENARIO, "unknown future '%s'", f->name);
+                hint_closest(ps, f->name, p->futs, p->nfuts, "name one where it is submitted: submit POOL TASK as NAME");
+                break;
+            }
+            *f->target = slot;
+            break;
+        }
+        case FIX_ORDER: {
+            sim_order_item *it = &p->expects[f->xi].items[f->ii];
+            if ((k = find_actor(p, f->name)) >= 0) *it = (sim_order_item){ SIM_ORD_ACTOR, (uint32_t)k, f->pos };
+            else if ((k = find_task(p, f->name)) >= 0) *it = (sim_order_item){ SIM_ORD_TASK, (uint32_t)k, f->pos };
+            else {
+                perr(ps, f->pos, ERR_SCENARIO, "'%s' is not an actor or a task", f->name);
+                hint_closest(ps, f->name, an, p->nactors, "an order names actors, tasks or \"mark texts\"");
+            }
+            break;
+        }
+        }
+    }
+    /* a spawned actor nobody spawns would never run */
+    for (uint32_t i = 0; i < p->nactors && !ps->err; i++)
+        if (p->actors[i].spawned && !spawned_by_someone[i]) {
+            perr(ps, p->actors[i].pos, ERR_SCENARIO, "actor '%s' is spawned but no step spawns it", p->actors[i].name);
+            hint(ps, "add 'spawn %s' to the actor that starts it, or drop 'spawned'", p->actors[i].name);
+        }
+    /* spawn cycles: a spawns b ... spawns a (each thread starts once, so it could never run) */
+    if (!ps->err) {
+        uint32_t na = p->nactors;
+        uint8_t *color = xcalloc(na + 1, 1);   /* 0 new, 1 on the path, 2 done */
+        uint32_t *stack = xmalloc(sizeof *stack * (na + 1)), *edge = xmalloc(sizeof *edge * (na + 1));
+        for (uint32_t root = 0; root < na && !ps->err; root++) {
+            if (color[root]) continue;
+            uint32_t sp = 0;
+            stack[sp] = root; edge[sp] = 0; sp++;
+            color[root] = 1;
+            while (sp && !ps->err) {
+                uint32_t a = stack[sp - 1];
+                size_t fi = edge[sp - 1];
+                while (fi < ps->nfix && !(ps->fix[fi].kind == FIX_SPAWN && ps->fix[fi].from_actor == a)) fi++;
+                if (fi == ps->nfix) { color[a] = 2; sp--; continue; }
+                edge[sp - 1] = (uint32_t)fi + 1;
+                uint32_t b = *ps->fix[fi].target;
+                if (color[b] == 1) {
+                    char path[512] = "";
+                    size_t from = 0;
+                    while (stack[from] != b) from++;
+                    for (size_t q = from; q < sp; q++) {
+                        size_t l = strlen(path);
+                        snprintf(path + l, sizeof path - l, "%s spawns ", p->actors[stack[q]].name);
+                    }
+                    size_t l = strlen(path);
+                    snprintf(path + l, sizeof path - l, "%s", p->actors[b].name);
+                    perr(ps, ps->fix[fi].pos, ERR_SCENARIO, "a cycle in spawn: %s", path);
+                    hint(ps, "a thread starts once; one actor of the cycle must start with the run");
+                } else if (!color[b]) {
+                    color[b] = 1;
+                    stack[sp] = b; edge[sp] = 0; sp++;
+                }
+            }
+        }
+        free(color); free(stack); free(edge);
+    }
+    free(an); free(tn); free(spawned_by_someone);
+    return ps->err;
+}
+
+/* Numbers the units: every actor's instances in order, then every pool's workers. */
+static int count_units(parser *ps) {
+    sim_program *p = ps->p;
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < p->nactors; i++) { p->actors[i].unit0 = (uint32_t)n; n += (uint64_t)p->actors[i].count_value; }
+    for (uint32_t i = 0; i < p->nobjects; i++)
+        if (p->objects[i].kind == SIM_OBJ_POOL) {
+            sim_object *o = &p->objects[i];
+            if (o->cap_value < 1) return perr(ps, o->capacity->pos, ERR_SCENARIO, "pool '%s' needs at least 1 worker", o->name);
+            o->unit0 = (uint32_t)(n < SIM_MAX_UNITS ? n : SIM_MAX_UNITS);
+            n += (uint64_t)o->cap_value;
+            if (n > SIM_MAX_UNITS)
+                return perr(ps, o->capacity->pos, ERR_LIMIT, "pool '%s' makes %llu units in all; weft runs at most %d",
+                            o->name, (unsigned long long)n, SIM_MAX_UNITS);
+        }
+    if (n > SIM_MAX_UNITS) return perr(ps, p->actors[0].pos, ERR_LIMIT, "%llu units in all; weft runs at most %d",
+                                       (unsigned long long)n, SIM_MAX_UNITS);
+    p->nunits = (uint32_t)n;
+    return 0;
+}
+
 static int apply_define(parser *ps, const sim_define *def) {
     sim_program *p = ps->p;
     int pi = find_param(p, def->name, strlen(def->name));
@@ -1247,6 +1748,9 @@ void sim_program_free(sim_program *p) {
     free(p->actors);
     free(p->expects);
     free(p->strings);
+    free(p->tasks);
+    free(p->locals);
+    free(p->futs);
     arena_release(&p->mem);
     free(p);
 }
@@ -1258,7 +1762,9 @@ int sim_parse(sim_program **out, const char *path, const char *text, const sim_d
     p->path = arena_strdup(&p->mem, path ? path : "<scenario>");
     p->text = arena_strdup(&p->mem, text);
     p->backend = "threads";
-    parser ps = { .p = p, .src = p->text, .path = p->path, .cur = p->text, .line = 1, .col = 1, .d = d };
+    p->sweep_param = UINT32_MAX;
+    parser ps = { .p = p, .src = p->text, .path = p->path, .cur = p->text, .line = 1, .col = 1, .d = d,
+                  .cur_actor = UINT32_MAX };
     if (strlen(text) > 16 * 1024 * 1024) {
         diag_set(d, ERR_LIMIT, "%s: the scenario is larger than 16 MiB", ps.path);
         sim_program_free(p);
@@ -1270,6 +1776,7 @@ int sim_parse(sim_program **out, const char *path, const char *text, const sim_d
         if (parse_toplevel(&ps)) break;
         skip_newlines(&ps);
     }
+    if (!ps.err) resolve_names(&ps);
     /* -D overrides: re-evaluate every parameter in order, then every folded value */
     if (!ps.err && ndefs) {
         for (uint32_t i = 0; i < ndefs && !ps.err; i++) apply_define(&ps, &defs[i]);
@@ -1299,6 +1806,9 @@ int sim_parse(sim_program **out, const char *path, const char *text, const sim_d
         }
     }
     for (uint32_t i = 0; i < p->nactors && !ps.err; i++) check_stmts(&ps, p->actors[i].body);
+    for (uint32_t i = 0; i < p->ntasks && !ps.err; i++) check_stmts(&ps, p->tasks[i].body);
+    if (!ps.err && p->nactors) count_units(&ps);
+    free(ps.fix);
     if (!ps.err && p->nactors == 0) {
         diag_clear(d);
         if (d) {

@@ -37,7 +37,7 @@
 #define POLL_NS       10000000ull
 #define CYCLE_CONFIRM_NS 100000000ull
 
-enum { US_RUNNING = 0, US_COMPUTE, US_SLEEP, US_BLOCKED, US_DONE };
+enum { US_RUNNING = 0, US_COMPUTE, US_SLEEP, US_BLOCKED, US_DONE, US_NEW /* spawned or pool worker, not started */ };
 
 typedef struct rt_unit rt_unit;
 typedef struct rt rt;
@@ -55,6 +55,22 @@ typedef struct rt_queue {
 
 typedef struct rt_waiter { uint32_t unit; uint64_t seq; bool notified; } rt_waiter;
 
+/* A future: every field is guarded by rt.fmu. */
+enum { FS_PENDING = 1, FS_RUNNING, FS_DONE, FS_CANCELLED };
+typedef struct rt_fut {
+    uint64_t id;                     /* per pool, from 1 (SUBMIT arg) */
+    uint32_t pool;                   /* object index */
+    uint32_t task;
+    int64_t arg;
+    int state;                       /* FS_* */
+    int outcome;                     /* trc_outcome once done */
+    uint32_t submitter, worker;
+    uint64_t done_seq;               /* completion order, from 1 */
+    uint32_t *cbs; size_t ncbs, cap_cbs;   /* done-callbacks: task indexes, in registration order */
+    bool yielded;                    /* as_completed handed it to its submitter */
+    struct rt_fut *next;             /* the pool's queue */
+} rt_fut;
+
 /* Every object but the plain lock is a monitor: one mutex, one condition variable. */
 typedef struct rt_obj {
     const sim_object *decl;
@@ -71,6 +87,11 @@ typedef struct rt_obj {
     rt_waiter *waiters; size_t nwaiters, cap_waiters;   /* condition: FIFO of waiters */
     _Atomic int64_t counter;         /* counter value */
     _Atomic uint64_t lost;           /* counter: updates overwritten by racy writes */
+    /* pools (guarded by rt.fmu; cv: work or shutdown for the workers) */
+    rt_fut *qhead, *qtail;
+    uint32_t queued, idle, started, exited;
+    uint64_t next_id;
+    bool shut;
 } rt_obj;
 
 struct rt_unit {
@@ -89,7 +110,20 @@ struct rt_unit {
     _Atomic uint64_t wait_deadline;  /* mono ns; 0 = waits forever */
     int tid;
     uint64_t rng;
-    bool timed_out;                  /* the last blocking step timed out */
+    bool timed_out;                  /* the last blocking step timed out (or failed: ok is false) */
+    bool autostart;                  /* starts with the run (else: spawned, or a pool worker) */
+    bool daemon;
+    uint32_t pool;                   /* pool workers: the pool's object index; UINT32_MAX otherwise */
+    _Atomic int start_req;           /* spawned / started by its pool */
+    _Atomic int halt;                /* stop now: the run is aborted, or the daemon is cut off */
+    _Atomic int killed;              /* a daemon cut off at exit */
+    _Atomic uint64_t wait_arg;       /* JOIN: the unit joined */
+    _Atomic(rt_fut *) wait_fut;      /* RESULT: the future waited for */
+    int64_t arg;                     /* the running task's or item's arg */
+    int64_t *locals;                 /* thread-local values */
+    rt_fut **slots;                  /* future slots (submit ... as F) */
+    rt_fut **mine; size_t nmine, cap_mine;   /* futures it submitted, for as_completed */
+    _Atomic uint64_t t_exit;         /* mono ns */
 };
 
 struct rt {
@@ -105,6 +139,21 @@ struct rt {
     uint32_t ready;                  /* threads waiting for go */
     _Atomic int error_set;
     char error[1024];                /* a runtime misuse (unlock not held) */
+    /* pools and futures */
+    pthread_mutex_t fmu;
+    pthread_cond_t fcv;              /* a future finished or was cancelled, a worker exited */
+    rt_fut **futs; size_t nfuts, cap_futs;
+    uint64_t done_seq;
+    _Atomic uint64_t *task_done_t;   /* per task: its last completion (mono ns) */
+    _Atomic uint64_t *mark_t;        /* per mark text: its first occurrence (mono ns) */
+    pthread_mutex_t exit_mu;
+    pthread_cond_t exit_cv;          /* a unit exited */
+    bool exiting;                    /* every non-daemon actor is done: pools shut down, daemons next */
+    bool killing;
+    /* strings made while running (LOCAL_SET texts), written after the run */
+    pthread_mutex_t str_mu;
+    char **strs; size_t nstrs, cap_strs;
+    uint32_t str_submit_rejected;
 };
 
 static void deadline_after(struct timespec *ts, uint64_t ns, clockid_t clk) {
@@ -119,6 +168,30 @@ static struct timespec mono_ts(uint64_t ns) {
 }
 
 static bool aborted(rt *r) { return atomic_load_explicit(&r->abort, memory_order_relaxed) != 0; }
+static bool halted(rt_unit *u) { return atomic_load_explicit(&u->halt, memory_order_relaxed) != 0; }
+
+/* Ends the run: every unit stops at its next check (waits are sliced, burns poll). */
+static void stop_all(rt *r) {
+    atomic_store(&r->abort, 1);
+    for (uint32_t i = 0; i < r->nunits; i++) atomic_store(&r->units[i].halt, 1);
+    pthread_mutex_lock(&r->go_mu);
+    pthread_cond_broadcast(&r->go_cv);
+    pthread_mutex_unlock(&r->go_mu);
+}
+
+/* A string made at run time; its index follows the program's own strings. */
+static uint32_t intern(rt *r, const char *s) {
+    pthread_mutex_lock(&r->str_mu);
+    size_t i = 0;
+    for (; i < r->nstrs; i++)
+        if (!strcmp(r->strs[i], s)) break;
+    if (i == r->nstrs) {
+        if (r->nstrs >= 65536) { pthread_mutex_unlock(&r->str_mu); return intern(r, "(more than 65536 distinct texts)"); }
+        ARR_PUSH(r->strs, r->nstrs, r->cap_strs, xstrdup(s));
+    }
+    pthread_mutex_unlock(&r->str_mu);
+    return r->prog->nstrings + (uint32_t)i;
+}
 
 static void set_state(rt_unit *u, int st) { atomic_store_explicit(&u->state, st, memory_order_release); }
 
@@ -128,18 +201,19 @@ static uint64_t deadline_of(uint64_t timeout_ns, bool has) {
 }
 
 static void begin_wait_arg(rt_unit *u, uint32_t oi, int op, uint64_t deadline, uint64_t arg) {
-    atomic_store_explicit(&u->wait_obj, oi + 1, memory_order_relaxed);
+    atomic_store_explicit(&u->wait_obj, oi == UINT32_MAX ? 0 : oi + 1, memory_order_relaxed);
+    atomic_store_explicit(&u->wait_arg, arg, memory_order_relaxed);
     atomic_store_explicit(&u->wait_op, op, memory_order_relaxed);
     atomic_store_explicit(&u->wait_deadline, deadline, memory_order_relaxed);
     atomic_store_explicit(&u->wait_since, clk_mono_ns(), memory_order_relaxed);
     set_state(u, US_BLOCKED);
-    trc_emit(u->ring, TRC_EV_WAIT_BEGIN, u->r->objs[oi].id, (uint16_t)op, arg, 0);
+    trc_emit(u->ring, TRC_EV_WAIT_BEGIN, oi == UINT32_MAX ? 0 : u->r->objs[oi].id, (uint16_t)op, arg, 0);
 }
 
 static void begin_wait(rt_unit *u, uint32_t oi, int op, uint64_t deadline) { begin_wait_arg(u, oi, op, deadline, 0); }
 
 static void end_wait(rt_unit *u, uint32_t oi, int outcome, uint32_t extra) {
-    trc_emit_sync(u->ring, TRC_EV_WAIT_END, u->r->objs[oi].id, (uint16_t)outcome, 0, extra);
+    trc_emit_sync(u->ring, TRC_EV_WAIT_END, oi == UINT32_MAX ? 0 : u->r->objs[oi].id, (uint16_t)outcome, 0, extra);
     set_state(u, US_RUNNING);
     atomic_store_explicit(&u->wait_obj, 0, memory_order_relaxed);
     u->timed_out = outcome == TRC_OUT_TIMEOUT;
@@ -149,7 +223,7 @@ static void runtime_error_at(rt *r, rt_unit *u, sim_pos pos, const char *msg) {
     int expected = 0;
     if (atomic_compare_exchange_strong(&r->error_set, &expected, 1))
         snprintf(r->error, sizeof r->error, "%s:%d:%d: %s (in %s)", r->prog->path, pos.line, pos.col, msg, u->name);
-    atomic_store(&r->abort, 1);
+    stop_all(r);
 }
 
 static void runtime_error(rt *r, rt_unit *u, const sim_stmt *s, const char *msg) { runtime_error_at(r, u, s->pos, msg); }
@@ -166,7 +240,7 @@ static int ev(rt_unit *u, const sim_expr *e, int64_t *out) {
         return 0;
     }
     sim_eval_ctx ctx = { .rng = &u->rng, .counter = counter_value, .user = u->r, .last_timed_out = u->timed_out,
-                         .index = u->index_in_actor };
+                         .index = u->index_in_actor, .arg = u->arg, .locals = u->locals };
     diag d;
     int rc = sim_eval(e, u->r->prog, &ctx, out, &d);
     if (rc) runtime_error_at(u->r, u, (sim_pos){ d.line, d.col }, d.msg);
@@ -202,7 +276,7 @@ static int timeout_of(rt_unit *u, const sim_stmt *s, uint64_t *deadline) {
     ({                                                                                         \
         int out_ = TRC_OUT_OK;                                                                 \
         while (!(ready)) {                                                                     \
-            if (aborted(u->r)) { out_ = TRC_OUT_ABORTED; break; }                              \
+            if (halted(u)) { out_ = TRC_OUT_ABORTED; break; }                                   \
             uint64_t now_ = clk_mono_ns();                                                     \
             if ((deadline) && now_ >= (deadline)) { out_ = TRC_OUT_TIMEOUT; break; }           \
             uint64_t until_ = now_ + WAIT_SLICE_NS;                                            \
@@ -225,7 +299,7 @@ static int do_lock(rt_unit *u, uint32_t oi, uint64_t deadline) {
         if (pthread_mutex_trylock(&l->mu) != 0) {
             begin_wait(u, oi, TRC_OP_LOCK, deadline);
             for (;;) {
-                if (aborted(r)) { end_wait(u, oi, TRC_OUT_ABORTED, 0); return -1; }
+                if (halted(u)) { end_wait(u, oi, TRC_OUT_ABORTED, 0); return -1; }
                 uint64_t now = clk_mono_ns();
                 if (deadline && now >= deadline) { end_wait(u, oi, TRC_OUT_TIMEOUT, 0); return 1; }
                 if (atomic_load_explicit(&l->owner, memory_order_relaxed) == (int64_t)u->index) {
@@ -593,23 +667,428 @@ static int do_sleep(rt_unit *u, uint64_t ns) {
     struct timespec ts;
     deadline_after(&ts, ns, CLOCK_MONOTONIC);
     pthread_mutex_lock(&r->go_mu);
-    while (!aborted(r)) {
+    while (!halted(u)) {
         if (pthread_cond_timedwait(&r->go_cv, &r->go_mu, &ts) == ETIMEDOUT) break;
     }
     pthread_mutex_unlock(&r->go_mu);
     trc_emit(u->ring, TRC_EV_SLEEP_END, 0, 0, 0, 0);
     set_state(u, US_RUNNING);
-    return aborted(r) ? -1 : 0;
+    return halted(u) ? -1 : 0;
+}
+
+/* ---- units: spawn, join, thread-locals ------------------------------------ */
+
+enum { XR_OK = 0, XR_BREAK = 1, XR_STOP = -1 };
+
+static int exec_block(rt_unit *u, const sim_stmt *s);
+
+/* Lets unit `child` begin (it waits in unit_main until then). The starter records the SPAWN. */
+static void start_unit(rt_unit *starter, rt_unit *child) {
+    rt *r = starter->r;
+    trc_emit(starter->ring, TRC_EV_SPAWN, 0, 0, child->index, 0);
+    set_state(child, US_RUNNING);
+    pthread_mutex_lock(&r->go_mu);
+    atomic_store(&child->start_req, 1);
+    pthread_cond_broadcast(&r->go_cv);
+    pthread_mutex_unlock(&r->go_mu);
+}
+
+static int do_spawn(rt_unit *u, const sim_stmt *s) {
+    rt *r = u->r;
+    const sim_actor *a = &r->prog->actors[s->actor];
+    for (int64_t k = 0; k < a->count_value; k++) {
+        rt_unit *c = &r->units[a->unit0 + k];
+        if (atomic_load(&c->start_req)) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "actor '%s' was already started: a thread can be started only once", a->name);
+            runtime_error(r, u, s, msg);
+            return -1;
+        }
+        start_unit(u, c);
+    }
+    return 0;
+}
+
+/* join ACTOR [timeout=D]: waits for every instance to exit. A timeout leaves them running. */
+static int do_join(rt_unit *u, const sim_stmt *s, uint64_t deadline) {
+    rt *r = u->r;
+    const sim_actor *a = &r->prog->actors[s->actor];
+    u->timed_out = false;
+    for (int64_t k = 0; k < a->count_value; k++) {
+        rt_unit *c = &r->units[a->unit0 + k];
+        if (!c->autostart && !atomic_load(&c->start_req)) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "join of %s, which was never started (spawn %s first)", c->name, a->name);
+            runtime_error(r, u, s, msg);
+            return -1;
+        }
+        pthread_mutex_lock(&r->exit_mu);
+        if (atomic_load(&c->state) != US_DONE) {
+            begin_wait_arg(u, UINT32_MAX, TRC_OP_JOIN, deadline, c->index);
+            int out = TRC_OUT_OK;
+            while (atomic_load(&c->state) != US_DONE) {
+                if (halted(u)) { out = TRC_OUT_ABORTED; break; }
+                uint64_t now = clk_mono_ns();
+                if (deadline && now >= deadline) { out = TRC_OUT_TIMEOUT; break; }
+                uint64_t until = now + WAIT_SLICE_NS;
+                if (deadline && deadline < until) until = deadline;
+                struct timespec ts = mono_ts(until);
+                pthread_cond_timedwait(&r->exit_cv, &r->exit_mu, &ts);
+            }
+            pthread_mutex_unlock(&r->exit_mu);
+            end_wait(u, UINT32_MAX, out, 0);
+            if (out == TRC_OUT_ABORTED) return -1;
+            if (out == TRC_OUT_TIMEOUT) return 0;   /* timed_out: the rest are not joined either */
+        } else {
+            pthread_mutex_unlock(&r->exit_mu);
+        }
+        trc_emit_sync(u->ring, TRC_EV_JOINED, 0, 0, c->index, 0);
+    }
+    return 0;
+}
+
+static void do_let(rt_unit *u, const sim_stmt *s, int64_t v) {
+    u->locals[s->local] = v;
+    char text[192];
+    snprintf(text, sizeof text, "%s=%lld", u->r->prog->locals[s->local].name, (long long)v);
+    trc_emit(u->ring, TRC_EV_LOCAL_SET, 0, 0, intern(u->r, text), 0);
+}
+
+/* ---- pools and futures ------------------------------------------------------ */
+
+static bool fut_finished(const rt_fut *f) { return f->state == FS_DONE || f->state == FS_CANCELLED; }
+
+/* Runs callbacks (task indexes) of future f on unit u; `arg` is the future's. */
+static int run_callbacks(rt_unit *u, const rt_fut *f, uint32_t pool_id, const uint32_t *cbs, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        trc_emit(u->ring, TRC_EV_CALLBACK, pool_id, 0, f->id, 0);
+        int64_t saved = u->arg;
+        u->arg = f->arg;
+        int b = exec_block(u, u->r->prog->tasks[cbs[i]].body);
+        u->arg = saved;
+        if (b == XR_STOP) return -1;
+    }
+    return 0;
+}
+
+/* Queues a task on a pool; starts a worker when none is idle (workers start lazily, as
+ * ThreadPoolExecutor's do). Returns the future, or NULL when the pool is shut down. */
+static rt_fut *submit(rt_unit *u, uint32_t oi, uint32_t task, int64_t arg) {
+    rt *r = u->r;
+    rt_obj *o = &r->objs[oi];
+    pthread_mutex_lock(&r->fmu);
+    if (o->shut) {
+        pthread_mutex_unlock(&r->fmu);
+        trc_emit(u->ring, TRC_EV_ERROR, o->id, 0, r->str_submit_rejected, 0);
+        u->timed_out = true;
+        return NULL;
+    }
+    rt_fut *f = xcalloc(1, sizeof *f);
+    *f = (rt_fut){ .id = ++o->next_id, .pool = oi, .task = task, .arg = arg, .state = FS_PENDING, .submitter = u->index,
+                   .worker = UINT32_MAX };
+    ARR_PUSH(r->futs, r->nfuts, r->cap_futs, f);
+    if (o->qtail) o->qtail->next = f; else o->qhead = f;
+    o->qtail = f;
+    o->queued++;
+    trc_emit(u->ring, TRC_EV_SUBMIT, o->id, 0, f->id, 0);
+    if (o->queued > o->idle && o->started < (uint32_t)o->decl->cap_value)
+        start_unit(u, &r->units[o->decl->unit0 + o->started++]);
+    pthread_cond_signal(&o->cv);
+    pthread_mutex_unlock(&r->fmu);
+    u->timed_out = false;
+    return f;
+}
+
+/* Waits (fmu held) until f finishes or the deadline; records the RESULT. Returns the outcome. */
+static int await_result(rt_unit *u, rt_fut *f, uint64_t deadline) {
+    rt *r = u->r;
+    rt_obj *o = &r->objs[f->pool];
+    int out = TRC_OUT_OK;
+    if (!fut_finished(f)) {
+        atomic_store(&u->wait_fut, f);
+        begin_wait_arg(u, f->pool, TRC_OP_RESULT, deadline, f->id);
+        while (!fut_finished(f)) {
+            if (halted(u)) { out = TRC_OUT_ABORTED; break; }
+            uint64_t now = clk_mono_ns();
+            if (deadline && now >= deadline) { out = TRC_OUT_TIMEOUT; break; }
+            uint64_t until = now + WAIT_SLICE_NS;
+            if (deadline && deadline < until) until = deadline;
+            struct timespec ts = mono_ts(until);
+            pthread_cond_timedwait(&r->fcv, &r->fmu, &ts);
+        }
+        end_wait(u, f->pool, out, 0);
+        atomic_store(&u->wait_fut, NULL);
+    }
+    if (out == TRC_OUT_OK) out = f->state == FS_CANCELLED ? TRC_OUT_CANCELLED : f->outcome;
+    if (out != TRC_OUT_ABORTED) trc_emit_sync(u->ring, TRC_EV_RESULT, o->id, (uint16_t)out, f->id, 0);
+    u->timed_out = out != TRC_OUT_OK;
+    return out;
+}
+
+/* Cancels f if it is still pending (fmu held); returns whether it did. Callbacks to run
+ * (on the caller, as Python does for a cancelled future) are returned in *cbs. */
+static bool cancel_pending(rt_unit *u, rt_fut *f, uint32_t **cbs, size_t *ncbs) {
+    rt *r = u->r;
+    rt_obj *o = &r->objs[f->pool];
+    bool ok = f->state == FS_PENDING;
+    trc_emit(u->ring, TRC_EV_CANCEL, o->id, ok ? 1 : 0, f->id, 0);
+    if (ok) {
+        rt_fut **pp = &o->qhead, *prev = NULL;
+        while (*pp && *pp != f) { prev = *pp; pp = &(*pp)->next; }
+        if (*pp) {
+            *pp = f->next;
+            if (o->qtail == f) o->qtail = prev;
+            o->queued--;
+        }
+        f->state = FS_CANCELLED;
+        f->outcome = TRC_OUT_CANCELLED;
+        f->done_seq = ++r->done_seq;
+        *cbs = f->cbs; *ncbs = f->ncbs;
+        f->cbs = NULL; f->ncbs = f->cap_cbs = 0;
+        pthread_cond_broadcast(&r->fcv);
+    }
+    return ok;
+}
+
+static rt_fut *slot(rt_unit *u, const sim_stmt *s) {
+    rt_fut *f = u->slots[s->fut];
+    if (!f) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "future '%s' has not been submitted (or its submit was rejected)",
+                 u->r->prog->futs[s->fut].name);
+        runtime_error(u->r, u, s, msg);
+    }
+    return f;
+}
+
+static int do_result(rt_unit *u, const sim_stmt *s, uint64_t deadline) {
+    rt_fut *f = slot(u, s);
+    if (!f) return -1;
+    pthread_mutex_lock(&u->r->fmu);
+    int out = await_result(u, f, deadline);
+    pthread_mutex_unlock(&u->r->fmu);
+    return out == TRC_OUT_ABORTED ? -1 : 0;
+}
+
+static int do_cancel(rt_unit *u, const sim_stmt *s) {
+    rt_fut *f = slot(u, s);
+    if (!f) return -1;
+    uint32_t *cbs = NULL;
+    size_t n = 0;
+    pthread_mutex_lock(&u->r->fmu);
+    bool ok = cancel_pending(u, f, &cbs, &n);
+    pthread_mutex_unlock(&u->r->fmu);
+    u->timed_out = !ok;
+    int rc = run_callbacks(u, f, u->r->objs[f->pool].id, cbs, n);
+    free(cbs);
+    return rc;
+}
+
+static int do_on_done(rt_unit *u, const sim_stmt *s) {
+    rt_fut *f = slot(u, s);
+    if (!f) return -1;
+    rt *r = u->r;
+    pthread_mutex_lock(&r->fmu);
+    if (!fut_finished(f)) {
+        ARR_PUSH(f->cbs, f->ncbs, f->cap_cbs, s->task);
+        pthread_mutex_unlock(&r->fmu);
+        return 0;
+    }
+    pthread_mutex_unlock(&r->fmu);
+    uint32_t cb = s->task;   /* already done: it runs now, on the caller */
+    return run_callbacks(u, f, r->objs[f->pool].id, &cb, 1);
+}
+
+/* map POOL TASK N [timeout=D] { body }: every item is submitted up front; results come
+ * back in input order, so the consumer waits on the slowest earlier item (head-of-line).
+ * On a timeout the pending rest is cancelled, as Executor.map does. */
+static int do_map(rt_unit *u, const sim_stmt *s, uint64_t deadline) {
+    rt *r = u->r;
+    int64_t n;
+    if (ev(u, s->expr, &n)) return -1;
+    if (n < 0 || n > SIM_MAX_CAPACITY) {
+        runtime_error(r, u, s, n < 0 ? "map over a negative number of items" : "map over more items than weft's limit");
+        return -1;
+    }
+    rt_fut **fs = xcalloc((size_t)n + 1, sizeof *fs);
+    int64_t got = 0;
+    for (int64_t i = 0; i < n; i++) {
+        fs[i] = submit(u, s->obj, s->task, i);
+        if (!fs[i]) { n = i; break; }   /* rejected: the pool is shut down */
+    }
+    bool rejected = u->timed_out;
+    int rc = 0;
+    for (int64_t i = 0; i < n && !rc; i++) {
+        pthread_mutex_lock(&r->fmu);
+        int out = await_result(u, fs[i], deadline);
+        if (out == TRC_OUT_TIMEOUT) {
+            for (int64_t k = i; k < n; k++) {
+                uint32_t *cbs = NULL;
+                size_t nc = 0;
+                if (fs[k]->state == FS_PENDING) cancel_pending(u, fs[k], &cbs, &nc);
+                free(cbs);   /* map's futures have no callbacks */
+            }
+        }
+        pthread_mutex_unlock(&r->fmu);
+        if (out == TRC_OUT_ABORTED) { rc = -1; break; }
+        if (out == TRC_OUT_TIMEOUT) break;
+        got++;
+        int64_t saved = u->arg;
+        u->arg = fs[i]->arg;
+        int b = exec_block(u, s->body);
+        u->arg = saved;
+        if (b == XR_STOP) rc = -1;
+        if (b == XR_BREAK) break;
+    }
+    u->timed_out = rejected || got < n;
+    free(fs);
+    return rc;
+}
+
+/* as_completed [timeout=D] { body }: the unit's futures not handed out yet, as they finish. */
+static int do_as_completed(rt_unit *u, const sim_stmt *s, uint64_t deadline) {
+    rt *r = u->r;
+    int rc = 0;
+    size_t n = u->nmine;   /* the futures submitted so far */
+    u->timed_out = false;
+    for (;;) {
+        pthread_mutex_lock(&r->fmu);
+        rt_fut *best = NULL, *pending = NULL;
+        for (size_t i = 0; i < n; i++) {
+            rt_fut *f = u->mine[i];
+            if (f->yielded) continue;
+            if (fut_finished(f)) { if (!best || f->done_seq < best->done_seq) best = f; }
+            else if (!pending) pending = f;
+        }
+        if (!best && !pending) { pthread_mutex_unlock(&r->fmu); break; }
+        if (!best) {
+            /* wait for any of them: shown as a wait on the first one still pending */
+            atomic_store(&u->wait_fut, pending);
+            begin_wait_arg(u, pending->pool, TRC_OP_RESULT, deadline, pending->id);
+            int out = TRC_OUT_OK;
+            for (;;) {
+                bool any = false;
+                for (size_t i = 0; i < n && !any; i++) any = !u->mine[i]->yielded && fut_finished(u->mine[i]);
+                if (any) break;
+                if (halted(u)) { out = TRC_OUT_ABORTED; break; }
+                uint64_t now = clk_mono_ns();
+                if (deadline && now >= deadline) { out = TRC_OUT_TIMEOUT; break; }
+                uint64_t until = now + WAIT_SLICE_NS;
+                if (deadline && deadline < until) until = deadline;
+                struct timespec ts = mono_ts(until);
+                pthread_cond_timedwait(&r->fcv, &r->fmu, &ts);
+            }
+            end_wait(u, pending->pool, out, 0);
+            atomic_store(&u->wait_fut, NULL);
+            pthread_mutex_unlock(&r->fmu);
+            if (out == TRC_OUT_ABORTED) return -1;
+            if (out == TRC_OUT_TIMEOUT) { u->timed_out = true; return 0; }
+            continue;
+        }
+        best->yielded = true;
+        int out = best->state == FS_CANCELLED ? TRC_OUT_CANCELLED : best->outcome;
+        trc_emit_sync(u->ring, TRC_EV_RESULT, r->objs[best->pool].id, (uint16_t)out, best->id, 0);
+        pthread_mutex_unlock(&r->fmu);
+        int64_t saved = u->arg;
+        u->arg = best->arg;
+        int b = exec_block(u, s->body);
+        u->arg = saved;
+        if (b == XR_STOP) { rc = -1; break; }
+        if (b == XR_BREAK) break;
+    }
+    return rc;
+}
+
+/* shutdown POOL wait=yes|no: no new tasks; queued ones still run. wait=yes also waits
+ * until every worker has exited. */
+static int do_shutdown(rt_unit *u, const sim_stmt *s) {
+    rt *r = u->r;
+    rt_obj *o = &r->objs[s->obj];
+    char text[160];
+    snprintf(text, sizeof text, "shutdown(wait=%s) of pool '%s'", s->wait ? "True" : "False", o->decl->name);
+    trc_emit(u->ring, TRC_EV_MARK, 0, 0, intern(r, text), 0);
+    pthread_mutex_lock(&r->fmu);
+    o->shut = true;
+    pthread_cond_broadcast(&o->cv);
+    int out = TRC_OUT_OK;
+    if (s->wait && o->exited < o->started) {
+        begin_wait_arg(u, s->obj, TRC_OP_JOIN, 0, 0);
+        while (o->exited < o->started) {
+            if (halted(u)) { out = TRC_OUT_ABORTED; break; }
+            struct timespec ts = mono_ts(clk_mono_ns() + WAIT_SLICE_NS);
+            pthread_cond_timedwait(&r->fcv, &r->fmu, &ts);
+        }
+        end_wait(u, s->obj, out, 0);
+    }
+    pthread_mutex_unlock(&r->fmu);
+    u->timed_out = false;
+    return out == TRC_OUT_ABORTED ? -1 : 0;
+}
+
+/* A pool worker: takes tasks until the pool is shut down and drained. */
+static int worker_loop(rt_unit *u) {
+    rt *r = u->r;
+    rt_obj *o = &r->objs[u->pool];
+    int rc = 0;
+    pthread_mutex_lock(&r->fmu);
+    for (;;) {
+        bool waiting = false;
+        int out = TRC_OUT_OK;
+        while (!o->qhead && !o->shut) {
+            if (!waiting) { waiting = true; o->idle++; begin_wait_arg(u, u->pool, TRC_OP_GET, 0, 0); }
+            if (halted(u)) { out = TRC_OUT_ABORTED; break; }
+            struct timespec ts = mono_ts(clk_mono_ns() + WAIT_SLICE_NS);
+            pthread_cond_timedwait(&o->cv, &r->fmu, &ts);
+        }
+        if (waiting) { o->idle--; end_wait(u, u->pool, out, 0); }
+        if (out == TRC_OUT_ABORTED || halted(u)) { rc = -1; break; }
+        if (!o->qhead) break;   /* shut down and drained */
+        rt_fut *f = o->qhead;
+        o->qhead = f->next;
+        if (!o->qhead) o->qtail = NULL;
+        o->queued--;
+        f->next = NULL;
+        f->state = FS_RUNNING;
+        f->worker = u->index;
+        trc_emit_sync(u->ring, TRC_EV_TASK_START, o->id, 0, f->id, 0);
+        pthread_mutex_unlock(&r->fmu);
+
+        u->arg = f->arg;
+        int b = exec_block(u, r->prog->tasks[f->task].body);
+        u->arg = 0;
+
+        pthread_mutex_lock(&r->fmu);
+        int outcome = b == XR_STOP ? TRC_OUT_ABORTED : TRC_OUT_OK;
+        trc_emit(u->ring, TRC_EV_TASK_DONE, o->id, (uint16_t)outcome, f->id, 0);
+        f->state = FS_DONE;
+        f->outcome = outcome;
+        f->done_seq = ++r->done_seq;
+        uint64_t now = clk_mono_ns();
+        if (atomic_load(&r->task_done_t[f->task]) < now) atomic_store(&r->task_done_t[f->task], now);
+        pthread_cond_broadcast(&r->fcv);   /* waiters wake first, then the callbacks run */
+        uint32_t *cbs = f->cbs;
+        size_t ncbs = f->ncbs;
+        f->cbs = NULL; f->ncbs = f->cap_cbs = 0;
+        pthread_mutex_unlock(&r->fmu);
+        if (b == XR_STOP) { free(cbs); rc = -1; pthread_mutex_lock(&r->fmu); break; }
+        rc = run_callbacks(u, f, o->id, cbs, ncbs);
+        free(cbs);
+        pthread_mutex_lock(&r->fmu);
+        if (rc) break;
+    }
+    o->exited++;
+    pthread_cond_broadcast(&r->fcv);
+    pthread_mutex_unlock(&r->fmu);
+    return rc ? XR_STOP : XR_OK;
 }
 
 /* ---- the interpreter ----------------------------------------------------- */
 
-enum { XR_OK = 0, XR_BREAK = 1, XR_STOP = -1 };
 
 static int exec_block(rt_unit *u, const sim_stmt *s) {
     rt *r = u->r;
     for (; s; s = s->next) {
-        if (aborted(r)) return XR_STOP;
+        if (halted(u)) return XR_STOP;
         int rc = 0;
         uint64_t deadline = 0, ns;
         int64_t v;
@@ -618,7 +1097,7 @@ static int exec_block(rt_unit *u, const sim_stmt *s) {
             if (ev_dur(u, s->expr, &ns)) return XR_STOP;
             set_state(u, US_COMPUTE);
             trc_emit(u->ring, TRC_EV_COMPUTE_BEGIN, 0, 0, ns, 0);
-            uint64_t burnt = sim_burn(ns, &r->abort);
+            uint64_t burnt = sim_burn(ns, &u->halt);
             trc_emit(u->ring, TRC_EV_COMPUTE_END, 0, 0, burnt, 0);
             set_state(u, US_RUNNING);
             break;
@@ -727,7 +1206,44 @@ static int exec_block(rt_unit *u, const sim_stmt *s) {
         case SIM_S_SET: do_event_set(u, s->obj, true); break;
         case SIM_S_CLEAR: do_event_set(u, s->obj, false); break;
         case SIM_S_INCR: rc = do_incr(u, s); break;
-        case SIM_S_MARK: trc_emit(u->ring, TRC_EV_MARK, 0, 0, s->text_id, 0); break;
+        case SIM_S_MARK: {
+            trc_emit(u->ring, TRC_EV_MARK, 0, 0, s->text_id, 0);
+            uint64_t zero = 0;
+            atomic_compare_exchange_strong(&r->mark_t[s->text_id], &zero, clk_mono_ns());
+            break;
+        }
+        case SIM_S_SPAWN: rc = do_spawn(u, s); break;
+        case SIM_S_JOIN:
+            if (timeout_of(u, s, &deadline)) return XR_STOP;
+            rc = do_join(u, s, deadline);
+            break;
+        case SIM_S_LET:
+            if (ev(u, s->expr, &v)) return XR_STOP;
+            do_let(u, s, v);
+            break;
+        case SIM_S_SUBMIT: {
+            v = 0;
+            if (s->expr && ev(u, s->expr, &v)) return XR_STOP;
+            rt_fut *f = submit(u, s->obj, s->task, v);
+            if (f) ARR_PUSH(u->mine, u->nmine, u->cap_mine, f);
+            if (s->fut != UINT32_MAX) u->slots[s->fut] = f;
+            break;
+        }
+        case SIM_S_RESULT:
+            if (timeout_of(u, s, &deadline)) return XR_STOP;
+            rc = do_result(u, s, deadline);
+            break;
+        case SIM_S_CANCEL: rc = do_cancel(u, s); break;
+        case SIM_S_ON_DONE: rc = do_on_done(u, s); break;
+        case SIM_S_MAP:
+            if (timeout_of(u, s, &deadline)) return XR_STOP;
+            rc = do_map(u, s, deadline);
+            break;
+        case SIM_S_AS_COMPLETED:
+            if (timeout_of(u, s, &deadline)) return XR_STOP;
+            rc = do_as_completed(u, s, deadline);
+            break;
+        case SIM_S_SHUTDOWN: rc = do_shutdown(u, s); break;
         }
         if (rc) return XR_STOP;
         atomic_store_explicit(&u->steps, atomic_load_explicit(&u->steps, memory_order_relaxed) + 1,
@@ -748,13 +1264,28 @@ static void *unit_main(void *arg) {
     pthread_mutex_lock(&r->go_mu);
     r->ready++;
     pthread_cond_broadcast(&r->go_cv);
-    while (!r->go && !aborted(r)) pthread_cond_wait(&r->go_cv, &r->go_mu);
+    /* spawned units and pool workers wait for their start; at the run's end the ones
+     * never started leave without an event */
+    while (!aborted(r) && !(r->go && (u->autostart || atomic_load(&u->start_req))))
+        pthread_cond_wait(&r->go_cv, &r->go_mu);
     pthread_mutex_unlock(&r->go_mu);
-    if (aborted(r)) { set_state(u, US_DONE); return NULL; }
-    trc_emit(u->ring, TRC_EV_UNIT_START, 0, 0, 0, 0);
-    int rc = exec_block(u, u->actor->body);
-    trc_emit(u->ring, TRC_EV_UNIT_EXIT, 0, rc == XR_STOP ? TRC_EXIT_ABORTED : TRC_EXIT_DONE, 0, 0);
+    if (aborted(r)) {
+        set_state(u, US_DONE);
+        return NULL;
+    }
+    trc_emit_sync(u->ring, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    int rc = u->pool != UINT32_MAX ? worker_loop(u) : exec_block(u, u->actor->body);
+    uint16_t why = rc == XR_STOP ? TRC_EXIT_ABORTED : TRC_EXIT_DONE;
+    if (atomic_load(&u->killed)) {
+        trc_emit(u->ring, TRC_EV_DAEMON_KILLED, 0, 0, u->index, 0);
+        why = TRC_EXIT_KILLED;
+    }
+    trc_emit(u->ring, TRC_EV_UNIT_EXIT, 0, why, 0, 0);
+    atomic_store(&u->t_exit, clk_mono_ns());
+    pthread_mutex_lock(&r->exit_mu);
     set_state(u, US_DONE);
+    pthread_cond_broadcast(&r->exit_cv);
+    pthread_mutex_unlock(&r->exit_mu);
     atomic_store_explicit(&u->steps, atomic_load_explicit(&u->steps, memory_order_relaxed) + 1, memory_order_relaxed);
     return NULL;
 }
@@ -770,6 +1301,8 @@ static const char *op_verb(int op) {
     case TRC_OP_COND_WAIT: return "to be notified on condition";
     case TRC_OP_EVENT_WAIT: return "for event";
     case TRC_OP_BARRIER: return "at barrier";
+    case TRC_OP_JOIN: return "to join";
+    case TRC_OP_RESULT: return "for a result of pool";
     default: return "on";
     }
 }
@@ -793,13 +1326,41 @@ static int64_t owner_of(rt_obj *o) {
 /* Describes why unit i waits, in one line. */
 static void describe_wait(rt *r, uint32_t i, uint64_t t0, char *out, size_t cap) {
     rt_unit *u = &r->units[i];
+    if (atomic_load(&u->state) != US_BLOCKED) return;
     uint32_t wo = atomic_load(&u->wait_obj);
-    if (!wo) return;
-    rt_obj *o = &r->objs[wo - 1];
     int op = atomic_load(&u->wait_op);
     uint64_t since = atomic_load(&u->wait_since);
     char when[32];
     fmt_dur(when, sizeof when, since > t0 ? since - t0 : 0);
+    if (op == TRC_OP_JOIN && !wo) {
+        uint64_t c = atomic_load(&u->wait_arg);
+        rt_unit *cu = c < r->nunits ? &r->units[c] : NULL;
+        rep(out, cap, "  %s waits to join %s since %s%s\n", u->name, cu ? cu->name : "?", when,
+            cu && atomic_load(&cu->state) == US_BLOCKED ? ", which is blocked itself" : "");
+        return;
+    }
+    if (!wo) return;
+    rt_obj *o = &r->objs[wo - 1];
+    if (o->decl->kind == SIM_OBJ_POOL) {
+        if (op == TRC_OP_GET) {
+            rep(out, cap, "  %s (a worker of pool '%s') waits for a task since %s (idle)\n", u->name, o->decl->name, when);
+        } else if (op == TRC_OP_JOIN) {
+            rep(out, cap, "  %s waits for pool '%s' to shut down since %s\n", u->name, o->decl->name, when);
+        } else {
+            pthread_mutex_lock(&r->fmu);
+            rt_fut *f = atomic_load(&u->wait_fut);
+            char what[160] = "";
+            if (f && f->state == FS_RUNNING)
+                snprintf(what, sizeof what, ", running on %s", r->units[f->worker].name);
+            else if (f && f->state == FS_PENDING)
+                snprintf(what, sizeof what, ", still pending: %u queued, %u of %lld workers started", o->queued, o->started,
+                         (long long)o->decl->cap_value);
+            rep(out, cap, "  %s waits for the result of future #%llu of pool '%s' (task '%s') since %s%s\n", u->name,
+                f ? (unsigned long long)f->id : 0ull, o->decl->name, f ? r->prog->tasks[f->task].name : "?", when, what);
+            pthread_mutex_unlock(&r->fmu);
+        }
+        return;
+    }
     const char *kind = o->decl->kind == SIM_OBJ_LOCK ? "lock " : o->decl->kind == SIM_OBJ_RLOCK ? "rlock " : "";
     rep(out, cap, "  %s waits %s %s'%s' since %s", u->name, op_verb(op), kind, o->decl->name, when);
     switch (o->decl->kind) {
@@ -835,15 +1396,36 @@ static void describe_wait(rt *r, uint32_t i, uint64_t t0, char *out, size_t cap)
     rep(out, cap, "\n");
 }
 
-/* Finds a lock cycle through unit `start`; fills chain[] and returns its length, or 0. */
+/* The unit that blocked unit i waits for, or -1: a lock's or rlock's owner, the unit
+ * it joins, the worker running the future it waits for. Waits with a timeout end by
+ * themselves and are no edge. */
+static int64_t waits_for(rt *r, uint32_t i) {
+    rt_unit *u = &r->units[i];
+    if (atomic_load(&u->state) != US_BLOCKED || atomic_load(&u->wait_deadline)) return -1;
+    uint32_t wo = atomic_load(&u->wait_obj);
+    int op = atomic_load(&u->wait_op);
+    if (op == TRC_OP_JOIN && !wo) {
+        uint64_t c = atomic_load(&u->wait_arg);
+        return c < r->nunits && atomic_load(&r->units[c].state) != US_DONE ? (int64_t)c : -1;
+    }
+    if (!wo) return -1;
+    rt_obj *o = &r->objs[wo - 1];
+    if (o->decl->kind == SIM_OBJ_POOL) {
+        if (op != TRC_OP_RESULT) return -1;
+        pthread_mutex_lock(&r->fmu);
+        rt_fut *f = atomic_load(&u->wait_fut);
+        int64_t w = f && f->state == FS_RUNNING ? (int64_t)f->worker : -1;
+        pthread_mutex_unlock(&r->fmu);
+        return w;
+    }
+    return owner_of(o);
+}
+
+/* Finds a wait-for cycle through unit `start`; fills chain[] and returns its length, or 0. */
 static uint32_t find_cycle(rt *r, uint32_t start, uint32_t *chain) {
     uint32_t n = 0, cur = start;
     for (uint32_t steps = 0; steps <= r->nunits; steps++) {
-        rt_unit *u = &r->units[cur];
-        if (atomic_load(&u->state) != US_BLOCKED) return 0;
-        uint32_t wo = atomic_load(&u->wait_obj);
-        if (!wo || atomic_load(&u->wait_deadline)) return 0;   /* a wait with a timeout ends by itself */
-        int64_t ow = owner_of(&r->objs[wo - 1]);
+        int64_t ow = waits_for(r, cur);
         if (ow < 0) return 0;
         chain[n++] = cur;
         if ((uint32_t)ow == start) return n;
@@ -854,6 +1436,35 @@ static uint32_t find_cycle(rt *r, uint32_t start, uint32_t *chain) {
     return 0;
 }
 
+/* Every non-daemon actor is done: shut the pools down (their queued tasks still run),
+ * as interpreter exit does; once only daemons are left, cut them off. */
+static void exit_phase(rt *r, uint32_t live_main, uint32_t live_nondaemon) {
+    if (!live_main && !r->exiting) {
+        r->exiting = true;
+        pthread_mutex_lock(&r->fmu);
+        for (uint32_t i = 0; i < r->prog->nobjects; i++)
+            if (r->objs[i].decl->kind == SIM_OBJ_POOL) {
+                r->objs[i].shut = true;
+                pthread_cond_broadcast(&r->objs[i].cv);
+            }
+        pthread_mutex_unlock(&r->fmu);
+    }
+    if (r->exiting && !live_nondaemon && !r->killing) {
+        r->killing = true;
+        for (uint32_t i = 0; i < r->nunits; i++) {
+            rt_unit *u = &r->units[i];
+            int st = atomic_load(&u->state);
+            if (u->daemon && st != US_DONE && st != US_NEW) {
+                atomic_store(&u->killed, 1);
+                atomic_store(&u->halt, 1);
+            }
+        }
+        pthread_mutex_lock(&r->go_mu);
+        pthread_cond_broadcast(&r->go_cv);
+        pthread_mutex_unlock(&r->go_mu);
+    }
+}
+
 static uint32_t watch(rt *r, uint64_t t0, char *report, size_t cap) {
     uint64_t timeout = r->desc->timeout_ns ? r->desc->timeout_ns : 60ull * 1000000000ull;
     uint64_t stall = r->desc->stall_ns ? r->desc->stall_ns : 300ull * 1000000ull;
@@ -862,18 +1473,28 @@ static uint32_t watch(rt *r, uint64_t t0, char *report, size_t cap) {
     uint64_t cycle_sig = 0, cycle_seen_at = 0;
     uint32_t verdict = TRC_END_OK;
     for (;;) {
-        struct timespec sl = { 0, (long)POLL_NS };
-        nanosleep(&sl, NULL);
+        /* polls, and wakes at once when a unit exits (so the run ends with its last unit) */
+        pthread_mutex_lock(&r->exit_mu);
+        struct timespec sl = mono_ts(clk_mono_ns() + POLL_NS);
+        pthread_cond_timedwait(&r->exit_cv, &r->exit_mu, &sl);
+        pthread_mutex_unlock(&r->exit_mu);
         uint64_t now = clk_mono_ns();
-        uint32_t live = 0, blocked = 0;
+        uint32_t live = 0, blocked = 0, live_main = 0, live_nondaemon = 0;
         for (uint32_t i = 0; i < r->nunits; i++) {
-            int st = atomic_load(&r->units[i].state);
-            if (st != US_DONE) live++;
+            rt_unit *ui = &r->units[i];
+            int st = atomic_load(&ui->state);
+            if (st == US_NEW) continue;   /* never started: cannot make progress */
+            if (st != US_DONE) {
+                live++;
+                if (!ui->daemon) live_nondaemon++;
+                if (!ui->daemon && ui->pool == UINT32_MAX) live_main++;
+            }
             /* blocked for good: a wait without a timeout */
             if (st == US_BLOCKED && !atomic_load(&r->units[i].wait_deadline)) blocked++;
         }
         if (atomic_load(&r->error_set)) { verdict = TRC_END_ERROR; snprintf(report, cap, "%s\n", r->error); break; }
         if (!live) break;
+        exit_phase(r, live_main, live_nondaemon);
         if (r->desc->interrupt && atomic_load(r->desc->interrupt)) {
             verdict = TRC_END_ERROR;
             snprintf(report, cap, "interrupted after %.3f s\n", (double)(now - t0) / 1e9);
@@ -904,7 +1525,7 @@ static uint32_t watch(rt *r, uint64_t t0, char *report, size_t cap) {
             if (sig != cycle_sig) { cycle_sig = sig; cycle_seen_at = now; }
             else if (now - cycle_seen_at >= CYCLE_CONFIRM_NS) {
                 verdict = TRC_END_DEADLOCK;
-                snprintf(report, cap, "deadlock: a cycle of %u unit(s) waiting for each other's locks\n", clen);
+                snprintf(report, cap, "deadlock: a cycle of %u unit(s) waiting for each other\n", clen);
                 for (uint32_t k = 0; k < clen; k++) describe_wait(r, chain[(lo + k) % clen], t0, report, cap);
                 bool others = false;
                 for (uint32_t i = 0; i < r->nunits; i++) {
@@ -935,12 +1556,8 @@ static uint32_t watch(rt *r, uint64_t t0, char *report, size_t cap) {
         verdict = TRC_END_ERROR;
         snprintf(report, cap, "%s\n", r->error);
     }
-    if (verdict != TRC_END_OK) {
-        atomic_store(&r->abort, 1);
-        pthread_mutex_lock(&r->go_mu);
-        pthread_cond_broadcast(&r->go_cv);
-        pthread_mutex_unlock(&r->go_mu);
-    }
+    /* ends the run: stops the units still blocked, and lets the ones never started leave */
+    stop_all(r);
     return verdict;
 }
 
@@ -994,6 +1611,35 @@ static const char *op_text(int op) {
     }
 }
 
+static bool this_makespan(void *user, uint32_t param, int64_t value, int64_t *out) {
+    const sim_result *res = user;
+    (void)value;
+    if (param != UINT32_MAX) return false;
+    *out = (int64_t)res->wall_ns;
+    return true;
+}
+
+/* When an `expect order` item happened (mono ns), or 0 if it never did. */
+static uint64_t order_time(const rt *r, const sim_order_item *it) {
+    const sim_program *p = r->prog;
+    if (it->kind == SIM_ORD_MARK) return atomic_load(&r->mark_t[it->id]);
+    if (it->kind == SIM_ORD_TASK) return atomic_load(&r->task_done_t[it->id]);
+    const sim_actor *a = &p->actors[it->id];
+    uint64_t t = 0;
+    for (int64_t k = 0; k < a->count_value; k++) {
+        const rt_unit *u = &r->units[a->unit0 + k];
+        uint64_t x = atomic_load(&u->t_exit);
+        if (!x || atomic_load(&u->killed)) return 0;   /* never exited on its own */
+        if (x > t) t = x;
+    }
+    return t;
+}
+
+static const char *order_name(const sim_program *p, const sim_order_item *it) {
+    return it->kind == SIM_ORD_MARK ? p->strings[it->id] : it->kind == SIM_ORD_TASK ? p->tasks[it->id].name
+                                                                                   : p->actors[it->id].name;
+}
+
 static void check_expectations(sim_result *res, const sim_program *prog, const rt *r, uint32_t end) {
     for (uint32_t i = 0; i < prog->nexpects; i++) {
         const sim_expect *x = &prog->expects[i];
@@ -1016,6 +1662,31 @@ static void check_expectations(sim_result *res, const sim_program *prog, const r
                 snprintf(fail, sizeof fail, "expect %s %s %s %lld: it is %lld",
                          x->kind == SIM_X_COUNTER ? "counter" : "lost_updates", o->decl->name, op_text(x->op),
                          (long long)want, (long long)got);
+        } else if (x->kind == SIM_X_RELATION && !x->across_runs) {
+            sim_eval_ctx ctx = { .makespan = this_makespan, .user = res };
+            int64_t v = 0;
+            diag ed;
+            if (sim_eval(x->value, prog, &ctx, &v, &ed)) snprintf(fail, sizeof fail, "expect: %.400s", ed.msg);
+            else if (!v) {
+                char ms[32];
+                fmt_dur(ms, sizeof ms, res->wall_ns);
+                snprintf(fail, sizeof fail, "expect at column %d does not hold: the makespan was %s", x->pos.col, ms);
+            }
+        } else if (x->kind == SIM_X_ORDER) {
+            for (uint32_t k = 0; k + 1 < x->nitems && !fail[0]; k++) {
+                const sim_order_item *a = &x->items[k], *b = &x->items[k + 1];
+                uint64_t ta = order_time(r, a), tb = order_time(r, b);
+                if (!ta || !tb)
+                    snprintf(fail, sizeof fail, "expect order: '%s' never %s", order_name(prog, !ta ? a : b),
+                             (!ta ? a : b)->kind == SIM_ORD_MARK ? "happened" : (!ta ? a : b)->kind == SIM_ORD_TASK
+                             ? "completed" : "finished");
+                else if (ta >= tb) {
+                    char gap[32];
+                    fmt_dur(gap, sizeof gap, ta - tb);
+                    snprintf(fail, sizeof fail, "expect order: '%s' came %s after '%s'", order_name(prog, a), gap,
+                             order_name(prog, b));
+                }
+            }
         }
         if (fail[0]) {
             res->expect_failed++;
@@ -1042,6 +1713,14 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&r->go_cv, &ca);
+    pthread_mutex_init(&r->fmu, NULL);
+    pthread_cond_init(&r->fcv, &ca);
+    pthread_mutex_init(&r->exit_mu, NULL);
+    pthread_cond_init(&r->exit_cv, &ca);
+    pthread_mutex_init(&r->str_mu, NULL);
+    r->task_done_t = xcalloc(prog->ntasks + 1, sizeof *r->task_done_t);
+    r->mark_t = xcalloc(prog->nstrings + 1, sizeof *r->mark_t);
+    r->str_submit_rejected = intern(r, "submit after shutdown: the pool takes no new tasks (RuntimeError)");
 
     /* objects */
     r->objs = xcalloc(prog->nobjects ? prog->nobjects : 1, sizeof *r->objs);
@@ -1097,18 +1776,43 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     r->units = aligned_alloc(64, ubytes);
     if (!r->units) BUG("out of memory for %u units", r->nunits);
     memset(r->units, 0, ubytes);
-    uint32_t ui = 0;
+    size_t nlocals = prog->nlocals, nslots = prog->nfuts;
+    for (uint32_t ui = 0; ui < r->nunits; ui++) {
+        rt_unit *u = &r->units[ui];
+        u->r = r;
+        u->index = ui;
+        u->pool = UINT32_MAX;
+        u->rng = desc->seed ^ (0x9E3779B97F4A7C15ull * (ui + 1));   /* same seed, same decisions */
+        u->locals = xcalloc(nlocals + 1, sizeof *u->locals);
+        u->slots = xcalloc(nslots + 1, sizeof *u->slots);
+    }
     for (uint32_t a = 0; a < prog->nactors; a++) {
-        for (int64_t k = 0; k < prog->actors[a].count_value; k++, ui++) {
+        const sim_actor *ac = &prog->actors[a];
+        for (int64_t k = 0; k < ac->count_value; k++) {
+            uint32_t ui = ac->unit0 + (uint32_t)k;
             rt_unit *u = &r->units[ui];
-            u->r = r;
-            u->index = ui;
-            u->actor = &prog->actors[a];
+            u->actor = ac;
             u->index_in_actor = k;
-            u->rng = desc->seed ^ (0x9E3779B97F4A7C15ull * (ui + 1));   /* same seed, same decisions */
-            snprintf(u->name, sizeof u->name, "%s.%lld", prog->actors[a].name, (long long)k);
+            u->autostart = !ac->spawned;
+            u->daemon = ac->daemon;
+            u->state = u->autostart ? US_RUNNING : US_NEW;
+            snprintf(u->name, sizeof u->name, "%s.%lld", ac->name, (long long)k);
             run.units[ui] = (trc_unit){ .id = ui, .kind = TRC_UNIT_THREAD, .parent = UINT32_MAX,
-                                        .pid = (int32_t)getpid(), .name = u->name, .group = prog->actors[a].name };
+                                        .pid = (int32_t)getpid(), .name = u->name, .group = ac->name };
+        }
+    }
+    for (uint32_t i = 0; i < prog->nobjects; i++) {
+        const sim_object *o = &prog->objects[i];
+        if (o->kind != SIM_OBJ_POOL) continue;
+        for (int64_t k = 0; k < o->cap_value; k++) {
+            uint32_t ui = o->unit0 + (uint32_t)k;
+            rt_unit *u = &r->units[ui];
+            u->pool = i;
+            u->index_in_actor = k;
+            u->state = US_NEW;
+            snprintf(u->name, sizeof u->name, "%s.%lld", o->name, (long long)k);
+            run.units[ui] = (trc_unit){ .id = ui, .kind = TRC_UNIT_THREAD, .parent = UINT32_MAX,
+                                        .pid = (int32_t)getpid(), .name = u->name, .group = o->name };
         }
     }
     run.nobjects = prog->nobjects;
@@ -1184,6 +1888,7 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     rc = trc_recorder_stop(rec, d);
     res->lost = trc_recorder_lost(rec);
     res->events = trc_recorder_drained(rec);
+    for (size_t i = 0; i < r->nstrs && !rc; i++) rc = trc_writer_string(w, prog->nstrings + (uint32_t)i, r->strs[i], d);
     if (!rc) rc = trc_writer_run_end(w, t_end, end, res->report, d);
     check_expectations(res, prog, r, end);
 
@@ -1208,9 +1913,62 @@ out:
     }
     pthread_mutex_destroy(&r->go_mu);
     pthread_cond_destroy(&r->go_cv);
+    pthread_mutex_destroy(&r->fmu);
+    pthread_cond_destroy(&r->fcv);
+    pthread_mutex_destroy(&r->exit_mu);
+    pthread_cond_destroy(&r->exit_cv);
+    pthread_mutex_destroy(&r->str_mu);
+    for (size_t i = 0; i < r->nfuts; i++) { free(r->futs[i]->cbs); free(r->futs[i]); }
+    free(r->futs);
+    for (size_t i = 0; i < r->nstrs; i++) free(r->strs[i]);
+    free(r->strs);
+    for (uint32_t i = 0; i < r->nunits; i++) { free(r->units[i].locals); free(r->units[i].slots); free(r->units[i].mine); }
+    free((void *)r->task_done_t);
+    free((void *)r->mark_t);
     free(r->objs);
     free(r->units);
     free(r);
     arena_release(&tmp);
     return rc;
+}
+
+/* ---- expectations across the runs of a sweep ---------------------------- */
+
+typedef struct sweep_ctx { uint32_t param; const int64_t *values; const uint64_t *makespans; uint32_t n; } sweep_ctx;
+
+static bool sweep_makespan(void *user, uint32_t param, int64_t value, int64_t *out) {
+    const sweep_ctx *c = user;
+    if (param == UINT32_MAX || param != c->param) return false;
+    for (uint32_t i = 0; i < c->n; i++)
+        if (c->values[i] == value) { *out = (int64_t)c->makespans[i]; return true; }
+    return false;
+}
+
+uint32_t sim_check_sweep(const sim_program *prog, uint32_t param, const int64_t *values, const uint64_t *makespans,
+                         uint32_t n, char *report, size_t cap) {
+    sweep_ctx c = { param, values, makespans, n };
+    uint32_t failed = 0;
+    for (uint32_t i = 0; i < prog->nexpects; i++) {
+        const sim_expect *x = &prog->expects[i];
+        if (x->kind != SIM_X_RELATION || !x->across_runs) continue;
+        sim_eval_ctx ctx = { .makespan = sweep_makespan, .user = &c };
+        int64_t v = 0;
+        diag ed;
+        char fail[512] = "";
+        if (sim_eval(x->value, prog, &ctx, &v, &ed)) snprintf(fail, sizeof fail, "expect: %.400s", ed.msg);
+        else if (!v) {
+            size_t l = (size_t)snprintf(fail, sizeof fail, "expect does not hold: the makespans were");
+            for (uint32_t k = 0; k < n && l < sizeof fail; k++) {
+                char ms[32];
+                fmt_dur(ms, sizeof ms, makespans[k]);
+                l += (size_t)snprintf(fail + l, sizeof fail - l, "%s %s=%lld: %s", k ? "," : "", prog->params[param].name,
+                                      (long long)values[k], ms);
+            }
+        }
+        if (fail[0]) {
+            failed++;
+            rep(report, cap, "%s:%d:%d: %s\n", prog->path, x->pos.line, x->pos.col, fail);
+        }
+    }
+    return failed;
 }
