@@ -221,7 +221,12 @@ static int run_sweep(const char *scn, const char *out, char *sweep, sim_define *
     trc_writer *w = NULL;
     if (!status && trc_writer_open(&w, outp, &d)) { print_diag(outp, &d, -ERR_IO); status = EXIT_IO; }
     catch_sigint(true);
-    uint32_t failed = 0;
+    uint32_t failed = 0, ran = 0;
+    int64_t swept[64];
+    uint64_t makespans[64];
+    int pi = -1;
+    for (uint32_t k = 0; n && k < progs[0]->nparams; k++)
+        if (!strcmp(progs[0]->params[k].name, name)) pi = (int)k;
     for (uint32_t i = 0; i < n && !status; i++) {
         if (!quiet) printf("run %u of %u: %s=%s\n", i + 1, n, name, vals[i]);
         fflush(stdout);
@@ -230,9 +235,17 @@ static int run_sweep(const char *scn, const char *out, char *sweep, sim_define *
                                                        .interrupt = &interrupt_flag }, &d);
         if (rc) { print_diag(scn, &d, rc); status = exit_for(rc); break; }
         if (res.expect_failed) { fputs(res.expect_report, stderr); failed++; }
+        swept[ran] = pi >= 0 ? progs[i]->params[pi].value : 0;
+        makespans[ran++] = res.wall_ns;
         if (atomic_load(&interrupt_flag)) break;
     }
     catch_sigint(false);
+    if (!status && ran == n && pi >= 0) {
+        /* the expectations that compare the runs: makespan[P=v] */
+        char report[4096] = "";
+        uint32_t bad = sim_check_sweep(progs[0], (uint32_t)pi, swept, makespans, ran, report, sizeof report);
+        if (bad) { fputs(report, stderr); failed += bad; }
+    }
     if (w && trc_writer_close(w, &d) && !status) { print_diag(outp, &d, -ERR_IO); status = EXIT_IO; }
     for (uint32_t i = 0; i < n; i++) sim_program_free(progs[i]);
     if (!status) {
@@ -321,6 +334,17 @@ static int cmd_run(int argc, char **argv) {
     sim_program *prog;
     int rc = sim_parse_file(&prog, scn, defs, ndefs, &d);
     if (rc) { print_diag(scn, &d, rc); return exit_for(rc); }
+    if (prog->nsweep) {
+        /* the scenario sweeps a parameter itself: `sweep P = v1, v2` */
+        static char spec[4096];
+        const sim_param *pa = &prog->params[prog->sweep_param];
+        size_t l = (size_t)snprintf(spec, sizeof spec, "%s=", pa->name);
+        for (uint32_t i = 0; i < prog->nsweep && l < sizeof spec; i++)
+            l += (size_t)snprintf(spec + l, sizeof spec - l, "%s%lld%s", i ? "," : "", (long long)prog->sweep_values[i],
+                                  pa->type == SIM_T_DUR ? "ns" : "");
+        sim_program_free(prog);
+        return run_sweep(scn, out, spec, defs, ndefs, seed, timeout, pftrace);
+    }
     char *outp = out ? xstrdup(out) : replace_ext(strrchr(scn, '/') ? strrchr(scn, '/') + 1 : scn, ".weft");
     if (!quiet)
         printf("running %s on %s: %u units, %u objects -> %s\n", prog->title, backend ? backend : prog->backend,
@@ -371,8 +395,11 @@ static int cmd_run(int argc, char **argv) {
             if ((prog->expects[i].kind == SIM_X_DEADLOCK && res.end_reason == TRC_END_DEADLOCK) ||
                 (prog->expects[i].kind == SIM_X_STUCK && res.end_reason == TRC_END_STUCK))
                 expected_end = true;
-        if (res.expect_failed) {
+        char across[4096] = "";
+        uint32_t bad = sim_check_sweep(prog, UINT32_MAX, NULL, NULL, 0, across, sizeof across);
+        if (res.expect_failed || bad) {
             fputs(res.expect_report, stderr);
+            fputs(across, stderr);
             status = EXIT_FAILED;
         } else if (!expected_end) {
             fprintf(stderr, "weft: the run ended with %s (the recording is kept in %s)\n", trc_run_end_name(res.end_reason),

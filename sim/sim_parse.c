@@ -245,7 +245,7 @@ static void next(parser *ps) {
         t->punct = c == '<' ? 'l' : c == '>' ? 'g' : c;
         return;
     }
-    if (strchr("{}()*+-/%=,<>;", c)) return;
+    if (strchr("{}()[]*+-/%=,<>;", c)) return;
     perr(ps, t->pos, ERR_SCENARIO, "unexpected character '%c'", isprint((unsigned char)c) ? c : '?');
     t->kind = T_ERR;
 }

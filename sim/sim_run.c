@@ -553,7 +553,10 @@ static int cond_wait_once(rt_unit *u, uint32_t oi, uint64_t deadline) {
     rt_waiter *w = my_record(o, u->index);
     uint64_t seq = w->notified ? w->seq : 0;
     if (w->notified) out = TRC_OUT_OK;   /* a notify that raced the timeout wins */
-    *w = o->waiters[--o->nwaiters];
+    /* leave the list keeping the others in arrival order: notify wakes the earliest first */
+    size_t wi = (size_t)(w - o->waiters);
+    memmove(w, w + 1, (o->nwaiters - wi - 1) * sizeof *w);
+    o->nwaiters--;
     end_wait(u, oi, out, (uint32_t)seq);
     pthread_mutex_unlock(&o->mu);
     if (cond_reacquire_lock(u, li, depth)) return -1;
