@@ -739,6 +739,7 @@ static int do_join(rt_unit *u, const sim_stmt *s, uint64_t deadline) {
                 pthread_cond_timedwait(&r->exit_cv, &r->exit_mu, &ts);
             }
             pthread_mutex_unlock(&r->exit_mu);
+            if (out == TRC_OUT_OK && halted(u)) out = TRC_OUT_ABORTED;   /* it ended because the run did */
             end_wait(u, UINT32_MAX, out, 0);
             if (out == TRC_OUT_ABORTED) return -1;
             if (out == TRC_OUT_TIMEOUT) return 0;   /* timed_out: the rest are not joined either */
