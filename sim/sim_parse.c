@@ -1248,10 +1248,14 @@ static int parse_toplevel(parser *ps) {
                     goto declared;
                 }
                 next(ps);
-            } else if (ps->t.kind == T_IDENT && (is_kw(&ps->t, "permits") || is_kw(&ps->t, "parties") ||
-                                                 is_kw(&ps->t, "workers"))) {
+            } else if (is_kw(&ps->t, kind == SIM_OBJ_SEMAPHORE ? "permits" : kind == SIM_OBJ_BARRIER ? "parties" : "workers")) {
+                /* the option's name, when '=' follows (else it is a param of that name) */
+                const char *save = ps->cur;
+                int sl = ps->line, sc = ps->col;
+                tok st = ps->t;
                 next(ps);
-                if (expect_p(ps, '=', "after the option")) return ps->err;
+                if (is_p(&ps->t, '=')) next(ps);
+                else { ps->cur = save; ps->line = sl; ps->col = sc; ps->t = st; }
             }
             o.capacity = parse_expr(ps);
             const char *role = kind == SIM_OBJ_SEMAPHORE ? "a semaphore's permits" : kind == SIM_OBJ_BARRIER
@@ -1337,8 +1341,8 @@ static int parse_toplevel(parser *ps) {
             if (is_kw(&mt, "daemon")) a.daemon = true;
             else if (is_kw(&mt, "spawned")) a.spawned = true;
             else {
-                perr(ps, mt.pos, ERR_SCENARIO, "unknown actor option '%.*s'", (int)mt.len, mt.s);
-                hint(ps, "an actor takes: * COUNT, daemon, spawned");
+                perr(ps, mt.pos, ERR_SCENARIO, "expected '{' to open a block, found '%.*s'", (int)mt.len, mt.s);
+                hint(ps, "after an actor's name come: * COUNT, daemon, spawned, then { ... }");
                 return ps->err;
             }
             next(ps);

@@ -153,7 +153,6 @@ struct rt {
     /* strings made while running (LOCAL_SET texts), written after the run */
     pthread_mutex_t str_mu;
     char **strs; size_t nstrs, cap_strs;
-    uint32_t str_submit_rejected;
 };
 
 static void deadline_after(struct timespec *ts, uint64_t ns, clockid_t clk) {
@@ -783,7 +782,7 @@ static rt_fut *submit(rt_unit *u, uint32_t oi, uint32_t task, int64_t arg) {
     pthread_mutex_lock(&r->fmu);
     if (o->shut) {
         pthread_mutex_unlock(&r->fmu);
-        trc_emit(u->ring, TRC_EV_ERROR, o->id, 0, r->str_submit_rejected, 0);
+        trc_emit(u->ring, TRC_EV_ERROR, o->id, 0, intern(r, "submit after shutdown: the pool takes no new tasks (RuntimeError)"), 0);
         u->timed_out = true;
         return NULL;
     }
@@ -1724,7 +1723,6 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     pthread_mutex_init(&r->str_mu, NULL);
     r->task_done_t = xcalloc(prog->ntasks + 1, sizeof *r->task_done_t);
     r->mark_t = xcalloc(prog->nstrings + 1, sizeof *r->mark_t);
-    r->str_submit_rejected = intern(r, "submit after shutdown: the pool takes no new tasks (RuntimeError)");
 
     /* objects */
     r->objs = xcalloc(prog->nobjects ? prog->nobjects : 1, sizeof *r->objs);
