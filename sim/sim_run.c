@@ -89,7 +89,7 @@ typedef struct rt_obj {
     _Atomic uint64_t lost;           /* counter: updates overwritten by racy writes */
     /* pools (guarded by rt.fmu; cv: work or shutdown for the workers) */
     rt_fut *qhead, *qtail;
-    uint32_t queued, idle, started, exited;
+    uint32_t queued, idle, started;
     uint64_t next_id;
     bool shut;
 } rt_obj;
@@ -141,7 +141,7 @@ struct rt {
     char error[1024];                /* a runtime misuse (unlock not held) */
     /* pools and futures */
     pthread_mutex_t fmu;
-    pthread_cond_t fcv;              /* a future finished or was cancelled, a worker exited */
+    pthread_cond_t fcv;              /* a future finished or was cancelled */
     rt_fut **futs; size_t nfuts, cap_futs;
     uint64_t done_seq;
     _Atomic uint64_t *task_done_t;   /* per task: its last completion (mono ns) */
@@ -1013,19 +1013,34 @@ static int do_shutdown(rt_unit *u, const sim_stmt *s) {
     pthread_mutex_lock(&r->fmu);
     o->shut = true;
     pthread_cond_broadcast(&o->cv);
-    int out = TRC_OUT_OK;
-    if (s->wait && o->exited < o->started) {
-        begin_wait_arg(u, s->obj, TRC_OP_JOIN, 0, 0);
-        while (o->exited < o->started) {
-            if (halted(u)) { out = TRC_OUT_ABORTED; break; }
-            struct timespec ts = mono_ts(clk_mono_ns() + WAIT_SLICE_NS);
-            pthread_cond_timedwait(&r->fcv, &r->fmu, &ts);
-        }
-        end_wait(u, s->obj, out, 0);
-    }
+    uint32_t started = o->started;   /* final: a shut pool starts no worker */
     pthread_mutex_unlock(&r->fmu);
     u->timed_out = false;
-    return out == TRC_OUT_ABORTED ? -1 : 0;
+    if (!s->wait) return 0;
+    /* wait=yes joins the workers, as ThreadPoolExecutor.shutdown(wait=True) does */
+    const rt_unit *w0 = &r->units[o->decl->unit0];
+    int out = TRC_OUT_OK;
+    pthread_mutex_lock(&r->exit_mu);
+    bool all = true;
+    for (uint32_t k = 0; k < started; k++) all &= atomic_load(&w0[k].state) == US_DONE;
+    if (!all) {
+        begin_wait_arg(u, s->obj, TRC_OP_JOIN, 0, 0);
+        for (;;) {
+            all = true;
+            for (uint32_t k = 0; k < started; k++) all &= atomic_load(&w0[k].state) == US_DONE;
+            if (all) break;
+            if (halted(u)) { out = TRC_OUT_ABORTED; break; }
+            struct timespec ts = mono_ts(clk_mono_ns() + WAIT_SLICE_NS);
+            pthread_cond_timedwait(&r->exit_cv, &r->exit_mu, &ts);
+        }
+        pthread_mutex_unlock(&r->exit_mu);
+        end_wait(u, s->obj, out, 0);
+    } else {
+        pthread_mutex_unlock(&r->exit_mu);
+    }
+    if (out == TRC_OUT_ABORTED) return -1;
+    for (uint32_t k = 0; k < started; k++) trc_emit_sync(u->ring, TRC_EV_JOINED, 0, 0, w0[k].index, 0);
+    return 0;
 }
 
 /* A pool worker: takes tasks until the pool is shut down and drained. */
@@ -1033,20 +1048,24 @@ static int worker_loop(rt_unit *u) {
     rt *r = u->r;
     rt_obj *o = &r->objs[u->pool];
     int rc = 0;
+    bool idle = false;   /* counted in o->idle: a submit finding it idle starts no new worker */
     pthread_mutex_lock(&r->fmu);
     for (;;) {
         bool waiting = false;
         int out = TRC_OUT_OK;
+        if (!idle) { idle = true; o->idle++; }
         while (!o->qhead && !o->shut) {
-            if (!waiting) { waiting = true; o->idle++; begin_wait_arg(u, u->pool, TRC_OP_GET, 0, 0); }
+            if (!waiting) { waiting = true; begin_wait_arg(u, u->pool, TRC_OP_GET, 0, 0); }
             if (halted(u)) { out = TRC_OUT_ABORTED; break; }
             struct timespec ts = mono_ts(clk_mono_ns() + WAIT_SLICE_NS);
             pthread_cond_timedwait(&o->cv, &r->fmu, &ts);
         }
-        if (waiting) { o->idle--; end_wait(u, u->pool, out, 0); }
+        if (waiting) end_wait(u, u->pool, out, 0);
         if (out == TRC_OUT_ABORTED || halted(u)) { rc = -1; break; }
         if (!o->qhead) break;   /* shut down and drained */
         rt_fut *f = o->qhead;
+        o->idle--;
+        idle = false;
         o->qhead = f->next;
         if (!o->qhead) o->qtail = NULL;
         o->queued--;
@@ -1072,6 +1091,9 @@ static int worker_loop(rt_unit *u) {
         uint32_t *cbs = f->cbs;
         size_t ncbs = f->ncbs;
         f->cbs = NULL; f->ncbs = f->cap_cbs = 0;
+        /* idle again once the future is done and its callbacks have run (as ThreadPoolExecutor's
+         * workers are): with none, before its waiters can submit again */
+        if (!ncbs) { idle = true; o->idle++; }
         pthread_mutex_unlock(&r->fmu);
         if (b == XR_STOP) { free(cbs); rc = -1; pthread_mutex_lock(&r->fmu); break; }
         rc = run_callbacks(u, f, o->id, cbs, ncbs);
@@ -1079,7 +1101,7 @@ static int worker_loop(rt_unit *u) {
         pthread_mutex_lock(&r->fmu);
         if (rc) break;
     }
-    o->exited++;
+    if (idle) o->idle--;
     pthread_cond_broadcast(&r->fcv);
     pthread_mutex_unlock(&r->fmu);
     return rc ? XR_STOP : XR_OK;
