@@ -599,16 +599,18 @@ static int cmd_list(int argc, char **argv) {
     }
     closedir(dp);
     qsort(names, n, sizeof *names, cmp_str);
+    int width = 0;
+    for (size_t i = 0; i < n; i++) width = (int)strlen(names[i]) > width ? (int)strlen(names[i]) : width;
     for (size_t i = 0; i < n; i++) {
         char path[8192];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
         diag d;
         sim_program *p;
         if (sim_parse_file(&p, path, NULL, 0, &d) == 0) {
-            printf("%-36s %s\n", names[i], p->title);
+            printf("%-*s  %s\n", width, names[i], p->title);
             sim_program_free(p);
         } else {
-            printf("%-36s (does not parse: %s)\n", names[i], d.msg);
+            printf("%-*s  (does not parse: %s)\n", width, names[i], d.msg);
         }
         free(names[i]);
     }

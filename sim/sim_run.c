@@ -1408,7 +1408,7 @@ static void describe_wait(rt *r, uint32_t i, uint64_t t0, char *out, size_t cap)
     }
     case SIM_OBJ_SEMAPHORE: rep(out, cap, " (no permit free, none will be released)"); break;
     case SIM_OBJ_CONDITION: rep(out, cap, " (no live unit will notify)"); break;
-    case SIM_OBJ_EVENT: rep(out, cap, " (never set)"); break;
+    case SIM_OBJ_EVENT: rep(out, cap, " (not set; no live unit will set it)"); break;
     case SIM_OBJ_BARRIER: {
         pthread_mutex_lock(&o->mu);
         int64_t arrived = o->value;

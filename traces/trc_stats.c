@@ -94,7 +94,7 @@ static void object_text(buf *out, const trc_model *m, const trc_object *ob, cons
         pool_times p = pool_times_of(m, ot);
         bprintf(out, "%lld workers, %u submitted, %u completed, %u failed, %u cancelled", (long long)ob->capacity,
                 ot->submitted, ot->completed, ot->failed, ot->cancelled);
-        if (ot->cancel_failed) bprintf(out, " (%u too late)", ot->cancel_failed);
+        if (ot->cancel_failed) bprintf(out, ", %u cancel attempt(s) too late", ot->cancel_failed);
         if (p.nwait) bprintf(out, ", mean queue wait %s", dur(a, p.waited / p.nwait));
         if (p.nrun) bprintf(out, ", mean run %s", dur(b, p.ran / p.nrun));
         break;

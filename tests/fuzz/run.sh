@@ -16,7 +16,11 @@ case $target in
 esac
 clang $flags "$here/tests/fuzz/fuzz_$target.c" $srcs -lpthread -lm -o "$out/fuzz_$target"
 corpus=$out/corpus_$target; mkdir -p "$corpus"
-if [ "$target" = parse ]; then cp "$here"/scenarios/*.scn "$corpus"/;
+if [ "$target" = parse ]; then
+  cp "$here"/scenarios/*.scn "$corpus"/
+  # and every example of the language reference, one file per fenced block
+  awk -v dir="$corpus" '/^```/ { if (inb) { close(f); inb = 0 } else { n++; f = dir "/readme_" n ".scn"; inb = 1 } next }
+                        inb { print > f }' "$here/scenarios/README.md"
 else
   for s in "$here"/scenarios/*.scn; do
     "$here/build/weft" run "$s" -o "$corpus/$(basename "$s" .scn).weft" --quiet >/dev/null 2>&1 || true
