@@ -813,6 +813,16 @@ static int parse_put_get_options(parser *ps, sim_stmt *s) {
     }
 }
 
+/* `join Q` where Q names a queue. Checked before every other step, so that a
+ * `join` of something else (a unit) can have its own branch. */
+static bool is_queue_join(const parser *ps, const tok *t) {
+    if (!is_kw(t, "join") || ps->t.kind != T_IDENT || ps->t.len >= 128) return false;
+    char name[128];
+    snprintf(name, sizeof name, "%.*s", (int)ps->t.len, ps->t.s);
+    int oi = find_object(ps->p, name);
+    return oi >= 0 && ps->p->objects[oi].kind == SIM_OBJ_QUEUE;
+}
+
 static bool is_rwq_step(const tok *t) {
     return is_kw(t, "read_lock") || is_kw(t, "read_unlock") || is_kw(t, "write_lock") || is_kw(t, "write_unlock") ||
            is_kw(t, "read") || is_kw(t, "write") || is_kw(t, "task_done") || is_kw(t, "join");
@@ -878,6 +888,10 @@ static sim_stmt *parse_stmt(parser *ps, int depth, int loops) {
     }
     next(ps);
     sim_stmt *s = NULL;
+    if (is_queue_join(ps, &t)) {
+        s = parse_rwq_step(ps, t, depth, loops);
+        return s && !end_statement(ps) ? s : NULL;
+    }
     if (is_kw(&t, "compute") || is_kw(&t, "sleep")) {
         s = new_stmt(ps, is_kw(&t, "compute") ? SIM_S_COMPUTE : SIM_S_SLEEP, t.pos);
         s->expr = parse_expr(ps);
