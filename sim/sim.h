@@ -68,7 +68,14 @@ typedef struct sim_param {
 /* Values match enum trc_obj_kind. */
 typedef enum sim_obj_kind { SIM_OBJ_LOCK = 1, SIM_OBJ_QUEUE = 2, SIM_OBJ_RLOCK = 3, SIM_OBJ_SEMAPHORE = 4,
                             SIM_OBJ_CONDITION = 5, SIM_OBJ_EVENT = 6, SIM_OBJ_BARRIER = 7,
-                            SIM_OBJ_COUNTER = 9, SIM_OBJ_POOL = 10 } sim_obj_kind;
+                            SIM_OBJ_COUNTER = 9, SIM_OBJ_POOL = 10,
+                            SIM_OBJ_RWLOCK = 8 } sim_obj_kind;
+
+/* Which side an rwlock lets in first when both wait (sim_object.prefer). */
+typedef enum sim_rw_prefer {
+    SIM_RW_WRITERS = 0,     /* a waiting writer holds back new readers */
+    SIM_RW_READERS = 1      /* readers overtake waiting writers: writers can starve */
+} sim_rw_prefer;
 
 typedef struct sim_object {
     const char *name;
@@ -79,6 +86,9 @@ typedef struct sim_object {
     int64_t cap_value;      /* evaluated */
     uint32_t lock;          /* conditions: object index of their lock */
     uint32_t unit0;         /* pools: the unit index of the first worker (set when the units are counted) */
+    uint32_t subkind;       /* queues: trc_queue_kind (fifo, lifo, priority) */
+    sim_expr *prefer_expr;  /* rwlocks: prefer=EXPR (NULL: a keyword or the default) */
+    uint32_t prefer;        /* rwlocks: sim_rw_prefer */
 } sim_object;
 
 /* ---- statements -------------------------------------------------------- */
@@ -102,7 +112,12 @@ typedef enum sim_stmt_kind {
     SIM_S_ON_DONE,      /* fut; task: the callback */
     SIM_S_MAP,          /* obj: pool; task; expr: how many items; timeout; body: per result, in input order */
     SIM_S_AS_COMPLETED, /* timeout; body: per future of this unit, in completion order */
-    SIM_S_SHUTDOWN      /* obj: pool; wait */
+    SIM_S_SHUTDOWN,     /* obj: pool; wait */
+    SIM_S_READ_LOCK, SIM_S_READ_UNLOCK,     /* rwlocks: shared */
+    SIM_S_WRITE_LOCK, SIM_S_WRITE_UNLOCK,   /* rwlocks: exclusive */
+    SIM_S_READ_BLOCK, SIM_S_WRITE_BLOCK,    /* read X { ... }, write X { ... } */
+    SIM_S_TASK_DONE,    /* queue: one item fully processed */
+    SIM_S_QUEUE_JOIN    /* queue: wait until every item put has had its task_done */
 } sim_stmt_kind;
 
 typedef enum sim_incr_mode { SIM_INCR_ATOMIC = 0, SIM_INCR_LOCKED = 1, SIM_INCR_RACY = 2 } sim_incr_mode;
@@ -128,6 +143,8 @@ struct sim_stmt {
     uint32_t local;         /* LET */
     bool wait;              /* SHUTDOWN wait=yes */
     sim_stmt *next;
+    sim_expr *priority;     /* PUT on a priority queue: lowest first (NULL: 0) */
+    bool nowait;            /* PUT, GET: never block; a full/empty queue makes the step fail */
 };
 
 typedef struct sim_actor {

@@ -761,10 +761,11 @@ static const char *const stmt_keywords[] = { "compute", "sleep", "lock", "unlock
                                              "repeat", "loop", "break", "if", "wait", "wait_for", "notify",
                                              "notify_all", "set", "clear", "incr", "decr", "mark", "spawn", "join",
                                              "let", "submit", "map", "result", "cancel", "on_done", "as_completed",
-                                             "shutdown" };
+                                             "shutdown", "read_lock", "read_unlock", "write_lock", "write_unlock",
+                                             "read", "write", "task_done" };
 static const char *const top_keywords[] = { "scenario", "param", "backend", "lock", "rlock", "semaphore", "queue",
                                             "event", "condition", "barrier", "counter", "actor", "expect", "pool",
-                                            "task", "local", "sweep" };
+                                            "task", "local", "sweep", "rwlock" };
 
 static const char *obj_kind_name(sim_obj_kind k) {
     switch (k) {
@@ -777,6 +778,7 @@ static const char *obj_kind_name(sim_obj_kind k) {
     case SIM_OBJ_BARRIER: return "barrier";
     case SIM_OBJ_COUNTER: return "counter";
     case SIM_OBJ_POOL: return "pool";
+    case SIM_OBJ_RWLOCK: return "rwlock";
     }
     return "object";
 }
@@ -789,6 +791,8 @@ static sim_stmt *new_stmt(parser *ps, sim_stmt_kind k, sim_pos pos) {
 }
 
 static sim_stmt *parse_block(parser *ps, int depth, int loops);
+
+#define K_RWLOCK (1u << SIM_OBJ_RWLOCK)
 
 /* An object reference whose kind is in the `want` mask (1 << kind). */
 static int object_ref(parser *ps, unsigned want, const char *verb, uint32_t *out) {
@@ -818,11 +822,18 @@ static int object_ref(parser *ps, unsigned want, const char *verb, uint32_t *out
     const sim_object *o = &ps->p->objects[oi];
     if (!(want & (1u << o->kind))) {
         const char *kn = obj_kind_name(o->kind);
-        perr(ps, t.pos, ERR_SCENARIO, "'%s' is %s %s: cannot %s it", name, strchr("aeiou", kn[0]) ? "an" : "a", kn, verb);
+        perr(ps, t.pos, ERR_SCENARIO, "'%s' is %s %s: cannot %s it", name,
+             strchr("aeiou", kn[0]) || o->kind == SIM_OBJ_RWLOCK ? "an" : "a", kn, verb);
         if (o->kind == SIM_OBJ_SEMAPHORE && !strcmp(verb, "lock"))
             hint(ps, "a semaphore is taken with 'acquire %s' and given back with 'release %s'", name, name);
         else if (o->kind == SIM_OBJ_SEMAPHORE && !strcmp(verb, "unlock"))
             hint(ps, "give a permit back with 'release %s'", name);
+        else if (o->kind == SIM_OBJ_RWLOCK)
+            hint(ps, "an rwlock is taken with 'read_lock %s' (shared) or 'write_lock %s' (exclusive), or with "
+                     "'read %s { ... }' / 'write %s { ... }'", name, name, name, name);
+        else if (want == K_RWLOCK)
+            hint(ps, "'%s' is declared at line %d; %s works on an rwlock: declare 'rwlock %s' for shared readers", name,
+                 o->pos.line, verb, name);
         else
             hint(ps, "'%s' is declared at line %d; %s works on %s", name, o->pos.line, verb, kinds);
         return ps->err;
@@ -887,6 +898,120 @@ static sim_stmt *parse_item_body(parser *ps, int depth, int loops, bool *has) {
 
 #define K(x) (1u << (x))
 
+/* ---- rwlock and queue steps ---------------------------------------------- */
+
+/* After put/get, in any order: timeout=D, nowait, and (put on a priority queue) priority=EXPR. */
+static int parse_put_get_options(parser *ps, sim_stmt *s) {
+    const sim_object *q = &ps->p->objects[s->obj];
+    const char *when = s->kind == SIM_S_PUT ? "full" : "empty";
+    for (;;) {
+        tok t = ps->t;
+        if (is_kw(&t, "timeout") || is_kw(&t, "nowait")) {
+            bool is_nowait = is_kw(&t, "nowait");
+            if (is_nowait ? s->nowait : s->timeout != NULL)
+                return perr(ps, t.pos, ERR_SCENARIO, "%s is given twice", is_nowait ? "nowait" : "timeout=");
+            if (is_nowait ? s->timeout != NULL : s->nowait) {
+                perr(ps, t.pos, ERR_SCENARIO, "nowait and timeout= cannot go together");
+                hint(ps, "nowait never waits: the step fails at once when '%s' is %s; timeout=D waits up to D. "
+                         "Keep one", q->name, when);
+                return ps->err;
+            }
+            if (!is_nowait) {
+                if (parse_timeout(ps, s)) return ps->err;
+                continue;
+            }
+            next(ps);
+            s->nowait = true;
+        } else if (is_kw(&t, "priority")) {
+            if (s->kind == SIM_S_GET) {
+                perr(ps, t.pos, ERR_SCENARIO, "get takes no priority=");
+                hint(ps, "get always takes the item with the lowest priority; give each item its priority when you "
+                         "put it: put %s priority=N", q->name);
+                return ps->err;
+            }
+            if (q->subkind != TRC_QUEUE_PRIORITY) {
+                perr(ps, t.pos, ERR_SCENARIO, "'%s' is a %s queue: priority= needs a priority queue", q->name,
+                     trc_queue_kind_name(q->subkind));
+                hint(ps, "declare it with kind=priority (line %d): queue %s capacity=N kind=priority", q->pos.line,
+                     q->name);
+                return ps->err;
+            }
+            if (s->priority) return perr(ps, t.pos, ERR_SCENARIO, "priority= is given twice");
+            next(ps);
+            if (expect_p(ps, '=', "after priority")) return ps->err;
+            s->priority = parse_expr(ps);
+            if (!s->priority || require_type(ps, s->priority, SIM_T_INT, "a priority")) return ps->err;
+        } else {
+            return 0;
+        }
+    }
+}
+
+/* `join Q` where Q names a queue. Checked before every other step, so that a
+ * `join` of something else (a unit) can have its own branch. */
+static bool is_queue_join(const parser *ps, const tok *t) {
+    if (!is_kw(t, "join") || ps->t.kind != T_IDENT || ps->t.len >= 128) return false;
+    char name[128];
+    snprintf(name, sizeof name, "%.*s", (int)ps->t.len, ps->t.s);
+    int oi = find_object(ps->p, name);
+    return oi >= 0 && ps->p->objects[oi].kind == SIM_OBJ_QUEUE;
+}
+
+static bool is_rwq_step(const tok *t) {
+    return is_kw(t, "read_lock") || is_kw(t, "read_unlock") || is_kw(t, "write_lock") || is_kw(t, "write_unlock") ||
+           is_kw(t, "read") || is_kw(t, "write") || is_kw(t, "task_done") || is_kw(t, "join");
+}
+
+/* read_lock/write_lock X [timeout], read_unlock/write_unlock X, read/write X block,
+ * task_done Q, join Q [timeout]. `t` is the step's keyword, already consumed. */
+static sim_stmt *parse_rwq_step(parser *ps, tok t, int depth, int loops) {
+    sim_stmt *s;
+    bool is_read = is_kw(&t, "read_lock") || is_kw(&t, "read_unlock") || is_kw(&t, "read");
+    const char *side = is_read ? "read" : "write";
+    if (is_kw(&t, "read_lock") || is_kw(&t, "write_lock")) {
+        s = new_stmt(ps, is_read ? SIM_S_READ_LOCK : SIM_S_WRITE_LOCK, t.pos);
+        if (object_ref(ps, K_RWLOCK, is_read ? "read_lock" : "write_lock", &s->obj)) return NULL;
+        if (parse_timeout(ps, s)) return NULL;
+        if (is_p(&ps->t, '{')) {
+            const char *name = ps->p->objects[s->obj].name;
+            perr(ps, ps->t.pos, ERR_SCENARIO, "%s_lock takes no block", side);
+            hint(ps, "the block form is '%s %s { ... }': it takes the %s lock, runs the block and releases it", side,
+                 name, side);
+            return NULL;
+        }
+    } else if (is_kw(&t, "read_unlock") || is_kw(&t, "write_unlock")) {
+        s = new_stmt(ps, is_read ? SIM_S_READ_UNLOCK : SIM_S_WRITE_UNLOCK, t.pos);
+        if (object_ref(ps, K_RWLOCK, is_read ? "read_unlock" : "write_unlock", &s->obj)) return NULL;
+    } else if (is_kw(&t, "read") || is_kw(&t, "write")) {
+        s = new_stmt(ps, is_read ? SIM_S_READ_BLOCK : SIM_S_WRITE_BLOCK, t.pos);
+        if (object_ref(ps, K_RWLOCK, side, &s->obj)) return NULL;
+        const char *name = ps->p->objects[s->obj].name;
+        if (is_kw(&ps->t, "timeout")) {
+            perr(ps, ps->t.pos, ERR_SCENARIO, "a block form cannot have a timeout");
+            hint(ps, "use '%s_lock %s timeout=D', then 'if ok { ... %s_unlock %s }'", side, name, side, name);
+            return NULL;
+        }
+        if (!is_p(&ps->t, '{')) {
+            char b[64];
+            perr(ps, ps->t.pos, ERR_SCENARIO, "expected '{' after '%s %s', found %s", side, name,
+                 tok_desc(&ps->t, b, sizeof b));
+            hint(ps, "'%s %s { ... }' holds the %s lock for the block; '%s_lock %s' takes it for the steps that follow",
+                 side, name, side, side, name);
+            return NULL;
+        }
+        s->body = parse_block(ps, depth + 1, loops);
+        if (ps->err) return NULL;
+    } else if (is_kw(&t, "task_done")) {
+        s = new_stmt(ps, SIM_S_TASK_DONE, t.pos);
+        if (object_ref(ps, K(SIM_OBJ_QUEUE), "call task_done on", &s->obj)) return NULL;
+    } else {
+        s = new_stmt(ps, SIM_S_QUEUE_JOIN, t.pos);
+        if (object_ref(ps, K(SIM_OBJ_QUEUE), "join", &s->obj)) return NULL;
+        if (parse_timeout(ps, s)) return NULL;
+    }
+    return s;
+}
+
 static sim_stmt *parse_stmt(parser *ps, int depth, int loops) {
     tok t = ps->t;
     if (t.kind != T_IDENT) {
@@ -897,6 +1022,10 @@ static sim_stmt *parse_stmt(parser *ps, int depth, int loops) {
     }
     next(ps);
     sim_stmt *s = NULL;
+    if (is_queue_join(ps, &t)) {
+        s = parse_rwq_step(ps, t, depth, loops);
+        return s && !end_statement(ps) ? s : NULL;
+    }
     if (is_kw(&t, "compute") || is_kw(&t, "sleep")) {
         s = new_stmt(ps, is_kw(&t, "compute") ? SIM_S_COMPUTE : SIM_S_SLEEP, t.pos);
         s->expr = parse_expr(ps);
@@ -929,7 +1058,7 @@ static sim_stmt *parse_stmt(parser *ps, int depth, int loops) {
     } else if (is_kw(&t, "put") || is_kw(&t, "get")) {
         s = new_stmt(ps, is_kw(&t, "put") ? SIM_S_PUT : SIM_S_GET, t.pos);
         if (object_ref(ps, K(SIM_OBJ_QUEUE), is_kw(&t, "put") ? "put into" : "get from", &s->obj)) return NULL;
-        if (parse_timeout(ps, s)) return NULL;
+        if (parse_put_get_options(ps, s)) return NULL;
     } else if (is_kw(&t, "repeat")) {
         s = new_stmt(ps, SIM_S_REPEAT, t.pos);
         s->expr = parse_expr(ps);
@@ -1113,6 +1242,9 @@ static sim_stmt *parse_stmt(parser *ps, int depth, int loops) {
         s->text_id = ps->p->nstrings;
         ps->p->strings[ps->p->nstrings++] = s->text;
         next(ps);
+    } else if (is_rwq_step(&t)) {
+        s = parse_rwq_step(ps, t, depth, loops);
+        if (!s) return NULL;
     } else {
         char name[128];
         snprintf(name, sizeof name, "%.*s", (int)t.len, t.s);
@@ -1121,7 +1253,8 @@ static sim_stmt *parse_stmt(parser *ps, int depth, int loops) {
         if (c) hint(ps, "did you mean '%s'?", c);
         else hint(ps, "the steps are: compute, sleep, lock, unlock, acquire, release, put, get, wait, wait_for, "
                       "notify, notify_all, set, clear, incr, decr, repeat, loop, break, if, mark, spawn, join, let, "
-                      "submit, map, result, cancel, on_done, as_completed, shutdown");
+                      "submit, map, result, cancel, on_done, as_completed, shutdown, read_lock, read_unlock, write_lock, "
+                      "write_unlock, read, write, task_done");
         return NULL;
     }
     if (end_statement(ps)) return NULL;
@@ -1171,6 +1304,100 @@ static int check_unique(parser *ps, const char *name, sim_pos pos) {
         if (!strcmp(p->locals[i].name, name))
             return perr(ps, pos, ERR_SCENARIO, "'%s' is already a local (line %d)", name, p->locals[i].pos.line);
     return 0;
+}
+
+/* ---- rwlock and queue declarations --------------------------------------- */
+
+/* queue ... kind=fifo|lifo|priority; `kind` is consumed. */
+static int parse_queue_kind(parser *ps, sim_object *o) {
+    if (expect_p(ps, '=', "after kind")) return ps->err;
+    tok vt = ps->t;
+    static const char *const kinds[] = { "fifo", "lifo", "priority" };   /* trc_queue_kind order */
+    for (uint32_t k = 0; k < 3; k++)
+        if (is_kw(&vt, kinds[k])) {
+            o->subkind = k;
+            next(ps);
+            return 0;
+        }
+    char name[64], b[64];
+    snprintf(name, sizeof name, "%.*s", (int)(vt.len > 40 ? 40 : vt.len), vt.s);
+    if (vt.kind != T_IDENT)
+        return perr(ps, vt.pos, ERR_SCENARIO, "expected a queue kind (fifo, lifo or priority), found %s",
+                    tok_desc(&vt, b, sizeof b));
+    perr(ps, vt.pos, ERR_SCENARIO, "unknown queue kind '%s'", name);
+    const char *c = closest(name, kinds, 3);
+    if (c) hint(ps, "did you mean '%s'?", c);
+    else hint(ps, "kind=fifo (the default: oldest first), kind=lifo (newest first) or kind=priority (lowest first)");
+    return ps->err;
+}
+
+/* prefer=EXPR: 0 = writers, 1 = readers (a param can switch it with -D). */
+static int rw_prefer_value(parser *ps, sim_object *o) {
+    int64_t v;
+    if (eval(ps, o->prefer_expr, &v)) return ps->err;
+    if (v != 0 && v != 1) {
+        perr(ps, o->prefer_expr->pos, ERR_SCENARIO,
+             "rwlock '%s': prefer= is %lld; it must be writers (0) or readers (1)", o->name, (long long)v);
+        hint(ps, "prefer=writers, prefer=readers, or a param that is 0 (writers) or 1 (readers)");
+        return ps->err;
+    }
+    o->prefer = v ? SIM_RW_READERS : SIM_RW_WRITERS;
+    return 0;
+}
+
+/* rwlock NAME [prefer=writers|readers|EXPR]; `rwlock` is consumed. */
+static int parse_rwlock_decl(parser *ps) {
+    sim_program *p = ps->p;
+    tok nt = ps->t;
+    const char *name = take_ident(ps, "an rwlock name");
+    if (!name || check_unique(ps, name, nt.pos)) return ps->err;
+    if (p->nobjects >= SIM_MAX_OBJECTS) return perr(ps, nt.pos, ERR_LIMIT, "more than %d objects", SIM_MAX_OBJECTS);
+    sim_object o = { .name = name, .pos = nt.pos, .kind = SIM_OBJ_RWLOCK, .prefer = SIM_RW_WRITERS };
+    while (ps->t.kind == T_IDENT) {
+        tok kt = ps->t;
+        next(ps);
+        if (!is_kw(&kt, "prefer")) {
+            perr(ps, kt.pos, ERR_SCENARIO, "unknown rwlock option '%.*s'", (int)kt.len, kt.s);
+            hint(ps, "an rwlock takes prefer=writers (the default) or prefer=readers");
+            return ps->err;
+        }
+        if (expect_p(ps, '=', "after prefer")) return ps->err;
+        tok vt = ps->t;
+        if (is_kw(&vt, "writers") || is_kw(&vt, "readers")) {
+            o.prefer = is_kw(&vt, "readers") ? SIM_RW_READERS : SIM_RW_WRITERS;
+            o.prefer_expr = NULL;
+            next(ps);
+            continue;
+        }
+        if (vt.kind == T_IDENT && find_param(p, vt.s, vt.len) < 0) {
+            static const char *const sides[] = { "writers", "readers" };
+            char word[64];
+            snprintf(word, sizeof word, "%.*s", (int)(vt.len > 40 ? 40 : vt.len), vt.s);
+            perr(ps, vt.pos, ERR_SCENARIO, "unknown preference '%s'", word);
+            const char *c = closest(word, sides, 2);
+            if (c) hint(ps, "did you mean '%s'?", c);
+            else hint(ps, "prefer=writers (a waiting writer holds back new readers) or prefer=readers (readers "
+                          "overtake waiting writers)");
+            return ps->err;
+        }
+        o.prefer_expr = parse_expr(ps);
+        if (!o.prefer_expr || require_type(ps, o.prefer_expr, SIM_T_INT, "prefer=")) return ps->err;
+        if (!o.prefer_expr->is_const)
+            return perr(ps, o.prefer_expr->pos, ERR_SCENARIO, "prefer= must be a constant");
+        if (rw_prefer_value(ps, &o)) return ps->err;
+    }
+    ARR_GROW(p->objects, p->nobjects + 1, ps->cap_objects);
+    p->objects[p->nobjects++] = o;
+    return 0;
+}
+
+/* After -D overrides: prefer=EXPR may name a param that changed. */
+static int rwlocks_after_defines(parser *ps) {
+    for (uint32_t i = 0; i < ps->p->nobjects && !ps->err; i++) {
+        sim_object *o = &ps->p->objects[i];
+        if (o->kind == SIM_OBJ_RWLOCK && o->prefer_expr) rw_prefer_value(ps, o);
+    }
+    return ps->err;
 }
 
 static int parse_toplevel(parser *ps) {
@@ -1299,9 +1526,11 @@ static int parse_toplevel(parser *ps) {
                     if (o.cap_value > SIM_MAX_CAPACITY)
                         return perr(ps, o.capacity->pos, ERR_LIMIT, "capacity %lld is larger than weft's limit of %d",
                                     (long long)o.cap_value, SIM_MAX_CAPACITY);
+                } else if (kind == SIM_OBJ_QUEUE && is_kw(&kt, "kind")) {
+                    if (parse_queue_kind(ps, &o)) return ps->err;
                 } else {
                     perr(ps, kt.pos, ERR_SCENARIO, "unknown %s option '%.*s'", obj_kind_name(kind), (int)kt.len, kt.s);
-                    if (kind == SIM_OBJ_QUEUE) hint(ps, "a queue takes capacity=N");
+                    if (kind == SIM_OBJ_QUEUE) hint(ps, "a queue takes capacity=N and kind=fifo|lifo|priority");
                     else hint(ps, "a %s takes no options", obj_kind_name(kind));
                     return ps->err;
                 }
@@ -1315,6 +1544,8 @@ static int parse_toplevel(parser *ps) {
     declared:
         ARR_GROW(p->objects, p->nobjects + 1, ps->cap_objects);
         p->objects[p->nobjects++] = o;
+    } else if (is_kw(&t, "rwlock")) {
+        if (parse_rwlock_decl(ps)) return ps->err;
     } else if (is_kw(&t, "actor")) {
         tok nt = ps->t;
         const char *name = take_ident(ps, "an actor name");
@@ -1544,6 +1775,7 @@ static int check_stmts(parser *ps, sim_stmt *s) {
     for (; s; s = s->next) {
         if (fold(ps, s, s->expr) || fold(ps, s, s->timeout) || fold(ps, s, s->window) || fold(ps, s, s->cond))
             return ps->err;
+        if (fold(ps, s, s->priority)) return ps->err;
         if (s->body && check_stmts(ps, s->body)) return ps->err;
         if (s->orelse && check_stmts(ps, s->orelse)) return ps->err;
     }
@@ -1809,6 +2041,7 @@ int sim_parse(sim_program **out, const char *path, const char *text, const sim_d
             for (uint32_t i = 0; i < p->nactors; i++) p->nunits += (uint32_t)p->actors[i].count_value;
         }
     }
+    if (!ps.err && ndefs) rwlocks_after_defines(&ps);
     for (uint32_t i = 0; i < p->nactors && !ps.err; i++) check_stmts(&ps, p->actors[i].body);
     for (uint32_t i = 0; i < p->ntasks && !ps.err; i++) check_stmts(&ps, p->tasks[i].body);
     if (!ps.err && p->nactors) count_units(&ps);

@@ -51,6 +51,9 @@ typedef struct rt_queue {
     uint64_t *items;                 /* ring of item ids */
     int64_t cap, head, count;
     uint64_t next_item;
+    uint32_t kind;                   /* trc_queue_kind */
+    int64_t *prio;                   /* priority queues: the items' priorities (items[] is then a heap) */
+    int64_t unfinished;              /* puts not yet matched by a task_done */
 } rt_queue;
 
 typedef struct rt_waiter { uint32_t unit; uint64_t seq; bool notified; } rt_waiter;
@@ -92,6 +95,9 @@ typedef struct rt_obj {
     uint32_t queued, idle, started;
     uint64_t next_id;
     bool shut;
+    pthread_cond_t cv3;              /* queue: joiners */
+    uint32_t *readers; size_t nreaders, cap_readers;   /* rwlock: units holding it for reading */
+    uint32_t writers_waiting;        /* rwlock */
 } rt_obj;
 
 struct rt_unit {
@@ -417,12 +423,217 @@ static bool holds(rt_unit *u, uint32_t oi) {
     return atomic_load(&o->owner) == (int64_t)u->index;
 }
 
+/* ---- queue kinds, nowait, task_done and join ----------------------------- */
+
+/* A priority queue is a binary min-heap on (priority, item id); item ids grow
+ * with every put, so items of equal priority leave in the order they came. */
+static bool q_before(int64_t pa, uint64_t ia, int64_t pb, uint64_t ib) { return pa < pb || (pa == pb && ia < ib); }
+
+static void q_push(rt_queue *q, uint64_t item, int64_t prio) {
+    if (q->kind != TRC_QUEUE_PRIORITY) {
+        q->items[(q->head + q->count) % q->cap] = item;
+        q->count++;
+        return;
+    }
+    int64_t i = q->count++;
+    while (i > 0) {
+        int64_t up = (i - 1) / 2;
+        if (!q_before(prio, item, q->prio[up], q->items[up])) break;
+        q->items[i] = q->items[up];
+        q->prio[i] = q->prio[up];
+        i = up;
+    }
+    q->items[i] = item;
+    q->prio[i] = prio;
+}
+
+/* fifo: the oldest item; lifo: the newest; priority: the lowest priority. */
+static uint64_t q_pop(rt_queue *q) {
+    if (q->kind == TRC_QUEUE_LIFO) {
+        q->count--;
+        return q->items[(q->head + q->count) % q->cap];
+    }
+    if (q->kind != TRC_QUEUE_PRIORITY) {
+        uint64_t item = q->items[q->head];
+        q->head = (q->head + 1) % q->cap;
+        q->count--;
+        return item;
+    }
+    uint64_t top = q->items[0];
+    int64_t n = --q->count;
+    uint64_t last = q->items[n];
+    int64_t lp = q->prio[n], i = 0;
+    for (;;) {
+        int64_t c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && q_before(q->prio[c + 1], q->items[c + 1], q->prio[c], q->items[c])) c++;
+        if (!q_before(q->prio[c], q->items[c], lp, last)) break;
+        q->items[i] = q->items[c];
+        q->prio[i] = q->prio[c];
+        i = c;
+    }
+    q->items[i] = last;
+    q->prio[i] = lp;
+    return top;
+}
+
+static void queue_init_kind(rt_obj *o) {
+    o->queue.kind = o->decl->subkind;
+    if (o->queue.kind == TRC_QUEUE_PRIORITY) o->queue.prio = xcalloc((size_t)o->queue.cap, sizeof *o->queue.prio);
+}
+
+/* put/get nowait on a full/empty queue: a wait that times out at once, so the
+ * recording shows the Full/Empty moment; `ok` is then false. Called with o->mu held. */
+static void queue_fail_now(rt_unit *u, uint32_t oi, int op) {
+    begin_wait(u, oi, op, clk_mono_ns());
+    end_wait(u, oi, TRC_OUT_TIMEOUT, 0);
+}
+
+static int do_task_done(rt_unit *u, const sim_stmt *s) {
+    rt_obj *o = &u->r->objs[s->obj];
+    pthread_mutex_lock(&o->mu);
+    if (o->queue.unfinished <= 0) {
+        pthread_mutex_unlock(&o->mu);
+        char msg[256];
+        snprintf(msg, sizeof msg, "task_done on queue '%s' called more times than items were put into it",
+                 o->decl->name);
+        trc_emit(u->ring, TRC_EV_ERROR, o->id, 0, 0, 0);
+        runtime_error(u->r, u, s, msg);
+        return -1;
+    }
+    o->queue.unfinished--;
+    trc_emit_sync(u->ring, TRC_EV_QUEUE_TASK_DONE, o->id, 0, 0, (uint32_t)o->queue.unfinished);
+    if (!o->queue.unfinished) pthread_cond_broadcast(&o->cv3);
+    pthread_mutex_unlock(&o->mu);
+    return 0;
+}
+
+/* Waits until every item put has had its task_done. 0, or -1 aborted (a timeout sets timed_out). */
+static int do_queue_join(rt_unit *u, uint32_t oi, uint64_t deadline) {
+    rt_obj *o = &u->r->objs[oi];
+    pthread_mutex_lock(&o->mu);
+    int out = TRC_OUT_OK;
+    if (o->queue.unfinished > 0) {
+        begin_wait(u, oi, TRC_OP_QUEUE_JOIN, deadline);
+        out = MONITOR_WAIT(o, &o->cv3, o->queue.unfinished == 0, deadline);
+        end_wait(u, oi, out, 0);
+    }
+    u->timed_out = out == TRC_OUT_TIMEOUT;
+    pthread_mutex_unlock(&o->mu);
+    return out == TRC_OUT_ABORTED ? -1 : 0;
+}
+
+/* ---- rwlocks --------------------------------------------------------------- *
+ * A monitor: o->owner is the writer (-1 = none), o->readers the units holding it
+ * for reading (one entry per read hold), cv wakes readers, cv2 writers. With
+ * prefer=writers a waiting writer holds back new readers. */
+
+static bool rw_read_ready(const rt_obj *o) {
+    return atomic_load(&o->owner) < 0 && (o->decl->prefer == SIM_RW_READERS || o->writers_waiting == 0);
+}
+
+/* 0 acquired, 1 timed out, -1 aborted. */
+static int do_read_lock(rt_unit *u, uint32_t oi, uint64_t deadline) {
+    rt_obj *o = &u->r->objs[oi];
+    pthread_mutex_lock(&o->mu);
+    int out = TRC_OUT_OK;
+    if (!rw_read_ready(o)) {
+        begin_wait(u, oi, TRC_OP_READ_LOCK, deadline);
+        out = MONITOR_WAIT(o, &o->cv, rw_read_ready(o), deadline);
+        end_wait(u, oi, out, 0);
+    }
+    if (out != TRC_OUT_OK) {
+        pthread_mutex_unlock(&o->mu);
+        return out == TRC_OUT_TIMEOUT ? 1 : -1;
+    }
+    ARR_PUSH(o->readers, o->nreaders, o->cap_readers, u->index);
+    u->timed_out = false;
+    trc_emit_sync(u->ring, TRC_EV_ACQUIRE, o->id, 1, 0, (uint32_t)o->nreaders);
+    pthread_mutex_unlock(&o->mu);
+    return 0;
+}
+
+static int do_write_lock(rt_unit *u, uint32_t oi, uint64_t deadline) {
+    rt_obj *o = &u->r->objs[oi];
+    pthread_mutex_lock(&o->mu);
+    int out = TRC_OUT_OK;
+    if (atomic_load(&o->owner) >= 0 || o->nreaders) {
+        o->writers_waiting++;
+        begin_wait(u, oi, TRC_OP_WRITE_LOCK, deadline);
+        out = MONITOR_WAIT(o, &o->cv2, atomic_load(&o->owner) < 0 && !o->nreaders, deadline);
+        o->writers_waiting--;
+        end_wait(u, oi, out, 0);
+        if (out != TRC_OUT_OK) pthread_cond_broadcast(&o->cv);   /* readers it held back may go */
+    }
+    if (out != TRC_OUT_OK) {
+        pthread_mutex_unlock(&o->mu);
+        return out == TRC_OUT_TIMEOUT ? 1 : -1;
+    }
+    atomic_store(&o->owner, u->index);
+    u->timed_out = false;
+    trc_emit_sync(u->ring, TRC_EV_ACQUIRE, o->id, 0, 1, 0);
+    pthread_mutex_unlock(&o->mu);
+    return 0;
+}
+
+static int rw_misuse(rt_unit *u, const sim_stmt *s, const char *msg) {
+    trc_emit(u->ring, TRC_EV_ERROR, u->r->objs[s->obj].id, 0, 0, 0);
+    runtime_error(u->r, u, s, msg);
+    return -1;
+}
+
+static int do_read_unlock(rt_unit *u, const sim_stmt *s) {
+    rt_obj *o = &u->r->objs[s->obj];
+    pthread_mutex_lock(&o->mu);
+    size_t k = o->nreaders;
+    while (k > 0 && o->readers[k - 1] != u->index) k--;
+    if (!k) {
+        bool writes = atomic_load(&o->owner) == (int64_t)u->index;
+        pthread_mutex_unlock(&o->mu);
+        char msg[256];
+        snprintf(msg, sizeof msg, "read_unlock of rwlock '%s', which this unit does not hold for reading%s",
+                 o->decl->name, writes ? " (it holds it for writing: use write_unlock)" : "");
+        return rw_misuse(u, s, msg);
+    }
+    memmove(&o->readers[k - 1], &o->readers[k], (o->nreaders - k) * sizeof *o->readers);
+    o->nreaders--;
+    trc_emit(u->ring, TRC_EV_RELEASE, o->id, 1, 0, (uint32_t)o->nreaders);
+    if (!o->nreaders) pthread_cond_broadcast(&o->cv2);
+    pthread_mutex_unlock(&o->mu);
+    return 0;
+}
+
+static int do_write_unlock(rt_unit *u, const sim_stmt *s) {
+    rt_obj *o = &u->r->objs[s->obj];
+    pthread_mutex_lock(&o->mu);
+    if (atomic_load(&o->owner) != (int64_t)u->index) {
+        bool reads = false;
+        for (size_t k = 0; k < o->nreaders; k++) reads |= o->readers[k] == u->index;
+        pthread_mutex_unlock(&o->mu);
+        char msg[256];
+        snprintf(msg, sizeof msg, "write_unlock of rwlock '%s', which this unit does not hold for writing%s",
+                 o->decl->name, reads ? " (it holds it for reading: use read_unlock)" : "");
+        return rw_misuse(u, s, msg);
+    }
+    trc_emit(u->ring, TRC_EV_RELEASE, o->id, 0, 0, 0);
+    atomic_store(&o->owner, -1);
+    pthread_cond_broadcast(&o->cv2);
+    pthread_cond_broadcast(&o->cv);
+    pthread_mutex_unlock(&o->mu);
+    return 0;
+}
+
 /* ---- queues -------------------------------------------------------------- */
 
-static int do_put(rt_unit *u, uint32_t oi, uint64_t deadline) {
+static int do_put(rt_unit *u, uint32_t oi, uint64_t deadline, int64_t prio, bool nowait) {
     rt_obj *o = &u->r->objs[oi];
     rt_queue *q = &o->queue;
     pthread_mutex_lock(&o->mu);
+    if (q->count == q->cap && nowait) {
+        queue_fail_now(u, oi, TRC_OP_PUT);
+        pthread_mutex_unlock(&o->mu);
+        return 1;
+    }
     if (q->count == q->cap) {
         begin_wait(u, oi, TRC_OP_PUT, deadline);
         int out = MONITOR_WAIT(o, &o->cv2, q->count < q->cap, deadline);
@@ -433,8 +644,8 @@ static int do_put(rt_unit *u, uint32_t oi, uint64_t deadline) {
         }
     }
     uint64_t item = ++q->next_item;
-    q->items[(q->head + q->count) % q->cap] = item;
-    q->count++;
+    q_push(q, item, prio);
+    q->unfinished++;
     u->timed_out = false;
     trc_emit_sync(u->ring, TRC_EV_PUT, o->id, 0, item, (uint32_t)q->count);
     pthread_cond_signal(&o->cv);
@@ -442,10 +653,15 @@ static int do_put(rt_unit *u, uint32_t oi, uint64_t deadline) {
     return 0;
 }
 
-static int do_get(rt_unit *u, uint32_t oi, uint64_t deadline) {
+static int do_get(rt_unit *u, uint32_t oi, uint64_t deadline, bool nowait) {
     rt_obj *o = &u->r->objs[oi];
     rt_queue *q = &o->queue;
     pthread_mutex_lock(&o->mu);
+    if (q->count == 0 && nowait) {
+        queue_fail_now(u, oi, TRC_OP_GET);
+        pthread_mutex_unlock(&o->mu);
+        return 1;
+    }
     if (q->count == 0) {
         begin_wait(u, oi, TRC_OP_GET, deadline);
         int out = MONITOR_WAIT(o, &o->cv, q->count > 0, deadline);
@@ -455,9 +671,7 @@ static int do_get(rt_unit *u, uint32_t oi, uint64_t deadline) {
             return out == TRC_OUT_TIMEOUT ? 1 : -1;
         }
     }
-    uint64_t item = q->items[q->head];
-    q->head = (q->head + 1) % q->cap;
-    q->count--;
+    uint64_t item = q_pop(q);
     u->timed_out = false;
     trc_emit_sync(u->ring, TRC_EV_GET, o->id, 0, item, (uint32_t)q->count);
     pthread_cond_signal(&o->cv2);
@@ -1110,6 +1324,39 @@ static int worker_loop(rt_unit *u) {
 /* ---- the interpreter ----------------------------------------------------- */
 
 
+static int exec_block(rt_unit *u, const sim_stmt *s);
+
+/* The rwlock and queue steps of exec_block: XR_OK, XR_BREAK (a block's body broke out) or XR_STOP. */
+static int exec_rwq_step(rt_unit *u, const sim_stmt *s) {
+    uint64_t deadline = 0;
+    int rc = 0;
+    switch (s->kind) {
+    case SIM_S_READ_LOCK: case SIM_S_WRITE_LOCK:
+        if (timeout_of(u, s, &deadline)) return XR_STOP;
+        rc = s->kind == SIM_S_READ_LOCK ? do_read_lock(u, s->obj, deadline) : do_write_lock(u, s->obj, deadline);
+        if (rc == 1) rc = 0;          /* timed out: `timed_out` says so */
+        break;
+    case SIM_S_READ_UNLOCK: rc = do_read_unlock(u, s); break;
+    case SIM_S_WRITE_UNLOCK: rc = do_write_unlock(u, s); break;
+    case SIM_S_READ_BLOCK: case SIM_S_WRITE_BLOCK: {
+        bool is_read = s->kind == SIM_S_READ_BLOCK;
+        if (is_read ? do_read_lock(u, s->obj, 0) : do_write_lock(u, s->obj, 0)) return XR_STOP;
+        int b = exec_block(u, s->body);
+        if (b == XR_STOP) return XR_STOP;
+        rc = is_read ? do_read_unlock(u, s) : do_write_unlock(u, s);
+        if (!rc && b == XR_BREAK) return XR_BREAK;
+        break;
+    }
+    case SIM_S_TASK_DONE: rc = do_task_done(u, s); break;
+    case SIM_S_QUEUE_JOIN:
+        if (timeout_of(u, s, &deadline)) return XR_STOP;
+        rc = do_queue_join(u, s->obj, deadline);
+        break;
+    default: BUG("step %d is not an rwlock or queue step", s->kind);
+    }
+    return rc ? XR_STOP : XR_OK;
+}
+
 static int exec_block(rt_unit *u, const sim_stmt *s) {
     rt *r = u->r;
     for (; s; s = s->next) {
@@ -1148,7 +1395,10 @@ static int exec_block(rt_unit *u, const sim_stmt *s) {
             break;
         case SIM_S_PUT: case SIM_S_GET:
             if (timeout_of(u, s, &deadline)) return XR_STOP;
-            rc = s->kind == SIM_S_PUT ? do_put(u, s->obj, deadline) : do_get(u, s->obj, deadline);
+            v = 0;
+            if (s->priority && ev(u, s->priority, &v)) return XR_STOP;
+            rc = s->kind == SIM_S_PUT ? do_put(u, s->obj, deadline, v, s->nowait)
+                                      : do_get(u, s->obj, deadline, s->nowait);
             if (rc == 1) rc = 0;
             break;
         case SIM_S_REPEAT:
@@ -1269,6 +1519,12 @@ static int exec_block(rt_unit *u, const sim_stmt *s) {
             rc = do_as_completed(u, s, deadline);
             break;
         case SIM_S_SHUTDOWN: rc = do_shutdown(u, s); break;
+        case SIM_S_READ_LOCK: case SIM_S_READ_UNLOCK: case SIM_S_WRITE_LOCK: case SIM_S_WRITE_UNLOCK:
+        case SIM_S_READ_BLOCK: case SIM_S_WRITE_BLOCK: case SIM_S_TASK_DONE: case SIM_S_QUEUE_JOIN: {
+            int b = exec_rwq_step(u, s);
+            if (b != XR_OK) return b;
+            break;
+        }
         }
         if (rc) return XR_STOP;
         atomic_store_explicit(&u->steps, atomic_load_explicit(&u->steps, memory_order_relaxed) + 1,
@@ -1345,7 +1601,59 @@ static void rep(char *out, size_t cap, const char *fmt, ...) {
 static int64_t owner_of(rt_obj *o) {
     if (o->decl->kind == SIM_OBJ_LOCK) return atomic_load(&o->lock.owner);
     if (o->decl->kind == SIM_OBJ_RLOCK) return atomic_load(&o->owner);
+    if (o->decl->kind == SIM_OBJ_RWLOCK) return atomic_load(&o->owner);   /* its writer */
     return -1;
+}
+
+/* describe_wait's line for a wait on an rwlock or a queue join. */
+static void describe_rwq_wait(rt *r, uint32_t i, rt_obj *o, int op, const char *when, char *out, size_t cap) {
+    rt_unit *u = &r->units[i];
+    if (op == TRC_OP_QUEUE_JOIN) {
+        pthread_mutex_lock(&o->mu);
+        int64_t left = o->queue.unfinished;
+        pthread_mutex_unlock(&o->mu);
+        rep(out, cap, "  %s waits for queue '%s' to be joined since %s: %lld task%s unfinished, no live unit will call "
+                      "task_done\n", u->name, o->decl->name, when, (long long)left, left == 1 ? "" : "s");
+        return;
+    }
+    bool wr = op == TRC_OP_WRITE_LOCK;
+    rep(out, cap, "  %s waits for %s lock '%s' since %s", u->name, wr ? "write" : "read", o->decl->name, when);
+    pthread_mutex_lock(&o->mu);
+    int64_t w = atomic_load(&o->owner);
+    if (w == (int64_t)i) {
+        rep(out, cap, ", which it holds itself for writing (an rwlock is not re-entrant)");
+    } else if (w >= 0) {
+        rep(out, cap, ", held by writer %s%s", r->units[w].name,
+            atomic_load(&r->units[w].state) == US_DONE ? ", which has exited" : "");
+    } else if (o->nreaders) {
+        uint32_t shown = 0, distinct = 0;
+        for (size_t k = 0; k < o->nreaders; k++) {
+            bool seen = false;
+            for (size_t j = 0; j < k; j++) seen |= o->readers[j] == o->readers[k];
+            if (seen) continue;
+            distinct++;
+            if (shown == 8) continue;
+            uint32_t ri = o->readers[k];
+            rep(out, cap, "%s%s%s", shown ? ", " : ", held by readers ", r->units[ri].name,
+                ri == i ? " (itself: a read lock cannot be upgraded to a write lock)"
+                : atomic_load(&r->units[ri].state) == US_DONE ? " (exited)" : "");
+            shown++;
+        }
+        if (distinct > shown) rep(out, cap, " and %u more", distinct - shown);
+    }
+    if (!wr && w < 0) {   /* held back by waiting writers (prefer=writers) */
+        uint32_t oi = (uint32_t)(o - r->objs), n = 0;
+        for (uint32_t k = 0; k < r->nunits; k++) {
+            rt_unit *v = &r->units[k];
+            if (atomic_load(&v->state) != US_BLOCKED || atomic_load(&v->wait_obj) != oi + 1 ||
+                atomic_load(&v->wait_op) != TRC_OP_WRITE_LOCK)
+                continue;
+            if (n < 8) rep(out, cap, "%s%s", n ? ", " : ", behind waiting writers (writers go first): ", v->name);
+            n++;
+        }
+    }
+    pthread_mutex_unlock(&o->mu);
+    rep(out, cap, "\n");
 }
 
 /* Describes why unit i waits, in one line. */
@@ -1384,6 +1692,10 @@ static void describe_wait(rt *r, uint32_t i, uint64_t t0, char *out, size_t cap)
                 f ? (unsigned long long)f->id : 0ull, o->decl->name, f ? r->prog->tasks[f->task].name : "?", when, what);
             pthread_mutex_unlock(&r->fmu);
         }
+        return;
+    }
+    if (o->decl->kind == SIM_OBJ_RWLOCK || op == TRC_OP_QUEUE_JOIN) {
+        describe_rwq_wait(r, i, o, op, when, out, cap);
         return;
     }
     const char *kind = o->decl->kind == SIM_OBJ_LOCK ? "lock " : o->decl->kind == SIM_OBJ_RLOCK ? "rlock " : "";
@@ -1763,11 +2075,13 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
         pthread_mutex_init(&o->mu, NULL);
         pthread_cond_init(&o->cv, &ca);
         pthread_cond_init(&o->cv2, &ca);
+        pthread_cond_init(&o->cv3, &ca);
         o->owner = -1;
         switch (o->decl->kind) {
         case SIM_OBJ_QUEUE:
             o->queue.cap = o->decl->cap_value;
             o->queue.items = xcalloc((size_t)o->queue.cap, sizeof *o->queue.items);
+            queue_init_kind(o);
             break;
         case SIM_OBJ_SEMAPHORE: o->value = o->decl->cap_value; break;
         case SIM_OBJ_COUNTER: o->counter = o->decl->cap_value; break;
@@ -1845,6 +2159,7 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
         run.objects[i] = (trc_object){ .id = i + 1, .kind = (uint32_t)prog->objects[i].kind,   /* same numbers */
                                        .name = prog->objects[i].name, .capacity = prog->objects[i].cap_value,
                                        .related = prog->objects[i].kind == SIM_OBJ_CONDITION ? prog->objects[i].lock + 1 : 0 };
+    for (uint32_t i = 0; i < prog->nobjects; i++) run.objects[i].subkind = prog->objects[i].subkind;   /* queues */
 
     trc_writer *w = desc->writer;
     trc_recorder *rec = NULL;
@@ -1931,7 +2246,10 @@ out:
             pthread_mutex_destroy(&o->mu);
             pthread_cond_destroy(&o->cv);
             pthread_cond_destroy(&o->cv2);
+            pthread_cond_destroy(&o->cv3);
             free(o->queue.items);
+            free(o->queue.prio);
+            free(o->readers);
             free(o->waiters);
         }
     }

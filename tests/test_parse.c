@@ -349,6 +349,148 @@ START_TEST(new_construct_errors) {
 }
 END_TEST
 
+START_TEST(rwlocks_and_queue_kinds) {
+    sim_program *p = parse_ok("param rf = 1\n"
+                              "rwlock c\nrwlock d prefer=readers\nrwlock e prefer=writers\nrwlock f prefer=rf\n"
+                              "queue q capacity=3 kind=priority\nqueue s capacity=2 kind=lifo\nqueue t capacity=1 kind=fifo\n"
+                              "actor a * 2 {\n"
+                              "  read_lock c timeout=1ms\n  read_unlock c\n  write_lock c\n  write_unlock c\n"
+                              "  read c { sleep 1ms }\n  write d { compute 1us }\n"
+                              "  put q priority=2; put q nowait priority=index; get q nowait\n"
+                              "  put s timeout=1ms; get s\n  task_done q\n  join q timeout=5ms; join s\n"
+                              "}\n");
+    ck_assert_uint_eq(p->nobjects, 7);
+    ck_assert_int_eq(p->objects[0].kind, SIM_OBJ_RWLOCK);
+    ck_assert_int_eq(p->objects[0].prefer, SIM_RW_WRITERS);
+    ck_assert_int_eq(p->objects[1].prefer, SIM_RW_READERS);
+    ck_assert_int_eq(p->objects[2].prefer, SIM_RW_WRITERS);
+    ck_assert_int_eq(p->objects[3].prefer, SIM_RW_READERS);
+    ck_assert_uint_eq(p->objects[4].subkind, TRC_QUEUE_PRIORITY);
+    ck_assert_uint_eq(p->objects[5].subkind, TRC_QUEUE_LIFO);
+    ck_assert_uint_eq(p->objects[6].subkind, TRC_QUEUE_FIFO);
+    const sim_stmt *s = p->actors[0].body;
+    ck_assert_int_eq(s->kind, SIM_S_READ_LOCK);
+    ck_assert_int_eq(s->timeout->value, 1000000);
+    s = s->next;
+    ck_assert_int_eq(s->kind, SIM_S_READ_UNLOCK);
+    s = s->next;
+    ck_assert_int_eq(s->kind, SIM_S_WRITE_LOCK);
+    ck_assert_ptr_null(s->timeout);
+    s = s->next;
+    ck_assert_int_eq(s->kind, SIM_S_WRITE_UNLOCK);
+    s = s->next;
+    ck_assert_int_eq(s->kind, SIM_S_READ_BLOCK);
+    ck_assert_int_eq(s->body->kind, SIM_S_SLEEP);
+    s = s->next;
+    ck_assert_int_eq(s->kind, SIM_S_WRITE_BLOCK);
+    ck_assert_uint_eq(s->obj, 1);
+    s = s->next;
+    ck_assert_int_eq(s->kind, SIM_S_PUT);
+    ck_assert_int_eq(s->priority->value, 2);
+    ck_assert(!s->nowait);
+    s = s->next;
+    ck_assert_int_eq(s->kind, SIM_S_PUT);
+    ck_assert(s->nowait);
+    ck_assert_int_eq(s->priority->kind, SIM_E_INDEX);
+    s = s->next;
+    ck_assert_int_eq(s->kind, SIM_S_GET);
+    ck_assert(s->nowait);
+    ck_assert_ptr_null(s->timeout);
+    s = s->next;
+    ck_assert_int_eq(s->kind, SIM_S_PUT);
+    ck_assert(!s->nowait);
+    ck_assert_ptr_nonnull(s->timeout);
+    s = s->next->next;
+    ck_assert_int_eq(s->kind, SIM_S_TASK_DONE);
+    ck_assert_uint_eq(s->obj, 4);
+    s = s->next;
+    ck_assert_int_eq(s->kind, SIM_S_QUEUE_JOIN);
+    ck_assert_int_eq(s->timeout->value, 5000000);
+    s = s->next;
+    ck_assert_int_eq(s->kind, SIM_S_QUEUE_JOIN);
+    ck_assert_uint_eq(s->obj, 5);
+    ck_assert_ptr_null(s->next);
+    sim_program_free(p);
+
+    /* prefer= from a param follows -D */
+    const char *text = "param readers_first = 0\nrwlock c prefer=readers_first\nactor a { read c { sleep 1ms } }\n";
+    sim_define defs[] = { { "readers_first", "1" } };
+    diag d;
+    ck_assert_int_eq(sim_parse(&p, "t.scn", text, NULL, 0, &d), 0);
+    ck_assert_int_eq(p->objects[0].prefer, SIM_RW_WRITERS);
+    sim_program_free(p);
+    ck_assert_int_eq(sim_parse(&p, "t.scn", text, defs, 1, &d), 0);
+    ck_assert_int_eq(p->objects[0].prefer, SIM_RW_READERS);
+    sim_program_free(p);
+    defs[0].value = "2";
+    ck_assert_int_eq(sim_parse(&p, "t.scn", text, defs, 1, &d), -ERR_SCENARIO);
+    ck_assert_msg(d.line == 2 && d.col == 17 && strstr(d.msg, "prefer= is 2; it must be writers (0) or readers (1)"),
+                  "%d:%d: %s", d.line, d.col, d.msg);
+}
+END_TEST
+
+START_TEST(rwlock_and_queue_errors) {
+    /* the wrong kind of object, with a hint towards the right steps */
+    parse_err("lock m\nactor a { read_lock m }\n", 2, 21, "'m' is a lock: cannot read_lock it", "declare 'rwlock m'");
+    parse_err("queue q capacity=1\nactor a { write q { sleep 1ms } }\n", 2, 17, "'q' is a queue: cannot write it",
+              "works on an rwlock");
+    parse_err("rwlock c\nactor a { lock c }\n", 2, 16, "'c' is an rwlock: cannot lock it", "'read_lock c' (shared)");
+    parse_err("rwlock c\nactor a { unlock c }\n", 2, 18, "cannot unlock it", "'write_lock c' (exclusive)");
+    parse_err("rwlock c\ncondition v lock=c\nactor a { sleep 1ms }\n", 2, 18, "cannot bind a condition to it", NULL);
+    parse_err("rwlock c\nactor a { read_lock cc }\n", 2, 21, "unknown rwlock 'cc'", "did you mean 'c'?");
+    parse_err("actor a { read_lock nope }\n", 1, 21, "unknown rwlock 'nope'", "rwlock nope");
+    parse_err("lock m\nactor a { task_done m }\n", 2, 21, "'m' is a lock: cannot call task_done on it", NULL);
+    parse_err("lock m\nactor a { join m }\n", 2, 16, "'m' is a lock: cannot join it", NULL);
+    parse_err("actor a { read_lok c }\n", 1, 11, "unknown step 'read_lok'", "did you mean 'read_lock'?");
+    parse_err("read c { sleep 1ms }\n", 1, 1, "'read' is a step", NULL);
+    parse_err("rwlok c\nactor a { sleep 1ms }\n", 1, 1, "unknown declaration 'rwlok'", "did you mean 'rwlock'?");
+    /* rwlock declarations */
+    parse_err("rwlock c prefer=both\nactor a { sleep 1ms }\n", 1, 17, "unknown preference 'both'", "prefer=readers");
+    parse_err("rwlock c prefer=reader\nactor a { sleep 1ms }\n", 1, 17, "unknown preference 'reader'",
+              "did you mean 'readers'?");
+    parse_err("rwlock c prefer=2\nactor a { sleep 1ms }\n", 1, 17, "prefer= is 2; it must be writers (0) or readers (1)",
+              NULL);
+    parse_err("rwlock c prefer=1ms\nactor a { sleep 1ms }\n", 1, 17, "prefer= must be an integer", NULL);
+    parse_err("rwlock c fair=1\nactor a { sleep 1ms }\n", 1, 10, "unknown rwlock option 'fair'", "prefer=writers");
+    parse_err("rwlock c prefer readers\nactor a { sleep 1ms }\n", 1, 17, "expected '=' after prefer", NULL);
+    parse_err("lock c\nrwlock c\nactor a { sleep 1ms }\n", 2, 8, "already declared (line 1)", NULL);
+    /* block forms */
+    parse_err("rwlock c\nactor a { read c }\n", 2, 18, "expected '{' after 'read c', found '}'", "read_lock c");
+    parse_err("rwlock c\nactor a { write c timeout=1ms { sleep 1ms } }\n", 2, 19, "a block form cannot have a timeout",
+              "write_lock c timeout=D");
+    parse_err("rwlock c\nactor a { read_lock c { sleep 1ms } }\n", 2, 23, "read_lock takes no block",
+              "'read c { ... }'");
+    parse_err("rwlock c\nactor a { write_lock c timeout=5 }\n", 2, 32, "a timeout must be a duration", NULL);
+    /* queue kinds and options */
+    parse_err("queue q capacity=2 kind=stack\nactor a { get q }\n", 1, 25, "unknown queue kind 'stack'",
+              "kind=lifo (newest first)");
+    parse_err("queue q capacity=2 kind=lifx\nactor a { get q }\n", 1, 25, "unknown queue kind 'lifx'",
+              "did you mean 'lifo'?");
+    parse_err("queue q capacity=2 kind=3\nactor a { get q }\n", 1, 25, "expected a queue kind (fifo, lifo or priority)",
+              NULL);
+    parse_err("queue q capacity=2 order=lifo\nactor a { get q }\n", 1, 20, "unknown queue option 'order'",
+              "kind=fifo|lifo|priority");
+    parse_err("queue q capacity=2\nactor a { put q priority=1 }\n", 2, 17, "'q' is a fifo queue: priority= needs a priority "
+              "queue", "kind=priority (line 1)");
+    parse_err("queue q capacity=2 kind=lifo\nactor a { put q priority=1 }\n", 2, 17, "'q' is a lifo queue", NULL);
+    parse_err("queue q capacity=2 kind=priority\nactor a { get q priority=1 }\n", 2, 17, "get takes no priority=",
+              "put q priority=N");
+    parse_err("queue q capacity=2 kind=priority\nactor a { put q priority=1ms }\n", 2, 26,
+              "a priority must be an integer", NULL);
+    parse_err("queue q capacity=2 kind=priority\nactor a { put q priority=1 priority=2 }\n", 2, 28,
+              "priority= is given twice", NULL);
+    parse_err("queue q capacity=2\nactor a { get q nowait timeout=1ms }\n", 2, 24, "nowait and timeout= cannot go together",
+              "'q' is empty");
+    parse_err("queue q capacity=2\nactor a { put q timeout=1ms nowait }\n", 2, 29, "nowait and timeout= cannot go together",
+              "'q' is full");
+    parse_err("queue q capacity=2\nactor a { put q nowait nowait }\n", 2, 24, "nowait is given twice", NULL);
+    parse_err("queue q capacity=2\nactor a { get q timeout=1ms timeout=2ms }\n", 2, 29, "timeout= is given twice", NULL);
+    parse_err("queue q capacity=2\nactor a { join q nowait }\n", 2, 18, "expected the end of the statement", NULL);
+    parse_err("queue q capacity=2\nactor a { task_done q timeout=1ms }\n", 2, 23, "expected the end of the statement",
+              NULL);
+}
+END_TEST
+
 /* Found by the fuzzer: a choice list cut by an error leaked, and unary minus and
  * parentheses recursed without bound. */
 START_TEST(fuzz_regressions) {
@@ -388,6 +530,8 @@ int main(void) {
     tcase_add_test(tc, new_objects_and_steps);
     tcase_add_test(tc, new_construct_errors);
     tcase_add_test(tc, fuzz_regressions);
+    tcase_add_test(tc, rwlocks_and_queue_kinds);
+    tcase_add_test(tc, rwlock_and_queue_errors);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

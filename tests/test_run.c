@@ -579,6 +579,328 @@ START_TEST(same_seed_same_decisions) {
 }
 END_TEST
 
+/* ---- rwlocks and queue kinds ---------------------------------------------- */
+
+static const trc_event *nth_event(const trc_run *run, unsigned kind, uint32_t unit, size_t n) {
+    for (size_t i = 0; i < run->nevents; i++) {
+        const trc_event *e = &run->events[i];
+        if (e->kind == kind && e->unit == unit && n-- == 0) return e;
+    }
+    return NULL;
+}
+
+START_TEST(rwlock_readers_overlap) {
+    ran r;
+    /* both readers must hold the read lock at once to pass the barrier inside it */
+    run_text(&r, "rw_overlap", "rwlock c\nbarrier both 2\nactor r * 2 { read c { wait both } }\nexpect all_done\n",
+             NULL, 0);
+    const trc_run *run = &r.rec->runs[0];
+    ck_assert_msg(r.res.expect_failed == 0, "%s", r.res.expect_report);
+    ck_assert_uint_eq(run->objects[0].kind, TRC_OBJ_RWLOCK);
+    size_t shared = 0, with_two = 0;
+    for (size_t i = 0; i < run->nevents; i++) {
+        const trc_event *e = &run->events[i];
+        if (e->obj != 1 || (e->kind != TRC_EV_ACQUIRE && e->kind != TRC_EV_RELEASE)) continue;
+        ck_assert_uint_eq(e->aux, 1);                  /* shared */
+        if (e->kind == TRC_EV_ACQUIRE) { shared++; with_two += e->extra == 2; }
+    }
+    ck_assert_uint_eq(shared, 2);
+    ck_assert_uint_eq(with_two, 1);                   /* the second reader found the first inside */
+    const trc_object_track *c = &r.m.objects[0];
+    ck_assert_int_eq(c->max_level, 2);
+    ck_assert_uint_eq(c->shared_acquires, 2);
+    ck_assert_uint_eq(c->nowners, 0);
+    ck_assert_int_eq(trc_sample_at(c->level, c->nlevel, r.m.makespan), 0);
+    ran_free(&r);
+}
+END_TEST
+
+START_TEST(rwlock_writers_exclusive) {
+    ran r;
+    run_text(&r, "rw_exclusive",
+             "rwlock c\ncounter reading\ncounter overlaps\n"
+             "actor reader * 4 { repeat 6 { read c { incr reading; sleep uniform 100us 1ms; decr reading } } }\n"
+             "actor writer * 2 { repeat 4 { write c { if reading != 0 { incr overlaps }; sleep 500us } } }\n"
+             "expect counter overlaps == 0\nexpect all_done\n", NULL, 0);
+    const trc_run *run = &r.rec->runs[0];
+    ck_assert_msg(r.res.expect_failed == 0, "%s", r.res.expect_report);
+    const trc_object_track *c = &r.m.objects[0];
+    ck_assert_uint_eq(c->nowners, 8);                 /* writers only, one span per write */
+    ck_assert_uint_eq(c->shared_acquires, 24);
+    ck_assert_uint_eq(c->acquires, 32);
+    for (size_t i = 0; i < c->nowners; i++) {
+        const trc_owner_span *o = &c->owners[i];
+        ck_assert_str_eq(run->units[o->owner].group, "writer");
+        if (i) ck_assert_uint_le(c->owners[i - 1].t1, o->t0);
+        /* no reader inside while a writer owns it */
+        ck_assert_int_eq(trc_sample_at(c->level, c->nlevel, o->t0), 0);
+        for (size_t k = 0; k < c->nlevel; k++)
+            if (c->level[k].t > o->t0 && c->level[k].t < o->t1) ck_assert_int_eq(c->level[k].v, 0);
+    }
+    /* and in the raw events: no read acquisition between a write ACQUIRE and its RELEASE */
+    int64_t writer = -1;
+    for (size_t i = 0; i < run->nevents; i++) {
+        const trc_event *e = &run->events[i];
+        if (e->obj != 1) continue;
+        if (e->kind == TRC_EV_ACQUIRE && e->aux == 0) { ck_assert_int_eq(writer, -1); writer = e->unit; ck_assert_uint_eq(e->arg, 1); }
+        else if (e->kind == TRC_EV_RELEASE && e->aux == 0) { ck_assert_int_eq(writer, (int64_t)e->unit); writer = -1; }
+        else if (e->kind == TRC_EV_ACQUIRE) ck_assert_int_eq(writer, -1);
+    }
+    ran_free(&r);
+}
+END_TEST
+
+/* A reader that comes while a writer waits gets in after the writer (prefer=writers, the
+ * default), before it with prefer=readers. The interleaving is forced, not timed. */
+START_TEST(rwlock_writer_preference) {
+    /* `first` holds a read lock and probes with a second, timed read: while no writer holds
+     * the lock, a probe that times out proves the writer is waiting. Only then may `late`
+     * come: the writer is waiting or holding, so it goes first. */
+    static const char *writers_first =
+        "rwlock c\nevent first_in\nevent writer_waits\n"
+        "actor first { read_lock c\n set first_in\n"
+        "  loop { read_lock c timeout=2ms\n if timed_out { break }\n read_unlock c\n sleep 1ms }\n"
+        "  set writer_waits\n read_unlock c }\n"
+        "actor writer { wait first_in\n write c { sleep 2ms } }\n"
+        "actor late { wait writer_waits\n read c { mark \"late reader in\" } }\n"
+        "expect all_done\n";
+    ran r;
+    run_text(&r, "rw_writers_first", writers_first, NULL, 0);
+    const trc_run *run = &r.rec->runs[0];
+    ck_assert_msg(r.res.expect_failed == 0, "%s", r.res.expect_report);
+    const trc_event *probe = nth_event(run, TRC_EV_WAIT_END, 0, 0);
+    ck_assert_ptr_nonnull(probe);
+    const trc_event *wacq = nth_event(run, TRC_EV_ACQUIRE, 1, 0), *lacq = nth_event(run, TRC_EV_ACQUIRE, 2, 0);
+    ck_assert_ptr_nonnull(wacq);
+    ck_assert_ptr_nonnull(lacq);
+    ck_assert_uint_eq(wacq->aux, 0);
+    ck_assert_uint_eq(lacq->aux, 1);
+    ck_assert_uint_lt(wacq->t, lacq->t);              /* the writer first */
+    const trc_event *wbeg = NULL;                     /* the writer's wait for the rwlock */
+    for (size_t i = 0; i < run->nevents && !wbeg; i++)
+        if (run->events[i].unit == 1 && run->events[i].kind == TRC_EV_WAIT_BEGIN && run->events[i].obj == 1)
+            wbeg = &run->events[i];
+    ck_assert_ptr_nonnull(wbeg);
+    ck_assert_uint_eq(wbeg->aux, TRC_OP_WRITE_LOCK);
+    /* the timed-out probe: a READ_LOCK wait that ended TIMEOUT while the writer waited */
+    size_t timeouts = 0;
+    for (size_t i = 0; i < run->nevents; i++) {
+        const trc_event *e = &run->events[i];
+        if (e->unit == 0 && e->kind == TRC_EV_WAIT_END && e->obj == 1 && e->aux == TRC_OUT_TIMEOUT) {
+            timeouts++;
+            ck_assert_uint_gt(e->t, wbeg->t);
+            ck_assert_uint_lt(e->t, wacq->t);
+        }
+    }
+    ck_assert_uint_eq(timeouts, 1);
+    ran_free(&r);
+
+    /* prefer=readers: `first` keeps its read lock until `late` is in as well, so the
+     * writer, whenever it came, gets in after both */
+    run_text(&r, "rw_readers_first",
+             "rwlock c prefer=readers\nevent first_in\nevent late_in\n"
+             "actor first { read c { set first_in\n wait late_in } }\n"
+             "actor writer { wait first_in\n write c { sleep 1ms } }\n"
+             "actor late { wait first_in\n sleep 5ms\n read c { set late_in } }\n"
+             "expect all_done\n", NULL, 0);
+    run = &r.rec->runs[0];
+    ck_assert_msg(r.res.expect_failed == 0, "%s", r.res.expect_report);
+    wacq = nth_event(run, TRC_EV_ACQUIRE, 1, 0);
+    lacq = nth_event(run, TRC_EV_ACQUIRE, 2, 0);
+    ck_assert_ptr_nonnull(wacq);
+    ck_assert_ptr_nonnull(lacq);
+    ck_assert_uint_eq(lacq->extra, 2);                /* two readers inside */
+    ck_assert_uint_lt(lacq->t, wacq->t);
+    ck_assert_int_eq(r.m.objects[0].max_level, 2);
+    ran_free(&r);
+}
+END_TEST
+
+START_TEST(rwlock_misuse_and_deadlock) {
+    ran r;
+    run_text(&r, "rw_badunlock", "rwlock c\nactor a { sleep 1ms\n  read_unlock c }\n", NULL, 0);
+    ck_assert_uint_eq(r.res.end_reason, TRC_END_ERROR);
+    ck_assert_msg(strstr(r.res.report, "rw_badunlock:3:3: read_unlock of rwlock 'c', which this unit does not hold "
+                                       "for reading (in a.0)"), "%s", r.res.report);
+    ck_assert_uint_eq(count_kind(&r.rec->runs[0], TRC_EV_ERROR), 1);
+    ran_free(&r);
+    run_text(&r, "rw_badwunlock", "rwlock c\nactor a { read_lock c\n  write_unlock c }\n", NULL, 0);
+    ck_assert_uint_eq(r.res.end_reason, TRC_END_ERROR);
+    ck_assert_msg(strstr(r.res.report, "rw_badwunlock:3:3: write_unlock of rwlock 'c', which this unit does not hold "
+                                       "for writing (it holds it for reading: use read_unlock) (in a.0)"), "%s",
+                  r.res.report);
+    ran_free(&r);
+    /* a writer-held rwlock is part of the lock cycle the watchdog looks for */
+    run_text(&r, "rw_cycle", "rwlock c\nlock m\nbarrier both 2\n"
+                             "actor a { write_lock c\n wait both\n lock m }\n"
+                             "actor b { lock m\n wait both\n read_lock c }\n"
+                             "expect deadlock\n", NULL, 0);
+    ck_assert_uint_eq(r.res.end_reason, TRC_END_DEADLOCK);
+    ck_assert_uint_eq(r.res.expect_failed, 0);
+    ck_assert_msg(strstr(r.res.report, "cycle of 2") && strstr(r.res.report, "b.0 waits for read lock 'c'") &&
+                  strstr(r.res.report, "held by writer a.0") && strstr(r.res.report, "a.0 waits to acquire lock 'm'"),
+                  "%s", r.res.report);
+    ran_free(&r);
+    /* readers that exit holding it: the writer is stuck, and the report names them */
+    run_text(&r, "rw_stuck", "rwlock c\nbarrier all 3\n"
+                             "actor r * 2 { read_lock c\n wait all }\n"
+                             "actor w { wait all\n write_lock c }\n", NULL, 0);
+    ck_assert_uint_eq(r.res.end_reason, TRC_END_STUCK);
+    ck_assert_msg(strstr(r.res.report, "w.0 waits for write lock 'c'") &&
+                  strstr(r.res.report, "held by readers r.") && strstr(r.res.report, "r.0 (exited)") &&
+                  strstr(r.res.report, "r.1 (exited)"), "%s", r.res.report);
+    ran_free(&r);
+    /* a writer cannot take it again, nor a reader upgrade */
+    run_text(&r, "rw_self", "rwlock c\nactor a { write_lock c\n write_lock c }\n", NULL, 0);
+    ck_assert_uint_eq(r.res.end_reason, TRC_END_DEADLOCK);
+    ck_assert_msg(strstr(r.res.report, "cycle of 1") && strstr(r.res.report, "which it holds itself for writing"), "%s",
+                  r.res.report);
+    ran_free(&r);
+    run_text(&r, "rw_upgrade", "rwlock c\nactor a { read_lock c\n write_lock c }\n", NULL, 0);
+    ck_assert_uint_eq(r.res.end_reason, TRC_END_STUCK);
+    ck_assert_msg(strstr(r.res.report, "held by readers a.0 (itself: a read lock cannot be upgraded"), "%s", r.res.report);
+    ran_free(&r);
+}
+END_TEST
+
+static void gets_of(const trc_run *run, uint32_t obj, uint64_t *out, size_t n) {
+    size_t k = 0;
+    for (size_t i = 0; i < run->nevents; i++)
+        if (run->events[i].kind == TRC_EV_GET && run->events[i].obj == obj) {
+            ck_assert_uint_lt(k, n);
+            out[k++] = run->events[i].arg;
+        }
+    ck_assert_uint_eq(k, n);
+}
+
+START_TEST(queue_kinds_order) {
+    ran r;
+    run_text(&r, "qkinds", "queue s capacity=4 kind=lifo\nqueue p capacity=5 kind=priority\nqueue f capacity=3\n"
+                           "actor a { repeat 4 { put s }\n repeat 4 { get s }\n"
+                           "  put p priority=3; put p priority=1; put p priority=2; put p priority=1; put p priority=-7\n"
+                           "  repeat 5 { get p }\n repeat 3 { put f }\n repeat 3 { get f } }\n"
+                           "expect all_done\n", NULL, 0);
+    const trc_run *run = &r.rec->runs[0];
+    ck_assert_msg(r.res.expect_failed == 0, "%s", r.res.expect_report);
+    ck_assert_uint_eq(run->objects[0].subkind, TRC_QUEUE_LIFO);
+    ck_assert_uint_eq(run->objects[1].subkind, TRC_QUEUE_PRIORITY);
+    ck_assert_uint_eq(run->objects[2].subkind, TRC_QUEUE_FIFO);
+    uint64_t got[5];
+    gets_of(run, 1, got, 4);                          /* newest first */
+    ck_assert(got[0] == 4 && got[1] == 3 && got[2] == 2 && got[3] == 1);
+    gets_of(run, 2, got, 5);                          /* lowest priority first, equal ones in put order */
+    ck_assert_msg(got[0] == 5 && got[1] == 2 && got[2] == 4 && got[3] == 3 && got[4] == 1, "%llu %llu %llu %llu %llu",
+                  (unsigned long long)got[0], (unsigned long long)got[1], (unsigned long long)got[2],
+                  (unsigned long long)got[3], (unsigned long long)got[4]);
+    gets_of(run, 3, got, 3);
+    ck_assert(got[0] == 1 && got[1] == 2 && got[2] == 3);
+    ck_assert_uint_eq(r.m.unmatched_gets, 0);
+    ck_assert_uint_eq(r.m.unmatched_puts, 0);
+    ran_free(&r);
+}
+END_TEST
+
+START_TEST(queue_nowait_fails_at_once) {
+    ran r;
+    run_text(&r, "nowait", "queue q capacity=1\ncounter empty\ncounter full\ncounter fine\n"
+                           "actor a { get q nowait\n if timed_out { incr empty }\n put q nowait\n if ok { incr fine }\n"
+                           "  put q nowait\n if ok { incr fine } else { incr full }\n get q nowait\n if ok { incr fine } }\n"
+                           "expect counter empty == 1\nexpect counter full == 1\nexpect counter fine == 2\n"
+                           "expect all_done\n", NULL, 0);
+    const trc_run *run = &r.rec->runs[0];
+    ck_assert_msg(r.res.expect_failed == 0, "%s", r.res.expect_report);
+    /* each failure is a wait that begins and times out at once: WAIT_BEGIN then WAIT_END(TIMEOUT),
+     * nothing between them, and no GET/PUT for it */
+    unsigned ops[2] = { TRC_OP_GET, TRC_OP_PUT };
+    size_t k = 0;
+    for (size_t i = 0; i < run->nevents; i++) {
+        const trc_event *e = &run->events[i];
+        if (e->kind != TRC_EV_WAIT_BEGIN) continue;
+        ck_assert_uint_lt(k, 2);
+        ck_assert_uint_eq(e->obj, 1);
+        ck_assert_uint_eq(e->aux, ops[k]);
+        ck_assert_uint_lt(i + 1, run->nevents);
+        const trc_event *end = &run->events[i + 1];
+        ck_assert_uint_eq(end->kind, TRC_EV_WAIT_END);
+        ck_assert_uint_eq(end->aux, TRC_OUT_TIMEOUT);
+        k++;
+    }
+    ck_assert_uint_eq(k, 2);
+    ck_assert_uint_eq(count_kind(run, TRC_EV_PUT), 1);
+    ck_assert_uint_eq(count_kind(run, TRC_EV_GET), 1);
+    ck_assert_uint_eq(r.m.objects[0].timeouts, 2);
+    ran_free(&r);
+}
+END_TEST
+
+/* join returns once every item put has had its task_done. The interleaving is forced:
+ * the joiner's first, timed join proves it blocks while tasks are unfinished; only then
+ * does the worker finish the last one. */
+START_TEST(queue_task_done_and_join) {
+    ran r;
+    run_text(&r, "join", "queue q capacity=3\nevent joining\n"
+                         "actor boss { repeat 3 { put q }\n"
+                         "  loop { join q timeout=2ms\n if ok { break }\n set joining }\n mark \"joined\" }\n"
+                         "actor worker { repeat 3 { get q }\n task_done q\n task_done q\n wait joining\n sleep 5ms\n"
+                         "  task_done q }\n"
+                         "expect all_done\n", NULL, 0);
+    const trc_run *run = &r.rec->runs[0];
+    ck_assert_msg(r.res.expect_failed == 0, "%s", r.res.expect_report);
+    ck_assert_uint_eq(count_kind(run, TRC_EV_QUEUE_TASK_DONE), 3);
+    uint32_t left = 2;
+    uint64_t last_done = 0;
+    for (size_t i = 0; i < run->nevents; i++) {
+        const trc_event *e = &run->events[i];
+        if (e->kind != TRC_EV_QUEUE_TASK_DONE) continue;
+        ck_assert_uint_eq(e->obj, 1);
+        ck_assert_uint_eq(e->extra, left);            /* unfinished tasks left: 2, 1, 0 */
+        left--;
+        last_done = e->t;
+    }
+    ck_assert_uint_eq(r.m.objects[0].task_dones, 3);
+    /* every join wait: op QUEUE_JOIN; the ones that ended OK ended after the last task_done */
+    size_t joins = 0, timeouts = 0;
+    for (size_t i = 0; i < run->nevents; i++) {
+        const trc_event *e = &run->events[i];
+        if (e->unit != 0 || e->obj != 1) continue;
+        if (e->kind == TRC_EV_WAIT_BEGIN) { ck_assert_uint_eq(e->aux, TRC_OP_QUEUE_JOIN); joins++; }
+        if (e->kind == TRC_EV_WAIT_END && e->aux == TRC_OUT_TIMEOUT) { ck_assert_uint_lt(e->t, last_done); timeouts++; }
+        if (e->kind == TRC_EV_WAIT_END && e->aux == TRC_OUT_OK) ck_assert_uint_ge(e->t, last_done);
+    }
+    ck_assert_uint_ge(joins, 1);
+    ck_assert_uint_ge(timeouts, 1);
+    ck_assert_uint_eq(r.m.nmarks, 1);
+    ck_assert_uint_ge(r.m.marks[0].t, last_done - run->t_start);
+    ran_free(&r);
+}
+END_TEST
+
+START_TEST(queue_join_stuck_and_task_done_misuse) {
+    ran r;
+    run_text(&r, "join_stuck", "queue q capacity=4\n"
+                               "actor producer { repeat 3 { put q }\n join q }\n"
+                               "actor consumer { repeat 3 { get q } }\n"
+                               "expect stuck\n", NULL, 0);
+    ck_assert_uint_eq(r.res.end_reason, TRC_END_STUCK);
+    ck_assert_uint_eq(r.res.expect_failed, 0);
+    ck_assert_msg(strstr(r.res.report, "producer.0 waits for queue 'q' to be joined since") &&
+                  strstr(r.res.report, ": 3 tasks unfinished, no live unit will call task_done"), "%s", r.res.report);
+    const trc_run *run = &r.rec->runs[0];
+    const trc_event *e = nth_event(run, TRC_EV_WAIT_END, 0, 0);
+    ck_assert_ptr_nonnull(e);
+    ck_assert_uint_eq(e->aux, TRC_OUT_ABORTED);
+    ran_free(&r);
+
+    run_text(&r, "extra_task_done", "queue q capacity=1\nactor a { put q\n get q\n task_done q\n  task_done q }\n", NULL, 0);
+    ck_assert_uint_eq(r.res.end_reason, TRC_END_ERROR);
+    ck_assert_msg(strstr(r.res.report, "extra_task_done:5:3: task_done on queue 'q' called more times than items were "
+                                       "put into it (in a.0)"), "%s", r.res.report);
+    ck_assert_uint_eq(count_kind(&r.rec->runs[0], TRC_EV_QUEUE_TASK_DONE), 1);
+    ck_assert_uint_eq(count_kind(&r.rec->runs[0], TRC_EV_ERROR), 1);
+    ran_free(&r);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("run");
     TCase *tc = tcase_create("threads");
@@ -602,6 +924,14 @@ int main(void) {
     tcase_add_test(tc, racy_counter_loses_updates);
     tcase_add_test(tc, timeouts_and_branches);
     tcase_add_test(tc, same_seed_same_decisions);
+    tcase_add_test(tc, rwlock_readers_overlap);
+    tcase_add_test(tc, rwlock_writers_exclusive);
+    tcase_add_test(tc, rwlock_writer_preference);
+    tcase_add_test(tc, rwlock_misuse_and_deadlock);
+    tcase_add_test(tc, queue_kinds_order);
+    tcase_add_test(tc, queue_nowait_fails_at_once);
+    tcase_add_test(tc, queue_task_done_and_join);
+    tcase_add_test(tc, queue_join_stuck_and_task_done_misuse);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
