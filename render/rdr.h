@@ -102,16 +102,37 @@ uint32_t rdr_owner_color(uint32_t unit);      /* owner tracks: the unit holding 
 #define RDR_COL_FLOW_WAKE  0xff9fd3f0u       /* notify, set, barrier, spawn, join, pool flows */
 #define RDR_COL_MARK       0xfffff2a8u
 
+/* Futures (pool tracks): the state of a future over its life. The queued part is
+ * a dull amber (waiting, not running), the run a strong blue, the end a short cap
+ * in green (ok) or red (the task failed); a future cancelled while queued is
+ * reddish purple from the cancel on, with a cross. */
+enum rdr_fut_key { RDR_FK_PENDING = 0, RDR_FK_RUNNING = 1, RDR_FK_DONE = 2, RDR_FK_CANCELLED = 3, RDR_FK_FAILED = 4,
+                   RDR_FK__COUNT = 5 };
+#define RDR_COL_FUT_PENDING   0xff9a7b3cu
+#define RDR_COL_FUT_RUNNING   0xff2f7fd0u
+#define RDR_COL_FUT_DONE      0xff3fcf8eu
+#define RDR_COL_FUT_CANCELLED 0xffcc79a7u
+#define RDR_COL_FUT_FAILED    0xffff5a52u
+uint32_t rdr_future_color(unsigned key);      /* rdr_fut_key */
+/* Flows by kind (trc_flow_kind): each kind its own colour; spawn, join and
+ * callback flows are dashed. */
+uint32_t rdr_flow_color(unsigned kind);
+#define RDR_COL_KILLED     0xffff5a52u       /* a daemon cut off at the run's end */
+#define RDR_COL_LOCAL      0xffc8e68cu       /* thread-local sets */
+
 /* ======================================================================
  * 3. The view model (no SDL)
  * ====================================================================== */
 
 /* Rows: per run (a title row when there are several runs), one lane per unit,
+ * then per pool a POOL row (futures running and queued, the workers as a
+ * capacity line) and one FUTURE row per future lane (trc_object_track.future_lanes),
  * then a LEVEL track (step graph, capacity line) per queue (depth), semaphore
  * (permits in use), barrier (units arrived), counter (value) and rwlock
  * (readers), then an OWNER track per lock, rlock, rwlock (the writer) and event
  * (set, coloured by who set it). An rwlock has both. */
 enum rdr_row_kind { RDR_ROW_RUN = 1, RDR_ROW_UNIT = 2, RDR_ROW_LEVEL = 3, RDR_ROW_OWNER = 4,
+                    RDR_ROW_POOL = 5, RDR_ROW_FUTURE = 6,
                     RDR_ROW_QUEUE = RDR_ROW_LEVEL, RDR_ROW_LOCK = RDR_ROW_OWNER };
 
 /* One row of the lane area. y is in content coordinates (0 = top of the lane
@@ -119,9 +140,16 @@ enum rdr_row_kind { RDR_ROW_RUN = 1, RDR_ROW_UNIT = 2, RDR_ROW_LEVEL = 3, RDR_RO
 typedef struct rdr_row {
     uint8_t kind;       /* rdr_row_kind */
     uint32_t run;       /* index into the models */
-    uint32_t id;        /* UNIT: unit index; LEVEL/OWNER: object id (1-based); RUN: 0 */
+    uint32_t id;        /* UNIT: unit index; LEVEL/OWNER/POOL/FUTURE: object id (1-based); RUN: 0 */
+    uint32_t lane;      /* FUTURE: the lane within its pool (trc_future.lane), or RDR_LANE_MORE; else 0 */
     int y, h;
 } rdr_row;
+
+/* A pool shows at most RDR_MAX_FUTURE_LANES rows of futures: past that, the last
+ * row (lane RDR_LANE_MORE) says how many lanes are not drawn; the pool row counts
+ * their futures. */
+#define RDR_MAX_FUTURE_LANES 48u
+#define RDR_LANE_MORE UINT32_MAX
 
 typedef struct rdr_layout {
     int width, height;
@@ -183,6 +211,8 @@ struct rdr_view {
     uint64_t *flow_maxdur;      /* per model: the longest flow, for window queries */
     void *scratch; size_t scratch_cap;   /* per-frame column buffers */
     struct rdr_buckets *buckets;         /* per-frame lane rects grouped by colour */
+    struct rdr_claim *claims; size_t nclaims, claims_cap;   /* per frame: labels drawn over lanes (row, x range) */
+    int32_t **pool_row;                  /* per model, per object: index in lay.rows of its POOL row, or -1 */
 };
 
 /** Fills v from desc: layout for desc->width x height, the whole run in view,
@@ -198,6 +228,8 @@ double rdr_view_t_at(const rdr_view *v, double x);
 /** Screen y-range [*y0, *y1) of a row (kind, run, id as in rdr_row). Returns 0,
  *  or -ERR_USAGE if there is no such row. The range may be off screen. */
 int rdr_view_row_span(const rdr_view *v, unsigned kind, uint32_t run, uint32_t id, int *y0, int *y1);
+/** The same for lane `lane` of pool `pool` (RDR_ROW_FUTURE rows). */
+int rdr_view_lane_span(const rdr_view *v, uint32_t run, uint32_t pool, uint32_t lane, int *y0, int *y1);
 /** The row at screen y, or NULL. */
 const rdr_row *rdr_view_row_at(const rdr_view *v, int y);
 

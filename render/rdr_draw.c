@@ -89,6 +89,36 @@ uint32_t rdr_owner_color(uint32_t unit) {
     return pal[unit % (sizeof pal / sizeof pal[0])];
 }
 
+static const uint32_t rdr_fut_cols[RDR_FK__COUNT] = {
+    [RDR_FK_PENDING] = RDR_COL_FUT_PENDING,
+    [RDR_FK_RUNNING] = RDR_COL_FUT_RUNNING,
+    [RDR_FK_DONE] = RDR_COL_FUT_DONE,
+    [RDR_FK_CANCELLED] = RDR_COL_FUT_CANCELLED,
+    [RDR_FK_FAILED] = RDR_COL_FUT_FAILED,
+};
+
+uint32_t rdr_future_color(unsigned key) {
+    return key < RDR_FK__COUNT ? rdr_fut_cols[key] : 0xffff00ffu;
+}
+
+uint32_t rdr_flow_color(unsigned kind) {
+    switch (kind) {
+    case TRC_FLOW_ITEM: return RDR_COL_FLOW_ITEM;
+    case TRC_FLOW_HANDOFF: return RDR_COL_FLOW_HAND;
+    case TRC_FLOW_SPAWN: return 0xff9be39bu;      /* green, dashed */
+    case TRC_FLOW_JOIN: return 0xffb4bcd8u;       /* grey-blue, dashed */
+    case TRC_FLOW_SUBMIT: return 0xffe8b85au;     /* amber: into the queue */
+    case TRC_FLOW_TASK: return 0xff6fb0f0u;       /* blue: the run */
+    case TRC_FLOW_CALLBACK: return 0xff3fcf8eu;   /* green, dashed */
+    case TRC_FLOW_RESULT: return 0xff8ff0c4u;     /* mint: the outcome handed over */
+    default: return RDR_COL_FLOW_WAKE;            /* notify, set, barrier */
+    }
+}
+
+static bool rdr_flow_dashed(unsigned kind) {
+    return kind == TRC_FLOW_SPAWN || kind == TRC_FLOW_JOIN || kind == TRC_FLOW_CALLBACK;
+}
+
 //~ text helpers
 
 typedef struct rdr_ctx {
@@ -210,6 +240,19 @@ static void rdr_scratch(rdr_ctx *cx) {
     cx->acc = (float *)(void *)p; p += n * sizeof(float) * TRC_ST__COUNT;
     cx->okeys = (uint32_t *)(void *)p; p += n * sizeof(uint32_t);
     cx->keys = (int8_t *)p;
+    v->nclaims = 0;
+}
+
+/* Claims [x0, x1) of row ri for a label: false if a label drawn earlier this frame is there.
+ * Labels are few per frame (each kind has its own budget), so a list will do. */
+static bool rdr_claim_text(rdr_ctx *cx, int ri, int x0, int x1) {
+    rdr_view *v = cx->v;
+    for (size_t i = 0; i < v->nclaims; i++) {
+        const struct rdr_claim *c = &v->claims[i];
+        if (c->row == ri && x0 < c->x1 + 4 && c->x0 < x1 + 4) return false;
+    }
+    ARR_PUSH(v->claims, v->nclaims, v->claims_cap, ((struct rdr_claim){ ri, x0, x1 }));
+    return true;
 }
 
 static rdr_lod *rdr_lod_of(rdr_view *v, uint32_t run) {
@@ -297,6 +340,9 @@ static void rdr_blocked_text(const trc_model *m, const trc_span *sp, char *full,
     } else if (sp->op == TRC_OP_RESULT && !sp->obj) {
         *shortl = "result";
         snprintf(full, cap, "result #%llu", (unsigned long long)sp->target);
+    } else if (sp->op == TRC_OP_RESULT) {
+        *shortl = "result";
+        snprintf(full, cap, "result #%llu", (unsigned long long)sp->target);
     } else if (sp->op == TRC_OP_LOCK || sp->op == TRC_OP_NONE) {
         *shortl = rdr_obj_name(run, sp->obj);
         snprintf(full, cap, "%s", *shortl);
@@ -306,11 +352,25 @@ static void rdr_blocked_text(const trc_model *m, const trc_span *sp, char *full,
     }
 }
 
+/* Whether unit u has a mark in [ta, tb] (its label would cover a name there). */
+static bool rdr_mark_in(const trc_model *m, uint32_t u, double ta, double tb) {
+    size_t a = 0, b = m->nmarks;
+    while (a < b) { size_t mid = a + (b - a) / 2; if ((double)m->marks[mid].t < ta) a = mid + 1; else b = mid; }
+    for (size_t i = a, n = 0; i < m->nmarks && (double)m->marks[i].t <= tb && n < 64; i++, n++)
+        if (m->marks[i].unit == u) return true;
+    a = 0, b = m->ninstants;   /* thread-local sets are labelled too */
+    while (a < b) { size_t mid = a + (b - a) / 2; if ((double)m->instants[mid].t < ta) a = mid + 1; else b = mid; }
+    for (size_t i = a, n = 0; i < m->ninstants && (double)m->instants[i].t <= tb && n < 64; i++, n++)
+        if (m->instants[i].unit == u && m->instants[i].kind == TRC_EV_LOCAL_SET) return true;
+    return false;
+}
+
 /* Names inside wide blocked spans ("L", "put jobs"): only when few spans are visible. */
 static void rdr_unit_span_labels(rdr_ctx *cx, uint32_t run, uint32_t u, int y, int h, double b) {
     rdr_view *v = cx->v;
     const trc_model *m = &v->models[run];
     const trc_unit_track *ut = &m->units[u];
+    if (b > v->t1) b = v->t1;
     size_t ia = trc_model_span_lower(ut, v->t0 > 0 ? (uint64_t)v->t0 : 0);
     size_t ib = trc_model_span_lower(ut, (uint64_t)ceil(b));
     if (ib - ia > (size_t)v->lay.plot_w / 24) return;
@@ -327,9 +387,14 @@ static void rdr_unit_span_labels(rdr_ctx *cx, uint32_t run, uint32_t u, int y, i
         else rdr_blocked_text(m, sp, s, sizeof s, &shortl);
         uint32_t tc = sp->state == TRC_ST_BLOCKED ? 0xfffff4eeu : 0xff0d1a26u;
         int ty = y + (h - cx->line_h) / 2;
-        if (rdr_tw(cx, RDR_FONT_REGULAR, s, strlen(s)) <= x1 - x0) rdr_text(cx, x0, ty, RDR_FONT_REGULAR, tc, s);
+        const char *txt = NULL;
+        if (rdr_tw(cx, RDR_FONT_REGULAR, s, strlen(s)) <= x1 - x0) txt = s;
         else if (sp->state == TRC_ST_BLOCKED && rdr_tw(cx, RDR_FONT_REGULAR, shortl, strlen(shortl)) <= x1 - x0)
-            rdr_text(cx, x0, ty, RDR_FONT_REGULAR, tc, shortl);
+            txt = shortl;
+        if (!txt) continue;
+        double te = rdr_view_t_at(v, x0 + rdr_tw(cx, RDR_FONT_REGULAR, txt, strlen(txt)));
+        if (rdr_mark_in(m, u, rdr_view_t_at(v, x0 - 4) - 8 * cx->npp, te)) continue;   /* a mark's label goes there */
+        rdr_text(cx, x0, ty, RDR_FONT_REGULAR, tc, txt);
     }
 }
 
@@ -379,13 +444,10 @@ static int rdr_level_y(const rdr_scale *sc, int64_t v) {
     return sc->base - h;
 }
 
-static void rdr_level_cols(rdr_ctx *cx, uint32_t run, uint32_t obj, const rdr_scale *sc, double a, double b, bool ghost) {
+/* Draws the column values in cx->vals (of c) as a filled step graph. */
+static void rdr_level_draw(rdr_ctx *cx, const rdr_cols *cp, const rdr_scale *sc, uint32_t fill, uint32_t edge) {
     rdr_view *v = cx->v;
-    rdr_cols c = rdr_cols_of(cx, a, b);
-    if (!(c.b > c.a)) return;
-    rdr_lod_level(rdr_lod_of(v, run), obj, &c, cx->vals, cx->dl);
-    uint32_t fill = ghost ? rdr_mix(RDR_COL_LANE, RDR_COL_QUEUE, 0.22) : RDR_COL_QUEUE;
-    uint32_t edge = ghost ? rdr_mix(RDR_COL_LANE, RDR_COL_QUEUE_EDGE, 0.3) : RDR_COL_QUEUE_EDGE;
+    rdr_cols c = *cp;
     int x0 = v->lay.plot_x, start = 0, prev_y = INT32_MIN;
     int y_zero = rdr_level_y(sc, 0);
     for (int col = 1; col <= c.ncol; col++) {
@@ -406,6 +468,130 @@ static void rdr_level_cols(rdr_ctx *cx, uint32_t run, uint32_t obj, const rdr_sc
             prev_y = INT32_MIN;
         }
         start = col;
+    }
+}
+
+static void rdr_level_cols(rdr_ctx *cx, uint32_t run, uint32_t obj, const rdr_scale *sc, double a, double b, bool ghost) {
+    rdr_view *v = cx->v;
+    rdr_cols c = rdr_cols_of(cx, a, b);
+    if (!(c.b > c.a)) return;
+    rdr_lod_level(rdr_lod_of(v, run), obj, &c, cx->vals, cx->dl);
+    uint32_t fill = ghost ? rdr_mix(RDR_COL_LANE, RDR_COL_QUEUE, 0.22) : RDR_COL_QUEUE;
+    uint32_t edge = ghost ? rdr_mix(RDR_COL_LANE, RDR_COL_QUEUE_EDGE, 0.3) : RDR_COL_QUEUE_EDGE;
+    rdr_level_draw(cx, &c, sc, fill, edge);
+}
+
+//~ pools and futures
+
+/* The pool's summary: futures live (queued or running) as an amber step graph,
+ * the running ones over it in blue; the worker count as a dashed line. */
+static void rdr_pool_cols(rdr_ctx *cx, uint32_t run, uint32_t obj, const rdr_scale *sc, double a, double b, bool ghost) {
+    rdr_view *v = cx->v;
+    rdr_cols c = rdr_cols_of(cx, a, b);
+    if (!(c.b > c.a)) return;
+    rdr_lod *l = rdr_lod_of(v, run);
+    double g = ghost ? 0.22 : 1.0;
+    rdr_lod_pool_level(l, obj, true, &c, cx->vals, cx->dl);
+    rdr_level_draw(cx, &c, sc, rdr_mix(RDR_COL_LANE, RDR_COL_FUT_PENDING, g), rdr_mix(RDR_COL_LANE, 0xffe8c27au, g));
+    rdr_lod_pool_level(l, obj, false, &c, cx->vals, cx->dl);
+    rdr_level_draw(cx, &c, sc, rdr_mix(RDR_COL_LANE, RDR_COL_FUT_RUNNING, g), rdr_mix(RDR_COL_LANE, 0xff9cc8f4u, g));
+}
+
+static void rdr_pool_scale(rdr_ctx *cx, const rdr_row *row, int y, rdr_scale *sc) {
+    const trc_model *m = &cx->v->models[row->run];
+    const rdr_pool_lod *p = rdr_lod_pool(rdr_lod_of(cx->v, row->run), row->id);
+    int64_t hi = m->run->objects[row->id - 1].capacity;
+    if (p && p->max_live > hi) hi = p->max_live;
+    if (hi < 1) hi = 1;
+    *sc = (rdr_scale){ .base = y + row->h - 4, .hmax = row->h - 8, .lo = 0 };
+    sc->px_per = (double)sc->hmax / (double)hi;
+}
+
+/* One future lane: columns keyed by the state of the future there. */
+static void rdr_future_cols(rdr_ctx *cx, const rdr_row *row, int y, int h, double a, double b, bool ghost) {
+    rdr_view *v = cx->v;
+    rdr_cols c = rdr_cols_of(cx, a, b);
+    if (!(c.b > c.a)) return;
+    rdr_lod_future(rdr_lod_of(v, row->run), row->id, row->lane, &c, cx->keys, cx->acc, cx->dl);
+    int x0 = v->lay.plot_x, start = 0;
+    for (int col = 1; col <= c.ncol; col++) {
+        if (col < c.ncol && cx->keys[col] == cx->keys[start]) continue;
+        int k = cx->keys[start];
+        if (k >= 0) {
+            uint32_t colr = rdr_future_color((unsigned)k);
+            if (ghost) colr = rdr_mix(RDR_COL_LANE, colr, 0.22);
+            rdr_dl_rect(cx->dl, x0 + start, y, col - start, h, colr);
+            cx->dl->lane_rects++;
+        }
+        start = col;
+    }
+}
+
+/* A cross (two 2-px strokes) centred on (x, y), half-size r. */
+static void rdr_cross(rdr_drawlist *dl, int x, int y, int r, uint32_t col) {
+    for (int d = 0; d < 2; d++) {
+        rdr_dl_line(dl, x - r + d, y - r, x + r + d, y + r, col);
+        rdr_dl_line(dl, x - r + d, y + r, x + r + d, y - r, col);
+    }
+}
+
+static const char *rdr_unit_name(const trc_run *run, uint32_t u) {
+    return u < run->nunits && run->units[u].name ? run->units[u].name : "?";
+}
+
+/* Over a future lane, when few futures are in view: the end caps (green ok, red
+ * failed), the cancel cross, and "#id" (with the worker) where the bar is wide. */
+static void rdr_future_details(rdr_ctx *cx, int ri, const rdr_row *row, int y, int h, double b) {
+    rdr_view *v = cx->v;
+    const trc_model *m = &v->models[row->run];
+    const rdr_pool_lod *p = rdr_lod_pool(rdr_lod_of(v, row->run), row->id);
+    if (b > v->t1) b = v->t1;
+    if (!p || row->lane >= p->nlanes || !(b > v->t0)) return;
+    const uint32_t *futs = p->futs + p->foff[row->lane];
+    size_t n = p->foff[row->lane + 1] - p->foff[row->lane];
+    size_t ia = rdr_future_lower(m, futs, n, v->t0 > 0 ? (uint64_t)v->t0 : 0);
+    size_t ib = rdr_future_lower(m, futs, n, (uint64_t)ceil(b));
+    if (ib - ia > (size_t)v->lay.plot_w / 6) return;   /* a column per future or less: the colours say it all */
+    bool text = h >= cx->line_h;
+    int xmax = v->lay.plot_x + v->lay.plot_w;
+    for (size_t i = ia; i < n && (double)m->futures[futs[i]].t_begin < b; i++) {
+        const trc_future *f = &m->futures[futs[i]];
+        double s0 = fmax((double)f->t_begin, v->t0), s1 = fmin((double)f->t_end, b);
+        int x0 = (int)lround(rdr_view_x_of(v, s0)), x1 = (int)lround(rdr_view_x_of(v, s1));
+        if (f->t_done != TRC_T_NONE && (double)f->t_done <= b && (double)f->t_done >= v->t0 && x1 - x0 >= 4) {
+            int xd = (int)lround(rdr_view_x_of(v, (double)f->t_done));
+            rdr_dl_rect(cx->dl, xd - 2, y, 2, h, f->outcome == TRC_OUT_OK ? RDR_COL_FUT_DONE : RDR_COL_FUT_FAILED);
+        }
+        if (f->cancelled && (double)f->t_cancel <= b && (double)f->t_cancel >= v->t0) {
+            int xc = (int)lround(rdr_view_x_of(v, (double)f->t_cancel));
+            rdr_dl_rect(cx->dl, xc, y, 3, h, RDR_COL_FUT_CANCELLED);
+            int r = h >= 12 ? 3 : 2;
+            rdr_cross(cx->dl, xc + 5 + r, y + h / 2, r, RDR_COL_FUT_CANCELLED);
+            x1 = xc + 7 + 2 * r;
+            if (text) {   /* after the cross, up to the next future on the lane */
+                double nt = i + 1 < n ? (double)m->futures[futs[i + 1]].t_begin : (double)v->total;
+                int lim = (int)fmin(rdr_view_x_of(v, nt), xmax) - 4;
+                char s[48];
+                snprintf(s, sizeof s, "#%llu cancelled", (unsigned long long)f->id);
+                int tw = rdr_tw(cx, RDR_FONT_REGULAR, s, strlen(s));
+                if (x1 + 2 + tw <= lim && rdr_claim_text(cx, ri, x1 + 2, x1 + 2 + tw))
+                    rdr_text(cx, x1 + 2, y + (h - cx->line_h) / 2, RDR_FONT_REGULAR, RDR_COL_FUT_CANCELLED, s);
+            }
+            continue;
+        }
+        if (!text || x1 - x0 < 3 * RDR_CHAR_W) continue;
+        char s[160];
+        snprintf(s, sizeof s, "#%llu", (unsigned long long)f->id);
+        int tw = rdr_tw(cx, RDR_FONT_REGULAR, s, strlen(s));
+        if (tw + 6 > x1 - x0) continue;
+        if (f->worker != UINT32_MAX && f->t_start != TRC_T_NONE && (double)f->t_start <= b) {
+            char s2[160];
+            snprintf(s2, sizeof s2, "#%llu on %s", (unsigned long long)f->id, rdr_unit_name(m->run, f->worker));
+            int tw2 = rdr_tw(cx, RDR_FONT_REGULAR, s2, strlen(s2));
+            if (tw2 + 6 <= x1 - x0) { memcpy(s, s2, sizeof s); tw = tw2; }
+        }
+        if (rdr_claim_text(cx, ri, x0 + 3, x0 + 3 + tw))
+            rdr_text(cx, x0 + 3, y + (h - cx->line_h) / 2, RDR_FONT_REGULAR, 0xfff4f6fau, s);
     }
 }
 
@@ -447,6 +633,43 @@ static void rdr_row_label(rdr_ctx *cx, const rdr_row *row, int y) {
         const char *name = run->units[row->id].name ? run->units[row->id].name : "?";
         uint32_t tc = ut->aborted ? RDR_COL_ALERT : ut->killed ? RDR_COL_TEXT_DIM : RDR_COL_TEXT;
         rdr_text_fit(cx, 18, ty, RDR_FONT_REGULAR, tc, name, lw - 22);
+        break;
+    }
+    case RDR_ROW_POOL: {
+        const trc_object *ob = &run->objects[row->id - 1];
+        const rdr_pool_lod *p = rdr_lod_pool(rdr_lod_of(v, row->run), row->id);
+        int x = 18;
+        ty = y + 3;
+        x += rdr_text_fit(cx, x, ty, RDR_FONT_REGULAR, RDR_COL_TEXT, ob->name ? ob->name : "?", lw - 22 - 5 * RDR_CHAR_W);
+        rdr_text(cx, x + RDR_CHAR_W, ty, RDR_FONT_REGULAR, RDR_COL_TEXT_DIM, "pool");
+        int64_t busy = p ? trc_sample_at(p->busy, p->nbusy, at) : 0, live = p ? trc_sample_at(p->live, p->nlive, at) : 0;
+        if (cx->reveal >= (double)m->makespan) busy = live = 0;
+        snprintf(s, sizeof s, "%lld/%lld busy, %lld queued", (long long)busy, (long long)ob->capacity,
+                 (long long)(live - busy));
+        if (row->h >= 2 * cx->line_h + 2) rdr_text_fit(cx, 18, ty + cx->line_h, RDR_FONT_REGULAR, RDR_COL_TEXT_DIM, s, lw - 22);
+        rdr_dl_rect(cx->dl, 8, y + 5, 4, row->h - 10, busy ? RDR_COL_FUT_RUNNING : live ? RDR_COL_FUT_PENDING : RDR_COL_GRID);
+        break;
+    }
+    case RDR_ROW_FUTURE: {
+        const rdr_pool_lod *p = rdr_lod_pool(rdr_lod_of(v, row->run), row->id);
+        if (p && row->lane == RDR_LANE_MORE) {
+            snprintf(s, sizeof s, "+%u lanes", p->nlanes - (RDR_MAX_FUTURE_LANES - 1));
+            rdr_text_fit(cx, 34, ty, RDR_FONT_REGULAR, RDR_COL_TEXT_DIM, s, lw - 38);
+            break;
+        }
+        if (!p || row->lane >= p->nlanes) break;
+        const uint32_t *futs = p->futs + p->foff[row->lane];
+        size_t n = p->foff[row->lane + 1] - p->foff[row->lane];
+        size_t i = rdr_future_lower(m, futs, n, at);
+        const trc_future *f = i < n && (double)m->futures[futs[i]].t_begin <= cx->reveal &&
+                              cx->reveal < (double)m->makespan ? &m->futures[futs[i]] : NULL;
+        int k = f ? rdr_future_key_at(f, at) : -1;
+        if (k >= 0) rdr_dl_rect(cx->dl, 24, y + 3, 4, row->h - 6, rdr_future_color((unsigned)k));
+        if (row->h < cx->line_h) break;
+        static const char *const kn[RDR_FK__COUNT] = { "queued", "running", "done", "cancelled", "failed" };
+        if (k >= 0) snprintf(s, sizeof s, "#%llu %s", (unsigned long long)f->id, kn[k]);
+        else snprintf(s, sizeof s, "lane %u", row->lane + 1);
+        rdr_text_fit(cx, 34, ty, RDR_FONT_REGULAR, RDR_COL_TEXT_DIM, s, lw - 38);
         break;
     }
     case RDR_ROW_LEVEL:
@@ -513,6 +736,32 @@ static void rdr_row_content(rdr_ctx *cx, const rdr_row *row, int y) {
         if (v->ghost) rdr_owner_cols(cx, row->run, row->id, by, bh, reveal, end, true);
         break;
     }
+    case RDR_ROW_POOL: {
+        rdr_scale sc;
+        rdr_pool_scale(cx, row, y, &sc);
+        rdr_dl_rect(cx->dl, v->lay.plot_x, rdr_level_y(&sc, 0), v->lay.plot_w, 1, RDR_COL_GRID);
+        rdr_pool_cols(cx, row->run, row->id, &sc, 0, reveal, false);
+        if (v->ghost) rdr_pool_cols(cx, row->run, row->id, &sc, reveal, end, true);
+        int64_t workers = m->run->objects[row->id - 1].capacity;
+        if (workers > 0) {   /* dashed worker line */
+            int cy = rdr_level_y(&sc, workers) - 1;
+            for (int x = 0; x < v->lay.plot_w; x += 10)
+                rdr_dl_rect(cx->dl, v->lay.plot_x + x, cy, x + 6 <= v->lay.plot_w ? 6 : v->lay.plot_w - x, 1,
+                            0xb0000000u | (RDR_COL_CAPACITY & 0xffffffu));
+        }
+        break;
+    }
+    case RDR_ROW_FUTURE: {
+        if (row->lane == RDR_LANE_MORE) {
+            rdr_text(cx, v->lay.plot_x + 6, y + (row->h - cx->line_h) / 2, RDR_FONT_REGULAR, RDR_COL_TEXT_DIM,
+                     "more futures at once than lanes drawn: the pool row above counts them all");
+            break;
+        }
+        int pad = row->h >= 12 ? 2 : 1, by = y + pad, bh = row->h - 2 * pad;
+        rdr_future_cols(cx, row, by, bh, 0, reveal, false);
+        if (v->ghost) rdr_future_cols(cx, row, by, bh, reveal, end, true);
+        break;
+    }
     case RDR_ROW_LEVEL: {
         const trc_object *ob = &m->run->objects[row->id - 1];
         int64_t lo, hi;
@@ -571,11 +820,17 @@ static void rdr_flows(rdr_ctx *cx) {
             y0 = (int)lround(fy0);
             bool head = in1;
             y1 = (int)lround(fy1);
-            uint32_t col = f->kind == TRC_FLOW_ITEM ? RDR_COL_FLOW_ITEM : f->kind == TRC_FLOW_HANDOFF ? RDR_COL_FLOW_HAND
-                                                                                                 : RDR_COL_FLOW_WAKE;
-            col = (col & 0xffffffu) | 0xa0000000u;
-            rdr_dl_line(cx->dl, x0, y0, x1, y1, col);
+            uint32_t col = (rdr_flow_color(f->kind) & 0xffffffu) | 0xa0000000u;
             double dx = x1 - x0, dy = y1 - y0, len = sqrt(dx * dx + dy * dy);
+            if (rdr_flow_dashed(f->kind) && len > 12) {   /* 6 px on, 4 off */
+                for (double d = 0; d < len; d += 10) {
+                    double de = fmin(d + 6, len);
+                    rdr_dl_line(cx->dl, x0 + (int)lround(dx * d / len), y0 + (int)lround(dy * d / len),
+                                x0 + (int)lround(dx * de / len), y0 + (int)lround(dy * de / len), col);
+                }
+            } else {
+                rdr_dl_line(cx->dl, x0, y0, x1, y1, col);
+            }
             if (len < 4 || !head) continue;
             dx /= len; dy /= len;
             for (int s = -1; s <= 1; s += 2) {   /* arrow head: two strokes at +-28 degrees */
@@ -612,8 +867,188 @@ static void rdr_marks(rdr_ctx *cx) {
             if (!labels || !mk->text) continue;
             int tw = rdr_tw(cx, RDR_FONT_REGULAR, mk->text, strlen(mk->text));
             int lx = x + 4, ly = y0 + (y1 - y0 - cx->line_h) / 2;
+            if (!rdr_claim_text(cx, ri, lx - 1, lx + tw + 3)) continue;   /* no label over another */
             rdr_dl_rect(cx->dl, lx - 1, ly, tw + 4, cx->line_h, 0xd0101216u);
             rdr_text(cx, lx + 1, ly, RDR_FONT_REGULAR, RDR_COL_MARK, mk->text);
+        }
+    }
+}
+
+//~ point events: small glyphs on the unit lanes (centre x; top y unless said)
+
+static void rdr_hrow(rdr_drawlist *dl, int cx_, int y, int w, uint32_t col) { rdr_dl_rect(dl, cx_ - w / 2, y, w, 1, col); }
+
+#define RDR_GLYPH_BG 0xe0101216u
+
+static void rdr_glyph_tri_down(rdr_drawlist *dl, int x, int y, uint32_t col) {   /* submit: into the queue */
+    rdr_hrow(dl, x, y - 1, 11, RDR_GLYPH_BG);
+    for (int i = 0; i < 6; i++) rdr_hrow(dl, x, y + i, 11 - 2 * i, RDR_GLYPH_BG);
+    for (int i = 0; i < 5; i++) rdr_hrow(dl, x, y + i, 9 - 2 * i, col);
+}
+
+static void rdr_glyph_tri_up(rdr_drawlist *dl, int x, int ybot, uint32_t col) {   /* joined */
+    rdr_hrow(dl, x, ybot + 1, 11, RDR_GLYPH_BG);
+    for (int i = 0; i < 6; i++) rdr_hrow(dl, x, ybot - i, 11 - 2 * i, RDR_GLYPH_BG);
+    for (int i = 0; i < 5; i++) rdr_hrow(dl, x, ybot - i, 9 - 2 * i, col);
+}
+
+static void rdr_glyph_diamond(rdr_drawlist *dl, int x, int y, uint32_t col) {   /* result */
+    for (int i = 0; i < 11; i++) rdr_hrow(dl, x, y + i, 11 - 2 * abs(i - 5), RDR_GLYPH_BG);
+    for (int i = 1; i < 10; i++) rdr_hrow(dl, x, y + i, 9 - 2 * abs(i - 5), col);
+}
+
+static void rdr_glyph_plus(rdr_drawlist *dl, int x, int cy, uint32_t col) {   /* spawn */
+    rdr_dl_rect(dl, x - 5, cy - 2, 11, 5, RDR_GLYPH_BG);
+    rdr_dl_rect(dl, x - 2, cy - 5, 5, 11, RDR_GLYPH_BG);
+    rdr_dl_rect(dl, x - 4, cy - 1, 9, 3, col);
+    rdr_dl_rect(dl, x - 1, cy - 4, 3, 9, col);
+}
+
+static void rdr_glyph_dot(rdr_drawlist *dl, int x, int cy, uint32_t col) {   /* callback */
+    rdr_dl_rect(dl, x - 4, cy - 2, 9, 5, RDR_GLYPH_BG);
+    rdr_dl_rect(dl, x - 2, cy - 4, 5, 9, RDR_GLYPH_BG);
+    rdr_dl_rect(dl, x - 3, cy - 1, 7, 3, col);
+    rdr_dl_rect(dl, x - 1, cy - 3, 3, 7, col);
+    rdr_dl_rect(dl, x - 2, cy - 2, 5, 5, col);
+}
+
+static void rdr_glyph_flag(rdr_drawlist *dl, int x, int y, uint32_t col) {   /* thread-local set */
+    rdr_dl_rect(dl, x - 1, y - 1, 3, 12, RDR_GLYPH_BG);
+    rdr_dl_rect(dl, x + 1, y - 1, 7, 7, RDR_GLYPH_BG);
+    rdr_dl_rect(dl, x, y, 1, 10, col);
+    rdr_dl_rect(dl, x + 1, y, 6, 5, col);
+}
+
+static void rdr_glyph_cross(rdr_drawlist *dl, int x, int y, uint32_t col) {   /* cancel */
+    rdr_dl_rect(dl, x - 5, y - 1, 11, 11, RDR_GLYPH_BG);
+    rdr_cross(dl, x - 1, y + 4, 3, col);
+}
+
+static bool rdr_instant_drawn(unsigned kind) {
+    switch (kind) {
+    case TRC_EV_SPAWN: case TRC_EV_JOINED: case TRC_EV_SUBMIT: case TRC_EV_RESULT: case TRC_EV_CANCEL:
+    case TRC_EV_CALLBACK: case TRC_EV_LOCAL_SET: return true;
+    default: return false;
+    }
+}
+
+static uint32_t rdr_result_color(unsigned outcome) {
+    switch (outcome) {
+    case TRC_OUT_OK: return rdr_flow_color(TRC_FLOW_RESULT);
+    case TRC_OUT_CANCELLED: return RDR_COL_FUT_CANCELLED;
+    default: return RDR_COL_ALERT;   /* timed out, aborted */
+    }
+}
+#define RDR_COL_CANCEL_LATE 0xffb8bcc6u   /* a cancel that found the future running or done */
+
+/* A tick across future f's lane at t: a result wait that timed out (red), a
+ * cancel that came too late (grey). */
+static void rdr_future_tick(rdr_ctx *cx, uint32_t run, const trc_future *f, uint64_t t, uint32_t col) {
+    rdr_view *v = cx->v;
+    if (f->lane == UINT32_MAX || t < f->t_begin || t > f->t_end) return;
+    int ri = rdr_view_lane_row(v, run, f->pool, f->lane);
+    if (ri < 0) return;
+    const rdr_row *row = &v->lay.rows[ri];
+    int y0 = v->lay.lanes_y + row->y - v->scroll_y, y1 = y0 + row->h;
+    if (y1 <= v->lay.lanes_y || y0 >= v->lay.lanes_y + v->lay.lanes_h) return;
+    int x = (int)lround(rdr_view_x_of(v, (double)t));
+    rdr_dl_rect(cx->dl, x - 2, y0, 4, y1 - y0, RDR_GLYPH_BG);
+    rdr_dl_rect(cx->dl, x - 1, y0, 2, y1 - y0, col);
+    rdr_dl_rect(cx->dl, x - 3, y0, 7, 2, col);
+    rdr_dl_rect(cx->dl, x - 3, y1 - 2, 7, 2, col);
+}
+
+static void rdr_instants(rdr_ctx *cx) {
+    rdr_view *v = cx->v;
+    const rdr_layout *L = &v->lay;
+    for (uint32_t r = 0; r < v->nmodels; r++) {
+        const trc_model *m = &v->models[r];
+        if (!m->ninstants) continue;
+        double slop = 6 * cx->npp, lo = v->t0 - slop, hi = fmin(v->t1 + slop, cx->reveal);
+        size_t a = 0, b = m->ninstants;
+        while (a < b) { size_t mid = a + (b - a) / 2; if ((double)m->instants[mid].t < lo) a = mid + 1; else b = mid; }
+        size_t e = a;
+        b = m->ninstants;
+        while (e < b) { size_t mid = e + (b - e) / 2; if ((double)m->instants[mid].t <= hi) e = mid + 1; else b = mid; }
+        if (e - a > (size_t)L->plot_w / 3) continue;   /* a glyph per pixel or two reads as noise: zoom in */
+        bool labels = e - a <= 120;
+        rdr_lod *l = rdr_lod_of(v, r);
+        for (size_t i = a; i < e; i++) {
+            const trc_instant *in = &m->instants[i];
+            if (!rdr_instant_drawn(in->kind)) continue;
+            int x = (int)lround(rdr_view_x_of(v, (double)in->t));
+            if (in->kind == TRC_EV_RESULT && in->aux == TRC_OUT_TIMEOUT) {
+                const trc_future *f = rdr_future_find(l, in->obj, in->arg);
+                if (f) rdr_future_tick(cx, r, f, in->t, RDR_COL_ALERT);
+            } else if (in->kind == TRC_EV_CANCEL && in->aux != 1) {
+                const trc_future *f = rdr_future_find(l, in->obj, in->arg);
+                if (f) rdr_future_tick(cx, r, f, in->t, RDR_COL_CANCEL_LATE);
+            }
+            int ri = rdr_view_unit_row(v, r, in->unit);
+            if (ri < 0) continue;
+            const rdr_row *row = &L->rows[ri];
+            int y0 = L->lanes_y + row->y - v->scroll_y, y1 = y0 + row->h;
+            if (y1 <= L->lanes_y || y0 >= L->lanes_y + L->lanes_h) continue;
+            /* slots: what goes into or comes out of a pool on top, units and callbacks at the bottom */
+            int gy = y0 + 2;
+            switch (in->kind) {
+            case TRC_EV_SPAWN: rdr_glyph_plus(cx->dl, x, y1 - 7, rdr_flow_color(TRC_FLOW_SPAWN)); break;
+            case TRC_EV_JOINED: rdr_glyph_tri_up(cx->dl, x, y1 - 3, rdr_flow_color(TRC_FLOW_JOIN)); break;
+            case TRC_EV_SUBMIT: rdr_glyph_tri_down(cx->dl, x, gy, rdr_flow_color(TRC_FLOW_SUBMIT)); break;
+            case TRC_EV_RESULT: rdr_glyph_diamond(cx->dl, x, gy, rdr_result_color(in->aux)); break;
+            case TRC_EV_CANCEL:
+                rdr_glyph_cross(cx->dl, x, gy, in->aux == 1 ? RDR_COL_FUT_CANCELLED : RDR_COL_CANCEL_LATE);
+                break;
+            case TRC_EV_CALLBACK: rdr_glyph_dot(cx->dl, x, y1 - 7, rdr_flow_color(TRC_FLOW_CALLBACK)); break;
+            case TRC_EV_LOCAL_SET: {
+                rdr_glyph_flag(cx->dl, x, gy, RDR_COL_LOCAL);
+                if (!labels || !in->text) break;
+                int tw = rdr_tw(cx, RDR_FONT_REGULAR, in->text, strlen(in->text));
+                int lx = x + 9, ly = y0 + (row->h - cx->line_h) / 2;
+                if (!rdr_claim_text(cx, ri, lx - 1, lx + tw + 3)) break;
+                rdr_dl_rect(cx->dl, lx - 1, ly, tw + 4, cx->line_h, 0xd0101216u);
+                rdr_text(cx, lx + 1, ly, RDR_FONT_REGULAR, RDR_COL_LOCAL, in->text);
+                break;
+            }
+            default: break;
+            }
+        }
+    }
+}
+
+/* Daemons cut off when the run ended: a red zig-zag cut across the lane, "killed".
+ * Called twice: first to reserve the label's place (it wins over marks), then
+ * to draw over everything else. */
+static void rdr_killed(rdr_ctx *cx, size_t first, size_t last, bool claim) {
+    rdr_view *v = cx->v;
+    const rdr_layout *L = &v->lay;
+    for (size_t i = first; i < last; i++) {
+        const rdr_row *row = &L->rows[i];
+        if (row->kind != RDR_ROW_UNIT) continue;
+        const trc_unit_track *ut = &v->models[row->run].units[row->id];
+        if (!ut->killed) continue;
+        double t = (double)ut->t_killed;
+        if (t > cx->reveal || t < v->t0 - 8 * cx->npp || t > v->t1) continue;
+        int x = (int)lround(rdr_view_x_of(v, t));
+        int y0 = L->lanes_y + row->y - v->scroll_y, y1 = y0 + row->h;
+        static const char kl[] = "killed";
+        int tw = rdr_tw(cx, RDR_FONT_BOLD, kl, sizeof kl - 1);
+        int lx = x + 8, ly = y0 + (row->h - cx->line_h) / 2;
+        bool label = lx + tw <= L->plot_x + L->plot_w;
+        if (claim) {
+            rdr_claim_text(cx, (int)i, x - 6, label ? lx + tw + 2 : x + 6);
+            continue;
+        }
+        int a = y0 + 1, b = y0 + row->h / 3, c = y0 + 2 * row->h / 3, d = y1 - 2;
+        rdr_dl_rect(cx->dl, x - 5, y0, 11, row->h, RDR_GLYPH_BG);
+        for (int k = 0; k < 2; k++) {
+            rdr_dl_line(cx->dl, x + k, a, x + 3 + k, b, RDR_COL_KILLED);
+            rdr_dl_line(cx->dl, x + 3 + k, b, x - 3 + k, c, RDR_COL_KILLED);
+            rdr_dl_line(cx->dl, x - 3 + k, c, x + k, d, RDR_COL_KILLED);
+        }
+        if (label) {
+            rdr_dl_rect(cx->dl, lx - 2, ly, tw + 4, cx->line_h, RDR_GLYPH_BG);
+            rdr_dl_text(cx->dl, lx, ly, RDR_FONT_BOLD, RDR_COL_KILLED, kl, sizeof kl - 1);
         }
     }
 }
@@ -652,14 +1087,22 @@ static void rdr_lanes(rdr_ctx *cx) {
     rdr_bucket_flush(cx);
     for (size_t i = first; i < last; i++) {   /* names inside spans go over the bars */
         const rdr_row *row = &L->rows[i];
-        if (row->kind != RDR_ROW_UNIT) continue;
         const trc_model *m = &v->models[row->run];
         double reveal = cx->reveal < (double)m->makespan ? cx->reveal : (double)m->makespan;
-        int pad = rdr_bar_pad(row->h), y = L->lanes_y + row->y - v->scroll_y;
-        rdr_unit_span_labels(cx, row->run, row->id, y + pad, row->h - 2 * pad, reveal);
+        int y = L->lanes_y + row->y - v->scroll_y;
+        if (row->kind == RDR_ROW_UNIT) {
+            int pad = rdr_bar_pad(row->h);
+            rdr_unit_span_labels(cx, row->run, row->id, y + pad, row->h - 2 * pad, reveal);
+        } else if (row->kind == RDR_ROW_FUTURE) {
+            int pad = row->h >= 12 ? 2 : 1;
+            rdr_future_details(cx, (int)i, row, y + pad, row->h - 2 * pad, reveal);
+        }
     }
     if (v->show_flows) rdr_flows(cx);
+    rdr_killed(cx, first, last, true);
     rdr_marks(cx);
+    rdr_instants(cx);
+    rdr_killed(cx, first, last, false);
     /* labels, clipped to the names column */
     rdr_dl_clip(cx->dl, 0, L->lanes_y, L->label_w, L->lanes_h);
     for (size_t i = first; i < last; i++) {
@@ -728,9 +1171,23 @@ static void rdr_header(rdr_ctx *cx) {
     for (int i = 0; i < 3; i++) rdr_dl_rect(cx->dl, x + i * 5, y + 8, 3, 1, RDR_COL_CAPACITY);
     x += 19;
     x += rdr_text(cx, x, y, RDR_FONT_REGULAR, RDR_COL_TEXT_DIM, "capacity") + 14;
+    bool futures = false;
+    for (uint32_t r = 0; r < v->nmodels; r++) futures |= v->models[r].nfutures > 0;
+    if (futures) {   /* the future lanes' states */
+        x += rdr_text(cx, x, y, RDR_FONT_REGULAR, RDR_COL_TEXT_DIM, "future:") + 8;
+        static const struct { unsigned k; const char *name; } fl[] = {
+            { RDR_FK_PENDING, "queued" }, { RDR_FK_RUNNING, "ran" }, { RDR_FK_DONE, "done" },
+            { RDR_FK_CANCELLED, "cancelled" } };
+        for (size_t i = 0; i < sizeof fl / sizeof fl[0]; i++) {
+            rdr_dl_rect(cx->dl, x, y + 3, 14, 10, rdr_future_color(fl[i].k));
+            x += 19;
+            x += rdr_text(cx, x, y, RDR_FONT_REGULAR, RDR_COL_TEXT, fl[i].name) + 12;
+        }
+    }
     rdr_dl_rect(cx->dl, x + 6, y + 1, 2, 14, RDR_COL_PLAYHEAD);
     x += 19;
-    x += rdr_text(cx, x, y, RDR_FONT_REGULAR, RDR_COL_TEXT_DIM, v->ghost ? "playhead (after it: ghosted)" : "playhead (after it: hidden)");
+    x += rdr_text(cx, x, y, RDR_FONT_REGULAR, RDR_COL_TEXT_DIM,
+                  futures ? "playhead" : v->ghost ? "playhead (after it: ghosted)" : "playhead (after it: hidden)");
     /* visible window, right */
     char w0[48], w1[48], ww_s[32];
     double win = v->t1 - v->t0;
@@ -823,11 +1280,12 @@ static void rdr_footer(rdr_ctx *cx) {
 
 //~ hover
 
-typedef struct rdr_tip { char line[6][192]; int n; } rdr_tip;
+enum { RDR_TIP_LINES = 8 };
+typedef struct rdr_tip { char line[RDR_TIP_LINES][192]; int n; } rdr_tip;
 
 static void rdr_tip_add(rdr_tip *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void rdr_tip_add(rdr_tip *t, const char *fmt, ...) {
-    if (t->n >= 6) return;
+    if (t->n >= RDR_TIP_LINES) return;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(t->line[t->n++], sizeof t->line[0], fmt, ap);
@@ -840,6 +1298,75 @@ static void rdr_span_times(char *out, size_t cap, double t0, double t1) {
     rdr_fmt_dur(b, sizeof b, t1);
     rdr_fmt_dur(d, sizeof d, t1 - t0);
     snprintf(out, cap, "%s \xe2\x86\x92 %s  (%s)", a, b, d);
+}
+
+/* The instant (kind, obj, arg) at exactly t, aux == want_aux unless want_aux < 0; NULL if none. */
+static const trc_instant *rdr_instant_at(const trc_model *m, uint64_t t, uint16_t kind, uint32_t obj, uint64_t arg,
+                                         int want_aux, bool skip_timeouts) {
+    size_t a = 0, b = m->ninstants;
+    while (a < b) { size_t mid = a + (b - a) / 2; if (m->instants[mid].t < t) a = mid + 1; else b = mid; }
+    for (size_t i = a, n = 0; i < m->ninstants && m->instants[i].t == t && n < 256; i++, n++) {
+        const trc_instant *in = &m->instants[i];
+        if (in->kind != kind || in->obj != obj || in->arg != arg) continue;
+        if (want_aux >= 0 && in->aux != want_aux) continue;
+        if (skip_timeouts && in->aux == TRC_OUT_TIMEOUT) continue;
+        return in;
+    }
+    return NULL;
+}
+
+static const char *rdr_fut_state_word(const trc_future *f, uint64_t t) {
+    switch (trc_future_state_at(f, t)) {
+    case TRC_FUT_PENDING: return "still queued";
+    case TRC_FUT_RUNNING: return "running";
+    case TRC_FUT_FINISHED: return "done";
+    case TRC_FUT_CANCELLED: return "cancelled";
+    default: return "not submitted";
+    }
+}
+
+/* One line about a point event: "submitted future #3 to pool p". */
+static void rdr_instant_text(rdr_ctx *cx, uint32_t run, const trc_instant *in, char *out, size_t cap) {
+    const trc_model *m = &cx->v->models[run];
+    const trc_run *r = m->run;
+    const char *pool = rdr_obj_name(r, in->obj);
+    unsigned long long id = (unsigned long long)in->arg;
+    const trc_future *f = in->obj ? rdr_future_find(rdr_lod_of(cx->v, run), in->obj, in->arg) : NULL;
+    switch (in->kind) {
+    case TRC_EV_SPAWN: snprintf(out, cap, "spawned %s", rdr_unit_name(r, (uint32_t)in->arg)); break;
+    case TRC_EV_JOINED: snprintf(out, cap, "joined %s", rdr_unit_name(r, (uint32_t)in->arg)); break;
+    case TRC_EV_SUBMIT: snprintf(out, cap, "submitted future #%llu to pool %s", id, pool); break;
+    case TRC_EV_RESULT:
+        if (in->aux == TRC_OUT_TIMEOUT)
+            snprintf(out, cap, "result of future #%llu timed out (it was %s)", id, f ? rdr_fut_state_word(f, in->t) : "?");
+        else snprintf(out, cap, "result of future #%llu: %s", id, trc_outcome_name(in->aux));
+        break;
+    case TRC_EV_CANCEL:
+        if (in->aux == 1) snprintf(out, cap, "cancelled future #%llu (it was still queued)", id);
+        else snprintf(out, cap, "cancel of future #%llu failed: it was %s", id, f ? rdr_fut_state_word(f, in->t) : "not queued");
+        break;
+    case TRC_EV_CALLBACK: snprintf(out, cap, "ran the done-callback of future #%llu", id); break;
+    case TRC_EV_LOCAL_SET: snprintf(out, cap, "thread-local %s", in->text ? in->text : "?"); break;
+    default: snprintf(out, cap, "%s", trc_ev_name(in->kind)); break;
+    }
+}
+
+/* The drawn point event of unit u nearest to screen x (within 5 px), or NULL. */
+static const trc_instant *rdr_instant_near(rdr_ctx *cx, uint32_t run, uint32_t u, int mx) {
+    const rdr_view *v = cx->v;
+    const trc_model *m = &v->models[run];
+    double t = rdr_view_t_at(v, mx), lo = t - 5 * cx->npp, hi = fmin(t + 5 * cx->npp, cx->reveal);
+    size_t a = 0, b = m->ninstants;
+    while (a < b) { size_t mid = a + (b - a) / 2; if ((double)m->instants[mid].t < lo) a = mid + 1; else b = mid; }
+    const trc_instant *best = NULL;
+    double bd = 1e300;
+    for (size_t i = a, n = 0; i < m->ninstants && (double)m->instants[i].t <= hi && n < 512; i++, n++) {
+        const trc_instant *in = &m->instants[i];
+        if (in->unit != u || !rdr_instant_drawn(in->kind)) continue;
+        double d = fabs((double)in->t - t);
+        if (d < bd) { bd = d; best = in; }
+    }
+    return best;
 }
 
 static void rdr_hover_unit(rdr_ctx *cx, const rdr_row *row, double t, bool in_plot, rdr_tip *tip) {
@@ -860,6 +1387,17 @@ static void rdr_hover_unit(rdr_ctx *cx, const rdr_row *row, double t, bool in_pl
         rdr_tip_add(tip, "not reached yet (after the playhead)");
         return;
     }
+    if (ut->killed && (double)ut->t_killed <= cx->reveal && fabs(rdr_view_x_of(v, (double)ut->t_killed) - v->mouse_x) <= 6) {
+        rdr_fmt_dur(s, sizeof s, (double)ut->t_killed);
+        rdr_tip_add(tip, "daemon: killed at %s, cut off when the run ended", s);
+    }
+    const trc_instant *in = rdr_instant_near(cx, row->run, row->id, v->mouse_x);
+    if (in) {
+        char what[160], at[32];
+        rdr_instant_text(cx, row->run, in, what, sizeof what);
+        rdr_fmt_dur(at, sizeof at, (double)in->t);
+        rdr_tip_add(tip, "%s at %s", what, at);
+    }
     const trc_span *sp = trc_model_span_at(m, row->id, (uint64_t)fmax(t, 0));
     if (!sp) {
         if (ut->exited && t >= (double)ut->t_exit) rdr_tip_add(tip, "done");
@@ -874,6 +1412,8 @@ static void rdr_hover_unit(rdr_ctx *cx, const rdr_row *row, double t, bool in_pl
         if (!sp->obj && (sp->op == TRC_OP_JOIN || sp->op == TRC_OP_RESULT)) {
             rdr_blocked_text(m, sp, what, sizeof what, &shortl);
             rdr_tip_add(tip, "blocked in %s", what);
+        } else if (sp->op == TRC_OP_RESULT) {
+            rdr_tip_add(tip, "blocked in result of future #%llu of pool %s", (unsigned long long)sp->target, on);
         } else if (sp->op == TRC_OP_LOCK || sp->op == TRC_OP_NONE) {
             rdr_tip_add(tip, "blocked on %s %s", kind, on);
         } else {
@@ -885,6 +1425,111 @@ static void rdr_hover_unit(rdr_ctx *cx, const rdr_row *row, double t, bool in_pl
     rdr_span_times(s, sizeof s, (double)sp->t0, (double)sp->t1);
     rdr_tip_add(tip, "%s", s);
     if (sp->state == TRC_ST_BLOCKED && sp->outcome != TRC_OUT_OK) rdr_tip_add(tip, "wait %s", trc_outcome_name(sp->outcome));
+}
+
+/* "future #3 of pool p", who submitted it, how long it queued and ran and where,
+ * its callback and who took its result. */
+static void rdr_hover_future(rdr_ctx *cx, const rdr_row *row, double t, rdr_tip *tip) {
+    rdr_view *v = cx->v;
+    const trc_model *m = &v->models[row->run];
+    const trc_run *r = m->run;
+    const char *pool = rdr_obj_name(r, row->id);
+    const rdr_pool_lod *p = rdr_lod_pool(rdr_lod_of(v, row->run), row->id);
+    if (p && row->lane == RDR_LANE_MORE) {
+        rdr_tip_add(tip, "pool %s: %u lanes", pool, p->nlanes);
+        rdr_tip_add(tip, "lanes %u to %u are not drawn one by one", RDR_MAX_FUTURE_LANES, p->nlanes);
+        rdr_tip_add(tip, "the pool row counts every future running or queued");
+        return;
+    }
+    if (!p || row->lane >= p->nlanes) return;
+    if (t > cx->reveal && !v->ghost) {
+        rdr_tip_add(tip, "pool %s, lane %u", pool, row->lane + 1);
+        rdr_tip_add(tip, "not reached yet (after the playhead)");
+        return;
+    }
+    const uint32_t *futs = p->futs + p->foff[row->lane];
+    size_t n = p->foff[row->lane + 1] - p->foff[row->lane];
+    uint64_t tt = (uint64_t)fmax(t, 0);
+    size_t i = rdr_future_lower(m, futs, n, tt);
+    const trc_future *f = i < n && m->futures[futs[i]].t_begin <= tt ? &m->futures[futs[i]] : NULL;
+    if (!f && i < n && fabs(rdr_view_x_of(v, (double)m->futures[futs[i]].t_begin) - v->mouse_x) <= 4)
+        f = &m->futures[futs[i]];   /* a bar narrower than a pixel */
+    if (!f && i > 0 && fabs(rdr_view_x_of(v, (double)m->futures[futs[i - 1]].t_end) - v->mouse_x) <= 4)
+        f = &m->futures[futs[i - 1]];
+    char a[32], b[32], c[32];
+    if (!f) {
+        rdr_tip_add(tip, "pool %s, lane %u", pool, row->lane + 1);
+        rdr_fmt_dur(a, sizeof a, (double)tt);
+        rdr_tip_add(tip, "no future here at %s", a);
+        return;
+    }
+    unsigned long long id = (unsigned long long)f->id;
+    rdr_tip_add(tip, "future #%llu of pool %s", id, pool);
+    if (f->t_submit != TRC_T_NONE) {
+        rdr_fmt_dur(a, sizeof a, (double)f->t_submit);
+        rdr_tip_add(tip, "submitted by %s at %s", rdr_unit_name(r, f->submitter), a);
+    }
+    uint64_t q0 = f->t_submit != TRC_T_NONE ? f->t_submit : f->t_begin;
+    if (f->cancelled) {
+        const trc_instant *ci = rdr_instant_at(m, f->t_cancel, TRC_EV_CANCEL, f->pool, f->id, 1, false);
+        rdr_fmt_dur(a, sizeof a, (double)(f->t_cancel - (f->t_cancel > q0 ? q0 : f->t_cancel)));
+        rdr_fmt_dur(b, sizeof b, (double)f->t_cancel);
+        rdr_tip_add(tip, "queued %s, then cancelled by %s at %s: never ran", a, ci ? rdr_unit_name(r, ci->unit) : "?", b);
+    } else if (f->t_start != TRC_T_NONE) {
+        rdr_fmt_dur(a, sizeof a, (double)(f->t_start > q0 ? f->t_start - q0 : 0));
+        if (f->t_done != TRC_T_NONE) {
+            rdr_fmt_dur(b, sizeof b, (double)(f->t_done - f->t_start));
+            rdr_tip_add(tip, "queued %s, ran on %s %s, finished %s", a, rdr_unit_name(r, f->worker), b,
+                        trc_outcome_name(f->outcome));
+        } else {
+            rdr_tip_add(tip, "queued %s, ran on %s, still running when the run ended", a, rdr_unit_name(r, f->worker));
+        }
+    } else {
+        rdr_tip_add(tip, "still queued when the run ended: never ran");
+    }
+    if (f->t_callback != TRC_T_NONE) {
+        rdr_fmt_dur(a, sizeof a, (double)f->t_callback);
+        rdr_tip_add(tip, "callback on %s at %s", rdr_unit_name(r, f->callback_unit), a);
+    }
+    if (f->t_result != TRC_T_NONE) {
+        const trc_instant *ri = rdr_instant_at(m, f->t_result, TRC_EV_RESULT, f->pool, f->id, -1, true);
+        rdr_fmt_dur(a, sizeof a, (double)f->t_result);
+        if (f->results > 1) snprintf(c, sizeof c, " (%u times)", f->results);
+        else c[0] = 0;
+        rdr_tip_add(tip, "result taken by %s at %s%s", ri ? rdr_unit_name(r, ri->unit) : "?", a, c);
+    } else {
+        rdr_tip_add(tip, "result never taken");
+    }
+    if (f->result_timeouts)
+        rdr_tip_add(tip, "%u result wait%s timed out before it finished (red ticks)", f->result_timeouts,
+                    f->result_timeouts > 1 ? "s" : "");
+    int k = rdr_future_key_at(f, tt);
+    static const char *const kn[RDR_FK__COUNT] = { "queued", "running", "done", "cancelled", "failed" };
+    rdr_fmt_dur(a, sizeof a, (double)tt);
+    rdr_tip_add(tip, "at %s: %s", a, k >= 0 ? kn[k] : "not submitted yet");
+}
+
+static void rdr_hover_pool(rdr_ctx *cx, const rdr_row *row, double t, rdr_tip *tip) {
+    rdr_view *v = cx->v;
+    const trc_model *m = &v->models[row->run];
+    const trc_object *ob = &m->run->objects[row->id - 1];
+    const trc_object_track *ot = &m->objects[row->id - 1];
+    const rdr_pool_lod *p = rdr_lod_pool(rdr_lod_of(v, row->run), row->id);
+    rdr_tip_add(tip, "%s  (pool, %lld workers)", ob->name ? ob->name : "?", (long long)ob->capacity);
+    uint64_t tt = (uint64_t)fmax(t, 0);
+    char at[32];
+    rdr_fmt_dur(at, sizeof at, (double)tt);
+    if (p && (t <= cx->reveal || v->ghost)) {
+        int64_t busy = trc_sample_at(p->busy, p->nbusy, tt), live = trc_sample_at(p->live, p->nlive, tt);
+        rdr_tip_add(tip, "%lld running, %lld queued at %s", (long long)busy, (long long)(live - busy), at);
+    } else {
+        rdr_tip_add(tip, "not reached yet (after the playhead)");
+    }
+    rdr_tip_add(tip, "%u submitted: %u done ok, %u failed, %u cancelled", ot->submitted, ot->completed, ot->failed,
+                ot->cancelled);
+    if (ot->cancel_failed) rdr_tip_add(tip, "%u cancel%s came too late (already running or done)", ot->cancel_failed,
+                                       ot->cancel_failed > 1 ? "s" : "");
+    rdr_tip_add(tip, "%u callbacks, %u results taken", ot->callbacks, ot->results);
 }
 
 static void rdr_hover_obj(rdr_ctx *cx, const rdr_row *row, double t, rdr_tip *tip) {
@@ -988,6 +1633,8 @@ static void rdr_hover(rdr_ctx *cx) {
     switch (row->kind) {
     case RDR_ROW_UNIT: rdr_hover_unit(cx, row, t, in_plot, &tip); break;
     case RDR_ROW_LEVEL: case RDR_ROW_OWNER: if (in_plot) rdr_hover_obj(cx, row, t, &tip); break;
+    case RDR_ROW_POOL: rdr_hover_pool(cx, row, t, &tip); break;
+    case RDR_ROW_FUTURE: if (in_plot) rdr_hover_future(cx, row, t, &tip); break;
     case RDR_ROW_RUN: {
         const trc_run *run = v->models[row->run].run;
         rdr_tip_add(&tip, "run %u: %s", row->run + 1, run->scenario ? run->scenario : "");

@@ -17,6 +17,12 @@ enum {
     RDR_MIN_WINDOW_NS = 64,
 };
 
+/* Future lanes: as tall as unit lanes less a little while a pool has few, then
+ * thin strips (no text) so a pool with hundreds of lanes stays scrollable. */
+static inline int rdr_future_lane_h(int unit_h, uint32_t lanes) {
+    return lanes <= 8 ? unit_h - 4 : lanes <= 24 ? 12 : 8;
+}
+
 /* ---- level of detail (rdr_lod.c) ----
  * Every lane is drawn as pixel columns. A column gets one key (a state, an
  * owner, a depth). When a lane has few spans in the window they are walked one
@@ -35,10 +41,34 @@ typedef struct rdr_cols {
  * direct lookups (interpolating inside a cell) and memory is read in order. */
 typedef struct rdr_grid { uint64_t t0; double w; uint32_t n; uint64_t (*g)[TRC_ST__COUNT]; } rdr_grid;
 
+/* The indexes of one lane of spans (a unit's states, a future lane's states):
+ * time per state in spans[0..i), and the grid; built on first need. */
+typedef struct rdr_spanidx {
+    uint64_t (*cum)[TRC_ST__COUNT];
+    rdr_grid grid;                      /* g == NULL until built */
+    bool tried;                         /* building cum failed (no memory) */
+} rdr_spanidx;
+
+/* A pool's futures laid out for drawing, built once on first need: per lane the
+ * futures (in time order) and their states as spans (state = rdr_fut_key), and
+ * the pool's step series of futures running and futures live (running + queued). */
+typedef struct rdr_pool_lod {
+    uint32_t nlanes;
+    trc_span *segs; size_t *soff;       /* lane k: segs[soff[k] .. soff[k + 1]) */
+    rdr_spanidx *idx;                   /* per lane */
+    uint32_t *futs; size_t *foff;       /* lane k: futs[foff[k] .. foff[k + 1]), indexes into m->futures */
+    trc_sample *busy, *live; size_t nbusy, nlive;
+    int64_t *seg_busy, *seg_live;       /* max segment trees, NULL until needed */
+    uint8_t tried_busy, tried_live;
+    int64_t max_live;
+    uint32_t *by_id;                    /* the pool's futures (indexes into m->futures) by id */
+} rdr_pool_lod;
+_Static_assert((int)RDR_FK__COUNT <= (int)TRC_ST__COUNT, "future keys share the per-state column buffers");
+
 struct rdr_lod {
     const trc_model *m;
-    uint64_t (**ucum)[TRC_ST__COUNT];   /* per unit: time per state in spans[0..i) */
-    rdr_grid *ugrid;                    /* per unit, g == NULL until built */
+    rdr_spanidx *uidx;                  /* per unit */
+    rdr_pool_lod **pools;               /* per object (pools), NULL until built */
     uint64_t **lcum;                    /* per object (locks): held time in owners[0..i) */
     int64_t **qseg;                     /* per object (levels): max segment tree, 2n entries */
     uint8_t *tried;                     /* per unit + per object: index building failed (no memory) */
@@ -81,8 +111,25 @@ void rdr_lod_owner(rdr_lod *l, uint32_t obj, const rdr_cols *c, uint32_t *keys, 
 #define RDR_NO_VALUE INT64_MIN
 void rdr_lod_level(rdr_lod *l, uint32_t obj, const rdr_cols *c, int64_t *vals, rdr_drawlist *stats);
 
+/* Pools: the lanes and series of pool obj (NULL if it is no pool, or no memory). */
+const rdr_pool_lod *rdr_lod_pool(rdr_lod *l, uint32_t obj);
+/* Future lane: keys[c] = the dominant rdr_fut_key of column c, or -1 (nothing). */
+void rdr_lod_future(rdr_lod *l, uint32_t obj, uint32_t lane, const rdr_cols *c, int8_t *keys, float *acc,
+                    rdr_drawlist *stats);
+/* Pool summary: vals[c] = the most futures running (live: running or queued) during column c. */
+void rdr_lod_pool_level(rdr_lod *l, uint32_t obj, bool live, const rdr_cols *c, int64_t *vals, rdr_drawlist *stats);
+/* First span with t1 > t; first future of lane k (futs[a..b)) with t_end > t. */
+size_t rdr_span_lower(const trc_span *sp, size_t n, uint64_t t);
+size_t rdr_future_lower(const trc_model *m, const uint32_t *futs, size_t n, uint64_t t);
+/* The future (pool, id) in m->futures, or NULL. O(1) for ids in submit order, else O(log n). */
+const trc_future *rdr_future_find(rdr_lod *l, uint32_t pool, uint64_t id);
+/* rdr_fut_key of a future at time t, -1 before it began. */
+int rdr_future_key_at(const trc_future *f, uint64_t t);
+
 /* Index in v->lay.rows of a unit's lane, in O(log rows); -1 if none. */
 int rdr_view_unit_row(const rdr_view *v, uint32_t run, uint32_t unit);
+/* Index in v->lay.rows of lane `lane` of pool `pool`, in O(1); -1 if none. */
+int rdr_view_lane_row(const rdr_view *v, uint32_t run, uint32_t pool, uint32_t lane);
 
 /* First owner span with t1 > t. */
 size_t rdr_owner_lower(const trc_owner_span *o, size_t n, uint64_t t);
@@ -94,6 +141,9 @@ size_t rdr_sample_lower(const trc_sample *s, size_t n, uint64_t x);
  * Lanes never overlap, so the order between colours does not matter. */
 enum { RDR_NBUCKETS = 2 * TRC_ST__COUNT };
 struct rdr_buckets { rdr_cmd *c[RDR_NBUCKETS]; size_t n[RDR_NBUCKETS], cap[RDR_NBUCKETS]; };
+
+/* A label's place on a lane, so the next one does not cover it. */
+struct rdr_claim { int row, x0, x1; };
 
 /* ---- colour helpers ---- */
 static inline uint32_t rdr_mix(uint32_t a, uint32_t b, double f) {   /* f = weight of b */

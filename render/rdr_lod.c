@@ -25,8 +25,8 @@ rdr_lod *rdr_lod_new(const trc_model *m) {
     rdr_lod *l = xcalloc(1, sizeof *l);
     uint32_t nu = m->run->nunits, no = m->run->nobjects;
     l->m = m;
-    l->ucum = xcalloc(nu ? nu : 1, sizeof *l->ucum);
-    l->ugrid = xcalloc(nu ? nu : 1, sizeof *l->ugrid);
+    l->uidx = xcalloc(nu ? nu : 1, sizeof *l->uidx);
+    l->pools = xcalloc(no ? no : 1, sizeof *l->pools);
     l->lcum = xcalloc(no ? no : 1, sizeof *l->lcum);
     l->qseg = xcalloc(no ? no : 1, sizeof *l->qseg);
     l->tried = xcalloc((size_t)nu + no + 1, 1);
@@ -37,10 +37,19 @@ rdr_lod *rdr_lod_new(const trc_model *m) {
 
 void rdr_lod_free(rdr_lod *l) {
     if (!l) return;
-    for (uint32_t u = 0; u < l->m->run->nunits; u++) { free(l->ucum[u]); free(l->ugrid[u].g); }
-    free(l->ugrid);
-    for (uint32_t o = 0; o < l->m->run->nobjects; o++) { free(l->lcum[o]); free(l->qseg[o]); }
-    free(l->ucum);
+    for (uint32_t u = 0; u < l->m->run->nunits; u++) { free(l->uidx[u].cum); free(l->uidx[u].grid.g); }
+    free(l->uidx);
+    for (uint32_t o = 0; o < l->m->run->nobjects; o++) {
+        free(l->lcum[o]);
+        free(l->qseg[o]);
+        rdr_pool_lod *p = l->pools[o];
+        if (!p) continue;
+        for (uint32_t k = 0; k < p->nlanes; k++) { free(p->idx[k].cum); free(p->idx[k].grid.g); }
+        free(p->segs); free(p->soff); free(p->idx); free(p->futs); free(p->foff);
+        free(p->busy); free(p->live); free(p->seg_busy); free(p->seg_live); free(p->by_id);
+        free(p);
+    }
+    free(l->pools);
     free(l->lcum);
     free(l->qseg);
     free(l->tried);
@@ -132,45 +141,52 @@ static inline void rdr_col_times(const rdr_cols *c, int col, double *ta, double 
         ADD(c1_, f1_ - c1_);                                                        \
     } while (0)
 
-//~ unit lanes
+//~ span lanes (units, future lanes)
 
-static const uint64_t (*rdr_unit_cum(rdr_lod *l, uint32_t u))[TRC_ST__COUNT] {
-    if (l->ucum[u] || l->tried[u]) return (const uint64_t (*)[TRC_ST__COUNT])l->ucum[u];
-    const trc_unit_track *ut = &l->m->units[u];
-    uint64_t (*cum)[TRC_ST__COUNT] = malloc((ut->nspans + 1) * sizeof *cum);
-    if (!cum) { l->tried[u] = 1; return NULL; }
-    memset(cum[0], 0, sizeof cum[0]);
-    for (size_t i = 0; i < ut->nspans; i++) {
-        memcpy(cum[i + 1], cum[i], sizeof cum[0]);
-        cum[i + 1][ut->spans[i].state] += ut->spans[i].t1 - ut->spans[i].t0;
+size_t rdr_span_lower(const trc_span *sp, size_t n, uint64_t t) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (sp[mid].t1 <= t) lo = mid + 1; else hi = mid;
     }
-    l->ucum[u] = cum;
+    return lo;
+}
+
+static const uint64_t (*rdr_span_cum(const trc_span *sp, size_t n, rdr_spanidx *ix))[TRC_ST__COUNT] {
+    if (ix->cum || ix->tried) return (const uint64_t (*)[TRC_ST__COUNT])ix->cum;
+    uint64_t (*cum)[TRC_ST__COUNT] = malloc((n + 1) * sizeof *cum);
+    if (!cum) { ix->tried = true; return NULL; }
+    memset(cum[0], 0, sizeof cum[0]);
+    for (size_t i = 0; i < n; i++) {
+        memcpy(cum[i + 1], cum[i], sizeof cum[0]);
+        cum[i + 1][sp[i].state] += sp[i].t1 - sp[i].t0;
+    }
+    ix->cum = cum;
     return (const uint64_t (*)[TRC_ST__COUNT])cum;
 }
 
 /* The grid: one cell per 2 spans on average (at least 1024 cells). */
-static const rdr_grid *rdr_unit_grid(rdr_lod *l, uint32_t u) {
-    rdr_grid *gr = &l->ugrid[u];
+static const rdr_grid *rdr_span_grid(const trc_span *sp, size_t nsp, rdr_spanidx *ix) {
+    rdr_grid *gr = &ix->grid;
     if (gr->g) return gr;
-    const trc_unit_track *ut = &l->m->units[u];
-    if (!ut->nspans) return NULL;
-    uint64_t t0 = ut->spans[0].t0, t1 = ut->spans[ut->nspans - 1].t1;
-    size_t n = ut->nspans / 2 > 1024 ? ut->nspans / 2 : 1024;
+    if (!nsp) return NULL;
+    uint64_t t0 = sp[0].t0, t1 = sp[nsp - 1].t1;
+    size_t n = nsp / 2 > 1024 ? nsp / 2 : 1024;
     uint64_t (*g)[TRC_ST__COUNT] = calloc(n + 1, sizeof *g);
     if (!g) return NULL;
     double w = (double)(t1 - t0) / (double)n;
     if (w < 1) w = 1;
     /* time per state inside each cell, then a running sum */
-    for (size_t i = 0; i < ut->nspans; i++) {
-        const trc_span *sp = &ut->spans[i];
-        double a = (double)(sp->t0 - t0), b = (double)(sp->t1 - t0);
+    for (size_t i = 0; i < nsp; i++) {
+        const trc_span *p = &sp[i];
+        double a = (double)(p->t0 - t0), b = (double)(p->t1 - t0);
         size_t ca = (size_t)(a / w), cb = (size_t)(b / w);
         if (ca >= n) ca = n - 1;
         if (cb >= n) cb = n - 1;
         for (size_t c = ca; c <= cb; c++) {
             double lo = fmax(a, (double)c * w), hi = fmin(b, (double)(c + 1) * w);
             if (c == n - 1) hi = b;
-            if (hi > lo) g[c + 1][sp->state] += (uint64_t)llround(hi - lo);
+            if (hi > lo) g[c + 1][p->state] += (uint64_t)llround(hi - lo);
         }
     }
     for (size_t c = 1; c <= n; c++)
@@ -191,43 +207,44 @@ static void rdr_grid_F(const rdr_grid *gr, double t, double out[TRC_ST__COUNT]) 
 }
 
 /* Time per state in spans before t. */
-static void rdr_unit_F(const trc_unit_track *ut, const uint64_t (*cum)[TRC_ST__COUNT], double t,
+static void rdr_span_F(const trc_span *sp, size_t n, const uint64_t (*cum)[TRC_ST__COUNT], double t,
                        double out[TRC_ST__COUNT], size_t *hint) {
-    size_t i = rdr_gallop_span(ut->spans, ut->nspans, *hint, rdr_floor_t(t));
+    size_t i = rdr_gallop_span(sp, n, *hint, rdr_floor_t(t));
     *hint = i;
     for (int s = 0; s < TRC_ST__COUNT; s++) out[s] = (double)cum[i][s];
-    if (i < ut->nspans && t > (double)ut->spans[i].t0) {
-        double e = t < (double)ut->spans[i].t1 ? t : (double)ut->spans[i].t1;
-        out[ut->spans[i].state] += e - (double)ut->spans[i].t0;
+    if (i < n && t > (double)sp[i].t0) {
+        double e = t < (double)sp[i].t1 ? t : (double)sp[i].t1;
+        out[sp[i].state] += e - (double)sp[i].t0;
     }
 }
 
-void rdr_lod_unit(rdr_lod *l, uint32_t u, const rdr_cols *c, int8_t *keys, float *acc, rdr_drawlist *st) {
-    const trc_unit_track *ut = &l->m->units[u];
+/* One lane of sorted, non-overlapping spans into column keys (the state with the most time). */
+static void rdr_lod_spans(const trc_span *sp, size_t n, rdr_spanidx *ix, const rdr_cols *c, int8_t *keys, float *acc,
+                          rdr_drawlist *st) {
     memset(keys, 0xff, (size_t)c->ncol);
     int ca, cb;
-    if (!ut->nspans || !rdr_col_range(c, &ca, &cb)) return;
-    size_t ia = trc_model_span_lower(ut, rdr_floor_t(c->a));
-    size_t ib = trc_model_span_lower(ut, rdr_ceil_t(c->b));
+    if (!n || !rdr_col_range(c, &ca, &cb)) return;
+    size_t ia = rdr_span_lower(sp, n, rdr_floor_t(c->a));
+    size_t ib = rdr_span_lower(sp, n, rdr_ceil_t(c->b));
     int ncols = cb - ca + 1;
     const uint64_t (*cum)[TRC_ST__COUNT] = NULL;
     const rdr_grid *gr = NULL;
     if (ib - ia > (size_t)ncols * RDR_WALK_PER_COL) {
         /* far out (a column covers 4+ grid cells) the grid is exact enough: an
          * error of at most a cell at each edge of a column; else prefix sums */
-        gr = rdr_unit_grid(l, u);
+        gr = rdr_span_grid(sp, n, ix);
         if (gr && c->npp < 4 * gr->w) gr = NULL;
-        if (!gr) cum = rdr_unit_cum(l, u);
+        if (!gr) cum = rdr_span_cum(sp, n, ix);
     }
 
     if (!cum && !gr) {
         memset(acc + (size_t)ca * TRC_ST__COUNT, 0, sizeof(float) * (size_t)ncols * TRC_ST__COUNT);
         size_t i;
-        for (i = ia; i < ut->nspans && (double)ut->spans[i].t0 < c->b; i++) {
-            const trc_span *sp = &ut->spans[i];
-            double s0 = (double)sp->t0 > c->a ? (double)sp->t0 : c->a;
-            double s1 = (double)sp->t1 < c->b ? (double)sp->t1 : c->b;
-            float *base = acc + sp->state;
+        for (i = ia; i < n && (double)sp[i].t0 < c->b; i++) {
+            const trc_span *p = &sp[i];
+            double s0 = (double)p->t0 > c->a ? (double)p->t0 : c->a;
+            double s1 = (double)p->t1 < c->b ? (double)p->t1 : c->b;
+            float *base = acc + p->state;
 #define RDR_ADD_STATE(col, f) (base[(size_t)(col) * TRC_ST__COUNT] += (float)(f))
             RDR_SPREAD(c, s0, s1, RDR_ADD_STATE);
 #undef RDR_ADD_STATE
@@ -251,11 +268,11 @@ void rdr_lod_unit(rdr_lod *l, uint32_t u, const rdr_cols *c, int8_t *keys, float
     size_t hint = ia;
     rdr_col_times(c, ca, &ta, &tb);
     if (gr) rdr_grid_F(gr, ta, fa);
-    else rdr_unit_F(ut, cum, ta, fa, &hint);
+    else rdr_span_F(sp, n, cum, ta, fa, &hint);
     for (int col = ca; col <= cb; col++) {
         rdr_col_times(c, col, &ta, &tb);
         if (gr) rdr_grid_F(gr, tb, fb);
-        else rdr_unit_F(ut, cum, tb, fb, &hint);
+        else rdr_span_F(sp, n, cum, tb, fb, &hint);
         double sum = 0, best = 0;
         int k = -1;
         for (int s = 0; s < TRC_ST__COUNT; s++) {
@@ -267,6 +284,11 @@ void rdr_lod_unit(rdr_lod *l, uint32_t u, const rdr_cols *c, int8_t *keys, float
         memcpy(fa, fb, sizeof fa);
     }
     st->dense_columns += (size_t)ncols;
+}
+
+void rdr_lod_unit(rdr_lod *l, uint32_t u, const rdr_cols *c, int8_t *keys, float *acc, rdr_drawlist *st) {
+    const trc_unit_track *ut = &l->m->units[u];
+    rdr_lod_spans(ut->spans, ut->nspans, &l->uidx[u], c, keys, acc, st);
 }
 
 //~ owner tracks (locks, rlocks, rwlock writers, event set spans)
@@ -382,17 +404,13 @@ void rdr_lod_level_range(rdr_lod *l, uint32_t obj, int64_t *lo, int64_t *hi) {
     *hi = l->range[o][1];
 }
 
-static const int64_t *rdr_level_seg(rdr_lod *l, uint32_t obj) {
-    uint32_t o = obj - 1;
-    uint8_t *tried = &l->tried[l->m->run->nunits + o];
-    if (l->qseg[o] || *tried) return l->qseg[o];
-    size_t n;
-    const trc_sample *s = rdr_series(l->m, obj, &n);
+static const int64_t *rdr_series_seg(const trc_sample *s, size_t n, int64_t **slot, uint8_t *tried) {
+    if (*slot || *tried) return *slot;
     int64_t *seg = malloc(2 * n * sizeof *seg);
     if (!seg) { *tried = 1; return NULL; }
     for (size_t i = 0; i < n; i++) seg[n + i] = s[i].v;
     for (size_t i = n - 1; i >= 1; i--) seg[i] = seg[2 * i] > seg[2 * i + 1] ? seg[2 * i] : seg[2 * i + 1];
-    l->qseg[o] = seg;
+    *slot = seg;
     return seg;
 }
 
@@ -405,9 +423,9 @@ static int64_t rdr_seg_max(const int64_t *seg, size_t n, size_t lo, size_t hi) {
     return m;
 }
 
-void rdr_lod_level(rdr_lod *l, uint32_t obj, const rdr_cols *c, int64_t *vals, rdr_drawlist *st) {
-    size_t n;
-    const trc_sample *s = rdr_series(l->m, obj, &n);
+/* A step series into column maxima; its segment tree is built in *slot on first need. */
+static void rdr_lod_series(const trc_sample *s, size_t n, int64_t **slot, uint8_t *tried, const rdr_cols *c,
+                           int64_t *vals, rdr_drawlist *st) {
     for (int i = 0; i < c->ncol; i++) vals[i] = RDR_NO_VALUE;
     int ca, cb;
     if (!n || !rdr_col_range(c, &ca, &cb)) return;
@@ -417,7 +435,7 @@ void rdr_lod_level(rdr_lod *l, uint32_t obj, const rdr_cols *c, int64_t *vals, r
     size_t ib = rdr_sample_lower(s, n, rdr_ceil_t(c->b));
     int ncols = cb - ca + 1;
     const int64_t *seg = NULL;
-    if (n > 2 && ib - ia > (size_t)ncols * RDR_WALK_PER_COL) seg = rdr_level_seg(l, obj);
+    if (n > 2 && ib - ia > (size_t)ncols * RDR_WALK_PER_COL) seg = rdr_series_seg(s, n, slot, tried);
     int64_t carried = ia ? s[ia - 1].v : 0;
     size_t j = ia;
     for (int col = ca; col <= cb; col++) {
@@ -445,4 +463,187 @@ void rdr_lod_level(rdr_lod *l, uint32_t obj, const rdr_cols *c, int64_t *vals, r
     }
     if (seg) st->dense_columns += (size_t)ncols;
     else st->spans_visited += ib - ia;
+}
+
+void rdr_lod_level(rdr_lod *l, uint32_t obj, const rdr_cols *c, int64_t *vals, rdr_drawlist *st) {
+    size_t n;
+    const trc_sample *s = rdr_series(l->m, obj, &n);
+    rdr_lod_series(s, n, &l->qseg[obj - 1], &l->tried[l->m->run->nunits + obj - 1], c, vals, st);
+}
+
+//~ pools: future lanes and the running / queued series
+
+int rdr_future_key_at(const trc_future *f, uint64_t t) {
+    switch (trc_future_state_at(f, t)) {
+    case TRC_FUT_PENDING: return RDR_FK_PENDING;
+    case TRC_FUT_RUNNING: return RDR_FK_RUNNING;
+    case TRC_FUT_FINISHED: return f->outcome == TRC_OUT_OK ? RDR_FK_DONE : RDR_FK_FAILED;
+    case TRC_FUT_CANCELLED: return RDR_FK_CANCELLED;
+    default: return -1;
+    }
+}
+
+/* The drawn states of f over [t_begin, t_end) as spans; returns how many (<= 5). */
+static size_t rdr_future_segs(const trc_future *f, trc_span *out) {
+    uint64_t pts[6];
+    size_t np = 0;
+    const uint64_t cand[4] = { f->t_submit, f->t_start, f->t_done, f->t_cancel };
+    pts[np++] = f->t_begin;
+    for (int i = 0; i < 4; i++)
+        if (cand[i] != TRC_T_NONE && cand[i] > f->t_begin && cand[i] < f->t_end) pts[np++] = cand[i];
+    pts[np++] = f->t_end;
+    for (size_t i = 1; i < np; i++)   /* tiny: insertion sort */
+        for (size_t j = i; j > 0 && pts[j - 1] > pts[j]; j--) { uint64_t x = pts[j]; pts[j] = pts[j - 1]; pts[j - 1] = x; }
+    size_t n = 0;
+    for (size_t i = 0; i + 1 < np; i++) {
+        if (pts[i + 1] <= pts[i]) continue;
+        int k = rdr_future_key_at(f, pts[i]);
+        if (k < 0) continue;
+        if (n && out[n - 1].state == k && out[n - 1].t1 == pts[i]) { out[n - 1].t1 = pts[i + 1]; continue; }
+        out[n++] = (trc_span){ .t0 = pts[i], .t1 = pts[i + 1], .state = (uint8_t)k };
+    }
+    return n;
+}
+
+typedef struct rdr_delta { uint64_t t; int32_t live, busy; } rdr_delta;
+
+static int rdr_delta_cmp(const void *a, const void *b) {
+    const rdr_delta *x = a, *y = b;
+    return x->t < y->t ? -1 : x->t > y->t;
+}
+
+/* Sorting future indexes by a key, ties by index (qsort has no context argument). */
+typedef struct rdr_keyed { uint64_t key; uint32_t i; } rdr_keyed;
+static int rdr_keyed_cmp(const void *a, const void *b) {
+    const rdr_keyed *x = a, *y = b;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+static void rdr_sort_futs(const trc_model *m, uint32_t *idx, size_t n, bool by_id) {
+    if (n < 2) return;
+    rdr_keyed *k = xmalloc(n * sizeof *k);
+    for (size_t i = 0; i < n; i++) k[i] = (rdr_keyed){ by_id ? m->futures[idx[i]].id : m->futures[idx[i]].t_begin, idx[i] };
+    qsort(k, n, sizeof *k, rdr_keyed_cmp);
+    for (size_t i = 0; i < n; i++) idx[i] = k[i].i;
+    free(k);
+}
+
+/* A step series from sorted deltas: one sample per distinct time, starting with (0, 0). */
+static trc_sample *rdr_deltas_series(const rdr_delta *d, size_t n, bool live, size_t *out_n, int64_t *max) {
+    trc_sample *s = xmalloc((n + 1) * sizeof *s);
+    size_t k = 0;
+    int64_t v = 0;
+    s[k++] = (trc_sample){ 0, 0 };
+    *max = 0;
+    for (size_t i = 0; i < n; i++) {
+        v += live ? d[i].live : d[i].busy;
+        if (v > *max) *max = v;
+        if (s[k - 1].t == d[i].t) s[k - 1].v = v;
+        else s[k++] = (trc_sample){ d[i].t, v };
+    }
+    *out_n = k;
+    return s;
+}
+
+const rdr_pool_lod *rdr_lod_pool(rdr_lod *l, uint32_t obj) {
+    const trc_model *m = l->m;
+    if (!obj || obj > m->run->nobjects || m->run->objects[obj - 1].kind != TRC_OBJ_POOL) return NULL;
+    if (l->pools[obj - 1]) return l->pools[obj - 1];
+    const trc_object_track *ot = &m->objects[obj - 1];
+    rdr_pool_lod *p = xcalloc(1, sizeof *p);
+    uint32_t nl = ot->future_lanes;
+    size_t nf = ot->nfutures;
+    p->nlanes = nl;
+    p->foff = xcalloc((size_t)nl + 1, sizeof *p->foff);
+    p->soff = xcalloc((size_t)nl + 1, sizeof *p->soff);
+    p->idx = xcalloc(nl ? nl : 1, sizeof *p->idx);
+    p->futs = xmalloc((nf ? nf : 1) * sizeof *p->futs);
+    p->by_id = xmalloc((nf ? nf : 1) * sizeof *p->by_id);
+    /* futures per lane (counting sort), each lane in begin order */
+    for (size_t k = ot->future0; k < ot->future0 + nf; k++)
+        if (m->futures[k].lane < nl) p->foff[m->futures[k].lane + 1]++;
+    for (uint32_t k = 0; k < nl; k++) p->foff[k + 1] += p->foff[k];
+    size_t *fill = xmalloc(((size_t)nl + 1) * sizeof *fill);
+    memcpy(fill, p->foff, ((size_t)nl + 1) * sizeof *fill);
+    for (size_t k = ot->future0; k < ot->future0 + nf; k++) {
+        uint32_t ln = m->futures[k].lane;
+        if (ln < nl) p->futs[fill[ln]++] = (uint32_t)k;
+    }
+    free(fill);
+    for (uint32_t k = 0; k < nl; k++) rdr_sort_futs(m, p->futs + p->foff[k], p->foff[k + 1] - p->foff[k], false);
+    for (size_t i = 0; i < nf; i++) p->by_id[i] = (uint32_t)(ot->future0 + i);
+    rdr_sort_futs(m, p->by_id, nf, true);
+    /* states as spans, lane by lane */
+    size_t nlaned = nl ? p->foff[nl] : 0;
+    p->segs = xmalloc((5 * nlaned + 1) * sizeof *p->segs);
+    size_t ns = 0;
+    for (uint32_t k = 0; k < nl; k++) {
+        p->soff[k] = ns;
+        for (size_t i = p->foff[k]; i < p->foff[k + 1]; i++) ns += rdr_future_segs(&m->futures[p->futs[i]], p->segs + ns);
+    }
+    p->soff[nl] = ns;
+    /* running and live counts */
+    rdr_delta *d = xmalloc((4 * nf + 1) * sizeof *d);
+    size_t nd = 0;
+    for (size_t k = ot->future0; k < ot->future0 + nf; k++) {
+        const trc_future *f = &m->futures[k];
+        if (f->t_begin == TRC_T_NONE) continue;
+        uint64_t in = f->t_submit != TRC_T_NONE ? f->t_submit : f->t_begin;
+        uint64_t out = f->cancelled ? f->t_cancel : f->t_done;   /* TRC_T_NONE: live to the end */
+        if (out != TRC_T_NONE && out < in) out = in;
+        d[nd++] = (rdr_delta){ in, 1, 0 };
+        if (out != TRC_T_NONE) d[nd++] = (rdr_delta){ out, -1, 0 };
+        if (f->t_start != TRC_T_NONE && !f->cancelled) {
+            uint64_t r1 = f->t_done != TRC_T_NONE && f->t_done >= f->t_start ? f->t_done : TRC_T_NONE;
+            d[nd++] = (rdr_delta){ f->t_start, 0, 1 };
+            if (r1 != TRC_T_NONE) d[nd++] = (rdr_delta){ r1, 0, -1 };
+        }
+    }
+    qsort(d, nd, sizeof *d, rdr_delta_cmp);
+    int64_t mb;
+    p->live = rdr_deltas_series(d, nd, true, &p->nlive, &p->max_live);
+    p->busy = rdr_deltas_series(d, nd, false, &p->nbusy, &mb);
+    free(d);
+    l->pools[obj - 1] = p;
+    return p;
+}
+
+size_t rdr_future_lower(const trc_model *m, const uint32_t *futs, size_t n, uint64_t t) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->futures[futs[mid]].t_end <= t) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+}
+
+const trc_future *rdr_future_find(rdr_lod *l, uint32_t pool, uint64_t id) {
+    const trc_model *m = l->m;
+    if (!pool || pool > m->run->nobjects) return NULL;
+    const trc_object_track *ot = &m->objects[pool - 1];
+    if (id >= 1 && id <= ot->nfutures && m->futures[ot->future0 + id - 1].id == id) return &m->futures[ot->future0 + id - 1];
+    const rdr_pool_lod *p = rdr_lod_pool(l, pool);
+    if (!p) return NULL;
+    size_t lo = 0, hi = ot->nfutures;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->futures[p->by_id[mid]].id < id) lo = mid + 1; else hi = mid;
+    }
+    return lo < ot->nfutures && m->futures[p->by_id[lo]].id == id ? &m->futures[p->by_id[lo]] : NULL;
+}
+
+void rdr_lod_future(rdr_lod *l, uint32_t obj, uint32_t lane, const rdr_cols *c, int8_t *keys, float *acc,
+                    rdr_drawlist *st) {
+    const rdr_pool_lod *p = rdr_lod_pool(l, obj);
+    if (!p || lane >= p->nlanes) { memset(keys, 0xff, (size_t)c->ncol); return; }
+    rdr_lod_spans(p->segs + p->soff[lane], p->soff[lane + 1] - p->soff[lane], &l->pools[obj - 1]->idx[lane], c, keys,
+                  acc, st);
+}
+
+void rdr_lod_pool_level(rdr_lod *l, uint32_t obj, bool live, const rdr_cols *c, int64_t *vals, rdr_drawlist *st) {
+    rdr_lod_pool(l, obj);
+    rdr_pool_lod *p = l->pools[obj - 1];
+    if (!p) { for (int i = 0; i < c->ncol; i++) vals[i] = RDR_NO_VALUE; return; }
+    if (live) rdr_lod_series(p->live, p->nlive, &p->seg_live, &p->tried_live, c, vals, st);
+    else rdr_lod_series(p->busy, p->nbusy, &p->seg_busy, &p->tried_busy, c, vals, st);
 }

@@ -28,6 +28,7 @@ static void rdr_layout_rows(rdr_view *v, int unit_h, int queue_h) {
     size_t longest = 10;
     for (uint32_t r = 0; r < v->nmodels; r++) {
         const trc_run *run = v->models[r].run;
+        for (uint32_t o = 0; o < run->nobjects; o++) v->pool_row[r][o] = -1;
         if (v->nmodels > 1) {
             ARR_PUSH(rows, n, cap, ((rdr_row){ .kind = RDR_ROW_RUN, .run = r, .y = y, .h = RDR_RUN_ROW_H }));
             y += RDR_RUN_ROW_H;
@@ -36,6 +37,31 @@ static void rdr_layout_rows(rdr_view *v, int unit_h, int queue_h) {
             ARR_PUSH(rows, n, cap, ((rdr_row){ .kind = RDR_ROW_UNIT, .run = r, .id = u, .y = y, .h = unit_h }));
             y += unit_h;
             size_t len = rdr_utf8_len(run->units[u].name ? run->units[u].name : "");
+            if (len > longest) longest = len;
+        }
+        const trc_model *m = &v->models[r];
+        for (uint32_t o = 0; o < run->nobjects; o++) {   /* pools: a summary row, then the future lanes */
+            const trc_object *ob = &run->objects[o];
+            if (ob->kind != TRC_OBJ_POOL) continue;
+            int ph = queue_h * 3 / 4;
+            v->pool_row[r][o] = (int32_t)n;
+            ARR_PUSH(rows, n, cap, ((rdr_row){ .kind = RDR_ROW_POOL, .run = r, .id = ob->id, .y = y, .h = ph }));
+            y += ph;
+            uint32_t lanes = m->objects[o].future_lanes;
+            int lh = rdr_future_lane_h(unit_h, lanes);
+            uint32_t shown = lanes > RDR_MAX_FUTURE_LANES ? RDR_MAX_FUTURE_LANES - 1 : lanes;
+            for (uint32_t k = 0; k < shown; k++) {
+                ARR_PUSH(rows, n, cap, ((rdr_row){ .kind = RDR_ROW_FUTURE, .run = r, .id = ob->id, .lane = k, .y = y,
+                                                   .h = lh }));
+                y += lh;
+            }
+            if (shown < lanes) {   /* the rest are counted by the pool row, not drawn one by one */
+                ARR_PUSH(rows, n, cap, ((rdr_row){ .kind = RDR_ROW_FUTURE, .run = r, .id = ob->id, .lane = RDR_LANE_MORE,
+                                                   .y = y, .h = unit_h }));
+                y += unit_h;
+            }
+            size_t len = rdr_utf8_len(ob->name ? ob->name : "") + 8;
+            if (len < 20) len = 20;   /* "2/4 busy, 13 queued" */
             if (len > longest) longest = len;
         }
         for (int pass = 0; pass < 2; pass++) {   /* level tracks, then owner tracks */
@@ -129,6 +155,11 @@ int rdr_view_init(rdr_view *v, const rdr_view_desc *desc, diag *d) {
     v->show_flows = true;
     v->ghost = desc->ghost;
     v->lod = xcalloc(v->nmodels, sizeof *v->lod);
+    v->pool_row = xcalloc(v->nmodels, sizeof *v->pool_row);
+    for (uint32_t r = 0; r < v->nmodels; r++) {
+        uint32_t no = v->models[r].run->nobjects;
+        v->pool_row[r] = xcalloc(no ? no : 1, sizeof **v->pool_row);
+    }
     v->flow_maxdur = xcalloc(v->nmodels, sizeof *v->flow_maxdur);
     for (uint32_t r = 0; r < v->nmodels; r++) {
         const trc_model *m = &v->models[r];
@@ -156,9 +187,13 @@ void rdr_view_release(rdr_view *v) {
     if (v->lod)
         for (uint32_t r = 0; r < v->nmodels; r++) rdr_lod_free(v->lod[r]);
     free(v->lod);
+    if (v->pool_row)
+        for (uint32_t r = 0; r < v->nmodels; r++) free(v->pool_row[r]);
+    free(v->pool_row);
     free(v->flow_maxdur);
     free(v->lay.rows);
     free(v->scratch);
+    free(v->claims);
     if (v->buckets)
         for (int i = 0; i < RDR_NBUCKETS; i++) free(v->buckets->c[i]);
     free(v->buckets);
@@ -199,6 +234,26 @@ int rdr_view_unit_row(const rdr_view *v, uint32_t run, uint32_t unit) {
     size_t i = lo + unit;
     if (i >= v->lay.nrows || v->lay.rows[i].kind != RDR_ROW_UNIT || v->lay.rows[i].id != unit) return -1;
     return (int)i;
+}
+
+int rdr_view_lane_row(const rdr_view *v, uint32_t run, uint32_t pool, uint32_t lane) {
+    if (run >= v->nmodels || !pool || pool > v->models[run].run->nobjects) return -1;
+    int32_t pr = v->pool_row[run][pool - 1];
+    if (pr < 0) return -1;
+    size_t i = (size_t)pr + 1 + lane;
+    if (i >= v->lay.nrows || v->lay.rows[i].kind != RDR_ROW_FUTURE || v->lay.rows[i].id != pool ||
+        v->lay.rows[i].lane != lane)
+        return -1;
+    return (int)i;
+}
+
+int rdr_view_lane_span(const rdr_view *v, uint32_t run, uint32_t pool, uint32_t lane, int *y0, int *y1) {
+    int i = rdr_view_lane_row(v, run, pool, lane);
+    if (i < 0) return -ERR_USAGE;
+    const rdr_row *r = &v->lay.rows[i];
+    *y0 = v->lay.lanes_y + r->y - v->scroll_y;
+    *y1 = *y0 + r->h;
+    return 0;
 }
 
 const rdr_row *rdr_view_row_at(const rdr_view *v, int y) {
