@@ -902,6 +902,331 @@ START_TEST(test_object_kinds_tracks) {
 }
 END_TEST
 
+//~ pools, futures and point events
+
+/* Pool P (2 workers W0, W1) fed by M:
+ *   #1 submitted 10 ms, runs on W0 20-50 ms, callback on W0 at 51 ms; M's cancel at
+ *      25 ms comes too late, M's result wait times out at 35 ms, M takes it at 55 ms
+ *   #2 submitted 10 ms, runs on W1 20-40 ms
+ *   #3 submitted 10 ms, runs on W1 40-70 ms
+ *   #4 submitted 12 ms, cancelled by M at 30 ms while queued
+ * M spawns the daemon D at 1 ms (it starts at 2 ms) and sets a thread-local at
+ * 60 ms; D is killed when the run ends at 90 ms. */
+typedef struct pool_fixture { trc_recording *rec; trc_model m; uint32_t main, w0, w1, d, pool; } pool_fixture;
+
+static void pool_fixture_make(pool_fixture *f) {
+    run_builder rb;
+    rb_init(&rb, "pool fixture");
+    f->main = rb_unit(&rb, "M");
+    f->w0 = rb_unit(&rb, "W0");
+    f->w1 = rb_unit(&rb, "W1");
+    f->d = rb_unit(&rb, "D");
+    f->pool = rb_obj(&rb, TRC_OBJ_POOL, "P", 2);
+    uint32_t M = f->main, P = f->pool;
+    rb_ev(&rb, 0, M, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    rb_ev(&rb, 1 * MS, M, TRC_EV_SPAWN, 0, 0, f->d, 0);
+    rb_ev(&rb, 2 * MS, f->d, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    rb_ev(&rb, 2 * MS, f->d, TRC_EV_SLEEP_BEGIN, 0, 0, 0, 0);
+    rb_ev(&rb, 5 * MS, f->w0, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    rb_ev(&rb, 5 * MS, f->w1, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    rb_ev(&rb, 10 * MS, M, TRC_EV_SUBMIT, P, 0, 1, 0);
+    rb_ev(&rb, 10 * MS, M, TRC_EV_SUBMIT, P, 0, 2, 0);
+    rb_ev(&rb, 10 * MS, M, TRC_EV_SUBMIT, P, 0, 3, 0);
+    rb_ev(&rb, 12 * MS, M, TRC_EV_SUBMIT, P, 0, 4, 0);
+    rb_ev(&rb, 20 * MS, f->w0, TRC_EV_TASK_START, P, 0, 1, 0);
+    rb_ev(&rb, 20 * MS, f->w1, TRC_EV_TASK_START, P, 0, 2, 0);
+    rb_ev(&rb, 25 * MS, M, TRC_EV_CANCEL, P, 0, 1, 0);
+    rb_ev(&rb, 30 * MS, M, TRC_EV_CANCEL, P, 1, 4, 0);
+    rb_ev(&rb, 32 * MS, M, TRC_EV_WAIT_BEGIN, P, TRC_OP_RESULT, 1, 0);
+    rb_ev(&rb, 35 * MS, M, TRC_EV_WAIT_END, P, TRC_OUT_TIMEOUT, 0, 0);
+    rb_ev(&rb, 35 * MS, M, TRC_EV_RESULT, P, TRC_OUT_TIMEOUT, 1, 0);
+    rb_ev(&rb, 40 * MS, f->w1, TRC_EV_TASK_DONE, P, TRC_OUT_OK, 2, 0);
+    rb_ev(&rb, 40 * MS, f->w1, TRC_EV_TASK_START, P, 0, 3, 0);
+    rb_ev(&rb, 50 * MS, f->w0, TRC_EV_TASK_DONE, P, TRC_OUT_OK, 1, 0);
+    rb_ev(&rb, 51 * MS, f->w0, TRC_EV_CALLBACK, P, 0, 1, 0);
+    rb_ev(&rb, 55 * MS, M, TRC_EV_RESULT, P, TRC_OUT_OK, 1, 0);
+    rb_ev(&rb, 60 * MS, M, TRC_EV_LOCAL_SET, 0, 0, 1, 0);
+    rb_ev(&rb, 70 * MS, f->w1, TRC_EV_TASK_DONE, P, TRC_OUT_OK, 3, 0);
+    rb_ev(&rb, 80 * MS, f->w0, TRC_EV_UNIT_EXIT, 0, 0, 0, 0);
+    rb_ev(&rb, 80 * MS, f->w1, TRC_EV_UNIT_EXIT, 0, 0, 0, 0);
+    rb_ev(&rb, 90 * MS, f->d, TRC_EV_SLEEP_END, 0, 0, 0, 0);
+    rb_ev(&rb, 90 * MS, f->d, TRC_EV_DAEMON_KILLED, 0, 0, f->d, 0);
+    rb_ev(&rb, 90 * MS, f->d, TRC_EV_UNIT_EXIT, 0, TRC_EXIT_KILLED, 0, 0);
+    rb_ev(&rb, 95 * MS, M, TRC_EV_UNIT_EXIT, 0, 0, 0, 0);
+    f->rec = rb_finish(&rb, 100 * MS);
+    const char **strings = arena_push(&f->rec->mem, 2 * sizeof *strings);
+    strings[0] = "?";
+    strings[1] = "user=7";
+    f->rec->runs[0].strings = strings;
+    f->rec->runs[0].nstrings = 2;
+    diag d = { 0 };
+    ck_assert_msg(trc_model_build(&f->m, &f->rec->runs[0], &d) == 0, "%s", d.msg);
+}
+
+static void pool_fixture_free(pool_fixture *f) {
+    trc_model_release(&f->m);
+    trc_recording_free(f->rec);
+}
+
+static rdr_view_desc pool_desc(pool_fixture *f, double at) {
+    return (rdr_view_desc){ .rec = f->rec, .models = &f->m, .nmodels = 1, .width = 1000, .height = 600, .at = at };
+}
+
+/* The lane of future id of the fixture's pool. */
+static uint32_t lane_of(const pool_fixture *f, uint64_t id) {
+    const trc_object_track *ot = &f->m.objects[f->pool - 1];
+    for (size_t k = ot->future0; k < ot->future0 + ot->nfutures; k++)
+        if (f->m.futures[k].id == id) return f->m.futures[k].lane;
+    ck_abort_msg("no future #%llu", (unsigned long long)id);
+    return 0;
+}
+
+static void lane_rows(const rdr_view_desc *desc, const pool_fixture *f, uint64_t id, int *y0, int *y1) {
+    rdr_view v;
+    diag d = { 0 };
+    ck_assert_int_eq(rdr_view_init(&v, desc, &d), 0);
+    ck_assert_int_eq(rdr_view_lane_span(&v, 0, f->pool, lane_of(f, id), y0, y1), 0);
+    rdr_view_release(&v);
+}
+
+/* Whether colour c appears in the rect [x0, x1] x [y0, y1). */
+static bool has_color(const uint32_t *px, int w, int x0, int x1, int y0, int y1, uint32_t c) {
+    for (int y = y0; y < y1; y++)
+        for (int x = x0; x <= x1; x++)
+            if (px_at(px, w, x, y) == c) return true;
+    return false;
+}
+
+START_TEST(test_pool_layout_rows) {
+    pool_fixture f;
+    pool_fixture_make(&f);
+    ck_assert_uint_eq(f.m.objects[f.pool - 1].future_lanes, 4);
+    rdr_view_desc desc = pool_desc(&f, -1);
+    rdr_view v;
+    diag d = { 0 };
+    ck_assert_int_eq(rdr_view_init(&v, &desc, &d), 0);
+    int u0, u1, p0, p1, l0, l1, prev = 0;
+    ck_assert_int_eq(rdr_view_row_span(&v, RDR_ROW_UNIT, 0, f.d, &u0, &u1), 0);
+    ck_assert_int_eq(rdr_view_row_span(&v, RDR_ROW_POOL, 0, f.pool, &p0, &p1), 0);
+    ck_assert_int_le(u1, p0);   /* the pool group follows the units */
+    prev = p1;
+    for (uint32_t k = 0; k < 4; k++) {   /* then one row per future lane, in order */
+        ck_assert_int_eq(rdr_view_lane_span(&v, 0, f.pool, k, &l0, &l1), 0);
+        ck_assert_int_eq(l0, prev);
+        ck_assert_int_ge(l1 - l0, 12);
+        const rdr_row *r = rdr_view_row_at(&v, (l0 + l1) / 2);
+        ck_assert(r && r->kind == RDR_ROW_FUTURE && r->id == f.pool && r->lane == k);
+        prev = l1;
+    }
+    ck_assert_int_eq(rdr_view_lane_span(&v, 0, f.pool, 4, &l0, &l1), -ERR_USAGE);
+    ck_assert_int_eq(rdr_view_lane_span(&v, 0, 1 /* no pool: M's id is a unit */ + 5, 0, &l0, &l1), -ERR_USAGE);
+    rdr_view_release(&v);
+    pool_fixture_free(&f);
+}
+END_TEST
+
+START_TEST(test_pixels_future_states) {
+    pool_fixture f;
+    pool_fixture_make(&f);
+    rdr_view_desc desc = pool_desc(&f, -1);
+    uint32_t *px = render(&desc);
+    int w = desc.width, y0, y1, mid;
+    /* #1: queued 10-20 ms, running 20-50 ms, a green cap where it finished */
+    lane_rows(&desc, &f, 1, &y0, &y1);
+    mid = (y0 + y1) / 2;
+    ck_assert_uint_eq(px_at(px, w, x_of(&desc, 15.0 * MS), y0 + 3), RDR_COL_FUT_PENDING);   /* above "#1 on W0" */
+    ck_assert_uint_eq(px_at(px, w, x_of(&desc, 30.0 * MS), mid), RDR_COL_FUT_RUNNING);
+    ck_assert(RDR_COL_FUT_PENDING != RDR_COL_FUT_RUNNING);
+    ck_assert(has_color(px, w, x_of(&desc, 50.0 * MS) - 3, x_of(&desc, 50.0 * MS) + 1, y0, y1, RDR_COL_FUT_DONE));
+    /* the result wait that timed out at 35 ms: a red tick across #1's bar */
+    ck_assert(has_color(px, w, x_of(&desc, 35.0 * MS) - 2, x_of(&desc, 35.0 * MS) + 2, y0, y1, RDR_COL_ALERT));
+    ck_assert(!has_color(px, w, x_of(&desc, 28.0 * MS), x_of(&desc, 32.0 * MS), y0, y1, RDR_COL_ALERT));
+    /* nothing on the lane before the submit */
+    ck_assert(!has_color(px, w, x_of(&desc, 2.0 * MS), x_of(&desc, 8.0 * MS), y0, y1, RDR_COL_FUT_PENDING));
+    /* #3 queued until 40 ms (both workers busy), then running until 70 ms */
+    lane_rows(&desc, &f, 3, &y0, &y1);
+    mid = (y0 + y1) / 2;
+    ck_assert_uint_eq(px_at(px, w, x_of(&desc, 30.0 * MS), mid), RDR_COL_FUT_PENDING);
+    ck_assert_uint_eq(px_at(px, w, x_of(&desc, 60.0 * MS), mid), RDR_COL_FUT_RUNNING);
+    /* #4 cancelled while queued: the cancel colour at 30 ms, never the running colour */
+    lane_rows(&desc, &f, 4, &y0, &y1);
+    mid = (y0 + y1) / 2;
+    ck_assert_uint_eq(px_at(px, w, x_of(&desc, 20.0 * MS), mid), RDR_COL_FUT_PENDING);
+    ck_assert(has_color(px, w, x_of(&desc, 30.0 * MS) - 1, x_of(&desc, 30.0 * MS) + 3, y0, y1, RDR_COL_FUT_CANCELLED));
+    ck_assert(!has_color(px, w, x_of(&desc, 12.0 * MS), x_of(&desc, 100.0 * MS) - 1, y0, y1, RDR_COL_FUT_RUNNING));
+    /* the pool row: two running (blue) at 30 ms, none at 90 ms */
+    locate(&desc, RDR_ROW_POOL, f.pool, &y0, &y1);
+    ck_assert(has_color(px, w, x_of(&desc, 30.0 * MS), x_of(&desc, 30.0 * MS), y0, y1, RDR_COL_FUT_RUNNING));
+    ck_assert(!has_color(px, w, x_of(&desc, 90.0 * MS), x_of(&desc, 90.0 * MS), y0, y1, RDR_COL_FUT_RUNNING));
+    /* the daemon's lane: a red cut where it was killed, and "killed" */
+    locate(&desc, RDR_ROW_UNIT, f.d, &y0, &y1);
+    ck_assert(has_color(px, w, x_of(&desc, 90.0 * MS) - 4, x_of(&desc, 90.0 * MS) + 4, y0, y1, RDR_COL_KILLED));
+    ck_assert(!has_color(px, w, x_of(&desc, 40.0 * MS), x_of(&desc, 80.0 * MS), y0, y1, RDR_COL_KILLED));
+    free(px);
+    pool_fixture_free(&f);
+}
+END_TEST
+
+START_TEST(test_pixels_futures_follow_playhead) {
+    pool_fixture f;
+    pool_fixture_make(&f);
+    rdr_view_desc desc = pool_desc(&f, 0.25);   /* 25 ms: #3 queued, #4 not cancelled yet */
+    uint32_t *px = render(&desc);
+    int w = desc.width, y0, y1;
+    lane_rows(&desc, &f, 3, &y0, &y1);
+    ck_assert_uint_eq(px_at(px, w, x_of(&desc, 22.0 * MS), (y0 + y1) / 2), RDR_COL_FUT_PENDING);
+    ck_assert(!has_color(px, w, x_of(&desc, 27.0 * MS), x_of(&desc, 99.0 * MS), y0, y1, RDR_COL_FUT_RUNNING));
+    lane_rows(&desc, &f, 4, &y0, &y1);
+    ck_assert(!has_color(px, w, x_of(&desc, 12.0 * MS), x_of(&desc, 99.0 * MS), y0, y1, RDR_COL_FUT_CANCELLED));
+    locate(&desc, RDR_ROW_UNIT, f.d, &y0, &y1);
+    ck_assert(!has_color(px, w, x_of(&desc, 85.0 * MS), x_of(&desc, 95.0 * MS), y0, y1, RDR_COL_KILLED));
+    free(px);
+    pool_fixture_free(&f);
+}
+END_TEST
+
+static void hover(rdr_view *v, rdr_drawlist *dl, double t, int y) {
+    rdr_view_event(v, &(rdr_event){ .kind = RDR_EV_MOVE, .x = (int)lround(rdr_view_x_of(v, t)), .y = y });
+    rdr_build(v, dl, NULL);
+}
+
+START_TEST(test_draw_future_tooltips) {
+    pool_fixture f;
+    pool_fixture_make(&f);
+    rdr_view_desc desc = pool_desc(&f, -1);
+    rdr_view v;
+    diag d = { 0 };
+    ck_assert_int_eq(rdr_view_init(&v, &desc, &d), 0);
+    rdr_drawlist dl = { 0 };
+    int y0, y1;
+    ck_assert_int_eq(rdr_view_lane_span(&v, 0, f.pool, lane_of(&f, 1), &y0, &y1), 0);
+    hover(&v, &dl, 30.0 * MS, (y0 + y1) / 2);
+    ck_assert(dl_has_text(&dl, "future #1 of pool P"));
+    ck_assert(dl_has_text(&dl, "submitted by M at 10.0 ms"));
+    ck_assert(dl_has_text(&dl, "queued 10.0 ms, ran on W0 30.0 ms, finished ok"));
+    ck_assert(dl_has_text(&dl, "callback on W0 at 51.0 ms"));
+    ck_assert(dl_has_text(&dl, "result taken by M at 55.0 ms"));
+    ck_assert(dl_has_text(&dl, "1 result wait timed out"));
+    ck_assert(dl_has_text(&dl, "at 30.0 ms: running"));
+    ck_assert_int_eq(rdr_view_lane_span(&v, 0, f.pool, lane_of(&f, 4), &y0, &y1), 0);
+    hover(&v, &dl, 20.0 * MS, (y0 + y1) / 2);
+    ck_assert(dl_has_text(&dl, "future #4 of pool P"));
+    ck_assert(dl_has_text(&dl, "cancelled by M at 30.0 ms: never ran"));
+    ck_assert(dl_has_text(&dl, "result never taken"));
+    /* the pool row counts its futures */
+    ck_assert_int_eq(rdr_view_row_span(&v, RDR_ROW_POOL, 0, f.pool, &y0, &y1), 0);
+    hover(&v, &dl, 30.0 * MS, (y0 + y1) / 2);
+    ck_assert(dl_has_text(&dl, "2 running, 1 queued at 30.0 ms"));
+    ck_assert(dl_has_text(&dl, "4 submitted: 3 done ok, 0 failed, 1 cancelled"));
+    ck_assert(dl_has_text(&dl, "1 cancel came too late"));
+    /* point events on M's lane name themselves */
+    ck_assert_int_eq(rdr_view_row_span(&v, RDR_ROW_UNIT, 0, f.main, &y0, &y1), 0);
+    hover(&v, &dl, 12.0 * MS, (y0 + y1) / 2);
+    ck_assert(dl_has_text(&dl, "submitted future #4 to pool P at 12.0 ms"));
+    hover(&v, &dl, 25.0 * MS, (y0 + y1) / 2);
+    ck_assert(dl_has_text(&dl, "cancel of future #1 failed: it was running"));
+    hover(&v, &dl, 35.0 * MS, (y0 + y1) / 2);
+    ck_assert(dl_has_text(&dl, "result of future #1 timed out (it was running)"));
+    hover(&v, &dl, 60.0 * MS, (y0 + y1) / 2);
+    ck_assert(dl_has_text(&dl, "thread-local user=7"));
+    ck_assert(dl_has_text(&dl, "user=7"));   /* few events in view: the label is drawn too */
+    hover(&v, &dl, 1.0 * MS, (y0 + y1) / 2);
+    ck_assert(dl_has_text(&dl, "spawned D"));
+    ck_assert_int_eq(rdr_view_row_span(&v, RDR_ROW_UNIT, 0, f.d, &y0, &y1), 0);
+    hover(&v, &dl, 90.0 * MS, (y0 + y1) / 2);
+    ck_assert(dl_has_text(&dl, "daemon: killed at 90.0 ms"));
+    ck_assert(dl_has_text(&dl, "killed"));
+    /* the legend has the future states */
+    ck_assert(dl_has_text(&dl, "queued"));
+    ck_assert(dl_has_text(&dl, "cancelled"));
+    rdr_drawlist_free(&dl);
+    rdr_view_release(&v);
+    pool_fixture_free(&f);
+}
+END_TEST
+
+static size_t dl_lines_of(const rdr_drawlist *dl, uint32_t color) {
+    size_t n = 0;
+    for (size_t i = 0; i < dl->n; i++) n += dl->cmds[i].kind == RDR_CMD_LINE && dl->cmds[i].color == color;
+    return n;
+}
+
+START_TEST(test_draw_flow_kinds) {
+    /* every flow kind its own colour */
+    static const unsigned kinds[] = { TRC_FLOW_ITEM, TRC_FLOW_HANDOFF, TRC_FLOW_NOTIFY, TRC_FLOW_SPAWN, TRC_FLOW_JOIN,
+                                      TRC_FLOW_SUBMIT, TRC_FLOW_TASK, TRC_FLOW_CALLBACK, TRC_FLOW_RESULT };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        for (size_t j = i + 1; j < sizeof kinds / sizeof kinds[0]; j++)
+            ck_assert_msg(rdr_flow_color(kinds[i]) != rdr_flow_color(kinds[j]), "flow kinds %u and %u", kinds[i], kinds[j]);
+    pool_fixture f;
+    pool_fixture_make(&f);
+    rdr_view_desc desc = pool_desc(&f, -1);
+    rdr_view v;
+    diag d = { 0 };
+    ck_assert_int_eq(rdr_view_init(&v, &desc, &d), 0);
+    rdr_drawlist dl = { 0 };
+    rdr_build(&v, &dl, NULL);
+    uint32_t sub = (rdr_flow_color(TRC_FLOW_SUBMIT) & 0xffffffu) | 0xa0000000u;
+    uint32_t res = (rdr_flow_color(TRC_FLOW_RESULT) & 0xffffffu) | 0xa0000000u;
+    uint32_t spawn = (rdr_flow_color(TRC_FLOW_SPAWN) & 0xffffffu) | 0xa0000000u;
+    ck_assert_uint_ge(dl_lines_of(&dl, sub), 3);     /* M -> W0 and M -> W1 (twice), with heads */
+    ck_assert_uint_ge(dl_lines_of(&dl, res), 1);     /* W0's done -> M's result */
+    ck_assert_uint_ge(dl_lines_of(&dl, spawn), 4);   /* M -> D, dashed: several strokes */
+    rdr_view_event(&v, &(rdr_event){ .kind = RDR_EV_KEY, .key = RDR_KEY_CHAR, .ch = 'f' });
+    rdr_build(&v, &dl, NULL);
+    ck_assert_uint_eq(dl_lines_of(&dl, sub) + dl_lines_of(&dl, res) + dl_lines_of(&dl, spawn), 0);
+    rdr_drawlist_free(&dl);
+    rdr_view_release(&v);
+    pool_fixture_free(&f);
+}
+END_TEST
+
+/* A pool with 100k futures: one worker, back to back, each queued a little. The
+ * lane is drawn by columns (no per-future work at full view) and point events
+ * too dense to read are left out, so the draw list stays the size of the window. */
+START_TEST(test_lod_many_futures) {
+    run_builder rb;
+    rb_init(&rb, "many futures");
+    uint32_t m0 = rb_unit(&rb, "M"), w = rb_unit(&rb, "W");
+    uint32_t P = rb_obj(&rb, TRC_OBJ_POOL, "P", 1);
+    rb_ev(&rb, 0, m0, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    rb_ev(&rb, 0, w, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    enum { N = 100000 };
+    for (uint64_t i = 1; i <= N; i++) {
+        uint64_t t = i * 1000;
+        rb_ev(&rb, t, m0, TRC_EV_SUBMIT, P, 0, i, 0);
+        rb_ev(&rb, t + 300, w, TRC_EV_TASK_START, P, 0, i, 0);
+        rb_ev(&rb, t + 900, w, TRC_EV_TASK_DONE, P, TRC_OUT_OK, i, 0);
+    }
+    trc_recording *rec = rb_finish(&rb, (N + 2) * 1000ull);
+    trc_model m;
+    diag d = { 0 };
+    ck_assert_msg(trc_model_build(&m, &rec->runs[0], &d) == 0, "%s", d.msg);
+    ck_assert_uint_eq(m.objects[P - 1].future_lanes, 1);
+    rdr_view_desc desc = { .rec = rec, .models = &m, .nmodels = 1, .width = 1000, .height = 400, .at = -1 };
+    rdr_view v;
+    ck_assert_int_eq(rdr_view_init(&v, &desc, &d), 0);
+    rdr_drawlist dl = { 0 };
+    rdr_build(&v, &dl, NULL);
+    ck_assert_uint_gt(dl.dense_columns, 0);
+    ck_assert_uint_lt(dl.spans_visited, 5000);
+    ck_assert_uint_lt(dl.n, 8000);
+    /* zoomed in on five futures: bars with labels, caps and the submit glyphs */
+    rdr_view_set_window(&v, 1500.0, 6500.0);
+    rdr_build(&v, &dl, NULL);
+    ck_assert(dl_has_text(&dl, "#3 on W"));
+    ck_assert_uint_lt(dl.n, 2000);
+    int y0, y1;
+    ck_assert_int_eq(rdr_view_lane_span(&v, 0, P, 0, &y0, &y1), 0);
+    hover(&v, &dl, 3500.0, (y0 + y1) / 2);
+    ck_assert(dl_has_text(&dl, "future #3 of pool P"));
+    rdr_drawlist_free(&dl);
+    rdr_view_release(&v);
+    trc_model_release(&m);
+    trc_recording_free(rec);
+}
+END_TEST
+
 //~ the SDL backend
 
 START_TEST(test_canvas_text_cache) {
@@ -1016,6 +1341,9 @@ static Suite *render_suite(void) {
     tcase_add_test(tc, test_pixels_playhead_reveals);
     tcase_add_test(tc, test_pixels_queue_depth);
     tcase_add_test(tc, test_pixels_zoomed_window);
+    tcase_add_test(tc, test_pool_layout_rows);
+    tcase_add_test(tc, test_pixels_future_states);
+    tcase_add_test(tc, test_pixels_futures_follow_playhead);
     suite_add_tcase(s, tc);
     tc = tcase_create("png");
     tcase_set_timeout(tc, 60);
@@ -1038,6 +1366,9 @@ static Suite *render_suite(void) {
     tcase_add_test(tc, test_lod_merges_subpixel_spans);
     tcase_add_test(tc, test_lod_dominant_state);
     tcase_add_test(tc, test_object_kinds_tracks);
+    tcase_add_test(tc, test_draw_future_tooltips);
+    tcase_add_test(tc, test_draw_flow_kinds);
+    tcase_add_test(tc, test_lod_many_futures);
     suite_add_tcase(s, tc);
     tc = tcase_create("sdl");
     tcase_set_timeout(tc, 60);
