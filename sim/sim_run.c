@@ -276,18 +276,27 @@ static int timeout_of(rt_unit *u, const sim_stmt *s, uint64_t *deadline) {
     return 0;
 }
 
+/* One slice of a wait on cv (mu held): returns -1 to check again, or how the wait
+ * ends (TRC_OUT_ABORTED when the unit must stop, TRC_OUT_TIMEOUT at the deadline;
+ * 0 = no deadline). Slices keep every wait responsive to the end of the run. */
+static int wait_slice(rt_unit *u, pthread_cond_t *cv, pthread_mutex_t *mu, uint64_t deadline) {
+    if (halted(u)) return TRC_OUT_ABORTED;
+    uint64_t now = clk_mono_ns();
+    if (deadline && now >= deadline) return TRC_OUT_TIMEOUT;
+    uint64_t until = now + WAIT_SLICE_NS;
+    if (deadline && deadline < until) until = deadline;
+    struct timespec ts = mono_ts(until);
+    pthread_cond_timedwait(cv, mu, &ts);
+    return -1;
+}
+
 /* Waits on cv until `ready` or the deadline (0 = none) or abort. Returns the outcome. */
 #define MONITOR_WAIT(o, cvp, ready, deadline)                                                  \
     ({                                                                                         \
         int out_ = TRC_OUT_OK;                                                                 \
         while (!(ready)) {                                                                     \
-            if (halted(u)) { out_ = TRC_OUT_ABORTED; break; }                                   \
-            uint64_t now_ = clk_mono_ns();                                                     \
-            if ((deadline) && now_ >= (deadline)) { out_ = TRC_OUT_TIMEOUT; break; }           \
-            uint64_t until_ = now_ + WAIT_SLICE_NS;                                            \
-            if ((deadline) && (deadline) < until_) until_ = (deadline);                        \
-            struct timespec ts_ = mono_ts(until_);                                             \
-            pthread_cond_timedwait((cvp), &(o)->mu, &ts_);                                     \
+            int s_ = wait_slice(u, (cvp), &(o)->mu, (deadline));                               \
+            if (s_ >= 0) { out_ = s_; break; }                                                 \
         }                                                                                      \
         out_;                                                                                  \
     })
@@ -943,13 +952,8 @@ static int do_join(rt_unit *u, const sim_stmt *s, uint64_t deadline) {
             begin_wait_arg(u, UINT32_MAX, TRC_OP_JOIN, deadline, c->index);
             int out = TRC_OUT_OK;
             while (atomic_load(&c->state) != US_DONE) {
-                if (halted(u)) { out = TRC_OUT_ABORTED; break; }
-                uint64_t now = clk_mono_ns();
-                if (deadline && now >= deadline) { out = TRC_OUT_TIMEOUT; break; }
-                uint64_t until = now + WAIT_SLICE_NS;
-                if (deadline && deadline < until) until = deadline;
-                struct timespec ts = mono_ts(until);
-                pthread_cond_timedwait(&r->exit_cv, &r->exit_mu, &ts);
+                int sl = wait_slice(u, &r->exit_cv, &r->exit_mu, deadline);
+                if (sl >= 0) { out = sl; break; }
             }
             pthread_mutex_unlock(&r->exit_mu);
             if (out == TRC_OUT_OK && halted(u)) out = TRC_OUT_ABORTED;   /* it ended because the run did */
@@ -1025,13 +1029,8 @@ static int await_result(rt_unit *u, rt_fut *f, uint64_t deadline) {
         atomic_store(&u->wait_fut, f);
         begin_wait_arg(u, f->pool, TRC_OP_RESULT, deadline, f->id);
         while (!fut_finished(f)) {
-            if (halted(u)) { out = TRC_OUT_ABORTED; break; }
-            uint64_t now = clk_mono_ns();
-            if (deadline && now >= deadline) { out = TRC_OUT_TIMEOUT; break; }
-            uint64_t until = now + WAIT_SLICE_NS;
-            if (deadline && deadline < until) until = deadline;
-            struct timespec ts = mono_ts(until);
-            pthread_cond_timedwait(&r->fcv, &r->fmu, &ts);
+            int sl = wait_slice(u, &r->fcv, &r->fmu, deadline);
+            if (sl >= 0) { out = sl; break; }
         }
         end_wait(u, f->pool, out, 0);
         atomic_store(&u->wait_fut, NULL);
@@ -1187,13 +1186,8 @@ static int do_as_completed(rt_unit *u, const sim_stmt *s, uint64_t deadline) {
                 bool any = false;
                 for (size_t i = 0; i < n && !any; i++) any = !u->mine[i]->yielded && fut_finished(u->mine[i]);
                 if (any) break;
-                if (halted(u)) { out = TRC_OUT_ABORTED; break; }
-                uint64_t now = clk_mono_ns();
-                if (deadline && now >= deadline) { out = TRC_OUT_TIMEOUT; break; }
-                uint64_t until = now + WAIT_SLICE_NS;
-                if (deadline && deadline < until) until = deadline;
-                struct timespec ts = mono_ts(until);
-                pthread_cond_timedwait(&r->fcv, &r->fmu, &ts);
+                int sl = wait_slice(u, &r->fcv, &r->fmu, deadline);
+                if (sl >= 0) { out = sl; break; }
             }
             end_wait(u, pending->pool, out, 0);
             atomic_store(&u->wait_fut, NULL);
@@ -1243,9 +1237,8 @@ static int do_shutdown(rt_unit *u, const sim_stmt *s) {
             all = true;
             for (uint32_t k = 0; k < started; k++) all &= atomic_load(&w0[k].state) == US_DONE;
             if (all) break;
-            if (halted(u)) { out = TRC_OUT_ABORTED; break; }
-            struct timespec ts = mono_ts(clk_mono_ns() + WAIT_SLICE_NS);
-            pthread_cond_timedwait(&r->exit_cv, &r->exit_mu, &ts);
+            int sl = wait_slice(u, &r->exit_cv, &r->exit_mu, 0);
+            if (sl >= 0) { out = sl; break; }
         }
         pthread_mutex_unlock(&r->exit_mu);
         end_wait(u, s->obj, out, 0);
@@ -1270,9 +1263,8 @@ static int worker_loop(rt_unit *u) {
         if (!idle) { idle = true; o->idle++; }
         while (!o->qhead && !o->shut) {
             if (!waiting) { waiting = true; begin_wait_arg(u, u->pool, TRC_OP_GET, 0, 0); }
-            if (halted(u)) { out = TRC_OUT_ABORTED; break; }
-            struct timespec ts = mono_ts(clk_mono_ns() + WAIT_SLICE_NS);
-            pthread_cond_timedwait(&o->cv, &r->fmu, &ts);
+            int sl = wait_slice(u, &o->cv, &r->fmu, 0);
+            if (sl >= 0) { out = sl; break; }
         }
         if (waiting) end_wait(u, u->pool, out, 0);
         if (out == TRC_OUT_ABORTED || halted(u)) { rc = -1; break; }
