@@ -15,19 +15,7 @@ static sim_program *parse_ok(const char *text) {
     return p;
 }
 
-/* Asserts a parse error at line:col whose message contains `msg` (and hint contains `hint` if given). */
-static void parse_err(const char *text, int line, int col, const char *msg, const char *hint) {
-    diag d;
-    diag_clear(&d);
-    sim_program *p = NULL;
-    int rc = sim_parse(&p, "t.scn", text, NULL, 0, &d);
-    ck_assert_msg(rc < 0, "expected an error containing '%s'", msg);
-    ck_assert_ptr_null(p);
-    ck_assert_str_eq(d.file, "t.scn");
-    ck_assert_msg(d.line == line && d.col == col, "error '%s' at %d:%d, expected %d:%d", d.msg, d.line, d.col, line, col);
-    ck_assert_msg(strstr(d.msg, msg), "message '%s' lacks '%s'", d.msg, msg);
-    if (hint) ck_assert_msg(strstr(d.hint, hint), "hint '%s' lacks '%s'", d.hint, hint);
-}
+#define parse_err tu_parse_err
 
 START_TEST(parses_producer_consumer) {
     sim_program *p = parse_ok("scenario \"PC\"\n"

@@ -20,27 +20,8 @@
 #define MEDIAN_MAX 1.05
 #endif
 
-typedef struct ran { trc_recording *rec; trc_model m; sim_result res; } ran;
-
-static void run_text(ran *out, const char *name, const char *text, const sim_define *defs, uint32_t ndefs) {
-    diag d;
-    diag_clear(&d);
-    sim_program *p;
-    int rc = sim_parse(&p, name, text, defs, ndefs, &d);
-    ck_assert_msg(rc == 0, "%s:%d:%d: %s", name, d.line, d.col, d.msg);
-    char file[128];
-    snprintf(file, sizeof file, "%s.weft", name);
-    const char *path = tmp_path(file);
-    rc = sim_run(&out->res, p, &(sim_desc){ .out_path = path, .timeout_ns = 30000 * MS }, &d);
-    ck_assert_msg(rc == 0, "sim_run: %s", d.msg);
-    sim_program_free(p);
-    rc = trc_recording_load(&out->rec, path, &d);
-    ck_assert_msg(rc == 0, "load: %s", d.msg);
-    ck_assert(!out->rec->truncated);
-    ck_assert_uint_eq(out->rec->nruns, 1);
-    rc = trc_model_build(&out->m, &out->rec->runs[0], &d);
-    ck_assert_msg(rc == 0, "model: %s", d.msg);
-}
+typedef tu_ran ran;
+#define run_text tu_run_text
 
 static void run_file(ran *out, const char *scn, const sim_define *defs, uint32_t ndefs) {
     char path[1024];
@@ -52,10 +33,7 @@ static void run_file(ran *out, const char *scn, const sim_define *defs, uint32_t
     free(text);
 }
 
-static void ran_free(ran *r) {
-    trc_model_release(&r->m);
-    trc_recording_free(r->rec);
-}
+#define ran_free tu_ran_free
 
 static int cmp_u64(const void *a, const void *b) {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;

@@ -10,32 +10,10 @@
 
 #define MS 1000000ull
 
-typedef struct ran { trc_recording *rec; trc_model m; sim_result res; const trc_run *run; } ran;
-
-static void run_text(ran *out, const char *name, const char *text) {
-    diag d;
-    diag_clear(&d);
-    sim_program *p;
-    int rc = sim_parse(&p, name, text, NULL, 0, &d);
-    ck_assert_msg(rc == 0, "%s:%d:%d: %s", name, d.line, d.col, d.msg);
-    char file[128];
-    snprintf(file, sizeof file, "%s.weft", name);
-    const char *path = tmp_path(file);
-    rc = sim_run(&out->res, p, &(sim_desc){ .out_path = path, .timeout_ns = 30000 * MS }, &d);
-    ck_assert_msg(rc == 0, "sim_run: %s", d.msg);
-    sim_program_free(p);
-    rc = trc_recording_load(&out->rec, path, &d);
-    ck_assert_msg(rc == 0, "load: %s", d.msg);
-    ck_assert_uint_eq(out->rec->nruns, 1);
-    out->run = &out->rec->runs[0];
-    rc = trc_model_build(&out->m, out->run, &d);
-    ck_assert_msg(rc == 0, "model: %s", d.msg);
-}
-
-static void ran_free(ran *r) {
-    trc_model_release(&r->m);
-    trc_recording_free(r->rec);
-}
+typedef tu_ran ran;
+#define ran_free tu_ran_free
+#define parse_err tu_parse_err
+static void run_text(ran *out, const char *name, const char *text) { tu_run_text(out, name, text, NULL, 0); }
 
 static uint32_t unit_named(const ran *r, const char *name) {
     for (uint32_t i = 0; i < r->run->nunits; i++)
@@ -478,18 +456,6 @@ START_TEST(sweep_relations_are_checked_across_runs) {
 END_TEST
 
 /* ---- parse errors ------------------------------------------------------------ */
-
-static void parse_err(const char *text, int line, int col, const char *msg, const char *hint) {
-    diag d;
-    diag_clear(&d);
-    sim_program *p = NULL;
-    int rc = sim_parse(&p, "t.scn", text, NULL, 0, &d);
-    ck_assert_msg(rc < 0, "expected an error containing '%s'", msg);
-    ck_assert_ptr_null(p);
-    ck_assert_msg(d.line == line && d.col == col, "error '%s' at %d:%d, expected %d:%d", d.msg, d.line, d.col, line, col);
-    ck_assert_msg(strstr(d.msg, msg), "message '%s' lacks '%s'", d.msg, msg);
-    if (hint) ck_assert_msg(strstr(d.hint, hint), "hint '%s' lacks '%s'", d.hint, hint);
-}
 
 START_TEST(unit_and_pool_misuse_errors) {
     parse_err("actor w { sleep 1ms }\nactor main { spawn w }\n", 2, 20, "actor 'w' starts with the run", "actor w spawned");

@@ -89,3 +89,42 @@ trc_recording *rb_finish(run_builder *b, uint64_t t_end) {
     r->events = e;
     return b->rec;
 }
+
+void tu_run_text(tu_ran *out, const char *name, const char *text, const sim_define *defs, uint32_t ndefs) {
+    diag d;
+    diag_clear(&d);
+    sim_program *p;
+    int rc = sim_parse(&p, name, text, defs, ndefs, &d);
+    ck_assert_msg(rc == 0, "%s:%d:%d: %s", name, d.line, d.col, d.msg);
+    char file[128];
+    snprintf(file, sizeof file, "%s.weft", name);
+    const char *path = tmp_path(file);
+    rc = sim_run(&out->res, p, &(sim_desc){ .out_path = path, .timeout_ns = 30000000000ull }, &d);
+    ck_assert_msg(rc == 0, "sim_run: %s", d.msg);
+    sim_program_free(p);
+    rc = trc_recording_load(&out->rec, path, &d);
+    ck_assert_msg(rc == 0, "load: %s", d.msg);
+    ck_assert(!out->rec->truncated);
+    ck_assert_uint_eq(out->rec->nruns, 1);
+    out->run = &out->rec->runs[0];
+    rc = trc_model_build(&out->m, out->run, &d);
+    ck_assert_msg(rc == 0, "model: %s", d.msg);
+}
+
+void tu_ran_free(tu_ran *r) {
+    trc_model_release(&r->m);
+    trc_recording_free(r->rec);
+}
+
+void tu_parse_err(const char *text, int line, int col, const char *msg, const char *hint) {
+    diag d;
+    diag_clear(&d);
+    sim_program *p = NULL;
+    int rc = sim_parse(&p, "t.scn", text, NULL, 0, &d);
+    ck_assert_msg(rc < 0, "expected an error containing '%s'", msg);
+    ck_assert_ptr_null(p);
+    ck_assert_str_eq(d.file, "t.scn");
+    ck_assert_msg(d.line == line && d.col == col, "error '%s' at %d:%d, expected %d:%d", d.msg, d.line, d.col, line, col);
+    ck_assert_msg(strstr(d.msg, msg), "message '%s' lacks '%s'", d.msg, msg);
+    if (hint) ck_assert_msg(strstr(d.hint, hint), "hint '%s' lacks '%s'", d.hint, hint);
+}

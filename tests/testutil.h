@@ -18,4 +18,14 @@ uint32_t rb_obj(run_builder *b, uint32_t kind, const char *name, int64_t capacit
 void rb_ev(run_builder *b, uint64_t t, uint32_t unit, uint16_t kind, uint32_t obj, uint16_t aux, uint64_t arg, uint32_t extra);
 /* Finishes the run (t_end relative ns) and returns the recording (owned by the caller). */
 trc_recording *rb_finish(run_builder *b, uint64_t t_end);
+
+/* Scenario helpers (link weft_sim). tu_run_text runs scenario text for real into
+ * a temporary .weft, loads it back and builds the model; any failure fails the
+ * test. tu_parse_err asserts a parse error at line:col whose message contains
+ * msg (and whose hint contains hint, if given). */
+#include "sim/sim.h"
+typedef struct tu_ran { trc_recording *rec; trc_model m; sim_result res; const trc_run *run; } tu_ran;
+void tu_run_text(tu_ran *out, const char *name, const char *text, const sim_define *defs, uint32_t ndefs);
+void tu_ran_free(tu_ran *r);
+void tu_parse_err(const char *text, int line, int col, const char *msg, const char *hint);
 #endif
