@@ -1464,7 +1464,8 @@ static void rdr_hover_future(rdr_ctx *cx, const rdr_row *row, double t, rdr_tip 
         return;
     }
     unsigned long long id = (unsigned long long)f->id;
-    rdr_tip_add(tip, "future #%llu of pool %s", id, pool);
+    if (f->task) rdr_tip_add(tip, "future #%llu of pool %s: task '%s'", id, pool, f->task);
+    else rdr_tip_add(tip, "future #%llu of pool %s", id, pool);
     if (f->t_submit != TRC_T_NONE) {
         rdr_fmt_dur(a, sizeof a, (double)f->t_submit);
         rdr_tip_add(tip, "submitted by %s at %s", rdr_unit_name(r, f->submitter), a);

@@ -151,6 +151,7 @@ struct rt {
     rt_fut **futs; size_t nfuts, cap_futs;
     uint64_t done_seq;
     _Atomic uint64_t *task_done_t;   /* per task: its last completion (mono ns) */
+    uint32_t *task_str;              /* per task: its name's string index (SUBMIT extra - 1) */
     _Atomic uint64_t *mark_t;        /* per mark text: its first occurrence (mono ns) */
     pthread_mutex_t exit_mu;
     pthread_cond_t exit_cv;          /* a unit exited */
@@ -1011,7 +1012,7 @@ static rt_fut *submit(rt_unit *u, uint32_t oi, uint32_t task, int64_t arg) {
     if (o->qtail) o->qtail->next = f; else o->qhead = f;
     o->qtail = f;
     o->queued++;
-    trc_emit(u->ring, TRC_EV_SUBMIT, o->id, 0, f->id, 0);
+    trc_emit(u->ring, TRC_EV_SUBMIT, o->id, 0, f->id, r->task_str[task] + 1);
     if (o->queued > o->idle && o->started < (uint32_t)o->decl->cap_value)
         start_unit(u, &r->units[o->decl->unit0 + o->started++]);
     pthread_cond_signal(&o->cv);
@@ -2049,6 +2050,8 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     pthread_mutex_init(&r->str_mu, NULL);
     r->task_done_t = xcalloc(prog->ntasks + 1, sizeof *r->task_done_t);
     r->mark_t = xcalloc(prog->nstrings + 1, sizeof *r->mark_t);
+    r->task_str = xcalloc(prog->ntasks + 1, sizeof *r->task_str);
+    for (uint32_t i = 0; i < prog->ntasks; i++) r->task_str[i] = intern(r, prog->tasks[i].name);
 
     /* objects */
     r->objs = xcalloc(prog->nobjects ? prog->nobjects : 1, sizeof *r->objs);
@@ -2259,6 +2262,7 @@ out:
     for (uint32_t i = 0; i < r->nunits; i++) { free(r->units[i].locals); free(r->units[i].slots); free(r->units[i].mine); }
     free((void *)r->task_done_t);
     free((void *)r->mark_t);
+    free(r->task_str);
     free(r->objs);
     free(r->units);
     free(r);

@@ -212,6 +212,7 @@ START_TEST(map_hands_results_back_in_input_order) {
     long d1 = find_ev(&r, 0, TRC_EV_TASK_DONE, UINT32_MAX, 1), d2 = find_ev(&r, 0, TRC_EV_TASK_DONE, UINT32_MAX, 2);
     ck_assert_int_lt(d2, d1);                                          /* head-of-line: 2 was ready first */
     ck_assert_int_gt(find_ev(&r, 0, TRC_EV_RESULT, main, 2), d1);      /* and handed back only after 1 */
+    ck_assert_str_eq(r.m.futures[0].task, "work");   /* SUBMIT names its task */
     ck_assert_uint_eq(count_flows(&r, TRC_FLOW_SUBMIT), 4);
     ck_assert_uint_eq(count_flows(&r, TRC_FLOW_TASK), 4);
     ck_assert_uint_eq(count_flows(&r, TRC_FLOW_RESULT), 4);

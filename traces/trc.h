@@ -52,7 +52,9 @@
                                               write replaced; summed: updates lost */ \
     X(SPAWN,         23, "spawn")          /* arg: child unit */                      \
     X(JOINED,        24, "joined")         /* arg: the unit that was joined */        \
-    X(SUBMIT,        25, "submit")         /* obj: pool; arg: future id (from 1) */   \
+    X(SUBMIT,        25, "submit")         /* obj: pool; arg: future id (from 1);     \
+                                              extra: the task's name, string index + 1 \
+                                              (0 = not recorded) */                   \
     X(TASK_START,    26, "task_start")     /* obj: pool; arg: future id */            \
     X(TASK_DONE,     27, "task_done")      /* obj: pool; arg: future id; aux: trc_outcome */\
     X(CANCEL,        28, "cancel")         /* obj: pool; arg: future id; aux: 1 = it  \
@@ -479,6 +481,7 @@ typedef struct trc_future {
     uint64_t id;            /* the future id (SUBMIT arg) */
     uint32_t pool;          /* object id of its pool */
     uint32_t submitter;     /* UINT32_MAX = unknown (no SUBMIT) */
+    const char *task;       /* the task's name (SUBMIT extra), NULL if not recorded */
     uint32_t worker;        /* the unit that ran it (TASK_START); UINT32_MAX = never started */
     uint32_t callback_unit; /* UINT32_MAX = no callback */
     uint64_t t_submit, t_start, t_done;  /* t_done: TASK_DONE */

@@ -191,7 +191,10 @@ static void pool_event(builder *b, const trc_event *e, size_t i, uint64_t t) {
     switch (e->kind) {
     case TRC_EV_SUBMIT:
         ot->submitted++;
-        if (f->t_submit == TRC_T_NONE) { f->t_submit = t; f->submitter = e->unit; fe->submit = i; }
+        if (f->t_submit == TRC_T_NONE) {
+            f->t_submit = t; f->submitter = e->unit; fe->submit = i;
+            if (e->extra && e->extra - 1 < b->run->nstrings) f->task = b->run->strings[e->extra - 1];
+        }
         break;
     case TRC_EV_TASK_START:
         ot->started++;
