@@ -19,6 +19,8 @@
 #define SIM_MAX_EXPR_DEPTH 200
 #define SIM_MAX_DURATION   (3600ull * 1000000000ull)  /* one step: an hour */
 #define SIM_MAX_REPEAT     100000000ll
+#define SIM_MAX_RLOCK_DEPTH 1000000     /* one unit's re-entries of one rlock */
+#define SIM_MAX_CALLBACK_DEPTH 64      /* done-callbacks run inline inside done-callbacks */
 
 /* ---- values and expressions ------------------------------------------- */
 

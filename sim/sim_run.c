@@ -127,6 +127,7 @@ struct rt_unit {
     _Atomic(rt_fut *) wait_fut;      /* RESULT: the future waited for */
     int64_t arg;                     /* the running task's or item's arg */
     int64_t *locals;                 /* thread-local values */
+    uint32_t cb_depth;               /* done-callbacks running inline, one inside another */
     rt_fut **slots;                  /* future slots (submit ... as F) */
     rt_fut **mine; size_t nmine, cap_mine;   /* futures it submitted, for as_completed */
     _Atomic uint64_t t_exit;         /* mono ns */
@@ -906,6 +907,18 @@ static int do_sleep(rt_unit *u, uint64_t ns) {
 
 enum { XR_OK = 0, XR_BREAK = 1, XR_STOP = -1 };
 
+/* An rlock re-entered SIM_MAX_RLOCK_DEPTH times by its owner is an error, not an overflow. */
+static bool rlock_too_deep(rt_unit *u, const sim_stmt *s) {
+    rt_obj *o = &u->r->objs[s->obj];
+    if (o->decl->kind != SIM_OBJ_RLOCK || atomic_load(&o->owner) != (int64_t)u->index || o->depth < SIM_MAX_RLOCK_DEPTH)
+        return false;
+    char msg[256];
+    snprintf(msg, sizeof msg, "rlock '%s' taken %d times by the same unit without a release: weft's limit",
+             o->decl->name, SIM_MAX_RLOCK_DEPTH);
+    runtime_error(u->r, u, s, msg);
+    return true;
+}
+
 static int exec_block(rt_unit *u, const sim_stmt *s);
 
 /* Lets unit `child` begin (it waits in unit_main until then). The starter records the SPAWN. */
@@ -982,15 +995,25 @@ static bool fut_finished(const rt_fut *f) { return f->state == FS_DONE || f->sta
 
 /* Runs callbacks (task indexes) of future f on unit u; `arg` is the future's. */
 static int run_callbacks(rt_unit *u, const rt_fut *f, uint32_t pool_id, const uint32_t *cbs, size_t n) {
-    for (size_t i = 0; i < n; i++) {
+    if (n && u->cb_depth >= SIM_MAX_CALLBACK_DEPTH) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "done-callbacks nested more than %d deep (task '%s' adds itself to a finished future?)",
+                 SIM_MAX_CALLBACK_DEPTH, u->r->prog->tasks[cbs[0]].name);
+        runtime_error_at(u->r, u, u->r->prog->tasks[cbs[0]].pos, msg);
+        return -1;
+    }
+    u->cb_depth++;
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
         trc_emit(u->ring, TRC_EV_CALLBACK, pool_id, 0, f->id, 0);
         int64_t saved = u->arg;
         u->arg = f->arg;
         int b = exec_block(u, u->r->prog->tasks[cbs[i]].body);
         u->arg = saved;
-        if (b == XR_STOP) return -1;
+        if (b == XR_STOP) rc = -1;
     }
-    return 0;
+    u->cb_depth--;
+    return rc;
 }
 
 /* Queues a task on a pool; starts a worker when none is idle (workers start lazily, as
@@ -1372,12 +1395,13 @@ static int exec_block(rt_unit *u, const sim_stmt *s) {
             rc = do_sleep(u, ns);
             break;
         case SIM_S_LOCK:
-            if (timeout_of(u, s, &deadline)) return XR_STOP;
+            if (rlock_too_deep(u, s) || timeout_of(u, s, &deadline)) return XR_STOP;
             rc = do_lock(u, s->obj, deadline);
             if (rc == 1) rc = 0;          /* timed out: `timed_out` says so */
             break;
         case SIM_S_UNLOCK: rc = do_unlock(u, s->obj, s); break;
         case SIM_S_LOCK_BLOCK:
+            if (rlock_too_deep(u, s)) return XR_STOP;
             rc = do_lock(u, s->obj, 0);
             if (!rc) {
                 int b = exec_block(u, s->body);

@@ -158,6 +158,21 @@ START_TEST(starting_twice_and_joining_unstarted_are_errors) {
 }
 END_TEST
 
+START_TEST(runaway_recursion_hits_a_limit) {
+    ran r;
+    run_text(&r, "cb_loop", "pool p workers=1\ntask t { sleep 1ms }\ntask cb { on_done f cb }\n"
+             "actor main { submit p t as f; result f; on_done f cb }\n");
+    ck_assert_uint_eq(r.res.end_reason, TRC_END_ERROR);
+    ck_assert_ptr_nonnull(strstr(r.res.report, "cb_loop:3:6: done-callbacks nested more than 64 deep"));
+    ck_assert_uint_eq(count_ev(&r, TRC_EV_CALLBACK, UINT32_MAX), 64);
+    ran_free(&r);
+    run_text(&r, "rlock_loop", "rlock r\nactor a { loop { lock r } }\n");
+    ck_assert_uint_eq(r.res.end_reason, TRC_END_ERROR);
+    ck_assert_ptr_nonnull(strstr(r.res.report, "rlock_loop:2:18: rlock 'r' taken 1000000 times"));
+    ran_free(&r);
+}
+END_TEST
+
 /* ---- thread-locals ---------------------------------------------------------- */
 
 START_TEST(thread_locals_persist_on_a_pooled_worker) {
@@ -494,6 +509,7 @@ int main(void) {
     tcase_add_test(tc, daemons_are_cut_off_at_exit);
     tcase_add_test(tc, deadlock_through_a_join_is_a_cycle);
     tcase_add_test(tc, starting_twice_and_joining_unstarted_are_errors);
+    tcase_add_test(tc, runaway_recursion_hits_a_limit);
     tcase_add_test(tc, thread_locals_persist_on_a_pooled_worker);
     tcase_add_test(tc, map_hands_results_back_in_input_order);
     tcase_add_test(tc, as_completed_follows_completion_order);
