@@ -336,7 +336,7 @@ static int cmd_run(int argc, char **argv) {
     if (rc) { print_diag(scn, &d, rc); return exit_for(rc); }
     if (prog->nsweep) {
         /* the scenario sweeps a parameter itself: `sweep P = v1, v2` */
-        static char spec[4096];
+        char spec[4096];
         const sim_param *pa = &prog->params[prog->sweep_param];
         size_t l = (size_t)snprintf(spec, sizeof spec, "%s=", pa->name);
         for (uint32_t i = 0; i < prog->nsweep && l < sizeof spec; i++)

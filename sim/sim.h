@@ -21,6 +21,7 @@
 #define SIM_MAX_REPEAT     100000000ll
 #define SIM_MAX_RLOCK_DEPTH 1000000     /* one unit's re-entries of one rlock */
 #define SIM_MAX_CALLBACK_DEPTH 64      /* done-callbacks run inline inside done-callbacks */
+#define SIM_MAX_RUN_STRINGS 65536      /* distinct texts made while running (local values...) */
 
 /* ---- values and expressions ------------------------------------------- */
 

@@ -872,7 +872,7 @@ static uint32_t future_slot(parser *ps, const char *name, sim_pos pos) {
     return p->nfuts++;
 }
 
-/* `key=` options after a step: returns the key's token, or a T_EOF token when none follows. */
+/* A `key=` option after a step: true when `key` comes next (its '=' is then taken, or an error set). */
 static bool take_option(parser *ps, const char *key) {
     if (!is_kw(&ps->t, key)) return false;
     next(ps);

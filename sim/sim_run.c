@@ -161,6 +161,7 @@ struct rt {
     /* strings made while running (LOCAL_SET texts), written after the run */
     pthread_mutex_t str_mu;
     char **strs; size_t nstrs, cap_strs;
+    uint32_t *slots; size_t nslots;  /* hash of strs: index + 1, 0 = free */
 };
 
 static void deadline_after(struct timespec *ts, uint64_t ns, clockid_t clk) {
@@ -187,17 +188,33 @@ static void stop_all(rt *r) {
 }
 
 /* A string made at run time; its index follows the program's own strings. */
+/* Its slot in the hash of run-time strings (mu held): the one holding s, or a free one. */
+static uint32_t *str_slot(rt *r, const char *s) {
+    size_t mask = r->nslots - 1, h = (size_t)fnv1a64(s, strlen(s));
+    for (;; h++) {
+        uint32_t *sl = &r->slots[h & mask];
+        if (!*sl || !strcmp(r->strs[*sl - 1], s)) return sl;
+    }
+}
+
 static uint32_t intern(rt *r, const char *s) {
     pthread_mutex_lock(&r->str_mu);
-    size_t i = 0;
-    for (; i < r->nstrs; i++)
-        if (!strcmp(r->strs[i], s)) break;
-    if (i == r->nstrs) {
-        if (r->nstrs >= 65536) { pthread_mutex_unlock(&r->str_mu); return intern(r, "(more than 65536 distinct texts)"); }
-        ARR_PUSH(r->strs, r->nstrs, r->cap_strs, xstrdup(s));
+    if (r->nstrs * 2 >= r->nslots) {   /* keep the hash at most half full */
+        size_t n = r->nslots ? r->nslots * 2 : 64;
+        free(r->slots);
+        r->slots = xcalloc(n, sizeof *r->slots);
+        r->nslots = n;
+        for (size_t i = 0; i < r->nstrs; i++) *str_slot(r, r->strs[i]) = (uint32_t)i + 1;
     }
+    uint32_t *sl = str_slot(r, s);
+    if (!*sl && r->nstrs >= SIM_MAX_RUN_STRINGS) sl = str_slot(r, s = "(more distinct texts than weft keeps)");
+    if (!*sl) {
+        ARR_PUSH(r->strs, r->nstrs, r->cap_strs, xstrdup(s));
+        *sl = (uint32_t)r->nstrs;
+    }
+    uint32_t id = r->prog->nstrings + *sl - 1;
     pthread_mutex_unlock(&r->str_mu);
-    return r->prog->nstrings + (uint32_t)i;
+    return id;
 }
 
 static void set_state(rt_unit *u, int st) { atomic_store_explicit(&u->state, st, memory_order_release); }
@@ -1500,8 +1517,10 @@ static int exec_block(rt_unit *u, const sim_stmt *s) {
         case SIM_S_INCR: rc = do_incr(u, s); break;
         case SIM_S_MARK: {
             trc_emit(u->ring, TRC_EV_MARK, 0, 0, s->text_id, 0);
-            uint64_t zero = 0;
-            atomic_compare_exchange_strong(&r->mark_t[s->text_id], &zero, clk_mono_ns());
+            if (!atomic_load_explicit(&r->mark_t[s->text_id], memory_order_relaxed)) {   /* the first one only */
+                uint64_t zero = 0;
+                atomic_compare_exchange_strong(&r->mark_t[s->text_id], &zero, clk_mono_ns());
+            }
             break;
         }
         case SIM_S_SPAWN: rc = do_spawn(u, s); break;
@@ -2283,6 +2302,7 @@ out:
     free(r->futs);
     for (size_t i = 0; i < r->nstrs; i++) free(r->strs[i]);
     free(r->strs);
+    free(r->slots);
     for (uint32_t i = 0; i < r->nunits; i++) { free(r->units[i].locals); free(r->units[i].slots); free(r->units[i].mine); }
     free((void *)r->task_done_t);
     free((void *)r->mark_t);

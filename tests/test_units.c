@@ -203,6 +203,18 @@ START_TEST(thread_locals_persist_on_a_pooled_worker) {
 }
 END_TEST
 
+START_TEST(run_time_texts_are_capped) {
+    ran r;
+    run_text(&r, "many_texts", "local v\nactor a { repeat 70000 { let v = v + 1 } }\nexpect all_done\n");
+    ck_assert_uint_eq(r.res.expect_failed, 0);
+    ck_assert_uint_eq(r.run->nstrings, SIM_MAX_RUN_STRINGS + 1);   /* v=1 .. v=65536, then one overflow text */
+    ck_assert_str_eq(r.run->strings[0], "v=1");
+    ck_assert_str_eq(r.run->strings[SIM_MAX_RUN_STRINGS - 1], "v=65536");
+    ck_assert_ptr_nonnull(strstr(r.run->strings[SIM_MAX_RUN_STRINGS], "more distinct texts"));
+    ran_free(&r);
+}
+END_TEST
+
 /* ---- pools and futures ---------------------------------------------------------- */
 
 /* Pool of 2: the task with arg 0 waits until the task with arg 3 has run. */
@@ -511,6 +523,7 @@ int main(void) {
     tcase_add_test(tc, starting_twice_and_joining_unstarted_are_errors);
     tcase_add_test(tc, runaway_recursion_hits_a_limit);
     tcase_add_test(tc, thread_locals_persist_on_a_pooled_worker);
+    tcase_add_test(tc, run_time_texts_are_capped);
     tcase_add_test(tc, map_hands_results_back_in_input_order);
     tcase_add_test(tc, as_completed_follows_completion_order);
     tcase_add_test(tc, workers_start_lazily);
