@@ -25,7 +25,7 @@ static int run_sweep(const char *scn, const char *out, char *sweep, sim_define *
     int status = 0;
     for (char *save = NULL, *v = strtok_r(values, ",", &save); v && !status; v = strtok_r(NULL, ",", &save)) {
         if (n == 64) { fprintf(stderr, "weft: --sweep takes at most 64 values\n"); status = EXIT_INPUT; break; }
-        defs[ndefs] = (sim_define){ name, v };
+        defs[ndefs] = (sim_define){ .name = name, .value = v, .option = "--sweep" };
         diag_clear(&d);
         int rc = sim_parse_file(&progs[n], scn, defs, ndefs + 1, &d);
         if (rc) { print_diag(scn, &d, rc); status = exit_for(rc); break; }
@@ -103,7 +103,7 @@ int cmd_run(int argc, char **argv) {
             if (!eq || eq == optarg) { fprintf(stderr, "weft: -D takes name=value, not '%s'\n", optarg); return EXIT_INPUT; }
             if (ndefs >= SIM_MAX_PARAMS) { fprintf(stderr, "weft: too many -D\n"); return EXIT_INPUT; }
             *eq = 0;
-            defs[ndefs++] = (sim_define){ optarg, eq + 1 };
+            defs[ndefs++] = (sim_define){ .name = optarg, .value = eq + 1 };
             break;
         }
         case 's': {
