@@ -222,6 +222,10 @@ int sim_parse(sim_program **out, const char *path, const char *text, const sim_d
               diag *d);
 int sim_parse_file(sim_program **out, const char *path, const sim_define *defs, uint32_t ndefs, diag *d);
 void sim_program_free(sim_program *p);
+/* Fills d's file, line, col and snippet (the source line, safe to print under
+ * a caret) for a place in p: for messages about a place found after parsing,
+ * such as a run-time error. Thread: any. */
+void sim_diag_at(diag *d, const sim_program *p, int line, int col);
 
 /* ---- evaluation ---------------------------------------------------------- */
 

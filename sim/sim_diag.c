@@ -43,6 +43,10 @@ void sim__diag_place(diag *d, const char *path, const char *src, sim_pos pos) {
     d->snippet[o] = 0;
 }
 
+void sim_diag_at(diag *d, const sim_program *p, int line, int col) {
+    sim__diag_place(d, p->path, p->text, (sim_pos){ line, col });
+}
+
 int sim__perr(parser *ps, sim_pos pos, int code, const char *fmt, ...) {
     if (ps->err) return ps->err;
     diag *d = ps->d;
