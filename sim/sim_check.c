@@ -187,7 +187,8 @@ int sim__count_units(parser *ps) {
 /* The first overridden param an expression reads (-1: none). */
 static int overridden_param(const sim_program *p, const sim_expr *e) {
     if (!e) return -1;
-    if (e->kind == SIM_E_PARAM && p->params[e->param].overridden) return (int)e->param;
+    if (e->kind == SIM_E_PARAM)   /* a param overridden, or computed from one (params read earlier params only) */
+        return p->params[e->param].overridden ? (int)e->param : overridden_param(p, p->params[e->param].expr);
     int k = overridden_param(p, e->a);
     if (k < 0) k = overridden_param(p, e->b);
     for (uint32_t i = 0; k < 0 && i < e->nitems; i++) k = overridden_param(p, e->items[i]);
@@ -201,8 +202,8 @@ static void hint_override(parser *ps, const sim_expr *e) {
     const char *name = ps->p->params[k].name;
     for (uint32_t i = ps->ndefs; i-- > 0;)
         if (!strcmp(ps->defs[i].name, name)) {
-            sim__hint(ps, "'%s' is %s by %s %s=%s", name, e->kind == SIM_E_PARAM ? "given" : "changed",
-                      ps->defs[i].option ? ps->defs[i].option : "-D", name, ps->defs[i].value);
+            sim__hint(ps, "the value comes from %s %s=%s", ps->defs[i].option ? ps->defs[i].option : "-D", name,
+                      ps->defs[i].value);
             return;
         }
 }

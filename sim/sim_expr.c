@@ -64,7 +64,8 @@ static sim_expr *parse_unary_(parser *ps) {
     }
     if (t.kind == T_IDENT) {
         sim__next(ps);
-        if (is_p(&ps->t, '(')) {
+        /* a call: name(...), but uniform (a) b, exp (m) and choice (x), y are their own forms */
+        if (is_p(&ps->t, '(') && !is_kw(&t, "uniform") && !is_kw(&t, "exp") && !is_kw(&t, "choice")) {
             bool is_min = t.len == 3 && !memcmp(t.s, "min", 3), is_max = t.len == 3 && !memcmp(t.s, "max", 3);
             if (!is_min && !is_max) {
                 sim__perr(ps, t.pos, ERR_SCENARIO, "unknown function '%.*s'", (int)t.len, t.s);
