@@ -36,8 +36,14 @@ int load_recording(loaded *l, const char *path) {
     int rc = trc_recording_load(&l->rec, path, &d);
     if (rc) {
         if (rc == -ERR_FORMAT && d.has_offset && d.offset == 0 && looks_like_text(path)) {
-            fprintf(stderr, "weft: %s: this is a scenario, not a recording: run it first with weft run %s\n", path, path);
-            return EXIT_INPUT;
+            const char *ext = strrchr(path, '.');
+            if (!ext || strcmp(ext, ".weft")) {
+                fprintf(stderr, "weft: %s: this is a scenario, not a recording: run it first with weft run %s\n", path,
+                        path);
+                return EXIT_INPUT;
+            }
+            /* named like a recording: say what is wrong with it, and what it may be */
+            if (!d.hint[0]) snprintf(d.hint, sizeof d.hint, "it is text: if it is a scenario, run it first with weft run %s", path);
         }
         print_diag(path, &d, rc);
         return exit_for(rc);
