@@ -31,7 +31,7 @@ int sim_parse(sim_program **out, const char *path, const char *text, const sim_d
         if (d) snprintf(d->file, sizeof d->file, "%s", path);
         return -ERR_LIMIT;
     }
-    if (!memcmp(text, "\xEF\xBB\xBF", 3)) text += 3;   /* a byte-order mark: UTF-8 says so already */
+    if (!strncmp(text, "\xEF\xBB\xBF", 3)) text += 3;   /* a byte-order mark: UTF-8 says so already */
     sim_program *p = xcalloc(1, sizeof *p);
     p->path = arena_strdup(&p->mem, path);
     p->text = arena_strdup(&p->mem, text);

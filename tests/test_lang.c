@@ -136,6 +136,15 @@ START_TEST(invalid_utf8_is_an_error_with_its_place) {
 }
 END_TEST
 
+/* Found by the fuzzer: the byte-order mark test read past a text shorter than 3 bytes. */
+START_TEST(short_texts) {
+    err_at("", 1, 1, "the scenario has no actor", NULL);
+    err_at("\xEF", 1, 1, "invalid UTF-8 (byte 0xEF): a scenario is UTF-8 text", NULL);
+    err_at("\xEF\xBB", 1, 1, "invalid UTF-8 (byte 0xEF): a scenario is UTF-8 text", NULL);
+    err_at("\xEF\xBB\xBF", 1, 1, "the scenario has no actor", NULL);
+}
+END_TEST
+
 START_TEST(utf8_text_reaches_the_recording) {
     tu_ran r;
     tu_run_text(&r, "中文", "scenario \"生产者与消费者\"\nqueue 任务 capacity=2\n"
@@ -404,6 +413,7 @@ int main(void) {
     tcase_add_test(tc, fullwidth_punctuation_hints);
     tcase_add_test(tc, unexpected_characters_shown_as_themselves);
     tcase_add_test(tc, invalid_utf8_is_an_error_with_its_place);
+    tcase_add_test(tc, short_texts);
     tcase_add_test(tc, utf8_text_reaches_the_recording);
     tcase_add_test(tc, not_has_pythons_precedence);
     tcase_add_test(tc, not_runs);
