@@ -5,11 +5,11 @@
  *   sim_diag.c    errors with line:col, the source line, hints, "did you mean"
  *   sim_names.c   looking names up, refusing duplicates, suggesting the closest
  *   sim_expr.c    expressions: typed, folded when constant
- *   sim_stmt.c    the steps of an actor or task body
+ *   sim_stmt.c    the steps of an actor or task body (and loops that can only spin)
  *   sim_decl.c    the top-level declarations
  *   sim_define.c  -D / --sweep overrides
  *   sim_check.c   after parsing: names used before their declaration, limits
- *                 (again after overrides), folded constants, loops that can only spin
+ *                 (again after overrides), folded constants, units
  *   sim_eval.c    evaluating an expression (parse time and run time alike)
  *   sim_parse.c   the entry points: sim_parse, sim_parse_file, sim_program_free
  *
