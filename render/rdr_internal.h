@@ -155,4 +155,67 @@ static inline uint32_t rdr_mix(uint32_t a, uint32_t b, double f) {   /* f = weig
     return out;
 }
 
+/* ---- one frame's drawing (rdr_draw.c and the rdr_*.c it calls) ---- */
+
+typedef struct rdr_ctx {
+    rdr_view *v;
+    rdr_drawlist *dl;
+    const rdr_text_metrics *tm;
+    int line_h;
+    double npp;                 /* ns per pixel */
+    double reveal;              /* the playhead: nothing after it is drawn in colour */
+    int8_t *keys;
+    float *acc;
+    uint32_t *okeys;
+    int64_t *vals;
+} rdr_ctx;
+
+/* Level tracks: a filled step graph between the zero line and the value. */
+typedef struct rdr_scale { int base; double px_per; int64_t lo; int hmax; } rdr_scale;
+
+#define RDR_GLYPH_BG 0xe0101216u
+#define RDR_COL_CANCEL_LATE 0xffb8bcc6u   /* a cancel that found the future running or done */
+
+/* rdr_draw.c */
+bool rdr_claim_text(rdr_ctx *cx, int ri, int x0, int x1);
+rdr_lod *rdr_lod_of(rdr_view *v, uint32_t run);
+/* rdr_theme.c */
+bool rdr_flow_dashed(unsigned kind);
+/* rdr_text.c */
+int rdr_tw(const rdr_ctx *cx, int font, const char *s, size_t len);
+int rdr_text_fit(rdr_ctx *cx, int x, int y, int font, uint32_t col, const char *s, int max_w);
+int rdr_text(rdr_ctx *cx, int x, int y, int font, uint32_t col, const char *s);
+void rdr_fmt_dur(char *out, size_t cap, double ns);
+const char *rdr_speed_str(char *out, size_t cap, double s);
+double rdr_ruler_step(const rdr_ctx *cx);
+/* rdr_lanes.c */
+rdr_cols rdr_cols_of(const rdr_ctx *cx, double a, double b);
+const char *rdr_obj_name(const trc_run *run, uint32_t obj);
+void rdr_blocked_text(const trc_model *m, const trc_span *sp, char *full, size_t cap, const char **shortl);
+int rdr_level_y(const rdr_scale *sc, int64_t v);
+void rdr_level_draw(rdr_ctx *cx, const rdr_cols *cp, const rdr_scale *sc, uint32_t fill, uint32_t edge);
+bool rdr_has_capacity(const trc_object *ob);
+void rdr_level_text(char *s, size_t cap, const trc_object *ob, int64_t v);
+void rdr_lanes(rdr_ctx *cx);
+/* rdr_pool_draw.c */
+void rdr_pool_cols(rdr_ctx *cx, uint32_t run, uint32_t obj, const rdr_scale *sc, double a, double b, bool ghost);
+void rdr_pool_scale(rdr_ctx *cx, const rdr_row *row, int y, rdr_scale *sc);
+void rdr_future_cols(rdr_ctx *cx, const rdr_row *row, int y, int h, double a, double b, bool ghost);
+void rdr_cross(rdr_drawlist *dl, int x, int y, int r, uint32_t col);
+const char *rdr_unit_name(const trc_run *run, uint32_t u);
+void rdr_future_details(rdr_ctx *cx, int ri, const rdr_row *row, int y, int h, double b);
+/* rdr_marks.c */
+void rdr_flows(rdr_ctx *cx);
+void rdr_marks(rdr_ctx *cx);
+bool rdr_instant_drawn(unsigned kind);
+void rdr_instants(rdr_ctx *cx);
+void rdr_killed(rdr_ctx *cx, size_t first, size_t last, bool claim);
+/* rdr_chrome.c */
+void rdr_header(rdr_ctx *cx);
+void rdr_ruler(rdr_ctx *cx);
+void rdr_playhead(rdr_ctx *cx);
+void rdr_footer(rdr_ctx *cx);
+/* rdr_hover.c */
+void rdr_hover(rdr_ctx *cx);
+
 #endif

@@ -1,0 +1,484 @@
+/* Lane rows: unit states, lock owners, level tracks, their labels in the names
+ * column, and the lane area as a whole (rdr_lanes). */
+#include "render/rdr_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+//~ lanes
+
+rdr_cols rdr_cols_of(const rdr_ctx *cx, double a, double b) {
+    const rdr_view *v = cx->v;
+    rdr_cols c = { .wt0 = v->t0, .npp = cx->npp, .ncol = v->lay.plot_w, .a = a, .b = b };
+    if (c.a < v->t0) c.a = v->t0;
+    if (c.b > v->t1) c.b = v->t1;
+    if (c.a < 0) c.a = 0;
+    return c;
+}
+
+static void rdr_bucket_rect(rdr_view *v, int b, int x, int y, int w, int h, uint32_t color) {
+    struct rdr_buckets *bk = v->buckets;
+    ARR_GROW(bk->c[b], bk->n[b] + 1, bk->cap[b]);
+    bk->c[b][bk->n[b]++] = (rdr_cmd){ .kind = RDR_CMD_RECT, .color = color, .x = x, .y = y, .w = w, .h = h };
+}
+
+static void rdr_bucket_flush(rdr_ctx *cx) {
+    struct rdr_buckets *bk = cx->v->buckets;
+    rdr_drawlist *dl = cx->dl;
+    for (int b = 0; b < RDR_NBUCKETS; b++) {
+        if (!bk->n[b]) continue;
+        ARR_GROW(dl->cmds, dl->n + bk->n[b], dl->cap);
+        memcpy(dl->cmds + dl->n, bk->c[b], bk->n[b] * sizeof *bk->c[b]);
+        dl->n += bk->n[b];
+        bk->n[b] = 0;
+    }
+}
+
+/* Emits the unit lane's columns as merged rects, into the colour buckets. */
+static void rdr_unit_cols(rdr_ctx *cx, uint32_t run, uint32_t u, int y, int h, double a, double b, bool ghost) {
+    rdr_view *v = cx->v;
+    rdr_cols c = rdr_cols_of(cx, a, b);
+    if (!(c.b > c.a)) return;
+    rdr_lod_unit(rdr_lod_of(v, run), u, &c, cx->keys, cx->acc, cx->dl);
+    int x0 = v->lay.plot_x;
+    int start = 0;
+    for (int col = 1; col <= c.ncol; col++) {
+        if (col < c.ncol && cx->keys[col] == cx->keys[start]) continue;
+        int k = cx->keys[start];
+        if (k >= 0) {
+            uint32_t colr = ghost ? rdr_state_ghost_color((unsigned)k) : rdr_state_color((unsigned)k);
+            int bi = k + (ghost ? TRC_ST__COUNT : 0);
+            if (k == TRC_ST_DONE) rdr_bucket_rect(v, bi, x0 + start, y + h / 2 - 3, col - start, 6, colr);
+            else rdr_bucket_rect(v, bi, x0 + start, y, col - start, h, colr);
+            cx->dl->lane_rects++;
+        }
+        start = col;
+    }
+}
+
+const char *rdr_obj_name(const trc_run *run, uint32_t obj) {
+    if (!obj || obj > run->nobjects) return "?";
+    return run->objects[obj - 1].name ? run->objects[obj - 1].name : "?";
+}
+
+/* Short names of object kinds for the names column. */
+static const char *rdr_kind_tag(uint32_t kind) {
+    switch (kind) {
+    case TRC_OBJ_LOCK: return "lock";
+    case TRC_OBJ_RLOCK: return "rlock";
+    case TRC_OBJ_SEMAPHORE: return "sem";
+    case TRC_OBJ_EVENT: return "event";
+    case TRC_OBJ_BARRIER: return "barrier";
+    case TRC_OBJ_RWLOCK: return "rwlock";
+    case TRC_OBJ_COUNTER: return "counter";
+    case TRC_OBJ_QUEUE: return "queue";
+    default: return trc_obj_kind_name(kind);
+    }
+}
+
+/* What a blocked span waits for: "L", "put jobs", "join worker.1", "wait ready". */
+void rdr_blocked_text(const trc_model *m, const trc_span *sp, char *full, size_t cap, const char **shortl) {
+    const trc_run *run = m->run;
+    if (sp->op == TRC_OP_JOIN && !sp->obj) {
+        *shortl = sp->target < run->nunits && run->units[sp->target].name ? run->units[sp->target].name : "?";
+        snprintf(full, cap, "join %s", *shortl);
+    } else if (sp->op == TRC_OP_RESULT && !sp->obj) {
+        *shortl = "result";
+        snprintf(full, cap, "result #%llu", (unsigned long long)sp->target);
+    } else if (sp->op == TRC_OP_RESULT) {
+        *shortl = "result";
+        snprintf(full, cap, "result #%llu", (unsigned long long)sp->target);
+    } else if (sp->op == TRC_OP_LOCK || sp->op == TRC_OP_NONE) {
+        *shortl = rdr_obj_name(run, sp->obj);
+        snprintf(full, cap, "%s", *shortl);
+    } else {
+        *shortl = rdr_obj_name(run, sp->obj);
+        snprintf(full, cap, "%s %s", trc_op_name(sp->op), *shortl);
+    }
+}
+
+/* Whether unit u has a mark in [ta, tb] (its label would cover a name there). */
+static bool rdr_mark_in(const trc_model *m, uint32_t u, double ta, double tb) {
+    size_t a = 0, b = m->nmarks;
+    while (a < b) { size_t mid = a + (b - a) / 2; if ((double)m->marks[mid].t < ta) a = mid + 1; else b = mid; }
+    for (size_t i = a, n = 0; i < m->nmarks && (double)m->marks[i].t <= tb && n < 64; i++, n++)
+        if (m->marks[i].unit == u) return true;
+    a = 0, b = m->ninstants;   /* thread-local sets are labelled too */
+    while (a < b) { size_t mid = a + (b - a) / 2; if ((double)m->instants[mid].t < ta) a = mid + 1; else b = mid; }
+    for (size_t i = a, n = 0; i < m->ninstants && (double)m->instants[i].t <= tb && n < 64; i++, n++)
+        if (m->instants[i].unit == u && m->instants[i].kind == TRC_EV_LOCAL_SET) return true;
+    return false;
+}
+
+/* Names inside wide blocked spans ("L", "put jobs"): only when few spans are visible. */
+static void rdr_unit_span_labels(rdr_ctx *cx, uint32_t run, uint32_t u, int y, int h, double b) {
+    rdr_view *v = cx->v;
+    const trc_model *m = &v->models[run];
+    const trc_unit_track *ut = &m->units[u];
+    if (b > v->t1) b = v->t1;
+    size_t ia = trc_model_span_lower(ut, v->t0 > 0 ? (uint64_t)v->t0 : 0);
+    size_t ib = trc_model_span_lower(ut, (uint64_t)ceil(b));
+    if (ib - ia > (size_t)v->lay.plot_w / 24) return;
+    for (size_t i = ia; i < ut->nspans && (double)ut->spans[i].t0 < b; i++) {
+        const trc_span *sp = &ut->spans[i];
+        if (sp->state != TRC_ST_BLOCKED && sp->state != TRC_ST_SLEEP) continue;
+        double s0 = (double)sp->t0 > v->t0 ? (double)sp->t0 : v->t0;
+        double s1 = (double)sp->t1 < b ? (double)sp->t1 : b;
+        int x0 = (int)rdr_view_x_of(v, s0) + 4, x1 = (int)rdr_view_x_of(v, s1) - 3;
+        if (x1 - x0 < 3 * RDR_CHAR_W) continue;
+        char s[160];
+        const char *shortl = "sleep";
+        if (sp->state == TRC_ST_SLEEP) snprintf(s, sizeof s, "sleep");
+        else rdr_blocked_text(m, sp, s, sizeof s, &shortl);
+        uint32_t tc = sp->state == TRC_ST_BLOCKED ? 0xfffff4eeu : 0xff0d1a26u;
+        int ty = y + (h - cx->line_h) / 2;
+        const char *txt = NULL;
+        if (rdr_tw(cx, RDR_FONT_REGULAR, s, strlen(s)) <= x1 - x0) txt = s;
+        else if (sp->state == TRC_ST_BLOCKED && rdr_tw(cx, RDR_FONT_REGULAR, shortl, strlen(shortl)) <= x1 - x0)
+            txt = shortl;
+        if (!txt) continue;
+        double te = rdr_view_t_at(v, x0 + rdr_tw(cx, RDR_FONT_REGULAR, txt, strlen(txt)));
+        if (rdr_mark_in(m, u, rdr_view_t_at(v, x0 - 4) - 8 * cx->npp, te)) continue;   /* a mark's label goes there */
+        rdr_text(cx, x0, ty, RDR_FONT_REGULAR, tc, txt);
+    }
+}
+
+/* Owner tracks: coloured by who holds (or set) the object, with its name when it fits. */
+static void rdr_owner_cols(rdr_ctx *cx, uint32_t run, uint32_t obj, int y, int h, double a, double b, bool ghost) {
+    rdr_view *v = cx->v;
+    rdr_cols c = rdr_cols_of(cx, a, b);
+    if (!(c.b > c.a)) return;
+    rdr_lod_owner(rdr_lod_of(v, run), obj, &c, cx->okeys, cx->dl);
+    int x0 = v->lay.plot_x, start = 0;
+    for (int col = 1; col <= c.ncol; col++) {
+        if (col < c.ncol && cx->okeys[col] == cx->okeys[start]) continue;
+        uint32_t k = cx->okeys[start];
+        if (k) {
+            uint32_t colr = rdr_owner_color(k - 1);
+            if (ghost) colr = rdr_mix(RDR_COL_LANE, colr, 0.22);
+            rdr_dl_rect(cx->dl, x0 + start, y, col - start, h, colr);
+        }
+        start = col;
+    }
+    if (ghost) return;
+    size_t n;
+    const trc_owner_span *ow = rdr_owners(&v->models[run], obj, &n);
+    size_t ia = rdr_owner_lower(ow, n, (uint64_t)c.a);
+    size_t ib = rdr_owner_lower(ow, n, (uint64_t)ceil(c.b));
+    if (ib - ia > (size_t)v->lay.plot_w / 24) return;
+    const trc_run *r = v->models[run].run;
+    for (size_t i = ia; i < n && (double)ow[i].t0 < c.b; i++) {
+        const trc_owner_span *sp = &ow[i];
+        double s0 = (double)sp->t0 > c.a ? (double)sp->t0 : c.a;
+        double s1 = (double)sp->t1 < c.b ? (double)sp->t1 : c.b;
+        int lx0 = (int)rdr_view_x_of(v, s0) + 4, lx1 = (int)rdr_view_x_of(v, s1) - 3;
+        if (lx1 - lx0 < 3 * RDR_CHAR_W || sp->owner >= r->nunits || !r->units[sp->owner].name) continue;
+        const char *nm = r->units[sp->owner].name;
+        if (rdr_tw(cx, RDR_FONT_REGULAR, nm, strlen(nm)) <= lx1 - lx0)
+            rdr_text(cx, lx0, y + (h - cx->line_h) / 2, RDR_FONT_REGULAR, 0xff111318u, nm);
+    }
+}
+
+
+int rdr_level_y(const rdr_scale *sc, int64_t v) {
+    int h = (int)lround((double)(v - sc->lo) * sc->px_per);
+    if (h > sc->hmax) h = sc->hmax;
+    if (h < 0) h = 0;
+    return sc->base - h;
+}
+
+/* Draws the column values in cx->vals (of c) as a filled step graph. */
+void rdr_level_draw(rdr_ctx *cx, const rdr_cols *cp, const rdr_scale *sc, uint32_t fill, uint32_t edge) {
+    rdr_view *v = cx->v;
+    rdr_cols c = *cp;
+    int x0 = v->lay.plot_x, start = 0, prev_y = INT32_MIN;
+    int y_zero = rdr_level_y(sc, 0);
+    for (int col = 1; col <= c.ncol; col++) {
+        if (col < c.ncol && cx->vals[col] == cx->vals[start]) continue;
+        int64_t val = cx->vals[start];
+        if (val != RDR_NO_VALUE) {
+            int yv = rdr_level_y(sc, val);
+            if (val != 0 && yv == y_zero) yv += val > 0 ? -1 : 1;   /* a non-zero value always shows */
+            int top = yv < y_zero ? yv : y_zero, bot = yv < y_zero ? y_zero : yv;
+            rdr_dl_rect(cx->dl, x0 + start, top, col - start, bot - top, fill);
+            rdr_dl_rect(cx->dl, x0 + start, yv - 1, col - start, 1, edge);
+            if (prev_y != INT32_MIN && prev_y != yv) {   /* the step's riser */
+                int lo = prev_y < yv ? prev_y : yv, hi = prev_y < yv ? yv : prev_y;
+                rdr_dl_rect(cx->dl, x0 + start, lo - 1, 1, hi - lo + 1, edge);
+            }
+            prev_y = yv;
+        } else {
+            prev_y = INT32_MIN;
+        }
+        start = col;
+    }
+}
+
+static void rdr_level_cols(rdr_ctx *cx, uint32_t run, uint32_t obj, const rdr_scale *sc, double a, double b, bool ghost) {
+    rdr_view *v = cx->v;
+    rdr_cols c = rdr_cols_of(cx, a, b);
+    if (!(c.b > c.a)) return;
+    rdr_lod_level(rdr_lod_of(v, run), obj, &c, cx->vals, cx->dl);
+    uint32_t fill = ghost ? rdr_mix(RDR_COL_LANE, RDR_COL_QUEUE, 0.22) : RDR_COL_QUEUE;
+    uint32_t edge = ghost ? rdr_mix(RDR_COL_LANE, RDR_COL_QUEUE_EDGE, 0.3) : RDR_COL_QUEUE_EDGE;
+    rdr_level_draw(cx, &c, sc, fill, edge);
+}
+
+
+bool rdr_has_capacity(const trc_object *ob) {
+    return ob->capacity > 0 &&
+           (ob->kind == TRC_OBJ_QUEUE || ob->kind == TRC_OBJ_SEMAPHORE || ob->kind == TRC_OBJ_BARRIER);
+}
+
+/* "depth 3/4", "in use 2/3", "arrived 1/4", "value -7", "readers 2" */
+void rdr_level_text(char *s, size_t cap, const trc_object *ob, int64_t v) {
+    const char *what = ob->kind == TRC_OBJ_QUEUE ? "depth" : ob->kind == TRC_OBJ_SEMAPHORE ? "in use"
+                     : ob->kind == TRC_OBJ_BARRIER ? "arrived" : ob->kind == TRC_OBJ_RWLOCK ? "readers" : "value";
+    if (rdr_has_capacity(ob)) snprintf(s, cap, "%s %lld/%lld", what, (long long)v, (long long)ob->capacity);
+    else snprintf(s, cap, "%s %lld", what, (long long)v);
+}
+
+static void rdr_row_label(rdr_ctx *cx, const rdr_row *row, int y) {
+    rdr_view *v = cx->v;
+    const trc_model *m = &v->models[row->run];
+    const trc_run *run = m->run;
+    int lw = v->lay.label_w;
+    int ty = y + (row->h - cx->line_h) / 2;
+    char s[256];
+    uint64_t at = (uint64_t)fmax(fmin(cx->reveal, (double)m->makespan), 0);
+    switch (row->kind) {
+    case RDR_ROW_RUN:
+        snprintf(s, sizeof s, "run %u", row->run + 1);
+        rdr_text_fit(cx, 8, ty, RDR_FONT_BOLD, RDR_COL_TEXT, s, lw - 10);
+        break;
+    case RDR_ROW_UNIT: {
+        const trc_unit_track *ut = &m->units[row->id];
+        const trc_span *sp = ut->nspans ? trc_model_span_at(m, row->id, at) : NULL;
+        if (cx->reveal >= (double)m->makespan && ut->exited) sp = NULL;
+        int sx = 8;
+        if (sp && (double)sp->t0 <= cx->reveal)
+            rdr_dl_rect(cx->dl, sx, y + 4, 4, row->h - 8, rdr_state_color(sp->state));
+        else if (ut->exited && (double)ut->t_exit <= cx->reveal)
+            rdr_dl_rect(cx->dl, sx, y + 4, 4, row->h - 8, rdr_state_color(TRC_ST_DONE));
+        const char *name = run->units[row->id].name ? run->units[row->id].name : "?";
+        uint32_t tc = ut->aborted ? RDR_COL_ALERT : ut->killed ? RDR_COL_TEXT_DIM : RDR_COL_TEXT;
+        rdr_text_fit(cx, 18, ty, RDR_FONT_REGULAR, tc, name, lw - 22);
+        break;
+    }
+    case RDR_ROW_POOL: {
+        const trc_object *ob = &run->objects[row->id - 1];
+        const rdr_pool_lod *p = rdr_lod_pool(rdr_lod_of(v, row->run), row->id);
+        int x = 18;
+        ty = y + 3;
+        x += rdr_text_fit(cx, x, ty, RDR_FONT_REGULAR, RDR_COL_TEXT, ob->name ? ob->name : "?", lw - 22 - 5 * RDR_CHAR_W);
+        rdr_text(cx, x + RDR_CHAR_W, ty, RDR_FONT_REGULAR, RDR_COL_TEXT_DIM, "pool");
+        int64_t busy = p ? trc_sample_at(p->busy, p->nbusy, at) : 0, live = p ? trc_sample_at(p->live, p->nlive, at) : 0;
+        if (cx->reveal >= (double)m->makespan) busy = live = 0;
+        snprintf(s, sizeof s, "%lld/%lld busy, %lld queued", (long long)busy, (long long)ob->capacity,
+                 (long long)(live - busy));
+        if (row->h >= 2 * cx->line_h + 2) rdr_text_fit(cx, 18, ty + cx->line_h, RDR_FONT_REGULAR, RDR_COL_TEXT_DIM, s, lw - 22);
+        rdr_dl_rect(cx->dl, 8, y + 5, 4, row->h - 10, busy ? RDR_COL_FUT_RUNNING : live ? RDR_COL_FUT_PENDING : RDR_COL_GRID);
+        break;
+    }
+    case RDR_ROW_FUTURE: {
+        const rdr_pool_lod *p = rdr_lod_pool(rdr_lod_of(v, row->run), row->id);
+        if (p && row->lane == RDR_LANE_MORE) {
+            snprintf(s, sizeof s, "+%u lanes", p->nlanes - (RDR_MAX_FUTURE_LANES - 1));
+            rdr_text_fit(cx, 34, ty, RDR_FONT_REGULAR, RDR_COL_TEXT_DIM, s, lw - 38);
+            break;
+        }
+        if (!p || row->lane >= p->nlanes) break;
+        const uint32_t *futs = p->futs + p->foff[row->lane];
+        size_t n = p->foff[row->lane + 1] - p->foff[row->lane];
+        size_t i = rdr_future_lower(m, futs, n, at);
+        const trc_future *f = i < n && (double)m->futures[futs[i]].t_begin <= cx->reveal &&
+                              cx->reveal < (double)m->makespan ? &m->futures[futs[i]] : NULL;
+        int k = f ? rdr_future_key_at(f, at) : -1;
+        if (k >= 0) rdr_dl_rect(cx->dl, 24, y + 3, 4, row->h - 6, rdr_future_color((unsigned)k));
+        if (row->h < cx->line_h) break;
+        static const char *const kn[RDR_FK__COUNT] = { "queued", "running", "done", "cancelled", "failed" };
+        if (k >= 0) snprintf(s, sizeof s, "#%llu %s", (unsigned long long)f->id, kn[k]);
+        else snprintf(s, sizeof s, "lane %u", row->lane + 1);
+        rdr_text_fit(cx, 34, ty, RDR_FONT_REGULAR, RDR_COL_TEXT_DIM, s, lw - 38);
+        break;
+    }
+    case RDR_ROW_LEVEL:
+    case RDR_ROW_OWNER: {
+        const trc_object *ob = &run->objects[row->id - 1];
+        const char *tag = rdr_kind_tag(ob->kind);
+        int tagw = rdr_tw(cx, RDR_FONT_REGULAR, tag, strlen(tag)) + RDR_CHAR_W;
+        int x = 18;
+        if (row->kind == RDR_ROW_LEVEL) {
+            ty = y + 4;
+            size_t n;
+            const trc_sample *smp = rdr_series(m, row->id, &n);
+            x += rdr_text_fit(cx, x, ty, RDR_FONT_REGULAR, RDR_COL_TEXT, ob->name ? ob->name : "?", lw - 22 - tagw);
+            rdr_text(cx, x + RDR_CHAR_W, ty, RDR_FONT_REGULAR, RDR_COL_TEXT_DIM, tag);
+            rdr_level_text(s, sizeof s, ob, trc_sample_at(smp, n, at));
+            rdr_text_fit(cx, 18, ty + cx->line_h, RDR_FONT_REGULAR, RDR_COL_TEXT_DIM, s, lw - 22);
+            rdr_dl_rect(cx->dl, 8, y + 5, 4, row->h - 10, RDR_COL_QUEUE);
+        } else {
+            x += rdr_text_fit(cx, x, ty, RDR_FONT_REGULAR, RDR_COL_TEXT, ob->name ? ob->name : "?", lw - 22 - tagw);
+            rdr_text(cx, x + RDR_CHAR_W, ty, RDR_FONT_REGULAR, RDR_COL_TEXT_DIM, tag);
+            size_t n;
+            const trc_owner_span *ow = rdr_owners(m, row->id, &n);
+            size_t i = rdr_owner_lower(ow, n, at);
+            bool held = i < n && (double)ow[i].t0 <= cx->reveal && cx->reveal < (double)m->makespan;
+            rdr_dl_rect(cx->dl, 8, y + 4, 4, row->h - 8, held ? rdr_owner_color(ow[i].owner) : RDR_COL_GRID);
+        }
+        break;
+    }
+    default: break;
+    }
+}
+
+/* Gap above and below a bar: 2 px in 20 px rows, 4 px in 28 px rows. */
+static int rdr_bar_pad(int h) { return h >= 16 ? (h - 12) / 4 : 1; }
+
+static void rdr_row_content(rdr_ctx *cx, const rdr_row *row, int y) {
+    rdr_view *v = cx->v;
+    const trc_model *m = &v->models[row->run];
+    double end = (double)m->makespan;
+    double reveal = cx->reveal < end ? cx->reveal : end;
+    switch (row->kind) {
+    case RDR_ROW_RUN: {   /* the run's title line, across the plot */
+        const trc_run *run = m->run;
+        char s[512], mk[32];
+        rdr_fmt_dur(mk, sizeof mk, end);
+        snprintf(s, sizeof s, "%s \xc2\xb7 %s \xc2\xb7 makespan %s \xc2\xb7 ended: ", run->backend ? run->backend : "?",
+                 run->scenario ? run->scenario : "", mk);
+        int ty = y + (row->h - cx->line_h) / 2, x = v->lay.plot_x + 4;
+        int w = rdr_text_fit(cx, x, ty, RDR_FONT_REGULAR, RDR_COL_TEXT_DIM, s, v->lay.plot_w - 120);
+        bool bad = run->end_reason != TRC_END_OK;
+        rdr_text(cx, x + w, ty, bad ? RDR_FONT_BOLD : RDR_FONT_REGULAR, bad ? RDR_COL_ALERT : RDR_COL_TEXT_DIM,
+                 trc_run_end_name(run->end_reason));
+        break;
+    }
+    case RDR_ROW_UNIT: {
+        int pad = rdr_bar_pad(row->h), by = y + pad, bh = row->h - 2 * pad;
+        rdr_unit_cols(cx, row->run, row->id, by, bh, 0, reveal, false);
+        if (v->ghost) rdr_unit_cols(cx, row->run, row->id, by, bh, reveal, end, true);
+        break;
+    }
+    case RDR_ROW_OWNER: {
+        int pad = rdr_bar_pad(row->h) + 2, by = y + pad, bh = row->h - 2 * pad;
+        rdr_owner_cols(cx, row->run, row->id, by, bh, 0, reveal, false);
+        if (v->ghost) rdr_owner_cols(cx, row->run, row->id, by, bh, reveal, end, true);
+        break;
+    }
+    case RDR_ROW_POOL: {
+        rdr_scale sc;
+        rdr_pool_scale(cx, row, y, &sc);
+        rdr_dl_rect(cx->dl, v->lay.plot_x, rdr_level_y(&sc, 0), v->lay.plot_w, 1, RDR_COL_GRID);
+        rdr_pool_cols(cx, row->run, row->id, &sc, 0, reveal, false);
+        if (v->ghost) rdr_pool_cols(cx, row->run, row->id, &sc, reveal, end, true);
+        int64_t workers = m->run->objects[row->id - 1].capacity;
+        if (workers > 0) {   /* dashed worker line */
+            int cy = rdr_level_y(&sc, workers) - 1;
+            for (int x = 0; x < v->lay.plot_w; x += 10)
+                rdr_dl_rect(cx->dl, v->lay.plot_x + x, cy, x + 6 <= v->lay.plot_w ? 6 : v->lay.plot_w - x, 1,
+                            0xb0000000u | (RDR_COL_CAPACITY & 0xffffffu));
+        }
+        break;
+    }
+    case RDR_ROW_FUTURE: {
+        if (row->lane == RDR_LANE_MORE) {
+            rdr_text(cx, v->lay.plot_x + 6, y + (row->h - cx->line_h) / 2, RDR_FONT_REGULAR, RDR_COL_TEXT_DIM,
+                     "more futures at once than lanes drawn: the pool row above counts them all");
+            break;
+        }
+        int pad = row->h >= 12 ? 2 : 1, by = y + pad, bh = row->h - 2 * pad;
+        rdr_future_cols(cx, row, by, bh, 0, reveal, false);
+        if (v->ghost) rdr_future_cols(cx, row, by, bh, reveal, end, true);
+        break;
+    }
+    case RDR_ROW_LEVEL: {
+        const trc_object *ob = &m->run->objects[row->id - 1];
+        int64_t lo, hi;
+        rdr_lod_level_range(rdr_lod_of(v, row->run), row->id, &lo, &hi);
+        rdr_scale sc = { .base = y + row->h - 4, .hmax = row->h - 10, .lo = lo };
+        sc.px_per = (double)sc.hmax / (double)(hi - lo);
+        rdr_dl_rect(cx->dl, v->lay.plot_x, rdr_level_y(&sc, 0), v->lay.plot_w, 1, RDR_COL_GRID);
+        rdr_level_cols(cx, row->run, row->id, &sc, 0, reveal, false);
+        if (v->ghost) rdr_level_cols(cx, row->run, row->id, &sc, reveal, end, true);
+        if (rdr_has_capacity(ob)) {   /* dashed capacity line */
+            int cy = rdr_level_y(&sc, ob->capacity) - 1;
+            for (int x = 0; x < v->lay.plot_w; x += 10)
+                rdr_dl_rect(cx->dl, v->lay.plot_x + x, cy, x + 6 <= v->lay.plot_w ? 6 : v->lay.plot_w - x, 1,
+                            0xb0000000u | (RDR_COL_CAPACITY & 0xffffffu));
+        }
+        break;
+    }
+    default: break;
+    }
+}
+
+
+void rdr_lanes(rdr_ctx *cx) {
+    rdr_view *v = cx->v;
+    const rdr_layout *L = &v->lay;
+    rdr_dl_clip(cx->dl, 0, L->lanes_y, L->width, L->lanes_h);
+    /* first visible row */
+    size_t lo = 0, hi = L->nrows;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (L->rows[mid].y + L->rows[mid].h <= v->scroll_y) lo = mid + 1; else hi = mid;
+    }
+    size_t first = lo, last = lo;
+    while (last < L->nrows && L->rows[last].y < v->scroll_y + L->lanes_h) last++;
+    /* backgrounds */
+    for (size_t i = first; i < last; i++) {
+        const rdr_row *row = &L->rows[i];
+        int y = L->lanes_y + row->y - v->scroll_y;
+        uint32_t bg = row->kind == RDR_ROW_RUN ? RDR_COL_PANEL : (i & 1) ? RDR_COL_LANE_ALT : RDR_COL_LANE;
+        rdr_dl_rect(cx->dl, 0, y, L->width, row->h, bg);
+    }
+    /* grid at the ruler's major ticks */
+    double step = rdr_ruler_step(cx);
+    for (double t = ceil(v->t0 / step) * step; t <= v->t1; t += step) {
+        int x = (int)lround(rdr_view_x_of(v, t));
+        rdr_dl_rect(cx->dl, x, L->lanes_y, 1, L->lanes_h, RDR_COL_GRID);
+    }
+    /* contents, clipped to the plot */
+    rdr_dl_clip(cx->dl, L->plot_x, L->lanes_y, L->plot_w, L->lanes_h);
+    for (size_t i = first; i < last; i++) {
+        const rdr_row *row = &L->rows[i];
+        rdr_row_content(cx, row, L->lanes_y + row->y - v->scroll_y);
+    }
+    rdr_bucket_flush(cx);
+    for (size_t i = first; i < last; i++) {   /* names inside spans go over the bars */
+        const rdr_row *row = &L->rows[i];
+        const trc_model *m = &v->models[row->run];
+        double reveal = cx->reveal < (double)m->makespan ? cx->reveal : (double)m->makespan;
+        int y = L->lanes_y + row->y - v->scroll_y;
+        if (row->kind == RDR_ROW_UNIT) {
+            int pad = rdr_bar_pad(row->h);
+            rdr_unit_span_labels(cx, row->run, row->id, y + pad, row->h - 2 * pad, reveal);
+        } else if (row->kind == RDR_ROW_FUTURE) {
+            int pad = row->h >= 12 ? 2 : 1;
+            rdr_future_details(cx, (int)i, row, y + pad, row->h - 2 * pad, reveal);
+        }
+    }
+    if (v->show_flows) rdr_flows(cx);
+    rdr_killed(cx, first, last, true);
+    rdr_marks(cx);
+    rdr_instants(cx);
+    rdr_killed(cx, first, last, false);
+    /* labels, clipped to the names column */
+    rdr_dl_clip(cx->dl, 0, L->lanes_y, L->label_w, L->lanes_h);
+    for (size_t i = first; i < last; i++) {
+        const rdr_row *row = &L->rows[i];
+        rdr_row_label(cx, row, L->lanes_y + row->y - v->scroll_y);
+    }
+    rdr_dl_clip(cx->dl, 0, L->lanes_y, L->width, L->lanes_h);
+    rdr_dl_rect(cx->dl, L->label_w, L->lanes_y, 1, L->lanes_h, RDR_COL_GRID);
+    if (L->content_h > L->lanes_h) {   /* scroll bar */
+        int bh = L->lanes_h * L->lanes_h / L->content_h;
+        if (bh < 16) bh = 16;
+        int by = L->lanes_y + (L->lanes_h - bh) * v->scroll_y / (L->content_h - L->lanes_h);
+        rdr_dl_rect(cx->dl, L->width - 6, by, 4, bh, 0xff4a505cu);
+    }
+    rdr_dl_clip(cx->dl, 0, 0, 0, 0);
+}

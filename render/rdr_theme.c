@@ -1,0 +1,62 @@
+/* Colours: states, owners, futures, flows. */
+#include "render/rdr_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+//~ theme
+
+static const uint32_t rdr_state_cols[TRC_ST__COUNT] = {
+    [TRC_ST_RUNNING] = 0xfff0e442u,   /* yellow */
+    [TRC_ST_COMPUTE] = 0xff009e73u,   /* bluish green */
+    [TRC_ST_BLOCKED] = 0xffd55e00u,   /* vermillion */
+    [TRC_ST_SLEEP] = 0xff56b4e9u,     /* sky blue */
+    [TRC_ST_DONE] = 0xff5a6170u,      /* grey */
+};
+
+uint32_t rdr_state_color(unsigned state) {
+    return state < TRC_ST__COUNT ? rdr_state_cols[state] : 0xffff00ffu;
+}
+
+uint32_t rdr_state_ghost_color(unsigned state) {
+    return rdr_mix(RDR_COL_LANE, rdr_state_color(state), 0.22);
+}
+
+uint32_t rdr_owner_color(uint32_t unit) {
+    /* pastel, so an owner never reads as a state (the states are saturated) */
+    static const uint32_t pal[] = { 0xff8f9fe0u, 0xffe0a0c8u, 0xff90d8c8u, 0xffd0c490u,
+                                    0xffbc9ae0u, 0xff9cc4e0u, 0xffe0b098u, 0xffb4dc98u };
+    return pal[unit % (sizeof pal / sizeof pal[0])];
+}
+
+static const uint32_t rdr_fut_cols[RDR_FK__COUNT] = {
+    [RDR_FK_PENDING] = RDR_COL_FUT_PENDING,
+    [RDR_FK_RUNNING] = RDR_COL_FUT_RUNNING,
+    [RDR_FK_DONE] = RDR_COL_FUT_DONE,
+    [RDR_FK_CANCELLED] = RDR_COL_FUT_CANCELLED,
+    [RDR_FK_FAILED] = RDR_COL_FUT_FAILED,
+};
+
+uint32_t rdr_future_color(unsigned key) {
+    return key < RDR_FK__COUNT ? rdr_fut_cols[key] : 0xffff00ffu;
+}
+
+uint32_t rdr_flow_color(unsigned kind) {
+    switch (kind) {
+    case TRC_FLOW_ITEM: return RDR_COL_FLOW_ITEM;
+    case TRC_FLOW_HANDOFF: return RDR_COL_FLOW_HAND;
+    case TRC_FLOW_SPAWN: return 0xff9be39bu;      /* green, dashed */
+    case TRC_FLOW_JOIN: return 0xffb4bcd8u;       /* grey-blue, dashed */
+    case TRC_FLOW_SUBMIT: return 0xffe8b85au;     /* amber: into the queue */
+    case TRC_FLOW_TASK: return 0xff6fb0f0u;       /* blue: the run */
+    case TRC_FLOW_CALLBACK: return 0xff3fcf8eu;   /* green, dashed */
+    case TRC_FLOW_RESULT: return 0xff8ff0c4u;     /* mint: the outcome handed over */
+    default: return RDR_COL_FLOW_WAKE;            /* notify, set, barrier */
+    }
+}
+
+bool rdr_flow_dashed(unsigned kind) {
+    return kind == TRC_FLOW_SPAWN || kind == TRC_FLOW_JOIN || kind == TRC_FLOW_CALLBACK;
+}
