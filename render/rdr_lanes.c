@@ -51,6 +51,7 @@ static void rdr_unit_cols(rdr_ctx *cx, uint32_t run, uint32_t u, int y, int h, d
             uint32_t colr = ghost ? rdr_state_ghost_color((unsigned)k) : rdr_state_color((unsigned)k);
             int bi = k + (ghost ? TRC_ST__COUNT : 0);
             if (k == TRC_ST_DONE) rdr_bucket_rect(v, bi, x0 + start, y + h / 2 - 3, col - start, 6, colr);
+            else if (k == TRC_ST_IDLE) rdr_bucket_rect(v, bi, x0 + start, y + h / 4, col - start, h - h / 2, colr);
             else rdr_bucket_rect(v, bi, x0 + start, y, col - start, h, colr);
             cx->dl->lane_rects++;
         }

@@ -14,10 +14,15 @@ static const uint32_t rdr_state_cols[TRC_ST__COUNT] = {
     [TRC_ST_BLOCKED] = 0xffd55e00u,   /* vermillion */
     [TRC_ST_SLEEP] = 0xff56b4e9u,     /* sky blue */
     [TRC_ST_DONE] = 0xff5a6170u,      /* grey */
+    [TRC_ST_IDLE] = 0xff3f6f96u,      /* steel blue, darker than sleep: waiting for work, drawn half height */
 };
 
 uint32_t rdr_state_color(unsigned state) {
-    return state < TRC_ST__COUNT ? rdr_state_cols[state] : 0xffff00ffu;
+    if (state < TRC_ST__COUNT && rdr_state_cols[state]) return rdr_state_cols[state];
+    /* a state the model gained after this table: still its own colour, the
+     * legend names it (Okabe-Ito blue, orange, reddish purple, then greys) */
+    static const uint32_t more[] = { 0xff0072b2u, 0xffe69f00u, 0xffcc79a7u, 0xff9aa0acu, 0xffc0c4ccu };
+    return more[state % (sizeof more / sizeof more[0])];
 }
 
 uint32_t rdr_state_ghost_color(unsigned state) {

@@ -314,12 +314,14 @@ static inline void trc_emit_sync(trc_ring *r, uint16_t kind, uint32_t obj, uint1
     X(COMPUTE,  1, "computing")                       \
     X(BLOCKED,  2, "blocked")   /* span.obj says on what */ \
     X(SLEEP,    3, "sleeping")                        \
-    X(DONE,     4, "done")
+    X(DONE,     4, "done")                            \
+    X(IDLE,     5, "idle")      /* a pool worker waiting for a task (WAIT_BEGIN op GET \
+                                   on its pool): not contention */
 enum trc_state {
 #define X(name, num, str) TRC_ST_##name = num,
     TRC_STATE_MAP(X)
 #undef X
-    TRC_ST__COUNT = 5
+    TRC_ST__COUNT = 6
 };
 const char *trc_state_name(unsigned s);
 
