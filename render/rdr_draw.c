@@ -55,11 +55,11 @@ rdr_lod *rdr_lod_of(rdr_view *v, uint32_t run) {
 
 void rdr_build(rdr_view *v, rdr_drawlist *dl, const rdr_text_metrics *tm) {
     rdr_drawlist_reset(dl);
-    rdr_ctx cx = { .v = v, .dl = dl, .tm = tm, .line_h = tm && tm->line_h ? tm->line_h : RDR_LINE_H };
+    rdr_ctx cx = { .th = rdr_theme_of(v->theme), .v = v, .dl = dl, .tm = tm, .line_h = tm && tm->line_h ? tm->line_h : RDR_LINE_H };
     cx.npp = (v->t1 - v->t0) / v->lay.plot_w;
     cx.reveal = v->playhead;
     rdr_scratch(&cx);
-    rdr_dl_rect(dl, 0, 0, v->lay.width, v->lay.height, RDR_COL_BG);
+    rdr_dl_rect(dl, 0, 0, v->lay.width, v->lay.height, cx.th->bg);
     rdr_lanes(&cx);
     rdr_header(&cx);
     rdr_ruler(&cx);

@@ -350,12 +350,12 @@ void rdr_hover(rdr_ctx *cx) {
     double t = rdr_view_t_at(v, mx);
     if (in_plot && my >= L->ruler_y && my < L->footer_y) {
         int x = mx;
-        rdr_dl_rect(cx->dl, x, L->lanes_y, 1, L->lanes_h, 0x60ffffffu);
+        rdr_dl_rect(cx->dl, x, L->lanes_y, 1, L->lanes_h, cx->th->hover_line);
         char s[48];
         rdr_fmt_dur(s, sizeof s, fmax(t, 0));
         int tw = rdr_tw(cx, RDR_FONT_REGULAR, s, strlen(s));
-        rdr_dl_rect(cx->dl, x - tw / 2 - 4, L->ruler_y + L->ruler_h - cx->line_h - 2, tw + 8, cx->line_h + 2, 0xff3a3f4au);
-        rdr_text(cx, x - tw / 2, L->ruler_y + L->ruler_h - cx->line_h - 1, RDR_FONT_REGULAR, RDR_COL_TEXT, s);
+        rdr_dl_rect(cx->dl, x - tw / 2 - 4, L->ruler_y + L->ruler_h - cx->line_h - 2, tw + 8, cx->line_h + 2, cx->th->tag_bg);
+        rdr_text(cx, x - tw / 2, L->ruler_y + L->ruler_h - cx->line_h - 1, RDR_FONT_REGULAR, cx->th->text, s);
     }
     const rdr_row *row = rdr_view_row_at(v, my);
     if (!row || mx < 0 || mx >= L->plot_x + L->plot_w) return;
@@ -387,9 +387,9 @@ void rdr_hover(rdr_ctx *cx) {
     if (x < 4) x = 4;
     if (y < 4) y = 4;
     rdr_dl_rect(cx->dl, x + 2, y + 2, w, h, 0x80000000u);
-    rdr_dl_rect(cx->dl, x, y, w, h, 0xff5a606cu);
-    rdr_dl_rect(cx->dl, x + 1, y + 1, w - 2, h - 2, 0xff272a32u);
+    rdr_dl_rect(cx->dl, x, y, w, h, cx->th->tip_border);
+    rdr_dl_rect(cx->dl, x + 1, y + 1, w - 2, h - 2, cx->th->tip_bg);
     for (int i = 0; i < tip.n; i++)
-        rdr_text(cx, x + 8, y + 5 + i * cx->line_h, i ? RDR_FONT_REGULAR : RDR_FONT_BOLD, i ? RDR_COL_TEXT : 0xffffffffu,
+        rdr_text(cx, x + 8, y + 5 + i * cx->line_h, i ? RDR_FONT_REGULAR : RDR_FONT_BOLD, i ? cx->th->text : 0xffffffffu,
                  tip.line[i]);
 }

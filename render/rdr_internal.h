@@ -7,15 +7,35 @@
 /* Row heights and bands of the layout (px). */
 enum {
     RDR_HEADER_H = 48,          /* title line + legend/status line */
-    RDR_ALERT_H = 20,           /* extra header line when a run deadlocked or got stuck */
-    RDR_RULER_H = 28,
+    RDR_ALERT_H = 18,           /* per note line (deadlock, stuck, lost events) under them */
+    RDR_RULER_H = 36,           /* tick labels, then a band for the playhead and hover tags */
     RDR_FOOTER_H = 22,
     RDR_RUN_ROW_H = 24,
-    RDR_UNIT_ROW_H = 20,        /* unit and lock rows; 24 or 28 when everything fits */
-    RDR_QUEUE_ROW_H = 44,       /* 48 or 56 when everything fits */
+    RDR_UNIT_ROW_H = 20,        /* unit and lock rows; up to 36 when everything fits */
+    RDR_QUEUE_ROW_H = 40,       /* up to 48 when everything fits */
     RDR_GROUP_GAP = 8,
     RDR_MIN_WINDOW_NS = 64,
+    RDR_DETAILS_LINES = 7,      /* the selection's details panel */
+    RDR_MAX_NOTES = 4,          /* header note lines at most */
 };
+
+/* ---- layout (rdr_layout.c) and header notes (rdr_notes.c) ---- */
+void rdr_clamp_scroll(rdr_view *v);
+void rdr_relayout(rdr_view *v);                 /* after a change that adds or removes bands or rows */
+int rdr_view_row_index_at(const rdr_view *v, int y);   /* -1 if none */
+void rdr_scroll_to_row(rdr_view *v, int i);
+/* rdr_view.c */
+void rdr_show_time(rdr_view *v, double t);      /* pans so that t is in view */
+bool rdr_sel_slice(const rdr_view *v, double *a, double *b);   /* the selected slice's time range */
+typedef struct rdr_note { uint32_t run; bool alert; char text[512]; } rdr_note;
+/* The header's notes, at most max: verdicts that name units and objects, lost events. */
+int rdr_notes(const rdr_view *v, rdr_note *out, int max);
+
+/* ---- expected counter values, read from the scenario's expect lines (rdr_expect.c) ---- */
+typedef struct rdr_expect_one { bool has; int64_t value; char op[3]; } rdr_expect_one;
+struct rdr_expect { rdr_expect_one *obj; };      /* per object (counters), index = id - 1 */
+struct rdr_expect *rdr_expect_new(const trc_run *run);
+void rdr_expect_free(struct rdr_expect *e, const trc_run *run);
 
 /* Future lanes: as tall as unit lanes less a little while a pool has few, then
  * thin strips (no text) so a pool with hundreds of lanes stays scrollable. */
@@ -157,7 +177,18 @@ static inline uint32_t rdr_mix(uint32_t a, uint32_t b, double f) {   /* f = weig
 
 /* ---- one frame's drawing (rdr_draw.c and the rdr_*.c it calls) ---- */
 
+/* Colours of the chrome and the lane area, per theme (rdr_theme.c). The state,
+ * future and flow colours are the same in every theme (Okabe-Ito based,
+ * colour-blind safe on dark and light backgrounds). */
+typedef struct rdr_theme {
+    uint32_t bg, lane, lane_alt, panel, text, text_dim, grid, playhead, playhead_text;
+    uint32_t tick, tick_minor, capacity, mark, label_bg, tip_bg, tip_border, tag_bg, alert, alert_bg, note_bg;
+    uint32_t sel, match, scroll, on_pastel, hover_line, queue, queue_edge;
+} rdr_theme;
+const rdr_theme *rdr_theme_of(int id);
+
 typedef struct rdr_ctx {
+    const rdr_theme *th;
     rdr_view *v;
     rdr_drawlist *dl;
     const rdr_text_metrics *tm;

@@ -158,7 +158,7 @@ static void rdr_owner_cols(rdr_ctx *cx, uint32_t run, uint32_t obj, int y, int h
         uint32_t k = cx->okeys[start];
         if (k) {
             uint32_t colr = rdr_owner_color(k - 1);
-            if (ghost) colr = rdr_mix(RDR_COL_LANE, colr, 0.22);
+            if (ghost) colr = rdr_mix(cx->th->lane, colr, 0.22);
             rdr_dl_rect(cx->dl, x0 + start, y, col - start, h, colr);
         }
         start = col;
@@ -178,7 +178,7 @@ static void rdr_owner_cols(rdr_ctx *cx, uint32_t run, uint32_t obj, int y, int h
         if (lx1 - lx0 < 3 * RDR_CHAR_W || sp->owner >= r->nunits || !r->units[sp->owner].name) continue;
         const char *nm = r->units[sp->owner].name;
         if (rdr_tw(cx, RDR_FONT_REGULAR, nm, strlen(nm)) <= lx1 - lx0)
-            rdr_text(cx, lx0, y + (h - cx->line_h) / 2, RDR_FONT_REGULAR, 0xff111318u, nm);
+            rdr_text(cx, lx0, y + (h - cx->line_h) / 2, RDR_FONT_REGULAR, cx->th->on_pastel, nm);
     }
 }
 
@@ -222,8 +222,8 @@ static void rdr_level_cols(rdr_ctx *cx, uint32_t run, uint32_t obj, const rdr_sc
     rdr_cols c = rdr_cols_of(cx, a, b);
     if (!(c.b > c.a)) return;
     rdr_lod_level(rdr_lod_of(v, run), obj, &c, cx->vals, cx->dl);
-    uint32_t fill = ghost ? rdr_mix(RDR_COL_LANE, RDR_COL_QUEUE, 0.22) : RDR_COL_QUEUE;
-    uint32_t edge = ghost ? rdr_mix(RDR_COL_LANE, RDR_COL_QUEUE_EDGE, 0.3) : RDR_COL_QUEUE_EDGE;
+    uint32_t fill = ghost ? rdr_mix(cx->th->lane, cx->th->queue, 0.22) : cx->th->queue;
+    uint32_t edge = ghost ? rdr_mix(cx->th->lane, cx->th->queue_edge, 0.3) : cx->th->queue_edge;
     rdr_level_draw(cx, &c, sc, fill, edge);
 }
 
@@ -252,7 +252,7 @@ static void rdr_row_label(rdr_ctx *cx, const rdr_row *row, int y) {
     switch (row->kind) {
     case RDR_ROW_RUN:
         snprintf(s, sizeof s, "run %u", row->run + 1);
-        rdr_text_fit(cx, 8, ty, RDR_FONT_BOLD, RDR_COL_TEXT, s, lw - 10);
+        rdr_text_fit(cx, 8, ty, RDR_FONT_BOLD, cx->th->text, s, lw - 10);
         break;
     case RDR_ROW_UNIT: {
         const trc_unit_track *ut = &m->units[row->id];
@@ -264,7 +264,7 @@ static void rdr_row_label(rdr_ctx *cx, const rdr_row *row, int y) {
         else if (ut->exited && (double)ut->t_exit <= cx->reveal)
             rdr_dl_rect(cx->dl, sx, y + 4, 4, row->h - 8, rdr_state_color(TRC_ST_DONE));
         const char *name = run->units[row->id].name ? run->units[row->id].name : "?";
-        uint32_t tc = ut->aborted ? RDR_COL_ALERT : ut->killed ? RDR_COL_TEXT_DIM : RDR_COL_TEXT;
+        uint32_t tc = ut->aborted ? RDR_COL_ALERT : ut->killed ? cx->th->text_dim : cx->th->text;
         rdr_text_fit(cx, 18, ty, RDR_FONT_REGULAR, tc, name, lw - 22);
         break;
     }
@@ -273,21 +273,21 @@ static void rdr_row_label(rdr_ctx *cx, const rdr_row *row, int y) {
         const rdr_pool_lod *p = rdr_lod_pool(rdr_lod_of(v, row->run), row->id);
         int x = 18;
         ty = y + 3;
-        x += rdr_text_fit(cx, x, ty, RDR_FONT_REGULAR, RDR_COL_TEXT, ob->name ? ob->name : "?", lw - 22 - 5 * RDR_CHAR_W);
-        rdr_text(cx, x + RDR_CHAR_W, ty, RDR_FONT_REGULAR, RDR_COL_TEXT_DIM, "pool");
+        x += rdr_text_fit(cx, x, ty, RDR_FONT_REGULAR, cx->th->text, ob->name ? ob->name : "?", lw - 22 - 5 * RDR_CHAR_W);
+        rdr_text(cx, x + RDR_CHAR_W, ty, RDR_FONT_REGULAR, cx->th->text_dim, "pool");
         int64_t busy = p ? trc_sample_at(p->busy, p->nbusy, at) : 0, live = p ? trc_sample_at(p->live, p->nlive, at) : 0;
         if (cx->reveal >= (double)m->makespan) busy = live = 0;
         snprintf(s, sizeof s, "%lld/%lld busy, %lld queued", (long long)busy, (long long)ob->capacity,
                  (long long)(live - busy));
-        if (row->h >= 2 * cx->line_h + 2) rdr_text_fit(cx, 18, ty + cx->line_h, RDR_FONT_REGULAR, RDR_COL_TEXT_DIM, s, lw - 22);
-        rdr_dl_rect(cx->dl, 8, y + 5, 4, row->h - 10, busy ? RDR_COL_FUT_RUNNING : live ? RDR_COL_FUT_PENDING : RDR_COL_GRID);
+        if (row->h >= 2 * cx->line_h + 2) rdr_text_fit(cx, 18, ty + cx->line_h, RDR_FONT_REGULAR, cx->th->text_dim, s, lw - 22);
+        rdr_dl_rect(cx->dl, 8, y + 5, 4, row->h - 10, busy ? RDR_COL_FUT_RUNNING : live ? RDR_COL_FUT_PENDING : cx->th->grid);
         break;
     }
     case RDR_ROW_FUTURE: {
         const rdr_pool_lod *p = rdr_lod_pool(rdr_lod_of(v, row->run), row->id);
         if (p && row->lane == RDR_LANE_MORE) {
             snprintf(s, sizeof s, "+%u lanes", p->nlanes - (RDR_MAX_FUTURE_LANES - 1));
-            rdr_text_fit(cx, 34, ty, RDR_FONT_REGULAR, RDR_COL_TEXT_DIM, s, lw - 38);
+            rdr_text_fit(cx, 34, ty, RDR_FONT_REGULAR, cx->th->text_dim, s, lw - 38);
             break;
         }
         if (!p || row->lane >= p->nlanes) break;
@@ -302,7 +302,7 @@ static void rdr_row_label(rdr_ctx *cx, const rdr_row *row, int y) {
         static const char *const kn[RDR_FK__COUNT] = { "queued", "running", "done", "cancelled", "failed" };
         if (k >= 0) snprintf(s, sizeof s, "#%llu %s", (unsigned long long)f->id, kn[k]);
         else snprintf(s, sizeof s, "lane %u", row->lane + 1);
-        rdr_text_fit(cx, 34, ty, RDR_FONT_REGULAR, RDR_COL_TEXT_DIM, s, lw - 38);
+        rdr_text_fit(cx, 34, ty, RDR_FONT_REGULAR, cx->th->text_dim, s, lw - 38);
         break;
     }
     case RDR_ROW_LEVEL:
@@ -315,19 +315,19 @@ static void rdr_row_label(rdr_ctx *cx, const rdr_row *row, int y) {
             ty = y + 4;
             size_t n;
             const trc_sample *smp = rdr_series(m, row->id, &n);
-            x += rdr_text_fit(cx, x, ty, RDR_FONT_REGULAR, RDR_COL_TEXT, ob->name ? ob->name : "?", lw - 22 - tagw);
-            rdr_text(cx, x + RDR_CHAR_W, ty, RDR_FONT_REGULAR, RDR_COL_TEXT_DIM, tag);
+            x += rdr_text_fit(cx, x, ty, RDR_FONT_REGULAR, cx->th->text, ob->name ? ob->name : "?", lw - 22 - tagw);
+            rdr_text(cx, x + RDR_CHAR_W, ty, RDR_FONT_REGULAR, cx->th->text_dim, tag);
             rdr_level_text(s, sizeof s, ob, trc_sample_at(smp, n, at));
-            rdr_text_fit(cx, 18, ty + cx->line_h, RDR_FONT_REGULAR, RDR_COL_TEXT_DIM, s, lw - 22);
-            rdr_dl_rect(cx->dl, 8, y + 5, 4, row->h - 10, RDR_COL_QUEUE);
+            rdr_text_fit(cx, 18, ty + cx->line_h, RDR_FONT_REGULAR, cx->th->text_dim, s, lw - 22);
+            rdr_dl_rect(cx->dl, 8, y + 5, 4, row->h - 10, cx->th->queue);
         } else {
-            x += rdr_text_fit(cx, x, ty, RDR_FONT_REGULAR, RDR_COL_TEXT, ob->name ? ob->name : "?", lw - 22 - tagw);
-            rdr_text(cx, x + RDR_CHAR_W, ty, RDR_FONT_REGULAR, RDR_COL_TEXT_DIM, tag);
+            x += rdr_text_fit(cx, x, ty, RDR_FONT_REGULAR, cx->th->text, ob->name ? ob->name : "?", lw - 22 - tagw);
+            rdr_text(cx, x + RDR_CHAR_W, ty, RDR_FONT_REGULAR, cx->th->text_dim, tag);
             size_t n;
             const trc_owner_span *ow = rdr_owners(m, row->id, &n);
             size_t i = rdr_owner_lower(ow, n, at);
             bool held = i < n && (double)ow[i].t0 <= cx->reveal && cx->reveal < (double)m->makespan;
-            rdr_dl_rect(cx->dl, 8, y + 4, 4, row->h - 8, held ? rdr_owner_color(ow[i].owner) : RDR_COL_GRID);
+            rdr_dl_rect(cx->dl, 8, y + 4, 4, row->h - 8, held ? rdr_owner_color(ow[i].owner) : cx->th->grid);
         }
         break;
     }
@@ -351,9 +351,9 @@ static void rdr_row_content(rdr_ctx *cx, const rdr_row *row, int y) {
         snprintf(s, sizeof s, "%s \xc2\xb7 %s \xc2\xb7 makespan %s \xc2\xb7 ended: ", run->backend ? run->backend : "?",
                  run->scenario ? run->scenario : "", mk);
         int ty = y + (row->h - cx->line_h) / 2, x = v->lay.plot_x + 4;
-        int w = rdr_text_fit(cx, x, ty, RDR_FONT_REGULAR, RDR_COL_TEXT_DIM, s, v->lay.plot_w - 120);
+        int w = rdr_text_fit(cx, x, ty, RDR_FONT_REGULAR, cx->th->text_dim, s, v->lay.plot_w - 120);
         bool bad = run->end_reason != TRC_END_OK;
-        rdr_text(cx, x + w, ty, bad ? RDR_FONT_BOLD : RDR_FONT_REGULAR, bad ? RDR_COL_ALERT : RDR_COL_TEXT_DIM,
+        rdr_text(cx, x + w, ty, bad ? RDR_FONT_BOLD : RDR_FONT_REGULAR, bad ? RDR_COL_ALERT : cx->th->text_dim,
                  trc_run_end_name(run->end_reason));
         break;
     }
@@ -372,7 +372,7 @@ static void rdr_row_content(rdr_ctx *cx, const rdr_row *row, int y) {
     case RDR_ROW_POOL: {
         rdr_scale sc;
         rdr_pool_scale(cx, row, y, &sc);
-        rdr_dl_rect(cx->dl, v->lay.plot_x, rdr_level_y(&sc, 0), v->lay.plot_w, 1, RDR_COL_GRID);
+        rdr_dl_rect(cx->dl, v->lay.plot_x, rdr_level_y(&sc, 0), v->lay.plot_w, 1, cx->th->grid);
         rdr_pool_cols(cx, row->run, row->id, &sc, 0, reveal, false);
         if (v->ghost) rdr_pool_cols(cx, row->run, row->id, &sc, reveal, end, true);
         int64_t workers = m->run->objects[row->id - 1].capacity;
@@ -380,13 +380,13 @@ static void rdr_row_content(rdr_ctx *cx, const rdr_row *row, int y) {
             int cy = rdr_level_y(&sc, workers) - 1;
             for (int x = 0; x < v->lay.plot_w; x += 10)
                 rdr_dl_rect(cx->dl, v->lay.plot_x + x, cy, x + 6 <= v->lay.plot_w ? 6 : v->lay.plot_w - x, 1,
-                            0xb0000000u | (RDR_COL_CAPACITY & 0xffffffu));
+                            0xb0000000u | (cx->th->capacity & 0xffffffu));
         }
         break;
     }
     case RDR_ROW_FUTURE: {
         if (row->lane == RDR_LANE_MORE) {
-            rdr_text(cx, v->lay.plot_x + 6, y + (row->h - cx->line_h) / 2, RDR_FONT_REGULAR, RDR_COL_TEXT_DIM,
+            rdr_text(cx, v->lay.plot_x + 6, y + (row->h - cx->line_h) / 2, RDR_FONT_REGULAR, cx->th->text_dim,
                      "more futures at once than lanes drawn: the pool row above counts them all");
             break;
         }
@@ -401,14 +401,14 @@ static void rdr_row_content(rdr_ctx *cx, const rdr_row *row, int y) {
         rdr_lod_level_range(rdr_lod_of(v, row->run), row->id, &lo, &hi);
         rdr_scale sc = { .base = y + row->h - 4, .hmax = row->h - 10, .lo = lo };
         sc.px_per = (double)sc.hmax / (double)(hi - lo);
-        rdr_dl_rect(cx->dl, v->lay.plot_x, rdr_level_y(&sc, 0), v->lay.plot_w, 1, RDR_COL_GRID);
+        rdr_dl_rect(cx->dl, v->lay.plot_x, rdr_level_y(&sc, 0), v->lay.plot_w, 1, cx->th->grid);
         rdr_level_cols(cx, row->run, row->id, &sc, 0, reveal, false);
         if (v->ghost) rdr_level_cols(cx, row->run, row->id, &sc, reveal, end, true);
         if (rdr_has_capacity(ob)) {   /* dashed capacity line */
             int cy = rdr_level_y(&sc, ob->capacity) - 1;
             for (int x = 0; x < v->lay.plot_w; x += 10)
                 rdr_dl_rect(cx->dl, v->lay.plot_x + x, cy, x + 6 <= v->lay.plot_w ? 6 : v->lay.plot_w - x, 1,
-                            0xb0000000u | (RDR_COL_CAPACITY & 0xffffffu));
+                            0xb0000000u | (cx->th->capacity & 0xffffffu));
         }
         break;
     }
@@ -433,14 +433,14 @@ void rdr_lanes(rdr_ctx *cx) {
     for (size_t i = first; i < last; i++) {
         const rdr_row *row = &L->rows[i];
         int y = L->lanes_y + row->y - v->scroll_y;
-        uint32_t bg = row->kind == RDR_ROW_RUN ? RDR_COL_PANEL : (i & 1) ? RDR_COL_LANE_ALT : RDR_COL_LANE;
+        uint32_t bg = row->kind == RDR_ROW_RUN ? cx->th->panel : (i & 1) ? cx->th->lane_alt : cx->th->lane;
         rdr_dl_rect(cx->dl, 0, y, L->width, row->h, bg);
     }
     /* grid at the ruler's major ticks */
     double step = rdr_ruler_step(cx);
     for (double t = ceil(v->t0 / step) * step; t <= v->t1; t += step) {
         int x = (int)lround(rdr_view_x_of(v, t));
-        rdr_dl_rect(cx->dl, x, L->lanes_y, 1, L->lanes_h, RDR_COL_GRID);
+        rdr_dl_rect(cx->dl, x, L->lanes_y, 1, L->lanes_h, cx->th->grid);
     }
     /* contents, clipped to the plot */
     rdr_dl_clip(cx->dl, L->plot_x, L->lanes_y, L->plot_w, L->lanes_h);
@@ -474,12 +474,12 @@ void rdr_lanes(rdr_ctx *cx) {
         rdr_row_label(cx, row, L->lanes_y + row->y - v->scroll_y);
     }
     rdr_dl_clip(cx->dl, 0, L->lanes_y, L->width, L->lanes_h);
-    rdr_dl_rect(cx->dl, L->label_w, L->lanes_y, 1, L->lanes_h, RDR_COL_GRID);
+    rdr_dl_rect(cx->dl, L->label_w, L->lanes_y, 1, L->lanes_h, cx->th->grid);
     if (L->content_h > L->lanes_h) {   /* scroll bar */
         int bh = L->lanes_h * L->lanes_h / L->content_h;
         if (bh < 16) bh = 16;
         int by = L->lanes_y + (L->lanes_h - bh) * v->scroll_y / (L->content_h - L->lanes_h);
-        rdr_dl_rect(cx->dl, L->width - 6, by, 4, bh, 0xff4a505cu);
+        rdr_dl_rect(cx->dl, L->width - 6, by, 4, bh, cx->th->tick_minor);
     }
     rdr_dl_clip(cx->dl, 0, 0, 0, 0);
 }

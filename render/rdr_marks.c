@@ -84,14 +84,14 @@ void rdr_marks(rdr_ctx *cx) {
             int y0 = v->lay.lanes_y + v->lay.rows[ri].y - v->scroll_y, y1 = y0 + v->lay.rows[ri].h;
             if (y1 <= v->lay.lanes_y || y0 >= v->lay.lanes_y + v->lay.lanes_h) continue;
             int x = (int)lround(rdr_view_x_of(v, (double)mk->t));
-            rdr_dl_rect(cx->dl, x, y0, 1, y1 - y0, RDR_COL_MARK);
-            rdr_dl_rect(cx->dl, x - 2, y0, 5, 2, RDR_COL_MARK);
+            rdr_dl_rect(cx->dl, x, y0, 1, y1 - y0, cx->th->mark);
+            rdr_dl_rect(cx->dl, x - 2, y0, 5, 2, cx->th->mark);
             if (!labels || !mk->text) continue;
             int tw = rdr_tw(cx, RDR_FONT_REGULAR, mk->text, strlen(mk->text));
             int lx = x + 4, ly = y0 + (y1 - y0 - cx->line_h) / 2;
             if (!rdr_claim_text(cx, ri, lx - 1, lx + tw + 3)) continue;   /* no label over another */
-            rdr_dl_rect(cx->dl, lx - 1, ly, tw + 4, cx->line_h, 0xd0101216u);
-            rdr_text(cx, lx + 1, ly, RDR_FONT_REGULAR, RDR_COL_MARK, mk->text);
+            rdr_dl_rect(cx->dl, lx - 1, ly, tw + 4, cx->line_h, cx->th->label_bg);
+            rdr_text(cx, lx + 1, ly, RDR_FONT_REGULAR, cx->th->mark, mk->text);
         }
     }
 }
@@ -226,7 +226,7 @@ void rdr_instants(rdr_ctx *cx) {
                 int tw = rdr_tw(cx, RDR_FONT_REGULAR, in->text, strlen(in->text));
                 int lx = x + 9, ly = y0 + (row->h - cx->line_h) / 2;
                 if (!rdr_claim_text(cx, ri, lx - 1, lx + tw + 3)) break;
-                rdr_dl_rect(cx->dl, lx - 1, ly, tw + 4, cx->line_h, 0xd0101216u);
+                rdr_dl_rect(cx->dl, lx - 1, ly, tw + 4, cx->line_h, cx->th->label_bg);
                 rdr_text(cx, lx + 1, ly, RDR_FONT_REGULAR, RDR_COL_LOCAL, in->text);
                 break;
             }

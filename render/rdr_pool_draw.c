@@ -17,9 +17,9 @@ void rdr_pool_cols(rdr_ctx *cx, uint32_t run, uint32_t obj, const rdr_scale *sc,
     rdr_lod *l = rdr_lod_of(v, run);
     double g = ghost ? 0.22 : 1.0;
     rdr_lod_pool_level(l, obj, true, &c, cx->vals, cx->dl);
-    rdr_level_draw(cx, &c, sc, rdr_mix(RDR_COL_LANE, RDR_COL_FUT_PENDING, g), rdr_mix(RDR_COL_LANE, 0xffe8c27au, g));
+    rdr_level_draw(cx, &c, sc, rdr_mix(cx->th->lane, RDR_COL_FUT_PENDING, g), rdr_mix(cx->th->lane, 0xffe8c27au, g));
     rdr_lod_pool_level(l, obj, false, &c, cx->vals, cx->dl);
-    rdr_level_draw(cx, &c, sc, rdr_mix(RDR_COL_LANE, RDR_COL_FUT_RUNNING, g), rdr_mix(RDR_COL_LANE, 0xff9cc8f4u, g));
+    rdr_level_draw(cx, &c, sc, rdr_mix(cx->th->lane, RDR_COL_FUT_RUNNING, g), rdr_mix(cx->th->lane, 0xff9cc8f4u, g));
 }
 
 void rdr_pool_scale(rdr_ctx *cx, const rdr_row *row, int y, rdr_scale *sc) {
@@ -44,7 +44,7 @@ void rdr_future_cols(rdr_ctx *cx, const rdr_row *row, int y, int h, double a, do
         int k = cx->keys[start];
         if (k >= 0) {
             uint32_t colr = rdr_future_color((unsigned)k);
-            if (ghost) colr = rdr_mix(RDR_COL_LANE, colr, 0.22);
+            if (ghost) colr = rdr_mix(cx->th->lane, colr, 0.22);
             rdr_dl_rect(cx->dl, x0 + start, y, col - start, h, colr);
             cx->dl->lane_rects++;
         }

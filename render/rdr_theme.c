@@ -65,3 +65,28 @@ uint32_t rdr_flow_color(unsigned kind) {
 bool rdr_flow_dashed(unsigned kind) {
     return kind == TRC_FLOW_SPAWN || kind == TRC_FLOW_JOIN || kind == TRC_FLOW_CALLBACK;
 }
+
+static const rdr_theme rdr_themes[RDR_THEME__COUNT] = {
+    [RDR_THEME_DARK] = {
+        .bg = RDR_COL_BG, .lane = RDR_COL_LANE, .lane_alt = RDR_COL_LANE_ALT, .panel = RDR_COL_PANEL,
+        .text = RDR_COL_TEXT, .text_dim = RDR_COL_TEXT_DIM, .grid = RDR_COL_GRID, .playhead = RDR_COL_PLAYHEAD,
+        .playhead_text = 0xff111318u, .tick = 0xff7a808cu, .tick_minor = 0xff4a505cu, .capacity = RDR_COL_CAPACITY,
+        .mark = RDR_COL_MARK, .label_bg = 0xd0101216u, .tip_bg = 0xff272a32u, .tip_border = 0xff5a606cu,
+        .tag_bg = 0xff3a3f4au, .alert = RDR_COL_ALERT, .alert_bg = 0xff3a1d1fu, .note_bg = 0xff2e2a1cu,
+        .sel = 0xfff2f2f2u, .match = 0xffe69f00u, .scroll = 0xff4a505cu, .on_pastel = 0xff111318u,
+        .hover_line = 0x60ffffffu, .queue = RDR_COL_QUEUE, .queue_edge = RDR_COL_QUEUE_EDGE,
+    },
+    [RDR_THEME_LIGHT] = {
+        .bg = 0xfff7f7f4u, .lane = 0xffffffffu, .lane_alt = 0xfff1f2f4u, .panel = 0xffe6e8ecu,
+        .text = 0xff1d2027u, .text_dim = 0xff5c626eu, .grid = 0xffd3d6dcu, .playhead = 0xff1d2027u,
+        .playhead_text = 0xfff7f7f4u, .tick = 0xff7a808cu, .tick_minor = 0xffb4b8c0u, .capacity = 0xff30343cu,
+        .mark = 0xff8a6d00u, .label_bg = 0xe0ffffffu, .tip_bg = 0xfffdfdfbu, .tip_border = 0xff9aa0acu,
+        .tag_bg = 0xffd0d4dau, .alert = 0xffc8321eu, .alert_bg = 0xfffbe2dcu, .note_bg = 0xfffaf0d0u,
+        .sel = 0xff1d2027u, .match = 0xffd55e00u, .scroll = 0xffa8adb6u, .on_pastel = 0xff111318u,
+        .hover_line = 0x60000000u, .queue = 0xffa56cc8u, .queue_edge = 0xff6a3a8cu,
+    },
+};
+
+const rdr_theme *rdr_theme_of(int id) {
+    return &rdr_themes[id >= 0 && id < RDR_THEME__COUNT ? id : 0];
+}

@@ -532,6 +532,25 @@ size_t trc_model_span_lower(const trc_unit_track *ut, uint64_t t);
 /* Value of a step-function counter at time t. */
 int64_t trc_sample_at(const trc_sample *s, size_t n, uint64_t t);
 
+/* The wait-for graph at the run's end (traces/trc_waitfor.c): every unit whose
+ * last state was a wait that never ended (it was aborted, or the run ended),
+ * what it waited on and who held that, and the first cycle among them. */
+typedef struct trc_wait_edge {
+    uint32_t unit;          /* the waiting unit */
+    uint32_t obj;           /* what it waits on (0: a join, or a result with no pool) */
+    uint8_t op;             /* trc_op */
+    bool in_cycle;
+    uint64_t target;        /* JOIN: the unit; RESULT: the future id */
+    uint64_t since, until;  /* relative ns: the wait's span */
+    uint32_t holder;        /* the unit it waits for (owner, joined unit, worker); UINT32_MAX = none known */
+} trc_wait_edge;
+typedef struct trc_waitfor {
+    trc_wait_edge *waits; size_t nwaits;   /* in unit order */
+    uint32_t *cycle; size_t ncycle;        /* cycle[i] waits for cycle[(i + 1) % ncycle]; 1 = waits for itself */
+} trc_waitfor;
+int trc_waitfor_end(trc_waitfor *w, const trc_model *m);
+void trc_waitfor_release(trc_waitfor *w);
+
 /* ======================================================================
  * 6. Stats and exporters
  * ====================================================================== */
