@@ -20,7 +20,7 @@ static void rdr_scratch(rdr_ctx *cx) {
     rdr_view *v = cx->v;
     if (!v->buckets) v->buckets = xcalloc(1, sizeof *v->buckets);
     size_t n = (size_t)v->lay.plot_w + 8;
-    size_t need = n * (sizeof(float) * TRC_ST__COUNT + sizeof(int64_t) + sizeof(uint32_t) + 1) + 64;
+    size_t need = n * (sizeof(float) * TRC_ST__COUNT + sizeof(int64_t) + sizeof(uint32_t) + 2) + 64;
     if (v->scratch_cap < need) {
         free(v->scratch);
         v->scratch = xmalloc(need);
@@ -30,7 +30,8 @@ static void rdr_scratch(rdr_ctx *cx) {
     cx->vals = (int64_t *)(void *)p; p += n * sizeof(int64_t);
     cx->acc = (float *)(void *)p; p += n * sizeof(float) * TRC_ST__COUNT;
     cx->okeys = (uint32_t *)(void *)p; p += n * sizeof(uint32_t);
-    cx->keys = (int8_t *)p;
+    cx->keys = (int8_t *)p; p += n;
+    cx->minor = (int8_t *)p;
     v->nclaims = 0;
 }
 
@@ -61,9 +62,14 @@ void rdr_build(rdr_view *v, rdr_drawlist *dl, const rdr_text_metrics *tm) {
     rdr_scratch(&cx);
     rdr_dl_rect(dl, 0, 0, v->lay.width, v->lay.height, cx.th->bg);
     rdr_lanes(&cx);
+    rdr_tail_note(&cx);
     rdr_header(&cx);
     rdr_ruler(&cx);
     rdr_playhead(&cx);
+    rdr_details(&cx);
+    rdr_compare(&cx);
+    if (v->lay.stage_w) rdr_stage(&cx, v->lay.stage_x, v->lay.stage_y, v->lay.stage_w, v->lay.stage_h);
     rdr_footer(&cx);
     rdr_hover(&cx);
+    rdr_help(&cx);
 }

@@ -1,18 +1,16 @@
-/* Hover: the tooltip for what is under the mouse. */
+/* Hover: the tooltip for what is under the mouse; rdr_describe says what a
+ * row is at a time (the details panel starts from it too). */
 #include "render/rdr_internal.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 //~ hover
 
-enum { RDR_TIP_LINES = 8 };
-typedef struct rdr_tip { char line[RDR_TIP_LINES][192]; int n; } rdr_tip;
-
-static void rdr_tip_add(rdr_tip *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void rdr_tip_add(rdr_tip *t, const char *fmt, ...) {
+void rdr_tip_add(rdr_tip *t, const char *fmt, ...) {
     if (t->n >= RDR_TIP_LINES) return;
     va_list ap;
     va_start(ap, fmt);
@@ -20,7 +18,7 @@ static void rdr_tip_add(rdr_tip *t, const char *fmt, ...) {
     va_end(ap);
 }
 
-static void rdr_span_times(char *out, size_t cap, double t0, double t1) {
+void rdr_span_times(char *out, size_t cap, double t0, double t1) {
     char a[32], b[32], d[32];
     rdr_fmt_dur(a, sizeof a, t0);
     rdr_fmt_dur(b, sizeof b, t1);
@@ -106,8 +104,14 @@ static void rdr_hover_unit(rdr_ctx *cx, const rdr_row *row, double t, bool in_pl
     char s[128];
     if (!in_plot) {   /* the names column: totals */
         double life = (double)(ut->t_exit > ut->t_start ? ut->t_exit - ut->t_start : 1);
-        rdr_tip_add(tip, "computing %.0f%%  blocked %.0f%%  sleeping %.0f%%", 100.0 * (double)ut->t_state[TRC_ST_COMPUTE] / life,
-                    100.0 * (double)ut->t_state[TRC_ST_BLOCKED] / life, 100.0 * (double)ut->t_state[TRC_ST_SLEEP] / life);
+        char pc[256];
+        size_t n = 0;
+        for (unsigned k = 0; k < TRC_ST__COUNT && n < sizeof pc; k++) {   /* every state it spent time in */
+            if (k == TRC_ST_DONE || !ut->t_state[k]) continue;
+            n += (size_t)snprintf(pc + n, sizeof pc - n, "%s%s %.0f%%", n ? "  " : "", trc_state_name(k),
+                                  100.0 * (double)ut->t_state[k] / life);
+        }
+        rdr_tip_add(tip, "%s", n ? pc : "no time in any state");
         rdr_tip_add(tip, "%u waits, %u marks%s", ut->waits, ut->marks, ut->aborted ? ", aborted" : ut->exited ? "" : ", never exited");
         return;
     }
@@ -147,6 +151,8 @@ static void rdr_hover_unit(rdr_ctx *cx, const rdr_row *row, double t, bool in_pl
         } else {
             rdr_tip_add(tip, "blocked in %s on %s %s", trc_op_name(sp->op), kind, on);
         }
+    } else if (sp->state == TRC_ST_IDLE) {
+        rdr_tip_add(tip, "idle: waiting for a task from pool %s", rdr_obj_name(m->run, sp->obj));
     } else {
         rdr_tip_add(tip, "%s", trc_state_name(sp->state));
     }
@@ -340,39 +346,53 @@ static void rdr_hover_obj(rdr_ctx *cx, const rdr_row *row, double t, rdr_tip *ti
                     ot->waits);
 }
 
-void rdr_hover(rdr_ctx *cx) {
-    rdr_view *v = cx->v;
-    const rdr_layout *L = &v->lay;
-    if (!v->mouse_in || v->drag) return;
-    int mx = v->mouse_x, my = v->mouse_y;
-    bool in_plot = mx >= L->plot_x && mx < L->plot_x + L->plot_w;
-    rdr_tip tip = { .n = 0 };
-    double t = rdr_view_t_at(v, mx);
-    if (in_plot && my >= L->ruler_y && my < L->footer_y) {
-        int x = mx;
-        rdr_dl_rect(cx->dl, x, L->lanes_y, 1, L->lanes_h, cx->th->hover_line);
-        char s[48];
-        rdr_fmt_dur(s, sizeof s, fmax(t, 0));
-        int tw = rdr_tw(cx, RDR_FONT_REGULAR, s, strlen(s));
-        rdr_dl_rect(cx->dl, x - tw / 2 - 4, L->ruler_y + L->ruler_h - cx->line_h - 2, tw + 8, cx->line_h + 2, cx->th->tag_bg);
-        rdr_text(cx, x - tw / 2, L->ruler_y + L->ruler_h - cx->line_h - 1, RDR_FONT_REGULAR, cx->th->text, s);
-    }
-    const rdr_row *row = rdr_view_row_at(v, my);
-    if (!row || mx < 0 || mx >= L->plot_x + L->plot_w) return;
+void rdr_describe(rdr_ctx *cx, const rdr_row *row, double t, bool in_plot, rdr_tip *tip) {
+    const rdr_view *v = cx->v;
     switch (row->kind) {
-    case RDR_ROW_UNIT: rdr_hover_unit(cx, row, t, in_plot, &tip); break;
-    case RDR_ROW_LEVEL: case RDR_ROW_OWNER: if (in_plot) rdr_hover_obj(cx, row, t, &tip); break;
-    case RDR_ROW_POOL: rdr_hover_pool(cx, row, t, &tip); break;
-    case RDR_ROW_FUTURE: if (in_plot) rdr_hover_future(cx, row, t, &tip); break;
+    case RDR_ROW_UNIT: rdr_hover_unit(cx, row, t, in_plot, tip); break;
+    case RDR_ROW_LEVEL: case RDR_ROW_OWNER: if (in_plot) rdr_hover_obj(cx, row, t, tip); break;
+    case RDR_ROW_POOL: rdr_hover_pool(cx, row, t, tip); break;
+    case RDR_ROW_FUTURE: if (in_plot) rdr_hover_future(cx, row, t, tip); break;
     case RDR_ROW_RUN: {
         const trc_run *run = v->models[row->run].run;
-        rdr_tip_add(&tip, "run %u: %s", row->run + 1, run->scenario ? run->scenario : "");
-        rdr_tip_add(&tip, "backend %s, seed %llu", run->backend ? run->backend : "?", (unsigned long long)run->seed);
-        if (run->machine) rdr_tip_add(&tip, "%s", run->machine);
+        rdr_tip_add(tip, "run %u: %s", row->run + 1, run->scenario ? run->scenario : "");
+        rdr_tip_add(tip, "backend %s, seed %llu", run->backend ? run->backend : "?", (unsigned long long)run->seed);
+        if (run->machine) rdr_tip_add(tip, "%s", run->machine);
+        rdr_tip_add(tip, "click: %s its lanes", v->info[row->run].collapsed ? "show" : "fold");
         break;
     }
     default: break;
     }
+}
+
+void rdr_hover(rdr_ctx *cx) {
+    rdr_view *v = cx->v;
+    const rdr_layout *L = &v->lay;
+    if (!v->mouse_in || v->drag || v->help) return;
+    int mx = v->mouse_x, my = v->mouse_y;
+    bool in_plot = mx >= L->plot_x && mx < L->plot_x + L->plot_w;
+    rdr_tip tip = { .n = 0 };
+    double t = rdr_view_t_at(v, mx);
+    if (in_plot && my >= L->ruler_y && my < L->lanes_y + L->lanes_h) {
+        int x = mx;
+        rdr_dl_rect(cx->dl, x, L->lanes_y, 1, L->lanes_h, cx->th->hover_line);
+        /* the time under the mouse, in the ruler's lower band, unless it would
+         * cover the playhead's tag (which says the time there anyway) */
+        char s[48], ps[48];
+        rdr_fmt_dur(s, sizeof s, fmax(t, 0));
+        int tw = rdr_tw(cx, RDR_FONT_REGULAR, s, strlen(s));
+        int hx = x - tw / 2 - 4, hw = tw + 8, px, pw;
+        if (hx < L->plot_x - 4) hx = L->plot_x - 4;
+        if (hx + hw > L->timeline_w - 2) hx = L->timeline_w - 2 - hw;
+        bool covers = rdr_playhead_tag(cx, ps, sizeof ps, &px, &pw) && hx < px + pw + 2 && px < hx + hw + 2;
+        if (!covers) {
+            rdr_dl_rect(cx->dl, hx, L->ruler_y + 18, hw, cx->line_h + 1, cx->th->tag_bg);
+            rdr_text(cx, hx + 4, L->ruler_y + 18, RDR_FONT_REGULAR, cx->th->text, s);
+        }
+    }
+    const rdr_row *row = rdr_view_row_at(v, my);
+    if (!row || mx < 0 || mx >= L->plot_x + L->plot_w) return;
+    rdr_describe(cx, row, t, in_plot, &tip);
     if (!tip.n) return;
     int w = 0;
     for (int i = 0; i < tip.n; i++) {
@@ -390,6 +410,5 @@ void rdr_hover(rdr_ctx *cx) {
     rdr_dl_rect(cx->dl, x, y, w, h, cx->th->tip_border);
     rdr_dl_rect(cx->dl, x + 1, y + 1, w - 2, h - 2, cx->th->tip_bg);
     for (int i = 0; i < tip.n; i++)
-        rdr_text(cx, x + 8, y + 5 + i * cx->line_h, i ? RDR_FONT_REGULAR : RDR_FONT_BOLD, i ? cx->th->text : 0xffffffffu,
-                 tip.line[i]);
+        rdr_text(cx, x + 8, y + 5 + i * cx->line_h, i ? RDR_FONT_REGULAR : RDR_FONT_BOLD, cx->th->text, tip.line[i]);
 }

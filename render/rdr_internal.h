@@ -123,8 +123,10 @@ static inline const trc_owner_span *rdr_owners(const trc_model *m, uint32_t obj,
  * semaphores and barriers; counters may go below 0. Computed once per object. */
 void rdr_lod_level_range(rdr_lod *l, uint32_t obj, int64_t *lo, int64_t *hi);
 
-/* Unit lane: keys[c] = the dominant trc_state of column c, or -1 (nothing). */
-void rdr_lod_unit(rdr_lod *l, uint32_t u, const rdr_cols *c, int8_t *keys, float *acc, rdr_drawlist *stats);
+/* Unit lane: keys[c] = the dominant trc_state of column c, or -1 (nothing);
+ * minor[c] (may be NULL) = the next state when it holds a visible share of the
+ * column (2 %), else -1. */
+void rdr_lod_unit(rdr_lod *l, uint32_t u, const rdr_cols *c, int8_t *keys, int8_t *minor, float *acc, rdr_drawlist *stats);
 /* Owner track: keys[c] = owner unit + 1, 0 = free / nothing. */
 void rdr_lod_owner(rdr_lod *l, uint32_t obj, const rdr_cols *c, uint32_t *keys, rdr_drawlist *stats);
 /* Level track: vals[c] = the highest value during column c, RDR_NO_VALUE = nothing. */
@@ -159,7 +161,7 @@ size_t rdr_sample_lower(const trc_sample *s, size_t n, uint64_t x);
 /* Unit-lane rects of one frame, grouped by colour (state, then ghost state) so
  * the backend gets a few long batches instead of thousands of colour changes.
  * Lanes never overlap, so the order between colours does not matter. */
-enum { RDR_NBUCKETS = 2 * TRC_ST__COUNT };
+enum { RDR_NBUCKETS = 3 * TRC_ST__COUNT };   /* states, ghosted states, minority strips (drawn last) */
 struct rdr_buckets { rdr_cmd *c[RDR_NBUCKETS]; size_t n[RDR_NBUCKETS], cap[RDR_NBUCKETS]; };
 
 /* A label's place on a lane, so the next one does not cover it. */
@@ -195,7 +197,7 @@ typedef struct rdr_ctx {
     int line_h;
     double npp;                 /* ns per pixel */
     double reveal;              /* the playhead: nothing after it is drawn in colour */
-    int8_t *keys;
+    int8_t *keys, *minor;
     float *acc;
     uint32_t *okeys;
     int64_t *vals;
@@ -246,7 +248,22 @@ void rdr_header(rdr_ctx *cx);
 void rdr_ruler(rdr_ctx *cx);
 void rdr_playhead(rdr_ctx *cx);
 void rdr_footer(rdr_ctx *cx);
+bool rdr_playhead_tag(rdr_ctx *cx, char *s, size_t cap, int *x, int *w);
+void rdr_tail_note(rdr_ctx *cx);
+void rdr_help(rdr_ctx *cx);
+/* rdr_details.c */
+void rdr_details(rdr_ctx *cx);
+/* rdr_compare.c */
+void rdr_compare(rdr_ctx *cx);
+/* rdr_stage_stub.c: the stage region (objects as pictures) */
+void rdr_stage(rdr_ctx *cx, int x, int y, int w, int h);
 /* rdr_hover.c */
+enum { RDR_TIP_LINES = 12 };
+typedef struct rdr_tip { char line[RDR_TIP_LINES][192]; int n; } rdr_tip;
+void rdr_tip_add(rdr_tip *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void rdr_span_times(char *out, size_t cap, double t0, double t1);
+/* What row is at time t (in_plot: over the time axis, else over its name). */
+void rdr_describe(rdr_ctx *cx, const rdr_row *row, double t, bool in_plot, rdr_tip *tip);
 void rdr_hover(rdr_ctx *cx);
 
 #endif

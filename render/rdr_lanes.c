@@ -36,23 +36,39 @@ static void rdr_bucket_flush(rdr_ctx *cx) {
     }
 }
 
-/* Emits the unit lane's columns as merged rects, into the colour buckets. */
+/* Emits the unit lane's columns as merged rects, into the colour buckets. A
+ * column that mixes states gets a strip at the bottom in the colour of the
+ * next one (minority): at the whole-run zoom of a big run, the short sleeps
+ * between computes still show. */
 static void rdr_unit_cols(rdr_ctx *cx, uint32_t run, uint32_t u, int y, int h, double a, double b, bool ghost) {
     rdr_view *v = cx->v;
     rdr_cols c = rdr_cols_of(cx, a, b);
     if (!(c.b > c.a)) return;
-    rdr_lod_unit(rdr_lod_of(v, run), u, &c, cx->keys, cx->acc, cx->dl);
+    rdr_lod_unit(rdr_lod_of(v, run), u, &c, cx->keys, ghost ? NULL : cx->minor, cx->acc, cx->dl);
     int x0 = v->lay.plot_x;
     int start = 0;
+    uint32_t lane = cx->th->lane;
     for (int col = 1; col <= c.ncol; col++) {
         if (col < c.ncol && cx->keys[col] == cx->keys[start]) continue;
         int k = cx->keys[start];
         if (k >= 0) {
-            uint32_t colr = ghost ? rdr_state_ghost_color((unsigned)k) : rdr_state_color((unsigned)k);
+            uint32_t colr = ghost ? rdr_mix(lane, rdr_state_color((unsigned)k), 0.22) : rdr_state_color((unsigned)k);
             int bi = k + (ghost ? TRC_ST__COUNT : 0);
             if (k == TRC_ST_DONE) rdr_bucket_rect(v, bi, x0 + start, y + h / 2 - 3, col - start, 6, colr);
             else if (k == TRC_ST_IDLE) rdr_bucket_rect(v, bi, x0 + start, y + h / 4, col - start, h - h / 2, colr);
             else rdr_bucket_rect(v, bi, x0 + start, y, col - start, h, colr);
+            cx->dl->lane_rects++;
+        }
+        start = col;
+    }
+    if (ghost) return;
+    int sh = h / 4 > 2 ? h / 4 : 2;
+    start = 0;
+    for (int col = 1; col <= c.ncol; col++) {
+        if (col < c.ncol && cx->minor[col] == cx->minor[start]) continue;
+        int k = cx->minor[start];
+        if (k >= 0) {
+            rdr_bucket_rect(v, 2 * TRC_ST__COUNT + k, x0 + start, y + h - sh, col - start, sh, rdr_state_color((unsigned)k));
             cx->dl->lane_rects++;
         }
         start = col;

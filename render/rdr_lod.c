@@ -218,10 +218,27 @@ static void rdr_span_F(const trc_span *sp, size_t n, const uint64_t (*cum)[TRC_S
     }
 }
 
+/* The state with the most time among sums (its key), and the next one if it
+ * holds at least RDR_MINOR_SHARE of the column (minor, else -1): a pixel that
+ * mixes states shows that something else happens there. */
+#define RDR_MINOR_SHARE 0.02
+static inline void rdr_pick(const double *d, double span, int8_t *key, int8_t *minor) {
+    double sum = 0, best = 0, second = 0;
+    int k = -1, k2 = -1;
+    for (int s = 0; s < TRC_ST__COUNT; s++) {
+        sum += d[s];
+        if (d[s] > best) { second = best; k2 = k; best = d[s]; k = s; }
+        else if (d[s] > second) { second = d[s]; k2 = s; }
+    }
+    *key = (int8_t)(best > span - sum ? k : -1);
+    if (minor) *minor = (int8_t)(*key >= 0 && k2 >= 0 && second >= RDR_MINOR_SHARE * span ? k2 : -1);
+}
+
 /* One lane of sorted, non-overlapping spans into column keys (the state with the most time). */
-static void rdr_lod_spans(const trc_span *sp, size_t n, rdr_spanidx *ix, const rdr_cols *c, int8_t *keys, float *acc,
-                          rdr_drawlist *st) {
+static void rdr_lod_spans(const trc_span *sp, size_t n, rdr_spanidx *ix, const rdr_cols *c, int8_t *keys, int8_t *minor,
+                          float *acc, rdr_drawlist *st) {
     memset(keys, 0xff, (size_t)c->ncol);
+    if (minor) memset(minor, 0xff, (size_t)c->ncol);
     int ca, cb;
     if (!n || !rdr_col_range(c, &ca, &cb)) return;
     size_t ia = rdr_span_lower(sp, n, rdr_floor_t(c->a));
@@ -252,13 +269,9 @@ static void rdr_lod_spans(const trc_span *sp, size_t n, rdr_spanidx *ix, const r
         st->spans_visited += i - ia;
         for (int col = ca; col <= cb; col++) {
             const float *a = acc + (size_t)col * TRC_ST__COUNT;
-            float sum = 0, best = 0;
-            int k = -1;
-            for (int s = 0; s < TRC_ST__COUNT; s++) {
-                sum += a[s];
-                if (a[s] > best) { best = a[s]; k = s; }
-            }
-            keys[col] = (int8_t)(best > 1.0f - sum ? k : -1);
+            double d[TRC_ST__COUNT];
+            for (int s = 0; s < TRC_ST__COUNT; s++) d[s] = a[s];
+            rdr_pick(d, 1.0, &keys[col], minor ? &minor[col] : NULL);
         }
         return;
     }
@@ -273,22 +286,17 @@ static void rdr_lod_spans(const trc_span *sp, size_t n, rdr_spanidx *ix, const r
         rdr_col_times(c, col, &ta, &tb);
         if (gr) rdr_grid_F(gr, tb, fb);
         else rdr_span_F(sp, n, cum, tb, fb, &hint);
-        double sum = 0, best = 0;
-        int k = -1;
-        for (int s = 0; s < TRC_ST__COUNT; s++) {
-            double d = fb[s] - fa[s];
-            sum += d;
-            if (d > best) { best = d; k = s; }
-        }
-        keys[col] = (int8_t)(best > c->npp - sum ? k : -1);
+        double d[TRC_ST__COUNT];
+        for (int s = 0; s < TRC_ST__COUNT; s++) d[s] = fb[s] - fa[s];
+        rdr_pick(d, c->npp, &keys[col], minor ? &minor[col] : NULL);
         memcpy(fa, fb, sizeof fa);
     }
     st->dense_columns += (size_t)ncols;
 }
 
-void rdr_lod_unit(rdr_lod *l, uint32_t u, const rdr_cols *c, int8_t *keys, float *acc, rdr_drawlist *st) {
+void rdr_lod_unit(rdr_lod *l, uint32_t u, const rdr_cols *c, int8_t *keys, int8_t *minor, float *acc, rdr_drawlist *st) {
     const trc_unit_track *ut = &l->m->units[u];
-    rdr_lod_spans(ut->spans, ut->nspans, &l->uidx[u], c, keys, acc, st);
+    rdr_lod_spans(ut->spans, ut->nspans, &l->uidx[u], c, keys, minor, acc, st);
 }
 
 //~ owner tracks (locks, rlocks, rwlock writers, event set spans)
@@ -636,7 +644,7 @@ void rdr_lod_future(rdr_lod *l, uint32_t obj, uint32_t lane, const rdr_cols *c, 
                     rdr_drawlist *st) {
     const rdr_pool_lod *p = rdr_lod_pool(l, obj);
     if (!p || lane >= p->nlanes) { memset(keys, 0xff, (size_t)c->ncol); return; }
-    rdr_lod_spans(p->segs + p->soff[lane], p->soff[lane + 1] - p->soff[lane], &l->pools[obj - 1]->idx[lane], c, keys,
+    rdr_lod_spans(p->segs + p->soff[lane], p->soff[lane + 1] - p->soff[lane], &l->pools[obj - 1]->idx[lane], c, keys, NULL,
                   acc, st);
 }
 
