@@ -272,6 +272,7 @@ struct rdr_view {
     void *scratch; size_t scratch_cap;   /* per-frame column buffers */
     struct rdr_buckets *buckets;         /* per-frame lane rects grouped by colour */
     struct rdr_claim *claims; size_t nclaims, claims_cap;   /* per frame: labels drawn over lanes (row, x range) */
+    struct rdr_lbl *lbls; size_t lbls_cap;              /* per frame: slice label candidates */
     int32_t **pool_row;                  /* per model, per object: index in lay.rows of its POOL row, or -1 */
     int32_t **unit_row;                  /* per model, per unit: index in lay.rows of its lane, or -1 */
     struct rdr_expect **expect;          /* per model: expected counter values from the scenario, or NULL */

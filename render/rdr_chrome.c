@@ -254,7 +254,8 @@ void rdr_footer(rdr_ctx *cx) {
         x += rdr_text_fit(cx, x, y, RDR_FONT_BOLD, cx->th->text, v->toast, xmax - x) + 18;
     }
     /* the modes, always said */
-    const char *fl = v->flows == RDR_FLOWS_ALL ? "flows: all" : v->flows == RDR_FLOWS_SELECTED ? "flows: selected" : "flows: off";
+    const char *fl = v->flows == RDR_FLOWS_ALL ? (cx->flows_dense ? "flows: too many here (zoom in, or click a unit)" : "flows: all")
+                   : v->flows == RDR_FLOWS_SELECTED ? "flows: selected" : "flows: off";
     snprintf(s, sizeof s, "%s (f)  \xc2\xb7  after the playhead: %s (g)", fl, v->ghost ? "ghosted" : "hidden");
     if (x < xmax) x += rdr_text_fit(cx, x, y, RDR_FONT_REGULAR, cx->th->text_dim, s, xmax - x) + 18;
     if (v->sel.kind && v->sel.run < v->nmodels && x < xmax) {

@@ -27,6 +27,7 @@ void rdr_scroll_to_row(rdr_view *v, int i);
 /* rdr_view.c */
 void rdr_show_time(rdr_view *v, double t);      /* pans so that t is in view */
 bool rdr_sel_slice(const rdr_view *v, double *a, double *b);   /* the selected slice's time range */
+bool rdr_contains_ci(const char *hay, const char *needle);      /* ASCII case-insensitive */
 typedef struct rdr_note { uint32_t run; bool alert; char text[512]; } rdr_note;
 /* The header's notes, at most max: verdicts that name units and objects, lost events. */
 int rdr_notes(const rdr_view *v, rdr_note *out, int max);
@@ -67,7 +68,9 @@ typedef struct rdr_spanidx {
     uint64_t (*cum)[TRC_ST__COUNT];
     rdr_grid grid;                      /* g == NULL until built */
     bool tried;                         /* building cum failed (no memory) */
+    uint64_t *bmax;                     /* the longest span per block of RDR_LBL_BLOCK spans (labels), or NULL */
 } rdr_spanidx;
+enum { RDR_LBL_BLOCK = 64 };
 
 /* A pool's futures laid out for drawing, built once on first need: per lane the
  * futures (in time order) and their states as spans (state = rdr_fut_key), and
@@ -94,7 +97,19 @@ struct rdr_lod {
     uint8_t *tried;                     /* per unit + per object: index building failed (no memory) */
     int64_t (*range)[2];                /* per object (levels): lowest and highest value to draw */
     uint8_t *has_range;
+    /* per object: units blocked on it over time (a step series), built on first need for all objects */
+    trc_sample **waiters; size_t *nwaiters; int64_t **wseg; uint8_t *wtried; bool waiters_built;
+    /* timed-out waits, per unit: the times their spans ended (sorted), built on first need */
+    uint64_t **timeouts; size_t *ntimeouts; bool timeouts_built;
+    uint8_t *owns;                      /* per unit: it holds (or set) some object at some time */
+    /* counters: updates lost at each write (instants), per object, built on first need */
 };
+
+/* Level of detail helpers for labels and markers (rdr_lod.c). */
+const uint64_t *rdr_lod_bmax(rdr_lod *l, uint32_t u);       /* NULL if no memory */
+void rdr_lod_waiters(rdr_lod *l, uint32_t obj, const rdr_cols *c, int64_t *vals, rdr_drawlist *st);
+const uint64_t *rdr_lod_timeouts(rdr_lod *l, uint32_t u, size_t *n);
+bool rdr_lod_owns(rdr_lod *l, uint32_t u);
 
 rdr_lod *rdr_lod_new(const trc_model *m);
 void rdr_lod_free(rdr_lod *l);
@@ -197,6 +212,7 @@ typedef struct rdr_ctx {
     int line_h;
     double npp;                 /* ns per pixel */
     double reveal;              /* the playhead: nothing after it is drawn in colour */
+    bool flows_dense;           /* set by rdr_flows: some flows were too dense to draw */
     int8_t *keys, *minor;
     float *acc;
     uint32_t *okeys;
@@ -230,6 +246,16 @@ void rdr_level_draw(rdr_ctx *cx, const rdr_cols *cp, const rdr_scale *sc, uint32
 bool rdr_has_capacity(const trc_object *ob);
 void rdr_level_text(char *s, size_t cap, const trc_object *ob, int64_t v);
 void rdr_lanes(rdr_ctx *cx);
+bool rdr_mark_in(const trc_model *m, uint32_t u, double ta, double tb);   /* a mark or local set of u in [ta, tb] */
+int rdr_bar_pad(int h);
+const char *rdr_kind_tag(uint32_t kind);        /* "lock", "sem", "queue" */                          /* the gap above and below a unit's bar */
+/* rdr_labels.c */
+void rdr_span_labels(rdr_ctx *cx, size_t first, size_t last);
+void rdr_stuck(rdr_ctx *cx);
+void rdr_timeouts(rdr_ctx *cx, size_t first, size_t last);
+void rdr_row_marks(rdr_ctx *cx, size_t first, size_t last);
+void rdr_counter_range(rdr_ctx *cx, uint32_t run, int64_t *lo, int64_t *hi);
+void rdr_counter_marks(rdr_ctx *cx, const rdr_row *row, int y, const rdr_scale *sc, double reveal);
 /* rdr_pool_draw.c */
 void rdr_pool_cols(rdr_ctx *cx, uint32_t run, uint32_t obj, const rdr_scale *sc, double a, double b, bool ghost);
 void rdr_pool_scale(rdr_ctx *cx, const rdr_row *row, int y, rdr_scale *sc);

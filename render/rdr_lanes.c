@@ -81,7 +81,7 @@ const char *rdr_obj_name(const trc_run *run, uint32_t obj) {
 }
 
 /* Short names of object kinds for the names column. */
-static const char *rdr_kind_tag(uint32_t kind) {
+const char *rdr_kind_tag(uint32_t kind) {
     switch (kind) {
     case TRC_OBJ_LOCK: return "lock";
     case TRC_OBJ_RLOCK: return "rlock";
@@ -117,7 +117,7 @@ void rdr_blocked_text(const trc_model *m, const trc_span *sp, char *full, size_t
 }
 
 /* Whether unit u has a mark in [ta, tb] (its label would cover a name there). */
-static bool rdr_mark_in(const trc_model *m, uint32_t u, double ta, double tb) {
+bool rdr_mark_in(const trc_model *m, uint32_t u, double ta, double tb) {
     size_t a = 0, b = m->nmarks;
     while (a < b) { size_t mid = a + (b - a) / 2; if ((double)m->marks[mid].t < ta) a = mid + 1; else b = mid; }
     for (size_t i = a, n = 0; i < m->nmarks && (double)m->marks[i].t <= tb && n < 64; i++, n++)
@@ -129,36 +129,24 @@ static bool rdr_mark_in(const trc_model *m, uint32_t u, double ta, double tb) {
     return false;
 }
 
-/* Names inside wide blocked spans ("L", "put jobs"): only when few spans are visible. */
-static void rdr_unit_span_labels(rdr_ctx *cx, uint32_t run, uint32_t u, int y, int h, double b) {
+/* Under an owner track: how many units wait for the object (a bar per column,
+ * one step per waiter, in the blocked colour). */
+static void rdr_owner_waiters(rdr_ctx *cx, uint32_t run, uint32_t obj, int y, int hmax, double reveal) {
     rdr_view *v = cx->v;
-    const trc_model *m = &v->models[run];
-    const trc_unit_track *ut = &m->units[u];
-    if (b > v->t1) b = v->t1;
-    size_t ia = trc_model_span_lower(ut, v->t0 > 0 ? (uint64_t)v->t0 : 0);
-    size_t ib = trc_model_span_lower(ut, (uint64_t)ceil(b));
-    if (ib - ia > (size_t)v->lay.plot_w / 24) return;
-    for (size_t i = ia; i < ut->nspans && (double)ut->spans[i].t0 < b; i++) {
-        const trc_span *sp = &ut->spans[i];
-        if (sp->state != TRC_ST_BLOCKED && sp->state != TRC_ST_SLEEP) continue;
-        double s0 = (double)sp->t0 > v->t0 ? (double)sp->t0 : v->t0;
-        double s1 = (double)sp->t1 < b ? (double)sp->t1 : b;
-        int x0 = (int)rdr_view_x_of(v, s0) + 4, x1 = (int)rdr_view_x_of(v, s1) - 3;
-        if (x1 - x0 < 3 * RDR_CHAR_W) continue;
-        char s[160];
-        const char *shortl = "sleep";
-        if (sp->state == TRC_ST_SLEEP) snprintf(s, sizeof s, "sleep");
-        else rdr_blocked_text(m, sp, s, sizeof s, &shortl);
-        uint32_t tc = sp->state == TRC_ST_BLOCKED ? 0xfffff4eeu : 0xff0d1a26u;
-        int ty = y + (h - cx->line_h) / 2;
-        const char *txt = NULL;
-        if (rdr_tw(cx, RDR_FONT_REGULAR, s, strlen(s)) <= x1 - x0) txt = s;
-        else if (sp->state == TRC_ST_BLOCKED && rdr_tw(cx, RDR_FONT_REGULAR, shortl, strlen(shortl)) <= x1 - x0)
-            txt = shortl;
-        if (!txt) continue;
-        double te = rdr_view_t_at(v, x0 + rdr_tw(cx, RDR_FONT_REGULAR, txt, strlen(txt)));
-        if (rdr_mark_in(m, u, rdr_view_t_at(v, x0 - 4) - 8 * cx->npp, te)) continue;   /* a mark's label goes there */
-        rdr_text(cx, x0, ty, RDR_FONT_REGULAR, tc, txt);
+    if (hmax < 2) return;
+    rdr_cols c = rdr_cols_of(cx, 0, reveal);
+    if (!(c.b > c.a)) return;
+    rdr_lod_waiters(rdr_lod_of(v, run), obj, &c, cx->vals, cx->dl);
+    int x0 = v->lay.plot_x, start = 0;
+    uint32_t col = rdr_state_color(TRC_ST_BLOCKED);
+    for (int k = 1; k <= c.ncol; k++) {
+        if (k < c.ncol && cx->vals[k] == cx->vals[start]) continue;
+        int64_t n = cx->vals[start];
+        if (n > 0 && n != RDR_NO_VALUE) {
+            int h = n * 2 < hmax ? (int)n * 2 : hmax;
+            rdr_dl_rect(cx->dl, x0 + start, y + 1, k - start, h, col);
+        }
+        start = k;
     }
 }
 
@@ -200,10 +188,11 @@ static void rdr_owner_cols(rdr_ctx *cx, uint32_t run, uint32_t obj, int y, int h
 
 
 int rdr_level_y(const rdr_scale *sc, int64_t v) {
-    int h = (int)lround((double)(v - sc->lo) * sc->px_per);
-    if (h > sc->hmax) h = sc->hmax;
+    /* in double: a counter may hold any int64, and v - lo may not fit one */
+    double h = ((double)v - (double)sc->lo) * sc->px_per;
+    if (!(h < sc->hmax)) h = sc->hmax;   /* also NaN */
     if (h < 0) h = 0;
-    return sc->base - h;
+    return sc->base - (int)lround(h);
 }
 
 /* Draws the column values in cx->vals (of c) as a filled step graph. */
@@ -257,6 +246,95 @@ void rdr_level_text(char *s, size_t cap, const trc_object *ob, int64_t v) {
     else snprintf(s, cap, "%s %lld", what, (long long)v);
 }
 
+//~ counters: one scale per run, the expected value, lost updates
+
+/* The value without lost updates: the final value plus what racy writes lost
+ * (false when nothing was lost, or it does not fit an int64). */
+static bool rdr_counter_ideal(const trc_object_track *ot, int64_t *out) {
+    if (!ot->lost_updates || !ot->has_value) return false;
+    return !__builtin_add_overflow(ot->final_value, (int64_t)ot->lost_updates, out);
+}
+
+/* Counters of one run share a scale, so a racy counter that ends at 301 draws
+ * lower than a locked one that ends at 1000; the expected values and the
+ * values without lost updates are on it too. */
+void rdr_counter_range(rdr_ctx *cx, uint32_t run, int64_t *lo, int64_t *hi) {
+    rdr_view *v = cx->v;
+    const trc_model *m = &v->models[run];
+    const struct rdr_expect *x = v->expect[run];
+    int64_t a = 0, b = 1;
+    bool any = false;
+    for (uint32_t o = 1; o <= m->run->nobjects; o++) {
+        if (m->run->objects[o - 1].kind != TRC_OBJ_COUNTER) continue;
+        int64_t l, h, ideal;
+        rdr_lod_level_range(rdr_lod_of(v, run), o, &l, &h);
+        if (!any || l < a) a = l;
+        if (!any || h > b) b = h;
+        any = true;
+        if (x && x->obj[o - 1].has) {
+            if (x->obj[o - 1].value < a) a = x->obj[o - 1].value;
+            if (x->obj[o - 1].value > b) b = x->obj[o - 1].value;
+        }
+        if (rdr_counter_ideal(&m->objects[o - 1], &ideal)) {
+            if (ideal < a) a = ideal;
+            if (ideal > b) b = ideal;
+        }
+    }
+    if (a > 0) a = 0;
+    if (b <= a) { if (a < INT64_MAX) b = a + 1; else a = b - 1; }
+    *lo = a;
+    *hi = b;
+}
+
+/* A dashed horizontal line at value val across the plot, with a label at its right end. */
+static void rdr_value_line(rdr_ctx *cx, const rdr_scale *sc, int64_t val, uint32_t col, const char *label, int row_y) {
+    rdr_view *v = cx->v;
+    int cy = rdr_level_y(sc, val) - 1;
+    for (int x = 0; x < v->lay.plot_w; x += 7)
+        rdr_dl_rect(cx->dl, v->lay.plot_x + x, cy, x + 4 <= v->lay.plot_w ? 4 : v->lay.plot_w - x, 2, col);
+    int tw = rdr_tw(cx, RDR_FONT_REGULAR, label, strlen(label));
+    int lx = v->lay.plot_x + v->lay.plot_w - tw - 6, ly = cy - cx->line_h + 1;
+    if (ly < row_y) ly = cy + 3;
+    rdr_dl_rect(cx->dl, lx - 3, ly, tw + 6, cx->line_h, cx->th->label_bg);
+    rdr_text(cx, lx, ly, RDR_FONT_REGULAR, col, label);
+}
+
+void rdr_counter_marks(rdr_ctx *cx, const rdr_row *row, int y, const rdr_scale *sc, double reveal) {
+    rdr_view *v = cx->v;
+    const trc_model *m = &v->models[row->run];
+    const trc_object_track *ot = &m->objects[row->id - 1];
+    const struct rdr_expect *x = v->expect[row->run];
+    char s[96];
+    int64_t ideal;
+    bool has_exp = x && x->obj[row->id - 1].has;
+    bool has_ideal = rdr_counter_ideal(ot, &ideal);
+    if (has_exp && has_ideal && x->obj[row->id - 1].op[0] != '=') has_exp = false;   /* a bound: the lost updates say more */
+    if (has_exp) {
+        const rdr_expect_one *e = &x->obj[row->id - 1];
+        if (e->op[0] == '=') snprintf(s, sizeof s, "expected %lld", (long long)e->value);
+        else snprintf(s, sizeof s, "expect %s %lld", e->op, (long long)e->value);
+        rdr_value_line(cx, sc, e->value, cx->th->text, s, y);
+    }
+    if (has_ideal && !(has_exp && x->obj[row->id - 1].value == ideal)) {
+        snprintf(s, sizeof s, "%lld without the lost updates", (long long)ideal);
+        rdr_value_line(cx, sc, ideal, cx->th->alert, s, y);
+    }
+    if (!ot->lost_updates) return;
+    /* a red tick under each racy write that lost updates (one per pixel at most) */
+    double hi = fmin(v->t1, reveal);
+    size_t a = 0, b = m->ninstants;
+    while (a < b) { size_t mid = a + (b - a) / 2; if ((double)m->instants[mid].t < v->t0) a = mid + 1; else b = mid; }
+    int last_x = INT32_MIN;
+    for (size_t i = a, n = 0; i < m->ninstants && (double)m->instants[i].t <= hi && n < 200000; i++, n++) {
+        const trc_instant *in = &m->instants[i];
+        if (in->kind != TRC_EV_COUNTER_WRITE || in->obj != row->id || (int32_t)in->extra <= 0) continue;
+        int px = (int)lround(rdr_view_x_of(v, (double)in->t));
+        if (px == last_x) continue;
+        last_x = px;
+        rdr_dl_rect(cx->dl, px, y + row->h - 7, 1, 6, cx->th->alert);
+    }
+}
+
 static void rdr_row_label(rdr_ctx *cx, const rdr_row *row, int y) {
     rdr_view *v = cx->v;
     const trc_model *m = &v->models[row->run];
@@ -280,8 +358,11 @@ static void rdr_row_label(rdr_ctx *cx, const rdr_row *row, int y) {
         else if (ut->exited && (double)ut->t_exit <= cx->reveal)
             rdr_dl_rect(cx->dl, sx, y + 4, 4, row->h - 8, rdr_state_color(TRC_ST_DONE));
         const char *name = run->units[row->id].name ? run->units[row->id].name : "?";
-        uint32_t tc = ut->aborted ? RDR_COL_ALERT : ut->killed ? cx->th->text_dim : cx->th->text;
-        rdr_text_fit(cx, 18, ty, RDR_FONT_REGULAR, tc, name, lw - 22);
+        uint32_t tc = ut->aborted ? cx->th->alert : ut->killed ? cx->th->text_dim : cx->th->text;
+        bool chip = rdr_lod_owns(rdr_lod_of(v, row->run), row->id);
+        rdr_text_fit(cx, 18, ty, RDR_FONT_REGULAR, tc, name, lw - 22 - (chip ? 14 : 0));
+        /* its colour on the lock tracks: the key to who holds what */
+        if (chip) rdr_dl_rect(cx->dl, lw - 14, y + row->h / 2 - 5, 8, 10, rdr_owner_color(row->id));
         break;
     }
     case RDR_ROW_POOL: {
@@ -334,16 +415,33 @@ static void rdr_row_label(rdr_ctx *cx, const rdr_row *row, int y) {
             x += rdr_text_fit(cx, x, ty, RDR_FONT_REGULAR, cx->th->text, ob->name ? ob->name : "?", lw - 22 - tagw);
             rdr_text(cx, x + RDR_CHAR_W, ty, RDR_FONT_REGULAR, cx->th->text_dim, tag);
             rdr_level_text(s, sizeof s, ob, trc_sample_at(smp, n, at));
+            const trc_object_track *ot = &m->objects[row->id - 1];
+            if (ob->kind == TRC_OBJ_COUNTER && ot->lost_updates) {
+                size_t sl = strlen(s);
+                snprintf(s + sl, sizeof s - sl, " \xc2\xb7 %llu lost", (unsigned long long)ot->lost_updates);
+            }
             rdr_text_fit(cx, 18, ty + cx->line_h, RDR_FONT_REGULAR, cx->th->text_dim, s, lw - 22);
             rdr_dl_rect(cx->dl, 8, y + 5, 4, row->h - 10, cx->th->queue);
         } else {
+            if (row->h >= 2 * cx->line_h) ty = y + (row->h - 2 * cx->line_h) / 2;
             x += rdr_text_fit(cx, x, ty, RDR_FONT_REGULAR, cx->th->text, ob->name ? ob->name : "?", lw - 22 - tagw);
             rdr_text(cx, x + RDR_CHAR_W, ty, RDR_FONT_REGULAR, cx->th->text_dim, tag);
             size_t n;
             const trc_owner_span *ow = rdr_owners(m, row->id, &n);
             size_t i = rdr_owner_lower(ow, n, at);
-            bool held = i < n && (double)ow[i].t0 <= cx->reveal && cx->reveal < (double)m->makespan;
+            bool held = i < n && (double)ow[i].t0 <= cx->reveal &&
+                        (cx->reveal < (double)m->makespan || ow[i].t1 >= m->makespan);   /* held to the end */
             rdr_dl_rect(cx->dl, 8, y + 4, 4, row->h - 8, held ? rdr_owner_color(ow[i].owner) : cx->th->grid);
+            if (held) {   /* who holds it now, in words and in its colour: names do not always fit on the bar */
+                const char *who = rdr_unit_name(run, ow[i].owner);
+                bool event = ob->kind == TRC_OBJ_EVENT;
+                snprintf(s, sizeof s, "%s %s", event ? "set by" : "held by", who);
+                int w2 = rdr_tw(cx, RDR_FONT_REGULAR, s, strlen(s));
+                if (row->h >= 2 * cx->line_h && w2 + 30 <= lw) {
+                    rdr_dl_rect(cx->dl, 18, ty + cx->line_h + 3, 8, 10, rdr_owner_color(ow[i].owner));
+                    rdr_text_fit(cx, 30, ty + cx->line_h, RDR_FONT_REGULAR, cx->th->text_dim, s, lw - 34);
+                }
+            }
         }
         break;
     }
@@ -352,7 +450,7 @@ static void rdr_row_label(rdr_ctx *cx, const rdr_row *row, int y) {
 }
 
 /* Gap above and below a bar: 2 px in 20 px rows, 4 px in 28 px rows. */
-static int rdr_bar_pad(int h) { return h >= 16 ? (h - 12) / 4 : 1; }
+int rdr_bar_pad(int h) { return h >= 16 ? (h - 12) / 4 : 1; }
 
 static void rdr_row_content(rdr_ctx *cx, const rdr_row *row, int y) {
     rdr_view *v = cx->v;
@@ -381,6 +479,7 @@ static void rdr_row_content(rdr_ctx *cx, const rdr_row *row, int y) {
     }
     case RDR_ROW_OWNER: {
         int pad = rdr_bar_pad(row->h) + 2, by = y + pad, bh = row->h - 2 * pad;
+        rdr_owner_waiters(cx, row->run, row->id, by + bh, pad - 1, reveal);
         rdr_owner_cols(cx, row->run, row->id, by, bh, 0, reveal, false);
         if (v->ghost) rdr_owner_cols(cx, row->run, row->id, by, bh, reveal, end, true);
         break;
@@ -414,9 +513,10 @@ static void rdr_row_content(rdr_ctx *cx, const rdr_row *row, int y) {
     case RDR_ROW_LEVEL: {
         const trc_object *ob = &m->run->objects[row->id - 1];
         int64_t lo, hi;
-        rdr_lod_level_range(rdr_lod_of(v, row->run), row->id, &lo, &hi);
+        if (ob->kind == TRC_OBJ_COUNTER) rdr_counter_range(cx, row->run, &lo, &hi);
+        else rdr_lod_level_range(rdr_lod_of(v, row->run), row->id, &lo, &hi);
         rdr_scale sc = { .base = y + row->h - 4, .hmax = row->h - 10, .lo = lo };
-        sc.px_per = (double)sc.hmax / (double)(hi - lo);
+        sc.px_per = (double)sc.hmax / ((double)hi - (double)lo);
         rdr_dl_rect(cx->dl, v->lay.plot_x, rdr_level_y(&sc, 0), v->lay.plot_w, 1, cx->th->grid);
         rdr_level_cols(cx, row->run, row->id, &sc, 0, reveal, false);
         if (v->ghost) rdr_level_cols(cx, row->run, row->id, &sc, reveal, end, true);
@@ -426,6 +526,7 @@ static void rdr_row_content(rdr_ctx *cx, const rdr_row *row, int y) {
                 rdr_dl_rect(cx->dl, v->lay.plot_x + x, cy, x + 6 <= v->lay.plot_w ? 6 : v->lay.plot_w - x, 1,
                             0xb0000000u | (cx->th->capacity & 0xffffffu));
         }
+        if (ob->kind == TRC_OBJ_COUNTER) rdr_counter_marks(cx, row, y, &sc, reveal);
         break;
     }
     default: break;
@@ -436,7 +537,7 @@ static void rdr_row_content(rdr_ctx *cx, const rdr_row *row, int y) {
 void rdr_lanes(rdr_ctx *cx) {
     rdr_view *v = cx->v;
     const rdr_layout *L = &v->lay;
-    rdr_dl_clip(cx->dl, 0, L->lanes_y, L->width, L->lanes_h);
+    rdr_dl_clip(cx->dl, 0, L->lanes_y, L->timeline_w, L->lanes_h);
     /* first visible row */
     size_t lo = 0, hi = L->nrows;
     while (lo < hi) {
@@ -450,7 +551,7 @@ void rdr_lanes(rdr_ctx *cx) {
         const rdr_row *row = &L->rows[i];
         int y = L->lanes_y + row->y - v->scroll_y;
         uint32_t bg = row->kind == RDR_ROW_RUN ? cx->th->panel : (i & 1) ? cx->th->lane_alt : cx->th->lane;
-        rdr_dl_rect(cx->dl, 0, y, L->width, row->h, bg);
+        rdr_dl_rect(cx->dl, 0, y, L->timeline_w, row->h, bg);
     }
     /* grid at the ruler's major ticks */
     double step = rdr_ruler_step(cx);
@@ -465,37 +566,38 @@ void rdr_lanes(rdr_ctx *cx) {
         rdr_row_content(cx, row, L->lanes_y + row->y - v->scroll_y);
     }
     rdr_bucket_flush(cx);
-    for (size_t i = first; i < last; i++) {   /* names inside spans go over the bars */
+    rdr_timeouts(cx, first, last);
+    for (size_t i = first; i < last; i++) {   /* future lanes' caps and names */
         const rdr_row *row = &L->rows[i];
         const trc_model *m = &v->models[row->run];
         double reveal = cx->reveal < (double)m->makespan ? cx->reveal : (double)m->makespan;
         int y = L->lanes_y + row->y - v->scroll_y;
-        if (row->kind == RDR_ROW_UNIT) {
-            int pad = rdr_bar_pad(row->h);
-            rdr_unit_span_labels(cx, row->run, row->id, y + pad, row->h - 2 * pad, reveal);
-        } else if (row->kind == RDR_ROW_FUTURE) {
+        if (row->kind == RDR_ROW_FUTURE) {
             int pad = row->h >= 12 ? 2 : 1;
             rdr_future_details(cx, (int)i, row, y + pad, row->h - 2 * pad, reveal);
         }
     }
-    if (v->show_flows) rdr_flows(cx);
+    rdr_span_labels(cx, first, last);   /* names inside slices go over the bars, widest first */
+    if (v->flows != RDR_FLOWS_OFF) rdr_flows(cx);
+    rdr_stuck(cx);
     rdr_killed(cx, first, last, true);
     rdr_marks(cx);
     rdr_instants(cx);
     rdr_killed(cx, first, last, false);
+    rdr_row_marks(cx, first, last);
     /* labels, clipped to the names column */
     rdr_dl_clip(cx->dl, 0, L->lanes_y, L->label_w, L->lanes_h);
     for (size_t i = first; i < last; i++) {
         const rdr_row *row = &L->rows[i];
         rdr_row_label(cx, row, L->lanes_y + row->y - v->scroll_y);
     }
-    rdr_dl_clip(cx->dl, 0, L->lanes_y, L->width, L->lanes_h);
+    rdr_dl_clip(cx->dl, 0, L->lanes_y, L->timeline_w, L->lanes_h);
     rdr_dl_rect(cx->dl, L->label_w, L->lanes_y, 1, L->lanes_h, cx->th->grid);
     if (L->content_h > L->lanes_h) {   /* scroll bar */
         int bh = L->lanes_h * L->lanes_h / L->content_h;
         if (bh < 16) bh = 16;
         int by = L->lanes_y + (L->lanes_h - bh) * v->scroll_y / (L->content_h - L->lanes_h);
-        rdr_dl_rect(cx->dl, L->width - 6, by, 4, bh, cx->th->tick_minor);
+        rdr_dl_rect(cx->dl, L->timeline_w - 6, by, 4, bh, cx->th->scroll);
     }
     rdr_dl_clip(cx->dl, 0, 0, 0, 0);
 }

@@ -71,6 +71,9 @@ static void rdr_layout_rows(rdr_view *v, int unit_h, int queue_h) {
                                                    .id = ob->id, .y = y, .h = h }));
                 y += h;
                 size_t len = rdr_utf8_len(ob->name ? ob->name : "") + 8;
+                if (pass == 0 && ob->kind == TRC_OBJ_COUNTER && m->objects[o].lost_updates && len < 21)
+                    len = 21;   /* "value 301 · 699 lost" */
+                if (pass == 1 && len < 18) len = 18;   /* "held by consumer.0" */
                 if (len > longest) longest = len;
             }
         }

@@ -37,8 +37,15 @@ rdr_lod *rdr_lod_new(const trc_model *m) {
 
 void rdr_lod_free(rdr_lod *l) {
     if (!l) return;
-    for (uint32_t u = 0; u < l->m->run->nunits; u++) { free(l->uidx[u].cum); free(l->uidx[u].grid.g); }
+    for (uint32_t u = 0; u < l->m->run->nunits; u++) { free(l->uidx[u].cum); free(l->uidx[u].grid.g); free(l->uidx[u].bmax); }
     free(l->uidx);
+    if (l->waiters)
+        for (uint32_t o = 0; o < l->m->run->nobjects; o++) { free(l->waiters[o]); free(l->wseg[o]); }
+    free(l->waiters); free(l->nwaiters); free(l->wseg); free(l->wtried);
+    if (l->timeouts)
+        for (uint32_t u = 0; u < l->m->run->nunits; u++) free(l->timeouts[u]);
+    free(l->timeouts); free(l->ntimeouts);
+    free(l->owns);
     for (uint32_t o = 0; o < l->m->run->nobjects; o++) {
         free(l->lcum[o]);
         free(l->qseg[o]);
@@ -403,7 +410,7 @@ void rdr_lod_level_range(rdr_lod *l, uint32_t obj, int64_t *lo, int64_t *hi) {
         if ((ob->kind == TRC_OBJ_QUEUE || ob->kind == TRC_OBJ_SEMAPHORE || ob->kind == TRC_OBJ_BARRIER) &&
             ob->capacity > b)
             b = ob->capacity;
-        if (b <= a) b = a + 1;
+        if (b <= a) { if (a < INT64_MAX) b = a + 1; else a = b - 1; }   /* any int64: no overflow */
         l->range[o][0] = a;
         l->range[o][1] = b;
         l->has_range[o] = 1;
@@ -654,4 +661,111 @@ void rdr_lod_pool_level(rdr_lod *l, uint32_t obj, bool live, const rdr_cols *c, 
     if (!p) { for (int i = 0; i < c->ncol; i++) vals[i] = RDR_NO_VALUE; return; }
     if (live) rdr_lod_series(p->live, p->nlive, &p->seg_live, &p->tried_live, c, vals, st);
     else rdr_lod_series(p->busy, p->nbusy, &p->seg_busy, &p->tried_busy, c, vals, st);
+}
+
+//~ labels, waiters, timeouts, owners
+
+const uint64_t *rdr_lod_bmax(rdr_lod *l, uint32_t u) {
+    rdr_spanidx *ix = &l->uidx[u];
+    if (ix->bmax) return ix->bmax;
+    const trc_unit_track *ut = &l->m->units[u];
+    size_t nb = (ut->nspans + RDR_LBL_BLOCK - 1) / RDR_LBL_BLOCK;
+    uint64_t *b = malloc((nb ? nb : 1) * sizeof *b);
+    if (!b) return NULL;
+    for (size_t k = 0; k < nb; k++) {
+        uint64_t m = 0;
+        size_t e = (k + 1) * RDR_LBL_BLOCK < ut->nspans ? (k + 1) * RDR_LBL_BLOCK : ut->nspans;
+        for (size_t i = k * RDR_LBL_BLOCK; i < e; i++)
+            if (ut->spans[i].t1 - ut->spans[i].t0 > m) m = ut->spans[i].t1 - ut->spans[i].t0;
+        b[k] = m;
+    }
+    ix->bmax = b;
+    return b;
+}
+
+typedef struct rdr_wdelta { uint64_t t; uint32_t obj; int32_t d; } rdr_wdelta;
+static int rdr_wdelta_cmp(const void *a, const void *b) {
+    const rdr_wdelta *x = a, *y = b;
+    if (x->obj != y->obj) return x->obj < y->obj ? -1 : 1;
+    if (x->t != y->t) return x->t < y->t ? -1 : 1;
+    return x->d < y->d ? -1 : x->d > y->d;   /* leave before arriving at the same time */
+}
+
+/* Units blocked on each object over time, from every unit's spans, once. */
+static void rdr_build_waiters(rdr_lod *l) {
+    const trc_model *m = l->m;
+    uint32_t no = m->run->nobjects;
+    l->waiters_built = true;
+    l->waiters = xcalloc(no ? no : 1, sizeof *l->waiters);
+    l->nwaiters = xcalloc(no ? no : 1, sizeof *l->nwaiters);
+    l->wseg = xcalloc(no ? no : 1, sizeof *l->wseg);
+    l->wtried = xcalloc(no ? no : 1, 1);
+    size_t n = 0, cap = 0;
+    rdr_wdelta *d = NULL;
+    for (uint32_t u = 0; u < m->run->nunits; u++) {
+        const trc_unit_track *ut = &m->units[u];
+        for (size_t i = 0; i < ut->nspans; i++) {
+            const trc_span *sp = &ut->spans[i];
+            if (sp->state != TRC_ST_BLOCKED || !sp->obj || sp->obj > no) continue;
+            ARR_PUSH(d, n, cap, ((rdr_wdelta){ sp->t0, sp->obj, 1 }));
+            ARR_PUSH(d, n, cap, ((rdr_wdelta){ sp->t1, sp->obj, -1 }));
+        }
+    }
+    if (n > 1) qsort(d, n, sizeof *d, rdr_wdelta_cmp);
+    for (size_t i = 0; i < n;) {
+        uint32_t o = d[i].obj;
+        size_t j = i, k = 0;
+        while (j < n && d[j].obj == o) j++;
+        trc_sample *s = xmalloc((j - i + 1) * sizeof *s);
+        s[k++] = (trc_sample){ 0, 0 };
+        int64_t v = 0;
+        for (size_t q = i; q < j; q++) {
+            v += d[q].d;
+            if (s[k - 1].t == d[q].t) s[k - 1].v = v;
+            else s[k++] = (trc_sample){ d[q].t, v };
+        }
+        l->waiters[o - 1] = s;
+        l->nwaiters[o - 1] = k;
+        i = j;
+    }
+    free(d);
+}
+
+void rdr_lod_waiters(rdr_lod *l, uint32_t obj, const rdr_cols *c, int64_t *vals, rdr_drawlist *st) {
+    if (!l->waiters_built) rdr_build_waiters(l);
+    rdr_lod_series(l->waiters[obj - 1], l->nwaiters[obj - 1], &l->wseg[obj - 1], &l->wtried[obj - 1], c, vals, st);
+}
+
+const uint64_t *rdr_lod_timeouts(rdr_lod *l, uint32_t u, size_t *n) {
+    const trc_model *m = l->m;
+    if (!l->timeouts_built) {
+        l->timeouts_built = true;
+        uint32_t nu = m->run->nunits;
+        l->timeouts = xcalloc(nu ? nu : 1, sizeof *l->timeouts);
+        l->ntimeouts = xcalloc(nu ? nu : 1, sizeof *l->ntimeouts);
+        for (uint32_t k = 0; k < nu; k++) {
+            const trc_unit_track *ut = &m->units[k];
+            size_t cap = 0;
+            for (size_t i = 0; i < ut->nspans; i++)
+                if (ut->spans[i].state == TRC_ST_BLOCKED && ut->spans[i].outcome == TRC_OUT_TIMEOUT)
+                    ARR_PUSH(l->timeouts[k], l->ntimeouts[k], cap, ut->spans[i].t1);
+        }
+    }
+    *n = l->ntimeouts[u];
+    return l->timeouts[u];
+}
+
+bool rdr_lod_owns(rdr_lod *l, uint32_t u) {
+    const trc_model *m = l->m;
+    if (!l->owns) {
+        l->owns = xcalloc(m->run->nunits ? m->run->nunits : 1, 1);
+        for (uint32_t o = 1; o <= m->run->nobjects; o++) {
+            if (!rdr_has_owner(m->run->objects[o - 1].kind)) continue;
+            size_t n;
+            const trc_owner_span *ow = rdr_owners(m, o, &n);
+            for (size_t i = 0; i < n; i++)
+                if (ow[i].owner < m->run->nunits) l->owns[ow[i].owner] = 1;
+        }
+    }
+    return u < m->run->nunits && l->owns[u];
 }

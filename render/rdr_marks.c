@@ -20,14 +20,24 @@ void rdr_flows(rdr_ctx *cx) {
         size_t e = a, n = m->nflows;   /* first flow with t0 > hi */
         b = n;
         while (e < b) { size_t mid = e + (b - e) / 2; if ((double)m->flows[mid].t0 <= hi) e = mid + 1; else b = mid; }
-        if (e - a > (size_t)v->lay.plot_w / 3) continue;   /* too dense to read: zoom in */
-        int first = rdr_view_unit_row(v, r, 0);
-        if (first < 0) continue;
-        for (size_t i = a; i < e && budget; i++) {
+        /* the selected unit's or object's flows stand out; when there are too many
+         * to read, only they are drawn (and the status bar says why) */
+        bool sel_unit = v->sel.kind == RDR_ROW_UNIT && v->sel.run == r;
+        bool sel_obj = v->sel.kind && v->sel.kind != RDR_ROW_UNIT && v->sel.kind != RDR_ROW_RUN && v->sel.run == r;
+        bool dense = e - a > (size_t)v->lay.plot_w / 3;
+        bool only_sel = v->flows == RDR_FLOWS_SELECTED || dense;
+        if (dense) cx->flows_dense = true;
+        if (only_sel && !sel_unit && !sel_obj) continue;
+        size_t scanned = 0;
+        for (size_t i = a; i < e && budget && scanned < 200000; i++, scanned++) {
             const trc_flow *f = &m->flows[i];
             if ((double)f->t1 < v->t0 || (double)f->t1 > cx->reveal || f->u0 == f->u1) continue;
             if (f->u0 >= m->run->nunits || f->u1 >= m->run->nunits) continue;
-            const rdr_row *r0 = &v->lay.rows[first + (int)f->u0], *r1 = &v->lay.rows[first + (int)f->u1];
+            bool mine = (sel_unit && (f->u0 == v->sel.id || f->u1 == v->sel.id)) || (sel_obj && f->obj == v->sel.id);
+            if (only_sel && !mine) continue;
+            int ri0 = rdr_view_unit_row(v, r, f->u0), ri1 = rdr_view_unit_row(v, r, f->u1);
+            if (ri0 < 0 || ri1 < 0) continue;
+            const rdr_row *r0 = &v->lay.rows[ri0], *r1 = &v->lay.rows[ri1];
             int y0 = v->lay.lanes_y + r0->y - v->scroll_y + r0->h / 2;
             int y1 = v->lay.lanes_y + r1->y - v->scroll_y + r1->h / 2;
             if ((y0 < top && y1 < top) || (y0 >= bot && y1 >= bot)) continue;
@@ -42,7 +52,8 @@ void rdr_flows(rdr_ctx *cx) {
             y0 = (int)lround(fy0);
             bool head = in1;
             y1 = (int)lround(fy1);
-            uint32_t col = (rdr_flow_color(f->kind) & 0xffffffu) | 0xa0000000u;
+            bool faded = (sel_unit || sel_obj) && !mine;
+            uint32_t col = (rdr_flow_color(f->kind) & 0xffffffu) | (faded ? 0x38000000u : mine ? 0xf0000000u : 0xa0000000u);
             double dx = x1 - x0, dy = y1 - y0, len = sqrt(dx * dx + dy * dy);
             if (rdr_flow_dashed(f->kind) && len > 12) {   /* 6 px on, 4 off */
                 for (double d = 0; d < len; d += 10) {

@@ -120,6 +120,7 @@ void rdr_view_release(rdr_view *v) {
     free(v->lay.rows);
     free(v->scratch);
     free(v->claims);
+    free(v->lbls);
     if (v->buckets)
         for (int i = 0; i < RDR_NBUCKETS; i++) free(v->buckets->c[i]);
     free(v->buckets);
@@ -313,7 +314,7 @@ bool rdr_view_zoom_selection(rdr_view *v) {
 
 //~ search
 
-static bool rdr_contains_ci(const char *hay, const char *needle) {
+bool rdr_contains_ci(const char *hay, const char *needle) {
     if (!hay || !*needle) return false;
     size_t n = strlen(needle);
     for (const char *p = hay; *p; p++) {
