@@ -64,8 +64,22 @@ int rdr_view_run(const rdr_view_desc *desc, diag *d);
  *  no video subsystem. */
 int rdr_render_rgba(const rdr_view_desc *desc, uint32_t *pixels, diag *d);
 
-/** Headless: renders one frame and writes it as a PNG (RGB, 8 bit). */
+/** Headless: renders one frame and writes it as a PNG (RGB, 8 bit), at
+ *  desc->scale pixels per layout unit. */
 int rdr_screenshot(const rdr_view_desc *desc, const char *png_path, diag *d);
+
+/* The animation as frames: from desc's playhead (the start unless desc->at says
+ * otherwise), playing as the window would at its default speed, until the end,
+ * then hold_s more seconds of the last frame. Each frame goes to `frame`
+ * (pixels ARGB8888, w x h device pixels, row-major); a non-zero return stops. */
+typedef struct rdr_frames_desc {
+    double fps;                   /* 1..240 */
+    double hold_s;                /* 0 = 1 s */
+    uint32_t max_frames;          /* 0 = 36000 */
+    int (*frame)(void *ud, const uint32_t *argb, int w, int h, uint32_t index, diag *d);
+    void *ud;
+} rdr_frames_desc;
+int rdr_frames(const rdr_view_desc *desc, const rdr_frames_desc *fd, diag *d);
 
 /* A headless canvas kept across frames (benchmarks, tests, batch screenshots):
  * an SDL software renderer on a width x height ARGB8888 buffer, the fonts and
@@ -77,13 +91,16 @@ typedef struct rdr_view rdr_view;
 typedef struct rdr_drawlist rdr_drawlist;
 typedef struct rdr_text_metrics rdr_text_metrics;
 int rdr_canvas_open(rdr_canvas **out, int width, int height, const char *font_path, diag *d);
+/** The same with `scale` device pixels per layout unit (text rasterised at that size). */
+int rdr_canvas_open_scaled(rdr_canvas **out, int width, int height, double scale, const char *font_path, diag *d);
+void rdr_canvas_size(const rdr_canvas *c, int *pixel_w, int *pixel_h);
 /** Text measuring for rdr_build, backed by the canvas's fonts. */
 const rdr_text_metrics *rdr_canvas_metrics(rdr_canvas *c);
 /** Executes a draw list into the canvas's pixels. */
 void rdr_canvas_submit(rdr_canvas *c, const rdr_drawlist *dl);
 /** Builds v's frame (resizing v to the canvas first if needed) and submits it. */
 void rdr_canvas_frame(rdr_canvas *c, rdr_view *v);
-const uint32_t *rdr_canvas_pixels(const rdr_canvas *c);   /* width*height ARGB8888 */
+const uint32_t *rdr_canvas_pixels(const rdr_canvas *c);   /* pixel_w*pixel_h ARGB8888 */
 /** How many text textures were rasterised so far (the cache's misses). */
 size_t rdr_canvas_rasterised(const rdr_canvas *c);
 void rdr_canvas_close(rdr_canvas *c);

@@ -9,7 +9,7 @@
 #include <string.h>
 
 typedef struct rdr_cmp_row {
-    double makespan, cpu, blocked, items_s;
+    double makespan, busy, blocked, items_s;
     uint64_t waits;
     char name[96], verdict[32], top_wait[64];
 } rdr_cmp_row;
@@ -48,9 +48,10 @@ static void rdr_cmp_fill(const rdr_view *v, uint32_t r, rdr_cmp_row *o) {
         o->waits += ut->waits;
     }
     double mk = (double)(m->makespan ? m->makespan : 1);
-    unsigned cores = run->cores ? run->cores : 1;
     o->makespan = (double)m->makespan;
-    o->cpu = 100.0 * (double)(st[TRC_ST_COMPUTE] + st[TRC_ST_RUNNING]) / (mk * cores);
+    /* busy: computing or between steps, of the units' lives (the recording does
+     * not say when a unit was on a CPU: runnable is not recorded yet) */
+    o->busy = life ? 100.0 * (double)(st[TRC_ST_COMPUTE] + st[TRC_ST_RUNNING]) / (double)life : 0;
     o->blocked = life ? 100.0 * (double)st[TRC_ST_BLOCKED] / (double)life : 0;
     uint64_t items = 0, top = 0;
     uint32_t top_obj = 0;
@@ -74,7 +75,7 @@ void rdr_compare(rdr_ctx *cx) {
     rdr_dl_clip(cx->dl, 0, y, w, L->compare_h);
     rdr_dl_rect(cx->dl, 0, y, w, L->compare_h, cx->th->panel);
     rdr_dl_rect(cx->dl, 0, y, w, 1, cx->th->grid);
-    static const char *const head[] = { "run", "ended", "makespan", "CPU used", "blocked", "waits (most on)", "items/s" };
+    static const char *const head[] = { "run", "ended", "makespan", "busy", "blocked", "waits (most on)", "items/s" };
     enum { NC = 7 };
     rdr_cmp_row rows[64];
     uint32_t n = v->nmodels < 64 ? v->nmodels : 64;
@@ -112,7 +113,7 @@ void rdr_compare(rdr_ctx *cx) {
         snprintf(s[1], sizeof s[1], "%s", o->verdict);
         rdr_fmt_dur(s[2], sizeof s[2], o->makespan);
         if (n > 1 && r == best_mk) strcat(s[2], " \xe2\x98\x85");
-        snprintf(s[3], sizeof s[3], "%.0f%%", o->cpu);
+        snprintf(s[3], sizeof s[3], "%.0f%%", o->busy);
         snprintf(s[4], sizeof s[4], "%.0f%%%s", o->blocked, n > 1 && r == best_bl ? " \xe2\x98\x85" : "");
         snprintf(s[5], sizeof s[5], "%s", o->top_wait);
         if (o->items_s > 0) snprintf(s[6], sizeof s[6], "%.0f%s", o->items_s, n > 1 && r == best_it ? " \xe2\x98\x85" : "");

@@ -111,7 +111,7 @@ void rdr_span_labels(rdr_ctx *cx, size_t first, size_t last) {
         const trc_span *sp = lb->sp;
         int pad = rdr_bar_pad(row->h);
         int y = L->lanes_y + row->y - v->scroll_y + pad, h = row->h - 2 * pad;
-        char s[200], full[160];
+        char s[400], full[160];
         const char *shortl = "sleep";
         if (sp->state == TRC_ST_SLEEP) snprintf(full, sizeof full, "sleep");
         else rdr_blocked_text(m, sp, full, sizeof full, &shortl);

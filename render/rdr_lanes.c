@@ -418,7 +418,8 @@ static void rdr_row_label(rdr_ctx *cx, const rdr_row *row, int y) {
             const trc_object_track *ot = &m->objects[row->id - 1];
             if (ob->kind == TRC_OBJ_COUNTER && ot->lost_updates) {
                 size_t sl = strlen(s);
-                snprintf(s + sl, sizeof s - sl, " \xc2\xb7 %llu lost", (unsigned long long)ot->lost_updates);
+                snprintf(s + sl, sizeof s - sl, " \xc2\xb7 %llu lost%s", (unsigned long long)ot->lost_updates,
+                         cx->reveal < (double)m->makespan ? " by the end" : "");
             }
             rdr_text_fit(cx, 18, ty + cx->line_h, RDR_FONT_REGULAR, cx->th->text_dim, s, lw - 22);
             rdr_dl_rect(cx->dl, 8, y + 5, 4, row->h - 10, cx->th->queue);
