@@ -64,7 +64,8 @@ static void rdr_lane_candidates(rdr_ctx *cx, size_t *n, int ri, double b) {
     size_t ia = trc_model_span_lower(ut, v->t0 > 0 ? (uint64_t)v->t0 : 0);
     size_t ib = trc_model_span_lower(ut, (uint64_t)ceil(b));
     if (ib < ut->nspans && (double)ut->spans[ib].t0 < b) ib++;
-    const trc_wait_edge *stuck = rdr_stuck_edge(v, row->run, row->id);
+    /* stuck only once nothing else happens in the run (no spoiler while it plays) */
+    const trc_wait_edge *stuck = cx->reveal >= (double)v->info[row->run].t_active ? rdr_stuck_edge(v, row->run, row->id) : NULL;
     if (stuck) {
         const trc_span *sp = trc_model_span_at(m, row->id, stuck->since);
         if (sp && sp->state == TRC_ST_BLOCKED) rdr_lbl_add(cx, n, ri, sp, b, true);
@@ -184,7 +185,7 @@ void rdr_stuck(rdr_ctx *cx) {
         const trc_model *m = &v->models[r];
         const trc_waitfor *wf = &v->info[r].wf;
         double reveal = fmin(cx->reveal, (double)m->makespan);
-        for (size_t i = 0; i < wf->nwaits; i++) {
+        for (size_t i = 0; i < wf->nwaits && cx->reveal >= (double)v->info[r].t_active; i++) {
             const trc_wait_edge *e = &wf->waits[i];
             int ri = rdr_view_unit_row(v, r, e->unit);
             if (ri < 0 || (double)e->since > reveal) continue;
