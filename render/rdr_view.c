@@ -235,7 +235,11 @@ bool rdr_view_tick(rdr_view *v, double dt_s) {
     }
     if (v->playhead >= (double)v->total) v->playing = false;
     double w = v->t1 - v->t0;
-    if (followed && v->playhead > v->t0 + 0.9 * w) rdr_view_set_window(v, v->playhead - 0.9 * w, v->playhead + 0.1 * w);
+    if (followed && v->playhead > v->t0 + 0.9 * w) {
+        double t1 = v->playhead + 0.1 * w;
+        if (v->playhead < v->t_tail && t1 > v->t_tail) t1 = fmax(v->t_tail, v->t1);   /* not into the idle tail */
+        rdr_view_set_window(v, t1 - w, t1);
+    }
     return true;
 }
 
