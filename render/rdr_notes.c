@@ -111,8 +111,8 @@ int rdr_notes(const rdr_view *v, rdr_note *out, int max) {
             rdr_note *o = &out[n++];
             o->run = r;
             o->alert = false;
-            snprintf(o->text, sizeof o->text, "%s%llu events were lost while recording: what happened there is unknown "
-                                              "(hatched on the lanes)", pre, (unsigned long long)run->lost);
+            snprintf(o->text, sizeof o->text, "%s%llu events were lost while recording: what happened then is unknown",
+                     pre, (unsigned long long)run->lost);
         }
     }
     if (v->rec && v->rec->truncated && n < max) {
