@@ -19,7 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { RDR_WALK_PER_COL = 3 };   /* walk while spans <= 3 per visible column */
+enum { RDR_WALK_PER_COL = 3 };   /* owner and level tracks: walk while spans <= 3 per visible column */
+/* Span lanes: walk while spans <= 32 per column (cheap: a few hundred thousand
+ * spans a frame at most), else the grid when a column covers 4+ of its cells,
+ * else walk up to 512 per column, and only past that build prefix sums (48
+ * bytes a span, so only for the rare lane that needs them). The grid has a
+ * cell per 8 spans (6 bytes a span). */
+enum { RDR_SPAN_WALK = 32, RDR_SPAN_WALK_MAX = 512, RDR_GRID_SPANS = 8 };
 
 rdr_lod *rdr_lod_new(const trc_model *m) {
     rdr_lod *l = xcalloc(1, sizeof *l);
@@ -178,7 +184,7 @@ static const rdr_grid *rdr_span_grid(const trc_span *sp, size_t nsp, rdr_spanidx
     if (gr->g) return gr;
     if (!nsp) return NULL;
     uint64_t t0 = sp[0].t0, t1 = sp[nsp - 1].t1;
-    size_t n = nsp / 2 > 1024 ? nsp / 2 : 1024;
+    size_t n = nsp / RDR_GRID_SPANS > 1024 ? nsp / RDR_GRID_SPANS : 1024;
     uint64_t (*g)[TRC_ST__COUNT] = calloc(n + 1, sizeof *g);
     if (!g) return NULL;
     double w = (double)(t1 - t0) / (double)n;
@@ -253,12 +259,13 @@ static void rdr_lod_spans(const trc_span *sp, size_t n, rdr_spanidx *ix, const r
     int ncols = cb - ca + 1;
     const uint64_t (*cum)[TRC_ST__COUNT] = NULL;
     const rdr_grid *gr = NULL;
-    if (ib - ia > (size_t)ncols * RDR_WALK_PER_COL) {
+    if (ib - ia > (size_t)ncols * RDR_SPAN_WALK) {
         /* far out (a column covers 4+ grid cells) the grid is exact enough: an
-         * error of at most a cell at each edge of a column; else prefix sums */
+         * error of at most a cell at each edge of a column; else walk, or
+         * prefix sums past RDR_SPAN_WALK_MAX */
         gr = rdr_span_grid(sp, n, ix);
         if (gr && c->npp < 4 * gr->w) gr = NULL;
-        if (!gr) cum = rdr_span_cum(sp, n, ix);
+        if (!gr && ib - ia > (size_t)ncols * RDR_SPAN_WALK_MAX) cum = rdr_span_cum(sp, n, ix);
     }
 
     if (!cum && !gr) {
