@@ -397,7 +397,8 @@ static void rdr_row_label(rdr_ctx *cx, const rdr_row *row, int y) {
         if (k >= 0) rdr_dl_rect(cx->dl, 24, y + 3, 4, row->h - 6, rdr_future_color((unsigned)k));
         if (row->h < cx->line_h) break;
         static const char *const kn[RDR_FK__COUNT] = { "queued", "running", "done", "cancelled", "failed" };
-        if (k >= 0) snprintf(s, sizeof s, "#%llu %s", (unsigned long long)f->id, kn[k]);
+        if (k >= 0 && f->task) snprintf(s, sizeof s, "#%llu %s %s", (unsigned long long)f->id, f->task, kn[k]);
+        else if (k >= 0) snprintf(s, sizeof s, "#%llu %s", (unsigned long long)f->id, kn[k]);
         else snprintf(s, sizeof s, "lane %u", row->lane + 1);
         rdr_text_fit(cx, 34, ty, RDR_FONT_REGULAR, cx->th->text_dim, s, lw - 38);
         break;

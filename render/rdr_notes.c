@@ -8,13 +8,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *run_verdict_word(unsigned e) {
+/* The verdict of a run that did not end well, in capitals; NULL for ok (and a
+ * run cut short, which has its own note). Any end reason the model gains later
+ * (interrupted, ...) is named too. */
+static const char *run_verdict_word(unsigned e, char *buf, size_t cap) {
     switch (e) {
+    case TRC_END_OK: case TRC_END_UNFINISHED: return NULL;
     case TRC_END_DEADLOCK: return "DEADLOCK";
     case TRC_END_STUCK: return "STUCK";
     case TRC_END_TIMEOUT: return "TIMED OUT";
     case TRC_END_ERROR: return "ERROR";
-    default: return NULL;
+    default: {
+        snprintf(buf, cap, "%s", trc_run_end_name(e));
+        for (char *p = buf; *p; p++) if (*p >= 'a' && *p <= 'z') *p = (char)(*p - 32);
+        return buf;
+    }
     }
 }
 
@@ -53,7 +61,8 @@ int rdr_notes(const rdr_view *v, rdr_note *out, int max) {
         const trc_waitfor *wf = &v->info[r].wf;
         char pre[32] = "";
         if (v->nmodels > 1) snprintf(pre, sizeof pre, "run %u: ", r + 1);
-        const char *word = run_verdict_word(run->end_reason);
+        char wbuf[32];
+        const char *word = run_verdict_word(run->end_reason, wbuf, sizeof wbuf);
         if (word) {
             rdr_note *o = &out[n++];
             o->run = r;

@@ -109,11 +109,17 @@ void rdr_future_details(rdr_ctx *cx, int ri, const rdr_row *row, int y, int h, d
         snprintf(s, sizeof s, "#%llu", (unsigned long long)f->id);
         int tw = rdr_tw(cx, RDR_FONT_REGULAR, s, strlen(s));
         if (tw + 6 > x1 - x0) continue;
-        if (f->worker != UINT32_MAX && f->t_start != TRC_T_NONE && (double)f->t_start <= b) {
-            char s2[160];
-            snprintf(s2, sizeof s2, "#%llu on %s", (unsigned long long)f->id, rdr_unit_name(m->run, f->worker));
-            int tw2 = rdr_tw(cx, RDR_FONT_REGULAR, s2, strlen(s2));
-            if (tw2 + 6 <= x1 - x0) { memcpy(s, s2, sizeof s); tw = tw2; }
+        /* the longest that fits: "#3 fetch on pool.1", "#3 fetch", "#3 on pool.1", "#3" */
+        bool started = f->worker != UINT32_MAX && f->t_start != TRC_T_NONE && (double)f->t_start <= b;
+        char opts[3][160];
+        int no = 0;
+        if (f->task && started)
+            snprintf(opts[no++], sizeof opts[0], "#%llu %s on %s", (unsigned long long)f->id, f->task, rdr_unit_name(m->run, f->worker));
+        if (f->task) snprintf(opts[no++], sizeof opts[0], "#%llu %s", (unsigned long long)f->id, f->task);
+        if (started) snprintf(opts[no++], sizeof opts[0], "#%llu on %s", (unsigned long long)f->id, rdr_unit_name(m->run, f->worker));
+        for (int k = 0; k < no; k++) {
+            int tw2 = rdr_tw(cx, RDR_FONT_REGULAR, opts[k], strlen(opts[k]));
+            if (tw2 + 6 <= x1 - x0) { memcpy(s, opts[k], sizeof s); tw = tw2; break; }
         }
         if (rdr_claim_text(cx, ri, x0 + 3, x0 + 3 + tw))
             rdr_text(cx, x0 + 3, y + (h - cx->line_h) / 2, RDR_FONT_REGULAR, 0xfff4f6fau, s);
