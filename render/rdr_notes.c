@@ -11,7 +11,7 @@
 /* The verdict of a run that did not end well, in capitals; NULL for ok (and a
  * run cut short, which has its own note). Any end reason the model gains later
  * (interrupted, ...) is named too. */
-static const char *run_verdict_word(unsigned e, char *buf, size_t cap) {
+static const char *run_verdict_word(unsigned e, char *out, size_t cap) {
     switch (e) {
     case TRC_END_OK: case TRC_END_UNFINISHED: return NULL;
     case TRC_END_DEADLOCK: return "DEADLOCK";
@@ -19,9 +19,9 @@ static const char *run_verdict_word(unsigned e, char *buf, size_t cap) {
     case TRC_END_TIMEOUT: return "TIMED OUT";
     case TRC_END_ERROR: return "ERROR";
     default: {
-        snprintf(buf, cap, "%s", trc_run_end_name(e));
-        for (char *p = buf; *p; p++) if (*p >= 'a' && *p <= 'z') *p = (char)(*p - 32);
-        return buf;
+        snprintf(out, cap, "%s", trc_run_end_name(e));
+        for (char *p = out; *p; p++) if (*p >= 'a' && *p <= 'z') *p = (char)(*p - 32);
+        return out;
     }
     }
 }
