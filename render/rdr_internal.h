@@ -282,6 +282,8 @@ void rdr_details(rdr_ctx *cx);
 /* rdr_compare.c */
 void rdr_compare(rdr_ctx *cx);
 /* rdr_stage_stub.c: the stage region (objects as pictures) */
+extern const bool rdr_stage_built;
+enum { RDR_STAGE_MIN_WIDTH = 1600 };   /* the stage is on by default from this window width (when built) */
 void rdr_stage(rdr_ctx *cx, int x, int y, int w, int h);
 /* rdr_hover.c */
 enum { RDR_TIP_LINES = 12 };

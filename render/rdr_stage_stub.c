@@ -6,6 +6,11 @@
  * the theme through cx. */
 #include "render/rdr_internal.h"
 
+/* false while this stub stands in: the stage is then shown only when asked
+ * for ('o', --stage); the real stage sets it true and is on by default in a
+ * window wide enough for it (rdr_view_init). */
+const bool rdr_stage_built = false;
+
 void rdr_stage(rdr_ctx *cx, int x, int y, int w, int h) {
     rdr_dl_clip(cx->dl, x, y, w, h);
     rdr_dl_rect(cx->dl, x, y, w, h, cx->th->panel);

@@ -49,7 +49,7 @@ int rdr_view_init(rdr_view *v, const rdr_view_desc *desc, diag *d) {
     v->flows = RDR_FLOWS_ALL;
     v->ghost = desc->ghost;
     v->theme = desc->theme >= 0 && desc->theme < RDR_THEME__COUNT ? desc->theme : RDR_THEME_DARK;
-    v->show_stage = desc->stage;
+    v->show_stage = desc->stage || (rdr_stage_built && (desc->width ? desc->width : 1280) >= RDR_STAGE_MIN_WIDTH);
     v->compare = v->nmodels > 1;
     v->lod = xcalloc(v->nmodels, sizeof *v->lod);
     v->pool_row = xcalloc(v->nmodels, sizeof *v->pool_row);
