@@ -225,8 +225,16 @@ START_TEST(test_window_driven) {
     snprintf(display, sizeof display, ":%s", dnum);
     setenv("DISPLAY", display, 1);
 
-    /* weft view, with the environment less SDL's dummy driver (ctest sets it for the other suites) */
+    /* weft view, with the environment less SDL's dummy driver (ctest sets it for the other suites).
+     * Under ASan its leak check is off: the X11 and D-Bus libraries SDL loads
+     * keep a few blocks for good (some from modules unloaded by then, which no
+     * suppression can name); the viewer's own loop is leak-checked by
+     * test_render's dummy-driver test. */
     unsetenv("SDL_VIDEODRIVER");
+    const char *ao = getenv("ASAN_OPTIONS");
+    char asan[512];
+    snprintf(asan, sizeof asan, "%s%sdetect_leaks=0", ao ? ao : "", ao && *ao ? ":" : "");
+    setenv("ASAN_OPTIONS", asan, 1);
     char size[32];
     snprintf(size, sizeof size, "%dx%d", W, H);
     const char *wv[] = { weft, "view", path, "--size", size, NULL };
