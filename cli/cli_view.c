@@ -249,6 +249,12 @@ int view_files(const view_opts *o) {
     if (window && o->nfiles == 1) {   /* opens at once; the recording loads behind a progress bar */
         struct stat st;
         char what[4200];
+        if (stat(o->files[0], &st) != 0 || !S_ISREG(st.st_mode)) {   /* no window for a file that is not there */
+            loaded l;
+            int lrc = load_recording(&l, o->files[0]);
+            if (lrc) return lrc;
+            free_loaded(&l);
+        }
         if (stat(o->files[0], &st) == 0 && S_ISREG(st.st_mode))
             snprintf(what, sizeof what, "%s (%.1f MB)", o->files[0], (double)st.st_size / 1e6);
         else
