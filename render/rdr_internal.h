@@ -102,7 +102,8 @@ struct rdr_lod {
     /* timed-out waits, per unit: the times their spans ended (sorted), built on first need */
     uint64_t **timeouts; size_t *ntimeouts; bool timeouts_built;
     uint8_t *owns;                      /* per unit: it holds (or set) some object at some time */
-    /* counters: updates lost at each write (instants), per object, built on first need */
+    /* counters: the racy writes that lost updates, per object: (time, updates lost up to it), built on first need */
+    trc_sample **lost; size_t *nlost; bool lost_built;
 };
 
 /* Level of detail helpers for labels and markers (rdr_lod.c). */
@@ -110,6 +111,8 @@ const uint64_t *rdr_lod_bmax(rdr_lod *l, uint32_t u);       /* NULL if no memory
 void rdr_lod_waiters(rdr_lod *l, uint32_t obj, const rdr_cols *c, int64_t *vals, rdr_drawlist *st);
 const uint64_t *rdr_lod_timeouts(rdr_lod *l, uint32_t u, size_t *n);
 bool rdr_lod_owns(rdr_lod *l, uint32_t u);
+/* Updates counter obj lost by racy writes up to time t (the writes that lost some). */
+int64_t rdr_lod_lost_at(rdr_lod *l, uint32_t obj, uint64_t t);
 
 rdr_lod *rdr_lod_new(const trc_model *m);
 void rdr_lod_free(rdr_lod *l);
@@ -142,7 +145,10 @@ void rdr_lod_level_range(rdr_lod *l, uint32_t obj, int64_t *lo, int64_t *hi);
  * minor[c] (may be NULL) = the next state when it holds a visible share of the
  * column (2 %), else -1. */
 void rdr_lod_unit(rdr_lod *l, uint32_t u, const rdr_cols *c, int8_t *keys, int8_t *minor, float *acc, rdr_drawlist *stats);
-/* Owner track: keys[c] = owner unit + 1, 0 = free / nothing. */
+/* Owner track: keys[c] = owner unit + 1, 0 = free / nothing; with
+ * RDR_OWNER_PART when held for less than half the column (drawn thin: a short
+ * hold stays visible at any zoom). */
+#define RDR_OWNER_PART 0x80000000u
 void rdr_lod_owner(rdr_lod *l, uint32_t obj, const rdr_cols *c, uint32_t *keys, rdr_drawlist *stats);
 /* Level track: vals[c] = the highest value during column c, RDR_NO_VALUE = nothing. */
 #define RDR_NO_VALUE INT64_MIN

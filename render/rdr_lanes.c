@@ -161,9 +161,10 @@ static void rdr_owner_cols(rdr_ctx *cx, uint32_t run, uint32_t obj, int y, int h
         if (col < c.ncol && cx->okeys[col] == cx->okeys[start]) continue;
         uint32_t k = cx->okeys[start];
         if (k) {
-            uint32_t colr = rdr_owner_color(k - 1);
+            uint32_t colr = rdr_owner_color((k & ~RDR_OWNER_PART) - 1);
             if (ghost) colr = rdr_mix(cx->th->lane, colr, 0.22);
-            rdr_dl_rect(cx->dl, x0 + start, y, col - start, h, colr);
+            if (k & RDR_OWNER_PART) rdr_dl_rect(cx->dl, x0 + start, y + h / 3, col - start, h - 2 * (h / 3), colr);
+            else rdr_dl_rect(cx->dl, x0 + start, y, col - start, h, colr);
         }
         start = col;
     }
@@ -419,8 +420,11 @@ static void rdr_row_label(rdr_ctx *cx, const rdr_row *row, int y) {
             const trc_object_track *ot = &m->objects[row->id - 1];
             if (ob->kind == TRC_OBJ_COUNTER && ot->lost_updates) {
                 size_t sl = strlen(s);
-                snprintf(s + sl, sizeof s - sl, " \xc2\xb7 %llu lost%s", (unsigned long long)ot->lost_updates,
-                         cx->reveal < (double)m->makespan ? " by the end" : "");
+                if (cx->reveal >= (double)m->makespan)
+                    snprintf(s + sl, sizeof s - sl, " \xc2\xb7 %llu lost", (unsigned long long)ot->lost_updates);
+                else
+                    snprintf(s + sl, sizeof s - sl, " \xc2\xb7 %lld lost",
+                             (long long)rdr_lod_lost_at(rdr_lod_of(v, row->run), row->id, at));
             }
             rdr_text_fit(cx, 18, ty + cx->line_h, RDR_FONT_REGULAR, cx->th->text_dim, s, lw - 22);
             rdr_dl_rect(cx->dl, 8, y + 5, 4, row->h - 10, cx->th->queue);

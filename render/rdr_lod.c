@@ -52,6 +52,9 @@ void rdr_lod_free(rdr_lod *l) {
         for (uint32_t u = 0; u < l->m->run->nunits; u++) free(l->timeouts[u]);
     free(l->timeouts); free(l->ntimeouts);
     free(l->owns);
+    if (l->lost)
+        for (uint32_t o = 0; o < l->m->run->nobjects; o++) free(l->lost[o]);
+    free(l->lost); free(l->nlost);
     for (uint32_t o = 0; o < l->m->run->nobjects; o++) {
         free(l->lcum[o]);
         free(l->qseg[o]);
@@ -363,7 +366,7 @@ void rdr_lod_owner(rdr_lod *l, uint32_t obj, const rdr_cols *c, uint32_t *keys, 
         size_t i;
 #define RDR_LOCK_FLUSH()                                                               \
         do {                                                                           \
-            if (cur_col >= 0 && cur.held >= 0.5f) keys[cur_col] = cur.best;            \
+            if (cur_col >= 0 && cur.held > 0) keys[cur_col] = cur.best | (cur.held >= 0.5f ? 0 : RDR_OWNER_PART); \
         } while (0)
 #define RDR_ADD_OWNER(col, f)                                                          \
         do {                                                                           \
@@ -395,7 +398,7 @@ void rdr_lod_owner(rdr_lod *l, uint32_t obj, const rdr_cols *c, uint32_t *keys, 
         rdr_col_times(c, col, &ta, &tb);
         size_t first = hint;   /* the first owner span ending after ta */
         double hb = rdr_owner_H(ow, n, cum, tb, &hint);
-        if (hb - ha >= 0.5 * c->npp && first < n) keys[col] = ow[first].owner + 1;
+        if (hb - ha > 0 && first < n) keys[col] = (ow[first].owner + 1) | (hb - ha >= 0.5 * c->npp ? 0 : RDR_OWNER_PART);
         ha = hb;
     }
     st->dense_columns += (size_t)ncols;
@@ -775,4 +778,27 @@ bool rdr_lod_owns(rdr_lod *l, uint32_t u) {
         }
     }
     return u < m->run->nunits && l->owns[u];
+}
+
+int64_t rdr_lod_lost_at(rdr_lod *l, uint32_t obj, uint64_t t) {
+    const trc_model *m = l->m;
+    if (!obj || obj > m->run->nobjects) return 0;
+    if (!l->lost_built) {
+        l->lost_built = true;
+        uint32_t no = m->run->nobjects;
+        l->lost = xcalloc(no, sizeof *l->lost);
+        l->nlost = xcalloc(no, sizeof *l->nlost);
+        size_t *cap = xcalloc(no, sizeof *cap);
+        int64_t *sum = xcalloc(no, sizeof *sum);
+        for (size_t i = 0; i < m->ninstants; i++) {
+            const trc_instant *in = &m->instants[i];
+            if (in->kind != TRC_EV_COUNTER_WRITE || !in->obj || in->obj > no || (int32_t)in->extra <= 0) continue;
+            uint32_t o = in->obj - 1;
+            sum[o] += (int32_t)in->extra;
+            ARR_PUSH(l->lost[o], l->nlost[o], cap[o], ((trc_sample){ in->t, sum[o] }));
+        }
+        free(cap);
+        free(sum);
+    }
+    return trc_sample_at(l->lost[obj - 1], l->nlost[obj - 1], t);
 }

@@ -390,6 +390,42 @@ START_TEST(test_counters_scale_expect_extremes) {
 }
 END_TEST
 
+/* Short holds stay visible at any zoom: a lock held 2 us every 2 ms over 1 s is
+ * drawn as thin marks in its holder's colour at the whole-run zoom (not nothing). */
+START_TEST(test_short_holds_visible) {
+    run_builder rb;
+    rb_init(&rb, "short holds");
+    uint32_t u = rb_unit(&rb, "u");
+    uint32_t l = rb_obj(&rb, TRC_OBJ_LOCK, "m", 0);
+    for (uint64_t i = 0; i < 500; i++) {
+        rb_ev(&rb, i * 2 * MS, u, TRC_EV_ACQUIRE, l, 0, 1, 0);
+        rb_ev(&rb, i * 2 * MS + 2000, u, TRC_EV_RELEASE, l, 0, 0, 0);
+    }
+    trc_recording *rec = rb_finish(&rb, 1000 * MS);
+    trc_model m;
+    diag d = { 0 };
+    ck_assert_int_eq(trc_model_build(&m, &rec->runs[0], &d), 0);
+    rdr_view_desc desc = { .rec = rec, .models = &m, .nmodels = 1, .width = 1000, .height = 300, .at = -1 };
+    rdr_view v;
+    ck_assert_int_eq(rdr_view_init(&v, &desc, &d), 0);
+    int y0, y1;
+    ck_assert_int_eq(rdr_view_row_span(&v, RDR_ROW_OWNER, 0, l, &y0, &y1), 0);
+    rdr_drawlist dl = { 0 };
+    rdr_build(&v, &dl, NULL);
+    size_t thin = 0;
+    for (size_t i = 0; i < dl.n; i++) {
+        const rdr_cmd *c = &dl.cmds[i];
+        if (c->kind == RDR_CMD_RECT && c->color == rdr_owner_color(u) && c->y > y0 && c->y + c->h < y1 && c->x >= v.lay.plot_x)
+            thin += (size_t)c->w;
+    }
+    ck_assert_uint_ge(thin, 400);   /* a hold every 2 ms, a pixel is ~1.1 ms: about every other column */
+    rdr_drawlist_free(&dl);
+    rdr_view_release(&v);
+    trc_model_release(&m);
+    trc_recording_free(rec);
+}
+END_TEST
+
 static Suite *view_suite(void) {
     Suite *s = suite_create("render_view");
     TCase *tc = tcase_create("view");
@@ -402,6 +438,7 @@ static Suite *view_suite(void) {
     tcase_add_test(tc, test_search_and_modes);
     tcase_add_test(tc, test_side_by_side);
     tcase_add_test(tc, test_counters_scale_expect_extremes);
+    tcase_add_test(tc, test_short_holds_visible);
     suite_add_tcase(s, tc);
     return s;
 }
