@@ -30,9 +30,10 @@ uint32_t rdr_state_ghost_color(unsigned state) {
 }
 
 uint32_t rdr_owner_color(uint32_t unit) {
-    /* pastel, so an owner never reads as a state (the states are saturated) */
-    static const uint32_t pal[] = { 0xff8f9fe0u, 0xffe0a0c8u, 0xff90d8c8u, 0xffd0c490u,
-                                    0xffbc9ae0u, 0xff9cc4e0u, 0xffe0b098u, 0xffb4dc98u };
+    /* Paul Tol's "light" scheme: pale enough that an owner never reads as a
+     * state (the states are saturated), and told apart by colour-blind eyes */
+    static const uint32_t pal[] = { 0xff77aaddu, 0xffee8866u, 0xffeedd88u, 0xffffaabbu,
+                                    0xff99ddffu, 0xff44bb99u, 0xffbbcc33u, 0xffaaaa00u };
     return pal[unit % (sizeof pal / sizeof pal[0])];
 }
 
