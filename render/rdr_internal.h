@@ -287,10 +287,33 @@ void rdr_help(rdr_ctx *cx);
 void rdr_details(rdr_ctx *cx);
 /* rdr_compare.c */
 void rdr_compare(rdr_ctx *cx);
-/* rdr_stage_stub.c: the stage region (objects as pictures) */
+/* ---- the stage (rdr_stage*.c): the objects as pictures beside the timeline ---- */
 extern const bool rdr_stage_built;
 enum { RDR_STAGE_MIN_WIDTH = 1600 };   /* the stage is on by default from this window width (when built) */
+/* Draws the stage of every run into [x, x + w) x [y, y + h) (rdr_stage_frame.c). */
 void rdr_stage(rdr_ctx *cx, int x, int y, int w, int h);
+/* Frees the stages the view built (models, layouts, states); NULL-safe. */
+void rdr_stage_view_free(rdr_view *v);
+
+/* Interval sets (rdr_stage_index.c): which intervals contain t, in O(log n + listed). */
+enum { RDR_IV_BLOCK = 16 };
+typedef struct rdr_iv { uint64_t t0, t1; uint32_t a, b; } rdr_iv;   /* [t0, t1); a, b: payload */
+typedef struct rdr_ivset {
+    rdr_iv *iv; size_t n;       /* sorted by t0 */
+    uint64_t *t1s;              /* the ends, sorted */
+    uint64_t *tree;             /* max end per block, a segment tree with leaves at [nb2, 2 nb2) */
+    size_t nb2;
+} rdr_ivset;
+/* Takes iv (malloc'ed, n entries; sorted here). */
+void rdr_ivset_build(rdr_ivset *s, rdr_iv *iv, size_t n);
+int rdr_iv_cmp(const void *a, const void *b);   /* the order of the set: t0, t1, a, b */
+void rdr_ivset_release(rdr_ivset *s);
+size_t rdr_ivset_upper(const rdr_ivset *s, uint64_t t);   /* first interval starting after t */
+size_t rdr_ivset_count(const rdr_ivset *s, uint64_t t);   /* intervals with t0 <= t < t1 */
+/* Up to max of them as indexes into s->iv, oldest start first (or newest first). */
+size_t rdr_ivset_list(const rdr_ivset *s, uint64_t t, uint32_t *out, size_t max);
+size_t rdr_ivset_list_newest(const rdr_ivset *s, uint64_t t, uint32_t *out, size_t max);
+uint32_t rdr_ivset_max_live(const rdr_ivset *s);           /* the most live at once */
 /* rdr_hover.c */
 enum { RDR_TIP_LINES = 12 };
 typedef struct rdr_tip { char line[RDR_TIP_LINES][192]; int n; } rdr_tip;
