@@ -293,6 +293,7 @@ struct rdr_view {
     int32_t **pool_row;                  /* per model, per object: index in lay.rows of its POOL row, or -1 */
     int32_t **unit_row;                  /* per model, per unit: index in lay.rows of its lane, or -1 */
     struct rdr_expect **expect;          /* per model: expected counter values from the scenario, or NULL */
+    struct rdr_stage_view *stage;        /* the stage's models, layouts and states, built on first need */
 };
 
 /** Fills v from desc: layout for desc->width x height, the whole run in view,
@@ -504,11 +505,63 @@ typedef struct rdr_stage_state {
     uint32_t *scratch; size_t cap_scratch;
 } rdr_stage_state;
 
+/* A flight in or out of a queue takes this share of the animation time. */
+#define RDR_STAGE_FLIGHT 0.35
 /** The state of every unit and object at relative time t. anim_ns is how long
  *  (in trace time) a move or a flight takes on screen: walks, items flying,
  *  pulses fade over it (0 = no animation: everything is where it is at t). */
 void rdr_stage_state_at(const rdr_stage_model *sm, rdr_stage_state *st, uint64_t t, uint64_t anim_ns);
 void rdr_stage_state_release(rdr_stage_state *st);
+
+/* The stage's layout of one run in a w x h rectangle (render/rdr_stage_layout.c).
+ * Computed once per run and size, from all the run's units and objects and
+ * never from a time, so nothing moves while the playhead does; the waiting
+ * lines have their places from the start. Coordinates are relative to the
+ * rectangle's top-left. */
+typedef struct rdr_stage_cell {
+    uint32_t obj;               /* object id */
+    bool shown;                 /* false: no room for it (counted in `hidden`) */
+    int x, y, w, h;             /* the cell: a name line, then the picture and its waiting line */
+    int px, py, pw, ph;         /* the picture */
+    int nslots, slot_w;         /* queues: slots drawn (0 = a fill bar); semaphores: permits drawn;
+                                   pools: workers drawn; barriers: places at the gate */
+    int qx, qy, qn;             /* pools: the queued futures' row (qn tokens of slot_w from (qx, qy)) */
+    /* waiting lines: place k < nl stands at (lx + k * ldx, ly) (a figure's bottom centre) */
+    int lx, ly, ldx, nl;
+    int lx2, ly2, ldx2, nl2;    /* queues: the get side (lx.. is the put side) */
+} rdr_stage_cell;
+
+typedef struct rdr_stage_group {  /* the units of one actor on the bench */
+    const char *name;
+    uint32_t n;                 /* its units */
+    int x, y, w, h;             /* its block; summary: its row */
+    bool header;                /* its name is drawn above its figures ("consumer ×3") */
+} rdr_stage_group;
+
+typedef struct rdr_stage_layout {
+    int w, h;                   /* what it was laid out for */
+    int fig, fig_w;             /* a figure's height and width */
+    int line_h;
+    int title_h;                /* the run's title line */
+    bool summary;               /* too many units for figures: a row per actor, counts by state */
+    int bench_y, bench_h;
+    int *home_x, *home_y;       /* per unit: its figure's bottom centre at home; -1 = none (summary) */
+    bool *home_label;           /* per unit: its label fits under its home */
+    const char **label;         /* per unit: "3" for consumer.3 under a header, else its name */
+    uint32_t *group_of;         /* per unit: its group */
+    rdr_stage_group *groups; uint32_t ngroups;
+    rdr_stage_cell *cells;      /* per object, index = id - 1 */
+    uint32_t *order; uint32_t nshown;   /* the shown cells' objects, in layout order */
+    uint32_t hidden;            /* objects with no room */
+    int objects_y;              /* where the object grid starts */
+} rdr_stage_layout;
+
+/** Lays out run sm in w x h. wf (may be NULL): the run's wait-for graph at its
+ *  end, whose cycle's objects are placed side by side. tm: text measuring
+ *  (NULL = RDR_CHAR_W per code point). */
+void rdr_stage_layout_build(rdr_stage_layout *L, const rdr_stage_model *sm, const trc_waitfor *wf, int w, int h,
+                            const rdr_text_metrics *tm);
+void rdr_stage_layout_release(rdr_stage_layout *L);
 
 /* ======================================================================
  * 5. PNG (render/rdr_png.c): our own encoder, zlib stored or fixed-Huffman blocks

@@ -294,6 +294,21 @@ enum { RDR_STAGE_MIN_WIDTH = 1600 };   /* the stage is on by default from this w
 void rdr_stage(rdr_ctx *cx, int x, int y, int w, int h);
 /* Frees the stages the view built (models, layouts, states); NULL-safe. */
 void rdr_stage_view_free(rdr_view *v);
+/* Per run: its stage model (built on first need), its layout for the size it
+ * was last drawn at, and the state of the last frame. */
+typedef struct rdr_stage_run {
+    rdr_stage_model *sm;
+    rdr_stage_layout lay;
+    bool laid;
+    int lw, lh, lline;          /* what lay was built for */
+    rdr_stage_state st;
+} rdr_stage_run;
+struct rdr_stage_view { rdr_stage_run *runs; uint32_t n; };
+/* The pictures of one run's stage at (x, y) (rdr_stage_draw.c). */
+void rdr_stage_draw(rdr_ctx *cx, uint32_t run, const rdr_stage_model *sm, const rdr_stage_layout *L,
+                    const rdr_stage_state *st, int x, int y);
+/* How long a move takes on the stage, in trace ns, at the view's speed. */
+uint64_t rdr_stage_anim_ns(const rdr_view *v);
 
 /* Interval sets (rdr_stage_index.c): which intervals contain t, in O(log n + listed). */
 enum { RDR_IV_BLOCK = 16 };

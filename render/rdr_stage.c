@@ -377,7 +377,10 @@ static void unit_at(const rdr_stage_model *sm, rdr_stage_state *st, uint32_t u, 
     span_place(prev && prev->state == TRC_ST_BLOCKED ? prev : NULL, &su->from_place, &su->from_obj, &fop);
     su->from_op = fop;
     bool same = su->from_place == su->place && su->from_obj == sp->obj && (su->place == RDR_PLACE_HOME || fop == su->op);
-    su->walk = same || !prev ? 1.0f : frac((double)(t - sp->t0), (double)anim);
+    /* a walk takes the animation time, or half the span when that is shorter:
+     * a unit always arrives while it is still there */
+    uint64_t walk = sp->t1 > sp->t0 && (sp->t1 - sp->t0) / 2 < anim ? (sp->t1 - sp->t0) / 2 : anim;
+    su->walk = same || !prev || !walk ? 1.0f : frac((double)(t - sp->t0), (double)walk);
 }
 
 /* The unit a blocked unit waits for at t, if one is known. */
@@ -469,7 +472,7 @@ static void queue_at(const rdr_stage_model *sm, rdr_stage_state *st, uint32_t o,
         for (size_t i = 0; i < k; i++)
             slot[i] = ob->subkind == TRC_QUEUE_LIFO ? (uint32_t)(depth - 1 - (int64_t)i) : (uint32_t)i;
     }
-    double half = (double)anim / 2;
+    double half = (double)anim * RDR_STAGE_FLIGHT;   /* a flight in or out */
     for (size_t i = 0; i < k; i++) {
         const rdr_iv *iv = &s->iv[idx[i]];
         rdr_stage_tok tk = { .item = ids[idx[i]], .producer = iv->a, .consumer = iv->b, .slot = slot[i], .pass = -1 };

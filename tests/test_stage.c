@@ -134,17 +134,21 @@ START_TEST(test_queue_slots_lifo_and_flight) {
     ck_assert_uint_eq(tok_of(st, q, 2)->slot, 1);
     ck_assert_uint_eq(tok_of(st, q, 1)->slot, 2);
 
-    /* animation: 2 ms a move. Item 1, put at 10 ms, is half way in at 10.5 ms */
-    rdr_stage_state_at(b.sm, st, 10 * MS + 500 * US, 2 * MS);
+    /* animation: 2 ms a move, so a flight takes 0.7 ms. Item 1, put at 10 ms,
+     * is half way in at 10.35 ms */
+    uint64_t flight = (uint64_t)(2 * MS * RDR_STAGE_FLIGHT);
+    rdr_stage_state_at(b.sm, st, 10 * MS + flight / 2, 2 * MS);
     const rdr_stage_tok *tk = tok_of(st, q, 1);
     ck_assert_ptr_nonnull(tk);
     ck_assert(tk->in > 0.49f && tk->in < 0.51f);
     ck_assert(tk->pass < 0);
-    /* item 4 (put 20 ms, got 30 ms) flies out to C over the last millisecond */
-    rdr_stage_state_at(b.sm, st, 29 * MS + 750 * US, 2 * MS);
+    /* item 4 (put 20 ms, got 30 ms) flies out to C in the last 0.7 ms */
+    rdr_stage_state_at(b.sm, st, 30 * MS - flight / 4, 2 * MS);
     tk = tok_of(st, q, 4);
     ck_assert_ptr_nonnull(tk);
     ck_assert(tk->out > 0.74f && tk->out < 0.76f);
+    rdr_stage_state_at(b.sm, st, 30 * MS - flight - 1, 2 * MS);
+    ck_assert(tok_of(st, q, 4)->out == 0.0f);
     ck_assert_uint_eq(tk->consumer, c);
     /* with 30 ms moves, item 3 (in the queue 12 -> 20 ms) passes through: it
      * is still flying to C after its get */
