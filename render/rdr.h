@@ -562,6 +562,12 @@ typedef struct rdr_stage_layout {
 void rdr_stage_layout_build(rdr_stage_layout *L, const rdr_stage_model *sm, const trc_waitfor *wf, int w, int h,
                             const rdr_text_metrics *tm);
 void rdr_stage_layout_release(rdr_stage_layout *L);
+/** Where run r's stage is drawn in v's frame: the layout's origin (x, y) and the
+ *  size it is laid out for (w, h). Returns false when the stage is not shown. */
+bool rdr_stage_rect(const rdr_view *v, uint32_t r, int *x, int *y, int *w, int *h);
+/** How long a move takes on v's stage, in trace ns, at its playback speed (the
+ *  anim_ns its frames pass to rdr_stage_state_at). */
+uint64_t rdr_stage_anim_ns(const rdr_view *v);
 
 /* ======================================================================
  * 5. PNG (render/rdr_png.c): our own encoder, zlib stored or fixed-Huffman blocks

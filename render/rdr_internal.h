@@ -307,8 +307,6 @@ struct rdr_stage_view { rdr_stage_run *runs; uint32_t n; };
 /* The pictures of one run's stage at (x, y) (rdr_stage_draw.c). */
 void rdr_stage_draw(rdr_ctx *cx, uint32_t run, const rdr_stage_model *sm, const rdr_stage_layout *L,
                     const rdr_stage_state *st, int x, int y);
-/* How long a move takes on the stage, in trace ns, at the view's speed. */
-uint64_t rdr_stage_anim_ns(const rdr_view *v);
 
 /* Interval sets (rdr_stage_index.c): which intervals contain t, in O(log n + listed). */
 enum { RDR_IV_BLOCK = 16 };

@@ -197,13 +197,6 @@ static bool unit_pos(const sdraw *d, uint32_t u, int *x, int *y) {
     return true;
 }
 
-/* The centre of an object's picture. */
-static void pic_centre(const sdraw *d, uint32_t obj, int *x, int *y) {
-    const rdr_stage_cell *ce = &d->L->cells[obj - 1];
-    *x = d->ox + ce->px + ce->pw / 2;
-    *y = d->oy + ce->py + ce->ph / 2;
-}
-
 //~ the bench
 
 static void bench(sdraw *d) {
@@ -282,22 +275,43 @@ static void homes(sdraw *d) {
 
 //~ cells
 
-/* The cell's frame and its name line; returns the x where the name ended. */
-static int cell_title(sdraw *d, const rdr_stage_cell *ce, const char *right, uint32_t rcol, bool alert) {
+/* The cell's frame and its name line. `right` is what the object's state says
+ * in words: options from the longest to the shortest, separated by '\n'; the
+ * first that fits beside the name is drawn. */
+static void cell_title(sdraw *d, const rdr_stage_cell *ce, const char *right, uint32_t rcol, bool alert) {
     int x = d->ox + ce->x, y = d->oy + ce->y;
     rdr_dl_rect(d->dl, x, y, ce->w, ce->h, d->box);
     frame(d->dl, x, y, ce->w, ce->h, alert ? d->th->alert : d->th->grid);
     if (alert) frame(d->dl, x + 1, y + 1, ce->w - 2, ce->h - 2, d->th->alert);
     const trc_object *ob = &d->run->objects[ce->obj - 1];
-    int rw = right && *right ? rdr_tw(d->cx, RDR_FONT_REGULAR, right, strlen(right)) : 0;
-    if (rw > ce->w / 2) rw = ce->w / 2;
+    const char *name = ob->name ? ob->name : "?";
+    int nw = rdr_tw(d->cx, RDR_FONT_BOLD, name, strlen(name));
+    if (nw > ce->w / 2) nw = ce->w / 2;
     const char *tag = rdr_kind_tag(ob->kind);
-    int tw = rdr_tw(d->cx, RDR_FONT_REGULAR, tag, strlen(tag));
-    int room = ce->w - 12 - rw - (rw ? 10 : 0);
-    int nw = rdr_text_fit(d->cx, x + 6, y + 2, RDR_FONT_BOLD, d->th->text, ob->name ? ob->name : "?", room - tw - 8);
-    if (nw + tw + 8 <= room) rdr_text(d->cx, x + 6 + nw + 6, y + 2, RDR_FONT_REGULAR, d->th->text_dim, tag);
-    if (rw) rdr_text_fit(d->cx, x + ce->w - 6 - rw, y + 2, RDR_FONT_REGULAR, rcol, right, rw);
-    return x + 6 + nw;
+    int tw = rdr_tw(d->cx, RDR_FONT_REGULAR, tag, strlen(tag)) + 6;
+    int room = ce->w - 12 - nw - 10;   /* for the words on the right */
+    const char *pick = NULL;
+    size_t plen = 0;
+    for (const char *p = right; p && *p;) {
+        const char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        int w = rdr_tw(d->cx, RDR_FONT_REGULAR, p, len);
+        pick = p;
+        plen = len;
+        if (w <= room) break;
+        p = e ? e + 1 : NULL;
+    }
+    int rw = pick ? rdr_tw(d->cx, RDR_FONT_REGULAR, pick, plen) : 0;
+    if (rw > room) rw = room;
+    rdr_text_fit(d->cx, x + 6, y + 2, RDR_FONT_BOLD, d->th->text, name, ce->w / 2);
+    if (nw + tw + rw + 20 <= ce->w) rdr_text(d->cx, x + 6 + nw + 6, y + 2, RDR_FONT_REGULAR, d->th->text_dim, tag);
+    if (rw > 0) {
+        char tmp[256];
+        if (plen >= sizeof tmp) plen = sizeof tmp - 1;
+        memcpy(tmp, pick, plen);
+        tmp[plen] = 0;
+        rdr_text_fit(d->cx, x + ce->w - 6 - rw, y + 2, RDR_FONT_REGULAR, rcol, tmp, rw);
+    }
 }
 
 /* "+N" after the last place of a line, for the waiters it cannot show. */
@@ -315,17 +329,19 @@ static void line_more(sdraw *d, uint32_t obj, int side, uint32_t n) {
 }
 
 static void padlock(sdraw *d, int x, int y, int w, int h, bool held, uint32_t fill, bool alert) {
-    int sh = h * 2 / 5, bt = y + sh;
-    int lift = held ? 0 : sh / 3;
+    /* the shackle's top at y + lift when closed, at y when open (lifted, its right leg out) */
+    int lift = h / 8 < 2 ? 2 : h / 8, sh = h * 2 / 5, bt = y + lift + sh;
+    int top = held ? y + lift : y;
     uint32_t sc = alert ? d->th->alert : d->th->text_dim;
     int lw = w / 6 < 2 ? 2 : w / 6;
     int sx0 = x + w / 5, sx1 = x + w - w / 5 - lw;
-    rdr_dl_rect(d->dl, sx0, y + 2 - lift, lw, sh + 1, sc);
-    rdr_dl_rect(d->dl, sx1, y + 2 - lift + (held ? 0 : sh / 2), lw, sh + 1 - (held ? 0 : sh / 2), sc);
-    rdr_dl_rect(d->dl, sx0, y - lift, sx1 + lw - sx0, lw, sc);
-    rdr_dl_rect(d->dl, x - 1, bt - 1, w + 2, h - sh + 2, alert ? d->th->alert : d->outline);
-    rdr_dl_rect(d->dl, x, bt, w, h - sh, fill);
-    int kx = x + w / 2, ky = bt + (h - sh) / 2;   /* the keyhole */
+    rdr_dl_rect(d->dl, sx0, top, lw, bt - top, sc);
+    if (held) rdr_dl_rect(d->dl, sx1, top, lw, bt - top, sc);
+    else rdr_dl_rect(d->dl, sx1, top, lw, (bt - top) / 2, sc);
+    rdr_dl_rect(d->dl, sx0, top, sx1 + lw - sx0, lw, sc);
+    rdr_dl_rect(d->dl, x - 1, bt - 1, w + 2, y + h - bt + 2, alert ? d->th->alert : d->outline);
+    rdr_dl_rect(d->dl, x, bt, w, y + h - bt, fill);
+    int kx = x + w / 2, ky = bt + (y + h - bt) / 2;   /* the keyhole */
     rdr_dl_rect(d->dl, kx - 1, ky - 2, 2, 4, d->outline);
 }
 
@@ -476,8 +492,8 @@ static void draw_barrier(sdraw *d, const rdr_stage_cell *ce, const rdr_stage_obj
     const trc_object *ob = &d->run->objects[ce->obj - 1];
     bool opening = so->pulse > 0 && so->pulse_kind == TRC_EV_BARRIER_OPEN;
     char right[96];
-    if (opening) snprintf(right, sizeof right, "open: %lld passed", (long long)ob->capacity);
-    else snprintf(right, sizeof right, "%lld of %lld arrived", (long long)so->level, (long long)ob->capacity);
+    if (opening) snprintf(right, sizeof right, "open: %lld pass\nopen", (long long)ob->capacity);
+    else snprintf(right, sizeof right, "closed \xc2\xb7 %u waiting\nclosed", so->nwait);
     cell_title(d, ce, right, opening ? RDR_COL_FLOW_WAKE : d->th->text, false);
     int fig = d->L->fig, x = d->ox + ce->px, y = d->oy + ce->py;
     int h = fig + 6;
@@ -640,8 +656,9 @@ static void queue_tokens(sdraw *d, const rdr_stage_cell *ce, const rdr_stage_obj
 
 static void draw_pool(sdraw *d, const rdr_stage_cell *ce, const rdr_stage_obj *so) {
     char right[128];
-    snprintf(right, sizeof right, "%u running \xc2\xb7 %u queued \xc2\xb7 %u done%s", so->running, so->queued, so->done + so->failed,
-             so->cancelled ? " \xc2\xb7 cancelled" : "");
+    snprintf(right, sizeof right, "%u running \xc2\xb7 %u queued \xc2\xb7 %u done%s\n%u running \xc2\xb7 %u queued\n%u run \xc2\xb7 %u q",
+             so->running, so->queued, so->done + so->failed, so->cancelled ? " \xc2\xb7 some cancelled" : "", so->running,
+             so->queued, so->running, so->queued);
     cell_title(d, ce, right, d->th->text_dim, false);
     const rdr_stage_layout *L = d->L;
     int fig = L->fig, line_h = d->cx->line_h;
@@ -713,15 +730,33 @@ static void cycle_ring(sdraw *d) {
         uint32_t u = st->cycle[i], h = st->cycle[(i + 1) % st->ncycle];
         int ux, uy, hx, hy;
         if (!unit_pos(d, u, &ux, &uy)) continue;
+        bool hv = unit_pos(d, h, &hx, &hy);
         const rdr_stage_unit *su = &st->units[u];
-        uy -= fig / 2;
-        if (su->obj && d->L->cells[su->obj - 1].shown) {   /* waiter -> what it waits on */
-            int ox, oy;
-            pic_centre(d, su->obj, &ox, &oy);
-            arrow(d->dl, ux, uy - fig / 2 - 2, ox, oy - fig / 2, d->th->alert, 3, 7);
-            if (unit_pos(d, h, &hx, &hy)) thick_line(d->dl, ox, oy - fig / 2, hx, hy - fig, with_alpha(d->th->alert, 0.75), 2);
-        } else if (unit_pos(d, h, &hx, &hy)) {
-            arrow(d->dl, ux, uy, hx, hy - fig / 2, d->th->alert, 3, 7);
+        if (su->obj && d->L->cells[su->obj - 1].shown) {
+            /* waiter -> the object it waits on; the object's holder chip -> the holder */
+            const rdr_stage_cell *ce = &d->L->cells[su->obj - 1];
+            int ax = d->ox + ce->px, ay = d->oy + ce->py + fig / 2;
+            int cxh = ax, cyh = ay;
+            uint32_t kind = d->run->objects[su->obj - 1].kind;
+            if (kind == TRC_OBJ_LOCK || kind == TRC_OBJ_RLOCK) {
+                int pad = fig * 4 / 5 < 12 ? 12 : fig * 4 / 5;
+                ax += pad / 2;
+                cxh = d->ox + ce->px + pad + 6 + (ce->pw - pad - 12) / 2;
+                cyh = d->oy + ce->py + 2 + fig - (d->cx->line_h + 4) / 2;
+            } else {
+                ax += ce->pw / 2;
+                cxh = ax;
+            }
+            int chh = d->cx->line_h + 4;
+            if (kind == TRC_OBJ_LOCK || kind == TRC_OBJ_RLOCK) {   /* the waiter points at the holder's chip */
+                int right = d->ox + ce->px + ce->pw - 6;
+                arrow(d->dl, ux - d->L->fig_w / 2 - 3, cyh, right + 3, cyh, d->th->alert, 3, 7);
+            } else {
+                arrow(d->dl, ux, uy - fig - 2, ax, ay - fig / 2 - 2, d->th->alert, 3, 8);
+            }
+            if (hv) arrow(d->dl, cxh, cyh + chh / 2 + 1, hx, hy - fig - 3, d->th->alert, 3, 8);
+        } else if (hv) {
+            arrow(d->dl, ux, uy - fig / 2, hx, hy - fig / 2, d->th->alert, 3, 8);
         }
     }
 }

@@ -51,6 +51,19 @@ static rdr_stage_run *stage_run(rdr_view *v, uint32_t r, int w, int h, const rdr
     return sr;
 }
 
+bool rdr_stage_rect(const rdr_view *v, uint32_t r, int *x, int *y, int *w, int *h) {
+    const rdr_layout *L = &v->lay;
+    if (!L->stage_w || r >= v->nmodels) return false;
+    uint32_t n = v->nmodels;
+    int ry = L->stage_y + (int)((int64_t)L->stage_h * r / n);
+    int rh = L->stage_y + (int)((int64_t)L->stage_h * (r + 1) / n) - ry;
+    *x = L->stage_x + 1;
+    *y = ry + 1;
+    *w = L->stage_w - 1;
+    *h = rh - 1;
+    return true;
+}
+
 void rdr_stage(rdr_ctx *cx, int x, int y, int w, int h) {
     rdr_view *v = cx->v;
     rdr_dl_clip(cx->dl, x, y, w, h);
@@ -61,6 +74,7 @@ void rdr_stage(rdr_ctx *cx, int x, int y, int w, int h) {
     for (uint32_t r = 0; r < n; r++) {
         int ry = y + (int)((int64_t)h * r / n), rh = y + (int)((int64_t)h * (r + 1) / n) - ry;
         if (r) rdr_dl_rect(cx->dl, x, ry, w, 1, cx->th->grid);
+        /* the same rectangle rdr_stage_rect gives (rdr_build draws the region the layout reserved) */
         rdr_stage_run *sr = stage_run(v, r, w - 1, rh - 1, cx->tm, cx->line_h);
         const trc_model *m = &v->models[r];
         double t = cx->reveal < 0 ? 0 : cx->reveal;

@@ -251,7 +251,7 @@ static void cell_inside(lctx *c, rdr_stage_cell *ce) {
         if (room > (x1 - x0) / 3) { readers = ((x1 - x0) / 3 - 8) / sp; if (readers < 1) readers = 1; room = readers * sp + 8; }
         ce->nslots = readers;
         ce->slot_w = sp;
-        ce->pw = room + 6 + c->name_w + 10;
+        ce->pw = room + 6 + c->name_w + 7 * RDR_CHAR_W + 10;   /* "writer NAME" */
         line_in(c, ce->px + ce->pw + 10, x1, ly, 1, 64, &ce->lx, &ce->ly, &ce->ldx, &ce->nl);
         break;
     }

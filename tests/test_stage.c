@@ -165,29 +165,34 @@ END_TEST
 
 /* A holds L 0-50 ms. B waits from 10 ms, D from 15, C from 20; B gets it at 50,
  * D at 60, C at 70. */
-START_TEST(test_lock_holder_and_waiters) {
+static void make_lock(built *b, uint32_t *a, uint32_t *bb, uint32_t *c, uint32_t *d, uint32_t *l) {
     run_builder rb;
     rb_init(&rb, "lock");
-    uint32_t a = rb_unit(&rb, "A"), bb = rb_unit(&rb, "B"), c = rb_unit(&rb, "C"), d = rb_unit(&rb, "D");
-    uint32_t l = rb_obj(&rb, TRC_OBJ_LOCK, "L", 0);
+    *a = rb_unit(&rb, "A"); *bb = rb_unit(&rb, "B"); *c = rb_unit(&rb, "C"); *d = rb_unit(&rb, "D");
+    *l = rb_obj(&rb, TRC_OBJ_LOCK, "L", 0);
     for (uint32_t u = 0; u < 4; u++) rb_ev(&rb, 0, u, TRC_EV_UNIT_START, 0, 0, 0, 0);
-    rb_ev(&rb, 0, a, TRC_EV_ACQUIRE, l, 0, 1, 0);
-    rb_ev(&rb, 10 * MS, bb, TRC_EV_WAIT_BEGIN, l, TRC_OP_LOCK, 0, 0);
-    rb_ev(&rb, 15 * MS, d, TRC_EV_WAIT_BEGIN, l, TRC_OP_LOCK, 0, 0);
-    rb_ev(&rb, 20 * MS, c, TRC_EV_WAIT_BEGIN, l, TRC_OP_LOCK, 0, 0);
-    rb_ev(&rb, 50 * MS, a, TRC_EV_RELEASE, l, 0, 0, 0);
-    rb_ev(&rb, 50 * MS, bb, TRC_EV_WAIT_END, l, TRC_OUT_OK, 0, 0);
-    rb_ev(&rb, 50 * MS, bb, TRC_EV_ACQUIRE, l, 0, 1, 0);
-    rb_ev(&rb, 60 * MS, bb, TRC_EV_RELEASE, l, 0, 0, 0);
-    rb_ev(&rb, 60 * MS, d, TRC_EV_WAIT_END, l, TRC_OUT_OK, 0, 0);
-    rb_ev(&rb, 60 * MS, d, TRC_EV_ACQUIRE, l, 0, 1, 0);
-    rb_ev(&rb, 70 * MS, d, TRC_EV_RELEASE, l, 0, 0, 0);
-    rb_ev(&rb, 70 * MS, c, TRC_EV_WAIT_END, l, TRC_OUT_OK, 0, 0);
-    rb_ev(&rb, 70 * MS, c, TRC_EV_ACQUIRE, l, 0, 1, 0);
-    rb_ev(&rb, 80 * MS, c, TRC_EV_RELEASE, l, 0, 0, 0);
+    rb_ev(&rb, 0, *a, TRC_EV_ACQUIRE, *l, 0, 1, 0);
+    rb_ev(&rb, 10 * MS, *bb, TRC_EV_WAIT_BEGIN, *l, TRC_OP_LOCK, 0, 0);
+    rb_ev(&rb, 15 * MS, *d, TRC_EV_WAIT_BEGIN, *l, TRC_OP_LOCK, 0, 0);
+    rb_ev(&rb, 20 * MS, *c, TRC_EV_WAIT_BEGIN, *l, TRC_OP_LOCK, 0, 0);
+    rb_ev(&rb, 50 * MS, *a, TRC_EV_RELEASE, *l, 0, 0, 0);
+    rb_ev(&rb, 50 * MS, *bb, TRC_EV_WAIT_END, *l, TRC_OUT_OK, 0, 0);
+    rb_ev(&rb, 50 * MS, *bb, TRC_EV_ACQUIRE, *l, 0, 1, 0);
+    rb_ev(&rb, 60 * MS, *bb, TRC_EV_RELEASE, *l, 0, 0, 0);
+    rb_ev(&rb, 60 * MS, *d, TRC_EV_WAIT_END, *l, TRC_OUT_OK, 0, 0);
+    rb_ev(&rb, 60 * MS, *d, TRC_EV_ACQUIRE, *l, 0, 1, 0);
+    rb_ev(&rb, 70 * MS, *d, TRC_EV_RELEASE, *l, 0, 0, 0);
+    rb_ev(&rb, 70 * MS, *c, TRC_EV_WAIT_END, *l, TRC_OUT_OK, 0, 0);
+    rb_ev(&rb, 70 * MS, *c, TRC_EV_ACQUIRE, *l, 0, 1, 0);
+    rb_ev(&rb, 80 * MS, *c, TRC_EV_RELEASE, *l, 0, 0, 0);
     for (uint32_t u = 0; u < 4; u++) rb_ev(&rb, 90 * MS, u, TRC_EV_UNIT_EXIT, 0, 0, 0, 0);
+    built_model(b, &rb, 100 * MS);
+}
+
+START_TEST(test_lock_holder_and_waiters) {
     built b;
-    built_model(&b, &rb, 100 * MS);
+    uint32_t a, bb, c, d, l;
+    make_lock(&b, &a, &bb, &c, &d, &l);
     rdr_stage_state *st = &b.st;
 
     rdr_stage_state_at(b.sm, st, 30 * MS, 0);
@@ -574,6 +579,367 @@ START_TEST(test_real_deadlock_ring) {
 }
 END_TEST
 
+
+//~ headless renders
+
+typedef struct shot {
+    rdr_canvas *c;
+    rdr_view v;
+    rdr_stage_layout L;
+    int ox, oy, W, H;
+    const uint32_t *px;
+} shot;
+
+static void shot_take(shot *s, built *b, uint64_t t, int theme) {
+    memset(s, 0, sizeof *s);
+    diag d = { 0 };
+    s->W = 1400;
+    s->H = 800;
+    rdr_view_desc desc = { .rec = b->rec, .models = &b->m, .nmodels = 1, .width = s->W, .height = s->H, .stage = true,
+                           .at_is_ns = true, .at_ns = (double)t, .theme = theme };
+    ck_assert_msg(rdr_canvas_open(&s->c, s->W, s->H, NULL, &d) == 0, "%s", d.msg);
+    ck_assert_msg(rdr_view_init(&s->v, &desc, &d) == 0, "%s", d.msg);
+    rdr_canvas_frame(s->c, &s->v);
+    int w, h;
+    ck_assert(rdr_stage_rect(&s->v, 0, &s->ox, &s->oy, &w, &h));
+    rdr_stage_layout_build(&s->L, b->sm, &s->v.info[0].wf, w, h, rdr_canvas_metrics(s->c));
+    s->px = rdr_canvas_pixels(s->c);
+}
+
+static void shot_free(shot *s) {
+    rdr_stage_layout_release(&s->L);
+    rdr_view_release(&s->v);
+    rdr_canvas_close(s->c);
+}
+
+static uint32_t px(const shot *s, int x, int y) {
+    ck_assert(x >= 0 && y >= 0 && x < s->W && y < s->H);
+    return s->px[(size_t)y * (size_t)s->W + (size_t)x] | 0xff000000u;
+}
+
+#define COL_QUEUE_TOKEN 0xffe0b8f5u   /* the dark theme's queue_edge: an item */
+#define COL_CELL_DARK   RDR_COL_LANE  /* a cell's background, dark theme */
+
+/* The centre of a queue's slot k (slot 0, the exit, on the right) and the
+ * inner top-left of the token drawn there. */
+static void slot_px(const shot *s, const rdr_stage_cell *ce, int k, int *cx, int *cy, int *tx, int *ty) {
+    *cx = s->ox + ce->px + (ce->nslots - 1 - k) * ce->slot_w + ce->slot_w / 2 + 1;
+    *cy = s->oy + ce->py + (s->L.fig + 6) / 2;
+    int sz = ce->slot_w - 6;
+    if (sz > s->L.fig * 3 / 5) sz = s->L.fig * 3 / 5;
+    if (sz < 5) sz = 5;
+    *tx = *cx - sz / 2 + 1;
+    *ty = *cy - sz / 2 + 1;
+}
+
+START_TEST(test_render_queue_slots) {
+    built b;
+    uint32_t p, c, q;
+    make_queue(&b, TRC_QUEUE_FIFO, &p, &c, &q);
+    /* at 35 ms items 3 and 4 sit in slots 0 and 1; slot 2 is empty */
+    shot s;
+    shot_take(&s, &b, 35 * MS, RDR_THEME_DARK);
+    const rdr_stage_cell *ce = &s.L.cells[q - 1];
+    ck_assert(ce->shown);
+    ck_assert_int_eq(ce->nslots, 3);
+    int cx, cy, tx, ty;
+    for (int k = 0; k < 2; k++) {
+        slot_px(&s, ce, k, &cx, &cy, &tx, &ty);
+        ck_assert_msg(px(&s, tx, ty) == COL_QUEUE_TOKEN, "slot %d: %08x", k, px(&s, tx, ty));
+    }
+    slot_px(&s, ce, 2, &cx, &cy, &tx, &ty);
+    ck_assert_msg(px(&s, tx, ty) == COL_CELL_DARK, "empty slot: %08x", px(&s, tx, ty));
+    ck_assert_msg(px(&s, s.ox + ce->px + 1, s.oy + ce->py) != RDR_COL_ALERT, "not full: no red frame");
+    shot_free(&s);
+
+    /* at 17 ms it is full: three tokens, red slot frames, P waiting on the put side
+     * (since 13 ms: it has walked there) */
+    shot_take(&s, &b, 17 * MS, RDR_THEME_DARK);
+    ce = &s.L.cells[q - 1];
+    for (int k = 0; k < 3; k++) {
+        slot_px(&s, ce, k, &cx, &cy, &tx, &ty);
+        ck_assert_uint_eq(px(&s, tx, ty), COL_QUEUE_TOKEN);
+    }
+    ck_assert_uint_eq(px(&s, s.ox + ce->px + 2, s.oy + ce->py), RDR_COL_ALERT);
+    ck_assert_int_ge(ce->nl, 1);
+    /* the producer's body, blocked, at the first place of the put line */
+    ck_assert_uint_eq(px(&s, s.ox + ce->lx, s.oy + ce->ly - 3), rdr_state_color(TRC_ST_BLOCKED));
+    /* and its home is empty: no body colour there */
+    ck_assert(px(&s, s.ox + s.L.home_x[p], s.oy + s.L.home_y[p] - 3) != rdr_state_color(TRC_ST_BLOCKED));
+    shot_free(&s);
+    built_free(&b);
+}
+END_TEST
+
+START_TEST(test_render_padlock) {
+    built b;
+    uint32_t a, bb, c, d, l;
+    make_lock(&b, &a, &bb, &c, &d, &l);
+    for (int theme = 0; theme < RDR_THEME__COUNT; theme++) {
+        shot s;
+        shot_take(&s, &b, 30 * MS, theme);
+        const rdr_stage_cell *ce = &s.L.cells[l - 1];
+        ck_assert(ce->shown);
+        int fig = s.L.fig, pad = fig * 4 / 5 < 12 ? 12 : fig * 4 / 5;
+        /* the holder's colour fills the padlock's body and its name chip */
+        int bx = s.ox + ce->px + 2, by = s.oy + ce->py + 2 + fig - 2;
+        ck_assert_msg(px(&s, bx, by) == rdr_owner_color(a), "padlock body %08x", px(&s, bx, by));
+        int chx = s.ox + ce->px + pad + 6 + 1, chy = s.oy + ce->py + 2 + fig - 2;
+        ck_assert_uint_eq(px(&s, chx, chy), rdr_owner_color(a));
+        /* the waiters in the order they came: B, D, C, each a blocked body under its own head */
+        uint32_t order[3] = { bb, d, c };
+        int hr = fig / 5 < 2 ? 2 : fig / 5;
+        for (int k = 0; k < 3; k++) {
+            int x = s.ox + ce->lx + k * ce->ldx, y = s.oy + ce->ly;
+            ck_assert_msg(px(&s, x, y - 3) == rdr_state_color(TRC_ST_BLOCKED), "waiter %d body %08x", k, px(&s, x, y - 3));
+            ck_assert_msg(px(&s, x, y - fig + hr) == rdr_owner_color(order[k]), "waiter %d head %08x", k,
+                          px(&s, x, y - fig + hr));
+        }
+        shot_free(&s);
+    }
+    /* at 65 ms D holds it and only C waits */
+    shot s;
+    shot_take(&s, &b, 65 * MS, RDR_THEME_DARK);
+    const rdr_stage_cell *ce = &s.L.cells[l - 1];
+    int fig = s.L.fig, hr = fig / 5 < 2 ? 2 : fig / 5;
+    ck_assert_uint_eq(px(&s, s.ox + ce->px + 2, s.oy + ce->py + fig), rdr_owner_color(d));
+    ck_assert_uint_eq(px(&s, s.ox + ce->lx, s.oy + ce->ly - fig + hr), rdr_owner_color(c));
+    ck_assert(px(&s, s.ox + ce->lx + ce->ldx, s.oy + ce->ly - 3) != rdr_state_color(TRC_ST_BLOCKED));
+    shot_free(&s);
+    built_free(&b);
+}
+END_TEST
+
+static void make_ring(built *b) {
+    run_builder rb;
+    rb_init(&rb, "ring");
+    uint32_t a = rb_unit(&rb, "A"), bb = rb_unit(&rb, "B");
+    uint32_t l1 = rb_obj(&rb, TRC_OBJ_LOCK, "L1", 0), l2 = rb_obj(&rb, TRC_OBJ_LOCK, "L2", 0);
+    rb_obj(&rb, TRC_OBJ_EVENT, "unrelated", 0);
+    rb_ev(&rb, 0, a, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    rb_ev(&rb, 0, bb, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    rb_ev(&rb, 1 * MS, a, TRC_EV_ACQUIRE, l1, 0, 1, 0);
+    rb_ev(&rb, 2 * MS, bb, TRC_EV_ACQUIRE, l2, 0, 1, 0);
+    rb_ev(&rb, 10 * MS, a, TRC_EV_WAIT_BEGIN, l2, TRC_OP_LOCK, 0, 0);
+    rb_ev(&rb, 11 * MS, bb, TRC_EV_WAIT_BEGIN, l1, TRC_OP_LOCK, 0, 0);
+    built_model(b, &rb, 100 * MS);
+}
+
+START_TEST(test_render_deadlock_ring) {
+    built b;
+    make_ring(&b);
+    b.rec->runs[0].end_reason = TRC_END_DEADLOCK;
+    shot s;
+    shot_take(&s, &b, 50 * MS, RDR_THEME_DARK);
+    uint32_t alert = RDR_COL_ALERT;
+    for (uint32_t o = 1; o <= 3; o++) {
+        const rdr_stage_cell *ce = &s.L.cells[o - 1];
+        uint32_t edge = px(&s, s.ox + ce->x, s.oy + ce->y + ce->h / 2);
+        if (o < 3) ck_assert_msg(edge == alert, "lock %u frame %08x", o, edge);
+        else ck_assert_msg(edge != alert, "the event is no part of the ring");
+    }
+    /* the two locks of the cycle are laid out first, next to each other */
+    ck_assert_uint_eq(s.L.order[0] + s.L.order[1], 3);
+    ck_assert_uint_eq(s.L.order[2], 3);
+    shot_free(&s);
+    /* before the ring closes: no red frame */
+    shot_take(&s, &b, 10 * MS + 500 * US, RDR_THEME_DARK);
+    const rdr_stage_cell *ce = &s.L.cells[0];
+    ck_assert(px(&s, s.ox + ce->x, s.oy + ce->y + ce->h / 2) != alert);
+    shot_free(&s);
+    built_free(&b);
+}
+END_TEST
+
+/* Nothing jumps: the names of the objects and the labels of the units are
+ * drawn at the same places at any time. */
+static size_t find_text(const rdr_drawlist *dl, const char *s, int x0, int y0, int x1, int y1, int *x, int *y) {
+    size_t n = 0;
+    for (size_t i = 0; i < dl->n; i++) {
+        const rdr_cmd *c = &dl->cmds[i];
+        if (c->kind != RDR_CMD_TEXT || strcmp(dl->text + c->text, s)) continue;
+        if (c->x < x0 || c->x >= x1 || c->y < y0 || c->y >= y1) continue;
+        if (!n) { *x = c->x; *y = c->y; }
+        n++;
+    }
+    return n;
+}
+
+START_TEST(test_layout_stable) {
+    built b;
+    uint32_t p, c, q;
+    make_queue(&b, TRC_QUEUE_FIFO, &p, &c, &q);
+    shot s;
+    shot_take(&s, &b, 0, RDR_THEME_DARK);
+    const rdr_text_metrics *tm = rdr_canvas_metrics(s.c);
+    rdr_drawlist dl[4] = { 0 };
+    uint64_t times[4] = { 1 * MS, 15 * MS, 25 * MS, 50 * MS };
+    for (int i = 0; i < 4; i++) {
+        rdr_view_set_playhead(&s.v, (double)times[i]);
+        rdr_build(&s.v, &dl[i], tm);
+    }
+    int x0 = s.ox, y0 = s.oy, x1 = s.ox + s.L.w, y1 = s.oy + s.L.h;
+    int nx, ny, x, y;
+    ck_assert_uint_eq(find_text(&dl[0], "Q", x0, y0, x1, y1, &nx, &ny), 1);
+    for (int i = 1; i < 4; i++) {
+        ck_assert_uint_eq(find_text(&dl[i], "Q", x0, y0, x1, y1, &x, &y), 1);
+        ck_assert_int_eq(x, nx);
+        ck_assert_int_eq(y, ny);
+    }
+    for (uint32_t u = 0; u < 2; u++) {   /* the labels under the homes, where the layout put them */
+        ck_assert(s.L.home_label[u]);
+        for (int i = 0; i < 4; i++) {
+            int hy = s.oy + s.L.home_y[u] + 2;
+            ck_assert_msg(find_text(&dl[i], s.L.label[u], x0, hy, x1, hy + 1, &x, &y) >= 1, "label %s at frame %d",
+                          s.L.label[u], i);
+            int cx = x + rdr_canvas_metrics(s.c)->measure(rdr_canvas_metrics(s.c)->ud, RDR_FONT_REGULAR, s.L.label[u],
+                                                           strlen(s.L.label[u])) / 2;
+            ck_assert_int_le(abs(cx - (s.ox + s.L.home_x[u])), 1);
+        }
+    }
+    /* and the layout itself does not depend on the state: built again, the same */
+    rdr_stage_layout L2;
+    int w, h, ox, oy;
+    ck_assert(rdr_stage_rect(&s.v, 0, &ox, &oy, &w, &h));
+    rdr_stage_layout_build(&L2, b.sm, &s.v.info[0].wf, w, h, tm);
+    ck_assert_int_eq(L2.fig, s.L.fig);
+    for (uint32_t o = 0; o < b.m.run->nobjects; o++) {
+        ck_assert_int_eq(L2.cells[o].x, s.L.cells[o].x);
+        ck_assert_int_eq(L2.cells[o].y, s.L.cells[o].y);
+        ck_assert_int_eq(L2.cells[o].lx, s.L.cells[o].lx);
+    }
+    rdr_stage_layout_release(&L2);
+    for (int i = 0; i < 4; i++) rdr_drawlist_free(&dl[i]);
+    shot_free(&s);
+    built_free(&b);
+}
+END_TEST
+
+/* Past what figures can show: 500 units by actor, a queue of 1,000 as a fill
+ * bar, a pool of 4,000 futures by counts; 20 objects at 1280x720. */
+START_TEST(test_layout_summarises) {
+    run_builder rb;
+    rb_init(&rb, "big");
+    char name[32];
+    for (int i = 0; i < 500; i++) {
+        snprintf(name, sizeof name, "w.%d", i);
+        uint32_t u = rb_unit(&rb, name);
+        rb.run->units[u].group = "w";
+    }
+    uint32_t mn = rb_unit(&rb, "main");
+    uint32_t wk[4];
+    for (int i = 0; i < 4; i++) {
+        snprintf(name, sizeof name, "p.%d", i);
+        wk[i] = rb_unit(&rb, name);
+        rb.run->units[wk[i]].group = "p";
+    }
+    uint32_t q = rb_obj(&rb, TRC_OBJ_QUEUE, "big_q", 1000);
+    uint32_t p = rb_obj(&rb, TRC_OBJ_POOL, "p", 4);
+    uint32_t l = rb_obj(&rb, TRC_OBJ_LOCK, "m", 0);
+    for (int i = 0; i < 17; i++) {
+        snprintf(name, sizeof name, "c%d", i);
+        rb_obj(&rb, i % 2 ? TRC_OBJ_COUNTER : TRC_OBJ_EVENT, name, 0);
+    }
+    for (uint32_t u = 0; u < rb.run->nunits; u++) rb_ev(&rb, 0, u, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    rb_ev(&rb, 1, wk[0], TRC_EV_ACQUIRE, l, 0, 1, 0);
+    for (int i = 0; i < 300; i++) rb_ev(&rb, 10 + (uint64_t)i, (uint32_t)i, TRC_EV_WAIT_BEGIN, l, TRC_OP_LOCK, 0, 0);
+    for (uint64_t f = 1; f <= 4000; f++) rb_ev(&rb, 1000 + f, mn, TRC_EV_SUBMIT, p, 0, f, 0);
+    for (int i = 0; i < 4; i++) rb_ev(&rb, 6000 + (uint64_t)i, wk[i], TRC_EV_TASK_START, p, 0, (uint64_t)i + 1, 0);
+    for (uint64_t it = 1; it <= 600; it++) rb_ev(&rb, 7000 + it, mn, TRC_EV_PUT, q, 0, it, (uint32_t)it);
+    built b;
+    built_model(&b, &rb, 1 * MS);
+    rdr_stage_layout L;
+    rdr_stage_layout_build(&L, b.sm, NULL, 512, 640, NULL);
+    ck_assert(L.summary);
+    ck_assert_uint_eq(L.hidden, 0);
+    ck_assert(L.cells[q - 1].shown);
+    ck_assert_int_eq(L.cells[q - 1].nslots, 0);   /* a fill bar */
+    ck_assert(L.cells[p - 1].shown);
+    ck_assert_int_eq(L.cells[p - 1].nslots, 4);   /* its 4 workers */
+    for (int i = 0; i < 4; i++) ck_assert_int_ge(L.home_x[wk[i]], 0);
+    ck_assert_int_lt(L.home_x[0], 0);             /* summarised: no figure at home */
+    for (uint32_t o = 0; o < b.m.run->nobjects; o++) {   /* inside the rectangle, never overlapping */
+        const rdr_stage_cell *ce = &L.cells[o];
+        ck_assert(ce->x >= 0 && ce->y >= L.objects_y && ce->x + ce->w <= L.w && ce->y + ce->h <= L.h);
+        for (uint32_t k = o + 1; k < b.m.run->nobjects; k++) {
+            const rdr_stage_cell *o2 = &L.cells[k];
+            ck_assert(ce->x + ce->w <= o2->x || o2->x + o2->w <= ce->x || ce->y + ce->h <= o2->y || o2->y + o2->h <= ce->y);
+        }
+    }
+    rdr_stage_state_at(b.sm, &b.st, 1 * MS - 1, 0);
+    ck_assert_uint_eq(b.st.objs[p - 1].queued, 3996);
+    ck_assert_uint_eq(b.st.objs[p - 1].running, 4);
+    ck_assert_uint_le(b.st.objs[p - 1].nfutl, RDR_STAGE_LIST);
+    ck_assert_uint_eq(b.st.objs[q - 1].level, 600);
+    ck_assert_uint_le(b.st.objs[q - 1].ntok, RDR_STAGE_LIST);
+    ck_assert_uint_eq(b.st.objs[l - 1].nwait, 300);
+    ck_assert_uint_eq(b.st.objs[l - 1].nwaitl, RDR_STAGE_LIST);
+    ck_assert_uint_eq(b.st.counts[TRC_ST_BLOCKED], 300);
+
+    /* drawn at 1280x720: the actors' counts by state, the pool's by numbers */
+    rdr_canvas *c;
+    diag d = { 0 };
+    ck_assert_int_eq(rdr_canvas_open(&c, 1280, 720, NULL, &d), 0);
+    rdr_view v;
+    rdr_view_desc desc = { .rec = b.rec, .models = &b.m, .nmodels = 1, .width = 1280, .height = 720, .stage = true, .at = 1 };
+    ck_assert_int_eq(rdr_view_init(&v, &desc, &d), 0);
+    rdr_drawlist dl = { 0 };
+    rdr_build(&v, &dl, rdr_canvas_metrics(c));
+    int x, y;
+    ck_assert_uint_ge(find_text(&dl, "w \xc3\x97" "500", v.lay.stage_x, 0, v.lay.width, v.lay.height, &x, &y), 1);
+    ck_assert_uint_ge(find_text(&dl, "3996 queued", v.lay.stage_x, 0, v.lay.width, v.lay.height, &x, &y), 1);
+    ck_assert_uint_ge(find_text(&dl, "600 / 1000", v.lay.stage_x, 0, v.lay.width, v.lay.height, &x, &y), 1);
+    rdr_drawlist_free(&dl);
+    rdr_view_release(&v);
+    rdr_canvas_close(c);
+    rdr_stage_layout_release(&L);
+    built_free(&b);
+}
+END_TEST
+
+/* A real run drawn: the tokens in the queue's slots are as many as its depth. */
+START_TEST(test_render_real_queue) {
+    tu_ran r;
+    tu_run_text(&r, "stage_pc_render",
+                "queue jobs capacity=4\n"
+                "actor producer * 2 { repeat 15 { compute 100us; put jobs } }\n"
+                "actor consumer { repeat 30 { get jobs; sleep 400us } }\n",
+                NULL, 0);
+    built b = { .rec = NULL };
+    b.sm = rdr_stage_model_new(&r.m);
+    b.rec = r.rec;
+    b.m = r.m;
+    int checked = 0;
+    for (int i = 1; i < 10; i++) {
+        uint64_t t = r.m.makespan * (uint64_t)i / 10;
+        shot s;
+        shot_take(&s, &b, t, RDR_THEME_DARK);
+        rdr_stage_state_at(b.sm, &b.st, t, rdr_stage_anim_ns(&s.v));
+        const rdr_stage_obj *so = &b.st.objs[0];
+        bool flying = false;
+        for (size_t k = 0; k < so->ntok; k++) {
+            const rdr_stage_tok *tk = &b.st.toks[so->tok0 + k];
+            flying |= tk->in < 1.0f || tk->out > 0.0f || tk->pass >= 0;
+        }
+        if (!flying) {   /* no token in the air over the slots */
+            const rdr_stage_cell *ce = &s.L.cells[0];
+            int full = 0, cx, cy, tx, ty;
+            for (int k = 0; k < ce->nslots; k++) {
+                slot_px(&s, ce, k, &cx, &cy, &tx, &ty);
+                full += px(&s, tx, ty) == COL_QUEUE_TOKEN;
+            }
+            ck_assert_int_eq(full, so->level);
+            checked++;
+        }
+        shot_free(&s);
+    }
+    ck_assert_int_gt(checked, 0);
+    rdr_stage_state_release(&b.st);
+    rdr_stage_model_free(b.sm);
+    tu_ran_free(&r);
+}
+END_TEST
+
 static Suite *stage_suite(void) {
     Suite *s = suite_create("stage");
     TCase *tc = tcase_create("model");
@@ -588,6 +954,15 @@ static Suite *stage_suite(void) {
     tcase_add_test(tc, test_real_queue_consistent);
     tcase_add_test(tc, test_real_deadlock_ring);
     suite_add_tcase(s, tc);
+    TCase *tr = tcase_create("render");
+    tcase_set_timeout(tr, 60);
+    tcase_add_test(tr, test_render_queue_slots);
+    tcase_add_test(tr, test_render_padlock);
+    tcase_add_test(tr, test_render_deadlock_ring);
+    tcase_add_test(tr, test_layout_stable);
+    tcase_add_test(tr, test_layout_summarises);
+    tcase_add_test(tr, test_render_real_queue);
+    suite_add_tcase(s, tr);
     return s;
 }
 
