@@ -287,6 +287,8 @@ void rdr_help(rdr_ctx *cx);
 void rdr_details(rdr_ctx *cx);
 /* rdr_compare.c */
 void rdr_compare(rdr_ctx *cx);
+/* "2 threads workers=4": a run's number, backend and the parameters that differ between the runs */
+void rdr_run_name(const rdr_view *v, uint32_t r, char *out, size_t cap);
 /* ---- the stage (rdr_stage*.c): the objects as pictures beside the timeline ---- */
 extern const bool rdr_stage_built;
 enum { RDR_STAGE_MIN_WIDTH = 1600 };   /* the stage is on by default from this window width (when built) */

@@ -28,6 +28,7 @@ typedef struct sdraw {
     uint32_t r;
     int ox, oy;
     uint32_t outline;           /* a figure's outline: dark on dark, grey on light */
+    uint32_t wake, ok;          /* notify/set text and frames, a flag up: readable on the theme's background */
     uint32_t box;               /* a cell's background */
 } sdraw;
 
@@ -125,7 +126,7 @@ static void figure(sdraw *d, int bx, int by, uint32_t u, unsigned state, int fla
         frame(d->dl, x - 3, hy - hr - 3, fw + 6, by - (hy - hr) + 5, d->th->alert);
         frame(d->dl, x - 2, hy - hr - 2, fw + 4, by - (hy - hr) + 3, d->th->alert);
     }
-    if (flags & FIG_NOTIFIED) frame(d->dl, x - 3, hy - hr - 3, fw + 6, by - (hy - hr) + 5, RDR_COL_FLOW_WAKE);
+    if (flags & FIG_NOTIFIED) frame(d->dl, x - 3, hy - hr - 3, fw + 6, by - (hy - hr) + 5, d->wake);
     uint32_t body = rdr_state_color(state);
     rdr_dl_rect(d->dl, x - 1, top - 1, fw + 2, bh + 2, d->outline);
     rdr_dl_rect(d->dl, x + 1, top, fw - 2, 1, body);
@@ -449,11 +450,11 @@ static void draw_condition(sdraw *d, const rdr_stage_cell *ce, const rdr_stage_o
     else if (ob->related)
         snprintf(right, sizeof right, "%u waiting \xc2\xb7 lock %s", so->nwait, rdr_obj_name(d->run, ob->related));
     else snprintf(right, sizeof right, "%u waiting", so->nwait);
-    cell_title(d, ce, right, so->pulse > 0 ? RDR_COL_FLOW_WAKE : d->th->text_dim, false);
+    cell_title(d, ce, right, so->pulse > 0 ? d->wake : d->th->text_dim, false);
     int fig = d->L->fig, x = d->ox + ce->px, y = d->oy + ce->py;
-    uint32_t col = so->pulse > 0 ? rdr_mix(d->th->text_dim, RDR_COL_FLOW_WAKE, so->pulse) : d->th->text_dim;
+    uint32_t col = so->pulse > 0 ? rdr_mix(d->th->text_dim, d->wake, so->pulse) : d->th->text_dim;
     frame(d->dl, x, y - 1, ce->pw, fig + 7, col);
-    if (so->pulse > 0) frame(d->dl, x + 1, y, ce->pw - 2, fig + 5, with_alpha(RDR_COL_FLOW_WAKE, so->pulse));
+    if (so->pulse > 0) frame(d->dl, x + 1, y, ce->pw - 2, fig + 5, with_alpha(d->wake, so->pulse));
     /* the door, on the right: the way out */
     rdr_dl_rect(d->dl, x + ce->pw - 1, y + 2, 1, fig + 1, d->box);
     if (!so->nwait && ce->pw > 80)
@@ -466,7 +467,7 @@ static void draw_event(sdraw *d, const rdr_stage_cell *ce, const rdr_stage_obj *
     if (so->set) snprintf(right, sizeof right, "set by %s", uname(d, so->holder));
     else snprintf(right, sizeof right, "%s%s", so->pulse_kind == TRC_EV_CLEAR ? "cleared" : "not set",
                   so->nwait ? " \xc2\xb7 waiting" : "");
-    cell_title(d, ce, right, so->set ? RDR_COL_FUT_DONE : d->th->text_dim, false);
+    cell_title(d, ce, right, so->set ? d->ok : d->th->text_dim, false);
     int fig = d->L->fig, x = d->ox + ce->px, y = d->oy + ce->py;
     int pole = x + 2, top = y, bot = y + fig + 4;
     rdr_dl_rect(d->dl, pole, top, 2, bot - top, d->th->text_dim);
@@ -474,16 +475,16 @@ static void draw_event(sdraw *d, const rdr_stage_cell *ce, const rdr_stage_obj *
     if (so->set) {
         for (int k = 0; k < fh; k++) {   /* a pennant, up */
             int w = fw - abs(k - fh / 2) * fw / (fh + 1) / 2;
-            rdr_dl_rect(d->dl, pole + 2, top + k, w, 1, RDR_COL_FUT_DONE);
+            rdr_dl_rect(d->dl, pole + 2, top + k, w, 1, d->ok);
         }
-        if (so->pulse > 0) ring(d->dl, pole + 2 + fw / 2, top + fh / 2, fh, with_alpha(RDR_COL_FLOW_WAKE, so->pulse));
+        if (so->pulse > 0) ring(d->dl, pole + 2 + fw / 2, top + fh / 2, fh, with_alpha(d->wake, so->pulse));
     } else {
         for (int k = 0; k < fh; k++) {   /* down */
             int w = (fh - k) * 2 / 3 < 2 ? 2 : (fh - k) * 2 / 3;
             rdr_dl_rect(d->dl, pole + 2, bot - fh + k, w > fw ? fw : w, 1, d->th->text_dim);
         }
     }
-    rdr_text(d->cx, x + ce->pw + 6, y + (fig + 6 - d->cx->line_h) / 2, RDR_FONT_BOLD, so->set ? RDR_COL_FUT_DONE : d->th->text_dim,
+    rdr_text(d->cx, x + ce->pw + 6, y + (fig + 6 - d->cx->line_h) / 2, RDR_FONT_BOLD, so->set ? d->ok : d->th->text_dim,
              so->set ? "up" : "down");
     line_more(d, ce->obj, 1, so->nwait);
 }
@@ -494,17 +495,17 @@ static void draw_barrier(sdraw *d, const rdr_stage_cell *ce, const rdr_stage_obj
     char right[96];
     if (opening) snprintf(right, sizeof right, "open: %lld pass\nopen", (long long)ob->capacity);
     else snprintf(right, sizeof right, "closed \xc2\xb7 %u waiting\nclosed", so->nwait);
-    cell_title(d, ce, right, opening ? RDR_COL_FLOW_WAKE : d->th->text, false);
+    cell_title(d, ce, right, opening ? d->wake : d->th->text, false);
     int fig = d->L->fig, x = d->ox + ce->px, y = d->oy + ce->py;
     int h = fig + 6;
-    uint32_t col = opening ? RDR_COL_FLOW_WAKE : d->th->text_dim;
+    uint32_t col = opening ? d->wake : d->th->text_dim;
     rdr_dl_rect(d->dl, x, y - 2, 4, h + 2, col);                   /* the posts */
     rdr_dl_rect(d->dl, x + ce->pw - 4, y - 2, 4, h + 2, col);
     if (!opening) {                                               /* the bar across: closed */
         rdr_dl_rect(d->dl, x + 4, y + h / 2, ce->pw - 8, 2, col);
         for (int k = 0; k < ce->nslots; k++)                      /* a mark per party, filled as they arrive */
             rdr_dl_rect(d->dl, x + 6 + k * (ce->pw - 12) / (ce->nslots ? ce->nslots : 1) + 2, y - 2, 4, 3,
-                        k < so->level ? RDR_COL_FUT_DONE : d->th->grid);
+                        k < so->level ? d->ok : d->th->grid);
     } else {
         int lift = (int)(h * so->pulse);
         rdr_dl_rect(d->dl, x + 4, y + h / 2 - lift, ce->pw - 8, 2, with_alpha(col, so->pulse));
@@ -770,13 +771,17 @@ void rdr_stage_draw(rdr_ctx *cx, uint32_t r, const rdr_stage_model *sm, const rd
                 .r = r, .ox = x, .oy = y };
     d.outline = v->theme == RDR_THEME_LIGHT ? 0xff5c626eu : 0xff08090cu;
     d.box = v->theme == RDR_THEME_LIGHT ? 0xffffffffu : cx->th->lane;
+    d.wake = v->theme == RDR_THEME_LIGHT ? 0xff1f6f9fu : RDR_COL_FLOW_WAKE;
+    d.ok = v->theme == RDR_THEME_LIGHT ? 0xff1a8a5au : RDR_COL_FUT_DONE;
     int line_h = cx->line_h;
     /* title: the run, the time */
     char s[256], tm[48];
     rdr_fmt_dur(tm, sizeof tm, (double)st->t);
-    if (v->nmodels > 1)
-        snprintf(s, sizeof s, "stage \xc2\xb7 run %u \xc2\xb7 %s", r + 1, d.run->backend ? d.run->backend : "?");
-    else snprintf(s, sizeof s, "stage");
+    if (v->nmodels > 1) {
+        char rn[160];
+        rdr_run_name(v, r, rn, sizeof rn);
+        snprintf(s, sizeof s, "stage \xc2\xb7 run %s", rn);
+    } else snprintf(s, sizeof s, "stage");
     char right[96];
     snprintf(right, sizeof right, "t = %s", st->t ? tm : "0");
     int rw = rdr_tw(cx, RDR_FONT_REGULAR, right, strlen(right));

@@ -24,10 +24,10 @@ void rdr_stage_view_free(rdr_view *v) {
     v->stage = NULL;
 }
 
-/* A move lasts about a third of a second of wall-clock time while playing
- * (at most a tenth of the run, so a short run still shows each step). */
+/* A move lasts a quarter of a second of wall-clock time while playing (at
+ * most a tenth of the run, so a short run still shows each step). */
 uint64_t rdr_stage_anim_ns(const rdr_view *v) {
-    double a = v->speed * 0.3e9;
+    double a = v->speed * 0.25e9;
     if (a > (double)v->total / 10) a = (double)v->total / 10;
     return a > 1 ? (uint64_t)a : 0;
 }
