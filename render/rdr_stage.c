@@ -225,7 +225,9 @@ rdr_stage_model *rdr_stage_model_new(const trc_model *m) {
     for (uint32_t o = 0; o < no; o++) {
         itemlist *l = &it[o];
         if (!l->n) continue;
-        qsort(l->v, l->n, sizeof *l->v, item_cmp);
+        bool sorted = true;   /* the flows come in put order: sorted unless puts never got were added */
+        for (size_t k = 1; k < l->n && sorted; k++) sorted = item_cmp(&l->v[k - 1], &l->v[k]) <= 0;
+        if (!sorted) qsort(l->v, l->n, sizeof *l->v, item_cmp);
         rdr_iv *iv = xmalloc(l->n * sizeof *iv);
         sm->item_ids[o] = xmalloc(l->n * sizeof **sm->item_ids);
         for (size_t k = 0; k < l->n; k++) { iv[k] = l->v[k].iv; sm->item_ids[o][k] = l->v[k].id; }

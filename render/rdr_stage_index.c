@@ -21,9 +21,59 @@ int rdr_iv_cmp(const void *a, const void *b) {
     return x->b < y->b ? -1 : x->b > y->b;
 }
 
-static int u64_cmp(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
+/* Natural merge sorts: the input is a few sorted runs (each unit's waits come
+ * in time order, one unit after another), so merging the runs pairwise costs
+ * O(n log runs) where a general sort would cost O(n log n). */
+static void merge_iv(rdr_iv *a, size_t n) {
+    rdr_iv *tmp = xmalloc(n * sizeof *tmp), *src = a, *dst = tmp;
+    for (;;) {
+        size_t runs = 0;
+        for (size_t i = 0; i < n;) {
+            size_t m = i + 1;
+            while (m < n && rdr_iv_cmp(&src[m - 1], &src[m]) <= 0) m++;
+            size_t e = m;
+            if (m < n) {
+                e = m + 1;
+                while (e < n && rdr_iv_cmp(&src[e - 1], &src[e]) <= 0) e++;
+            }
+            size_t x = i, y = m, k = i;
+            while (x < m && y < e) dst[k++] = rdr_iv_cmp(&src[y], &src[x]) < 0 ? src[y++] : src[x++];
+            while (x < m) dst[k++] = src[x++];
+            while (y < e) dst[k++] = src[y++];
+            runs++;
+            i = e;
+        }
+        rdr_iv *t = src; src = dst; dst = t;
+        if (runs <= 1) break;
+    }
+    if (src != a) memcpy(a, src, n * sizeof *a);
+    free(tmp);
+}
+
+static void merge_u64(uint64_t *a, size_t n) {
+    uint64_t *tmp = xmalloc(n * sizeof *tmp), *src = a, *dst = tmp;
+    for (;;) {
+        size_t runs = 0;
+        for (size_t i = 0; i < n;) {
+            size_t m = i + 1;
+            while (m < n && src[m - 1] <= src[m]) m++;
+            size_t e = m;
+            if (m < n) {
+                e = m + 1;
+                while (e < n && src[e - 1] <= src[e]) e++;
+            }
+            size_t x = i, y = m, k = i;
+            while (x < m && y < e) dst[k++] = src[y] < src[x] ? src[y++] : src[x++];
+            while (x < m) dst[k++] = src[x++];
+            while (y < e) dst[k++] = src[y++];
+            runs++;
+            i = e;
+        }
+        uint64_t *t = src; src = dst; dst = t;
+        if (runs <= 1) break;
+    }
+    if (src != a) memcpy(a, src, n * sizeof *a);
+    free(tmp);
 }
 
 void rdr_ivset_build(rdr_ivset *s, rdr_iv *iv, size_t n) {
@@ -35,14 +85,14 @@ void rdr_ivset_build(rdr_ivset *s, rdr_iv *iv, size_t n) {
         if (iv[i].t1 < iv[i].t0) iv[i].t1 = iv[i].t0;
     bool sorted = true;
     for (size_t i = 1; i < n && sorted; i++) sorted = rdr_iv_cmp(&iv[i - 1], &iv[i]) <= 0;
-    if (!sorted) qsort(iv, n, sizeof *iv, rdr_iv_cmp);
+    if (!sorted) merge_iv(iv, n);
     s->t1s = xmalloc(n * sizeof *s->t1s);
     bool t1_sorted = true;
     for (size_t i = 0; i < n; i++) {
         s->t1s[i] = iv[i].t1;
         if (i && s->t1s[i] < s->t1s[i - 1]) t1_sorted = false;
     }
-    if (!t1_sorted) qsort(s->t1s, n, sizeof *s->t1s, u64_cmp);
+    if (!t1_sorted) merge_u64(s->t1s, n);
     size_t nb = (n + RDR_IV_BLOCK - 1) / RDR_IV_BLOCK, nb2 = 1;
     while (nb2 < nb) nb2 *= 2;
     s->nb2 = nb2;

@@ -580,6 +580,97 @@ START_TEST(test_real_deadlock_ring) {
 END_TEST
 
 
+
+//~ the interval index, against a brute force
+
+/* 40 units each wait on one event many times at random; at random times the
+ * waiters counted and listed (oldest first, cut at RDR_STAGE_LIST) are what a
+ * scan of every wait says. */
+START_TEST(test_waiters_brute_force) {
+    run_builder rb;
+    rb_init(&rb, "random waits");
+    enum { NU = 40, NW = 60 };
+    char name[16];
+    for (int u = 0; u < NU; u++) {
+        snprintf(name, sizeof name, "u%d", u);
+        rb_unit(&rb, name);
+    }
+    uint32_t e = rb_obj(&rb, TRC_OBJ_EVENT, "e", 0);
+    /* per unit: NW waits [t0, t1), apart; then sort all events by time */
+    typedef struct w { uint64_t t0, t1; uint32_t u; } w;
+    static w waits[NU * NW];
+    uint64_t seed = 0x9e3779b97f4a7c15ull;
+    size_t nw = 0;
+    for (uint32_t u = 0; u < NU; u++) {
+        uint64_t t = 10;
+        for (int k = 0; k < NW; k++) {
+            seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17;
+            t += 1 + seed % 5000;
+            uint64_t len = 1 + (seed >> 20) % 20000;
+            waits[nw++] = (w){ t, t + len, u };
+            t += len;
+        }
+    }
+    typedef struct ev { uint64_t t; uint32_t u; bool end; } ev;
+    static ev evs[NU * NW * 2];
+    size_t ne = 0;
+    for (size_t i = 0; i < nw; i++) {
+        evs[ne++] = (ev){ waits[i].t0, waits[i].u, false };
+        evs[ne++] = (ev){ waits[i].t1, waits[i].u, true };
+    }
+    for (size_t i = 1; i < ne; i++) {   /* insertion sort by time, ends before begins at the same time */
+        ev x = evs[i];
+        size_t j = i;
+        while (j > 0 && (evs[j - 1].t > x.t || (evs[j - 1].t == x.t && !evs[j - 1].end && x.end))) { evs[j] = evs[j - 1]; j--; }
+        evs[j] = x;
+    }
+    for (uint32_t u = 0; u < NU; u++) rb_ev(&rb, 0, u, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    uint64_t last = 0;
+    for (size_t i = 0; i < ne; i++) {
+        rb_ev(&rb, evs[i].t, evs[i].u, evs[i].end ? TRC_EV_WAIT_END : TRC_EV_WAIT_BEGIN, e,
+              evs[i].end ? TRC_OUT_TIMEOUT : TRC_OP_EVENT_WAIT, 0, 0);
+        last = evs[i].t;
+    }
+    built b;
+    built_model(&b, &rb, last + 10);
+    uint64_t max_live = 0;
+    for (int probe = 0; probe < 400; probe++) {
+        seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17;
+        uint64_t t = seed % (last + 1);
+        rdr_stage_state_at(b.sm, &b.st, t, 0);
+        /* brute force: the waits containing t, oldest first */
+        w live[NU];
+        size_t nl = 0;
+        for (size_t i = 0; i < nw; i++)
+            if (waits[i].t0 <= t && t < waits[i].t1) live[nl++] = waits[i];
+        for (size_t i = 1; i < nl; i++) {
+            w x = live[i];
+            size_t j = i;
+            while (j > 0 && (live[j - 1].t0 > x.t0 ||
+                             (live[j - 1].t0 == x.t0 && (live[j - 1].t1 > x.t1 || (live[j - 1].t1 == x.t1 && live[j - 1].u > x.u))))) {
+                live[j] = live[j - 1];
+                j--;
+            }
+            live[j] = x;
+        }
+        if (nl > max_live) max_live = nl;
+        const rdr_stage_obj *so = &b.st.objs[e - 1];
+        ck_assert_uint_eq(so->nwait, nl);
+        ck_assert_uint_eq(so->nwaitl, nl < RDR_STAGE_LIST ? nl : RDR_STAGE_LIST);
+        for (size_t i = 0; i < so->nwaitl; i++) {
+            ck_assert_msg(b.st.who[so->wait0 + i].unit == live[i].u, "t %llu waiter %zu: u%u since %llu, brute u%u since %llu",
+                          (unsigned long long)t, i, b.st.who[so->wait0 + i].unit,
+                          (unsigned long long)b.st.who[so->wait0 + i].since, live[i].u, (unsigned long long)live[i].t0);
+            ck_assert_uint_eq(b.st.who[so->wait0 + i].since, live[i].t0);
+            ck_assert_uint_eq(b.st.units[live[i].u].rank, i);
+        }
+    }
+    ck_assert_uint_gt(max_live, 3);
+    ck_assert_uint_ge(rdr_stage_max_waiters(b.sm, e), max_live);
+    built_free(&b);
+}
+END_TEST
+
 //~ headless renders
 
 typedef struct shot {
@@ -953,6 +1044,7 @@ static Suite *stage_suite(void) {
     tcase_add_test(tc, test_pool_workers_and_queue);
     tcase_add_test(tc, test_real_queue_consistent);
     tcase_add_test(tc, test_real_deadlock_ring);
+    tcase_add_test(tc, test_waiters_brute_force);
     suite_add_tcase(s, tc);
     TCase *tr = tcase_create("render");
     tcase_set_timeout(tr, 60);
