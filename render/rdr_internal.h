@@ -322,6 +322,8 @@ typedef struct rdr_ivset {
 /* Takes iv (malloc'ed, n entries; sorted here). */
 void rdr_ivset_build(rdr_ivset *s, rdr_iv *iv, size_t n);
 int rdr_iv_cmp(const void *a, const void *b);   /* the order of the set: t0, t1, a, b */
+/* Takes iv already in that order and t1s (their ends, sorted), both malloc'ed. */
+void rdr_ivset_adopt(rdr_ivset *s, rdr_iv *iv, uint64_t *t1s, size_t n);
 void rdr_ivset_release(rdr_ivset *s);
 size_t rdr_ivset_upper(const rdr_ivset *s, uint64_t t);   /* first interval starting after t */
 size_t rdr_ivset_count(const rdr_ivset *s, uint64_t t);   /* intervals with t0 <= t < t1 */

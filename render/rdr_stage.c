@@ -176,6 +176,102 @@ static void build_pools(rdr_stage_model *sm) {
     ivl_to_sets(r, sm->running, no);
 }
 
+/* A k-way merge over the units' spans (each unit's are in time order): calls
+ * visit for every blocked span in the order of its start (then end, then
+ * unit: the sets' order), or of its end. */
+typedef struct span_head { uint64_t key, key2; uint32_t unit; size_t i; } span_head;
+
+static bool span_is_wait(const trc_span *sp, uint32_t no) { return sp->state == TRC_ST_BLOCKED && sp->obj && sp->obj <= no; }
+
+static bool head_less(const span_head *a, const span_head *b) {
+    if (a->key != b->key) return a->key < b->key;
+    if (a->key2 != b->key2) return a->key2 < b->key2;
+    return a->unit < b->unit;
+}
+
+static void heap_down(span_head *h, size_t n, size_t p) {
+    for (;;) {
+        size_t l = 2 * p + 1, r = l + 1, m = p;
+        if (l < n && head_less(&h[l], &h[m])) m = l;
+        if (r < n && head_less(&h[r], &h[m])) m = r;
+        if (m == p) return;
+        span_head t = h[p]; h[p] = h[m]; h[m] = t;
+        p = m;
+    }
+}
+
+static void merge_spans(const rdr_stage_model *sm, bool by_end, void (*visit)(void *ud, uint32_t u, const trc_span *sp),
+                        void *ud) {
+    const trc_model *m = sm->m;
+    uint32_t nu = sm->run->nunits, no = sm->run->nobjects;
+    span_head *h = xmalloc((nu ? nu : 1) * sizeof *h);
+    size_t n = 0;
+    for (uint32_t u = 0; u < nu; u++) {
+        const trc_unit_track *ut = &m->units[u];
+        size_t i = 0;
+        while (i < ut->nspans && !span_is_wait(&ut->spans[i], no)) i++;
+        if (i < ut->nspans) h[n++] = (span_head){ by_end ? ut->spans[i].t1 : ut->spans[i].t0, ut->spans[i].t1, u, i };
+    }
+    for (size_t p = n / 2; p-- > 0;) heap_down(h, n, p);
+    while (n) {
+        span_head *top = &h[0];
+        const trc_unit_track *ut = &m->units[top->unit];
+        visit(ud, top->unit, &ut->spans[top->i]);
+        size_t i = top->i + 1;
+        while (i < ut->nspans && !span_is_wait(&ut->spans[i], no)) i++;
+        if (i < ut->nspans) *top = (span_head){ by_end ? ut->spans[i].t1 : ut->spans[i].t0, ut->spans[i].t1, top->unit, i };
+        else h[0] = h[--n];
+        heap_down(h, n, 0);
+    }
+    free(h);
+}
+
+typedef struct wait_fill { rdr_iv **iv; uint64_t **t1s; size_t *k; } wait_fill;
+
+static void fill_start(void *ud, uint32_t u, const trc_span *sp) {
+    wait_fill *f = ud;
+    uint32_t o = sp->obj - 1;
+    f->iv[o][f->k[o]++] = (rdr_iv){ .t0 = sp->t0, .t1 = sp->t1, .a = u, .b = sp->op };
+}
+
+static void fill_end(void *ud, uint32_t u, const trc_span *sp) {
+    (void)u;
+    wait_fill *f = ud;
+    uint32_t o = sp->obj - 1;
+    f->t1s[o][f->k[o]++] = sp->t1;
+}
+
+/* The waits of every object, already in the sets' order (no sort, no copy):
+ * counted, then filled by two merges, by start and by end. */
+static void build_waits(rdr_stage_model *sm) {
+    const trc_model *m = sm->m;
+    uint32_t nu = sm->run->nunits, no = sm->run->nobjects;
+    size_t non = no ? no : 1;
+    size_t *cnt = xcalloc(non, sizeof *cnt);
+    for (uint32_t u = 0; u < nu; u++) {
+        const trc_unit_track *ut = &m->units[u];
+        for (size_t i = 0; i < ut->nspans; i++) {
+            const trc_span *sp = &ut->spans[i];
+            if (sp->state == TRC_ST_IDLE && sp->obj && sp->obj <= no) sm->pool_of[u] = sp->obj;
+            if (span_is_wait(sp, no)) cnt[sp->obj - 1]++;
+        }
+    }
+    wait_fill f = { .iv = xcalloc(non, sizeof *f.iv), .t1s = xcalloc(non, sizeof *f.t1s), .k = xcalloc(non, sizeof *f.k) };
+    for (uint32_t o = 0; o < no; o++) {
+        if (!cnt[o]) continue;
+        f.iv[o] = xmalloc(cnt[o] * sizeof **f.iv);
+        f.t1s[o] = xmalloc(cnt[o] * sizeof **f.t1s);
+    }
+    merge_spans(sm, false, fill_start, &f);
+    memset(f.k, 0, non * sizeof *f.k);
+    merge_spans(sm, true, fill_end, &f);
+    for (uint32_t o = 0; o < no; o++) rdr_ivset_adopt(&sm->waits[o], f.iv[o], f.t1s[o], cnt[o]);
+    free(f.iv);
+    free(f.t1s);
+    free(f.k);
+    free(cnt);
+}
+
 rdr_stage_model *rdr_stage_model_new(const trc_model *m) {
     rdr_stage_model *sm = xcalloc(1, sizeof *sm);
     const trc_run *run = m->run;
@@ -187,18 +283,8 @@ rdr_stage_model *rdr_stage_model_new(const trc_model *m) {
     sm->max_wait = xcalloc(non, sizeof *sm->max_wait);
 
     /* waits, from the units' spans; pool workers waiting for a task are idle, not waiting */
-    ivlist *w = xcalloc(non, sizeof *w);
-    for (uint32_t u = 0; u < nu; u++) {
-        const trc_unit_track *ut = &m->units[u];
-        for (size_t i = 0; i < ut->nspans; i++) {
-            const trc_span *sp = &ut->spans[i];
-            if (sp->state == TRC_ST_IDLE && sp->obj && sp->obj <= no) sm->pool_of[u] = sp->obj;
-            if (sp->state != TRC_ST_BLOCKED || !sp->obj || sp->obj > no) continue;
-            ivl_push(&w[sp->obj - 1], (rdr_iv){ .t0 = sp->t0, .t1 = sp->t1, .a = u, .b = sp->op });
-        }
-    }
     sm->waits = xcalloc(non, sizeof *sm->waits);
-    ivl_to_sets(w, sm->waits, no);
+    build_waits(sm);
     for (uint32_t o = 0; o < no; o++) sm->max_wait[o] = rdr_ivset_max_live(&sm->waits[o]);
 
     /* items (put -> get flows, and the puts never got) and notified waiters */

@@ -104,6 +104,23 @@ void rdr_ivset_build(rdr_ivset *s, rdr_iv *iv, size_t n) {
     for (size_t k = nb2; k-- > 1;) s->tree[k] = s->tree[2 * k] > s->tree[2 * k + 1] ? s->tree[2 * k] : s->tree[2 * k + 1];
 }
 
+void rdr_ivset_adopt(rdr_ivset *s, rdr_iv *iv, uint64_t *t1s, size_t n) {
+    memset(s, 0, sizeof *s);
+    s->iv = iv;
+    s->n = n;
+    s->t1s = t1s;
+    if (!n) { free(t1s); s->t1s = NULL; return; }
+    size_t nb = (n + RDR_IV_BLOCK - 1) / RDR_IV_BLOCK, nb2 = 1;
+    while (nb2 < nb) nb2 *= 2;
+    s->nb2 = nb2;
+    s->tree = xcalloc(2 * nb2, sizeof *s->tree);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t *leaf = &s->tree[nb2 + i / RDR_IV_BLOCK];
+        if (iv[i].t1 > *leaf) *leaf = iv[i].t1;
+    }
+    for (size_t k = nb2; k-- > 1;) s->tree[k] = s->tree[2 * k] > s->tree[2 * k + 1] ? s->tree[2 * k] : s->tree[2 * k + 1];
+}
+
 void rdr_ivset_release(rdr_ivset *s) {
     free(s->iv);
     free(s->t1s);
