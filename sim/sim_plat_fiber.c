@@ -70,6 +70,21 @@
 #endif
 #if defined(FIBER_TSAN)
 #include <sanitizer/tsan_interface.h>
+/* A TSan fiber context is costly: GCC 12's runtime takes about 10 ms and
+ * 850 KB to make one (it zeroes a thread state, a trace and a shadow stack)
+ * and counts it as a thread (dying past 8,128). So a fiber holds a context
+ * only from its first run to its end; contexts of fibers that ended (their
+ * shadow call stack is empty again: fiber_start is not instrumented) are kept
+ * per thread and reused by the thread's next fibers, which TSan sees as one
+ * thread's program order, as they are; and at most this many are held at once
+ * in the process. */
+#ifndef SIM_FIBER_TSAN_MAX_LIVE
+#define SIM_FIBER_TSAN_MAX_LIVE 256
+#endif
+static atomic_int tsan_live;
+#define FIBER_NO_TSAN __attribute__((no_sanitize("thread")))
+#else
+#define FIBER_NO_TSAN
 #endif
 
 #if !defined(NDEBUG)
@@ -100,7 +115,7 @@ struct sim_fiber {
     void *asan_fake;            /* ASan's fake stack while switched out */
 #endif
 #if defined(FIBER_TSAN)
-    void *tsan_fiber;
+    void *tsan_fiber;           /* from the first run to the end */
 #endif
 #if defined(FIBER_UCONTEXT)
     ucontext_t uc;
@@ -119,6 +134,10 @@ struct fiber_thread {
     size_t alt_map_size;
 #if defined(FIBER_UCONTEXT)
     void *xfer;                 /* the pointer in flight */
+#endif
+#if defined(FIBER_TSAN)
+    void **tsan_spare;          /* contexts of ended fibers, for reuse */
+    size_t tsan_nspare, tsan_cap;
 #endif
 };
 
@@ -158,7 +177,7 @@ void *sim__fiber_jump(void **save_sp, void *to_sp, void *send);
 void sim__fiber_trampoline(void);
 #endif
 
-static void fiber_start(sim_fiber *f, void *first) __attribute__((noreturn, used));
+static void fiber_start(sim_fiber *f, void *first) __attribute__((noreturn, used)) FIBER_NO_TSAN;
 
 static inline void *fiber_swap(fiber_thread *ts, sim_fiber *from, sim_fiber *to, void *send) {
 #if defined(FIBER_ASM)
@@ -172,6 +191,7 @@ static inline void *fiber_swap(fiber_thread *ts, sim_fiber *from, sim_fiber *to,
 }
 
 #if defined(FIBER_UCONTEXT)
+static void fiber_uc_entry(void) FIBER_NO_TSAN;
 static void fiber_uc_entry(void) {
     fiber_thread *ts = &tls;
     fiber_start(ts->current, ts->xfer);
@@ -212,6 +232,41 @@ static void fiber_frame_init(sim_fiber *f) {
 
 //~ sanitizers
 
+/* Before anything changes: may `to` run? Under TSan it needs a context. */
+static inline int san_prepare(fiber_thread *ts, sim_fiber *to) {
+#if defined(FIBER_TSAN)
+    if (!to->tsan_fiber) {
+        if (atomic_fetch_add(&tsan_live, 1) >= SIM_FIBER_TSAN_MAX_LIVE) {
+            atomic_fetch_sub(&tsan_live, 1);
+            return SIM_FIBER_ELIMIT;
+        }
+        to->tsan_fiber = ts->tsan_nspare ? ts->tsan_spare[--ts->tsan_nspare] : __tsan_create_fiber(0);
+        __tsan_set_fiber_name(to->tsan_fiber, to->name);
+    }
+#endif
+    (void)ts; (void)to;
+    return 0;
+}
+
+#if defined(FIBER_TSAN)
+/* f ended (its context is clean: kept for reuse) or was abandoned mid-call
+ * (its shadow stack holds frames that will never return: destroyed). */
+static void san_release(fiber_thread *ts, sim_fiber *f) {
+    if (!f->tsan_fiber || f->root) return;
+    bool keep = f->state == SIM_FIBER_DEAD;
+    if (keep && ts->tsan_nspare == ts->tsan_cap) {
+        size_t cap = ts->tsan_cap ? ts->tsan_cap * 2 : 16;
+        void **grown = realloc(ts->tsan_spare, cap * sizeof *grown);
+        if (grown) { ts->tsan_spare = grown; ts->tsan_cap = cap; }
+        else keep = false;
+    }
+    if (keep) ts->tsan_spare[ts->tsan_nspare++] = f->tsan_fiber;
+    else __tsan_destroy_fiber(f->tsan_fiber);
+    f->tsan_fiber = NULL;
+    atomic_fetch_sub(&tsan_live, 1);
+}
+#endif
+
 /* Before the registers move. `from` is NULL when the outgoing fiber ends. */
 static inline void san_start(sim_fiber *from, sim_fiber *to) {
 #if defined(FIBER_ASAN)
@@ -235,6 +290,9 @@ static inline void san_finish(fiber_thread *ts, void *fake) {
         ts->from->stack_size = size;
     }
 #endif
+#if defined(FIBER_TSAN)
+    if (ts->from && ts->from->state == SIM_FIBER_DEAD) san_release(ts, ts->from);   /* it just ended */
+#endif
     (void)ts; (void)fake;
 }
 
@@ -255,6 +313,12 @@ static void thread_exit(void *p) {
         ts->alt_map = NULL;
     }
     ts->alt_done = false;
+#if defined(FIBER_TSAN)
+    while (ts->tsan_nspare) __tsan_destroy_fiber(ts->tsan_spare[--ts->tsan_nspare]);
+    free(ts->tsan_spare);
+    ts->tsan_spare = NULL;
+    ts->tsan_cap = 0;
+#endif
 }
 
 static void thread_key_make(void) {
@@ -274,6 +338,8 @@ static fiber_thread *thread_get(void) {
 #endif
     ts->current = &ts->root;
     ts->ready = true;
+    /* thread_exit releases what the thread accumulates */
+    if (pthread_once(&thread_key_once, thread_key_make) == 0) (void)pthread_setspecific(thread_key, ts);
     return ts;
 }
 
@@ -297,14 +363,13 @@ static int thread_altstack(fiber_thread *ts) {
     if (map == MAP_FAILED) return SIM_FIBER_ESIGNAL;
     if (mprotect(map, page, PROT_NONE) != 0) { munmap(map, size + page); return SIM_FIBER_ESIGNAL; }
     stack_t alt = { .ss_sp = map + page, .ss_size = size, .ss_flags = 0 };
-    if (pthread_once(&thread_key_once, thread_key_make) != 0 || sigaltstack(&alt, NULL) != 0) {
+    if (sigaltstack(&alt, NULL) != 0) {
         munmap(map, size + page);
         return SIM_FIBER_ESIGNAL;
     }
     ts->alt_map = map;
     ts->alt_map_size = size + page;
     ts->alt_done = true;
-    (void)pthread_setspecific(thread_key, ts);   /* for thread_exit */
     return 0;
 }
 
@@ -511,10 +576,6 @@ int sim_fiber_create(sim_fiber **out, const sim_fiber_desc *d) {
     }
 #endif
     fiber_frame_init(f);
-#if defined(FIBER_TSAN)
-    f->tsan_fiber = __tsan_create_fiber(0);
-    __tsan_set_fiber_name(f->tsan_fiber, f->name);
-#endif
     *out = f;
     return 0;
 }
@@ -543,7 +604,7 @@ int sim_fiber_destroy(sim_fiber *f) {
     if (on_running_chain(ts, f)) return SIM_FIBER_EBUSY;
     int rc = canary_intact(f) ? 0 : SIM_FIBER_ECANARY;
 #if defined(FIBER_TSAN)
-    __tsan_destroy_fiber(f->tsan_fiber);
+    san_release(ts, f);
 #endif
     pool_give(f->pool, f->stack_lo, f->stack_size, f->guard_size);
     free(f);
@@ -561,6 +622,8 @@ static inline int target_ok(const fiber_thread *ts, const sim_fiber *to) {
 
 static inline int transfer(fiber_thread *ts, sim_fiber *from, sim_fiber *to, void *send, void **recv) {
     if (from->check_switch && !canary_intact(from)) return SIM_FIBER_ECANARY;
+    int rc = san_prepare(ts, to);
+    if (rc) return rc;
     from->state = SIM_FIBER_SUSPENDED;
     to->state = SIM_FIBER_RUNNING;
     ts->current = to;
@@ -569,6 +632,8 @@ static inline int transfer(fiber_thread *ts, sim_fiber *from, sim_fiber *to, voi
     void *got = fiber_swap(ts, from, to, send);
 #if defined(FIBER_ASAN)
     san_finish(ts, from->asan_fake);
+#else
+    san_finish(ts, NULL);
 #endif
     if (recv) *recv = got;
     return 0;
@@ -644,6 +709,14 @@ const char *sim_fiber_result_str(int result) {
 #undef X
     default: return "unknown fiber result";
     }
+}
+
+size_t sim_fiber_running_limit(void) {
+#if defined(FIBER_TSAN)
+    return SIM_FIBER_TSAN_MAX_LIVE;
+#else
+    return 0;
+#endif
 }
 
 const char *sim_fiber_backend(void) {

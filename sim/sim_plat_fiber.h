@@ -72,10 +72,14 @@
  * ## Sanitizers
  * Under AddressSanitizer every switch is announced with
  * __sanitizer_start_switch_fiber / __sanitizer_finish_switch_fiber, and a
- * stack returned to the pool is unpoisoned. Under ThreadSanitizer every fiber
- * has a TSan fiber context (__tsan_create_fiber / __tsan_destroy_fiber) and
- * every switch calls __tsan_switch_to_fiber, which orders everything the
- * outgoing fiber did before everything the incoming one does next.
+ * stack returned to the pool is unpoisoned. Under ThreadSanitizer a fiber has
+ * a TSan fiber context from its first run to its end (__tsan_create_fiber /
+ * __tsan_destroy_fiber) and every switch calls __tsan_switch_to_fiber, which
+ * orders everything the outgoing fiber did before everything the incoming one
+ * does next. TSan counts contexts as threads and dies past 8,128 of them, so
+ * under TSan at most SIM_FIBER_TSAN_MAX_LIVE (7,000) fibers may have started
+ * and not ended at once in the process: starting one more fails with
+ * SIM_FIBER_ELIMIT (sim_fiber_running_limit() says whether there is a limit).
  *
  * ## Thread affinity
  * A fiber belongs to the thread that created it: it runs only there, and only
@@ -109,7 +113,8 @@
     X(ENORESUMER, "nobody to yield to: the fiber has no resumer")                  \
     X(ECANARY,    "the stack canary was overwritten: the fiber overran its stack")  \
     X(EBUSY,      "still in use")                                                   \
-    X(ESIGNAL,    "cannot set up signal handling")
+    X(ESIGNAL,    "cannot set up signal handling")                                  \
+    X(ELIMIT,     "too many fibers running at once for ThreadSanitizer")
 
 enum {
     SIM_FIBER__INDEX_BASE = 0,
@@ -131,6 +136,11 @@ const char *sim_fiber_result_str(int result);
 /* "x86_64", "aarch64" (our assembly) or "ucontext" (the portable fallback).
  * Thread: any. */
 const char *sim_fiber_backend(void);
+
+/* How many fibers may have started and not ended at once in the process:
+ * SIM_FIBER_TSAN_MAX_LIVE under ThreadSanitizer, 0 (no limit but memory)
+ * otherwise. Thread: any. */
+size_t sim_fiber_running_limit(void);
 
 //~ stack pools
 
@@ -213,7 +223,8 @@ int sim_fiber_destroy(sim_fiber *f);
  * fiber resumes, yields or switches to the caller, or f finishes. `send` goes to
  * f; `*recv` (if recv) gets what came back. Returns 0, SIM_FIBER_EINVAL,
  * SIM_FIBER_ERUNNING (f is the caller), SIM_FIBER_EDEAD, SIM_FIBER_ETHREAD,
- * SIM_FIBER_ECANARY (the caller's canary is broken: nothing was switched).
+ * SIM_FIBER_ECANARY (the caller's canary is broken: nothing was switched),
+ * SIM_FIBER_ELIMIT (TSan builds only, see "Sanitizers": nothing was switched).
  * Thread: f's own. */
 int sim_fiber_resume(sim_fiber *f, void *send, void **recv);
 
