@@ -105,6 +105,8 @@ struct sim_fiber {
     bool root;
     bool check_switch;          /* canary on every switch out */
     unsigned walk;              /* chain walk marker (destroy) */
+    void **recv_slot;           /* where the next pointer sent to us goes */
+    void *first;                /* the slot of a fiber that has not started */
     sim_fiber_fn fn;
     void *arg;
     char *stack_lo;             /* usable stack: [stack_lo, stack_lo + stack_size) */
@@ -132,9 +134,6 @@ struct fiber_thread {
     sim_fiber *from;            /* the fiber the last transfer left */
     char *alt_map;              /* our alternate signal stack (guard page included) */
     size_t alt_map_size;
-#if defined(FIBER_UCONTEXT)
-    void *xfer;                 /* the pointer in flight */
-#endif
 #if defined(FIBER_TSAN)
     void **tsan_spare;          /* contexts of ended fibers, for reuse */
     size_t tsan_nspare, tsan_cap;
@@ -168,33 +167,31 @@ struct sim_fiber_pool {
 static sim_fiber_pool default_pool = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 #define DEFAULT_RESERVE ((size_t)256 * 1024 * 1024)
+#define POOL_KEEP_DIRTY 16          /* spare stacks per size kept without madvise */
 #define ALT_STACK_SIZE  ((size_t)64 * 1024)
 
 //~ the switch
 
+/* Both return 0 when something switches back to the fiber that left. */
 #if defined(FIBER_ASM)
-void *sim__fiber_jump(void **save_sp, void *to_sp, void *send);
+int sim__fiber_jump(void **save_sp, void *to_sp);
 void sim__fiber_trampoline(void);
 #endif
 
-static void fiber_start(sim_fiber *f, void *first) __attribute__((noreturn, used)) FIBER_NO_TSAN;
+static void fiber_start(sim_fiber *f) __attribute__((noreturn, used)) FIBER_NO_TSAN;
 
-static inline void *fiber_swap(fiber_thread *ts, sim_fiber *from, sim_fiber *to, void *send) {
+static inline int fiber_swap(sim_fiber *from, sim_fiber *to) {
 #if defined(FIBER_ASM)
-    (void)ts;
-    return sim__fiber_jump(&from->sp, to->sp, send);
+    return sim__fiber_jump(&from->sp, to->sp);
 #else
-    ts->xfer = send;
-    if (swapcontext(&from->uc, &to->uc) != 0) __builtin_trap();
-    return tls.xfer;
+    return swapcontext(&from->uc, &to->uc) == 0 ? 0 : SIM_FIBER_EINVAL;
 #endif
 }
 
 #if defined(FIBER_UCONTEXT)
 static void fiber_uc_entry(void) FIBER_NO_TSAN;
 static void fiber_uc_entry(void) {
-    fiber_thread *ts = &tls;
-    fiber_start(ts->current, ts->xfer);
+    fiber_start(tls.current);
 }
 #endif
 
@@ -515,12 +512,15 @@ static void pool_give(sim_fiber_pool *p, char *stack_lo, size_t size, size_t gua
 #if defined(FIBER_ASAN)
     __asan_unpoison_memory_region(stack_lo, size);   /* frames abandoned mid-call leave redzones */
 #endif
-    /* Give the pages back, except the two that every fiber touches at once
-     * (the canary's at the bottom, the first frames' at the top). */
-    if (size > 2 * page) (void)madvise(stack_lo + page, size - 2 * page, MADV_DONTNEED);
     pthread_mutex_lock(&p->mu);
     p->live--;
     pool_class *c = pool_class_of(p, guard + size, true);
+    /* Past a few spare stacks of this size, give the pages back to the kernel,
+     * except the two that every fiber touches at once (the canary's at the
+     * bottom, the first frames' at the top). The few are kept as they are:
+     * creating and destroying fibers in a loop then costs no system call. */
+    if (size > 2 * page && (!c || c->nfree >= POOL_KEEP_DIRTY))
+        (void)madvise(stack_lo + page, size - 2 * page, MADV_DONTNEED);
     if (c && c->nfree == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 16;
         char **fl = realloc(c->free, cap * sizeof *fl);
@@ -564,6 +564,7 @@ int sim_fiber_create(sim_fiber **out, const sim_fiber_desc *d) {
     f->state = SIM_FIBER_SUSPENDED;
     f->fn = d->fn;
     f->arg = d->arg;
+    f->recv_slot = &f->first;
     f->check_switch = d->check_every_switch == SIM_FIBER_CHECK_ON ||
                       (d->check_every_switch == SIM_FIBER_CHECK_DEFAULT && FIBER_CHECK_DEFAULT);
     copy_name(f->name, d->name);
@@ -620,38 +621,49 @@ static inline int target_ok(const fiber_thread *ts, const sim_fiber *to) {
     return 0;
 }
 
+/* The sent pointer is stored straight into the receiver's slot, so nothing is
+ * left to do after the switch but the sanitizers' half: without sanitizers the
+ * switch is a tail call, and the assembly returns into the other fiber with
+ * an indirect jump, keeping the return predictor out of it. */
 static inline int transfer(fiber_thread *ts, sim_fiber *from, sim_fiber *to, void *send, void **recv) {
     if (from->check_switch && !canary_intact(from)) return SIM_FIBER_ECANARY;
     int rc = san_prepare(ts, to);
     if (rc) return rc;
+    if (to->recv_slot) *to->recv_slot = send;
+    from->recv_slot = recv;
     from->state = SIM_FIBER_SUSPENDED;
     to->state = SIM_FIBER_RUNNING;
     ts->current = to;
+#if defined(FIBER_ASAN) || defined(FIBER_TSAN)
     ts->from = from;
     san_start(from, to);
-    void *got = fiber_swap(ts, from, to, send);
+    rc = fiber_swap(from, to);
 #if defined(FIBER_ASAN)
     san_finish(ts, from->asan_fake);
 #else
     san_finish(ts, NULL);
 #endif
-    if (recv) *recv = got;
-    return 0;
+    return rc;
+#else
+    return fiber_swap(from, to);
+#endif
 }
 
-static void fiber_start(sim_fiber *f, void *first) {
+static void fiber_start(sim_fiber *f) {
     fiber_thread *ts = f->owner;
     san_finish(ts, NULL);
-    void *result = f->fn(f, first);
+    f->recv_slot = NULL;
+    void *result = f->fn(f, f->first);
 
     f->state = SIM_FIBER_DEAD;
     sim_fiber *to = f->resumer;
     if (!to || to == f || to->state != SIM_FIBER_SUSPENDED) to = &ts->root;
+    if (to->recv_slot) *to->recv_slot = result;
     to->state = SIM_FIBER_RUNNING;
     ts->current = to;
     ts->from = f;
     san_start(NULL, to);
-    (void)fiber_swap(ts, f, to, result);
+    (void)fiber_swap(f, to);
     __builtin_trap();   /* a dead fiber is never switched to */
 }
 

@@ -1,11 +1,16 @@
 /* sim_plat_fiber_aarch64.S: the fiber context switch for AArch64 (AAPCS64).
  *
- * void *sim__fiber_jump(void **save_sp, void *to_sp, void *send)
+ * int sim__fiber_jump(void **save_sp, void *to_sp)
  *   Stores the callee-saved registers (x19-x28, the frame pointer x29, the
  *   link register x30 and the low halves d8-d15) in a 160-byte frame on the
  *   current stack, stores the stack pointer in *save_sp, loads to_sp, loads
- *   the same frame from there and returns into the other fiber with `send` in
- *   x0 (its own sim__fiber_jump returns it). No system call, no signal mask.
+ *   the same frame from there and returns 0 into the other fiber (its own
+ *   call of sim__fiber_jump returns). No system call, no signal mask.
+ *
+ *   The return is `br x30`, not `ret`: the return predictor would guess the
+ *   caller on the stack we left; the indirect predictor learns the pattern.
+ *   With branch target identification on, return addresses are not landing
+ *   pads, so `ret` is used there.
  *
  * A saved frame, from the saved stack pointer up (160 bytes, 16-aligned):
  *   +0   x19 x20   +16 x21 x22   +32 x23 x24   +48 x25 x26   +64 x27 x28
@@ -16,7 +21,7 @@
  * saved stack pointer = 16-byte aligned top - 160.
  *
  * void sim__fiber_trampoline(void)
- *   Where a new fiber's first switch returns to: calls start(fiber, send).
+ *   Where a new fiber's first switch returns to: calls start(fiber).
  *   start never returns. The CFI marks the return address undefined so that
  *   debuggers and unwinders stop here.
  *
@@ -69,8 +74,12 @@ sim__fiber_jump:
     ldp     d14, d15, [sp, #144]
     add     sp, sp, #160
     .cfi_adjust_cfa_offset -160
-    mov     x0, x2
+    mov     w0, #0
+#if defined(__ARM_FEATURE_BTI_DEFAULT) && __ARM_FEATURE_BTI_DEFAULT
     ret
+#else
+    br      x30
+#endif
     .cfi_endproc
     .size   sim__fiber_jump, .-sim__fiber_jump
 
@@ -82,7 +91,6 @@ sim__fiber_trampoline:
     .cfi_startproc
     .cfi_undefined x30
     FIBER_BTI_C
-    mov     x1, x0
     mov     x0, x19
     blr     x20
     brk     #0x1
