@@ -577,12 +577,26 @@ START_TEST(registers_survive_interleaved_fibers) {
 END_TEST
 
 #if defined(__x86_64__) && defined(FE_UPWARD)
+/* Directed rounding shows as 1/3 != -(-1/3); to nearest they are equal.
+ * double arithmetic uses SSE (MXCSR), long double the x87 (its control word).
+ * Volatile operands: the compiler assumes rounding to nearest and would fold. */
+static bool sse_directed(void) {
+    volatile double one = 1.0, minus_one = -1.0, three = 3.0;
+    double up = one / three, down = minus_one / three;
+    return up != -down;
+}
+static bool x87_directed(void) {
+    volatile long double one = 1.0L, minus_one = -1.0L, three = 3.0L;
+    long double up = one / three, down = minus_one / three;
+    return up != -down;
+}
+
 static void *rounds_up(sim_fiber *self, void *first) {
     ck_assert_int_eq(fesetround(FE_UPWARD), 0);
+    ck_assert(sse_directed() && x87_directed());
     OK(sim_fiber_yield(NULL, NULL));
     ck_assert_int_eq(fegetround(), FE_UPWARD);
-    volatile double one = 1.0, three = 3.0;
-    return (void *)(intptr_t)(one / three > 0.3333333333333333);
+    return (void *)(intptr_t)(sse_directed() * 2 + x87_directed());
 }
 #endif
 
@@ -590,13 +604,16 @@ static void *rounds_up(sim_fiber *self, void *first) {
 START_TEST(rounding_mode_is_per_fiber) {
 #if defined(__x86_64__) && defined(FE_UPWARD)
     ck_assert_int_eq(fegetround(), FE_TONEAREST);
+    ck_assert(!sse_directed() && !x87_directed());
     sim_fiber *f = make(rounds_up, NULL, "up");
     OK(sim_fiber_resume(f, NULL, NULL));
     ck_assert_int_eq(fegetround(), FE_TONEAREST);
+    ck_assert_msg(!sse_directed(), "the fiber's MXCSR leaked into the root");
+    ck_assert_msg(!x87_directed(), "the fiber's x87 control word leaked into the root");
     void *got = NULL;
     OK(sim_fiber_resume(f, NULL, &got));
-    ck_assert_int_eq((intptr_t)got, 1);
-    ck_assert_int_eq(fegetround(), FE_TONEAREST);
+    ck_assert_int_eq((intptr_t)got, 3);    /* both kept rounding upward in the fiber */
+    ck_assert(!sse_directed() && !x87_directed());
     OK(sim_fiber_destroy(f));
 #endif
 }
