@@ -46,21 +46,24 @@
  * reserved) out of which stacks are carved, each made readable and writable
  * with mprotect and left with a guard page (or more) below it. A stack's
  * memory becomes resident only where it is touched: an idle fiber costs its
- * control block, the top page of its stack and the canary's page (see
- * bench/bench_fiber.c). A destroyed fiber's stack returns to the pool (its
- * pages are given back to the kernel) and is reused by the next stack of the
- * same size; the pool grows by another reservation when it is full. Each stack
+ * control block and the top page of its stack, about 4.2 KiB (see
+ * bench/bench_fiber.c). A destroyed fiber's stack returns to the pool and is
+ * reused by the next stack of the same size (past 16 spare stacks of a size,
+ * their pages are given back to the kernel); the pool grows by another
+ * reservation when it is full. Each stack
  * is two mappings for the kernel, so the number of live stacks in a process is
  * bounded by vm.max_map_count / 2 (about 32,000 by default): past it creation
  * fails with SIM_FIBER_ENOMEM. Fibers created without a pool use the process's
  * default pool.
  *
  * ## Stack overflow
- * The lowest bytes of every stack hold a canary. It is checked when the fiber
- * is destroyed, and on every switch out of the fiber when the fiber asks for it
- * (desc.check_every_switch; on by default in builds without NDEBUG): a broken
- * canary makes that call fail with SIM_FIBER_ECANARY. Running past the canary
- * hits the guard page. sim_fiber_overflow_handler_install() installs a SIGSEGV
+ * The lowest SIM_FIBER_CANARY_BYTES of every stack are a canary that must stay
+ * zero (zero so that it costs no memory: an untouched page reads as zeros
+ * without becoming resident). It is checked when the fiber is destroyed, and
+ * on every switch out of the fiber when the fiber asks for it
+ * (desc.check_every_switch; on by default in builds without NDEBUG): anything
+ * but zeros there makes that call fail with SIM_FIBER_ECANARY. Running past
+ * the canary hits the guard page. sim_fiber_overflow_handler_install() installs a SIGSEGV
  * handler that recognises a hit on the running fiber's guard page, formats
  * "stack overflow in fiber 'NAME' (stack of N bytes)" and hands it to the
  * caller's hook, which writes it (with write(2): it runs in a signal handler,

@@ -641,7 +641,7 @@ START_TEST(a_broken_canary_is_detected) {
     OK(sim_fiber_check(on));
     OK(sim_fiber_check(off));
     /* the lowest bytes of the stack: what an overrun writes last before the guard */
-    memset((char *)sim_fiber_stack_low(on) + 8, 0, 8);
+    memset((char *)sim_fiber_stack_low(on) + 8, 0x41, 8);
     memset((char *)sim_fiber_stack_low(off) + SIM_FIBER_CANARY_BYTES - 1, 0xee, 1);
     ck_assert_int_eq(sim_fiber_check(on), SIM_FIBER_ECANARY);
     ck_assert_int_eq(sim_fiber_check(off), SIM_FIBER_ECANARY);
