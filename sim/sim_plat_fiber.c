@@ -201,7 +201,7 @@ static void fiber_frame_init(sim_fiber *f) {
     uint64_t *sp = (uint64_t *)(void *)(f->stack_lo + f->stack_size) - 8;
     uint16_t fpucw;
     __asm__ volatile("fnstcw %0" : "=m"(fpucw));
-    uint32_t mxcsr = __builtin_ia32_stmxcsr();
+    uint32_t mxcsr = __builtin_ia32_stmxcsr() & ~0x3fu;   /* the creator's modes, not its exception flags */
     sp[0] = (uint64_t)mxcsr | (uint64_t)fpucw << 32;
     sp[1] = 0;                                  /* r15 */
     sp[2] = 0;                                  /* r14 */
