@@ -232,7 +232,7 @@ typedef struct rdr_event {
 typedef struct rdr_sel {
     uint8_t kind;               /* rdr_row_kind, 0 = nothing */
     uint32_t run, id, lane;     /* as in rdr_row */
-    double t;                   /* relative ns where it was clicked */
+    double t;                   /* where it was clicked, in the run's relative ns */
 } rdr_sel;
 
 /* Flows: all of them, only those of the selected unit or object, or none ('f' cycles). */
@@ -241,6 +241,8 @@ enum rdr_flow_mode { RDR_FLOWS_ALL = 0, RDR_FLOWS_SELECTED = 1, RDR_FLOWS_OFF = 
 /* Per run, derived once at init for drawing: where the run stops doing anything
  * (a watchdog's wait follows), who was still waiting at the end and the cycle. */
 typedef struct rdr_run_info {
+    double off;                 /* where the run starts on the time axis (0 when runs are aligned at their starts) */
+    uint64_t t_tail;            /* relative ns: where the view fits it (its active part plus a margin, or its end) */
     uint64_t t_active;          /* relative ns of the last event before the run's end that is not its
                                    abort (== makespan when nothing idles at the end) */
     trc_waitfor wf;             /* the wait-for graph at the end */
@@ -255,7 +257,7 @@ struct rdr_view {
     const trc_model *models; uint32_t nmodels;
     const char *title;
     uint64_t total;             /* the time axis: the longest makespan, ns (>= 1) */
-    double t0, t1;              /* visible window, relative ns */
+    double t0, t1;              /* visible window, ns on the time axis (a run's relative ns plus its info[].off) */
     double playhead;            /* relative ns, 0..total */
     double speed;               /* playback: trace ns per wall-clock ns */
     double t_tail;              /* where every run has gone quiet until its end (a watchdog's wait);
@@ -266,6 +268,7 @@ struct rdr_view {
     bool ghost;                 /* 'g': show the part after the playhead faintly */
     bool help;                  /* '?': the keys, over everything */
     bool compare;               /* 'c': the compare panel (several runs) */
+    bool absolute;              /* 'l': runs on absolute time (when each ran) instead of aligned at their starts */
     bool show_stage;            /* 'o': the stage region beside the timeline */
     int theme;                  /* 't': rdr_theme_id */
     bool quit;
@@ -337,6 +340,8 @@ uint32_t rdr_view_search(rdr_view *v, const char *query);
 void rdr_view_search_next(rdr_view *v, int dir);
 /** Collapses or expands run r's rows (several runs). */
 void rdr_view_collapse(rdr_view *v, uint32_t run, bool collapsed);
+/** Several runs: on absolute time (each where it ran) or aligned at their starts. */
+void rdr_view_set_absolute(rdr_view *v, bool absolute);
 /** A short message in the status bar for a few seconds. */
 void rdr_view_toast(rdr_view *v, const char *msg);
 

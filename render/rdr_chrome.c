@@ -288,6 +288,7 @@ void rdr_help(rdr_ctx *cx) {
         { "g", "after the playhead: hidden or ghosted" },
         { "0  r", "show the whole run / back to the part where things happen" },
         { "c", "compare panel (several runs)" },
+        { "l", "several runs: aligned at their starts, or on absolute time" },
         { "o", "the stage beside the timeline" },
         { "t", "light / dark theme" },
         { "?  Esc", "this help; Esc also clears the selection, then quits" },

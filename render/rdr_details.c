@@ -228,12 +228,12 @@ void rdr_details(rdr_ctx *cx) {
         if (r->kind == v->sel.kind && r->run == v->sel.run && r->id == v->sel.id && r->lane == v->sel.lane) row = r;
     }
     rdr_tip tip = { .n = 0 };
-    double saved = cx->reveal;
+    rdr_at_run(cx, v->sel.run);   /* the selection's time is the run's own */
     cx->reveal = fmax(cx->reveal, v->sel.t);
     if (row) rdr_describe(cx, row, v->sel.t, true, &tip);
-    cx->reveal = saved;
     if (v->sel.kind == RDR_ROW_UNIT) rdr_details_unit(cx, &v->sel, &tip);
     else if (v->sel.kind == RDR_ROW_OWNER || v->sel.kind == RDR_ROW_LEVEL) rdr_details_obj(cx, &v->sel, &tip);
+    rdr_at_axis(cx);
     /* two columns when it does not fit in one */
     int lines = (h - 10) / cx->line_h;
     if (lines < 1) lines = 1;

@@ -54,11 +54,29 @@ rdr_lod *rdr_lod_of(rdr_view *v, uint32_t run) {
 
 //~ the frame
 
+void rdr_at_run(rdr_ctx *cx, uint32_t run) {
+    rdr_view *v = cx->v;
+    double off = run < v->nmodels ? v->info[run].off : 0;
+    v->t0 = cx->ax_t0 - off;
+    v->t1 = cx->ax_t1 - off;
+    v->playhead = cx->ax_playhead - off;
+    cx->reveal = cx->ax_reveal - off;
+}
+
+void rdr_at_axis(rdr_ctx *cx) {
+    rdr_view *v = cx->v;
+    v->t0 = cx->ax_t0;
+    v->t1 = cx->ax_t1;
+    v->playhead = cx->ax_playhead;
+    cx->reveal = cx->ax_reveal;
+}
+
 void rdr_build(rdr_view *v, rdr_drawlist *dl, const rdr_text_metrics *tm) {
     rdr_drawlist_reset(dl);
     rdr_ctx cx = { .th = rdr_theme_of(v->theme), .v = v, .dl = dl, .tm = tm, .line_h = tm && tm->line_h ? tm->line_h : RDR_LINE_H };
     cx.npp = (v->t1 - v->t0) / v->lay.plot_w;
     cx.reveal = v->playhead;
+    cx.ax_t0 = v->t0; cx.ax_t1 = v->t1; cx.ax_playhead = v->playhead; cx.ax_reveal = cx.reveal;
     rdr_scratch(&cx);
     rdr_dl_rect(dl, 0, 0, v->lay.width, v->lay.height, cx.th->bg);
     rdr_lanes(&cx);

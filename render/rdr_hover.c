@@ -392,7 +392,9 @@ void rdr_hover(rdr_ctx *cx) {
     }
     const rdr_row *row = rdr_view_row_at(v, my);
     if (!row || mx < 0 || mx >= L->plot_x + L->plot_w) return;
-    rdr_describe(cx, row, t, in_plot, &tip);
+    rdr_at_run(cx, row->run);   /* in the run's own time */
+    rdr_describe(cx, row, rdr_view_t_at(v, mx), in_plot, &tip);
+    rdr_at_axis(cx);
     if (!tip.n) return;
     int w = 0;
     for (int i = 0; i < tip.n; i++) {

@@ -127,6 +127,11 @@ static void rdr_key(rdr_view *v, const rdr_event *ev) {
             v->compare = !v->compare;
             rdr_relayout(v);
             break;
+        case 'l':
+            if (v->nmodels < 2) { rdr_view_toast(v, "l lines runs up: open several (a --sweep, or several files)"); break; }
+            rdr_view_set_absolute(v, !v->absolute);
+            rdr_view_toast(v, v->absolute ? "runs on absolute time: each where it ran" : "runs aligned at their starts");
+            break;
         case 't':
             v->theme = (v->theme + 1) % RDR_THEME__COUNT;
             rdr_view_toast(v, v->theme == RDR_THEME_LIGHT ? "light theme" : "dark theme");
@@ -155,6 +160,7 @@ static void rdr_click(rdr_view *v, int x, int y) {
     }
     double t = x >= v->lay.plot_x ? rdr_view_t_at(v, x) : v->playhead;
     if (t > v->playhead && !v->ghost && x >= v->lay.plot_x) t = v->playhead;   /* nothing shown there yet */
+    t -= v->info[r->run].off;   /* in the run's own time */
     rdr_view_select(v, i, t < 0 ? 0 : t);
 }
 

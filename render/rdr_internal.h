@@ -219,6 +219,8 @@ typedef struct rdr_ctx {
     double npp;                 /* ns per pixel */
     double reveal;              /* the playhead: nothing after it is drawn in colour */
     bool flows_dense;           /* set by rdr_flows: some flows were too dense to draw */
+    /* the window and playhead on the time axis; rdr_at_run moves them into a run's own time */
+    double ax_t0, ax_t1, ax_playhead, ax_reveal;
     int8_t *keys, *minor;
     float *acc;
     uint32_t *okeys;
@@ -233,6 +235,12 @@ typedef struct rdr_scale { int base; double px_per; int64_t lo; int hmax; } rdr_
 
 /* rdr_draw.c */
 bool rdr_claim_text(rdr_ctx *cx, int ri, int x0, int x1);
+/* Drawing run r's content: the window, the playhead and cx->reveal in r's own
+ * time (its offset on the axis taken off), so every model time maps to x as
+ * is; rdr_at_axis puts them back. Setting, not adding: a loop may call it at
+ * the top of every iteration and skip ahead with continue. */
+void rdr_at_run(rdr_ctx *cx, uint32_t run);
+void rdr_at_axis(rdr_ctx *cx);
 rdr_lod *rdr_lod_of(rdr_view *v, uint32_t run);
 /* rdr_theme.c */
 bool rdr_flow_dashed(unsigned kind);

@@ -100,6 +100,7 @@ void rdr_span_labels(rdr_ctx *cx, size_t first, size_t last) {
     for (size_t i = first; i < last; i++) {
         const rdr_row *row = &L->rows[i];
         if (row->kind != RDR_ROW_UNIT) continue;
+        rdr_at_run(cx, row->run);
         const trc_model *m = &v->models[row->run];
         rdr_lane_candidates(cx, &n, (int)i, fmin(cx->reveal, (double)m->makespan));
     }
@@ -108,6 +109,7 @@ void rdr_span_labels(rdr_ctx *cx, size_t first, size_t last) {
     for (size_t k = 0; k < n && drawn < RDR_LBL_DRAWN; k++) {
         const struct rdr_lbl *lb = &v->lbls[k];
         const rdr_row *row = &L->rows[lb->row];
+        rdr_at_run(cx, row->run);
         const trc_model *m = &v->models[row->run];
         const trc_span *sp = lb->sp;
         int pad = rdr_bar_pad(row->h);
@@ -182,6 +184,7 @@ void rdr_stuck(rdr_ctx *cx) {
     rdr_view *v = cx->v;
     const rdr_layout *L = &v->lay;
     for (uint32_t r = 0; r < v->nmodels; r++) {
+        rdr_at_run(cx, r);
         const trc_model *m = &v->models[r];
         const trc_waitfor *wf = &v->info[r].wf;
         double reveal = fmin(cx->reveal, (double)m->makespan);
@@ -233,6 +236,7 @@ void rdr_timeouts(rdr_ctx *cx, size_t first, size_t last) {
     for (size_t i = first; i < last; i++) {
         const rdr_row *row = &L->rows[i];
         if (row->kind != RDR_ROW_UNIT) continue;
+        rdr_at_run(cx, row->run);
         size_t n;
         const uint64_t *ts = rdr_lod_timeouts(rdr_lod_of(v, row->run), row->id, &n);
         if (!n) continue;
@@ -264,6 +268,7 @@ void rdr_row_marks(rdr_ctx *cx, size_t first, size_t last) {
     const rdr_layout *L = &v->lay;
     for (size_t i = first; i < last; i++) {
         const rdr_row *row = &L->rows[i];
+        rdr_at_run(cx, row->run);
         int y = L->lanes_y + row->y - v->scroll_y;
         if (v->sel.kind && rdr_row_is(row, v->sel.kind, v->sel.run, v->sel.id, v->sel.lane)) {
             rdr_dl_rect(cx->dl, 0, y, 3, row->h, cx->th->sel);

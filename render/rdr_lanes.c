@@ -569,12 +569,16 @@ void rdr_lanes(rdr_ctx *cx) {
     rdr_dl_clip(cx->dl, L->plot_x, L->lanes_y, L->plot_w, L->lanes_h);
     for (size_t i = first; i < last; i++) {
         const rdr_row *row = &L->rows[i];
+        rdr_at_run(cx, row->run);
         rdr_row_content(cx, row, L->lanes_y + row->y - v->scroll_y);
     }
+    rdr_at_axis(cx);
     rdr_bucket_flush(cx);
     rdr_timeouts(cx, first, last);
+    rdr_at_axis(cx);
     for (size_t i = first; i < last; i++) {   /* future lanes' caps and names */
         const rdr_row *row = &L->rows[i];
+        rdr_at_run(cx, row->run);
         const trc_model *m = &v->models[row->run];
         double reveal = cx->reveal < (double)m->makespan ? cx->reveal : (double)m->makespan;
         int y = L->lanes_y + row->y - v->scroll_y;
@@ -583,20 +587,32 @@ void rdr_lanes(rdr_ctx *cx) {
             rdr_future_details(cx, (int)i, row, y + pad, row->h - 2 * pad, reveal);
         }
     }
+    rdr_at_axis(cx);
+    /* each of these moves into a run's time as it goes, and back to the axis after */
     rdr_span_labels(cx, first, last);   /* names inside slices go over the bars, widest first */
+    rdr_at_axis(cx);
     if (v->flows != RDR_FLOWS_OFF) rdr_flows(cx);
+    rdr_at_axis(cx);
     rdr_stuck(cx);
+    rdr_at_axis(cx);
     rdr_killed(cx, first, last, true);
+    rdr_at_axis(cx);
     rdr_marks(cx);
+    rdr_at_axis(cx);
     rdr_instants(cx);
+    rdr_at_axis(cx);
     rdr_killed(cx, first, last, false);
+    rdr_at_axis(cx);
     rdr_row_marks(cx, first, last);
+    rdr_at_axis(cx);
     /* labels, clipped to the names column */
     rdr_dl_clip(cx->dl, 0, L->lanes_y, L->label_w, L->lanes_h);
     for (size_t i = first; i < last; i++) {
         const rdr_row *row = &L->rows[i];
+        rdr_at_run(cx, row->run);
         rdr_row_label(cx, row, L->lanes_y + row->y - v->scroll_y);
     }
+    rdr_at_axis(cx);
     rdr_dl_clip(cx->dl, 0, L->lanes_y, L->timeline_w, L->lanes_h);
     rdr_dl_rect(cx->dl, L->label_w, L->lanes_y, 1, L->lanes_h, cx->th->grid);
     if (L->content_h > L->lanes_h) {   /* scroll bar */

@@ -11,6 +11,7 @@ void rdr_flows(rdr_ctx *cx) {
     int top = v->lay.lanes_y, bot = v->lay.lanes_y + v->lay.lanes_h;
     size_t budget = 600;
     for (uint32_t r = 0; r < v->nmodels; r++) {
+        rdr_at_run(cx, r);
         const trc_model *m = &v->models[r];
         if (!m->nflows) continue;
         double lo = v->t0 - (double)v->flow_maxdur[r];
@@ -79,6 +80,7 @@ void rdr_flows(rdr_ctx *cx) {
 void rdr_marks(rdr_ctx *cx) {
     rdr_view *v = cx->v;
     for (uint32_t r = 0; r < v->nmodels; r++) {
+        rdr_at_run(cx, r);
         const trc_model *m = &v->models[r];
         size_t a = 0, b = m->nmarks;
         while (a < b) { size_t mid = a + (b - a) / 2; if ((double)m->marks[mid].t < v->t0) a = mid + 1; else b = mid; }
@@ -193,6 +195,7 @@ void rdr_instants(rdr_ctx *cx) {
     rdr_view *v = cx->v;
     const rdr_layout *L = &v->lay;
     for (uint32_t r = 0; r < v->nmodels; r++) {
+        rdr_at_run(cx, r);
         const trc_model *m = &v->models[r];
         if (!m->ninstants) continue;
         double slop = 6 * cx->npp, lo = v->t0 - slop, hi = fmin(v->t1 + slop, cx->reveal);
@@ -256,6 +259,7 @@ void rdr_killed(rdr_ctx *cx, size_t first, size_t last, bool claim) {
     for (size_t i = first; i < last; i++) {
         const rdr_row *row = &L->rows[i];
         if (row->kind != RDR_ROW_UNIT) continue;
+        rdr_at_run(cx, row->run);
         const trc_unit_track *ut = &v->models[row->run].units[row->id];
         if (!ut->killed) continue;
         double t = (double)ut->t_killed;

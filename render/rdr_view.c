@@ -26,6 +26,32 @@ static uint64_t rdr_active_end(const trc_model *m) {
     return 0;
 }
 
+/* The time axis from the runs' offsets: its length and where every run has gone quiet. */
+static void rdr_axis(rdr_view *v) {
+    uint64_t first = UINT64_MAX;
+    for (uint32_t r = 0; r < v->nmodels; r++)
+        if (v->models[r].run->t_start < first) first = v->models[r].run->t_start;
+    double total = 1, tail = 0;
+    for (uint32_t r = 0; r < v->nmodels; r++) {
+        const trc_model *m = &v->models[r];
+        v->info[r].off = v->absolute ? (double)(m->run->t_start - first) : 0;
+        if (v->info[r].off + (double)m->makespan > total) total = v->info[r].off + (double)m->makespan;
+        if (v->info[r].off + (double)v->info[r].t_tail > tail) tail = v->info[r].off + (double)v->info[r].t_tail;
+    }
+    v->total = (uint64_t)ceil(total);
+    v->t_tail = tail < (double)v->total ? tail : (double)v->total;
+}
+
+void rdr_view_set_absolute(rdr_view *v, bool absolute) {
+    if (v->nmodels < 2 || v->absolute == absolute) return;
+    /* keep the playhead on the same run's moment: the first run's */
+    double ph = v->playhead - v->info[0].off;
+    v->absolute = absolute;
+    rdr_axis(v);
+    rdr_view_set_window(v, 0, v->t_tail);
+    rdr_view_set_playhead(v, ph + v->info[0].off);
+}
+
 int rdr_view_init(rdr_view *v, const rdr_view_desc *desc, diag *d) {
     memset(v, 0, sizeof *v);
     if (!desc || !desc->models || !desc->nmodels)
@@ -41,10 +67,6 @@ int rdr_view_init(rdr_view *v, const rdr_view_desc *desc, diag *d) {
     v->nmodels = desc->nmodels;
     v->title = desc->title ? desc->title : desc->models[0].run->scenario;
     if (!v->title) v->title = "";
-    uint64_t total = 1;
-    for (uint32_t r = 0; r < v->nmodels; r++)
-        if (v->models[r].makespan > total) total = v->models[r].makespan;
-    v->total = total;
     v->show_flows = true;
     v->flows = RDR_FLOWS_ALL;
     v->ghost = desc->ghost;
@@ -57,7 +79,6 @@ int rdr_view_init(rdr_view *v, const rdr_view_desc *desc, diag *d) {
     v->info = xcalloc(v->nmodels, sizeof *v->info);
     v->expect = xcalloc(v->nmodels, sizeof *v->expect);
     v->flow_maxdur = xcalloc(v->nmodels, sizeof *v->flow_maxdur);
-    uint64_t tail = 0;
     for (uint32_t r = 0; r < v->nmodels; r++) {
         const trc_model *m = &v->models[r];
         uint32_t no = m->run->nobjects, nu = m->run->nunits;
@@ -73,29 +94,30 @@ int rdr_view_init(rdr_view *v, const rdr_view_desc *desc, diag *d) {
         /* a run that idles at its end (a watchdog waiting to be sure) counts up
          * to where it went quiet, plus a margin */
         uint64_t t = m->makespan;
-        if (v->info[r].t_active + m->makespan / 8 < m->makespan) {
+        if (v->info[r].t_active + m->makespan / 8 < m->makespan && !desc->whole) {
             uint64_t a = v->info[r].t_active;
             t = a + (a / 8 > m->makespan / 50 ? a / 8 : m->makespan / 50);
         }
-        if (t > tail) tail = t;
+        v->info[r].t_tail = t;
     }
-    v->t_tail = tail < total && !desc->whole ? (double)tail : (double)total;
+    rdr_axis(v);
     v->lay.width = desc->width > 0 ? desc->width : 1280;
     v->lay.height = desc->height > 0 ? desc->height : 720;
     rdr_view_resize(v, v->lay.width, v->lay.height);
     v->t0 = 0;
     v->t1 = v->t_tail;
+    double total = (double)v->total;
     if (desc->t_view1 > desc->t_view0) rdr_view_set_window(v, desc->t_view0, desc->t_view1);
     /* playback takes about 6 s for what is in view, in powers of two */
     double secs = (v->t1 - v->t0) / 1e9;
     v->speed = pow(2.0, round(log2(secs / 6.0)));
     if (v->speed > 1024) v->speed = 1024;
     if (v->speed < 1.0 / (1 << 30)) v->speed = 1.0 / (1 << 30);
-    double at = desc->at_is_ns ? desc->at_ns : desc->at < 0 ? (double)total : (desc->at > 1 ? 1.0 : desc->at) * (double)total;
+    double at = desc->at_is_ns ? desc->at_ns : desc->at < 0 ? total : (desc->at > 1 ? 1.0 : desc->at) * total;
     rdr_view_set_playhead(v, at);
-    if (v->playhead > v->t1 && v->t1 < (double)total && v->playhead < (double)total)
-        rdr_view_set_window(v, 0, (double)total);   /* asked to look into the idle tail: show it */
-    v->playing = desc->play && v->playhead < (double)total;
+    if (v->playhead > v->t1 && v->t1 < total && v->playhead < total)
+        rdr_view_set_window(v, 0, total);   /* asked to look into the idle tail: show it */
+    v->playing = desc->play && v->playhead < total;
     v->mouse_x = v->mouse_y = -1;
     return 0;
 }
@@ -206,14 +228,16 @@ static double rdr_unit_step(const rdr_view *v, uint32_t r, uint32_t u, double t,
 void rdr_view_step(rdr_view *v, int dir) {
     double t = v->playhead;
     double best = dir > 0 ? (double)v->total : 0;
-    if (v->sel.kind == RDR_ROW_UNIT) {
-        best = rdr_unit_step(v, v->sel.run, v->sel.id, t, dir, best);
-    } else {
-        for (uint32_t r = 0; r < v->nmodels; r++)
-            for (uint32_t u = 0; u < v->models[r].run->nunits; u++) best = rdr_unit_step(v, r, u, t, dir, best);
+    for (uint32_t r = 0; r < v->nmodels; r++) {   /* in each run's own time */
+        double off = v->info[r].off;
+        if (v->sel.kind == RDR_ROW_UNIT && r != v->sel.run) continue;
+        for (uint32_t u = 0; u < v->models[r].run->nunits; u++) {
+            if (v->sel.kind == RDR_ROW_UNIT && u != v->sel.id) continue;
+            best = rdr_unit_step(v, r, u, t - off, dir, best - off) + off;
+        }
     }
     rdr_view_set_playhead(v, best);
-    if (v->sel.kind) v->sel.t = v->playhead;   /* the details follow */
+    if (v->sel.kind) v->sel.t = v->playhead - v->info[v->sel.run].off;   /* the details follow */
     rdr_show_time(v, v->playhead);
 }
 
@@ -312,8 +336,8 @@ bool rdr_sel_slice(const rdr_view *v, double *a, double *b) {
 bool rdr_view_zoom_selection(rdr_view *v) {
     double a, b;
     if (!rdr_sel_slice(v, &a, &b) || !(b > a)) return false;
-    double pad = (b - a) * 0.15;
-    rdr_view_set_window(v, a - pad, b + pad);
+    double pad = (b - a) * 0.15, off = v->info[v->sel.run].off;
+    rdr_view_set_window(v, a + off - pad, b + off + pad);
     return true;
 }
 
@@ -346,7 +370,7 @@ static void rdr_search_go(rdr_view *v, uint32_t k) {
         const rdr_row *r = &v->lay.rows[i];
         if (!rdr_row_matches(v, r, v->query)) continue;
         if (seen++ == k) {
-            rdr_view_select(v, (int)i, v->playhead);
+            rdr_view_select(v, (int)i, v->playhead - v->info[r->run].off);
             /* the selection may have opened the details panel: find the row again */
             for (uint32_t j = 0; j < v->lay.nrows; j++) {
                 const rdr_row *q = &v->lay.rows[j];

@@ -427,6 +427,59 @@ START_TEST(test_short_holds_visible) {
 }
 END_TEST
 
+/* Runs on absolute time ('l'): the second run, which started 300 ms after the
+ * first, is drawn 300 ms to the right; clicks and steps stay in its own time. */
+START_TEST(test_absolute_time) {
+    dl_fix f1, f2;
+    dl_make(&f1);
+    dl_make(&f2);
+    f2.rec->runs[0].t_start += 300 * MS;   /* the model's relative times stay; only the axis moves */
+    trc_model models[2] = { f1.m, f2.m };
+    rdr_view_desc desc = { .models = models, .nmodels = 2, .width = 1000, .height = 600, .at = -1 };
+    rdr_view v;
+    diag d = { 0 };
+    ck_assert_int_eq(rdr_view_init(&v, &desc, &d), 0);
+    ck_assert(!v.absolute && v.total == 200 * MS);
+    chr(&v, 'l');
+    ck_assert(v.absolute);
+    ck_assert(v.info[1].off == 300.0 * MS && v.info[0].off == 0);
+    ck_assert_uint_eq(v.total, 500 * MS);
+    rdr_view_set_window(&v, 0, 500.0 * MS);
+    rdr_view_set_playhead(&v, 500.0 * MS);
+    int y0, y1;
+    ck_assert_int_eq(rdr_view_row_span(&v, RDR_ROW_UNIT, 1, f2.alice, &y0, &y1), 0);
+    rdr_drawlist dl = { 0 };
+    rdr_build(&v, &dl, NULL);
+    /* run 2's alice: blocked from its 5 ms, which is 305 ms on the axis */
+    int first_x = INT32_MAX;
+    for (size_t i = 0; i < dl.n; i++) {
+        const rdr_cmd *c = &dl.cmds[i];
+        if (c->kind == RDR_CMD_RECT && c->color == rdr_state_color(TRC_ST_BLOCKED) && c->y > y0 && c->y + c->h < y1 &&
+            c->h > (y1 - y0) / 2 && c->x < first_x)
+            first_x = c->x;
+    }
+    int want = (int)rdr_view_x_of(&v, 305.0 * MS);
+    ck_assert_msg(abs(first_x - want) <= 1, "blocked from x %d, want %d", first_x, want);
+    /* a click on it at 320 ms on the axis selects its 20 ms */
+    int x = (int)lround(rdr_view_x_of(&v, 320.0 * MS));
+    rdr_view_event(&v, &(rdr_event){ .kind = RDR_EV_DOWN, .x = x, .y = (y0 + y1) / 2, .button = 1 });
+    rdr_view_event(&v, &(rdr_event){ .kind = RDR_EV_UP, .x = x, .y = (y0 + y1) / 2, .button = 1 });
+    ck_assert_uint_eq(v.sel.run, 1);
+    ck_assert(fabs(v.sel.t - 20.0 * MS) < 1.0 * MS);
+    rdr_build(&v, &dl, NULL);
+    ck_assert(dl_has_text(&dl, "blocked on lock b"));
+    /* its steps too: from 300 ms on the axis (its start) the next change of alice is its 5 ms */
+    rdr_view_set_playhead(&v, 300.0 * MS);
+    key(&v, RDR_KEY_RIGHT, 0, 0);
+    ck_assert(fabs(v.playhead - 305.0 * MS) < 1);   /* alice runs until her wait at 5 ms */
+    ck_assert(fabs(v.sel.t - 5.0 * MS) < 1);       /* the details follow, in her run's time */
+    rdr_drawlist_free(&dl);
+    rdr_view_release(&v);
+    dl_free(&f1);
+    dl_free(&f2);
+}
+END_TEST
+
 static Suite *view_suite(void) {
     Suite *s = suite_create("render_view");
     TCase *tc = tcase_create("view");
@@ -440,6 +493,7 @@ static Suite *view_suite(void) {
     tcase_add_test(tc, test_side_by_side);
     tcase_add_test(tc, test_counters_scale_expect_extremes);
     tcase_add_test(tc, test_short_holds_visible);
+    tcase_add_test(tc, test_absolute_time);
     suite_add_tcase(s, tc);
     return s;
 }
