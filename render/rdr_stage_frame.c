@@ -77,11 +77,13 @@ void rdr_stage(rdr_ctx *cx, int x, int y, int w, int h) {
         /* the same rectangle rdr_stage_rect gives (rdr_build draws the region the layout reserved) */
         rdr_stage_run *sr = stage_run(v, r, w - 1, rh - 1, cx->tm, cx->line_h);
         const trc_model *m = &v->models[r];
+        rdr_at_run(cx, r);   /* the playhead in this run's own time (runs on absolute time start apart) */
         double t = cx->reveal < 0 ? 0 : cx->reveal;
         uint64_t at = t >= (double)m->makespan ? m->makespan : (uint64_t)t;
         rdr_stage_state_at(sr->sm, &sr->st, at, anim);
         rdr_dl_clip(cx->dl, x + 1, ry + 1, w - 1, rh - 1);
         rdr_stage_draw(cx, r, sr->sm, &sr->lay, &sr->st, x + 1, ry + 1);
     }
+    rdr_at_axis(cx);
     rdr_dl_clip(cx->dl, 0, 0, 0, 0);
 }
