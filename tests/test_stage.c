@@ -994,6 +994,45 @@ START_TEST(test_layout_summarises) {
 }
 END_TEST
 
+
+/* A kind this viewer does not know (a later backend's GIL, a pipe): a
+ * labelled box with its waiters lined up beside it, never a crash. */
+START_TEST(test_unknown_kind_is_a_box) {
+    run_builder rb;
+    rb_init(&rb, "future kinds");
+    uint32_t a = rb_unit(&rb, "A"), bb = rb_unit(&rb, "B");
+    uint32_t g = rb_obj(&rb, 42, "the_gil", 1);
+    rb_ev(&rb, 0, a, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    rb_ev(&rb, 0, bb, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    rb_ev(&rb, 1 * MS, a, TRC_EV_ACQUIRE, g, 0, 1, 0);
+    rb_ev(&rb, 2 * MS, bb, TRC_EV_WAIT_BEGIN, g, 77, 0, 0);
+    rb_ev(&rb, 8 * MS, a, TRC_EV_RELEASE, g, 0, 0, 0);
+    rb_ev(&rb, 8 * MS, bb, TRC_EV_WAIT_END, g, TRC_OUT_OK, 0, 0);
+    rb_ev(&rb, 9 * MS, a, TRC_EV_UNIT_EXIT, 0, 0, 0, 0);
+    rb_ev(&rb, 9 * MS, bb, TRC_EV_UNIT_EXIT, 0, 0, 0, 0);
+    built b;
+    built_model(&b, &rb, 10 * MS);
+    rdr_stage_state_at(b.sm, &b.st, 5 * MS, 0);
+    ck_assert_uint_eq(b.st.objs[g - 1].nwait, 1);
+    ck_assert_uint_eq(b.st.units[bb].place, RDR_PLACE_WAIT);
+    shot s;
+    shot_take(&s, &b, 5 * MS, RDR_THEME_DARK);
+    const rdr_stage_cell *ce = &s.L.cells[g - 1];
+    ck_assert(ce->shown);
+    ck_assert_int_ge(ce->nl, 1);
+    rdr_drawlist dl = { 0 };
+    rdr_build(&s.v, &dl, rdr_canvas_metrics(s.c));
+    int x, y;
+    ck_assert_uint_eq(find_text(&dl, "the_gil", s.ox + ce->x, s.oy + ce->y, s.ox + ce->x + ce->w, s.oy + ce->y + ce->h, &x, &y), 1);
+    ck_assert_uint_eq(find_text(&dl, "object", s.ox + ce->px, s.oy + ce->py, s.ox + ce->x + ce->w, s.oy + ce->y + ce->h, &x, &y), 1);
+    /* B waits in its line, a blocked body */
+    ck_assert_uint_eq(px(&s, s.ox + ce->lx, s.oy + ce->ly - 3), rdr_state_color(TRC_ST_BLOCKED));
+    rdr_drawlist_free(&dl);
+    shot_free(&s);
+    built_free(&b);
+}
+END_TEST
+
 /* A real run drawn: the tokens in the queue's slots are as many as its depth. */
 START_TEST(test_render_real_queue) {
     tu_ran r;
@@ -1054,6 +1093,7 @@ static Suite *stage_suite(void) {
     tcase_add_test(tr, test_layout_stable);
     tcase_add_test(tr, test_layout_summarises);
     tcase_add_test(tr, test_render_real_queue);
+    tcase_add_test(tr, test_unknown_kind_is_a_box);
     suite_add_tcase(s, tr);
     return s;
 }
