@@ -453,19 +453,20 @@ typedef struct rdr_stage_unit {
 typedef struct rdr_stage_who { uint32_t unit; uint8_t op; uint64_t since; } rdr_stage_who;
 
 /* A queue's item at t. Slot 0 is the exit end (the next to leave: the oldest
- * of a fifo, the newest of a lifo, the next by priority). An item that stays
- * in the queue for less than the animation time is a passing token: it flies
- * producer -> its slot -> consumer over the animation time after its put, even
- * once it has left (slot = RDR_STAGE_NONE then). */
+ * of a fifo, the newest of a lifo, the next by priority). The slots hold
+ * exactly the items in the queue at t (the depth): an item flies in from its
+ * producer just before its put, landing as it is put, and flies out to its
+ * consumer just after its get. */
+enum rdr_tok_phase { RDR_TOK_IN = 0,        /* in its slot */
+                     RDR_TOK_ARRIVING = 1,  /* flying from the producer to `slot`, where its put puts it */
+                     RDR_TOK_LEAVING = 2 }; /* got: flying from the exit to the consumer */
 typedef struct rdr_stage_tok {
     uint64_t item;
     uint32_t producer;      /* the unit that put it */
     uint32_t consumer;      /* the unit that got it; RDR_STAGE_NONE: never got in the recording */
-    uint32_t slot;          /* RDR_STAGE_NONE: no longer in the queue (a passing token) */
-    float in;               /* 0..1 flying in from the producer (1 = in its slot) */
-    float out;              /* 0..1 flying out to the consumer just before its get (0 = in its slot) */
-    float pass;             /* >= 0: a passing token, its progress (0..0.5 to its slot, then to the
-                               consumer); < 0 for the others */
+    uint32_t slot;          /* IN: its slot; ARRIVING: the slot it lands in; LEAVING: 0 */
+    uint8_t phase;          /* rdr_tok_phase */
+    float fly;              /* ARRIVING, LEAVING: 0..1 along the flight */
 } rdr_stage_tok;
 
 typedef struct rdr_stage_obj {
@@ -510,7 +511,7 @@ typedef struct rdr_stage_state {
     uint32_t *scratch; size_t cap_scratch;
 } rdr_stage_state;
 
-/* A flight in or out of a queue takes this share of the animation time. */
+/* A flight into or out of a queue takes this share of the animation time. */
 #define RDR_STAGE_FLIGHT 0.35
 /** The state of every unit and object at relative time t. anim_ns is how long
  *  (in trace time) a move or a flight takes on screen: walks, items flying,

@@ -23,6 +23,7 @@ struct rdr_stage_model {
     rdr_ivset *waits;           /* per object: blocked spans on it (a = unit, b = op) */
     rdr_ivset *items;           /* per queue: put -> get (a = producer, b = consumer or NONE) */
     uint64_t **item_ids;        /* per queue, parallel to items[o].iv */
+    uint32_t **by_get; size_t *nby_get;   /* per queue: items got, as indexes into items[o].iv, in get order */
     rdr_ivset *holds;           /* per semaphore: permits held (a = unit); per rwlock: readers inside */
     rdr_ivset *queued, *running;   /* per pool: futures (a = index into m->futures) */
     rdr_ivset *notified;        /* per condition: notify -> wake-up (a = waiter, b = notifier) */
@@ -83,6 +84,13 @@ static void hold_close(holdlist *h, ivlist *out, uint32_t unit, uint64_t t, bool
 
 typedef struct item_tmp { rdr_iv iv; uint64_t id; } item_tmp;
 typedef struct itemlist { item_tmp *v; size_t n, cap; } itemlist;
+
+typedef struct got_key { uint64_t t1; uint32_t k; } got_key;
+static int got_cmp(const void *a, const void *b) {
+    const got_key *x = a, *y = b;
+    if (x->t1 != y->t1) return x->t1 < y->t1 ? -1 : 1;
+    return x->k < y->k ? -1 : x->k > y->k;
+}
 
 static int item_cmp(const void *a, const void *b) {
     return rdr_iv_cmp(&((const item_tmp *)a)->iv, &((const item_tmp *)b)->iv);
@@ -308,6 +316,8 @@ rdr_stage_model *rdr_stage_model_new(const trc_model *m) {
     ivl_to_sets(h, sm->holds, no);
     sm->items = xcalloc(non, sizeof *sm->items);
     sm->item_ids = xcalloc(non, sizeof *sm->item_ids);
+    sm->by_get = xcalloc(non, sizeof *sm->by_get);
+    sm->nby_get = xcalloc(non, sizeof *sm->nby_get);
     for (uint32_t o = 0; o < no; o++) {
         itemlist *l = &it[o];
         if (!l->n) continue;
@@ -319,6 +329,22 @@ rdr_stage_model *rdr_stage_model_new(const trc_model *m) {
         for (size_t k = 0; k < l->n; k++) { iv[k] = l->v[k].iv; sm->item_ids[o][k] = l->v[k].id; }
         rdr_ivset_build(&sm->items[o], iv, l->n);   /* already in the set's order: kept as is */
         free(l->v);
+        /* the items got, in get order (a fifo's is its put order: nothing to sort) */
+        size_t ng = 0;
+        uint32_t *bg = xmalloc(l->n * sizeof *bg);
+        for (size_t k = 0; k < l->n; k++)
+            if (iv[k].t1 != TRC_T_NONE) bg[ng++] = (uint32_t)k;
+        bool in_order = true;
+        for (size_t k = 1; k < ng && in_order; k++) in_order = iv[bg[k - 1]].t1 <= iv[bg[k]].t1;
+        if (!in_order) {
+            got_key *gk = xmalloc(ng * sizeof *gk);
+            for (size_t k = 0; k < ng; k++) gk[k] = (got_key){ iv[bg[k]].t1, bg[k] };
+            qsort(gk, ng, sizeof *gk, got_cmp);
+            for (size_t k = 0; k < ng; k++) bg[k] = gk[k].k;
+            free(gk);
+        }
+        sm->by_get[o] = bg;
+        sm->nby_get[o] = ng;
     }
     free(it);
 
@@ -368,6 +394,7 @@ void rdr_stage_model_free(rdr_stage_model *sm) {
         rdr_ivset_release(&sm->running[o]);
         rdr_ivset_release(&sm->notified[o]);
         free(sm->item_ids[o]);
+        free(sm->by_get[o]);
         free(sm->pulses[o]);
         free(sm->ends[o]);
         free(sm->fails[o]);
@@ -375,7 +402,7 @@ void rdr_stage_model_free(rdr_stage_model *sm) {
         free(sm->lost_sum[o]);
         free(sm->write_sum[o]);
     }
-    free(sm->waits); free(sm->items); free(sm->item_ids); free(sm->holds); free(sm->queued); free(sm->running);
+    free(sm->waits); free(sm->items); free(sm->item_ids); free(sm->by_get); free(sm->nby_get); free(sm->holds); free(sm->queued); free(sm->running);
     free(sm->notified); free(sm->pulses); free(sm->npulses); free(sm->ends); free(sm->nends); free(sm->fails);
     free(sm->nfails); free(sm->cancels); free(sm->ncancels); free(sm->lost_sum); free(sm->write_sum);
     free(sm->pool_of); free(sm->max_wait);
@@ -539,8 +566,9 @@ static void queue_at(const rdr_stage_model *sm, rdr_stage_state *st, uint32_t o,
     so->tok0 = st->ntoks;
     if (!s->n) return;
     const trc_object *ob = &sm->run->objects[o];
+    const trc_object_track *ot = &sm->m->objects[o];
     const uint64_t *ids = sm->item_ids[o];
-    uint32_t *idx = scratch(st, 2 * RDR_STAGE_LIST + 32);
+    uint32_t *idx = scratch(st, 2 * RDR_STAGE_LIST);
     size_t k = rdr_ivset_list(s, t, idx, RDR_STAGE_LIST);
     int64_t depth = (int64_t)rdr_ivset_count(s, t);
     bool whole = (int64_t)k == depth;
@@ -560,46 +588,38 @@ static void queue_at(const rdr_stage_model *sm, rdr_stage_state *st, uint32_t o,
         for (size_t i = 0; i < k; i++)
             slot[i] = ob->subkind == TRC_QUEUE_LIFO ? (uint32_t)(depth - 1 - (int64_t)i) : (uint32_t)i;
     }
-    double half = (double)anim * RDR_STAGE_FLIGHT;   /* a flight in or out */
     for (size_t i = 0; i < k; i++) {
         const rdr_iv *iv = &s->iv[idx[i]];
-        rdr_stage_tok tk = { .item = ids[idx[i]], .producer = iv->a, .consumer = iv->b, .slot = slot[i], .pass = -1 };
-        if (anim && iv->t1 != TRC_T_NONE && iv->t1 - iv->t0 < anim) {
-            tk.pass = frac((double)(t - iv->t0), (double)anim);
-        } else {
-            tk.in = anim ? frac((double)(t - iv->t0), half) : 1.0f;
-            tk.out = anim && iv->t1 != TRC_T_NONE && (double)(iv->t1 - t) < half ? 1.0f - frac((double)(iv->t1 - t), half) : 0.0f;
-        }
-        ARR_PUSH(st->toks, st->ntoks, st->cap_toks, tk);
+        ARR_PUSH(st->toks, st->ntoks, st->cap_toks,
+                 ((rdr_stage_tok){ .item = ids[idx[i]], .producer = iv->a, .consumer = iv->b, .slot = slot[i],
+                                   .phase = RDR_TOK_IN, .fly = 1.0f }));
     }
-    /* the latest puts: items passing through (got already) and, when not all
-     * are listed, the newest ones flying in */
-    if (anim) {
-        size_t p = rdr_ivset_upper(s, t);
-        uint32_t newer = 0;   /* items still in the queue put after this one */
-        for (size_t j = p, seen = 0; j-- > 0 && seen < 32; seen++) {
-            const rdr_iv *iv = &s->iv[j];
-            if (iv->t0 + anim <= t) break;
-            bool live = iv->t1 > t;
-            if (!live) {
-                if (iv->t1 - iv->t0 < anim)
-                    ARR_PUSH(st->toks, st->ntoks, st->cap_toks,
-                             ((rdr_stage_tok){ .item = ids[j], .producer = iv->a, .consumer = iv->b,
-                                               .slot = RDR_STAGE_NONE, .pass = frac((double)(t - iv->t0), (double)anim) }));
-                continue;
-            }
-            if (!whole && ob->subkind != TRC_QUEUE_PRIORITY) {
-                bool listed = false;
-                for (size_t i = 0; i < k && !listed; i++) listed = idx[i] == j;
-                if (!listed) {
-                    uint32_t sl = ob->subkind == TRC_QUEUE_LIFO ? newer : (uint32_t)(depth - 1 - (int64_t)newer);
-                    ARR_PUSH(st->toks, st->ntoks, st->cap_toks,
-                             ((rdr_stage_tok){ .item = ids[j], .producer = iv->a, .consumer = iv->b, .slot = sl,
-                                               .in = frac((double)(t - iv->t0), half), .pass = -1 }));
-                }
-            }
-            newer++;
-        }
+    if (!anim) { so->ntok = st->ntoks - so->tok0; return; }
+    uint64_t f = (uint64_t)((double)anim * RDR_STAGE_FLIGHT);
+    if (!f) f = 1;
+    /* the next puts: flying in from their producers, each to the slot its put fills */
+    size_t p = rdr_ivset_upper(s, t);
+    for (size_t j = p, seen = 0; j < s->n && seen < 16 && s->iv[j].t0 <= t + f; j++, seen++) {
+        const rdr_iv *iv = &s->iv[j];
+        int64_t after = trc_sample_at(ot->depth, ot->ndepth, iv->t0);   /* the depth its put made */
+        uint32_t sl = ob->subkind == TRC_QUEUE_LIFO ? 0 : after > 0 ? (uint32_t)(after - 1) : 0;
+        ARR_PUSH(st->toks, st->ntoks, st->cap_toks,
+                 ((rdr_stage_tok){ .item = ids[j], .producer = iv->a, .consumer = iv->b, .slot = sl,
+                                   .phase = RDR_TOK_ARRIVING, .fly = 1.0f - frac((double)(iv->t0 - t), (double)f) }));
+    }
+    /* the last gets: flying out to their consumers */
+    const uint32_t *bg = sm->by_get[o];
+    size_t ng = sm->nby_get[o], lo = 0, hi = ng;
+    while (lo < hi) {   /* first got after t */
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->iv[bg[mid]].t1 <= t) lo = mid + 1; else hi = mid;
+    }
+    for (size_t j = lo, seen = 0; j-- > 0 && seen < 16; seen++) {
+        const rdr_iv *iv = &s->iv[bg[j]];
+        if (iv->t1 + f <= t) break;
+        ARR_PUSH(st->toks, st->ntoks, st->cap_toks,
+                 ((rdr_stage_tok){ .item = ids[bg[j]], .producer = iv->a, .consumer = iv->b, .slot = 0,
+                                   .phase = RDR_TOK_LEAVING, .fly = frac((double)(t - iv->t1), (double)f) }));
     }
     so->ntok = st->ntoks - so->tok0;
 }

@@ -604,7 +604,8 @@ static void token(sdraw *d, int x, int y, int sz, uint32_t producer) {
     if (sz >= 8) rdr_dl_rect(d->dl, x - sz / 2, y + sz / 2 - 2, sz, 2, rdr_owner_color(producer));   /* who made it */
 }
 
-/* A queue's items: in their slots, and flying in from the producer or out to the consumer. */
+/* A queue's items: in their slots (flying = false), or flying in from their
+ * producers and out to their consumers (flying = true, drawn over the figures). */
 static void queue_tokens(sdraw *d, const rdr_stage_cell *ce, const rdr_stage_obj *so, bool flying) {
     int sz = ce->nslots ? ce->slot_w - 6 : d->L->fig / 2;
     if (sz > d->L->fig * 3 / 5) sz = d->L->fig * 3 / 5;
@@ -613,45 +614,27 @@ static void queue_tokens(sdraw *d, const rdr_stage_cell *ce, const rdr_stage_obj
         const rdr_stage_tok *tk = &d->st->toks[so->tok0 + i];
         int sx, sy;
         slot_centre(d, ce, tk->slot, &sx, &sy);
-        bool in_slot = tk->slot != RDR_STAGE_NONE && ce->nslots && tk->slot < (uint32_t)ce->nslots;
-        int px, py, qx, qy;
-        bool hp = unit_pos(d, tk->producer, &px, &py), hq = tk->consumer != RDR_STAGE_NONE && unit_pos(d, tk->consumer, &qx, &qy);
-        py -= d->L->fig / 2;
-        qy -= d->L->fig / 2;
-        if (tk->pass >= 0) {   /* producer -> slot -> consumer */
-            if (!flying) continue;
-            int ex, ey;
-            slot_centre(d, ce, 0, &ex, &ey);
-            if (in_slot) { ex = sx; ey = sy; }
-            double p = tk->pass;
-            int x, y;
-            if (p < 0.5) {
-                if (!hp) continue;
-                double f = ease(p * 2);
-                x = (int)lround(px + (ex - px) * f); y = (int)lround(py + (ey - py) * f);
-            } else {
-                if (!hq) continue;
-                double f = ease((p - 0.5) * 2);
-                x = (int)lround(ex + (qx - ex) * f); y = (int)lround(ey + (qy - ey) * f);
-            }
-            token(d, x, y, sz, tk->producer);
-            continue;
-        }
-        if (tk->in < 1.0f) {
-            if (!flying || !hp) continue;
-            double f = ease(tk->in);
-            token(d, (int)lround(px + (sx - px) * f), (int)lround(py + (sy - py) * f), sz, tk->producer);
-        } else if (tk->out > 0.0f && hq) {
-            if (!flying) continue;
-            double f = ease(tk->out);
-            token(d, (int)lround(sx + (qx - sx) * f), (int)lround(sy + (qy - sy) * f), sz, tk->producer);
-        } else if (!flying && in_slot) {
+        if (!ce->nslots && tk->phase == RDR_TOK_ARRIVING) sx = d->ox + ce->px + 8;   /* a fill bar: in at its left end */
+        if (tk->phase == RDR_TOK_IN) {
+            if (flying || !ce->nslots || tk->slot >= (uint32_t)ce->nslots) continue;
             token(d, sx, sy, sz, tk->producer);
             char s[24];
             snprintf(s, sizeof s, "%llu", (unsigned long long)tk->item);
             int tw = rdr_tw(d->cx, RDR_FONT_REGULAR, s, strlen(s));
-            if (tw <= ce->slot_w - 2 && sz >= d->cx->line_h) rdr_text(d->cx, sx - tw / 2, sy - d->cx->line_h / 2 - 1, RDR_FONT_REGULAR, d->th->on_pastel, s);
+            if (tw <= sz - 2 && sz >= d->cx->line_h)
+                rdr_text(d->cx, sx - tw / 2, sy - d->cx->line_h / 2 - 1, RDR_FONT_REGULAR, d->th->on_pastel, s);
+            continue;
         }
+        if (!flying) continue;
+        bool arriving = tk->phase == RDR_TOK_ARRIVING;
+        uint32_t who = arriving ? tk->producer : tk->consumer;
+        int ux, uy;
+        if (who == RDR_STAGE_NONE || !unit_pos(d, who, &ux, &uy)) continue;
+        uy -= d->L->fig / 2;
+        double f = ease(tk->fly);
+        int x = arriving ? (int)lround(ux + (sx - ux) * f) : (int)lround(sx + (ux - sx) * f);
+        int y = arriving ? (int)lround(uy + (sy - uy) * f) : (int)lround(sy + (uy - sy) * f);
+        token(d, x, y, sz, tk->producer);
     }
 }
 

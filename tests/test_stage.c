@@ -81,7 +81,7 @@ START_TEST(test_queue_slots_fifo) {
         ck_assert_ptr_nonnull(tk);
         ck_assert_uint_eq(tk->slot, it - 1);
         ck_assert_uint_eq(tk->producer, p);
-        ck_assert(tk->in == 1.0f && tk->out == 0.0f && tk->pass < 0);
+        ck_assert(tk->phase == RDR_TOK_IN);
     }
     ck_assert_uint_eq(tok_of(st, q, 1)->consumer, c);
     ck_assert_uint_eq(tok_of(st, q, 3)->consumer, RDR_STAGE_NONE);   /* never got */
@@ -135,28 +135,39 @@ START_TEST(test_queue_slots_lifo_and_flight) {
     ck_assert_uint_eq(tok_of(st, q, 1)->slot, 2);
 
     /* animation: 2 ms a move, so a flight takes 0.7 ms. Item 1, put at 10 ms,
-     * is half way in at 10.35 ms */
+     * is half way from P to its slot 0.35 ms before; at the put it is in. */
     uint64_t flight = (uint64_t)(2 * MS * RDR_STAGE_FLIGHT);
-    rdr_stage_state_at(b.sm, st, 10 * MS + flight / 2, 2 * MS);
+    rdr_stage_state_at(b.sm, st, 10 * MS - flight / 2, 2 * MS);
     const rdr_stage_tok *tk = tok_of(st, q, 1);
     ck_assert_ptr_nonnull(tk);
-    ck_assert(tk->in > 0.49f && tk->in < 0.51f);
-    ck_assert(tk->pass < 0);
-    /* item 4 (put 20 ms, got 30 ms) flies out to C in the last 0.7 ms */
-    rdr_stage_state_at(b.sm, st, 30 * MS - flight / 4, 2 * MS);
+    ck_assert_uint_eq(tk->phase, RDR_TOK_ARRIVING);
+    ck_assert(tk->fly > 0.49f && tk->fly < 0.51f);
+    ck_assert_uint_eq(tk->producer, p);
+    ck_assert_int_eq(st->objs[q - 1].level, 0);   /* not in the queue yet: the slots show the depth */
+    rdr_stage_state_at(b.sm, st, 10 * MS, 2 * MS);
+    ck_assert_uint_eq(tok_of(st, q, 1)->phase, RDR_TOK_IN);
+    ck_assert_uint_eq(tok_of(st, q, 1)->slot, 0);
+    /* item 2, put at 11 ms after item 1, lands in the next slot of a fifo; of this lifo, on top (slot 0) */
+    rdr_stage_state_at(b.sm, st, 11 * MS - flight / 4, 2 * MS);
+    ck_assert_uint_eq(tok_of(st, q, 2)->phase, RDR_TOK_ARRIVING);
+    ck_assert_uint_eq(tok_of(st, q, 2)->slot, 0);
+    /* item 4 (put 20 ms, got 30 ms) flies out to C after its get */
+    rdr_stage_state_at(b.sm, st, 30 * MS + flight / 4, 2 * MS);
     tk = tok_of(st, q, 4);
     ck_assert_ptr_nonnull(tk);
-    ck_assert(tk->out > 0.74f && tk->out < 0.76f);
-    rdr_stage_state_at(b.sm, st, 30 * MS - flight - 1, 2 * MS);
-    ck_assert(tok_of(st, q, 4)->out == 0.0f);
+    ck_assert_uint_eq(tk->phase, RDR_TOK_LEAVING);
+    ck_assert(tk->fly > 0.24f && tk->fly < 0.26f);
     ck_assert_uint_eq(tk->consumer, c);
-    /* with 30 ms moves, item 3 (in the queue 12 -> 20 ms) passes through: it
-     * is still flying to C after its get */
-    rdr_stage_state_at(b.sm, st, 21 * MS, 30 * MS);
-    tk = tok_of(st, q, 3);
-    ck_assert_ptr_nonnull(tk);
-    ck_assert_uint_eq(tk->slot, RDR_STAGE_NONE);
-    ck_assert(tk->pass > 0.29f && tk->pass < 0.31f);
+    rdr_stage_state_at(b.sm, st, 30 * MS + flight + 1, 2 * MS);
+    ck_assert_ptr_null(tok_of(st, q, 4));
+    /* the slots always hold the depth, whatever flies */
+    for (uint64_t t = 0; t < 50 * MS; t += 100 * US) {
+        rdr_stage_state_at(b.sm, st, t, 2 * MS);
+        const rdr_stage_obj *so = &st->objs[q - 1];
+        int64_t in = 0;
+        for (size_t i = 0; i < so->ntok; i++) in += st->toks[so->tok0 + i].phase == RDR_TOK_IN;
+        ck_assert_int_eq(in, so->level);
+    }
     built_free(&b);
 }
 END_TEST
