@@ -765,12 +765,14 @@ void rdr_stage_draw(rdr_ctx *cx, uint32_t r, const rdr_stage_model *sm, const rd
         rdr_run_name(v, r, rn, sizeof rn);
         snprintf(s, sizeof s, "stage \xc2\xb7 run %s", rn);
     } else snprintf(s, sizeof s, "stage");
-    char right[96];
-    snprintf(right, sizeof right, "t = %s", st->t ? tm : "0");
-    int rw = rdr_tw(cx, RDR_FONT_REGULAR, right, strlen(right));
+    /* the run's own time only where it differs from the playhead's (runs on
+     * absolute time): a text that changes every frame costs a rasterisation */
+    char right[96] = "";
+    if (v->nmodels > 1 && v->absolute) snprintf(right, sizeof right, "t = %s", st->t ? tm : "0");
+    int rw = *right ? rdr_tw(cx, RDR_FONT_REGULAR, right, strlen(right)) : 0;
     rdr_dl_rect(cx->dl, x, y, L->w, L->title_h, cx->th->panel);
     rdr_text_fit(cx, x + 8, y + 3, RDR_FONT_BOLD, cx->th->text, s, L->w - rw - 28);
-    rdr_text(cx, x + L->w - rw - 8, y + 3, RDR_FONT_REGULAR, cx->th->text_dim, right);
+    if (rw) rdr_text(cx, x + L->w - rw - 8, y + 3, RDR_FONT_REGULAR, cx->th->text_dim, right);
     (void)line_h;
 
     bench(&d);
