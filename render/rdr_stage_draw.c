@@ -648,7 +648,7 @@ static void draw_pool(sdraw *d, const rdr_stage_cell *ce, const rdr_stage_obj *s
     int fig = L->fig, line_h = d->cx->line_h;
     int x0 = d->ox + ce->px, y = d->oy + ce->py;
     /* each worker with the task it runs under it */
-    int k = 0, shown = 0;
+    int shown = 0;
     uint32_t total = 0;
     for (uint32_t u = 0; u < d->run->nunits; u++) {
         if (rdr_stage_pool_of(d->sm, u) != ce->obj) continue;
@@ -663,13 +663,11 @@ static void draw_pool(sdraw *d, const rdr_stage_cell *ce, const rdr_stage_obj *s
         else if (su->exited) snprintf(s, sizeof s, "%s exited", L->label[u]);
         else if (su->future) {
             snprintf(s, sizeof s, "#%llu %s", (unsigned long long)su->future, su->task ? su->task : "");
-            col = d->th->text;
             int w = ce->slot_w - 4;
             rdr_dl_rect(d->dl, cxw - w / 2, ty, w, line_h, with_alpha(RDR_COL_FUT_RUNNING, 0.85));
-            col = 0xfff4f6fau;
+            col = 0xfff4f6fau;   /* on the running blue, in either theme */
         } else snprintf(s, sizeof s, "%s idle", L->label[u]);
         text_c(d, cxw, ty, RDR_FONT_REGULAR, col, s, ce->slot_w - 6);
-        k++;
     }
     if ((uint32_t)shown < total) {
         char s[48];
@@ -757,7 +755,7 @@ void rdr_stage_draw(rdr_ctx *cx, uint32_t r, const rdr_stage_model *sm, const rd
     d.wake = v->theme == RDR_THEME_LIGHT ? 0xff1f6f9fu : RDR_COL_FLOW_WAKE;
     d.ok = v->theme == RDR_THEME_LIGHT ? 0xff1a8a5au : RDR_COL_FUT_DONE;
     int line_h = cx->line_h;
-    /* title: the run, the time */
+    /* title: the run (and its own time on absolute time) */
     char s[256], tm[48];
     rdr_fmt_dur(tm, sizeof tm, (double)st->t);
     if (v->nmodels > 1) {
@@ -773,7 +771,6 @@ void rdr_stage_draw(rdr_ctx *cx, uint32_t r, const rdr_stage_model *sm, const rd
     rdr_dl_rect(cx->dl, x, y, L->w, L->title_h, cx->th->panel);
     rdr_text_fit(cx, x + 8, y + 3, RDR_FONT_BOLD, cx->th->text, s, L->w - rw - 28);
     if (rw) rdr_text(cx, x + L->w - rw - 8, y + 3, RDR_FONT_REGULAR, cx->th->text_dim, right);
-    (void)line_h;
 
     bench(&d);
     homes(&d);

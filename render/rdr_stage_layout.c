@@ -232,8 +232,6 @@ static void cell_inside(lctx *c, rdr_stage_cell *ce) {
         ce->pw = ce->nslots ? ce->nslots * ce->slot_w : rem;
         ce->px = x0 + nl * sp + 8;
         if (ce->nslots) ce->px += (rem - ce->pw) / 2;   /* centred between the two lines */
-        int gl = (x1 - x0) - 2 * nl * sp - 16 - rem;    /* space won when rem was raised */
-        (void)gl;
         line_in(c, x0, ce->px - 8, ly, -1, nl, &ce->lx, &ce->ly, &ce->ldx, &ce->nl);
         line_in(c, ce->px + ce->pw + 8, x1, ly, 1, nl, &ce->lx2, &ce->ly2, &ce->ldx2, &ce->nl2);
         break;
