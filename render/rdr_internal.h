@@ -314,6 +314,16 @@ typedef struct rdr_stage_run {
     rdr_stage_state st;
 } rdr_stage_run;
 struct rdr_stage_view { rdr_stage_run *runs; uint32_t n; };
+/* Where things stand on a run's stage drawn at (ox, oy) (rdr_stage_place.c).
+ * Queues' lines: side 1 puts, side 2 gets (and joins); place k of a line. */
+typedef struct rdr_stage_geo { const rdr_stage_layout *L; const rdr_stage_state *st; const trc_run *run; int ox, oy; } rdr_stage_geo;
+bool rdr_stage_line_spot(const rdr_stage_geo *g, uint32_t obj, int side, uint32_t k, int *x, int *y);
+int rdr_stage_side(const rdr_stage_geo *g, uint32_t obj, uint8_t op);
+bool rdr_stage_home(const rdr_stage_geo *g, uint32_t u, int *x, int *y);
+/* A unit's figure's bottom centre now (walking included); false if it is not drawn. */
+bool rdr_stage_unit_xy(const rdr_stage_geo *g, uint32_t u, int *x, int *y);
+/* The tooltip of what the mouse points at on a run's stage, if anything (rdr_stage_hover.c). */
+void rdr_stage_hover(rdr_ctx *cx, uint32_t run, const rdr_stage_layout *L, const rdr_stage_state *st, int ox, int oy);
 /* The pictures of one run's stage at (x, y) (rdr_stage_draw.c). */
 void rdr_stage_draw(rdr_ctx *cx, uint32_t run, const rdr_stage_model *sm, const rdr_stage_layout *L,
                     const rdr_stage_state *st, int x, int y);

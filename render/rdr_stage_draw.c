@@ -29,6 +29,7 @@ typedef struct sdraw {
     int ox, oy;
     uint32_t outline;           /* a figure's outline: dark on dark, grey on light */
     uint32_t wake, ok;          /* notify/set text and frames, a flag up: readable on the theme's background */
+    rdr_stage_geo g;
     uint32_t box;               /* a cell's background */
 } sdraw;
 
@@ -149,54 +150,13 @@ static void chip(sdraw *d, int x, int y, int w, int h, uint32_t u, const char *p
     rdr_text_fit(d->cx, x + 4, ty, RDR_FONT_REGULAR, d->th->on_pastel, s, w - 6);
 }
 
-//~ places
+//~ places (rdr_stage_place.c)
 
-/* Place k of an object's waiting line (side 2: a queue's get side). */
 static bool line_spot(const sdraw *d, uint32_t obj, int side, uint32_t k, int *x, int *y) {
-    if (!obj || obj > d->run->nobjects) return false;
-    const rdr_stage_cell *ce = &d->L->cells[obj - 1];
-    if (!ce->shown) return false;
-    int lx = side == 2 ? ce->lx2 : ce->lx, ly = side == 2 ? ce->ly2 : ce->ly, ldx = side == 2 ? ce->ldx2 : ce->ldx;
-    int nl = side == 2 ? ce->nl2 : ce->nl;
-    if (!nl || k >= (uint32_t)nl) return false;
-    *x = d->ox + lx + (int)k * ldx;
-    *y = d->oy + ly;
-    return true;
+    return rdr_stage_line_spot(&d->g, obj, side, k, x, y);
 }
-
-static int side_of(const sdraw *d, uint32_t obj, uint8_t op) {
-    return obj && obj <= d->run->nobjects && d->run->objects[obj - 1].kind == TRC_OBJ_QUEUE && op != TRC_OP_PUT ? 2 : 1;
-}
-
-static bool home_of(const sdraw *d, uint32_t u, int *x, int *y) {
-    if (d->L->home_x[u] < 0) return false;
-    *x = d->ox + d->L->home_x[u];
-    *y = d->oy + d->L->home_y[u];
-    return true;
-}
-
-/* Where a unit's figure stands now (walking included); false if it is not drawn. */
-static bool unit_pos(const sdraw *d, uint32_t u, int *x, int *y) {
-    const rdr_stage_unit *su = &d->st->units[u];
-    if (su->place == RDR_PLACE_NONE) return false;
-    int tx, ty;
-    bool ok = su->place == RDR_PLACE_HOME ? home_of(d, u, &tx, &ty)
-                                          : line_spot(d, su->obj, side_of(d, su->obj, su->op), su->rank, &tx, &ty);
-    if (!ok) return false;
-    *x = tx;
-    *y = ty;
-    if (su->walk < 1.0f) {
-        int fx, fy;
-        bool from = su->from_place == RDR_PLACE_HOME ? home_of(d, u, &fx, &fy)
-                                                      : line_spot(d, su->from_obj, side_of(d, su->from_obj, su->from_op), 0, &fx, &fy);
-        if (from) {
-            double p = ease(su->walk);
-            *x = (int)lround(fx + (tx - fx) * p);
-            *y = (int)lround(fy + (ty - fy) * p);
-        }
-    }
-    return true;
-}
+static bool home_of(const sdraw *d, uint32_t u, int *x, int *y) { return rdr_stage_home(&d->g, u, x, y); }
+static bool unit_pos(const sdraw *d, uint32_t u, int *x, int *y) { return rdr_stage_unit_xy(&d->g, u, x, y); }
 
 //~ the bench
 
@@ -750,6 +710,7 @@ void rdr_stage_draw(rdr_ctx *cx, uint32_t r, const rdr_stage_model *sm, const rd
     rdr_view *v = cx->v;
     sdraw d = { .cx = cx, .dl = cx->dl, .th = cx->th, .sm = sm, .L = L, .st = st, .m = &v->models[r], .run = v->models[r].run,
                 .r = r, .ox = x, .oy = y };
+    d.g = (rdr_stage_geo){ .L = L, .st = st, .run = d.run, .ox = x, .oy = y };
     d.outline = v->theme == RDR_THEME_LIGHT ? 0xff5c626eu : 0xff08090cu;
     d.box = v->theme == RDR_THEME_LIGHT ? 0xffffffffu : cx->th->lane;
     d.wake = v->theme == RDR_THEME_LIGHT ? 0xff1f6f9fu : RDR_COL_FLOW_WAKE;

@@ -83,6 +83,7 @@ void rdr_stage(rdr_ctx *cx, int x, int y, int w, int h) {
         rdr_stage_state_at(sr->sm, &sr->st, at, anim);
         rdr_dl_clip(cx->dl, x + 1, ry + 1, w - 1, rh - 1);
         rdr_stage_draw(cx, r, sr->sm, &sr->lay, &sr->st, x + 1, ry + 1);
+        rdr_stage_hover(cx, r, &sr->lay, &sr->st, x + 1, ry + 1);
     }
     rdr_at_axis(cx);
     rdr_dl_clip(cx->dl, 0, 0, 0, 0);

@@ -1044,6 +1044,39 @@ START_TEST(test_unknown_kind_is_a_box) {
 }
 END_TEST
 
+
+/* Pointing at the stage: a picture names its holder and its waiters in the
+ * order they came; a figure says who it is and whom it waits for. */
+START_TEST(test_stage_hover) {
+    built b;
+    uint32_t a, bb, c, d, l;
+    make_lock(&b, &a, &bb, &c, &d, &l);
+    shot s;
+    shot_take(&s, &b, 30 * MS, RDR_THEME_DARK);
+    const rdr_stage_cell *ce = &s.L.cells[l - 1];
+    rdr_drawlist dl = { 0 };
+    int x, y;
+    rdr_view_event(&s.v, &(rdr_event){ .kind = RDR_EV_MOVE, .x = s.ox + ce->x + 4, .y = s.oy + ce->y + ce->h - 3 });
+    rdr_build(&s.v, &dl, rdr_canvas_metrics(s.c));
+    ck_assert_uint_eq(find_text(&dl, "L (lock)", s.ox, 0, s.W, s.H, &x, &y), 1);
+    ck_assert_uint_eq(find_text(&dl, "held by A", s.ox, 0, s.W, s.H, &x, &y), 1);
+    ck_assert_uint_eq(find_text(&dl, "waiting, first come first: B, D, C", s.ox, 0, s.W, s.H, &x, &y), 1);
+    /* the second in line */
+    rdr_view_event(&s.v, &(rdr_event){ .kind = RDR_EV_MOVE, .x = s.ox + ce->lx + ce->ldx, .y = s.oy + ce->ly - s.L.fig / 2 });
+    rdr_build(&s.v, &dl, rdr_canvas_metrics(s.c));
+    ck_assert_uint_eq(find_text(&dl, "D", s.ox, 0, s.W, s.H, &x, &y), 2);   /* its home label and the tip's title */
+    ck_assert_uint_eq(find_text(&dl, "waits for A", s.ox, 0, s.W, s.H, &x, &y), 1);
+    ck_assert_uint_eq(find_text(&dl, "number 2 in line", s.ox, 0, s.W, s.H, &x, &y), 1);
+    /* nothing under the mouse: no tooltip */
+    rdr_view_event(&s.v, &(rdr_event){ .kind = RDR_EV_MOVE, .x = s.ox + s.L.w - 3, .y = s.oy + s.L.h - 3 });
+    rdr_build(&s.v, &dl, rdr_canvas_metrics(s.c));
+    ck_assert_uint_eq(find_text(&dl, "waits for A", s.ox, 0, s.W, s.H, &x, &y), 0);
+    rdr_drawlist_free(&dl);
+    shot_free(&s);
+    built_free(&b);
+}
+END_TEST
+
 /* A real run drawn: the tokens in the queue's slots are as many as its depth. */
 START_TEST(test_render_real_queue) {
     tu_ran r;
@@ -1105,6 +1138,7 @@ static Suite *stage_suite(void) {
     tcase_add_test(tr, test_layout_summarises);
     tcase_add_test(tr, test_render_real_queue);
     tcase_add_test(tr, test_unknown_kind_is_a_box);
+    tcase_add_test(tr, test_stage_hover);
     suite_add_tcase(s, tr);
     return s;
 }
