@@ -80,7 +80,11 @@ void rdr_stage(rdr_ctx *cx, int x, int y, int w, int h) {
         rdr_at_run(cx, r);   /* the playhead in this run's own time (runs on absolute time start apart) */
         double t = cx->reveal < 0 ? 0 : cx->reveal;
         uint64_t at = t >= (double)m->makespan ? m->makespan : (uint64_t)t;
-        rdr_stage_state_at(sr->sm, &sr->st, at, anim);
+        /* a run the watchdog ended (deadlock, stuck, timeout): past its last
+         * step the stage stays as it was stuck, not as the watchdog's aborts left it */
+        bool frozen = at > v->info[r].t_active;
+        if (frozen) at = v->info[r].t_active;
+        rdr_stage_state_at(sr->sm, &sr->st, at, frozen ? 0 : anim);   /* frozen: everyone where they got to */
         rdr_dl_clip(cx->dl, x + 1, ry + 1, w - 1, rh - 1);
         rdr_stage_draw(cx, r, sr->sm, &sr->lay, &sr->st, x + 1, ry + 1);
         rdr_stage_hover(cx, r, &sr->lay, &sr->st, x + 1, ry + 1);

@@ -818,7 +818,11 @@ START_TEST(test_render_padlock) {
 }
 END_TEST
 
-static void make_ring(built *b) {
+static void make_ring_ended(built *b, bool aborted);
+static void make_ring(built *b) { make_ring_ended(b, false); }
+
+/* aborted: the watchdog ends both waits and units at 90 ms, as weft run does */
+static void make_ring_ended(built *b, bool aborted) {
     run_builder rb;
     rb_init(&rb, "ring");
     uint32_t a = rb_unit(&rb, "A"), bb = rb_unit(&rb, "B");
@@ -830,6 +834,13 @@ static void make_ring(built *b) {
     rb_ev(&rb, 2 * MS, bb, TRC_EV_ACQUIRE, l2, 0, 1, 0);
     rb_ev(&rb, 10 * MS, a, TRC_EV_WAIT_BEGIN, l2, TRC_OP_LOCK, 0, 0);
     rb_ev(&rb, 11 * MS, bb, TRC_EV_WAIT_BEGIN, l1, TRC_OP_LOCK, 0, 0);
+    if (aborted) {
+        rb_ev(&rb, 90 * MS, a, TRC_EV_WAIT_END, l2, TRC_OUT_ABORTED, 0, 0);
+        rb_ev(&rb, 90 * MS, a, TRC_EV_UNIT_EXIT, 0, TRC_EXIT_ABORTED, 0, 0);
+        rb_ev(&rb, 90 * MS, bb, TRC_EV_WAIT_END, l1, TRC_OUT_ABORTED, 0, 0);
+        rb_ev(&rb, 90 * MS, bb, TRC_EV_UNIT_EXIT, 0, TRC_EXIT_ABORTED, 0, 0);
+        rb.run->end_reason = TRC_END_DEADLOCK;
+    }
     built_model(b, &rb, 100 * MS);
 }
 
@@ -854,6 +865,19 @@ START_TEST(test_render_deadlock_ring) {
     shot_take(&s, &b, 10 * MS + 500 * US, RDR_THEME_DARK);
     const rdr_stage_cell *ce = &s.L.cells[0];
     ck_assert(px(&s, s.ox + ce->x, s.oy + ce->y + ce->h / 2) != alert);
+    shot_free(&s);
+    built_free(&b);
+
+    /* ended by the watchdog: at the very end the stage still shows the ring,
+     * as it was stuck, not the units the aborts ended */
+    make_ring_ended(&b, true);
+    shot_take(&s, &b, 100 * MS, RDR_THEME_DARK);
+    for (uint32_t o = 1; o <= 2; o++) {
+        ce = &s.L.cells[o - 1];
+        ck_assert_uint_eq(px(&s, s.ox + ce->x, s.oy + ce->y + ce->h / 2), alert);
+        /* its waiter: a blocked body at the first place of its line */
+        ck_assert_uint_eq(px(&s, s.ox + ce->lx, s.oy + ce->ly - 3), rdr_state_color(TRC_ST_BLOCKED));
+    }
     shot_free(&s);
     built_free(&b);
 }
