@@ -360,7 +360,7 @@ static void draw_rwlock(sdraw *d, const rdr_stage_cell *ce, const rdr_stage_obj 
         }
         figure(d, bx, y + fig + 3, u, d->st->units[u].state, FIG_SMALL);
     }
-    if (!so->nhold) rdr_text_fit(d->cx, x + 4, y + (fig + 6 - d->cx->line_h) / 2, RDR_FONT_REGULAR, d->th->text_dim, "no readers", room - 6);
+    if (!so->nhold) rdr_text_fit(d->cx, x + 4, y + (fig + 6 - d->cx->line_h) / 2, RDR_FONT_REGULAR, d->th->text_dim, room > 12 * RDR_CHAR_W ? "no readers" : "none", room - 6);
     int wx = x + room + 6, ww = ce->pw - room - 6 - 6, chh = d->cx->line_h + 4, wy = y + fig + 4 - chh;
     if (so->holder != RDR_STAGE_NONE) chip(d, wx, wy, ww, chh, so->holder, "writer ");
     else {

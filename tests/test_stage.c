@@ -1101,6 +1101,67 @@ START_TEST(test_stage_hover) {
 }
 END_TEST
 
+
+/* Every kind of object from a real run, drawn at many times, in both themes,
+ * from a big window down to a cramped one, one and three runs side by side:
+ * the layout stays inside its rectangle and nothing breaks (ASan watches). */
+START_TEST(test_render_every_kind_every_size) {
+    tu_ran r;
+    tu_run_text(&r, "stage_kinds",
+                "lock m\nrlock rl\nsemaphore slots 2\nqueue q capacity=3\nqueue st capacity=2 kind=lifo\n"
+                "rwlock table\nevent go\nbarrier gate 3\ncondition cv lock=m\ncounter n\npool p workers=2\n"
+                "task job { sleep 200us }\n"
+                "actor a * 3 { wait go; repeat 4 { lock m { incr n racy }; acquire slots { put q } }; wait gate;"
+                " read table { sleep 100us } }\n"
+                "actor b { sleep 1ms; set go; repeat 12 { get q }; lock rl { lock rl { put st; get st } };"
+                " write table { sleep 100us }; lock m { notify_all cv } }\n"
+                "actor c { lock m { wait cv timeout=20ms } }\n"
+                "actor d { repeat 4 { submit p job }; as_completed { mark \"got\" } }\n",
+                NULL, 0);
+    static const int sizes[][2] = { { 1600, 900 }, { 1280, 720 }, { 800, 480 }, { 480, 320 } };
+    for (uint32_t nruns = 1; nruns <= 3; nruns += 2) {
+        trc_model models[3] = { r.m, r.m, r.m };
+        for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+            rdr_canvas *c;
+            diag d = { 0 };
+            ck_assert_int_eq(rdr_canvas_open(&c, sizes[si][0], sizes[si][1], NULL, &d), 0);
+            for (int theme = 0; theme < RDR_THEME__COUNT; theme++) {
+                rdr_view v;
+                rdr_view_desc desc = { .rec = r.rec, .models = models, .nmodels = nruns, .width = sizes[si][0],
+                                       .height = sizes[si][1], .stage = true, .theme = theme, .at = 0 };
+                ck_assert_int_eq(rdr_view_init(&v, &desc, &d), 0);
+                for (int k = 0; k <= 8; k++) {
+                    rdr_view_set_playhead(&v, v.total * k / 8);
+                    rdr_canvas_frame(c, &v);
+                }
+                for (uint32_t run = 0; run < nruns && v.lay.stage_w; run++) {
+                    int ox, oy, w, h;
+                    ck_assert(rdr_stage_rect(&v, run, &ox, &oy, &w, &h));
+                    rdr_stage_model *sm = rdr_stage_model_new(&r.m);
+                    rdr_stage_layout L;
+                    rdr_stage_layout_build(&L, sm, NULL, w, h, rdr_canvas_metrics(c));
+                    uint32_t shown = 0;
+                    for (uint32_t o = 0; o < r.run->nobjects; o++) {
+                        const rdr_stage_cell *ce = &L.cells[o];
+                        if (!ce->shown) continue;
+                        shown++;
+                        ck_assert(ce->x >= 0 && ce->y >= 0 && ce->x + ce->w <= L.w && ce->y + ce->h <= L.h);
+                    }
+                    ck_assert_uint_eq(shown + L.hidden, r.run->nobjects);
+                    for (uint32_t u = 0; u < r.run->nunits; u++)
+                        if (L.home_x[u] >= 0) ck_assert(L.home_x[u] < L.w && L.home_y[u] <= L.h);
+                    rdr_stage_layout_release(&L);
+                    rdr_stage_model_free(sm);
+                }
+                rdr_view_release(&v);
+            }
+            rdr_canvas_close(c);
+        }
+    }
+    tu_ran_free(&r);
+}
+END_TEST
+
 /* A real run drawn: the tokens in the queue's slots are as many as its depth. */
 START_TEST(test_render_real_queue) {
     tu_ran r;
@@ -1163,6 +1224,7 @@ static Suite *stage_suite(void) {
     tcase_add_test(tr, test_render_real_queue);
     tcase_add_test(tr, test_unknown_kind_is_a_box);
     tcase_add_test(tr, test_stage_hover);
+    tcase_add_test(tr, test_render_every_kind_every_size);
     suite_add_tcase(s, tr);
     return s;
 }
