@@ -1,0 +1,94 @@
+/* The interpreter's cost per step, through sim_run() on the threads backend.
+ * Prints figures; asserts nothing.
+ *
+ *   bench_step [steps-per-run] [runs]
+ *
+ * Each case is a scenario whose units repeat a few cheap steps N times; the
+ * figure is the run's makespan divided by the steps of its busiest unit (so it
+ * includes starting the threads: with N in the hundreds of thousands that is
+ * noise). Medians over R runs (default 7). The recording goes to a temporary
+ * file, as `weft run` would write it; events and lost events are shown so a
+ * figure paid for by dropped events is seen.
+ *
+ * Cases:
+ *   if        `if 0 { }`: the interpreter alone (a constant condition, no event)
+ *   mark      `mark "x"`: one event, no object
+ *   incr      `incr c`: an atomic counter, one ordered event
+ *   lock      `lock l; unlock l`, one unit (uncontended)
+ *   put/get   `put q; get q`, one unit (uncontended)
+ *   lock x2   two units doing `lock l; unlock l` on one lock (contended)
+ *   put/get x2  a producer's `put q` and a consumer's `get q` (capacity 64) */
+#include "sim/sim.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct bcase {
+    const char *name;
+    const char *text;          /* %lld: N */
+    int units;
+    int steps_per_iter;        /* of the busiest unit */
+} bcase;
+
+static const bcase cases[] = {
+    { "if", "actor a { repeat %lld { if 0 { } } }\n", 1, 1 },
+    { "mark", "actor a { repeat %lld { mark \"x\" } }\n", 1, 1 },
+    { "incr", "counter c\nactor a { repeat %lld { incr c } }\n", 1, 1 },
+    { "lock/unlock", "lock l\nactor a { repeat %lld { lock l; unlock l } }\n", 1, 2 },
+    { "put/get", "queue q capacity=16\nactor a { repeat %lld { put q; get q } }\n", 1, 2 },
+    { "lock/unlock x2", "lock l\nactor a * 2 { repeat %lld { lock l; unlock l } }\n", 2, 2 },
+    { "put/get x2",
+      "queue q capacity=64\nactor p { repeat %lld { put q } }\nactor c { repeat %lld { get q } }\n", 2, 1 },
+};
+
+static int cmp_d(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv) {
+    long long n = argc > 1 ? atoll(argv[1]) : 400000;
+    int runs = argc > 2 ? atoi(argv[2]) : 7;
+    if (n < 1 || runs < 1 || runs > 99) {
+        fprintf(stderr, "usage: bench_step [steps-per-run] [runs (1-99)]\n");
+        return 2;
+    }
+    char out[64];
+    snprintf(out, sizeof out, "/tmp/bench_step_%d.weft", (int)getpid());
+    sim_calibrate();
+    printf("bench_step: %lld iterations per run, median of %d runs (threads backend)\n", n, runs);
+    printf("  %-16s %5s %10s %10s %12s %8s\n", "case", "units", "ns/step", "min", "events/run", "lost");
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char text[512];
+        snprintf(text, sizeof text, cases[c].text, n, n);
+        diag d;
+        diag_clear(&d);
+        sim_program *p;
+        if (sim_parse(&p, "bench.scn", text, NULL, 0, &d)) {
+            fprintf(stderr, "bench_step: %s: %d:%d: %s\n", cases[c].name, d.line, d.col, d.msg);
+            return 1;
+        }
+        double ns[99];
+        uint64_t events = 0, lost = 0;
+        for (int r = 0; r < runs; r++) {
+            sim_result res;
+            sim_desc desc = { .out_path = out, .ring_events = 1u << 18 };
+            if (sim_run(&res, p, &desc, &d) || res.end_reason != TRC_END_OK) {
+                fprintf(stderr, "bench_step: %s: the run failed: %s%s\n", cases[c].name, d.msg, res.report);
+                return 1;
+            }
+            ns[r] = (double)res.wall_ns / ((double)n * cases[c].steps_per_iter);
+            events = res.events;
+            lost += res.lost;
+        }
+        sim_program_free(p);
+        qsort(ns, (size_t)runs, sizeof ns[0], cmp_d);
+        printf("  %-16s %5d %10.1f %10.1f %12llu %8llu\n", cases[c].name, cases[c].units, ns[runs / 2], ns[0],
+               (unsigned long long)events, (unsigned long long)lost);
+        fflush(stdout);
+    }
+    unlink(out);
+    return 0;
+}
