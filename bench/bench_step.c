@@ -6,7 +6,8 @@
  * Each case is a scenario whose units repeat a few cheap steps N times; the
  * figure is the run's makespan divided by the steps of its busiest unit (so it
  * includes starting the threads: with N in the hundreds of thousands that is
- * noise). Medians over R runs (default 7). The recording goes to a temporary
+ * noise). Medians over R runs (default 7). Rings of 1M events per unit, so
+ * that a default run loses none. The recording goes to a temporary
  * file, as `weft run` would write it; events and lost events are shown so a
  * figure paid for by dropped events is seen.
  *
@@ -49,7 +50,7 @@ static int cmp_d(const void *a, const void *b) {
 }
 
 int main(int argc, char **argv) {
-    long long n = argc > 1 ? atoll(argv[1]) : 400000;
+    long long n = argc > 1 ? atoll(argv[1]) : 500000;
     int runs = argc > 2 ? atoi(argv[2]) : 7;
     if (n < 1 || runs < 1 || runs > 99) {
         fprintf(stderr, "usage: bench_step [steps-per-run] [runs (1-99)]\n");
@@ -74,7 +75,7 @@ int main(int argc, char **argv) {
         uint64_t events = 0, lost = 0;
         for (int r = 0; r < runs; r++) {
             sim_result res;
-            sim_desc desc = { .out_path = out, .ring_events = 1u << 18 };
+            sim_desc desc = { .out_path = out, .ring_events = 1u << 20 };
             if (sim_run(&res, p, &desc, &d) || res.end_reason != TRC_END_OK) {
                 fprintf(stderr, "bench_step: %s: the run failed: %s%s\n", cases[c].name, d.msg, res.report);
                 return 1;
