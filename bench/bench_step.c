@@ -1,13 +1,20 @@
 /* The interpreter's cost per step, through sim_run() on the threads backend.
  * Prints figures; asserts nothing.
  *
- *   bench_step [steps-per-run] [runs]
+ *   bench_step [iterations-per-run] [runs] [ring-events]
  *
  * Each case is a scenario whose units repeat a few cheap steps N times; the
  * figure is the run's makespan divided by the steps of its busiest unit (so it
  * includes starting the threads: with N in the hundreds of thousands that is
- * noise). Medians over R runs (default 7). Rings of 1M events per unit, so
- * that a default run loses none. The recording goes to a temporary
+ * noise). Medians (and minimums) over R runs (default 7), after one
+ * warm-up run per case.
+ *
+ * Each unit's recorder ring holds 2M events (48 MiB) unless given, so that no
+ * event is dropped even when the drain thread is starved (the `lost` column
+ * shows any). Freed memory stays in this process's heap (mallopt), so the
+ * rings of a run reuse pages an earlier run touched: on a VM whose first
+ * touch of a page is slow (26 us here), a fresh ring would cost that per
+ * 170 events and the figures would measure the host's page faults. The recording goes to a temporary
  * file, as `weft run` would write it; events and lost events are shown so a
  * figure paid for by dropped events is seen.
  *
@@ -21,6 +28,7 @@
  *   put/get x2  a producer's `put q` and a consumer's `get q` (capacity 64) */
 #include "sim/sim.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,16 +58,20 @@ static int cmp_d(const void *a, const void *b) {
 }
 
 int main(int argc, char **argv) {
-    long long n = argc > 1 ? atoll(argv[1]) : 500000;
+    long long n = argc > 1 ? atoll(argv[1]) : 1000000;
     int runs = argc > 2 ? atoi(argv[2]) : 7;
-    if (n < 1 || runs < 1 || runs > 99) {
-        fprintf(stderr, "usage: bench_step [steps-per-run] [runs (1-99)]\n");
+    long long ring = argc > 3 ? atoll(argv[3]) : 1 << 21;
+    if (n < 1 || runs < 1 || runs > 99 || ring < 0 || ring > (1 << 24) || (ring & (ring - 1))) {
+        fprintf(stderr, "usage: bench_step [iterations-per-run] [runs (1-99)] [ring-events (a power of two)]\n");
         return 2;
     }
     char out[64];
     snprintf(out, sizeof out, "/tmp/bench_step_%d.weft", (int)getpid());
     sim_calibrate();
-    printf("bench_step: %lld iterations per run, median of %d runs (threads backend)\n", n, runs);
+    printf("bench_step: %lld iterations per run, median of %d runs, rings of %lld events (threads backend)\n", n, runs,
+           ring ? ring : 65536);
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);     /* big blocks from the heap, */
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);     /* and kept there when freed */
     printf("  %-16s %5s %10s %10s %12s %8s\n", "case", "units", "ns/step", "min", "events/run", "lost");
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         char text[512];
@@ -76,13 +88,14 @@ int main(int argc, char **argv) {
         }
         double ns[99];
         uint64_t events = 0, lost = 0;
-        for (int r = 0; r < runs; r++) {
+        for (int r = -1; r < runs; r++) {   /* run -1: the warm-up */
             sim_result res;
-            sim_desc desc = { .out_path = out, .ring_events = 1u << 20 };
+            sim_desc desc = { .out_path = out, .ring_events = (uint32_t)ring };
             if (sim_run(&res, p, &desc, &d) || res.end_reason != TRC_END_OK) {
                 fprintf(stderr, "bench_step: %s: the run failed: %s%s\n", cases[c].name, d.msg, res.report);
                 return 1;
             }
+            if (r < 0) continue;
             ns[r] = (double)res.wall_ns / ((double)n * cases[c].steps_per_iter);
             events = res.events;
             lost += res.lost;
