@@ -79,7 +79,7 @@ static void describe_rwq_wait(const wd *w, uint32_t i, rt_obj *o, int op, const 
     } else if (wo >= 0) {
         const char *g = gone(&r->units[wo]);
         rt_rep(out, cap, ", held by writer %s%s%s", r->units[wo].name, g ? ", which " : "", g ? g : "");
-    } else if (o->nreaders) {
+    } else if (o->nreaders && wr) {
         uint32_t shown = 0, distinct = 0;
         for (size_t k = 0; k < o->nreaders; k++) {
             bool seen = false;
@@ -106,6 +106,10 @@ static void describe_rwq_wait(const wd *w, uint32_t i, rt_obj *o, int op, const 
             if (n < 8) rt_rep(out, cap, "%s%s", n ? ", " : ", behind waiting writers (writers go first): ", v->name);
             n++;
         }
+        if (n > 8) rt_rep(out, cap, " and %u more", n - 8);
+        bool reads = false;
+        for (size_t k = 0; k < o->nreaders; k++) reads |= o->readers[k] == i;
+        if (reads) rt_rep(out, cap, ", while it holds it for reading itself");
     }
     wd_unlock(w, o->mon);
     rt_rep(out, cap, "\n");
