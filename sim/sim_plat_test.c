@@ -8,9 +8,9 @@
  *   its own condition variable until it is made `cur`. The baton passes
  *   only inside platform calls that wait (mon_wait, compute, yield, spin,
  *   unit_join) or when a unit's entry returns, always to the first
- *   participant of the ready queue (FIFO):
+ *   participant of the ready list (FIFO):
  *
- *     ready queue ──▶ runs until it waits ──▶ waiting on a monitor channel
+ *     ready list ──▶ runs until it waits ──▶ waiting on a monitor channel
  *          ▲                                   (FIFO), maybe until a deadline
  *          └──── mon_wake (earliest first), or its deadline comes ◀──┘
  *
@@ -57,7 +57,7 @@ struct sim_punit {
     uint64_t wseq;                   /* when it began to wait (a counter) */
     uint64_t spun_at;                /* TP_SPIN: the instant it spun */
     struct sim_punit *wnext;         /* the next waiter of the same channel */
-    struct sim_punit *qnext;         /* the next in the ready or spin queue */
+    struct sim_punit *qnext;         /* the next in the ready or spin list */
     struct sim_punit *joiner;        /* main, waiting in unit_join for it */
 };
 
@@ -69,27 +69,27 @@ struct sim_mon {
     tp_chan ch[];
 };
 
-typedef struct tp_queue { sim_punit *head, *tail; } tp_queue;
+typedef struct tp_list { sim_punit *head, *tail; } tp_list;
 
 struct tp_plat {
     sim_plat base;
     pthread_mutex_t mu;              /* the baton's hand-over */
     _Atomic uint64_t now;            /* the virtual clock (ns) */
     sim_punit *cur;                  /* the participant that runs */
-    tp_queue ready, spin;
+    tp_list ready, spin;
     sim_punit **all; size_t nall, cap_all;   /* every unit started (freed with the platform) */
     sim_punit **due; size_t cap_due;         /* scratch: the waiters whose deadline came */
     uint64_t seq;
     sim_punit main;
 };
 
-static void q_push(tp_queue *q, sim_punit *u) {
+static void q_push(tp_list *q, sim_punit *u) {
     u->qnext = NULL;
     if (q->tail) q->tail->qnext = u; else q->head = u;
     q->tail = u;
 }
 
-static sim_punit *q_pop(tp_queue *q) {
+static sim_punit *q_pop(tp_list *q) {
     sim_punit *u = q->head;
     if (u) {
         q->head = u->qnext;
@@ -273,7 +273,7 @@ static int tp_unit_start(sim_plat *pl, sim_punit **out, const sim_unit_start *ho
     pthread_attr_setstacksize(&ta, 256 * 1024);
     int e = pthread_create(&u->thread, &ta, unit_thread, u);
     pthread_attr_destroy(&ta);
-    if (e) {   /* take it back out of the queue and the table */
+    if (e) {   /* take it back out of the list and the table */
         p->ready.head = p->ready.tail = NULL;
         for (size_t i = 0; i < p->nall - 1; i++)
             if (p->all[i]->state == TP_READY) q_push(&p->ready, p->all[i]);

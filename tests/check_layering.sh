@@ -1,5 +1,6 @@
 #!/bin/sh
-# Enforces DESIGN.md's layering. Exit 1 with the offending lines on a violation.
+# Enforces DESIGN.md's layering and the runtime's platform seam (sim/sim_platform.h).
+# Exit 1 with the offending lines on a violation.
 top=${1:-.}
 cd "$top" || exit 2
 bad=0
@@ -10,5 +11,23 @@ out=$(grep -nE '#include +"(sim|cli)/' render/*.[ch] 2>/dev/null) && report "ren
 out=$(grep -nE '#include +[<"]SDL' base/*.[ch] traces/*.[ch] sim/*.[ch] cli/*.[ch] 2>/dev/null) && report "SDL only in render/rdr_sdl*" "$out"
 out=$(ls render/*.c 2>/dev/null | grep -v '/rdr_sdl' | xargs -r grep -nE '#include +[<"]SDL') && report "SDL only in render/rdr_sdl*" "$out"
 out=$(grep -nE '\b(printf|puts|perror|exit) *\(|fprintf *\( *std(out|err)' base/*.c traces/*.c sim/*.c render/*.c 2>/dev/null | grep -v 'BUG\|bug_at\|base/base.c:.*stderr') && report "library code never prints or exits" "$out"
+
+# The seam: threads, processes, context switches, sleeping and yielding belong to the
+# platform files (sim/sim_plat_*); the interpreter and the objects speak to sim_platform.h.
+plat='sim/sim_plat_'
+out=$(ls sim/*.[ch] sim/*.S 2>/dev/null | grep -v "^$plat" | xargs -r grep -nE \
+  '\b(pthread_[a-z_]+|fork|vfork|clone|clone3|execv[a-z]*|waitpid|swapcontext|makecontext|getcontext|setcontext|sched_yield|nanosleep|clock_nanosleep|usleep|sleep|futex|epoll_[a-z_]+|eventfd|gettid|syscall|mmap|munmap|sem_(init|wait|post|timedwait)|thrd_[a-z]+|mtx_[a-z]+|cnd_[a-z]+|call_once) *\(') \
+  && report "platform calls only in sim/sim_plat_* (sim_platform.h is the seam)" "$out"
+out=$(ls sim/*.[ch] sim/*.S 2>/dev/null | grep -v "^$plat" | xargs -r grep -nE \
+  '#include +<(pthread|threads|ucontext|sched|semaphore|sys/epoll|sys/eventfd|sys/mman|sys/wait|linux/futex|sys/syscall)\.h>') \
+  && report "platform headers only in sim/sim_plat_*" "$out"
+# ... and the platform files know monitors and units, never what the runtime builds on them
+out=$(ls sim/$(basename "$plat")* 2>/dev/null | xargs -r grep -niE \
+  'sim_internal\.h|\brt_(obj|fut|unit|queue)\b|\bSIM_(OBJ|S|X)_|\bTRC_(OP|EV|OUT)_|trc_emit|\bqueues?\b|\bfutures?\b|\bbarriers?\b|\bsemaphores?\b|\brw_?locks?\b|\brlocks?\b|\bnotify|\bpools?\b|\bconditions?\b' \
+  | grep -viE 'condition variables?') \
+  && report "no object semantics in a platform file (sim/sim_plat_*)" "$out"
+# sim_internal.h is the runtime's own
+out=$(grep -lE '#include +"sim/sim_internal\.h"' base/*.[ch] traces/*.[ch] render/*.[ch] cli/*.[ch] tests/*.[ch] \
+  tests/*/*.[ch] bench/*.[ch] 2>/dev/null) && report "sim/sim_internal.h is included only inside sim/" "$out"
 [ $bad -eq 0 ] && echo "layering: ok"
 exit $bad
