@@ -5,9 +5,10 @@
  *
  * Every step is a point where the run can end: a halted unit stops before
  * its next step and at every iteration of a repeat or a loop, even one whose
- * body has no step at all. A loop iteration that did not wait spins (gives
- * the processor away), so that a cooperative platform still reaches its
- * watchdog and a spinning unit cannot hold the run past its timeout.
+ * body has no step at all. A loop iteration that did not wait spins: a
+ * cooperative platform then lets the other units (and its watchdog) run, so
+ * a spinning unit cannot hold the run past its timeout; threads are
+ * preempted anyway (and an empty loop yields, as it always did).
  */
 #include "sim/sim_internal.h"
 
@@ -125,7 +126,10 @@ static int exec_loop(rt_unit *u, const sim_stmt *s) {
         int b = exec_block(u, s->body);
         if (b == XR_STOP) return XR_STOP;
         if (b == XR_BREAK) break;
-        if (u->nwaits == waits) r->ops->spin(r->plat, u->pu);
+        if (u->nwaits == waits) {
+            if (!s->body) r->ops->yield(r->plat, u->pu);   /* an empty loop gives the processor away */
+            r->ops->spin(r->plat, u->pu);
+        }
     }
     return XR_OK;
 }

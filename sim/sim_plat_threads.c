@@ -2,7 +2,8 @@
  * unit), a pthread mutex and one condition variable per channel for each
  * monitor (CLOCK_MONOTONIC for deadlines), the process heap for run memory,
  * CLOCK_MONOTONIC as the run's clock, sim_burn() for CPU work and
- * sched_yield() to give the processor away.
+ * sched_yield() to give the processor away (spin: nothing, threads are
+ * preempted).
  *
  * Nothing here knows what the runtime builds on it (sim_platform.h).
  */
@@ -217,6 +218,12 @@ static void th_yield(sim_plat *p, sim_punit *self) {
     sched_yield();
 }
 
+/* Threads are preempted: a spinning loop needs nothing to let the others run. */
+static void th_spin(sim_plat *p, sim_punit *self) {
+    (void)p;
+    (void)self;
+}
+
 const sim_plat_ops sim_plat_threads = {
     .name = "threads",
     .cooperative = false,
@@ -240,5 +247,5 @@ const sim_plat_ops sim_plat_threads = {
     .clock_source = th_clock_source,
     .compute = th_compute,
     .yield = th_yield,
-    .spin = th_yield,
+    .spin = th_spin,
 };

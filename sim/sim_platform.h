@@ -206,11 +206,11 @@ struct sim_plat_ops {
     /* Lets other runnable units run first (a racy increment's gap). Time does
      * not pass for it. Called without any monitor held. Thread: self. */
     void (*yield)(sim_plat *p, sim_punit *self);
-    /* A loop iteration that did not wait: threads give the CPU away once;
-     * the cooperative platforms let every other unit run and, when none can,
-     * let time pass to the next deadline, so that a spinning loop is at
-     * worst an idle CPU and the run's timeout still comes. Called without
-     * any monitor held. Thread: self. */
+    /* A loop iteration that did not wait: threads need nothing (they are
+     * preempted); the cooperative platforms let every other unit run and,
+     * when none can, let time pass to the next deadline, so that a spinning
+     * loop is at worst an idle CPU and the run's timeout still comes.
+     * Called without any monitor held. Thread: self. */
     void (*spin)(sim_plat *p, sim_punit *self);
 };
 
