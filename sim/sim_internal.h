@@ -149,7 +149,8 @@ struct rt {
     sim_plat *plat;
     const sim_plat_ops *ops;
     rt_obj *objs;
-    rt_unit *units;
+    rt_unit *units;                  /* cache-line aligned inside units_mem: each unit's step count has its line */
+    void *units_mem;
     uint32_t nunits;
     _Atomic int abort;
     sim_mon *mon;                    /* the run's monitor: RT_CH_* */

@@ -137,9 +137,10 @@ struct sim_plat_ops {
 
     /* ---- memory shared by the run's units ------------------------------ */
 
-    /* n zeroed bytes, aligned to 64 (a cache line: unit records are); NULL
-     * when the run's shared memory is exhausted. Thread: any (processes: any
-     * process of the run). */
+    /* n zeroed bytes, aligned for any type (max_align_t); NULL when the
+     * run's shared memory is exhausted. Large blocks should cost nothing
+     * until touched (the run's string table is sized for its limit). Thread:
+     * any (processes: any process of the run). */
     void *(*alloc)(sim_plat *p, size_t n);
     /* Grows (or shrinks) a block from alloc to n bytes, keeping its content;
      * bytes past the old size are zeroed. NULL (and q untouched) on failure.

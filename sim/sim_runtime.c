@@ -66,7 +66,8 @@ static int rt_setup(rt *r, diag *d) {
     r->fmon = ops->mon_new(p, 1 + npools);
     r->smon = ops->mon_new(p, 0);
     r->objs = rt_alloc(r, (prog->nobjects + 1) * sizeof *r->objs);
-    r->units = rt_alloc(r, (r->nunits + 1) * sizeof *r->units);
+    r->units_mem = rt_alloc(r, (r->nunits + 1) * sizeof *r->units + 64);
+    r->units = r->units_mem ? (rt_unit *)(((uintptr_t)r->units_mem + 63) & ~(uintptr_t)63) : NULL;
     r->task_done_t = rt_alloc(r, (prog->ntasks + 1) * sizeof *r->task_done_t);
     r->mark_t = rt_alloc(r, (prog->nstrings + 1) * sizeof *r->mark_t);
     r->task_str = rt_alloc(r, (prog->ntasks + 1) * sizeof *r->task_str);
@@ -168,7 +169,7 @@ static void rt_teardown(rt *r) {
     rt_release(r, (void *)r->mark_t, (prog->nstrings + 1) * sizeof *r->mark_t);
     rt_release(r, r->task_str, (prog->ntasks + 1) * sizeof *r->task_str);
     rt_release(r, r->objs, (prog->nobjects + 1) * sizeof *r->objs);
-    rt_release(r, r->units, (r->nunits + 1) * sizeof *r->units);
+    rt_release(r, r->units_mem, (r->nunits + 1) * sizeof *r->units + 64);
 }
 
 /* Halts the units started so far (the run never began) and joins them. */
