@@ -4,17 +4,21 @@
  *   bench_step [iterations-per-run] [runs] [ring-events]
  *
  * Each case is a scenario whose units repeat a few cheap steps N times; the
- * figure is the run's makespan divided by the steps of its busiest unit (so it
- * includes starting the threads: with N in the hundreds of thousands that is
- * noise). Medians (and minimums) over R runs (default 7), after one
- * warm-up run per case.
+ * figures are the run's makespan divided by the steps of its busiest unit
+ * (wall, so it includes starting the threads: with N in the hundreds of
+ * thousands that is noise), and the CPU time of the whole process (every
+ * unit, the recorder's drain thread, the watchdog) divided by the steps of
+ * all units: on a loaded machine the wall figure also counts the time a unit
+ * waited for a CPU, the CPU figure does not. Medians (and the wall minimum)
+ * over R runs (default 7), after one warm-up run per case.
  *
  * Each unit's recorder ring holds 2M events (48 MiB) unless given, so that no
  * event is dropped even when the drain thread is starved (the `lost` column
- * shows any). Freed memory stays in this process's heap (mallopt), so the
- * rings of a run reuse pages an earlier run touched: on a VM whose first
- * touch of a page is slow (26 us here), a fresh ring would cost that per
- * 170 events and the figures would measure the host's page faults. The recording goes to a temporary
+ * shows any). Every allocation comes from this process's heap, which is
+ * touched once up front (a ballast, freed) and never trimmed (mallopt): on a
+ * VM whose first touch of a page is slow (26 us here), a fresh ring would
+ * cost that per 170 events, and the figures would measure the host's page
+ * faults, and where the runtime's own blocks happen to land. The recording goes to a temporary
  * file, as `weft run` would write it; events and lost events are shown so a
  * figure paid for by dropped events is seen.
  *
@@ -32,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef struct bcase {
@@ -39,18 +44,25 @@ typedef struct bcase {
     const char *text;          /* %lld: N */
     int units;
     int steps_per_iter;        /* of the busiest unit */
+    int steps_total;           /* of all units, per iteration */
 } bcase;
 
 static const bcase cases[] = {
-    { "if", "actor a { repeat %lld { if 0 { } } }\n", 1, 1 },
-    { "mark", "actor a { repeat %lld { mark \"x\" } }\n", 1, 1 },
-    { "incr", "counter c\nactor a { repeat %lld { incr c } }\n", 1, 1 },
-    { "lock/unlock", "lock l\nactor a { repeat %lld { lock l; unlock l } }\n", 1, 2 },
-    { "put/get", "queue q capacity=16\nactor a { repeat %lld { put q; get q } }\n", 1, 2 },
-    { "lock/unlock x2", "lock l\nactor a * 2 { repeat %lld { lock l; unlock l } }\n", 2, 2 },
+    { "if", "actor a { repeat %lld { if 0 { } } }\n", 1, 1, 1 },
+    { "mark", "actor a { repeat %lld { mark \"x\" } }\n", 1, 1, 1 },
+    { "incr", "counter c\nactor a { repeat %lld { incr c } }\n", 1, 1, 1 },
+    { "lock/unlock", "lock l\nactor a { repeat %lld { lock l; unlock l } }\n", 1, 2, 2 },
+    { "put/get", "queue q capacity=16\nactor a { repeat %lld { put q; get q } }\n", 1, 2, 2 },
+    { "lock/unlock x2", "lock l\nactor a * 2 { repeat %lld { lock l; unlock l } }\n", 2, 2, 4 },
     { "put/get x2",
-      "queue q capacity=64\nactor p { repeat %lld { put q } }\nactor c { repeat %lld { get q } }\n", 2, 1 },
+      "queue q capacity=64\nactor p { repeat %lld { put q } }\nactor c { repeat %lld { get q } }\n", 2, 1, 2 },
 };
+
+static uint64_t cpu_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 static int cmp_d(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -71,8 +83,13 @@ int main(int argc, char **argv) {
     printf("bench_step: %lld iterations per run, median of %d runs, rings of %lld events (threads backend)\n", n, runs,
            ring ? ring : 65536);
     mallopt(M_MMAP_THRESHOLD, 1 << 30);     /* big blocks from the heap, */
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);     /* and kept there when freed */
-    printf("  %-16s %5s %10s %10s %12s %8s\n", "case", "units", "ns/step", "min", "events/run", "lost");
+    mallopt(M_TRIM_THRESHOLD, INT32_MAX);   /* kept there when freed, */
+    size_t ballast = 2 * (size_t)(ring ? ring : 65536) * sizeof(trc_event) + (64u << 20);
+    char *b = malloc(ballast);              /* and touched once */
+    if (b) memset(b, 1, ballast);
+    free(b);
+    printf("  %-16s %5s %10s %10s %10s %12s %8s\n", "case", "units", "wall ns", "wall min", "CPU ns", "events/run",
+           "lost");
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         char text[512];
 #pragma GCC diagnostic push
@@ -86,24 +103,29 @@ int main(int argc, char **argv) {
             fprintf(stderr, "bench_step: %s: %d:%d: %s\n", cases[c].name, d.line, d.col, d.msg);
             return 1;
         }
-        double ns[99];
+        double ns[99], cpu[99];
         uint64_t events = 0, lost = 0;
         for (int r = -1; r < runs; r++) {   /* run -1: the warm-up */
             sim_result res;
             sim_desc desc = { .out_path = out, .ring_events = (uint32_t)ring };
-            if (sim_run(&res, p, &desc, &d) || res.end_reason != TRC_END_OK) {
+            uint64_t c0 = cpu_ns();
+            int rc = sim_run(&res, p, &desc, &d);
+            uint64_t c1 = cpu_ns();
+            if (rc || res.end_reason != TRC_END_OK) {
                 fprintf(stderr, "bench_step: %s: the run failed: %s%s\n", cases[c].name, d.msg, res.report);
                 return 1;
             }
             if (r < 0) continue;
             ns[r] = (double)res.wall_ns / ((double)n * cases[c].steps_per_iter);
+            cpu[r] = (double)(c1 - c0) / ((double)n * cases[c].steps_total);
             events = res.events;
             lost += res.lost;
         }
         sim_program_free(p);
         qsort(ns, (size_t)runs, sizeof ns[0], cmp_d);
-        printf("  %-16s %5d %10.1f %10.1f %12llu %8llu\n", cases[c].name, cases[c].units, ns[runs / 2], ns[0],
-               (unsigned long long)events, (unsigned long long)lost);
+        qsort(cpu, (size_t)runs, sizeof cpu[0], cmp_d);
+        printf("  %-16s %5d %10.1f %10.1f %10.1f %12llu %8llu\n", cases[c].name, cases[c].units, ns[runs / 2], ns[0],
+               cpu[runs / 2], (unsigned long long)events, (unsigned long long)lost);
         fflush(stdout);
     }
     unlink(out);
