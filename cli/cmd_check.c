@@ -1,4 +1,5 @@
 /* weft check: validate a scenario or a recording. */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,12 +15,35 @@ static bool looks_like_recording(const char *path) {
 }
 
 int cmd_check(int argc, char **argv) {
-    if (argc != 2) { fprintf(stderr, "weft check: give one file (.scn or .weft)\n"); return EXIT_INPUT; }
-    const char *path = argv[1];
+    sim_define defs[SIM_MAX_PARAMS];
+    uint32_t ndefs = 0;
+    static const struct option opts[] = { { "define", required_argument, 0, 'D' }, { "help", no_argument, 0, 'h' },
+                                          { 0, 0, 0, 0 } };
+    int c;
+    while ((c = getopt_long(argc, argv, "D:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'D': {
+            char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg) { fprintf(stderr, "weft: -D takes name=value, not '%s'\n", optarg); return EXIT_INPUT; }
+            if (ndefs >= SIM_MAX_PARAMS) { fprintf(stderr, "weft: too many -D\n"); return EXIT_INPUT; }
+            *eq = 0;
+            defs[ndefs++] = (sim_define){ .name = optarg, .value = eq + 1 };
+            break;
+        }
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return EXIT_INPUT;
+        }
+    }
+    if (optind != argc - 1) { fprintf(stderr, "weft check: give one file (.scn or .weft)\n"); return EXIT_INPUT; }
+    const char *path = argv[optind];
     const char *ext = strrchr(path, '.');
     diag d;
     diag_clear(&d);
     if ((ext && !strcmp(ext, ".weft")) || looks_like_recording(path)) {
+        if (ndefs) {
+            fprintf(stderr, "weft check: -D applies to a scenario; %s is a recording\n", path);
+            return EXIT_INPUT;
+        }
         trc_recording *rec;
         int rc = trc_recording_load(&rec, path, &d);
         if (rc) { print_diag(path, &d, rc); return exit_for(rc); }
@@ -46,7 +70,7 @@ int cmd_check(int argc, char **argv) {
         return status;
     }
     sim_program *p;
-    int rc = sim_parse_file(&p, path, NULL, 0, &d);
+    int rc = sim_parse_file(&p, path, defs, ndefs, &d);
     if (rc) { print_diag(path, &d, rc); return exit_for(rc); }
     printf("%s: ok: \"%s\", %u actor(s), %u unit(s), %u object(s), %u expectation(s)\n", path, p->title, p->nactors,
            p->nunits, p->nobjects, p->nexpects);

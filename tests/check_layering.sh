@@ -26,8 +26,9 @@ out=$(ls sim/$(basename "$plat")* 2>/dev/null | xargs -r grep -niE \
   'sim_internal\.h|\brt_(obj|fut|unit|queue)\b|\bSIM_(OBJ|S|X)_|\bTRC_(OP|EV|OUT)_|trc_emit|\bqueues?\b|\bfutures?\b|\bbarriers?\b|\bsemaphores?\b|\brw_?locks?\b|\brlocks?\b|\bnotify|\bpools?\b|\bconditions?\b' \
   | grep -viE 'condition variables?') \
   && report "no object semantics in a platform file (sim/sim_plat_*)" "$out"
-# sim_internal.h is the runtime's own
-out=$(grep -lE '#include +"sim/sim_internal\.h"' base/*.[ch] traces/*.[ch] render/*.[ch] cli/*.[ch] tests/*.[ch] \
-  tests/*/*.[ch] bench/*.[ch] 2>/dev/null) && report "sim/sim_internal.h is included only inside sim/" "$out"
+for f in base traces sim render cli; do
+  out=$(grep -nE '#include +"[a-z]+/[a-z_]+_internal\.h"' */*.[ch] tests/*.c tests/fuzz/*.c 2>/dev/null | grep -v "^$f/" | grep "\"$f/") \
+    && report "a *_internal.h is included only inside its own folder" "$out"
+done
 [ $bad -eq 0 ] && echo "layering: ok"
 exit $bad
