@@ -296,6 +296,7 @@ START_TEST(queue_capacity_kinds_nowait_and_join) {
     static const uint64_t porder[] = { 5, 2, 4, 3, 1 }, sorder[] = { 3, 2, 1 };
     for (size_t k = 0; k < 5; k++) ck_assert_uint_eq(nth(&r, TRC_EV_GET, pri, p, k)->arg, porder[k]);
     for (size_t k = 0; k < 3; k++) ck_assert_uint_eq(nth(&r, TRC_EV_GET, pri, st, k)->arg, sorder[k]);
+    for (size_t k = 0; k < 3; k++) ck_assert_uint_eq(nth(&r, TRC_EV_GET, cons, q, k)->arg, k + 1);   /* fifo */
     /* join returns with the last task_done, at 6 ms */
     ck_assert_uint_eq(mark_at(&r, "joined", unit_named(&r, "jp.0"), 0), 6 * MS);
     ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_QUEUE_TASK_DONE, UINT32_MAX, obj_named(&r, "j"), 2)), 6 * MS);
