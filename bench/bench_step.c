@@ -1,7 +1,7 @@
 /* The interpreter's cost per step, through sim_run() on the threads backend.
  * Prints figures; asserts nothing.
  *
- *   bench_step [iterations-per-run] [runs] [ring-events]
+ *   bench_step [iterations-per-run] [runs] [ring-events] [case]
  *
  * Each case is a scenario whose units repeat a few cheap steps N times; the
  * figures are the run's makespan divided by the steps of its busiest unit
@@ -12,13 +12,14 @@
  * waited for a CPU, the CPU figure does not. Medians (and the wall minimum)
  * over R runs (default 7), after one warm-up run per case.
  *
- * Each unit's recorder ring holds 2M events (48 MiB) unless given, so that no
- * event is dropped even when the drain thread is starved (the `lost` column
- * shows any). Every allocation comes from this process's heap, which is
- * touched once up front (a ballast, freed) and never trimmed (mallopt): on a
- * VM whose first touch of a page is slow (26 us here), a fresh ring would
- * cost that per 170 events, and the figures would measure the host's page
- * faults, and where the runtime's own blocks happen to land. The recording goes to a temporary
+ * Each unit's recorder ring holds 1M events (24 MiB) unless given, more than
+ * a default run makes, so that no event is dropped even when the drain thread
+ * is starved (the `lost` column shows any). Every allocation comes from this
+ * process's heap (blocks up to 32 MiB, glibc's most), which is touched once
+ * up front (a ballast, freed) and never trimmed: on a VM whose first touch of
+ * a page is slow (26 us here), a fresh ring would cost that per 170 events,
+ * and the figures would measure the host's page faults (check with
+ * `perf stat -e page-faults`: a few hundred per case, not tens of thousands). The recording goes to a temporary
  * file, as `weft run` would write it; events and lost events are shown so a
  * figure paid for by dropped events is seen.
  *
@@ -70,9 +71,9 @@ static int cmp_d(const void *a, const void *b) {
 }
 
 int main(int argc, char **argv) {
-    long long n = argc > 1 ? atoll(argv[1]) : 1000000;
+    long long n = argc > 1 ? atoll(argv[1]) : 400000;
     int runs = argc > 2 ? atoi(argv[2]) : 7;
-    long long ring = argc > 3 ? atoll(argv[3]) : 1 << 21;
+    long long ring = argc > 3 ? atoll(argv[3]) : 1 << 20;
     if (n < 1 || runs < 1 || runs > 99 || ring < 0 || ring > (1 << 24) || (ring & (ring - 1))) {
         fprintf(stderr, "usage: bench_step [iterations-per-run] [runs (1-99)] [ring-events (a power of two)]\n");
         return 2;
@@ -82,15 +83,20 @@ int main(int argc, char **argv) {
     sim_calibrate();
     printf("bench_step: %lld iterations per run, median of %d runs, rings of %lld events (threads backend)\n", n, runs,
            ring ? ring : 65536);
-    mallopt(M_MMAP_THRESHOLD, 1 << 30);     /* big blocks from the heap, */
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);    /* big blocks from the heap, */
     mallopt(M_TRIM_THRESHOLD, INT32_MAX);   /* kept there when freed, */
-    size_t ballast = 2 * (size_t)(ring ? ring : 65536) * sizeof(trc_event) + (64u << 20);
-    char *b = malloc(ballast);              /* and touched once */
-    if (b) memset(b, 1, ballast);
-    free(b);
+    /* and touched once: in blocks under the mmap threshold, so they come from the heap */
+    size_t ballast = 2 * (size_t)(ring ? ring : 65536) * sizeof(trc_event) + (64u << 20), nb = 0;
+    char *blocks[64];
+    for (size_t got = 0; got < ballast && nb < 64; got += 16u << 20) {
+        blocks[nb] = malloc(16u << 20);
+        if (blocks[nb]) memset(blocks[nb++], 1, 16u << 20);
+    }
+    while (nb) free(blocks[--nb]);
     printf("  %-16s %5s %10s %10s %10s %12s %8s\n", "case", "units", "wall ns", "wall min", "CPU ns", "events/run",
            "lost");
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        if (argc > 4 && strcmp(argv[4], cases[c].name)) continue;
         char text[512];
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
