@@ -88,8 +88,8 @@ typedef struct rt_obj {
     uint32_t id;                     /* trc object id (1-based) */
     sim_mon *mon;                    /* every kind but counters and pools (pools use rt.fmon) */
     _Atomic int64_t owner;           /* lock, rlock: the holder; rwlock: the writer; -1 = none */
-    int64_t depth;                   /* rlock */
-    uint32_t nwait;                  /* lock, rlock, semaphore: units waiting */
+    int64_t depth;                   /* lock, rlock: its owner's holds (only the owner touches it) */
+    _Atomic uint32_t nwait;          /* lock, rlock, semaphore: units waiting */
     rt_queue queue;
     int64_t value;                   /* semaphore: free permits; event: flag; barrier: arrived */
     uint64_t seq;                    /* event: set count; condition: notify count; barrier: generation */
