@@ -49,6 +49,12 @@
  *   monitor, the wake cannot be lost. Sleeping and the start signal are
  *   waits on the unit's own monitor, so they end the same way.
  *
+ *   The plain lock's and rlock's owner word is taken with a C11 atomic
+ *   compare-and-swap when it is free and the monitor is used only to wait
+ *   for it: run memory must hold lock-free atomics that every unit sees
+ *   (the heap for threads and tasks; a shared mapping for processes, where
+ *   lock-free atomics are address-free).
+ *
  *   A monitor may have waiters of different kinds on one platform (the
  *   coroutines backend: a task awaiting a future that an executor thread
  *   completes). mon_wait is called on the waiting unit and waits the way that
@@ -69,6 +75,17 @@
  *   a virtual clock. A platform with a virtual clock returns its counter from
  *   clock_source() and the recorder stamps events with it. Deadlines are
  *   absolute times of now(); 0 means "no deadline".
+ *
+ * Abort and timeout
+ *   The platform knows neither an abort nor a step's timeout. A timeout is a
+ *   deadline given to mon_wait (which returns 1 once now() >= deadline) or
+ *   the ns given to compute. An abort (the run ends, a daemon is cut off) is
+ *   the runtime's halt flag plus a wake of the monitor the unit waits on:
+ *   mon_wait returns 0 and the runtime sees the flag; compute watches the
+ *   flag (or waits on `own`, which the runtime wakes too) and returns the CPU
+ *   time burnt so far. unit_join waits only for units the runtime has
+ *   halted first, and yield and spin return as soon as others have run, so
+ *   no platform needs a cancellation of its own.
  *
  * Units that die
  *   A thread cannot die alone, but a process can (killed, crashed). The
