@@ -21,6 +21,13 @@
  *   Compute is time passing for its unit alone (every unit has a CPU of its
  *   own): a wait on the unit's own monitor until now + ns.
  *
+ *   Events are stamped with the clock plus one ns per hand-over of the baton
+ *   at the same instant: events of different units at one instant then keep
+ *   their order in the recording (an unlock before the acquisition it
+ *   allows), which the recorder, draining unit by unit, could not keep for
+ *   equal times. Tests compare times in us; the run's own clock (now(), the
+ *   deadlines, the makespan) is exact.
+ *
  *   Since only `cur` runs, a monitor's lock is a record of its holder: taking
  *   one that is held means it was held across a switch, which the runtime
  *   never does (a BUG). The same order of calls gives the same run: no real
@@ -75,6 +82,7 @@ struct tp_plat {
     sim_plat base;
     pthread_mutex_t mu;              /* the baton's hand-over */
     _Atomic uint64_t now;            /* the virtual clock (ns) */
+    _Atomic uint64_t stamp;          /* the recorder's clock: now, plus 1 ns per hand-over at this instant */
     sim_punit *cur;                  /* the participant that runs */
     tp_list ready, spin;
     sim_punit **all; size_t nall, cap_all;   /* every unit started (freed with the platform) */
@@ -151,7 +159,11 @@ static sim_punit *pick(tp_plat *p) {
         for (size_t i = 0; i < p->nall; i++)
             if (waits_until(p->all[i]) && p->all[i]->deadline < next) next = p->all[i]->deadline;
         if (next != UINT64_MAX) {
-            if (next > now) atomic_store(&p->now, next);
+            if (next > now) {
+                atomic_store(&p->now, next);
+                uint64_t st = atomic_load(&p->stamp) + 1;
+                atomic_store(&p->stamp, st > next ? st : next);
+            }
             wake_due(p);
             continue;
         }
@@ -166,6 +178,7 @@ static void pass(tp_plat *p, sim_punit *self) {
     next->state = TP_RUNNING;
     p->cur = next;
     if (next == self) return;
+    atomic_fetch_add(&p->stamp, 1);
     pthread_cond_signal(&next->cv);
     while (p->cur != self) pthread_cond_wait(&self->cv, &p->mu);
 }
@@ -183,6 +196,7 @@ static int tp_create(sim_plat **out, const sim_plat_desc *desc, diag *d) {
     p->base.ops = &sim_plat_test;
     pthread_mutex_init(&p->mu, NULL);
     atomic_store(&p->now, T_START);
+    atomic_store(&p->stamp, T_START);
     pthread_cond_init(&p->main.cv, NULL);
     p->main.thread = pthread_self();
     p->main.tid = (int32_t)gettid();
@@ -244,6 +258,7 @@ static void *unit_thread(void *arg) {
     if (!next) BUG("test platform: nobody left to run after %s", u->name);
     next->state = TP_RUNNING;
     p->cur = next;
+    atomic_fetch_add(&p->stamp, 1);
     pthread_cond_signal(&next->cv);
     pthread_mutex_unlock(&p->mu);
     return NULL;
@@ -391,7 +406,7 @@ static void tp_mon_wake(sim_plat *pl, sim_mon *m, unsigned ch, bool all) {
 
 static uint64_t tp_now(sim_plat *pl) { return atomic_load(&((tp_plat *)pl)->now); }
 
-static const _Atomic uint64_t *tp_clock_source(sim_plat *pl) { return &((tp_plat *)pl)->now; }
+static const _Atomic uint64_t *tp_clock_source(sim_plat *pl) { return &((tp_plat *)pl)->stamp; }
 
 static uint64_t tp_compute(sim_plat *pl, sim_punit *self, sim_mon *own, uint64_t ns, const _Atomic int *halt) {
     uint64_t t0 = tp_now(pl), deadline = t0 + ns;

@@ -1,9 +1,9 @@
 /* The object semantics, exactly, on the deterministic test platform
  * (sim/sim_plat_test.c): one unit runs at a time, a virtual clock. Every test
  * runs a scenario through sim_run() with desc.platform = &sim_plat_test, reads
- * the recording back and asserts exact orders and exact virtual times (ns
- * after the run's start): no timing can make these flaky, and a run repeated
- * gives the very same recording.
+ * the recording back and asserts exact orders and exact virtual times (to the
+ * us after the run's start; the run's own clock is exact to the ns): no timing
+ * can make these flaky, and a run repeated gives the very same recording.
  */
 #include "testutil.h"
 #include "sim/sim.h"
@@ -77,10 +77,11 @@ static size_t count(const ran *r, uint16_t kind, uint32_t unit) {
     return n;
 }
 
-/* Time of an event after the run's start. */
-static uint64_t at(const ran *r, const trc_event *e) { return e->t - r->run->t_start; }
+/* Time of an event after the run's start, to the us: the platform stamps events with
+ * the virtual clock plus 1 ns per hand-over at one instant, to keep their order. */
+static uint64_t at(const ran *r, const trc_event *e) { return (e->t - r->run->t_start) / US * US; }
 
-static uint64_t makespan(const ran *r) { return r->run->t_end - r->run->t_start; }
+static uint64_t makespan(const ran *r) { return r->m.makespan / US * US; }
 
 /* The n-th mark with text `text` by unit (UINT32_MAX: any): its time. */
 static uint64_t mark_at(const ran *r, const char *text, uint32_t unit, size_t n) {
