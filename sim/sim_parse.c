@@ -695,7 +695,8 @@ int sim_eval(const sim_expr *e, const sim_program *p, sim_eval_ctx *ctx, int64_t
         if (b < a) return eval_err(d, p, e->pos, ERR_SCENARIO, "uniform's upper bound is below its lower bound");
         uint64_t span = (uint64_t)b - (uint64_t)a + 1;
         uint64_t r = sim_rng_next(ctx->rng);
-        *out = span ? a + (int64_t)(r % span) : (int64_t)r;
+        /* in uint64_t: a span wider than INT64_MAX must not overflow (a + offset wraps into [a, b]) */
+        *out = span ? (int64_t)((uint64_t)a + r % span) : (int64_t)r;
         return 0;
     }
     case SIM_E_EXP: {
@@ -2073,7 +2074,7 @@ int sim_parse_file(sim_program **out, const char *path, const sim_define *defs, 
     char *text;
     size_t len;
     *out = NULL;
-    int rc = file_read_all(path, &text, &len, d);
+    int rc = file_read_max(path, 16 * 1024 * 1024, &text, &len, d);   /* refused by its size, unread */
     if (rc) return rc;
     if (strlen(text) != len) {
         free(text);
