@@ -1,55 +1,65 @@
-/* weft check: validate a scenario or a recording. */
+/* weft check: validate a scenario or a recording. The file is opened once:
+ * its first bytes (or its .weft name) say which it is. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 
-static bool looks_like_recording(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return false;
-    char m[4] = { 0 };
-    size_t n = fread(m, 1, 4, f);
-    fclose(f);
-    return n == 4 && !memcmp(m, "WEFT", 4);
+static int check_recording(input *in) {
+    const char *path = in->path;
+    diag d;
+    diag_clear(&d);
+    trc_recording *rec;
+    int rc = input_load_recording(in, &rec, &d);
+    if (rc) { print_diag(path, &d, rc); return exit_for(rc); }
+    int status = 0;
+    uint64_t events = 0;
+    for (uint32_t i = 0; i < rec->nruns; i++) {
+        trc_model m;
+        events += rec->runs[i].nevents;
+        if (trc_model_build(&m, &rec->runs[i], &d)) {
+            fprintf(stderr, "weft: %s: run %u: %s\n", esc(path), i + 1, esc(d.msg));
+            status = EXIT_INPUT;
+        } else {
+            trc_model_release(&m);
+        }
+    }
+    if (rec->truncated) {
+        fprintf(stderr, "weft: %s: at byte %llu: %s; the %u run(s) before it are readable\n", esc(path),
+                (unsigned long long)rec->truncated_at, esc(rec->truncated_why), rec->nruns);
+        status = EXIT_INPUT;
+    }
+    if (!status) printf("%s: ok: %u run(s), %llu events\n", esc(path), rec->nruns, (unsigned long long)events);
+    trc_recording_free(rec);
+    return status;
+}
+
+static int check_scenario(input *in) {
+    const char *path = in->path;
+    char *text;
+    int rc = input_read_scenario(in, &text);
+    if (rc) return rc;
+    diag d;
+    diag_clear(&d);
+    sim_program *p;
+    rc = sim_parse(&p, path, text, NULL, 0, &d);
+    free(text);
+    if (rc) { print_diag(path, &d, rc); return exit_for(rc); }
+    printf("%s: ok: \"%s\", %u actor(s), %u unit(s), %u object(s), %u expectation(s)\n", esc(path), esc(p->title),
+           p->nactors, p->nunits, p->nobjects, p->nexpects);
+    sim_program_free(p);
+    return 0;
 }
 
 int cmd_check(int argc, char **argv) {
     if (argc != 2) { fprintf(stderr, "weft check: give one file (.scn or .weft)\n"); return EXIT_INPUT; }
     const char *path = argv[1];
     const char *ext = strrchr(path, '.');
-    diag d;
-    diag_clear(&d);
-    if ((ext && !strcmp(ext, ".weft")) || looks_like_recording(path)) {
-        trc_recording *rec;
-        int rc = trc_recording_load(&rec, path, &d);
-        if (rc) { print_diag(path, &d, rc); return exit_for(rc); }
-        int status = 0;
-        uint64_t events = 0;
-        for (uint32_t i = 0; i < rec->nruns; i++) {
-            trc_model m;
-            events += rec->runs[i].nevents;
-            if (trc_model_build(&m, &rec->runs[i], &d)) {
-                fprintf(stderr, "weft: %s: run %u: %s\n", path, i + 1, d.msg);
-                status = EXIT_INPUT;
-            } else {
-                trc_model_release(&m);
-            }
-        }
-        if (rec->truncated) {
-            fprintf(stderr, "weft: %s: at byte %llu: %s; the %u run(s) before it are readable\n", path,
-                    (unsigned long long)rec->truncated_at, rec->truncated_why, rec->nruns);
-            status = EXIT_INPUT;
-        }
-        if (!status)
-            printf("%s: ok: %u run(s), %llu events\n", path, rec->nruns, (unsigned long long)events);
-        trc_recording_free(rec);
-        return status;
-    }
-    sim_program *p;
-    int rc = sim_parse_file(&p, path, NULL, 0, &d);
-    if (rc) { print_diag(path, &d, rc); return exit_for(rc); }
-    printf("%s: ok: \"%s\", %u actor(s), %u unit(s), %u object(s), %u expectation(s)\n", path, p->title, p->nactors,
-           p->nunits, p->nobjects, p->nexpects);
-    sim_program_free(p);
-    return 0;
+    input in;
+    int rc = input_open(&in, path);
+    if (rc) return rc;
+    rc = (ext && !strcmp(ext, ".weft")) || input_is_recording(&in) ? check_recording(&in) : check_scenario(&in);
+    input_close(&in);
+    return rc;
 }

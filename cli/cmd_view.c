@@ -19,13 +19,16 @@ int cmd_view(int argc, char **argv) {
             char *end;
             at = strtod(optarg, &end);
             if (*end == '%') { at /= 100; end++; }
-            if (*end || at < 0 || at > 1) { fprintf(stderr, "weft view: --at takes 0..1 or 0%%..100%%, not '%s'\n", optarg); return EXIT_INPUT; }
+            if (*end || at < 0 || at > 1) {
+                fprintf(stderr, "weft view: --at takes 0..1 or 0%%..100%%, not '%s'\n", esc(optarg));
+                return EXIT_INPUT;
+            }
             break;
         }
         case 's': png = optarg; break;
         case 'z':
             if (sscanf(optarg, "%dx%d", &width, &height) != 2 || width < 200 || height < 150 || width > 8192 || height > 8192) {
-                fprintf(stderr, "weft view: --size takes WxH between 200x150 and 8192x8192, not '%s'\n", optarg);
+                fprintf(stderr, "weft view: --size takes WxH between 200x150 and 8192x8192, not '%s'\n", esc(optarg));
                 return EXIT_INPUT;
             }
             break;
@@ -34,16 +37,23 @@ int cmd_view(int argc, char **argv) {
         }
     }
     if (optind != argc - 1) { fprintf(stderr, "weft view: give one recording\n"); return EXIT_INPUT; }
-    loaded l;
-    int rc = load_recording(&l, argv[optind]);
-    if (rc) return rc;
     bool window = !png;
     if (window && !has_display()) {
         fprintf(stderr, "weft view: no display (DISPLAY is not set); use --screenshot out.png\n");
-        free_loaded(&l);
         return EXIT_IO;
     }
-    rc = show(&l, window, png, at, width, height);
+    input in;
+    int rc = input_open(&in, argv[optind]);
+    if (rc) return rc;
+    output o = { .slot = -1 };
+    if (png && (rc = output_begin(&o, png, "PNG")) == 0) rc = output_not_input(&o, &in, "PNG");
+    loaded l = { 0 };
+    if (!rc) rc = load_recording_from(&l, &in);
+    input_close(&in);
+    if (!rc) rc = show(&l, window, png ? &o : NULL, at, width, height);
+    if (png && rc) output_discard(&o);
+    else if (png && (rc = output_commit(&o)) == 0 && !cli_quiet) printf("wrote the timeline to %s\n", esc(png));
+    output_release(&o);
     free_loaded(&l);
     return rc;
 }

@@ -1869,7 +1869,7 @@ static uint32_t watch(rt *r, uint64_t t0, char *report, size_t cap) {
         if (!live) break;
         exit_phase(r, live_main, live_nondaemon);
         if (r->desc->interrupt && atomic_load(r->desc->interrupt)) {
-            verdict = TRC_END_ERROR;
+            verdict = TRC_END_INTERRUPTED;
             snprintf(report, cap, "interrupted after %.3f s\n", (double)(now - t0) / 1e9);
             break;
         }
