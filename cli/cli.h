@@ -38,6 +38,10 @@ void esc_buf(buf *out, const char *s, size_t n, enum esc_mode m);
 const char *esc(const char *s);
 /* Terminal columns that the first n bytes of s take once escaped (for a caret). */
 int esc_columns(const char *s, size_t n);
+/* A copy of run (in a) whose texts are escaped, names as ESC_LINE, the report
+ * as ESC_TEXT: text made from it (the stats table) holds no raw control and
+ * no name can break a line. Events and tables are shared with run. */
+trc_run *esc_run_copy(const trc_run *run, arena *a);
 
 /* cli_input.c: an input file, opened once. A regular file is probed with
  * pread and left to the readers, which open it by path; anything else (a
@@ -55,6 +59,9 @@ typedef struct input {
 } input;
 int input_open(input *in, const char *path);   /* 0 or an exit status (printed) */
 bool input_is_recording(const input *in);      /* starts like a .weft file */
+/* A pipe or device, or a path in /dev or /proc (/dev/stdin redirected from a
+ * file is a regular file): no output is put beside it by default. */
+bool input_is_special(const input *in);
 /* The scenario's text (malloc'ed), at most CLI_SCENARIO_MAX bytes, no NUL. */
 int input_read_scenario(input *in, char **text);      /* 0 or an exit status (printed) */
 int input_load_recording(input *in, trc_recording **rec, diag *d);   /* 0 or -ERR_xxx */
@@ -86,10 +93,7 @@ int output_not_same(const output *o, const output *other);
 int output_commit(output *o);       /* renames into place; 0 or an exit status (printed) */
 void output_discard(output *o);     /* removes the temporary file unless committed */
 void output_release(output *o);     /* output_discard, and frees o (path stays valid until then) */
-/* While a recording is being written, a signal that ends weft at once renames
- * what it holds into place (a readable prefix) instead of removing it. */
-void output_keep_on_signal(output *o, bool keep);
-/* For the signal handler (async-signal-safe): removes or renames every output begun. */
+/* For the signal handler (async-signal-safe): removes every temporary file. */
 void outputs_abandon(void);
 /* A message about the temporary file names the output instead. */
 void output_fix_diag(const output *o, diag *d);

@@ -142,3 +142,41 @@ int esc_columns(const char *str, size_t n) {
     }
     return cols;
 }
+
+static const char *esc_in(arena *a, const char *s, enum esc_mode m) {
+    if (!s) return NULL;
+    buf b = { 0 };
+    esc_buf(&b, s, strlen(s), m);
+    char *r = arena_strndup(a, b.p ? (const char *)b.p : "", b.n);
+    buf_release(&b);
+    return r;
+}
+
+trc_run *esc_run_copy(const trc_run *run, arena *a) {
+    trc_run *r = arena_push(a, sizeof *r);
+    *r = *run;
+    r->scenario = esc_in(a, run->scenario, ESC_LINE);
+    r->source_path = esc_in(a, run->source_path, ESC_LINE);
+    r->backend = esc_in(a, run->backend, ESC_LINE);
+    r->machine = esc_in(a, run->machine, ESC_LINE);
+    r->report = esc_in(a, run->report, ESC_TEXT);
+    r->params = arena_push(a, sizeof *r->params * (run->nparams + 1));
+    for (uint32_t i = 0; i < run->nparams; i++) {
+        r->params[i] = run->params[i];
+        r->params[i].name = esc_in(a, run->params[i].name, ESC_LINE);
+    }
+    r->units = arena_push(a, sizeof *r->units * (run->nunits + 1));
+    for (uint32_t i = 0; i < run->nunits; i++) {
+        r->units[i] = run->units[i];
+        r->units[i].name = esc_in(a, run->units[i].name, ESC_LINE);
+        r->units[i].group = esc_in(a, run->units[i].group, ESC_LINE);
+    }
+    r->objects = arena_push(a, sizeof *r->objects * (run->nobjects + 1));
+    for (uint32_t i = 0; i < run->nobjects; i++) {
+        r->objects[i] = run->objects[i];
+        r->objects[i].name = esc_in(a, run->objects[i].name, ESC_LINE);
+    }
+    r->strings = arena_push(a, sizeof *r->strings * (run->nstrings + 1));
+    for (uint32_t i = 0; i < run->nstrings; i++) r->strings[i] = esc_in(a, run->strings[i], ESC_LINE);
+    return r;
+}

@@ -60,6 +60,10 @@ int input_open(input *in, const char *path) {
 
 bool input_is_recording(const input *in) { return in->nhead >= 4 && !memcmp(in->head, TRC_FILE_MAGIC, 4); }
 
+bool input_is_special(const input *in) {
+    return in->stream || !strncmp(in->path, "/dev/", 5) || !strncmp(in->path, "/proc/", 6);
+}
+
 void input_close(input *in) {
     if (in->fd >= 0) close(in->fd);
     in->fd = -1;

@@ -5,7 +5,7 @@
  * usual 0666 less the umask); the writers are handed that path; output_commit
  * renames it over the output. The signal handler must be able to clean up at
  * any moment, so every output begun has a slot in a fixed table of plain
- * char arrays: the handler reads them and calls only unlink() and rename().
+ * char arrays: the handler reads them and calls only unlink().
  * A slot's state is set after its paths are written, and cleared only after
  * its file is renamed or removed: at worst the handler unlinks a name that is
  * already gone.
@@ -23,26 +23,22 @@
 
 #include "cli/cli.h"
 
-enum { SLOT_FREE = 0, SLOT_REMOVE = 1, SLOT_RENAME = 2 };
+enum { SLOT_FREE = 0, SLOT_REMOVE = 1 };
 #define NSLOTS 8
 static struct slot {
     char tmp[PATH_MAX];
-    char path[PATH_MAX];
     volatile sig_atomic_t state;
 } slots[NSLOTS];
 
 void outputs_abandon(void) {
-    for (int i = 0; i < NSLOTS; i++) {
-        if (slots[i].state == SLOT_RENAME) rename(slots[i].tmp, slots[i].path);
-        else if (slots[i].state == SLOT_REMOVE) unlink(slots[i].tmp);
-    }
+    for (int i = 0; i < NSLOTS; i++)
+        if (slots[i].state == SLOT_REMOVE) unlink(slots[i].tmp);
 }
 
-static int slot_take(const char *tmp, const char *path) {
+static int slot_take(const char *tmp) {
     for (int i = 0; i < NSLOTS; i++) {
         if (slots[i].state != SLOT_FREE) continue;
         snprintf(slots[i].tmp, sizeof slots[i].tmp, "%s", tmp);
-        snprintf(slots[i].path, sizeof slots[i].path, "%s", path);
         atomic_signal_fence(memory_order_seq_cst);
         slots[i].state = SLOT_REMOVE;
         return i;
@@ -54,10 +50,6 @@ static void slot_free(int i) {
     if (i < 0) return;
     slots[i].state = SLOT_FREE;
     atomic_signal_fence(memory_order_seq_cst);
-}
-
-void output_keep_on_signal(output *o, bool keep) {
-    if (o->slot >= 0) slots[o->slot].state = keep ? SLOT_RENAME : SLOT_REMOVE;
 }
 
 /* The temporary file is gone (renamed or removed): forget it, keep the path. */
@@ -124,7 +116,7 @@ int output_begin(output *o, const char *given, const char *what) {
         output_release(o);
         return EXIT_IO;
     }
-    o->slot = slot_take(o->tmp, o->path);
+    o->slot = slot_take(o->tmp);
     mode_t mode;
     if (exists) {
         mode = st.st_mode & 07777;

@@ -71,10 +71,15 @@ int export_perfetto(const loaded *l, output *o) {
 
 void print_stats(const loaded *l) {
     for (uint32_t i = 0; i < l->rec->nruns; i++) {
+        /* the table made from escaped names (a name cannot break its line), escaped again on the way out */
+        arena a = { 0 };
+        trc_model shown = l->models[i];
+        shown.run = esc_run_copy(l->models[i].run, &a);
         buf b = { 0 };
-        trc_stats_text(&b, &l->models[i]);
+        trc_stats_text(&b, &shown);
         esc_write(stdout, (const char *)b.p, b.n, ESC_TEXT);
         buf_release(&b);
+        arena_release(&a);
         if (i + 1 < l->rec->nruns) fputc('\n', stdout);
     }
 }

@@ -9,9 +9,10 @@
  * Any other time, and for a second signal during a run (a run that does not
  * end), these signals and SIGPIPE (stdout closed: `weft run | head`) and
  * SIGABRT (a BUG()) end weft at once: outputs_abandon() removes the temporary
- * files (a recording being written is renamed into place as it stands: its
- * chunks up to the last whole one open), then the signal is raised again with
- * its default action. The handler uses only async-signal-safe calls.
+ * files, so the files at the output paths stay as they were, then the signal
+ * is raised again with its default action. The handler uses only
+ * async-signal-safe calls. (SIGKILL cannot be caught: it leaves the temporary
+ * recording, a readable prefix, as .NAME.tmp-XXXXXX beside the output.)
  */
 #include <errno.h>
 #include <signal.h>

@@ -24,7 +24,7 @@ int cmd_export(int argc, char **argv) {
     input in;
     int rc = input_open(&in, argv[optind]);
     if (rc) return rc;
-    if (!out && in.stream) {
+    if (!out && input_is_special(&in)) {
         fprintf(stderr, "weft export: the recording comes from a pipe or device: give the output with -o\n");
         input_close(&in);
         return EXIT_INPUT;

@@ -130,8 +130,11 @@ static int record(const plan *pl, outs *o, const opts *op, sim_result *res, uint
     }
     int status = 0;
     *ran = 0;
-    output_keep_on_signal(&o->rec, true);
-    signals_run(true);
+    signals_run(true);   /* from here a signal ends the run, not weft */
+    if (!pl->name && !cli_quiet)
+        printf("running %s on %s: %u units, %u objects -> %s\n", esc(pl->progs[0]->title),
+               esc(op->backend ? op->backend : pl->progs[0]->backend), pl->progs[0]->nunits, pl->progs[0]->nobjects,
+               esc(o->rec.given));
     for (uint32_t i = 0; i < pl->n && !atomic_load(&interrupt_flag); i++) {
         if (pl->name && !cli_quiet) printf("run %u of %u: %s=%s\n", i + 1, pl->n, esc(pl->name), esc(pl->vals[i]));
         fflush(stdout);
@@ -242,10 +245,6 @@ static int run_sweep(plan *pl, outs *o, const opts *op) {
 
 static int run_once(plan *pl, outs *o, const opts *op) {
     const sim_program *prog = pl->progs[0];
-    if (!cli_quiet)
-        printf("running %s on %s: %u units, %u objects -> %s\n", esc(prog->title), esc(op->backend ? op->backend : prog->backend),
-               prog->nunits, prog->nobjects, esc(o->rec.given));
-    fflush(stdout);
     sim_result res;
     uint32_t ran;
     int status = record(pl, o, op, &res, &ran);
