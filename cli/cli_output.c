@@ -27,20 +27,19 @@ enum { SLOT_FREE = 0, SLOT_REMOVE = 1 };
 #define NSLOTS 8
 static struct slot {
     char tmp[PATH_MAX];
-    volatile sig_atomic_t state;
+    _Atomic int state;   /* read by the signal handler, on any thread */
 } slots[NSLOTS];
 
 void outputs_abandon(void) {
     for (int i = 0; i < NSLOTS; i++)
-        if (slots[i].state == SLOT_REMOVE) unlink(slots[i].tmp);
+        if (atomic_load(&slots[i].state) == SLOT_REMOVE) unlink(slots[i].tmp);
 }
 
 static int slot_take(const char *tmp) {
     for (int i = 0; i < NSLOTS; i++) {
-        if (slots[i].state != SLOT_FREE) continue;
+        if (atomic_load(&slots[i].state) != SLOT_FREE) continue;
         snprintf(slots[i].tmp, sizeof slots[i].tmp, "%s", tmp);
-        atomic_signal_fence(memory_order_seq_cst);
-        slots[i].state = SLOT_REMOVE;
+        atomic_store(&slots[i].state, SLOT_REMOVE);   /* after the path: the handler reads a whole one */
         return i;
     }
     BUG("more than %d outputs at once", NSLOTS);
@@ -48,8 +47,7 @@ static int slot_take(const char *tmp) {
 
 static void slot_free(int i) {
     if (i < 0) return;
-    slots[i].state = SLOT_FREE;
-    atomic_signal_fence(memory_order_seq_cst);
+    atomic_store(&slots[i].state, SLOT_FREE);
 }
 
 /* The temporary file is gone (renamed or removed): forget it, keep the path. */

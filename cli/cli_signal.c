@@ -22,7 +22,8 @@
 #include "cli/cli.h"
 
 _Atomic int interrupt_flag;
-static volatile sig_atomic_t run_active, caught;
+/* atomics, not volatile sig_atomic_t: the handler may run on any of the run's threads */
+static _Atomic int run_active, caught;
 static bool installed;
 
 static const int handled[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGABRT };
@@ -37,8 +38,9 @@ static void die_now(int sig) {
 
 static void on_signal(int sig) {
     int saved = errno;
-    if (run_active && !caught && (sig == SIGINT || sig == SIGTERM || sig == SIGHUP)) {
-        caught = sig;
+    int none = 0;
+    if (atomic_load(&run_active) && (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) &&
+        atomic_compare_exchange_strong(&caught, &none, sig)) {
         atomic_store(&interrupt_flag, 1);
     } else {
         die_now(sig);
@@ -63,10 +65,10 @@ void signals_install(void) {
 
 void signals_run(bool on) {
     if (on) signals_install();
-    run_active = on;
+    atomic_store(&run_active, on);
 }
 
-int signals_caught(void) { return caught; }
+int signals_caught(void) { return atomic_load(&caught); }
 
 const char *signal_name(int sig) {
     switch (sig) {
@@ -80,7 +82,7 @@ const char *signal_name(int sig) {
 }
 
 void signals_finish(void) {
-    int sig = caught;
+    int sig = atomic_load(&caught);
     if (!sig) return;
     fflush(NULL);
     struct sigaction sa = { 0 };

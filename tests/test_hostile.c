@@ -574,6 +574,16 @@ static void signals_end_the_run(void) {
         check_interrupted(P("long.weft"), sigs[i]);
         if (failure[0]) return;
     }
+    /* what reads a recording takes the interrupted one */
+    res r;
+    WEFT(&r, NULL, "stats", "long.weft", "--json");
+    EXPECT_RUN(&r, 0, "\"end\":\"interrupted\"");
+    WEFT(&r, NULL, "export", "long.weft", "-o", "long.pftrace");
+    EXPECT_RUN(&r, 0, "wrote long.pftrace");
+#ifdef WEFT_HAVE_GUI
+    WEFT(&r, NULL, "view", "long.weft", "--screenshot", "long.png");
+    EXPECT_RUN(&r, 0, "wrote the timeline to long.png");
+#endif
 }
 
 static void signal_ends_a_sweep(void) {
