@@ -144,7 +144,8 @@ struct rt {
     pthread_cond_t go_cv;            /* start signal, and abortable sleeps */
     bool go;
     uint32_t ready;                  /* threads waiting for go */
-    _Atomic int error_set;
+    _Atomic int error_claimed;       /* the first error's unit writes `error`... */
+    _Atomic int error_set;           /* ...then sets this: `error` is whole once it is seen */
     char error[1024];                /* a runtime misuse (unlock not held) */
     /* pools and futures */
     pthread_mutex_t fmu;
@@ -245,8 +246,10 @@ static void end_wait(rt_unit *u, uint32_t oi, int outcome, uint32_t extra) {
 
 static void runtime_error_at(rt *r, rt_unit *u, sim_pos pos, const char *msg) {
     int expected = 0;
-    if (atomic_compare_exchange_strong(&r->error_set, &expected, 1))
+    if (atomic_compare_exchange_strong(&r->error_claimed, &expected, 1)) {
         snprintf(r->error, sizeof r->error, "%s:%d:%d: %s (in %s)", r->prog->path, pos.line, pos.col, msg, u->name);
+        atomic_store(&r->error_set, 1);
+    }
     stop_all(r);
 }
 
