@@ -103,7 +103,17 @@ int output_begin(output *o, const char *given, const char *what) {
     int baselen = (int)strlen(base) > 200 ? 200 : (int)strlen(base);
     o->tmp = xmalloc(need);
     snprintf(o->tmp, need, "%.*s.%.*s.tmp-XXXXXX", (int)dirlen, o->path, baselen, base);
+    /* no signal between the file's creation and its slot: it would stay behind */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    sigaddset(&block, SIGPIPE);
+    sigprocmask(SIG_BLOCK, &block, &old);
     int fd = mkstemp(o->tmp);
+    if (fd >= 0) o->slot = slot_take(o->tmp);
+    sigprocmask(SIG_SETMASK, &old, NULL);
     if (fd < 0) {
         int e = errno;
         /* say what is wrong with the path the user gave, not with our temporary name */
@@ -114,7 +124,6 @@ int output_begin(output *o, const char *given, const char *what) {
         output_release(o);
         return EXIT_IO;
     }
-    o->slot = slot_take(o->tmp);
     mode_t mode;
     if (exists) {
         mode = st.st_mode & 07777;

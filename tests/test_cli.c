@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -168,7 +169,19 @@ START_TEST(ctrl_c_ends_the_run_and_keeps_the_recording) {
     size_t n = 0;
     while (n < sizeof line - 1 && !strchr(line, '\n') && read(pfd[0], line + n, 1) == 1) line[++n] = 0;
     ck_assert_msg(!strncmp(line, "running ", 8), "%s", line);
-    struct timespec ts = { 0, 300000000 };
+    /* and once its threads exist (main, the recorder's drain, 2 units), half a second of run */
+    char task[64];
+    snprintf(task, sizeof task, "/proc/%d/task", (int)pid);
+    struct timespec tick = { 0, 10000000 };
+    for (int tries = 0; tries < 3000; tries++) {
+        int threads = 0;
+        DIR *dp = opendir(task);
+        for (struct dirent *de; dp && (de = readdir(dp));) threads += de->d_name[0] != '.';
+        if (dp) closedir(dp);
+        if (threads >= 4) break;
+        nanosleep(&tick, NULL);
+    }
+    struct timespec ts = { 0, 500000000 };
     nanosleep(&ts, NULL);
     kill(pid, SIGINT);
     int st;
