@@ -36,8 +36,9 @@ void esc_puts(FILE *f, const char *s, enum esc_mode m);
 void esc_buf(buf *out, const char *s, size_t n, enum esc_mode m);
 /* s escaped as ESC_LINE, for a printf %s; valid until 8 more calls. */
 const char *esc(const char *s);
-/* Terminal columns that the first n bytes of s take once escaped (for a caret). */
-int esc_columns(const char *s, size_t n);
+/* Terminal columns that the first `chars` characters of s take once escaped
+ * (a caret under a scenario's column; a byte that is not UTF-8 is one). */
+int esc_columns(const char *s, int chars);
 /* A copy of run (in a) whose texts are escaped, names as ESC_LINE, the report
  * as ESC_TEXT: text made from it (the stats table) holds no raw control and
  * no name can break a line. Events and tables are shared with run. */
@@ -47,7 +48,7 @@ trc_run *esc_run_copy(const trc_run *run, arena *a);
  * pread and left to the readers, which open it by path; anything else (a
  * pipe, a FIFO, a device, /dev/stdin) can be read only once, so it is read
  * here, bounded, and handed over as bytes. A directory is refused. */
-#define CLI_SCENARIO_MAX ((size_t)16 << 20)   /* the parser's limit */
+#define CLI_SCENARIO_MAX SIM_MAX_SOURCE   /* the parser's limit, 16 MiB */
 #define CLI_STREAM_RECORDING_MAX ((size_t)1 << 30)
 typedef struct input {
     const char *path;
@@ -62,8 +63,9 @@ bool input_is_recording(const input *in);      /* starts like a .weft file */
 /* A pipe or device, or a path in /dev or /proc (/dev/stdin redirected from a
  * file is a regular file): no output is put beside it by default. */
 bool input_is_special(const input *in);
-/* The scenario's text (malloc'ed), at most CLI_SCENARIO_MAX bytes, no NUL. */
-int input_read_scenario(input *in, char **text);      /* 0 or an exit status (printed) */
+/* The scenario's bytes (malloc'ed, NUL-terminated after them), at most
+ * CLI_SCENARIO_MAX; sim_parse_bytes then checks and parses them. */
+int input_read_scenario(input *in, char **text, size_t *len);   /* 0 or an exit status (printed) */
 int input_load_recording(input *in, trc_recording **rec, diag *d);   /* 0 or -ERR_xxx */
 void input_close(input *in);
 

@@ -10,12 +10,9 @@ void print_diag(const char *what, const diag *d, int code) {
     if (d->line > 0) {
         fprintf(stderr, "%s:%d:%d: error: %s\n", esc(d->file), d->line, d->col, esc(d->msg));
         if (d->snippet[0]) {
-            fprintf(stderr, "  %s\n  ", esc(d->snippet));
-            /* the caret under the column, counted as the escaped line shows it */
-            size_t upto = d->col > 1 ? (size_t)d->col - 1 : 0;
-            if (upto > strlen(d->snippet)) upto = strlen(d->snippet);
-            for (int i = esc_columns(d->snippet, upto); i > 0; i--) fputc(' ', stderr);
-            fprintf(stderr, "^\n");
+            /* the caret under the column (in characters), counted as the escaped line shows it:
+             * a CJK character takes two terminal columns, an escape its length */
+            fprintf(stderr, "  %s\n  %*s^\n", esc(d->snippet), d->col > 1 ? esc_columns(d->snippet, d->col - 1) : 0, "");
         }
     } else if (d->has_offset) {
         fprintf(stderr, "weft: %s: at byte %llu: %s\n", esc(what), (unsigned long long)d->offset, esc(msg));

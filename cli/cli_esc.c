@@ -22,51 +22,13 @@
 
 #include "cli/cli.h"
 
-/* Length of the well-formed UTF-8 sequence at s (n bytes left) and its code
- * point, or 0 if s[0] does not start one. */
-static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp) {
-    unsigned char c = s[0];
-    if (c < 0x80) { *cp = c; return 1; }
-    size_t len;
-    uint32_t v;
-    unsigned char lo = 0x80, hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf) { len = 2; v = c & 0x1f; }
-    else if (c >= 0xe0 && c <= 0xef) {
-        len = 3; v = c & 0x0f;
-        if (c == 0xe0) lo = 0xa0;          /* no overlong forms */
-        if (c == 0xed) hi = 0x9f;          /* no surrogates */
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4; v = c & 0x07;
-        if (c == 0xf0) lo = 0x90;
-        if (c == 0xf4) hi = 0x8f;          /* nothing past U+10FFFF */
-    } else return 0;
-    if (n < len) return 0;
-    if (s[1] < lo || s[1] > hi) return 0;
-    v = v << 6 | (s[1] & 0x3f);
-    for (size_t i = 2; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80) return 0;
-        v = v << 6 | (s[i] & 0x3f);
-    }
-    *cp = v;
-    return len;
-}
-
 static bool is_bidi_control(uint32_t cp) { return (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069); }
-
-/* Columns a code point takes on a terminal: 2 for the wide East Asian ranges. */
-static int cp_width(uint32_t cp) {
-    if ((cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0xa4cf && cp != 0x303f) ||
-        (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0xfe30 && cp <= 0xfe4f) ||
-        (cp >= 0xff00 && cp <= 0xff60) || (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x20000 && cp <= 0x3fffd))
-        return 2;
-    return 1;
-}
 
 /* The escape for one unsafe character or byte in mode m, into out (>= 8 bytes);
  * returns its length, or 0 if the sequence at s is safe to write as it is. */
 static size_t escape_one(const unsigned char *s, size_t n, enum esc_mode m, size_t *consumed, char *out) {
     uint32_t cp;
-    size_t len = utf8_seq(s, n, &cp);
+    size_t len = (size_t)utf8_decode((const char *)s, n, &cp);
     if (!len) {
         *consumed = 1;
         if (m == ESC_JSON) return (size_t)snprintf(out, 8, "\\ufffd");
@@ -126,17 +88,19 @@ const char *esc(const char *s) {
     return (const char *)b->p;
 }
 
-int esc_columns(const char *str, size_t n) {
+int esc_columns(const char *str, int chars) {
     const unsigned char *s = (const unsigned char *)str;
+    size_t n = strlen(str);
     int cols = 0;
-    for (size_t i = 0; i < n;) {
+    /* a character is a UTF-8 sequence or a byte that is not one, as the lexer counts them */
+    for (size_t i = 0; i < n && chars > 0; chars--) {
         char e[8];
         size_t used, el = escape_one(s + i, n - i, ESC_LINE, &used, e);
         if (el) cols += (int)el;
         else {
             uint32_t cp;
-            utf8_seq(s + i, n - i, &cp);
-            cols += cp_width(cp);
+            utf8_decode((const char *)s + i, n - i, &cp);
+            cols += uc_width(cp);
         }
         i += used;
     }

@@ -69,11 +69,10 @@ void input_close(input *in) {
     in->fd = -1;
 }
 
-int input_read_scenario(input *in, char **text) {
+int input_read_scenario(input *in, char **text, size_t *len) {
     *text = NULL;
     diag d;
     diag_clear(&d);
-    size_t len = 0;
     int rc;
     if (!in->stream && (uint64_t)in->st.st_size > CLI_SCENARIO_MAX) {
         char lim[32], size[32];
@@ -82,14 +81,9 @@ int input_read_scenario(input *in, char **text) {
         rc = diag_set(&d, ERR_LIMIT, "cannot read '%s': it is larger than %s (%s), the limit for a scenario", in->path,
                       lim, size);
     } else if (in->stream) {
-        rc = fd_read_max(in->fd, in->path, in->head, in->nhead, 0, CLI_SCENARIO_MAX, text, &len, &d);
+        rc = fd_read_max(in->fd, in->path, in->head, in->nhead, 0, CLI_SCENARIO_MAX, text, len, &d);
     } else {
-        rc = fd_read_max(in->fd, in->path, NULL, 0, (size_t)in->st.st_size, CLI_SCENARIO_MAX, text, &len, &d);
-    }
-    if (!rc && strlen(*text) != len) {
-        free(*text);
-        *text = NULL;
-        rc = diag_set(&d, ERR_SCENARIO, "%s: the file contains a NUL byte (is it a text file?)", in->path);
+        rc = fd_read_max(in->fd, in->path, NULL, 0, (size_t)in->st.st_size, CLI_SCENARIO_MAX, text, len, &d);
     }
     if (rc) {
         print_diag(NULL, &d, rc);

@@ -1,5 +1,6 @@
-/* weft check: validate a scenario or a recording. The file is opened once:
- * its first bytes (or its .weft name) say which it is. */
+/* weft check: validate a scenario (with -D overrides) or a recording. The
+ * file is opened once: its first bytes (or its .weft name) say which it is. */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,15 +36,16 @@ static int check_recording(input *in) {
     return status;
 }
 
-static int check_scenario(input *in) {
+static int check_scenario(input *in, const sim_define *defs, uint32_t ndefs) {
     const char *path = in->path;
     char *text;
-    int rc = input_read_scenario(in, &text);
+    size_t len;
+    int rc = input_read_scenario(in, &text, &len);
     if (rc) return rc;
     diag d;
     diag_clear(&d);
     sim_program *p;
-    rc = sim_parse(&p, path, text, NULL, 0, &d);
+    rc = sim_parse_bytes(&p, path, text, len, defs, ndefs, &d);
     free(text);
     if (rc) { print_diag(path, &d, rc); return exit_for(rc); }
     printf("%s: ok: \"%s\", %u actor(s), %u unit(s), %u object(s), %u expectation(s)\n", esc(path), esc(p->title),
@@ -53,13 +55,38 @@ static int check_scenario(input *in) {
 }
 
 int cmd_check(int argc, char **argv) {
-    if (argc != 2) { fprintf(stderr, "weft check: give one file (.scn or .weft)\n"); return EXIT_INPUT; }
-    const char *path = argv[1];
+    sim_define defs[SIM_MAX_PARAMS];
+    uint32_t ndefs = 0;
+    static const struct option opts[] = { { "define", required_argument, 0, 'D' }, { "help", no_argument, 0, 'h' },
+                                          { 0, 0, 0, 0 } };
+    int c;
+    while ((c = getopt_long(argc, argv, "D:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'D': {
+            char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg) { fprintf(stderr, "weft: -D takes name=value, not '%s'\n", esc(optarg)); return EXIT_INPUT; }
+            if (ndefs >= SIM_MAX_PARAMS) { fprintf(stderr, "weft: too many -D\n"); return EXIT_INPUT; }
+            *eq = 0;
+            defs[ndefs++] = (sim_define){ .name = optarg, .value = eq + 1 };
+            break;
+        }
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return EXIT_INPUT;
+        }
+    }
+    if (optind != argc - 1) { fprintf(stderr, "weft check: give one file (.scn or .weft)\n"); return EXIT_INPUT; }
+    const char *path = argv[optind];
     const char *ext = strrchr(path, '.');
     input in;
     int rc = input_open(&in, path);
     if (rc) return rc;
-    rc = (ext && !strcmp(ext, ".weft")) || input_is_recording(&in) ? check_recording(&in) : check_scenario(&in);
+    bool recording = (ext && !strcmp(ext, ".weft")) || input_is_recording(&in);
+    if (recording && ndefs) {
+        fprintf(stderr, "weft check: -D applies to a scenario; %s is a recording\n", esc(path));
+        rc = EXIT_INPUT;
+    } else {
+        rc = recording ? check_recording(&in) : check_scenario(&in, defs, ndefs);
+    }
     input_close(&in);
     return rc;
 }

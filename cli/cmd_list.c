@@ -49,7 +49,7 @@ int cmd_list(int argc, char **argv) {
     /* names and titles are shown escaped (a file name may hold anything), aligned by their columns */
     int width = 0;
     for (size_t i = 0; i < n; i++) {
-        int w = esc_columns(names[i], strlen(names[i]));
+        int w = esc_columns(names[i], (int)strlen(names[i]));
         if (w > width) width = w;
     }
     for (size_t i = 0; i < n; i++) {
@@ -58,7 +58,7 @@ int cmd_list(int argc, char **argv) {
         diag d;
         diag_clear(&d);
         sim_program *p;
-        int pad = width - esc_columns(names[i], strlen(names[i]));
+        int pad = width - esc_columns(names[i], (int)strlen(names[i]));
         if (sim_parse_file(&p, path, NULL, 0, &d) == 0) {
             printf("%s%*s  %s\n", esc(names[i]), pad, "", esc(p->title));
             sim_program_free(p);

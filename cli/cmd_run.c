@@ -97,8 +97,38 @@ static void release_outputs(outs *o) {
     free(png);
 }
 
+/* A run that ended with an error (division by zero at run time...): the error
+ * goes to stderr like every other one, as "file:line:col: error: ..." with the
+ * line and a caret when the runtime named a place in the scenario. */
+static void print_run_error(const sim_program *prog, const char *report) {
+    size_t plen = strlen(prog->path);
+    int line = 0, col = 0, n = 0;
+    fflush(stdout);
+    if (!strncmp(report, prog->path, plen) && sscanf(report + plen, ":%d:%d: %n", &line, &col, &n) == 2 && n > 0 &&
+        line > 0 && col > 0) {
+        diag d;
+        diag_clear(&d);
+        sim_diag_at(&d, prog, line, col);
+        snprintf(d.msg, sizeof d.msg, "%.*s", (int)strcspn(report + plen + n, "\n"), report + plen + n);
+        print_diag(prog->path, &d, -ERR_RUNTIME);
+        const char *rest = strchr(report, '\n');
+        if (rest && rest[1]) esc_puts(stderr, rest + 1, ESC_TEXT);
+    } else {
+        fputs("weft: ", stderr);
+        esc_puts(stderr, report, ESC_TEXT);
+        if (!*report || report[strlen(report) - 1] != '\n') fputc('\n', stderr);
+    }
+}
+
+/* The run's error is printed on stderr: the stats on stdout leave it out. */
+static void drop_error_reports(loaded *l) {
+    for (uint32_t i = 0; i < l->rec->nruns; i++)
+        if (l->rec->runs[i].end_reason == TRC_END_ERROR) l->rec->runs[i].report = "";
+}
+
 /* Parses the scenario once per swept value (every value checked before anything runs). */
-static int make_plan(plan *pl, const char *scn, const char *text, char *sweep, sim_define *defs, uint32_t ndefs) {
+static int make_plan(plan *pl, const char *scn, const char *text, size_t len, char *sweep, sim_define *defs,
+                     uint32_t ndefs) {
     diag d;
     char *eq = strchr(sweep, '=');
     *eq = 0;
@@ -106,9 +136,9 @@ static int make_plan(plan *pl, const char *scn, const char *text, char *sweep, s
     if (ndefs >= SIM_MAX_PARAMS) { fprintf(stderr, "weft: too many -D\n"); return EXIT_INPUT; }
     for (char *save = NULL, *v = strtok_r(eq + 1, ",", &save); v; v = strtok_r(NULL, ",", &save)) {
         if (pl->n == MAX_SWEEP) { fprintf(stderr, "weft: --sweep takes at most %d values\n", MAX_SWEEP); return EXIT_INPUT; }
-        defs[ndefs] = (sim_define){ pl->name, v };
+        defs[ndefs] = (sim_define){ .name = pl->name, .value = v, .option = "--sweep" };
         diag_clear(&d);
-        int rc = sim_parse(&pl->progs[pl->n], scn, text, defs, ndefs + 1, &d);
+        int rc = sim_parse_bytes(&pl->progs[pl->n], scn, text, len, defs, ndefs + 1, &d);
         if (rc) { print_diag(scn, &d, rc); return exit_for(rc); }
         pl->vals[pl->n++] = v;
     }
@@ -148,6 +178,7 @@ static int record(const plan *pl, outs *o, const opts *op, sim_result *res, uint
             break;
         }
         (*ran)++;
+        if (res[i].end_reason == TRC_END_ERROR && res[i].report[0]) print_run_error(pl->progs[i], res[i].report);
         if (pl->name && res[i].expect_failed && res[i].end_reason != TRC_END_INTERRUPTED)
             esc_puts(stderr, res[i].expect_report, ESC_TEXT);
     }
@@ -180,6 +211,7 @@ static int make_outputs(outs *o, const opts *op) {
     loaded l;
     int status = load_recording(&l, o->rec.path);
     if (status) { discard_all(o); return status; }
+    drop_error_reports(&l);
     if (!cli_quiet) print_stats(&l);
     if (o->trace.path) {
         if ((status = export_perfetto(&l, &o->trace)) == 0) status = output_commit(&o->trace);
@@ -254,7 +286,7 @@ static int run_once(plan *pl, outs *o, const opts *op) {
         fmt_dur(wall, sizeof wall, res.wall_ns);
         printf("recorded %llu events in %s of wall time%s\n\n", (unsigned long long)res.events, wall,
                res.lost ? " (some lost: see below)" : "");
-    } else if (res.report[0]) {
+    } else if (res.report[0] && res.end_reason != TRC_END_ERROR) {
         esc_puts(stderr, res.report, ESC_TEXT);
     }
     if ((status = make_outputs(o, op))) return status;
@@ -305,7 +337,7 @@ int cmd_run(int argc, char **argv) {
             if (!eq || eq == optarg) { fprintf(stderr, "weft: -D takes name=value, not '%s'\n", esc(optarg)); return EXIT_INPUT; }
             if (ndefs >= SIM_MAX_PARAMS) { fprintf(stderr, "weft: too many -D\n"); return EXIT_INPUT; }
             *eq = 0;
-            defs[ndefs++] = (sim_define){ optarg, eq + 1 };
+            defs[ndefs++] = (sim_define){ .name = optarg, .value = eq + 1 };
             break;
         }
         case 's': {
@@ -349,18 +381,19 @@ int cmd_run(int argc, char **argv) {
     int status = input_open(&in, scn);
     if (status) return status;
     char *text;
-    status = input_read_scenario(&in, &text);
+    size_t len;
+    status = input_read_scenario(&in, &text, &len);
     input_close(&in);   /* in.st stays: outputs are compared with it */
     if (status) return status;
 
     plan pl = { .scn = scn, .param = -1 };
     char spec[4096];
     if (sweep) {
-        status = make_plan(&pl, scn, text, sweep, defs, ndefs);
+        status = make_plan(&pl, scn, text, len, sweep, defs, ndefs);
     } else {
         diag d;
         diag_clear(&d);
-        int rc = sim_parse(&pl.progs[0], scn, text, defs, ndefs, &d);
+        int rc = sim_parse_bytes(&pl.progs[0], scn, text, len, defs, ndefs, &d);
         if (rc) { print_diag(scn, &d, rc); status = exit_for(rc); }
         else if (pl.progs[0]->nsweep) {
             /* the scenario sweeps a parameter itself: `sweep P = v1, v2` */
@@ -372,7 +405,7 @@ int cmd_run(int argc, char **argv) {
                                       pa->type == SIM_T_DUR ? "ns" : "");
             sim_program_free(pl.progs[0]);
             pl.progs[0] = NULL;
-            status = make_plan(&pl, scn, text, spec, defs, ndefs);
+            status = make_plan(&pl, scn, text, len, spec, defs, ndefs);
         } else {
             pl.n = 1;
         }
