@@ -29,7 +29,7 @@ flags=(-g -O1 -std=c17 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sa
 srcs=("$here"/base/*.c "$here"/traces/*.c "$here/tests/fuzz/fuzz_crc.c")
 libs=(-lpthread -lm)
 case $target in
-  parse) srcs+=("$here"/sim/*.c) ;;
+  parse) srcs+=("$here"/sim/*.c "$here"/sim/*.S) ;;   # the .S of other machines assemble to nothing
   pipeline)
     srcs+=("$here"/render/*.c)
     read -r -a sdl <<<"$(pkg-config --cflags --libs sdl2 SDL2_ttf)"
@@ -38,7 +38,7 @@ esac
 bin=$work/fuzz_$target
 # rebuilt only when a source is newer than the binary
 if [ ! -x "$bin" ] || [ -n "$(find "$here"/base "$here"/traces "$here"/sim "$here"/render "$here"/tests/fuzz \
-                               -name '*.[ch]' -newer "$bin" -print -quit)" ]; then
+                               -name '*.[chS]' -newer "$bin" -print -quit)" ]; then
   echo "fuzz $target: building $bin"
   clang "${flags[@]}" "$here/tests/fuzz/fuzz_$target.c" "${srcs[@]}" "${libs[@]}" -o "$bin"
 fi
