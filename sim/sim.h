@@ -1,7 +1,8 @@
 /* sim: the scenario language and the runtime that runs it on real threads.
  *
  *   sim_parse()  text -> sim_program (AST + declarations), errors with line:col
- *   sim_run()    sim_program -> one run recorded into a .weft (via traces/)
+ *   sim_run()    sim_program -> one run recorded into a .weft (via traces/),
+ *                on the platform of its backend (sim/sim_platform.h)
  *
  * Library code: never prints, never exits.
  */
@@ -276,6 +277,9 @@ typedef struct sim_desc {
     bool no_tsc;
     const _Atomic int *interrupt; /* set (e.g. from a SIGINT handler) to end the run cleanly */
     trc_writer *writer;         /* append the run to this open recording (out_path is then unused) */
+    /* The platform to run on (sim/sim_platform.h), e.g. &sim_plat_test for the
+     * deterministic test platform; NULL = the backend's own. */
+    const struct sim_plat_ops *platform;
 } sim_desc;
 
 typedef struct sim_result {

@@ -254,6 +254,7 @@ typedef struct trc_recorder_desc {
     uint32_t drain_period_us;    /* 0 = 1000 */
     bool no_tsc;                 /* force clock_gettime timestamps */
     trc_writer *writer;          /* events go here (may be NULL: kept in memory only) */
+    const _Atomic uint64_t *virtual_clock;   /* stamp events with this clock (ns) instead of the real one */
 } trc_recorder_desc;
 
 int trc_recorder_create(trc_recorder **out, const trc_recorder_desc *desc, diag *d);

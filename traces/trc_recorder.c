@@ -52,7 +52,8 @@ int trc_recorder_create(trc_recorder **out, const trc_recorder_desc *desc, diag 
         return diag_set(d, ERR_USAGE, "recorder ring size %u is not a power of two >= 4", desc->ring_events);
     }
     if (!r->desc.drain_period_us) r->desc.drain_period_us = 1000;
-    clk_calibrate(&r->clk, !desc->no_tsc);
+    if (desc->virtual_clock) r->clk = (clk_calib){ .ns_per_tick = 1.0, .virt = desc->virtual_clock };
+    else clk_calibrate(&r->clk, !desc->no_tsc);
     pthread_mutex_init(&r->mu, NULL);
     r->rings = xcalloc(MAX_RINGS, sizeof *r->rings);
     *out = r;
