@@ -92,6 +92,7 @@ int output_begin(output *o, const char *path, const char *what);   /* 0 or an ex
 /* Refuses (exit status, printed) when output o is the input in, or the output other. */
 int output_not_input(const output *o, const input *in, const char *what);
 int output_not_same(const output *o, const output *other);
+int output_not_path(const output *o, const char *path);   /* the same, for an input given by path */
 int output_commit(output *o);       /* renames into place; 0 or an exit status (printed) */
 void output_discard(output *o);     /* removes the temporary file unless committed */
 void output_release(output *o);     /* output_discard, and frees o (path stays valid until then) */
@@ -113,6 +114,18 @@ void print_stats(const loaded *l);
 bool has_display(void);
 /* Renders png (if not NULL) to its temporary file, then opens the window. */
 int show(const loaded *l, bool window, output *png, double at, int width, int height);
+
+/* cli_view.c: weft view (one or several recordings; a window, a PNG, frames, a video) */
+typedef struct view_opts {
+    const char *const *files; int nfiles;
+    const char *png, *frames_dir, *video;
+    double fps;                   /* frames and video */
+    bool at_given; double at; double at_ns; bool at_is_ns;
+    int width, height; double scale;
+    bool stage, whole;
+    int theme;                    /* 0 dark, 1 light */
+} view_opts;
+int view_files(const view_opts *o);
 
 /* cli_path.c: a malloc'ed copy of path with its extension replaced by ext */
 char *replace_ext(const char *path, const char *ext);

@@ -139,14 +139,24 @@ int output_begin(output *o, const char *given, const char *what) {
 
 static bool same_inode(const struct stat *a, const struct stat *b) { return a->st_dev == b->st_dev && a->st_ino == b->st_ino; }
 
+static int refuse_same(const output *o, const char *input_path, const char *what) {
+    fprintf(stderr, "weft: the %s '%s' is the input '%s' itself: writing it would destroy the input\n", what,
+            esc(o->given), esc(input_path));
+    fprintf(stderr, "hint: give another output path%s\n", strcmp(what, "recording") ? "" : " with -o");
+    return EXIT_INPUT;
+}
+
+int output_not_path(const output *o, const char *path) {
+    struct stat st, in;
+    if (o->path && !o->direct && stat(o->path, &st) == 0 && stat(path, &in) == 0 && S_ISREG(in.st_mode) &&
+        same_inode(&st, &in))
+        return refuse_same(o, path, o->what);
+    return 0;
+}
+
 int output_not_input(const output *o, const input *in, const char *what) {
     struct stat st;
-    if (o->path && !in->stream && stat(o->path, &st) == 0 && same_inode(&st, &in->st)) {
-        fprintf(stderr, "weft: the %s '%s' is the input '%s' itself: writing it would destroy the input\n", what,
-                esc(o->given), esc(in->path));
-        fprintf(stderr, "hint: give another output path%s\n", strcmp(what, "recording") ? "" : " with -o");
-        return EXIT_INPUT;
-    }
+    if (o->path && !in->stream && stat(o->path, &st) == 0 && same_inode(&st, &in->st)) return refuse_same(o, in->path, what);
     return 0;
 }
 

@@ -26,6 +26,7 @@ int show(const loaded *l, bool window, output *png, double at, int width, int he
         if (rc) { output_fix_diag(png, &d); print_diag(png->given, &d, rc); return exit_for(rc); }
     }
     if (window) {
+        if (at < 0) { vd.at = 0; vd.play = true; }   /* the window opens at the start and plays */
         int rc = rdr_view_run(&vd, &d);
         if (rc) { print_diag("view", &d, rc); return exit_for(rc); }
     }
