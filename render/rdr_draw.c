@@ -927,7 +927,7 @@ static void rdr_glyph_cross(rdr_drawlist *dl, int x, int y, uint32_t col) {   /*
 static bool rdr_instant_drawn(unsigned kind) {
     switch (kind) {
     case TRC_EV_SPAWN: case TRC_EV_JOINED: case TRC_EV_SUBMIT: case TRC_EV_RESULT: case TRC_EV_CANCEL:
-    case TRC_EV_CALLBACK: case TRC_EV_LOCAL_SET: return true;
+    case TRC_EV_CALLBACK: case TRC_EV_LOCAL_SET: case TRC_EV_ITEM_VALUE: return true;
     default: return false;
     }
 }
@@ -1000,6 +1000,7 @@ static void rdr_instants(rdr_ctx *cx) {
                 rdr_glyph_cross(cx->dl, x, gy, in->aux == 1 ? RDR_COL_FUT_CANCELLED : RDR_COL_CANCEL_LATE);
                 break;
             case TRC_EV_CALLBACK: rdr_glyph_dot(cx->dl, x, y1 - 7, rdr_flow_color(TRC_FLOW_CALLBACK)); break;
+            case TRC_EV_ITEM_VALUE: rdr_glyph_dot(cx->dl, x, gy + 2, rdr_flow_color(TRC_FLOW_ITEM)); break;
             case TRC_EV_LOCAL_SET: {
                 rdr_glyph_flag(cx->dl, x, gy, RDR_COL_LOCAL);
                 if (!labels || !in->text) break;
@@ -1347,6 +1348,10 @@ static void rdr_instant_text(rdr_ctx *cx, uint32_t run, const trc_instant *in, c
         break;
     case TRC_EV_CALLBACK: snprintf(out, cap, "ran the done-callback of future #%llu", id); break;
     case TRC_EV_LOCAL_SET: snprintf(out, cap, "thread-local %s", in->text ? in->text : "?"); break;
+    case TRC_EV_ITEM_VALUE:
+        snprintf(out, cap, in->aux ? "got item #%u from queue %s: value %lld" : "put item #%u into queue %s: value %lld",
+                 in->extra, pool, (long long)(int64_t)in->arg);
+        break;
     default: snprintf(out, cap, "%s", trc_ev_name(in->kind)); break;
     }
 }
