@@ -50,7 +50,8 @@ typedef enum sim_expr_kind {
 
 typedef struct sim_expr {
     sim_expr_kind kind;
-    sim_pos pos;
+    sim_pos pos;            /* an operator's, a value's, a function's name */
+    sim_pos start;          /* where the whole expression begins (a binary one: at its left operand) */
     sim_type type;          /* checked at parse time */
     int64_t value;          /* NUM, DUR (ns) */
     uint32_t param;         /* PARAM: index; LOCAL: local index; MAKESPAN: param or UINT32_MAX */
@@ -109,6 +110,7 @@ typedef struct sim_object {
     const char *array;      /* after parsing: the array's name ("fork"); NULL: not an array */
     sim_expr *lock_index;   /* conditions: lock=L[EXPR], a constant index (NULL: none) */
     bool lock_each;         /* conditions: `condition cv[n] lock=L` with L an array of n: cv[k] binds L[k] */
+    sim_expr **inits; uint32_t ninits;   /* counter arrays: `= v0, v1, ...`, one per element (NULL: `capacity` for all) */
 } sim_object;
 
 /* ---- statements -------------------------------------------------------- */

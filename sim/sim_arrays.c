@@ -29,9 +29,9 @@ static int const_element(parser *ps, const sim_object *decls, uint32_t di, const
     if (v < 0 || v >= o->size) {
         const char *kind = sim__obj_kind_name(o->kind);
         if (o->size == 1)
-            return sim__perr(ps, ix->pos, ERR_SCENARIO, "index %lld is out of range for '%s': an array of 1 %s, index 0",
+            return sim__perr(ps, ix->start, ERR_SCENARIO, "index %lld is out of range for '%s': an array of 1 %s, index 0",
                              (long long)v, o->name, kind);
-        return sim__perr(ps, ix->pos, ERR_SCENARIO, "index %lld is out of range for '%s': an array of %lld %ss, 0 to %lld",
+        return sim__perr(ps, ix->start, ERR_SCENARIO, "index %lld is out of range for '%s': an array of %lld %ss, 0 to %lld",
                          (long long)v, o->name, (long long)o->size, kind, (long long)o->size - 1);
     }
     *out = elem0[di] + (uint32_t)v;
@@ -73,6 +73,16 @@ int sim__expand_arrays(parser *ps) {
         else lock_elem[i] = elem0[o->lock];
     }
 
+    /* counter arrays with a value per element: as many as the elements */
+    for (uint32_t i = 0; i < nd && !ps->err; i++) {
+        const sim_object *o = &decls[i];
+        if (o->inits && (int64_t)o->ninits != o->size) {
+            sim__perr(ps, o->inits[0]->start, ERR_SCENARIO, "counter array '%s' has %lld elements and %u initial values",
+                      o->name, (long long)o->size, o->ninits);
+            sim__hint(ps, "give one value per element, or one value for them all: counter %s[N] = 0", o->name);
+        }
+    }
+
     /* every reference: an element */
     for (size_t k = 0; k < ps->norefs && !ps->err; k++) {
         struct objref *r = &ps->orefs[k];
@@ -107,6 +117,10 @@ int sim__expand_arrays(parser *ps) {
                 e->array = o->name;
             }
             if (o->kind == SIM_OBJ_CONDITION) e->lock = o->lock_each ? elem0[o->lock] + (uint32_t)k : lock_elem[i];
+            if (o->inits) {
+                e->capacity = o->inits[k];
+                sim__eval(ps, e->capacity, &e->cap_value);   /* checked when parsed and after the overrides */
+            }
         }
     }
     free(p->objects);

@@ -229,6 +229,10 @@ int sim__after_overrides(parser *ps) {
         elems += (uint64_t)o->size;
         if (!ps->err && o->capacity && !sim__eval(ps, o->capacity, &o->cap_value) && sim__check_object_value(ps, o))
             hint_override(ps, o->capacity);
+        for (uint32_t k = 0; k < o->ninits && !ps->err; k++) {
+            int64_t v;
+            sim__eval(ps, o->inits[k], &v);
+        }
         if (!ps->err && o->kind == SIM_OBJ_RWLOCK && o->prefer_expr && sim__rw_prefer_value(ps, o))
             hint_override(ps, o->prefer_expr);
     }

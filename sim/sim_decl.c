@@ -13,14 +13,27 @@ static bool is_condition(const sim_expr *e) {
     return e->kind == SIM_E_BIN && strchr("<>lg=!&|", e->op);
 }
 
+/* The first part of e that reads what one run left (a counter, a queue's size, lost updates), or NULL. */
+static const sim_expr *reads_run_state(const sim_expr *e) {
+    if (!e) return NULL;
+    if (e->kind == SIM_E_COUNTER || e->kind == SIM_E_SIZE || e->kind == SIM_E_LOST) return e;
+    const sim_expr *x = reads_run_state(e->a);
+    if (!x) x = reads_run_state(e->b);
+    for (uint32_t i = 0; !x && i < e->nitems; i++) x = reads_run_state(e->items[i]);
+    return x;
+}
+
 /* The name after `expect counter` (or `expect lost_updates`), when it is one, must name a
  * counter: the same errors as a step's object ("unknown counter", "'m' is a lock"). */
 static int check_expect_subject(parser *ps) {
     if (ps->t.kind != T_IDENT) return 0;
     char *name = arena_strndup(&ps->p->mem, ps->t.s, ps->t.len);
     int oi = sim__find_object(ps->p, name);
-    if (oi < 0 && (sim__find_param(ps->p, ps->t.s, ps->t.len) >= 0 || sim__find_local(ps->p, ps->t.s, ps->t.len) >= 0 ||
-                   !strcmp(name, "makespan") || !strcmp(name, "size") || !strcmp(name, "lost_updates")))
+    static const char *const words[] = { "makespan", "size", "lost_updates", "index", "ok", "timed_out", "arg", "not",
+                                         "uniform", "exp", "choice", "alive", "min", "max" };
+    for (size_t i = 0; oi < 0 && i < sizeof words / sizeof *words; i++)
+        if (!strcmp(name, words[i])) return 0;
+    if (oi < 0 && (sim__find_param(ps->p, ps->t.s, ps->t.len) >= 0 || sim__find_local(ps->p, ps->t.s, ps->t.len) >= 0))
         return 0;
     if (oi >= 0 && ps->p->objects[oi].kind == SIM_OBJ_COUNTER) return 0;
     /* report it as a step would, then leave the lexer where it was (the error sticks) */
@@ -300,6 +313,31 @@ int sim__parse_toplevel(parser *ps) {
             if (!o.capacity || sim__require_type(ps, o.capacity, SIM_T_INT, role)) return ps->err;
             if (!o.capacity->is_const) return sim__perr(ps, o.capacity->pos, ERR_SCENARIO, "%s must be a constant", role);
             if (sim__eval(ps, o.capacity, &o.cap_value) || sim__check_object_value(ps, &o)) return ps->err;
+            /* counter acc[4] = 1000, 1500, 2000, 800: one initial value per element */
+            if (kind == SIM_OBJ_COUNTER && is_p(&ps->t, ',')) {
+                if (!o.size_expr) {
+                    sim__perr(ps, ps->t.pos, ERR_SCENARIO, "a counter has one initial value");
+                    sim__hint(ps, "several values are for an array of counters: counter %s[N] = v0, v1, ...", name);
+                    return ps->err;
+                }
+                sim_expr *vals[SIM_MAX_OBJECTS];
+                uint32_t nv = 0;
+                vals[nv++] = o.capacity;
+                while (is_p(&ps->t, ',')) {
+                    sim__next(ps);
+                    if (nv == SIM_MAX_OBJECTS) return sim__perr(ps, ps->t.pos, ERR_LIMIT, "more than %d initial values",
+                                                               SIM_MAX_OBJECTS);
+                    sim_expr *v = sim__parse_expr(ps);
+                    if (!v || sim__require_type(ps, v, SIM_T_INT, role)) return ps->err;
+                    if (!v->is_const) return sim__perr(ps, v->pos, ERR_SCENARIO, "%s must be a constant", role);
+                    int64_t x;
+                    if (sim__eval(ps, v, &x)) return ps->err;
+                    vals[nv++] = v;
+                }
+                o.inits = arena_push(&p->mem, sizeof *vals * nv);
+                memcpy(o.inits, vals, sizeof *vals * nv);
+                o.ninits = nv;
+            }
         } else if (kind == SIM_OBJ_CONDITION) {
             /* condition c lock=m: bound to an existing lock or rlock */
             if (!is_kw(&ps->t, "lock")) {
@@ -441,7 +479,7 @@ int sim__parse_toplevel(parser *ps) {
     } else if (is_kw(&t, "expect")) {
         tok et = ps->t;
         sim_expect x = { .pos = t.pos };
-        if (is_kw(&et, "makespan") || is_p(&et, '(')) {
+        if (is_kw(&et, "makespan") || is_p(&et, '(') || is_kw(&et, "size")) {
             /* expect makespan < 2s, expect makespan[workers=4] * 2 < makespan[workers=1] */
             ps->in_expect = true;
             ps->across_runs = false;
@@ -450,6 +488,10 @@ int sim__parse_toplevel(parser *ps) {
             ps->in_expect = false;
             if (!x.value || sim__require_type(ps, x.value, SIM_T_INT, "an expectation (a comparison)")) return ps->err;
             x.across_runs = ps->across_runs;
+            const sim_expr *st = x.across_runs ? reads_run_state(x.value) : NULL;
+            if (st)
+                return sim__perr(ps, st->pos, ERR_SCENARIO, "an expectation that compares the runs of a sweep "
+                                 "(makespan[...]) reads their makespans and params only");
             ARR_PUSH(p->expects, p->nexpects, ps->cap_expects, x);
             return sim__end_statement(ps);
         }

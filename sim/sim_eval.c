@@ -130,7 +130,7 @@ int sim_eval(const sim_expr *e, const sim_program *p, sim_eval_ctx *ctx, int64_t
     case SIM_E_COUNTER: case SIM_E_SIZE: case SIM_E_LOST: {
         uint32_t oi = e->obj;
         if (e->index) {
-            if ((rc = sim_eval(e->index, p, ctx, &a, d)) || (rc = sim_element(p, e->obj, a, e->index->pos, &oi, d)))
+            if ((rc = sim_eval(e->index, p, ctx, &a, d)) || (rc = sim_element(p, e->obj, a, e->index->start, &oi, d)))
                 return rc;
         }
         int64_t (*get)(void *, uint32_t) = e->kind == SIM_E_COUNTER ? ctx->counter : e->kind == SIM_E_SIZE ? ctx->qsize

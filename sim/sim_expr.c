@@ -8,7 +8,7 @@
 sim_expr *sim__new_expr(parser *ps, sim_expr_kind k, sim_pos pos) {
     sim_expr *e = arena_push(&ps->p->mem, sizeof *e);
     e->kind = k;
-    e->pos = pos;
+    e->pos = e->start = pos;
     e->is_const = k == SIM_E_NUM || k == SIM_E_DUR || k == SIM_E_PARAM;
     return e;
 }
@@ -320,6 +320,7 @@ static sim_expr *mk_bin(parser *ps, int op, sim_pos pos, sim_expr *a, sim_expr *
     }
     sim_expr *e = sim__new_expr(ps, SIM_E_BIN, pos);
     e->op = op; e->a = a; e->b = b; e->type = r;
+    e->start = a->start;
     e->is_const = a->is_const && b->is_const;
     return e;
 }

@@ -56,8 +56,8 @@ int rt_element(rt_unit *u, uint32_t base, const sim_expr *index, uint32_t *out) 
     int64_t v;
     if (rt_ev(u, index, &v)) return -1;
     diag d;
-    if (sim_element(u->r->prog, base, v, index->pos, out, &d)) {
-        rt_error_at(u, index->pos, d.msg);
+    if (sim_element(u->r->prog, base, v, index->start, out, &d)) {
+        rt_error_at(u, index->start, d.msg);
         return -1;
     }
     return 0;
