@@ -62,7 +62,7 @@ static int run_sweep(const char *scn, const char *out, char *sweep, sim_define *
     trc_writer *w = NULL;
     if (!status && trc_writer_open(&w, outp, &d)) { print_diag(outp, &d, -ERR_IO); status = EXIT_IO; }
     catch_sigint(true);
-    uint32_t failed = 0, ran = 0;
+    uint32_t failed = 0, ran = 0, n_runs = n;
     int64_t swept[64];
     uint64_t makespans[64];
     int pi = -1;
@@ -76,7 +76,15 @@ static int run_sweep(const char *scn, const char *out, char *sweep, sim_define *
                                                        .interrupt = &interrupt_flag }, &d);
         if (rc) { print_diag(scn, &d, rc); status = exit_for(rc); break; }
         if (res.end_reason == TRC_END_ERROR && res.report[0]) print_run_error(progs[i], res.report);
-        if (res.expect_failed) { fputs(res.expect_report, stderr); failed++; }
+        fputs(res.warnings, stderr);
+        if (res.expect_failed) {   /* each line says which run it is about */
+            failed++;
+            for (const char *l = res.expect_report; *l;) {
+                size_t len = strcspn(l, "\n");
+                fprintf(stderr, "%.*s (run %u of %u: %s=%s)\n", (int)len, l, i + 1, n_runs, name, vals[i]);
+                l += len + (l[len] == '\n');
+            }
+        }
         swept[ran] = pi >= 0 ? progs[i]->params[pi].value : 0;
         makespans[ran++] = res.wall_ns;
         if (atomic_load(&interrupt_flag)) break;
@@ -89,6 +97,7 @@ static int run_sweep(const char *scn, const char *out, char *sweep, sim_define *
         if (bad) { fputs(report, stderr); failed += bad; }
     }
     if (w && trc_writer_close(w, &d) && !status) { print_diag(outp, &d, -ERR_IO); status = EXIT_IO; }
+    uint32_t progs_nexpects = n ? progs[0]->nexpects : 0;
     for (uint32_t i = 0; i < n; i++) sim_program_free(progs[i]);
     if (!status) {
         loaded l;
@@ -101,6 +110,8 @@ static int run_sweep(const char *scn, const char *out, char *sweep, sim_define *
         }
         if (!status && !cli_quiet) printf("\n%u runs recorded in %s\n", n, outp);
         if (!status && failed) status = EXIT_FAILED;
+        else if (!status && n && progs_nexpects && !cli_quiet)   /* as a single run ends */
+            printf("\nall %u expectation(s) hold\n", progs_nexpects);
     }
     free(outp);
     return status;
@@ -207,6 +218,7 @@ int cmd_run(int argc, char **argv) {
     }
     int status = 0;
     if (res.end_reason == TRC_END_ERROR && res.report[0]) print_run_error(prog, res.report);
+    fputs(res.warnings, stderr);
     loaded l;
     if ((status = load_recording(&l, outp))) goto done;
     drop_error_report(&l, l.rec->nruns - 1);
