@@ -86,6 +86,7 @@ static void object_text(buf *out, const trc_model *m, const trc_object *ob, cons
         break;
     case TRC_OBJ_COUNTER:
         if (ot->has_value) bprintf(out, "final value %lld, ", (long long)ot->final_value);
+        else if (ot->reads) bprintf(out, "final value %lld (never written), ", (long long)ob->capacity);
         else bprintf(out, "never used, ");
         bprintf(out, "%u writes, %u reads, %llu lost %s, %u stale %s", ot->writes, ot->reads,
                 (unsigned long long)ot->lost_updates, pl(ot->lost_updates, "update", "updates"), ot->stale_reads,
