@@ -32,8 +32,9 @@
 const char *rt_string(rt *r, uint32_t id) {
     const sim_program *p = r->prog;
     if (id < p->nstrings) return p->strings[id];
-    id -= p->nstrings;
-    return id < r->nstrs ? r->strs[id] : "?";
+    /* an id from rt_intern: its entry was written before the id was handed out (under
+     * smon); nstrs is not read, as other units may be adding strings now */
+    return r->strs[id - p->nstrings];
 }
 
 bool rt_error_matches(const char *text, const char *pattern) {

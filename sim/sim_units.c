@@ -55,6 +55,11 @@ void unit_main(void *arg) {
     if (rc == XR_RAISE) atomic_store(&u->failed, 1);   /* "Exception in thread": the unit dies, the run goes on */
     for (size_t i = 0; i < u->nrd; i++)   /* its counter reads, counted while it ran */
         trc_emit(u->ring, TRC_EV_COUNTER_READS, r->objs[u->rd_obj[i]].id, 0, u->rd_n[i], 0);
+    free(u->rd_obj);   /* its own heap's: freed where it was made */
+    free(u->rd_n);
+    u->rd_obj = NULL;
+    u->rd_n = NULL;
+    u->nrd = 0;
     if (atomic_load(&u->killed)) {
         trc_emit(u->ring, TRC_EV_DAEMON_KILLED, 0, 0, u->index, 0);
         why = TRC_EXIT_KILLED;
