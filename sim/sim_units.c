@@ -7,6 +7,7 @@
 #include "sim/sim_internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 /* A timer (threading.Timer): waits its delay on its own monitor, then runs its body
  * unless cancelled first. The wait is recorded as a sleep. */
