@@ -180,7 +180,9 @@ typedef struct trc_object {
 typedef struct trc_param { const char *name; int64_t value; bool is_duration; } trc_param;
 
 enum trc_run_end { TRC_END_OK = 0, TRC_END_DEADLOCK = 1, TRC_END_STUCK = 2, TRC_END_TIMEOUT = 3,
-                   TRC_END_ERROR = 4, TRC_END_UNFINISHED = 5 /* no RUN_END chunk: cut short */ };
+                   TRC_END_ERROR = 4, TRC_END_UNFINISHED = 5 /* no RUN_END chunk: cut short */,
+                   TRC_END_INTERRUPTED = 6 /* ended early on request (Ctrl-C, SIGTERM, SIGHUP) */,
+                   TRC_END__LAST = TRC_END_INTERRUPTED };
 const char *trc_run_end_name(unsigned e);
 
 typedef struct trc_run {
@@ -221,6 +223,9 @@ void trc_recording_free(trc_recording *rec);
 /* ======================================================================
  * 3. The .weft file (spec in traces/trc_file.c's header comment)
  * ====================================================================== */
+
+/* The first 8 bytes of every .weft file (whatever its version). */
+#define TRC_FILE_MAGIC "WEFTREC\n"
 
 typedef struct trc_writer trc_writer;
 
