@@ -78,6 +78,8 @@ typedef struct sim_param {
 /* The errors weft raises itself (an `except "TEXT"` clause matches them), as Python names them. */
 #define SIM_ERR_BROKEN_BARRIER "BrokenBarrierError"
 #define SIM_ERR_BOUNDED "ValueError: Semaphore released too many times"
+#define SIM_ERR_UNLOCKED "RuntimeError: release unlocked lock"
+#define SIM_ERR_UNACQUIRED "RuntimeError: cannot release un-acquired lock"
 
 /* Values match enum trc_obj_kind. */
 typedef enum sim_obj_kind { SIM_OBJ_LOCK = 1, SIM_OBJ_QUEUE = 2, SIM_OBJ_RLOCK = 3, SIM_OBJ_SEMAPHORE = 4,

@@ -276,7 +276,8 @@ int rt_timeout_of(rt_unit *u, const sim_stmt *s, uint64_t *deadline);
 
 /* lock, rlock, semaphore: 0 acquired, 1 timed out, -1 aborted. */
 int obj_lock(rt_unit *u, uint32_t oi, uint64_t deadline);
-/* 0, -1 (a run-ending misuse) or XR_RAISE (a bounded semaphore released past its start). */
+/* 0, or XR_RAISE: a lock nobody holds, an rlock this unit does not hold, a bounded
+ * semaphore released past its start. */
 int obj_unlock(rt_unit *u, uint32_t oi, const sim_stmt *s);
 bool obj_holds(rt_unit *u, uint32_t oi);
 bool obj_rlock_too_deep(rt_unit *u, uint32_t oi, const sim_stmt *s);

@@ -12,8 +12,9 @@
  * A plain lock has no owner in Python: any thread may release it, which is
  * how mutual exclusion gets broken (SCENARIOS.md 13). Here too: a unit that
  * does not hold it releases it (RELEASE aux TRC_RELEASE_FOREIGN, extra the
- * holder + 1); releasing it when nobody holds it is Python's RuntimeError.
- * An rlock is released only by its owner. A bounded semaphore released past
+ * holder + 1); releasing it when nobody holds it raises Python's
+ * RuntimeError, which the unit may catch. An rlock is released only by its
+ * owner (else RuntimeError too). A bounded semaphore released past
  * its start raises ValueError in the releaser.
  */
 #include "sim/sim_internal.h"
@@ -149,16 +150,9 @@ int obj_unlock(rt_unit *u, uint32_t oi, const sim_stmt *s) {
         return 0;
     default: BUG("unlock on a %d", o->decl->kind);
     }
-    trc_emit(u->ring, TRC_EV_ERROR, o->id, 0, 0, 0);
-    char msg[256];
-    if (o->decl->kind == SIM_OBJ_LOCK)
-        snprintf(msg, sizeof msg, "unlock of lock '%s', which nobody holds (RuntimeError: release unlocked lock)",
-                 o->decl->name);
-    else
-        snprintf(msg, sizeof msg, "unlock of rlock '%s', which this unit does not hold (RuntimeError: cannot release "
-                 "un-acquired lock)", o->decl->name);
-    rt_error(u, s, msg);
-    return -1;
+    /* as Python: an error the unit may catch (the textbook's `except: pass` does) */
+    return rt_raise_text(u, s->pos, TRC_RAISE_OBJECT, oi, 0,
+                         o->decl->kind == SIM_OBJ_LOCK ? SIM_ERR_UNLOCKED : SIM_ERR_UNACQUIRED);
 }
 
 bool obj_holds(rt_unit *u, uint32_t oi) {
