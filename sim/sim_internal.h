@@ -21,6 +21,13 @@
  *
  *   Halting (the end of the run, a daemon cut off) sets the unit's halt flag
  *   and wakes the monitor it waits on (rt_halt): no wait is sliced.
+ *
+ *   A step's object is resolved once, in exec_block: an array's element
+ *   (rt_element) is chosen there for every kind of step, so object code only
+ *   ever sees an element index. An error a scenario raises (sim_errors.c)
+ *   unwinds exec_block as XR_RAISE, with the error in the unit's own record:
+ *   blocks release what they took, `finally` runs, an `except` may take it;
+ *   XR_STOP (a halt) unwinds without running anything.
  */
 #ifndef WEFT_SIM_INTERNAL_H
 #define WEFT_SIM_INTERNAL_H
