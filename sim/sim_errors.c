@@ -58,7 +58,7 @@ int rt_raise_text(rt_unit *u, sim_pos pos, uint16_t how, uint32_t oi, uint32_t e
 /* raise "text", or a bare raise of the error an enclosing except handles. */
 int exec_raise(rt_unit *u, const sim_stmt *s) {
     if (!s->text) return rt_raise(u, u->handled_pos, TRC_RAISE_STEP, UINT32_MAX, 0, u->handled, u->handled_id);
-    return rt_raise(u, s->pos, TRC_RAISE_STEP, UINT32_MAX, 0, s->text, s->text_id);
+    return rt_raise_text(u, s->pos, TRC_RAISE_STEP, UINT32_MAX, 0, s->text);
 }
 
 int exec_try(rt_unit *u, const sim_stmt *s) {

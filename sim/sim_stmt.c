@@ -330,10 +330,7 @@ static sim_stmt *parse_error_step(parser *ps, tok t, int depth, int loops) {
     if (is_kw(&t, "raise")) {
         s = sim__new_stmt(ps, SIM_S_RAISE, t.pos);
         if (ps->t.kind == T_STRING) {
-            s->text = arena_strndup(&ps->p->mem, ps->t.s, ps->t.len);
-            ARR_GROW(ps->p->strings, ps->p->nstrings + 1, ps->cap_strings);
-            s->text_id = ps->p->nstrings;
-            ps->p->strings[ps->p->nstrings++] = s->text;
+            s->text = arena_strndup(&ps->p->mem, ps->t.s, ps->t.len);   /* interned when raised: p->strings are marks */
             if (!s->text[0]) {
                 sim__perr(ps, ps->t.pos, ERR_SCENARIO, "an error needs a text");
                 sim__hint(ps, "say what went wrong: raise \"ValueError: bad input\"");
