@@ -194,6 +194,32 @@ START_TEST(a_plain_lock_released_by_another_unit) {
 }
 END_TEST
 
+/* The bundled SCENARIOS.md 13 bug variant, run exactly: worker.0's cleanup releases lock2, which
+ * worker.1 holds, at the moment its timeout runs out; the snooper gets in then. */
+START_TEST(bundled_timeout_locks_scenario) {
+    char *text;
+    diag d;
+    ck_assert_int_eq(file_read_all(WEFT_SOURCE_DIR "/scenarios/deadlock_timeout_release_not_owned.scn", &text, NULL, &d), 0);
+    ran r;
+    det_run(&r, "timeout_locks", text);
+    free(text);
+    ck_assert_msg(r.res.expect_failed == 0, "%s", r.res.expect_report);
+    ck_assert_str_eq(r.res.warnings, "");
+    uint32_t w0 = unit_named(&r, "worker.0"), w1 = unit_named(&r, "worker.1"), sn = unit_named(&r, "snooper.0");
+    uint32_t l2 = obj_named(&r, "lock2");
+    const trc_event *rel = nth(&r, TRC_EV_RELEASE, w0, l2, 0);
+    ck_assert_uint_eq(rel->aux, TRC_RELEASE_FOREIGN);
+    ck_assert_uint_eq(rel->extra, w1 + 1);
+    ck_assert_uint_eq(at(&r, rel), 250 * MS);   /* hold 50 ms, then a 200 ms timeout */
+    ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_ACQUIRE, sn, l2, 0)), 250 * MS);
+    ck_assert_uint_eq(mark_at(&r, "mutual exclusion broken", sn, 0), 250 * MS);
+    ck_assert_str_eq(raise_text(&r, nth(&r, TRC_EV_RAISE, w0, UINT32_MAX, 0)), "TimeoutError: the second lock");
+    ck_assert_str_eq(raise_text(&r, nth(&r, TRC_EV_RAISE, w1, UINT32_MAX, 0)), "RuntimeError: release unlocked lock");
+    ck_assert_uint_eq(count_ev(&r, TRC_EV_CAUGHT, w1, UINT32_MAX), 1);
+    tu_ran_free(&r);
+}
+END_TEST
+
 /* issue 9: counters read by expressions showed "0 reads"; refused submits were not counted. */
 START_TEST(reads_and_refusals_are_counted) {
     ran r;
@@ -250,6 +276,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, a_plain_lock_released_by_another_unit);
     tcase_add_test(tc, reads_and_refusals_are_counted);
     tcase_add_test(tc, stuck_reports_mark_daemons);
+    tcase_add_test(tc, bundled_timeout_locks_scenario);
     suite_add_tcase(s, tc);
     return s;
 }
