@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- errors ------------------------------------------------------------ */
 
@@ -252,94 +255,97 @@ uint64_t fnv1a64(const void *data, size_t n) {
     return h;
 }
 
-/* ---- clock ------------------------------------------------------------- */
-
-uint64_t clk_mono_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t clk_thread_cpu_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static bool tsc_is_invariant(void) {
-#if defined(__x86_64__)
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f) return false;
-    char line[4096];
-    bool constant = false, nonstop = false;
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, "flags", 5) != 0) continue;
-        constant = strstr(line, " constant_tsc") != NULL;
-        nonstop = strstr(line, " nonstop_tsc") != NULL;
-        break;
-    }
-    fclose(f);
-    return constant && nonstop;
-#else
-    return false;
-#endif
-}
-
-/* Samples (tsc, mono) with the tightest bracket, to pair the two clocks. */
-static void clk_pair(uint64_t *tick, uint64_t *ns) {
-#if defined(__x86_64__)
-    uint64_t best = UINT64_MAX;
-    for (int i = 0; i < 16; i++) {
-        uint64_t a = clk_rdtsc();
-        uint64_t m = clk_mono_ns();
-        uint64_t b = clk_rdtsc();
-        if (b - a < best) { best = b - a; *tick = a + (b - a) / 2; *ns = m; }
-    }
-#else
-    *tick = *ns = clk_mono_ns();
-#endif
-}
-
-void clk_calibrate(clk_calib *c, bool allow_tsc) {
-    memset(c, 0, sizeof *c);
-    if (!allow_tsc || !tsc_is_invariant()) {
-        c->tsc = false;
-        c->ns_per_tick = 1.0;
-        return;
-    }
-    uint64_t t0, n0, t1, n1;
-    clk_pair(&t0, &n0);
-    struct timespec req = { 0, 10 * 1000 * 1000 };
-    nanosleep(&req, NULL);
-    clk_pair(&t1, &n1);
-    if (t1 <= t0 || n1 <= n0) { c->tsc = false; c->ns_per_tick = 1.0; return; }
-    c->tsc = true;
-    c->tick0 = t0;
-    c->ns0 = n0;
-    c->ns_per_tick = (double)(n1 - n0) / (double)(t1 - t0);
-}
-
 /* ---- strings and files ------------------------------------------------- */
 
-int file_read_all(const char *path, char **out, size_t *len, diag *d) {
-    *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return diag_set(d, ERR_IO, "cannot open '%s': %s", path, strerror(errno));
-    buf b = { 0 };
-    char tmp[65536];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0) buf_put(&b, tmp, n);
-    if (ferror(f)) {
+/* A file type for messages: "a directory", "a FIFO", ... */
+const char *file_kind_name(unsigned mode) {
+    if (S_ISDIR(mode)) return "a directory";
+    if (S_ISFIFO(mode)) return "a FIFO (pipe)";
+    if (S_ISCHR(mode)) return "a character device";
+    if (S_ISBLK(mode)) return "a block device";
+    if (S_ISSOCK(mode)) return "a socket";
+    if (S_ISREG(mode)) return "a regular file";
+    return "not a regular file";
+}
+
+int file_open_read(const char *path, struct stat *st, diag *d) {
+    /* O_NONBLOCK: opening a FIFO that has no writer must not hang */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return diag_set(d, ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+    if (fstat(fd, st) != 0) {
         int e = errno;
-        fclose(f);
-        buf_release(&b);
+        close(fd);
         return diag_set(d, ERR_IO, "cannot read '%s': %s", path, strerror(e));
     }
-    fclose(f);
+    if (S_ISDIR(st->st_mode)) {
+        close(fd);
+        return diag_set(d, ERR_IO, "cannot read '%s': it is a directory", path);
+    }
+    /* back to blocking reads: a pipe with a writer is read as it comes */
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    return fd;
+}
+
+long file_read_full(int fd, void *p, size_t n) {
+    size_t got = 0;
+    while (got < n) {
+        ssize_t k = read(fd, (char *)p + got, n - got);
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0) return got ? (long)got : -1;
+        if (k == 0) break;
+        got += (size_t)k;
+    }
+    return (long)got;
+}
+
+int file_read_fd(int fd, const char *path, size_t max, bool text, char **out, size_t *len, diag *d) {
+    *out = NULL;
+    buf b = { 0 };
+    char tmp[65536];
+    for (;;) {
+        ssize_t n = read(fd, tmp, sizeof tmp);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            int e = errno;
+            buf_release(&b);
+            return diag_set(d, ERR_IO, "cannot read '%s': %s", path, strerror(e));
+        }
+        if (n == 0) break;
+        if (text && memchr(tmp, 0, (size_t)n)) {
+            buf_release(&b);
+            return diag_set(d, ERR_SCENARIO, "%s: byte %zu is a NUL byte: this is not a text file", path,
+                            b.n + (size_t)((char *)memchr(tmp, 0, (size_t)n) - tmp));
+        }
+        if ((size_t)n > max - b.n) {
+            buf_release(&b);
+            return diag_set(d, ERR_LIMIT, "'%s' is larger than %zu bytes", path, max);
+        }
+        buf_put(&b, tmp, (size_t)n);
+    }
     buf_u8(&b, 0);
     *out = (char *)b.p;
     if (len) *len = b.n - 1;
     return 0;
+}
+
+int file_read_max(const char *path, size_t max, bool text, char **out, size_t *len, diag *d) {
+    *out = NULL;
+    struct stat st;
+    int fd = file_open_read(path, &st, d);
+    if (fd < 0) return fd;
+    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max) {
+        close(fd);
+        return diag_set(d, ERR_LIMIT, "'%s' is larger than %zu bytes (%llu bytes)", path, max,
+                        (unsigned long long)st.st_size);
+    }
+    int rc = file_read_fd(fd, path, max, text, out, len, d);
+    close(fd);
+    return rc;
+}
+
+int file_read_all(const char *path, char **out, size_t *len, diag *d) {
+    return file_read_max(path, FILE_READ_DEFAULT_MAX, false, out, len, d);
 }
 
 int str_edit_distance(const char *a, const char *b) {

@@ -144,6 +144,9 @@ typedef struct clk_calib {
     double ns_per_tick;
 } clk_calib;
 void clk_calibrate(clk_calib *c, bool allow_tsc);   /* takes about 10 ms with TSC */
+/* The same, through the user's cache (base_clock.c): no sleep once this
+ * machine has been calibrated, and precise over long baselines. */
+void clk_calibrate_cached(clk_calib *c, bool allow_tsc);
 static inline uint64_t clk_ticks(const clk_calib *c);
 static inline uint64_t clk_ticks_to_ns(const clk_calib *c, uint64_t t) {
     if (!c->tsc) return t;
@@ -181,9 +184,34 @@ static inline uint64_t clk_ticks_ordered(const clk_calib *c) {
     return clk_mono_ns();
 }
 
+/* ---- the user's cache, this machine (base_cache.c) ---------------------- */
+
+/* $XDG_CACHE_HOME/weft/<name> (else $HOME/.cache/weft/<name>); false if neither is known. */
+bool cache_path(char *out, size_t cap, const char *name);
+/* "key value" lines. get: false when absent; put: best effort, silent. */
+bool cache_get(const char *name, const char *key, char *val, size_t cap);
+void cache_put(const char *name, const char *key, const char *val);
+const char *machine_key(void);        /* 16 hex digits: machine id, CPU model, CPU count */
+const char *machine_cpu_model(void);  /* "" if unknown */
+bool machine_tsc_invariant(void);     /* x86-64 with constant_tsc and nonstop_tsc */
+void machine_boot_id(char *out, size_t cap);   /* "" if unknown */
+
 /* ---- strings and files ------------------------------------------------- */
 
-/* Reads a whole file (NUL terminated). Returns 0 or -ERR_IO with d filled. */
+/* Reading input without ever hanging or reading without bound:
+ * file_open_read opens for reading (a FIFO without a writer does not block the
+ * open), fstat()s into *st and refuses a directory: an fd, or -ERR_IO with d
+ * filled. file_read_fd reads what is left, at most max bytes (else -ERR_LIMIT);
+ * with text, a NUL byte is -ERR_SCENARIO naming its offset. file_read_max does
+ * both, refusing a regular file larger than max before reading it. The result
+ * is NUL terminated. file_read_all: file_read_max(FILE_READ_DEFAULT_MAX, binary). */
+#define FILE_READ_DEFAULT_MAX ((size_t)1 << 30)
+struct stat;
+const char *file_kind_name(unsigned mode);
+int file_open_read(const char *path, struct stat *st, diag *d);
+long file_read_full(int fd, void *p, size_t n);   /* read(2) until n bytes, EOF or an error (-1) */
+int file_read_fd(int fd, const char *path, size_t max, bool text, char **out, size_t *len, diag *d);
+int file_read_max(const char *path, size_t max, bool text, char **out, size_t *len, diag *d);
 int file_read_all(const char *path, char **out, size_t *len, diag *d);
 int str_edit_distance(const char *a, const char *b);
 /* Formats a duration in ns with a unit that keeps 3 significant digits: "1.25 ms". */
