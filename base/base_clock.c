@@ -31,6 +31,7 @@ uint64_t clk_thread_cpu_ns(void) {
 
 /* Samples (tsc, mono) with the tightest bracket, to pair the two clocks. */
 static void clk_pair(uint64_t *tick, uint64_t *ns) {
+    *tick = *ns = 0;
 #if defined(__x86_64__)
     uint64_t best = UINT64_MAX;
     for (int i = 0; i < 16; i++) {

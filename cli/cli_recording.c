@@ -10,7 +10,7 @@ int load_recording(loaded *l, const char *path) {
     diag d;
     diag_clear(&d);
     memset(l, 0, sizeof *l);
-    int rc = trc_recording_load(&l->rec, path, &d);
+    int rc = trc_recording_open(&l->rec, path, 0, &d);
     if (rc) {
         print_diag(path, &d, rc);
         return exit_for(rc);

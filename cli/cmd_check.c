@@ -21,7 +21,7 @@ int cmd_check(int argc, char **argv) {
     diag_clear(&d);
     if ((ext && !strcmp(ext, ".weft")) || looks_like_recording(path)) {
         trc_recording *rec;
-        int rc = trc_recording_load(&rec, path, &d);
+        int rc = trc_recording_open(&rec, path, 0, &d);
         if (rc) { print_diag(path, &d, rc); return exit_for(rc); }
         int status = 0;
         uint64_t events = 0;

@@ -243,8 +243,11 @@ uint64_t sim_rng_next(uint64_t *state);   /* splitmix64 */
 
 /* ---- compute calibration ---------------------------------------------- */
 
-/* Calibrates the CPU burn loop once per process (thread-safe, ~50 ms). */
+/* Calibrates the CPU burn loop once per process (thread-safe): from the
+ * user's cache, else measured (~50 ms) and cached per machine and CPU model. */
 void sim_calibrate(void);
+/* Whether the program has a compute step anywhere (only then is calibrating worth it). */
+bool sim_program_computes(const sim_program *p);
 /* Burns `ns` of CPU time on the calling thread; returns the CPU ns burnt.
  * Checks *abort (if non-NULL) about every 100 us and stops early when set. */
 uint64_t sim_burn(uint64_t ns, const _Atomic int *abort);
@@ -259,6 +262,8 @@ typedef struct sim_desc {
     uint64_t timeout_ns;        /* whole run; 0 = 60 s */
     uint64_t stall_ns;          /* no progress for this long with every unit blocked = stuck; 0 = 300 ms */
     uint32_t ring_events;       /* recorder ring per unit; 0 = default */
+    uint8_t record_mode;        /* trc_rec_mode: complete (wait for the drain) or drop */
+    uint64_t max_events;        /* the run ends (TRC_END_LIMIT) once the recording holds this many; 0 = none */
     bool no_tsc;
     const _Atomic int *interrupt; /* set (e.g. from a SIGINT handler) to end the run cleanly */
     trc_writer *writer;         /* append the run to this open recording (out_path is then unused) */
@@ -268,7 +273,9 @@ typedef struct sim_result {
     uint32_t end_reason;        /* trc_run_end */
     char report[4096];          /* deadlock or stuck report, "" if none */
     uint64_t wall_ns;
-    uint64_t events, lost;
+    uint64_t events, lost;      /* events recorded; dropped (drop mode) */
+    uint64_t discarded;         /* drained but not written (after a write error or far past the limit) */
+    uint64_t flushes, flush_ns; /* waits for the recorder (complete mode) and their total time */
     uint32_t expect_failed;     /* number of failed expect clauses (those within this run) */
     char expect_report[2048];   /* one line per failed expectation */
 } sim_result;

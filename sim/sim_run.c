@@ -162,6 +162,7 @@ struct rt {
     pthread_mutex_t str_mu;
     char **strs; size_t nstrs, cap_strs;
     uint32_t *slots; size_t nslots;  /* hash of strs: index + 1, 0 = free */
+    trc_recorder *rec;               /* the watchdog ends the run on a write error or the event limit */
 };
 
 static void deadline_after(struct timespec *ts, uint64_t ns, clockid_t clk) {
@@ -1867,6 +1868,20 @@ static uint32_t watch(rt *r, uint64_t t0, char *report, size_t cap) {
         }
         if (atomic_load(&r->error_set)) { verdict = TRC_END_ERROR; snprintf(report, cap, "%s\n", r->error); break; }
         if (!live) break;
+        diag rdg;
+        int rs = r->rec ? trc_recorder_status(r->rec, &rdg) : 0;
+        if (rs == -ERR_IO) {
+            verdict = TRC_END_ERROR;
+            snprintf(report, cap, "the recording could not be written (%s): the run was stopped at once; what was "
+                     "written before is kept\n", rdg.msg);
+            break;
+        }
+        if (rs == -ERR_LIMIT) {
+            verdict = TRC_END_LIMIT;
+            snprintf(report, cap, "%s: the run was stopped after %.3f s; the recording is kept\n", rdg.msg,
+                     (double)(now - t0) / 1e9);
+            break;
+        }
         exit_phase(r, live_main, live_nondaemon);
         if (r->desc->interrupt && atomic_load(r->desc->interrupt)) {
             verdict = TRC_END_ERROR;
@@ -2075,7 +2090,7 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     const char *backend = desc->backend ? desc->backend : prog->backend;
     if (strcmp(backend, "threads"))
         return diag_set(d, ERR_UNSUPPORTED, "backend '%s' is not available in this version of weft (use threads)", backend);
-    sim_calibrate();
+    if (sim_program_computes(prog)) sim_calibrate();
 
     rt *r = xcalloc(1, sizeof *r);
     r->prog = prog;
@@ -2204,8 +2219,10 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     int rc = w ? 0 : trc_writer_open(&w, desc->out_path, d);
     if (rc) goto out;
     rc = trc_recorder_create(&rec, &(trc_recorder_desc){ .writer = w, .ring_events = desc->ring_events,
-                                                         .no_tsc = desc->no_tsc }, d);
+                                                         .no_tsc = desc->no_tsc, .mode = desc->record_mode,
+                                                         .max_events = desc->max_events }, d);
     if (rc) goto out;
+    r->rec = rec;
     for (uint32_t i = 0; i < r->nunits; i++) {
         r->units[i].ring = trc_recorder_ring(rec, i);
         if (!r->units[i].ring) { rc = diag_set(d, ERR_NOMEM, "cannot allocate the recorder buffer of %s", r->units[i].name); goto out; }
@@ -2265,6 +2282,8 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     rc = trc_recorder_stop(rec, d);
     res->lost = trc_recorder_lost(rec);
     res->events = trc_recorder_drained(rec);
+    res->discarded = trc_recorder_discarded(rec);
+    trc_recorder_flushes(rec, &res->flushes, &res->flush_ns);
     for (size_t i = 0; i < r->nstrs && !rc; i++) rc = trc_writer_string(w, prog->nstrings + (uint32_t)i, r->strs[i], d);
     if (!rc) rc = trc_writer_run_end(w, t_end, end, res->report, d);
     check_expectations(res, prog, r, end);

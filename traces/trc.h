@@ -314,7 +314,7 @@ typedef struct trc_ring {
 
 /* Where rings live. The default is the process heap; the processes backend
  * gives a mapping shared with its children (the parent drains). alloc returns
- * zeroed, 64-byte aligned memory or NULL. */
+ * 64-byte aligned memory (need not be cleared) or NULL. */
 typedef struct trc_ring_alloc {
     void *(*alloc)(void *ctx, size_t bytes);
     void (*free)(void *ctx, void *p, size_t bytes);

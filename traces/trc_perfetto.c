@@ -1336,14 +1336,14 @@ static int pf_seq_set(pf_run *pr, uint32_t ob) {
 static inline bool pf_new_flow(const pf_run *pr, const trc_flow *f) {
     const trc_run *run = pr->run;
     return f->kind > TRC_FLOW_HANDOFF && f->kind < TRC_FLOW__COUNT && f->u0 < pr->nunits && f->u1 < pr->nunits &&
-           f->ev0 < run->nevents && f->ev1 < run->nevents && f->ev0 != f->ev1 && f->t0 <= f->t1 &&
-           run->events[f->ev0].unit == f->u0 && run->events[f->ev1].unit == f->u1 &&
-           run->events[f->ev0].t - run->t_start == f->t0 && run->events[f->ev1].t - run->t_start == f->t1;
+           f->ev0 < run->nevents && f->ev1 < run->nevents && f->ev0 != f->ev1 && f->t0 <= f->t1;
 }
 
-typedef struct pf_ent { uint64_t ev; uint32_t role, idx; } pf_ent;   /* role: 0 instant, 1 out, 2 in */
+/* role: 0 instant, 1 out, 2 in; t and unit: where the event is (the model has them: the events stay in the file) */
+typedef struct pf_ent { uint64_t ev, t; uint32_t role, idx, unit; } pf_ent;
 typedef struct pf_inst {
     uint64_t t, ev;
+    uint32_t unit;
     uint32_t stage;
     size_t out0, in0;
     uint32_t nout, nin;
@@ -1373,9 +1373,29 @@ static const char *pf_unit_or(const pf_run *pr, uint64_t u) {
     return u < pr->nunits ? pf_s(pr->run->units[u].name) : "?";
 }
 
+/* The fields of an instant's event, from the model: its instant, else the
+ * flows that end or start there (a wake is a WAIT_END whose extra is the
+ * flow's seq, a join starts at the child's UNIT_EXIT). */
+static void pf_inst_fields(const pf_run *pr, const pf_inst *in, trc_event *ev) {
+    const trc_flow *fi = in->fin ? &pr->m->flows[in->fin - 1] : NULL;
+    const trc_flow *fo = in->fout ? &pr->m->flows[in->fout - 1] : NULL;
+    memset(ev, 0, sizeof *ev);
+    ev->unit = in->unit;
+    if (in->mi) {
+        const trc_instant *mi = &pr->m->instants[in->mi - 1];
+        ev->kind = mi->kind; ev->obj = mi->obj; ev->aux = mi->aux; ev->arg = mi->arg; ev->extra = mi->extra;
+    } else if (fi && (fi->kind == TRC_FLOW_NOTIFY || fi->kind == TRC_FLOW_SET || fi->kind == TRC_FLOW_BARRIER)) {
+        ev->kind = TRC_EV_WAIT_END; ev->obj = fi->obj; ev->extra = (uint32_t)fi->item;
+    } else if (fo && fo->kind == TRC_FLOW_JOIN) {
+        ev->kind = TRC_EV_UNIT_EXIT;
+    }
+}
+
 /* Name and annotations of one instant. */
 static void pf_inst_event(pf_run *pr, const pf_inst *in, pf_ev *e) {
-    const trc_event *ev = &pr->run->events[in->ev];
+    trc_event evf;
+    pf_inst_fields(pr, in, &evf);
+    const trc_event *ev = &evf;
     const trc_flow *fi = in->fin ? &pr->m->flows[in->fin - 1] : NULL;
     const trc_flow *fo = in->fout ? &pr->m->flows[in->fout - 1] : NULL;
     const char *on = pf_obj_or(pr, ev->obj);
@@ -1427,7 +1447,7 @@ static void pf_inst_event(pf_run *pr, const pf_inst *in, pf_ev *e) {
     default:
         if (fi && fi->kind == TRC_FLOW_SPAWN) e->name_iid = pf_dyn_fmt(pr, "spawned by %s", pf_unit_or(pr, fi->u0));
         else if (fo && fo->kind == TRC_FLOW_JOIN) e->name_iid = pf_dyn_fmt(pr, "exit");
-        else e->name_iid = pf_dyn_fmt(pr, "%s", trc_ev_name(ev->kind));
+        else e->name_iid = pf_dyn_fmt(pr, "%s", ev->kind ? trc_ev_name(ev->kind) : "event");
         break;
     }
 #undef ANN
@@ -1449,18 +1469,19 @@ static int pf_seq_instants(pf_run *pr) {
     size_t k = 0;
     for (size_t i = 0; i < m->ninstants; i++)
         if (m->instants[i].ev < pr->run->nevents && m->instants[i].unit < pr->nunits)
-            ent[k++] = (pf_ent){ m->instants[i].ev, 0, (uint32_t)i };
+            ent[k++] = (pf_ent){ m->instants[i].ev, m->instants[i].t, 0, (uint32_t)i, m->instants[i].unit };
     for (size_t i = 0; i < m->nflows; i++) {
-        if (!pf_new_flow(pr, &m->flows[i])) continue;
-        ent[k++] = (pf_ent){ m->flows[i].ev0, 1, (uint32_t)i };
-        ent[k++] = (pf_ent){ m->flows[i].ev1, 2, (uint32_t)i };
+        const trc_flow *f = &m->flows[i];
+        if (!pf_new_flow(pr, f)) continue;
+        ent[k++] = (pf_ent){ f->ev0, f->t0, 1, (uint32_t)i, f->u0 };
+        ent[k++] = (pf_ent){ f->ev1, f->t1, 2, (uint32_t)i, f->u1 };
     }
     nent = k;
     qsort(ent, nent, sizeof *ent, pf_cmp_ent);
     size_t nin = 0, nf = 0;
     for (size_t i = 0; i < nent;) {
         pf_inst *in = &ins[nin];
-        *in = (pf_inst){ .ev = ent[i].ev, .t = pr->run->events[ent[i].ev].t - pr->run->t_start };
+        *in = (pf_inst){ .ev = ent[i].ev, .t = ent[i].t, .unit = ent[i].unit };
         in->out0 = nf;
         for (; i < nent && ent[i].ev == in->ev; i++) {
             if (ent[i].role == 0) in->mi = ent[i].idx + 1;
@@ -1502,8 +1523,7 @@ static int pf_seq_instants(pf_run *pr) {
     pf_seq_begin(pr);
     for (size_t i = 0; i < nin && !rc; i++) {
         const pf_inst *in = &ins[i];
-        const trc_event *ev = &pr->run->events[in->ev];
-        pf_ev e = { .type = TYPE_INSTANT, .track = pf_uuid_unit(pr, ev->unit), .rel = in->t, .fouts = fid + in->out0,
+        pf_ev e = { .type = TYPE_INSTANT, .track = pf_uuid_unit(pr, in->unit), .rel = in->t, .fouts = fid + in->out0,
                     .nfouts = in->nout, .fins = fid + in->in0, .nfins = in->nin };
         pf_inst_event(pr, in, &e);
         if (pr->nomem || (!e.name_iid && !e.name)) { rc = -ERR_NOMEM; break; }

@@ -166,9 +166,7 @@ void trc_emit_slow_(trc_ring *r, bool ordered, uint16_t kind, uint32_t obj, uint
 
 static void *heap_alloc(void *ctx, size_t bytes) {
     (void)ctx;
-    void *p = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
-    if (p) memset(p, 0, bytes);
-    return p;
+    return aligned_alloc(64, (bytes + 63) & ~(size_t)63);   /* not cleared: 2 MB of page faults per unit */
 }
 
 static void heap_free(void *ctx, void *p, size_t bytes) {
@@ -204,6 +202,7 @@ int trc_recorder_create(trc_recorder **out, const trc_recorder_desc *desc, diag 
         free(r);
         return diag_set(d, ERR_NOMEM, "cannot allocate the recorder's control block");
     }
+    memset(r->ctl, 0, sizeof *r->ctl);
     pthread_mutex_init(&r->mu, NULL);
     r->rings = xcalloc(MAX_RINGS, sizeof *r->rings);
     *out = r;
