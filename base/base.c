@@ -408,12 +408,12 @@ int file_read_fd(int fd, const char *path, size_t max, bool text, char **out, si
         if (n == 0) break;
         if (text && memchr(tmp, 0, (size_t)n)) {
             buf_release(&b);
-            return diag_set(d, ERR_SCENARIO, "%s: byte %zu is a NUL byte: this is not a text file", path,
+            return diag_set(d, ERR_SCENARIO, "byte %zu is a NUL byte: this is not a text file",
                             b.n + (size_t)((char *)memchr(tmp, 0, (size_t)n) - tmp));
         }
         if ((size_t)n > max - b.n) {
             buf_release(&b);
-            return diag_set(d, ERR_LIMIT, "'%s' is larger than %zu bytes", path, max);
+            return diag_set(d, ERR_LIMIT, "larger than %zu bytes", max);
         }
         buf_put(&b, tmp, (size_t)n);
     }
@@ -430,8 +430,7 @@ int file_read_max(const char *path, size_t max, bool text, char **out, size_t *l
     if (fd < 0) return fd;
     if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max) {
         close(fd);
-        return diag_set(d, ERR_LIMIT, "'%s' is larger than %zu bytes (%llu bytes)", path, max,
-                        (unsigned long long)st.st_size);
+        return diag_set(d, ERR_LIMIT, "larger than %zu bytes (%llu bytes)", max, (unsigned long long)st.st_size);
     }
     int rc = file_read_fd(fd, path, max, text, out, len, d);
     close(fd);

@@ -29,6 +29,8 @@ void usage(FILE *f);
 typedef struct loaded { trc_recording *rec; trc_model *models; } loaded;
 int load_recording(loaded *l, const char *path);   /* 0 or an exit status (printed) */
 void free_loaded(loaded *l);
+/* The model's warnings (what lost events made it repair): the first max, then a count. */
+void print_model_warnings(const char *path, uint32_t run, const trc_model *m, size_t max);
 int export_perfetto(const loaded *l, const char *out);
 void print_stats(const loaded *l);
 

@@ -9,9 +9,65 @@
 
 /* ---- run --------------------------------------------------------------- */
 
+#define DEFAULT_MAX_EVENTS 20000000ull   /* 640 MB on disk, about as much to view: fits a small machine */
+
+/* How to record: from the command line, else the scenario's `record` line, else the defaults. */
+typedef struct rec_opts {
+    int mode;                 /* -1 = not given */
+    uint32_t ring;            /* 0 = not given */
+    int64_t max_events;       /* -1 = not given */
+    bool accept_losses;
+} rec_opts;
+
+static void rec_desc(const rec_opts *o, const sim_program *p, sim_desc *sd, bool *accept) {
+    sd->record_mode = o->mode >= 0 ? (uint8_t)o->mode : p->record.mode_said ? p->record.mode : TRC_REC_COMPLETE;
+    uint64_t ring = o->ring ? o->ring : p->record.ring > 0 ? (uint64_t)p->record.ring : 0;
+    while (ring & (ring - 1)) ring += ring & -ring;   /* up to a power of two */
+    sd->ring_events = (uint32_t)ring;
+    sd->max_events = o->max_events >= 0 ? (uint64_t)o->max_events
+                     : p->record.max_events_said ? (uint64_t)p->record.max_events : DEFAULT_MAX_EVENTS;
+    *accept = o->accept_losses || p->record.accept_losses;
+}
+
+/* Lost events: per unit, from the model. Returns the total. */
+static uint64_t report_losses(const loaded *l, FILE *f) {
+    uint64_t total = 0;
+    for (uint32_t r = 0; r < l->rec->nruns; r++) {
+        const trc_model *m = &l->models[r];
+        if (!m->lost) continue;
+        total += m->lost;
+        if (l->rec->nruns > 1) fprintf(f, "run %u: ", r + 1);
+        fprintf(f, "%llu events lost:", (unsigned long long)m->lost);
+        for (uint32_t u = 0; u < m->run->nunits; u++)
+            if (m->units[u].lost)
+                fprintf(f, " %s %llu%s", m->run->units[u].name, (unsigned long long)m->units[u].lost,
+                        m->units[u].unknown_end ? " (end unknown)" : "");
+        fputc('\n', f);
+    }
+    return total;
+}
+
+/* Exit status for losses: 0 when there were none or they are accepted. */
+static int losses_status(const loaded *l, bool accept, uint8_t mode) {
+    uint64_t lost = 0;
+    for (uint32_t r = 0; r < l->rec->nruns; r++) lost += l->models[r].lost;
+    if (!lost) return 0;
+    FILE *f = accept ? stdout : stderr;
+    if (!accept || !cli_quiet) {
+        fputs(accept ? "\n" : "weft: ", f);
+        report_losses(l, f);
+    }
+    if (accept) return 0;
+    fprintf(stderr, "weft: the recording has gaps (shown as 'unknown'); %s, or accept them with --accept-losses "
+                    "(or 'record accept_losses' in the scenario)\n",
+            mode == TRC_REC_DROP ? "record without --record drop to make units wait for the recorder instead"
+                                 : "events were dropped");
+    return EXIT_FAILED;
+}
+
 /* --sweep name=v1,v2,...: one run per value, all into one recording. */
 static int run_sweep(const char *scn, const char *out, char *sweep, sim_define *defs, uint32_t ndefs, uint64_t seed,
-                     double timeout, const char *pftrace) {
+                     double timeout, const char *pftrace, const rec_opts *ro) {
     char *eq = strchr(sweep, '=');
     *eq = 0;
     const char *name = sweep;
@@ -37,6 +93,8 @@ static int run_sweep(const char *scn, const char *out, char *sweep, sim_define *
     if (!status && trc_writer_open(&w, outp, &d)) { print_diag(outp, &d, -ERR_IO); status = EXIT_IO; }
     catch_sigint(true);
     uint32_t failed = 0, ran = 0;
+    bool accept = false;
+    uint8_t mode = TRC_REC_COMPLETE;
     int64_t swept[64];
     uint64_t makespans[64];
     int pi = -1;
@@ -46,8 +104,10 @@ static int run_sweep(const char *scn, const char *out, char *sweep, sim_define *
         if (!cli_quiet) printf("run %u of %u: %s=%s\n", i + 1, n, name, vals[i]);
         fflush(stdout);
         sim_result res;
-        int rc = sim_run(&res, progs[i], &(sim_desc){ .writer = w, .seed = seed, .timeout_ns = (uint64_t)(timeout * 1e9),
-                                                       .interrupt = &interrupt_flag }, &d);
+        sim_desc sd = { .writer = w, .seed = seed, .timeout_ns = (uint64_t)(timeout * 1e9), .interrupt = &interrupt_flag };
+        rec_desc(ro, progs[i], &sd, &accept);
+        mode = sd.record_mode;
+        int rc = sim_run(&res, progs[i], &sd, &d);
         if (rc) { print_diag(scn, &d, rc); status = exit_for(rc); break; }
         if (res.expect_failed) { fputs(res.expect_report, stderr); failed++; }
         swept[ran] = pi >= 0 ? progs[i]->params[pi].value : 0;
@@ -64,15 +124,19 @@ static int run_sweep(const char *scn, const char *out, char *sweep, sim_define *
     if (w && trc_writer_close(w, &d) && !status) { print_diag(outp, &d, -ERR_IO); status = EXIT_IO; }
     for (uint32_t i = 0; i < n; i++) sim_program_free(progs[i]);
     if (!status) {
-        loaded l;
+        loaded l = { 0 };
         if ((status = load_recording(&l, outp)) == 0) {
             if (!cli_quiet) { putchar('\n'); print_stats(&l); }
             if (pftrace && !(status = export_perfetto(&l, pftrace)) && !cli_quiet)
                 printf("\nwrote the Perfetto trace to %s\n", pftrace);
-            free_loaded(&l);
         }
         if (!status && !cli_quiet) printf("\n%u runs recorded in %s\n", n, outp);
         if (!status && failed) status = EXIT_FAILED;
+        if (l.rec) {
+            int ls = losses_status(&l, accept, mode);
+            if (!status) status = ls;
+            free_loaded(&l);
+        }
     }
     free(outp);
     return status;
@@ -91,9 +155,12 @@ int cmd_run(int argc, char **argv) {
         { "export", required_argument, 0, 'e' }, { "view", no_argument, 0, 'v' },
         { "png", required_argument, 0, 'p' }, { "quiet", no_argument, 0, 'q' },
         { "backend", required_argument, 0, 'b' }, { "sweep", required_argument, 0, 'w' },
+        { "record", required_argument, 0, 'R' }, { "ring", required_argument, 0, 'G' },
+        { "max-events", required_argument, 0, 'M' }, { "accept-losses", no_argument, 0, 'A' },
         { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
     const char *backend = NULL;
     char *sweep = NULL;
+    rec_opts ro = { .mode = -1, .max_events = -1 };
     int c;
     while ((c = getopt_long(argc, argv, "o:D:qh", opts, NULL)) != -1) {
         switch (c) {
@@ -134,6 +201,35 @@ int cmd_run(int argc, char **argv) {
             }
             sweep = optarg;
             break;
+        case 'R':
+            if (!strcmp(optarg, "complete")) ro.mode = TRC_REC_COMPLETE;
+            else if (!strcmp(optarg, "drop")) ro.mode = TRC_REC_DROP;
+            else { fprintf(stderr, "weft: --record takes complete or drop, not '%s'\n", optarg); return EXIT_INPUT; }
+            break;
+        case 'G': {
+            char *end;
+            errno = 0;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (errno || *end || optarg[0] == '-' || v < 64 || v > TRC_RING_MAX) {
+                fprintf(stderr, "weft: --ring takes a number of events per unit, 64 to %u, not '%s'\n", TRC_RING_MAX,
+                        optarg);
+                return EXIT_INPUT;
+            }
+            ro.ring = (uint32_t)v;
+            break;
+        }
+        case 'M': {
+            char *end;
+            errno = 0;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (errno || *end || optarg[0] == '-' || v > (unsigned long long)INT64_MAX) {
+                fprintf(stderr, "weft: --max-events takes a number of events (0: no limit), not '%s'\n", optarg);
+                return EXIT_INPUT;
+            }
+            ro.max_events = (int64_t)v;
+            break;
+        }
+        case 'A': ro.accept_losses = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return EXIT_INPUT;
         }
@@ -142,7 +238,7 @@ int cmd_run(int argc, char **argv) {
         fprintf(stderr, "weft run: give exactly one scenario file\n");
         return EXIT_INPUT;
     }
-    if (sweep) return run_sweep(argv[optind], out, sweep, defs, ndefs, seed, timeout, pftrace);
+    if (sweep) return run_sweep(argv[optind], out, sweep, defs, ndefs, seed, timeout, pftrace, &ro);
     const char *scn = argv[optind];
     diag d;
     diag_clear(&d);
@@ -158,7 +254,7 @@ int cmd_run(int argc, char **argv) {
             l += (size_t)snprintf(spec + l, sizeof spec - l, "%s%lld%s", i ? "," : "", (long long)prog->sweep_values[i],
                                   pa->type == SIM_T_DUR ? "ns" : "");
         sim_program_free(prog);
-        return run_sweep(scn, out, spec, defs, ndefs, seed, timeout, pftrace);
+        return run_sweep(scn, out, spec, defs, ndefs, seed, timeout, pftrace, &ro);
     }
     char *outp = out ? xstrdup(out) : replace_ext(strrchr(scn, '/') ? strrchr(scn, '/') + 1 : scn, ".weft");
     if (!cli_quiet)
@@ -168,23 +264,36 @@ int cmd_run(int argc, char **argv) {
 
     catch_sigint(true);
     sim_result res;
-    rc = sim_run(&res, prog, &(sim_desc){ .out_path = outp, .backend = backend, .seed = seed,
-                                          .timeout_ns = (uint64_t)(timeout * 1e9), .interrupt = &interrupt_flag }, &d);
+    sim_desc sd = { .out_path = outp, .backend = backend, .seed = seed, .timeout_ns = (uint64_t)(timeout * 1e9),
+                    .interrupt = &interrupt_flag };
+    bool accept;
+    rec_desc(&ro, prog, &sd, &accept);
+    rc = sim_run(&res, prog, &sd, &d);
     catch_sigint(false);
     if (rc) {
-        print_diag(scn, &d, rc);
+        print_diag(d.file[0] ? d.file : scn, &d, rc);
+        if (rc == -ERR_IO && res.wall_ns)
+            fprintf(stderr, "weft: the run was stopped at the first failed write; %s keeps the %llu events written "
+                            "before it\n", outp, (unsigned long long)res.events);
         sim_program_free(prog);
         free(outp);
         return exit_for(rc);
     }
     int status = 0;
-    loaded l;
+    loaded l = { 0 };
     if ((status = load_recording(&l, outp))) goto done;
     if (!cli_quiet) {
         char wall[32];
         fmt_dur(wall, sizeof wall, res.wall_ns);
-        printf("recorded %llu events in %s of wall time%s\n\n", (unsigned long long)res.events, wall,
-               res.lost ? " (some lost: see below)" : "");
+        printf("recorded %llu events in %s of wall time", (unsigned long long)res.events, wall);
+        if (res.flushes) {
+            char fl[32];
+            fmt_dur(fl, sizeof fl, res.flush_ns);
+            printf("; units waited %s in all for the recorder (%llu full buffers: 'recorder flush' in the stats)", fl,
+                   (unsigned long long)res.flushes);
+        }
+        if (res.lost) printf("; %llu lost (see below)", (unsigned long long)res.lost);
+        printf("\n\n");
         print_stats(&l);
     } else if (res.report[0]) {
         fputs(res.report, stderr);
@@ -203,7 +312,6 @@ int cmd_run(int argc, char **argv) {
         status = show(&l, window, png ? png : auto_png, -1, 0, 0);
         free(auto_png);
     }
-    free_loaded(&l);
     if (!status) {
         bool expected_end = res.end_reason == TRC_END_OK;
         for (uint32_t i = 0; i < prog->nexpects; i++)
@@ -224,6 +332,8 @@ int cmd_run(int argc, char **argv) {
             printf("\nall %u expectation(s) hold\n", prog->nexpects);
         }
     }
+    if (!status) status = losses_status(&l, accept, sd.record_mode);
+    free_loaded(&l);
 done:
     sim_program_free(prog);
     free(outp);

@@ -22,6 +22,7 @@
 #define SIM_MAX_RLOCK_DEPTH 1000000     /* one unit's re-entries of one rlock */
 #define SIM_MAX_CALLBACK_DEPTH 64      /* done-callbacks run inline inside done-callbacks */
 #define SIM_MAX_RUN_STRINGS 65536      /* distinct texts made while running (local values...) */
+#define SIM_MAX_SOURCE     (16u * 1024 * 1024)   /* a scenario's text */
 
 /* ---- values and expressions ------------------------------------------- */
 
@@ -190,6 +191,15 @@ typedef struct sim_expect {
     sim_order_item *items; uint32_t nitems;   /* ORDER */
 } sim_expect;
 
+/* `record ...`: how the scenario asks to be recorded (the command line overrides). */
+typedef struct sim_record {
+    bool said; sim_pos pos;
+    bool mode_said; uint8_t mode;     /* trc_rec_mode */
+    bool accept_losses;               /* lost events (drop mode) do not fail the run */
+    int64_t ring;                     /* events per unit's ring; 0 = not said */
+    bool max_events_said; int64_t max_events;   /* 0 = no limit */
+} sim_record;
+
 typedef struct sim_program {
     arena mem;
     const char *path;
@@ -208,6 +218,7 @@ typedef struct sim_program {
     int64_t *sweep_values; uint32_t nsweep;
     sim_pos sweep_pos;
     uint32_t nunits;          /* actor instances and pool workers after evaluation */
+    sim_record record;
 } sim_program;
 
 /* -D name=value overrides, applied before evaluation. */

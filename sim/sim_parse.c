@@ -6,6 +6,7 @@
  *   toplevel  := 'scenario' STRING | 'param' IDENT '=' expr | 'backend' IDENT
  *              | 'lock' IDENT | 'queue' IDENT { IDENT '=' expr }
  *              | 'actor' IDENT [ '*' expr ] block | 'expect' IDENT
+ *              | 'record' { 'complete' | 'drop' | 'accept_losses' | ('ring'|'max_events') '=' expr }
  *   block     := '{' { stmt sep } '}'
  *   stmt      := 'compute' expr | 'sleep' expr | 'lock' IDENT [ block ] | 'unlock' IDENT
  *              | 'put' IDENT | 'get' IDENT | 'repeat' expr block | 'mark' STRING
@@ -765,7 +766,7 @@ static const char *const stmt_keywords[] = { "compute", "sleep", "lock", "unlock
                                              "read", "write", "task_done" };
 static const char *const top_keywords[] = { "scenario", "param", "backend", "lock", "rlock", "semaphore", "queue",
                                             "event", "condition", "barrier", "counter", "actor", "expect", "pool",
-                                            "task", "local", "sweep", "rwlock" };
+                                            "task", "local", "sweep", "rwlock", "record" };
 
 static const char *obj_kind_name(sim_obj_kind k) {
     switch (k) {
@@ -1346,6 +1347,63 @@ static int rw_prefer_value(parser *ps, sim_object *o) {
 }
 
 /* rwlock NAME [prefer=writers|readers|EXPR]; `rwlock` is consumed. */
+/* record [complete|drop] [accept_losses] [ring=N] [max_events=N]: how the run
+ * is recorded (the command line's --record, --accept-losses, --ring and
+ * --max-events override it). */
+static int parse_record_decl(parser *ps, sim_pos at) {
+    sim_record *rc = &ps->p->record;
+    if (rc->said) {
+        perr(ps, at, ERR_SCENARIO, "a second 'record' line (the first is at line %d)", rc->pos.line);
+        hint(ps, "put every recording option on one line: record drop accept_losses");
+        return ps->err;
+    }
+    rc->said = true;
+    rc->pos = at;
+    if (ps->t.kind != T_IDENT) {
+        char b[64];
+        perr(ps, ps->t.pos, ERR_SCENARIO, "expected a recording option after 'record', found %s",
+             tok_desc(&ps->t, b, sizeof b));
+        hint(ps, "record complete | drop, accept_losses, ring=EVENTS, max_events=N");
+        return ps->err;
+    }
+    while (ps->t.kind == T_IDENT) {
+        tok kt = ps->t;
+        next(ps);
+        if (is_kw(&kt, "complete") || is_kw(&kt, "drop")) {
+            rc->mode = is_kw(&kt, "drop") ? TRC_REC_DROP : TRC_REC_COMPLETE;
+            rc->mode_said = true;
+        } else if (is_kw(&kt, "accept_losses")) {
+            rc->accept_losses = true;
+        } else if (is_kw(&kt, "ring") || is_kw(&kt, "max_events")) {
+            bool ring = is_kw(&kt, "ring");
+            if (expect_p(ps, '=', ring ? "after ring" : "after max_events")) return ps->err;
+            sim_expr *e = parse_expr(ps);
+            int64_t v;
+            if (!e || require_type(ps, e, SIM_T_INT, ring ? "a ring size" : "an event limit")) return ps->err;
+            if (!e->is_const) return perr(ps, e->pos, ERR_SCENARIO, "a recording option must be a constant");
+            if (eval(ps, e, &v)) return ps->err;
+            if (ring && (v < 64 || v > TRC_RING_MAX))
+                return perr(ps, e->pos, ERR_SCENARIO, "ring=%lld: a ring holds 64 to %u events", (long long)v,
+                            TRC_RING_MAX);
+            if (!ring && v < 0)
+                return perr(ps, e->pos, ERR_SCENARIO, "max_events=%lld: give a number of events (0: no limit)",
+                            (long long)v);
+            if (ring) rc->ring = v;
+            else { rc->max_events = v; rc->max_events_said = true; }
+        } else {
+            static const char *const opts[] = { "complete", "drop", "accept_losses", "ring", "max_events" };
+            char name[64];
+            snprintf(name, sizeof name, "%.*s", (int)kt.len, kt.s);
+            perr(ps, kt.pos, ERR_SCENARIO, "unknown recording option '%s'", name);
+            const char *c = closest(name, opts, 5);
+            hint(ps, c ? "did you mean '%s'?" : "record takes complete or drop, accept_losses, ring=EVENTS, max_events=N",
+                 c);
+            return ps->err;
+        }
+    }
+    return 0;
+}
+
 static int parse_rwlock_decl(parser *ps) {
     sim_program *p = ps->p;
     tok nt = ps->t;
@@ -1546,6 +1604,8 @@ static int parse_toplevel(parser *ps) {
         p->objects[p->nobjects++] = o;
     } else if (is_kw(&t, "rwlock")) {
         if (parse_rwlock_decl(ps)) return ps->err;
+    } else if (is_kw(&t, "record")) {
+        if (parse_record_decl(ps, t.pos)) return ps->err;
     } else if (is_kw(&t, "actor")) {
         tok nt = ps->t;
         const char *name = take_ident(ps, "an actor name");
@@ -2001,7 +2061,7 @@ int sim_parse(sim_program **out, const char *path, const char *text, const sim_d
     p->sweep_param = UINT32_MAX;
     parser ps = { .p = p, .src = p->text, .path = p->path, .cur = p->text, .line = 1, .col = 1, .d = d,
                   .cur_actor = UINT32_MAX };
-    if (strlen(text) > 16 * 1024 * 1024) {
+    if (strlen(text) > SIM_MAX_SOURCE) {
         diag_set(d, ERR_LIMIT, "%s: the scenario is larger than 16 MiB", ps.path);
         sim_program_free(p);
         return -ERR_LIMIT;
@@ -2073,7 +2133,9 @@ int sim_parse_file(sim_program **out, const char *path, const sim_define *defs, 
     char *text;
     size_t len;
     *out = NULL;
-    int rc = file_read_all(path, &text, &len, d);
+    /* bounded, and refused at the first NUL byte: /dev/zero or a 10 GiB file is not read whole */
+    int rc = file_read_max(path, SIM_MAX_SOURCE, true, &text, &len, d);
+    if (rc == -ERR_LIMIT) return diag_set(d, ERR_LIMIT, "%s: the scenario is larger than 16 MiB", path);
     if (rc) return rc;
     if (strlen(text) != len) {
         free(text);

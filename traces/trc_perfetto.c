@@ -280,9 +280,10 @@ static const char *const pf_dn_names[DN__COUNT] = { "", "object", "outcome", "it
 #define SV_OBJ(o) (1u + (o))
 #define SV_OUTCOME(pr, k) (1u + (pr)->nobjects + (k))
 #define SV_EXIT(pr, j) (1u + (pr)->nobjects + 5u + (j))
-static const char *const pf_exit_text[4] = { "exited", "aborted", "still running at the end",
-                                             "killed (a daemon cut off at exit)" };
-#define SV__COUNT(pr) (1u + (pr)->nobjects + 5u + 4u)
+static const char *const pf_exit_text[5] = { "exited", "aborted", "still running at the end",
+                                             "killed (a daemon cut off at exit)",
+                                             "unknown (its last events were lost)" };
+#define SV__COUNT(pr) (1u + (pr)->nobjects + 5u + 5u)
 
 /* Names made up at export time ("notify cv", "spawn worker.1", "a (depth 3)"),
  * interned like the fixed ones with iids from dyn_base up. */
@@ -1009,7 +1010,7 @@ static inline bool pf_flow_ok(const pf_run *pr, const trc_flow *f) {
 }
 
 static inline bool pf_span_shown(const trc_span *s) {
-    return s->state != TRC_ST_RUNNING && s->state < TRC_ST_DONE;
+    return s->state != TRC_ST_RUNNING && s->state != TRC_ST_DONE && s->state < TRC_ST__COUNT;
 }
 
 /* An incoming flow end, self-contained so that sorting and writing read memory in order. */
@@ -1163,7 +1164,7 @@ static int pf_seq_unit(pf_run *pr, uint32_t u) {
         pf_ev e = { .type = TYPE_BEGIN, .track = track, .rel = life0, .name_iid = IID_UNIT(pr, u), .nann = 1 };
         e.ann[0].dn = DN_EXIT;
         e.ann[0].str = true;
-        e.ann[0].v = SV_EXIT(pr, ut->killed ? 3 : !ut->exited ? 2 : ut->aborted ? 1 : 0);
+        e.ann[0].v = SV_EXIT(pr, ut->killed ? 3 : ut->unknown_end ? 4 : !ut->exited ? 2 : ut->aborted ? 1 : 0);
         pf_put(pr, &e);
     }
 
@@ -1236,6 +1237,44 @@ static int pf_seq_marks(pf_run *pr) {
         pf_put(pr, &e);
     }
     return 0;
+}
+
+/* The recording's gaps: an instant "events lost" (arg "lost": how many) on the
+ * unit's track where each gap begins; the gap itself is the unit's "unknown"
+ * slice. */
+typedef struct pf_gap { uint64_t t; uint64_t lost; uint32_t unit; } pf_gap;
+
+static int pf_cmp_gap(const void *a, const void *b) {
+    const pf_gap *x = a, *y = b;
+    if (x->t != y->t) return x->t < y->t ? -1 : 1;
+    return x->unit < y->unit ? -1 : x->unit > y->unit;
+}
+
+static int pf_seq_losses(pf_run *pr) {
+    const trc_model *m = pr->m;
+    size_t n = 0;
+    for (uint32_t u = 0; u < pr->nunits; u++) n += m->units[u].ngaps;
+    if (!n) return 0;
+    pf_gap *g = malloc(n * sizeof *g);
+    if (!g) return -ERR_NOMEM;
+    n = 0;
+    for (uint32_t u = 0; u < pr->nunits; u++)
+        for (size_t k = 0; k < m->units[u].ngaps; k++)
+            g[n++] = (pf_gap){ m->units[u].gaps[k].t0, m->units[u].gaps[k].lost, u };
+    qsort(g, n, sizeof *g, pf_cmp_gap);
+    pf_seq_begin(pr);
+    uint32_t iid = pf_dyn_iid(pr, "events lost");
+    int rc = pr->nomem ? -ERR_NOMEM : 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        PF_BEGIN_PACKET(pr, 0);
+        pf_ev e = { .type = TYPE_INSTANT, .track = pf_uuid_unit(pr, g[i].unit), .rel = g[i].t, .name_iid = iid,
+                    .nann = 1 };
+        e.ann[0].dn = DN_LOST;
+        e.ann[0].v = g[i].lost;
+        pf_put(pr, &e);
+    }
+    free(g);
+    return rc;
 }
 
 /* A step series as counter samples: a queue's depth, or an object's level. */
@@ -1675,6 +1714,7 @@ static int pf_events(pf_run *pr) {
     if (!rc) rc = pf_seq_instants(pr);
     for (uint32_t u = 0; u < pr->nunits && !rc; u++) rc = pf_seq_unit(pr, u);
     if (!rc && m->nmarks) rc = pf_seq_marks(pr);
+    if (!rc) rc = pf_seq_losses(pr);
     for (uint32_t ob = 0; ob < pr->nobjects && !rc; ob++) {
         const trc_object_track *ot = &m->objects[ob];
         uint32_t kind = pr->run->objects[ob].kind;
@@ -1758,6 +1798,26 @@ int trc_export_perfetto(FILE *out, const trc_recording *rec, const trc_model *mo
         for (size_t i = 0; i < m->nflows; i++)
             if (m->flows[i].id > max_id) max_id = m->flows[i].id;
         flow_base += max_id;
+    }
+    /* losses, as Perfetto reports its own: a TraceStats packet whose buffer
+     * stats count them (trace_processor's stat traced_buf_trace_writer_packet_loss,
+     * a data loss the UI flags); the count is of events lost */
+    uint64_t lost = 0;
+    for (uint32_t r = 0; r < rec->nruns; r++) lost += models[r].lost;
+    if (!rc && lost && pf_need(&o, 32)) {
+        uint8_t *p = o.buf + o.n, *pkt, *st, *bs;
+        *p++ = 0x0a;                      /* Trace.packet */
+        p = pb_open(p, &pkt);
+        *p++ = 0x9a; *p++ = 0x02;         /* TracePacket.trace_stats = 35 */
+        p = pb_open(p, &st);
+        *p++ = 0x0a;                      /* TraceStats.buffer_stats = 1 */
+        p = pb_open(p, &bs);
+        *p++ = 0x98; *p++ = 0x01;         /* BufferStats.trace_writer_packet_loss = 19 */
+        p = pb_var(p, lost);
+        p = pb_close(bs, p);
+        p = pb_close(st, p);
+        p = pb_close(pkt, p);
+        o.n = (size_t)(p - o.buf);
     }
     if (!rc) { pf_flush(&o); rc = o.err; }
     free(o.buf);
