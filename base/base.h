@@ -218,4 +218,24 @@ int str_edit_distance(const char *a, const char *b);
 void fmt_dur(char *out, size_t cap, uint64_t ns);
 bool str_eq(const char *a, const char *b);
 
+/* ---- UTF-8 (base_utf8.c) ------------------------------------------------ */
+
+/* Decodes the character at s (at most n bytes): returns its length (1..4) and
+ * sets *cp, or returns 0 when the bytes are not valid UTF-8 (a stray
+ * continuation byte, an overlong form, a surrogate, beyond U+10FFFF, or cut
+ * short by n). */
+int utf8_decode(const char *s, size_t n, uint32_t *cp);
+/* Writes cp as UTF-8 into out (4 bytes at most); returns the length. */
+int utf8_encode(uint32_t cp, char out[4]);
+/* The longest prefix of s[0..n) that does not end inside a character: where
+ * to cut a valid UTF-8 text so that it stays valid. */
+size_t utf8_cut(const char *s, size_t n);
+/* The terminal columns a character takes: 2 for East Asian wide and
+ * full-width characters (CJK, kana, hangul, full-width forms, most emoji),
+ * 0 for combining marks and zero-width characters, 1 otherwise. */
+int uc_width(uint32_t cp);
+/* The columns the first `chars` characters of s take on a terminal (an
+ * invalid byte counts as one column). */
+int utf8_columns(const char *s, int chars);
+
 #endif

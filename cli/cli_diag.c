@@ -6,9 +6,8 @@ void print_diag(const char *what, const diag *d, int code) {
     if (d->line > 0) {
         fprintf(stderr, "%s:%d:%d: error: %s\n", d->file, d->line, d->col, d->msg);
         if (d->snippet[0]) {
-            fprintf(stderr, "  %s\n  ", d->snippet);
-            for (int i = 1; i < d->col; i++) fputc(' ', stderr);
-            fprintf(stderr, "^\n");
+            /* the column counts characters; a CJK character takes two terminal columns */
+            fprintf(stderr, "  %s\n  %*s^\n", d->snippet, d->col > 1 ? utf8_columns(d->snippet, d->col - 1) : 0, "");
         }
     } else if (d->has_offset) {
         fprintf(stderr, "weft: %s: at byte %llu: %s\n", what, (unsigned long long)d->offset, d->msg);

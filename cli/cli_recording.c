@@ -3,8 +3,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
+
+/* A file that failed as a recording at its first byte: a scenario (UTF-8 text)?
+ * Only a regular file is read again (a FIFO cannot be). */
+static bool looks_like_text(const char *path) {
+    const char *ext = strrchr(path, '.');
+    if (ext && !strcmp(ext, ".scn")) return true;
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) return false;
+    FILE *f = fopen(path, "rb");
+    if (!f) return false;
+    char b[512];
+    size_t n = fread(b, 1, sizeof b, f);
+    fclose(f);
+    n = utf8_cut(b, n);
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        int len = utf8_decode(b + i, n - i, &cp);
+        if (!len || (cp < 0x20 && cp != '\n' && cp != '\t' && cp != '\r')) return false;
+        i += (size_t)len;
+    }
+    return true;
+}
 
 int load_recording(loaded *l, const char *path) {
     diag d;
@@ -12,6 +35,16 @@ int load_recording(loaded *l, const char *path) {
     memset(l, 0, sizeof *l);
     int rc = trc_recording_open(&l->rec, path, 0, &d);
     if (rc) {
+        if (rc == -ERR_FORMAT && d.has_offset && d.offset == 0 && looks_like_text(path)) {
+            const char *ext = strrchr(path, '.');
+            if (!ext || strcmp(ext, ".weft")) {
+                fprintf(stderr, "weft: %s: this is a scenario, not a recording: run it first with weft run %s\n", path,
+                        path);
+                return EXIT_INPUT;
+            }
+            /* named like a recording: say what is wrong with it, and what it may be */
+            if (!d.hint[0]) snprintf(d.hint, sizeof d.hint, "it is text: if it is a scenario, run it first with weft run %s", path);
+        }
         print_diag(path, &d, rc);
         return exit_for(rc);
     }

@@ -6,6 +6,7 @@
  * its model, so a file with gaps is reported (losses, repairs) but accepted;
  * a file cut short, or one that is not a recording, is an error. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,11 +63,11 @@ static int check_recording(trc_recording *rec, const char *path) {
     return status;
 }
 
-static int check_scenario_text(const char *path, const char *text) {
+static int check_scenario_text(const char *path, const char *text, const sim_define *defs, uint32_t ndefs) {
     diag d;
     diag_clear(&d);
     sim_program *p;
-    int rc = sim_parse(&p, path, text, NULL, 0, &d);
+    int rc = sim_parse(&p, path, text, defs, ndefs, &d);
     if (rc) { print_diag(path, &d, rc); return exit_for(rc); }
     printf("%s: ok: \"%s\", %u actor(s), %u unit(s), %u object(s), %u expectation(s)\n", path, p->title, p->nactors,
            p->nunits, p->nobjects, p->nexpects);
@@ -75,8 +76,27 @@ static int check_scenario_text(const char *path, const char *text) {
 }
 
 int cmd_check(int argc, char **argv) {
-    if (argc != 2) { fprintf(stderr, "weft check: give one file (.scn or .weft)\n"); return EXIT_INPUT; }
-    const char *path = argv[1];
+    sim_define defs[SIM_MAX_PARAMS];
+    uint32_t ndefs = 0;
+    static const struct option opts[] = { { "define", required_argument, 0, 'D' }, { "help", no_argument, 0, 'h' },
+                                          { 0, 0, 0, 0 } };
+    int c;
+    while ((c = getopt_long(argc, argv, "D:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'D': {
+            char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg) { fprintf(stderr, "weft: -D takes name=value, not '%s'\n", optarg); return EXIT_INPUT; }
+            if (ndefs >= SIM_MAX_PARAMS) { fprintf(stderr, "weft: too many -D\n"); return EXIT_INPUT; }
+            *eq = 0;
+            defs[ndefs++] = (sim_define){ .name = optarg, .value = eq + 1 };
+            break;
+        }
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return EXIT_INPUT;
+        }
+    }
+    if (optind != argc - 1) { fprintf(stderr, "weft check: give one file (.scn or .weft)\n"); return EXIT_INPUT; }
+    const char *path = argv[optind];
     const char *ext = strrchr(path, '.');
     bool weft_ext = ext && !strcmp(ext, ".weft");
     diag d;
@@ -90,6 +110,10 @@ int cmd_check(int argc, char **argv) {
         if (!rec && S_ISREG(st.st_mode)) rec = pread(fd, head, sizeof head, 0) == (ssize_t)sizeof head &&
                                                  !memcmp(head, WEFT_MAGIC, sizeof head);
         close(fd);
+        if (rec && ndefs) {
+            fprintf(stderr, "weft check: -D applies to a scenario; %s is a recording\n", path);
+            return EXIT_INPUT;
+        }
         if (rec) {
             trc_recording *r;
             int rc = trc_recording_open(&r, path, 0, &d);
@@ -99,7 +123,7 @@ int cmd_check(int argc, char **argv) {
         char *text;
         int rc = file_read_max(path, SIM_MAX_SOURCE, true, &text, NULL, &d);
         if (rc) { print_diag(path, &d, rc); return exit_for(rc); }
-        rc = check_scenario_text(path, text);
+        rc = check_scenario_text(path, text, defs, ndefs);
         free(text);
         return rc;
     }
@@ -130,6 +154,11 @@ int cmd_check(int argc, char **argv) {
     memcpy(all + k, rest, nrest);
     all[(size_t)k + nrest] = 0;
     free(rest);
+    if (rec && ndefs) {
+        free(all);
+        fprintf(stderr, "weft check: -D applies to a scenario; %s is a recording\n", path);
+        return EXIT_INPUT;
+    }
     if (rec) {
         trc_recording *r;
         rc = trc_recording_load_mem(&r, all, (size_t)k + nrest, path, &d);
@@ -137,7 +166,7 @@ int cmd_check(int argc, char **argv) {
         if (rc) { print_diag(path, &d, rc); return exit_for(rc); }
         return check_recording(r, path);
     }
-    rc = check_scenario_text(path, all);
+    rc = check_scenario_text(path, all, defs, ndefs);
     free(all);
     return rc;
 }

@@ -65,6 +65,32 @@ static int losses_status(const loaded *l, bool accept, uint8_t mode) {
     return EXIT_FAILED;
 }
 
+/* A run that ended with an error (division by zero at run time...): the error
+ * goes to stderr like every other one, as "file:line:col: error: ..." with the
+ * line and a caret when the runtime named a place in the scenario. */
+static void print_run_error(const sim_program *prog, const char *report) {
+    size_t plen = strlen(prog->path);
+    int line = 0, col = 0, n = 0;
+    if (!strncmp(report, prog->path, plen) && sscanf(report + plen, ":%d:%d: %n", &line, &col, &n) == 2 && n > 0 &&
+        line > 0 && col > 0) {
+        diag d;
+        diag_clear(&d);
+        sim_diag_at(&d, prog, line, col);
+        snprintf(d.msg, sizeof d.msg, "%.*s", (int)strcspn(report + plen + n, "\n"), report + plen + n);
+        print_diag(prog->path, &d, -ERR_RUNTIME);
+        const char *rest = strchr(report, '\n');
+        if (rest && rest[1]) fputs(rest + 1, stderr);
+    } else {
+        fprintf(stderr, "weft: %s", report);
+        if (!*report || report[strlen(report) - 1] != '\n') fputc('\n', stderr);
+    }
+}
+
+/* The run's error is printed on stderr: the stats on stdout leave it out. */
+static void drop_error_report(loaded *l, uint32_t run) {
+    if (run < l->rec->nruns && l->rec->runs[run].end_reason == TRC_END_ERROR) l->rec->runs[run].report = "";
+}
+
 /* --sweep name=v1,v2,...: one run per value, all into one recording. */
 static int run_sweep(const char *scn, const char *out, char *sweep, sim_define *defs, uint32_t ndefs, uint64_t seed,
                      double timeout, const char *pftrace, const rec_opts *ro) {
@@ -81,7 +107,7 @@ static int run_sweep(const char *scn, const char *out, char *sweep, sim_define *
     int status = 0;
     for (char *save = NULL, *v = strtok_r(values, ",", &save); v && !status; v = strtok_r(NULL, ",", &save)) {
         if (n == 64) { fprintf(stderr, "weft: --sweep takes at most 64 values\n"); status = EXIT_INPUT; break; }
-        defs[ndefs] = (sim_define){ name, v };
+        defs[ndefs] = (sim_define){ .name = name, .value = v, .option = "--sweep" };
         diag_clear(&d);
         int rc = sim_parse_file(&progs[n], scn, defs, ndefs + 1, &d);
         if (rc) { print_diag(scn, &d, rc); status = exit_for(rc); break; }
@@ -109,6 +135,7 @@ static int run_sweep(const char *scn, const char *out, char *sweep, sim_define *
         mode = sd.record_mode;
         int rc = sim_run(&res, progs[i], &sd, &d);
         if (rc) { print_diag(scn, &d, rc); status = exit_for(rc); break; }
+        if (res.end_reason == TRC_END_ERROR && res.report[0]) print_run_error(progs[i], res.report);
         if (res.expect_failed) { fputs(res.expect_report, stderr); failed++; }
         swept[ran] = pi >= 0 ? progs[i]->params[pi].value : 0;
         makespans[ran++] = res.wall_ns;
@@ -126,6 +153,7 @@ static int run_sweep(const char *scn, const char *out, char *sweep, sim_define *
     if (!status) {
         loaded l = { 0 };
         if ((status = load_recording(&l, outp)) == 0) {
+            for (uint32_t i = 0; i < l.rec->nruns; i++) drop_error_report(&l, i);
             if (!cli_quiet) { putchar('\n'); print_stats(&l); }
             if (pftrace && !(status = export_perfetto(&l, pftrace)) && !cli_quiet)
                 printf("\nwrote the Perfetto trace to %s\n", pftrace);
@@ -170,7 +198,7 @@ int cmd_run(int argc, char **argv) {
             if (!eq || eq == optarg) { fprintf(stderr, "weft: -D takes name=value, not '%s'\n", optarg); return EXIT_INPUT; }
             if (ndefs >= SIM_MAX_PARAMS) { fprintf(stderr, "weft: too many -D\n"); return EXIT_INPUT; }
             *eq = 0;
-            defs[ndefs++] = (sim_define){ optarg, eq + 1 };
+            defs[ndefs++] = (sim_define){ .name = optarg, .value = eq + 1 };
             break;
         }
         case 's': {
@@ -280,8 +308,10 @@ int cmd_run(int argc, char **argv) {
         return exit_for(rc);
     }
     int status = 0;
+    if (res.end_reason == TRC_END_ERROR && res.report[0]) print_run_error(prog, res.report);
     loaded l = { 0 };
     if ((status = load_recording(&l, outp))) goto done;
+    drop_error_report(&l, l.rec->nruns - 1);
     if (!cli_quiet) {
         char wall[32];
         fmt_dur(wall, sizeof wall, res.wall_ns);
@@ -295,7 +325,7 @@ int cmd_run(int argc, char **argv) {
         if (res.lost) printf("; %llu lost (see below)", (unsigned long long)res.lost);
         printf("\n\n");
         print_stats(&l);
-    } else if (res.report[0]) {
+    } else if (res.report[0] && res.end_reason != TRC_END_ERROR) {
         fputs(res.report, stderr);
     }
     if (pftrace) {

@@ -24,7 +24,8 @@ void usage(FILE *f) {
             "  export A.weft -o out.pftrace\n"
             "                      write a Perfetto trace (open it in ui.perfetto.dev)\n"
             "  stats A.weft [--json]  makespan, time per state and waits per unit and object\n"
-            "  check FILE          validate a scenario (.scn) or a recording (.weft)\n"
+            "  check FILE [-D name=value]...\n"
+            "                      validate a scenario (.scn, with overrides) or a recording (.weft)\n"
             "  list                the bundled scenarios\n"
             "\n"
             "See README.md and scenarios/README.md.\n");

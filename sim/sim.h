@@ -40,8 +40,9 @@ typedef enum sim_expr_kind {
     SIM_E_INDEX,     /* the unit's index within its actor: 0 .. count-1 */
     SIM_E_ARG,       /* in a task: its argument; in map / as_completed bodies: the item's */
     SIM_E_LOCAL,     /* a thread-local value of the running unit (param: local index) */
-    SIM_E_MAKESPAN   /* expect only: this run's makespan, or (param: sweep param, a: value)
+    SIM_E_MAKESPAN,  /* expect only: this run's makespan, or (param: sweep param, a: value)
                         the makespan of the sweep's run with that value */
+    SIM_E_NOT        /* not a: 1 when a is 0, else 0 */
 } sim_expr_kind;
 
 typedef struct sim_expr {
@@ -50,7 +51,7 @@ typedef struct sim_expr {
     sim_type type;          /* checked at parse time */
     int64_t value;          /* NUM, DUR (ns) */
     uint32_t param;         /* PARAM: index; LOCAL: local index; MAKESPAN: param or UINT32_MAX */
-    int op;                 /* BIN: '+','-','*','/','%','<','>','l'(<=),'g'(>=),'=','!' */
+    int op;                 /* BIN: '+','-','*','/','%','<','>','l'(<=),'g'(>=),'=','!','&'(and),'|'(or) */
     const char *fn;         /* CALL: "min" / "max"; LAST: "timed_out" / "ok" */
     struct sim_expr *a, *b;
     struct sim_expr **items; uint32_t nitems;   /* CHOICE */
@@ -216,13 +217,15 @@ typedef struct sim_program {
     sim_name *futs;      uint32_t nfuts;       /* future slots named by `submit ... as F` */
     uint32_t sweep_param;     /* `sweep P = v1, v2`: param index, UINT32_MAX = none */
     int64_t *sweep_values; uint32_t nsweep;
+    sim_expr **sweep_exprs;   /* the values as written (re-evaluated after -D) */
     sim_pos sweep_pos;
     uint32_t nunits;          /* actor instances and pool workers after evaluation */
     sim_record record;
 } sim_program;
 
-/* -D name=value overrides, applied before evaluation. */
-typedef struct sim_define { const char *name; const char *value; } sim_define;
+/* -D name=value overrides, applied before evaluation. `option` is how the
+ * user gave it, for messages: "-D" when NULL, or e.g. "--sweep". */
+typedef struct sim_define { const char *name; const char *value; const char *option; } sim_define;
 
 /* Parses and checks a scenario. On error returns -ERR_SCENARIO (or -ERR_LIMIT)
  * with d->file/line/col/msg/snippet (and hint where one helps) filled. */
@@ -230,6 +233,10 @@ int sim_parse(sim_program **out, const char *path, const char *text, const sim_d
               diag *d);
 int sim_parse_file(sim_program **out, const char *path, const sim_define *defs, uint32_t ndefs, diag *d);
 void sim_program_free(sim_program *p);
+/* Fills d's file, line, col and snippet (the source line, safe to print under
+ * a caret) for a place in p: for messages about a place found after parsing,
+ * such as a run-time error. Thread: any. */
+void sim_diag_at(diag *d, const sim_program *p, int line, int col);
 
 /* ---- evaluation ---------------------------------------------------------- */
 

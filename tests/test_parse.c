@@ -92,7 +92,7 @@ END_TEST
 START_TEST(defines_override_params) {
     const char *text = "param n = 2\nparam total = n * 10\nparam t = 1ms\nqueue q capacity=n\n"
                        "actor w * n { sleep t }\n";
-    sim_define defs[] = { { "n", "5" }, { "t", "3ms" } };
+    sim_define defs[] = { { .name = "n", .value = "5" }, { .name = "t", .value = "3ms" } };
     diag d;
     sim_program *p;
     ck_assert_int_eq(sim_parse(&p, "t.scn", text, defs, 2, &d), 0);
@@ -104,14 +104,14 @@ START_TEST(defines_override_params) {
     ck_assert_int_eq(p->actors[0].body->expr->value, 3000000);
     sim_program_free(p);
 
-    sim_define bad[] = { { "nn", "5" } };
+    sim_define bad[] = { { .name = "nn", .value = "5" } };
     ck_assert_int_lt(sim_parse(&p, "t.scn", text, bad, 1, &d), 0);
     ck_assert_msg(strstr(d.msg, "no parameter 'nn'"), "%s", d.msg);
     ck_assert_msg(strstr(d.hint, "'n'"), "%s", d.hint);
-    sim_define wrong_type[] = { { "t", "5" } };
+    sim_define wrong_type[] = { { .name = "t", .value = "5" } };
     ck_assert_int_lt(sim_parse(&p, "t.scn", text, wrong_type, 1, &d), 0);
     ck_assert_msg(strstr(d.msg, "duration"), "%s", d.msg);
-    sim_define many[] = { { "n", "100000" } };
+    sim_define many[] = { { .name = "n", .value = "100000" } };
     ck_assert_int_eq(sim_parse(&p, "t.scn", text, many, 1, &d), -ERR_LIMIT);
 }
 END_TEST
@@ -134,8 +134,8 @@ END_TEST
 START_TEST(errors_unknown_names) {
     parse_err("queue jobs capacity=2\nactor a {\n    put jbos\n}\n", 3, 9, "unknown queue 'jbos'", "did you mean 'jobs'?");
     parse_err("lock mutex\nactor a { lock mutx }\n", 2, 16, "unknown lock or rlock 'mutx'", "did you mean 'mutex'?");
-    parse_err("param items = 3\nactor a { repeat itmes { sleep 1ms } }\n", 2, 18, "unknown parameter 'itmes'",
-              "did you mean 'items'?");
+    parse_err("param items = 3\nactor a { repeat itmes { sleep 1ms } }\n", 2, 18, "unknown name 'itmes'",
+              "did you mean 'items' (a param)?");
     parse_err("actor a {\n  comptue 1ms\n}\n", 2, 3, "unknown step 'comptue'", "did you mean 'compute'?");
     parse_err("actr a { sleep 1ms }\n", 1, 1, "unknown declaration 'actr'", "did you mean 'actor'?");
     parse_err("compute 1ms\n", 1, 1, "'compute' is a step", NULL);
@@ -161,8 +161,8 @@ END_TEST
 
 START_TEST(errors_values) {
     parse_err("actor a * -3 { sleep 1ms }\n", 1, 11, "negative count (-3)", NULL);
-    parse_err("param n = 1000000\nactor w * n { sleep 1ms }\n", 2, 11, "makes 1000000 units", NULL);
-    parse_err("actor w * 3000 { sleep 1ms }\nactor v * 2000 { sleep 1ms }\n", 2, 11, "makes 5000 units in all", NULL);
+    parse_err("param n = 1000000\nactor w * n { sleep 1ms }\n", 2, 11, "makes more than 4096 units (1000000 in all)", NULL);
+    parse_err("actor w * 3000 { sleep 1ms }\nactor v * 2000 { sleep 1ms }\n", 2, 11, "makes more than 4096 units (5000 in all)", NULL);
     parse_err("queue q capacity=0\nactor a { get q }\n", 1, 18, "capacity must be at least 1", NULL);
     parse_err("queue q capacity=100000000\nactor a { get q }\n", 1, 18, "larger than weft's limit", NULL);
     parse_err("param z = 0\nactor a { repeat 5 / z { sleep 1ms } }\n", 2, 20, "division by zero", NULL);
@@ -402,7 +402,7 @@ START_TEST(rwlocks_and_queue_kinds) {
 
     /* prefer= from a param follows -D */
     const char *text = "param readers_first = 0\nrwlock c prefer=readers_first\nactor a { read c { sleep 1ms } }\n";
-    sim_define defs[] = { { "readers_first", "1" } };
+    sim_define defs[] = { { .name = "readers_first", .value = "1" } };
     diag d;
     ck_assert_int_eq(sim_parse(&p, "t.scn", text, NULL, 0, &d), 0);
     ck_assert_int_eq(p->objects[0].prefer, SIM_RW_WRITERS);

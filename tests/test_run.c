@@ -115,7 +115,7 @@ START_TEST(producer_consumer_bundled) {
 END_TEST
 
 START_TEST(lock_contention_bundled) {
-    sim_define defs[] = { { "rounds", "5" } };
+    sim_define defs[] = { { .name = "rounds", .value = "5" } };
     ran r;
     run_file(&r, "lock_contention", defs, 1);
     const trc_run *run = &r.rec->runs[0];
@@ -231,7 +231,7 @@ START_TEST(unlock_not_held_is_an_error) {
 END_TEST
 
 START_TEST(marks_and_defines_are_recorded) {
-    sim_define defs[] = { { "n", "3" } };
+    sim_define defs[] = { { .name = "n", .value = "3" } };
     ran r;
     run_text(&r, "marks", "param n = 1\nactor w * n { mark \"begin\"\n sleep 1ms\n mark \"end\" }\n", defs, 1);
     const trc_run *run = &r.rec->runs[0];
@@ -472,7 +472,7 @@ END_TEST
 
 START_TEST(racy_counter_loses_updates) {
     ran r;
-    sim_define defs[] = { { "per_worker", "100" } };
+    sim_define defs[] = { { .name = "per_worker", .value = "100" } };
     run_file(&r, "race_lost_update_counter", defs, 1);
     const trc_run *run = &r.rec->runs[0];
     ck_assert_uint_eq(r.res.expect_failed, 0);

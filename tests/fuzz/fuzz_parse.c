@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     diag d;
     if (sim_parse(&p, "fuzz.scn", text, NULL, 0, &d) == 0) sim_program_free(p);
     /* the same text with an override, which re-evaluates everything */
-    sim_define def = { "n", "3" };
+    sim_define def = { .name = "n", .value = "3" };
     if (sim_parse(&p, "fuzz.scn", text, &def, 1, &d) == 0) sim_program_free(p);
     free(text);
     return 0;

@@ -8,9 +8,9 @@ here=$(cd "$(dirname "$0")/../.." && pwd)
 target=${1:-parse}; secs=${2:-600}
 out=$here/build-fuzz; mkdir -p "$out" "$here/tests/fuzz/crashes"
 flags="-g -O1 -std=c17 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I$here"
-srcs="$here/base/base.c $here/traces/trc_file.c $here/traces/trc_model.c $here/traces/trc_names.c"
+srcs="$here/base/base.c $here/base/base_utf8.c $here/traces/trc_file.c $here/traces/trc_model.c $here/traces/trc_names.c"
 case $target in
-  parse) srcs="$srcs $here/sim/sim_parse.c" ;;
+  parse) for f in lex diag names expr stmt decl define check eval parse; do srcs="$srcs $here/sim/sim_$f.c"; done ;;
   weft) ;;
   *) echo "usage: $0 parse|weft [seconds]" >&2; exit 2 ;;
 esac

@@ -1,0 +1,475 @@
+/* The top-level declarations: title, params, backend, objects, actors,
+ * tasks, locals, sweeps and expectations. */
+#include "sim/sim_parse_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* ---- rwlock and queue declarations --------------------------------------- */
+
+/* queue ... kind=fifo|lifo|priority; `kind` is consumed. */
+static int parse_queue_kind(parser *ps, sim_object *o) {
+    if (sim__expect_p(ps, '=', "after kind")) return ps->err;
+    tok vt = ps->t;
+    static const char *const kinds[] = { "fifo", "lifo", "priority" };   /* trc_queue_kind order */
+    for (uint32_t k = 0; k < 3; k++)
+        if (is_kw(&vt, kinds[k])) {
+            o->subkind = k;
+            sim__next(ps);
+            return 0;
+        }
+    char name[48], b[64];
+    sim__tok_text(&vt, name, sizeof name);
+    if (vt.kind != T_IDENT)
+        return sim__perr(ps, vt.pos, ERR_SCENARIO, "expected a queue kind (fifo, lifo or priority), found %s",
+                    sim__tok_desc(&vt, b, sizeof b));
+    sim__perr(ps, vt.pos, ERR_SCENARIO, "unknown queue kind '%s'", name);
+    const char *c = sim__closest(name, kinds, 3);
+    if (c) sim__hint(ps, "did you mean '%s'?", c);
+    else sim__hint(ps, "kind=fifo (the default: oldest first), kind=lifo (newest first) or kind=priority (lowest first)");
+    return ps->err;
+}
+
+/* prefer=EXPR: 0 = writers, 1 = readers (a param can switch it with -D). */
+int sim__rw_prefer_value(parser *ps, sim_object *o) {
+    int64_t v;
+    if (sim__eval(ps, o->prefer_expr, &v)) return ps->err;
+    if (v != 0 && v != 1) {
+        sim__perr(ps, o->prefer_expr->pos, ERR_SCENARIO,
+             "rwlock '%s': prefer= is %lld; it must be writers (0) or readers (1)", o->name, (long long)v);
+        sim__hint(ps, "prefer=writers, prefer=readers, or a param that is 0 (writers) or 1 (readers)");
+        return ps->err;
+    }
+    o->prefer = v ? SIM_RW_READERS : SIM_RW_WRITERS;
+    return 0;
+}
+
+/* rwlock NAME [prefer=writers|readers|EXPR]; `rwlock` is consumed. */
+static int parse_rwlock_decl(parser *ps) {
+    sim_program *p = ps->p;
+    tok nt = ps->t;
+    const char *name = sim__take_ident(ps, "an rwlock name");
+    if (!name || sim__check_unique(ps, name, nt.pos)) return ps->err;
+    if (p->nobjects >= SIM_MAX_OBJECTS) return sim__perr(ps, nt.pos, ERR_LIMIT, "more than %d objects", SIM_MAX_OBJECTS);
+    sim_object o = { .name = name, .pos = nt.pos, .kind = SIM_OBJ_RWLOCK, .prefer = SIM_RW_WRITERS };
+    while (ps->t.kind == T_IDENT) {
+        tok kt = ps->t;
+        sim__next(ps);
+        if (!is_kw(&kt, "prefer")) {
+            sim__perr(ps, kt.pos, ERR_SCENARIO, "unknown rwlock option '%.*s'", (int)kt.len, kt.s);
+            sim__hint(ps, "an rwlock takes prefer=writers (the default) or prefer=readers");
+            return ps->err;
+        }
+        if (sim__expect_p(ps, '=', "after prefer")) return ps->err;
+        tok vt = ps->t;
+        if (is_kw(&vt, "writers") || is_kw(&vt, "readers")) {
+            o.prefer = is_kw(&vt, "readers") ? SIM_RW_READERS : SIM_RW_WRITERS;
+            o.prefer_expr = NULL;
+            sim__next(ps);
+            continue;
+        }
+        if (vt.kind == T_IDENT && sim__find_param(p, vt.s, vt.len) < 0) {
+            static const char *const sides[] = { "writers", "readers" };
+            char word[48];
+            sim__tok_text(&vt, word, sizeof word);
+            sim__perr(ps, vt.pos, ERR_SCENARIO, "unknown preference '%s'", word);
+            const char *c = sim__closest(word, sides, 2);
+            if (c) sim__hint(ps, "did you mean '%s'?", c);
+            else sim__hint(ps, "prefer=writers (a waiting writer holds back new readers) or prefer=readers (readers "
+                          "overtake waiting writers)");
+            return ps->err;
+        }
+        o.prefer_expr = sim__parse_expr(ps);
+        if (!o.prefer_expr || sim__require_type(ps, o.prefer_expr, SIM_T_INT, "prefer=")) return ps->err;
+        if (!o.prefer_expr->is_const)
+            return sim__perr(ps, o.prefer_expr->pos, ERR_SCENARIO, "prefer= must be a constant");
+        if (sim__rw_prefer_value(ps, &o)) return ps->err;
+    }
+    ARR_GROW(p->objects, p->nobjects + 1, ps->cap_objects);
+    p->objects[p->nobjects++] = o;
+    return 0;
+}
+
+/* Objects whose value is a size: the limits, checked where they are declared
+ * and again after -D overrides, with the declaration's line:col either way. */
+int sim__check_object_value(parser *ps, const sim_object *o) {
+    int64_t v = o->cap_value;
+    sim_pos at = o->capacity ? o->capacity->pos : o->pos;
+    switch (o->kind) {
+    case SIM_OBJ_SEMAPHORE:
+        if (v < 0 || v > SIM_MAX_CAPACITY)
+            return sim__perr(ps, at, v < 0 ? ERR_SCENARIO : ERR_LIMIT, "a semaphore's permits must be 0..%d, not %lld",
+                             SIM_MAX_CAPACITY, (long long)v);
+        break;
+    case SIM_OBJ_BARRIER: case SIM_OBJ_POOL:
+        if (v < 1 || v > SIM_MAX_UNITS)
+            return sim__perr(ps, at, v < 1 ? ERR_SCENARIO : ERR_LIMIT, "a %s must be 1..%d, not %lld",
+                             o->kind == SIM_OBJ_BARRIER ? "barrier's parties" : "pool's workers", SIM_MAX_UNITS,
+                             (long long)v);
+        break;
+    case SIM_OBJ_QUEUE:
+        if (!o->capacity) break;   /* "needs a capacity", said by the declaration */
+        if (v <= 0)
+            return sim__perr(ps, at, ERR_SCENARIO, "a queue's capacity must be at least 1, not %lld", (long long)v);
+        if (v > SIM_MAX_CAPACITY)
+            return sim__perr(ps, at, ERR_LIMIT, "capacity %lld is larger than weft's limit of %d", (long long)v,
+                             SIM_MAX_CAPACITY);
+        break;
+    default: break;
+    }
+    return 0;
+}
+
+int sim__check_actor_count(parser *ps, const sim_actor *a, uint64_t units_before) {
+    int64_t v = a->count_value;
+    if (!a->count) return 0;
+    if (v < 0)
+        return sim__perr(ps, a->count->pos, ERR_SCENARIO, "actor '%s' has a negative count (%lld)", a->name, (long long)v);
+    if (units_before + (uint64_t)v > SIM_MAX_UNITS) {
+        sim__perr(ps, a->count->pos, ERR_LIMIT, "actor '%s' * %lld makes more than %d units (%llu in all)", a->name,
+                  (long long)v, SIM_MAX_UNITS, (unsigned long long)(units_before + (uint64_t)v));
+        sim__hint(ps, "lower the count%s", ps->p->params && a->count->kind == SIM_E_PARAM &&
+                  ps->p->params[a->count->param].overridden ? " given with -D" : ", or override it with -D");
+        return ps->err;
+    }
+    return 0;
+}
+
+int sim__parse_toplevel(parser *ps) {
+    sim_program *p = ps->p;
+    tok t = ps->t;
+    if (is_p(&t, '}')) {
+        sim__perr(ps, t.pos, ERR_SCENARIO, "this '}' closes no block");
+        if (ps->last_close.line)
+            sim__hint(ps, "the block opened at line %d was closed at line %d already; remove one '}'", ps->last_open.line,
+                      ps->last_close.line);
+        else
+            sim__hint(ps, "no block is open here; remove it");
+        return ps->err;
+    }
+    if (t.kind != T_IDENT) {
+        char b[64];
+        sim__perr(ps, t.pos, ERR_SCENARIO, "expected a declaration, found %s", sim__tok_desc(&t, b, sizeof b));
+        sim__hint(ps, "the declarations are: %s (see scenarios/README.md)", sim__top_keyword_list);
+        return ps->err;
+    }
+    sim__next(ps);
+    if (is_kw(&t, "scenario")) {
+        if (ps->t.kind != T_STRING) {
+            char b[64];
+            return sim__perr(ps, ps->t.pos, ERR_SCENARIO, "expected the scenario's title as a \"string\", found %s",
+                        sim__tok_desc(&ps->t, b, sizeof b));
+        }
+        p->title = arena_strndup(&p->mem, ps->t.s, ps->t.len);
+        sim__next(ps);
+    } else if (is_kw(&t, "param")) {
+        tok nt = ps->t;
+        const char *name = sim__take_ident(ps, "a parameter name");
+        if (!name || sim__check_unique(ps, name, nt.pos)) return ps->err;
+        if (sim__expect_p(ps, '=', "after the parameter's name")) return ps->err;
+        sim_expr *e = sim__parse_expr(ps);
+        if (!e) return ps->err;
+        if (!e->is_const) {
+            sim__perr(ps, e->pos, ERR_SCENARIO, "a param must be a constant (no random values, counters or step results)");
+            sim__hint(ps, "use the random value where it is needed, e.g. sleep uniform 1ms 3ms");
+            return ps->err;
+        }
+        if (p->nparams >= SIM_MAX_PARAMS) return sim__perr(ps, nt.pos, ERR_LIMIT, "more than %d parameters", SIM_MAX_PARAMS);
+        ARR_GROW(p->params, p->nparams + 1, ps->cap_params);
+        sim_param *pa = &p->params[p->nparams];
+        *pa = (sim_param){ .name = name, .pos = nt.pos, .expr = e, .type = e->type };
+        if (sim__eval(ps, e, &pa->value)) return ps->err;
+        p->nparams++;
+    } else if (is_kw(&t, "backend")) {
+        tok bt = ps->t;
+        const char *name = sim__take_ident(ps, "a backend name");
+        if (!name) return ps->err;
+        static const char *const backends[] = { "threads", "processes", "coroutines" };
+        if (!strcmp(name, "processes") || !strcmp(name, "coroutines")) {
+            sim__perr(ps, bt.pos, ERR_UNSUPPORTED, "backend '%s' is not available in this version of weft", name);
+            sim__hint(ps, "use 'backend threads'");
+            return ps->err;
+        }
+        if (strcmp(name, "threads")) {
+            sim__perr(ps, bt.pos, ERR_SCENARIO, "unknown backend '%s'", name);
+            const char *c = sim__closest(name, backends, 3);
+            sim__hint(ps, c ? "did you mean '%s'?" : "the backends are threads, processes and coroutines", c);
+            return ps->err;
+        }
+        p->backend = name;
+    } else if (is_kw(&t, "lock") || is_kw(&t, "rlock") || is_kw(&t, "queue") || is_kw(&t, "semaphore") ||
+               is_kw(&t, "event") || is_kw(&t, "condition") || is_kw(&t, "barrier") || is_kw(&t, "counter") ||
+               is_kw(&t, "pool")) {
+        sim_obj_kind kind = is_kw(&t, "lock") ? SIM_OBJ_LOCK : is_kw(&t, "rlock") ? SIM_OBJ_RLOCK
+                          : is_kw(&t, "queue") ? SIM_OBJ_QUEUE : is_kw(&t, "semaphore") ? SIM_OBJ_SEMAPHORE
+                          : is_kw(&t, "event") ? SIM_OBJ_EVENT : is_kw(&t, "condition") ? SIM_OBJ_CONDITION
+                          : is_kw(&t, "barrier") ? SIM_OBJ_BARRIER : is_kw(&t, "pool") ? SIM_OBJ_POOL : SIM_OBJ_COUNTER;
+        tok nt = ps->t;
+        char what[32];
+        snprintf(what, sizeof what, "a %s name", sim__obj_kind_name(kind));
+        const char *name = sim__take_ident(ps, what);
+        if (!name || sim__check_unique(ps, name, nt.pos)) return ps->err;
+        if (p->nobjects >= SIM_MAX_OBJECTS) return sim__perr(ps, nt.pos, ERR_LIMIT, "more than %d objects", SIM_MAX_OBJECTS);
+        sim_object o = { .name = name, .pos = nt.pos, .kind = kind };
+        if (kind == SIM_OBJ_SEMAPHORE || kind == SIM_OBJ_BARRIER || kind == SIM_OBJ_COUNTER || kind == SIM_OBJ_POOL) {
+            /* semaphore s 3 | barrier b 3 | counter c = 0 (also permits=3, parties=3) */
+            if (kind == SIM_OBJ_COUNTER) {
+                if (!is_p(&ps->t, '=')) {
+                    o.capacity = NULL;
+                    o.cap_value = 0;
+                    goto declared;
+                }
+                sim__next(ps);
+            } else if (is_kw(&ps->t, kind == SIM_OBJ_SEMAPHORE ? "permits" : kind == SIM_OBJ_BARRIER ? "parties" : "workers")) {
+                /* the option's name, when '=' follows (else it is a param of that name) */
+                const char *save = ps->cur;
+                int sl = ps->line, sc = ps->col;
+                tok st = ps->t;
+                sim__next(ps);
+                if (is_p(&ps->t, '=')) sim__next(ps);
+                else { ps->cur = save; ps->line = sl; ps->col = sc; ps->t = st; }
+            }
+            o.capacity = sim__parse_expr(ps);
+            const char *role = kind == SIM_OBJ_SEMAPHORE ? "a semaphore's permits" : kind == SIM_OBJ_BARRIER
+                             ? "a barrier's parties" : kind == SIM_OBJ_POOL ? "a pool's workers" : "a counter's initial value";
+            if (!o.capacity || sim__require_type(ps, o.capacity, SIM_T_INT, role)) return ps->err;
+            if (!o.capacity->is_const) return sim__perr(ps, o.capacity->pos, ERR_SCENARIO, "%s must be a constant", role);
+            if (sim__eval(ps, o.capacity, &o.cap_value) || sim__check_object_value(ps, &o)) return ps->err;
+        } else if (kind == SIM_OBJ_CONDITION) {
+            /* condition c lock=m: bound to an existing lock or rlock */
+            if (!is_kw(&ps->t, "lock")) {
+                char b2[64];
+                sim__perr(ps, ps->t.pos, ERR_SCENARIO, "expected lock=NAME after the condition's name, found %s",
+                     sim__tok_desc(&ps->t, b2, sizeof b2));
+                sim__hint(ps, "a condition is bound to a lock: lock m, then condition %s lock=m", name);
+                return ps->err;
+            }
+            sim__next(ps);
+            if (sim__expect_p(ps, '=', "after lock")) return ps->err;
+            if (sim__object_ref(ps, K(SIM_OBJ_LOCK) | K(SIM_OBJ_RLOCK), "bind a condition to", &o.lock)) return ps->err;
+        } else {
+            while (ps->t.kind == T_IDENT) {
+                tok kt = ps->t;
+                sim__next(ps);
+                if (kind == SIM_OBJ_QUEUE && is_kw(&kt, "capacity")) {
+                    if (sim__expect_p(ps, '=', "after capacity")) return ps->err;
+                    o.capacity = sim__parse_expr(ps);
+                    if (!o.capacity || sim__require_type(ps, o.capacity, SIM_T_INT, "a queue's capacity")) return ps->err;
+                    if (sim__eval(ps, o.capacity, &o.cap_value) || sim__check_object_value(ps, &o)) return ps->err;
+                } else if (kind == SIM_OBJ_QUEUE && is_kw(&kt, "kind")) {
+                    if (parse_queue_kind(ps, &o)) return ps->err;
+                } else {
+                    sim__perr(ps, kt.pos, ERR_SCENARIO, "unknown %s option '%.*s'", sim__obj_kind_name(kind), (int)kt.len, kt.s);
+                    if (kind == SIM_OBJ_QUEUE) sim__hint(ps, "a queue takes capacity=N and kind=fifo|lifo|priority");
+                    else sim__hint(ps, "a %s takes no options", sim__obj_kind_name(kind));
+                    return ps->err;
+                }
+            }
+            if (kind == SIM_OBJ_QUEUE && !o.capacity) {
+                sim__perr(ps, nt.pos, ERR_SCENARIO, "queue '%s' needs a capacity", name);
+                sim__hint(ps, "queue %s capacity=N", name);
+                return ps->err;
+            }
+        }
+    declared:
+        ARR_GROW(p->objects, p->nobjects + 1, ps->cap_objects);
+        p->objects[p->nobjects++] = o;
+    } else if (is_kw(&t, "rwlock")) {
+        if (parse_rwlock_decl(ps)) return ps->err;
+    } else if (is_kw(&t, "record")) {
+        if (sim__parse_record(ps, t.pos)) return ps->err;
+    } else if (is_kw(&t, "actor")) {
+        tok nt = ps->t;
+        const char *name = sim__take_ident(ps, "an actor name");
+        if (!name || sim__check_unique(ps, name, nt.pos)) return ps->err;
+        sim_actor a = { .name = name, .pos = nt.pos, .count_value = 1 };
+        if (is_p(&ps->t, '*')) {
+            sim__next(ps);
+            a.count = sim__parse_expr(ps);
+            if (!a.count || sim__require_type(ps, a.count, SIM_T_INT, "an actor's count")) return ps->err;
+            if (sim__eval(ps, a.count, &a.count_value) || sim__check_actor_count(ps, &a, p->nunits)) return ps->err;
+        }
+        while (ps->t.kind == T_IDENT) {
+            tok mt = ps->t;
+            if (is_kw(&mt, "daemon")) a.daemon = true;
+            else if (is_kw(&mt, "spawned")) a.spawned = true;
+            else {
+                sim__perr(ps, mt.pos, ERR_SCENARIO, "expected '{' to open a block, found '%.*s'", (int)mt.len, mt.s);
+                sim__hint(ps, "after an actor's name come: * COUNT, daemon, spawned, then { ... }");
+                return ps->err;
+            }
+            sim__next(ps);
+        }
+        ps->cur_actor = p->nactors;
+        ps->arg_ok = false;
+        a.body = sim__parse_block(ps, 1, 0);
+        if (ps->err) return ps->err;
+        p->nunits += (uint32_t)a.count_value;
+        ARR_PUSH(p->actors, p->nactors, ps->cap_actors, a);
+    } else if (is_kw(&t, "task")) {
+        tok nt = ps->t;
+        const char *name = sim__take_ident(ps, "a task name");
+        if (!name || sim__check_unique(ps, name, nt.pos)) return ps->err;
+        if (p->ntasks >= SIM_MAX_OBJECTS) return sim__perr(ps, nt.pos, ERR_LIMIT, "more than %d tasks", SIM_MAX_OBJECTS);
+        ps->cur_actor = UINT32_MAX;
+        ps->arg_ok = true;
+        sim_task tk = { .name = name, .pos = nt.pos };
+        tk.body = sim__parse_block(ps, 1, 0);
+        ps->arg_ok = false;
+        if (ps->err) return ps->err;
+        ARR_PUSH(p->tasks, p->ntasks, ps->cap_tasks, tk);
+    } else if (is_kw(&t, "local")) {
+        tok nt = ps->t;
+        const char *name = sim__take_ident(ps, "the name of a thread-local value");
+        if (!name || sim__check_unique(ps, name, nt.pos)) return ps->err;
+        if (p->nlocals >= SIM_MAX_PARAMS) return sim__perr(ps, nt.pos, ERR_LIMIT, "more than %d locals", SIM_MAX_PARAMS);
+        ARR_GROW(p->locals, p->nlocals + 1, ps->cap_locals);
+        p->locals[p->nlocals++] = (sim_name){ name, nt.pos };
+    } else if (is_kw(&t, "sweep")) {
+        tok nt = ps->t;
+        const char *name = sim__take_ident(ps, "the name of the parameter to sweep");
+        if (!name) return ps->err;
+        if (p->sweep_param != UINT32_MAX)
+            return sim__perr(ps, t.pos, ERR_SCENARIO, "a scenario sweeps one parameter (line %d already does)",
+                             p->sweep_pos.line);
+        int pi = sim__find_param(p, name, strlen(name));
+        if (pi < 0) {
+            sim__perr(ps, nt.pos, ERR_SCENARIO, "sweep over an unknown parameter '%s'", name);
+            const char **names = xmalloc(sizeof *names * (p->nparams + 1));
+            for (uint32_t i = 0; i < p->nparams; i++) names[i] = p->params[i].name;
+            const char *c = sim__closest(name, names, p->nparams);
+            free(names);
+            if (c) sim__hint(ps, "did you mean '%s'?", c);
+            else sim__hint(ps, "declare it first: param %s = ...", name);
+            return ps->err;
+        }
+        if (sim__expect_p(ps, '=', "after the parameter's name")) return ps->err;
+        int64_t vals[64];
+        sim_expr *exprs[64];
+        uint32_t n = 0;
+        for (;;) {
+            sim_expr *e = sim__parse_sum(ps);
+            if (!e) return ps->err;
+            if (!e->is_const) return sim__perr(ps, e->pos, ERR_SCENARIO, "a sweep value must be a constant");
+            if (e->type != p->params[pi].type)
+                return sim__perr(ps, e->pos, ERR_SCENARIO, "parameter '%s' is %s, this value is %s", name,
+                            sim__type_name(p->params[pi].type), sim__type_name(e->type));
+            if (n == 64) return sim__perr(ps, e->pos, ERR_LIMIT, "a sweep of more than 64 values");
+            if (sim__eval(ps, e, &vals[n])) return ps->err;
+            exprs[n++] = e;
+            if (!is_p(&ps->t, ',')) break;
+            sim__next(ps);
+        }
+        p->sweep_param = (uint32_t)pi;
+        p->sweep_pos = t.pos;
+        p->sweep_values = arena_push(&p->mem, sizeof *vals * n);
+        memcpy(p->sweep_values, vals, sizeof *vals * n);
+        p->sweep_exprs = arena_push(&p->mem, sizeof *exprs * n);
+        memcpy(p->sweep_exprs, exprs, sizeof *exprs * n);
+        p->nsweep = n;
+    } else if (is_kw(&t, "expect")) {
+        tok et = ps->t;
+        sim_expect x = { .pos = t.pos };
+        if (is_kw(&et, "makespan") || is_p(&et, '(')) {
+            /* expect makespan < 2s, expect makespan[workers=4] * 2 < makespan[workers=1] */
+            ps->in_expect = true;
+            ps->across_runs = false;
+            x.kind = SIM_X_RELATION;
+            x.value = sim__parse_expr(ps);
+            ps->in_expect = false;
+            if (!x.value || sim__require_type(ps, x.value, SIM_T_INT, "an expectation (a comparison)")) return ps->err;
+            x.across_runs = ps->across_runs;
+            ARR_PUSH(p->expects, p->nexpects, ps->cap_expects, x);
+            return sim__end_statement(ps);
+        }
+        if (is_kw(&et, "order")) {
+            /* expect order A < B < C: actors (exit), tasks (last completion), "marks" (first) */
+            sim__next(ps);
+            x.kind = SIM_X_ORDER;
+            sim_order_item items[64];
+            uint32_t n = 0;
+            for (;;) {
+                tok it = ps->t;
+                if (n == 64) return sim__perr(ps, it.pos, ERR_LIMIT, "an order of more than 64 items");
+                if (it.kind == T_STRING) {
+                    uint32_t id = UINT32_MAX;
+                    for (uint32_t k = 0; k < p->nstrings; k++)
+                        if (strlen(p->strings[k]) == it.len && !memcmp(p->strings[k], it.s, it.len)) id = k;
+                    if (id == UINT32_MAX) {
+                        sim__perr(ps, it.pos, ERR_SCENARIO, "no step marks \"%.*s\"", (int)it.len, it.s);
+                        sim__hint(ps, "an order names actors, tasks or the text of a mark step above it");
+                        return ps->err;
+                    }
+                    items[n++] = (sim_order_item){ SIM_ORD_MARK, id, it.pos };
+                    sim__next(ps);
+                } else {
+                    items[n] = (sim_order_item){ SIM_ORD_ACTOR, 0, it.pos };
+                    if (sim__name_ref(ps, FIX_ORDER, NULL, "an actor, a task or a \"mark text\"")) return ps->err;
+                    ps->fix[ps->nfix - 1].xi = p->nexpects;
+                    ps->fix[ps->nfix - 1].ii = n;
+                    n++;
+                }
+                if (!is_p(&ps->t, '<')) break;
+                sim__next(ps);
+            }
+            if (n < 2) return sim__perr(ps, et.pos, ERR_SCENARIO, "an order needs at least two items: A < B");
+            x.items = arena_push(&p->mem, sizeof *items * n);
+            memcpy(x.items, items, sizeof *items * n);
+            x.nitems = n;
+            ARR_PUSH(p->expects, p->nexpects, ps->cap_expects, x);
+            return sim__end_statement(ps);
+        }
+        const char *what = sim__take_ident(ps, "an expectation (no_deadlock, all_done, deadlock, stuck, counter, lost_updates, "
+                                          "order, makespan)");
+        if (!what) return ps->err;
+        if (!strcmp(what, "no_deadlock")) x.kind = SIM_X_NO_DEADLOCK;
+        else if (!strcmp(what, "all_done")) x.kind = SIM_X_ALL_DONE;
+        else if (!strcmp(what, "deadlock")) x.kind = SIM_X_DEADLOCK;
+        else if (!strcmp(what, "stuck")) x.kind = SIM_X_STUCK;
+        else if (!strcmp(what, "counter") || !strcmp(what, "lost_updates")) {
+            x.kind = !strcmp(what, "counter") ? SIM_X_COUNTER : SIM_X_LOST_UPDATES;
+            if (sim__object_ref(ps, K(SIM_OBJ_COUNTER), "expect on", &x.obj)) return ps->err;
+            tok op = ps->t;
+            if (op.kind != T_PUNCT || !strchr("<>lg=!", op.punct) || (op.len == 1 && (op.punct == '=' || op.punct == '!'))) {
+                char b2[64];
+                sim__perr(ps, op.pos, ERR_SCENARIO, "expected a comparison (== != < > <= >=), found %s",
+                     sim__tok_desc(&op, b2, sizeof b2));
+                return ps->err;
+            }
+            sim__next(ps);
+            x.op = op.punct;
+            x.value = sim__parse_expr(ps);
+            if (!x.value || sim__require_type(ps, x.value, SIM_T_INT, "the expected value")) return ps->err;
+            if (!x.value->is_const) return sim__perr(ps, x.value->pos, ERR_SCENARIO, "the expected value must be a constant");
+        } else {
+            static const char *const xs[] = { "no_deadlock", "all_done", "deadlock", "stuck", "counter", "lost_updates",
+                                              "order", "makespan" };
+            sim__perr(ps, et.pos, ERR_SCENARIO, "unknown expectation '%s'", what);
+            const char *c = sim__closest(what, xs, 8);
+            sim__hint(ps, c ? "did you mean '%s'?" : "expectations: no_deadlock, all_done, deadlock, stuck, counter, lost_updates, "
+                 "order, makespan", c);
+            return ps->err;
+        }
+        ARR_PUSH(p->expects, p->nexpects, ps->cap_expects, x);
+    } else {
+        char *name = arena_strndup(&p->mem, t.s, t.len);
+        const char *c = sim__closest(name, sim__top_keywords, sim__ntop_keywords);
+        bool is_step = false;
+        for (size_t i = 0; i < sim__nstmt_keywords; i++)
+            if (!strcmp(name, sim__stmt_keywords[i])) is_step = true;
+        sim__perr(ps, t.pos, ERR_SCENARIO, is_step ? "'%s' is a step: it belongs inside an actor { ... }"
+                                                   : "unknown declaration '%s'", name);
+        if (is_step && ps->last_close.line)
+            sim__hint(ps, "the block opened at line %d was closed at line %d: is that '}' one too many?",
+                      ps->last_open.line, ps->last_close.line);
+        else if (is_step)
+            sim__hint(ps, "steps go in a body: actor NAME { %s ... }", name);
+        else if (c)
+            sim__hint(ps, "did you mean '%s'?", c);
+        else
+            sim__hint(ps, "the declarations are: %s (see scenarios/README.md)", sim__top_keyword_list);
+        return ps->err;
+    }
+    return sim__end_statement(ps);
+}
+

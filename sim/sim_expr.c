@@ -1,0 +1,367 @@
+/* Expressions: typed (an integer or a duration) while they are parsed, with
+ * Python's precedence: or < and < not < comparisons < + - < * / % < unary. */
+#include "sim/sim_parse_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+sim_expr *sim__new_expr(parser *ps, sim_expr_kind k, sim_pos pos) {
+    sim_expr *e = arena_push(&ps->p->mem, sizeof *e);
+    e->kind = k;
+    e->pos = pos;
+    e->is_const = k == SIM_E_NUM || k == SIM_E_DUR || k == SIM_E_PARAM;
+    return e;
+}
+
+const char *sim__type_name(sim_type t) { return t == SIM_T_DUR ? "a duration" : "an integer"; }
+
+static sim_expr *parse_unary_(parser *ps);
+
+/* Every nested expression goes through here: the depth is bounded, so no
+ * input can exhaust the stack. */
+static sim_expr *parse_unary(parser *ps) {
+    if (++ps->expr_depth > SIM_MAX_EXPR_DEPTH) {
+        sim__perr(ps, ps->t.pos, ERR_LIMIT, "expression nested deeper than %d", SIM_MAX_EXPR_DEPTH);
+        ps->expr_depth--;
+        return NULL;
+    }
+    sim_expr *e = parse_unary_(ps);
+    ps->expr_depth--;
+    return e;
+}
+
+static sim_expr *parse_unary_(parser *ps) {
+    tok t = ps->t;
+    if (ps->err) return NULL;
+    if (is_p(&t, '-')) {
+        sim__next(ps);
+        sim_expr *a = parse_unary(ps);
+        if (!a) return NULL;
+        sim_expr *e = sim__new_expr(ps, SIM_E_NEG, t.pos);
+        e->a = a;
+        e->type = a->type;
+        e->is_const = a->is_const;
+        return e;
+    }
+    if (t.kind == T_INT || t.kind == T_DUR) {
+        sim__next(ps);
+        sim_expr *e = sim__new_expr(ps, t.kind == T_INT ? SIM_E_NUM : SIM_E_DUR, t.pos);
+        e->value = t.value;
+        e->type = t.kind == T_INT ? SIM_T_INT : SIM_T_DUR;
+        return e;
+    }
+    if (is_p(&t, '(')) {
+        sim__next(ps);
+        sim_expr *e = sim__parse_expr(ps);
+        if (!e || sim__expect_p(ps, ')', "to close the parenthesis")) return NULL;
+        return e;
+    }
+    if (is_kw(&t, "not") || is_kw(&t, "and") || is_kw(&t, "or")) {
+        char b[64];
+        sim__perr(ps, t.pos, ERR_SCENARIO, "expected a value, found %s", sim__tok_desc(&t, b, sizeof b));
+        if (is_kw(&t, "not")) sim__hint(ps, "'not' negates a whole condition: put it in parentheses, e.g. 1 + (not ok)");
+        return NULL;
+    }
+    if (t.kind == T_IDENT) {
+        sim__next(ps);
+        /* a call: name(...), but uniform (a) b, exp (m) and choice (x), y are their own forms */
+        if (is_p(&ps->t, '(') && !is_kw(&t, "uniform") && !is_kw(&t, "exp") && !is_kw(&t, "choice")) {
+            bool is_min = t.len == 3 && !memcmp(t.s, "min", 3), is_max = t.len == 3 && !memcmp(t.s, "max", 3);
+            if (!is_min && !is_max) {
+                sim__perr(ps, t.pos, ERR_SCENARIO, "unknown function '%.*s'", (int)t.len, t.s);
+                sim__hint(ps, "the functions are min(a, b) and max(a, b)");
+                return NULL;
+            }
+            sim__next(ps);
+            sim_expr *a = sim__parse_expr(ps);
+            if (!a || sim__expect_p(ps, ',', "between the arguments")) return NULL;
+            sim_expr *b = sim__parse_expr(ps);
+            if (!b || sim__expect_p(ps, ')', "after the arguments")) return NULL;
+            if (a->type != b->type) {
+                sim__perr(ps, b->pos, ERR_SCENARIO, "%s() of %s and %s", is_min ? "min" : "max", sim__type_name(a->type),
+                     sim__type_name(b->type));
+                return NULL;
+            }
+            sim_expr *e = sim__new_expr(ps, SIM_E_CALL, t.pos);
+            e->fn = is_min ? "min" : "max";
+            e->a = a; e->b = b; e->type = a->type;
+            e->is_const = a->is_const && b->is_const;
+            return e;
+        }
+        if (is_kw(&t, "uniform")) {
+            sim_expr *a = parse_unary(ps);
+            sim_expr *b = a ? parse_unary(ps) : NULL;
+            if (!b) return NULL;
+            if (a->type != b->type) {
+                sim__perr(ps, b->pos, ERR_SCENARIO, "uniform between %s and %s", sim__type_name(a->type), sim__type_name(b->type));
+                return NULL;
+            }
+            sim_expr *e = sim__new_expr(ps, SIM_E_UNIFORM, t.pos);
+            e->a = a; e->b = b; e->type = a->type;
+            return e;
+        }
+        if (is_kw(&t, "exp")) {
+            sim_expr *a = parse_unary(ps);
+            if (!a) return NULL;
+            sim_expr *e = sim__new_expr(ps, SIM_E_EXP, t.pos);
+            e->a = a; e->type = a->type;
+            return e;
+        }
+        if (is_kw(&t, "choice")) {
+            sim_expr *e = sim__new_expr(ps, SIM_E_CHOICE, t.pos);
+            sim_expr **tmp = NULL;
+            size_t cap = 0, n = 0;
+            for (;;) {
+                sim_expr *it = sim__parse_sum(ps);
+                if (it && n && it->type != tmp[0]->type)
+                    sim__perr(ps, it->pos, ERR_SCENARIO, "choice mixes %s and %s", sim__type_name(tmp[0]->type),
+                         sim__type_name(it->type));
+                if (!it || ps->err) { free(tmp); return NULL; }
+                ARR_PUSH(tmp, n, cap, it);
+                if (n > 4096) { free(tmp); sim__perr(ps, t.pos, ERR_LIMIT, "a choice of more than 4096 values"); return NULL; }
+                if (!is_p(&ps->t, ',')) break;
+                sim__next(ps);
+            }
+            /* the list lives in the arena, like the rest of the tree */
+            e->items = arena_push(&ps->p->mem, sizeof *e->items * n);
+            memcpy(e->items, tmp, sizeof *e->items * n);
+            e->nitems = (uint32_t)n;
+            free(tmp);
+            e->type = e->items[0]->type;
+            return e;
+        }
+        if (is_kw(&t, "timed_out") || is_kw(&t, "ok")) {
+            sim_expr *e = sim__new_expr(ps, SIM_E_LAST, t.pos);
+            e->fn = is_kw(&t, "ok") ? "ok" : "timed_out";
+            e->type = SIM_T_INT;
+            return e;
+        }
+        if (is_kw(&t, "index")) {
+            sim_expr *e = sim__new_expr(ps, SIM_E_INDEX, t.pos);
+            e->type = SIM_T_INT;
+            return e;
+        }
+        if (is_kw(&t, "arg")) {
+            if (!ps->arg_ok) {
+                sim__perr(ps, t.pos, ERR_SCENARIO, "'arg' has a value only in a task, or in a map or as_completed body");
+                sim__hint(ps, "pass a value with: submit POOL TASK arg=EXPR");
+                return NULL;
+            }
+            sim_expr *e = sim__new_expr(ps, SIM_E_ARG, t.pos);
+            e->type = SIM_T_INT;
+            return e;
+        }
+        if (is_kw(&t, "makespan")) {
+            if (!ps->in_expect) {
+                sim__perr(ps, t.pos, ERR_SCENARIO, "'makespan' is known only after the run: use it in an expect");
+                return NULL;
+            }
+            sim_expr *e = sim__new_expr(ps, SIM_E_MAKESPAN, t.pos);
+            e->type = SIM_T_DUR;
+            e->param = UINT32_MAX;
+            if (is_p(&ps->t, '[')) {
+                sim__next(ps);
+                tok pt = ps->t;
+                if (pt.kind != T_IDENT) {
+                    char b[64];
+                    sim__perr(ps, pt.pos, ERR_SCENARIO, "expected a parameter name after 'makespan[', found %s",
+                         sim__tok_desc(&pt, b, sizeof b));
+                    return NULL;
+                }
+                int pi = sim__find_param(ps->p, pt.s, pt.len);
+                if (pi < 0) {
+                    sim__perr(ps, pt.pos, ERR_SCENARIO, "unknown parameter '%.*s' in makespan[...]", (int)pt.len, pt.s);
+                    sim__hint(ps, "makespan[P=V] names the run of a sweep over param P with the value V");
+                    return NULL;
+                }
+                sim__next(ps);
+                if (sim__expect_p(ps, '=', "after the parameter")) return NULL;
+                bool saved = ps->in_expect;
+                ps->in_expect = false;
+                e->a = sim__parse_sum(ps);
+                ps->in_expect = saved;
+                if (!e->a) return NULL;
+                if (!e->a->is_const) {
+                    sim__perr(ps, e->a->pos, ERR_SCENARIO, "the value in makespan[...] must be a constant");
+                    return NULL;
+                }
+                if (e->a->type != ps->p->params[pi].type) {
+                    sim__perr(ps, e->a->pos, ERR_SCENARIO, "parameter '%s' is %s, the value is %s", ps->p->params[pi].name,
+                         sim__type_name(ps->p->params[pi].type), sim__type_name(e->a->type));
+                    return NULL;
+                }
+                if (sim__expect_p(ps, ']', "to close makespan[")) return NULL;
+                e->param = (uint32_t)pi;
+                ps->across_runs = true;
+            }
+            return e;
+        }
+        int li = sim__find_local(ps->p, t.s, t.len);
+        if (li >= 0) {
+            sim_expr *e = sim__new_expr(ps, SIM_E_LOCAL, t.pos);
+            e->param = (uint32_t)li;
+            e->type = SIM_T_INT;
+            return e;
+        }
+        int pi = sim__find_param(ps->p, t.s, t.len);
+        if (pi < 0) {
+            char *name = arena_strndup(&ps->p->mem, t.s, t.len);
+            int oi = sim__find_object(ps->p, name);
+            if (oi >= 0 && ps->p->objects[oi].kind == SIM_OBJ_COUNTER) {
+                sim_expr *e = sim__new_expr(ps, SIM_E_COUNTER, t.pos);
+                e->obj = (uint32_t)oi;
+                e->type = SIM_T_INT;
+                return e;
+            }
+            if (oi >= 0) {
+                sim__perr(ps, t.pos, ERR_SCENARIO, "'%s' is not a number: only params, counters and locals have values",
+                          name);
+                return NULL;
+            }
+            sim__unknown_value_name(ps, name, t.pos);
+            return NULL;
+        }
+        sim_expr *e = sim__new_expr(ps, SIM_E_PARAM, t.pos);
+        e->param = (uint32_t)pi;
+        e->type = ps->p->params[pi].type;
+        return e;
+    }
+    char b[64];
+    sim__perr(ps, t.pos, ERR_SCENARIO, "expected a value (a number, a duration or a name), found %s", sim__tok_desc(&t, b, sizeof b));
+    return NULL;
+}
+
+static sim_expr *mk_bin(parser *ps, int op, sim_pos pos, sim_expr *a, sim_expr *b) {
+    sim_type ta = a->type, tb = b->type, r;
+    const char *opname = op == '+' ? "add" : op == '-' ? "subtract" : op == '*' ? "multiply" : op == '/' ? "divide" : "take the remainder of";
+    switch (op) {
+    case '+': case '-':
+        if (ta != tb) {
+            sim__perr(ps, pos, ERR_SCENARIO, "cannot %s %s and %s", opname, sim__type_name(ta), sim__type_name(tb));
+            sim__hint(ps, "give both sides a unit, e.g. 2ms + 500us");
+            return NULL;
+        }
+        r = ta; break;
+    case '*':
+        if (ta == SIM_T_DUR && tb == SIM_T_DUR) {
+            sim__perr(ps, pos, ERR_SCENARIO, "cannot multiply two durations");
+            return NULL;
+        }
+        r = ta == SIM_T_DUR || tb == SIM_T_DUR ? SIM_T_DUR : SIM_T_INT; break;
+    case '&': case '|':
+        if (ta != SIM_T_INT || tb != SIM_T_INT) {
+            sim__perr(ps, pos, ERR_SCENARIO, "'%s' needs two conditions, not %s and %s", op == '&' ? "and" : "or",
+                 sim__type_name(ta), sim__type_name(tb));
+            return NULL;
+        }
+        r = SIM_T_INT; break;
+    case '/':
+        if (ta == SIM_T_INT && tb == SIM_T_DUR) {
+            sim__perr(ps, pos, ERR_SCENARIO, "cannot divide an integer by a duration");
+            return NULL;
+        }
+        r = ta == SIM_T_DUR && tb == SIM_T_INT ? SIM_T_DUR : SIM_T_INT; break;
+    case '%':
+        if (ta != tb) {
+            sim__perr(ps, pos, ERR_SCENARIO, "cannot %s %s and %s", opname, sim__type_name(ta), sim__type_name(tb));
+            return NULL;
+        }
+        r = ta; break;
+    default:
+        if (ta != tb) {
+            sim__perr(ps, pos, ERR_SCENARIO, "cannot compare %s with %s", sim__type_name(ta), sim__type_name(tb));
+            return NULL;
+        }
+        r = SIM_T_INT; break;
+    }
+    sim_expr *e = sim__new_expr(ps, SIM_E_BIN, pos);
+    e->op = op; e->a = a; e->b = b; e->type = r;
+    e->is_const = a->is_const && b->is_const;
+    return e;
+}
+
+/* Left-associative chains: sub { OP sub }, where match() says whether the
+ * current token is one of the level's operators (and which). */
+static sim_expr *parse_chain(parser *ps, sim_expr *(*sub)(parser *), int (*match)(const tok *)) {
+    sim_expr *a = sub(ps);
+    int op;
+    while (a && (op = match(&ps->t))) {
+        tok t = ps->t;
+        sim__next(ps);
+        sim_expr *b = sub(ps);
+        if (!b) return NULL;
+        a = mk_bin(ps, op, t.pos, a, b);
+    }
+    return a;
+}
+
+static int match_mul(const tok *t) { return t->kind == T_PUNCT && t->len == 1 && strchr("*/%", t->punct) ? t->punct : 0; }
+static int match_add(const tok *t) { return t->kind == T_PUNCT && t->len == 1 && strchr("+-", t->punct) ? t->punct : 0; }
+static int match_and(const tok *t) { return is_kw(t, "and") ? '&' : 0; }
+static int match_or(const tok *t) { return is_kw(t, "or") ? '|' : 0; }
+
+static sim_expr *parse_prod(parser *ps) { return parse_chain(ps, parse_unary, match_mul); }
+sim_expr *sim__parse_sum(parser *ps) { return parse_chain(ps, parse_prod, match_add); }
+
+static sim_expr *parse_cmp(parser *ps) {
+    sim_expr *a = sim__parse_sum(ps);
+    if (a && ps->t.kind == T_PUNCT && strchr("<>lg=!", ps->t.punct) && ps->t.punct) {
+        tok op = ps->t;
+        if (op.punct == '=' && op.len == 1) return a;   /* a lone '=' is not a comparison */
+        if (op.punct == '!' && op.len == 1) return a;
+        sim__next(ps);
+        sim_expr *b = sim__parse_sum(ps);
+        if (!b) return NULL;
+        a = mk_bin(ps, op.punct, op.pos, a, b);
+    }
+    return a;
+}
+
+/* not X: as in Python, looser than a comparison and tighter than 'and'
+ * (not a == b is not (a == b); not a and b is (not a) and b). */
+static sim_expr *parse_not(parser *ps) {
+    if (!is_kw(&ps->t, "not")) return parse_cmp(ps);
+    tok t = ps->t;
+    if (++ps->expr_depth > SIM_MAX_EXPR_DEPTH) {
+        sim__perr(ps, t.pos, ERR_LIMIT, "expression nested deeper than %d", SIM_MAX_EXPR_DEPTH);
+        ps->expr_depth--;
+        return NULL;
+    }
+    sim__next(ps);
+    sim_expr *a = parse_not(ps);
+    ps->expr_depth--;
+    if (!a) return NULL;
+    if (a->type != SIM_T_INT) {
+        sim__perr(ps, a->pos, ERR_SCENARIO, "'not' needs a condition, not %s", sim__type_name(a->type));
+        sim__hint(ps, "compare it first, e.g. not (x > 1ms)");
+        return NULL;
+    }
+    sim_expr *e = sim__new_expr(ps, SIM_E_NOT, t.pos);
+    e->a = a;
+    e->type = SIM_T_INT;
+    e->is_const = a->is_const;
+    return e;
+}
+
+static sim_expr *parse_and(parser *ps) { return parse_chain(ps, parse_not, match_and); }
+sim_expr *sim__parse_expr(parser *ps) { return parse_chain(ps, parse_and, match_or); }
+
+/* Evaluates a constant expression at parse time; errors name its place. */
+int sim__eval(parser *ps, const sim_expr *e, int64_t *out) {
+    if (ps->err) return ps->err;
+    diag tmp;
+    int rc = sim_eval(e, ps->p, NULL, out, &tmp);
+    if (rc) {
+        sim__perr(ps, (sim_pos){ tmp.line, tmp.col }, -rc, "%s", tmp.msg);
+        return ps->err;
+    }
+    return 0;
+}
+
+int sim__require_type(parser *ps, const sim_expr *e, sim_type want, const char *what) {
+    if (e->type == want) return 0;
+    sim__perr(ps, e->pos, ERR_SCENARIO, "%s must be %s, not %s", what, sim__type_name(want), sim__type_name(e->type));
+    if (want == SIM_T_DUR) sim__hint(ps, "add a unit: ns, us, ms or s");
+    else sim__hint(ps, "drop the unit, or divide by a duration");
+    return ps->err;
+}

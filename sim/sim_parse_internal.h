@@ -1,0 +1,178 @@
+/* sim: what the files of the scenario parser share. Never included outside sim/.
+ *
+ * The parser is split by concern:
+ *   sim_lex.c     UTF-8 source text -> tokens (positions count characters)
+ *   sim_diag.c    errors with line:col, the source line, hints, "did you mean"
+ *   sim_names.c   looking names up, refusing duplicates, suggesting the closest
+ *   sim_expr.c    expressions: typed, folded when constant
+ *   sim_stmt.c    the steps of an actor or task body (and loops that can only spin)
+ *   sim_decl.c    the top-level declarations
+ *   sim_define.c  -D / --sweep overrides
+ *   sim_check.c   after parsing: names used before their declaration, limits
+ *                 (again after overrides), folded constants, units
+ *   sim_eval.c    evaluating an expression (parse time and run time alike)
+ *   sim_parse.c   the entry points: sim_parse, sim_parse_file, sim_program_free
+ *
+ * Grammar (scenarios/README.md has the user's version):
+ *
+ *   program   := { toplevel sep }
+ *   block     := '{' { stmt sep } '}'
+ *   expr      := and { 'or' and } ;  and := not { 'and' not } ;  not := 'not' not | cmp
+ *   cmp       := sum [ CMP sum ] ;  sum := prod { ('+'|'-') prod } ;  prod := unary { ('*'|'/'|'%') unary }
+ *   sep       := NEWLINE | ';'      (a '}' also ends a statement)
+ *
+ * Expressions are typed (int or duration). Constant ones are folded after the
+ * parameters are evaluated (with -D overrides), so every error in them,
+ * including division by zero or an absurd size, is reported with its line and
+ * column before anything runs.
+ *
+ * Thread: one parser per call; no shared state.
+ */
+#ifndef WEFT_SIM_PARSE_INTERNAL_H
+#define WEFT_SIM_PARSE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "sim/sim.h"
+
+//~ tokens
+
+typedef enum tok_kind {
+    T_EOF, T_NL, T_IDENT, T_INT, T_DUR, T_STRING, T_PUNCT, T_ERR
+} tok_kind;
+
+typedef struct tok {
+    tok_kind kind;
+    sim_pos pos;
+    const char *s; size_t len;     /* source text of the token (bytes) */
+    int64_t value;                 /* INT, DUR (ns) */
+    int punct;                     /* T_PUNCT: the char, or 'l' <=, 'g' >=, '=' ==, '!' != */
+} tok;
+
+//~ the parser's state
+
+typedef struct parser {
+    sim_program *p;
+    const char *src;
+    const char *path;
+    const char *cur;               /* lexer position */
+    int line, col;                 /* of cur: col counts characters, not bytes */
+    tok t;                         /* current token */
+    diag *d;
+    int err;
+    size_t cap_params, cap_objects, cap_actors, cap_expects, cap_strings, cap_tasks, cap_locals, cap_futs;
+    int expr_depth;
+    /* context of the body being parsed */
+    uint32_t cur_actor;            /* actor index, UINT32_MAX in a task body */
+    bool arg_ok;                   /* `arg` has a value here: a task body, a map / as_completed body */
+    bool in_expect;                /* `makespan` has a value here */
+    bool across_runs;              /* the expectation being parsed named makespan[p=v] */
+    /* the blocks open around the current token, outermost first (for "this '{' is never closed") */
+    sim_pos open_blocks[SIM_MAX_NESTING + 2];
+    int nopen;
+    sim_pos last_close;            /* the last '}' that closed a top-level block (line 0: none yet) */
+    sim_pos last_open;             /* ... and the '{' it closed */
+    const sim_define *defs;        /* the overrides, for messages */
+    uint32_t ndefs;
+    /* names used before their declaration, resolved at the end (actors, tasks, future slots) */
+    struct fixup { int kind; uint32_t *target; const char *name; sim_pos pos; uint32_t from_actor, xi, ii; } *fix;
+    size_t nfix, cap_fix;
+} parser;
+
+enum { FIX_ACTOR = 1, FIX_TASK, FIX_FUT, FIX_SPAWN /* an actor, started by spawn */,
+       FIX_ORDER /* expects[xi].items[ii]: an actor or a task */ };
+
+#define K(x) (1u << (x))
+#define K_RWLOCK (1u << SIM_OBJ_RWLOCK)
+
+//~ sim_lex.c: tokens
+
+void sim__next(parser *ps);                   /* reads the next token into ps->t */
+int sim__check_utf8(parser *ps);             /* the whole text is valid UTF-8, or an error at the first bad byte */
+static inline bool is_kw(const tok *t, const char *kw) {
+    return t->kind == T_IDENT && strlen(kw) == t->len && !memcmp(t->s, kw, t->len);
+}
+static inline bool is_p(const tok *t, int c) { return t->kind == T_PUNCT && t->punct == c; }
+/* "the end of the line", "'foo'", "string \"...\"": for messages (at most 40 characters of the text) */
+const char *sim__tok_desc(const tok *t, char *out, size_t cap);
+/* Copies a token's text for a message, cut at a character boundary. */
+const char *sim__tok_text(const tok *t, char *out, size_t cap);
+int sim__expect_p(parser *ps, int c, const char *what);
+const char *sim__take_ident(parser *ps, const char *what);
+void sim__skip_newlines(parser *ps);
+int sim__end_statement(parser *ps);
+/* Whether a code point may be part of a name (first: may start one). */
+bool sim__name_char(uint32_t cp, bool first);
+
+//~ sim_diag.c: errors
+
+/* The first error sticks: later calls return it and change nothing. */
+int sim__perr(parser *ps, sim_pos pos, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void sim__hint(parser *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Fills d's file, line, col and snippet (the source line, made safe to print). */
+void sim__diag_place(diag *d, const char *path, const char *src, sim_pos pos);
+/* The closest of names to word, or NULL when none is close enough. */
+const char *sim__closest(const char *word, const char *const *names, size_t n);
+
+//~ sim_names.c: names
+
+int sim__find_param(const sim_program *p, const char *s, size_t n);
+int sim__find_object(const sim_program *p, const char *s);
+int sim__find_actor(const sim_program *p, const char *name);
+int sim__find_task(const sim_program *p, const char *name);
+int sim__find_local(const sim_program *p, const char *s, size_t n);
+int sim__check_unique(parser *ps, const char *name, sim_pos pos);
+void sim__hint_closest(parser *ps, const char *name, const sim_name *names, uint32_t n, const char *otherwise);
+/* An unknown name where a value is needed: the error, with the closest name of any kind. */
+int sim__unknown_value_name(parser *ps, const char *name, sim_pos pos);
+const char *sim__obj_kind_name(sim_obj_kind k);
+const char *sim__a_kind(sim_obj_kind k);      /* "a lock", "an rwlock" */
+extern const char *const sim__stmt_keywords[];
+extern const size_t sim__nstmt_keywords;
+extern const char *const sim__top_keywords[];
+extern const size_t sim__ntop_keywords;
+extern const char sim__top_keyword_list[];    /* every declaration, for hints */
+
+//~ sim_expr.c: expressions
+
+sim_expr *sim__new_expr(parser *ps, sim_expr_kind k, sim_pos pos);
+sim_expr *sim__parse_expr(parser *ps);
+sim_expr *sim__parse_sum(parser *ps);
+const char *sim__type_name(sim_type t);
+int sim__require_type(parser *ps, const sim_expr *e, sim_type want, const char *what);
+/* Evaluates a constant expression at parse time; errors name its place. */
+int sim__eval(parser *ps, const sim_expr *e, int64_t *out);
+
+//~ sim_stmt.c: steps
+
+sim_stmt *sim__new_stmt(parser *ps, sim_stmt_kind k, sim_pos pos);
+sim_stmt *sim__parse_block(parser *ps, int depth, int loops);
+int sim__object_ref(parser *ps, unsigned want, const char *verb, uint32_t *out);
+int sim__parse_timeout(parser *ps, sim_stmt *s);
+int sim__name_ref(parser *ps, int kind, uint32_t *target, const char *what);
+
+//~ sim_decl.c: declarations
+
+int sim__parse_toplevel(parser *ps);
+/* The limits of an object's capacity (permits, parties, workers, queue capacity), with
+ * the declaration's line:col: at its declaration and again after -D overrides. */
+int sim__check_object_value(parser *ps, const sim_object *o);
+int sim__check_actor_count(parser *ps, const sim_actor *a, uint64_t units_before);
+int sim__rw_prefer_value(parser *ps, sim_object *o);
+/* sim_record.c: `record ...` (how the run is recorded); `record` is consumed. */
+int sim__parse_record(parser *ps, sim_pos at);
+
+//~ sim_define.c: overrides
+
+int sim__apply_define(parser *ps, const sim_define *def);
+
+//~ sim_check.c: after parsing
+
+int sim__resolve_names(parser *ps);
+int sim__after_overrides(parser *ps);      /* re-evaluates params and every value that uses them */
+int sim__check_stmts(parser *ps, sim_stmt *s);
+int sim__count_units(parser *ps);
+
+#endif

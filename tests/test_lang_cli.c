@@ -1,0 +1,214 @@
+/* The weft command's messages about scenarios, as a user meets them: the
+ * caret under a Chinese line, run-time errors on stderr (not stdout), -D in
+ * check, limits after -D refused before anything is written, --sweep named
+ * as --sweep, a recording given to run and a scenario given to view. stdout
+ * and stderr are captured apart. */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+typedef struct out { int status; char text[16384]; char err[16384]; } out;
+
+static void slurp(const char *path, char *into, size_t cap) {
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(into, 1, cap - 1, f);
+    into[n] = 0;
+    fclose(f);
+}
+
+/* Runs weft with args (from the source folder); stdout in o->text, stderr in o->err. */
+static void weft(out *o, const char *args) {
+    char cmd[4096];
+    const char *so = tmp_path("stdout.txt"), *se = tmp_path("stderr.txt");
+    snprintf(cmd, sizeof cmd, "cd %s && %s %s >%s 2>%s", WEFT_SOURCE_DIR, WEFT_BINARY, args, so, se);
+    int st = system(cmd);
+    o->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    slurp(so, o->text, sizeof o->text);
+    slurp(se, o->err, sizeof o->err);
+}
+
+static void write_file(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+START_TEST(caret_under_a_chinese_character) {
+    const char *scn = tmp_path("zh.scn");
+    write_file(scn, "queue 任务 capacity=2\nactor 生产者 { put 任物 }\n");
+    out o;
+    char args[1024], want[2048];
+    snprintf(args, sizeof args, "check %s", scn);
+    weft(&o, args);
+    ck_assert_int_eq(o.status, 2);
+    /* 任 is character 17; 生产者 takes six terminal columns, so the caret is 19 columns in */
+    snprintf(want, sizeof want,
+             "%s:2:17: error: unknown queue '任物'\n"
+             "  actor 生产者 { put 任物 }\n"
+             "                     ^\n"
+             "hint: did you mean '任务'?\n", scn);
+    ck_assert_str_eq(o.err, want);
+    ck_assert_str_eq(o.text, "");
+}
+END_TEST
+
+START_TEST(runtime_errors_go_to_stderr) {
+    const char *scn = tmp_path("dz.scn"), *rec = tmp_path("dz.weft");
+    write_file(scn, "counter c\nactor a { incr c; repeat 5 / (c - 1) { sleep 1ms } }\n");
+    out o;
+    char args[1024], want[2048];
+    snprintf(args, sizeof args, "run %s -o %s", scn, rec);
+    weft(&o, args);
+    ck_assert_int_eq(o.status, 1);
+    snprintf(want, sizeof want,
+             "%s:2:28: error: division by zero (in a.0)\n"
+             "  actor a { incr c; repeat 5 / (c - 1) { sleep 1ms } }\n"
+             "                             ^\n", scn);
+    ck_assert_msg(!strncmp(o.err, want, strlen(want)), "stderr:\n%s", o.err);
+    ck_assert_msg(strstr(o.err, "the run ended with error"), "stderr:\n%s", o.err);
+    ck_assert_msg(!strstr(o.text, "division by zero"), "stdout:\n%s", o.text);
+    ck_assert_msg(strstr(o.text, "(error)"), "the stats still say how the run ended:\n%s", o.text);
+    /* --quiet: the same line on stderr */
+    snprintf(args, sizeof args, "run %s -o %s --quiet", scn, rec);
+    weft(&o, args);
+    ck_assert_int_eq(o.status, 1);
+    ck_assert_msg(!strncmp(o.err, want, strlen(want)), "stderr:\n%s", o.err);
+    ck_assert_str_eq(o.text, "");
+    /* the recording keeps the report for stats */
+    snprintf(args, sizeof args, "stats %s", rec);
+    weft(&o, args);
+    ck_assert_int_eq(o.status, 0);
+    ck_assert_msg(strstr(o.text, "division by zero (in a.0)"), "%s", o.text);
+}
+END_TEST
+
+START_TEST(check_takes_defines_and_limits_hold_after_them) {
+    const char *scn = tmp_path("bar.scn"), *rec = tmp_path("bar.weft");
+    write_file(scn, "param n = 2\nbarrier b n\nactor a * 2 { wait b }\nexpect all_done\n");
+    out o;
+    char args[1024], want[2048];
+    snprintf(args, sizeof args, "check %s -D n=3", scn);
+    weft(&o, args);
+    ck_assert_msg(o.status == 0, "%s", o.err);
+    ck_assert_msg(strstr(o.text, ": ok: "), "%s", o.text);
+    snprintf(args, sizeof args, "check -D n=0 %s", scn);
+    weft(&o, args);
+    ck_assert_int_eq(o.status, 2);
+    snprintf(want, sizeof want,
+             "%s:2:11: error: a barrier's parties must be 1..4096, not 0\n"
+             "  barrier b n\n"
+             "            ^\n"
+             "hint: the value comes from -D n=0\n", scn);
+    ck_assert_str_eq(o.err, want);
+    /* run: refused before anything is written; the earlier recording stays as it was */
+    snprintf(args, sizeof args, "run %s -o %s --quiet", scn, rec);
+    weft(&o, args);
+    ck_assert_msg(o.status == 0, "%s", o.err);
+    char *before, *after;
+    size_t nb, na;
+    diag d;
+    ck_assert_int_eq(file_read_all(rec, &before, &nb, &d), 0);
+    static const char *const bad[] = { "-D n=0", "-D n=-1", "-D n=5000000", "--sweep n=2,0" };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        snprintf(args, sizeof args, "run %s -o %s %s", scn, rec, bad[i]);
+        weft(&o, args);
+        ck_assert_int_eq(o.status, 2);
+        ck_assert_msg(strstr(o.err, ":2:11: error: a barrier's parties must be 1..4096, not "), "%s: %s", bad[i], o.err);
+        ck_assert_msg(!strstr(o.err, "capacity"), "%s", o.err);
+        ck_assert_int_eq(file_read_all(rec, &after, &na, &d), 0);
+        ck_assert(na == nb && !memcmp(before, after, nb));
+        free(after);
+    }
+    free(before);
+    snprintf(args, sizeof args, "check %s -D n", scn);
+    weft(&o, args);
+    ck_assert_int_eq(o.status, 2);
+    ck_assert_str_eq(o.err, "weft: -D takes name=value, not 'n'\n");
+}
+END_TEST
+
+START_TEST(sweep_errors_name_the_sweep) {
+    const char *scn = tmp_path("sw.scn");
+    write_file(scn, "param n = 1\nactor a * n { sleep 1ms }\n");
+    out o;
+    char args[1024], want[2048];
+    snprintf(args, sizeof args, "run %s -o %s --sweep nosuch=1,2", scn, tmp_path("sw.weft"));
+    weft(&o, args);
+    ck_assert_int_eq(o.status, 2);
+    snprintf(want, sizeof want, "weft: %s: --sweep nosuch: the scenario has no parameter 'nosuch'\nhint: its parameters are: n\n",
+             scn);
+    ck_assert_str_eq(o.err, want);
+    ck_assert_int_ne(access(tmp_path("sw.weft"), F_OK), 0);
+}
+END_TEST
+
+START_TEST(wrong_kind_of_file) {
+    const char *scn = tmp_path("ok.scn"), *rec = tmp_path("ok.weft");
+    write_file(scn, "actor a { sleep 1ms }\n");
+    out o;
+    char args[1024], want[2048];
+    snprintf(args, sizeof args, "run %s -o %s --quiet", scn, rec);
+    weft(&o, args);
+    ck_assert_msg(o.status == 0, "%s", o.err);
+    snprintf(args, sizeof args, "run %s", rec);
+    weft(&o, args);
+    ck_assert_int_eq(o.status, 2);
+    snprintf(want, sizeof want, "weft: %s: this is a recording, not a scenario\nhint: try weft view %s, or weft stats %s\n",
+             rec, rec, rec);
+    ck_assert_str_eq(o.err, want);
+    snprintf(args, sizeof args, "check %s -D n=1", rec);
+    weft(&o, args);
+    ck_assert_int_eq(o.status, 2);
+    snprintf(want, sizeof want, "weft check: -D applies to a scenario; %s is a recording\n", rec);
+    ck_assert_str_eq(o.err, want);
+    static const char *const cmds[] = { "view", "stats", "export" };
+    static const char *const opts[] = { "--screenshot x.png", "", "-o x.pftrace" };
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        char c[512];
+        snprintf(c, sizeof c, "%s %s %s", cmds[i], scn, opts[i]);
+        weft(&o, c);
+        ck_assert_int_eq(o.status, 2);
+        snprintf(want, sizeof want, "weft: %s: this is a scenario, not a recording: run it first with weft run %s\n", scn, scn);
+        ck_assert_str_eq(o.err, want);
+    }
+    /* a text file with another extension is recognised by its content */
+    const char *txt = tmp_path("scenario.txt");
+    write_file(txt, "actor 甲 { sleep 1ms }\n");
+    snprintf(args, sizeof args, "stats %s", txt);
+    weft(&o, args);
+    ck_assert_int_eq(o.status, 2);
+    ck_assert_msg(strstr(o.err, "this is a scenario, not a recording"), "%s", o.err);
+}
+END_TEST
+
+START_TEST(the_chinese_bundled_scenario_runs) {
+    out o;
+    char args[1024];
+    snprintf(args, sizeof args, "run scenarios/producer_consumer_textbook_zh.scn -o %s", tmp_path("zh.weft"));
+    weft(&o, args);
+    ck_assert_msg(o.status == 0, "%s\n%s", o.text, o.err);
+    ck_assert_msg(strstr(o.text, "running 生产者-消费者：条件变量与有界缓冲区"), "%s", o.text);
+    ck_assert_msg(strstr(o.text, "生产者.0"), "%s", o.text);
+    ck_assert_msg(strstr(o.text, "expectation(s) hold"), "%s", o.text);
+    ck_assert_str_eq(o.err, "");
+}
+END_TEST
+
+int main(void) {
+    Suite *s = suite_create("lang_cli");
+    TCase *tc = tcase_create("lang_cli");
+    tcase_add_test(tc, caret_under_a_chinese_character);
+    tcase_add_test(tc, runtime_errors_go_to_stderr);
+    tcase_add_test(tc, check_takes_defines_and_limits_hold_after_them);
+    tcase_add_test(tc, sweep_errors_name_the_sweep);
+    tcase_add_test(tc, wrong_kind_of_file);
+    tcase_add_test(tc, the_chinese_bundled_scenario_runs);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}
