@@ -226,6 +226,12 @@ int trc_writer_units(trc_writer *w, const trc_unit *units, uint32_t n, diag *d);
 int trc_writer_string(trc_writer *w, uint32_t index, const char *s, diag *d);
 /* Appends events of the current run. Buffered; a chunk is written per 64K events. */
 int trc_writer_events(trc_writer *w, const trc_event *ev, size_t n, diag *d);
+/* The same without a copy (the recorder's drain): room in the open EVENTS
+ * payload for *n (>= 1) events, to be filled and then committed (checked like
+ * trc_writer_events; a full payload is written). NULL when the writer has
+ * failed, is outside a run, or on a big-endian machine (use trc_writer_events). */
+trc_event *trc_writer_event_room(trc_writer *w, size_t *n);
+int trc_writer_event_commit(trc_writer *w, size_t k, diag *d);
 /* Flushes buffered events as a chunk and fflush()es, so a crash keeps them. */
 int trc_writer_flush(trc_writer *w, diag *d);
 int trc_writer_run_end(trc_writer *w, uint64_t t_end, uint32_t end_reason, const char *report, diag *d);

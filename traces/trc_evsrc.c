@@ -33,6 +33,18 @@ void trc_backing_release(const trc_backing *b, uint64_t from, uint64_t to) {
     if (to > from) madvise((void *)(b->p + from), (size_t)(to - from), MADV_DONTNEED);
 }
 
+void trc_backing_populate(const trc_backing *b, uint64_t from, uint64_t to) {
+#ifdef MADV_POPULATE_READ
+    if (!b || !b->mapped) return;
+    uint64_t pg = (uint64_t)sysconf(_SC_PAGESIZE);
+    from &= ~(pg - 1);
+    if (to > b->n) to = b->n;
+    if (to > from) madvise((void *)(b->p + from), (size_t)(to - from), MADV_POPULATE_READ);
+#else
+    (void)b; (void)from; (void)to;
+#endif
+}
+
 void trc_backing_free(trc_backing *b) {
     if (!b) return;
     if (b->mapped) munmap((void *)b->p, b->n);
@@ -115,7 +127,7 @@ struct trc_evcur {
     /* merge */
     strm *st;
     uint32_t *heap, nheap;
-    uint64_t released, since;
+    uint64_t released, since, populated;
     /* index */
     ixent *ix;
     trc_event buf[EVCUR_BATCH];
@@ -191,16 +203,24 @@ static size_t merge_fill(trc_evcur *c) {
         if (!live) c->heap[0] = c->heap[--c->nheap];
         if (c->nheap) heap_down(c, 0);
     }
-    /* hand back the pages every unit has passed */
+    /* hand back the pages every unit has passed, map the ones ahead */
     c->since += n;
-    if (c->since >= EVCUR_RELEASE / F_EV_SIZE && s->back->mapped) {
+    if (c->since >= EVCUR_RELEASE / F_EV_SIZE / 4 && s->back->mapped) {
         c->since = 0;
-        uint64_t lo = s->back->n;
-        for (uint32_t i = 0; i < c->nheap; i++)
-            if (c->st[c->heap[i]].off < lo) lo = c->st[c->heap[i]].off;
+        uint64_t lo = s->back->n, hi = 0;
+        for (uint32_t i = 0; i < c->nheap; i++) {
+            uint64_t off = c->st[c->heap[i]].off;
+            if (off < lo) lo = off;
+            if (off > hi) hi = off;
+        }
         if (lo > c->released + EVCUR_RELEASE) {
             trc_backing_release(s->back, c->released, lo);
             c->released = lo & ~(uint64_t)4095;
+        }
+        if (c->nheap && hi + EVCUR_RELEASE / 2 > c->populated) {
+            uint64_t from = c->populated > lo ? c->populated : lo;
+            c->populated = hi + EVCUR_RELEASE;
+            trc_backing_populate(s->back, from, c->populated);
         }
     }
     return n;

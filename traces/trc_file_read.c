@@ -591,6 +591,14 @@ static int p_run_end(pctx *x) {
 
 /* ---- the walk: frame and parse each chunk in one pass ------------------- */
 
+/* Maps the chunk at off (its header says how long it is) before it is framed. */
+static void populate_chunk(loader *L, uint64_t off) {
+    if (off + F_CHUNK_HDR > L->n) return;
+    uint64_t len = ld_u64le(L->p + off + 16);
+    uint64_t end = len > L->n - off - F_CHUNK_HDR ? L->n : off + F_CHUNK_HDR + len;
+    trc_backing_populate(L->back, off + F_CHUNK_HDR, end);
+}
+
 /* Parses one framed chunk. False when reading must stop there. */
 static bool process_chunk(loader *L, const chunk_ref *c, int *rc) {
     ARR_GROW(L->ch, L->nch + 1, L->cap_ch);
@@ -629,6 +637,7 @@ static int walk(loader *L) {
                          i, i, (ull)table[i].off, (ull)pos);
                 break;
             }
+            populate_chunk(L, pos);
             if (!frame_chunk(L, pos, tc.off, i, &c, &e)) { stop_with(L, pos, &e); break; }
             if (!entry_agrees(L, &table[i], &c, &e)) { stop_with(L, pos, &e); break; }
             if (c.type == CH_SECTIONS) {
@@ -657,6 +666,7 @@ static int walk(loader *L) {
             stop_fmt(L, ERR_FORMAT, pos, pos, "too many chunks");
             return rc;
         }
+        populate_chunk(L, pos);
         if (!frame_chunk(L, pos, L->n, seq, &c, &e)) { stop_with(L, pos, &e); return rc; }
         if (c.type == CH_SECTIONS) {
             uint32_t cnt;

@@ -333,6 +333,43 @@ int trc_writer_events(trc_writer *w, const trc_event *ev, size_t n, diag *d) {
     return 0;
 }
 
+trc_event *trc_writer_event_room(trc_writer *w, size_t *n) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (!w || w->err || !w->run_open) return NULL;
+    *n = F_EV_PER_CHUNK - w->nev;
+    return (trc_event *)(void *)(w->evpay + 8 + (size_t)w->nev * F_EV_SIZE);
+#else
+    (void)w; (void)n;
+    return NULL;
+#endif
+}
+
+int trc_writer_event_commit(trc_writer *w, size_t k, diag *d) {
+    int rc = w_check(w, d);
+    if (rc) return rc;
+    if ((rc = w_need_run(w, d, "events"))) return rc;
+    if (k > F_EV_PER_CHUNK - w->nev) return w_fail(w, d, ERR_USAGE, "committed %zu events into room for %u", k,
+                                                    F_EV_PER_CHUNK - w->nev);
+    const trc_event *ev = (const trc_event *)(const void *)(w->evpay + 8 + (size_t)w->nev * F_EV_SIZE);
+    for (size_t j = 0; j < k; j++) {
+        const trc_event *e = &ev[j];
+        if (e->kind == 0 || e->kind >= TRC_EV__MAX)
+            return w_fail(w, d, ERR_USAGE, "event %zu has kind %u (valid: 1..%d)", j, e->kind, TRC_EV__MAX - 1);
+        if (e->unit >= w->nunits)
+            return w_fail(w, d, ERR_USAGE, "event %zu (%s) names unit %u of %u", j, trc_ev_name(e->kind), e->unit,
+                          w->nunits);
+        if (e->obj > w->nobjects)
+            return w_fail(w, d, ERR_USAGE, "event %zu (%s) names object %u of %u", j, trc_ev_name(e->kind), e->obj,
+                          w->nobjects);
+    }
+    w->nev += (uint32_t)k;
+    if (w->nev == F_EV_PER_CHUNK) {
+        if ((rc = w_flush_events(w, d))) return rc;
+        if ((rc = w_fflush(w, d))) return rc;
+    }
+    return 0;
+}
+
 int trc_writer_flush(trc_writer *w, diag *d) {
     int rc = w_check(w, d);
     if (rc) return rc;

@@ -186,6 +186,9 @@ typedef struct trc_backing {
 } trc_backing;
 /* Hands the whole pages of [from, to) back to the kernel (a mapping only). */
 void trc_backing_release(const trc_backing *b, uint64_t from, uint64_t to);
+/* Maps the pages of [from, to) in one call, ahead of reading them (a mapping
+ * only; where the kernel cannot, the reads fault them in one by one). */
+void trc_backing_populate(const trc_backing *b, uint64_t from, uint64_t to);
 void trc_backing_free(trc_backing *b);
 
 /* Consecutive events of one unit in one EVENTS chunk. */

@@ -272,6 +272,62 @@ static void deliver(trc_recorder *r, trc_ring *ring, const trc_event *ev, size_t
     }
 }
 
+/* Copies cnt events of ring from tail on to dst, ticks converted to ns. */
+static void convert(const trc_recorder *r, const trc_ring *ring, uint64_t tail, size_t cnt, trc_event *dst) {
+    for (size_t k = 0; k < cnt; k++) {
+        trc_event e = ring->ev[(tail + k) & ring->mask];
+        e.t = clk_ticks_to_ns(&r->clk, e.t);
+        dst[k] = e;
+    }
+}
+
+/* Gives the ring's slots up to `tail` back to its producer (waking it if it waits). */
+static void release_slots(trc_ring *ring, uint64_t tail) {
+    atomic_store(&ring->tail, tail);   /* seq_cst: pairs with the producer's `waiting` */
+    if (atomic_load(&ring->waiting)) {
+        atomic_fetch_add(&ring->tail_seq, 1);
+        fx_wake(&ring->tail_seq);
+    }
+}
+
+/* The writer's fast path: events converted straight into its payload, the
+ * ring's slots given back before the payload is written out. False when it
+ * cannot be used (then deliver() goes through the scratch copy). */
+static bool deliver_direct(trc_recorder *r, trc_ring *ring, uint64_t tail, size_t cnt) {
+    uint64_t max = r->desc.max_events;
+    uint64_t done = atomic_load_explicit(&r->drained, memory_order_relaxed);
+    if (!r->desc.writer || r->err || (max && done >= max + max / 4 + (1u << 20))) return false;
+    while (cnt) {
+        size_t room;
+        trc_event *dst = trc_writer_event_room(r->desc.writer, &room);
+        if (!dst) return false;
+        size_t k = cnt < room ? cnt : room;
+        convert(r, ring, tail, k, dst);
+        r->err = trc_writer_event_commit(r->desc.writer, k, &r->err_diag);   /* may write the payload */
+        if (r->err) {
+            discard(r, ring, dst, k);   /* what of them made it into the file is not known */
+            atomic_store(&r->status, -ERR_IO);
+            tail += k;
+            cnt -= k;
+            ARR_GROW(r->scratch, cnt, r->scratch_cap);
+            convert(r, ring, tail, cnt, r->scratch);
+            discard(r, ring, r->scratch, cnt);
+            release_slots(ring, tail + cnt);
+            return true;
+        }
+        done += k;
+        atomic_store_explicit(&r->drained, done, memory_order_relaxed);
+        tail += k;
+        cnt -= k;
+        release_slots(ring, tail);
+    }
+    if (max && done >= max && !atomic_load(&r->status)) {
+        int zero = 0;
+        atomic_compare_exchange_strong(&r->status, &zero, -ERR_LIMIT);
+    }
+    return true;
+}
+
 /* Drains every ring once; returns the most events taken from one ring.
  * Called with r->mu held. */
 static uint64_t drain_once(trc_recorder *r) {
@@ -284,17 +340,10 @@ static uint64_t drain_once(trc_recorder *r) {
         if (head == tail) continue;
         size_t cnt = (size_t)(head - tail);
         if (cnt > most) most = cnt;
+        if (deliver_direct(r, ring, tail, cnt)) continue;
         ARR_GROW(r->scratch, cnt, r->scratch_cap);
-        for (size_t k = 0; k < cnt; k++) {
-            trc_event e = ring->ev[(tail + k) & ring->mask];
-            e.t = clk_ticks_to_ns(&r->clk, e.t);
-            r->scratch[k] = e;
-        }
-        atomic_store(&ring->tail, head);   /* seq_cst: pairs with the producer's `waiting` */
-        if (atomic_load(&ring->waiting)) {
-            atomic_fetch_add(&ring->tail_seq, 1);
-            fx_wake(&ring->tail_seq);
-        }
+        convert(r, ring, tail, cnt, r->scratch);
+        release_slots(ring, head);
         deliver(r, ring, r->scratch, cnt, false);
     }
     return most;
