@@ -20,14 +20,16 @@ typedef struct rec_opts {
 } rec_opts;
 
 static void rec_desc(const rec_opts *o, const sim_program *p, sim_desc *sd, bool *accept) {
-    sd->record_mode = o->mode >= 0 ? (uint8_t)o->mode : p->record.mode_said ? p->record.mode : TRC_REC_COMPLETE;
-    uint64_t ring = o->ring ? o->ring : p->record.ring > 0 ? (uint64_t)p->record.ring : 0;
-    while (ring & (ring - 1)) ring += ring & -ring;   /* up to a power of two */
-    sd->ring_events = (uint32_t)ring;
-    sd->max_events = o->max_events >= 0 ? (uint64_t)o->max_events
-                     : p->record.max_events_said ? (uint64_t)p->record.max_events : DEFAULT_MAX_EVENTS;
+    sd->record_mode = o->mode >= 0 ? (uint8_t)(o->mode + 1) : 0;   /* 0: the scenario's */
+    sd->ring_events = o->ring;
+    sd->max_events = o->max_events > 0 ? (uint64_t)o->max_events
+                     : o->max_events == 0 ? UINT64_MAX
+                     : p->record.max_events_said ? 0 : DEFAULT_MAX_EVENTS;
     *accept = o->accept_losses || p->record.accept_losses;
 }
+
+/* The mode a run was recorded in (for the advice after losses). */
+static uint8_t rec_mode(const sim_program *p, const sim_desc *sd) { return sim_record_desc(p, sd).mode; }
 
 /* Lost events: per unit, from the model. Returns the total. */
 static uint64_t report_losses(const loaded *l, FILE *f) {
@@ -132,7 +134,7 @@ static int run_sweep(const char *scn, const char *out, char *sweep, sim_define *
         sim_result res;
         sim_desc sd = { .writer = w, .seed = seed, .timeout_ns = (uint64_t)(timeout * 1e9), .interrupt = &interrupt_flag };
         rec_desc(ro, progs[i], &sd, &accept);
-        mode = sd.record_mode;
+        mode = rec_mode(progs[i], &sd);
         int rc = sim_run(&res, progs[i], &sd, &d);
         if (rc) { print_diag(scn, &d, rc); status = exit_for(rc); break; }
         if (res.end_reason == TRC_END_ERROR && res.report[0]) print_run_error(progs[i], res.report);
@@ -362,7 +364,7 @@ int cmd_run(int argc, char **argv) {
             printf("\nall %u expectation(s) hold\n", prog->nexpects);
         }
     }
-    if (!status) status = losses_status(&l, accept, sd.record_mode);
+    if (!status) status = losses_status(&l, accept, rec_mode(prog, &sd));
     free_loaded(&l);
 done:
     sim_program_free(prog);

@@ -279,9 +279,11 @@ typedef struct sim_desc {
     uint64_t seed;
     uint64_t timeout_ns;        /* whole run; 0 = 60 s */
     uint64_t stall_ns;          /* no progress for this long with every unit blocked = stuck; 0 = 300 ms */
-    uint32_t ring_events;       /* recorder ring per unit; 0 = default */
-    uint8_t record_mode;        /* trc_rec_mode: complete (wait for the drain) or drop */
-    uint64_t max_events;        /* the run ends (TRC_END_LIMIT) once the recording holds this many; 0 = none */
+    /* How to record; 0 leaves each to the scenario's `record` line (else the default). */
+    uint32_t ring_events;       /* recorder ring per unit (rounded up to a power of two); default 64K */
+    uint8_t record_mode;        /* 1 + trc_rec_mode: complete (wait for the drain) or drop; default complete */
+    uint64_t max_events;        /* the run ends (TRC_END_LIMIT) once the recording holds this many;
+                                   UINT64_MAX = no limit; default: none */
     bool no_tsc;
     const _Atomic int *interrupt; /* set (e.g. from a SIGINT handler) to end the run cleanly */
     trc_writer *writer;         /* append the run to this open recording (out_path is then unused) */
@@ -297,6 +299,10 @@ typedef struct sim_result {
     uint32_t expect_failed;     /* number of failed expect clauses (those within this run) */
     char expect_report[2048];   /* one line per failed expectation */
 } sim_result;
+
+/* The recorder's settings for a run of p (sim_recopts.c): d's, else the
+ * scenario's `record` line, else the defaults. */
+trc_recorder_desc sim_record_desc(const sim_program *p, const sim_desc *d);
 
 /* Runs the program once and writes the recording. Returns 0 when the run was
  * carried out and recorded (even if it deadlocked: see out->end_reason and the

@@ -2218,9 +2218,9 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     trc_recorder *rec = NULL;
     int rc = w ? 0 : trc_writer_open(&w, desc->out_path, d);
     if (rc) goto out;
-    rc = trc_recorder_create(&rec, &(trc_recorder_desc){ .writer = w, .ring_events = desc->ring_events,
-                                                         .no_tsc = desc->no_tsc, .mode = desc->record_mode,
-                                                         .max_events = desc->max_events }, d);
+    trc_recorder_desc rcd = sim_record_desc(prog, desc);
+    rcd.writer = w;
+    rc = trc_recorder_create(&rec, &rcd, d);
     if (rc) goto out;
     r->rec = rec;
     for (uint32_t i = 0; i < r->nunits; i++) {
