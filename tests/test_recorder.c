@@ -10,7 +10,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 typedef struct worker { trc_ring *ring; uint32_t n; } worker;
 
@@ -303,6 +306,55 @@ START_TEST(rings_from_a_custom_allocator) {
 }
 END_TEST
 
+/* An allocator over a shared anonymous mapping, as the processes backend will
+ * have: a forked child emits into its ring there, the parent's drain reads it,
+ * and the child's waits for the drain (complete mode) work across processes. */
+static void *shm_alloc(void *ctx, size_t bytes) { return bump_alloc(ctx, bytes); }
+static void shm_free(void *ctx, void *p, size_t bytes) { bump *b = ctx; (void)p; (void)bytes; b->frees++; }
+
+START_TEST(rings_in_a_shared_mapping_fed_by_a_child_process) {
+    size_t cap = 2 * (1024 * 32 + 1024) + 4096;
+    uint8_t *map = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ck_assert(map != MAP_FAILED);
+    bump b = { .base = map, .cap = cap };
+    trc_ring_alloc a = { shm_alloc, shm_free, &b };
+    trc_recorder *r;
+    diag d;
+    ck_assert_int_eq(trc_recorder_create(&r, &(trc_recorder_desc){ .ring_events = 1024, .alloc = &a }, &d), 0);
+    trc_ring *mine = trc_recorder_ring(r, 0), *child = trc_recorder_ring(r, 1);
+    ck_assert_ptr_nonnull(child);
+    ck_assert_int_eq(trc_recorder_start(r, &d), 0);
+    enum { N = 100000 };
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        for (uint32_t i = 0; i < N; i++) trc_emit(child, TRC_EV_MARK, 0, 0, i, 0);
+        _exit(0);
+    }
+    for (uint32_t i = 0; i < 1000; i++) trc_emit(mine, TRC_EV_MARK, 0, 0, i, 0);
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    ck_assert_int_eq(trc_recorder_stop(r, &d), 0);
+    size_t n;
+    const trc_event *ev = trc_recorder_events(r, &n);
+    uint64_t next[2] = { 0 }, flushes = 0, bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (ev[i].kind == TRC_EV_FLUSH_BEGIN) { flushes++; continue; }
+        if (ev[i].kind == TRC_EV_FLUSH_END) continue;
+        if (ev[i].unit > 1 || ev[i].kind != TRC_EV_MARK || ev[i].arg != next[ev[i].unit]) bad++;
+        else next[ev[i].unit]++;
+    }
+    ck_assert_uint_eq(bad, 0);
+    ck_assert_uint_eq(next[0], 1000);
+    ck_assert_uint_eq(next[1], N);        /* every one of the child's events, none lost */
+    ck_assert_uint_gt(flushes, 0);        /* it waited for the parent's drain */
+    ck_assert_uint_eq(child->lost_total, 0);
+    trc_recorder_free(r);
+    munmap(map, cap);
+}
+END_TEST
+
 START_TEST(ticks_map_to_monotonic) {
     clk_calib c;
     clk_calibrate(&c, true);
@@ -368,6 +420,7 @@ int main(void) {
     ADD(event_limit_reported);
     ADD(write_error_reported_and_nobody_waits);
     ADD(rings_from_a_custom_allocator);
+    ADD(rings_in_a_shared_mapping_fed_by_a_child_process);
     ADD(ticks_map_to_monotonic);
     ADD(cached_calibration);
     return run_suite(s);

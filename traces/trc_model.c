@@ -820,7 +820,7 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
             ut->flushes++;
             break;
         case TRC_EV_FLUSH_END:
-            if (!c->flushing) break;
+            if (!c->flushing || ut->exited) { c->flushing = false; break; }
             c->flushing = false;
             span_close(ut, c, t, 0);
             span_open(c, t, c->f_state, c->f_obj, c->f_op, c->f_target);
