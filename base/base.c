@@ -80,18 +80,17 @@ char *xstrdup(const char *s) {
 
 /* Big arrays (a model of millions of events) are filled once, front to back:
  * with transparent huge pages they take 512 times fewer page faults. A big
- * malloc block is a mapping of its own (glibc: the chunk header is the 16
- * bytes before it, the mapping is usable size + 16 bytes); only when that is
- * what p is, the whole mapping is advised, so it stays one mapping and
- * realloc can still mremap it. */
+ * malloc block is a mapping of its own (glibc: the mapping starts 16 bytes
+ * before it and is usable size + 16 bytes); the whole mapping is advised, so
+ * it stays one mapping and realloc can still mremap it. Not under the
+ * sanitizers, whose allocators lay blocks out otherwise. */
 static void big_pages(void *p) {
-#if defined(__GLIBC__) && defined(MADV_HUGEPAGE)
+#if defined(__GLIBC__) && defined(MADV_HUGEPAGE) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
     uintptr_t base = (uintptr_t)p - 16;
     size_t len = malloc_usable_size(p) + 16;
-    size_t pg = 4096;
-    size_t head;
-    memcpy(&head, (const char *)p - sizeof head, sizeof head);
-    if (base % pg || len % pg || !(head & 2 /* IS_MMAPPED */)) return;
+    /* only a block that is exactly its own mapping; a hint on anything else
+     * would merely change how the kernel backs memory around it */
+    if (base % 4096 || len % 4096) return;
     madvise((void *)base, len, MADV_HUGEPAGE);
 #else
     (void)p;
