@@ -143,6 +143,56 @@ static int cmp_flow(const void *a, const void *b) {
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
+static inline bool flow_lt(const trc_flow *a, const trc_flow *b) {
+    return a->t0 < b->t0 || (a->t0 == b->t0 && a->id < b->id);
+}
+
+static void flow_sift(trc_flow *v, size_t n, size_t i) {
+    trc_flow x = v[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && flow_lt(&v[c], &v[c + 1])) c++;
+        if (!flow_lt(&x, &v[c])) break;
+        v[i] = v[c];
+        i = c;
+    }
+    v[i] = x;
+}
+
+/* Sorts the flows by (t0, id) without copying them all: they are made nearly
+ * in order (a FIFO queue's items, hand-offs and wakes come out by t0; a few
+ * kinds are added at the end), so the sorted prefix is kept and the rest is
+ * sorted alone and merged in from the back, with only the rest as extra
+ * memory; when the prefix is short (a LIFO or priority queue), an in-place
+ * heap sort (the keys are unique, so stability does not matter). A million
+ * flows are 64 MB: qsort's copy of them would double the model's peak. */
+static void sort_flows(trc_flow *v, size_t n) {
+    size_t p = 1;
+    while (p < n && !flow_lt(&v[p], &v[p - 1])) p++;
+    if (p >= n) return;
+    size_t r = n - p;
+    trc_flow *tail = r <= n / 4 ? malloc(r * sizeof *tail) : NULL;
+    if (tail) {
+        memcpy(tail, v + p, r * sizeof *tail);
+        qsort(tail, r, sizeof *tail, cmp_flow);
+        size_t i = p, j = r, o = n;   /* merge from the back: v[0..i) and tail[0..j) into v[0..o) */
+        while (j > 0) {
+            if (i > 0 && flow_lt(&tail[j - 1], &v[i - 1])) v[--o] = v[--i];
+            else v[--o] = tail[--j];
+        }
+        free(tail);
+        return;
+    }
+    for (size_t i = n / 2; i-- > 0;) flow_sift(v, n, i);
+    for (size_t k = n; k-- > 1;) {
+        trc_flow t = v[0];
+        v[0] = v[k];
+        v[k] = t;
+        flow_sift(v, k, 0);
+    }
+}
+
 static void level_push(trc_object_track *ot, obj_cur *o, uint64_t t, int64_t v) {
     if (!ot->nlevel || v > ot->max_level) ot->max_level = v;
     ARR_PUSH(ot->level, ot->nlevel, o->cap_level, ((trc_sample){ t, v }));
@@ -935,7 +985,7 @@ int trc_model_build_opts(trc_model *m, const trc_run *run, const trc_model_opts 
             ot->t_set += mk - o->set_t0;
         }
     }
-    if (m->nflows > 1) qsort(m->flows, m->nflows, sizeof *m->flows, cmp_flow);
+    sort_flows(m->flows, m->nflows);
     free(uc);
     free(oc);
     builder_free(&b);
