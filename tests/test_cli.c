@@ -159,7 +159,11 @@ START_TEST(ctrl_c_ends_the_run_and_keeps_the_recording) {
         execl(WEFT_BINARY, "weft", "run", scn, "-o", rec, (char *)NULL);
         _exit(127);
     }
-    struct timespec ts = { 0, 500000000 };
+    /* half a second of running, however long weft takes to start (a sanitizer build on a busy
+     * machine can take that long): the recording is created when the run starts */
+    struct timespec ts = { 0, 10000000 };
+    for (int i = 0; i < 1000 && access(rec, F_OK) != 0; i++) nanosleep(&ts, NULL);
+    ts.tv_nsec = 500000000;
     nanosleep(&ts, NULL);
     kill(pid, SIGINT);
     int st;

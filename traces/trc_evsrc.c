@@ -130,8 +130,9 @@ struct trc_evcur {
     uint64_t released, since, populated;
     /* index */
     ixent *ix;
-    trc_event buf[EVCUR_BATCH];
-    uint64_t off[EVCUR_BATCH];
+    size_t cap;              /* of buf and off: a batch, or fewer for a small run */
+    trc_event *buf;
+    uint64_t *off;
 };
 
 static inline bool strm_lt(const strm *a, const strm *b) { return a->t < b->t || (a->t == b->t && a->off < b->off); }
@@ -185,7 +186,7 @@ static size_t merge_fill(trc_evcur *c) {
     const trc_evsrc *s = c->src;
     const uint8_t *base = s->back->p;
     size_t n = 0;
-    while (n < EVCUR_BATCH && c->nheap) {
+    while (n < c->cap && c->nheap) {
         uint32_t u = c->heap[0];
         strm *x = &c->st[u];
         /* the best of the others: the smaller of the root's children */
@@ -199,7 +200,7 @@ static size_t merge_fill(trc_evcur *c) {
             f_load_event(&c->buf[n], base + x->off);
             c->off[n++] = x->off;
             live = strm_step(s, x);
-        } while (live && n < EVCUR_BATCH && (!y || strm_lt(x, y)));
+        } while (live && n < c->cap && (!y || strm_lt(x, y)));
         if (!live) c->heap[0] = c->heap[--c->nheap];
         if (c->nheap) heap_down(c, 0);
     }
@@ -262,7 +263,7 @@ static bool index_open(trc_evcur *c) {
 static size_t index_fill(trc_evcur *c) {
     uint64_t at = c->pos + c->nbatch;
     size_t n = 0;
-    while (n < EVCUR_BATCH && at + n < c->src->nevents) {
+    while (n < c->cap && at + n < c->src->nevents) {
         uint64_t off = c->ix[at + n].off;
         f_load_event(&c->buf[n], c->src->back->p + off);
         c->off[n++] = off;
@@ -276,6 +277,16 @@ int trc_evcur_open(trc_evcur **out, const trc_run *run, diag *d) {
     if (!c) return diag_set(d, ERR_NOMEM, "out of memory reading the events");
     c->run = run;
     c->src = run->src;
+    if (c->src) {
+        c->cap = c->src->nevents < EVCUR_BATCH ? (size_t)c->src->nevents : EVCUR_BATCH;
+        if (!c->cap) c->cap = 1;
+        c->buf = malloc(c->cap * sizeof *c->buf);
+        c->off = malloc(c->cap * sizeof *c->off);
+        if (!c->buf || !c->off) {
+            trc_evcur_close(c);
+            return diag_set(d, ERR_NOMEM, "out of memory reading the events");
+        }
+    }
     if (!c->src) {
         c->mode = CUR_ARRAY;
     } else if (!c->src->unordered) {
@@ -329,6 +340,8 @@ void trc_evcur_close(trc_evcur *c) {
     free(c->st);
     free(c->heap);
     free(c->ix);
+    free(c->buf);
+    free(c->off);
     free(c);
 }
 
