@@ -82,7 +82,7 @@ int sim_parse_file(sim_program **out, const char *path, const sim_define *defs, 
         if (d) snprintf(d->file, sizeof d->file, "%s", path);
     }
     if (rc) return rc;
-    /* a recording given where a scenario belongs (the magic of traces/trc_file.c) */
+    /* a recording given where a scenario belongs (the magic of traces/trc_format.h) */
     if (len >= 8 && !memcmp(text, "WEFTREC\n", 8)) {
         free(text);
         rc = diag_set(d, ERR_SCENARIO, "this is a recording, not a scenario");

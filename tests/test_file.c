@@ -190,7 +190,7 @@ static uint8_t *slurp(const char *path, size_t *n) {
 
 typedef struct tent { uint16_t type; uint32_t run; uint64_t off, len; } tent;
 
-/* Walks the trailer and section table by hand (the spec in trc_file.c). */
+/* Walks the trailer and section table by hand (the spec in trc_format.h). */
 static size_t read_table(const uint8_t *p, size_t n, tent *out, size_t max, uint64_t *table_off) {
     ck_assert_uint_ge(n, 32 + 32 + 24);
     const uint8_t *t = p + n - 24;

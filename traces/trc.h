@@ -211,7 +211,7 @@ typedef struct trc_recording {
 void trc_recording_free(trc_recording *rec);
 
 /* ======================================================================
- * 3. The .weft file (spec in traces/trc_file.c's header comment)
+ * 3. The .weft file (spec in traces/trc_format.h's header comment)
  * ====================================================================== */
 
 typedef struct trc_writer trc_writer;
