@@ -7,8 +7,9 @@
  * the (tick, ns) pair it was measured at and the boot it belongs to. A later
  * process of the same boot pairs the clocks once more and divides over the
  * whole time since that first pair: no sleep, and a rate measured over minutes
- * or days instead of 10 ms. A rate that disagrees with the cached one by more
- * than 1e-4 (a VM migrated, a different TSC frequency) is measured again. */
+ * or days instead of 10 ms (kept for later boots once the baseline is a minute
+ * or more). A rate that disagrees with the cached one by more than 1e-4 (a VM
+ * migrated, a different TSC frequency) is measured again. */
 #include "base.h"
 
 #include <errno.h>
@@ -106,7 +107,13 @@ void clk_calibrate_cached(clk_calib *c, bool allow_tsc) {
             c->tick0 = t1;
             c->ns0 = n1;
             c->ns_per_tick = rate;
-            if (!same_boot) clk_store(c, boot[0] ? boot : "-");   /* this boot's first pair */
+            if (!same_boot) {
+                clk_store(c, boot[0] ? boot : "-");   /* this boot's first pair */
+            } else if ((rel > 1e-7 || rel < -1e-7) && n1 - ns_c >= 60000000000ull) {
+                /* a minute or more of baseline: keep its better rate (with the old pair) for the next boots */
+                clk_calib keep = { .tsc = true, .tick0 = tick_c, .ns0 = ns_c, .ns_per_tick = rate };
+                clk_store(&keep, cboot);
+            }
             return;
         }
     }
