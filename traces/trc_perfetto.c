@@ -1013,11 +1013,14 @@ static inline bool pf_span_shown(const trc_span *s) {
     return s->state != TRC_ST_RUNNING && s->state != TRC_ST_DONE && s->state < TRC_ST__COUNT;
 }
 
-/* An incoming flow end, self-contained so that sorting and writing read memory in order. */
-typedef struct pf_in { uint64_t t, id, item; uint32_t obj, kind; } pf_in;
+/* An incoming flow end: its time (the sort key, kept here so sorting and
+ * merging read memory in order) and its flow's index (16 bytes, not a copy of
+ * the flow: a run with millions of items through a queue has as many flows). */
+typedef struct pf_in { uint64_t t; uint64_t flow; } pf_in;
 
+/* At equal times, the flows' order (a fixed one: the model's) decides. */
 static inline bool pf_in_less(const pf_in *a, const pf_in *b) {
-    return a->t < b->t || (a->t == b->t && a->id < b->id);
+    return a->t < b->t || (a->t == b->t && a->flow < b->flow);
 }
 
 static int pf_cmp_in(const void *a, const void *b) {
@@ -1060,8 +1063,7 @@ static int pf_build_in(pf_run *pr) {
     for (size_t i = 0; i < m->nflows; i++) {
         const trc_flow *f = &m->flows[i];
         if (pf_flow_ok(pr, f))
-            pr->in[pr->in_off[f->u1 + 1]++] = (pf_in){ .t = f->t1, .id = f->id, .item = f->item, .obj = f->obj,
-                                                       .kind = f->kind };
+            pr->in[pr->in_off[f->u1 + 1]++] = (pf_in){ .t = f->t1, .flow = i };
     }
     for (uint32_t u = 0; u < pr->nunits; u++) pf_sort_in(pr->in + pr->in_off[u], pr->in_off[u + 1] - pr->in_off[u]);
     return 0;
@@ -1177,8 +1179,8 @@ static int pf_seq_unit(pf_run *pr, uint32_t u) {
         if (ks == UINT64_MAX && ki == UINT64_MAX) break;
         PF_BEGIN_PACKET(pr, 0);
         if (ki < ks) {
-            const pf_in *fi = &pr->in[j++];
-            pf_flow_instant(pr, fi->kind, fi->obj, u, fi->t, fi->id, fi->item, false);
+            const trc_flow *fi = &pr->m->flows[pr->in[j++].flow];
+            pf_flow_instant(pr, fi->kind, fi->obj, u, fi->t1, fi->id, fi->item, false);
         } else if (open) {
             if (pr->started) {
                 o->n = (size_t)(pf_slice_fast(pr, o->buf + o->n, TYPE_END, track, sp[i].t1, 0) - o->buf);
