@@ -1,7 +1,8 @@
 /* sim: the scenario language and the runtime that runs it on real threads.
  *
  *   sim_parse()  text -> sim_program (AST + declarations), errors with line:col
- *   sim_run()    sim_program -> one run recorded into a .weft (via traces/)
+ *   sim_run()    sim_program -> one run recorded into a .weft (via traces/),
+ *                on the platform of its backend (sim/sim_platform.h)
  *
  * Library code: never prints, never exits.
  */
@@ -287,6 +288,9 @@ typedef struct sim_desc {
     bool no_tsc;
     const _Atomic int *interrupt; /* set (e.g. from a SIGINT handler) to end the run cleanly */
     trc_writer *writer;         /* append the run to this open recording (out_path is then unused) */
+    /* The platform to run on (sim/sim_platform.h), e.g. &sim_plat_test for the
+     * deterministic test platform; NULL = the backend's own. */
+    const struct sim_plat_ops *platform;
 } sim_desc;
 
 typedef struct sim_result {
@@ -300,7 +304,7 @@ typedef struct sim_result {
     char expect_report[2048];   /* one line per failed expectation */
 } sim_result;
 
-/* The recorder's settings for a run of p (sim_recopts.c): d's, else the
+/* The recorder's settings for a run of p (sim_needs.c): d's, else the
  * scenario's `record` line, else the defaults. */
 trc_recorder_desc sim_record_desc(const sim_program *p, const sim_desc *d);
 

@@ -338,6 +338,7 @@ typedef struct trc_recorder_desc {
     trc_writer *writer;          /* events go here (may be NULL: kept in memory only) */
     const trc_ring_alloc *alloc; /* NULL = heap */
     const clk_calib *clock;      /* a time base to share (NULL = calibrate, see clk_calibrate_cached) */
+    const _Atomic uint64_t *virtual_clock;   /* stamp events with this clock (ns) instead of the real one */
 } trc_recorder_desc;
 #define TRC_RING_DEFAULT 65536u
 #define TRC_RING_MAX (1u << 24)

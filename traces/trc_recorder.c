@@ -195,7 +195,8 @@ int trc_recorder_create(trc_recorder **out, const trc_recorder_desc *desc, diag 
     }
     if (!r->desc.drain_period_us) r->desc.drain_period_us = 1000;
     r->alloc = desc->alloc ? *desc->alloc : (trc_ring_alloc){ heap_alloc, heap_free, NULL };
-    if (desc->clock) r->clk = *desc->clock;
+    if (desc->virtual_clock) r->clk = (clk_calib){ .ns_per_tick = 1.0, .virt = desc->virtual_clock };
+    else if (desc->clock) r->clk = *desc->clock;
     else clk_calibrate_cached(&r->clk, !desc->no_tsc);
     r->ctl = r->alloc.alloc(r->alloc.ctx, sizeof *r->ctl);
     if (!r->ctl) {

@@ -5,8 +5,8 @@
  * speed drifts after calibration.
  *
  * Calibrating takes about 50 ms, so it is done only for programs that compute
- * (sim_program_computes), and its result is kept in the user's cache per
- * machine and CPU model: a later run starts from it and only steers. */
+ * (sim_program_computes, in sim_needs.c), and its result is kept in the user's
+ * cache per machine and CPU model: a later run starts from it and only steers. */
 #include "sim/sim.h"
 
 #include <math.h>
@@ -70,20 +70,6 @@ static void calibrate(void) {
 }
 
 void sim_calibrate(void) { pthread_once(&calib_once, calibrate); }
-
-static bool stmts_compute(const sim_stmt *s) {
-    for (; s; s = s->next)
-        if (s->kind == SIM_S_COMPUTE || stmts_compute(s->body) || stmts_compute(s->orelse)) return true;
-    return false;
-}
-
-bool sim_program_computes(const sim_program *p) {
-    for (uint32_t a = 0; a < p->nactors; a++)
-        if (stmts_compute(p->actors[a].body)) return true;
-    for (uint32_t t = 0; t < p->ntasks; t++)
-        if (stmts_compute(p->tasks[t].body)) return true;
-    return false;
-}
 
 double sim_burn_iters_per_us(void) {
     sim_calibrate();

@@ -1,0 +1,299 @@
+/* sim_internal.h: the runtime's shared structures, for the files of sim/ only.
+ * Never included outside sim/ (the layering test checks it), and never by a
+ * platform file (sim_plat_*): platforms know monitors and units, not objects.
+ *
+ * DESIGN
+ *   A run is one `rt`, allocated from the platform (sim_platform.h) with
+ *   everything its units share: the object table, the unit records, the
+ *   futures, the run-time strings. Each unit runs unit_main() (sim_units.c)
+ *   on its own thread, process or task: it waits on its own monitor for its
+ *   start, runs its actor's body or its pool's worker loop through
+ *   exec_block() (sim_interp.c), and records every step into its own
+ *   recorder ring. Main runs the watchdog (sim_watchdog.c) until every unit
+ *   has exited or the run must end, then halts every unit, joins them and
+ *   checks the expectations (sim_expect.c).
+ *
+ *   Every object is a monitor (rt_obj.mon). A unit that must wait records
+ *   WAIT_BEGIN, publishes what it waits for in its record (state, object,
+ *   op, since, deadline: the watchdog reads these without locks), waits with
+ *   rt_wait() until the object is ready, its deadline passes or it is
+ *   halted, then records WAIT_END with the outcome and the step's own event.
+ *
+ *   Halting (the end of the run, a daemon cut off) sets the unit's halt flag
+ *   and wakes the monitor it waits on (rt_halt): no wait is sliced.
+ */
+#ifndef WEFT_SIM_INTERNAL_H
+#define WEFT_SIM_INTERNAL_H
+
+#include "sim/sim.h"
+#include "sim/sim_platform.h"
+
+#include <stdatomic.h>
+
+/* A unit's state as the watchdog sees it. */
+enum { US_RUNNING = 0, US_COMPUTE, US_SLEEP, US_BLOCKED, US_DONE, US_NEW /* spawned or pool worker, not started */ };
+
+/* What exec_block returns. */
+enum { XR_OK = 0, XR_BREAK = 1, XR_STOP = -1 };
+
+/* rt_wait: woken; check the condition again. */
+#define RT_AGAIN (-1)
+
+/* Channels of the run's monitor (rt.mon). */
+enum { RT_CH_EXIT = 0,     /* a unit exited: joiners, shutdown(wait=yes), the watchdog */
+       RT_CH_READY,        /* a unit is ready to start: main, before the run begins */
+       RT_NCH };
+/* Channels of a queue's monitor. */
+enum { Q_CH_NOT_EMPTY = 0, Q_CH_NOT_FULL, Q_CH_JOINED, Q_NCH };
+/* Channels of an rwlock's monitor. */
+enum { RW_CH_READERS = 0, RW_CH_WRITERS, RW_NCH };
+/* Channel 0 of the futures monitor (rt.fmon): a future finished or was cancelled.
+ * Channel 1 + k: work (or shutdown) for the workers of the k-th pool. */
+enum { F_CH_DONE = 0 };
+
+typedef struct rt_unit rt_unit;
+typedef struct rt rt;
+
+typedef struct rt_queue {
+    uint64_t *items;                 /* ring of item ids */
+    int64_t cap, head, count;
+    uint64_t next_item;
+    uint32_t kind;                   /* trc_queue_kind */
+    int64_t *prio;                   /* priority queues: the items' priorities (items[] is then a heap) */
+    int64_t unfinished;              /* puts not yet matched by a task_done */
+    uint32_t getters, putters;       /* units waiting to get / to put */
+} rt_queue;
+
+typedef struct rt_waiter { uint32_t unit; uint64_t seq; bool notified; } rt_waiter;
+
+/* A future: every field is guarded by rt.fmon. */
+enum { FS_PENDING = 1, FS_RUNNING, FS_DONE, FS_CANCELLED };
+typedef struct rt_fut {
+    uint64_t id;                     /* per pool, from 1 (SUBMIT arg) */
+    uint32_t pool;                   /* object index */
+    uint32_t task;
+    int64_t arg;
+    int state;                       /* FS_* */
+    int outcome;                     /* trc_outcome once done */
+    uint32_t submitter, worker;
+    uint64_t done_seq;               /* completion order, from 1 */
+    uint32_t *cbs; size_t ncbs, cap_cbs;   /* done-callbacks: task indexes, in registration order (run memory) */
+    bool yielded;                    /* as_completed handed it to its submitter */
+    struct rt_fut *next;             /* the pool's queue */
+} rt_fut;
+
+/* An object: a monitor and what it guards. */
+typedef struct rt_obj {
+    const sim_object *decl;
+    uint32_t id;                     /* trc object id (1-based) */
+    sim_mon *mon;                    /* every kind but counters and pools (pools use rt.fmon) */
+    _Atomic int64_t owner;           /* lock, rlock: the holder; rwlock: the writer; -1 = none */
+    int64_t depth;                   /* lock, rlock: its owner's holds (only the owner touches it) */
+    _Atomic uint32_t nwait;          /* lock, rlock, semaphore: units waiting */
+    rt_queue queue;
+    int64_t value;                   /* semaphore: free permits; event: flag; barrier: arrived */
+    uint64_t seq;                    /* event: set count; condition: notify count; barrier: generation */
+    uint32_t waiting;                /* event: units waiting */
+    rt_waiter *waiters; size_t nwaiters, cap_waiters;   /* condition: FIFO of waiters */
+    _Atomic int64_t counter;         /* counter value */
+    _Atomic uint64_t lost;           /* counter: updates overwritten by racy writes (an int64, saturated) */
+    /* pools (guarded by rt.fmon) */
+    unsigned pool_ch;                /* its workers' channel of rt.fmon */
+    rt_fut *qhead, *qtail;
+    uint32_t queued, idle, started;
+    uint64_t next_id;
+    bool shut;
+    uint32_t *readers; size_t nreaders, cap_readers;   /* rwlock: units holding it for reading */
+    uint32_t writers_waiting;        /* rwlock */
+} rt_obj;
+
+struct rt_unit {
+    _Alignas(64) _Atomic uint64_t steps;   /* completed steps; only this unit writes it */
+    rt *r;
+    sim_punit *pu;                   /* the unit as its platform knows it */
+    sim_mon *mon;                    /* its own monitor: its start, its sleeps, a modelled compute */
+    _Atomic(sim_mon *) wait_mon;     /* the monitor it waits on (or last waited on): rt_halt wakes it */
+    uint64_t nwaits;                 /* rt_wait calls so far: a loop iteration without one spins */
+    uint32_t index;
+    int64_t index_in_actor;
+    const sim_actor *actor;
+    char name[96];
+    trc_ring *ring;
+    _Atomic int state;               /* US_* */
+    _Atomic uint32_t wait_obj;       /* object index + 1 while blocked */
+    _Atomic int wait_op;
+    _Atomic uint64_t wait_since;     /* run clock ns */
+    _Atomic uint64_t wait_deadline;  /* run clock ns; 0 = waits forever */
+    uint64_t rng;
+    bool timed_out;                  /* the last blocking step timed out (or failed: ok is false) */
+    bool autostart;                  /* starts with the run (else: spawned, or a pool worker) */
+    bool daemon;
+    uint32_t pool;                   /* pool workers: the pool's object index; UINT32_MAX otherwise */
+    _Atomic int start_req;           /* may start: at the run's start, spawned, or started by its pool */
+    _Atomic int halt;                /* stop now: the run is aborted, or the daemon is cut off */
+    _Atomic int killed;              /* a daemon cut off at exit */
+    _Atomic int died;                /* ended without returning (a killed process): seen by the watchdog */
+    _Atomic uint64_t wait_arg;       /* JOIN: the unit joined */
+    _Atomic(rt_fut *) wait_fut;      /* RESULT: the future waited for */
+    int64_t arg;                     /* the running task's or item's arg */
+    int64_t *locals;                 /* thread-local values (private) */
+    uint32_t cb_depth;               /* done-callbacks running inline, one inside another */
+    rt_fut **slots;                  /* future slots (submit ... as F) (private) */
+    rt_fut **mine; size_t nmine, cap_mine;   /* futures it submitted, for as_completed (private) */
+    _Atomic uint64_t t_exit;         /* run clock ns */
+};
+
+struct rt {
+    const sim_program *prog;
+    const sim_desc *desc;
+    sim_plat *plat;
+    const sim_plat_ops *ops;
+    rt_obj *objs;
+    rt_unit *units;                  /* cache-line aligned inside units_mem: each unit's step count has its line */
+    void *units_mem;
+    uint32_t nunits;
+    _Atomic int abort;
+    sim_mon *mon;                    /* the run's monitor: RT_CH_* */
+    uint64_t exits;                  /* units that have exited (guarded by mon) */
+    uint32_t ready;                  /* units waiting for their start (guarded by mon) */
+    _Atomic int error_set;           /* 0 none; 1 the first error is being written; 2 written */
+    char error[1024];                /* a runtime misuse (unlock not held) */
+    /* pools and futures */
+    sim_mon *fmon;                   /* guards every future and every pool's queue */
+    rt_fut **futs; size_t nfuts, cap_futs;
+    uint64_t done_seq;
+    _Atomic uint64_t *task_done_t;   /* per task: its last completion (run clock ns) */
+    uint32_t *task_str;              /* per task: its name's string index (SUBMIT extra - 1) */
+    _Atomic uint64_t *mark_t;        /* per mark text: its first occurrence (run clock ns) */
+    bool exiting;                    /* every non-daemon actor is done: pools shut down, daemons next */
+    bool killing;
+    /* strings made while running (LOCAL_SET texts), written after the run (guarded by smon) */
+    sim_mon *smon;
+    const char **strs; size_t nstrs, cap_strs;
+    uint32_t *slots; size_t nslots;  /* hash of strs: index + 1, 0 = free */
+    trc_recorder *rec;               /* the watchdog ends the run on a write error or the event limit */
+};
+
+/* ---- the platform, through the run --------------------------------------- */
+
+static inline uint64_t rt_now(const rt *r) { return r->ops->now(r->plat); }
+static inline void rt_lock(rt_unit *u, sim_mon *m) { u->r->ops->mon_lock(u->r->plat, u->pu, m); }
+static inline void rt_unlock(rt_unit *u, sim_mon *m) { u->r->ops->mon_unlock(u->r->plat, u->pu, m); }
+static inline void rt_wake(rt *r, sim_mon *m, unsigned ch, bool all) { r->ops->mon_wake(r->plat, m, ch, all); }
+void *rt_alloc(rt *r, size_t n);                 /* run memory, zeroed; NULL when exhausted */
+void rt_release(rt *r, void *p, size_t n);
+/* Grows *p (n elements of elem bytes, capacity *cap) to hold need: false when run memory is exhausted. */
+bool rt_grow(rt *r, void **p, size_t need, size_t *cap, size_t elem);
+#define RT_GROW(r, p, need, cap) rt_grow((r), (void **)&(p), (need), &(cap), sizeof *(p))
+
+/* ---- waiting and stopping (sim_wait.c) ----------------------------------- */
+
+static inline bool rt_aborted(const rt *r) { return atomic_load_explicit(&r->abort, memory_order_relaxed) != 0; }
+static inline bool rt_halted(rt_unit *u) { return atomic_load_explicit(&u->halt, memory_order_relaxed) != 0; }
+static inline void rt_set_state(rt_unit *u, int st) { atomic_store_explicit(&u->state, st, memory_order_release); }
+static inline bool rt_error_ready(rt *r) { return atomic_load_explicit(&r->error_set, memory_order_acquire) == 2; }
+static inline uint32_t rt_obj_id(const rt *r, uint32_t oi) { return oi == UINT32_MAX ? 0 : r->objs[oi].id; }
+
+/* Publishes that u waits (on object oi, or UINT32_MAX for none) and records WAIT_BEGIN. */
+void rt_begin_wait(rt_unit *u, uint32_t oi, int op, uint64_t deadline, uint64_t arg);
+/* Records WAIT_END with its outcome and publishes that u runs again. */
+void rt_end_wait(rt_unit *u, uint32_t oi, int outcome, uint32_t extra);
+/* One wait of u on channel ch of monitor m, which u holds: RT_AGAIN when woken
+ * (the caller checks its condition again), else how the wait ends:
+ * TRC_OUT_ABORTED when u must stop, TRC_OUT_TIMEOUT once the deadline (0 = none)
+ * has passed. */
+int rt_wait(rt_unit *u, sim_mon *m, unsigned ch, uint64_t deadline);
+/* Waits (m held) until cond holds: out is TRC_OUT_OK, or how the wait ended. */
+#define RT_WAIT_UNTIL(u, m, ch, cond, deadline, out)                          \
+    do {                                                                      \
+        (out) = TRC_OUT_OK;                                                   \
+        while (!(cond)) {                                                     \
+            int s_ = rt_wait((u), (m), (ch), (deadline));                     \
+            if (s_ != RT_AGAIN) { (out) = s_; break; }                        \
+        }                                                                     \
+    } while (0)
+/* Stops unit u at its next check, and wakes it if it waits. `by` is the caller's
+ * platform record. The caller holds no monitor. */
+void rt_halt(rt *r, rt_unit *u, sim_punit *by);
+/* Ends the run: raises the abort flag and halts every unit. The caller holds no monitor. */
+void rt_stop_all(rt *r, sim_punit *by);
+/* A runtime error (misuse, a value out of range) at pos, in unit u: the first one
+ * is kept and ends the run. The caller holds no monitor. */
+void rt_error_at(rt_unit *u, sim_pos pos, const char *msg);
+void rt_error(rt_unit *u, const sim_stmt *s, const char *msg);
+/* The run's shared memory is exhausted: a runtime error at pos. */
+void rt_out_of_memory(rt_unit *u, sim_pos pos);
+
+/* ---- the interpreter (sim_interp.c) -------------------------------------- */
+
+int exec_block(rt_unit *u, const sim_stmt *s);
+int rt_ev(rt_unit *u, const sim_expr *e, int64_t *out);
+int rt_ev_dur(rt_unit *u, const sim_expr *e, uint64_t *out);
+int rt_timeout_of(rt_unit *u, const sim_stmt *s, uint64_t *deadline);
+
+/* ---- objects (sim_obj_*.c) ---------------------------------------------- */
+
+/* lock, rlock, semaphore: 0 acquired, 1 timed out, -1 aborted. */
+int obj_lock(rt_unit *u, uint32_t oi, uint64_t deadline);
+int obj_unlock(rt_unit *u, uint32_t oi, const sim_stmt *s);
+bool obj_holds(rt_unit *u, uint32_t oi);
+bool obj_rlock_too_deep(rt_unit *u, const sim_stmt *s);
+/* A condition's lock, released fully while it waits: the depth to restore, then restored. */
+int64_t obj_lock_release_all(rt_unit *u, uint32_t li);
+int obj_lock_restore(rt_unit *u, uint32_t li, int64_t depth);
+
+int obj_put(rt_unit *u, uint32_t oi, uint64_t deadline, int64_t prio, bool nowait);
+int obj_get(rt_unit *u, uint32_t oi, uint64_t deadline, bool nowait);
+int obj_task_done(rt_unit *u, const sim_stmt *s);
+int obj_queue_join(rt_unit *u, uint32_t oi, uint64_t deadline);
+int obj_queue_init(rt *r, rt_obj *o);
+
+int obj_event_wait(rt_unit *u, uint32_t oi, uint64_t deadline);
+void obj_event_set(rt_unit *u, uint32_t oi, bool set);
+int obj_cond_wait(rt_unit *u, uint32_t oi, uint64_t deadline);
+int obj_notify(rt_unit *u, uint32_t oi, int64_t n, const sim_stmt *s);
+int obj_barrier(rt_unit *u, uint32_t oi, uint64_t deadline);
+
+int obj_read_lock(rt_unit *u, uint32_t oi, uint64_t deadline);
+int obj_write_lock(rt_unit *u, uint32_t oi, uint64_t deadline);
+int obj_read_unlock(rt_unit *u, const sim_stmt *s);
+int obj_write_unlock(rt_unit *u, const sim_stmt *s);
+
+int obj_incr(rt_unit *u, const sim_stmt *s);
+
+/* ---- units (sim_units.c) -------------------------------------------------- */
+
+void unit_main(void *arg);
+void unit_start(rt_unit *starter, rt_unit *child);
+int unit_spawn(rt_unit *u, const sim_stmt *s);
+int unit_join(rt_unit *u, const sim_stmt *s, uint64_t deadline);
+
+/* ---- pools and futures (sim_pool.c) -------------------------------------- */
+
+rt_fut *pool_submit(rt_unit *u, uint32_t oi, uint32_t task, int64_t arg, sim_pos pos);
+int pool_result(rt_unit *u, const sim_stmt *s, uint64_t deadline);
+int pool_cancel(rt_unit *u, const sim_stmt *s);
+int pool_on_done(rt_unit *u, const sim_stmt *s);
+int pool_map(rt_unit *u, const sim_stmt *s, uint64_t deadline);
+int pool_as_completed(rt_unit *u, const sim_stmt *s, uint64_t deadline);
+int pool_shutdown(rt_unit *u, const sim_stmt *s);
+int pool_worker_loop(rt_unit *u);
+/* Every non-daemon actor is done: no pool takes new work (queued tasks still run). Thread: main. */
+void pool_shut_all(rt *r, sim_punit *by);
+
+/* ---- texts (sim_text.c) ---------------------------------------------------- */
+
+/* A string made at run time: its index follows the program's own strings. */
+uint32_t rt_intern(rt *r, sim_punit *self, const char *s);
+int rt_strings_init(rt *r);
+void rt_strings_free(rt *r);
+/* Appends a formatted line to a report (truncated at cap). */
+void rt_rep(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---- the watchdog and the expectations ------------------------------------- */
+
+/* Runs on main until the run ends; writes the report; returns the trc_run_end. */
+uint32_t watchdog_run(rt *r, uint64_t t0, char *report, size_t cap);
+void expect_check(sim_result *res, const sim_program *prog, const rt *r, uint32_t end);
+
+#endif

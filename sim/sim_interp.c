@@ -1,0 +1,321 @@
+/* The interpreter: runs a block of steps for one unit, with the run-time
+ * values of expressions, control flow (repeat, loop, if, break), the steps
+ * that need no object (compute, sleep, mark, let) and the dispatch of every
+ * other step to its object's code.
+ *
+ * Every step is a point where the run can end: a halted unit stops before
+ * its next step and at every iteration of a repeat or a loop, even one whose
+ * body has no step at all. A loop iteration that did not wait spins: a
+ * cooperative platform then lets the other units (and its watchdog) run, so
+ * a spinning unit cannot hold the run past its timeout; threads are
+ * preempted anyway (and an empty loop yields, as it always did).
+ */
+#include "sim/sim_internal.h"
+
+#include <stdio.h>
+
+static int64_t counter_value(void *user, uint32_t obj) {
+    rt *r = user;
+    return atomic_load_explicit(&r->objs[obj].counter, memory_order_acquire);
+}
+
+/* Evaluates an expression for unit u; a runtime error (division by zero...) ends the run. */
+int rt_ev(rt_unit *u, const sim_expr *e, int64_t *out) {
+    if (e->is_const) {   /* every step's expression was folded by the parser (check_stmts) */
+        *out = e->value;
+        return 0;
+    }
+    sim_eval_ctx ctx = { .rng = &u->rng, .counter = counter_value, .user = u->r, .last_timed_out = u->timed_out,
+                         .index = u->index_in_actor, .arg = u->arg, .locals = u->locals };
+    diag d;
+    int rc = sim_eval(e, u->r->prog, &ctx, out, &d);
+    if (rc) rt_error_at(u, (sim_pos){ d.line, d.col }, d.msg);
+    return rc;
+}
+
+/* A duration or count from the program, checked like the parser checks constants. */
+int rt_ev_dur(rt_unit *u, const sim_expr *e, uint64_t *out) {
+    int64_t v;
+    if (rt_ev(u, e, &v)) return -1;
+    if (v < 0 || (uint64_t)v > SIM_MAX_DURATION) {
+        char msg[128];
+        snprintf(msg, sizeof msg, v < 0 ? "duration is negative (%lld ns)" : "duration %lld ns is longer than 1 hour",
+                 (long long)v);
+        rt_error_at(u, e->pos, msg);
+        return -1;
+    }
+    *out = (uint64_t)v;
+    return 0;
+}
+
+/* A wait's deadline (run clock ns) from a step's timeout, or 0 for none. */
+int rt_timeout_of(rt_unit *u, const sim_stmt *s, uint64_t *deadline) {
+    *deadline = 0;
+    if (!s->timeout) return 0;
+    uint64_t ns;
+    if (rt_ev_dur(u, s->timeout, &ns)) return -1;
+    *deadline = rt_now(u->r) + ns;
+    return 0;
+}
+
+/* ---- steps with no object ---------------------------------------------------- */
+
+static void do_compute(rt_unit *u, uint64_t ns) {
+    rt *r = u->r;
+    rt_set_state(u, US_COMPUTE);
+    trc_emit(u->ring, TRC_EV_COMPUTE_BEGIN, 0, 0, ns, 0);
+    atomic_store(&u->wait_mon, u->mon);   /* a halt wakes a compute the platform models as a wait */
+    u->nwaits++;
+    uint64_t burnt = r->ops->compute(r->plat, u->pu, u->mon, ns, &u->halt);
+    trc_emit(u->ring, TRC_EV_COMPUTE_END, 0, 0, burnt, 0);
+    rt_set_state(u, US_RUNNING);
+}
+
+/* A sleep is a wait on the unit's own monitor until its deadline: a halt ends it at once. */
+static int do_sleep(rt_unit *u, uint64_t ns) {
+    rt_set_state(u, US_SLEEP);
+    trc_emit(u->ring, TRC_EV_SLEEP_BEGIN, 0, 0, ns, 0);
+    uint64_t deadline = rt_now(u->r) + ns;
+    rt_lock(u, u->mon);
+    while (rt_wait(u, u->mon, 0, deadline) == RT_AGAIN) {}
+    rt_unlock(u, u->mon);
+    trc_emit(u->ring, TRC_EV_SLEEP_END, 0, 0, 0, 0);
+    rt_set_state(u, US_RUNNING);
+    return rt_halted(u) ? -1 : 0;
+}
+
+static void do_mark(rt_unit *u, const sim_stmt *s) {
+    rt *r = u->r;
+    trc_emit(u->ring, TRC_EV_MARK, 0, 0, s->text_id, 0);
+    if (!atomic_load_explicit(&r->mark_t[s->text_id], memory_order_relaxed)) {   /* the first one only */
+        uint64_t zero = 0;
+        atomic_compare_exchange_strong(&r->mark_t[s->text_id], &zero, rt_now(r));
+    }
+}
+
+static void do_let(rt_unit *u, const sim_stmt *s, int64_t v) {
+    u->locals[s->local] = v;
+    char text[192];
+    snprintf(text, sizeof text, "%s=%lld", u->r->prog->locals[s->local].name, (long long)v);
+    trc_emit(u->ring, TRC_EV_LOCAL_SET, 0, 0, rt_intern(u->r, u->pu, text), 0);
+}
+
+/* ---- control flow ---------------------------------------------------------------- */
+
+static int exec_repeat(rt_unit *u, const sim_stmt *s) {
+    int64_t v;
+    if (rt_ev(u, s->expr, &v)) return XR_STOP;
+    if (v < 0 || v > SIM_MAX_REPEAT) {
+        rt_error(u, s, v < 0 ? "repeat count is negative" : "repeat count is larger than weft's limit");
+        return XR_STOP;
+    }
+    for (int64_t i = 0; i < v; i++) {
+        if (rt_halted(u)) return XR_STOP;
+        int b = exec_block(u, s->body);
+        if (b == XR_STOP) return XR_STOP;
+        if (b == XR_BREAK) break;
+    }
+    return XR_OK;
+}
+
+static int exec_loop(rt_unit *u, const sim_stmt *s) {
+    rt *r = u->r;
+    for (;;) {
+        if (rt_halted(u)) return XR_STOP;
+        uint64_t waits = u->nwaits;
+        int b = exec_block(u, s->body);
+        if (b == XR_STOP) return XR_STOP;
+        if (b == XR_BREAK) break;
+        if (u->nwaits == waits) {
+            if (!s->body) r->ops->yield(r->plat, u->pu);   /* an empty loop gives the processor away */
+            r->ops->spin(r->plat, u->pu);
+        }
+    }
+    return XR_OK;
+}
+
+/* The condition steps: wait (event, barrier, condition) and wait_for. */
+static int exec_wait(rt_unit *u, const sim_stmt *s) {
+    rt *r = u->r;
+    const rt_obj *o = &r->objs[s->obj];
+    uint64_t deadline = 0;
+    int64_t v;
+    int rc;
+    if (s->kind == SIM_S_WAIT && o->decl->kind != SIM_OBJ_CONDITION) {
+        if (rt_timeout_of(u, s, &deadline)) return -1;
+        return o->decl->kind == SIM_OBJ_EVENT ? obj_event_wait(u, s->obj, deadline) : obj_barrier(u, s->obj, deadline);
+    }
+    if (!obj_holds(u, o->decl->lock)) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s on condition '%s' without holding its lock '%s'",
+                 s->kind == SIM_S_WAIT ? "wait" : "wait_for", o->decl->name, r->objs[o->decl->lock].decl->name);
+        rt_error(u, s, msg);
+        return -1;
+    }
+    if (rt_timeout_of(u, s, &deadline)) return -1;
+    if (s->kind == SIM_S_WAIT) {
+        rc = obj_cond_wait(u, s->obj, deadline);
+        return rc == 1 ? 0 : rc;
+    }
+    /* while not predicate: wait (re-checked after every wake-up, as Python's wait_for does) */
+    for (;;) {
+        if (rt_ev(u, s->cond, &v)) return -1;
+        if (v) { u->timed_out = false; return 0; }
+        rc = obj_cond_wait(u, s->obj, deadline);
+        if (rc < 0) return rc;
+        if (rc == 1) {
+            if (rt_ev(u, s->cond, &v)) return -1;
+            u->timed_out = !v;
+            return 0;
+        }
+    }
+}
+
+/* The rwlock and queue steps: XR_OK, XR_BREAK (a block's body broke out) or XR_STOP. */
+static int exec_rwq_step(rt_unit *u, const sim_stmt *s) {
+    uint64_t deadline = 0;
+    int rc = 0;
+    switch (s->kind) {
+    case SIM_S_READ_LOCK: case SIM_S_WRITE_LOCK:
+        if (rt_timeout_of(u, s, &deadline)) return XR_STOP;
+        rc = s->kind == SIM_S_READ_LOCK ? obj_read_lock(u, s->obj, deadline) : obj_write_lock(u, s->obj, deadline);
+        if (rc == 1) rc = 0;          /* timed out: `timed_out` says so */
+        break;
+    case SIM_S_READ_UNLOCK: rc = obj_read_unlock(u, s); break;
+    case SIM_S_WRITE_UNLOCK: rc = obj_write_unlock(u, s); break;
+    case SIM_S_READ_BLOCK: case SIM_S_WRITE_BLOCK: {
+        bool is_read = s->kind == SIM_S_READ_BLOCK;
+        if (is_read ? obj_read_lock(u, s->obj, 0) : obj_write_lock(u, s->obj, 0)) return XR_STOP;
+        int b = exec_block(u, s->body);
+        if (b == XR_STOP) return XR_STOP;
+        rc = is_read ? obj_read_unlock(u, s) : obj_write_unlock(u, s);
+        if (!rc && b == XR_BREAK) return XR_BREAK;
+        break;
+    }
+    case SIM_S_TASK_DONE: rc = obj_task_done(u, s); break;
+    case SIM_S_QUEUE_JOIN:
+        if (rt_timeout_of(u, s, &deadline)) return XR_STOP;
+        rc = obj_queue_join(u, s->obj, deadline);
+        break;
+    default: BUG("step %d is not an rwlock or queue step", s->kind);
+    }
+    return rc ? XR_STOP : XR_OK;
+}
+
+/* The pool and future steps. */
+static int exec_pool_step(rt_unit *u, const sim_stmt *s) {
+    uint64_t deadline = 0;
+    int64_t v;
+    switch (s->kind) {
+    case SIM_S_SUBMIT: {
+        v = 0;
+        if (s->expr && rt_ev(u, s->expr, &v)) return -1;
+        rt_fut *f = pool_submit(u, s->obj, s->task, v, s->pos);
+        if (!f && rt_halted(u)) return -1;
+        if (f) ARR_PUSH(u->mine, u->nmine, u->cap_mine, f);
+        if (s->fut != UINT32_MAX) u->slots[s->fut] = f;
+        return 0;
+    }
+    case SIM_S_RESULT:
+        if (rt_timeout_of(u, s, &deadline)) return -1;
+        return pool_result(u, s, deadline);
+    case SIM_S_CANCEL: return pool_cancel(u, s);
+    case SIM_S_ON_DONE: return pool_on_done(u, s);
+    case SIM_S_MAP:
+        if (rt_timeout_of(u, s, &deadline)) return -1;
+        return pool_map(u, s, deadline);
+    case SIM_S_AS_COMPLETED:
+        if (rt_timeout_of(u, s, &deadline)) return -1;
+        return pool_as_completed(u, s, deadline);
+    case SIM_S_SHUTDOWN: return pool_shutdown(u, s);
+    default: BUG("step %d is not a pool step", s->kind);
+    }
+}
+
+int exec_block(rt_unit *u, const sim_stmt *s) {
+    for (; s; s = s->next) {
+        if (rt_halted(u)) return XR_STOP;
+        int rc = 0, b;
+        uint64_t deadline = 0, ns;
+        int64_t v;
+        switch (s->kind) {
+        case SIM_S_COMPUTE:
+            if (rt_ev_dur(u, s->expr, &ns)) return XR_STOP;
+            do_compute(u, ns);
+            break;
+        case SIM_S_SLEEP:
+            if (rt_ev_dur(u, s->expr, &ns)) return XR_STOP;
+            rc = do_sleep(u, ns);
+            break;
+        case SIM_S_LOCK:
+            if (obj_rlock_too_deep(u, s) || rt_timeout_of(u, s, &deadline)) return XR_STOP;
+            rc = obj_lock(u, s->obj, deadline);
+            if (rc == 1) rc = 0;          /* timed out: `timed_out` says so */
+            break;
+        case SIM_S_UNLOCK: rc = obj_unlock(u, s->obj, s); break;
+        case SIM_S_LOCK_BLOCK:
+            if (obj_rlock_too_deep(u, s)) return XR_STOP;
+            rc = obj_lock(u, s->obj, 0);
+            if (!rc) {
+                b = exec_block(u, s->body);
+                if (b == XR_STOP) return XR_STOP;
+                rc = obj_unlock(u, s->obj, s);
+                if (!rc && b == XR_BREAK) return XR_BREAK;
+            }
+            break;
+        case SIM_S_PUT: case SIM_S_GET:
+            if (rt_timeout_of(u, s, &deadline)) return XR_STOP;
+            v = 0;
+            if (s->priority && rt_ev(u, s->priority, &v)) return XR_STOP;
+            rc = s->kind == SIM_S_PUT ? obj_put(u, s->obj, deadline, v, s->nowait)
+                                      : obj_get(u, s->obj, deadline, s->nowait);
+            if (rc == 1) rc = 0;
+            break;
+        case SIM_S_REPEAT:
+            if (exec_repeat(u, s) == XR_STOP) return XR_STOP;
+            break;
+        case SIM_S_LOOP:
+            if (exec_loop(u, s) == XR_STOP) return XR_STOP;
+            break;
+        case SIM_S_BREAK: return XR_BREAK;
+        case SIM_S_IF:
+            if (rt_ev(u, s->cond, &v)) return XR_STOP;
+            b = exec_block(u, v ? s->body : s->orelse);
+            if (b != XR_OK) return b;
+            break;
+        case SIM_S_WAIT: case SIM_S_WAIT_FOR: rc = exec_wait(u, s); break;
+        case SIM_S_NOTIFY:
+            v = 1;
+            if (s->expr && rt_ev(u, s->expr, &v)) return XR_STOP;
+            rc = obj_notify(u, s->obj, v, s);
+            break;
+        case SIM_S_NOTIFY_ALL: rc = obj_notify(u, s->obj, -1, s); break;
+        case SIM_S_SET: obj_event_set(u, s->obj, true); break;
+        case SIM_S_CLEAR: obj_event_set(u, s->obj, false); break;
+        case SIM_S_INCR: rc = obj_incr(u, s); break;
+        case SIM_S_MARK: do_mark(u, s); break;
+        case SIM_S_SPAWN: rc = unit_spawn(u, s); break;
+        case SIM_S_JOIN:
+            if (rt_timeout_of(u, s, &deadline)) return XR_STOP;
+            rc = unit_join(u, s, deadline);
+            break;
+        case SIM_S_LET:
+            if (rt_ev(u, s->expr, &v)) return XR_STOP;
+            do_let(u, s, v);
+            break;
+        case SIM_S_SUBMIT: case SIM_S_RESULT: case SIM_S_CANCEL: case SIM_S_ON_DONE: case SIM_S_MAP:
+        case SIM_S_AS_COMPLETED: case SIM_S_SHUTDOWN:
+            rc = exec_pool_step(u, s);
+            break;
+        case SIM_S_READ_LOCK: case SIM_S_READ_UNLOCK: case SIM_S_WRITE_LOCK: case SIM_S_WRITE_UNLOCK:
+        case SIM_S_READ_BLOCK: case SIM_S_WRITE_BLOCK: case SIM_S_TASK_DONE: case SIM_S_QUEUE_JOIN:
+            b = exec_rwq_step(u, s);
+            if (b != XR_OK) return b;
+            break;
+        }
+        if (rc) return XR_STOP;
+        atomic_store_explicit(&u->steps, atomic_load_explicit(&u->steps, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
+    }
+    return XR_OK;
+}

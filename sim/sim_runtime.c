@@ -1,0 +1,335 @@
+/* sim_run(): one run of a program, on the platform of its backend.
+ *
+ *   1. create the platform; allocate the run (rt) and its monitors, objects,
+ *      unit records and string table from it;
+ *   2. open the recording and the recorder (stamped with the platform's
+ *      clock), one ring per unit;
+ *   3. start every unit; each says it is ready and waits on its own monitor;
+ *   4. write the run's tables (with the units' OS ids), start the recorder,
+ *      let the autostart units go;
+ *   5. main runs the watchdog until the run ends, halts every unit, joins
+ *      them, stops the recorder, writes the run-time strings and the end;
+ *   6. check the expectations, release everything, destroy the platform.
+ */
+#include "sim/sim_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+static void machine_info(char *out, size_t cap, uint32_t *cores) {
+    struct utsname un;
+    char model[128] = "unknown CPU";
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (f) {
+        char line[512];
+        while (fgets(line, sizeof line, f)) {
+            if (!strncmp(line, "model name", 10)) {
+                char *c = strchr(line, ':');
+                if (c) {
+                    c++;
+                    while (*c == ' ') c++;
+                    c[strcspn(c, "\n")] = 0;
+                    snprintf(model, sizeof model, "%s", c);
+                }
+                break;
+            }
+        }
+        fclose(f);
+    }
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    *cores = n > 0 ? (uint32_t)n : 1;
+    if (uname(&un) == 0) snprintf(out, cap, "%u cores, %s %s, %s", *cores, un.sysname, un.release, model);
+    else snprintf(out, cap, "%u cores, %s", *cores, model);
+}
+
+static unsigned object_channels(const sim_object *o) {
+    switch (o->kind) {
+    case SIM_OBJ_QUEUE: return Q_NCH;
+    case SIM_OBJ_RWLOCK: return RW_NCH;
+    case SIM_OBJ_COUNTER: case SIM_OBJ_POOL: return 0;   /* no monitor of their own */
+    default: return 1;
+    }
+}
+
+/* Step 1: the run's monitors, objects, units and strings, from run memory. */
+static int rt_setup(rt *r, diag *d) {
+    const sim_program *prog = r->prog;
+    sim_plat *p = r->plat;
+    const sim_plat_ops *ops = r->ops;
+    uint32_t npools = 0;
+    for (uint32_t i = 0; i < prog->nobjects; i++) npools += prog->objects[i].kind == SIM_OBJ_POOL;
+    if (1 + npools > SIM_MON_MAX_CHANNELS) return diag_set(d, ERR_LIMIT, "more than %u pools", SIM_MON_MAX_CHANNELS - 1);
+    r->mon = ops->mon_new(p, RT_NCH);
+    r->fmon = ops->mon_new(p, 1 + npools);
+    r->smon = ops->mon_new(p, 0);
+    r->objs = rt_alloc(r, (prog->nobjects + 1) * sizeof *r->objs);
+    r->units_mem = rt_alloc(r, (r->nunits + 1) * sizeof *r->units + 64);
+    r->units = r->units_mem ? (rt_unit *)(((uintptr_t)r->units_mem + 63) & ~(uintptr_t)63) : NULL;
+    r->task_done_t = rt_alloc(r, (prog->ntasks + 1) * sizeof *r->task_done_t);
+    r->mark_t = rt_alloc(r, (prog->nstrings + 1) * sizeof *r->mark_t);
+    r->task_str = rt_alloc(r, (prog->ntasks + 1) * sizeof *r->task_str);
+    if (!r->mon || !r->fmon || !r->smon || !r->objs || !r->units || !r->task_done_t || !r->mark_t || !r->task_str ||
+        rt_strings_init(r))
+        goto nomem;
+    for (uint32_t i = 0; i < prog->ntasks; i++) r->task_str[i] = rt_intern(r, ops->main_unit(p), prog->tasks[i].name);
+
+    unsigned pool_ch = 1;
+    for (uint32_t i = 0; i < prog->nobjects; i++) {
+        rt_obj *o = &r->objs[i];
+        o->decl = &prog->objects[i];
+        o->id = i + 1;
+        o->owner = -1;
+        unsigned nch = object_channels(o->decl);
+        if (nch && !(o->mon = ops->mon_new(p, nch))) goto nomem;
+        switch (o->decl->kind) {
+        case SIM_OBJ_QUEUE: if (obj_queue_init(r, o)) goto nomem; break;
+        case SIM_OBJ_SEMAPHORE: o->value = o->decl->cap_value; break;
+        case SIM_OBJ_COUNTER: o->counter = o->decl->cap_value; break;
+        case SIM_OBJ_POOL: o->pool_ch = pool_ch++; break;
+        default: break;
+        }
+    }
+
+    for (uint32_t ui = 0; ui < r->nunits; ui++) {
+        rt_unit *u = &r->units[ui];
+        u->r = r;
+        u->index = ui;
+        u->pool = UINT32_MAX;
+        u->rng = r->desc->seed ^ (0x9E3779B97F4A7C15ull * (ui + 1));   /* same seed, same decisions */
+        u->locals = xcalloc(prog->nlocals + 1, sizeof *u->locals);
+        u->slots = xcalloc(prog->nfuts + 1, sizeof *u->slots);
+        if (!(u->mon = ops->mon_new(p, 1))) goto nomem;
+    }
+    for (uint32_t a = 0; a < prog->nactors; a++) {
+        const sim_actor *ac = &prog->actors[a];
+        for (int64_t k = 0; k < ac->count_value; k++) {
+            rt_unit *u = &r->units[ac->unit0 + (uint32_t)k];
+            u->actor = ac;
+            u->index_in_actor = k;
+            u->autostart = !ac->spawned;
+            u->daemon = ac->daemon;
+            u->state = u->autostart ? US_RUNNING : US_NEW;
+            snprintf(u->name, sizeof u->name, "%s.%lld", ac->name, (long long)k);
+        }
+    }
+    for (uint32_t i = 0; i < prog->nobjects; i++) {
+        const sim_object *o = &prog->objects[i];
+        if (o->kind != SIM_OBJ_POOL) continue;
+        for (int64_t k = 0; k < o->cap_value; k++) {
+            rt_unit *u = &r->units[o->unit0 + (uint32_t)k];
+            u->pool = i;
+            u->index_in_actor = k;
+            u->state = US_NEW;
+            snprintf(u->name, sizeof u->name, "%s.%lld", o->name, (long long)k);
+        }
+    }
+    return 0;
+nomem:
+    return diag_set(d, ERR_NOMEM, "out of memory for the run's shared state (%u objects, %u units)", prog->nobjects,
+                    r->nunits);
+}
+
+/* Step 6: gives back what rt_setup and the run allocated (after every unit_join). */
+static void rt_teardown(rt *r) {
+    const sim_program *prog = r->prog;
+    sim_plat *p = r->plat;
+    const sim_plat_ops *ops = r->ops;
+    if (r->objs) {
+        for (uint32_t i = 0; i < prog->nobjects; i++) {
+            rt_obj *o = &r->objs[i];
+            if (o->mon) ops->mon_free(p, o->mon);
+            rt_release(r, o->queue.items, (size_t)o->queue.cap * sizeof *o->queue.items);
+            rt_release(r, o->queue.prio, (size_t)o->queue.cap * sizeof *o->queue.prio);
+            rt_release(r, o->readers, o->cap_readers * sizeof *o->readers);
+            rt_release(r, o->waiters, o->cap_waiters * sizeof *o->waiters);
+        }
+    }
+    for (size_t i = 0; i < r->nfuts; i++) {
+        rt_release(r, r->futs[i]->cbs, r->futs[i]->cap_cbs * sizeof *r->futs[i]->cbs);
+        rt_release(r, r->futs[i], sizeof *r->futs[i]);
+    }
+    rt_release(r, r->futs, r->cap_futs * sizeof *r->futs);
+    if (r->strs) rt_strings_free(r);
+    if (r->units) {
+        for (uint32_t i = 0; i < r->nunits; i++) {
+            rt_unit *u = &r->units[i];
+            free(u->locals);
+            free(u->slots);
+            free(u->mine);
+            if (u->mon) ops->mon_free(p, u->mon);
+        }
+    }
+    if (r->mon) ops->mon_free(p, r->mon);
+    if (r->fmon) ops->mon_free(p, r->fmon);
+    if (r->smon) ops->mon_free(p, r->smon);
+    rt_release(r, (void *)r->task_done_t, (prog->ntasks + 1) * sizeof *r->task_done_t);
+    rt_release(r, (void *)r->mark_t, (prog->nstrings + 1) * sizeof *r->mark_t);
+    rt_release(r, r->task_str, (prog->ntasks + 1) * sizeof *r->task_str);
+    rt_release(r, r->objs, (prog->nobjects + 1) * sizeof *r->objs);
+    rt_release(r, r->units_mem, (r->nunits + 1) * sizeof *r->units + 64);
+}
+
+/* Halts the units started so far (the run never began) and joins them. */
+static void abandon(rt *r, uint32_t started) {
+    rt_stop_all(r, r->ops->main_unit(r->plat));
+    for (uint32_t i = 0; i < started; i++) r->ops->unit_join(r->plat, r->units[i].pu);
+}
+
+int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag *d) {
+    memset(res, 0, sizeof *res);
+    if (!desc->out_path && !desc->writer) return diag_set(d, ERR_USAGE, "no output path for the recording");
+    const char *backend = desc->backend ? desc->backend : prog->backend;
+    const sim_plat_ops *ops = desc->platform;
+    if (!ops) {
+        if (strcmp(backend, "threads"))
+            return diag_set(d, ERR_UNSUPPORTED, "backend '%s' is not available in this version of weft (use threads)",
+                            backend);
+        ops = &sim_plat_threads;
+    }
+
+    /* 1. the platform and the run's shared state */
+    sim_plat *plat;
+    uint32_t nmon = 3 + prog->nobjects + prog->nunits;
+    int rc = ops->create(&plat, &(sim_plat_desc){ .max_units = prog->nunits, .max_monitors = nmon,
+                                                  .computes = sim_program_computes(prog) }, d);
+    if (rc) return rc;
+    rt *r = ops->alloc(plat, sizeof *r);
+    if (!r) {
+        ops->destroy(plat);
+        return diag_set(d, ERR_NOMEM, "out of memory for the run's shared state");
+    }
+    r->prog = prog;
+    r->desc = desc;
+    r->plat = plat;
+    r->ops = ops;
+    r->nunits = prog->nunits;
+    sim_punit *self = ops->main_unit(plat);
+    uint32_t started = 0;
+    trc_writer *w = desc->writer;
+    trc_recorder *rec = NULL;
+    arena tmp = { 0 };
+    rc = rt_setup(r, d);
+    if (rc) goto out;
+
+    /* 2. the recording and the recorder */
+    trc_run run = { 0 };
+    char machine[512];
+    machine_info(machine, sizeof machine, &run.cores);
+    if (ops->clock_source(plat)) {
+        size_t ml = strlen(machine);
+        snprintf(machine + ml, sizeof machine - ml, "; %s platform, virtual clock", ops->name);
+    }
+    run.scenario = prog->title;
+    run.source_path = prog->path;
+    run.source_text = prog->text;
+    run.source_hash = fnv1a64(prog->text, strlen(prog->text));
+    run.backend = backend;
+    run.seed = desc->seed;
+    run.machine = machine;
+    run.nparams = prog->nparams;
+    run.params = arena_push(&tmp, sizeof *run.params * (prog->nparams + 1));
+    for (uint32_t i = 0; i < prog->nparams; i++)
+        run.params[i] = (trc_param){ prog->params[i].name, prog->params[i].value, prog->params[i].type == SIM_T_DUR };
+    run.nunits = r->nunits;
+    run.units = arena_push(&tmp, sizeof *run.units * (r->nunits + 1));
+    for (uint32_t ui = 0; ui < r->nunits; ui++) {
+        const rt_unit *u = &r->units[ui];
+        run.units[ui] = (trc_unit){ .id = ui, .kind = TRC_UNIT_THREAD, .parent = UINT32_MAX, .name = u->name,
+                                    .group = u->pool != UINT32_MAX ? prog->objects[u->pool].name : u->actor->name };
+    }
+    run.nobjects = prog->nobjects;
+    run.objects = arena_push(&tmp, sizeof *run.objects * (prog->nobjects + 1));
+    for (uint32_t i = 0; i < prog->nobjects; i++)
+        run.objects[i] = (trc_object){ .id = i + 1, .kind = (uint32_t)prog->objects[i].kind,   /* same numbers */
+                                       .name = prog->objects[i].name, .capacity = prog->objects[i].cap_value,
+                                       .related = prog->objects[i].kind == SIM_OBJ_CONDITION ? prog->objects[i].lock + 1 : 0,
+                                       .subkind = prog->objects[i].subkind };   /* queues */
+
+    rc = w ? 0 : trc_writer_open(&w, desc->out_path, d);
+    if (rc) goto out;
+    trc_recorder_desc rcd = sim_record_desc(prog, desc);
+    rcd.writer = w;
+    rcd.virtual_clock = ops->clock_source(plat);
+    rc = trc_recorder_create(&rec, &rcd, d);
+    if (rc) goto out;
+    r->rec = rec;
+    for (uint32_t i = 0; i < r->nunits; i++) {
+        r->units[i].ring = trc_recorder_ring(rec, i);
+        if (!r->units[i].ring) {
+            rc = diag_set(d, ERR_NOMEM, "cannot allocate the recorder buffer of %s", r->units[i].name);
+            goto out;
+        }
+    }
+
+    /* 3. the units: started first, released together */
+    for (; started < r->nunits; started++) {
+        rt_unit *u = &r->units[started];
+        rc = ops->unit_start(plat, &u->pu, &(sim_unit_start){ .entry = unit_main, .arg = u, .name = u->name }, d);
+        if (rc) {
+            abandon(r, started);
+            started = 0;
+            goto out;
+        }
+    }
+    ops->mon_lock(plat, self, r->mon);
+    while (r->ready < r->nunits) ops->mon_wait(plat, self, r->mon, RT_CH_READY, 0);
+    ops->mon_unlock(plat, self, r->mon);
+
+    /* 4. the run's tables, then the start */
+    for (uint32_t i = 0; i < r->nunits; i++) ops->unit_ids(plat, r->units[i].pu, &run.units[i].pid, &run.units[i].tid);
+    run.t_start = rt_now(r);
+    rc = trc_writer_run_begin(w, &run, d);
+    if (rc >= 0) {
+        rc = 0;
+        for (uint32_t i = 0; i < prog->nstrings && !rc; i++) rc = trc_writer_string(w, i, prog->strings[i], d);
+    }
+    if (!rc) rc = trc_recorder_start(rec, d);
+    if (rc) {
+        abandon(r, started);
+        started = 0;
+        goto out;
+    }
+    uint64_t t0 = run.t_start;
+    for (uint32_t i = 0; i < r->nunits; i++) {
+        rt_unit *u = &r->units[i];
+        if (!u->autostart) continue;
+        ops->mon_lock(plat, self, u->mon);
+        atomic_store(&u->start_req, 1);
+        ops->mon_wake(plat, u->mon, 0, true);
+        ops->mon_unlock(plat, self, u->mon);
+    }
+
+    /* 5. the watchdog, until the run ends */
+    uint32_t end = r->nunits ? watchdog_run(r, t0, res->report, sizeof res->report) : TRC_END_OK;
+    for (uint32_t i = 0; i < r->nunits; i++) ops->unit_join(plat, r->units[i].pu);
+    started = 0;
+    uint64_t t_end = rt_now(r);
+    res->wall_ns = t_end - t0;
+    res->end_reason = end;
+
+    rc = trc_recorder_stop(rec, d);
+    res->lost = trc_recorder_lost(rec);
+    res->events = trc_recorder_drained(rec);
+    res->discarded = trc_recorder_discarded(rec);
+    trc_recorder_flushes(rec, &res->flushes, &res->flush_ns);
+    for (size_t i = 0; i < r->nstrs && !rc; i++) rc = trc_writer_string(w, prog->nstrings + (uint32_t)i, r->strs[i], d);
+    if (!rc) rc = trc_writer_run_end(w, t_end, end, res->report, d);
+    expect_check(res, prog, r, end);
+
+out:
+    if (started) abandon(r, started);
+    if (rec) trc_recorder_free(rec);
+    if (w && !desc->writer) {
+        diag cd;
+        int crc = trc_writer_close(w, &cd);
+        if (!rc && crc) { rc = crc; if (d) *d = cd; }
+    }
+    rt_teardown(r);
+    ops->release(plat, r, sizeof *r);
+    ops->destroy(plat);
+    arena_release(&tmp);
+    return rc;
+}

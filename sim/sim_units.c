@@ -1,0 +1,100 @@
+/* A unit's life: it is started by its platform before the run begins, says
+ * it is ready, waits on its own monitor until it may start (at the run's
+ * start, when spawned, or when its pool needs a worker), runs its actor's
+ * body or its pool's worker loop, and exits. Also the steps that start and
+ * join other units: spawn and join.
+ */
+#include "sim/sim_internal.h"
+
+#include <stdio.h>
+
+void unit_main(void *arg) {
+    rt_unit *u = arg;
+    rt *r = u->r;
+    rt_lock(u, r->mon);
+    r->ready++;
+    rt_wake(r, r->mon, RT_CH_READY, true);
+    rt_unlock(u, r->mon);
+    /* spawned units and pool workers wait for their start; at the run's end the ones
+     * never started leave without an event */
+    rt_lock(u, u->mon);
+    while (!atomic_load(&u->start_req) && rt_wait(u, u->mon, 0, 0) == RT_AGAIN) {}
+    rt_unlock(u, u->mon);
+    if (rt_aborted(r) || !atomic_load(&u->start_req)) {
+        rt_set_state(u, US_DONE);
+        return;
+    }
+    u->nwaits = 0;
+    trc_emit_sync(u->ring, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    int rc = u->pool != UINT32_MAX ? pool_worker_loop(u) : exec_block(u, u->actor->body);
+    uint16_t why = rc == XR_STOP ? TRC_EXIT_ABORTED : TRC_EXIT_DONE;
+    if (atomic_load(&u->killed)) {
+        trc_emit(u->ring, TRC_EV_DAEMON_KILLED, 0, 0, u->index, 0);
+        why = TRC_EXIT_KILLED;
+    }
+    trc_emit(u->ring, TRC_EV_UNIT_EXIT, 0, why, 0, 0);
+    atomic_store(&u->t_exit, rt_now(r));
+    rt_lock(u, r->mon);
+    rt_set_state(u, US_DONE);
+    r->exits++;
+    rt_wake(r, r->mon, RT_CH_EXIT, true);
+    rt_unlock(u, r->mon);
+    atomic_store_explicit(&u->steps, atomic_load_explicit(&u->steps, memory_order_relaxed) + 1, memory_order_relaxed);
+}
+
+/* Lets unit `child` begin (it waits in unit_main until then). The starter records the SPAWN. */
+void unit_start(rt_unit *starter, rt_unit *child) {
+    trc_emit(starter->ring, TRC_EV_SPAWN, 0, 0, child->index, 0);
+    rt_set_state(child, US_RUNNING);
+    rt_lock(starter, child->mon);
+    atomic_store(&child->start_req, 1);
+    rt_wake(starter->r, child->mon, 0, true);
+    rt_unlock(starter, child->mon);
+}
+
+int unit_spawn(rt_unit *u, const sim_stmt *s) {
+    rt *r = u->r;
+    const sim_actor *a = &r->prog->actors[s->actor];
+    for (int64_t k = 0; k < a->count_value; k++) {
+        rt_unit *c = &r->units[a->unit0 + k];
+        if (atomic_load(&c->start_req)) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "actor '%s' was already started: a thread can be started only once", a->name);
+            rt_error(u, s, msg);
+            return -1;
+        }
+        unit_start(u, c);
+    }
+    return 0;
+}
+
+/* join ACTOR [timeout=D]: waits for every instance to exit. A timeout leaves them running. */
+int unit_join(rt_unit *u, const sim_stmt *s, uint64_t deadline) {
+    rt *r = u->r;
+    const sim_actor *a = &r->prog->actors[s->actor];
+    u->timed_out = false;
+    for (int64_t k = 0; k < a->count_value; k++) {
+        rt_unit *c = &r->units[a->unit0 + k];
+        if (!c->autostart && !atomic_load(&c->start_req)) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "join of %s, which was never started (spawn %s first)", c->name, a->name);
+            rt_error(u, s, msg);
+            return -1;
+        }
+        rt_lock(u, r->mon);
+        if (atomic_load(&c->state) != US_DONE) {
+            rt_begin_wait(u, UINT32_MAX, TRC_OP_JOIN, deadline, c->index);
+            int out;
+            RT_WAIT_UNTIL(u, r->mon, RT_CH_EXIT, atomic_load(&c->state) == US_DONE, deadline, out);
+            rt_unlock(u, r->mon);
+            if (out == TRC_OUT_OK && rt_halted(u)) out = TRC_OUT_ABORTED;   /* it ended because the run did */
+            rt_end_wait(u, UINT32_MAX, out, 0);
+            if (out == TRC_OUT_ABORTED) return -1;
+            if (out == TRC_OUT_TIMEOUT) return 0;   /* timed_out: the rest are not joined either */
+        } else {
+            rt_unlock(u, r->mon);
+        }
+        trc_emit_sync(u->ring, TRC_EV_JOINED, 0, 0, c->index, 0);
+    }
+    return 0;
+}
