@@ -40,7 +40,7 @@ static const weft_viewer_api *try_module(const char *path, char *why, size_t cap
     return api;   /* stays loaded until exit */
 }
 
-static const weft_viewer_api *viewer_module(void) {
+const weft_viewer_api *viewer_module(void) {
     static const weft_viewer_api *api;
     if (api) return api;
     char why[1024] = "", path[PATH_MAX + 64];
@@ -89,6 +89,7 @@ int show(const loaded *l, bool window, const char *png, double at, int width, in
         if (!cli_quiet) printf("wrote the timeline to %s\n", png);
     }
     if (window) {
+        if (at < 0) { vd.at = 0; vd.play = true; }   /* the window opens at the start and plays */
         int rc = api->run(&vd, &d);
         if (rc) { print_diag("view", &d, rc); return exit_for(rc); }
     }

@@ -5,4 +5,5 @@
 
 __attribute__((visibility("default"))) const weft_viewer_api weft_viewer_api_table
     __asm__(WEFT_VIEWER_SYMBOL) = { .abi = WEFT_VIEWER_ABI, .sizes = WEFT_VIEWER_SIZES,
-                                    .screenshot = rdr_screenshot, .run = rdr_view_run };
+                                    .screenshot = rdr_screenshot, .run = rdr_view_run, .frames = rdr_frames,
+                                    .png_write = rdr_png_write };
