@@ -75,7 +75,7 @@ const weft_viewer_api *viewer_module(void) {
 }
 #endif
 
-int show(const loaded *l, bool window, const char *png, double at, int width, int height) {
+int show(const loaded *l, bool window, output *png, double at, int width, int height) {
 #ifdef WEFT_HAVE_GUI
     const weft_viewer_api *api = (window || png) ? viewer_module() : NULL;
     if ((window || png) && !api) return EXIT_IO;
@@ -84,9 +84,8 @@ int show(const loaded *l, bool window, const char *png, double at, int width, in
     diag d;
     diag_clear(&d);
     if (png) {
-        int rc = api->screenshot(&vd, png, &d);
-        if (rc) { print_diag(png, &d, rc); return exit_for(rc); }
-        if (!cli_quiet) printf("wrote the timeline to %s\n", png);
+        int rc = api->screenshot(&vd, png->tmp, &d);
+        if (rc) { output_fix_diag(png, &d); print_diag(png->given, &d, rc); return exit_for(rc); }
     }
     if (window) {
         if (at < 0) { vd.at = 0; vd.play = true; }   /* the window opens at the start and plays */

@@ -29,7 +29,8 @@ void usage(FILE *f) {
             "            [--fps N] [--scale 1..4]\n"
             "                      animate recordings in a window, side by side on one time axis (it opens\n"
             "                      at the start and plays; ? lists the keys), or render them: a PNG, a PNG\n"
-            "                      per frame of the animation, a video through ffmpeg\n"
+            "                      per frame of the animation, a video through ffmpeg; the stage beside the\n"
+            "                      timeline draws the objects as pictures (o toggles it, --stage in a PNG)\n"
             "  export A.weft -o out.pftrace\n"
             "                      write a Perfetto trace (open it in ui.perfetto.dev)\n"
             "  stats A.weft [--json]  makespan, time per state and waits per unit and object\n"
@@ -37,6 +38,13 @@ void usage(FILE *f) {
             "                      validate a scenario (.scn, with overrides) or a recording (.weft):\n"
             "                      its lost events and every repair they made the reader do\n"
             "  list                the bundled scenarios\n"
+            "\n"
+            "Ctrl-C, SIGTERM or SIGHUP end a run cleanly: the recording is kept (end: interrupted),\n"
+            "the expectations are not checked, and weft then ends with that signal.\n"
+            "Outputs are written to a temporary file beside them and renamed when complete: a\n"
+            "failed command leaves the earlier file as it was. An output equal to an input is\n"
+            "refused. FIFOs and /dev/stdin work as inputs. Names and texts are printed with\n"
+            "control characters escaped.\n"
             "\n"
             "See README.md and scenarios/README.md.\n");
 }

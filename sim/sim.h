@@ -23,7 +23,6 @@
 #define SIM_MAX_RLOCK_DEPTH 1000000     /* one unit's re-entries of one rlock */
 #define SIM_MAX_CALLBACK_DEPTH 64      /* done-callbacks run inline inside done-callbacks */
 #define SIM_MAX_RUN_STRINGS 65536      /* distinct texts made while running (local values...) */
-#define SIM_MAX_SOURCE     (16u * 1024 * 1024)   /* a scenario's text */
 
 /* ---- values and expressions ------------------------------------------- */
 
@@ -232,6 +231,13 @@ typedef struct sim_define { const char *name; const char *value; const char *opt
  * with d->file/line/col/msg/snippet (and hint where one helps) filled. */
 int sim_parse(sim_program **out, const char *path, const char *text, const sim_define *defs, uint32_t ndefs,
               diag *d);
+/* The same from the len bytes of a file read by the caller (NUL-terminated
+ * after them): refuses a recording and a text with a NUL byte, then parses. */
+int sim_parse_bytes(sim_program **out, const char *path, const char *text, size_t len, const sim_define *defs,
+                    uint32_t ndefs, diag *d);
+/* Reads the file at path (at most SIM_MAX_SOURCE bytes, refused by its size
+ * before reading when larger), then sim_parse_bytes. */
+#define SIM_MAX_SOURCE ((size_t)16 << 20)
 int sim_parse_file(sim_program **out, const char *path, const sim_define *defs, uint32_t ndefs, diag *d);
 void sim_program_free(sim_program *p);
 /* Fills d's file, line, col and snippet (the source line, safe to print under

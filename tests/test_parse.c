@@ -488,7 +488,7 @@ START_TEST(fuzz_regressions) {
     diag d;
     sim_program *p;
     char path[1024];
-    snprintf(path, sizeof path, "%s/tests/fuzz/regressions/choice_leak.scn", WEFT_SOURCE_DIR);
+    snprintf(path, sizeof path, "%s/tests/fuzz/regressions/parse/choice_leak.scn", WEFT_SOURCE_DIR);
     ck_assert_int_lt(sim_parse_file(&p, path, NULL, 0, &d), 0);
     ck_assert_int_lt(sim_parse(&p, "t.scn", "actor a { sleep choice 1ms, 2ms, 3 }", NULL, 0, &d), 0);
     size_t n = 1 << 20;

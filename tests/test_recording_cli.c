@@ -207,17 +207,17 @@ static void weft_limited(out *o, const char *args, const char *in_path) {
 
 START_TEST(inputs_that_are_not_recordings) {
     out o;
-    weft_limited(&o, "check /dev/zero", NULL);
-    ck_assert_msg(o.status == 2 && strstr(o.text, "byte 0 is a NUL byte"), "%d: %s", o.status, o.text);
+    weft_limited(&o, "check /dev/zero", NULL);   /* read as a scenario, up to the parser's limit */
+    ck_assert_msg(o.status == 2, "%d: %s", o.status, o.text);
     weft_limited(&o, "stats /dev/zero", NULL);
     ck_assert_msg(o.status == 2 && strstr(o.text, "at byte 0: bad magic in file header: not a .weft recording"),
                   "%d: %s", o.status, o.text);
     weft_limited(&o, "export /dev/zero -o /dev/null", NULL);
     ck_assert_msg(o.status == 2 && strstr(o.text, "not a .weft recording"), "%d: %s", o.status, o.text);
     weft_limited(&o, "stats /tmp", NULL);
-    ck_assert_msg(o.status == 3 && strstr(o.text, "it is a directory"), "%d: %s", o.status, o.text);
+    ck_assert_msg(o.status == 2 && strstr(o.text, "it is a directory"), "%d: %s", o.status, o.text);
     weft_limited(&o, "check /tmp", NULL);
-    ck_assert_msg(o.status == 3 && strstr(o.text, "it is a directory"), "%d: %s", o.status, o.text);
+    ck_assert_msg(o.status == 2 && strstr(o.text, "it is a directory"), "%d: %s", o.status, o.text);
     const char *sparse = tmp_path("sparse10g.weft");
     FILE *f = fopen(sparse, "wb");
     ck_assert(f && ftruncate(fileno(f), 10ll << 30) == 0);
@@ -230,14 +230,7 @@ START_TEST(inputs_that_are_not_recordings) {
     weft_limited(&o, args, NULL);
     ck_assert_msg(o.status == 2 && strstr(o.text, "bad magic in file header"), "%d: %s", o.status, o.text);
     unlink(sparse);
-    const char *fifo = tmp_path("in.fifo");
-    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
-    snprintf(args, sizeof args, "stats %s", fifo);
-    weft_limited(&o, args, NULL);
-    ck_assert_msg(o.status == 2 && strstr(o.text, "empty file"), "%d: %s", o.status, o.text);
-    snprintf(args, sizeof args, "check %s", fifo);
-    weft_limited(&o, args, NULL);
-    ck_assert_msg(o.status == 2, "%d: %s", o.status, o.text);   /* an empty scenario: no actor */
+    /* FIFOs (with a writer: weft waits for one, as any reader) are test_hostile's */
     /* /dev/stdin: a recording or a scenario piped in */
     const char *scn = scenario("small.scn", "actor a { mark \"x\" }\n");
     snprintf(args, sizeof args, "run %s -o %s -q", scn, tmp_path("small.weft"));

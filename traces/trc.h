@@ -161,8 +161,9 @@ typedef struct trc_param { const char *name; int64_t value; bool is_duration; } 
 
 enum trc_run_end { TRC_END_OK = 0, TRC_END_DEADLOCK = 1, TRC_END_STUCK = 2, TRC_END_TIMEOUT = 3,
                    TRC_END_ERROR = 4, TRC_END_UNFINISHED = 5 /* no RUN_END chunk: cut short */,
+                   TRC_END_INTERRUPTED = 6 /* ended early on request (Ctrl-C, SIGTERM, SIGHUP) */,
                    TRC_END_LIMIT = 7 /* the recording reached its event limit (--max-events) */,
-                   TRC_END__MAX = 7 };
+                   TRC_END__LAST = TRC_END_LIMIT, TRC_END__MAX = TRC_END__LAST };
 const char *trc_run_end_name(unsigned e);
 
 typedef struct trc_evsrc trc_evsrc;   /* where a loaded run's events are in the file */
@@ -213,6 +214,9 @@ void trc_recording_free(trc_recording *rec);
 /* ======================================================================
  * 3. The .weft file (spec in traces/trc_format.h's header comment)
  * ====================================================================== */
+
+/* The first 8 bytes of every .weft file (whatever its version). */
+#define TRC_FILE_MAGIC "WEFTREC\n"
 
 typedef struct trc_writer trc_writer;
 
