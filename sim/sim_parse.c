@@ -53,8 +53,10 @@ int sim_parse(sim_program **out, const char *path, const char *text, const sim_d
     }
     for (uint32_t i = 0; i < p->nactors && !ps.err; i++) sim__check_stmts(&ps, p->actors[i].body);
     for (uint32_t i = 0; i < p->ntasks && !ps.err; i++) sim__check_stmts(&ps, p->tasks[i].body);
+    if (!ps.err) sim__expand_arrays(&ps);
     if (!ps.err && p->nactors) sim__count_units(&ps);
     free(ps.fix);
+    free(ps.orefs);
     if (!ps.err && p->nactors == 0) {
         sim__perr(&ps, ps.t.pos, ERR_SCENARIO, "the scenario has no actor");
         sim__hint(&ps, "add one: actor worker * 2 { compute 1ms }");

@@ -301,7 +301,9 @@ START_TEST(new_objects_and_steps) {
     ck_assert_int_eq(s->expr->items[2]->kind, SIM_E_EXP);
     ck_assert_uint_eq(p->nexpects, 3);
     ck_assert_int_eq(p->expects[0].kind, SIM_X_COUNTER);
-    ck_assert_int_eq(p->expects[0].op, '=');
+    ck_assert_int_eq(p->expects[0].value->kind, SIM_E_BIN);   /* a condition over the counter's final value */
+    ck_assert_int_eq(p->expects[0].value->op, '=');
+    ck_assert_int_eq(p->expects[0].value->a->kind, SIM_E_COUNTER);
     ck_assert_int_eq(p->expects[1].kind, SIM_X_LOST_UPDATES);
     ck_assert_int_eq(p->expects[2].kind, SIM_X_STUCK);
     sim_program_free(p);

@@ -70,7 +70,11 @@
     X(DAEMON_KILLED, 33, "daemon_killed")  /* a daemon unit cut off at exit */      \
     X(FLUSH_BEGIN,   34, "flush_begin")    /* the unit's ring was full: it waits for  \
                                               the recorder's drain (complete mode) */ \
-    X(FLUSH_END,     35, "flush_end")      /* room again: the unit goes on */
+    X(FLUSH_END,     35, "flush_end")      /* room again: the unit goes on */          \
+    X(ITEM_VALUE,    40, "item_value")     /* obj: queue; arg: the value (i64) of the \
+                                              item this unit puts next: it comes just  \
+                                              before its PUT (items put without a     \
+                                              value have none) */
 
 enum trc_ev_kind {
 #define X(name, num, str) TRC_EV_##name = num,
@@ -575,6 +579,8 @@ typedef struct trc_flow {
     uint32_t kind;          /* trc_flow_kind */
     uint64_t item;          /* ITEM: item id; see trc_flow_kind for the others */
     uint64_t ev0, ev1;      /* indexes in run->events of the events at both ends */
+    bool has_value;         /* ITEM: the item was put with a value (ITEM_VALUE) ... */
+    int64_t value;          /* ... this one */
 } trc_flow;
 
 typedef struct trc_mark { uint64_t t; uint32_t unit; const char *text; } trc_mark;
@@ -582,7 +588,10 @@ typedef struct trc_mark { uint64_t t; uint32_t unit; const char *text; } trc_mar
 /* Point events worth drawing, in time order: NOTIFY, SET, CLEAR, BARRIER_OPEN,
  * SPAWN, JOINED, SUBMIT, TASK_START, TASK_DONE, CANCEL, CALLBACK, RESULT,
  * QUEUE_TASK_DONE, LOCAL_SET, DAEMON_KILLED, and COUNTER_WRITEs that lost
- * updates (extra > 0). Fields as in the event; text: LOCAL_SET's string. */
+ * updates (extra > 0). Fields as in the event; text: LOCAL_SET's string.
+ * An item with a value gives ITEM_VALUE instants at its PUT (aux 0) and at its
+ * GET (aux 1): obj the queue, arg the value, extra the item id (low 32 bits),
+ * ev the PUT's or GET's index. */
 typedef struct trc_instant {
     uint64_t t;             /* relative ns */
     uint64_t ev;            /* index in run->events */
