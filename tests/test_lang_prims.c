@@ -248,6 +248,10 @@ START_TEST(reads_and_refusals_are_counted) {
     const char *txt = (const char *)out.p;
     ck_assert_msg(strstr(txt, "final value 0 (never written), 0 writes, 5 reads"), "%s", txt);
     ck_assert_msg(strstr(txt, "0 cancelled, 2 refused after shutdown"), "%s", txt);
+    /* the pool's worker, never needed, never started (it said "never exited") */
+    const char *w = strstr(txt, "\np.0 ");
+    ck_assert_msg(w && !strncmp(strchr(w + 1, '\n') - strlen("  never started"), "  never started", 15), "%s", txt);
+    ck_assert_msg(!strstr(txt, "never exited"), "%s", txt);
     buf_release(&out);
     tu_ran_free(&r);
 }

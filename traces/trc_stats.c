@@ -136,7 +136,7 @@ void trc_stats_text(buf *out, const trc_model *m) {
         const trc_unit_track *ut = &m->units[u];
         for (int s = 0; s < TRC_ST__COUNT; s++) tot[s] += ut->t_state[s];
         totw += ut->waits;
-        const char *end = ut->exited ? (ut->aborted ? "aborted" : "done") : "never exited";
+        const char *end = ut->exited ? (ut->aborted ? "aborted" : "done") : ut->nspans ? "never exited" : "never started";
         char endbuf[64];
         if (ut->killed) { snprintf(endbuf, sizeof endbuf, "killed (daemon) at %s", dur(e, ut->t_killed)); end = endbuf; }
         else if (ut->failed) { snprintf(endbuf, sizeof endbuf, "died of an error at %s", dur(e, ut->t_exit)); end = endbuf; }
