@@ -512,10 +512,13 @@ END_TEST
 
 START_TEST(timeouts_and_branches) {
     ran r;
-    run_text(&r, "timeouts", "lock m\nqueue q capacity=1\ncounter late\nevent held\n"
-                             "actor holder { lock m { set held\n sleep 60ms } }\n"
+    /* the holder keeps m until the waiter has given up (ordered by events: a sleep of the
+     * holder's could end before a loaded machine lets the waiter try) */
+    run_text(&r, "timeouts", "lock m\nqueue q capacity=1\ncounter late\nevent held\nevent tried\n"
+                             "actor holder { lock m { set held\n wait tried } }\n"
                              "actor waiter { wait held\n lock m timeout=10ms\n"
                              "  if timed_out { incr late; mark \"gave up\" } else { unlock m }\n"
+                             "  set tried\n"
                              "  get q timeout=5ms\n  if ok { mark \"impossible\" } }\n"
                              "expect counter late == 1\nexpect all_done\n", NULL, 0);
     const trc_run *run = &r.rec->runs[0];
