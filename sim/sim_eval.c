@@ -62,7 +62,7 @@ int sim_eval(const sim_expr *e, const sim_program *p, sim_eval_ctx *ctx, int64_t
         *out = !a;
         return 0;
     case SIM_E_UNIFORM: case SIM_E_EXP: case SIM_E_CHOICE: case SIM_E_COUNTER: case SIM_E_LAST: case SIM_E_INDEX:
-    case SIM_E_ARG: case SIM_E_LOCAL: case SIM_E_MAKESPAN:
+    case SIM_E_ARG: case SIM_E_LOCAL: case SIM_E_MAKESPAN: case SIM_E_VAR:
         if (!ctx) return eval_err(d, p, e->pos, ERR_SCENARIO, "this value is only known while the scenario runs");
         break;
     case SIM_E_BIN:
@@ -110,7 +110,7 @@ int sim_eval(const sim_expr *e, const sim_program *p, sim_eval_ctx *ctx, int64_t
         uint32_t i = (uint32_t)(sim_rng_next(ctx->rng) % e->nitems);
         return sim_eval(e->items[i], p, ctx, out, d);
     }
-    case SIM_E_COUNTER: *out = ctx->counter(ctx->user, e->obj); return 0;
+    case SIM_E_COUNTER: case SIM_E_VAR: *out = ctx->counter(ctx->user, e->obj); return 0;
     case SIM_E_LAST: *out = e->fn[0] == 't' ? ctx->last_timed_out : !ctx->last_timed_out; return 0;
     case SIM_E_INDEX: *out = ctx->index; return 0;
     case SIM_E_ARG: *out = ctx->arg; return 0;
@@ -121,6 +121,9 @@ int sim_eval(const sim_expr *e, const sim_program *p, sim_eval_ctx *ctx, int64_t
         if (!ctx->makespan || !ctx->makespan(ctx->user, e->param, v, out)) {
             char msg[256];
             if (e->param == UINT32_MAX) snprintf(msg, sizeof msg, "the makespan is not known here");
+            else if (e->param == SIM_DIM_BACKEND)
+                snprintf(msg, sizeof msg, "no run on backend %s was recorded (run with --backend or `backends` naming it)",
+                         sim_backend_name((unsigned)v) ? sim_backend_name((unsigned)v) : "?");
             else snprintf(msg, sizeof msg, "no run with %s=%lld was recorded (run a sweep over %s)", p->params[e->param].name,
                           (long long)v, p->params[e->param].name);
             return eval_err(d, p, e->pos, ERR_SCENARIO, msg);

@@ -82,6 +82,33 @@ void expect_check(sim_result *res, const sim_program *prog, const rt *r, uint32_
                 snprintf(fail, sizeof fail, "expect %s %s %s %lld: it is %lld",
                          x->kind == SIM_X_COUNTER ? "counter" : "lost_updates", o->decl->name, op_text(x->op),
                          (long long)want, (long long)got);
+        } else if (x->kind == SIM_X_TORN_READS) {
+            const rt_obj *o = &r->objs[x->obj];
+            int64_t got = (int64_t)atomic_load(&o->torn), want = 0;
+            sim_eval(x->value, prog, NULL, &want, NULL);
+            if (!compare(x->op, got, want))
+                snprintf(fail, sizeof fail, "expect torn_reads %s %s %lld: there were %lld", o->decl->name, op_text(x->op),
+                         (long long)want, (long long)got);
+        } else if (x->kind == SIM_X_EXITCODE) {
+            /* every instance's exit code; a process killed by signal N has -N, as Python's exitcode */
+            const sim_actor *a = &prog->actors[x->obj];
+            int64_t want = 0;
+            sim_eval(x->value, prog, NULL, &want, NULL);
+            for (int64_t k = 0; k < a->count_value && !fail[0]; k++) {
+                const rt_unit *u = &r->units[a->unit0 + (uint32_t)k];
+                int code = u->exit_code, sig = 0;
+                uint64_t when;
+                if (atomic_load(&u->state) != US_DONE) {
+                    snprintf(fail, sizeof fail, "expect exitcode %s: %s never ended", a->name, u->name);
+                    break;
+                }
+                if (r->procs && u->pkind == SIM_PU_PROCESS && atomic_load(&u->ended))
+                    r->ops->unit_status(r->plat, u->pu, &code, &sig, &when);
+                int64_t got = sig ? -(int64_t)sig : code;
+                if (!compare(x->op, got, want))
+                    snprintf(fail, sizeof fail, "expect exitcode %s %s %lld: %s's is %lld", a->name, op_text(x->op),
+                             (long long)want, u->name, (long long)got);
+            }
         } else if (x->kind == SIM_X_RELATION && !x->across_runs) {
             sim_eval_ctx ctx = { .makespan = this_makespan, .user = res };
             int64_t v = 0;

@@ -14,10 +14,8 @@
 
 #include <stdio.h>
 
-static int64_t counter_value(void *user, uint32_t obj) {
-    rt *r = user;
-    return atomic_load_explicit(&r->objs[obj].counter, memory_order_acquire);
-}
+/* A counter's or a var's value as the unit reads it (a managed one: a request to its manager). */
+static int64_t counter_value(void *user, uint32_t obj) { return obj_value(user, obj); }
 
 /* Evaluates an expression for unit u; a runtime error (division by zero...) ends the run. */
 int rt_ev(rt_unit *u, const sim_expr *e, int64_t *out) {
@@ -25,7 +23,7 @@ int rt_ev(rt_unit *u, const sim_expr *e, int64_t *out) {
         *out = e->value;
         return 0;
     }
-    sim_eval_ctx ctx = { .rng = &u->rng, .counter = counter_value, .user = u->r, .last_timed_out = u->timed_out,
+    sim_eval_ctx ctx = { .rng = &u->rng, .counter = counter_value, .user = u, .last_timed_out = u->timed_out,
                          .index = u->index_in_actor, .arg = u->arg, .locals = u->locals };
     diag d;
     int rc = sim_eval(e, u->r->prog, &ctx, out, &d);
@@ -212,7 +210,11 @@ static int exec_pool_step(rt_unit *u, const sim_stmt *s) {
         if (s->expr && rt_ev(u, s->expr, &v)) return -1;
         rt_fut *f = pool_submit(u, s->obj, s->task, v, s->pos);
         if (!f && rt_halted(u)) return -1;
-        if (f) ARR_PUSH(u->mine, u->nmine, u->cap_mine, f);
+        if (f && !RT_GROW(u->r, u->mine, u->nmine + 1, u->cap_mine)) {   /* run memory: this unit's */
+            rt_out_of_memory(u, s->pos);
+            return -1;
+        }
+        if (f) u->mine[u->nmine++] = f;
         if (s->fut != UINT32_MAX) u->slots[s->fut] = f;
         return 0;
     }
@@ -311,6 +313,10 @@ int exec_block(rt_unit *u, const sim_stmt *s) {
         case SIM_S_READ_BLOCK: case SIM_S_WRITE_BLOCK: case SIM_S_TASK_DONE: case SIM_S_QUEUE_JOIN:
             b = exec_rwq_step(u, s);
             if (b != XR_OK) return b;
+            break;
+        case SIM_S_SEND: case SIM_S_RECV: case SIM_S_POLL: case SIM_S_CLOSE: case SIM_S_SHM_WRITE: case SIM_S_SHM_READ:
+        case SIM_S_UNLINK: case SIM_S_ASSIGN: case SIM_S_EXIT: case SIM_S_CRASH: case SIM_S_TERMINATE: case SIM_S_KILL:
+            rc = proc_step(u, s);   /* sim_procs.c */
             break;
         }
         if (rc) return XR_STOP;

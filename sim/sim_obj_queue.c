@@ -4,6 +4,14 @@
  *
  * A priority queue is a binary min-heap on (priority, item id); item ids grow
  * with every put, so items of equal priority leave in the order they came.
+ *
+ * On processes a queue is a multiprocessing.Queue (FIFO only): each item is
+ * pickled by its putter and unpickled by its getter (pickle=D, item=BYTES,
+ * recorded), and only the first max_fed items (what the 64 KiB pipe under a
+ * multiprocessing.Queue holds) are in the pipe; the rest wait in their
+ * putters' feeder threads, and a process cannot exit before its feeder has
+ * put everything in the pipe (proc_flush_feeders): "join a process before
+ * draining its queue" hangs, as in Python.
  */
 #include "sim/sim_internal.h"
 
@@ -59,13 +67,40 @@ static uint64_t q_pop(rt_queue *q) {
     return top;
 }
 
+/* The pipe under a multiprocessing.Queue: 64 KiB. */
+#define MPQ_PIPE_BYTES 65536
+#define MPQ_ITEM_BYTES 64   /* an item's size when the queue does not say (a small pickled object) */
+
 int obj_queue_init(rt *r, rt_obj *o) {
     rt_queue *q = &o->queue;
     q->cap = o->decl->cap_value;
     q->kind = o->decl->subkind;
     q->items = rt_alloc(r, (size_t)q->cap * sizeof *q->items);
     if (q->kind == TRC_QUEUE_PRIORITY) q->prio = rt_alloc(r, (size_t)q->cap * sizeof *q->prio);
+    if (r->procs) {
+        int64_t item = o->decl->item ? o->decl->item_value : MPQ_ITEM_BYTES;
+        q->max_fed = item > 0 && item < MPQ_PIPE_BYTES ? MPQ_PIPE_BYTES / item : 1;
+        q->owner = rt_alloc(r, (size_t)q->cap * sizeof *q->owner);
+        if (!q->owner) return -ERR_NOMEM;
+    }
     return q->items && (q->kind != TRC_QUEUE_PRIORITY || q->prio) ? 0 : -ERR_NOMEM;
+}
+
+/* processes: whether unit ui still has an item in its feeder (behind the first max_fed). Monitor held. */
+bool obj_queue_unfed(const rt_obj *o, uint32_t ui, int64_t *n) {
+    const rt_queue *q = &o->queue;
+    *n = 0;
+    if (!q->owner) return false;
+    for (int64_t k = q->max_fed; k < q->count; k++)
+        if (q->owner[(q->head + k) % q->cap] == ui) (*n)++;
+    return *n > 0;
+}
+
+/* A multiprocessing.Queue's message is pickled by its sender, unpickled by its receiver. */
+static void mpq_pickle(rt_unit *u, uint32_t oi, int kind) {
+    const sim_object *d = u->r->objs[oi].decl;
+    if (!u->r->procs || (!d->pickle && !d->item)) return;
+    proc_pickle(u, oi, kind, (uint64_t)d->pickle_value, d->item ? d->item_value : MPQ_ITEM_BYTES);
 }
 
 /* put/get nowait on a full/empty queue: a wait that times out at once, so the
@@ -79,6 +114,8 @@ static void queue_fail_now(rt_unit *u, uint32_t oi, int op) {
 int obj_put(rt_unit *u, uint32_t oi, uint64_t deadline, int64_t prio, bool nowait) {
     rt_obj *o = &u->r->objs[oi];
     rt_queue *q = &o->queue;
+    mpq_pickle(u, oi, TRC_COMPUTE_PICKLE);
+    if (rt_halted(u)) return -1;
     rt_lock(u, o->mon);
     if (q->count == q->cap && nowait) {
         queue_fail_now(u, oi, TRC_OP_PUT);
@@ -98,6 +135,7 @@ int obj_put(rt_unit *u, uint32_t oi, uint64_t deadline, int64_t prio, bool nowai
         }
     }
     uint64_t item = ++q->next_item;
+    if (q->owner) q->owner[(q->head + q->count) % q->cap] = u->index;
     q_push(q, item, prio);
     q->unfinished++;
     u->timed_out = false;
@@ -132,7 +170,9 @@ int obj_get(rt_unit *u, uint32_t oi, uint64_t deadline, bool nowait) {
     u->timed_out = false;
     trc_emit_sync(u->ring, TRC_EV_GET, o->id, 0, item, (uint32_t)q->count);
     if (q->putters) rt_wake(u->r, o->mon, Q_CH_NOT_FULL, false);
+    if (q->flushers) rt_wake(u->r, o->mon, Q_CH_FED, true);
     rt_unlock(u, o->mon);
+    mpq_pickle(u, oi, TRC_COMPUTE_UNPICKLE);
     return 0;
 }
 

@@ -48,14 +48,43 @@ static const char *op_verb(int op) {
     }
 }
 
-typedef struct wd { rt *r; sim_punit *self; } wd;
+typedef struct wd { rt *r; sim_punit *self; uint64_t t0; char gone[4][96]; unsigned ngone; } wd;
 
 static void wd_lock(const wd *w, sim_mon *m) { w->r->ops->mon_lock(w->r->plat, w->self, m); }
 static void wd_unlock(const wd *w, sim_mon *m) { w->r->ops->mon_unlock(w->r->plat, w->self, m); }
 
-static const char *gone(const rt_unit *u) {
-    if (atomic_load(&u->died)) return "died";
-    return atomic_load(&u->state) == US_DONE ? "has exited" : NULL;
+static const char *sig_name(int sig) {
+    switch (sig) {
+    case 9: return "SIGKILL";
+    case 15: return "SIGTERM";
+    case 11: return "SIGSEGV";
+    case 6: return "SIGABRT";
+    default: return NULL;
+    }
+}
+
+/* How unit u is gone, for a report: "died (SIGKILL) at 41.2 ms", "exited with code 3", "has exited";
+ * NULL while it lives. The text lives in w until four more calls. */
+static const char *gone(const wd *cw, const rt_unit *u) {
+    wd *w = (wd *)cw;
+    char *b = w->gone[w->ngone++ % 4];
+    rt *r = w->r;
+    if (atomic_load(&u->died)) {
+        int code = 0, sig = 0;
+        uint64_t when = 0;
+        if (r->ops->unit_status) r->ops->unit_status(r->plat, u->pu, &code, &sig, &when);
+        char at[32] = "";
+        if (when) fmt_dur(at, sizeof at, when > w->t0 ? when - w->t0 : 0);
+        const char *sn = sig_name(sig);
+        if (sig && sn) snprintf(b, 96, "died (%s)%s%s", sn, at[0] ? " at " : "", at);
+        else if (sig) snprintf(b, 96, "died (signal %d)%s%s", sig, at[0] ? " at " : "", at);
+        else snprintf(b, 96, "died%s%s", at[0] ? " at " : "", at);
+        return b;
+    }
+    if (atomic_load(&u->state) != US_DONE) return NULL;
+    if (u->exited) snprintf(b, 96, "has exited (exit %d)", u->exit_code);
+    else snprintf(b, 96, "has exited");
+    return b;
 }
 
 /* describe_wait's line for a wait on an rwlock or a queue join. */
@@ -77,7 +106,7 @@ static void describe_rwq_wait(const wd *w, uint32_t i, rt_obj *o, int op, const 
     if (wo == (int64_t)i) {
         rt_rep(out, cap, ", which it holds itself for writing (an rwlock is not re-entrant)");
     } else if (wo >= 0) {
-        const char *g = gone(&r->units[wo]);
+        const char *g = gone(w, &r->units[wo]);
         rt_rep(out, cap, ", held by writer %s%s%s", r->units[wo].name, g ? ", which " : "", g ? g : "");
     } else if (o->nreaders && wr) {
         uint32_t shown = 0, distinct = 0;
@@ -88,10 +117,10 @@ static void describe_rwq_wait(const wd *w, uint32_t i, rt_obj *o, int op, const 
             distinct++;
             if (shown == 8) continue;
             uint32_t ri = o->readers[k];
-            const char *g = gone(&r->units[ri]);
+            const char *g = gone(w, &r->units[ri]);
             rt_rep(out, cap, "%s%s%s", shown ? ", " : ", held by readers ", r->units[ri].name,
                    ri == i ? " (itself: a read lock cannot be upgraded to a write lock)"
-                   : !g ? "" : !strcmp(g, "died") ? " (died)" : " (exited)");
+                   : !g ? "" : !strncmp(g, "died", 4) ? " (died)" : " (exited)");
             shown++;
         }
         if (distinct > shown) rt_rep(out, cap, " and %u more", distinct - shown);
@@ -115,6 +144,62 @@ static void describe_rwq_wait(const wd *w, uint32_t i, rt_obj *o, int op, const 
     rt_rep(out, cap, "\n");
 }
 
+/* The names of the processes that hold end `end` of pipe oi ("a, b (itself)"). */
+static void holders_text(const wd *w, uint32_t i, uint32_t oi, unsigned end, char *out, size_t cap) {
+    rt *r = w->r;
+    uint32_t who[9];
+    uint32_t n = pipe_holders(r, oi, end, who, 9);
+    out[0] = 0;
+    for (uint32_t k = 0; k < n && k < 8; k++)
+        rt_rep(out, cap, "%s%s%s", k ? ", " : "", who[k] < r->nunits ? r->units[who[k]].name : "weft",
+               who[k] == i ? " (itself)" : "");
+    if (n > 8) rt_rep(out, cap, " and more");
+}
+
+/* describe_wait's line for the waits of processes: pipes, feeders, managers. */
+static bool describe_proc_wait(const wd *w, uint32_t i, rt_obj *o, int op, const char *when, char *out, size_t cap) {
+    rt *r = w->r;
+    rt_unit *u = &r->units[i];
+    uint32_t oi = (uint32_t)(o - r->objs);
+    char who[512];
+    switch (op) {
+    case TRC_OP_RECV: case TRC_OP_POLL:
+        holders_text(w, i, oi, TRC_PIPE_WRITE, who, sizeof who);
+        rt_rep(out, cap, "  %s waits to %s pipe '%s' since %s: no message, and no end of file while its write end is "
+                         "open in %s\n", u->name, op == TRC_OP_RECV ? "recv from" : "poll", o->decl->name, when,
+               who[0] ? who : "no process (closing)");
+        return true;
+    case TRC_OP_SEND:
+        holders_text(w, i, oi, TRC_PIPE_READ, who, sizeof who);
+        rt_rep(out, cap, "  %s waits to send into pipe '%s' since %s: the pipe is full; its read end is open in %s\n",
+               u->name, o->decl->name, when, who[0] ? who : "no process");
+        return true;
+    case TRC_OP_FLUSH: {
+        int64_t n = 0;
+        wd_lock(w, o->mon);
+        obj_queue_unfed(o, i, &n);
+        int64_t infl = o->queue.count < o->queue.max_fed ? o->queue.count : o->queue.max_fed;
+        wd_unlock(w, o->mon);
+        int64_t item = o->decl->item ? o->decl->item_value : 64;
+        rt_rep(out, cap, "  %s cannot exit since %s: its feeder still holds %lld item(s) of queue '%s' that do not fit in "
+                         "the pipe (%lld items, %lld bytes, put and not yet got); a process joins its queues' feeder "
+                         "threads before it exits, so someone must get from '%s' first\n", u->name, when, (long long)n,
+               o->decl->name, (long long)infl, (long long)(infl * item), o->decl->name);
+        return true;
+    }
+    case TRC_OP_REPLY: {
+        uint32_t mi = o->decl->manager ? o->decl->manager - 1 : UINT32_MAX;
+        rt_unit *sv = mi != UINT32_MAX ? &r->units[r->objs[mi].server] : NULL;
+        const char *g = sv ? gone(w, sv) : NULL;
+        rt_rep(out, cap, "  %s waits for manager '%s' to answer (%s '%s') since %s%s%s\n", u->name,
+               mi != UINT32_MAX ? r->objs[mi].decl->name : "?", trc_obj_kind_name((unsigned)o->decl->kind),
+               o->decl->name, when, g ? ", and the manager " : "", g ? g : "");
+        return true;
+    }
+    default: return false;
+    }
+}
+
 /* Describes why unit i waits, in one line. */
 static void describe_wait(const wd *w, uint32_t i, uint64_t t0, char *out, size_t cap) {
     rt *r = w->r;
@@ -134,6 +219,7 @@ static void describe_wait(const wd *w, uint32_t i, uint64_t t0, char *out, size_
     }
     if (!wo) return;
     rt_obj *o = &r->objs[wo - 1];
+    if (describe_proc_wait(w, i, o, op, when, out, cap)) return;
     if (o->decl->kind == SIM_OBJ_POOL) {
         if (op == TRC_OP_GET) {
             rt_rep(out, cap, "  %s (a worker of pool '%s') waits for a task since %s (idle)\n", u->name, o->decl->name,
@@ -167,7 +253,7 @@ static void describe_wait(const wd *w, uint32_t i, uint64_t t0, char *out, size_
         int64_t ow = atomic_load(&o->owner);
         if (ow == (int64_t)i) rt_rep(out, cap, ", which it holds itself (a lock is not re-entrant)");
         else if (ow >= 0) {
-            const char *g = gone(&r->units[ow]);
+            const char *g = gone(w, &r->units[ow]);
             rt_rep(out, cap, ", held by %s%s%s", r->units[ow].name, g ? ", which " : "", g ? g : "");
         }
         break;
@@ -222,6 +308,20 @@ static void edges_of(const wd *w, graph *g, uint32_t i) {
     }
     if (!wo) return;
     rt_obj *o = &r->objs[wo - 1];
+    if (op == TRC_OP_RECV || op == TRC_OP_SEND || op == TRC_OP_POLL) {
+        /* a receiver waits for every process that could still write (or close), itself too */
+        if (!r->procs) return;
+        uint32_t who[64];
+        uint32_t n = pipe_holders(r, wo - 1, op == TRC_OP_SEND ? TRC_PIPE_READ : TRC_PIPE_WRITE, who, 64);
+        if (n > 64) return;   /* too many to say for sure */
+        for (uint32_t k = 0; k < n; k++)
+            if (who[k] < r->nunits) edge(g, who[k]);
+        return;
+    }
+    if (op == TRC_OP_REPLY) {
+        if (o->decl->manager) edge(g, r->objs[o->decl->manager - 1].server);
+        return;
+    }
     switch (o->decl->kind) {
     case SIM_OBJ_POOL: {
         if (op != TRC_OP_RESULT) return;
@@ -317,9 +417,14 @@ static void exit_phase(const wd *w, uint32_t live_main, uint32_t live_nondaemon)
         for (uint32_t i = 0; i < r->nunits; i++) {
             rt_unit *u = &r->units[i];
             int st = atomic_load(&u->state);
-            if (u->daemon && st != US_DONE && st != US_NEW) {
+            if (st == US_DONE || st == US_NEW) continue;
+            if (u->daemon) {
                 atomic_store(&u->killed, 1);
+                /* a daemon process is terminated (SIGTERM), as Python does at exit */
+                if (r->procs && u->pkind == SIM_PU_PROCESS && r->ops->unit_signal(r->plat, u->pu, SIM_SIG_TERM)) continue;
                 rt_halt(r, u, w->self);
+            } else if (u->manager != UINT32_MAX) {
+                rt_halt(r, u, w->self);   /* the managers shut down last, as at interpreter exit */
             }
         }
     }
@@ -328,6 +433,7 @@ static void exit_phase(const wd *w, uint32_t live_main, uint32_t live_nondaemon)
 /* A unit whose platform says it died without returning counts as exited. */
 static void reap_dead(const wd *w) {
     rt *r = w->r;
+    if (r->procs) return;   /* the platform reaps them and says so (proc_ended) */
     for (uint32_t i = 0; i < r->nunits; i++) {
         rt_unit *u = &r->units[i];
         int st = atomic_load(&u->state);
@@ -341,7 +447,7 @@ static void reap_dead(const wd *w) {
 }
 
 uint32_t watchdog_run(rt *r, uint64_t t0, char *report, size_t cap) {
-    wd w = { r, r->ops->main_unit(r->plat) };
+    wd w = { .r = r, .self = r->ops->main_unit(r->plat), .t0 = t0 };
     uint64_t timeout = r->desc->timeout_ns ? r->desc->timeout_ns : 60ull * 1000000000ull;
     uint64_t stall = r->desc->stall_ns ? r->desc->stall_ns : 300ull * 1000000ull;
     uint64_t last_progress = UINT64_MAX, last_change = rt_now(r), seen_exits = 0;
@@ -366,8 +472,9 @@ uint32_t watchdog_run(rt *r, uint64_t t0, char *report, size_t cap) {
             if (st == US_NEW) continue;   /* never started: cannot make progress */
             if (st != US_DONE) {
                 nlive++;
-                if (!ui->daemon) live_nondaemon++;
-                if (!ui->daemon && ui->pool == UINT32_MAX) live_main++;
+                bool background = ui->daemon || ui->manager != UINT32_MAX;
+                if (!background) live_nondaemon++;
+                if (!background && ui->pool == UINT32_MAX) live_main++;
             }
             /* blocked for good: a wait without a timeout */
             if (st == US_BLOCKED && !atomic_load(&ui->wait_deadline)) blocked++;

@@ -64,7 +64,37 @@
     X(RESULT,        30, "result")         /* obj: pool; arg: future id; aux: outcome */\
     X(QUEUE_TASK_DONE,31, "queue_task_done") /* obj: queue; extra: unfinished left */ \
     X(LOCAL_SET,     32, "local_set")      /* arg: string index of "name=value" */    \
-    X(DAEMON_KILLED, 33, "daemon_killed")  /* a daemon unit cut off at exit */
+    X(DAEMON_KILLED, 33, "daemon_killed")  /* a daemon unit cut off at exit */      \
+    /* processes (48-63; 34-47 are left to the recorder and the language) */         \
+    X(PROC_START,    48, "proc_start")     /* the unit's process begins (its first   \
+                                              event): arg: pid; extra: the pid that   \
+                                              launched it; aux: trc_start_method */   \
+    X(PROC_EXIT,     49, "proc_exit")      /* its process ended and was reaped       \
+                                              (written by the parent after it died): \
+                                              aux: trc_proc_end; arg: exit code or    \
+                                              signal number */                        \
+    X(SIGNAL,        50, "signal")         /* arg: the unit signalled; aux: signal   \
+                                              (terminate 15, kill 9) */               \
+    X(SEND,          51, "send")           /* obj: pipe; arg: message id (per pipe,  \
+                                              from 1); extra: bytes */                \
+    X(RECV,          52, "recv")           /* obj: pipe; arg: message id (0 at end of\
+                                              file); extra: bytes; aux 1: end of file */\
+    X(PIPE_CLOSE,    53, "pipe_close")     /* obj: pipe; aux: trc_pipe_end closed     \
+                                              by this unit's process */               \
+    X(POLL,          54, "poll")           /* obj: pipe; aux 1: ready */              \
+    X(SHM_WRITE,     55, "shm_write")      /* obj: shm; arg: offset; extra: bytes     \
+                                              (at the end of the write) */            \
+    X(SHM_READ,      56, "shm_read")       /* obj: shm; arg: offset; extra: bytes;    \
+                                              aux 1: torn (parts of two writes) */    \
+    X(SHM_UNLINK,    57, "shm_unlink")     /* obj: shm */                             \
+    X(VAR_SET,       58, "var_set")        /* obj: var; arg: value (i64): this unit's \
+                                              process's copy, or the managed value */ \
+    X(REQUEST,       59, "request")        /* obj: a managed object; arg: request id  \
+                                              (unique in the run); aux: trc_mgr_op */ \
+    X(SERVE,         60, "serve")          /* on the manager's lane: obj, arg, aux as \
+                                              the REQUEST; extra: the client unit */  \
+    X(REPLY,         61, "reply")          /* obj; arg: request id; aux: trc_mgr_op   \
+                                              (the client has the reply) */
 
 enum trc_ev_kind {
 #define X(name, num, str) TRC_EV_##name = num,
@@ -80,7 +110,11 @@ const char *trc_ev_name(unsigned kind);
     X(NONE, 0, "none") X(LOCK, 1, "lock") X(PUT, 2, "put") X(GET, 3, "get")       \
     X(ACQUIRE_PERMIT, 4, "acquire") X(COND_WAIT, 5, "wait") X(EVENT_WAIT, 6, "wait") \
     X(BARRIER, 7, "wait") X(JOIN, 8, "join") X(RESULT, 9, "result")                 \
-    X(READ_LOCK, 10, "read lock") X(WRITE_LOCK, 11, "write lock") X(QUEUE_JOIN, 12, "join")
+    X(READ_LOCK, 10, "read lock") X(WRITE_LOCK, 11, "write lock") X(QUEUE_JOIN, 12, "join") \
+    /* processes (32-47) */                                                              \
+    X(RECV, 32, "recv") X(SEND, 33, "send") X(POLL, 34, "poll")                           \
+    X(FLUSH, 35, "feeder flush") /* a process's exit waits for its queue feeder */       \
+    X(REPLY, 36, "reply")        /* waits for a manager's reply */
 enum trc_op {
 #define X(name, num, str) TRC_OP_##name = num,
     TRC_OP_MAP(X)
@@ -99,6 +133,14 @@ enum trc_outcome {
 const char *trc_outcome_name(unsigned o);
 
 enum trc_exit_reason { TRC_EXIT_DONE = 0, TRC_EXIT_ABORTED = 1, TRC_EXIT_KILLED = 2 /* daemon cut off */ };
+/* UNIT_EXIT's arg: the exit code of a unit's process (`exit N`), else 0. */
+enum trc_start_method { TRC_START_FORK = 0, TRC_START_SPAWN = 1 };
+enum trc_proc_end { TRC_PROC_EXITED = 0 /* arg: exit code */, TRC_PROC_SIGNALED = 1 /* arg: signal */ };
+enum trc_pipe_end { TRC_PIPE_READ = 1, TRC_PIPE_WRITE = 2, TRC_PIPE_BOTH = 3 };
+enum trc_mgr_op { TRC_MGR_GET = 1, TRC_MGR_SET = 2, TRC_MGR_ADD = 3 };
+/* COMPUTE_BEGIN's aux: what the CPU time is for; obj: the object whose message it is,
+ * extra: its bytes (PICKLE, UNPICKLE). */
+enum trc_compute_kind { TRC_COMPUTE_WORK = 0, TRC_COMPUTE_PICKLE = 1, TRC_COMPUTE_UNPICKLE = 2 };
 enum trc_counter_mode { TRC_CTR_ATOMIC = 0, TRC_CTR_LOCKED = 1, TRC_CTR_RACY = 2, TRC_CTR_SET = 3 };
 
 /* WAIT_END's extra, for waits released by another unit: the seq of the NOTIFY
@@ -137,7 +179,12 @@ typedef struct trc_unit {
  * extra: readers holding it after). */
 enum trc_obj_kind { TRC_OBJ_LOCK = 1, TRC_OBJ_QUEUE = 2, TRC_OBJ_RLOCK = 3, TRC_OBJ_SEMAPHORE = 4,
                     TRC_OBJ_CONDITION = 5, TRC_OBJ_EVENT = 6, TRC_OBJ_BARRIER = 7, TRC_OBJ_RWLOCK = 8,
-                    TRC_OBJ_COUNTER = 9, TRC_OBJ_POOL = 10 };
+                    TRC_OBJ_COUNTER = 9, TRC_OBJ_POOL = 10,
+                    /* processes (16-23) */
+                    TRC_OBJ_PIPE = 16, TRC_OBJ_SHM = 17 /* capacity: bytes */,
+                    TRC_OBJ_VAR = 18 /* capacity: the initial value */, TRC_OBJ_MANAGER = 19 };
+/* Objects served by a manager (counters, vars) have `related` = the manager's object id.
+ * Queues on processes: capacity as ever; subkind as ever. */
 enum trc_queue_kind { TRC_QUEUE_FIFO = 0, TRC_QUEUE_LIFO = 1, TRC_QUEUE_PRIORITY = 2 };
 const char *trc_obj_kind_name(unsigned k);
 
@@ -244,12 +291,24 @@ typedef struct trc_ring {
 
 typedef struct trc_recorder trc_recorder;
 
+/* Where rings live. The default is the process heap; the processes backend
+ * gives a mapping shared with its children (the parent drains). alloc returns
+ * 64-byte aligned memory (need not be cleared) or NULL. The rings' time base
+ * is copied there too, so a process that maps the same memory elsewhere in
+ * its life (a spawned worker) converts ticks the same way. */
+typedef struct trc_ring_alloc {
+    void *(*alloc)(void *ctx, size_t bytes);
+    void (*free)(void *ctx, void *p, size_t bytes);
+    void *ctx;
+} trc_ring_alloc;
+
 typedef struct trc_recorder_desc {
     uint32_t ring_events;        /* per unit, power of two; 0 = 65536 */
     uint32_t drain_period_us;    /* 0 = 1000 */
     bool no_tsc;                 /* force clock_gettime timestamps */
     trc_writer *writer;          /* events go here (may be NULL: kept in memory only) */
     const _Atomic uint64_t *virtual_clock;   /* stamp events with this clock (ns) instead of the real one */
+    const trc_ring_alloc *alloc; /* NULL = heap */
 } trc_recorder_desc;
 
 int trc_recorder_create(trc_recorder **out, const trc_recorder_desc *desc, diag *d);

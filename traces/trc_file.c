@@ -55,7 +55,7 @@
  *  - unit ids are their index; a unit's parent is UINT32_MAX or an earlier
  *    unit (so parent chains always end); object ids are index + 1;
  *  - an event's unit < units declared so far, obj <= objects declared so far,
- *    1 <= kind < TRC_EV__MAX; objects' capacity >= 0 (but counters'), related <= number of objects;
+ *    1 <= kind < TRC_EV__MAX; objects' capacity >= 0 (but counters' and vars'), related <= number of objects;
  *  - a string index is defined once and is < (strings defined so far + 65536);
  *    gaps read as "";
  *  - names (scenario, paths, backend, machine, unit/object/param names) are at
@@ -275,7 +275,7 @@ static int w_check_objects(trc_writer *w, diag *d, const trc_object *o, uint32_t
     if (n > F_MAX_OBJECTS) return w_fail(w, d, ERR_LIMIT, "more than %u objects in a run", F_MAX_OBJECTS);
     for (uint32_t i = 0; i < n; i++) {
         if (o[i].id != i + 1) return w_fail(w, d, ERR_USAGE, "object %u has id %u, expected %u", i, o[i].id, i + 1);
-        if (o[i].capacity < 0 && o[i].kind != TRC_OBJ_COUNTER) return w_fail(w, d, ERR_USAGE, "object %u has capacity %lld", o[i].id, (long long)o[i].capacity);
+        if (o[i].capacity < 0 && o[i].kind != TRC_OBJ_COUNTER && o[i].kind != TRC_OBJ_VAR) return w_fail(w, d, ERR_USAGE, "object %u has capacity %lld", o[i].id, (long long)o[i].capacity);
         if (slen(o[i].name) > F_MAX_NAME)
             return w_fail(w, d, ERR_LIMIT, "object %u: name longer than %u bytes", o[i].id, F_MAX_NAME);
     }
@@ -1052,7 +1052,7 @@ static void p_objects(pctx *x) {
             p_fail(x, at, "object %u has id %u", first + i, o->id);
             return;
         }
-        if (o->capacity < 0 && o->kind != TRC_OBJ_COUNTER) {
+        if (o->capacity < 0 && o->kind != TRC_OBJ_COUNTER && o->kind != TRC_OBJ_VAR) {
             p_fail(x, p_at(x) - 16, "object %u has capacity %lld", o->id, (long long)o->capacity);
             return;
         }

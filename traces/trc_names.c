@@ -58,6 +58,10 @@ const char *trc_obj_kind_name(unsigned k) {
     case TRC_OBJ_RWLOCK: return "rwlock";
     case TRC_OBJ_COUNTER: return "counter";
     case TRC_OBJ_POOL: return "pool";
+    case TRC_OBJ_PIPE: return "pipe";
+    case TRC_OBJ_SHM: return "shm";
+    case TRC_OBJ_VAR: return "var";
+    case TRC_OBJ_MANAGER: return "manager";
     default: return "object";
     }
 }

@@ -15,7 +15,9 @@
  *
  * Rings are created by trc_recorder_ring() under a mutex (unit start, not the
  * hot path) and published through an atomic count, so the drain thread can
- * pick up units created while it runs.
+ * pick up units created while it runs. They come from a pluggable allocator
+ * (a mapping shared with forked children, who emit into them while the
+ * parent drains), with their time base.
  */
 #include "traces/trc.h"
 
@@ -28,7 +30,9 @@
 
 struct trc_recorder {
     trc_recorder_desc desc;
+    trc_ring_alloc alloc;
     clk_calib clk;
+    clk_calib *ring_clk;            /* the rings' copy of clk, from alloc */
     pthread_mutex_t mu;             /* ring creation and writer access */
     trc_ring **rings;
     _Atomic uint32_t nrings;
@@ -43,6 +47,21 @@ struct trc_recorder {
     trc_event *kept; size_t nkept, cap_kept;   /* no writer: events kept in memory */
 };
 
+static void *heap_alloc(void *ctx, size_t bytes) {
+    (void)ctx;
+    return aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+}
+
+static void heap_free(void *ctx, void *p, size_t bytes) {
+    (void)ctx;
+    (void)bytes;
+    free(p);
+}
+
+static size_t ring_bytes(const trc_recorder *r) {
+    return (sizeof(trc_ring) + (size_t)r->desc.ring_events * sizeof(trc_event) + 63) & ~(size_t)63;
+}
+
 int trc_recorder_create(trc_recorder **out, const trc_recorder_desc *desc, diag *d) {
     trc_recorder *r = xcalloc(1, sizeof *r);
     r->desc = *desc;
@@ -54,6 +73,13 @@ int trc_recorder_create(trc_recorder **out, const trc_recorder_desc *desc, diag 
     if (!r->desc.drain_period_us) r->desc.drain_period_us = 1000;
     if (desc->virtual_clock) r->clk = (clk_calib){ .ns_per_tick = 1.0, .virt = desc->virtual_clock };
     else clk_calibrate(&r->clk, !desc->no_tsc);
+    r->alloc = desc->alloc ? *desc->alloc : (trc_ring_alloc){ heap_alloc, heap_free, NULL };
+    r->ring_clk = r->alloc.alloc(r->alloc.ctx, sizeof *r->ring_clk);
+    if (!r->ring_clk) {
+        free(r);
+        return diag_set(d, ERR_NOMEM, "cannot allocate the recorder's time base");
+    }
+    *r->ring_clk = r->clk;
     pthread_mutex_init(&r->mu, NULL);
     r->rings = xcalloc(MAX_RINGS, sizeof *r->rings);
     *out = r;
@@ -67,12 +93,10 @@ trc_ring *trc_recorder_ring(trc_recorder *r, uint32_t unit) {
     uint32_t n = atomic_load_explicit(&r->nrings, memory_order_relaxed);
     trc_ring *ring = NULL;
     if (n < MAX_RINGS) {
-        size_t bytes = sizeof(trc_ring) + (size_t)r->desc.ring_events * sizeof(trc_event);
-        bytes = (bytes + 63) & ~(size_t)63;
-        ring = aligned_alloc(64, bytes);
+        ring = r->alloc.alloc(r->alloc.ctx, ring_bytes(r));
         if (ring) {
             memset(ring, 0, sizeof *ring);
-            ring->clk = &r->clk;
+            ring->clk = r->ring_clk;
             ring->unit = unit;
             ring->mask = r->desc.ring_events - 1;
             r->rings[n] = ring;
@@ -175,7 +199,8 @@ void trc_recorder_free(trc_recorder *r) {
     if (!r) return;
     if (r->running) trc_recorder_stop(r, NULL);
     uint32_t n = atomic_load(&r->nrings);
-    for (uint32_t i = 0; i < n; i++) free(r->rings[i]);
+    for (uint32_t i = 0; i < n; i++) r->alloc.free(r->alloc.ctx, r->rings[i], ring_bytes(r));
+    r->alloc.free(r->alloc.ctx, r->ring_clk, sizeof *r->ring_clk);
     free(r->rings);
     free(r->scratch);
     free(r->kept);
