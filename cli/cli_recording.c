@@ -90,6 +90,12 @@ int export_perfetto(const loaded *l, const char *out) {
 }
 
 void print_stats(const loaded *l) {
+    if (l->rec->nruns > 1) {   /* the runs side by side first (backends, sweep values) */
+        buf b = { 0 };
+        trc_stats_runs_text(&b, l->models, l->rec->nruns);
+        fwrite(b.p, 1, b.n, stdout);
+        buf_release(&b);
+    }
     for (uint32_t i = 0; i < l->rec->nruns; i++) {
         buf b = { 0 };
         trc_stats_text(&b, &l->models[i]);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -35,13 +36,27 @@ static void drop_error_report(loaded *l, uint32_t run) {
     if (run < l->rec->nruns && l->rec->runs[run].end_reason == TRC_END_ERROR) l->rec->runs[run].report = "";
 }
 
-/* --sweep name=v1,v2,...: one run per value, all into one recording. */
+/* The weft executable, for `start_method spawn` (its worker mode). */
+static const char *self_exe(void) {
+    static char path[4096];
+    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+    if (n <= 0) return NULL;
+    path[n] = 0;
+    return path;
+}
+
+/* Several runs into one recording: one per backend (--backend a,b or the scenario's `backends`) and
+ * value of a sweep (--sweep name=v1,v2,... or the scenario's `sweep`), backends first. */
 static int run_sweep(const char *scn, const char *out, char *sweep, sim_define *defs, uint32_t ndefs, uint64_t seed,
-                     double timeout, const char *pftrace) {
-    char *eq = strchr(sweep, '=');
-    *eq = 0;
-    const char *name = sweep;
-    char *values = eq + 1;
+                     double timeout, const char *pftrace, const char *backends) {
+    const char *name = NULL;
+    char *values = NULL, none[] = "";
+    if (sweep) {
+        char *eq = strchr(sweep, '=');
+        *eq = 0;
+        name = sweep;
+        values = eq + 1;
+    }
     if (ndefs >= SIM_MAX_PARAMS) { fprintf(stderr, "weft: too many -D\n"); return EXIT_INPUT; }
     /* parse every value first, so a bad one fails before anything runs */
     sim_program *progs[64];
@@ -49,43 +64,64 @@ static int run_sweep(const char *scn, const char *out, char *sweep, sim_define *
     uint32_t n = 0;
     diag d;
     int status = 0;
-    for (char *save = NULL, *v = strtok_r(values, ",", &save); v && !status; v = strtok_r(NULL, ",", &save)) {
+    for (char *save = NULL, *v = sweep ? strtok_r(values, ",", &save) : none; v && !status;
+         v = sweep ? strtok_r(NULL, ",", &save) : NULL) {
         if (n == 64) { fprintf(stderr, "weft: --sweep takes at most 64 values\n"); status = EXIT_INPUT; break; }
         defs[ndefs] = (sim_define){ .name = name, .value = v, .option = "--sweep" };
         diag_clear(&d);
-        int rc = sim_parse_file(&progs[n], scn, defs, ndefs + 1, &d);
+        int rc = sim_parse_file(&progs[n], scn, defs, ndefs + (sweep ? 1 : 0), &d);
         if (rc) { print_diag(scn, &d, rc); status = exit_for(rc); break; }
         vals[n++] = v;
     }
     if (!n && !status) { fprintf(stderr, "weft: --sweep %s= has no values\n", name); status = EXIT_INPUT; }
+    /* the backends, each checked (what every construct means there) before anything runs */
+    uint32_t bks[SIM_BACKEND__MAX];
+    int nb = 0;
+    if (!status && (nb = sim_backends_of(progs[0], backends, bks, &d)) < 0) {
+        fprintf(stderr, "weft: %s\n", d.msg);
+        status = EXIT_INPUT;
+    }
+    for (int b = 0; b < nb && !status; b++)
+        for (uint32_t i = 0; i < n && !status; i++) {
+            diag_clear(&d);
+            int rc = sim_check_backend(progs[i], bks[b], &d);
+            if (rc) { print_diag(scn, &d, rc); status = exit_for(rc); }
+        }
     char *outp = out ? xstrdup(out) : replace_ext(strrchr(scn, '/') ? strrchr(scn, '/') + 1 : scn, ".weft");
     trc_writer *w = NULL;
     if (!status && trc_writer_open(&w, outp, &d)) { print_diag(outp, &d, -ERR_IO); status = EXIT_IO; }
     catch_sigint(true);
-    uint32_t failed = 0, ran = 0;
-    int64_t swept[64];
-    uint64_t makespans[64];
+    uint32_t failed = 0, ran = 0, total = n * (uint32_t)(nb > 0 ? nb : 0);
+    sim_run_key keys[64 * SIM_BACKEND__MAX];
+    uint64_t makespans[64 * SIM_BACKEND__MAX];
     int pi = -1;
-    for (uint32_t k = 0; n && k < progs[0]->nparams; k++)
+    for (uint32_t k = 0; n && name && k < progs[0]->nparams; k++)
         if (!strcmp(progs[0]->params[k].name, name)) pi = (int)k;
-    for (uint32_t i = 0; i < n && !status; i++) {
-        if (!cli_quiet) printf("run %u of %u: %s=%s\n", i + 1, n, name, vals[i]);
-        fflush(stdout);
-        sim_result res;
-        int rc = sim_run(&res, progs[i], &(sim_desc){ .writer = w, .seed = seed, .timeout_ns = (uint64_t)(timeout * 1e9),
-                                                       .interrupt = &interrupt_flag }, &d);
-        if (rc) { print_diag(scn, &d, rc); status = exit_for(rc); break; }
-        if (res.end_reason == TRC_END_ERROR && res.report[0]) print_run_error(progs[i], res.report);
-        if (res.expect_failed) { fputs(res.expect_report, stderr); failed++; }
-        swept[ran] = pi >= 0 ? progs[i]->params[pi].value : 0;
-        makespans[ran++] = res.wall_ns;
+    for (int b = 0; b < nb && !status; b++) {
+        for (uint32_t i = 0; i < n && !status; i++) {
+            const char *bn = sim_backend_name(bks[b]);
+            if (!cli_quiet && name) printf("run %u of %u: %s, %s=%s\n", ran + 1, total, bn, name, vals[i]);
+            else if (!cli_quiet) printf("run %u of %u: %s\n", ran + 1, total, bn);
+            fflush(stdout);
+            sim_result res;
+            int rc = sim_run(&res, progs[i], &(sim_desc){ .writer = w, .seed = seed, .backend = bn,
+                                                           .timeout_ns = (uint64_t)(timeout * 1e9),
+                                                           .interrupt = &interrupt_flag, .worker_exe = self_exe() }, &d);
+            if (rc) { print_diag(scn, &d, rc); status = exit_for(rc); break; }
+            if (res.end_reason == TRC_END_ERROR && res.report[0]) print_run_error(progs[i], res.report);
+            if (res.expect_failed) { fputs(res.expect_report, stderr); failed++; }
+            keys[ran] = (sim_run_key){ .backend = bks[b], .param = pi >= 0 ? (uint32_t)pi : UINT32_MAX,
+                                       .value = pi >= 0 ? progs[i]->params[pi].value : 0 };
+            makespans[ran++] = res.wall_ns;
+            if (atomic_load(&interrupt_flag)) break;
+        }
         if (atomic_load(&interrupt_flag)) break;
     }
     catch_sigint(false);
-    if (!status && ran == n && pi >= 0) {
-        /* the expectations that compare the runs: makespan[P=v] */
+    if (!status && ran == total) {
+        /* the expectations that compare the runs: makespan[P=v], makespan[backend=B] */
         char report[4096] = "";
-        uint32_t bad = sim_check_sweep(progs[0], (uint32_t)pi, swept, makespans, ran, report, sizeof report);
+        uint32_t bad = sim_check_runs(progs[0], keys, makespans, ran, report, sizeof report);
         if (bad) { fputs(report, stderr); failed += bad; }
     }
     if (w && trc_writer_close(w, &d) && !status) { print_diag(outp, &d, -ERR_IO); status = EXIT_IO; }
@@ -99,7 +135,7 @@ static int run_sweep(const char *scn, const char *out, char *sweep, sim_define *
                 printf("\nwrote the Perfetto trace to %s\n", pftrace);
             free_loaded(&l);
         }
-        if (!status && !cli_quiet) printf("\n%u runs recorded in %s\n", n, outp);
+        if (!status && !cli_quiet) printf("\n%u runs recorded in %s\n", ran, outp);
         if (!status && failed) status = EXIT_FAILED;
     }
     free(outp);
@@ -170,7 +206,7 @@ int cmd_run(int argc, char **argv) {
         fprintf(stderr, "weft run: give exactly one scenario file\n");
         return EXIT_INPUT;
     }
-    if (sweep) return run_sweep(argv[optind], out, sweep, defs, ndefs, seed, timeout, pftrace);
+    if (sweep) return run_sweep(argv[optind], out, sweep, defs, ndefs, seed, timeout, pftrace, backend);
     const char *scn = argv[optind];
     diag d;
     diag_clear(&d);
@@ -186,8 +222,21 @@ int cmd_run(int argc, char **argv) {
             l += (size_t)snprintf(spec + l, sizeof spec - l, "%s%lld%s", i ? "," : "", (long long)prog->sweep_values[i],
                                   pa->type == SIM_T_DUR ? "ns" : "");
         sim_program_free(prog);
-        return run_sweep(scn, out, spec, defs, ndefs, seed, timeout, pftrace);
+        return run_sweep(scn, out, spec, defs, ndefs, seed, timeout, pftrace, backend);
     }
+    /* several backends (--backend a,b, or the scenario's `backends`): one run each, into one recording */
+    uint32_t bks[SIM_BACKEND__MAX];
+    int nb = sim_backends_of(prog, backend, bks, &d);
+    if (nb < 0) {
+        fprintf(stderr, "weft: %s\n", d.msg);
+        sim_program_free(prog);
+        return EXIT_INPUT;
+    }
+    if (nb > 1) {
+        sim_program_free(prog);
+        return run_sweep(scn, out, NULL, defs, ndefs, seed, timeout, pftrace, backend);
+    }
+    backend = sim_backend_name(bks[0]);
     char *outp = out ? xstrdup(out) : replace_ext(strrchr(scn, '/') ? strrchr(scn, '/') + 1 : scn, ".weft");
     if (!cli_quiet)
         printf("running %s on %s: %u units, %u objects -> %s\n", prog->title, backend ? backend : prog->backend,
@@ -197,7 +246,8 @@ int cmd_run(int argc, char **argv) {
     catch_sigint(true);
     sim_result res;
     rc = sim_run(&res, prog, &(sim_desc){ .out_path = outp, .backend = backend, .seed = seed,
-                                          .timeout_ns = (uint64_t)(timeout * 1e9), .interrupt = &interrupt_flag }, &d);
+                                          .timeout_ns = (uint64_t)(timeout * 1e9), .interrupt = &interrupt_flag,
+                                          .worker_exe = self_exe() }, &d);
     catch_sigint(false);
     if (rc) {
         print_diag(scn, &d, rc);
@@ -241,7 +291,8 @@ int cmd_run(int argc, char **argv) {
                 (prog->expects[i].kind == SIM_X_STUCK && res.end_reason == TRC_END_STUCK))
                 expected_end = true;
         char across[4096] = "";
-        uint32_t bad = sim_check_sweep(prog, UINT32_MAX, NULL, NULL, 0, across, sizeof across);
+        sim_run_key key = { .backend = bks[0], .param = UINT32_MAX };
+        uint32_t bad = sim_check_runs(prog, &key, &res.wall_ns, 1, across, sizeof across);
         if (res.expect_failed || bad) {
             fputs(res.expect_report, stderr);
             fputs(across, stderr);

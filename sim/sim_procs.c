@@ -56,12 +56,13 @@ void proc_ended(void *ctx, sim_punit *pu) {
     uint64_t when = 0;
     r->ops->unit_status(r->plat, pu, &code, &sig, &when);
     /* its process is gone: main is the only writer of its ring now */
+    bool done = atomic_load(&u->state) == US_DONE;
+    if (!done && atomic_load(&u->killed)) trc_emit(u->ring, TRC_EV_DAEMON_KILLED, 0, 0, u->index, 0);
     trc_emit(u->ring, TRC_EV_PROC_EXIT, 0, sig ? TRC_PROC_SIGNALED : TRC_PROC_EXITED, (uint64_t)(sig ? sig : code), 0);
     if (u->pkind == SIM_PU_PROCESS) pipes_process_gone(r, u->index, self);
-    if (atomic_load(&u->state) == US_DONE) return;
+    if (done) return;
     /* its entry never returned: killed or crashed. It has exited now, holding what it held */
     atomic_store(&u->died, 1);
-    if (atomic_load(&u->killed)) trc_emit(u->ring, TRC_EV_DAEMON_KILLED, 0, 0, u->index, 0);
     atomic_store(&u->t_exit, when);
     r->ops->mon_lock(r->plat, self, r->mon);
     rt_set_state(u, US_DONE);

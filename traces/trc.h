@@ -410,6 +410,13 @@ typedef struct trc_unit_track {
      * the first unit that JOINED it (UINT32_MAX = none) and when */
     uint32_t spawner, joiner;
     uint64_t t_spawn, t_joined;
+    /* processes (PROC_START, PROC_EXIT): the unit's process, and how it ended */
+    int32_t pid, ppid;               /* 0: none recorded */
+    uint8_t start_method;            /* trc_start_method */
+    bool proc_ended;                 /* a PROC_EXIT: its process was reaped */
+    bool died;                       /* it ended without a UNIT_EXIT (killed, crashed): exited is set too */
+    int32_t exit_code, exit_signal;  /* as PROC_EXIT said (exit_signal 0: it exited) */
+    uint64_t t_proc_exit;            /* relative ns */
 } trc_unit_track;
 
 typedef struct trc_sample { uint64_t t; int64_t v; } trc_sample;  /* step function */
@@ -482,6 +489,16 @@ typedef struct trc_object_track {
     uint32_t callbacks, results;             /* CALLBACK, RESULT events */
     /* queues */
     uint32_t task_dones;                     /* QUEUE_TASK_DONE events */
+    /* processes: pipes, shm, vars, managers; queues' and pools' messages */
+    uint64_t bytes;                          /* pipes: bytes sent; queues, pools: bytes pickled */
+    uint64_t pickle_ns;                      /* queues, pools: CPU time pickling and unpickling */
+    uint32_t pickles;                        /* ... and how many times */
+    uint32_t sends, recvs, eofs, closes, polls;   /* pipes */
+    uint32_t shm_writes, shm_reads, torn_reads;   /* shm */
+    bool unlinked;                           /* shm: a SHM_UNLINK */
+    uint32_t var_sets;                       /* vars: VAR_SET events (each unit's process has its own value
+                                                on processes: the values are in the instants) */
+    uint32_t requests;                       /* managed objects: REQUEST events; managers: SERVE events */
 } trc_object_track;
 
 enum trc_flow_kind { TRC_FLOW_ITEM = 1 /* put -> get of one item */,
@@ -497,12 +514,20 @@ enum trc_flow_kind { TRC_FLOW_ITEM = 1 /* put -> get of one item */,
                      TRC_FLOW_TASK = 9 /* TASK_START -> TASK_DONE (item: future id) */,
                      TRC_FLOW_CALLBACK = 10 /* TASK_DONE (or the CANCEL) -> CALLBACK (item: future id) */,
                      TRC_FLOW_RESULT = 11 /* TASK_DONE (or the CANCEL) -> each RESULT that got the
-                                             outcome (item: future id) */ };
-#define TRC_FLOW__COUNT 12
+                                             outcome (item: future id) */,
+                     /* processes */
+                     TRC_FLOW_MESSAGE = 12 /* SEND -> the RECV of that message (item: message id) */,
+                     TRC_FLOW_REQUEST = 13 /* REQUEST -> the manager's SERVE (item: request id) */,
+                     TRC_FLOW_REPLY = 14 /* SERVE -> the client's REPLY (item: request id) */,
+                     TRC_FLOW_SIGNAL = 15 /* SIGNAL -> the PROC_EXIT of the process it killed (item: the
+                                             signal) */ };
+#define TRC_FLOW__COUNT 16
 const char *trc_flow_kind_name(unsigned k);
 /* Names of the queue kinds ("fifo") and counter modes ("racy") of sections 1-2. */
 const char *trc_queue_kind_name(unsigned k);
 const char *trc_counter_mode_name(unsigned m);
+/* "SIGKILL", "SIGTERM", ... or NULL for a signal without a name here. */
+const char *trc_signal_name(int sig);
 
 typedef struct trc_flow {
     uint64_t id;            /* unique within the run, > 0 */
@@ -519,7 +544,9 @@ typedef struct trc_mark { uint64_t t; uint32_t unit; const char *text; } trc_mar
 /* Point events worth drawing, in time order: NOTIFY, SET, CLEAR, BARRIER_OPEN,
  * SPAWN, JOINED, SUBMIT, TASK_START, TASK_DONE, CANCEL, CALLBACK, RESULT,
  * QUEUE_TASK_DONE, LOCAL_SET, DAEMON_KILLED, and COUNTER_WRITEs that lost
- * updates (extra > 0). Fields as in the event; text: LOCAL_SET's string. */
+ * updates (extra > 0); for processes PROC_EXIT, SIGNAL, SEND, RECV,
+ * PIPE_CLOSE, POLL, SHM_WRITE, SHM_READ, SHM_UNLINK, VAR_SET, REQUEST,
+ * SERVE, REPLY. Fields as in the event; text: LOCAL_SET's string. */
 typedef struct trc_instant {
     uint64_t t;             /* relative ns */
     uint64_t ev;            /* index in run->events */
@@ -597,6 +624,8 @@ int64_t trc_sample_at(const trc_sample *s, size_t n, uint64_t t);
 /* Prints nothing: fills text into a caller buffer (cli/ prints it). */
 void trc_stats_text(buf *out, const trc_model *m);
 void trc_stats_json(buf *out, const trc_model *models, uint32_t nruns);
+/* Several runs (backends, sweep values) side by side: one line each. Nothing for one run. */
+void trc_stats_runs_text(buf *out, const trc_model *models, uint32_t nruns);
 
 /* Perfetto protobuf TracePacket stream (traces/trc_perfetto.c). One model per run. */
 int trc_export_perfetto(FILE *out, const trc_recording *rec, const trc_model *models, diag *d);

@@ -21,6 +21,7 @@
  * events at the very same nanosecond match in either order; a flow is made
  * only when its source is not later than its destination. */
 #include "traces/trc.h"
+#include "traces/trc_procs_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -417,6 +418,7 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
         }
     }
     collect_releases(&b);
+    trc__procs *pp = trc__procs_begin(m);   /* processes, pipes, shm, vars, managers: trc_model_procs.c */
 
     for (size_t i = 0; i < run->nevents; i++) {
         const trc_event *e = &run->events[i];
@@ -670,8 +672,19 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
             c->killed_at = true;
             instant_add(&b, e, i, t, NULL);
             break;
+        case TRC_EV_PROC_EXIT:
+            /* its process ended; without a UNIT_EXIT first it was killed or crashed: it ends here */
+            if (ut->exited) break;
+            span_close(ut, c, t, c->state == TRC_ST_BLOCKED ? TRC_OUT_ABORTED : 0);
+            ut->exited = true;
+            ut->died = true;
+            ut->t_exit = t;
+            if (c->ev_exit == NO_EV) c->ev_exit = i;
+            span_open(c, t, TRC_ST_DONE, 0, 0, 0);
+            break;
         default: break;
         }
+        trc__procs_event(pp, e, i, t);
     }
     m->unmatched_puts = b.items.n;
 
@@ -684,6 +697,7 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
     }
     futures_finish(&b);
     futures_lanes(m);
+    trc__procs_end(pp, &b.next_flow);
 
     uint64_t mk = m->makespan;
     for (uint32_t u = 0; u < run->nunits; u++) {

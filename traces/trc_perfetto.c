@@ -919,7 +919,8 @@ static int pf_descriptors(pf_run *pr, const trc_recording *rec, uint32_t r, pf_i
             continue;
         }
         uint32_t tid = 0;
-        int32_t rt = un->tid > 0 ? un->tid : un->pid > 0 ? un->pid : 0;
+        /* a process unit made during the run has its pid in its PROC_START (the model's pid) */
+        int32_t rt = un->tid > 0 ? un->tid : un->pid > 0 ? un->pid : m->units[u].pid > 0 ? m->units[u].pid : 0;
         if (rt > 0 && !pf_idset_has(&ids->used, PF_KEY_TID(rt))) tid = (uint32_t)rt;
         else tid = pf_id_synth(ids);
         if (!pf_idset_add(&ids->used, PF_KEY_TID(tid))) { free(group_done); return -ERR_NOMEM; }
@@ -1417,6 +1418,37 @@ static void pf_inst_event(pf_run *pr, const pf_inst *in, pf_ev *e) {
         break;
     }
     case TRC_EV_DAEMON_KILLED: e->name_iid = pf_dyn_fmt(pr, "killed (daemon)"); break;
+    /* processes */
+    case TRC_EV_SEND: e->name_iid = pf_dyn_fmt(pr, "send %s (%u bytes)", on, ev->extra); break;
+    case TRC_EV_RECV:
+        e->name_iid = ev->aux ? pf_dyn_fmt(pr, "recv %s: end of file", on) : pf_dyn_fmt(pr, "recv %s (%u bytes)", on, ev->extra);
+        break;
+    case TRC_EV_PIPE_CLOSE:
+        e->name_iid = pf_dyn_fmt(pr, "close %s (%s)", on, ev->aux == TRC_PIPE_READ ? "read end" : ev->aux == TRC_PIPE_WRITE
+                                                                                        ? "write end" : "both ends");
+        break;
+    case TRC_EV_POLL: e->name_iid = pf_dyn_fmt(pr, "poll %s: %s", on, ev->aux ? "ready" : "nothing"); break;
+    case TRC_EV_SHM_WRITE: e->name_iid = pf_dyn_fmt(pr, "write %s [%" PRIu64 "+%u]", on, ev->arg, ev->extra); break;
+    case TRC_EV_SHM_READ:
+        e->name_iid = pf_dyn_fmt(pr, ev->aux ? "read %s [%" PRIu64 "+%u] TORN" : "read %s [%" PRIu64 "+%u]", on, ev->arg,
+                                 ev->extra);
+        break;
+    case TRC_EV_SHM_UNLINK: e->name_iid = pf_dyn_fmt(pr, "unlink %s", on); break;
+    case TRC_EV_VAR_SET: e->name_iid = pf_dyn_fmt(pr, "%s = %" PRId64, on, (int64_t)ev->arg); break;
+    case TRC_EV_REQUEST: e->name_iid = pf_dyn_fmt(pr, "request %s", on); break;
+    case TRC_EV_SERVE: e->name_iid = pf_dyn_fmt(pr, "serve %s for %s", on, pf_unit_or(pr, ev->extra)); break;
+    case TRC_EV_REPLY: e->name_iid = pf_dyn_fmt(pr, "reply %s", on); break;
+    case TRC_EV_SIGNAL: {
+        const char *sn = trc_signal_name((int)ev->aux);
+        e->name_iid = pf_dyn_fmt(pr, "%s %s", sn ? sn : "signal", pf_unit_or(pr, ev->arg));
+        break;
+    }
+    case TRC_EV_PROC_EXIT: {
+        const char *sn = trc_signal_name((int)ev->arg);
+        e->name_iid = ev->aux == TRC_PROC_SIGNALED ? pf_dyn_fmt(pr, "killed by %s", sn ? sn : "a signal")
+                                                   : pf_dyn_fmt(pr, "exit %" PRIu64, ev->arg);
+        break;
+    }
     case TRC_EV_WAIT_END:
         if (fi && fi->kind == TRC_FLOW_BARRIER) {
             e->name_iid = pf_dyn_fmt(pr, "pass %s", on); ANN(DN_GENERATION, ev->extra);
