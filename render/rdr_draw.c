@@ -111,6 +111,10 @@ uint32_t rdr_flow_color(unsigned kind) {
     case TRC_FLOW_TASK: return 0xff6fb0f0u;       /* blue: the run */
     case TRC_FLOW_CALLBACK: return 0xff3fcf8eu;   /* green, dashed */
     case TRC_FLOW_RESULT: return 0xff8ff0c4u;     /* mint: the outcome handed over */
+    case TRC_FLOW_MESSAGE: return 0xfff0a04bu;    /* orange: bytes through a pipe */
+    case TRC_FLOW_REQUEST: return 0xffc59af0u;    /* violet: a manager's request ... */
+    case TRC_FLOW_REPLY: return 0xffe2c8ffu;      /* ... and its reply */
+    case TRC_FLOW_SIGNAL: return RDR_COL_ALERT;   /* a signal that killed */
     default: return RDR_COL_FLOW_WAKE;            /* notify, set, barrier */
     }
 }
@@ -327,6 +331,7 @@ static const char *rdr_kind_tag(uint32_t kind) {
     case TRC_OBJ_RWLOCK: return "rwlock";
     case TRC_OBJ_COUNTER: return "counter";
     case TRC_OBJ_QUEUE: return "queue";
+    case TRC_OBJ_PIPE: return "pipe";
     default: return trc_obj_kind_name(kind);
     }
 }
@@ -603,7 +608,8 @@ static bool rdr_has_capacity(const trc_object *ob) {
 /* "depth 3/4", "in use 2/3", "arrived 1/4", "value -7", "readers 2" */
 static void rdr_level_text(char *s, size_t cap, const trc_object *ob, int64_t v) {
     const char *what = ob->kind == TRC_OBJ_QUEUE ? "depth" : ob->kind == TRC_OBJ_SEMAPHORE ? "in use"
-                     : ob->kind == TRC_OBJ_BARRIER ? "arrived" : ob->kind == TRC_OBJ_RWLOCK ? "readers" : "value";
+                     : ob->kind == TRC_OBJ_BARRIER ? "arrived" : ob->kind == TRC_OBJ_RWLOCK ? "readers"
+                     : ob->kind == TRC_OBJ_PIPE ? "bytes in it" : "value";
     if (rdr_has_capacity(ob)) snprintf(s, cap, "%s %lld/%lld", what, (long long)v, (long long)ob->capacity);
     else snprintf(s, cap, "%s %lld", what, (long long)v);
 }
@@ -631,8 +637,13 @@ static void rdr_row_label(rdr_ctx *cx, const rdr_row *row, int y) {
         else if (ut->exited && (double)ut->t_exit <= cx->reveal)
             rdr_dl_rect(cx->dl, sx, y + 4, 4, row->h - 8, rdr_state_color(TRC_ST_DONE));
         const char *name = run->units[row->id].name ? run->units[row->id].name : "?";
-        uint32_t tc = ut->aborted ? RDR_COL_ALERT : ut->killed ? RDR_COL_TEXT_DIM : RDR_COL_TEXT;
-        rdr_text_fit(cx, 18, ty, RDR_FONT_REGULAR, tc, name, lw - 22);
+        uint32_t tc = ut->aborted || (ut->died && !ut->killed) ? RDR_COL_ALERT : ut->killed ? RDR_COL_TEXT_DIM
+                    : RDR_COL_TEXT;
+        int nx = 18 + rdr_text_fit(cx, 18, ty, RDR_FONT_REGULAR, tc, name, lw - 22);
+        if (ut->pid > 0 && nx + 6 * RDR_CHAR_W < lw) {   /* processes: the pid its process had */
+            snprintf(s, sizeof s, "%d", (int)ut->pid);
+            rdr_text_fit(cx, nx + RDR_CHAR_W, ty, RDR_FONT_REGULAR, RDR_COL_TEXT_DIM, s, lw - nx - RDR_CHAR_W - 4);
+        }
         break;
     }
     case RDR_ROW_POOL: {
@@ -928,6 +939,10 @@ static bool rdr_instant_drawn(unsigned kind) {
     switch (kind) {
     case TRC_EV_SPAWN: case TRC_EV_JOINED: case TRC_EV_SUBMIT: case TRC_EV_RESULT: case TRC_EV_CANCEL:
     case TRC_EV_CALLBACK: case TRC_EV_LOCAL_SET: return true;
+    /* processes: a process's end, signals, messages, closes, shm accesses, var assignments */
+    case TRC_EV_PROC_EXIT: case TRC_EV_SIGNAL: case TRC_EV_SEND: case TRC_EV_RECV: case TRC_EV_PIPE_CLOSE:
+    case TRC_EV_SHM_WRITE: case TRC_EV_SHM_READ: case TRC_EV_SHM_UNLINK: case TRC_EV_VAR_SET: case TRC_EV_SERVE:
+        return true;
     default: return false;
     }
 }
@@ -1000,6 +1015,39 @@ static void rdr_instants(rdr_ctx *cx) {
                 rdr_glyph_cross(cx->dl, x, gy, in->aux == 1 ? RDR_COL_FUT_CANCELLED : RDR_COL_CANCEL_LATE);
                 break;
             case TRC_EV_CALLBACK: rdr_glyph_dot(cx->dl, x, y1 - 7, rdr_flow_color(TRC_FLOW_CALLBACK)); break;
+            case TRC_EV_PROC_EXIT:   /* a process killed: a red cross at its end; an exit code: a grey one */
+                if (in->aux == TRC_PROC_SIGNALED || in->arg) {
+                    rdr_glyph_cross(cx->dl, x, y0 + (row->h - 7) / 2, in->aux == TRC_PROC_SIGNALED ? RDR_COL_ALERT
+                                                                                                  : RDR_COL_TEXT_DIM);
+                }
+                break;
+            case TRC_EV_SIGNAL: rdr_glyph_dot(cx->dl, x, y1 - 7, RDR_COL_ALERT); break;
+            case TRC_EV_SEND: rdr_glyph_tri_down(cx->dl, x, gy, rdr_flow_color(TRC_FLOW_MESSAGE)); break;
+            case TRC_EV_RECV:
+                if (in->aux) rdr_glyph_cross(cx->dl, x, gy, rdr_flow_color(TRC_FLOW_MESSAGE));   /* end of file */
+                else rdr_glyph_tri_up(cx->dl, x, y1 - 3, rdr_flow_color(TRC_FLOW_MESSAGE));
+                break;
+            case TRC_EV_PIPE_CLOSE: rdr_glyph_cross(cx->dl, x, y1 - 7, RDR_COL_TEXT_DIM); break;
+            case TRC_EV_SERVE: rdr_glyph_dot(cx->dl, x, gy + 3, rdr_flow_color(TRC_FLOW_REQUEST)); break;
+            case TRC_EV_SHM_WRITE: rdr_glyph_tri_down(cx->dl, x, gy, RDR_COL_LOCAL); break;
+            case TRC_EV_SHM_READ:
+                if (in->aux) rdr_glyph_cross(cx->dl, x, gy, RDR_COL_ALERT);   /* torn */
+                else rdr_glyph_tri_up(cx->dl, x, y1 - 3, RDR_COL_LOCAL);
+                break;
+            case TRC_EV_SHM_UNLINK: rdr_glyph_cross(cx->dl, x, y1 - 7, RDR_COL_LOCAL); break;
+            case TRC_EV_VAR_SET: {
+                /* the value this unit's process has now: a label, like a thread-local's */
+                rdr_glyph_flag(cx->dl, x, gy, RDR_COL_LOCAL);
+                if (!labels) break;
+                char txt[96];
+                snprintf(txt, sizeof txt, "%s=%lld", rdr_obj_name(m->run, in->obj), (long long)(int64_t)in->arg);
+                int tw = rdr_tw(cx, RDR_FONT_REGULAR, txt, strlen(txt));
+                int lx = x + 9, ly = y0 + (row->h - cx->line_h) / 2;
+                if (!rdr_claim_text(cx, ri, lx - 1, lx + tw + 3)) break;
+                rdr_dl_rect(cx->dl, lx - 1, ly, tw + 4, cx->line_h, 0xd0101216u);
+                rdr_text(cx, lx + 1, ly, RDR_FONT_REGULAR, RDR_COL_LOCAL, txt);
+                break;
+            }
             case TRC_EV_LOCAL_SET: {
                 rdr_glyph_flag(cx->dl, x, gy, RDR_COL_LOCAL);
                 if (!labels || !in->text) break;
@@ -1347,6 +1395,33 @@ static void rdr_instant_text(rdr_ctx *cx, uint32_t run, const trc_instant *in, c
         break;
     case TRC_EV_CALLBACK: snprintf(out, cap, "ran the done-callback of future #%llu", id); break;
     case TRC_EV_LOCAL_SET: snprintf(out, cap, "thread-local %s", in->text ? in->text : "?"); break;
+    case TRC_EV_PROC_EXIT: {
+        const char *sn = trc_signal_name((int)in->arg);
+        if (in->aux == TRC_PROC_SIGNALED) snprintf(out, cap, "its process was killed by %s", sn ? sn : "a signal");
+        else snprintf(out, cap, "its process exited with code %llu", id);
+        break;
+    }
+    case TRC_EV_SIGNAL: {
+        const char *sn = trc_signal_name((int)in->aux);
+        snprintf(out, cap, "sent %s to %s", sn ? sn : "a signal", rdr_unit_name(r, (uint32_t)in->arg));
+        break;
+    }
+    case TRC_EV_SEND: snprintf(out, cap, "sent message #%llu (%u bytes) into pipe %s", id, in->extra, pool); break;
+    case TRC_EV_RECV:
+        if (in->aux) snprintf(out, cap, "recv on pipe %s: end of file (every write end closed)", pool);
+        else snprintf(out, cap, "received message #%llu (%u bytes) from pipe %s", id, in->extra, pool);
+        break;
+    case TRC_EV_PIPE_CLOSE:
+        snprintf(out, cap, "closed the %s of pipe %s in its process", in->aux == TRC_PIPE_READ ? "read end"
+                 : in->aux == TRC_PIPE_WRITE ? "write end" : "both ends", pool);
+        break;
+    case TRC_EV_SHM_WRITE: snprintf(out, cap, "wrote %u bytes at %llu of %s", in->extra, id, pool); break;
+    case TRC_EV_SHM_READ:
+        snprintf(out, cap, "read %u bytes at %llu of %s%s", in->extra, id, pool, in->aux ? ": TORN (parts of two writes)" : "");
+        break;
+    case TRC_EV_SHM_UNLINK: snprintf(out, cap, "unlinked %s", pool); break;
+    case TRC_EV_VAR_SET: snprintf(out, cap, "%s = %lld (in this unit's process)", pool, (long long)(int64_t)in->arg); break;
+    case TRC_EV_SERVE: snprintf(out, cap, "served a request on %s for %s", pool, rdr_unit_name(r, in->extra)); break;
     default: snprintf(out, cap, "%s", trc_ev_name(in->kind)); break;
     }
 }

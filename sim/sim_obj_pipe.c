@@ -203,7 +203,12 @@ int obj_send(rt_unit *u, const sim_stmt *s, uint64_t deadline) {
     size_t moved = 0;
     if (out == TRC_OUT_OK) {
         msg_head h = { MSG_MAGIC, (uint32_t)bytes, id };
-        rc = move_bytes(u, s->obj, true, &h, sizeof h, &moved, deadline, &waited, TRC_OP_SEND);
+        /* recorded once the message has started (its header is in the pipe), before its body: the
+         * receiver cannot have it all, and say so, before this is recorded. An empty message is
+         * recorded before its header: nothing can stop it then but a broken pipe. */
+        if (!bytes) trc_emit(u->ring, TRC_EV_SEND, o->id, 0, id, 0);
+        rc = move_bytes(u, s->obj, true, &h, sizeof h, &moved, bytes ? deadline : 0, &waited, TRC_OP_SEND);
+        if (rc == 0 && bytes) trc_emit(u->ring, TRC_EV_SEND, o->id, 0, id, (uint32_t)bytes);
         if (rc == 0) {
             moved = 0;
             rc = move_bytes(u, s->obj, true, NULL, (size_t)bytes, &moved, 0, &waited, TRC_OP_SEND);
@@ -219,8 +224,7 @@ int obj_send(rt_unit *u, const sim_stmt *s, uint64_t deadline) {
         u->timed_out = true;
         return 0;
     }
-    u->timed_out = rc == TRC_OUT_TIMEOUT;
-    if (rc == 0) trc_emit(u->ring, TRC_EV_SEND, o->id, 0, id, (uint32_t)bytes);
+    u->timed_out = rc == TRC_OUT_TIMEOUT;   /* the message never started: it was not sent */
     return 0;
 }
 

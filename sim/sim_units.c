@@ -31,9 +31,9 @@ void unit_main(void *arg) {
         r->ops->unit_ids(r->plat, u->pu, &pid, &tid);
         sim_punit *lp = u->launcher == UINT32_MAX ? r->ops->main_unit(r->plat) : r->units[u->launcher].pu;
         r->ops->unit_ids(r->plat, lp, &lpid, &ltid);
-        if (u->pkind == SIM_PU_PROCESS)
-            trc_emit_sync(u->ring, TRC_EV_PROC_START, 0, u->start == SIM_START_SPAWN ? TRC_START_SPAWN : TRC_START_FORK,
-                          (uint64_t)pid, (uint32_t)lpid);
+        uint16_t how = u->pkind == SIM_PU_THREAD ? TRC_START_THREAD
+                     : u->start == SIM_START_SPAWN ? TRC_START_SPAWN : TRC_START_FORK;
+        trc_emit_sync(u->ring, TRC_EV_PROC_START, 0, how, (uint64_t)pid, (uint32_t)lpid);
     }
     trc_emit_sync(u->ring, TRC_EV_UNIT_START, 0, 0, 0, 0);
     int rc = u->manager != UINT32_MAX ? manager_serve(u)

@@ -134,7 +134,8 @@ const char *trc_outcome_name(unsigned o);
 
 enum trc_exit_reason { TRC_EXIT_DONE = 0, TRC_EXIT_ABORTED = 1, TRC_EXIT_KILLED = 2 /* daemon cut off */ };
 /* UNIT_EXIT's arg: the exit code of a unit's process (`exit N`), else 0. */
-enum trc_start_method { TRC_START_FORK = 0, TRC_START_SPAWN = 1 };
+enum trc_start_method { TRC_START_FORK = 0, TRC_START_SPAWN = 1,
+                        TRC_START_THREAD = 2 /* a thread in the process whose pid is PROC_START's arg */ };
 enum trc_proc_end { TRC_PROC_EXITED = 0 /* arg: exit code */, TRC_PROC_SIGNALED = 1 /* arg: signal */ };
 enum trc_pipe_end { TRC_PIPE_READ = 1, TRC_PIPE_WRITE = 2, TRC_PIPE_BOTH = 3 };
 enum trc_mgr_op { TRC_MGR_GET = 1, TRC_MGR_SET = 2, TRC_MGR_ADD = 3 };
@@ -454,7 +455,9 @@ typedef struct trc_object_track {
      *   counter    its value after each write; starts with (0, v) when a read of v
      *              comes before the first write
      *   barrier    units arrived in the current generation (BARRIER_ARRIVE extra; 0
-     *              again when it opens), starts (0,0) */
+     *              again when it opens), starts (0,0)
+     *   pipe       bytes in the pipe: each message's 16-byte header and body, from its
+     *              SEND to its RECV; starts (0,0) */
     trc_sample *level; size_t nlevel;
     int64_t max_level;                       /* max of level: semaphores max permits in use, rlocks
                                                 max depth, rwlocks max readers */

@@ -10,6 +10,8 @@
  *     the client's REQUEST to the server's SERVE, and its reply from the SERVE
  *     to the client's REPLY; a SIGNAL to the PROC_EXIT of the process it
  *     killed;
+ *   - a pipe's level series: the bytes in it (a message's header and body,
+ *     from its SEND to its RECV);
  *   - per object: bytes sent (pipes) or pickled (queues, pools) and the CPU
  *     time of pickling; sends, receives, ends of file, closes and polls;
  *     writes, reads and torn reads of a segment, and whether it was
@@ -69,6 +71,8 @@ typedef struct sig_pend { uint64_t t, ev; uint32_t from; int32_t sig; bool set; 
 
 struct trc__procs {
     trc_model *m;
+    size_t *cap_level;              /* per object: its level series' capacity (pipes) */
+    int64_t *in_pipe;               /* per object: bytes sent and not yet received (pipes) */
     pmap sends, requests, serves;
     sig_pend *sigs;                 /* per unit: the last signal sent to it */
     trc_flow *flows; size_t nflows, cap_flows;
@@ -79,6 +83,11 @@ trc__procs *trc__procs_begin(trc_model *m) {
     trc__procs *p = xcalloc(1, sizeof *p);
     p->m = m;
     p->sigs = xcalloc(m->run->nunits + 1, sizeof *p->sigs);
+    p->cap_level = xcalloc(m->run->nobjects + 1, sizeof *p->cap_level);
+    p->in_pipe = xcalloc(m->run->nobjects + 1, sizeof *p->in_pipe);
+    for (uint32_t o = 0; o < m->run->nobjects; o++)   /* a pipe's level: the bytes in it, from 0 */
+        if (m->run->objects[o].kind == TRC_OBJ_PIPE)
+            ARR_PUSH(m->objects[o].level, m->objects[o].nlevel, p->cap_level[o], ((trc_sample){ 0, 0 }));
     return p;
 }
 
@@ -88,6 +97,16 @@ static void flow(trc__procs *p, uint32_t kind, const pend *from, uint64_t t1, ui
     ARR_GROW(p->flows, p->nflows + 1, p->cap_flows);
     p->flows[p->nflows++] = (trc_flow){ .t0 = from->t, .t1 = t1, .u0 = from->unit, .u1 = u1, .obj = obj,
                                         .kind = kind, .item = item, .ev0 = from->ev, .ev1 = ev1 };
+}
+
+/* A pipe's bytes in flight change by d at t. */
+static void pipe_level(trc__procs *p, uint32_t obj, uint64_t t, int64_t d) {
+    trc_object_track *ot = &p->m->objects[obj - 1];
+    int64_t v = p->in_pipe[obj - 1] += d;
+    if (v < 0) v = p->in_pipe[obj - 1] = 0;   /* a message sent before the recording's window */
+    if (ot->nlevel && ot->level[ot->nlevel - 1].t == t) ot->level[ot->nlevel - 1].v = v;
+    else ARR_PUSH(ot->level, ot->nlevel, p->cap_level[obj - 1], ((trc_sample){ t, v }));
+    if (v > ot->max_level) ot->max_level = v;
 }
 
 static void instant(trc__procs *p, const trc_event *e, uint64_t i, uint64_t t) {
@@ -125,12 +144,12 @@ void trc__procs_event(trc__procs *p, const trc_event *e, uint64_t i, uint64_t t)
         instant(p, e, i, t);
         break;
     case TRC_EV_SEND:
-        if (ot) { ot->sends++; ot->bytes += e->extra; }
+        if (ot) { ot->sends++; ot->bytes += e->extra; pipe_level(p, e->obj, t, (int64_t)e->extra + 16); }
         pmap_put(&p->sends, pkey(e->obj, e->arg), t, i, e->unit);
         instant(p, e, i, t);
         break;
     case TRC_EV_RECV: {
-        if (ot) { ot->recvs++; if (e->aux) ot->eofs++; }
+        if (ot) { ot->recvs++; if (e->aux) ot->eofs++; else pipe_level(p, e->obj, t, -((int64_t)e->extra + 16)); }
         const pend *s = e->aux ? NULL : pmap_get(&p->sends, pkey(e->obj, e->arg));
         if (s) flow(p, TRC_FLOW_MESSAGE, s, t, e->unit, i, e->obj, e->arg);
         instant(p, e, i, t);
@@ -198,6 +217,8 @@ void trc__procs_end(trc__procs *p, uint64_t *next_id) {
         m->instants = all;
         m->ninstants = n;
     }
+    free(p->cap_level);
+    free(p->in_pipe);
     free(p->sends.s);
     free(p->requests.s);
     free(p->serves.s);
