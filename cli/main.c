@@ -41,6 +41,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "stats")) return cmd_stats(argc, argv);
     if (!strcmp(cmd, "check")) return cmd_check(argc, argv);
     if (!strcmp(cmd, "list")) return cmd_list(argc, argv);
+    if (!strcmp(cmd, "__worker")) return cmd_worker(argc, argv);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) { usage(stdout); return 0; }
     if (!strcmp(cmd, "--version")) { printf("weft 0.1.0\n"); return 0; }
     fprintf(stderr, "weft: '%s' is not a weft command\n", cmd);

@@ -205,6 +205,7 @@ struct rt {
     /* strings made while running (LOCAL_SET texts), written after the run (guarded by smon) */
     sim_mon *smon;
     const char **strs; size_t nstrs, cap_strs;
+    const char *strs_overflow;       /* the text that stands in past SIM_MAX_RUN_STRINGS (run memory) */
     uint32_t *slots; size_t nslots;  /* hash of strs: index + 1, 0 = free */
 };
 
@@ -378,6 +379,12 @@ int rt_strings_init(rt *r);
 void rt_strings_free(rt *r);
 /* Appends a formatted line to a report (truncated at cap). */
 void rt_rep(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---- the program in run memory (sim_prog_clone.c) ------------------------------ */
+
+/* A deep copy of p in run memory (every process maps it at one address: a spawned process can use
+ * it), or NULL when run memory is exhausted. Thread: main, before any unit begins. */
+const sim_program *sim__program_clone(rt *r, const sim_program *p);
 
 /* ---- the run's error, from main ----------------------------------------------- */
 

@@ -282,6 +282,12 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     r->ops = plat->ops;   /* a platform of processes gives each process its own copy, at one address */
     r->procs = ops->unit_launch != NULL;
     r->nunits = prog->nunits;
+    /* processes: the program where a spawned process finds it too */
+    if (r->procs && !(r->prog = sim__program_clone(r, prog))) {
+        ops->release(plat, r, sizeof *r);
+        ops->destroy(plat);
+        return diag_set(d, ERR_NOMEM, "out of memory for the run's shared state (the program)");
+    }
     sim_punit *self = ops->main_unit(plat);
     uint32_t started = 0;
     trc_writer *w = desc->writer;
