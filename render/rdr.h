@@ -27,16 +27,31 @@
  * 1. Entry points
  * ====================================================================== */
 
+enum rdr_theme_id { RDR_THEME_DARK = 0, RDR_THEME_LIGHT = 1, RDR_THEME__COUNT = 2 };
+
 typedef struct rdr_view_desc {
-    const trc_recording *rec;
-    const trc_model *models; uint32_t nmodels;   /* one model per run, models[i].run == &rec->runs[i] */
+    const trc_recording *rec;     /* may be NULL (several files: each model knows its run) */
+    const trc_model *models; uint32_t nmodels;   /* one model per run; side by side on one time axis */
     int width, height;            /* 0 = 1280x720 */
-    double at;                    /* playhead as a fraction of the makespan, 0..1; <0 = end (whole run) */
+    double at;                    /* playhead as a fraction of the time axis, 0..1; <0 = end (whole run) */
+    double at_ns;                 /* with at_is_ns: the playhead at this relative time instead */
+    bool at_is_ns;
+    bool play;                    /* rdr_view_run: start playing (weft view opens at the start and plays) */
+    bool stage;                   /* show the stage region beside the timeline (--stage) */
+    bool whole;                   /* show the whole run even when its end is a long idle tail */
+    int theme;                    /* rdr_theme_id */
+    double scale;                 /* headless: pixels per layout unit (2 = a sharp PNG for a hi-dpi slide); 0 = 1 */
     const char *font_path;        /* NULL = $WEFT_FONT, else DejaVu Sans Mono/Sans under /usr/share/fonts */
     const char *title;            /* NULL = the first run's scenario title */
-    /* optional initial window (relative ns); t_view1 <= t_view0 = the whole run */
+    /* optional initial window (relative ns); t_view1 <= t_view0 = the whole run (or its active part) */
     double t_view0, t_view1;
     bool ghost;                   /* draw the part after the playhead faintly instead of hiding it */
+    /* rdr_view_run only: when set, the window opens at once with a progress bar and
+     * this runs on a thread to fill models/nmodels (the fields above are ignored
+     * until it returns 0); an error closes the window and is returned with d. */
+    int (*load)(void *ud, const trc_model **models, uint32_t *nmodels, diag *d);
+    void *load_ud;
+    const char *load_what;        /* "big.weft (325 MB)": what the progress bar says it loads */
 } rdr_view_desc;
 
 /** Opens an SDL2 window and runs the viewer until it is closed (q, Esc, window
@@ -49,8 +64,22 @@ int rdr_view_run(const rdr_view_desc *desc, diag *d);
  *  no video subsystem. */
 int rdr_render_rgba(const rdr_view_desc *desc, uint32_t *pixels, diag *d);
 
-/** Headless: renders one frame and writes it as a PNG (RGB, 8 bit). */
+/** Headless: renders one frame and writes it as a PNG (RGB, 8 bit), at
+ *  desc->scale pixels per layout unit. */
 int rdr_screenshot(const rdr_view_desc *desc, const char *png_path, diag *d);
+
+/* The animation as frames: from desc's playhead (the start unless desc->at says
+ * otherwise), playing as the window would at its default speed, until the end,
+ * then hold_s more seconds of the last frame. Each frame goes to `frame`
+ * (pixels ARGB8888, w x h device pixels, row-major); a non-zero return stops. */
+typedef struct rdr_frames_desc {
+    double fps;                   /* 1..240 */
+    double hold_s;                /* 0 = 1 s */
+    uint32_t max_frames;          /* 0 = 36000 */
+    int (*frame)(void *ud, const uint32_t *argb, int w, int h, uint32_t index, diag *d);
+    void *ud;
+} rdr_frames_desc;
+int rdr_frames(const rdr_view_desc *desc, const rdr_frames_desc *fd, diag *d);
 
 /* A headless canvas kept across frames (benchmarks, tests, batch screenshots):
  * an SDL software renderer on a width x height ARGB8888 buffer, the fonts and
@@ -62,13 +91,16 @@ typedef struct rdr_view rdr_view;
 typedef struct rdr_drawlist rdr_drawlist;
 typedef struct rdr_text_metrics rdr_text_metrics;
 int rdr_canvas_open(rdr_canvas **out, int width, int height, const char *font_path, diag *d);
+/** The same with `scale` device pixels per layout unit (text rasterised at that size). */
+int rdr_canvas_open_scaled(rdr_canvas **out, int width, int height, double scale, const char *font_path, diag *d);
+void rdr_canvas_size(const rdr_canvas *c, int *pixel_w, int *pixel_h);
 /** Text measuring for rdr_build, backed by the canvas's fonts. */
 const rdr_text_metrics *rdr_canvas_metrics(rdr_canvas *c);
 /** Executes a draw list into the canvas's pixels. */
 void rdr_canvas_submit(rdr_canvas *c, const rdr_drawlist *dl);
 /** Builds v's frame (resizing v to the canvas first if needed) and submits it. */
 void rdr_canvas_frame(rdr_canvas *c, rdr_view *v);
-const uint32_t *rdr_canvas_pixels(const rdr_canvas *c);   /* width*height ARGB8888 */
+const uint32_t *rdr_canvas_pixels(const rdr_canvas *c);   /* pixel_w*pixel_h ARGB8888 */
 /** How many text textures were rasterised so far (the cache's misses). */
 size_t rdr_canvas_rasterised(const rdr_canvas *c);
 void rdr_canvas_close(rdr_canvas *c);
@@ -151,12 +183,21 @@ typedef struct rdr_row {
 #define RDR_MAX_FUTURE_LANES 48u
 #define RDR_LANE_MORE UINT32_MAX
 
+/* The window, top to bottom: header (title and verdict, legend, alert lines),
+ * ruler, lanes, bottom panels (details of the selection, the compare table),
+ * footer (status bar). The timeline takes [0, timeline_w); the stage, when
+ * shown, the region [stage_x, width) from the ruler down to the footer. */
 typedef struct rdr_layout {
     int width, height;
-    int header_h;               /* title, legend, status */
+    int timeline_w;             /* the timeline's width (== width without the stage) */
+    int header_h;               /* title, legend, status, alert lines */
+    int alert_lines;            /* lines of the deadlock / stuck / lost-events note in the header */
     int ruler_y, ruler_h;
     int lanes_y, lanes_h;       /* the visible lane area on screen */
+    int details_y, details_h;   /* the selection's details (0 high when nothing is selected) */
+    int compare_y, compare_h;   /* the compare table (0 high when off) */
     int footer_y, footer_h;
+    int stage_x, stage_y, stage_w, stage_h;   /* 0 wide when the stage is off */
     int label_w;                /* names column: x in [0, label_w) */
     int plot_x, plot_w;         /* time axis: x in [plot_x, plot_x + plot_w) */
     rdr_row *rows; uint32_t nrows;
@@ -169,20 +210,44 @@ typedef struct rdr_lod rdr_lod;
 
 /* Input events, translated from SDL by the backend (or made by tests). */
 enum rdr_ev_kind { RDR_EV_KEY = 1, RDR_EV_MOVE, RDR_EV_DOWN, RDR_EV_UP, RDR_EV_WHEEL, RDR_EV_RESIZE,
-                   RDR_EV_LEAVE, RDR_EV_QUIT };
+                   RDR_EV_LEAVE, RDR_EV_QUIT, RDR_EV_TEXT };
 enum rdr_key { RDR_KEY_CHAR = 1 /* ch */, RDR_KEY_SPACE, RDR_KEY_PLUS, RDR_KEY_MINUS, RDR_KEY_HOME, RDR_KEY_END,
-               RDR_KEY_LEFT, RDR_KEY_RIGHT, RDR_KEY_UP, RDR_KEY_DOWN, RDR_KEY_PGUP, RDR_KEY_PGDN, RDR_KEY_ESC };
+               RDR_KEY_LEFT, RDR_KEY_RIGHT, RDR_KEY_UP, RDR_KEY_DOWN, RDR_KEY_PGUP, RDR_KEY_PGDN, RDR_KEY_ESC,
+               RDR_KEY_ENTER, RDR_KEY_BACKSPACE, RDR_KEY_TAB, RDR_KEY_F1 };
 #define RDR_MOD_SHIFT 1u
 #define RDR_MOD_CTRL  2u
 typedef struct rdr_event {
     uint8_t kind;       /* rdr_ev_kind */
     uint8_t mods;       /* RDR_MOD_* */
     uint16_t key;       /* KEY: rdr_key */
-    uint32_t ch;        /* KEY with RDR_KEY_CHAR: lower-case ASCII letter or digit */
+    uint32_t ch;        /* KEY with RDR_KEY_CHAR: lower-case ASCII letter or digit, or one of / ? . , [ ] */
     int x, y;           /* MOVE/DOWN/UP/WHEEL: mouse position; RESIZE: new width, height */
-    int button;         /* DOWN/UP: 1 = left */
+    int button;         /* DOWN/UP: 1 = left, 2 = right, 3 = middle */
     double wheel;       /* WHEEL: notches, > 0 = away from the user (zoom in) */
+    char text[32];      /* TEXT: typed UTF-8 (while searching) */
 } rdr_event;
+
+/* What a click selected: a row (a unit, an object track, a pool, a future lane)
+ * and the time clicked; the details panel describes it. */
+typedef struct rdr_sel {
+    uint8_t kind;               /* rdr_row_kind, 0 = nothing */
+    uint32_t run, id, lane;     /* as in rdr_row */
+    double t;                   /* where it was clicked, in the run's relative ns */
+} rdr_sel;
+
+/* Flows: all of them, only those of the selected unit or object, or none ('f' cycles). */
+enum rdr_flow_mode { RDR_FLOWS_ALL = 0, RDR_FLOWS_SELECTED = 1, RDR_FLOWS_OFF = 2 };
+
+/* Per run, derived once at init for drawing: where the run stops doing anything
+ * (a watchdog's wait follows), who was still waiting at the end and the cycle. */
+typedef struct rdr_run_info {
+    double off;                 /* where the run starts on the time axis (0 when runs are aligned at their starts) */
+    uint64_t t_tail;            /* relative ns: where the view fits it (its active part plus a margin, or its end) */
+    uint64_t t_active;          /* relative ns of the last event before the run's end that is not its
+                                   abort (== makespan when nothing idles at the end) */
+    trc_waitfor wf;             /* the wait-for graph at the end */
+    bool collapsed;             /* only its title row is shown */
+} rdr_run_info;
 
 /* Transparent on purpose: tests and the backend read it. Change it only through
  * the functions below. */
@@ -192,27 +257,46 @@ struct rdr_view {
     const trc_model *models; uint32_t nmodels;
     const char *title;
     uint64_t total;             /* the time axis: the longest makespan, ns (>= 1) */
-    double t0, t1;              /* visible window, relative ns */
+    double t0, t1;              /* visible window, ns on the time axis (a run's relative ns plus its info[].off) */
     double playhead;            /* relative ns, 0..total */
     double speed;               /* playback: trace ns per wall-clock ns */
+    double t_tail;              /* where every run has gone quiet until its end (a watchdog's wait);
+                                   playback jumps from here to the end; == total when no run idles */
     bool playing;
-    bool show_flows;            /* 'f' */
+    bool show_flows;            /* flows != RDR_FLOWS_OFF (kept for callers that only toggle) */
+    uint8_t flows;              /* rdr_flow_mode */
     bool ghost;                 /* 'g': show the part after the playhead faintly */
+    bool help;                  /* '?': the keys, over everything */
+    bool compare;               /* 'c': the compare panel (several runs) */
+    bool absolute;              /* 'l': runs on absolute time (when each ran) instead of aligned at their starts */
+    bool show_stage;            /* 'o': the stage region beside the timeline */
+    int theme;                  /* 't': rdr_theme_id */
     bool quit;
     int scroll_y;               /* vertical scroll of the lane area, px */
     int mouse_x, mouse_y; bool mouse_in;
     double frame_ms;            /* set by the backend: last frame's cost, shown in the footer */
+    rdr_sel sel;                /* what was clicked last */
+    bool searching;             /* '/': typing a name */
+    char query[64];             /* the search text (UTF-8) */
+    uint32_t nmatches, match;   /* rows matching it, the current one (index among them) */
+    char toast[96];             /* a short message after a mode key ("flows: off") */
+    double toast_s;             /* seconds it stays */
+    rdr_run_info *info;         /* per model */
     rdr_layout lay;
     /* private */
-    bool drag, scrub;
-    int drag_x, drag_y, drag_scroll;
+    bool drag, scrub, zsel, pressed;
+    int drag_x, drag_y, drag_scroll, zsel_x0, zsel_x1;
     double drag_t0;
     rdr_lod **lod;              /* one per model, NULL until needed */
     uint64_t *flow_maxdur;      /* per model: the longest flow, for window queries */
     void *scratch; size_t scratch_cap;   /* per-frame column buffers */
     struct rdr_buckets *buckets;         /* per-frame lane rects grouped by colour */
     struct rdr_claim *claims; size_t nclaims, claims_cap;   /* per frame: labels drawn over lanes (row, x range) */
+    struct rdr_lbl *lbls; size_t lbls_cap;              /* per frame: slice label candidates */
     int32_t **pool_row;                  /* per model, per object: index in lay.rows of its POOL row, or -1 */
+    int32_t **unit_row;                  /* per model, per unit: index in lay.rows of its lane, or -1 */
+    struct rdr_expect **expect;          /* per model: expected counter values from the scenario, or NULL */
+    struct rdr_stage_view *stage;        /* the stage's models, layouts and states, built on first need */
 };
 
 /** Fills v from desc: layout for desc->width x height, the whole run in view,
@@ -240,8 +324,26 @@ void rdr_view_pan(rdr_view *v, double dt);
 /** Shows [t0, t1] (clamped). */
 void rdr_view_set_window(rdr_view *v, double t0, double t1);
 void rdr_view_set_playhead(rdr_view *v, double t);
-/** Moves the playhead to the next (dir > 0) or previous state change of any unit. */
+/** Moves the playhead to the next (dir > 0) or previous state change of any unit,
+ *  or only of the selected unit when a unit is selected. */
 void rdr_view_step(rdr_view *v, int dir);
+/** Selects row `row_index` of the layout at time t (a click does this); NULL-safe
+ *  clear with rdr_view_select(v, -1, 0). */
+void rdr_view_select(rdr_view *v, int row_index, double t);
+/** Zooms to what is selected: the slice (span, ownership, future) under the
+ *  selection's time, with a margin. Returns false if there is nothing to zoom to. */
+bool rdr_view_zoom_selection(rdr_view *v);
+/** Sets the search text and selects the first matching row (unit or object name
+ *  containing it, case-insensitive for ASCII); returns how many rows match. */
+uint32_t rdr_view_search(rdr_view *v, const char *query);
+/** The next (dir > 0) or previous match of the search. */
+void rdr_view_search_next(rdr_view *v, int dir);
+/** Collapses or expands run r's rows (several runs). */
+void rdr_view_collapse(rdr_view *v, uint32_t run, bool collapsed);
+/** Several runs: on absolute time (each where it ran) or aligned at their starts. */
+void rdr_view_set_absolute(rdr_view *v, bool absolute);
+/** A short message in the status bar for a few seconds. */
+void rdr_view_toast(rdr_view *v, const char *msg);
 
 /** Applies one input event. Sets v->quit on q, Esc or RDR_EV_QUIT. */
 void rdr_view_event(rdr_view *v, const rdr_event *ev);
@@ -293,6 +395,185 @@ struct rdr_text_metrics {
 
 /** Builds the frame of v into dl (reset first). Also resolves hover. */
 void rdr_build(rdr_view *v, rdr_drawlist *dl, const rdr_text_metrics *tm);
+
+/* ======================================================================
+ * 6. The stage: the objects as pictures at the playhead's time
+ *    (render/rdr_stage*.c)
+ * ====================================================================== */
+
+/* The stage model of one run: indexes built once from its trc_model so that
+ * the state of every object and unit at any time t costs O(log n) per object
+ * and unit plus what is listed (never work proportional to the whole trace).
+ *  1. rdr_stage_model_new  2. per frame: rdr_stage_state_at  3. rdr_stage_model_free
+ * The model keeps pointers into m (and m->run): they must outlive it. */
+typedef struct rdr_stage_model rdr_stage_model;
+rdr_stage_model *rdr_stage_model_new(const trc_model *m);
+void rdr_stage_model_free(rdr_stage_model *sm);
+const trc_model *rdr_stage_model_of(const rdr_stage_model *sm);
+/** Units that waited on obj at the same time, at most, over the whole run. */
+uint32_t rdr_stage_max_waiters(const rdr_stage_model *sm, uint32_t obj);
+/** The pool a unit works for (object id), 0 if it is no pool worker. */
+uint32_t rdr_stage_pool_of(const rdr_stage_model *sm, uint32_t unit);
+
+/* Lists are cut at this many entries per object (waiters, holders, items,
+ * futures); the counts are always whole. */
+#define RDR_STAGE_LIST 48u
+#define RDR_STAGE_NONE UINT32_MAX
+
+/* Where a unit's figure stands. */
+enum rdr_stage_place { RDR_PLACE_HOME = 0,   /* its home spot: running, computing, sleeping, idle
+                                                 in its pool, or blocked on no object (a join) */
+                       RDR_PLACE_WAIT = 1,   /* in the waiting line of an object (`obj`, `op`) */
+                       RDR_PLACE_NONE = 2 }; /* not started yet */
+
+typedef struct rdr_stage_unit {
+    uint8_t state;          /* trc_state at t (DONE after its exit; RUNNING before its start) */
+    uint8_t place;          /* rdr_stage_place */
+    uint8_t op;             /* BLOCKED/IDLE: trc_op of the wait */
+    uint8_t from_place;     /* where it walks from (place, obj, op): its place before this span */
+    uint8_t from_op;
+    bool started, exited, killed;
+    bool in_cycle;          /* part of the wait-for cycle at t */
+    bool notified;          /* waiting on a condition, notified, not yet woken up */
+    uint32_t obj;           /* BLOCKED/IDLE: the object waited on (0 = none) */
+    uint32_t from_obj;
+    float walk;             /* 0..1: how far it has walked from `from` to its place (1 = there) */
+    uint32_t rank;          /* PLACE_WAIT: its place in the object's line, in arrival order (0 = first);
+                               queues count the put side and the get side apart */
+    uint32_t holder;        /* blocked: the unit it waits for at t (a lock's owner, a joined unit,
+                               the worker of an awaited future), RDR_STAGE_NONE = none known */
+    uint64_t since;         /* relative ns its current state began */
+    uint64_t target;        /* BLOCKED: JOIN the unit, RESULT the future id */
+    /* pool workers: the future it runs at t (0 = none) and its task's name */
+    uint64_t future;
+    const char *task;
+} rdr_stage_unit;
+
+/* A unit at an object: a waiter (op, since) or a holder. */
+typedef struct rdr_stage_who { uint32_t unit; uint8_t op; uint64_t since; } rdr_stage_who;
+
+/* A queue's item at t. Slot 0 is the exit end (the next to leave: the oldest
+ * of a fifo, the newest of a lifo, the next by priority). The slots hold
+ * exactly the items in the queue at t (the depth): an item flies in from its
+ * producer just before its put, landing as it is put, and flies out to its
+ * consumer just after its get. */
+enum rdr_tok_phase { RDR_TOK_IN = 0,        /* in its slot */
+                     RDR_TOK_ARRIVING = 1,  /* flying from the producer to `slot`, where its put puts it */
+                     RDR_TOK_LEAVING = 2 }; /* got: flying from the exit to the consumer */
+typedef struct rdr_stage_tok {
+    uint64_t item;
+    uint32_t producer;      /* the unit that put it */
+    uint32_t consumer;      /* the unit that got it; RDR_STAGE_NONE: never got in the recording */
+    uint32_t slot;          /* IN: its slot; ARRIVING: the slot it lands in; LEAVING: 0 */
+    uint8_t phase;          /* rdr_tok_phase */
+    float fly;              /* ARRIVING, LEAVING: 0..1 along the flight */
+} rdr_stage_tok;
+
+typedef struct rdr_stage_obj {
+    uint32_t kind;          /* trc_obj_kind */
+    uint32_t holder;        /* lock, rlock, rwlock: the (writing) owner; event: who set it; NONE = free */
+    uint64_t held_since;
+    int64_t level;          /* queue depth; rlock depth; semaphore permits in use; rwlock readers;
+                               barrier units arrived; counter value; pool futures queued */
+    bool set;               /* events: the flag is up */
+    bool full;              /* queues: depth == capacity (> 0) */
+    uint32_t nwait;         /* units waiting on it at t */
+    uint32_t nwait_put;     /* queues: of them, waiting to put (the rest wait to get or join) */
+    size_t wait0, nwaitl;   /* waiters listed: who[wait0 .. + nwaitl), in arrival order */
+    uint32_t nhold;         /* semaphores: permits held by units; rwlocks: readers inside */
+    size_t hold0, nholdl;   /* those listed: who[hold0 .. + nholdl), oldest first */
+    size_t tok0, ntok;      /* queues: toks[tok0 .. + ntok) */
+    /* the last notify / set / clear / barrier opening at or before t */
+    float pulse;            /* 1 = it happened now, fading to 0 over the animation time */
+    uint16_t pulse_kind;    /* trc_ev_kind, 0 = none yet */
+    uint32_t pulse_unit, pulse_woken;
+    /* pools */
+    uint32_t running, queued, done, failed, cancelled;
+    size_t fut0, nfutl;     /* queued futures listed (oldest first): futs[fut0 .. + nfutl), indexes
+                               into m->futures */
+    /* counters */
+    int64_t lost;           /* updates lost by racy writes up to t */
+    uint32_t writes;        /* writes up to t */
+} rdr_stage_obj;
+
+/* The state at one time: filled by rdr_stage_state_at, reused across frames
+ * (zero it before the first call; rdr_stage_state_release frees it). */
+typedef struct rdr_stage_state {
+    uint64_t t, anim;
+    rdr_stage_unit *units; uint32_t nunits;
+    rdr_stage_obj *objs; uint32_t nobjs;           /* index = object id - 1 */
+    rdr_stage_who *who; size_t nwho, cap_who;
+    rdr_stage_tok *toks; size_t ntoks, cap_toks;
+    uint32_t *futs; size_t nfuts, cap_futs;
+    uint32_t *cycle; size_t ncycle;                /* a wait-for cycle at t: cycle[i] waits for cycle[i + 1] */
+    uint32_t counts[TRC_ST__COUNT + 1];            /* live units per state; [TRC_ST__COUNT]: not started */
+    /* private */
+    uint32_t *scratch; size_t cap_scratch;
+} rdr_stage_state;
+
+/* A flight into or out of a queue takes this share of the animation time. */
+#define RDR_STAGE_FLIGHT 0.35
+/** The state of every unit and object at relative time t. anim_ns is how long
+ *  (in trace time) a move or a flight takes on screen: walks, items flying,
+ *  pulses fade over it (0 = no animation: everything is where it is at t). */
+void rdr_stage_state_at(const rdr_stage_model *sm, rdr_stage_state *st, uint64_t t, uint64_t anim_ns);
+void rdr_stage_state_release(rdr_stage_state *st);
+
+/* The stage's layout of one run in a w x h rectangle (render/rdr_stage_layout.c).
+ * Computed once per run and size, from all the run's units and objects and
+ * never from a time, so nothing moves while the playhead does; the waiting
+ * lines have their places from the start. Coordinates are relative to the
+ * rectangle's top-left. */
+typedef struct rdr_stage_cell {
+    uint32_t obj;               /* object id */
+    bool shown;                 /* false: no room for it (counted in `hidden`) */
+    int x, y, w, h;             /* the cell: a name line, then the picture and its waiting line */
+    int px, py, pw, ph;         /* the picture */
+    int nslots, slot_w;         /* queues: slots drawn (0 = a fill bar); semaphores: permits drawn;
+                                   pools: workers drawn; barriers: places at the gate */
+    int qx, qy, qn;             /* pools: the queued futures' row (qn tokens of slot_w from (qx, qy)) */
+    /* waiting lines: place k < nl stands at (lx + k * ldx, ly) (a figure's bottom centre) */
+    int lx, ly, ldx, nl;
+    int lx2, ly2, ldx2, nl2;    /* queues: the get side (lx.. is the put side) */
+} rdr_stage_cell;
+
+typedef struct rdr_stage_group {  /* the units of one actor on the bench */
+    const char *name;
+    uint32_t n;                 /* its units */
+    int x, y, w, h;             /* its block; summary: its row */
+    bool header;                /* its name is drawn above its figures ("consumer ×3") */
+} rdr_stage_group;
+
+typedef struct rdr_stage_layout {
+    int w, h;                   /* what it was laid out for */
+    int fig, fig_w;             /* a figure's height and width */
+    int line_h;
+    int title_h;                /* the run's title line */
+    bool summary;               /* too many units for figures: a row per actor, counts by state */
+    int bench_y, bench_h;
+    int *home_x, *home_y;       /* per unit: its figure's bottom centre at home; -1 = none (summary) */
+    bool *home_label;           /* per unit: its label fits under its home */
+    const char **label;         /* per unit: "3" for consumer.3 under a header, else its name */
+    uint32_t *group_of;         /* per unit: its group */
+    rdr_stage_group *groups; uint32_t ngroups;
+    rdr_stage_cell *cells;      /* per object, index = id - 1 */
+    uint32_t *order; uint32_t nshown;   /* the shown cells' objects, in layout order */
+    uint32_t hidden;            /* objects with no room */
+    int objects_y;              /* where the object grid starts */
+} rdr_stage_layout;
+
+/** Lays out run sm in w x h. wf (may be NULL): the run's wait-for graph at its
+ *  end, whose cycle's objects are placed side by side. tm: text measuring
+ *  (NULL = RDR_CHAR_W per code point). */
+void rdr_stage_layout_build(rdr_stage_layout *L, const rdr_stage_model *sm, const trc_waitfor *wf, int w, int h,
+                            const rdr_text_metrics *tm);
+void rdr_stage_layout_release(rdr_stage_layout *L);
+/** Where run r's stage is drawn in v's frame: the layout's origin (x, y) and the
+ *  size it is laid out for (w, h). Returns false when the stage is not shown. */
+bool rdr_stage_rect(const rdr_view *v, uint32_t r, int *x, int *y, int *w, int *h);
+/** How long a move takes on v's stage, in trace ns, at its playback speed (the
+ *  anim_ns its frames pass to rdr_stage_state_at). */
+uint64_t rdr_stage_anim_ns(const rdr_view *v);
 
 /* ======================================================================
  * 5. PNG (render/rdr_png.c): our own encoder, zlib stored or fixed-Huffman blocks
