@@ -100,7 +100,8 @@ static int run_sweep(const char *scn, const char *out, char *sweep, sim_define *
     for (int b = 0; b < nb && !status; b++) {
         for (uint32_t i = 0; i < n && !status; i++) {
             const char *bn = sim_backend_name(bks[b]);
-            if (!cli_quiet && name) printf("run %u of %u: %s, %s=%s\n", ran + 1, total, bn, name, vals[i]);
+            if (!cli_quiet && name && nb > 1) printf("run %u of %u: %s, %s=%s\n", ran + 1, total, bn, name, vals[i]);
+            else if (!cli_quiet && name) printf("run %u of %u: %s=%s\n", ran + 1, total, name, vals[i]);
             else if (!cli_quiet) printf("run %u of %u: %s\n", ran + 1, total, bn);
             fflush(stdout);
             sim_result res;
