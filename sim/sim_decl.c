@@ -203,6 +203,7 @@ int sim__parse_toplevel(parser *ps) {
                 if (!is_p(&ps->t, '=')) {
                     o.capacity = NULL;
                     o.cap_value = 0;
+                    if (sim__managed_by(ps, &o)) return ps->err;   /* counter c managed by m */
                     goto declared;
                 }
                 sim__next(ps);

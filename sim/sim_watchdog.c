@@ -162,6 +162,10 @@ static bool describe_proc_wait(const wd *w, uint32_t i, rt_obj *o, int op, const
     rt_unit *u = &r->units[i];
     uint32_t oi = (uint32_t)(o - r->objs);
     char who[512];
+    if (o->decl->kind == SIM_OBJ_MANAGER) {
+        rt_rep(out, cap, "  %s (the server of manager '%s') waits for a request since %s\n", u->name, o->decl->name, when);
+        return true;
+    }
     switch (op) {
     case TRC_OP_RECV: case TRC_OP_POLL:
         holders_text(w, i, oi, TRC_PIPE_WRITE, who, sizeof who);
@@ -308,7 +312,7 @@ static void edges_of(const wd *w, graph *g, uint32_t i) {
     }
     if (!wo) return;
     rt_obj *o = &r->objs[wo - 1];
-    if (op == TRC_OP_RECV || op == TRC_OP_SEND || op == TRC_OP_POLL) {
+    if ((op == TRC_OP_RECV || op == TRC_OP_SEND || op == TRC_OP_POLL) && o->decl->kind == SIM_OBJ_PIPE) {
         /* a receiver waits for every process that could still write (or close), itself too */
         if (!r->procs) return;
         uint32_t who[64];
