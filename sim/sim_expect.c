@@ -69,6 +69,12 @@ void expect_check(sim_result *res, const sim_program *prog, const rt *r, uint32_
                                                                       : "expect no_deadlock: units were stuck forever");
         else if (x->kind == SIM_X_ALL_DONE && end != TRC_END_OK)
             snprintf(fail, sizeof fail, "expect all_done: not every unit finished");
+        else if (x->kind == SIM_X_ALL_DONE && r->procs) {
+            /* a process that was killed or crashed did not finish (a daemon terminated at exit is fine) */
+            for (uint32_t k = 0; k < r->nunits && !fail[0]; k++)
+                if (atomic_load(&r->units[k].died) && !atomic_load(&r->units[k].killed))
+                    snprintf(fail, sizeof fail, "expect all_done: %s's process died before its end", r->units[k].name);
+        }
         else if (x->kind == SIM_X_DEADLOCK && end != TRC_END_DEADLOCK)
             snprintf(fail, sizeof fail, "expect deadlock: the run did not deadlock");
         else if (x->kind == SIM_X_STUCK && end != TRC_END_STUCK)

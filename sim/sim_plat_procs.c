@@ -128,7 +128,9 @@ typedef struct pr_plat {
     char *priv; size_t priv_size;
     int32_t main_pid;
     struct sim_punit main;
-    sim_punit **units; uint32_t nunits, max_units;   /* unit_start order (main's process) */
+    sim_punit **units;               /* unit_start order (main's process) */
+    _Atomic uint32_t nunits;         /* published after units[] (the reaper reads it) */
+    uint32_t max_units;
     _Atomic uint32_t launch_seq;     /* a futex word: bumped at each launch (the reaper waits for children) */
     _Atomic int reaper_stop;
     pthread_t reaper;
@@ -350,7 +352,8 @@ static sim_punit *pr_main_unit(sim_plat *pl) { return &((pr_plat *)pl)->main; }
 
 static int pr_unit_start(sim_plat *pl, sim_punit **out, const sim_unit_start *how, diag *d) {
     pr_plat *p = (pr_plat *)pl;
-    if (p->nunits >= p->max_units) BUG("processes platform: more units than the %u announced", p->max_units);
+    uint32_t n = atomic_load_explicit(&p->nunits, memory_order_relaxed);
+    if (n >= p->max_units) BUG("processes platform: more units than the %u announced", p->max_units);
     sim_punit *u = pr_alloc(pl, sizeof *u);
     if (!u) return diag_set(d, ERR_NOMEM, "out of shared memory for the unit %s", how->name);
     u->entry = how->entry;
@@ -359,8 +362,9 @@ static int pr_unit_start(sim_plat *pl, sim_punit **out, const sim_unit_start *ho
     memcpy(u->name, how->name, l);
     u->kind = how->kind;
     u->start = how->start;
-    u->index = p->nunits;
-    p->units[p->nunits++] = u;
+    u->index = n;
+    p->units[n] = u;
+    atomic_store_explicit(&p->nunits, n + 1, memory_order_release);
     *out = u;
     return 0;
 }
@@ -368,7 +372,8 @@ static int pr_unit_start(sim_plat *pl, sim_punit **out, const sim_unit_start *ho
 /* The end of a unit's process: its thread units first (they cannot outlive it). */
 static void process_ended(pr_plat *p, sim_punit *u, int code, int sig) {
     uint64_t now = clk_mono_ns();
-    for (uint32_t i = 0; i < p->nunits; i++) {
+    uint32_t n = atomic_load_explicit(&p->nunits, memory_order_acquire);
+    for (uint32_t i = 0; i < n; i++) {
         sim_punit *v = p->units[i];
         if (v->kind != SIM_PU_THREAD || v->host != u || atomic_load(&v->state) == PU_ENDED) continue;
         v->exit_code = code;
@@ -387,7 +392,8 @@ static void process_ended(pr_plat *p, sim_punit *u, int code, int sig) {
 }
 
 static sim_punit *find_pid(pr_plat *p, int32_t pid) {
-    for (uint32_t i = 0; i < p->nunits; i++)
+    uint32_t n = atomic_load_explicit(&p->nunits, memory_order_acquire);
+    for (uint32_t i = 0; i < n; i++)
         if (p->units[i]->kind == SIM_PU_PROCESS && atomic_load(&p->units[i]->pid) == pid) return p->units[i];
     return NULL;
 }
@@ -583,12 +589,12 @@ static void pr_unit_join(sim_plat *pl, sim_punit *u) {
             /* stuck past the run's end (in a call weft does not control): killed, then reaped */
             killed = true;
             sim_punit *victim = u->kind == SIM_PU_THREAD ? u->host : u;
-            if (victim) kill(atomic_load(&victim->pid), SIGKILL);
+            int32_t vp = victim ? atomic_load(&victim->pid) : 0;
+            if (vp > 0 && vp != p->main_pid) kill(vp, SIGKILL);
         }
         if (killed && now - t0 > GRACE_NS + GIVE_UP_NS) return;
         fx_wait(&u->state, s, now + 100000000ull);
     }
-    (void)p;
 }
 
 static bool pr_unit_alive(sim_plat *pl, const sim_punit *u) {
@@ -597,10 +603,10 @@ static bool pr_unit_alive(sim_plat *pl, const sim_punit *u) {
 }
 
 static bool pr_unit_signal(sim_plat *pl, sim_punit *u, int sig) {
-    (void)pl;
+    pr_plat *p = (pr_plat *)pl;
     if (u->kind != SIM_PU_PROCESS || atomic_load(&u->state) != PU_LAUNCHED) return false;
     int32_t pid = atomic_load(&u->pid);
-    return pid > 0 && kill(pid, sig) == 0;
+    return pid > 0 && pid != p->main_pid && kill(pid, sig) == 0;   /* never weft itself */
 }
 
 static void pr_unit_status(sim_plat *pl, const sim_punit *u, int *code, int *sig, uint64_t *when) {

@@ -183,6 +183,9 @@ static void rt_teardown(rt *r) {
         for (uint32_t i = 0; i < prog->nobjects; i++) {
             rt_obj *o = &r->objs[i];
             if (o->decl && o->decl->kind == SIM_OBJ_PIPE) obj_pipe_free(r, o);
+            if (o->decl && o->decl->kind == SIM_OBJ_SHM)
+                rt_release(r, (void *)o->shm, (((size_t)o->decl->cap_value + 7) / 8 ? ((size_t)o->decl->cap_value + 7) / 8 : 1) * 8);
+            if (o->decl && o->decl->kind == SIM_OBJ_VAR && !ops->alloc_private) rt_release(r, (void *)o->var, sizeof *o->var);
             if (o->mon) ops->mon_free(p, o->mon);
             rt_release(r, o->queue.items, (size_t)o->queue.cap * sizeof *o->queue.items);
             rt_release(r, o->queue.prio, (size_t)o->queue.cap * sizeof *o->queue.prio);
