@@ -202,8 +202,9 @@ END_TEST
 /* 4. a child crashes */
 START_TEST(cleanup_after_a_crash) {
     const char *scn = tmp_path("clean4.scn");
-    write_file(scn, "backend processes\nlock m\n"
-                    "actor wcldc { lock m; sleep 2ms; crash }\nactor wcldw * 2 { sleep 1ms; lock m timeout=200ms }\n");
+    write_file(scn, "backend processes\nlock m\nevent held\n"
+                    "actor wcldc { lock m; set held; sleep 2ms; crash }\n"
+                    "actor wcldw * 2 { wait held; lock m timeout=100ms; if ok { unlock m } }\n");
     out o;
     char args[1024];
     snprintf(args, sizeof args, "run %s -o %s --quiet", scn, tmp_path("clean4.weft"));
