@@ -201,6 +201,7 @@ struct rt {
     bool exiting;                    /* every non-daemon actor is done: pools shut down, daemons next */
     bool killing;
     bool procs;                      /* units are processes (the platform launches them) */
+    size_t prefaulted;               /* ring bytes made resident up front (main) */
     uint32_t nmanagers;
     /* strings made while running (LOCAL_SET texts), written after the run (guarded by smon) */
     sim_mon *smon;

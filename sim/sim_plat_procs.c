@@ -346,6 +346,15 @@ static void *pr_alloc_private(sim_plat *pl, size_t n) {
     return p->priv + start;
 }
 
+static void pr_prefault(sim_plat *pl, void *q, size_t n) {
+    (void)pl;
+    uintptr_t a = (uintptr_t)q & ~(uintptr_t)4095, b = ((uintptr_t)q + n + 4095) & ~(uintptr_t)4095;
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+    madvise((void *)a, b - a, MADV_POPULATE_WRITE);   /* Linux 5.14+; else the pages fault when touched */
+}
+
 /* ---- units -------------------------------------------------------------------------- */
 
 static sim_punit *pr_main_unit(sim_plat *pl) { return &((pr_plat *)pl)->main; }
@@ -824,4 +833,5 @@ const sim_plat_ops sim_plat_procs = {
     .unit_exit_code = pr_unit_exit_code,
     .unit_crash = pr_unit_crash,
     .alloc_private = pr_alloc_private,
+    .prefault = pr_prefault,
 };

@@ -296,6 +296,11 @@ struct sim_plat_ops {
      * platform's units share everything (use alloc). Thread: main, before any
      * unit is launched. */
     void *(*alloc_private)(sim_plat *p, size_t n);
+    /* Makes n bytes of run memory at q resident now, where a first touch
+     * costs a page fault each (shared memory gets no huge pages): a
+     * recorder ring, so that a unit's events do not pay for its pages. NULL:
+     * nothing to do. Thread: main, before any unit is launched. */
+    void (*prefault)(sim_plat *p, void *q, size_t n);
 };
 
 /* The platforms weft has. */

@@ -218,13 +218,22 @@ static void rt_teardown(rt *r) {
     rt_release(r, r->units_mem, (r->nunits + 1) * sizeof *r->units + 64);
 }
 
-/* The recorder's rings, from run memory (a platform of processes: in the mapping its children share). */
+/* The recorder's rings, from run memory (a platform of processes: in the mapping its children share).
+ * Their pages are made resident up front, up to RING_PREFAULT_BUDGET for the run: a page of shared
+ * memory costs a fault on its first touch (no huge pages there), which a unit would otherwise pay
+ * in the middle of its events. */
+#define RING_PREFAULT_BUDGET (256u << 20)
+
 static void *ring_alloc(void *ctx, size_t bytes) {
     rt *r = ctx;
     char *p = rt_alloc(r, bytes + 64);   /* aligned for any type, not yet for a cache line */
     if (!p) return NULL;
     char *q = (char *)(((uintptr_t)p + 64) & ~(uintptr_t)63);
     q[-1] = (char)(q - p);
+    if (r->ops->prefault && r->prefaulted + bytes <= RING_PREFAULT_BUDGET) {
+        r->ops->prefault(r->plat, q, bytes);
+        r->prefaulted += bytes;
+    }
     return q;
 }
 
