@@ -111,6 +111,10 @@ static void rdr_instant_text(rdr_ctx *cx, uint32_t run, const trc_instant *in, c
     case TRC_EV_SERVE:
         snprintf(out, cap, "served a request on %s for %s", rdr_obj_name(r, in->obj), rdr_unit_name(r, in->extra));
         break;
+    case TRC_EV_ITEM_VALUE:
+        snprintf(out, cap, in->aux ? "got item #%u from queue %s: value %lld" : "put item #%u into queue %s: value %lld",
+                 in->extra, pool, (long long)(int64_t)in->arg);
+        break;
     default: snprintf(out, cap, "%s", trc_ev_name(in->kind)); break;
     }
 }

@@ -161,7 +161,7 @@ static void rdr_glyph_cross(rdr_drawlist *dl, int x, int y, uint32_t col) {   /*
 bool rdr_instant_drawn(unsigned kind) {
     switch (kind) {
     case TRC_EV_SPAWN: case TRC_EV_JOINED: case TRC_EV_SUBMIT: case TRC_EV_RESULT: case TRC_EV_CANCEL:
-    case TRC_EV_CALLBACK: case TRC_EV_LOCAL_SET: return true;
+    case TRC_EV_CALLBACK: case TRC_EV_LOCAL_SET: case TRC_EV_ITEM_VALUE: return true;
     /* processes: a process's end, signals, messages, closes, shm accesses, var assignments */
     case TRC_EV_PROC_EXIT: case TRC_EV_SIGNAL: case TRC_EV_SEND: case TRC_EV_RECV: case TRC_EV_PIPE_CLOSE:
     case TRC_EV_SHM_WRITE: case TRC_EV_SHM_READ: case TRC_EV_SHM_UNLINK: case TRC_EV_VAR_SET: case TRC_EV_SERVE:
@@ -238,6 +238,7 @@ void rdr_instants(rdr_ctx *cx) {
                 rdr_glyph_cross(cx->dl, x, gy, in->aux == 1 ? RDR_COL_FUT_CANCELLED : RDR_COL_CANCEL_LATE);
                 break;
             case TRC_EV_CALLBACK: rdr_glyph_dot(cx->dl, x, y1 - 7, rdr_flow_color(TRC_FLOW_CALLBACK)); break;
+            case TRC_EV_ITEM_VALUE: rdr_glyph_dot(cx->dl, x, gy + 2, rdr_flow_color(TRC_FLOW_ITEM)); break;
             case TRC_EV_PROC_EXIT:   /* a process killed: a red cross at its end; an exit code: a grey one */
                 if (in->aux == TRC_PROC_SIGNALED || in->arg)
                     rdr_glyph_cross(cx->dl, x, y0 + (row->h - 7) / 2,

@@ -113,6 +113,14 @@ int sim__proc_object_option(parser *ps, sim_object *o, tok kt) {
     return 1;
 }
 
+/* The index of an array's element named outside a step (`managed by m[1]`, `expect torn_reads s[0]`):
+ * a constant, made an element when the arrays are (sim__procs_before_arrays). */
+static int const_index(parser *ps, const sim_expr *ix, const char *what) {
+    if (ix && !ix->is_const)
+        return sim__perr(ps, ix->start, ERR_SCENARIO, "the index of %s here must be a constant (params are)", what);
+    return 0;
+}
+
 int sim__managed_by(parser *ps, sim_object *o) {
     if (!is_kw(&ps->t, "managed")) return 0;
     tok mt = ps->t;
@@ -125,7 +133,9 @@ int sim__managed_by(parser *ps, sim_object *o) {
     }
     sim__next(ps);
     uint32_t mi;
-    if (sim__object_ref(ps, K(SIM_OBJ_MANAGER), "be managed by", &mi)) return ps->err;
+    if (sim__object_ref_unnoted(ps, K(SIM_OBJ_MANAGER), "be managed by", false, &mi, &o->manager_index) ||
+        const_index(ps, o->manager_index, "a manager"))
+        return ps->err;
     o->manager = mi + 1;
     if (!o->opt_pos.line) o->opt_pos = mt.pos;
     return 0;
@@ -140,7 +150,7 @@ int sim__actor_start(parser *ps, sim_actor *a) {
     return 0;
 }
 
-/* A new object of `kind` named by the next token. NULL on error. */
+/* A new object of `kind` named by the next token, an array when [SIZE] follows. NULL on error. */
 static sim_object *new_object(parser *ps, sim_obj_kind kind, const char *what) {
     sim_program *p = ps->p;
     tok nt = ps->t;
@@ -153,7 +163,7 @@ static sim_object *new_object(parser *ps, sim_obj_kind kind, const char *what) {
     ARR_GROW(p->objects, p->nobjects + 1, ps->cap_objects);
     sim_object *o = &p->objects[p->nobjects++];
     *o = (sim_object){ .name = name, .pos = nt.pos, .kind = kind };
-    return o;
+    return sim__parse_array_size(ps, o) ? NULL : o;   /* pipe p[4]: an array */
 }
 
 int sim__parse_toplevel_procs(parser *ps, tok t, bool *handled) {
@@ -228,7 +238,9 @@ int sim__parse_expect_procs(parser *ps, const char *what, sim_expect *x, bool *h
     *handled = true;
     if (!strcmp(what, "torn_reads")) {
         x->kind = SIM_X_TORN_READS;
-        if (sim__object_ref(ps, K(SIM_OBJ_SHM), "expect torn_reads on", &x->obj)) return ps->err;
+        if (sim__object_ref_unnoted(ps, K(SIM_OBJ_SHM), "expect torn_reads on", false, &x->obj, &x->index) ||
+            const_index(ps, x->index, "shared memory"))
+            return ps->err;
     } else if (!strcmp(what, "exitcode")) {
         x->kind = SIM_X_EXITCODE;
         tok at = ps->t;
@@ -266,5 +278,46 @@ int sim__procs_after_overrides(parser *ps) {
         if (!ps->err && o->pickle) sim__eval(ps, o->pickle, &o->pickle_value);
         if (!ps->err) sim__check_proc_values(ps, o);
     }
+    return ps->err;
+}
+
+/* The element a constant index picks in declaration di (of elem0[di]), or an error at the index. */
+static int element_of(parser *ps, const sim_object *decls, const uint32_t *elem0, uint32_t di, const sim_expr *ix,
+                      uint32_t *out) {
+    int64_t v = 0;
+    if (ix && sim__eval(ps, ix, &v)) return ps->err;
+    const sim_object *o = &decls[di];
+    if (v < 0 || v >= o->size)
+        return sim__perr(ps, ix->start, ERR_SCENARIO, "index %lld is out of range for '%s': an array of %lld %ss, 0 to %lld",
+                         (long long)v, o->name, (long long)o->size, sim__obj_kind_name(o->kind), (long long)o->size - 1);
+    *out = elem0[di] + (uint32_t)v;
+    return 0;
+}
+
+int sim__procs_before_arrays(parser *ps) {
+    sim_program *p = ps->p;
+    bool any = false;
+    for (uint32_t i = 0; i < p->nobjects; i++) any |= p->objects[i].manager != 0;
+    for (uint32_t i = 0; i < p->nexpects; i++) any |= p->expects[i].kind == SIM_X_TORN_READS;
+    if (!any) return 0;
+    uint32_t *elem0 = xmalloc(sizeof *elem0 * (p->nobjects + 1));
+    uint32_t at = 0;
+    for (uint32_t i = 0; i < p->nobjects; i++) {
+        elem0[i] = at;
+        at += (uint32_t)p->objects[i].size;
+    }
+    for (uint32_t i = 0; i < p->nobjects && !ps->err; i++) {
+        sim_object *o = &p->objects[i];
+        uint32_t e;
+        if (o->manager && !element_of(ps, p->objects, elem0, o->manager - 1, o->manager_index, &e)) {
+            o->manager = e + 1;
+            o->manager_index = NULL;
+        }
+    }
+    for (uint32_t i = 0; i < p->nexpects && !ps->err; i++) {
+        sim_expect *x = &p->expects[i];
+        if (x->kind == SIM_X_TORN_READS && !element_of(ps, p->objects, elem0, x->obj, x->index, &x->obj)) x->index = NULL;
+    }
+    free(elem0);
     return ps->err;
 }

@@ -38,14 +38,14 @@ static int mgr_set(rt_unit *u, uint32_t oi, int64_t v, int64_t *old) {
     return manager_request(u, oi, TRC_MGR_SET, v, old);
 }
 
-int obj_incr(rt_unit *u, const sim_stmt *s) {
+int obj_incr(rt_unit *u, const sim_stmt *s, uint32_t oi, uint32_t li) {
     rt *r = u->r;
-    rt_obj *o = &r->objs[s->obj];
+    rt_obj *o = &r->objs[oi];
     int64_t by = 1, v;
     if (s->expr && rt_ev(u, s->expr, &by)) return -1;
     bool managed = o->decl->manager != 0;
     if (managed && s->mode == SIM_INCR_ATOMIC) {
-        if (manager_request(u, s->obj, TRC_MGR_ADD, by, &v)) return -1;
+        if (manager_request(u, oi, TRC_MGR_ADD, by, &v)) return -1;
         trc_emit_sync(u->ring, TRC_EV_COUNTER_WRITE, o->id, TRC_CTR_ATOMIC, (uint64_t)v, 0);
         return 0;
     }
@@ -59,25 +59,25 @@ int obj_incr(rt_unit *u, const sim_stmt *s) {
         return 0;
     }
     case SIM_INCR_LOCKED: {
-        if (obj_lock(u, s->lock, 0)) return -1;
+        if (obj_lock(u, li, 0)) return -1;
         int64_t cur = atomic_load(&o->counter), old;
-        if (managed && mgr_get(u, s->obj, &cur)) return -1;
+        if (managed && mgr_get(u, oi, &cur)) return -1;
         if (__builtin_add_overflow(cur, by, &v)) {
-            obj_unlock(u, s->lock, s);
+            obj_unlock(u, li, s);
             return overflow(u, s, o, cur, by);
         }
         if (managed) {
-            if (mgr_set(u, s->obj, v, &old)) return -1;
+            if (mgr_set(u, oi, v, &old)) return -1;
         } else {
             atomic_store(&o->counter, v);
         }
         trc_emit_sync(u->ring, TRC_EV_COUNTER_WRITE, o->id, TRC_CTR_LOCKED, (uint64_t)v, 0);
-        return obj_unlock(u, s->lock, s);
+        return obj_unlock(u, li, s);
     }
     case SIM_INCR_RACY: {
         /* a real read-modify-write with a gap: updates made by others in the gap are overwritten */
         int64_t read = atomic_load(&o->counter);
-        if (managed && mgr_get(u, s->obj, &read)) return -1;
+        if (managed && mgr_get(u, oi, &read)) return -1;
         trc_emit_sync(u->ring, TRC_EV_COUNTER_READ, o->id, 0, (uint64_t)read, 0);
         if (__builtin_add_overflow(read, by, &v)) return overflow(u, s, o, read, by);
         if (s->window) {
@@ -95,7 +95,7 @@ int obj_incr(rt_unit *u, const sim_stmt *s) {
         /* the write replaces whatever others did in the gap: that net change is lost */
         int64_t before;
         if (managed) {
-            if (mgr_set(u, s->obj, v, &before)) return -1;
+            if (mgr_set(u, oi, v, &before)) return -1;
         } else {
             before = atomic_exchange(&o->counter, v);
         }

@@ -131,11 +131,11 @@ static void give_turn(rt_unit *u, rt_obj *o, int64_t *turn) {
     rt_unlock(u, o->mon);
 }
 
-static void pipe_error(rt_unit *u, const sim_stmt *s, const char *what) {
+static void pipe_error(rt_unit *u, const sim_stmt *s, uint32_t oi, const char *what) {
     char msg[300];
     snprintf(msg, sizeof msg, "%s pipe '%s' %s", s->kind == SIM_S_SEND ? "send on" : s->kind == SIM_S_RECV ? "recv on"
-             : "poll of", u->r->objs[s->obj].decl->name, what);
-    trc_emit(u->ring, TRC_EV_ERROR, u->r->objs[s->obj].id, 0, 0, 0);
+             : "poll of", u->r->objs[oi].decl->name, what);
+    trc_emit(u->ring, TRC_EV_ERROR, u->r->objs[oi].id, 0, 0, 0);
     rt_error(u, s, msg);
 }
 
@@ -179,9 +179,9 @@ static int move_bytes(rt_unit *u, uint32_t oi, bool out, void *data, size_t n, s
     return 0;
 }
 
-int obj_send(rt_unit *u, const sim_stmt *s, uint64_t deadline) {
+int obj_send(rt_unit *u, const sim_stmt *s, uint32_t oi, uint64_t deadline) {
     rt *r = u->r;
-    rt_obj *o = &r->objs[s->obj];
+    rt_obj *o = &r->objs[oi];
     int64_t bytes = MSG_DEFAULT_BYTES;
     if (s->expr && rt_ev(u, s->expr, &bytes)) return -1;
     if (bytes < 0 || bytes > SIM_MAX_MESSAGE) {
@@ -193,10 +193,10 @@ int obj_send(rt_unit *u, const sim_stmt *s, uint64_t deadline) {
     rt_lock(u, o->mon);
     if (!(o->holds[me] & TRC_PIPE_WRITE)) {
         rt_unlock(u, o->mon);
-        pipe_error(u, s, "after its process closed the write end (OSError: handle is closed)");
+        pipe_error(u, s, oi, "after its process closed the write end (OSError: handle is closed)");
         return -1;
     }
-    int out = take_turn(u, s->obj, &o->sender, TRC_OP_SEND, deadline, &waited);
+    int out = take_turn(u, oi, &o->sender, TRC_OP_SEND, deadline, &waited);
     uint64_t id = out == TRC_OUT_OK ? ++o->next_msg : 0;
     rt_unlock(u, o->mon);
     int rc = out;
@@ -207,15 +207,15 @@ int obj_send(rt_unit *u, const sim_stmt *s, uint64_t deadline) {
          * receiver cannot have it all, and say so, before this is recorded. An empty message is
          * recorded before its header: nothing can stop it then but a broken pipe. */
         if (!bytes) trc_emit(u->ring, TRC_EV_SEND, o->id, 0, id, 0);
-        rc = move_bytes(u, s->obj, true, &h, sizeof h, &moved, bytes ? deadline : 0, &waited, TRC_OP_SEND);
+        rc = move_bytes(u, oi, true, &h, sizeof h, &moved, bytes ? deadline : 0, &waited, TRC_OP_SEND);
         if (rc == 0 && bytes) trc_emit(u->ring, TRC_EV_SEND, o->id, 0, id, (uint32_t)bytes);
         if (rc == 0) {
             moved = 0;
-            rc = move_bytes(u, s->obj, true, NULL, (size_t)bytes, &moved, 0, &waited, TRC_OP_SEND);
+            rc = move_bytes(u, oi, true, NULL, (size_t)bytes, &moved, 0, &waited, TRC_OP_SEND);
         }
         give_turn(u, o, &o->sender);
     }
-    if (waited) rt_end_wait(u, s->obj, rc == 1 ? TRC_OUT_OK : rc, 0);
+    if (waited) rt_end_wait(u, oi, rc == 1 ? TRC_OUT_OK : rc, 0);
     if (rc == TRC_OUT_ABORTED) return -1;
     if (rc == 1) {
         /* BrokenPipeError: no process has the read end open */
@@ -228,37 +228,37 @@ int obj_send(rt_unit *u, const sim_stmt *s, uint64_t deadline) {
     return 0;
 }
 
-int obj_recv(rt_unit *u, const sim_stmt *s, uint64_t deadline) {
+int obj_recv(rt_unit *u, const sim_stmt *s, uint32_t oi, uint64_t deadline) {
     rt *r = u->r;
-    rt_obj *o = &r->objs[s->obj];
+    rt_obj *o = &r->objs[oi];
     uint32_t me = my_proc(u);
     bool waited = false;
     rt_lock(u, o->mon);
     if (!(o->holds[me] & TRC_PIPE_READ)) {
         rt_unlock(u, o->mon);
-        pipe_error(u, s, "after its process closed the read end (OSError: handle is closed)");
+        pipe_error(u, s, oi, "after its process closed the read end (OSError: handle is closed)");
         return -1;
     }
-    int out = take_turn(u, s->obj, &o->receiver, TRC_OP_RECV, deadline, &waited);
+    int out = take_turn(u, oi, &o->receiver, TRC_OP_RECV, deadline, &waited);
     rt_unlock(u, o->mon);
     msg_head h = { 0 };
     size_t moved = 0;
     int rc = out;
     if (out == TRC_OUT_OK) {
-        rc = move_bytes(u, s->obj, false, &h, sizeof h, &moved, deadline, &waited, TRC_OP_RECV);
+        rc = move_bytes(u, oi, false, &h, sizeof h, &moved, deadline, &waited, TRC_OP_RECV);
         if (rc == 0 && h.magic != MSG_MAGIC) {
             give_turn(u, o, &o->receiver);
-            if (waited) rt_end_wait(u, s->obj, TRC_OUT_OK, 0);
-            pipe_error(u, s, "read bytes that are not a message (the pipe was written by someone else?)");
+            if (waited) rt_end_wait(u, oi, TRC_OUT_OK, 0);
+            pipe_error(u, s, oi, "read bytes that are not a message (the pipe was written by someone else?)");
             return -1;
         }
         if (rc == 0) {
             moved = 0;
-            rc = move_bytes(u, s->obj, false, NULL, h.bytes, &moved, 0, &waited, TRC_OP_RECV);
+            rc = move_bytes(u, oi, false, NULL, h.bytes, &moved, 0, &waited, TRC_OP_RECV);
         }
         give_turn(u, o, &o->receiver);
     }
-    if (waited) rt_end_wait(u, s->obj, rc == 1 ? TRC_OUT_OK : rc, 0);
+    if (waited) rt_end_wait(u, oi, rc == 1 ? TRC_OUT_OK : rc, 0);
     if (rc == TRC_OUT_ABORTED) return -1;
     if (rc == 1) {
         /* EOFError: every write end is closed and the pipe is empty */
@@ -271,14 +271,14 @@ int obj_recv(rt_unit *u, const sim_stmt *s, uint64_t deadline) {
     return 0;
 }
 
-int obj_poll(rt_unit *u, const sim_stmt *s, uint64_t deadline) {
+int obj_poll(rt_unit *u, const sim_stmt *s, uint32_t oi, uint64_t deadline) {
     rt *r = u->r;
-    rt_obj *o = &r->objs[s->obj];
+    rt_obj *o = &r->objs[oi];
     uint32_t me = my_proc(u);
     rt_lock(u, o->mon);
     if (!(o->holds[me] & TRC_PIPE_READ)) {
         rt_unlock(u, o->mon);
-        pipe_error(u, s, "after its process closed the read end (OSError: handle is closed)");
+        pipe_error(u, s, oi, "after its process closed the read end (OSError: handle is closed)");
         return -1;
     }
     int out = TRC_OUT_OK;
@@ -289,12 +289,12 @@ int obj_poll(rt_unit *u, const sim_stmt *s, uint64_t deadline) {
         if (!deadline) { out = TRC_OUT_TIMEOUT; break; }
         if (!waited) {
             waited = true;
-            rt_begin_wait(u, s->obj, TRC_OP_POLL, deadline, 0);
+            rt_begin_wait(u, oi, TRC_OP_POLL, deadline, 0);
         }
         int sl = rt_fd_wait(u, o->mon, P_CH_DATA, o->rfd, POLLIN, deadline);
         if (sl != RT_AGAIN) { out = sl; break; }
     }
-    if (waited) rt_end_wait(u, s->obj, out, 0);
+    if (waited) rt_end_wait(u, oi, out, 0);
     rt_unlock(u, o->mon);
     if (out == TRC_OUT_ABORTED) return -1;
     trc_emit_sync(u->ring, TRC_EV_POLL, o->id, out == TRC_OUT_OK ? 1 : 0, 0, 0);
@@ -302,9 +302,9 @@ int obj_poll(rt_unit *u, const sim_stmt *s, uint64_t deadline) {
     return 0;
 }
 
-int obj_close(rt_unit *u, const sim_stmt *s) {
+int obj_close(rt_unit *u, const sim_stmt *s, uint32_t oi) {
     rt *r = u->r;
-    rt_obj *o = &r->objs[s->obj];
+    rt_obj *o = &r->objs[oi];
     uint32_t me = my_proc(u);
     rt_lock(u, o->mon);
     uint8_t h = o->holds[me], end = (uint8_t)s->end;

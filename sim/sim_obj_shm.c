@@ -22,8 +22,8 @@ int obj_shm_init(rt *r, rt_obj *o) {
 }
 
 /* The range of a write or read, checked: 0 with the first and last word, or -1 (a run-time error). */
-static int shm_range(rt_unit *u, const sim_stmt *s, int64_t *off, int64_t *len, size_t *w0, size_t *w1) {
-    const rt_obj *o = &u->r->objs[s->obj];
+static int shm_range(rt_unit *u, const sim_stmt *s, uint32_t oi, int64_t *off, int64_t *len, size_t *w0, size_t *w1) {
+    const rt_obj *o = &u->r->objs[oi];
     if (rt_ev(u, s->offset, off) || rt_ev(u, s->len, len)) return -1;
     int64_t size = o->decl->cap_value;
     if (*off < 0 || *len < 1 || *off > size || *len > size - *off) {
@@ -40,12 +40,12 @@ static int shm_range(rt_unit *u, const sim_stmt *s, int64_t *off, int64_t *len, 
     return 0;
 }
 
-int obj_shm_write(rt_unit *u, const sim_stmt *s) {
+int obj_shm_write(rt_unit *u, const sim_stmt *s, uint32_t oi) {
     rt *r = u->r;
-    rt_obj *o = &r->objs[s->obj];
+    rt_obj *o = &r->objs[oi];
     int64_t off, len;
     size_t w0, w1;
-    if (shm_range(u, s, &off, &len, &w0, &w1)) return -1;
+    if (shm_range(u, s, oi, &off, &len, &w0, &w1)) return -1;
     uint64_t gap = 0;
     if (s->window && rt_ev_dur(u, s->window, &gap)) return -1;
     uint64_t stamp = atomic_fetch_add(&o->stamps, 1) + 1;
@@ -69,11 +69,11 @@ int obj_shm_write(rt_unit *u, const sim_stmt *s) {
     return 0;
 }
 
-int obj_shm_read(rt_unit *u, const sim_stmt *s) {
-    rt_obj *o = &u->r->objs[s->obj];
+int obj_shm_read(rt_unit *u, const sim_stmt *s, uint32_t oi) {
+    rt_obj *o = &u->r->objs[oi];
     int64_t off, len;
     size_t w0, w1;
-    if (shm_range(u, s, &off, &len, &w0, &w1)) return -1;
+    if (shm_range(u, s, oi, &off, &len, &w0, &w1)) return -1;
     atomic_thread_fence(memory_order_acquire);
     uint64_t first = atomic_load_explicit(&o->shm[w0], memory_order_relaxed);
     bool torn = false;
@@ -84,8 +84,8 @@ int obj_shm_read(rt_unit *u, const sim_stmt *s) {
     return 0;
 }
 
-int obj_shm_unlink(rt_unit *u, const sim_stmt *s) {
-    rt_obj *o = &u->r->objs[s->obj];
+int obj_shm_unlink(rt_unit *u, const sim_stmt *s, uint32_t oi) {
+    rt_obj *o = &u->r->objs[oi];
     if (atomic_exchange(&o->unlinked, 1)) {
         char msg[256];
         snprintf(msg, sizeof msg, "shm '%s' was unlinked already (FileNotFoundError)", o->decl->name);

@@ -36,13 +36,13 @@ int64_t obj_value(rt_unit *u, uint32_t oi) {
     return atomic_load_explicit(&o->counter, memory_order_acquire);
 }
 
-int obj_assign(rt_unit *u, const sim_stmt *s) {
-    rt_obj *o = &u->r->objs[s->obj];
+int obj_assign(rt_unit *u, const sim_stmt *s, uint32_t oi) {
+    rt_obj *o = &u->r->objs[oi];
     int64_t v;
     if (rt_ev(u, s->expr, &v)) return -1;
     if (o->decl->manager) {
         int64_t old;
-        if (manager_request(u, s->obj, TRC_MGR_SET, v, &old)) return -1;
+        if (manager_request(u, oi, TRC_MGR_SET, v, &old)) return -1;
     } else {
         /* a plain store: a read-modify-write of a var by two threads can lose an update */
         atomic_store_explicit(o->var, v, memory_order_relaxed);

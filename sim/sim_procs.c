@@ -85,19 +85,19 @@ static int signal_actor(rt_unit *u, const sim_stmt *s, int sig) {
     return rt_halted(u) ? -1 : 0;
 }
 
-int proc_step(rt_unit *u, const sim_stmt *s) {
+int proc_step(rt_unit *u, const sim_stmt *s, uint32_t oi) {
     rt *r = u->r;
     uint64_t deadline = 0;
     switch (s->kind) {
     case SIM_S_SEND: case SIM_S_RECV: case SIM_S_POLL:
         if (rt_timeout_of(u, s, &deadline)) return -1;
-        return s->kind == SIM_S_SEND ? obj_send(u, s, deadline) : s->kind == SIM_S_RECV ? obj_recv(u, s, deadline)
-                                                                                       : obj_poll(u, s, deadline);
-    case SIM_S_CLOSE: return obj_close(u, s);
-    case SIM_S_SHM_WRITE: return obj_shm_write(u, s);
-    case SIM_S_SHM_READ: return obj_shm_read(u, s);
-    case SIM_S_UNLINK: return obj_shm_unlink(u, s);
-    case SIM_S_ASSIGN: return obj_assign(u, s);
+        return s->kind == SIM_S_SEND ? obj_send(u, s, oi, deadline) : s->kind == SIM_S_RECV ? obj_recv(u, s, oi, deadline)
+                                                                                       : obj_poll(u, s, oi, deadline);
+    case SIM_S_CLOSE: return obj_close(u, s, oi);
+    case SIM_S_SHM_WRITE: return obj_shm_write(u, s, oi);
+    case SIM_S_SHM_READ: return obj_shm_read(u, s, oi);
+    case SIM_S_UNLINK: return obj_shm_unlink(u, s, oi);
+    case SIM_S_ASSIGN: return obj_assign(u, s, oi);
     case SIM_S_EXIT: {
         int64_t code = 0;
         if (s->expr && rt_ev(u, s->expr, &code)) return -1;

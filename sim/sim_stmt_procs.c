@@ -35,7 +35,7 @@ static int expr_option(parser *ps, const char *key, sim_type type, const char *w
 static sim_stmt *parse_shm_access(parser *ps, tok t) {
     bool wr = is_kw(&t, "write");
     sim_stmt *s = sim__new_stmt(ps, wr ? SIM_S_SHM_WRITE : SIM_S_SHM_READ, t.pos);
-    if (sim__object_ref(ps, K(SIM_OBJ_SHM), wr ? "write" : "read", &s->obj)) return NULL;
+    if (sim__object_ref(ps, K(SIM_OBJ_SHM), wr ? "write" : "read", &s->obj, &s->obj_index)) return NULL;
     for (;;) {
         int k = expr_option(ps, "offset", SIM_T_INT, "an offset (bytes)", &s->offset);
         if (!k) k = expr_option(ps, "len", SIM_T_INT, "a length (bytes)", &s->len);
@@ -63,7 +63,7 @@ bool sim__parse_proc_step(parser *ps, tok t, int depth, int loops, sim_stmt **ou
         sim_stmt_kind k = is_kw(&t, "send") ? SIM_S_SEND : is_kw(&t, "recv") ? SIM_S_RECV : SIM_S_POLL;
         s = sim__new_stmt(ps, k, t.pos);
         if (sim__object_ref(ps, K(SIM_OBJ_PIPE), k == SIM_S_SEND ? "send into" : k == SIM_S_RECV ? "recv from" : "poll",
-                            &s->obj))
+                            &s->obj, &s->obj_index))
             return true;
         for (;;) {
             int r = k == SIM_S_SEND ? expr_option(ps, "bytes", SIM_T_INT, "a message's size (bytes)", &s->expr) : 0;
@@ -80,7 +80,7 @@ bool sim__parse_proc_step(parser *ps, tok t, int depth, int loops, sim_stmt **ou
         }
     } else if (is_kw(&t, "close")) {
         s = sim__new_stmt(ps, SIM_S_CLOSE, t.pos);
-        if (sim__object_ref(ps, K(SIM_OBJ_PIPE), "close", &s->obj)) return true;
+        if (sim__object_ref(ps, K(SIM_OBJ_PIPE), "close", &s->obj, &s->obj_index)) return true;
         s->end = TRC_PIPE_BOTH;
         if (is_kw(&ps->t, "read") || is_kw(&ps->t, "write")) {
             s->end = is_kw(&ps->t, "read") ? TRC_PIPE_READ : TRC_PIPE_WRITE;
@@ -90,10 +90,10 @@ bool sim__parse_proc_step(parser *ps, tok t, int depth, int loops, sim_stmt **ou
         if (!(s = parse_shm_access(ps, t))) return true;
     } else if (is_kw(&t, "unlink")) {
         s = sim__new_stmt(ps, SIM_S_UNLINK, t.pos);
-        if (sim__object_ref(ps, K(SIM_OBJ_SHM), "unlink", &s->obj)) return true;
+        if (sim__object_ref(ps, K(SIM_OBJ_SHM), "unlink", &s->obj, &s->obj_index)) return true;
     } else if (is_kw(&t, "let") && next_names(ps, SIM_OBJ_VAR)) {
         s = sim__new_stmt(ps, SIM_S_ASSIGN, t.pos);
-        if (sim__object_ref(ps, K(SIM_OBJ_VAR), "assign", &s->obj)) return true;
+        if (sim__object_ref(ps, K(SIM_OBJ_VAR), "assign", &s->obj, &s->obj_index)) return true;
         if (sim__expect_p(ps, '=', "after the variable's name")) return true;
         s->expr = sim__parse_expr(ps);
         if (!s->expr || sim__require_type(ps, s->expr, SIM_T_INT, "a variable's value")) return true;

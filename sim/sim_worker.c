@@ -16,15 +16,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
-/* The pipe ends a body uses: send and close keep the write end, recv, poll and close the read end. */
-static void ends_used(const sim_stmt *s, bool *rds, bool *wrs) {
+/* The pipe ends a body uses: send and close keep the write end, recv, poll and close the read end
+ * (an element of an array picked when the step runs: every element's). */
+static void ends_used(const sim_program *p, const sim_stmt *s, bool *rds, bool *wrs) {
     for (; s; s = s->next) {
-        if (s->kind == SIM_S_SEND || (s->kind == SIM_S_CLOSE && (s->end & TRC_PIPE_WRITE))) wrs[s->obj] = true;
-        if (s->kind == SIM_S_RECV || s->kind == SIM_S_POLL || (s->kind == SIM_S_CLOSE && (s->end & TRC_PIPE_READ)))
-            rds[s->obj] = true;
-        ends_used(s->body, rds, wrs);
-        ends_used(s->orelse, rds, wrs);
+        bool wr = s->kind == SIM_S_SEND || (s->kind == SIM_S_CLOSE && (s->end & TRC_PIPE_WRITE));
+        bool rdr = s->kind == SIM_S_RECV || s->kind == SIM_S_POLL || (s->kind == SIM_S_CLOSE && (s->end & TRC_PIPE_READ));
+        if (wr || rdr) {
+            uint32_t lo = s->obj, hi = s->obj + 1;
+            if (s->obj_index) {
+                lo = p->objects[s->obj].elem0;
+                hi = lo + (uint32_t)p->objects[s->obj].size;
+            }
+            for (uint32_t k = lo; k < hi; k++) {
+                if (wr) wrs[k] = true;
+                if (rdr) rds[k] = true;
+            }
+        }
+        ends_used(p, s->body, rds, wrs);
+        ends_used(p, s->orelse, rds, wrs);
     }
 }
 
@@ -44,7 +56,10 @@ static void reread(const sim_program *prog) {
     size_t len = 0;
     const char *src = prog->text;
     diag d;
-    if (file_read_all(prog->path, &text, &len, &d) == 0 && !strcmp(text, prog->text)) src = text;
+    struct stat st;   /* a FIFO or a terminal (weft run /dev/stdin) was read once, by weft: never again */
+    if (stat(prog->path, &st) == 0 && S_ISREG(st.st_mode) && file_read_all(prog->path, &text, &len, &d) == 0 &&
+        !strcmp(text, prog->text))
+        src = text;
     sim_program *p = NULL;
     if (sim_parse(&p, prog->path, src, defs, n, &d) == 0) sim_program_free(p);
     free(text);
@@ -62,8 +77,8 @@ static void worker_entry(void *arg) {
     }
     /* and only the pipe ends its body uses */
     bool *rds = xcalloc(r->prog->nobjects + 1, 1), *wrs = xcalloc(r->prog->nobjects + 1, 1);
-    if (u->actor) ends_used(u->actor->body, rds, wrs);
-    else for (uint32_t t = 0; t < r->prog->ntasks; t++) ends_used(r->prog->tasks[t].body, rds, wrs);
+    if (u->actor) ends_used(r->prog, u->actor->body, rds, wrs);
+    else for (uint32_t t = 0; t < r->prog->ntasks; t++) ends_used(r->prog, r->prog->tasks[t].body, rds, wrs);
     pipes_close_all(r, u->index, u->pu, rds, wrs);
     free(rds);
     free(wrs);

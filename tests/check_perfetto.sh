@@ -9,7 +9,8 @@ procs="process_ipc_mechanisms process_ipc_pipe_eof_hang process_ipc_pipe_eof_fix
   process_ipc_state_after_fork process_pool_startup_and_pickling shared_memory_sync_hazards shared_memory_self_deadlock
   producer_consumer_processes race_lost_update_counter_processes deadlock_lock_ordering_processes
   daemon_vs_nondaemon_exit_processes executor_shutdown_modes_processes bank_account_manager_copy"
-for s in producer_consumer lock_contention rwlock_readers_writers queue_kinds_and_join producer_consumer_textbook_zh $procs; do
+for s in producer_consumer lock_contention rwlock_readers_writers queue_kinds_and_join producer_consumer_textbook_zh \
+         producer_consumer_sentinels dining_philosophers $procs; do
   "$weft" run "$src/scenarios/$s.scn" -o "$dir/$s.weft" --quiet
   "$weft" export "$dir/$s.weft" -o "$dir/$s.pftrace"
   "$py" "$checker" "$dir/$s.pftrace"
