@@ -160,7 +160,15 @@ static int move_bytes(rt_unit *u, uint32_t oi, bool out, void *data, size_t n, s
             if (!b && chunk > sizeof sink) chunk = sizeof sink;
             k = read(o->rfd, dst, chunk);
         }
-        if (k > 0) { *moved += (size_t)k; continue; }
+        if (k > 0) {
+            *moved += (size_t)k;
+            /* bytes moving are progress, for the watchdog: a long message between a sender and a
+             * receiver that both wait for room and data is not a stall */
+            if (*waited)
+                atomic_store_explicit(&u->steps, atomic_load_explicit(&u->steps, memory_order_relaxed) + 1,
+                                      memory_order_relaxed);
+            continue;
+        }
         if (k == 0 && !out) return 1;                    /* end of file */
         if (k < 0 && errno == EINTR) continue;
         if (k < 0 && errno == EPIPE) return 1;           /* every read end is closed */

@@ -438,18 +438,35 @@ static void *reaper_main(void *arg) {
     return NULL;
 }
 
-/* In a new unit process, once main is its parent: what every unit process sets up. */
-static void child_setup(pr_plat *p, sim_punit *u) {
+/* In a new unit process, once main is its parent: what every unit process sets up. The
+ * process begins with every signal blocked (pr_unit_launch blocks them around the fork), so
+ * that a signal sent to it at once (terminate A just after A starts) finds the dispositions
+ * set here, never a handler inherited from main's caller: mask (NULL: leave the mask) is the
+ * mask to run with once they are set. */
+static void child_setup(pr_plat *p, sim_punit *u, const sigset_t *mask) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != p->main_pid) _exit(127);   /* main ended before we could ask */
     struct rlimit no_core = { 0, 0 };
     setrlimit(RLIMIT_CORE, &no_core);
+    /* Ctrl-C and a hangup are main's to handle (it ends the run and takes the units with it); a
+     * handler inherited from main's caller (weft's own, which removes its outputs on SIGABRT) must
+     * not run here */
     signal(SIGINT, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
     signal(SIGPIPE, SIG_IGN);
     signal(SIGTERM, SIG_DFL);
+    signal(SIGABRT, SIG_DFL);
     signal(SIGCHLD, SIG_DFL);
+    signal(SIGALRM, SIG_DFL);
+    signal(SIGUSR1, SIG_DFL);
+    signal(SIGUSR2, SIG_DFL);
     wake_sig_setup();
     prctl(PR_SET_NAME, u->name);
+    if (mask) {
+        sigset_t m = *mask;
+        sigaddset(&m, WAKE_SIG);
+        pthread_sigmask(SIG_SETMASK, &m, NULL);
+    }
 }
 
 static _Noreturn void exec_worker(pr_plat *p, sim_punit *u) {
@@ -474,7 +491,7 @@ static _Noreturn void process_main(pr_plat *p, sim_punit *u) {
     _exit(atomic_load(&u->code) & 255);
 }
 
-static _Noreturn void child_main(pr_plat *p, sim_punit *u, bool twice) {
+static _Noreturn void child_main(pr_plat *p, sim_punit *u, bool twice, const sigset_t *mask) {
     int32_t me = (int32_t)getpid();
     atomic_store(&u->pid, me);
     atomic_store(&u->tid, me);
@@ -485,7 +502,7 @@ static _Noreturn void child_main(pr_plat *p, sim_punit *u, bool twice) {
             sched_yield();
         }
     }
-    child_setup(p, u);
+    child_setup(p, u, mask);
     if (u->start == SIM_START_SPAWN) exec_worker(p, u);
     process_main(p, u);
 }
@@ -545,37 +562,48 @@ static int pr_unit_launch(sim_plat *pl, sim_punit *by, sim_punit *u, diag *d) {
                         "was given none", u->name);
     atomic_store(&u->state, PU_LAUNCHED);
     bool from_main = getpid() == p->main_pid;
+    /* the new process starts with every signal blocked until child_setup has set its own dispositions */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
     if (from_main) {
         pid_t c = fork();
         if (c < 0) {
             int e = errno;
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
             atomic_store(&u->state, PU_PREPARED);
+            fx_wake(&u->state, INT_MAX);
             return diag_set(d, ERR_LIMIT, "cannot fork the process of %s: %s", u->name, strerror(e));
         }
-        if (c == 0) child_main(p, u, false);
+        if (c == 0) child_main(p, u, false, &old);
         atomic_store(&u->pid, (int32_t)c);
     } else {
         /* forked twice: the grandchild, a copy of this process, is adopted by main */
         pid_t mid = fork();
         if (mid < 0) {
             int e = errno;
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
             atomic_store(&u->state, PU_PREPARED);
+            fx_wake(&u->state, INT_MAX);
             return diag_set(d, ERR_LIMIT, "cannot fork the process of %s: %s", u->name, strerror(e));
         }
         if (mid == 0) {
             pid_t c = fork();
             if (c < 0) _exit(1);
-            if (c == 0) child_main(p, u, true);
+            if (c == 0) child_main(p, u, true, &old);
             atomic_store(&u->pid, (int32_t)c);
             _exit(0);
         }
         int st = 0;
         while (waitpid(mid, &st, 0) < 0 && errno == EINTR) {}
         if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
             atomic_store(&u->state, PU_PREPARED);
+            fx_wake(&u->state, INT_MAX);
             return diag_set(d, ERR_LIMIT, "cannot fork the process of %s", u->name);
         }
     }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     atomic_fetch_add(&p->launch_seq, 1);
     fx_wake(&p->launch_seq, INT_MAX);
     return 0;
@@ -613,8 +641,12 @@ static bool pr_unit_alive(sim_plat *pl, const sim_punit *u) {
 
 static bool pr_unit_signal(sim_plat *pl, sim_punit *u, int sig) {
     pr_plat *p = (pr_plat *)pl;
-    if (u->kind != SIM_PU_PROCESS || atomic_load(&u->state) != PU_LAUNCHED) return false;
-    int32_t pid = atomic_load(&u->pid);
+    if (u->kind != SIM_PU_PROCESS) return false;
+    /* launched but its pid not known yet (the fork is under way): the signal is for that process */
+    int32_t pid = 0;
+    uint32_t st;
+    while ((st = atomic_load(&u->state)) == PU_LAUNCHED && (pid = atomic_load(&u->pid)) <= 0) sched_yield();
+    if (st != PU_LAUNCHED) return false;
     return pid > 0 && pid != p->main_pid && kill(pid, sig) == 0;   /* never weft itself */
 }
 
@@ -798,7 +830,7 @@ int sim_plat_procs_worker(const char *spec, void (*entry)(void *arg), diag *d) {
     if ((char *)u < base || (char *)u + sizeof *u > base + size)
         return diag_set(d, ERR_USAGE, "the worker's unit is not in the run's memory");
     if (getppid() != p->main_pid) return diag_set(d, ERR_RUNTIME, "the run that spawned this worker has ended");
-    child_setup(p, u);
+    child_setup(p, u, NULL);
     u->entry = entry;   /* this process's */
     process_main(p, u);
 }
