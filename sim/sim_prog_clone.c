@@ -19,9 +19,9 @@
 #include <string.h>
 
 _Static_assert(sizeof(void *) != 8 || (sizeof(sim_program) == 256 && sizeof(sim_param) == 40 &&
-                                       sizeof(sim_object) == 120 && sizeof(sim_actor) == 64 &&
-                                       sizeof(sim_stmt) == 168 && sizeof(sim_expr) == 80 && sizeof(sim_task) == 24 &&
-                                       sizeof(sim_name) == 16 && sizeof(sim_expect) == 56),
+                                       sizeof(sim_object) == 192 && sizeof(sim_actor) == 64 &&
+                                       sizeof(sim_stmt) == 192 && sizeof(sim_expr) == 96 && sizeof(sim_task) == 24 &&
+                                       sizeof(sim_name) == 16 && sizeof(sim_expect) == 64),
                "a program struct changed: copy its new pointers in sim_prog_clone.c, then update these sizes");
 
 typedef struct memo_ent { const void *from; void *to; } memo_ent;
@@ -82,6 +82,7 @@ static sim_expr *expr(cloner *c, const sim_expr *e) {
     q->fn = str(c, e->fn);
     q->a = expr(c, e->a);
     q->b = expr(c, e->b);
+    q->index = expr(c, e->index);
     if (e->items) {
         q->items = dup(c, e->items, sizeof *e->items * e->nitems);
         for (uint32_t i = 0; q->items && i < e->nitems; i++) q->items[i] = expr(c, e->items[i]);
@@ -106,6 +107,9 @@ static sim_stmt *stmts(cloner *c, const sim_stmt *s) {
         q->priority = expr(c, s->priority);
         q->offset = expr(c, s->offset);
         q->len = expr(c, s->len);
+        q->obj_index = expr(c, s->obj_index);
+        q->lock_index = expr(c, s->lock_index);
+        q->value = expr(c, s->value);
         q->next = NULL;
         *tail = q;
         tail = &q->next;
@@ -135,6 +139,16 @@ const sim_program *sim__program_clone(rt *r, const sim_program *p) {
         o->prefer_expr = expr(&c, o->prefer_expr);
         o->item = expr(&c, o->item);
         o->pickle = expr(&c, o->pickle);
+        o->manager_index = expr(&c, o->manager_index);
+        o->size_expr = expr(&c, o->size_expr);
+        o->array = str(&c, o->array);
+        o->lock_index = expr(&c, o->lock_index);
+        if (o->inits) {   /* every element of the array has the same list: copied once */
+            sim_expr **v = memo_get(&c, o->inits);
+            if (!v && (v = dup(&c, o->inits, sizeof *o->inits * o->ninits)))
+                for (uint32_t k = 0; k < o->ninits; k++) v[k] = expr(&c, v[k]);
+            o->inits = v;
+        }
     }
     q->actors = dup(&c, p->actors, sizeof *p->actors * p->nactors);
     for (uint32_t i = 0; q->actors && i < p->nactors; i++) {
@@ -147,6 +161,7 @@ const sim_program *sim__program_clone(rt *r, const sim_program *p) {
     for (uint32_t i = 0; q->expects && i < p->nexpects; i++) {
         sim_expect *x = &q->expects[i];
         x->value = expr(&c, x->value);
+        x->index = expr(&c, x->index);
         x->items = dup(&c, x->items, sizeof *x->items * x->nitems);
     }
     q->strings = dup(&c, p->strings, sizeof *p->strings * p->nstrings);
