@@ -292,6 +292,10 @@ typedef struct graph {
     uint32_t *to; size_t nto, cap_to;
     uint8_t *color;           /* DFS: 0 new, 1 on the path, 2 done */
     uint32_t *path, *edge;    /* the DFS path and, per depth, the next edge to follow */
+    uint8_t *any;             /* per unit: its wait ends when any one of its edges' units acts (a pipe's
+                                 end held by several processes), not only the one it is blocked on */
+    uint8_t *can;             /* per unit: it may still act (live, not blocked for good, or released by
+                                 one that may) */
 } graph;
 
 static void edge(graph *g, uint32_t to) { ARR_PUSH(g->to, g->nto, g->cap_to, to); }
@@ -320,6 +324,7 @@ static void edges_of(const wd *w, graph *g, uint32_t i) {
         if (n > 64) return;   /* too many to say for sure */
         for (uint32_t k = 0; k < n; k++)
             if (who[k] < r->nunits) edge(g, who[k]);
+        g->any[i] = 1;   /* any holder may write (or close) */
         return;
     }
     if (op == TRC_OP_REPLY) {
@@ -364,12 +369,41 @@ static void edges_of(const wd *w, graph *g, uint32_t i) {
 }
 
 static void graph_build(const wd *w, graph *g) {
+    rt *r = w->r;
+    uint32_t n = r->nunits;
     g->nto = 0;
-    for (uint32_t i = 0; i < w->r->nunits; i++) {
+    memset(g->any, 0, n);
+    for (uint32_t i = 0; i < n; i++) {
         g->first[i] = (uint32_t)g->nto;
         edges_of(w, g, i);
     }
-    g->first[w->r->nunits] = (uint32_t)g->nto;
+    g->first[n] = (uint32_t)g->nto;
+    /* A wait on any one of several units (a recv while several processes hold the write end) is
+     * not part of a deadlock while one of them may still act: a unit that is not blocked for good
+     * (a unit that has ended but still holds an end: its process is still going), or one blocked
+     * on a unit that may act. To a fixed point; then such waits lose their edges, and a cycle
+     * through the others is a deadlock only once none of its alternatives can release it. */
+    for (uint32_t i = 0; i < n; i++) {
+        const rt_unit *u = &r->units[i];
+        g->can[i] = atomic_load(&u->state) != US_BLOCKED || atomic_load(&u->wait_deadline) != 0;
+    }
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (uint32_t i = 0; i < n; i++) {
+            if (g->can[i] || !g->any[i]) continue;
+            for (uint32_t e = g->first[i]; e < g->first[i + 1]; e++)
+                if (g->can[g->to[e]]) { g->can[i] = 1; changed = true; break; }
+        }
+    }
+    size_t k = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t b = g->first[i], e = g->first[i + 1];
+        g->first[i] = (uint32_t)k;
+        if (g->any[i] && g->can[i]) continue;
+        for (uint32_t x = b; x < e; x++) g->to[k++] = g->to[x];
+    }
+    g->first[n] = (uint32_t)k;
+    g->nto = k;
 }
 
 /* Finds a cycle (depth first); fills chain[] in wait-for order and returns its length, or 0. */
@@ -457,7 +491,8 @@ uint32_t watchdog_run(rt *r, uint64_t t0, char *report, size_t cap) {
     uint64_t last_progress = UINT64_MAX, last_change = rt_now(r), seen_exits = 0;
     uint32_t *chain = xcalloc(r->nunits + 1, sizeof *chain);
     graph g = { .first = xcalloc(r->nunits + 1, sizeof *g.first), .color = xcalloc(r->nunits + 1, 1),
-                .path = xcalloc(r->nunits + 1, sizeof *g.path), .edge = xcalloc(r->nunits + 1, sizeof *g.edge) };
+                .path = xcalloc(r->nunits + 1, sizeof *g.path), .edge = xcalloc(r->nunits + 1, sizeof *g.edge),
+                .any = xcalloc(r->nunits + 1, 1), .can = xcalloc(r->nunits + 1, 1) };
     uint64_t cycle_sig = 0, cycle_seen_at = 0;
     uint32_t verdict = TRC_END_OK;
     for (;;) {
@@ -548,6 +583,8 @@ uint32_t watchdog_run(rt *r, uint64_t t0, char *report, size_t cap) {
     free(g.color);
     free(g.path);
     free(g.edge);
+    free(g.any);
+    free(g.can);
     if (verdict == TRC_END_OK && rt_error_ready(r)) {   /* every unit has exited: any error is written */
         verdict = TRC_END_ERROR;
         snprintf(report, cap, "%s\n", r->error);

@@ -313,6 +313,22 @@ START_TEST(pipe_eof_never_comes_while_an_end_is_open) {
 }
 END_TEST
 
+START_TEST(pipe_recv_while_another_writer_lives_is_no_deadlock) {
+    /* the parent keeps its write end, but the child still holds one and is busy: the recv waits for
+     * either of them, so it is no deadlock of one until the child is gone (here it sends first) */
+    ran r;
+    run_procs(&r, "otherwriter", "pipe p\n"
+                                 "actor parent { spawn child; recv p; mark \"got it\"; join child }\n"
+                                 "actor child spawned { sleep 400ms; send p }\n"
+                                 "expect all_done\n");
+    ck_assert_msg(r.res.end_reason == TRC_END_OK, "report: %s", r.res.report);
+    ck_assert_uint_eq(r.res.expect_failed, 0);
+    ck_assert_uint_eq(count(r.run, TRC_EV_MARK, unit_of(r.run, "parent.0")), 1);
+    ck_assert_uint_eq(r.m.objects[0].recvs, 1);
+    tu_ran_free(&r);
+}
+END_TEST
+
 START_TEST(pipe_send_after_close_is_an_error) {
     ran r;
     run_procs(&r, "closed", "pipe p\nactor a { close p write; send p }\n");
@@ -761,6 +777,7 @@ int main(void) {
     tcase_add_test(tc, join_with_timeout);
     tcase_add_test(tc, pipe_messages_and_eof);
     tcase_add_test(tc, pipe_eof_never_comes_while_an_end_is_open);
+    tcase_add_test(tc, pipe_recv_while_another_writer_lives_is_no_deadlock);
     tcase_add_test(tc, pipe_send_after_close_is_an_error);
     tcase_add_test(tc, pipe_poll);
     tcase_add_test(tc, shm_torn_reads_and_a_lock);
