@@ -10,17 +10,18 @@ const char *const sim__stmt_keywords[] = { "compute", "sleep", "lock", "unlock",
                                            "notify_all", "set", "clear", "incr", "decr", "mark", "spawn", "join",
                                            "let", "submit", "map", "result", "cancel", "on_done", "as_completed",
                                            "shutdown", "read_lock", "read_unlock", "write_lock", "write_unlock",
-                                           "read", "write", "task_done", "send", "recv", "poll", "close", "unlink",
-                                           "exit", "crash", "terminate", "kill" };
+                                           "read", "write", "task_done", "raise", "try", "yield", "abort",
+                                           "reset", "send", "recv", "poll", "close", "unlink", "exit", "crash",
+                                           "terminate", "kill" };
 const size_t sim__nstmt_keywords = sizeof sim__stmt_keywords / sizeof *sim__stmt_keywords;
 const char *const sim__top_keywords[] = { "scenario", "param", "backend", "lock", "rlock", "semaphore", "queue",
                                           "event", "condition", "barrier", "counter", "actor", "expect", "pool",
-                                          "task", "local", "sweep", "rwlock", "backends", "start_method", "pipe",
-                                          "shm", "var", "manager" };
+                                          "task", "local", "sweep", "rwlock", "bounded_semaphore", "timer", "record",
+                                          "backends", "start_method", "pipe", "shm", "var", "manager" };
 const size_t sim__ntop_keywords = sizeof sim__top_keywords / sizeof *sim__top_keywords;
 const char sim__top_keyword_list[] = "scenario, param, backend, backends, start_method, lock, rlock, rwlock, "
-                                     "semaphore, queue, event, condition, barrier, counter, var, pipe, shm, manager, "
-                                     "pool, task, local, actor, sweep, expect";
+                                     "semaphore, bounded_semaphore, queue, event, condition, barrier, counter, var, "
+                                     "pipe, shm, manager, pool, task, local, actor, timer, sweep, expect, record";
 
 /* Words an expression reads as themselves: a name spelt like one could never be read. */
 static const char *const value_words[] = { "not", "and", "or", "index", "ok", "timed_out", "arg", "makespan",

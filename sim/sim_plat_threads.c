@@ -51,7 +51,6 @@ typedef struct th_plat {
 } th_plat;
 
 static int th_create(sim_plat **out, const sim_plat_desc *desc, diag *d) {
-    (void)desc;
     (void)d;
     th_plat *p = xcalloc(1, sizeof *p);
     p->base.ops = &sim_plat_threads;
@@ -65,7 +64,7 @@ static int th_create(sim_plat **out, const sim_plat_desc *desc, diag *d) {
     sa.sa_handler = on_wake_sig;
     sigemptyset(&sa.sa_mask);
     sigaction(WAKE_SIG, &sa, NULL);
-    sim_calibrate();   /* before any unit burns CPU */
+    if (desc->computes) sim_calibrate();   /* before any unit burns CPU */
     *out = &p->base;
     return 0;
 }

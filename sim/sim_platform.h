@@ -136,6 +136,8 @@ typedef struct sim_plat_desc {
     /* The weft executable that `start_method spawn` runs (exec) in its worker
      * mode; NULL: spawn is refused (unit_launch says so). Copied. */
     const char *worker_exe;
+    bool computes;             /* the program has a compute step: calibrate the burn loop first (else
+                                  skip it: a cached calibration is cheap, a fresh one ~50 ms) */
 } sim_plat_desc;
 
 /* Units on a platform whose units are processes (sim_unit_start.kind). */

@@ -18,9 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-_Static_assert(sizeof(void *) != 8 || (sizeof(sim_program) == 256 && sizeof(sim_param) == 40 &&
-                                       sizeof(sim_object) == 192 && sizeof(sim_actor) == 64 &&
-                                       sizeof(sim_stmt) == 192 && sizeof(sim_expr) == 96 && sizeof(sim_task) == 24 &&
+_Static_assert(sizeof(void *) != 8 || (sizeof(sim_program) == 296 && sizeof(sim_param) == 40 &&
+                                       sizeof(sim_object) == 192 && sizeof(sim_actor) == 72 &&
+                                       sizeof(sim_stmt) == 208 && sizeof(sim_expr) == 96 && sizeof(sim_task) == 24 &&
                                        sizeof(sim_name) == 16 && sizeof(sim_expect) == 64),
                "a program struct changed: copy its new pointers in sim_prog_clone.c, then update these sizes");
 
@@ -110,6 +110,8 @@ static sim_stmt *stmts(cloner *c, const sim_stmt *s) {
         q->obj_index = expr(c, s->obj_index);
         q->lock_index = expr(c, s->lock_index);
         q->value = expr(c, s->value);
+        q->handlers = stmts(c, s->handlers);
+        q->final = stmts(c, s->final);
         q->next = NULL;
         *tail = q;
         tail = &q->next;
@@ -155,6 +157,7 @@ const sim_program *sim__program_clone(rt *r, const sim_program *p) {
         sim_actor *a = &q->actors[i];
         a->name = str(&c, a->name);
         a->count = expr(&c, a->count);
+        a->delay = expr(&c, a->delay);
         a->body = stmts(&c, a->body);
     }
     q->expects = dup(&c, p->expects, sizeof *p->expects * p->nexpects);

@@ -64,6 +64,7 @@ static void unit_kinds(rt *r) {
         uint32_t start = prog->start_method;
         if (u->actor && u->actor->start) start = u->actor->start;
         u->pkind = SIM_PU_PROCESS;
+        if (u->actor && u->actor->delay) u->pkind = SIM_PU_THREAD;   /* a timer: threading.Timer, a thread */
         if (u->pool != UINT32_MAX) {
             const sim_object *o = &prog->objects[u->pool];
             if (o->pool_kind != SIM_POOL_PROCESSES) u->pkind = SIM_PU_THREAD;
@@ -206,6 +207,11 @@ static void rt_teardown(rt *r) {
             rt_release(r, u->locals, (prog->nlocals + 1) * sizeof *u->locals);
             rt_release(r, u->slots, (prog->nfuts + 1) * sizeof *u->slots);
             rt_release(r, u->mine, u->cap_mine * sizeof *u->mine);
+            /* its counter reads: in the heap of the process it ran in (a unit's process frees its own) */
+            if (!r->procs || (u->pkind == SIM_PU_THREAD && u->host == UINT32_MAX)) {
+                free(u->rd_obj);
+                free(u->rd_n);
+            }
             if (u->mon) ops->mon_free(p, u->mon);
         }
     }
@@ -269,9 +275,10 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     /* 1. the platform and the run's shared state */
     sim_plat *plat;
     uint32_t nmon = 3 + prog->nobjects + prog->nunits;
+    trc_recorder_desc rcd = sim_record_desc(prog, desc);
     uint32_t nvars = 0;
     for (uint32_t i = 0; i < prog->nobjects; i++) nvars += prog->objects[i].kind == SIM_OBJ_VAR;
-    size_t ring_bytes = sizeof(trc_ring) + (size_t)(desc->ring_events ? desc->ring_events : 65536) * sizeof(trc_event);
+    size_t ring_bytes = sizeof(trc_ring) + (size_t)(rcd.ring_events ? rcd.ring_events : TRC_RING_DEFAULT) * sizeof(trc_event);
     size_t shared = ((size_t)prog->nunits + 1) * (ring_bytes + 64 + sizeof(rt_unit) + 4096) + (size_t)nmon * 256 +
                     (size_t)prog->nobjects * 1024 + (64u << 20);
     for (uint32_t i = 0; i < prog->nobjects; i++) {
@@ -282,7 +289,8 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     rt *rslot = NULL;   /* on_end's context: the run, once it exists */
     rc = ops->create(&plat, &(sim_plat_desc){ .max_units = prog->nunits, .max_monitors = nmon, .shared_bytes = shared,
                                               .private_bytes = (size_t)nvars * 64, .on_end = proc_ended, .ctx = &rslot,
-                                              .worker_exe = desc->worker_exe }, d);
+                                              .worker_exe = desc->worker_exe,
+                                              .computes = sim_program_computes(prog) }, d);
     if (rc) return rc;
     rt *r = ops->alloc(plat, sizeof *r);
     if (!r) {
@@ -350,10 +358,12 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     rc = w ? 0 : trc_writer_open(&w, desc->out_path, d);
     if (rc) goto out;
     trc_ring_alloc ralloc = { ring_alloc, ring_free, r };
-    rc = trc_recorder_create(&rec, &(trc_recorder_desc){ .writer = w, .ring_events = desc->ring_events,
-                                                         .no_tsc = desc->no_tsc, .alloc = r->procs ? &ralloc : NULL,
-                                                         .virtual_clock = ops->clock_source(plat) }, d);
+    rcd.writer = w;
+    rcd.virtual_clock = ops->clock_source(plat);
+    rcd.alloc = r->procs ? &ralloc : NULL;
+    rc = trc_recorder_create(&rec, &rcd, d);
     if (rc) goto out;
+    r->rec = rec;
     for (uint32_t i = 0; i < r->nunits; i++) {
         r->units[i].ring = trc_recorder_ring(rec, i);
         if (!r->units[i].ring) {
@@ -419,9 +429,12 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     rc = trc_recorder_stop(rec, d);
     res->lost = trc_recorder_lost(rec);
     res->events = trc_recorder_drained(rec);
+    res->discarded = trc_recorder_discarded(rec);
+    trc_recorder_flushes(rec, &res->flushes, &res->flush_ns);
     for (size_t i = 0; i < r->nstrs && !rc; i++) rc = trc_writer_string(w, prog->nstrings + (uint32_t)i, r->strs[i], d);
     shm_leaks(r, res->report, sizeof res->report);
     if (!rc) rc = trc_writer_run_end(w, t_end, end, res->report, d);
+    rt_warnings(r, res);
     expect_check(res, prog, r, end);
 
 out:
