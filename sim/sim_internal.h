@@ -455,6 +455,8 @@ void rt_error_main(rt *r, const char *msg);
 
 /* Runs on main until the run ends; writes the report; returns the trc_run_end. */
 uint32_t watchdog_run(rt *r, uint64_t t0, char *report, size_t cap);
+/* The text of expectation at pos as written (sim_expect.c): for its failure's line. */
+void expect_text(const sim_program *p, sim_pos pos, char *out, size_t cap);
 void expect_check(sim_result *res, const sim_program *prog, const rt *r, uint32_t end);
 
 #endif

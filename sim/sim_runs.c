@@ -70,23 +70,29 @@ uint32_t sim_check_runs(const sim_program *prog, const sim_run_key *keys, const 
         sim_eval_ctx ctx = { .makespan = runs_makespan, .user = &c };
         int64_t v = 0;
         diag ed;
-        char fail[768] = "";
+        char fail[1024] = "", text[256];
+        expect_text(prog, x->pos, text, sizeof text);
         c.matched = 0;
         if (sim_eval(x->value, prog, &ctx, &v, &ed)) {
             if (c.matched > 1)
-                snprintf(fail, sizeof fail, "expect: makespan[%s=...] names %u runs; name one (the runs vary %s)",
+                snprintf(fail, sizeof fail, "%s: makespan[%s=...] names %u runs; name one (the runs vary %s)", text,
                          c.param == SIM_DIM_BACKEND ? "backend" : prog->params[c.param].name, c.matched,
                          c.param == SIM_DIM_BACKEND ? "a parameter too" : "the backend too");
-            else snprintf(fail, sizeof fail, "expect: %.400s", ed.msg);
+            else snprintf(fail, sizeof fail, "%s: %.400s", text, ed.msg);
         } else if (!v) {
-            size_t l = (size_t)snprintf(fail, sizeof fail, "expect does not hold: the makespans were");
+            /* each run by what varies: its backend (when they differ), its value (a sweep) */
+            bool backends = false;
+            for (uint32_t k = 1; k < n; k++) backends |= keys[k].backend != keys[0].backend;
+            size_t l = (size_t)snprintf(fail, sizeof fail, "%s does not hold: the makespans were", text);
             for (uint32_t k = 0; k < n && l < sizeof fail; k++) {
                 char ms[32], val[64] = "";
                 fmt_dur(ms, sizeof ms, makespans[k]);
                 if (keys[k].param != UINT32_MAX)
-                    snprintf(val, sizeof val, " %s=%lld", prog->params[keys[k].param].name, (long long)keys[k].value);
+                    snprintf(val, sizeof val, "%s%s=%lld", backends ? " " : "", prog->params[keys[k].param].name,
+                             (long long)keys[k].value);
                 l += (size_t)snprintf(fail + l, sizeof fail - l, "%s %s%s: %s", k ? "," : "",
-                                      sim_backend_name(keys[k].backend), val, ms);
+                                      backends || keys[k].param == UINT32_MAX ? sim_backend_name(keys[k].backend) : "",
+                                      val, ms);
             }
         }
         if (fail[0]) {

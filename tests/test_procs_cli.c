@@ -265,7 +265,8 @@ START_TEST(two_backends_side_by_side) {
                     "expect makespan[backend=processes] * 1000 < makespan[backend=threads]\n");
     weft(&o, args);
     ck_assert_int_eq(o.status, 1);
-    ck_assert_msg(strstr(o.text, "both.scn:3:1: expect does not hold: the makespans were threads: ") &&
+    ck_assert_msg(strstr(o.text, "both.scn:3:1: expect makespan[backend=processes] * 1000 < makespan[backend=threads] does not "
+                                  "hold: the makespans were threads: ") &&
                   strstr(o.text, ", processes: "), "%s", o.text);
     /* the scenario's own `backends` are the runs when the command names none */
     snprintf(args, sizeof args, "run %s -o %s --quiet", scn, rec);
