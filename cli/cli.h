@@ -155,5 +155,6 @@ int cmd_export(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_list(int argc, char **argv);
+int cmd_worker(int argc, char **argv);   /* __worker: start_method spawn's worker process */
 
 #endif

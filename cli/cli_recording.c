@@ -125,6 +125,12 @@ int export_perfetto(const loaded *l, output *o) {
 }
 
 void print_stats(const loaded *l) {
+    if (l->rec->nruns > 1) {   /* the runs side by side first (backends, sweep values) */
+        buf b = { 0 };
+        trc_stats_runs_text(&b, l->models, l->rec->nruns);
+        fwrite(b.p, 1, b.n, stdout);
+        buf_release(&b);
+    }
     for (uint32_t i = 0; i < l->rec->nruns; i++) {
         /* the table made from escaped names (a name cannot break its line), escaped again on the way out */
         arena a = { 0 };

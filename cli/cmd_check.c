@@ -67,6 +67,15 @@ static int check_scenario(input *in, const sim_define *defs, uint32_t ndefs) {
     rc = sim_parse_bytes(&p, path, text, len, defs, ndefs, &d);
     free(text);
     if (rc) { print_diag(path, &d, rc); return exit_for(rc); }
+    /* every construct has a meaning on every backend the scenario runs on */
+    uint32_t bks[SIM_BACKEND__MAX];
+    int nb = sim_backends_of(p, NULL, bks, &d);
+    for (int b = 0; b < nb && !rc; b++) rc = sim_check_backend(p, bks[b], &d);
+    if (rc) {
+        print_diag(path, &d, rc);
+        sim_program_free(p);
+        return exit_for(rc);
+    }
     printf("%s: ok: \"%s\", %u actor(s), %u unit(s), %u object(s), %u expectation(s)\n", esc(path), esc(p->title),
            p->nactors, p->nunits, p->nobjects, p->nexpects);
     sim_program_free(p);

@@ -16,10 +16,11 @@ void usage(FILE *f) {
             "usage: weft <command> [options]\n"
             "\n"
             "  run S.scn [-o out.weft] [-D name=value]... [--sweep name=v1,v2,...] [--seed N]\n"
-            "            [--timeout SECONDS]\n"
+            "            [--backend threads|processes|threads,processes] [--timeout SECONDS]\n"
             "            [--export out.pftrace] [--view] [--png out.png] [--quiet]\n"
             "            [--record complete|drop] [--ring EVENTS] [--max-events N] [--accept-losses]\n"
-            "                      run a scenario on real threads and record it. complete (the\n"
+            "                      run a scenario on real threads or processes and record it (several\n"
+            "                      backends: one run each, side by side in one recording). complete (the\n"
             "                      default): a unit whose buffer (--ring, 65536 events) is full\n"
             "                      waits for the recorder, shown as 'recorder flush'; drop: never\n"
             "                      waits, counts what it drops (the run fails on losses unless\n"
@@ -68,6 +69,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "stats")) return cmd_stats(argc, argv);
     if (!strcmp(cmd, "check")) return cmd_check(argc, argv);
     if (!strcmp(cmd, "list")) return cmd_list(argc, argv);
+    if (!strcmp(cmd, "__worker")) return cmd_worker(argc, argv);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) { usage(stdout); return 0; }
     if (!strcmp(cmd, "--version")) { printf("weft 0.1.0\n"); return 0; }
     fprintf(stderr, "weft: '%s' is not a weft command\n", cmd);

@@ -87,7 +87,37 @@
                                               1 abort, 2 reset (empty and whole again);\
                                               extra: waiters released with the error */\
     X(COUNTER_READS, 45, "counter_reads")  /* obj: counter; arg: times this unit read  \
-                                              it in expressions (written at its exit) */
+                                              it in expressions (written at its exit) */  \
+    /* processes (48-63; 34-47 are left to the recorder and the language) */         \
+    X(PROC_START,    48, "proc_start")     /* the unit's process begins (its first   \
+                                              event): arg: pid; extra: the pid that   \
+                                              launched it; aux: trc_start_method */   \
+    X(PROC_EXIT,     49, "proc_exit")      /* its process ended and was reaped       \
+                                              (written by the parent after it died): \
+                                              aux: trc_proc_end; arg: exit code or    \
+                                              signal number */                        \
+    X(SIGNAL,        50, "signal")         /* arg: the unit signalled; aux: signal   \
+                                              (terminate 15, kill 9) */               \
+    X(SEND,          51, "send")           /* obj: pipe; arg: message id (per pipe,  \
+                                              from 1); extra: bytes */                \
+    X(RECV,          52, "recv")           /* obj: pipe; arg: message id (0 at end of\
+                                              file); extra: bytes; aux 1: end of file */\
+    X(PIPE_CLOSE,    53, "pipe_close")     /* obj: pipe; aux: trc_pipe_end closed     \
+                                              by this unit's process */               \
+    X(POLL,          54, "poll")           /* obj: pipe; aux 1: ready */              \
+    X(SHM_WRITE,     55, "shm_write")      /* obj: shm; arg: offset; extra: bytes     \
+                                              (at the end of the write) */            \
+    X(SHM_READ,      56, "shm_read")       /* obj: shm; arg: offset; extra: bytes;    \
+                                              aux 1: torn (parts of two writes) */    \
+    X(SHM_UNLINK,    57, "shm_unlink")     /* obj: shm */                             \
+    X(VAR_SET,       58, "var_set")        /* obj: var; arg: value (i64): this unit's \
+                                              process's copy, or the managed value */ \
+    X(REQUEST,       59, "request")        /* obj: a managed object; arg: request id  \
+                                              (unique in the run); aux: trc_mgr_op */ \
+    X(SERVE,         60, "serve")          /* on the manager's lane: obj, arg, aux as \
+                                              the REQUEST; extra: the client unit */  \
+    X(REPLY,         61, "reply")          /* obj; arg: request id; aux: trc_mgr_op   \
+                                              (the client has the reply) */
 
 enum trc_ev_kind {
 #define X(name, num, str) TRC_EV_##name = num,
@@ -103,7 +133,11 @@ const char *trc_ev_name(unsigned kind);
     X(NONE, 0, "none") X(LOCK, 1, "lock") X(PUT, 2, "put") X(GET, 3, "get")       \
     X(ACQUIRE_PERMIT, 4, "acquire") X(COND_WAIT, 5, "wait") X(EVENT_WAIT, 6, "wait") \
     X(BARRIER, 7, "wait") X(JOIN, 8, "join") X(RESULT, 9, "result")                 \
-    X(READ_LOCK, 10, "read lock") X(WRITE_LOCK, 11, "write lock") X(QUEUE_JOIN, 12, "join")
+    X(READ_LOCK, 10, "read lock") X(WRITE_LOCK, 11, "write lock") X(QUEUE_JOIN, 12, "join") \
+    /* processes (32-47) */                                                              \
+    X(RECV, 32, "recv") X(SEND, 33, "send") X(POLL, 34, "poll")                           \
+    X(FLUSH, 35, "feeder flush") /* a process's exit waits for its queue feeder */       \
+    X(REPLY, 36, "reply")        /* waits for a manager's reply */
 enum trc_op {
 #define X(name, num, str) TRC_OP_##name = num,
     TRC_OP_MAP(X)
@@ -130,6 +164,15 @@ enum trc_raise_how { TRC_RAISE_STEP = 0 /* a raise step */, TRC_RAISE_FUTURE = 1
 /* RELEASE aux for locks: 2 = released by a unit that did not hold it (a plain lock has
  * no owner in Python); extra: the holder's unit index + 1. */
 #define TRC_RELEASE_FOREIGN 2
+/* UNIT_EXIT's arg: the exit code of a unit's process (`exit N`), else 0. */
+enum trc_start_method { TRC_START_FORK = 0, TRC_START_SPAWN = 1,
+                        TRC_START_THREAD = 2 /* a thread in the process whose pid is PROC_START's arg */ };
+enum trc_proc_end { TRC_PROC_EXITED = 0 /* arg: exit code */, TRC_PROC_SIGNALED = 1 /* arg: signal */ };
+enum trc_pipe_end { TRC_PIPE_READ = 1, TRC_PIPE_WRITE = 2, TRC_PIPE_BOTH = 3 };
+enum trc_mgr_op { TRC_MGR_GET = 1, TRC_MGR_SET = 2, TRC_MGR_ADD = 3 };
+/* COMPUTE_BEGIN's aux: what the CPU time is for; obj: the object whose message it is,
+ * extra: its bytes (PICKLE, UNPICKLE). */
+enum trc_compute_kind { TRC_COMPUTE_WORK = 0, TRC_COMPUTE_PICKLE = 1, TRC_COMPUTE_UNPICKLE = 2 };
 enum trc_counter_mode { TRC_CTR_ATOMIC = 0, TRC_CTR_LOCKED = 1, TRC_CTR_RACY = 2, TRC_CTR_SET = 3 };
 
 /* WAIT_END's extra, for waits released by another unit: the seq of the NOTIFY
@@ -168,7 +211,12 @@ typedef struct trc_unit {
  * extra: readers holding it after). */
 enum trc_obj_kind { TRC_OBJ_LOCK = 1, TRC_OBJ_QUEUE = 2, TRC_OBJ_RLOCK = 3, TRC_OBJ_SEMAPHORE = 4,
                     TRC_OBJ_CONDITION = 5, TRC_OBJ_EVENT = 6, TRC_OBJ_BARRIER = 7, TRC_OBJ_RWLOCK = 8,
-                    TRC_OBJ_COUNTER = 9, TRC_OBJ_POOL = 10 };
+                    TRC_OBJ_COUNTER = 9, TRC_OBJ_POOL = 10,
+                    /* processes (16-23) */
+                    TRC_OBJ_PIPE = 16, TRC_OBJ_SHM = 17 /* capacity: bytes */,
+                    TRC_OBJ_VAR = 18 /* capacity: the initial value */, TRC_OBJ_MANAGER = 19 };
+/* Objects served by a manager (counters, vars) have `related` = the manager's object id.
+ * Queues on processes: capacity as ever; subkind as ever. */
 enum trc_queue_kind { TRC_QUEUE_FIFO = 0, TRC_QUEUE_LIFO = 1, TRC_QUEUE_PRIORITY = 2 };
 const char *trc_obj_kind_name(unsigned k);
 
@@ -489,6 +537,13 @@ typedef struct trc_unit_track {
      * the first unit that JOINED it (UINT32_MAX = none) and when */
     uint32_t spawner, joiner;
     uint64_t t_spawn, t_joined;
+    /* processes (PROC_START, PROC_EXIT): the unit's process, and how it ended */
+    int32_t pid, ppid;               /* 0: none recorded */
+    uint8_t start_method;            /* trc_start_method */
+    bool proc_ended;                 /* a PROC_EXIT: its process was reaped */
+    bool died;                       /* it ended without a UNIT_EXIT (killed, crashed): exited is set too */
+    int32_t exit_code, exit_signal;  /* as PROC_EXIT said (exit_signal 0: it exited) */
+    uint64_t t_proc_exit;            /* relative ns */
     /* the recording's own gaps: intervals where this unit's events were lost
      * (LOST events: from the first drop to its next recorded event, or the run's
      * end), in time order; the spans there are UNKNOWN */
@@ -536,7 +591,9 @@ typedef struct trc_object_track {
      *   counter    its value after each write; starts with (0, v) when a read of v
      *              comes before the first write
      *   barrier    units arrived in the current generation (BARRIER_ARRIVE extra; 0
-     *              again when it opens), starts (0,0) */
+     *              again when it opens), starts (0,0)
+     *   pipe       bytes in the pipe: each message's 16-byte header and body, from its
+     *              SEND to its RECV; starts (0,0) */
     trc_sample *level; size_t nlevel;
     int64_t max_level;                       /* max of level: semaphores max permits in use, rlocks
                                                 max depth, rwlocks max readers */
@@ -573,6 +630,16 @@ typedef struct trc_object_track {
     uint32_t callbacks, results;             /* CALLBACK, RESULT events */
     /* queues */
     uint32_t task_dones;                     /* QUEUE_TASK_DONE events */
+    /* processes: pipes, shm, vars, managers; queues' and pools' messages */
+    uint64_t bytes;                          /* pipes: bytes sent; queues, pools: bytes pickled */
+    uint64_t pickle_ns;                      /* queues, pools: CPU time pickling and unpickling */
+    uint32_t pickles;                        /* ... and how many times */
+    uint32_t sends, recvs, eofs, closes, polls;   /* pipes */
+    uint32_t shm_writes, shm_reads, torn_reads;   /* shm */
+    bool unlinked;                           /* shm: a SHM_UNLINK */
+    uint32_t var_sets;                       /* vars: VAR_SET events (each unit's process has its own value
+                                                on processes: the values are in the instants) */
+    uint32_t requests;                       /* managed objects: REQUEST events; managers: SERVE events */
 } trc_object_track;
 
 enum trc_flow_kind { TRC_FLOW_ITEM = 1 /* put -> get of one item */,
@@ -588,12 +655,20 @@ enum trc_flow_kind { TRC_FLOW_ITEM = 1 /* put -> get of one item */,
                      TRC_FLOW_TASK = 9 /* TASK_START -> TASK_DONE (item: future id) */,
                      TRC_FLOW_CALLBACK = 10 /* TASK_DONE (or the CANCEL) -> CALLBACK (item: future id) */,
                      TRC_FLOW_RESULT = 11 /* TASK_DONE (or the CANCEL) -> each RESULT that got the
-                                             outcome (item: future id) */ };
-#define TRC_FLOW__COUNT 12
+                                             outcome (item: future id) */,
+                     /* processes */
+                     TRC_FLOW_MESSAGE = 12 /* SEND -> the RECV of that message (item: message id) */,
+                     TRC_FLOW_REQUEST = 13 /* REQUEST -> the manager's SERVE (item: request id) */,
+                     TRC_FLOW_REPLY = 14 /* SERVE -> the client's REPLY (item: request id) */,
+                     TRC_FLOW_SIGNAL = 15 /* SIGNAL -> the PROC_EXIT of the process it killed (item: the
+                                             signal) */ };
+#define TRC_FLOW__COUNT 16
 const char *trc_flow_kind_name(unsigned k);
 /* Names of the queue kinds ("fifo") and counter modes ("racy") of sections 1-2. */
 const char *trc_queue_kind_name(unsigned k);
 const char *trc_counter_mode_name(unsigned m);
+/* "SIGKILL", "SIGTERM", ... or NULL for a signal without a name here. */
+const char *trc_signal_name(int sig);
 
 typedef struct trc_flow {
     uint64_t id;            /* unique within the run, > 0 */
@@ -618,7 +693,9 @@ typedef struct trc_mark { uint64_t t; uint32_t unit; const char *text; } trc_mar
  * error text.
  * An item with a value gives ITEM_VALUE instants at its PUT (aux 0) and at its
  * GET (aux 1): obj the queue, arg the value, extra the item id (low 32 bits),
- * ev the PUT's or GET's index. */
+ * ev the PUT's or GET's index. For processes: PROC_EXIT, SIGNAL,
+ * SEND, RECV, PIPE_CLOSE, POLL, SHM_WRITE, SHM_READ, SHM_UNLINK, VAR_SET,
+ * REQUEST, SERVE, REPLY. */
 typedef struct trc_instant {
     uint64_t t;             /* relative ns */
     uint64_t ev;            /* index in run->events */
@@ -740,6 +817,8 @@ void trc_waitfor_release(trc_waitfor *w);
 /* Prints nothing: fills text into a caller buffer (cli/ prints it). */
 void trc_stats_text(buf *out, const trc_model *m);
 void trc_stats_json(buf *out, const trc_model *models, uint32_t nruns);
+/* Several runs (backends, sweep values) side by side: one line each. Nothing for one run. */
+void trc_stats_runs_text(buf *out, const trc_model *models, uint32_t nruns);
 
 /* Perfetto protobuf TracePacket stream (traces/trc_perfetto.c). One model per run. */
 int trc_export_perfetto(FILE *out, const trc_recording *rec, const trc_model *models, diag *d);

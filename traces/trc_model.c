@@ -21,6 +21,7 @@
  * events at the very same nanosecond match in either order; a flow is made
  * only when its source is not later than its destination. */
 #include "traces/trc.h"
+#include "traces/trc_procs_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -545,6 +546,7 @@ typedef struct pass {
     obj_cur *oc;
     uint64_t base, last;
     bool checked;            /* events in memory: check order and references on the way */
+    trc__procs *pp;          /* processes, pipes, shm, vars, managers: trc_model_procs.c */
 } pass;
 
 /* One batch of events in time order, the first being event i0. */
@@ -926,8 +928,19 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
             c->killed_at = true;
             instant_add(b, e, i, t, NULL);
             break;
+        case TRC_EV_PROC_EXIT:
+            /* its process ended; without a UNIT_EXIT first it was killed or crashed: it ends here */
+            if (ut->exited) break;
+            span_close(ut, c, t, c->state == TRC_ST_BLOCKED ? TRC_OUT_ABORTED : 0);
+            ut->exited = true;
+            ut->died = true;
+            ut->t_exit = t;
+            if (c->ev_exit == NO_EV) { c->ev_exit = i; c->t_exit_ev = t; }
+            span_open(c, t, TRC_ST_DONE, 0, 0, 0);
+            break;
         default: break;
         }
+        trc__procs_event(P->pp, e, i, t);
     }
     return 0;
 }
@@ -958,7 +971,7 @@ int trc_model_build_opts(trc_model *m, const trc_run *run, const trc_model_opts 
     }
 
     pass P = { .b = &b, .run = run, .uc = uc, .oc = oc, .base = run->t_start, .last = run->t_start,
-               .checked = !run->src };
+               .checked = !run->src, .pp = trc__procs_begin(m) };
     int rc = trc_evcur_open(&b.cur, run, d);
     const trc_event *batch;
     size_t nb;
@@ -974,6 +987,7 @@ int trc_model_build_opts(trc_model *m, const trc_run *run, const trc_model_opts 
     trc_evcur_close(b.cur);
     b.cur = NULL;
     if (rc) {
+        trc__procs_end(P.pp, &b.next_flow);   /* frees it */
         free(uc); free(oc); builder_free(&b);
         trc_model_release(m);
         return rc;
@@ -992,6 +1006,7 @@ int trc_model_build_opts(trc_model *m, const trc_run *run, const trc_model_opts 
     }
     futures_finish(&b);
     futures_lanes(m);
+    trc__procs_end(P.pp, &b.next_flow);
 
     uint64_t mk = m->makespan;
     char tbuf[32];

@@ -2,6 +2,8 @@
  * the kinds after HANDOFF between them. */
 #include "traces/trc_pf_internal.h"
 
+#include <inttypes.h>
+
 #include <stdlib.h>
 
 /* ---- instants and the flows of the textbook vocabulary --------------------- */
@@ -118,6 +120,37 @@ static void pf_inst_event(pf_run *pr, const pf_inst *in, pf_ev *e) {
         break;
     }
     case TRC_EV_DAEMON_KILLED: e->name_iid = pf_dyn_fmt(pr, "killed (daemon)"); break;
+    /* processes */
+    case TRC_EV_SEND: e->name_iid = pf_dyn_fmt(pr, "send %s (%u bytes)", on, ev->extra); break;
+    case TRC_EV_RECV:
+        e->name_iid = ev->aux ? pf_dyn_fmt(pr, "recv %s: end of file", on) : pf_dyn_fmt(pr, "recv %s (%u bytes)", on, ev->extra);
+        break;
+    case TRC_EV_PIPE_CLOSE:
+        e->name_iid = pf_dyn_fmt(pr, "close %s (%s)", on, ev->aux == TRC_PIPE_READ ? "read end" : ev->aux == TRC_PIPE_WRITE
+                                                                                        ? "write end" : "both ends");
+        break;
+    case TRC_EV_POLL: e->name_iid = pf_dyn_fmt(pr, "poll %s: %s", on, ev->aux ? "ready" : "nothing"); break;
+    case TRC_EV_SHM_WRITE: e->name_iid = pf_dyn_fmt(pr, "write %s [%" PRIu64 "+%u]", on, ev->arg, ev->extra); break;
+    case TRC_EV_SHM_READ:
+        e->name_iid = pf_dyn_fmt(pr, ev->aux ? "read %s [%" PRIu64 "+%u] TORN" : "read %s [%" PRIu64 "+%u]", on, ev->arg,
+                                 ev->extra);
+        break;
+    case TRC_EV_SHM_UNLINK: e->name_iid = pf_dyn_fmt(pr, "unlink %s", on); break;
+    case TRC_EV_VAR_SET: e->name_iid = pf_dyn_fmt(pr, "%s = %" PRId64, on, (int64_t)ev->arg); break;
+    case TRC_EV_REQUEST: e->name_iid = pf_dyn_fmt(pr, "request %s", on); break;
+    case TRC_EV_SERVE: e->name_iid = pf_dyn_fmt(pr, "serve %s for %s", on, pf_unit_or(pr, ev->extra)); break;
+    case TRC_EV_REPLY: e->name_iid = pf_dyn_fmt(pr, "reply %s", on); break;
+    case TRC_EV_SIGNAL: {
+        const char *sn = trc_signal_name((int)ev->aux);
+        e->name_iid = pf_dyn_fmt(pr, "%s %s", sn ? sn : "signal", pf_unit_or(pr, ev->arg));
+        break;
+    }
+    case TRC_EV_PROC_EXIT: {
+        const char *sn = trc_signal_name((int)ev->arg);
+        e->name_iid = ev->aux == TRC_PROC_SIGNALED ? pf_dyn_fmt(pr, "killed by %s", sn ? sn : "a signal")
+                                                   : pf_dyn_fmt(pr, "exit %" PRIu64, ev->arg);
+        break;
+    }
     case TRC_EV_RAISE: case TRC_EV_CAUGHT: {
         const trc_instant *mi = in->mi ? &pr->m->instants[in->mi - 1] : NULL;
         e->name_iid = pf_dyn_fmt(pr, "%s %s", ev->kind == TRC_EV_RAISE ? "raise" : "caught", mi && mi->text ? mi->text : "?");

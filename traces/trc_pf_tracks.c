@@ -253,7 +253,8 @@ int pf_descriptors(pf_run *pr, const trc_recording *rec, uint32_t r, pf_ids *ids
             continue;
         }
         uint32_t tid = 0;
-        int32_t rt = un->tid > 0 ? un->tid : un->pid > 0 ? un->pid : 0;
+        /* a process unit made during the run has its pid in its PROC_START (the model's pid) */
+        int32_t rt = un->tid > 0 ? un->tid : un->pid > 0 ? un->pid : m->units[u].pid > 0 ? m->units[u].pid : 0;
         if (rt > 0 && !pf_idset_has(&ids->used, PF_KEY_TID(rt))) tid = (uint32_t)rt;
         else tid = pf_id_synth(ids);
         if (!pf_idset_add(&ids->used, PF_KEY_TID(tid))) { free(group_done); return -ERR_NOMEM; }

@@ -1,5 +1,6 @@
 /* Stats: figures read off the derived model, as text tables or JSON. */
 #include "traces/trc.h"
+#include "traces/trc_procs_internal.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -55,6 +56,10 @@ static pool_times pool_times_of(const trc_model *m, const trc_object_track *ot) 
 /* The figures of one object, after its name and kind. */
 static void object_text(buf *out, const trc_model *m, const trc_object *ob, const trc_object_track *ot) {
     char a[32], b[32];
+    if (trc__stats_object_text(out, m, ob, ot)) {   /* pipes, shm, vars, managers: trc_stats_procs.c */
+        bprintf(out, "\n");
+        return;
+    }
     switch (ob->kind) {
     case TRC_OBJ_QUEUE:
         bprintf(out, "puts %u, gets %u, max depth %lld of %lld, %u blocked waits", ot->puts, ot->gets,
@@ -109,6 +114,7 @@ static void object_text(buf *out, const trc_model *m, const trc_object *ob, cons
         break;
     }
     if (ot->timeouts) bprintf(out, ", %u timed out", ot->timeouts);
+    trc__stats_object_text_more(out, ob, ot);
     bprintf(out, "\n");
 }
 
@@ -153,6 +159,7 @@ void trc_stats_text(buf *out, const trc_model *m) {
         if (ut->killed) { snprintf(endbuf, sizeof endbuf, "killed (daemon) at %s", dur(e, ut->t_killed)); end = endbuf; }
         else if (ut->failed) { snprintf(endbuf, sizeof endbuf, "died of an error at %s", dur(e, ut->t_exit)); end = endbuf; }
         else if (ut->exited && !ut->aborted) { snprintf(endbuf, sizeof endbuf, "done at %s", dur(e, ut->t_exit)); end = endbuf; }
+        if (trc__stats_unit_end(endbuf, sizeof endbuf, ut)) end = endbuf;   /* a process killed, or exit N */
         bprintf(out, "%-*s  %10s %10s %10s %10s", (int)w, run->units[u].name, dur(a, ut->t_state[TRC_ST_RUNNING]),
                 dur(b, ut->t_state[TRC_ST_COMPUTE]), dur(c, ut->t_state[TRC_ST_BLOCKED]), dur(d2, ut->t_state[TRC_ST_SLEEP]));
         if (flush_col) bprintf(out, " %10s", dur(a, ut->t_state[TRC_ST_FLUSH]));
@@ -215,6 +222,7 @@ static void json_str(buf *b, const char *s) {
 /* Kind-specific JSON fields of one object (after the common ones). */
 static void object_json(buf *out, const trc_model *m, const trc_object *ob, const trc_object_track *ot) {
     bprintf(out, ",\"timeouts\":%u", ot->timeouts);
+    trc__stats_object_json(out, ob, ot);
     switch (ob->kind) {
     case TRC_OBJ_QUEUE: bprintf(out, ",\"task_dones\":%u", ot->task_dones); break;
     case TRC_OBJ_RLOCK: bprintf(out, ",\"max_recursion\":%lld", (long long)ot->max_level); break;
@@ -285,7 +293,9 @@ void trc_stats_json(buf *out, const trc_model *models, uint32_t nruns) {
                     ut->ngaps, ut->flushes);
             for (int s = 0; s < TRC_ST__COUNT; s++)
                 bprintf(out, "%s\"%s\":%llu", s ? "," : "", trc_state_name((unsigned)s), (unsigned long long)ut->t_state[s]);
-            bprintf(out, "}}");
+            bprintf(out, "}");
+            trc__stats_unit_json(out, ut);
+            bprintf(out, "}");
         }
         bprintf(out, "],\"objects\":[");
         for (uint32_t o = 0; o < run->nobjects; o++) {
