@@ -679,7 +679,7 @@ typedef struct trc_cond {
     const char *text;                 /* as given */
 } trc_cond;
 int trc_cond_parse(trc_cond *c, const char *text, diag *d);
-/* 0 with *hit set (and `why` filled when hit), or -ERR_INPUT when the figure is unknown. */
+/* 0 with *hit set (and `why` filled when hit), or -ERR_USAGE when the figure is unknown. */
 int trc_cond_eval(const trc_cond *c, const trc_diff *d, bool *hit, char *why, size_t cap, diag *dg);
 /* diff JSON following docs/schema/diff-1.json; pairs: n diffs with their labels */
 void trc_diff_json(buf *out, const trc_diff *const *diffs, const char *const *labels_a, const char *const *labels_b,

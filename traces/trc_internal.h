@@ -16,4 +16,7 @@ void trc__json_num(buf *b, double v);
 typedef struct trc__pool_times { uint64_t waited, ran, max_wait; uint32_t nwait, nrun; } trc__pool_times;
 trc__pool_times trc__pool_times_of(const trc_model *m, const trc_object_track *ot);
 
+/* a figure's value as text, by its unit (trc_fig_unit): "12.0 ms", "42", "1033.6/s", "81.0%" */
+void trc__fig_fmt(char *out, size_t cap, uint8_t unit, double v);
+
 #endif
