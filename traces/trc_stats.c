@@ -180,7 +180,7 @@ int trc_stats_build(trc_stats *s, const trc_model *m) {
             ARR_PUSH(w, nw, capw, ((wait_rec){ t1 - sp->t0, u, sp->obj <= no ? sp->obj : 0 }));
         }
     }
-    qsort(w, nw, sizeof *w, cmp_wait);
+    if (nw) qsort(w, nw, sizeof *w, cmp_wait);
     for (size_t i = 0; i < nw; i++) {
         uint64_t d = w[i].dur;
         dist_add_count(&s->wait, d);
