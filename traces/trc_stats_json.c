@@ -25,8 +25,8 @@ static void object_json(buf *out, const trc_model *m, const trc_object *ob, cons
                 (unsigned long long)ot->t_set, ot->woken);
         break;
     case TRC_OBJ_BARRIER:
-        bprintf(out, ",\"parties\":%lld,\"generations\":%u,\"arrivals\":%u", (long long)ob->capacity, ot->generations,
-                ot->arrivals);
+        bprintf(out, ",\"parties\":%lld,\"generations\":%u,\"arrivals\":%u,\"breaks\":%u", (long long)ob->capacity,
+                ot->generations, ot->arrivals, ot->breaks);
         break;
     case TRC_OBJ_RWLOCK:
         bprintf(out, ",\"writes\":%u,\"reads\":%u,\"max_readers\":%lld", ot->acquires - ot->shared_acquires,
@@ -42,10 +42,10 @@ static void object_json(buf *out, const trc_model *m, const trc_object *ob, cons
     case TRC_OBJ_POOL: {
         trc__pool_times p = trc__pool_times_of(m, ot);
         bprintf(out, ",\"workers\":%lld,\"submitted\":%u,\"started\":%u,\"completed\":%u,\"failed\":%u,\"cancelled\":%u,"
-                     "\"cancel_failed\":%u,\"callbacks\":%u,\"mean_queue_wait_ns\":%llu,\"max_queue_wait_ns\":%llu,"
-                     "\"mean_run_ns\":%llu",
+                     "\"rejected\":%u,\"cancel_failed\":%u,\"callbacks\":%u,\"mean_queue_wait_ns\":%llu,"
+                     "\"max_queue_wait_ns\":%llu,\"mean_run_ns\":%llu",
                 (long long)ob->capacity, ot->submitted, ot->started, ot->completed, ot->failed, ot->cancelled,
-                ot->cancel_failed, ot->callbacks, (unsigned long long)(p.nwait ? p.waited / p.nwait : 0),
+                ot->rejected, ot->cancel_failed, ot->callbacks, (unsigned long long)(p.nwait ? p.waited / p.nwait : 0),
                 (unsigned long long)p.max_wait, (unsigned long long)(p.nrun ? p.ran / p.nrun : 0));
         break;
     }
@@ -101,10 +101,11 @@ static void run_json(buf *out, const trc_model *m, uint32_t index) {
         json_str(out, run->units[u].name);
         bprintf(out, ",\"group\":");
         json_str(out, run->units[u].group && run->units[u].group[0] ? run->units[u].group : run->units[u].name);
-        bprintf(out, ",\"kind\":\"%s\",\"waits\":%u,\"exited\":%s,\"aborted\":%s,\"killed\":%s,\"life_ns\":%llu,"
-                     "\"cpu_ns\":%llu,\"lost\":%llu,\"flush_ns\":%llu,\"timeouts\":%u,\"puts\":%u,\"gets\":%u,\"wait\":",
+        bprintf(out, ",\"kind\":\"%s\",\"waits\":%u,\"exited\":%s,\"aborted\":%s,\"killed\":%s,\"failed\":%s,"
+                     "\"life_ns\":%llu,\"cpu_ns\":%llu,\"lost\":%llu,\"flush_ns\":%llu,\"timeouts\":%u,\"puts\":%u,"
+                     "\"gets\":%u,\"wait\":",
                 trc_unit_kind_name(run->units[u].kind), ut->waits, ut->exited ? "true" : "false",
-                ut->aborted ? "true" : "false", ut->killed ? "true" : "false", (unsigned long long)us->life_ns,
+                ut->aborted ? "true" : "false", ut->killed ? "true" : "false", ut->failed ? "true" : "false", (unsigned long long)us->life_ns,
                 (unsigned long long)us->cpu_ns, (unsigned long long)us->lost, (unsigned long long)us->flush_ns,
                 us->timeouts, us->puts, us->gets);
         dist_json(out, &us->wait);

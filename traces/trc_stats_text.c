@@ -42,6 +42,7 @@ static void object_text(buf *out, const trc_model *m, const trc_object *ob, cons
     case TRC_OBJ_BARRIER:
         bprintf(out, "%lld parties, %u %s opened, %u arrivals, %u waits", (long long)ob->capacity, ot->generations,
                 pl(ot->generations, "generation", "generations"), ot->arrivals, ot->waits);
+        if (ot->breaks) bprintf(out, ", broken %u %s", ot->breaks, pl(ot->breaks, "time", "times"));
         break;
     case TRC_OBJ_RWLOCK:
         bprintf(out, "writers held %s (%.0f%% of the run), %u writes, %u reads, max %lld readers, %u contended",
@@ -50,6 +51,7 @@ static void object_text(buf *out, const trc_model *m, const trc_object *ob, cons
         break;
     case TRC_OBJ_COUNTER:
         if (ot->has_value) bprintf(out, "final value %lld, ", (long long)ot->final_value);
+        else if (ot->reads) bprintf(out, "final value %lld (never written), ", (long long)ob->capacity);
         else bprintf(out, "never used, ");
         bprintf(out, "%u writes, %u reads, %llu lost %s, %u stale %s", ot->writes, ot->reads,
                 (unsigned long long)ot->lost_updates, pl(ot->lost_updates, "update", "updates"), ot->stale_reads,
@@ -59,6 +61,7 @@ static void object_text(buf *out, const trc_model *m, const trc_object *ob, cons
         trc__pool_times p = trc__pool_times_of(m, ot);
         bprintf(out, "%lld workers, %u submitted, %u completed, %u failed, %u cancelled", (long long)ob->capacity,
                 ot->submitted, ot->completed, ot->failed, ot->cancelled);
+        if (ot->rejected) bprintf(out, ", %u refused after shutdown", ot->rejected);
         if (ot->cancel_failed) bprintf(out, ", %u cancel attempt(s) too late", ot->cancel_failed);
         if (p.nwait) bprintf(out, ", mean queue wait %s", dur(a, p.waited / p.nwait));
         if (p.nrun) bprintf(out, ", mean run %s", dur(b, p.ran / p.nrun));
@@ -135,6 +138,7 @@ void trc_stats_text(buf *out, const trc_model *m) {
         const char *end = ut->exited ? (ut->aborted ? "aborted" : "done") : "never exited";
         char endbuf[64];
         if (ut->killed) { snprintf(endbuf, sizeof endbuf, "killed (daemon) at %s", dur(e, ut->t_killed)); end = endbuf; }
+        else if (ut->failed) { snprintf(endbuf, sizeof endbuf, "died of an error at %s", dur(e, ut->t_exit)); end = endbuf; }
         else if (ut->exited && !ut->aborted) { snprintf(endbuf, sizeof endbuf, "done at %s", dur(e, ut->t_exit)); end = endbuf; }
         state_row(out, (int)w, run->units[u].name, ut->t_state, st.units[u].cpu_ns, cols, ncols);
         bprintf(out, " %6u  %s\n", ut->waits, end);
