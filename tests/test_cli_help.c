@@ -226,6 +226,16 @@ START_TEST(progress_only_on_a_terminal_and_erased) {
     ck_assert_msg(strstr(err, "exporting: 100%"), "%s", err);
     size_t l = strlen(err);
     ck_assert_msg(l >= 4 && !strcmp(err + l - 4, "\r\033[K"), "the progress line is not erased at the end");
+    /* a run longer than half a second: its elapsed time and events, then erased (the run's stdout is elsewhere) */
+    snprintf(args, sizeof args, "cd %s && WEFT_PROGRESS=always %s run producer_consumer -D items=1600 -o long.weft 2>&1 >/dev/null",
+             dir, WEFT_BINARY);
+    p = popen(args, "r");
+    n = fread(err, 1, sizeof err - 1, p);
+    err[n] = 0;
+    ck_assert_int_eq(pclose(p), 0);
+    ck_assert_msg(strstr(err, "\rrunning: ") && strstr(err, "events recorded"), "%s", err);
+    l = strlen(err);
+    ck_assert_msg(l >= 4 && !strcmp(err + l - 4, "\r\033[K"), "the run's progress line is not erased: %s", err);
 }
 END_TEST
 
