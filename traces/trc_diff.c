@@ -80,8 +80,7 @@ static void side_rows(rows *r, int side, const trc_stats *s) {
         put(r, side, "group", gs->name, "cpu", TRC_FIG_NS, (double)gs->cpu_ns);
         state_rows(r, side, "group", gs->name, gs->t_state, false);
         dist_rows(r, side, "group", gs->name, "wait", &gs->wait, false);
-        for (uint32_t o = 0; o < run->nobjects; o++) {
-            if (!gs->obj_wait[o].n) continue;
+        for (uint32_t o = 0; o < run->nobjects; o++) {   /* every object, so a wait that is new compares with 0 */
             char f[300];
             snprintf(f, sizeof f, "wait_on(%s)", run->objects[o].name);
             put(r, side, "group", gs->name, f, TRC_FIG_NS, (double)gs->obj_wait[o].total);
@@ -183,6 +182,7 @@ static void summarize(trc_diff *d, const trc_stats *sa, const trc_stats *sb) {
         if (!r->has_a || !r->has_b) continue;
         double x = r->a, y = r->b, rel = fabs(log((y + 1e-9) / (x + 1e-9)));
         if (rel < log(1.1)) continue;
+        if (rel > log(20)) rel = log(20);   /* from or to nothing: a big change, not an infinite one */
         if (r->unit == TRC_FIG_NS && fabs(y - x) < 0.01 * span) continue;
         trc__fig_fmt(a, sizeof a, r->unit, x);
         trc__fig_fmt(b, sizeof b, r->unit, y);
@@ -193,10 +193,17 @@ static void summarize(trc_diff *d, const trc_stats *sa, const trc_stats *sb) {
             nu = trc_diff_find(d, p);
             bool many = nu && nu->b > 1;
             size_t l = strlen(r->name);
-            how_much(h, sizeof h, x, y, "longer", "less");
-            c[nc++] = (cand){ rel * 3, line(d, "%s%s waited %s on `%.*s` (%s -> %s in all)", r->name,
-                                            many && l && r->name[l - 1] != 's' ? "s" : "", h,
-                                            (int)strlen(r->figure) - 9, r->figure + 8, a, b) };
+            const char *pl = many && l && r->name[l - 1] != 's' ? "s" : "";
+            int on = (int)strlen(r->figure) - 9;
+            const char *obj = r->figure + 8;
+            if (x == 0)
+                c[nc++] = (cand){ rel * 3, line(d, "%s%s now wait on `%.*s` (%s in all; not before)", r->name, pl, on, obj, b) };
+            else if (y == 0)
+                c[nc++] = (cand){ rel * 3, line(d, "%s%s no longer wait on `%.*s` (%s in all before)", r->name, pl, on, obj, a) };
+            else {
+                how_much(h, sizeof h, x, y, "longer", "less");
+                c[nc++] = (cand){ rel * 3, line(d, "%s%s waited %s on `%.*s` (%s -> %s in all)", r->name, pl, h, on, obj, a, b) };
+            }
         } else if (!strcmp(r->scope, "object") && !strcmp(r->figure, "held_share") && (y >= 0.9 || x >= 0.9)) {
             c[nc++] = (cand){ rel * 2, line(d, "`%s` was held %.0f %% of the time (%.0f %% before)", r->name, 100 * y, 100 * x) };
         } else if (!strcmp(r->scope, "object") && !strcmp(r->figure, "contention")) {
@@ -209,13 +216,13 @@ static void summarize(trc_diff *d, const trc_stats *sa, const trc_stats *sb) {
                    strcmp(r->figure, "done") && strcmp(r->figure, "wait") && strcmp(r->figure, "wait_p95")) {
             how_much(h, sizeof h, x, y, "more", "less");
             c[nc++] = (cand){ rel, line(d, "%s time: %s (%s -> %s, all units)", r->figure, h, a, b) };
-        } else if (!strcmp(r->scope, "object") && !strcmp(r->figure, "wait_p95")) {
+        } else if (!strcmp(r->scope, "object") && !strcmp(r->figure, "wait_p95") && x > 0 && y > 0) {
             how_much(h, sizeof h, x, y, "longer", "shorter");
             c[nc++] = (cand){ rel, line(d, "the slowest waits on `%s` (p95) are %s (%s -> %s)", r->name, h, a, b) };
         }
     }
     qsort(c, nc, sizeof *c, cmp_cand);
-    size_t n = nc < 4 ? nc : 4;
+    size_t n = nc < 5 ? nc : 5;
     d->lines = arena_push(&d->mem, (n + 1) * sizeof *d->lines);
     d->lines[d->nlines++] = first;
     for (size_t i = 0; i < n; i++) d->lines[d->nlines++] = c[i].text;
