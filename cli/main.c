@@ -3,6 +3,7 @@
  * Exit codes: 0 success; 1 the run failed an expectation or did not end as
  * expected (deadlock, stuck, timeout), or diff's --fail-if held; 2 bad input
  * or usage; 3 i/o or runtime failure. */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -62,6 +63,12 @@ static int cmd_docs(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+#ifdef M_MMAP_THRESHOLD
+    /* big arrays (a model of millions of events) grow by doubling: from their
+     * own mappings they grow with mremap instead of being copied (glibc would
+     * otherwise raise the threshold and move them around on the heap) */
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
     if (argc < 2) { cli_usage(stderr); return EXIT_INPUT; }
     const char *cmd = argv[1];
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h")) { cli_usage(stdout); return 0; }

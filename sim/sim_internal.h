@@ -201,6 +201,7 @@ struct rt {
     char warnings[1024];             /* done-callbacks that raised (guarded by smon) */
     const char **strs; size_t nstrs, cap_strs;
     uint32_t *slots; size_t nslots;  /* hash of strs: index + 1, 0 = free */
+    trc_recorder *rec;               /* the watchdog ends the run on a write error or the event limit */
 };
 
 /* ---- the platform, through the run --------------------------------------- */

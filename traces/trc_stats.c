@@ -15,10 +15,6 @@
 
 #include "traces/trc_internal.h"
 
-/* The recorder's flush events: numbers 34 and 35 are reserved for them (TRC_EV_MAP). */
-#define EV_FLUSH_BEGIN 34
-#define EV_FLUSH_END 35
-
 static trc_state_info state_tab[] = {
 #define X(name, num, str) { num, #name, str },
     TRC_STATE_MAP(X)
@@ -136,7 +132,7 @@ int trc_stats_build(trc_stats *s, const trc_model *m) {
     const trc_run *run = m->run;
     s->m = m;
     s->makespan = m->makespan;
-    s->lost = run->lost;
+    s->lost = m->lost;
     uint32_t nu = run->nunits, no = run->nobjects;
     s->units = arena_push(&s->mem, (nu ? nu : 1) * sizeof *s->units);
     s->objects = arena_push(&s->mem, (no ? no : 1) * sizeof *s->objects);
@@ -210,42 +206,42 @@ int trc_stats_build(trc_stats *s, const trc_model *m) {
     free(seen);
     free(w);
 
-    /* what the model does not keep: CPU burnt, lost events, the recorder's flushes */
-    uint64_t *flush_open = xcalloc(nu ? nu : 1, sizeof *flush_open);
-    for (uint32_t u = 0; u < nu; u++) flush_open[u] = TRC_T_NONE;
-    for (size_t i = 0; i < run->nevents; i++) {
-        const trc_event *e = &run->events[i];
-        if (e->unit >= nu) continue;
-        trc_unit_stats *us = &s->units[e->unit];
-        uint64_t t = e->t > run->t_start ? e->t - run->t_start : 0;
-        switch (e->kind) {
-        case TRC_EV_COMPUTE_END: us->cpu_ns += e->arg; break;
-        case TRC_EV_LOST: us->lost += e->arg; break;
-        case TRC_EV_PUT: us->puts++; break;
-        case TRC_EV_GET: us->gets++; break;
-        case EV_FLUSH_BEGIN: flush_open[e->unit] = t; break;
-        case EV_FLUSH_END:
-            if (flush_open[e->unit] != TRC_T_NONE && t >= flush_open[e->unit]) {
-                us->flush_ns += t - flush_open[e->unit];
-                us->flushes++;
+    /* what the model does not keep: CPU burnt, puts and gets per unit (the
+     * events, wherever they are: in memory or still in the file) */
+    trc_evcur *cur = NULL;
+    diag d;
+    diag_clear(&d);
+    int rc = trc_evcur_open(&cur, run, &d);
+    if (rc == 0) {
+        const trc_event *ev;
+        size_t n;
+        while ((n = trc_evcur_next(cur, &ev)) > 0) {
+            for (size_t i = 0; i < n; i++) {
+                const trc_event *e = &ev[i];
+                if (e->unit >= nu) continue;
+                trc_unit_stats *us = &s->units[e->unit];
+                switch (e->kind) {
+                case TRC_EV_COMPUTE_END: us->cpu_ns += e->arg; break;
+                case TRC_EV_PUT: us->puts++; break;
+                case TRC_EV_GET: us->gets++; break;
+                default: break;
+                }
             }
-            flush_open[e->unit] = TRC_T_NONE;
-            break;
-        default: break;
         }
+        trc_evcur_close(cur);
+    } else {
+        s->events_unread = true;
     }
     for (uint32_t u = 0; u < nu; u++) {
         trc_unit_stats *us = &s->units[u];
-        if (flush_open[u] != TRC_T_NONE && m->makespan > flush_open[u]) {   /* still flushing at the end */
-            us->flush_ns += m->makespan - flush_open[u];
-            us->flushes++;
-        }
+        us->lost = m->units[u].lost;                       /* events lost, from its gaps */
+        us->flush_ns = m->units[u].t_state[TRC_ST_FLUSH];  /* waits for the recorder's drain */
+        us->flushes = m->units[u].flushes;
         s->cpu_ns += us->cpu_ns;
         s->flush_ns += us->flush_ns;
         s->flushes += us->flushes;
         s->groups[gid[u]].cpu_ns += us->cpu_ns;
     }
-    free(flush_open);
     free(gid);
 
     /* objects */
@@ -274,7 +270,7 @@ int trc_stats_build(trc_stats *s, const trc_model *m) {
         }
     }
     s->items_per_s = secs > 0 ? (double)s->items / secs : 0;
-    return 0;
+    return rc;
 }
 
 void trc_stats_release(trc_stats *s) {

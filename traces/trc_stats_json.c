@@ -77,10 +77,10 @@ static void run_json(buf *out, const trc_model *m, uint32_t index) {
     json_str(out, run->scenario);
     bprintf(out, ",\"backend\":");
     json_str(out, run->backend);
-    bprintf(out, ",\"seed\":%llu,\"end\":\"%s\",\"makespan_ns\":%llu,\"cpu_ns\":%llu,\"lost\":%llu,\"flush_ns\":%llu,"
-                 "\"flushes\":%u,\"items\":%llu,\"items_per_s\":",
+    bprintf(out, ",\"seed\":%llu,\"end\":\"%s\",\"makespan_ns\":%llu,\"cpu_ns\":%llu,\"lost\":%llu,\"repairs\":%llu,"
+                 "\"flush_ns\":%llu,\"flushes\":%u,\"items\":%llu,\"items_per_s\":",
             (unsigned long long)run->seed, trc_run_end_name(run->end_reason), (unsigned long long)m->makespan,
-            (unsigned long long)st.cpu_ns, (unsigned long long)run->lost, (unsigned long long)st.flush_ns, st.flushes,
+            (unsigned long long)st.cpu_ns, (unsigned long long)m->lost, (unsigned long long)m->warnings_total, (unsigned long long)st.flush_ns, st.flushes,
             (unsigned long long)st.items);
     trc__json_num(out, st.items_per_s);
     bprintf(out, ",\"params\":{");
@@ -102,10 +102,11 @@ static void run_json(buf *out, const trc_model *m, uint32_t index) {
         bprintf(out, ",\"group\":");
         json_str(out, run->units[u].group && run->units[u].group[0] ? run->units[u].group : run->units[u].name);
         bprintf(out, ",\"kind\":\"%s\",\"waits\":%u,\"exited\":%s,\"aborted\":%s,\"killed\":%s,\"failed\":%s,"
-                     "\"life_ns\":%llu,\"cpu_ns\":%llu,\"lost\":%llu,\"flush_ns\":%llu,\"timeouts\":%u,\"puts\":%u,"
+                     "\"end_unknown\":%s,\"gaps\":%zu,\"flushes\":%u,\"life_ns\":%llu,\"cpu_ns\":%llu,\"lost\":%llu,\"flush_ns\":%llu,\"timeouts\":%u,\"puts\":%u,"
                      "\"gets\":%u,\"wait\":",
                 trc_unit_kind_name(run->units[u].kind), ut->waits, ut->exited ? "true" : "false",
-                ut->aborted ? "true" : "false", ut->killed ? "true" : "false", ut->failed ? "true" : "false", (unsigned long long)us->life_ns,
+                ut->aborted ? "true" : "false", ut->killed ? "true" : "false", ut->failed ? "true" : "false",
+                ut->unknown_end ? "true" : "false", ut->ngaps, ut->flushes, (unsigned long long)us->life_ns,
                 (unsigned long long)us->cpu_ns, (unsigned long long)us->lost, (unsigned long long)us->flush_ns,
                 us->timeouts, us->puts, us->gets);
         dist_json(out, &us->wait);

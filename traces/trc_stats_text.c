@@ -130,21 +130,29 @@ void trc_stats_text(buf *out, const trc_model *m) {
     unsigned ncols = state_columns(&st, cols);
     bprintf(out, "\n%-*s ", (int)w, "unit");
     for (unsigned c = 0; c < ncols; c++) bprintf(out, " %*s", col_width(cols[c]), cols[c]->name);
-    bprintf(out, " %10s %6s  %s\n", "cpu", "waits", "end");
+    bool lost_col = false;   /* drop mode: events lost per unit */
+    for (uint32_t u = 0; u < run->nunits; u++) lost_col |= m->units[u].lost > 0;
+    bprintf(out, " %10s", "cpu");
+    if (lost_col) bprintf(out, " %8s", "lost");
+    bprintf(out, " %6s  %s\n", "waits", "end");
     uint32_t totw = 0;
     for (uint32_t u = 0; u < run->nunits; u++) {
         const trc_unit_track *ut = &m->units[u];
         totw += ut->waits;
-        const char *end = ut->exited ? (ut->aborted ? "aborted" : "done") : "never exited";
+        const char *end = ut->exited ? (ut->aborted ? "aborted" : "done")
+                          : ut->unknown_end ? "unknown (its last events are missing)"
+                          : ut->nspans ? "never exited" : "never started";
         char endbuf[64];
         if (ut->killed) { snprintf(endbuf, sizeof endbuf, "killed (daemon) at %s", dur(e, ut->t_killed)); end = endbuf; }
         else if (ut->failed) { snprintf(endbuf, sizeof endbuf, "died of an error at %s", dur(e, ut->t_exit)); end = endbuf; }
         else if (ut->exited && !ut->aborted) { snprintf(endbuf, sizeof endbuf, "done at %s", dur(e, ut->t_exit)); end = endbuf; }
         state_row(out, (int)w, run->units[u].name, ut->t_state, st.units[u].cpu_ns, cols, ncols);
+        if (lost_col) bprintf(out, " %8llu", (unsigned long long)ut->lost);
         bprintf(out, " %6u  %s\n", ut->waits, end);
     }
     if (run->nunits > 1) {
         state_row(out, (int)w, "total", st.t_state, st.cpu_ns, cols, ncols);
+        if (lost_col) bprintf(out, " %8llu", (unsigned long long)st.lost);
         bprintf(out, " %6u\n", totw);
     }
     if (st.ngroups < run->nunits) {   /* some actor made several units: its figures together */
@@ -207,13 +215,24 @@ void trc_stats_text(buf *out, const trc_model *m) {
         bprintf(out, "throughput: %llu %s in %s, %.1f per second\n", (unsigned long long)st.items,
                 pl(st.items, "item", "items"), dur(a, m->makespan), st.items_per_s);
     }
-    if (st.flushes)
-        bprintf(out, "\nrecorder flush: %u %s for the recorder, %s in all\n", st.flushes, pl(st.flushes, "wait", "waits"),
-                dur(a, st.flush_ns));
+    if (st.flush_ns) {
+        uint64_t life = 0;
+        for (uint32_t u = 0; u < run->nunits; u++) life += st.units[u].life_ns;
+        bprintf(out, "\nrecorder flush: units waited %s for the recorder's full buffers (%u %s, %.1f%% of their time); "
+                     "the 'recorder flush' column is that wait, not the scenario's\n",
+                dur(a, st.flush_ns), st.flushes, pl(st.flushes, "wait", "waits"),
+                life ? 100.0 * (double)st.flush_ns / (double)life : 0.0);
+    }
+    if (st.events_unread) bprintf(out, "\n(the events could not be read again: CPU, puts and gets per unit are missing)\n");
     if (m->lost_updates)
         bprintf(out, "\n%llu %s lost to unsynchronised read-modify-writes\n", (unsigned long long)m->lost_updates,
                 pl(m->lost_updates, "counter update was", "counter updates were"));
-    if (run->lost) bprintf(out, "\nWARNING: %llu events were lost (recorder buffers overflowed)\n", (unsigned long long)run->lost);
+    if (m->lost)
+        bprintf(out, "\nWARNING: %llu events were lost (drop mode: recorder buffers overflowed); from each gap to the "
+                     "unit's next event its state is unknown\n", (unsigned long long)m->lost);
+    if (m->warnings_total)
+        bprintf(out, "%s%llu repair(s) where events are missing (owners made unknown...): weft check lists them\n",
+                m->lost ? "" : "\n", (unsigned long long)m->warnings_total);
     if (run->report && run->report[0]) bprintf(out, "\n%s", run->report);
     trc_stats_release(&st);
 }

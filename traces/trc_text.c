@@ -8,6 +8,7 @@
  * are listed in its own order, kind, object, op and outcome only, which is
  * what stays the same across real runs of a deterministic scenario. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "traces/trc_internal.h"
@@ -120,30 +121,45 @@ int trc_export_text(FILE *out, const trc_recording *rec, const trc_model *models
             bprintf(&b, "\n");
         }
         if (!scrub) bprintf(&b, "events %zu\n", run->nevents);
-        /* scrubbed: unit by unit (each unit's own order does not depend on the interleaving) */
-        uint32_t passes = scrub ? run->nunits : 1;
-        for (uint32_t p = 0; p < passes && !rc; p++) {
-            if (scrub) {
-                bprintf(&b, "  unit ");
-                trc__json_str(&b, run->units[p].name);
-                bprintf(&b, "\n");
-            }
-            for (size_t i = 0; i < run->nevents; i++) {
-                const trc_event *e = &run->events[i];
-                if (scrub && e->unit != p) continue;
+        /* scrubbed: unit by unit (each unit's own order does not depend on the
+         * interleaving): each unit's lines gathered apart, then written in unit order */
+        buf *per = scrub ? xcalloc(run->nunits ? run->nunits : 1, sizeof *per) : NULL;
+        trc_evcur *cur;
+        rc = trc_evcur_open(&cur, run, d);
+        const trc_event *ev;
+        size_t n;
+        while (!rc && (n = trc_evcur_next(cur, &ev)) > 0) {
+            for (size_t i = 0; i < n && !rc; i++) {
+                const trc_event *e = &ev[i];
                 if (scrub) {
-                    bprintf(&b, "    %s", trc_ev_name(e->kind));
-                } else {
-                    bprintf(&b, "  %llu ", (unsigned long long)(e->t >= run->t_start ? e->t - run->t_start : 0));
-                    trc__json_str(&b, e->unit < run->nunits ? run->units[e->unit].name : "?");
-                    bprintf(&b, " %s", trc_ev_name(e->kind));
+                    if (e->unit >= run->nunits) continue;
+                    buf *ub = &per[e->unit];
+                    bprintf(ub, "    %s", trc_ev_name(e->kind));
+                    ev_fields(ub, run, e, true);
+                    bprintf(ub, "\n");
+                    continue;
                 }
-                ev_fields(&b, run, e, scrub);
+                bprintf(&b, "  %llu ", (unsigned long long)(e->t >= run->t_start ? e->t - run->t_start : 0));
+                trc__json_str(&b, e->unit < run->nunits ? run->units[e->unit].name : "?");
+                bprintf(&b, " %s", trc_ev_name(e->kind));
+                ev_fields(&b, run, e, false);
                 bprintf(&b, "\n");
-                if (b.n > (1u << 16) && (rc = flush_buf(out, &b, d))) break;
-                if (!scrub && progress && (++done & 0xffff) == 0) progress(ud, total ? (double)done / (double)total : 1);
+                if (b.n > (1u << 16)) rc = flush_buf(out, &b, d);
+                if (progress && (++done & 0xffff) == 0) progress(ud, total ? (double)done / (double)total : 1);
             }
         }
+        if (cur) trc_evcur_close(cur);
+        for (uint32_t u = 0; scrub && u < run->nunits; u++) {
+            if (!rc) {
+                bprintf(&b, "  unit ");
+                trc__json_str(&b, run->units[u].name);
+                bprintf(&b, "\n");
+                buf_put(&b, per[u].p, per[u].n);
+                if (b.n > (1u << 16)) rc = flush_buf(out, &b, d);
+            }
+            buf_release(&per[u]);
+        }
+        free(per);
         if (run->report && run->report[0] && !scrub) {
             bprintf(&b, "report ");
             trc__json_str(&b, run->report);
