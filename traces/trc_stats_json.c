@@ -102,12 +102,12 @@ static void run_json(buf *out, const trc_model *m, uint32_t index) {
         bprintf(out, ",\"group\":");
         json_str(out, run->units[u].group && run->units[u].group[0] ? run->units[u].group : run->units[u].name);
         bprintf(out, ",\"kind\":\"%s\",\"waits\":%u,\"exited\":%s,\"aborted\":%s,\"killed\":%s,\"failed\":%s,"
-                     "\"end_unknown\":%s,\"gaps\":%zu,\"flushes\":%u,\"life_ns\":%llu,\"cpu_ns\":%llu,\"lost\":%llu,\"flush_ns\":%llu,\"timeouts\":%u,\"puts\":%u,"
-                     "\"gets\":%u,\"wait\":",
+                     "\"end_unknown\":%s,\"lost\":%llu,\"gaps\":%zu,\"flushes\":%u,\"life_ns\":%llu,\"cpu_ns\":%llu,"
+                     "\"flush_ns\":%llu,\"timeouts\":%u,\"puts\":%u,\"gets\":%u,\"wait\":",
                 trc_unit_kind_name(run->units[u].kind), ut->waits, ut->exited ? "true" : "false",
                 ut->aborted ? "true" : "false", ut->killed ? "true" : "false", ut->failed ? "true" : "false",
-                ut->unknown_end ? "true" : "false", ut->ngaps, ut->flushes, (unsigned long long)us->life_ns,
-                (unsigned long long)us->cpu_ns, (unsigned long long)us->lost, (unsigned long long)us->flush_ns,
+                ut->unknown_end ? "true" : "false", (unsigned long long)us->lost, ut->ngaps, ut->flushes,
+                (unsigned long long)us->life_ns, (unsigned long long)us->cpu_ns, (unsigned long long)us->flush_ns,
                 us->timeouts, us->puts, us->gets);
         dist_json(out, &us->wait);
         bprintf(out, ",\"states_ns\":");
