@@ -48,14 +48,15 @@ int sim_element(const sim_program *p, uint32_t base, int64_t v, sim_pos pos, uin
         *out = base + (uint32_t)v;
         return 0;
     }
-    char msg[256];
+    char msg[384];
     const char *kind = trc_obj_kind_name((unsigned)o->kind);
     if (o->size == 1)
         snprintf(msg, sizeof msg, "index %lld is out of range for '%s': an array of 1 %s, index 0", (long long)v,
                  o->array ? o->array : o->name, kind);
     else
-        snprintf(msg, sizeof msg, "index %lld is out of range for '%s': an array of %lld %ss, 0 to %lld", (long long)v,
-                 o->array ? o->array : o->name, (long long)o->size, kind, (long long)o->size - 1);
+        snprintf(msg, sizeof msg, "index %lld is out of range for '%s': an array of %lld %ss, 0 to %lld%s", (long long)v,
+                 o->array ? o->array : o->name, (long long)o->size, kind, (long long)o->size - 1,
+                 v < 0 ? " (a negative index does not count from the end, as in Python: (i + n) % n wraps)" : "");
     return eval_err(d, p, pos, ERR_SCENARIO, msg);
 }
 

@@ -40,7 +40,7 @@
 /* A unit's state as the watchdog sees it. */
 enum { US_RUNNING = 0, US_COMPUTE, US_SLEEP, US_BLOCKED, US_DONE, US_NEW /* spawned or pool worker, not started */ };
 
-/* A timer's fate (rt_unit.cancelled). */
+/* A timer's fate (rt_unit.timer_fate). */
 enum { TIMER_PENDING = 0, TIMER_CANCELLED = 1, TIMER_FIRED = 2 };
 
 /* What exec_block returns: XR_RAISE unwinds blocks (a lock block releases its lock,
@@ -167,7 +167,7 @@ struct rt_unit {
     const char *exc; uint32_t exc_id; sim_pos exc_pos;
     const char *handled; uint32_t handled_id; sim_pos handled_pos;
     _Atomic int failed;              /* it ended by an error it did not catch (exc says which) */
-    _Atomic int cancelled;           /* a timer: TIMER_* (changed under its own monitor) */
+    _Atomic int timer_fate;          /* a timer: TIMER_* (changed under its own monitor) */
     /* counters read by expressions (private), written as COUNTER_READS at its exit */
     uint32_t *rd_obj; uint64_t *rd_n; size_t nrd, cap_rd, cap_rdn;
 };

@@ -19,9 +19,9 @@ static int timer_run(rt_unit *u) {
     trc_emit(u->ring, TRC_EV_SLEEP_BEGIN, 0, 0, ns, 0);
     uint64_t deadline = rt_now(r) + ns;
     rt_lock(u, u->mon);
-    while (!atomic_load(&u->cancelled) && rt_wait(u, u->mon, 0, deadline) == RT_AGAIN) {}
-    bool cancelled = atomic_load(&u->cancelled) == TIMER_CANCELLED;
-    if (!cancelled && !rt_halted(u)) atomic_store(&u->cancelled, TIMER_FIRED);   /* too late to cancel now */
+    while (!atomic_load(&u->timer_fate) && rt_wait(u, u->mon, 0, deadline) == RT_AGAIN) {}
+    bool cancelled = atomic_load(&u->timer_fate) == TIMER_CANCELLED;
+    if (!cancelled && !rt_halted(u)) atomic_store(&u->timer_fate, TIMER_FIRED);   /* too late to cancel now */
     rt_unlock(u, u->mon);
     trc_emit(u->ring, TRC_EV_SLEEP_END, 0, 0, 0, 0);
     rt_set_state(u, US_RUNNING);
@@ -107,8 +107,8 @@ int unit_timer_cancel(rt_unit *u, const sim_stmt *s) {
     rt_unit *t = &r->units[a->unit0];
     /* Timer.cancel(): stops it if it has not fired yet (waiting, or not even started) */
     rt_lock(u, t->mon);
-    bool waiting = atomic_load(&t->cancelled) != TIMER_FIRED;
-    if (waiting) atomic_store(&t->cancelled, TIMER_CANCELLED);
+    bool waiting = atomic_load(&t->timer_fate) != TIMER_FIRED;
+    if (waiting) atomic_store(&t->timer_fate, TIMER_CANCELLED);
     rt_wake(r, t->mon, 0, true);
     rt_unlock(u, t->mon);
     char text[160];
