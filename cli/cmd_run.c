@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "cli/cli_opts.h"
 
 #define MAX_SWEEP 64
 
@@ -275,7 +276,9 @@ static int record(const plan *pl, outs *o, const opts *op, sim_result *res, uint
                         .interrupt = &interrupt_flag, .worker_exe = self_exe() };
         bool accept;
         rec_desc(&op->ro, pl->progs[i], &sd, &accept);
+        progress_run_begin(o->rec.tmp);
         int rc = sim_run(&res[k], pl->progs[i], &sd, &d);
+        progress_run_end();
         if (rc) {
             output_fix_diag(&o->rec, &d);
             print_diag(pl->scn, &d, rc);
@@ -483,22 +486,58 @@ static int run_once(plan *pl, outs *o, const opts *op) {
     return loss_status;
 }
 
+static const cli_opt run_opts[] = {
+    { "output", 'o', true, "FILE", "where the recording goes (default: NAME.weft in this folder)", "file:weft" },
+    { "define", 'D', true, "NAME=VALUE", "set a parameter of the scenario (repeatable)", NULL },
+    { "sweep", 'w', false, "NAME=V1,V2,...", "one run per value of a parameter, all in one recording", NULL },
+    { "backend", 'b', false, "NAME[,NAME]", "threads, processes, or several: one run each, side by side in one recording "
+      "(default: the scenario's; threads)", "threads processes threads,processes" },
+    { "seed", 's', false, "N", "the seed of random durations (default 1)", NULL },
+    { "timeout", 't', false, "SECONDS", "end a run that takes longer (default 60)", NULL },
+    { "export", 'e', false, "FILE", "also write a Perfetto trace", "file:pftrace" },
+    { "view", 'v', false, NULL, "open the viewer after the run (a PNG without a display)", NULL },
+    { "png", 'p', false, "FILE", "render the timeline to a PNG", "file:png" },
+    { "quiet", 'q', true, NULL, "print only errors", NULL },
+    { "record", 'R', false, "complete|drop", "complete (default): a full buffer waits for the recorder; drop: losses counted",
+      "complete drop" },
+    { "ring", 'G', false, "EVENTS", "each unit's buffer, in events (default 65536)", NULL },
+    { "max-events", 'M', false, "N", "stop the run at N events (default 20000000; 0: no limit)", NULL },
+    { "accept-losses", 'A', false, NULL, "with --record drop: a run that lost events does not fail", NULL },
+    { "help", 'h', true, NULL, "this help", NULL },
+    { 0 } };
+
+const cli_cmd cli_cmd_run = {
+    .name = "run", .args = "S.scn|NAME", .fn = cmd_run, .opts = run_opts, .complete = "file:scn scenario",
+    .summary = "run a scenario on real threads or processes and record it",
+    .description = "Runs the scenario (a .scn file, or the name of a bundled scenario: see weft list) once, or once\n"
+                   "per value of a swept parameter, records every state change into one .weft recording,\n"
+                   "prints its stats and checks its expectations. On a terminal, a line on stderr shows the\n"
+                   "run's elapsed time and events as it goes. Failed expectations, run-time errors and errors\n"
+                   "the run survived (a thread that died, a future's error never retrieved) go to stderr.\n"
+                   "\n"
+                   "The recorder: with --record complete (the default) a unit whose buffer (--ring) is full\n"
+                   "waits for the recorder, shown as the state 'recorder flush'; with --record drop it never\n"
+                   "waits and counts what it drops (the run fails on losses unless --accept-losses). The run\n"
+                   "stops at --max-events.\n"
+                   "\n"
+                   "Ctrl-C, SIGTERM or SIGHUP end a run cleanly: the recording is kept (end: interrupted),\n"
+                   "the expectations are not checked, and weft then ends with that signal.\n"
+                   "\n"
+                   "Exit status: 0 all expectations hold; 1 one failed or the run ended badly (deadlock,\n"
+                   "stuck, timeout); 2 bad input; 3 i/o failure.",
+    .examples = "weft run producer_consumer                    # a bundled scenario by name\n"
+                "weft run my.scn -o out/my.weft -D items=200   # a parameter overridden\n"
+                "weft run my.scn --sweep consumers=1,2,4       # three runs in one recording\n"
+                "weft run my.scn --export my.pftrace --view    # a Perfetto trace, then the viewer",
+};
+
 int cmd_run(int argc, char **argv) {
     opts op = { .seed = 1, .timeout = 60, .ro = { .mode = -1, .max_events = -1 } };
     sim_define defs[SIM_MAX_PARAMS];
     uint32_t ndefs = 0;
-    static const struct option longopts[] = {
-        { "output", required_argument, 0, 'o' }, { "define", required_argument, 0, 'D' },
-        { "seed", required_argument, 0, 's' }, { "timeout", required_argument, 0, 't' },
-        { "export", required_argument, 0, 'e' }, { "view", no_argument, 0, 'v' },
-        { "png", required_argument, 0, 'p' }, { "quiet", no_argument, 0, 'q' },
-        { "backend", required_argument, 0, 'b' }, { "sweep", required_argument, 0, 'w' },
-        { "record", required_argument, 0, 'R' }, { "ring", required_argument, 0, 'G' },
-        { "max-events", required_argument, 0, 'M' }, { "accept-losses", no_argument, 0, 'A' },
-        { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
     char *sweep = NULL;
     int c;
-    while ((c = getopt_long(argc, argv, "o:D:qh", longopts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, &cli_cmd_run)) != -1) {
         switch (c) {
         case 'o': op.out = optarg; break;
         case 'D': {
@@ -566,15 +605,15 @@ int cmd_run(int argc, char **argv) {
             break;
         }
         case 'A': op.ro.accept_losses = true; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return EXIT_INPUT;
+        case 'h': cli_help(stdout, &cli_cmd_run); return 0;
+        default: return EXIT_INPUT;
         }
     }
     if (optind != argc - 1) {
-        fprintf(stderr, "weft run: give exactly one scenario file\n");
+        fprintf(stderr, "weft run: give exactly one scenario (a .scn file or a bundled scenario's name)\n");
         return EXIT_INPUT;
     }
-    const char *scn = argv[optind];
+    const char *scn = scenario_path(argv[optind]);
     input in;
     int status = input_open(&in, scn);
     if (status) return status;

@@ -814,13 +814,141 @@ void trc_waitfor_release(trc_waitfor *w);
  * 6. Stats and exporters
  * ====================================================================== */
 
+/* The unit states as a table (TRC_STATE_MAP in order; its numbers may have
+ * gaps): what stats, diff and the exporters iterate, so a new state shows up
+ * in them without code there. key: the lower-case enum name ("blocked"),
+ * used in JSON and in diff's figures; name: trc_state_name. */
+typedef struct trc_state_info { unsigned id; const char *key; const char *name; } trc_state_info;
+const trc_state_info *trc_state_table(unsigned *n);
+
+/* A distribution of durations (ns): count, sum, nearest-rank p50 and p95, max. */
+typedef struct trc_dist { uint64_t n, total, p50, p95, max; } trc_dist;
+
+/* Stats of one run (traces/trc_stats.c), read off the model. */
+typedef struct trc_unit_stats {
+    uint64_t life_ns;                 /* start to exit (or the run's end) */
+    uint64_t cpu_ns;                  /* CPU burnt in compute steps (COMPUTE_END arg) */
+    uint64_t t_state[TRC_ST__COUNT];  /* indexed by state id */
+    trc_dist wait;                    /* its blocked waits, on any object */
+    uint32_t timeouts;                /* waits that timed out */
+    uint64_t lost;                    /* its events lost (trc_unit_track.lost) */
+    uint64_t flush_ns; uint32_t flushes;   /* waits for the recorder (its FLUSH time and spans) */
+    uint32_t puts, gets;
+} trc_unit_stats;
+
+typedef struct trc_obj_stats {
+    trc_dist wait;                    /* blocked waits on it (all units) */
+    uint32_t timeouts;
+    /* owned kinds (locks, rlocks, rwlock writers): contention */
+    uint64_t held_ns; double held_share;   /* of the makespan */
+    uint32_t acquisitions, contended;      /* contended: acquisitions that had to wait */
+    double contention;                     /* contended / acquisitions (0 when none) */
+    /* queues (time-weighted over the run) */
+    uint32_t puts, gets;
+    double depth_mean; int64_t depth_p50, depth_p95, depth_max;
+    uint64_t full_ns, empty_ns;            /* depth == capacity (bounded), depth == 0 */
+    double items_per_s;                    /* gets per second of makespan */
+} trc_obj_stats;
+
+/* Units of one actor (trc_unit.group) together. */
+typedef struct trc_group_stats {
+    const char *name;
+    uint32_t nunits;
+    uint64_t cpu_ns;
+    uint64_t t_state[TRC_ST__COUNT];
+    trc_dist wait;                    /* all its waits */
+    trc_dist *obj_wait;               /* nobjects entries: its waits per object */
+} trc_group_stats;
+
+typedef struct trc_stats {
+    const trc_model *m;
+    uint64_t makespan, cpu_ns, lost, flush_ns;
+    uint32_t flushes;
+    uint64_t t_state[TRC_ST__COUNT];  /* summed over units */
+    trc_dist wait;                    /* every blocked wait */
+    uint64_t items;                   /* items got from queues */
+    double items_per_s;
+    trc_unit_stats *units;            /* run->nunits */
+    trc_obj_stats *objects;           /* run->nobjects, index = obj id - 1 */
+    trc_group_stats *groups; uint32_t ngroups;   /* in order of first unit */
+    bool events_unread;               /* the events could not be read: CPU, puts and gets per unit are 0 */
+    arena mem;
+} trc_stats;
+
+/* 0, or the error of reading the run's events (then every figure but CPU and
+ * the units' puts and gets is still there, and events_unread is set) */
+int trc_stats_build(trc_stats *s, const trc_model *m);
+void trc_stats_release(trc_stats *s);
+/* key of state s ("blocked"), "" if s is not a state */
+const char *trc_state_key(unsigned s);
+
 /* Prints nothing: fills text into a caller buffer (cli/ prints it). */
 void trc_stats_text(buf *out, const trc_model *m);
+/* JSON following docs/schema/stats-1.json */
 void trc_stats_json(buf *out, const trc_model *models, uint32_t nruns);
 /* Several runs (backends, sweep values) side by side: one line each. Nothing for one run. */
 void trc_stats_runs_text(buf *out, const trc_model *models, uint32_t nruns);
 
+/* diff (traces/trc_diff.c): the figures of two runs side by side. A figure is
+ * named by its path: "makespan", "blocked" (a state's key), or
+ * SCOPE ":" NAME "." FIGURE with SCOPE unit, group or object
+ * ("object:jobs.wait", "group:consumer.blocked"). */
+enum trc_fig_unit { TRC_FIG_NS = 0, TRC_FIG_COUNT = 1, TRC_FIG_RATE = 2 /* per second */,
+                    TRC_FIG_SHARE = 3 /* 0..1 */, TRC_FIG_LEVEL = 4 /* a depth */ };
+typedef struct trc_diff_row {
+    const char *path;                 /* "object:jobs.wait" */
+    const char *scope, *name, *figure;   /* "object", "jobs", "wait"; scope "run" and name "" at run level */
+    uint8_t unit;                     /* trc_fig_unit */
+    bool has_a, has_b;                /* the figure exists in that run */
+    double a, b;
+} trc_diff_row;
+typedef struct trc_diff {
+    trc_diff_row *rows; size_t nrows;
+    const char **lines; size_t nlines;   /* plain-language: what changed most */
+    const char **only_a, **only_b;       /* unit and object names found on one side only */
+    size_t nonly_a, nonly_b;
+    arena mem;
+} trc_diff;
+int trc_diff_build(trc_diff *d, const trc_stats *a, const trc_stats *b);
+void trc_diff_release(trc_diff *d);
+const trc_diff_row *trc_diff_find(const trc_diff *d, const char *path);
+/* text table (all rows, or only those that changed when `changed_only`) */
+void trc_diff_text(buf *out, const trc_diff *d, const char *label_a, const char *label_b, bool changed_only);
+
+/* --fail-if conditions: FIGURE OP VALUE, OP one of > >= < <= == !=, VALUE a
+ * ratio of B to A ("1.2x"), a relative change ("+20%"), a signed delta
+ * ("+5ms", "-3") or a plain value of B ("50ms", "0.9", "3"); times take ns,
+ * us, ms or s. */
+typedef struct trc_cond {
+    char path[160];
+    char op[3];
+    enum { TRC_COND_RATIO, TRC_COND_PERCENT, TRC_COND_DELTA, TRC_COND_VALUE } kind;
+    double v;
+    const char *text;                 /* as given */
+} trc_cond;
+int trc_cond_parse(trc_cond *c, const char *text, diag *d);
+/* 0 with *hit set (and `why` filled when hit), or -ERR_USAGE when the figure is unknown. */
+int trc_cond_eval(const trc_cond *c, const trc_diff *d, bool *hit, char *why, size_t cap, diag *dg);
+/* diff JSON following docs/schema/diff-1.json; pairs: n diffs with their labels */
+void trc_diff_json(buf *out, const trc_diff *const *diffs, const char *const *labels_a, const char *const *labels_b,
+                   size_t n, const trc_cond *conds, const bool *hits, size_t nconds);
+
 /* Perfetto protobuf TracePacket stream (traces/trc_perfetto.c). One model per run. */
 int trc_export_perfetto(FILE *out, const trc_recording *rec, const trc_model *models, diag *d);
+
+/* Progress of a long export: called now and then with the fraction done (0..1). */
+typedef void (*trc_progress_fn)(void *ud, double done);
+
+/* Chrome JSON trace event format (traces/trc_json.c): one process per run,
+ * one thread per unit, complete events for the states, instants, counters for
+ * queue depths, flows as s/f events. */
+int trc_export_json(FILE *out, const trc_recording *rec, const trc_model *models, trc_progress_fn progress, void *ud,
+                    diag *d);
+/* A stable text dump (traces/trc_text.c): the run's header (no machine, no
+ * absolute time), its units and objects, then every event with its time
+ * relative to the run's start; with `scrub`, no times: each unit's events in
+ * its own order (stable across runs of a deterministic scenario). */
+int trc_export_text(FILE *out, const trc_recording *rec, const trc_model *models, bool scrub, trc_progress_fn progress,
+                    void *ud, diag *d);
 
 #endif
