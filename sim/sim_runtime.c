@@ -160,6 +160,8 @@ static void rt_teardown(rt *r) {
             free(u->locals);
             free(u->slots);
             free(u->mine);
+            free(u->rd_obj);
+            free(u->rd_n);
             if (u->mon) ops->mon_free(p, u->mon);
         }
     }
@@ -318,6 +320,7 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     trc_recorder_flushes(rec, &res->flushes, &res->flush_ns);
     for (size_t i = 0; i < r->nstrs && !rc; i++) rc = trc_writer_string(w, prog->nstrings + (uint32_t)i, r->strs[i], d);
     if (!rc) rc = trc_writer_run_end(w, t_end, end, res->report, d);
+    rt_warnings(r, res);
     expect_check(res, prog, r, end);
 
 out:

@@ -604,6 +604,7 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
             span_close(ut, c, t, c->state == TRC_ST_BLOCKED || c->state == TRC_ST_IDLE ? TRC_OUT_ABORTED : 0);
             ut->exited = true;
             ut->aborted = e->aux == TRC_EXIT_ABORTED;
+            ut->failed = e->aux == TRC_EXIT_ERROR;
             if (e->aux == TRC_EXIT_KILLED) {
                 ut->killed = true;
                 if (!c->killed_at) ut->t_killed = t;
@@ -686,16 +687,22 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
                 level_push(ot, o, t, (int64_t)e->extra);
                 break;
             }
-            if (!o->owned || o->owner != e->unit) {
-                if (e->arg != 0 && okind == TRC_OBJ_RLOCK && !o->owned) {
-                    /* an rlock released to a depth > 0 that nobody holds: it was taken in a gap */
-                    uint64_t from = acquire_known_after(m, uc, o, e->unit);
+            if (e->aux == TRC_RELEASE_FOREIGN) instant_add(b, e, i, t, NULL);   /* mutual exclusion broken */
+            /* who held it: the releaser, or for a plain lock released by another unit the holder it names */
+            uint32_t holder = e->aux == TRC_RELEASE_FOREIGN && e->extra && e->extra - 1 < run->nunits ? e->extra - 1
+                                                                                                   : e->unit;
+            if (!o->owned || o->owner != holder) {
+                if (!o->owned && ((e->arg != 0 && okind == TRC_OBJ_RLOCK) || holder != e->unit)) {
+                    /* an rlock released to a depth > 0, or a lock released for a named holder, that nobody
+                     * holds: it was taken in a gap */
+                    uint64_t from = acquire_known_after(m, uc, o, holder);
                     warn(b, i, k, t, e->unit, "%s releases %s, which nobody holds: its acquisition was lost; held "
                          "by %s from %s", unit_name(run, e->unit), run->objects[e->obj - 1].name,
-                         unit_name(run, e->unit), fmt_t(tbuf, from));
+                         unit_name(run, holder), fmt_t(tbuf, from));
                     owner_unknown(ot, o, from, from);
-                    o->owned = true; o->owner = e->unit; o->t0 = from; o->max_d = (uint32_t)e->arg + 1;
-                    o->owner_gaps = ut->ngaps;
+                    o->owned = true; o->owner = holder; o->t0 = from;
+                    o->max_d = okind == TRC_OBJ_RLOCK ? (uint32_t)e->arg + 1 : 1;
+                    o->owner_gaps = m->units[holder].ngaps;
                 } else if (!o->owned) {
                     uint64_t from = acquire_known_after(m, uc, o, e->unit);
                     warn(b, i, k, t, e->unit, "%s releases %s, which nobody holds: its acquisition was lost; the "
@@ -799,6 +806,20 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
             release_seen(b, e, i, t);
             if (ot) { ot->generations++; level_push(ot, o, t, 0); }
             instant_add(b, e, i, t, NULL);
+            break;
+        case TRC_EV_BARRIER_BROKEN:
+            if (ot) { ot->breaks += e->aux != 2; level_push(ot, o, t, 0); }
+            instant_add(b, e, i, t, NULL);
+            break;
+        case TRC_EV_RAISE:
+        case TRC_EV_CAUGHT:
+            instant_add(b, e, i, t, e->arg < run->nstrings ? run->strings[e->arg] : "?");
+            break;
+        case TRC_EV_COUNTER_READS:
+            if (ot) ot->reads += (uint32_t)e->arg;
+            break;
+        case TRC_EV_ERROR:
+            if (ot && okind == TRC_OBJ_POOL) ot->rejected++;   /* a submit after shutdown */
             break;
         case TRC_EV_COUNTER_READ:
         case TRC_EV_COUNTER_WRITE: {
