@@ -282,12 +282,10 @@ static const char *const pf_dn_names[DN__COUNT] = { "", "object", "outcome", "it
 #define SV_OBJ(o) (1u + (o))
 #define SV_OUTCOME(pr, k) (1u + (pr)->nobjects + (k))
 #define SV_EXIT(pr, j) (1u + (pr)->nobjects + PF_OUTCOMES + (j))
-#define PF_EXITS 6u
-static const char *const pf_exit_text[PF_EXITS] = { "exited", "aborted", "still running at the end",
-                                                    "killed (a daemon cut off at exit)",
-                                                    "died of an error it did not catch",
-                                                    "unknown (its last events were lost)" };
-#define SV__COUNT(pr) (1u + (pr)->nobjects + PF_OUTCOMES + PF_EXITS)
+static const char *const pf_exit_text[6] = { "exited", "aborted", "still running at the end",
+                                             "killed (a daemon cut off at exit)", "died of an error it did not catch",
+                                             "unknown (its last events were lost)" };
+#define SV__COUNT(pr) (1u + (pr)->nobjects + PF_OUTCOMES + 6u)
 
 /* Names made up at export time ("notify cv", "spawn worker.1", "a (depth 3)"),
  * interned like the fixed ones with iids from dyn_base up. */
@@ -1176,8 +1174,7 @@ static int pf_seq_unit(pf_run *pr, uint32_t u) {
         pf_ev e = { .type = TYPE_BEGIN, .track = track, .rel = life0, .name_iid = IID_UNIT(pr, u), .nann = 1 };
         e.ann[0].dn = DN_EXIT;
         e.ann[0].str = true;
-        e.ann[0].v = SV_EXIT(pr, ut->killed ? 3 : ut->unknown_end ? 5 : !ut->exited ? 2 : ut->aborted ? 1
-                                 : ut->failed ? 4 : 0);
+        e.ann[0].v = SV_EXIT(pr, ut->killed ? 3 : ut->unknown_end ? 5 : !ut->exited ? 2 : ut->aborted ? 1 : ut->failed ? 4 : 0);
         pf_put(pr, &e);
     }
 
