@@ -372,6 +372,15 @@ START_TEST(file_cut_inside_a_chunk) {
     }
     /* the unit with the very last event has an unknown end of length 0: no span */
     ck_assert_uint_eq(unknown_tail, 2);
+    /* each warning names its unit's last event */
+    ck_assert_int_eq(trc_run_load_events(&rec->runs[0], &d), 0);
+    for (uint32_t w = 0; w < 3; w++) {
+        const trc_warning *wn = &m.warnings[w];
+        ck_assert_uint_lt(wn->ev, run->nevents);
+        ck_assert_uint_eq(run->events[wn->ev].unit, wn->unit);
+        ck_assert_uint_eq(run->events[wn->ev].t - run->t_start, wn->t);
+        for (size_t k = wn->ev + 1; k < run->nevents; k++) ck_assert_uint_ne(run->events[k].unit, wn->unit);
+    }
     trc_model_release(&m);
     trc_recording_free(rec);
 }

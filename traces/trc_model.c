@@ -107,6 +107,7 @@ typedef struct unit_cur {
     uint32_t read_obj; size_t read_op; uint32_t read_writes;
     uint64_t t_exit_ev;                       /* relative time of its UNIT_EXIT */
     uint64_t last_t;                          /* relative time of its latest event */
+    uint64_t last_ev;                         /* and that event's index */
     bool in_gap;                              /* a LOST event opened a gap its next event closes */
     bool flushing;                            /* inside FLUSH_BEGIN..FLUSH_END */
     uint8_t f_state, f_op; uint32_t f_obj; uint64_t f_target;   /* the state a flush interrupted */
@@ -594,6 +595,7 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
             span_open(c, t, ut->exited ? TRC_ST_DONE : TRC_ST_RUNNING, 0, 0, 0);
         }
         c->last_t = t;
+        c->last_ev = i;
         switch (e->kind) {
         case TRC_EV_UNIT_START: break;
         case TRC_EV_UNIT_EXIT:
@@ -1009,7 +1011,7 @@ int trc_model_build_opts(trc_model *m, const trc_run *run, const trc_model_opts 
             if (!ut->exited) ut->unknown_end = true;
         } else if (run->cut && c->started && !ut->exited) {
             /* the file ends inside the run: after its last event, nothing is known */
-            warn(&b, c->ev_start, SIZE_MAX, c->last_t, u, "the recording was cut short: %s's state after %s (its "
+            warn(&b, c->last_ev, SIZE_MAX, c->last_t, u, "the recording was cut short: %s's state after %s (its "
                  "last event) is unknown", unit_name(run, u), fmt_t(tbuf, c->last_t));
             span_close(ut, c, c->last_t, 0);
             span_open(c, c->last_t, TRC_ST_UNKNOWN, 0, 0, 0);
