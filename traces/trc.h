@@ -442,6 +442,8 @@ uint64_t trc_recorder_discarded(trc_recorder *r);   /* drained but not written (
 uint64_t trc_recorder_drained(trc_recorder *r);     /* events handed on so far */
 /* Waits for the drain (complete mode): how many, and their total ns. */
 void trc_recorder_flushes(trc_recorder *r, uint64_t *count, uint64_t *ns);
+/* CPU time the drain thread used, once stopped (for benchmarks: its cost per event). */
+uint64_t trc_recorder_drain_cpu_ns(const trc_recorder *r);
 void trc_recorder_free(trc_recorder *r);
 
 /* The slow path of trc_emit (a full ring): waits for the drain or drops. Not inlined. */
