@@ -1337,6 +1337,112 @@ START_TEST(test_errors) {
 }
 END_TEST
 
+/* ---- how a run ended: deadlock and stuck instants ---------------------------------------- */
+
+/* a and b deadlock on two locks; c waits for an event nobody sets; d joins c. */
+static trc_recording *deadlock_run(void) {
+    run_builder b;
+    rb_init(&b, "Ends");
+    uint32_t A = rb_unit(&b, "a"), B = rb_unit(&b, "b"), C = rb_unit(&b, "c"), D = rb_unit(&b, "d");
+    uint32_t m1 = rb_obj(&b, TRC_OBJ_LOCK, "m1", 0), m2 = rb_obj(&b, TRC_OBJ_LOCK, "m2", 0);
+    uint32_t ev = rb_obj(&b, TRC_OBJ_EVENT, "go", 0);
+    for (uint32_t u = A; u <= D; u++) rb_ev(&b, 0, u, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    rb_ev(&b, 100, A, TRC_EV_ACQUIRE, m1, 0, 1, 0);
+    rb_ev(&b, 150, B, TRC_EV_ACQUIRE, m2, 0, 1, 0);
+    rb_ev(&b, 200, A, TRC_EV_WAIT_BEGIN, m2, TRC_OP_LOCK, 0, 0);
+    rb_ev(&b, 250, B, TRC_EV_WAIT_BEGIN, m1, TRC_OP_LOCK, 0, 0);
+    rb_ev(&b, 300, C, TRC_EV_WAIT_BEGIN, ev, TRC_OP_EVENT_WAIT, 0, 0);
+    rb_ev(&b, 400, D, TRC_EV_WAIT_BEGIN, 0, TRC_OP_JOIN, C, 0);
+    trc_recording *rec = rb_finish(&b, 5000);
+    rec->runs[0].end_reason = TRC_END_DEADLOCK;
+    return rec;
+}
+
+static const char *annot_str(const pb_event *e, const char *name) {
+    const pb_annot *a = pb_event_annot(e, name);
+    ck_assert_msg(a, "no annotation '%s' on '%s'", name, e->name ? e->name : "?");
+    ck_assert_int_eq(a->kind, PB_ANN_STR);
+    return a->s;
+}
+
+static uint64_t annot_uint(const pb_event *e, const char *name) {
+    const pb_annot *a = pb_event_annot(e, name);
+    ck_assert_msg(a, "no annotation '%s' on '%s'", name, e->name ? e->name : "?");
+    ck_assert_int_eq(a->kind, PB_ANN_UINT);
+    return a->u;
+}
+
+START_TEST(test_deadlock_instants) {
+    exported x;
+    export_decode(&x, deadlock_run());
+    const pb_trace *t = &x.tr;
+    check_sequences(t);
+    trc_waitfor w;
+    ck_assert_int_eq(trc_waitfor_end(&w, &x.models[0]), 0);
+    ck_assert_uint_eq(w.nwaits, 4);
+    ck_assert_uint_eq(w.ncycle, 2);
+    uint64_t end = w.waits[0].until;   /* every wait lasts to the run's end */
+    trc_waitfor_release(&w);
+
+    const pb_event *da = instant_at(t, "a", "deadlock", end), *db = instant_at(t, "b", "deadlock", end);
+    ck_assert_str_eq(annot_str(da, "object"), "m2");
+    ck_assert_str_eq(annot_str(da, "op"), "lock");
+    ck_assert_str_eq(annot_str(da, "waits for"), "b");
+    ck_assert_str_eq(annot_str(da, "cycle"), "a -> b -> a");
+    ck_assert_uint_eq(annot_uint(da, "waited"), end - 200);
+    ck_assert_str_eq(annot_str(db, "object"), "m1");
+    ck_assert_str_eq(annot_str(db, "waits for"), "a");
+    ck_assert_str_eq(annot_str(db, "cycle"), "a -> b -> a");
+    ck_assert_uint_eq(annot_uint(db, "waited"), end - 250);
+
+    const pb_event *sc = instant_at(t, "c", "stuck", end), *sd = instant_at(t, "d", "stuck", end);
+    ck_assert_str_eq(annot_str(sc, "object"), "go");
+    ck_assert_str_eq(annot_str(sc, "op"), "wait");
+    ck_assert_str_eq(annot_str(sc, "waits for"), "nobody known");
+    ck_assert_ptr_null(pb_event_annot(sc, "cycle"));
+    ck_assert_ptr_null(pb_event_annot(sd, "object"));
+    ck_assert_str_eq(annot_str(sd, "op"), "join");
+    ck_assert_str_eq(annot_str(sd, "waits for"), "c");
+    ck_assert_str_eq(annot_str(sd, "unit"), "c");
+    ck_assert_ptr_null(pb_event_annot(sd, "cycle"));
+
+    /* each sits inside its unit's blocked slice (depth 2: lifetime, blocked), at its last nanosecond */
+    const char *units[] = { "a", "b", "c", "d" };
+    const char *blocked[] = { "blocked on m2 (lock)", "blocked on m1 (lock)", "blocked on go (wait)", "blocked on c (join)" };
+    for (int i = 0; i < 4; i++) {
+        slc s[16];
+        size_t n = slices_of(t, pb_track_by_name(t, units[i])->uuid, s, 16);
+        size_t k = 0, nb = 0;
+        for (size_t j = 0; j < n; j++) {
+            if (s[j].instant && (!strcmp(s[j].name, "deadlock") || !strcmp(s[j].name, "stuck"))) {
+                k++;
+                ck_assert_int_eq(s[j].depth, 2);
+            }
+            if (!s[j].instant && !strcmp(s[j].name, blocked[i])) {
+                nb++;
+                ck_assert_uint_eq(s[j].t1, T0 + end);
+            }
+        }
+        ck_assert_msg(k == 1 && nb == 1, "unit %s: %zu end instants, %zu blocked slices", units[i], k, nb);
+    }
+    export_file(x.rec, tmp_path("ends.pftrace"));
+    run_checker(tmp_path("ends.pftrace"));
+    exported_free(&x, true);
+}
+END_TEST
+
+/* A run that ended well has no end instants. */
+START_TEST(test_no_end_instants) {
+    exported x;
+    export_decode(&x, basic_run());
+    for (size_t i = 0; i < x.tr.nevents; i++) {
+        const pb_event *e = &x.tr.events[i];
+        ck_assert(!e->name || (strcmp(e->name, "deadlock") && strcmp(e->name, "stuck")));
+    }
+    exported_free(&x, true);
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("perfetto");
     TCase *tc = tcase_create("export");
@@ -1355,6 +1461,8 @@ static Suite *suite(void) {
     tcase_add_test(tc, test_deterministic);
     tcase_add_test(tc, test_empty);
     tcase_add_test(tc, test_errors);
+    tcase_add_test(tc, test_deadlock_instants);
+    tcase_add_test(tc, test_no_end_instants);
     suite_add_tcase(s, tc);
     return s;
 }

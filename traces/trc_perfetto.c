@@ -109,6 +109,7 @@ static int pf_events(pf_run *pr) {
     int rc = pf_build_in(pr);
     if (!rc && m->nflows) rc = pf_seq_flows_out(pr);
     if (!rc) rc = pf_seq_instants(pr);
+    if (!rc) rc = pf_seq_ends(pr);        /* before the units' sequences: see trc_pf_ends.c */
     for (uint32_t u = 0; u < pr->nunits && !rc; u++) rc = pf_seq_unit(pr, u);
     if (!rc && m->nmarks) rc = pf_seq_marks(pr);
     if (!rc) rc = pf_seq_losses(pr);
