@@ -172,7 +172,7 @@ int trc_export_perfetto(FILE *out, const trc_recording *rec, const trc_model *mo
         const trc_run *run = &rec->runs[r];
         const trc_model *m = &models[r];
         pf_run pr = { .o = &o, .run = run, .m = m, .nunits = run->nunits, .nobjects = run->nobjects,
-                      .next_seq = &next_seq, .origin = origin, .uuid0 = uuid, .flow_base = flow_base };
+                      .next_seq = &next_seq, .origin = rec->nruns > 1 ? 0 : origin, .t_first = origin, .uuid0 = uuid, .flow_base = flow_base };
         /* a packet holds at most a few names of objects or units with a few words around them */
         pr.slack = 512 + 4 * (pf_max_name(run) + 64);
         size_t nnames = 1 + TRC_ST__COUNT + (size_t)run->nunits + 8 * (size_t)run->nobjects;

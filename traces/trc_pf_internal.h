@@ -162,7 +162,8 @@ typedef struct pf_run {
     uint32_t nunits, nobjects;
     uint32_t seq;           /* the sequence being written */
     uint32_t *next_seq;     /* trace-wide sequence id counter */
-    uint64_t origin;        /* added to every relative time */
+    uint64_t origin;        /* added to every relative time: 0 with several runs, else the run's start */
+    uint64_t t_first;       /* the earliest start of the recording's runs (CLOCK_MONOTONIC ns) */
     uint64_t uuid0;         /* process track; see the pf_uuid_* helpers */
     uint64_t flow_base;
     bool started;           /* first packet of the sequence written */
