@@ -197,6 +197,21 @@ int main(int argc, char **argv) {
     printf("run: %zu events, %u units, %zu spans, %zu flows, %zu marks (synthesized in %.0f ms, model built in %.0f ms)\n",
            nev, nunits, spans, m.nflows, m.nmarks, t_synth * 1e3, t_model * 1e3);
 
+    {   /* the export's own memory: first, before earlier exports leave freed memory resident */
+        long peak_all = status_kb("VmHWM");
+        bool reset = reset_peak();
+        long before = status_kb("VmRSS");
+        FILE *f = fopen("/dev/null", "wb");
+        if (!f || trc_export_perfetto(f, rec, &m, &d)) { fprintf(stderr, "bench_export: export: %s\n", d.msg); return 1; }
+        fclose(f);
+        long after = status_kb("VmHWM");
+        if (reset && before >= 0 && after >= 0)
+            printf("export memory: peak RSS %.1f MB above the %.1f MB before it (%.1f bytes per input event); "
+                   "process peak %.1f MB\n", (double)(after - before) / 1024, (double)before / 1024,
+                   (double)(after - before) * 1024 / (double)nev, (double)peak_all / 1024);
+        else
+            printf("export memory: cannot reset the peak RSS here; process peak %.1f MB\n", (double)peak_all / 1024);
+    }
     /* to memory: also gives the output size */
     double tm[64], cm[64], tn[64], cn[64];
     size_t bytes = 0;
@@ -234,21 +249,6 @@ int main(int argc, char **argv) {
         double x = median(rows[k].t, reps);
         printf("export to %s: median %6.1f ms of %d: %5.1f M events/s, %5.0f MB/s\n", rows[k].what, x * 1e3, reps,
                (double)nev / x / 1e6, (double)bytes / x / 1e6);
-    }
-    {   /* the export's own memory */
-        long peak_all = status_kb("VmHWM");
-        bool reset = reset_peak();
-        long before = status_kb("VmRSS");
-        FILE *f = fopen("/dev/null", "wb");
-        if (!f || trc_export_perfetto(f, rec, &m, &d)) { fprintf(stderr, "bench_export: export: %s\n", d.msg); return 1; }
-        fclose(f);
-        long after = status_kb("VmHWM");
-        if (reset && before >= 0 && after >= 0)
-            printf("export memory: peak RSS %.1f MB above the %.1f MB before it (%.1f bytes per input event); "
-                   "process peak %.1f MB\n", (double)(after - before) / 1024, (double)before / 1024,
-                   (double)(after - before) * 1024 / (double)nev, (double)peak_all / 1024);
-        else
-            printf("export memory: cannot reset the peak RSS here; process peak %.1f MB\n", (double)peak_all / 1024);
     }
     if (argc > 4) {   /* keep one export, e.g. for check_semantics.py */
         FILE *f = fopen(argv[4], "wb");
