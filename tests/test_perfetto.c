@@ -1447,6 +1447,112 @@ START_TEST(test_no_end_instants) {
 }
 END_TEST
 
+/* ---- a deep, long and flow-heavy recording ------------------------------------------------ */
+
+#define DEEP 200       /* rlock recursion */
+#define ITEMS 5000     /* items through the queue, each a flow */
+
+static trc_recording *heavy_run(void) {
+    run_builder b;
+    rb_init(&b, "Deep, long, flow-heavy");
+    uint32_t P = rb_unit(&b, "producer"), C = rb_unit(&b, "consumer");
+    uint32_t q = rb_obj(&b, TRC_OBJ_QUEUE, "q", 0), R = rb_obj(&b, TRC_OBJ_RLOCK, "R", 0);
+    uint32_t m = rb_obj(&b, TRC_OBJ_LOCK, "m", 0);
+    rb_ev(&b, 0, P, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    rb_ev(&b, 0, C, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    for (uint32_t d = 1; d <= DEEP; d++) rb_ev(&b, 10 + d, P, TRC_EV_ACQUIRE, R, 0, d, 0);
+    for (uint32_t d = DEEP; d-- > 0;) rb_ev(&b, 10 + 2 * DEEP - d, P, TRC_EV_RELEASE, R, 0, d, 0);
+    uint64_t t = 1000;
+    for (uint64_t i = 1; i <= ITEMS; i++, t += 20) {
+        rb_ev(&b, t, P, TRC_EV_PUT, q, 0, i, 1);
+        if (i % 2) {   /* the consumer waits for every other item: put and get in one nanosecond */
+            rb_ev(&b, t, C, TRC_EV_WAIT_END, q, TRC_OUT_OK, 0, 0);
+            rb_ev(&b, t, C, TRC_EV_GET, q, 0, i, 0);
+        } else {
+            rb_ev(&b, t + 5, C, TRC_EV_GET, q, 0, i, 0);
+        }
+        /* a contended lock handed over every time */
+        rb_ev(&b, t + 6, P, TRC_EV_ACQUIRE, m, 0, 1, 0);
+        rb_ev(&b, t + 7, C, TRC_EV_WAIT_BEGIN, m, TRC_OP_LOCK, 0, 0);
+        rb_ev(&b, t + 8, P, TRC_EV_RELEASE, m, 0, 0, 0);
+        rb_ev(&b, t + 9, C, TRC_EV_WAIT_END, m, TRC_OUT_OK, 0, 0);
+        rb_ev(&b, t + 9, C, TRC_EV_ACQUIRE, m, 0, 1, 0);
+        rb_ev(&b, t + 10, C, TRC_EV_RELEASE, m, 0, 0, 0);
+        if (i % 2) rb_ev(&b, t + 19, C, TRC_EV_WAIT_BEGIN, q, TRC_OP_GET, 0, 0);
+    }
+    rb_ev(&b, t, P, TRC_EV_UNIT_EXIT, 0, TRC_EXIT_DONE, 0, 0);
+    rb_ev(&b, t + 30, C, TRC_EV_UNIT_EXIT, 0, TRC_EXIT_DONE, 0, 0);
+    return rb_finish(&b, t + 100);
+}
+
+static int cmp_ts_id(const void *a, const void *b) {
+    const uint64_t *x = a, *y = b;   /* (id, ts, packet) */
+    return x[0] != y[0] ? (x[0] < y[0] ? -1 : 1) : 0;
+}
+
+START_TEST(test_deep_long_flow_heavy) {
+    exported x;
+    export_decode(&x, heavy_run());
+    const pb_trace *t = &x.tr;
+    check_sequences(t);
+    /* every flow: one start, one end, the start first in trace_processor's order */
+    size_t nout = 0, nin = 0;
+    for (size_t i = 0; i < t->nevents; i++) { nout += t->events[i].nflows; nin += t->events[i].ntflows; }
+    ck_assert_uint_eq(nout, 2 * ITEMS);   /* an item and a hand-off per round */
+    ck_assert_uint_eq(nin, 2 * ITEMS);
+    uint64_t *o = xmalloc(3 * nout * sizeof *o), *in = xmalloc(3 * nin * sizeof *in);
+    size_t a = 0, b = 0;
+    for (size_t i = 0; i < t->nevents; i++) {
+        const pb_event *e = &t->events[i];
+        for (size_t k = 0; k < e->nflows; k++, a++) { o[3 * a] = e->flows[k]; o[3 * a + 1] = e->ts; o[3 * a + 2] = e->packet; }
+        for (size_t k = 0; k < e->ntflows; k++, b++) { in[3 * b] = e->tflows[k]; in[3 * b + 1] = e->ts; in[3 * b + 2] = e->packet; }
+    }
+    qsort(o, nout, 3 * sizeof *o, cmp_ts_id);
+    qsort(in, nin, 3 * sizeof *in, cmp_ts_id);
+    for (size_t i = 0; i < nout; i++) {
+        ck_assert_uint_eq(o[3 * i], in[3 * i]);
+        if (i) ck_assert_uint_ne(o[3 * i], o[3 * i - 3]);
+        ck_assert(in[3 * i + 1] > o[3 * i + 1] || (in[3 * i + 1] == o[3 * i + 1] && in[3 * i + 2] > o[3 * i + 2]));
+    }
+    free(o);
+    free(in);
+    /* the rlock's owner track nests DEEP slices, the outer one named with the depth */
+    const pb_track *rt = pb_track_by_name(t, "R owner");
+    ck_assert_ptr_nonnull(rt);
+    const pb_event **ord = tp_order(t);
+    int depth = 0, max_depth = 0;
+    size_t begins = 0;
+    for (size_t i = 0; i < t->nevents; i++) {
+        const pb_event *e = ord[i];
+        if (e->track != rt->uuid) continue;
+        if (e->type == PB_TE_BEGIN) {
+            if (!begins++) ck_assert_str_eq(e->name, "producer (depth 200)");
+            else {
+                char want[32];
+                snprintf(want, sizeof want, "depth %d", depth + 1);
+                ck_assert_str_eq(e->name, want);
+            }
+            if (++depth > max_depth) max_depth = depth;
+        } else if (e->type == PB_TE_END) {
+            ck_assert_int_gt(depth--, 0);
+        }
+    }
+    free(ord);
+    ck_assert_int_eq(depth, 0);
+    ck_assert_int_eq(max_depth, DEEP);
+    ck_assert_uint_eq(begins, DEEP);
+    /* the queue's depth: a sample per put and per get, after the initial 0 */
+    const pb_track *qt = pb_track_by_name(t, "q depth");
+    ck_assert_ptr_nonnull(qt);
+    size_t samples = 0;
+    for (size_t i = 0; i < t->nevents; i++) samples += t->events[i].track == qt->uuid && t->events[i].type == PB_TE_COUNTER;
+    ck_assert_uint_eq(samples, 1 + 2 * ITEMS);
+    export_file(x.rec, tmp_path("heavy.pftrace"));
+    run_checker(tmp_path("heavy.pftrace"));
+    exported_free(&x, true);
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("perfetto");
     TCase *tc = tcase_create("export");
@@ -1467,6 +1573,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, test_errors);
     tcase_add_test(tc, test_deadlock_instants);
     tcase_add_test(tc, test_no_end_instants);
+    tcase_add_test(tc, test_deep_long_flow_heavy);
     suite_add_tcase(s, tc);
     return s;
 }
