@@ -63,11 +63,15 @@
  *    event, carrying every flow id that starts or ends there (a notify_all
  *    fans out from one instant).
  *
- * Times: ts = origin + model relative time, with origin = the earliest
- * t_start of the recording's runs. A one-run recording is thus in
- * CLOCK_MONOTONIC ns; in a multi-run recording every run starts at the same
- * point so runs line up for comparison (SPEC 4.8); a run's description says by
- * how much it was shifted. timestamp_clock_id stays unset (SPEC 3.2).
+ *  - A run that ended deadlocked or stuck: an instant "deadlock" (on the
+ *    wait-for cycle, arg "cycle") or "stuck" on every unit still waiting at
+ *    its end, inside its last blocked slice (trc_pf_ends.c).
+ *
+ * Times: ts = origin + model relative time. A one-run recording keeps its
+ * CLOCK_MONOTONIC ns (origin = its start); in a multi-run recording origin is
+ * 0, so every run starts at 0 and runs line up for comparison (SPEC 4.8); a
+ * run's description says by how much it was shifted from the first start.
+ * timestamp_clock_id stays unset (SPEC 3.2).
  *
  * Sequences (SPEC 3.1: one per writer, each in time order): per run, one for
  * the outgoing flow ends (first in the file), one for the instants of the
