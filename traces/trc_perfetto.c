@@ -63,11 +63,15 @@
  *    event, carrying every flow id that starts or ends there (a notify_all
  *    fans out from one instant).
  *
- * Times: ts = origin + model relative time, with origin = the earliest
- * t_start of the recording's runs. A one-run recording is thus in
- * CLOCK_MONOTONIC ns; in a multi-run recording every run starts at the same
- * point so runs line up for comparison (SPEC 4.8); a run's description says by
- * how much it was shifted. timestamp_clock_id stays unset (SPEC 3.2).
+ *  - A run that ended deadlocked or stuck: an instant "deadlock" (on the
+ *    wait-for cycle, arg "cycle") or "stuck" on every unit still waiting at
+ *    its end, inside its last blocked slice (trc_pf_ends.c).
+ *
+ * Times: ts = origin + model relative time. A one-run recording keeps its
+ * CLOCK_MONOTONIC ns (origin = its start); in a multi-run recording origin is
+ * 0, so every run starts at 0 and runs line up for comparison (SPEC 4.8); a
+ * run's description says by how much it was shifted from the first start.
+ * timestamp_clock_id stays unset (SPEC 3.2).
  *
  * Sequences (SPEC 3.1: one per writer, each in time order): per run, one for
  * the outgoing flow ends (first in the file), one for the instants of the
@@ -109,6 +113,7 @@ static int pf_events(pf_run *pr) {
     int rc = pf_build_in(pr);
     if (!rc && m->nflows) rc = pf_seq_flows_out(pr);
     if (!rc) rc = pf_seq_instants(pr);
+    if (!rc) rc = pf_seq_ends(pr);        /* before the units' sequences: see trc_pf_ends.c */
     for (uint32_t u = 0; u < pr->nunits && !rc; u++) rc = pf_seq_unit(pr, u);
     if (!rc && m->nmarks) rc = pf_seq_marks(pr);
     if (!rc) rc = pf_seq_losses(pr);
@@ -171,7 +176,7 @@ int trc_export_perfetto(FILE *out, const trc_recording *rec, const trc_model *mo
         const trc_run *run = &rec->runs[r];
         const trc_model *m = &models[r];
         pf_run pr = { .o = &o, .run = run, .m = m, .nunits = run->nunits, .nobjects = run->nobjects,
-                      .next_seq = &next_seq, .origin = origin, .uuid0 = uuid, .flow_base = flow_base };
+                      .next_seq = &next_seq, .origin = rec->nruns > 1 ? 0 : origin, .t_first = origin, .uuid0 = uuid, .flow_base = flow_base };
         /* a packet holds at most a few names of objects or units with a few words around them */
         pr.slack = 512 + 4 * (pf_max_name(run) + 64);
         size_t nnames = 1 + TRC_ST__COUNT + (size_t)run->nunits + 8 * (size_t)run->nobjects;

@@ -8,7 +8,8 @@
 #include <stdlib.h>
 
 const char *const pf_dn_names[DN__COUNT] = { "", "object", "outcome", "item", "exit", "future", "seq",
-                                             "woken", "generation", "value", "lost", "unfinished", "depth" };
+                                             "woken", "generation", "value", "lost", "unfinished", "depth",
+                                             "op", "waits for", "cycle", "waited", "unit" };
 const char *const pf_exit_text[6] = { "exited", "aborted", "still running at the end",
                                       "killed (a daemon cut off at exit)", "died of an error it did not catch",
                                       "unknown (its last events were lost)" };

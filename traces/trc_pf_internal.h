@@ -86,7 +86,7 @@ enum {
     /* TrackEvent */
     TE_ANNOT = 0x22, TE_TYPE = 0x48, TE_NAME_IID = 0x50, TE_TRACK = 0x58,
     /* DebugAnnotation */
-    DA_NAME_IID = 0x08, DA_UINT = 0x18, DA_INT = 0x20,
+    DA_NAME_IID = 0x08, DA_UINT = 0x18, DA_INT = 0x20, DA_STRING = 0x32,
     /* InternedData and its entries */
     ID_EVENT_NAME = 0x12, ID_ANNOT_NAME = 0x1a, EN_IID = 0x08, EN_NAME = 0x12,
 };
@@ -133,7 +133,8 @@ bool pf_idset_add(pf_idset *s, uint64_t key);   /* key != 0 */
 enum { K_PUT = 4, K_GET = 5, K_RELEASE = 6, K_ACQUIRE = 7 };
 /* Interned debug annotation names. */
 enum { DN_OBJECT = 1, DN_OUTCOME = 2, DN_ITEM = 3, DN_EXIT = 4, DN_FUTURE = 5, DN_SEQ = 6, DN_WOKEN = 7,
-       DN_GENERATION = 8, DN_VALUE = 9, DN_LOST = 10, DN_UNFINISHED = 11, DN_DEPTH = 12, DN__COUNT = 13 };
+       DN_GENERATION = 8, DN_VALUE = 9, DN_LOST = 10, DN_UNFINISHED = 11, DN_DEPTH = 12,
+       DN_OP = 13, DN_WAITS_FOR = 14, DN_CYCLE = 15, DN_WAITED = 16, DN_UNIT = 17, DN__COUNT = 18 };
 extern const char *const pf_dn_names[DN__COUNT];
 /* Interned annotation string values, iid: 1 + o object names, then 6 outcomes
  * (the last is "unknown"), then 6 exit texts. */
@@ -161,7 +162,8 @@ typedef struct pf_run {
     uint32_t nunits, nobjects;
     uint32_t seq;           /* the sequence being written */
     uint32_t *next_seq;     /* trace-wide sequence id counter */
-    uint64_t origin;        /* added to every relative time */
+    uint64_t origin;        /* added to every relative time: 0 with several runs, else the run's start */
+    uint64_t t_first;       /* the earliest start of the recording's runs (CLOCK_MONOTONIC ns) */
     uint64_t uuid0;         /* process track; see the pf_uuid_* helpers */
     uint64_t flow_base;
     bool started;           /* first packet of the sequence written */
@@ -221,8 +223,9 @@ uint8_t *pf_intern_sv(const pf_run *pr, uint8_t *p, uint32_t iid);
 
 /* ---- event packets ------------------------------------------------------- */
 
-/* One slice/instant/counter event. Annotations: up to two, each a uint value
- * or an interned string value. */
+/* One slice/instant/counter event. Annotations: up to six, each a uint or
+ * int value, an interned string value (str: v is its iid) or an inline string
+ * (text; the caller adds its length to the packet's bound). */
 typedef struct pf_ev {
     uint8_t type;
     uint8_t nann;
@@ -233,7 +236,7 @@ typedef struct pf_ev {
     const uint64_t *fouts, *fins; /* more flow ids (already based) */
     uint32_t nfouts, nfins;
     int64_t counter;
-    struct { uint8_t dn; bool str, sint; uint64_t v; } ann[3];   /* sint: v is an int64 */
+    struct { uint8_t dn; bool str, sint; uint64_t v; const char *text; } ann[6];   /* sint: v is an int64 */
 } pf_ev;
 
 uint8_t *pf_event(pf_run *pr, uint8_t *p, const pf_ev *e);
@@ -366,5 +369,6 @@ int pf_seq_owner(pf_run *pr, uint32_t ob);
 int pf_seq_set(pf_run *pr, uint32_t ob);
 int pf_lanes(pf_run *pr);                          /* trc_pf_futures.c */
 int pf_seq_futures(pf_run *pr, uint32_t ob);
+int pf_seq_ends(pf_run *pr);                       /* trc_pf_ends.c */
 
 #endif

@@ -105,6 +105,12 @@ uint8_t *pf_event(pf_run *pr, uint8_t *p, const pf_ev *e) {
         p = pb_open(p, &len_at);
         *p++ = DA_NAME_IID;
         *p++ = e->ann[i].dn;
+        if (e->ann[i].text) {   /* an inline string: DebugAnnotation.string_value = 6 */
+            *p++ = DA_STRING;
+            p = pb_str(p, e->ann[i].text, strlen(e->ann[i].text));
+            p = pb_close(len_at, p);
+            continue;
+        }
         if (e->ann[i].str) {
             *p++ = DA_STR_IID_0;
             *p++ = 0x01;

@@ -177,9 +177,9 @@ int pf_descriptors(pf_run *pr, const trc_recording *rec, uint32_t r, pf_ids *ids
         snprintf(name, sizeof name, "run %u: %s (%s%s)", r + 1, pf_s(run->scenario), pf_s(run->backend), params);
     else
         snprintf(name, sizeof name, "%s (%s%s)", pf_s(run->scenario), pf_s(run->backend), params);
-    if (run->t_start != pr->origin) {
+    if (run->t_start != pr->t_first) {
         char d1[32];
-        fmt_dur(d1, sizeof d1, run->t_start - pr->origin);
+        fmt_dur(d1, sizeof d1, run->t_start - pr->t_first);
         snprintf(shift, sizeof shift, "; times shifted back by %s to line up with run 1", d1);
     }
     char mk[32];
