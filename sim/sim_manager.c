@@ -34,8 +34,8 @@ _Static_assert(sizeof(mgr_req) == 32 && sizeof(mgr_rep) == 32, "manager messages
 int manager_init(rt *r) {
     for (uint32_t i = 0; i < r->prog->nobjects; i++) {
         rt_obj *o = &r->objs[i];
+        if (o->decl->kind != SIM_OBJ_MANAGER) continue;   /* a pipe's descriptors are its own (obj_pipe_init) */
         o->rfd = o->wfd = -1;
-        if (o->decl->kind != SIM_OBJ_MANAGER) continue;
         int fds[2];
         if (pipe2(fds, O_NONBLOCK) != 0) return -ERR_LIMIT;
         o->rfd = fds[0];
@@ -122,6 +122,9 @@ int manager_serve(rt_unit *u) {
     uint32_t mi = u->manager;
     rt_obj *m = &r->objs[mi];
     uint32_t n = r->prog->nobjects;
+    /* the server runs no scenario code: it keeps none of the scenario's pipe ends (else a recv
+     * elsewhere would never see its end of file while the manager lives) */
+    if (r->procs && u->pkind == SIM_PU_PROCESS) pipes_close_all(r, u->index, u->pu, NULL, NULL);
     int64_t *vals = xcalloc(n + 1, sizeof *vals);   /* the server's own memory */
     for (uint32_t i = 0; i < n; i++)
         if (r->objs[i].decl->manager == mi + 1) vals[i] = r->objs[i].decl->cap_value;

@@ -257,6 +257,44 @@ START_TEST(daemon_process_terminated_at_exit) {
 }
 END_TEST
 
+START_TEST(uncaught_error_exits_1_and_a_timer_is_a_thread) {
+    /* Python: a process that dies of an error exits with code 1; a threading.Timer is a thread of the
+     * process that starts it (main's, for one that starts with the run) */
+    ran r;
+    run_procs(&r, "errtimer", "counter fired\nevent go\n"
+                              "timer t 5ms { incr fired; set go }\n"
+                              "actor a { wait go; raise \"ValueError: bad\" }\n"
+                              "expect exitcode a == 1\nexpect counter fired == 1\n");
+    ck_assert_msg(r.res.expect_failed == 0, "%s", r.res.expect_report);
+    const trc_unit_track *t = &r.m.units[unit_of(r.run, "t.0")], *a = &r.m.units[unit_of(r.run, "a.0")];
+    ck_assert_uint_eq(t->start_method, TRC_START_THREAD);
+    ck_assert_int_eq(t->pid, (int)getpid());   /* a thread of main's process: this test's */
+    ck_assert_uint_eq(a->start_method, TRC_START_FORK);
+    ck_assert_int_ne(a->pid, (int)getpid());
+    ck_assert(a->failed);
+    ck_assert(a->proc_ended && !a->died);
+    ck_assert_int_eq(a->exit_code, 1);
+    tu_ran_free(&r);
+}
+END_TEST
+
+START_TEST(a_pipe_beside_a_manager) {
+    /* the managers' pipes were made after the scenario's and took their descriptors away */
+    ran r;
+    run_procs(&r, "pipemgr", "pipe p\nmanager m\ncounter done = 0 managed by m\n"
+                             "actor boss { spawn worker; close p write; loop { recv p; if not ok { break } }; join worker }\n"
+                             "actor worker * 3 spawned { send p bytes=2KiB; incr done }\n"
+                             "expect counter done == 3\nexpect all_done\n");
+    ck_assert_msg(r.res.expect_failed == 0, "%s", r.res.expect_report);
+    const trc_object_track *p = &r.m.objects[obj_of(r.run, "p") - 1];
+    ck_assert_uint_eq(p->sends, 3);
+    ck_assert_uint_eq(p->recvs, 4);
+    ck_assert_uint_eq(p->bytes, 3 * 2048);
+    ck_assert_uint_eq(count(r.run, TRC_EV_ERROR, UINT32_MAX), 0);
+    tu_ran_free(&r);
+}
+END_TEST
+
 START_TEST(join_with_timeout) {
     ran r;
     run_procs(&r, "joint", "actor slow spawned { sleep 50ms }\n"
@@ -774,6 +812,8 @@ int main(void) {
     tcase_add_test(tc, exit_codes_and_signals);
     tcase_add_test(tc, killed_child_keeps_its_events);
     tcase_add_test(tc, daemon_process_terminated_at_exit);
+    tcase_add_test(tc, uncaught_error_exits_1_and_a_timer_is_a_thread);
+    tcase_add_test(tc, a_pipe_beside_a_manager);
     tcase_add_test(tc, join_with_timeout);
     tcase_add_test(tc, pipe_messages_and_eof);
     tcase_add_test(tc, pipe_eof_never_comes_while_an_end_is_open);
