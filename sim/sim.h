@@ -23,6 +23,9 @@
 #define SIM_MAX_RLOCK_DEPTH 1000000     /* one unit's re-entries of one rlock */
 #define SIM_MAX_CALLBACK_DEPTH 64      /* done-callbacks run inline inside done-callbacks */
 #define SIM_MAX_RUN_STRINGS 65536      /* distinct texts made while running (local values...) */
+#define SIM_DEFAULT_SWITCH_INTERVAL 5000000ull   /* the GIL's, as CPython's since 3.2: 5 ms */
+#define SIM_MIN_SWITCH_INTERVAL 1000ull
+#define SIM_MAX_SWITCH_INTERVAL 10000000000ull
 
 /* ---- values and expressions ------------------------------------------- */
 
@@ -150,6 +153,7 @@ struct sim_stmt {
     sim_stmt *next;
     sim_expr *priority;     /* PUT on a priority queue: lowest first (NULL: 0) */
     bool nowait;            /* PUT, GET: never block; a full/empty queue makes the step fail */
+    bool native;            /* COMPUTE native: C code that releases the GIL while it runs */
 };
 
 typedef struct sim_actor {
@@ -211,7 +215,13 @@ typedef struct sim_program {
     sim_expr **sweep_exprs;   /* the values as written (re-evaluated after -D) */
     sim_pos sweep_pos;
     uint32_t nunits;          /* actor instances and pool workers after evaluation */
+    /* the GIL (sim/sim_gil_parse.c): the params named `gil` (on 1, off 0) and
+     * `switch_interval` (a duration), UINT32_MAX when not declared */
+    uint32_t gil_param, switch_param;
 } sim_program;
+
+/* Whether runs of p have a GIL, and its switch interval (5 ms unless p says). */
+bool sim_program_gil(const sim_program *p, uint64_t *interval);
 
 /* -D name=value overrides, applied before evaluation. `option` is how the
  * user gave it, for messages: "-D" when NULL, or e.g. "--sweep". */
@@ -273,6 +283,9 @@ typedef struct sim_desc {
     /* The platform to run on (sim/sim_platform.h), e.g. &sim_plat_test for the
      * deterministic test platform; NULL = the backend's own. */
     const struct sim_plat_ops *platform;
+    /* With a GIL: one GIL per unit (each unit as its own process), for tests of
+     * per-process GILs on a platform of threads. */
+    bool gil_per_unit;
 } sim_desc;
 
 typedef struct sim_result {

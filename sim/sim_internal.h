@@ -53,6 +53,7 @@ enum { F_CH_DONE = 0 };
 
 typedef struct rt_unit rt_unit;
 typedef struct rt rt;
+typedef struct rt_gil rt_gil;        /* sim_gil.h */
 
 typedef struct rt_queue {
     uint64_t *items;                 /* ring of item ids */
@@ -141,6 +142,10 @@ struct rt_unit {
     rt_fut **slots;                  /* future slots (submit ... as F) (private) */
     rt_fut **mine; size_t nmine, cap_mine;   /* futures it submitted, for as_completed (private) */
     _Atomic uint64_t t_exit;         /* run clock ns */
+    /* the GIL (sim_gil.h): its process's, NULL when the run has none */
+    rt_gil *gil;
+    bool gil_held;                   /* only this unit reads and writes it */
+    _Atomic int breaker;             /* RT_BRK_*: a compute stops early (halted, or asked to drop the GIL) */
 };
 
 struct rt {
@@ -165,6 +170,7 @@ struct rt {
     _Atomic uint64_t *task_done_t;   /* per task: its last completion (run clock ns) */
     uint32_t *task_str;              /* per task: its name's string index (SUBMIT extra - 1) */
     _Atomic uint64_t *mark_t;        /* per mark text: its first occurrence (run clock ns) */
+    rt_gil *gils; uint32_t ngils;    /* the GILs (sim_gil.c): none when the program has none */
     bool exiting;                    /* every non-daemon actor is done: pools shut down, daemons next */
     bool killing;
     /* strings made while running (LOCAL_SET texts), written after the run (guarded by smon) */

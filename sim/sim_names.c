@@ -14,14 +14,15 @@ const char *const sim__stmt_keywords[] = { "compute", "sleep", "lock", "unlock",
 const size_t sim__nstmt_keywords = sizeof sim__stmt_keywords / sizeof *sim__stmt_keywords;
 const char *const sim__top_keywords[] = { "scenario", "param", "backend", "lock", "rlock", "semaphore", "queue",
                                           "event", "condition", "barrier", "counter", "actor", "expect", "pool",
-                                          "task", "local", "sweep", "rwlock" };
+                                          "task", "local", "sweep", "rwlock", "gil", "switch_interval" };
 const size_t sim__ntop_keywords = sizeof sim__top_keywords / sizeof *sim__top_keywords;
 const char sim__top_keyword_list[] = "scenario, param, backend, lock, rlock, rwlock, semaphore, queue, event, "
-                                     "condition, barrier, counter, pool, task, local, actor, sweep, expect";
+                                     "condition, barrier, counter, pool, task, local, actor, sweep, expect, gil, "
+                                     "switch_interval";
 
 /* Words an expression reads as themselves: a name spelt like one could never be read. */
 static const char *const value_words[] = { "not", "and", "or", "index", "ok", "timed_out", "arg", "makespan",
-                                           "uniform", "exp", "choice" };
+                                           "uniform", "exp", "choice", "on", "off" };
 
 const char *sim__obj_kind_name(sim_obj_kind k) {
     switch (k) {

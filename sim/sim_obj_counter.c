@@ -5,7 +5,7 @@
  * would leave that range is a run-time error at the step, like an overflow in
  * `let`, in every mode. The racy mode's count of lost updates saturates.
  */
-#include "sim/sim_internal.h"
+#include "sim/sim_gil.h"
 
 #include <stdio.h>
 
@@ -66,7 +66,7 @@ int obj_incr(rt_unit *u, const sim_stmt *s) {
             rt_lock(u, u->mon);
             while (rt_wait(u, u->mon, 0, deadline) == RT_AGAIN) {}
             rt_unlock(u, u->mon);
-            if (rt_halted(u)) return -1;
+            if (rt_halted(u) || gil_check(u)) return -1;   /* the window let the GIL go: the write needs it */
         } else {
             r->ops->yield(r->plat, u->pu);
         }

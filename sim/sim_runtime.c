@@ -11,7 +11,7 @@
  *      them, stops the recorder, writes the run-time strings and the end;
  *   6. check the expectations, release everything, destroy the platform.
  */
-#include "sim/sim_internal.h"
+#include "sim/sim_gil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -192,7 +192,7 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
 
     /* 1. the platform and the run's shared state */
     sim_plat *plat;
-    uint32_t nmon = 3 + prog->nobjects + prog->nunits;
+    uint32_t nmon = 3 + prog->nobjects + prog->nunits + (sim_program_gil(prog, NULL) ? (desc->gil_per_unit ? prog->nunits : 1) : 0);
     int rc = ops->create(&plat, &(sim_plat_desc){ .max_units = prog->nunits, .max_monitors = nmon }, d);
     if (rc) return rc;
     rt *r = ops->alloc(plat, sizeof *r);
@@ -211,6 +211,7 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     trc_recorder *rec = NULL;
     arena tmp = { 0 };
     rc = rt_setup(r, d);
+    if (!rc && gil_setup(r)) rc = diag_set(d, ERR_NOMEM, "out of memory for the run's GIL");
     if (rc) goto out;
 
     /* 2. the recording and the recorder */
@@ -239,8 +240,9 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
         run.units[ui] = (trc_unit){ .id = ui, .kind = TRC_UNIT_THREAD, .parent = UINT32_MAX, .name = u->name,
                                     .group = u->pool != UINT32_MAX ? prog->objects[u->pool].name : u->actor->name };
     }
-    run.nobjects = prog->nobjects;
-    run.objects = arena_push(&tmp, sizeof *run.objects * (prog->nobjects + 1));
+    run.nobjects = prog->nobjects + r->ngils;
+    run.objects = arena_push(&tmp, sizeof *run.objects * (run.nobjects + 1));
+    gil_objects(r, run.objects + prog->nobjects);
     for (uint32_t i = 0; i < prog->nobjects; i++)
         run.objects[i] = (trc_object){ .id = i + 1, .kind = (uint32_t)prog->objects[i].kind,   /* same numbers */
                                        .name = prog->objects[i].name, .capacity = prog->objects[i].cap_value,
@@ -322,6 +324,7 @@ out:
         int crc = trc_writer_close(w, &cd);
         if (!rc && crc) { rc = crc; if (d) *d = cd; }
     }
+    gil_teardown(r);
     rt_teardown(r);
     ops->release(plat, r, sizeof *r);
     ops->destroy(plat);

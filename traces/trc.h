@@ -64,7 +64,31 @@
     X(RESULT,        30, "result")         /* obj: pool; arg: future id; aux: outcome */\
     X(QUEUE_TASK_DONE,31, "queue_task_done") /* obj: queue; extra: unfinished left */ \
     X(LOCAL_SET,     32, "local_set")      /* arg: string index of "name=value" */    \
-    X(DAEMON_KILLED, 33, "daemon_killed")  /* a daemon unit cut off at exit */
+    X(DAEMON_KILLED, 33, "daemon_killed")  /* a daemon unit cut off at exit */     \
+    /* the GIL (sim/sim_gil.c): obj is the GIL's object (kind TRC_OBJ_GIL) */          \
+    X(GIL_REQUEST,   41, "gil_request")    /* the unit waits for the GIL; arg: the    \
+                                              holder then (a unit index) */            \
+    X(GIL_ACQUIRE,   42, "gil_acquire")    /* the unit holds the GIL; arg: ns it      \
+                                              waited (0: it was free); extra: the unit \
+                                              that held it last + 1 (0 = none) */      \
+    X(GIL_DROP,      43, "gil_drop")       /* the unit lets the GIL go; aux:          \
+                                              trc_gil_drop; arg: ns it held it */      \
+    X(GIL_DROP_REQUEST,44, "gil_drop_request") /* a waiter, after a switch interval    \
+                                              with no switch, asks the holder to drop  \
+                                              it; arg: the holder (a unit index) */    \
+    /* what the kernel did (sim/sim_plat_sched.c, and the recorder's CPU numbers) */   \
+    X(CPU,           45, "cpu")            /* the unit's events from here on run on   \
+                                              CPU arg; extra: the CPU before + 1       \
+                                              (0 = first sight): a migration */        \
+    X(SCHED_SWITCH,  46, "sched_switch")   /* from the kernel (perf context-switch    \
+                                              records): aux: trc_sched_switch; arg:    \
+                                              the CPU */                               \
+    X(SCHED_COUNTS,  47, "sched_counts")   /* at the unit's exit: arg: voluntary      \
+                                              context switches, extra: involuntary     \
+                                              ones (getrusage); aux: 1 = the kernel    \
+                                              refused perf events for this run, so     \
+                                              these counts and the computes' CPU time  \
+                                              are all the scheduling there is */
 
 enum trc_ev_kind {
 #define X(name, num, str) TRC_EV_##name = num,
@@ -97,6 +121,26 @@ enum trc_outcome {
 #undef X
 };
 const char *trc_outcome_name(unsigned o);
+
+/* Why a unit let the GIL go (GIL_DROP aux). */
+#define TRC_GIL_DROP_MAP(X) \
+    X(BLOCKING, 1, "blocking") /* a step that waits: sleep, lock, queue, condition, join, result... */ \
+    X(INTERVAL, 2, "interval") /* asked to: a waiter waited a switch interval */                    \
+    X(EXIT,     3, "exit")     /* the unit ended */                                                  \
+    X(NATIVE,   4, "native")   /* `compute native`: C code that releases it */                      \
+    X(YIELD,    5, "yield")    /* a step that gives the processor away */
+enum trc_gil_drop {
+#define X(name, num, str) TRC_GIL_##name = num,
+    TRC_GIL_DROP_MAP(X)
+#undef X
+    TRC_GIL__COUNT = 6
+};
+const char *trc_gil_drop_name(unsigned r);
+
+/* SCHED_SWITCH aux: the unit went on a CPU, or off it preempted (still
+ * runnable: it wants a CPU and waits for one) or blocked (it waits for
+ * something: a futex, a sleep, I/O). */
+enum trc_sched_switch { TRC_SCHED_IN = 0, TRC_SCHED_OUT_PREEMPTED = 1, TRC_SCHED_OUT_BLOCKED = 2 };
 
 enum trc_exit_reason { TRC_EXIT_DONE = 0, TRC_EXIT_ABORTED = 1, TRC_EXIT_KILLED = 2 /* daemon cut off */ };
 enum trc_counter_mode { TRC_CTR_ATOMIC = 0, TRC_CTR_LOCKED = 1, TRC_CTR_RACY = 2, TRC_CTR_SET = 3 };
@@ -137,7 +181,10 @@ typedef struct trc_unit {
  * extra: readers holding it after). */
 enum trc_obj_kind { TRC_OBJ_LOCK = 1, TRC_OBJ_QUEUE = 2, TRC_OBJ_RLOCK = 3, TRC_OBJ_SEMAPHORE = 4,
                     TRC_OBJ_CONDITION = 5, TRC_OBJ_EVENT = 6, TRC_OBJ_BARRIER = 7, TRC_OBJ_RWLOCK = 8,
-                    TRC_OBJ_COUNTER = 9, TRC_OBJ_POOL = 10 };
+                    TRC_OBJ_COUNTER = 9, TRC_OBJ_POOL = 10,
+                    TRC_OBJ_GIL = 24 /* capacity: the switch interval (ns); subkind: which GIL
+                                        (0 for the threads of one process; per process on the
+                                        processes backend) */ };
 enum trc_queue_kind { TRC_QUEUE_FIFO = 0, TRC_QUEUE_LIFO = 1, TRC_QUEUE_PRIORITY = 2 };
 const char *trc_obj_kind_name(unsigned k);
 
@@ -317,12 +364,16 @@ static inline void trc_emit_sync(trc_ring *r, uint16_t kind, uint32_t obj, uint1
     X(SLEEP,    3, "sleeping")                        \
     X(DONE,     4, "done")                            \
     X(IDLE,     5, "idle")      /* a pool worker waiting for a task (WAIT_BEGIN op GET \
-                                   on its pool): not contention */
+                                   on its pool): not contention */ \
+    X(GIL_WAIT, 8, "waiting for the GIL") /* from GIL_REQUEST to GIL_ACQUIRE: ready to run \
+                                   Python code, another unit holds the GIL */ \
+    X(RUNNABLE, 9, "runnable")  /* the kernel preempted it: it wants a CPU and waits \
+                                   for one (SCHED_SWITCH out preempted -> in) */
 enum trc_state {
 #define X(name, num, str) TRC_ST_##name = num,
     TRC_STATE_MAP(X)
 #undef X
-    TRC_ST__COUNT = 6
+    TRC_ST__COUNT = 10          /* 6 and 7 are numbered by the recorder's states */
 };
 const char *trc_state_name(unsigned s);
 
@@ -336,6 +387,25 @@ typedef struct trc_span {
     uint64_t target;        /* BLOCKED: WAIT_BEGIN's arg: for JOIN the unit waited for, for RESULT
                                the future id; 0 otherwise */
 } trc_span;
+
+/* What the kernel did with a unit (traces/trc_sched.c). From SCHED_SWITCH
+ * events (perf context-switch records) when the run has them; else from the
+ * computes' CPU time against their wall time and SCHED_COUNTS. */
+typedef struct trc_cpu_span { uint64_t t0, t1; uint32_t cpu; uint32_t unit; } trc_cpu_span;
+typedef struct trc_unit_sched {
+    trc_cpu_span *oncpu; size_t noncpu;   /* kernel: on-CPU intervals (sorted), with their CPU */
+    uint64_t t_oncpu;                     /* kernel: their total */
+    uint64_t t_runnable;                  /* kernel: preempted, waiting for a CPU (the RUNNABLE state) */
+    uint32_t preemptions;                 /* kernel: switches out while runnable (involuntary) */
+    uint32_t blocks;                      /* kernel: switches out to wait (voluntary) */
+    uint32_t migrations;                  /* a CPU other than the one before (CPU events, or on-CPU intervals) */
+    uint32_t cpu_first, cpu_last;         /* UINT32_MAX: never seen */
+    uint64_t vol, invol;                  /* SCHED_COUNTS: context switches by the end (getrusage) */
+    bool has_counts;
+    uint64_t compute_cpu;                 /* CPU ns burnt by its computes (COMPUTE_END args) */
+    uint64_t compute_wall;                /* their wall time, less the GIL waits inside them: wall - cpu is
+                                             the time a compute was runnable without a CPU */
+} trc_unit_sched;
 
 typedef struct trc_unit_track {
     trc_span *spans; size_t nspans;  /* sorted, non-overlapping, from start to run end */
@@ -353,6 +423,7 @@ typedef struct trc_unit_track {
      * the first unit that JOINED it (UINT32_MAX = none) and when */
     uint32_t spawner, joiner;
     uint64_t t_spawn, t_joined;
+    trc_unit_sched sched;
 } trc_unit_track;
 
 typedef struct trc_sample { uint64_t t; int64_t v; } trc_sample;  /* step function */
@@ -425,6 +496,12 @@ typedef struct trc_object_track {
     uint32_t callbacks, results;             /* CALLBACK, RESULT events */
     /* queues */
     uint32_t task_dones;                     /* QUEUE_TASK_DONE events */
+    /* the GIL: owners, t_held, acquires and handoffs as a lock's (handoffs: a drop -> the
+     * acquisition by a unit that waited for it); waits: GIL_REQUESTs */
+    uint32_t gil_drops[TRC_GIL__COUNT];      /* GIL_DROPs by reason (trc_gil_drop) */
+    uint32_t gil_drop_requests;
+    uint64_t gil_wait_total, gil_wait_max;   /* GIL_REQUEST -> GIL_ACQUIRE */
+    uint64_t gil_handoff_total, gil_handoff_max;   /* GIL_DROP -> the next holder's GIL_ACQUIRE, when it waited */
 } trc_object_track;
 
 enum trc_flow_kind { TRC_FLOW_ITEM = 1 /* put -> get of one item */,
@@ -461,8 +538,9 @@ typedef struct trc_mark { uint64_t t; uint32_t unit; const char *text; } trc_mar
 
 /* Point events worth drawing, in time order: NOTIFY, SET, CLEAR, BARRIER_OPEN,
  * SPAWN, JOINED, SUBMIT, TASK_START, TASK_DONE, CANCEL, CALLBACK, RESULT,
- * QUEUE_TASK_DONE, LOCAL_SET, DAEMON_KILLED, and COUNTER_WRITEs that lost
- * updates (extra > 0). Fields as in the event; text: LOCAL_SET's string. */
+ * QUEUE_TASK_DONE, LOCAL_SET, DAEMON_KILLED, COUNTER_WRITEs that lost
+ * updates (extra > 0), GIL_DROP_REQUESTs and GIL_DROPs answering one
+ * (aux TRC_GIL_INTERVAL). Fields as in the event; text: LOCAL_SET's string. */
 typedef struct trc_instant {
     uint64_t t;             /* relative ns */
     uint64_t ev;            /* index in run->events */
@@ -508,6 +586,28 @@ typedef struct trc_future {
  * cancel; NONE before the first of them. */
 unsigned trc_future_state_at(const trc_future *f, uint64_t t);
 
+/* The run's scheduling as a whole (traces/trc_sched.c). */
+enum trc_sched_source { TRC_SCHED_NONE = 0 /* no data: a virtual clock, or an old recording */,
+                        TRC_SCHED_KERNEL = 1 /* perf context-switch records */,
+                        TRC_SCHED_FALLBACK = 2 /* perf refused: CPU time vs wall time, switch counts */ };
+typedef struct trc_cpu_track {
+    trc_cpu_span *spans; size_t nspans;      /* the units on this CPU, sorted (kernel source) */
+    uint64_t t_busy;
+} trc_cpu_track;
+typedef struct trc_sched {
+    uint32_t source;                         /* trc_sched_source */
+    uint32_t cores;                          /* the machine's (run->cores) */
+    trc_cpu_track *cpus; uint32_t ncpus;     /* per CPU number seen (kernel), else none */
+    /* units wanting a CPU: on one or runnable (kernel), or running / computing / runnable
+     * by their states (fallback); a step series from (0, 0) */
+    trc_sample *want; size_t nwant;
+    int64_t max_want;
+    uint64_t t_oversub;                      /* time more units wanted a CPU than there are cores */
+    double avg_want;                         /* time-weighted mean of want over the run */
+    uint32_t migrations, preemptions;        /* sums over the units */
+    uint32_t cpu_events;                     /* CPU events: the recorder knew its CPU */
+} trc_sched;
+
 typedef struct trc_model {
     const trc_run *run;
     uint64_t makespan;                 /* relative ns of the run's end */
@@ -520,6 +620,7 @@ typedef struct trc_model {
     trc_future *futures; size_t nfutures;     /* grouped by pool (object order), by first event within */
     uint64_t unmatched_wakes;          /* WAIT_END naming a NOTIFY/SET/BARRIER_OPEN that is not there */
     uint64_t lost_updates;             /* sum over counters */
+    trc_sched sched;
 } trc_model;
 
 /* Builds the model of one run. Fails only on events that contradict each other

@@ -86,6 +86,8 @@ static bool item_take(item_map *m, uint64_t key, uint32_t obj, item_slot *out) {
 
 #define NO_EV UINT64_MAX
 
+void trc__sched_build(trc_model *m);   /* trc_sched.c: what the kernel did, after the main pass */
+
 typedef struct unit_cur {
     uint8_t state;
     uint8_t op;
@@ -100,6 +102,9 @@ typedef struct unit_cur {
     bool killed_at;                           /* t_killed comes from DAEMON_KILLED */
     /* the last counter read, for stale reads: (object, op index, writes of it then) */
     uint32_t read_obj; size_t read_op; uint32_t read_writes;
+    /* the GIL: the state a GIL wait goes back to, when it began; the compute under way */
+    uint8_t gil_resume; uint64_t gil_since;
+    uint64_t compute_t0, compute_gil;
 } unit_cur;
 
 typedef struct obj_cur {
@@ -451,7 +456,9 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
             span_open(c, t, TRC_ST_DONE, 0, 0, 0);
             break;
         case TRC_EV_COMPUTE_BEGIN:
-            span_close(ut, c, t, 0); span_open(c, t, TRC_ST_COMPUTE, 0, 0, 0); break;
+            span_close(ut, c, t, 0); span_open(c, t, TRC_ST_COMPUTE, 0, 0, 0);
+            c->compute_t0 = t; c->compute_gil = 0;
+            break;
         case TRC_EV_SLEEP_BEGIN:
             span_close(ut, c, t, 0); span_open(c, t, TRC_ST_SLEEP, 0, 0, 0); break;
         case TRC_EV_WAIT_BEGIN:
@@ -466,6 +473,13 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
         case TRC_EV_SLEEP_END:
         case TRC_EV_WAIT_END:
             if (ut->exited) break;
+            if (e->kind == TRC_EV_COMPUTE_END) {
+                ut->sched.compute_cpu += e->arg;
+                if (c->gil_since) c->compute_gil += t - c->gil_since;   /* ended while it waited for the GIL */
+                uint64_t wall = t - c->compute_t0;
+                ut->sched.compute_wall += wall > c->compute_gil ? wall - c->compute_gil : 0;
+                c->gil_since = 0;
+            }
             if (e->kind == TRC_EV_WAIT_END) {
                 if (e->aux != TRC_OUT_OK) c->wait_obj = 0;
                 if (ot && e->aux == TRC_OUT_TIMEOUT) ot->timeouts++;
@@ -665,6 +679,63 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
         case TRC_EV_LOCAL_SET:
             instant_add(&b, e, i, t, e->arg < run->nstrings ? run->strings[e->arg] : "?");
             break;
+        case TRC_EV_GIL_REQUEST:
+            if (ut->exited) break;
+            span_close(ut, c, t, 0);
+            c->gil_resume = c->state == TRC_ST_COMPUTE ? TRC_ST_COMPUTE : TRC_ST_RUNNING;
+            span_open(c, t, TRC_ST_GIL_WAIT, e->obj, 0, e->arg);
+            c->gil_since = t;
+            if (ot) ot->waits++;
+            break;
+        case TRC_EV_GIL_ACQUIRE:
+            if (c->state == TRC_ST_GIL_WAIT && !ut->exited) {
+                span_close(ut, c, t, 0);
+                span_open(c, t, c->gil_resume, 0, 0, 0);
+            }
+            if (c->gil_since) {
+                uint64_t w = t - c->gil_since;
+                if (c->state == TRC_ST_COMPUTE) c->compute_gil += w;
+                if (ot) {
+                    ot->gil_wait_total += w;
+                    if (w > ot->gil_wait_max) ot->gil_wait_max = w;
+                }
+            }
+            if (!o) { c->gil_since = 0; break; }
+            if (o->owned && o->owner != e->unit) {
+                int rc = diag_set(d, ERR_FORMAT, "event %zu: %s takes the GIL while %s holds it", i,
+                                  run->units[e->unit].name, run->units[o->owner].name);
+                free(uc); free(oc); builder_free(&b);
+                trc_model_release(m);
+                return rc;
+            }
+            ot->acquires++;
+            if (!o->owned) {
+                o->owned = true; o->owner = e->unit; o->t0 = t; o->max_d = 1;
+                if (o->released && o->rel_unit != e->unit && c->gil_since && c->gil_since <= o->rel_t) {
+                    flow_add(&b, TRC_FLOW_HANDOFF, o->rel_t, t, o->rel_unit, e->unit, e->obj, 0, o->rel_ev, i);
+                    ot->handoffs++;
+                    ot->gil_handoff_total += t - o->rel_t;
+                    if (t - o->rel_t > ot->gil_handoff_max) ot->gil_handoff_max = t - o->rel_t;
+                }
+            }
+            c->gil_since = 0;
+            break;
+        case TRC_EV_GIL_DROP:
+            if (!o) break;
+            if (e->aux < TRC_GIL__COUNT) ot->gil_drops[e->aux]++;
+            if (o->owned && o->owner == e->unit) {
+                ARR_PUSH(ot->owners, ot->nowners, o->cap_owners,
+                         ((trc_owner_span){ .t0 = o->t0, .t1 = t, .owner = o->owner, .depth = 1 }));
+                ot->t_held += t - o->t0;
+                o->owned = false;
+                o->released = true; o->rel_unit = e->unit; o->rel_t = t; o->rel_ev = i;
+            }
+            if (e->aux == TRC_GIL_INTERVAL) instant_add(&b, e, i, t, NULL);
+            break;
+        case TRC_EV_GIL_DROP_REQUEST:
+            if (ot) ot->gil_drop_requests++;
+            instant_add(&b, e, i, t, NULL);
+            break;
         case TRC_EV_DAEMON_KILLED:
             ut->killed = true;
             ut->t_killed = t;
@@ -711,6 +782,7 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
         }
     }
     if (m->nflows > 1) qsort(m->flows, m->nflows, sizeof *m->flows, cmp_flow);
+    trc__sched_build(m);
     free(uc);
     free(oc);
     builder_free(&b);
@@ -720,7 +792,13 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
 void trc_model_release(trc_model *m) {
     if (!m->run && !m->units) return;
     const trc_run *run = m->run;
-    for (uint32_t u = 0; run && u < run->nunits; u++) free(m->units[u].spans);
+    for (uint32_t u = 0; run && u < run->nunits; u++) {
+        free(m->units[u].spans);
+        free(m->units[u].sched.oncpu);
+    }
+    for (uint32_t k = 0; k < m->sched.ncpus; k++) free(m->sched.cpus[k].spans);
+    free(m->sched.cpus);
+    free(m->sched.want);
     for (uint32_t o = 0; run && o < run->nobjects; o++) {
         trc_object_track *ot = &m->objects[o];
         free(ot->depth);

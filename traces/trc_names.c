@@ -36,6 +36,15 @@ const char *trc_state_name(unsigned s) {
     }
 }
 
+const char *trc_gil_drop_name(unsigned r) {
+    switch (r) {
+#define X(name, num, str) case num: return str;
+    TRC_GIL_DROP_MAP(X)
+#undef X
+    default: return "unknown";
+    }
+}
+
 const char *trc_unit_kind_name(unsigned k) {
     switch (k) {
     case TRC_UNIT_THREAD: return "thread";
@@ -58,6 +67,7 @@ const char *trc_obj_kind_name(unsigned k) {
     case TRC_OBJ_RWLOCK: return "rwlock";
     case TRC_OBJ_COUNTER: return "counter";
     case TRC_OBJ_POOL: return "pool";
+    case TRC_OBJ_GIL: return "GIL";
     default: return "object";
     }
 }
