@@ -227,6 +227,19 @@ static void crc_init_table(void) {
 }
 
 #include <pthread.h>
+#include <sched.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+#if defined(__has_include)
+#if __has_include(<sys/rseq.h>)
+#include <sys/rseq.h>
+#endif
+#endif
+static uint32_t clk_getcpu_raw_(void) {
+    int c = sched_getcpu();
+    return c < 0 ? UINT32_MAX : (uint32_t)c;
+}
 static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
 
 uint32_t crc32_update(uint32_t crc, const void *data, size_t n) {
@@ -300,8 +313,38 @@ static void clk_pair(uint64_t *tick, uint64_t *ns) {
 #endif
 }
 
+static bool has_rdtscp(void) {
+#if defined(__x86_64__)
+    unsigned a, b, c, d;
+    if (!__get_cpuid(0x80000001u, &a, &b, &c, &d)) return false;
+    return (d >> 27) & 1u;
+#else
+    return false;
+#endif
+}
+
+/* The rseq area glibc registers for every thread: its cpu_id (offset 4) is the
+ * thread's CPU, kept up to date by the kernel. */
+static bool rseq_cpu_offset(intptr_t *off) {
+#if defined(__has_include) && __has_include(<sys/rseq.h>) && (defined(__x86_64__) || defined(__aarch64__))
+    if (__rseq_size < 8) return false;
+    *off = (intptr_t)__rseq_offset + 4;
+    const volatile int32_t *p = (const volatile int32_t *)((char *)__builtin_thread_pointer() + *off);
+    return *p >= 0 && (uint32_t)*p == clk_getcpu_raw_();
+#else
+    (void)off;
+    return false;
+#endif
+}
+
+uint32_t clk_getcpu(void) {
+    int c = sched_getcpu();
+    return c < 0 ? UINT32_MAX : (uint32_t)c;
+}
+
 void clk_calibrate(clk_calib *c, bool allow_tsc) {
     memset(c, 0, sizeof *c);
+    c->cpu_mode = rseq_cpu_offset(&c->rseq_cpu) ? CLK_CPU_RSEQ : CLK_CPU_GETCPU;
     if (!allow_tsc || !tsc_is_invariant()) {
         c->tsc = false;
         c->ns_per_tick = 1.0;
@@ -314,6 +357,7 @@ void clk_calibrate(clk_calib *c, bool allow_tsc) {
     clk_pair(&t1, &n1);
     if (t1 <= t0 || n1 <= n0) { c->tsc = false; c->ns_per_tick = 1.0; return; }
     c->tsc = true;
+    if (has_rdtscp()) c->cpu_mode = CLK_CPU_RDTSCP;
     c->tick0 = t0;
     c->ns0 = n0;
     c->ns_per_tick = (double)(n1 - n0) / (double)(t1 - t0);

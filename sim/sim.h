@@ -286,6 +286,9 @@ typedef struct sim_desc {
     /* With a GIL: one GIL per unit (each unit as its own process), for tests of
      * per-process GILs on a platform of threads. */
     bool gil_per_unit;
+    /* Behave as if the kernel refused perf events: no context-switch records,
+     * scheduling from the computes' CPU time and the switch counts (--no-perf). */
+    bool no_perf;
 } sim_desc;
 
 typedef struct sim_result {
@@ -295,6 +298,8 @@ typedef struct sim_result {
     uint64_t events, lost;
     uint32_t expect_failed;     /* number of failed expect clauses (those within this run) */
     char expect_report[2048];   /* one line per failed expectation */
+    char note[512];             /* said once per run, "" if nothing: e.g. the kernel refused perf
+                                   events, so scheduling comes from CPU times and switch counts */
 } sim_result;
 
 /* Runs the program once and writes the recording. Returns 0 when the run was

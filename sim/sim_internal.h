@@ -171,6 +171,8 @@ struct rt {
     uint32_t *task_str;              /* per task: its name's string index (SUBMIT extra - 1) */
     _Atomic uint64_t *mark_t;        /* per mark text: its first occurrence (run clock ns) */
     rt_gil *gils; uint32_t ngils;    /* the GILs (sim_gil.c): none when the program has none */
+    struct sim_sched *sched;         /* the kernel's context switches (sim_sched.c), NULL: none */
+    int sched_mode;                  /* RT_SCHED_*: what the run knows of the kernel's scheduling */
     bool exiting;                    /* every non-daemon actor is done: pools shut down, daemons next */
     bool killing;
     /* strings made while running (LOCAL_SET texts), written after the run (guarded by smon) */
@@ -294,6 +296,20 @@ int rt_strings_init(rt *r);
 void rt_strings_free(rt *r);
 /* Appends a formatted line to a report (truncated at cap). */
 void rt_rep(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---- what the kernel did (sim_sched.c over sim_plat_sched.c) ------------------ */
+
+enum { RT_SCHED_NONE = 0 /* a virtual clock */, RT_SCHED_KERNEL = 1 /* perf context switches */,
+       RT_SCHED_FALLBACK = 2 /* perf refused: CPU time vs wall time and switch counts */ };
+/* Before the units start: opens the kernel's context-switch records when the run
+ * is on a real clock; a refusal is said in res->note (once). Thread: main. */
+void sched_begin(rt *r, sim_result *res);
+/* At a unit's end: its switch counts (SCHED_COUNTS). Thread: u. */
+void sched_unit_end(rt_unit *u);
+/* After the recorder stopped: the context switches of the run's units as
+ * SCHED_SWITCH events of the run (run: its t_start and the units' tids).
+ * Thread: main. */
+int sched_end(rt *r, trc_writer *w, const trc_run *run, uint64_t t_end, sim_result *res, diag *d);
 
 /* ---- the watchdog and the expectations ------------------------------------- */
 

@@ -12,6 +12,7 @@
  *   6. check the expectations, release everything, destroy the platform.
  */
 #include "sim/sim_gil.h"
+#include "sim/sim_plat_sched.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,6 +214,7 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     rc = rt_setup(r, d);
     if (!rc && gil_setup(r)) rc = diag_set(d, ERR_NOMEM, "out of memory for the run's GIL");
     if (rc) goto out;
+    sched_begin(r, res);   /* before any unit's thread exists: they all inherit the kernel's records */
 
     /* 2. the recording and the recorder */
     trc_run run = { 0 };
@@ -221,6 +223,10 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     if (ops->clock_source(plat)) {
         size_t ml = strlen(machine);
         snprintf(machine + ml, sizeof machine - ml, "; %s platform, virtual clock", ops->name);
+    } else {
+        size_t ml = strlen(machine);
+        snprintf(machine + ml, sizeof machine - ml, "; scheduling: %s", r->sched_mode == RT_SCHED_KERNEL
+                 ? "the kernel's context switches" : "CPU times and switch counts (no perf events)");
     }
     run.scenario = prog->title;
     run.source_path = prog->path;
@@ -312,12 +318,14 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     rc = trc_recorder_stop(rec, d);
     res->lost = trc_recorder_lost(rec);
     res->events = trc_recorder_drained(rec);
+    if (!rc) rc = sched_end(r, w, &run, t_end, res, d);
     for (size_t i = 0; i < r->nstrs && !rc; i++) rc = trc_writer_string(w, prog->nstrings + (uint32_t)i, r->strs[i], d);
     if (!rc) rc = trc_writer_run_end(w, t_end, end, res->report, d);
     expect_check(res, prog, r, end);
 
 out:
     if (started) abandon(r, started);
+    if (r->sched) sim_sched_close(r->sched);
     if (rec) trc_recorder_free(rec);
     if (w && !desc->writer) {
         diag cd;

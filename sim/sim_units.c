@@ -28,6 +28,7 @@ void unit_main(void *arg) {
     trc_emit_sync(u->ring, TRC_EV_UNIT_START, 0, 0, 0, 0);
     int rc = u->pool != UINT32_MAX ? pool_worker_loop(u) : exec_block(u, u->actor->body);
     gil_release(u, TRC_GIL_EXIT);
+    sched_unit_end(u);
     uint16_t why = rc == XR_STOP ? TRC_EXIT_ABORTED : TRC_EXIT_DONE;
     if (atomic_load(&u->killed)) {
         trc_emit(u->ring, TRC_EV_DAEMON_KILLED, 0, 0, u->index, 0);

@@ -285,6 +285,7 @@ typedef struct trc_ring {
     const clk_calib *clk;
     uint32_t unit;
     uint32_t mask;               /* capacity - 1 */
+    uint32_t cpu;                /* producer: the CPU of its last event (UINT32_MAX: none yet) */
     _Alignas(64) _Atomic uint64_t tail;
     _Alignas(64) trc_event ev[];
 } trc_ring;
@@ -295,6 +296,7 @@ typedef struct trc_recorder_desc {
     uint32_t ring_events;        /* per unit, power of two; 0 = 65536 */
     uint32_t drain_period_us;    /* 0 = 1000 */
     bool no_tsc;                 /* force clock_gettime timestamps */
+    bool no_cpu;                 /* do not record the CPU of events (CPU events) */
     trc_writer *writer;          /* events go here (may be NULL: kept in memory only) */
     const _Atomic uint64_t *virtual_clock;   /* stamp events with this clock (ns) instead of the real one */
 } trc_recorder_desc;
@@ -312,12 +314,20 @@ uint64_t trc_recorder_lost(trc_recorder *r);
 uint64_t trc_recorder_drained(trc_recorder *r);   /* events handed on so far */
 void trc_recorder_free(trc_recorder *r);
 
+/* The unit is on another CPU than at its last event: a CPU event at `now` goes
+ * first (trc_recorder.c). */
+void trc_ring_cpu_(trc_ring *r, uint32_t cpu, uint64_t now);
+
 /* The hot path: no lock, no syscall. trc_emit_sync() is for events that follow
  * an acquisition (a lock taken, an item got, a wake-up): its timestamp is read
  * strictly after the acquiring instruction, so it never lands before the
- * release it follows (costs one lfence). */
+ * release it follows (costs one lfence). The CPU comes with the tick (rdtscp,
+ * or the rseq area): a change of CPU is recorded as a CPU event before the event. */
 static inline void trc_emit_(trc_ring *r, bool ordered, uint16_t kind, uint32_t obj, uint16_t aux, uint64_t arg,
                              uint32_t extra) {
+    uint32_t cpu = r->cpu;
+    uint64_t now = clk_ticks_cpu(r->clk, ordered, &cpu);
+    if (__builtin_expect(cpu != r->cpu, 0)) trc_ring_cpu_(r, cpu, now);
     uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
     uint64_t need = r->lost_pending ? 2 : 1;
     if (h + need - r->tail_cache > (uint64_t)r->mask + 1) {
@@ -328,7 +338,6 @@ static inline void trc_emit_(trc_ring *r, bool ordered, uint16_t kind, uint32_t 
             return;
         }
     }
-    uint64_t now = ordered ? clk_ticks_ordered(r->clk) : clk_ticks(r->clk);
     if (r->lost_pending) {
         trc_event *l = &r->ev[h & r->mask];
         *l = (trc_event){ .t = now, .arg = r->lost_pending, .unit = r->unit, .kind = TRC_EV_LOST };
@@ -376,6 +385,7 @@ enum trc_state {
     TRC_ST__COUNT = 10          /* 6 and 7 are numbered by the recorder's states */
 };
 const char *trc_state_name(unsigned s);
+bool trc_state_known(unsigned s);   /* one of TRC_STATE_MAP (the numbers have gaps) */
 
 typedef struct trc_span {
     uint64_t t0, t1;        /* relative ns, t0 < t1 (t0 == t1 only never) */

@@ -45,6 +45,15 @@ const char *trc_gil_drop_name(unsigned r) {
     }
 }
 
+bool trc_state_known(unsigned s) {
+    switch (s) {
+#define X(name, num, str) case num: return true;
+    TRC_STATE_MAP(X)
+#undef X
+    default: return false;
+    }
+}
+
 const char *trc_unit_kind_name(unsigned k) {
     switch (k) {
     case TRC_UNIT_THREAD: return "thread";

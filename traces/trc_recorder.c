@@ -54,6 +54,7 @@ int trc_recorder_create(trc_recorder **out, const trc_recorder_desc *desc, diag 
     if (!r->desc.drain_period_us) r->desc.drain_period_us = 1000;
     if (desc->virtual_clock) r->clk = (clk_calib){ .ns_per_tick = 1.0, .virt = desc->virtual_clock };
     else clk_calibrate(&r->clk, !desc->no_tsc);
+    if (desc->no_cpu) r->clk.cpu_mode = CLK_CPU_NONE;
     pthread_mutex_init(&r->mu, NULL);
     r->rings = xcalloc(MAX_RINGS, sizeof *r->rings);
     *out = r;
@@ -61,6 +62,31 @@ int trc_recorder_create(trc_recorder **out, const trc_recorder_desc *desc, diag 
 }
 
 const clk_calib *trc_recorder_clock(trc_recorder *r) { return &r->clk; }
+
+void trc_ring_cpu_(trc_ring *r, uint32_t cpu, uint64_t now) {
+    uint32_t before = r->cpu;
+    r->cpu = cpu;
+    if (cpu == UINT32_MAX) return;
+    uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+    uint64_t need = r->lost_pending ? 2 : 1;
+    if (h + need - r->tail_cache > (uint64_t)r->mask + 1) {
+        r->tail_cache = atomic_load_explicit(&r->tail, memory_order_acquire);
+        if (h + need - r->tail_cache > (uint64_t)r->mask + 1) {
+            r->lost_pending++;
+            r->lost_total++;
+            r->cpu = UINT32_MAX;   /* said again with the next event that fits */
+            return;
+        }
+    }
+    if (r->lost_pending) {
+        r->ev[h & r->mask] = (trc_event){ .t = now, .arg = r->lost_pending, .unit = r->unit, .kind = TRC_EV_LOST };
+        r->lost_pending = 0;
+        h++;
+    }
+    r->ev[h & r->mask] = (trc_event){ .t = now, .arg = cpu, .unit = r->unit, .kind = TRC_EV_CPU,
+                                      .extra = before == UINT32_MAX ? 0 : before + 1 };
+    atomic_store_explicit(&r->head, h + 1, memory_order_release);
+}
 
 trc_ring *trc_recorder_ring(trc_recorder *r, uint32_t unit) {
     pthread_mutex_lock(&r->mu);
@@ -74,6 +100,7 @@ trc_ring *trc_recorder_ring(trc_recorder *r, uint32_t unit) {
             memset(ring, 0, sizeof *ring);
             ring->clk = &r->clk;
             ring->unit = unit;
+            ring->cpu = UINT32_MAX;
             ring->mask = r->desc.ring_events - 1;
             r->rings[n] = ring;
             atomic_store_explicit(&r->nrings, n + 1, memory_order_release);

@@ -4,6 +4,13 @@
 #include <stdio.h>
 #include <string.h>
 
+/* trc_stats_sched.c: the GIL and what the kernel did */
+void trc__gil_text(buf *out, const trc_model *m, const trc_object_track *ot);
+void trc__gil_json(buf *out, const trc_object *ob, const trc_object_track *ot);
+void trc__sched_text(buf *out, const trc_model *m, size_t w);
+void trc__sched_json(buf *out, const trc_model *m);
+void trc__sched_unit_json(buf *out, const trc_unit_track *ut);
+
 static void bprintf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void bprintf(buf *b, const char *fmt, ...) {
     va_list ap;
@@ -99,6 +106,7 @@ static void object_text(buf *out, const trc_model *m, const trc_object *ob, cons
         if (p.nrun) bprintf(out, ", mean run %s", dur(b, p.ran / p.nrun));
         break;
     }
+    case TRC_OBJ_GIL: trc__gil_text(out, m, ot); break;
     default:   /* locks, rlocks and anything that is owned */
         bprintf(out, "held %s (%.0f%% of the run), %zu acquisitions, ", dur(a, ot->t_held), pct(m, ot->t_held), ot->nowners);
         if (ob->kind == TRC_OBJ_RLOCK) bprintf(out, "max depth %lld, ", (long long)ot->max_level);
@@ -125,8 +133,16 @@ void trc_stats_text(buf *out, const trc_model *m) {
     size_t w = 6;   /* as wide as "object" and "total" at least */
     for (uint32_t u = 0; u < run->nunits; u++) if (strlen(run->units[u].name) > w) w = strlen(run->units[u].name);
     for (uint32_t o = 0; o < run->nobjects; o++) if (strlen(run->objects[o].name) > w) w = strlen(run->objects[o].name);
-    bprintf(out, "\n%-*s  %10s %10s %10s %10s %6s  %s\n", (int)w, "unit", "running", "computing", "blocked", "sleeping",
-            "waits", "end");
+    /* the GIL's and the kernel's states get a column when the run has them */
+    bool gilc = false, runc = false;
+    for (uint32_t u = 0; u < run->nunits; u++) {
+        gilc |= m->units[u].t_state[TRC_ST_GIL_WAIT] > 0;
+        runc |= m->units[u].t_state[TRC_ST_RUNNABLE] > 0;
+    }
+    bprintf(out, "\n%-*s  %10s %10s %10s %10s", (int)w, "unit", "running", "computing", "blocked", "sleeping");
+    if (gilc) bprintf(out, " %10s", "GIL wait");
+    if (runc) bprintf(out, " %10s", "runnable");
+    bprintf(out, " %6s  %s\n", "waits", "end");
     uint64_t tot[TRC_ST__COUNT] = { 0 };
     uint32_t totw = 0;
     for (uint32_t u = 0; u < run->nunits; u++) {
@@ -137,13 +153,19 @@ void trc_stats_text(buf *out, const trc_model *m) {
         char endbuf[64];
         if (ut->killed) { snprintf(endbuf, sizeof endbuf, "killed (daemon) at %s", dur(e, ut->t_killed)); end = endbuf; }
         else if (ut->exited && !ut->aborted) { snprintf(endbuf, sizeof endbuf, "done at %s", dur(e, ut->t_exit)); end = endbuf; }
-        bprintf(out, "%-*s  %10s %10s %10s %10s %6u  %s\n", (int)w, run->units[u].name, dur(a, ut->t_state[TRC_ST_RUNNING]),
-                dur(b, ut->t_state[TRC_ST_COMPUTE]), dur(c, ut->t_state[TRC_ST_BLOCKED]), dur(d2, ut->t_state[TRC_ST_SLEEP]),
-                ut->waits, end);
+        bprintf(out, "%-*s  %10s %10s %10s %10s", (int)w, run->units[u].name, dur(a, ut->t_state[TRC_ST_RUNNING]),
+                dur(b, ut->t_state[TRC_ST_COMPUTE]), dur(c, ut->t_state[TRC_ST_BLOCKED]), dur(d2, ut->t_state[TRC_ST_SLEEP]));
+        if (gilc) bprintf(out, " %10s", dur(a, ut->t_state[TRC_ST_GIL_WAIT]));
+        if (runc) bprintf(out, " %10s", dur(a, ut->t_state[TRC_ST_RUNNABLE]));
+        bprintf(out, " %6u  %s\n", ut->waits, end);
     }
-    if (run->nunits > 1)
-        bprintf(out, "%-*s  %10s %10s %10s %10s %6u\n", (int)w, "total", dur(a, tot[TRC_ST_RUNNING]), dur(b, tot[TRC_ST_COMPUTE]),
-                dur(c, tot[TRC_ST_BLOCKED]), dur(d2, tot[TRC_ST_SLEEP]), totw);
+    if (run->nunits > 1) {
+        bprintf(out, "%-*s  %10s %10s %10s %10s", (int)w, "total", dur(a, tot[TRC_ST_RUNNING]), dur(b, tot[TRC_ST_COMPUTE]),
+                dur(c, tot[TRC_ST_BLOCKED]), dur(d2, tot[TRC_ST_SLEEP]));
+        if (gilc) bprintf(out, " %10s", dur(a, tot[TRC_ST_GIL_WAIT]));
+        if (runc) bprintf(out, " %10s", dur(a, tot[TRC_ST_RUNNABLE]));
+        bprintf(out, " %6u\n", totw);
+    }
     if (run->nobjects) {
         size_t kw = 6;   /* the kind column: as wide as the longest kind present */
         for (uint32_t o = 0; o < run->nobjects; o++) {
@@ -157,6 +179,7 @@ void trc_stats_text(buf *out, const trc_model *m) {
             object_text(out, m, ob, &m->objects[o]);
         }
     }
+    trc__sched_text(out, m, w);
     if (m->lost_updates)
         bprintf(out, "\n%llu %s lost to unsynchronised read-modify-writes\n", (unsigned long long)m->lost_updates,
                 pl(m->lost_updates, "counter update was", "counter updates were"));
@@ -216,6 +239,7 @@ static void object_json(buf *out, const trc_model *m, const trc_object *ob, cons
                 (unsigned long long)p.max_wait, (unsigned long long)(p.nrun ? p.ran / p.nrun : 0));
         break;
     }
+    case TRC_OBJ_GIL: trc__gil_json(out, ob, ot); break;
     default: break;
     }
 }
@@ -244,8 +268,11 @@ void trc_stats_json(buf *out, const trc_model *models, uint32_t nruns) {
             bprintf(out, ",\"waits\":%u,\"exited\":%s,\"aborted\":%s,\"killed\":%s,\"states_ns\":{", ut->waits,
                     ut->exited ? "true" : "false", ut->aborted ? "true" : "false", ut->killed ? "true" : "false");
             for (int s = 0; s < TRC_ST__COUNT; s++)
-                bprintf(out, "%s\"%s\":%llu", s ? "," : "", trc_state_name((unsigned)s), (unsigned long long)ut->t_state[s]);
-            bprintf(out, "}}");
+                if (trc_state_known((unsigned)s))
+                    bprintf(out, "%s\"%s\":%llu", s ? "," : "", trc_state_name((unsigned)s), (unsigned long long)ut->t_state[s]);
+            bprintf(out, "}");
+            trc__sched_unit_json(out, ut);
+            bprintf(out, "}");
         }
         bprintf(out, "],\"objects\":[");
         for (uint32_t o = 0; o < run->nobjects; o++) {
@@ -259,7 +286,9 @@ void trc_stats_json(buf *out, const trc_model *models, uint32_t nruns) {
             object_json(out, m, &run->objects[o], ot);
             bprintf(out, "}");
         }
-        bprintf(out, "],\"lost_updates\":%llu,\"unmatched_wakes\":%llu,\"flows\":{", (unsigned long long)m->lost_updates,
+        bprintf(out, "]");
+        trc__sched_json(out, m);
+        bprintf(out, ",\"lost_updates\":%llu,\"unmatched_wakes\":%llu,\"flows\":{", (unsigned long long)m->lost_updates,
                 (unsigned long long)m->unmatched_wakes);
         uint64_t nk[TRC_FLOW__COUNT] = { 0 };
         for (size_t i = 0; i < m->nflows; i++)
