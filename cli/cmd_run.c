@@ -36,6 +36,13 @@ static void drop_error_report(loaded *l, uint32_t run) {
 }
 
 /* --sweep name=v1,v2,...: one run per value, all into one recording. */
+/* Said once per run: e.g. the kernel refused its context switches. */
+static void print_note(const sim_result *res) {
+    if (res->note[0] && !cli_quiet) fprintf(stderr, "weft: note: %s\n", res->note);
+}
+
+static bool run_no_perf;   /* --no-perf */
+
 static int run_sweep(const char *scn, const char *out, char *sweep, sim_define *defs, uint32_t ndefs, uint64_t seed,
                      double timeout, const char *pftrace) {
     char *eq = strchr(sweep, '=');
@@ -73,8 +80,9 @@ static int run_sweep(const char *scn, const char *out, char *sweep, sim_define *
         fflush(stdout);
         sim_result res;
         int rc = sim_run(&res, progs[i], &(sim_desc){ .writer = w, .seed = seed, .timeout_ns = (uint64_t)(timeout * 1e9),
-                                                       .interrupt = &interrupt_flag }, &d);
+                                                       .interrupt = &interrupt_flag, .no_perf = run_no_perf }, &d);
         if (rc) { print_diag(scn, &d, rc); status = exit_for(rc); break; }
+        print_note(&res);
         if (res.end_reason == TRC_END_ERROR && res.report[0]) print_run_error(progs[i], res.report);
         if (res.expect_failed) { fputs(res.expect_report, stderr); failed++; }
         swept[ran] = pi >= 0 ? progs[i]->params[pi].value : 0;
@@ -119,9 +127,12 @@ int cmd_run(int argc, char **argv) {
         { "export", required_argument, 0, 'e' }, { "view", no_argument, 0, 'v' },
         { "png", required_argument, 0, 'p' }, { "quiet", no_argument, 0, 'q' },
         { "backend", required_argument, 0, 'b' }, { "sweep", required_argument, 0, 'w' },
+        { "gil", required_argument, 0, 'g' }, { "no-perf", no_argument, 0, 'n' },
         { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
     const char *backend = NULL;
     char *sweep = NULL;
+    char gil_sweep[128];
+    bool gil_multi = false;
     int c;
     while ((c = getopt_long(argc, argv, "o:D:qh", opts, NULL)) != -1) {
         switch (c) {
@@ -162,13 +173,50 @@ int cmd_run(int argc, char **argv) {
             }
             sweep = optarg;
             break;
+        case 'g': {   /* --gil on | off | on,off: one value is -D gil=V, several a sweep over gil */
+            size_t l = strlen(optarg);
+            if (!l || l > 64 || strspn(optarg, "onf,01") != l) {
+                fprintf(stderr, "weft: --gil takes on, off or a list of them (on,off), not '%s'\n", optarg);
+                return EXIT_INPUT;
+            }
+            if (strchr(optarg, ',')) {
+                snprintf(gil_sweep, sizeof gil_sweep, "gil=%s", optarg);
+                gil_multi = true;
+            } else {
+                if (ndefs >= SIM_MAX_PARAMS) { fprintf(stderr, "weft: too many -D\n"); return EXIT_INPUT; }
+                defs[ndefs++] = (sim_define){ .name = "gil", .value = optarg, .option = "--gil" };
+            }
+            break;
+        }
+        case 'n': run_no_perf = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return EXIT_INPUT;
         }
     }
+    if (gil_multi) {
+        if (sweep) {
+            fprintf(stderr, "weft: --gil %s and --sweep both make several runs: give one of them (and -D gil=on or "
+                            "-D gil=off)\n", gil_sweep + 4);
+            return EXIT_INPUT;
+        }
+        sweep = gil_sweep;
+    }
     if (optind != argc - 1) {
         fprintf(stderr, "weft run: give exactly one scenario file\n");
         return EXIT_INPUT;
+    }
+    if (gil_multi) {   /* a scenario that sweeps a param itself cannot also be swept over the GIL */
+        sim_program *p0;
+        diag d0;
+        diag_clear(&d0);
+        int rc0 = sim_parse_file(&p0, argv[optind], defs, ndefs, &d0);
+        if (rc0) { print_diag(argv[optind], &d0, rc0); return exit_for(rc0); }
+        bool swept = p0->nsweep > 0;
+        if (swept)
+            fprintf(stderr, "weft: %s sweeps '%s' already: run it once with --gil on and once with --gil off\n",
+                    argv[optind], p0->params[p0->sweep_param].name);
+        sim_program_free(p0);
+        if (swept) return EXIT_INPUT;
     }
     if (sweep) return run_sweep(argv[optind], out, sweep, defs, ndefs, seed, timeout, pftrace);
     const char *scn = argv[optind];
@@ -197,8 +245,10 @@ int cmd_run(int argc, char **argv) {
     catch_sigint(true);
     sim_result res;
     rc = sim_run(&res, prog, &(sim_desc){ .out_path = outp, .backend = backend, .seed = seed,
-                                          .timeout_ns = (uint64_t)(timeout * 1e9), .interrupt = &interrupt_flag }, &d);
+                                          .timeout_ns = (uint64_t)(timeout * 1e9), .interrupt = &interrupt_flag,
+                                          .no_perf = run_no_perf }, &d);
     catch_sigint(false);
+    if (!rc) print_note(&res);
     if (rc) {
         print_diag(scn, &d, rc);
         sim_program_free(prog);

@@ -199,6 +199,9 @@ typedef struct trc_object {
 } trc_object;
 
 typedef struct trc_param { const char *name; int64_t value; bool is_duration; } trc_param;
+/* A param's value as text: a duration ("5 ms"), a number, or for the GIL's
+ * switch (`gil`, 1 or 0) "on" or "off". Returns out. */
+const char *trc_param_value(char *out, size_t cap, const trc_param *p);
 
 enum trc_run_end { TRC_END_OK = 0, TRC_END_DEADLOCK = 1, TRC_END_STUCK = 2, TRC_END_TIMEOUT = 3,
                    TRC_END_ERROR = 4, TRC_END_UNFINISHED = 5 /* no RUN_END chunk: cut short */ };

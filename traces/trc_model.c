@@ -103,7 +103,7 @@ typedef struct unit_cur {
     /* the last counter read, for stale reads: (object, op index, writes of it then) */
     uint32_t read_obj; size_t read_op; uint32_t read_writes;
     /* the GIL: the state a GIL wait goes back to, when it began; the compute under way */
-    uint8_t gil_resume; uint64_t gil_since;
+    uint8_t gil_resume; uint64_t gil_since; uint32_t gil_obj;
     uint64_t compute_t0, compute_gil;
 } unit_cur;
 
@@ -114,6 +114,7 @@ typedef struct obj_cur {
     bool released; uint32_t rel_unit; uint64_t rel_t; uint64_t rel_ev;
     size_t cap_owners, cap_depth, cap_level, cap_set, cap_cops;
     bool is_set; uint32_t set_unit; uint64_t set_t0, set_seq;   /* events */
+    int64_t gil_waiting;                                        /* the GIL: units waiting for it */
 } obj_cur;
 
 /* A future's event indexes, for its flows. */
@@ -417,7 +418,8 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
         case TRC_OBJ_SEMAPHORE:
         case TRC_OBJ_RLOCK:
         case TRC_OBJ_RWLOCK:
-        case TRC_OBJ_BARRIER: level_push(ot, &oc[o], 0, 0); break;
+        case TRC_OBJ_BARRIER:
+        case TRC_OBJ_GIL: level_push(ot, &oc[o], 0, 0); break;
         default: break;
         }
     }
@@ -440,6 +442,11 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
         switch (e->kind) {
         case TRC_EV_UNIT_START: break;
         case TRC_EV_UNIT_EXIT:
+            if (c->gil_since && c->gil_obj && c->gil_obj <= run->nobjects) {   /* it ended while waiting for the GIL */
+                obj_cur *go = &oc[c->gil_obj - 1];
+                if (go->gil_waiting > 0) level_push(&m->objects[c->gil_obj - 1], go, t, --go->gil_waiting);
+                c->gil_since = 0;
+            }
             if (!c->started) {
                 c->started = true; ut->t_start = t; c->ev_start = i;
                 span_open(c, t, TRC_ST_RUNNING, 0, 0, 0);
@@ -685,7 +692,11 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
             c->gil_resume = c->state == TRC_ST_COMPUTE ? TRC_ST_COMPUTE : TRC_ST_RUNNING;
             span_open(c, t, TRC_ST_GIL_WAIT, e->obj, 0, e->arg);
             c->gil_since = t;
-            if (ot) ot->waits++;
+            c->gil_obj = e->obj;
+            if (ot) {
+                ot->waits++;
+                level_push(ot, o, t, ++o->gil_waiting);
+            }
             break;
         case TRC_EV_GIL_ACQUIRE:
             if (c->state == TRC_ST_GIL_WAIT && !ut->exited) {
@@ -698,6 +709,7 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
                 if (ot) {
                     ot->gil_wait_total += w;
                     if (w > ot->gil_wait_max) ot->gil_wait_max = w;
+                    if (o->gil_waiting > 0) level_push(ot, o, t, --o->gil_waiting);
                 }
             }
             if (!o) { c->gil_since = 0; break; }

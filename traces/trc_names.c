@@ -1,5 +1,8 @@
 #include "traces/trc.h"
 
+#include <stdio.h>
+#include <string.h>
+
 const char *trc_ev_name(unsigned kind) {
     switch (kind) {
 #define X(name, num, str) case num: return str;
@@ -34,6 +37,13 @@ const char *trc_state_name(unsigned s) {
 #undef X
     default: return "unknown";
     }
+}
+
+const char *trc_param_value(char *out, size_t cap, const trc_param *p) {
+    if (p->is_duration && p->value >= 0) fmt_dur(out, cap, (uint64_t)p->value);
+    else if (p->name && !strcmp(p->name, "gil") && (p->value == 0 || p->value == 1)) snprintf(out, cap, "%s", p->value ? "on" : "off");
+    else snprintf(out, cap, "%lld", (long long)p->value);
+    return out;
 }
 
 const char *trc_gil_drop_name(unsigned r) {

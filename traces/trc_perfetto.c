@@ -344,8 +344,12 @@ static uint64_t pf_uuid_group(const pf_run *pr, uint32_t g) {
 static uint64_t pf_uuid_lane(const pf_run *pr, uint32_t lane) {
     return pr->uuid0 + 2 + 2ull * pr->nunits + 4ull * pr->nobjects + lane;
 }
-static uint64_t pf_uuid_count(uint32_t nunits, uint32_t nobjects, uint32_t nlanes) {
-    return 2 + 2ull * nunits + 4ull * nobjects + nlanes;
+/* the run's CPUs (k < ncpus), then its "units wanting a CPU" counter (k == ncpus) */
+static uint64_t pf_uuid_cpu(const pf_run *pr, uint32_t k) {
+    return pr->uuid0 + 2 + 2ull * pr->nunits + 4ull * pr->nobjects + pr->nlanes + k;
+}
+static uint64_t pf_uuid_count(uint32_t nunits, uint32_t nobjects, uint32_t nlanes, uint32_t ncpus) {
+    return 2 + 2ull * nunits + 4ull * nobjects + nlanes + ncpus + 1;
 }
 
 static const char *pf_s(const char *s) { return s ? s : ""; }
@@ -770,8 +774,7 @@ static size_t pf_varying_params(char *out, size_t cap, const trc_recording *rec,
         }
         if (!varies) continue;
         char val[32];
-        if (pa->is_duration && pa->value >= 0) fmt_dur(val, sizeof val, (uint64_t)pa->value);
-        else snprintf(val, sizeof val, "%" PRId64, pa->value);
+        trc_param_value(val, sizeof val, pa);
         int k = snprintf(out + n, cap - n, ", %s=%s", pf_s(pa->name), val);
         if (k < 0) break;
         n += (size_t)k < cap - n ? (size_t)k : cap - n - 1;
@@ -951,7 +954,14 @@ static int pf_descriptors(pf_run *pr, const trc_recording *rec, uint32_t r, pf_i
             else snprintf(d2, sizeof d2, "items in the queue; unbounded");
             pf_desc_track(pr, pf_uuid_depth(pr, ob), ob, " depth", "items", "queue depth", d2, MERGE_NONE);
         }
-        if (obj->kind == TRC_OBJ_LOCK || obj->kind == TRC_OBJ_RLOCK || ot->nowners) {
+        if (obj->kind == TRC_OBJ_GIL) {
+            char iv[32];
+            fmt_dur(iv, sizeof iv, obj->capacity > 0 ? (uint64_t)obj->capacity : 0);
+            snprintf(d2, sizeof d2, "one slice per holding of the GIL, named after the holder; switch interval %s", iv);
+            pf_desc_track(pr, pf_uuid_owner(pr, ob), ob, " holder", NULL, NULL, d2, MERGE_NONE);
+            pf_desc_track(pr, pf_uuid_level(pr, ob), ob, " waiting", "units", NULL,
+                          "units waiting for the GIL (between their request and their acquisition)", MERGE_NONE);
+        } else if (obj->kind == TRC_OBJ_LOCK || obj->kind == TRC_OBJ_RLOCK || ot->nowners) {
             if (obj->kind == TRC_OBJ_RWLOCK)
                 pf_desc_track(pr, pf_uuid_owner(pr, ob), ob, " writer", NULL, NULL,
                               "one slice per write ownership, named after the writer", MERGE_NONE);
@@ -1001,6 +1011,72 @@ static int pf_descriptors(pf_run *pr, const trc_recording *rec, uint32_t r, pf_i
     return o->err;
 }
 
+/* A track of the run's process that belongs to no object: a counter when unit is given. */
+static void pf_desc_plain(pf_run *pr, uint64_t uuid, const char *name, const char *unit, const char *desc) {
+    pf_out *o = pr->o;
+    if (!pf_need(o, 160 + strlen(name) + strlen(desc) + (unit ? strlen(unit) : 0))) return;
+    uint8_t *pkt_len, *td_len, *len_at;
+    uint8_t *p = pf_td_open(o->buf + o->n, &pkt_len, &td_len, uuid);
+    *p++ = TD_PARENT;
+    p = pb_var(p, pr->uuid0);
+    p = pf_field_str(p, TD_NAME, name);
+    if (unit) {
+        *p++ = TD_COUNTER;
+        p = pb_open(p, &len_at);
+        *p++ = CD_UNIT;
+        *p++ = COUNTER_UNIT_COUNT;
+        p = pf_field_str(p, CD_UNIT_NAME, unit);
+        p = pb_close(len_at, p);
+    }
+    *p++ = TD_MERGE;
+    *p++ = MERGE_NONE;
+    p = pf_field_str(p, TD_DESCRIPTION, desc);
+    p = pf_td_close(p, pkt_len, td_len);
+    o->n = (size_t)(p - o->buf);
+}
+
+static int pf_slice(pf_run *pr, uint8_t type, uint64_t track, uint64_t t, uint32_t iid);
+static int pf_seq_samples(pf_run *pr, uint64_t track, const trc_sample *v, size_t n);
+
+/* What the kernel did: a track per CPU (a slice per time a unit ran on it) and
+ * the count of units that wanted a CPU against the cores. */
+static void pf_desc_sched(pf_run *pr) {
+    const trc_sched *sc = &pr->m->sched;
+    if (sc->source == TRC_SCHED_NONE) return;
+    char name[64], desc[256];
+    for (uint32_t k = 0; k < sc->ncpus; k++) {
+        if (!sc->cpus[k].nspans) continue;
+        snprintf(name, sizeof name, "CPU %u", k);
+        pf_desc_plain(pr, pf_uuid_cpu(pr, k), name,
+                      NULL, "the run's units on this CPU, from the kernel's context switches");
+    }
+    snprintf(desc, sizeof desc, "units on a CPU or runnable (wanting one)%s; the machine has %u cores",
+             sc->source == TRC_SCHED_KERNEL ? ", from the kernel's context switches"
+                                           : ", from their states (perf events were refused)", sc->cores);
+    pf_desc_plain(pr, pf_uuid_cpu(pr, sc->ncpus), "units wanting a CPU", "units", desc);
+}
+
+static int pf_seq_sched(pf_run *pr) {
+    const trc_sched *sc = &pr->m->sched;
+    if (sc->source == TRC_SCHED_NONE) return 0;
+    int rc = 0;
+    for (uint32_t k = 0; k < sc->ncpus && !rc; k++) {
+        const trc_cpu_track *ct = &sc->cpus[k];
+        if (!ct->nspans) continue;
+        pf_seq_begin(pr);
+        uint64_t track = pf_uuid_cpu(pr, k), last = 0;
+        for (size_t i = 0; i < ct->nspans && !rc; i++) {
+            uint64_t t0 = ct->spans[i].t0 < last ? last : ct->spans[i].t0, t1 = ct->spans[i].t1;
+            if (t1 <= t0 || ct->spans[i].unit >= pr->nunits) continue;   /* slices on one track never overlap */
+            rc = pf_slice(pr, TYPE_BEGIN, track, t0, IID_UNIT(pr, ct->spans[i].unit));
+            if (!rc) rc = pf_slice(pr, TYPE_END, track, t1, 0);
+            last = t1;
+        }
+    }
+    if (!rc && sc->nwant) rc = pf_seq_samples(pr, pf_uuid_cpu(pr, sc->ncpus), sc->want, sc->nwant);
+    return rc;
+}
+
 /* ---- the merge ------------------------------------------------------------ */
 
 static inline bool pf_flow_ok(const pf_run *pr, const trc_flow *f) {
@@ -1009,7 +1085,8 @@ static inline bool pf_flow_ok(const pf_run *pr, const trc_flow *f) {
 }
 
 static inline bool pf_span_shown(const trc_span *s) {
-    return s->state != TRC_ST_RUNNING && s->state < TRC_ST_DONE;
+    return (s->state != TRC_ST_RUNNING && s->state < TRC_ST_DONE) || s->state == TRC_ST_GIL_WAIT ||
+           s->state == TRC_ST_RUNNABLE;
 }
 
 /* An incoming flow end, self-contained so that sorting and writing read memory in order. */
@@ -1190,7 +1267,14 @@ static int pf_seq_unit(pf_run *pr, uint32_t u) {
             while (i < nsp && !pf_span_shown(&sp[i])) i++;
         } else {
             uint32_t iid = sp[i].state + 1u;
-            if (sp[i].state != TRC_ST_BLOCKED && pr->started && pr->name_done[iid] == pr->seq) {
+            bool gil = sp[i].state == TRC_ST_GIL_WAIT && sp[i].obj >= 1 && sp[i].obj <= pr->nobjects;
+            if (gil) {   /* "waiting for the GIL", with the GIL (a process's) as its object */
+                pf_ev e = { .type = TYPE_BEGIN, .track = track, .rel = sp[i].t0, .name_iid = iid, .nann = 1 };
+                e.ann[0].dn = DN_OBJECT;
+                e.ann[0].str = true;
+                e.ann[0].v = SV_OBJ(sp[i].obj - 1);
+                pf_put(pr, &e);
+            } else if (sp[i].state != TRC_ST_BLOCKED && pr->started && pr->name_done[iid] == pr->seq) {
                 o->n = (size_t)(pf_slice_fast(pr, o->buf + o->n, TYPE_BEGIN, track, sp[i].t0, iid) - o->buf);
             } else {
                 pf_ev e = { .type = TYPE_BEGIN, .track = track, .rel = sp[i].t0, .name_iid = iid };
@@ -1417,6 +1501,10 @@ static void pf_inst_event(pf_run *pr, const pf_inst *in, pf_ev *e) {
         break;
     }
     case TRC_EV_DAEMON_KILLED: e->name_iid = pf_dyn_fmt(pr, "killed (daemon)"); break;
+    case TRC_EV_GIL_DROP_REQUEST:
+        e->name_iid = pf_dyn_fmt(pr, "asks %s to drop the %s", pf_unit_or(pr, ev->arg), on);
+        break;
+    case TRC_EV_GIL_DROP: e->name_iid = pf_dyn_fmt(pr, "drops the %s (%s)", on, trc_gil_drop_name(ev->aux)); break;
     case TRC_EV_WAIT_END:
         if (fi && fi->kind == TRC_FLOW_BARRIER) {
             e->name_iid = pf_dyn_fmt(pr, "pass %s", on); ANN(DN_GENERATION, ev->extra);
@@ -1661,12 +1749,14 @@ static int pf_events(pf_run *pr) {
         if (ot->ndepth) rc = pf_seq_samples(pr, pf_uuid_depth(pr, ob), ot->depth, ot->ndepth);
         if (!rc && ot->nowners) rc = pf_seq_owner(pr, ob);
         if (!rc && ot->nlevel &&
-            (kind == TRC_OBJ_SEMAPHORE || kind == TRC_OBJ_RWLOCK || kind == TRC_OBJ_COUNTER || kind == TRC_OBJ_BARRIER))
+            (kind == TRC_OBJ_SEMAPHORE || kind == TRC_OBJ_RWLOCK || kind == TRC_OBJ_COUNTER || kind == TRC_OBJ_BARRIER ||
+             kind == TRC_OBJ_GIL))
             rc = pf_seq_samples(pr, pf_uuid_level(pr, ob), ot->level, ot->nlevel);
         if (!rc && kind == TRC_OBJ_EVENT && ot->nset_spans) rc = pf_seq_set(pr, ob);
         if (!rc && kind == TRC_OBJ_POOL && ot->nfutures) rc = pf_seq_futures(pr, ob);
         if (!rc && pr->nomem) rc = -ERR_NOMEM;
     }
+    if (!rc) rc = pf_seq_sched(pr);
     return rc ? rc : pr->o->err;
 }
 
@@ -1726,6 +1816,7 @@ int trc_export_perfetto(FILE *out, const trc_recording *rec, const trc_model *mo
         if (!rc && (!pr.name_done || !pr.str_done)) rc = -ERR_NOMEM;
         if (!rc) rc = pf_lanes(&pr);
         if (!rc) rc = pf_descriptors(&pr, rec, r, &ids);
+        if (!rc) { pf_desc_sched(&pr); rc = o.err; }
         if (!rc) rc = pf_events(&pr);
         free(pr.name_done);
         free(pr.str_done);
@@ -1733,7 +1824,7 @@ int trc_export_perfetto(FILE *out, const trc_recording *rec, const trc_model *mo
         free(pr.in_off);
         free(pr.lane0);
         pf_dyn_free(&pr.dyn);
-        uuid += pf_uuid_count(run->nunits, run->nobjects, pr.nlanes);
+        uuid += pf_uuid_count(run->nunits, run->nobjects, pr.nlanes, m->sched.ncpus);
         uint64_t max_id = 0;
         for (size_t i = 0; i < m->nflows; i++)
             if (m->flows[i].id > max_id) max_id = m->flows[i].id;

@@ -125,8 +125,7 @@ void trc_stats_text(buf *out, const trc_model *m) {
     if (run->nparams) {
         bprintf(out, "params:");
         for (uint32_t i = 0; i < run->nparams; i++) {
-            if (run->params[i].is_duration) bprintf(out, " %s=%s", run->params[i].name, dur(a, (uint64_t)run->params[i].value));
-            else bprintf(out, " %s=%lld", run->params[i].name, (long long)run->params[i].value);
+            bprintf(out, " %s=%s", run->params[i].name, trc_param_value(a, sizeof a, &run->params[i]));
         }
         bprintf(out, "\n");
     }
