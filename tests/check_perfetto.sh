@@ -4,7 +4,8 @@ set -e
 weft=$1; src=$2; py=$3; checker=$4
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-for s in producer_consumer lock_contention rwlock_readers_writers queue_kinds_and_join producer_consumer_textbook_zh; do
+for s in producer_consumer lock_contention rwlock_readers_writers queue_kinds_and_join producer_consumer_textbook_zh \
+         producer_consumer_sentinels dining_philosophers; do
   "$weft" run "$src/scenarios/$s.scn" -o "$dir/$s.weft" --quiet
   "$weft" export "$dir/$s.weft" -o "$dir/$s.pftrace"
   "$py" "$checker" "$dir/$s.pftrace"
