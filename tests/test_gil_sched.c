@@ -155,6 +155,43 @@ START_TEST(model_cuts_runnable_out_of_compute) {
 }
 END_TEST
 
+/* A thread is switched in again after its unit's exit event (pthread's own exit path),
+ * and its last switch-out is never seen: its on-CPU time ends at the unit's exit, not at
+ * the end of the run (an earlier version counted it up to the makespan). */
+START_TEST(model_cuts_switches_after_exit) {
+    run_builder b;
+    rb_init(&b, "after_exit");
+    uint32_t a = rb_unit(&b, "a"), c = rb_unit(&b, "c");
+    b.run->cores = 2;
+    rb_ev(&b, 0, a, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    rb_ev(&b, 0, a, TRC_EV_SCHED_SWITCH, 0, TRC_SCHED_IN, 0, 0);
+    rb_ev(&b, 0, c, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    rb_ev(&b, 0, c, TRC_EV_SCHED_SWITCH, 0, TRC_SCHED_IN, 1, 0);
+    rb_ev(&b, 2 * MS, a, TRC_EV_SCHED_SWITCH, 0, TRC_SCHED_OUT_PREEMPTED, 0, 0);
+    rb_ev(&b, 3 * MS, a, TRC_EV_SCHED_SWITCH, 0, TRC_SCHED_IN, 0, 0);
+    rb_ev(&b, 4 * MS, a, TRC_EV_UNIT_EXIT, 0, 0, 0, 0);
+    rb_ev(&b, 4 * MS + 10 * US, a, TRC_EV_SCHED_SWITCH, 0, TRC_SCHED_OUT_PREEMPTED, 0, 0);
+    rb_ev(&b, 4 * MS + 20 * US, a, TRC_EV_SCHED_SWITCH, 0, TRC_SCHED_IN, 0, 0);   /* no switch-out after it */
+    rb_ev(&b, 10 * MS, c, TRC_EV_SCHED_SWITCH, 0, TRC_SCHED_OUT_BLOCKED, 1, 0);
+    rb_ev(&b, 10 * MS, c, TRC_EV_UNIT_EXIT, 0, 0, 0, 0);
+    trc_recording *rec = rb_finish(&b, 10 * MS);
+    trc_model m;
+    diag d;
+    ck_assert_int_eq(trc_model_build(&m, &rec->runs[0], &d), 0);
+    const trc_unit_sched *us = &m.units[a].sched;
+    ck_assert_uint_eq(us->t_oncpu, 3 * MS);   /* 0-2, 3-4 */
+    ck_assert_uint_eq(us->noncpu, 2);
+    ck_assert_uint_eq(us->oncpu[1].t1, 4 * MS);
+    ck_assert_uint_eq(us->t_runnable, 1 * MS);
+    ck_assert_uint_eq(us->preemptions, 1);
+    ck_assert_uint_eq(m.sched.cpus[0].t_busy, 3 * MS);
+    ck_assert_uint_eq(m.units[c].sched.t_oncpu, 10 * MS);
+    ck_assert_int_eq(trc_sample_at(m.sched.want, m.sched.nwant, 6 * MS), 1);   /* only c */
+    trc_model_release(&m);
+    trc_recording_free(rec);
+}
+END_TEST
+
 /* Without switch records but with counts marked "refused": the fallback, from the
  * states (wanting a CPU: running or computing) and the computes' CPU against wall time. */
 START_TEST(model_fallback_from_states) {
@@ -210,10 +247,13 @@ static void check_plausible(const tu_ran *r, uint32_t cores) {
             ck_assert_uint_gt(us->noncpu, 0);
             ck_assert_uint_ge(us->t_oncpu + 1 * MS, us->compute_cpu);   /* on a CPU at least while it computed */
             ck_assert_uint_le(us->t_oncpu, m->makespan);
+            /* ... and not much more: besides its compute a unit runs for microseconds */
+            ck_assert_uint_le(us->t_oncpu, us->compute_cpu + 5 * MS);
             ck_assert_uint_lt(us->cpu_last, 4096);
             for (size_t k = 1; k < us->noncpu; k++) ck_assert_uint_ge(us->oncpu[k].t0, us->oncpu[k - 1].t1);
         }
     }
+    for (uint32_t k = 0; k < m->sched.ncpus; k++) ck_assert_uint_le(m->sched.cpus[k].t_busy, m->makespan);
     ck_assert_uint_eq(m->sched.cores, cores);
     ck_assert_int_ge(m->sched.max_want, 1);
     ck_assert_int_le(m->sched.max_want, (int64_t)r->run->nunits);
@@ -280,6 +320,7 @@ int main(void) {
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, recorder_says_the_cpu);
     tcase_add_test(tc, model_cuts_runnable_out_of_compute);
+    tcase_add_test(tc, model_cuts_switches_after_exit);
     tcase_add_test(tc, model_fallback_from_states);
     tcase_add_test(tc, real_run_has_the_kernels_facts);
     tcase_add_test(tc, refused_perf_falls_back);

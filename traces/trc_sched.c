@@ -130,6 +130,15 @@ void trc__sched_build(trc_model *m) {
             us->cpu_last = cpu;
             continue;
         }
+        if (m->units[e->unit].exited && t > m->units[e->unit].t_exit) {
+            /* after the unit's exit event: its thread ends (pthread's own exit
+             * path), but the unit is over: what it still does is cut at its exit */
+            uint64_t x = m->units[e->unit].t_exit;
+            oncpu_close(us, c, x, e->unit);
+            if (c->pre) runnable_add(c, c->t_pre, x);
+            c->pre = false;
+            continue;
+        }
         if (!kernel) {   /* the kernel's word replaces the recorder's for migrations */
             kernel = true;
             for (uint32_t u = 0; u < nu; u++) m->units[u].sched.migrations = 0;
@@ -162,8 +171,8 @@ void trc__sched_build(trc_model *m) {
         trc_unit_track *ut = &m->units[u];
         sch_cur *c = &cur[u];
         uint64_t end = ut->exited ? ut->t_exit : m->makespan;
-        if (c->on) oncpu_close(&ut->sched, c, end > c->t_in ? end : m->makespan, u);
-        if (c->pre) runnable_add(c, c->t_pre, end > c->t_pre ? end : m->makespan);
+        if (c->on) oncpu_close(&ut->sched, c, end, u);   /* nothing when it began at the end */
+        if (c->pre) runnable_add(c, c->t_pre, end);
         for (size_t k = 0; k < c->nrun; k++) ut->sched.t_runnable += c->run[k].t1 - c->run[k].t0;
         overlay(ut, c->run, c->nrun);
         sc->migrations += ut->sched.migrations;
