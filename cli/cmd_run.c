@@ -380,7 +380,16 @@ int cmd_run(int argc, char **argv) {
             break;
         case 'g': {   /* --gil on | off | on,off: one value is -D gil=V, several a sweep over gil */
             size_t l = strlen(optarg);
-            if (!l || l > 64 || strspn(optarg, "onf,01") != l) {
+            bool words = l && l <= 64;   /* each of the list: on, off, 1 or 0 */
+            for (const char *w = optarg; words && *w;) {
+                size_t n = strcspn(w, ",");
+                words = (n == 2 && !strncmp(w, "on", 2)) || (n == 3 && !strncmp(w, "off", 3)) ||
+                        (n == 1 && (*w == '0' || *w == '1'));
+                w += n;
+                if (*w == ',') w++;
+                if (words && *w == 0 && w[-1] == ',') words = false;   /* a trailing comma */
+            }
+            if (!words) {
                 fprintf(stderr, "weft: --gil takes on, off or a list of them (on,off), not '%s'\n", esc(optarg));
                 return EXIT_INPUT;
             }
