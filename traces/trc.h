@@ -70,25 +70,27 @@
                                               item this unit puts next: it comes just  \
                                               before its PUT (items put without a     \
                                               value have none) */   \
+    /* 41-63: kept for kinds being added elsewhere (the language, processes,        \
+       coroutines) */                                                                  \
     /* the GIL (sim/sim_gil.c): obj is the GIL's object (kind TRC_OBJ_GIL) */          \
-    X(GIL_REQUEST,   41, "gil_request")    /* the unit waits for the GIL; arg: the    \
+    X(GIL_REQUEST,   64, "gil_request")    /* the unit waits for the GIL; arg: the    \
                                               holder then (a unit index) */            \
-    X(GIL_ACQUIRE,   42, "gil_acquire")    /* the unit holds the GIL; arg: ns it      \
+    X(GIL_ACQUIRE,   65, "gil_acquire")    /* the unit holds the GIL; arg: ns it      \
                                               waited (0: it was free); extra: the unit \
                                               that held it last + 1 (0 = none) */      \
-    X(GIL_DROP,      43, "gil_drop")       /* the unit lets the GIL go; aux:          \
+    X(GIL_DROP,      66, "gil_drop")       /* the unit lets the GIL go; aux:          \
                                               trc_gil_drop; arg: ns it held it */      \
-    X(GIL_DROP_REQUEST,44, "gil_drop_request") /* a waiter, after a switch interval    \
+    X(GIL_DROP_REQUEST,67, "gil_drop_request") /* a waiter, after a switch interval    \
                                               with no switch, asks the holder to drop  \
                                               it; arg: the holder (a unit index) */    \
     /* what the kernel did (sim/sim_plat_sched.c, and the recorder's CPU numbers) */   \
-    X(CPU,           45, "cpu")            /* the unit's events from here on run on   \
+    X(CPU,           68, "cpu")            /* the unit's events from here on run on   \
                                               CPU arg; extra: the CPU before + 1       \
                                               (0 = first sight): a migration */        \
-    X(SCHED_SWITCH,  46, "sched_switch")   /* from the kernel (perf context-switch    \
+    X(SCHED_SWITCH,  69, "sched_switch")   /* from the kernel (perf context-switch    \
                                               records): aux: trc_sched_switch; arg:    \
                                               the CPU */                               \
-    X(SCHED_COUNTS,  47, "sched_counts")   /* at the unit's exit: arg: voluntary      \
+    X(SCHED_COUNTS,  70, "sched_counts")   /* at the unit's exit: arg: voluntary      \
                                               context switches, extra: involuntary     \
                                               ones (getrusage); aux: 1 = the kernel    \
                                               refused perf events for this run, so     \
@@ -99,7 +101,7 @@ enum trc_ev_kind {
 #define X(name, num, str) TRC_EV_##name = num,
     TRC_EV_MAP(X)
 #undef X
-    TRC_EV__MAX = 64
+    TRC_EV__MAX = 128
 };
 const char *trc_ev_name(unsigned kind);
 
