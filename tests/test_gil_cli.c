@@ -39,9 +39,9 @@ static size_t count_of(const char *hay, const char *needle) {
     return n;
 }
 
-/* --gil on,off: two runs into one recording, named by gil=on and gil=off; the GIL, its
- * waits and its drops only in the first; a makespan[gil=...] relation checked across them
- * (a relation that holds whatever the load: the GIL run has waits, the other none). */
+/* --gil on,off: two runs into one recording, named by gil=on and gil=off; the GIL and its
+ * drops only in the first (whether a thread had to wait for it depends on the load: not
+ * asserted here; the exact protocol is test_gil's). */
 START_TEST(gil_on_off_into_one_recording) {
     const char *scn = scenario("onoff.scn", "param n = 2\nactor t * n { compute 6ms }\nexpect all_done\n");
     const char *rec = tmp_path("onoff.weft");
@@ -51,8 +51,9 @@ START_TEST(gil_on_off_into_one_recording) {
     weft(&o, args);
     ck_assert_msg(o.status == 0, "%d:\n%s", o.status, o.text);
     ck_assert_msg(strstr(o.text, "run 1 of 2: gil=on") && strstr(o.text, "run 2 of 2: gil=off"), "%s", o.text);
-    ck_assert_uint_eq(count_of(o.text, "GIL wait"), 1);   /* the column, in the GIL run's table only */
-    ck_assert_ptr_nonnull(strstr(o.text, "drops: "));
+    /* the GIL's figures (at least its drops at each thread's exit), in the GIL run only */
+    ck_assert_msg(count_of(o.text, "drops: ") == 1, "%s", o.text);
+    ck_assert_ptr_nonnull(strstr(o.text, " exit"));
 
     snprintf(args, sizeof args, "stats %s --json", rec);
     weft(&o, args);
@@ -65,7 +66,7 @@ START_TEST(gil_on_off_into_one_recording) {
     weft(&o, args);
     ck_assert_msg(o.status == 0, "%s", o.text);
     ck_assert_ptr_nonnull(strstr(o.text, "gil=on"));
-    ck_assert_ptr_nonnull(strstr(o.text, "GIL wait"));
+    ck_assert_ptr_nonnull(strstr(o.text, "drops: "));
 }
 END_TEST
 
