@@ -19,6 +19,9 @@
  *            acquisition (weft's model), from one thread's last bytecode to
  *            the next one's first (CPython).
  *
+ * The convoy and the hand-off print the load average too; figures on a loaded machine are
+ * noisy: compare the columns of one run, not runs.
+ *
  * Usage: bench_gil [--reps N] [--quick] [--python PATH] [--script PATH]
  * Prints figures; asserts nothing. Say `uptime` beside them. */
 #include "sim/sim.h"
@@ -136,27 +139,45 @@ static double median(double *v, int n) {
 enum { SEQ, GIL_ON, GIL_OFF, PROCS, NMODE };
 static const char *mode_name[NMODE] = { "sequential", "threads, GIL on", "threads, GIL off", "processes" };
 
+static double minimum(const double *v, int n) {
+    double m = -1;
+    for (int i = 0; i < n; i++)
+        if (v[i] > 0 && (m < 0 || v[i] < m)) m = v[i];
+    return m;
+}
+
+static void load_line(const char *when) {
+    FILE *f = fopen("/proc/loadavg", "r");
+    char avg[128] = "?";
+    if (f) {
+        if (!fgets(avg, sizeof avg, f)) snprintf(avg, sizeof avg, "?\n");
+        fclose(f);
+    }
+    printf("  (load average %s: %s", when, avg);
+    if (!strchr(avg, '\n')) printf("\n");
+}
+
 static void bench_cpu(int reps, int ms, int n) {
-    printf("== %d CPU-bound tasks of %d ms (speed = sequential makespan / makespan; %d repetitions, medians)\n", n, ms,
-           reps);
-    double w[NMODE][16], p[NMODE][16], wr[NMODE][16], pr[NMODE][16];
+    printf("== %d CPU-bound tasks of %d ms: speed = sequential / makespan. Each repetition runs every mode in\n"
+           "   weft and then in CPython, one after the other; best of %d (the least disturbed) and median\n",
+           n, ms, reps);
+    load_line("before");
+    static const char *py_mode[NMODE] = { "sequential", "threads", NULL, "processes" };
+    double w[NMODE][16], p[NMODE][16];
     char text[NMODE][256];
     snprintf(text[SEQ], sizeof text[SEQ], "actor s { repeat %d { compute %dms } }\n", n, ms);
     snprintf(text[GIL_ON], sizeof text[GIL_ON], "gil on\nactor t * %d { compute %dms }\n", n, ms);
     snprintf(text[GIL_OFF], sizeof text[GIL_OFF], "gil off\nactor t * %d { compute %dms }\n", n, ms);
     snprintf(text[PROCS], sizeof text[PROCS], "gil on\nactor t * %d { compute %dms }\n", n, ms);
-    char args[64];
-    snprintf(args, sizeof args, "cpu %d %d", ms, n);
     for (int r = 0; r < reps; r++) {
-        for (int k = 0; k < NMODE; k++) w[k][r] = weft_makespan(text[k], k == PROCS);
-        const char *j = py_run(args);
-        p[SEQ][r] = jnum(j, "sequential");
-        p[GIL_ON][r] = jnum(j, "threads");
-        p[GIL_OFF][r] = -1;
-        p[PROCS][r] = jnum(j, "processes");
         for (int k = 0; k < NMODE; k++) {
-            wr[k][r] = w[SEQ][r] > 0 && w[k][r] > 0 ? w[SEQ][r] / w[k][r] : -1;
-            pr[k][r] = p[SEQ][r] > 0 && p[k][r] > 0 ? p[SEQ][r] / p[k][r] : -1;
+            w[k][r] = weft_makespan(text[k], k == PROCS);
+            p[k][r] = -1;
+            if (py_mode[k]) {
+                char args[96];
+                snprintf(args, sizeof args, "cpu %d %d %s", ms, n, py_mode[k]);
+                p[k][r] = jnum(py_run(args), py_mode[k]);
+            }
         }
         printf("  rep %d: weft", r + 1);
         for (int k = 0; k < NMODE; k++) printf(" %.3fs", w[k][r]);
@@ -165,15 +186,23 @@ static void bench_cpu(int reps, int ms, int n) {
             if (p[k][r] > 0) printf(" %.3fs", p[k][r]);
             else printf(" -");
         printf("\n");
+        fflush(stdout);
     }
+    load_line("after");
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    printf("  %-18s %12s %10s %14s %10s   %s\n", "", "weft", "speed", "CPython", "speed", "weft/CPython speed");
+    double bw = minimum(w[SEQ], reps), bp = minimum(p[SEQ], reps);
+    double mw = median(w[SEQ], reps), mp = median(p[SEQ], reps);   /* (sorts the sequential rows) */
+    printf("  %-18s %9s %7s %9s %7s %10s   %9s %7s\n", "best of runs", "weft", "speed", "CPython", "speed",
+           "weft/CPy", "med weft", "med CPy");
     for (int k = 0; k < NMODE; k++) {
-        double mw = median(w[k], reps), mwr = median(wr[k], reps), mp = median(p[k], reps), mpr = median(pr[k], reps);
-        if (mp > 0)
-            printf("  %-18s %11.3fs %9.2fx %13.3fs %9.2fx   %.3f\n", mode_name[k], mw, mwr, mp, mpr, mwr / mpr);
+        double a = minimum(w[k], reps), b = minimum(p[k], reps);
+        double sa = a > 0 ? bw / a : -1, sb = b > 0 ? bp / b : -1;
+        double ma = median(w[k], reps), mb = p[k][0] > 0 ? median(p[k], reps) : -1;
+        if (b > 0)
+            printf("  %-18s %8.3fs %6.2fx %8.3fs %6.2fx %10.3f   %8.2fx %6.2fx\n", mode_name[k], a, sa, b, sb, sa / sb,
+                   mw / ma, mp / mb);
         else
-            printf("  %-18s %11.3fs %9.2fx %14s %10s\n", mode_name[k], mw, mwr, "n/a", "");
+            printf("  %-18s %8.3fs %6.2fx %9s %7s %10s   %8.2fx %7s\n", mode_name[k], a, sa, "n/a", "", "", mw / ma, "");
     }
     printf("  (ideal without the GIL: min(%d, %ld cores) = %ldx; weft's processes: one GIL per unit on threads)\n", n,
            cores, n < cores ? (long)n : cores);
@@ -203,6 +232,7 @@ static void bench_convoy(int wakes) {
     printf("\n== the convoy: an I/O thread sleeping 10 ms x %d beside K CPU-bound threads: its delay in getting going\n"
            "   again after each sleep (ms; weft: sleep's end -> GIL acquired; CPython: time.sleep's overshoot)\n",
            wakes);
+    load_line("before");
     printf("  %-9s %2s   %8s %8s %8s   %8s %8s %8s\n", "interval", "K", "weft med", "mean", "p95", "CPy med", "mean",
            "p95");
     static const int ivs[] = { 1, 5, 50 }, ks[] = { 1, 2, 4 };
@@ -234,7 +264,8 @@ static void bench_convoy(int wakes) {
 }
 
 static void bench_handoff(void) {
-    printf("\n== GIL hand-off latency (two or four CPU-bound threads, 5 ms interval)\n");
+    printf("\n== GIL hand-off latency (two CPU-bound threads, 5 ms interval)\n");
+    load_line("before");
     wrun w;
     if (weft_run(&w, "gil on\nactor t * 2 { compute 500ms }\n", false)) {
         int g = gil_index(&w.rec->runs[0]);

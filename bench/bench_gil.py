@@ -2,8 +2,9 @@
 """Real CPython's side of bench_gil (bench/bench_gil.c runs it): the textbook's
 GIL workloads, measured the way weft measures its own, one JSON object per line.
 
-  bench_gil.py cpu MS N         N CPU-bound tasks of MS ms each: sequential, N threads,
-                                N processes (fork): wall seconds of each
+  bench_gil.py cpu MS N [MODES] N CPU-bound tasks of MS ms each: sequential, N threads,
+                                N processes (fork), or those of MODES (a comma-separated
+                                list of them): wall seconds of each
   bench_gil.py convoy IV K WAKES  one I/O thread sleeping 10 ms WAKES times beside K
                                 CPU-bound threads, sys.setswitchinterval(IV ms): how late
                                 it gets back (the sleep's overshoot: the GIL's wait)
@@ -46,28 +47,34 @@ def calibrate(ms):
     return int(statistics.median(rates) * ms / 1000.0)
 
 
-def cpu(ms, n):
+def cpu(ms, n, modes):
+    """Wall seconds of each mode asked for: sequential, threads, processes."""
     iters = calibrate(ms)
-    t0 = time.perf_counter()
-    for _ in range(n):
-        spin(iters)
-    seq = time.perf_counter() - t0
-    th = [threading.Thread(target=spin, args=(iters,)) for _ in range(n)]
-    t0 = time.perf_counter()
-    for t in th:
-        t.start()
-    for t in th:
-        t.join()
-    thr = time.perf_counter() - t0
-    ctx = mp.get_context("fork")
-    ps = [ctx.Process(target=spin, args=(iters,)) for _ in range(n)]
-    t0 = time.perf_counter()
-    for p in ps:
-        p.start()
-    for p in ps:
-        p.join()
-    proc = time.perf_counter() - t0
-    print(json.dumps({"what": "cpu", "ms": ms, "n": n, "sequential": seq, "threads": thr, "processes": proc}))
+    out = {"what": "cpu", "ms": ms, "n": n}
+    for mode in modes.split(","):
+        if mode == "sequential":
+            t0 = time.perf_counter()
+            for _ in range(n):
+                spin(iters)
+            out[mode] = time.perf_counter() - t0
+        elif mode == "threads":
+            th = [threading.Thread(target=spin, args=(iters,)) for _ in range(n)]
+            t0 = time.perf_counter()
+            for t in th:
+                t.start()
+            for t in th:
+                t.join()
+            out[mode] = time.perf_counter() - t0
+        elif mode == "processes":
+            ctx = mp.get_context("fork")
+            ps = [ctx.Process(target=spin, args=(iters,)) for _ in range(n)]
+            t0 = time.perf_counter()
+            for p in ps:
+                p.start()
+            for p in ps:
+                p.join()
+            out[mode] = time.perf_counter() - t0
+    print(json.dumps(out))
 
 
 def convoy(iv_ms, k, wakes):
@@ -131,7 +138,7 @@ def handoff(seconds):
 
 def main(argv):
     if len(argv) >= 4 and argv[1] == "cpu":
-        cpu(int(argv[2]), int(argv[3]))
+        cpu(int(argv[2]), int(argv[3]), argv[4] if len(argv) >= 5 else "sequential,threads,processes")
     elif len(argv) >= 5 and argv[1] == "convoy":
         convoy(float(argv[2]), int(argv[3]), int(argv[4]))
     elif len(argv) >= 3 and argv[1] == "handoff":
