@@ -3,6 +3,7 @@
  * Exit codes: 0 success; 1 the run failed an expectation or did not end as
  * expected (deadlock, stuck, timeout); 2 bad input or usage; 3 i/o or runtime
  * failure. */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,10 +18,18 @@ void usage(FILE *f) {
             "  run S.scn [-o out.weft] [-D name=value]... [--sweep name=v1,v2,...] [--seed N]\n"
             "            [--gil on|off|on,off] [--timeout SECONDS] [--no-perf]\n"
             "            [--export out.pftrace] [--view] [--png out.png] [--quiet]\n"
-            "                      run a scenario on real threads and record it; --gil on,off runs it\n"
-            "                      with and without a Python-style GIL into one recording (gil is a\n"
-            "                      param: --sweep gil=on,off, -D switch_interval=1ms); --no-perf acts\n"
-            "                      as if the kernel refused its context switches (the fallback)\n"
+            "            [--record complete|drop] [--ring EVENTS] [--max-events N] [--accept-losses]\n"
+            "                      run a scenario on real threads and record it. complete (the\n"
+            "                      default): a unit whose buffer (--ring, 65536 events) is full\n"
+            "                      waits for the recorder, shown as 'recorder flush'; drop: never\n"
+            "                      waits, counts what it drops (the run fails on losses unless\n"
+            "                      accepted); the run stops at --max-events (20000000; 0: none).\n"
+            "                      Failed expectations, run-time errors and errors the run survived\n"
+            "                      (a thread that died, a future's error never retrieved) go to stderr\n"
+            "                      --gil on,off runs it with and without a Python-style GIL into one\n"
+            "                      recording (gil is a param: --sweep gil=on,off, -D switch_interval=1ms);\n"
+            "                      --no-perf acts as if the kernel refused its context switches (the\n"
+            "                      run then says why once and works from CPU times and switch counts)\n"
             "  view A.weft [B.weft ...] [--at 40%%|0.4|12ms] [--size WxH] [--theme dark|light] [--stage]\n"
             "            [--whole] [--screenshot out.png] [--frames DIR] [--video out.mp4|.webm|.gif]\n"
             "            [--fps N] [--scale 1..4]\n"
@@ -32,7 +41,8 @@ void usage(FILE *f) {
             "                      write a Perfetto trace (open it in ui.perfetto.dev)\n"
             "  stats A.weft [--json]  makespan, time per state and waits per unit and object\n"
             "  check FILE [-D name=value]...\n"
-            "                      validate a scenario (.scn, with overrides) or a recording (.weft)\n"
+            "                      validate a scenario (.scn, with overrides) or a recording (.weft):\n"
+            "                      its lost events and every repair they made the reader do\n"
             "  list                the bundled scenarios\n"
             "\n"
             "Ctrl-C, SIGTERM or SIGHUP end a run cleanly: the recording is kept (end: interrupted),\n"
@@ -46,6 +56,12 @@ void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+#ifdef M_MMAP_THRESHOLD
+    /* big arrays (a model of millions of events) grow by doubling: from their
+     * own mappings they grow with mremap instead of being copied (glibc would
+     * otherwise raise the threshold and move them around on the heap) */
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
     if (argc < 2) { usage(stderr); return EXIT_INPUT; }
     const char *cmd = argv[1];
     argv++;

@@ -78,6 +78,12 @@ typedef struct sim_param {
     bool overridden;
 } sim_param;
 
+/* The errors weft raises itself (an `except "TEXT"` clause matches them), as Python names them. */
+#define SIM_ERR_BROKEN_BARRIER "BrokenBarrierError"
+#define SIM_ERR_BOUNDED "ValueError: Semaphore released too many times"
+#define SIM_ERR_UNLOCKED "RuntimeError: release unlocked lock"
+#define SIM_ERR_UNACQUIRED "RuntimeError: cannot release un-acquired lock"
+
 /* Values match enum trc_obj_kind. */
 typedef enum sim_obj_kind { SIM_OBJ_LOCK = 1, SIM_OBJ_QUEUE = 2, SIM_OBJ_RLOCK = 3, SIM_OBJ_SEMAPHORE = 4,
                             SIM_OBJ_CONDITION = 5, SIM_OBJ_EVENT = 6, SIM_OBJ_BARRIER = 7,
@@ -99,7 +105,7 @@ typedef struct sim_object {
     int64_t cap_value;      /* evaluated */
     uint32_t lock;          /* conditions: object index of their lock */
     uint32_t unit0;         /* pools: the unit index of the first worker (set when the units are counted) */
-    uint32_t subkind;       /* queues: trc_queue_kind (fifo, lifo, priority) */
+    uint32_t subkind;       /* queues: trc_queue_kind (fifo, lifo, priority); semaphores: 1 = bounded */
     sim_expr *prefer_expr;  /* rwlocks: prefer=EXPR (NULL: a keyword or the default) */
     uint32_t prefer;        /* rwlocks: sim_rw_prefer */
     /* Arrays: `lock fork[5]` declares five objects, fork[0] .. fork[4]. Once
@@ -142,7 +148,15 @@ typedef enum sim_stmt_kind {
     SIM_S_WRITE_LOCK, SIM_S_WRITE_UNLOCK,   /* rwlocks: exclusive */
     SIM_S_READ_BLOCK, SIM_S_WRITE_BLOCK,    /* read X { ... }, write X { ... } */
     SIM_S_TASK_DONE,    /* queue: one item fully processed */
-    SIM_S_QUEUE_JOIN    /* queue: wait until every item put has had its task_done */
+    SIM_S_QUEUE_JOIN,   /* queue: wait until every item put has had its task_done */
+    SIM_S_RAISE,        /* text: the error (NULL: raise again the error an enclosing except handles) */
+    SIM_S_TRY,          /* body; handlers: the except clauses; final: the finally block (NULL: none) */
+    SIM_S_EXCEPT,       /* one except clause (in a TRY's handlers, linked by next): text to match (NULL:
+                           every error); body */
+    SIM_S_YIELD,        /* give the processor (the GIL, with the GIL model) to the others */
+    SIM_S_ABORT,        /* barrier: break it (every waiter and later arrival gets BrokenBarrierError) */
+    SIM_S_RESET,        /* barrier: back to empty and whole (its waiters get BrokenBarrierError) */
+    SIM_S_TIMER_CANCEL  /* actor: a timer, which will not fire if it has not yet */
 } sim_stmt_kind;
 
 typedef enum sim_incr_mode { SIM_INCR_ATOMIC = 0, SIM_INCR_LOCKED = 1, SIM_INCR_RACY = 2 } sim_incr_mode;
@@ -176,6 +190,8 @@ struct sim_stmt {
     sim_expr *obj_index;
     sim_expr *lock_index;
     sim_expr *value;        /* PUT: value=EXPR, the item's value (NULL: none, a get reads 0) */
+    sim_stmt *handlers;     /* TRY: its except clauses (SIM_S_EXCEPT, linked by next) */
+    sim_stmt *final;        /* TRY: its finally block */
     /* GET: `as X`, the local that receives the item's value (UINT32_MAX: none); LET: its local */
     bool native;            /* COMPUTE native: C code that releases the GIL while it runs */
 };
@@ -189,6 +205,8 @@ typedef struct sim_actor {
     bool daemon;            /* cut off when the last non-daemon unit exits */
     bool spawned;           /* started by a `spawn` step, not at the run's start */
     uint32_t unit0;         /* the unit index of instance 0 */
+    sim_expr *delay;        /* a timer (`timer T 50ms { ... }`, threading.Timer): waits this long, then runs
+                               its body unless cancelled; NULL for an actor */
 } sim_actor;
 
 /* A task: a body that pool workers run for `submit` and `map`, or a done-callback. */
@@ -220,6 +238,15 @@ typedef struct sim_expect {
     sim_order_item *items; uint32_t nitems;   /* ORDER */
 } sim_expect;
 
+/* `record ...`: how the scenario asks to be recorded (the command line overrides). */
+typedef struct sim_record {
+    bool said; sim_pos pos;
+    bool mode_said; uint8_t mode;     /* trc_rec_mode */
+    bool accept_losses;               /* lost events (drop mode) do not fail the run */
+    int64_t ring;                     /* events per unit's ring; 0 = not said */
+    bool max_events_said; int64_t max_events;   /* 0 = no limit */
+} sim_record;
+
 typedef struct sim_program {
     arena mem;
     const char *path;
@@ -242,6 +269,7 @@ typedef struct sim_program {
     /* the GIL (sim/sim_gil_parse.c): the params named `gil` (on 1, off 0) and
      * `switch_interval` (a duration), UINT32_MAX when not declared */
     uint32_t gil_param, switch_param;
+    sim_record record;
 } sim_program;
 
 /* Whether runs of p have a GIL, and its switch interval (5 ms unless p says). */
@@ -300,8 +328,11 @@ uint64_t sim_rng_next(uint64_t *state);   /* splitmix64 */
 
 /* ---- compute calibration ---------------------------------------------- */
 
-/* Calibrates the CPU burn loop once per process (thread-safe, ~50 ms). */
+/* Calibrates the CPU burn loop once per process (thread-safe): from the
+ * user's cache, else measured (~50 ms) and cached per machine and CPU model. */
 void sim_calibrate(void);
+/* Whether the program has a compute step anywhere (only then is calibrating worth it). */
+bool sim_program_computes(const sim_program *p);
 /* Burns `ns` of CPU time on the calling thread; returns the CPU ns burnt.
  * Checks *abort (if non-NULL) about every 100 us and stops early when set. */
 uint64_t sim_burn(uint64_t ns, const _Atomic int *abort);
@@ -315,7 +346,11 @@ typedef struct sim_desc {
     uint64_t seed;
     uint64_t timeout_ns;        /* whole run; 0 = 60 s */
     uint64_t stall_ns;          /* no progress for this long with every unit blocked = stuck; 0 = 300 ms */
-    uint32_t ring_events;       /* recorder ring per unit; 0 = default */
+    /* How to record; 0 leaves each to the scenario's `record` line (else the default). */
+    uint32_t ring_events;       /* recorder ring per unit (rounded up to a power of two); default 64K */
+    uint8_t record_mode;        /* 1 + trc_rec_mode: complete (wait for the drain) or drop; default complete */
+    uint64_t max_events;        /* the run ends (TRC_END_LIMIT) once the recording holds this many;
+                                   UINT64_MAX = no limit; default: none */
     bool no_tsc;
     const _Atomic int *interrupt; /* set (e.g. from a SIGINT handler) to end the run cleanly */
     trc_writer *writer;         /* append the run to this open recording (out_path is then unused) */
@@ -333,13 +368,23 @@ typedef struct sim_desc {
 typedef struct sim_result {
     uint32_t end_reason;        /* trc_run_end */
     char report[4096];          /* deadlock or stuck report, "" if none */
+    /* errors the run survived, one per line with file:line:col, as Python would print
+     * them: a thread that died of an error it did not catch ("Exception in thread"),
+     * a future's error never retrieved, a done-callback that raised */
+    char warnings[2048];
     uint64_t wall_ns;
-    uint64_t events, lost;
+    uint64_t events, lost;      /* events recorded; dropped (drop mode) */
+    uint64_t discarded;         /* drained but not written (after a write error or far past the limit) */
+    uint64_t flushes, flush_ns; /* waits for the recorder (complete mode) and their total time */
     uint32_t expect_failed;     /* number of failed expect clauses (those within this run) */
     char expect_report[2048];   /* one line per failed expectation */
     char note[512];             /* said once per run, "" if nothing: e.g. the kernel refused perf
                                    events, so scheduling comes from CPU times and switch counts */
 } sim_result;
+
+/* The recorder's settings for a run of p (sim_needs.c): d's, else the
+ * scenario's `record` line, else the defaults. */
+trc_recorder_desc sim_record_desc(const sim_program *p, const sim_desc *d);
 
 /* Runs the program once and writes the recording. Returns 0 when the run was
  * carried out and recorded (even if it deadlocked: see out->end_reason and the

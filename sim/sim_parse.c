@@ -52,7 +52,10 @@ int sim_parse(sim_program **out, const char *path, const char *text, const sim_d
         for (uint32_t i = 0; i < ndefs && !ps.err; i++) sim__apply_define(&ps, &defs[i]);
         if (!ps.err) sim__after_overrides(&ps);
     }
-    for (uint32_t i = 0; i < p->nactors && !ps.err; i++) sim__check_stmts(&ps, p->actors[i].body);
+    for (uint32_t i = 0; i < p->nactors && !ps.err; i++) {
+        sim__check_stmts(&ps, p->actors[i].body);
+        if (!ps.err) sim__check_timer(&ps, &p->actors[i]);
+    }
     for (uint32_t i = 0; i < p->ntasks && !ps.err; i++) sim__check_stmts(&ps, p->tasks[i].body);
     if (!ps.err) sim__expand_arrays(&ps);
     if (!ps.err && p->nactors) sim__count_units(&ps);
@@ -78,7 +81,7 @@ int sim_parse_bytes(sim_program **out, const char *path, const char *text, size_
                     uint32_t ndefs, diag *d) {
     *out = NULL;
     int rc;
-    /* a recording given where a scenario belongs (the magic of traces/trc_file.c) */
+    /* a recording given where a scenario belongs (the magic of traces/trc_format.h) */
     if (len >= 8 && !memcmp(text, "WEFTREC\n", 8)) {
         rc = diag_set(d, ERR_SCENARIO, "this is a recording, not a scenario");
         if (d) {

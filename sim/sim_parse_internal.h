@@ -69,6 +69,7 @@ typedef struct parser {
     bool arg_ok;                   /* `arg` has a value here: a task body, a map / as_completed body */
     bool in_expect;                /* `makespan` has a value here */
     bool across_runs;              /* the expectation being parsed named makespan[p=v] */
+    int in_except;                 /* except blocks open around the current token (a bare raise is allowed) */
     /* the blocks open around the current token, outermost first (for "this '{' is never closed") */
     sim_pos open_blocks[SIM_MAX_NESTING + 2];
     int nopen;
@@ -77,7 +78,8 @@ typedef struct parser {
     const sim_define *defs;        /* the overrides, for messages */
     uint32_t ndefs;
     /* names used before their declaration, resolved at the end (actors, tasks, future slots) */
-    struct fixup { int kind; uint32_t *target; const char *name; sim_pos pos; uint32_t from_actor, xi, ii; } *fix;
+    struct fixup { int kind; uint32_t *target; const char *name; sim_pos pos; uint32_t from_actor, xi, ii;
+                   sim_stmt *stmt; /* FIX_FUT: the step, which a timer's name turns into TIMER_CANCEL */ } *fix;
     size_t nfix, cap_fix;
     /* every reference to an object, by declaration index: made element indexes once
      * the arrays' sizes are final (sim_arrays.c) */
@@ -183,6 +185,8 @@ int sim__check_object_value(parser *ps, const sim_object *o);
 int sim__check_array_size(parser *ps, const sim_object *o, uint64_t before);
 int sim__check_actor_count(parser *ps, const sim_actor *a, uint64_t units_before);
 int sim__rw_prefer_value(parser *ps, sim_object *o);
+/* sim_record.c: `record ...` (how the run is recorded); `record` is consumed. */
+int sim__parse_record(parser *ps, sim_pos at);
 
 //~ sim_gil_parse.c: gil on|off, switch_interval D
 
@@ -204,6 +208,7 @@ int sim__apply_define(parser *ps, const sim_define *def);
 int sim__resolve_names(parser *ps);
 int sim__after_overrides(parser *ps);      /* re-evaluates params and every value that uses them */
 int sim__check_stmts(parser *ps, sim_stmt *s);
+int sim__check_timer(parser *ps, sim_actor *a);   /* a timer's delay, folded and checked */
 int sim__count_units(parser *ps);
 
 //~ sim_arrays.c: arrays of objects

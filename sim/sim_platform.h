@@ -126,6 +126,8 @@ typedef struct sim_plat_desc {
     uint32_t max_units;        /* units the run will start (unit_start calls) */
     uint32_t max_monitors;     /* monitors it will make (mon_new calls), for platforms that size up front */
     size_t shared_bytes;       /* a hint for the shared memory a run needs at start (processes) */
+    bool computes;             /* the program has a compute step: calibrate the burn loop first (else
+                                  skip it: a cached calibration is cheap, a fresh one ~50 ms) */
 } sim_plat_desc;
 
 /* How a unit starts: entry(arg) runs on the new unit. `name` names the thread

@@ -161,6 +161,8 @@ static void rt_teardown(rt *r) {
             free(u->locals);
             free(u->slots);
             free(u->mine);
+            free(u->rd_obj);
+            free(u->rd_n);
             if (u->mon) ops->mon_free(p, u->mon);
         }
     }
@@ -194,8 +196,10 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
 
     /* 1. the platform and the run's shared state */
     sim_plat *plat;
-    uint32_t nmon = 3 + prog->nobjects + prog->nunits + (sim_program_gil(prog, NULL) ? (desc->gil_per_unit ? prog->nunits : 1) : 0);
-    int rc = ops->create(&plat, &(sim_plat_desc){ .max_units = prog->nunits, .max_monitors = nmon }, d);
+    uint32_t nmon = 3 + prog->nobjects + prog->nunits +
+                    (sim_program_gil(prog, NULL) ? (desc->gil_per_unit ? prog->nunits : 1) : 0);
+    int rc = ops->create(&plat, &(sim_plat_desc){ .max_units = prog->nunits, .max_monitors = nmon,
+                                                  .computes = sim_program_computes(prog) }, d);
     if (rc) return rc;
     rt *r = ops->alloc(plat, sizeof *r);
     if (!r) {
@@ -258,10 +262,12 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
 
     rc = w ? 0 : trc_writer_open(&w, desc->out_path, d);
     if (rc) goto out;
-    rc = trc_recorder_create(&rec, &(trc_recorder_desc){ .writer = w, .ring_events = desc->ring_events,
-                                                         .no_tsc = desc->no_tsc,
-                                                         .virtual_clock = ops->clock_source(plat) }, d);
+    trc_recorder_desc rcd = sim_record_desc(prog, desc);
+    rcd.writer = w;
+    rcd.virtual_clock = ops->clock_source(plat);
+    rc = trc_recorder_create(&rec, &rcd, d);
     if (rc) goto out;
+    r->rec = rec;
     for (uint32_t i = 0; i < r->nunits; i++) {
         r->units[i].ring = trc_recorder_ring(rec, i);
         if (!r->units[i].ring) {
@@ -319,9 +325,12 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     rc = trc_recorder_stop(rec, d);
     res->lost = trc_recorder_lost(rec);
     res->events = trc_recorder_drained(rec);
+    res->discarded = trc_recorder_discarded(rec);
+    trc_recorder_flushes(rec, &res->flushes, &res->flush_ns);
     if (!rc) rc = sched_end(r, w, &run, t_end, res, d);
     for (size_t i = 0; i < r->nstrs && !rc; i++) rc = trc_writer_string(w, prog->nstrings + (uint32_t)i, r->strs[i], d);
     if (!rc) rc = trc_writer_run_end(w, t_end, end, res->report, d);
+    rt_warnings(r, res);
     expect_check(res, prog, r, end);
 
 out:

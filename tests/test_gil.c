@@ -291,6 +291,31 @@ START_TEST(native_compute_releases_the_gil) {
 }
 END_TEST
 
+/* `yield` (time.sleep(0)) lets the GIL go: the waiter takes it at once, long before the
+ * holder's interval; the yielder asks for it back and gets it when the other exits (its
+ * 1 ms is shorter than the interval). Without the yield the waiter waits for a's end. */
+START_TEST(yield_lets_the_gil_go) {
+    ran r;
+    det_run(&r, "yield", "gil on\nactor a { compute 1ms; yield; compute 1ms }\nactor b { compute 1ms }\n");
+    uint32_t a = unit_named(&r, "a.0"), b = unit_named(&r, "b.0");
+    const trc_event *d = nth(&r, TRC_EV_GIL_DROP, a, 0);
+    ck_assert_uint_eq(d->aux, TRC_GIL_YIELD);
+    ck_assert_uint_eq(at(&r, d), 1 * MS);
+    ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_GIL_ACQUIRE, b, 0)), 1 * MS);
+    ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_COMPUTE_END, b, 0)), 2 * MS);
+    const trc_event *back = nth(&r, TRC_EV_GIL_ACQUIRE, a, 1);
+    ck_assert_uint_eq(at(&r, back), 2 * MS);
+    ck_assert_uint_eq(back->extra, b + 1);                 /* from b */
+    ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_COMPUTE_END, a, 1)), 3 * MS);
+    ck_assert_uint_eq(r.m.objects[r.run->nobjects - 1].gil_drops[TRC_GIL_YIELD], 1);
+    tu_ran_free(&r);
+    det_run(&r, "noyield", "gil on\nactor a { compute 1ms; compute 1ms }\nactor b { compute 1ms }\n");
+    b = unit_named(&r, "b.0");
+    ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_GIL_ACQUIRE, b, 0)), 2 * MS);
+    tu_ran_free(&r);
+}
+END_TEST
+
 /* One GIL per process: with a GIL each, two units run side by side, and each GIL has its
  * own holder track and no hand-off between them. */
 START_TEST(per_process_gils_are_independent) {
@@ -445,6 +470,7 @@ static Suite *gil_suite(void) {
     tcase_add_test(tc, gil_wait_is_not_blocked);
     tcase_add_test(tc, switch_interval_and_three_threads);
     tcase_add_test(tc, native_compute_releases_the_gil);
+    tcase_add_test(tc, yield_lets_the_gil_go);
     tcase_add_test(tc, per_process_gils_are_independent);
     tcase_add_test(tc, racy_counter_under_the_gil);
     tcase_add_test(tc, halt_while_waiting_for_the_gil);

@@ -47,8 +47,7 @@
 #define RSS_KILL (512ll << 20)       /* above the baseline */
 
 static const struct { const char *name, *owner; } pending[] = {
-    { "counter_extremes_draw", "view: the viewer draws any int64 counter value (UBSan, render/rdr_draw.c)" },
-    { "recording_sparse_after_header", "rec: the .weft reader maps the file instead of reading it whole" },
+    { NULL, NULL },   /* none pending at the moment (C has no empty initialiser) */
 };
 
 /* ---- running weft ---------------------------------------------------------- */
@@ -733,7 +732,7 @@ static const char *pending_owner(const char *name) {
     const char *strict = getenv("WEFT_HOSTILE_STRICT");
     if (strict && *strict && strcmp(strict, "0")) return NULL;
     for (size_t i = 0; i < sizeof pending / sizeof *pending; i++)
-        if (!strcmp(pending[i].name, name)) return pending[i].owner;
+        if (pending[i].name && !strcmp(pending[i].name, name)) return pending[i].owner;
     return NULL;
 }
 

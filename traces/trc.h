@@ -37,7 +37,10 @@
     X(PUT,           11, "put")            /* obj, arg: item id, extra: depth after */\
     X(GET,           12, "get")            /* obj, arg: item id, extra: depth after */\
     X(MARK,          13, "mark")           /* arg: string index in run->strings */    \
-    X(LOST,          14, "lost")           /* arg: events dropped before this one */  \
+    X(LOST,          14, "lost")           /* arg: events this unit dropped since its \
+                                              previous event (drop mode); t: the first\
+                                              drop (older files: the next event's t);  \
+                                              aux 1: written by the recorder at stop */\
     X(ERROR,         15, "error")          /* arg: string index, obj: object */       \
     X(NOTIFY,        16, "notify")         /* obj: condition; arg: notify seq (per   \
                                               object, from 1); extra: waiters woken */\
@@ -56,7 +59,8 @@
                                               extra: the task's name, string index + 1 \
                                               (0 = not recorded) */                   \
     X(TASK_START,    26, "task_start")     /* obj: pool; arg: future id */            \
-    X(TASK_DONE,     27, "task_done")      /* obj: pool; arg: future id; aux: trc_outcome */\
+    X(TASK_DONE,     27, "task_done")      /* obj: pool; arg: future id; aux: trc_outcome;\
+                                              extra: ERROR: its text's string index + 1 */\
     X(CANCEL,        28, "cancel")         /* obj: pool; arg: future id; aux: 1 = it  \
                                               was pending and is now cancelled */     \
     X(CALLBACK,      29, "callback")       /* obj: pool; arg: future id (runs on the  \
@@ -65,13 +69,26 @@
     X(QUEUE_TASK_DONE,31, "queue_task_done") /* obj: queue; extra: unfinished left */ \
     X(LOCAL_SET,     32, "local_set")      /* arg: string index of "name=value" */    \
     X(DAEMON_KILLED, 33, "daemon_killed")  /* a daemon unit cut off at exit */      \
-    /* 34, 35: the recorder's (flush) */                                              \
+    X(FLUSH_BEGIN,   34, "flush_begin")    /* the unit's ring was full: it waits for  \
+                                              the recorder's drain (complete mode) */ \
+    X(FLUSH_END,     35, "flush_end")      /* room again: the unit goes on */          \
     X(ITEM_VALUE,    40, "item_value")     /* obj: queue; arg: the value (i64) of the \
                                               item this unit puts next: it comes just  \
                                               before its PUT (items put without a     \
-                                              value have none) */   \
-    /* 41-63: kept for kinds being added elsewhere (the language, processes,        \
-       coroutines) */                                                                  \
+                                              value have none) */                     \
+    X(RAISE,         41, "raise")          /* an error raised in this unit: arg: its   \
+                                              text's string index; aux: trc_raise_how;  \
+                                              obj: the object that raised it (0 none);  \
+                                              extra: FUTURE: the future id */          \
+    X(CAUGHT,        42, "caught")         /* an except clause caught the error: arg:  \
+                                              its text's string index */              \
+    X(YIELD,         43, "yield")          /* the unit gave the processor away */      \
+    X(BARRIER_BROKEN,44, "barrier_broken") /* obj: barrier; aux: 0 a waiter timed out, \
+                                              1 abort, 2 reset (empty and whole again);\
+                                              extra: waiters released with the error */\
+    X(COUNTER_READS, 45, "counter_reads")  /* obj: counter; arg: times this unit read  \
+                                              it in expressions (written at its exit) */\
+    /* 46-63: kept for kinds being added elsewhere (processes, coroutines) */        \
     /* the GIL (sim/sim_gil.c): obj is the GIL's object (kind TRC_OBJ_GIL) */          \
     X(GIL_REQUEST,   64, "gil_request")    /* the unit waits for the GIL; arg: the    \
                                               holder then (a unit index) */            \
@@ -121,7 +138,8 @@ const char *trc_op_name(unsigned op);
 
 /* How a wait ended (WAIT_END aux). */
 #define TRC_OUTCOME_MAP(X) \
-    X(OK, 0, "ok") X(TIMEOUT, 1, "timed out") X(CANCELLED, 2, "cancelled") X(ABORTED, 3, "aborted")
+    X(OK, 0, "ok") X(TIMEOUT, 1, "timed out") X(CANCELLED, 2, "cancelled") X(ABORTED, 3, "aborted") \
+    X(ERROR, 4, "error")   /* a task raised; a result re-raises; a barrier broke under its waiter */
 enum trc_outcome {
 #define X(name, num, str) TRC_OUT_##name = num,
     TRC_OUTCOME_MAP(X)
@@ -149,7 +167,14 @@ const char *trc_gil_drop_name(unsigned r);
  * something: a futex, a sleep, I/O). */
 enum trc_sched_switch { TRC_SCHED_IN = 0, TRC_SCHED_OUT_PREEMPTED = 1, TRC_SCHED_OUT_BLOCKED = 2 };
 
-enum trc_exit_reason { TRC_EXIT_DONE = 0, TRC_EXIT_ABORTED = 1, TRC_EXIT_KILLED = 2 /* daemon cut off */ };
+enum trc_exit_reason { TRC_EXIT_DONE = 0, TRC_EXIT_ABORTED = 1, TRC_EXIT_KILLED = 2 /* daemon cut off */,
+                       TRC_EXIT_ERROR = 3 /* an error it did not catch ended it (RAISE says which) */ };
+/* RAISE aux: how the error came. */
+enum trc_raise_how { TRC_RAISE_STEP = 0 /* a raise step */, TRC_RAISE_FUTURE = 1 /* result or map: the task's */,
+                     TRC_RAISE_OBJECT = 2 /* an object: a broken barrier, a bounded semaphore over-released */ };
+/* RELEASE aux for locks: 2 = released by a unit that did not hold it (a plain lock has
+ * no owner in Python); extra: the holder's unit index + 1. */
+#define TRC_RELEASE_FOREIGN 2
 enum trc_counter_mode { TRC_CTR_ATOMIC = 0, TRC_CTR_LOCKED = 1, TRC_CTR_RACY = 2, TRC_CTR_SET = 3 };
 
 /* WAIT_END's extra, for waits released by another unit: the seq of the NOTIFY
@@ -213,8 +238,11 @@ const char *trc_param_value(char *out, size_t cap, const trc_param *p);
 enum trc_run_end { TRC_END_OK = 0, TRC_END_DEADLOCK = 1, TRC_END_STUCK = 2, TRC_END_TIMEOUT = 3,
                    TRC_END_ERROR = 4, TRC_END_UNFINISHED = 5 /* no RUN_END chunk: cut short */,
                    TRC_END_INTERRUPTED = 6 /* ended early on request (Ctrl-C, SIGTERM, SIGHUP) */,
-                   TRC_END__LAST = TRC_END_INTERRUPTED };
+                   TRC_END_LIMIT = 7 /* the recording reached its event limit (--max-events) */,
+                   TRC_END__LAST = TRC_END_LIMIT, TRC_END__MAX = TRC_END__LAST };
 const char *trc_run_end_name(unsigned e);
+
+typedef struct trc_evsrc trc_evsrc;   /* where a loaded run's events are in the file */
 
 typedef struct trc_run {
     /* metadata */
@@ -232,7 +260,14 @@ typedef struct trc_run {
     trc_unit *units; uint32_t nunits;
     trc_object *objects; uint32_t nobjects;
     const char **strings; uint32_t nstrings;  /* marks, error texts */
-    trc_event *events; size_t nevents;        /* sorted by t (stable) after load */
+    trc_event *events; size_t nevents;        /* sorted by t (stable); NULL for a recording opened
+                                                 without TRC_LOAD_EVENTS: see src */
+    /* A loaded run's events stay in the file until asked for: src says where
+     * they are (NULL for a run built in memory). Read them in time order with
+     * a trc_evcur, or put them in `events` with trc_run_load_events. */
+    trc_evsrc *src;
+    bool cut;                  /* the file ends inside this run (no RUN_END): events after the
+                                  last ones here may be missing */
     /* end of run */
     uint32_t end_reason;       /* trc_run_end */
     const char *report;        /* deadlock / stuck report, may be "" */
@@ -242,6 +277,7 @@ typedef struct trc_run {
 typedef struct trc_recording {
     trc_run *runs; uint32_t nruns;
     arena mem;                 /* owns every string and table */
+    struct trc_backing *backing;  /* the file's bytes (mapped), while events are read from it */
     /* set by the reader when the file was cut short: everything up to
      * `truncated_at` was recovered; `truncated_why` says what was wrong there */
     bool truncated;
@@ -252,7 +288,7 @@ typedef struct trc_recording {
 void trc_recording_free(trc_recording *rec);
 
 /* ======================================================================
- * 3. The .weft file (spec in traces/trc_file.c's header comment)
+ * 3. The .weft file (spec in traces/trc_format.h's header comment)
  * ====================================================================== */
 
 /* The first 8 bytes of every .weft file (whatever its version). */
@@ -270,6 +306,12 @@ int trc_writer_units(trc_writer *w, const trc_unit *units, uint32_t n, diag *d);
 int trc_writer_string(trc_writer *w, uint32_t index, const char *s, diag *d);
 /* Appends events of the current run. Buffered; a chunk is written per 64K events. */
 int trc_writer_events(trc_writer *w, const trc_event *ev, size_t n, diag *d);
+/* The same without a copy (the recorder's drain): room in the open EVENTS
+ * payload for *n (>= 1) events, to be filled and then committed (checked like
+ * trc_writer_events; a full payload is written). NULL when the writer has
+ * failed, is outside a run, or on a big-endian machine (use trc_writer_events). */
+trc_event *trc_writer_event_room(trc_writer *w, size_t *n);
+int trc_writer_event_commit(trc_writer *w, size_t k, diag *d);
 /* Flushes buffered events as a chunk and fflush()es, so a crash keeps them. */
 int trc_writer_flush(trc_writer *w, diag *d);
 int trc_writer_run_end(trc_writer *w, uint64_t t_end, uint32_t end_reason, const char *report, diag *d);
@@ -282,82 +324,157 @@ int trc_recording_save(const trc_recording *rec, const char *path, diag *d);
 /* Reads and validates a recording. On corruption past a valid prefix it returns
  * 0 with rec->truncated set; on a file with no usable run it returns an error
  * with d->offset set to the byte where reading failed and d->msg saying what
- * was being read. */
+ * was being read. Any input: a regular file is mapped; a pipe, a FIFO or
+ * /dev/stdin is read as it comes (a FIFO with no writer is an empty file);
+ * a directory, or a file that does not start like a recording, is refused
+ * before anything else is read.
+ *
+ * trc_recording_open leaves the events in the file (run->events NULL, run->src
+ * set): memory does not grow with the number of events. With TRC_LOAD_EVENTS
+ * every run's events are also put in memory, sorted (32 bytes each).
+ * trc_recording_load is open with TRC_LOAD_EVENTS; load_mem reads a copy of
+ * data the same way. */
+enum trc_load_flags { TRC_LOAD_EVENTS = 1 };
+int trc_recording_open(trc_recording **out, const char *path, unsigned flags, diag *d);
 int trc_recording_load(trc_recording **out, const char *path, diag *d);
 int trc_recording_load_mem(trc_recording **out, const void *data, size_t n, const char *name, diag *d);
+/* Puts a loaded run's events in run->events (sorted by time, stable). */
+int trc_run_load_events(trc_run *run, diag *d);
+
+/* A run's events in time order, batch by batch, wherever they are: in
+ * run->events, or in the file (merged from each unit's chain of segments,
+ * handing the pages it has passed back to the kernel). */
+typedef struct trc_evcur trc_evcur;
+int trc_evcur_open(trc_evcur **out, const trc_run *run, diag *d);
+/* The next batch (at most a few thousand events); 0 at the end. */
+size_t trc_evcur_next(trc_evcur *c, const trc_event **ev);
+/* The index in the run's time order of the last batch's first event. */
+uint64_t trc_evcur_index(const trc_evcur *c);
+/* The byte offset in the file of event k of the last batch; false when the
+ * events do not come from a file. */
+bool trc_evcur_offset(const trc_evcur *c, size_t k, uint64_t *off);
+void trc_evcur_close(trc_evcur *c);
 
 /* ======================================================================
  * 4. Recorder: per-unit lock-free rings, drained by a background writer
  * ====================================================================== */
 
+/* What a unit does when its ring is full. */
+enum trc_rec_mode {
+    TRC_REC_COMPLETE = 0,   /* wait for the drain; the wait is recorded as FLUSH_BEGIN/FLUSH_END */
+    TRC_REC_DROP = 1        /* never wait: drop the event, count it, write a LOST event later */
+};
+
+/* The drain's doorbell, shared by every ring of a recorder (it lives in memory
+ * from the ring allocator, so rings in a mapping shared with forked children
+ * can ring it too). */
+typedef struct trc_ring_ctl {
+    _Atomic uint32_t kick;       /* futex word: a producer waits for room */
+    _Atomic uint32_t live;       /* the drain thread runs: waiting for it makes sense */
+} trc_ring_ctl;
+
 /* Single-producer single-consumer ring of events, one per unit. The unit is the
- * only writer of head, the drain thread the only writer of tail. */
+ * only writer of head and of the producer fields, the drain thread the only
+ * writer of tail. The first cache line holds all the fast path reads. */
 typedef struct trc_ring {
     _Alignas(64) _Atomic uint64_t head;
-    uint64_t tail_cache;         /* producer's last view of tail */
-    uint64_t lost_pending;       /* producer: events dropped not yet reported */
-    uint64_t lost_total;
-    const clk_calib *clk;
-    uint32_t unit;
+    uint64_t tail_cache;         /* producer's last view of tail (a lower bound of it) */
     uint32_t mask;               /* capacity - 1 */
+    uint32_t unit;
     uint32_t cpu;                /* producer: the CPU of its last event (UINT32_MAX: none yet) */
+    clk_calib clk;               /* the recorder's time base (a copy: shared by every ring) */
+    /* producer only, slow path */
+    _Alignas(64) uint64_t lost_pending;   /* events dropped, not yet reported by a LOST event */
+    uint64_t lost_since;         /* tick of the first of them */
+    uint64_t lost_total;
+    uint64_t flushes, flush_ticks;        /* waits for the drain, and their total length */
+    trc_ring_ctl *ctl;
+    uint8_t mode;                /* trc_rec_mode */
     _Alignas(64) _Atomic uint64_t tail;
+    _Atomic uint32_t tail_seq;   /* futex word: bumped after tail moves while `waiting` */
+    _Atomic uint32_t waiting;    /* the producer waits for room */
+    uint64_t discarded;          /* drain only: drained but not written (write error, far past the
+                                    limit), not yet reported by a LOST event */
+    uint64_t discarded_since;    /* ns of the first of them */
     _Alignas(64) trc_event ev[];
 } trc_ring;
+
+/* Where rings live. The default is the process heap; the processes backend
+ * gives a mapping shared with its children (the parent drains). alloc returns
+ * 64-byte aligned memory (need not be cleared) or NULL. */
+typedef struct trc_ring_alloc {
+    void *(*alloc)(void *ctx, size_t bytes);
+    void (*free)(void *ctx, void *p, size_t bytes);
+    void *ctx;
+} trc_ring_alloc;
 
 typedef struct trc_recorder trc_recorder;
 
 typedef struct trc_recorder_desc {
-    uint32_t ring_events;        /* per unit, power of two; 0 = 65536 */
+    uint32_t ring_events;        /* per unit, power of two >= 4; 0 = TRC_RING_DEFAULT */
     uint32_t drain_period_us;    /* 0 = 1000 */
     bool no_tsc;                 /* force clock_gettime timestamps */
+    uint8_t mode;                /* trc_rec_mode */
+    uint64_t max_events;         /* the drain reports TRC_REC_LIMIT after this many (0 = no limit) */
     bool no_cpu;                 /* do not record the CPU of events (CPU events) */
     trc_writer *writer;          /* events go here (may be NULL: kept in memory only) */
+    const trc_ring_alloc *alloc; /* NULL = heap */
+    const clk_calib *clock;      /* a time base to share (NULL = calibrate, see clk_calibrate_cached) */
     const _Atomic uint64_t *virtual_clock;   /* stamp events with this clock (ns) instead of the real one */
 } trc_recorder_desc;
+#define TRC_RING_DEFAULT 65536u
+#define TRC_RING_MAX (1u << 24)
 
 int trc_recorder_create(trc_recorder **out, const trc_recorder_desc *desc, diag *d);
-/* Creates the ring of one unit (not on a hot path). */
+/* Creates the ring of one unit (not on a hot path). NULL when out of memory. */
 trc_ring *trc_recorder_ring(trc_recorder *r, uint32_t unit);
 const clk_calib *trc_recorder_clock(trc_recorder *r);
-/* Starts/stops the background drain thread. stop drains everything left. */
+/* Starts/stops the background drain thread. stop drains everything left and
+ * writes the LOST events still pending in each ring (a unit's last drops,
+ * aux 1; events the drain could not write, aux 2); call it after the
+ * producers have finished. */
 int trc_recorder_start(trc_recorder *r, diag *d);
 int trc_recorder_stop(trc_recorder *r, diag *d);
+/* For a watchdog, cheap: 0 while recording is fine; -ERR_LIMIT once max_events
+ * were drained; -ERR_IO (d says what) once a write failed: the drain then keeps
+ * the rings moving without writing, so nobody waits for it, and counts what it
+ * discards. */
+int trc_recorder_status(trc_recorder *r, diag *d);
 /* Events drained so far if no writer was given (for tests), and totals. */
 const trc_event *trc_recorder_events(trc_recorder *r, size_t *n);
-uint64_t trc_recorder_lost(trc_recorder *r);
-uint64_t trc_recorder_drained(trc_recorder *r);   /* events handed on so far */
+uint64_t trc_recorder_lost(trc_recorder *r);        /* dropped by producers (drop mode, or no drain) */
+uint64_t trc_recorder_discarded(trc_recorder *r);   /* drained but not written (after a write error) */
+uint64_t trc_recorder_drained(trc_recorder *r);     /* events handed on so far */
+/* Waits for the drain (complete mode): how many, and their total ns. */
+void trc_recorder_flushes(trc_recorder *r, uint64_t *count, uint64_t *ns);
 void trc_recorder_free(trc_recorder *r);
 
-/* The unit is on another CPU than at its last event: a CPU event at `now` goes
- * first (trc_recorder.c). */
-void trc_ring_cpu_(trc_ring *r, uint32_t cpu, uint64_t now);
+/* The slow path of trc_emit (a full ring): waits for the drain or drops. Not inlined. */
+void trc_emit_slow_(trc_ring *r, bool ordered, uint16_t kind, uint32_t obj, uint16_t aux, uint64_t arg,
+                    uint32_t extra);
+/* The unit is on another CPU than at its last event: a CPU event goes first
+ * (trc_recorder.c; written as the slow path writes: it may wait or drop). */
+void trc_ring_cpu_(trc_ring *r, uint32_t cpu);
 
 /* The hot path: no lock, no syscall. trc_emit_sync() is for events that follow
  * an acquisition (a lock taken, an item got, a wake-up): its timestamp is read
  * strictly after the acquiring instruction, so it never lands before the
  * release it follows (costs one lfence). The CPU comes with the tick (rdtscp,
- * or the rseq area): a change of CPU is recorded as a CPU event before the event. */
+ * or the rseq area): a change of CPU is recorded as a CPU event before the
+ * event (trc_ring_cpu_, through the slow path). A full ring (tail_cache says
+ * so) goes to trc_emit_slow_, which rereads tail. */
 static inline void trc_emit_(trc_ring *r, bool ordered, uint16_t kind, uint32_t obj, uint16_t aux, uint64_t arg,
                              uint32_t extra) {
     uint32_t cpu = r->cpu;
-    uint64_t now = clk_ticks_cpu(r->clk, ordered, &cpu);
-    if (__builtin_expect(cpu != r->cpu, 0)) trc_ring_cpu_(r, cpu, now);
-    uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
-    uint64_t need = r->lost_pending ? 2 : 1;
-    if (h + need - r->tail_cache > (uint64_t)r->mask + 1) {
-        r->tail_cache = atomic_load_explicit(&r->tail, memory_order_acquire);
-        if (h + need - r->tail_cache > (uint64_t)r->mask + 1) {
-            r->lost_pending++;
-            r->lost_total++;
-            return;
-        }
+    uint64_t now = clk_ticks_cpu(&r->clk, ordered, &cpu);
+    if (__builtin_expect(cpu != r->cpu, 0)) {
+        trc_ring_cpu_(r, cpu);
+        now = ordered ? clk_ticks_ordered(&r->clk) : clk_ticks(&r->clk);   /* after the CPU event's */
     }
-    if (r->lost_pending) {
-        trc_event *l = &r->ev[h & r->mask];
-        *l = (trc_event){ .t = now, .arg = r->lost_pending, .unit = r->unit, .kind = TRC_EV_LOST };
-        r->lost_pending = 0;
-        h++;
+    uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+    if (__builtin_expect(h - r->tail_cache > r->mask, 0)) {
+        trc_emit_slow_(r, ordered, kind, obj, aux, arg, extra);
+        return;
     }
     trc_event *e = &r->ev[h & r->mask];
     e->t = now;
@@ -388,7 +505,11 @@ static inline void trc_emit_sync(trc_ring *r, uint16_t kind, uint32_t obj, uint1
     X(SLEEP,    3, "sleeping")                        \
     X(DONE,     4, "done")                            \
     X(IDLE,     5, "idle")      /* a pool worker waiting for a task (WAIT_BEGIN op GET \
-                                   on its pool): not contention */ \
+                                   on its pool): not contention */                   \
+    X(FLUSH,    6, "recorder flush") /* waiting for the recorder's drain (a full buffer): \
+                                        the recording's cost, not the scenario's */      \
+    X(UNKNOWN,  7, "unknown")   /* events of the unit were lost (or the file was cut): \
+                                   from the gap to its next event, nothing is known */ \
     X(GIL_WAIT, 8, "waiting for the GIL") /* from GIL_REQUEST to GIL_ACQUIRE: ready to run \
                                    Python code, another unit holds the GIL */ \
     X(RUNNABLE, 9, "runnable")  /* the kernel preempted it: it wants a CPU and waits \
@@ -397,7 +518,7 @@ enum trc_state {
 #define X(name, num, str) TRC_ST_##name = num,
     TRC_STATE_MAP(X)
 #undef X
-    TRC_ST__COUNT = 10          /* 6 and 7 are numbered by the recorder's states */
+    TRC_ST__COUNT = 10
 };
 const char *trc_state_name(unsigned s);
 bool trc_state_known(unsigned s);   /* one of TRC_STATE_MAP (the numbers have gaps) */
@@ -431,11 +552,17 @@ typedef struct trc_unit_sched {
     uint64_t compute_wall;                /* their wall time, less the GIL waits inside them: wall - cpu is
                                              the time a compute was runnable without a CPU */
 } trc_unit_sched;
+typedef struct trc_gap {
+    uint64_t t0, t1;        /* relative ns, t0 <= t1 */
+    uint64_t lost;          /* events lost in it */
+    uint64_t ev;            /* the LOST event's index */
+} trc_gap;
 
 typedef struct trc_unit_track {
     trc_span *spans; size_t nspans;  /* sorted, non-overlapping, from start to run end */
     uint64_t t_start, t_exit;        /* relative ns; t_exit = run end if it never exited */
     bool exited, aborted;
+    bool failed;                     /* it exited by an error it did not catch (UNIT_EXIT aux ERROR) */
     uint64_t t_state[TRC_ST__COUNT]; /* total time per state (DONE: after exit) */
     uint32_t waits;                  /* WAIT_BEGIN count */
     uint32_t marks;                  /* MARK count */
@@ -449,10 +576,19 @@ typedef struct trc_unit_track {
     uint32_t spawner, joiner;
     uint64_t t_spawn, t_joined;
     trc_unit_sched sched;
+    /* the recording's own gaps: intervals where this unit's events were lost
+     * (LOST events: from the first drop to its next recorded event, or the run's
+     * end), in time order; the spans there are UNKNOWN */
+    trc_gap *gaps; size_t ngaps;
+    uint64_t lost;                   /* events lost, the sum over gaps */
+    bool unknown_end;                /* its last events were lost, or the file ends before its exit */
+    uint32_t flushes;                /* waits for the recorder (FLUSH spans); time: t_state[TRC_ST_FLUSH] */
 } trc_unit_track;
 
 typedef struct trc_sample { uint64_t t; int64_t v; } trc_sample;  /* step function */
+/* owner: a unit, or TRC_UNIT_UNKNOWN while lost events hide who held it */
 typedef struct trc_owner_span { uint64_t t0, t1; uint32_t owner; uint32_t depth; } trc_owner_span;
+#define TRC_UNIT_UNKNOWN UINT32_MAX
 
 /* Counters: every COUNTER_READ and COUNTER_WRITE, in time order. */
 typedef struct trc_counter_op {
@@ -477,6 +613,7 @@ typedef struct trc_object_track {
     uint32_t handoffs;                       /* owned kinds: HANDOFF flows (release -> a waiter's acquire) */
     uint32_t puts, gets;
     uint64_t t_held;                         /* locks, rlocks, rwlock writers: total time owned */
+    uint32_t repairs;                        /* owner spans made up for lost events (TRC_UNIT_UNKNOWN) */
 
     /* One step series per object, whose meaning depends on the kind (empty for
      * the others):
@@ -504,6 +641,7 @@ typedef struct trc_object_track {
     uint64_t t_set;                          /* total time set */
     /* barriers */
     uint32_t arrivals, generations;          /* BARRIER_ARRIVE, BARRIER_OPEN events */
+    uint32_t breaks;                         /* BARRIER_BROKEN events that broke it (not resets) */
     /* counters */
     trc_counter_op *cops; size_t ncops;
     uint32_t reads, writes;
@@ -515,6 +653,7 @@ typedef struct trc_object_track {
      * future_lanes lanes (see trc_future.lane) */
     size_t future0, nfutures;
     uint32_t future_lanes;
+    uint32_t rejected;                       /* pools: submits refused after shutdown (ERROR events on it) */
     uint32_t submitted, started, completed, failed, cancelled;  /* completed: TASK_DONE ok;
                                                 failed: TASK_DONE with another outcome */
     uint32_t cancel_failed;                  /* CANCEL that found the future running or done */
@@ -568,6 +707,10 @@ typedef struct trc_mark { uint64_t t; uint32_t unit; const char *text; } trc_mar
  * QUEUE_TASK_DONE, LOCAL_SET, DAEMON_KILLED, COUNTER_WRITEs that lost
  * updates (extra > 0), GIL_DROP_REQUESTs and GIL_DROPs answering one
  * (aux TRC_GIL_INTERVAL). Fields as in the event; text: LOCAL_SET's string.
+ * updates (extra > 0), RAISE, CAUGHT, BARRIER_BROKEN, and the RELEASEs of
+ * plain locks by units that did not hold them (aux TRC_RELEASE_FOREIGN).
+ * Fields as in the event; text: LOCAL_SET's string, RAISE's and CAUGHT's
+ * error text.
  * An item with a value gives ITEM_VALUE instants at its PUT (aux 0) and at its
  * GET (aux 1): obj the queue, arg the value, extra the item id (low 32 bits),
  * ev the PUT's or GET's index. */
@@ -637,6 +780,15 @@ typedef struct trc_sched {
     uint32_t migrations, preemptions;        /* sums over the units */
     uint32_t cpu_events;                     /* CPU events: the recorder knew its CPU */
 } trc_sched;
+#define TRC_MAX_WARNINGS 1000
+typedef struct trc_warning {
+    uint64_t ev;            /* the event's index in the run's time order */
+    uint64_t offset;        /* its byte offset in the file (has_offset) */
+    bool has_offset;
+    uint64_t t;             /* relative ns */
+    uint32_t unit;
+    char msg[232];
+} trc_warning;
 
 typedef struct trc_model {
     const trc_run *run;
@@ -651,11 +803,26 @@ typedef struct trc_model {
     uint64_t unmatched_wakes;          /* WAIT_END naming a NOTIFY/SET/BARRIER_OPEN that is not there */
     uint64_t lost_updates;             /* sum over counters */
     trc_sched sched;
+    uint64_t lost;                     /* events lost (LOST events), over all units */
+    /* What the model had to make up: an ownership whose acquisition or release
+     * was lost, a unit whose end is not in a cut file, an event before the run's
+     * start. The first TRC_MAX_WARNINGS are kept; warnings_total counts all. */
+    trc_warning *warnings; size_t nwarnings;
+    uint64_t warnings_total;
 } trc_model;
 
-/* Builds the model of one run. Fails only on events that contradict each other
- * (d says which event index and why). */
+/* Builds the model of one run, from its events wherever they are (a loaded
+ * run's are read from the file as they are needed). Never refuses a recording
+ * with gaps: lost events make UNKNOWN spans and made-up owners, with warnings.
+ * Fails only on a run built in memory whose events are out of time order or
+ * name units or objects it does not have (d says which event and why), or out
+ * of memory. */
 int trc_model_build(trc_model *m, const trc_run *run, diag *d);
+typedef struct trc_model_opts {
+    void (*progress)(void *ctx, uint64_t done, uint64_t total);   /* events read so far (every 64K) */
+    void *ctx;
+} trc_model_opts;
+int trc_model_build_opts(trc_model *m, const trc_run *run, const trc_model_opts *opts, diag *d);
 void trc_model_release(trc_model *m);
 /* The span of unit u covering relative time t, or NULL. O(log n). */
 const trc_span *trc_model_span_at(const trc_model *m, uint32_t u, uint64_t t);

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void trc__sched_build(trc_model *m);
+void trc__sched_build(trc_model *m, const trc_event *ev, size_t nev);
 
 typedef struct sch_cur {
     bool on; uint64_t t_in; uint32_t cpu;    /* an on-CPU interval under way */
@@ -99,7 +99,7 @@ static bool wants_cpu(uint8_t st) {
     return st == TRC_ST_RUNNING || st == TRC_ST_COMPUTE || st == TRC_ST_RUNNABLE;
 }
 
-void trc__sched_build(trc_model *m) {
+void trc__sched_build(trc_model *m, const trc_event *ev, size_t nev) {
     const trc_run *run = m->run;
     trc_sched *sc = &m->sched;
     sc->cores = run->cores;
@@ -108,9 +108,8 @@ void trc__sched_build(trc_model *m) {
     bool kernel = false, fallback = false;
     uint32_t maxcpu = 0;
     for (uint32_t u = 0; u < nu; u++) m->units[u].sched.cpu_first = m->units[u].sched.cpu_last = UINT32_MAX;
-    for (size_t i = 0; i < run->nevents; i++) {
-        const trc_event *e = &run->events[i];
-        if (e->kind != TRC_EV_CPU && e->kind != TRC_EV_SCHED_SWITCH && e->kind != TRC_EV_SCHED_COUNTS) continue;
+    for (size_t i = 0; i < nev; i++) {
+        const trc_event *e = &ev[i];
         uint64_t t = e->t - run->t_start;
         trc_unit_sched *us = &m->units[e->unit].sched;
         sch_cur *c = &cur[e->unit];

@@ -84,6 +84,7 @@ static void object_text(buf *out, const trc_model *m, const trc_object *ob, cons
     case TRC_OBJ_BARRIER:
         bprintf(out, "%lld parties, %u %s opened, %u arrivals, %u waits", (long long)ob->capacity, ot->generations,
                 pl(ot->generations, "generation", "generations"), ot->arrivals, ot->waits);
+        if (ot->breaks) bprintf(out, ", broken %u %s", ot->breaks, pl(ot->breaks, "time", "times"));
         break;
     case TRC_OBJ_RWLOCK:
         bprintf(out, "writers held %s (%.0f%% of the run), %u writes, %u reads, max %lld readers, %u contended",
@@ -92,6 +93,7 @@ static void object_text(buf *out, const trc_model *m, const trc_object *ob, cons
         break;
     case TRC_OBJ_COUNTER:
         if (ot->has_value) bprintf(out, "final value %lld, ", (long long)ot->final_value);
+        else if (ot->reads) bprintf(out, "final value %lld (never written), ", (long long)ob->capacity);
         else bprintf(out, "never used, ");
         bprintf(out, "%u writes, %u reads, %llu lost %s, %u stale %s", ot->writes, ot->reads,
                 (unsigned long long)ot->lost_updates, pl(ot->lost_updates, "update", "updates"), ot->stale_reads,
@@ -101,6 +103,7 @@ static void object_text(buf *out, const trc_model *m, const trc_object *ob, cons
         pool_times p = pool_times_of(m, ot);
         bprintf(out, "%lld workers, %u submitted, %u completed, %u failed, %u cancelled", (long long)ob->capacity,
                 ot->submitted, ot->completed, ot->failed, ot->cancelled);
+        if (ot->rejected) bprintf(out, ", %u refused after shutdown", ot->rejected);
         if (ot->cancel_failed) bprintf(out, ", %u cancel attempt(s) too late", ot->cancel_failed);
         if (p.nwait) bprintf(out, ", mean queue wait %s", dur(a, p.waited / p.nwait));
         if (p.nrun) bprintf(out, ", mean run %s", dur(b, p.ran / p.nrun));
@@ -132,6 +135,13 @@ void trc_stats_text(buf *out, const trc_model *m) {
     size_t w = 6;   /* as wide as "object" and "total" at least */
     for (uint32_t u = 0; u < run->nunits; u++) if (strlen(run->units[u].name) > w) w = strlen(run->units[u].name);
     for (uint32_t o = 0; o < run->nobjects; o++) if (strlen(run->objects[o].name) > w) w = strlen(run->objects[o].name);
+    /* the recording's own columns, only when it has them: time waiting for the
+     * recorder (complete mode), time unknown and events lost (drop mode) */
+    bool flush_col = false, lost_col = false;
+    for (uint32_t u = 0; u < run->nunits; u++) {
+        flush_col |= m->units[u].t_state[TRC_ST_FLUSH] > 0;
+        lost_col |= m->units[u].lost > 0 || m->units[u].t_state[TRC_ST_UNKNOWN] > 0 || m->units[u].unknown_end;
+    }
     /* the GIL's and the kernel's states get a column when the run has them */
     bool gilc = false, runc = false;
     for (uint32_t u = 0; u < run->nunits; u++) {
@@ -141,21 +151,28 @@ void trc_stats_text(buf *out, const trc_model *m) {
     bprintf(out, "\n%-*s  %10s %10s %10s %10s", (int)w, "unit", "running", "computing", "blocked", "sleeping");
     if (gilc) bprintf(out, " %10s", "GIL wait");
     if (runc) bprintf(out, " %10s", "runnable");
+    if (flush_col) bprintf(out, " %10s", "rec.flush");
+    if (lost_col) bprintf(out, " %10s %8s", "unknown", "lost");
     bprintf(out, " %6s  %s\n", "waits", "end");
-    uint64_t tot[TRC_ST__COUNT] = { 0 };
+    uint64_t tot[TRC_ST__COUNT] = { 0 }, totl = 0;
     uint32_t totw = 0;
     for (uint32_t u = 0; u < run->nunits; u++) {
         const trc_unit_track *ut = &m->units[u];
         for (int s = 0; s < TRC_ST__COUNT; s++) tot[s] += ut->t_state[s];
         totw += ut->waits;
-        const char *end = ut->exited ? (ut->aborted ? "aborted" : "done") : "never exited";
+        totl += ut->lost;
+        const char *end = ut->exited ? (ut->aborted ? "aborted" : "done")
+                          : ut->unknown_end ? "unknown (its last events are missing)" : "never exited";
         char endbuf[64];
         if (ut->killed) { snprintf(endbuf, sizeof endbuf, "killed (daemon) at %s", dur(e, ut->t_killed)); end = endbuf; }
+        else if (ut->failed) { snprintf(endbuf, sizeof endbuf, "died of an error at %s", dur(e, ut->t_exit)); end = endbuf; }
         else if (ut->exited && !ut->aborted) { snprintf(endbuf, sizeof endbuf, "done at %s", dur(e, ut->t_exit)); end = endbuf; }
         bprintf(out, "%-*s  %10s %10s %10s %10s", (int)w, run->units[u].name, dur(a, ut->t_state[TRC_ST_RUNNING]),
                 dur(b, ut->t_state[TRC_ST_COMPUTE]), dur(c, ut->t_state[TRC_ST_BLOCKED]), dur(d2, ut->t_state[TRC_ST_SLEEP]));
         if (gilc) bprintf(out, " %10s", dur(a, ut->t_state[TRC_ST_GIL_WAIT]));
         if (runc) bprintf(out, " %10s", dur(a, ut->t_state[TRC_ST_RUNNABLE]));
+        if (flush_col) bprintf(out, " %10s", dur(a, ut->t_state[TRC_ST_FLUSH]));
+        if (lost_col) bprintf(out, " %10s %8llu", dur(a, ut->t_state[TRC_ST_UNKNOWN]), (unsigned long long)ut->lost);
         bprintf(out, " %6u  %s\n", ut->waits, end);
     }
     if (run->nunits > 1) {
@@ -163,6 +180,8 @@ void trc_stats_text(buf *out, const trc_model *m) {
                 dur(c, tot[TRC_ST_BLOCKED]), dur(d2, tot[TRC_ST_SLEEP]));
         if (gilc) bprintf(out, " %10s", dur(a, tot[TRC_ST_GIL_WAIT]));
         if (runc) bprintf(out, " %10s", dur(a, tot[TRC_ST_RUNNABLE]));
+        if (flush_col) bprintf(out, " %10s", dur(a, tot[TRC_ST_FLUSH]));
+        if (lost_col) bprintf(out, " %10s %8llu", dur(a, tot[TRC_ST_UNKNOWN]), (unsigned long long)totl);
         bprintf(out, " %6u\n", totw);
     }
     if (run->nobjects) {
@@ -182,7 +201,21 @@ void trc_stats_text(buf *out, const trc_model *m) {
     if (m->lost_updates)
         bprintf(out, "\n%llu %s lost to unsynchronised read-modify-writes\n", (unsigned long long)m->lost_updates,
                 pl(m->lost_updates, "counter update was", "counter updates were"));
-    if (run->lost) bprintf(out, "\nWARNING: %llu events were lost (recorder buffers overflowed)\n", (unsigned long long)run->lost);
+    uint64_t flush = 0, life = 0;
+    for (uint32_t u = 0; u < run->nunits; u++) {
+        flush += m->units[u].t_state[TRC_ST_FLUSH];
+        life += m->units[u].t_exit > m->units[u].t_start ? m->units[u].t_exit - m->units[u].t_start : 0;
+    }
+    if (flush)
+        bprintf(out, "\nrecorder flush: units waited %s for the recorder's full buffers (%.1f%% of their time); "
+                     "rec.flush above is that wait, not the scenario's\n",
+                dur(a, flush), life ? 100.0 * (double)flush / (double)life : 0.0);
+    if (m->lost)
+        bprintf(out, "\nWARNING: %llu events were lost (drop mode: recorder buffers overflowed); from each gap to the "
+                     "unit's next event its state is unknown\n", (unsigned long long)m->lost);
+    if (m->warnings_total)
+        bprintf(out, "%s%llu repair(s) where events are missing (owners made unknown...): weft check lists them\n",
+                m->lost ? "" : "\n", (unsigned long long)m->warnings_total);
     if (run->report && run->report[0]) bprintf(out, "\n%s", run->report);
 }
 
@@ -214,8 +247,8 @@ static void object_json(buf *out, const trc_model *m, const trc_object *ob, cons
                 (unsigned long long)ot->t_set, ot->woken);
         break;
     case TRC_OBJ_BARRIER:
-        bprintf(out, ",\"parties\":%lld,\"generations\":%u,\"arrivals\":%u", (long long)ob->capacity, ot->generations,
-                ot->arrivals);
+        bprintf(out, ",\"parties\":%lld,\"generations\":%u,\"arrivals\":%u,\"breaks\":%u", (long long)ob->capacity,
+                ot->generations, ot->arrivals, ot->breaks);
         break;
     case TRC_OBJ_RWLOCK:
         bprintf(out, ",\"writes\":%u,\"reads\":%u,\"max_readers\":%lld", ot->acquires - ot->shared_acquires,
@@ -231,10 +264,10 @@ static void object_json(buf *out, const trc_model *m, const trc_object *ob, cons
     case TRC_OBJ_POOL: {
         pool_times p = pool_times_of(m, ot);
         bprintf(out, ",\"workers\":%lld,\"submitted\":%u,\"started\":%u,\"completed\":%u,\"failed\":%u,\"cancelled\":%u,"
-                     "\"cancel_failed\":%u,\"callbacks\":%u,\"mean_queue_wait_ns\":%llu,\"max_queue_wait_ns\":%llu,"
-                     "\"mean_run_ns\":%llu",
+                     "\"rejected\":%u,\"cancel_failed\":%u,\"callbacks\":%u,\"mean_queue_wait_ns\":%llu,"
+                     "\"max_queue_wait_ns\":%llu,\"mean_run_ns\":%llu",
                 (long long)ob->capacity, ot->submitted, ot->started, ot->completed, ot->failed, ot->cancelled,
-                ot->cancel_failed, ot->callbacks, (unsigned long long)(p.nwait ? p.waited / p.nwait : 0),
+                ot->rejected, ot->cancel_failed, ot->callbacks, (unsigned long long)(p.nwait ? p.waited / p.nwait : 0),
                 (unsigned long long)p.max_wait, (unsigned long long)(p.nrun ? p.ran / p.nrun : 0));
         break;
     }
@@ -252,8 +285,9 @@ void trc_stats_json(buf *out, const trc_model *models, uint32_t nruns) {
         json_str(out, run->scenario);
         bprintf(out, ",\"backend\":");
         json_str(out, run->backend);
-        bprintf(out, ",\"end\":\"%s\",\"makespan_ns\":%llu,\"lost\":%llu,\"params\":{", trc_run_end_name(run->end_reason),
-                (unsigned long long)m->makespan, (unsigned long long)run->lost);
+        bprintf(out, ",\"end\":\"%s\",\"makespan_ns\":%llu,\"lost\":%llu,\"repairs\":%llu,\"params\":{",
+                trc_run_end_name(run->end_reason), (unsigned long long)m->makespan, (unsigned long long)m->lost,
+                (unsigned long long)m->warnings_total);
         for (uint32_t i = 0; i < run->nparams; i++) {
             bprintf(out, "%s", i ? "," : "");
             json_str(out, run->params[i].name);
@@ -264,8 +298,11 @@ void trc_stats_json(buf *out, const trc_model *models, uint32_t nruns) {
             const trc_unit_track *ut = &m->units[u];
             bprintf(out, "%s{\"name\":", u ? "," : "");
             json_str(out, run->units[u].name);
-            bprintf(out, ",\"waits\":%u,\"exited\":%s,\"aborted\":%s,\"killed\":%s,\"states_ns\":{", ut->waits,
-                    ut->exited ? "true" : "false", ut->aborted ? "true" : "false", ut->killed ? "true" : "false");
+            bprintf(out, ",\"waits\":%u,\"exited\":%s,\"aborted\":%s,\"killed\":%s,\"failed\":%s,\"end_unknown\":%s,"
+                         "\"lost\":%llu,\"gaps\":%zu,\"flushes\":%u,\"states_ns\":{", ut->waits,
+                    ut->exited ? "true" : "false", ut->aborted ? "true" : "false", ut->killed ? "true" : "false",
+                    ut->failed ? "true" : "false", ut->unknown_end ? "true" : "false", (unsigned long long)ut->lost,
+                    ut->ngaps, ut->flushes);
             for (int s = 0; s < TRC_ST__COUNT; s++)
                 if (trc_state_known((unsigned)s))
                     bprintf(out, "%s\"%s\":%llu", s ? "," : "", trc_state_name((unsigned)s), (unsigned long long)ut->t_state[s]);
