@@ -339,7 +339,7 @@ int exec_block(rt_unit *u, const sim_stmt *s) {
         case SIM_S_EXCEPT: BUG("an except clause run as a step");
         case SIM_S_YIELD:
             trc_emit(u->ring, TRC_EV_YIELD, 0, 0, 0, 0);
-            gil_release(u, TRC_GIL_YIELD);   /* time.sleep(0): a waiter may take it; the next step takes it back */
+            gil_release(u, TRC_GIL_YIELD);   /* Python's sleep of 0: a waiter may take it; the next step takes it back */
             u->r->ops->yield(u->r->plat, u->pu);
             break;
         case SIM_S_ABORT: case SIM_S_RESET: obj_barrier_break(u, oi, s->kind == SIM_S_RESET); break;

@@ -17,9 +17,9 @@ done
 for s in gil_cpu_bound_threads_vs_processes gil_switch_interval_convoy thread_pool_sizing_cpu \
          thread_pool_sizing_io thread_pool_sizing_mixed race_lost_update_counter_gil; do
   case $s in
-    gil_cpu_bound_threads_vs_processes) short="-D work=40ms" ;;
-    gil_switch_interval_convoy)         short="-D wakes=6" ;;
-    thread_pool_sizing_cpu)             short="-D work=2ms" ;;
+    gil_cpu_bound_threads_vs_processes) short="-D work=20ms" ;;
+    gil_switch_interval_convoy)         short="-D wakes=3" ;;
+    thread_pool_sizing_*)               short="-D workers=4" ;;   # that run alone
     *)                                  short="" ;;
   esac
   st=0
