@@ -75,8 +75,17 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Which GIL unit ui uses: every unit of a threads run shares one. */
-static uint32_t gil_domain(const rt *r, uint32_t ui) { return r->desc->gil_per_unit ? ui : 0; }
+/* Which GIL unit ui uses: every unit of a threads run shares one. On the
+ * processes backend each process has its own (gil_bind, once its process is
+ * known): one per unit index, and the last for main's process. */
+static uint32_t gil_domain(const rt *r, uint32_t ui) { return r->desc->gil_per_unit || r->procs ? ui : 0; }
+
+void gil_bind(rt_unit *u) {
+    rt *r = u->r;
+    if (!r->gils || !r->procs) return;
+    uint32_t k = u->pkind == SIM_PU_PROCESS ? u->index : u->host == UINT32_MAX ? r->nunits : u->host;
+    u->gil = &r->gils[k < r->ngils ? k : r->ngils - 1];
+}
 
 int gil_setup(rt *r) {
     uint64_t interval;
@@ -84,6 +93,7 @@ int gil_setup(rt *r) {
     uint32_t n = 0;
     for (uint32_t ui = 0; ui < r->nunits; ui++)
         if (gil_domain(r, ui) + 1 > n) n = gil_domain(r, ui) + 1;
+    if (r->procs) n = r->nunits + 1;   /* and main's process */
     r->gils = rt_alloc(r, n * sizeof *r->gils);
     if (!r->gils) return -1;
     r->ngils = n;

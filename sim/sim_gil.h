@@ -44,6 +44,8 @@ struct rt_gil {
 /* Makes the run's GILs (when its program has one) and gives each unit its
  * own. Thread: main, before any unit starts. -1 when run memory is exhausted. */
 int gil_setup(rt *r);
+/* On the processes backend: u's GIL is its process's (known once it runs). Thread: u. */
+void gil_bind(rt_unit *u);
 void gil_teardown(rt *r);
 /* The recording's objects for the run's GILs: fills out[0 .. r->ngils). */
 void gil_objects(const rt *r, trc_object *out);

@@ -126,16 +126,39 @@ typedef struct sim_plat_desc {
     uint32_t max_units;        /* units the run will start (unit_start calls) */
     uint32_t max_monitors;     /* monitors it will make (mon_new calls), for platforms that size up front */
     size_t shared_bytes;       /* a hint for the shared memory a run needs at start (processes) */
+    size_t private_bytes;      /* the memory alloc_private will be asked for (processes) */
+    /* Platforms whose units are processes: called in main's process (on a
+     * thread of the platform's) once a unit's process (or the process that
+     * hosts a thread unit) has ended and been reaped, whether its entry
+     * returned or not; unit_status then says how it ended. */
+    void (*on_end)(void *ctx, sim_punit *u);
+    void *ctx;
+    /* The weft executable that `start_method spawn` runs (exec) in its worker
+     * mode; NULL: spawn is refused (unit_launch says so). Copied. */
+    const char *worker_exe;
     bool computes;             /* the program has a compute step: calibrate the burn loop first (else
                                   skip it: a cached calibration is cheap, a fresh one ~50 ms) */
 } sim_plat_desc;
 
+/* Units on a platform whose units are processes (sim_unit_start.kind). */
+enum { SIM_PU_PROCESS = 0,      /* a process of its own (the default) */
+       SIM_PU_THREAD = 1 };     /* a thread inside the process that launches it */
+/* How a process unit begins (sim_unit_start.start). */
+enum { SIM_START_FORK = 0,      /* fork: a copy of the launcher's memory and descriptors */
+       SIM_START_SPAWN = 1 };   /* fork, then exec of the weft worker: a fresh process that
+                                   attaches to the run (sim_plat_procs_worker) */
+/* Signals a unit can send another (unit_signal) or die by (unit_crash). */
+enum { SIM_SIG_KILL = 9, SIM_SIG_SEGV = 11, SIM_SIG_TERM = 15 };
+
 /* How a unit starts: entry(arg) runs on the new unit. `name` names the thread
- * (or process) for the OS tools; it is copied. */
+ * (or process) for the OS tools; it is copied. kind and start matter only to
+ * a platform whose units are processes. */
 typedef struct sim_unit_start {
     void (*entry)(void *arg);
     void *arg;
     const char *name;
+    uint8_t kind;              /* SIM_PU_* */
+    uint8_t start;             /* SIM_START_* */
 } sim_unit_start;
 
 struct sim_plat_ops {
@@ -232,10 +255,69 @@ struct sim_plat_ops {
      * loop is at worst an idle CPU and the run's timeout still comes.
      * Called without any monitor held. Thread: self. */
     void (*spin)(sim_plat *p, sim_punit *self);
+
+    /* ---- descriptors ----------------------------------------------------- */
+
+    /* With m held: releases it, waits until descriptor fd is ready for
+     * `events` (POLLIN, POLLOUT as poll(2) has them; hang-up and errors count
+     * as ready), until channel ch of m is woken (mon_wake reaches this waiter
+     * as it reaches mon_wait's, and so does the end of the run) or until
+     * now() >= deadline (0: none); takes m back. May return spuriously.
+     * Returns 1 when the deadline has passed, else 0. NULL: the platform has
+     * no descriptors to wait on. Thread: self. */
+    int (*fd_wait)(sim_plat *p, sim_punit *self, sim_mon *m, unsigned ch, int fd, short events, uint64_t deadline);
+
+    /* ---- units that are processes (NULL on the other platforms) ----------- */
+
+    /* A platform whose units are processes creates a unit when it begins, not
+     * at unit_start (which only prepares it): the runtime calls unit_launch
+     * when it lets the unit begin, from the unit that starts it (`by`; main
+     * for the units that start with the run). A process unit is forked from
+     * by's process (its memory and descriptors as they are now) or spawned
+     * (SIM_START_SPAWN); a thread unit is a thread in by's process. main's
+     * process is the parent of every unit process (it reaps them). Units
+     * never launched are never created. -ERR_LIMIT (d says why) when the OS
+     * refuses. Thread: by. */
+    int (*unit_launch)(sim_plat *p, sim_punit *by, sim_punit *u, diag *d);
+    /* Sends signal sig (SIM_SIG_*) to u's process; false when it has no
+     * process (never launched, or ended). Thread: any. */
+    bool (*unit_signal)(sim_plat *p, sim_punit *u, int sig);
+    /* How u's process ended (valid once on_end ran for u, or unit_alive said
+     * false): its exit code, or the signal that killed it (0: none), and when
+     * (run clock ns; 0 when it has not ended). Thread: any. */
+    void (*unit_status)(sim_plat *p, const sim_punit *u, int *code, int *sig, uint64_t *when);
+    /* The code self's process exits with once its entry returns (`exit N`).
+     * Thread: self. */
+    void (*unit_exit_code)(sim_plat *p, sim_punit *self, int code);
+    /* self's process dies now, killed by signal sig (`crash`). Never returns.
+     * Thread: self. */
+    void (*unit_crash)(sim_plat *p, sim_punit *self, int sig);
+    /* n zeroed bytes of memory of which every process has its own copy
+     * (plain variables), at the same address in every process: a fork copies
+     * the launcher's, a spawned process starts from zeros. NULL: the
+     * platform's units share everything (use alloc). Thread: main, before any
+     * unit is launched. */
+    void *(*alloc_private)(sim_plat *p, size_t n);
+    /* Makes n bytes of run memory at q resident now, where a first touch
+     * costs a page fault each (shared memory gets no huge pages): a
+     * recorder ring, so that a unit's events do not pay for its pages. NULL:
+     * nothing to do. Thread: main, before any unit is launched. */
+    void (*prefault)(sim_plat *p, void *q, size_t n);
 };
 
 /* The platforms weft has. */
 extern const sim_plat_ops sim_plat_threads;   /* sim_plat_threads.c */
 extern const sim_plat_ops sim_plat_test;      /* sim_plat_test.c: deterministic, virtual clock */
+extern const sim_plat_ops sim_plat_procs;     /* sim_plat_procs.c: a process per unit */
+
+/* The processes platform's worker mode (a unit begun with SIM_START_SPAWN):
+ * in the fresh process that the platform exec'd, attaches to the run that
+ * `spec` (from the worker's command line) names: maps the run's memory at
+ * its address, takes the unit's process over (its name, its signals, the
+ * parent-death signal), then runs entry(arg) with the arg the unit was
+ * started with, and ends the process as a unit's process ends. Returns only
+ * when it cannot attach (-ERR_xxx with d filled: the run is gone, or its
+ * memory cannot be mapped here). Thread: the worker's main thread, first. */
+int sim_plat_procs_worker(const char *spec, void (*entry)(void *arg), diag *d);
 
 #endif

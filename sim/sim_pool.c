@@ -72,6 +72,10 @@ static uint32_t *take_callbacks(rt_fut *f, size_t *n, size_t *cap) {
 rt_fut *pool_submit(rt_unit *u, uint32_t oi, uint32_t task, int64_t arg, sim_pos pos) {
     rt *r = u->r;
     rt_obj *o = &r->objs[oi];
+    /* a process pool's task is pickled by its submitter */
+    if (o->decl->pool_kind == SIM_POOL_PROCESSES && !o->shut)
+        proc_pickle(u, oi, TRC_COMPUTE_PICKLE, (uint64_t)o->decl->pickle_value, o->decl->item_value);
+    rt_unit *launch = NULL;
     rt_lock(u, r->fmon);
     if (o->shut) {
         rt_unlock(u, r->fmon);
@@ -94,11 +98,15 @@ rt_fut *pool_submit(rt_unit *u, uint32_t oi, uint32_t task, int64_t arg, sim_pos
     o->qtail = f;
     o->queued++;
     trc_emit(u->ring, TRC_EV_SUBMIT, o->id, 0, f->id, r->task_str[task] + 1);
-    if (o->queued > o->idle && o->started < (uint32_t)o->decl->cap_value)
-        unit_start(u, &r->units[o->decl->unit0 + o->started++]);
+    if (o->queued > o->idle && o->started < (uint32_t)o->decl->cap_value) {
+        launch = &r->units[o->decl->unit0 + o->started++];
+        unit_start(u, launch);
+    }
     rt_wake(r, r->fmon, o->pool_ch, false);
     rt_unlock(u, r->fmon);
     u->timed_out = false;
+    /* a worker process is made from the submitter's (with no monitor held) */
+    if (launch && r->procs) proc_launch(r, u, launch, pos);
     return f;
 }
 
@@ -205,7 +213,8 @@ int pool_on_done(rt_unit *u, const sim_stmt *s) {
 
 /* map POOL TASK N [timeout=D] { body }: every item is submitted up front; results come
  * back in input order, so the consumer waits on the slowest earlier item (head-of-line).
- * On a timeout the pending rest is cancelled, as Executor.map does. */
+ * On a timeout, an error, or a block that breaks out or raises, the pending rest is
+ * cancelled, as Executor.map's iterator does when it stops early. */
 int pool_map(rt_unit *u, const sim_stmt *s, uint32_t oi, uint64_t deadline) {
     rt *r = u->r;
     int64_t n;
@@ -222,7 +231,8 @@ int pool_map(rt_unit *u, const sim_stmt *s, uint32_t oi, uint64_t deadline) {
     }
     bool rejected = u->timed_out;
     int rc = rt_halted(u) ? -1 : 0;
-    for (int64_t i = 0; i < n && !rc; i++) {
+    int64_t i;
+    for (i = 0; i < n && !rc; i++) {
         rt_lock(u, r->fmon);
         int out = await_result(u, fs[i], deadline);
         if (out == TRC_OUT_ERROR) fs[i]->retrieved = true;
@@ -246,6 +256,18 @@ int pool_map(rt_unit *u, const sim_stmt *s, uint32_t oi, uint64_t deadline) {
         if (b == XR_STOP) rc = -1;
         if (b == XR_RAISE) rc = XR_RAISE;
         if (b != XR_OK) break;
+    }
+    if (i < n && rc != -1 && !rt_halted(u)) {
+        /* the block broke out or raised: as a map iterator closed early (its finally), the
+         * items still queued are cancelled; the running ones run on */
+        rt_lock(u, r->fmon);
+        for (int64_t k = i + 1; k < n; k++) {
+            uint32_t *cbs = NULL;
+            size_t nc = 0, cap = 0;
+            if (fs[k]->state == FS_PENDING) cancel_pending(u, fs[k], &cbs, &nc, &cap);
+            rt_release(r, cbs, cap * sizeof *cbs);
+        }
+        rt_unlock(u, r->fmon);
     }
     if (rc != XR_RAISE) u->timed_out = rejected || got < n;
     free(fs);
@@ -387,6 +409,9 @@ int pool_worker_loop(rt_unit *u) {
         u->arg = f->arg;
         int b = exec_block(u, r->prog->tasks[f->task].body);
         u->arg = 0;
+        /* a process pool's result is pickled by the worker */
+        if (b != XR_STOP && o->decl->pool_kind == SIM_POOL_PROCESSES)
+            proc_pickle(u, u->pool, TRC_COMPUTE_PICKLE, (uint64_t)o->decl->pickle_value, o->decl->item_value);
 
         rt_lock(u, r->fmon);
         int outcome = b == XR_STOP ? TRC_OUT_ABORTED : b == XR_RAISE ? TRC_OUT_ERROR : TRC_OUT_OK;

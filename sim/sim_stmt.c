@@ -38,7 +38,7 @@ static int object_ref(parser *ps, unsigned want, const char *verb, bool whole, u
     if (!name) return ps->err;
     int oi = sim__find_object(ps->p, name);
     char kinds[128] = "";
-    for (int k = 1; k <= SIM_OBJ_POOL; k++)
+    for (int k = 1; k < SIM_OBJ__MAX; k++)
         if (want & (1u << k)) {
             if (kinds[0]) strcat(kinds, " or ");
             strcat(kinds, sim__obj_kind_name((sim_obj_kind)k));
@@ -337,6 +337,11 @@ static sim_stmt *parse_error_step(parser *ps, tok t, int depth, int loops) {
                 return NULL;
             }
             sim__next(ps);
+            if (is_p(&ps->t, '+') || is_p(&ps->t, '%')) {
+                sim__perr(ps, ps->t.pos, ERR_SCENARIO, "an error's text is one string: it cannot be computed");
+                sim__hint(ps, "values are integers: raise a text per case (if arg == 1 { raise \"KeyError: 1\" })");
+                return NULL;
+            }
         } else if (!ps->in_except) {
             char b[64];
             sim__perr(ps, ps->t.pos, ERR_SCENARIO, "expected the error's \"text\" after raise, found %s",
@@ -451,6 +456,8 @@ static sim_stmt *parse_stmt(parser *ps, int depth, int loops) {
     }
     sim__next(ps);
     sim_stmt *s = NULL;
+    if (sim__parse_proc_step(ps, t, depth, loops, &s))   /* pipes, shm, vars, exit...: sim_stmt_procs.c */
+        return s && !sim__end_statement(ps) ? s : NULL;
     if (is_queue_join(ps, &t)) {
         s = parse_rwq_step(ps, t, depth, loops);
         return s && !sim__end_statement(ps) ? s : NULL;
@@ -710,7 +717,8 @@ static sim_stmt *parse_stmt(parser *ps, int depth, int loops) {
         else sim__hint(ps, "the steps are: compute, sleep, lock, unlock, acquire, release, put, get, wait, wait_for, "
                       "notify, notify_all, set, clear, incr, decr, repeat, loop, break, if, mark, spawn, join, let, "
                       "submit, map, result, cancel, on_done, as_completed, shutdown, read_lock, read_unlock, write_lock, "
-                      "write_unlock, read, write, task_done, raise, try, yield, abort, reset");
+                      "write_unlock, read, write, task_done, raise, try, yield, abort, reset, send, recv, poll, close, "
+                      "unlink, exit, crash, terminate, kill");
         return NULL;
     }
     if (sim__end_statement(ps)) return NULL;

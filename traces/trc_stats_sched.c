@@ -4,16 +4,10 @@
  * events were refused, the computes' CPU time against their wall time and
  * the switch counts), with the run's demand for CPUs against its cores.
  * trc_stats.c calls these; they read the derived model only. */
-#include "traces/trc.h"
+#include "traces/trc_sched_internal.h"
 
 #include <stdio.h>
 #include <string.h>
-
-void trc__gil_text(buf *out, const trc_model *m, const trc_object_track *ot);
-void trc__gil_json(buf *out, const trc_object *ob, const trc_object_track *ot);
-void trc__sched_text(buf *out, const trc_model *m, size_t w);
-void trc__sched_json(buf *out, const trc_model *m);
-void trc__sched_unit_json(buf *out, const trc_unit_track *ut);
 
 static void bp(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void bp(buf *b, const char *fmt, ...) {
