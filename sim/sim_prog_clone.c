@@ -18,9 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-_Static_assert(sizeof(void *) != 8 || (sizeof(sim_program) == 296 && sizeof(sim_param) == 40 &&
+_Static_assert(sizeof(void *) != 8 || (sizeof(sim_program) == 304 && sizeof(sim_param) == 40 &&
                                        sizeof(sim_object) == 192 && sizeof(sim_actor) == 72 &&
-                                       sizeof(sim_stmt) == 208 && sizeof(sim_expr) == 96 && sizeof(sim_task) == 24 &&
+                                       sizeof(sim_stmt) == 216 && sizeof(sim_expr) == 96 && sizeof(sim_task) == 24 &&
                                        sizeof(sim_name) == 16 && sizeof(sim_expect) == 64),
                "a program struct changed: copy its new pointers in sim_prog_clone.c, then update these sizes");
 

@@ -4,7 +4,7 @@
  * body or its pool's worker loop, and exits. Also the steps that start and
  * join other units: spawn and join.
  */
-#include "sim/sim_internal.h"
+#include "sim/sim_gil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,12 +61,15 @@ void unit_main(void *arg) {
         trc_emit_sync(u->ring, TRC_EV_PROC_START, 0, how, (uint64_t)pid, (uint32_t)lpid);
     }
     trc_emit_sync(u->ring, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    gil_bind(u);   /* its process's GIL, on the processes backend */
     int rc = u->manager != UINT32_MAX ? manager_serve(u)
            : u->pool != UINT32_MAX   ? pool_worker_loop(u)
            : u->actor->delay          ? timer_run(u) : exec_block(u, u->actor->body);
     if (u->exited) rc = XR_OK;   /* `exit N`: a normal end, with its code */
     /* a process waits for its queues' feeders before it exits (mp.Queue) */
     if (rc != XR_STOP && r->procs && u->pkind == SIM_PU_PROCESS && proc_flush_feeders(u)) rc = XR_STOP;
+    gil_release(u, TRC_GIL_EXIT);
+    sched_unit_end(u);
     uint16_t why = rc == XR_STOP ? TRC_EXIT_ABORTED : rc == XR_RAISE ? TRC_EXIT_ERROR : TRC_EXIT_DONE;
     if (rc == XR_RAISE) {
         atomic_store(&u->failed, 1);   /* "Exception in thread": the unit dies, the run goes on */

@@ -1,10 +1,11 @@
 #!/bin/sh
 # Runs bundled scenarios, exports each and checks the trace with the shared
 # checker in strict mode (a warning fails too).
-#   check_perfetto.sh WEFT SRC PYTHON CHECKER [procs]
+#   check_perfetto.sh WEFT SRC PYTHON CHECKER [procs|gil]
 # procs: the processes backend's scenarios (several are multi-run recordings:
-# backends, sweeps), a ctest of their own as they fork and exec; else every
-# other bundled scenario.
+# backends, sweeps), a ctest of their own as they fork and exec; gil: the GIL's
+# scenarios (long computes, shortened here by -D), a ctest of their own; else
+# every other bundled scenario.
 weft=$1; src=$2; py=$3; checker=$4; which=${5:-}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
@@ -12,14 +13,28 @@ procs="process_ipc_mechanisms process_ipc_pipe_eof_hang process_ipc_pipe_eof_fix
   process_ipc_state_after_fork process_pool_startup_and_pickling shared_memory_sync_hazards shared_memory_self_deadlock
   producer_consumer_processes race_lost_update_counter_processes deadlock_lock_ordering_processes
   daemon_vs_nondaemon_exit_processes executor_shutdown_modes_processes bank_account_manager_copy"
+gils="gil_cpu_bound_threads_vs_processes gil_switch_interval_convoy thread_pool_sizing_cpu thread_pool_sizing_io
+  thread_pool_sizing_mixed race_lost_update_counter_gil"
 is_proc() { for p in $procs; do [ "$p" = "$1" ] && return 0; done; return 1; }
+is_gil() { for p in $gils; do [ "$p" = "$1" ] && return 0; done; return 1; }
 bad=0
 n=0
 for f in "$src"/scenarios/*.scn; do
   s=$(basename "$f" .scn)
-  if [ "$which" = procs ]; then is_proc "$s" || continue; else is_proc "$s" && continue; fi
+  case $which in
+    procs) is_proc "$s" || continue ;;
+    gil)   is_gil "$s" || continue ;;
+    *)     { is_proc "$s" || is_gil "$s"; } && continue ;;
+  esac
   n=$((n + 1))
-  "$weft" run "$f" -o "$dir/$s.weft" --quiet >/dev/null 2>&1
+  case $s in   # the GIL's longest computes shortened to keep the suite fast
+    gil_cpu_bound_threads_vs_processes) short="-D work=20ms" ;;
+    gil_switch_interval_convoy)         short="-D wakes=3" ;;
+    thread_pool_sizing_*)               short="-D workers=4" ;;
+    *)                                  short="" ;;
+  esac
+  # shellcheck disable=SC2086
+  "$weft" run "$f" -o "$dir/$s.weft" --quiet $short >/dev/null 2>&1
   [ -s "$dir/$s.weft" ] || { echo "$s: no recording"; bad=1; continue; }
   "$weft" export "$dir/$s.weft" -o "$dir/$s.pftrace" >/dev/null || { echo "$s: export failed"; bad=1; continue; }
   "$py" "$checker" --strict --quiet "$dir/$s.pftrace" || { echo "$s: check_semantics.py --strict failed"; bad=1; }

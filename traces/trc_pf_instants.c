@@ -120,6 +120,10 @@ static void pf_inst_event(pf_run *pr, const pf_inst *in, pf_ev *e) {
         break;
     }
     case TRC_EV_DAEMON_KILLED: e->name_iid = pf_dyn_fmt(pr, "killed (daemon)"); break;
+    case TRC_EV_GIL_DROP_REQUEST:
+        e->name_iid = pf_dyn_fmt(pr, "asks %s to drop the %s", pf_unit_or(pr, ev->arg), on);
+        break;
+    case TRC_EV_GIL_DROP: e->name_iid = pf_dyn_fmt(pr, "drops the %s (%s)", on, trc_gil_drop_name(ev->aux)); break;
     /* processes */
     case TRC_EV_SEND: e->name_iid = pf_dyn_fmt(pr, "send %s (%u bytes)", on, ev->extra); break;
     case TRC_EV_RECV:
