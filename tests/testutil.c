@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 static char tmp_dir[256];
 
@@ -128,4 +129,15 @@ void tu_parse_err(const char *text, int line, int col, const char *msg, const ch
     ck_assert_msg(d.line == line && d.col == col, "error '%s' at %d:%d, expected %d:%d", d.msg, d.line, d.col, line, col);
     ck_assert_msg(strstr(d.msg, msg), "message '%s' lacks '%s'", d.msg, msg);
     if (hint) ck_assert_msg(strstr(d.hint, hint), "hint '%s' lacks '%s'", d.hint, hint);
+}
+
+void tu_weft_shell(char *text, size_t cap, int *status, const char *args) {
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "cd %s && %s %s 2>&1", WEFT_SOURCE_DIR, WEFT_BINARY, args);
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    size_t n = fread(text, 1, cap - 1, p);
+    text[n] = 0;
+    int st = pclose(p);
+    *status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }

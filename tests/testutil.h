@@ -6,6 +6,10 @@
 
 /* A fresh path under a per-process temporary folder: tmp_path("x.weft"). */
 const char *tmp_path(const char *name);
+/* Runs the weft binary with args through the shell in the source folder,
+ * stdout and stderr together into text (cap bytes, NUL-terminated); *status
+ * is the exit status, or 128 + the signal that ended it. */
+void tu_weft_shell(char *text, size_t cap, int *status, const char *args);
 /* Runs a Check suite with CK_NORMAL output and returns the process exit code. */
 int run_suite(Suite *s);
 
