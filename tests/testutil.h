@@ -31,5 +31,8 @@ trc_recording *rb_finish(run_builder *b, uint64_t t_end);
 typedef struct tu_ran { trc_recording *rec; trc_model m; sim_result res; const trc_run *run; } tu_ran;
 void tu_run_text(tu_ran *out, const char *name, const char *text, const sim_define *defs, uint32_t ndefs);
 void tu_ran_free(tu_ran *r);
+/* As tu_run_text, on desc (the test platform when desc.platform is NULL); the
+ * recording must be complete (no loss, not truncated). */
+void tu_det_run(tu_ran *out, const char *name, const char *text, sim_desc desc, const sim_define *defs, uint32_t ndefs);
 void tu_parse_err(const char *text, int line, int col, const char *msg, const char *hint);
 #endif
