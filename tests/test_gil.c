@@ -454,7 +454,8 @@ START_TEST(declarations_and_overrides) {
     tu_parse_err("param m = 0\nbackends threads, processes\nbackend processes if m == 1\nactor a { compute 1ms }\n", 3, 1,
                  "beside `backends`", NULL);
     tu_parse_err("param m = 0\nbackend processes if 5ms\nactor a { compute 1ms }\n", 2, 22, "backend's condition", NULL);
-    tu_parse_err("param m = 0\nbackend procs if m == 1\nactor a { compute 1ms }\n", 2, 9, "unknown backend 'procs'", "the backends are threads");
+    tu_parse_err("param m = 0\nbackend procs if m == 1\nactor a { compute 1ms }\n", 2, 9, "unknown backend 'procs'",
+                 "the backends are threads");
     /* compute native */
     ck_assert_int_eq(sim_parse(&p, "a", "actor a { compute native 2ms }\n", NULL, 0, &d), 0);
     ck_assert(p->actors[0].body->native);
