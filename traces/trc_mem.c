@@ -7,7 +7,8 @@
  * each time (a run of a thousand processes would otherwise hold a thousand
  * descriptors).
  *
- * Cost control: a pass reads every process; passes are at least `period`
+ * Cost control: a pass reads every process (a process just seen starting is
+ * read at the next pass of the drain, due or not); passes are at least `period`
  * apart and at least 20 times the last pass's cost apart, so sampling never
  * takes more than about 5% of the drain thread. A process's sample is written
  * only when it moved by a page-sized step: 64 KiB or 1/64 of its resident
@@ -66,6 +67,7 @@ typedef struct memw_proc {
     int fd;               /* the run's own process only; else -1 */
     bool have;            /* last is a written sample */
     bool gone;
+    bool fresh;           /* not read yet: read at the next pass, due or not */
     trc_mem_sample last;
 } memw_proc;
 
@@ -103,7 +105,7 @@ static void proc_add(trc__memw *w, int32_t pid, uint32_t unit, uint16_t flags) {
     for (size_t i = 0; i < w->nprocs; i++)
         if (!w->procs[i].gone && w->procs[i].pid == pid && w->procs[i].flags == flags) return;
     ARR_PUSH(w->procs, w->nprocs, w->cap_procs,
-             ((memw_proc){ .pid = pid, .unit = unit, .flags = flags, .fd = pid ? -1 : open_statm(0) }));
+             ((memw_proc){ .pid = pid, .unit = unit, .flags = flags, .fd = pid ? -1 : open_statm(0), .fresh = true }));
 }
 
 void trc__memw_main(trc__memw *w, uint32_t unit, const trc_mem_sample *baseline) {
@@ -152,11 +154,13 @@ static bool moved(const memw_proc *p, const trc_mem_sample *s) {
 }
 
 void trc__memw_poll(trc__memw *w, uint64_t now) {
-    if (w->ended || !w->nprocs || now < w->next_ns) return;
+    if (w->ended || !w->nprocs) return;
+    bool due = now >= w->next_ns;
     uint64_t t0 = clk_mono_ns();
     for (size_t i = 0; i < w->nprocs; i++) {
         memw_proc *p = &w->procs[i];
-        if (p->gone) continue;
+        if (p->gone || (!due && !p->fresh)) continue;
+        p->fresh = false;
         trc_mem_sample s;
         int rc;
         if (p->fd >= 0) rc = read_fd(p->fd, &s);
@@ -181,8 +185,9 @@ void trc__memw_poll(trc__memw *w, uint64_t now) {
         p->have = true;
     }
     uint64_t cost = clk_mono_ns() - t0;
-    w->passes++;
     w->cost_ns += cost;
+    if (!due) return;   /* only new processes were read */
+    w->passes++;
     uint64_t gap = cost * 20 > w->period_ns ? cost * 20 : w->period_ns;
     w->next_ns = now + gap;
 }

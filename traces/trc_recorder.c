@@ -446,6 +446,11 @@ int trc_recorder_start(trc_recorder *r, diag *d) {
     if (r->running) return 0;
     atomic_store(&r->stop, 0);
     atomic_store(&r->ctl->live, 1);
+    if (r->mem) {   /* the first memory sample: the units that exist now are all in it */
+        pthread_mutex_lock(&r->mu);
+        trc__memw_poll(r->mem, clk_mono_ns());
+        pthread_mutex_unlock(&r->mu);
+    }
     if (pthread_create(&r->thread, NULL, drain_main, r) != 0) {
         atomic_store(&r->ctl->live, 0);
         return diag_set(d, ERR_RUNTIME, "cannot start the recorder's drain thread");
