@@ -413,6 +413,7 @@ void rdr_describe(rdr_ctx *cx, const rdr_row *row, double t, bool in_plot, rdr_t
     case RDR_ROW_LEVEL: case RDR_ROW_OWNER: if (in_plot) rdr_hover_obj(cx, row, t, tip); break;
     case RDR_ROW_POOL: rdr_hover_pool(cx, row, t, tip); break;
     case RDR_ROW_FUTURE: if (in_plot) rdr_hover_future(cx, row, t, tip); break;
+    case RDR_ROW_MEM: rdr_mem_describe(cx, row, t, tip); break;
     case RDR_ROW_RUN: {
         const trc_run *run = v->models[row->run].run;
         rdr_tip_add(tip, "run %u: %s", row->run + 1, run->scenario ? run->scenario : "");

@@ -131,6 +131,7 @@ static int pf_events(pf_run *pr) {
         if (!rc && pr->nomem) rc = -ERR_NOMEM;
     }
     if (!rc) rc = pf_seq_sched(pr);
+    if (!rc) rc = pf_seq_mem(pr);
     return rc ? rc : pr->o->err;
 }
 
@@ -191,6 +192,7 @@ int trc_export_perfetto(FILE *out, const trc_recording *rec, const trc_model *mo
         if (!rc) rc = pf_lanes(&pr);
         if (!rc) rc = pf_descriptors(&pr, rec, r, &ids);
         if (!rc) { pf_desc_sched(&pr); rc = o.err; }
+        if (!rc) { pf_desc_mem(&pr); rc = o.err; }
         if (!rc) rc = pf_events(&pr);
         free(pr.name_done);
         free(pr.str_done);
@@ -198,7 +200,7 @@ int trc_export_perfetto(FILE *out, const trc_recording *rec, const trc_model *mo
         free(pr.in_off);
         free(pr.lane0);
         pf_dyn_free(&pr.dyn);
-        uuid += pf_uuid_count(run->nunits, run->nobjects, pr.nlanes, m->sched.ncpus);
+        uuid += pf_uuid_count(run->nunits, run->nobjects, pr.nlanes, m->sched.ncpus, m->mem.nprocs);
         uint64_t max_id = 0;
         for (size_t i = 0; i < m->nflows; i++)
             if (m->flows[i].id > max_id) max_id = m->flows[i].id;

@@ -110,7 +110,7 @@ enum {
 
 enum { TYPE_BEGIN = 1, TYPE_END = 2, TYPE_INSTANT = 3, TYPE_COUNTER = 4 };
 enum { SEQ_CLEARED = 1, SEQ_NEEDS = 2 };
-enum { MERGE_NONE = 2, MERGE_BY_KEY = 3, ORDER_EXPLICIT = 3, COUNTER_UNIT_COUNT = 2 };
+enum { MERGE_NONE = 2, MERGE_BY_KEY = 3, ORDER_EXPLICIT = 3, COUNTER_UNIT_COUNT = 2, COUNTER_UNIT_SIZE_BYTES = 3 };
 
 /* ---- a small set of used ids (trc_pf_tracks.c) --------------------------- */
 
@@ -208,8 +208,12 @@ static inline uint64_t pf_uuid_lane(const pf_run *pr, uint32_t lane) {
 static inline uint64_t pf_uuid_cpu(const pf_run *pr, uint32_t k) {
     return pr->uuid0 + 2 + 2ull * pr->nunits + 4ull * pr->nobjects + pr->nlanes + k;
 }
-static inline uint64_t pf_uuid_count(uint32_t nunits, uint32_t nobjects, uint32_t nlanes, uint32_t ncpus) {
-    return 2 + 2ull * nunits + 4ull * nobjects + nlanes + ncpus + 1;
+/* the memory of the run's process i (m->mem.procs): k 0 resident, 1 virtual */
+static inline uint64_t pf_uuid_mem(const pf_run *pr, uint32_t i, uint32_t k) {
+    return pf_uuid_cpu(pr, pr->m->sched.ncpus) + 1 + 2ull * i + k;
+}
+static inline uint64_t pf_uuid_count(uint32_t nunits, uint32_t nobjects, uint32_t nlanes, uint32_t ncpus, uint32_t nmem) {
+    return 2 + 2ull * nunits + 4ull * nobjects + nlanes + ncpus + 1 + 2ull * nmem;
 }
 
 static inline const char *pf_s(const char *s) { return s ? s : ""; }
@@ -376,6 +380,10 @@ int pf_seq_futures(pf_run *pr, uint32_t ob);
 int pf_seq_ends(pf_run *pr);                       /* trc_pf_ends.c */
 /* A track of the run's process that belongs to no object: a counter when unit is given. */
 void pf_desc_plain(pf_run *pr, uint64_t uuid, const char *name, const char *unit, const char *desc);   /* trc_pf_tracks.c */
+/* The same with the counter's unit given (COUNTER_UNIT_*). */
+void pf_desc_counter(pf_run *pr, uint64_t uuid, const char *name, int cunit, const char *unit, const char *desc);
+void pf_desc_mem(pf_run *pr);                      /* trc_pf_mem.c */
+int pf_seq_mem(pf_run *pr);
 void pf_desc_sched(pf_run *pr);                    /* trc_pf_sched.c */
 int pf_seq_sched(pf_run *pr);
 
