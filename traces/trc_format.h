@@ -93,7 +93,9 @@
  * unit's buffer in order, so a unit's events are in time order through the
  * file, and a run's events are read in time order by merging its units'
  * segment chains (trc_evsrc.c); events at equal times keep their file order.
- * A file whose units go back in time is read through a sorted index instead.
+ * Events a unit writes back in time (the kernel's context switches, written
+ * after the run) start another chain of that unit; a file with too many of
+ * those is read through a sorted index instead.
  */
 #ifndef WEFT_TRC_FORMAT_H
 #define WEFT_TRC_FORMAT_H
@@ -191,18 +193,27 @@ void trc_backing_release(const trc_backing *b, uint64_t from, uint64_t to);
 void trc_backing_populate(const trc_backing *b, uint64_t from, uint64_t to);
 void trc_backing_free(trc_backing *b);
 
-/* Consecutive events of one unit in one EVENTS chunk. */
+/* Consecutive events of one stream in one EVENTS chunk. */
 typedef struct trc_seg { uint64_t off; uint32_t n; uint32_t next; } trc_seg;
 #define SEG_NONE UINT32_MAX
+/* More streams than this (a file whose units go back in time again and
+ * again): the run is read through a sorted index instead of a merge. */
+#define EVSRC_MAX_STREAMS 65536u
 
+/* A stream is a chain of segments of one unit whose times never go back: a
+ * unit's events start one, and each event earlier than its unit's previous
+ * one starts another (the kernel's context switches, written after the run,
+ * are each unit's second stream). */
 struct trc_evsrc {
     const trc_backing *back;
     uint64_t nevents;
     uint32_t nunits;
+    uint32_t *cur;              /* per unit: its current stream (SEG_NONE: none yet) */
     trc_seg *segs; size_t nsegs, cap_segs;
-    uint32_t *first, *last;     /* per unit: its first and last segment (SEG_NONE: none) */
-    uint64_t *last_t;           /* per unit: the time of its last event so far */
-    bool unordered;             /* a unit's events go back in time: read through a sorted index */
+    uint32_t nstreams; size_t cap_streams;
+    uint32_t *first, *last;     /* per stream: its first and last segment */
+    uint64_t *last_t;           /* per stream: the time of its last event so far */
+    bool unordered;             /* too many streams: read through a sorted index */
     bool own_events;            /* run->events was filled by trc_run_load_events (malloc'd) */
 };
 
