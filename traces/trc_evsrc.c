@@ -47,8 +47,19 @@ void trc_backing_populate(const trc_backing *b, uint64_t from, uint64_t to) {
 #endif
 }
 
+void trc_backing_read(const trc_backing *b, void *dst, size_t n, uint64_t off) {
+    size_t got = 0;
+    while (b->fd >= 0 && got < n) {
+        ssize_t k = pread(b->fd, (uint8_t *)dst + got, n - got, (off_t)(off + got));
+        if (k <= 0) break;   /* an error, or the file shrank: the mapping says the rest */
+        got += (size_t)k;
+    }
+    if (got < n) memcpy((uint8_t *)dst + got, b->p + off + got, n - got);
+}
+
 void trc_backing_free(trc_backing *b) {
     if (!b) return;
+    if (b->fd >= 0) close(b->fd);
     if (b->mapped) munmap((void *)b->p, b->n);
     else free((void *)b->p);
     free(b);
@@ -136,7 +147,21 @@ void trc_evsrc_free(trc_evsrc *s) {
 
 enum { CUR_ARRAY, CUR_MERGE, CUR_INDEX };
 
-typedef struct strm { uint64_t t, off; uint32_t seg, left; } strm;   /* a stream's place in its chain */
+/* A stream's place in its chain: off is its next event in the file, ev the
+ * same bytes in memory: in its window (when the file is read with pread, the
+ * window holds the file's bytes [woff, woff + wn)) or in the mapping. */
+typedef struct strm {
+    uint64_t t, off;
+    uint32_t seg, left;
+    const uint8_t *ev;
+    uint8_t *win;
+    uint64_t woff;
+    size_t wn;
+} strm;
+#define EVCUR_WINDOWS_MAX 1024u            /* more streams: read through the mapping */
+#define EVCUR_WINDOW_MIN 4096u
+#define EVCUR_WINDOW_MAX (64u << 10)
+#define EVCUR_WINDOWS_TOTAL (4u << 20)     /* all the streams' windows together */
 typedef struct ixent { uint64_t t, off; } ixent;
 
 struct trc_evcur {
@@ -148,6 +173,8 @@ struct trc_evcur {
     const trc_event *batch;
     /* merge */
     strm *st;
+    uint8_t *windows;        /* the streams' windows, wsize bytes each (NULL: the mapping) */
+    size_t wsize;
     uint32_t *heap, nheap;
     uint64_t released, since, populated;
     /* index */
@@ -172,10 +199,33 @@ static void heap_down(trc_evcur *c, uint32_t i) {
     h[i] = v;
 }
 
+/* Points x->ev at the event at x->off, reading its window again when the
+ * event is not all in it. */
+static void strm_at(const trc_evcur *c, strm *x) {
+    const trc_backing *b = c->src->back;
+    if (!x->win) {
+        x->ev = b->p + x->off;
+        return;
+    }
+    if (x->off < x->woff || x->off + F_EV_SIZE > x->woff + x->wn) {
+        size_t n = b->n - x->off < c->wsize ? (size_t)(b->n - x->off) : c->wsize;   /* >= one event: checked */
+        trc_backing_read(b, x->win, n, x->off);
+        x->woff = x->off;
+        x->wn = n;
+    }
+    x->ev = x->win + (x->off - x->woff);
+}
+
 static void merge_open(trc_evcur *c) {
     const trc_evsrc *s = c->src;
     c->st = xcalloc(s->nstreams ? s->nstreams : 1, sizeof *c->st);
     c->heap = xcalloc(s->nstreams ? s->nstreams : 1, sizeof *c->heap);
+    if (s->back->fd >= 0 && s->nstreams && s->nstreams <= EVCUR_WINDOWS_MAX) {
+        size_t w = EVCUR_WINDOWS_TOTAL / s->nstreams;
+        w = w < EVCUR_WINDOW_MIN ? EVCUR_WINDOW_MIN : w > EVCUR_WINDOW_MAX ? EVCUR_WINDOW_MAX : w & ~(size_t)4095;
+        c->windows = malloc(w * s->nstreams);   /* no memory: the mapping serves */
+        c->wsize = c->windows ? w : 0;
+    }
     for (uint32_t k = 0; k < s->nstreams; k++) {
         uint32_t g = s->first[k];
         if (g == SEG_NONE) continue;
@@ -183,30 +233,35 @@ static void merge_open(trc_evcur *c) {
         x->seg = g;
         x->off = s->segs[g].off;
         x->left = s->segs[g].n;
-        x->t = ld_u64le(s->back->p + x->off);
+        if (c->windows) x->win = c->windows + (size_t)k * c->wsize;
+        strm_at(c, x);
+        x->t = ld_u64le(x->ev);
         c->heap[c->nheap++] = k;
     }
     for (uint32_t i = c->nheap / 2; i-- > 0;) heap_down(c, i);
 }
 
 /* Moves x to its stream's next event; false at the end of its chain. */
-static inline bool strm_step(const trc_evsrc *s, strm *x) {
+static inline bool strm_step(const trc_evcur *c, strm *x) {
     if (--x->left) {
         x->off += F_EV_SIZE;
+        if (!x->win || x->off + F_EV_SIZE <= x->woff + x->wn) x->ev += F_EV_SIZE;
+        else strm_at(c, x);
     } else {
+        const trc_evsrc *s = c->src;
         uint32_t k = s->segs[x->seg].next;
         if (k == SEG_NONE) return false;
         x->seg = k;
         x->off = s->segs[k].off;
         x->left = s->segs[k].n;
+        strm_at(c, x);
     }
-    x->t = ld_u64le(s->back->p + x->off);
+    x->t = ld_u64le(x->ev);
     return true;
 }
 
 static size_t merge_fill(trc_evcur *c) {
     const trc_evsrc *s = c->src;
-    const uint8_t *base = s->back->p;
     size_t n = 0;
     while (n < c->cap && c->nheap) {
         uint32_t u = c->heap[0];
@@ -219,16 +274,16 @@ static size_t merge_fill(trc_evcur *c) {
         }
         bool live = true;
         do {
-            f_load_event(&c->buf[n], base + x->off);
+            f_load_event(&c->buf[n], x->ev);
             c->off[n++] = x->off;
-            live = strm_step(s, x);
+            live = strm_step(c, x);
         } while (live && n < c->cap && (!y || strm_lt(x, y)));
         if (!live) c->heap[0] = c->heap[--c->nheap];
         if (c->nheap) heap_down(c, 0);
     }
     /* hand back the pages every unit has passed, map the ones ahead */
     c->since += n;
-    if (c->since >= EVCUR_RELEASE / F_EV_SIZE / 4 && s->back->mapped) {
+    if (c->since >= EVCUR_RELEASE / F_EV_SIZE / 4 && s->back->mapped && !c->windows) {
         c->since = 0;
         uint64_t lo = s->back->n;
         for (uint32_t i = 0; i < c->nheap; i++)
@@ -359,6 +414,7 @@ void trc_evcur_close(trc_evcur *c) {
     if (!c) return;
     if (c->src) trc_backing_release(c->src->back, 0, c->src->back->n);
     free(c->st);
+    free(c->windows);
     free(c->heap);
     free(c->ix);
     free(c->buf);

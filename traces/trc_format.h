@@ -180,12 +180,23 @@ static inline void f_load_event(trc_event *e, const uint8_t *q) {
 
 /* ---- the reader's side: where a run's events are (trc_evsrc.c) ---------- */
 
-/* The bytes of a loaded file: a read-only mapping or an owned buffer. */
+/* The bytes of a loaded file: a read-only mapping or an owned buffer. A
+ * mapped file is also kept open (fd), and the passes that go through it front
+ * to back (the loader, the merge) read it with pread() into small buffers
+ * they reuse, rather than through the mapping: touching each page of a
+ * mapping costs a page fault or a TLB miss per 4 KiB (several times the cost
+ * of the copy on a virtual machine), a buffer that stays hot costs neither.
+ * The mapping serves random access (the sorted index) and any read that
+ * fails. */
 typedef struct trc_backing {
     const uint8_t *p;
     size_t n;
     bool mapped;
+    int fd;                 /* the mapped file, open for pread (-1: none) */
 } trc_backing;
+/* Reads [off, off + n) of b into dst (n > 0, within b): pread, or a copy from
+ * the bytes when there is no file or pread fails. */
+void trc_backing_read(const trc_backing *b, void *dst, size_t n, uint64_t off);
 /* Hands the whole pages of [from, to) back to the kernel (a mapping only). */
 void trc_backing_release(const trc_backing *b, uint64_t from, uint64_t to);
 /* Maps the pages of [from, to) in one call, ahead of reading them (a mapping
