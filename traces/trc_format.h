@@ -73,7 +73,9 @@
  * events; a full one is written and fflush()ed, trc_writer_flush writes a
  * partial one. A writer is not thread-safe: one thread at a time.
  *
- * Reading (trc_file_read.c): a regular file is mapped, never copied; other
+ * Reading (trc_file_read.c): a regular file is mapped and kept open; the
+ * passes that go through it front to back read it with pread() into small
+ * buffers they reuse (see trc_backing), never into one copy of the file; other
  * inputs (a pipe, /dev/stdin) are read chunk by chunk into memory, each chunk
  * header checked before its payload is read. The header and the first chunk
  * header are checked with pread() before anything is mapped, so a file that
