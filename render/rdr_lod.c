@@ -769,12 +769,16 @@ bool rdr_lod_owns(rdr_lod *l, uint32_t u) {
     const trc_model *m = l->m;
     if (!l->owns) {
         l->owns = xcalloc(m->run->nunits ? m->run->nunits : 1, 1);
-        for (uint32_t o = 1; o <= m->run->nobjects; o++) {
+        uint32_t found = 0;   /* stop when every unit owns something: a lock of millions of spans */
+        for (uint32_t o = 1; o <= m->run->nobjects && found < m->run->nunits; o++) {
             if (!rdr_has_owner(m->run->objects[o - 1].kind)) continue;
             size_t n;
             const trc_owner_span *ow = rdr_owners(m, o, &n);
-            for (size_t i = 0; i < n; i++)
-                if (ow[i].owner < m->run->nunits) l->owns[ow[i].owner] = 1;
+            for (size_t i = 0; i < n && found < m->run->nunits; i++)
+                if (ow[i].owner < m->run->nunits && !l->owns[ow[i].owner]) {
+                    l->owns[ow[i].owner] = 1;
+                    found++;
+                }
         }
     }
     return u < m->run->nunits && l->owns[u];

@@ -713,6 +713,44 @@ START_TEST(test_events_sorted) {
 }
 END_TEST
 
+/* What a run with the kernel's context switches writes: each unit's events in
+ * order, then, after the run, switches of every unit in time order (each
+ * unit's second stream, back in time), then a last event of unit 0 back in
+ * time again (a third stream). The merge reads them as a stable sort would,
+ * every event once. */
+START_TEST(test_events_sorted_second_stream) {
+    const char *path = tmp_path("streams.weft");
+    trc_recording *src = make_rec(0, 0);
+    diag d;
+    diag_clear(&d);
+    trc_writer *w;
+    ck_assert_int_eq(trc_writer_open(&w, path, &d), 0);
+    ck_assert_int_eq(trc_writer_run_begin(w, &src->runs[0], &d), 0);
+    enum { PER = 3000, UNITS = 5, SW = 4000 };
+    trc_event *ev = xmalloc(sizeof *ev * SW);
+    uint64_t seq = 0;
+    for (int batch = 0; batch < 3; batch++)
+        for (int u = 0; u < UNITS; u++) {
+            size_t k = 0;
+            for (int i = 0; i < PER / 3; i++)
+                ev[k++] = (trc_event){ .t = T0 + (uint64_t)(batch * PER / 3 + i) * 20 + (uint64_t)u,
+                                       .unit = (uint32_t)u, .kind = TRC_EV_MARK, .arg = seq++ };
+            ck_assert_int_eq(trc_writer_events(w, ev, k, &d), 0);
+        }
+    for (int i = 0; i < SW; i++)   /* ties with the units' own events at every 4th */
+        ev[i] = (trc_event){ .t = T0 + (uint64_t)i * 15 + (i % 4 ? 7 : 0), .unit = (uint32_t)(i * 7 % UNITS),
+                             .kind = TRC_EV_SCHED_SWITCH, .arg = seq++ };
+    ck_assert_int_eq(trc_writer_events(w, ev, SW, &d), 0);
+    ev[0] = (trc_event){ .t = T0 + 5, .unit = 0, .kind = TRC_EV_MARK, .arg = seq++ };
+    ck_assert_int_eq(trc_writer_events(w, ev, 1, &d), 0);
+    ck_assert_int_eq(trc_writer_run_end(w, T0 + 1000000000ull, TRC_END_OK, "", &d), 0);
+    ck_assert_int_eq(trc_writer_close(w, &d), 0);
+    check_sorted_stable(path, seq);
+    free(ev);
+    trc_recording_free(src);
+}
+END_TEST
+
 /* Noise rather than batches: far too many ascending runs for the heap merge,
  * so the fallback merge sort runs; few distinct times, so ties abound. */
 START_TEST(test_events_sorted_noise) {
@@ -1107,6 +1145,7 @@ static Suite *file_suite(void) {
     tcase_add_test(tc, test_section_table_used);
     tcase_add_test(tc, test_events_sorted);
     tcase_add_test(tc, test_events_sorted_noise);
+    tcase_add_test(tc, test_events_sorted_second_stream);
     tcase_add_test(tc, test_bad_references);
     tcase_add_test(tc, test_writer_errors);
     tcase_add_test(tc, test_random_damage);

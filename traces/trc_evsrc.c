@@ -1,19 +1,21 @@
 /* A run's events where they are: in the file, read in time order.
  *
  * The reader notes, for each EVENTS chunk, its segments: consecutive events of
- * one unit. Linked per unit, they make each unit's chain of events through the
- * file. The recorder drains every unit's buffer in order, so each chain is in
- * time order, and reading a run in time order is a merge of its units' chains
- * (a heap of units keyed by (time, file offset), so events at one time keep
- * their file order: the same order as a stable sort of the file by time). The
- * merge takes from one unit as long as it stays first, and hands back to the
- * kernel the pages that every unit has passed, so reading a recording of any
- * size costs a few pages and the segment list (16 bytes per segment, a
- * segment being a drained batch: hundreds or thousands of events).
+ * one stream. A stream is one unit's events whose times never go back; linked,
+ * its segments make a chain through the file. The recorder drains every
+ * unit's buffer in order, so a unit's events are one stream, except what it
+ * writes after the run about a unit (the kernel's context switches, in time
+ * order): each unit's second stream. Reading a run in time order is a merge
+ * of its streams (a heap keyed by (time, file offset), so events at one time
+ * keep their file order: the same order as a stable sort of the file by time).
+ * The merge takes from one stream as long as it stays first, and hands back
+ * to the kernel the pages that every stream has passed, so reading a
+ * recording of any size costs a few pages and the segment list (16 bytes per
+ * segment, a segment being a drained batch: hundreds or thousands of events).
  *
- * A file whose units go back in time (not one the recorder made) is read
- * through an index sorted by (time, offset) instead: 16 bytes per event.
- * A run built in memory is read from run->events.
+ * A file whose units go back in time more than EVSRC_MAX_STREAMS times (not
+ * one the recorder made) is read through an index sorted by (time, offset)
+ * instead: 16 bytes per event. A run built in memory is read from run->events.
  */
 #include "traces/trc_format.h"
 
@@ -45,8 +47,19 @@ void trc_backing_populate(const trc_backing *b, uint64_t from, uint64_t to) {
 #endif
 }
 
+void trc_backing_read(const trc_backing *b, void *dst, size_t n, uint64_t off) {
+    size_t got = 0;
+    while (b->fd >= 0 && got < n) {
+        ssize_t k = pread(b->fd, (uint8_t *)dst + got, n - got, (off_t)(off + got));
+        if (k <= 0) break;   /* an error, or the file shrank: the mapping says the rest */
+        got += (size_t)k;
+    }
+    if (got < n) memcpy((uint8_t *)dst + got, b->p + off + got, n - got);
+}
+
 void trc_backing_free(trc_backing *b) {
     if (!b) return;
+    if (b->fd >= 0) close(b->fd);
     if (b->mapped) munmap((void *)b->p, b->n);
     else free((void *)b->p);
     free(b);
@@ -63,43 +76,63 @@ trc_evsrc *trc_evsrc_new(const trc_backing *back, uint32_t nunits) {
 
 void trc_evsrc_units(trc_evsrc *s, uint32_t nunits) {
     if (nunits <= s->nunits) return;
-    s->first = xrealloc(s->first, (size_t)nunits * sizeof *s->first);
-    s->last = xrealloc(s->last, (size_t)nunits * sizeof *s->last);
-    s->last_t = xrealloc(s->last_t, (size_t)nunits * sizeof *s->last_t);
-    for (uint32_t u = s->nunits; u < nunits; u++) {
-        s->first[u] = s->last[u] = SEG_NONE;
-        s->last_t[u] = 0;
-    }
+    s->cur = xrealloc(s->cur, (size_t)nunits * sizeof *s->cur);
+    for (uint32_t u = s->nunits; u < nunits; u++) s->cur[u] = SEG_NONE;
     s->nunits = nunits;
 }
 
+/* A new stream for unit u (stream 0 again when there are too many). */
+static uint32_t stream_new(trc_evsrc *s, uint32_t u) {
+    if (s->nstreams >= EVSRC_MAX_STREAMS) {   /* read through the index, which ignores streams */
+        s->unordered = true;
+        return s->cur[u] = 0;
+    }
+    if (s->nstreams >= s->cap_streams) {
+        size_t cap = s->cap_streams ? 2 * s->cap_streams : 16;
+        s->first = xrealloc(s->first, cap * sizeof *s->first);
+        s->last = xrealloc(s->last, cap * sizeof *s->last);
+        s->last_t = xrealloc(s->last_t, cap * sizeof *s->last_t);
+        s->cap_streams = cap;
+    }
+    uint32_t k = s->nstreams++;
+    s->first[k] = s->last[k] = SEG_NONE;
+    s->last_t[k] = 0;
+    s->cur[u] = k;
+    return k;
+}
+
 void trc_evsrc_add(trc_evsrc *s, const uint8_t *ev, uint64_t off, uint32_t n) {
-    uint32_t cur = UINT32_MAX;   /* the unit of the segment being extended */
-    trc_seg *seg = NULL;
+    uint32_t k = SEG_NONE;   /* the stream of the segment being extended: none, as a */
+    trc_seg *seg = NULL;     /* segment never spans two chunks */
+    uint64_t last = 0;       /* the time of its last event */
     for (uint32_t i = 0; i < n; i++, ev += F_EV_SIZE) {
         uint64_t t = ld_u64le(ev);
         uint32_t u = ld_u32le(ev + 16);   /* < nunits: checked by the reader */
-        if (u != cur) {
+        uint32_t j = s->cur[u];
+        if (!seg || j != k || t < last) {
+            if (k != SEG_NONE) s->last_t[k] = last;
+            if (j == SEG_NONE || t < s->last_t[j]) j = stream_new(s, u);
             if (s->nsegs >= SEG_NONE - 1) BUG("more than 2^32 segments");
             ARR_GROW(s->segs, s->nsegs + 1, s->cap_segs);
-            uint32_t k = (uint32_t)s->nsegs++;
-            seg = &s->segs[k];
+            uint32_t g = (uint32_t)s->nsegs++;
+            seg = &s->segs[g];
             *seg = (trc_seg){ .off = off + (uint64_t)i * F_EV_SIZE, .n = 0, .next = SEG_NONE };
-            if (s->last[u] != SEG_NONE) s->segs[s->last[u]].next = k;
-            else s->first[u] = k;
-            s->last[u] = k;
-            cur = u;
+            if (s->last[j] != SEG_NONE) s->segs[s->last[j]].next = g;
+            else s->first[j] = g;
+            s->last[j] = g;
+            k = j;
         }
         seg->n++;
-        if (t < s->last_t[u]) s->unordered = true;
-        s->last_t[u] = t;
+        last = t;
     }
+    if (k != SEG_NONE) s->last_t[k] = last;
     s->nevents += n;
 }
 
 void trc_evsrc_free(trc_evsrc *s) {
     if (!s) return;
     free(s->segs);
+    free(s->cur);
     free(s->first);
     free(s->last);
     free(s->last_t);
@@ -114,7 +147,21 @@ void trc_evsrc_free(trc_evsrc *s) {
 
 enum { CUR_ARRAY, CUR_MERGE, CUR_INDEX };
 
-typedef struct strm { uint64_t t, off; uint32_t seg, left; } strm;   /* a unit's place in its chain */
+/* A stream's place in its chain: off is its next event in the file, ev the
+ * same bytes in memory: in its window (when the file is read with pread, the
+ * window holds the file's bytes [woff, woff + wn)) or in the mapping. */
+typedef struct strm {
+    uint64_t t, off;
+    uint32_t seg, left;
+    const uint8_t *ev;
+    uint8_t *win;
+    uint64_t woff;
+    size_t wn;
+} strm;
+#define EVCUR_WINDOWS_MAX 1024u            /* more streams: read through the mapping */
+#define EVCUR_WINDOW_MIN 4096u
+#define EVCUR_WINDOW_MAX (64u << 10)
+#define EVCUR_WINDOWS_TOTAL (4u << 20)     /* all the streams' windows together */
 typedef struct ixent { uint64_t t, off; } ixent;
 
 struct trc_evcur {
@@ -126,6 +173,8 @@ struct trc_evcur {
     const trc_event *batch;
     /* merge */
     strm *st;
+    uint8_t *windows;        /* the streams' windows, wsize bytes each (NULL: the mapping) */
+    size_t wsize;
     uint32_t *heap, nheap;
     uint64_t released, since, populated;
     /* index */
@@ -150,41 +199,69 @@ static void heap_down(trc_evcur *c, uint32_t i) {
     h[i] = v;
 }
 
+/* Points x->ev at the event at x->off, reading its window again when the
+ * event is not all in it. */
+static void strm_at(const trc_evcur *c, strm *x) {
+    const trc_backing *b = c->src->back;
+    if (!x->win) {
+        x->ev = b->p + x->off;
+        return;
+    }
+    if (x->off < x->woff || x->off + F_EV_SIZE > x->woff + x->wn) {
+        size_t n = b->n - x->off < c->wsize ? (size_t)(b->n - x->off) : c->wsize;   /* >= one event: checked */
+        trc_backing_read(b, x->win, n, x->off);
+        x->woff = x->off;
+        x->wn = n;
+    }
+    x->ev = x->win + (x->off - x->woff);
+}
+
 static void merge_open(trc_evcur *c) {
     const trc_evsrc *s = c->src;
-    c->st = xcalloc(s->nunits ? s->nunits : 1, sizeof *c->st);
-    c->heap = xcalloc(s->nunits ? s->nunits : 1, sizeof *c->heap);
-    for (uint32_t u = 0; u < s->nunits; u++) {
-        uint32_t k = s->first[u];
-        if (k == SEG_NONE) continue;
-        strm *x = &c->st[u];
-        x->seg = k;
-        x->off = s->segs[k].off;
-        x->left = s->segs[k].n;
-        x->t = ld_u64le(s->back->p + x->off);
-        c->heap[c->nheap++] = u;
+    c->st = xcalloc(s->nstreams ? s->nstreams : 1, sizeof *c->st);
+    c->heap = xcalloc(s->nstreams ? s->nstreams : 1, sizeof *c->heap);
+    if (s->back->fd >= 0 && s->nstreams && s->nstreams <= EVCUR_WINDOWS_MAX) {
+        size_t w = EVCUR_WINDOWS_TOTAL / s->nstreams;
+        w = w < EVCUR_WINDOW_MIN ? EVCUR_WINDOW_MIN : w > EVCUR_WINDOW_MAX ? EVCUR_WINDOW_MAX : w & ~(size_t)4095;
+        c->windows = malloc(w * s->nstreams);   /* no memory: the mapping serves */
+        c->wsize = c->windows ? w : 0;
+    }
+    for (uint32_t k = 0; k < s->nstreams; k++) {
+        uint32_t g = s->first[k];
+        if (g == SEG_NONE) continue;
+        strm *x = &c->st[k];
+        x->seg = g;
+        x->off = s->segs[g].off;
+        x->left = s->segs[g].n;
+        if (c->windows) x->win = c->windows + (size_t)k * c->wsize;
+        strm_at(c, x);
+        x->t = ld_u64le(x->ev);
+        c->heap[c->nheap++] = k;
     }
     for (uint32_t i = c->nheap / 2; i-- > 0;) heap_down(c, i);
 }
 
-/* Moves x to its unit's next event; false at the end of its chain. */
-static inline bool strm_step(const trc_evsrc *s, strm *x) {
+/* Moves x to its stream's next event; false at the end of its chain. */
+static inline bool strm_step(const trc_evcur *c, strm *x) {
     if (--x->left) {
         x->off += F_EV_SIZE;
+        if (!x->win || x->off + F_EV_SIZE <= x->woff + x->wn) x->ev += F_EV_SIZE;
+        else strm_at(c, x);
     } else {
+        const trc_evsrc *s = c->src;
         uint32_t k = s->segs[x->seg].next;
         if (k == SEG_NONE) return false;
         x->seg = k;
         x->off = s->segs[k].off;
         x->left = s->segs[k].n;
+        strm_at(c, x);
     }
-    x->t = ld_u64le(s->back->p + x->off);
+    x->t = ld_u64le(x->ev);
     return true;
 }
 
 static size_t merge_fill(trc_evcur *c) {
     const trc_evsrc *s = c->src;
-    const uint8_t *base = s->back->p;
     size_t n = 0;
     while (n < c->cap && c->nheap) {
         uint32_t u = c->heap[0];
@@ -197,30 +274,29 @@ static size_t merge_fill(trc_evcur *c) {
         }
         bool live = true;
         do {
-            f_load_event(&c->buf[n], base + x->off);
+            f_load_event(&c->buf[n], x->ev);
             c->off[n++] = x->off;
-            live = strm_step(s, x);
+            live = strm_step(c, x);
         } while (live && n < c->cap && (!y || strm_lt(x, y)));
         if (!live) c->heap[0] = c->heap[--c->nheap];
         if (c->nheap) heap_down(c, 0);
     }
     /* hand back the pages every unit has passed, map the ones ahead */
     c->since += n;
-    if (c->since >= EVCUR_RELEASE / F_EV_SIZE / 4 && s->back->mapped) {
+    if (c->since >= EVCUR_RELEASE / F_EV_SIZE / 4 && s->back->mapped && !c->windows) {
         c->since = 0;
-        uint64_t lo = s->back->n, hi = 0;
-        for (uint32_t i = 0; i < c->nheap; i++) {
-            uint64_t off = c->st[c->heap[i]].off;
-            if (off < lo) lo = off;
-            if (off > hi) hi = off;
-        }
+        uint64_t lo = s->back->n;
+        for (uint32_t i = 0; i < c->nheap; i++)
+            if (c->st[c->heap[i]].off < lo) lo = c->st[c->heap[i]].off;
         if (lo > c->released + EVCUR_RELEASE) {
             trc_backing_release(s->back, c->released, lo);
             c->released = lo & ~(uint64_t)4095;
         }
-        if (c->nheap && hi + EVCUR_RELEASE / 2 > c->populated) {
+        /* ahead of the stream furthest behind: the others are further on,
+         * maybe much further (a unit's second stream is near the file's end) */
+        if (c->nheap && lo + EVCUR_RELEASE / 2 > c->populated) {
             uint64_t from = c->populated > lo ? c->populated : lo;
-            c->populated = hi + EVCUR_RELEASE;
+            c->populated = lo + EVCUR_RELEASE;
             trc_backing_populate(s->back, from, c->populated);
         }
     }
@@ -338,6 +414,7 @@ void trc_evcur_close(trc_evcur *c) {
     if (!c) return;
     if (c->src) trc_backing_release(c->src->back, 0, c->src->back->n);
     free(c->st);
+    free(c->windows);
     free(c->heap);
     free(c->ix);
     free(c->buf);

@@ -41,11 +41,60 @@ typedef struct loader {
     trc_object *objs; size_t cap_o;
     const char **strs; size_t cap_s; uint32_t nstrs, nstrdef;
     uint64_t last_t;                 /* of the open run: its latest event */
+    /* the chunks read with pread (a mapped file): [win_off, win_off + win_n)
+     * of the file is in win */
+    uint8_t *win; size_t cap_win, win_n;
+    uint64_t win_off;
 } loader;
+
+#define F_READ_AHEAD (1u << 20)       /* read chunks a MiB at a time at least */
+#define F_READ_MAX (16u << 20)        /* a bigger chunk is read through the mapping */
+
+/* The file's bytes [off, off + n): from the window when they are all in it,
+ * else from the mapping (the same bytes). */
+static const uint8_t *bytes_at(const loader *L, uint64_t off, uint64_t n) {
+    if (L->win_n && off >= L->win_off && n <= L->win_n && off - L->win_off <= L->win_n - n)
+        return L->win + (off - L->win_off);
+    return L->p + off;
+}
+
+static bool in_window(const loader *L, uint64_t from, uint64_t to) {
+    return L->win_n && from >= L->win_off && to <= L->win_off + L->win_n;
+}
+
+/* Reads [from, to) into the window, and what follows up to F_READ_AHEAD. */
+static void window_fill(loader *L, uint64_t from, uint64_t to) {
+    uint64_t want = to - from;
+    if (want < F_READ_AHEAD) want = L->n - from < F_READ_AHEAD ? L->n - from : F_READ_AHEAD;
+    if (!want) return;
+    if (want > L->cap_win) {
+        free(L->win);
+        L->win = malloc((size_t)want);
+        L->cap_win = L->win ? (size_t)want : 0;
+        L->win_n = 0;
+        if (!L->win) return;   /* out of memory: the mapping serves */
+    }
+    trc_backing_read(L->back, L->win, (size_t)want, from);
+    L->win_off = from;
+    L->win_n = (size_t)want;
+}
+
+/* Brings the chunk at off (its header, then its payload as far as `limit`)
+ * into the window before it is framed; for a file read with pread only. */
+static void fetch_chunk(loader *L, uint64_t off, uint64_t limit) {
+    if (!L->back || L->back->fd < 0 || off >= limit) return;
+    uint64_t hend = limit - off < F_CHUNK_HDR ? limit : off + F_CHUNK_HDR;
+    if (!in_window(L, off, hend)) window_fill(L, off, hend);
+    if (hend - off < F_CHUNK_HDR) return;
+    uint64_t len = ld_u64le(bytes_at(L, off + 16, 8));
+    if (len > limit - hend || len > F_READ_MAX) return;   /* refused when framed, or read through the mapping */
+    if (!in_window(L, off, hend + len)) window_fill(L, off, hend + len);
+}
 
 #define F_RELEASE_STEP (8u << 20)  /* hand read pages back every 8 MiB */
 
 static void release_behind(loader *L, uint64_t pos) {
+    if (L->back && L->back->fd >= 0) return;   /* read with pread: nothing mapped */
     if (pos - L->released >= F_RELEASE_STEP) {
         trc_backing_release(L->back, L->released, pos);
         L->released = pos & ~(uint64_t)4095;
@@ -137,7 +186,8 @@ static bool frame_chunk(const loader *L, uint64_t off, uint64_t limit, uint32_t 
         return false;
     }
     rd r;
-    rd_init(&r, L->p + off, F_CHUNK_HDR, off);
+    const uint8_t *h = bytes_at(L, off, F_CHUNK_HDR);
+    rd_init(&r, h, F_CHUNK_HDR, off);
     uint32_t magic = rd_u32(&r, "chunk magic");
     uint16_t type = rd_u16(&r, "chunk type");
     uint16_t flags = rd_u16(&r, "chunk flags");
@@ -150,7 +200,7 @@ static bool frame_chunk(const loader *L, uint64_t off, uint64_t limit, uint32_t 
         ferr_set(e, ERR_FORMAT, off, "bad magic in chunk %u header", seq);
         return false;
     }
-    if (crc32_update(0, L->p + off, 28) != hcrc) {
+    if (crc32_update(0, h, 28) != hcrc) {
         ferr_set(e, ERR_FORMAT, off, "chunk %u header CRC mismatch", seq);
         return false;
     }
@@ -173,7 +223,7 @@ static bool frame_chunk(const loader *L, uint64_t off, uint64_t limit, uint32_t 
                  (ull)len);
         return false;
     }
-    if (crc32_update(0, L->p + off + F_CHUNK_HDR, (size_t)len) != pcrc) {
+    if (crc32_update(0, bytes_at(L, off + F_CHUNK_HDR, len), (size_t)len) != pcrc) {
         ferr_set(e, ERR_FORMAT, off + F_CHUNK_HDR, "chunk %u (%s) payload CRC mismatch", seq, ch_name(type));
         return false;
     }
@@ -184,7 +234,7 @@ static bool frame_chunk(const loader *L, uint64_t off, uint64_t limit, uint32_t 
 /* Decodes a SECTIONS payload into a malloc'd array of n entries. */
 static sect_entry *parse_table(const loader *L, const chunk_ref *c, uint32_t *n, ferr *e) {
     rd r;
-    rd_init(&r, L->p + c->off + F_CHUNK_HDR, (size_t)c->len, c->off + F_CHUNK_HDR);
+    rd_init(&r, bytes_at(L, c->off + F_CHUNK_HDR, c->len), (size_t)c->len, c->off + F_CHUNK_HDR);
     uint32_t cnt = rd_u32(&r, "section count");
     rd_u32(&r, "section table reserved field");
     if (r.err || c->len != 8 + (uint64_t)cnt * F_SECT_ENTRY) {
@@ -593,7 +643,7 @@ static int p_run_end(pctx *x) {
 
 /* Maps the chunk at off (its header says how long it is) before it is framed. */
 static void populate_chunk(loader *L, uint64_t off) {
-    if (off + F_CHUNK_HDR > L->n) return;
+    if (off + F_CHUNK_HDR > L->n || (L->back && L->back->fd >= 0)) return;
     uint64_t len = ld_u64le(L->p + off + 16);
     uint64_t end = len > L->n - off - F_CHUNK_HDR ? L->n : off + F_CHUNK_HDR + len;
     trc_backing_populate(L->back, off + F_CHUNK_HDR, end);
@@ -604,7 +654,7 @@ static bool process_chunk(loader *L, const chunk_ref *c, int *rc) {
     ARR_GROW(L->ch, L->nch + 1, L->cap_ch);
     L->ch[L->nch++] = *c;
     pctx x = { .L = L, .c = c };
-    rd_init(&x.r, L->p + c->off + F_CHUNK_HDR, (size_t)c->len, c->off + F_CHUNK_HDR);
+    rd_init(&x.r, bytes_at(L, c->off + F_CHUNK_HDR, c->len), (size_t)c->len, c->off + F_CHUNK_HDR);
     switch (c->type) {
     case CH_RUN_BEGIN: p_run_begin(&x); break;
     case CH_UNITS: p_units(&x); break;
@@ -638,6 +688,7 @@ static int walk(loader *L) {
                 break;
             }
             populate_chunk(L, pos);
+            fetch_chunk(L, pos, tc.off);
             if (!frame_chunk(L, pos, tc.off, i, &c, &e)) { stop_with(L, pos, &e); break; }
             if (!entry_agrees(L, &table[i], &c, &e)) { stop_with(L, pos, &e); break; }
             if (c.type == CH_SECTIONS) {
@@ -667,6 +718,7 @@ static int walk(loader *L) {
             return rc;
         }
         populate_chunk(L, pos);
+        fetch_chunk(L, pos, L->n);
         if (!frame_chunk(L, pos, L->n, seq, &c, &e)) { stop_with(L, pos, &e); return rc; }
         if (c.type == CH_SECTIONS) {
             uint32_t cnt;
@@ -697,6 +749,7 @@ static int walk(loader *L) {
 }
 
 static void free_loader(loader *L) {
+    free(L->win);
     free(L->ch);
     free(L->runs);
     free(L->units);
@@ -766,6 +819,7 @@ static trc_backing *backing_buffer(uint8_t *p, size_t n) {
     trc_backing *b = xcalloc(1, sizeof *b);
     b->p = p;
     b->n = n;
+    b->fd = -1;
     return b;
 }
 
@@ -894,6 +948,8 @@ int trc_recording_open(trc_recording **out, const char *path, unsigned flags, di
                 back->p = p;
                 back->n = n;
                 back->mapped = true;
+                back->fd = fd;   /* kept for pread: closed with the backing */
+                fd = -1;
             }
         }
     } else if (isatty(fd)) {
@@ -902,7 +958,7 @@ int trc_recording_open(trc_recording **out, const char *path, unsigned flags, di
     } else {
         rc = read_stream(fd, path, &back, d);
     }
-    close(fd);
+    if (fd >= 0) close(fd);
     if (rc) return rc;
     return load_backing(out, back, path, flags, d);
 }

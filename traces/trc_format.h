@@ -73,7 +73,9 @@
  * events; a full one is written and fflush()ed, trc_writer_flush writes a
  * partial one. A writer is not thread-safe: one thread at a time.
  *
- * Reading (trc_file_read.c): a regular file is mapped, never copied; other
+ * Reading (trc_file_read.c): a regular file is mapped and kept open; the
+ * passes that go through it front to back read it with pread() into small
+ * buffers they reuse (see trc_backing), never into one copy of the file; other
  * inputs (a pipe, /dev/stdin) are read chunk by chunk into memory, each chunk
  * header checked before its payload is read. The header and the first chunk
  * header are checked with pread() before anything is mapped, so a file that
@@ -93,7 +95,9 @@
  * unit's buffer in order, so a unit's events are in time order through the
  * file, and a run's events are read in time order by merging its units'
  * segment chains (trc_evsrc.c); events at equal times keep their file order.
- * A file whose units go back in time is read through a sorted index instead.
+ * Events a unit writes back in time (the kernel's context switches, written
+ * after the run) start another chain of that unit; a file with too many of
+ * those is read through a sorted index instead.
  */
 #ifndef WEFT_TRC_FORMAT_H
 #define WEFT_TRC_FORMAT_H
@@ -178,12 +182,23 @@ static inline void f_load_event(trc_event *e, const uint8_t *q) {
 
 /* ---- the reader's side: where a run's events are (trc_evsrc.c) ---------- */
 
-/* The bytes of a loaded file: a read-only mapping or an owned buffer. */
+/* The bytes of a loaded file: a read-only mapping or an owned buffer. A
+ * mapped file is also kept open (fd), and the passes that go through it front
+ * to back (the loader, the merge) read it with pread() into small buffers
+ * they reuse, rather than through the mapping: touching each page of a
+ * mapping costs a page fault or a TLB miss per 4 KiB (several times the cost
+ * of the copy on a virtual machine), a buffer that stays hot costs neither.
+ * The mapping serves random access (the sorted index) and any read that
+ * fails. */
 typedef struct trc_backing {
     const uint8_t *p;
     size_t n;
     bool mapped;
+    int fd;                 /* the mapped file, open for pread (-1: none) */
 } trc_backing;
+/* Reads [off, off + n) of b into dst (n > 0, within b): pread, or a copy from
+ * the bytes when there is no file or pread fails. */
+void trc_backing_read(const trc_backing *b, void *dst, size_t n, uint64_t off);
 /* Hands the whole pages of [from, to) back to the kernel (a mapping only). */
 void trc_backing_release(const trc_backing *b, uint64_t from, uint64_t to);
 /* Maps the pages of [from, to) in one call, ahead of reading them (a mapping
@@ -191,18 +206,27 @@ void trc_backing_release(const trc_backing *b, uint64_t from, uint64_t to);
 void trc_backing_populate(const trc_backing *b, uint64_t from, uint64_t to);
 void trc_backing_free(trc_backing *b);
 
-/* Consecutive events of one unit in one EVENTS chunk. */
+/* Consecutive events of one stream in one EVENTS chunk. */
 typedef struct trc_seg { uint64_t off; uint32_t n; uint32_t next; } trc_seg;
 #define SEG_NONE UINT32_MAX
+/* More streams than this (a file whose units go back in time again and
+ * again): the run is read through a sorted index instead of a merge. */
+#define EVSRC_MAX_STREAMS 65536u
 
+/* A stream is a chain of segments of one unit whose times never go back: a
+ * unit's events start one, and each event earlier than its unit's previous
+ * one starts another (the kernel's context switches, written after the run,
+ * are each unit's second stream). */
 struct trc_evsrc {
     const trc_backing *back;
     uint64_t nevents;
     uint32_t nunits;
+    uint32_t *cur;              /* per unit: its current stream (SEG_NONE: none yet) */
     trc_seg *segs; size_t nsegs, cap_segs;
-    uint32_t *first, *last;     /* per unit: its first and last segment (SEG_NONE: none) */
-    uint64_t *last_t;           /* per unit: the time of its last event so far */
-    bool unordered;             /* a unit's events go back in time: read through a sorted index */
+    uint32_t nstreams; size_t cap_streams;
+    uint32_t *first, *last;     /* per stream: its first and last segment */
+    uint64_t *last_t;           /* per stream: the time of its last event so far */
+    bool unordered;             /* too many streams: read through a sorted index */
     bool own_events;            /* run->events was filled by trc_run_load_events (malloc'd) */
 };
 
