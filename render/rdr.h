@@ -157,14 +157,19 @@ uint32_t rdr_flow_color(unsigned kind);
  * ====================================================================== */
 
 /* Rows: per run (a title row when there are several runs), one lane per unit,
- * then per pool a POOL row (futures running and queued, the workers as a
+ * grouped by process: a process that hosts other units (its threads on the
+ * processes backend) gets a PROC header row (id: the process's unit; its name,
+ * pid and a stacked bar of its units' states), then its own lane and those of
+ * its units; folded (rdr_view_fold), only the header is left, as tall as a lane.
+ * A process with no other unit in it is its lane (the lane shows its pid). Then
+ * per pool a POOL row (futures running and queued, the workers as a
  * capacity line) and one FUTURE row per future lane (trc_object_track.future_lanes),
  * then a LEVEL track (step graph, capacity line) per queue (depth), semaphore
  * (permits in use), barrier (units arrived), counter (value) and rwlock
  * (readers), then an OWNER track per lock, rlock, rwlock (the writer) and event
  * (set, coloured by who set it). An rwlock has both. */
 enum rdr_row_kind { RDR_ROW_RUN = 1, RDR_ROW_UNIT = 2, RDR_ROW_LEVEL = 3, RDR_ROW_OWNER = 4,
-                    RDR_ROW_POOL = 5, RDR_ROW_FUTURE = 6,
+                    RDR_ROW_POOL = 5, RDR_ROW_FUTURE = 6, RDR_ROW_PROC = 7,
                     RDR_ROW_QUEUE = RDR_ROW_LEVEL, RDR_ROW_LOCK = RDR_ROW_OWNER };
 
 /* One row of the lane area. y is in content coordinates (0 = top of the lane
@@ -172,8 +177,9 @@ enum rdr_row_kind { RDR_ROW_RUN = 1, RDR_ROW_UNIT = 2, RDR_ROW_LEVEL = 3, RDR_RO
 typedef struct rdr_row {
     uint8_t kind;       /* rdr_row_kind */
     uint32_t run;       /* index into the models */
-    uint32_t id;        /* UNIT: unit index; LEVEL/OWNER/POOL/FUTURE: object id (1-based); RUN: 0 */
-    uint32_t lane;      /* FUTURE: the lane within its pool (trc_future.lane), or RDR_LANE_MORE; else 0 */
+    uint32_t id;        /* UNIT, PROC: unit index; LEVEL/OWNER/POOL/FUTURE: object id (1-based); RUN: 0 */
+    uint32_t lane;      /* FUTURE: the lane within its pool (trc_future.lane), or RDR_LANE_MORE;
+                           PROC: the units in the group (the process's own included); else 0 */
     int y, h;
 } rdr_row;
 
@@ -297,6 +303,7 @@ struct rdr_view {
     int32_t **unit_row;                  /* per model, per unit: index in lay.rows of its lane, or -1 */
     struct rdr_expect **expect;          /* per model: expected counter values from the scenario, or NULL */
     struct rdr_stage_view *stage;        /* the stage's models, layouts and states, built on first need */
+    struct rdr_groups **groups;          /* per model: the process groups of lanes and which are folded */
 };
 
 /** Fills v from desc: layout for desc->width x height, the whole run in view,
@@ -340,6 +347,17 @@ uint32_t rdr_view_search(rdr_view *v, const char *query);
 void rdr_view_search_next(rdr_view *v, int dir);
 /** Collapses or expands run r's rows (several runs). */
 void rdr_view_collapse(rdr_view *v, uint32_t run, bool collapsed);
+/** Process groups (rows of kind RDR_ROW_PROC): the process unit whose group
+ *  unit u's lane is in (u itself for the process), or UINT32_MAX when u's lane
+ *  stands alone. */
+uint32_t rdr_view_group_of(const rdr_view *v, uint32_t run, uint32_t unit);
+/** Folds (only the header row left, drawn as a stacked bar of its units'
+ *  states) or unfolds the group of process unit `proc`; no-op for a unit that
+ *  heads no group. Clears a selection that the fold hides. */
+void rdr_view_fold(rdr_view *v, uint32_t run, uint32_t proc, bool folded);
+bool rdr_view_folded(const rdr_view *v, uint32_t run, uint32_t proc);
+/** Folds or unfolds every group of every run. Returns how many groups there are. */
+uint32_t rdr_view_fold_all(rdr_view *v, bool folded);
 /** Several runs: on absolute time (each where it ran) or aligned at their starts. */
 void rdr_view_set_absolute(rdr_view *v, bool absolute);
 /** A short message in the status bar for a few seconds. */
