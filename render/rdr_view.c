@@ -13,17 +13,33 @@
 
 /* Where a run stops doing anything: the last event before its end that is not
  * part of how it was ended (waits aborted, units aborted or killed). */
+static bool rdr_ending_event(const trc_event *e) {
+    return (e->kind == TRC_EV_UNIT_EXIT && e->aux != TRC_EXIT_DONE) || e->kind == TRC_EV_DAEMON_KILLED ||
+           (e->kind == TRC_EV_WAIT_END && e->aux == TRC_OUT_ABORTED) || e->kind == TRC_EV_LOST;
+}
+
 static uint64_t rdr_active_end(const trc_model *m) {
     const trc_run *run = m->run;
     if (run->end_reason != TRC_END_DEADLOCK && run->end_reason != TRC_END_STUCK && run->end_reason != TRC_END_TIMEOUT)
         return m->makespan;
-    for (size_t i = run->nevents; i-- > 0;) {
-        const trc_event *e = &run->events[i];
-        bool ending = (e->kind == TRC_EV_UNIT_EXIT && e->aux != TRC_EXIT_DONE) || e->kind == TRC_EV_DAEMON_KILLED ||
-                      (e->kind == TRC_EV_WAIT_END && e->aux == TRC_OUT_ABORTED) || e->kind == TRC_EV_LOST;
-        if (!ending) return e->t > run->t_start ? e->t - run->t_start : 0;
+    if (run->events || !run->nevents) {
+        for (size_t i = run->nevents; i-- > 0;) {
+            const trc_event *e = &run->events[i];
+            if (!rdr_ending_event(e)) return e->t > run->t_start ? e->t - run->t_start : 0;
+        }
+        return 0;
     }
-    return 0;
+    /* a recording opened lazily (its events in the file): one pass in time order */
+    trc_evcur *c = NULL;
+    diag d = { 0 };
+    if (trc_evcur_open(&c, run, &d)) return m->makespan;   /* unreadable: no tail to fit */
+    uint64_t last = 0;
+    const trc_event *ev;
+    for (size_t n; (n = trc_evcur_next(c, &ev)) > 0;)
+        for (size_t i = 0; i < n; i++)
+            if (!rdr_ending_event(&ev[i])) last = ev[i].t > run->t_start ? ev[i].t - run->t_start : 0;
+    trc_evcur_close(c);
+    return last;
 }
 
 /* The time axis from the runs' offsets: its length and where every run has gone quiet. */
