@@ -477,7 +477,14 @@ typedef struct rdr_stage_who { uint32_t unit; uint8_t op; uint64_t since; } rdr_
  * consumer just after its get. */
 enum rdr_tok_phase { RDR_TOK_IN = 0,        /* in its slot */
                      RDR_TOK_ARRIVING = 1,  /* flying from the producer to `slot`, where its put puts it */
-                     RDR_TOK_LEAVING = 2 }; /* got: flying from the exit to the consumer */
+                     RDR_TOK_LEAVING = 2,   /* got: flying from the exit to the consumer */
+                     /* pipes: a message in the tube, `fly` of the way from its send to its recv
+                        (producer: the sender, consumer: the receiver, NONE if never received:
+                        it waits at the receiving end, `slot` from that end) */
+                     RDR_TOK_PIPE = 3,
+                     /* a manager's request (client -> the manager's process) and its reply
+                        (back), `fly` of the way (the state's reqs) */
+                     RDR_TOK_REQUEST = 4, RDR_TOK_REPLY = 5 };
 typedef struct rdr_stage_tok {
     uint64_t item;
     uint32_t producer;      /* the unit that put it */
@@ -512,6 +519,8 @@ typedef struct rdr_stage_obj {
     /* counters */
     int64_t lost;           /* updates lost by racy writes up to t */
     uint32_t writes;        /* writes up to t */
+    /* pipes: messages in it at t (level: their bytes); toks[tok0 .. + ntok) lists them, oldest first */
+    uint32_t msgs;
     /* the GIL: its token goes from the last holder (passed_from) to the holder,
      * pass from 0 to 1 over the animation time after the hand-over (1: arrived) */
     uint32_t passed_from;
@@ -528,6 +537,7 @@ typedef struct rdr_stage_state {
     rdr_stage_tok *toks; size_t ntoks, cap_toks;
     uint32_t *futs; size_t nfuts, cap_futs;
     uint32_t *cycle; size_t ncycle;                /* a wait-for cycle at t: cycle[i] waits for cycle[i + 1] */
+    size_t req0, nreq;                             /* managers' requests and replies in flight: toks[req0 .. + nreq) */
     uint32_t counts[TRC_ST__COUNT + 1];            /* live units per state; [TRC_ST__COUNT]: not started */
     /* private */
     uint32_t *scratch; size_t cap_scratch;
@@ -559,12 +569,40 @@ typedef struct rdr_stage_cell {
     int lx2, ly2, ldx2, nl2;    /* queues: the get side (lx.. is the put side) */
 } rdr_stage_cell;
 
-typedef struct rdr_stage_group {  /* the units of one actor on the bench */
+typedef struct rdr_stage_group {  /* the units of one actor on the bench (or of one process and its threads) */
     const char *name;
     uint32_t n;                 /* its units */
     int x, y, w, h;             /* its block; summary: its row */
     bool header;                /* its name is drawn above its figures ("consumer ×3") */
+    int32_t proc;               /* the units of process unit `proc` (with its threads): its box is the
+                                   block and its name line says the process; -1 = an actor's units */
+    int spot;                   /* the width of a unit's place in the block */
 } rdr_stage_group;
+
+/* Processes (runs with real processes): a box per process around its units'
+ * figures (a process hosting threads: around its block on the bench; a pool's
+ * worker process: around its place in the pool), and per pipe a tube from the
+ * box of the process that sends into it most to the box of the one that
+ * receives most, through a band under the bench. */
+typedef struct rdr_stage_proc {
+    uint32_t unit;              /* the process's own unit */
+    int32_t pid;
+    uint32_t nunits;            /* units in it (its threads included) */
+    bool manager;               /* it serves a manager's requests */
+    bool group;                 /* it has a block of its own on the bench, with a name line */
+    int x, y, w, h;             /* the box */
+} rdr_stage_proc;
+
+typedef struct rdr_stage_tube {
+    uint32_t obj;               /* the pipe */
+    uint32_t from, to;          /* process boxes (indexes into procs) at the sending and receiving ends */
+    int npts;                   /* its centre line: (px[i], py[i]), from the sending end to the receiving one */
+    int px[4], py[4];
+    int len;                    /* its length in px */
+} rdr_stage_tube;
+
+/** The point a fraction s (0..1) along a tube's centre line. */
+void rdr_stage_tube_point(const rdr_stage_tube *tb, double s, int *x, int *y);
 
 typedef struct rdr_stage_layout {
     int w, h;                   /* what it was laid out for */
@@ -582,6 +620,12 @@ typedef struct rdr_stage_layout {
     uint32_t *order; uint32_t nshown;   /* the shown cells' objects, in layout order */
     uint32_t hidden;            /* objects with no room */
     int objects_y;              /* where the object grid starts */
+    /* processes: empty when the run has none (threads) or in summary */
+    rdr_stage_proc *procs; uint32_t nprocs;
+    int32_t *proc_of;           /* per unit: index into procs of its box, -1 = none */
+    rdr_stage_tube *tubes; uint32_t ntubes;
+    int tube_w;                 /* a tube's thickness */
+    int32_t *tube_of;           /* per object: index into tubes, -1 = none */
 } rdr_stage_layout;
 
 /** Lays out run sm in w x h. wf (may be NULL): the run's wait-for graph at its

@@ -342,6 +342,18 @@ bool rdr_stage_home(const rdr_stage_geo *g, uint32_t u, int *x, int *y);
 bool rdr_stage_unit_xy(const rdr_stage_geo *g, uint32_t u, int *x, int *y);
 /* The tooltip of what the mouse points at on a run's stage, if anything (rdr_stage_hover.c). */
 void rdr_stage_hover(rdr_ctx *cx, uint32_t run, const rdr_stage_layout *L, const rdr_stage_state *st, int ox, int oy);
+/* Processes on the stage (rdr_stage_procs.c): pipes that get a tube, the
+ * height of their band under the bench, the boxes and tubes of a layout. */
+uint32_t rdr_stage_tube_count(const rdr_stage_model *sm);
+int rdr_stage_tube_band(uint32_t ntubes, int fig);
+void rdr_stage_procs_build(rdr_stage_layout *L, const rdr_stage_model *sm, const rdr_groups *pg, int band_y,
+                           uint32_t ntubes);
+/* ... drawn (rdr_stage_procs_draw.c): the boxes behind the figures; the tubes,
+ * their messages and the managers' requests in front of them. */
+void rdr_stage_boxes(rdr_ctx *cx, const rdr_stage_layout *L, const rdr_stage_state *st, const trc_run *run, int ox, int oy);
+void rdr_stage_tubes(rdr_ctx *cx, const rdr_stage_layout *L, const rdr_stage_state *st, const trc_run *run, int ox, int oy);
+/* A message token (pipes, requests): a small rounded square in the sender's colour. */
+void rdr_stage_msg_token(rdr_drawlist *dl, int x, int y, int sz, uint32_t col, uint32_t edge);
 /* The pictures of one run's stage at (x, y) (rdr_stage_draw.c). */
 void rdr_stage_draw(rdr_ctx *cx, uint32_t run, const rdr_stage_model *sm, const rdr_stage_layout *L,
                     const rdr_stage_state *st, int x, int y);

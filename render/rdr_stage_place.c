@@ -38,6 +38,13 @@ bool rdr_stage_unit_xy(const rdr_stage_geo *g, uint32_t u, int *x, int *y) {
     bool ok = su->place == RDR_PLACE_HOME
                   ? rdr_stage_home(g, u, &tx, &ty)
                   : rdr_stage_line_spot(g, su->obj, rdr_stage_side(g, su->obj, su->op), su->rank, &tx, &ty);
+    if (!ok && su->place == RDR_PLACE_WAIT) {
+        /* what it waits on has no waiting line (a managed counter: the unit waits for the
+         * manager's reply) or no room on the stage: it waits at home, not nowhere */
+        const rdr_stage_cell *ce = su->obj && su->obj <= g->run->nobjects ? &g->L->cells[su->obj - 1] : NULL;
+        int side = rdr_stage_side(g, su->obj, su->op);
+        if (!ce || !ce->shown || !(side == 2 ? ce->nl2 : ce->nl)) ok = rdr_stage_home(g, u, &tx, &ty);
+    }
     if (!ok) return false;
     *x = tx;
     *y = ty;
