@@ -1,7 +1,12 @@
 /* render/: processes in the viewer. The timeline's process groups (a header
  * row per process that hosts other units, its lanes under it, folded by a
  * click, by x and shift+x, unfolded by a search, a stacked bar of its units'
- * states while folded, a layout that does not move while playing). */
+ * states while folded, a layout that does not move while playing). The
+ * stage's process boxes (a process with its threads in one box, one alone in
+ * its own), a pipe's tube from the sender's box to the receiver's, its
+ * messages at their place along it at a time t (never received: at the end),
+ * and the pixels of a headless render: a box's border, a token in the tube. A
+ * deadlocked recording opened lazily from a file renders. */
 #include "testutil.h"
 #include "render/rdr.h"
 
@@ -9,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MS 1000000ull
 
@@ -26,9 +32,9 @@ static void click(rdr_view *v, int x, int y) {
 /* Process "main" (pid 100) runs threads t.0 and t.1 (pid 100, started as
  * threads); process "child" (pid 101) is alone. From 10 to 30 ms t.0 is
  * blocked on lock L (held by t.1), main sleeps from 5 to 40 ms; t.1 computes
- * from 10 to 20 ms. main sends two messages through pipe p to child: #1 sent
- * at 20 ms, received at 30 ms; #2 sent at 40 ms, received at 60 ms. All exit
- * at 80 ms. */
+ * from 10 to 20 ms. main sends three messages through pipe p to child: #1
+ * sent at 20 ms, received at 30 ms; #2 sent at 40 ms, received at 60 ms; #3
+ * sent at 70 ms, never received. All exit at 80 ms. */
 typedef struct pfix { trc_recording *rec; trc_model m; uint32_t main, t0, t1, child, lock, pipe; } pfix;
 
 static void pfix_make(pfix *f) {
@@ -68,6 +74,7 @@ static void pfix_make(pfix *f) {
     rb_ev(&rb, 41 * MS, f->child, TRC_EV_WAIT_BEGIN, f->pipe, TRC_OP_RECV, 0, 0);
     rb_ev(&rb, 60 * MS, f->child, TRC_EV_WAIT_END, f->pipe, TRC_OUT_OK, 0, 0);
     rb_ev(&rb, 60 * MS, f->child, TRC_EV_RECV, f->pipe, 0, 2, 100);
+    rb_ev(&rb, 70 * MS, f->main, TRC_EV_SEND, f->pipe, 0, 3, 100);
     for (uint32_t u = 0; u < 4; u++) rb_ev(&rb, 80 * MS, u, TRC_EV_UNIT_EXIT, 0, TRC_EXIT_DONE, 0, 0);
     f->rec = rb_finish(&rb, 80 * MS);
     diag d = { 0 };
@@ -268,6 +275,223 @@ START_TEST(test_layout_stable_while_playing) {
 }
 END_TEST
 
+//~ the stage: boxes, tubes, messages
+
+typedef struct stg { rdr_stage_model *sm; rdr_stage_layout L; rdr_stage_state st; } stg;
+
+static void stg_make(stg *s, const pfix *f, int w, int h) {
+    memset(s, 0, sizeof *s);
+    s->sm = rdr_stage_model_new(&f->m);
+    rdr_stage_layout_build(&s->L, s->sm, NULL, w, h, NULL);
+}
+
+static void stg_free(stg *s) {
+    rdr_stage_state_release(&s->st);
+    rdr_stage_layout_release(&s->L);
+    rdr_stage_model_free(s->sm);
+}
+
+static bool inside(const rdr_stage_proc *P, int x, int y) {
+    return x > P->x && x < P->x + P->w - 1 && y > P->y && y < P->y + P->h - 1;
+}
+
+START_TEST(test_stage_boxes_and_tube) {
+    pfix f;
+    pfix_make(&f);
+    stg s;
+    stg_make(&s, &f, 700, 600);
+    const rdr_stage_layout *L = &s.L;
+    ck_assert(!L->summary);
+    ck_assert_uint_eq(L->nprocs, 2);
+    int32_t bm = L->proc_of[f.main], bc = L->proc_of[f.child];
+    ck_assert_int_ge(bm, 0);
+    ck_assert_int_ge(bc, 0);
+    ck_assert_int_ne(bm, bc);
+    ck_assert_int_eq(L->proc_of[f.t0], bm);   /* threads are in their process's box */
+    ck_assert_int_eq(L->proc_of[f.t1], bm);
+    const rdr_stage_proc *PM = &L->procs[bm], *PC = &L->procs[bc];
+    ck_assert_uint_eq(PM->unit, f.main);
+    ck_assert_int_eq(PM->pid, 100);
+    ck_assert(PM->group);
+    ck_assert_uint_eq(PM->nunits, 3);
+    ck_assert(!PC->group);
+    ck_assert_uint_eq(PC->nunits, 1);
+    /* every figure's home (bottom centre) and its head are in its box; the boxes do not overlap */
+    uint32_t us[] = { f.main, f.t0, f.t1 };
+    for (int k = 0; k < 3; k++) {
+        ck_assert(inside(PM, L->home_x[us[k]], L->home_y[us[k]] - 1));
+        ck_assert(inside(PM, L->home_x[us[k]], L->home_y[us[k]] - L->fig + 1));
+    }
+    ck_assert(inside(PC, L->home_x[f.child], L->home_y[f.child] - 1));
+    ck_assert(PM->x + PM->w <= PC->x || PC->x + PC->w <= PM->x || PM->y + PM->h <= PC->y || PC->y + PC->h <= PM->y);
+    /* the pipe: a tube from main's box (the sender) down into the band, across, up into child's box */
+    ck_assert_uint_eq(L->ntubes, 1);
+    ck_assert_int_eq(L->tube_of[f.pipe - 1], 0);
+    ck_assert_int_eq(L->tube_of[f.lock - 1], -1);
+    const rdr_stage_tube *tb = &L->tubes[0];
+    ck_assert_uint_eq(tb->obj, f.pipe);
+    ck_assert_uint_eq(tb->from, (uint32_t)bm);
+    ck_assert_uint_eq(tb->to, (uint32_t)bc);
+    ck_assert_int_eq(tb->npts, 4);
+    ck_assert_int_eq(tb->py[0], PM->y + PM->h);   /* leaves from the bottom of the sender's box */
+    ck_assert(tb->px[0] > PM->x && tb->px[0] < PM->x + PM->w);
+    ck_assert_int_eq(tb->py[3], PC->y + PC->h);   /* enters the bottom of the receiver's box */
+    ck_assert(tb->px[3] > PC->x && tb->px[3] < PC->x + PC->w);
+    ck_assert_int_gt(tb->py[1], PM->y + PM->h);   /* the band is under both boxes ... */
+    ck_assert_int_gt(tb->py[1], PC->y + PC->h);
+    ck_assert_int_eq(tb->py[1], tb->py[2]);
+    ck_assert_int_lt(tb->py[1], L->objects_y);    /* ... and over the objects */
+    ck_assert_int_eq(tb->len, abs(tb->py[1] - tb->py[0]) + abs(tb->px[2] - tb->px[1]) + abs(tb->py[3] - tb->py[2]));
+    int x, y;
+    rdr_stage_tube_point(tb, 0, &x, &y);
+    ck_assert_int_eq(x, tb->px[0]);
+    ck_assert_int_eq(y, tb->py[0]);
+    rdr_stage_tube_point(tb, 1, &x, &y);
+    ck_assert_int_eq(x, tb->px[3]);
+    ck_assert_int_eq(y, tb->py[3]);
+    rdr_stage_tube_point(tb, 0.5, &x, &y);   /* half its length along: on the band */
+    int down = tb->py[1] - tb->py[0];
+    if (tb->len / 2 > down && tb->len / 2 < tb->len - (tb->py[2] - tb->py[3])) {
+        ck_assert_int_eq(y, tb->py[1]);
+        ck_assert_int_eq(abs(x - tb->px[1]), tb->len / 2 - down);
+    }
+    /* the layout is the same whatever the time: it comes from the whole run */
+    rdr_stage_layout L2;
+    rdr_stage_layout_build(&L2, s.sm, NULL, 700, 600, NULL);
+    ck_assert_int_eq(memcmp(L2.procs, L->procs, L->nprocs * sizeof *L->procs), 0);
+    ck_assert_int_eq(memcmp(L2.tubes, L->tubes, L->ntubes * sizeof *L->tubes), 0);
+    rdr_stage_layout_release(&L2);
+    stg_free(&s);
+    pfix_free(&f);
+}
+END_TEST
+
+START_TEST(test_stage_messages_at_t) {
+    pfix f;
+    pfix_make(&f);
+    stg s;
+    stg_make(&s, &f, 700, 600);
+    const rdr_stage_obj *so = NULL;
+    /* 25 ms: #1 half way from its send (20) to its recv (30) */
+    rdr_stage_state_at(s.sm, &s.st, 25 * MS, 0);
+    so = &s.st.objs[f.pipe - 1];
+    ck_assert_uint_eq(so->msgs, 1);
+    ck_assert_uint_eq(so->ntok, 1);
+    const rdr_stage_tok *tk = &s.st.toks[so->tok0];
+    ck_assert_uint_eq(tk->phase, RDR_TOK_PIPE);
+    ck_assert_uint_eq(tk->item, 1);
+    ck_assert_uint_eq(tk->producer, f.main);
+    ck_assert_uint_eq(tk->consumer, f.child);
+    ck_assert_float_eq_tol(tk->fly, 0.5, 1e-6);
+    ck_assert_int_eq(so->level, 116);   /* its bytes and its 16-byte header */
+    /* 35 ms: nothing in the pipe */
+    rdr_stage_state_at(s.sm, &s.st, 35 * MS, 0);
+    ck_assert_uint_eq(s.st.objs[f.pipe - 1].msgs, 0);
+    ck_assert_uint_eq(s.st.objs[f.pipe - 1].ntok, 0);
+    /* 55 ms: #2 three quarters of the way (40 -> 60) */
+    rdr_stage_state_at(s.sm, &s.st, 55 * MS, 0);
+    so = &s.st.objs[f.pipe - 1];
+    ck_assert_uint_eq(so->ntok, 1);
+    ck_assert_uint_eq(s.st.toks[so->tok0].item, 2);
+    ck_assert_float_eq_tol(s.st.toks[so->tok0].fly, 0.75, 1e-6);
+    /* 75 ms: #3 was never received: it waits at the receiving end, first in line */
+    rdr_stage_state_at(s.sm, &s.st, 75 * MS, 0);
+    so = &s.st.objs[f.pipe - 1];
+    ck_assert_uint_eq(so->msgs, 1);
+    tk = &s.st.toks[so->tok0];
+    ck_assert_uint_eq(tk->item, 3);
+    ck_assert_uint_eq(tk->consumer, RDR_STAGE_NONE);
+    ck_assert_uint_eq(tk->slot, 0);
+    ck_assert_float_eq_tol(tk->fly, 1.0, 1e-6);
+    /* the state is the same when asked again in another order (no hidden history) */
+    rdr_stage_state_at(s.sm, &s.st, 25 * MS, 0);
+    ck_assert_float_eq_tol(s.st.toks[s.st.objs[f.pipe - 1].tok0].fly, 0.5, 1e-6);
+    stg_free(&s);
+    pfix_free(&f);
+}
+END_TEST
+
+START_TEST(test_stage_pixels_box_and_token) {
+    pfix f;
+    pfix_make(&f);
+    diag d = { 0 };
+    const int W = 1500, H = 800;
+    rdr_canvas *c = NULL;
+    ck_assert_msg(rdr_canvas_open(&c, W, H, NULL, &d) == 0, "%s", d.msg);
+    rdr_view v;
+    rdr_view_desc desc = { .rec = f.rec, .models = &f.m, .nmodels = 1, .width = W, .height = H, .stage = true,
+                           .at_is_ns = true, .at_ns = 25.0 * MS };
+    ck_assert_msg(rdr_view_init(&v, &desc, &d) == 0, "%s", d.msg);
+    v.speed = 1e-9;   /* no animation: everything where it is at 25 ms */
+    rdr_canvas_frame(c, &v);
+    int ox, oy, w, h;
+    ck_assert(rdr_stage_rect(&v, 0, &ox, &oy, &w, &h));
+    stg s = { 0 };
+    s.sm = rdr_stage_model_new(&f.m);
+    rdr_stage_layout_build(&s.L, s.sm, &v.info[0].wf, w, h, rdr_canvas_metrics(c));
+    const uint32_t *px = rdr_canvas_pixels(c);
+#define PX(x, y) (px[(size_t)(y) * (size_t)W + (size_t)(x)] | 0xff000000u)
+    ck_assert_uint_eq(s.L.nprocs, 2);
+    /* the boxes' borders: both processes live at 25 ms, so drawn in the dim text colour */
+    for (uint32_t i = 0; i < s.L.nprocs; i++) {
+        const rdr_stage_proc *P = &s.L.procs[i];
+        int bx = ox + P->x, by = oy + P->y + P->h / 2;
+        ck_assert_msg(PX(bx, by) == RDR_COL_TEXT_DIM, "box %u left edge: %08x", i, PX(bx, by));
+        ck_assert_msg(PX(bx + P->w - 1, by) == RDR_COL_TEXT_DIM, "box %u right edge: %08x", i, PX(bx + P->w - 1, by));
+        ck_assert_msg(PX(ox + P->x + P->w / 2, oy + P->y) == RDR_COL_TEXT_DIM, "box %u top", i);
+    }
+    /* message #1 half way along the tube, in its sender's colour */
+    const rdr_stage_tube *tb = &s.L.tubes[0];
+    int x, y;
+    rdr_stage_tube_point(tb, 0.5, &x, &y);
+    ck_assert_msg(PX(ox + x, oy + y) == rdr_owner_color(f.main), "token at (%d,%d): %08x", x, y, PX(ox + x, oy + y));
+    /* and nothing at the quarter: the tube's inside */
+    int qx, qy;
+    rdr_stage_tube_point(tb, 0.2, &qx, &qy);
+    ck_assert_msg(PX(ox + qx, oy + qy) == RDR_COL_LANE, "empty tube: %08x", PX(ox + qx, oy + qy));
+#undef PX
+    rdr_stage_layout_release(&s.L);
+    rdr_stage_model_free(s.sm);
+    rdr_view_release(&v);
+    rdr_canvas_close(c);
+    pfix_free(&f);
+}
+END_TEST
+
+/* weft view of a deadlocked run's file (opened lazily: the events stay in the
+ * file) fits the active part and draws its stage. It crashed once. */
+START_TEST(test_lazy_deadlock_file) {
+    char dir[] = "/tmp/weft_procs_XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[256], args[768], out[4096];
+    snprintf(path, sizeof path, "%s/dl.weft", dir);
+    snprintf(args, sizeof args, "run %s/scenarios/deadlock_lock_ordering.scn -o %s", WEFT_SOURCE_DIR, path);
+    int status = 0;
+    tu_weft_shell(out, sizeof out, &status, args);
+    trc_recording *rec = NULL;
+    diag d = { 0 };
+    ck_assert_msg(trc_recording_open(&rec, path, 0, &d) == 0, "%s", d.msg);
+    ck_assert_uint_eq(rec->runs[0].end_reason, TRC_END_DEADLOCK);
+    ck_assert_ptr_null(rec->runs[0].events);
+    trc_model m;
+    ck_assert_int_eq(trc_model_build(&m, &rec->runs[0], &d), 0);
+    rdr_view v;
+    rdr_view_desc desc = { .rec = rec, .models = &m, .nmodels = 1, .width = 1700, .height = 700, .stage = true, .at = -1 };
+    ck_assert_msg(rdr_view_init(&v, &desc, &d) == 0, "%s", d.msg);
+    ck_assert_uint_lt(v.info[0].t_active, m.makespan);   /* the watchdog's wait is not activity */
+    ck_assert_uint_gt(v.info[0].t_active, 0);
+    rdr_drawlist dl = { 0 };
+    rdr_build(&v, &dl, NULL);
+    ck_assert_uint_gt(dl.n, 0);
+    rdr_drawlist_free(&dl);
+    rdr_view_release(&v);
+    trc_model_release(&m);
+    trc_recording_free(rec);
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
 static Suite *procs_suite(void) {
     Suite *s = suite_create("render_procs");
     TCase *tc = tcase_create("timeline");
@@ -276,6 +500,13 @@ static Suite *procs_suite(void) {
     tcase_add_test(tc, test_fold_click_keys_search);
     tcase_add_test(tc, test_folded_stacked_bar);
     tcase_add_test(tc, test_layout_stable_while_playing);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("stage");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_stage_boxes_and_tube);
+    tcase_add_test(tc, test_stage_messages_at_t);
+    tcase_add_test(tc, test_stage_pixels_box_and_token);
+    tcase_add_test(tc, test_lazy_deadlock_file);
     suite_add_tcase(s, tc);
     return s;
 }
