@@ -430,6 +430,8 @@ void rdr_stage_model_free(rdr_stage_model *sm);
 const trc_model *rdr_stage_model_of(const rdr_stage_model *sm);
 /** Units that waited on obj at the same time, at most, over the whole run. */
 uint32_t rdr_stage_max_waiters(const rdr_stage_model *sm, uint32_t obj);
+/** The event loop a task runs on (a unit), RDR_STAGE_NONE for a unit that is no task on a loop. */
+uint32_t rdr_stage_loop_of(const rdr_stage_model *sm, uint32_t unit);
 /** The pool a unit works for (object id), 0 if it is no pool worker. */
 uint32_t rdr_stage_pool_of(const rdr_stage_model *sm, uint32_t unit);
 
@@ -442,7 +444,10 @@ uint32_t rdr_stage_pool_of(const rdr_stage_model *sm, uint32_t unit);
 enum rdr_stage_place { RDR_PLACE_HOME = 0,   /* its home spot: running, computing, sleeping, idle
                                                  in its pool, or blocked on no object (a join) */
                        RDR_PLACE_WAIT = 1,   /* in the waiting line of an object (`obj`, `op`) */
-                       RDR_PLACE_NONE = 2 }; /* not started yet */
+                       RDR_PLACE_NONE = 2,   /* not started yet */
+                       RDR_PLACE_READY = 3,  /* a task in its event loop's ready queue (rank: its place in
+                                                it, 0 = the next to run) */
+                       RDR_PLACE_RUN = 4 };  /* the task its event loop runs now */
 
 typedef struct rdr_stage_unit {
     uint8_t state;          /* trc_state at t (DONE after its exit; RUNNING before its start) */
@@ -462,6 +467,8 @@ typedef struct rdr_stage_unit {
                                the worker of an awaited future), RDR_STAGE_NONE = none known */
     uint64_t since;         /* relative ns its current state began */
     uint64_t target;        /* BLOCKED: JOIN the unit, RESULT the future id */
+    /* event loops: the tasks in its ready queue at t, the task it runs (NONE: none) */
+    uint32_t ready, running;
     /* pool workers: the future it runs at t (0 = none) and its task's name */
     uint64_t future;
     const char *task;
@@ -601,6 +608,16 @@ typedef struct rdr_stage_tube {
     int len;                    /* its length in px */
 } rdr_stage_tube;
 
+/* An event loop (coroutines): its block on the bench holds it and its tasks
+ * at home, over a strip with the spot of the task it runs and its ready
+ * queue, the tasks lined up in the order they became ready. */
+typedef struct rdr_stage_loop {
+    uint32_t unit;              /* the loop's unit */
+    int x, y, w, h;             /* the strip */
+    int run_x, run_y;           /* the running task's figure: bottom centre */
+    int lx, ly, ldx, nl;        /* ready place k < nl stands at (lx + k * ldx, ly) */
+} rdr_stage_loop;
+
 /** The point a fraction s (0..1) along a tube's centre line. */
 void rdr_stage_tube_point(const rdr_stage_tube *tb, double s, int *x, int *y);
 
@@ -626,6 +643,9 @@ typedef struct rdr_stage_layout {
     rdr_stage_tube *tubes; uint32_t ntubes;
     int tube_w;                 /* a tube's thickness */
     int32_t *tube_of;           /* per object: index into tubes, -1 = none */
+    /* event loops (empty in summary) */
+    rdr_stage_loop *loops; uint32_t nloops;
+    int32_t *loop_of;           /* per unit: index into loops of its loop (a loop's and its tasks'), -1 = none */
 } rdr_stage_layout;
 
 /** Lays out run sm in w x h. wf (may be NULL): the run's wait-for graph at its

@@ -29,9 +29,10 @@ static void hosts_of(const trc_model *m, uint32_t *host) {
     qsort(procs, np, sizeof *procs, pid_cmp);
     for (uint32_t u = 0; u < nu; u++) {
         const trc_unit *un = &run->units[u];
-        if (un->kind == TRC_UNIT_TASK && un->parent < nu && un->parent != u &&
-            run->units[un->parent].kind == TRC_UNIT_LOOP) {
-            host[u] = un->parent;
+        if (un->kind == TRC_UNIT_TASK) {   /* a task: on the loop that is its nearest ancestor but tasks */
+            uint32_t g = un->parent, hops = 0;
+            while (g < nu && run->units[g].kind == TRC_UNIT_TASK && hops++ < nu) g = run->units[g].parent;
+            if (g < nu && run->units[g].kind == TRC_UNIT_LOOP) host[u] = g;
             continue;
         }
         const trc_unit_track *ut = &m->units[u];

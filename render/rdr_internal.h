@@ -352,6 +352,8 @@ void rdr_stage_procs_build(rdr_stage_layout *L, const rdr_stage_model *sm, const
  * their messages and the managers' requests in front of them. */
 void rdr_stage_boxes(rdr_ctx *cx, const rdr_stage_layout *L, const rdr_stage_state *st, const trc_run *run, int ox, int oy);
 void rdr_stage_tubes(rdr_ctx *cx, const rdr_stage_layout *L, const rdr_stage_state *st, const trc_run *run, int ox, int oy);
+/* Event loops on the stage (rdr_stage_loops_draw.c): their blocks and strips, behind the figures. */
+void rdr_stage_loops(rdr_ctx *cx, const rdr_stage_layout *L, const rdr_stage_state *st, const trc_run *run, int ox, int oy);
 /* A message token (pipes, requests): a small rounded square in the sender's colour. */
 void rdr_stage_msg_token(rdr_drawlist *dl, int x, int y, int sz, uint32_t col, uint32_t edge);
 /* The pictures of one run's stage at (x, y) (rdr_stage_draw.c). */

@@ -37,6 +37,8 @@ struct rdr_stage_model {
     int64_t **lost_sum;                   /* per counter: updates lost up to each op of ot->cops (inclusive) */
     uint32_t **write_sum;                 /* per counter: writes up to each op (inclusive) */
     uint32_t *pool_of;                    /* per unit: the pool it works for, 0 = none */
+    uint32_t *loop_of;                    /* per unit: the event loop it runs on (a task), NONE = none */
+    bool loops;                           /* the run has tasks on event loops */
     uint32_t *max_wait;                   /* per object: most units waiting at once */
 };
 
@@ -44,6 +46,10 @@ const trc_model *rdr_stage_model_of(const rdr_stage_model *sm) { return sm->m; }
 
 uint32_t rdr_stage_max_waiters(const rdr_stage_model *sm, uint32_t obj) {
     return obj && obj <= sm->run->nobjects ? sm->max_wait[obj - 1] : 0;
+}
+
+uint32_t rdr_stage_loop_of(const rdr_stage_model *sm, uint32_t unit) {
+    return unit < sm->run->nunits ? sm->loop_of[unit] : RDR_STAGE_NONE;
 }
 
 uint32_t rdr_stage_pool_of(const rdr_stage_model *sm, uint32_t unit) {
@@ -308,6 +314,17 @@ rdr_stage_model *rdr_stage_model_new(const trc_model *m) {
     sm->run = run;
     sm->pool_of = xcalloc(nu ? nu : 1, sizeof *sm->pool_of);
     sm->max_wait = xcalloc(non, sizeof *sm->max_wait);
+    sm->loop_of = xmalloc((nu ? nu : 1) * sizeof *sm->loop_of);
+    {
+        rdr_groups *pg = rdr_groups_new(m);
+        for (uint32_t u = 0; u < nu; u++) {
+            uint32_t h = pg->host[u];
+            bool task = h != UINT32_MAX && h != u && run->units[h].kind == TRC_UNIT_LOOP;
+            sm->loop_of[u] = task ? h : RDR_STAGE_NONE;
+            sm->loops |= task;
+        }
+        rdr_groups_free(pg);
+    }
 
     /* waits, from the units' spans; pool workers waiting for a task are idle, not waiting */
     sm->waits = xcalloc(non, sizeof *sm->waits);
@@ -451,7 +468,7 @@ void rdr_stage_model_free(rdr_stage_model *sm) {
     free(sm->waits); free(sm->items); free(sm->item_ids); free(sm->by_get); free(sm->nby_get); free(sm->holds); free(sm->queued); free(sm->running);
     free(sm->notified); free(sm->pulses); free(sm->npulses); free(sm->ends); free(sm->nends); free(sm->fails);
     free(sm->nfails); free(sm->cancels); free(sm->ncancels); free(sm->lost_sum); free(sm->write_sum);
-    free(sm->pool_of); free(sm->max_wait);
+    free(sm->pool_of); free(sm->max_wait); free(sm->loop_of);
     rdr_ivset_release(&sm->reqs);
     free(sm);
 }
@@ -506,6 +523,7 @@ static void unit_at(const rdr_stage_model *sm, rdr_stage_state *st, uint32_t u, 
     memset(su, 0, sizeof *su);
     su->holder = RDR_STAGE_NONE;
     su->rank = RDR_STAGE_NONE;
+    su->running = RDR_STAGE_NONE;
     if (!ut->nspans || t < ut->t_start) {
         su->place = su->from_place = RDR_PLACE_NONE;
         su->walk = 1;
@@ -694,6 +712,42 @@ static void pipe_at(const rdr_stage_model *sm, rdr_stage_state *st, uint32_t o, 
     so->ntok = st->ntoks - so->tok0;
 }
 
+/* Event loops: the tasks ready to run, in the order they became ready (their
+ * place in the loop's ready queue), and the task each loop runs. */
+enum { ST_READY = 8 };   /* trc_state READY, the coroutines' */
+typedef struct ready_key { uint64_t since; uint32_t unit; } ready_key;
+static int ready_cmp(const void *a, const void *b) {
+    const ready_key *x = a, *y = b;
+    if (x->since != y->since) return x->since < y->since ? -1 : 1;
+    return x->unit < y->unit ? -1 : x->unit > y->unit;
+}
+
+static void loops_at(const rdr_stage_model *sm, rdr_stage_state *st) {
+    uint32_t nu = st->nunits;
+    for (uint32_t u = 0; u < nu; u++)
+        if (sm->run->units[u].kind == TRC_UNIT_LOOP) { st->units[u].ready = 0; st->units[u].running = RDR_STAGE_NONE; }
+    ready_key *rk = xmalloc((nu ? nu : 1) * sizeof *rk);
+    size_t n = 0;
+    for (uint32_t u = 0; u < nu; u++) {
+        uint32_t l = sm->loop_of[u];
+        rdr_stage_unit *su = &st->units[u];
+        if (l == RDR_STAGE_NONE || !su->started || su->exited) continue;
+        if (su->state == ST_READY) rk[n++] = (ready_key){ su->since, u };
+        else if (su->state == TRC_ST_RUNNING || su->state == TRC_ST_COMPUTE) {
+            su->place = RDR_PLACE_RUN;
+            st->units[l].running = u;
+        }
+    }
+    qsort(rk, n, sizeof *rk, ready_cmp);
+    for (size_t i = 0; i < n; i++) {
+        rdr_stage_unit *su = &st->units[rk[i].unit];
+        rdr_stage_unit *lu = &st->units[sm->loop_of[rk[i].unit]];
+        su->place = RDR_PLACE_READY;
+        su->rank = lu->ready++;
+    }
+    free(rk);
+}
+
 /* Managers' requests and replies in flight at t (at most RDR_STAGE_LIST). */
 static void reqs_at(const rdr_stage_model *sm, rdr_stage_state *st, uint64_t t) {
     st->req0 = st->ntoks;
@@ -869,6 +923,7 @@ void rdr_stage_state_at(const rdr_stage_model *sm, rdr_stage_state *st, uint64_t
         }
     }
     reqs_at(sm, st, t);
+    if (sm->loops) loops_at(sm, st);
     for (uint32_t u = 0; u < nu; u++) st->units[u].holder = holder_of(sm, st, u, t);
     cycles(st);
 }

@@ -720,9 +720,11 @@ static void draw_pipe(sdraw *d, const rdr_stage_cell *ce, const rdr_stage_obj *s
     int tw = d->L->fig / 3 < 6 ? 6 : d->L->fig / 3 > 12 ? 12 : d->L->fig / 3;
     rdr_dl_rect(d->dl, x, y - tw / 2, w, tw, so->msgs ? d->th->text_dim : d->th->grid);
     rdr_dl_rect(d->dl, x + 2, y - tw / 2 + 2, w - 4, tw - 4, d->th->lane);
-    rdr_text(d->cx, x, y + tw / 2 + 1, RDR_FONT_REGULAR, d->th->text_dim, "send");
-    const char *rv = "recv";
-    rdr_text(d->cx, x + w - rdr_tw(d->cx, RDR_FONT_REGULAR, rv, 4), y + tw / 2 + 1, RDR_FONT_REGULAR, d->th->text_dim, rv);
+    if (d->oy + ce->y + ce->h - (y + tw / 2 + 1) >= d->cx->line_h) {   /* its ends named, where there is room */
+        rdr_text(d->cx, x, y + tw / 2 + 1, RDR_FONT_REGULAR, d->th->text_dim, "send");
+        const char *rv = "recv";
+        rdr_text(d->cx, x + w - rdr_tw(d->cx, RDR_FONT_REGULAR, rv, 4), y + tw / 2 + 1, RDR_FONT_REGULAR, d->th->text_dim, rv);
+    }
     int sz = tw - 4 < 4 ? 4 : tw - 4;
     for (size_t k = 0; k < so->ntok; k++) {
         const rdr_stage_tok *tk = &d->st->toks[so->tok0 + k];
@@ -821,6 +823,7 @@ void rdr_stage_draw(rdr_ctx *cx, uint32_t r, const rdr_stage_model *sm, const rd
     if (rw) rdr_text(cx, x + L->w - rw - 8, y + 3, RDR_FONT_REGULAR, cx->th->text_dim, right);
 
     rdr_stage_boxes(cx, L, st, d.run, x, y);
+    rdr_stage_loops(cx, L, st, d.run, x, y);
     bench(&d);
     homes(&d);
     uint8_t *ring_obj = xcalloc(d.run->nobjects ? d.run->nobjects : 1, 1);

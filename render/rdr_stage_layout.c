@@ -116,6 +116,8 @@ static void groups_build(lctx *c) {
 
 //~ the bench
 
+static void line_in(const lctx *c, int x0, int x1, int y, int dir, int max, int *lx, int *ly, int *ldx, int *nl);
+
 /* Lays out the bench from y; returns its height. Pool workers are not on it. */
 static int bench(lctx *c, int y0, bool place) {
     rdr_stage_layout *L = c->L;
@@ -157,9 +159,11 @@ static int bench(lctx *c, int y0, bool place) {
         sw += c->box;
         spot[g] = sw;
         bool proc = L->groups[g].proc >= 0;
+        bool loop = proc && run->units[L->groups[g].proc].kind == TRC_UNIT_LOOP;
         bool header = cnt[g] > 1 || proc;
         char hd[160];
-        if (proc) snprintf(hd, sizeof hd, "%s \xc2\xb7 pid %d", L->groups[g].name, (int)c->m->units[L->groups[g].proc].pid);
+        if (loop) snprintf(hd, sizeof hd, "%s \xc2\xb7 %u tasks", L->groups[g].name, cnt[g] - 1);
+        else if (proc) snprintf(hd, sizeof hd, "%s \xc2\xb7 pid %d", L->groups[g].name, (int)c->m->units[L->groups[g].proc].pid);
         else snprintf(hd, sizeof hd, "%s \xc3\x97%u", L->groups[g].name, cnt[g]);
         int hw = header ? meas(c->tm, RDR_FONT_BOLD, hd) + 4 : 0;
         int p = (w - 2 * PAD) / sw;
@@ -168,8 +172,15 @@ static int bench(lctx *c, int y0, bool place) {
         per[g] = p;
         int rows = (int)((cnt[g] + (uint32_t)p - 1) / (uint32_t)p);
         int bw = p * sw > hw ? p * sw : hw;
+        int strip_w = 0, strip_h = loop ? c->fig + 10 : 0;
+        if (loop) {   /* the strip: "runs" and its spot, "ready" and a few places of the queue */
+            uint32_t q = cnt[g] - 1 < 2 ? 2 : cnt[g] - 1 > 8 ? 8 : cnt[g] - 1;
+            strip_w = meas(c->tm, RDR_FONT_REGULAR, "runs") + meas(c->tm, RDR_FONT_REGULAR, "ready") + 24 + c->sp +
+                      (int)q * c->sp;
+            if (bw < strip_w) bw = strip_w;
+        }
         if (bw > w - 2 * PAD) bw = w - 2 * PAD;
-        int bh = (header ? line_h : 0) + rows * row_h;
+        int bh = (header ? line_h : 0) + rows * row_h + strip_h;
         if (x + bw > w - PAD && x > PAD) {
             y += shelf + 4;
             x = PAD;
@@ -180,6 +191,18 @@ static int bench(lctx *c, int y0, bool place) {
         if (place) {
             rdr_stage_group *G = &L->groups[g];
             G->x = x; G->y = y; G->w = bw; G->h = bh; G->header = header; G->spot = sw;
+            if (loop) {
+                rdr_stage_loop *lp = &L->loops[L->nloops++];
+                int sy = y + bh - strip_h, rw = meas(c->tm, RDR_FONT_REGULAR, "runs");
+                int qw = meas(c->tm, RDR_FONT_REGULAR, "ready");
+                *lp = (rdr_stage_loop){ .unit = (uint32_t)G->proc, .x = x, .y = sy, .w = bw, .h = strip_h };
+                lp->run_x = x + 4 + rw + 4 + c->sp / 2;
+                lp->run_y = sy + 4 + c->fig;
+                int lx0 = lp->run_x + c->sp / 2 + 10 + qw + 4;
+                line_in(c, lx0, x + bw - 2, lp->run_y, 1, 64, &lp->lx, &lp->ly, &lp->ldx, &lp->nl);
+                for (uint32_t u = 0; u < run->nunits; u++)
+                    if (L->group_of[u] == g) L->loop_of[u] = (int32_t)(L->nloops - 1);
+            }
         }
         x += bw + 14 + (proc ? 2 * c->box : 0);
         if (bh > shelf) shelf = bh;
@@ -490,6 +513,9 @@ void rdr_stage_layout_build(rdr_stage_layout *L, const rdr_stage_model *sm, cons
     L->fig = c.fig;
     L->fig_w = c.fig_w;
     L->bench_y = top;
+    L->loops = xcalloc(nu ? nu : 1, sizeof *L->loops);
+    L->loop_of = xmalloc((nu ? nu : 1) * sizeof *L->loop_of);
+    for (uint32_t u = 0; u < nu; u++) L->loop_of[u] = -1;
     L->bench_h = bench(&c, top, true);
     L->objects_y = top + L->bench_h;
     grid(&c, ord, best_cols, L->objects_y, h, true);
@@ -513,5 +539,7 @@ void rdr_stage_layout_release(rdr_stage_layout *L) {
     free(L->proc_of);
     free(L->tubes);
     free(L->tube_of);
+    free(L->loops);
+    free(L->loop_of);
     memset(L, 0, sizeof *L);
 }
