@@ -95,7 +95,17 @@ typedef struct plan {
     uint32_t bks[SIM_BACKEND__MAX];
     uint32_t nb;                   /* backends */
     uint32_t total;                /* runs: nb * n */
+    bool own;                      /* `backend B if EXPR`: each program runs on its own backend (nb is 1) */
 } plan;
+
+/* The backend of run k. */
+static uint32_t run_backend(const plan *pl, uint32_t k) {
+    if (pl->own) {
+        const char *b = pl->progs[k % pl->n]->backend;
+        return sim_backend_by_name(b, strlen(b));
+    }
+    return pl->bks[k / pl->n];
+}
 
 typedef struct opts {
     const char *out, *pftrace, *png, *backend;
@@ -215,13 +225,14 @@ static int plan_backends(plan *pl, const char *list) {
         return EXIT_INPUT;
     }
     pl->nb = (uint32_t)nb;
+    pl->own = (!list || !*list) && pl->progs[0]->backend_if;   /* the runs' params pick their backends */
+    if (pl->own) pl->nb = 1;
     pl->total = pl->nb * pl->n;
-    for (uint32_t b = 0; b < pl->nb; b++)
-        for (uint32_t i = 0; i < pl->n; i++) {
-            diag_clear(&d);
-            int rc = sim_check_backend(pl->progs[i], pl->bks[b], &d);
-            if (rc) { print_diag(pl->scn, &d, rc); return exit_for(rc); }
-        }
+    for (uint32_t k = 0; k < pl->total; k++) {
+        diag_clear(&d);
+        int rc = sim_check_backend(pl->progs[k % pl->n], run_backend(pl, k), &d);
+        if (rc) { print_diag(pl->scn, &d, rc); return exit_for(rc); }
+    }
     return 0;
 }
 
@@ -263,12 +274,12 @@ static int record(const plan *pl, outs *o, const opts *op, sim_result *res, uint
     signals_run(true);   /* from here a signal ends the run, not weft */
     if (pl->total == 1 && !cli_quiet)
         printf("running %s on %s: %u units, %u objects -> %s\n", esc(pl->progs[0]->title),
-               sim_backend_name(pl->bks[0]), pl->progs[0]->nunits, pl->progs[0]->nobjects, esc(o->rec.given));
+               sim_backend_name(run_backend(pl, 0)), pl->progs[0]->nunits, pl->progs[0]->nobjects, esc(o->rec.given));
     for (uint32_t k = 0; k < pl->total && !atomic_load(&interrupt_flag); k++) {
         uint32_t i = k % pl->n;
-        const char *bn = sim_backend_name(pl->bks[k / pl->n]);
+        const char *bn = sim_backend_name(run_backend(pl, k));
         if (pl->total > 1 && !cli_quiet) {
-            if (pl->name && pl->nb > 1) printf("run %u of %u: %s, %s=%s\n", k + 1, pl->total, bn, esc(pl->name), esc(pl->vals[i]));
+            if (pl->name && (pl->nb > 1 || pl->own)) printf("run %u of %u: %s, %s=%s\n", k + 1, pl->total, bn, esc(pl->name), esc(pl->vals[i]));
             else if (pl->name) printf("run %u of %u: %s=%s\n", k + 1, pl->total, esc(pl->name), esc(pl->vals[i]));
             else printf("run %u of %u: %s\n", k + 1, pl->total, bn);
         }
@@ -301,7 +312,7 @@ static int record(const plan *pl, outs *o, const opts *op, sim_result *res, uint
         if (pl->total > 1 && res[k].expect_failed && res[k].end_reason != TRC_END_INTERRUPTED) {
             /* each line says which run it is about: its backend (several), its value (a sweep) */
             char which[256];
-            if (pl->name && pl->nb > 1) snprintf(which, sizeof which, "%s, %s=%s", bn, pl->name, pl->vals[i]);
+            if (pl->name && (pl->nb > 1 || pl->own)) snprintf(which, sizeof which, "%s, %s=%s", bn, pl->name, pl->vals[i]);
             else if (pl->name) snprintf(which, sizeof which, "%s=%s", pl->name, pl->vals[i]);
             else snprintf(which, sizeof which, "%s", bn);
             for (const char *l = res[k].expect_report; *l;) {
@@ -424,7 +435,7 @@ static int run_sweep(plan *pl, outs *o, const opts *op) {
         uint64_t makespans[MAX_SWEEP * SIM_BACKEND__MAX];
         for (uint32_t k = 0; k < ran; k++) {
             const sim_program *p = pl->progs[k % pl->n];
-            keys[k] = (sim_run_key){ .backend = pl->bks[k / pl->n], .param = pl->param >= 0 ? (uint32_t)pl->param : UINT32_MAX,
+            keys[k] = (sim_run_key){ .backend = run_backend(pl, k), .param = pl->param >= 0 ? (uint32_t)pl->param : UINT32_MAX,
                                      .value = pl->param >= 0 ? p->params[pl->param].value : 0 };
             makespans[k] = res[k].wall_ns;
         }
@@ -475,7 +486,7 @@ static int run_once(plan *pl, outs *o, const opts *op) {
             (prog->expects[i].kind == SIM_X_STUCK && res.end_reason == TRC_END_STUCK))
             expected_end = true;
     char across[4096] = "";
-    sim_run_key key = { .backend = pl->bks[0], .param = UINT32_MAX };
+    sim_run_key key = { .backend = run_backend(pl, 0), .param = UINT32_MAX };
     uint32_t bad = sim_check_runs(prog, &key, &res.wall_ns, 1, across, sizeof across);
     fflush(stdout);
     if (res.expect_failed || bad) {

@@ -311,6 +311,9 @@ typedef struct sim_program {
     uint32_t backends[SIM_BACKEND__MAX];  /* `backends a, b`: the runs by default (SIM_BACKEND_*) */
     uint32_t nbackends;
     sim_pos backend_pos;      /* where `backend`/`backends` was given (line 0: not given) */
+    struct sim_expr *backend_if;   /* `backend B if EXPR` (NULL: none): this run is on B when EXPR is true */
+    uint32_t backend_if_b;    /* that B (SIM_BACKEND_*): `weft check` checks it too */
+    sim_pos backend_if_pos;
     uint32_t start_method;    /* `start_method fork|spawn`: SIM_STARTM_* (SIM_START_DEFAULT: not given, fork) */
     sim_pos start_pos;
     sim_param *params;   uint32_t nparams;

@@ -166,12 +166,59 @@ static sim_object *new_object(parser *ps, sim_obj_kind kind, const char *what) {
     return sim__parse_array_size(ps, o) ? NULL : o;   /* pipe p[4]: an array */
 }
 
+/* `backend B if EXPR`: the runs whose params make EXPR true run on B (the
+ * others on the scenario's backend), so that one sweep can put threads and
+ * processes side by side: `sweep mode = 0, 1, 2, 3` with `backend processes if
+ * mode == 3`. EXPR is read over the params once -D and the sweep have set
+ * them (sim__backend_resolve). At most one such line. */
+static int backend_if(parser *ps, unsigned b, sim_pos pos) {
+    sim_program *p = ps->p;
+    sim__next(ps);   /* if */
+    if (p->backend_if) {
+        sim__perr(ps, pos, ERR_SCENARIO, "a second `backend ... if`: line %d has one already", p->backend_if_pos.line);
+        sim__hint(ps, "one condition picks the other backend: backend processes if mode == 3");
+        return ps->err;
+    }
+    sim_expr *e = sim__parse_expr(ps);
+    if (!e) return ps->err;
+    if (sim__require_type(ps, e, SIM_T_INT, "the backend's condition")) return ps->err;
+    if (!e->is_const) {
+        sim__perr(ps, e->pos, ERR_SCENARIO, "the backend's condition must be a constant (params, no random values, "
+                  "counters or step results)");
+        return ps->err;
+    }
+    p->backend_if = e;
+    p->backend_if_b = b;
+    p->backend_if_pos = pos;
+    return 0;
+}
+
+int sim__backend_resolve(parser *ps) {
+    sim_program *p = ps->p;
+    if (!p->backend_if) return 0;
+    if (p->nbackends) {
+        sim__perr(ps, p->backend_if_pos, ERR_SCENARIO, "`backend ... if` beside `backends` (line %d): one or the other",
+                  p->backend_pos.line);
+        sim__hint(ps, "backends a, b runs every run on each; backend B if EXPR picks B for the runs where EXPR holds");
+        return ps->err;
+    }
+    int64_t v = 0;
+    if (sim__eval(ps, p->backend_if, &v)) return ps->err;
+    if (v) {
+        p->backend = sim_backend_name(p->backend_if_b);
+        p->nbackends = 0;
+        p->backend_pos = p->backend_if_pos;
+    }
+    return 0;
+}
+
 int sim__parse_toplevel_procs(parser *ps, tok t, bool *handled) {
     sim_program *p = ps->p;
     *handled = true;
     if (is_kw(&t, "backend")) {
         unsigned b = backend_name(ps);
         if (!b) return ps->err;
+        if (is_kw(&ps->t, "if")) return backend_if(ps, b, t.pos);
         p->backend = sim_backend_name(b);
         p->nbackends = 0;
         p->backend_pos = t.pos;

@@ -75,39 +75,57 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Which GIL unit ui uses: every unit of a threads run shares one. On the
- * processes backend each process has its own (gil_bind, once its process is
- * known): one per unit index, and the last for main's process. */
-static uint32_t gil_domain(const rt *r, uint32_t ui) { return r->desc->gil_per_unit || r->procs ? ui : 0; }
+/* Which GILs a run has. Threads: one for every unit. The test platform with
+ * sim_desc.gil_per_unit: one per unit. The processes backend: one per process
+ * unit (a pool's or a timer's thread takes its host process's, gil_bind) and
+ * one for main's process (the threads it starts itself), last; the threads'
+ * own indices have none, so nothing lists a GIL no process could use. */
+static bool gil_own(const rt *r, uint32_t ui) {
+    return r->desc->gil_per_unit || (r->procs && r->units[ui].pkind == SIM_PU_PROCESS);
+}
 
 void gil_bind(rt_unit *u) {
     rt *r = u->r;
-    if (!r->gils || !r->procs) return;
-    uint32_t k = u->pkind == SIM_PU_PROCESS ? u->index : u->host == UINT32_MAX ? r->nunits : u->host;
-    u->gil = &r->gils[k < r->ngils ? k : r->ngils - 1];
+    if (!r->gils || !r->procs || u->pkind == SIM_PU_PROCESS) return;
+    /* a thread: its host's GIL (the host bound its own before it could start the thread) */
+    u->gil = u->host == UINT32_MAX ? &r->gils[r->ngils - 1] : r->units[u->host].gil;
+}
+
+/* A GIL's name: "GIL" when the run has one; "GIL of NAME" (its process's unit) when each
+ * process has its own, "GIL of the main process" for main's. */
+static void gil_name(const rt *r, rt_gil *g, uint32_t ui) {
+    if (!r->procs && !r->desc->gil_per_unit) snprintf(g->name, sizeof g->name, "GIL");
+    else snprintf(g->name, sizeof g->name, "GIL of %s", ui < r->nunits ? r->units[ui].name : "the main process");
 }
 
 int gil_setup(rt *r) {
     uint64_t interval;
     if (!sim_program_gil(r->prog, &interval) || !r->nunits) return 0;
     uint32_t n = 0;
-    for (uint32_t ui = 0; ui < r->nunits; ui++)
-        if (gil_domain(r, ui) + 1 > n) n = gil_domain(r, ui) + 1;
-    if (r->procs) n = r->nunits + 1;   /* and main's process */
+    for (uint32_t ui = 0; ui < r->nunits; ui++) n += gil_own(r, ui);
+    if (r->procs) n++;                  /* main's process */
+    if (!n) n = 1;                      /* threads: one for all */
     r->gils = rt_alloc(r, n * sizeof *r->gils);
     if (!r->gils) return -1;
     r->ngils = n;
-    for (uint32_t k = 0; k < n; k++) {
+    uint32_t k = 0;
+    for (uint32_t ui = 0; ui <= r->nunits && k < n; ui++) {
+        if (ui < r->nunits && !gil_own(r, ui)) continue;
+        if (ui == r->nunits && !r->procs && k) break;   /* the per-unit GILs are all made */
         rt_gil *g = &r->gils[k];
         g->mon = r->ops->mon_new(r->plat, GIL_NCH);
         if (!g->mon) return -1;
         g->obj = r->prog->nobjects + 1 + k;   /* after the program's objects */
-        g->domain = k;
+        g->domain = n == 1 && !r->procs ? 0 : ui;   /* the process (unit index; nunits: main's) */
         g->interval = interval;
         g->last = -1;
         atomic_store(&g->holder, -1);
+        gil_name(r, g, ui);
+        if (ui < r->nunits) r->units[ui].gil = g;
+        k++;
     }
-    for (uint32_t ui = 0; ui < r->nunits; ui++) r->units[ui].gil = &r->gils[gil_domain(r, ui)];
+    for (uint32_t ui = 0; ui < r->nunits; ui++)
+        if (!r->units[ui].gil) r->units[ui].gil = &r->gils[r->procs ? n - 1 : 0];   /* bound again once it runs */
     return 0;
 }
 
@@ -122,7 +140,7 @@ void gil_teardown(rt *r) {
 void gil_objects(const rt *r, trc_object *out) {
     for (uint32_t k = 0; k < r->ngils; k++) {
         const rt_gil *g = &r->gils[k];
-        out[k] = (trc_object){ .id = g->obj, .kind = TRC_OBJ_GIL, .name = "GIL", .capacity = (int64_t)g->interval,
+        out[k] = (trc_object){ .id = g->obj, .kind = TRC_OBJ_GIL, .name = g->name, .capacity = (int64_t)g->interval,
                                .subkind = g->domain };
     }
 }

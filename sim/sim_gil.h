@@ -39,6 +39,7 @@ struct rt_gil {
     uint32_t waiting;                /* units in gil_take (mon) */
     uint64_t t_taken;                /* when the holder took it (run clock, mon) */
     int64_t last;                    /* the unit that held it last, -1: none (mon) */
+    char name[112];                  /* "GIL", or "GIL of worker.2" when each process has one */
 };
 
 /* Makes the run's GILs (when its program has one) and gives each unit its

@@ -218,6 +218,8 @@ int sim__procs_after_overrides(parser *ps);
 /* Before the arrays become their elements (sim__expand_arrays): the object references kept
  * outside the noted ones, a counter's or var's manager and torn_reads' shm, become element
  * indexes. */
+/* `backend B if EXPR`: decides the program's backend once the params are final (sim_decl_procs.c). */
+int sim__backend_resolve(parser *ps);
 int sim__procs_before_arrays(parser *ps);
 /* The steps of processes (t consumed): send, recv, poll, close, write/read on a shm, unlink,
  * let on a var, exit, crash, terminate, kill. true when t was one (*out NULL on error). */

@@ -60,8 +60,13 @@ int sched_end(rt *r, trc_writer *w, const trc_run *run, uint64_t t_end, sim_resu
     r->sched = NULL;
     tid_unit *map = xmalloc((run->nunits + 1) * sizeof *map);
     uint32_t nm = 0;
-    for (uint32_t i = 0; i < run->nunits; i++)
-        if (run->units[i].tid > 0) map[nm++] = (tid_unit){ run->units[i].tid, i };
+    /* each unit's thread id as the platform knows it now: a process (or a thread in one) exists only
+     * once it began, after the run's tables were written (their tid 0) */
+    for (uint32_t i = 0; i < run->nunits; i++) {
+        int32_t pid = 0, tid = run->units[i].tid;
+        if (tid <= 0 && i < r->nunits && r->units[i].pu) r->ops->unit_ids(r->plat, r->units[i].pu, &pid, &tid);
+        if (tid > 0) map[nm++] = (tid_unit){ tid, i };
+    }
     qsort(map, nm, sizeof *map, cmp_tid);
     if (n > 1) qsort(recs, n, sizeof *recs, cmp_rec);   /* per CPU in order; merged by time */
     /* per unit, what it was doing at the run's start (the records before it are dropped) */

@@ -435,6 +435,23 @@ START_TEST(declarations_and_overrides) {
     ck_assert_int_ne(sim_parse(&p, "a.scn", "gil on\nactor a { compute 1ms }\n", &bad, 1, &d), 0);
     ck_assert_ptr_nonnull(strstr(d.msg, "gil is 3"));
     ck_assert_ptr_nonnull(strstr(d.file, "-D gil=3"));
+    /* backend B if EXPR: the runs whose params make it true are on B, over the final params */
+    ck_assert_int_eq(sim_parse(&p, "a", "param mode = 0\nbackend processes if mode == 3\nactor a { compute 1ms }\n",
+                               NULL, 0, &d), 0);
+    ck_assert_str_eq(p->backend, "threads");
+    ck_assert_uint_eq(p->backend_if_b, SIM_BACKEND_PROCESSES);
+    sim_program_free(p);
+    sim_define three = { .name = "mode", .value = "3" };
+    ck_assert_int_eq(sim_parse(&p, "a", "param mode = 0\nbackend processes if mode == 3\nactor a { compute 1ms }\n",
+                               &three, 1, &d), 0);
+    ck_assert_str_eq(p->backend, "processes");
+    sim_program_free(p);
+    tu_parse_err("param m = 0\nbackend processes if m == 1\nbackend threads if m == 2\nactor a { compute 1ms }\n", 3, 1,
+                 "a second `backend ... if`: line 2", NULL);
+    tu_parse_err("param m = 0\nbackends threads, processes\nbackend processes if m == 1\nactor a { compute 1ms }\n", 3, 1,
+                 "beside `backends`", NULL);
+    tu_parse_err("param m = 0\nbackend processes if 5ms\nactor a { compute 1ms }\n", 2, 22, "backend's condition", NULL);
+    tu_parse_err("param m = 0\nbackend procs if m == 1\nactor a { compute 1ms }\n", 2, 9, "unknown backend 'procs'", "the backends are threads");
     /* compute native */
     ck_assert_int_eq(sim_parse(&p, "a", "actor a { compute native 2ms }\n", NULL, 0, &d), 0);
     ck_assert(p->actors[0].body->native);

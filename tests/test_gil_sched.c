@@ -314,6 +314,127 @@ START_TEST(refused_perf_falls_back) {
 }
 END_TEST
 
+/* ---- the processes backend ------------------------------------------------------------- */
+
+static void run_procs(tu_ran *r, const char *name, const char *text) {
+    diag d;
+    diag_clear(&d);
+    sim_program *p;
+    ck_assert_msg(sim_parse(&p, name, text, NULL, 0, &d) == 0, "%s", d.msg);
+    memset(r, 0, sizeof *r);
+    const char *path = tmp_path(name);
+    ck_assert_msg(sim_run(&r->res, p, &(sim_desc){ .out_path = path, .backend = "processes",
+                                                   .timeout_ns = 60000000000ull }, &d) == 0, "%s", d.msg);
+    sim_program_free(p);
+    ck_assert_int_eq(trc_recording_load(&r->rec, path, &d), 0);
+    r->run = &r->rec->runs[0];
+    ck_assert_int_eq(trc_model_build(&r->m, r->run, &d), 0);
+}
+
+static uint32_t unit_named(const trc_run *run, const char *name) {
+    for (uint32_t u = 0; u < run->nunits; u++)
+        if (!strcmp(run->units[u].name, name)) return u;
+    ck_abort_msg("no unit %s", name);
+    return 0;
+}
+
+/* The GIL objects of a run, by name: their index in run->objects, or -1. */
+static int gil_named(const trc_run *run, const char *name) {
+    for (uint32_t i = 0; i < run->nobjects; i++)
+        if (run->objects[i].kind == TRC_OBJ_GIL && !strcmp(run->objects[i].name, name)) return (int)i;
+    return -1;
+}
+
+static size_t gil_count(const trc_run *run) {
+    size_t n = 0;
+    for (uint32_t i = 0; i < run->nobjects; i++) n += run->objects[i].kind == TRC_OBJ_GIL;
+    return n;
+}
+
+/* Processes, each with its own GIL named after it (and one for main's process, which
+ * starts no thread here: the stats leave it out); the kernel's context switches of the
+ * forked children reach the recording (where perf works: else the fallback, said once). */
+START_TEST(processes_have_their_gils_and_the_kernels_facts) {
+    tu_ran r;
+    run_procs(&r, "procs_sched.weft", "gil on\nactor w * 2 { compute 20ms; sleep 2ms; compute 5ms }\nexpect all_done\n");
+    const trc_run *run = r.run;
+    ck_assert_uint_eq(r.res.end_reason, TRC_END_OK);
+    ck_assert_str_eq(run->backend, "processes");
+    ck_assert_uint_eq(gil_count(run), 3);
+    int main_gil = gil_named(run, "GIL of the main process");
+    ck_assert_int_ge(main_gil, 0);
+    ck_assert_uint_eq(r.m.objects[main_gil].nowners, 0);
+    for (uint32_t k = 0; k < 2; k++) {
+        char un[16], gn[32];
+        snprintf(un, sizeof un, "w.%u", k);
+        snprintf(gn, sizeof gn, "GIL of w.%u", k);
+        uint32_t u = unit_named(run, un);
+        int g = gil_named(run, gn);
+        ck_assert_msg(g >= 0, "no %s", gn);
+        const trc_object_track *ot = &r.m.objects[g];
+        ck_assert_uint_ge(ot->nowners, 1);   /* taken at its first step, again after the sleep */
+        for (size_t j = 0; j < ot->nowners; j++) ck_assert_uint_eq(ot->owners[j].owner, u);   /* its own only */
+        ck_assert_uint_eq(ot->waits, 0);
+        ck_assert_uint_eq(run->objects[g].subkind, u);   /* the process it belongs to */
+    }
+    buf out = { 0 };
+    trc_stats_text(&out, &r.m);
+    buf_u8(&out, 0);
+    ck_assert_ptr_nonnull(strstr((char *)out.p, "GIL of w.0"));
+    ck_assert_ptr_nonnull(strstr((char *)out.p, "GIL of w.1"));
+    ck_assert_ptr_null(strstr((char *)out.p, "GIL of the main process"));   /* nothing used it */
+    buf_release(&out);
+    if (r.m.sched.source == TRC_SCHED_KERNEL) {
+        for (uint32_t k = 0; k < 2; k++) {
+            char un[16];
+            snprintf(un, sizeof un, "w.%u", k);
+            uint32_t u = unit_named(run, un);
+            size_t sw = 0;
+            for (size_t i = 0; i < run->nevents; i++)
+                sw += run->events[i].kind == TRC_EV_SCHED_SWITCH && run->events[i].unit == u;
+            ck_assert_msg(sw >= 2, "%s: %zu context switches from the kernel", un, sw);
+            const trc_unit_sched *us = &r.m.units[u].sched;
+            ck_assert_uint_gt(us->blocks, 0);                              /* the sleep */
+            ck_assert_uint_ge(us->t_oncpu + 1 * MS, us->compute_cpu);     /* on a CPU while it computed */
+            ck_assert_uint_le(us->t_oncpu, r.m.makespan);
+        }
+    } else {
+        ck_assert_uint_eq(r.m.sched.source, TRC_SCHED_FALLBACK);
+        ck_assert_ptr_nonnull(strstr(r.res.note, "not available"));
+    }
+    tu_ran_free(&r);
+}
+END_TEST
+
+/* A thread pool's workers inside a process take their process's GIL, beside the process's
+ * own unit: one GIL, three holders. */
+START_TEST(threads_in_a_process_share_its_gil) {
+#if defined(__SANITIZE_THREAD__)
+    /* ThreadSanitizer cannot start a thread in a process forked from a multi-threaded one
+     * (weft's main has its recorder's and reaper's threads when it forks): plain and ASan only */
+    return;
+#endif
+    tu_ran r;
+    run_procs(&r, "procs_pool.weft", "gil on\npool p workers=2\ntask t { compute 3ms }\n"
+                                     "actor boss { map p t 4; compute 1ms }\nexpect all_done\n");
+    const trc_run *run = r.run;
+    ck_assert_uint_eq(r.res.end_reason, TRC_END_OK);
+    ck_assert_uint_eq(gil_count(run), 2);   /* boss's process and main's: the threads have none of their own */
+    int g = gil_named(run, "GIL of boss.0");
+    ck_assert_int_ge(g, 0);
+    uint32_t boss = unit_named(run, "boss.0"), p0 = unit_named(run, "p.0"), p1 = unit_named(run, "p.1");
+    bool by[3] = { false, false, false };
+    const trc_object_track *ot = &r.m.objects[g];
+    for (size_t j = 0; j < ot->nowners; j++) {
+        uint32_t o = ot->owners[j].owner;
+        ck_assert(o == boss || o == p0 || o == p1);
+        by[o == boss ? 0 : o == p0 ? 1 : 2] = true;
+    }
+    ck_assert(by[0] && by[1] && by[2]);
+    tu_ran_free(&r);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("gil_sched");
     TCase *tc = tcase_create("sched");
@@ -324,6 +445,8 @@ int main(void) {
     tcase_add_test(tc, model_fallback_from_states);
     tcase_add_test(tc, real_run_has_the_kernels_facts);
     tcase_add_test(tc, refused_perf_falls_back);
+    tcase_add_test(tc, processes_have_their_gils_and_the_kernels_facts);
+    tcase_add_test(tc, threads_in_a_process_share_its_gil);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

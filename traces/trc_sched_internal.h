@@ -6,6 +6,9 @@
 #include "traces/trc.h"
 
 /* The GIL's figures after its name and kind (text), or as keys of its object (JSON). */
+/* A GIL that nothing took or waited for (on the processes backend: a process that ran no
+ * step, main's when it started no thread): the stats leave it out. */
+bool trc__gil_unused(const trc_object *ob, const trc_object_track *ot);
 void trc__gil_text(buf *out, const trc_model *m, const trc_object_track *ot);
 void trc__gil_json(buf *out, const trc_object *ob, const trc_object_track *ot);
 /* The scheduling table of the run (text, w: the name column's width), the run's

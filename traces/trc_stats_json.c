@@ -143,10 +143,13 @@ static void run_json(buf *out, const trc_model *m, uint32_t index) {
         bprintf(out, "]}");
     }
     bprintf(out, "],\"objects\":[");
+    bool first_obj = true;
     for (uint32_t o = 0; o < run->nobjects; o++) {
         const trc_object_track *ot = &m->objects[o];
         const trc_obj_stats *os = &st.objects[o];
-        bprintf(out, "%s{\"name\":", o ? "," : "");
+        if (trc__gil_unused(&run->objects[o], ot)) continue;
+        bprintf(out, "%s{\"name\":", first_obj ? "" : ",");
+        first_obj = false;
         json_str(out, run->objects[o].name);
         bprintf(out, ",\"kind\":\"%s\",\"waits\":%u,\"puts\":%u,\"gets\":%u,\"max_depth\":%lld,\"held_ns\":%llu,"
                      "\"acquisitions\":%zu",

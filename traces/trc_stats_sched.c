@@ -17,6 +17,10 @@ static const char *dur(char *out, uint64_t ns) {
     return out;
 }
 
+bool trc__gil_unused(const trc_object *ob, const trc_object_track *ot) {
+    return ob->kind == TRC_OBJ_GIL && !ot->nowners && !ot->waits && !ot->gil_drop_requests;
+}
+
 void trc__gil_text(buf *out, const trc_model *m, const trc_object_track *ot) {
     char a[32], b[32], c[32];
     bp(out, "held %s (%.0f%% of the run), %zu acquisitions, %u waited (mean %s, max %s)", dur(a, ot->t_held),

@@ -195,6 +195,7 @@ void trc_stats_text(buf *out, const trc_model *m) {
         bprintf(out, "\n%-*s  %-*s %s\n", (int)w, "object", (int)kw, "kind", "figures");
         for (uint32_t o = 0; o < run->nobjects; o++) {
             const trc_object *ob = &run->objects[o];
+            if (trc__gil_unused(ob, &m->objects[o])) continue;
             bprintf(out, "%-*s  %-*s ", (int)w, ob->name, (int)kw, trc_obj_kind_name(ob->kind));
             object_text(out, m, ob, &m->objects[o]);
         }
