@@ -157,15 +157,20 @@ uint32_t rdr_flow_color(unsigned kind);
  * ====================================================================== */
 
 /* Rows: per run (a title row when there are several runs), one lane per unit,
- * then per pool a POOL row (futures running and queued, the workers as a
+ * grouped by process: a process that hosts other units (its threads on the
+ * processes backend) gets a PROC header row (id: the process's unit; its name,
+ * pid and a stacked bar of its units' states), then its own lane and those of
+ * its units; folded (rdr_view_fold), only the header is left, as tall as a lane.
+ * A process with no other unit in it is its lane (the lane shows its pid). Then
+ * per pool a POOL row (futures running and queued, the workers as a
  * capacity line) and one FUTURE row per future lane (trc_object_track.future_lanes),
  * then a LEVEL track (step graph, capacity line) per queue (depth), semaphore
  * (permits in use), barrier (units arrived), counter (value) and rwlock
  * (readers), then an OWNER track per lock, rlock, rwlock (the writer) and event
  * (set, coloured by who set it). An rwlock has both. */
 enum rdr_row_kind { RDR_ROW_RUN = 1, RDR_ROW_UNIT = 2, RDR_ROW_LEVEL = 3, RDR_ROW_OWNER = 4,
-                    RDR_ROW_POOL = 5, RDR_ROW_FUTURE = 6,
-                    RDR_ROW_MEM = 7,   /* the run's memory (rdr_mem.c), last in its run, when recorded */
+                    RDR_ROW_POOL = 5, RDR_ROW_FUTURE = 6, RDR_ROW_PROC = 7,
+                    RDR_ROW_MEM = 8,   /* the run's memory (rdr_mem.c), last in its run, when recorded */
                     RDR_ROW_QUEUE = RDR_ROW_LEVEL, RDR_ROW_LOCK = RDR_ROW_OWNER };
 
 /* One row of the lane area. y is in content coordinates (0 = top of the lane
@@ -173,8 +178,9 @@ enum rdr_row_kind { RDR_ROW_RUN = 1, RDR_ROW_UNIT = 2, RDR_ROW_LEVEL = 3, RDR_RO
 typedef struct rdr_row {
     uint8_t kind;       /* rdr_row_kind */
     uint32_t run;       /* index into the models */
-    uint32_t id;        /* UNIT: unit index; LEVEL/OWNER/POOL/FUTURE: object id (1-based); RUN: 0 */
-    uint32_t lane;      /* FUTURE: the lane within its pool (trc_future.lane), or RDR_LANE_MORE; else 0 */
+    uint32_t id;        /* UNIT, PROC: unit index; LEVEL/OWNER/POOL/FUTURE: object id (1-based); RUN: 0 */
+    uint32_t lane;      /* FUTURE: the lane within its pool (trc_future.lane), or RDR_LANE_MORE;
+                           PROC: the units in the group (the process's own included); else 0 */
     int y, h;
 } rdr_row;
 
@@ -298,6 +304,7 @@ struct rdr_view {
     int32_t **unit_row;                  /* per model, per unit: index in lay.rows of its lane, or -1 */
     struct rdr_expect **expect;          /* per model: expected counter values from the scenario, or NULL */
     struct rdr_stage_view *stage;        /* the stage's models, layouts and states, built on first need */
+    struct rdr_groups **groups;          /* per model: the process groups of lanes and which are folded */
 };
 
 /** Fills v from desc: layout for desc->width x height, the whole run in view,
@@ -341,6 +348,17 @@ uint32_t rdr_view_search(rdr_view *v, const char *query);
 void rdr_view_search_next(rdr_view *v, int dir);
 /** Collapses or expands run r's rows (several runs). */
 void rdr_view_collapse(rdr_view *v, uint32_t run, bool collapsed);
+/** Process groups (rows of kind RDR_ROW_PROC): the process unit whose group
+ *  unit u's lane is in (u itself for the process), or UINT32_MAX when u's lane
+ *  stands alone. */
+uint32_t rdr_view_group_of(const rdr_view *v, uint32_t run, uint32_t unit);
+/** Folds (only the header row left, drawn as a stacked bar of its units'
+ *  states) or unfolds the group of process unit `proc`; no-op for a unit that
+ *  heads no group. Clears a selection that the fold hides. */
+void rdr_view_fold(rdr_view *v, uint32_t run, uint32_t proc, bool folded);
+bool rdr_view_folded(const rdr_view *v, uint32_t run, uint32_t proc);
+/** Folds or unfolds every group of every run. Returns how many groups there are. */
+uint32_t rdr_view_fold_all(rdr_view *v, bool folded);
 /** Several runs: on absolute time (each where it ran) or aligned at their starts. */
 void rdr_view_set_absolute(rdr_view *v, bool absolute);
 /** A short message in the status bar for a few seconds. */
@@ -413,6 +431,8 @@ void rdr_stage_model_free(rdr_stage_model *sm);
 const trc_model *rdr_stage_model_of(const rdr_stage_model *sm);
 /** Units that waited on obj at the same time, at most, over the whole run. */
 uint32_t rdr_stage_max_waiters(const rdr_stage_model *sm, uint32_t obj);
+/** The event loop a task runs on (a unit), RDR_STAGE_NONE for a unit that is no task on a loop. */
+uint32_t rdr_stage_loop_of(const rdr_stage_model *sm, uint32_t unit);
 /** The pool a unit works for (object id), 0 if it is no pool worker. */
 uint32_t rdr_stage_pool_of(const rdr_stage_model *sm, uint32_t unit);
 
@@ -425,7 +445,10 @@ uint32_t rdr_stage_pool_of(const rdr_stage_model *sm, uint32_t unit);
 enum rdr_stage_place { RDR_PLACE_HOME = 0,   /* its home spot: running, computing, sleeping, idle
                                                  in its pool, or blocked on no object (a join) */
                        RDR_PLACE_WAIT = 1,   /* in the waiting line of an object (`obj`, `op`) */
-                       RDR_PLACE_NONE = 2 }; /* not started yet */
+                       RDR_PLACE_NONE = 2,   /* not started yet */
+                       RDR_PLACE_READY = 3,  /* a task in its event loop's ready queue (rank: its place in
+                                                it, 0 = the next to run) */
+                       RDR_PLACE_RUN = 4 };  /* the task its event loop runs now */
 
 typedef struct rdr_stage_unit {
     uint8_t state;          /* trc_state at t (DONE after its exit; RUNNING before its start) */
@@ -445,6 +468,8 @@ typedef struct rdr_stage_unit {
                                the worker of an awaited future), RDR_STAGE_NONE = none known */
     uint64_t since;         /* relative ns its current state began */
     uint64_t target;        /* BLOCKED: JOIN the unit, RESULT the future id */
+    /* event loops: the tasks in its ready queue at t, the task it runs (NONE: none) */
+    uint32_t ready, running;
     /* pool workers: the future it runs at t (0 = none) and its task's name */
     uint64_t future;
     const char *task;
@@ -460,7 +485,14 @@ typedef struct rdr_stage_who { uint32_t unit; uint8_t op; uint64_t since; } rdr_
  * consumer just after its get. */
 enum rdr_tok_phase { RDR_TOK_IN = 0,        /* in its slot */
                      RDR_TOK_ARRIVING = 1,  /* flying from the producer to `slot`, where its put puts it */
-                     RDR_TOK_LEAVING = 2 }; /* got: flying from the exit to the consumer */
+                     RDR_TOK_LEAVING = 2,   /* got: flying from the exit to the consumer */
+                     /* pipes: a message in the tube, `fly` of the way from its send to its recv
+                        (producer: the sender, consumer: the receiver, NONE if never received:
+                        it waits at the receiving end, `slot` from that end) */
+                     RDR_TOK_PIPE = 3,
+                     /* a manager's request (client -> the manager's process) and its reply
+                        (back), `fly` of the way (the state's reqs) */
+                     RDR_TOK_REQUEST = 4, RDR_TOK_REPLY = 5 };
 typedef struct rdr_stage_tok {
     uint64_t item;
     uint32_t producer;      /* the unit that put it */
@@ -495,6 +527,8 @@ typedef struct rdr_stage_obj {
     /* counters */
     int64_t lost;           /* updates lost by racy writes up to t */
     uint32_t writes;        /* writes up to t */
+    /* pipes: messages in it at t (level: their bytes); toks[tok0 .. + ntok) lists them, oldest first */
+    uint32_t msgs;
     /* the GIL: its token goes from the last holder (passed_from) to the holder,
      * pass from 0 to 1 over the animation time after the hand-over (1: arrived) */
     uint32_t passed_from;
@@ -511,6 +545,7 @@ typedef struct rdr_stage_state {
     rdr_stage_tok *toks; size_t ntoks, cap_toks;
     uint32_t *futs; size_t nfuts, cap_futs;
     uint32_t *cycle; size_t ncycle;                /* a wait-for cycle at t: cycle[i] waits for cycle[i + 1] */
+    size_t req0, nreq;                             /* managers' requests and replies in flight: toks[req0 .. + nreq) */
     uint32_t counts[TRC_ST__COUNT + 1];            /* live units per state; [TRC_ST__COUNT]: not started */
     /* private */
     uint32_t *scratch; size_t cap_scratch;
@@ -542,12 +577,50 @@ typedef struct rdr_stage_cell {
     int lx2, ly2, ldx2, nl2;    /* queues: the get side (lx.. is the put side) */
 } rdr_stage_cell;
 
-typedef struct rdr_stage_group {  /* the units of one actor on the bench */
+typedef struct rdr_stage_group {  /* the units of one actor on the bench (or of one process and its threads) */
     const char *name;
     uint32_t n;                 /* its units */
     int x, y, w, h;             /* its block; summary: its row */
     bool header;                /* its name is drawn above its figures ("consumer ×3") */
+    int32_t proc;               /* the units of process unit `proc` (with its threads): its box is the
+                                   block and its name line says the process; -1 = an actor's units */
+    int spot;                   /* the width of a unit's place in the block */
 } rdr_stage_group;
+
+/* Processes (runs with real processes): a box per process around its units'
+ * figures (a process hosting threads: around its block on the bench; a pool's
+ * worker process: around its place in the pool), and per pipe a tube from the
+ * box of the process that sends into it most to the box of the one that
+ * receives most, through a band under the bench. */
+typedef struct rdr_stage_proc {
+    uint32_t unit;              /* the process's own unit */
+    int32_t pid;
+    uint32_t nunits;            /* units in it (its threads included) */
+    bool manager;               /* it serves a manager's requests */
+    bool group;                 /* it has a block of its own on the bench, with a name line */
+    int x, y, w, h;             /* the box */
+} rdr_stage_proc;
+
+typedef struct rdr_stage_tube {
+    uint32_t obj;               /* the pipe */
+    uint32_t from, to;          /* process boxes (indexes into procs) at the sending and receiving ends */
+    int npts;                   /* its centre line: (px[i], py[i]), from the sending end to the receiving one */
+    int px[4], py[4];
+    int len;                    /* its length in px */
+} rdr_stage_tube;
+
+/* An event loop (coroutines): its block on the bench holds it and its tasks
+ * at home, over a strip with the spot of the task it runs and its ready
+ * queue, the tasks lined up in the order they became ready. */
+typedef struct rdr_stage_loop {
+    uint32_t unit;              /* the loop's unit */
+    int x, y, w, h;             /* the strip */
+    int run_x, run_y;           /* the running task's figure: bottom centre */
+    int lx, ly, ldx, nl;        /* ready place k < nl stands at (lx + k * ldx, ly) */
+} rdr_stage_loop;
+
+/** The point a fraction s (0..1) along a tube's centre line. */
+void rdr_stage_tube_point(const rdr_stage_tube *tb, double s, int *x, int *y);
 
 typedef struct rdr_stage_layout {
     int w, h;                   /* what it was laid out for */
@@ -565,6 +638,15 @@ typedef struct rdr_stage_layout {
     uint32_t *order; uint32_t nshown;   /* the shown cells' objects, in layout order */
     uint32_t hidden;            /* objects with no room */
     int objects_y;              /* where the object grid starts */
+    /* processes: empty when the run has none (threads) or in summary */
+    rdr_stage_proc *procs; uint32_t nprocs;
+    int32_t *proc_of;           /* per unit: index into procs of its box, -1 = none */
+    rdr_stage_tube *tubes; uint32_t ntubes;
+    int tube_w;                 /* a tube's thickness */
+    int32_t *tube_of;           /* per object: index into tubes, -1 = none */
+    /* event loops (empty in summary) */
+    rdr_stage_loop *loops; uint32_t nloops;
+    int32_t *loop_of;           /* per unit: index into loops of its loop (a loop's and its tasks'), -1 = none */
 } rdr_stage_layout;
 
 /** Lays out run sm in w x h. wf (may be NULL): the run's wait-for graph at its

@@ -414,6 +414,30 @@ void rdr_describe(rdr_ctx *cx, const rdr_row *row, double t, bool in_plot, rdr_t
     case RDR_ROW_POOL: rdr_hover_pool(cx, row, t, tip); break;
     case RDR_ROW_FUTURE: if (in_plot) rdr_hover_future(cx, row, t, tip); break;
     case RDR_ROW_MEM: rdr_mem_describe(cx, row, t, tip); break;
+    case RDR_ROW_PROC: {
+        const trc_model *m = &v->models[row->run];
+        const trc_unit *un = &m->run->units[row->id];
+        const rdr_groups *g = v->groups[row->run];
+        if (un->kind == TRC_UNIT_LOOP) rdr_tip_add(tip, "event loop %s: %u units", un->name ? un->name : "?", row->lane);
+        else rdr_tip_add(tip, "process %s (pid %d): %u units", un->name ? un->name : "?", (int)m->units[row->id].pid,
+                         row->lane);
+        if (in_plot && t >= 0 && t <= (double)m->makespan) {   /* how many in each state there */
+            uint32_t cnt[TRC_ST__COUNT] = { 0 };
+            for (uint32_t k = g->off[row->id]; k < g->off[row->id + 1]; k++) {
+                const trc_span *sp = trc_model_span_at(m, g->members[k], (uint64_t)t);
+                if (sp && sp->state < TRC_ST__COUNT) cnt[sp->state]++;
+            }
+            char s[192];
+            size_t len = 0;
+            s[0] = 0;
+            for (unsigned st = 0; st < TRC_ST__COUNT && len < sizeof s - 32; st++)
+                if (cnt[st]) len += (size_t)snprintf(s + len, sizeof s - len, "%s%u %s", len ? ", " : "", cnt[st],
+                                                     trc_state_name(st));
+            if (len) rdr_tip_add(tip, "%s", s);
+        }
+        rdr_tip_add(tip, "click or x: %s its lanes", g->folded[row->id] ? "show" : "fold");
+        break;
+    }
     case RDR_ROW_RUN: {
         const trc_run *run = v->models[row->run].run;
         rdr_tip_add(tip, "run %u: %s", row->run + 1, run->scenario ? run->scenario : "");

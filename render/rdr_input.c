@@ -4,7 +4,8 @@
  * Mouse: a click on a lane selects it (the details panel describes the slice
  * under the click); a drag pans; shift+drag or a right-button drag marks a time
  * range and zooms to it; the ruler scrubs the playhead; the wheel zooms around
- * the cursor (shift: scrolls). A click on a run's title row folds it. */
+ * the cursor (shift: scrolls). A click on a run's title row folds it, on a
+ * process's header row its group; x folds by key. */
 #include "render/rdr_internal.h"
 
 #include <math.h>
@@ -56,6 +57,8 @@ static bool rdr_search_key(rdr_view *v, const rdr_event *ev) {
     default: return true;   /* letters arrive as RDR_EV_TEXT */
     }
 }
+
+static void rdr_fold_key(rdr_view *v, bool all);
 
 static void rdr_key(rdr_view *v, const rdr_event *ev) {
     double w = v->t1 - v->t0;
@@ -136,6 +139,7 @@ static void rdr_key(rdr_view *v, const rdr_event *ev) {
             v->theme = (v->theme + 1) % RDR_THEME__COUNT;
             rdr_view_toast(v, v->theme == RDR_THEME_LIGHT ? "light theme" : "dark theme");
             break;
+        case 'x': rdr_fold_key(v, shift); break;
         case 'o':
             v->show_stage = !v->show_stage;
             rdr_relayout(v);
@@ -149,13 +153,52 @@ static void rdr_key(rdr_view *v, const rdr_event *ev) {
     rdr_clamp_scroll(v);
 }
 
-/* A click at (x, y): selects what is there, folds a run, or clears the selection. */
+/* x: folds or unfolds the process group of the selected unit, else the one
+ * under the mouse; with shift, or when neither is in a group, all of them. */
+static void rdr_fold_key(rdr_view *v, bool all) {
+    uint32_t run = UINT32_MAX, head = UINT32_MAX;
+    if (!all && v->sel.kind == RDR_ROW_UNIT) {
+        run = v->sel.run;
+        head = rdr_view_group_of(v, run, v->sel.id);
+    }
+    if (!all && head == UINT32_MAX && v->mouse_in) {
+        const rdr_row *r = rdr_view_row_at(v, v->mouse_y);
+        if (r && (r->kind == RDR_ROW_UNIT || r->kind == RDR_ROW_PROC)) {
+            run = r->run;
+            head = rdr_view_group_of(v, run, r->id);
+        }
+    }
+    if (head != UINT32_MAX) {
+        bool fold = !rdr_view_folded(v, run, head);
+        rdr_view_fold(v, run, head, fold);
+        int i = rdr_view_unit_row(v, run, head);
+        for (uint32_t k = 0; k < v->lay.nrows && i < 0; k++)
+            if (v->lay.rows[k].kind == RDR_ROW_PROC && v->lay.rows[k].run == run && v->lay.rows[k].id == head) i = (int)k;
+        rdr_scroll_to_row(v, i);
+        return;
+    }
+    bool any_open = false;
+    for (uint32_t r = 0; r < v->nmodels && !any_open; r++)
+        for (uint32_t u = 0; u < v->models[r].run->nunits && !any_open; u++)
+            any_open = rdr_view_group_of(v, r, u) == u && !rdr_view_folded(v, r, u);
+    if (!rdr_view_fold_all(v, any_open)) {
+        rdr_view_toast(v, "x folds a process's threads or a loop's tasks: this recording has none");
+        return;
+    }
+    rdr_view_toast(v, any_open ? "process groups: folded" : "process groups: unfolded");
+}
+
+/* A click at (x, y): selects what is there, folds a run or a process group, or clears the selection. */
 static void rdr_click(rdr_view *v, int x, int y) {
     int i = rdr_view_row_index_at(v, y);
     if (i < 0) { rdr_view_select(v, -1, 0); return; }
     const rdr_row *r = &v->lay.rows[i];
     if (r->kind == RDR_ROW_RUN) {
         rdr_view_collapse(v, r->run, !v->info[r->run].collapsed);
+        return;
+    }
+    if (r->kind == RDR_ROW_PROC) {
+        rdr_view_fold(v, r->run, r->id, !rdr_view_folded(v, r->run, r->id));
         return;
     }
     double t = x >= v->lay.plot_x ? rdr_view_t_at(v, x) : v->playhead;

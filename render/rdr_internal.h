@@ -11,6 +11,7 @@ enum {
     RDR_RULER_H = 36,           /* tick labels, then a band for the playhead and hover tags */
     RDR_FOOTER_H = 22,
     RDR_RUN_ROW_H = 24,
+    RDR_PROC_ROW_H = 20,        /* a process group's header row, unfolded (folded: as tall as a unit lane) */
     RDR_UNIT_ROW_H = 20,        /* unit and lock rows; up to 36 when everything fits */
     RDR_QUEUE_ROW_H = 40,       /* up to 48 when everything fits */
     RDR_GROUP_GAP = 8,
@@ -31,6 +32,19 @@ bool rdr_contains_ci(const char *hay, const char *needle);      /* ASCII case-in
 typedef struct rdr_note { uint32_t run; bool alert; char text[512]; } rdr_note;
 /* The header's notes, at most max: verdicts that name units and objects, lost events. */
 int rdr_notes(const rdr_view *v, rdr_note *out, int max);
+
+/* ---- process groups of lanes (rdr_groups.c) ----
+ * host[u]: the process (or event loop) unit whose group u's lane is in, u itself
+ * for the head, UINT32_MAX when u's lane stands alone; a group's units are
+ * members[off[h] .. off[h + 1]), the head first, then in unit order. */
+typedef struct rdr_groups {
+    uint32_t *host;
+    uint8_t *folded;            /* per head */
+    uint32_t *off, *members;
+    uint32_t ngroups;
+} rdr_groups;
+rdr_groups *rdr_groups_new(const trc_model *m);
+void rdr_groups_free(rdr_groups *g);
 
 /* ---- expected counter values, read from the scenario's expect lines (rdr_expect.c) ---- */
 typedef struct rdr_expect_one { bool has; int64_t value; char op[3]; } rdr_expect_one;
@@ -267,6 +281,9 @@ void rdr_mem_content(rdr_ctx *cx, const rdr_row *row, int y, double reveal);
 bool rdr_mark_in(const trc_model *m, uint32_t u, double ta, double tb);   /* a mark or local set of u in [ta, tb] */
 int rdr_bar_pad(int h);
 const char *rdr_kind_tag(uint32_t kind);        /* "lock", "sem", "queue" */                          /* the gap above and below a unit's bar */
+/* The stacked state bar of a process group's units (rdr_group_draw.c). */
+void rdr_group_cols(rdr_ctx *cx, const rdr_row *row, int y, int h, double reveal);
+void rdr_group_label(rdr_ctx *cx, const rdr_row *row, int y);
 /* rdr_labels.c */
 void rdr_span_labels(rdr_ctx *cx, size_t first, size_t last);
 void rdr_stuck(rdr_ctx *cx);
@@ -328,6 +345,20 @@ bool rdr_stage_home(const rdr_stage_geo *g, uint32_t u, int *x, int *y);
 bool rdr_stage_unit_xy(const rdr_stage_geo *g, uint32_t u, int *x, int *y);
 /* The tooltip of what the mouse points at on a run's stage, if anything (rdr_stage_hover.c). */
 void rdr_stage_hover(rdr_ctx *cx, uint32_t run, const rdr_stage_layout *L, const rdr_stage_state *st, int ox, int oy);
+/* Processes on the stage (rdr_stage_procs.c): pipes that get a tube, the
+ * height of their band under the bench, the boxes and tubes of a layout. */
+uint32_t rdr_stage_tube_count(const rdr_stage_model *sm);
+int rdr_stage_tube_band(uint32_t ntubes, int fig);
+void rdr_stage_procs_build(rdr_stage_layout *L, const rdr_stage_model *sm, const rdr_groups *pg, int band_y,
+                           uint32_t ntubes);
+/* ... drawn (rdr_stage_procs_draw.c): the boxes behind the figures; the tubes,
+ * their messages and the managers' requests in front of them. */
+void rdr_stage_boxes(rdr_ctx *cx, const rdr_stage_layout *L, const rdr_stage_state *st, const trc_run *run, int ox, int oy);
+void rdr_stage_tubes(rdr_ctx *cx, const rdr_stage_layout *L, const rdr_stage_state *st, const trc_run *run, int ox, int oy);
+/* Event loops on the stage (rdr_stage_loops_draw.c): their blocks and strips, behind the figures. */
+void rdr_stage_loops(rdr_ctx *cx, const rdr_stage_layout *L, const rdr_stage_state *st, const trc_run *run, int ox, int oy);
+/* A message token (pipes, requests): a small rounded square in the sender's colour. */
+void rdr_stage_msg_token(rdr_drawlist *dl, int x, int y, int sz, uint32_t col, uint32_t edge);
 /* The pictures of one run's stage at (x, y) (rdr_stage_draw.c). */
 void rdr_stage_draw(rdr_ctx *cx, uint32_t run, const rdr_stage_model *sm, const rdr_stage_layout *L,
                     const rdr_stage_state *st, int x, int y);

@@ -352,11 +352,16 @@ static void rdr_row_label(rdr_ctx *cx, const rdr_row *row, int y) {
         snprintf(s, sizeof s, "run %u", row->run + 1);
         rdr_text_fit(cx, 8, ty, RDR_FONT_BOLD, cx->th->text, s, lw - 10);
         break;
+    case RDR_ROW_PROC: rdr_group_label(cx, row, y); break;
     case RDR_ROW_UNIT: {
         const trc_unit_track *ut = &m->units[row->id];
         const trc_span *sp = ut->nspans ? trc_model_span_at(m, row->id, at) : NULL;
         if (cx->reveal >= (double)m->makespan && ut->exited) sp = NULL;
         int sx = 8;
+        if (rdr_view_group_of(v, row->run, row->id) != UINT32_MAX) {   /* in a process group: indented under its header */
+            rdr_dl_rect(cx->dl, 10, y, 1, row->h, cx->th->text_dim);
+            sx = 16;
+        }
         if (sp && (double)sp->t0 <= cx->reveal)
             rdr_dl_rect(cx->dl, sx, y + 4, 4, row->h - 8, rdr_state_color(sp->state));
         else if (ut->exited && (double)ut->t_exit <= cx->reveal)
@@ -365,7 +370,7 @@ static void rdr_row_label(rdr_ctx *cx, const rdr_row *row, int y) {
         uint32_t tc = ut->aborted || (ut->died && !ut->killed) ? cx->th->alert : ut->killed ? cx->th->text_dim
                     : cx->th->text;
         bool chip = rdr_lod_owns(rdr_lod_of(v, row->run), row->id);
-        int nx = 18 + rdr_text_fit(cx, 18, ty, RDR_FONT_REGULAR, tc, name, lw - 22 - (chip ? 14 : 0));
+        int nx = sx + 10 + rdr_text_fit(cx, sx + 10, ty, RDR_FONT_REGULAR, tc, name, lw - sx - 14 - (chip ? 14 : 0));
         if (ut->pid > 0 && nx + 6 * RDR_CHAR_W < lw - (chip ? 14 : 0)) {   /* processes: its process's pid */
             snprintf(s, sizeof s, "%d", (int)ut->pid);
             rdr_text_fit(cx, nx + RDR_CHAR_W, ty, RDR_FONT_REGULAR, cx->th->text_dim, s,
@@ -485,6 +490,11 @@ static void rdr_row_content(rdr_ctx *cx, const rdr_row *row, int y) {
         bool bad = run->end_reason != TRC_END_OK;
         rdr_text(cx, x + w, ty, bad ? RDR_FONT_BOLD : RDR_FONT_REGULAR, bad ? RDR_COL_ALERT : cx->th->text_dim,
                  trc_run_end_name(run->end_reason));
+        break;
+    }
+    case RDR_ROW_PROC: {   /* the stacked states of the group's units: a strip open, the whole row folded */
+        int pad = rdr_bar_pad(row->h), bh = v->groups[row->run]->folded[row->id] ? row->h - 2 * pad : 6;
+        rdr_group_cols(cx, row, y + row->h - pad - bh, bh, reveal);
         break;
     }
     case RDR_ROW_UNIT: {
@@ -609,7 +619,8 @@ void rdr_lanes(rdr_ctx *cx) {
     for (size_t i = first; i < last; i++) {
         const rdr_row *row = &L->rows[i];
         int y = L->lanes_y + row->y - v->scroll_y;
-        uint32_t bg = row->kind == RDR_ROW_RUN ? cx->th->panel : (i & 1) ? cx->th->lane_alt : cx->th->lane;
+        uint32_t bg = row->kind == RDR_ROW_RUN || row->kind == RDR_ROW_PROC ? cx->th->panel
+                    : (i & 1) ? cx->th->lane_alt : cx->th->lane;
         rdr_dl_rect(cx->dl, 0, y, L->timeline_w, row->h, bg);
     }
     /* grid at the ruler's major ticks */

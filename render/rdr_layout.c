@@ -13,15 +13,6 @@ static size_t rdr_utf8_len(const char *s) {
 
 //~ rows
 
-/* The process unit whose process thread unit u runs in (TRC_START_THREAD), or UINT32_MAX. */
-static uint32_t rdr_hosted(const trc_model *m, uint32_t u) {
-    const trc_unit_track *ut = &m->units[u];
-    if (!ut->pid || ut->start_method != TRC_START_THREAD) return UINT32_MAX;
-    for (uint32_t k = 0; k < m->run->nunits; k++)
-        if (k != u && m->units[k].pid == ut->pid && m->units[k].start_method != TRC_START_THREAD) return k;
-    return UINT32_MAX;
-}
-
 static void rdr_layout_rows(rdr_view *v, int unit_h, int queue_h) {
     rdr_layout *L = &v->lay;
     size_t n = 0, cap = 0;
@@ -39,18 +30,30 @@ static void rdr_layout_rows(rdr_view *v, int unit_h, int queue_h) {
             if (v->info[r].collapsed) continue;
         }
         const trc_model *m = &v->models[r];
-        /* grouped by process: a thread that runs inside a unit's process (a thread pool's worker on
-         * the processes backend) comes right after that process's lane */
+        /* grouped by process: a process that hosts other units (its threads, an event loop's
+         * tasks) gets a header row, then its own lane and theirs; folded, the header alone */
+        const rdr_groups *g = v->groups[r];
         for (uint32_t u = 0; u < run->nunits; u++) {
-            if (rdr_hosted(m, u) != UINT32_MAX) continue;
-            bool hosts = m->units[u].pid && m->units[u].start_method != TRC_START_THREAD;
-            for (uint32_t k = 0, first = 1; k < run->nunits; first = 0) {
-                uint32_t id = first ? u : k++;
-                if (!first && (id == u || !hosts || rdr_hosted(m, id) != u)) continue;
+            uint32_t h = g->host[u];
+            if (h != UINT32_MAX && h != u) continue;   /* under its head */
+            uint32_t k0 = h == u ? g->off[u] : 0, k1 = h == u ? g->off[u + 1] : 1;
+            if (h == u) {
+                bool folded = g->folded[u];
+                int hh = folded ? unit_h : RDR_PROC_ROW_H;
+                ARR_PUSH(rows, n, cap, ((rdr_row){ .kind = RDR_ROW_PROC, .run = r, .id = u, .lane = k1 - k0, .y = y,
+                                                   .h = hh }));
+                y += hh;
+                size_t len = rdr_utf8_len(run->units[u].name ? run->units[u].name : "") + 22;   /* "  pid 31746 · 3 units" */
+                if (len > longest) longest = len;
+                if (folded) continue;
+            }
+            for (uint32_t k = k0; k < k1; k++) {
+                uint32_t id = h == u ? g->members[k] : u;
                 v->unit_row[r][id] = (int32_t)n;
                 ARR_PUSH(rows, n, cap, ((rdr_row){ .kind = RDR_ROW_UNIT, .run = r, .id = id, .y = y, .h = unit_h }));
                 y += unit_h;
-                size_t len = rdr_utf8_len(run->units[id].name ? run->units[id].name : "") + (m->units[id].pid ? 8 : 0);
+                size_t len = rdr_utf8_len(run->units[id].name ? run->units[id].name : "") + (m->units[id].pid ? 8 : 0) +
+                             (h == u ? 2 : 0);
                 if (len > longest) longest = len;
             }
         }

@@ -21,7 +21,10 @@ struct rdr_stage_model {
     const trc_model *m;
     const trc_run *run;
     rdr_ivset *waits;           /* per object: blocked spans on it (a = unit, b = op) */
-    rdr_ivset *items;           /* per queue: put -> get (a = producer, b = consumer or NONE) */
+    rdr_ivset *items;           /* per queue: put -> get (a = producer, b = consumer or NONE);
+                                   per pipe: send -> recv of each message (the same) */
+    rdr_ivset reqs;             /* managers' requests (REQUEST -> SERVE) and replies (SERVE -> REPLY):
+                                   a = the flow's index, b = RDR_TOK_REQUEST or RDR_TOK_REPLY */
     uint64_t **item_ids;        /* per queue, parallel to items[o].iv */
     uint32_t **by_get; size_t *nby_get;   /* per queue: items got, as indexes into items[o].iv, in get order */
     rdr_ivset *holds;           /* per semaphore: permits held (a = unit); per rwlock: readers inside */
@@ -34,6 +37,8 @@ struct rdr_stage_model {
     int64_t **lost_sum;                   /* per counter: updates lost up to each op of ot->cops (inclusive) */
     uint32_t **write_sum;                 /* per counter: writes up to each op (inclusive) */
     uint32_t *pool_of;                    /* per unit: the pool it works for, 0 = none */
+    uint32_t *loop_of;                    /* per unit: the event loop it runs on (a task), NONE = none */
+    bool loops;                           /* the run has tasks on event loops */
     uint32_t *max_wait;                   /* per object: most units waiting at once */
 };
 
@@ -41,6 +46,10 @@ const trc_model *rdr_stage_model_of(const rdr_stage_model *sm) { return sm->m; }
 
 uint32_t rdr_stage_max_waiters(const rdr_stage_model *sm, uint32_t obj) {
     return obj && obj <= sm->run->nobjects ? sm->max_wait[obj - 1] : 0;
+}
+
+uint32_t rdr_stage_loop_of(const rdr_stage_model *sm, uint32_t unit) {
+    return unit < sm->run->nunits ? sm->loop_of[unit] : RDR_STAGE_NONE;
 }
 
 uint32_t rdr_stage_pool_of(const rdr_stage_model *sm, uint32_t unit) {
@@ -114,9 +123,22 @@ static void scan_events(rdr_stage_model *sm, ivlist *holds, itemlist *items) {
                 got[m->flows[i].ev0 / 8] |= (uint8_t)(1u << (m->flows[i].ev0 % 8));
     }
     holdlist *open = want_holds ? xcalloc(run->nobjects, sizeof *open) : NULL;
-    for (size_t i = 0; i < run->nevents; i++) {
-        const trc_event *e = &run->events[i];
-        if (!e->obj) continue;
+    /* the events in memory, or read from the file in time order (a recording opened lazily) */
+    trc_evcur *cur = NULL;
+    diag dg = { 0 };
+    if (!run->events && run->nevents && trc_evcur_open(&cur, run, &dg)) cur = NULL;
+    const trc_event *batch = run->events;
+    size_t nb = run->events ? run->nevents : 0, bi = 0;
+    for (size_t i = 0;; i++, bi++) {   /* i: the event's index in the run's time order */
+        if (bi >= nb) {
+            if (!cur) break;
+            nb = trc_evcur_next(cur, &batch);
+            if (!nb) break;
+            bi = 0;
+            i = (size_t)trc_evcur_index(cur);
+        }
+        const trc_event *e = &batch[bi];
+        if (!e->obj || e->obj > run->nobjects) continue;
         uint32_t kind = run->objects[e->obj - 1].kind;
         uint64_t t = e->t - run->t_start;
         if (want_items && e->kind == TRC_EV_PUT && kind == TRC_OBJ_QUEUE && !(got[i / 8] & (1u << (i % 8)))) {
@@ -133,6 +155,7 @@ static void scan_events(rdr_stage_model *sm, ivlist *holds, itemlist *items) {
         else if (e->kind == TRC_EV_RELEASE)
             hold_close(h, &holds[e->obj - 1], e->unit, t, sem);
     }
+    trc_evcur_close(cur);
     if (open) {
         for (uint32_t o = 0; o < run->nobjects; o++) {
             for (size_t k = 0; k < open[o].n; k++)
@@ -291,6 +314,17 @@ rdr_stage_model *rdr_stage_model_new(const trc_model *m) {
     sm->run = run;
     sm->pool_of = xcalloc(nu ? nu : 1, sizeof *sm->pool_of);
     sm->max_wait = xcalloc(non, sizeof *sm->max_wait);
+    sm->loop_of = xmalloc((nu ? nu : 1) * sizeof *sm->loop_of);
+    {
+        rdr_groups *pg = rdr_groups_new(m);
+        for (uint32_t u = 0; u < nu; u++) {
+            uint32_t h = pg->host[u];
+            bool task = h != UINT32_MAX && h != u && run->units[h].kind == TRC_UNIT_LOOP;
+            sm->loop_of[u] = task ? h : RDR_STAGE_NONE;
+            sm->loops |= task;
+        }
+        rdr_groups_free(pg);
+    }
 
     /* waits, from the units' spans; pool workers waiting for a task are idle, not waiting */
     sm->waits = xcalloc(non, sizeof *sm->waits);
@@ -300,16 +334,42 @@ rdr_stage_model *rdr_stage_model_new(const trc_model *m) {
     /* items (put -> get flows, and the puts never got) and notified waiters */
     itemlist *it = xcalloc(non, sizeof *it);
     ivlist *nt = xcalloc(non, sizeof *nt);
+    ivlist rq = { 0 };
+    bool pipes = false;
+    for (uint32_t o = 0; o < no; o++) pipes |= run->objects[o].kind == TRC_OBJ_PIPE;
+    uint8_t *sent = pipes ? xcalloc(run->nevents / 8 + 1, 1) : NULL;   /* SENDs whose message was received */
     for (size_t i = 0; i < m->nflows; i++) {
         const trc_flow *f = &m->flows[i];
+        if (f->kind == TRC_FLOW_REQUEST || f->kind == TRC_FLOW_REPLY) {
+            ivl_push(&rq, (rdr_iv){ .t0 = f->t0, .t1 = f->t1 > f->t0 ? f->t1 : f->t0 + 1, .a = (uint32_t)i,
+                                    .b = f->kind == TRC_FLOW_REQUEST ? RDR_TOK_REQUEST : RDR_TOK_REPLY });
+            continue;
+        }
         if (!f->obj || f->obj > no) continue;
-        if (f->kind == TRC_FLOW_ITEM) {
+        if (f->kind == TRC_FLOW_MESSAGE && run->objects[f->obj - 1].kind == TRC_OBJ_PIPE) {
+            item_tmp x = { .iv = { .t0 = f->t0, .t1 = f->t1 > f->t0 ? f->t1 : f->t0 + 1, .a = f->u0, .b = f->u1 },
+                           .id = f->item };
+            ARR_PUSH(it[f->obj - 1].v, it[f->obj - 1].n, it[f->obj - 1].cap, x);
+            if (f->ev0 < run->nevents) sent[f->ev0 / 8] |= (uint8_t)(1u << (f->ev0 % 8));
+        } else if (f->kind == TRC_FLOW_ITEM) {
             item_tmp x = { .iv = { .t0 = f->t0, .t1 = f->t1, .a = f->u0, .b = f->u1 }, .id = f->item };
             ARR_PUSH(it[f->obj - 1].v, it[f->obj - 1].n, it[f->obj - 1].cap, x);
         } else if (f->kind == TRC_FLOW_NOTIFY) {
             ivl_push(&nt[f->obj - 1], (rdr_iv){ .t0 = f->t0, .t1 = f->t1, .a = f->u1, .b = f->u0 });
         }
     }
+    if (pipes) {   /* messages never received: in the pipe from their send to the end */
+        for (size_t i = 0; i < m->ninstants; i++) {
+            const trc_instant *in = &m->instants[i];
+            if (in->kind != TRC_EV_SEND || !in->obj || in->obj > no || run->objects[in->obj - 1].kind != TRC_OBJ_PIPE)
+                continue;
+            if (in->ev < run->nevents && (sent[in->ev / 8] & (1u << (in->ev % 8)))) continue;
+            item_tmp x = { .iv = { .t0 = in->t, .t1 = TRC_T_NONE, .a = in->unit, .b = RDR_STAGE_NONE }, .id = in->arg };
+            ARR_PUSH(it[in->obj - 1].v, it[in->obj - 1].n, it[in->obj - 1].cap, x);
+        }
+        free(sent);
+    }
+    rdr_ivset_build(&sm->reqs, rq.v, rq.n);
     sm->notified = xcalloc(non, sizeof *sm->notified);
     ivl_to_sets(nt, sm->notified, no);
     ivlist *h = xcalloc(non, sizeof *h);
@@ -408,7 +468,8 @@ void rdr_stage_model_free(rdr_stage_model *sm) {
     free(sm->waits); free(sm->items); free(sm->item_ids); free(sm->by_get); free(sm->nby_get); free(sm->holds); free(sm->queued); free(sm->running);
     free(sm->notified); free(sm->pulses); free(sm->npulses); free(sm->ends); free(sm->nends); free(sm->fails);
     free(sm->nfails); free(sm->cancels); free(sm->ncancels); free(sm->lost_sum); free(sm->write_sum);
-    free(sm->pool_of); free(sm->max_wait);
+    free(sm->pool_of); free(sm->max_wait); free(sm->loop_of);
+    rdr_ivset_release(&sm->reqs);
     free(sm);
 }
 
@@ -462,6 +523,7 @@ static void unit_at(const rdr_stage_model *sm, rdr_stage_state *st, uint32_t u, 
     memset(su, 0, sizeof *su);
     su->holder = RDR_STAGE_NONE;
     su->rank = RDR_STAGE_NONE;
+    su->running = RDR_STAGE_NONE;
     if (!ut->nspans || t < ut->t_start) {
         su->place = su->from_place = RDR_PLACE_NONE;
         su->walk = 1;
@@ -628,6 +690,81 @@ static void queue_at(const rdr_stage_model *sm, rdr_stage_state *st, uint32_t o,
     so->ntok = st->ntoks - so->tok0;
 }
 
+/* A pipe's messages at t, oldest first: each `fly` of the way from its send to
+ * its recv; those never received wait at the receiving end, the oldest first. */
+static void pipe_at(const rdr_stage_model *sm, rdr_stage_state *st, uint32_t o, uint64_t t) {
+    const rdr_ivset *s = &sm->items[o];
+    rdr_stage_obj *so = &st->objs[o];
+    so->tok0 = st->ntoks;
+    if (!s->n) return;
+    so->msgs = (uint32_t)rdr_ivset_count(s, t);
+    uint32_t *idx = scratch(st, RDR_STAGE_LIST);
+    size_t k = rdr_ivset_list(s, t, idx, RDR_STAGE_LIST);
+    uint32_t waiting = 0;
+    for (size_t i = 0; i < k; i++) {
+        const rdr_iv *iv = &s->iv[idx[i]];
+        bool never = iv->t1 == TRC_T_NONE;
+        float fly = never ? 1.0f : frac((double)(t - iv->t0), (double)(iv->t1 - iv->t0));
+        ARR_PUSH(st->toks, st->ntoks, st->cap_toks,
+                 ((rdr_stage_tok){ .item = sm->item_ids[o][idx[i]], .producer = iv->a, .consumer = iv->b,
+                                   .slot = never ? waiting++ : 0, .phase = RDR_TOK_PIPE, .fly = fly }));
+    }
+    so->ntok = st->ntoks - so->tok0;
+}
+
+/* Event loops: the tasks ready to run, in the order they became ready (their
+ * place in the loop's ready queue), and the task each loop runs. */
+enum { ST_READY = 8 };   /* trc_state READY, the coroutines' */
+typedef struct ready_key { uint64_t since; uint32_t unit; } ready_key;
+static int ready_cmp(const void *a, const void *b) {
+    const ready_key *x = a, *y = b;
+    if (x->since != y->since) return x->since < y->since ? -1 : 1;
+    return x->unit < y->unit ? -1 : x->unit > y->unit;
+}
+
+static void loops_at(const rdr_stage_model *sm, rdr_stage_state *st) {
+    uint32_t nu = st->nunits;
+    for (uint32_t u = 0; u < nu; u++)
+        if (sm->run->units[u].kind == TRC_UNIT_LOOP) { st->units[u].ready = 0; st->units[u].running = RDR_STAGE_NONE; }
+    ready_key *rk = xmalloc((nu ? nu : 1) * sizeof *rk);
+    size_t n = 0;
+    for (uint32_t u = 0; u < nu; u++) {
+        uint32_t l = sm->loop_of[u];
+        rdr_stage_unit *su = &st->units[u];
+        if (l == RDR_STAGE_NONE || !su->started || su->exited) continue;
+        if (su->state == ST_READY) rk[n++] = (ready_key){ su->since, u };
+        else if (su->state == TRC_ST_RUNNING || su->state == TRC_ST_COMPUTE) {
+            su->place = RDR_PLACE_RUN;
+            st->units[l].running = u;
+        }
+    }
+    qsort(rk, n, sizeof *rk, ready_cmp);
+    for (size_t i = 0; i < n; i++) {
+        rdr_stage_unit *su = &st->units[rk[i].unit];
+        rdr_stage_unit *lu = &st->units[sm->loop_of[rk[i].unit]];
+        su->place = RDR_PLACE_READY;
+        su->rank = lu->ready++;
+    }
+    free(rk);
+}
+
+/* Managers' requests and replies in flight at t (at most RDR_STAGE_LIST). */
+static void reqs_at(const rdr_stage_model *sm, rdr_stage_state *st, uint64_t t) {
+    st->req0 = st->ntoks;
+    st->nreq = 0;
+    if (!sm->reqs.n) return;
+    uint32_t *idx = scratch(st, RDR_STAGE_LIST);
+    size_t k = rdr_ivset_list(&sm->reqs, t, idx, RDR_STAGE_LIST);
+    for (size_t i = 0; i < k; i++) {
+        const rdr_iv *iv = &sm->reqs.iv[idx[i]];
+        const trc_flow *f = &sm->m->flows[iv->a];
+        ARR_PUSH(st->toks, st->ntoks, st->cap_toks,
+                 ((rdr_stage_tok){ .item = f->item, .producer = f->u0, .consumer = f->u1, .phase = (uint8_t)iv->b,
+                                   .fly = frac((double)(t - iv->t0), (double)(iv->t1 - iv->t0)) }));
+    }
+    st->nreq = k;
+}
+
 static void pool_at(const rdr_stage_model *sm, rdr_stage_state *st, uint32_t o, uint64_t t) {
     const trc_model *m = sm->m;
     rdr_stage_obj *so = &st->objs[o];
@@ -770,6 +907,7 @@ void rdr_stage_state_at(const rdr_stage_model *sm, rdr_stage_state *st, uint64_t
         }
         switch (ob->kind) {
         case TRC_OBJ_QUEUE: queue_at(sm, st, o, t, anim); break;
+        case TRC_OBJ_PIPE: pipe_at(sm, st, o, t); break;
         case TRC_OBJ_POOL: pool_at(sm, st, o, t); break;
         case TRC_OBJ_COUNTER:
             if (ot->ncops) {
@@ -784,6 +922,8 @@ void rdr_stage_state_at(const rdr_stage_model *sm, rdr_stage_state *st, uint64_t
         default: break;
         }
     }
+    reqs_at(sm, st, t);
+    if (sm->loops) loops_at(sm, st);
     for (uint32_t u = 0; u < nu; u++) st->units[u].holder = holder_of(sm, st, u, t);
     cycles(st);
 }

@@ -212,7 +212,7 @@ static void bench(sdraw *d) {
     }
     for (uint32_t g = 0; g < L->ngroups; g++) {
         const rdr_stage_group *G = &L->groups[g];
-        if (!G->header || !G->w) continue;
+        if (!G->header || !G->w || G->proc >= 0) continue;   /* a process's block: its box says its name */
         char s[160];
         snprintf(s, sizeof s, "%s \xc3\x97%u", G->name, G->n);
         rdr_text_fit(d->cx, d->ox + G->x, d->oy + G->y, RDR_FONT_BOLD, d->th->text, s, G->w);
@@ -707,6 +707,35 @@ static void draw_pool(sdraw *d, const rdr_stage_cell *ce, const rdr_stage_obj *s
     line_more(d, ce->obj, 1, so->nwait);
 }
 
+/* A pipe: a tube from left (send) to right (recv) with the messages in it, as
+ * on the bench's tube between the processes; its bytes and counts in words. */
+static void draw_pipe(sdraw *d, const rdr_stage_cell *ce, const rdr_stage_obj *so) {
+    const trc_object_track *ot = &d->m->objects[ce->obj - 1];
+    char right[160];
+    if (so->msgs)
+        snprintf(right, sizeof right, "%u in it \xc2\xb7 %lld B\n%u in it", so->msgs, (long long)so->level, so->msgs);
+    else snprintf(right, sizeof right, "empty \xc2\xb7 %u sent\nempty", ot->sends);
+    cell_title(d, ce, right, so->msgs ? d->th->text : d->th->text_dim, false);
+    int x = d->ox + ce->px, y = d->oy + ce->py + d->L->fig / 2, w = ce->pw;
+    int tw = d->L->fig / 3 < 6 ? 6 : d->L->fig / 3 > 12 ? 12 : d->L->fig / 3;
+    rdr_dl_rect(d->dl, x, y - tw / 2, w, tw, so->msgs ? d->th->text_dim : d->th->grid);
+    rdr_dl_rect(d->dl, x + 2, y - tw / 2 + 2, w - 4, tw - 4, d->th->lane);
+    if (d->oy + ce->y + ce->h - (y + tw / 2 + 1) >= d->cx->line_h) {   /* its ends named, where there is room */
+        rdr_text(d->cx, x, y + tw / 2 + 1, RDR_FONT_REGULAR, d->th->text_dim, "send");
+        const char *rv = "recv";
+        rdr_text(d->cx, x + w - rdr_tw(d->cx, RDR_FONT_REGULAR, rv, 4), y + tw / 2 + 1, RDR_FONT_REGULAR, d->th->text_dim, rv);
+    }
+    int sz = tw - 4 < 4 ? 4 : tw - 4;
+    for (size_t k = 0; k < so->ntok; k++) {
+        const rdr_stage_tok *tk = &d->st->toks[so->tok0 + k];
+        double s01 = tk->consumer == RDR_STAGE_NONE ? 1.0 - ((double)tk->slot + 0.5) * (sz + 2) / (w > 1 ? w : 1) : tk->fly;
+        if (s01 < 0) s01 = 0;
+        int tx = x + sz / 2 + 1 + (int)lround(s01 * (w - sz - 2));
+        rdr_stage_msg_token(d->dl, tx, y, sz, rdr_owner_color(tk->producer), d->outline);
+    }
+    line_more(d, ce->obj, 1, so->nwait);
+}
+
 static void draw_other(sdraw *d, const rdr_stage_cell *ce, const rdr_stage_obj *so) {
     char right[64];
     snprintf(right, sizeof right, "%u waiting", so->nwait);
@@ -793,6 +822,8 @@ void rdr_stage_draw(rdr_ctx *cx, uint32_t r, const rdr_stage_model *sm, const rd
     rdr_text_fit(cx, x + 8, y + 3, RDR_FONT_BOLD, cx->th->text, s, L->w - rw - 28);
     if (rw) rdr_text(cx, x + L->w - rw - 8, y + 3, RDR_FONT_REGULAR, cx->th->text_dim, right);
 
+    rdr_stage_boxes(cx, L, st, d.run, x, y);
+    rdr_stage_loops(cx, L, st, d.run, x, y);
     bench(&d);
     homes(&d);
     uint8_t *ring_obj = xcalloc(d.run->nobjects ? d.run->nobjects : 1, 1);
@@ -816,6 +847,7 @@ void rdr_stage_draw(rdr_ctx *cx, uint32_t r, const rdr_stage_model *sm, const rd
         case TRC_OBJ_QUEUE: draw_queue(&d, ce, so); queue_tokens(&d, ce, so, false); break;
         case TRC_OBJ_POOL: draw_pool(&d, ce, so); break;
         case TRC_OBJ_GIL: draw_gil(&d, ce, so); break;
+        case TRC_OBJ_PIPE: draw_pipe(&d, ce, so); break;
         default: draw_other(&d, ce, so); break;
         }
     }
@@ -840,6 +872,7 @@ void rdr_stage_draw(rdr_ctx *cx, uint32_t r, const rdr_stage_model *sm, const rd
         if (st->objs[o - 1].kind == TRC_OBJ_QUEUE) queue_tokens(&d, &L->cells[o - 1], &st->objs[o - 1], true);
     }
     gil_tokens(&d);
+    rdr_stage_tubes(cx, L, st, d.run, x, y);
     cycle_ring(&d);
     if (st->ncycle) {
         snprintf(s, sizeof s, "deadlock: %zu units wait in a ring", st->ncycle);

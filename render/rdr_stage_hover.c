@@ -45,6 +45,14 @@ static void describe_unit(rdr_ctx *cx, uint32_t r, const rdr_stage_state *st, ui
     } else {
         rdr_tip_add(tip, "%s for %s", trc_state_name(su->state), d);
     }
+    if (su->place == RDR_PLACE_READY)
+        rdr_tip_add(tip, "number %u in its event loop's ready queue", su->rank + 1);
+    else if (su->place == RDR_PLACE_RUN)
+        rdr_tip_add(tip, "its event loop runs it");
+    if (run->units[u].kind == TRC_UNIT_LOOP && su->running != RDR_STAGE_NONE)
+        rdr_tip_add(tip, "runs %s, %u ready", uname(run, su->running), su->ready);
+    else if (run->units[u].kind == TRC_UNIT_LOOP)
+        rdr_tip_add(tip, "%u tasks ready", su->ready);
     if (su->future) rdr_tip_add(tip, "runs future #%llu%s%s", (unsigned long long)su->future, su->task ? ": " : "", su->task ? su->task : "");
 }
 

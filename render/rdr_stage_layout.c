@@ -39,6 +39,10 @@ typedef struct lctx {
     uint32_t *workers;          /* per object: pool workers */
     int name_w;                 /* the widest unit name (capped), for holder chips */
     int fig, fig_w, sp;         /* figure size, a waiting place's width */
+    rdr_groups *pg;             /* process groups: a process hosting threads gets one block */
+    bool procs;                 /* the run has processes: each unit's place is a box */
+    int box;                    /* room around a figure for its process box */
+    uint32_t ntubes;            /* pipes drawn as tubes between boxes */
 } lctx;
 
 static void geo(lctx *c, int fig) {
@@ -66,23 +70,39 @@ static void groups_build(lctx *c) {
     L->groups = xcalloc(nu ? nu : 1, sizeof *L->groups);
     L->group_of = xcalloc(nu ? nu : 1, sizeof *L->group_of);
     L->label = xcalloc(nu ? nu : 1, sizeof *L->label);
+    uint32_t *proc_group = xmalloc((nu ? nu : 1) * sizeof *proc_group);   /* per process heading a group */
+    for (uint32_t u = 0; u < nu; u++) proc_group[u] = UINT32_MAX;
     for (uint32_t u = 0; u < nu; u++) {
+        uint32_t h = c->pg->host[u];
+        if (h != UINT32_MAX && !rdr_stage_pool_of(c->sm, u)) {   /* a process and its threads: a block of their own */
+            if (proc_group[h] == UINT32_MAX) {
+                proc_group[h] = L->ngroups;
+                L->groups[L->ngroups++] = (rdr_stage_group){ .name = run->units[h].name ? run->units[h].name : "?",
+                                                             .proc = (int32_t)h };
+            }
+            L->group_of[u] = proc_group[h];
+            L->groups[proc_group[h]].n++;
+            continue;
+        }
         const char *g = run->units[u].group ? run->units[u].group : run->units[u].name ? run->units[u].name : "?";
         size_t i = str_hash(g) & (cap - 1);
-        while (tab[i] != UINT32_MAX && strcmp(L->groups[tab[i]].name, g)) i = (i + 1) & (cap - 1);
+        while (tab[i] != UINT32_MAX && (L->groups[tab[i]].proc >= 0 || strcmp(L->groups[tab[i]].name, g)))
+            i = (i + 1) & (cap - 1);
         if (tab[i] == UINT32_MAX) {
             tab[i] = L->ngroups;
-            L->groups[L->ngroups++] = (rdr_stage_group){ .name = g };
+            L->groups[L->ngroups++] = (rdr_stage_group){ .name = g, .proc = -1 };
         }
         L->group_of[u] = tab[i];
         L->groups[tab[i]].n++;
     }
     free(tab);
+    free(proc_group);
     for (uint32_t u = 0; u < nu; u++) {
         const rdr_stage_group *g = &L->groups[L->group_of[u]];
         const char *name = run->units[u].name ? run->units[u].name : "?";
         size_t gl = strlen(g->name);
-        if (g->n > 1 && !strncmp(name, g->name, gl) && name[gl] == '.' && name[gl + 1]) L->label[u] = name + gl + 1;
+        if (g->proc >= 0) L->label[u] = name;
+        else if (g->n > 1 && !strncmp(name, g->name, gl) && name[gl] == '.' && name[gl + 1]) L->label[u] = name + gl + 1;
         else if (g->n == 1) L->label[u] = g->name;
         else L->label[u] = name;
     }
@@ -95,6 +115,8 @@ static void groups_build(lctx *c) {
 }
 
 //~ the bench
+
+static void line_in(const lctx *c, int x0, int x1, int y, int dir, int max, int *lx, int *ly, int *ldx, int *nl);
 
 /* Lays out the bench from y; returns its height. Pool workers are not on it. */
 static int bench(lctx *c, int y0, bool place) {
@@ -130,14 +152,19 @@ static int bench(lctx *c, int y0, bool place) {
     uint32_t *k = xcalloc(ng ? ng : 1, sizeof *k);
     int *gx = xcalloc(ng ? ng : 1, sizeof *gx), *gy = xcalloc(ng ? ng : 1, sizeof *gy);
     int *per = xcalloc(ng ? ng : 1, sizeof *per);
-    int row_h = c->fig + 3 + line_h;
+    int row_h = c->fig + 3 + line_h + 2 * c->box;
     for (uint32_t g = 0; g < ng; g++) {
         if (!cnt[g]) continue;
         int sw = spot[g] > c->fig_w + 8 ? spot[g] : c->fig_w + 8;
+        sw += c->box;
         spot[g] = sw;
-        bool header = cnt[g] > 1;
+        bool proc = L->groups[g].proc >= 0;
+        bool loop = proc && run->units[L->groups[g].proc].kind == TRC_UNIT_LOOP;
+        bool header = cnt[g] > 1 || proc;
         char hd[160];
-        snprintf(hd, sizeof hd, "%s \xc3\x97%u", L->groups[g].name, cnt[g]);
+        if (loop) snprintf(hd, sizeof hd, "%s \xc2\xb7 %u tasks", L->groups[g].name, cnt[g] - 1);
+        else if (proc) snprintf(hd, sizeof hd, "%s \xc2\xb7 pid %d", L->groups[g].name, (int)c->m->units[L->groups[g].proc].pid);
+        else snprintf(hd, sizeof hd, "%s \xc3\x97%u", L->groups[g].name, cnt[g]);
         int hw = header ? meas(c->tm, RDR_FONT_BOLD, hd) + 4 : 0;
         int p = (w - 2 * PAD) / sw;
         if (p < 1) p = 1;
@@ -145,8 +172,15 @@ static int bench(lctx *c, int y0, bool place) {
         per[g] = p;
         int rows = (int)((cnt[g] + (uint32_t)p - 1) / (uint32_t)p);
         int bw = p * sw > hw ? p * sw : hw;
+        int strip_w = 0, strip_h = loop ? c->fig + 10 : 0;
+        if (loop) {   /* the strip: "runs" and its spot, "ready" and a few places of the queue */
+            uint32_t q = cnt[g] - 1 < 2 ? 2 : cnt[g] - 1 > 8 ? 8 : cnt[g] - 1;
+            strip_w = meas(c->tm, RDR_FONT_REGULAR, "runs") + meas(c->tm, RDR_FONT_REGULAR, "ready") + 24 + c->sp +
+                      (int)q * c->sp;
+            if (bw < strip_w) bw = strip_w;
+        }
         if (bw > w - 2 * PAD) bw = w - 2 * PAD;
-        int bh = (header ? line_h : 0) + rows * row_h;
+        int bh = (header ? line_h : 0) + rows * row_h + strip_h;
         if (x + bw > w - PAD && x > PAD) {
             y += shelf + 4;
             x = PAD;
@@ -156,9 +190,21 @@ static int bench(lctx *c, int y0, bool place) {
         gy[g] = y;
         if (place) {
             rdr_stage_group *G = &L->groups[g];
-            G->x = x; G->y = y; G->w = bw; G->h = bh; G->header = header;
+            G->x = x; G->y = y; G->w = bw; G->h = bh; G->header = header; G->spot = sw;
+            if (loop) {
+                rdr_stage_loop *lp = &L->loops[L->nloops++];
+                int sy = y + bh - strip_h, rw = meas(c->tm, RDR_FONT_REGULAR, "runs");
+                int qw = meas(c->tm, RDR_FONT_REGULAR, "ready");
+                *lp = (rdr_stage_loop){ .unit = (uint32_t)G->proc, .x = x, .y = sy, .w = bw, .h = strip_h };
+                lp->run_x = x + 4 + rw + 4 + c->sp / 2;
+                lp->run_y = sy + 4 + c->fig;
+                int lx0 = lp->run_x + c->sp / 2 + 10 + qw + 4;
+                line_in(c, lx0, x + bw - 2, lp->run_y, 1, 64, &lp->lx, &lp->ly, &lp->ldx, &lp->nl);
+                for (uint32_t u = 0; u < run->nunits; u++)
+                    if (L->group_of[u] == g) L->loop_of[u] = (int32_t)(L->nloops - 1);
+            }
         }
-        x += bw + 14;
+        x += bw + 14 + (proc ? 2 * c->box : 0);
         if (bh > shelf) shelf = bh;
     }
     if (place) {
@@ -168,11 +214,12 @@ static int bench(lctx *c, int y0, bool place) {
             uint32_t i = k[g]++;
             int col = (int)(i % (uint32_t)per[g]), row = (int)(i / (uint32_t)per[g]);
             L->home_x[u] = gx[g] + col * spot[g] + spot[g] / 2;
-            L->home_y[u] = gy[g] + (L->groups[g].header ? line_h : 0) + row * row_h + c->fig + 1;
+            L->home_y[u] = gy[g] + (L->groups[g].header ? line_h : 0) + row * row_h + c->box + c->fig + 1;
             L->home_label[u] = true;
         }
     }
     h = y + shelf - y0 + (shelf ? 6 : 0);
+    if (c->ntubes) h += rdr_stage_tube_band(c->ntubes, c->fig);   /* the pipes' band under the bench */
     free(cnt); free(spot); free(k); free(gx); free(gy); free(per);
     return h;
 }
@@ -325,6 +372,11 @@ static void cell_inside(lctx *c, rdr_stage_cell *ce) {
         line_in(c, x0 + half + 6, x1, row2 + fig, 1, 64, &ce->lx, &ce->ly, &ce->ldx, &ce->nl);
         break;
     }
+    case TRC_OBJ_PIPE:   /* a tube, send on the left, recv on the right; the receivers waiting beside it */
+        ce->pw = (x1 - x0) * 3 / 5;
+        ce->ph = fig + 6;
+        line_in(c, ce->px + ce->pw + 10, x1, ly, 1, 64, &ce->lx, &ce->ly, &ce->ldx, &ce->nl);
+        break;
     case TRC_OBJ_COUNTER:
         ce->pw = x1 - x0;
         ce->ph = line_h + 8;
@@ -420,6 +472,9 @@ void rdr_stage_layout_build(rdr_stage_layout *L, const rdr_stage_model *sm, cons
     L->order = xcalloc(no ? no : 1, sizeof *L->order);
     for (uint32_t u = 0; u < nu; u++) L->home_x[u] = L->home_y[u] = -1;
     lctx c = { .L = L, .sm = sm, .m = m, .run = run, .tm = tm };
+    c.pg = rdr_groups_new(m);
+    for (uint32_t u = 0; u < nu && !c.procs; u++) c.procs = m->units[u].pid > 0 && m->units[u].start_method != TRC_START_THREAD;
+    c.ntubes = c.procs ? rdr_stage_tube_count(sm) : 0;
     c.workers = xcalloc(no ? no : 1, sizeof *c.workers);
     for (uint32_t u = 0; u < nu; u++) {
         uint32_t p = rdr_stage_pool_of(sm, u);
@@ -440,6 +495,7 @@ void rdr_stage_layout_build(rdr_stage_layout *L, const rdr_stage_model *sm, cons
         L->summary = summary;
         for (int si = 0; si < nsizes && !found; si++) {
             geo(&c, sizes[si]);
+            c.box = c.procs && !summary ? 4 : 0;
             int bh = bench(&c, top, false);
             if (top + bh > h) continue;
             for (int nc = 1; nc <= max_cols && !found; nc++) {
@@ -453,14 +509,21 @@ void rdr_stage_layout_build(rdr_stage_layout *L, const rdr_stage_model *sm, cons
     }
     if (!found) L->summary = true;
     geo(&c, best_fig);
+    c.box = c.procs && !L->summary ? 4 : 0;
     L->fig = c.fig;
     L->fig_w = c.fig_w;
     L->bench_y = top;
+    L->loops = xcalloc(nu ? nu : 1, sizeof *L->loops);
+    L->loop_of = xmalloc((nu ? nu : 1) * sizeof *L->loop_of);
+    for (uint32_t u = 0; u < nu; u++) L->loop_of[u] = -1;
     L->bench_h = bench(&c, top, true);
     L->objects_y = top + L->bench_h;
     grid(&c, ord, best_cols, L->objects_y, h, true);
+    if (c.procs && !L->summary)
+        rdr_stage_procs_build(L, sm, c.pg, L->objects_y - rdr_stage_tube_band(c.ntubes, c.fig), c.ntubes);
     free(ord);
     free(c.workers);
+    rdr_groups_free(c.pg);
 }
 
 void rdr_stage_layout_release(rdr_stage_layout *L) {
@@ -472,5 +535,11 @@ void rdr_stage_layout_release(rdr_stage_layout *L) {
     free(L->groups);
     free(L->cells);
     free(L->order);
+    free(L->procs);
+    free(L->proc_of);
+    free(L->tubes);
+    free(L->tube_of);
+    free(L->loops);
+    free(L->loop_of);
     memset(L, 0, sizeof *L);
 }

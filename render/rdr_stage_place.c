@@ -35,9 +35,26 @@ bool rdr_stage_unit_xy(const rdr_stage_geo *g, uint32_t u, int *x, int *y) {
     const rdr_stage_unit *su = &g->st->units[u];
     if (su->place == RDR_PLACE_NONE) return false;
     int tx, ty;
-    bool ok = su->place == RDR_PLACE_HOME
-                  ? rdr_stage_home(g, u, &tx, &ty)
-                  : rdr_stage_line_spot(g, su->obj, rdr_stage_side(g, su->obj, su->op), su->rank, &tx, &ty);
+    bool ok;
+    if (su->place == RDR_PLACE_READY || su->place == RDR_PLACE_RUN) {   /* on its event loop's strip */
+        int32_t li = g->L->loop_of ? g->L->loop_of[u] : -1;
+        const rdr_stage_loop *lp = li >= 0 ? &g->L->loops[li] : NULL;
+        if (lp && su->place == RDR_PLACE_RUN) { tx = g->ox + lp->run_x; ty = g->oy + lp->run_y; ok = true; }
+        else if (lp && su->rank < (uint32_t)lp->nl) { tx = g->ox + lp->lx + (int)su->rank * lp->ldx; ty = g->oy + lp->ly; ok = true; }
+        else if (lp) ok = false;   /* past the places drawn: counted on the strip */
+        else ok = rdr_stage_home(g, u, &tx, &ty);
+    } else {
+        ok = su->place == RDR_PLACE_HOME
+                 ? rdr_stage_home(g, u, &tx, &ty)
+                 : rdr_stage_line_spot(g, su->obj, rdr_stage_side(g, su->obj, su->op), su->rank, &tx, &ty);
+    }
+    if (!ok && su->place == RDR_PLACE_WAIT) {
+        /* what it waits on has no waiting line (a managed counter: the unit waits for the
+         * manager's reply) or no room on the stage: it waits at home, not nowhere */
+        const rdr_stage_cell *ce = su->obj && su->obj <= g->run->nobjects ? &g->L->cells[su->obj - 1] : NULL;
+        int side = rdr_stage_side(g, su->obj, su->op);
+        if (!ce || !ce->shown || !(side == 2 ? ce->nl2 : ce->nl)) ok = rdr_stage_home(g, u, &tx, &ty);
+    }
     if (!ok) return false;
     *x = tx;
     *y = ty;

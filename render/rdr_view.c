@@ -13,17 +13,33 @@
 
 /* Where a run stops doing anything: the last event before its end that is not
  * part of how it was ended (waits aborted, units aborted or killed). */
+static bool rdr_ending_event(const trc_event *e) {
+    return (e->kind == TRC_EV_UNIT_EXIT && e->aux != TRC_EXIT_DONE) || e->kind == TRC_EV_DAEMON_KILLED ||
+           (e->kind == TRC_EV_WAIT_END && e->aux == TRC_OUT_ABORTED) || e->kind == TRC_EV_LOST;
+}
+
 static uint64_t rdr_active_end(const trc_model *m) {
     const trc_run *run = m->run;
     if (run->end_reason != TRC_END_DEADLOCK && run->end_reason != TRC_END_STUCK && run->end_reason != TRC_END_TIMEOUT)
         return m->makespan;
-    for (size_t i = run->nevents; i-- > 0;) {
-        const trc_event *e = &run->events[i];
-        bool ending = (e->kind == TRC_EV_UNIT_EXIT && e->aux != TRC_EXIT_DONE) || e->kind == TRC_EV_DAEMON_KILLED ||
-                      (e->kind == TRC_EV_WAIT_END && e->aux == TRC_OUT_ABORTED) || e->kind == TRC_EV_LOST;
-        if (!ending) return e->t > run->t_start ? e->t - run->t_start : 0;
+    if (run->events || !run->nevents) {
+        for (size_t i = run->nevents; i-- > 0;) {
+            const trc_event *e = &run->events[i];
+            if (!rdr_ending_event(e)) return e->t > run->t_start ? e->t - run->t_start : 0;
+        }
+        return 0;
     }
-    return 0;
+    /* a recording opened lazily (its events in the file): one pass in time order */
+    trc_evcur *c = NULL;
+    diag d = { 0 };
+    if (trc_evcur_open(&c, run, &d)) return m->makespan;   /* unreadable: no tail to fit */
+    uint64_t last = 0;
+    const trc_event *ev;
+    for (size_t n; (n = trc_evcur_next(c, &ev)) > 0;)
+        for (size_t i = 0; i < n; i++)
+            if (!rdr_ending_event(&ev[i])) last = ev[i].t > run->t_start ? ev[i].t - run->t_start : 0;
+    trc_evcur_close(c);
+    return last;
 }
 
 /* The time axis from the runs' offsets: its length and where every run has gone quiet. */
@@ -76,6 +92,7 @@ int rdr_view_init(rdr_view *v, const rdr_view_desc *desc, diag *d) {
     v->lod = xcalloc(v->nmodels, sizeof *v->lod);
     v->pool_row = xcalloc(v->nmodels, sizeof *v->pool_row);
     v->unit_row = xcalloc(v->nmodels, sizeof *v->unit_row);
+    v->groups = xcalloc(v->nmodels, sizeof *v->groups);
     v->info = xcalloc(v->nmodels, sizeof *v->info);
     v->expect = xcalloc(v->nmodels, sizeof *v->expect);
     v->flow_maxdur = xcalloc(v->nmodels, sizeof *v->flow_maxdur);
@@ -84,6 +101,7 @@ int rdr_view_init(rdr_view *v, const rdr_view_desc *desc, diag *d) {
         uint32_t no = m->run->nobjects, nu = m->run->nunits;
         v->pool_row[r] = xcalloc(no ? no : 1, sizeof **v->pool_row);
         v->unit_row[r] = xcalloc(nu ? nu : 1, sizeof **v->unit_row);
+        v->groups[r] = rdr_groups_new(m);
         for (size_t i = 0; i < m->nflows; i++) {
             uint64_t dur = m->flows[i].t1 > m->flows[i].t0 ? m->flows[i].t1 - m->flows[i].t0 : 0;
             if (dur > v->flow_maxdur[r]) v->flow_maxdur[r] = dur;
@@ -132,6 +150,9 @@ void rdr_view_release(rdr_view *v) {
     if (v->unit_row)
         for (uint32_t r = 0; r < v->nmodels; r++) free(v->unit_row[r]);
     free(v->unit_row);
+    if (v->groups)
+        for (uint32_t r = 0; r < v->nmodels; r++) rdr_groups_free(v->groups[r]);
+    free(v->groups);
     if (v->info)
         for (uint32_t r = 0; r < v->nmodels; r++) trc_waitfor_release(&v->info[r].wf);
     free(v->info);
@@ -358,6 +379,7 @@ static bool rdr_row_matches(const rdr_view *v, const rdr_row *r, const char *q) 
     const trc_run *run = v->models[r->run].run;
     switch (r->kind) {
     case RDR_ROW_UNIT: return rdr_contains_ci(run->units[r->id].name, q);
+    case RDR_ROW_PROC: return false;   /* the process's own lane matches */
     case RDR_ROW_LEVEL: case RDR_ROW_OWNER: case RDR_ROW_POOL: return rdr_contains_ci(run->objects[r->id - 1].name, q);
     default: return false;
     }
@@ -394,6 +416,13 @@ uint32_t rdr_view_search(rdr_view *v, const char *query) {
         if (v->info[r].collapsed) {   /* a match may hide in a collapsed run */
             for (uint32_t u = 0; u < v->models[r].run->nunits; u++)
                 if (rdr_contains_ci(v->models[r].run->units[u].name, v->query)) { rdr_view_collapse(v, r, false); break; }
+        }
+    for (uint32_t r = 0; r < v->nmodels; r++)   /* and in a folded process group */
+        for (uint32_t u = 0; u < v->models[r].run->nunits; u++) {
+            uint32_t h = rdr_view_group_of(v, r, u);
+            if (h != UINT32_MAX && h != u && rdr_view_folded(v, r, h) &&
+                rdr_contains_ci(v->models[r].run->units[u].name, v->query))
+                rdr_view_fold(v, r, h, false);
         }
     for (uint32_t i = 0; i < v->lay.nrows; i++) v->nmatches += rdr_row_matches(v, &v->lay.rows[i], v->query);
     if (v->nmatches) rdr_search_go(v, 0);
