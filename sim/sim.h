@@ -23,6 +23,9 @@
 #define SIM_MAX_RLOCK_DEPTH 1000000     /* one unit's re-entries of one rlock */
 #define SIM_MAX_CALLBACK_DEPTH 64      /* done-callbacks run inline inside done-callbacks */
 #define SIM_MAX_RUN_STRINGS 65536      /* distinct texts made while running (local values...) */
+#define SIM_MAX_RUN_UNITS 65000        /* units in all, with the tasks made while running (create_task) */
+#define SIM_MIN_TASK_STACK 8192          /* task_stack (coroutines), bytes */
+#define SIM_MAX_TASK_STACK (1ll << 30)
 
 /* ---- values and expressions ------------------------------------------- */
 
@@ -122,7 +125,15 @@ typedef enum sim_stmt_kind {
     SIM_S_WRITE_LOCK, SIM_S_WRITE_UNLOCK,   /* rwlocks: exclusive */
     SIM_S_READ_BLOCK, SIM_S_WRITE_BLOCK,    /* read X { ... }, write X { ... } */
     SIM_S_TASK_DONE,    /* queue: one item fully processed */
-    SIM_S_QUEUE_JOIN    /* queue: wait until every item put has had its task_done */
+    SIM_S_QUEUE_JOIN,   /* queue: wait until every item put has had its task_done */
+    /* tasks (sim_async.c): asyncio's create_task, await, gather, wait_for; a thread on threads */
+    SIM_S_CREATE_TASK,  /* task; expr: arg (NULL = 0); fut: slot bound by `as` (UINT32_MAX none) */
+    SIM_S_AWAIT,        /* fut: a task or a future of a pool */
+    SIM_S_GATHER,       /* futs[nfuts] (none: every task this unit made and nobody awaited), or
+                           task * expr (made here); body per result; timeout; return_exceptions */
+    SIM_S_AWAIT_FOR,    /* wait_for F timeout=D: F is cancelled when the time runs out */
+    SIM_S_TRY           /* try { body } finally { orelse }: orelse runs however body ends (a
+                           cancellation delivered inside it too) */
 } sim_stmt_kind;
 
 typedef enum sim_incr_mode { SIM_INCR_ATOMIC = 0, SIM_INCR_LOCKED = 1, SIM_INCR_RACY = 2 } sim_incr_mode;
@@ -150,6 +161,9 @@ struct sim_stmt {
     sim_stmt *next;
     sim_expr *priority;     /* PUT on a priority queue: lowest first (NULL: 0) */
     bool nowait;            /* PUT, GET: never block; a full/empty queue makes the step fail */
+    bool blocking;          /* SLEEP: time.sleep inside a coroutine (the whole loop stops) */
+    bool return_exceptions; /* GATHER: failed children are results too; else the first failure ends it */
+    uint32_t *futs; uint32_t nfuts;   /* GATHER: the future slots named */
 };
 
 typedef struct sim_actor {
@@ -160,6 +174,7 @@ typedef struct sim_actor {
     sim_stmt *body;
     bool daemon;            /* cut off when the last non-daemon unit exits */
     bool spawned;           /* started by a `spawn` step, not at the run's start */
+    bool own_loop;          /* coroutines: each instance is the first task of an event loop of its own */
     uint32_t unit0;         /* the unit index of instance 0 */
 } sim_actor;
 
@@ -204,7 +219,10 @@ typedef struct sim_program {
     sim_expect *expects; uint32_t nexpects;
     const char **strings; uint32_t nstrings;   /* mark texts */
     sim_task *tasks;     uint32_t ntasks;
-    sim_name *locals;    uint32_t nlocals;     /* thread-local values */
+    sim_name *locals;    uint32_t nlocals;     /* thread-local values and context variables */
+    uint8_t *local_ctx;                        /* per local: 1 for a `context` variable (per task) */
+    size_t task_stack;                         /* `stack N`: a task's stack (coroutines), 0 = default */
+    sim_pos stack_pos;
     sim_name *futs;      uint32_t nfuts;       /* future slots named by `submit ... as F` */
     uint32_t sweep_param;     /* `sweep P = v1, v2`: param index, UINT32_MAX = none */
     int64_t *sweep_values; uint32_t nsweep;
@@ -238,7 +256,8 @@ typedef struct sim_eval_ctx {
     bool last_timed_out;        /* the unit's last blocking step timed out */
     int64_t index;              /* the unit's index within its actor */
     int64_t arg;                /* the task's or the item's argument */
-    const int64_t *locals;      /* the unit's thread-local values */
+    const int64_t *locals;      /* the unit's own values of its locals (context variables, thread-locals) */
+    const int64_t *tls;         /* the thread-locals its thread shares (NULL: in locals) */
     /* MAKESPAN: this run's (param UINT32_MAX) or the sweep run's with param = value;
      * returns false when there is no such run */
     bool (*makespan)(void *user, uint32_t param, int64_t value, int64_t *out);
@@ -273,6 +292,7 @@ typedef struct sim_desc {
     /* The platform to run on (sim/sim_platform.h), e.g. &sim_plat_test for the
      * deterministic test platform; NULL = the backend's own. */
     const struct sim_plat_ops *platform;
+    bool virtual_clock;         /* --clock virtual: a deterministic run on a virtual clock */
 } sim_desc;
 
 typedef struct sim_result {

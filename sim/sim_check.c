@@ -95,7 +95,8 @@ int sim__resolve_names(parser *ps) {
                 if (!strcmp(p->futs[j].name, f->name)) slot = j;
             if (slot == UINT32_MAX) {
                 sim__perr(ps, f->pos, ERR_SCENARIO, "unknown future '%s'", f->name);
-                sim__hint_closest(ps, f->name, p->futs, p->nfuts, "name one where it is submitted: submit POOL TASK as NAME");
+                sim__hint_closest(ps, f->name, p->futs, p->nfuts, "name one where it is made: submit POOL TASK as NAME, or "
+                                                                     "create_task TASK as NAME");
                 break;
             }
             *f->target = slot;

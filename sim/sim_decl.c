@@ -185,12 +185,12 @@ int sim__parse_toplevel(parser *ps) {
         const char *name = sim__take_ident(ps, "a backend name");
         if (!name) return ps->err;
         static const char *const backends[] = { "threads", "processes", "coroutines" };
-        if (!strcmp(name, "processes") || !strcmp(name, "coroutines")) {
+        if (!strcmp(name, "processes")) {
             sim__perr(ps, bt.pos, ERR_UNSUPPORTED, "backend '%s' is not available in this version of weft", name);
             sim__hint(ps, "use 'backend threads'");
             return ps->err;
         }
-        if (strcmp(name, "threads")) {
+        if (strcmp(name, "threads") && strcmp(name, "coroutines")) {
             sim__perr(ps, bt.pos, ERR_SCENARIO, "unknown backend '%s'", name);
             const char *c = sim__closest(name, backends, 3);
             sim__hint(ps, c ? "did you mean '%s'?" : "the backends are threads, processes and coroutines", c);
@@ -291,9 +291,10 @@ int sim__parse_toplevel(parser *ps) {
             tok mt = ps->t;
             if (is_kw(&mt, "daemon")) a.daemon = true;
             else if (is_kw(&mt, "spawned")) a.spawned = true;
+            else if (is_kw(&mt, "own_loop")) a.own_loop = true;
             else {
                 sim__perr(ps, mt.pos, ERR_SCENARIO, "expected '{' to open a block, found '%.*s'", (int)mt.len, mt.s);
-                sim__hint(ps, "after an actor's name come: * COUNT, daemon, spawned, then { ... }");
+                sim__hint(ps, "after an actor's name come: * COUNT, daemon, spawned, own_loop, then { ... }");
                 return ps->err;
             }
             sim__next(ps);
@@ -323,6 +324,8 @@ int sim__parse_toplevel(parser *ps) {
         if (p->nlocals >= SIM_MAX_PARAMS) return sim__perr(ps, nt.pos, ERR_LIMIT, "more than %d locals", SIM_MAX_PARAMS);
         ARR_GROW(p->locals, p->nlocals + 1, ps->cap_locals);
         p->locals[p->nlocals++] = (sim_name){ name, nt.pos };
+    } else if (sim__is_async_decl(&t)) {
+        if (sim__parse_async_decl(ps, t)) return ps->err;
     } else if (is_kw(&t, "sweep")) {
         tok nt = ps->t;
         const char *name = sim__take_ident(ps, "the name of the parameter to sweep");

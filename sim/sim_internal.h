@@ -80,7 +80,11 @@ typedef struct rt_fut {
     uint32_t *cbs; size_t ncbs, cap_cbs;   /* done-callbacks: task indexes, in registration order (run memory) */
     bool yielded;                    /* as_completed handed it to its submitter */
     struct rt_fut *next;             /* the pool's queue */
+    /* a task's handle (create_task): pool is UINT32_MAX, worker is the task's unit */
+    bool awaited;                    /* its result was taken (await, gather, wait_for, result, as_completed) */
+    sim_pos made_at;                 /* the create_task (or gather) step that made it */
 } rt_fut;
+static inline bool rt_fut_is_task(const rt_fut *f) { return f->pool == UINT32_MAX; }
 
 /* An object: a monitor and what it guards. */
 typedef struct rt_obj {
@@ -136,7 +140,16 @@ struct rt_unit {
     _Atomic uint64_t wait_arg;       /* JOIN: the unit joined */
     _Atomic(rt_fut *) wait_fut;      /* RESULT: the future waited for */
     int64_t arg;                     /* the running task's or item's arg */
-    int64_t *locals;                 /* thread-local values (private) */
+    int64_t *locals;                 /* thread-local values (private), and context variables */
+    int64_t *tls;                    /* the thread-locals its thread shares: locals, or its loop's */
+    const sim_stmt *body;            /* what it runs (an actor's body, a created task's); NULL: a pool worker */
+    uint32_t loop;                   /* coroutines: the loop it runs on; UINT32_MAX: a thread of its own */
+    uint32_t tkind, parent;          /* its kind and parent in the recording (trc_unit) */
+    bool created;                    /* made at run time (create_task) */
+    rt_fut *handle;                  /* created: the handle its awaiters wait on */
+    _Atomic int cancel_req;          /* cancel asked: delivered at its next wait */
+    bool cancelled;                  /* a cancellation was delivered: the unit unwinds (finally blocks run) */
+    int cancel_by;                   /* what asked it: 1 a cancel step, 2 the loop closing (every actor done) */
     uint32_t cb_depth;               /* done-callbacks running inline, one inside another */
     rt_fut **slots;                  /* future slots (submit ... as F) (private) */
     rt_fut **mine; size_t nmine, cap_mine;   /* futures it submitted, for as_completed (private) */
@@ -151,7 +164,9 @@ struct rt {
     rt_obj *objs;
     rt_unit *units;                  /* cache-line aligned inside units_mem: each unit's step count has its line */
     void *units_mem;
-    uint32_t nunits;
+    _Atomic uint32_t nunits;         /* grows while running with created tasks (under mon) */
+    uint32_t cap_units;
+    uint32_t nstatic;                /* actor instances and pool workers: prog->nunits */
     _Atomic int abort;
     sim_mon *mon;                    /* the run's monitor: RT_CH_* */
     uint64_t exits;                  /* units that have exited (guarded by mon) */
@@ -167,6 +182,15 @@ struct rt {
     _Atomic uint64_t *mark_t;        /* per mark text: its first occurrence (run clock ns) */
     bool exiting;                    /* every non-daemon actor is done: pools shut down, daemons next */
     bool killing;
+    /* coroutines (sim_async_loop.c) */
+    bool coro;                       /* the coroutines platform: units are tasks on loops */
+    uint32_t nloops, loop_unit0;     /* the loops and their units (the first units) */
+    uint32_t ubase;                  /* the first actor instance: prog's unit0 + ubase is a unit's index */
+    int64_t **loop_tls;              /* per loop: the thread-locals its tasks share */
+    struct rt_loop *loops;           /* per loop: what its hooks recorded */
+    _Atomic int recording;           /* the run has begun: the loops' hooks record */
+    trc_recorder *rec;
+    uint32_t *created_per_task;      /* per task: how many create_task made (their names: T#k) (under mon) */
     /* strings made while running (LOCAL_SET texts), written after the run (guarded by smon) */
     sim_mon *smon;
     const char **strs; size_t nstrs, cap_strs;
@@ -279,6 +303,33 @@ int pool_shutdown(rt_unit *u, const sim_stmt *s);
 int pool_worker_loop(rt_unit *u);
 /* Every non-daemon actor is done: no pool takes new work (queued tasks still run). Thread: main. */
 void pool_shut_all(rt *r, sim_punit *by);
+
+/* ---- tasks (sim_async.c) and loops (sim_async_loop.c) ------------------------ */
+
+/* create_task T [arg] [as F]: makes and starts a task (a thread on threads). NULL when it
+ * could not (the run is ending, or an error was raised). */
+rt_fut *async_create(rt_unit *u, uint32_t task, int64_t arg, sim_pos pos);
+int async_step(rt_unit *u, const sim_stmt *s);        /* CREATE_TASK, AWAIT, GATHER, AWAIT_FOR, TRY */
+/* A handle's result, for result F [timeout]: waits (without cancelling it on a timeout). */
+int async_result(rt_unit *u, rt_fut *f, uint64_t deadline);
+int async_cancel(rt_unit *u, rt_fut *f);              /* cancel F on a task */
+/* A created task ends (on itself): its handle is done, its awaiters wake, its callbacks run. */
+void async_task_end(rt_unit *u, int rc);
+/* Every actor is done: the tasks still running are cancelled, as asyncio.run does. Thread: main. */
+void async_cancel_rest(rt *r, sim_punit *by);
+/* After the run: tasks never awaited, errors never retrieved (lines for the report). */
+void async_report(rt *r, char *out, size_t cap);
+/* The loops' units, hooks and shared thread-locals (sim_async_loop.c). */
+int async_loops_setup(rt *r, diag *d);
+void async_loops_teardown(rt *r);
+void async_hooks(rt **r, sim_plat_hooks *out);   /* the hooks read *r (NULL: not yet) */
+uint32_t async_nloops(const sim_program *p);       /* the loops a coroutines run of p has */
+void async_loops_end(rt *r);                          /* the loops' UNIT_EXIT, after the units are joined */
+/* Checks that every construct of the program means something on `backend`. */
+int async_backend_check(const sim_program *p, const char *backend, diag *d);
+bool async_program_creates(const sim_program *p);    /* it makes units at run time */
+
+static inline bool rt_stopping(rt_unit *u) { return rt_halted(u) || u->cancelled; }
 
 /* ---- texts (sim_text.c) ---------------------------------------------------- */
 

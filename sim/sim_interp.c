@@ -26,7 +26,8 @@ int rt_ev(rt_unit *u, const sim_expr *e, int64_t *out) {
         return 0;
     }
     sim_eval_ctx ctx = { .rng = &u->rng, .counter = counter_value, .user = u->r, .last_timed_out = u->timed_out,
-                         .index = u->index_in_actor, .arg = u->arg, .locals = u->locals };
+                         .index = u->index_in_actor, .arg = u->arg, .locals = u->locals,
+                         .tls = u->tls != u->locals ? u->tls : NULL };
     diag d;
     int rc = sim_eval(e, u->r->prog, &ctx, out, &d);
     if (rc) rt_error_at(u, (sim_pos){ d.line, d.col }, d.msg);
@@ -71,17 +72,29 @@ static void do_compute(rt_unit *u, uint64_t ns) {
     rt_set_state(u, US_RUNNING);
 }
 
-/* A sleep is a wait on the unit's own monitor until its deadline: a halt ends it at once. */
-static int do_sleep(rt_unit *u, uint64_t ns) {
+/* A sleep is a wait on the unit's own monitor until its deadline: a halt ends it at once (and a
+ * cancel, on a task). `sleep 0` gives the processor away (a task lets the other ready tasks of
+ * its loop run, as a sleep of 0 does in asyncio). A blocking sleep, aux 1, stops the unit's whole
+ * processor on a platform that has one (coroutines: the loop, as time.sleep in a coroutine
+ * does); elsewhere it is a sleep. */
+static int do_sleep(rt_unit *u, uint64_t ns, bool blocking) {
+    rt *r = u->r;
     rt_set_state(u, US_SLEEP);
-    trc_emit(u->ring, TRC_EV_SLEEP_BEGIN, 0, 0, ns, 0);
-    uint64_t deadline = rt_now(u->r) + ns;
-    rt_lock(u, u->mon);
-    while (rt_wait(u, u->mon, 0, deadline) == RT_AGAIN) {}
-    rt_unlock(u, u->mon);
+    trc_emit(u->ring, TRC_EV_SLEEP_BEGIN, 0, blocking ? 1 : 0, ns, 0);
+    if (blocking && r->ops->stall) {
+        atomic_store(&u->wait_mon, u->mon);   /* a halt wakes the stall */
+        u->nwaits++;
+        r->ops->stall(r->plat, u->pu, u->mon, ns, &u->halt);
+    } else {
+        uint64_t deadline = rt_now(r) + ns;
+        rt_lock(u, u->mon);
+        while (rt_wait(u, u->mon, 0, deadline) == RT_AGAIN) {}
+        rt_unlock(u, u->mon);
+        if (!ns && !rt_stopping(u)) r->ops->yield(r->plat, u->pu);
+    }
     trc_emit(u->ring, TRC_EV_SLEEP_END, 0, 0, 0, 0);
     rt_set_state(u, US_RUNNING);
-    return rt_halted(u) ? -1 : 0;
+    return rt_stopping(u) ? -1 : 0;
 }
 
 static void do_mark(rt_unit *u, const sim_stmt *s) {
@@ -94,7 +107,9 @@ static void do_mark(rt_unit *u, const sim_stmt *s) {
 }
 
 static void do_let(rt_unit *u, const sim_stmt *s, int64_t v) {
-    u->locals[s->local] = v;
+    const uint8_t *is_ctx = u->r->prog->local_ctx;
+    if (is_ctx && is_ctx[s->local]) u->locals[s->local] = v;   /* a context variable: this task's own */
+    else u->tls[s->local] = v;                                 /* a thread-local: the thread's (its loop's) */
     char text[192];
     snprintf(text, sizeof text, "%s=%lld", u->r->prog->locals[s->local].name, (long long)v);
     trc_emit(u->ring, TRC_EV_LOCAL_SET, 0, 0, rt_intern(u->r, u->pu, text), 0);
@@ -187,7 +202,10 @@ static int exec_rwq_step(rt_unit *u, const sim_stmt *s) {
         bool is_read = s->kind == SIM_S_READ_BLOCK;
         if (is_read ? obj_read_lock(u, s->obj, 0) : obj_write_lock(u, s->obj, 0)) return XR_STOP;
         int b = exec_block(u, s->body);
-        if (b == XR_STOP) return XR_STOP;
+        if (b == XR_STOP) {   /* a cancellation unwinding through the block gives the lock back */
+            if (u->cancelled && !rt_halted(u)) is_read ? obj_read_unlock(u, s) : obj_write_unlock(u, s);
+            return XR_STOP;
+        }
         rc = is_read ? obj_read_unlock(u, s) : obj_write_unlock(u, s);
         if (!rc && b == XR_BREAK) return XR_BREAK;
         break;
@@ -245,7 +263,7 @@ int exec_block(rt_unit *u, const sim_stmt *s) {
             break;
         case SIM_S_SLEEP:
             if (rt_ev_dur(u, s->expr, &ns)) return XR_STOP;
-            rc = do_sleep(u, ns);
+            rc = do_sleep(u, ns, s->blocking);
             break;
         case SIM_S_LOCK:
             if (obj_rlock_too_deep(u, s) || rt_timeout_of(u, s, &deadline)) return XR_STOP;
@@ -258,7 +276,10 @@ int exec_block(rt_unit *u, const sim_stmt *s) {
             rc = obj_lock(u, s->obj, 0);
             if (!rc) {
                 b = exec_block(u, s->body);
-                if (b == XR_STOP) return XR_STOP;
+                if (b == XR_STOP) {   /* a cancellation unwinding through the block gives the lock back */
+                    if (u->cancelled && !rt_halted(u)) obj_unlock(u, s->obj, s);
+                    return XR_STOP;
+                }
                 rc = obj_unlock(u, s->obj, s);
                 if (!rc && b == XR_BREAK) return XR_BREAK;
             }
@@ -310,6 +331,13 @@ int exec_block(rt_unit *u, const sim_stmt *s) {
         case SIM_S_READ_LOCK: case SIM_S_READ_UNLOCK: case SIM_S_WRITE_LOCK: case SIM_S_WRITE_UNLOCK:
         case SIM_S_READ_BLOCK: case SIM_S_WRITE_BLOCK: case SIM_S_TASK_DONE: case SIM_S_QUEUE_JOIN:
             b = exec_rwq_step(u, s);
+            if (b != XR_OK) return b;
+            break;
+        case SIM_S_CREATE_TASK: case SIM_S_AWAIT: case SIM_S_GATHER: case SIM_S_AWAIT_FOR:
+            rc = async_step(u, s);   /* sim_async.c */
+            break;
+        case SIM_S_TRY:
+            b = async_step(u, s);
             if (b != XR_OK) return b;
             break;
         }

@@ -66,7 +66,7 @@ int obj_incr(rt_unit *u, const sim_stmt *s) {
             rt_lock(u, u->mon);
             while (rt_wait(u, u->mon, 0, deadline) == RT_AGAIN) {}
             rt_unlock(u, u->mon);
-            if (rt_halted(u)) return -1;
+            if (rt_stopping(u)) return -1;
         } else {
             r->ops->yield(r->plat, u->pu);
         }

@@ -152,6 +152,18 @@ sim_stmt *sim__parse_block(parser *ps, int depth, int loops);
 int sim__object_ref(parser *ps, unsigned want, const char *verb, uint32_t *out);
 int sim__parse_timeout(parser *ps, sim_stmt *s);
 int sim__name_ref(parser *ps, int kind, uint32_t *target, const char *what);
+/* The future slot named `name` (made on first use: submit/create_task ... as NAME). */
+uint32_t sim__future_slot(parser *ps, const char *name, sim_pos pos);
+
+//~ sim_stmt_async.c: the steps of tasks (create_task, await, gather, wait_for F, try/finally)
+
+bool sim__is_async_step(const parser *ps, const tok *t);   /* t consumed, ps->t is the next token */
+sim_stmt *sim__parse_async_step(parser *ps, tok t, int depth, int loops);
+
+//~ sim_decl_async.c: declarations of the coroutines backend (context, task_stack)
+
+bool sim__is_async_decl(const tok *t);
+int sim__parse_async_decl(parser *ps, tok t);
 
 //~ sim_decl.c: declarations
 

@@ -66,13 +66,14 @@ static int rt_setup(rt *r, diag *d) {
     r->fmon = ops->mon_new(p, 1 + npools);
     r->smon = ops->mon_new(p, 0);
     r->objs = rt_alloc(r, (prog->nobjects + 1) * sizeof *r->objs);
-    r->units_mem = rt_alloc(r, (r->nunits + 1) * sizeof *r->units + 64);
+    r->units_mem = rt_alloc(r, (r->cap_units + 1) * sizeof *r->units + 64);
     r->units = r->units_mem ? (rt_unit *)(((uintptr_t)r->units_mem + 63) & ~(uintptr_t)63) : NULL;
     r->task_done_t = rt_alloc(r, (prog->ntasks + 1) * sizeof *r->task_done_t);
     r->mark_t = rt_alloc(r, (prog->nstrings + 1) * sizeof *r->mark_t);
     r->task_str = rt_alloc(r, (prog->ntasks + 1) * sizeof *r->task_str);
+    r->created_per_task = rt_alloc(r, (prog->ntasks + 1) * sizeof *r->created_per_task);
     if (!r->mon || !r->fmon || !r->smon || !r->objs || !r->units || !r->task_done_t || !r->mark_t || !r->task_str ||
-        rt_strings_init(r))
+        !r->created_per_task || rt_strings_init(r))
         goto nomem;
     for (uint32_t i = 0; i < prog->ntasks; i++) r->task_str[i] = rt_intern(r, ops->main_unit(p), prog->tasks[i].name);
 
@@ -98,16 +99,22 @@ static int rt_setup(rt *r, diag *d) {
         u->r = r;
         u->index = ui;
         u->pool = UINT32_MAX;
-        u->rng = r->desc->seed ^ (0x9E3779B97F4A7C15ull * (ui + 1));   /* same seed, same decisions */
+        u->loop = UINT32_MAX;
+        u->tkind = TRC_UNIT_THREAD;
+        u->parent = UINT32_MAX;
+        /* same seed, same decisions (whatever units come before the actors' on a backend) */
+        u->rng = r->desc->seed ^ (0x9E3779B97F4A7C15ull * (ui - (ui >= r->ubase ? r->ubase : 0) + 1));
         u->locals = xcalloc(prog->nlocals + 1, sizeof *u->locals);
+        u->tls = u->locals;
         u->slots = xcalloc(prog->nfuts + 1, sizeof *u->slots);
-        if (!(u->mon = ops->mon_new(p, 1))) goto nomem;
+        if (ui >= r->ubase && !(u->mon = ops->mon_new(p, 1))) goto nomem;
     }
     for (uint32_t a = 0; a < prog->nactors; a++) {
         const sim_actor *ac = &prog->actors[a];
         for (int64_t k = 0; k < ac->count_value; k++) {
-            rt_unit *u = &r->units[ac->unit0 + (uint32_t)k];
+            rt_unit *u = &r->units[r->ubase + ac->unit0 + (uint32_t)k];
             u->actor = ac;
+            u->body = ac->body;
             u->index_in_actor = k;
             u->autostart = !ac->spawned;
             u->daemon = ac->daemon;
@@ -119,13 +126,14 @@ static int rt_setup(rt *r, diag *d) {
         const sim_object *o = &prog->objects[i];
         if (o->kind != SIM_OBJ_POOL) continue;
         for (int64_t k = 0; k < o->cap_value; k++) {
-            rt_unit *u = &r->units[o->unit0 + (uint32_t)k];
+            rt_unit *u = &r->units[r->ubase + o->unit0 + (uint32_t)k];
             u->pool = i;
             u->index_in_actor = k;
             u->state = US_NEW;
             snprintf(u->name, sizeof u->name, "%s.%lld", o->name, (long long)k);
         }
     }
+    if (r->nloops) return async_loops_setup(r, d);
     return 0;
 nomem:
     return diag_set(d, ERR_NOMEM, "out of memory for the run's shared state (%u objects, %u units)", prog->nobjects,
@@ -153,6 +161,7 @@ static void rt_teardown(rt *r) {
     }
     rt_release(r, r->futs, r->cap_futs * sizeof *r->futs);
     if (r->strs) rt_strings_free(r);
+    async_loops_teardown(r);
     if (r->units) {
         for (uint32_t i = 0; i < r->nunits; i++) {
             rt_unit *u = &r->units[i];
@@ -168,14 +177,16 @@ static void rt_teardown(rt *r) {
     rt_release(r, (void *)r->task_done_t, (prog->ntasks + 1) * sizeof *r->task_done_t);
     rt_release(r, (void *)r->mark_t, (prog->nstrings + 1) * sizeof *r->mark_t);
     rt_release(r, r->task_str, (prog->ntasks + 1) * sizeof *r->task_str);
+    rt_release(r, r->created_per_task, (prog->ntasks + 1) * sizeof *r->created_per_task);
     rt_release(r, r->objs, (prog->nobjects + 1) * sizeof *r->objs);
-    rt_release(r, r->units_mem, (r->nunits + 1) * sizeof *r->units + 64);
+    rt_release(r, r->units_mem, (r->cap_units + 1) * sizeof *r->units + 64);
 }
 
 /* Halts the units started so far (the run never began) and joins them. */
-static void abandon(rt *r, uint32_t started) {
+static void abandon(rt *r) {
     rt_stop_all(r, r->ops->main_unit(r->plat));
-    for (uint32_t i = 0; i < started; i++) r->ops->unit_join(r->plat, r->units[i].pu);
+    for (uint32_t i = 0; i < r->nunits; i++)
+        if (r->units[i].pu) r->ops->unit_join(r->plat, r->units[i].pu);
 }
 
 int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag *d) {
@@ -183,17 +194,27 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     if (!desc->out_path && !desc->writer) return diag_set(d, ERR_USAGE, "no output path for the recording");
     const char *backend = desc->backend ? desc->backend : prog->backend;
     const sim_plat_ops *ops = desc->platform;
+    int rc = async_backend_check(prog, backend, d);
+    if (rc) return rc;
     if (!ops) {
-        if (strcmp(backend, "threads"))
-            return diag_set(d, ERR_UNSUPPORTED, "backend '%s' is not available in this version of weft (use threads)",
-                            backend);
-        ops = &sim_plat_threads;
+        if (!strcmp(backend, "coroutines")) ops = &sim_plat_coro;
+        else if (!strcmp(backend, "threads")) ops = desc->virtual_clock ? &sim_plat_test : &sim_plat_threads;
+        else
+            return diag_set(d, ERR_UNSUPPORTED, "backend '%s' is not available in this version of weft (use threads or "
+                            "coroutines)", backend);
     }
+    bool coro = ops == &sim_plat_coro;
+    uint32_t nloops = coro ? async_nloops(prog) : 0;
 
     /* 1. the platform and the run's shared state */
     sim_plat *plat;
     uint32_t nmon = 3 + prog->nobjects + prog->nunits;
-    int rc = ops->create(&plat, &(sim_plat_desc){ .max_units = prog->nunits, .max_monitors = nmon }, d);
+    rt *hook_rt = NULL;   /* the hooks' context: the run, once it exists (no loop runs a task before) */
+    sim_plat_hooks hooks;
+    async_hooks(&hook_rt, &hooks);
+    rc = ops->create(&plat, &(sim_plat_desc){ .max_units = prog->nunits, .max_monitors = nmon, .loops = nloops,
+                                              .task_stack = prog->task_stack, .virtual_clock = desc->virtual_clock,
+                                              .hooks = coro ? &hooks : NULL }, d);
     if (rc) return rc;
     rt *r = ops->alloc(plat, sizeof *r);
     if (!r) {
@@ -204,9 +225,16 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     r->desc = desc;
     r->plat = plat;
     r->ops = ops;
-    r->nunits = prog->nunits;
+    r->coro = coro;
+    r->nloops = nloops;
+    r->ubase = nloops;
+    r->nstatic = prog->nunits;
+    r->nunits = nloops + prog->nunits;
+    r->cap_units = async_program_creates(prog) && ops->dynamic_units ? SIM_MAX_RUN_UNITS : r->nunits;
+    if (r->cap_units < r->nunits) r->cap_units = r->nunits;
+    hook_rt = r;
     sim_punit *self = ops->main_unit(plat);
-    uint32_t started = 0;
+    bool started = false;
     trc_writer *w = desc->writer;
     trc_recorder *rec = NULL;
     arena tmp = { 0 };
@@ -236,8 +264,9 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     run.units = arena_push(&tmp, sizeof *run.units * (r->nunits + 1));
     for (uint32_t ui = 0; ui < r->nunits; ui++) {
         const rt_unit *u = &r->units[ui];
-        run.units[ui] = (trc_unit){ .id = ui, .kind = TRC_UNIT_THREAD, .parent = UINT32_MAX, .name = u->name,
-                                    .group = u->pool != UINT32_MAX ? prog->objects[u->pool].name : u->actor->name };
+        run.units[ui] = (trc_unit){ .id = ui, .kind = u->tkind, .parent = u->parent, .name = u->name,
+                                    .group = u->pool != UINT32_MAX ? prog->objects[u->pool].name
+                                             : u->actor ? u->actor->name : "loop" };
     }
     run.nobjects = prog->nobjects;
     run.objects = arena_push(&tmp, sizeof *run.objects * (prog->nobjects + 1));
@@ -253,6 +282,7 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
                                                          .no_tsc = desc->no_tsc,
                                                          .virtual_clock = ops->clock_source(plat) }, d);
     if (rc) goto out;
+    r->rec = rec;
     for (uint32_t i = 0; i < r->nunits; i++) {
         r->units[i].ring = trc_recorder_ring(rec, i);
         if (!r->units[i].ring) {
@@ -262,21 +292,30 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     }
 
     /* 3. the units: started first, released together */
-    for (; started < r->nunits; started++) {
-        rt_unit *u = &r->units[started];
-        rc = ops->unit_start(plat, &u->pu, &(sim_unit_start){ .entry = unit_main, .arg = u, .name = u->name }, d);
+    started = true;
+    for (uint32_t i = r->ubase; i < r->nunits; i++) {
+        rt_unit *u = &r->units[i];
+        rc = ops->unit_start(plat, &u->pu, &(sim_unit_start){ .entry = unit_main, .arg = u, .name = u->name,
+                                                              .loop = u->loop == UINT32_MAX ? SIM_UNIT_OWN_THREAD : u->loop }, d);
         if (rc) {
-            abandon(r, started);
-            started = 0;
+            abandon(r);
+            started = false;
             goto out;
         }
     }
     ops->mon_lock(plat, self, r->mon);
-    while (r->ready < r->nunits) ops->mon_wait(plat, self, r->mon, RT_CH_READY, 0);
+    while (r->ready < r->nstatic) ops->mon_wait(plat, self, r->mon, RT_CH_READY, 0);
     ops->mon_unlock(plat, self, r->mon);
 
     /* 4. the run's tables, then the start */
-    for (uint32_t i = 0; i < r->nunits; i++) ops->unit_ids(plat, r->units[i].pu, &run.units[i].pid, &run.units[i].tid);
+    for (uint32_t i = 0; i < r->nunits; i++)
+        if (r->units[i].pu) ops->unit_ids(plat, r->units[i].pu, &run.units[i].pid, &run.units[i].tid);
+    for (uint32_t i = r->ubase; i < r->nunits; i++) {   /* a loop's thread: the one its tasks run on */
+        const rt_unit *u = &r->units[i];
+        if (u->loop == UINT32_MAX || run.units[r->loop_unit0 + u->loop].tid) continue;
+        run.units[r->loop_unit0 + u->loop].pid = run.units[i].pid;
+        run.units[r->loop_unit0 + u->loop].tid = run.units[i].tid;
+    }
     run.t_start = rt_now(r);
     rc = trc_writer_run_begin(w, &run, d);
     if (rc >= 0) {
@@ -285,12 +324,13 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     }
     if (!rc) rc = trc_recorder_start(rec, d);
     if (rc) {
-        abandon(r, started);
-        started = 0;
+        abandon(r);
+        started = false;
         goto out;
     }
     uint64_t t0 = run.t_start;
-    for (uint32_t i = 0; i < r->nunits; i++) {
+    atomic_store_explicit(&r->recording, 1, memory_order_release);   /* the loops' hooks record from now */
+    for (uint32_t i = r->ubase; i < r->nunits; i++) {
         rt_unit *u = &r->units[i];
         if (!u->autostart) continue;
         ops->mon_lock(plat, self, u->mon);
@@ -300,10 +340,14 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     }
 
     /* 5. the watchdog, until the run ends */
-    uint32_t end = r->nunits ? watchdog_run(r, t0, res->report, sizeof res->report) : TRC_END_OK;
-    for (uint32_t i = 0; i < r->nunits; i++) ops->unit_join(plat, r->units[i].pu);
-    started = 0;
+    uint32_t end = r->nstatic ? watchdog_run(r, t0, res->report, sizeof res->report) : TRC_END_OK;
+    for (uint32_t i = 0; i < r->nunits; i++)
+        if (r->units[i].pu) ops->unit_join(plat, r->units[i].pu);
+    started = false;
     uint64_t t_end = rt_now(r);
+    if (r->nloops) async_loops_end(r);
+    size_t rl = strlen(res->report);
+    async_report(r, res->report + rl, sizeof res->report - rl);
     res->wall_ns = t_end - t0;
     res->end_reason = end;
 
@@ -315,7 +359,7 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     expect_check(res, prog, r, end);
 
 out:
-    if (started) abandon(r, started);
+    if (started) abandon(r);
     if (rec) trc_recorder_free(rec);
     if (w && !desc->writer) {
         diag cd;

@@ -26,12 +26,24 @@ void unit_main(void *arg) {
     }
     u->nwaits = 0;
     trc_emit_sync(u->ring, TRC_EV_UNIT_START, 0, 0, 0, 0);
-    int rc = u->pool != UINT32_MAX ? pool_worker_loop(u) : exec_block(u, u->actor->body);
-    uint16_t why = rc == XR_STOP ? TRC_EXIT_ABORTED : TRC_EXIT_DONE;
+    int rc, by;
+    if (u->pool != UINT32_MAX) {
+        rc = pool_worker_loop(u);
+    } else if (u->created && (by = atomic_exchange(&u->cancel_req, 0))) {
+        /* cancelled before its first step: its body never runs (asyncio never starts the coroutine) */
+        u->cancelled = true;
+        u->cancel_by = by;
+        trc_emit(u->ring, TRC_EV_CANCELLED, 0, 0, (uint64_t)by, 0);
+        rc = XR_STOP;
+    } else {
+        rc = exec_block(u, u->body);
+    }
+    uint16_t why = rc != XR_STOP ? TRC_EXIT_DONE : u->cancelled && !rt_halted(u) ? TRC_EXIT_CANCELLED : TRC_EXIT_ABORTED;
     if (atomic_load(&u->killed)) {
         trc_emit(u->ring, TRC_EV_DAEMON_KILLED, 0, 0, u->index, 0);
         why = TRC_EXIT_KILLED;
     }
+    if (u->handle) async_task_end(u, rc);   /* its awaiters wake, its done-callbacks run */
     trc_emit(u->ring, TRC_EV_UNIT_EXIT, 0, why, 0, 0);
     atomic_store(&u->t_exit, rt_now(r));
     rt_lock(u, r->mon);
@@ -56,7 +68,7 @@ int unit_spawn(rt_unit *u, const sim_stmt *s) {
     rt *r = u->r;
     const sim_actor *a = &r->prog->actors[s->actor];
     for (int64_t k = 0; k < a->count_value; k++) {
-        rt_unit *c = &r->units[a->unit0 + k];
+        rt_unit *c = &r->units[r->ubase + a->unit0 + k];
         if (atomic_load(&c->start_req)) {
             char msg[256];
             snprintf(msg, sizeof msg, "actor '%s' was already started: a thread can be started only once", a->name);
@@ -74,7 +86,7 @@ int unit_join(rt_unit *u, const sim_stmt *s, uint64_t deadline) {
     const sim_actor *a = &r->prog->actors[s->actor];
     u->timed_out = false;
     for (int64_t k = 0; k < a->count_value; k++) {
-        rt_unit *c = &r->units[a->unit0 + k];
+        rt_unit *c = &r->units[r->ubase + a->unit0 + k];
         if (!c->autostart && !atomic_load(&c->start_req)) {
             char msg[256];
             snprintf(msg, sizeof msg, "join of %s, which was never started (spawn %s first)", c->name, a->name);
@@ -89,7 +101,7 @@ int unit_join(rt_unit *u, const sim_stmt *s, uint64_t deadline) {
             rt_unlock(u, r->mon);
             if (out == TRC_OUT_OK && rt_halted(u)) out = TRC_OUT_ABORTED;   /* it ended because the run did */
             rt_end_wait(u, UINT32_MAX, out, 0);
-            if (out == TRC_OUT_ABORTED) return -1;
+            if (out == TRC_OUT_ABORTED || u->cancelled) return -1;
             if (out == TRC_OUT_TIMEOUT) return 0;   /* timed_out: the rest are not joined either */
         } else {
             rt_unlock(u, r->mon);

@@ -64,7 +64,24 @@
     X(RESULT,        30, "result")         /* obj: pool; arg: future id; aux: outcome */\
     X(QUEUE_TASK_DONE,31, "queue_task_done") /* obj: queue; extra: unfinished left */ \
     X(LOCAL_SET,     32, "local_set")      /* arg: string index of "name=value" */    \
-    X(DAEMON_KILLED, 33, "daemon_killed")  /* a daemon unit cut off at exit */
+    X(DAEMON_KILLED, 33, "daemon_killed")  /* a daemon unit cut off at exit */      \
+    /* coroutines (48-51): tasks on event loops */                                    \
+    X(READY,         48, "ready")          /* a task can run again and waits for its \
+                                              loop: woken, or its deadline came; arg:\
+                                              how late the loop fired the deadline   \
+                                              (ns, 0 for a wake); extra: the loop    \
+                                              unit */                                \
+    X(LOOP_TICK,     49, "loop_tick")      /* on a loop unit: one iteration; extra:  \
+                                              tasks ready (run in it); aux: deadlines\
+                                              fired since the last tick; arg: the    \
+                                              latest one's lag (ns; 0: none fired) */ \
+    X(TASK_CANCEL,   50, "task_cancel")    /* cancel of a task: arg its unit; aux 1: \
+                                              it will be cancelled at its next await \
+                                              (0: it had ended, or is a thread) */    \
+    X(CANCELLED,     51, "cancelled")      /* CancelledError delivered to this unit  \
+                                              at its await point: obj, aux (trc_op)  \
+                                              of the wait (0: a sleep); arg: 1 a     \
+                                              cancel step, 2 the loop closing */
 
 enum trc_ev_kind {
 #define X(name, num, str) TRC_EV_##name = num,
@@ -80,7 +97,8 @@ const char *trc_ev_name(unsigned kind);
     X(NONE, 0, "none") X(LOCK, 1, "lock") X(PUT, 2, "put") X(GET, 3, "get")       \
     X(ACQUIRE_PERMIT, 4, "acquire") X(COND_WAIT, 5, "wait") X(EVENT_WAIT, 6, "wait") \
     X(BARRIER, 7, "wait") X(JOIN, 8, "join") X(RESULT, 9, "result")                 \
-    X(READ_LOCK, 10, "read lock") X(WRITE_LOCK, 11, "write lock") X(QUEUE_JOIN, 12, "join")
+    X(READ_LOCK, 10, "read lock") X(WRITE_LOCK, 11, "write lock") X(QUEUE_JOIN, 12, "join")   \
+    X(SELECT, 20, "select")    /* an event loop with nothing to run waits (epoll) */
 enum trc_op {
 #define X(name, num, str) TRC_OP_##name = num,
     TRC_OP_MAP(X)
@@ -98,7 +116,8 @@ enum trc_outcome {
 };
 const char *trc_outcome_name(unsigned o);
 
-enum trc_exit_reason { TRC_EXIT_DONE = 0, TRC_EXIT_ABORTED = 1, TRC_EXIT_KILLED = 2 /* daemon cut off */ };
+enum trc_exit_reason { TRC_EXIT_DONE = 0, TRC_EXIT_ABORTED = 1, TRC_EXIT_KILLED = 2 /* daemon cut off */,
+                       TRC_EXIT_CANCELLED = 3 /* a task ended by a cancellation */ };
 enum trc_counter_mode { TRC_CTR_ATOMIC = 0, TRC_CTR_LOCKED = 1, TRC_CTR_RACY = 2, TRC_CTR_SET = 3 };
 
 /* WAIT_END's extra, for waits released by another unit: the seq of the NOTIFY
@@ -255,6 +274,10 @@ typedef struct trc_recorder_desc {
 int trc_recorder_create(trc_recorder **out, const trc_recorder_desc *desc, diag *d);
 /* Creates the ring of one unit (not on a hot path). */
 trc_ring *trc_recorder_ring(trc_recorder *r, uint32_t unit);
+/* A unit made while the run goes on (a task made by create_task): declares it in
+ * the recording (written before any of its events) and creates its ring. `u` is
+ * copied; u->id must be the next unit id. NULL when out of memory. Thread: any. */
+trc_ring *trc_recorder_unit(trc_recorder *r, const trc_unit *u);
 const clk_calib *trc_recorder_clock(trc_recorder *r);
 /* Starts/stops the background drain thread. stop drains everything left. */
 int trc_recorder_start(trc_recorder *r, diag *d);

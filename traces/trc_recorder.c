@@ -41,6 +41,7 @@ struct trc_recorder {
     trc_event *scratch;             /* drain staging */
     size_t scratch_cap;
     trc_event *kept; size_t nkept, cap_kept;   /* no writer: events kept in memory */
+    trc_unit *units; size_t nunits, cap_units; /* declared while running, not written yet */
 };
 
 int trc_recorder_create(trc_recorder **out, const trc_recorder_desc *desc, diag *d) {
@@ -83,8 +84,33 @@ trc_ring *trc_recorder_ring(trc_recorder *r, uint32_t unit) {
     return ring;
 }
 
+trc_ring *trc_recorder_unit(trc_recorder *r, const trc_unit *u) {
+    trc_ring *ring = trc_recorder_ring(r, u->id);
+    if (!ring) return NULL;
+    pthread_mutex_lock(&r->mu);
+    ARR_GROW(r->units, r->nunits + 1, r->cap_units);
+    trc_unit c = *u;
+    c.name = xstrdup(u->name ? u->name : "");
+    c.group = xstrdup(u->group ? u->group : "");
+    r->units[r->nunits++] = c;
+    pthread_mutex_unlock(&r->mu);
+    return ring;
+}
+
+/* Units declared while running go first: their events may come next. Called with r->mu held. */
+static void write_units(trc_recorder *r, bool write) {
+    if (!r->nunits) return;
+    if (write && r->desc.writer && !r->err) r->err = trc_writer_units(r->desc.writer, r->units, (uint32_t)r->nunits, &r->err_diag);
+    for (size_t i = 0; i < r->nunits; i++) {
+        free((char *)r->units[i].name);
+        free((char *)r->units[i].group);
+    }
+    r->nunits = 0;
+}
+
 /* Drains every ring once. Called with r->mu held. */
 static void drain_once(trc_recorder *r) {
+    write_units(r, true);
     uint32_t n = atomic_load_explicit(&r->nrings, memory_order_acquire);
     for (uint32_t i = 0; i < n; i++) {
         trc_ring *ring = r->rings[i];
@@ -177,6 +203,8 @@ void trc_recorder_free(trc_recorder *r) {
     uint32_t n = atomic_load(&r->nrings);
     for (uint32_t i = 0; i < n; i++) free(r->rings[i]);
     free(r->rings);
+    write_units(r, false);
+    free(r->units);
     free(r->scratch);
     free(r->kept);
     pthread_mutex_destroy(&r->mu);
