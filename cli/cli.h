@@ -39,6 +39,9 @@ int show(const loaded *l, bool window, const char *png, double at, int width, in
 /* cli_path.c: a malloc'ed copy of path with its extension replaced by ext */
 char *replace_ext(const char *path, const char *ext);
 
+/* cli_overflow.c: a task's stack overflow is reported (which task, its stack) before the process dies */
+void cli_overflow_hook(void);
+
 /* cli_signal.c */
 extern _Atomic int interrupt_flag;
 void catch_sigint(bool on);

@@ -37,7 +37,7 @@ static void drop_error_report(loaded *l, uint32_t run) {
 
 /* --sweep name=v1,v2,...: one run per value, all into one recording. */
 static int run_sweep(const char *scn, const char *out, char *sweep, sim_define *defs, uint32_t ndefs, uint64_t seed,
-                     double timeout, const char *pftrace) {
+                     double timeout, const char *pftrace, const char *backend, bool virtual_clock) {
     char *eq = strchr(sweep, '=');
     *eq = 0;
     const char *name = sweep;
@@ -73,7 +73,8 @@ static int run_sweep(const char *scn, const char *out, char *sweep, sim_define *
         fflush(stdout);
         sim_result res;
         int rc = sim_run(&res, progs[i], &(sim_desc){ .writer = w, .seed = seed, .timeout_ns = (uint64_t)(timeout * 1e9),
-                                                       .interrupt = &interrupt_flag }, &d);
+                                                       .interrupt = &interrupt_flag, .backend = backend,
+                                                       .virtual_clock = virtual_clock }, &d);
         if (rc) { print_diag(scn, &d, rc); status = exit_for(rc); break; }
         if (res.end_reason == TRC_END_ERROR && res.report[0]) print_run_error(progs[i], res.report);
         if (res.expect_failed) { fputs(res.expect_report, stderr); failed++; }
@@ -119,7 +120,8 @@ int cmd_run(int argc, char **argv) {
         { "export", required_argument, 0, 'e' }, { "view", no_argument, 0, 'v' },
         { "png", required_argument, 0, 'p' }, { "quiet", no_argument, 0, 'q' },
         { "backend", required_argument, 0, 'b' }, { "sweep", required_argument, 0, 'w' },
-        { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
+        { "clock", required_argument, 0, 'c' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
+    bool virtual_clock = false;
     const char *backend = NULL;
     char *sweep = NULL;
     int c;
@@ -155,6 +157,13 @@ int cmd_run(int argc, char **argv) {
         case 'p': png = optarg; break;
         case 'q': cli_quiet = true; break;
         case 'b': backend = optarg; break;
+        case 'c':
+            if (strcmp(optarg, "real") && strcmp(optarg, "virtual")) {
+                fprintf(stderr, "weft: --clock takes real or virtual, not '%s'\n", optarg);
+                return EXIT_INPUT;
+            }
+            virtual_clock = !strcmp(optarg, "virtual");
+            break;
         case 'w':
             if (!strchr(optarg, '=') || strchr(optarg, '=') == optarg || !strchr(optarg, '=')[1]) {
                 fprintf(stderr, "weft: --sweep takes name=v1,v2,..., not '%s'\n", optarg);
@@ -170,7 +179,8 @@ int cmd_run(int argc, char **argv) {
         fprintf(stderr, "weft run: give exactly one scenario file\n");
         return EXIT_INPUT;
     }
-    if (sweep) return run_sweep(argv[optind], out, sweep, defs, ndefs, seed, timeout, pftrace);
+    cli_overflow_hook();
+    if (sweep) return run_sweep(argv[optind], out, sweep, defs, ndefs, seed, timeout, pftrace, backend, virtual_clock);
     const char *scn = argv[optind];
     diag d;
     diag_clear(&d);
@@ -186,7 +196,7 @@ int cmd_run(int argc, char **argv) {
             l += (size_t)snprintf(spec + l, sizeof spec - l, "%s%lld%s", i ? "," : "", (long long)prog->sweep_values[i],
                                   pa->type == SIM_T_DUR ? "ns" : "");
         sim_program_free(prog);
-        return run_sweep(scn, out, spec, defs, ndefs, seed, timeout, pftrace);
+        return run_sweep(scn, out, spec, defs, ndefs, seed, timeout, pftrace, backend, virtual_clock);
     }
     char *outp = out ? xstrdup(out) : replace_ext(strrchr(scn, '/') ? strrchr(scn, '/') + 1 : scn, ".weft");
     if (!cli_quiet)
@@ -197,7 +207,8 @@ int cmd_run(int argc, char **argv) {
     catch_sigint(true);
     sim_result res;
     rc = sim_run(&res, prog, &(sim_desc){ .out_path = outp, .backend = backend, .seed = seed,
-                                          .timeout_ns = (uint64_t)(timeout * 1e9), .interrupt = &interrupt_flag }, &d);
+                                          .timeout_ns = (uint64_t)(timeout * 1e9), .interrupt = &interrupt_flag,
+                                          .virtual_clock = virtual_clock }, &d);
     catch_sigint(false);
     if (rc) {
         print_diag(scn, &d, rc);

@@ -103,6 +103,7 @@ struct co_loop {
     uint64_t lag;                    /* the latest of them */
     sim_punit *cur;                  /* the task running */
     uint64_t busy_until;             /* virtual clock: a compute keeps it busy until then */
+    bool vidle;                      /* virtual clock: told the runtime it waits (hooks.idle) */
     sim_punit *blocker;
     /* from other threads */
     pthread_mutex_t imu;

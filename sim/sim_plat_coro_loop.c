@@ -270,12 +270,20 @@ static void run_task(co_loop *l, sim_punit *u) {
     if (rc) BUG("coroutines: cannot free task %s: %s", u->name, sim_fiber_result_str(rc));
     u->fiber = NULL;
     u->tstate = CT_DONE;
-    l->ntasks--;
+    if (!--l->ntasks && !l->is_thread && p->hooks.idle && !l->vidle) {
+        /* its last task: the loop idles until it closes (its last word: main may free the run after) */
+        l->vidle = true;
+        p->hooks.idle(p->hooks.ctx, l->index, true);
+    }
     co_task_ended(l, u);
 }
 
 static void start_tick(co_loop *l) {
     co_plat *p = l->plat;
+    if (l->vidle) {   /* virtual clock: the wait the loop was told to be in ends here */
+        l->vidle = false;
+        if (p->hooks.idle) p->hooks.idle(p->hooks.ctx, l->index, false);
+    }
     l->todo = l->nready;
     if (!l->is_thread && p->hooks.tick) p->hooks.tick(p->hooks.ctx, l->index, l->nready, l->fired, l->lag);
     l->fired = 0;
@@ -473,16 +481,21 @@ bool co_vrun(co_plat *p, uint64_t until) {
         }
         if (ran) continue;
         /* nothing ready: time passes to the next deadline (a spinning loop lets it) */
-        uint64_t next = until ? until : UINT64_MAX;
+        uint64_t next = UINT64_MAX;
         for (uint32_t i = 0; i < p->nagents; i++) {
             uint64_t t = agent_next(p->loops[i]);
             if (t != UINT64_MAX && t < next) next = t;
         }
-        if (next == UINT64_MAX) {
-            if (!spinning) return false;   /* quiet: nothing happens until main wakes a unit */
-            next = now;                    /* only spinners: they go on at this instant */
-        }
+        if (next == UINT64_MAX && !spinning) return false;   /* quiet: nothing happens until main wakes a unit */
+        if (until && until < next) next = until;
+        if (next == UINT64_MAX) next = now;                   /* only spinners: they go on at this instant */
         if (next > now) {
+            for (uint32_t i = 0; i < p->nloops; i++) {   /* the loops with nothing to do wait, as in epoll */
+                co_loop *l = p->loops[i];
+                if (l->vidle || l->nready || l->busy_until || !l->ntasks || !p->hooks.idle) continue;
+                l->vidle = true;
+                p->hooks.idle(p->hooks.ctx, l->index, true);
+            }
             atomic_store(&p->now, next);
             uint64_t st = atomic_load(&p->stamp) + 1;
             atomic_store(&p->stamp, st > next ? st : next);
