@@ -1,7 +1,12 @@
-/* bench_render: frame cost of the viewer on a big synthetic run.
+/* bench_render: frame cost of the viewer on a big synthetic run, or on a real
+ * recording.
  *
  *   bench_render [--events N] [--units N] [--frames N] [--png DIR] [--small] [--view] [--at F]
- *                [--zoom I] [--no-flows]
+ *                [--zoom I] [--no-flows] [--weft FILE]
+ *
+ *   --weft   a recording made by weft run instead of the synthetic run: prints
+ *            the time to load it, build its models and draw the first frame
+ *            (what `weft view` does before the timeline replaces its progress bar)
  *
  * Synthesizes a producer/consumer run (a bounded queue, a lock taken by the
  * consumers) with a small discrete-event simulation, so the events are
@@ -268,11 +273,13 @@ static double pct(double *v, int n, double p) {
     return v[i];
 }
 
+static double anchor_ms = 1;
+
 int main(int argc, char **argv) {
     size_t events = 1000000;
     uint32_t units = 32;
     int frames = 60;
-    const char *png_dir = NULL;
+    const char *png_dir = NULL, *weft = NULL;
     bool small = false, view = false, no_flows = false;
     int only = -1;
     double at = -1;
@@ -286,16 +293,25 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--view")) view = true;
         else if (!strcmp(argv[i], "--no-flows")) no_flows = true;
         else if (!strcmp(argv[i], "--zoom") && i + 1 < argc) only = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--weft") && i + 1 < argc) weft = argv[++i];
         else {
             fprintf(stderr, "usage: bench_render [--events N] [--units N] [--frames N] [--png DIR] [--small] [--view] "
-                            "[--at F] [--zoom I] [--no-flows]\n");
+                            "[--at F] [--zoom I] [--no-flows] [--weft FILE]\n");
             return 2;
         }
     }
     if (frames < 1) frames = 1;
     diag d = { 0 };
     uint64_t t0 = clk_mono_ns();
-    trc_recording *rec = gen_run(events, units, small);
+    trc_recording *rec = NULL;
+    if (weft) {
+        if (trc_recording_load(&rec, weft, &d)) {
+            fprintf(stderr, "bench_render: %s: %s\n", weft, d.msg);
+            return 1;
+        }
+    } else {
+        rec = gen_run(events, units, small);
+    }
     uint64_t t1 = clk_mono_ns();
     trc_model m;
     if (trc_model_build(&m, &rec->runs[0], &d)) {
@@ -307,10 +323,10 @@ int main(int argc, char **argv) {
     for (uint32_t u = 0; u < rec->runs[0].nunits; u++) spans += m.units[u].nspans;
     char mk[32];
     fmt_dur(mk, sizeof mk, m.makespan);
-    printf("bench_render: %zu events, %u units, makespan %s; generate %.0f ms, model %.0f ms "
-           "(%zu spans, %zu flows, %zu depth samples)\n",
-           rec->runs[0].nevents, rec->runs[0].nunits, mk, (double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6, spans,
-           m.nflows, m.objects[0].ndepth);
+    printf("bench_render: %zu events%s, %u units, makespan %s; %s %.0f ms, model %.0f ms "
+           "(%zu spans, %zu flows, %zu lost)\n",
+           rec->runs[0].nevents, weft ? " (a recording)" : "", rec->runs[0].nunits, mk, weft ? "load" : "generate",
+           (double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6, spans, m.nflows, (size_t)rec->runs[0].lost);
 
     rdr_view_desc desc = { .rec = rec, .models = &m, .nmodels = 1, .width = 1280, .height = 720, .at = at };
     int rc = 0;
@@ -336,43 +352,74 @@ int main(int argc, char **argv) {
     uint64_t f0 = clk_mono_ns();
     rdr_build(&v, &dl, rdr_canvas_metrics(cv));
     rdr_canvas_submit(cv, &dl);
-    printf("first frame (builds the LOD index lazily): %.1f ms\n\n", (double)(clk_mono_ns() - f0) / 1e6);
+    uint64_t f1 = clk_mono_ns();
+    printf("first frame (builds the LOD index lazily): %.1f ms", (double)(f1 - f0) / 1e6);
+    if (weft) printf("; load + models + first frame: %.0f ms", (double)(f1 - t0) / 1e6);
+    printf("\n");
+    /* the anchor, measured in the same run: one full-window fill through the same renderer */
+    {
+        rdr_drawlist fill = { 0 };
+        double at_best = 1e9;
+        for (int k = 0; k < 20; k++) {
+            rdr_drawlist_reset(&fill);
+            rdr_dl_rect(&fill, 0, 0, desc.width, desc.height, 0xff202020u + (uint32_t)k);
+            uint64_t a = clk_mono_ns();
+            rdr_canvas_submit(cv, &fill);
+            double ms = (double)(clk_mono_ns() - a) / 1e6;
+            if (ms < at_best) at_best = ms;
+        }
+        printf("anchor: a full-window fill costs %.2f ms here (frames below in those units too)\n\n", at_best);
+        anchor_ms = at_best;
+        rdr_drawlist_free(&fill);
+    }
 
     static const struct { const char *name; double frac; } zooms[] = {
         { "whole", 1 }, { "10%", 0.1 }, { "1%", 0.01 }, { "0.01%", 0.0001 },
     };
     double *bt = xcalloc((size_t)frames, sizeof *bt), *rt = xcalloc((size_t)frames, sizeof *rt),
            *ft = xcalloc((size_t)frames, sizeof *ft);
-    printf("%-7s %-9s %17s %17s %17s %9s %9s %7s\n", "zoom", "window", "build med/p95 ms", "raster med/p95 ms",
-           "frame med/p95 ms", "cmds", "rects", "walked");
+    printf("%-7s %-7s %-9s %17s %17s %17s %8s %9s %9s %7s\n", "zoom", "mode", "window", "build med/p95 ms",
+           "raster med/p95 ms", "frame med/p95 ms", "anchors", "cmds", "rects", "walked");
     double total = (double)v.total;
     for (size_t z = 0; z < sizeof zooms / sizeof zooms[0]; z++) {
         if (only >= 0 && (size_t)only != z) continue;
         double w = total * zooms[z].frac;
-        size_t cmds = 0, rects = 0, walked = 0;
-        for (int f = 0; f < frames; f++) {
-            double c = total * 0.5 + (f - frames / 2) * w * 0.013;   /* pan a little each frame */
-            rdr_view_set_window(&v, c - w / 2, c + w / 2);
-            v.mouse_in = true;
-            v.mouse_x = v.lay.plot_x + v.lay.plot_w / 2 + f;
-            v.mouse_y = v.lay.lanes_y + 30;
-            uint64_t a = clk_mono_ns();
-            rdr_build(&v, &dl, rdr_canvas_metrics(cv));
-            uint64_t b = clk_mono_ns();
-            rdr_canvas_submit(cv, &dl);
-            uint64_t e = clk_mono_ns();
-            bt[f] = (double)(b - a) / 1e6;
-            rt[f] = (double)(e - b) / 1e6;
-            ft[f] = (double)(e - a) / 1e6;
-            cmds += dl.n; rects += dl.lane_rects; walked += dl.spans_visited;
+        for (int playing = 0; playing < 2; playing++) {
+            size_t cmds = 0, rects = 0, walked = 0;
+            double c0 = total * 0.5;
+            rdr_view_set_window(&v, c0 - w / 2, c0 + w / 2);
+            rdr_view_set_playhead(&v, playing ? v.t0 : total);
+            v.playing = playing;
+            v.speed = w / 1e9 / 4;   /* the window in 4 s of wall time */
+            for (int f = 0; f < frames; f++) {
+                if (!playing) {
+                    double c = total * 0.5 + (f - frames / 2) * w * 0.013;   /* pan a little each frame */
+                    rdr_view_set_window(&v, c - w / 2, c + w / 2);
+                } else {
+                    rdr_view_tick(&v, 1.0 / 60);   /* the playhead moves, the lanes reveal */
+                }
+                v.mouse_in = true;
+                v.mouse_x = v.lay.plot_x + v.lay.plot_w / 2 + f;
+                v.mouse_y = v.lay.lanes_y + 30;
+                uint64_t a = clk_mono_ns();
+                rdr_build(&v, &dl, rdr_canvas_metrics(cv));
+                uint64_t b = clk_mono_ns();
+                rdr_canvas_submit(cv, &dl);
+                uint64_t e = clk_mono_ns();
+                bt[f] = (double)(b - a) / 1e6;
+                rt[f] = (double)(e - b) / 1e6;
+                ft[f] = (double)(e - a) / 1e6;
+                cmds += dl.n; rects += dl.lane_rects; walked += dl.spans_visited;
+            }
+            char ws[32];
+            fmt_dur(ws, sizeof ws, (uint64_t)w);
+            double bm = pct(bt, frames, 0.5), bp = pct(bt, frames, 0.95);
+            double rm = pct(rt, frames, 0.5), rp = pct(rt, frames, 0.95);
+            double fm = pct(ft, frames, 0.5), fp = pct(ft, frames, 0.95);
+            printf("%-7s %-7s %-9s %8.2f /%7.2f %8.2f /%7.2f %8.2f /%7.2f %8.1f %9zu %9zu %7zu\n", zooms[z].name,
+                   playing ? "playing" : "panning", ws, bm, bp, rm, rp, fm, fp, fp / anchor_ms, cmds / (size_t)frames,
+                   rects / (size_t)frames, walked / (size_t)frames);
         }
-        char ws[32];
-        fmt_dur(ws, sizeof ws, (uint64_t)w);
-        double bm = pct(bt, frames, 0.5), bp = pct(bt, frames, 0.95);
-        double rm = pct(rt, frames, 0.5), rp = pct(rt, frames, 0.95);
-        double fm = pct(ft, frames, 0.5), fp = pct(ft, frames, 0.95);
-        printf("%-7s %-9s %8.2f /%7.2f %8.2f /%7.2f %8.2f /%7.2f %9zu %9zu %7zu\n", zooms[z].name, ws, bm, bp, rm, rp,
-               fm, fp, cmds / (size_t)frames, rects / (size_t)frames, walked / (size_t)frames);
         if (png_dir) {
             char path[1024];
             snprintf(path, sizeof path, "%s/bench_render_%zu.png", png_dir, z);
@@ -380,7 +427,8 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "bench_render: %s\n", d.msg);
         }
     }
-    printf("\n(frame = rdr_build + SDL software rendering of a %dx%d frame, %d frames per zoom, hover tooltip on)\n",
+    printf("\n(frame = rdr_build + SDL software rendering of a %dx%d frame, %d frames per zoom and mode, hover tooltip "
+           "on; anchors = p95 frame / full-window fill)\n",
            desc.width, desc.height, frames);
     free(bt); free(rt); free(ft);
     rdr_drawlist_free(&dl);
@@ -388,8 +436,10 @@ int main(int argc, char **argv) {
     rdr_canvas_close(cv);
 done:
     trc_model_release(&m);
-    free(rec->runs[0].events);
-    rec->runs[0].events = NULL;
+    if (!weft) {
+        free(rec->runs[0].events);
+        rec->runs[0].events = NULL;
+    }
     trc_recording_free(rec);
     return rc ? 1 : 0;
 }

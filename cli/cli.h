@@ -36,6 +36,18 @@ void print_stats(const loaded *l);
 bool has_display(void);
 int show(const loaded *l, bool window, const char *png, double at, int width, int height);
 
+/* cli_view.c: weft view (one or several recordings; a window, a PNG, frames, a video) */
+typedef struct view_opts {
+    const char *const *files; int nfiles;
+    const char *png, *frames_dir, *video;
+    double fps;                   /* frames and video */
+    bool at_given; double at; double at_ns; bool at_is_ns;
+    int width, height; double scale;
+    bool stage, whole;
+    int theme;                    /* 0 dark, 1 light */
+} view_opts;
+int view_files(const view_opts *o);
+
 /* cli_path.c: a malloc'ed copy of path with its extension replaced by ext */
 char *replace_ext(const char *path, const char *ext);
 

@@ -27,6 +27,7 @@ int show(const loaded *l, bool window, const char *png, double at, int width, in
         if (!cli_quiet) printf("wrote the timeline to %s\n", png);
     }
     if (window) {
+        if (at < 0) { vd.at = 0; vd.play = true; }   /* the window opens at the start and plays */
         int rc = rdr_view_run(&vd, &d);
         if (rc) { print_diag("view", &d, rc); return exit_for(rc); }
     }

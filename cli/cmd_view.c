@@ -1,49 +1,94 @@
-/* weft view: the animated viewer, or a headless render. */
+/* weft view: the animated viewer, or a headless render (a PNG, frames, a video). */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
 
+/* --at: "40%", a fraction "0.4", or a time "12ms" / "1.5s" / "300us" / "800ns". */
+static bool parse_at(const char *s, view_opts *o) {
+    char *end;
+    double x = strtod(s, &end);
+    if (end == s || !(x >= 0) || !isfinite(x)) return false;
+    if (!strcmp(end, "%")) { if (x > 100) return false; o->at = x / 100; return true; }
+    if (!*end) { if (x > 1) return false; o->at = x; return true; }
+    static const struct { const char *u; double ns; } units[] = { { "ns", 1 }, { "us", 1e3 }, { "\xc2\xb5s", 1e3 },
+                                                                  { "ms", 1e6 }, { "s", 1e9 } };
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (!strcmp(end, units[i].u)) { o->at_ns = x * units[i].ns; o->at_is_ns = true; return true; }
+    return false;
+}
+
 int cmd_view(int argc, char **argv) {
-    const char *png = NULL;
-    double at = -1;
-    int width = 0, height = 0;
-    static const struct option opts[] = { { "at", required_argument, 0, 'a' }, { "screenshot", required_argument, 0, 's' },
-                                          { "size", required_argument, 0, 'z' }, { "help", no_argument, 0, 'h' },
-                                          { 0, 0, 0, 0 } };
+    view_opts o = { .fps = 30, .scale = 1 };
+    static const struct option opts[] = {
+        { "at", required_argument, 0, 'a' },     { "screenshot", required_argument, 0, 's' },
+        { "size", required_argument, 0, 'z' },   { "frames", required_argument, 0, 'F' },
+        { "fps", required_argument, 0, 'r' },    { "video", required_argument, 0, 'V' },
+        { "stage", no_argument, 0, 'S' },        { "theme", required_argument, 0, 't' },
+        { "scale", required_argument, 0, 'x' },  { "whole", no_argument, 0, 'W' },
+        { "help", no_argument, 0, 'h' },         { 0, 0, 0, 0 } };
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 'a': {
-            char *end;
-            at = strtod(optarg, &end);
-            if (*end == '%') { at /= 100; end++; }
-            if (*end || at < 0 || at > 1) { fprintf(stderr, "weft view: --at takes 0..1 or 0%%..100%%, not '%s'\n", optarg); return EXIT_INPUT; }
+        case 'a':
+            if (!parse_at(optarg, &o)) {
+                fprintf(stderr, "weft view: --at takes a fraction 0..1, a percentage 0%%..100%% or a time like 12ms, "
+                                "not '%s'\n", optarg);
+                return EXIT_INPUT;
+            }
+            o.at_given = true;
             break;
-        }
-        case 's': png = optarg; break;
+        case 's': o.png = optarg; break;
         case 'z':
-            if (sscanf(optarg, "%dx%d", &width, &height) != 2 || width < 200 || height < 150 || width > 8192 || height > 8192) {
+            if (sscanf(optarg, "%dx%d", &o.width, &o.height) != 2 || o.width < 200 || o.height < 150 || o.width > 8192 ||
+                o.height > 8192) {
                 fprintf(stderr, "weft view: --size takes WxH between 200x150 and 8192x8192, not '%s'\n", optarg);
                 return EXIT_INPUT;
             }
             break;
+        case 'F': o.frames_dir = optarg; break;
+        case 'V': o.video = optarg; break;
+        case 'r': {
+            char *end;
+            o.fps = strtod(optarg, &end);
+            if (*end || !(o.fps >= 1 && o.fps <= 120)) {
+                fprintf(stderr, "weft view: --fps takes 1..120, not '%s'\n", optarg);
+                return EXIT_INPUT;
+            }
+            break;
+        }
+        case 'x': {
+            char *end;
+            o.scale = strtod(optarg, &end);
+            if (*end || !(o.scale >= 1 && o.scale <= 4)) {
+                fprintf(stderr, "weft view: --scale takes 1..4 (pixels per point, for sharp slides), not '%s'\n", optarg);
+                return EXIT_INPUT;
+            }
+            break;
+        }
+        case 't':
+            if (!strcmp(optarg, "dark")) o.theme = 0;
+            else if (!strcmp(optarg, "light")) o.theme = 1;
+            else { fprintf(stderr, "weft view: --theme takes dark or light, not '%s'\n", optarg); return EXIT_INPUT; }
+            break;
+        case 'S': o.stage = true; break;
+        case 'W': o.whole = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return EXIT_INPUT;
         }
     }
-    if (optind != argc - 1) { fprintf(stderr, "weft view: give one recording\n"); return EXIT_INPUT; }
-    loaded l;
-    int rc = load_recording(&l, argv[optind]);
-    if (rc) return rc;
-    bool window = !png;
+    if (optind >= argc) { fprintf(stderr, "weft view: give one or more recordings (.weft)\n"); return EXIT_INPUT; }
+    o.files = (const char *const *)argv + optind;
+    o.nfiles = argc - optind;
+    if (o.nfiles > 16) { fprintf(stderr, "weft view: at most 16 recordings side by side\n"); return EXIT_INPUT; }
+    bool window = !o.png && !o.frames_dir && !o.video;
     if (window && !has_display()) {
-        fprintf(stderr, "weft view: no display (DISPLAY is not set); use --screenshot out.png\n");
-        free_loaded(&l);
+        fprintf(stderr, "weft view: no display (DISPLAY is not set); use --screenshot out.png, --frames DIR or "
+                        "--video out.mp4\n");
         return EXIT_IO;
     }
-    rc = show(&l, window, png, at, width, height);
-    free_loaded(&l);
-    return rc;
+    return view_files(&o);
 }

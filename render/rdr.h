@@ -27,16 +27,31 @@
  * 1. Entry points
  * ====================================================================== */
 
+enum rdr_theme_id { RDR_THEME_DARK = 0, RDR_THEME_LIGHT = 1, RDR_THEME__COUNT = 2 };
+
 typedef struct rdr_view_desc {
-    const trc_recording *rec;
-    const trc_model *models; uint32_t nmodels;   /* one model per run, models[i].run == &rec->runs[i] */
+    const trc_recording *rec;     /* may be NULL (several files: each model knows its run) */
+    const trc_model *models; uint32_t nmodels;   /* one model per run; side by side on one time axis */
     int width, height;            /* 0 = 1280x720 */
-    double at;                    /* playhead as a fraction of the makespan, 0..1; <0 = end (whole run) */
+    double at;                    /* playhead as a fraction of the time axis, 0..1; <0 = end (whole run) */
+    double at_ns;                 /* with at_is_ns: the playhead at this relative time instead */
+    bool at_is_ns;
+    bool play;                    /* rdr_view_run: start playing (weft view opens at the start and plays) */
+    bool stage;                   /* show the stage region beside the timeline (--stage) */
+    bool whole;                   /* show the whole run even when its end is a long idle tail */
+    int theme;                    /* rdr_theme_id */
+    double scale;                 /* headless: pixels per layout unit (2 = a sharp PNG for a hi-dpi slide); 0 = 1 */
     const char *font_path;        /* NULL = $WEFT_FONT, else DejaVu Sans Mono/Sans under /usr/share/fonts */
     const char *title;            /* NULL = the first run's scenario title */
-    /* optional initial window (relative ns); t_view1 <= t_view0 = the whole run */
+    /* optional initial window (relative ns); t_view1 <= t_view0 = the whole run (or its active part) */
     double t_view0, t_view1;
     bool ghost;                   /* draw the part after the playhead faintly instead of hiding it */
+    /* rdr_view_run only: when set, the window opens at once with a progress bar and
+     * this runs on a thread to fill models/nmodels (the fields above are ignored
+     * until it returns 0); an error closes the window and is returned with d. */
+    int (*load)(void *ud, const trc_model **models, uint32_t *nmodels, diag *d);
+    void *load_ud;
+    const char *load_what;        /* "big.weft (325 MB)": what the progress bar says it loads */
 } rdr_view_desc;
 
 /** Opens an SDL2 window and runs the viewer until it is closed (q, Esc, window
@@ -49,8 +64,22 @@ int rdr_view_run(const rdr_view_desc *desc, diag *d);
  *  no video subsystem. */
 int rdr_render_rgba(const rdr_view_desc *desc, uint32_t *pixels, diag *d);
 
-/** Headless: renders one frame and writes it as a PNG (RGB, 8 bit). */
+/** Headless: renders one frame and writes it as a PNG (RGB, 8 bit), at
+ *  desc->scale pixels per layout unit. */
 int rdr_screenshot(const rdr_view_desc *desc, const char *png_path, diag *d);
+
+/* The animation as frames: from desc's playhead (the start unless desc->at says
+ * otherwise), playing as the window would at its default speed, until the end,
+ * then hold_s more seconds of the last frame. Each frame goes to `frame`
+ * (pixels ARGB8888, w x h device pixels, row-major); a non-zero return stops. */
+typedef struct rdr_frames_desc {
+    double fps;                   /* 1..240 */
+    double hold_s;                /* 0 = 1 s */
+    uint32_t max_frames;          /* 0 = 36000 */
+    int (*frame)(void *ud, const uint32_t *argb, int w, int h, uint32_t index, diag *d);
+    void *ud;
+} rdr_frames_desc;
+int rdr_frames(const rdr_view_desc *desc, const rdr_frames_desc *fd, diag *d);
 
 /* A headless canvas kept across frames (benchmarks, tests, batch screenshots):
  * an SDL software renderer on a width x height ARGB8888 buffer, the fonts and
@@ -62,13 +91,16 @@ typedef struct rdr_view rdr_view;
 typedef struct rdr_drawlist rdr_drawlist;
 typedef struct rdr_text_metrics rdr_text_metrics;
 int rdr_canvas_open(rdr_canvas **out, int width, int height, const char *font_path, diag *d);
+/** The same with `scale` device pixels per layout unit (text rasterised at that size). */
+int rdr_canvas_open_scaled(rdr_canvas **out, int width, int height, double scale, const char *font_path, diag *d);
+void rdr_canvas_size(const rdr_canvas *c, int *pixel_w, int *pixel_h);
 /** Text measuring for rdr_build, backed by the canvas's fonts. */
 const rdr_text_metrics *rdr_canvas_metrics(rdr_canvas *c);
 /** Executes a draw list into the canvas's pixels. */
 void rdr_canvas_submit(rdr_canvas *c, const rdr_drawlist *dl);
 /** Builds v's frame (resizing v to the canvas first if needed) and submits it. */
 void rdr_canvas_frame(rdr_canvas *c, rdr_view *v);
-const uint32_t *rdr_canvas_pixels(const rdr_canvas *c);   /* width*height ARGB8888 */
+const uint32_t *rdr_canvas_pixels(const rdr_canvas *c);   /* pixel_w*pixel_h ARGB8888 */
 /** How many text textures were rasterised so far (the cache's misses). */
 size_t rdr_canvas_rasterised(const rdr_canvas *c);
 void rdr_canvas_close(rdr_canvas *c);
@@ -151,12 +183,21 @@ typedef struct rdr_row {
 #define RDR_MAX_FUTURE_LANES 48u
 #define RDR_LANE_MORE UINT32_MAX
 
+/* The window, top to bottom: header (title and verdict, legend, alert lines),
+ * ruler, lanes, bottom panels (details of the selection, the compare table),
+ * footer (status bar). The timeline takes [0, timeline_w); the stage, when
+ * shown, the region [stage_x, width) from the ruler down to the footer. */
 typedef struct rdr_layout {
     int width, height;
-    int header_h;               /* title, legend, status */
+    int timeline_w;             /* the timeline's width (== width without the stage) */
+    int header_h;               /* title, legend, status, alert lines */
+    int alert_lines;            /* lines of the deadlock / stuck / lost-events note in the header */
     int ruler_y, ruler_h;
     int lanes_y, lanes_h;       /* the visible lane area on screen */
+    int details_y, details_h;   /* the selection's details (0 high when nothing is selected) */
+    int compare_y, compare_h;   /* the compare table (0 high when off) */
     int footer_y, footer_h;
+    int stage_x, stage_y, stage_w, stage_h;   /* 0 wide when the stage is off */
     int label_w;                /* names column: x in [0, label_w) */
     int plot_x, plot_w;         /* time axis: x in [plot_x, plot_x + plot_w) */
     rdr_row *rows; uint32_t nrows;
@@ -169,20 +210,44 @@ typedef struct rdr_lod rdr_lod;
 
 /* Input events, translated from SDL by the backend (or made by tests). */
 enum rdr_ev_kind { RDR_EV_KEY = 1, RDR_EV_MOVE, RDR_EV_DOWN, RDR_EV_UP, RDR_EV_WHEEL, RDR_EV_RESIZE,
-                   RDR_EV_LEAVE, RDR_EV_QUIT };
+                   RDR_EV_LEAVE, RDR_EV_QUIT, RDR_EV_TEXT };
 enum rdr_key { RDR_KEY_CHAR = 1 /* ch */, RDR_KEY_SPACE, RDR_KEY_PLUS, RDR_KEY_MINUS, RDR_KEY_HOME, RDR_KEY_END,
-               RDR_KEY_LEFT, RDR_KEY_RIGHT, RDR_KEY_UP, RDR_KEY_DOWN, RDR_KEY_PGUP, RDR_KEY_PGDN, RDR_KEY_ESC };
+               RDR_KEY_LEFT, RDR_KEY_RIGHT, RDR_KEY_UP, RDR_KEY_DOWN, RDR_KEY_PGUP, RDR_KEY_PGDN, RDR_KEY_ESC,
+               RDR_KEY_ENTER, RDR_KEY_BACKSPACE, RDR_KEY_TAB, RDR_KEY_F1 };
 #define RDR_MOD_SHIFT 1u
 #define RDR_MOD_CTRL  2u
 typedef struct rdr_event {
     uint8_t kind;       /* rdr_ev_kind */
     uint8_t mods;       /* RDR_MOD_* */
     uint16_t key;       /* KEY: rdr_key */
-    uint32_t ch;        /* KEY with RDR_KEY_CHAR: lower-case ASCII letter or digit */
+    uint32_t ch;        /* KEY with RDR_KEY_CHAR: lower-case ASCII letter or digit, or one of / ? . , [ ] */
     int x, y;           /* MOVE/DOWN/UP/WHEEL: mouse position; RESIZE: new width, height */
-    int button;         /* DOWN/UP: 1 = left */
+    int button;         /* DOWN/UP: 1 = left, 2 = right, 3 = middle */
     double wheel;       /* WHEEL: notches, > 0 = away from the user (zoom in) */
+    char text[32];      /* TEXT: typed UTF-8 (while searching) */
 } rdr_event;
+
+/* What a click selected: a row (a unit, an object track, a pool, a future lane)
+ * and the time clicked; the details panel describes it. */
+typedef struct rdr_sel {
+    uint8_t kind;               /* rdr_row_kind, 0 = nothing */
+    uint32_t run, id, lane;     /* as in rdr_row */
+    double t;                   /* where it was clicked, in the run's relative ns */
+} rdr_sel;
+
+/* Flows: all of them, only those of the selected unit or object, or none ('f' cycles). */
+enum rdr_flow_mode { RDR_FLOWS_ALL = 0, RDR_FLOWS_SELECTED = 1, RDR_FLOWS_OFF = 2 };
+
+/* Per run, derived once at init for drawing: where the run stops doing anything
+ * (a watchdog's wait follows), who was still waiting at the end and the cycle. */
+typedef struct rdr_run_info {
+    double off;                 /* where the run starts on the time axis (0 when runs are aligned at their starts) */
+    uint64_t t_tail;            /* relative ns: where the view fits it (its active part plus a margin, or its end) */
+    uint64_t t_active;          /* relative ns of the last event before the run's end that is not its
+                                   abort (== makespan when nothing idles at the end) */
+    trc_waitfor wf;             /* the wait-for graph at the end */
+    bool collapsed;             /* only its title row is shown */
+} rdr_run_info;
 
 /* Transparent on purpose: tests and the backend read it. Change it only through
  * the functions below. */
@@ -192,27 +257,45 @@ struct rdr_view {
     const trc_model *models; uint32_t nmodels;
     const char *title;
     uint64_t total;             /* the time axis: the longest makespan, ns (>= 1) */
-    double t0, t1;              /* visible window, relative ns */
+    double t0, t1;              /* visible window, ns on the time axis (a run's relative ns plus its info[].off) */
     double playhead;            /* relative ns, 0..total */
     double speed;               /* playback: trace ns per wall-clock ns */
+    double t_tail;              /* where every run has gone quiet until its end (a watchdog's wait);
+                                   playback jumps from here to the end; == total when no run idles */
     bool playing;
-    bool show_flows;            /* 'f' */
+    bool show_flows;            /* flows != RDR_FLOWS_OFF (kept for callers that only toggle) */
+    uint8_t flows;              /* rdr_flow_mode */
     bool ghost;                 /* 'g': show the part after the playhead faintly */
+    bool help;                  /* '?': the keys, over everything */
+    bool compare;               /* 'c': the compare panel (several runs) */
+    bool absolute;              /* 'l': runs on absolute time (when each ran) instead of aligned at their starts */
+    bool show_stage;            /* 'o': the stage region beside the timeline */
+    int theme;                  /* 't': rdr_theme_id */
     bool quit;
     int scroll_y;               /* vertical scroll of the lane area, px */
     int mouse_x, mouse_y; bool mouse_in;
     double frame_ms;            /* set by the backend: last frame's cost, shown in the footer */
+    rdr_sel sel;                /* what was clicked last */
+    bool searching;             /* '/': typing a name */
+    char query[64];             /* the search text (UTF-8) */
+    uint32_t nmatches, match;   /* rows matching it, the current one (index among them) */
+    char toast[96];             /* a short message after a mode key ("flows: off") */
+    double toast_s;             /* seconds it stays */
+    rdr_run_info *info;         /* per model */
     rdr_layout lay;
     /* private */
-    bool drag, scrub;
-    int drag_x, drag_y, drag_scroll;
+    bool drag, scrub, zsel, pressed;
+    int drag_x, drag_y, drag_scroll, zsel_x0, zsel_x1;
     double drag_t0;
     rdr_lod **lod;              /* one per model, NULL until needed */
     uint64_t *flow_maxdur;      /* per model: the longest flow, for window queries */
     void *scratch; size_t scratch_cap;   /* per-frame column buffers */
     struct rdr_buckets *buckets;         /* per-frame lane rects grouped by colour */
     struct rdr_claim *claims; size_t nclaims, claims_cap;   /* per frame: labels drawn over lanes (row, x range) */
+    struct rdr_lbl *lbls; size_t lbls_cap;              /* per frame: slice label candidates */
     int32_t **pool_row;                  /* per model, per object: index in lay.rows of its POOL row, or -1 */
+    int32_t **unit_row;                  /* per model, per unit: index in lay.rows of its lane, or -1 */
+    struct rdr_expect **expect;          /* per model: expected counter values from the scenario, or NULL */
 };
 
 /** Fills v from desc: layout for desc->width x height, the whole run in view,
@@ -240,8 +323,26 @@ void rdr_view_pan(rdr_view *v, double dt);
 /** Shows [t0, t1] (clamped). */
 void rdr_view_set_window(rdr_view *v, double t0, double t1);
 void rdr_view_set_playhead(rdr_view *v, double t);
-/** Moves the playhead to the next (dir > 0) or previous state change of any unit. */
+/** Moves the playhead to the next (dir > 0) or previous state change of any unit,
+ *  or only of the selected unit when a unit is selected. */
 void rdr_view_step(rdr_view *v, int dir);
+/** Selects row `row_index` of the layout at time t (a click does this); NULL-safe
+ *  clear with rdr_view_select(v, -1, 0). */
+void rdr_view_select(rdr_view *v, int row_index, double t);
+/** Zooms to what is selected: the slice (span, ownership, future) under the
+ *  selection's time, with a margin. Returns false if there is nothing to zoom to. */
+bool rdr_view_zoom_selection(rdr_view *v);
+/** Sets the search text and selects the first matching row (unit or object name
+ *  containing it, case-insensitive for ASCII); returns how many rows match. */
+uint32_t rdr_view_search(rdr_view *v, const char *query);
+/** The next (dir > 0) or previous match of the search. */
+void rdr_view_search_next(rdr_view *v, int dir);
+/** Collapses or expands run r's rows (several runs). */
+void rdr_view_collapse(rdr_view *v, uint32_t run, bool collapsed);
+/** Several runs: on absolute time (each where it ran) or aligned at their starts. */
+void rdr_view_set_absolute(rdr_view *v, bool absolute);
+/** A short message in the status bar for a few seconds. */
+void rdr_view_toast(rdr_view *v, const char *msg);
 
 /** Applies one input event. Sets v->quit on q, Esc or RDR_EV_QUIT. */
 void rdr_view_event(rdr_view *v, const rdr_event *ev);

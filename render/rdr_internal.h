@@ -7,15 +7,36 @@
 /* Row heights and bands of the layout (px). */
 enum {
     RDR_HEADER_H = 48,          /* title line + legend/status line */
-    RDR_ALERT_H = 20,           /* extra header line when a run deadlocked or got stuck */
-    RDR_RULER_H = 28,
+    RDR_ALERT_H = 18,           /* per note line (deadlock, stuck, lost events) under them */
+    RDR_RULER_H = 36,           /* tick labels, then a band for the playhead and hover tags */
     RDR_FOOTER_H = 22,
     RDR_RUN_ROW_H = 24,
-    RDR_UNIT_ROW_H = 20,        /* unit and lock rows; 24 or 28 when everything fits */
-    RDR_QUEUE_ROW_H = 44,       /* 48 or 56 when everything fits */
+    RDR_UNIT_ROW_H = 20,        /* unit and lock rows; up to 36 when everything fits */
+    RDR_QUEUE_ROW_H = 40,       /* up to 48 when everything fits */
     RDR_GROUP_GAP = 8,
     RDR_MIN_WINDOW_NS = 64,
+    RDR_DETAILS_LINES = 7,      /* the selection's details panel */
+    RDR_MAX_NOTES = 4,          /* header note lines at most */
 };
+
+/* ---- layout (rdr_layout.c) and header notes (rdr_notes.c) ---- */
+void rdr_clamp_scroll(rdr_view *v);
+void rdr_relayout(rdr_view *v);                 /* after a change that adds or removes bands or rows */
+int rdr_view_row_index_at(const rdr_view *v, int y);   /* -1 if none */
+void rdr_scroll_to_row(rdr_view *v, int i);
+/* rdr_view.c */
+void rdr_show_time(rdr_view *v, double t);      /* pans so that t is in view */
+bool rdr_sel_slice(const rdr_view *v, double *a, double *b);   /* the selected slice's time range */
+bool rdr_contains_ci(const char *hay, const char *needle);      /* ASCII case-insensitive */
+typedef struct rdr_note { uint32_t run; bool alert; char text[512]; } rdr_note;
+/* The header's notes, at most max: verdicts that name units and objects, lost events. */
+int rdr_notes(const rdr_view *v, rdr_note *out, int max);
+
+/* ---- expected counter values, read from the scenario's expect lines (rdr_expect.c) ---- */
+typedef struct rdr_expect_one { bool has; int64_t value; char op[3]; } rdr_expect_one;
+struct rdr_expect { rdr_expect_one *obj; };      /* per object (counters), index = id - 1 */
+struct rdr_expect *rdr_expect_new(const trc_run *run);
+void rdr_expect_free(struct rdr_expect *e, const trc_run *run);
 
 /* Future lanes: as tall as unit lanes less a little while a pool has few, then
  * thin strips (no text) so a pool with hundreds of lanes stays scrollable. */
@@ -47,7 +68,9 @@ typedef struct rdr_spanidx {
     uint64_t (*cum)[TRC_ST__COUNT];
     rdr_grid grid;                      /* g == NULL until built */
     bool tried;                         /* building cum failed (no memory) */
+    uint64_t *bmax;                     /* the longest span per block of RDR_LBL_BLOCK spans (labels), or NULL */
 } rdr_spanidx;
+enum { RDR_LBL_BLOCK = 64 };
 
 /* A pool's futures laid out for drawing, built once on first need: per lane the
  * futures (in time order) and their states as spans (state = rdr_fut_key), and
@@ -74,7 +97,22 @@ struct rdr_lod {
     uint8_t *tried;                     /* per unit + per object: index building failed (no memory) */
     int64_t (*range)[2];                /* per object (levels): lowest and highest value to draw */
     uint8_t *has_range;
+    /* per object: units blocked on it over time (a step series), built on first need for all objects */
+    trc_sample **waiters; size_t *nwaiters; int64_t **wseg; uint8_t *wtried; bool waiters_built;
+    /* timed-out waits, per unit: the times their spans ended (sorted), built on first need */
+    uint64_t **timeouts; size_t *ntimeouts; bool timeouts_built;
+    uint8_t *owns;                      /* per unit: it holds (or set) some object at some time */
+    /* counters: the racy writes that lost updates, per object: (time, updates lost up to it), built on first need */
+    trc_sample **lost; size_t *nlost; bool lost_built;
 };
+
+/* Level of detail helpers for labels and markers (rdr_lod.c). */
+const uint64_t *rdr_lod_bmax(rdr_lod *l, uint32_t u);       /* NULL if no memory */
+void rdr_lod_waiters(rdr_lod *l, uint32_t obj, const rdr_cols *c, int64_t *vals, rdr_drawlist *st);
+const uint64_t *rdr_lod_timeouts(rdr_lod *l, uint32_t u, size_t *n);
+bool rdr_lod_owns(rdr_lod *l, uint32_t u);
+/* Updates counter obj lost by racy writes up to time t (the writes that lost some). */
+int64_t rdr_lod_lost_at(rdr_lod *l, uint32_t obj, uint64_t t);
 
 rdr_lod *rdr_lod_new(const trc_model *m);
 void rdr_lod_free(rdr_lod *l);
@@ -103,9 +141,14 @@ static inline const trc_owner_span *rdr_owners(const trc_model *m, uint32_t obj,
  * semaphores and barriers; counters may go below 0. Computed once per object. */
 void rdr_lod_level_range(rdr_lod *l, uint32_t obj, int64_t *lo, int64_t *hi);
 
-/* Unit lane: keys[c] = the dominant trc_state of column c, or -1 (nothing). */
-void rdr_lod_unit(rdr_lod *l, uint32_t u, const rdr_cols *c, int8_t *keys, float *acc, rdr_drawlist *stats);
-/* Owner track: keys[c] = owner unit + 1, 0 = free / nothing. */
+/* Unit lane: keys[c] = the dominant trc_state of column c, or -1 (nothing);
+ * minor[c] (may be NULL) = the next state when it holds a visible share of the
+ * column (2 %), else -1. */
+void rdr_lod_unit(rdr_lod *l, uint32_t u, const rdr_cols *c, int8_t *keys, int8_t *minor, float *acc, rdr_drawlist *stats);
+/* Owner track: keys[c] = owner unit + 1, 0 = free / nothing; with
+ * RDR_OWNER_PART when held for less than half the column (drawn thin: a short
+ * hold stays visible at any zoom). */
+#define RDR_OWNER_PART 0x80000000u
 void rdr_lod_owner(rdr_lod *l, uint32_t obj, const rdr_cols *c, uint32_t *keys, rdr_drawlist *stats);
 /* Level track: vals[c] = the highest value during column c, RDR_NO_VALUE = nothing. */
 #define RDR_NO_VALUE INT64_MIN
@@ -139,7 +182,7 @@ size_t rdr_sample_lower(const trc_sample *s, size_t n, uint64_t x);
 /* Unit-lane rects of one frame, grouped by colour (state, then ghost state) so
  * the backend gets a few long batches instead of thousands of colour changes.
  * Lanes never overlap, so the order between colours does not matter. */
-enum { RDR_NBUCKETS = 2 * TRC_ST__COUNT };
+enum { RDR_NBUCKETS = 3 * TRC_ST__COUNT };   /* states, ghosted states, minority strips (drawn last) */
 struct rdr_buckets { rdr_cmd *c[RDR_NBUCKETS]; size_t n[RDR_NBUCKETS], cap[RDR_NBUCKETS]; };
 
 /* A label's place on a lane, so the next one does not cover it. */
@@ -154,5 +197,115 @@ static inline uint32_t rdr_mix(uint32_t a, uint32_t b, double f) {   /* f = weig
     }
     return out;
 }
+
+/* ---- one frame's drawing (rdr_draw.c and the rdr_*.c it calls) ---- */
+
+/* Colours of the chrome and the lane area, per theme (rdr_theme.c). The state,
+ * future and flow colours are the same in every theme (Okabe-Ito based,
+ * colour-blind safe on dark and light backgrounds). */
+typedef struct rdr_theme {
+    uint32_t bg, lane, lane_alt, panel, text, text_dim, grid, playhead, playhead_text;
+    uint32_t tick, tick_minor, capacity, mark, label_bg, tip_bg, tip_border, tag_bg, alert, alert_bg, note_bg;
+    uint32_t sel, match, scroll, on_pastel, hover_line, queue, queue_edge;
+} rdr_theme;
+const rdr_theme *rdr_theme_of(int id);
+
+typedef struct rdr_ctx {
+    const rdr_theme *th;
+    rdr_view *v;
+    rdr_drawlist *dl;
+    const rdr_text_metrics *tm;
+    int line_h;
+    double npp;                 /* ns per pixel */
+    double reveal;              /* the playhead: nothing after it is drawn in colour */
+    bool flows_dense;           /* set by rdr_flows: some flows were too dense to draw */
+    /* the window and playhead on the time axis; rdr_at_run moves them into a run's own time */
+    double ax_t0, ax_t1, ax_playhead, ax_reveal;
+    int8_t *keys, *minor;
+    float *acc;
+    uint32_t *okeys;
+    int64_t *vals;
+} rdr_ctx;
+
+/* Level tracks: a filled step graph between the zero line and the value. */
+typedef struct rdr_scale { int base; double px_per; int64_t lo; int hmax; } rdr_scale;
+
+#define RDR_GLYPH_BG 0xe0101216u
+#define RDR_COL_CANCEL_LATE 0xffb8bcc6u   /* a cancel that found the future running or done */
+
+/* rdr_draw.c */
+bool rdr_claim_text(rdr_ctx *cx, int ri, int x0, int x1);
+/* Drawing run r's content: the window, the playhead and cx->reveal in r's own
+ * time (its offset on the axis taken off), so every model time maps to x as
+ * is; rdr_at_axis puts them back. Setting, not adding: a loop may call it at
+ * the top of every iteration and skip ahead with continue. */
+void rdr_at_run(rdr_ctx *cx, uint32_t run);
+void rdr_at_axis(rdr_ctx *cx);
+rdr_lod *rdr_lod_of(rdr_view *v, uint32_t run);
+/* rdr_theme.c */
+bool rdr_flow_dashed(unsigned kind);
+/* rdr_text.c */
+int rdr_tw(const rdr_ctx *cx, int font, const char *s, size_t len);
+int rdr_text_fit(rdr_ctx *cx, int x, int y, int font, uint32_t col, const char *s, int max_w);
+int rdr_text(rdr_ctx *cx, int x, int y, int font, uint32_t col, const char *s);
+void rdr_fmt_dur(char *out, size_t cap, double ns);
+const char *rdr_speed_str(char *out, size_t cap, double s);
+double rdr_ruler_step(const rdr_ctx *cx);
+/* rdr_lanes.c */
+rdr_cols rdr_cols_of(const rdr_ctx *cx, double a, double b);
+const char *rdr_obj_name(const trc_run *run, uint32_t obj);
+void rdr_blocked_text(const trc_model *m, const trc_span *sp, char *full, size_t cap, const char **shortl);
+int rdr_level_y(const rdr_scale *sc, int64_t v);
+void rdr_level_draw(rdr_ctx *cx, const rdr_cols *cp, const rdr_scale *sc, uint32_t fill, uint32_t edge);
+bool rdr_has_capacity(const trc_object *ob);
+void rdr_level_text(char *s, size_t cap, const trc_object *ob, int64_t v);
+void rdr_lanes(rdr_ctx *cx);
+bool rdr_mark_in(const trc_model *m, uint32_t u, double ta, double tb);   /* a mark or local set of u in [ta, tb] */
+int rdr_bar_pad(int h);
+const char *rdr_kind_tag(uint32_t kind);        /* "lock", "sem", "queue" */                          /* the gap above and below a unit's bar */
+/* rdr_labels.c */
+void rdr_span_labels(rdr_ctx *cx, size_t first, size_t last);
+void rdr_stuck(rdr_ctx *cx);
+void rdr_timeouts(rdr_ctx *cx, size_t first, size_t last);
+void rdr_row_marks(rdr_ctx *cx, size_t first, size_t last);
+void rdr_counter_range(rdr_ctx *cx, uint32_t run, int64_t *lo, int64_t *hi);
+void rdr_counter_marks(rdr_ctx *cx, const rdr_row *row, int y, const rdr_scale *sc, double reveal);
+/* rdr_pool_draw.c */
+void rdr_pool_cols(rdr_ctx *cx, uint32_t run, uint32_t obj, const rdr_scale *sc, double a, double b, bool ghost);
+void rdr_pool_scale(rdr_ctx *cx, const rdr_row *row, int y, rdr_scale *sc);
+void rdr_future_cols(rdr_ctx *cx, const rdr_row *row, int y, int h, double a, double b, bool ghost);
+void rdr_cross(rdr_drawlist *dl, int x, int y, int r, uint32_t col);
+const char *rdr_unit_name(const trc_run *run, uint32_t u);
+void rdr_future_details(rdr_ctx *cx, int ri, const rdr_row *row, int y, int h, double b);
+/* rdr_marks.c */
+void rdr_flows(rdr_ctx *cx);
+void rdr_marks(rdr_ctx *cx);
+bool rdr_instant_drawn(unsigned kind);
+void rdr_instants(rdr_ctx *cx);
+void rdr_killed(rdr_ctx *cx, size_t first, size_t last, bool claim);
+/* rdr_chrome.c */
+void rdr_header(rdr_ctx *cx);
+void rdr_ruler(rdr_ctx *cx);
+void rdr_playhead(rdr_ctx *cx);
+void rdr_footer(rdr_ctx *cx);
+bool rdr_playhead_tag(rdr_ctx *cx, char *s, size_t cap, int *x, int *w);
+void rdr_tail_note(rdr_ctx *cx);
+void rdr_help(rdr_ctx *cx);
+/* rdr_details.c */
+void rdr_details(rdr_ctx *cx);
+/* rdr_compare.c */
+void rdr_compare(rdr_ctx *cx);
+/* rdr_stage_stub.c: the stage region (objects as pictures) */
+extern const bool rdr_stage_built;
+enum { RDR_STAGE_MIN_WIDTH = 1600 };   /* the stage is on by default from this window width (when built) */
+void rdr_stage(rdr_ctx *cx, int x, int y, int w, int h);
+/* rdr_hover.c */
+enum { RDR_TIP_LINES = 12 };
+typedef struct rdr_tip { char line[RDR_TIP_LINES][192]; int n; } rdr_tip;
+void rdr_tip_add(rdr_tip *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void rdr_span_times(char *out, size_t cap, double t0, double t1);
+/* What row is at time t (in_plot: over the time axis, else over its name). */
+void rdr_describe(rdr_ctx *cx, const rdr_row *row, double t, bool in_plot, rdr_tip *tip);
+void rdr_hover(rdr_ctx *cx);
 
 #endif

@@ -19,7 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { RDR_WALK_PER_COL = 3 };   /* walk while spans <= 3 per visible column */
+enum { RDR_WALK_PER_COL = 3 };   /* owner and level tracks: walk while spans <= 3 per visible column */
+/* Span lanes: walk while spans <= 32 per column (cheap: a few hundred thousand
+ * spans a frame at most), else the grid when a column covers 4+ of its cells,
+ * else walk up to 512 per column, and only past that build prefix sums (48
+ * bytes a span, so only for the rare lane that needs them). The grid has a
+ * cell per 8 spans (6 bytes a span). */
+enum { RDR_SPAN_WALK = 32, RDR_SPAN_WALK_MAX = 512, RDR_GRID_SPANS = 8 };
 
 rdr_lod *rdr_lod_new(const trc_model *m) {
     rdr_lod *l = xcalloc(1, sizeof *l);
@@ -37,8 +43,18 @@ rdr_lod *rdr_lod_new(const trc_model *m) {
 
 void rdr_lod_free(rdr_lod *l) {
     if (!l) return;
-    for (uint32_t u = 0; u < l->m->run->nunits; u++) { free(l->uidx[u].cum); free(l->uidx[u].grid.g); }
+    for (uint32_t u = 0; u < l->m->run->nunits; u++) { free(l->uidx[u].cum); free(l->uidx[u].grid.g); free(l->uidx[u].bmax); }
     free(l->uidx);
+    if (l->waiters)
+        for (uint32_t o = 0; o < l->m->run->nobjects; o++) { free(l->waiters[o]); free(l->wseg[o]); }
+    free(l->waiters); free(l->nwaiters); free(l->wseg); free(l->wtried);
+    if (l->timeouts)
+        for (uint32_t u = 0; u < l->m->run->nunits; u++) free(l->timeouts[u]);
+    free(l->timeouts); free(l->ntimeouts);
+    free(l->owns);
+    if (l->lost)
+        for (uint32_t o = 0; o < l->m->run->nobjects; o++) free(l->lost[o]);
+    free(l->lost); free(l->nlost);
     for (uint32_t o = 0; o < l->m->run->nobjects; o++) {
         free(l->lcum[o]);
         free(l->qseg[o]);
@@ -171,7 +187,7 @@ static const rdr_grid *rdr_span_grid(const trc_span *sp, size_t nsp, rdr_spanidx
     if (gr->g) return gr;
     if (!nsp) return NULL;
     uint64_t t0 = sp[0].t0, t1 = sp[nsp - 1].t1;
-    size_t n = nsp / 2 > 1024 ? nsp / 2 : 1024;
+    size_t n = nsp / RDR_GRID_SPANS > 1024 ? nsp / RDR_GRID_SPANS : 1024;
     uint64_t (*g)[TRC_ST__COUNT] = calloc(n + 1, sizeof *g);
     if (!g) return NULL;
     double w = (double)(t1 - t0) / (double)n;
@@ -218,10 +234,27 @@ static void rdr_span_F(const trc_span *sp, size_t n, const uint64_t (*cum)[TRC_S
     }
 }
 
+/* The state with the most time among sums (its key), and the next one if it
+ * holds at least RDR_MINOR_SHARE of the column (minor, else -1): a pixel that
+ * mixes states shows that something else happens there. */
+#define RDR_MINOR_SHARE 0.02
+static inline void rdr_pick(const double *d, double span, int8_t *key, int8_t *minor) {
+    double sum = 0, best = 0, second = 0;
+    int k = -1, k2 = -1;
+    for (int s = 0; s < TRC_ST__COUNT; s++) {
+        sum += d[s];
+        if (d[s] > best) { second = best; k2 = k; best = d[s]; k = s; }
+        else if (d[s] > second) { second = d[s]; k2 = s; }
+    }
+    *key = (int8_t)(best > span - sum ? k : -1);
+    if (minor) *minor = (int8_t)(*key >= 0 && k2 >= 0 && second >= RDR_MINOR_SHARE * span ? k2 : -1);
+}
+
 /* One lane of sorted, non-overlapping spans into column keys (the state with the most time). */
-static void rdr_lod_spans(const trc_span *sp, size_t n, rdr_spanidx *ix, const rdr_cols *c, int8_t *keys, float *acc,
-                          rdr_drawlist *st) {
+static void rdr_lod_spans(const trc_span *sp, size_t n, rdr_spanidx *ix, const rdr_cols *c, int8_t *keys, int8_t *minor,
+                          float *acc, rdr_drawlist *st) {
     memset(keys, 0xff, (size_t)c->ncol);
+    if (minor) memset(minor, 0xff, (size_t)c->ncol);
     int ca, cb;
     if (!n || !rdr_col_range(c, &ca, &cb)) return;
     size_t ia = rdr_span_lower(sp, n, rdr_floor_t(c->a));
@@ -229,12 +262,13 @@ static void rdr_lod_spans(const trc_span *sp, size_t n, rdr_spanidx *ix, const r
     int ncols = cb - ca + 1;
     const uint64_t (*cum)[TRC_ST__COUNT] = NULL;
     const rdr_grid *gr = NULL;
-    if (ib - ia > (size_t)ncols * RDR_WALK_PER_COL) {
+    if (ib - ia > (size_t)ncols * RDR_SPAN_WALK) {
         /* far out (a column covers 4+ grid cells) the grid is exact enough: an
-         * error of at most a cell at each edge of a column; else prefix sums */
+         * error of at most a cell at each edge of a column; else walk, or
+         * prefix sums past RDR_SPAN_WALK_MAX */
         gr = rdr_span_grid(sp, n, ix);
         if (gr && c->npp < 4 * gr->w) gr = NULL;
-        if (!gr) cum = rdr_span_cum(sp, n, ix);
+        if (!gr && ib - ia > (size_t)ncols * RDR_SPAN_WALK_MAX) cum = rdr_span_cum(sp, n, ix);
     }
 
     if (!cum && !gr) {
@@ -252,13 +286,9 @@ static void rdr_lod_spans(const trc_span *sp, size_t n, rdr_spanidx *ix, const r
         st->spans_visited += i - ia;
         for (int col = ca; col <= cb; col++) {
             const float *a = acc + (size_t)col * TRC_ST__COUNT;
-            float sum = 0, best = 0;
-            int k = -1;
-            for (int s = 0; s < TRC_ST__COUNT; s++) {
-                sum += a[s];
-                if (a[s] > best) { best = a[s]; k = s; }
-            }
-            keys[col] = (int8_t)(best > 1.0f - sum ? k : -1);
+            double d[TRC_ST__COUNT];
+            for (int s = 0; s < TRC_ST__COUNT; s++) d[s] = a[s];
+            rdr_pick(d, 1.0, &keys[col], minor ? &minor[col] : NULL);
         }
         return;
     }
@@ -273,22 +303,17 @@ static void rdr_lod_spans(const trc_span *sp, size_t n, rdr_spanidx *ix, const r
         rdr_col_times(c, col, &ta, &tb);
         if (gr) rdr_grid_F(gr, tb, fb);
         else rdr_span_F(sp, n, cum, tb, fb, &hint);
-        double sum = 0, best = 0;
-        int k = -1;
-        for (int s = 0; s < TRC_ST__COUNT; s++) {
-            double d = fb[s] - fa[s];
-            sum += d;
-            if (d > best) { best = d; k = s; }
-        }
-        keys[col] = (int8_t)(best > c->npp - sum ? k : -1);
+        double d[TRC_ST__COUNT];
+        for (int s = 0; s < TRC_ST__COUNT; s++) d[s] = fb[s] - fa[s];
+        rdr_pick(d, c->npp, &keys[col], minor ? &minor[col] : NULL);
         memcpy(fa, fb, sizeof fa);
     }
     st->dense_columns += (size_t)ncols;
 }
 
-void rdr_lod_unit(rdr_lod *l, uint32_t u, const rdr_cols *c, int8_t *keys, float *acc, rdr_drawlist *st) {
+void rdr_lod_unit(rdr_lod *l, uint32_t u, const rdr_cols *c, int8_t *keys, int8_t *minor, float *acc, rdr_drawlist *st) {
     const trc_unit_track *ut = &l->m->units[u];
-    rdr_lod_spans(ut->spans, ut->nspans, &l->uidx[u], c, keys, acc, st);
+    rdr_lod_spans(ut->spans, ut->nspans, &l->uidx[u], c, keys, minor, acc, st);
 }
 
 //~ owner tracks (locks, rlocks, rwlock writers, event set spans)
@@ -341,7 +366,7 @@ void rdr_lod_owner(rdr_lod *l, uint32_t obj, const rdr_cols *c, uint32_t *keys, 
         size_t i;
 #define RDR_LOCK_FLUSH()                                                               \
         do {                                                                           \
-            if (cur_col >= 0 && cur.held >= 0.5f) keys[cur_col] = cur.best;            \
+            if (cur_col >= 0 && cur.held > 0) keys[cur_col] = cur.best | (cur.held >= 0.5f ? 0 : RDR_OWNER_PART); \
         } while (0)
 #define RDR_ADD_OWNER(col, f)                                                          \
         do {                                                                           \
@@ -373,7 +398,7 @@ void rdr_lod_owner(rdr_lod *l, uint32_t obj, const rdr_cols *c, uint32_t *keys, 
         rdr_col_times(c, col, &ta, &tb);
         size_t first = hint;   /* the first owner span ending after ta */
         double hb = rdr_owner_H(ow, n, cum, tb, &hint);
-        if (hb - ha >= 0.5 * c->npp && first < n) keys[col] = ow[first].owner + 1;
+        if (hb - ha > 0 && first < n) keys[col] = (ow[first].owner + 1) | (hb - ha >= 0.5 * c->npp ? 0 : RDR_OWNER_PART);
         ha = hb;
     }
     st->dense_columns += (size_t)ncols;
@@ -395,7 +420,7 @@ void rdr_lod_level_range(rdr_lod *l, uint32_t obj, int64_t *lo, int64_t *hi) {
         if ((ob->kind == TRC_OBJ_QUEUE || ob->kind == TRC_OBJ_SEMAPHORE || ob->kind == TRC_OBJ_BARRIER) &&
             ob->capacity > b)
             b = ob->capacity;
-        if (b <= a) b = a + 1;
+        if (b <= a) { if (a < INT64_MAX) b = a + 1; else a = b - 1; }   /* any int64: no overflow */
         l->range[o][0] = a;
         l->range[o][1] = b;
         l->has_range[o] = 1;
@@ -636,7 +661,7 @@ void rdr_lod_future(rdr_lod *l, uint32_t obj, uint32_t lane, const rdr_cols *c, 
                     rdr_drawlist *st) {
     const rdr_pool_lod *p = rdr_lod_pool(l, obj);
     if (!p || lane >= p->nlanes) { memset(keys, 0xff, (size_t)c->ncol); return; }
-    rdr_lod_spans(p->segs + p->soff[lane], p->soff[lane + 1] - p->soff[lane], &l->pools[obj - 1]->idx[lane], c, keys,
+    rdr_lod_spans(p->segs + p->soff[lane], p->soff[lane + 1] - p->soff[lane], &l->pools[obj - 1]->idx[lane], c, keys, NULL,
                   acc, st);
 }
 
@@ -646,4 +671,134 @@ void rdr_lod_pool_level(rdr_lod *l, uint32_t obj, bool live, const rdr_cols *c, 
     if (!p) { for (int i = 0; i < c->ncol; i++) vals[i] = RDR_NO_VALUE; return; }
     if (live) rdr_lod_series(p->live, p->nlive, &p->seg_live, &p->tried_live, c, vals, st);
     else rdr_lod_series(p->busy, p->nbusy, &p->seg_busy, &p->tried_busy, c, vals, st);
+}
+
+//~ labels, waiters, timeouts, owners
+
+const uint64_t *rdr_lod_bmax(rdr_lod *l, uint32_t u) {
+    rdr_spanidx *ix = &l->uidx[u];
+    if (ix->bmax) return ix->bmax;
+    const trc_unit_track *ut = &l->m->units[u];
+    size_t nb = (ut->nspans + RDR_LBL_BLOCK - 1) / RDR_LBL_BLOCK;
+    uint64_t *b = malloc((nb ? nb : 1) * sizeof *b);
+    if (!b) return NULL;
+    for (size_t k = 0; k < nb; k++) {
+        uint64_t m = 0;
+        size_t e = (k + 1) * RDR_LBL_BLOCK < ut->nspans ? (k + 1) * RDR_LBL_BLOCK : ut->nspans;
+        for (size_t i = k * RDR_LBL_BLOCK; i < e; i++)
+            if (ut->spans[i].t1 - ut->spans[i].t0 > m) m = ut->spans[i].t1 - ut->spans[i].t0;
+        b[k] = m;
+    }
+    ix->bmax = b;
+    return b;
+}
+
+typedef struct rdr_wdelta { uint64_t t; uint32_t obj; int32_t d; } rdr_wdelta;
+static int rdr_wdelta_cmp(const void *a, const void *b) {
+    const rdr_wdelta *x = a, *y = b;
+    if (x->obj != y->obj) return x->obj < y->obj ? -1 : 1;
+    if (x->t != y->t) return x->t < y->t ? -1 : 1;
+    return x->d < y->d ? -1 : x->d > y->d;   /* leave before arriving at the same time */
+}
+
+/* Units blocked on each object over time, from every unit's spans, once. */
+static void rdr_build_waiters(rdr_lod *l) {
+    const trc_model *m = l->m;
+    uint32_t no = m->run->nobjects;
+    l->waiters_built = true;
+    l->waiters = xcalloc(no ? no : 1, sizeof *l->waiters);
+    l->nwaiters = xcalloc(no ? no : 1, sizeof *l->nwaiters);
+    l->wseg = xcalloc(no ? no : 1, sizeof *l->wseg);
+    l->wtried = xcalloc(no ? no : 1, 1);
+    size_t n = 0, cap = 0;
+    rdr_wdelta *d = NULL;
+    for (uint32_t u = 0; u < m->run->nunits; u++) {
+        const trc_unit_track *ut = &m->units[u];
+        for (size_t i = 0; i < ut->nspans; i++) {
+            const trc_span *sp = &ut->spans[i];
+            if (sp->state != TRC_ST_BLOCKED || !sp->obj || sp->obj > no) continue;
+            ARR_PUSH(d, n, cap, ((rdr_wdelta){ sp->t0, sp->obj, 1 }));
+            ARR_PUSH(d, n, cap, ((rdr_wdelta){ sp->t1, sp->obj, -1 }));
+        }
+    }
+    if (n > 1) qsort(d, n, sizeof *d, rdr_wdelta_cmp);
+    for (size_t i = 0; i < n;) {
+        uint32_t o = d[i].obj;
+        size_t j = i, k = 0;
+        while (j < n && d[j].obj == o) j++;
+        trc_sample *s = xmalloc((j - i + 1) * sizeof *s);
+        s[k++] = (trc_sample){ 0, 0 };
+        int64_t v = 0;
+        for (size_t q = i; q < j; q++) {
+            v += d[q].d;
+            if (s[k - 1].t == d[q].t) s[k - 1].v = v;
+            else s[k++] = (trc_sample){ d[q].t, v };
+        }
+        l->waiters[o - 1] = s;
+        l->nwaiters[o - 1] = k;
+        i = j;
+    }
+    free(d);
+}
+
+void rdr_lod_waiters(rdr_lod *l, uint32_t obj, const rdr_cols *c, int64_t *vals, rdr_drawlist *st) {
+    if (!l->waiters_built) rdr_build_waiters(l);
+    rdr_lod_series(l->waiters[obj - 1], l->nwaiters[obj - 1], &l->wseg[obj - 1], &l->wtried[obj - 1], c, vals, st);
+}
+
+const uint64_t *rdr_lod_timeouts(rdr_lod *l, uint32_t u, size_t *n) {
+    const trc_model *m = l->m;
+    if (!l->timeouts_built) {
+        l->timeouts_built = true;
+        uint32_t nu = m->run->nunits;
+        l->timeouts = xcalloc(nu ? nu : 1, sizeof *l->timeouts);
+        l->ntimeouts = xcalloc(nu ? nu : 1, sizeof *l->ntimeouts);
+        for (uint32_t k = 0; k < nu; k++) {
+            const trc_unit_track *ut = &m->units[k];
+            size_t cap = 0;
+            for (size_t i = 0; i < ut->nspans; i++)
+                if (ut->spans[i].state == TRC_ST_BLOCKED && ut->spans[i].outcome == TRC_OUT_TIMEOUT)
+                    ARR_PUSH(l->timeouts[k], l->ntimeouts[k], cap, ut->spans[i].t1);
+        }
+    }
+    *n = l->ntimeouts[u];
+    return l->timeouts[u];
+}
+
+bool rdr_lod_owns(rdr_lod *l, uint32_t u) {
+    const trc_model *m = l->m;
+    if (!l->owns) {
+        l->owns = xcalloc(m->run->nunits ? m->run->nunits : 1, 1);
+        for (uint32_t o = 1; o <= m->run->nobjects; o++) {
+            if (!rdr_has_owner(m->run->objects[o - 1].kind)) continue;
+            size_t n;
+            const trc_owner_span *ow = rdr_owners(m, o, &n);
+            for (size_t i = 0; i < n; i++)
+                if (ow[i].owner < m->run->nunits) l->owns[ow[i].owner] = 1;
+        }
+    }
+    return u < m->run->nunits && l->owns[u];
+}
+
+int64_t rdr_lod_lost_at(rdr_lod *l, uint32_t obj, uint64_t t) {
+    const trc_model *m = l->m;
+    if (!obj || obj > m->run->nobjects) return 0;
+    if (!l->lost_built) {
+        l->lost_built = true;
+        uint32_t no = m->run->nobjects;
+        l->lost = xcalloc(no, sizeof *l->lost);
+        l->nlost = xcalloc(no, sizeof *l->nlost);
+        size_t *cap = xcalloc(no, sizeof *cap);
+        int64_t *sum = xcalloc(no, sizeof *sum);
+        for (size_t i = 0; i < m->ninstants; i++) {
+            const trc_instant *in = &m->instants[i];
+            if (in->kind != TRC_EV_COUNTER_WRITE || !in->obj || in->obj > no || (int32_t)in->extra <= 0) continue;
+            uint32_t o = in->obj - 1;
+            sum[o] += (int32_t)in->extra;
+            ARR_PUSH(l->lost[o], l->nlost[o], cap[o], ((trc_sample){ in->t, sum[o] }));
+        }
+        free(cap);
+        free(sum);
+    }
+    return trc_sample_at(l->lost[obj - 1], l->nlost[obj - 1], t);
 }

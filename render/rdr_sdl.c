@@ -19,6 +19,10 @@
 #include <SDL.h>
 #include <SDL_ttf.h>
 #include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -109,6 +113,8 @@ typedef struct rdr_tex {
 typedef struct rdr_sdl {
     SDL_Renderer *r;
     TTF_Font *font[2];
+    TTF_Font *fallback;            /* a CJK font, for the glyphs the main one lacks (NULL: none found) */
+    double scale;                  /* pixels per layout unit (hi-dpi windows, --scale screenshots) */
     rdr_tex tex[RDR_TEX_CAP];
     uint32_t ntex;
     int32_t slot[RDR_TEX_SLOTS];   /* open addressing: index into tex, -1 empty */
@@ -118,6 +124,66 @@ typedef struct rdr_sdl {
     uint32_t color; bool blend, have_color;   /* the renderer's draw state */
     bool software;                 /* SDL's software renderer: see the fill note in rdr_sdl_exec */
 } rdr_sdl;
+
+/* Fonts for the scripts the main font lacks (Chinese, Japanese, Korean): the
+ * first one found, glyph by glyph (fonts-wqy-microhei is what tools/setup.sh
+ * installs; fonts-noto-cjk works too). $WEFT_FONT_FALLBACK overrides. */
+static bool rdr_fallback_path(char *out, size_t cap) {
+    const char *env = getenv("WEFT_FONT_FALLBACK");
+    if (env) {
+        if (!*env || !rdr_file_exists(env)) return false;   /* set empty: no fallback (tests) */
+        snprintf(out, cap, "%s", env);
+        return true;
+    }
+    static const char *known[] = {
+        "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+        "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+        "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+        "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+    };
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (rdr_file_exists(known[i])) { snprintf(out, cap, "%s", known[i]); return true; }
+    return rdr_find_file("/usr/share/fonts", "wqy-microhei.ttc", 4, out, cap) ||
+           rdr_find_file("/usr/share/fonts", "NotoSansCJK-Regular.ttc", 4, out, cap);
+}
+
+/* UTF-8 -> the next code point (U+FFFD for a broken byte); advances *i. */
+static uint32_t rdr_utf8_next(const char *s, size_t len, size_t *i) {
+    const unsigned char *p = (const unsigned char *)s + *i;
+    size_t left = len - *i;
+    uint32_t c = p[0];
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (!n || n > left) { (*i)++; return 0xfffd; }
+    if (n == 1) { (*i)++; return c; }
+    c &= 0x7f >> n;
+    for (size_t k = 1; k < n; k++) {
+        if ((p[k] & 0xc0) != 0x80) { (*i)++; return 0xfffd; }
+        c = c << 6 | (p[k] & 0x3f);
+    }
+    *i += n;
+    return c;
+}
+
+/* Which font draws code point c: the main one if it has the glyph, else the
+ * fallback if it has it, else the main one (its missing-glyph box). */
+static TTF_Font *rdr_font_for(const rdr_sdl *b, TTF_Font *main_font, uint32_t c) {
+    if (!b->fallback || c < 0x80 || TTF_GlyphIsProvided32(main_font, c)) return main_font;
+    return TTF_GlyphIsProvided32(b->fallback, c) ? b->fallback : main_font;
+}
+
+/* Splits s into runs drawn by one font each; calls fn for each. */
+typedef void (*rdr_run_fn)(void *ud, TTF_Font *f, const char *s, size_t len);
+static void rdr_font_runs(const rdr_sdl *b, TTF_Font *main_font, const char *s, size_t len, rdr_run_fn fn, void *ud) {
+    size_t i = 0, start = 0;
+    TTF_Font *cur = NULL;
+    while (i < len) {
+        size_t at = i;
+        TTF_Font *f = rdr_font_for(b, main_font, rdr_utf8_next(s, len, &i));
+        if (cur && f != cur) { fn(ud, cur, s + start, at - start); start = at; }
+        cur = f;
+    }
+    if (cur && len > start) fn(ud, cur, s + start, len - start);
+}
 
 static uint64_t rdr_tex_hash(int font, uint32_t color, const char *s, size_t len) {
     return fnv1a64(s, len) ^ ((uint64_t)color << 8 | (uint64_t)font) * 0x9e3779b97f4a7c15ull;
@@ -149,6 +215,49 @@ static void rdr_tex_evict(rdr_sdl *b) {
     rdr_tex_reindex(b);
 }
 
+typedef struct rdr_runs_acc { const rdr_sdl *b; TTF_Font *main; SDL_Color c; SDL_Surface *part[64]; int y[64]; int n; bool fail; } rdr_runs_acc;
+static void rdr_render_run(void *ud, TTF_Font *f, const char *s, size_t len) {
+    rdr_runs_acc *a = ud;
+    if (a->n >= 64) { a->fail = true; return; }
+    char *z = xmalloc(len + 1);
+    memcpy(z, s, len);
+    z[len] = 0;
+    SDL_Surface *p = TTF_RenderUTF8_Blended(f, z, a->c);
+    free(z);
+    if (!p) { a->fail = true; return; }
+    a->y[a->n] = TTF_FontAscent(a->main) - TTF_FontAscent(f);   /* one baseline */
+    a->part[a->n++] = p;
+}
+
+/* Text in one surface, each run in the font that has its glyphs. */
+static SDL_Surface *rdr_render_runs(const rdr_sdl *b, TTF_Font *f, const char *z, size_t len, uint32_t color) {
+    SDL_Color c = { (uint8_t)(color >> 16), (uint8_t)(color >> 8), (uint8_t)color, 255 };
+    rdr_runs_acc a = { .b = b, .main = f, .c = c };
+    rdr_font_runs(b, f, z, len, rdr_render_run, &a);
+    SDL_Surface *out = NULL;
+    if (a.n == 1 && !a.fail && a.y[0] == 0) return a.part[0];
+    if (!a.fail && a.n > 0) {
+        int w = 0, h = TTF_FontHeight(f);
+        for (int i = 0; i < a.n; i++) {
+            w += a.part[i]->w;
+            if (a.y[i] + a.part[i]->h > h) h = a.y[i] + a.part[i]->h;
+        }
+        out = SDL_CreateRGBSurfaceWithFormat(0, w, h, 32, SDL_PIXELFORMAT_ARGB8888);
+        if (out) {
+            SDL_FillRect(out, NULL, 0);
+            int x = 0;
+            for (int i = 0; i < a.n; i++) {
+                SDL_SetSurfaceBlendMode(a.part[i], SDL_BLENDMODE_NONE);   /* copy, runs do not overlap */
+                SDL_BlitSurface(a.part[i], NULL, out, &(SDL_Rect){ x, a.y[i] > 0 ? a.y[i] : 0, a.part[i]->w, a.part[i]->h });
+                x += a.part[i]->w;
+            }
+            SDL_SetSurfaceBlendMode(out, SDL_BLENDMODE_BLEND);
+        }
+    }
+    for (int i = 0; i < a.n; i++) SDL_FreeSurface(a.part[i]);
+    return out;
+}
+
 static const rdr_tex *rdr_tex_get(rdr_sdl *b, int font, uint32_t color, const char *s, size_t len) {
     uint64_t h = rdr_tex_hash(font, color, s, len);
     size_t at = h & (RDR_TEX_SLOTS - 1);
@@ -163,8 +272,7 @@ static const rdr_tex *rdr_tex_get(rdr_sdl *b, int font, uint32_t color, const ch
     char *z = xmalloc(len + 1);
     memcpy(z, s, len);
     z[len] = 0;
-    SDL_Color c = { (uint8_t)(color >> 16), (uint8_t)(color >> 8), (uint8_t)color, 255 };
-    SDL_Surface *surf = TTF_RenderUTF8_Blended(f, z, c);
+    SDL_Surface *surf = rdr_render_runs(b, f, z, len, color);
     if (!surf) { free(z); return NULL; }
     SDL_Texture *tex = SDL_CreateTextureFromSurface(b->r, surf);
     int w = surf->w, hh = surf->h;
@@ -182,43 +290,55 @@ static const rdr_tex *rdr_tex_get(rdr_sdl *b, int font, uint32_t color, const ch
     return t;
 }
 
-static int rdr_sdl_measure(void *ud, int font, const char *s, size_t len) {
-    rdr_sdl *b = ud;
+typedef struct rdr_measure_acc { int w; } rdr_measure_acc;
+static void rdr_measure_run(void *ud, TTF_Font *f, const char *s, size_t len) {
+    rdr_measure_acc *a = ud;
     char tmp[512];
     if (len >= sizeof tmp) len = sizeof tmp - 1;
     memcpy(tmp, s, len);
     tmp[len] = 0;
     int w = 0, h = 0;
-    if (TTF_SizeUTF8(b->font[font ? 1 : 0], tmp, &w, &h) != 0) return (int)len * RDR_CHAR_W;
-    return w;
+    a->w += TTF_SizeUTF8(f, tmp, &w, &h) == 0 ? w : (int)len * RDR_CHAR_W;
+}
+
+static int rdr_sdl_measure(void *ud, int font, const char *s, size_t len) {
+    rdr_sdl *b = ud;
+    rdr_measure_acc a = { 0 };
+    rdr_font_runs(b, b->font[font ? 1 : 0], s, len, rdr_measure_run, &a);
+    return b->scale != 1 ? (int)ceil(a.w / b->scale) : a.w;
 }
 
 //~ backend
 
-static int rdr_sdl_open(rdr_sdl *b, SDL_Renderer *r, const char *font_path, diag *d) {
+static int rdr_sdl_open(rdr_sdl *b, SDL_Renderer *r, const char *font_path, double scale, diag *d) {
     memset(b, 0, sizeof *b);
     memset(b->slot, 0xff, sizeof b->slot);
     b->r = r;
+    b->scale = scale > 0 ? scale : 1;
+    if (b->scale != 1) SDL_RenderSetScale(r, (float)b->scale, (float)b->scale);
+    int px = (int)lround(RDR_FONT_PX * b->scale);
     SDL_RendererInfo info;
     b->software = SDL_GetRendererInfo(r, &info) == 0 && info.name && strcmp(info.name, "software") == 0;
     char reg[1024], bold[1024];
     int rc = rdr_font_paths(font_path, reg, bold, sizeof reg, d);
     if (rc) return rc;
     if (TTF_Init() != 0) return diag_set(d, ERR_RUNTIME, "cannot start SDL_ttf: %s", TTF_GetError());
-    b->font[0] = TTF_OpenFont(reg, RDR_FONT_PX);
+    b->font[0] = TTF_OpenFont(reg, px);
     if (!b->font[0]) {
         rc = diag_set(d, ERR_IO, "cannot open font '%s': %s", reg, TTF_GetError());
         TTF_Quit();
         return rc;
     }
-    b->font[1] = bold[0] ? TTF_OpenFont(bold, RDR_FONT_PX) : NULL;
+    b->font[1] = bold[0] ? TTF_OpenFont(bold, px) : NULL;
     if (!b->font[1]) {
-        b->font[1] = TTF_OpenFont(reg, RDR_FONT_PX);
+        b->font[1] = TTF_OpenFont(reg, px);
         if (b->font[1]) TTF_SetFontStyle(b->font[1], TTF_STYLE_BOLD);
         else b->font[1] = b->font[0];
     }
     TTF_SetFontHinting(b->font[0], TTF_HINTING_LIGHT);
     if (b->font[1] != b->font[0]) TTF_SetFontHinting(b->font[1], TTF_HINTING_LIGHT);
+    char fb[1024];
+    if (rdr_fallback_path(fb, sizeof fb)) b->fallback = TTF_OpenFont(fb, px);   /* none: boxes, not an error */
     return 0;
 }
 
@@ -228,6 +348,7 @@ static void rdr_sdl_close(rdr_sdl *b) {
         free(b->tex[i].s);
     }
     b->ntex = 0;
+    if (b->fallback) TTF_CloseFont(b->fallback);
     if (b->font[1] && b->font[1] != b->font[0]) TTF_CloseFont(b->font[1]);
     if (b->font[0]) { TTF_CloseFont(b->font[0]); TTF_Quit(); }
     free(b->rects);
@@ -235,7 +356,8 @@ static void rdr_sdl_close(rdr_sdl *b) {
 }
 
 static rdr_text_metrics rdr_sdl_metrics(rdr_sdl *b) {
-    return (rdr_text_metrics){ .measure = rdr_sdl_measure, .ud = b, .line_h = TTF_FontHeight(b->font[0]) };
+    return (rdr_text_metrics){ .measure = rdr_sdl_measure, .ud = b,
+                               .line_h = (int)ceil(TTF_FontHeight(b->font[0]) / b->scale) };
 }
 
 /* Sets the draw colour, skipping calls that change nothing (each one costs a
@@ -289,7 +411,10 @@ static void rdr_sdl_exec(rdr_sdl *b, const rdr_drawlist *dl) {
             break;
         case RDR_CMD_TEXT: {
             const rdr_tex *t = rdr_tex_get(b, c->font, c->color, dl->text + c->text, c->len);
-            if (t) SDL_RenderCopy(r, t->tex, NULL, &(SDL_Rect){ c->x, c->y, t->w, t->h });
+            if (t && b->scale != 1)   /* the texture is at device pixels: one texel per pixel */
+                SDL_RenderCopyF(r, t->tex, NULL, &(SDL_FRect){ (float)c->x, (float)c->y, (float)(t->w / b->scale),
+                                                                (float)(t->h / b->scale) });
+            else if (t) SDL_RenderCopy(r, t->tex, NULL, &(SDL_Rect){ c->x, c->y, t->w, t->h });
             break;
         }
         case RDR_CMD_CLIP:
@@ -306,7 +431,8 @@ static void rdr_sdl_exec(rdr_sdl *b, const rdr_drawlist *dl) {
 //~ headless
 
 struct rdr_canvas {
-    int w, h;
+    int w, h;                   /* layout units */
+    int pw, ph;                 /* pixels (w, h times the scale) */
     uint32_t *px;
     SDL_Surface *surf;
     SDL_Renderer *r;
@@ -325,21 +451,26 @@ void rdr_canvas_close(rdr_canvas *c) {
     free(c);
 }
 
-int rdr_canvas_open(rdr_canvas **out, int width, int height, const char *font_path, diag *d) {
+int rdr_canvas_open_scaled(rdr_canvas **out, int width, int height, double scale, const char *font_path, diag *d) {
     *out = NULL;
-    if (width <= 0 || height <= 0 || width > 16384 || height > 16384)
+    if (!(scale > 0)) scale = 1;
+    if (scale > 4) return diag_set(d, ERR_USAGE, "scale %g out of range (at most 4)", scale);
+    int pw = (int)lround(width * scale), ph = (int)lround(height * scale);
+    if (width <= 0 || height <= 0 || pw > 16384 || ph > 16384)
         return diag_set(d, ERR_USAGE, "bad canvas size %dx%d", width, height);
     rdr_canvas *c = xcalloc(1, sizeof *c);
     int rc;
     c->w = width;
     c->h = height;
-    c->px = calloc((size_t)width * (size_t)height, sizeof *c->px);
-    if (!c->px) { rc = diag_set(d, ERR_NOMEM, "no memory for a %dx%d canvas", width, height); goto fail; }
-    c->surf = SDL_CreateRGBSurfaceWithFormatFrom(c->px, width, height, 32, width * 4, SDL_PIXELFORMAT_ARGB8888);
+    c->pw = pw;
+    c->ph = ph;
+    c->px = calloc((size_t)pw * (size_t)ph, sizeof *c->px);
+    if (!c->px) { rc = diag_set(d, ERR_NOMEM, "no memory for a %dx%d canvas", pw, ph); goto fail; }
+    c->surf = SDL_CreateRGBSurfaceWithFormatFrom(c->px, pw, ph, 32, pw * 4, SDL_PIXELFORMAT_ARGB8888);
     c->r = c->surf ? SDL_CreateSoftwareRenderer(c->surf) : NULL;
     if (!c->r) { rc = diag_set(d, ERR_RUNTIME, "cannot create a software renderer: %s", SDL_GetError()); goto fail; }
     c->b = xcalloc(1, sizeof *c->b);
-    rc = rdr_sdl_open(c->b, c->r, font_path, d);
+    rc = rdr_sdl_open(c->b, c->r, font_path, scale, d);
     if (rc) { free(c->b); c->b = NULL; goto fail; }
     c->tm = rdr_sdl_metrics(c->b);
     *out = c;
@@ -347,6 +478,10 @@ int rdr_canvas_open(rdr_canvas **out, int width, int height, const char *font_pa
 fail:
     rdr_canvas_close(c);
     return rc;
+}
+
+int rdr_canvas_open(rdr_canvas **out, int width, int height, const char *font_path, diag *d) {
+    return rdr_canvas_open_scaled(out, width, height, 1, font_path, d);
 }
 
 const rdr_text_metrics *rdr_canvas_metrics(rdr_canvas *c) { return &c->tm; }
@@ -363,6 +498,7 @@ void rdr_canvas_frame(rdr_canvas *c, rdr_view *v) {
 }
 
 const uint32_t *rdr_canvas_pixels(const rdr_canvas *c) { return c->px; }
+void rdr_canvas_size(const rdr_canvas *c, int *pw, int *ph) { *pw = c->pw; *ph = c->ph; }
 size_t rdr_canvas_rasterised(const rdr_canvas *c) { return c->b->rasterised; }
 
 int rdr_render_rgba(const rdr_view_desc *desc, uint32_t *pixels, diag *d) {
@@ -381,12 +517,45 @@ int rdr_render_rgba(const rdr_view_desc *desc, uint32_t *pixels, diag *d) {
 }
 
 int rdr_screenshot(const rdr_view_desc *desc, const char *png_path, diag *d) {
-    int w = desc && desc->width > 0 ? desc->width : 1280, h = desc && desc->height > 0 ? desc->height : 720;
-    uint32_t *px = calloc((size_t)w * (size_t)h, sizeof *px);
-    if (!px) return diag_set(d, ERR_NOMEM, "no memory for a %dx%d screenshot", w, h);
-    int rc = rdr_render_rgba(desc, px, d);
-    if (!rc) rc = rdr_png_write(png_path, px, w, h, RDR_PNG_FAST, d);
-    free(px);
+    rdr_view v;
+    int rc = rdr_view_init(&v, desc, d);
+    if (rc) return rc;
+    rdr_canvas *c;
+    rc = rdr_canvas_open_scaled(&c, v.lay.width, v.lay.height, desc->scale, desc->font_path, d);
+    if (!rc) {
+        rdr_canvas_frame(c, &v);
+        rc = rdr_png_write(png_path, c->px, c->pw, c->ph, RDR_PNG_FAST, d);
+        rdr_canvas_close(c);
+    }
+    rdr_view_release(&v);
+    return rc;
+}
+
+int rdr_frames(const rdr_view_desc *desc, const rdr_frames_desc *fd, diag *d) {
+    if (!fd || !fd->frame || !(fd->fps >= 1 && fd->fps <= 240))
+        return diag_set(d, ERR_USAGE, "frames: fps %g out of range (1..240)", fd ? fd->fps : 0.0);
+    rdr_view_desc vd = *desc;
+    vd.play = true;
+    if (vd.at < 0 && !vd.at_is_ns) vd.at = 0;   /* the animation starts at the start */
+    rdr_view v;
+    int rc = rdr_view_init(&v, &vd, d);
+    if (rc) return rc;
+    v.playing = v.playhead < (double)v.total;
+    rdr_canvas *c;
+    rc = rdr_canvas_open_scaled(&c, v.lay.width, v.lay.height, desc->scale, desc->font_path, d);
+    if (rc) { rdr_view_release(&v); return rc; }
+    uint32_t max = fd->max_frames ? fd->max_frames : 36000;
+    uint32_t hold = (uint32_t)lround((fd->hold_s > 0 ? fd->hold_s : 1.0) * fd->fps), held = 0, n = 0;
+    for (; n < max && held <= hold && !rc; n++) {
+        rdr_canvas_frame(c, &v);
+        rc = fd->frame(fd->ud, c->px, c->pw, c->ph, n, d);
+        if (!v.playing) held++;
+        rdr_view_tick(&v, 1.0 / fd->fps);
+    }
+    if (!rc && n >= max && held <= hold)
+        rc = diag_set(d, ERR_LIMIT, "frames: stopped at %u frames (raise the speed or lower the fps)", max);
+    rdr_canvas_close(c);
+    rdr_view_release(&v);
     return rc;
 }
 
@@ -410,6 +579,12 @@ static bool rdr_sdl_key(const SDL_KeyboardEvent *k, rdr_event *ev) {
     case SDLK_PAGEUP: ev->key = RDR_KEY_PGUP; break;
     case SDLK_PAGEDOWN: ev->key = RDR_KEY_PGDN; break;
     case SDLK_ESCAPE: ev->key = RDR_KEY_ESC; break;
+    case SDLK_RETURN: case SDLK_KP_ENTER: ev->key = RDR_KEY_ENTER; break;
+    case SDLK_BACKSPACE: ev->key = RDR_KEY_BACKSPACE; break;
+    case SDLK_TAB: ev->key = RDR_KEY_TAB; break;
+    case SDLK_F1: ev->key = RDR_KEY_F1; break;
+    case SDLK_SLASH: ev->key = RDR_KEY_CHAR; ev->ch = (m & KMOD_SHIFT) ? '?' : '/'; break;
+    case SDLK_QUESTION: ev->key = RDR_KEY_CHAR; ev->ch = '?'; break;
     default:
         if ((s >= SDLK_a && s <= SDLK_z) || (s >= SDLK_0 && s <= SDLK_9)) {
             ev->key = RDR_KEY_CHAR;
@@ -421,14 +596,19 @@ static bool rdr_sdl_key(const SDL_KeyboardEvent *k, rdr_event *ev) {
     return true;
 }
 
-/* SDL event -> rdr_event; false if it means nothing to the view. */
-static bool rdr_sdl_translate(const SDL_Event *e, SDL_Renderer *r, rdr_event *ev) {
+/* SDL event -> rdr_event; false if it means nothing to the view. Mouse
+ * positions are in window points, which is what the layout is in. */
+static bool rdr_sdl_translate(const SDL_Event *e, SDL_Window *win, rdr_event *ev) {
     memset(ev, 0, sizeof *ev);
     SDL_Keymod km = SDL_GetModState();
     ev->mods = (uint8_t)(((km & KMOD_SHIFT) ? RDR_MOD_SHIFT : 0) | ((km & (KMOD_CTRL | KMOD_GUI)) ? RDR_MOD_CTRL : 0));
     switch (e->type) {
     case SDL_QUIT: ev->kind = RDR_EV_QUIT; return true;
     case SDL_KEYDOWN: return rdr_sdl_key(&e->key, ev);
+    case SDL_TEXTINPUT:
+        ev->kind = RDR_EV_TEXT;
+        snprintf(ev->text, sizeof ev->text, "%s", e->text.text);
+        return true;
     case SDL_MOUSEMOTION: ev->kind = RDR_EV_MOVE; ev->x = e->motion.x; ev->y = e->motion.y; return true;
     case SDL_MOUSEBUTTONDOWN:
     case SDL_MOUSEBUTTONUP:
@@ -447,7 +627,7 @@ static bool rdr_sdl_translate(const SDL_Event *e, SDL_Renderer *r, rdr_event *ev
     case SDL_WINDOWEVENT:
         if (e->window.event == SDL_WINDOWEVENT_SIZE_CHANGED) {
             ev->kind = RDR_EV_RESIZE;
-            SDL_GetRendererOutputSize(r, &ev->x, &ev->y);
+            SDL_GetWindowSize(win, &ev->x, &ev->y);
             return true;
         }
         if (e->window.event == SDL_WINDOWEVENT_LEAVE) { ev->kind = RDR_EV_LEAVE; return true; }
@@ -456,22 +636,71 @@ static bool rdr_sdl_translate(const SDL_Event *e, SDL_Renderer *r, rdr_event *ev
     }
 }
 
-int rdr_view_run(const rdr_view_desc *desc, diag *d) {
+/* The loader thread: runs desc->load; the main thread polls `done` each frame
+ * and joins it before reading what it made. */
+typedef struct rdr_loader {
+    const rdr_view_desc *desc;
+    const trc_model *models; uint32_t nmodels;
+    int rc;
+    diag d;
+    _Atomic int done;
+} rdr_loader;
+
+static void *rdr_loader_main(void *arg) {
+    rdr_loader *l = arg;
+    diag_clear(&l->d);
+    l->rc = l->desc->load(l->desc->load_ud, &l->models, &l->nmodels, &l->d);
+    atomic_store(&l->done, 1);
+    return NULL;
+}
+
+/* The loading screen: what is being read, for how long, a bar that moves. */
+static void rdr_loading_frame(rdr_sdl *b, int w, int h, const char *what, double secs) {
+    rdr_drawlist dl = { 0 };
+    rdr_text_metrics tm = rdr_sdl_metrics(b);
+    const rdr_theme *th = rdr_theme_of(RDR_THEME_DARK);
+    rdr_dl_rect(&dl, 0, 0, w, h, th->bg);
+    char s[512];
+    snprintf(s, sizeof s, "loading %s \xe2\x80\xa6 %.1f s", what ? what : "the recording", secs);
+    int tw = tm.measure(tm.ud, RDR_FONT_REGULAR, s, strlen(s));
+    int bw = w / 2 > 200 ? w / 2 : 200, bx = (w - bw) / 2, by = h / 2;
+    rdr_dl_text(&dl, (w - tw) / 2, by - 30, RDR_FONT_REGULAR, th->text, s, strlen(s));
+    rdr_dl_rect(&dl, bx, by, bw, 10, th->panel);
+    int seg = bw / 4, pos = (int)(fmod(secs * 0.8, 2.0) < 1 ? fmod(secs * 0.8, 1.0) * (bw - seg) : (1 - fmod(secs * 0.8, 1.0)) * (bw - seg));
+    rdr_dl_rect(&dl, bx + pos, by, seg, 10, rdr_state_color(TRC_ST_COMPUTE));
+    SDL_SetRenderDrawColor(b->r, 0, 0, 0, 255);
+    SDL_RenderClear(b->r);
+    rdr_sdl_exec(b, &dl);
+    rdr_drawlist_free(&dl);
+}
+
+int rdr_view_run(const rdr_view_desc *desc_in, diag *d) {
     rdr_view v;
-    int rc = rdr_view_init(&v, desc, d);
-    if (rc) return rc;
+    memset(&v, 0, sizeof v);
+    rdr_view_desc desc = *desc_in;
+    int rc = 0;
+    bool have_view = false;
+    if (!desc.load) {
+        rc = rdr_view_init(&v, &desc, d);
+        if (rc) return rc;
+        have_view = true;
+    }
     if (SDL_InitSubSystem(SDL_INIT_VIDEO) != 0) {
         rc = diag_set(d, ERR_RUNTIME, "cannot open a window: %s (no display? use --screenshot)", SDL_GetError());
-        rdr_view_release(&v);
+        if (have_view) rdr_view_release(&v);
         return rc;
     }
     char title[256];
-    snprintf(title, sizeof title, "weft \xe2\x80\x94 %s", v.title);
-    SDL_Window *win = SDL_CreateWindow(title, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, v.lay.width, v.lay.height,
-                                       SDL_WINDOW_RESIZABLE);
+    snprintf(title, sizeof title, "weft \xe2\x80\x94 %s", have_view ? v.title : desc.load_what ? desc.load_what : "loading");
+    int ww = desc.width > 0 ? desc.width : 1280, wh = desc.height > 0 ? desc.height : 720;
+    SDL_Window *win = SDL_CreateWindow(title, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, ww, wh,
+                                       SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
     SDL_Renderer *r = NULL;
     rdr_sdl *b = NULL;
     rdr_drawlist dl = { 0 };
+    rdr_loader ld = { .desc = &desc };
+    pthread_t th;
+    bool loading = false;
     if (!win) {
         rc = diag_set(d, ERR_RUNTIME, "cannot open a window: %s", SDL_GetError());
         goto out;
@@ -484,26 +713,71 @@ int rdr_view_run(const rdr_view_desc *desc, diag *d) {
     }
     SDL_RendererInfo info;
     bool vsync = SDL_GetRendererInfo(r, &info) == 0 && (info.flags & SDL_RENDERER_PRESENTVSYNC);
+    /* hi-dpi: the layout is in window points, the renderer draws at device
+     * pixels, text is rasterised at device pixels */
+    int pw = ww, ph = wh;
+    SDL_GetWindowSize(win, &ww, &wh);
+    if (SDL_GetRendererOutputSize(r, &pw, &ph) != 0) { pw = ww; ph = wh; }
+    double scale = ww > 0 && pw > ww ? (double)pw / ww : 1.0;
     b = xcalloc(1, sizeof *b);
-    rc = rdr_sdl_open(b, r, desc->font_path, d);
+    rc = rdr_sdl_open(b, r, desc.font_path, scale, d);
     if (rc) { free(b); b = NULL; goto out; }
-    int ow, oh;
-    if (SDL_GetRendererOutputSize(r, &ow, &oh) == 0) rdr_view_resize(&v, ow, oh);
+    uint64_t freq = SDL_GetPerformanceFrequency(), last = SDL_GetPerformanceCounter(), t_open = last;
+    if (desc.load) {   /* the window shows at once, with a progress bar, while the recording loads */
+        if (pthread_create(&th, NULL, rdr_loader_main, &ld) != 0) {
+            rc = diag_set(d, ERR_RUNTIME, "cannot start the loader thread");
+            goto out;
+        }
+        loading = true;
+        while (!atomic_load(&ld.done)) {
+            SDL_Event e;
+            bool quit = false;
+            while (SDL_PollEvent(&e)) quit |= e.type == SDL_QUIT || (e.type == SDL_KEYDOWN && (e.key.keysym.sym == SDLK_q || e.key.keysym.sym == SDLK_ESCAPE));
+            if (quit) { v.quit = true; break; }
+            SDL_GetWindowSize(win, &ww, &wh);
+            rdr_loading_frame(b, ww, wh, desc.load_what, (double)(SDL_GetPerformanceCounter() - t_open) / (double)freq);
+            SDL_RenderPresent(r);
+            SDL_Delay(16);
+        }
+        pthread_join(th, NULL);   /* also when quitting early: the loader finishes, then everything is freed */
+        loading = false;
+        if (v.quit) {   /* closed while loading: nothing to show */
+            rc = 0;
+            goto out;
+        }
+        if (ld.rc) {
+            rc = ld.rc;
+            *d = ld.d;
+            goto out;
+        }
+        desc.models = ld.models;
+        desc.nmodels = ld.nmodels;
+        desc.width = ww;
+        desc.height = wh;
+        rc = rdr_view_init(&v, &desc, d);
+        if (rc) goto out;
+        have_view = true;
+        SDL_SetWindowTitle(win, title);
+        snprintf(title, sizeof title, "weft \xe2\x80\x94 %s", v.title);
+        SDL_SetWindowTitle(win, title);
+    }
+    SDL_GetWindowSize(win, &ww, &wh);
+    rdr_view_resize(&v, ww, wh);
     rdr_text_metrics tm = rdr_sdl_metrics(b);
     bool dirty = true;
-    uint64_t freq = SDL_GetPerformanceFrequency(), last = SDL_GetPerformanceCounter();
+    last = SDL_GetPerformanceCounter();
     while (!v.quit) {
         SDL_Event e;
         rdr_event ev;
-        if (!dirty && !v.playing) {
+        if (!dirty && !v.playing && v.toast_s <= 0) {
             if (SDL_WaitEventTimeout(&e, 250)) {
-                if (rdr_sdl_translate(&e, r, &ev)) rdr_view_event(&v, &ev);
+                if (rdr_sdl_translate(&e, win, &ev)) rdr_view_event(&v, &ev);
                 dirty = true;   /* exposure and the like redraw too */
             }
             last = SDL_GetPerformanceCounter();
         }
         while (SDL_PollEvent(&e)) {
-            if (rdr_sdl_translate(&e, r, &ev)) rdr_view_event(&v, &ev);
+            if (rdr_sdl_translate(&e, win, &ev)) rdr_view_event(&v, &ev);
             dirty = true;
         }
         uint64_t now = SDL_GetPerformanceCounter();
@@ -517,17 +791,18 @@ int rdr_view_run(const rdr_view_desc *desc, diag *d) {
         v.frame_ms = (double)(SDL_GetPerformanceCounter() - f0) * 1000.0 / (double)freq;
         SDL_RenderPresent(r);
         dirty = false;
-        if (!vsync && v.playing) {   /* ~60 Hz without vsync */
+        if (!vsync && (v.playing || v.toast_s > 0)) {   /* ~60 Hz without vsync */
             double spent = (double)(SDL_GetPerformanceCounter() - now) / (double)freq;
             if (spent < 1.0 / 60) SDL_Delay((uint32_t)((1.0 / 60 - spent) * 1000));
         }
     }
 out:
+    if (loading) pthread_join(th, NULL);
     rdr_drawlist_free(&dl);
     if (b) { rdr_sdl_close(b); free(b); }
     if (r) SDL_DestroyRenderer(r);
     if (win) SDL_DestroyWindow(win);
     SDL_QuitSubSystem(SDL_INIT_VIDEO);
-    rdr_view_release(&v);
+    if (have_view) rdr_view_release(&v);
     return rc;
 }

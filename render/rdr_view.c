@@ -1,137 +1,56 @@
-/* The view model: what part of which runs is on screen, where each lane is,
- * and how input moves it. Plain C: no SDL, no drawing. */
+/* The view model: what part of which runs is on screen, the playhead and its
+ * clock, what is selected and searched. Plain C: no SDL, no drawing. Input
+ * events are in rdr_input.c, the layout in rdr_layout.c. */
 #include "render/rdr_internal.h"
 
+#include <ctype.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-//~ layout
-
-static size_t rdr_utf8_len(const char *s) {
-    size_t n = 0;
-    for (; *s; s++) n += ((unsigned char)*s & 0xc0) != 0x80;
-    return n;
-}
-
-static bool rdr_run_alert(const trc_run *r) {
-    return r->end_reason == TRC_END_DEADLOCK || r->end_reason == TRC_END_STUCK ||
-           r->end_reason == TRC_END_TIMEOUT || r->end_reason == TRC_END_ERROR;
-}
-
-static void rdr_layout_rows(rdr_view *v, int unit_h, int queue_h) {
-    rdr_layout *L = &v->lay;
-    size_t n = 0, cap = 0;
-    rdr_row *rows = NULL;
-    free(L->rows);
-    int y = 0;
-    size_t longest = 10;
-    for (uint32_t r = 0; r < v->nmodels; r++) {
-        const trc_run *run = v->models[r].run;
-        for (uint32_t o = 0; o < run->nobjects; o++) v->pool_row[r][o] = -1;
-        if (v->nmodels > 1) {
-            ARR_PUSH(rows, n, cap, ((rdr_row){ .kind = RDR_ROW_RUN, .run = r, .y = y, .h = RDR_RUN_ROW_H }));
-            y += RDR_RUN_ROW_H;
-        }
-        for (uint32_t u = 0; u < run->nunits; u++) {
-            ARR_PUSH(rows, n, cap, ((rdr_row){ .kind = RDR_ROW_UNIT, .run = r, .id = u, .y = y, .h = unit_h }));
-            y += unit_h;
-            size_t len = rdr_utf8_len(run->units[u].name ? run->units[u].name : "");
-            if (len > longest) longest = len;
-        }
-        const trc_model *m = &v->models[r];
-        for (uint32_t o = 0; o < run->nobjects; o++) {   /* pools: a summary row, then the future lanes */
-            const trc_object *ob = &run->objects[o];
-            if (ob->kind != TRC_OBJ_POOL) continue;
-            int ph = queue_h * 3 / 4;
-            v->pool_row[r][o] = (int32_t)n;
-            ARR_PUSH(rows, n, cap, ((rdr_row){ .kind = RDR_ROW_POOL, .run = r, .id = ob->id, .y = y, .h = ph }));
-            y += ph;
-            uint32_t lanes = m->objects[o].future_lanes;
-            int lh = rdr_future_lane_h(unit_h, lanes);
-            uint32_t shown = lanes > RDR_MAX_FUTURE_LANES ? RDR_MAX_FUTURE_LANES - 1 : lanes;
-            for (uint32_t k = 0; k < shown; k++) {
-                ARR_PUSH(rows, n, cap, ((rdr_row){ .kind = RDR_ROW_FUTURE, .run = r, .id = ob->id, .lane = k, .y = y,
-                                                   .h = lh }));
-                y += lh;
-            }
-            if (shown < lanes) {   /* the rest are counted by the pool row, not drawn one by one */
-                ARR_PUSH(rows, n, cap, ((rdr_row){ .kind = RDR_ROW_FUTURE, .run = r, .id = ob->id, .lane = RDR_LANE_MORE,
-                                                   .y = y, .h = unit_h }));
-                y += unit_h;
-            }
-            size_t len = rdr_utf8_len(ob->name ? ob->name : "") + 8;
-            if (len < 20) len = 20;   /* "2/4 busy, 13 queued" */
-            if (len > longest) longest = len;
-        }
-        for (int pass = 0; pass < 2; pass++) {   /* level tracks, then owner tracks */
-            for (uint32_t o = 0; o < run->nobjects; o++) {
-                const trc_object *ob = &run->objects[o];
-                bool want = pass == 0 ? rdr_has_level(ob->kind) : rdr_has_owner(ob->kind);
-                if (!want) continue;
-                int h = pass == 0 ? queue_h : unit_h;
-                ARR_PUSH(rows, n, cap, ((rdr_row){ .kind = pass == 0 ? RDR_ROW_LEVEL : RDR_ROW_OWNER, .run = r,
-                                                   .id = ob->id, .y = y, .h = h }));
-                y += h;
-                size_t len = rdr_utf8_len(ob->name ? ob->name : "") + 8;
-                if (len > longest) longest = len;
-            }
-        }
-        y += RDR_GROUP_GAP;
-    }
-    L->rows = rows;
-    L->nrows = (uint32_t)n;
-    L->content_h = y;
-    int lw = (int)longest * RDR_CHAR_W + 28;
-    if (lw < 120) lw = 120;
-    if (lw > 260) lw = 260;
-    if (lw > L->width / 3) lw = L->width / 3;
-    L->label_w = lw;
-}
-
-/* Taller rows when they all fit: a small run reads better with room to breathe. */
-static void rdr_layout_fit(rdr_view *v) {
-    static const int sizes[][2] = { { 28, 56 }, { 24, 48 }, { RDR_UNIT_ROW_H, RDR_QUEUE_ROW_H } };
-    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-        rdr_layout_rows(v, sizes[i][0], sizes[i][1]);
-        if (v->lay.content_h <= v->lay.lanes_h) return;
-    }
-}
-
-static void rdr_layout_bands(rdr_view *v) {
-    rdr_layout *L = &v->lay;
-    bool alert = false;
-    for (uint32_t r = 0; r < v->nmodels; r++) alert |= rdr_run_alert(v->models[r].run);
-    L->header_h = RDR_HEADER_H + (alert ? RDR_ALERT_H : 0);
-    L->ruler_y = L->header_h;
-    L->ruler_h = RDR_RULER_H;
-    L->lanes_y = L->ruler_y + L->ruler_h;
-    L->footer_h = RDR_FOOTER_H;
-    L->footer_y = L->height - L->footer_h;
-    L->lanes_h = L->footer_y - L->lanes_y;
-    if (L->lanes_h < 0) L->lanes_h = 0;
-}
-
-static void rdr_clamp_scroll(rdr_view *v) {
-    int max = v->lay.content_h - v->lay.lanes_h;
-    if (max < 0) max = 0;
-    if (v->scroll_y > max) v->scroll_y = max;
-    if (v->scroll_y < 0) v->scroll_y = 0;
-}
-
-void rdr_view_resize(rdr_view *v, int width, int height) {
-    v->lay.width = width > 64 ? width : 64;
-    v->lay.height = height > 64 ? height : 64;
-    rdr_layout_bands(v);
-    rdr_layout_fit(v);
-    rdr_layout *L = &v->lay;
-    L->plot_x = L->label_w + 8;
-    L->plot_w = L->width - L->plot_x - 14;
-    if (L->plot_w < 16) L->plot_w = 16;
-    rdr_clamp_scroll(v);
-}
-
 //~ init / release
+
+/* Where a run stops doing anything: the last event before its end that is not
+ * part of how it was ended (waits aborted, units aborted or killed). */
+static uint64_t rdr_active_end(const trc_model *m) {
+    const trc_run *run = m->run;
+    if (run->end_reason != TRC_END_DEADLOCK && run->end_reason != TRC_END_STUCK && run->end_reason != TRC_END_TIMEOUT)
+        return m->makespan;
+    for (size_t i = run->nevents; i-- > 0;) {
+        const trc_event *e = &run->events[i];
+        bool ending = (e->kind == TRC_EV_UNIT_EXIT && e->aux != TRC_EXIT_DONE) || e->kind == TRC_EV_DAEMON_KILLED ||
+                      (e->kind == TRC_EV_WAIT_END && e->aux == TRC_OUT_ABORTED) || e->kind == TRC_EV_LOST;
+        if (!ending) return e->t > run->t_start ? e->t - run->t_start : 0;
+    }
+    return 0;
+}
+
+/* The time axis from the runs' offsets: its length and where every run has gone quiet. */
+static void rdr_axis(rdr_view *v) {
+    uint64_t first = UINT64_MAX;
+    for (uint32_t r = 0; r < v->nmodels; r++)
+        if (v->models[r].run->t_start < first) first = v->models[r].run->t_start;
+    double total = 1, tail = 0;
+    for (uint32_t r = 0; r < v->nmodels; r++) {
+        const trc_model *m = &v->models[r];
+        v->info[r].off = v->absolute ? (double)(m->run->t_start - first) : 0;
+        if (v->info[r].off + (double)m->makespan > total) total = v->info[r].off + (double)m->makespan;
+        if (v->info[r].off + (double)v->info[r].t_tail > tail) tail = v->info[r].off + (double)v->info[r].t_tail;
+    }
+    v->total = (uint64_t)ceil(total);
+    v->t_tail = tail < (double)v->total ? tail : (double)v->total;
+}
+
+void rdr_view_set_absolute(rdr_view *v, bool absolute) {
+    if (v->nmodels < 2 || v->absolute == absolute) return;
+    /* keep the playhead on the same run's moment: the first run's */
+    double ph = v->playhead - v->info[0].off;
+    v->absolute = absolute;
+    rdr_axis(v);
+    rdr_view_set_window(v, 0, v->t_tail);
+    rdr_view_set_playhead(v, ph + v->info[0].off);
+}
 
 int rdr_view_init(rdr_view *v, const rdr_view_desc *desc, diag *d) {
     memset(v, 0, sizeof *v);
@@ -148,37 +67,57 @@ int rdr_view_init(rdr_view *v, const rdr_view_desc *desc, diag *d) {
     v->nmodels = desc->nmodels;
     v->title = desc->title ? desc->title : desc->models[0].run->scenario;
     if (!v->title) v->title = "";
-    uint64_t total = 1;
-    for (uint32_t r = 0; r < v->nmodels; r++)
-        if (v->models[r].makespan > total) total = v->models[r].makespan;
-    v->total = total;
     v->show_flows = true;
+    v->flows = RDR_FLOWS_ALL;
     v->ghost = desc->ghost;
+    v->theme = desc->theme >= 0 && desc->theme < RDR_THEME__COUNT ? desc->theme : RDR_THEME_DARK;
+    v->show_stage = desc->stage || (rdr_stage_built && (desc->width ? desc->width : 1280) >= RDR_STAGE_MIN_WIDTH);
+    v->compare = v->nmodels > 1;
     v->lod = xcalloc(v->nmodels, sizeof *v->lod);
     v->pool_row = xcalloc(v->nmodels, sizeof *v->pool_row);
-    for (uint32_t r = 0; r < v->nmodels; r++) {
-        uint32_t no = v->models[r].run->nobjects;
-        v->pool_row[r] = xcalloc(no ? no : 1, sizeof **v->pool_row);
-    }
+    v->unit_row = xcalloc(v->nmodels, sizeof *v->unit_row);
+    v->info = xcalloc(v->nmodels, sizeof *v->info);
+    v->expect = xcalloc(v->nmodels, sizeof *v->expect);
     v->flow_maxdur = xcalloc(v->nmodels, sizeof *v->flow_maxdur);
     for (uint32_t r = 0; r < v->nmodels; r++) {
         const trc_model *m = &v->models[r];
+        uint32_t no = m->run->nobjects, nu = m->run->nunits;
+        v->pool_row[r] = xcalloc(no ? no : 1, sizeof **v->pool_row);
+        v->unit_row[r] = xcalloc(nu ? nu : 1, sizeof **v->unit_row);
         for (size_t i = 0; i < m->nflows; i++) {
             uint64_t dur = m->flows[i].t1 > m->flows[i].t0 ? m->flows[i].t1 - m->flows[i].t0 : 0;
             if (dur > v->flow_maxdur[r]) v->flow_maxdur[r] = dur;
         }
+        trc_waitfor_end(&v->info[r].wf, m);
+        v->info[r].t_active = rdr_active_end(m);
+        v->expect[r] = rdr_expect_new(m->run);
+        /* a run that idles at its end (a watchdog waiting to be sure) counts up
+         * to where it went quiet, plus a margin */
+        uint64_t t = m->makespan;
+        if (v->info[r].t_active + m->makespan / 8 < m->makespan && !desc->whole) {
+            uint64_t a = v->info[r].t_active;
+            t = a + (a / 8 > m->makespan / 50 ? a / 8 : m->makespan / 50);
+        }
+        v->info[r].t_tail = t;
     }
-    /* playback takes about 10 s at the default speed, in powers of two */
-    double secs = (double)total / 1e9;
-    v->speed = pow(2.0, round(log2(secs / 10.0)));
-    if (v->speed > 1.0) v->speed = 1.0;
+    rdr_axis(v);
     v->lay.width = desc->width > 0 ? desc->width : 1280;
     v->lay.height = desc->height > 0 ? desc->height : 720;
     rdr_view_resize(v, v->lay.width, v->lay.height);
     v->t0 = 0;
-    v->t1 = (double)total;
+    v->t1 = v->t_tail;
+    double total = (double)v->total;
     if (desc->t_view1 > desc->t_view0) rdr_view_set_window(v, desc->t_view0, desc->t_view1);
-    rdr_view_set_playhead(v, desc->at < 0 ? (double)total : (desc->at > 1 ? 1.0 : desc->at) * (double)total);
+    /* playback takes about 6 s for what is in view, in powers of two */
+    double secs = (v->t1 - v->t0) / 1e9;
+    v->speed = pow(2.0, round(log2(secs / 6.0)));
+    if (v->speed > 1024) v->speed = 1024;
+    if (v->speed < 1.0 / (1 << 30)) v->speed = 1.0 / (1 << 30);
+    double at = desc->at_is_ns ? desc->at_ns : desc->at < 0 ? total : (desc->at > 1 ? 1.0 : desc->at) * total;
+    rdr_view_set_playhead(v, at);
+    if (v->playhead > v->t1 && v->t1 < total && v->playhead < total)
+        rdr_view_set_window(v, 0, total);   /* asked to look into the idle tail: show it */
+    v->playing = desc->play && v->playhead < total;
     v->mouse_x = v->mouse_y = -1;
     return 0;
 }
@@ -190,10 +129,20 @@ void rdr_view_release(rdr_view *v) {
     if (v->pool_row)
         for (uint32_t r = 0; r < v->nmodels; r++) free(v->pool_row[r]);
     free(v->pool_row);
+    if (v->unit_row)
+        for (uint32_t r = 0; r < v->nmodels; r++) free(v->unit_row[r]);
+    free(v->unit_row);
+    if (v->info)
+        for (uint32_t r = 0; r < v->nmodels; r++) trc_waitfor_release(&v->info[r].wf);
+    free(v->info);
+    if (v->expect)
+        for (uint32_t r = 0; r < v->nmodels; r++) rdr_expect_free(v->expect[r], v->models[r].run);
+    free(v->expect);
     free(v->flow_maxdur);
     free(v->lay.rows);
     free(v->scratch);
     free(v->claims);
+    free(v->lbls);
     if (v->buckets)
         for (int i = 0; i < RDR_NBUCKETS; i++) free(v->buckets->c[i]);
     free(v->buckets);
@@ -208,65 +157,6 @@ double rdr_view_x_of(const rdr_view *v, double t) {
 
 double rdr_view_t_at(const rdr_view *v, double x) {
     return v->t0 + (x - v->lay.plot_x) / v->lay.plot_w * (v->t1 - v->t0);
-}
-
-int rdr_view_row_span(const rdr_view *v, unsigned kind, uint32_t run, uint32_t id, int *y0, int *y1) {
-    for (uint32_t i = 0; i < v->lay.nrows; i++) {
-        const rdr_row *r = &v->lay.rows[i];
-        if (r->kind == kind && r->run == run && r->id == id) {
-            *y0 = v->lay.lanes_y + r->y - v->scroll_y;
-            *y1 = *y0 + r->h;
-            return 0;
-        }
-    }
-    return -ERR_USAGE;
-}
-
-int rdr_view_unit_row(const rdr_view *v, uint32_t run, uint32_t unit) {
-    if (run >= v->nmodels || unit >= v->models[run].run->nunits) return -1;
-    /* rows of a run are consecutive, its units first and in order */
-    size_t lo = 0, hi = v->lay.nrows;   /* first row of the run */
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (v->lay.rows[mid].run < run) lo = mid + 1; else hi = mid;
-    }
-    if (lo < v->lay.nrows && v->lay.rows[lo].kind == RDR_ROW_RUN) lo++;
-    size_t i = lo + unit;
-    if (i >= v->lay.nrows || v->lay.rows[i].kind != RDR_ROW_UNIT || v->lay.rows[i].id != unit) return -1;
-    return (int)i;
-}
-
-int rdr_view_lane_row(const rdr_view *v, uint32_t run, uint32_t pool, uint32_t lane) {
-    if (run >= v->nmodels || !pool || pool > v->models[run].run->nobjects) return -1;
-    int32_t pr = v->pool_row[run][pool - 1];
-    if (pr < 0) return -1;
-    size_t i = (size_t)pr + 1 + lane;
-    if (i >= v->lay.nrows || v->lay.rows[i].kind != RDR_ROW_FUTURE || v->lay.rows[i].id != pool ||
-        v->lay.rows[i].lane != lane)
-        return -1;
-    return (int)i;
-}
-
-int rdr_view_lane_span(const rdr_view *v, uint32_t run, uint32_t pool, uint32_t lane, int *y0, int *y1) {
-    int i = rdr_view_lane_row(v, run, pool, lane);
-    if (i < 0) return -ERR_USAGE;
-    const rdr_row *r = &v->lay.rows[i];
-    *y0 = v->lay.lanes_y + r->y - v->scroll_y;
-    *y1 = *y0 + r->h;
-    return 0;
-}
-
-const rdr_row *rdr_view_row_at(const rdr_view *v, int y) {
-    if (y < v->lay.lanes_y || y >= v->lay.lanes_y + v->lay.lanes_h) return NULL;
-    int cy = y - v->lay.lanes_y + v->scroll_y;
-    size_t lo = 0, hi = v->lay.nrows;   /* rows are sorted by y: last row with r.y <= cy */
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (v->lay.rows[mid].y <= cy) lo = mid + 1; else hi = mid;
-    }
-    if (!lo) return NULL;
-    const rdr_row *r = &v->lay.rows[lo - 1];
-    return cy < r->y + r->h ? r : NULL;
 }
 
 //~ window and playhead
@@ -302,7 +192,7 @@ void rdr_view_pan(rdr_view *v, double dt) {
     rdr_view_set_window(v, v->t0 + dt, v->t1 + dt);
 }
 
-static void rdr_show_time(rdr_view *v, double t) {
+void rdr_show_time(rdr_view *v, double t) {
     double w = v->t1 - v->t0;
     if (t < v->t0 || t > v->t1) rdr_view_set_window(v, t - w / 2, t + w / 2);
 }
@@ -313,141 +203,211 @@ void rdr_view_set_playhead(rdr_view *v, double t) {
     v->playhead = t;
 }
 
+/* The next (dir > 0) or previous state change of unit u of run r after / before t. */
+static double rdr_unit_step(const rdr_view *v, uint32_t r, uint32_t u, double t, int dir, double best) {
+    const trc_unit_track *ut = &v->models[r].units[u];
+    if (!ut->nspans) return best;
+    if (dir > 0) {
+        size_t i = trc_model_span_lower(ut, (uint64_t)floor(t));
+        if (i >= ut->nspans) return best;
+        double c = (double)ut->spans[i].t0 > t ? (double)ut->spans[i].t0 : (double)ut->spans[i].t1;
+        if (c > t && c < best) best = c;
+    } else {
+        uint64_t tc = (uint64_t)ceil(t);
+        if (!tc) return best;
+        size_t i = trc_model_span_lower(ut, tc - 1);
+        double c = -1;
+        if (i < ut->nspans && (double)ut->spans[i].t0 < t) c = (double)ut->spans[i].t0;
+        else if (i > 0) c = (double)ut->spans[i - 1].t1;
+        if (c >= 0 && c < t && c > best) best = c;
+    }
+    return best;
+}
+
 void rdr_view_step(rdr_view *v, int dir) {
     double t = v->playhead;
     double best = dir > 0 ? (double)v->total : 0;
-    for (uint32_t r = 0; r < v->nmodels; r++) {
-        const trc_model *m = &v->models[r];
-        for (uint32_t u = 0; u < m->run->nunits; u++) {
-            const trc_unit_track *ut = &m->units[u];
-            if (!ut->nspans) continue;
-            if (dir > 0) {
-                size_t i = trc_model_span_lower(ut, (uint64_t)floor(t));
-                if (i >= ut->nspans) continue;
-                double c = (double)ut->spans[i].t0 > t ? (double)ut->spans[i].t0 : (double)ut->spans[i].t1;
-                if (c > t && c < best) best = c;
-            } else {
-                uint64_t tc = (uint64_t)ceil(t);
-                if (!tc) continue;
-                size_t i = trc_model_span_lower(ut, tc - 1);
-                double c = -1;
-                if (i < ut->nspans && (double)ut->spans[i].t0 < t) c = (double)ut->spans[i].t0;
-                else if (i > 0) c = (double)ut->spans[i - 1].t1;
-                if (c >= 0 && c < t && c > best) best = c;
-            }
+    for (uint32_t r = 0; r < v->nmodels; r++) {   /* in each run's own time */
+        double off = v->info[r].off;
+        if (v->sel.kind == RDR_ROW_UNIT && r != v->sel.run) continue;
+        for (uint32_t u = 0; u < v->models[r].run->nunits; u++) {
+            if (v->sel.kind == RDR_ROW_UNIT && u != v->sel.id) continue;
+            best = rdr_unit_step(v, r, u, t - off, dir, best - off) + off;
         }
     }
     rdr_view_set_playhead(v, best);
+    if (v->sel.kind) v->sel.t = v->playhead - v->info[v->sel.run].off;   /* the details follow */
     rdr_show_time(v, v->playhead);
 }
 
-static double rdr_key_anchor(const rdr_view *v) {
-    if (v->playhead >= v->t0 && v->playhead <= v->t1) return rdr_view_x_of(v, v->playhead);
-    return v->lay.plot_x + v->lay.plot_w / 2.0;
-}
-
-//~ input
-
-static void rdr_key(rdr_view *v, const rdr_event *ev) {
-    double w = v->t1 - v->t0;
-    bool ctrl = ev->mods & RDR_MOD_CTRL, shift = ev->mods & RDR_MOD_SHIFT;
-    switch (ev->key) {
-    case RDR_KEY_SPACE:
-        if (!v->playing && v->playhead >= (double)v->total) v->playhead = 0;
-        v->playing = !v->playing;
-        if (v->playing) rdr_show_time(v, v->playhead);
-        break;
-    case RDR_KEY_PLUS:
-        if (ctrl) rdr_view_zoom(v, 1.5, rdr_key_anchor(v));
-        else if (v->speed < 1024) v->speed *= 2;
-        break;
-    case RDR_KEY_MINUS:
-        if (ctrl) rdr_view_zoom(v, 1 / 1.5, rdr_key_anchor(v));
-        else if (v->speed > 1.0 / (1 << 30)) v->speed /= 2;
-        break;
-    case RDR_KEY_HOME: rdr_view_set_playhead(v, 0); rdr_show_time(v, 0); break;
-    case RDR_KEY_END: rdr_view_set_playhead(v, (double)v->total); rdr_show_time(v, (double)v->total); break;
-    case RDR_KEY_LEFT: if (shift) rdr_view_pan(v, -0.1 * w); else rdr_view_step(v, -1); break;
-    case RDR_KEY_RIGHT: if (shift) rdr_view_pan(v, 0.1 * w); else rdr_view_step(v, 1); break;
-    case RDR_KEY_UP: v->scroll_y -= RDR_UNIT_ROW_H; break;
-    case RDR_KEY_DOWN: v->scroll_y += RDR_UNIT_ROW_H; break;
-    case RDR_KEY_PGUP: v->scroll_y -= v->lay.lanes_h * 9 / 10; break;
-    case RDR_KEY_PGDN: v->scroll_y += v->lay.lanes_h * 9 / 10; break;
-    case RDR_KEY_ESC: v->quit = true; break;
-    case RDR_KEY_CHAR:
-        switch (ev->ch) {
-        case 'q': v->quit = true; break;
-        case 'w': rdr_view_zoom(v, 1.5, rdr_key_anchor(v)); break;
-        case 's': rdr_view_zoom(v, 1 / 1.5, rdr_key_anchor(v)); break;
-        case 'a': rdr_view_pan(v, -0.1 * w); break;
-        case 'd': rdr_view_pan(v, 0.1 * w); break;
-        case 'f': v->show_flows = !v->show_flows; break;
-        case 'g': v->ghost = !v->ghost; break;
-        case '0': case 'r': rdr_view_set_window(v, 0, (double)v->total); break;
-        default: break;
-        }
-        break;
-    default: break;
-    }
-    rdr_clamp_scroll(v);
-}
-
-void rdr_view_event(rdr_view *v, const rdr_event *ev) {
-    const rdr_layout *L = &v->lay;
-    switch (ev->kind) {
-    case RDR_EV_KEY: rdr_key(v, ev); break;
-    case RDR_EV_MOVE:
-        v->mouse_x = ev->x; v->mouse_y = ev->y; v->mouse_in = true;
-        if (v->scrub) {
-            rdr_view_set_playhead(v, rdr_view_t_at(v, ev->x));
-        } else if (v->drag) {
-            double npp = (v->t1 - v->t0) / L->plot_w;
-            double w = v->t1 - v->t0;
-            double t0 = v->drag_t0 - (ev->x - v->drag_x) * npp;
-            rdr_view_set_window(v, t0, t0 + w);
-            v->scroll_y = v->drag_scroll - (ev->y - v->drag_y);
-            rdr_clamp_scroll(v);
-        }
-        break;
-    case RDR_EV_DOWN:
-        v->mouse_x = ev->x; v->mouse_y = ev->y; v->mouse_in = true;
-        if (ev->button != 1) break;
-        if (ev->y >= L->ruler_y && ev->y < L->ruler_y + L->ruler_h && ev->x >= L->plot_x) {
-            v->scrub = true;
-            rdr_view_set_playhead(v, rdr_view_t_at(v, ev->x));
-        } else if (ev->y >= L->lanes_y && ev->y < L->footer_y) {
-            v->drag = true;
-            v->drag_x = ev->x; v->drag_y = ev->y;
-            v->drag_t0 = v->t0;
-            v->drag_scroll = v->scroll_y;
-        }
-        break;
-    case RDR_EV_UP:
-        if (ev->button == 1) v->drag = v->scrub = false;
-        break;
-    case RDR_EV_WHEEL:
-        v->mouse_x = ev->x; v->mouse_y = ev->y;
-        if (ev->mods & RDR_MOD_SHIFT) {
-            v->scroll_y -= (int)(ev->wheel * 3 * RDR_UNIT_ROW_H);
-            rdr_clamp_scroll(v);
-        } else {
-            rdr_view_zoom(v, pow(1.25, ev->wheel), ev->x);
-        }
-        break;
-    case RDR_EV_RESIZE: rdr_view_resize(v, ev->x, ev->y); break;
-    case RDR_EV_LEAVE: v->mouse_in = false; v->drag = v->scrub = false; break;
-    case RDR_EV_QUIT: v->quit = true; break;
-    default: break;
-    }
-}
-
 bool rdr_view_tick(rdr_view *v, double dt_s) {
-    if (!v->playing) return false;
+    bool changed = false;
+    if (v->toast_s > 0) {
+        v->toast_s -= dt_s;
+        if (v->toast_s <= 0) { v->toast[0] = 0; v->toast_s = 0; }
+        changed = true;
+    }
+    if (!v->playing) return changed;
     double before = v->playhead;
     bool followed = before >= v->t0 && before <= v->t1;
     rdr_view_set_playhead(v, before + dt_s * 1e9 * v->speed);
+    if (before < v->t_tail && v->playhead >= v->t_tail) {
+        /* nothing happens from here to the end but the wait that ended the run:
+         * jump over it, so the end (and who was stuck) shows at once */
+        rdr_view_set_playhead(v, (double)v->total);
+        followed = false;
+    }
     if (v->playhead >= (double)v->total) v->playing = false;
     double w = v->t1 - v->t0;
-    if (followed && v->playhead > v->t0 + 0.9 * w) rdr_view_set_window(v, v->playhead - 0.9 * w, v->playhead + 0.1 * w);
+    if (followed && v->playhead > v->t0 + 0.9 * w) {
+        double t1 = v->playhead + 0.1 * w;
+        if (v->playhead < v->t_tail && t1 > v->t_tail) t1 = fmax(v->t_tail, v->t1);   /* not into the idle tail */
+        rdr_view_set_window(v, t1 - w, t1);
+    }
     return true;
+}
+
+void rdr_view_toast(rdr_view *v, const char *msg) {
+    snprintf(v->toast, sizeof v->toast, "%s", msg);
+    v->toast_s = 2.5;
+}
+
+//~ selection
+
+void rdr_view_select(rdr_view *v, int i, double t) {
+    bool had = v->sel.kind != 0;
+    if (i < 0 || (uint32_t)i >= v->lay.nrows) {
+        memset(&v->sel, 0, sizeof v->sel);
+    } else {
+        const rdr_row *r = &v->lay.rows[i];
+        v->sel = (rdr_sel){ .kind = r->kind, .run = r->run, .id = r->id, .lane = r->lane, .t = t };
+    }
+    if (had != (v->sel.kind != 0)) {   /* the details panel opens or closes */
+        int keep = -1;
+        for (uint32_t k = 0; k < v->lay.nrows && v->sel.kind; k++) {
+            const rdr_row *r = &v->lay.rows[k];
+            if (r->kind == v->sel.kind && r->run == v->sel.run && r->id == v->sel.id && r->lane == v->sel.lane) keep = (int)k;
+        }
+        rdr_relayout(v);
+        if (keep >= 0) rdr_scroll_to_row(v, keep);
+    }
+}
+
+/* The slice under the selection: [*a, *b) in relative ns. */
+bool rdr_sel_slice(const rdr_view *v, double *a, double *b) {
+    const rdr_sel *s = &v->sel;
+    if (!s->kind || s->run >= v->nmodels) return false;
+    const trc_model *m = &v->models[s->run];
+    uint64_t t = (uint64_t)fmax(s->t, 0);
+    switch (s->kind) {
+    case RDR_ROW_UNIT: {
+        const trc_span *sp = trc_model_span_at(m, s->id, t);
+        if (!sp) return false;
+        *a = (double)sp->t0;
+        *b = (double)sp->t1;
+        return true;
+    }
+    case RDR_ROW_OWNER: {
+        size_t n;
+        const trc_owner_span *ow = rdr_owners(m, s->id, &n);
+        size_t i = rdr_owner_lower(ow, n, t);
+        if (i >= n || ow[i].t0 > t) return false;
+        *a = (double)ow[i].t0;
+        *b = (double)ow[i].t1;
+        return true;
+    }
+    case RDR_ROW_FUTURE: {
+        const trc_object_track *ot = &m->objects[s->id - 1];
+        for (size_t k = ot->future0; k < ot->future0 + ot->nfutures; k++) {
+            const trc_future *f = &m->futures[k];
+            if (f->lane == s->lane && f->t_begin != TRC_T_NONE && f->t_begin <= t && t < f->t_end) {
+                *a = (double)f->t_begin;
+                *b = (double)f->t_end;
+                return true;
+            }
+        }
+        return false;
+    }
+    default: return false;
+    }
+}
+
+bool rdr_view_zoom_selection(rdr_view *v) {
+    double a, b;
+    if (!rdr_sel_slice(v, &a, &b) || !(b > a)) return false;
+    double pad = (b - a) * 0.15, off = v->info[v->sel.run].off;
+    rdr_view_set_window(v, a + off - pad, b + off + pad);
+    return true;
+}
+
+//~ search
+
+bool rdr_contains_ci(const char *hay, const char *needle) {
+    if (!hay || !*needle) return false;
+    size_t n = strlen(needle);
+    for (const char *p = hay; *p; p++) {
+        size_t i = 0;
+        while (i < n && p[i] && tolower((unsigned char)p[i]) == tolower((unsigned char)needle[i])) i++;
+        if (i == n) return true;
+    }
+    return false;
+}
+
+static bool rdr_row_matches(const rdr_view *v, const rdr_row *r, const char *q) {
+    const trc_run *run = v->models[r->run].run;
+    switch (r->kind) {
+    case RDR_ROW_UNIT: return rdr_contains_ci(run->units[r->id].name, q);
+    case RDR_ROW_LEVEL: case RDR_ROW_OWNER: case RDR_ROW_POOL: return rdr_contains_ci(run->objects[r->id - 1].name, q);
+    default: return false;
+    }
+}
+
+/* Goes to the k-th matching row: selects it at the playhead and scrolls to it. */
+static void rdr_search_go(rdr_view *v, uint32_t k) {
+    uint32_t seen = 0;
+    for (uint32_t i = 0; i < v->lay.nrows; i++) {
+        const rdr_row *r = &v->lay.rows[i];
+        if (!rdr_row_matches(v, r, v->query)) continue;
+        if (seen++ == k) {
+            rdr_view_select(v, (int)i, v->playhead - v->info[r->run].off);
+            /* the selection may have opened the details panel: find the row again */
+            for (uint32_t j = 0; j < v->lay.nrows; j++) {
+                const rdr_row *q = &v->lay.rows[j];
+                if (q->kind == v->sel.kind && q->run == v->sel.run && q->id == v->sel.id && q->lane == v->sel.lane) {
+                    rdr_scroll_to_row(v, (int)j);
+                    break;
+                }
+            }
+            v->match = k;
+            return;
+        }
+    }
+}
+
+uint32_t rdr_view_search(rdr_view *v, const char *query) {
+    snprintf(v->query, sizeof v->query, "%s", query ? query : "");
+    v->nmatches = 0;
+    v->match = 0;
+    if (!v->query[0]) return 0;
+    for (uint32_t r = 0; r < v->nmodels; r++)
+        if (v->info[r].collapsed) {   /* a match may hide in a collapsed run */
+            for (uint32_t u = 0; u < v->models[r].run->nunits; u++)
+                if (rdr_contains_ci(v->models[r].run->units[u].name, v->query)) { rdr_view_collapse(v, r, false); break; }
+        }
+    for (uint32_t i = 0; i < v->lay.nrows; i++) v->nmatches += rdr_row_matches(v, &v->lay.rows[i], v->query);
+    if (v->nmatches) rdr_search_go(v, 0);
+    return v->nmatches;
+}
+
+void rdr_view_search_next(rdr_view *v, int dir) {
+    if (!v->nmatches) return;
+    uint32_t k = dir > 0 ? (v->match + 1) % v->nmatches : (v->match + v->nmatches - 1) % v->nmatches;
+    rdr_search_go(v, k);
+}
+
+void rdr_view_collapse(rdr_view *v, uint32_t run, bool collapsed) {
+    if (run >= v->nmodels || v->nmodels < 2 || v->info[run].collapsed == collapsed) return;
+    v->info[run].collapsed = collapsed;
+    if (collapsed && v->sel.kind && v->sel.kind != RDR_ROW_RUN && v->sel.run == run) memset(&v->sel, 0, sizeof v->sel);
+    rdr_relayout(v);
 }

@@ -678,6 +678,36 @@ static const trc_future *future_of(const trc_model *m, uint32_t pool, uint64_t i
     return NULL;
 }
 
+/* A pool worker waiting for a task is idle, not blocked: its own state; a wait
+ * on a queue stays blocked. */
+START_TEST(idle_pool_worker) {
+    run_builder b;
+    rb_init(&b, "idle");
+    uint32_t wk = rb_unit(&b, "worker"), c = rb_unit(&b, "consumer");
+    uint32_t P = rb_obj(&b, TRC_OBJ_POOL, "P", 1), Q = rb_obj(&b, TRC_OBJ_QUEUE, "Q", 2);
+    rb_ev(&b, 1 * MS, wk, TRC_EV_WAIT_BEGIN, P, TRC_OP_GET, 0, 0);
+    rb_ev(&b, 1 * MS, c, TRC_EV_WAIT_BEGIN, Q, TRC_OP_GET, 0, 0);
+    rb_ev(&b, 4 * MS, wk, TRC_EV_WAIT_END, P, TRC_OUT_OK, 0, 0);
+    rb_ev(&b, 5 * MS, c, TRC_EV_WAIT_END, Q, TRC_OUT_OK, 0, 0);
+    rb_ev(&b, 6 * MS, wk, TRC_EV_WAIT_BEGIN, P, TRC_OP_GET, 0, 0);
+    rb_ev(&b, 8 * MS, wk, TRC_EV_UNIT_EXIT, 0, TRC_EXIT_KILLED, 0, 0);
+    trc_recording *rec = rb_finish(&b, 10 * MS);
+    trc_model m;
+    build_ok(&m, rec);
+    const trc_span *s = trc_model_span_at(&m, wk, 2 * MS);
+    ck_assert_int_eq(s->state, TRC_ST_IDLE);
+    ck_assert_uint_eq(s->obj, P);
+    ck_assert_uint_eq(s->op, TRC_OP_GET);
+    ck_assert_int_eq(trc_model_span_at(&m, c, 2 * MS)->state, TRC_ST_BLOCKED);
+    ck_assert_uint_eq(m.units[wk].t_state[TRC_ST_IDLE], 5 * MS);
+    ck_assert_uint_eq(m.units[wk].t_state[TRC_ST_BLOCKED], 0);
+    ck_assert_uint_eq(trc_model_span_at(&m, wk, 7 * MS)->outcome, TRC_OUT_ABORTED);   /* cut off while idle */
+    ck_assert_str_eq(trc_state_name(TRC_ST_IDLE), "idle");
+    trc_model_release(&m);
+    trc_recording_free(rec);
+}
+END_TEST
+
 START_TEST(future_lifecycle) {
     run_builder b;
     rb_init(&b, "pool");
@@ -938,6 +968,7 @@ int main(void) {
     tcase_add_test(tc, counter_lost_updates_and_stale_reads);
     tcase_add_test(tc, spawn_join_and_killed_daemons);
     tcase_add_test(tc, future_lifecycle);
+    tcase_add_test(tc, idle_pool_worker);
     tcase_add_test(tc, local_set_task_done_and_names);
     tcase_add_test(tc, stats_for_the_new_kinds);
     suite_add_tcase(s, tc);

@@ -7,7 +7,11 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$here/build}
 shift || true
 
-pkgs=(build-essential cmake pkg-config check libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core python3)
+# fonts-wqy-microhei (5 MB): Chinese, Japanese and Korean glyphs in the viewer,
+# drawn where DejaVu has none. xvfb, xdotool, x11-apps: the viewer's end-to-end
+# test drives a real window on a virtual display (it skips without them).
+pkgs=(build-essential cmake pkg-config check libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core fonts-wqy-microhei python3
+      xvfb xdotool x11-apps)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -338,12 +338,14 @@ static inline void trc_emit_sync(trc_ring *r, uint16_t kind, uint32_t obj, uint1
     X(COMPUTE,  1, "computing")                       \
     X(BLOCKED,  2, "blocked")   /* span.obj says on what */ \
     X(SLEEP,    3, "sleeping")                        \
-    X(DONE,     4, "done")
+    X(DONE,     4, "done")                            \
+    X(IDLE,     5, "idle")      /* a pool worker waiting for a task (WAIT_BEGIN op GET \
+                                   on its pool): not contention */
 enum trc_state {
 #define X(name, num, str) TRC_ST_##name = num,
     TRC_STATE_MAP(X)
 #undef X
-    TRC_ST__COUNT = 5
+    TRC_ST__COUNT = 6
 };
 const char *trc_state_name(unsigned s);
 
@@ -553,6 +555,25 @@ const trc_span *trc_model_span_at(const trc_model *m, uint32_t u, uint64_t t);
 size_t trc_model_span_lower(const trc_unit_track *ut, uint64_t t);
 /* Value of a step-function counter at time t. */
 int64_t trc_sample_at(const trc_sample *s, size_t n, uint64_t t);
+
+/* The wait-for graph at the run's end (traces/trc_waitfor.c): every unit whose
+ * last state was a wait that never ended (it was aborted, or the run ended),
+ * what it waited on and who held that, and the first cycle among them. */
+typedef struct trc_wait_edge {
+    uint32_t unit;          /* the waiting unit */
+    uint32_t obj;           /* what it waits on (0: a join, or a result with no pool) */
+    uint8_t op;             /* trc_op */
+    bool in_cycle;
+    uint64_t target;        /* JOIN: the unit; RESULT: the future id */
+    uint64_t since, until;  /* relative ns: the wait's span */
+    uint32_t holder;        /* the unit it waits for (owner, joined unit, worker); UINT32_MAX = none known */
+} trc_wait_edge;
+typedef struct trc_waitfor {
+    trc_wait_edge *waits; size_t nwaits;   /* in unit order */
+    uint32_t *cycle; size_t ncycle;        /* cycle[i] waits for cycle[(i + 1) % ncycle]; 1 = waits for itself */
+} trc_waitfor;
+int trc_waitfor_end(trc_waitfor *w, const trc_model *m);
+void trc_waitfor_release(trc_waitfor *w);
 
 /* ======================================================================
  * 6. Stats and exporters

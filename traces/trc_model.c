@@ -439,7 +439,7 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
                 c->started = true; ut->t_start = t; c->ev_start = i;
                 span_open(c, t, TRC_ST_RUNNING, 0, 0, 0);
             }
-            span_close(ut, c, t, c->state == TRC_ST_BLOCKED ? TRC_OUT_ABORTED : 0);
+            span_close(ut, c, t, c->state == TRC_ST_BLOCKED || c->state == TRC_ST_IDLE ? TRC_OUT_ABORTED : 0);
             ut->exited = true;
             ut->aborted = e->aux == TRC_EXIT_ABORTED;
             if (e->aux == TRC_EXIT_KILLED) {
@@ -456,7 +456,8 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
             span_close(ut, c, t, 0); span_open(c, t, TRC_ST_SLEEP, 0, 0, 0); break;
         case TRC_EV_WAIT_BEGIN:
             span_close(ut, c, t, 0);
-            span_open(c, t, TRC_ST_BLOCKED, e->obj, (uint8_t)e->aux, e->arg);
+            span_open(c, t, okind == TRC_OBJ_POOL && e->aux == TRC_OP_GET ? TRC_ST_IDLE : TRC_ST_BLOCKED, e->obj,
+                      (uint8_t)e->aux, e->arg);
             ut->waits++;
             if (ot) ot->waits++;
             c->wait_since = t; c->wait_obj = e->obj;

@@ -1,0 +1,97 @@
+/* Text and numbers on screen: measuring, fitting with an ellipsis, durations,
+ * ruler times. */
+#include "render/rdr_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int rdr_tw(const rdr_ctx *cx, int font, const char *s, size_t len) {
+    if (cx->tm && cx->tm->measure) return cx->tm->measure(cx->tm->ud, font, s, len);
+    int n = 0;
+    for (size_t i = 0; i < len; i++) n += ((unsigned char)s[i] & 0xc0) != 0x80;
+    return n * RDR_CHAR_W;
+}
+
+/* Draws s at (x, y), cut with an ellipsis to fit max_w; returns the width drawn. */
+int rdr_text_fit(rdr_ctx *cx, int x, int y, int font, uint32_t col, const char *s, int max_w) {
+    size_t len = strlen(s);
+    int w = rdr_tw(cx, font, s, len);
+    if (w <= max_w) {
+        rdr_dl_text(cx->dl, x, y, font, col, s, len);
+        return w;
+    }
+    static const char ell[] = "\xe2\x80\xa6";
+    int ew = rdr_tw(cx, font, ell, 3);
+    char tmp[256];
+    while (len > 0) {
+        len--;
+        while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80) len--;   /* whole code points */
+        if (rdr_tw(cx, font, s, len) + ew <= max_w) break;
+    }
+    if (!len) return 0;
+    if (len > sizeof tmp - 4) len = sizeof tmp - 4;
+    memcpy(tmp, s, len);
+    memcpy(tmp + len, ell, 4);
+    rdr_dl_text(cx->dl, x, y, font, col, tmp, len + 3);
+    return rdr_tw(cx, font, tmp, len + 3);
+}
+
+int rdr_text(rdr_ctx *cx, int x, int y, int font, uint32_t col, const char *s) {
+    size_t len = strlen(s);
+    rdr_dl_text(cx->dl, x, y, font, col, s, len);
+    return rdr_tw(cx, font, s, len);
+}
+
+void rdr_fmt_dur(char *out, size_t cap, double ns) {
+    const char *u = "ns";
+    double v = ns;
+    if (ns >= 1e9) { v = ns / 1e9; u = "s"; }
+    else if (ns >= 1e6) { v = ns / 1e6; u = "ms"; }
+    else if (ns >= 1e3) { v = ns / 1e3; u = "\xc2\xb5s"; }
+    if (u[0] == 'n') snprintf(out, cap, "%.0f ns", v);
+    else if (v >= 100) snprintf(out, cap, "%.0f %s", v, u);
+    else if (v >= 10) snprintf(out, cap, "%.1f %s", v, u);
+    else snprintf(out, cap, "%.2f %s", v, u);
+}
+
+double rdr_tick_step(double ns_per_px, double min_px) {
+    double raw = ns_per_px * min_px;
+    if (!(raw > 1)) return 1;
+    double p = pow(10, floor(log10(raw)));
+    double m = raw / p;
+    return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
+}
+
+void rdr_fmt_time(char *out, size_t cap, double t, double step, double tmax) {
+    double unit = 1;
+    const char *name = "ns";
+    double mag = fmax(fabs(tmax), step);
+    if (mag >= 1e9) { unit = 1e9; name = "s"; }
+    else if (mag >= 1e6) { unit = 1e6; name = "ms"; }
+    else if (mag >= 1e3) { unit = 1e3; name = "\xc2\xb5s"; }
+    double q = step / unit;
+    int dec = q >= 1 ? 0 : (int)ceil(-log10(q) - 1e-9);
+    if (dec > 9) dec = 9;
+    double val = t / unit;
+    if (fabs(val) < 0.5 * pow(10, -dec)) val = 0;   /* no "-0" */
+    snprintf(out, cap, "%.*f %s", dec, val, name);
+}
+
+const char *rdr_speed_str(char *out, size_t cap, double s) {
+    if (s >= 1) snprintf(out, cap, "%g\xc3\x97", s);
+    else snprintf(out, cap, "1/%g\xc3\x97", 1 / s);
+    return out;
+}
+
+/* Major tick step: at least 110 px, and room for the widest label. */
+double rdr_ruler_step(const rdr_ctx *cx) {
+    const rdr_view *v = cx->v;
+    double step = rdr_tick_step(cx->npp, 110);
+    char s[64];
+    rdr_fmt_time(s, sizeof s, v->t1, step, v->t1);
+    int w = rdr_tw(cx, RDR_FONT_REGULAR, s, strlen(s)) + 24;
+    if (w > 110) step = rdr_tick_step(cx->npp, w);
+    return step;
+}

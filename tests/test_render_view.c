@@ -1,0 +1,500 @@
+/* render/: the view model's newer parts (no SDL): the playback clock (opens at
+ * the start, jumps over a watchdog's idle tail, stops at the end), selection
+ * and the details it opens, search with next and previous, flow modes, the
+ * toggles, folding runs; the header's notes naming a deadlock's cycle; the
+ * expected counter values read from the scenario; counters at the ends of
+ * int64 drawn without overflow; and the wait-for graph they rest on. */
+#include "testutil.h"
+#include "render/rdr.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MS 1000000ull
+
+static bool dl_has_text(const rdr_drawlist *dl, const char *needle) {
+    for (size_t i = 0; i < dl->n; i++)
+        if (dl->cmds[i].kind == RDR_CMD_TEXT && strstr(dl->text + dl->cmds[i].text, needle)) return true;
+    if (getenv("WEFT_DUMP_TEXT")) {
+        fprintf(stderr, "no '%s' among:\n", needle);
+        for (size_t i = 0; i < dl->n; i++)
+            if (dl->cmds[i].kind == RDR_CMD_TEXT) fprintf(stderr, "  [%s]\n", dl->text + dl->cmds[i].text);
+    }
+    return false;
+}
+
+static void key(rdr_view *v, uint16_t k, uint32_t ch, uint8_t mods) {
+    rdr_view_event(v, &(rdr_event){ .kind = RDR_EV_KEY, .key = k, .ch = ch, .mods = mods });
+}
+static void chr(rdr_view *v, char c) { key(v, RDR_KEY_CHAR, (uint32_t)c, 0); }
+
+//~ fixtures
+
+/* A deadlock: alice takes a then waits for b; bob takes b then waits for a; at
+ * 10 ms nothing moves any more; the watchdog ends the run at 200 ms. */
+typedef struct dl_fix { trc_recording *rec; trc_model m; uint32_t alice, bob, a, b; } dl_fix;
+
+static void dl_make(dl_fix *f) {
+    run_builder rb;
+    rb_init(&rb, "two locks");
+    f->alice = rb_unit(&rb, "alice");
+    f->bob = rb_unit(&rb, "bob");
+    f->a = rb_obj(&rb, TRC_OBJ_LOCK, "a", 0);
+    f->b = rb_obj(&rb, TRC_OBJ_LOCK, "b", 0);
+    rb_ev(&rb, 0, f->alice, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    rb_ev(&rb, 0, f->bob, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    rb_ev(&rb, 1 * MS, f->alice, TRC_EV_ACQUIRE, f->a, 0, 1, 0);
+    rb_ev(&rb, 2 * MS, f->bob, TRC_EV_ACQUIRE, f->b, 0, 1, 0);
+    rb_ev(&rb, 5 * MS, f->alice, TRC_EV_WAIT_BEGIN, f->b, TRC_OP_LOCK, 0, 0);
+    rb_ev(&rb, 10 * MS, f->bob, TRC_EV_WAIT_BEGIN, f->a, TRC_OP_LOCK, 0, 0);
+    rb_ev(&rb, 200 * MS, f->alice, TRC_EV_WAIT_END, f->b, TRC_OUT_ABORTED, 0, 0);
+    rb_ev(&rb, 200 * MS, f->bob, TRC_EV_WAIT_END, f->a, TRC_OUT_ABORTED, 0, 0);
+    rb_ev(&rb, 200 * MS, f->alice, TRC_EV_UNIT_EXIT, 0, TRC_EXIT_ABORTED, 0, 0);
+    rb_ev(&rb, 200 * MS, f->bob, TRC_EV_UNIT_EXIT, 0, TRC_EXIT_ABORTED, 0, 0);
+    f->rec = rb_finish(&rb, 200 * MS);
+    f->rec->runs[0].end_reason = TRC_END_DEADLOCK;
+    f->rec->runs[0].report = "deadlock: a cycle of 2 unit(s) waiting for each other";
+    diag d = { 0 };
+    ck_assert_int_eq(trc_model_build(&f->m, &f->rec->runs[0], &d), 0);
+}
+
+static void dl_free(dl_fix *f) {
+    trc_model_release(&f->m);
+    trc_recording_free(f->rec);
+}
+
+static void dl_view(dl_fix *f, rdr_view *v, double at, bool play) {
+    rdr_view_desc desc = { .rec = f->rec, .models = &f->m, .nmodels = 1, .width = 1000, .height = 500, .at = at, .play = play };
+    diag d = { 0 };
+    ck_assert_int_eq(rdr_view_init(v, &desc, &d), 0);
+}
+
+//~ wait-for graph
+
+START_TEST(test_waitfor_cycle) {
+    dl_fix f;
+    dl_make(&f);
+    trc_waitfor wf;
+    ck_assert_int_eq(trc_waitfor_end(&wf, &f.m), 0);
+    ck_assert_uint_eq(wf.nwaits, 2);
+    ck_assert_uint_eq(wf.waits[0].unit, f.alice);
+    ck_assert_uint_eq(wf.waits[0].obj, f.b);
+    ck_assert_uint_eq(wf.waits[0].holder, f.bob);
+    ck_assert_uint_eq(wf.waits[0].since, 5 * MS);
+    ck_assert_uint_eq(wf.waits[1].holder, f.alice);
+    ck_assert(wf.waits[0].in_cycle && wf.waits[1].in_cycle);
+    ck_assert_uint_eq(wf.ncycle, 2);
+    ck_assert(wf.cycle[0] != wf.cycle[1]);
+    trc_waitfor_release(&wf);
+    dl_free(&f);
+}
+END_TEST
+
+/* Stuck without a cycle: a waiter on an empty queue has no holder; a unit whose
+ * wait timed out before the end is not stuck; a self-deadlock is a cycle of one. */
+START_TEST(test_waitfor_stuck_and_self) {
+    run_builder rb;
+    rb_init(&rb, "stuck");
+    uint32_t c = rb_unit(&rb, "consumer"), t = rb_unit(&rb, "patient"), s = rb_unit(&rb, "self");
+    uint32_t q = rb_obj(&rb, TRC_OBJ_QUEUE, "jobs", 2), l = rb_obj(&rb, TRC_OBJ_LOCK, "m", 0);
+    rb_ev(&rb, 1 * MS, c, TRC_EV_WAIT_BEGIN, q, TRC_OP_GET, 0, 0);
+    rb_ev(&rb, 1 * MS, t, TRC_EV_WAIT_BEGIN, q, TRC_OP_GET, 0, 0);
+    rb_ev(&rb, 3 * MS, t, TRC_EV_WAIT_END, q, TRC_OUT_TIMEOUT, 0, 0);
+    rb_ev(&rb, 4 * MS, s, TRC_EV_ACQUIRE, l, 0, 1, 0);
+    rb_ev(&rb, 5 * MS, s, TRC_EV_WAIT_BEGIN, l, TRC_OP_LOCK, 0, 0);
+    rb_ev(&rb, 50 * MS, c, TRC_EV_UNIT_EXIT, 0, TRC_EXIT_ABORTED, 0, 0);
+    rb_ev(&rb, 50 * MS, s, TRC_EV_UNIT_EXIT, 0, TRC_EXIT_ABORTED, 0, 0);
+    rb_ev(&rb, 50 * MS, t, TRC_EV_UNIT_EXIT, 0, TRC_EXIT_DONE, 0, 0);
+    trc_recording *rec = rb_finish(&rb, 50 * MS);
+    trc_model m;
+    diag d = { 0 };
+    ck_assert_int_eq(trc_model_build(&m, &rec->runs[0], &d), 0);
+    trc_waitfor wf;
+    trc_waitfor_end(&wf, &m);
+    ck_assert_uint_eq(wf.nwaits, 2);
+    ck_assert_uint_eq(wf.waits[0].unit, c);
+    ck_assert_uint_eq(wf.waits[0].holder, UINT32_MAX);
+    ck_assert(!wf.waits[0].in_cycle);
+    ck_assert_uint_eq(wf.waits[1].unit, s);
+    ck_assert_uint_eq(wf.waits[1].holder, s);
+    ck_assert_uint_eq(wf.ncycle, 1);
+    ck_assert_uint_eq(wf.cycle[0], s);
+    trc_waitfor_release(&wf);
+    trc_model_release(&m);
+    trc_recording_free(rec);
+}
+END_TEST
+
+//~ notes, the idle tail, playback
+
+START_TEST(test_deadlock_named_and_tail) {
+    dl_fix f;
+    dl_make(&f);
+    rdr_view v;
+    dl_view(&f, &v, -1, false);
+    /* the view fits where things happen (10 ms plus a margin), not the 190 ms of waiting */
+    ck_assert(v.t_tail < 20.0 * MS && v.t_tail > 10.0 * MS);
+    ck_assert(v.t0 == 0 && v.t1 == v.t_tail);
+    rdr_drawlist dl = { 0 };
+    rdr_build(&v, &dl, NULL);
+    /* the note names the cycle's units and locks, once each way, no word repeated */
+    ck_assert(dl_has_text(&dl, "DEADLOCK: alice waits for lock b, held by bob; bob waits for lock a, held by alice"));
+    ck_assert(!dl_has_text(&dl, "DEADLOCK: deadlock"));
+    /* the lanes say it too, and the tail is announced */
+    ck_assert(dl_has_text(&dl, "deadlock: waits for lock b, held by bob"));
+    ck_assert(dl_has_text(&dl, "more with nothing happening"));
+    /* '0' shows it all, 'r' comes back */
+    chr(&v, '0');
+    ck_assert(v.t1 == 200.0 * MS);
+    chr(&v, 'r');
+    ck_assert(v.t1 == v.t_tail);
+    rdr_drawlist_free(&dl);
+    rdr_view_release(&v);
+    /* --whole: the whole run from the start */
+    rdr_view_desc desc = { .rec = f.rec, .models = &f.m, .nmodels = 1, .width = 1000, .height = 500, .at = -1, .whole = true };
+    diag d = { 0 };
+    ck_assert_int_eq(rdr_view_init(&v, &desc, &d), 0);
+    ck_assert(v.t1 == 200.0 * MS && v.t_tail == 200.0 * MS);
+    rdr_view_release(&v);
+    dl_free(&f);
+}
+END_TEST
+
+START_TEST(test_playback_clock) {
+    dl_fix f;
+    dl_make(&f);
+    rdr_view v;
+    dl_view(&f, &v, 0, true);
+    ck_assert(v.playing && v.playhead == 0);
+    /* the visible part plays in a few seconds (a power of two of speed) */
+    double secs = (v.t1 - v.t0) / 1e9 / v.speed;
+    ck_assert_msg(secs >= 3 && secs <= 12, "%.2f s", secs);
+    ck_assert(rdr_view_tick(&v, 0.5));
+    ck_assert(fabs(v.playhead - 0.5e9 * v.speed) < 1);
+    /* past where things happen, it jumps to the end and stops: the end shows at once */
+    for (int i = 0; i < 100 && v.playing; i++) rdr_view_tick(&v, 0.25);
+    ck_assert(!v.playing);
+    ck_assert(v.playhead == 200.0 * MS);
+    ck_assert(v.t1 <= v.t_tail + 1);   /* the view did not scroll into the idle tail */
+    /* space at the end plays again from the start */
+    key(&v, RDR_KEY_SPACE, 0, 0);
+    ck_assert(v.playing && v.playhead == 0);
+    /* not asked to play: still */
+    rdr_view_release(&v);
+    dl_view(&f, &v, 0, false);
+    ck_assert(!v.playing && !rdr_view_tick(&v, 1));
+    rdr_view_release(&v);
+    dl_free(&f);
+}
+END_TEST
+
+//~ selection, details, search, modes
+
+START_TEST(test_select_details_step_zoom) {
+    dl_fix f;
+    dl_make(&f);
+    rdr_view v;
+    dl_view(&f, &v, -1, false);
+    int y0, y1;
+    ck_assert_int_eq(rdr_view_row_span(&v, RDR_ROW_UNIT, 0, f.alice, &y0, &y1), 0);
+    int lanes_h = v.lay.lanes_h;
+    /* a click (press and release without moving) on alice's lane at 7 ms */
+    int x = (int)lround(rdr_view_x_of(&v, 7.0 * MS));
+    rdr_view_event(&v, &(rdr_event){ .kind = RDR_EV_DOWN, .x = x, .y = (y0 + y1) / 2, .button = 1 });
+    rdr_view_event(&v, &(rdr_event){ .kind = RDR_EV_UP, .x = x, .y = (y0 + y1) / 2, .button = 1 });
+    ck_assert_int_eq(v.sel.kind, RDR_ROW_UNIT);
+    ck_assert_uint_eq(v.sel.id, f.alice);
+    ck_assert(fabs(v.sel.t - 7.0 * MS) < 0.1 * MS);
+    ck_assert_int_gt(v.lay.details_h, 0);   /* the panel opened, the lanes made room */
+    ck_assert_int_lt(v.lay.lanes_h, lanes_h);
+    rdr_drawlist dl = { 0 };
+    rdr_build(&v, &dl, NULL);
+    ck_assert(dl_has_text(&dl, "blocked on lock b"));
+    ck_assert(dl_has_text(&dl, "still waiting when the run ended: bob held it, in a cycle of waits (a deadlock)"));
+    ck_assert(dl_has_text(&dl, "selected: alice"));
+    /* z zooms to the slice under the selection: alice runs 0 .. 5 ms, with a margin */
+    const rdr_row *row = rdr_view_row_at(&v, (y0 + y1) / 2);
+    ck_assert_ptr_nonnull(row);
+    rdr_view_select(&v, (int)(row - v.lay.rows), 3.0 * MS);
+    chr(&v, 'z');
+    ck_assert(v.t0 == 0 && v.t1 > 5.0 * MS && v.t1 <= 6.5 * MS);   /* 5 ms and 15% each side, kept inside the run */
+    /* left/right step through alice's state changes only: 1 ms is bob's, not hers */
+    rdr_view_set_playhead(&v, 0);
+    key(&v, RDR_KEY_RIGHT, 0, 0);
+    ck_assert(v.playhead == 5.0 * MS);   /* alice: running until her wait at 5 ms */
+    key(&v, RDR_KEY_RIGHT, 0, 0);
+    ck_assert(v.playhead == 200.0 * MS);
+    /* Esc clears the selection first (and the panel closes), then quits */
+    key(&v, RDR_KEY_ESC, 0, 0);
+    ck_assert_int_eq(v.sel.kind, 0);
+    ck_assert_int_eq(v.lay.details_h, 0);
+    ck_assert(!v.quit);
+    key(&v, RDR_KEY_ESC, 0, 0);
+    ck_assert(v.quit);
+    rdr_drawlist_free(&dl);
+    rdr_view_release(&v);
+    dl_free(&f);
+}
+END_TEST
+
+START_TEST(test_search_and_modes) {
+    dl_fix f;
+    dl_make(&f);
+    rdr_view v;
+    dl_view(&f, &v, -1, false);
+    chr(&v, '/');
+    ck_assert(v.searching);
+    rdr_view_event(&v, &(rdr_event){ .kind = RDR_EV_TEXT, .text = "/" });   /* the '/' that opened it arrives as text too */
+    ck_assert_str_eq(v.query, "");
+    rdr_view_event(&v, &(rdr_event){ .kind = RDR_EV_TEXT, .text = "B" });
+    /* "b": bob and lock b, case-insensitive */
+    ck_assert_str_eq(v.query, "B");
+    ck_assert_uint_eq(v.nmatches, 2);
+    ck_assert_int_eq(v.sel.kind, RDR_ROW_UNIT);
+    ck_assert_uint_eq(v.sel.id, f.bob);
+    key(&v, RDR_KEY_ENTER, 0, 0);
+    ck_assert(!v.searching);
+    chr(&v, 'n');
+    ck_assert_int_eq(v.sel.kind, RDR_ROW_OWNER);
+    ck_assert_uint_eq(v.sel.id, f.b);
+    key(&v, RDR_KEY_CHAR, 'n', RDR_MOD_SHIFT);   /* previous */
+    ck_assert_int_eq(v.sel.kind, RDR_ROW_UNIT);
+    rdr_drawlist dl = { 0 };
+    rdr_build(&v, &dl, NULL);
+    ck_assert(dl_has_text(&dl, "search: B  (1 of 2"));
+    /* flows: all -> only the selected -> off -> all, each said in the status bar */
+    ck_assert_int_eq(v.flows, RDR_FLOWS_ALL);
+    chr(&v, 'f');
+    ck_assert_int_eq(v.flows, RDR_FLOWS_SELECTED);
+    chr(&v, 'f');
+    ck_assert_int_eq(v.flows, RDR_FLOWS_OFF);
+    ck_assert(!v.show_flows);
+    rdr_build(&v, &dl, NULL);
+    ck_assert(dl_has_text(&dl, "flows: off (f)"));
+    chr(&v, 'f');
+    ck_assert_int_eq(v.flows, RDR_FLOWS_ALL);
+    /* help, theme, stage */
+    chr(&v, '?');
+    ck_assert(v.help);
+    rdr_build(&v, &dl, NULL);
+    ck_assert(dl_has_text(&dl, "Keys and mouse"));
+    key(&v, RDR_KEY_ESC, 0, 0);
+    ck_assert(!v.help && !v.quit);
+    chr(&v, 't');
+    ck_assert_int_eq(v.theme, RDR_THEME_LIGHT);
+    rdr_build(&v, &dl, NULL);
+    ck_assert_uint_eq(dl.cmds[0].color, 0xfff7f7f4u);   /* the light background */
+    int tw = v.lay.timeline_w;
+    chr(&v, 'o');
+    ck_assert(v.show_stage);
+    ck_assert_int_gt(v.lay.stage_w, 0);
+    ck_assert_int_eq(v.lay.timeline_w + v.lay.stage_w, v.lay.width);
+    ck_assert_int_lt(v.lay.plot_x + v.lay.plot_w, v.lay.stage_x);
+    ck_assert_int_lt(v.lay.timeline_w, tw);
+    rdr_build(&v, &dl, NULL);
+    ck_assert(dl_has_text(&dl, "not in this build yet"));   /* a stub, and it says so */
+    /* c with one run: nothing to compare, and it says why */
+    chr(&v, 'c');
+    ck_assert(!v.compare);
+    rdr_drawlist_free(&dl);
+    rdr_view_release(&v);
+    dl_free(&f);
+}
+END_TEST
+
+/* Two runs side by side: one axis, a compare panel with the best marked, runs fold. */
+START_TEST(test_side_by_side) {
+    dl_fix f1, f2;
+    dl_make(&f1);
+    dl_make(&f2);
+    trc_model models[2] = { f1.m, f2.m };
+    rdr_view_desc desc = { .models = models, .nmodels = 2, .width = 1000, .height = 600, .at = -1 };
+    rdr_view v;
+    diag d = { 0 };
+    ck_assert_int_eq(rdr_view_init(&v, &desc, &d), 0);
+    ck_assert(v.compare);
+    ck_assert_int_gt(v.lay.compare_h, 0);
+    rdr_drawlist dl = { 0 };
+    rdr_build(&v, &dl, NULL);
+    ck_assert(dl_has_text(&dl, "compare"));
+    ck_assert(dl_has_text(&dl, "makespan"));
+    ck_assert(dl_has_text(&dl, "run 2: DEADLOCK: alice waits for lock b"));
+    int y0, y1, n = (int)v.lay.nrows;
+    ck_assert_int_eq(rdr_view_row_span(&v, RDR_ROW_RUN, 0, 0, &y0, &y1), 0);
+    rdr_view_event(&v, &(rdr_event){ .kind = RDR_EV_DOWN, .x = 400, .y = y0 + 3, .button = 1 });
+    rdr_view_event(&v, &(rdr_event){ .kind = RDR_EV_UP, .x = 400, .y = y0 + 3, .button = 1 });
+    ck_assert(v.info[0].collapsed);
+    ck_assert_int_lt((int)v.lay.nrows, n);
+    ck_assert_int_eq(rdr_view_row_span(&v, RDR_ROW_UNIT, 0, f1.alice, &y0, &y1), -ERR_USAGE);
+    rdr_build(&v, &dl, NULL);   /* flows and marks of a folded run are skipped, not drawn at random rows */
+    rdr_view_collapse(&v, 0, false);
+    ck_assert_int_eq((int)v.lay.nrows, n);
+    chr(&v, 'c');
+    ck_assert(!v.compare && v.lay.compare_h == 0);
+    rdr_drawlist_free(&dl);
+    rdr_view_release(&v);
+    dl_free(&f1);
+    dl_free(&f2);
+}
+END_TEST
+
+//~ counters
+
+/* The scenario's expect lines give the expected values; counters share a scale;
+ * values at the ends of int64 draw without overflow (run this under UBSan). */
+START_TEST(test_counters_scale_expect_extremes) {
+    run_builder rb;
+    rb_init(&rb, "counters");
+    uint32_t u = rb_unit(&rb, "w");
+    uint32_t racy = rb_obj(&rb, TRC_OBJ_COUNTER, "racy", 0), safe = rb_obj(&rb, TRC_OBJ_COUNTER, "safe", 0);
+    uint32_t big = rb_obj(&rb, TRC_OBJ_COUNTER, "big", 0);
+    rb_ev(&rb, 1 * MS, u, TRC_EV_COUNTER_WRITE, safe, TRC_CTR_LOCKED, 500, 0);
+    rb_ev(&rb, 2 * MS, u, TRC_EV_COUNTER_WRITE, racy, TRC_CTR_RACY, 200, 300);   /* 300 updates lost */
+    rb_ev(&rb, 3 * MS, u, TRC_EV_COUNTER_WRITE, big, TRC_CTR_ATOMIC, (uint64_t)INT64_MIN, 0);
+    rb_ev(&rb, 4 * MS, u, TRC_EV_COUNTER_WRITE, big, TRC_CTR_ATOMIC, (uint64_t)-1, 0);
+    rb_ev(&rb, 5 * MS, u, TRC_EV_COUNTER_WRITE, big, TRC_CTR_ATOMIC, (uint64_t)INT64_MAX, 0);
+    rb_ev(&rb, 6 * MS, u, TRC_EV_COUNTER_WRITE, big, TRC_CTR_ATOMIC, 12, 0);
+    trc_recording *rec = rb_finish(&rb, 10 * MS);
+    trc_param *params = arena_push(&rec->mem, sizeof *params);
+    params[0] = (trc_param){ .name = "n", .value = 250 };
+    rec->runs[0].params = params;
+    rec->runs[0].nparams = 1;
+    rec->runs[0].source_text = "counter racy\ncounter safe\n"
+                               "expect counter safe == n * 2   # the locked one\n"
+                               "expect counter racy < n * 2\n"
+                               "expect counter big >= 3 ms\n";   /* a duration: not ours to draw */
+    trc_model m;
+    diag d = { 0 };
+    ck_assert_int_eq(trc_model_build(&m, &rec->runs[0], &d), 0);
+    ck_assert_uint_eq(m.objects[racy - 1].lost_updates, 300);
+    rdr_view_desc desc = { .rec = rec, .models = &m, .nmodels = 1, .width = 1000, .height = 600, .at = -1 };
+    rdr_view v;
+    ck_assert_int_eq(rdr_view_init(&v, &desc, &d), 0);
+    rdr_drawlist dl = { 0 };
+    rdr_build(&v, &dl, NULL);
+    ck_assert(dl_has_text(&dl, "expected 500"));
+    ck_assert(dl_has_text(&dl, "500 without the lost updates"));   /* racy: 200 + 300 */
+    ck_assert(dl_has_text(&dl, "300 lost"));
+    ck_assert(!dl_has_text(&dl, "expect >= 3"));
+    /* a pixel render too: every value of big is drawn, nothing overflows */
+    uint32_t *px = xcalloc(1000 * 600, sizeof *px);
+    ck_assert_int_eq(rdr_render_rgba(&desc, px, &d), 0);
+    free(px);
+    rdr_drawlist_free(&dl);
+    rdr_view_release(&v);
+    /* shared scale: the racy counter's 200 is drawn lower than the safe one's 500 */
+    trc_model_release(&m);
+    trc_recording_free(rec);
+}
+END_TEST
+
+/* Short holds stay visible at any zoom: a lock held 2 us every 2 ms over 1 s is
+ * drawn as thin marks in its holder's colour at the whole-run zoom (not nothing). */
+START_TEST(test_short_holds_visible) {
+    run_builder rb;
+    rb_init(&rb, "short holds");
+    uint32_t u = rb_unit(&rb, "u");
+    uint32_t l = rb_obj(&rb, TRC_OBJ_LOCK, "m", 0);
+    for (uint64_t i = 0; i < 500; i++) {
+        rb_ev(&rb, i * 2 * MS, u, TRC_EV_ACQUIRE, l, 0, 1, 0);
+        rb_ev(&rb, i * 2 * MS + 2000, u, TRC_EV_RELEASE, l, 0, 0, 0);
+    }
+    trc_recording *rec = rb_finish(&rb, 1000 * MS);
+    trc_model m;
+    diag d = { 0 };
+    ck_assert_int_eq(trc_model_build(&m, &rec->runs[0], &d), 0);
+    rdr_view_desc desc = { .rec = rec, .models = &m, .nmodels = 1, .width = 1000, .height = 300, .at = -1 };
+    rdr_view v;
+    ck_assert_int_eq(rdr_view_init(&v, &desc, &d), 0);
+    int y0, y1;
+    ck_assert_int_eq(rdr_view_row_span(&v, RDR_ROW_OWNER, 0, l, &y0, &y1), 0);
+    rdr_drawlist dl = { 0 };
+    rdr_build(&v, &dl, NULL);
+    size_t thin = 0;
+    for (size_t i = 0; i < dl.n; i++) {
+        const rdr_cmd *c = &dl.cmds[i];
+        if (c->kind == RDR_CMD_RECT && c->color == rdr_owner_color(u) && c->y > y0 && c->y + c->h < y1 && c->x >= v.lay.plot_x)
+            thin += (size_t)c->w;
+    }
+    ck_assert_uint_ge(thin, 400);   /* a hold every 2 ms, a pixel is ~1.1 ms: about every other column */
+    rdr_drawlist_free(&dl);
+    rdr_view_release(&v);
+    trc_model_release(&m);
+    trc_recording_free(rec);
+}
+END_TEST
+
+/* Runs on absolute time ('l'): the second run, which started 300 ms after the
+ * first, is drawn 300 ms to the right; clicks and steps stay in its own time. */
+START_TEST(test_absolute_time) {
+    dl_fix f1, f2;
+    dl_make(&f1);
+    dl_make(&f2);
+    f2.rec->runs[0].t_start += 300 * MS;   /* the model's relative times stay; only the axis moves */
+    trc_model models[2] = { f1.m, f2.m };
+    rdr_view_desc desc = { .models = models, .nmodels = 2, .width = 1000, .height = 600, .at = -1 };
+    rdr_view v;
+    diag d = { 0 };
+    ck_assert_int_eq(rdr_view_init(&v, &desc, &d), 0);
+    ck_assert(!v.absolute && v.total == 200 * MS);
+    chr(&v, 'l');
+    ck_assert(v.absolute);
+    ck_assert(v.info[1].off == 300.0 * MS && v.info[0].off == 0);
+    ck_assert_uint_eq(v.total, 500 * MS);
+    rdr_view_set_window(&v, 0, 500.0 * MS);
+    rdr_view_set_playhead(&v, 500.0 * MS);
+    int y0, y1;
+    ck_assert_int_eq(rdr_view_row_span(&v, RDR_ROW_UNIT, 1, f2.alice, &y0, &y1), 0);
+    rdr_drawlist dl = { 0 };
+    rdr_build(&v, &dl, NULL);
+    /* run 2's alice: blocked from its 5 ms, which is 305 ms on the axis */
+    int first_x = INT32_MAX;
+    for (size_t i = 0; i < dl.n; i++) {
+        const rdr_cmd *c = &dl.cmds[i];
+        if (c->kind == RDR_CMD_RECT && c->color == rdr_state_color(TRC_ST_BLOCKED) && c->y > y0 && c->y + c->h < y1 &&
+            c->h > (y1 - y0) / 2 && c->x < first_x)
+            first_x = c->x;
+    }
+    int want = (int)rdr_view_x_of(&v, 305.0 * MS);
+    ck_assert_msg(abs(first_x - want) <= 1, "blocked from x %d, want %d", first_x, want);
+    /* a click on it at 320 ms on the axis selects its 20 ms */
+    int x = (int)lround(rdr_view_x_of(&v, 320.0 * MS));
+    rdr_view_event(&v, &(rdr_event){ .kind = RDR_EV_DOWN, .x = x, .y = (y0 + y1) / 2, .button = 1 });
+    rdr_view_event(&v, &(rdr_event){ .kind = RDR_EV_UP, .x = x, .y = (y0 + y1) / 2, .button = 1 });
+    ck_assert_uint_eq(v.sel.run, 1);
+    ck_assert(fabs(v.sel.t - 20.0 * MS) < 1.0 * MS);
+    rdr_build(&v, &dl, NULL);
+    ck_assert(dl_has_text(&dl, "blocked on lock b"));
+    /* its steps too: from 300 ms on the axis (its start) the next change of alice is its 5 ms */
+    rdr_view_set_playhead(&v, 300.0 * MS);
+    key(&v, RDR_KEY_RIGHT, 0, 0);
+    ck_assert(fabs(v.playhead - 305.0 * MS) < 1);   /* alice runs until her wait at 5 ms */
+    ck_assert(fabs(v.sel.t - 5.0 * MS) < 1);       /* the details follow, in her run's time */
+    rdr_drawlist_free(&dl);
+    rdr_view_release(&v);
+    dl_free(&f1);
+    dl_free(&f2);
+}
+END_TEST
+
+static Suite *view_suite(void) {
+    Suite *s = suite_create("render_view");
+    TCase *tc = tcase_create("view");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_waitfor_cycle);
+    tcase_add_test(tc, test_waitfor_stuck_and_self);
+    tcase_add_test(tc, test_deadlock_named_and_tail);
+    tcase_add_test(tc, test_playback_clock);
+    tcase_add_test(tc, test_select_details_step_zoom);
+    tcase_add_test(tc, test_search_and_modes);
+    tcase_add_test(tc, test_side_by_side);
+    tcase_add_test(tc, test_counters_scale_expect_extremes);
+    tcase_add_test(tc, test_short_holds_visible);
+    tcase_add_test(tc, test_absolute_time);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) { return run_suite(view_suite()); }
