@@ -161,6 +161,15 @@ void async_task_end(rt_unit *u, int rc) {
 
 /* ---- awaiting ------------------------------------------------------------------------ */
 
+static bool request_cancel(rt *r, rt_fut *f, sim_punit *self, int by);
+
+/* A task cancelled while it awaits a task cancels that one too (Task.cancel cancels the
+ * future it waits on), unless the run is ending. */
+static void pass_cancel_on(rt_unit *u, rt_fut *f) {
+    if (!u->cancelled || rt_halted(u)) return;
+    if (request_cancel(u->r, f, u->pu, 1)) trc_emit(u->ring, TRC_EV_TASK_CANCEL, 0, 1, f->worker, 0);
+}
+
 /* Waits (fmon held) until f is finished or the deadline: the outcome of the wait. */
 static int wait_done(rt_unit *u, rt_fut *f, uint64_t deadline) {
     int out = TRC_OUT_OK;
@@ -178,7 +187,10 @@ int async_result(rt_unit *u, rt_fut *f, uint64_t deadline) {
     int out = wait_done(u, f, deadline);
     bool bad = finished(f) && failed(f);
     rt_unlock(u, r->fmon);
-    if (out == TRC_OUT_ABORTED) return -1;
+    if (out == TRC_OUT_ABORTED) {
+        pass_cancel_on(u, f);
+        return -1;
+    }
     if (out == TRC_OUT_TIMEOUT) {
         u->timed_out = true;
         return 0;
@@ -241,7 +253,10 @@ static int await_for(rt_unit *u, const sim_stmt *s, rt_fut *f) {
     f->awaited = true;
     int out = wait_done(u, f, deadline);
     rt_unlock(u, r->fmon);
-    if (out == TRC_OUT_ABORTED) return -1;
+    if (out == TRC_OUT_ABORTED) {
+        pass_cancel_on(u, f);
+        return -1;
+    }
     if (out == TRC_OUT_TIMEOUT) {
         if (async_cancel(u, f)) return -1;
         if (!u->timed_out) {   /* the cancel reached it: wait until it has ended */
@@ -321,7 +336,8 @@ static int gather(rt_unit *u, const sim_stmt *s) {
     if (waiting) rt_end_wait(u, UINT32_MAX, out, 0);
     rt_unlock(u, r->fmon);
     int rc = 0;
-    if (out == TRC_OUT_ABORTED) {
+    if (out == TRC_OUT_ABORTED) {   /* cancelling the gather cancels its children */
+        for (size_t i = 0; i < n; i++) pass_cancel_on(u, fs[i]);
         rc = -1;
     } else if (out == TRC_OUT_TIMEOUT) {
         /* wait_for(gather(...)) cancels the children still running, and waits for them */
@@ -404,7 +420,15 @@ int async_step(rt_unit *u, const sim_stmt *s) {
     case SIM_S_AWAIT:
         if (!(f = slot_of(u, s))) return -1;
         if (rt_fut_is_task(f)) return async_result(u, f, 0);
-        return pool_result(u, s, 0);   /* run_in_executor: the task parks, the worker runs */
+        if (pool_result(u, s, 0)) {   /* run_in_executor: the task parks, the worker runs */
+            if (u->cancelled && !rt_halted(u)) {   /* a cancelled awaiter cancels the future (if it is pending) */
+                u->cancelled = false;
+                pool_cancel(u, s);
+                u->cancelled = true;
+            }
+            return -1;
+        }
+        return 0;
     case SIM_S_AWAIT_FOR:
         if (!(f = slot_of(u, s))) return -1;
         return await_for(u, s, f);

@@ -453,7 +453,7 @@ static const _Atomic uint64_t *co_clock_source(sim_plat *pl) {
 static uint64_t busy(co_plat *p, sim_punit *self, sim_mon *own, uint64_t ns, const _Atomic int *halt, bool cpu) {
     co_loop *l = self->loop;
     bool hook = l && !l->is_thread && p->hooks.blocked;
-    if (hook) p->hooks.blocked(p->hooks.ctx, l->index, self->arg, true);
+    if (hook) CO_HOOK(p, p->hooks.blocked(p->hooks.ctx, l->index, self->arg, true));
     uint64_t t0 = co_now(p), done = 0;
     if (p->virt) {
         uint64_t deadline = t0 + ns;
@@ -480,7 +480,7 @@ static uint64_t busy(co_plat *p, sim_punit *self, sim_mon *own, uint64_t ns, con
         }
         done = co_now(p) - t0;
     }
-    if (hook) p->hooks.blocked(p->hooks.ctx, l->index, self->arg, false);
+    if (hook) CO_HOOK(p, p->hooks.blocked(p->hooks.ctx, l->index, self->arg, false));
     return done;
 }
 

@@ -138,6 +138,16 @@ struct co_plat {
     uint64_t handovers;
 };
 
+/* Virtual clock: the recorder's clock moves 1 ns past the last event, so events of
+ * different units at one instant keep one order whatever the recorder's draining does
+ * (each hand-over, and each word to the runtime on another unit's behalf, gets its own). */
+static inline void co_vstamp(co_plat *p) {
+    if (!p->virt) return;
+    uint64_t now = atomic_load(&p->now), st = atomic_load(&p->stamp) + 1;
+    atomic_store(&p->stamp, st > now ? st : now);
+}
+#define CO_HOOK(p, call) do { co_vstamp(p); call; co_vstamp(p); } while (0)
+
 /* ---- sim_plat_coro_loop.c -------------------------------------------------- */
 
 co_loop *co_loop_new(co_plat *p, uint32_t index, bool is_thread, diag *d);

@@ -142,7 +142,7 @@ void co_make_ready(co_loop *l, sim_punit *u, uint64_t late) {
         if (l->todo || l->nready) l->todo++;
     }
     r_push(l, u, front);
-    if (!l->is_thread && p->hooks.ready) p->hooks.ready(p->hooks.ctx, l->index, u->arg, late);
+    if (!l->is_thread && p->hooks.ready) CO_HOOK(p, p->hooks.ready(p->hooks.ctx, l->index, u->arg, late));
 }
 
 /* ---- the inbox (other threads) --------------------------------------------------- */
@@ -255,10 +255,7 @@ static void run_task(co_loop *l, sim_punit *u) {
     co_plat *p = l->plat;
     l->cur = u;
     u->tstate = CT_RUNNING;
-    if (p->virt) {
-        uint64_t now = atomic_load(&p->now), st = atomic_load(&p->stamp) + 1;
-        atomic_store(&p->stamp, st > now ? st : now);
-    }
+    co_vstamp(p);
     int rc = sim_fiber_resume(u->fiber, NULL, NULL);
     if (rc) BUG("coroutines: cannot resume task %s: %s", u->name, sim_fiber_result_str(rc));
     l->cur = NULL;
@@ -273,7 +270,7 @@ static void run_task(co_loop *l, sim_punit *u) {
     if (!--l->ntasks && !l->is_thread && p->hooks.idle && !l->vidle) {
         /* its last task: the loop idles until it closes (its last word: main may free the run after) */
         l->vidle = true;
-        p->hooks.idle(p->hooks.ctx, l->index, true);
+        CO_HOOK(p, p->hooks.idle(p->hooks.ctx, l->index, true));
     }
     co_task_ended(l, u);
 }
@@ -282,10 +279,10 @@ static void start_tick(co_loop *l) {
     co_plat *p = l->plat;
     if (l->vidle) {   /* virtual clock: the wait the loop was told to be in ends here */
         l->vidle = false;
-        if (p->hooks.idle) p->hooks.idle(p->hooks.ctx, l->index, false);
+        if (p->hooks.idle) CO_HOOK(p, p->hooks.idle(p->hooks.ctx, l->index, false));
     }
     l->todo = l->nready;
-    if (!l->is_thread && p->hooks.tick) p->hooks.tick(p->hooks.ctx, l->index, l->nready, l->fired, l->lag);
+    if (!l->is_thread && p->hooks.tick) CO_HOOK(p, p->hooks.tick(p->hooks.ctx, l->index, l->nready, l->fired, l->lag));
     l->fired = 0;
     l->lag = 0;
 }
@@ -344,12 +341,12 @@ static void wait_events(co_loop *l) {
     }
     /* hooks only while the loop has tasks: once the last one ended, main may be freeing the run */
     bool hook = !l->is_thread && p->hooks.idle && l->ntasks;
-    if (hook) p->hooks.idle(p->hooks.ctx, l->index, true);
+    if (hook) CO_HOOK(p, p->hooks.idle(p->hooks.ctx, l->index, true));
     struct epoll_event evs[32];
     int n;
     do n = epoll_wait(l->epfd, evs, 32, -1);
     while (n < 0 && errno == EINTR);
-    if (hook) p->hooks.idle(p->hooks.ctx, l->index, false);
+    if (hook) CO_HOOK(p, p->hooks.idle(p->hooks.ctx, l->index, false));
     for (int i = 0; i < n; i++) {
         if (evs[i].data.u64 == TAG_INBOX) continue;   /* drained by take_inbox */
         if (evs[i].data.u64 == TAG_TIMER) {
@@ -494,7 +491,7 @@ bool co_vrun(co_plat *p, uint64_t until) {
                 co_loop *l = p->loops[i];
                 if (l->vidle || l->nready || l->busy_until || !l->ntasks || !p->hooks.idle) continue;
                 l->vidle = true;
-                p->hooks.idle(p->hooks.ctx, l->index, true);
+                CO_HOOK(p, p->hooks.idle(p->hooks.ctx, l->index, true));
             }
             atomic_store(&p->now, next);
             uint64_t st = atomic_load(&p->stamp) + 1;
