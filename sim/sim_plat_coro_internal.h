@@ -69,6 +69,7 @@ struct sim_punit {
     bool blocker;                    /* virtual clock: its compute keeps the loop busy */
     /* fd_wait */
     int wfd;                         /* watched (registered with the loop's epoll), or -1 */
+    bool wfd_dup;                    /* wfd is a duplicate (the loop watched the fd for another task) */
     unsigned wfd_events;             /* what it waits for */
     _Atomic unsigned wfd_ready;      /* what came */
     int start_rc;                    /* a start request's answer (SIM_FIBER_*) */

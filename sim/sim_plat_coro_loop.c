@@ -30,6 +30,7 @@
 #include "sim/sim_plat_coro_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,8 +302,20 @@ int co_fd_watch(co_loop *l, sim_punit *u, int fd, unsigned events) {
     struct epoll_event ev = { .events = EPOLLONESHOT | ((events & SIM_FD_READ) ? EPOLLIN | EPOLLRDHUP : 0u) |
                                         ((events & SIM_FD_WRITE) ? EPOLLOUT : 0u),
                               .data.ptr = u };
-    if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev)) return -errno;
-    u->wfd = fd;
+    int wfd = fd;
+    if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+        if (errno != EEXIST) return -errno;
+        /* another task of the loop watches it already: watch a duplicate (its own entry) */
+        wfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+        if (wfd < 0) return -errno;
+        if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, wfd, &ev)) {
+            int e = errno;
+            close(wfd);
+            return -e;
+        }
+        u->wfd_dup = true;
+    }
+    u->wfd = wfd;
     u->wfd_events = events;
     atomic_store(&u->wfd_ready, 0);
     l->nfds++;
@@ -312,6 +325,8 @@ int co_fd_watch(co_loop *l, sim_punit *u, int fd, unsigned events) {
 void co_fd_unwatch(co_loop *l, sim_punit *u) {
     if (u->wfd < 0) return;
     epoll_ctl(l->epfd, EPOLL_CTL_DEL, u->wfd, NULL);
+    if (u->wfd_dup) close(u->wfd);
+    u->wfd_dup = false;
     u->wfd = -1;
     l->nfds--;
 }
