@@ -135,7 +135,7 @@ void async_task_end(rt_unit *u, int rc) {
     f->outcome = cancelled ? TRC_OUT_CANCELLED : rc == XR_STOP ? TRC_OUT_ABORTED : TRC_OUT_OK;
     f->done_seq = ++r->done_seq;
     if (!cancelled && rc != XR_STOP) {
-        uint64_t now = rt_now(r);
+        uint64_t now = rt_stamp(r);
         if (atomic_load(&r->task_done_t[f->task]) < now) atomic_store(&r->task_done_t[f->task], now);
     }
     rt_wake(r, r->fmon, F_CH_DONE, true);

@@ -200,6 +200,12 @@ struct rt {
 /* ---- the platform, through the run --------------------------------------- */
 
 static inline uint64_t rt_now(const rt *r) { return r->ops->now(r->plat); }
+/* When something happened, for `expect order`: the run's clock, or on a virtual clock the
+ * recorder's (1 ns per hand-over at one instant), so things at one instant keep their order. */
+static inline uint64_t rt_stamp(const rt *r) {
+    const _Atomic uint64_t *c = r->ops->clock_source(r->plat);
+    return c ? atomic_load(c) : rt_now(r);
+}
 static inline void rt_lock(rt_unit *u, sim_mon *m) { u->r->ops->mon_lock(u->r->plat, u->pu, m); }
 static inline void rt_unlock(rt_unit *u, sim_mon *m) { u->r->ops->mon_unlock(u->r->plat, u->pu, m); }
 static inline void rt_wake(rt *r, sim_mon *m, unsigned ch, bool all) { r->ops->mon_wake(r->plat, m, ch, all); }

@@ -102,7 +102,7 @@ static void do_mark(rt_unit *u, const sim_stmt *s) {
     trc_emit(u->ring, TRC_EV_MARK, 0, 0, s->text_id, 0);
     if (!atomic_load_explicit(&r->mark_t[s->text_id], memory_order_relaxed)) {   /* the first one only */
         uint64_t zero = 0;
-        atomic_compare_exchange_strong(&r->mark_t[s->text_id], &zero, rt_now(r));
+        atomic_compare_exchange_strong(&r->mark_t[s->text_id], &zero, rt_stamp(r));
     }
 }
 

@@ -378,7 +378,7 @@ int pool_worker_loop(rt_unit *u) {
         f->state = FS_DONE;
         f->outcome = outcome;
         f->done_seq = ++r->done_seq;
-        uint64_t now = rt_now(r);
+        uint64_t now = rt_stamp(r);
         if (atomic_load(&r->task_done_t[f->task]) < now) atomic_store(&r->task_done_t[f->task], now);
         rt_wake(r, r->fmon, F_CH_DONE, true);   /* waiters wake first, then the callbacks run */
         size_t ncbs, cap;

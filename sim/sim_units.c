@@ -45,7 +45,7 @@ void unit_main(void *arg) {
     }
     if (u->handle) async_task_end(u, rc);   /* its awaiters wake, its done-callbacks run */
     trc_emit(u->ring, TRC_EV_UNIT_EXIT, 0, why, 0, 0);
-    atomic_store(&u->t_exit, rt_now(r));
+    atomic_store(&u->t_exit, rt_stamp(r));
     rt_lock(u, r->mon);
     rt_set_state(u, US_DONE);
     r->exits++;
