@@ -143,7 +143,11 @@ sim_stmt *sim__parse_async_step(parser *ps, tok t, int depth, int loops) {
                 s->futs = arena_push(&ps->p->mem, sizeof *s->futs * n);
                 s->nfuts = (uint32_t)n;
                 for (size_t i = 0; i < n; i++) {
-                    if (ps->nfix >= 1000000) { free(names); sim__perr(ps, names[i].pos, ERR_LIMIT, "too many references"); return NULL; }
+                    if (ps->nfix >= 1000000) {
+                        sim__perr(ps, names[i].pos, ERR_LIMIT, "too many references");
+                        free(names);
+                        return NULL;
+                    }
                     ARR_GROW(ps->fix, ps->nfix + 1, ps->cap_fix);
                     ps->fix[ps->nfix++] = (struct fixup){ FIX_FUT, &s->futs[i], names[i].name, names[i].pos, ps->cur_actor, 0, 0 };
                 }
