@@ -296,6 +296,7 @@ struct rdr_view {
     int32_t **pool_row;                  /* per model, per object: index in lay.rows of its POOL row, or -1 */
     int32_t **unit_row;                  /* per model, per unit: index in lay.rows of its lane, or -1 */
     struct rdr_expect **expect;          /* per model: expected counter values from the scenario, or NULL */
+    struct rdr_stage_view *stage;        /* the stage's models, layouts and states, built on first need */
 };
 
 /** Fills v from desc: layout for desc->width x height, the whole run in view,
@@ -394,6 +395,185 @@ struct rdr_text_metrics {
 
 /** Builds the frame of v into dl (reset first). Also resolves hover. */
 void rdr_build(rdr_view *v, rdr_drawlist *dl, const rdr_text_metrics *tm);
+
+/* ======================================================================
+ * 6. The stage: the objects as pictures at the playhead's time
+ *    (render/rdr_stage*.c)
+ * ====================================================================== */
+
+/* The stage model of one run: indexes built once from its trc_model so that
+ * the state of every object and unit at any time t costs O(log n) per object
+ * and unit plus what is listed (never work proportional to the whole trace).
+ *  1. rdr_stage_model_new  2. per frame: rdr_stage_state_at  3. rdr_stage_model_free
+ * The model keeps pointers into m (and m->run): they must outlive it. */
+typedef struct rdr_stage_model rdr_stage_model;
+rdr_stage_model *rdr_stage_model_new(const trc_model *m);
+void rdr_stage_model_free(rdr_stage_model *sm);
+const trc_model *rdr_stage_model_of(const rdr_stage_model *sm);
+/** Units that waited on obj at the same time, at most, over the whole run. */
+uint32_t rdr_stage_max_waiters(const rdr_stage_model *sm, uint32_t obj);
+/** The pool a unit works for (object id), 0 if it is no pool worker. */
+uint32_t rdr_stage_pool_of(const rdr_stage_model *sm, uint32_t unit);
+
+/* Lists are cut at this many entries per object (waiters, holders, items,
+ * futures); the counts are always whole. */
+#define RDR_STAGE_LIST 48u
+#define RDR_STAGE_NONE UINT32_MAX
+
+/* Where a unit's figure stands. */
+enum rdr_stage_place { RDR_PLACE_HOME = 0,   /* its home spot: running, computing, sleeping, idle
+                                                 in its pool, or blocked on no object (a join) */
+                       RDR_PLACE_WAIT = 1,   /* in the waiting line of an object (`obj`, `op`) */
+                       RDR_PLACE_NONE = 2 }; /* not started yet */
+
+typedef struct rdr_stage_unit {
+    uint8_t state;          /* trc_state at t (DONE after its exit; RUNNING before its start) */
+    uint8_t place;          /* rdr_stage_place */
+    uint8_t op;             /* BLOCKED/IDLE: trc_op of the wait */
+    uint8_t from_place;     /* where it walks from (place, obj, op): its place before this span */
+    uint8_t from_op;
+    bool started, exited, killed;
+    bool in_cycle;          /* part of the wait-for cycle at t */
+    bool notified;          /* waiting on a condition, notified, not yet woken up */
+    uint32_t obj;           /* BLOCKED/IDLE: the object waited on (0 = none) */
+    uint32_t from_obj;
+    float walk;             /* 0..1: how far it has walked from `from` to its place (1 = there) */
+    uint32_t rank;          /* PLACE_WAIT: its place in the object's line, in arrival order (0 = first);
+                               queues count the put side and the get side apart */
+    uint32_t holder;        /* blocked: the unit it waits for at t (a lock's owner, a joined unit,
+                               the worker of an awaited future), RDR_STAGE_NONE = none known */
+    uint64_t since;         /* relative ns its current state began */
+    uint64_t target;        /* BLOCKED: JOIN the unit, RESULT the future id */
+    /* pool workers: the future it runs at t (0 = none) and its task's name */
+    uint64_t future;
+    const char *task;
+} rdr_stage_unit;
+
+/* A unit at an object: a waiter (op, since) or a holder. */
+typedef struct rdr_stage_who { uint32_t unit; uint8_t op; uint64_t since; } rdr_stage_who;
+
+/* A queue's item at t. Slot 0 is the exit end (the next to leave: the oldest
+ * of a fifo, the newest of a lifo, the next by priority). The slots hold
+ * exactly the items in the queue at t (the depth): an item flies in from its
+ * producer just before its put, landing as it is put, and flies out to its
+ * consumer just after its get. */
+enum rdr_tok_phase { RDR_TOK_IN = 0,        /* in its slot */
+                     RDR_TOK_ARRIVING = 1,  /* flying from the producer to `slot`, where its put puts it */
+                     RDR_TOK_LEAVING = 2 }; /* got: flying from the exit to the consumer */
+typedef struct rdr_stage_tok {
+    uint64_t item;
+    uint32_t producer;      /* the unit that put it */
+    uint32_t consumer;      /* the unit that got it; RDR_STAGE_NONE: never got in the recording */
+    uint32_t slot;          /* IN: its slot; ARRIVING: the slot it lands in; LEAVING: 0 */
+    uint8_t phase;          /* rdr_tok_phase */
+    float fly;              /* ARRIVING, LEAVING: 0..1 along the flight */
+} rdr_stage_tok;
+
+typedef struct rdr_stage_obj {
+    uint32_t kind;          /* trc_obj_kind */
+    uint32_t holder;        /* lock, rlock, rwlock: the (writing) owner; event: who set it; NONE = free */
+    uint64_t held_since;
+    int64_t level;          /* queue depth; rlock depth; semaphore permits in use; rwlock readers;
+                               barrier units arrived; counter value; pool futures queued */
+    bool set;               /* events: the flag is up */
+    bool full;              /* queues: depth == capacity (> 0) */
+    uint32_t nwait;         /* units waiting on it at t */
+    uint32_t nwait_put;     /* queues: of them, waiting to put (the rest wait to get or join) */
+    size_t wait0, nwaitl;   /* waiters listed: who[wait0 .. + nwaitl), in arrival order */
+    uint32_t nhold;         /* semaphores: permits held by units; rwlocks: readers inside */
+    size_t hold0, nholdl;   /* those listed: who[hold0 .. + nholdl), oldest first */
+    size_t tok0, ntok;      /* queues: toks[tok0 .. + ntok) */
+    /* the last notify / set / clear / barrier opening at or before t */
+    float pulse;            /* 1 = it happened now, fading to 0 over the animation time */
+    uint16_t pulse_kind;    /* trc_ev_kind, 0 = none yet */
+    uint32_t pulse_unit, pulse_woken;
+    /* pools */
+    uint32_t running, queued, done, failed, cancelled;
+    size_t fut0, nfutl;     /* queued futures listed (oldest first): futs[fut0 .. + nfutl), indexes
+                               into m->futures */
+    /* counters */
+    int64_t lost;           /* updates lost by racy writes up to t */
+    uint32_t writes;        /* writes up to t */
+} rdr_stage_obj;
+
+/* The state at one time: filled by rdr_stage_state_at, reused across frames
+ * (zero it before the first call; rdr_stage_state_release frees it). */
+typedef struct rdr_stage_state {
+    uint64_t t, anim;
+    rdr_stage_unit *units; uint32_t nunits;
+    rdr_stage_obj *objs; uint32_t nobjs;           /* index = object id - 1 */
+    rdr_stage_who *who; size_t nwho, cap_who;
+    rdr_stage_tok *toks; size_t ntoks, cap_toks;
+    uint32_t *futs; size_t nfuts, cap_futs;
+    uint32_t *cycle; size_t ncycle;                /* a wait-for cycle at t: cycle[i] waits for cycle[i + 1] */
+    uint32_t counts[TRC_ST__COUNT + 1];            /* live units per state; [TRC_ST__COUNT]: not started */
+    /* private */
+    uint32_t *scratch; size_t cap_scratch;
+} rdr_stage_state;
+
+/* A flight into or out of a queue takes this share of the animation time. */
+#define RDR_STAGE_FLIGHT 0.35
+/** The state of every unit and object at relative time t. anim_ns is how long
+ *  (in trace time) a move or a flight takes on screen: walks, items flying,
+ *  pulses fade over it (0 = no animation: everything is where it is at t). */
+void rdr_stage_state_at(const rdr_stage_model *sm, rdr_stage_state *st, uint64_t t, uint64_t anim_ns);
+void rdr_stage_state_release(rdr_stage_state *st);
+
+/* The stage's layout of one run in a w x h rectangle (render/rdr_stage_layout.c).
+ * Computed once per run and size, from all the run's units and objects and
+ * never from a time, so nothing moves while the playhead does; the waiting
+ * lines have their places from the start. Coordinates are relative to the
+ * rectangle's top-left. */
+typedef struct rdr_stage_cell {
+    uint32_t obj;               /* object id */
+    bool shown;                 /* false: no room for it (counted in `hidden`) */
+    int x, y, w, h;             /* the cell: a name line, then the picture and its waiting line */
+    int px, py, pw, ph;         /* the picture */
+    int nslots, slot_w;         /* queues: slots drawn (0 = a fill bar); semaphores: permits drawn;
+                                   pools: workers drawn; barriers: places at the gate */
+    int qx, qy, qn;             /* pools: the queued futures' row (qn tokens of slot_w from (qx, qy)) */
+    /* waiting lines: place k < nl stands at (lx + k * ldx, ly) (a figure's bottom centre) */
+    int lx, ly, ldx, nl;
+    int lx2, ly2, ldx2, nl2;    /* queues: the get side (lx.. is the put side) */
+} rdr_stage_cell;
+
+typedef struct rdr_stage_group {  /* the units of one actor on the bench */
+    const char *name;
+    uint32_t n;                 /* its units */
+    int x, y, w, h;             /* its block; summary: its row */
+    bool header;                /* its name is drawn above its figures ("consumer ×3") */
+} rdr_stage_group;
+
+typedef struct rdr_stage_layout {
+    int w, h;                   /* what it was laid out for */
+    int fig, fig_w;             /* a figure's height and width */
+    int line_h;
+    int title_h;                /* the run's title line */
+    bool summary;               /* too many units for figures: a row per actor, counts by state */
+    int bench_y, bench_h;
+    int *home_x, *home_y;       /* per unit: its figure's bottom centre at home; -1 = none (summary) */
+    bool *home_label;           /* per unit: its label fits under its home */
+    const char **label;         /* per unit: "3" for consumer.3 under a header, else its name */
+    uint32_t *group_of;         /* per unit: its group */
+    rdr_stage_group *groups; uint32_t ngroups;
+    rdr_stage_cell *cells;      /* per object, index = id - 1 */
+    uint32_t *order; uint32_t nshown;   /* the shown cells' objects, in layout order */
+    uint32_t hidden;            /* objects with no room */
+    int objects_y;              /* where the object grid starts */
+} rdr_stage_layout;
+
+/** Lays out run sm in w x h. wf (may be NULL): the run's wait-for graph at its
+ *  end, whose cycle's objects are placed side by side. tm: text measuring
+ *  (NULL = RDR_CHAR_W per code point). */
+void rdr_stage_layout_build(rdr_stage_layout *L, const rdr_stage_model *sm, const trc_waitfor *wf, int w, int h,
+                            const rdr_text_metrics *tm);
+void rdr_stage_layout_release(rdr_stage_layout *L);
+/** Where run r's stage is drawn in v's frame: the layout's origin (x, y) and the
+ *  size it is laid out for (w, h). Returns false when the stage is not shown. */
+bool rdr_stage_rect(const rdr_view *v, uint32_t r, int *x, int *y, int *w, int *h);
+/** How long a move takes on v's stage, in trace ns, at its playback speed (the
+ *  anim_ns its frames pass to rdr_stage_state_at). */
+uint64_t rdr_stage_anim_ns(const rdr_view *v);
 
 /* ======================================================================
  * 5. PNG (render/rdr_png.c): our own encoder, zlib stored or fixed-Huffman blocks

@@ -15,7 +15,7 @@ typedef struct rdr_cmp_row {
 } rdr_cmp_row;
 
 /* Parameters whose values differ between the runs: "workers=4". */
-static void rdr_run_name(const rdr_view *v, uint32_t r, char *out, size_t cap) {
+void rdr_run_name(const rdr_view *v, uint32_t r, char *out, size_t cap) {
     const trc_run *run = v->models[r].run;
     size_t n = (size_t)snprintf(out, cap, "%u %s", r + 1, run->backend ? run->backend : "?");
     for (uint32_t i = 0; i < run->nparams && n < cap; i++) {

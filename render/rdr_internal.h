@@ -295,10 +295,60 @@ void rdr_help(rdr_ctx *cx);
 void rdr_details(rdr_ctx *cx);
 /* rdr_compare.c */
 void rdr_compare(rdr_ctx *cx);
-/* rdr_stage_stub.c: the stage region (objects as pictures) */
+/* "2 threads workers=4": a run's number, backend and the parameters that differ between the runs */
+void rdr_run_name(const rdr_view *v, uint32_t r, char *out, size_t cap);
+/* ---- the stage (rdr_stage*.c): the objects as pictures beside the timeline ---- */
 extern const bool rdr_stage_built;
 enum { RDR_STAGE_MIN_WIDTH = 1600 };   /* the stage is on by default from this window width (when built) */
+/* Draws the stage of every run into [x, x + w) x [y, y + h) (rdr_stage_frame.c). */
 void rdr_stage(rdr_ctx *cx, int x, int y, int w, int h);
+/* Frees the stages the view built (models, layouts, states); NULL-safe. */
+void rdr_stage_view_free(rdr_view *v);
+/* Per run: its stage model (built on first need), its layout for the size it
+ * was last drawn at, and the state of the last frame. */
+typedef struct rdr_stage_run {
+    rdr_stage_model *sm;
+    rdr_stage_layout lay;
+    bool laid;
+    int lw, lh, lline;          /* what lay was built for */
+    rdr_stage_state st;
+} rdr_stage_run;
+struct rdr_stage_view { rdr_stage_run *runs; uint32_t n; };
+/* Where things stand on a run's stage drawn at (ox, oy) (rdr_stage_place.c).
+ * Queues' lines: side 1 puts, side 2 gets (and joins); place k of a line. */
+typedef struct rdr_stage_geo { const rdr_stage_layout *L; const rdr_stage_state *st; const trc_run *run; int ox, oy; } rdr_stage_geo;
+bool rdr_stage_line_spot(const rdr_stage_geo *g, uint32_t obj, int side, uint32_t k, int *x, int *y);
+int rdr_stage_side(const rdr_stage_geo *g, uint32_t obj, uint8_t op);
+bool rdr_stage_home(const rdr_stage_geo *g, uint32_t u, int *x, int *y);
+/* A unit's figure's bottom centre now (walking included); false if it is not drawn. */
+bool rdr_stage_unit_xy(const rdr_stage_geo *g, uint32_t u, int *x, int *y);
+/* The tooltip of what the mouse points at on a run's stage, if anything (rdr_stage_hover.c). */
+void rdr_stage_hover(rdr_ctx *cx, uint32_t run, const rdr_stage_layout *L, const rdr_stage_state *st, int ox, int oy);
+/* The pictures of one run's stage at (x, y) (rdr_stage_draw.c). */
+void rdr_stage_draw(rdr_ctx *cx, uint32_t run, const rdr_stage_model *sm, const rdr_stage_layout *L,
+                    const rdr_stage_state *st, int x, int y);
+
+/* Interval sets (rdr_stage_index.c): which intervals contain t, in O(log n + listed). */
+enum { RDR_IV_BLOCK = 16 };
+typedef struct rdr_iv { uint64_t t0, t1; uint32_t a, b; } rdr_iv;   /* [t0, t1); a, b: payload */
+typedef struct rdr_ivset {
+    rdr_iv *iv; size_t n;       /* sorted by t0 */
+    uint64_t *t1s;              /* the ends, sorted */
+    uint64_t *tree;             /* max end per block, a segment tree with leaves at [nb2, 2 nb2) */
+    size_t nb2;
+} rdr_ivset;
+/* Takes iv (malloc'ed, n entries; sorted here). */
+void rdr_ivset_build(rdr_ivset *s, rdr_iv *iv, size_t n);
+int rdr_iv_cmp(const void *a, const void *b);   /* the order of the set: t0, t1, a, b */
+/* Takes iv already in that order and t1s (their ends, sorted), both malloc'ed. */
+void rdr_ivset_adopt(rdr_ivset *s, rdr_iv *iv, uint64_t *t1s, size_t n);
+void rdr_ivset_release(rdr_ivset *s);
+size_t rdr_ivset_upper(const rdr_ivset *s, uint64_t t);   /* first interval starting after t */
+size_t rdr_ivset_count(const rdr_ivset *s, uint64_t t);   /* intervals with t0 <= t < t1 */
+/* Up to max of them as indexes into s->iv, oldest start first (or newest first). */
+size_t rdr_ivset_list(const rdr_ivset *s, uint64_t t, uint32_t *out, size_t max);
+size_t rdr_ivset_list_newest(const rdr_ivset *s, uint64_t t, uint32_t *out, size_t max);
+uint32_t rdr_ivset_max_live(const rdr_ivset *s);           /* the most live at once */
 /* rdr_hover.c */
 enum { RDR_TIP_LINES = 12 };
 typedef struct rdr_tip { char line[RDR_TIP_LINES][192]; int n; } rdr_tip;

@@ -139,6 +139,7 @@ void rdr_view_release(rdr_view *v) {
         for (uint32_t r = 0; r < v->nmodels; r++) rdr_expect_free(v->expect[r], v->models[r].run);
     free(v->expect);
     free(v->flow_maxdur);
+    rdr_stage_view_free(v);
     free(v->lay.rows);
     free(v->scratch);
     free(v->claims);
