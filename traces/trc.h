@@ -340,12 +340,17 @@ static inline void trc_emit_sync(trc_ring *r, uint16_t kind, uint32_t obj, uint1
     X(SLEEP,    3, "sleeping")                        \
     X(DONE,     4, "done")                            \
     X(IDLE,     5, "idle")      /* a pool worker waiting for a task (WAIT_BEGIN op GET \
-                                   on its pool): not contention */
+                                   on its pool), an event loop with nothing to run     \
+                                   (op SELECT): not contention */                      \
+    X(READY,    6, "ready")     /* a task that can run again waits for its loop (the  \
+                                   loop runs another task, or a task blocks it): from  \
+                                   READY (moved back by its arg, how late) to its next \
+                                   event */
 enum trc_state {
 #define X(name, num, str) TRC_ST_##name = num,
     TRC_STATE_MAP(X)
 #undef X
-    TRC_ST__COUNT = 6
+    TRC_ST__COUNT = 7
 };
 const char *trc_state_name(unsigned s);
 
@@ -357,7 +362,8 @@ typedef struct trc_span {
     uint8_t outcome;        /* BLOCKED: trc_outcome of the wait */
     uint8_t pad;
     uint64_t target;        /* BLOCKED: WAIT_BEGIN's arg: for JOIN the unit waited for, for RESULT
-                               the future id; 0 otherwise */
+                               the future id; COMPUTE/SLEEP of a loop: the task blocking it + 1;
+                               READY: the loop; 0 otherwise */
 } trc_span;
 
 typedef struct trc_unit_track {
@@ -376,6 +382,14 @@ typedef struct trc_unit_track {
      * the first unit that JOINED it (UINT32_MAX = none) and when */
     uint32_t spawner, joiner;
     uint64_t t_spawn, t_joined;
+    bool cancelled;                  /* a task ended by a cancellation (UNIT_EXIT TRC_EXIT_CANCELLED) */
+    /* event loops (TRC_UNIT_LOOP, from LOOP_TICK): ticks, the tasks ready at each tick and the lag
+     * of the deadlines fired (step series, relative ns; both empty for other units) */
+    uint32_t ticks;
+    struct trc_sample *ready_len; size_t nready_len;
+    struct trc_sample *lag; size_t nlag;
+    int64_t max_ready;
+    uint64_t max_lag;
 } trc_unit_track;
 
 typedef struct trc_sample { uint64_t t; int64_t v; } trc_sample;  /* step function */
@@ -484,8 +498,9 @@ typedef struct trc_mark { uint64_t t; uint32_t unit; const char *text; } trc_mar
 
 /* Point events worth drawing, in time order: NOTIFY, SET, CLEAR, BARRIER_OPEN,
  * SPAWN, JOINED, SUBMIT, TASK_START, TASK_DONE, CANCEL, CALLBACK, RESULT,
- * QUEUE_TASK_DONE, LOCAL_SET, DAEMON_KILLED, and COUNTER_WRITEs that lost
- * updates (extra > 0). Fields as in the event; text: LOCAL_SET's string. */
+ * QUEUE_TASK_DONE, LOCAL_SET, DAEMON_KILLED, TASK_CANCEL, CANCELLED, and
+ * COUNTER_WRITEs that lost updates (extra > 0). Fields as in the event; text:
+ * LOCAL_SET's string. */
 typedef struct trc_instant {
     uint64_t t;             /* relative ns */
     uint64_t ev;            /* index in run->events */

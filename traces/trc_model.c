@@ -100,6 +100,7 @@ typedef struct unit_cur {
     bool killed_at;                           /* t_killed comes from DAEMON_KILLED */
     /* the last counter read, for stale reads: (object, op index, writes of it then) */
     uint32_t read_obj; size_t read_op; uint32_t read_writes;
+    size_t cap_ready, cap_lag;                /* loops */
 } unit_cur;
 
 typedef struct obj_cur {
@@ -432,6 +433,15 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
             c->ev_start = i;
             span_open(c, t, TRC_ST_RUNNING, 0, 0, 0);
         }
+        if (c->state == TRC_ST_READY && e->kind != TRC_EV_READY && e->kind != TRC_EV_UNIT_EXIT &&
+            e->kind != TRC_EV_LOST) {
+            /* a ready task's next event of its own: it runs again. A wait it was woken from
+             * ended before READY: its outcome comes now */
+            if (e->kind == TRC_EV_WAIT_END && ut->nspans && ut->spans[ut->nspans - 1].state == TRC_ST_BLOCKED)
+                ut->spans[ut->nspans - 1].outcome = (uint8_t)e->aux;
+            span_close(ut, c, t, 0);
+            span_open(c, t, TRC_ST_RUNNING, 0, 0, 0);
+        }
         switch (e->kind) {
         case TRC_EV_UNIT_START: break;
         case TRC_EV_UNIT_EXIT:
@@ -442,6 +452,7 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
             span_close(ut, c, t, c->state == TRC_ST_BLOCKED || c->state == TRC_ST_IDLE ? TRC_OUT_ABORTED : 0);
             ut->exited = true;
             ut->aborted = e->aux == TRC_EXIT_ABORTED;
+            ut->cancelled = e->aux == TRC_EXIT_CANCELLED;
             if (e->aux == TRC_EXIT_KILLED) {
                 ut->killed = true;
                 if (!c->killed_at) ut->t_killed = t;
@@ -450,13 +461,14 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
             if (c->ev_exit == NO_EV) c->ev_exit = i;
             span_open(c, t, TRC_ST_DONE, 0, 0, 0);
             break;
-        case TRC_EV_COMPUTE_BEGIN:
-            span_close(ut, c, t, 0); span_open(c, t, TRC_ST_COMPUTE, 0, 0, 0); break;
+        case TRC_EV_COMPUTE_BEGIN:   /* extra, on a loop: the task that blocks it + 1 */
+            span_close(ut, c, t, 0); span_open(c, t, TRC_ST_COMPUTE, 0, 0, e->extra); break;
         case TRC_EV_SLEEP_BEGIN:
-            span_close(ut, c, t, 0); span_open(c, t, TRC_ST_SLEEP, 0, 0, 0); break;
+            span_close(ut, c, t, 0); span_open(c, t, TRC_ST_SLEEP, 0, 0, e->extra); break;
         case TRC_EV_WAIT_BEGIN:
             span_close(ut, c, t, 0);
-            span_open(c, t, okind == TRC_OBJ_POOL && e->aux == TRC_OP_GET ? TRC_ST_IDLE : TRC_ST_BLOCKED, e->obj,
+            span_open(c, t, (okind == TRC_OBJ_POOL && e->aux == TRC_OP_GET) || e->aux == TRC_OP_SELECT ? TRC_ST_IDLE
+                                                                                                     : TRC_ST_BLOCKED, e->obj,
                       (uint8_t)e->aux, e->arg);
             ut->waits++;
             if (ot) ot->waits++;
@@ -671,6 +683,33 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
             c->killed_at = true;
             instant_add(&b, e, i, t, NULL);
             break;
+        case TRC_EV_READY: {   /* ready again: from how late its deadline fired, if the span allows */
+            if (ut->exited) break;
+            if (c->state == TRC_ST_READY && ut->nspans && ut->spans[ut->nspans - 1].t1 == c->t0 &&
+                ut->spans[ut->nspans - 1].state != TRC_ST_RUNNING) {
+                /* ready twice with no event of its own between: the first wake was spurious (the
+                 * unit looked, and waited again at once): it waited all along */
+                trc_span prev = ut->spans[--ut->nspans];
+                span_open(c, prev.t0, prev.state, prev.obj, prev.op, prev.target);
+            }
+            uint64_t tr = e->arg && t - c->t0 > e->arg ? t - e->arg : e->arg ? c->t0 : t;
+            span_close(ut, c, tr, 0);
+            span_open(c, tr, TRC_ST_READY, 0, 0, e->extra);
+            break;
+        }
+        case TRC_EV_LOOP_TICK:
+            ut->ticks++;
+            if ((int64_t)e->extra > ut->max_ready) ut->max_ready = e->extra;
+            ARR_PUSH(ut->ready_len, ut->nready_len, c->cap_ready, ((trc_sample){ t, (int64_t)e->extra }));
+            if (e->aux) {
+                if (e->arg > ut->max_lag) ut->max_lag = e->arg;
+                ARR_PUSH(ut->lag, ut->nlag, c->cap_lag, ((trc_sample){ t, (int64_t)e->arg }));
+            }
+            break;
+        case TRC_EV_TASK_CANCEL:
+        case TRC_EV_CANCELLED:
+            instant_add(&b, e, i, t, NULL);
+            break;
         default: break;
         }
     }
@@ -720,7 +759,11 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
 void trc_model_release(trc_model *m) {
     if (!m->run && !m->units) return;
     const trc_run *run = m->run;
-    for (uint32_t u = 0; run && u < run->nunits; u++) free(m->units[u].spans);
+    for (uint32_t u = 0; run && u < run->nunits; u++) {
+        free(m->units[u].spans);
+        free(m->units[u].ready_len);
+        free(m->units[u].lag);
+    }
     for (uint32_t o = 0; run && o < run->nobjects; o++) {
         trc_object_track *ot = &m->objects[o];
         free(ot->depth);

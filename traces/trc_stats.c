@@ -125,8 +125,11 @@ void trc_stats_text(buf *out, const trc_model *m) {
     size_t w = 6;   /* as wide as "object" and "total" at least */
     for (uint32_t u = 0; u < run->nunits; u++) if (strlen(run->units[u].name) > w) w = strlen(run->units[u].name);
     for (uint32_t o = 0; o < run->nobjects; o++) if (strlen(run->objects[o].name) > w) w = strlen(run->objects[o].name);
-    bprintf(out, "\n%-*s  %10s %10s %10s %10s %6s  %s\n", (int)w, "unit", "running", "computing", "blocked", "sleeping",
-            "waits", "end");
+    /* a "ready" column when units waited for their event loop (coroutines) */
+    bool ready = false;
+    for (uint32_t u = 0; u < run->nunits; u++) ready |= m->units[u].t_state[TRC_ST_READY] > 0;
+    bprintf(out, "\n%-*s  %10s %10s %10s %10s %6s  %s%s\n", (int)w, "unit", "running", "computing", "blocked", "sleeping",
+            "waits", ready ? "     ready  " : "", "end");
     uint64_t tot[TRC_ST__COUNT] = { 0 };
     uint32_t totw = 0;
     for (uint32_t u = 0; u < run->nunits; u++) {
@@ -136,14 +139,33 @@ void trc_stats_text(buf *out, const trc_model *m) {
         const char *end = ut->exited ? (ut->aborted ? "aborted" : "done") : "never exited";
         char endbuf[64];
         if (ut->killed) { snprintf(endbuf, sizeof endbuf, "killed (daemon) at %s", dur(e, ut->t_killed)); end = endbuf; }
+        else if (ut->cancelled) { snprintf(endbuf, sizeof endbuf, "cancelled at %s", dur(e, ut->t_exit)); end = endbuf; }
         else if (ut->exited && !ut->aborted) { snprintf(endbuf, sizeof endbuf, "done at %s", dur(e, ut->t_exit)); end = endbuf; }
-        bprintf(out, "%-*s  %10s %10s %10s %10s %6u  %s\n", (int)w, run->units[u].name, dur(a, ut->t_state[TRC_ST_RUNNING]),
+        char rdy[48] = "";
+        if (ready) snprintf(rdy, sizeof rdy, "%10s  ", dur(c, ut->t_state[TRC_ST_READY]));
+        bprintf(out, "%-*s  %10s %10s %10s %10s %6u  %s%s\n", (int)w, run->units[u].name, dur(a, ut->t_state[TRC_ST_RUNNING]),
                 dur(b, ut->t_state[TRC_ST_COMPUTE]), dur(c, ut->t_state[TRC_ST_BLOCKED]), dur(d2, ut->t_state[TRC_ST_SLEEP]),
-                ut->waits, end);
+                ut->waits, rdy, end);
     }
-    if (run->nunits > 1)
-        bprintf(out, "%-*s  %10s %10s %10s %10s %6u\n", (int)w, "total", dur(a, tot[TRC_ST_RUNNING]), dur(b, tot[TRC_ST_COMPUTE]),
-                dur(c, tot[TRC_ST_BLOCKED]), dur(d2, tot[TRC_ST_SLEEP]), totw);
+    if (run->nunits > 1) {
+        char rdy[48] = "";
+        if (ready) snprintf(rdy, sizeof rdy, "%10s", dur(e, tot[TRC_ST_READY]));
+        bprintf(out, "%-*s  %10s %10s %10s %10s %6u  %s\n", (int)w, "total", dur(a, tot[TRC_ST_RUNNING]), dur(b, tot[TRC_ST_COMPUTE]),
+                dur(c, tot[TRC_ST_BLOCKED]), dur(d2, tot[TRC_ST_SLEEP]), totw, rdy);
+    }
+    /* event loops: ticks, idle, the time its tasks blocked it, the ready tasks, the lag */
+    bool loops = false;
+    for (uint32_t u = 0; u < run->nunits; u++) {
+        const trc_unit_track *ut = &m->units[u];
+        if (run->units[u].kind != TRC_UNIT_LOOP) continue;
+        if (!loops) bprintf(out, "\n%-*s  figures\n", (int)w, "loop");
+        loops = true;
+        uint64_t blocked = ut->t_state[TRC_ST_COMPUTE] + ut->t_state[TRC_ST_SLEEP];
+        bprintf(out, "%-*s  %u ticks, idle %s (%.0f%%), blocked by its tasks %s (%.0f%%), up to %lld ready at once, "
+                     "max lag %s\n", (int)w, run->units[u].name, ut->ticks, dur(a, ut->t_state[TRC_ST_IDLE]),
+                pct(m, ut->t_state[TRC_ST_IDLE]), dur(b, blocked), pct(m, blocked), (long long)ut->max_ready,
+                dur(c, ut->max_lag));
+    }
     if (run->nobjects) {
         size_t kw = 6;   /* the kind column: as wide as the longest kind present */
         for (uint32_t o = 0; o < run->nobjects; o++) {
@@ -245,7 +267,12 @@ void trc_stats_json(buf *out, const trc_model *models, uint32_t nruns) {
                     ut->exited ? "true" : "false", ut->aborted ? "true" : "false", ut->killed ? "true" : "false");
             for (int s = 0; s < TRC_ST__COUNT; s++)
                 bprintf(out, "%s\"%s\":%llu", s ? "," : "", trc_state_name((unsigned)s), (unsigned long long)ut->t_state[s]);
-            bprintf(out, "}}");
+            bprintf(out, "}");
+            if (run->units[u].kind == TRC_UNIT_LOOP)
+                bprintf(out, ",\"loop\":{\"ticks\":%u,\"max_ready\":%lld,\"max_lag_ns\":%llu}", ut->ticks,
+                        (long long)ut->max_ready, (unsigned long long)ut->max_lag);
+            if (ut->cancelled) bprintf(out, ",\"cancelled\":true");
+            bprintf(out, "}");
         }
         bprintf(out, "],\"objects\":[");
         for (uint32_t o = 0; o < run->nobjects; o++) {
