@@ -5,6 +5,7 @@
  * outcomes (the loop threads, epoll, the inbox of wakes from other threads).
  */
 #include "testutil.h"
+#include "pbdec.h"
 #include "sim/sim.h"
 #include "sim/sim_plat_fiber.h"
 
@@ -708,6 +709,69 @@ START_TEST(real_clock_outcomes) {
 }
 END_TEST
 
+/* ---- the Perfetto export --------------------------------------------------------------------- */
+
+/* Tasks grouped under their loop; the loop's lane (blocked by a task, idle), its counters
+ * (ready tasks, lag), the tasks' ready slices and the cancel instants. */
+START_TEST(perfetto_loops_and_tasks) {
+    ran r;
+    vrun(&r, "pf_loop", "backend coroutines\n"
+                        "task victim { sleep 10ms }\n"
+                        "actor a { sleep 3ms; mark \"a\" }\n"
+                        "actor b { sleep 1ms; compute 5ms }\n"
+                        "actor c { create_task victim as v; sleep 7ms; cancel v; await v }\nexpect all_done\n");
+    FILE *f = tmpfile();
+    diag d;
+    ck_assert_int_eq(trc_export_perfetto(f, r.rec, &r.m, &d), 0);
+    long n = ftell(f);
+    rewind(f);
+    uint8_t *data = malloc((size_t)n);
+    ck_assert_uint_eq(fread(data, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    pb_trace t = { 0 };
+    ck_assert_msg(pb_decode(&t, data, (size_t)n) == 0, "%s", t.err);
+    const pb_track *loop = pb_track_by_name(&t, "loop");
+    ck_assert_ptr_nonnull(loop);
+    ck_assert(loop->is_thread);
+    const pb_track *group = pb_track_by_name(&t, "tasks on loop"), *a = pb_track_by_name(&t, "a.0"),
+                   *v = pb_track_by_name(&t, "victim.0");
+    ck_assert_ptr_nonnull(group);
+    ck_assert_uint_eq(group->parent, loop->uuid);
+    ck_assert_uint_eq(a->parent, group->uuid);
+    ck_assert_uint_eq(v->parent, group->uuid);
+    uint64_t t0 = r.run->t_start;
+    /* the loop, blocked by b from 1 ms; a, due at 3 ms, ready from 3 ms (until 6 ms) */
+    bool blocked = false, ready = false, idle = false;
+    for (size_t i = 0; i < t.nevents; i++) {
+        const pb_event *e = &t.events[i];
+        if (e->type != PB_TE_BEGIN || !e->name) continue;
+        blocked |= e->track == loop->uuid && !strcmp(e->name, "blocked by b.0 (computing)") && (e->ts - t0) / US * US == 1 * MS;
+        idle |= e->track == loop->uuid && !strcmp(e->name, "idle");
+        ready |= e->track == a->uuid && !strcmp(e->name, "ready") && (e->ts - t0) / US * US == 3 * MS;
+    }
+    ck_assert_msg(blocked && ready && idle, "blocked %d ready %d idle %d", blocked, ready, idle);
+    const pb_track *rc = pb_track_by_name(&t, "loop ready"), *lag = pb_track_by_name(&t, "loop lag");
+    ck_assert(rc && rc->is_counter && lag && lag->is_counter);
+    ck_assert_uint_eq(rc->parent, loop->uuid);
+    bool lag3 = false;
+    for (size_t i = 0; i < t.nevents; i++)
+        lag3 |= t.events[i].type == PB_TE_COUNTER && t.events[i].track == lag->uuid && t.events[i].counter == (int64_t)(3 * MS);
+    ck_assert(lag3);
+    bool cancel = false, cancelled = false;
+    const pb_track *ct = pb_track_by_name(&t, "c.0");
+    for (size_t i = 0; i < t.nevents; i++) {
+        const pb_event *e = &t.events[i];
+        if (e->type != PB_TE_INSTANT || !e->name) continue;
+        cancel |= e->track == ct->uuid && !strcmp(e->name, "cancel victim.0");
+        cancelled |= e->track == v->uuid && !strcmp(e->name, "cancelled");
+    }
+    ck_assert(cancel && cancelled);
+    pb_free(&t);
+    free(data);
+    tu_ran_free(&r);
+}
+END_TEST
+
 static Suite *coro_suite(void) {
     Suite *s = suite_create("coro");
     TCase *tc = tcase_create("coro");
@@ -734,6 +798,7 @@ static Suite *coro_suite(void) {
     tcase_add_test(tc, tasks_on_threads);
     tcase_add_test(tc, backend_checks);
     tcase_add_test(tc, real_clock_outcomes);
+    tcase_add_test(tc, perfetto_loops_and_tasks);
     suite_add_tcase(s, tc);
     return s;
 }

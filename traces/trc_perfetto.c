@@ -22,9 +22,16 @@
  *    event to its exit, arg "exit"), and nested in it one slice per model span:
  *    "computing", "sleeping", "blocked on <obj> (<op>)" (args "object" and
  *    "outcome"; a RESULT wait adds "future"; a JOIN wait is "blocked on
- *    <unit> (join)"). RUNNING is the gap inside the lifetime slice (it is half
- *    the spans and would double the trace for no information); DONE is
- *    omitted. A daemon cut off at exit has "exit" = "killed (...)".
+ *    <unit> (join)"), "ready" (a task that can run, waiting for its loop).
+ *    RUNNING is the gap inside the lifetime slice (it is half the spans and
+ *    would double the trace for no information); DONE and a pool worker's idle
+ *    wait are omitted. A daemon cut off at exit has "exit" = "killed (...)".
+ *  - An event loop's track has "idle" while it waits in select and "blocked by
+ *    <task> (computing|sleeping)" while a task stops it; under it, counter
+ *    tracks "<loop> ready" (tasks ready at each iteration) and "<loop> lag"
+ *    (ns: how late its deadlines fired), and the tasks' group. "cancel <task>"
+ *    and "cancelled ..." instants say where a cancellation was asked and
+ *    where it was delivered.
  *  - A queue is a counter track "<q> depth" (unit "items") under the process,
  *    with one sample per model depth sample (the first is 0 at the run start).
  *  - A lock is a custom track "<m> owner" under the process, one slice per
@@ -217,7 +224,7 @@ enum {
 
 enum { TYPE_BEGIN = 1, TYPE_END = 2, TYPE_INSTANT = 3, TYPE_COUNTER = 4 };
 enum { SEQ_CLEARED = 1, SEQ_NEEDS = 2 };
-enum { MERGE_NONE = 2, MERGE_BY_KEY = 3, ORDER_EXPLICIT = 3, COUNTER_UNIT_COUNT = 2 };
+enum { MERGE_NONE = 2, MERGE_BY_KEY = 3, ORDER_EXPLICIT = 3, COUNTER_UNIT_TIME_NS = 1, COUNTER_UNIT_COUNT = 2 };
 
 /* ---- a small set of used ids ------------------------------------------- */
 
@@ -344,8 +351,12 @@ static uint64_t pf_uuid_group(const pf_run *pr, uint32_t g) {
 static uint64_t pf_uuid_lane(const pf_run *pr, uint32_t lane) {
     return pr->uuid0 + 2 + 2ull * pr->nunits + 4ull * pr->nobjects + lane;
 }
+/* a loop's counters: k = 0 the tasks ready at each tick, 1 its lag */
+static uint64_t pf_uuid_loop(const pf_run *pr, uint32_t u, uint32_t k) {
+    return pr->uuid0 + 2 + 2ull * pr->nunits + 4ull * pr->nobjects + pr->nlanes + 2ull * u + k;
+}
 static uint64_t pf_uuid_count(uint32_t nunits, uint32_t nobjects, uint32_t nlanes) {
-    return 2 + 2ull * nunits + 4ull * nobjects + nlanes;
+    return 2 + 4ull * nunits + 4ull * nobjects + nlanes;
 }
 
 static const char *pf_s(const char *s) { return s ? s : ""; }
@@ -941,6 +952,41 @@ static int pf_descriptors(pf_run *pr, const trc_recording *rec, uint32_t r, pf_i
     free(group_done);
     if (o->err) return o->err;
 
+    /* event loops: counters of the tasks ready at each tick and of the lag, on the loop's track */
+    for (uint32_t u = 0; u < run->nunits && !o->err; u++) {
+        if (run->units[u].kind != TRC_UNIT_LOOP || !m->units[u].ticks) continue;
+        static const char *const what[2][4] = {
+            { " ready", "tasks", "ready tasks", "tasks ready to run at each iteration of the loop (its ready list)" },
+            { " lag", "ns", "loop lag", "how late the loop fired the deadlines that came since its last iteration "
+                                        "(a task blocking the loop makes it grow)" } };
+        for (uint32_t k = 0; k < 2; k++) {
+            const char *uname = pf_s(run->units[u].name);
+            size_t un = strlen(uname), sn = strlen(what[k][0]);
+            if (!pf_need(o, 256 + 2 * (un + sn) + strlen(what[k][3]))) break;
+            p = pf_td_open(o->buf + o->n, &pkt_len, &td_len, pf_uuid_loop(pr, u, k));
+            *p++ = TD_PARENT;
+            p = pb_var(p, pf_uuid_unit(pr, u));
+            *p++ = TD_NAME;
+            p = pb_open(p, &len_at);
+            memcpy(p, uname, un);
+            memcpy(p + un, what[k][0], sn);
+            p = pb_close(len_at, p + un + sn);
+            *p++ = TD_COUNTER;
+            p = pb_open(p, &len_at);
+            *p++ = CD_UNIT;
+            *p++ = k ? COUNTER_UNIT_TIME_NS : COUNTER_UNIT_COUNT;
+            if (!k) p = pf_field_str(p, CD_UNIT_NAME, what[k][1]);
+            p = pf_field_str(p, CD_SHARE_KEY, what[k][2]);
+            p = pb_close(len_at, p);
+            *p++ = TD_MERGE;
+            *p++ = MERGE_NONE;
+            p = pf_field_str(p, TD_DESCRIPTION, what[k][3]);
+            p = pf_td_close(p, pkt_len, td_len);
+            o->n = (size_t)(p - o->buf);
+        }
+    }
+    if (o->err) return o->err;
+
     /* objects */
     for (uint32_t ob = 0; ob < run->nobjects && !o->err; ob++) {
         const trc_object *obj = &run->objects[ob];
@@ -1009,7 +1055,8 @@ static inline bool pf_flow_ok(const pf_run *pr, const trc_flow *f) {
 }
 
 static inline bool pf_span_shown(const trc_span *s) {
-    return s->state != TRC_ST_RUNNING && s->state < TRC_ST_DONE;
+    return (s->state != TRC_ST_RUNNING && s->state < TRC_ST_DONE) || s->state == TRC_ST_READY ||
+           (s->state == TRC_ST_IDLE && s->op == TRC_OP_SELECT);   /* an event loop waiting */
 }
 
 /* An incoming flow end, self-contained so that sorting and writing read memory in order. */
@@ -1190,7 +1237,13 @@ static int pf_seq_unit(pf_run *pr, uint32_t u) {
             while (i < nsp && !pf_span_shown(&sp[i])) i++;
         } else {
             uint32_t iid = sp[i].state + 1u;
-            if (sp[i].state != TRC_ST_BLOCKED && pr->started && pr->name_done[iid] == pr->seq) {
+            if ((sp[i].state == TRC_ST_COMPUTE || sp[i].state == TRC_ST_SLEEP) && sp[i].target &&
+                sp[i].target <= pr->nunits) {   /* a loop blocked by one of its tasks */
+                iid = pf_dyn_fmt(pr, "blocked by %s (%s)", pf_s(pr->run->units[sp[i].target - 1].name),
+                                 trc_state_name(sp[i].state));
+                if (!iid) return -ERR_NOMEM;
+            }
+            if (sp[i].state != TRC_ST_BLOCKED && pr->started && iid < pr->name_cap && pr->name_done[iid] == pr->seq) {
                 o->n = (size_t)(pf_slice_fast(pr, o->buf + o->n, TYPE_BEGIN, track, sp[i].t0, iid) - o->buf);
             } else {
                 pf_ev e = { .type = TYPE_BEGIN, .track = track, .rel = sp[i].t0, .name_iid = iid };
@@ -1417,6 +1470,13 @@ static void pf_inst_event(pf_run *pr, const pf_inst *in, pf_ev *e) {
         break;
     }
     case TRC_EV_DAEMON_KILLED: e->name_iid = pf_dyn_fmt(pr, "killed (daemon)"); break;
+    case TRC_EV_TASK_CANCEL:
+        e->name_iid = pf_dyn_fmt(pr, ev->aux == 1 ? "cancel %s" : "cancel %s (too late)", pf_unit_or(pr, ev->arg));
+        break;
+    case TRC_EV_CANCELLED:
+        if (ev->obj) e->name_iid = pf_dyn_fmt(pr, "cancelled in %s %s", trc_op_name(ev->aux), on);
+        else e->name_iid = pf_dyn_fmt(pr, ev->arg == 2 ? "cancelled (the loop closes)" : "cancelled");
+        break;
     case TRC_EV_WAIT_END:
         if (fi && fi->kind == TRC_FLOW_BARRIER) {
             e->name_iid = pf_dyn_fmt(pr, "pass %s", on); ANN(DN_GENERATION, ev->extra);
@@ -1654,6 +1714,12 @@ static int pf_events(pf_run *pr) {
     if (!rc && m->nflows) rc = pf_seq_flows_out(pr);
     if (!rc) rc = pf_seq_instants(pr);
     for (uint32_t u = 0; u < pr->nunits && !rc; u++) rc = pf_seq_unit(pr, u);
+    for (uint32_t u = 0; u < pr->nunits && !rc; u++) {   /* event loops' counters */
+        const trc_unit_track *ut = &m->units[u];
+        if (pr->run->units[u].kind != TRC_UNIT_LOOP || !ut->ticks) continue;
+        rc = pf_seq_samples(pr, pf_uuid_loop(pr, u, 0), ut->ready_len, ut->nready_len);
+        if (!rc && ut->nlag) rc = pf_seq_samples(pr, pf_uuid_loop(pr, u, 1), ut->lag, ut->nlag);
+    }
     if (!rc && m->nmarks) rc = pf_seq_marks(pr);
     for (uint32_t ob = 0; ob < pr->nobjects && !rc; ob++) {
         const trc_object_track *ot = &m->objects[ob];
