@@ -109,6 +109,7 @@ rt_fut *async_create(rt_unit *u, uint32_t task, int64_t arg, sim_pos pos) {
         rt_out_of_memory(u, pos);
         return NULL;
     }
+    rt_count_start(r, c);
     if (ops->unit_start(r->plat, &c->pu, &(sim_unit_start){ .entry = unit_main, .arg = c, .name = c->name,
                                                              .loop = c->loop }, &d))
         snprintf(err, sizeof err, "create_task: %.200s", d.msg);
@@ -134,6 +135,7 @@ void async_task_end(rt_unit *u, int rc) {
     f->state = cancelled ? FS_CANCELLED : FS_DONE;
     f->outcome = cancelled ? TRC_OUT_CANCELLED : rc == XR_STOP ? TRC_OUT_ABORTED : TRC_OUT_OK;
     f->done_seq = ++r->done_seq;
+    if (cancelled || rc == XR_STOP) r->task_failures++;   /* gathers look for a failed child only then */
     if (!cancelled && rc != XR_STOP) {
         uint64_t now = rt_stamp(r);
         if (atomic_load(&r->task_done_t[f->task]) < now) atomic_store(&r->task_done_t[f->task], now);
@@ -319,12 +321,15 @@ static int gather(rt_unit *u, const sim_stmt *s) {
     int out = TRC_OUT_OK;
     bool waiting = false, bad = false;
     size_t first = 0;
+    uint64_t failures = UINT64_MAX;   /* r->task_failures when last looked */
     rt_lock(u, r->fmon);
     for (size_t i = 0; i < n; i++) fs[i]->awaited = true;
     for (;;) {
         while (first < n && finished(fs[first])) bad |= failed(fs[first++]);
-        if (!s->return_exceptions)
+        if (!s->return_exceptions && failures != r->task_failures) {   /* a task failed since: one of ours? */
+            failures = r->task_failures;
             for (size_t i = first; i < n && !bad; i++) bad = finished(fs[i]) && failed(fs[i]);
+        }
         if (first == n || (bad && !s->return_exceptions)) break;
         if (!waiting) {
             waiting = true;

@@ -170,6 +170,8 @@ struct rt {
     _Atomic int abort;
     sim_mon *mon;                    /* the run's monitor: RT_CH_* */
     uint64_t exits;                  /* units that have exited (guarded by mon) */
+    _Atomic uint64_t nstarted;       /* units whose start was asked (rt_count_start) */
+    _Atomic uint32_t live_main;      /* ... of them, the ones that keep the run going (actors, threads) not exited */
     uint32_t ready;                  /* units waiting for their start (guarded by mon) */
     _Atomic int error_set;           /* 0 none; 1 the first error is being written; 2 written */
     char error[1024];                /* a runtime misuse (unlock not held) */
@@ -177,6 +179,7 @@ struct rt {
     sim_mon *fmon;                   /* guards every future and every pool's queue */
     rt_fut **futs; size_t nfuts, cap_futs;
     uint64_t done_seq;
+    uint64_t task_failures;          /* tasks (create_task) that ended cancelled or aborted (guarded by fmon) */
     _Atomic uint64_t *task_done_t;   /* per task: its last completion (run clock ns) */
     uint32_t *task_str;              /* per task: its name's string index (SUBMIT extra - 1) */
     _Atomic uint64_t *mark_t;        /* per mark text: its first occurrence (run clock ns) */
@@ -293,6 +296,8 @@ int obj_incr(rt_unit *u, const sim_stmt *s);
 /* ---- units (sim_units.c) -------------------------------------------------- */
 
 void unit_main(void *arg);
+/* u's start is asked (start_req set): counted for the watchdog. */
+void rt_count_start(rt *r, const rt_unit *u);
 void unit_start(rt_unit *starter, rt_unit *child);
 int unit_spawn(rt_unit *u, const sim_stmt *s);
 int unit_join(rt_unit *u, const sim_stmt *s, uint64_t deadline);

@@ -333,6 +333,7 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     for (uint32_t i = r->ubase; i < r->nunits; i++) {
         rt_unit *u = &r->units[i];
         if (!u->autostart) continue;
+        rt_count_start(r, u);
         ops->mon_lock(plat, self, u->mon);
         atomic_store(&u->start_req, 1);
         ops->mon_wake(plat, u->mon, 0, true);

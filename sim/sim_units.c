@@ -8,6 +8,17 @@
 
 #include <stdio.h>
 
+/* A unit that keeps the run going: an actor instance (a created thread on threads) that is not
+ * a daemon; not a pool worker, not a task made while running on coroutines (cancelled at the end). */
+static bool keeps_run(const rt *r, const rt_unit *u) {
+    return !u->daemon && u->pool == UINT32_MAX && !(u->created && r->coro);
+}
+
+void rt_count_start(rt *r, const rt_unit *u) {
+    atomic_fetch_add(&r->nstarted, 1);
+    if (keeps_run(r, u)) atomic_fetch_add(&r->live_main, 1);
+}
+
 void unit_main(void *arg) {
     rt_unit *u = arg;
     rt *r = u->r;
@@ -48,6 +59,7 @@ void unit_main(void *arg) {
     atomic_store(&u->t_exit, rt_stamp(r));
     rt_lock(u, r->mon);
     rt_set_state(u, US_DONE);
+    if (keeps_run(r, u)) atomic_fetch_sub(&r->live_main, 1);
     r->exits++;
     rt_wake(r, r->mon, RT_CH_EXIT, true);
     rt_unlock(u, r->mon);
@@ -58,6 +70,7 @@ void unit_main(void *arg) {
 void unit_start(rt_unit *starter, rt_unit *child) {
     trc_emit(starter->ring, TRC_EV_SPAWN, 0, 0, child->index, 0);
     rt_set_state(child, US_RUNNING);
+    rt_count_start(starter->r, child);
     rt_lock(starter, child->mon);
     atomic_store(&child->start_req, 1);
     rt_wake(starter->r, child->mon, 0, true);
