@@ -107,6 +107,7 @@ struct co_loop {
     bool vidle;                      /* virtual clock: told the runtime it waits (hooks.idle) */
     sim_punit *blocker;
     /* from other threads */
+    _Atomic int ipending;            /* the inbox has something (read without the lock first) */
     pthread_mutex_t imu;
     sim_punit *ihead, *itail;        /* woken tasks */
     sim_punit *shead, *stail;        /* tasks to create (unit_start from another thread) */
