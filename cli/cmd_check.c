@@ -72,6 +72,11 @@ int cmd_check(int argc, char **argv) {
     sim_program *p;
     int rc = sim_parse_file(&p, path, defs, ndefs, &d);
     if (rc) { print_diag(path, &d, rc); return exit_for(rc); }
+    if ((rc = sim_check_backend(p, p->backend, &d))) {   /* what means nothing on its backend */
+        print_diag(path, &d, rc);
+        sim_program_free(p);
+        return exit_for(rc);
+    }
     printf("%s: ok: \"%s\", %u actor(s), %u unit(s), %u object(s), %u expectation(s)\n", path, p->title, p->nactors,
            p->nunits, p->nobjects, p->nexpects);
     sim_program_free(p);

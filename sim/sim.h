@@ -304,6 +304,12 @@ typedef struct sim_result {
     char expect_report[2048];   /* one line per failed expectation */
 } sim_result;
 
+/* Checks that every construct of the program means something on `backend`
+ * ("threads", "coroutines", "processes"): 0, or -ERR_SCENARIO with the place
+ * (line:col), the message and a hint saying what to use instead. sim_run
+ * checks it too, before anything runs. */
+int sim_check_backend(const sim_program *p, const char *backend, diag *d);
+
 /* Runs the program once and writes the recording. Returns 0 when the run was
  * carried out and recorded (even if it deadlocked: see out->end_reason and the
  * expectations); an error only when it could not run or record. */
