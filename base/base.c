@@ -1,10 +1,13 @@
 #include "base.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* ---- errors ------------------------------------------------------------ */
 
@@ -321,25 +324,95 @@ void clk_calibrate(clk_calib *c, bool allow_tsc) {
 
 /* ---- strings and files ------------------------------------------------- */
 
-int file_read_all(const char *path, char **out, size_t *len, diag *d) {
+void fmt_bytes(char *out, size_t cap, uint64_t n) {
+    static const char *units[] = { "KiB", "MiB", "GiB", "TiB" };
+    if (n < 1024) { snprintf(out, cap, "%llu bytes", (unsigned long long)n); return; }
+    double v = (double)n / 1024;
+    int u = 0;
+    while (v >= 1024 && u < 3) { v /= 1024; u++; }
+    if (v == (double)(uint64_t)v) snprintf(out, cap, "%.0f %s", v, units[u]);
+    else snprintf(out, cap, "%.1f %s", v, units[u]);
+}
+
+int fd_read_max(int fd, const char *name, const void *head, size_t nhead, size_t size_hint, size_t max, char **out,
+                size_t *len, diag *d) {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return diag_set(d, ERR_IO, "cannot open '%s': %s", path, strerror(errno));
-    buf b = { 0 };
-    char tmp[65536];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0) buf_put(&b, tmp, n);
-    if (ferror(f)) {
+    if (max > SIZE_MAX / 4) max = SIZE_MAX / 4;
+    char lim[32];
+    fmt_bytes(lim, sizeof lim, max);
+    if (nhead > max) return diag_set(d, ERR_LIMIT, "cannot read '%s': it is larger than %s", name, lim);
+    /* never more than max + 1 bytes of buffer: one byte past the limit tells "too large" */
+    size_t cap = size_hint && size_hint < max ? size_hint + 1 : 65536;
+    if (cap > max + 1) cap = max + 1;
+    if (cap < nhead + 1) cap = nhead + 1;
+    char *p = malloc(cap + 1);
+    if (!p) return diag_set(d, ERR_NOMEM, "out of memory reading '%s'", name);
+    if (nhead) memcpy(p, head, nhead);
+    size_t n = nhead;
+    for (;;) {
+        if (n == cap) {
+            if (cap > max) break;   /* holds max + 1 bytes: too large */
+            size_t nc = cap > (max + 1) / 2 ? max + 1 : cap * 2;
+            char *q = realloc(p, nc + 1);
+            if (!q) {
+                free(p);
+                return diag_set(d, ERR_NOMEM, "out of memory reading '%s' (%zu bytes so far)", name, n);
+            }
+            p = q;
+            cap = nc;
+        }
+        ssize_t r = read(fd, p + n, cap - n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) {
+            int e = errno;
+            free(p);
+            return diag_set(d, ERR_IO, "cannot read '%s': %s", name, strerror(e));
+        }
+        if (r == 0) break;
+        n += (size_t)r;
+    }
+    if (n > max) {
+        free(p);
+        return diag_set(d, ERR_LIMIT, "cannot read '%s': it is larger than %s", name, lim);
+    }
+    p[n] = 0;
+    *out = p;
+    if (len) *len = n;
+    return 0;
+}
+
+int file_read_max(const char *path, size_t max, char **out, size_t *len, diag *d) {
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return diag_set(d, ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
         int e = errno;
-        fclose(f);
-        buf_release(&b);
+        close(fd);
         return diag_set(d, ERR_IO, "cannot read '%s': %s", path, strerror(e));
     }
-    fclose(f);
-    buf_u8(&b, 0);
-    *out = (char *)b.p;
-    if (len) *len = b.n - 1;
-    return 0;
+    if (S_ISDIR(st.st_mode)) {
+        close(fd);
+        return diag_set(d, ERR_IO, "cannot read '%s': it is a directory", path);
+    }
+    size_t hint = 0;
+    if (S_ISREG(st.st_mode)) {
+        if ((uint64_t)st.st_size > max) {
+            close(fd);
+            char lim[32], size[32];
+            fmt_bytes(lim, sizeof lim, max);
+            fmt_bytes(size, sizeof size, (uint64_t)st.st_size);
+            return diag_set(d, ERR_LIMIT, "cannot read '%s': it is larger than %s (%s)", path, lim, size);
+        }
+        hint = (size_t)st.st_size;
+    }
+    int rc = fd_read_max(fd, path, NULL, 0, hint, max, out, len, d);
+    close(fd);
+    return rc;
+}
+
+int file_read_all(const char *path, char **out, size_t *len, diag *d) {
+    return file_read_max(path, FILE_READ_MAX, out, len, d);
 }
 
 int str_edit_distance(const char *a, const char *b) {

@@ -184,8 +184,28 @@ static inline uint64_t clk_ticks_ordered(const clk_calib *c) {
 
 /* ---- strings and files ------------------------------------------------- */
 
-/* Reads a whole file (NUL terminated). Returns 0 or -ERR_IO with d filled. */
+/* Reads a whole file into a malloc'ed, NUL-terminated buffer of at most max
+ * bytes (not counting the NUL), opening it once:
+ *  - a regular file larger than max is refused by its size, before any read;
+ *  - a pipe, FIFO, device or terminal (/dev/stdin, /dev/zero) is read until its
+ *    end and refused as soon as more than max bytes have come;
+ *  - a directory is refused.
+ * Returns 0, -ERR_IO (cannot open or read; a directory), -ERR_LIMIT (too
+ * large) or -ERR_NOMEM, with d->msg naming the file. Opening a FIFO waits for
+ * its writer, as for any reader. */
+int file_read_max(const char *path, size_t max, char **out, size_t *len, diag *d);
+/* file_read_max with FILE_READ_MAX. */
+#define FILE_READ_MAX ((size_t)1 << 30)
 int file_read_all(const char *path, char **out, size_t *len, diag *d);
+/* Reads fd until its end into a malloc'ed, NUL-terminated buffer that starts
+ * with the nhead bytes at head (read before, e.g. by a probe); refuses with
+ * -ERR_LIMIT as soon as the whole would pass max bytes, without reading
+ * further. size_hint (0 = unknown) sizes the first allocation. name is for
+ * messages. fd is left open. */
+int fd_read_max(int fd, const char *name, const void *head, size_t nhead, size_t size_hint, size_t max, char **out,
+                size_t *len, diag *d);
+/* "16 MiB", "1.5 KiB", "200 bytes": a byte count for messages. */
+void fmt_bytes(char *out, size_t cap, uint64_t n);
 int str_edit_distance(const char *a, const char *b);
 /* Formats a duration in ns with a unit that keeps 3 significant digits: "1.25 ms". */
 void fmt_dur(char *out, size_t cap, uint64_t ns);

@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "sim/sim.h"
 #include "traces/trc.h"
@@ -25,16 +26,94 @@ int exit_for(int rc);             /* -ERR_xxx -> exit status */
 /* main.c */
 void usage(FILE *f);
 
+/* cli_esc.c: every text from a scenario or a recording is printed through
+ * these (see the file's comment for what is escaped and how). ESC_LINE: one
+ * line (a name, a title, a path: newlines and tabs escaped too); ESC_TEXT:
+ * several lines (a report, a stats table); ESC_JSON: JSON text. */
+enum esc_mode { ESC_LINE, ESC_TEXT, ESC_JSON };
+void esc_write(FILE *f, const char *s, size_t n, enum esc_mode m);
+void esc_puts(FILE *f, const char *s, enum esc_mode m);
+void esc_buf(buf *out, const char *s, size_t n, enum esc_mode m);
+/* s escaped as ESC_LINE, for a printf %s; valid until 8 more calls. */
+const char *esc(const char *s);
+/* Terminal columns that the first `chars` characters of s take once escaped
+ * (a caret under a scenario's column; a byte that is not UTF-8 is one). */
+int esc_columns(const char *s, int chars);
+/* A copy of run (in a) whose texts are escaped, names as ESC_LINE, the report
+ * as ESC_TEXT: text made from it (the stats table) holds no raw control and
+ * no name can break a line. Events and tables are shared with run. */
+trc_run *esc_run_copy(const trc_run *run, arena *a);
+
+/* cli_input.c: an input file, opened once. A regular file is probed with
+ * pread and left to the readers, which open it by path; anything else (a
+ * pipe, a FIFO, a device, /dev/stdin) can be read only once, so it is read
+ * here, bounded, and handed over as bytes. A directory is refused. */
+#define CLI_SCENARIO_MAX SIM_MAX_SOURCE   /* the parser's limit, 16 MiB */
+#define CLI_STREAM_RECORDING_MAX ((size_t)1 << 30)
+typedef struct input {
+    const char *path;
+    int fd;
+    struct stat st;
+    bool stream;                 /* not a regular file */
+    unsigned char head[8];       /* the first bytes */
+    size_t nhead;
+} input;
+int input_open(input *in, const char *path);   /* 0 or an exit status (printed) */
+bool input_is_recording(const input *in);      /* starts like a .weft file */
+/* A pipe or device, or a path in /dev or /proc (/dev/stdin redirected from a
+ * file is a regular file): no output is put beside it by default. */
+bool input_is_special(const input *in);
+/* The scenario's bytes (malloc'ed, NUL-terminated after them), at most
+ * CLI_SCENARIO_MAX; sim_parse_bytes then checks and parses them. */
+int input_read_scenario(input *in, char **text, size_t *len);   /* 0 or an exit status (printed) */
+int input_load_recording(input *in, trc_recording **rec, diag *d);   /* 0 or -ERR_xxx */
+void input_close(input *in);
+
+/* cli_output.c: outputs written atomically. Each output is written to a
+ * temporary file beside it (".NAME.tmp-XXXXXX", same folder, so same file
+ * system) and renamed over the path only once complete: a command that fails
+ * (bad input, out of memory, disk full, a signal) leaves the file that was
+ * there untouched, and no temporary file behind (also on SIGINT, SIGTERM,
+ * SIGHUP, SIGPIPE). A path that is a device, FIFO or socket (/dev/null,
+ * /dev/stdout) is written in place. A symbolic link is followed: the file it
+ * names is replaced, the link stays. */
+typedef struct output {
+    char *path;      /* where the output goes (a symbolic link resolved) */
+    const char *given;   /* as the user wrote it, for messages */
+    const char *what;    /* "recording", "Perfetto trace", "PNG" */
+    char *tmp;       /* what is written: the temporary file, or path when direct */
+    bool direct;     /* a device, FIFO or socket: written in place, never renamed */
+    int slot;        /* in the table that the signal handler cleans, -1 = none */
+} output;
+/* Prepares an output: refuses a directory, a path equal to an input (same
+ * device and inode) or to another output, creates the temporary file. what
+ * names it in messages ("recording"). */
+int output_begin(output *o, const char *path, const char *what);   /* 0 or an exit status (printed) */
+/* Refuses (exit status, printed) when output o is the input in, or the output other. */
+int output_not_input(const output *o, const input *in, const char *what);
+int output_not_same(const output *o, const output *other);
+int output_not_path(const output *o, const char *path);   /* the same, for an input given by path */
+int output_commit(output *o);       /* renames into place; 0 or an exit status (printed) */
+void output_discard(output *o);     /* removes the temporary file unless committed */
+void output_release(output *o);     /* output_discard, and frees o (path stays valid until then) */
+/* For the signal handler (async-signal-safe): removes every temporary file. */
+void outputs_abandon(void);
+/* A message about the temporary file names the output instead. */
+void output_fix_diag(const output *o, diag *d);
+
 /* cli_recording.c: a recording loaded with one model per run */
 typedef struct loaded { trc_recording *rec; trc_model *models; } loaded;
 int load_recording(loaded *l, const char *path);   /* 0 or an exit status (printed) */
+int load_recording_from(loaded *l, input *in);      /* the same, from an opened input */
 void free_loaded(loaded *l);
-int export_perfetto(const loaded *l, const char *out);
+/* Writes the Perfetto trace to o's temporary file (the caller commits it). */
+int export_perfetto(const loaded *l, output *o);   /* 0 or an exit status (printed) */
 void print_stats(const loaded *l);
 
 /* cli_show.c */
 bool has_display(void);
-int show(const loaded *l, bool window, const char *png, double at, int width, int height);
+/* Renders png (if not NULL) to its temporary file, then opens the window. */
+int show(const loaded *l, bool window, output *png, double at, int width, int height);
 
 /* cli_view.c: weft view (one or several recordings; a window, a PNG, frames, a video) */
 typedef struct view_opts {
@@ -54,9 +133,18 @@ char *replace_ext(const char *path, const char *ext);
 /* cli_overflow.c: a task's stack overflow is reported (which task, its stack) before the process dies */
 void cli_overflow_hook(void);
 
-/* cli_signal.c */
+/* cli_signal.c: while a run goes on (signals_run(true)), SIGINT, SIGTERM and
+ * SIGHUP end it cleanly: interrupt_flag is raised, the runtime ends the run as
+ * `interrupted` and the recording is finished and kept. Otherwise, and for a
+ * second signal, they and SIGPIPE and SIGABRT end weft at once, after
+ * outputs_abandon(). signals_finish() ends weft with the signal that
+ * interrupted a run (after its outputs are done), so a shell sees it. */
 extern _Atomic int interrupt_flag;
-void catch_sigint(bool on);
+void signals_install(void);
+void signals_run(bool on);
+int signals_caught(void);          /* the signal that interrupted a run, 0 = none */
+const char *signal_name(int sig);  /* "SIGINT" */
+void signals_finish(void);
 
 /* the subcommands: argv[0] is the subcommand's name */
 int cmd_run(int argc, char **argv);

@@ -29,17 +29,18 @@ static bool looks_like_text(const char *path) {
     return true;
 }
 
-int load_recording(loaded *l, const char *path) {
+int load_recording_from(loaded *l, input *in) {
+    const char *path = in->path;
     diag d;
     diag_clear(&d);
     memset(l, 0, sizeof *l);
-    int rc = trc_recording_load(&l->rec, path, &d);
+    int rc = input_load_recording(in, &l->rec, &d);
     if (rc) {
         if (rc == -ERR_FORMAT && d.has_offset && d.offset == 0 && looks_like_text(path)) {
             const char *ext = strrchr(path, '.');
             if (!ext || strcmp(ext, ".weft")) {
-                fprintf(stderr, "weft: %s: this is a scenario, not a recording: run it first with weft run %s\n", path,
-                        path);
+                fprintf(stderr, "weft: %s: this is a scenario, not a recording: run it first with weft run %s\n", esc(path),
+                        esc(path));
                 return EXIT_INPUT;
             }
             /* named like a recording: say what is wrong with it, and what it may be */
@@ -49,20 +50,30 @@ int load_recording(loaded *l, const char *path) {
         return exit_for(rc);
     }
     if (l->rec->truncated)
-        fprintf(stderr, "weft: %s: warning: recording cut short at byte %llu (%s); showing what came before\n", path,
-                (unsigned long long)l->rec->truncated_at, l->rec->truncated_why);
+        fprintf(stderr, "weft: %s: warning: recording cut short at byte %llu (%s); showing what came before\n", esc(path),
+                (unsigned long long)l->rec->truncated_at, esc(l->rec->truncated_why));
     l->models = xcalloc(l->rec->nruns ? l->rec->nruns : 1, sizeof *l->models);
     for (uint32_t i = 0; i < l->rec->nruns; i++) {
         rc = trc_model_build(&l->models[i], &l->rec->runs[i], &d);
         if (rc) {
-            fprintf(stderr, "weft: %s: run %u: %s\n", path, i + 1, d.msg);
+            fprintf(stderr, "weft: %s: run %u: %s\n", esc(path), i + 1, esc(d.msg));
             for (uint32_t k = 0; k < i; k++) trc_model_release(&l->models[k]);
             free(l->models);
             trc_recording_free(l->rec);
+            l->rec = NULL;
             return EXIT_INPUT;
         }
     }
     return 0;
+}
+
+int load_recording(loaded *l, const char *path) {
+    memset(l, 0, sizeof *l);
+    input in;
+    int rc = input_open(&in, path);
+    if (!rc) rc = load_recording_from(l, &in);
+    input_close(&in);
+    return rc;
 }
 
 void free_loaded(loaded *l) {
@@ -70,20 +81,22 @@ void free_loaded(loaded *l) {
     for (uint32_t i = 0; i < l->rec->nruns; i++) trc_model_release(&l->models[i]);
     free(l->models);
     trc_recording_free(l->rec);
+    l->rec = NULL;
 }
 
-int export_perfetto(const loaded *l, const char *out) {
-    FILE *f = fopen(out, "wb");
+int export_perfetto(const loaded *l, output *o) {
+    FILE *f = fopen(o->tmp, "wb");
     if (!f) {
-        fprintf(stderr, "weft: cannot write '%s': %s\n", out, strerror(errno));
+        fprintf(stderr, "weft: cannot write '%s': %s\n", esc(o->given), strerror(errno));
         return EXIT_IO;
     }
     diag d;
     diag_clear(&d);
     int rc = trc_export_perfetto(f, l->rec, l->models, &d);
-    if (fclose(f) != 0 && !rc) rc = diag_set(&d, ERR_IO, "cannot finish writing '%s': %s", out, strerror(errno));
+    if (fclose(f) != 0 && !rc) rc = diag_set(&d, ERR_IO, "cannot finish writing '%s': %s", o->given, strerror(errno));
     if (rc) {
-        print_diag(out, &d, rc);
+        output_fix_diag(o, &d);
+        print_diag(o->given, &d, rc);
         return exit_for(rc);
     }
     return 0;
@@ -91,10 +104,15 @@ int export_perfetto(const loaded *l, const char *out) {
 
 void print_stats(const loaded *l) {
     for (uint32_t i = 0; i < l->rec->nruns; i++) {
+        /* the table made from escaped names (a name cannot break its line), escaped again on the way out */
+        arena a = { 0 };
+        trc_model shown = l->models[i];
+        shown.run = esc_run_copy(l->models[i].run, &a);
         buf b = { 0 };
-        trc_stats_text(&b, &l->models[i]);
-        fwrite(b.p, 1, b.n, stdout);
+        trc_stats_text(&b, &shown);
+        esc_write(stdout, (const char *)b.p, b.n, ESC_TEXT);
         buf_release(&b);
+        arena_release(&a);
         if (i + 1 < l->rec->nruns) fputc('\n', stdout);
     }
 }

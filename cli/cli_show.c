@@ -15,16 +15,15 @@ bool has_display(void) {
     return (x && *x) || (w && *w);
 }
 
-int show(const loaded *l, bool window, const char *png, double at, int width, int height) {
+int show(const loaded *l, bool window, output *png, double at, int width, int height) {
 #ifdef WEFT_HAVE_GUI
     rdr_view_desc vd = { .rec = l->rec, .models = l->models, .nmodels = l->rec->nruns, .width = width,
                          .height = height, .at = at };
     diag d;
     diag_clear(&d);
     if (png) {
-        int rc = rdr_screenshot(&vd, png, &d);
-        if (rc) { print_diag(png, &d, rc); return exit_for(rc); }
-        if (!cli_quiet) printf("wrote the timeline to %s\n", png);
+        int rc = rdr_screenshot(&vd, png->tmp, &d);
+        if (rc) { output_fix_diag(png, &d); print_diag(png->given, &d, rc); return exit_for(rc); }
     }
     if (window) {
         if (at < 0) { vd.at = 0; vd.play = true; }   /* the window opens at the start and plays */

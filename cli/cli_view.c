@@ -276,18 +276,24 @@ int view_files(const view_opts *o) {
         if (rc) { print_diag("view", &d, rc); return exit_for(rc); }
         return 0;
     }
+    /* the PNG is written atomically (cli_output.c) and never over one of the recordings */
+    output po = { .slot = -1 };
+    int rc = o->png ? output_begin(&po, o->png, "PNG") : 0;
+    for (int i = 0; !rc && o->png && i < o->nfiles; i++) rc = output_not_path(&po, o->files[i]);
+    if (rc) { output_release(&po); return rc; }
     view_set vs;
-    int rc = view_set_load(&vs, o->files, o->nfiles);
-    if (rc) return rc;
+    rc = view_set_load(&vs, o->files, o->nfiles);
+    if (rc) { output_release(&po); return rc; }
     vd.models = vs.models;
     vd.nmodels = vs.nmodels;
     vd.rec = o->nfiles == 1 ? vs.l[0].rec : NULL;
     int status = 0;
     if (o->png) {
-        rc = rdr_screenshot(&vd, o->png, &d);
-        if (rc) { print_diag(o->png, &d, rc); status = exit_for(rc); }
-        else if (!cli_quiet) printf("wrote the timeline to %s\n", o->png);
+        rc = rdr_screenshot(&vd, po.tmp, &d);
+        if (rc) { output_fix_diag(&po, &d); print_diag(o->png, &d, rc); status = exit_for(rc); output_discard(&po); }
+        else if ((status = output_commit(&po)) == 0 && !cli_quiet) printf("wrote the timeline to %s\n", esc(o->png));
     }
+    output_release(&po);
     if (!status && o->frames_dir) status = write_frames(&vd, o);
     if (!status && o->video) status = write_video(&vd, o);
     if (!status && window) {

@@ -18,17 +18,34 @@ int cmd_export(int argc, char **argv) {
     }
     if (optind != argc - 1) { fprintf(stderr, "weft export: give one recording\n"); return EXIT_INPUT; }
     if (strcmp(format, "perfetto")) {
-        fprintf(stderr, "weft export: unknown format '%s' (this version writes: perfetto)\n", format);
+        fprintf(stderr, "weft export: unknown format '%s' (this version writes: perfetto)\n", esc(format));
+        return EXIT_INPUT;
+    }
+    input in;
+    int rc = input_open(&in, argv[optind]);
+    if (rc) return rc;
+    if (!out && input_is_special(&in)) {
+        fprintf(stderr, "weft export: the recording comes from a pipe or device: give the output with -o\n");
+        input_close(&in);
         return EXIT_INPUT;
     }
     char *outp = out ? xstrdup(out) : replace_ext(argv[optind], ".pftrace");
-    loaded l;
-    int rc = load_recording(&l, argv[optind]);
+    output o;
+    rc = output_begin(&o, outp, "Perfetto trace");
+    if (!rc) rc = output_not_input(&o, &in, "Perfetto trace");
     if (!rc) {
-        rc = export_perfetto(&l, outp);
-        if (!rc && !cli_quiet) printf("wrote %s\n", outp);
-        free_loaded(&l);
+        loaded l;
+        rc = load_recording_from(&l, &in);
+        if (!rc) {
+            rc = export_perfetto(&l, &o);
+            free_loaded(&l);
+        }
+        if (rc) output_discard(&o);
+        else rc = output_commit(&o);
+        if (!rc && !cli_quiet) printf("wrote %s\n", esc(outp));
     }
+    output_release(&o);
+    input_close(&in);
     free(outp);
     return rc;
 }

@@ -36,7 +36,7 @@ int cmd_list(int argc, char **argv) {
     char buf_dir[4096];
     const char *dir = scenario_dir(buf_dir, sizeof buf_dir);
     DIR *dp = opendir(dir);
-    if (!dp) { fprintf(stderr, "weft list: cannot open %s: %s\n", dir, strerror(errno)); return EXIT_IO; }
+    if (!dp) { fprintf(stderr, "weft list: cannot open %s: %s\n", esc(dir), strerror(errno)); return EXIT_IO; }
     char **names = NULL;
     size_t n = 0, cap = 0;
     struct dirent *de;
@@ -46,18 +46,24 @@ int cmd_list(int argc, char **argv) {
     }
     closedir(dp);
     qsort(names, n, sizeof *names, cmp_str);
+    /* names and titles are shown escaped (a file name may hold anything), aligned by their columns */
     int width = 0;
-    for (size_t i = 0; i < n; i++) width = (int)strlen(names[i]) > width ? (int)strlen(names[i]) : width;
+    for (size_t i = 0; i < n; i++) {
+        int w = esc_columns(names[i], (int)strlen(names[i]));
+        if (w > width) width = w;
+    }
     for (size_t i = 0; i < n; i++) {
         char path[8192];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
         diag d;
+        diag_clear(&d);
         sim_program *p;
+        int pad = width - esc_columns(names[i], (int)strlen(names[i]));
         if (sim_parse_file(&p, path, NULL, 0, &d) == 0) {
-            printf("%-*s  %s\n", width, names[i], p->title);
+            printf("%s%*s  %s\n", esc(names[i]), pad, "", esc(p->title));
             sim_program_free(p);
         } else {
-            printf("%-*s  (does not parse: %s)\n", width, names[i], d.msg);
+            printf("%s%*s  (does not parse: %s)\n", esc(names[i]), pad, "", esc(d.msg));
         }
         free(names[i]);
     }

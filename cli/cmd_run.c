@@ -1,4 +1,15 @@
-/* weft run: run a scenario (or a sweep of it) and record it. */
+/* weft run: run a scenario (or a sweep of it) and record it.
+ *
+ * The scenario is read once (so a FIFO or /dev/stdin works) and parsed once
+ * per run, every run before anything starts. Every output (the recording,
+ * --export, --png, the PNG of --view without a display) is begun before the
+ * first run, so a bad path fails at once, and is written atomically
+ * (cli_output.c): a run that cannot be carried out leaves the file that was at
+ * the output path as it was. A signal during a run ends it as `interrupted`:
+ * the recording is finished and put in place, the expectations are not
+ * checked (one line says so), and once its outputs are done weft ends with
+ * that signal.
+ */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -7,7 +18,85 @@
 
 #include "cli/cli.h"
 
-/* ---- run --------------------------------------------------------------- */
+#define MAX_SWEEP 64
+
+/* What to run: one program, or one per value of a swept parameter. */
+typedef struct plan {
+    const char *scn;
+    const char *name;              /* the swept parameter, NULL for a single run */
+    uint32_t n;
+    sim_program *progs[MAX_SWEEP];
+    const char *vals[MAX_SWEEP];
+    int param;                     /* the swept parameter's index in progs[0], -1 = none */
+} plan;
+
+typedef struct opts {
+    const char *out, *pftrace, *png, *backend;
+    bool view;
+    bool virtual_clock;            /* --clock virtual */
+    uint64_t seed;
+    double timeout;
+} opts;
+
+/* The outputs of a run: the recording, and what is made from it. */
+typedef struct outs {
+    output rec, trace, png;
+    bool window;                   /* --view with a display */
+    const char *png_given;         /* --png as given (not ours to free) */
+} outs;
+
+static void discard_all(outs *o) {
+    output_discard(&o->rec);
+    output_discard(&o->trace);
+    output_discard(&o->png);
+}
+
+static int begin_outputs(outs *o, const input *in, const opts *op) {
+    memset(o, 0, sizeof *o);
+    o->rec.slot = o->trace.slot = o->png.slot = -1;
+    const char *scn = in->path;
+    char *recp = op->out ? xstrdup(op->out) : replace_ext(strrchr(scn, '/') ? strrchr(scn, '/') + 1 : scn, ".weft");
+    o->window = op->view && has_display();
+    char *auto_png = op->view && !o->window && !op->png ? replace_ext(recp, ".png") : NULL;
+    const char *png = op->png ? op->png : auto_png;
+    o->png_given = op->png;
+    int rc = output_begin(&o->rec, recp, "recording");
+    if (!rc) rc = output_not_input(&o->rec, in, "recording");
+    if (!rc && o->rec.direct && (op->pftrace || png)) {
+        fprintf(stderr, "weft: '%s' is not a regular file: the recording cannot be read back for %s\n",
+                esc(o->rec.given), op->pftrace ? "--export" : "the PNG");
+        rc = EXIT_INPUT;
+    }
+    if (!rc && op->pftrace) {
+        rc = output_begin(&o->trace, op->pftrace, "Perfetto trace");
+        if (!rc) rc = output_not_input(&o->trace, in, "Perfetto trace");
+        if (!rc) rc = output_not_same(&o->trace, &o->rec);
+    }
+    if (!rc && png) {
+        rc = output_begin(&o->png, png, "PNG");
+        if (!rc) rc = output_not_input(&o->png, in, "PNG");
+        if (!rc) rc = output_not_same(&o->png, &o->rec);
+        if (!rc) rc = output_not_same(&o->png, &o->trace);
+    }
+    if (rc) {
+        output_release(&o->rec);
+        output_release(&o->trace);
+        output_release(&o->png);
+        free(recp);
+        free(auto_png);
+    }
+    return rc;
+}
+
+/* Frees the outputs and the names made for them (output.given points to them). */
+static void release_outputs(outs *o) {
+    char *recp = (char *)o->rec.given, *png = o->png.given && o->png.given != o->png_given ? (char *)o->png.given : NULL;
+    output_release(&o->rec);
+    output_release(&o->trace);
+    output_release(&o->png);
+    free(recp);
+    free(png);
+}
 
 /* A run that ended with an error (division by zero at run time...): the error
  * goes to stderr like every other one, as "file:line:col: error: ..." with the
@@ -15,6 +104,7 @@
 static void print_run_error(const sim_program *prog, const char *report) {
     size_t plen = strlen(prog->path);
     int line = 0, col = 0, n = 0;
+    fflush(stdout);
     if (!strncmp(report, prog->path, plen) && sscanf(report + plen, ":%d:%d: %n", &line, &col, &n) == 2 && n > 0 &&
         line > 0 && col > 0) {
         diag d;
@@ -23,114 +113,230 @@ static void print_run_error(const sim_program *prog, const char *report) {
         snprintf(d.msg, sizeof d.msg, "%.*s", (int)strcspn(report + plen + n, "\n"), report + plen + n);
         print_diag(prog->path, &d, -ERR_RUNTIME);
         const char *rest = strchr(report, '\n');
-        if (rest && rest[1]) fputs(rest + 1, stderr);
+        if (rest && rest[1]) esc_puts(stderr, rest + 1, ESC_TEXT);
     } else {
-        fprintf(stderr, "weft: %s", report);
+        fputs("weft: ", stderr);
+        esc_puts(stderr, report, ESC_TEXT);
         if (!*report || report[strlen(report) - 1] != '\n') fputc('\n', stderr);
     }
 }
 
 /* The run's error is printed on stderr: the stats on stdout leave it out. */
-static void drop_error_report(loaded *l, uint32_t run) {
-    if (run < l->rec->nruns && l->rec->runs[run].end_reason == TRC_END_ERROR) l->rec->runs[run].report = "";
+static void drop_error_reports(loaded *l) {
+    for (uint32_t i = 0; i < l->rec->nruns; i++)
+        if (l->rec->runs[i].end_reason == TRC_END_ERROR) l->rec->runs[i].report = "";
 }
 
-/* --sweep name=v1,v2,...: one run per value, all into one recording. */
-static int run_sweep(const char *scn, const char *out, char *sweep, sim_define *defs, uint32_t ndefs, uint64_t seed,
-                     double timeout, const char *pftrace, const char *backend, bool virtual_clock) {
+/* Parses the scenario once per swept value (every value checked before anything runs). */
+static int make_plan(plan *pl, const char *scn, const char *text, size_t len, char *sweep, sim_define *defs,
+                     uint32_t ndefs) {
+    diag d;
     char *eq = strchr(sweep, '=');
     *eq = 0;
-    const char *name = sweep;
-    char *values = eq + 1;
+    pl->name = sweep;
     if (ndefs >= SIM_MAX_PARAMS) { fprintf(stderr, "weft: too many -D\n"); return EXIT_INPUT; }
-    /* parse every value first, so a bad one fails before anything runs */
-    sim_program *progs[64];
-    const char *vals[64];
-    uint32_t n = 0;
-    diag d;
-    int status = 0;
-    for (char *save = NULL, *v = strtok_r(values, ",", &save); v && !status; v = strtok_r(NULL, ",", &save)) {
-        if (n == 64) { fprintf(stderr, "weft: --sweep takes at most 64 values\n"); status = EXIT_INPUT; break; }
-        defs[ndefs] = (sim_define){ .name = name, .value = v, .option = "--sweep" };
+    for (char *save = NULL, *v = strtok_r(eq + 1, ",", &save); v; v = strtok_r(NULL, ",", &save)) {
+        if (pl->n == MAX_SWEEP) { fprintf(stderr, "weft: --sweep takes at most %d values\n", MAX_SWEEP); return EXIT_INPUT; }
+        defs[ndefs] = (sim_define){ .name = pl->name, .value = v, .option = "--sweep" };
         diag_clear(&d);
-        int rc = sim_parse_file(&progs[n], scn, defs, ndefs + 1, &d);
-        if (rc) { print_diag(scn, &d, rc); status = exit_for(rc); break; }
-        vals[n++] = v;
+        int rc = sim_parse_bytes(&pl->progs[pl->n], scn, text, len, defs, ndefs + 1, &d);
+        if (rc) { print_diag(scn, &d, rc); return exit_for(rc); }
+        pl->vals[pl->n++] = v;
     }
-    if (!n && !status) { fprintf(stderr, "weft: --sweep %s= has no values\n", name); status = EXIT_INPUT; }
-    char *outp = out ? xstrdup(out) : replace_ext(strrchr(scn, '/') ? strrchr(scn, '/') + 1 : scn, ".weft");
-    trc_writer *w = NULL;
-    if (!status && trc_writer_open(&w, outp, &d)) { print_diag(outp, &d, -ERR_IO); status = EXIT_IO; }
-    catch_sigint(true);
-    uint32_t failed = 0, ran = 0;
-    int64_t swept[64];
-    uint64_t makespans[64];
-    int pi = -1;
-    for (uint32_t k = 0; n && k < progs[0]->nparams; k++)
-        if (!strcmp(progs[0]->params[k].name, name)) pi = (int)k;
-    for (uint32_t i = 0; i < n && !status; i++) {
-        if (!cli_quiet) printf("run %u of %u: %s=%s\n", i + 1, n, name, vals[i]);
+    if (!pl->n) { fprintf(stderr, "weft: --sweep %s= has no values\n", esc(pl->name)); return EXIT_INPUT; }
+    for (uint32_t k = 0; k < pl->progs[0]->nparams; k++)
+        if (!strcmp(pl->progs[0]->params[k].name, pl->name)) pl->param = (int)k;
+    return 0;
+}
+
+/* Runs the plan into the recording's temporary file. ran: the runs recorded. */
+static int record(const plan *pl, outs *o, const opts *op, sim_result *res, uint32_t *ran) {
+    diag d;
+    diag_clear(&d);
+    trc_writer *w;
+    if (trc_writer_open(&w, o->rec.tmp, &d)) {
+        output_fix_diag(&o->rec, &d);
+        print_diag(o->rec.given, &d, -ERR_IO);
+        return EXIT_IO;
+    }
+    int status = 0;
+    *ran = 0;
+    signals_run(true);   /* from here a signal ends the run, not weft */
+    if (!pl->name && !cli_quiet)
+        printf("running %s on %s: %u units, %u objects -> %s\n", esc(pl->progs[0]->title),
+               esc(op->backend ? op->backend : pl->progs[0]->backend), pl->progs[0]->nunits, pl->progs[0]->nobjects,
+               esc(o->rec.given));
+    for (uint32_t i = 0; i < pl->n && !atomic_load(&interrupt_flag); i++) {
+        if (pl->name && !cli_quiet) printf("run %u of %u: %s=%s\n", i + 1, pl->n, esc(pl->name), esc(pl->vals[i]));
         fflush(stdout);
-        sim_result res;
-        int rc = sim_run(&res, progs[i], &(sim_desc){ .writer = w, .seed = seed, .timeout_ns = (uint64_t)(timeout * 1e9),
-                                                       .interrupt = &interrupt_flag, .backend = backend,
-                                                       .virtual_clock = virtual_clock }, &d);
-        if (rc) { print_diag(scn, &d, rc); status = exit_for(rc); break; }
-        if (res.end_reason == TRC_END_ERROR && res.report[0]) print_run_error(progs[i], res.report);
-        if (res.expect_failed) { fputs(res.expect_report, stderr); failed++; }
-        swept[ran] = pi >= 0 ? progs[i]->params[pi].value : 0;
-        makespans[ran++] = res.wall_ns;
-        if (atomic_load(&interrupt_flag)) break;
-    }
-    catch_sigint(false);
-    if (!status && ran == n && pi >= 0) {
-        /* the expectations that compare the runs: makespan[P=v] */
-        char report[4096] = "";
-        uint32_t bad = sim_check_sweep(progs[0], (uint32_t)pi, swept, makespans, ran, report, sizeof report);
-        if (bad) { fputs(report, stderr); failed += bad; }
-    }
-    if (w && trc_writer_close(w, &d) && !status) { print_diag(outp, &d, -ERR_IO); status = EXIT_IO; }
-    for (uint32_t i = 0; i < n; i++) sim_program_free(progs[i]);
-    if (!status) {
-        loaded l;
-        if ((status = load_recording(&l, outp)) == 0) {
-            for (uint32_t i = 0; i < l.rec->nruns; i++) drop_error_report(&l, i);
-            if (!cli_quiet) { putchar('\n'); print_stats(&l); }
-            if (pftrace && !(status = export_perfetto(&l, pftrace)) && !cli_quiet)
-                printf("\nwrote the Perfetto trace to %s\n", pftrace);
-            free_loaded(&l);
+        int rc = sim_run(&res[i], pl->progs[i],
+                         &(sim_desc){ .writer = w, .backend = op->backend, .seed = op->seed,
+                                      .virtual_clock = op->virtual_clock,
+                                      .timeout_ns = (uint64_t)(op->timeout * 1e9), .interrupt = &interrupt_flag }, &d);
+        if (rc) {
+            output_fix_diag(&o->rec, &d);
+            print_diag(pl->scn, &d, rc);
+            status = exit_for(rc);
+            break;
         }
-        if (!status && !cli_quiet) printf("\n%u runs recorded in %s\n", n, outp);
-        if (!status && failed) status = EXIT_FAILED;
+        (*ran)++;
+        if (res[i].end_reason == TRC_END_ERROR && res[i].report[0]) print_run_error(pl->progs[i], res[i].report);
+        if (pl->name && res[i].expect_failed && res[i].end_reason != TRC_END_INTERRUPTED)
+            esc_puts(stderr, res[i].expect_report, ESC_TEXT);
     }
-    free(outp);
+    diag cd;
+    diag_clear(&cd);
+    int crc = trc_writer_close(w, &cd);
+    if (!status && crc) {
+        output_fix_diag(&o->rec, &cd);
+        print_diag(o->rec.given, &cd, crc);
+        status = exit_for(crc);
+    }
+    if (!status && !*ran) {
+        fprintf(stderr, "weft: interrupted by %s before the run began: nothing was recorded\n",
+                signal_name(signals_caught()));
+        status = EXIT_FAILED;
+    }
+    /* a run that could not be carried out: the file at the output path stays as it was */
+    if (status) discard_all(o);
+    else status = output_commit(&o->rec);
+    signals_run(false);   /* a signal from now on ends weft at once, outputs removed */
     return status;
 }
 
+/* Stats, the Perfetto trace and the PNG, from the recording read back. */
+static int make_outputs(outs *o, const opts *op) {
+    if (o->rec.direct) {
+        if (!cli_quiet) printf("(the recording went to %s: not read back for stats)\n", esc(o->rec.given));
+        return 0;
+    }
+    loaded l;
+    int status = load_recording(&l, o->rec.path);
+    if (status) { discard_all(o); return status; }
+    drop_error_reports(&l);
+    if (!cli_quiet) print_stats(&l);
+    if (o->trace.path) {
+        if ((status = export_perfetto(&l, &o->trace)) == 0) status = output_commit(&o->trace);
+        if (!status && !cli_quiet)
+            printf("\nwrote the Perfetto trace to %s (open it in https://ui.perfetto.dev)\n", esc(o->trace.given));
+    }
+    if (!status && (o->png.path || o->window)) {
+        if (o->png.path && !o->window && !op->png && !cli_quiet)
+            printf("no display: rendering the timeline to a PNG instead of opening a window\n");
+        status = show(&l, o->window, o->png.path ? &o->png : NULL, -1, 0, 0);
+        if (!status && o->png.path && (status = output_commit(&o->png)) == 0 && !cli_quiet)
+            printf("wrote the timeline to %s\n", esc(o->png.given));
+    }
+    if (status) discard_all(o);
+    free_loaded(&l);
+    return status;
+}
+
+static void say_interrupted(const plan *pl, const outs *o, uint32_t ran, bool during) {
+    const char *sig = signal_name(signals_caught());
+    fflush(stdout);
+    if (pl->name && during)
+        fprintf(stderr, "weft: interrupted by %s during run %u of %u: its expectations and those across runs were "
+                        "not checked\n", sig, ran, pl->n);
+    else if (pl->name)
+        fprintf(stderr, "weft: interrupted by %s after run %u of %u: the expectations across runs were not checked\n",
+                sig, ran, pl->n);
+    else
+        fprintf(stderr, "weft: interrupted by %s: the run was ended early and its expectations were not checked "
+                        "(the recording is kept in %s)\n", sig, esc(o->rec.given));
+}
+
+static int run_sweep(plan *pl, outs *o, const opts *op) {
+    sim_result *res = xcalloc(pl->n, sizeof *res);
+    uint32_t ran;
+    int status = record(pl, o, op, res, &ran);
+    uint32_t failed = 0;
+    for (uint32_t i = 0; i < ran; i++) failed += res[i].end_reason != TRC_END_INTERRUPTED && res[i].expect_failed;
+    if (!status) {
+        if (!cli_quiet) putchar('\n');
+        status = make_outputs(o, op);
+    }
+    bool during = ran && res[ran - 1].end_reason == TRC_END_INTERRUPTED;
+    bool interrupted = signals_caught() || during;
+    if (!status && ran == pl->n && pl->param >= 0 && !interrupted) {
+        /* the expectations that compare the runs: makespan[P=v] */
+        int64_t swept[MAX_SWEEP];
+        uint64_t makespans[MAX_SWEEP];
+        for (uint32_t i = 0; i < ran; i++) {
+            swept[i] = pl->progs[i]->params[pl->param].value;
+            makespans[i] = res[i].wall_ns;
+        }
+        char report[4096] = "";
+        uint32_t bad = sim_check_sweep(pl->progs[0], (uint32_t)pl->param, swept, makespans, ran, report, sizeof report);
+        if (bad) { esc_puts(stderr, report, ESC_TEXT); failed += bad; }
+    }
+    if (!status && !cli_quiet) printf("\n%u run%s recorded in %s\n", ran, ran == 1 ? "" : "s", esc(o->rec.given));
+    if (!status && interrupted) say_interrupted(pl, o, ran, during);
+    if (!status && failed) status = EXIT_FAILED;
+    free(res);
+    return status;
+}
+
+static int run_once(plan *pl, outs *o, const opts *op) {
+    const sim_program *prog = pl->progs[0];
+    sim_result res;
+    uint32_t ran;
+    int status = record(pl, o, op, &res, &ran);
+    if (status) return status;
+    if (!cli_quiet) {
+        char wall[32];
+        fmt_dur(wall, sizeof wall, res.wall_ns);
+        printf("recorded %llu events in %s of wall time%s\n\n", (unsigned long long)res.events, wall,
+               res.lost ? " (some lost: see below)" : "");
+    } else if (res.report[0] && res.end_reason != TRC_END_ERROR) {
+        esc_puts(stderr, res.report, ESC_TEXT);
+    }
+    if ((status = make_outputs(o, op))) return status;
+    if (res.end_reason == TRC_END_INTERRUPTED) {
+        say_interrupted(pl, o, 1, true);
+        return 0;
+    }
+    bool expected_end = res.end_reason == TRC_END_OK;
+    for (uint32_t i = 0; i < prog->nexpects; i++)
+        if ((prog->expects[i].kind == SIM_X_DEADLOCK && res.end_reason == TRC_END_DEADLOCK) ||
+            (prog->expects[i].kind == SIM_X_STUCK && res.end_reason == TRC_END_STUCK))
+            expected_end = true;
+    char across[4096] = "";
+    uint32_t bad = sim_check_sweep(prog, UINT32_MAX, NULL, NULL, 0, across, sizeof across);
+    fflush(stdout);
+    if (res.expect_failed || bad) {
+        esc_puts(stderr, res.expect_report, ESC_TEXT);
+        esc_puts(stderr, across, ESC_TEXT);
+        return EXIT_FAILED;
+    }
+    if (!expected_end) {
+        fprintf(stderr, "weft: the run ended with %s (the recording is kept in %s)\n", trc_run_end_name(res.end_reason),
+                esc(o->rec.given));
+        return EXIT_FAILED;
+    }
+    if (prog->nexpects && !cli_quiet) printf("\nall %u expectation(s) hold\n", prog->nexpects);
+    return 0;
+}
+
 int cmd_run(int argc, char **argv) {
-    const char *out = NULL, *pftrace = NULL, *png = NULL;
-    bool view = false;
-    uint64_t seed = 1;
-    double timeout = 60;
+    opts op = { .seed = 1, .timeout = 60 };
     sim_define defs[SIM_MAX_PARAMS];
     uint32_t ndefs = 0;
-    static const struct option opts[] = {
+    static const struct option longopts[] = {
         { "output", required_argument, 0, 'o' }, { "define", required_argument, 0, 'D' },
         { "seed", required_argument, 0, 's' }, { "timeout", required_argument, 0, 't' },
         { "export", required_argument, 0, 'e' }, { "view", no_argument, 0, 'v' },
         { "png", required_argument, 0, 'p' }, { "quiet", no_argument, 0, 'q' },
         { "backend", required_argument, 0, 'b' }, { "sweep", required_argument, 0, 'w' },
         { "clock", required_argument, 0, 'c' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
-    bool virtual_clock = false;
-    const char *backend = NULL;
     char *sweep = NULL;
     int c;
-    while ((c = getopt_long(argc, argv, "o:D:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:D:qh", longopts, NULL)) != -1) {
         switch (c) {
-        case 'o': out = optarg; break;
+        case 'o': op.out = optarg; break;
         case 'D': {
             char *eq = strchr(optarg, '=');
-            if (!eq || eq == optarg) { fprintf(stderr, "weft: -D takes name=value, not '%s'\n", optarg); return EXIT_INPUT; }
+            if (!eq || eq == optarg) { fprintf(stderr, "weft: -D takes name=value, not '%s'\n", esc(optarg)); return EXIT_INPUT; }
             if (ndefs >= SIM_MAX_PARAMS) { fprintf(stderr, "weft: too many -D\n"); return EXIT_INPUT; }
             *eq = 0;
             defs[ndefs++] = (sim_define){ .name = optarg, .value = eq + 1 };
@@ -139,34 +345,34 @@ int cmd_run(int argc, char **argv) {
         case 's': {
             char *end;
             errno = 0;
-            seed = strtoull(optarg, &end, 0);
-            if (errno || *end) { fprintf(stderr, "weft: --seed takes a number, not '%s'\n", optarg); return EXIT_INPUT; }
+            op.seed = strtoull(optarg, &end, 0);
+            if (errno || *end) { fprintf(stderr, "weft: --seed takes a number, not '%s'\n", esc(optarg)); return EXIT_INPUT; }
             break;
         }
         case 't': {
             char *end;
-            timeout = strtod(optarg, &end);
-            if (*end || !(timeout > 0) || timeout > 86400) {
-                fprintf(stderr, "weft: --timeout takes seconds (0 < t <= 86400), not '%s'\n", optarg);
+            op.timeout = strtod(optarg, &end);
+            if (*end || !(op.timeout > 0) || op.timeout > 86400) {
+                fprintf(stderr, "weft: --timeout takes seconds (0 < t <= 86400), not '%s'\n", esc(optarg));
                 return EXIT_INPUT;
             }
             break;
         }
-        case 'e': pftrace = optarg; break;
-        case 'v': view = true; break;
-        case 'p': png = optarg; break;
+        case 'e': op.pftrace = optarg; break;
+        case 'v': op.view = true; break;
+        case 'p': op.png = optarg; break;
         case 'q': cli_quiet = true; break;
-        case 'b': backend = optarg; break;
+        case 'b': op.backend = optarg; break;
         case 'c':
             if (strcmp(optarg, "real") && strcmp(optarg, "virtual")) {
-                fprintf(stderr, "weft: --clock takes real or virtual, not '%s'\n", optarg);
+                fprintf(stderr, "weft: --clock takes real or virtual, not '%s'\n", esc(optarg));
                 return EXIT_INPUT;
             }
-            virtual_clock = !strcmp(optarg, "virtual");
+            op.virtual_clock = !strcmp(optarg, "virtual");
             break;
         case 'w':
             if (!strchr(optarg, '=') || strchr(optarg, '=') == optarg || !strchr(optarg, '=')[1]) {
-                fprintf(stderr, "weft: --sweep takes name=v1,v2,..., not '%s'\n", optarg);
+                fprintf(stderr, "weft: --sweep takes name=v1,v2,..., not '%s'\n", esc(optarg));
                 return EXIT_INPUT;
             }
             sweep = optarg;
@@ -179,94 +385,48 @@ int cmd_run(int argc, char **argv) {
         fprintf(stderr, "weft run: give exactly one scenario file\n");
         return EXIT_INPUT;
     }
-    cli_overflow_hook();
-    if (sweep) return run_sweep(argv[optind], out, sweep, defs, ndefs, seed, timeout, pftrace, backend, virtual_clock);
     const char *scn = argv[optind];
-    diag d;
-    diag_clear(&d);
-    sim_program *prog;
-    int rc = sim_parse_file(&prog, scn, defs, ndefs, &d);
-    if (rc) { print_diag(scn, &d, rc); return exit_for(rc); }
-    if (prog->nsweep) {
-        /* the scenario sweeps a parameter itself: `sweep P = v1, v2` */
-        char spec[4096];
-        const sim_param *pa = &prog->params[prog->sweep_param];
-        size_t l = (size_t)snprintf(spec, sizeof spec, "%s=", pa->name);
-        for (uint32_t i = 0; i < prog->nsweep && l < sizeof spec; i++)
-            l += (size_t)snprintf(spec + l, sizeof spec - l, "%s%lld%s", i ? "," : "", (long long)prog->sweep_values[i],
-                                  pa->type == SIM_T_DUR ? "ns" : "");
-        sim_program_free(prog);
-        return run_sweep(scn, out, spec, defs, ndefs, seed, timeout, pftrace, backend, virtual_clock);
-    }
-    char *outp = out ? xstrdup(out) : replace_ext(strrchr(scn, '/') ? strrchr(scn, '/') + 1 : scn, ".weft");
-    if (!cli_quiet)
-        printf("running %s on %s: %u units, %u objects -> %s\n", prog->title, backend ? backend : prog->backend,
-               prog->nunits, prog->nobjects, outp);
-    fflush(stdout);
+    cli_overflow_hook();   /* a task's stack overflow names the task */
+    input in;
+    int status = input_open(&in, scn);
+    if (status) return status;
+    char *text;
+    size_t len;
+    status = input_read_scenario(&in, &text, &len);
+    input_close(&in);   /* in.st stays: outputs are compared with it */
+    if (status) return status;
 
-    catch_sigint(true);
-    sim_result res;
-    rc = sim_run(&res, prog, &(sim_desc){ .out_path = outp, .backend = backend, .seed = seed,
-                                          .timeout_ns = (uint64_t)(timeout * 1e9), .interrupt = &interrupt_flag,
-                                          .virtual_clock = virtual_clock }, &d);
-    catch_sigint(false);
-    if (rc) {
-        print_diag(scn, &d, rc);
-        sim_program_free(prog);
-        free(outp);
-        return exit_for(rc);
-    }
-    int status = 0;
-    if (res.end_reason == TRC_END_ERROR && res.report[0]) print_run_error(prog, res.report);
-    loaded l;
-    if ((status = load_recording(&l, outp))) goto done;
-    drop_error_report(&l, l.rec->nruns - 1);
-    if (!cli_quiet) {
-        char wall[32];
-        fmt_dur(wall, sizeof wall, res.wall_ns);
-        printf("recorded %llu events in %s of wall time%s\n\n", (unsigned long long)res.events, wall,
-               res.lost ? " (some lost: see below)" : "");
-        print_stats(&l);
-    } else if (res.report[0] && res.end_reason != TRC_END_ERROR) {
-        fputs(res.report, stderr);
-    }
-    if (pftrace) {
-        if ((status = export_perfetto(&l, pftrace))) { free_loaded(&l); goto done; }
-        if (!cli_quiet) printf("\nwrote the Perfetto trace to %s (open it in https://ui.perfetto.dev)\n", pftrace);
-    }
-    if (view || png) {
-        bool window = view && has_display();
-        char *auto_png = NULL;
-        if (view && !window && !png) {
-            auto_png = replace_ext(outp, ".png");
-            if (!cli_quiet) printf("no display: rendering the timeline to a PNG instead of opening a window\n");
-        }
-        status = show(&l, window, png ? png : auto_png, -1, 0, 0);
-        free(auto_png);
-    }
-    free_loaded(&l);
-    if (!status) {
-        bool expected_end = res.end_reason == TRC_END_OK;
-        for (uint32_t i = 0; i < prog->nexpects; i++)
-            if ((prog->expects[i].kind == SIM_X_DEADLOCK && res.end_reason == TRC_END_DEADLOCK) ||
-                (prog->expects[i].kind == SIM_X_STUCK && res.end_reason == TRC_END_STUCK))
-                expected_end = true;
-        char across[4096] = "";
-        uint32_t bad = sim_check_sweep(prog, UINT32_MAX, NULL, NULL, 0, across, sizeof across);
-        if (res.expect_failed || bad) {
-            fputs(res.expect_report, stderr);
-            fputs(across, stderr);
-            status = EXIT_FAILED;
-        } else if (!expected_end) {
-            fprintf(stderr, "weft: the run ended with %s (the recording is kept in %s)\n", trc_run_end_name(res.end_reason),
-                    outp);
-            status = EXIT_FAILED;
-        } else if (prog->nexpects && !cli_quiet) {
-            printf("\nall %u expectation(s) hold\n", prog->nexpects);
+    plan pl = { .scn = scn, .param = -1 };
+    char spec[4096];
+    if (sweep) {
+        status = make_plan(&pl, scn, text, len, sweep, defs, ndefs);
+    } else {
+        diag d;
+        diag_clear(&d);
+        int rc = sim_parse_bytes(&pl.progs[0], scn, text, len, defs, ndefs, &d);
+        if (rc) { print_diag(scn, &d, rc); status = exit_for(rc); }
+        else if (pl.progs[0]->nsweep) {
+            /* the scenario sweeps a parameter itself: `sweep P = v1, v2` */
+            const sim_program *p = pl.progs[0];
+            const sim_param *pa = &p->params[p->sweep_param];
+            size_t l = (size_t)snprintf(spec, sizeof spec, "%s=", pa->name);
+            for (uint32_t i = 0; i < p->nsweep && l < sizeof spec; i++)
+                l += (size_t)snprintf(spec + l, sizeof spec - l, "%s%lld%s", i ? "," : "", (long long)p->sweep_values[i],
+                                      pa->type == SIM_T_DUR ? "ns" : "");
+            sim_program_free(pl.progs[0]);
+            pl.progs[0] = NULL;
+            status = make_plan(&pl, scn, text, len, spec, defs, ndefs);
+        } else {
+            pl.n = 1;
         }
     }
-done:
-    sim_program_free(prog);
-    free(outp);
+    outs o;
+    if (!status && (status = begin_outputs(&o, &in, &op)) == 0) {
+        status = pl.name ? run_sweep(&pl, &o, &op) : run_once(&pl, &o, &op);
+        release_outputs(&o);
+    }
+    for (uint32_t i = 0; i < MAX_SWEEP; i++) sim_program_free(pl.progs[i]);
+    free(text);
+    signals_finish();   /* a run ended by a signal: weft ends with it */
     return status;
 }

@@ -20,7 +20,7 @@ int cmd_stats(int argc, char **argv) {
     if (json) {
         buf b = { 0 };
         trc_stats_json(&b, l.models, l.rec->nruns);
-        fwrite(b.p, 1, b.n, stdout);
+        esc_write(stdout, (const char *)b.p, b.n, ESC_JSON);
         buf_release(&b);
     } else {
         print_stats(&l);

@@ -36,7 +36,7 @@ int cmd_view(int argc, char **argv) {
         case 'a':
             if (!parse_at(optarg, &o)) {
                 fprintf(stderr, "weft view: --at takes a fraction 0..1, a percentage 0%%..100%% or a time like 12ms, "
-                                "not '%s'\n", optarg);
+                                "not '%s'\n", esc(optarg));
                 return EXIT_INPUT;
             }
             o.at_given = true;
@@ -45,7 +45,7 @@ int cmd_view(int argc, char **argv) {
         case 'z':
             if (sscanf(optarg, "%dx%d", &o.width, &o.height) != 2 || o.width < 200 || o.height < 150 || o.width > 8192 ||
                 o.height > 8192) {
-                fprintf(stderr, "weft view: --size takes WxH between 200x150 and 8192x8192, not '%s'\n", optarg);
+                fprintf(stderr, "weft view: --size takes WxH between 200x150 and 8192x8192, not '%s'\n", esc(optarg));
                 return EXIT_INPUT;
             }
             break;
@@ -55,7 +55,7 @@ int cmd_view(int argc, char **argv) {
             char *end;
             o.fps = strtod(optarg, &end);
             if (*end || !(o.fps >= 1 && o.fps <= 120)) {
-                fprintf(stderr, "weft view: --fps takes 1..120, not '%s'\n", optarg);
+                fprintf(stderr, "weft view: --fps takes 1..120, not '%s'\n", esc(optarg));
                 return EXIT_INPUT;
             }
             break;
@@ -64,7 +64,7 @@ int cmd_view(int argc, char **argv) {
             char *end;
             o.scale = strtod(optarg, &end);
             if (*end || !(o.scale >= 1 && o.scale <= 4)) {
-                fprintf(stderr, "weft view: --scale takes 1..4 (pixels per point, for sharp slides), not '%s'\n", optarg);
+                fprintf(stderr, "weft view: --scale takes 1..4 (pixels per point, for sharp slides), not '%s'\n", esc(optarg));
                 return EXIT_INPUT;
             }
             break;
@@ -72,7 +72,7 @@ int cmd_view(int argc, char **argv) {
         case 't':
             if (!strcmp(optarg, "dark")) o.theme = 0;
             else if (!strcmp(optarg, "light")) o.theme = 1;
-            else { fprintf(stderr, "weft view: --theme takes dark or light, not '%s'\n", optarg); return EXIT_INPUT; }
+            else { fprintf(stderr, "weft view: --theme takes dark or light, not '%s'\n", esc(optarg)); return EXIT_INPUT; }
             break;
         case 'S': o.stage = true; break;
         case 'W': o.whole = true; break;

@@ -34,6 +34,13 @@ void usage(FILE *f) {
             "                      validate a scenario (.scn, with overrides) or a recording (.weft)\n"
             "  list                the bundled scenarios\n"
             "\n"
+            "Ctrl-C, SIGTERM or SIGHUP end a run cleanly: the recording is kept (end: interrupted),\n"
+            "the expectations are not checked, and weft then ends with that signal.\n"
+            "Outputs are written to a temporary file beside them and renamed when complete: a\n"
+            "failed command leaves the earlier file as it was. An output equal to an input is\n"
+            "refused. FIFOs and /dev/stdin work as inputs. Names and texts are printed with\n"
+            "control characters escaped.\n"
+            "\n"
             "See README.md and scenarios/README.md.\n");
 }
 

@@ -73,6 +73,10 @@ static void rdr_instant_text(rdr_ctx *cx, uint32_t run, const trc_instant *in, c
         break;
     case TRC_EV_CALLBACK: snprintf(out, cap, "ran the done-callback of future #%llu", id); break;
     case TRC_EV_LOCAL_SET: snprintf(out, cap, "thread-local %s", in->text ? in->text : "?"); break;
+    case TRC_EV_ITEM_VALUE:
+        snprintf(out, cap, in->aux ? "got item #%u from queue %s: value %lld" : "put item #%u into queue %s: value %lld",
+                 in->extra, pool, (long long)(int64_t)in->arg);
+        break;
     default: snprintf(out, cap, "%s", trc_ev_name(in->kind)); break;
     }
 }

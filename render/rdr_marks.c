@@ -161,7 +161,7 @@ static void rdr_glyph_cross(rdr_drawlist *dl, int x, int y, uint32_t col) {   /*
 bool rdr_instant_drawn(unsigned kind) {
     switch (kind) {
     case TRC_EV_SPAWN: case TRC_EV_JOINED: case TRC_EV_SUBMIT: case TRC_EV_RESULT: case TRC_EV_CANCEL:
-    case TRC_EV_CALLBACK: case TRC_EV_LOCAL_SET: return true;
+    case TRC_EV_CALLBACK: case TRC_EV_LOCAL_SET: case TRC_EV_ITEM_VALUE: return true;
     default: return false;
     }
 }
@@ -234,6 +234,7 @@ void rdr_instants(rdr_ctx *cx) {
                 rdr_glyph_cross(cx->dl, x, gy, in->aux == 1 ? RDR_COL_FUT_CANCELLED : RDR_COL_CANCEL_LATE);
                 break;
             case TRC_EV_CALLBACK: rdr_glyph_dot(cx->dl, x, y1 - 7, rdr_flow_color(TRC_FLOW_CALLBACK)); break;
+            case TRC_EV_ITEM_VALUE: rdr_glyph_dot(cx->dl, x, gy + 2, rdr_flow_color(TRC_FLOW_ITEM)); break;
             case TRC_EV_LOCAL_SET: {
                 rdr_glyph_flag(cx->dl, x, gy, RDR_COL_LOCAL);
                 if (!labels || !in->text) break;

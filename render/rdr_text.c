@@ -72,8 +72,9 @@ void rdr_fmt_time(char *out, size_t cap, double t, double step, double tmax) {
     else if (mag >= 1e6) { unit = 1e6; name = "ms"; }
     else if (mag >= 1e3) { unit = 1e3; name = "\xc2\xb5s"; }
     double q = step / unit;
-    int dec = q >= 1 ? 0 : (int)ceil(-log10(q) - 1e-9);
-    if (dec > 9) dec = 9;
+    /* a zero (or NaN) step makes -log10 infinite: no int conversion of that (UB; found by fuzz_pipeline) */
+    double want = q >= 1 ? 0 : ceil(-log10(q) - 1e-9);
+    int dec = want < 9 ? (int)want : 9;
     double val = t / unit;
     if (fabs(val) < 0.5 * pow(10, -dec)) val = 0;   /* no "-0" */
     snprintf(out, cap, "%.*f %s", dec, val, name);

@@ -45,12 +45,16 @@ typedef enum sim_expr_kind {
     SIM_E_LOCAL,     /* a thread-local value of the running unit (param: local index) */
     SIM_E_MAKESPAN,  /* expect only: this run's makespan, or (param: sweep param, a: value)
                         the makespan of the sweep's run with that value */
-    SIM_E_NOT        /* not a: 1 when a is 0, else 0 */
+    SIM_E_NOT,       /* not a: 1 when a is 0, else 0 */
+    SIM_E_SIZE,      /* size Q: the items in queue obj (Queue.qsize()) */
+    SIM_E_ALIVE,     /* alive A: 1 while any instance of actor `param` runs (Thread.is_alive()) */
+    SIM_E_LOST       /* expect only: lost_updates C, the updates of counter obj that racy writes lost */
 } sim_expr_kind;
 
 typedef struct sim_expr {
     sim_expr_kind kind;
-    sim_pos pos;
+    sim_pos pos;            /* an operator's, a value's, a function's name */
+    sim_pos start;          /* where the whole expression begins (a binary one: at its left operand) */
     sim_type type;          /* checked at parse time */
     int64_t value;          /* NUM, DUR (ns) */
     uint32_t param;         /* PARAM: index; LOCAL: local index; MAKESPAN: param or UINT32_MAX */
@@ -58,7 +62,8 @@ typedef struct sim_expr {
     const char *fn;         /* CALL: "min" / "max"; LAST: "timed_out" / "ok" */
     struct sim_expr *a, *b;
     struct sim_expr **items; uint32_t nitems;   /* CHOICE */
-    uint32_t obj;           /* COUNTER: object index */
+    uint32_t obj;           /* COUNTER, SIZE, LOST: object index (of element 0 when `index` is set) */
+    struct sim_expr *index; /* COUNTER, SIZE, LOST on an array: the element, `c[index]` (NULL: a plain object) */
     bool is_const;          /* no random, counter or last-step parts: folded at parse time */
 } sim_expr;
 
@@ -97,6 +102,18 @@ typedef struct sim_object {
     uint32_t subkind;       /* queues: trc_queue_kind (fifo, lifo, priority) */
     sim_expr *prefer_expr;  /* rwlocks: prefer=EXPR (NULL: a keyword or the default) */
     uint32_t prefer;        /* rwlocks: sim_rw_prefer */
+    /* Arrays: `lock fork[5]` declares five objects, fork[0] .. fork[4]. Once
+     * parsed, prog->objects holds every element as an object of its own (named
+     * "fork[3]"), and every reference is to an element: a step's constant index
+     * is folded into its object, any other index is added when the step runs
+     * (checked against `size`). */
+    sim_expr *size_expr;    /* the declaration's [SIZE]; NULL: not an array */
+    int64_t size;           /* elements of its array (1: not an array) */
+    uint32_t elem0;         /* after parsing: the object index of element 0 of its array (itself if none) */
+    const char *array;      /* after parsing: the array's name ("fork"); NULL: not an array */
+    sim_expr *lock_index;   /* conditions: lock=L[EXPR], a constant index (NULL: none) */
+    bool lock_each;         /* conditions: `condition cv[n] lock=L` with L an array of n: cv[k] binds L[k] */
+    sim_expr **inits; uint32_t ninits;   /* counter arrays: `= v0, v1, ...`, one per element (NULL: `capacity` for all) */
 } sim_object;
 
 /* ---- statements -------------------------------------------------------- */
@@ -156,11 +173,18 @@ struct sim_stmt {
     uint32_t actor;         /* SPAWN, JOIN: actor index */
     uint32_t task;          /* SUBMIT, MAP, ON_DONE: task index */
     uint32_t fut;           /* SUBMIT (as), RESULT, CANCEL, ON_DONE: future slot; UINT32_MAX = none */
-    uint32_t local;         /* LET */
+    uint32_t local;         /* LET, GET ... as X: the local; UINT32_MAX = none */
     bool wait;              /* SHUTDOWN wait=yes */
     sim_stmt *next;
     sim_expr *priority;     /* PUT on a priority queue: lowest first (NULL: 0) */
     bool nowait;            /* PUT, GET: never block; a full/empty queue makes the step fail */
+    /* Object arrays: a step's object is `obj`, or when obj_index is set the element
+     * obj + obj_index (obj is then element 0), chosen when the step runs. Steps
+     * without an object have obj == UINT32_MAX. The same for INCR's `lock`. */
+    sim_expr *obj_index;
+    sim_expr *lock_index;
+    sim_expr *value;        /* PUT: value=EXPR, the item's value (NULL: none, a get reads 0) */
+    /* GET: `as X`, the local that receives the item's value (UINT32_MAX: none); LET: its local */
     bool blocking;          /* SLEEP: time.sleep inside a coroutine (the whole loop stops) */
     bool return_exceptions; /* GATHER: failed children are results too; else the first failure ends it */
     uint32_t *futs; uint32_t nfuts;   /* GATHER: the future slots named */
@@ -239,6 +263,13 @@ typedef struct sim_define { const char *name; const char *value; const char *opt
  * with d->file/line/col/msg/snippet (and hint where one helps) filled. */
 int sim_parse(sim_program **out, const char *path, const char *text, const sim_define *defs, uint32_t ndefs,
               diag *d);
+/* The same from the len bytes of a file read by the caller (NUL-terminated
+ * after them): refuses a recording and a text with a NUL byte, then parses. */
+int sim_parse_bytes(sim_program **out, const char *path, const char *text, size_t len, const sim_define *defs,
+                    uint32_t ndefs, diag *d);
+/* Reads the file at path (at most SIM_MAX_SOURCE bytes, refused by its size
+ * before reading when larger), then sim_parse_bytes. */
+#define SIM_MAX_SOURCE ((size_t)16 << 20)
 int sim_parse_file(sim_program **out, const char *path, const sim_define *defs, uint32_t ndefs, diag *d);
 void sim_program_free(sim_program *p);
 /* Fills d's file, line, col and snippet (the source line, safe to print under
@@ -261,11 +292,19 @@ typedef struct sim_eval_ctx {
     /* MAKESPAN: this run's (param UINT32_MAX) or the sweep run's with param = value;
      * returns false when there is no such run */
     bool (*makespan)(void *user, uint32_t param, int64_t value, int64_t *out);
+    int64_t (*qsize)(void *user, uint32_t obj);      /* SIZE: the queue's items now */
+    bool (*alive)(void *user, uint32_t actor);        /* ALIVE: any instance of the actor runs */
+    int64_t (*lost)(void *user, uint32_t obj);        /* LOST: a counter's lost updates */
 } sim_eval_ctx;
 
 /* Evaluates e. ctx may be NULL for constant expressions. On error returns
  * -ERR_xxx with d's line/col set to the sub-expression at fault. */
 int sim_eval(const sim_expr *e, const sim_program *p, sim_eval_ctx *ctx, int64_t *out, diag *d);
+/* The element v of the array whose element 0 is object `base`: *out = base + v,
+ * or -ERR_SCENARIO with d's line/col at pos and a message naming the index and
+ * the array's size ("index 5 is out of range for 'fork': an array of 5 locks,
+ * 0 to 4"). A plain object is an array of one. Thread: any. */
+int sim_element(const sim_program *p, uint32_t base, int64_t v, sim_pos pos, uint32_t *out, diag *d);
 uint64_t sim_rng_next(uint64_t *state);   /* splitmix64 */
 
 /* ---- compute calibration ---------------------------------------------- */

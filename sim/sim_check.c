@@ -37,7 +37,8 @@ int sim__check_stmts(parser *ps, sim_stmt *s) {
     for (; s; s = s->next) {
         if (fold(ps, s, s->expr) || fold(ps, s, s->timeout) || fold(ps, s, s->window) || fold(ps, s, s->cond))
             return ps->err;
-        if (fold(ps, s, s->priority)) return ps->err;
+        if (fold(ps, s, s->priority) || fold(ps, s, s->obj_index) || fold(ps, s, s->lock_index) || fold(ps, s, s->value))
+            return ps->err;
         if (s->body && sim__check_stmts(ps, s->body)) return ps->err;
         if (s->orelse && sim__check_stmts(ps, s->orelse)) return ps->err;
     }
@@ -78,6 +79,15 @@ int sim__resolve_names(parser *ps) {
                 break;
             }
             if (f->kind == FIX_SPAWN) spawned_by_someone[k] = true;
+            *f->target = (uint32_t)k;
+            break;
+        case FIX_ALIVE:
+            k = sim__find_actor(p, f->name);
+            if (k < 0) {
+                sim__perr(ps, f->pos, ERR_SCENARIO, "unknown actor '%s'", f->name);
+                sim__hint_closest(ps, f->name, an, p->nactors, "alive A says whether any thread of actor A runs");
+                break;
+            }
             *f->target = (uint32_t)k;
             break;
         case FIX_TASK:
@@ -212,10 +222,18 @@ static void hint_override(parser *ps, const sim_expr *e) {
 int sim__after_overrides(parser *ps) {
     sim_program *p = ps->p;
     for (uint32_t i = 0; i < p->nparams && !ps->err; i++) sim__eval(ps, p->params[i].expr, &p->params[i].value);
+    uint64_t elems = 0;
     for (uint32_t i = 0; i < p->nobjects && !ps->err; i++) {
         sim_object *o = &p->objects[i];
-        if (o->capacity && !sim__eval(ps, o->capacity, &o->cap_value) && sim__check_object_value(ps, o))
+        if (o->size_expr && !sim__eval(ps, o->size_expr, &o->size) && sim__check_array_size(ps, o, elems))
+            hint_override(ps, o->size_expr);
+        elems += (uint64_t)o->size;
+        if (!ps->err && o->capacity && !sim__eval(ps, o->capacity, &o->cap_value) && sim__check_object_value(ps, o))
             hint_override(ps, o->capacity);
+        for (uint32_t k = 0; k < o->ninits && !ps->err; k++) {
+            int64_t v;
+            sim__eval(ps, o->inits[k], &v);
+        }
         if (!ps->err && o->kind == SIM_OBJ_RWLOCK && o->prefer_expr && sim__rw_prefer_value(ps, o))
             hint_override(ps, o->prefer_expr);
     }

@@ -5,6 +5,84 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* ---- expectations ----------------------------------------------------------- */
+
+/* A condition at the top of an expectation: a comparison, or and / or / not of them. */
+static bool is_condition(const sim_expr *e) {
+    if (e->kind == SIM_E_NOT) return true;
+    return e->kind == SIM_E_BIN && strchr("<>lg=!&|", e->op);
+}
+
+/* The first part of e that reads what one run left (a counter, a queue's size, lost updates), or NULL. */
+static const sim_expr *reads_run_state(const sim_expr *e) {
+    if (!e) return NULL;
+    if (e->kind == SIM_E_COUNTER || e->kind == SIM_E_SIZE || e->kind == SIM_E_LOST) return e;
+    const sim_expr *x = reads_run_state(e->a);
+    if (!x) x = reads_run_state(e->b);
+    for (uint32_t i = 0; !x && i < e->nitems; i++) x = reads_run_state(e->items[i]);
+    return x;
+}
+
+/* The name after `expect counter` (or `expect lost_updates`), when it is one, must name a
+ * counter: the same errors as a step's object ("unknown counter", "'m' is a lock"). */
+static int check_expect_subject(parser *ps) {
+    if (ps->t.kind != T_IDENT) return 0;
+    char *name = arena_strndup(&ps->p->mem, ps->t.s, ps->t.len);
+    int oi = sim__find_object(ps->p, name);
+    static const char *const words[] = { "makespan", "size", "lost_updates", "index", "ok", "timed_out", "arg", "not",
+                                         "uniform", "exp", "choice", "alive", "min", "max" };
+    for (size_t i = 0; oi < 0 && i < sizeof words / sizeof *words; i++)
+        if (!strcmp(name, words[i])) return 0;
+    if (oi < 0 && (sim__find_param(ps->p, ps->t.s, ps->t.len) >= 0 || sim__find_local(ps->p, ps->t.s, ps->t.len) >= 0))
+        return 0;
+    if (oi >= 0 && ps->p->objects[oi].kind == SIM_OBJ_COUNTER) return 0;
+    /* report it as a step would, then leave the lexer where it was (the error sticks) */
+    const char *cur = ps->cur;
+    int line = ps->line, col = ps->col;
+    tok t = ps->t;
+    uint32_t o;
+    sim_expr *ix;
+    sim__object_ref_unnoted(ps, K(SIM_OBJ_COUNTER), "expect on", false, &o, &ix);
+    ps->cur = cur; ps->line = line; ps->col = col; ps->t = t;
+    return ps->err;
+}
+
+/* ---- arrays ---------------------------------------------------------------- */
+
+int sim__check_array_size(parser *ps, const sim_object *o, uint64_t before) {
+    if (!o->size_expr) return 0;
+    int64_t v = o->size;
+    sim_pos at = o->size_expr->pos;
+    if (v < 1)
+        return sim__perr(ps, at, ERR_SCENARIO, "an array of %ss needs at least 1 element, not %lld", sim__obj_kind_name(o->kind),
+                         (long long)v);
+    if ((uint64_t)v > SIM_MAX_OBJECTS || before + (uint64_t)v > SIM_MAX_OBJECTS) {
+        sim__perr(ps, at, ERR_LIMIT, "array '%s' of %lld makes more than %d objects (%llu in all)", o->name, (long long)v,
+                  SIM_MAX_OBJECTS, (unsigned long long)(before + (uint64_t)v));
+        return ps->err;
+    }
+    return 0;
+}
+
+/* After an object's name: an optional [SIZE], a constant integer. */
+static int parse_array_size(parser *ps, sim_object *o) {
+    o->size = 1;
+    if (!is_p(&ps->t, '[')) {
+        if (ps->nelems + 1 > SIM_MAX_OBJECTS) return sim__perr(ps, o->pos, ERR_LIMIT, "more than %d objects", SIM_MAX_OBJECTS);
+        ps->nelems++;
+        return 0;
+    }
+    sim__next(ps);
+    sim_expr *e = sim__parse_expr(ps);
+    if (!e || sim__require_type(ps, e, SIM_T_INT, "an array's size") || sim__expect_p(ps, ']', "to close the array's size"))
+        return ps->err;
+    if (!e->is_const) return sim__perr(ps, e->pos, ERR_SCENARIO, "an array's size must be a constant");
+    o->size_expr = e;
+    if (sim__eval(ps, e, &o->size) || sim__check_array_size(ps, o, ps->nelems)) return ps->err;
+    ps->nelems += (uint64_t)o->size;
+    return 0;
+}
+
 /* ---- rwlock and queue declarations --------------------------------------- */
 
 /* queue ... kind=fifo|lifo|priority; `kind` is consumed. */
@@ -50,8 +128,8 @@ static int parse_rwlock_decl(parser *ps) {
     tok nt = ps->t;
     const char *name = sim__take_ident(ps, "an rwlock name");
     if (!name || sim__check_unique(ps, name, nt.pos)) return ps->err;
-    if (p->nobjects >= SIM_MAX_OBJECTS) return sim__perr(ps, nt.pos, ERR_LIMIT, "more than %d objects", SIM_MAX_OBJECTS);
     sim_object o = { .name = name, .pos = nt.pos, .kind = SIM_OBJ_RWLOCK, .prefer = SIM_RW_WRITERS };
+    if (parse_array_size(ps, &o)) return ps->err;
     while (ps->t.kind == T_IDENT) {
         tok kt = ps->t;
         sim__next(ps);
@@ -209,8 +287,8 @@ int sim__parse_toplevel(parser *ps) {
         snprintf(what, sizeof what, "a %s name", sim__obj_kind_name(kind));
         const char *name = sim__take_ident(ps, what);
         if (!name || sim__check_unique(ps, name, nt.pos)) return ps->err;
-        if (p->nobjects >= SIM_MAX_OBJECTS) return sim__perr(ps, nt.pos, ERR_LIMIT, "more than %d objects", SIM_MAX_OBJECTS);
         sim_object o = { .name = name, .pos = nt.pos, .kind = kind };
+        if (parse_array_size(ps, &o)) return ps->err;
         if (kind == SIM_OBJ_SEMAPHORE || kind == SIM_OBJ_BARRIER || kind == SIM_OBJ_COUNTER || kind == SIM_OBJ_POOL) {
             /* semaphore s 3 | barrier b 3 | counter c = 0 (also permits=3, parties=3) */
             if (kind == SIM_OBJ_COUNTER) {
@@ -235,6 +313,31 @@ int sim__parse_toplevel(parser *ps) {
             if (!o.capacity || sim__require_type(ps, o.capacity, SIM_T_INT, role)) return ps->err;
             if (!o.capacity->is_const) return sim__perr(ps, o.capacity->pos, ERR_SCENARIO, "%s must be a constant", role);
             if (sim__eval(ps, o.capacity, &o.cap_value) || sim__check_object_value(ps, &o)) return ps->err;
+            /* counter acc[4] = 1000, 1500, 2000, 800: one initial value per element */
+            if (kind == SIM_OBJ_COUNTER && is_p(&ps->t, ',')) {
+                if (!o.size_expr) {
+                    sim__perr(ps, ps->t.pos, ERR_SCENARIO, "a counter has one initial value");
+                    sim__hint(ps, "several values are for an array of counters: counter %s[N] = v0, v1, ...", name);
+                    return ps->err;
+                }
+                sim_expr *vals[SIM_MAX_OBJECTS];
+                uint32_t nv = 0;
+                vals[nv++] = o.capacity;
+                while (is_p(&ps->t, ',')) {
+                    sim__next(ps);
+                    if (nv == SIM_MAX_OBJECTS) return sim__perr(ps, ps->t.pos, ERR_LIMIT, "more than %d initial values",
+                                                               SIM_MAX_OBJECTS);
+                    sim_expr *v = sim__parse_expr(ps);
+                    if (!v || sim__require_type(ps, v, SIM_T_INT, role)) return ps->err;
+                    if (!v->is_const) return sim__perr(ps, v->pos, ERR_SCENARIO, "%s must be a constant", role);
+                    int64_t x;
+                    if (sim__eval(ps, v, &x)) return ps->err;
+                    vals[nv++] = v;
+                }
+                o.inits = arena_push(&p->mem, sizeof *vals * nv);
+                memcpy(o.inits, vals, sizeof *vals * nv);
+                o.ninits = nv;
+            }
         } else if (kind == SIM_OBJ_CONDITION) {
             /* condition c lock=m: bound to an existing lock or rlock */
             if (!is_kw(&ps->t, "lock")) {
@@ -246,7 +349,15 @@ int sim__parse_toplevel(parser *ps) {
             }
             sim__next(ps);
             if (sim__expect_p(ps, '=', "after lock")) return ps->err;
-            if (sim__object_ref(ps, K(SIM_OBJ_LOCK) | K(SIM_OBJ_RLOCK), "bind a condition to", &o.lock)) return ps->err;
+            /* lock=L, lock=L[K] (a constant index), or for an array of conditions lock=A with
+             * A an array of locks of the same size: element k binds A[k] */
+            sim_expr *lix = NULL;
+            if (sim__object_ref_unnoted(ps, K(SIM_OBJ_LOCK) | K(SIM_OBJ_RLOCK), "bind a condition to", o.size_expr != NULL,
+                                        &o.lock, &lix))
+                return ps->err;
+            o.lock_index = lix;
+            o.lock_each = !lix && p->objects[o.lock].size_expr;
+            if (lix && !lix->is_const) return sim__perr(ps, lix->pos, ERR_SCENARIO, "a condition's lock index must be a constant");
         } else {
             while (ps->t.kind == T_IDENT) {
                 tok kt = ps->t;
@@ -371,7 +482,7 @@ int sim__parse_toplevel(parser *ps) {
     } else if (is_kw(&t, "expect")) {
         tok et = ps->t;
         sim_expect x = { .pos = t.pos };
-        if (is_kw(&et, "makespan") || is_p(&et, '(')) {
+        if (is_kw(&et, "makespan") || is_p(&et, '(') || is_kw(&et, "size")) {
             /* expect makespan < 2s, expect makespan[workers=4] * 2 < makespan[workers=1] */
             ps->in_expect = true;
             ps->across_runs = false;
@@ -380,6 +491,10 @@ int sim__parse_toplevel(parser *ps) {
             ps->in_expect = false;
             if (!x.value || sim__require_type(ps, x.value, SIM_T_INT, "an expectation (a comparison)")) return ps->err;
             x.across_runs = ps->across_runs;
+            const sim_expr *st = x.across_runs ? reads_run_state(x.value) : NULL;
+            if (st)
+                return sim__perr(ps, st->pos, ERR_SCENARIO, "an expectation that compares the runs of a sweep "
+                                 "(makespan[...]) reads their makespans and params only");
             ARR_PUSH(p->expects, p->nexpects, ps->cap_expects, x);
             return sim__end_statement(ps);
         }
@@ -428,20 +543,31 @@ int sim__parse_toplevel(parser *ps) {
         else if (!strcmp(what, "deadlock")) x.kind = SIM_X_DEADLOCK;
         else if (!strcmp(what, "stuck")) x.kind = SIM_X_STUCK;
         else if (!strcmp(what, "counter") || !strcmp(what, "lost_updates")) {
-            x.kind = !strcmp(what, "counter") ? SIM_X_COUNTER : SIM_X_LOST_UPDATES;
-            if (sim__object_ref(ps, K(SIM_OBJ_COUNTER), "expect on", &x.obj)) return ps->err;
-            tok op = ps->t;
-            if (op.kind != T_PUNCT || !strchr("<>lg=!", op.punct) || (op.len == 1 && (op.punct == '=' || op.punct == '!'))) {
+            /* expect counter EXPR / expect lost_updates C CMP EXPR: a condition over what the run
+             * left (counters' final values, lost updates, queues' sizes), params and makespan */
+            bool lost = !strcmp(what, "lost_updates");
+            x.kind = lost ? SIM_X_LOST_UPDATES : SIM_X_COUNTER;
+            x.obj = UINT32_MAX;
+            if (check_expect_subject(ps)) return ps->err;
+            if (lost) {   /* `lost_updates C` is the expression's first term: read it again as one */
+                ps->cur = et.s; ps->line = et.pos.line; ps->col = et.pos.col;
+                sim__next(ps);
+            }
+            ps->in_expect = true;
+            ps->across_runs = false;
+            x.value = sim__parse_expr(ps);
+            ps->in_expect = false;
+            if (!x.value) return ps->err;
+            if (!is_condition(x.value)) {
                 char b2[64];
-                sim__perr(ps, op.pos, ERR_SCENARIO, "expected a comparison (== != < > <= >=), found %s",
-                     sim__tok_desc(&op, b2, sizeof b2));
+                sim__perr(ps, ps->t.pos, ERR_SCENARIO, "expected a comparison (== != < > <= >=), found %s",
+                          sim__tok_desc(&ps->t, b2, sizeof b2));
                 return ps->err;
             }
-            sim__next(ps);
-            x.op = op.punct;
-            x.value = sim__parse_expr(ps);
-            if (!x.value || sim__require_type(ps, x.value, SIM_T_INT, "the expected value")) return ps->err;
-            if (!x.value->is_const) return sim__perr(ps, x.value->pos, ERR_SCENARIO, "the expected value must be a constant");
+            if (ps->across_runs)
+                return sim__perr(ps, x.value->pos, ERR_SCENARIO,
+                                 "an expectation on counters reads this run only: makespan[...] compares the runs of a sweep");
+            if (sim__require_type(ps, x.value, SIM_T_INT, "the expectation")) return ps->err;
         } else {
             static const char *const xs[] = { "no_deadlock", "all_done", "deadlock", "stuck", "counter", "lost_updates",
                                               "order", "makespan" };

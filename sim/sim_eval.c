@@ -42,6 +42,23 @@ static int64_t to_signed(uint64_t u) {
     return u <= (uint64_t)INT64_MAX ? (int64_t)u : -(int64_t)(~u) - 1;
 }
 
+int sim_element(const sim_program *p, uint32_t base, int64_t v, sim_pos pos, uint32_t *out, diag *d) {
+    const sim_object *o = &p->objects[base];
+    if (v >= 0 && v < o->size) {
+        *out = base + (uint32_t)v;
+        return 0;
+    }
+    char msg[256];
+    const char *kind = trc_obj_kind_name((unsigned)o->kind);
+    if (o->size == 1)
+        snprintf(msg, sizeof msg, "index %lld is out of range for '%s': an array of 1 %s, index 0", (long long)v,
+                 o->array ? o->array : o->name, kind);
+    else
+        snprintf(msg, sizeof msg, "index %lld is out of range for '%s': an array of %lld %ss, 0 to %lld", (long long)v,
+                 o->array ? o->array : o->name, (long long)o->size, kind, (long long)o->size - 1);
+    return eval_err(d, p, pos, ERR_SCENARIO, msg);
+}
+
 int sim_eval(const sim_expr *e, const sim_program *p, sim_eval_ctx *ctx, int64_t *out, diag *d) {
     int64_t a, b;
     int rc;
@@ -62,7 +79,7 @@ int sim_eval(const sim_expr *e, const sim_program *p, sim_eval_ctx *ctx, int64_t
         *out = !a;
         return 0;
     case SIM_E_UNIFORM: case SIM_E_EXP: case SIM_E_CHOICE: case SIM_E_COUNTER: case SIM_E_LAST: case SIM_E_INDEX:
-    case SIM_E_ARG: case SIM_E_LOCAL: case SIM_E_MAKESPAN:
+    case SIM_E_ARG: case SIM_E_LOCAL: case SIM_E_MAKESPAN: case SIM_E_SIZE: case SIM_E_ALIVE: case SIM_E_LOST:
         if (!ctx) return eval_err(d, p, e->pos, ERR_SCENARIO, "this value is only known while the scenario runs");
         break;
     case SIM_E_BIN:
@@ -110,7 +127,22 @@ int sim_eval(const sim_expr *e, const sim_program *p, sim_eval_ctx *ctx, int64_t
         uint32_t i = (uint32_t)(sim_rng_next(ctx->rng) % e->nitems);
         return sim_eval(e->items[i], p, ctx, out, d);
     }
-    case SIM_E_COUNTER: *out = ctx->counter(ctx->user, e->obj); return 0;
+    case SIM_E_COUNTER: case SIM_E_SIZE: case SIM_E_LOST: {
+        uint32_t oi = e->obj;
+        if (e->index) {
+            if ((rc = sim_eval(e->index, p, ctx, &a, d)) || (rc = sim_element(p, e->obj, a, e->index->start, &oi, d)))
+                return rc;
+        }
+        int64_t (*get)(void *, uint32_t) = e->kind == SIM_E_COUNTER ? ctx->counter : e->kind == SIM_E_SIZE ? ctx->qsize
+                                                                                                      : ctx->lost;
+        if (!get) return eval_err(d, p, e->pos, ERR_SCENARIO, "this value is not known here");
+        *out = get(ctx->user, oi);
+        return 0;
+    }
+    case SIM_E_ALIVE:
+        if (!ctx->alive) return eval_err(d, p, e->pos, ERR_SCENARIO, "this value is not known here");
+        *out = ctx->alive(ctx->user, e->param);
+        return 0;
     case SIM_E_LAST: *out = e->fn[0] == 't' ? ctx->last_timed_out : !ctx->last_timed_out; return 0;
     case SIM_E_INDEX: *out = ctx->index; return 0;
     case SIM_E_ARG: *out = ctx->arg; return 0;

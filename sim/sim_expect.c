@@ -9,34 +9,61 @@
 #include <stdio.h>
 #include <string.h>
 
-static bool compare(int op, int64_t a, int64_t b) {
-    switch (op) {
-    case '<': return a < b;
-    case '>': return a > b;
-    case 'l': return a <= b;
-    case 'g': return a >= b;
-    case '=': return a == b;
-    default: return a != b;
-    }
-}
-
-static const char *op_text(int op) {
-    switch (op) {
-    case '<': return "<";
-    case '>': return ">";
-    case 'l': return "<=";
-    case 'g': return ">=";
-    case '=': return "==";
-    default: return "!=";
-    }
-}
+/* What an expectation reads: the run as it ended. */
+typedef struct ended { const sim_result *res; const rt *r; } ended;
 
 static bool this_makespan(void *user, uint32_t param, int64_t value, int64_t *out) {
-    const sim_result *res = user;
+    const ended *x = user;
     (void)value;
     if (param != UINT32_MAX) return false;
-    *out = (int64_t)res->wall_ns;
+    *out = (int64_t)x->res->wall_ns;
     return true;
+}
+
+static int64_t final_counter(void *user, uint32_t obj) {
+    const ended *x = user;
+    return atomic_load(&x->r->objs[obj].counter);
+}
+
+static int64_t final_lost(void *user, uint32_t obj) {
+    const ended *x = user;
+    return (int64_t)atomic_load(&x->r->objs[obj].lost);
+}
+
+static int64_t final_size(void *user, uint32_t obj) {
+    const ended *x = user;
+    return atomic_load(&x->r->objs[obj].queue.size);
+}
+
+static bool reads_makespan(const sim_expr *e) {
+    if (!e) return false;
+    if (e->kind == SIM_E_MAKESPAN) return true;
+    if (reads_makespan(e->a) || reads_makespan(e->b)) return true;
+    for (uint32_t i = 0; i < e->nitems; i++)
+        if (reads_makespan(e->items[i])) return true;
+    return false;
+}
+
+/* The text of an expectation as written: from its `expect` to the end of its
+ * statement (a ';' or a '#' outside a string, or the line's end), spaces trimmed. */
+static void expect_text(const sim_program *p, sim_pos pos, char *out, size_t cap) {
+    const char *s = p->text;
+    for (int line = 1; line < pos.line && *s; s++)
+        if (*s == '\n') line++;
+    for (int col = 1; col < pos.col && *s && *s != '\n'; col++) {   /* columns count characters */
+        uint32_t cp;
+        int len = utf8_decode(s, strlen(s), &cp);
+        s += len > 0 ? len : 1;
+    }
+    size_t n = 0;
+    bool in_str = false;
+    while (s[n] && s[n] != '\n' && (in_str || (s[n] != ';' && s[n] != '#'))) {
+        if (s[n] == '"') in_str = !in_str;
+        n++;
+    }
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\\')) n--;
+    if (n >= cap) snprintf(out, cap, "%.*s...", (int)utf8_cut(s, cap - 4), s);
+    else snprintf(out, cap, "%.*s", (int)n, s);
 }
 
 /* When an `expect order` item happened (mono ns), or 0 if it never did. */
@@ -63,7 +90,7 @@ static const char *order_name(const sim_program *p, const sim_order_item *it) {
 void expect_check(sim_result *res, const sim_program *prog, const rt *r, uint32_t end) {
     for (uint32_t i = 0; i < prog->nexpects; i++) {
         const sim_expect *x = &prog->expects[i];
-        char fail[512] = "";
+        char fail[640] = "";
         if (x->kind == SIM_X_NO_DEADLOCK && (end == TRC_END_DEADLOCK || end == TRC_END_STUCK))
             snprintf(fail, sizeof fail, "%s", end == TRC_END_DEADLOCK ? "expect no_deadlock: the run deadlocked"
                                                                       : "expect no_deadlock: units were stuck forever");
@@ -73,24 +100,41 @@ void expect_check(sim_result *res, const sim_program *prog, const rt *r, uint32_
             snprintf(fail, sizeof fail, "expect deadlock: the run did not deadlock");
         else if (x->kind == SIM_X_STUCK && end != TRC_END_STUCK)
             snprintf(fail, sizeof fail, "expect stuck: no unit was stuck forever");
-        else if (x->kind == SIM_X_COUNTER || x->kind == SIM_X_LOST_UPDATES) {
-            const rt_obj *o = &r->objs[x->obj];
-            int64_t got = x->kind == SIM_X_COUNTER ? atomic_load(&o->counter) : (int64_t)atomic_load(&o->lost);
-            int64_t want = 0;
-            sim_eval(x->value, prog, NULL, &want, NULL);
-            if (!compare(x->op, got, want))
-                snprintf(fail, sizeof fail, "expect %s %s %s %lld: it is %lld",
-                         x->kind == SIM_X_COUNTER ? "counter" : "lost_updates", o->decl->name, op_text(x->op),
-                         (long long)want, (long long)got);
-        } else if (x->kind == SIM_X_RELATION && !x->across_runs) {
-            sim_eval_ctx ctx = { .makespan = this_makespan, .user = res };
+        else if (x->kind == SIM_X_COUNTER || x->kind == SIM_X_LOST_UPDATES || (x->kind == SIM_X_RELATION && !x->across_runs)) {
+            ended en = { res, r };
+            sim_eval_ctx ctx = { .makespan = this_makespan, .counter = final_counter, .lost = final_lost,
+                                 .qsize = final_size, .user = &en };
             int64_t v = 0;
             diag ed;
-            if (sim_eval(x->value, prog, &ctx, &v, &ed)) snprintf(fail, sizeof fail, "expect: %.400s", ed.msg);
-            else if (!v) {
-                char ms[32];
-                fmt_dur(ms, sizeof ms, res->wall_ns);
-                snprintf(fail, sizeof fail, "expect at column %d does not hold: the makespan was %s", x->pos.col, ms);
+            char text[256];
+            expect_text(prog, x->pos, text, sizeof text);
+            if (sim_eval(x->value, prog, &ctx, &v, &ed)) {
+                snprintf(fail, sizeof fail, "%s: %.240s", text, ed.msg);
+            } else if (!v) {
+                /* a comparison says what its sides were */
+                const sim_expr *c = x->value;
+                int64_t a = 0, b = 0;
+                bool cmp = c->kind == SIM_E_BIN && strchr("<>lg=!", c->op) && !sim_eval(c->a, prog, &ctx, &a, NULL) &&
+                           !sim_eval(c->b, prog, &ctx, &b, NULL);
+                char as[48], bs[48];
+                if (cmp && c->a->type == SIM_T_DUR) {
+                    fmt_dur(as, sizeof as, (uint64_t)(a < 0 ? 0 : a));
+                    fmt_dur(bs, sizeof bs, (uint64_t)(b < 0 ? 0 : b));
+                } else {
+                    snprintf(as, sizeof as, "%lld", (long long)a);
+                    snprintf(bs, sizeof bs, "%lld", (long long)b);
+                }
+                if (reads_makespan(c)) {
+                    char ms[32];
+                    fmt_dur(ms, sizeof ms, res->wall_ns);
+                    snprintf(fail, sizeof fail, "%s does not hold: the makespan was %s", text, ms);
+                } else if (cmp && c->b->is_const) {
+                    snprintf(fail, sizeof fail, "%s: it is %s", text, as);
+                } else if (cmp) {
+                    snprintf(fail, sizeof fail, "%s: it is %s, and the right side %s", text, as, bs);
+                } else {
+                    snprintf(fail, sizeof fail, "%s does not hold", text);
+                }
             }
         } else if (x->kind == SIM_X_ORDER) {
             for (uint32_t k = 0; k + 1 < x->nitems && !fail[0]; k++) {

@@ -8,7 +8,7 @@
 sim_expr *sim__new_expr(parser *ps, sim_expr_kind k, sim_pos pos) {
     sim_expr *e = arena_push(&ps->p->mem, sizeof *e);
     e->kind = k;
-    e->pos = pos;
+    e->pos = e->start = pos;
     e->is_const = k == SIM_E_NUM || k == SIM_E_DUR || k == SIM_E_PARAM;
     return e;
 }
@@ -64,6 +64,15 @@ static sim_expr *parse_unary_(parser *ps) {
     }
     if (t.kind == T_IDENT) {
         sim__next(ps);
+        if (ps->in_expect && (is_kw(&t, "timed_out") || is_kw(&t, "ok") || is_kw(&t, "index") ||
+                              is_kw(&t, "uniform") || is_kw(&t, "exp") || is_kw(&t, "choice") ||
+                              sim__find_local(ps->p, t.s, t.len) >= 0)) {
+            char w[48];
+            sim__perr(ps, t.pos, ERR_SCENARIO, "an expectation cannot read '%s'", sim__tok_text(&t, w, sizeof w));
+            sim__hint(ps, "an expectation is checked after the run: it reads params, counters (their final values), "
+                          "lost_updates C, size Q and makespan");
+            return NULL;
+        }
         /* a call: name(...), but uniform (a) b, exp (m) and choice (x), y are their own forms */
         if (is_p(&ps->t, '(') && !is_kw(&t, "uniform") && !is_kw(&t, "exp") && !is_kw(&t, "choice")) {
             bool is_min = t.len == 3 && !memcmp(t.s, "min", 3), is_max = t.len == 3 && !memcmp(t.s, "max", 3);
@@ -151,6 +160,39 @@ static sim_expr *parse_unary_(parser *ps) {
             e->type = SIM_T_INT;
             return e;
         }
+        /* size Q: a queue's items now (q.qsize()); lost_updates C (expectations only) */
+        if ((is_kw(&t, "size") || (ps->in_expect && is_kw(&t, "lost_updates"))) && ps->t.kind == T_IDENT) {
+            bool lost = is_kw(&t, "lost_updates");
+            char *qn = arena_strndup(&ps->p->mem, ps->t.s, ps->t.len);
+            int oi = sim__find_object(ps->p, qn);
+            if (oi >= 0 || lost) {
+                uint32_t o;
+                sim_expr *ix = NULL;
+                if (sim__object_ref_unnoted(ps, K(lost ? SIM_OBJ_COUNTER : SIM_OBJ_QUEUE), lost ? "count the lost updates of"
+                                            : "take the size of", false, &o, &ix))
+                    return NULL;
+                sim_expr *e = sim__new_expr(ps, lost ? SIM_E_LOST : SIM_E_SIZE, t.pos);
+                e->obj = o;
+                e->index = ix;
+                e->type = SIM_T_INT;
+                sim__note_objref(ps, &e->obj, &e->index);
+                return e;
+            }
+        }
+        /* alive A: whether any instance of actor A runs (Thread.is_alive()) */
+        if (is_kw(&t, "alive") && ps->t.kind == T_IDENT && sim__find_param(ps->p, t.s, t.len) < 0 &&
+            sim__find_local(ps->p, t.s, t.len) < 0 && sim__find_object(ps->p, "alive") < 0) {
+            if (ps->in_expect) {
+                sim__perr(ps, t.pos, ERR_SCENARIO, "an expectation cannot read 'alive'");
+                sim__hint(ps, "every unit has ended when expectations are checked: expect all_done says whether they "
+                              "finished");
+                return NULL;
+            }
+            sim_expr *e = sim__new_expr(ps, SIM_E_ALIVE, t.pos);
+            e->type = SIM_T_INT;
+            if (sim__name_ref(ps, FIX_ALIVE, &e->param, "the name of an actor")) return NULL;
+            return e;
+        }
         if (is_kw(&t, "makespan")) {
             if (!ps->in_expect) {
                 sim__perr(ps, t.pos, ERR_SCENARIO, "'makespan' is known only after the run: use it in an expect");
@@ -211,6 +253,8 @@ static sim_expr *parse_unary_(parser *ps) {
                 sim_expr *e = sim__new_expr(ps, SIM_E_COUNTER, t.pos);
                 e->obj = (uint32_t)oi;
                 e->type = SIM_T_INT;
+                if (sim__object_index(ps, t, (uint32_t)oi, false, &e->index)) return NULL;
+                sim__note_objref(ps, &e->obj, &e->index);
                 return e;
             }
             if (oi >= 0) {
@@ -276,6 +320,7 @@ static sim_expr *mk_bin(parser *ps, int op, sim_pos pos, sim_expr *a, sim_expr *
     }
     sim_expr *e = sim__new_expr(ps, SIM_E_BIN, pos);
     e->op = op; e->a = a; e->b = b; e->type = r;
+    e->start = a->start;
     e->is_const = a->is_const && b->is_const;
     return e;
 }

@@ -43,6 +43,8 @@ enum { XR_OK = 0, XR_BREAK = 1, XR_STOP = -1 };
 enum { RT_CH_EXIT = 0,     /* a unit exited: joiners, shutdown(wait=yes), the watchdog */
        RT_CH_READY,        /* a unit is ready to start: main, before the run begins */
        RT_NCH };
+/* An item id's mark: it was put with a value (ids never reach 2^63). */
+#define Q_HAS_VALUE (1ull << 63)
 /* Channels of a queue's monitor. */
 enum { Q_CH_NOT_EMPTY = 0, Q_CH_NOT_FULL, Q_CH_JOINED, Q_NCH };
 /* Channels of an rwlock's monitor. */
@@ -55,7 +57,9 @@ typedef struct rt_unit rt_unit;
 typedef struct rt rt;
 
 typedef struct rt_queue {
-    uint64_t *items;                 /* ring of item ids */
+    uint64_t *items;                 /* ring of item ids; Q_HAS_VALUE marks an item put with value= */
+    int64_t *vals;                   /* the items' values, beside items[] */
+    _Atomic int64_t size;            /* count, for `size Q` (written under the monitor, read without) */
     int64_t cap, head, count;
     uint64_t next_item;
     uint32_t kind;                   /* trc_queue_kind */
@@ -259,6 +263,9 @@ void rt_out_of_memory(rt_unit *u, sim_pos pos);
 /* ---- the interpreter (sim_interp.c) -------------------------------------- */
 
 int exec_block(rt_unit *u, const sim_stmt *s);
+/* The object a step works on: `base`, or with an index the element base + index
+ * (an index out of range is a run-time error at the index, naming the unit). */
+int rt_element(rt_unit *u, uint32_t base, const sim_expr *index, uint32_t *out);
 int rt_ev(rt_unit *u, const sim_expr *e, int64_t *out);
 int rt_ev_dur(rt_unit *u, const sim_expr *e, uint64_t *out);
 int rt_timeout_of(rt_unit *u, const sim_stmt *s, uint64_t *deadline);
@@ -269,14 +276,15 @@ int rt_timeout_of(rt_unit *u, const sim_stmt *s, uint64_t *deadline);
 int obj_lock(rt_unit *u, uint32_t oi, uint64_t deadline);
 int obj_unlock(rt_unit *u, uint32_t oi, const sim_stmt *s);
 bool obj_holds(rt_unit *u, uint32_t oi);
-bool obj_rlock_too_deep(rt_unit *u, const sim_stmt *s);
+bool obj_rlock_too_deep(rt_unit *u, uint32_t oi, const sim_stmt *s);
 /* A condition's lock, released fully while it waits: the depth to restore, then restored. */
 int64_t obj_lock_release_all(rt_unit *u, uint32_t li);
 int obj_lock_restore(rt_unit *u, uint32_t li, int64_t depth);
 
-int obj_put(rt_unit *u, uint32_t oi, uint64_t deadline, int64_t prio, bool nowait);
-int obj_get(rt_unit *u, uint32_t oi, uint64_t deadline, bool nowait);
-int obj_task_done(rt_unit *u, const sim_stmt *s);
+/* put: `val` is the item's value when has_val; get: *val gets the value (0 for an item put without one). */
+int obj_put(rt_unit *u, uint32_t oi, uint64_t deadline, int64_t prio, bool nowait, bool has_val, int64_t val);
+int obj_get(rt_unit *u, uint32_t oi, uint64_t deadline, bool nowait, int64_t *val);
+int obj_task_done(rt_unit *u, uint32_t oi, const sim_stmt *s);
 int obj_queue_join(rt_unit *u, uint32_t oi, uint64_t deadline);
 int obj_queue_init(rt *r, rt_obj *o);
 
@@ -288,10 +296,11 @@ int obj_barrier(rt_unit *u, uint32_t oi, uint64_t deadline);
 
 int obj_read_lock(rt_unit *u, uint32_t oi, uint64_t deadline);
 int obj_write_lock(rt_unit *u, uint32_t oi, uint64_t deadline);
-int obj_read_unlock(rt_unit *u, const sim_stmt *s);
-int obj_write_unlock(rt_unit *u, const sim_stmt *s);
+int obj_read_unlock(rt_unit *u, uint32_t oi, const sim_stmt *s);
+int obj_write_unlock(rt_unit *u, uint32_t oi, const sim_stmt *s);
 
-int obj_incr(rt_unit *u, const sim_stmt *s);
+/* oi: the counter; li: INCR locked's lock */
+int obj_incr(rt_unit *u, const sim_stmt *s, uint32_t oi, uint32_t li);
 
 /* ---- units (sim_units.c) -------------------------------------------------- */
 
@@ -308,9 +317,9 @@ rt_fut *pool_submit(rt_unit *u, uint32_t oi, uint32_t task, int64_t arg, sim_pos
 int pool_result(rt_unit *u, const sim_stmt *s, uint64_t deadline);
 int pool_cancel(rt_unit *u, const sim_stmt *s);
 int pool_on_done(rt_unit *u, const sim_stmt *s);
-int pool_map(rt_unit *u, const sim_stmt *s, uint64_t deadline);
+int pool_map(rt_unit *u, const sim_stmt *s, uint32_t oi, uint64_t deadline);
 int pool_as_completed(rt_unit *u, const sim_stmt *s, uint64_t deadline);
-int pool_shutdown(rt_unit *u, const sim_stmt *s);
+int pool_shutdown(rt_unit *u, const sim_stmt *s, uint32_t oi);
 int pool_worker_loop(rt_unit *u);
 /* Every non-daemon actor is done: no pool takes new work (queued tasks still run). Thread: main. */
 void pool_shut_all(rt *r, sim_punit *by);

@@ -19,6 +19,22 @@ static int64_t counter_value(void *user, uint32_t obj) {
     return atomic_load_explicit(&r->objs[obj].counter, memory_order_acquire);
 }
 
+static int64_t queue_size(void *user, uint32_t obj) {
+    rt *r = user;
+    return atomic_load_explicit(&r->objs[obj].queue.size, memory_order_relaxed);
+}
+
+/* Thread.is_alive() of any instance: started (with the run, spawned) and not yet exited. */
+static bool actor_alive(void *user, uint32_t actor) {
+    rt *r = user;
+    const sim_actor *a = &r->prog->actors[actor];
+    for (int64_t k = 0; k < a->count_value; k++) {
+        int st = atomic_load_explicit(&r->units[a->unit0 + (uint32_t)k].state, memory_order_acquire);
+        if (st != US_DONE && st != US_NEW) return true;
+    }
+    return false;
+}
+
 /* Evaluates an expression for unit u; a runtime error (division by zero...) ends the run. */
 int rt_ev(rt_unit *u, const sim_expr *e, int64_t *out) {
     if (e->is_const) {   /* every step's expression was folded by the parser (check_stmts) */
@@ -27,11 +43,24 @@ int rt_ev(rt_unit *u, const sim_expr *e, int64_t *out) {
     }
     sim_eval_ctx ctx = { .rng = &u->rng, .counter = counter_value, .user = u->r, .last_timed_out = u->timed_out,
                          .index = u->index_in_actor, .arg = u->arg, .locals = u->locals,
-                         .tls = u->tls != u->locals ? u->tls : NULL };
+                         .tls = u->tls != u->locals ? u->tls : NULL, .qsize = queue_size, .alive = actor_alive };
     diag d;
     int rc = sim_eval(e, u->r->prog, &ctx, out, &d);
     if (rc) rt_error_at(u, (sim_pos){ d.line, d.col }, d.msg);
     return rc;
+}
+
+int rt_element(rt_unit *u, uint32_t base, const sim_expr *index, uint32_t *out) {
+    *out = base;
+    if (!index) return 0;
+    int64_t v;
+    if (rt_ev(u, index, &v)) return -1;
+    diag d;
+    if (sim_element(u->r->prog, base, v, index->start, out, &d)) {
+        rt_error_at(u, index->start, d.msg);
+        return -1;
+    }
+    return 0;
 }
 
 /* A duration or count from the program, checked like the parser checks constants. */
@@ -106,10 +135,16 @@ static void do_mark(rt_unit *u, const sim_stmt *s) {
     }
 }
 
-static void do_let(rt_unit *u, const sim_stmt *s, int64_t v) {
+/* A local's value: a context variable is the unit's (a task's) own, a thread-local its thread's
+ * (on coroutines, its loop's: every task of the loop shares it). */
+static void set_local(rt_unit *u, uint32_t li, int64_t v) {
     const uint8_t *is_ctx = u->r->prog->local_ctx;
-    if (is_ctx && is_ctx[s->local]) u->locals[s->local] = v;   /* a context variable: this task's own */
-    else u->tls[s->local] = v;                                 /* a thread-local: the thread's (its loop's) */
+    if (is_ctx && is_ctx[li]) u->locals[li] = v;
+    else u->tls[li] = v;
+}
+
+static void do_let(rt_unit *u, const sim_stmt *s, int64_t v) {
+    set_local(u, s->local, v);
     char text[192];
     snprintf(text, sizeof text, "%s=%lld", u->r->prog->locals[s->local].name, (long long)v);
     trc_emit(u->ring, TRC_EV_LOCAL_SET, 0, 0, rt_intern(u->r, u->pu, text), 0);
@@ -150,15 +185,15 @@ static int exec_loop(rt_unit *u, const sim_stmt *s) {
 }
 
 /* The condition steps: wait (event, barrier, condition) and wait_for. */
-static int exec_wait(rt_unit *u, const sim_stmt *s) {
+static int exec_wait(rt_unit *u, const sim_stmt *s, uint32_t oi) {
     rt *r = u->r;
-    const rt_obj *o = &r->objs[s->obj];
+    const rt_obj *o = &r->objs[oi];
     uint64_t deadline = 0;
     int64_t v;
     int rc;
     if (s->kind == SIM_S_WAIT && o->decl->kind != SIM_OBJ_CONDITION) {
         if (rt_timeout_of(u, s, &deadline)) return -1;
-        return o->decl->kind == SIM_OBJ_EVENT ? obj_event_wait(u, s->obj, deadline) : obj_barrier(u, s->obj, deadline);
+        return o->decl->kind == SIM_OBJ_EVENT ? obj_event_wait(u, oi, deadline) : obj_barrier(u, oi, deadline);
     }
     if (!obj_holds(u, o->decl->lock)) {
         char msg[256];
@@ -169,14 +204,14 @@ static int exec_wait(rt_unit *u, const sim_stmt *s) {
     }
     if (rt_timeout_of(u, s, &deadline)) return -1;
     if (s->kind == SIM_S_WAIT) {
-        rc = obj_cond_wait(u, s->obj, deadline);
+        rc = obj_cond_wait(u, oi, deadline);
         return rc == 1 ? 0 : rc;
     }
     /* while not predicate: wait (re-checked after every wake-up, as Python's wait_for does) */
     for (;;) {
         if (rt_ev(u, s->cond, &v)) return -1;
         if (v) { u->timed_out = false; return 0; }
-        rc = obj_cond_wait(u, s->obj, deadline);
+        rc = obj_cond_wait(u, oi, deadline);
         if (rc < 0) return rc;
         if (rc == 1) {
             if (rt_ev(u, s->cond, &v)) return -1;
@@ -187,33 +222,33 @@ static int exec_wait(rt_unit *u, const sim_stmt *s) {
 }
 
 /* The rwlock and queue steps: XR_OK, XR_BREAK (a block's body broke out) or XR_STOP. */
-static int exec_rwq_step(rt_unit *u, const sim_stmt *s) {
+static int exec_rwq_step(rt_unit *u, const sim_stmt *s, uint32_t oi) {
     uint64_t deadline = 0;
     int rc = 0;
     switch (s->kind) {
     case SIM_S_READ_LOCK: case SIM_S_WRITE_LOCK:
         if (rt_timeout_of(u, s, &deadline)) return XR_STOP;
-        rc = s->kind == SIM_S_READ_LOCK ? obj_read_lock(u, s->obj, deadline) : obj_write_lock(u, s->obj, deadline);
+        rc = s->kind == SIM_S_READ_LOCK ? obj_read_lock(u, oi, deadline) : obj_write_lock(u, oi, deadline);
         if (rc == 1) rc = 0;          /* timed out: `timed_out` says so */
         break;
-    case SIM_S_READ_UNLOCK: rc = obj_read_unlock(u, s); break;
-    case SIM_S_WRITE_UNLOCK: rc = obj_write_unlock(u, s); break;
+    case SIM_S_READ_UNLOCK: rc = obj_read_unlock(u, oi, s); break;
+    case SIM_S_WRITE_UNLOCK: rc = obj_write_unlock(u, oi, s); break;
     case SIM_S_READ_BLOCK: case SIM_S_WRITE_BLOCK: {
         bool is_read = s->kind == SIM_S_READ_BLOCK;
-        if (is_read ? obj_read_lock(u, s->obj, 0) : obj_write_lock(u, s->obj, 0)) return XR_STOP;
+        if (is_read ? obj_read_lock(u, oi, 0) : obj_write_lock(u, oi, 0)) return XR_STOP;
         int b = exec_block(u, s->body);
         if (b == XR_STOP) {   /* a cancellation unwinding through the block gives the lock back */
-            if (u->cancelled && !rt_halted(u)) is_read ? obj_read_unlock(u, s) : obj_write_unlock(u, s);
+            if (u->cancelled && !rt_halted(u)) is_read ? obj_read_unlock(u, oi, s) : obj_write_unlock(u, oi, s);
             return XR_STOP;
         }
-        rc = is_read ? obj_read_unlock(u, s) : obj_write_unlock(u, s);
+        rc = is_read ? obj_read_unlock(u, oi, s) : obj_write_unlock(u, oi, s);
         if (!rc && b == XR_BREAK) return XR_BREAK;
         break;
     }
-    case SIM_S_TASK_DONE: rc = obj_task_done(u, s); break;
+    case SIM_S_TASK_DONE: rc = obj_task_done(u, oi, s); break;
     case SIM_S_QUEUE_JOIN:
         if (rt_timeout_of(u, s, &deadline)) return XR_STOP;
-        rc = obj_queue_join(u, s->obj, deadline);
+        rc = obj_queue_join(u, oi, deadline);
         break;
     default: BUG("step %d is not an rwlock or queue step", s->kind);
     }
@@ -221,14 +256,14 @@ static int exec_rwq_step(rt_unit *u, const sim_stmt *s) {
 }
 
 /* The pool and future steps. */
-static int exec_pool_step(rt_unit *u, const sim_stmt *s) {
+static int exec_pool_step(rt_unit *u, const sim_stmt *s, uint32_t oi) {
     uint64_t deadline = 0;
     int64_t v;
     switch (s->kind) {
     case SIM_S_SUBMIT: {
         v = 0;
         if (s->expr && rt_ev(u, s->expr, &v)) return -1;
-        rt_fut *f = pool_submit(u, s->obj, s->task, v, s->pos);
+        rt_fut *f = pool_submit(u, oi, s->task, v, s->pos);
         if (!f && rt_halted(u)) return -1;
         if (f) ARR_PUSH(u->mine, u->nmine, u->cap_mine, f);
         if (s->fut != UINT32_MAX) u->slots[s->fut] = f;
@@ -241,11 +276,11 @@ static int exec_pool_step(rt_unit *u, const sim_stmt *s) {
     case SIM_S_ON_DONE: return pool_on_done(u, s);
     case SIM_S_MAP:
         if (rt_timeout_of(u, s, &deadline)) return -1;
-        return pool_map(u, s, deadline);
+        return pool_map(u, s, oi, deadline);
     case SIM_S_AS_COMPLETED:
         if (rt_timeout_of(u, s, &deadline)) return -1;
         return pool_as_completed(u, s, deadline);
-    case SIM_S_SHUTDOWN: return pool_shutdown(u, s);
+    case SIM_S_SHUTDOWN: return pool_shutdown(u, s, oi);
     default: BUG("step %d is not a pool step", s->kind);
     }
 }
@@ -256,6 +291,9 @@ int exec_block(rt_unit *u, const sim_stmt *s) {
         int rc = 0, b;
         uint64_t deadline = 0, ns;
         int64_t v;
+        /* the step's object: an array's element is chosen here, for every kind of step */
+        uint32_t oi = s->obj;
+        if (s->obj_index && rt_element(u, s->obj, s->obj_index, &oi)) return XR_STOP;
         switch (s->kind) {
         case SIM_S_COMPUTE:
             if (rt_ev_dur(u, s->expr, &ns)) return XR_STOP;
@@ -266,30 +304,37 @@ int exec_block(rt_unit *u, const sim_stmt *s) {
             rc = do_sleep(u, ns, s->blocking);
             break;
         case SIM_S_LOCK:
-            if (obj_rlock_too_deep(u, s) || rt_timeout_of(u, s, &deadline)) return XR_STOP;
-            rc = obj_lock(u, s->obj, deadline);
+            if (obj_rlock_too_deep(u, oi, s) || rt_timeout_of(u, s, &deadline)) return XR_STOP;
+            rc = obj_lock(u, oi, deadline);
             if (rc == 1) rc = 0;          /* timed out: `timed_out` says so */
             break;
-        case SIM_S_UNLOCK: rc = obj_unlock(u, s->obj, s); break;
+        case SIM_S_UNLOCK: rc = obj_unlock(u, oi, s); break;
         case SIM_S_LOCK_BLOCK:
-            if (obj_rlock_too_deep(u, s)) return XR_STOP;
-            rc = obj_lock(u, s->obj, 0);
+            if (obj_rlock_too_deep(u, oi, s)) return XR_STOP;
+            rc = obj_lock(u, oi, 0);
             if (!rc) {
                 b = exec_block(u, s->body);
                 if (b == XR_STOP) {   /* a cancellation unwinding through the block gives the lock back */
-                    if (u->cancelled && !rt_halted(u)) obj_unlock(u, s->obj, s);
+                    if (u->cancelled && !rt_halted(u)) obj_unlock(u, oi, s);
                     return XR_STOP;
                 }
-                rc = obj_unlock(u, s->obj, s);
+                rc = obj_unlock(u, oi, s);
                 if (!rc && b == XR_BREAK) return XR_BREAK;
             }
             break;
-        case SIM_S_PUT: case SIM_S_GET:
+        case SIM_S_PUT:
             if (rt_timeout_of(u, s, &deadline)) return XR_STOP;
             v = 0;
             if (s->priority && rt_ev(u, s->priority, &v)) return XR_STOP;
-            rc = s->kind == SIM_S_PUT ? obj_put(u, s->obj, deadline, v, s->nowait)
-                                      : obj_get(u, s->obj, deadline, s->nowait);
+            int64_t val = 0;
+            if (s->value && rt_ev(u, s->value, &val)) return XR_STOP;
+            rc = obj_put(u, oi, deadline, v, s->nowait, s->value != NULL, val);
+            if (rc == 1) rc = 0;
+            break;
+        case SIM_S_GET:
+            if (rt_timeout_of(u, s, &deadline)) return XR_STOP;
+            rc = obj_get(u, oi, deadline, s->nowait, &v);
+            if (rc == 0 && s->local != UINT32_MAX) set_local(u, s->local, v);   /* get Q as X */
             if (rc == 1) rc = 0;
             break;
         case SIM_S_REPEAT:
@@ -304,16 +349,21 @@ int exec_block(rt_unit *u, const sim_stmt *s) {
             b = exec_block(u, v ? s->body : s->orelse);
             if (b != XR_OK) return b;
             break;
-        case SIM_S_WAIT: case SIM_S_WAIT_FOR: rc = exec_wait(u, s); break;
+        case SIM_S_WAIT: case SIM_S_WAIT_FOR: rc = exec_wait(u, s, oi); break;
         case SIM_S_NOTIFY:
             v = 1;
             if (s->expr && rt_ev(u, s->expr, &v)) return XR_STOP;
-            rc = obj_notify(u, s->obj, v, s);
+            rc = obj_notify(u, oi, v, s);
             break;
-        case SIM_S_NOTIFY_ALL: rc = obj_notify(u, s->obj, -1, s); break;
-        case SIM_S_SET: obj_event_set(u, s->obj, true); break;
-        case SIM_S_CLEAR: obj_event_set(u, s->obj, false); break;
-        case SIM_S_INCR: rc = obj_incr(u, s); break;
+        case SIM_S_NOTIFY_ALL: rc = obj_notify(u, oi, -1, s); break;
+        case SIM_S_SET: obj_event_set(u, oi, true); break;
+        case SIM_S_CLEAR: obj_event_set(u, oi, false); break;
+        case SIM_S_INCR: {
+            uint32_t li = s->lock;
+            if (s->lock_index && rt_element(u, s->lock, s->lock_index, &li)) return XR_STOP;
+            rc = obj_incr(u, s, oi, li);
+            break;
+        }
         case SIM_S_MARK: do_mark(u, s); break;
         case SIM_S_SPAWN: rc = unit_spawn(u, s); break;
         case SIM_S_JOIN:
@@ -326,11 +376,11 @@ int exec_block(rt_unit *u, const sim_stmt *s) {
             break;
         case SIM_S_SUBMIT: case SIM_S_RESULT: case SIM_S_CANCEL: case SIM_S_ON_DONE: case SIM_S_MAP:
         case SIM_S_AS_COMPLETED: case SIM_S_SHUTDOWN:
-            rc = exec_pool_step(u, s);
+            rc = exec_pool_step(u, s, oi);
             break;
         case SIM_S_READ_LOCK: case SIM_S_READ_UNLOCK: case SIM_S_WRITE_LOCK: case SIM_S_WRITE_UNLOCK:
         case SIM_S_READ_BLOCK: case SIM_S_WRITE_BLOCK: case SIM_S_TASK_DONE: case SIM_S_QUEUE_JOIN:
-            b = exec_rwq_step(u, s);
+            b = exec_rwq_step(u, s, oi);
             if (b != XR_OK) return b;
             break;
         case SIM_S_CREATE_TASK: case SIM_S_AWAIT: case SIM_S_GATHER: case SIM_S_AWAIT_FOR:

@@ -28,9 +28,9 @@ static void add_lost(rt_obj *o, int64_t d) {
     }
 }
 
-int obj_incr(rt_unit *u, const sim_stmt *s) {
+int obj_incr(rt_unit *u, const sim_stmt *s, uint32_t oi, uint32_t li) {
     rt *r = u->r;
-    rt_obj *o = &r->objs[s->obj];
+    rt_obj *o = &r->objs[oi];
     int64_t by = 1, v;
     if (s->expr && rt_ev(u, s->expr, &by)) return -1;
     switch (s->mode) {
@@ -43,15 +43,15 @@ int obj_incr(rt_unit *u, const sim_stmt *s) {
         return 0;
     }
     case SIM_INCR_LOCKED: {
-        if (obj_lock(u, s->lock, 0)) return -1;
+        if (obj_lock(u, li, 0)) return -1;
         int64_t cur = atomic_load(&o->counter);
         if (__builtin_add_overflow(cur, by, &v)) {
-            obj_unlock(u, s->lock, s);
+            obj_unlock(u, li, s);
             return overflow(u, s, o, cur, by);
         }
         atomic_store(&o->counter, v);
         trc_emit_sync(u->ring, TRC_EV_COUNTER_WRITE, o->id, TRC_CTR_LOCKED, (uint64_t)v, 0);
-        return obj_unlock(u, s->lock, s);
+        return obj_unlock(u, li, s);
     }
     case SIM_INCR_RACY: {
         /* a real read-modify-write with a gap: updates made by others in the gap are overwritten */

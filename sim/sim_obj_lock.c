@@ -131,9 +131,9 @@ bool obj_holds(rt_unit *u, uint32_t oi) {
 }
 
 /* An rlock re-entered SIM_MAX_RLOCK_DEPTH times by its owner is an error, not an overflow. */
-bool obj_rlock_too_deep(rt_unit *u, const sim_stmt *s) {
-    rt_obj *o = &u->r->objs[s->obj];
-    if (o->decl->kind != SIM_OBJ_RLOCK || !obj_holds(u, s->obj) || o->depth < SIM_MAX_RLOCK_DEPTH) return false;
+bool obj_rlock_too_deep(rt_unit *u, uint32_t oi, const sim_stmt *s) {
+    rt_obj *o = &u->r->objs[oi];
+    if (o->decl->kind != SIM_OBJ_RLOCK || !obj_holds(u, oi) || o->depth < SIM_MAX_RLOCK_DEPTH) return false;
     char msg[256];
     snprintf(msg, sizeof msg, "rlock '%s' taken %d times by the same unit without a release: weft's limit",
              o->decl->name, SIM_MAX_RLOCK_DEPTH);

@@ -4,16 +4,27 @@
  *
  * A priority queue is a binary min-heap on (priority, item id); item ids grow
  * with every put, so items of equal priority leave in the order they came.
+ *
+ * An item may carry a value (put Q value=EXPR): it travels beside the item
+ * (vals[]), is recorded as ITEM_VALUE just before the PUT, and a get hands it
+ * to the getter (get Q as X). `size` mirrors count for `size Q`, read without
+ * the monitor.
  */
 #include "sim/sim_internal.h"
 
 #include <stdio.h>
 
-static bool q_before(int64_t pa, uint64_t ia, int64_t pb, uint64_t ib) { return pa < pb || (pa == pb && ia < ib); }
+static bool q_before(int64_t pa, uint64_t ia, int64_t pb, uint64_t ib) {
+    ia &= ~Q_HAS_VALUE;
+    ib &= ~Q_HAS_VALUE;
+    return pa < pb || (pa == pb && ia < ib);
+}
 
-static void q_push(rt_queue *q, uint64_t item, int64_t prio) {
+static void q_push(rt_queue *q, uint64_t item, int64_t prio, int64_t val) {
     if (q->kind != TRC_QUEUE_PRIORITY) {
-        q->items[(q->head + q->count) % q->cap] = item;
+        int64_t at = (q->head + q->count) % q->cap;
+        q->items[at] = item;
+        q->vals[at] = val;
         q->count++;
         return;
     }
@@ -23,28 +34,34 @@ static void q_push(rt_queue *q, uint64_t item, int64_t prio) {
         if (!q_before(prio, item, q->prio[up], q->items[up])) break;
         q->items[i] = q->items[up];
         q->prio[i] = q->prio[up];
+        q->vals[i] = q->vals[up];
         i = up;
     }
     q->items[i] = item;
     q->prio[i] = prio;
+    q->vals[i] = val;
 }
 
 /* fifo: the oldest item; lifo: the newest; priority: the lowest priority. */
-static uint64_t q_pop(rt_queue *q) {
+static uint64_t q_pop(rt_queue *q, int64_t *val) {
     if (q->kind == TRC_QUEUE_LIFO) {
         q->count--;
-        return q->items[(q->head + q->count) % q->cap];
+        int64_t at = (q->head + q->count) % q->cap;
+        *val = q->vals[at];
+        return q->items[at];
     }
     if (q->kind != TRC_QUEUE_PRIORITY) {
         uint64_t item = q->items[q->head];
+        *val = q->vals[q->head];
         q->head = (q->head + 1) % q->cap;
         q->count--;
         return item;
     }
     uint64_t top = q->items[0];
+    *val = q->vals[0];
     int64_t n = --q->count;
     uint64_t last = q->items[n];
-    int64_t lp = q->prio[n], i = 0;
+    int64_t lp = q->prio[n], lv = q->vals[n], i = 0;
     for (;;) {
         int64_t c = 2 * i + 1;
         if (c >= n) break;
@@ -52,10 +69,12 @@ static uint64_t q_pop(rt_queue *q) {
         if (!q_before(q->prio[c], q->items[c], lp, last)) break;
         q->items[i] = q->items[c];
         q->prio[i] = q->prio[c];
+        q->vals[i] = q->vals[c];
         i = c;
     }
     q->items[i] = last;
     q->prio[i] = lp;
+    q->vals[i] = lv;
     return top;
 }
 
@@ -64,8 +83,9 @@ int obj_queue_init(rt *r, rt_obj *o) {
     q->cap = o->decl->cap_value;
     q->kind = o->decl->subkind;
     q->items = rt_alloc(r, (size_t)q->cap * sizeof *q->items);
+    q->vals = rt_alloc(r, (size_t)q->cap * sizeof *q->vals);
     if (q->kind == TRC_QUEUE_PRIORITY) q->prio = rt_alloc(r, (size_t)q->cap * sizeof *q->prio);
-    return q->items && (q->kind != TRC_QUEUE_PRIORITY || q->prio) ? 0 : -ERR_NOMEM;
+    return q->items && q->vals && (q->kind != TRC_QUEUE_PRIORITY || q->prio) ? 0 : -ERR_NOMEM;
 }
 
 /* put/get nowait on a full/empty queue: a wait that times out at once, so the
@@ -76,7 +96,7 @@ static void queue_fail_now(rt_unit *u, uint32_t oi, int op) {
 }
 
 /* 0 done, 1 timed out (or nowait failed), -1 aborted. */
-int obj_put(rt_unit *u, uint32_t oi, uint64_t deadline, int64_t prio, bool nowait) {
+int obj_put(rt_unit *u, uint32_t oi, uint64_t deadline, int64_t prio, bool nowait, bool has_val, int64_t val) {
     rt_obj *o = &u->r->objs[oi];
     rt_queue *q = &o->queue;
     rt_lock(u, o->mon);
@@ -98,16 +118,22 @@ int obj_put(rt_unit *u, uint32_t oi, uint64_t deadline, int64_t prio, bool nowai
         }
     }
     uint64_t item = ++q->next_item;
-    q_push(q, item, prio);
+    q_push(q, item | (has_val ? Q_HAS_VALUE : 0), prio, has_val ? val : 0);
+    atomic_store_explicit(&q->size, q->count, memory_order_relaxed);
     q->unfinished++;
     u->timed_out = false;
-    trc_emit_sync(u->ring, TRC_EV_PUT, o->id, 0, item, (uint32_t)q->count);
+    if (has_val) {   /* the value first: the PUT that follows carries it */
+        trc_emit_sync(u->ring, TRC_EV_ITEM_VALUE, o->id, 0, (uint64_t)val, 0);
+        trc_emit(u->ring, TRC_EV_PUT, o->id, 0, item, (uint32_t)q->count);
+    } else {
+        trc_emit_sync(u->ring, TRC_EV_PUT, o->id, 0, item, (uint32_t)q->count);
+    }
     if (q->getters) rt_wake(u->r, o->mon, Q_CH_NOT_EMPTY, false);
     rt_unlock(u, o->mon);
     return 0;
 }
 
-int obj_get(rt_unit *u, uint32_t oi, uint64_t deadline, bool nowait) {
+int obj_get(rt_unit *u, uint32_t oi, uint64_t deadline, bool nowait, int64_t *val) {
     rt_obj *o = &u->r->objs[oi];
     rt_queue *q = &o->queue;
     rt_lock(u, o->mon);
@@ -128,7 +154,8 @@ int obj_get(rt_unit *u, uint32_t oi, uint64_t deadline, bool nowait) {
             return out == TRC_OUT_TIMEOUT ? 1 : -1;
         }
     }
-    uint64_t item = q_pop(q);
+    uint64_t item = q_pop(q, val) & ~Q_HAS_VALUE;
+    atomic_store_explicit(&q->size, q->count, memory_order_relaxed);
     u->timed_out = false;
     trc_emit_sync(u->ring, TRC_EV_GET, o->id, 0, item, (uint32_t)q->count);
     if (q->putters) rt_wake(u->r, o->mon, Q_CH_NOT_FULL, false);
@@ -136,8 +163,8 @@ int obj_get(rt_unit *u, uint32_t oi, uint64_t deadline, bool nowait) {
     return 0;
 }
 
-int obj_task_done(rt_unit *u, const sim_stmt *s) {
-    rt_obj *o = &u->r->objs[s->obj];
+int obj_task_done(rt_unit *u, uint32_t oi, const sim_stmt *s) {
+    rt_obj *o = &u->r->objs[oi];
     rt_lock(u, o->mon);
     if (o->queue.unfinished <= 0) {
         rt_unlock(u, o->mon);

@@ -65,14 +65,14 @@ int obj_write_lock(rt_unit *u, uint32_t oi, uint64_t deadline) {
     return 0;
 }
 
-static int rw_misuse(rt_unit *u, const sim_stmt *s, const char *msg) {
-    trc_emit(u->ring, TRC_EV_ERROR, u->r->objs[s->obj].id, 0, 0, 0);
+static int rw_misuse(rt_unit *u, uint32_t oi, const sim_stmt *s, const char *msg) {
+    trc_emit(u->ring, TRC_EV_ERROR, u->r->objs[oi].id, 0, 0, 0);
     rt_error(u, s, msg);
     return -1;
 }
 
-int obj_read_unlock(rt_unit *u, const sim_stmt *s) {
-    rt_obj *o = &u->r->objs[s->obj];
+int obj_read_unlock(rt_unit *u, uint32_t oi, const sim_stmt *s) {
+    rt_obj *o = &u->r->objs[oi];
     rt_lock(u, o->mon);
     size_t k = o->nreaders;
     while (k > 0 && o->readers[k - 1] != u->index) k--;
@@ -82,7 +82,7 @@ int obj_read_unlock(rt_unit *u, const sim_stmt *s) {
         char msg[256];
         snprintf(msg, sizeof msg, "read_unlock of rwlock '%s', which this unit does not hold for reading%s",
                  o->decl->name, writes ? " (it holds it for writing: use write_unlock)" : "");
-        return rw_misuse(u, s, msg);
+        return rw_misuse(u, oi, s, msg);
     }
     memmove(&o->readers[k - 1], &o->readers[k], (o->nreaders - k) * sizeof *o->readers);
     o->nreaders--;
@@ -92,8 +92,8 @@ int obj_read_unlock(rt_unit *u, const sim_stmt *s) {
     return 0;
 }
 
-int obj_write_unlock(rt_unit *u, const sim_stmt *s) {
-    rt_obj *o = &u->r->objs[s->obj];
+int obj_write_unlock(rt_unit *u, uint32_t oi, const sim_stmt *s) {
+    rt_obj *o = &u->r->objs[oi];
     rt_lock(u, o->mon);
     if (atomic_load_explicit(&o->owner, memory_order_relaxed) != (int64_t)u->index) {
         bool reads = false;
@@ -102,7 +102,7 @@ int obj_write_unlock(rt_unit *u, const sim_stmt *s) {
         char msg[256];
         snprintf(msg, sizeof msg, "write_unlock of rwlock '%s', which this unit does not hold for writing%s",
                  o->decl->name, reads ? " (it holds it for reading: use read_unlock)" : "");
-        return rw_misuse(u, s, msg);
+        return rw_misuse(u, oi, s, msg);
     }
     trc_emit(u->ring, TRC_EV_RELEASE, o->id, 0, 0, 0);
     atomic_store_explicit(&o->owner, -1, memory_order_release);

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define SCENARIO_MAX_BYTES (16u * 1024 * 1024)
+#define SCENARIO_MAX_BYTES SIM_MAX_SOURCE
 
 void sim_program_free(sim_program *p) {
     if (!p) return;
@@ -53,8 +53,10 @@ int sim_parse(sim_program **out, const char *path, const char *text, const sim_d
     }
     for (uint32_t i = 0; i < p->nactors && !ps.err; i++) sim__check_stmts(&ps, p->actors[i].body);
     for (uint32_t i = 0; i < p->ntasks && !ps.err; i++) sim__check_stmts(&ps, p->tasks[i].body);
+    if (!ps.err) sim__expand_arrays(&ps);
     if (!ps.err && p->nactors) sim__count_units(&ps);
     free(ps.fix);
+    free(ps.orefs);
     if (!ps.err && p->nactors == 0) {
         sim__perr(&ps, ps.t.pos, ERR_SCENARIO, "the scenario has no actor");
         sim__hint(&ps, "add one: actor worker * 2 { compute 1ms }");
@@ -71,15 +73,12 @@ int sim_parse(sim_program **out, const char *path, const char *text, const sim_d
     return 0;
 }
 
-int sim_parse_file(sim_program **out, const char *path, const sim_define *defs, uint32_t ndefs, diag *d) {
-    char *text;
-    size_t len;
+int sim_parse_bytes(sim_program **out, const char *path, const char *text, size_t len, const sim_define *defs,
+                    uint32_t ndefs, diag *d) {
     *out = NULL;
-    int rc = file_read_all(path, &text, &len, d);
-    if (rc) return rc;
+    int rc;
     /* a recording given where a scenario belongs (the magic of traces/trc_file.c) */
     if (len >= 8 && !memcmp(text, "WEFTREC\n", 8)) {
-        free(text);
         rc = diag_set(d, ERR_SCENARIO, "this is a recording, not a scenario");
         if (d) {
             snprintf(d->file, sizeof d->file, "%s", path);
@@ -89,12 +88,21 @@ int sim_parse_file(sim_program **out, const char *path, const sim_define *defs, 
     }
     if (strlen(text) != len) {
         size_t at = strlen(text);
-        free(text);
         rc = diag_set(d, ERR_SCENARIO, "the file contains a NUL byte at byte %zu: a scenario is UTF-8 text", at);
         if (d) snprintf(d->file, sizeof d->file, "%s", path);
         return rc;
     }
-    rc = sim_parse(out, path, text, defs, ndefs, d);
+    return sim_parse(out, path, text, defs, ndefs, d);
+}
+
+int sim_parse_file(sim_program **out, const char *path, const sim_define *defs, uint32_t ndefs, diag *d) {
+    char *text;
+    size_t len;
+    *out = NULL;
+    /* a file larger than the parser's limit is refused by its size, unread */
+    int rc = file_read_max(path, SIM_MAX_SOURCE, &text, &len, d);
+    if (rc) return rc;
+    rc = sim_parse_bytes(out, path, text, len, defs, ndefs, d);
     free(text);
     return rc;
 }

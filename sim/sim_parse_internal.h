@@ -79,10 +79,16 @@ typedef struct parser {
     /* names used before their declaration, resolved at the end (actors, tasks, future slots) */
     struct fixup { int kind; uint32_t *target; const char *name; sim_pos pos; uint32_t from_actor, xi, ii; } *fix;
     size_t nfix, cap_fix;
+    /* every reference to an object, by declaration index: made element indexes once
+     * the arrays' sizes are final (sim_arrays.c) */
+    struct objref { uint32_t *at; sim_expr **index; } *orefs;
+    size_t norefs, cap_orefs;
+    uint64_t nelems;               /* objects declared so far, counting every element of an array */
 } parser;
 
 enum { FIX_ACTOR = 1, FIX_TASK, FIX_FUT, FIX_SPAWN /* an actor, started by spawn */,
-       FIX_ORDER /* expects[xi].items[ii]: an actor or a task */ };
+       FIX_ORDER /* expects[xi].items[ii]: an actor or a task */,
+       FIX_ALIVE /* an actor whose life an expression reads */ };
 
 #define K(x) (1u << (x))
 #define K_RWLOCK (1u << SIM_OBJ_RWLOCK)
@@ -149,9 +155,22 @@ int sim__eval(parser *ps, const sim_expr *e, int64_t *out);
 
 sim_stmt *sim__new_stmt(parser *ps, sim_stmt_kind k, sim_pos pos);
 sim_stmt *sim__parse_block(parser *ps, int depth, int loops);
-int sim__object_ref(parser *ps, unsigned want, const char *verb, uint32_t *out);
+/* An object whose kind is in `want` (1 << kind), with its element when it is an
+ * array: NAME or NAME[EXPR]. *out gets the declaration's index and *index the
+ * element's expression (NULL for a plain object); both are noted, to be made
+ * element indexes when parsing ends. */
+int sim__object_ref(parser *ps, unsigned want, const char *verb, uint32_t *out, sim_expr **index);
+/* The same, not noted, where an array may be named whole (`whole`): a condition's lock. */
+int sim__object_ref_unnoted(parser *ps, unsigned want, const char *verb, bool whole, uint32_t *out, sim_expr **index);
+/* After object oi's name: `[EXPR]` when the object is an array (an error when it is
+ * not, or when an array is named without one and `whole` is false). */
+int sim__object_index(parser *ps, tok name, uint32_t oi, bool whole, sim_expr **index);
+/* Notes a reference to an object (at: its declaration index, in arena memory). */
+void sim__note_objref(parser *ps, uint32_t *at, sim_expr **index);
 int sim__parse_timeout(parser *ps, sim_stmt *s);
 int sim__name_ref(parser *ps, int kind, uint32_t *target, const char *what);
+/* The local a step sets (`get Q as X`): declared by `local X`, or here when X is a new name. */
+int sim__local_target(parser *ps, const char *where, uint32_t *out);
 /* The future slot named `name` (made on first use: submit/create_task ... as NAME). */
 uint32_t sim__future_slot(parser *ps, const char *name, sim_pos pos);
 
@@ -171,6 +190,9 @@ int sim__parse_toplevel(parser *ps);
 /* The limits of an object's capacity (permits, parties, workers, queue capacity), with
  * the declaration's line:col: at its declaration and again after -D overrides. */
 int sim__check_object_value(parser *ps, const sim_object *o);
+/* An array's size (1 .. SIM_MAX_OBJECTS elements, and no more objects than that in
+ * all), at its declaration and again after -D overrides. */
+int sim__check_array_size(parser *ps, const sim_object *o, uint64_t before);
 int sim__check_actor_count(parser *ps, const sim_actor *a, uint64_t units_before);
 int sim__rw_prefer_value(parser *ps, sim_object *o);
 
@@ -184,5 +206,11 @@ int sim__resolve_names(parser *ps);
 int sim__after_overrides(parser *ps);      /* re-evaluates params and every value that uses them */
 int sim__check_stmts(parser *ps, sim_stmt *s);
 int sim__count_units(parser *ps);
+
+//~ sim_arrays.c: arrays of objects
+
+/* Once the sizes are final: checks constant indexes and condition bindings, makes
+ * prog->objects the table of elements and every noted reference an element index. */
+int sim__expand_arrays(parser *ps);
 
 #endif

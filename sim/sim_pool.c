@@ -186,7 +186,7 @@ int pool_on_done(rt_unit *u, const sim_stmt *s) {
 /* map POOL TASK N [timeout=D] { body }: every item is submitted up front; results come
  * back in input order, so the consumer waits on the slowest earlier item (head-of-line).
  * On a timeout the pending rest is cancelled, as Executor.map does. */
-int pool_map(rt_unit *u, const sim_stmt *s, uint64_t deadline) {
+int pool_map(rt_unit *u, const sim_stmt *s, uint32_t oi, uint64_t deadline) {
     rt *r = u->r;
     int64_t n;
     if (rt_ev(u, s->expr, &n)) return -1;
@@ -197,7 +197,7 @@ int pool_map(rt_unit *u, const sim_stmt *s, uint64_t deadline) {
     rt_fut **fs = xcalloc((size_t)n + 1, sizeof *fs);   /* private to this step */
     int64_t got = 0;
     for (int64_t i = 0; i < n; i++) {
-        fs[i] = pool_submit(u, s->obj, s->task, i, s->pos);
+        fs[i] = pool_submit(u, oi, s->task, i, s->pos);
         if (!fs[i]) { n = i; break; }   /* rejected: the pool is shut down */
     }
     bool rejected = u->timed_out;
@@ -297,9 +297,9 @@ static bool workers_done(const rt *r, const rt_obj *o, uint32_t started) {
 
 /* shutdown POOL wait=yes|no: no new tasks; queued ones still run. wait=yes also waits
  * until every worker has exited. */
-int pool_shutdown(rt_unit *u, const sim_stmt *s) {
+int pool_shutdown(rt_unit *u, const sim_stmt *s, uint32_t oi) {
     rt *r = u->r;
-    rt_obj *o = &r->objs[s->obj];
+    rt_obj *o = &r->objs[oi];
     char text[160];
     snprintf(text, sizeof text, "shutdown(wait=%s) of pool '%s'", s->wait ? "True" : "False", o->decl->name);
     trc_emit(u->ring, TRC_EV_MARK, 0, 0, rt_intern(r, u->pu, text), 0);
@@ -314,10 +314,10 @@ int pool_shutdown(rt_unit *u, const sim_stmt *s) {
     int out = TRC_OUT_OK;
     rt_lock(u, r->mon);
     if (!workers_done(r, o, started)) {
-        rt_begin_wait(u, s->obj, TRC_OP_JOIN, 0, 0);
+        rt_begin_wait(u, oi, TRC_OP_JOIN, 0, 0);
         RT_WAIT_UNTIL(u, r->mon, RT_CH_EXIT, workers_done(r, o, started), 0, out);
         rt_unlock(u, r->mon);
-        rt_end_wait(u, s->obj, out, 0);
+        rt_end_wait(u, oi, out, 0);
     } else {
         rt_unlock(u, r->mon);
     }

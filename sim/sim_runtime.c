@@ -151,6 +151,7 @@ static void rt_teardown(rt *r) {
             if (o->mon) ops->mon_free(p, o->mon);
             rt_release(r, o->queue.items, (size_t)o->queue.cap * sizeof *o->queue.items);
             rt_release(r, o->queue.prio, (size_t)o->queue.cap * sizeof *o->queue.prio);
+            rt_release(r, o->queue.vals, (size_t)o->queue.cap * sizeof *o->queue.vals);
             rt_release(r, o->readers, o->cap_readers * sizeof *o->readers);
             rt_release(r, o->waiters, o->cap_waiters * sizeof *o->waiters);
         }

@@ -8,12 +8,31 @@ sim_stmt *sim__new_stmt(parser *ps, sim_stmt_kind k, sim_pos pos) {
     sim_stmt *s = arena_push(&ps->p->mem, sizeof *s);
     s->kind = k;
     s->pos = pos;
+    s->obj = s->lock = s->local = UINT32_MAX;
     return s;
 }
 
 
+static int object_ref(parser *ps, unsigned want, const char *verb, bool whole, uint32_t *out, sim_expr **index);
+
 /* An object reference whose kind is in the `want` mask (1 << kind). */
-int sim__object_ref(parser *ps, unsigned want, const char *verb, uint32_t *out) {
+int sim__object_ref(parser *ps, unsigned want, const char *verb, uint32_t *out, sim_expr **index) {
+    if (object_ref(ps, want, verb, false, out, index)) return ps->err;
+    sim__note_objref(ps, out, index);
+    return ps->err;
+}
+
+int sim__object_ref_unnoted(parser *ps, unsigned want, const char *verb, bool whole, uint32_t *out, sim_expr **index) {
+    return object_ref(ps, want, verb, whole, out, index);
+}
+
+void sim__note_objref(parser *ps, uint32_t *at, sim_expr **index) {
+    if (ps->err) return;
+    if (ps->norefs >= 100000000) { sim__perr(ps, ps->t.pos, ERR_LIMIT, "too many references to objects"); return; }
+    ARR_PUSH(ps->orefs, ps->norefs, ps->cap_orefs, ((struct objref){ at, index }));
+}
+
+static int object_ref(parser *ps, unsigned want, const char *verb, bool whole, uint32_t *out, sim_expr **index) {
     tok t = ps->t;
     const char *name = sim__take_ident(ps, "an object name");
     if (!name) return ps->err;
@@ -57,6 +76,34 @@ int sim__object_ref(parser *ps, unsigned want, const char *verb, uint32_t *out) 
         return ps->err;
     }
     *out = (uint32_t)oi;
+    return sim__object_index(ps, t, (uint32_t)oi, whole, index);
+}
+
+int sim__object_index(parser *ps, tok name, uint32_t oi, bool whole, sim_expr **index) {
+    const sim_object *o = &ps->p->objects[oi];
+    char nm[48];
+    sim__tok_text(&name, nm, sizeof nm);
+    *index = NULL;
+    if (is_p(&ps->t, '[')) {
+        tok lb = ps->t;
+        if (!o->size_expr) {
+            sim__perr(ps, lb.pos, ERR_SCENARIO, "'%s' is not an array: it is one %s", nm, sim__obj_kind_name(o->kind));
+            sim__hint(ps, "to have several, declare it as an array at line %d: %s %s[N]", o->pos.line,
+                      sim__obj_kind_name(o->kind), nm);
+            return ps->err;
+        }
+        sim__next(ps);
+        sim_expr *e = sim__parse_expr(ps);
+        if (!e || sim__require_type(ps, e, SIM_T_INT, "an index") || sim__expect_p(ps, ']', "to close the index"))
+            return ps->err;
+        *index = e;
+    } else if (o->size_expr && !whole) {
+        sim__perr(ps, name.pos, ERR_SCENARIO, "'%s' is an array of %ss: say which one, e.g. %s[0]", nm,
+                  sim__obj_kind_name(o->kind), nm);
+        sim__hint(ps, "any integer expression picks the element: %s[index], %s[(index + 1) %% %lld]", nm, nm,
+                  (long long)o->size);
+        return ps->err;
+    }
     return 0;
 }
 
@@ -115,9 +162,39 @@ static sim_stmt *parse_item_body(parser *ps, int depth, int loops, bool *has) {
 }
 
 
+/* The local a step sets (let X = ..., get Q as X): a `local` declared at the
+ * top, or declared here when the name is new (a thread-local value, 0 until set). */
+int sim__local_target(parser *ps, const char *where, uint32_t *out) {
+    sim_program *p = ps->p;
+    tok nt = ps->t;
+    if (nt.kind != T_IDENT) {
+        char b[64];
+        return sim__perr(ps, nt.pos, ERR_SCENARIO, "expected the name of a local %s, found %s", where,
+                         sim__tok_desc(&nt, b, sizeof b));
+    }
+    int li = sim__find_local(p, nt.s, nt.len);
+    if (li >= 0) {
+        sim__next(ps);
+        *out = (uint32_t)li;
+        return 0;
+    }
+    const char *name = sim__take_ident(ps, "a local's name");
+    if (!name || sim__check_unique(ps, name, nt.pos)) {
+        if (ps->err && sim__find_param(p, nt.s, nt.len) >= 0)
+            sim__hint(ps, "a param is a constant: give the value a local of its own name");
+        return ps->err;
+    }
+    if (p->nlocals >= SIM_MAX_PARAMS) return sim__perr(ps, nt.pos, ERR_LIMIT, "more than %d locals", SIM_MAX_PARAMS);
+    ARR_GROW(p->locals, p->nlocals + 1, ps->cap_locals);
+    p->locals[p->nlocals] = (sim_name){ name, nt.pos };
+    *out = p->nlocals++;
+    return 0;
+}
+
 /* ---- rwlock and queue steps ---------------------------------------------- */
 
-/* After put/get, in any order: timeout=D, nowait, and (put on a priority queue) priority=EXPR. */
+/* After put/get, in any order: timeout=D, nowait, (put) value=EXPR and on a priority queue
+ * priority=EXPR, (get) as X. */
 static int parse_put_get_options(parser *ps, sim_stmt *s) {
     const sim_object *q = &ps->p->objects[s->obj];
     const char *when = s->kind == SIM_S_PUT ? "full" : "empty";
@@ -139,6 +216,22 @@ static int parse_put_get_options(parser *ps, sim_stmt *s) {
             }
             sim__next(ps);
             s->nowait = true;
+        } else if (is_kw(&t, "value") && s->kind == SIM_S_PUT) {
+            if (s->value) return sim__perr(ps, t.pos, ERR_SCENARIO, "value= is given twice");
+            sim__next(ps);
+            if (sim__expect_p(ps, '=', "after value")) return ps->err;
+            s->value = sim__parse_expr(ps);
+            if (!s->value || sim__require_type(ps, s->value, SIM_T_INT, "an item's value")) return ps->err;
+        } else if (is_kw(&t, "as") && s->kind == SIM_S_GET) {
+            if (s->local != UINT32_MAX) return sim__perr(ps, t.pos, ERR_SCENARIO, "as is given twice");
+            sim__next(ps);
+            if (sim__local_target(ps, "after 'as'", &s->local)) return ps->err;
+        } else if (is_kw(&t, "value") || is_kw(&t, "as")) {
+            bool val = is_kw(&t, "value");
+            sim__perr(ps, t.pos, ERR_SCENARIO, val ? "get takes no value=" : "put takes no 'as'");
+            sim__hint(ps, val ? "the item's value comes from its put: get %s as X puts it in local X"
+                              : "put %s value=EXPR gives the item its value; get ... as X reads it", q->name);
+            return ps->err;
         } else if (is_kw(&t, "priority")) {
             if (s->kind == SIM_S_GET) {
                 sim__perr(ps, t.pos, ERR_SCENARIO, "get takes no priority=");
@@ -188,7 +281,7 @@ static sim_stmt *parse_rwq_step(parser *ps, tok t, int depth, int loops) {
     const char *side = is_read ? "read" : "write";
     if (is_kw(&t, "read_lock") || is_kw(&t, "write_lock")) {
         s = sim__new_stmt(ps, is_read ? SIM_S_READ_LOCK : SIM_S_WRITE_LOCK, t.pos);
-        if (sim__object_ref(ps, K_RWLOCK, is_read ? "read_lock" : "write_lock", &s->obj)) return NULL;
+        if (sim__object_ref(ps, K_RWLOCK, is_read ? "read_lock" : "write_lock", &s->obj, &s->obj_index)) return NULL;
         if (sim__parse_timeout(ps, s)) return NULL;
         if (is_p(&ps->t, '{')) {
             const char *name = ps->p->objects[s->obj].name;
@@ -199,10 +292,10 @@ static sim_stmt *parse_rwq_step(parser *ps, tok t, int depth, int loops) {
         }
     } else if (is_kw(&t, "read_unlock") || is_kw(&t, "write_unlock")) {
         s = sim__new_stmt(ps, is_read ? SIM_S_READ_UNLOCK : SIM_S_WRITE_UNLOCK, t.pos);
-        if (sim__object_ref(ps, K_RWLOCK, is_read ? "read_unlock" : "write_unlock", &s->obj)) return NULL;
+        if (sim__object_ref(ps, K_RWLOCK, is_read ? "read_unlock" : "write_unlock", &s->obj, &s->obj_index)) return NULL;
     } else if (is_kw(&t, "read") || is_kw(&t, "write")) {
         s = sim__new_stmt(ps, is_read ? SIM_S_READ_BLOCK : SIM_S_WRITE_BLOCK, t.pos);
-        if (sim__object_ref(ps, K_RWLOCK, side, &s->obj)) return NULL;
+        if (sim__object_ref(ps, K_RWLOCK, side, &s->obj, &s->obj_index)) return NULL;
         const char *name = ps->p->objects[s->obj].name;
         if (is_kw(&ps->t, "timeout")) {
             sim__perr(ps, ps->t.pos, ERR_SCENARIO, "a block form cannot have a timeout");
@@ -221,10 +314,10 @@ static sim_stmt *parse_rwq_step(parser *ps, tok t, int depth, int loops) {
         if (ps->err) return NULL;
     } else if (is_kw(&t, "task_done")) {
         s = sim__new_stmt(ps, SIM_S_TASK_DONE, t.pos);
-        if (sim__object_ref(ps, K(SIM_OBJ_QUEUE), "call task_done on", &s->obj)) return NULL;
+        if (sim__object_ref(ps, K(SIM_OBJ_QUEUE), "call task_done on", &s->obj, &s->obj_index)) return NULL;
     } else {
         s = sim__new_stmt(ps, SIM_S_QUEUE_JOIN, t.pos);
-        if (sim__object_ref(ps, K(SIM_OBJ_QUEUE), "join", &s->obj)) return NULL;
+        if (sim__object_ref(ps, K(SIM_OBJ_QUEUE), "join", &s->obj, &s->obj_index)) return NULL;
         if (sim__parse_timeout(ps, s)) return NULL;
     }
     return s;
@@ -291,7 +384,7 @@ static sim_stmt *parse_stmt(parser *ps, int depth, int loops) {
         bool acq = is_kw(&t, "acquire");
         s = sim__new_stmt(ps, SIM_S_LOCK, t.pos);
         if (sim__object_ref(ps, K(SIM_OBJ_LOCK) | K(SIM_OBJ_RLOCK) | (acq ? K(SIM_OBJ_SEMAPHORE) : 0), acq ? "acquire" : "lock",
-                       &s->obj))
+                       &s->obj, &s->obj_index))
             return NULL;
         if (sim__parse_timeout(ps, s)) return NULL;
         if (is_p(&ps->t, '{')) {
@@ -308,11 +401,11 @@ static sim_stmt *parse_stmt(parser *ps, int depth, int loops) {
         bool rel = is_kw(&t, "release");
         s = sim__new_stmt(ps, SIM_S_UNLOCK, t.pos);
         if (sim__object_ref(ps, K(SIM_OBJ_LOCK) | K(SIM_OBJ_RLOCK) | (rel ? K(SIM_OBJ_SEMAPHORE) : 0), rel ? "release" : "unlock",
-                       &s->obj))
+                       &s->obj, &s->obj_index))
             return NULL;
     } else if (is_kw(&t, "put") || is_kw(&t, "get")) {
         s = sim__new_stmt(ps, is_kw(&t, "put") ? SIM_S_PUT : SIM_S_GET, t.pos);
-        if (sim__object_ref(ps, K(SIM_OBJ_QUEUE), is_kw(&t, "put") ? "put into" : "get from", &s->obj)) return NULL;
+        if (sim__object_ref(ps, K(SIM_OBJ_QUEUE), is_kw(&t, "put") ? "put into" : "get from", &s->obj, &s->obj_index)) return NULL;
         if (parse_put_get_options(ps, s)) return NULL;
     } else if (is_kw(&t, "repeat")) {
         s = sim__new_stmt(ps, SIM_S_REPEAT, t.pos);
@@ -360,17 +453,17 @@ static sim_stmt *parse_stmt(parser *ps, int depth, int loops) {
         }
     } else if (is_kw(&t, "wait")) {
         s = sim__new_stmt(ps, SIM_S_WAIT, t.pos);
-        if (sim__object_ref(ps, K(SIM_OBJ_EVENT) | K(SIM_OBJ_CONDITION) | K(SIM_OBJ_BARRIER), "wait on", &s->obj)) return NULL;
+        if (sim__object_ref(ps, K(SIM_OBJ_EVENT) | K(SIM_OBJ_CONDITION) | K(SIM_OBJ_BARRIER), "wait on", &s->obj, &s->obj_index)) return NULL;
         if (sim__parse_timeout(ps, s)) return NULL;
     } else if (is_kw(&t, "wait_for")) {
         s = sim__new_stmt(ps, SIM_S_WAIT_FOR, t.pos);
-        if (sim__object_ref(ps, K(SIM_OBJ_CONDITION), "wait_for", &s->obj)) return NULL;
+        if (sim__object_ref(ps, K(SIM_OBJ_CONDITION), "wait_for", &s->obj, &s->obj_index)) return NULL;
         s->cond = sim__parse_expr(ps);
         if (!s->cond || sim__require_type(ps, s->cond, SIM_T_INT, "a predicate")) return NULL;
         if (sim__parse_timeout(ps, s)) return NULL;
     } else if (is_kw(&t, "notify") || is_kw(&t, "notify_all")) {
         s = sim__new_stmt(ps, is_kw(&t, "notify") ? SIM_S_NOTIFY : SIM_S_NOTIFY_ALL, t.pos);
-        if (sim__object_ref(ps, K(SIM_OBJ_CONDITION), is_kw(&t, "notify") ? "notify" : "notify_all", &s->obj)) return NULL;
+        if (sim__object_ref(ps, K(SIM_OBJ_CONDITION), is_kw(&t, "notify") ? "notify" : "notify_all", &s->obj, &s->obj_index)) return NULL;
         if (s->kind == SIM_S_NOTIFY && ps->t.kind != T_NL && ps->t.kind != T_EOF && !is_p(&ps->t, ';') &&
             !is_p(&ps->t, '}')) {
             s->expr = sim__parse_expr(ps);
@@ -378,11 +471,11 @@ static sim_stmt *parse_stmt(parser *ps, int depth, int loops) {
         }
     } else if (is_kw(&t, "set") || is_kw(&t, "clear")) {
         s = sim__new_stmt(ps, is_kw(&t, "set") ? SIM_S_SET : SIM_S_CLEAR, t.pos);
-        if (sim__object_ref(ps, K(SIM_OBJ_EVENT), is_kw(&t, "set") ? "set" : "clear", &s->obj)) return NULL;
+        if (sim__object_ref(ps, K(SIM_OBJ_EVENT), is_kw(&t, "set") ? "set" : "clear", &s->obj, &s->obj_index)) return NULL;
     } else if (is_kw(&t, "incr") || is_kw(&t, "decr")) {
         bool decr = is_kw(&t, "decr");
         s = sim__new_stmt(ps, SIM_S_INCR, t.pos);
-        if (sim__object_ref(ps, K(SIM_OBJ_COUNTER), decr ? "decrement" : "increment", &s->obj)) return NULL;
+        if (sim__object_ref(ps, K(SIM_OBJ_COUNTER), decr ? "decrement" : "increment", &s->obj, &s->obj_index)) return NULL;
         if (is_kw(&ps->t, "by")) {
             sim__next(ps);
             s->expr = sim__parse_expr(ps);
@@ -409,7 +502,7 @@ static sim_stmt *parse_stmt(parser *ps, int depth, int loops) {
         } else if (is_kw(&ps->t, "locked")) {
             sim__next(ps);
             s->mode = SIM_INCR_LOCKED;
-            if (sim__object_ref(ps, K(SIM_OBJ_LOCK) | K(SIM_OBJ_RLOCK), "lock", &s->lock)) return NULL;
+            if (sim__object_ref(ps, K(SIM_OBJ_LOCK) | K(SIM_OBJ_RLOCK), "lock", &s->lock, &s->lock_index)) return NULL;
         }
     } else if (is_kw(&t, "spawn")) {
         s = sim__new_stmt(ps, SIM_S_SPAWN, t.pos);
@@ -450,7 +543,7 @@ static sim_stmt *parse_stmt(parser *ps, int depth, int loops) {
         bool map = is_kw(&t, "map");
         s = sim__new_stmt(ps, map ? SIM_S_MAP : SIM_S_SUBMIT, t.pos);
         s->fut = UINT32_MAX;
-        if (sim__object_ref(ps, K(SIM_OBJ_POOL), map ? "map over" : "submit to", &s->obj)) return NULL;
+        if (sim__object_ref(ps, K(SIM_OBJ_POOL), map ? "map over" : "submit to", &s->obj, &s->obj_index)) return NULL;
         if (sim__name_ref(ps, FIX_TASK, &s->task, "a task name")) return NULL;
         if (map) {
             s->expr = sim__parse_expr(ps);
@@ -489,7 +582,7 @@ static sim_stmt *parse_stmt(parser *ps, int depth, int loops) {
     } else if (is_kw(&t, "shutdown")) {
         s = sim__new_stmt(ps, SIM_S_SHUTDOWN, t.pos);
         s->wait = true;
-        if (sim__object_ref(ps, K(SIM_OBJ_POOL), "shut down", &s->obj)) return NULL;
+        if (sim__object_ref(ps, K(SIM_OBJ_POOL), "shut down", &s->obj, &s->obj_index)) return NULL;
         if (take_option(ps, "wait")) {
             if (ps->err) return NULL;
             if (is_kw(&ps->t, "yes") || is_kw(&ps->t, "no")) {

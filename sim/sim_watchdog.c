@@ -405,7 +405,7 @@ uint32_t watchdog_run(rt *r, uint64_t t0, char *report, size_t cap) {
         if (!nlive) break;
         exit_phase(&w, live_main, live_nondaemon);
         if (r->desc->interrupt && atomic_load(r->desc->interrupt)) {
-            verdict = TRC_END_ERROR;
+            verdict = TRC_END_INTERRUPTED;
             snprintf(report, cap, "interrupted after %.3f s\n", (double)(now - t0) / 1e9);
             break;
         }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -151,13 +152,34 @@ END_TEST
 START_TEST(ctrl_c_ends_the_run_and_keeps_the_recording) {
     const char *scn = tmp_path("long.scn"), *rec = tmp_path("long.weft");
     write_file(scn, "actor w * 2 { repeat 1000 { sleep 10ms } }\n");
+    int pfd[2];
+    ck_assert_int_eq(pipe(pfd), 0);
     pid_t pid = fork();
     if (pid == 0) {
+        close(pfd[0]);
+        dup2(pfd[1], 1);
         int fd = open("/dev/null", O_WRONLY);
-        dup2(fd, 1);
         dup2(fd, 2);
         execl(WEFT_BINARY, "weft", "run", scn, "-o", rec, (char *)NULL);
         _exit(127);
+    }
+    close(pfd[1]);
+    /* once weft says "running", a signal ends the run (before, it ends weft); then some events */
+    char line[256] = "";
+    size_t n = 0;
+    while (n < sizeof line - 1 && !strchr(line, '\n') && read(pfd[0], line + n, 1) == 1) line[++n] = 0;
+    ck_assert_msg(!strncmp(line, "running ", 8), "%s", line);
+    /* and once its threads exist (main, the recorder's drain, 2 units), half a second of run */
+    char task[64];
+    snprintf(task, sizeof task, "/proc/%d/task", (int)pid);
+    struct timespec tick = { 0, 10000000 };
+    for (int tries = 0; tries < 3000; tries++) {
+        int threads = 0;
+        DIR *dp = opendir(task);
+        for (struct dirent *de; dp && (de = readdir(dp));) threads += de->d_name[0] != '.';
+        if (dp) closedir(dp);
+        if (threads >= 4) break;
+        nanosleep(&tick, NULL);
     }
     struct timespec ts = { 0, 500000000 };
     nanosleep(&ts, NULL);
@@ -165,13 +187,15 @@ START_TEST(ctrl_c_ends_the_run_and_keeps_the_recording) {
     int st;
     uint64_t t0 = clk_mono_ns();
     ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-    ck_assert_uint_lt(clk_mono_ns() - t0, 3000000000ull);
-    ck_assert(WIFEXITED(st));
-    ck_assert_int_eq(WEXITSTATUS(st), 1);
+    close(pfd[0]);
+    ck_assert_uint_lt(clk_mono_ns() - t0, 30000000000ull);   /* a hang guard (TSan is slow), not a figure */
+    /* weft ends itself with the signal once the recording is kept, so a shell sees Ctrl-C */
+    ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGINT, "status %#x", st);
     trc_recording *r;
     diag d;
     ck_assert_int_eq(trc_recording_load(&r, rec, &d), 0);
-    ck_assert_uint_eq(r->runs[0].end_reason, TRC_END_ERROR);
+    ck_assert(!r->truncated);   /* finished: RUN_END and trailer */
+    ck_assert_uint_eq(r->runs[0].end_reason, TRC_END_INTERRUPTED);
     ck_assert_msg(strstr(r->runs[0].report, "interrupted"), "%s", r->runs[0].report);
     ck_assert_uint_gt(r->runs[0].nevents, 20);   /* ~50 sleeps per unit were recorded */
     trc_recording_free(r);

@@ -148,7 +148,7 @@ static void check_valid(const trc_recording *rec) {
         REQUIRE(run->units);
         REQUIRE(run->objects);
         REQUIRE(run->events);
-        REQUIRE(run->end_reason <= TRC_END_UNFINISHED);
+        REQUIRE(run->end_reason <= TRC_END__LAST);
         for (uint32_t i = 0; i < run->nparams; i++) REQUIRE(run->params[i].name);
         for (uint32_t i = 0; i < run->nunits; i++) {
             REQUIRE(run->units[i].id == i);

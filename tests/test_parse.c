@@ -301,7 +301,9 @@ START_TEST(new_objects_and_steps) {
     ck_assert_int_eq(s->expr->items[2]->kind, SIM_E_EXP);
     ck_assert_uint_eq(p->nexpects, 3);
     ck_assert_int_eq(p->expects[0].kind, SIM_X_COUNTER);
-    ck_assert_int_eq(p->expects[0].op, '=');
+    ck_assert_int_eq(p->expects[0].value->kind, SIM_E_BIN);   /* a condition over the counter's final value */
+    ck_assert_int_eq(p->expects[0].value->op, '=');
+    ck_assert_int_eq(p->expects[0].value->a->kind, SIM_E_COUNTER);
     ck_assert_int_eq(p->expects[1].kind, SIM_X_LOST_UPDATES);
     ck_assert_int_eq(p->expects[2].kind, SIM_X_STUCK);
     sim_program_free(p);
@@ -488,7 +490,7 @@ START_TEST(fuzz_regressions) {
     diag d;
     sim_program *p;
     char path[1024];
-    snprintf(path, sizeof path, "%s/tests/fuzz/regressions/choice_leak.scn", WEFT_SOURCE_DIR);
+    snprintf(path, sizeof path, "%s/tests/fuzz/regressions/parse/choice_leak.scn", WEFT_SOURCE_DIR);
     ck_assert_int_lt(sim_parse_file(&p, path, NULL, 0, &d), 0);
     ck_assert_int_lt(sim_parse(&p, "t.scn", "actor a { sleep choice 1ms, 2ms, 3 }", NULL, 0, &d), 0);
     size_t n = 1 << 20;

@@ -135,6 +135,8 @@ START_TEST(a_spinning_loop_ends_at_the_timeout) {
     ran r;
     run_desc(&r, "spin_int", "actor a { loop { if 0 { sleep 1ms } } }\n", (sim_desc){ .interrupt = &stop });
     ck_assert_msg(strstr(r.res.report, "interrupted"), "%s", r.res.report);
+    ck_assert_uint_eq(r.res.end_reason, TRC_END_INTERRUPTED);
+    ck_assert_uint_eq(r.run->end_reason, TRC_END_INTERRUPTED);   /* as recorded */
     ck_assert(r.m.units[0].aborted);
     tu_ran_free(&r);
 }

@@ -65,6 +65,11 @@
     X(QUEUE_TASK_DONE,31, "queue_task_done") /* obj: queue; extra: unfinished left */ \
     X(LOCAL_SET,     32, "local_set")      /* arg: string index of "name=value" */    \
     X(DAEMON_KILLED, 33, "daemon_killed")  /* a daemon unit cut off at exit */      \
+    /* 34, 35: the recorder's (flush) */                                              \
+    X(ITEM_VALUE,    40, "item_value")     /* obj: queue; arg: the value (i64) of the \
+                                              item this unit puts next: it comes just  \
+                                              before its PUT (items put without a     \
+                                              value have none) */                      \
     /* coroutines (48-51): tasks on event loops */                                    \
     X(READY,         48, "ready")          /* a task can run again and waits for its \
                                               loop: woken, or its deadline came; arg:\
@@ -173,7 +178,9 @@ typedef struct trc_object {
 typedef struct trc_param { const char *name; int64_t value; bool is_duration; } trc_param;
 
 enum trc_run_end { TRC_END_OK = 0, TRC_END_DEADLOCK = 1, TRC_END_STUCK = 2, TRC_END_TIMEOUT = 3,
-                   TRC_END_ERROR = 4, TRC_END_UNFINISHED = 5 /* no RUN_END chunk: cut short */ };
+                   TRC_END_ERROR = 4, TRC_END_UNFINISHED = 5 /* no RUN_END chunk: cut short */,
+                   TRC_END_INTERRUPTED = 6 /* ended early on request (Ctrl-C, SIGTERM, SIGHUP) */,
+                   TRC_END__LAST = TRC_END_INTERRUPTED };
 const char *trc_run_end_name(unsigned e);
 
 typedef struct trc_run {
@@ -214,6 +221,9 @@ void trc_recording_free(trc_recording *rec);
 /* ======================================================================
  * 3. The .weft file (spec in traces/trc_file.c's header comment)
  * ====================================================================== */
+
+/* The first 8 bytes of every .weft file (whatever its version). */
+#define TRC_FILE_MAGIC "WEFTREC\n"
 
 typedef struct trc_writer trc_writer;
 
@@ -492,6 +502,8 @@ typedef struct trc_flow {
     uint32_t kind;          /* trc_flow_kind */
     uint64_t item;          /* ITEM: item id; see trc_flow_kind for the others */
     uint64_t ev0, ev1;      /* indexes in run->events of the events at both ends */
+    bool has_value;         /* ITEM: the item was put with a value (ITEM_VALUE) ... */
+    int64_t value;          /* ... this one */
 } trc_flow;
 
 typedef struct trc_mark { uint64_t t; uint32_t unit; const char *text; } trc_mark;
@@ -500,7 +512,10 @@ typedef struct trc_mark { uint64_t t; uint32_t unit; const char *text; } trc_mar
  * SPAWN, JOINED, SUBMIT, TASK_START, TASK_DONE, CANCEL, CALLBACK, RESULT,
  * QUEUE_TASK_DONE, LOCAL_SET, DAEMON_KILLED, TASK_CANCEL, CANCELLED, and
  * COUNTER_WRITEs that lost updates (extra > 0). Fields as in the event; text:
- * LOCAL_SET's string. */
+ * LOCAL_SET's string.
+ * An item with a value gives ITEM_VALUE instants at its PUT (aux 0) and at its
+ * GET (aux 1): obj the queue, arg the value, extra the item id (low 32 bits),
+ * ev the PUT's or GET's index. */
 typedef struct trc_instant {
     uint64_t t;             /* relative ns */
     uint64_t ev;            /* index in run->events */

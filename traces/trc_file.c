@@ -60,7 +60,7 @@
  *    gaps read as "";
  *  - names (scenario, paths, backend, machine, unit/object/param names) are at
  *    most 64 KiB, texts (source, report, STRING) at most 64 MiB, a payload at
- *    most 256 MiB; end_reason <= TRC_END_UNFINISHED.
+ *    most 256 MiB; end_reason <= TRC_END__LAST (6, interrupted).
  *
  * Versions: a reader accepts its major version and any minor. Magic and
  * version are checked before the header CRC (a new major version may change
@@ -462,7 +462,7 @@ int trc_writer_run_end(trc_writer *w, uint64_t t_end, uint32_t end_reason, const
     int rc = w_check(w, d);
     if (rc) return rc;
     if ((rc = w_need_run(w, d, "run_end"))) return rc;
-    if (end_reason > TRC_END_UNFINISHED) return w_fail(w, d, ERR_USAGE, "run_end: unknown end reason %u", end_reason);
+    if (end_reason > TRC_END__LAST) return w_fail(w, d, ERR_USAGE, "run_end: unknown end reason %u", end_reason);
     if (slen(report) > F_MAX_TEXT) return w_fail(w, d, ERR_LIMIT, "run report longer than %u bytes", F_MAX_TEXT);
     if ((rc = w_flush_events(w, d))) return rc;
     buf *b = &w->pay;
@@ -1271,7 +1271,7 @@ static int p_run_end(pctx *x) {
     uint32_t reason = rd_u32(&x->r, "end reason");
     const char *report = p_str(x, F_MAX_TEXT, "report");
     if (!p_end(x)) return 0;
-    if (reason > TRC_END_UNFINISHED) {
+    if (reason > TRC_END__LAST) {
         p_fail(x, at, "unknown end reason %u", reason);
         return 0;
     }

@@ -27,7 +27,10 @@
 
 /* Hash map keyed by (object, 64-bit key): items in flight, notify/set/open
  * events by seq, futures by id. */
-typedef struct item_slot { uint64_t key; uint64_t t; uint64_t ev; uint32_t unit; uint32_t obj; bool used; } item_slot;
+typedef struct item_slot {
+    uint64_t key; uint64_t t; uint64_t ev; uint32_t unit; uint32_t obj; bool used;
+    bool has_value; int64_t value;   /* items: put with a value (ITEM_VALUE) */
+} item_slot;
 typedef struct item_map { item_slot *slots; size_t cap, n; } item_map;
 
 static uint64_t item_hash(uint64_t k, uint32_t obj) {
@@ -100,6 +103,7 @@ typedef struct unit_cur {
     bool killed_at;                           /* t_killed comes from DAEMON_KILLED */
     /* the last counter read, for stale reads: (object, op index, writes of it then) */
     uint32_t read_obj; size_t read_op; uint32_t read_writes;
+    bool value_next; int64_t value;           /* ITEM_VALUE: the value of the item its next PUT puts */
     size_t cap_ready, cap_lag;                /* loops */
 } unit_cur;
 
@@ -164,6 +168,17 @@ static void instant_add(builder *b, const trc_event *e, size_t i, uint64_t t, co
     ARR_GROW(m->instants, m->ninstants + 1, b->cap_inst);
     m->instants[m->ninstants++] = (trc_instant){ .t = t, .ev = i, .arg = e->arg, .unit = e->unit, .obj = e->obj,
                                                  .kind = e->kind, .aux = e->aux, .extra = e->extra, .text = text };
+}
+
+/* An item's value where it was put (aux 0) or got (aux 1): an instant of kind ITEM_VALUE
+ * at the PUT or GET (ev), arg = the value, extra = the item id (its low 32 bits). */
+static void item_value_instant(builder *b, const trc_event *e, size_t i, uint64_t t, uint16_t aux, int64_t value) {
+    trc_event x = *e;
+    x.kind = TRC_EV_ITEM_VALUE;
+    x.aux = aux;
+    x.extra = (uint32_t)e->arg;
+    x.arg = (uint64_t)value;
+    instant_add(b, &x, i, t, NULL);
 }
 
 /* The future (pool, id), created on first sight. */
@@ -556,17 +571,30 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
             if ((int64_t)e->extra > ot->max_depth) ot->max_depth = e->extra;
             if (e->kind == TRC_EV_PUT) {
                 ot->puts++;
-                item_put(&b.items, (item_slot){ .key = e->arg, .obj = e->obj, .t = t, .ev = i, .unit = e->unit });
+                item_put(&b.items, (item_slot){ .key = e->arg, .obj = e->obj, .t = t, .ev = i, .unit = e->unit,
+                                                .has_value = c->value_next, .value = c->value });
+                if (c->value_next) item_value_instant(&b, e, i, t, 0, c->value);
+                c->value_next = false;
             } else {
                 ot->gets++;
                 item_slot s;
-                if (item_take(&b.items, e->arg, e->obj, &s))
+                if (item_take(&b.items, e->arg, e->obj, &s)) {
                     flow_add(&b, TRC_FLOW_ITEM, s.t, t, s.unit, e->unit, e->obj, e->arg, s.ev, i);
-                else
+                    if (s.has_value) {
+                        m->flows[m->nflows - 1].has_value = true;
+                        m->flows[m->nflows - 1].value = s.value;
+                        item_value_instant(&b, e, i, t, 1, s.value);
+                    }
+                } else {
                     m->unmatched_gets++;
+                }
             }
             break;
         }
+        case TRC_EV_ITEM_VALUE:
+            c->value_next = true;
+            c->value = (int64_t)e->arg;
+            break;
         case TRC_EV_MARK:
             ut->marks++;
             ARR_GROW(m->marks, m->nmarks + 1, b.cap_marks);

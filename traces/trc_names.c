@@ -117,6 +117,7 @@ const char *trc_run_end_name(unsigned e) {
     case TRC_END_TIMEOUT: return "timeout";
     case TRC_END_ERROR: return "error";
     case TRC_END_UNFINISHED: return "unfinished";
+    case TRC_END_INTERRUPTED: return "interrupted";
     default: return "unknown";
     }
 }

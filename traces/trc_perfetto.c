@@ -1060,7 +1060,7 @@ static inline bool pf_span_shown(const trc_span *s) {
 }
 
 /* An incoming flow end, self-contained so that sorting and writing read memory in order. */
-typedef struct pf_in { uint64_t t, id, item; uint32_t obj, kind; } pf_in;
+typedef struct pf_in { uint64_t t, id, item; uint32_t obj, kind; int64_t value; bool has_value; } pf_in;
 
 static inline bool pf_in_less(const pf_in *a, const pf_in *b) {
     return a->t < b->t || (a->t == b->t && a->id < b->id);
@@ -1107,7 +1107,7 @@ static int pf_build_in(pf_run *pr) {
         const trc_flow *f = &m->flows[i];
         if (pf_flow_ok(pr, f))
             pr->in[pr->in_off[f->u1 + 1]++] = (pf_in){ .t = f->t1, .id = f->id, .item = f->item, .obj = f->obj,
-                                                       .kind = f->kind };
+                                                       .kind = f->kind, .value = f->value, .has_value = f->has_value };
     }
     for (uint32_t u = 0; u < pr->nunits; u++) pf_sort_in(pr->in + pr->in_off[u], pr->in_off[u + 1] - pr->in_off[u]);
     return 0;
@@ -1128,12 +1128,12 @@ static void pf_put(pf_run *pr, const pf_ev *e) {
 
 /* One end of a flow, on unit u's track at relative time t. */
 static void pf_flow_instant(pf_run *pr, uint32_t kind, uint32_t obj, uint32_t u, uint64_t t, uint64_t id,
-                            uint64_t item_id, bool out) {
+                            uint64_t item_id, bool out, bool has_value, int64_t value) {
     uint32_t k = kind == TRC_FLOW_ITEM ? (out ? K_PUT : K_GET) : (out ? K_RELEASE : K_ACQUIRE);
     uint32_t iid = IID_OBJ(pr, obj - 1, k);
     uint64_t track = pf_uuid_unit(pr, u);
     bool item = kind == TRC_FLOW_ITEM;
-    if (pr->started && pr->name_done[iid] == pr->seq && (!item || pr->dn_done[DN_ITEM] == pr->seq)) {
+    if (pr->started && pr->name_done[iid] == pr->seq && (!item || pr->dn_done[DN_ITEM] == pr->seq) && !has_value) {
         pf_out *o = pr->o;
         o->n = (size_t)(pf_instant_fast(pr, o->buf + o->n, track, t, iid, out, pr->flow_base + id, item, item_id) -
                         o->buf);
@@ -1146,6 +1146,12 @@ static void pf_flow_instant(pf_run *pr, uint32_t kind, uint32_t obj, uint32_t u,
         e.nann = 1;
         e.ann[0].dn = DN_ITEM;
         e.ann[0].v = item_id;
+        if (has_value) {   /* put Q value=V: the item's value, on both ends */
+            e.ann[1].dn = DN_VALUE;
+            e.ann[1].sint = true;
+            e.ann[1].v = (uint64_t)value;
+            e.nann = 2;
+        }
     }
     pf_put(pr, &e);
 }
@@ -1160,7 +1166,7 @@ static int pf_seq_flows_out(pf_run *pr) {
         const trc_flow *f = &m->flows[i];
         if (!pf_flow_ok(pr, f)) continue;
         PF_BEGIN_PACKET(pr, 0);
-        pf_flow_instant(pr, f->kind, f->obj, f->u0, f->t0, f->id, f->item, true);
+        pf_flow_instant(pr, f->kind, f->obj, f->u0, f->t0, f->id, f->item, true, f->has_value, f->value);
     }
     return 0;
 }
@@ -1224,7 +1230,7 @@ static int pf_seq_unit(pf_run *pr, uint32_t u) {
         PF_BEGIN_PACKET(pr, 0);
         if (ki < ks) {
             const pf_in *fi = &pr->in[j++];
-            pf_flow_instant(pr, fi->kind, fi->obj, u, fi->t, fi->id, fi->item, false);
+            pf_flow_instant(pr, fi->kind, fi->obj, u, fi->t, fi->id, fi->item, false, fi->has_value, fi->value);
         } else if (open) {
             if (pr->started) {
                 o->n = (size_t)(pf_slice_fast(pr, o->buf + o->n, TYPE_END, track, sp[i].t1, 0) - o->buf);
@@ -1507,8 +1513,9 @@ static int pf_seq_instants(pf_run *pr) {
     int rc = 0;
     if (!ent || !ins || !fid || !src || !dst) { rc = -ERR_NOMEM; goto out; }
     size_t k = 0;
-    for (size_t i = 0; i < m->ninstants; i++)
-        if (m->instants[i].ev < pr->run->nevents && m->instants[i].unit < pr->nunits)
+    for (size_t i = 0; i < m->ninstants; i++)   /* items' values ride on their put and get (pf_flow_instant) */
+        if (m->instants[i].ev < pr->run->nevents && m->instants[i].unit < pr->nunits &&
+            m->instants[i].kind != TRC_EV_ITEM_VALUE)
             ent[k++] = (pf_ent){ m->instants[i].ev, 0, (uint32_t)i };
     for (size_t i = 0; i < m->nflows; i++) {
         if (!pf_new_flow(pr, &m->flows[i])) continue;
