@@ -380,7 +380,7 @@ uint32_t watchdog_run(rt *r, uint64_t t0, char *report, size_t cap) {
         wd_unlock(&w, r->mon);
         /* an exit changes nothing the checks need at once while actors live and others still run:
          * a big run (thousands of tasks ending one by one) is looked at once per poll, not per
-         * exit; a small one still at each exit (its stall clock then starts at the exit exactly) */
+         * exit; a small one still at each exit: its stall clock then starts at the exit exactly */
         if (!timed && !quiet && r->nunits > 256 && seen_exits < atomic_load(&r->nstarted) &&
             atomic_load(&r->live_main) > 0 &&
             !rt_error_ready(r) && !(r->desc->interrupt && atomic_load(r->desc->interrupt)))
