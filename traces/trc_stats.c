@@ -149,8 +149,8 @@ void trc_stats_text(buf *out, const trc_model *m) {
     }
     if (run->nunits > 1) {
         char rdy[48] = "";
-        if (ready) snprintf(rdy, sizeof rdy, "%10s", dur(e, tot[TRC_ST_READY]));
-        bprintf(out, "%-*s  %10s %10s %10s %10s %6u  %s\n", (int)w, "total", dur(a, tot[TRC_ST_RUNNING]), dur(b, tot[TRC_ST_COMPUTE]),
+        if (ready) snprintf(rdy, sizeof rdy, "  %10s", dur(e, tot[TRC_ST_READY]));
+        bprintf(out, "%-*s  %10s %10s %10s %10s %6u%s\n", (int)w, "total", dur(a, tot[TRC_ST_RUNNING]), dur(b, tot[TRC_ST_COMPUTE]),
                 dur(c, tot[TRC_ST_BLOCKED]), dur(d2, tot[TRC_ST_SLEEP]), totw, rdy);
     }
     /* event loops: ticks, idle, the time its tasks blocked it, the ready tasks, the lag */
