@@ -181,8 +181,19 @@ static int record(const plan *pl, outs *o, const opts *op, sim_result *res, uint
         }
         (*ran)++;
         if (res[i].end_reason == TRC_END_ERROR && res[i].report[0]) print_run_error(pl->progs[i], res[i].report);
-        if (pl->name && res[i].expect_failed && res[i].end_reason != TRC_END_INTERRUPTED)
-            esc_puts(stderr, res[i].expect_report, ESC_TEXT);
+        fflush(stdout);
+        esc_puts(stderr, res[i].warnings, ESC_TEXT);   /* errors the run survived, as Python prints them */
+        if (pl->name && res[i].expect_failed && res[i].end_reason != TRC_END_INTERRUPTED) {
+            /* each line says which run of the sweep it is about */
+            for (const char *l = res[i].expect_report; *l;) {
+                size_t len = strcspn(l, "\n");
+                char line[1024];
+                snprintf(line, sizeof line, "%.*s (run %u of %u: %s=%s)\n", (int)(len < 900 ? len : 900), l, i + 1,
+                         pl->n, pl->name, pl->vals[i]);
+                esc_puts(stderr, line, ESC_TEXT);
+                l += len + (l[len] == '\n');
+            }
+        }
     }
     diag cd;
     diag_clear(&cd);
@@ -273,6 +284,8 @@ static int run_sweep(plan *pl, outs *o, const opts *op) {
     if (!status && !cli_quiet) printf("\n%u run%s recorded in %s\n", ran, ran == 1 ? "" : "s", esc(o->rec.given));
     if (!status && interrupted) say_interrupted(pl, o, ran, during);
     if (!status && failed) status = EXIT_FAILED;
+    else if (!status && !interrupted && ran == pl->n && pl->progs[0]->nexpects && !cli_quiet)
+        printf("\nall %u expectation(s) hold\n", pl->progs[0]->nexpects);   /* as a single run ends */
     free(res);
     return status;
 }

@@ -18,6 +18,8 @@ void usage(FILE *f) {
             "            [--timeout SECONDS] [--backend threads|coroutines] [--clock real|virtual]\n"
             "            [--export out.pftrace] [--view] [--png out.png] [--quiet]\n"
             "                      run a scenario on real threads (or tasks on event loops) and record it;\n"
+            "                      failed expectations, run-time errors and errors the run survived (a\n"
+            "                      thread that died, a future's error never retrieved) go to stderr;\n"
             "                      --clock virtual: a deterministic run on a virtual clock (the same seed\n"
             "                      gives the same events at the same times; sleeps take no real time)\n"
             "  view A.weft [B.weft ...] [--at 40%%|0.4|12ms] [--size WxH] [--theme dark|light] [--stage]\n"

@@ -73,6 +73,18 @@ static void rdr_instant_text(rdr_ctx *cx, uint32_t run, const trc_instant *in, c
         break;
     case TRC_EV_CALLBACK: snprintf(out, cap, "ran the done-callback of future #%llu", id); break;
     case TRC_EV_LOCAL_SET: snprintf(out, cap, "thread-local %s", in->text ? in->text : "?"); break;
+    case TRC_EV_RAISE: snprintf(out, cap, "raised: %s", in->text ? in->text : "?"); break;
+    case TRC_EV_CAUGHT: snprintf(out, cap, "caught: %s", in->text ? in->text : "?"); break;
+    case TRC_EV_RELEASE:
+        snprintf(out, cap, "released lock %s, held by %s: a plain lock has no owner", pool,
+                 in->extra ? rdr_unit_name(r, in->extra - 1) : "?");
+        break;
+    case TRC_EV_BARRIER_BROKEN:
+        snprintf(out, cap, in->aux == 2 ? "reset barrier %s (%u waiting got BrokenBarrierError)"
+                           : in->aux == 1 ? "aborted barrier %s (%u waiting got BrokenBarrierError)"
+                                          : "barrier %s broken by a timeout (%u waiting got BrokenBarrierError)",
+                 pool, in->extra);
+        break;
     case TRC_EV_ITEM_VALUE:
         snprintf(out, cap, in->aux ? "got item #%u from queue %s: value %lld" : "put item #%u into queue %s: value %lld",
                  in->extra, pool, (long long)(int64_t)in->arg);

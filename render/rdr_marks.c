@@ -161,7 +161,8 @@ static void rdr_glyph_cross(rdr_drawlist *dl, int x, int y, uint32_t col) {   /*
 bool rdr_instant_drawn(unsigned kind) {
     switch (kind) {
     case TRC_EV_SPAWN: case TRC_EV_JOINED: case TRC_EV_SUBMIT: case TRC_EV_RESULT: case TRC_EV_CANCEL:
-    case TRC_EV_CALLBACK: case TRC_EV_LOCAL_SET: case TRC_EV_ITEM_VALUE: return true;
+    case TRC_EV_CALLBACK: case TRC_EV_LOCAL_SET: case TRC_EV_ITEM_VALUE: case TRC_EV_RAISE: case TRC_EV_CAUGHT:
+    case TRC_EV_RELEASE: case TRC_EV_BARRIER_BROKEN: return true;
     default: return false;
     }
 }
@@ -235,6 +236,10 @@ void rdr_instants(rdr_ctx *cx) {
                 break;
             case TRC_EV_CALLBACK: rdr_glyph_dot(cx->dl, x, y1 - 7, rdr_flow_color(TRC_FLOW_CALLBACK)); break;
             case TRC_EV_ITEM_VALUE: rdr_glyph_dot(cx->dl, x, gy + 2, rdr_flow_color(TRC_FLOW_ITEM)); break;
+            case TRC_EV_RAISE: case TRC_EV_RELEASE: case TRC_EV_BARRIER_BROKEN:   /* an error; mutual exclusion broken */
+                rdr_glyph_cross(cx->dl, x, gy, RDR_COL_ALERT);
+                break;
+            case TRC_EV_CAUGHT: rdr_glyph_diamond(cx->dl, x, gy, RDR_COL_ALERT); break;
             case TRC_EV_LOCAL_SET: {
                 rdr_glyph_flag(cx->dl, x, gy, RDR_COL_LOCAL);
                 if (!labels || !in->text) break;

@@ -78,6 +78,12 @@ typedef struct sim_param {
     bool overridden;
 } sim_param;
 
+/* The errors weft raises itself (an `except "TEXT"` clause matches them), as Python names them. */
+#define SIM_ERR_BROKEN_BARRIER "BrokenBarrierError"
+#define SIM_ERR_BOUNDED "ValueError: Semaphore released too many times"
+#define SIM_ERR_UNLOCKED "RuntimeError: release unlocked lock"
+#define SIM_ERR_UNACQUIRED "RuntimeError: cannot release un-acquired lock"
+
 /* Values match enum trc_obj_kind. */
 typedef enum sim_obj_kind { SIM_OBJ_LOCK = 1, SIM_OBJ_QUEUE = 2, SIM_OBJ_RLOCK = 3, SIM_OBJ_SEMAPHORE = 4,
                             SIM_OBJ_CONDITION = 5, SIM_OBJ_EVENT = 6, SIM_OBJ_BARRIER = 7,
@@ -99,7 +105,7 @@ typedef struct sim_object {
     int64_t cap_value;      /* evaluated */
     uint32_t lock;          /* conditions: object index of their lock */
     uint32_t unit0;         /* pools: the unit index of the first worker (set when the units are counted) */
-    uint32_t subkind;       /* queues: trc_queue_kind (fifo, lifo, priority) */
+    uint32_t subkind;       /* queues: trc_queue_kind (fifo, lifo, priority); semaphores: 1 = bounded */
     sim_expr *prefer_expr;  /* rwlocks: prefer=EXPR (NULL: a keyword or the default) */
     uint32_t prefer;        /* rwlocks: sim_rw_prefer */
     /* Arrays: `lock fork[5]` declares five objects, fork[0] .. fork[4]. Once
@@ -149,8 +155,15 @@ typedef enum sim_stmt_kind {
     SIM_S_GATHER,       /* futs[nfuts] (none: every task this unit made and nobody awaited), or
                            task * expr (made here); body per result; timeout; return_exceptions */
     SIM_S_AWAIT_FOR,    /* wait_for F timeout=D: F is cancelled when the time runs out */
-    SIM_S_TRY           /* try { body } finally { orelse }: orelse runs however body ends (a
-                           cancellation delivered inside it too) */
+    SIM_S_RAISE,        /* text: the error (NULL: raise again the error an enclosing except handles) */
+    SIM_S_TRY,          /* body; handlers: the except clauses; final: the finally block (NULL: none);
+                           finally runs on a task's cancellation too */
+    SIM_S_EXCEPT,       /* one except clause (in a TRY's handlers, linked by next): text to match (NULL:
+                           every error); body */
+    SIM_S_YIELD,        /* give the processor (the GIL, with the GIL model) to the others */
+    SIM_S_ABORT,        /* barrier: break it (every waiter and later arrival gets BrokenBarrierError) */
+    SIM_S_RESET,        /* barrier: back to empty and whole (its waiters get BrokenBarrierError) */
+    SIM_S_TIMER_CANCEL  /* actor: a timer, which will not fire if it has not yet */
 } sim_stmt_kind;
 
 typedef enum sim_incr_mode { SIM_INCR_ATOMIC = 0, SIM_INCR_LOCKED = 1, SIM_INCR_RACY = 2 } sim_incr_mode;
@@ -184,6 +197,8 @@ struct sim_stmt {
     sim_expr *obj_index;
     sim_expr *lock_index;
     sim_expr *value;        /* PUT: value=EXPR, the item's value (NULL: none, a get reads 0) */
+    sim_stmt *handlers;     /* TRY: its except clauses (SIM_S_EXCEPT, linked by next) */
+    sim_stmt *final;        /* TRY: its finally block */
     /* GET: `as X`, the local that receives the item's value (UINT32_MAX: none); LET: its local */
     bool blocking;          /* SLEEP: time.sleep inside a coroutine (the whole loop stops) */
     bool return_exceptions; /* GATHER: failed children are results too; else the first failure ends it */
@@ -200,6 +215,8 @@ typedef struct sim_actor {
     bool spawned;           /* started by a `spawn` step, not at the run's start */
     bool own_loop;          /* coroutines: each instance is the first task of an event loop of its own */
     uint32_t unit0;         /* the unit index of instance 0 */
+    sim_expr *delay;        /* a timer (`timer T 50ms { ... }`, threading.Timer): waits this long, then runs
+                               its body unless cancelled; NULL for an actor */
 } sim_actor;
 
 /* A task: a body that pool workers run for `submit` and `map`, or a done-callback. */
@@ -337,6 +354,10 @@ typedef struct sim_desc {
 typedef struct sim_result {
     uint32_t end_reason;        /* trc_run_end */
     char report[4096];          /* deadlock or stuck report, "" if none */
+    /* errors the run survived, one per line with file:line:col, as Python would print
+     * them: a thread that died of an error it did not catch ("Exception in thread"),
+     * a future's error never retrieved, a done-callback that raised */
+    char warnings[2048];
     uint64_t wall_ns;
     uint64_t events, lost;
     uint32_t expect_failed;     /* number of failed expect clauses (those within this run) */

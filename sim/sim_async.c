@@ -16,10 +16,13 @@
  * to its awaiter and the watchdog follows the edge (a cycle of awaits is a
  * deadlock; a chain of awaits ending on an empty queue is stuck).
  *
- * Failures: a task cancelled (or, later, one that raised) gives its awaiter
- * `ok` = 0, and so does a gather (without return_exceptions) at the first
- * child that fails; asyncio would raise CancelledError in the awaiter, which
- * the language has no way to catch yet.
+ * Failures: a task that raised keeps its error in its handle, and `await`,
+ * `result`, `wait_for` and a gather without return_exceptions raise it again
+ * in the awaiter (as asyncio does; the error is then retrieved). A task
+ * cancelled gives its awaiter `ok` = 0 (asyncio would raise CancelledError),
+ * and so does a gather without return_exceptions at the first child that is
+ * cancelled. With return_exceptions the gather's body sees `ok` = 0 for a
+ * child that failed either way, and its error counts as retrieved.
  */
 #include "sim/sim_internal.h"
 
@@ -29,6 +32,12 @@
 
 static bool finished(const rt_fut *f) { return f->state == FS_DONE || f->state == FS_CANCELLED; }
 static bool failed(const rt_fut *f) { return f->state == FS_CANCELLED || f->outcome != TRC_OUT_OK; }
+static bool raised(const rt_fut *f) { return f->state == FS_DONE && f->outcome == TRC_OUT_ERROR; }
+
+/* The task's error raised again in u (fmon held by the caller when it read f): it is retrieved. */
+static int reraise(rt_unit *u, rt_fut *f, sim_pos pos) {
+    return rt_raise(u, pos, TRC_RAISE_FUTURE, UINT32_MAX, (uint32_t)f->id, f->err, f->err_id);
+}
 
 /* ---- making a task ----------------------------------------------------------------- */
 
@@ -133,10 +142,15 @@ void async_task_end(rt_unit *u, int rc) {
     bool cancelled = u->cancelled && !rt_halted(u);
     rt_lock(u, r->fmon);
     f->state = cancelled ? FS_CANCELLED : FS_DONE;
-    f->outcome = cancelled ? TRC_OUT_CANCELLED : rc == XR_STOP ? TRC_OUT_ABORTED : TRC_OUT_OK;
+    f->outcome = cancelled ? TRC_OUT_CANCELLED : rc == XR_STOP ? TRC_OUT_ABORTED : rc == XR_RAISE ? TRC_OUT_ERROR : TRC_OUT_OK;
+    if (rc == XR_RAISE && !cancelled) {   /* the handle keeps the error for whoever awaits it */
+        f->err = u->exc;
+        f->err_id = u->exc_id;
+        f->err_pos = u->exc_pos;
+    }
     f->done_seq = ++r->done_seq;
-    if (cancelled || rc == XR_STOP) r->task_failures++;   /* gathers look for a failed child only then */
-    if (!cancelled && rc != XR_STOP) {
+    if (cancelled || rc != XR_OK) r->task_failures++;   /* gathers look for a failed child only then */
+    if (!cancelled && rc == XR_OK) {
         uint64_t now = rt_stamp(r);
         if (atomic_load(&r->task_done_t[f->task]) < now) atomic_store(&r->task_done_t[f->task], now);
     }
@@ -182,12 +196,14 @@ static int wait_done(rt_unit *u, rt_fut *f, uint64_t deadline) {
     return out;
 }
 
-int async_result(rt_unit *u, rt_fut *f, uint64_t deadline) {
+int async_result(rt_unit *u, rt_fut *f, uint64_t deadline, sim_pos pos) {
     rt *r = u->r;
     rt_lock(u, r->fmon);
     f->awaited = true;
     int out = wait_done(u, f, deadline);
     bool bad = finished(f) && failed(f);
+    bool err = out == TRC_OUT_OK && raised(f);
+    if (err) f->retrieved = true;
     rt_unlock(u, r->fmon);
     if (out == TRC_OUT_ABORTED) {
         pass_cancel_on(u, f);
@@ -198,6 +214,7 @@ int async_result(rt_unit *u, rt_fut *f, uint64_t deadline) {
         return 0;
     }
     trc_emit_sync(u->ring, TRC_EV_JOINED, 0, 0, f->worker, 0);
+    if (err) return reraise(u, f, pos);
     u->timed_out = bad;
     return 0;
 }
@@ -241,7 +258,8 @@ static int await_for(rt_unit *u, const sim_stmt *s, rt_fut *f) {
     uint64_t deadline;
     if (rt_timeout_of(u, s, &deadline)) return -1;
     if (!rt_fut_is_task(f)) {
-        if (pool_result(u, s, deadline)) return -1;
+        int rc = pool_result(u, s, deadline);
+        if (rc) return rc == XR_RAISE ? XR_RAISE : -1;
         rt_lock(u, r->fmon);
         bool late = !finished(f);
         rt_unlock(u, r->fmon);
@@ -273,8 +291,11 @@ static int await_for(rt_unit *u, const sim_stmt *s, rt_fut *f) {
     }
     rt_lock(u, r->fmon);
     bool bad = failed(f);
+    bool err = raised(f);
+    if (err) f->retrieved = true;
     rt_unlock(u, r->fmon);
     trc_emit_sync(u->ring, TRC_EV_JOINED, 0, 0, f->worker, 0);
+    if (err) return reraise(u, f, s->pos);
     u->timed_out = bad;
     return 0;
 }
@@ -363,8 +384,24 @@ static int gather(rt_unit *u, const sim_stmt *s) {
         }
         u->timed_out = true;
     } else if (bad && !s->return_exceptions) {
-        u->timed_out = true;   /* the first failure ends the gather; the others keep running */
+        /* the first failure ends the gather; the others keep running. An error (the first
+         * to have happened) is raised again here; a cancellation gives ok 0 */
+        rt_fut *e = NULL;
+        rt_lock(u, r->fmon);
+        for (size_t i = 0; i < n; i++)
+            if (raised(fs[i]) && (!e || fs[i]->done_seq < e->done_seq)) e = fs[i];
+        if (e) e->retrieved = true;
+        rt_unlock(u, r->fmon);
+        if (e) {
+            free(fs);
+            return reraise(u, e, s->pos);
+        }
+        u->timed_out = true;
     } else {
+        rt_lock(u, r->fmon);
+        for (size_t i = 0; i < n; i++)   /* return_exceptions: the errors are returned as values */
+            if (raised(fs[i])) fs[i]->retrieved = true;
+        rt_unlock(u, r->fmon);
         for (size_t i = 0; i < n; i++) trc_emit_sync(u->ring, TRC_EV_JOINED, 0, 0, fs[i]->worker, 0);
         for (size_t i = 0; i < n && !rc; i++) {
             if (!s->body) break;
@@ -376,26 +413,13 @@ static int gather(rt_unit *u, const sim_stmt *s) {
             int b = exec_block(u, s->body);
             u->arg = saved;
             if (b == XR_STOP) rc = -1;
+            if (b == XR_RAISE) rc = XR_RAISE;
             if (b == XR_BREAK) break;
         }
         if (!rc) u->timed_out = false;
     }
     free(fs);
     return rc;
-}
-
-/* try { body } finally { cleanup }: the cleanup runs when the body ends, breaks, or is
- * cancelled (the cancellation goes on after it); not when the run is ending. */
-static int try_finally(rt_unit *u, const sim_stmt *s) {
-    int b = exec_block(u, s->body);
-    if (b == XR_STOP && !u->cancelled) return XR_STOP;
-    bool was = u->cancelled;
-    u->cancelled = false;
-    int c = exec_block(u, s->orelse);
-    if (c == XR_STOP) return XR_STOP;
-    if (c == XR_BREAK) return XR_BREAK;   /* a break in the cleanup drops the cancellation, as in Python */
-    u->cancelled = was;
-    return was ? XR_STOP : b;
 }
 
 static rt_fut *slot_of(rt_unit *u, const sim_stmt *s) {
@@ -411,6 +435,7 @@ static rt_fut *slot_of(rt_unit *u, const sim_stmt *s) {
 
 int async_step(rt_unit *u, const sim_stmt *s) {
     rt_fut *f;
+    int rc;
     switch (s->kind) {
     case SIM_S_CREATE_TASK: {
         int64_t v = 0;
@@ -424,8 +449,9 @@ int async_step(rt_unit *u, const sim_stmt *s) {
     }
     case SIM_S_AWAIT:
         if (!(f = slot_of(u, s))) return -1;
-        if (rt_fut_is_task(f)) return async_result(u, f, 0);
-        if (pool_result(u, s, 0)) {   /* run_in_executor: the task parks, the worker runs */
+        if (rt_fut_is_task(f)) return async_result(u, f, 0, s->pos);
+        if ((rc = pool_result(u, s, 0))) {   /* run_in_executor: the task parks, the worker runs */
+            if (rc == XR_RAISE) return XR_RAISE;   /* the worker's error, raised here */
             if (u->cancelled && !rt_halted(u)) {   /* a cancelled awaiter cancels the future (if it is pending) */
                 u->cancelled = false;
                 pool_cancel(u, s);
@@ -438,7 +464,6 @@ int async_step(rt_unit *u, const sim_stmt *s) {
         if (!(f = slot_of(u, s))) return -1;
         return await_for(u, s, f);
     case SIM_S_GATHER: return gather(u, s);
-    case SIM_S_TRY: return try_finally(u, s);
     default: BUG("step %d is not a step of tasks", s->kind);
     }
 }
@@ -449,13 +474,14 @@ void async_report(rt *r, char *out, size_t cap) {
     uint32_t shown = 0, more = 0;
     for (size_t i = 0; i < r->nfuts; i++) {
         const rt_fut *f = r->futs[i];
-        if (!rt_fut_is_task(f) || f->worker == UINT32_MAX || f->awaited) continue;
+        if (!rt_fut_is_task(f) || f->worker == UINT32_MAX) continue;
+        if (f->awaited || (raised(f) && !f->retrieved)) continue;   /* an error nobody retrieved: rt_warnings */
         const rt_unit *c = &r->units[f->worker];
         if (shown == 8) { more++; continue; }
         if (!shown) rt_rep(out, cap, "warnings:\n");
         shown++;
-        if (f->outcome != TRC_OUT_OK && f->outcome != TRC_OUT_CANCELLED && f->outcome != TRC_OUT_ABORTED)
-            rt_rep(out, cap, "  task %s (made at line %d): its exception was never retrieved\n", c->name, f->made_at.line);
+        if (f->outcome == TRC_OUT_ERROR)   /* retrieved by as_completed */
+            rt_rep(out, cap, "  task %s (made at line %d) was never awaited\n", c->name, f->made_at.line);
         else if (c->cancel_by == 2)
             rt_rep(out, cap, "  task %s (made at line %d) was never awaited: still running when every actor had "
                              "finished, it was cancelled (as asyncio.run does)\n", c->name, f->made_at.line);

@@ -41,7 +41,21 @@ int sim__check_stmts(parser *ps, sim_stmt *s) {
             return ps->err;
         if (s->body && sim__check_stmts(ps, s->body)) return ps->err;
         if (s->orelse && sim__check_stmts(ps, s->orelse)) return ps->err;
+        if (s->handlers && sim__check_stmts(ps, s->handlers)) return ps->err;
+        if (s->final && sim__check_stmts(ps, s->final)) return ps->err;
     }
+    return 0;
+}
+
+int sim__check_timer(parser *ps, sim_actor *a) {
+    if (!a->delay || !a->delay->is_const) return 0;
+    int64_t v;
+    if (sim__eval(ps, a->delay, &v)) return ps->err;
+    if (v < 0) return sim__perr(ps, a->delay->pos, ERR_SCENARIO, "a timer's delay is negative (%lld ns)", (long long)v);
+    if ((uint64_t)v > SIM_MAX_DURATION)
+        return sim__perr(ps, a->delay->pos, ERR_LIMIT, "a timer's delay of %lld s is longer than weft's limit of 1 hour",
+                         (long long)(v / 1000000000));
+    a->delay->value = v;   /* folded, read by the runtime */
     return 0;
 }
 
@@ -103,6 +117,17 @@ int sim__resolve_names(parser *ps) {
             uint32_t slot = UINT32_MAX;
             for (uint32_t j = 0; j < p->nfuts; j++)
                 if (!strcmp(p->futs[j].name, f->name)) slot = j;
+            k = sim__find_actor(p, f->name);
+            if (slot == UINT32_MAX && k >= 0 && f->stmt && f->stmt->kind == SIM_S_CANCEL && p->actors[k].delay) {
+                f->stmt->kind = SIM_S_TIMER_CANCEL;   /* cancel T: a timer */
+                f->stmt->actor = (uint32_t)k;
+                break;
+            }
+            if (slot == UINT32_MAX && k >= 0 && f->stmt && f->stmt->kind == SIM_S_CANCEL) {
+                sim__perr(ps, f->pos, ERR_SCENARIO, "'%s' is an actor: cancel takes a future or a timer", f->name);
+                sim__hint(ps, "a thread cannot be cancelled; a timer can: timer %s 50ms { ... }", f->name);
+                break;
+            }
             if (slot == UINT32_MAX) {
                 sim__perr(ps, f->pos, ERR_SCENARIO, "unknown future '%s'", f->name);
                 sim__hint_closest(ps, f->name, p->futs, p->nfuts, "name one where it is made: submit POOL TASK as NAME, or "

@@ -277,9 +277,10 @@ int sim__parse_toplevel(parser *ps) {
         p->backend = name;
     } else if (is_kw(&t, "lock") || is_kw(&t, "rlock") || is_kw(&t, "queue") || is_kw(&t, "semaphore") ||
                is_kw(&t, "event") || is_kw(&t, "condition") || is_kw(&t, "barrier") || is_kw(&t, "counter") ||
-               is_kw(&t, "pool")) {
+               is_kw(&t, "pool") || is_kw(&t, "bounded_semaphore")) {
         sim_obj_kind kind = is_kw(&t, "lock") ? SIM_OBJ_LOCK : is_kw(&t, "rlock") ? SIM_OBJ_RLOCK
-                          : is_kw(&t, "queue") ? SIM_OBJ_QUEUE : is_kw(&t, "semaphore") ? SIM_OBJ_SEMAPHORE
+                          : is_kw(&t, "queue") ? SIM_OBJ_QUEUE
+                          : is_kw(&t, "semaphore") || is_kw(&t, "bounded_semaphore") ? SIM_OBJ_SEMAPHORE
                           : is_kw(&t, "event") ? SIM_OBJ_EVENT : is_kw(&t, "condition") ? SIM_OBJ_CONDITION
                           : is_kw(&t, "barrier") ? SIM_OBJ_BARRIER : is_kw(&t, "pool") ? SIM_OBJ_POOL : SIM_OBJ_COUNTER;
         tok nt = ps->t;
@@ -288,6 +289,7 @@ int sim__parse_toplevel(parser *ps) {
         const char *name = sim__take_ident(ps, what);
         if (!name || sim__check_unique(ps, name, nt.pos)) return ps->err;
         sim_object o = { .name = name, .pos = nt.pos, .kind = kind };
+        if (is_kw(&t, "bounded_semaphore")) o.subkind = 1;   /* threading.BoundedSemaphore */
         if (parse_array_size(ps, &o)) return ps->err;
         if (kind == SIM_OBJ_SEMAPHORE || kind == SIM_OBJ_BARRIER || kind == SIM_OBJ_COUNTER || kind == SIM_OBJ_POOL) {
             /* semaphore s 3 | barrier b 3 | counter c = 0 (also permits=3, parties=3) */
@@ -387,12 +389,18 @@ int sim__parse_toplevel(parser *ps) {
         p->objects[p->nobjects++] = o;
     } else if (is_kw(&t, "rwlock")) {
         if (parse_rwlock_decl(ps)) return ps->err;
-    } else if (is_kw(&t, "actor")) {
+    } else if (is_kw(&t, "actor") || is_kw(&t, "timer")) {
+        bool timer = is_kw(&t, "timer");
         tok nt = ps->t;
-        const char *name = sim__take_ident(ps, "an actor name");
+        const char *name = sim__take_ident(ps, timer ? "a timer name" : "an actor name");
         if (!name || sim__check_unique(ps, name, nt.pos)) return ps->err;
         sim_actor a = { .name = name, .pos = nt.pos, .count_value = 1 };
-        if (is_p(&ps->t, '*')) {
+        if (timer) {   /* timer T DELAY [daemon] [spawned] { ... }: threading.Timer(DELAY, body) */
+            a.delay = sim__parse_expr(ps);
+            if (!a.delay || sim__require_type(ps, a.delay, SIM_T_DUR, "a timer's delay")) return ps->err;
+            if (p->nunits + 1 > SIM_MAX_UNITS)
+                return sim__perr(ps, nt.pos, ERR_LIMIT, "more than %d units", SIM_MAX_UNITS);
+        } else if (is_p(&ps->t, '*')) {
             sim__next(ps);
             a.count = sim__parse_expr(ps);
             if (!a.count || sim__require_type(ps, a.count, SIM_T_INT, "an actor's count")) return ps->err;
@@ -405,7 +413,8 @@ int sim__parse_toplevel(parser *ps) {
             else if (is_kw(&mt, "own_loop")) a.own_loop = true;
             else {
                 sim__perr(ps, mt.pos, ERR_SCENARIO, "expected '{' to open a block, found '%.*s'", (int)mt.len, mt.s);
-                sim__hint(ps, "after an actor's name come: * COUNT, daemon, spawned, own_loop, then { ... }");
+                if (timer) sim__hint(ps, "after a timer's delay come: daemon, spawned, then { ... }");
+                else sim__hint(ps, "after an actor's name come: * COUNT, daemon, spawned, own_loop, then { ... }");
                 return ps->err;
             }
             sim__next(ps);

@@ -87,15 +87,26 @@ static const char *order_name(const sim_program *p, const sim_order_item *it) {
                                                                                    : p->actors[it->id].name;
 }
 
+/* The first unit that ended by an error it did not catch, or NULL. */
+static const rt_unit *first_failed(const rt *r) {
+    for (uint32_t i = 0; i < r->nunits; i++)
+        if (atomic_load(&r->units[i].failed)) return &r->units[i];
+    return NULL;
+}
+
 void expect_check(sim_result *res, const sim_program *prog, const rt *r, uint32_t end) {
     for (uint32_t i = 0; i < prog->nexpects; i++) {
         const sim_expect *x = &prog->expects[i];
+        const rt_unit *died;
         char fail[640] = "";
         if (x->kind == SIM_X_NO_DEADLOCK && (end == TRC_END_DEADLOCK || end == TRC_END_STUCK))
             snprintf(fail, sizeof fail, "%s", end == TRC_END_DEADLOCK ? "expect no_deadlock: the run deadlocked"
                                                                       : "expect no_deadlock: units were stuck forever");
         else if (x->kind == SIM_X_ALL_DONE && end != TRC_END_OK)
             snprintf(fail, sizeof fail, "expect all_done: not every unit finished");
+        else if (x->kind == SIM_X_ALL_DONE && (died = first_failed(r)))
+            snprintf(fail, sizeof fail, "expect all_done: %s died of an error it did not catch: %.200s", died->name,
+                     died->exc ? died->exc : "?");
         else if (x->kind == SIM_X_DEADLOCK && end != TRC_END_DEADLOCK)
             snprintf(fail, sizeof fail, "expect deadlock: the run did not deadlock");
         else if (x->kind == SIM_X_STUCK && end != TRC_END_STUCK)

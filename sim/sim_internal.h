@@ -21,6 +21,13 @@
  *
  *   Halting (the end of the run, a daemon cut off) sets the unit's halt flag
  *   and wakes the monitor it waits on (rt_halt): no wait is sliced.
+ *
+ *   A step's object is resolved once, in exec_block: an array's element
+ *   (rt_element) is chosen there for every kind of step, so object code only
+ *   ever sees an element index. An error a scenario raises (sim_errors.c)
+ *   unwinds exec_block as XR_RAISE, with the error in the unit's own record:
+ *   blocks release what they took, `finally` runs, an `except` may take it;
+ *   XR_STOP (a halt) unwinds without running anything.
  */
 #ifndef WEFT_SIM_INTERNAL_H
 #define WEFT_SIM_INTERNAL_H
@@ -33,8 +40,14 @@
 /* A unit's state as the watchdog sees it. */
 enum { US_RUNNING = 0, US_COMPUTE, US_SLEEP, US_BLOCKED, US_DONE, US_NEW /* spawned or pool worker, not started */ };
 
-/* What exec_block returns. */
-enum { XR_OK = 0, XR_BREAK = 1, XR_STOP = -1 };
+/* A timer's fate (rt_unit.timer_state). */
+enum { TIMER_PENDING = 0, TIMER_CANCELLED = 1, TIMER_FIRED = 2 };
+
+/* What exec_block returns: XR_RAISE unwinds blocks (a lock block releases its lock,
+ * a finally block runs) up to a matching except clause; XR_STOP ends the unit at
+ * once (the run ends, a daemon is cut off): nothing more runs, not even finally.
+ * Object code returns XR_RAISE too when a step raises (rt_raise). */
+enum { XR_OK = 0, XR_BREAK = 1, XR_RAISE = 2, XR_STOP = -1 };
 
 /* rt_wait: woken; check the condition again. */
 #define RT_AGAIN (-1)
@@ -83,6 +96,8 @@ typedef struct rt_fut {
     uint64_t done_seq;               /* completion order, from 1 */
     uint32_t *cbs; size_t ncbs, cap_cbs;   /* done-callbacks: task indexes, in registration order (run memory) */
     bool yielded;                    /* as_completed handed it to its submitter */
+    const char *err; uint32_t err_id; sim_pos err_pos;   /* outcome ERROR: the task's error, where raised */
+    bool retrieved;                  /* its error was handed to someone (result, map, as_completed) */
     struct rt_fut *next;             /* the pool's queue */
     /* a task's handle (create_task): pool is UINT32_MAX, worker is the task's unit */
     bool awaited;                    /* its result was taken (await, gather, wait_for, result, as_completed) */
@@ -95,7 +110,8 @@ typedef struct rt_obj {
     const sim_object *decl;
     uint32_t id;                     /* trc object id (1-based) */
     sim_mon *mon;                    /* every kind but counters and pools (pools use rt.fmon) */
-    _Atomic int64_t owner;           /* lock, rlock: the holder; rwlock: the writer; -1 = none */
+    _Atomic int64_t owner;           /* lock, rlock: the holder; rwlock: the writer; -1 = none; -2: a
+                                        plain lock being released by a unit that does not hold it */
     int64_t depth;                   /* lock, rlock: its owner's holds (only the owner touches it) */
     _Atomic uint32_t nwait;          /* lock, rlock, semaphore: units waiting */
     rt_queue queue;
@@ -113,6 +129,8 @@ typedef struct rt_obj {
     bool shut;
     uint32_t *readers; size_t nreaders, cap_readers;   /* rwlock: units holding it for reading */
     uint32_t writers_waiting;        /* rwlock */
+    bool broken;                     /* barrier: broken (abort, a waiter's timeout) until reset */
+    uint64_t breaks;                 /* barrier: breaks and resets so far (its waiters see one happen) */
 } rt_obj;
 
 struct rt_unit {
@@ -158,6 +176,13 @@ struct rt_unit {
     rt_fut **slots;                  /* future slots (submit ... as F) (private) */
     rt_fut **mine; size_t nmine, cap_mine;   /* futures it submitted, for as_completed (private) */
     _Atomic uint64_t t_exit;         /* run clock ns */
+    /* errors (private): the one being raised (XR_RAISE), and the one an except clause handles */
+    const char *exc; uint32_t exc_id; sim_pos exc_pos;
+    const char *handled; uint32_t handled_id; sim_pos handled_pos;
+    _Atomic int failed;              /* it ended by an error it did not catch (exc says which) */
+    _Atomic int timer_state;         /* a timer: TIMER_* (changed under its own monitor) */
+    /* counters read by expressions (private), written as COUNTER_READS at its exit */
+    uint32_t *rd_obj; uint64_t *rd_n; size_t nrd, cap_rd, cap_rdn;
 };
 
 struct rt {
@@ -200,6 +225,7 @@ struct rt {
     uint32_t *created_per_task;      /* per task: how many create_task made (their names: T#k) (under mon) */
     /* strings made while running (LOCAL_SET texts), written after the run (guarded by smon) */
     sim_mon *smon;
+    char warnings[1024];             /* done-callbacks that raised (guarded by smon) */
     const char **strs; size_t nstrs, cap_strs;
     uint32_t *slots; size_t nslots;  /* hash of strs: index + 1, 0 = free */
 };
@@ -268,12 +294,30 @@ int exec_block(rt_unit *u, const sim_stmt *s);
 int rt_element(rt_unit *u, uint32_t base, const sim_expr *index, uint32_t *out);
 int rt_ev(rt_unit *u, const sim_expr *e, int64_t *out);
 int rt_ev_dur(rt_unit *u, const sim_expr *e, uint64_t *out);
+/* Raises an error in u: records RAISE (how: trc_raise_how, obj: object index or
+ * UINT32_MAX, extra: a future id), makes it u's error in flight and returns
+ * XR_RAISE. text lives as long as the run; id is its string index. */
+int rt_raise(rt_unit *u, sim_pos pos, uint16_t how, uint32_t oi, uint32_t extra, const char *text, uint32_t id);
+/* The same for a text known only now (interned). */
+int rt_raise_text(rt_unit *u, sim_pos pos, uint16_t how, uint32_t oi, uint32_t extra, const char *text);
+/* Whether an `except PATTERN` catches an error: the same text, or a text that
+ * starts with PATTERN and ':' (`except "ValueError"` catches "ValueError: ..."). */
+bool rt_error_matches(const char *text, const char *pattern);
+/* The text of run string `id` (a program string or one made while running). */
+const char *rt_string(rt *r, uint32_t id);
+/* The steps (sim_errors.c): raise, and try/except/finally. */
+int exec_raise(rt_unit *u, const sim_stmt *s);
+int exec_try(rt_unit *u, const sim_stmt *s);
+/* After the run: what Python would print about errors the run survived. Thread: main. */
+void rt_warnings(rt *r, sim_result *res);
 int rt_timeout_of(rt_unit *u, const sim_stmt *s, uint64_t *deadline);
 
 /* ---- objects (sim_obj_*.c) ---------------------------------------------- */
 
 /* lock, rlock, semaphore: 0 acquired, 1 timed out, -1 aborted. */
 int obj_lock(rt_unit *u, uint32_t oi, uint64_t deadline);
+/* 0, or XR_RAISE: a lock nobody holds, an rlock this unit does not hold, a bounded
+ * semaphore released past its start. */
 int obj_unlock(rt_unit *u, uint32_t oi, const sim_stmt *s);
 bool obj_holds(rt_unit *u, uint32_t oi);
 bool obj_rlock_too_deep(rt_unit *u, uint32_t oi, const sim_stmt *s);
@@ -292,7 +336,10 @@ int obj_event_wait(rt_unit *u, uint32_t oi, uint64_t deadline);
 void obj_event_set(rt_unit *u, uint32_t oi, bool set);
 int obj_cond_wait(rt_unit *u, uint32_t oi, uint64_t deadline);
 int obj_notify(rt_unit *u, uint32_t oi, int64_t n, const sim_stmt *s);
-int obj_barrier(rt_unit *u, uint32_t oi, uint64_t deadline);
+/* 0 passed (or timed out, which breaks it: then XR_RAISE), -1 aborted, XR_RAISE broken. */
+int obj_barrier(rt_unit *u, uint32_t oi, uint64_t deadline, sim_pos pos);
+/* abort (broken = true) or reset (whole again): its waiters get BrokenBarrierError. */
+void obj_barrier_break(rt_unit *u, uint32_t oi, bool reset);
 
 int obj_read_lock(rt_unit *u, uint32_t oi, uint64_t deadline);
 int obj_write_lock(rt_unit *u, uint32_t oi, uint64_t deadline);
@@ -310,6 +357,8 @@ void rt_count_start(rt *r, const rt_unit *u);
 void unit_start(rt_unit *starter, rt_unit *child);
 int unit_spawn(rt_unit *u, const sim_stmt *s);
 int unit_join(rt_unit *u, const sim_stmt *s, uint64_t deadline);
+/* cancel T: a timer that has not fired will not (ok says whether it had not). */
+int unit_timer_cancel(rt_unit *u, const sim_stmt *s);
 
 /* ---- pools and futures (sim_pool.c) -------------------------------------- */
 
@@ -331,7 +380,7 @@ void pool_shut_all(rt *r, sim_punit *by);
 rt_fut *async_create(rt_unit *u, uint32_t task, int64_t arg, sim_pos pos);
 int async_step(rt_unit *u, const sim_stmt *s);        /* CREATE_TASK, AWAIT, GATHER, AWAIT_FOR, TRY */
 /* A handle's result, for result F [timeout]: waits (without cancelling it on a timeout). */
-int async_result(rt_unit *u, rt_fut *f, uint64_t deadline);
+int async_result(rt_unit *u, rt_fut *f, uint64_t deadline, sim_pos pos);   /* 0, -1, or XR_RAISE: the task raised */
 int async_cancel(rt_unit *u, rt_fut *f);              /* cancel F on a task */
 /* A created task ends (on itself): its handle is done, its awaiters wake, its callbacks run. */
 void async_task_end(rt_unit *u, int rc);

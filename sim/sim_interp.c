@@ -14,19 +14,31 @@
 
 #include <stdio.h>
 
+/* A counter read in an expression: counted per unit (private), recorded at its exit as
+ * COUNTER_READS, so the stats count reads without an event per read. */
 static int64_t counter_value(void *user, uint32_t obj) {
-    rt *r = user;
-    return atomic_load_explicit(&r->objs[obj].counter, memory_order_acquire);
+    rt_unit *u = user;
+    size_t i = u->nrd;
+    while (i > 0 && u->rd_obj[i - 1] != obj) i--;
+    if (i) {
+        u->rd_n[i - 1]++;
+    } else {
+        ARR_GROW(u->rd_obj, u->nrd + 1, u->cap_rd);
+        ARR_GROW(u->rd_n, u->nrd + 1, u->cap_rdn);
+        u->rd_obj[u->nrd] = obj;
+        u->rd_n[u->nrd++] = 1;
+    }
+    return atomic_load_explicit(&u->r->objs[obj].counter, memory_order_acquire);
 }
 
 static int64_t queue_size(void *user, uint32_t obj) {
-    rt *r = user;
-    return atomic_load_explicit(&r->objs[obj].queue.size, memory_order_relaxed);
+    rt_unit *u = user;
+    return atomic_load_explicit(&u->r->objs[obj].queue.size, memory_order_relaxed);
 }
 
 /* Thread.is_alive() of any instance: started (with the run, spawned) and not yet exited. */
 static bool actor_alive(void *user, uint32_t actor) {
-    rt *r = user;
+    rt *r = ((rt_unit *)user)->r;
     const sim_actor *a = &r->prog->actors[actor];
     for (int64_t k = 0; k < a->count_value; k++) {
         int st = atomic_load_explicit(&r->units[a->unit0 + (uint32_t)k].state, memory_order_acquire);
@@ -41,7 +53,7 @@ int rt_ev(rt_unit *u, const sim_expr *e, int64_t *out) {
         *out = e->value;
         return 0;
     }
-    sim_eval_ctx ctx = { .rng = &u->rng, .counter = counter_value, .user = u->r, .last_timed_out = u->timed_out,
+    sim_eval_ctx ctx = { .rng = &u->rng, .counter = counter_value, .user = u, .last_timed_out = u->timed_out,
                          .index = u->index_in_actor, .arg = u->arg, .locals = u->locals,
                          .tls = u->tls != u->locals ? u->tls : NULL, .qsize = queue_size, .alive = actor_alive };
     diag d;
@@ -162,8 +174,8 @@ static int exec_repeat(rt_unit *u, const sim_stmt *s) {
     for (int64_t i = 0; i < v; i++) {
         if (rt_halted(u)) return XR_STOP;
         int b = exec_block(u, s->body);
-        if (b == XR_STOP) return XR_STOP;
         if (b == XR_BREAK) break;
+        if (b != XR_OK) return b;
     }
     return XR_OK;
 }
@@ -174,8 +186,8 @@ static int exec_loop(rt_unit *u, const sim_stmt *s) {
         if (rt_halted(u)) return XR_STOP;
         uint64_t waits = u->nwaits;
         int b = exec_block(u, s->body);
-        if (b == XR_STOP) return XR_STOP;
         if (b == XR_BREAK) break;
+        if (b != XR_OK) return b;
         if (u->nwaits == waits) {
             if (!s->body) r->ops->yield(r->plat, u->pu);   /* an empty loop gives the processor away */
             r->ops->spin(r->plat, u->pu);
@@ -193,7 +205,7 @@ static int exec_wait(rt_unit *u, const sim_stmt *s, uint32_t oi) {
     int rc;
     if (s->kind == SIM_S_WAIT && o->decl->kind != SIM_OBJ_CONDITION) {
         if (rt_timeout_of(u, s, &deadline)) return -1;
-        return o->decl->kind == SIM_OBJ_EVENT ? obj_event_wait(u, oi, deadline) : obj_barrier(u, oi, deadline);
+        return o->decl->kind == SIM_OBJ_EVENT ? obj_event_wait(u, oi, deadline) : obj_barrier(u, oi, deadline, s->pos);
     }
     if (!obj_holds(u, o->decl->lock)) {
         char msg[256];
@@ -241,8 +253,8 @@ static int exec_rwq_step(rt_unit *u, const sim_stmt *s, uint32_t oi) {
             if (u->cancelled && !rt_halted(u)) is_read ? obj_read_unlock(u, oi, s) : obj_write_unlock(u, oi, s);
             return XR_STOP;
         }
-        rc = is_read ? obj_read_unlock(u, oi, s) : obj_write_unlock(u, oi, s);
-        if (!rc && b == XR_BREAK) return XR_BREAK;
+        rc = is_read ? obj_read_unlock(u, oi, s) : obj_write_unlock(u, oi, s);   /* also on a break or an error */
+        if (!rc && b != XR_OK) return b;
         break;
     }
     case SIM_S_TASK_DONE: rc = obj_task_done(u, oi, s); break;
@@ -318,8 +330,8 @@ int exec_block(rt_unit *u, const sim_stmt *s) {
                     if (u->cancelled && !rt_halted(u)) obj_unlock(u, oi, s);
                     return XR_STOP;
                 }
-                rc = obj_unlock(u, oi, s);
-                if (!rc && b == XR_BREAK) return XR_BREAK;
+                rc = obj_unlock(u, oi, s);   /* as `with`: also on a break or an error */
+                if (!rc && b != XR_OK) return b;
             }
             break;
         case SIM_S_PUT:
@@ -338,11 +350,22 @@ int exec_block(rt_unit *u, const sim_stmt *s) {
             if (rc == 1) rc = 0;
             break;
         case SIM_S_REPEAT:
-            if (exec_repeat(u, s) == XR_STOP) return XR_STOP;
+            if ((b = exec_repeat(u, s)) != XR_OK) return b;
             break;
         case SIM_S_LOOP:
-            if (exec_loop(u, s) == XR_STOP) return XR_STOP;
+            if ((b = exec_loop(u, s)) != XR_OK) return b;
             break;
+        case SIM_S_TRY:
+            if ((b = exec_try(u, s)) != XR_OK) return b;
+            break;
+        case SIM_S_RAISE: return exec_raise(u, s);
+        case SIM_S_EXCEPT: BUG("an except clause run as a step");
+        case SIM_S_YIELD:
+            trc_emit(u->ring, TRC_EV_YIELD, 0, 0, 0, 0);
+            u->r->ops->yield(u->r->plat, u->pu);
+            break;
+        case SIM_S_ABORT: case SIM_S_RESET: obj_barrier_break(u, oi, s->kind == SIM_S_RESET); break;
+        case SIM_S_TIMER_CANCEL: rc = unit_timer_cancel(u, s); break;
         case SIM_S_BREAK: return XR_BREAK;
         case SIM_S_IF:
             if (rt_ev(u, s->cond, &v)) return XR_STOP;
@@ -386,11 +409,8 @@ int exec_block(rt_unit *u, const sim_stmt *s) {
         case SIM_S_CREATE_TASK: case SIM_S_AWAIT: case SIM_S_GATHER: case SIM_S_AWAIT_FOR:
             rc = async_step(u, s);   /* sim_async.c */
             break;
-        case SIM_S_TRY:
-            b = async_step(u, s);
-            if (b != XR_OK) return b;
-            break;
         }
+        if (rc == XR_RAISE) return XR_RAISE;
         if (rc) return XR_STOP;
         atomic_store_explicit(&u->steps, atomic_load_explicit(&u->steps, memory_order_relaxed) + 1,
                               memory_order_relaxed);

@@ -10,14 +10,17 @@ const char *const sim__stmt_keywords[] = { "compute", "sleep", "lock", "unlock",
                                            "notify_all", "set", "clear", "incr", "decr", "mark", "spawn", "join",
                                            "let", "submit", "map", "result", "cancel", "on_done", "as_completed",
                                            "shutdown", "read_lock", "read_unlock", "write_lock", "write_unlock",
-                                           "read", "write", "task_done", "create_task", "await", "gather", "try" };
+                                           "read", "write", "task_done", "raise", "try", "yield", "abort",
+                                           "reset", "create_task", "await", "gather" };
 const size_t sim__nstmt_keywords = sizeof sim__stmt_keywords / sizeof *sim__stmt_keywords;
 const char *const sim__top_keywords[] = { "scenario", "param", "backend", "lock", "rlock", "semaphore", "queue",
                                           "event", "condition", "barrier", "counter", "actor", "expect", "pool",
-                                          "task", "local", "sweep", "rwlock", "context", "task_stack" };
+                                          "task", "local", "sweep", "rwlock", "bounded_semaphore", "timer", "context",
+                                          "task_stack" };
 const size_t sim__ntop_keywords = sizeof sim__top_keywords / sizeof *sim__top_keywords;
-const char sim__top_keyword_list[] = "scenario, param, backend, lock, rlock, rwlock, semaphore, queue, event, "
-                                     "condition, barrier, counter, pool, task, local, context, task_stack, actor, sweep, "
+const char sim__top_keyword_list[] = "scenario, param, backend, lock, rlock, rwlock, semaphore, bounded_semaphore, "
+                                     "queue, event, condition, barrier, counter, pool, task, local, context, task_stack, "
+                                     "actor, timer, sweep, "
                                      "expect";
 
 /* Words an expression reads as themselves: a name spelt like one could never be read. */

@@ -114,15 +114,40 @@ int obj_notify(rt_unit *u, uint32_t oi, int64_t n, const sim_stmt *s) {
     return 0;
 }
 
-/* ---- barriers ------------------------------------------------------------- */
+/* ---- barriers -------------------------------------------------------------
+ *
+ * As Python's Barrier: a waiter whose timeout runs out breaks the barrier, and
+ * so does `abort b`: every unit waiting then gets BrokenBarrierError, and so
+ * does every later arrival, until `reset b` mends it (its own waiters, if any,
+ * get the error too). `breaks` counts breaks and resets, so a waiter sees one
+ * that happened while it waited even if a reset followed.
+ */
 
-int obj_barrier(rt_unit *u, uint32_t oi, uint64_t deadline) {
+static uint32_t barrier_waiting(const rt_obj *o) { return (uint32_t)o->value; }
+
+/* Breaks (or resets) the barrier, monitor held: its waiters leave with the error. */
+static void barrier_break_locked(rt_unit *u, rt_obj *o, uint16_t why) {
+    uint32_t released = barrier_waiting(o);
+    o->value = 0;
+    o->breaks++;
+    o->broken = why != 2;
+    trc_emit_sync(u->ring, TRC_EV_BARRIER_BROKEN, o->id, why, 0, released);
+    rt_wake(u->r, o->mon, 0, true);
+}
+
+int obj_barrier(rt_unit *u, uint32_t oi, uint64_t deadline, sim_pos pos) {
     rt_obj *o = &u->r->objs[oi];
     rt_lock(u, o->mon);
-    uint64_t gen = o->seq;
+    if (o->broken) {   /* a later arrival: the error at once */
+        rt_unlock(u, o->mon);
+        u->timed_out = false;
+        return rt_raise_text(u, pos, TRC_RAISE_OBJECT, oi, 0, SIM_ERR_BROKEN_BARRIER);
+    }
+    uint64_t gen = o->seq, breaks = o->breaks;
     o->value++;
     trc_emit_sync(u->ring, TRC_EV_BARRIER_ARRIVE, o->id, 0, 0, (uint32_t)o->value);
     int out = TRC_OUT_OK;
+    bool broke = false;
     if (o->value >= o->decl->cap_value) {
         o->value = 0;
         o->seq++;
@@ -130,11 +155,35 @@ int obj_barrier(rt_unit *u, uint32_t oi, uint64_t deadline) {
         rt_wake(u->r, o->mon, 0, true);
     } else {
         rt_begin_wait(u, oi, TRC_OP_BARRIER, deadline, 0);
-        RT_WAIT_UNTIL(u, o->mon, 0, o->seq != gen, deadline, out);
-        if (out != TRC_OUT_OK && o->seq == gen) o->value--;   /* leave without passing */
+        RT_WAIT_UNTIL(u, o->mon, 0, o->seq != gen || o->breaks != breaks, deadline, out);
+        if (out == TRC_OUT_OK && o->seq == gen) {
+            broke = true;                       /* broken or reset while it waited */
+            out = TRC_OUT_ERROR;
+        } else if (out == TRC_OUT_TIMEOUT && o->seq == gen && o->breaks == breaks) {
+            broke = true;                       /* its timeout breaks the barrier for everyone */
+            o->value--;
+            rt_end_wait(u, oi, TRC_OUT_TIMEOUT, 0);
+            barrier_break_locked(u, o, 0);
+            rt_unlock(u, o->mon);
+            u->timed_out = true;
+            return rt_raise_text(u, pos, TRC_RAISE_OBJECT, oi, 0, SIM_ERR_BROKEN_BARRIER);
+        } else if (out == TRC_OUT_TIMEOUT) {
+            out = o->seq != gen ? TRC_OUT_OK : TRC_OUT_ERROR;   /* it opened, or broke, as time ran out */
+            broke = out == TRC_OUT_ERROR;
+        } else if (out == TRC_OUT_ABORTED && o->seq == gen && o->breaks == breaks) {
+            o->value--;                         /* leave without passing */
+        }
         rt_end_wait(u, oi, out, out == TRC_OUT_OK ? (uint32_t)o->seq : 0);
     }
-    u->timed_out = out == TRC_OUT_TIMEOUT;
+    u->timed_out = false;
     rt_unlock(u, o->mon);
+    if (broke) return rt_raise_text(u, pos, TRC_RAISE_OBJECT, oi, 0, SIM_ERR_BROKEN_BARRIER);
     return out == TRC_OUT_ABORTED ? -1 : 0;
+}
+
+void obj_barrier_break(rt_unit *u, uint32_t oi, bool reset) {
+    rt_obj *o = &u->r->objs[oi];
+    rt_lock(u, o->mon);
+    barrier_break_locked(u, o, reset ? 2 : 1);
+    rt_unlock(u, o->mon);
 }

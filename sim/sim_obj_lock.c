@@ -8,6 +8,14 @@
  * a process that dies) stays held, and the same code runs on every platform.
  * A release wakes one waiter; it takes the lock unless another unit gets
  * there first (as a pthread mutex or Python's Lock would let it).
+ *
+ * A plain lock has no owner in Python: any thread may release it, which is
+ * how mutual exclusion gets broken (SCENARIOS.md 13). Here too: a unit that
+ * does not hold it releases it (RELEASE aux TRC_RELEASE_FOREIGN, extra the
+ * holder + 1); releasing it when nobody holds it raises Python's
+ * RuntimeError, which the unit may catch. An rlock is released only by its
+ * owner (else RuntimeError too). A bounded semaphore released past
+ * its start raises ValueError in the releaser.
  */
 #include "sim/sim_internal.h"
 
@@ -96,20 +104,44 @@ int obj_lock(rt_unit *u, uint32_t oi, uint64_t deadline) {
     }
 }
 
+/* A plain lock released by a unit that does not hold it: 0, or 1 when nobody holds it.
+ * The word goes holder -> RELEASING -> free, and RELEASE is recorded in between: no
+ * unit can take the lock (a compare-and-swap from free) before its release is
+ * recorded, and its holder, unlocking it at the same time, finds it not held. */
+#define LOCK_RELEASING (-2)
+static int lock_release_foreign(rt_unit *u, rt_obj *o) {
+    int64_t holder = atomic_load(&o->owner);
+    for (;;) {
+        if (holder < 0) return 1;
+        if (atomic_compare_exchange_strong(&o->owner, &holder, LOCK_RELEASING)) break;
+    }
+    trc_emit(u->ring, TRC_EV_RELEASE, o->id, TRC_RELEASE_FOREIGN, 0, (uint32_t)holder + 1);
+    lock_free(u, o);
+    return 0;
+}
+
 int obj_unlock(rt_unit *u, uint32_t oi, const sim_stmt *s) {
     rt *r = u->r;
     rt_obj *o = &r->objs[oi];
     switch (o->decl->kind) {
     case SIM_OBJ_LOCK: case SIM_OBJ_RLOCK:
-        if (atomic_load_explicit(&o->owner, memory_order_relaxed) != (int64_t)u->index) break;
+        if (atomic_load_explicit(&o->owner, memory_order_relaxed) != (int64_t)u->index) {
+            if (o->decl->kind == SIM_OBJ_LOCK && !lock_release_foreign(u, o)) return 0;
+            break;
+        }
         o->depth--;
         /* recorded while still held: the next ACQUIRE comes after it */
         trc_emit(u->ring, TRC_EV_RELEASE, o->id, 0, o->decl->kind == SIM_OBJ_RLOCK ? (uint64_t)o->depth : 0, 0);
         if (o->depth == 0) lock_free(u, o);
         return 0;
     case SIM_OBJ_SEMAPHORE:
-        /* like Python's Semaphore, a release needs no matching acquire */
+        /* like Python's Semaphore, a release needs no matching acquire; a BoundedSemaphore's
+         * does: one past its start raises ValueError */
         rt_lock(u, o->mon);
+        if (o->decl->subkind == 1 && o->value >= o->decl->cap_value) {
+            rt_unlock(u, o->mon);
+            return rt_raise_text(u, s->pos, TRC_RAISE_OBJECT, oi, 0, SIM_ERR_BOUNDED);
+        }
         o->value++;
         trc_emit(u->ring, TRC_EV_RELEASE, o->id, 0, 0,
                  (uint32_t)(o->decl->cap_value > o->value ? o->decl->cap_value - o->value : 0));
@@ -118,12 +150,9 @@ int obj_unlock(rt_unit *u, uint32_t oi, const sim_stmt *s) {
         return 0;
     default: BUG("unlock on a %d", o->decl->kind);
     }
-    trc_emit(u->ring, TRC_EV_ERROR, o->id, 0, 0, 0);
-    char msg[256];
-    snprintf(msg, sizeof msg, "unlock of %s '%s', which this unit does not hold",
-             o->decl->kind == SIM_OBJ_LOCK ? "lock" : "rlock", o->decl->name);
-    rt_error(u, s, msg);
-    return -1;
+    /* as Python: an error the unit may catch (the textbook's `except: pass` does) */
+    return rt_raise_text(u, s->pos, TRC_RAISE_OBJECT, oi, 0,
+                         o->decl->kind == SIM_OBJ_LOCK ? SIM_ERR_UNLOCKED : SIM_ERR_UNACQUIRED);
 }
 
 bool obj_holds(rt_unit *u, uint32_t oi) {

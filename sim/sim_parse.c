@@ -51,7 +51,10 @@ int sim_parse(sim_program **out, const char *path, const char *text, const sim_d
         for (uint32_t i = 0; i < ndefs && !ps.err; i++) sim__apply_define(&ps, &defs[i]);
         if (!ps.err) sim__after_overrides(&ps);
     }
-    for (uint32_t i = 0; i < p->nactors && !ps.err; i++) sim__check_stmts(&ps, p->actors[i].body);
+    for (uint32_t i = 0; i < p->nactors && !ps.err; i++) {
+        sim__check_stmts(&ps, p->actors[i].body);
+        if (!ps.err) sim__check_timer(&ps, &p->actors[i]);
+    }
     for (uint32_t i = 0; i < p->ntasks && !ps.err; i++) sim__check_stmts(&ps, p->tasks[i].body);
     if (!ps.err) sim__expand_arrays(&ps);
     if (!ps.err && p->nactors) sim__count_units(&ps);

@@ -69,6 +69,7 @@ typedef struct parser {
     bool arg_ok;                   /* `arg` has a value here: a task body, a map / as_completed body */
     bool in_expect;                /* `makespan` has a value here */
     bool across_runs;              /* the expectation being parsed named makespan[p=v] */
+    int in_except;                 /* except blocks open around the current token (a bare raise is allowed) */
     /* the blocks open around the current token, outermost first (for "this '{' is never closed") */
     sim_pos open_blocks[SIM_MAX_NESTING + 2];
     int nopen;
@@ -77,7 +78,8 @@ typedef struct parser {
     const sim_define *defs;        /* the overrides, for messages */
     uint32_t ndefs;
     /* names used before their declaration, resolved at the end (actors, tasks, future slots) */
-    struct fixup { int kind; uint32_t *target; const char *name; sim_pos pos; uint32_t from_actor, xi, ii; } *fix;
+    struct fixup { int kind; uint32_t *target; const char *name; sim_pos pos; uint32_t from_actor, xi, ii;
+                   sim_stmt *stmt; /* FIX_FUT: the step, which a timer's name turns into TIMER_CANCEL */ } *fix;
     size_t nfix, cap_fix;
     /* every reference to an object, by declaration index: made element indexes once
      * the arrays' sizes are final (sim_arrays.c) */
@@ -174,7 +176,7 @@ int sim__local_target(parser *ps, const char *where, uint32_t *out);
 /* The future slot named `name` (made on first use: submit/create_task ... as NAME). */
 uint32_t sim__future_slot(parser *ps, const char *name, sim_pos pos);
 
-//~ sim_stmt_async.c: the steps of tasks (create_task, await, gather, wait_for F, try/finally)
+//~ sim_stmt_async.c: the steps of tasks (create_task, await, gather, wait_for F)
 
 bool sim__is_async_step(const parser *ps, const tok *t);   /* t consumed, ps->t is the next token */
 sim_stmt *sim__parse_async_step(parser *ps, tok t, int depth, int loops);
@@ -205,6 +207,7 @@ int sim__apply_define(parser *ps, const sim_define *def);
 int sim__resolve_names(parser *ps);
 int sim__after_overrides(parser *ps);      /* re-evaluates params and every value that uses them */
 int sim__check_stmts(parser *ps, sim_stmt *s);
+int sim__check_timer(parser *ps, sim_actor *a);   /* a timer's delay, folded and checked */
 int sim__count_units(parser *ps);
 
 //~ sim_arrays.c: arrays of objects

@@ -9,6 +9,12 @@
  * as_completed waits on futures of any pool at once. Channel F_CH_DONE wakes
  * whoever waits for a future; each pool's workers wait on its own channel.
  * Futures and their callback lists are run memory: any unit may read them.
+ *
+ * A task that raises finishes its future with the error (TASK_DONE outcome
+ * ERROR, extra its text's string index + 1); result and map raise it again in
+ * the caller, as_completed hands the future over with `ok` false (as if the
+ * body looked at f.exception()); a done-callback's error is recorded and
+ * logged, and the worker goes on, as Python's executor does.
  */
 #include "sim/sim_internal.h"
 
@@ -29,13 +35,22 @@ static int run_callbacks(rt_unit *u, const rt_fut *f, uint32_t pool_id, const ui
     }
     u->cb_depth++;
     int rc = 0;
+    rt *r = u->r;
     for (size_t i = 0; i < n && !rc; i++) {
         trc_emit(u->ring, TRC_EV_CALLBACK, pool_id, 0, f->id, 0);
         int64_t saved = u->arg;
         u->arg = f->arg;
-        int b = exec_block(u, u->r->prog->tasks[cbs[i]].body);
+        int b = exec_block(u, r->prog->tasks[cbs[i]].body);
         u->arg = saved;
         if (b == XR_STOP) rc = -1;
+        if (b == XR_RAISE) {   /* "exception calling callback for <Future>": logged, and on */
+            r->ops->mon_lock(r->plat, u->pu, r->smon);
+            rt_rep(r->warnings, sizeof r->warnings, "%s:%d:%d: warning: a done-callback (task '%s') of future #%llu of pool '%s' "
+                   "raised an error, logged and ignored: %s\n", r->prog->path, u->exc_pos.line, u->exc_pos.col,
+                   r->prog->tasks[cbs[i]].name, (unsigned long long)f->id, r->prog->objects[f->pool].name, u->exc);
+            r->ops->mon_unlock(r->plat, u->pu, r->smon);
+            u->exc = NULL;
+        }
     }
     u->cb_depth--;
     return rc;
@@ -140,13 +155,20 @@ static rt_fut *slot(rt_unit *u, const sim_stmt *s) {
     return f;
 }
 
+/* The task's error, raised again in u (fmon held by the caller when it read f). */
+static int reraise(rt_unit *u, const rt_fut *f, sim_pos pos) {
+    return rt_raise(u, pos, TRC_RAISE_FUTURE, f->pool, (uint32_t)f->id, f->err, f->err_id);
+}
+
 int pool_result(rt_unit *u, const sim_stmt *s, uint64_t deadline) {
     rt_fut *f = slot(u, s);
     if (!f) return -1;
-    if (rt_fut_is_task(f)) return async_result(u, f, deadline);   /* a task's (sim_async.c) */
+    if (rt_fut_is_task(f)) return async_result(u, f, deadline, s->pos);   /* a task's (sim_async.c) */
     rt_lock(u, u->r->fmon);
     int out = await_result(u, f, deadline);
+    if (out == TRC_OUT_ERROR) f->retrieved = true;
     rt_unlock(u, u->r->fmon);
+    if (out == TRC_OUT_ERROR) return reraise(u, f, s->pos);
     return out == TRC_OUT_ABORTED ? -1 : 0;
 }
 
@@ -205,7 +227,8 @@ int pool_map(rt_unit *u, const sim_stmt *s, uint32_t oi, uint64_t deadline) {
     for (int64_t i = 0; i < n && !rc; i++) {
         rt_lock(u, r->fmon);
         int out = await_result(u, fs[i], deadline);
-        if (out == TRC_OUT_TIMEOUT) {
+        if (out == TRC_OUT_ERROR) fs[i]->retrieved = true;
+        if (out == TRC_OUT_TIMEOUT || out == TRC_OUT_ERROR) {   /* as map's iterator: the pending rest is cancelled */
             for (int64_t k = i; k < n; k++) {
                 uint32_t *cbs = NULL;
                 size_t nc = 0, cap = 0;
@@ -216,15 +239,17 @@ int pool_map(rt_unit *u, const sim_stmt *s, uint32_t oi, uint64_t deadline) {
         rt_unlock(u, r->fmon);
         if (out == TRC_OUT_ABORTED) { rc = -1; break; }
         if (out == TRC_OUT_TIMEOUT) break;
+        if (out == TRC_OUT_ERROR) { rc = reraise(u, fs[i], s->pos); break; }
         got++;
         int64_t saved = u->arg;
         u->arg = fs[i]->arg;
         int b = exec_block(u, s->body);
         u->arg = saved;
         if (b == XR_STOP) rc = -1;
-        if (b == XR_BREAK) break;
+        if (b == XR_RAISE) rc = XR_RAISE;
+        if (b != XR_OK) break;
     }
-    u->timed_out = rejected || got < n;
+    if (rc != XR_RAISE) u->timed_out = rejected || got < n;
     free(fs);
     return rc;
 }
@@ -271,6 +296,7 @@ int pool_as_completed(rt_unit *u, const sim_stmt *s, uint64_t deadline) {
         best->yielded = true;
         best->awaited = true;
         int out = best->state == FS_CANCELLED ? TRC_OUT_CANCELLED : best->outcome;
+        if (out == TRC_OUT_ERROR) best->retrieved = true;   /* the body sees it: `ok` is false */
         if (rt_fut_is_task(best)) {   /* `ok` in the body: the task ended well */
             trc_emit_sync(u->ring, TRC_EV_JOINED, 0, 0, best->worker, 0);
             u->timed_out = out != TRC_OUT_OK;
@@ -280,9 +306,11 @@ int pool_as_completed(rt_unit *u, const sim_stmt *s, uint64_t deadline) {
         rt_unlock(u, r->fmon);
         int64_t saved = u->arg;
         u->arg = best->arg;
+        u->timed_out = out != TRC_OUT_OK;
         int b = exec_block(u, s->body);
         u->arg = saved;
         if (b == XR_STOP) { rc = -1; break; }
+        if (b == XR_RAISE) { rc = XR_RAISE; break; }
         if (b == XR_BREAK) break;
     }
     return rc;
@@ -373,8 +401,15 @@ int pool_worker_loop(rt_unit *u) {
         u->arg = 0;
 
         rt_lock(u, r->fmon);
-        int outcome = b == XR_STOP ? TRC_OUT_ABORTED : TRC_OUT_OK;
-        trc_emit(u->ring, TRC_EV_TASK_DONE, o->id, (uint16_t)outcome, f->id, 0);
+        int outcome = b == XR_STOP ? TRC_OUT_ABORTED : b == XR_RAISE ? TRC_OUT_ERROR : TRC_OUT_OK;
+        trc_emit(u->ring, TRC_EV_TASK_DONE, o->id, (uint16_t)outcome, f->id, b == XR_RAISE ? u->exc_id + 1 : 0);
+        if (b == XR_RAISE) {   /* the future keeps the error; the worker goes on */
+            f->err = u->exc;
+            f->err_id = u->exc_id;
+            f->err_pos = u->exc_pos;
+            u->exc = NULL;
+            b = XR_OK;
+        }
         f->state = FS_DONE;
         f->outcome = outcome;
         f->done_seq = ++r->done_seq;

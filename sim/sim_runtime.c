@@ -169,6 +169,8 @@ static void rt_teardown(rt *r) {
             free(u->locals);
             free(u->slots);
             free(u->mine);
+            free(u->rd_obj);
+            free(u->rd_n);
             if (u->mon) ops->mon_free(p, u->mon);
         }
     }
@@ -358,6 +360,7 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     res->events = trc_recorder_drained(rec);
     for (size_t i = 0; i < r->nstrs && !rc; i++) rc = trc_writer_string(w, prog->nstrings + (uint32_t)i, r->strs[i], d);
     if (!rc) rc = trc_writer_run_end(w, t_end, end, res->report, d);
+    rt_warnings(r, res);
     expect_check(res, prog, r, end);
 
 out:

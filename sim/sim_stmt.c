@@ -124,7 +124,7 @@ int sim__name_ref(parser *ps, int kind, uint32_t *target, const char *what) {
     if (!name) return ps->err;
     if (ps->nfix >= 1000000) return sim__perr(ps, t.pos, ERR_LIMIT, "too many references");
     ARR_GROW(ps->fix, ps->nfix + 1, ps->cap_fix);
-    ps->fix[ps->nfix++] = (struct fixup){ kind, target, name, t.pos, ps->cur_actor, 0, 0 };
+    ps->fix[ps->nfix++] = (struct fixup){ kind, target, name, t.pos, ps->cur_actor, 0, 0, NULL };
     return 0;
 }
 
@@ -320,6 +320,95 @@ static sim_stmt *parse_rwq_step(parser *ps, tok t, int depth, int loops) {
         if (sim__object_ref(ps, K(SIM_OBJ_QUEUE), "join", &s->obj, &s->obj_index)) return NULL;
         if (sim__parse_timeout(ps, s)) return NULL;
     }
+    return s;
+}
+
+/* raise ["text"], try { } except ["T"] { } finally { }, yield, abort B, reset B.
+ * `t` is the step's keyword, already consumed. */
+static sim_stmt *parse_error_step(parser *ps, tok t, int depth, int loops) {
+    sim_stmt *s;
+    if (is_kw(&t, "raise")) {
+        s = sim__new_stmt(ps, SIM_S_RAISE, t.pos);
+        if (ps->t.kind == T_STRING) {
+            s->text = arena_strndup(&ps->p->mem, ps->t.s, ps->t.len);   /* interned when raised: p->strings are marks */
+            if (!s->text[0]) {
+                sim__perr(ps, ps->t.pos, ERR_SCENARIO, "an error needs a text");
+                sim__hint(ps, "say what went wrong: raise \"ValueError: bad input\"");
+                return NULL;
+            }
+            sim__next(ps);
+        } else if (!ps->in_except) {
+            char b[64];
+            sim__perr(ps, ps->t.pos, ERR_SCENARIO, "expected the error's \"text\" after raise, found %s",
+                      sim__tok_desc(&ps->t, b, sizeof b));
+            sim__hint(ps, "raise \"text\" raises an error; a bare raise (in an except block) raises the handled one again");
+            return NULL;
+        }
+        return s;
+    }
+    if (is_kw(&t, "try")) {
+        s = sim__new_stmt(ps, SIM_S_TRY, t.pos);
+        s->body = sim__parse_block(ps, depth + 1, loops);
+        if (ps->err) return NULL;
+        sim_stmt **tail = &s->handlers;
+        bool catch_all = false, has_finally = false;
+        for (;;) {
+            /* except / finally may follow on the same line as the '}' or on the next ones */
+            const char *save = ps->cur;
+            int sl = ps->line, sc = ps->col;
+            tok st = ps->t;
+            sim__skip_newlines(ps);
+            tok kt = ps->t;
+            if ((is_kw(&kt, "except") || is_kw(&kt, "finally")) && has_finally) {
+                sim__perr(ps, kt.pos, ERR_SCENARIO, "%s after finally", is_kw(&kt, "except") ? "except" : "a second finally");
+                sim__hint(ps, "the order is try { ... } except { ... } finally { ... }, with one finally at most");
+                return NULL;
+            }
+            if (is_kw(&kt, "except")) {
+                sim__next(ps);
+                if (catch_all) {
+                    sim__perr(ps, kt.pos, ERR_SCENARIO, "this except comes after one that catches every error");
+                    sim__hint(ps, "put the bare except last: except \"T\" { ... } except { ... }");
+                    return NULL;
+                }
+                sim_stmt *h = sim__new_stmt(ps, SIM_S_EXCEPT, kt.pos);
+                if (ps->t.kind == T_STRING) {
+                    h->text = arena_strndup(&ps->p->mem, ps->t.s, ps->t.len);
+                    sim__next(ps);
+                } else {
+                    catch_all = true;
+                }
+                ps->in_except++;
+                h->body = sim__parse_block(ps, depth + 1, loops);
+                ps->in_except--;
+                if (ps->err) return NULL;
+                *tail = h;
+                tail = &h->next;
+            } else if (is_kw(&kt, "finally")) {
+                sim__next(ps);
+                has_finally = true;
+                s->final = sim__parse_block(ps, depth + 1, loops);   /* NULL when empty: nothing to run */
+                if (ps->err) return NULL;
+            } else {
+                ps->cur = save; ps->line = sl; ps->col = sc; ps->t = st;
+                break;
+            }
+        }
+        if (!s->handlers && !has_finally) {
+            sim__perr(ps, t.pos, ERR_SCENARIO, "a try needs an except or a finally");
+            sim__hint(ps, "try { ... } except { ... }, or try { ... } finally { ... }");
+            return NULL;
+        }
+        return s;
+    }
+    if (is_kw(&t, "except") || is_kw(&t, "finally")) {
+        sim__perr(ps, t.pos, ERR_SCENARIO, "%.*s without a try before it", (int)t.len, t.s);
+        sim__hint(ps, "try { ... } except { ... } finally { ... }");
+        return NULL;
+    }
+    if (is_kw(&t, "yield")) return sim__new_stmt(ps, SIM_S_YIELD, t.pos);
+    s = sim__new_stmt(ps, is_kw(&t, "abort") ? SIM_S_ABORT : SIM_S_RESET, t.pos);
+    if (sim__object_ref(ps, K(SIM_OBJ_BARRIER), is_kw(&t, "abort") ? "abort" : "reset", &s->obj, &s->obj_index)) return NULL;
     return s;
 }
 
@@ -569,7 +658,10 @@ static sim_stmt *parse_stmt(parser *ps, int depth, int loops) {
         }
     } else if (is_kw(&t, "result") || is_kw(&t, "cancel") || is_kw(&t, "on_done")) {
         s = sim__new_stmt(ps, is_kw(&t, "result") ? SIM_S_RESULT : is_kw(&t, "cancel") ? SIM_S_CANCEL : SIM_S_ON_DONE, t.pos);
-        if (sim__name_ref(ps, FIX_FUT, &s->fut, "a future's name (from submit ... as NAME)")) return NULL;
+        if (sim__name_ref(ps, FIX_FUT, &s->fut, is_kw(&t, "cancel") ? "a future's name (from submit ... as NAME) or a timer's"
+                                                                     : "a future's name (from submit ... as NAME)"))
+            return NULL;
+        ps->fix[ps->nfix - 1].stmt = s;   /* cancel T: a timer's name makes it TIMER_CANCEL */
         if (s->kind == SIM_S_RESULT && sim__parse_timeout(ps, s)) return NULL;
         if (s->kind == SIM_S_ON_DONE && sim__name_ref(ps, FIX_TASK, &s->task, "the task to run as the done-callback"))
             return NULL;
@@ -609,6 +701,10 @@ static sim_stmt *parse_stmt(parser *ps, int depth, int loops) {
     } else if (is_rwq_step(&t)) {
         s = parse_rwq_step(ps, t, depth, loops);
         if (!s) return NULL;
+    } else if (is_kw(&t, "raise") || is_kw(&t, "try") || is_kw(&t, "except") || is_kw(&t, "finally") ||
+               is_kw(&t, "yield") || is_kw(&t, "abort") || is_kw(&t, "reset")) {
+        s = parse_error_step(ps, t, depth, loops);
+        if (!s) return NULL;
     } else {
         char *name = arena_strndup(&ps->p->mem, t.s, t.len);
         sim__perr(ps, t.pos, ERR_SCENARIO, "unknown step '%s'", name);
@@ -617,7 +713,8 @@ static sim_stmt *parse_stmt(parser *ps, int depth, int loops) {
         else sim__hint(ps, "the steps are: compute, sleep, lock, unlock, acquire, release, put, get, wait, wait_for, "
                       "notify, notify_all, set, clear, incr, decr, repeat, loop, break, if, mark, spawn, join, let, "
                       "submit, map, result, cancel, on_done, as_completed, shutdown, read_lock, read_unlock, write_lock, "
-                      "write_unlock, read, write, task_done, create_task, await, gather, try");
+                      "write_unlock, read, write, task_done, raise, try, yield, abort, reset, create_task, await, "
+                      "gather");
         return NULL;
     }
     if (sim__end_statement(ps)) return NULL;

@@ -7,7 +7,6 @@
  *                                      wait for several; the body runs per result, in the order
  *                                      they were made, with arg = the task's arg
  *   wait_for F timeout=D               await F for at most D; then F is cancelled
- *   try { ... } finally { ... }        the second block runs however the first ends
  *   sleep D blocking                   (in sim_stmt.c) time.sleep: the whole loop stops
  */
 #include "sim/sim_parse_internal.h"
@@ -36,7 +35,7 @@ static bool names_object(const parser *ps) {
 
 bool sim__is_async_step(const parser *ps, const tok *t) {
     if (is_kw(t, "wait_for")) return !names_object(ps);
-    return is_kw(t, "create_task") || is_kw(t, "await") || is_kw(t, "gather") || is_kw(t, "try");
+    return is_kw(t, "create_task") || is_kw(t, "await") || is_kw(t, "gather");
 }
 
 static int gather_options(parser *ps, sim_stmt *s) {
@@ -149,7 +148,7 @@ sim_stmt *sim__parse_async_step(parser *ps, tok t, int depth, int loops) {
                         return NULL;
                     }
                     ARR_GROW(ps->fix, ps->nfix + 1, ps->cap_fix);
-                    ps->fix[ps->nfix++] = (struct fixup){ FIX_FUT, &s->futs[i], names[i].name, names[i].pos, ps->cur_actor, 0, 0 };
+                    ps->fix[ps->nfix++] = (struct fixup){ FIX_FUT, &s->futs[i], names[i].name, names[i].pos, ps->cur_actor, 0, 0, NULL };
                 }
                 free(names);
             }
@@ -159,33 +158,5 @@ sim_stmt *sim__parse_async_step(parser *ps, tok t, int depth, int loops) {
         if (ps->err) return NULL;
         return s;
     }
-    /* try { ... } finally { ... } */
-    s = sim__new_stmt(ps, SIM_S_TRY, t.pos);
-    if (!is_p(&ps->t, '{')) {
-        char b[64];
-        sim__perr(ps, ps->t.pos, ERR_SCENARIO, "expected '{' after try, found %s", sim__tok_desc(&ps->t, b, sizeof b));
-        return NULL;
-    }
-    s->body = sim__parse_block(ps, depth + 1, loops);
-    if (ps->err) return NULL;
-    const char *save = ps->cur;
-    int sl = ps->line, sc = ps->col;
-    tok st = ps->t;
-    sim__skip_newlines(ps);
-    if (!is_kw(&ps->t, "finally")) {
-        ps->cur = save; ps->line = sl; ps->col = sc; ps->t = st;
-        sim__perr(ps, t.pos, ERR_SCENARIO, "try without finally");
-        sim__hint(ps, "try { ... } finally { ... }: the finally block runs however the try block ends (a cancellation "
-                      "too)");
-        return NULL;
-    }
-    sim__next(ps);
-    if (!is_p(&ps->t, '{')) {
-        char b[64];
-        sim__perr(ps, ps->t.pos, ERR_SCENARIO, "expected '{' after finally, found %s", sim__tok_desc(&ps->t, b, sizeof b));
-        return NULL;
-    }
-    s->orelse = sim__parse_block(ps, depth + 1, loops);
-    if (ps->err) return NULL;
-    return s;
+    BUG("%.*s is not a step of tasks", (int)t.len, t.s);
 }

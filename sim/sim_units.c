@@ -7,6 +7,31 @@
 #include "sim/sim_internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+
+/* A timer (threading.Timer): waits its delay on its own monitor, then runs its body
+ * unless cancelled first. The wait is recorded as a sleep. */
+static int timer_run(rt_unit *u) {
+    rt *r = u->r;
+    uint64_t ns;
+    if (rt_ev_dur(u, u->actor->delay, &ns)) return XR_STOP;
+    rt_set_state(u, US_SLEEP);
+    trc_emit(u->ring, TRC_EV_SLEEP_BEGIN, 0, 0, ns, 0);
+    uint64_t deadline = rt_now(r) + ns;
+    rt_lock(u, u->mon);
+    while (!atomic_load(&u->timer_state) && rt_wait(u, u->mon, 0, deadline) == RT_AGAIN) {}
+    bool cancelled = atomic_load(&u->timer_state) == TIMER_CANCELLED;
+    if (!cancelled && !rt_halted(u)) atomic_store(&u->timer_state, TIMER_FIRED);   /* too late to cancel now */
+    rt_unlock(u, u->mon);
+    trc_emit(u->ring, TRC_EV_SLEEP_END, 0, 0, 0, 0);
+    rt_set_state(u, US_RUNNING);
+    if (rt_halted(u)) return XR_STOP;
+    if (cancelled) {
+        trc_emit(u->ring, TRC_EV_MARK, 0, 0, rt_intern(r, u->pu, "cancelled: the timer does not fire"), 0);
+        return XR_OK;
+    }
+    return exec_block(u, u->actor->body);
+}
 
 /* A unit that keeps the run going: an actor instance (a created thread on threads) that is not
  * a daemon; not a pool worker, not a task made while running on coroutines (cancelled at the end). */
@@ -46,10 +71,25 @@ void unit_main(void *arg) {
         u->cancel_by = by;
         trc_emit(u->ring, TRC_EV_CANCELLED, 0, 0, (uint64_t)by, 0);
         rc = XR_STOP;
+    } else if (!u->created && u->actor->delay) {
+        rc = timer_run(u);
     } else {
         rc = exec_block(u, u->body);
     }
-    uint16_t why = rc != XR_STOP ? TRC_EXIT_DONE : u->cancelled && !rt_halted(u) ? TRC_EXIT_CANCELLED : TRC_EXIT_ABORTED;
+    uint16_t why = rc == XR_RAISE                         ? TRC_EXIT_ERROR
+                   : rc != XR_STOP                        ? TRC_EXIT_DONE
+                   : u->cancelled && !rt_halted(u)        ? TRC_EXIT_CANCELLED
+                                                          : TRC_EXIT_ABORTED;
+    /* "Exception in thread": the unit dies, the run goes on; a created task's error goes
+     * to its handle instead (warned about at the end only if nobody retrieved it) */
+    if (rc == XR_RAISE && !u->handle) atomic_store(&u->failed, 1);
+    for (size_t i = 0; i < u->nrd; i++)   /* its counter reads, counted while it ran */
+        trc_emit(u->ring, TRC_EV_COUNTER_READS, r->objs[u->rd_obj[i]].id, 0, u->rd_n[i], 0);
+    free(u->rd_obj);   /* its own heap's: freed where it was made */
+    free(u->rd_n);
+    u->rd_obj = NULL;
+    u->rd_n = NULL;
+    u->nrd = 0;
     if (atomic_load(&u->killed)) {
         trc_emit(u->ring, TRC_EV_DAEMON_KILLED, 0, 0, u->index, 0);
         why = TRC_EXIT_KILLED;
@@ -90,6 +130,24 @@ int unit_spawn(rt_unit *u, const sim_stmt *s) {
         }
         unit_start(u, c);
     }
+    return 0;
+}
+
+int unit_timer_cancel(rt_unit *u, const sim_stmt *s) {
+    rt *r = u->r;
+    const sim_actor *a = &r->prog->actors[s->actor];
+    rt_unit *t = &r->units[a->unit0];
+    /* Timer.cancel(): stops it if it has not fired yet (waiting, or not even started) */
+    rt_lock(u, t->mon);
+    bool waiting = atomic_load(&t->timer_state) != TIMER_FIRED;
+    if (waiting) atomic_store(&t->timer_state, TIMER_CANCELLED);
+    rt_wake(r, t->mon, 0, true);
+    rt_unlock(u, t->mon);
+    char text[160];
+    snprintf(text, sizeof text, waiting ? "cancel timer '%s': it will not fire" : "cancel timer '%s': too late, it fired",
+             a->name);
+    trc_emit(u->ring, TRC_EV_MARK, 0, 0, rt_intern(r, u->pu, text), 0);
+    u->timed_out = !waiting;
     return 0;
 }
 

@@ -53,6 +53,11 @@ typedef struct wd { rt *r; sim_punit *self; } wd;
 static void wd_lock(const wd *w, sim_mon *m) { w->r->ops->mon_lock(w->r->plat, w->self, m); }
 static void wd_unlock(const wd *w, sim_mon *m) { w->r->ops->mon_unlock(w->r->plat, w->self, m); }
 
+/* A unit's name in a report: a daemon says so, as it does not keep the run alive. */
+static void unit_label(const rt_unit *u, char *out, size_t cap) {
+    snprintf(out, cap, "%s%s", u->name, u->daemon ? " (a daemon: it does not keep the run alive)" : "");
+}
+
 static const char *gone(const rt_unit *u) {
     if (atomic_load(&u->died)) return "died";
     return atomic_load(&u->state) == US_DONE ? "has exited" : NULL;
@@ -62,16 +67,18 @@ static const char *gone(const rt_unit *u) {
 static void describe_rwq_wait(const wd *w, uint32_t i, rt_obj *o, int op, const char *when, char *out, size_t cap) {
     rt *r = w->r;
     rt_unit *u = &r->units[i];
+    char who[160];
+    unit_label(u, who, sizeof who);
     if (op == TRC_OP_QUEUE_JOIN) {
         wd_lock(w, o->mon);
         int64_t left = o->queue.unfinished;
         wd_unlock(w, o->mon);
         rt_rep(out, cap, "  %s waits for queue '%s' to be joined since %s: %lld task%s unfinished, no live unit will "
-                         "call task_done\n", u->name, o->decl->name, when, (long long)left, left == 1 ? "" : "s");
+                         "call task_done\n", who, o->decl->name, when, (long long)left, left == 1 ? "" : "s");
         return;
     }
     bool wr = op == TRC_OP_WRITE_LOCK;
-    rt_rep(out, cap, "  %s waits for %s lock '%s' since %s", u->name, wr ? "write" : "read", o->decl->name, when);
+    rt_rep(out, cap, "  %s waits for %s lock '%s' since %s", who, wr ? "write" : "read", o->decl->name, when);
     wd_lock(w, o->mon);
     int64_t wo = atomic_load(&o->owner);
     if (wo == (int64_t)i) {
@@ -120,6 +127,8 @@ static void describe_wait(const wd *w, uint32_t i, uint64_t t0, char *out, size_
     rt *r = w->r;
     rt_unit *u = &r->units[i];
     if (atomic_load(&u->state) != US_BLOCKED) return;
+    char who[160];
+    unit_label(u, who, sizeof who);
     uint32_t wo = atomic_load(&u->wait_obj);
     int op = atomic_load(&u->wait_op);
     uint64_t since = atomic_load(&u->wait_since);
@@ -129,7 +138,7 @@ static void describe_wait(const wd *w, uint32_t i, uint64_t t0, char *out, size_
         uint64_t c = atomic_load(&u->wait_arg);
         rt_unit *cu = c < r->nunits ? &r->units[c] : NULL;
         if (cu && cu->created && r->coro) {   /* a task awaits a task: follow the chain of awaits */
-            rt_rep(out, cap, "  %s awaits task %s since %s", u->name, cu->name, when);
+            rt_rep(out, cap, "  %s awaits task %s since %s", who, cu->name, when);
             for (int hop = 0; hop < 16 && cu && atomic_load(&cu->state) == US_BLOCKED; hop++) {
                 uint32_t cwo = atomic_load(&cu->wait_obj);
                 int cop = atomic_load(&cu->wait_op);
@@ -145,7 +154,7 @@ static void describe_wait(const wd *w, uint32_t i, uint64_t t0, char *out, size_
             rt_rep(out, cap, "\n");
             return;
         }
-        rt_rep(out, cap, "  %s waits to join %s since %s%s\n", u->name, cu ? cu->name : "?", when,
+        rt_rep(out, cap, "  %s waits to join %s since %s%s\n", who, cu ? cu->name : "?", when,
                cu && atomic_load(&cu->state) == US_BLOCKED ? ", which is blocked itself" : "");
         return;
     }
@@ -153,10 +162,10 @@ static void describe_wait(const wd *w, uint32_t i, uint64_t t0, char *out, size_
     rt_obj *o = &r->objs[wo - 1];
     if (o->decl->kind == SIM_OBJ_POOL) {
         if (op == TRC_OP_GET) {
-            rt_rep(out, cap, "  %s (a worker of pool '%s') waits for a task since %s (idle)\n", u->name, o->decl->name,
+            rt_rep(out, cap, "  %s (a worker of pool '%s') waits for a task since %s (idle)\n", who, o->decl->name,
                    when);
         } else if (op == TRC_OP_JOIN) {
-            rt_rep(out, cap, "  %s waits for pool '%s' to shut down since %s\n", u->name, o->decl->name, when);
+            rt_rep(out, cap, "  %s waits for pool '%s' to shut down since %s\n", who, o->decl->name, when);
         } else {
             wd_lock(w, r->fmon);
             rt_fut *f = atomic_load(&u->wait_fut);
@@ -166,7 +175,7 @@ static void describe_wait(const wd *w, uint32_t i, uint64_t t0, char *out, size_
             else if (f && f->state == FS_PENDING)
                 snprintf(what, sizeof what, ", still pending: %u queued, %u of %lld workers started", o->queued,
                          o->started, (long long)o->decl->cap_value);
-            rt_rep(out, cap, "  %s waits for the result of future #%llu of pool '%s' (task '%s') since %s%s\n", u->name,
+            rt_rep(out, cap, "  %s waits for the result of future #%llu of pool '%s' (task '%s') since %s%s\n", who,
                    f ? (unsigned long long)f->id : 0ull, o->decl->name, f ? r->prog->tasks[f->task].name : "?", when,
                    what);
             wd_unlock(w, r->fmon);
@@ -178,7 +187,7 @@ static void describe_wait(const wd *w, uint32_t i, uint64_t t0, char *out, size_
         return;
     }
     const char *kind = o->decl->kind == SIM_OBJ_LOCK ? "lock " : o->decl->kind == SIM_OBJ_RLOCK ? "rlock " : "";
-    rt_rep(out, cap, "  %s waits %s %s'%s' since %s", u->name, op_verb(op), kind, o->decl->name, when);
+    rt_rep(out, cap, "  %s waits %s %s'%s' since %s", who, op_verb(op), kind, o->decl->name, when);
     switch (o->decl->kind) {
     case SIM_OBJ_LOCK: case SIM_OBJ_RLOCK: {
         int64_t ow = atomic_load(&o->owner);

@@ -690,7 +690,7 @@ START_TEST(backend_checks) {
                  "wait_for F timeout=D");
     tu_parse_err("task t { }\nactor a { create_task t as f; wait_for f }\n", 2, 42, "expected timeout=D after 'wait_for f'",
                  NULL);
-    tu_parse_err("actor a { try { sleep 1ms } }\n", 1, 11, "try without finally", NULL);
+    tu_parse_err("actor a { try { sleep 1ms } }\n", 1, 11, "a try needs an except or a finally", NULL);
     tu_parse_err("task_stack 100\nactor a { }\n", 1, 12, "a task's stack must be 8192 to", NULL);
     tu_parse_err("actor a { await nope }\n", 1, 17, "unknown future 'nope'", "create_task TASK as NAME");
 }

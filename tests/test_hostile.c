@@ -47,7 +47,6 @@
 #define RSS_KILL (512ll << 20)       /* above the baseline */
 
 static const struct { const char *name, *owner; } pending[] = {
-    { "counter_extremes_draw", "view: the viewer draws any int64 counter value (UBSan, render/rdr_draw.c)" },
     { "recording_sparse_after_header", "rec: the .weft reader maps the file instead of reading it whole" },
 };
 

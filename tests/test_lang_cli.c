@@ -200,6 +200,52 @@ START_TEST(the_chinese_bundled_scenario_runs) {
 }
 END_TEST
 
+/* issue 9: a sweep says which run an expectation failed in, and a successful one ends
+ * with the line a single run ends with. */
+START_TEST(sweep_expectations_name_their_run) {
+    const char *scn = tmp_path("swx.scn");
+    write_file(scn, "param n = 1\ncounter c\nactor a * n { incr c }\nexpect counter c == 1\nexpect all_done\n");
+    out o;
+    char args[1024], want[2048];
+    snprintf(args, sizeof args, "run %s -o %s --sweep n=1,2,3", scn, tmp_path("swx.weft"));
+    weft(&o, args);
+    ck_assert_int_eq(o.status, 1);
+    snprintf(want, sizeof want, "%s:4:1: expect counter c == 1: it is 2 (run ended: ok) (run 2 of 3: n=2)\n"
+                                "%s:4:1: expect counter c == 1: it is 3 (run ended: ok) (run 3 of 3: n=3)\n", scn, scn);
+    ck_assert_str_eq(o.err, want);
+    ck_assert_msg(!strstr(o.text, "expectation(s) hold"), "%s", o.text);
+    /* all hold: the same last line as a single run's */
+    snprintf(args, sizeof args, "run %s -o %s --sweep n=1,1", scn, tmp_path("swx.weft"));
+    weft(&o, args);
+    ck_assert_msg(o.status == 0, "%s", o.err);
+    size_t l = strlen(o.text);
+    static const char tail[] = "\nall 2 expectation(s) hold\n";
+    ck_assert_msg(l > sizeof tail && !strcmp(o.text + l - (sizeof tail - 1), tail), "%s", o.text);
+    snprintf(args, sizeof args, "run %s -o %s", scn, tmp_path("swx1.weft"));
+    weft(&o, args);
+    l = strlen(o.text);
+    ck_assert_msg(l > sizeof tail && !strcmp(o.text + l - (sizeof tail - 1), tail), "%s", o.text);
+}
+END_TEST
+
+/* Errors a run survives are told on stderr, as Python prints them. */
+START_TEST(survived_errors_are_warned_about) {
+    const char *scn = tmp_path("warn.scn");
+    write_file(scn, "pool p workers=1\ntask t { raise \"ValueError: bad\" }\n"
+                    "actor main { submit p t }\nactor b { raise \"boom\" }\n");
+    out o;
+    char args[1024], want[2048];
+    snprintf(args, sizeof args, "run %s -o %s --quiet", scn, tmp_path("warn.weft"));
+    weft(&o, args);
+    ck_assert_msg(o.status == 0, "%s", o.err);
+    snprintf(want, sizeof want, "%s:4:11: warning: b.0 died of an error it did not catch: boom (Exception in thread b.0)\n"
+                                "%s:2:10: warning: future #1 of pool 'p' (task 't') failed and its error was never "
+                                "retrieved: ValueError: bad (Future exception was never retrieved)\n", scn, scn);
+    ck_assert_str_eq(o.err, want);
+    ck_assert_str_eq(o.text, "");
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("lang_cli");
     TCase *tc = tcase_create("lang_cli");
@@ -209,6 +255,8 @@ int main(void) {
     tcase_add_test(tc, sweep_errors_name_the_sweep);
     tcase_add_test(tc, wrong_kind_of_file);
     tcase_add_test(tc, the_chinese_bundled_scenario_runs);
+    tcase_add_test(tc, sweep_expectations_name_their_run);
+    tcase_add_test(tc, survived_errors_are_warned_about);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

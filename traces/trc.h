@@ -56,7 +56,8 @@
                                               extra: the task's name, string index + 1 \
                                               (0 = not recorded) */                   \
     X(TASK_START,    26, "task_start")     /* obj: pool; arg: future id */            \
-    X(TASK_DONE,     27, "task_done")      /* obj: pool; arg: future id; aux: trc_outcome */\
+    X(TASK_DONE,     27, "task_done")      /* obj: pool; arg: future id; aux: trc_outcome;\
+                                              extra: ERROR: its text's string index + 1 */\
     X(CANCEL,        28, "cancel")         /* obj: pool; arg: future id; aux: 1 = it  \
                                               was pending and is now cancelled */     \
     X(CALLBACK,      29, "callback")       /* obj: pool; arg: future id (runs on the  \
@@ -69,7 +70,19 @@
     X(ITEM_VALUE,    40, "item_value")     /* obj: queue; arg: the value (i64) of the \
                                               item this unit puts next: it comes just  \
                                               before its PUT (items put without a     \
-                                              value have none) */                      \
+                                              value have none) */                     \
+    X(RAISE,         41, "raise")          /* an error raised in this unit: arg: its   \
+                                              text's string index; aux: trc_raise_how;  \
+                                              obj: the object that raised it (0 none);  \
+                                              extra: FUTURE: the future id */          \
+    X(CAUGHT,        42, "caught")         /* an except clause caught the error: arg:  \
+                                              its text's string index */              \
+    X(YIELD,         43, "yield")          /* the unit gave the processor away */      \
+    X(BARRIER_BROKEN,44, "barrier_broken") /* obj: barrier; aux: 0 a waiter timed out, \
+                                              1 abort, 2 reset (empty and whole again);\
+                                              extra: waiters released with the error */\
+    X(COUNTER_READS, 45, "counter_reads")  /* obj: counter; arg: times this unit read  \
+                                              it in expressions (written at its exit) */\
     /* coroutines (48-51): tasks on event loops */                                    \
     X(READY,         48, "ready")          /* a task can run again and waits for its \
                                               loop: woken, or its deadline came; arg:\
@@ -113,7 +126,8 @@ const char *trc_op_name(unsigned op);
 
 /* How a wait ended (WAIT_END aux). */
 #define TRC_OUTCOME_MAP(X) \
-    X(OK, 0, "ok") X(TIMEOUT, 1, "timed out") X(CANCELLED, 2, "cancelled") X(ABORTED, 3, "aborted")
+    X(OK, 0, "ok") X(TIMEOUT, 1, "timed out") X(CANCELLED, 2, "cancelled") X(ABORTED, 3, "aborted") \
+    X(ERROR, 4, "error")   /* a task raised; a result re-raises; a barrier broke under its waiter */
 enum trc_outcome {
 #define X(name, num, str) TRC_OUT_##name = num,
     TRC_OUTCOME_MAP(X)
@@ -122,7 +136,14 @@ enum trc_outcome {
 const char *trc_outcome_name(unsigned o);
 
 enum trc_exit_reason { TRC_EXIT_DONE = 0, TRC_EXIT_ABORTED = 1, TRC_EXIT_KILLED = 2 /* daemon cut off */,
-                       TRC_EXIT_CANCELLED = 3 /* a task ended by a cancellation */ };
+                       TRC_EXIT_ERROR = 3 /* an error it did not catch ended it (RAISE says which) */,
+                       TRC_EXIT_CANCELLED = 4 /* a task ended by a cancellation */ };
+/* RAISE aux: how the error came. */
+enum trc_raise_how { TRC_RAISE_STEP = 0 /* a raise step */, TRC_RAISE_FUTURE = 1 /* result or map: the task's */,
+                     TRC_RAISE_OBJECT = 2 /* an object: a broken barrier, a bounded semaphore over-released */ };
+/* RELEASE aux for locks: 2 = released by a unit that did not hold it (a plain lock has
+ * no owner in Python); extra: the holder's unit index + 1. */
+#define TRC_RELEASE_FOREIGN 2
 enum trc_counter_mode { TRC_CTR_ATOMIC = 0, TRC_CTR_LOCKED = 1, TRC_CTR_RACY = 2, TRC_CTR_SET = 3 };
 
 /* WAIT_END's extra, for waits released by another unit: the seq of the NOTIFY
@@ -380,6 +401,7 @@ typedef struct trc_unit_track {
     trc_span *spans; size_t nspans;  /* sorted, non-overlapping, from start to run end */
     uint64_t t_start, t_exit;        /* relative ns; t_exit = run end if it never exited */
     bool exited, aborted;
+    bool failed;                     /* it exited by an error it did not catch (UNIT_EXIT aux ERROR) */
     uint64_t t_state[TRC_ST__COUNT]; /* total time per state (DONE: after exit) */
     uint32_t waits;                  /* WAIT_BEGIN count */
     uint32_t marks;                  /* MARK count */
@@ -455,6 +477,7 @@ typedef struct trc_object_track {
     uint64_t t_set;                          /* total time set */
     /* barriers */
     uint32_t arrivals, generations;          /* BARRIER_ARRIVE, BARRIER_OPEN events */
+    uint32_t breaks;                         /* BARRIER_BROKEN events that broke it (not resets) */
     /* counters */
     trc_counter_op *cops; size_t ncops;
     uint32_t reads, writes;
@@ -466,6 +489,7 @@ typedef struct trc_object_track {
      * future_lanes lanes (see trc_future.lane) */
     size_t future0, nfutures;
     uint32_t future_lanes;
+    uint32_t rejected;                       /* pools: submits refused after shutdown (ERROR events on it) */
     uint32_t submitted, started, completed, failed, cancelled;  /* completed: TASK_DONE ok;
                                                 failed: TASK_DONE with another outcome */
     uint32_t cancel_failed;                  /* CANCEL that found the future running or done */
@@ -510,9 +534,11 @@ typedef struct trc_mark { uint64_t t; uint32_t unit; const char *text; } trc_mar
 
 /* Point events worth drawing, in time order: NOTIFY, SET, CLEAR, BARRIER_OPEN,
  * SPAWN, JOINED, SUBMIT, TASK_START, TASK_DONE, CANCEL, CALLBACK, RESULT,
- * QUEUE_TASK_DONE, LOCAL_SET, DAEMON_KILLED, TASK_CANCEL, CANCELLED, and
- * COUNTER_WRITEs that lost updates (extra > 0). Fields as in the event; text:
- * LOCAL_SET's string.
+ * QUEUE_TASK_DONE, LOCAL_SET, DAEMON_KILLED, COUNTER_WRITEs that lost
+ * updates (extra > 0), RAISE, CAUGHT, BARRIER_BROKEN, the RELEASEs of
+ * plain locks by units that did not hold them (aux TRC_RELEASE_FOREIGN),
+ * TASK_CANCEL and CANCELLED. Fields as in the event; text: LOCAL_SET's
+ * string, RAISE's and CAUGHT's error text.
  * An item with a value gives ITEM_VALUE instants at its PUT (aux 0) and at its
  * GET (aux 1): obj the queue, arg the value, extra the item id (low 32 bits),
  * ev the PUT's or GET's index. */

@@ -468,6 +468,7 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
             ut->exited = true;
             ut->aborted = e->aux == TRC_EXIT_ABORTED;
             ut->cancelled = e->aux == TRC_EXIT_CANCELLED;
+            ut->failed = e->aux == TRC_EXIT_ERROR;
             if (e->aux == TRC_EXIT_KILLED) {
                 ut->killed = true;
                 if (!c->killed_at) ut->t_killed = t;
@@ -552,6 +553,7 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
                 level_push(ot, o, t, (int64_t)e->extra);
                 break;
             }
+            if (e->aux == TRC_RELEASE_FOREIGN) instant_add(&b, e, i, t, NULL);   /* mutual exclusion broken */
             if (!o->owned) break;
             o->depth = (uint32_t)e->arg;
             if (okind == TRC_OBJ_RLOCK) level_push(ot, o, t, (int64_t)e->arg);
@@ -632,6 +634,20 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
         case TRC_EV_BARRIER_OPEN:
             if (ot) { ot->generations++; level_push(ot, o, t, 0); }
             instant_add(&b, e, i, t, NULL);
+            break;
+        case TRC_EV_BARRIER_BROKEN:
+            if (ot) { ot->breaks += e->aux != 2; level_push(ot, o, t, 0); }
+            instant_add(&b, e, i, t, NULL);
+            break;
+        case TRC_EV_RAISE:
+        case TRC_EV_CAUGHT:
+            instant_add(&b, e, i, t, e->arg < run->nstrings ? run->strings[e->arg] : "?");
+            break;
+        case TRC_EV_COUNTER_READS:
+            if (ot) ot->reads += (uint32_t)e->arg;
+            break;
+        case TRC_EV_ERROR:
+            if (ot && okind == TRC_OBJ_POOL) ot->rejected++;   /* a submit after shutdown */
             break;
         case TRC_EV_COUNTER_READ:
         case TRC_EV_COUNTER_WRITE: {

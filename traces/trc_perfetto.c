@@ -282,14 +282,17 @@ enum { DN_OBJECT = 1, DN_OUTCOME = 2, DN_ITEM = 3, DN_EXIT = 4, DN_FUTURE = 5, D
        DN_GENERATION = 8, DN_VALUE = 9, DN_LOST = 10, DN_UNFINISHED = 11, DN_DEPTH = 12, DN__COUNT = 13 };
 static const char *const pf_dn_names[DN__COUNT] = { "", "object", "outcome", "item", "exit", "future", "seq",
                                                     "woken", "generation", "value", "lost", "unfinished", "depth" };
-/* Interned annotation string values, iid: 1 + o object names, then 5 outcomes
- * (the last is "unknown"), then 4 exit texts. */
+/* Interned annotation string values, iid: 1 + o object names, then 6 outcomes
+ * (the last is "unknown"), then 5 exit texts. */
+#define PF_OUTCOMES 6u
+#define PF_OUTCOME_OF(aux) ((aux) < PF_OUTCOMES - 1 ? (aux) : PF_OUTCOMES - 1)
 #define SV_OBJ(o) (1u + (o))
 #define SV_OUTCOME(pr, k) (1u + (pr)->nobjects + (k))
-#define SV_EXIT(pr, j) (1u + (pr)->nobjects + 5u + (j))
-static const char *const pf_exit_text[4] = { "exited", "aborted", "still running at the end",
-                                             "killed (a daemon cut off at exit)" };
-#define SV__COUNT(pr) (1u + (pr)->nobjects + 5u + 4u)
+#define SV_EXIT(pr, j) (1u + (pr)->nobjects + PF_OUTCOMES + (j))
+static const char *const pf_exit_text[6] = { "exited", "aborted", "still running at the end",
+                                             "killed (a daemon cut off at exit)", "died of an error it did not catch",
+                                             "cancelled" };
+#define SV__COUNT(pr) (1u + (pr)->nobjects + PF_OUTCOMES + 6u)
 
 /* Names made up at export time ("notify cv", "spawn worker.1", "a (depth 3)"),
  * interned like the fixed ones with iids from dyn_base up. */
@@ -1216,7 +1219,7 @@ static int pf_seq_unit(pf_run *pr, uint32_t u) {
         pf_ev e = { .type = TYPE_BEGIN, .track = track, .rel = life0, .name_iid = IID_UNIT(pr, u), .nann = 1 };
         e.ann[0].dn = DN_EXIT;
         e.ann[0].str = true;
-        e.ann[0].v = SV_EXIT(pr, ut->killed ? 3 : !ut->exited ? 2 : ut->aborted ? 1 : 0);
+        e.ann[0].v = SV_EXIT(pr, ut->killed ? 3 : !ut->exited ? 2 : ut->aborted ? 1 : ut->failed ? 4 : ut->cancelled ? 5 : 0);
         pf_put(pr, &e);
     }
 
@@ -1263,7 +1266,7 @@ static int pf_seq_unit(pf_run *pr, uint32_t u) {
                     }
                     e.ann[e.nann].dn = DN_OUTCOME;
                     e.ann[e.nann].str = true;
-                    e.ann[e.nann++].v = SV_OUTCOME(pr, sp[i].outcome <= 3 ? sp[i].outcome : 4);
+                    e.ann[e.nann++].v = SV_OUTCOME(pr, PF_OUTCOME_OF(sp[i].outcome));
                     if (sp[i].op == TRC_OP_RESULT) {
                         e.ann[e.nann].dn = DN_FUTURE;
                         e.ann[e.nann++].v = sp[i].target;
@@ -1440,7 +1443,7 @@ static void pf_inst_event(pf_run *pr, const pf_inst *in, pf_ev *e) {
     const char *on = pf_obj_or(pr, ev->obj);
 #define ANN(d, val) do { e->ann[e->nann].dn = (d); e->ann[e->nann++].v = (val); } while (0)
 #define ANN_STR(d, val) do { e->ann[e->nann].dn = (d); e->ann[e->nann].str = true; e->ann[e->nann++].v = (val); } while (0)
-    uint32_t outcome = SV_OUTCOME(pr, ev->aux <= 3 ? ev->aux : 4);
+    uint32_t outcome = SV_OUTCOME(pr, PF_OUTCOME_OF(ev->aux));
     switch (ev->kind) {
     case TRC_EV_NOTIFY:
         e->name_iid = pf_dyn_fmt(pr, "notify %s", on); ANN(DN_SEQ, ev->arg); ANN(DN_WOKEN, ev->extra); break;
@@ -1482,6 +1485,18 @@ static void pf_inst_event(pf_run *pr, const pf_inst *in, pf_ev *e) {
     case TRC_EV_CANCELLED:
         if (ev->obj) e->name_iid = pf_dyn_fmt(pr, "cancelled in %s %s", trc_op_name(ev->aux), on);
         else e->name_iid = pf_dyn_fmt(pr, ev->arg == 2 ? "cancelled (the loop closes)" : "cancelled");
+        break;
+    case TRC_EV_RAISE: case TRC_EV_CAUGHT: {
+        const trc_instant *mi = in->mi ? &pr->m->instants[in->mi - 1] : NULL;
+        e->name_iid = pf_dyn_fmt(pr, "%s %s", ev->kind == TRC_EV_RAISE ? "raise" : "caught", mi && mi->text ? mi->text : "?");
+        break;
+    }
+    case TRC_EV_BARRIER_BROKEN:
+        e->name_iid = pf_dyn_fmt(pr, ev->aux == 2 ? "reset %s" : "broken %s", on);
+        ANN(DN_WOKEN, ev->extra);
+        break;
+    case TRC_EV_RELEASE:   /* only a foreign release of a plain lock is an instant */
+        e->name_iid = pf_dyn_fmt(pr, "release %s held by %s", on, pf_unit_or(pr, ev->extra ? ev->extra - 1u : UINT64_MAX));
         break;
     case TRC_EV_WAIT_END:
         if (fi && fi->kind == TRC_FLOW_BARRIER) {
@@ -1693,7 +1708,7 @@ static int pf_seq_futures(pf_run *pr, uint32_t ob) {
             if (f->t_done != TRC_T_NONE || f->cancelled) {
                 e.ann[1].dn = DN_OUTCOME;
                 e.ann[1].str = true;
-                e.ann[1].v = SV_OUTCOME(pr, f->outcome <= 3 ? f->outcome : 4);
+                e.ann[1].v = SV_OUTCOME(pr, PF_OUTCOME_OF(f->outcome));
                 e.nann = 2;
             }
             pf_put(pr, &e);

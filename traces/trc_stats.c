@@ -77,6 +77,7 @@ static void object_text(buf *out, const trc_model *m, const trc_object *ob, cons
     case TRC_OBJ_BARRIER:
         bprintf(out, "%lld parties, %u %s opened, %u arrivals, %u waits", (long long)ob->capacity, ot->generations,
                 pl(ot->generations, "generation", "generations"), ot->arrivals, ot->waits);
+        if (ot->breaks) bprintf(out, ", broken %u %s", ot->breaks, pl(ot->breaks, "time", "times"));
         break;
     case TRC_OBJ_RWLOCK:
         bprintf(out, "writers held %s (%.0f%% of the run), %u writes, %u reads, max %lld readers, %u contended",
@@ -85,6 +86,7 @@ static void object_text(buf *out, const trc_model *m, const trc_object *ob, cons
         break;
     case TRC_OBJ_COUNTER:
         if (ot->has_value) bprintf(out, "final value %lld, ", (long long)ot->final_value);
+        else if (ot->reads) bprintf(out, "final value %lld (never written), ", (long long)ob->capacity);
         else bprintf(out, "never used, ");
         bprintf(out, "%u writes, %u reads, %llu lost %s, %u stale %s", ot->writes, ot->reads,
                 (unsigned long long)ot->lost_updates, pl(ot->lost_updates, "update", "updates"), ot->stale_reads,
@@ -94,6 +96,7 @@ static void object_text(buf *out, const trc_model *m, const trc_object *ob, cons
         pool_times p = pool_times_of(m, ot);
         bprintf(out, "%lld workers, %u submitted, %u completed, %u failed, %u cancelled", (long long)ob->capacity,
                 ot->submitted, ot->completed, ot->failed, ot->cancelled);
+        if (ot->rejected) bprintf(out, ", %u refused after shutdown", ot->rejected);
         if (ot->cancel_failed) bprintf(out, ", %u cancel attempt(s) too late", ot->cancel_failed);
         if (p.nwait) bprintf(out, ", mean queue wait %s", dur(a, p.waited / p.nwait));
         if (p.nrun) bprintf(out, ", mean run %s", dur(b, p.ran / p.nrun));
@@ -140,6 +143,7 @@ void trc_stats_text(buf *out, const trc_model *m) {
         char endbuf[64];
         if (ut->killed) { snprintf(endbuf, sizeof endbuf, "killed (daemon) at %s", dur(e, ut->t_killed)); end = endbuf; }
         else if (ut->cancelled) { snprintf(endbuf, sizeof endbuf, "cancelled at %s", dur(e, ut->t_exit)); end = endbuf; }
+        else if (ut->failed) { snprintf(endbuf, sizeof endbuf, "died of an error at %s", dur(e, ut->t_exit)); end = endbuf; }
         else if (ut->exited && !ut->aborted) { snprintf(endbuf, sizeof endbuf, "done at %s", dur(e, ut->t_exit)); end = endbuf; }
         char rdy[48] = "";
         if (ready) snprintf(rdy, sizeof rdy, "%10s  ", dur(c, ut->t_state[TRC_ST_READY]));
@@ -214,8 +218,8 @@ static void object_json(buf *out, const trc_model *m, const trc_object *ob, cons
                 (unsigned long long)ot->t_set, ot->woken);
         break;
     case TRC_OBJ_BARRIER:
-        bprintf(out, ",\"parties\":%lld,\"generations\":%u,\"arrivals\":%u", (long long)ob->capacity, ot->generations,
-                ot->arrivals);
+        bprintf(out, ",\"parties\":%lld,\"generations\":%u,\"arrivals\":%u,\"breaks\":%u", (long long)ob->capacity,
+                ot->generations, ot->arrivals, ot->breaks);
         break;
     case TRC_OBJ_RWLOCK:
         bprintf(out, ",\"writes\":%u,\"reads\":%u,\"max_readers\":%lld", ot->acquires - ot->shared_acquires,
@@ -231,10 +235,10 @@ static void object_json(buf *out, const trc_model *m, const trc_object *ob, cons
     case TRC_OBJ_POOL: {
         pool_times p = pool_times_of(m, ot);
         bprintf(out, ",\"workers\":%lld,\"submitted\":%u,\"started\":%u,\"completed\":%u,\"failed\":%u,\"cancelled\":%u,"
-                     "\"cancel_failed\":%u,\"callbacks\":%u,\"mean_queue_wait_ns\":%llu,\"max_queue_wait_ns\":%llu,"
-                     "\"mean_run_ns\":%llu",
+                     "\"rejected\":%u,\"cancel_failed\":%u,\"callbacks\":%u,\"mean_queue_wait_ns\":%llu,"
+                     "\"max_queue_wait_ns\":%llu,\"mean_run_ns\":%llu",
                 (long long)ob->capacity, ot->submitted, ot->started, ot->completed, ot->failed, ot->cancelled,
-                ot->cancel_failed, ot->callbacks, (unsigned long long)(p.nwait ? p.waited / p.nwait : 0),
+                ot->rejected, ot->cancel_failed, ot->callbacks, (unsigned long long)(p.nwait ? p.waited / p.nwait : 0),
                 (unsigned long long)p.max_wait, (unsigned long long)(p.nrun ? p.ran / p.nrun : 0));
         break;
     }
@@ -263,8 +267,9 @@ void trc_stats_json(buf *out, const trc_model *models, uint32_t nruns) {
             const trc_unit_track *ut = &m->units[u];
             bprintf(out, "%s{\"name\":", u ? "," : "");
             json_str(out, run->units[u].name);
-            bprintf(out, ",\"waits\":%u,\"exited\":%s,\"aborted\":%s,\"killed\":%s,\"states_ns\":{", ut->waits,
-                    ut->exited ? "true" : "false", ut->aborted ? "true" : "false", ut->killed ? "true" : "false");
+            bprintf(out, ",\"waits\":%u,\"exited\":%s,\"aborted\":%s,\"killed\":%s,\"failed\":%s,\"states_ns\":{",
+                    ut->waits, ut->exited ? "true" : "false", ut->aborted ? "true" : "false", ut->killed ? "true" : "false",
+                    ut->failed ? "true" : "false");
             for (int s = 0; s < TRC_ST__COUNT; s++)
                 bprintf(out, "%s\"%s\":%llu", s ? "," : "", trc_state_name((unsigned)s), (unsigned long long)ut->t_state[s]);
             bprintf(out, "}");
