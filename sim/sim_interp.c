@@ -41,7 +41,7 @@ static bool actor_alive(void *user, uint32_t actor) {
     rt *r = ((rt_unit *)user)->r;
     const sim_actor *a = &r->prog->actors[actor];
     for (int64_t k = 0; k < a->count_value; k++) {
-        int st = atomic_load_explicit(&r->units[a->unit0 + (uint32_t)k].state, memory_order_acquire);
+        int st = atomic_load_explicit(&r->units[r->ubase + a->unit0 + (uint32_t)k].state, memory_order_acquire);
         if (st != US_DONE && st != US_NEW) return true;
     }
     return false;

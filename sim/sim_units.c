@@ -136,7 +136,7 @@ int unit_spawn(rt_unit *u, const sim_stmt *s) {
 int unit_timer_cancel(rt_unit *u, const sim_stmt *s) {
     rt *r = u->r;
     const sim_actor *a = &r->prog->actors[s->actor];
-    rt_unit *t = &r->units[a->unit0];
+    rt_unit *t = &r->units[r->ubase + a->unit0];
     /* Timer.cancel(): stops it if it has not fired yet (waiting, or not even started) */
     rt_lock(u, t->mon);
     bool waiting = atomic_load(&t->timer_state) != TIMER_FIRED;

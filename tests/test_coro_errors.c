@@ -228,6 +228,52 @@ START_TEST(a_threads_error_reaches_its_awaiter) {
 }
 END_TEST
 
+/* The language's other steps on tasks: a timer is loop.call_later (it fires on time, and
+ * one cancelled in time never does), `yield` is asyncio.sleep(0) (the other ready tasks run
+ * first), `alive` sees tasks, a barrier's timeout breaks it, a bounded semaphore raises. */
+START_TEST(timers_yield_alive_barriers_on_tasks) {
+    ran r;
+    vrun(&r, "lang_on_tasks", "backend coroutines\nbarrier b 3\nbounded_semaphore s 1\n"
+                              "timer alarm 5ms { mark \"alarm fired\" }\n"
+                              "timer never 50ms { mark \"wrong: cancelled timer fired\" }\n"
+                              "actor a * 2 {\n"
+                              "  repeat 2 { if index == 0 { mark \"a0\" } else { mark \"a1\" }; yield }\n"
+                              "  try { wait b timeout=2ms } except \"BrokenBarrierError\" { mark \"broken\" }\n"
+                              "}\n"
+                              "actor m {\n"
+                              "  cancel never\n"
+                              "  try { release s } except \"ValueError\" { mark \"over-released\" }\n"
+                              "  if alive a { mark \"a alive\" }\n"
+                              "  sleep 10ms\n"
+                              "  if not alive a { mark \"a gone\" }\n"
+                              "}\nexpect all_done\n");
+    ck_assert_uint_eq(r.res.end_reason, TRC_END_OK);
+    ck_assert_uint_eq(r.res.expect_failed, 0);
+    ck_assert_uint_eq(mark_at(&r, "alarm fired", 0), 5 * MS);
+    ck_assert_uint_eq(mark_at(&r, "wrong: cancelled timer fired", 0), UINT64_MAX);
+    ck_assert_uint_eq(mark_at(&r, "over-released", 0), 0);
+    ck_assert_uint_eq(mark_at(&r, "a alive", 0), 0);
+    ck_assert_uint_eq(mark_at(&r, "a gone", 0), 10 * MS);
+    ck_assert_uint_eq(mark_at(&r, "broken", 0), 2 * MS);
+    ck_assert_uint_eq(mark_at(&r, "broken", 1), 2 * MS);
+    /* yield: a0 a1 a0 a1, not a0 a0 a1 a1 */
+    char order[64] = "";
+    for (size_t i = 0; i < r.run->nevents; i++) {
+        const trc_event *e = &r.run->events[i];
+        if (e->kind != TRC_EV_MARK || e->arg >= r.run->nstrings) continue;
+        const char *t = r.run->strings[e->arg];
+        if (!strcmp(t, "a0") || !strcmp(t, "a1")) strcat(order, t);
+    }
+    ck_assert_str_eq(order, "a0a1a0a1");
+    /* the cancelled timer ends at once, not at 50 ms */
+    uint32_t never = unit_named(&r, "never.0");
+    for (size_t i = 0; i < r.run->nevents; i++)
+        if (r.run->events[i].kind == TRC_EV_UNIT_EXIT && r.run->events[i].unit == never)
+            ck_assert_uint_lt(r.run->events[i].t - r.run->t_start, 1 * MS);
+    tu_ran_free(&r);
+}
+END_TEST
+
 static Suite *coro_errors_suite(void) {
     Suite *s = suite_create("coro_errors");
     TCase *tc = tcase_create("errors");
@@ -238,6 +284,7 @@ static Suite *coro_errors_suite(void) {
     tcase_add_test(tc, an_error_never_retrieved_is_warned_about);
     tcase_add_test(tc, cancellation_runs_finally_not_except);
     tcase_add_test(tc, a_threads_error_reaches_its_awaiter);
+    tcase_add_test(tc, timers_yield_alive_barriers_on_tasks);
     suite_add_tcase(s, tc);
     return s;
 }
