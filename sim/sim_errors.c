@@ -116,8 +116,10 @@ void rt_warnings(rt *r, sim_result *res) {
     for (uint32_t i = 0; i < r->nunits; i++) {
         const rt_unit *u = &r->units[i];
         if (!atomic_load(&u->failed)) continue;
-        rt_rep(out, cap, "%s:%d:%d: warning: %s died of an error it did not catch: %s (Exception in thread %s)\n", p->path,
-               u->exc_pos.line, u->exc_pos.col, u->name, u->exc ? u->exc : "?", u->name);
+        bool task = r->coro && u->loop != UINT32_MAX;   /* an actor's instance as a task on a loop */
+        rt_rep(out, cap, "%s:%d:%d: warning: %s died of an error it did not catch: %s (%s %s)\n", p->path,
+               u->exc_pos.line, u->exc_pos.col, u->name, u->exc ? u->exc : "?",
+               task ? "an error nothing caught in task" : "Exception in thread", u->name);
     }
     for (size_t i = 0; i < r->nfuts; i++) {
         const rt_fut *f = r->futs[i];

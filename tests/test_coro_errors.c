@@ -105,7 +105,7 @@ START_TEST(an_error_not_caught_ends_the_awaiter) {
     ck_assert_uint_eq(r.res.end_reason, TRC_END_OK);
     ck_assert_uint_eq(mark_at(&r, "after", 0), UINT64_MAX);
     ck_assert_uint_eq(exit_aux(&r, unit_named(&r, "main.0")), TRC_EXIT_ERROR);
-    ck_assert_msg(strstr(r.res.warnings, "main.0 died of an error it did not catch: KeyError: k"), "%s", r.res.warnings);
+    ck_assert_msg(strstr(r.res.warnings, "main.0 died of an error it did not catch: KeyError: k (an error nothing caught in task main.0)"), "%s", r.res.warnings);
     ck_assert_ptr_null(strstr(r.res.warnings, "Task exception was never retrieved"));
     tu_ran_free(&r);
 }
