@@ -15,7 +15,8 @@
  *   task_stack N           error                        error            every task's stack
  *   context X              per thread (like local)      per process      per task, copied into
  *                                                                        the tasks it makes
- *   try { } finally { }    the same everywhere
+ *   raise, try/except/     the same everywhere; on coroutines a cancellation runs finally
+ *   finally                blocks, not except clauses
  */
 #include "sim/sim_internal.h"
 
@@ -28,6 +29,8 @@ static const sim_stmt *find(const sim_stmt *s, bool (*is)(const sim_stmt *)) {
         if (is(s)) return s;
         const sim_stmt *b = find(s->body, is);
         if (!b) b = find(s->orelse, is);
+        if (!b && s->kind == SIM_S_TRY) b = find(s->handlers, is);   /* the except clauses' blocks */
+        if (!b && s->kind == SIM_S_TRY) b = find(s->final, is);
         if (b) return b;
     }
     return NULL;
