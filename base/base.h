@@ -145,6 +145,9 @@ typedef struct clk_calib {
     const _Atomic uint64_t *virt;   /* set (and tsc false): ticks are read from this virtual clock (ns) */
 } clk_calib;
 void clk_calibrate(clk_calib *c, bool allow_tsc);   /* takes about 10 ms with TSC */
+/* The same, through the user's cache (base_clock.c): no sleep once this
+ * machine has been calibrated, and precise over long baselines. */
+void clk_calibrate_cached(clk_calib *c, bool allow_tsc);
 static inline uint64_t clk_ticks(const clk_calib *c);
 static inline uint64_t clk_ticks_to_ns(const clk_calib *c, uint64_t t) {
     if (!c->tsc) return t;
@@ -182,8 +185,28 @@ static inline uint64_t clk_ticks_ordered(const clk_calib *c) {
     return clk_mono_ns();
 }
 
+/* ---- the user's cache, this machine (base_cache.c) ---------------------- */
+
+/* $XDG_CACHE_HOME/weft/<name> (else $HOME/.cache/weft/<name>); false if neither is known. */
+bool cache_path(char *out, size_t cap, const char *name);
+/* "key value" lines. get: false when absent; put: best effort, silent. */
+bool cache_get(const char *name, const char *key, char *val, size_t cap);
+void cache_put(const char *name, const char *key, const char *val);
+const char *machine_key(void);        /* 16 hex digits: machine id, CPU model, CPU count */
+const char *machine_cpu_model(void);  /* "" if unknown */
+bool machine_tsc_invariant(void);     /* x86-64 with constant_tsc and nonstop_tsc */
+void machine_boot_id(char *out, size_t cap);   /* "" if unknown */
+
 /* ---- strings and files ------------------------------------------------- */
 
+/* Opening input that may not be a file, without hanging: file_open_read opens
+ * for reading (a FIFO without a writer does not block the open: it reads as
+ * empty), fstat()s into *st and refuses a directory: an fd, or -ERR_IO with d
+ * filled. file_read_full: read(2) until n bytes, the end or an error (-1). */
+struct stat;
+const char *file_kind_name(unsigned mode);
+int file_open_read(const char *path, struct stat *st, diag *d);
+long file_read_full(int fd, void *p, size_t n);
 /* Reads a whole file into a malloc'ed, NUL-terminated buffer of at most max
  * bytes (not counting the NUL), opening it once:
  *  - a regular file larger than max is refused by its size, before any read;

@@ -94,6 +94,9 @@ int output_not_input(const output *o, const input *in, const char *what);
 int output_not_same(const output *o, const output *other);
 int output_not_path(const output *o, const char *path);   /* the same, for an input given by path */
 int output_commit(output *o);       /* renames into place; 0 or an exit status (printed) */
+/* Renames the temporary file to another path (what a failed run wrote, kept
+ * beside an earlier file it must not replace). */
+int output_commit_as(output *o, const char *path);
 void output_discard(output *o);     /* removes the temporary file unless committed */
 void output_release(output *o);     /* output_discard, and frees o (path stays valid until then) */
 /* For the signal handler (async-signal-safe): removes every temporary file. */
@@ -106,6 +109,8 @@ typedef struct loaded { trc_recording *rec; trc_model *models; } loaded;
 int load_recording(loaded *l, const char *path);   /* 0 or an exit status (printed) */
 int load_recording_from(loaded *l, input *in);      /* the same, from an opened input */
 void free_loaded(loaded *l);
+/* The model's warnings (what lost events made it repair): the first max, then a count. */
+void print_model_warnings(const char *path, uint32_t run, const trc_model *m, size_t max);
 /* Writes the Perfetto trace to o's temporary file (the caller commits it). */
 int export_perfetto(const loaded *l, output *o);   /* 0 or an exit status (printed) */
 void print_stats(const loaded *l);

@@ -98,7 +98,7 @@ int input_load_recording(input *in, trc_recording **rec, diag *d) {
     /* not a recording's first bytes: the reader's verdict on them is its verdict on the whole file */
     if (in->nhead < magic || memcmp(in->head, TRC_FILE_MAGIC, magic))
         return trc_recording_load_mem(rec, in->head, in->nhead, in->path, d);
-    if (!in->stream) return trc_recording_load(rec, in->path, d);
+    if (!in->stream) return trc_recording_open(rec, in->path, 0, d);   /* mapped: the events stay in the file */
     char *data;
     size_t len;
     int rc = fd_read_max(in->fd, in->path, in->head, in->nhead, 0, CLI_STREAM_RECORDING_MAX, &data, &len, d);

@@ -193,6 +193,19 @@ int output_commit(output *o) {
     return 0;
 }
 
+int output_commit_as(output *o, const char *path) {
+    if (!o->tmp || o->direct) return output_commit(o);
+    if (rename(o->tmp, path) != 0) {
+        int e = errno;
+        fprintf(stderr, "weft: cannot put '%s' in place: %s\n", esc(path), strerror(e));
+        unlink(o->tmp);
+        output_settle(o);
+        return EXIT_IO;
+    }
+    output_settle(o);
+    return 0;
+}
+
 void output_discard(output *o) {
     if (!o->tmp) return;
     if (!o->direct) unlink(o->tmp);

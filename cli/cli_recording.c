@@ -61,10 +61,31 @@ int load_recording_from(loaded *l, input *in) {
             free(l->models);
             trc_recording_free(l->rec);
             l->rec = NULL;
-            return EXIT_INPUT;
+            l->models = NULL;
+            return exit_for(rc);
         }
+        print_model_warnings(path, l->rec->nruns > 1 ? i + 1 : 0, &l->models[i], 3);
     }
     return 0;
+}
+
+void print_model_warnings(const char *path, uint32_t run, const trc_model *m, size_t max) {
+    if (!m->warnings_total) return;
+    char where[32] = "";
+    if (run) snprintf(where, sizeof where, "run %u: ", run);
+    size_t n = m->nwarnings < max ? m->nwarnings : max;
+    for (size_t k = 0; k < n; k++) {
+        const trc_warning *w = &m->warnings[k];
+        if (w->has_offset)
+            fprintf(stderr, "weft: %s: %swarning: event %llu (byte %llu): %s\n", esc(path), where,
+                    (unsigned long long)w->ev, (unsigned long long)w->offset, esc(w->msg));
+        else
+            fprintf(stderr, "weft: %s: %swarning: event %llu: %s\n", esc(path), where, (unsigned long long)w->ev,
+                    esc(w->msg));
+    }
+    if (m->warnings_total > n)
+        fprintf(stderr, "weft: %s: %s... and %llu more warning(s)%s\n", esc(path), where,
+                (unsigned long long)(m->warnings_total - n), max < TRC_MAX_WARNINGS ? " (weft check lists them)" : "");
 }
 
 int load_recording(loaded *l, const char *path) {
@@ -82,6 +103,7 @@ void free_loaded(loaded *l) {
     free(l->models);
     trc_recording_free(l->rec);
     l->rec = NULL;
+    l->models = NULL;
 }
 
 int export_perfetto(const loaded *l, output *o) {

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #ifdef WEFT_HAVE_GUI
-#include "render/rdr.h"
+#include "cli/viewer_api.h"   /* the viewer is a module: its calls go through viewer_module() */
 #endif
 #include "cli/cli.h"
 
@@ -52,7 +52,7 @@ typedef struct win_load { const char *path; trc_recording *rec; trc_model *model
 
 static int win_load_run(void *ud, const trc_model **models, uint32_t *nmodels, diag *d) {
     win_load *w = ud;
-    int rc = trc_recording_load(&w->rec, w->path, d);
+    int rc = trc_recording_open(&w->rec, w->path, 0, d);   /* the events stay in the file */
     if (rc) return rc;
     w->models = xcalloc(w->rec->nruns ? w->rec->nruns : 1, sizeof *w->models);
     for (uint32_t i = 0; i < w->rec->nruns; i++) {
@@ -91,7 +91,7 @@ typedef struct png_sink { const char *dir; char path[4096]; uint32_t n; } png_si
 static int png_frame(void *ud, const uint32_t *argb, int w, int h, uint32_t index, diag *d) {
     png_sink *s = ud;
     snprintf(s->path, sizeof s->path, "%s/frame_%05u.png", s->dir, index);
-    int rc = rdr_png_write(s->path, argb, w, h, RDR_PNG_FAST, d);
+    int rc = viewer_module()->png_write(s->path, argb, w, h, RDR_PNG_FAST, d);
     if (!rc) s->n++;
     return rc;
 }
@@ -188,7 +188,7 @@ static int write_video(const rdr_view_desc *vd, const view_opts *o) {
     video_sink vs = { .pipe = fdopen(fds[1], "wb") };
     diag d;
     diag_clear(&d);
-    int rc = vs.pipe ? rdr_frames(vd, &(rdr_frames_desc){ .fps = o->fps, .frame = video_frame, .ud = &vs }, &d)
+    int rc = vs.pipe ? viewer_module()->frames(vd, &(rdr_frames_desc){ .fps = o->fps, .frame = video_frame, .ud = &vs }, &d)
                      : diag_set(&d, ERR_IO, "cannot write to ffmpeg");
     if (vs.pipe) fclose(vs.pipe);
     else close(fds[1]);
@@ -235,13 +235,14 @@ static int write_frames(const rdr_view_desc *vd, const view_opts *o) {
     png_sink ps = { .dir = o->frames_dir };
     diag d;
     diag_clear(&d);
-    int rc = rdr_frames(vd, &(rdr_frames_desc){ .fps = o->fps, .frame = png_frame, .ud = &ps }, &d);
+    int rc = viewer_module()->frames(vd, &(rdr_frames_desc){ .fps = o->fps, .frame = png_frame, .ud = &ps }, &d);
     if (rc) { print_diag(o->frames_dir, &d, rc); return exit_for(rc); }
     if (!cli_quiet) printf("wrote %u frames at %g fps to %s/frame_NNNNN.png\n", ps.n, o->fps, o->frames_dir);
     return 0;
 }
 
 int view_files(const view_opts *o) {
+    if (!viewer_module()) return EXIT_IO;   /* says why */
     bool window = !o->png && !o->frames_dir && !o->video;
     rdr_view_desc vd = desc_of(o);
     diag d;
@@ -264,7 +265,7 @@ int view_files(const view_opts *o) {
         vd.load_ud = &wl;
         vd.load_what = what;
         if (!o->at_given) { vd.at = 0; vd.play = true; }
-        int rc = rdr_view_run(&vd, &d);
+        int rc = viewer_module()->run(&vd, &d);
         bool load_failed = rc && !wl.rec;
         win_load_free(&wl);
         if (load_failed) {   /* say it as every other command does */
@@ -289,7 +290,7 @@ int view_files(const view_opts *o) {
     vd.rec = o->nfiles == 1 ? vs.l[0].rec : NULL;
     int status = 0;
     if (o->png) {
-        rc = rdr_screenshot(&vd, po.tmp, &d);
+        rc = viewer_module()->screenshot(&vd, po.tmp, &d);
         if (rc) { output_fix_diag(&po, &d); print_diag(o->png, &d, rc); status = exit_for(rc); output_discard(&po); }
         else if ((status = output_commit(&po)) == 0 && !cli_quiet) printf("wrote the timeline to %s\n", esc(o->png));
     }
@@ -298,7 +299,7 @@ int view_files(const view_opts *o) {
     if (!status && o->video) status = write_video(&vd, o);
     if (!status && window) {
         if (!o->at_given) { vd.at = 0; vd.play = true; }
-        rc = rdr_view_run(&vd, &d);
+        rc = viewer_module()->run(&vd, &d);
         if (rc) { print_diag("view", &d, rc); status = exit_for(rc); }
     }
     view_set_free(&vs);

@@ -15,23 +15,42 @@ static int check_recording(input *in) {
     int rc = input_load_recording(in, &rec, &d);
     if (rc) { print_diag(path, &d, rc); return exit_for(rc); }
     int status = 0;
-    uint64_t events = 0;
+    uint64_t events = 0, lost = 0, gaps = 0, repairs = 0, flushes = 0;
     for (uint32_t i = 0; i < rec->nruns; i++) {
         trc_model m;
         events += rec->runs[i].nevents;
         if (trc_model_build(&m, &rec->runs[i], &d)) {
             fprintf(stderr, "weft: %s: run %u: %s\n", esc(path), i + 1, esc(d.msg));
             status = EXIT_INPUT;
-        } else {
-            trc_model_release(&m);
+            continue;
         }
+        /* a recording with gaps is a valid one: its losses and repairs are reported, not refused */
+        print_model_warnings(path, rec->nruns > 1 ? i + 1 : 0, &m, TRC_MAX_WARNINGS);
+        lost += m.lost;
+        repairs += m.warnings_total;
+        for (uint32_t u = 0; u < rec->runs[i].nunits; u++) {
+            gaps += m.units[u].ngaps;
+            flushes += m.units[u].flushes;
+            if (m.units[u].lost)
+                printf("%s: run %u: %s lost %llu event(s) in %zu gap(s)%s\n", esc(path), i + 1,
+                       esc(rec->runs[i].units[u].name), (unsigned long long)m.units[u].lost, m.units[u].ngaps,
+                       m.units[u].unknown_end ? ", its end is unknown" : "");
+        }
+        trc_model_release(&m);
     }
     if (rec->truncated) {
         fprintf(stderr, "weft: %s: at byte %llu: %s; the %u run(s) before it are readable\n", esc(path),
                 (unsigned long long)rec->truncated_at, esc(rec->truncated_why), rec->nruns);
         status = EXIT_INPUT;
     }
-    if (!status) printf("%s: ok: %u run(s), %llu events\n", esc(path), rec->nruns, (unsigned long long)events);
+    if (!status) {
+        printf("%s: ok: %u run(s), %llu events", esc(path), rec->nruns, (unsigned long long)events);
+        if (lost) printf("; %llu events lost in %llu gap(s), shown as unknown", (unsigned long long)lost,
+                         (unsigned long long)gaps);
+        if (repairs) printf("; %llu repair(s), see the warnings", (unsigned long long)repairs);
+        if (flushes) printf("; %llu wait(s) for the recorder", (unsigned long long)flushes);
+        printf("\n");
+    }
     trc_recording_free(rec);
     return status;
 }

@@ -15,10 +15,70 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 
 #define MAX_SWEEP 64
+
+#define DEFAULT_MAX_EVENTS 20000000ull   /* 640 MB on disk, about as much to view: fits a small machine */
+
+/* How to record: from the command line, else the scenario's `record` line, else the defaults. */
+typedef struct rec_opts {
+    int mode;                 /* -1 = not given */
+    uint32_t ring;            /* 0 = not given */
+    int64_t max_events;       /* -1 = not given */
+    bool accept_losses;
+} rec_opts;
+
+static void rec_desc(const rec_opts *o, const sim_program *p, sim_desc *sd, bool *accept) {
+    sd->record_mode = o->mode >= 0 ? (uint8_t)(o->mode + 1) : 0;   /* 0: the scenario's */
+    sd->ring_events = o->ring;
+    sd->max_events = o->max_events > 0 ? (uint64_t)o->max_events
+                     : o->max_events == 0 ? UINT64_MAX
+                     : p->record.max_events_said ? 0 : DEFAULT_MAX_EVENTS;
+    *accept = o->accept_losses || p->record.accept_losses;
+}
+
+/* The mode a run was recorded in (for the advice after losses). */
+static uint8_t rec_mode(const sim_program *p, const sim_desc *sd) { return sim_record_desc(p, sd).mode; }
+
+/* Lost events: per unit, from the model. Returns the total. */
+static uint64_t report_losses(const loaded *l, FILE *f) {
+    uint64_t total = 0;
+    for (uint32_t r = 0; r < l->rec->nruns; r++) {
+        const trc_model *m = &l->models[r];
+        if (!m->lost) continue;
+        total += m->lost;
+        if (l->rec->nruns > 1) fprintf(f, "run %u: ", r + 1);
+        fprintf(f, "%llu events lost:", (unsigned long long)m->lost);
+        for (uint32_t u = 0; u < m->run->nunits; u++)
+            if (m->units[u].lost)
+                fprintf(f, " %s %llu%s", esc(m->run->units[u].name), (unsigned long long)m->units[u].lost,
+                        m->units[u].unknown_end ? " (end unknown)" : "");
+        fputc('\n', f);
+    }
+    return total;
+}
+
+/* Exit status for losses: 0 when there were none or they are accepted. */
+static int losses_status(const loaded *l, bool accept, uint8_t mode) {
+    uint64_t lost = 0;
+    for (uint32_t r = 0; r < l->rec->nruns; r++) lost += l->models[r].lost;
+    if (!lost) return 0;
+    FILE *f = accept ? stdout : stderr;
+    if (!accept || !cli_quiet) {
+        fputs(accept ? "\n" : "weft: ", f);
+        report_losses(l, f);
+    }
+    if (accept) return 0;
+    fprintf(stderr, "weft: the recording has gaps (shown as 'unknown'); %s, or accept them with --accept-losses "
+                    "(or 'record accept_losses' in the scenario)\n",
+            mode == TRC_REC_DROP ? "record without --record drop to make units wait for the recorder instead"
+                                 : "events were dropped");
+    return EXIT_FAILED;
+}
+
 
 /* What to run: one program, or one per value of a swept parameter. */
 typedef struct plan {
@@ -36,6 +96,7 @@ typedef struct opts {
     bool virtual_clock;            /* --clock virtual */
     uint64_t seed;
     double timeout;
+    rec_opts ro;                   /* how to record (--record, --ring, --max-events, --accept-losses) */
 } opts;
 
 /* The outputs of a run: the recording, and what is made from it. */
@@ -160,6 +221,7 @@ static int record(const plan *pl, outs *o, const opts *op, sim_result *res, uint
         return EXIT_IO;
     }
     int status = 0;
+    bool write_failed = false;
     *ran = 0;
     signals_run(true);   /* from here a signal ends the run, not weft */
     if (!pl->name && !cli_quiet)
@@ -169,14 +231,18 @@ static int record(const plan *pl, outs *o, const opts *op, sim_result *res, uint
     for (uint32_t i = 0; i < pl->n && !atomic_load(&interrupt_flag); i++) {
         if (pl->name && !cli_quiet) printf("run %u of %u: %s=%s\n", i + 1, pl->n, esc(pl->name), esc(pl->vals[i]));
         fflush(stdout);
-        int rc = sim_run(&res[i], pl->progs[i],
-                         &(sim_desc){ .writer = w, .backend = op->backend, .seed = op->seed,
-                                      .virtual_clock = op->virtual_clock,
-                                      .timeout_ns = (uint64_t)(op->timeout * 1e9), .interrupt = &interrupt_flag }, &d);
+        sim_desc sd = { .writer = w, .backend = op->backend, .seed = op->seed, .virtual_clock = op->virtual_clock,
+                        .timeout_ns = (uint64_t)(op->timeout * 1e9), .interrupt = &interrupt_flag };
+        bool accept;
+        rec_desc(&op->ro, pl->progs[i], &sd, &accept);
+        int rc = sim_run(&res[i], pl->progs[i], &sd, &d);
         if (rc) {
             output_fix_diag(&o->rec, &d);
             print_diag(pl->scn, &d, rc);
             status = exit_for(rc);
+            /* the recording could not be written (a full disk): the run stopped at once; what was written is
+             * kept, put in place like a run cut short */
+            if (rc == -ERR_IO && res[i].wall_ns) write_failed = true;
             break;
         }
         (*ran)++;
@@ -209,14 +275,37 @@ static int record(const plan *pl, outs *o, const opts *op, sim_result *res, uint
         status = EXIT_FAILED;
     }
     /* a run that could not be carried out: the file at the output path stays as it was */
-    if (status) discard_all(o);
-    else status = output_commit(&o->rec);
+    if (write_failed) {
+        /* what was written is kept: in place, or beside an earlier recording, which a failed run never replaces */
+        struct stat st;
+        if (o->rec.direct || stat(o->rec.path, &st) != 0) {
+            if (output_commit(&o->rec) == 0)
+                fprintf(stderr, "weft: the run was stopped at the first failed write; %s keeps what was written before "
+                                "it (it opens, cut short)\n", esc(o->rec.given));
+        } else {
+            char *partial = replace_ext(o->rec.path, ".partial.weft");
+            if (output_commit_as(&o->rec, partial) == 0)
+                fprintf(stderr, "weft: the run was stopped at the first failed write; what was written before it is kept "
+                                "in %s (it opens, cut short; %s, the earlier recording, is unchanged)\n", esc(partial),
+                        esc(o->rec.given));
+            free(partial);
+        }
+        output_discard(&o->trace);
+        output_discard(&o->png);
+    } else if (status) {
+        discard_all(o);
+    } else {
+        status = output_commit(&o->rec);
+    }
     signals_run(false);   /* a signal from now on ends weft at once, outputs removed */
     return status;
 }
 
-/* Stats, the Perfetto trace and the PNG, from the recording read back. */
-static int make_outputs(outs *o, const opts *op) {
+/* Stats, the Perfetto trace and the PNG, from the recording read back; the
+ * losses per unit (*loss_status: 0, or EXIT_FAILED when lost events were not
+ * accepted). */
+static int make_outputs(outs *o, const opts *op, const plan *pl, int *loss_status) {
+    *loss_status = 0;
     if (o->rec.direct) {
         if (!cli_quiet) printf("(the recording went to %s: not read back for stats)\n", esc(o->rec.given));
         return 0;
@@ -226,6 +315,12 @@ static int make_outputs(outs *o, const opts *op) {
     if (status) { discard_all(o); return status; }
     drop_error_reports(&l);
     if (!cli_quiet) print_stats(&l);
+    {
+        bool accept;
+        sim_desc sd = { 0 };
+        rec_desc(&op->ro, pl->progs[0], &sd, &accept);
+        *loss_status = losses_status(&l, accept, rec_mode(pl->progs[0], &sd));
+    }
     if (o->trace.path) {
         if ((status = export_perfetto(&l, &o->trace)) == 0) status = output_commit(&o->trace);
         if (!status && !cli_quiet)
@@ -263,9 +358,10 @@ static int run_sweep(plan *pl, outs *o, const opts *op) {
     int status = record(pl, o, op, res, &ran);
     uint32_t failed = 0;
     for (uint32_t i = 0; i < ran; i++) failed += res[i].end_reason != TRC_END_INTERRUPTED && res[i].expect_failed;
+    int loss_status = 0;
     if (!status) {
         if (!cli_quiet) putchar('\n');
-        status = make_outputs(o, op);
+        status = make_outputs(o, op, pl, &loss_status);
     }
     bool during = ran && res[ran - 1].end_reason == TRC_END_INTERRUPTED;
     bool interrupted = signals_caught() || during;
@@ -286,6 +382,7 @@ static int run_sweep(plan *pl, outs *o, const opts *op) {
     if (!status && failed) status = EXIT_FAILED;
     else if (!status && !interrupted && ran == pl->n && pl->progs[0]->nexpects && !cli_quiet)
         printf("\nall %u expectation(s) hold\n", pl->progs[0]->nexpects);   /* as a single run ends */
+    if (!status) status = loss_status;
     free(res);
     return status;
 }
@@ -299,12 +396,20 @@ static int run_once(plan *pl, outs *o, const opts *op) {
     if (!cli_quiet) {
         char wall[32];
         fmt_dur(wall, sizeof wall, res.wall_ns);
-        printf("recorded %llu events in %s of wall time%s\n\n", (unsigned long long)res.events, wall,
-               res.lost ? " (some lost: see below)" : "");
+        printf("recorded %llu events in %s of wall time", (unsigned long long)res.events, wall);
+        if (res.flushes) {
+            char fl[32];
+            fmt_dur(fl, sizeof fl, res.flush_ns);
+            printf("; units waited %s in all for the recorder (%llu full buffers: 'recorder flush' in the stats)", fl,
+                   (unsigned long long)res.flushes);
+        }
+        if (res.lost) printf("; %llu lost (see below)", (unsigned long long)res.lost);
+        printf("\n\n");
     } else if (res.report[0] && res.end_reason != TRC_END_ERROR) {
         esc_puts(stderr, res.report, ESC_TEXT);
     }
-    if ((status = make_outputs(o, op))) return status;
+    int loss_status = 0;
+    if ((status = make_outputs(o, op, pl, &loss_status))) return status;
     if (res.end_reason == TRC_END_INTERRUPTED) {
         say_interrupted(pl, o, 1, true);
         return 0;
@@ -328,11 +433,11 @@ static int run_once(plan *pl, outs *o, const opts *op) {
         return EXIT_FAILED;
     }
     if (prog->nexpects && !cli_quiet) printf("\nall %u expectation(s) hold\n", prog->nexpects);
-    return 0;
+    return loss_status;
 }
 
 int cmd_run(int argc, char **argv) {
-    opts op = { .seed = 1, .timeout = 60 };
+    opts op = { .seed = 1, .timeout = 60, .ro = { .mode = -1, .max_events = -1 } };
     sim_define defs[SIM_MAX_PARAMS];
     uint32_t ndefs = 0;
     static const struct option longopts[] = {
@@ -341,6 +446,8 @@ int cmd_run(int argc, char **argv) {
         { "export", required_argument, 0, 'e' }, { "view", no_argument, 0, 'v' },
         { "png", required_argument, 0, 'p' }, { "quiet", no_argument, 0, 'q' },
         { "backend", required_argument, 0, 'b' }, { "sweep", required_argument, 0, 'w' },
+        { "record", required_argument, 0, 'R' }, { "ring", required_argument, 0, 'G' },
+        { "max-events", required_argument, 0, 'M' }, { "accept-losses", no_argument, 0, 'A' },
         { "clock", required_argument, 0, 'c' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
     char *sweep = NULL;
     int c;
@@ -390,6 +497,35 @@ int cmd_run(int argc, char **argv) {
             }
             sweep = optarg;
             break;
+        case 'R':
+            if (!strcmp(optarg, "complete")) op.ro.mode = TRC_REC_COMPLETE;
+            else if (!strcmp(optarg, "drop")) op.ro.mode = TRC_REC_DROP;
+            else { fprintf(stderr, "weft: --record takes complete or drop, not '%s'\n", esc(optarg)); return EXIT_INPUT; }
+            break;
+        case 'G': {
+            char *end;
+            errno = 0;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (errno || *end || optarg[0] == '-' || v < 64 || v > TRC_RING_MAX) {
+                fprintf(stderr, "weft: --ring takes a number of events per unit, 64 to %u, not '%s'\n", TRC_RING_MAX,
+                        esc(optarg));
+                return EXIT_INPUT;
+            }
+            op.ro.ring = (uint32_t)v;
+            break;
+        }
+        case 'M': {
+            char *end;
+            errno = 0;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (errno || *end || optarg[0] == '-' || v > (unsigned long long)INT64_MAX) {
+                fprintf(stderr, "weft: --max-events takes a number of events (0: no limit), not '%s'\n", esc(optarg));
+                return EXIT_INPUT;
+            }
+            op.ro.max_events = (int64_t)v;
+            break;
+        }
+        case 'A': op.ro.accept_losses = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return EXIT_INPUT;
         }

@@ -3,6 +3,7 @@
  * Exit codes: 0 success; 1 the run failed an expectation or did not end as
  * expected (deadlock, stuck, timeout); 2 bad input or usage; 3 i/o or runtime
  * failure. */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,11 +18,16 @@ void usage(FILE *f) {
             "  run S.scn [-o out.weft] [-D name=value]... [--sweep name=v1,v2,...] [--seed N]\n"
             "            [--timeout SECONDS] [--backend threads|coroutines] [--clock real|virtual]\n"
             "            [--export out.pftrace] [--view] [--png out.png] [--quiet]\n"
-            "                      run a scenario on real threads (or tasks on event loops) and record it;\n"
-            "                      failed expectations, run-time errors and errors the run survived (a\n"
-            "                      thread that died, a future's error never retrieved) go to stderr;\n"
-            "                      --clock virtual: a deterministic run on a virtual clock (the same seed\n"
-            "                      gives the same events at the same times; sleeps take no real time)\n"
+            "            [--record complete|drop] [--ring EVENTS] [--max-events N] [--accept-losses]\n"
+            "                      run a scenario on real threads (or tasks on event loops) and record\n"
+            "                      it. --clock virtual: a deterministic run on a virtual clock (the same\n"
+            "                      seed gives the same events at the same times; sleeps take no real\n"
+            "                      time). complete (the default): a unit whose buffer (--ring, 65536\n"
+            "                      events) is full waits for the recorder, shown as 'recorder flush';\n"
+            "                      drop: never waits, counts what it drops (the run fails on losses\n"
+            "                      unless accepted); the run stops at --max-events (20000000; 0: none).\n"
+            "                      Failed expectations, run-time errors and errors the run survived\n"
+            "                      (a thread that died, a task's error never retrieved) go to stderr\n"
             "  view A.weft [B.weft ...] [--at 40%%|0.4|12ms] [--size WxH] [--theme dark|light] [--stage]\n"
             "            [--whole] [--screenshot out.png] [--frames DIR] [--video out.mp4|.webm|.gif]\n"
             "            [--fps N] [--scale 1..4]\n"
@@ -33,7 +39,8 @@ void usage(FILE *f) {
             "                      write a Perfetto trace (open it in ui.perfetto.dev)\n"
             "  stats A.weft [--json]  makespan, time per state and waits per unit and object\n"
             "  check FILE [-D name=value]...\n"
-            "                      validate a scenario (.scn, with overrides) or a recording (.weft)\n"
+            "                      validate a scenario (.scn, with overrides) or a recording (.weft):\n"
+            "                      its lost events and every repair they made the reader do\n"
             "  list                the bundled scenarios\n"
             "\n"
             "Ctrl-C, SIGTERM or SIGHUP end a run cleanly: the recording is kept (end: interrupted),\n"
@@ -47,6 +54,12 @@ void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+#ifdef M_MMAP_THRESHOLD
+    /* big arrays (a model of millions of events) grow by doubling: from their
+     * own mappings they grow with mremap instead of being copied (glibc would
+     * otherwise raise the threshold and move them around on the heap) */
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
     if (argc < 2) { usage(stderr); return EXIT_INPUT; }
     const char *cmd = argv[1];
     argv++;

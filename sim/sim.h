@@ -248,6 +248,15 @@ typedef struct sim_expect {
     sim_order_item *items; uint32_t nitems;   /* ORDER */
 } sim_expect;
 
+/* `record ...`: how the scenario asks to be recorded (the command line overrides). */
+typedef struct sim_record {
+    bool said; sim_pos pos;
+    bool mode_said; uint8_t mode;     /* trc_rec_mode */
+    bool accept_losses;               /* lost events (drop mode) do not fail the run */
+    int64_t ring;                     /* events per unit's ring; 0 = not said */
+    bool max_events_said; int64_t max_events;   /* 0 = no limit */
+} sim_record;
+
 typedef struct sim_program {
     arena mem;
     const char *path;
@@ -270,6 +279,7 @@ typedef struct sim_program {
     sim_expr **sweep_exprs;   /* the values as written (re-evaluated after -D) */
     sim_pos sweep_pos;
     uint32_t nunits;          /* actor instances and pool workers after evaluation */
+    sim_record record;
 } sim_program;
 
 /* -D name=value overrides, applied before evaluation. `option` is how the
@@ -326,8 +336,11 @@ uint64_t sim_rng_next(uint64_t *state);   /* splitmix64 */
 
 /* ---- compute calibration ---------------------------------------------- */
 
-/* Calibrates the CPU burn loop once per process (thread-safe, ~50 ms). */
+/* Calibrates the CPU burn loop once per process (thread-safe): from the
+ * user's cache, else measured (~50 ms) and cached per machine and CPU model. */
 void sim_calibrate(void);
+/* Whether the program has a compute step anywhere (only then is calibrating worth it). */
+bool sim_program_computes(const sim_program *p);
 /* Burns `ns` of CPU time on the calling thread; returns the CPU ns burnt.
  * Checks *abort (if non-NULL) about every 100 us and stops early when set. */
 uint64_t sim_burn(uint64_t ns, const _Atomic int *abort);
@@ -341,7 +354,11 @@ typedef struct sim_desc {
     uint64_t seed;
     uint64_t timeout_ns;        /* whole run; 0 = 60 s */
     uint64_t stall_ns;          /* no progress for this long with every unit blocked = stuck; 0 = 300 ms */
-    uint32_t ring_events;       /* recorder ring per unit; 0 = default */
+    /* How to record; 0 leaves each to the scenario's `record` line (else the default). */
+    uint32_t ring_events;       /* recorder ring per unit (rounded up to a power of two); default 64K */
+    uint8_t record_mode;        /* 1 + trc_rec_mode: complete (wait for the drain) or drop; default complete */
+    uint64_t max_events;        /* the run ends (TRC_END_LIMIT) once the recording holds this many;
+                                   UINT64_MAX = no limit; default: none */
     bool no_tsc;
     const _Atomic int *interrupt; /* set (e.g. from a SIGINT handler) to end the run cleanly */
     trc_writer *writer;         /* append the run to this open recording (out_path is then unused) */
@@ -359,7 +376,9 @@ typedef struct sim_result {
      * a future's error never retrieved, a done-callback that raised */
     char warnings[2048];
     uint64_t wall_ns;
-    uint64_t events, lost;
+    uint64_t events, lost;      /* events recorded; dropped (drop mode) */
+    uint64_t discarded;         /* drained but not written (after a write error or far past the limit) */
+    uint64_t flushes, flush_ns; /* waits for the recorder (complete mode) and their total time */
     uint32_t expect_failed;     /* number of failed expect clauses (those within this run) */
     char expect_report[2048];   /* one line per failed expectation */
 } sim_result;
@@ -369,6 +388,9 @@ typedef struct sim_result {
  * (line:col), the message and a hint saying what to use instead. sim_run
  * checks it too, before anything runs. */
 int sim_check_backend(const sim_program *p, const char *backend, diag *d);
+/* The recorder's settings for a run of p (sim_needs.c): d's, else the
+ * scenario's `record` line, else the defaults. */
+trc_recorder_desc sim_record_desc(const sim_program *p, const sim_desc *d);
 
 /* Runs the program once and writes the recording. Returns 0 when the run was
  * carried out and recorded (even if it deadlocked: see out->end_reason and the

@@ -389,6 +389,8 @@ int sim__parse_toplevel(parser *ps) {
         p->objects[p->nobjects++] = o;
     } else if (is_kw(&t, "rwlock")) {
         if (parse_rwlock_decl(ps)) return ps->err;
+    } else if (is_kw(&t, "record")) {
+        if (sim__parse_record(ps, t.pos)) return ps->err;
     } else if (is_kw(&t, "actor") || is_kw(&t, "timer")) {
         bool timer = is_kw(&t, "timer");
         tok nt = ps->t;

@@ -221,13 +221,13 @@ struct rt {
     int64_t **loop_tls;              /* per loop: the thread-locals its tasks share */
     struct rt_loop *loops;           /* per loop: what its hooks recorded */
     _Atomic int recording;           /* the run has begun: the loops' hooks record */
-    trc_recorder *rec;
     uint32_t *created_per_task;      /* per task: how many create_task made (their names: T#k) (under mon) */
     /* strings made while running (LOCAL_SET texts), written after the run (guarded by smon) */
     sim_mon *smon;
     char warnings[1024];             /* done-callbacks that raised (guarded by smon) */
     const char **strs; size_t nstrs, cap_strs;
     uint32_t *slots; size_t nslots;  /* hash of strs: index + 1, 0 = free */
+    trc_recorder *rec;               /* the watchdog ends the run on a write error or the event limit */
 };
 
 /* ---- the platform, through the run --------------------------------------- */

@@ -15,13 +15,12 @@ const char *const sim__stmt_keywords[] = { "compute", "sleep", "lock", "unlock",
 const size_t sim__nstmt_keywords = sizeof sim__stmt_keywords / sizeof *sim__stmt_keywords;
 const char *const sim__top_keywords[] = { "scenario", "param", "backend", "lock", "rlock", "semaphore", "queue",
                                           "event", "condition", "barrier", "counter", "actor", "expect", "pool",
-                                          "task", "local", "sweep", "rwlock", "bounded_semaphore", "timer", "context",
-                                          "task_stack" };
+                                          "task", "local", "sweep", "rwlock", "bounded_semaphore", "timer", "record",
+                                          "context", "task_stack" };
 const size_t sim__ntop_keywords = sizeof sim__top_keywords / sizeof *sim__top_keywords;
 const char sim__top_keyword_list[] = "scenario, param, backend, lock, rlock, rwlock, semaphore, bounded_semaphore, "
                                      "queue, event, condition, barrier, counter, pool, task, local, context, task_stack, "
-                                     "actor, timer, sweep, "
-                                     "expect";
+                                     "actor, timer, sweep, expect, record";
 
 /* Words an expression reads as themselves: a name spelt like one could never be read. */
 static const char *const value_words[] = { "not", "and", "or", "index", "ok", "timed_out", "arg", "makespan",

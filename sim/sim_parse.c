@@ -80,7 +80,7 @@ int sim_parse_bytes(sim_program **out, const char *path, const char *text, size_
                     uint32_t ndefs, diag *d) {
     *out = NULL;
     int rc;
-    /* a recording given where a scenario belongs (the magic of traces/trc_file.c) */
+    /* a recording given where a scenario belongs (the magic of traces/trc_format.h) */
     if (len >= 8 && !memcmp(text, "WEFTREC\n", 8)) {
         rc = diag_set(d, ERR_SCENARIO, "this is a recording, not a scenario");
         if (d) {

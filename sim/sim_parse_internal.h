@@ -197,6 +197,8 @@ int sim__check_object_value(parser *ps, const sim_object *o);
 int sim__check_array_size(parser *ps, const sim_object *o, uint64_t before);
 int sim__check_actor_count(parser *ps, const sim_actor *a, uint64_t units_before);
 int sim__rw_prefer_value(parser *ps, sim_object *o);
+/* sim_record.c: `record ...` (how the run is recorded); `record` is consumed. */
+int sim__parse_record(parser *ps, sim_pos at);
 
 //~ sim_define.c: overrides
 

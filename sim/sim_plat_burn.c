@@ -2,11 +2,16 @@
  * fold, calibrated once against CLOCK_THREAD_CPUTIME_ID. sim_burn() then runs
  * in slices of at most 25 us and steers by the thread CPU clock, so
  * `compute 2ms` burns 2 ms of CPU within a few percent even if the CPU clock
- * speed drifts after calibration. */
+ * speed drifts after calibration.
+ *
+ * Calibrating takes about 50 ms, so it is done only for programs that compute
+ * (sim_program_computes, in sim_needs.c), and its result is kept in the user's
+ * cache per machine and CPU model: a later run starts from it and only steers. */
 #include "sim/sim.h"
 
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 static double iters_per_us;
@@ -29,7 +34,17 @@ static int cmp_double(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
+#define BURN_CACHE "calibration"
+
 static void calibrate(void) {
+    char key[64], val[64];
+    snprintf(key, sizeof key, "burn.%s", machine_key());
+    double cached;
+    if (cache_get(BURN_CACHE, key, val, sizeof val) && sscanf(val, "%lg", &cached) == 1 && cached >= 1 &&
+        cached < 1e7) {
+        iters_per_us = cached;
+        return;
+    }
     /* warm up, then take the median of 9 trials of ~5 ms each */
     burn_iters(200000);
     uint64_t n = 200000;
@@ -50,6 +65,8 @@ static void calibrate(void) {
     qsort(r, 9, sizeof r[0], cmp_double);
     iters_per_us = r[4];
     if (!(iters_per_us > 0)) iters_per_us = 100.0;
+    snprintf(val, sizeof val, "%.6g", iters_per_us);
+    cache_put(BURN_CACHE, key, val);
 }
 
 void sim_calibrate(void) { pthread_once(&calib_once, calibrate); }

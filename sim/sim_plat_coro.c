@@ -128,7 +128,7 @@ static int co_create(sim_plat **out, const sim_plat_desc *desc, diag *d) {
         int rc = co_loop_thread_start(l, d);
         if (rc) { co_destroy(&p->base); return rc; }
     }
-    if (!p->virt) sim_calibrate();   /* before any unit burns CPU */
+    if (!p->virt && desc->computes) sim_calibrate();   /* before any unit burns CPU */
     return 0;
 }
 

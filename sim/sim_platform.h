@@ -157,6 +157,8 @@ typedef struct sim_plat_desc {
     size_t task_stack;
     bool virtual_clock;
     const sim_plat_hooks *hooks;
+    bool computes;             /* the program has a compute step: calibrate the burn loop first (else
+                                  skip it: a cached calibration is cheap, a fresh one ~50 ms) */
 } sim_plat_desc;
 
 /* sim_unit_start.loop for a unit that is a thread of its own (an executor's

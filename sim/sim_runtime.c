@@ -217,7 +217,8 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     async_hooks(&hook_rt, &hooks);
     rc = ops->create(&plat, &(sim_plat_desc){ .max_units = prog->nunits, .max_monitors = nmon, .loops = nloops,
                                               .task_stack = prog->task_stack, .virtual_clock = desc->virtual_clock,
-                                              .hooks = coro ? &hooks : NULL }, d);
+                                              .hooks = coro ? &hooks : NULL, .computes = sim_program_computes(prog) },
+                     d);
     if (rc) return rc;
     rt *r = ops->alloc(plat, sizeof *r);
     if (!r) {
@@ -281,9 +282,10 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
 
     rc = w ? 0 : trc_writer_open(&w, desc->out_path, d);
     if (rc) goto out;
-    rc = trc_recorder_create(&rec, &(trc_recorder_desc){ .writer = w, .ring_events = desc->ring_events,
-                                                         .no_tsc = desc->no_tsc,
-                                                         .virtual_clock = ops->clock_source(plat) }, d);
+    trc_recorder_desc rcd = sim_record_desc(prog, desc);
+    rcd.writer = w;
+    rcd.virtual_clock = ops->clock_source(plat);
+    rc = trc_recorder_create(&rec, &rcd, d);
     if (rc) goto out;
     r->rec = rec;
     for (uint32_t i = 0; i < r->nunits; i++) {
@@ -358,6 +360,8 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     rc = trc_recorder_stop(rec, d);
     res->lost = trc_recorder_lost(rec);
     res->events = trc_recorder_drained(rec);
+    res->discarded = trc_recorder_discarded(rec);
+    trc_recorder_flushes(rec, &res->flushes, &res->flush_ns);
     for (size_t i = 0; i < r->nstrs && !rc; i++) rc = trc_writer_string(w, prog->nstrings + (uint32_t)i, r->strs[i], d);
     if (!rc) rc = trc_writer_run_end(w, t_end, end, res->report, d);
     rt_warnings(r, res);

@@ -412,6 +412,21 @@ uint32_t watchdog_run(rt *r, uint64_t t0, char *report, size_t cap) {
         }
         if (rt_error_ready(r)) { verdict = TRC_END_ERROR; snprintf(report, cap, "%s\n", r->error); break; }
         if (!nlive) break;
+        /* the recording: a failed write stops the run at once; so does the event limit */
+        diag rdg;
+        int rs = r->rec ? trc_recorder_status(r->rec, &rdg) : 0;
+        if (rs == -ERR_IO) {
+            verdict = TRC_END_ERROR;
+            snprintf(report, cap, "the recording could not be written (%s): the run was stopped at once; what was "
+                     "written before is kept\n", rdg.msg);
+            break;
+        }
+        if (rs == -ERR_LIMIT) {
+            verdict = TRC_END_LIMIT;
+            snprintf(report, cap, "%s: the run was stopped after %.3f s; the recording is kept\n", rdg.msg,
+                     (double)(now - t0) / 1e9);
+            break;
+        }
         exit_phase(&w, live_main, live_nondaemon);
         if (r->desc->interrupt && atomic_load(r->desc->interrupt)) {
             verdict = TRC_END_INTERRUPTED;

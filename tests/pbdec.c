@@ -296,6 +296,18 @@ static void free_event(pb_event *e) {
     free(e->ann);
 }
 
+/* TraceStats: the buffer stats' trace_writer_packet_loss, summed. */
+static void parse_trace_stats(dec *d, const uint8_t *p, const uint8_t *end) {
+    fld f;
+    while (next_field(d, &p, end, &f)) {
+        if (f.no != 1 || !want(d, &f, WT_LEN, "buffer_stats")) continue;
+        const uint8_t *q = f.s, *qe = f.s + f.n;
+        fld g;
+        while (next_field(d, &q, qe, &g))
+            if (g.no == 19 && want(d, &g, WT_VARINT, "trace_writer_packet_loss")) d->t->packet_loss += g.v;
+    }
+}
+
 static void parse_packet(dec *d, seqs *sq, size_t idx, const uint8_t *p, const uint8_t *end) {
     const uint8_t *te = NULL, *te_end = NULL, *td = NULL, *td_end = NULL, *id = NULL, *id_end = NULL;
     bool has_ts = false, has_seq = false, first = false;
@@ -312,6 +324,7 @@ static void parse_packet(dec *d, seqs *sq, size_t idx, const uint8_t *p, const u
         case 60: if (want(d, &f, WT_LEN, "track_descriptor")) { td = f.s; td_end = f.s + f.n; } break;
         case 12: if (want(d, &f, WT_LEN, "interned_data")) { id = f.s; id_end = f.s + f.n; } break;
         case 58: fail(d, f.off, "timestamp_clock_id is set"); break;
+        case 35: if (want(d, &f, WT_LEN, "trace_stats")) parse_trace_stats(d, f.s, f.s + f.n); break;
         default: break;
         }
     }

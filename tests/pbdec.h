@@ -56,6 +56,7 @@ typedef struct pb_trace {
     pb_track *tracks; size_t ntracks;
     pb_event *events; size_t nevents;
     size_t interned_entries;
+    uint64_t packet_loss;           /* TraceStats.buffer_stats[].trace_writer_packet_loss, summed */
     char err[256];                  /* set when pb_decode fails */
 } pb_trace;
 

@@ -574,8 +574,11 @@ START_TEST(virtual_runs_repeat_exactly) {
     ck_assert_uint_eq(r1.run->nevents, r2.run->nevents);
     for (size_t i = 0; i < r1.run->nevents; i++) {
         trc_event a = r1.run->events[i], b = r2.run->events[i];
-        ck_assert_msg(!memcmp(&a, &b, sizeof a), "event %zu differs: %s at %llu vs %s at %llu", i, trc_ev_name(a.kind),
-                      (unsigned long long)a.t, trc_ev_name(b.kind), (unsigned long long)b.t);
+        ck_assert_msg(!memcmp(&a, &b, sizeof a),
+                      "event %zu differs: %s at %llu unit %u obj %u arg %llu aux %u extra %u vs %s at %llu unit %u obj %u "
+                      "arg %llu aux %u extra %u", i, trc_ev_name(a.kind), (unsigned long long)a.t, a.unit, a.obj,
+                      (unsigned long long)a.arg, a.aux, a.extra, trc_ev_name(b.kind), (unsigned long long)b.t, b.unit, b.obj,
+                      (unsigned long long)b.arg, b.aux, b.extra);
     }
     ck_assert_uint_gt(r1.m.makespan, 5ull * 1000 * MS);   /* virtual seconds */
     ck_assert_uint_lt(r1.res.wall_ns, 5ull * 1000000000ull * 60);

@@ -4,7 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #define T0 1000000000ull
@@ -186,7 +190,7 @@ static uint8_t *slurp(const char *path, size_t *n) {
 
 typedef struct tent { uint16_t type; uint32_t run; uint64_t off, len; } tent;
 
-/* Walks the trailer and section table by hand (the spec in trc_file.c). */
+/* Walks the trailer and section table by hand (the spec in trc_format.h). */
 static size_t read_table(const uint8_t *p, size_t n, tent *out, size_t max, uint64_t *table_off) {
     ck_assert_uint_ge(n, 32 + 32 + 24);
     const uint8_t *t = p + n - 24;
@@ -898,6 +902,197 @@ START_TEST(test_random_damage) {
 }
 END_TEST
 
+/* ---- inputs that are not recordings, or not files ------------------------ */
+
+/* Runs trc_recording_open(path) in a child under a 256 MiB address-space limit
+ * (not under a sanitizer: they map terabytes of shadow) and a 20 s alarm.
+ * Returns the child's exit code: 0 opened, 10 + the error code, 100 + signal;
+ * msg gets the diagnostic. Stdin of the child is `in_fd` when >= 0. */
+static int open_limited(const char *path, int in_fd, char *msg, size_t cap) {
+    int pfd[2];
+    REQUIRE(pipe(pfd) == 0);
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        close(pfd[0]);
+        if (in_fd >= 0) { dup2(in_fd, 0); close(in_fd); }
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+        struct rlimit rl = { 256u << 20, 256u << 20 };
+        setrlimit(RLIMIT_AS, &rl);
+#endif
+        alarm(20);
+        trc_recording *rec;
+        diag d;
+        diag_clear(&d);
+        int rc = trc_recording_open(&rec, path, 0, &d);
+        char out[700];
+        int n = snprintf(out, sizeof out, "%s%s%llu", d.msg, d.has_offset ? " @" : "",
+                         d.has_offset ? (unsigned long long)d.offset : 0ull);
+        if (write(pfd[1], out, (size_t)n) < 0) _exit(99);
+        if (!rc) trc_recording_free(rec);
+        _exit(rc ? 10 - rc : 0);
+    }
+    close(pfd[1]);
+    if (in_fd >= 0) close(in_fd);
+    ssize_t k = read(pfd[0], msg, cap - 1);
+    msg[k > 0 ? k : 0] = 0;
+    close(pfd[0]);
+    int st;
+    REQUIRE(waitpid(pid, &st, 0) == pid);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 100 + WTERMSIG(st);
+}
+
+START_TEST(test_hostile_inputs) {
+    char msg[800];
+    /* /dev/zero: refused at its first bytes, not read until memory runs out */
+    ck_assert_int_eq(open_limited("/dev/zero", -1, msg, sizeof msg), 10 + ERR_FORMAT);
+    ck_assert_msg(strstr(msg, "bad magic in file header: not a .weft recording @0"), "%s", msg);
+    /* a directory */
+    ck_assert_int_eq(open_limited("/tmp", -1, msg, sizeof msg), 10 + ERR_IO);
+    ck_assert_msg(strstr(msg, "it is a directory"), "%s", msg);
+    /* a sparse 10 GiB file: zeros, then one with a good header and zeros after it */
+    const char *sparse = tmp_path("sparse.weft");
+    FILE *f = fopen(sparse, "wb");
+    REQUIRE(f && ftruncate(fileno(f), 10ll << 30) == 0);
+    fclose(f);
+    ck_assert_int_eq(open_limited(sparse, -1, msg, sizeof msg), 10 + ERR_FORMAT);
+    ck_assert_msg(strstr(msg, "bad magic in file header"), "%s", msg);
+    const char *good = tmp_path("good-head.weft");
+    write_small(good);
+    char *data;
+    size_t n;
+    diag d;
+    REQUIRE(file_read_all(good, &data, &n, &d) == 0);
+    f = fopen(sparse, "r+b");
+    REQUIRE(f && fwrite(data, 1, 32, f) == 32);
+    fclose(f);
+    ck_assert_int_eq(open_limited(sparse, -1, msg, sizeof msg), 10 + ERR_FORMAT);
+    ck_assert_msg(strstr(msg, "bad magic in chunk 0 header @32"), "%s", msg);
+    unlink(sparse);
+    /* a FIFO nobody writes to: an empty input, at once */
+    const char *fifo = tmp_path("fifo.weft");
+    REQUIRE(mkfifo(fifo, 0600) == 0);
+    ck_assert_int_eq(open_limited(fifo, -1, msg, sizeof msg), 10 + ERR_FORMAT);
+    ck_assert_msg(strstr(msg, "empty file"), "%s", msg);
+    /* /dev/stdin: a pipe carrying a good recording works, and so does a file */
+    int p[2];
+    REQUIRE(pipe(p) == 0);
+    pid_t w = fork();
+    REQUIRE(w >= 0);
+    if (w == 0) {
+        close(p[0]);
+        for (size_t off = 0; off < n;) {
+            ssize_t k = write(p[1], data + off, n - off);
+            if (k <= 0) _exit(1);
+            off += (size_t)k;
+        }
+        _exit(0);
+    }
+    close(p[1]);
+    ck_assert_int_eq(open_limited("/dev/stdin", p[0], msg, sizeof msg), 0);
+    waitpid(w, NULL, 0);
+    int fd = open(good, O_RDONLY);
+    ck_assert_int_eq(open_limited("/dev/stdin", fd, msg, sizeof msg), 0);
+    /* a pipe carrying zeros: refused after its first bytes */
+    REQUIRE(pipe(p) == 0);
+    w = fork();
+    REQUIRE(w >= 0);
+    if (w == 0) {
+        close(p[0]);
+        static const char zeros[65536];
+        for (;;)
+            if (write(p[1], zeros, sizeof zeros) <= 0) _exit(0);
+    }
+    close(p[1]);
+    ck_assert_int_eq(open_limited("/dev/stdin", p[0], msg, sizeof msg), 10 + ERR_FORMAT);
+    kill(w, SIGKILL);
+    waitpid(w, NULL, 0);
+    free(data);
+}
+END_TEST
+
+START_TEST(test_open_leaves_events_in_the_file) {
+    /* opened lazily, the events stay in the file; the cursor reads them in the
+     * same order as the sorted copy; trc_run_load_events makes that copy */
+    const char *path = tmp_path("lazy.weft");
+    trc_recording *src = make_rec(0, 0);
+    diag d;
+    trc_writer *w;
+    ck_assert_int_eq(trc_writer_open(&w, path, &d), 0);
+    ck_assert_int_eq(trc_writer_run_begin(w, &src->runs[0], &d), 0);
+    enum { PER = 30000, UNITS = 5 };
+    trc_event *ev = xmalloc(sizeof *ev * PER);
+    uint64_t seq = 0;
+    for (int batch = 0; batch < 6; batch++)
+        for (int u = 0; u < UNITS; u++) {
+            size_t k = 0;
+            for (int i = 0; i < PER / 6; i++)
+                ev[k++] = (trc_event){ .t = T0 + (uint64_t)(batch * PER + i * 6) * 7 + (uint64_t)u % 3, .unit = (uint32_t)u,
+                                       .kind = TRC_EV_MARK, .arg = seq++ };
+            ck_assert_int_eq(trc_writer_events(w, ev, k, &d), 0);
+        }
+    ck_assert_int_eq(trc_writer_close(w, &d), 0);
+    trc_recording *lazy, *full;
+    ck_assert_int_eq(trc_recording_open(&lazy, path, 0, &d), 0);
+    ck_assert_int_eq(trc_recording_load(&full, path, &d), 0);
+    trc_run *run = &lazy->runs[0];
+    ck_assert_ptr_null(run->events);
+    ck_assert_uint_eq(run->nevents, seq);
+    ck_assert_uint_eq(full->runs[0].nevents, seq);
+    char *raw;
+    size_t nraw;
+    ck_assert_int_eq(file_read_all(path, &raw, &nraw, &d), 0);
+    trc_evcur *c;
+    ck_assert_int_eq(trc_evcur_open(&c, run, &d), 0);
+    const trc_event *b;
+    size_t k, at = 0;
+    int bad = 0;
+    while ((k = trc_evcur_next(c, &b)) > 0) {
+        if (trc_evcur_index(c) != at) bad++;
+        for (size_t i = 0; i < k; i++) {
+            const trc_event *e = &full->runs[0].events[at + i];
+            if (memcmp(e, &b[i], sizeof *e)) bad++;
+            if (i && b[i].t < b[i - 1].t) bad++;
+            uint64_t off;   /* where the event is in the file */
+            if (!trc_evcur_offset(c, i, &off) || off + 32 > nraw || memcmp(raw + off, &b[i], 32)) bad++;
+        }
+        at += k;
+    }
+    trc_evcur_close(c);
+    free(raw);
+    ck_assert_int_eq(bad, 0);
+    ck_assert_uint_eq(at, seq);
+    ck_assert_int_eq(trc_run_load_events(run, &d), 0);
+    ck_assert_ptr_nonnull(run->events);
+    ck_assert_int_eq(memcmp(run->events, full->runs[0].events, seq * sizeof *run->events), 0);
+    free(ev);
+    trc_recording_free(lazy);
+    trc_recording_free(full);
+    trc_recording_free(src);
+}
+END_TEST
+
+START_TEST(test_crc_against_table) {
+    /* the folded CRC (PCLMULQDQ where there is one) agrees with the table
+     * byte by byte, at every alignment and length around the fold sizes */
+    uint8_t *bytes_in = xmalloc(70000);
+    for (size_t i = 0; i < 70000; i++) bytes_in[i] = (uint8_t)(i * 2654435761u >> 13);
+    static const size_t lens[] = { 0, 1, 15, 16, 63, 64, 65, 127, 128, 129, 1000, 4096, 65537, 69000 };
+    int bad = 0;
+    for (size_t a = 0; a < 17; a++)
+        for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++) {
+            size_t n = lens[l];
+            uint32_t one = crc32_update(0x12345678u, bytes_in + a, n);
+            uint32_t bytes = 0x12345678u;
+            for (size_t i = 0; i < n; i += 7) bytes = crc32_update(bytes, bytes_in + a + i, n - i < 7 ? n - i : 7);
+            bad += one != bytes;
+        }
+    ck_assert_int_eq(bad, 0);
+    ck_assert_uint_eq(crc32_update(0, "123456789", 9), 0xCBF43926u);
+    free(bytes_in);
+}
+END_TEST
+
 static Suite *file_suite(void) {
     Suite *s = suite_create("file");
     TCase *tc = tcase_create("weft");
@@ -915,6 +1110,9 @@ static Suite *file_suite(void) {
     tcase_add_test(tc, test_bad_references);
     tcase_add_test(tc, test_writer_errors);
     tcase_add_test(tc, test_random_damage);
+    tcase_add_test(tc, test_hostile_inputs);
+    tcase_add_test(tc, test_open_leaves_events_in_the_file);
+    tcase_add_test(tc, test_crc_against_table);
     suite_add_tcase(s, tc);
     return s;
 }

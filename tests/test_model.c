@@ -162,24 +162,17 @@ START_TEST(unfinished_units_stay_blocked) {
 END_TEST
 
 START_TEST(contradictions_rejected) {
+    /* two owners at once is no longer a contradiction: a lost release (see
+     * test_gaps); a run built in memory out of time order, or naming a unit it
+     * does not have, is still refused */
     run_builder b;
-    rb_init(&b, "bad");
-    uint32_t x = rb_unit(&b, "x"), y = rb_unit(&b, "y");
-    uint32_t A = rb_obj(&b, TRC_OBJ_LOCK, "A", 0);
-    rb_ev(&b, 0, x, TRC_EV_ACQUIRE, A, 0, 1, 0);
-    rb_ev(&b, 1 * MS, y, TRC_EV_ACQUIRE, A, 0, 1, 0);   /* two owners at once */
-    trc_recording *rec = rb_finish(&b, 2 * MS);
-    trc_model m;
-    diag d;
-    ck_assert_int_eq(trc_model_build(&m, &rec->runs[0], &d), -ERR_FORMAT);
-    ck_assert_msg(strstr(d.msg, "y acquires A while x owns it"), "%s", d.msg);
-    trc_recording_free(rec);
-
     rb_init(&b, "bad2");
-    x = rb_unit(&b, "x");
+    uint32_t x = rb_unit(&b, "x");
     rb_ev(&b, 5 * MS, x, TRC_EV_COMPUTE_BEGIN, 0, 0, 0, 0);
     rb_ev(&b, 1 * MS, x, TRC_EV_COMPUTE_END, 0, 0, 0, 0);
-    rec = rb_finish(&b, 6 * MS);
+    trc_recording *rec = rb_finish(&b, 6 * MS);
+    trc_model m;
+    diag d;
     ck_assert_int_eq(trc_model_build(&m, &rec->runs[0], &d), -ERR_FORMAT);
     ck_assert_msg(strstr(d.msg, "goes back in time"), "%s", d.msg);
     trc_recording_free(rec);

@@ -37,7 +37,10 @@
     X(PUT,           11, "put")            /* obj, arg: item id, extra: depth after */\
     X(GET,           12, "get")            /* obj, arg: item id, extra: depth after */\
     X(MARK,          13, "mark")           /* arg: string index in run->strings */    \
-    X(LOST,          14, "lost")           /* arg: events dropped before this one */  \
+    X(LOST,          14, "lost")           /* arg: events this unit dropped since its \
+                                              previous event (drop mode); t: the first\
+                                              drop (older files: the next event's t);  \
+                                              aux 1: written by the recorder at stop */\
     X(ERROR,         15, "error")          /* arg: string index, obj: object */       \
     X(NOTIFY,        16, "notify")         /* obj: condition; arg: notify seq (per   \
                                               object, from 1); extra: waiters woken */\
@@ -66,7 +69,9 @@
     X(QUEUE_TASK_DONE,31, "queue_task_done") /* obj: queue; extra: unfinished left */ \
     X(LOCAL_SET,     32, "local_set")      /* arg: string index of "name=value" */    \
     X(DAEMON_KILLED, 33, "daemon_killed")  /* a daemon unit cut off at exit */      \
-    /* 34, 35: the recorder's (flush) */                                              \
+    X(FLUSH_BEGIN,   34, "flush_begin")    /* the unit's ring was full: it waits for  \
+                                              the recorder's drain (complete mode) */ \
+    X(FLUSH_END,     35, "flush_end")      /* room again: the unit goes on */          \
     X(ITEM_VALUE,    40, "item_value")     /* obj: queue; arg: the value (i64) of the \
                                               item this unit puts next: it comes just  \
                                               before its PUT (items put without a     \
@@ -201,8 +206,11 @@ typedef struct trc_param { const char *name; int64_t value; bool is_duration; } 
 enum trc_run_end { TRC_END_OK = 0, TRC_END_DEADLOCK = 1, TRC_END_STUCK = 2, TRC_END_TIMEOUT = 3,
                    TRC_END_ERROR = 4, TRC_END_UNFINISHED = 5 /* no RUN_END chunk: cut short */,
                    TRC_END_INTERRUPTED = 6 /* ended early on request (Ctrl-C, SIGTERM, SIGHUP) */,
-                   TRC_END__LAST = TRC_END_INTERRUPTED };
+                   TRC_END_LIMIT = 7 /* the recording reached its event limit (--max-events) */,
+                   TRC_END__LAST = TRC_END_LIMIT, TRC_END__MAX = TRC_END__LAST };
 const char *trc_run_end_name(unsigned e);
+
+typedef struct trc_evsrc trc_evsrc;   /* where a loaded run's events are in the file */
 
 typedef struct trc_run {
     /* metadata */
@@ -220,7 +228,14 @@ typedef struct trc_run {
     trc_unit *units; uint32_t nunits;
     trc_object *objects; uint32_t nobjects;
     const char **strings; uint32_t nstrings;  /* marks, error texts */
-    trc_event *events; size_t nevents;        /* sorted by t (stable) after load */
+    trc_event *events; size_t nevents;        /* sorted by t (stable); NULL for a recording opened
+                                                 without TRC_LOAD_EVENTS: see src */
+    /* A loaded run's events stay in the file until asked for: src says where
+     * they are (NULL for a run built in memory). Read them in time order with
+     * a trc_evcur, or put them in `events` with trc_run_load_events. */
+    trc_evsrc *src;
+    bool cut;                  /* the file ends inside this run (no RUN_END): events after the
+                                  last ones here may be missing */
     /* end of run */
     uint32_t end_reason;       /* trc_run_end */
     const char *report;        /* deadlock / stuck report, may be "" */
@@ -230,6 +245,7 @@ typedef struct trc_run {
 typedef struct trc_recording {
     trc_run *runs; uint32_t nruns;
     arena mem;                 /* owns every string and table */
+    struct trc_backing *backing;  /* the file's bytes (mapped), while events are read from it */
     /* set by the reader when the file was cut short: everything up to
      * `truncated_at` was recovered; `truncated_why` says what was wrong there */
     bool truncated;
@@ -240,7 +256,7 @@ typedef struct trc_recording {
 void trc_recording_free(trc_recording *rec);
 
 /* ======================================================================
- * 3. The .weft file (spec in traces/trc_file.c's header comment)
+ * 3. The .weft file (spec in traces/trc_format.h's header comment)
  * ====================================================================== */
 
 /* The first 8 bytes of every .weft file (whatever its version). */
@@ -258,6 +274,12 @@ int trc_writer_units(trc_writer *w, const trc_unit *units, uint32_t n, diag *d);
 int trc_writer_string(trc_writer *w, uint32_t index, const char *s, diag *d);
 /* Appends events of the current run. Buffered; a chunk is written per 64K events. */
 int trc_writer_events(trc_writer *w, const trc_event *ev, size_t n, diag *d);
+/* The same without a copy (the recorder's drain): room in the open EVENTS
+ * payload for *n (>= 1) events, to be filled and then committed (checked like
+ * trc_writer_events; a full payload is written). NULL when the writer has
+ * failed, is outside a run, or on a big-endian machine (use trc_writer_events). */
+trc_event *trc_writer_event_room(trc_writer *w, size_t *n);
+int trc_writer_event_commit(trc_writer *w, size_t k, diag *d);
 /* Flushes buffered events as a chunk and fflush()es, so a crash keeps them. */
 int trc_writer_flush(trc_writer *w, diag *d);
 int trc_writer_run_end(trc_writer *w, uint64_t t_end, uint32_t end_reason, const char *report, diag *d);
@@ -270,78 +292,150 @@ int trc_recording_save(const trc_recording *rec, const char *path, diag *d);
 /* Reads and validates a recording. On corruption past a valid prefix it returns
  * 0 with rec->truncated set; on a file with no usable run it returns an error
  * with d->offset set to the byte where reading failed and d->msg saying what
- * was being read. */
+ * was being read. Any input: a regular file is mapped; a pipe, a FIFO or
+ * /dev/stdin is read as it comes (a FIFO with no writer is an empty file);
+ * a directory, or a file that does not start like a recording, is refused
+ * before anything else is read.
+ *
+ * trc_recording_open leaves the events in the file (run->events NULL, run->src
+ * set): memory does not grow with the number of events. With TRC_LOAD_EVENTS
+ * every run's events are also put in memory, sorted (32 bytes each).
+ * trc_recording_load is open with TRC_LOAD_EVENTS; load_mem reads a copy of
+ * data the same way. */
+enum trc_load_flags { TRC_LOAD_EVENTS = 1 };
+int trc_recording_open(trc_recording **out, const char *path, unsigned flags, diag *d);
 int trc_recording_load(trc_recording **out, const char *path, diag *d);
 int trc_recording_load_mem(trc_recording **out, const void *data, size_t n, const char *name, diag *d);
+/* Puts a loaded run's events in run->events (sorted by time, stable). */
+int trc_run_load_events(trc_run *run, diag *d);
+
+/* A run's events in time order, batch by batch, wherever they are: in
+ * run->events, or in the file (merged from each unit's chain of segments,
+ * handing the pages it has passed back to the kernel). */
+typedef struct trc_evcur trc_evcur;
+int trc_evcur_open(trc_evcur **out, const trc_run *run, diag *d);
+/* The next batch (at most a few thousand events); 0 at the end. */
+size_t trc_evcur_next(trc_evcur *c, const trc_event **ev);
+/* The index in the run's time order of the last batch's first event. */
+uint64_t trc_evcur_index(const trc_evcur *c);
+/* The byte offset in the file of event k of the last batch; false when the
+ * events do not come from a file. */
+bool trc_evcur_offset(const trc_evcur *c, size_t k, uint64_t *off);
+void trc_evcur_close(trc_evcur *c);
 
 /* ======================================================================
  * 4. Recorder: per-unit lock-free rings, drained by a background writer
  * ====================================================================== */
 
+/* What a unit does when its ring is full. */
+enum trc_rec_mode {
+    TRC_REC_COMPLETE = 0,   /* wait for the drain; the wait is recorded as FLUSH_BEGIN/FLUSH_END */
+    TRC_REC_DROP = 1        /* never wait: drop the event, count it, write a LOST event later */
+};
+
+/* The drain's doorbell, shared by every ring of a recorder (it lives in memory
+ * from the ring allocator, so rings in a mapping shared with forked children
+ * can ring it too). */
+typedef struct trc_ring_ctl {
+    _Atomic uint32_t kick;       /* futex word: a producer waits for room */
+    _Atomic uint32_t live;       /* the drain thread runs: waiting for it makes sense */
+} trc_ring_ctl;
+
 /* Single-producer single-consumer ring of events, one per unit. The unit is the
- * only writer of head, the drain thread the only writer of tail. */
+ * only writer of head and of the producer fields, the drain thread the only
+ * writer of tail. The first cache line holds all the fast path reads. */
 typedef struct trc_ring {
     _Alignas(64) _Atomic uint64_t head;
-    uint64_t tail_cache;         /* producer's last view of tail */
-    uint64_t lost_pending;       /* producer: events dropped not yet reported */
-    uint64_t lost_total;
-    const clk_calib *clk;
-    uint32_t unit;
+    uint64_t tail_cache;         /* producer's last view of tail (a lower bound of it) */
     uint32_t mask;               /* capacity - 1 */
+    uint32_t unit;
+    clk_calib clk;               /* the recorder's time base (a copy: shared by every ring) */
+    /* producer only, slow path */
+    _Alignas(64) uint64_t lost_pending;   /* events dropped, not yet reported by a LOST event */
+    uint64_t lost_since;         /* tick of the first of them */
+    uint64_t lost_total;
+    uint64_t flushes, flush_ticks;        /* waits for the drain, and their total length */
+    trc_ring_ctl *ctl;
+    uint8_t mode;                /* trc_rec_mode */
     _Alignas(64) _Atomic uint64_t tail;
+    _Atomic uint32_t tail_seq;   /* futex word: bumped after tail moves while `waiting` */
+    _Atomic uint32_t waiting;    /* the producer waits for room */
+    uint64_t discarded;          /* drain only: drained but not written (write error, far past the
+                                    limit), not yet reported by a LOST event */
+    uint64_t discarded_since;    /* ns of the first of them */
     _Alignas(64) trc_event ev[];
 } trc_ring;
+
+/* Where rings live. The default is the process heap; the processes backend
+ * gives a mapping shared with its children (the parent drains). alloc returns
+ * 64-byte aligned memory (need not be cleared) or NULL. */
+typedef struct trc_ring_alloc {
+    void *(*alloc)(void *ctx, size_t bytes);
+    void (*free)(void *ctx, void *p, size_t bytes);
+    void *ctx;
+} trc_ring_alloc;
 
 typedef struct trc_recorder trc_recorder;
 
 typedef struct trc_recorder_desc {
-    uint32_t ring_events;        /* per unit, power of two; 0 = 65536 */
+    uint32_t ring_events;        /* per unit, power of two >= 4; 0 = TRC_RING_DEFAULT */
     uint32_t drain_period_us;    /* 0 = 1000 */
     bool no_tsc;                 /* force clock_gettime timestamps */
+    uint8_t mode;                /* trc_rec_mode */
+    uint64_t max_events;         /* the drain reports TRC_REC_LIMIT after this many (0 = no limit) */
     trc_writer *writer;          /* events go here (may be NULL: kept in memory only) */
+    const trc_ring_alloc *alloc; /* NULL = heap */
+    const clk_calib *clock;      /* a time base to share (NULL = calibrate, see clk_calibrate_cached) */
     const _Atomic uint64_t *virtual_clock;   /* stamp events with this clock (ns) instead of the real one */
 } trc_recorder_desc;
+#define TRC_RING_DEFAULT 65536u
+#define TRC_RING_MAX (1u << 24)
 
 int trc_recorder_create(trc_recorder **out, const trc_recorder_desc *desc, diag *d);
-/* Creates the ring of one unit (not on a hot path). */
+/* Creates the ring of one unit (not on a hot path). NULL when out of memory. */
 trc_ring *trc_recorder_ring(trc_recorder *r, uint32_t unit);
 /* A unit made while the run goes on (a task made by create_task): declares it in
  * the recording (written before any of its events) and creates its ring. `u` is
  * copied; u->id must be the next unit id. NULL when out of memory. Thread: any. */
 trc_ring *trc_recorder_unit(trc_recorder *r, const trc_unit *u);
 const clk_calib *trc_recorder_clock(trc_recorder *r);
-/* Starts/stops the background drain thread. stop drains everything left. */
+/* Starts/stops the background drain thread. stop drains everything left and
+ * writes the LOST events still pending in each ring (a unit's last drops,
+ * aux 1; events the drain could not write, aux 2); call it after the
+ * producers have finished. */
 int trc_recorder_start(trc_recorder *r, diag *d);
 int trc_recorder_stop(trc_recorder *r, diag *d);
+/* For a watchdog, cheap: 0 while recording is fine; -ERR_LIMIT once max_events
+ * were drained; -ERR_IO (d says what) once a write failed: the drain then keeps
+ * the rings moving without writing, so nobody waits for it, and counts what it
+ * discards. */
+int trc_recorder_status(trc_recorder *r, diag *d);
 /* Events drained so far if no writer was given (for tests), and totals. */
 const trc_event *trc_recorder_events(trc_recorder *r, size_t *n);
-uint64_t trc_recorder_lost(trc_recorder *r);
-uint64_t trc_recorder_drained(trc_recorder *r);   /* events handed on so far */
+uint64_t trc_recorder_lost(trc_recorder *r);        /* dropped by producers (drop mode, or no drain) */
+uint64_t trc_recorder_discarded(trc_recorder *r);   /* drained but not written (after a write error) */
+uint64_t trc_recorder_drained(trc_recorder *r);     /* events handed on so far */
+/* Waits for the drain (complete mode): how many, and their total ns. */
+void trc_recorder_flushes(trc_recorder *r, uint64_t *count, uint64_t *ns);
 void trc_recorder_free(trc_recorder *r);
+
+/* The slow path of trc_emit (a full ring): waits for the drain or drops. Not inlined. */
+void trc_emit_slow_(trc_ring *r, bool ordered, uint16_t kind, uint32_t obj, uint16_t aux, uint64_t arg,
+                    uint32_t extra);
 
 /* The hot path: no lock, no syscall. trc_emit_sync() is for events that follow
  * an acquisition (a lock taken, an item got, a wake-up): its timestamp is read
  * strictly after the acquiring instruction, so it never lands before the
- * release it follows (costs one lfence). */
+ * release it follows (costs one lfence). A full ring (tail_cache says so) goes
+ * to trc_emit_slow_, which rereads tail. */
 static inline void trc_emit_(trc_ring *r, bool ordered, uint16_t kind, uint32_t obj, uint16_t aux, uint64_t arg,
                              uint32_t extra) {
     uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
-    uint64_t need = r->lost_pending ? 2 : 1;
-    if (h + need - r->tail_cache > (uint64_t)r->mask + 1) {
-        r->tail_cache = atomic_load_explicit(&r->tail, memory_order_acquire);
-        if (h + need - r->tail_cache > (uint64_t)r->mask + 1) {
-            r->lost_pending++;
-            r->lost_total++;
-            return;
-        }
+    if (__builtin_expect(h - r->tail_cache > r->mask, 0)) {
+        trc_emit_slow_(r, ordered, kind, obj, aux, arg, extra);
+        return;
     }
-    uint64_t now = ordered ? clk_ticks_ordered(r->clk) : clk_ticks(r->clk);
-    if (r->lost_pending) {
-        trc_event *l = &r->ev[h & r->mask];
-        *l = (trc_event){ .t = now, .arg = r->lost_pending, .unit = r->unit, .kind = TRC_EV_LOST };
-        r->lost_pending = 0;
-        h++;
-    }
+    uint64_t now = ordered ? clk_ticks_ordered(&r->clk) : clk_ticks(&r->clk);
     trc_event *e = &r->ev[h & r->mask];
     e->t = now;
     e->arg = arg;
@@ -373,7 +467,11 @@ static inline void trc_emit_sync(trc_ring *r, uint16_t kind, uint32_t obj, uint1
     X(IDLE,     5, "idle")      /* a pool worker waiting for a task (WAIT_BEGIN op GET \
                                    on its pool), an event loop with nothing to run     \
                                    (op SELECT): not contention */                      \
-    X(READY,    6, "ready")     /* a task that can run again waits for its loop (the  \
+    X(FLUSH,    6, "recorder flush") /* waiting for the recorder's drain (a full buffer): \
+                                        the recording's cost, not the scenario's */      \
+    X(UNKNOWN,  7, "unknown")   /* events of the unit were lost (or the file was cut): \
+                                   from the gap to its next event, nothing is known */ \
+    X(READY,    8, "ready")     /* a task that can run again waits for its loop (the  \
                                    loop runs another task, or a task blocks it): from  \
                                    READY (moved back by its arg, how late) to its next \
                                    event */
@@ -381,7 +479,7 @@ enum trc_state {
 #define X(name, num, str) TRC_ST_##name = num,
     TRC_STATE_MAP(X)
 #undef X
-    TRC_ST__COUNT = 7
+    TRC_ST__COUNT = 9
 };
 const char *trc_state_name(unsigned s);
 
@@ -396,6 +494,12 @@ typedef struct trc_span {
                                the future id; COMPUTE/SLEEP of a loop: the task blocking it + 1;
                                READY: the loop; 0 otherwise */
 } trc_span;
+
+typedef struct trc_gap {
+    uint64_t t0, t1;        /* relative ns, t0 <= t1 */
+    uint64_t lost;          /* events lost in it */
+    uint64_t ev;            /* the LOST event's index */
+} trc_gap;
 
 typedef struct trc_unit_track {
     trc_span *spans; size_t nspans;  /* sorted, non-overlapping, from start to run end */
@@ -422,10 +526,19 @@ typedef struct trc_unit_track {
     struct trc_sample *lag; size_t nlag;
     int64_t max_ready;
     uint64_t max_lag;
+    /* the recording's own gaps: intervals where this unit's events were lost
+     * (LOST events: from the first drop to its next recorded event, or the run's
+     * end), in time order; the spans there are UNKNOWN */
+    trc_gap *gaps; size_t ngaps;
+    uint64_t lost;                   /* events lost, the sum over gaps */
+    bool unknown_end;                /* its last events were lost, or the file ends before its exit */
+    uint32_t flushes;                /* waits for the recorder (FLUSH spans); time: t_state[TRC_ST_FLUSH] */
 } trc_unit_track;
 
 typedef struct trc_sample { uint64_t t; int64_t v; } trc_sample;  /* step function */
+/* owner: a unit, or TRC_UNIT_UNKNOWN while lost events hide who held it */
 typedef struct trc_owner_span { uint64_t t0, t1; uint32_t owner; uint32_t depth; } trc_owner_span;
+#define TRC_UNIT_UNKNOWN UINT32_MAX
 
 /* Counters: every COUNTER_READ and COUNTER_WRITE, in time order. */
 typedef struct trc_counter_op {
@@ -450,6 +563,7 @@ typedef struct trc_object_track {
     uint32_t handoffs;                       /* owned kinds: HANDOFF flows (release -> a waiter's acquire) */
     uint32_t puts, gets;
     uint64_t t_held;                         /* locks, rlocks, rwlock writers: total time owned */
+    uint32_t repairs;                        /* owner spans made up for lost events (TRC_UNIT_UNKNOWN) */
 
     /* One step series per object, whose meaning depends on the kind (empty for
      * the others):
@@ -587,6 +701,16 @@ typedef struct trc_future {
  * cancel; NONE before the first of them. */
 unsigned trc_future_state_at(const trc_future *f, uint64_t t);
 
+#define TRC_MAX_WARNINGS 1000
+typedef struct trc_warning {
+    uint64_t ev;            /* the event's index in the run's time order */
+    uint64_t offset;        /* its byte offset in the file (has_offset) */
+    bool has_offset;
+    uint64_t t;             /* relative ns */
+    uint32_t unit;
+    char msg[232];
+} trc_warning;
+
 typedef struct trc_model {
     const trc_run *run;
     uint64_t makespan;                 /* relative ns of the run's end */
@@ -599,11 +723,26 @@ typedef struct trc_model {
     trc_future *futures; size_t nfutures;     /* grouped by pool (object order), by first event within */
     uint64_t unmatched_wakes;          /* WAIT_END naming a NOTIFY/SET/BARRIER_OPEN that is not there */
     uint64_t lost_updates;             /* sum over counters */
+    uint64_t lost;                     /* events lost (LOST events), over all units */
+    /* What the model had to make up: an ownership whose acquisition or release
+     * was lost, a unit whose end is not in a cut file, an event before the run's
+     * start. The first TRC_MAX_WARNINGS are kept; warnings_total counts all. */
+    trc_warning *warnings; size_t nwarnings;
+    uint64_t warnings_total;
 } trc_model;
 
-/* Builds the model of one run. Fails only on events that contradict each other
- * (d says which event index and why). */
+/* Builds the model of one run, from its events wherever they are (a loaded
+ * run's are read from the file as they are needed). Never refuses a recording
+ * with gaps: lost events make UNKNOWN spans and made-up owners, with warnings.
+ * Fails only on a run built in memory whose events are out of time order or
+ * name units or objects it does not have (d says which event and why), or out
+ * of memory. */
 int trc_model_build(trc_model *m, const trc_run *run, diag *d);
+typedef struct trc_model_opts {
+    void (*progress)(void *ctx, uint64_t done, uint64_t total);   /* events read so far (every 64K) */
+    void *ctx;
+} trc_model_opts;
+int trc_model_build_opts(trc_model *m, const trc_run *run, const trc_model_opts *opts, diag *d);
 void trc_model_release(trc_model *m);
 /* The span of unit u covering relative time t, or NULL. O(log n). */
 const trc_span *trc_model_span_at(const trc_model *m, uint32_t u, uint64_t t);

@@ -22,6 +22,8 @@
  * only when its source is not later than its destination. */
 #include "traces/trc.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,6 +105,12 @@ typedef struct unit_cur {
     bool killed_at;                           /* t_killed comes from DAEMON_KILLED */
     /* the last counter read, for stale reads: (object, op index, writes of it then) */
     uint32_t read_obj; size_t read_op; uint32_t read_writes;
+    uint64_t t_exit_ev;                       /* relative time of its UNIT_EXIT */
+    uint64_t last_t;                          /* relative time of its latest event */
+    bool in_gap;                              /* a LOST event opened a gap its next event closes */
+    bool flushing;                            /* inside FLUSH_BEGIN..FLUSH_END */
+    uint8_t f_state, f_op; uint32_t f_obj; uint64_t f_target;   /* the state a flush interrupted */
+    size_t cap_gaps;
     bool value_next; int64_t value;           /* ITEM_VALUE: the value of the item its next PUT puts */
     size_t cap_ready, cap_lag;                /* loops */
 } unit_cur;
@@ -110,6 +118,7 @@ typedef struct unit_cur {
 typedef struct obj_cur {
     bool owned;
     uint32_t owner, depth, max_d;
+    size_t owner_gaps;                        /* the owner's gap count when it acquired */
     uint64_t t0;
     bool released; uint32_t rel_unit; uint64_t rel_t; uint64_t rel_ev;
     size_t cap_owners, cap_depth, cap_level, cap_set, cap_cops;
@@ -117,8 +126,9 @@ typedef struct obj_cur {
 } obj_cur;
 
 /* A future's event indexes, for its flows. */
-typedef struct fut_ev { uint64_t submit, start, done, cancel, callback; } fut_ev;
+typedef struct fut_ev { uint64_t submit, start, done, cancel, callback; uint32_t done_unit, cancel_unit; } fut_ev;
 typedef struct result_ev { size_t fut; uint64_t t, ev; uint32_t unit; uint16_t aux; } result_ev;
+typedef struct wake_ev { uint64_t t, ev, seq; uint32_t unit, obj, okind; } wake_ev;
 
 static void span_close(trc_unit_track *ut, unit_cur *c, uint64_t t, uint8_t outcome) {
     if (t > c->t0) {
@@ -138,6 +148,56 @@ static int cmp_flow(const void *a, const void *b) {
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
+static inline bool flow_lt(const trc_flow *a, const trc_flow *b) {
+    return a->t0 < b->t0 || (a->t0 == b->t0 && a->id < b->id);
+}
+
+static void flow_sift(trc_flow *v, size_t n, size_t i) {
+    trc_flow x = v[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && flow_lt(&v[c], &v[c + 1])) c++;
+        if (!flow_lt(&x, &v[c])) break;
+        v[i] = v[c];
+        i = c;
+    }
+    v[i] = x;
+}
+
+/* Sorts the flows by (t0, id) without copying them all: they are made nearly
+ * in order (a FIFO queue's items, hand-offs and wakes come out by t0; a few
+ * kinds are added at the end), so the sorted prefix is kept and the rest is
+ * sorted alone and merged in from the back, with only the rest as extra
+ * memory; when the prefix is short (a LIFO or priority queue), an in-place
+ * heap sort (the keys are unique, so stability does not matter). A million
+ * flows are 64 MB: qsort's copy of them would double the model's peak. */
+static void sort_flows(trc_flow *v, size_t n) {
+    size_t p = 1;
+    while (p < n && !flow_lt(&v[p], &v[p - 1])) p++;
+    if (p >= n) return;
+    size_t r = n - p;
+    trc_flow *tail = r <= n / 4 ? malloc(r * sizeof *tail) : NULL;
+    if (tail) {
+        memcpy(tail, v + p, r * sizeof *tail);
+        qsort(tail, r, sizeof *tail, cmp_flow);
+        size_t i = p, j = r, o = n;   /* merge from the back: v[0..i) and tail[0..j) into v[0..o) */
+        while (j > 0) {
+            if (i > 0 && flow_lt(&tail[j - 1], &v[i - 1])) v[--o] = v[--i];
+            else v[--o] = tail[--j];
+        }
+        free(tail);
+        return;
+    }
+    for (size_t i = n / 2; i-- > 0;) flow_sift(v, n, i);
+    for (size_t k = n; k-- > 1;) {
+        trc_flow t = v[0];
+        v[0] = v[k];
+        v[k] = t;
+        flow_sift(v, k, 0);
+    }
+}
+
 static void level_push(trc_object_track *ot, obj_cur *o, uint64_t t, int64_t v) {
     if (!ot->nlevel || v > ot->max_level) ot->max_level = v;
     ARR_PUSH(ot->level, ot->nlevel, o->cap_level, ((trc_sample){ t, v }));
@@ -153,6 +213,9 @@ typedef struct builder {
     item_map futs;       /* (pool, future id) -> index in m->futures (in .t) */
     fut_ev *fev;
     result_ev *res; size_t nres;
+    wake_ev *wakes; size_t nwakes, cap_wakes;   /* WAIT_ENDs whose NOTIFY/SET/OPEN is not read yet */
+    size_t cap_warn;
+    trc_evcur *cur;      /* for the byte offset of the event at hand */
 } builder;
 
 static void flow_add(builder *b, uint32_t kind, uint64_t t0, uint64_t t1, uint32_t u0, uint32_t u1, uint32_t obj,
@@ -194,7 +257,7 @@ static size_t future_get(builder *b, uint32_t pool, uint64_t id) {
                                   .callback_unit = UINT32_MAX, .t_submit = TRC_T_NONE, .t_start = TRC_T_NONE,
                                   .t_done = TRC_T_NONE, .t_cancel = TRC_T_NONE, .t_callback = TRC_T_NONE,
                                   .t_result = TRC_T_NONE };
-    b->fev[k] = (fut_ev){ NO_EV, NO_EV, NO_EV, NO_EV, NO_EV };
+    b->fev[k] = (fut_ev){ NO_EV, NO_EV, NO_EV, NO_EV, NO_EV, 0, 0 };
     item_put(&b->futs, (item_slot){ .key = id, .obj = pool, .t = k });
     return k;
 }
@@ -218,13 +281,14 @@ static void pool_event(builder *b, const trc_event *e, size_t i, uint64_t t) {
         break;
     case TRC_EV_TASK_DONE:
         if (e->aux == TRC_OUT_OK) ot->completed++; else ot->failed++;
-        if (f->t_done == TRC_T_NONE) { f->t_done = t; f->outcome = (uint8_t)e->aux; fe->done = i; }
+        if (f->t_done == TRC_T_NONE) { f->t_done = t; f->outcome = (uint8_t)e->aux; fe->done = i; fe->done_unit = e->unit; }
         break;
     case TRC_EV_CANCEL:
         if (e->aux == 1) {
             ot->cancelled++;
             if (!f->cancelled) {
                 f->cancelled = true; f->t_cancel = t; f->outcome = TRC_OUT_CANCELLED; fe->cancel = i;
+                fe->cancel_unit = e->unit;
             }
         } else {
             ot->cancel_failed++;
@@ -250,7 +314,6 @@ static void pool_event(builder *b, const trc_event *e, size_t i, uint64_t t) {
 static void futures_finish(builder *b) {
     trc_model *m = b->m;
     const trc_run *run = b->run;
-    const trc_event *ev = run->events;
     for (size_t k = 0; k < m->nfutures; k++) {
         const trc_future *f = &m->futures[k];
         const fut_ev *fe = &b->fev[k];
@@ -258,12 +321,13 @@ static void futures_finish(builder *b) {
             flow_add(b, TRC_FLOW_SUBMIT, f->t_submit, f->t_start, f->submitter, f->worker, f->pool, f->id, fe->submit,
                      fe->start);
         if (fe->start != NO_EV && fe->done != NO_EV && f->t_start <= f->t_done)
-            flow_add(b, TRC_FLOW_TASK, f->t_start, f->t_done, f->worker, ev[fe->done].unit, f->pool, f->id, fe->start,
+            flow_add(b, TRC_FLOW_TASK, f->t_start, f->t_done, f->worker, fe->done_unit, f->pool, f->id, fe->start,
                      fe->done);
         uint64_t src = fe->done != NO_EV ? fe->done : fe->cancel;
+        uint32_t su = fe->done != NO_EV ? fe->done_unit : fe->cancel_unit;
         uint64_t ts = fe->done != NO_EV ? f->t_done : f->t_cancel;
         if (src != NO_EV && fe->callback != NO_EV && ts <= f->t_callback)
-            flow_add(b, TRC_FLOW_CALLBACK, ts, f->t_callback, ev[src].unit, f->callback_unit, f->pool, f->id, src,
+            flow_add(b, TRC_FLOW_CALLBACK, ts, f->t_callback, su, f->callback_unit, f->pool, f->id, src,
                      fe->callback);
     }
     for (size_t r = 0; r < b->nres; r++) {
@@ -271,9 +335,10 @@ static void futures_finish(builder *b) {
         const trc_future *f = &m->futures[re->fut];
         const fut_ev *fe = &b->fev[re->fut];
         uint64_t src = fe->done != NO_EV ? fe->done : fe->cancel;
+        uint32_t su = fe->done != NO_EV ? fe->done_unit : fe->cancel_unit;
         uint64_t ts = fe->done != NO_EV ? f->t_done : f->t_cancel;
         if (src != NO_EV && ts <= re->t)
-            flow_add(b, TRC_FLOW_RESULT, ts, re->t, ev[src].unit, re->unit, f->pool, f->id, src, re->ev);
+            flow_add(b, TRC_FLOW_RESULT, ts, re->t, su, re->unit, f->pool, f->id, src, re->ev);
     }
     if (!m->nfutures) return;
     /* group by pool, keeping first-seen order within a pool (counting sort) */
@@ -369,14 +434,97 @@ static void futures_lanes(trc_model *m) {
     free(heap);
 }
 
-/* Fills b->rels with every NOTIFY, SET and BARRIER_OPEN, keyed by (object, seq). */
-static void collect_releases(builder *b) {
-    const trc_run *run = b->run;
-    for (size_t i = 0; i < run->nevents; i++) {
-        const trc_event *e = &run->events[i];
-        if ((e->kind == TRC_EV_NOTIFY || e->kind == TRC_EV_SET || e->kind == TRC_EV_BARRIER_OPEN) && e->obj && e->arg)
-            item_put(&b->rels, (item_slot){ .key = e->arg, .obj = e->obj, .t = e->t - run->t_start, .ev = i,
-                                            .unit = e->unit });
+/* ---- repairs: what a gap in the recording leaves ------------------------ */
+
+static const char *unit_name(const trc_run *run, uint32_t u) {
+    return u < run->nunits && run->units[u].name ? run->units[u].name : "unknown";
+}
+
+static const char *fmt_t(char *out, uint64_t t) {
+    fmt_dur(out, 32, t);
+    return out;
+}
+
+/* Records a warning about event i (k: its place in the cursor's batch). */
+__attribute__((format(printf, 6, 7)))
+static void warn(builder *b, uint64_t i, size_t k, uint64_t t, uint32_t unit, const char *fmt, ...) {
+    trc_model *m = b->m;
+    m->warnings_total++;
+    if (m->nwarnings >= TRC_MAX_WARNINGS) return;
+    ARR_GROW(m->warnings, m->nwarnings + 1, b->cap_warn);
+    trc_warning *w = &m->warnings[m->nwarnings++];
+    memset(w, 0, sizeof *w);
+    w->ev = i;
+    w->t = t;
+    w->unit = unit;
+    w->has_offset = b->cur && k != SIZE_MAX && trc_evcur_offset(b->cur, k, &w->offset);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(w->msg, sizeof w->msg, fmt, ap);
+    va_end(ap);
+}
+
+/* Until when an object's owner is known to have held it: the start of the
+ * owner's first gap since it acquired, else its latest event. */
+static uint64_t owner_known_until(const trc_model *m, const unit_cur *uc, const obj_cur *o) {
+    const trc_unit_track *ot = &m->units[o->owner];
+    if (ot->ngaps > o->owner_gaps) return ot->gaps[o->owner_gaps].t0 > o->t0 ? ot->gaps[o->owner_gaps].t0 : o->t0;
+    return uc[o->owner].last_t > o->t0 ? uc[o->owner].last_t : o->t0;
+}
+
+/* Since when unit u may hold an object whose acquisition was not recorded:
+ * its last release, or u's latest gap if that began later. */
+static uint64_t acquire_known_after(const trc_model *m, const unit_cur *uc, const obj_cur *o, uint32_t u) {
+    uint64_t from = o->released ? o->rel_t : 0;
+    const trc_unit_track *ut = &m->units[u];
+    if (ut->ngaps && ut->gaps[ut->ngaps - 1].t0 > from) from = ut->gaps[ut->ngaps - 1].t0;
+    (void)uc;
+    return from;
+}
+
+/* Ends the current ownership at t (the owner's span, as a release would). */
+static void owner_close(trc_object_track *ot, obj_cur *o, uint32_t okind, uint64_t t) {
+    if (!o->owned) return;
+    if (t > o->t0) {
+        ARR_PUSH(ot->owners, ot->nowners, o->cap_owners,
+                 ((trc_owner_span){ .t0 = o->t0, .t1 = t, .owner = o->owner,
+                                    .depth = okind == TRC_OBJ_RLOCK && o->max_d > 1 ? o->max_d : 1 }));
+        ot->t_held += t - o->t0;
+    }
+    o->owned = false;
+}
+
+/* An owner nobody knows, from t0 to t1. */
+static void owner_unknown(trc_object_track *ot, obj_cur *o, uint64_t t0, uint64_t t1) {
+    if (ot->nowners && ot->owners[ot->nowners - 1].t1 > t0) t0 = ot->owners[ot->nowners - 1].t1;
+    if (t1 > t0) {
+        ARR_PUSH(ot->owners, ot->nowners, o->cap_owners,
+                 ((trc_owner_span){ .t0 = t0, .t1 = t1, .owner = TRC_UNIT_UNKNOWN, .depth = 1 }));
+        ot->t_held += t1 - t0;
+    }
+    ot->repairs++;
+}
+
+/* ---- wakes, matched by (object, seq) ------------------------------------ */
+
+static void wake_flow(builder *b, const item_slot *r, const wake_ev *w) {
+    flow_add(b, w->okind == TRC_OBJ_CONDITION ? TRC_FLOW_NOTIFY : w->okind == TRC_OBJ_EVENT ? TRC_FLOW_SET
+                                                                                             : TRC_FLOW_BARRIER,
+             r->t, w->t, r->unit, w->unit, w->obj, w->seq, r->ev, w->ev);
+}
+
+/* A NOTIFY, SET or BARRIER_OPEN: the wakes that name it find it by (object, seq). */
+static void release_seen(builder *b, const trc_event *e, uint64_t i, uint64_t t) {
+    if (e->obj && e->arg) item_put(&b->rels, (item_slot){ .key = e->arg, .obj = e->obj, .t = t, .ev = i, .unit = e->unit });
+}
+
+/* WAIT_ENDs read before their release (the same nanosecond, in the other order). */
+static void wakes_finish(builder *b) {
+    for (size_t k = 0; k < b->nwakes; k++) {
+        const wake_ev *w = &b->wakes[k];
+        item_slot *r = item_find(&b->rels, w->seq, w->obj);
+        if (r && r->t <= w->t) wake_flow(b, r, w);
+        else b->m->unmatched_wakes++;
     }
 }
 
@@ -386,57 +534,48 @@ static void builder_free(builder *b) {
     free(b->futs.slots);
     free(b->fev);
     free(b->res);
+    free(b->wakes);
 }
 
-int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
-    memset(m, 0, sizeof *m);
-    m->run = run;
-    uint64_t base = run->t_start;
-    uint64_t last = base;
-    for (size_t i = 0; i < run->nevents; i++) {
-        const trc_event *e = &run->events[i];
-        if (e->t < last && i > 0)
-            return diag_set(d, ERR_FORMAT, "event %zu (%s) at %llu ns goes back in time", i, trc_ev_name(e->kind),
-                            (unsigned long long)e->t);
-        if (e->t < base)
-            return diag_set(d, ERR_FORMAT, "event %zu (%s) is before the run's start", i, trc_ev_name(e->kind));
-        last = e->t;
-        if (e->unit >= run->nunits)
-            return diag_set(d, ERR_FORMAT, "event %zu (%s) names unit %u of %u", i, trc_ev_name(e->kind), e->unit,
-                            run->nunits);
-        if (e->obj > run->nobjects)
-            return diag_set(d, ERR_FORMAT, "event %zu (%s) names object %u of %u", i, trc_ev_name(e->kind), e->obj,
-                            run->nobjects);
-    }
-    uint64_t end = run->t_end > last ? run->t_end : last;
-    m->makespan = end - base;
+/* ---- the pass -------------------------------------------------------------- */
 
-    m->units = xcalloc(run->nunits ? run->nunits : 1, sizeof *m->units);
-    m->objects = xcalloc(run->nobjects ? run->nobjects : 1, sizeof *m->objects);
-    unit_cur *uc = xcalloc(run->nunits ? run->nunits : 1, sizeof *uc);
-    obj_cur *oc = xcalloc(run->nobjects ? run->nobjects : 1, sizeof *oc);
-    builder b = { .m = m, .run = run, .next_flow = 1 };
+typedef struct pass {
+    builder *b;
+    const trc_run *run;
+    unit_cur *uc;
+    obj_cur *oc;
+    uint64_t base, last;
+    bool checked;            /* events in memory: check order and references on the way */
+} pass;
 
-    for (uint32_t u = 0; u < run->nunits; u++) {
-        m->units[u].spawner = m->units[u].joiner = UINT32_MAX;
-        uc[u].ev_start = uc[u].ev_exit = uc[u].ev_spawn = NO_EV;
-    }
-    for (uint32_t o = 0; o < run->nobjects; o++) {
-        trc_object_track *ot = &m->objects[o];
-        switch (run->objects[o].kind) {
-        case TRC_OBJ_QUEUE: ARR_PUSH(ot->depth, ot->ndepth, oc[o].cap_depth, ((trc_sample){ 0, 0 })); break;
-        case TRC_OBJ_SEMAPHORE:
-        case TRC_OBJ_RLOCK:
-        case TRC_OBJ_RWLOCK:
-        case TRC_OBJ_BARRIER: level_push(ot, &oc[o], 0, 0); break;
-        default: break;
+/* One batch of events in time order, the first being event i0. */
+static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, diag *d) {
+    builder *b = P->b;
+    trc_model *m = b->m;
+    const trc_run *run = P->run;
+    unit_cur *uc = P->uc;
+    obj_cur *oc = P->oc;
+    uint64_t base = P->base;
+    char tbuf[32];
+    for (size_t k = 0; k < nb; k++) {
+        const trc_event *e = &batch[k];
+        uint64_t i = i0 + k;
+        if (P->checked) {
+            if (e->t < P->last && i > 0)
+                return diag_set(d, ERR_FORMAT, "event %llu (%s) at %llu ns goes back in time", (unsigned long long)i,
+                                trc_ev_name(e->kind), (unsigned long long)e->t);
+            if (e->unit >= run->nunits)
+                return diag_set(d, ERR_FORMAT, "event %llu (%s) names unit %u of %u", (unsigned long long)i,
+                                trc_ev_name(e->kind), e->unit, run->nunits);
+            if (e->obj > run->nobjects)
+                return diag_set(d, ERR_FORMAT, "event %llu (%s) names object %u of %u", (unsigned long long)i,
+                                trc_ev_name(e->kind), e->obj, run->nobjects);
         }
-    }
-    collect_releases(&b);
-
-    for (size_t i = 0; i < run->nevents; i++) {
-        const trc_event *e = &run->events[i];
-        uint64_t t = e->t - base;
+        if (e->t > P->last) P->last = e->t;
+        uint64_t t = e->t >= base ? e->t - base : 0;
+        if (e->t < base)
+            warn(b, i, k, 0, e->unit, "%s's %s is %llu ns before the run's start: read as at its start",
+                 unit_name(run, e->unit), trc_ev_name(e->kind), (unsigned long long)(base - e->t));
         trc_unit_track *ut = &m->units[e->unit];
         unit_cur *c = &uc[e->unit];
         trc_object_track *ot = e->obj ? &m->objects[e->obj - 1] : NULL;
@@ -448,6 +587,14 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
             c->ev_start = i;
             span_open(c, t, TRC_ST_RUNNING, 0, 0, 0);
         }
+        if (c->in_gap && e->kind != TRC_EV_LOST) {
+            /* the gap ends here: the unit is known again from this event on */
+            c->in_gap = false;
+            ut->gaps[ut->ngaps - 1].t1 = t;
+            span_close(ut, c, t, 0);
+            span_open(c, t, ut->exited ? TRC_ST_DONE : TRC_ST_RUNNING, 0, 0, 0);
+        }
+        c->last_t = t;
         if (c->state == TRC_ST_READY && e->kind != TRC_EV_READY && e->kind != TRC_EV_UNIT_EXIT &&
             e->kind != TRC_EV_LOST) {
             /* a ready task's next event of its own: it runs again. A wait it was woken from
@@ -474,7 +621,7 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
                 if (!c->killed_at) ut->t_killed = t;
             }
             ut->t_exit = t;
-            if (c->ev_exit == NO_EV) c->ev_exit = i;
+            if (c->ev_exit == NO_EV) { c->ev_exit = i; c->t_exit_ev = t; }
             span_open(c, t, TRC_ST_DONE, 0, 0, 0);
             break;
         case TRC_EV_COMPUTE_BEGIN:   /* extra, on a loop: the task that blocks it + 1 */
@@ -499,14 +646,11 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
                 if (ot && e->aux == TRC_OUT_TIMEOUT) ot->timeouts++;
                 if (ot && e->extra &&
                     (okind == TRC_OBJ_CONDITION || okind == TRC_OBJ_EVENT || okind == TRC_OBJ_BARRIER)) {
-                    item_slot *r = item_find(&b.rels, e->extra, e->obj);
+                    item_slot *r = item_find(&b->rels, e->extra, e->obj);
                     if (r && r->t <= t)
-                        flow_add(&b, okind == TRC_OBJ_CONDITION ? TRC_FLOW_NOTIFY
-                                     : okind == TRC_OBJ_EVENT   ? TRC_FLOW_SET
-                                                                : TRC_FLOW_BARRIER,
-                                 r->t, t, r->unit, e->unit, e->obj, e->extra, r->ev, i);
-                    else
-                        m->unmatched_wakes++;
+                        wake_flow(b, r, &(wake_ev){ t, i, e->extra, e->unit, e->obj, okind });
+                    else   /* its release may come later at this very time: matched at the end */
+                        ARR_PUSH(b->wakes, b->nwakes, b->cap_wakes, ((wake_ev){ t, i, e->extra, e->unit, e->obj, okind }));
                 }
             }
             span_close(ut, c, t, (uint8_t)(e->kind == TRC_EV_WAIT_END ? e->aux : 0));
@@ -527,17 +671,19 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
                 break;
             }
             if (o->owned && o->owner != e->unit) {
-                int rc = diag_set(d, ERR_FORMAT, "event %zu: %s acquires %s while %s owns it", i,
-                                  run->units[e->unit].name, run->objects[e->obj - 1].name,
-                                  run->units[o->owner].name);
-                free(uc); free(oc); builder_free(&b);
-                trc_model_release(m);
-                return rc;
+                /* the owner's release was lost (or this is not a consistent file) */
+                uint64_t cut = owner_known_until(m, uc, o);
+                warn(b, i, k, t, e->unit, "%s acquires %s while %s owns it: %s's release was lost; %s's owner is "
+                     "unknown from %s", unit_name(run, e->unit), run->objects[e->obj - 1].name,
+                     unit_name(run, o->owner), unit_name(run, o->owner), run->objects[e->obj - 1].name,
+                     fmt_t(tbuf, cut));
+                owner_close(ot, o, okind, cut);
+                owner_unknown(ot, o, cut, t);
             }
             if (!o->owned) {
-                o->owned = true; o->owner = e->unit; o->t0 = t; o->max_d = 0;
+                o->owned = true; o->owner = e->unit; o->t0 = t; o->max_d = 0; o->owner_gaps = ut->ngaps;
                 if (o->released && o->rel_unit != e->unit && c->wait_obj == e->obj && c->wait_since <= o->rel_t) {
-                    flow_add(&b, TRC_FLOW_HANDOFF, o->rel_t, t, o->rel_unit, e->unit, e->obj, 0, o->rel_ev, i);
+                    flow_add(b, TRC_FLOW_HANDOFF, o->rel_t, t, o->rel_unit, e->unit, e->obj, 0, o->rel_ev, i);
                     ot->handoffs++;
                 }
             }
@@ -553,8 +699,38 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
                 level_push(ot, o, t, (int64_t)e->extra);
                 break;
             }
-            if (e->aux == TRC_RELEASE_FOREIGN) instant_add(&b, e, i, t, NULL);   /* mutual exclusion broken */
-            if (!o->owned) break;
+            if (e->aux == TRC_RELEASE_FOREIGN) instant_add(b, e, i, t, NULL);   /* mutual exclusion broken */
+            if (!o->owned || (o->owner != e->unit && e->aux != TRC_RELEASE_FOREIGN)) {
+                if (e->arg != 0 && okind == TRC_OBJ_RLOCK && !o->owned) {
+                    /* an rlock released to a depth > 0 that nobody holds: it was taken in a gap */
+                    uint64_t from = acquire_known_after(m, uc, o, e->unit);
+                    warn(b, i, k, t, e->unit, "%s releases %s, which nobody holds: its acquisition was lost; held "
+                         "by %s from %s", unit_name(run, e->unit), run->objects[e->obj - 1].name,
+                         unit_name(run, e->unit), fmt_t(tbuf, from));
+                    owner_unknown(ot, o, from, from);
+                    o->owned = true; o->owner = e->unit; o->t0 = from; o->max_d = (uint32_t)e->arg + 1;
+                    o->owner_gaps = ut->ngaps;
+                } else if (!o->owned) {
+                    uint64_t from = acquire_known_after(m, uc, o, e->unit);
+                    warn(b, i, k, t, e->unit, "%s releases %s, which nobody holds: its acquisition was lost; the "
+                         "owner is unknown from %s", unit_name(run, e->unit), run->objects[e->obj - 1].name,
+                         fmt_t(tbuf, from));
+                    owner_unknown(ot, o, from, t);
+                    o->released = true; o->rel_unit = e->unit; o->rel_t = t; o->rel_ev = i;
+                    if (okind == TRC_OBJ_RLOCK) level_push(ot, o, t, 0);
+                    break;
+                } else {
+                    uint64_t cut = owner_known_until(m, uc, o);
+                    warn(b, i, k, t, e->unit, "%s releases %s while %s owns it: releases and acquisitions were "
+                         "lost; the owner is unknown from %s", unit_name(run, e->unit), run->objects[e->obj - 1].name,
+                         unit_name(run, o->owner), fmt_t(tbuf, cut));
+                    owner_close(ot, o, okind, cut);
+                    owner_unknown(ot, o, cut, t);
+                    o->released = true; o->rel_unit = e->unit; o->rel_t = t; o->rel_ev = i;
+                    if (okind == TRC_OBJ_RLOCK) level_push(ot, o, t, (int64_t)e->arg);
+                    break;
+                }
+            }
             o->depth = (uint32_t)e->arg;
             if (okind == TRC_OBJ_RLOCK) level_push(ot, o, t, (int64_t)e->arg);
             if (e->arg == 0) {
@@ -573,19 +749,19 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
             if ((int64_t)e->extra > ot->max_depth) ot->max_depth = e->extra;
             if (e->kind == TRC_EV_PUT) {
                 ot->puts++;
-                item_put(&b.items, (item_slot){ .key = e->arg, .obj = e->obj, .t = t, .ev = i, .unit = e->unit,
+                item_put(&b->items, (item_slot){ .key = e->arg, .obj = e->obj, .t = t, .ev = i, .unit = e->unit,
                                                 .has_value = c->value_next, .value = c->value });
-                if (c->value_next) item_value_instant(&b, e, i, t, 0, c->value);
+                if (c->value_next) item_value_instant(b, e, i, t, 0, c->value);
                 c->value_next = false;
             } else {
                 ot->gets++;
                 item_slot s;
-                if (item_take(&b.items, e->arg, e->obj, &s)) {
-                    flow_add(&b, TRC_FLOW_ITEM, s.t, t, s.unit, e->unit, e->obj, e->arg, s.ev, i);
+                if (item_take(&b->items, e->arg, e->obj, &s)) {
+                    flow_add(b, TRC_FLOW_ITEM, s.t, t, s.unit, e->unit, e->obj, e->arg, s.ev, i);
                     if (s.has_value) {
                         m->flows[m->nflows - 1].has_value = true;
                         m->flows[m->nflows - 1].value = s.value;
-                        item_value_instant(&b, e, i, t, 1, s.value);
+                        item_value_instant(b, e, i, t, 1, s.value);
                     }
                 } else {
                     m->unmatched_gets++;
@@ -599,21 +775,23 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
             break;
         case TRC_EV_MARK:
             ut->marks++;
-            ARR_GROW(m->marks, m->nmarks + 1, b.cap_marks);
+            ARR_GROW(m->marks, m->nmarks + 1, b->cap_marks);
             m->marks[m->nmarks++] = (trc_mark){ .t = t, .unit = e->unit,
                                                 .text = e->arg < run->nstrings ? run->strings[e->arg] : "?" };
             break;
         case TRC_EV_NOTIFY:
             if (ot) { ot->notifies++; ot->woken += e->extra; }
-            instant_add(&b, e, i, t, NULL);
+            release_seen(b, e, i, t);
+            instant_add(b, e, i, t, NULL);
             break;
         case TRC_EV_SET:
+            release_seen(b, e, i, t);
             if (ot) {
                 ot->sets++;
                 ot->woken += e->extra;
                 if (!o->is_set) { o->is_set = true; o->set_unit = e->unit; o->set_t0 = t; o->set_seq = e->arg; }
             }
-            instant_add(&b, e, i, t, NULL);
+            instant_add(b, e, i, t, NULL);
             break;
         case TRC_EV_CLEAR:
             if (ot) {
@@ -626,22 +804,23 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
                     o->is_set = false;
                 }
             }
-            instant_add(&b, e, i, t, NULL);
+            instant_add(b, e, i, t, NULL);
             break;
         case TRC_EV_BARRIER_ARRIVE:
             if (ot) { ot->arrivals++; level_push(ot, o, t, (int64_t)e->extra); }
             break;
         case TRC_EV_BARRIER_OPEN:
+            release_seen(b, e, i, t);
             if (ot) { ot->generations++; level_push(ot, o, t, 0); }
-            instant_add(&b, e, i, t, NULL);
+            instant_add(b, e, i, t, NULL);
             break;
         case TRC_EV_BARRIER_BROKEN:
             if (ot) { ot->breaks += e->aux != 2; level_push(ot, o, t, 0); }
-            instant_add(&b, e, i, t, NULL);
+            instant_add(b, e, i, t, NULL);
             break;
         case TRC_EV_RAISE:
         case TRC_EV_CAUGHT:
-            instant_add(&b, e, i, t, e->arg < run->nstrings ? run->strings[e->arg] : "?");
+            instant_add(b, e, i, t, e->arg < run->nstrings ? run->strings[e->arg] : "?");
             break;
         case TRC_EV_COUNTER_READS:
             if (ot) ot->reads += (uint32_t)e->arg;
@@ -681,7 +860,7 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
                 m->lost_updates += (uint64_t)(int64_t)lost;
                 level_push(ot, o, t, v);
                 ot->final_value = v;
-                if (lost > 0) instant_add(&b, e, i, t, NULL);
+                if (lost > 0) instant_add(b, e, i, t, NULL);
             }
             ot->has_value = true;
             break;
@@ -692,18 +871,18 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
                 m->units[e->arg].t_spawn = t;
                 uc[e->arg].ev_spawn = i;
             }
-            instant_add(&b, e, i, t, NULL);
+            instant_add(b, e, i, t, NULL);
             break;
         case TRC_EV_JOINED:
             if (e->arg < run->nunits) {
                 trc_unit_track *ch = &m->units[e->arg];
                 const unit_cur *cc = &uc[e->arg];
                 if (ch->joiner == UINT32_MAX) { ch->joiner = e->unit; ch->t_joined = t; }
-                uint64_t tx = cc->ev_exit != NO_EV ? run->events[cc->ev_exit].t - base : 0;
+                uint64_t tx = cc->ev_exit != NO_EV ? cc->t_exit_ev : 0;
                 if (cc->ev_exit != NO_EV && tx <= t)
-                    flow_add(&b, TRC_FLOW_JOIN, tx, t, (uint32_t)e->arg, e->unit, 0, e->arg, cc->ev_exit, i);
+                    flow_add(b, TRC_FLOW_JOIN, tx, t, (uint32_t)e->arg, e->unit, 0, e->arg, cc->ev_exit, i);
             }
-            instant_add(&b, e, i, t, NULL);
+            instant_add(b, e, i, t, NULL);
             break;
         case TRC_EV_SUBMIT:
         case TRC_EV_TASK_START:
@@ -711,21 +890,53 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
         case TRC_EV_CANCEL:
         case TRC_EV_CALLBACK:
         case TRC_EV_RESULT:
-            if (ot) pool_event(&b, e, i, t);
-            instant_add(&b, e, i, t, NULL);
+            if (ot) pool_event(b, e, i, t);
+            instant_add(b, e, i, t, NULL);
             break;
         case TRC_EV_QUEUE_TASK_DONE:
             if (ot) ot->task_dones++;
-            instant_add(&b, e, i, t, NULL);
+            instant_add(b, e, i, t, NULL);
             break;
         case TRC_EV_LOCAL_SET:
-            instant_add(&b, e, i, t, e->arg < run->nstrings ? run->strings[e->arg] : "?");
+            instant_add(b, e, i, t, e->arg < run->nstrings ? run->strings[e->arg] : "?");
+            break;
+        case TRC_EV_LOST: {
+            /* events of this unit were dropped from e->t on: unknown until its next event */
+            uint64_t n = e->arg ? e->arg : 1;
+            if (c->in_gap && ut->ngaps) {   /* two in a row: one gap */
+                ut->gaps[ut->ngaps - 1].lost += n;
+            } else {
+                if (c->flushing) { c->flushing = false; }
+                span_close(ut, c, t, 0);
+                span_open(c, t, TRC_ST_UNKNOWN, 0, 0, 0);
+                ARR_PUSH(ut->gaps, ut->ngaps, c->cap_gaps, ((trc_gap){ .t0 = t, .t1 = t, .lost = n, .ev = i }));
+                c->in_gap = true;
+                c->wait_obj = 0;
+                c->read_obj = 0;
+            }
+            ut->lost += n;
+            m->lost += n;
+            break;
+        }
+        case TRC_EV_FLUSH_BEGIN:
+            if (c->flushing || ut->exited) break;
+            c->flushing = true;
+            c->f_state = c->state; c->f_op = c->op; c->f_obj = c->obj; c->f_target = c->target;
+            span_close(ut, c, t, 0);
+            span_open(c, t, TRC_ST_FLUSH, 0, 0, 0);
+            ut->flushes++;
+            break;
+        case TRC_EV_FLUSH_END:
+            if (!c->flushing || ut->exited) { c->flushing = false; break; }
+            c->flushing = false;
+            span_close(ut, c, t, 0);
+            span_open(c, t, c->f_state, c->f_obj, c->f_op, c->f_target);
             break;
         case TRC_EV_DAEMON_KILLED:
             ut->killed = true;
             ut->t_killed = t;
             c->killed_at = true;
-            instant_add(&b, e, i, t, NULL);
+            instant_add(b, e, i, t, NULL);
             break;
         case TRC_EV_READY: {   /* ready again: from how late its deadline fired, if the span allows */
             if (ut->exited) break;
@@ -752,11 +963,63 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
             break;
         case TRC_EV_TASK_CANCEL:
         case TRC_EV_CANCELLED:
-            instant_add(&b, e, i, t, NULL);
+            instant_add(b, e, i, t, NULL);
             break;
         default: break;
         }
     }
+    return 0;
+}
+
+int trc_model_build_opts(trc_model *m, const trc_run *run, const trc_model_opts *opts, diag *d) {
+    memset(m, 0, sizeof *m);
+    m->run = run;
+    m->units = xcalloc(run->nunits ? run->nunits : 1, sizeof *m->units);
+    m->objects = xcalloc(run->nobjects ? run->nobjects : 1, sizeof *m->objects);
+    unit_cur *uc = xcalloc(run->nunits ? run->nunits : 1, sizeof *uc);
+    obj_cur *oc = xcalloc(run->nobjects ? run->nobjects : 1, sizeof *oc);
+    builder b = { .m = m, .run = run, .next_flow = 1 };
+
+    for (uint32_t u = 0; u < run->nunits; u++) {
+        m->units[u].spawner = m->units[u].joiner = UINT32_MAX;
+        uc[u].ev_start = uc[u].ev_exit = uc[u].ev_spawn = NO_EV;
+    }
+    for (uint32_t o = 0; o < run->nobjects; o++) {
+        trc_object_track *ot = &m->objects[o];
+        switch (run->objects[o].kind) {
+        case TRC_OBJ_QUEUE: ARR_PUSH(ot->depth, ot->ndepth, oc[o].cap_depth, ((trc_sample){ 0, 0 })); break;
+        case TRC_OBJ_SEMAPHORE:
+        case TRC_OBJ_RLOCK:
+        case TRC_OBJ_RWLOCK:
+        case TRC_OBJ_BARRIER: level_push(ot, &oc[o], 0, 0); break;
+        default: break;
+        }
+    }
+
+    pass P = { .b = &b, .run = run, .uc = uc, .oc = oc, .base = run->t_start, .last = run->t_start,
+               .checked = !run->src };
+    int rc = trc_evcur_open(&b.cur, run, d);
+    const trc_event *batch;
+    size_t nb;
+    uint64_t done = 0, next_report = 0;
+    while (!rc && (nb = trc_evcur_next(b.cur, &batch)) > 0) {
+        rc = model_batch(&P, batch, nb, trc_evcur_index(b.cur), d);
+        done += nb;
+        if (opts && opts->progress && done >= next_report) {
+            opts->progress(opts->ctx, done, run->nevents);
+            next_report = done + (1u << 16);
+        }
+    }
+    trc_evcur_close(b.cur);
+    b.cur = NULL;
+    if (rc) {
+        free(uc); free(oc); builder_free(&b);
+        trc_model_release(m);
+        return rc;
+    }
+    uint64_t end = run->t_end > P.last ? run->t_end : P.last;
+    m->makespan = end - P.base;
+    wakes_finish(&b);
     m->unmatched_puts = b.items.n;
 
     /* spawn -> the child's first event */
@@ -770,9 +1033,22 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
     futures_lanes(m);
 
     uint64_t mk = m->makespan;
+    char tbuf[32];
     for (uint32_t u = 0; u < run->nunits; u++) {
         trc_unit_track *ut = &m->units[u];
         unit_cur *c = &uc[u];
+        if (c->in_gap) {
+            /* its last events were lost: how it ended is not known */
+            ut->gaps[ut->ngaps - 1].t1 = mk;
+            if (!ut->exited) ut->unknown_end = true;
+        } else if (run->cut && c->started && !ut->exited) {
+            /* the file ends inside the run: after its last event, nothing is known */
+            warn(&b, c->ev_start, SIZE_MAX, c->last_t, u, "the recording was cut short: %s's state after %s (its "
+                 "last event) is unknown", unit_name(run, u), fmt_t(tbuf, c->last_t));
+            span_close(ut, c, c->last_t, 0);
+            span_open(c, c->last_t, TRC_ST_UNKNOWN, 0, 0, 0);
+            ut->unknown_end = true;
+        }
         if (c->started) span_close(ut, c, mk, 0);
         if (!ut->exited) ut->t_exit = mk;
         for (size_t s = 0; s < ut->nspans; s++) ut->t_state[ut->spans[s].state] += ut->spans[s].t1 - ut->spans[s].t0;
@@ -793,12 +1069,14 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d) {
             ot->t_set += mk - o->set_t0;
         }
     }
-    if (m->nflows > 1) qsort(m->flows, m->nflows, sizeof *m->flows, cmp_flow);
+    sort_flows(m->flows, m->nflows);
     free(uc);
     free(oc);
     builder_free(&b);
     return 0;
 }
+
+int trc_model_build(trc_model *m, const trc_run *run, diag *d) { return trc_model_build_opts(m, run, NULL, d); }
 
 void trc_model_release(trc_model *m) {
     if (!m->run && !m->units) return;
@@ -807,7 +1085,9 @@ void trc_model_release(trc_model *m) {
         free(m->units[u].spans);
         free(m->units[u].ready_len);
         free(m->units[u].lag);
+        free(m->units[u].gaps);
     }
+    free(m->warnings);
     for (uint32_t o = 0; run && o < run->nobjects; o++) {
         trc_object_track *ot = &m->objects[o];
         free(ot->depth);

@@ -118,6 +118,7 @@ const char *trc_run_end_name(unsigned e) {
     case TRC_END_ERROR: return "error";
     case TRC_END_UNFINISHED: return "unfinished";
     case TRC_END_INTERRUPTED: return "interrupted";
+    case TRC_END_LIMIT: return "event limit";
     default: return "unknown";
     }
 }

@@ -283,16 +283,16 @@ enum { DN_OBJECT = 1, DN_OUTCOME = 2, DN_ITEM = 3, DN_EXIT = 4, DN_FUTURE = 5, D
 static const char *const pf_dn_names[DN__COUNT] = { "", "object", "outcome", "item", "exit", "future", "seq",
                                                     "woken", "generation", "value", "lost", "unfinished", "depth" };
 /* Interned annotation string values, iid: 1 + o object names, then 6 outcomes
- * (the last is "unknown"), then 5 exit texts. */
+ * (the last is "unknown"), then 7 exit texts. */
 #define PF_OUTCOMES 6u
 #define PF_OUTCOME_OF(aux) ((aux) < PF_OUTCOMES - 1 ? (aux) : PF_OUTCOMES - 1)
 #define SV_OBJ(o) (1u + (o))
 #define SV_OUTCOME(pr, k) (1u + (pr)->nobjects + (k))
 #define SV_EXIT(pr, j) (1u + (pr)->nobjects + PF_OUTCOMES + (j))
-static const char *const pf_exit_text[6] = { "exited", "aborted", "still running at the end",
+static const char *const pf_exit_text[7] = { "exited", "aborted", "still running at the end",
                                              "killed (a daemon cut off at exit)", "died of an error it did not catch",
-                                             "cancelled" };
-#define SV__COUNT(pr) (1u + (pr)->nobjects + PF_OUTCOMES + 6u)
+                                             "unknown (its last events were lost)", "cancelled" };
+#define SV__COUNT(pr) (1u + (pr)->nobjects + PF_OUTCOMES + 7u)
 
 /* Names made up at export time ("notify cv", "spawn worker.1", "a (depth 3)"),
  * interned like the fixed ones with iids from dyn_base up. */
@@ -1058,15 +1058,17 @@ static inline bool pf_flow_ok(const pf_run *pr, const trc_flow *f) {
 }
 
 static inline bool pf_span_shown(const trc_span *s) {
-    return (s->state != TRC_ST_RUNNING && s->state < TRC_ST_DONE) || s->state == TRC_ST_READY ||
-           (s->state == TRC_ST_IDLE && s->op == TRC_OP_SELECT);   /* an event loop waiting */
+    return s->state != TRC_ST_RUNNING && s->state != TRC_ST_DONE && s->state < TRC_ST__COUNT;
 }
 
-/* An incoming flow end, self-contained so that sorting and writing read memory in order. */
-typedef struct pf_in { uint64_t t, id, item; uint32_t obj, kind; int64_t value; bool has_value; } pf_in;
+/* An incoming flow end: its time (the sort key, kept here so sorting and
+ * merging read memory in order) and its flow's index (16 bytes, not a copy of
+ * the flow: a run with millions of items through a queue has as many flows). */
+typedef struct pf_in { uint64_t t; uint64_t flow; } pf_in;
 
+/* At equal times, the flows' order (a fixed one: the model's) decides. */
 static inline bool pf_in_less(const pf_in *a, const pf_in *b) {
-    return a->t < b->t || (a->t == b->t && a->id < b->id);
+    return a->t < b->t || (a->t == b->t && a->flow < b->flow);
 }
 
 static int pf_cmp_in(const void *a, const void *b) {
@@ -1109,8 +1111,7 @@ static int pf_build_in(pf_run *pr) {
     for (size_t i = 0; i < m->nflows; i++) {
         const trc_flow *f = &m->flows[i];
         if (pf_flow_ok(pr, f))
-            pr->in[pr->in_off[f->u1 + 1]++] = (pf_in){ .t = f->t1, .id = f->id, .item = f->item, .obj = f->obj,
-                                                       .kind = f->kind, .value = f->value, .has_value = f->has_value };
+            pr->in[pr->in_off[f->u1 + 1]++] = (pf_in){ .t = f->t1, .flow = i };
     }
     for (uint32_t u = 0; u < pr->nunits; u++) pf_sort_in(pr->in + pr->in_off[u], pr->in_off[u + 1] - pr->in_off[u]);
     return 0;
@@ -1219,7 +1220,7 @@ static int pf_seq_unit(pf_run *pr, uint32_t u) {
         pf_ev e = { .type = TYPE_BEGIN, .track = track, .rel = life0, .name_iid = IID_UNIT(pr, u), .nann = 1 };
         e.ann[0].dn = DN_EXIT;
         e.ann[0].str = true;
-        e.ann[0].v = SV_EXIT(pr, ut->killed ? 3 : !ut->exited ? 2 : ut->aborted ? 1 : ut->failed ? 4 : ut->cancelled ? 5 : 0);
+        e.ann[0].v = SV_EXIT(pr, ut->killed ? 3 : ut->unknown_end ? 5 : !ut->exited ? 2 : ut->aborted ? 1 : ut->failed ? 4 : ut->cancelled ? 6 : 0);
         pf_put(pr, &e);
     }
 
@@ -1232,8 +1233,8 @@ static int pf_seq_unit(pf_run *pr, uint32_t u) {
         if (ks == UINT64_MAX && ki == UINT64_MAX) break;
         PF_BEGIN_PACKET(pr, 0);
         if (ki < ks) {
-            const pf_in *fi = &pr->in[j++];
-            pf_flow_instant(pr, fi->kind, fi->obj, u, fi->t, fi->id, fi->item, false, fi->has_value, fi->value);
+            const trc_flow *fi = &pr->m->flows[pr->in[j++].flow];
+            pf_flow_instant(pr, fi->kind, fi->obj, u, fi->t1, fi->id, fi->item, false, fi->has_value, fi->value);
         } else if (open) {
             if (pr->started) {
                 o->n = (size_t)(pf_slice_fast(pr, o->buf + o->n, TYPE_END, track, sp[i].t1, 0) - o->buf);
@@ -1298,6 +1299,44 @@ static int pf_seq_marks(pf_run *pr) {
         pf_put(pr, &e);
     }
     return 0;
+}
+
+/* The recording's gaps: an instant "events lost" (arg "lost": how many) on the
+ * unit's track where each gap begins; the gap itself is the unit's "unknown"
+ * slice. */
+typedef struct pf_gap { uint64_t t; uint64_t lost; uint32_t unit; } pf_gap;
+
+static int pf_cmp_gap(const void *a, const void *b) {
+    const pf_gap *x = a, *y = b;
+    if (x->t != y->t) return x->t < y->t ? -1 : 1;
+    return x->unit < y->unit ? -1 : x->unit > y->unit;
+}
+
+static int pf_seq_losses(pf_run *pr) {
+    const trc_model *m = pr->m;
+    size_t n = 0;
+    for (uint32_t u = 0; u < pr->nunits; u++) n += m->units[u].ngaps;
+    if (!n) return 0;
+    pf_gap *g = malloc(n * sizeof *g);
+    if (!g) return -ERR_NOMEM;
+    n = 0;
+    for (uint32_t u = 0; u < pr->nunits; u++)
+        for (size_t k = 0; k < m->units[u].ngaps; k++)
+            g[n++] = (pf_gap){ m->units[u].gaps[k].t0, m->units[u].gaps[k].lost, u };
+    qsort(g, n, sizeof *g, pf_cmp_gap);
+    pf_seq_begin(pr);
+    uint32_t iid = pf_dyn_iid(pr, "events lost");
+    int rc = pr->nomem ? -ERR_NOMEM : 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        PF_BEGIN_PACKET(pr, 0);
+        pf_ev e = { .type = TYPE_INSTANT, .track = pf_uuid_unit(pr, g[i].unit), .rel = g[i].t, .name_iid = iid,
+                    .nann = 1 };
+        e.ann[0].dn = DN_LOST;
+        e.ann[0].v = g[i].lost;
+        pf_put(pr, &e);
+    }
+    free(g);
+    return rc;
 }
 
 /* A step series as counter samples: a queue's depth, or an object's level. */
@@ -1398,14 +1437,14 @@ static int pf_seq_set(pf_run *pr, uint32_t ob) {
 static inline bool pf_new_flow(const pf_run *pr, const trc_flow *f) {
     const trc_run *run = pr->run;
     return f->kind > TRC_FLOW_HANDOFF && f->kind < TRC_FLOW__COUNT && f->u0 < pr->nunits && f->u1 < pr->nunits &&
-           f->ev0 < run->nevents && f->ev1 < run->nevents && f->ev0 != f->ev1 && f->t0 <= f->t1 &&
-           run->events[f->ev0].unit == f->u0 && run->events[f->ev1].unit == f->u1 &&
-           run->events[f->ev0].t - run->t_start == f->t0 && run->events[f->ev1].t - run->t_start == f->t1;
+           f->ev0 < run->nevents && f->ev1 < run->nevents && f->ev0 != f->ev1 && f->t0 <= f->t1;
 }
 
-typedef struct pf_ent { uint64_t ev; uint32_t role, idx; } pf_ent;   /* role: 0 instant, 1 out, 2 in */
+/* role: 0 instant, 1 out, 2 in; t and unit: where the event is (the model has them: the events stay in the file) */
+typedef struct pf_ent { uint64_t ev, t; uint32_t role, idx, unit; } pf_ent;
 typedef struct pf_inst {
     uint64_t t, ev;
+    uint32_t unit;
     uint32_t stage;
     size_t out0, in0;
     uint32_t nout, nin;
@@ -1435,9 +1474,29 @@ static const char *pf_unit_or(const pf_run *pr, uint64_t u) {
     return u < pr->nunits ? pf_s(pr->run->units[u].name) : "?";
 }
 
+/* The fields of an instant's event, from the model: its instant, else the
+ * flows that end or start there (a wake is a WAIT_END whose extra is the
+ * flow's seq, a join starts at the child's UNIT_EXIT). */
+static void pf_inst_fields(const pf_run *pr, const pf_inst *in, trc_event *ev) {
+    const trc_flow *fi = in->fin ? &pr->m->flows[in->fin - 1] : NULL;
+    const trc_flow *fo = in->fout ? &pr->m->flows[in->fout - 1] : NULL;
+    memset(ev, 0, sizeof *ev);
+    ev->unit = in->unit;
+    if (in->mi) {
+        const trc_instant *mi = &pr->m->instants[in->mi - 1];
+        ev->kind = mi->kind; ev->obj = mi->obj; ev->aux = mi->aux; ev->arg = mi->arg; ev->extra = mi->extra;
+    } else if (fi && (fi->kind == TRC_FLOW_NOTIFY || fi->kind == TRC_FLOW_SET || fi->kind == TRC_FLOW_BARRIER)) {
+        ev->kind = TRC_EV_WAIT_END; ev->obj = fi->obj; ev->extra = (uint32_t)fi->item;
+    } else if (fo && fo->kind == TRC_FLOW_JOIN) {
+        ev->kind = TRC_EV_UNIT_EXIT;
+    }
+}
+
 /* Name and annotations of one instant. */
 static void pf_inst_event(pf_run *pr, const pf_inst *in, pf_ev *e) {
-    const trc_event *ev = &pr->run->events[in->ev];
+    trc_event evf;
+    pf_inst_fields(pr, in, &evf);
+    const trc_event *ev = &evf;
     const trc_flow *fi = in->fin ? &pr->m->flows[in->fin - 1] : NULL;
     const trc_flow *fo = in->fout ? &pr->m->flows[in->fout - 1] : NULL;
     const char *on = pf_obj_or(pr, ev->obj);
@@ -1508,7 +1567,7 @@ static void pf_inst_event(pf_run *pr, const pf_inst *in, pf_ev *e) {
     default:
         if (fi && fi->kind == TRC_FLOW_SPAWN) e->name_iid = pf_dyn_fmt(pr, "spawned by %s", pf_unit_or(pr, fi->u0));
         else if (fo && fo->kind == TRC_FLOW_JOIN) e->name_iid = pf_dyn_fmt(pr, "exit");
-        else e->name_iid = pf_dyn_fmt(pr, "%s", trc_ev_name(ev->kind));
+        else e->name_iid = pf_dyn_fmt(pr, "%s", ev->kind ? trc_ev_name(ev->kind) : "event");
         break;
     }
 #undef ANN
@@ -1531,18 +1590,19 @@ static int pf_seq_instants(pf_run *pr) {
     for (size_t i = 0; i < m->ninstants; i++)   /* items' values ride on their put and get (pf_flow_instant) */
         if (m->instants[i].ev < pr->run->nevents && m->instants[i].unit < pr->nunits &&
             m->instants[i].kind != TRC_EV_ITEM_VALUE)
-            ent[k++] = (pf_ent){ m->instants[i].ev, 0, (uint32_t)i };
+            ent[k++] = (pf_ent){ m->instants[i].ev, m->instants[i].t, 0, (uint32_t)i, m->instants[i].unit };
     for (size_t i = 0; i < m->nflows; i++) {
-        if (!pf_new_flow(pr, &m->flows[i])) continue;
-        ent[k++] = (pf_ent){ m->flows[i].ev0, 1, (uint32_t)i };
-        ent[k++] = (pf_ent){ m->flows[i].ev1, 2, (uint32_t)i };
+        const trc_flow *f = &m->flows[i];
+        if (!pf_new_flow(pr, f)) continue;
+        ent[k++] = (pf_ent){ f->ev0, f->t0, 1, (uint32_t)i, f->u0 };
+        ent[k++] = (pf_ent){ f->ev1, f->t1, 2, (uint32_t)i, f->u1 };
     }
     nent = k;
     qsort(ent, nent, sizeof *ent, pf_cmp_ent);
     size_t nin = 0, nf = 0;
     for (size_t i = 0; i < nent;) {
         pf_inst *in = &ins[nin];
-        *in = (pf_inst){ .ev = ent[i].ev, .t = pr->run->events[ent[i].ev].t - pr->run->t_start };
+        *in = (pf_inst){ .ev = ent[i].ev, .t = ent[i].t, .unit = ent[i].unit };
         in->out0 = nf;
         for (; i < nent && ent[i].ev == in->ev; i++) {
             if (ent[i].role == 0) in->mi = ent[i].idx + 1;
@@ -1584,8 +1644,7 @@ static int pf_seq_instants(pf_run *pr) {
     pf_seq_begin(pr);
     for (size_t i = 0; i < nin && !rc; i++) {
         const pf_inst *in = &ins[i];
-        const trc_event *ev = &pr->run->events[in->ev];
-        pf_ev e = { .type = TYPE_INSTANT, .track = pf_uuid_unit(pr, ev->unit), .rel = in->t, .fouts = fid + in->out0,
+        pf_ev e = { .type = TYPE_INSTANT, .track = pf_uuid_unit(pr, in->unit), .rel = in->t, .fouts = fid + in->out0,
                     .nfouts = in->nout, .fins = fid + in->in0, .nfins = in->nin };
         pf_inst_event(pr, in, &e);
         if (pr->nomem || (!e.name_iid && !e.name)) { rc = -ERR_NOMEM; break; }
@@ -1743,6 +1802,7 @@ static int pf_events(pf_run *pr) {
         if (!rc && ut->nlag) rc = pf_seq_samples(pr, pf_uuid_loop(pr, u, 1), ut->lag, ut->nlag);
     }
     if (!rc && m->nmarks) rc = pf_seq_marks(pr);
+    if (!rc) rc = pf_seq_losses(pr);
     for (uint32_t ob = 0; ob < pr->nobjects && !rc; ob++) {
         const trc_object_track *ot = &m->objects[ob];
         uint32_t kind = pr->run->objects[ob].kind;
@@ -1826,6 +1886,26 @@ int trc_export_perfetto(FILE *out, const trc_recording *rec, const trc_model *mo
         for (size_t i = 0; i < m->nflows; i++)
             if (m->flows[i].id > max_id) max_id = m->flows[i].id;
         flow_base += max_id;
+    }
+    /* losses, as Perfetto reports its own: a TraceStats packet whose buffer
+     * stats count them (trace_processor's stat traced_buf_trace_writer_packet_loss,
+     * a data loss the UI flags); the count is of events lost */
+    uint64_t lost = 0;
+    for (uint32_t r = 0; r < rec->nruns; r++) lost += models[r].lost;
+    if (!rc && lost && pf_need(&o, 32)) {
+        uint8_t *p = o.buf + o.n, *pkt, *st, *bs;
+        *p++ = 0x0a;                      /* Trace.packet */
+        p = pb_open(p, &pkt);
+        *p++ = 0x9a; *p++ = 0x02;         /* TracePacket.trace_stats = 35 */
+        p = pb_open(p, &st);
+        *p++ = 0x0a;                      /* TraceStats.buffer_stats = 1 */
+        p = pb_open(p, &bs);
+        *p++ = 0x98; *p++ = 0x01;         /* BufferStats.trace_writer_packet_loss = 19 */
+        p = pb_var(p, lost);
+        p = pb_close(bs, p);
+        p = pb_close(st, p);
+        p = pb_close(pkt, p);
+        o.n = (size_t)(p - o.buf);
     }
     if (!rc) { pf_flush(&o); rc = o.err; }
     free(o.buf);

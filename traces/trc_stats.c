@@ -128,34 +128,48 @@ void trc_stats_text(buf *out, const trc_model *m) {
     size_t w = 6;   /* as wide as "object" and "total" at least */
     for (uint32_t u = 0; u < run->nunits; u++) if (strlen(run->units[u].name) > w) w = strlen(run->units[u].name);
     for (uint32_t o = 0; o < run->nobjects; o++) if (strlen(run->objects[o].name) > w) w = strlen(run->objects[o].name);
-    /* a "ready" column when units waited for their event loop (coroutines) */
-    bool ready = false;
-    for (uint32_t u = 0; u < run->nunits; u++) ready |= m->units[u].t_state[TRC_ST_READY] > 0;
-    bprintf(out, "\n%-*s  %10s %10s %10s %10s %6s  %s%s\n", (int)w, "unit", "running", "computing", "blocked", "sleeping",
-            "waits", ready ? "     ready  " : "", "end");
-    uint64_t tot[TRC_ST__COUNT] = { 0 };
+    /* the recording's own columns, only when it has them: time waiting for the
+     * recorder (complete mode), time unknown and events lost (drop mode); and a
+     * "ready" column when units waited for their event loop (coroutines) */
+    bool flush_col = false, lost_col = false, ready = false;
+    for (uint32_t u = 0; u < run->nunits; u++) {
+        flush_col |= m->units[u].t_state[TRC_ST_FLUSH] > 0;
+        lost_col |= m->units[u].lost > 0 || m->units[u].t_state[TRC_ST_UNKNOWN] > 0 || m->units[u].unknown_end;
+        ready |= m->units[u].t_state[TRC_ST_READY] > 0;
+    }
+    bprintf(out, "\n%-*s  %10s %10s %10s %10s", (int)w, "unit", "running", "computing", "blocked", "sleeping");
+    if (ready) bprintf(out, " %10s", "ready");
+    if (flush_col) bprintf(out, " %10s", "rec.flush");
+    if (lost_col) bprintf(out, " %10s %8s", "unknown", "lost");
+    bprintf(out, " %6s  %s\n", "waits", "end");
+    uint64_t tot[TRC_ST__COUNT] = { 0 }, totl = 0;
     uint32_t totw = 0;
     for (uint32_t u = 0; u < run->nunits; u++) {
         const trc_unit_track *ut = &m->units[u];
         for (int s = 0; s < TRC_ST__COUNT; s++) tot[s] += ut->t_state[s];
         totw += ut->waits;
-        const char *end = ut->exited ? (ut->aborted ? "aborted" : "done") : "never exited";
+        totl += ut->lost;
+        const char *end = ut->exited ? (ut->aborted ? "aborted" : "done")
+                          : ut->unknown_end ? "unknown (its last events are missing)" : "never exited";
         char endbuf[64];
         if (ut->killed) { snprintf(endbuf, sizeof endbuf, "killed (daemon) at %s", dur(e, ut->t_killed)); end = endbuf; }
         else if (ut->cancelled) { snprintf(endbuf, sizeof endbuf, "cancelled at %s", dur(e, ut->t_exit)); end = endbuf; }
         else if (ut->failed) { snprintf(endbuf, sizeof endbuf, "died of an error at %s", dur(e, ut->t_exit)); end = endbuf; }
         else if (ut->exited && !ut->aborted) { snprintf(endbuf, sizeof endbuf, "done at %s", dur(e, ut->t_exit)); end = endbuf; }
-        char rdy[48] = "";
-        if (ready) snprintf(rdy, sizeof rdy, "%10s  ", dur(c, ut->t_state[TRC_ST_READY]));
-        bprintf(out, "%-*s  %10s %10s %10s %10s %6u  %s%s\n", (int)w, run->units[u].name, dur(a, ut->t_state[TRC_ST_RUNNING]),
-                dur(b, ut->t_state[TRC_ST_COMPUTE]), dur(c, ut->t_state[TRC_ST_BLOCKED]), dur(d2, ut->t_state[TRC_ST_SLEEP]),
-                ut->waits, rdy, end);
+        bprintf(out, "%-*s  %10s %10s %10s %10s", (int)w, run->units[u].name, dur(a, ut->t_state[TRC_ST_RUNNING]),
+                dur(b, ut->t_state[TRC_ST_COMPUTE]), dur(c, ut->t_state[TRC_ST_BLOCKED]), dur(d2, ut->t_state[TRC_ST_SLEEP]));
+        if (ready) bprintf(out, " %10s", dur(a, ut->t_state[TRC_ST_READY]));
+        if (flush_col) bprintf(out, " %10s", dur(a, ut->t_state[TRC_ST_FLUSH]));
+        if (lost_col) bprintf(out, " %10s %8llu", dur(a, ut->t_state[TRC_ST_UNKNOWN]), (unsigned long long)ut->lost);
+        bprintf(out, " %6u  %s\n", ut->waits, end);
     }
     if (run->nunits > 1) {
-        char rdy[48] = "";
-        if (ready) snprintf(rdy, sizeof rdy, "  %10s", dur(e, tot[TRC_ST_READY]));
-        bprintf(out, "%-*s  %10s %10s %10s %10s %6u%s\n", (int)w, "total", dur(a, tot[TRC_ST_RUNNING]), dur(b, tot[TRC_ST_COMPUTE]),
-                dur(c, tot[TRC_ST_BLOCKED]), dur(d2, tot[TRC_ST_SLEEP]), totw, rdy);
+        bprintf(out, "%-*s  %10s %10s %10s %10s", (int)w, "total", dur(a, tot[TRC_ST_RUNNING]), dur(b, tot[TRC_ST_COMPUTE]),
+                dur(c, tot[TRC_ST_BLOCKED]), dur(d2, tot[TRC_ST_SLEEP]));
+        if (ready) bprintf(out, " %10s", dur(a, tot[TRC_ST_READY]));
+        if (flush_col) bprintf(out, " %10s", dur(a, tot[TRC_ST_FLUSH]));
+        if (lost_col) bprintf(out, " %10s %8llu", dur(a, tot[TRC_ST_UNKNOWN]), (unsigned long long)totl);
+        bprintf(out, " %6u\n", totw);
     }
     /* event loops: ticks, idle, the time its tasks blocked it, the ready tasks, the lag */
     bool loops = false;
@@ -186,7 +200,21 @@ void trc_stats_text(buf *out, const trc_model *m) {
     if (m->lost_updates)
         bprintf(out, "\n%llu %s lost to unsynchronised read-modify-writes\n", (unsigned long long)m->lost_updates,
                 pl(m->lost_updates, "counter update was", "counter updates were"));
-    if (run->lost) bprintf(out, "\nWARNING: %llu events were lost (recorder buffers overflowed)\n", (unsigned long long)run->lost);
+    uint64_t flush = 0, life = 0;
+    for (uint32_t u = 0; u < run->nunits; u++) {
+        flush += m->units[u].t_state[TRC_ST_FLUSH];
+        life += m->units[u].t_exit > m->units[u].t_start ? m->units[u].t_exit - m->units[u].t_start : 0;
+    }
+    if (flush)
+        bprintf(out, "\nrecorder flush: units waited %s for the recorder's full buffers (%.1f%% of their time); "
+                     "rec.flush above is that wait, not the scenario's\n",
+                dur(a, flush), life ? 100.0 * (double)flush / (double)life : 0.0);
+    if (m->lost)
+        bprintf(out, "\nWARNING: %llu events were lost (drop mode: recorder buffers overflowed); from each gap to the "
+                     "unit's next event its state is unknown\n", (unsigned long long)m->lost);
+    if (m->warnings_total)
+        bprintf(out, "%s%llu repair(s) where events are missing (owners made unknown...): weft check lists them\n",
+                m->lost ? "" : "\n", (unsigned long long)m->warnings_total);
     if (run->report && run->report[0]) bprintf(out, "\n%s", run->report);
 }
 
@@ -255,8 +283,9 @@ void trc_stats_json(buf *out, const trc_model *models, uint32_t nruns) {
         json_str(out, run->scenario);
         bprintf(out, ",\"backend\":");
         json_str(out, run->backend);
-        bprintf(out, ",\"end\":\"%s\",\"makespan_ns\":%llu,\"lost\":%llu,\"params\":{", trc_run_end_name(run->end_reason),
-                (unsigned long long)m->makespan, (unsigned long long)run->lost);
+        bprintf(out, ",\"end\":\"%s\",\"makespan_ns\":%llu,\"lost\":%llu,\"repairs\":%llu,\"params\":{",
+                trc_run_end_name(run->end_reason), (unsigned long long)m->makespan, (unsigned long long)m->lost,
+                (unsigned long long)m->warnings_total);
         for (uint32_t i = 0; i < run->nparams; i++) {
             bprintf(out, "%s", i ? "," : "");
             json_str(out, run->params[i].name);
@@ -267,9 +296,11 @@ void trc_stats_json(buf *out, const trc_model *models, uint32_t nruns) {
             const trc_unit_track *ut = &m->units[u];
             bprintf(out, "%s{\"name\":", u ? "," : "");
             json_str(out, run->units[u].name);
-            bprintf(out, ",\"waits\":%u,\"exited\":%s,\"aborted\":%s,\"killed\":%s,\"failed\":%s,\"states_ns\":{",
-                    ut->waits, ut->exited ? "true" : "false", ut->aborted ? "true" : "false", ut->killed ? "true" : "false",
-                    ut->failed ? "true" : "false");
+            bprintf(out, ",\"waits\":%u,\"exited\":%s,\"aborted\":%s,\"killed\":%s,\"failed\":%s,\"end_unknown\":%s,"
+                         "\"lost\":%llu,\"gaps\":%zu,\"flushes\":%u,\"states_ns\":{", ut->waits,
+                    ut->exited ? "true" : "false", ut->aborted ? "true" : "false", ut->killed ? "true" : "false",
+                    ut->failed ? "true" : "false", ut->unknown_end ? "true" : "false", (unsigned long long)ut->lost,
+                    ut->ngaps, ut->flushes);
             for (int s = 0; s < TRC_ST__COUNT; s++)
                 bprintf(out, "%s\"%s\":%llu", s ? "," : "", trc_state_name((unsigned)s), (unsigned long long)ut->t_state[s]);
             bprintf(out, "}");

@@ -1,0 +1,180 @@
+/* Reading a big recording: what `weft stats`, `weft export` and the load
+ * behind `weft view` cost in time and memory. Prints figures; asserts nothing.
+ *
+ *   bench_load FILE.weft            a real recording (e.g. made by weft run)
+ *   bench_load --make N FILE.weft   first writes a synthetic one of N events
+ *                                   (4 units taking and releasing one lock)
+ *
+ * Each phase runs in a child process of its own, three times, so that its peak
+ * resident memory (getrusage ru_maxrss) is its own; the figures are medians.
+ * The baseline is a child that only starts: bytes per event = (peak - baseline)
+ * / events. Phases:
+ *   open     the reader alone: header, every chunk's CRC, every event checked
+ *   model    open + the derived model (what view loads before its first frame)
+ *   stats    open + model + the stats text
+ *   export   open + model + the Perfetto trace, written to /dev/null
+ */
+#include "traces/trc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+enum { PH_BASE, PH_OPEN, PH_MODEL, PH_STATS, PH_EXPORT, PH__N };
+static const char *const ph_name[PH__N] = { "baseline", "open", "model", "stats", "export" };
+
+typedef struct result { double wall_s, cpu_s; long rss_kb; uint64_t events; int ok; } result;
+
+static uint64_t phase(int ph, const char *path) {
+    if (ph == PH_BASE) return 0;
+    trc_recording *rec;
+    diag d;
+    diag_clear(&d);
+    if (trc_recording_open(&rec, path, 0, &d)) {
+        fprintf(stderr, "bench_load: %s: %s\n", path, d.msg);
+        exit(2);
+    }
+    uint64_t events = 0;
+    for (uint32_t r = 0; r < rec->nruns; r++) events += rec->runs[r].nevents;
+    if (ph >= PH_MODEL) {
+        trc_model *m = calloc(rec->nruns ? rec->nruns : 1, sizeof *m);
+        for (uint32_t r = 0; r < rec->nruns; r++)
+            if (trc_model_build(&m[r], &rec->runs[r], &d)) {
+                fprintf(stderr, "bench_load: run %u: %s\n", r + 1, d.msg);
+                exit(2);
+            }
+        if (ph == PH_STATS) {
+            for (uint32_t r = 0; r < rec->nruns; r++) {
+                buf b = { 0 };
+                trc_stats_text(&b, &m[r]);
+                buf_release(&b);
+            }
+        } else if (ph == PH_EXPORT) {
+            FILE *f = fopen("/dev/null", "wb");
+            if (!f || trc_export_perfetto(f, rec, m, &d)) {
+                fprintf(stderr, "bench_load: export: %s\n", d.msg);
+                exit(2);
+            }
+            fclose(f);
+        }
+        for (uint32_t r = 0; r < rec->nruns; r++) trc_model_release(&m[r]);
+        free(m);
+    }
+    trc_recording_free(rec);
+    return events;
+}
+
+static result measure(int ph, const char *path) {
+    int p[2];
+    result res = { 0 };
+    if (pipe(p)) return res;
+    uint64_t t0 = clk_mono_ns();
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        uint64_t ev = phase(ph, path);
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        result r = { .cpu_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+                              ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6,
+                     .rss_kb = ru.ru_maxrss, .events = ev, .ok = 1 };
+        if (write(p[1], &r, sizeof r) != (ssize_t)sizeof r) _exit(1);
+        _exit(0);
+    }
+    close(p[1]);
+    if (read(p[0], &res, sizeof res) != (ssize_t)sizeof res) res.ok = 0;
+    close(p[0]);
+    waitpid(pid, NULL, 0);
+    res.wall_s = (double)(clk_mono_ns() - t0) / 1e9;
+    return res;
+}
+
+static int cmp_res(const void *a, const void *b) {
+    const result *x = a, *y = b;
+    return x->wall_s < y->wall_s ? -1 : x->wall_s > y->wall_s;
+}
+
+/* A synthetic recording: 4 units, each taking and releasing one lock, drained in batches like the recorder's. */
+static int make(uint64_t n, const char *path) {
+    trc_writer *w;
+    diag d;
+    trc_unit us[4];
+    const char *names[4] = { "worker.0", "worker.1", "worker.2", "worker.3" };
+    for (uint32_t i = 0; i < 4; i++)
+        us[i] = (trc_unit){ .id = i, .kind = TRC_UNIT_THREAD, .parent = UINT32_MAX, .name = names[i], .group = "worker" };
+    trc_object m = { .id = 1, .kind = TRC_OBJ_LOCK, .name = "m" };
+    trc_run run = { .scenario = "synthetic locks", .backend = "threads", .units = us, .nunits = 4, .objects = &m,
+                    .nobjects = 1, .t_start = 1000000000ull, .machine = "bench" };
+    if (trc_writer_open(&w, path, &d) || trc_writer_run_begin(w, &run, &d) < 0) {
+        fprintf(stderr, "bench_load: %s\n", d.msg);
+        return 1;
+    }
+    enum { BATCH = 2000 };
+    trc_event *b = malloc(BATCH * sizeof *b);
+    uint64_t t = run.t_start, written = 0;
+    uint32_t turn = 0;
+    /* the lock goes round: unit u acquires at t, releases at t + 40; a batch per unit per "drain" */
+    while (written < n) {
+        for (uint32_t u = 0; u < 4 && written < n; u++) {
+            size_t k = 0;
+            for (uint64_t i = 0; i < BATCH / 2 && written + k + 2 <= n; i++) {
+                uint64_t at = t + ((i * 4 + u) * 100);
+                b[k++] = (trc_event){ .t = at, .unit = u, .obj = 1, .kind = TRC_EV_ACQUIRE, .arg = 1 };
+                b[k++] = (trc_event){ .t = at + 40, .unit = u, .obj = 1, .kind = TRC_EV_RELEASE };
+            }
+            if (!k) { written = n; break; }
+            if (trc_writer_events(w, b, k, &d)) { fprintf(stderr, "bench_load: %s\n", d.msg); return 1; }
+            written += k;
+        }
+        t += (uint64_t)BATCH / 2 * 4 * 100;
+        turn++;
+    }
+    free(b);
+    if (trc_writer_run_end(w, t, TRC_END_OK, "", &d) || trc_writer_close(w, &d)) {
+        fprintf(stderr, "bench_load: %s\n", d.msg);
+        return 1;
+    }
+    printf("wrote %s: %llu synthetic events\n", path, (unsigned long long)n);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    const char *path;
+    if (argc == 4 && !strcmp(argv[1], "--make")) {
+        if (make(strtoull(argv[2], NULL, 0), argv[3])) return 1;
+        path = argv[3];
+    } else if (argc == 2) {
+        path = argv[1];
+    } else {
+        fprintf(stderr, "usage: bench_load FILE.weft | bench_load --make N FILE.weft\n");
+        return 2;
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f) { perror(path); return 2; }
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fclose(f);
+    result med[PH__N];
+    for (int ph = 0; ph < PH__N; ph++) {
+        result r[3];
+        for (int t = 0; t < 3; t++) r[t] = measure(ph, path);
+        qsort(r, 3, sizeof *r, cmp_res);
+        med[ph] = r[1];
+        if (!med[ph].ok) { fprintf(stderr, "bench_load: phase %s failed\n", ph_name[ph]); return 1; }
+    }
+    uint64_t n = med[PH_OPEN].events;
+    printf("%s: %llu events, %.1f MB on disk (%.1f B/event); baseline process %ld KB\n", path, (unsigned long long)n,
+           (double)size / 1e6, n ? (double)size / (double)n : 0.0, med[PH_BASE].rss_kb);
+    printf("  %-7s %9s %9s %12s %12s %14s\n", "phase", "wall s", "cpu s", "M events/s", "peak RSS MB", "RSS B/event");
+    for (int ph = PH_OPEN; ph < PH__N; ph++) {
+        const result *r = &med[ph];
+        double per = n ? (double)(r->rss_kb - med[PH_BASE].rss_kb) * 1024.0 / (double)n : 0.0;
+        printf("  %-7s %9.3f %9.3f %12.1f %12.1f %14.1f\n", ph_name[ph], r->wall_s, r->cpu_s,
+               r->wall_s > 0 ? (double)n / r->wall_s / 1e6 : 0.0, (double)r->rss_kb / 1024.0, per);
+    }
+    printf("  (M events/s by wall time of the whole phase, process start to exit; cpu s is user + system)\n");
+    return 0;
+}
