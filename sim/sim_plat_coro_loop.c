@@ -262,6 +262,7 @@ static void run_task(co_loop *l, sim_punit *u) {
     int rc = sim_fiber_resume(u->fiber, NULL, NULL);
     if (rc) BUG("coroutines: cannot resume task %s: %s", u->name, sim_fiber_result_str(rc));
     l->cur = NULL;
+    co_vstamp(p);   /* what comes next (another unit, main at the run's end) is after what u recorded */
     if (sim_fiber_state_of(u->fiber) != SIM_FIBER_DEAD) return;
     size_t stack = sim_fiber_stack_size(u->fiber);
     rc = sim_fiber_destroy(u->fiber);
