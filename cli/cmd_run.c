@@ -558,8 +558,12 @@ int cmd_run(int argc, char **argv) {
             /* the scenario sweeps a parameter itself: `sweep P = v1, v2` */
             const sim_program *p = pl.progs[0];
             const sim_param *pa = &p->params[p->sweep_param];
+            const char *given = NULL;   /* -D P=v on the swept P: that one value, as --sweep P=v would */
+            for (uint32_t i = 0; i < ndefs; i++)
+                if (!strcmp(defs[i].name, pa->name)) given = defs[i].value;
             size_t l = (size_t)snprintf(spec, sizeof spec, "%s=", pa->name);
-            for (uint32_t i = 0; i < p->nsweep && l < sizeof spec; i++)
+            if (given) snprintf(spec + l, sizeof spec - l, "%s", given);
+            for (uint32_t i = 0; !given && i < p->nsweep && l < sizeof spec; i++)
                 l += (size_t)snprintf(spec + l, sizeof spec - l, "%s%lld%s", i ? "," : "", (long long)p->sweep_values[i],
                                       pa->type == SIM_T_DUR ? "ns" : "");
             sim_program_free(pl.progs[0]);

@@ -119,7 +119,7 @@ void rdr_header(rdr_ctx *cx) {
     if (futures) {   /* the future lanes' states */
         static const struct { unsigned k; const char *name; } fl[] = {
             { RDR_FK_PENDING, "queued" }, { RDR_FK_RUNNING, "ran" }, { RDR_FK_DONE, "done" },
-            { RDR_FK_CANCELLED, "cancelled" } };
+            { RDR_FK_CANCELLED, "cancelled" }, { RDR_FK_FAILED, "failed" } };
         int fx = x + rdr_tw(cx, RDR_FONT_REGULAR, "future:", 7) + 8;
         if (fx + 60 < xmax) {
             rdr_text(cx, x, y, RDR_FONT_REGULAR, cx->th->text_dim, "future:");

@@ -128,6 +128,15 @@ int sim__resolve_names(parser *ps) {
                 sim__hint(ps, "a thread cannot be cancelled; a timer can: timer %s 50ms { ... }", f->name);
                 break;
             }
+            int oi = slot == UINT32_MAX && f->stmt ? sim__find_object(p, f->name) : -1;
+            if (oi >= 0) {   /* cancel b on a barrier, result m on a lock: say what it is */
+                const char *step = f->stmt->kind == SIM_S_CANCEL ? "cancel takes a future or a timer"
+                                 : f->stmt->kind == SIM_S_RESULT ? "result takes a future" : "on_done takes a future";
+                sim__perr(ps, f->pos, ERR_SCENARIO, "'%s' is a %s: %s", f->name, sim__obj_kind_name(p->objects[oi].kind),
+                          step);
+                sim__hint_closest(ps, f->name, p->futs, p->nfuts, "name one where it is submitted: submit POOL TASK as NAME");
+                break;
+            }
             if (slot == UINT32_MAX) {
                 sim__perr(ps, f->pos, ERR_SCENARIO, "unknown future '%s'", f->name);
                 sim__hint_closest(ps, f->name, p->futs, p->nfuts, "name one where it is made: submit POOL TASK as NAME, or "

@@ -193,10 +193,11 @@ uint32_t sim_check_sweep(const sim_program *prog, uint32_t param, const int64_t 
         sim_eval_ctx ctx = { .makespan = sweep_makespan, .user = &c };
         int64_t v = 0;
         diag ed;
-        char fail[512] = "";
-        if (sim_eval(x->value, prog, &ctx, &v, &ed)) snprintf(fail, sizeof fail, "expect: %.400s", ed.msg);
+        char fail[768] = "", text[256];
+        expect_text(prog, x->pos, text, sizeof text);
+        if (sim_eval(x->value, prog, &ctx, &v, &ed)) snprintf(fail, sizeof fail, "%s: %.400s", text, ed.msg);
         else if (!v) {
-            size_t l = (size_t)snprintf(fail, sizeof fail, "expect does not hold: the makespans were");
+            size_t l = (size_t)snprintf(fail, sizeof fail, "%s does not hold: the makespans were", text);
             for (uint32_t k = 0; k < n && l < sizeof fail; k++) {
                 char ms[32];
                 fmt_dur(ms, sizeof ms, makespans[k]);

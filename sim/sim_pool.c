@@ -207,7 +207,8 @@ int pool_on_done(rt_unit *u, const sim_stmt *s) {
 
 /* map POOL TASK N [timeout=D] { body }: every item is submitted up front; results come
  * back in input order, so the consumer waits on the slowest earlier item (head-of-line).
- * On a timeout the pending rest is cancelled, as Executor.map does. */
+ * On a timeout, an error, or a block that breaks out or raises, the pending rest is
+ * cancelled, as Executor.map's iterator does when it stops early. */
 int pool_map(rt_unit *u, const sim_stmt *s, uint32_t oi, uint64_t deadline) {
     rt *r = u->r;
     int64_t n;
@@ -224,7 +225,8 @@ int pool_map(rt_unit *u, const sim_stmt *s, uint32_t oi, uint64_t deadline) {
     }
     bool rejected = u->timed_out;
     int rc = rt_halted(u) ? -1 : 0;
-    for (int64_t i = 0; i < n && !rc; i++) {
+    int64_t i;
+    for (i = 0; i < n && !rc; i++) {
         rt_lock(u, r->fmon);
         int out = await_result(u, fs[i], deadline);
         if (out == TRC_OUT_ERROR) fs[i]->retrieved = true;
@@ -248,6 +250,18 @@ int pool_map(rt_unit *u, const sim_stmt *s, uint32_t oi, uint64_t deadline) {
         if (b == XR_STOP) rc = -1;
         if (b == XR_RAISE) rc = XR_RAISE;
         if (b != XR_OK) break;
+    }
+    if (i < n && rc != -1 && !rt_halted(u)) {
+        /* the block broke out or raised: as a map iterator closed early (its finally), the
+         * items still queued are cancelled; the running ones run on */
+        rt_lock(u, r->fmon);
+        for (int64_t k = i + 1; k < n; k++) {
+            uint32_t *cbs = NULL;
+            size_t nc = 0, cap = 0;
+            if (fs[k]->state == FS_PENDING) cancel_pending(u, fs[k], &cbs, &nc, &cap);
+            rt_release(r, cbs, cap * sizeof *cbs);
+        }
+        rt_unlock(u, r->fmon);
     }
     if (rc != XR_RAISE) u->timed_out = rejected || got < n;
     free(fs);

@@ -337,6 +337,11 @@ static sim_stmt *parse_error_step(parser *ps, tok t, int depth, int loops) {
                 return NULL;
             }
             sim__next(ps);
+            if (is_p(&ps->t, '+') || is_p(&ps->t, '%')) {
+                sim__perr(ps, ps->t.pos, ERR_SCENARIO, "an error's text is one string: it cannot be computed");
+                sim__hint(ps, "values are integers: raise a text per case (if arg == 1 { raise \"KeyError: 1\" })");
+                return NULL;
+            }
         } else if (!ps->in_except) {
             char b[64];
             sim__perr(ps, ps->t.pos, ERR_SCENARIO, "expected the error's \"text\" after raise, found %s",

@@ -228,6 +228,36 @@ START_TEST(sweep_expectations_name_their_run) {
 }
 END_TEST
 
+/* -D on the parameter a scenario sweeps is one run with that value (it was ignored: the
+ * file's sweep ran instead), and a relation across the runs is quoted as written. */
+START_TEST(define_on_the_swept_param_and_relations_quoted) {
+    const char *scn = tmp_path("swd.scn"), *rec = tmp_path("swd.weft");
+    write_file(scn, "param n = 1\ncounter c\nactor a * n { incr c }\nsweep n = 1, 2\n"
+                    "expect makespan[n=2] < makespan[n=1] - makespan[n=1]\n");
+    out o;
+    char args[1024], want[2048];
+    snprintf(args, sizeof args, "run %s -o %s --quiet -D n=3", scn, rec);
+    weft(&o, args);
+    ck_assert_int_eq(o.status, 1);
+    snprintf(want, sizeof want, "%s:5:1: expect makespan[n=2] < makespan[n=1] - makespan[n=1]: no run with n=2 was recorded "
+                                "(run a sweep over n)\n", scn);
+    ck_assert_str_eq(o.err, want);
+    snprintf(args, sizeof args, "stats %s", rec);
+    weft(&o, args);
+    ck_assert_int_eq(o.status, 0);
+    ck_assert_msg(strstr(o.text, "params: n=3\n") && !strstr(o.text, "params: n=1") && !strstr(o.text, "params: n=2"), "%s",
+                  o.text);
+    ck_assert_msg(strstr(o.text, "a.2 "), "three instances ran:\n%s", o.text);
+    /* the file's own sweep: both runs, and the relation fails quoted as written */
+    snprintf(args, sizeof args, "run %s -o %s --quiet", scn, rec);
+    weft(&o, args);
+    ck_assert_int_eq(o.status, 1);
+    snprintf(want, sizeof want, "%s:5:1: expect makespan[n=2] < makespan[n=1] - makespan[n=1] does not hold: the makespans "
+                                "were n=1: ", scn);
+    ck_assert_msg(!strncmp(o.err, want, strlen(want)), "%s", o.err);
+}
+END_TEST
+
 /* Errors a run survives are told on stderr, as Python prints them. */
 START_TEST(survived_errors_are_warned_about) {
     const char *scn = tmp_path("warn.scn");
@@ -257,6 +287,7 @@ int main(void) {
     tcase_add_test(tc, the_chinese_bundled_scenario_runs);
     tcase_add_test(tc, sweep_expectations_name_their_run);
     tcase_add_test(tc, survived_errors_are_warned_about);
+    tcase_add_test(tc, define_on_the_swept_param_and_relations_quoted);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

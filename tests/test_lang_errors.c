@@ -181,6 +181,38 @@ START_TEST(errors_travel_through_futures) {
 }
 END_TEST
 
+/* A map whose block leaves early, by break or by an error, cancels the items still
+ * queued (Python's for loop over executor.map closes the iterator, whose finally
+ * cancels them); the one running runs on. */
+START_TEST(a_map_left_early_cancels_the_rest) {
+    ran r;
+    det_run(&r, "mapleft",
+            "pool p workers=1\ncounter ran\n"
+            "task work { sleep 1ms; incr ran }\n"
+            "actor main {\n"
+            "  map p work 5 { if arg == 0 { break } }\n"
+            "  if not ok { mark \"stopped early\" }\n"
+            "  try { map p work 5 { if arg == 1 { raise \"ValueError\" } } } except { mark \"caught\" }\n"
+            "}\n"
+            "expect counter ran == 2 + 3\n");
+    ck_assert_msg(r.res.expect_failed == 0, "%s", r.res.expect_report);
+    uint32_t m = unit_named(&r, "main.0"), p = obj_named(&r, "p");
+    /* first map: #1 done, #2 running when the block broke out, #3..#5 cancelled;
+     * second: #6 and #7 done, #8 running, #9 and #10 cancelled */
+    ck_assert_uint_eq(count_ev(&r, TRC_EV_CANCEL, m, p), 5);
+    static const uint64_t ids[5] = { 3, 4, 5, 9, 10 };
+    for (size_t k = 0; k < 5; k++) {
+        const trc_event *c = nth(&r, TRC_EV_CANCEL, m, p, k);
+        ck_assert_uint_eq(c->arg, ids[k]);
+        ck_assert_uint_eq(c->aux, 1);   /* in time: it was still queued */
+    }
+    ck_assert_uint_eq(r.m.objects[p - 1].cancelled, 5);
+    ck_assert_uint_eq(marks_of(&r, "stopped early", m), 1);
+    ck_assert_uint_eq(marks_of(&r, "caught", m), 1);
+    tu_ran_free(&r);
+}
+END_TEST
+
 /* The end of the run stops a unit at once: a finally does not run then (as a
  * daemon thread killed at exit runs nothing more). */
 START_TEST(finally_does_not_run_when_the_run_ends) {
@@ -198,6 +230,8 @@ START_TEST(error_syntax) {
     err_exact("actor a { raise }\n", 1, 17, "expected the error's \"text\" after raise, found '}'",
               "raise \"text\" raises an error; a bare raise (in an except block) raises the handled one again");
     err_exact("actor a { raise \"\" }\n", 1, 17, "an error needs a text", NULL);
+    err_exact("task t { raise \"KeyError: \" + arg }\n", 1, 29, "an error's text is one string: it cannot be computed",
+              "values are integers: raise a text per case (if arg == 1 { raise \"KeyError: 1\" })");
     err_exact("actor a { try { sleep 1ms } }\n", 1, 11, "a try needs an except or a finally",
               "try { ... } except { ... }, or try { ... } finally { ... }");
     err_exact("actor a { except { } }\n", 1, 11, "except without a try before it", NULL);
@@ -229,6 +263,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, uncaught_errors_end_the_thread);
     tcase_add_test(tc, errors_travel_through_futures);
     tcase_add_test(tc, finally_does_not_run_when_the_run_ends);
+    tcase_add_test(tc, a_map_left_early_cancels_the_rest);
     tcase_add_test(tc, error_syntax);
     suite_add_tcase(s, tc);
     return s;

@@ -248,6 +248,10 @@ START_TEST(reads_and_refusals_are_counted) {
     const char *txt = (const char *)out.p;
     ck_assert_msg(strstr(txt, "final value 0 (never written), 0 writes, 5 reads"), "%s", txt);
     ck_assert_msg(strstr(txt, "0 cancelled, 2 refused after shutdown"), "%s", txt);
+    /* the pool's worker, never needed, never started (it said "never exited") */
+    const char *w = strstr(txt, "\np.0 ");
+    ck_assert_msg(w && !strncmp(strchr(w + 1, '\n') - strlen("  never started"), "  never started", 15), "%s", txt);
+    ck_assert_msg(!strstr(txt, "never exited"), "%s", txt);
     buf_release(&out);
     tu_ran_free(&r);
 }
@@ -265,6 +269,21 @@ START_TEST(stuck_reports_mark_daemons) {
 }
 END_TEST
 
+/* cancel, result and on_done take a future (cancel a timer too): any other name says what it is. */
+START_TEST(cancel_names_what_it_was_given) {
+    err_exact("barrier b 2\nactor a { cancel b }\n", 2, 18, "'b' is a barrier: cancel takes a future or a timer",
+              "name one where it is submitted: submit POOL TASK as NAME");
+    err_exact("lock m\npool p workers=1\ntask t { }\nactor a { submit p t as m2; result m }\n", 4, 36,
+              "'m' is a lock: result takes a future", "did you mean 'm2'?");
+    err_exact("queue q capacity=1\npool p workers=1\ntask t { }\nactor a { on_done q t }\n", 4, 19,
+              "'q' is a queue: on_done takes a future", "name one where it is submitted: submit POOL TASK as NAME");
+    err_exact("actor w { }\nactor a { cancel w }\n", 2, 18, "'w' is an actor: cancel takes a future or a timer",
+              "a thread cannot be cancelled; a timer can: timer w 50ms { ... }");
+    err_exact("actor a { cancel nosuch }\n", 1, 18, "unknown future 'nosuch'",
+              "name one where it is made: submit POOL TASK as NAME, or create_task TASK as NAME");
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("lang_prims");
     TCase *tc = tcase_create("prims");
@@ -277,6 +296,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, reads_and_refusals_are_counted);
     tcase_add_test(tc, stuck_reports_mark_daemons);
     tcase_add_test(tc, bundled_timeout_locks_scenario);
+    tcase_add_test(tc, cancel_names_what_it_was_given);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -150,7 +150,8 @@ void trc_stats_text(buf *out, const trc_model *m) {
         totw += ut->waits;
         totl += ut->lost;
         const char *end = ut->exited ? (ut->aborted ? "aborted" : "done")
-                          : ut->unknown_end ? "unknown (its last events are missing)" : "never exited";
+                          : ut->unknown_end ? "unknown (its last events are missing)"
+                          : ut->nspans ? "never exited" : "never started";
         char endbuf[64];
         if (ut->killed) { snprintf(endbuf, sizeof endbuf, "killed (daemon) at %s", dur(e, ut->t_killed)); end = endbuf; }
         else if (ut->cancelled) { snprintf(endbuf, sizeof endbuf, "cancelled at %s", dur(e, ut->t_exit)); end = endbuf; }
