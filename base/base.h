@@ -43,7 +43,7 @@ typedef struct diag {
     int line, col;    /* 1-based position in a scenario (line > 0) */
     bool has_offset;
     char msg[512];
-    char hint[256];   /* optional "did you mean ..." */
+    char hint[512];   /* optional "did you mean ...", or the list of what may come */
     char snippet[256];/* the offending source line, if any */
 } diag;
 

@@ -113,6 +113,9 @@ void free_loaded(loaded *l);
 void print_model_warnings(const char *path, uint32_t run, const trc_model *m, size_t max);
 /* Writes the Perfetto trace to o's temporary file (the caller commits it). */
 int export_perfetto(const loaded *l, output *o);   /* 0 or an exit status (printed) */
+enum export_kind { EXPORT_JSON = 1, EXPORT_TEXT = 2 };
+/* The Chrome JSON trace or the text dump, the same way (progress on a terminal). */
+int export_other(const loaded *l, output *o, enum export_kind kind, bool scrub);
 void print_stats(const loaded *l);
 
 /* cli_show.c */
@@ -131,6 +134,21 @@ typedef struct view_opts {
     int theme;                    /* 0 dark, 1 light */
 } view_opts;
 int view_files(const view_opts *o);
+
+/* cli_scenarios.c: the bundled scenarios' folder; a scenario given by name
+ * ("producer_consumer", no such file here) is looked for there (the path, in
+ * a static buffer, else given itself) */
+const char *scenario_dir(void);
+const char *scenario_path(const char *given);
+
+/* cli_progress.c: a line on stderr while a long command works, only on a
+ * terminal (progress_wanted), erased when done. */
+bool progress_wanted(void);
+void progress_frac_begin(const char *what);   /* then progress_frac as a trc_progress_fn */
+void progress_frac(void *ud, double done);
+void progress_clear(void);
+void progress_run_begin(const char *recording_path);   /* a thread shows elapsed time and events */
+void progress_run_end(void);
 
 /* cli_path.c: a malloc'ed copy of path with its extension replaced by ext */
 char *replace_ext(const char *path, const char *ext);
@@ -151,12 +169,18 @@ int signals_caught(void);          /* the signal that interrupted a run, 0 = non
 const char *signal_name(int sig);  /* "SIGINT" */
 void signals_finish(void);
 
-/* the subcommands: argv[0] is the subcommand's name */
+/* the subcommands: argv[0] is the subcommand's name; each has its table
+ * (cli_opts.h) */
+struct cli_cmd;
+extern const struct cli_cmd cli_cmd_run, cli_cmd_view, cli_cmd_export, cli_cmd_stats, cli_cmd_diff, cli_cmd_check,
+    cli_cmd_list, cli_cmd_help, cli_cmd_docs;
 int cmd_run(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 int cmd_view(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_list(int argc, char **argv);
+int cmd_worker(int argc, char **argv);   /* __worker: start_method spawn's worker process */
 
 #endif

@@ -124,7 +124,35 @@ int export_perfetto(const loaded *l, output *o) {
     return 0;
 }
 
+int export_other(const loaded *l, output *o, enum export_kind kind, bool scrub) {
+    FILE *f = fopen(o->tmp, "wb");
+    if (!f) {
+        fprintf(stderr, "weft: cannot write '%s': %s\n", esc(o->given), strerror(errno));
+        return EXIT_IO;
+    }
+    diag d;
+    diag_clear(&d);
+    bool prog = progress_wanted() && !o->direct;
+    if (prog) progress_frac_begin("exporting");
+    int rc = kind == EXPORT_JSON ? trc_export_json(f, l->rec, l->models, prog ? progress_frac : NULL, NULL, &d)
+                                 : trc_export_text(f, l->rec, l->models, scrub, prog ? progress_frac : NULL, NULL, &d);
+    progress_clear();
+    if (fclose(f) != 0 && !rc) rc = diag_set(&d, ERR_IO, "cannot finish writing '%s': %s", o->given, strerror(errno));
+    if (rc) {
+        output_fix_diag(o, &d);
+        print_diag(o->given, &d, rc);
+        return exit_for(rc);
+    }
+    return 0;
+}
+
 void print_stats(const loaded *l) {
+    if (l->rec->nruns > 1) {   /* the runs side by side first (backends, sweep values) */
+        buf b = { 0 };
+        trc_stats_runs_text(&b, l->models, l->rec->nruns);
+        fwrite(b.p, 1, b.n, stdout);
+        buf_release(&b);
+    }
     for (uint32_t i = 0; i < l->rec->nruns; i++) {
         /* the table made from escaped names (a name cannot break its line), escaped again on the way out */
         arena a = { 0 };

@@ -1,6 +1,7 @@
 /* cli: the bridge to the viewer (a window or a PNG). The viewer is a module,
  * weft-viewer.so, loaded only here (viewer_api.h): looked for in
- * $WEFT_VIEWER_MODULE, next to the weft binary, then in WEFT_VIEWER_LIBDIR. */
+ * $WEFT_VIEWER_MODULE, next to the weft binary, in WEFT_VIEWER_RELDIR from the
+ * binary's folder (an installed tree: ../lib/weft), then in WEFT_VIEWER_LIBDIR. */
 #include <dlfcn.h>
 #include <limits.h>
 #include <stdio.h>
@@ -56,6 +57,13 @@ const weft_viewer_api *viewer_module(void) {
             if (slash) *slash = 0;
             snprintf(path, sizeof path, "%s/%s", exe, MODULE_NAME);
             if (access(path, F_OK) == 0) api = try_module(path, why, sizeof why);
+#ifdef WEFT_VIEWER_RELDIR
+            /* an installed tree, wherever it was installed (cmake --install --prefix P, a package) */
+            if (!api && !why[0]) {
+                snprintf(path, sizeof path, "%s/%s/%s", exe, WEFT_VIEWER_RELDIR, MODULE_NAME);
+                if (access(path, F_OK) == 0) api = try_module(path, why, sizeof why);
+            }
+#endif
         }
 #ifdef WEFT_VIEWER_LIBDIR
         if (!api && !why[0]) {

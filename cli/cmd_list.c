@@ -1,6 +1,7 @@
 /* weft list: the bundled scenarios with their titles. */
 #include <dirent.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,33 +9,37 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-
-static const char *scenario_dir(char *out, size_t cap) {
-    const char *env = getenv("WEFT_SCENARIOS");
-    if (env && *env) return env;
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        char *s = strrchr(exe, '/');
-        if (s) *s = 0;
-        const char *cands[] = { "/../scenarios", "/../../scenarios", "/../share/weft/scenarios", "/scenarios" };
-        for (size_t i = 0; i < sizeof cands / sizeof *cands; i++) {
-            snprintf(out, cap, "%s%s", exe, cands[i]);
-            struct stat st;
-            char probe[4200];
-            snprintf(probe, sizeof probe, "%s/producer_consumer.scn", out);
-            if (stat(probe, &st) == 0) return out;
-        }
-    }
-    return "scenarios";
-}
+#include "cli/cli_opts.h"
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
+static const cli_opt list_opts[] = {
+    { "names", 'n', false, NULL, "only the names, one a line (for scripts and completion)", NULL },
+    { "help", 'h', true, NULL, "this help", NULL },
+    { 0 } };
+
+const cli_cmd cli_cmd_list = {
+    .name = "list", .fn = cmd_list, .opts = list_opts,
+    .summary = "the bundled scenarios with one line each",
+    .description = "Lists the bundled scenarios and their titles. weft run NAME and weft check NAME take\n"
+                   "these names from any folder. The folder is $WEFT_SCENARIOS if set, else the one\n"
+                   "installed with weft (share/weft/scenarios) or the source tree's scenarios/.",
+    .examples = "weft list\n"
+                "weft run $(weft list --names | head -1)",
+};
+
 int cmd_list(int argc, char **argv) {
-    char buf_dir[4096];
-    const char *dir = scenario_dir(buf_dir, sizeof buf_dir);
+    bool names_only = false;
+    int c;
+    while ((c = cli_getopt(argc, argv, &cli_cmd_list)) != -1) {
+        switch (c) {
+        case 'n': names_only = true; break;
+        case 'h': cli_help(stdout, &cli_cmd_list); return 0;
+        default: return EXIT_INPUT;
+        }
+    }
+    if (optind != argc) { fprintf(stderr, "weft list: takes no arguments\n"); return EXIT_INPUT; }
+    const char *dir = scenario_dir();
     DIR *dp = opendir(dir);
     if (!dp) { fprintf(stderr, "weft list: cannot open %s: %s\n", esc(dir), strerror(errno)); return EXIT_IO; }
     char **names = NULL;
@@ -52,7 +57,12 @@ int cmd_list(int argc, char **argv) {
         int w = esc_columns(names[i], (int)strlen(names[i]));
         if (w > width) width = w;
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && names_only; i++) {
+        names[i][strlen(names[i]) - 4] = 0;
+        printf("%s\n", esc(names[i]));
+        free(names[i]);
+    }
+    for (size_t i = 0; i < n && !names_only; i++) {
         char path[8192];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
         diag d;
@@ -68,6 +78,5 @@ int cmd_list(int argc, char **argv) {
         free(names[i]);
     }
     free(names);
-    (void)argc;
     return 0;
 }

@@ -1,4 +1,4 @@
-/* weft run: run a scenario (or a sweep of it) and record it.
+/* weft run: run a scenario (or a sweep of it, or on several backends) and record it.
  *
  * The scenario is read once (so a FIFO or /dev/stdin works) and parsed once
  * per run, every run before anything starts. Every output (the recording,
@@ -15,9 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "cli/cli_opts.h"
 
 #define MAX_SWEEP 64
 
@@ -80,14 +82,19 @@ static int losses_status(const loaded *l, bool accept, uint8_t mode) {
 }
 
 
-/* What to run: one program, or one per value of a swept parameter. */
+/* What to run: one program, or one per value of a swept parameter; each on
+ * every backend asked for (--backend a,b or the scenario's `backends`),
+ * backends first: run k is backend k / n, value k % n. */
 typedef struct plan {
     const char *scn;
-    const char *name;              /* the swept parameter, NULL for a single run */
+    const char *name;              /* the swept parameter, NULL for a single value */
     uint32_t n;
     sim_program *progs[MAX_SWEEP];
     const char *vals[MAX_SWEEP];
     int param;                     /* the swept parameter's index in progs[0], -1 = none */
+    uint32_t bks[SIM_BACKEND__MAX];
+    uint32_t nb;                   /* backends */
+    uint32_t total;                /* runs: nb * n */
 } plan;
 
 typedef struct opts {
@@ -188,6 +195,36 @@ static void drop_error_reports(loaded *l) {
         if (l->rec->runs[i].end_reason == TRC_END_ERROR) l->rec->runs[i].report = "";
 }
 
+/* The weft executable, for `start_method spawn` (its worker mode). */
+static const char *self_exe(void) {
+    static char path[4096];
+    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+    if (n <= 0) return NULL;
+    path[n] = 0;
+    return path;
+}
+
+/* The backends to run on, each checked (what every construct means there) with every program
+ * of the plan before anything runs. */
+static int plan_backends(plan *pl, const char *list) {
+    diag d;
+    diag_clear(&d);
+    int nb = sim_backends_of(pl->progs[0], list, pl->bks, &d);
+    if (nb < 0) {
+        fprintf(stderr, "weft: %s\n", esc(d.msg));
+        return EXIT_INPUT;
+    }
+    pl->nb = (uint32_t)nb;
+    pl->total = pl->nb * pl->n;
+    for (uint32_t b = 0; b < pl->nb; b++)
+        for (uint32_t i = 0; i < pl->n; i++) {
+            diag_clear(&d);
+            int rc = sim_check_backend(pl->progs[i], pl->bks[b], &d);
+            if (rc) { print_diag(pl->scn, &d, rc); return exit_for(rc); }
+        }
+    return 0;
+}
+
 /* Parses the scenario once per swept value (every value checked before anything runs). */
 static int make_plan(plan *pl, const char *scn, const char *text, size_t len, char *sweep, sim_define *defs,
                      uint32_t ndefs) {
@@ -224,38 +261,50 @@ static int record(const plan *pl, outs *o, const opts *op, sim_result *res, uint
     bool write_failed = false;
     *ran = 0;
     signals_run(true);   /* from here a signal ends the run, not weft */
-    if (!pl->name && !cli_quiet)
+    if (pl->total == 1 && !cli_quiet)
         printf("running %s on %s: %u units, %u objects -> %s\n", esc(pl->progs[0]->title),
-               esc(op->backend ? op->backend : pl->progs[0]->backend), pl->progs[0]->nunits, pl->progs[0]->nobjects,
-               esc(o->rec.given));
-    for (uint32_t i = 0; i < pl->n && !atomic_load(&interrupt_flag); i++) {
-        if (pl->name && !cli_quiet) printf("run %u of %u: %s=%s\n", i + 1, pl->n, esc(pl->name), esc(pl->vals[i]));
+               sim_backend_name(pl->bks[0]), pl->progs[0]->nunits, pl->progs[0]->nobjects, esc(o->rec.given));
+    for (uint32_t k = 0; k < pl->total && !atomic_load(&interrupt_flag); k++) {
+        uint32_t i = k % pl->n;
+        const char *bn = sim_backend_name(pl->bks[k / pl->n]);
+        if (pl->total > 1 && !cli_quiet) {
+            if (pl->name && pl->nb > 1) printf("run %u of %u: %s, %s=%s\n", k + 1, pl->total, bn, esc(pl->name), esc(pl->vals[i]));
+            else if (pl->name) printf("run %u of %u: %s=%s\n", k + 1, pl->total, esc(pl->name), esc(pl->vals[i]));
+            else printf("run %u of %u: %s\n", k + 1, pl->total, bn);
+        }
         fflush(stdout);
-        sim_desc sd = { .writer = w, .backend = op->backend, .seed = op->seed, .virtual_clock = op->virtual_clock,
-                        .timeout_ns = (uint64_t)(op->timeout * 1e9), .interrupt = &interrupt_flag };
+        sim_desc sd = { .writer = w, .backend = bn, .seed = op->seed, .virtual_clock = op->virtual_clock,
+                        .timeout_ns = (uint64_t)(op->timeout * 1e9), .interrupt = &interrupt_flag,
+                        .worker_exe = self_exe() };
         bool accept;
         rec_desc(&op->ro, pl->progs[i], &sd, &accept);
-        int rc = sim_run(&res[i], pl->progs[i], &sd, &d);
+        progress_run_begin(o->rec.tmp);
+        int rc = sim_run(&res[k], pl->progs[i], &sd, &d);
+        progress_run_end();
         if (rc) {
             output_fix_diag(&o->rec, &d);
             print_diag(pl->scn, &d, rc);
             status = exit_for(rc);
             /* the recording could not be written (a full disk): the run stopped at once; what was written is
              * kept, put in place like a run cut short */
-            if (rc == -ERR_IO && res[i].wall_ns) write_failed = true;
+            if (rc == -ERR_IO && res[k].wall_ns) write_failed = true;
             break;
         }
         (*ran)++;
-        if (res[i].end_reason == TRC_END_ERROR && res[i].report[0]) print_run_error(pl->progs[i], res[i].report);
+        if (res[k].end_reason == TRC_END_ERROR && res[k].report[0]) print_run_error(pl->progs[i], res[k].report);
         fflush(stdout);
-        esc_puts(stderr, res[i].warnings, ESC_TEXT);   /* errors the run survived, as Python prints them */
-        if (pl->name && res[i].expect_failed && res[i].end_reason != TRC_END_INTERRUPTED) {
-            /* each line says which run of the sweep it is about */
-            for (const char *l = res[i].expect_report; *l;) {
+        esc_puts(stderr, res[k].warnings, ESC_TEXT);   /* errors the run survived, as Python prints them */
+        if (pl->total > 1 && res[k].expect_failed && res[k].end_reason != TRC_END_INTERRUPTED) {
+            /* each line says which run it is about: its backend (several), its value (a sweep) */
+            char which[256];
+            if (pl->name && pl->nb > 1) snprintf(which, sizeof which, "%s, %s=%s", bn, pl->name, pl->vals[i]);
+            else if (pl->name) snprintf(which, sizeof which, "%s=%s", pl->name, pl->vals[i]);
+            else snprintf(which, sizeof which, "%s", bn);
+            for (const char *l = res[k].expect_report; *l;) {
                 size_t len = strcspn(l, "\n");
-                char line[1024];
-                snprintf(line, sizeof line, "%.*s (run %u of %u: %s=%s)\n", (int)(len < 900 ? len : 900), l, i + 1,
-                         pl->n, pl->name, pl->vals[i]);
+                char line[1280];
+                snprintf(line, sizeof line, "%.*s (run %u of %u: %s)\n", (int)(len < 900 ? len : 900), l, k + 1,
+                         pl->total, which);
                 esc_puts(stderr, line, ESC_TEXT);
                 l += len + (l[len] == '\n');
             }
@@ -341,19 +390,19 @@ static int make_outputs(outs *o, const opts *op, const plan *pl, int *loss_statu
 static void say_interrupted(const plan *pl, const outs *o, uint32_t ran, bool during) {
     const char *sig = signal_name(signals_caught());
     fflush(stdout);
-    if (pl->name && during)
+    if (pl->total > 1 && during)
         fprintf(stderr, "weft: interrupted by %s during run %u of %u: its expectations and those across runs were "
-                        "not checked\n", sig, ran, pl->n);
-    else if (pl->name)
+                        "not checked\n", sig, ran, pl->total);
+    else if (pl->total > 1)
         fprintf(stderr, "weft: interrupted by %s after run %u of %u: the expectations across runs were not checked\n",
-                sig, ran, pl->n);
+                sig, ran, pl->total);
     else
         fprintf(stderr, "weft: interrupted by %s: the run was ended early and its expectations were not checked "
                         "(the recording is kept in %s)\n", sig, esc(o->rec.given));
 }
 
 static int run_sweep(plan *pl, outs *o, const opts *op) {
-    sim_result *res = xcalloc(pl->n, sizeof *res);
+    sim_result *res = xcalloc(pl->total, sizeof *res);
     uint32_t ran;
     int status = record(pl, o, op, res, &ran);
     uint32_t failed = 0;
@@ -365,22 +414,24 @@ static int run_sweep(plan *pl, outs *o, const opts *op) {
     }
     bool during = ran && res[ran - 1].end_reason == TRC_END_INTERRUPTED;
     bool interrupted = signals_caught() || during;
-    if (!status && ran == pl->n && pl->param >= 0 && !interrupted) {
-        /* the expectations that compare the runs: makespan[P=v] */
-        int64_t swept[MAX_SWEEP];
-        uint64_t makespans[MAX_SWEEP];
-        for (uint32_t i = 0; i < ran; i++) {
-            swept[i] = pl->progs[i]->params[pl->param].value;
-            makespans[i] = res[i].wall_ns;
+    if (!status && ran == pl->total && !interrupted) {
+        /* the expectations that compare the runs: makespan[P=v], makespan[backend=B] */
+        sim_run_key keys[MAX_SWEEP * SIM_BACKEND__MAX];
+        uint64_t makespans[MAX_SWEEP * SIM_BACKEND__MAX];
+        for (uint32_t k = 0; k < ran; k++) {
+            const sim_program *p = pl->progs[k % pl->n];
+            keys[k] = (sim_run_key){ .backend = pl->bks[k / pl->n], .param = pl->param >= 0 ? (uint32_t)pl->param : UINT32_MAX,
+                                     .value = pl->param >= 0 ? p->params[pl->param].value : 0 };
+            makespans[k] = res[k].wall_ns;
         }
         char report[4096] = "";
-        uint32_t bad = sim_check_sweep(pl->progs[0], (uint32_t)pl->param, swept, makespans, ran, report, sizeof report);
+        uint32_t bad = sim_check_runs(pl->progs[0], keys, makespans, ran, report, sizeof report);
         if (bad) { esc_puts(stderr, report, ESC_TEXT); failed += bad; }
     }
     if (!status && !cli_quiet) printf("\n%u run%s recorded in %s\n", ran, ran == 1 ? "" : "s", esc(o->rec.given));
     if (!status && interrupted) say_interrupted(pl, o, ran, during);
     if (!status && failed) status = EXIT_FAILED;
-    else if (!status && !interrupted && ran == pl->n && pl->progs[0]->nexpects && !cli_quiet)
+    else if (!status && !interrupted && ran == pl->total && pl->progs[0]->nexpects && !cli_quiet)
         printf("\nall %u expectation(s) hold\n", pl->progs[0]->nexpects);   /* as a single run ends */
     if (!status) status = loss_status;
     free(res);
@@ -420,7 +471,8 @@ static int run_once(plan *pl, outs *o, const opts *op) {
             (prog->expects[i].kind == SIM_X_STUCK && res.end_reason == TRC_END_STUCK))
             expected_end = true;
     char across[4096] = "";
-    uint32_t bad = sim_check_sweep(prog, UINT32_MAX, NULL, NULL, 0, across, sizeof across);
+    sim_run_key key = { .backend = pl->bks[0], .param = UINT32_MAX };
+    uint32_t bad = sim_check_runs(prog, &key, &res.wall_ns, 1, across, sizeof across);
     fflush(stdout);
     if (res.expect_failed || bad) {
         esc_puts(stderr, res.expect_report, ESC_TEXT);
@@ -436,22 +488,61 @@ static int run_once(plan *pl, outs *o, const opts *op) {
     return loss_status;
 }
 
+static const cli_opt run_opts[] = {
+    { "output", 'o', true, "FILE", "where the recording goes (default: NAME.weft in this folder)", "file:weft" },
+    { "define", 'D', true, "NAME=VALUE", "set a parameter of the scenario (repeatable)", NULL },
+    { "sweep", 'w', false, "NAME=V1,V2,...", "one run per value of a parameter, all in one recording", NULL },
+    { "backend", 'b', false, "NAME[,NAME]", "threads, processes, coroutines, or several: one run each, side by side in "
+      "one recording (default: the scenario's; threads)", "threads processes coroutines threads,processes,coroutines" },
+    { "seed", 's', false, "N", "the seed of random durations (default 1)", NULL },
+    { "clock", 'c', false, "real|virtual",
+      "virtual: a deterministic run on a virtual clock (the same seed gives the same events; sleeps take no real time)",
+      "real virtual" },
+    { "timeout", 't', false, "SECONDS", "end a run that takes longer (default 60)", NULL },
+    { "export", 'e', false, "FILE", "also write a Perfetto trace", "file:pftrace" },
+    { "view", 'v', false, NULL, "open the viewer after the run (a PNG without a display)", NULL },
+    { "png", 'p', false, "FILE", "render the timeline to a PNG", "file:png" },
+    { "quiet", 'q', true, NULL, "print only errors", NULL },
+    { "record", 'R', false, "complete|drop", "complete (default): a full buffer waits for the recorder; drop: losses counted",
+      "complete drop" },
+    { "ring", 'G', false, "EVENTS", "each unit's buffer, in events (default 65536)", NULL },
+    { "max-events", 'M', false, "N", "stop the run at N events (default 20000000; 0: no limit)", NULL },
+    { "accept-losses", 'A', false, NULL, "with --record drop: a run that lost events does not fail", NULL },
+    { "help", 'h', true, NULL, "this help", NULL },
+    { 0 } };
+
+const cli_cmd cli_cmd_run = {
+    .name = "run", .args = "S.scn|NAME", .fn = cmd_run, .opts = run_opts, .complete = "file:scn scenario",
+    .summary = "run a scenario on real threads, processes or tasks on event loops and record it",
+    .description = "Runs the scenario (a .scn file, or the name of a bundled scenario: see weft list) once, or once\n"
+                   "per value of a swept parameter, records every state change into one .weft recording,\n"
+                   "prints its stats and checks its expectations. On a terminal, a line on stderr shows the\n"
+                   "run's elapsed time and events as it goes. Failed expectations, run-time errors and errors\n"
+                   "the run survived (a thread that died, a future's error never retrieved) go to stderr.\n"
+                   "\n"
+                   "The recorder: with --record complete (the default) a unit whose buffer (--ring) is full\n"
+                   "waits for the recorder, shown as the state 'recorder flush'; with --record drop it never\n"
+                   "waits and counts what it drops (the run fails on losses unless --accept-losses). The run\n"
+                   "stops at --max-events.\n"
+                   "\n"
+                   "Ctrl-C, SIGTERM or SIGHUP end a run cleanly: the recording is kept (end: interrupted),\n"
+                   "the expectations are not checked, and weft then ends with that signal.\n"
+                   "\n"
+                   "Exit status: 0 all expectations hold; 1 one failed or the run ended badly (deadlock,\n"
+                   "stuck, timeout); 2 bad input; 3 i/o failure.",
+    .examples = "weft run producer_consumer                    # a bundled scenario by name\n"
+                "weft run my.scn -o out/my.weft -D items=200   # a parameter overridden\n"
+                "weft run my.scn --sweep consumers=1,2,4       # three runs in one recording\n"
+                "weft run my.scn --export my.pftrace --view    # a Perfetto trace, then the viewer",
+};
+
 int cmd_run(int argc, char **argv) {
     opts op = { .seed = 1, .timeout = 60, .ro = { .mode = -1, .max_events = -1 } };
     sim_define defs[SIM_MAX_PARAMS];
     uint32_t ndefs = 0;
-    static const struct option longopts[] = {
-        { "output", required_argument, 0, 'o' }, { "define", required_argument, 0, 'D' },
-        { "seed", required_argument, 0, 's' }, { "timeout", required_argument, 0, 't' },
-        { "export", required_argument, 0, 'e' }, { "view", no_argument, 0, 'v' },
-        { "png", required_argument, 0, 'p' }, { "quiet", no_argument, 0, 'q' },
-        { "backend", required_argument, 0, 'b' }, { "sweep", required_argument, 0, 'w' },
-        { "record", required_argument, 0, 'R' }, { "ring", required_argument, 0, 'G' },
-        { "max-events", required_argument, 0, 'M' }, { "accept-losses", no_argument, 0, 'A' },
-        { "clock", required_argument, 0, 'c' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
     char *sweep = NULL;
     int c;
-    while ((c = getopt_long(argc, argv, "o:D:qh", longopts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, &cli_cmd_run)) != -1) {
         switch (c) {
         case 'o': op.out = optarg; break;
         case 'D': {
@@ -526,15 +617,15 @@ int cmd_run(int argc, char **argv) {
             break;
         }
         case 'A': op.ro.accept_losses = true; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return EXIT_INPUT;
+        case 'h': cli_help(stdout, &cli_cmd_run); return 0;
+        default: return EXIT_INPUT;
         }
     }
     if (optind != argc - 1) {
-        fprintf(stderr, "weft run: give exactly one scenario file\n");
+        fprintf(stderr, "weft run: give exactly one scenario (a .scn file or a bundled scenario's name)\n");
         return EXIT_INPUT;
     }
-    const char *scn = argv[optind];
+    const char *scn = scenario_path(argv[optind]);
     cli_overflow_hook();   /* a task's stack overflow names the task */
     input in;
     int status = input_open(&in, scn);
@@ -573,9 +664,10 @@ int cmd_run(int argc, char **argv) {
             pl.n = 1;
         }
     }
+    if (!status) status = plan_backends(&pl, op.backend);
     outs o;
     if (!status && (status = begin_outputs(&o, &in, &op)) == 0) {
-        status = pl.name ? run_sweep(&pl, &o, &op) : run_once(&pl, &o, &op);
+        status = pl.total > 1 ? run_sweep(&pl, &o, &op) : run_once(&pl, &o, &op);
         release_outputs(&o);
     }
     for (uint32_t i = 0; i < MAX_SWEEP; i++) sim_program_free(pl.progs[i]);

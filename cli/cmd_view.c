@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_opts.h"
 
 /* --at: "40%", a fraction "0.4", or a time "12ms" / "1.5s" / "300us" / "800ns". */
 static bool parse_at(const char *s, view_opts *o) {
@@ -21,17 +22,38 @@ static bool parse_at(const char *s, view_opts *o) {
     return false;
 }
 
+static const cli_opt view_options[] = {
+    { "at", 'a', false, "WHEN", "where the view starts or the PNG is taken: 40%, 0.4 or a time like 12ms", NULL },
+    { "screenshot", 's', false, "FILE", "render one frame to a PNG instead of opening a window", "file:png" },
+    { "frames", 'F', false, "DIR", "render a PNG per frame of the animation into DIR", "dir" },
+    { "video", 'V', false, "FILE", "render the animation to .mp4, .webm or .gif through ffmpeg", "file:mp4" },
+    { "fps", 'r', false, "N", "frames per second of --frames and --video (1..120, default 30)", NULL },
+    { "size", 'z', false, "WxH", "the window or image size (200x150 .. 8192x8192)", NULL },
+    { "scale", 'x', false, "1..4", "pixels per point, for sharp slides", NULL },
+    { "theme", 't', false, "dark|light", "the colours (default dark)", "dark light" },
+    { "stage", 'S', false, NULL, "draw the objects as pictures beside the timeline", NULL },
+    { "whole", 'W', false, NULL, "show the whole run, not the part where things happen", NULL },
+    { "help", 'h', true, NULL, "this help", NULL },
+    { 0 } };
+
+const cli_cmd cli_cmd_view = {
+    .name = "view", .args = "A.weft [B.weft ...]", .fn = cmd_view, .opts = view_options, .complete = "file:weft",
+    .summary = "animate recordings in a window, or render them to a PNG, frames or a video",
+    .description = "Opens the viewer at the start of the run and plays it (? lists the keys). Several\n"
+                   "recordings, or a recording of several runs, are shown side by side on one time axis.\n"
+                   "The stage beside the timeline draws the objects as pictures (o toggles it).\n"
+                   "\n"
+                   "Without a display, --screenshot, --frames or --video render headless.",
+    .examples = "weft view lc.weft                                   # the animated viewer\n"
+                "weft view a.weft b.weft                             # side by side\n"
+                "weft view lc.weft --screenshot lc.png --at 50%      # a PNG of the middle of the run\n"
+                "weft view lc.weft --video lc.mp4                    # a video through ffmpeg",
+};
+
 int cmd_view(int argc, char **argv) {
     view_opts o = { .fps = 30, .scale = 1 };
-    static const struct option opts[] = {
-        { "at", required_argument, 0, 'a' },     { "screenshot", required_argument, 0, 's' },
-        { "size", required_argument, 0, 'z' },   { "frames", required_argument, 0, 'F' },
-        { "fps", required_argument, 0, 'r' },    { "video", required_argument, 0, 'V' },
-        { "stage", no_argument, 0, 'S' },        { "theme", required_argument, 0, 't' },
-        { "scale", required_argument, 0, 'x' },  { "whole", no_argument, 0, 'W' },
-        { "help", no_argument, 0, 'h' },         { 0, 0, 0, 0 } };
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, &cli_cmd_view)) != -1) {
         switch (c) {
         case 'a':
             if (!parse_at(optarg, &o)) {
@@ -76,8 +98,8 @@ int cmd_view(int argc, char **argv) {
             break;
         case 'S': o.stage = true; break;
         case 'W': o.whole = true; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return EXIT_INPUT;
+        case 'h': cli_help(stdout, &cli_cmd_view); return 0;
+        default: return EXIT_INPUT;
         }
     }
     if (optind >= argc) { fprintf(stderr, "weft view: give one or more recordings (.weft)\n"); return EXIT_INPUT; }

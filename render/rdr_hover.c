@@ -73,6 +73,44 @@ static void rdr_instant_text(rdr_ctx *cx, uint32_t run, const trc_instant *in, c
         break;
     case TRC_EV_CALLBACK: snprintf(out, cap, "ran the done-callback of future #%llu", id); break;
     case TRC_EV_LOCAL_SET: snprintf(out, cap, "thread-local %s", in->text ? in->text : "?"); break;
+    case TRC_EV_PROC_EXIT: {
+        const char *sn = trc_signal_name((int)in->arg);
+        if (in->aux == TRC_PROC_SIGNALED) snprintf(out, cap, "its process was killed by %s", sn ? sn : "a signal");
+        else snprintf(out, cap, "its process exited with code %llu", (unsigned long long)in->arg);
+        break;
+    }
+    case TRC_EV_SIGNAL: {
+        const char *sn = trc_signal_name((int)in->aux);
+        snprintf(out, cap, "sent %s to %s", sn ? sn : "a signal", rdr_unit_name(r, (uint32_t)in->arg));
+        break;
+    }
+    case TRC_EV_SEND:
+        snprintf(out, cap, "sent message #%llu (%u bytes) into pipe %s", (unsigned long long)in->arg, in->extra,
+                 rdr_obj_name(r, in->obj));
+        break;
+    case TRC_EV_RECV:
+        if (in->aux) snprintf(out, cap, "recv on pipe %s: end of file (every write end closed)", rdr_obj_name(r, in->obj));
+        else snprintf(out, cap, "received message #%llu (%u bytes) from pipe %s", (unsigned long long)in->arg, in->extra,
+                      rdr_obj_name(r, in->obj));
+        break;
+    case TRC_EV_PIPE_CLOSE:
+        snprintf(out, cap, "closed the %s of pipe %s in its process", in->aux == TRC_PIPE_READ ? "read end"
+                 : in->aux == TRC_PIPE_WRITE ? "write end" : "both ends", rdr_obj_name(r, in->obj));
+        break;
+    case TRC_EV_SHM_WRITE:
+        snprintf(out, cap, "wrote %u bytes at %llu of %s", in->extra, (unsigned long long)in->arg, rdr_obj_name(r, in->obj));
+        break;
+    case TRC_EV_SHM_READ:
+        snprintf(out, cap, "read %u bytes at %llu of %s%s", in->extra, (unsigned long long)in->arg, rdr_obj_name(r, in->obj),
+                 in->aux ? ": TORN (parts of two writes)" : "");
+        break;
+    case TRC_EV_SHM_UNLINK: snprintf(out, cap, "unlinked %s", rdr_obj_name(r, in->obj)); break;
+    case TRC_EV_VAR_SET:
+        snprintf(out, cap, "%s = %lld (in this unit's process)", rdr_obj_name(r, in->obj), (long long)(int64_t)in->arg);
+        break;
+    case TRC_EV_SERVE:
+        snprintf(out, cap, "served a request on %s for %s", rdr_obj_name(r, in->obj), rdr_unit_name(r, in->extra));
+        break;
     case TRC_EV_RAISE: snprintf(out, cap, "raised: %s", in->text ? in->text : "?"); break;
     case TRC_EV_CAUGHT: snprintf(out, cap, "caught: %s", in->text ? in->text : "?"); break;
     case TRC_EV_RELEASE:

@@ -120,7 +120,7 @@ void rdr_lod_free(rdr_lod *l);
 /* Which tracks an object gets, and the series behind them. */
 static inline bool rdr_has_level(uint32_t kind) {
     return kind == TRC_OBJ_QUEUE || kind == TRC_OBJ_SEMAPHORE || kind == TRC_OBJ_BARRIER ||
-           kind == TRC_OBJ_COUNTER || kind == TRC_OBJ_RWLOCK;
+           kind == TRC_OBJ_COUNTER || kind == TRC_OBJ_RWLOCK || kind == TRC_OBJ_PIPE;
 }
 static inline bool rdr_has_owner(uint32_t kind) {
     return kind == TRC_OBJ_LOCK || kind == TRC_OBJ_RLOCK || kind == TRC_OBJ_RWLOCK || kind == TRC_OBJ_EVENT;

@@ -91,6 +91,7 @@ const char *rdr_kind_tag(uint32_t kind) {
     case TRC_OBJ_RWLOCK: return "rwlock";
     case TRC_OBJ_COUNTER: return "counter";
     case TRC_OBJ_QUEUE: return "queue";
+    case TRC_OBJ_PIPE: return "pipe";
     default: return trc_obj_kind_name(kind);
     }
 }
@@ -242,7 +243,8 @@ bool rdr_has_capacity(const trc_object *ob) {
 /* "depth 3/4", "in use 2/3", "arrived 1/4", "value -7", "readers 2" */
 void rdr_level_text(char *s, size_t cap, const trc_object *ob, int64_t v) {
     const char *what = ob->kind == TRC_OBJ_QUEUE ? "depth" : ob->kind == TRC_OBJ_SEMAPHORE ? "in use"
-                     : ob->kind == TRC_OBJ_BARRIER ? "arrived" : ob->kind == TRC_OBJ_RWLOCK ? "readers" : "value";
+                     : ob->kind == TRC_OBJ_BARRIER ? "arrived" : ob->kind == TRC_OBJ_RWLOCK ? "readers"
+                     : ob->kind == TRC_OBJ_PIPE ? "bytes in it" : "value";
     if (rdr_has_capacity(ob)) snprintf(s, cap, "%s %lld/%lld", what, (long long)v, (long long)ob->capacity);
     else snprintf(s, cap, "%s %lld", what, (long long)v);
 }
@@ -359,9 +361,15 @@ static void rdr_row_label(rdr_ctx *cx, const rdr_row *row, int y) {
         else if (ut->exited && (double)ut->t_exit <= cx->reveal)
             rdr_dl_rect(cx->dl, sx, y + 4, 4, row->h - 8, rdr_state_color(TRC_ST_DONE));
         const char *name = run->units[row->id].name ? run->units[row->id].name : "?";
-        uint32_t tc = ut->aborted ? cx->th->alert : ut->killed ? cx->th->text_dim : cx->th->text;
+        uint32_t tc = ut->aborted || (ut->died && !ut->killed) ? cx->th->alert : ut->killed ? cx->th->text_dim
+                    : cx->th->text;
         bool chip = rdr_lod_owns(rdr_lod_of(v, row->run), row->id);
-        rdr_text_fit(cx, 18, ty, RDR_FONT_REGULAR, tc, name, lw - 22 - (chip ? 14 : 0));
+        int nx = 18 + rdr_text_fit(cx, 18, ty, RDR_FONT_REGULAR, tc, name, lw - 22 - (chip ? 14 : 0));
+        if (ut->pid > 0 && nx + 6 * RDR_CHAR_W < lw - (chip ? 14 : 0)) {   /* processes: its process's pid */
+            snprintf(s, sizeof s, "%d", (int)ut->pid);
+            rdr_text_fit(cx, nx + RDR_CHAR_W, ty, RDR_FONT_REGULAR, cx->th->text_dim, s,
+                         lw - nx - RDR_CHAR_W - 4 - (chip ? 14 : 0));
+        }
         /* its colour on the lock tracks: the key to who holds what */
         if (chip) rdr_dl_rect(cx->dl, lw - 14, y + row->h / 2 - 5, 8, 10, rdr_owner_color(row->id));
         break;

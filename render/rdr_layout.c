@@ -13,6 +13,15 @@ static size_t rdr_utf8_len(const char *s) {
 
 //~ rows
 
+/* The process unit whose process thread unit u runs in (TRC_START_THREAD), or UINT32_MAX. */
+static uint32_t rdr_hosted(const trc_model *m, uint32_t u) {
+    const trc_unit_track *ut = &m->units[u];
+    if (!ut->pid || ut->start_method != TRC_START_THREAD) return UINT32_MAX;
+    for (uint32_t k = 0; k < m->run->nunits; k++)
+        if (k != u && m->units[k].pid == ut->pid && m->units[k].start_method != TRC_START_THREAD) return k;
+    return UINT32_MAX;
+}
+
 static void rdr_layout_rows(rdr_view *v, int unit_h, int queue_h) {
     rdr_layout *L = &v->lay;
     size_t n = 0, cap = 0;
@@ -29,14 +38,22 @@ static void rdr_layout_rows(rdr_view *v, int unit_h, int queue_h) {
             y += RDR_RUN_ROW_H;
             if (v->info[r].collapsed) continue;
         }
-        for (uint32_t u = 0; u < run->nunits; u++) {
-            v->unit_row[r][u] = (int32_t)n;
-            ARR_PUSH(rows, n, cap, ((rdr_row){ .kind = RDR_ROW_UNIT, .run = r, .id = u, .y = y, .h = unit_h }));
-            y += unit_h;
-            size_t len = rdr_utf8_len(run->units[u].name ? run->units[u].name : "");
-            if (len > longest) longest = len;
-        }
         const trc_model *m = &v->models[r];
+        /* grouped by process: a thread that runs inside a unit's process (a thread pool's worker on
+         * the processes backend) comes right after that process's lane */
+        for (uint32_t u = 0; u < run->nunits; u++) {
+            if (rdr_hosted(m, u) != UINT32_MAX) continue;
+            bool hosts = m->units[u].pid && m->units[u].start_method != TRC_START_THREAD;
+            for (uint32_t k = 0, first = 1; k < run->nunits; first = 0) {
+                uint32_t id = first ? u : k++;
+                if (!first && (id == u || !hosts || rdr_hosted(m, id) != u)) continue;
+                v->unit_row[r][id] = (int32_t)n;
+                ARR_PUSH(rows, n, cap, ((rdr_row){ .kind = RDR_ROW_UNIT, .run = r, .id = id, .y = y, .h = unit_h }));
+                y += unit_h;
+                size_t len = rdr_utf8_len(run->units[id].name ? run->units[id].name : "") + (m->units[id].pid ? 8 : 0);
+                if (len > longest) longest = len;
+            }
+        }
         for (uint32_t o = 0; o < run->nobjects; o++) {   /* pools: a summary row, then the future lanes */
             const trc_object *ob = &run->objects[o];
             if (ob->kind != TRC_OBJ_POOL) continue;

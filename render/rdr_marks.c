@@ -163,6 +163,10 @@ bool rdr_instant_drawn(unsigned kind) {
     case TRC_EV_SPAWN: case TRC_EV_JOINED: case TRC_EV_SUBMIT: case TRC_EV_RESULT: case TRC_EV_CANCEL:
     case TRC_EV_CALLBACK: case TRC_EV_LOCAL_SET: case TRC_EV_ITEM_VALUE: case TRC_EV_RAISE: case TRC_EV_CAUGHT:
     case TRC_EV_RELEASE: case TRC_EV_BARRIER_BROKEN: return true;
+    /* processes: a process's end, signals, messages, closes, shm accesses, var assignments */
+    case TRC_EV_PROC_EXIT: case TRC_EV_SIGNAL: case TRC_EV_SEND: case TRC_EV_RECV: case TRC_EV_PIPE_CLOSE:
+    case TRC_EV_SHM_WRITE: case TRC_EV_SHM_READ: case TRC_EV_SHM_UNLINK: case TRC_EV_VAR_SET: case TRC_EV_SERVE:
+        return true;
     default: return false;
     }
 }
@@ -236,6 +240,38 @@ void rdr_instants(rdr_ctx *cx) {
                 break;
             case TRC_EV_CALLBACK: rdr_glyph_dot(cx->dl, x, y1 - 7, rdr_flow_color(TRC_FLOW_CALLBACK)); break;
             case TRC_EV_ITEM_VALUE: rdr_glyph_dot(cx->dl, x, gy + 2, rdr_flow_color(TRC_FLOW_ITEM)); break;
+            case TRC_EV_PROC_EXIT:   /* a process killed: a red cross at its end; an exit code: a grey one */
+                if (in->aux == TRC_PROC_SIGNALED || in->arg)
+                    rdr_glyph_cross(cx->dl, x, y0 + (row->h - 7) / 2,
+                                    in->aux == TRC_PROC_SIGNALED ? cx->th->alert : cx->th->text_dim);
+                break;
+            case TRC_EV_SIGNAL: rdr_glyph_dot(cx->dl, x, y1 - 7, cx->th->alert); break;
+            case TRC_EV_SEND: rdr_glyph_tri_down(cx->dl, x, gy, rdr_flow_color(TRC_FLOW_MESSAGE)); break;
+            case TRC_EV_RECV:
+                if (in->aux) rdr_glyph_cross(cx->dl, x, gy, rdr_flow_color(TRC_FLOW_MESSAGE));   /* end of file */
+                else rdr_glyph_tri_up(cx->dl, x, y1 - 3, rdr_flow_color(TRC_FLOW_MESSAGE));
+                break;
+            case TRC_EV_PIPE_CLOSE: rdr_glyph_cross(cx->dl, x, y1 - 7, cx->th->text_dim); break;
+            case TRC_EV_SERVE: rdr_glyph_dot(cx->dl, x, gy + 3, rdr_flow_color(TRC_FLOW_REQUEST)); break;
+            case TRC_EV_SHM_WRITE: rdr_glyph_tri_down(cx->dl, x, gy, RDR_COL_LOCAL); break;
+            case TRC_EV_SHM_READ:
+                if (in->aux) rdr_glyph_cross(cx->dl, x, gy, cx->th->alert);   /* torn */
+                else rdr_glyph_tri_up(cx->dl, x, y1 - 3, RDR_COL_LOCAL);
+                break;
+            case TRC_EV_SHM_UNLINK: rdr_glyph_cross(cx->dl, x, y1 - 7, RDR_COL_LOCAL); break;
+            case TRC_EV_VAR_SET: {
+                /* the value this unit's process has now: a label, like a thread-local's */
+                rdr_glyph_flag(cx->dl, x, gy, RDR_COL_LOCAL);
+                if (!labels) break;
+                char txt[96];
+                snprintf(txt, sizeof txt, "%s=%lld", rdr_obj_name(m->run, in->obj), (long long)(int64_t)in->arg);
+                int tw = rdr_tw(cx, RDR_FONT_REGULAR, txt, strlen(txt));
+                int lx = x + 9, ly = y0 + (row->h - cx->line_h) / 2;
+                if (!rdr_claim_text(cx, ri, lx - 1, lx + tw + 3)) break;
+                rdr_dl_rect(cx->dl, lx - 1, ly, tw + 4, cx->line_h, cx->th->label_bg);
+                rdr_text(cx, lx + 1, ly, RDR_FONT_REGULAR, RDR_COL_LOCAL, txt);
+                break;
+            }
             case TRC_EV_RAISE: case TRC_EV_RELEASE: case TRC_EV_BARRIER_BROKEN:   /* an error; mutual exclusion broken */
                 rdr_glyph_cross(cx->dl, x, gy, RDR_COL_ALERT);
                 break;

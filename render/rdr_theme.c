@@ -62,6 +62,10 @@ uint32_t rdr_flow_color(unsigned kind) {
     case TRC_FLOW_TASK: return 0xff6fb0f0u;       /* blue: the run */
     case TRC_FLOW_CALLBACK: return 0xff3fcf8eu;   /* green, dashed */
     case TRC_FLOW_RESULT: return 0xff8ff0c4u;     /* mint: the outcome handed over */
+    case TRC_FLOW_MESSAGE: return 0xfff0a04bu;    /* orange: bytes through a pipe */
+    case TRC_FLOW_REQUEST: return 0xffc59af0u;    /* violet: a manager's request ... */
+    case TRC_FLOW_REPLY: return 0xffe2c8ffu;      /* ... and its reply */
+    case TRC_FLOW_SIGNAL: return RDR_COL_ALERT;   /* a signal that killed */
     default: return RDR_COL_FLOW_WAKE;            /* notify, set, barrier */
     }
 }

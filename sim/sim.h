@@ -23,6 +23,9 @@
 #define SIM_MAX_RLOCK_DEPTH 1000000     /* one unit's re-entries of one rlock */
 #define SIM_MAX_CALLBACK_DEPTH 64      /* done-callbacks run inline inside done-callbacks */
 #define SIM_MAX_RUN_STRINGS 65536      /* distinct texts made while running (local values...) */
+#define SIM_MAX_PROCESSES  1024        /* units that are processes, on the processes backend */
+#define SIM_MAX_MESSAGE    (64 << 20)   /* bytes of one message (send, item=) */
+#define SIM_MAX_SHM        (1 << 30)    /* bytes of one shm segment */
 #define SIM_MAX_RUN_UNITS 65000        /* units in all, with the tasks made while running (create_task) */
 #define SIM_MIN_TASK_STACK 8192          /* task_stack (coroutines), bytes */
 #define SIM_MAX_TASK_STACK (1ll << 30)
@@ -48,7 +51,8 @@ typedef enum sim_expr_kind {
     SIM_E_NOT,       /* not a: 1 when a is 0, else 0 */
     SIM_E_SIZE,      /* size Q: the items in queue obj (Queue.qsize()) */
     SIM_E_ALIVE,     /* alive A: 1 while any instance of actor `param` runs (Thread.is_alive()) */
-    SIM_E_LOST       /* expect only: lost_updates C, the updates of counter obj that racy writes lost */
+    SIM_E_LOST,      /* expect only: lost_updates C, the updates of counter obj that racy writes lost */
+    SIM_E_VAR        /* a plain variable's value (obj: the var): this process's copy, or the manager's */
 } sim_expr_kind;
 
 typedef struct sim_expr {
@@ -57,13 +61,13 @@ typedef struct sim_expr {
     sim_pos start;          /* where the whole expression begins (a binary one: at its left operand) */
     sim_type type;          /* checked at parse time */
     int64_t value;          /* NUM, DUR (ns) */
-    uint32_t param;         /* PARAM: index; LOCAL: local index; MAKESPAN: param or UINT32_MAX */
+    uint32_t param;         /* PARAM: index; LOCAL: local index; MAKESPAN: param, SIM_DIM_BACKEND or UINT32_MAX */
     int op;                 /* BIN: '+','-','*','/','%','<','>','l'(<=),'g'(>=),'=','!','&'(and),'|'(or) */
     const char *fn;         /* CALL: "min" / "max"; LAST: "timed_out" / "ok" */
     struct sim_expr *a, *b;
     struct sim_expr **items; uint32_t nitems;   /* CHOICE */
-    uint32_t obj;           /* COUNTER, SIZE, LOST: object index (of element 0 when `index` is set) */
-    struct sim_expr *index; /* COUNTER, SIZE, LOST on an array: the element, `c[index]` (NULL: a plain object) */
+    uint32_t obj;           /* COUNTER, SIZE, LOST, VAR: object index (of element 0 when `index` is set) */
+    struct sim_expr *index; /* COUNTER, SIZE, LOST, VAR on an array: the element, `c[index]` (NULL: a plain object) */
     bool is_const;          /* no random, counter or last-step parts: folded at parse time */
 } sim_expr;
 
@@ -88,7 +92,27 @@ typedef struct sim_param {
 typedef enum sim_obj_kind { SIM_OBJ_LOCK = 1, SIM_OBJ_QUEUE = 2, SIM_OBJ_RLOCK = 3, SIM_OBJ_SEMAPHORE = 4,
                             SIM_OBJ_CONDITION = 5, SIM_OBJ_EVENT = 6, SIM_OBJ_BARRIER = 7,
                             SIM_OBJ_COUNTER = 9, SIM_OBJ_POOL = 10,
-                            SIM_OBJ_RWLOCK = 8 } sim_obj_kind;
+                            SIM_OBJ_RWLOCK = 8,
+                            SIM_OBJ_PIPE = 16,      /* a real pipe(2): send/recv/poll/close */
+                            SIM_OBJ_SHM = 17,       /* a shared memory segment: cap_value = bytes */
+                            SIM_OBJ_VAR = 18,       /* a plain variable: cap_value = its initial value */
+                            SIM_OBJ_MANAGER = 19    /* a server (a unit of its own) for `managed by` objects */
+                          } sim_obj_kind;
+#define SIM_OBJ__MAX 20
+
+/* The backends (sim_backend.c names them). */
+typedef enum sim_backend { SIM_BACKEND_THREADS = 1, SIM_BACKEND_PROCESSES = 2, SIM_BACKEND_COROUTINES = 3 } sim_backend;
+#define SIM_BACKEND__MAX 4
+/* The name of a backend ("threads"), or NULL. */
+const char *sim_backend_name(unsigned b);
+/* A backend by name: its id, or 0. */
+unsigned sim_backend_by_name(const char *name, size_t len);
+/* makespan[backend=NAME] selects a run by backend: the expression's param is this. */
+#define SIM_DIM_BACKEND (UINT32_MAX - 1)
+
+/* Process pools and units (sim_object.pool_kind, start). */
+enum { SIM_POOL_THREADS = 0, SIM_POOL_PROCESSES = 1 };
+enum { SIM_START_DEFAULT = 0, SIM_STARTM_FORK = 1, SIM_STARTM_SPAWN = 2 };
 
 /* Which side an rwlock lets in first when both wait (sim_object.prefer). */
 typedef enum sim_rw_prefer {
@@ -108,6 +132,16 @@ typedef struct sim_object {
     uint32_t subkind;       /* queues: trc_queue_kind (fifo, lifo, priority); semaphores: 1 = bounded */
     sim_expr *prefer_expr;  /* rwlocks: prefer=EXPR (NULL: a keyword or the default) */
     uint32_t prefer;        /* rwlocks: sim_rw_prefer */
+    /* processes */
+    uint32_t manager;       /* counters, vars: the manager serving it (object index + 1), 0: none */
+    sim_expr *manager_index;/* `managed by M[EXPR]`: a constant index (made part of `manager` with the arrays) */
+    sim_expr *item;         /* queues, pools: item=BYTES, the size of one message (NULL: the default) */
+    sim_expr *pickle;       /* queues, pools: pickle=D, the CPU time to serialise one message (NULL: 0) */
+    int64_t item_value, pickle_value;   /* evaluated */
+    uint32_t pool_kind;     /* pools: SIM_POOL_* (kind=threads|processes) */
+    uint32_t start;         /* pools: SIM_START_* (start=fork|spawn) */
+    sim_pos opt_pos;        /* the first process option (item=, pickle=, kind=processes, managed by): for the
+                               backend checks */
     /* Arrays: `lock fork[5]` declares five objects, fork[0] .. fork[4]. Once
      * parsed, prog->objects holds every element as an object of its own (named
      * "fork[3]"), and every reference is to an element: a step's constant index
@@ -149,6 +183,19 @@ typedef enum sim_stmt_kind {
     SIM_S_READ_BLOCK, SIM_S_WRITE_BLOCK,    /* read X { ... }, write X { ... } */
     SIM_S_TASK_DONE,    /* queue: one item fully processed */
     SIM_S_QUEUE_JOIN,   /* queue: wait until every item put has had its task_done */
+    /* processes (sim_stmt_procs.c) */
+    SIM_S_SEND,         /* pipe; expr: bytes (NULL: the default); timeout */
+    SIM_S_RECV,         /* pipe; timeout */
+    SIM_S_POLL,         /* pipe; timeout (NULL: do not wait) */
+    SIM_S_CLOSE,        /* pipe; end: trc_pipe_end */
+    SIM_S_SHM_WRITE,    /* shm; offset, len; window: the gap halfway (NULL: none) */
+    SIM_S_SHM_READ,     /* shm; offset, len */
+    SIM_S_UNLINK,       /* shm */
+    SIM_S_ASSIGN,       /* let VAR = expr: obj (a var), expr */
+    SIM_S_EXIT,         /* exit [expr]: the unit's process exits with that code */
+    SIM_S_CRASH,        /* the unit's process dies by a signal (SIGSEGV) */
+    SIM_S_TERMINATE,    /* actor: SIGTERM to every live instance (terminate) */
+    SIM_S_KILL,         /* actor: SIGKILL to every live instance */
     /* tasks (sim_async.c): asyncio's create_task, await, gather, wait_for; a thread on threads */
     SIM_S_CREATE_TASK,  /* task; expr: arg (NULL = 0); fut: slot bound by `as` (UINT32_MAX none) */
     SIM_S_AWAIT,        /* fut: a task or a future of a pool */
@@ -191,6 +238,8 @@ struct sim_stmt {
     sim_stmt *next;
     sim_expr *priority;     /* PUT on a priority queue: lowest first (NULL: 0) */
     bool nowait;            /* PUT, GET: never block; a full/empty queue makes the step fail */
+    sim_expr *offset, *len; /* SHM_WRITE, SHM_READ: the range */
+    uint32_t end;           /* CLOSE: trc_pipe_end */
     /* Object arrays: a step's object is `obj`, or when obj_index is set the element
      * obj + obj_index (obj is then element 0), chosen when the step runs. Steps
      * without an object have obj == UINT32_MAX. The same for INCR's `lock`. */
@@ -215,6 +264,8 @@ typedef struct sim_actor {
     bool spawned;           /* started by a `spawn` step, not at the run's start */
     bool own_loop;          /* coroutines: each instance is the first task of an event loop of its own */
     uint32_t unit0;         /* the unit index of instance 0 */
+    uint32_t start;         /* processes: SIM_START_* (start=fork|spawn; default: the scenario's start_method) */
+    sim_pos start_pos;
     sim_expr *delay;        /* a timer (`timer T 50ms { ... }`, threading.Timer): waits this long, then runs
                                its body unless cancelled; NULL for an actor */
 } sim_actor;
@@ -237,11 +288,15 @@ typedef enum sim_expect_kind { SIM_X_NO_DEADLOCK = 1, SIM_X_ALL_DONE, SIM_X_DEAD
                                 SIM_X_COUNTER,      /* expect counter X <op> expr */
                                 SIM_X_LOST_UPDATES, /* expect lost_updates X <op> expr */
                                 SIM_X_RELATION,     /* expect expr: a condition over makespans; value */
-                                SIM_X_ORDER         /* expect order A < B < ...: items */ } sim_expect_kind;
+                                SIM_X_ORDER,        /* expect order A < B < ...: items */
+                                SIM_X_TORN_READS,   /* expect torn_reads SHM <op> expr */
+                                SIM_X_EXITCODE      /* expect exitcode ACTOR <op> expr (obj: the actor; a
+                                                       signal is -N, as Python's exitcode) */ } sim_expect_kind;
 typedef struct sim_expect {
     sim_expect_kind kind;
     sim_pos pos;
-    uint32_t obj;           /* COUNTER, LOST_UPDATES */
+    uint32_t obj;           /* TORN_READS: object; EXITCODE: actor */
+    sim_expr *index;        /* TORN_READS on an array: a constant index (made part of obj with the arrays) */
     int op;                 /* comparison, as in sim_expr */
     sim_expr *value;
     bool across_runs;       /* RELATION: names a sweep run (makespan[p=v]); checked by sim_check_sweep */
@@ -263,6 +318,11 @@ typedef struct sim_program {
     const char *text;
     const char *title;
     const char *backend;      /* "threads" unless the scenario or caller says otherwise */
+    uint32_t backends[SIM_BACKEND__MAX];  /* `backends a, b`: the runs by default (SIM_BACKEND_*) */
+    uint32_t nbackends;
+    sim_pos backend_pos;      /* where `backend`/`backends` was given (line 0: not given) */
+    uint32_t start_method;    /* `start_method fork|spawn`: SIM_STARTM_* (SIM_START_DEFAULT: not given, fork) */
+    sim_pos start_pos;
     sim_param *params;   uint32_t nparams;
     sim_object *objects; uint32_t nobjects;
     sim_actor *actors;   uint32_t nactors;
@@ -366,6 +426,9 @@ typedef struct sim_desc {
      * deterministic test platform; NULL = the backend's own. */
     const struct sim_plat_ops *platform;
     bool virtual_clock;         /* --clock virtual: a deterministic run on a virtual clock */
+    /* processes: the weft executable that `start_method spawn` execs (its
+     * worker mode, `weft __worker`); NULL: spawn is refused at run time. */
+    const char *worker_exe;
 } sim_desc;
 
 typedef struct sim_result {
@@ -383,11 +446,6 @@ typedef struct sim_result {
     char expect_report[2048];   /* one line per failed expectation */
 } sim_result;
 
-/* Checks that every construct of the program means something on `backend`
- * ("threads", "coroutines", "processes"): 0, or -ERR_SCENARIO with the place
- * (line:col), the message and a hint saying what to use instead. sim_run
- * checks it too, before anything runs. */
-int sim_check_backend(const sim_program *p, const char *backend, diag *d);
 /* The recorder's settings for a run of p (sim_needs.c): d's, else the
  * scenario's `record` line, else the defaults. */
 trc_recorder_desc sim_record_desc(const sim_program *p, const sim_desc *d);
@@ -397,11 +455,47 @@ trc_recorder_desc sim_record_desc(const sim_program *p, const sim_desc *d);
  * expectations); an error only when it could not run or record. */
 int sim_run(sim_result *out, const sim_program *prog, const sim_desc *desc, diag *d);
 
+/* The worker mode of `start_method spawn` (`weft __worker SPEC`): in a process
+ * that the processes backend exec'd, re-reads the run's scenario, attaches to
+ * the run and runs its unit; the process then exits as the unit's process
+ * does. Returns only on failure (d says why). Thread: main, at once. */
+int sim_worker_main(const char *spec, diag *d);
+
 /* After a sweep (one run per value of param `param`, in the order given):
  * checks the expectations that compare runs (makespan[p=v]). Appends one line
  * per failure to report and returns the number that failed. An expectation
  * naming a value that was not run fails and says so. */
 uint32_t sim_check_sweep(const sim_program *prog, uint32_t param, const int64_t *values, const uint64_t *makespans,
                          uint32_t n, char *report, size_t cap);
+
+/* ---- several runs in one command (sim_runs.c) ---------------------------- */
+
+/* One run of a multi-run: the backend it ran on and the value of the swept
+ * param (param UINT32_MAX: none). `weft run --backend a,b --sweep P=...`
+ * runs every backend with every value, in that order, into one recording. */
+typedef struct sim_run_key {
+    uint32_t backend;           /* SIM_BACKEND_* */
+    uint32_t param;
+    int64_t value;
+} sim_run_key;
+/* The backends to run: `list` (a comma-separated --backend) or else the
+ * scenario's `backends`/`backend`. Fills out[] (at most SIM_BACKEND__MAX,
+ * no repeats) and returns how many, or -ERR_USAGE with d saying which name
+ * is unknown. */
+int sim_backends_of(const sim_program *prog, const char *list, uint32_t *out, diag *d);
+/* Checks the expectations that compare runs (makespan[K=V], K a param or
+ * `backend`) over the runs keys[0..n) with their makespans. A selector that
+ * matches no run, or several, fails and says so. Appends one line per failure
+ * to report; returns how many failed. */
+uint32_t sim_check_runs(const sim_program *prog, const sim_run_key *keys, const uint64_t *makespans, uint32_t n,
+                        char *report, size_t cap);
+
+/* ---- backends: what each construct means on each (sim_backend_check.c) ---- */
+
+/* Whether the program can run on backend b: every construct it uses has a
+ * meaning there. -ERR_SCENARIO with d at the first construct that has none
+ * (file:line:col, what to use instead), or -ERR_LIMIT past a backend's limit
+ * (more processes than SIM_MAX_PROCESSES). */
+int sim_check_backend(const sim_program *prog, unsigned b, diag *d);
 
 #endif

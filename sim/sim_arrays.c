@@ -31,8 +31,9 @@ static int const_element(parser *ps, const sim_object *decls, uint32_t di, const
         if (o->size == 1)
             return sim__perr(ps, ix->start, ERR_SCENARIO, "index %lld is out of range for '%s': an array of 1 %s, index 0",
                              (long long)v, o->name, kind);
-        return sim__perr(ps, ix->start, ERR_SCENARIO, "index %lld is out of range for '%s': an array of %lld %ss, 0 to %lld",
-                         (long long)v, o->name, (long long)o->size, kind, (long long)o->size - 1);
+        return sim__perr(ps, ix->start, ERR_SCENARIO, "index %lld is out of range for '%s': an array of %lld %ss, 0 to %lld%s",
+                         (long long)v, o->name, (long long)o->size, kind, (long long)o->size - 1,
+                         v < 0 ? " (a negative index does not count from the end, as in Python: (i + n) % n wraps)" : "");
     }
     *out = elem0[di] + (uint32_t)v;
     return 0;

@@ -91,4 +91,3 @@ int async_backend_check(const sim_program *p, const char *backend, diag *d) {
     return 0;
 }
 
-int sim_check_backend(const sim_program *p, const char *backend, diag *d) { return async_backend_check(p, backend, d); }

@@ -39,6 +39,7 @@ int sim__check_stmts(parser *ps, sim_stmt *s) {
             return ps->err;
         if (fold(ps, s, s->priority) || fold(ps, s, s->obj_index) || fold(ps, s, s->lock_index) || fold(ps, s, s->value))
             return ps->err;
+        if (fold(ps, s, s->offset) || fold(ps, s, s->len)) return ps->err;
         if (s->body && sim__check_stmts(ps, s->body)) return ps->err;
         if (s->orelse && sim__check_stmts(ps, s->orelse)) return ps->err;
         if (s->handlers && sim__check_stmts(ps, s->handlers)) return ps->err;
@@ -70,6 +71,15 @@ int sim__resolve_names(parser *ps) {
         struct fixup *f = &ps->fix[i];
         int k;
         switch (f->kind) {
+        case FIX_SIGNAL:
+            k = sim__find_actor(p, f->name);
+            if (k < 0) {
+                sim__perr(ps, f->pos, ERR_SCENARIO, "unknown actor '%s'", f->name);
+                sim__hint_closest(ps, f->name, an, p->nactors, "terminate and kill name an actor: actor NAME { ... }");
+                break;
+            }
+            *f->target = (uint32_t)k;
+            break;
         case FIX_ACTOR: case FIX_SPAWN:
             k = sim__find_actor(p, f->name);
             if (k < 0) {
@@ -205,7 +215,8 @@ int sim__resolve_names(parser *ps) {
     return ps->err;
 }
 
-/* Numbers the units: every actor's instances in order, then every pool's workers. */
+/* Numbers the units: every actor's instances in order, then every pool's workers, then every
+ * manager's server. */
 int sim__count_units(parser *ps) {
     sim_program *p = ps->p;
     uint64_t n = 0;
@@ -219,6 +230,11 @@ int sim__count_units(parser *ps) {
             if (n > SIM_MAX_UNITS)
                 return sim__perr(ps, o->capacity->pos, ERR_LIMIT, "pool '%s' makes %llu units in all; weft runs at most %d",
                             o->name, (unsigned long long)n, SIM_MAX_UNITS);
+        }
+    for (uint32_t i = 0; i < p->nobjects; i++)
+        if (p->objects[i].kind == SIM_OBJ_MANAGER) {
+            p->objects[i].unit0 = (uint32_t)(n < SIM_MAX_UNITS ? n : SIM_MAX_UNITS);
+            n++;
         }
     if (n > SIM_MAX_UNITS) return sim__perr(ps, p->actors[0].pos, ERR_LIMIT, "%llu units in all; weft runs at most %d",
                                        (unsigned long long)n, SIM_MAX_UNITS);
@@ -280,5 +296,6 @@ int sim__after_overrides(parser *ps) {
     }
     if (!ps->err) p->nunits = (uint32_t)units;
     for (uint32_t i = 0; i < p->nsweep && !ps->err; i++) sim__eval(ps, p->sweep_exprs[i], &p->sweep_values[i]);
+    if (!ps->err) sim__procs_after_overrides(ps);
     return ps->err;
 }

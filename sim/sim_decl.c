@@ -65,7 +65,7 @@ int sim__check_array_size(parser *ps, const sim_object *o, uint64_t before) {
 }
 
 /* After an object's name: an optional [SIZE], a constant integer. */
-static int parse_array_size(parser *ps, sim_object *o) {
+int sim__parse_array_size(parser *ps, sim_object *o) {
     o->size = 1;
     if (!is_p(&ps->t, '[')) {
         if (ps->nelems + 1 > SIM_MAX_OBJECTS) return sim__perr(ps, o->pos, ERR_LIMIT, "more than %d objects", SIM_MAX_OBJECTS);
@@ -129,7 +129,7 @@ static int parse_rwlock_decl(parser *ps) {
     const char *name = sim__take_ident(ps, "an rwlock name");
     if (!name || sim__check_unique(ps, name, nt.pos)) return ps->err;
     sim_object o = { .name = name, .pos = nt.pos, .kind = SIM_OBJ_RWLOCK, .prefer = SIM_RW_WRITERS };
-    if (parse_array_size(ps, &o)) return ps->err;
+    if (sim__parse_array_size(ps, &o)) return ps->err;
     while (ps->t.kind == T_IDENT) {
         tok kt = ps->t;
         sim__next(ps);
@@ -232,6 +232,9 @@ int sim__parse_toplevel(parser *ps) {
         return ps->err;
     }
     sim__next(ps);
+    bool procs_decl;   /* backend, backends, start_method, pipe, shm, var, manager: sim_decl_procs.c */
+    if (sim__parse_toplevel_procs(ps, t, &procs_decl)) return ps->err;
+    if (procs_decl) return sim__end_statement(ps);
     if (is_kw(&t, "scenario")) {
         if (ps->t.kind != T_STRING) {
             char b[64];
@@ -258,23 +261,6 @@ int sim__parse_toplevel(parser *ps) {
         *pa = (sim_param){ .name = name, .pos = nt.pos, .expr = e, .type = e->type };
         if (sim__eval(ps, e, &pa->value)) return ps->err;
         p->nparams++;
-    } else if (is_kw(&t, "backend")) {
-        tok bt = ps->t;
-        const char *name = sim__take_ident(ps, "a backend name");
-        if (!name) return ps->err;
-        static const char *const backends[] = { "threads", "processes", "coroutines" };
-        if (!strcmp(name, "processes")) {
-            sim__perr(ps, bt.pos, ERR_UNSUPPORTED, "backend '%s' is not available in this version of weft", name);
-            sim__hint(ps, "use 'backend threads'");
-            return ps->err;
-        }
-        if (strcmp(name, "threads") && strcmp(name, "coroutines")) {
-            sim__perr(ps, bt.pos, ERR_SCENARIO, "unknown backend '%s'", name);
-            const char *c = sim__closest(name, backends, 3);
-            sim__hint(ps, c ? "did you mean '%s'?" : "the backends are threads, processes and coroutines", c);
-            return ps->err;
-        }
-        p->backend = name;
     } else if (is_kw(&t, "lock") || is_kw(&t, "rlock") || is_kw(&t, "queue") || is_kw(&t, "semaphore") ||
                is_kw(&t, "event") || is_kw(&t, "condition") || is_kw(&t, "barrier") || is_kw(&t, "counter") ||
                is_kw(&t, "pool") || is_kw(&t, "bounded_semaphore")) {
@@ -290,13 +276,14 @@ int sim__parse_toplevel(parser *ps) {
         if (!name || sim__check_unique(ps, name, nt.pos)) return ps->err;
         sim_object o = { .name = name, .pos = nt.pos, .kind = kind };
         if (is_kw(&t, "bounded_semaphore")) o.subkind = 1;   /* threading.BoundedSemaphore */
-        if (parse_array_size(ps, &o)) return ps->err;
+        if (sim__parse_array_size(ps, &o)) return ps->err;
         if (kind == SIM_OBJ_SEMAPHORE || kind == SIM_OBJ_BARRIER || kind == SIM_OBJ_COUNTER || kind == SIM_OBJ_POOL) {
             /* semaphore s 3 | barrier b 3 | counter c = 0 (also permits=3, parties=3) */
             if (kind == SIM_OBJ_COUNTER) {
                 if (!is_p(&ps->t, '=')) {
                     o.capacity = NULL;
                     o.cap_value = 0;
+                    if (sim__managed_by(ps, &o)) return ps->err;   /* counter c managed by m */
                     goto declared;
                 }
                 sim__next(ps);
@@ -340,6 +327,19 @@ int sim__parse_toplevel(parser *ps) {
                 memcpy(o.inits, vals, sizeof *vals * nv);
                 o.ninits = nv;
             }
+            /* processes: counter C = V managed by M; pool P N kind=processes start=spawn item=B pickle=D */
+            if (kind == SIM_OBJ_COUNTER && sim__managed_by(ps, &o)) return ps->err;
+            while (kind == SIM_OBJ_POOL && ps->t.kind == T_IDENT) {
+                tok kt = ps->t;
+                sim__next(ps);
+                int pr = sim__proc_object_option(ps, &o, kt);
+                if (pr < 0 || ps->err) return ps->err ? ps->err : -ERR_SCENARIO;
+                if (!pr) {
+                    sim__perr(ps, kt.pos, ERR_SCENARIO, "unknown pool option '%.*s'", (int)kt.len, kt.s);
+                    sim__hint(ps, "a pool takes kind=threads|processes, start=fork|spawn, item=BYTES and pickle=D");
+                    return ps->err;
+                }
+            }
         } else if (kind == SIM_OBJ_CONDITION) {
             /* condition c lock=m: bound to an existing lock or rlock */
             if (!is_kw(&ps->t, "lock")) {
@@ -371,9 +371,12 @@ int sim__parse_toplevel(parser *ps) {
                     if (sim__eval(ps, o.capacity, &o.cap_value) || sim__check_object_value(ps, &o)) return ps->err;
                 } else if (kind == SIM_OBJ_QUEUE && is_kw(&kt, "kind")) {
                     if (parse_queue_kind(ps, &o)) return ps->err;
+                } else if (kind == SIM_OBJ_QUEUE && (is_kw(&kt, "item") || is_kw(&kt, "pickle"))) {
+                    if (sim__proc_object_option(ps, &o, kt) < 0 || ps->err) return ps->err ? ps->err : -ERR_SCENARIO;
                 } else {
                     sim__perr(ps, kt.pos, ERR_SCENARIO, "unknown %s option '%.*s'", sim__obj_kind_name(kind), (int)kt.len, kt.s);
-                    if (kind == SIM_OBJ_QUEUE) sim__hint(ps, "a queue takes capacity=N and kind=fifo|lifo|priority");
+                    if (kind == SIM_OBJ_QUEUE)
+                        sim__hint(ps, "a queue takes capacity=N, kind=fifo|lifo|priority, item=BYTES and pickle=D");
                     else sim__hint(ps, "a %s takes no options", sim__obj_kind_name(kind));
                     return ps->err;
                 }
@@ -413,10 +416,19 @@ int sim__parse_toplevel(parser *ps) {
             if (is_kw(&mt, "daemon")) a.daemon = true;
             else if (is_kw(&mt, "spawned")) a.spawned = true;
             else if (is_kw(&mt, "own_loop")) a.own_loop = true;
-            else {
+            else if (is_kw(&mt, "start") && timer) {
+                sim__perr(ps, mt.pos, ERR_SCENARIO, "a timer has no start method: it is a thread (threading.Timer), "
+                          "in the process that starts it");
+                sim__hint(ps, "after a timer's delay come: daemon, spawned, then { ... }");
+                return ps->err;
+            } else if (is_kw(&mt, "start")) {   /* processes: start=fork|spawn (sim_decl_procs.c) */
+                if (sim__actor_start(ps, &a)) return ps->err ? ps->err : -ERR_SCENARIO;
+                continue;
+            } else {
                 sim__perr(ps, mt.pos, ERR_SCENARIO, "expected '{' to open a block, found '%.*s'", (int)mt.len, mt.s);
                 if (timer) sim__hint(ps, "after a timer's delay come: daemon, spawned, then { ... }");
-                else sim__hint(ps, "after an actor's name come: * COUNT, daemon, spawned, own_loop, then { ... }");
+                else sim__hint(ps, "after an actor's name come: * COUNT, daemon, spawned, own_loop, start=fork|spawn, "
+                                   "then { ... }");
                 return ps->err;
             }
             sim__next(ps);
@@ -553,7 +565,10 @@ int sim__parse_toplevel(parser *ps) {
         else if (!strcmp(what, "all_done")) x.kind = SIM_X_ALL_DONE;
         else if (!strcmp(what, "deadlock")) x.kind = SIM_X_DEADLOCK;
         else if (!strcmp(what, "stuck")) x.kind = SIM_X_STUCK;
-        else if (!strcmp(what, "counter") || !strcmp(what, "lost_updates")) {
+        else if (!strcmp(what, "torn_reads") || !strcmp(what, "exitcode")) {   /* sim_decl_procs.c */
+            bool handled;
+            if (sim__parse_expect_procs(ps, what, &x, &handled)) return ps->err;
+        } else if (!strcmp(what, "counter") || !strcmp(what, "lost_updates")) {
             /* expect counter EXPR / expect lost_updates C CMP EXPR: a condition over what the run
              * left (counters' final values, lost updates, queues' sizes), params and makespan */
             bool lost = !strcmp(what, "lost_updates");
@@ -581,11 +596,11 @@ int sim__parse_toplevel(parser *ps) {
             if (sim__require_type(ps, x.value, SIM_T_INT, "the expectation")) return ps->err;
         } else {
             static const char *const xs[] = { "no_deadlock", "all_done", "deadlock", "stuck", "counter", "lost_updates",
-                                              "order", "makespan" };
+                                              "order", "makespan", "torn_reads", "exitcode" };
             sim__perr(ps, et.pos, ERR_SCENARIO, "unknown expectation '%s'", what);
-            const char *c = sim__closest(what, xs, 8);
+            const char *c = sim__closest(what, xs, 10);
             sim__hint(ps, c ? "did you mean '%s'?" : "expectations: no_deadlock, all_done, deadlock, stuck, counter, lost_updates, "
-                 "order, makespan", c);
+                 "order, makespan, torn_reads, exitcode", c);
             return ps->err;
         }
         ARR_PUSH(p->expects, p->nexpects, ps->cap_expects, x);

@@ -48,14 +48,15 @@ int sim_element(const sim_program *p, uint32_t base, int64_t v, sim_pos pos, uin
         *out = base + (uint32_t)v;
         return 0;
     }
-    char msg[256];
+    char msg[384];
     const char *kind = trc_obj_kind_name((unsigned)o->kind);
     if (o->size == 1)
         snprintf(msg, sizeof msg, "index %lld is out of range for '%s': an array of 1 %s, index 0", (long long)v,
                  o->array ? o->array : o->name, kind);
     else
-        snprintf(msg, sizeof msg, "index %lld is out of range for '%s': an array of %lld %ss, 0 to %lld", (long long)v,
-                 o->array ? o->array : o->name, (long long)o->size, kind, (long long)o->size - 1);
+        snprintf(msg, sizeof msg, "index %lld is out of range for '%s': an array of %lld %ss, 0 to %lld%s", (long long)v,
+                 o->array ? o->array : o->name, (long long)o->size, kind, (long long)o->size - 1,
+                 v < 0 ? " (a negative index does not count from the end, as in Python: (i + n) % n wraps)" : "");
     return eval_err(d, p, pos, ERR_SCENARIO, msg);
 }
 
@@ -80,6 +81,7 @@ int sim_eval(const sim_expr *e, const sim_program *p, sim_eval_ctx *ctx, int64_t
         return 0;
     case SIM_E_UNIFORM: case SIM_E_EXP: case SIM_E_CHOICE: case SIM_E_COUNTER: case SIM_E_LAST: case SIM_E_INDEX:
     case SIM_E_ARG: case SIM_E_LOCAL: case SIM_E_MAKESPAN: case SIM_E_SIZE: case SIM_E_ALIVE: case SIM_E_LOST:
+    case SIM_E_VAR:
         if (!ctx) return eval_err(d, p, e->pos, ERR_SCENARIO, "this value is only known while the scenario runs");
         break;
     case SIM_E_BIN:
@@ -127,14 +129,15 @@ int sim_eval(const sim_expr *e, const sim_program *p, sim_eval_ctx *ctx, int64_t
         uint32_t i = (uint32_t)(sim_rng_next(ctx->rng) % e->nitems);
         return sim_eval(e->items[i], p, ctx, out, d);
     }
-    case SIM_E_COUNTER: case SIM_E_SIZE: case SIM_E_LOST: {
+    case SIM_E_COUNTER: case SIM_E_SIZE: case SIM_E_LOST: case SIM_E_VAR: {
         uint32_t oi = e->obj;
         if (e->index) {
             if ((rc = sim_eval(e->index, p, ctx, &a, d)) || (rc = sim_element(p, e->obj, a, e->index->start, &oi, d)))
                 return rc;
         }
-        int64_t (*get)(void *, uint32_t) = e->kind == SIM_E_COUNTER ? ctx->counter : e->kind == SIM_E_SIZE ? ctx->qsize
-                                                                                                      : ctx->lost;
+        int64_t (*get)(void *, uint32_t) = e->kind == SIM_E_COUNTER || e->kind == SIM_E_VAR ? ctx->counter
+                                           : e->kind == SIM_E_SIZE                          ? ctx->qsize
+                                                                                            : ctx->lost;
         if (!get) return eval_err(d, p, e->pos, ERR_SCENARIO, "this value is not known here");
         *out = get(ctx->user, oi);
         return 0;
@@ -156,6 +159,9 @@ int sim_eval(const sim_expr *e, const sim_program *p, sim_eval_ctx *ctx, int64_t
         if (!ctx->makespan || !ctx->makespan(ctx->user, e->param, v, out)) {
             char msg[256];
             if (e->param == UINT32_MAX) snprintf(msg, sizeof msg, "the makespan is not known here");
+            else if (e->param == SIM_DIM_BACKEND)
+                snprintf(msg, sizeof msg, "no run on backend %s was recorded (run with --backend or `backends` naming it)",
+                         sim_backend_name((unsigned)v) ? sim_backend_name((unsigned)v) : "?");
             else snprintf(msg, sizeof msg, "no run with %s=%lld was recorded (run a sweep over %s)", p->params[e->param].name,
                           (long long)v, p->params[e->param].name);
             return eval_err(d, p, e->pos, ERR_SCENARIO, msg);

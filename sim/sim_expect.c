@@ -9,6 +9,29 @@
 #include <stdio.h>
 #include <string.h>
 
+/* A comparison of torn_reads and exitcode (CMP VALUE after their subject). */
+static bool compare(int op, int64_t a, int64_t b) {
+    switch (op) {
+    case '<': return a < b;
+    case '>': return a > b;
+    case 'l': return a <= b;
+    case 'g': return a >= b;
+    case '=': return a == b;
+    default: return a != b;
+    }
+}
+
+static const char *op_text(int op) {
+    switch (op) {
+    case '<': return "<";
+    case '>': return ">";
+    case 'l': return "<=";
+    case 'g': return ">=";
+    case '=': return "==";
+    default: return "!=";
+    }
+}
+
 /* What an expectation reads: the run as it ended. */
 typedef struct ended { const sim_result *res; const rt *r; } ended;
 
@@ -20,9 +43,14 @@ static bool this_makespan(void *user, uint32_t param, int64_t value, int64_t *ou
     return true;
 }
 
+/* A counter's final value; a var's as the main program sees it: its own copy (on processes a
+ * child's assignments are not in it), or the managed value its manager left. */
 static int64_t final_counter(void *user, uint32_t obj) {
     const ended *x = user;
-    return atomic_load(&x->r->objs[obj].counter);
+    const rt_obj *o = &x->r->objs[obj];
+    if (o->decl->kind == SIM_OBJ_VAR)
+        return o->decl->manager ? (atomic_load(&o->final_set) ? o->final : o->decl->cap_value) : atomic_load(o->var);
+    return atomic_load(&o->counter);
 }
 
 static int64_t final_lost(void *user, uint32_t obj) {
@@ -46,7 +74,7 @@ static bool reads_makespan(const sim_expr *e) {
 
 /* The text of an expectation as written: from its `expect` to the end of its
  * statement (a ';' or a '#' outside a string, or the line's end), spaces trimmed. */
-static void expect_text(const sim_program *p, sim_pos pos, char *out, size_t cap) {
+void expect_text(const sim_program *p, sim_pos pos, char *out, size_t cap) {
     const char *s = p->text;
     for (int line = 1; line < pos.line && *s; s++)
         if (*s == '\n') line++;
@@ -107,11 +135,44 @@ void expect_check(sim_result *res, const sim_program *prog, const rt *r, uint32_
         else if (x->kind == SIM_X_ALL_DONE && (died = first_failed(r)))
             snprintf(fail, sizeof fail, "expect all_done: %s died of an error it did not catch: %.200s", died->name,
                      died->exc ? died->exc : "?");
+        else if (x->kind == SIM_X_ALL_DONE && r->procs) {
+            /* a process that was killed or crashed did not finish (a daemon terminated at exit is fine) */
+            for (uint32_t k = 0; k < r->nunits && !fail[0]; k++)
+                if (atomic_load(&r->units[k].died) && !atomic_load(&r->units[k].killed))
+                    snprintf(fail, sizeof fail, "expect all_done: %s's process died before its end", r->units[k].name);
+        }
         else if (x->kind == SIM_X_DEADLOCK && end != TRC_END_DEADLOCK)
             snprintf(fail, sizeof fail, "expect deadlock: the run did not deadlock");
         else if (x->kind == SIM_X_STUCK && end != TRC_END_STUCK)
             snprintf(fail, sizeof fail, "expect stuck: no unit was stuck forever");
-        else if (x->kind == SIM_X_COUNTER || x->kind == SIM_X_LOST_UPDATES || (x->kind == SIM_X_RELATION && !x->across_runs)) {
+        else if (x->kind == SIM_X_TORN_READS) {
+            const rt_obj *o = &r->objs[x->obj];
+            int64_t got = (int64_t)atomic_load(&o->torn), want = 0;
+            sim_eval(x->value, prog, NULL, &want, NULL);
+            if (!compare(x->op, got, want))
+                snprintf(fail, sizeof fail, "expect torn_reads %s %s %lld: there were %lld", o->decl->name, op_text(x->op),
+                         (long long)want, (long long)got);
+        } else if (x->kind == SIM_X_EXITCODE) {
+            /* every instance's exit code; a process killed by signal N has -N, as Python's exitcode */
+            const sim_actor *a = &prog->actors[x->obj];
+            int64_t want = 0;
+            sim_eval(x->value, prog, NULL, &want, NULL);
+            for (int64_t k = 0; k < a->count_value && !fail[0]; k++) {
+                const rt_unit *u = &r->units[a->unit0 + (uint32_t)k];
+                int code = u->exit_code, sig = 0;
+                uint64_t when;
+                if (atomic_load(&u->state) != US_DONE) {
+                    snprintf(fail, sizeof fail, "expect exitcode %s: %s never ended", a->name, u->name);
+                    break;
+                }
+                if (r->procs && u->pkind == SIM_PU_PROCESS && atomic_load(&u->ended))
+                    r->ops->unit_status(r->plat, u->pu, &code, &sig, &when);
+                int64_t got = sig ? -(int64_t)sig : code;
+                if (!compare(x->op, got, want))
+                    snprintf(fail, sizeof fail, "expect exitcode %s %s %lld: %s's is %lld", a->name, op_text(x->op),
+                             (long long)want, u->name, (long long)got);
+            }
+        } else if (x->kind == SIM_X_COUNTER || x->kind == SIM_X_LOST_UPDATES || (x->kind == SIM_X_RELATION && !x->across_runs)) {
             ended en = { res, r };
             sim_eval_ctx ctx = { .makespan = this_makespan, .counter = final_counter, .lost = final_lost,
                                  .qsize = final_size, .user = &en };

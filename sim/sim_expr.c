@@ -211,9 +211,32 @@ static sim_expr *parse_unary_(parser *ps) {
                     return NULL;
                 }
                 int pi = sim__find_param(ps->p, pt.s, pt.len);
+                if (pi < 0 && is_kw(&pt, "backend")) {
+                    /* makespan[backend=processes]: the run on that backend (--backend a,b, or `backends`) */
+                    sim__next(ps);
+                    if (sim__expect_p(ps, '=', "after backend")) return NULL;
+                    tok bt = ps->t;
+                    unsigned b = bt.kind == T_IDENT ? sim_backend_by_name(bt.s, bt.len) : 0;
+                    if (!b) {
+                        char w[64];
+                        sim__perr(ps, bt.pos, ERR_SCENARIO, "expected a backend after makespan[backend=, found %s",
+                                  sim__tok_desc(&bt, w, sizeof w));
+                        sim__hint(ps, "makespan[backend=threads], makespan[backend=processes]");
+                        return NULL;
+                    }
+                    sim__next(ps);
+                    if (sim__expect_p(ps, ']', "to close makespan[")) return NULL;
+                    e->param = SIM_DIM_BACKEND;
+                    e->a = sim__new_expr(ps, SIM_E_NUM, bt.pos);
+                    e->a->value = b;
+                    e->a->type = SIM_T_INT;
+                    ps->across_runs = true;
+                    return e;
+                }
                 if (pi < 0) {
                     sim__perr(ps, pt.pos, ERR_SCENARIO, "unknown parameter '%.*s' in makespan[...]", (int)pt.len, pt.s);
-                    sim__hint(ps, "makespan[P=V] names the run of a sweep over param P with the value V");
+                    sim__hint(ps, "makespan[P=V] names the run of a sweep over param P with the value V; "
+                                  "makespan[backend=B] the run on backend B");
                     return NULL;
                 }
                 sim__next(ps);
@@ -249,8 +272,8 @@ static sim_expr *parse_unary_(parser *ps) {
         if (pi < 0) {
             char *name = arena_strndup(&ps->p->mem, t.s, t.len);
             int oi = sim__find_object(ps->p, name);
-            if (oi >= 0 && ps->p->objects[oi].kind == SIM_OBJ_COUNTER) {
-                sim_expr *e = sim__new_expr(ps, SIM_E_COUNTER, t.pos);
+            if (oi >= 0 && (ps->p->objects[oi].kind == SIM_OBJ_COUNTER || ps->p->objects[oi].kind == SIM_OBJ_VAR)) {
+                sim_expr *e = sim__new_expr(ps, ps->p->objects[oi].kind == SIM_OBJ_VAR ? SIM_E_VAR : SIM_E_COUNTER, t.pos);
                 e->obj = (uint32_t)oi;
                 e->type = SIM_T_INT;
                 if (sim__object_index(ps, t, (uint32_t)oi, false, &e->index)) return NULL;
@@ -258,8 +281,8 @@ static sim_expr *parse_unary_(parser *ps) {
                 return e;
             }
             if (oi >= 0) {
-                sim__perr(ps, t.pos, ERR_SCENARIO, "'%s' is not a number: only params, counters and locals have values",
-                          name);
+                sim__perr(ps, t.pos, ERR_SCENARIO,
+                          "'%s' is not a number: only params, counters, vars and locals have values", name);
                 return NULL;
             }
             sim__unknown_value_name(ps, name, t.pos);

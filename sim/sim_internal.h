@@ -40,7 +40,7 @@
 /* A unit's state as the watchdog sees it. */
 enum { US_RUNNING = 0, US_COMPUTE, US_SLEEP, US_BLOCKED, US_DONE, US_NEW /* spawned or pool worker, not started */ };
 
-/* A timer's fate (rt_unit.timer_state). */
+/* A timer's fate (rt_unit.timer_fate). */
 enum { TIMER_PENDING = 0, TIMER_CANCELLED = 1, TIMER_FIRED = 2 };
 
 /* What exec_block returns: XR_RAISE unwinds blocks (a lock block releases its lock,
@@ -59,9 +59,13 @@ enum { RT_CH_EXIT = 0,     /* a unit exited: joiners, shutdown(wait=yes), the wa
 /* An item id's mark: it was put with a value (ids never reach 2^63). */
 #define Q_HAS_VALUE (1ull << 63)
 /* Channels of a queue's monitor. */
-enum { Q_CH_NOT_EMPTY = 0, Q_CH_NOT_FULL, Q_CH_JOINED, Q_NCH };
+enum { Q_CH_NOT_EMPTY = 0, Q_CH_NOT_FULL, Q_CH_JOINED, Q_CH_FED /* an item left the pipe: feeders move on */,
+       Q_NCH };
 /* Channels of an rwlock's monitor. */
 enum { RW_CH_READERS = 0, RW_CH_WRITERS, RW_NCH };
+/* Channels of a pipe's monitor: data (or end of file) may be there; room to write;
+ * the message lock (one sender and one receiver at a time: a message is never cut). */
+enum { P_CH_DATA = 0, P_CH_ROOM, P_CH_TURN, P_NCH };
 /* Channel 0 of the futures monitor (rt.fmon): a future finished or was cancelled.
  * Channel 1 + k: work (or shutdown) for the workers of the k-th pool. */
 enum { F_CH_DONE = 0 };
@@ -73,12 +77,16 @@ typedef struct rt_queue {
     uint64_t *items;                 /* ring of item ids; Q_HAS_VALUE marks an item put with value= */
     int64_t *vals;                   /* the items' values, beside items[] */
     _Atomic int64_t size;            /* count, for `size Q` (written under the monitor, read without) */
+    uint32_t *owner;                 /* processes: per slot, the unit that put the item (its feeder) */
+    int64_t max_fed;                 /* processes: items the pipe holds (64 KiB / item bytes, at least 1);
+                                        the items behind them wait in their putters' feeders */
     int64_t cap, head, count;
     uint64_t next_item;
     uint32_t kind;                   /* trc_queue_kind */
     int64_t *prio;                   /* priority queues: the items' priorities (items[] is then a heap) */
     int64_t unfinished;              /* puts not yet matched by a task_done */
     uint32_t getters, putters;       /* units waiting to get / to put */
+    uint32_t flushers;               /* processes: units whose exit waits for their feeder */
 } rt_queue;
 
 typedef struct rt_waiter { uint32_t unit; uint64_t seq; bool notified; } rt_waiter;
@@ -129,6 +137,20 @@ typedef struct rt_obj {
     bool shut;
     uint32_t *readers; size_t nreaders, cap_readers;   /* rwlock: units holding it for reading */
     uint32_t writers_waiting;        /* rwlock */
+    /* processes (sim_obj_pipe.c, sim_obj_shm.c, sim_obj_var.c, sim_manager.c) */
+    int rfd, wfd;                    /* pipe, manager (its request pipe): the descriptors */
+    uint8_t *holds;                  /* pipe: per process (a unit index; nunits = main), the ends its
+                                        descriptor table has open (trc_pipe_end bits; guarded by mon) */
+    uint64_t next_msg;               /* pipe: SEND ids (guarded by mon) */
+    int64_t sender, receiver;        /* pipe: the unit writing / reading a message now, -1: none (mon) */
+    _Atomic uint64_t *shm;           /* shm: the segment, in words (cap_value bytes, rounded up to 8) */
+    _Atomic uint64_t stamps;         /* shm: writes so far (each stamps its words with its number) */
+    _Atomic uint64_t torn;           /* shm: reads that saw parts of two writes */
+    _Atomic int unlinked;            /* shm */
+    _Atomic int64_t *var;            /* var: its value; every process has its own copy (alloc_private) */
+    uint32_t server;                 /* manager: its server unit */
+    int64_t final;                   /* managed counters and vars: the value the server had at its end */
+    _Atomic int final_set;
     bool broken;                     /* barrier: broken (abort, a waiter's timeout) until reset */
     uint64_t breaks;                 /* barrier: breaks and resets so far (its waiters see one happen) */
 } rt_obj;
@@ -173,14 +195,25 @@ struct rt_unit {
     bool cancelled;                  /* a cancellation was delivered: the unit unwinds (finally blocks run) */
     int cancel_by;                   /* what asked it: 1 a cancel step, 2 the loop closing (every actor done) */
     uint32_t cb_depth;               /* done-callbacks running inline, one inside another */
-    rt_fut **slots;                  /* future slots (submit ... as F) (private) */
-    rt_fut **mine; size_t nmine, cap_mine;   /* futures it submitted, for as_completed (private) */
+    rt_fut **slots;                  /* future slots (submit ... as F) (run memory, this unit's) */
+    rt_fut **mine; size_t nmine, cap_mine;   /* futures it submitted, for as_completed (run memory, this unit's) */
     _Atomic uint64_t t_exit;         /* run clock ns */
+    /* processes (sim_procs.c) */
+    uint8_t pkind;                   /* SIM_PU_PROCESS or SIM_PU_THREAD (on a platform of processes) */
+    uint8_t start;                   /* SIM_START_FORK or SIM_START_SPAWN */
+    uint32_t launcher;               /* the unit whose process launched it; UINT32_MAX: main */
+    uint32_t host;                   /* a thread unit's process: the launcher's (UINT32_MAX: main) */
+    uint32_t manager;                /* a manager's server unit: the manager's object index; else UINT32_MAX */
+    int exit_code;                   /* `exit N`: the code its process exits with */
+    bool exited;                     /* it ran `exit` */
+    int reply_rfd, reply_wfd;        /* its reply pipe from managers (-1: none) */
+    uint64_t next_req;               /* requests it made to managers */
+    _Atomic int ended;               /* its process's end was recorded (PROC_EXIT) */
     /* errors (private): the one being raised (XR_RAISE), and the one an except clause handles */
     const char *exc; uint32_t exc_id; sim_pos exc_pos;
     const char *handled; uint32_t handled_id; sim_pos handled_pos;
     _Atomic int failed;              /* it ended by an error it did not catch (exc says which) */
-    _Atomic int timer_state;         /* a timer: TIMER_* (changed under its own monitor) */
+    _Atomic int timer_fate;          /* a timer: TIMER_* (changed under its own monitor) */
     /* counters read by expressions (private), written as COUNTER_READS at its exit */
     uint32_t *rd_obj; uint64_t *rd_n; size_t nrd, cap_rd, cap_rdn;
 };
@@ -222,10 +255,14 @@ struct rt {
     struct rt_loop *loops;           /* per loop: what its hooks recorded */
     _Atomic int recording;           /* the run has begun: the loops' hooks record */
     uint32_t *created_per_task;      /* per task: how many create_task made (their names: T#k) (under mon) */
+    bool procs;                      /* units are processes (the platform launches them) */
+    size_t prefaulted;               /* ring bytes made resident up front (main) */
+    uint32_t nmanagers;
     /* strings made while running (LOCAL_SET texts), written after the run (guarded by smon) */
     sim_mon *smon;
     char warnings[1024];             /* done-callbacks that raised (guarded by smon) */
     const char **strs; size_t nstrs, cap_strs;
+    const char *strs_overflow;       /* the text that stands in past SIM_MAX_RUN_STRINGS (run memory) */
     uint32_t *slots; size_t nslots;  /* hash of strs: index + 1, 0 = free */
     trc_recorder *rec;               /* the watchdog ends the run on a write error or the event limit */
 };
@@ -265,6 +302,9 @@ void rt_end_wait(rt_unit *u, uint32_t oi, int outcome, uint32_t extra);
  * TRC_OUT_ABORTED when u must stop, TRC_OUT_TIMEOUT once the deadline (0 = none)
  * has passed. */
 int rt_wait(rt_unit *u, sim_mon *m, unsigned ch, uint64_t deadline);
+/* rt_wait's twin for a descriptor: one wait of u (m held) until fd is ready for `events`, channel ch
+ * of m is woken, or the deadline; the same outcomes. */
+int rt_fd_wait(rt_unit *u, sim_mon *m, unsigned ch, int fd, short events, uint64_t deadline);
 /* Waits (m held) until cond holds: out is TRC_OUT_OK, or how the wait ended. */
 #define RT_WAIT_UNTIL(u, m, ch, cond, deadline, out)                          \
     do {                                                                      \
@@ -331,6 +371,8 @@ int obj_get(rt_unit *u, uint32_t oi, uint64_t deadline, bool nowait, int64_t *va
 int obj_task_done(rt_unit *u, uint32_t oi, const sim_stmt *s);
 int obj_queue_join(rt_unit *u, uint32_t oi, uint64_t deadline);
 int obj_queue_init(rt *r, rt_obj *o);
+/* processes: whether unit ui still has items in its feeder (*n of them). Monitor held. */
+bool obj_queue_unfed(const rt_obj *o, uint32_t ui, int64_t *n);
 
 int obj_event_wait(rt_unit *u, uint32_t oi, uint64_t deadline);
 void obj_event_set(rt_unit *u, uint32_t oi, bool set);
@@ -349,11 +391,61 @@ int obj_write_unlock(rt_unit *u, uint32_t oi, const sim_stmt *s);
 /* oi: the counter; li: INCR locked's lock */
 int obj_incr(rt_unit *u, const sim_stmt *s, uint32_t oi, uint32_t li);
 
+/* ---- processes: objects and steps (sim_obj_pipe.c, sim_obj_shm.c, sim_obj_var.c, sim_manager.c,
+ *      sim_procs.c) ----------------------------------------------------------------------------- */
+
+int obj_pipe_init(rt *r, rt_obj *o);
+void obj_pipe_free(rt *r, rt_obj *o);
+int obj_send(rt_unit *u, const sim_stmt *s, uint32_t oi, uint64_t deadline);
+int obj_recv(rt_unit *u, const sim_stmt *s, uint32_t oi, uint64_t deadline);
+int obj_poll(rt_unit *u, const sim_stmt *s, uint32_t oi, uint64_t deadline);
+int obj_close(rt_unit *u, const sim_stmt *s, uint32_t oi);
+/* Process units: the pipe ends a new process has (its launcher's), given before it is made. */
+void pipes_inherit(rt *r, uint32_t child, uint32_t launcher);
+/* A process (a unit index, or main: r->nunits) closes every end it has (main once it has
+ * launched the units that start with the run; a spawned worker the ends its body never uses). */
+void pipes_close_all(rt *r, uint32_t proc, sim_punit *self, const bool *keep_read, const bool *keep_write);
+/* A unit's process has ended: it holds no end any more. */
+void pipes_process_gone(rt *r, uint32_t proc, sim_punit *by);
+/* The units (processes) that hold end `end` of pipe oi, for the watchdog. */
+uint32_t pipe_holders(rt *r, uint32_t oi, unsigned end, uint32_t *out, uint32_t cap);
+
+int obj_shm_init(rt *r, rt_obj *o);
+int obj_shm_write(rt_unit *u, const sim_stmt *s, uint32_t oi);
+int obj_shm_read(rt_unit *u, const sim_stmt *s, uint32_t oi);
+int obj_shm_unlink(rt_unit *u, const sim_stmt *s, uint32_t oi);
+/* Segments never unlinked: a line each for the run's report. */
+void shm_leaks(const rt *r, char *out, size_t cap);
+
+int obj_var_init(rt *r, rt_obj *o);
+int obj_assign(rt_unit *u, const sim_stmt *s, uint32_t oi);
+/* The value of a var or a counter as unit u reads it (a managed one asks its manager). */
+int64_t obj_value(rt_unit *u, uint32_t oi);
+
+/* Managers: the server's loop, and a client's request (0 with *out, or -1: the run ends). */
+int manager_serve(rt_unit *u);
+int manager_request(rt_unit *u, uint32_t oi, int op, int64_t value, int64_t *out);
+int manager_init(rt *r);
+void manager_free(rt *r);
+
+/* The steps of processes (sim_procs.c): pipes, shm, vars, exit, crash, terminate, kill. */
+int proc_step(rt_unit *u, const sim_stmt *s, uint32_t oi);
+/* Pickling: CPU time for one message of object oi, recorded (aux: trc_compute_kind). */
+void proc_pickle(rt_unit *u, uint32_t oi, int kind, uint64_t ns, int64_t bytes);
+/* A unit's process ends: its queue feeders flush first (mp.Queue), recorded as a wait. */
+int proc_flush_feeders(rt_unit *u);
+/* The platform's on_end (main's process): a unit's process has ended. */
+void proc_ended(void *ctx, sim_punit *pu);
+/* Launches unit `child` from `by` (processes); a runtime error (the run ends) when the OS refuses. */
+int proc_launch(rt *r, rt_unit *by, rt_unit *child, sim_pos pos);
+
 /* ---- units (sim_units.c) -------------------------------------------------- */
 
 void unit_main(void *arg);
 /* u's start is asked (start_req set): counted for the watchdog. */
 void rt_count_start(rt *r, const rt_unit *u);
+/* Lets `child` begin; on a platform of processes the caller then launches it (proc_launch), with no
+ * monitor held. */
 void unit_start(rt_unit *starter, rt_unit *child);
 int unit_spawn(rt_unit *u, const sim_stmt *s);
 int unit_join(rt_unit *u, const sim_stmt *s, uint64_t deadline);
@@ -409,10 +501,23 @@ void rt_strings_free(rt *r);
 /* Appends a formatted line to a report (truncated at cap). */
 void rt_rep(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* ---- the program in run memory (sim_prog_clone.c) ------------------------------ */
+
+/* A deep copy of p in run memory (every process maps it at one address: a spawned process can use
+ * it), or NULL when run memory is exhausted. Thread: main, before any unit begins. */
+const sim_program *sim__program_clone(rt *r, const sim_program *p);
+
+/* ---- the run's error, from main ----------------------------------------------- */
+
+/* An error found by main (a unit's process could not be made): the first one is kept and ends the run. */
+void rt_error_main(rt *r, const char *msg);
+
 /* ---- the watchdog and the expectations ------------------------------------- */
 
 /* Runs on main until the run ends; writes the report; returns the trc_run_end. */
 uint32_t watchdog_run(rt *r, uint64_t t0, char *report, size_t cap);
+/* The text of expectation at pos as written (sim_expect.c): for its failure's line. */
+void expect_text(const sim_program *p, sim_pos pos, char *out, size_t cap);
 void expect_check(sim_result *res, const sim_program *prog, const rt *r, uint32_t end);
 
 #endif

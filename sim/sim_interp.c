@@ -14,8 +14,9 @@
 
 #include <stdio.h>
 
-/* A counter read in an expression: counted per unit (private), recorded at its exit as
- * COUNTER_READS, so the stats count reads without an event per read. */
+/* A counter or a var read in an expression: counted per unit (private, in its own process's heap),
+ * recorded at its exit as COUNTER_READS, so the stats count reads without an event per read. The
+ * value as the unit reads it: a managed one is a request to its manager, a var this process's copy. */
 static int64_t counter_value(void *user, uint32_t obj) {
     rt_unit *u = user;
     size_t i = u->nrd;
@@ -28,7 +29,7 @@ static int64_t counter_value(void *user, uint32_t obj) {
         u->rd_obj[u->nrd] = obj;
         u->rd_n[u->nrd++] = 1;
     }
-    return atomic_load_explicit(&u->r->objs[obj].counter, memory_order_acquire);
+    return obj_value(u, obj);
 }
 
 static int64_t queue_size(void *user, uint32_t obj) {
@@ -277,7 +278,11 @@ static int exec_pool_step(rt_unit *u, const sim_stmt *s, uint32_t oi) {
         if (s->expr && rt_ev(u, s->expr, &v)) return -1;
         rt_fut *f = pool_submit(u, oi, s->task, v, s->pos);
         if (!f && rt_halted(u)) return -1;
-        if (f) ARR_PUSH(u->mine, u->nmine, u->cap_mine, f);
+        if (f && !RT_GROW(u->r, u->mine, u->nmine + 1, u->cap_mine)) {   /* run memory: this unit's */
+            rt_out_of_memory(u, s->pos);
+            return -1;
+        }
+        if (f) u->mine[u->nmine++] = f;
         if (s->fut != UINT32_MAX) u->slots[s->fut] = f;
         return 0;
     }
@@ -408,6 +413,10 @@ int exec_block(rt_unit *u, const sim_stmt *s) {
             break;
         case SIM_S_CREATE_TASK: case SIM_S_AWAIT: case SIM_S_GATHER: case SIM_S_AWAIT_FOR:
             rc = async_step(u, s);   /* sim_async.c */
+            break;
+        case SIM_S_SEND: case SIM_S_RECV: case SIM_S_POLL: case SIM_S_CLOSE: case SIM_S_SHM_WRITE: case SIM_S_SHM_READ:
+        case SIM_S_UNLINK: case SIM_S_ASSIGN: case SIM_S_EXIT: case SIM_S_CRASH: case SIM_S_TERMINATE: case SIM_S_KILL:
+            rc = proc_step(u, s, oi);   /* sim_procs.c */
             break;
         }
         if (rc == XR_RAISE) return XR_RAISE;

@@ -105,6 +105,16 @@ static int parse_unit(const char *s, size_t n, uint64_t *mult, int *digits) {
     return -1;
 }
 
+/* Sizes in bytes: 64B, 4KiB (1024), 4KB (1000), 1MiB, 1MB, 1GiB, 1GB. */
+static int parse_size_unit(const char *s, size_t n, uint64_t *mult) {
+    static const struct { const char *u; uint64_t m; } units[] = {
+        { "B", 1 }, { "KB", 1000 }, { "KiB", 1024 }, { "MB", 1000000 }, { "MiB", 1u << 20 },
+        { "GB", 1000000000 }, { "GiB", 1u << 30 } };
+    for (size_t i = 0; i < sizeof units / sizeof *units; i++)
+        if (strlen(units[i].u) == n && !memcmp(s, units[i].u, n)) { *mult = units[i].m; return 0; }
+    return -1;
+}
+
 static uint64_t pow10u(int k) {
     uint64_t v = 1;
     while (k-- > 0) v *= 10;
@@ -197,13 +207,35 @@ static void lex_number(parser *ps, tok *t) {
         t->kind = T_ERR;
         return;
     }
+    uint64_t smult;
+    if (ul && parse_size_unit(us, ul, &smult) == 0) {
+        /* a size: an integer number of bytes (a fraction only when it makes whole bytes) */
+        uint64_t fb = 0;
+        if (frac_digits) {
+            uint64_t div = pow10u(frac_digits);
+            if (frac_inexact || (frac * smult) % div) {
+                sim__perr(ps, t->pos, ERR_SCENARIO, "size '%s' is not a whole number of bytes", text);
+                t->kind = T_ERR;
+                return;
+            }
+            fb = frac * smult / div;
+        }
+        if (ip > ((uint64_t)INT64_MAX - fb) / smult) {
+            sim__perr(ps, t->pos, ERR_LIMIT, "size '%s' is too large", text);
+            t->kind = T_ERR;
+            return;
+        }
+        t->kind = T_INT;
+        t->value = (int64_t)(ip * smult + fb);
+        return;
+    }
     if (ul) {
         uint64_t mult;
         int unit_digits;
         if (parse_unit(us, ul, &mult, &unit_digits) != 0) {
             sim__perr(ps, (sim_pos){ t->pos.line, t->pos.col + (int)(us - t->s) }, ERR_SCENARIO,
                       "unknown duration unit '%.*s'", (int)ul, us);
-            sim__hint(ps, "durations are written like 500ns, 250us, 2ms or 1.5s");
+            sim__hint(ps, "durations are written like 500ns, 250us, 2ms or 1.5s; sizes like 64B, 4KiB or 1MiB");
             t->kind = T_ERR;
             return;
         }

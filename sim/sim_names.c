@@ -11,16 +11,19 @@ const char *const sim__stmt_keywords[] = { "compute", "sleep", "lock", "unlock",
                                            "let", "submit", "map", "result", "cancel", "on_done", "as_completed",
                                            "shutdown", "read_lock", "read_unlock", "write_lock", "write_unlock",
                                            "read", "write", "task_done", "raise", "try", "yield", "abort",
-                                           "reset", "create_task", "await", "gather" };
+                                           "reset", "create_task", "await", "gather", "send", "recv", "poll", "close",
+                                           "unlink", "exit", "crash", "terminate", "kill" };
 const size_t sim__nstmt_keywords = sizeof sim__stmt_keywords / sizeof *sim__stmt_keywords;
 const char *const sim__top_keywords[] = { "scenario", "param", "backend", "lock", "rlock", "semaphore", "queue",
                                           "event", "condition", "barrier", "counter", "actor", "expect", "pool",
                                           "task", "local", "sweep", "rwlock", "bounded_semaphore", "timer", "record",
-                                          "context", "task_stack" };
+                                          "context", "task_stack", "backends", "start_method", "pipe", "shm", "var",
+                                          "manager" };
 const size_t sim__ntop_keywords = sizeof sim__top_keywords / sizeof *sim__top_keywords;
-const char sim__top_keyword_list[] = "scenario, param, backend, lock, rlock, rwlock, semaphore, bounded_semaphore, "
-                                     "queue, event, condition, barrier, counter, pool, task, local, context, task_stack, "
-                                     "actor, timer, sweep, expect, record";
+const char sim__top_keyword_list[] = "scenario, param, backend, backends, start_method, lock, rlock, rwlock, "
+                                     "semaphore, bounded_semaphore, queue, event, condition, barrier, counter, var, "
+                                     "pipe, shm, manager, pool, task, local, context, task_stack, actor, timer, sweep, "
+                                     "expect, record";
 
 /* Words an expression reads as themselves: a name spelt like one could never be read. */
 static const char *const value_words[] = { "not", "and", "or", "index", "ok", "timed_out", "arg", "makespan",
@@ -38,6 +41,10 @@ const char *sim__obj_kind_name(sim_obj_kind k) {
     case SIM_OBJ_COUNTER: return "counter";
     case SIM_OBJ_POOL: return "pool";
     case SIM_OBJ_RWLOCK: return "rwlock";
+    case SIM_OBJ_PIPE: return "pipe";
+    case SIM_OBJ_SHM: return "shm";
+    case SIM_OBJ_VAR: return "var";
+    case SIM_OBJ_MANAGER: return "manager";
     }
     return "object";
 }
@@ -47,6 +54,10 @@ const char *sim__a_kind(sim_obj_kind k) {
     case SIM_OBJ_EVENT: return "an event";
     case SIM_OBJ_RLOCK: return "an rlock";
     case SIM_OBJ_RWLOCK: return "an rwlock";
+    case SIM_OBJ_PIPE: return "a pipe";
+    case SIM_OBJ_SHM: return "a shm segment";
+    case SIM_OBJ_VAR: return "a var";
+    case SIM_OBJ_MANAGER: return "a manager";
     default: break;
     }
     static const char *const a[] = { "", "a lock", "a queue", "", "a semaphore", "a condition", "", "a barrier", "",

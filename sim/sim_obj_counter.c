@@ -4,6 +4,10 @@
  * A counter is a 64-bit signed integer, as every value is: an increment that
  * would leave that range is a run-time error at the step, like an overflow in
  * `let`, in every mode. The racy mode's count of lost updates saturates.
+ *
+ * A counter `managed by` a manager reads and writes through requests to it
+ * (sim_manager.c): atomic is one request (add), racy and locked are a get
+ * and a set, like a proxy's `value += 1`.
  */
 #include "sim/sim_internal.h"
 
@@ -28,11 +32,23 @@ static void add_lost(rt_obj *o, int64_t d) {
     }
 }
 
+/* A managed counter's get, and its set (which answers the value it replaced). 0, or -1: halted. */
+static int mgr_get(rt_unit *u, uint32_t oi, int64_t *v) { return manager_request(u, oi, TRC_MGR_GET, 0, v); }
+static int mgr_set(rt_unit *u, uint32_t oi, int64_t v, int64_t *old) {
+    return manager_request(u, oi, TRC_MGR_SET, v, old);
+}
+
 int obj_incr(rt_unit *u, const sim_stmt *s, uint32_t oi, uint32_t li) {
     rt *r = u->r;
     rt_obj *o = &r->objs[oi];
     int64_t by = 1, v;
     if (s->expr && rt_ev(u, s->expr, &by)) return -1;
+    bool managed = o->decl->manager != 0;
+    if (managed && s->mode == SIM_INCR_ATOMIC) {
+        if (manager_request(u, oi, TRC_MGR_ADD, by, &v)) return -1;
+        trc_emit_sync(u->ring, TRC_EV_COUNTER_WRITE, o->id, TRC_CTR_ATOMIC, (uint64_t)v, 0);
+        return 0;
+    }
     switch (s->mode) {
     case SIM_INCR_ATOMIC: {
         int64_t cur = atomic_load_explicit(&o->counter, memory_order_relaxed);
@@ -44,18 +60,24 @@ int obj_incr(rt_unit *u, const sim_stmt *s, uint32_t oi, uint32_t li) {
     }
     case SIM_INCR_LOCKED: {
         if (obj_lock(u, li, 0)) return -1;
-        int64_t cur = atomic_load(&o->counter);
+        int64_t cur = atomic_load(&o->counter), old;
+        if (managed && mgr_get(u, oi, &cur)) return -1;
         if (__builtin_add_overflow(cur, by, &v)) {
             obj_unlock(u, li, s);
             return overflow(u, s, o, cur, by);
         }
-        atomic_store(&o->counter, v);
+        if (managed) {
+            if (mgr_set(u, oi, v, &old)) return -1;
+        } else {
+            atomic_store(&o->counter, v);
+        }
         trc_emit_sync(u->ring, TRC_EV_COUNTER_WRITE, o->id, TRC_CTR_LOCKED, (uint64_t)v, 0);
         return obj_unlock(u, li, s);
     }
     case SIM_INCR_RACY: {
         /* a real read-modify-write with a gap: updates made by others in the gap are overwritten */
         int64_t read = atomic_load(&o->counter);
+        if (managed && mgr_get(u, oi, &read)) return -1;
         trc_emit_sync(u->ring, TRC_EV_COUNTER_READ, o->id, 0, (uint64_t)read, 0);
         if (__builtin_add_overflow(read, by, &v)) return overflow(u, s, o, read, by);
         if (s->window) {
@@ -71,7 +93,12 @@ int obj_incr(rt_unit *u, const sim_stmt *s, uint32_t oi, uint32_t li) {
             r->ops->yield(r->plat, u->pu);
         }
         /* the write replaces whatever others did in the gap: that net change is lost */
-        int64_t before = atomic_exchange(&o->counter, v);
+        int64_t before;
+        if (managed) {
+            if (mgr_set(u, oi, v, &before)) return -1;
+        } else {
+            before = atomic_exchange(&o->counter, v);
+        }
         /* signed: a stale write can also put back what an earlier one dropped; the sum
          * over all writes is exactly the updates lost */
         int64_t lost;

@@ -9,6 +9,14 @@
  * (vals[]), is recorded as ITEM_VALUE just before the PUT, and a get hands it
  * to the getter (get Q as X). `size` mirrors count for `size Q`, read without
  * the monitor.
+ *
+ * On processes a queue is a multiprocessing.Queue (FIFO only): each item is
+ * pickled by its putter and unpickled by its getter (pickle=D, item=BYTES,
+ * recorded), and only the first max_fed items (what the 64 KiB pipe under a
+ * multiprocessing.Queue holds) are in the pipe; the rest wait in their
+ * putters' feeder threads, and a process cannot exit before its feeder has
+ * put everything in the pipe (proc_flush_feeders): "join a process before
+ * draining its queue" hangs, as in Python.
  */
 #include "sim/sim_internal.h"
 
@@ -78,6 +86,10 @@ static uint64_t q_pop(rt_queue *q, int64_t *val) {
     return top;
 }
 
+/* The pipe under a multiprocessing.Queue: 64 KiB. */
+#define MPQ_PIPE_BYTES 65536
+#define MPQ_ITEM_BYTES 64   /* an item's size when the queue does not say (a small pickled object) */
+
 int obj_queue_init(rt *r, rt_obj *o) {
     rt_queue *q = &o->queue;
     q->cap = o->decl->cap_value;
@@ -85,7 +97,30 @@ int obj_queue_init(rt *r, rt_obj *o) {
     q->items = rt_alloc(r, (size_t)q->cap * sizeof *q->items);
     q->vals = rt_alloc(r, (size_t)q->cap * sizeof *q->vals);
     if (q->kind == TRC_QUEUE_PRIORITY) q->prio = rt_alloc(r, (size_t)q->cap * sizeof *q->prio);
+    if (r->procs) {
+        int64_t item = o->decl->item ? o->decl->item_value : MPQ_ITEM_BYTES;
+        q->max_fed = item > 0 && item < MPQ_PIPE_BYTES ? MPQ_PIPE_BYTES / item : 1;
+        q->owner = rt_alloc(r, (size_t)q->cap * sizeof *q->owner);
+        if (!q->owner) return -ERR_NOMEM;
+    }
     return q->items && q->vals && (q->kind != TRC_QUEUE_PRIORITY || q->prio) ? 0 : -ERR_NOMEM;
+}
+
+/* processes: whether unit ui still has an item in its feeder (behind the first max_fed). Monitor held. */
+bool obj_queue_unfed(const rt_obj *o, uint32_t ui, int64_t *n) {
+    const rt_queue *q = &o->queue;
+    *n = 0;
+    if (!q->owner) return false;
+    for (int64_t k = q->max_fed; k < q->count; k++)
+        if (q->owner[(q->head + k) % q->cap] == ui) (*n)++;
+    return *n > 0;
+}
+
+/* A multiprocessing.Queue's message is pickled by its sender, unpickled by its receiver. */
+static void mpq_pickle(rt_unit *u, uint32_t oi, int kind) {
+    const sim_object *d = u->r->objs[oi].decl;
+    if (!u->r->procs || (!d->pickle && !d->item)) return;
+    proc_pickle(u, oi, kind, (uint64_t)d->pickle_value, d->item ? d->item_value : MPQ_ITEM_BYTES);
 }
 
 /* put/get nowait on a full/empty queue: a wait that times out at once, so the
@@ -99,6 +134,8 @@ static void queue_fail_now(rt_unit *u, uint32_t oi, int op) {
 int obj_put(rt_unit *u, uint32_t oi, uint64_t deadline, int64_t prio, bool nowait, bool has_val, int64_t val) {
     rt_obj *o = &u->r->objs[oi];
     rt_queue *q = &o->queue;
+    mpq_pickle(u, oi, TRC_COMPUTE_PICKLE);
+    if (rt_halted(u)) return -1;
     rt_lock(u, o->mon);
     if (q->count == q->cap && nowait) {
         queue_fail_now(u, oi, TRC_OP_PUT);
@@ -118,6 +155,7 @@ int obj_put(rt_unit *u, uint32_t oi, uint64_t deadline, int64_t prio, bool nowai
         }
     }
     uint64_t item = ++q->next_item;
+    if (q->owner) q->owner[(q->head + q->count) % q->cap] = u->index;
     q_push(q, item | (has_val ? Q_HAS_VALUE : 0), prio, has_val ? val : 0);
     atomic_store_explicit(&q->size, q->count, memory_order_relaxed);
     q->unfinished++;
@@ -159,7 +197,9 @@ int obj_get(rt_unit *u, uint32_t oi, uint64_t deadline, bool nowait, int64_t *va
     u->timed_out = false;
     trc_emit_sync(u->ring, TRC_EV_GET, o->id, 0, item, (uint32_t)q->count);
     if (q->putters) rt_wake(u->r, o->mon, Q_CH_NOT_FULL, false);
+    if (q->flushers) rt_wake(u->r, o->mon, Q_CH_FED, true);
     rt_unlock(u, o->mon);
+    mpq_pickle(u, oi, TRC_COMPUTE_UNPICKLE);
     return 0;
 }
 

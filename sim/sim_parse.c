@@ -56,6 +56,7 @@ int sim_parse(sim_program **out, const char *path, const char *text, const sim_d
         if (!ps.err) sim__check_timer(&ps, &p->actors[i]);
     }
     for (uint32_t i = 0; i < p->ntasks && !ps.err; i++) sim__check_stmts(&ps, p->tasks[i].body);
+    if (!ps.err) sim__procs_before_arrays(&ps);   /* sim_decl_procs.c */
     if (!ps.err) sim__expand_arrays(&ps);
     if (!ps.err && p->nactors) sim__count_units(&ps);
     free(ps.fix);

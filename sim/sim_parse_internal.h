@@ -90,7 +90,8 @@ typedef struct parser {
 
 enum { FIX_ACTOR = 1, FIX_TASK, FIX_FUT, FIX_SPAWN /* an actor, started by spawn */,
        FIX_ORDER /* expects[xi].items[ii]: an actor or a task */,
-       FIX_ALIVE /* an actor whose life an expression reads */ };
+       FIX_ALIVE /* an actor whose life an expression reads */,
+       FIX_SIGNAL /* an actor, terminated or killed (itself too) */ };
 
 #define K(x) (1u << (x))
 #define K_RWLOCK (1u << SIM_OBJ_RWLOCK)
@@ -200,6 +201,30 @@ int sim__rw_prefer_value(parser *ps, sim_object *o);
 /* sim_record.c: `record ...` (how the run is recorded); `record` is consumed. */
 int sim__parse_record(parser *ps, sim_pos at);
 
+//~ sim_decl_procs.c, sim_stmt_procs.c: processes and backends
+
+/* backend, backends, start_method, pipe, shm, var, manager (t consumed): *handled says whether t was one. */
+int sim__parse_toplevel_procs(parser *ps, tok t, bool *handled);
+/* A queue's or pool's option of processes (kt consumed, '=' next): 1 taken, 0 not one of them, -1 error. */
+int sim__proc_object_option(parser *ps, sim_object *o, tok kt);
+int sim__check_proc_values(parser *ps, const sim_object *o);
+/* `managed by M` (optional) after a counter's or a var's value. */
+int sim__managed_by(parser *ps, sim_object *o);
+/* An actor's start=fork|spawn (at `start`). */
+int sim__actor_start(parser *ps, sim_actor *a);
+/* expect torn_reads S CMP V, expect exitcode A CMP V (what consumed). */
+int sim__parse_expect_procs(parser *ps, const char *what, sim_expect *x, bool *handled);
+/* After an object's name: an optional [SIZE] (an array of that many), counted against the limit. */
+int sim__parse_array_size(parser *ps, sim_object *o);
+int sim__procs_after_overrides(parser *ps);
+/* Before the arrays become their elements (sim__expand_arrays): the object references kept
+ * outside the noted ones, a counter's or var's manager and torn_reads' shm, become element
+ * indexes. */
+int sim__procs_before_arrays(parser *ps);
+/* The steps of processes (t consumed): send, recv, poll, close, write/read on a shm, unlink,
+ * let on a var, exit, crash, terminate, kill. true when t was one (*out NULL on error). */
+bool sim__parse_proc_step(parser *ps, tok t, int depth, int loops, sim_stmt **out);
+
 //~ sim_define.c: overrides
 
 int sim__apply_define(parser *ps, const sim_define *def);
@@ -217,5 +242,8 @@ int sim__count_units(parser *ps);
 /* Once the sizes are final: checks constant indexes and condition bindings, makes
  * prog->objects the table of elements and every noted reference an element index. */
 int sim__expand_arrays(parser *ps);
+/* The coroutines' constructs (own_loop, task_stack, units made while running) on backend
+ * `backend` (sim_async_check.c; sim_check_backend calls it). */
+int async_backend_check(const sim_program *p, const char *backend, diag *d);
 
 #endif

@@ -600,5 +600,5 @@ const sim_plat_ops sim_plat_coro = {
     .spin = co_spin,
     .stall = co_stall,
     .quiet = co_quiet,
-    .fd_wait = co_fd_wait,
+    .fd_park = co_fd_wait,
 };

@@ -37,6 +37,7 @@
  */
 #include "sim/sim_platform.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -436,6 +437,14 @@ static void tp_spin(sim_plat *pl, sim_punit *self) {
     pthread_mutex_unlock(&p->mu);
 }
 
+/* A descriptor is ready now, or the unit waits on the channel: whoever writes, reads or closes
+ * wakes it (the runtime does, on the cooperative platforms), and nothing else runs meanwhile. */
+static int tp_fd_wait(sim_plat *pl, sim_punit *self, sim_mon *m, unsigned ch, int fd, short events, uint64_t deadline) {
+    struct pollfd pf = { .fd = fd, .events = events };
+    if (poll(&pf, 1, 0) > 0) return 0;
+    return tp_mon_wait(pl, self, m, ch, deadline);
+}
+
 const sim_plat_ops sim_plat_test = {
     .name = "test",
     .cooperative = true,
@@ -455,6 +464,7 @@ const sim_plat_ops sim_plat_test = {
     .mon_lock = tp_mon_lock,
     .mon_unlock = tp_mon_unlock,
     .mon_wait = tp_mon_wait,
+    .fd_wait = tp_fd_wait,
     .mon_wake = tp_mon_wake,
     .now = tp_now,
     .clock_source = tp_clock_source,

@@ -3,7 +3,9 @@
  * monitor (CLOCK_MONOTONIC for deadlines), the process heap for run memory,
  * CLOCK_MONOTONIC as the run's clock, sim_burn() for CPU work and
  * sched_yield() to give the processor away (spin: nothing, threads are
- * preempted).
+ * preempted). A wait for a descriptor is a ppoll() with the wake signal
+ * (SIGURG, blocked otherwise) unblocked: the waiter is registered on the
+ * monitor first, and mon_wake of its channel sends it the signal.
  *
  * Nothing here knows what the runtime builds on it (sim_platform.h).
  */
@@ -11,7 +13,9 @@
 #include "sim/sim.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -22,6 +26,7 @@
 struct sim_mon {
     pthread_mutex_t mu;
     unsigned nchan;
+    struct sim_punit *fdw;           /* units in fd_wait on it (guarded by mu) */
     pthread_cond_t cv[];
 };
 
@@ -31,7 +36,13 @@ struct sim_punit {
     void *arg;
     char name[16];
     _Atomic int32_t tid;
+    struct sim_punit *fdw_next;      /* fd_wait: the next waiter on the same monitor */
+    unsigned fdw_ch;
 };
+
+#define WAKE_SIG SIGURG
+
+static void on_wake_sig(int sig) { (void)sig; }
 
 typedef struct th_plat {
     sim_plat base;
@@ -47,6 +58,12 @@ static int th_create(sim_plat **out, const sim_plat_desc *desc, diag *d) {
     pthread_condattr_setclock(&p->ca, CLOCK_MONOTONIC);
     p->main.thread = pthread_self();
     p->main.tid = (int32_t)gettid();
+    /* the wake signal of fd_wait: a handler that does nothing, so that it ends a ppoll */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_wake_sig;
+    sigemptyset(&sa.sa_mask);
+    sigaction(WAKE_SIG, &sa, NULL);
     if (desc->computes) sim_calibrate();   /* before any unit burns CPU */
     *out = &p->base;
     return 0;
@@ -84,6 +101,10 @@ static sim_punit *th_main_unit(sim_plat *pl) { return &((th_plat *)pl)->main; }
 
 static void *trampoline(void *arg) {
     sim_punit *u = arg;
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, WAKE_SIG);
+    pthread_sigmask(SIG_BLOCK, &s, NULL);   /* delivered only inside fd_wait */
     pthread_setname_np(pthread_self(), u->name);
     atomic_store(&u->tid, (int32_t)gettid());
     u->entry(u->arg);
@@ -139,6 +160,7 @@ static sim_mon *th_mon_new(sim_plat *pl, unsigned nchan) {
     if (!m) return NULL;
     pthread_mutex_init(&m->mu, NULL);
     m->nchan = nchan;
+    m->fdw = NULL;
     for (unsigned i = 0; i < nchan; i++) pthread_cond_init(&m->cv[i], &p->ca);
     return m;
 }
@@ -178,6 +200,8 @@ static int th_mon_wait(sim_plat *p, sim_punit *self, sim_mon *m, unsigned ch, ui
 
 static void th_mon_wake(sim_plat *p, sim_mon *m, unsigned ch, bool all) {
     (void)p;
+    for (sim_punit *w = m->fdw; w; w = w->fdw_next)
+        if (ch == SIM_MON_EVERY || w->fdw_ch == ch) pthread_kill(w->thread, WAKE_SIG);
     if (ch == SIM_MON_EVERY) {
         for (unsigned i = 0; i < m->nchan; i++) pthread_cond_broadcast(&m->cv[i]);
         return;
@@ -185,6 +209,33 @@ static void th_mon_wake(sim_plat *p, sim_mon *m, unsigned ch, bool all) {
     if (ch >= m->nchan) BUG("wake on channel %u of a monitor with %u", ch, m->nchan);
     if (all) pthread_cond_broadcast(&m->cv[ch]);
     else pthread_cond_signal(&m->cv[ch]);
+}
+
+static int th_fd_wait(sim_plat *p, sim_punit *self, sim_mon *m, unsigned ch, int fd, short events, uint64_t deadline) {
+    (void)p;
+    if (ch >= m->nchan) BUG("fd wait on channel %u of a monitor with %u", ch, m->nchan);
+    self->fdw_ch = ch;
+    self->fdw_next = m->fdw;
+    m->fdw = self;
+    pthread_mutex_unlock(&m->mu);
+    struct timespec ts, *tsp = NULL;
+    if (deadline) {
+        uint64_t now = clk_mono_ns(), left = deadline > now ? deadline - now : 0;
+        ts.tv_sec = (time_t)(left / 1000000000ull);
+        ts.tv_nsec = (long)(left % 1000000000ull);
+        tsp = &ts;
+    }
+    sigset_t mask;
+    pthread_sigmask(SIG_SETMASK, NULL, &mask);
+    sigdelset(&mask, WAKE_SIG);
+    struct pollfd pf = { .fd = fd, .events = events };
+    ppoll(&pf, 1, tsp, &mask);
+    int e = pthread_mutex_lock(&m->mu);
+    if (e) BUG("pthread_mutex_lock: %s", strerror(e));
+    for (sim_punit **pp = &m->fdw; *pp; pp = &(*pp)->fdw_next)
+        if (*pp == self) { *pp = self->fdw_next; break; }
+    self->fdw_next = NULL;
+    return deadline && clk_mono_ns() >= deadline;
 }
 
 /* ---- time and the processor ---------------------------------------------------- */
@@ -238,6 +289,7 @@ const sim_plat_ops sim_plat_threads = {
     .mon_unlock = th_mon_unlock,
     .mon_wait = th_mon_wait,
     .mon_wake = th_mon_wake,
+    .fd_wait = th_fd_wait,
     .now = th_now,
     .clock_source = th_clock_source,
     .compute = th_compute,

@@ -149,6 +149,16 @@ typedef struct sim_plat_desc {
     uint32_t max_units;        /* units the run will start (unit_start calls) */
     uint32_t max_monitors;     /* monitors it will make (mon_new calls), for platforms that size up front */
     size_t shared_bytes;       /* a hint for the shared memory a run needs at start (processes) */
+    size_t private_bytes;      /* the memory alloc_private will be asked for (processes) */
+    /* Platforms whose units are processes: called in main's process (on a
+     * thread of the platform's) once a unit's process (or the process that
+     * hosts a thread unit) has ended and been reaped, whether its entry
+     * returned or not; unit_status then says how it ended. */
+    void (*on_end)(void *ctx, sim_punit *u);
+    void *ctx;
+    /* The weft executable that `start_method spawn` runs (exec) in its worker
+     * mode; NULL: spawn is refused (unit_launch says so). Copied. */
+    const char *worker_exe;
     /* coroutines: the event loops (each on a thread of its own; 0 = 1), the
      * stack of each task (0 = SIM_PLAT_TASK_STACK), a virtual clock (every
      * loop and every unit then runs on main's thread, deterministically), and
@@ -167,12 +177,25 @@ typedef struct sim_plat_desc {
 /* The default stack of a task (coroutines). */
 #define SIM_PLAT_TASK_STACK ((size_t)64 * 1024)
 
+/* Units on a platform whose units are processes (sim_unit_start.kind). */
+enum { SIM_PU_PROCESS = 0,      /* a process of its own (the default) */
+       SIM_PU_THREAD = 1 };     /* a thread inside the process that launches it */
+/* How a process unit begins (sim_unit_start.start). */
+enum { SIM_START_FORK = 0,      /* fork: a copy of the launcher's memory and descriptors */
+       SIM_START_SPAWN = 1 };   /* fork, then exec of the weft worker: a fresh process that
+                                   attaches to the run (sim_plat_procs_worker) */
+/* Signals a unit can send another (unit_signal) or die by (unit_crash). */
+enum { SIM_SIG_KILL = 9, SIM_SIG_SEGV = 11, SIM_SIG_TERM = 15 };
+
 /* How a unit starts: entry(arg) runs on the new unit. `name` names the thread
- * (or process, or task) for the OS tools and in messages; it is copied. */
+ * (or process, or task) for the OS tools and in messages; it is copied. kind
+ * and start matter only to a platform whose units are processes. */
 typedef struct sim_unit_start {
     void (*entry)(void *arg);
     void *arg;
     const char *name;
+    uint8_t kind;              /* SIM_PU_* */
+    uint8_t start;             /* SIM_START_* */
     /* coroutines: the event loop that runs this unit as a task (0 ..
      * desc.loops - 1), or SIM_UNIT_OWN_THREAD. Other platforms ignore it. */
     uint32_t loop;
@@ -277,6 +300,54 @@ struct sim_plat_ops {
      * Called without any monitor held. Thread: self. */
     void (*spin)(sim_plat *p, sim_punit *self);
 
+    /* ---- descriptors ----------------------------------------------------- */
+
+    /* With m held: releases it, waits until descriptor fd is ready for
+     * `events` (POLLIN, POLLOUT as poll(2) has them; hang-up and errors count
+     * as ready), until channel ch of m is woken (mon_wake reaches this waiter
+     * as it reaches mon_wait's, and so does the end of the run) or until
+     * now() >= deadline (0: none); takes m back. May return spuriously.
+     * Returns 1 when the deadline has passed, else 0. NULL: the platform has
+     * no descriptors to wait on. Thread: self. */
+    int (*fd_wait)(sim_plat *p, sim_punit *self, sim_mon *m, unsigned ch, int fd, short events, uint64_t deadline);
+
+    /* ---- units that are processes (NULL on the other platforms) ----------- */
+
+    /* A platform whose units are processes creates a unit when it begins, not
+     * at unit_start (which only prepares it): the runtime calls unit_launch
+     * when it lets the unit begin, from the unit that starts it (`by`; main
+     * for the units that start with the run). A process unit is forked from
+     * by's process (its memory and descriptors as they are now) or spawned
+     * (SIM_START_SPAWN); a thread unit is a thread in by's process. main's
+     * process is the parent of every unit process (it reaps them). Units
+     * never launched are never created. -ERR_LIMIT (d says why) when the OS
+     * refuses. Thread: by. */
+    int (*unit_launch)(sim_plat *p, sim_punit *by, sim_punit *u, diag *d);
+    /* Sends signal sig (SIM_SIG_*) to u's process; false when it has no
+     * process (never launched, or ended). Thread: any. */
+    bool (*unit_signal)(sim_plat *p, sim_punit *u, int sig);
+    /* How u's process ended (valid once on_end ran for u, or unit_alive said
+     * false): its exit code, or the signal that killed it (0: none), and when
+     * (run clock ns; 0 when it has not ended). Thread: any. */
+    void (*unit_status)(sim_plat *p, const sim_punit *u, int *code, int *sig, uint64_t *when);
+    /* The code self's process exits with once its entry returns (`exit N`).
+     * Thread: self. */
+    void (*unit_exit_code)(sim_plat *p, sim_punit *self, int code);
+    /* self's process dies now, killed by signal sig (`crash`). Never returns.
+     * Thread: self. */
+    void (*unit_crash)(sim_plat *p, sim_punit *self, int sig);
+    /* n zeroed bytes of memory of which every process has its own copy
+     * (plain variables), at the same address in every process: a fork copies
+     * the launcher's, a spawned process starts from zeros. NULL: the
+     * platform's units share everything (use alloc). Thread: main, before any
+     * unit is launched. */
+    void *(*alloc_private)(sim_plat *p, size_t n);
+    /* Makes n bytes of run memory at q resident now, where a first touch
+     * costs a page fault each (shared memory gets no huge pages): a
+     * recorder ring, so that a unit's events do not pay for its pages. NULL:
+     * nothing to do. Thread: main, before any unit is launched. */
+    void (*prefault)(sim_plat *p, void *q, size_t n);
+
     /* ---- optional (NULL: the platform has none) ------------------------- */
 
     /* A blocking sleep, `time.sleep` inside a coroutine: self's processor
@@ -292,12 +363,12 @@ struct sim_plat_ops {
      * When the platform becomes quiet while main waits, main's wait returns
      * (spuriously). Thread: main. */
     uint64_t (*quiet)(sim_plat *p);
-    /* Waits until fd is ready (events: SIM_FD_READ | SIM_FD_WRITE) or until
+    /* (fd_park) Waits until fd is ready (events: SIM_FD_READ | SIM_FD_WRITE) or until
      * now() >= deadline (0: none) or *halt is set (`own` is woken then).
      * Returns the events that are ready, 0 on the deadline or a halt.
      * Coroutines: the task parks and the loop watches fd with epoll. Called
      * without any monitor held. Thread: self. */
-    unsigned (*fd_wait)(sim_plat *p, sim_punit *self, sim_mon *own, int fd, unsigned events, uint64_t deadline,
+    unsigned (*fd_park)(sim_plat *p, sim_punit *self, sim_mon *own, int fd, unsigned events, uint64_t deadline,
                         const _Atomic int *halt);
 };
 
@@ -308,5 +379,16 @@ struct sim_plat_ops {
 extern const sim_plat_ops sim_plat_threads;   /* sim_plat_threads.c */
 extern const sim_plat_ops sim_plat_test;      /* sim_plat_test.c: deterministic, virtual clock */
 extern const sim_plat_ops sim_plat_coro;      /* sim_plat_coro.c: tasks on event loops (desc.virtual_clock) */
+extern const sim_plat_ops sim_plat_procs;     /* sim_plat_procs.c: a process per unit */
+
+/* The processes platform's worker mode (a unit begun with SIM_START_SPAWN):
+ * in the fresh process that the platform exec'd, attaches to the run that
+ * `spec` (from the worker's command line) names: maps the run's memory at
+ * its address, takes the unit's process over (its name, its signals, the
+ * parent-death signal), then runs entry(arg) with the arg the unit was
+ * started with, and ends the process as a unit's process ends. Returns only
+ * when it cannot attach (-ERR_xxx with d filled: the run is gone, or its
+ * memory cannot be mapped here). Thread: the worker's main thread, first. */
+int sim_plat_procs_worker(const char *spec, void (*entry)(void *arg), diag *d);
 
 #endif

@@ -72,6 +72,10 @@ static uint32_t *take_callbacks(rt_fut *f, size_t *n, size_t *cap) {
 rt_fut *pool_submit(rt_unit *u, uint32_t oi, uint32_t task, int64_t arg, sim_pos pos) {
     rt *r = u->r;
     rt_obj *o = &r->objs[oi];
+    /* a process pool's task is pickled by its submitter */
+    if (o->decl->pool_kind == SIM_POOL_PROCESSES && !o->shut)
+        proc_pickle(u, oi, TRC_COMPUTE_PICKLE, (uint64_t)o->decl->pickle_value, o->decl->item_value);
+    rt_unit *launch = NULL;
     rt_lock(u, r->fmon);
     if (o->shut) {
         rt_unlock(u, r->fmon);
@@ -94,11 +98,15 @@ rt_fut *pool_submit(rt_unit *u, uint32_t oi, uint32_t task, int64_t arg, sim_pos
     o->qtail = f;
     o->queued++;
     trc_emit(u->ring, TRC_EV_SUBMIT, o->id, 0, f->id, r->task_str[task] + 1);
-    if (o->queued > o->idle && o->started < (uint32_t)o->decl->cap_value)
-        unit_start(u, &r->units[r->ubase + o->decl->unit0 + o->started++]);
+    if (o->queued > o->idle && o->started < (uint32_t)o->decl->cap_value) {
+        launch = &r->units[r->ubase + o->decl->unit0 + o->started++];
+        unit_start(u, launch);
+    }
     rt_wake(r, r->fmon, o->pool_ch, false);
     rt_unlock(u, r->fmon);
     u->timed_out = false;
+    /* a worker process is made from the submitter's (with no monitor held) */
+    if (launch && r->procs) proc_launch(r, u, launch, pos);
     return f;
 }
 
@@ -413,6 +421,9 @@ int pool_worker_loop(rt_unit *u) {
         u->arg = f->arg;
         int b = exec_block(u, r->prog->tasks[f->task].body);
         u->arg = 0;
+        /* a process pool's result is pickled by the worker */
+        if (b != XR_STOP && o->decl->pool_kind == SIM_POOL_PROCESSES)
+            proc_pickle(u, u->pool, TRC_COMPUTE_PICKLE, (uint64_t)o->decl->pickle_value, o->decl->item_value);
 
         rt_lock(u, r->fmon);
         int outcome = b == XR_STOP ? TRC_OUT_ABORTED : b == XR_RAISE ? TRC_OUT_ERROR : TRC_OUT_OK;

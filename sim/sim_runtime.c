@@ -49,8 +49,28 @@ static unsigned object_channels(const sim_object *o) {
     switch (o->kind) {
     case SIM_OBJ_QUEUE: return Q_NCH;
     case SIM_OBJ_RWLOCK: return RW_NCH;
-    case SIM_OBJ_COUNTER: case SIM_OBJ_POOL: return 0;   /* no monitor of their own */
+    case SIM_OBJ_PIPE: return P_NCH;
+    case SIM_OBJ_COUNTER: case SIM_OBJ_POOL: case SIM_OBJ_SHM: case SIM_OBJ_VAR: return 0;   /* no monitor of their own */
     default: return 1;
+    }
+}
+
+/* On a platform of processes: what each unit is (a process of its own, or a thread pool's worker: a
+ * thread in the process of the unit that starts it) and how it begins. */
+static void unit_kinds(rt *r) {
+    const sim_program *prog = r->prog;
+    for (uint32_t i = 0; i < r->nunits; i++) {
+        rt_unit *u = &r->units[i];
+        uint32_t start = prog->start_method;
+        if (u->actor && u->actor->start) start = u->actor->start;
+        u->pkind = SIM_PU_PROCESS;
+        if (u->actor && u->actor->delay) u->pkind = SIM_PU_THREAD;   /* a timer: threading.Timer, a thread */
+        if (u->pool != UINT32_MAX) {
+            const sim_object *o = &prog->objects[u->pool];
+            if (o->pool_kind != SIM_POOL_PROCESSES) u->pkind = SIM_PU_THREAD;
+            if (o->start) start = o->start;
+        }
+        u->start = start == SIM_STARTM_SPAWN && u->pkind == SIM_PU_PROCESS ? SIM_START_SPAWN : SIM_START_FORK;
     }
 }
 
@@ -85,13 +105,20 @@ static int rt_setup(rt *r, diag *d) {
         o->owner = -1;
         unsigned nch = object_channels(o->decl);
         if (nch && !(o->mon = ops->mon_new(p, nch))) goto nomem;
+        int orc = 0;
         switch (o->decl->kind) {
         case SIM_OBJ_QUEUE: if (obj_queue_init(r, o)) goto nomem; break;
         case SIM_OBJ_SEMAPHORE: o->value = o->decl->cap_value; break;
         case SIM_OBJ_COUNTER: o->counter = o->decl->cap_value; break;
         case SIM_OBJ_POOL: o->pool_ch = pool_ch++; break;
+        case SIM_OBJ_PIPE: orc = obj_pipe_init(r, o); break;
+        case SIM_OBJ_SHM: orc = obj_shm_init(r, o); break;
+        case SIM_OBJ_VAR: orc = obj_var_init(r, o); break;
         default: break;
         }
+        if (orc == -ERR_NOMEM) goto nomem;
+        if (orc) return diag_set(d, ERR_LIMIT, "cannot make %s '%s': out of file descriptors",
+                                 trc_obj_kind_name((unsigned)o->decl->kind), o->decl->name);
     }
 
     for (uint32_t ui = 0; ui < r->nunits; ui++) {
@@ -104,9 +131,12 @@ static int rt_setup(rt *r, diag *d) {
         u->parent = UINT32_MAX;
         /* same seed, same decisions (whatever units come before the actors' on a backend) */
         u->rng = r->desc->seed ^ (0x9E3779B97F4A7C15ull * (ui - (ui >= r->ubase ? r->ubase : 0) + 1));
-        u->locals = xcalloc(prog->nlocals + 1, sizeof *u->locals);
+        u->locals = rt_alloc(r, (prog->nlocals + 1) * sizeof *u->locals);
         u->tls = u->locals;
-        u->slots = xcalloc(prog->nfuts + 1, sizeof *u->slots);
+        u->slots = rt_alloc(r, (prog->nfuts + 1) * sizeof *u->slots);
+        u->launcher = u->host = u->manager = UINT32_MAX;
+        u->reply_rfd = u->reply_wfd = -1;
+        if (!u->locals || !u->slots) goto nomem;
         if (ui >= r->ubase && !(u->mon = ops->mon_new(p, 1))) goto nomem;
     }
     for (uint32_t a = 0; a < prog->nactors; a++) {
@@ -124,6 +154,17 @@ static int rt_setup(rt *r, diag *d) {
     }
     for (uint32_t i = 0; i < prog->nobjects; i++) {
         const sim_object *o = &prog->objects[i];
+        if (o->kind == SIM_OBJ_MANAGER) {
+            /* its server: a unit of its own, that starts with the run */
+            rt_unit *u = &r->units[o->unit0];
+            u->manager = i;
+            u->autostart = true;
+            u->state = US_RUNNING;
+            r->objs[i].server = o->unit0;
+            r->nmanagers++;
+            snprintf(u->name, sizeof u->name, "%s", o->name);
+            continue;
+        }
         if (o->kind != SIM_OBJ_POOL) continue;
         for (int64_t k = 0; k < o->cap_value; k++) {
             rt_unit *u = &r->units[r->ubase + o->unit0 + (uint32_t)k];
@@ -133,6 +174,8 @@ static int rt_setup(rt *r, diag *d) {
             snprintf(u->name, sizeof u->name, "%s.%lld", o->name, (long long)k);
         }
     }
+    if (r->procs) unit_kinds(r);
+    if (r->nmanagers && manager_init(r)) return diag_set(d, ERR_LIMIT, "cannot make the managers' pipes: out of descriptors");
     if (r->nloops) return async_loops_setup(r, d);
     return 0;
 nomem:
@@ -145,9 +188,14 @@ static void rt_teardown(rt *r) {
     const sim_program *prog = r->prog;
     sim_plat *p = r->plat;
     const sim_plat_ops *ops = r->ops;
+    if (r->nmanagers) manager_free(r);
     if (r->objs) {
         for (uint32_t i = 0; i < prog->nobjects; i++) {
             rt_obj *o = &r->objs[i];
+            if (o->decl && o->decl->kind == SIM_OBJ_PIPE) obj_pipe_free(r, o);
+            if (o->decl && o->decl->kind == SIM_OBJ_SHM)
+                rt_release(r, (void *)o->shm, (((size_t)o->decl->cap_value + 7) / 8 ? ((size_t)o->decl->cap_value + 7) / 8 : 1) * 8);
+            if (o->decl && o->decl->kind == SIM_OBJ_VAR && !ops->alloc_private) rt_release(r, (void *)o->var, sizeof *o->var);
             if (o->mon) ops->mon_free(p, o->mon);
             rt_release(r, o->queue.items, (size_t)o->queue.cap * sizeof *o->queue.items);
             rt_release(r, o->queue.prio, (size_t)o->queue.cap * sizeof *o->queue.prio);
@@ -166,11 +214,19 @@ static void rt_teardown(rt *r) {
     if (r->units) {
         for (uint32_t i = 0; i < r->nunits; i++) {
             rt_unit *u = &r->units[i];
-            free(u->locals);
-            free(u->slots);
-            free(u->mine);
-            free(u->rd_obj);
-            free(u->rd_n);
+            if (u->created) {   /* made at run time (create_task): from the heap */
+                free(u->locals);
+                free(u->slots);
+            } else {
+                rt_release(r, u->locals, (prog->nlocals + 1) * sizeof *u->locals);
+                rt_release(r, u->slots, (prog->nfuts + 1) * sizeof *u->slots);
+            }
+            rt_release(r, u->mine, u->cap_mine * sizeof *u->mine);
+            /* its counter reads: in the heap of the process it ran in (a unit's process frees its own) */
+            if (!r->procs || (u->pkind == SIM_PU_THREAD && u->host == UINT32_MAX)) {
+                free(u->rd_obj);
+                free(u->rd_n);
+            }
             if (u->mon) ops->mon_free(p, u->mon);
         }
     }
@@ -185,6 +241,31 @@ static void rt_teardown(rt *r) {
     rt_release(r, r->units_mem, (r->cap_units + 1) * sizeof *r->units + 64);
 }
 
+/* The recorder's rings, from run memory (a platform of processes: in the mapping its children share).
+ * Their pages are made resident up front, up to RING_PREFAULT_BUDGET for the run: a page of shared
+ * memory costs a fault on its first touch (no huge pages there), which a unit would otherwise pay
+ * in the middle of its events. */
+#define RING_PREFAULT_BUDGET (256u << 20)
+
+static void *ring_alloc(void *ctx, size_t bytes) {
+    rt *r = ctx;
+    char *p = rt_alloc(r, bytes + 64);   /* aligned for any type, not yet for a cache line */
+    if (!p) return NULL;
+    char *q = (char *)(((uintptr_t)p + 64) & ~(uintptr_t)63);
+    q[-1] = (char)(q - p);
+    if (r->ops->prefault && r->prefaulted + bytes <= RING_PREFAULT_BUDGET) {
+        r->ops->prefault(r->plat, q, bytes);
+        r->prefaulted += bytes;
+    }
+    return q;
+}
+
+static void ring_free(void *ctx, void *q, size_t bytes) {
+    if (!q) return;
+    char *p = (char *)q - ((char *)q)[-1];
+    rt_release(ctx, p, bytes + 64);
+}
+
 /* Halts the units started so far (the run never began) and joins them. */
 static void abandon(rt *r) {
     rt_stop_all(r, r->ops->main_unit(r->plat));
@@ -196,15 +277,18 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     memset(res, 0, sizeof *res);
     if (!desc->out_path && !desc->writer) return diag_set(d, ERR_USAGE, "no output path for the recording");
     const char *backend = desc->backend ? desc->backend : prog->backend;
+    unsigned bk = sim_backend_by_name(backend, strlen(backend));
     const sim_plat_ops *ops = desc->platform;
-    int rc = async_backend_check(prog, backend, d);
+    if (!bk) return diag_set(d, ERR_USAGE, "unknown backend '%s' (the backends are threads, processes and coroutines)",
+                             backend);
+    int rc = sim_check_backend(prog, bk, d);
     if (rc) return rc;
     if (!ops) {
-        if (!strcmp(backend, "coroutines")) ops = &sim_plat_coro;
-        else if (!strcmp(backend, "threads")) ops = desc->virtual_clock ? &sim_plat_test : &sim_plat_threads;
-        else
-            return diag_set(d, ERR_UNSUPPORTED, "backend '%s' is not available in this version of weft (use threads or "
-                            "coroutines)", backend);
+        if (bk == SIM_BACKEND_COROUTINES) ops = &sim_plat_coro;
+        else if (bk == SIM_BACKEND_THREADS) ops = desc->virtual_clock ? &sim_plat_test : &sim_plat_threads;
+        else if (bk == SIM_BACKEND_PROCESSES && !desc->virtual_clock) ops = &sim_plat_procs;
+        else return diag_set(d, ERR_UNSUPPORTED, "backend '%s' has no virtual clock in this version of weft (use threads "
+                             "or coroutines)", backend);
     }
     bool coro = ops == &sim_plat_coro;
     uint32_t nloops = coro ? async_nloops(prog) : 0;
@@ -215,7 +299,21 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     rt *hook_rt = NULL;   /* the hooks' context: the run, once it exists (no loop runs a task before) */
     sim_plat_hooks hooks;
     async_hooks(&hook_rt, &hooks);
-    rc = ops->create(&plat, &(sim_plat_desc){ .max_units = prog->nunits, .max_monitors = nmon, .loops = nloops,
+    trc_recorder_desc rcd = sim_record_desc(prog, desc);
+    uint32_t nvars = 0;
+    for (uint32_t i = 0; i < prog->nobjects; i++) nvars += prog->objects[i].kind == SIM_OBJ_VAR;
+    size_t ring_bytes = sizeof(trc_ring) + (size_t)(rcd.ring_events ? rcd.ring_events : TRC_RING_DEFAULT) * sizeof(trc_event);
+    size_t shared = ((size_t)prog->nunits + 1) * (ring_bytes + 64 + sizeof(rt_unit) + 4096) + (size_t)nmon * 256 +
+                    (size_t)prog->nobjects * 1024 + (64u << 20);
+    for (uint32_t i = 0; i < prog->nobjects; i++) {
+        const sim_object *o = &prog->objects[i];
+        if (o->kind == SIM_OBJ_SHM) shared += (size_t)o->cap_value + 64;
+        if (o->kind == SIM_OBJ_QUEUE) shared += (size_t)o->cap_value * 24;
+    }
+    rt *rslot = NULL;   /* on_end's context: the run, once it exists */
+    rc = ops->create(&plat, &(sim_plat_desc){ .max_units = prog->nunits, .max_monitors = nmon, .shared_bytes = shared,
+                                              .private_bytes = (size_t)nvars * 64, .on_end = proc_ended, .ctx = &rslot,
+                                              .worker_exe = desc->worker_exe, .loops = nloops,
                                               .task_stack = prog->task_stack, .virtual_clock = desc->virtual_clock,
                                               .hooks = coro ? &hooks : NULL, .computes = sim_program_computes(prog) },
                      d);
@@ -228,7 +326,8 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     r->prog = prog;
     r->desc = desc;
     r->plat = plat;
-    r->ops = ops;
+    r->ops = plat->ops;   /* a platform of processes gives each process its own copy, at one address */
+    r->procs = ops->unit_launch != NULL;
     r->coro = coro;
     r->nloops = nloops;
     r->ubase = nloops;
@@ -237,6 +336,12 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     r->cap_units = async_program_creates(prog) && ops->dynamic_units ? SIM_MAX_RUN_UNITS : r->nunits;
     if (r->cap_units < r->nunits) r->cap_units = r->nunits;
     hook_rt = r;
+    /* processes: the program where a spawned process finds it too */
+    if (r->procs && !(r->prog = sim__program_clone(r, prog))) {
+        ops->release(plat, r, sizeof *r);
+        ops->destroy(plat);
+        return diag_set(d, ERR_NOMEM, "out of memory for the run's shared state (the program)");
+    }
     sim_punit *self = ops->main_unit(plat);
     bool started = false;
     trc_writer *w = desc->writer;
@@ -268,23 +373,29 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     run.units = arena_push(&tmp, sizeof *run.units * (r->nunits + 1));
     for (uint32_t ui = 0; ui < r->nunits; ui++) {
         const rt_unit *u = &r->units[ui];
-        run.units[ui] = (trc_unit){ .id = ui, .kind = u->tkind, .parent = u->parent, .name = u->name,
-                                    .group = u->pool != UINT32_MAX ? prog->objects[u->pool].name
-                                             : u->actor ? u->actor->name : "loop" };
+        const char *group = u->pool != UINT32_MAX    ? prog->objects[u->pool].name
+                            : u->manager != UINT32_MAX ? "manager"
+                            : u->actor                 ? u->actor->name
+                                                       : "loop";
+        run.units[ui] = (trc_unit){ .id = ui, .parent = u->parent, .name = u->name, .group = group,
+                                    .kind = r->procs && u->pkind == SIM_PU_PROCESS ? TRC_UNIT_PROCESS : u->tkind };
     }
     run.nobjects = prog->nobjects;
     run.objects = arena_push(&tmp, sizeof *run.objects * (prog->nobjects + 1));
-    for (uint32_t i = 0; i < prog->nobjects; i++)
-        run.objects[i] = (trc_object){ .id = i + 1, .kind = (uint32_t)prog->objects[i].kind,   /* same numbers */
-                                       .name = prog->objects[i].name, .capacity = prog->objects[i].cap_value,
-                                       .related = prog->objects[i].kind == SIM_OBJ_CONDITION ? prog->objects[i].lock + 1 : 0,
-                                       .subkind = prog->objects[i].subkind };   /* queues */
+    for (uint32_t i = 0; i < prog->nobjects; i++) {
+        const sim_object *o = &prog->objects[i];
+        uint32_t related = o->kind == SIM_OBJ_CONDITION ? o->lock + 1 : o->manager;
+        run.objects[i] = (trc_object){ .id = i + 1, .kind = (uint32_t)o->kind,   /* same numbers */
+                                       .name = o->name, .capacity = o->kind == SIM_OBJ_MANAGER ? 0 : o->cap_value,
+                                       .related = related, .subkind = o->subkind };   /* queues */
+    }
 
     rc = w ? 0 : trc_writer_open(&w, desc->out_path, d);
     if (rc) goto out;
-    trc_recorder_desc rcd = sim_record_desc(prog, desc);
+    trc_ring_alloc ralloc = { ring_alloc, ring_free, r };
     rcd.writer = w;
     rcd.virtual_clock = ops->clock_source(plat);
+    rcd.alloc = r->procs ? &ralloc : NULL;
     rc = trc_recorder_create(&rec, &rcd, d);
     if (rc) goto out;
     r->rec = rec;
@@ -296,11 +407,13 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
         }
     }
 
-    /* 3. the units: started first, released together */
+    /* 3. the units: started first, released together (a platform of processes makes each one only
+     * when it begins: unit_launch); on coroutines the loops (units 0 .. ubase - 1) run already */
     started = true;
-    for (uint32_t i = r->ubase; i < r->nunits; i++) {
-        rt_unit *u = &r->units[i];
+    for (uint32_t ui = r->ubase; ui < r->nunits; ui++) {
+        rt_unit *u = &r->units[ui];
         rc = ops->unit_start(plat, &u->pu, &(sim_unit_start){ .entry = unit_main, .arg = u, .name = u->name,
+                                                              .kind = u->pkind, .start = u->start,
                                                               .loop = u->loop == UINT32_MAX ? SIM_UNIT_OWN_THREAD : u->loop }, d);
         if (rc) {
             abandon(r);
@@ -308,9 +421,12 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
             goto out;
         }
     }
-    ops->mon_lock(plat, self, r->mon);
-    while (r->ready < r->nstatic) ops->mon_wait(plat, self, r->mon, RT_CH_READY, 0);
-    ops->mon_unlock(plat, self, r->mon);
+    rslot = r;
+    if (!r->procs) {
+        ops->mon_lock(plat, self, r->mon);
+        while (r->ready < r->nstatic) ops->mon_wait(plat, self, r->mon, RT_CH_READY, 0);
+        ops->mon_unlock(plat, self, r->mon);
+    }
 
     /* 4. the run's tables, then the start */
     for (uint32_t i = 0; i < r->nunits; i++)
@@ -343,7 +459,10 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
         atomic_store(&u->start_req, 1);
         ops->mon_wake(plat, u->mon, 0, true);
         ops->mon_unlock(plat, self, u->mon);
+        if (r->procs && proc_launch(r, NULL, u, (sim_pos){ 0, 0 })) break;
     }
+    /* main's own copies of the pipes' ends: every process that needs one has it now */
+    if (r->procs) pipes_close_all(r, r->nunits, self, NULL, NULL);
 
     /* 5. the watchdog, until the run ends */
     uint32_t end = r->nstatic ? watchdog_run(r, t0, res->report, sizeof res->report) : TRC_END_OK;
@@ -363,6 +482,7 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     res->discarded = trc_recorder_discarded(rec);
     trc_recorder_flushes(rec, &res->flushes, &res->flush_ns);
     for (size_t i = 0; i < r->nstrs && !rc; i++) rc = trc_writer_string(w, prog->nstrings + (uint32_t)i, r->strs[i], d);
+    shm_leaks(r, res->report, sizeof res->report);
     if (!rc) rc = trc_writer_run_end(w, t_end, end, res->report, d);
     rt_warnings(r, res);
     expect_check(res, prog, r, end);

@@ -38,7 +38,7 @@ static int object_ref(parser *ps, unsigned want, const char *verb, bool whole, u
     if (!name) return ps->err;
     int oi = sim__find_object(ps->p, name);
     char kinds[128] = "";
-    for (int k = 1; k <= SIM_OBJ_POOL; k++)
+    for (int k = 1; k < SIM_OBJ__MAX; k++)
         if (want & (1u << k)) {
             if (kinds[0]) strcat(kinds, " or ");
             strcat(kinds, sim__obj_kind_name((sim_obj_kind)k));
@@ -456,6 +456,8 @@ static sim_stmt *parse_stmt(parser *ps, int depth, int loops) {
     }
     sim__next(ps);
     sim_stmt *s = NULL;
+    if (sim__parse_proc_step(ps, t, depth, loops, &s))   /* pipes, shm, vars, exit...: sim_stmt_procs.c */
+        return s && !sim__end_statement(ps) ? s : NULL;
     if (is_queue_join(ps, &t)) {
         s = parse_rwq_step(ps, t, depth, loops);
         return s && !sim__end_statement(ps) ? s : NULL;
@@ -719,7 +721,7 @@ static sim_stmt *parse_stmt(parser *ps, int depth, int loops) {
                       "notify, notify_all, set, clear, incr, decr, repeat, loop, break, if, mark, spawn, join, let, "
                       "submit, map, result, cancel, on_done, as_completed, shutdown, read_lock, read_unlock, write_lock, "
                       "write_unlock, read, write, task_done, raise, try, yield, abort, reset, create_task, await, "
-                      "gather");
+                      "gather, send, recv, poll, close, unlink, exit, crash, terminate, kill");
         return NULL;
     }
     if (sim__end_statement(ps)) return NULL;

@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char overflow_text[] = "(more distinct texts than weft keeps)";
+static const char overflow_literal[] = "(more distinct texts than weft keeps)";
+
+/* The overflow text, in run memory: a string's address is the same in every process only there. */
+#define overflow_text (r->strs_overflow)
 
 int rt_strings_init(rt *r) {
     r->cap_strs = (size_t)SIM_MAX_RUN_STRINGS + r->prog->ntasks + 2;
@@ -21,12 +24,16 @@ int rt_strings_init(rt *r) {
     while (r->nslots < r->cap_strs * 2) r->nslots *= 2;   /* at most half full */
     r->strs = rt_alloc(r, r->cap_strs * sizeof *r->strs);
     r->slots = rt_alloc(r, r->nslots * sizeof *r->slots);
-    return r->strs && r->slots ? 0 : -ERR_NOMEM;
+    char *ov = rt_alloc(r, sizeof overflow_literal);
+    if (ov) memcpy(ov, overflow_literal, sizeof overflow_literal);
+    r->strs_overflow = ov;
+    return r->strs && r->slots && ov ? 0 : -ERR_NOMEM;
 }
 
 void rt_strings_free(rt *r) {
     for (size_t i = 0; i < r->nstrs; i++)
         if (r->strs[i] != overflow_text) rt_release(r, (void *)r->strs[i], strlen(r->strs[i]) + 1);
+    rt_release(r, (void *)r->strs_overflow, sizeof overflow_literal);
     rt_release(r, r->strs, r->cap_strs * sizeof *r->strs);
     rt_release(r, r->slots, r->nslots * sizeof *r->slots);
 }

@@ -19,9 +19,9 @@ static int timer_run(rt_unit *u) {
     trc_emit(u->ring, TRC_EV_SLEEP_BEGIN, 0, 0, ns, 0);
     uint64_t deadline = rt_now(r) + ns;
     rt_lock(u, u->mon);
-    while (!atomic_load(&u->timer_state) && rt_wait(u, u->mon, 0, deadline) == RT_AGAIN) {}
-    bool cancelled = atomic_load(&u->timer_state) == TIMER_CANCELLED;
-    if (!cancelled && !rt_halted(u)) atomic_store(&u->timer_state, TIMER_FIRED);   /* too late to cancel now */
+    while (!atomic_load(&u->timer_fate) && rt_wait(u, u->mon, 0, deadline) == RT_AGAIN) {}
+    bool cancelled = atomic_load(&u->timer_fate) == TIMER_CANCELLED;
+    if (!cancelled && !rt_halted(u)) atomic_store(&u->timer_fate, TIMER_FIRED);   /* too late to cancel now */
     rt_unlock(u, u->mon);
     trc_emit(u->ring, TRC_EV_SLEEP_END, 0, 0, 0, 0);
     rt_set_state(u, US_RUNNING);
@@ -61,9 +61,21 @@ void unit_main(void *arg) {
         return;
     }
     u->nwaits = 0;
+    if (r->procs) {
+        /* its process: its pid, and the pid of the one that made it */
+        int32_t pid, tid, lpid = 0, ltid;
+        r->ops->unit_ids(r->plat, u->pu, &pid, &tid);
+        sim_punit *lp = u->launcher == UINT32_MAX ? r->ops->main_unit(r->plat) : r->units[u->launcher].pu;
+        r->ops->unit_ids(r->plat, lp, &lpid, &ltid);
+        uint16_t how = u->pkind == SIM_PU_THREAD ? TRC_START_THREAD
+                     : u->start == SIM_START_SPAWN ? TRC_START_SPAWN : TRC_START_FORK;
+        trc_emit_sync(u->ring, TRC_EV_PROC_START, 0, how, (uint64_t)pid, (uint32_t)lpid);
+    }
     trc_emit_sync(u->ring, TRC_EV_UNIT_START, 0, 0, 0, 0);
     int rc, by;
-    if (u->pool != UINT32_MAX) {
+    if (u->manager != UINT32_MAX) {
+        rc = manager_serve(u);
+    } else if (u->pool != UINT32_MAX) {
         rc = pool_worker_loop(u);
     } else if (u->created && (by = atomic_exchange(&u->cancel_req, 0))) {
         /* cancelled before its first step: its body never runs (asyncio never starts the coroutine) */
@@ -76,6 +88,9 @@ void unit_main(void *arg) {
     } else {
         rc = exec_block(u, u->body);
     }
+    if (u->exited) rc = XR_OK;   /* `exit N`: a normal end, with its code */
+    /* a process waits for its queues' feeders before it exits (mp.Queue) */
+    if (rc != XR_STOP && r->procs && u->pkind == SIM_PU_PROCESS && proc_flush_feeders(u)) rc = XR_STOP;
     uint16_t why = rc == XR_RAISE                         ? TRC_EXIT_ERROR
                    : rc != XR_STOP                        ? TRC_EXIT_DONE
                    : u->cancelled && !rt_halted(u)        ? TRC_EXIT_CANCELLED
@@ -83,6 +98,8 @@ void unit_main(void *arg) {
     /* "Exception in thread": the unit dies, the run goes on; a created task's error goes
      * to its handle instead (warned about at the end only if nobody retrieved it) */
     if (rc == XR_RAISE && !u->handle) atomic_store(&u->failed, 1);
+    /* a process that dies of an error exits with code 1, as Python's does */
+    if (rc == XR_RAISE && r->procs && u->pkind == SIM_PU_PROCESS && !u->exit_code) u->exit_code = 1;
     for (size_t i = 0; i < u->nrd; i++)   /* its counter reads, counted while it ran */
         trc_emit(u->ring, TRC_EV_COUNTER_READS, r->objs[u->rd_obj[i]].id, 0, u->rd_n[i], 0);
     free(u->rd_obj);   /* its own heap's: freed where it was made */
@@ -95,7 +112,7 @@ void unit_main(void *arg) {
         why = TRC_EXIT_KILLED;
     }
     if (u->handle) async_task_end(u, rc);   /* its awaiters wake, its done-callbacks run */
-    trc_emit(u->ring, TRC_EV_UNIT_EXIT, 0, why, 0, 0);
+    trc_emit(u->ring, TRC_EV_UNIT_EXIT, 0, why, (uint64_t)(int64_t)u->exit_code, 0);
     atomic_store(&u->t_exit, rt_stamp(r));
     rt_lock(u, r->mon);
     rt_set_state(u, US_DONE);
@@ -104,6 +121,7 @@ void unit_main(void *arg) {
     rt_wake(r, r->mon, RT_CH_EXIT, true);
     rt_unlock(u, r->mon);
     atomic_store_explicit(&u->steps, atomic_load_explicit(&u->steps, memory_order_relaxed) + 1, memory_order_relaxed);
+    if (u->exit_code && r->ops->unit_exit_code) r->ops->unit_exit_code(r->plat, u->pu, u->exit_code);
 }
 
 /* Lets unit `child` begin (it waits in unit_main until then). The starter records the SPAWN. */
@@ -124,11 +142,13 @@ int unit_spawn(rt_unit *u, const sim_stmt *s) {
         rt_unit *c = &r->units[r->ubase + a->unit0 + k];
         if (atomic_load(&c->start_req)) {
             char msg[256];
-            snprintf(msg, sizeof msg, "actor '%s' was already started: a thread can be started only once", a->name);
+            snprintf(msg, sizeof msg, "actor '%s' was already started: a %s can be started only once", a->name,
+                     r->procs ? "process" : "thread");
             rt_error(u, s, msg);
             return -1;
         }
         unit_start(u, c);
+        if (r->procs && proc_launch(r, u, c, s->pos)) return -1;
     }
     return 0;
 }
@@ -139,8 +159,8 @@ int unit_timer_cancel(rt_unit *u, const sim_stmt *s) {
     rt_unit *t = &r->units[r->ubase + a->unit0];
     /* Timer.cancel(): stops it if it has not fired yet (waiting, or not even started) */
     rt_lock(u, t->mon);
-    bool waiting = atomic_load(&t->timer_state) != TIMER_FIRED;
-    if (waiting) atomic_store(&t->timer_state, TIMER_CANCELLED);
+    bool waiting = atomic_load(&t->timer_fate) != TIMER_FIRED;
+    if (waiting) atomic_store(&t->timer_fate, TIMER_CANCELLED);
     rt_wake(r, t->mon, 0, true);
     rt_unlock(u, t->mon);
     char text[160];

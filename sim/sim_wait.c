@@ -73,6 +73,16 @@ int rt_wait(rt_unit *u, sim_mon *m, unsigned ch, uint64_t deadline) {
     return RT_AGAIN;
 }
 
+int rt_fd_wait(rt_unit *u, sim_mon *m, unsigned ch, int fd, short events, uint64_t deadline) {
+    rt *r = u->r;
+    atomic_store(&u->wait_mon, m);                 /* seq_cst: before the halt flag is read */
+    if (atomic_load(&u->halt)) return TRC_OUT_ABORTED;
+    if (deadline && rt_now(r) >= deadline) return TRC_OUT_TIMEOUT;
+    u->nwaits++;
+    r->ops->fd_wait(r->plat, u->pu, m, ch, fd, events, deadline);
+    return RT_AGAIN;
+}
+
 void rt_halt(rt *r, rt_unit *u, sim_punit *by) {
     atomic_store(&u->halt, 1);                     /* seq_cst: before wait_mon is read */
     sim_mon *m = atomic_load(&u->wait_mon);
@@ -102,6 +112,15 @@ void rt_error_at(rt_unit *u, sim_pos pos, const char *msg) {
 }
 
 void rt_error(rt_unit *u, const sim_stmt *s, const char *msg) { rt_error_at(u, s->pos, msg); }
+
+void rt_error_main(rt *r, const char *msg) {
+    int expected = 0;
+    if (atomic_compare_exchange_strong(&r->error_set, &expected, 1)) {
+        snprintf(r->error, sizeof r->error, "%s: %s", r->prog->path, msg);
+        atomic_store_explicit(&r->error_set, 2, memory_order_release);
+    }
+    rt_stop_all(r, r->ops->main_unit(r->plat));
+}
 
 void rt_out_of_memory(rt_unit *u, sim_pos pos) {
     rt_error_at(u, pos, "out of memory for the run's shared state");

@@ -48,19 +48,48 @@ static const char *op_verb(int op) {
     }
 }
 
-typedef struct wd { rt *r; sim_punit *self; } wd;
+typedef struct wd { rt *r; sim_punit *self; uint64_t t0; char gone[4][96]; unsigned ngone; } wd;
 
 static void wd_lock(const wd *w, sim_mon *m) { w->r->ops->mon_lock(w->r->plat, w->self, m); }
 static void wd_unlock(const wd *w, sim_mon *m) { w->r->ops->mon_unlock(w->r->plat, w->self, m); }
 
+static const char *sig_name(int sig) {
+    switch (sig) {
+    case 9: return "SIGKILL";
+    case 15: return "SIGTERM";
+    case 11: return "SIGSEGV";
+    case 6: return "SIGABRT";
+    default: return NULL;
+    }
+}
+
+/* How unit u is gone, for a report: "died (SIGKILL) at 41.2 ms", "exited with code 3", "has exited";
+ * NULL while it lives. The text lives in w until four more calls. */
+static const char *gone(const wd *cw, const rt_unit *u) {
+    wd *w = (wd *)cw;
+    char *b = w->gone[w->ngone++ % 4];
+    rt *r = w->r;
+    if (atomic_load(&u->died)) {
+        int code = 0, sig = 0;
+        uint64_t when = 0;
+        if (r->ops->unit_status) r->ops->unit_status(r->plat, u->pu, &code, &sig, &when);
+        char at[32] = "";
+        if (when) fmt_dur(at, sizeof at, when > w->t0 ? when - w->t0 : 0);
+        const char *sn = sig_name(sig);
+        if (sig && sn) snprintf(b, 96, "died (%s)%s%s", sn, at[0] ? " at " : "", at);
+        else if (sig) snprintf(b, 96, "died (signal %d)%s%s", sig, at[0] ? " at " : "", at);
+        else snprintf(b, 96, "died%s%s", at[0] ? " at " : "", at);
+        return b;
+    }
+    if (atomic_load(&u->state) != US_DONE) return NULL;
+    if (u->exited) snprintf(b, 96, "has exited (exit %d)", u->exit_code);
+    else snprintf(b, 96, "has exited");
+    return b;
+}
+
 /* A unit's name in a report: a daemon says so, as it does not keep the run alive. */
 static void unit_label(const rt_unit *u, char *out, size_t cap) {
     snprintf(out, cap, "%s%s", u->name, u->daemon ? " (a daemon: it does not keep the run alive)" : "");
-}
-
-static const char *gone(const rt_unit *u) {
-    if (atomic_load(&u->died)) return "died";
-    return atomic_load(&u->state) == US_DONE ? "has exited" : NULL;
 }
 
 /* describe_wait's line for a wait on an rwlock or a queue join. */
@@ -84,7 +113,7 @@ static void describe_rwq_wait(const wd *w, uint32_t i, rt_obj *o, int op, const 
     if (wo == (int64_t)i) {
         rt_rep(out, cap, ", which it holds itself for writing (an rwlock is not re-entrant)");
     } else if (wo >= 0) {
-        const char *g = gone(&r->units[wo]);
+        const char *g = gone(w, &r->units[wo]);
         rt_rep(out, cap, ", held by writer %s%s%s", r->units[wo].name, g ? ", which " : "", g ? g : "");
     } else if (o->nreaders && wr) {
         uint32_t shown = 0, distinct = 0;
@@ -95,10 +124,10 @@ static void describe_rwq_wait(const wd *w, uint32_t i, rt_obj *o, int op, const 
             distinct++;
             if (shown == 8) continue;
             uint32_t ri = o->readers[k];
-            const char *g = gone(&r->units[ri]);
+            const char *g = gone(w, &r->units[ri]);
             rt_rep(out, cap, "%s%s%s", shown ? ", " : ", held by readers ", r->units[ri].name,
                    ri == i ? " (itself: a read lock cannot be upgraded to a write lock)"
-                   : !g ? "" : !strcmp(g, "died") ? " (died)" : " (exited)");
+                   : !g ? "" : !strncmp(g, "died", 4) ? " (died)" : " (exited)");
             shown++;
         }
         if (distinct > shown) rt_rep(out, cap, " and %u more", distinct - shown);
@@ -120,6 +149,66 @@ static void describe_rwq_wait(const wd *w, uint32_t i, rt_obj *o, int op, const 
     }
     wd_unlock(w, o->mon);
     rt_rep(out, cap, "\n");
+}
+
+/* The names of the processes that hold end `end` of pipe oi ("a, b (itself)"). */
+static void holders_text(const wd *w, uint32_t i, uint32_t oi, unsigned end, char *out, size_t cap) {
+    rt *r = w->r;
+    uint32_t who[9];
+    uint32_t n = pipe_holders(r, oi, end, who, 9);
+    out[0] = 0;
+    for (uint32_t k = 0; k < n && k < 8; k++)
+        rt_rep(out, cap, "%s%s%s", k ? ", " : "", who[k] < r->nunits ? r->units[who[k]].name : "weft",
+               who[k] == i ? " (itself)" : "");
+    if (n > 8) rt_rep(out, cap, " and more");
+}
+
+/* describe_wait's line for the waits of processes: pipes, feeders, managers. */
+static bool describe_proc_wait(const wd *w, uint32_t i, rt_obj *o, int op, const char *when, char *out, size_t cap) {
+    rt *r = w->r;
+    rt_unit *u = &r->units[i];
+    uint32_t oi = (uint32_t)(o - r->objs);
+    char who[512];
+    if (o->decl->kind == SIM_OBJ_MANAGER) {
+        rt_rep(out, cap, "  %s (the server of manager '%s') waits for a request since %s\n", u->name, o->decl->name, when);
+        return true;
+    }
+    switch (op) {
+    case TRC_OP_RECV: case TRC_OP_POLL:
+        holders_text(w, i, oi, TRC_PIPE_WRITE, who, sizeof who);
+        rt_rep(out, cap, "  %s waits to %s pipe '%s' since %s: no message, and no end of file while its write end is "
+                         "open in %s\n", u->name, op == TRC_OP_RECV ? "recv from" : "poll", o->decl->name, when,
+               who[0] ? who : "no process (closing)");
+        return true;
+    case TRC_OP_SEND:
+        holders_text(w, i, oi, TRC_PIPE_READ, who, sizeof who);
+        rt_rep(out, cap, "  %s waits to send into pipe '%s' since %s: the pipe is full; its read end is open in %s\n",
+               u->name, o->decl->name, when, who[0] ? who : "no process");
+        return true;
+    case TRC_OP_FLUSH: {
+        int64_t n = 0;
+        wd_lock(w, o->mon);
+        obj_queue_unfed(o, i, &n);
+        int64_t infl = o->queue.count < o->queue.max_fed ? o->queue.count : o->queue.max_fed;
+        wd_unlock(w, o->mon);
+        int64_t item = o->decl->item ? o->decl->item_value : 64;
+        rt_rep(out, cap, "  %s cannot exit since %s: its feeder still holds %lld item(s) of queue '%s' that do not fit in "
+                         "the pipe (%lld items, %lld bytes, put and not yet got); a process joins its queues' feeder "
+                         "threads before it exits, so someone must get from '%s' first\n", u->name, when, (long long)n,
+               o->decl->name, (long long)infl, (long long)(infl * item), o->decl->name);
+        return true;
+    }
+    case TRC_OP_REPLY: {
+        uint32_t mi = o->decl->manager ? o->decl->manager - 1 : UINT32_MAX;
+        rt_unit *sv = mi != UINT32_MAX ? &r->units[r->objs[mi].server] : NULL;
+        const char *g = sv ? gone(w, sv) : NULL;
+        rt_rep(out, cap, "  %s waits for manager '%s' to answer (%s '%s') since %s%s%s\n", u->name,
+               mi != UINT32_MAX ? r->objs[mi].decl->name : "?", trc_obj_kind_name((unsigned)o->decl->kind),
+               o->decl->name, when, g ? ", and the manager " : "", g ? g : "");
+        return true;
+    }
+    default: return false;
+    }
 }
 
 /* Describes why unit i waits, in one line. */
@@ -160,6 +249,7 @@ static void describe_wait(const wd *w, uint32_t i, uint64_t t0, char *out, size_
     }
     if (!wo) return;
     rt_obj *o = &r->objs[wo - 1];
+    if (describe_proc_wait(w, i, o, op, when, out, cap)) return;
     if (o->decl->kind == SIM_OBJ_POOL) {
         if (op == TRC_OP_GET) {
             rt_rep(out, cap, "  %s (a worker of pool '%s') waits for a task since %s (idle)\n", who, o->decl->name,
@@ -193,7 +283,7 @@ static void describe_wait(const wd *w, uint32_t i, uint64_t t0, char *out, size_
         int64_t ow = atomic_load(&o->owner);
         if (ow == (int64_t)i) rt_rep(out, cap, ", which it holds itself (a lock is not re-entrant)");
         else if (ow >= 0) {
-            const char *g = gone(&r->units[ow]);
+            const char *g = gone(w, &r->units[ow]);
             rt_rep(out, cap, ", held by %s%s%s", r->units[ow].name, g ? ", which " : "", g ? g : "");
         }
         break;
@@ -228,6 +318,10 @@ typedef struct graph {
     uint32_t *to; size_t nto, cap_to;
     uint8_t *color;           /* DFS: 0 new, 1 on the path, 2 done */
     uint32_t *path, *edge;    /* the DFS path and, per depth, the next edge to follow */
+    uint8_t *any;             /* per unit: its wait ends when any one of its edges' units acts (a pipe's
+                                 end held by several processes), not only the one it is blocked on */
+    uint8_t *can;             /* per unit: it may still act (live, not blocked for good, or released by
+                                 one that may) */
 } graph;
 
 static void edge(graph *g, uint32_t to) { ARR_PUSH(g->to, g->nto, g->cap_to, to); }
@@ -248,6 +342,21 @@ static void edges_of(const wd *w, graph *g, uint32_t i) {
     }
     if (!wo) return;
     rt_obj *o = &r->objs[wo - 1];
+    if ((op == TRC_OP_RECV || op == TRC_OP_SEND || op == TRC_OP_POLL) && o->decl->kind == SIM_OBJ_PIPE) {
+        /* a receiver waits for every process that could still write (or close), itself too */
+        if (!r->procs) return;
+        uint32_t who[64];
+        uint32_t n = pipe_holders(r, wo - 1, op == TRC_OP_SEND ? TRC_PIPE_READ : TRC_PIPE_WRITE, who, 64);
+        if (n > 64) return;   /* too many to say for sure */
+        for (uint32_t k = 0; k < n; k++)
+            if (who[k] < r->nunits) edge(g, who[k]);
+        g->any[i] = 1;   /* any holder may write (or close) */
+        return;
+    }
+    if (op == TRC_OP_REPLY) {
+        if (o->decl->manager) edge(g, r->objs[o->decl->manager - 1].server);
+        return;
+    }
     switch (o->decl->kind) {
     case SIM_OBJ_POOL: {
         if (op != TRC_OP_RESULT) return;
@@ -286,12 +395,41 @@ static void edges_of(const wd *w, graph *g, uint32_t i) {
 }
 
 static void graph_build(const wd *w, graph *g) {
+    rt *r = w->r;
+    uint32_t n = r->nunits;
     g->nto = 0;
-    for (uint32_t i = 0; i < w->r->nunits; i++) {
+    memset(g->any, 0, n);
+    for (uint32_t i = 0; i < n; i++) {
         g->first[i] = (uint32_t)g->nto;
         edges_of(w, g, i);
     }
-    g->first[w->r->nunits] = (uint32_t)g->nto;
+    g->first[n] = (uint32_t)g->nto;
+    /* A wait on any one of several units (a recv while several processes hold the write end) is
+     * not part of a deadlock while one of them may still act: a unit that is not blocked for good
+     * (a unit that has ended but still holds an end: its process is still going), or one blocked
+     * on a unit that may act. To a fixed point; then such waits lose their edges, and a cycle
+     * through the others is a deadlock only once none of its alternatives can release it. */
+    for (uint32_t i = 0; i < n; i++) {
+        const rt_unit *u = &r->units[i];
+        g->can[i] = atomic_load(&u->state) != US_BLOCKED || atomic_load(&u->wait_deadline) != 0;
+    }
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (uint32_t i = 0; i < n; i++) {
+            if (g->can[i] || !g->any[i]) continue;
+            for (uint32_t e = g->first[i]; e < g->first[i + 1]; e++)
+                if (g->can[g->to[e]]) { g->can[i] = 1; changed = true; break; }
+        }
+    }
+    size_t k = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t b = g->first[i], e = g->first[i + 1];
+        g->first[i] = (uint32_t)k;
+        if (g->any[i] && g->can[i]) continue;
+        for (uint32_t x = b; x < e; x++) g->to[k++] = g->to[x];
+    }
+    g->first[n] = (uint32_t)k;
+    g->nto = k;
 }
 
 /* Finds a cycle (depth first); fills chain[] in wait-for order and returns its length, or 0. */
@@ -344,9 +482,14 @@ static void exit_phase(const wd *w, uint32_t live_main, uint32_t live_nondaemon)
         for (uint32_t i = 0; i < r->nunits; i++) {
             rt_unit *u = &r->units[i];
             int st = atomic_load(&u->state);
-            if (u->daemon && st != US_DONE && st != US_NEW) {
+            if (st == US_DONE || st == US_NEW) continue;
+            if (u->daemon) {
                 atomic_store(&u->killed, 1);
+                /* a daemon process is terminated (SIGTERM), as Python does at exit */
+                if (r->procs && u->pkind == SIM_PU_PROCESS && r->ops->unit_signal(r->plat, u->pu, SIM_SIG_TERM)) continue;
                 rt_halt(r, u, w->self);
+            } else if (u->manager != UINT32_MAX) {
+                rt_halt(r, u, w->self);   /* the managers shut down last, as at interpreter exit */
             }
         }
     }
@@ -355,6 +498,7 @@ static void exit_phase(const wd *w, uint32_t live_main, uint32_t live_nondaemon)
 /* A unit whose platform says it died without returning counts as exited. */
 static void reap_dead(const wd *w) {
     rt *r = w->r;
+    if (r->procs) return;   /* the platform reaps them and says so (proc_ended) */
     for (uint32_t i = 0; i < r->nunits; i++) {
         rt_unit *u = &r->units[i];
         int st = atomic_load(&u->state);
@@ -368,14 +512,15 @@ static void reap_dead(const wd *w) {
 }
 
 uint32_t watchdog_run(rt *r, uint64_t t0, char *report, size_t cap) {
-    wd w = { r, r->ops->main_unit(r->plat) };
+    wd w = { .r = r, .self = r->ops->main_unit(r->plat), .t0 = t0 };
     uint64_t timeout = r->desc->timeout_ns ? r->desc->timeout_ns : 60ull * 1000000000ull;
     uint64_t stall = r->desc->stall_ns ? r->desc->stall_ns : 300ull * 1000000ull;
     uint64_t last_progress = UINT64_MAX, last_change = rt_now(r), seen_exits = 0;
     uint32_t cap_units = r->cap_units;   /* units made while running too */
     uint32_t *chain = xcalloc(cap_units + 1, sizeof *chain);
     graph g = { .first = xcalloc(cap_units + 1, sizeof *g.first), .color = xcalloc(cap_units + 1, 1),
-                .path = xcalloc(cap_units + 1, sizeof *g.path), .edge = xcalloc(cap_units + 1, sizeof *g.edge) };
+                .path = xcalloc(cap_units + 1, sizeof *g.path), .edge = xcalloc(cap_units + 1, sizeof *g.edge),
+                .any = xcalloc(cap_units + 1, 1), .can = xcalloc(cap_units + 1, 1) };
     uint64_t cycle_sig = 0, cycle_seen_at = 0, last_graph = 0;
     uint32_t verdict = TRC_END_OK;
     for (;;) {
@@ -404,8 +549,9 @@ uint32_t watchdog_run(rt *r, uint64_t t0, char *report, size_t cap) {
             if (st == US_NEW) continue;   /* never started: cannot make progress */
             if (st != US_DONE) {
                 nlive++;
-                if (!ui->daemon) live_nondaemon++;
-                if (!ui->daemon && ui->pool == UINT32_MAX && !(ui->created && r->coro)) live_main++;
+                bool background = ui->daemon || ui->manager != UINT32_MAX;
+                if (!background) live_nondaemon++;
+                if (!background && ui->pool == UINT32_MAX && !(ui->created && r->coro)) live_main++;
             }
             /* blocked for good: a wait without a timeout */
             if (st == US_BLOCKED && !atomic_load(&ui->wait_deadline)) blocked++;
@@ -503,6 +649,8 @@ uint32_t watchdog_run(rt *r, uint64_t t0, char *report, size_t cap) {
     free(g.color);
     free(g.path);
     free(g.edge);
+    free(g.any);
+    free(g.can);
     if (verdict == TRC_END_OK && rt_error_ready(r)) {   /* every unit has exited: any error is written */
         verdict = TRC_END_ERROR;
         snprintf(report, cap, "%s\n", r->error);

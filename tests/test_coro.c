@@ -697,17 +697,17 @@ START_TEST(backend_checks) {
     /* found inside an except clause and a finally block too */
     ck_assert_int_eq(sim_parse(&p, "procs_exc.scn", "task t { sleep 1ms }\nactor a {\n  try { raise \"E\" } except {\n"
                                                     "    gather t * 2 }\n}\n", NULL, 0, &d), 0);
-    ck_assert_int_eq(sim_check_backend(p, "processes", &d), -ERR_SCENARIO);
+    ck_assert_int_eq(sim_check_backend(p, SIM_BACKEND_PROCESSES, &d), -ERR_SCENARIO);
     ck_assert_int_eq(d.line, 4);
     ck_assert_int_eq(d.col, 5);
     ck_assert_str_eq(d.msg, "gather T * N: no unit can be made while running on backend processes");
     sim_program_free(p);
     ck_assert_int_eq(sim_parse(&p, "procs_fin.scn", "task t { }\nactor a { try { } finally { create_task t } }\n", NULL, 0,
                                &d), 0);
-    ck_assert_int_eq(sim_check_backend(p, "processes", &d), -ERR_SCENARIO);
+    ck_assert_int_eq(sim_check_backend(p, SIM_BACKEND_PROCESSES, &d), -ERR_SCENARIO);
     ck_assert_int_eq(d.line, 2);
     ck_assert_int_eq(d.col, 29);
-    ck_assert_int_eq(sim_check_backend(p, "coroutines", &d), 0);
+    ck_assert_int_eq(sim_check_backend(p, SIM_BACKEND_COROUTINES, &d), 0);
     sim_program_free(p);
     /* parse errors */
     tu_parse_err("task t { }\nactor a { await }\n", 2, 17, "expected a task's name", NULL);

@@ -66,7 +66,7 @@ static void finish(sim_plat *p, unit *u) {
 static void fd_waiter(void *arg) {
     unit *u = arg;
     u->t0 = ops->now(u->p);
-    u->got = ops->fd_wait(u->p, u->pu, u->own, u->fd, u->events, u->deadline, &u->halt);
+    u->got = ops->fd_park(u->p, u->pu, u->own, u->fd, u->events, u->deadline, &u->halt);
     u->t1 = ops->now(u->p);
     if (u->got & SIM_FD_READ) {
         ssize_t n = read(u->fd, u->buf, sizeof u->buf - 1);
@@ -110,11 +110,11 @@ END_TEST
  * then for the bytes; a thread connects and sends. */
 static void tcp_server(void *arg) {
     unit *u = arg;
-    unsigned got = ops->fd_wait(u->p, u->pu, u->own, u->fd, SIM_FD_READ, 0, &u->halt);
+    unsigned got = ops->fd_park(u->p, u->pu, u->own, u->fd, SIM_FD_READ, 0, &u->halt);
     ck_assert_uint_eq(got, SIM_FD_READ);
     int c = accept(u->fd, NULL, NULL);
     ck_assert_int_ge(c, 0);
-    u->got = ops->fd_wait(u->p, u->pu, u->own, c, SIM_FD_READ, 0, &u->halt);
+    u->got = ops->fd_park(u->p, u->pu, u->own, c, SIM_FD_READ, 0, &u->halt);
     ssize_t n = read(c, u->buf, sizeof u->buf - 1);
     if (n > 0) u->buf[n] = 0;
     close(c);

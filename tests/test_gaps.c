@@ -90,6 +90,51 @@ START_TEST(lost_acquire) {
 }
 END_TEST
 
+/* A plain lock released by a unit that does not hold it (RELEASE aux
+ * TRC_RELEASE_FOREIGN, extra: the holder + 1). y releases x's A at 3 ms: no
+ * repair when x's ACQUIRE is there; when it was lost in x's gap (from 1 ms), A
+ * is owned by x from the gap, as the release says, with one warning. */
+static trc_recording *foreign_release_run(bool lose_acquire) {
+    run_builder b;
+    rb_init(&b, "foreign release");
+    uint32_t x = rb_unit(&b, "x"), y = rb_unit(&b, "y");
+    uint32_t A = rb_obj(&b, TRC_OBJ_LOCK, "A", 0);
+    rb_ev(&b, 0, x, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    rb_ev(&b, 0, y, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    if (lose_acquire) rb_ev(&b, 1 * MS, x, TRC_EV_LOST, 0, 0, 2, 0);
+    else rb_ev(&b, 2 * MS, x, TRC_EV_ACQUIRE, A, 0, 1, 0);
+    rb_ev(&b, 3 * MS, y, TRC_EV_RELEASE, A, TRC_RELEASE_FOREIGN, 0, x + 1);
+    rb_ev(&b, 4 * MS, x, TRC_EV_UNIT_EXIT, 0, 0, 0, 0);
+    rb_ev(&b, 4 * MS, y, TRC_EV_UNIT_EXIT, 0, 0, 0, 0);
+    return rb_finish(&b, 5 * MS);
+}
+
+START_TEST(foreign_release) {
+    for (int lose = 0; lose < 2; lose++) {
+        trc_recording *rec = foreign_release_run(lose);
+        trc_model m;
+        diag d;
+        ck_assert_int_eq(trc_model_build(&m, &rec->runs[0], &d), 0);
+        const trc_object_track *ot = &m.objects[0];
+        ck_assert_uint_eq(ot->nowners, 1);
+        owner_is(&ot->owners[0], lose ? 1 * MS : 2 * MS, 3 * MS, 0);
+        ck_assert_uint_eq(ot->repairs, (unsigned)lose);
+        ck_assert_uint_eq(m.warnings_total, (unsigned)lose);
+        if (lose)
+            ck_assert_msg(strstr(m.warnings[0].msg, "y releases A, which nobody holds: its acquisition was lost; held "
+                                                    "by x from 1.00 ms"), "%s", m.warnings[0].msg);
+        /* the broken mutual exclusion is an instant either way */
+        size_t k = 0;
+        while (k < m.ninstants && m.instants[k].kind != TRC_EV_RELEASE) k++;
+        ck_assert_uint_lt(k, m.ninstants);
+        ck_assert_uint_eq(m.instants[k].unit, 1);
+        ck_assert_uint_eq(m.instants[k].t, 3 * MS);
+        trc_model_release(&m);
+        trc_recording_free(rec);
+    }
+}
+END_TEST
+
 /* x takes A at 1 ms; from 2 ms x's events are lost (its RELEASE among them);
  * x is seen again at 4 ms; y takes A at 5 ms. */
 static trc_recording *lost_release_run(void) {
@@ -327,6 +372,15 @@ START_TEST(file_cut_inside_a_chunk) {
     }
     /* the unit with the very last event has an unknown end of length 0: no span */
     ck_assert_uint_eq(unknown_tail, 2);
+    /* each warning names its unit's last event */
+    ck_assert_int_eq(trc_run_load_events(&rec->runs[0], &d), 0);
+    for (uint32_t w = 0; w < 3; w++) {
+        const trc_warning *wn = &m.warnings[w];
+        ck_assert_uint_lt(wn->ev, run->nevents);
+        ck_assert_uint_eq(run->events[wn->ev].unit, wn->unit);
+        ck_assert_uint_eq(run->events[wn->ev].t - run->t_start, wn->t);
+        for (size_t k = wn->ev + 1; k < run->nevents; k++) ck_assert_uint_ne(run->events[k].unit, wn->unit);
+    }
     trc_model_release(&m);
     trc_recording_free(rec);
 }
@@ -392,6 +446,7 @@ int main(void) {
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, lost_acquire);
     tcase_add_test(tc, lost_release);
+    tcase_add_test(tc, foreign_release);
     tcase_add_test(tc, warnings_name_byte_offsets);
     tcase_add_test(tc, lost_unit_exit);
     tcase_add_test(tc, flush_spans);

@@ -110,7 +110,8 @@ START_TEST(array_errors_name_the_place) {
     err_exact("lock fork[5]\nactor a { lock fork[7] { } }\n", 2, 21,
               "index 7 is out of range for 'fork': an array of 5 locks, 0 to 4", NULL);
     err_exact("lock fork[5]\nactor a { lock fork[2 - 3] { } }\n", 2, 21,
-              "index -1 is out of range for 'fork': an array of 5 locks, 0 to 4", NULL);
+              "index -1 is out of range for 'fork': an array of 5 locks, 0 to 4 (a negative index does not count from "
+              "the end, as in Python: (i + n) % n wraps)", NULL);
     err_exact("lock fork[5]\nactor a { lock fork { } }\n", 2, 16, "'fork' is an array of locks: say which one, e.g. fork[0]",
               "any integer expression picks the element: fork[index], fork[(index + 1) % 5]");
     err_exact("lock m\nactor a { lock m[1] { } }\n", 2, 17, "'m' is not an array: it is one lock",
@@ -217,7 +218,8 @@ START_TEST(index_out_of_range_at_run_time) {
     det_run(&r, "oob2", "counter c[2]\nactor p { if c[index - 1] > 0 { mark \"x\" } }\n");
     ck_assert_uint_eq(r.res.end_reason, TRC_END_ERROR);
     ck_assert_str_eq(r.res.report,
-                     "oob2:2:16: index -1 is out of range for 'c': an array of 2 counters, 0 to 1 (in p.0)\n");
+                     "oob2:2:16: index -1 is out of range for 'c': an array of 2 counters, 0 to 1 (a negative index does "
+                     "not count from the end, as in Python: (i + n) % n wraps) (in p.0)\n");
     tu_ran_free(&r);
 }
 END_TEST

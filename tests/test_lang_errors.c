@@ -213,6 +213,49 @@ START_TEST(a_map_left_early_cancels_the_rest) {
 }
 END_TEST
 
+/* The bundled retry scenario, run exactly: attempts at 0, 15 and 30 ms (a 5 ms call, a 10 ms
+ * back-off), the first two re-raised by result and caught; with -D fails=9 the last attempt's
+ * error is raised again by the bare raise and caught by the caller; the forgotten request's
+ * error is reported. */
+START_TEST(bundled_retry_scenario) {
+    char *text;
+    diag d;
+    ck_assert_int_eq(file_read_all(WEFT_SOURCE_DIR "/scenarios/future_errors_retry.scn", &text, NULL, &d), 0);
+    ran r;
+    det_run(&r, "retry", text);
+    ck_assert_msg(r.res.expect_failed == 0, "%s", r.res.expect_report);
+    uint32_t rt = unit_named(&r, "retrier.0"), ex = obj_named(&r, "executor");
+    ck_assert_uint_eq(count_ev(&r, TRC_EV_RAISE, rt, UINT32_MAX), 2);
+    for (size_t k = 0; k < 2; k++) {
+        const trc_event *e = nth(&r, TRC_EV_RAISE, rt, UINT32_MAX, k);
+        ck_assert_uint_eq(e->aux, TRC_RAISE_FUTURE);
+        ck_assert_uint_eq(e->obj, ex);
+        ck_assert_uint_eq(at(&r, e), 5 * MS + k * 15 * MS);
+        ck_assert_str_eq(ev_text(&r, e), "ConnectionError: the service is not up yet");
+    }
+    ck_assert_uint_eq(count_ev(&r, TRC_EV_CAUGHT, rt, UINT32_MAX), 2);
+    ck_assert_uint_eq(r.m.objects[ex - 1].failed, 2 + 2 + 1);
+    ck_assert_uint_eq(r.m.objects[ex - 1].completed, 1 + 3);
+    ck_assert_msg(strstr(r.res.warnings, "warning: future #8 of pool 'executor' (task 'network_request') failed and its "
+                                         "error was never retrieved: ConnectionError: cannot connect to "
+                                         "http://example.com/api2 (Future exception was never retrieved)\n"),
+                  "%s", r.res.warnings);
+    tu_ran_free(&r);
+    sim_define fails = { .name = "fails", .value = "9" };
+    det_run_defs(&r, "retry9", text, &fails, 1);
+    free(text);
+    ck_assert_msg(r.res.expect_failed == 0, "%s", r.res.expect_report);
+    rt = unit_named(&r, "retrier.0");
+    ck_assert_uint_eq(count_ev(&r, TRC_EV_RAISE, rt, UINT32_MAX), 4 + 1);   /* four from result, one bare raise */
+    const trc_event *last = nth(&r, TRC_EV_RAISE, rt, UINT32_MAX, 4);
+    ck_assert_uint_eq(last->aux, TRC_RAISE_STEP);
+    ck_assert_str_eq(ev_text(&r, last), "ConnectionError: the service is not up yet");
+    ck_assert_uint_eq(mark_at(&r, "every attempt failed", rt, 0), 3 * 15 * MS + 5 * MS);
+    ck_assert(!r.m.units[rt].failed);
+    tu_ran_free(&r);
+}
+END_TEST
+
 /* The end of the run stops a unit at once: a finally does not run then (as a
  * daemon thread killed at exit runs nothing more). */
 START_TEST(finally_does_not_run_when_the_run_ends) {
@@ -264,6 +307,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, errors_travel_through_futures);
     tcase_add_test(tc, finally_does_not_run_when_the_run_ends);
     tcase_add_test(tc, a_map_left_early_cancels_the_rest);
+    tcase_add_test(tc, bundled_retry_scenario);
     tcase_add_test(tc, error_syntax);
     suite_add_tcase(s, tc);
     return s;

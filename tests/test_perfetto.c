@@ -12,6 +12,8 @@
 #include "testutil.h"
 
 #define T0 1000000000ull   /* testutil's run start */
+/* A run's start in the trace: its own start (T0) in a one-run recording, 0 with several runs. */
+static uint64_t ts0 = T0;
 
 /* ---- helpers ---------------------------------------------------------------- */
 
@@ -128,9 +130,9 @@ static void check_slices(const pb_trace *t, uint64_t track, const want_slc *w, s
     for (size_t i = 0; i < n && i < nw; i++) {
         ck_assert_msg(got[i].name && strcmp(got[i].name, w[i].name) == 0, "slice %zu: name '%s', want '%s'", i,
                       got[i].name ? got[i].name : "(null)", w[i].name);
-        ck_assert_msg(got[i].t0 == T0 + w[i].t0 && got[i].t1 == T0 + w[i].t1,
+        ck_assert_msg(got[i].t0 == ts0 + w[i].t0 && got[i].t1 == ts0 + w[i].t1,
                       "slice %zu '%s': [%llu, %llu], want [%llu, %llu]", i, w[i].name,
-                      (unsigned long long)(got[i].t0 - T0), (unsigned long long)(got[i].t1 - T0),
+                      (unsigned long long)(got[i].t0 - ts0), (unsigned long long)(got[i].t1 - ts0),
                       (unsigned long long)w[i].t0, (unsigned long long)w[i].t1);
         ck_assert_msg(got[i].depth == w[i].depth, "slice %zu '%s': depth %d, want %d", i, w[i].name,
                       got[i].depth, w[i].depth);
@@ -468,7 +470,7 @@ START_TEST(test_two_runs) {
     ck_assert_uint_eq(per_run[1], 2);
 
     /* a run's events are on its own tracks and sequences; both runs start at
-     * the same origin (the earliest start) so they line up */
+     * 0, so they line up */
     uint32_t run_of_seq[64] = { 0 };
     uint64_t first_ts[2] = { UINT64_MAX, UINT64_MAX };
     for (size_t i = 0; i < t->nevents; i++) {
@@ -482,8 +484,9 @@ START_TEST(test_two_runs) {
         ck_assert_uint_eq(run_of_seq[e->seq], (uint32_t)r + 1);
         if (e->ts < first_ts[r]) first_ts[r] = e->ts;
     }
-    ck_assert_uint_eq(first_ts[0], T0);
-    ck_assert_uint_eq(first_ts[1], T0);
+    ck_assert_uint_eq(first_ts[0], 0);
+    ck_assert_uint_eq(first_ts[1], 0);
+    ts0 = 0;
     /* same slices in both runs, on different tracks */
     const want_slc w[] = {
         { "worker.1", 10, 110, 0, false },
@@ -495,6 +498,7 @@ START_TEST(test_two_runs) {
         if (t->tracks[i].is_thread && strcmp(t->tracks[i].name, "worker.1") == 0)
             check_slices(t, t->tracks[i].uuid, w, sizeof w / sizeof *w);
 
+    ts0 = T0;
     exported_free(&x, false);
     trc_recording_free(rec);
     trc_recording_free(r1);
@@ -759,8 +763,8 @@ static void check_counter(const pb_trace *t, const char *track, const uint64_t *
         if (!e->has_track || e->track != k->uuid) continue;
         ck_assert_int_eq(e->type, PB_TE_COUNTER);
         ck_assert_uint_lt(n, nw);
-        ck_assert_msg(e->ts == T0 + wt[n] && e->counter == wv[n], "%s sample %zu: (%llu, %lld), want (%llu, %lld)",
-                      track, n, (unsigned long long)(e->ts - T0), (long long)e->counter, (unsigned long long)wt[n],
+        ck_assert_msg(e->ts == ts0 + wt[n] && e->counter == wv[n], "%s sample %zu: (%llu, %lld), want (%llu, %lld)",
+                      track, n, (unsigned long long)(e->ts - ts0), (long long)e->counter, (unsigned long long)wt[n],
                       (long long)wv[n]);
         n++;
     }
@@ -775,7 +779,7 @@ static const pb_event *instant_at(const pb_trace *t, const char *track, const ch
     const pb_event *found = NULL;
     for (size_t i = 0; i < t->nevents; i++) {
         const pb_event *e = &t->events[i];
-        if (e->track != k->uuid || e->type != PB_TE_INSTANT || e->ts != T0 + rel || !e->name || strcmp(e->name, name))
+        if (e->track != k->uuid || e->type != PB_TE_INSTANT || e->ts != ts0 + rel || !e->name || strcmp(e->name, name))
             continue;
         ck_assert_msg(!found, "two instants '%s' at %llu on %s", name, (unsigned long long)rel, track);
         found = e;
@@ -796,7 +800,7 @@ static bool has_slice(const pb_trace *t, const char *track, const char *name, ui
     slc s[64];
     size_t n = slices_of(t, pb_track_by_name(t, track)->uuid, s, 64);
     for (size_t i = 0; i < n; i++)
-        if (s[i].name && !strcmp(s[i].name, name) && s[i].t0 == T0 + t0 && s[i].t1 == T0 + t1 && s[i].depth == depth)
+        if (s[i].name && !strcmp(s[i].name, name) && s[i].t0 == ts0 + t0 && s[i].t1 == ts0 + t1 && s[i].depth == depth)
             return true;
     return false;
 }
@@ -1337,6 +1341,217 @@ START_TEST(test_errors) {
 }
 END_TEST
 
+/* ---- how a run ended: deadlock and stuck instants ---------------------------------------- */
+
+/* a and b deadlock on two locks; c waits for an event nobody sets; d joins c. */
+static trc_recording *deadlock_run(void) {
+    run_builder b;
+    rb_init(&b, "Ends");
+    uint32_t A = rb_unit(&b, "a"), B = rb_unit(&b, "b"), C = rb_unit(&b, "c"), D = rb_unit(&b, "d");
+    uint32_t m1 = rb_obj(&b, TRC_OBJ_LOCK, "m1", 0), m2 = rb_obj(&b, TRC_OBJ_LOCK, "m2", 0);
+    uint32_t ev = rb_obj(&b, TRC_OBJ_EVENT, "go", 0);
+    for (uint32_t u = A; u <= D; u++) rb_ev(&b, 0, u, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    rb_ev(&b, 100, A, TRC_EV_ACQUIRE, m1, 0, 1, 0);
+    rb_ev(&b, 150, B, TRC_EV_ACQUIRE, m2, 0, 1, 0);
+    rb_ev(&b, 200, A, TRC_EV_WAIT_BEGIN, m2, TRC_OP_LOCK, 0, 0);
+    rb_ev(&b, 250, B, TRC_EV_WAIT_BEGIN, m1, TRC_OP_LOCK, 0, 0);
+    rb_ev(&b, 300, C, TRC_EV_WAIT_BEGIN, ev, TRC_OP_EVENT_WAIT, 0, 0);
+    rb_ev(&b, 400, D, TRC_EV_WAIT_BEGIN, 0, TRC_OP_JOIN, C, 0);
+    trc_recording *rec = rb_finish(&b, 5000);
+    rec->runs[0].end_reason = TRC_END_DEADLOCK;
+    return rec;
+}
+
+static const char *annot_str(const pb_event *e, const char *name) {
+    const pb_annot *a = pb_event_annot(e, name);
+    ck_assert_msg(a, "no annotation '%s' on '%s'", name, e->name ? e->name : "?");
+    ck_assert_int_eq(a->kind, PB_ANN_STR);
+    return a->s;
+}
+
+static uint64_t annot_uint(const pb_event *e, const char *name) {
+    const pb_annot *a = pb_event_annot(e, name);
+    ck_assert_msg(a, "no annotation '%s' on '%s'", name, e->name ? e->name : "?");
+    ck_assert_int_eq(a->kind, PB_ANN_UINT);
+    return a->u;
+}
+
+START_TEST(test_deadlock_instants) {
+    exported x;
+    export_decode(&x, deadlock_run());
+    const pb_trace *t = &x.tr;
+    check_sequences(t);
+    trc_waitfor w;
+    ck_assert_int_eq(trc_waitfor_end(&w, &x.models[0]), 0);
+    ck_assert_uint_eq(w.nwaits, 4);
+    ck_assert_uint_eq(w.ncycle, 2);
+    uint64_t end = w.waits[0].until;   /* every wait lasts to the run's end */
+    trc_waitfor_release(&w);
+
+    const pb_event *da = instant_at(t, "a", "deadlock", end), *db = instant_at(t, "b", "deadlock", end);
+    ck_assert_str_eq(annot_str(da, "object"), "m2");
+    ck_assert_str_eq(annot_str(da, "op"), "lock");
+    ck_assert_str_eq(annot_str(da, "waits for"), "b");
+    ck_assert_str_eq(annot_str(da, "cycle"), "a -> b -> a");
+    ck_assert_uint_eq(annot_uint(da, "waited"), end - 200);
+    ck_assert_str_eq(annot_str(db, "object"), "m1");
+    ck_assert_str_eq(annot_str(db, "waits for"), "a");
+    ck_assert_str_eq(annot_str(db, "cycle"), "a -> b -> a");
+    ck_assert_uint_eq(annot_uint(db, "waited"), end - 250);
+
+    const pb_event *sc = instant_at(t, "c", "stuck", end), *sd = instant_at(t, "d", "stuck", end);
+    ck_assert_str_eq(annot_str(sc, "object"), "go");
+    ck_assert_str_eq(annot_str(sc, "op"), "wait");
+    ck_assert_str_eq(annot_str(sc, "waits for"), "nobody known");
+    ck_assert_ptr_null(pb_event_annot(sc, "cycle"));
+    ck_assert_ptr_null(pb_event_annot(sd, "object"));
+    ck_assert_str_eq(annot_str(sd, "op"), "join");
+    ck_assert_str_eq(annot_str(sd, "waits for"), "c");
+    ck_assert_str_eq(annot_str(sd, "unit"), "c");
+    ck_assert_ptr_null(pb_event_annot(sd, "cycle"));
+
+    /* each sits inside its unit's blocked slice (depth 2: lifetime, blocked), at its last nanosecond */
+    const char *units[] = { "a", "b", "c", "d" };
+    const char *blocked[] = { "blocked on m2 (lock)", "blocked on m1 (lock)", "blocked on go (wait)", "blocked on c (join)" };
+    for (int i = 0; i < 4; i++) {
+        slc s[16];
+        size_t n = slices_of(t, pb_track_by_name(t, units[i])->uuid, s, 16);
+        size_t k = 0, nb = 0;
+        for (size_t j = 0; j < n; j++) {
+            if (s[j].instant && (!strcmp(s[j].name, "deadlock") || !strcmp(s[j].name, "stuck"))) {
+                k++;
+                ck_assert_int_eq(s[j].depth, 2);
+            }
+            if (!s[j].instant && !strcmp(s[j].name, blocked[i])) {
+                nb++;
+                ck_assert_uint_eq(s[j].t1, T0 + end);
+            }
+        }
+        ck_assert_msg(k == 1 && nb == 1, "unit %s: %zu end instants, %zu blocked slices", units[i], k, nb);
+    }
+    export_file(x.rec, tmp_path("ends.pftrace"));
+    run_checker(tmp_path("ends.pftrace"));
+    exported_free(&x, true);
+}
+END_TEST
+
+/* A run that ended well has no end instants. */
+START_TEST(test_no_end_instants) {
+    exported x;
+    export_decode(&x, basic_run());
+    for (size_t i = 0; i < x.tr.nevents; i++) {
+        const pb_event *e = &x.tr.events[i];
+        ck_assert(!e->name || (strcmp(e->name, "deadlock") && strcmp(e->name, "stuck")));
+    }
+    exported_free(&x, true);
+}
+END_TEST
+
+/* ---- a deep, long and flow-heavy recording ------------------------------------------------ */
+
+#define DEEP 200       /* rlock recursion */
+#define ITEMS 2000     /* items through the queue, each a flow */
+
+static trc_recording *heavy_run(void) {
+    run_builder b;
+    rb_init(&b, "Deep, long, flow-heavy");
+    uint32_t P = rb_unit(&b, "producer"), C = rb_unit(&b, "consumer");
+    uint32_t q = rb_obj(&b, TRC_OBJ_QUEUE, "q", 0), R = rb_obj(&b, TRC_OBJ_RLOCK, "R", 0);
+    uint32_t m = rb_obj(&b, TRC_OBJ_LOCK, "m", 0);
+    rb_ev(&b, 0, P, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    rb_ev(&b, 0, C, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    for (uint32_t d = 1; d <= DEEP; d++) rb_ev(&b, 10 + d, P, TRC_EV_ACQUIRE, R, 0, d, 0);
+    for (uint32_t d = DEEP; d-- > 0;) rb_ev(&b, 10 + 2 * DEEP - d, P, TRC_EV_RELEASE, R, 0, d, 0);
+    uint64_t t = 1000;
+    for (uint64_t i = 1; i <= ITEMS; i++, t += 20) {
+        rb_ev(&b, t, P, TRC_EV_PUT, q, 0, i, 1);
+        if (i % 2) {   /* the consumer waits for every other item: put and get in one nanosecond */
+            rb_ev(&b, t, C, TRC_EV_WAIT_END, q, TRC_OUT_OK, 0, 0);
+            rb_ev(&b, t, C, TRC_EV_GET, q, 0, i, 0);
+        } else {
+            rb_ev(&b, t + 5, C, TRC_EV_GET, q, 0, i, 0);
+        }
+        /* a contended lock handed over every time */
+        rb_ev(&b, t + 6, P, TRC_EV_ACQUIRE, m, 0, 1, 0);
+        rb_ev(&b, t + 7, C, TRC_EV_WAIT_BEGIN, m, TRC_OP_LOCK, 0, 0);
+        rb_ev(&b, t + 8, P, TRC_EV_RELEASE, m, 0, 0, 0);
+        rb_ev(&b, t + 9, C, TRC_EV_WAIT_END, m, TRC_OUT_OK, 0, 0);
+        rb_ev(&b, t + 9, C, TRC_EV_ACQUIRE, m, 0, 1, 0);
+        rb_ev(&b, t + 10, C, TRC_EV_RELEASE, m, 0, 0, 0);
+        if (i % 2) rb_ev(&b, t + 19, C, TRC_EV_WAIT_BEGIN, q, TRC_OP_GET, 0, 0);
+    }
+    rb_ev(&b, t, P, TRC_EV_UNIT_EXIT, 0, TRC_EXIT_DONE, 0, 0);
+    rb_ev(&b, t + 30, C, TRC_EV_UNIT_EXIT, 0, TRC_EXIT_DONE, 0, 0);
+    return rb_finish(&b, t + 100);
+}
+
+static int cmp_ts_id(const void *a, const void *b) {
+    const uint64_t *x = a, *y = b;   /* (id, ts, packet) */
+    return x[0] != y[0] ? (x[0] < y[0] ? -1 : 1) : 0;
+}
+
+START_TEST(test_deep_long_flow_heavy) {
+    exported x;
+    export_decode(&x, heavy_run());
+    const pb_trace *t = &x.tr;
+    check_sequences(t);
+    /* every flow: one start, one end, the start first in trace_processor's order */
+    size_t nout = 0, nin = 0;
+    for (size_t i = 0; i < t->nevents; i++) { nout += t->events[i].nflows; nin += t->events[i].ntflows; }
+    ck_assert_uint_eq(nout, 2 * ITEMS);   /* an item and a hand-off per round */
+    ck_assert_uint_eq(nin, 2 * ITEMS);
+    uint64_t *o = xmalloc(3 * nout * sizeof *o), *in = xmalloc(3 * nin * sizeof *in);
+    size_t a = 0, b = 0;
+    for (size_t i = 0; i < t->nevents; i++) {
+        const pb_event *e = &t->events[i];
+        for (size_t k = 0; k < e->nflows; k++, a++) { o[3 * a] = e->flows[k]; o[3 * a + 1] = e->ts; o[3 * a + 2] = e->packet; }
+        for (size_t k = 0; k < e->ntflows; k++, b++) { in[3 * b] = e->tflows[k]; in[3 * b + 1] = e->ts; in[3 * b + 2] = e->packet; }
+    }
+    qsort(o, nout, 3 * sizeof *o, cmp_ts_id);
+    qsort(in, nin, 3 * sizeof *in, cmp_ts_id);
+    for (size_t i = 0; i < nout; i++) {
+        ck_assert_uint_eq(o[3 * i], in[3 * i]);
+        if (i) ck_assert_uint_ne(o[3 * i], o[3 * i - 3]);
+        ck_assert(in[3 * i + 1] > o[3 * i + 1] || (in[3 * i + 1] == o[3 * i + 1] && in[3 * i + 2] > o[3 * i + 2]));
+    }
+    free(o);
+    free(in);
+    /* the rlock's owner track nests DEEP slices, the outer one named with the depth */
+    const pb_track *rt = pb_track_by_name(t, "R owner");
+    ck_assert_ptr_nonnull(rt);
+    /* (the track is one sequence, in time order: file order is trace_processor's order here) */
+    int depth = 0, max_depth = 0;
+    size_t begins = 0;
+    for (size_t i = 0; i < t->nevents; i++) {
+        const pb_event *e = &t->events[i];
+        if (e->track != rt->uuid) continue;
+        if (e->type == PB_TE_BEGIN) {
+            if (!begins++) ck_assert_str_eq(e->name, "producer (depth 200)");
+            else {
+                char want[32];
+                snprintf(want, sizeof want, "depth %d", depth + 1);
+                ck_assert_str_eq(e->name, want);
+            }
+            if (++depth > max_depth) max_depth = depth;
+        } else if (e->type == PB_TE_END) {
+            ck_assert_int_gt(depth--, 0);
+        }
+    }
+    ck_assert_int_eq(depth, 0);
+    ck_assert_int_eq(max_depth, DEEP);
+    ck_assert_uint_eq(begins, DEEP);
+    /* the queue's depth: a sample per put and per get, after the initial 0 */
+    const pb_track *qt = pb_track_by_name(t, "q depth");
+    ck_assert_ptr_nonnull(qt);
+    size_t samples = 0;
+    for (size_t i = 0; i < t->nevents; i++) samples += t->events[i].track == qt->uuid && t->events[i].type == PB_TE_COUNTER;
+    ck_assert_uint_eq(samples, 1 + 2 * ITEMS);
+    export_file(x.rec, tmp_path("heavy.pftrace"));
+    run_checker(tmp_path("heavy.pftrace"));
+    exported_free(&x, true);
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("perfetto");
     TCase *tc = tcase_create("export");
@@ -1355,6 +1570,9 @@ static Suite *suite(void) {
     tcase_add_test(tc, test_deterministic);
     tcase_add_test(tc, test_empty);
     tcase_add_test(tc, test_errors);
+    tcase_add_test(tc, test_deadlock_instants);
+    tcase_add_test(tc, test_no_end_instants);
+    tcase_add_test(tc, test_deep_long_flow_heavy);
     suite_add_tcase(s, tc);
     return s;
 }

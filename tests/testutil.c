@@ -99,7 +99,8 @@ void tu_run_text(tu_ran *out, const char *name, const char *text, const sim_defi
     char file[128];
     snprintf(file, sizeof file, "%s.weft", name);
     const char *path = tmp_path(file);
-    rc = sim_run(&out->res, p, &(sim_desc){ .out_path = path, .timeout_ns = 30000000000ull }, &d);
+    rc = sim_run(&out->res, p, &(sim_desc){ .out_path = path, .timeout_ns = 30000000000ull, .worker_exe = WEFT_BINARY },
+                 &d);
     ck_assert_msg(rc == 0, "sim_run: %s", d.msg);
     sim_program_free(p);
     rc = trc_recording_load(&out->rec, path, &d);

@@ -87,21 +87,51 @@
                                               1 abort, 2 reset (empty and whole again);\
                                               extra: waiters released with the error */\
     X(COUNTER_READS, 45, "counter_reads")  /* obj: counter; arg: times this unit read  \
-                                              it in expressions (written at its exit) */\
-    /* coroutines (48-51): tasks on event loops */                                    \
-    X(READY,         48, "ready")          /* a task can run again and waits for its \
+                                              it in expressions (written at its exit) */  \
+    /* processes (48-63; 34-47 are left to the recorder and the language) */         \
+    X(PROC_START,    48, "proc_start")     /* the unit's process begins (its first   \
+                                              event): arg: pid; extra: the pid that   \
+                                              launched it; aux: trc_start_method */   \
+    X(PROC_EXIT,     49, "proc_exit")      /* its process ended and was reaped       \
+                                              (written by the parent after it died): \
+                                              aux: trc_proc_end; arg: exit code or    \
+                                              signal number */                        \
+    X(SIGNAL,        50, "signal")         /* arg: the unit signalled; aux: signal   \
+                                              (terminate 15, kill 9) */               \
+    X(SEND,          51, "send")           /* obj: pipe; arg: message id (per pipe,  \
+                                              from 1); extra: bytes */                \
+    X(RECV,          52, "recv")           /* obj: pipe; arg: message id (0 at end of\
+                                              file); extra: bytes; aux 1: end of file */\
+    X(PIPE_CLOSE,    53, "pipe_close")     /* obj: pipe; aux: trc_pipe_end closed     \
+                                              by this unit's process */               \
+    X(POLL,          54, "poll")           /* obj: pipe; aux 1: ready */              \
+    X(SHM_WRITE,     55, "shm_write")      /* obj: shm; arg: offset; extra: bytes     \
+                                              (at the end of the write) */            \
+    X(SHM_READ,      56, "shm_read")       /* obj: shm; arg: offset; extra: bytes;    \
+                                              aux 1: torn (parts of two writes) */    \
+    X(SHM_UNLINK,    57, "shm_unlink")     /* obj: shm */                             \
+    X(VAR_SET,       58, "var_set")        /* obj: var; arg: value (i64): this unit's \
+                                              process's copy, or the managed value */ \
+    X(REQUEST,       59, "request")        /* obj: a managed object; arg: request id  \
+                                              (unique in the run); aux: trc_mgr_op */ \
+    X(SERVE,         60, "serve")          /* on the manager's lane: obj, arg, aux as \
+                                              the REQUEST; extra: the client unit */  \
+    X(REPLY,         61, "reply")          /* obj; arg: request id; aux: trc_mgr_op   \
+                                              (the client has the reply) */\
+    /* coroutines (72-75): tasks on event loops */                                    \
+    X(READY,         72, "ready")          /* a task can run again and waits for its \
                                               loop: woken, or its deadline came; arg:\
                                               how late the loop fired the deadline   \
                                               (ns, 0 for a wake); extra: the loop    \
                                               unit */                                \
-    X(LOOP_TICK,     49, "loop_tick")      /* on a loop unit: one iteration; extra:  \
+    X(LOOP_TICK,     73, "loop_tick")      /* on a loop unit: one iteration; extra:  \
                                               tasks ready (run in it); aux: deadlines\
                                               fired since the last tick; arg: the    \
                                               latest one's lag (ns; 0: none fired) */ \
-    X(TASK_CANCEL,   50, "task_cancel")    /* cancel of a task: arg its unit; aux 1: \
+    X(TASK_CANCEL,   74, "task_cancel")    /* cancel of a task: arg its unit; aux 1: \
                                               it will be cancelled at its next await \
                                               (0: it had ended, or is a thread) */    \
-    X(CANCELLED,     51, "cancelled")      /* CancelledError delivered to this unit  \
+    X(CANCELLED,     75, "cancelled")      /* CancelledError delivered to this unit  \
                                               at its await point: obj, aux (trc_op)  \
                                               of the wait (0: a sleep); arg: 1 a     \
                                               cancel step, 2 the loop closing */
@@ -110,7 +140,7 @@ enum trc_ev_kind {
 #define X(name, num, str) TRC_EV_##name = num,
     TRC_EV_MAP(X)
 #undef X
-    TRC_EV__MAX = 64
+    TRC_EV__MAX = 80  /* kinds 1..79 (64-70: the GIL, 72-75: coroutines) */
 };
 const char *trc_ev_name(unsigned kind);
 
@@ -120,7 +150,11 @@ const char *trc_ev_name(unsigned kind);
     X(NONE, 0, "none") X(LOCK, 1, "lock") X(PUT, 2, "put") X(GET, 3, "get")       \
     X(ACQUIRE_PERMIT, 4, "acquire") X(COND_WAIT, 5, "wait") X(EVENT_WAIT, 6, "wait") \
     X(BARRIER, 7, "wait") X(JOIN, 8, "join") X(RESULT, 9, "result")                 \
-    X(READ_LOCK, 10, "read lock") X(WRITE_LOCK, 11, "write lock") X(QUEUE_JOIN, 12, "join")   \
+    X(READ_LOCK, 10, "read lock") X(WRITE_LOCK, 11, "write lock") X(QUEUE_JOIN, 12, "join") \
+    /* processes (32-47) */                                                              \
+    X(RECV, 32, "recv") X(SEND, 33, "send") X(POLL, 34, "poll")                           \
+    X(FLUSH, 35, "feeder flush") /* a process's exit waits for its queue feeder */       \
+    X(REPLY, 36, "reply")        /* waits for a manager's reply */                   \
     X(SELECT, 20, "select")    /* an event loop with nothing to run waits (epoll) */
 enum trc_op {
 #define X(name, num, str) TRC_OP_##name = num,
@@ -149,6 +183,15 @@ enum trc_raise_how { TRC_RAISE_STEP = 0 /* a raise step */, TRC_RAISE_FUTURE = 1
 /* RELEASE aux for locks: 2 = released by a unit that did not hold it (a plain lock has
  * no owner in Python); extra: the holder's unit index + 1. */
 #define TRC_RELEASE_FOREIGN 2
+/* UNIT_EXIT's arg: the exit code of a unit's process (`exit N`), else 0. */
+enum trc_start_method { TRC_START_FORK = 0, TRC_START_SPAWN = 1,
+                        TRC_START_THREAD = 2 /* a thread in the process whose pid is PROC_START's arg */ };
+enum trc_proc_end { TRC_PROC_EXITED = 0 /* arg: exit code */, TRC_PROC_SIGNALED = 1 /* arg: signal */ };
+enum trc_pipe_end { TRC_PIPE_READ = 1, TRC_PIPE_WRITE = 2, TRC_PIPE_BOTH = 3 };
+enum trc_mgr_op { TRC_MGR_GET = 1, TRC_MGR_SET = 2, TRC_MGR_ADD = 3 };
+/* COMPUTE_BEGIN's aux: what the CPU time is for; obj: the object whose message it is,
+ * extra: its bytes (PICKLE, UNPICKLE). */
+enum trc_compute_kind { TRC_COMPUTE_WORK = 0, TRC_COMPUTE_PICKLE = 1, TRC_COMPUTE_UNPICKLE = 2 };
 enum trc_counter_mode { TRC_CTR_ATOMIC = 0, TRC_CTR_LOCKED = 1, TRC_CTR_RACY = 2, TRC_CTR_SET = 3 };
 
 /* WAIT_END's extra, for waits released by another unit: the seq of the NOTIFY
@@ -187,7 +230,12 @@ typedef struct trc_unit {
  * extra: readers holding it after). */
 enum trc_obj_kind { TRC_OBJ_LOCK = 1, TRC_OBJ_QUEUE = 2, TRC_OBJ_RLOCK = 3, TRC_OBJ_SEMAPHORE = 4,
                     TRC_OBJ_CONDITION = 5, TRC_OBJ_EVENT = 6, TRC_OBJ_BARRIER = 7, TRC_OBJ_RWLOCK = 8,
-                    TRC_OBJ_COUNTER = 9, TRC_OBJ_POOL = 10 };
+                    TRC_OBJ_COUNTER = 9, TRC_OBJ_POOL = 10,
+                    /* processes (16-23) */
+                    TRC_OBJ_PIPE = 16, TRC_OBJ_SHM = 17 /* capacity: bytes */,
+                    TRC_OBJ_VAR = 18 /* capacity: the initial value */, TRC_OBJ_MANAGER = 19 };
+/* Objects served by a manager (counters, vars) have `related` = the manager's object id.
+ * Queues on processes: capacity as ever; subkind as ever. */
 enum trc_queue_kind { TRC_QUEUE_FIFO = 0, TRC_QUEUE_LIFO = 1, TRC_QUEUE_PRIORITY = 2 };
 const char *trc_obj_kind_name(unsigned k);
 
@@ -417,6 +465,8 @@ uint64_t trc_recorder_discarded(trc_recorder *r);   /* drained but not written (
 uint64_t trc_recorder_drained(trc_recorder *r);     /* events handed on so far */
 /* Waits for the drain (complete mode): how many, and their total ns. */
 void trc_recorder_flushes(trc_recorder *r, uint64_t *count, uint64_t *ns);
+/* CPU time the drain thread used, once stopped (for benchmarks: its cost per event). */
+uint64_t trc_recorder_drain_cpu_ns(const trc_recorder *r);
 void trc_recorder_free(trc_recorder *r);
 
 /* The slow path of trc_emit (a full ring): waits for the drain or drops. Not inlined. */
@@ -526,6 +576,13 @@ typedef struct trc_unit_track {
     struct trc_sample *lag; size_t nlag;
     int64_t max_ready;
     uint64_t max_lag;
+    /* processes (PROC_START, PROC_EXIT): the unit's process, and how it ended */
+    int32_t pid, ppid;               /* 0: none recorded */
+    uint8_t start_method;            /* trc_start_method */
+    bool proc_ended;                 /* a PROC_EXIT: its process was reaped */
+    bool died;                       /* it ended without a UNIT_EXIT (killed, crashed): exited is set too */
+    int32_t exit_code, exit_signal;  /* as PROC_EXIT said (exit_signal 0: it exited) */
+    uint64_t t_proc_exit;            /* relative ns */
     /* the recording's own gaps: intervals where this unit's events were lost
      * (LOST events: from the first drop to its next recorded event, or the run's
      * end), in time order; the spans there are UNKNOWN */
@@ -573,7 +630,9 @@ typedef struct trc_object_track {
      *   counter    its value after each write; starts with (0, v) when a read of v
      *              comes before the first write
      *   barrier    units arrived in the current generation (BARRIER_ARRIVE extra; 0
-     *              again when it opens), starts (0,0) */
+     *              again when it opens), starts (0,0)
+     *   pipe       bytes in the pipe: each message's 16-byte header and body, from its
+     *              SEND to its RECV; starts (0,0) */
     trc_sample *level; size_t nlevel;
     int64_t max_level;                       /* max of level: semaphores max permits in use, rlocks
                                                 max depth, rwlocks max readers */
@@ -610,6 +669,16 @@ typedef struct trc_object_track {
     uint32_t callbacks, results;             /* CALLBACK, RESULT events */
     /* queues */
     uint32_t task_dones;                     /* QUEUE_TASK_DONE events */
+    /* processes: pipes, shm, vars, managers; queues' and pools' messages */
+    uint64_t bytes;                          /* pipes: bytes sent; queues, pools: bytes pickled */
+    uint64_t pickle_ns;                      /* queues, pools: CPU time pickling and unpickling */
+    uint32_t pickles;                        /* ... and how many times */
+    uint32_t sends, recvs, eofs, closes, polls;   /* pipes */
+    uint32_t shm_writes, shm_reads, torn_reads;   /* shm */
+    bool unlinked;                           /* shm: a SHM_UNLINK */
+    uint32_t var_sets;                       /* vars: VAR_SET events (each unit's process has its own value
+                                                on processes: the values are in the instants) */
+    uint32_t requests;                       /* managed objects: REQUEST events; managers: SERVE events */
 } trc_object_track;
 
 enum trc_flow_kind { TRC_FLOW_ITEM = 1 /* put -> get of one item */,
@@ -625,12 +694,20 @@ enum trc_flow_kind { TRC_FLOW_ITEM = 1 /* put -> get of one item */,
                      TRC_FLOW_TASK = 9 /* TASK_START -> TASK_DONE (item: future id) */,
                      TRC_FLOW_CALLBACK = 10 /* TASK_DONE (or the CANCEL) -> CALLBACK (item: future id) */,
                      TRC_FLOW_RESULT = 11 /* TASK_DONE (or the CANCEL) -> each RESULT that got the
-                                             outcome (item: future id) */ };
-#define TRC_FLOW__COUNT 12
+                                             outcome (item: future id) */,
+                     /* processes */
+                     TRC_FLOW_MESSAGE = 12 /* SEND -> the RECV of that message (item: message id) */,
+                     TRC_FLOW_REQUEST = 13 /* REQUEST -> the manager's SERVE (item: request id) */,
+                     TRC_FLOW_REPLY = 14 /* SERVE -> the client's REPLY (item: request id) */,
+                     TRC_FLOW_SIGNAL = 15 /* SIGNAL -> the PROC_EXIT of the process it killed (item: the
+                                             signal) */ };
+#define TRC_FLOW__COUNT 16
 const char *trc_flow_kind_name(unsigned k);
 /* Names of the queue kinds ("fifo") and counter modes ("racy") of sections 1-2. */
 const char *trc_queue_kind_name(unsigned k);
 const char *trc_counter_mode_name(unsigned m);
+/* "SIGKILL", "SIGTERM", ... or NULL for a signal without a name here. */
+const char *trc_signal_name(int sig);
 
 typedef struct trc_flow {
     uint64_t id;            /* unique within the run, > 0 */
@@ -655,7 +732,9 @@ typedef struct trc_mark { uint64_t t; uint32_t unit; const char *text; } trc_mar
  * string, RAISE's and CAUGHT's error text.
  * An item with a value gives ITEM_VALUE instants at its PUT (aux 0) and at its
  * GET (aux 1): obj the queue, arg the value, extra the item id (low 32 bits),
- * ev the PUT's or GET's index. */
+ * ev the PUT's or GET's index. For processes: PROC_EXIT, SIGNAL,
+ * SEND, RECV, PIPE_CLOSE, POLL, SHM_WRITE, SHM_READ, SHM_UNLINK, VAR_SET,
+ * REQUEST, SERVE, REPLY. */
 typedef struct trc_instant {
     uint64_t t;             /* relative ns */
     uint64_t ev;            /* index in run->events */
@@ -774,11 +853,141 @@ void trc_waitfor_release(trc_waitfor *w);
  * 6. Stats and exporters
  * ====================================================================== */
 
+/* The unit states as a table (TRC_STATE_MAP in order; its numbers may have
+ * gaps): what stats, diff and the exporters iterate, so a new state shows up
+ * in them without code there. key: the lower-case enum name ("blocked"),
+ * used in JSON and in diff's figures; name: trc_state_name. */
+typedef struct trc_state_info { unsigned id; const char *key; const char *name; } trc_state_info;
+const trc_state_info *trc_state_table(unsigned *n);
+
+/* A distribution of durations (ns): count, sum, nearest-rank p50 and p95, max. */
+typedef struct trc_dist { uint64_t n, total, p50, p95, max; } trc_dist;
+
+/* Stats of one run (traces/trc_stats.c), read off the model. */
+typedef struct trc_unit_stats {
+    uint64_t life_ns;                 /* start to exit (or the run's end) */
+    uint64_t cpu_ns;                  /* CPU burnt in compute steps (COMPUTE_END arg) */
+    uint64_t t_state[TRC_ST__COUNT];  /* indexed by state id */
+    trc_dist wait;                    /* its blocked waits, on any object */
+    uint32_t timeouts;                /* waits that timed out */
+    uint64_t lost;                    /* its events lost (trc_unit_track.lost) */
+    uint64_t flush_ns; uint32_t flushes;   /* waits for the recorder (its FLUSH time and spans) */
+    uint32_t puts, gets;
+} trc_unit_stats;
+
+typedef struct trc_obj_stats {
+    trc_dist wait;                    /* blocked waits on it (all units) */
+    uint32_t timeouts;
+    /* owned kinds (locks, rlocks, rwlock writers): contention */
+    uint64_t held_ns; double held_share;   /* of the makespan */
+    uint32_t acquisitions, contended;      /* contended: acquisitions that had to wait */
+    double contention;                     /* contended / acquisitions (0 when none) */
+    /* queues (time-weighted over the run) */
+    uint32_t puts, gets;
+    double depth_mean; int64_t depth_p50, depth_p95, depth_max;
+    uint64_t full_ns, empty_ns;            /* depth == capacity (bounded), depth == 0 */
+    double items_per_s;                    /* gets per second of makespan */
+} trc_obj_stats;
+
+/* Units of one actor (trc_unit.group) together. */
+typedef struct trc_group_stats {
+    const char *name;
+    uint32_t nunits;
+    uint64_t cpu_ns;
+    uint64_t t_state[TRC_ST__COUNT];
+    trc_dist wait;                    /* all its waits */
+    trc_dist *obj_wait;               /* nobjects entries: its waits per object */
+} trc_group_stats;
+
+typedef struct trc_stats {
+    const trc_model *m;
+    uint64_t makespan, cpu_ns, lost, flush_ns;
+    uint32_t flushes;
+    uint64_t t_state[TRC_ST__COUNT];  /* summed over units */
+    trc_dist wait;                    /* every blocked wait */
+    uint64_t items;                   /* items got from queues */
+    double items_per_s;
+    trc_unit_stats *units;            /* run->nunits */
+    trc_obj_stats *objects;           /* run->nobjects, index = obj id - 1 */
+    trc_group_stats *groups; uint32_t ngroups;   /* in order of first unit */
+    bool events_unread;               /* the events could not be read: CPU, puts and gets per unit are 0 */
+    arena mem;
+} trc_stats;
+
+/* 0, or the error of reading the run's events (then every figure but CPU and
+ * the units' puts and gets is still there, and events_unread is set) */
+int trc_stats_build(trc_stats *s, const trc_model *m);
+void trc_stats_release(trc_stats *s);
+/* key of state s ("blocked"), "" if s is not a state */
+const char *trc_state_key(unsigned s);
+
 /* Prints nothing: fills text into a caller buffer (cli/ prints it). */
 void trc_stats_text(buf *out, const trc_model *m);
+/* JSON following docs/schema/stats-1.json */
 void trc_stats_json(buf *out, const trc_model *models, uint32_t nruns);
+/* Several runs (backends, sweep values) side by side: one line each. Nothing for one run. */
+void trc_stats_runs_text(buf *out, const trc_model *models, uint32_t nruns);
+
+/* diff (traces/trc_diff.c): the figures of two runs side by side. A figure is
+ * named by its path: "makespan", "blocked" (a state's key), or
+ * SCOPE ":" NAME "." FIGURE with SCOPE unit, group or object
+ * ("object:jobs.wait", "group:consumer.blocked"). */
+enum trc_fig_unit { TRC_FIG_NS = 0, TRC_FIG_COUNT = 1, TRC_FIG_RATE = 2 /* per second */,
+                    TRC_FIG_SHARE = 3 /* 0..1 */, TRC_FIG_LEVEL = 4 /* a depth */ };
+typedef struct trc_diff_row {
+    const char *path;                 /* "object:jobs.wait" */
+    const char *scope, *name, *figure;   /* "object", "jobs", "wait"; scope "run" and name "" at run level */
+    uint8_t unit;                     /* trc_fig_unit */
+    bool has_a, has_b;                /* the figure exists in that run */
+    double a, b;
+} trc_diff_row;
+typedef struct trc_diff {
+    trc_diff_row *rows; size_t nrows;
+    const char **lines; size_t nlines;   /* plain-language: what changed most */
+    const char **only_a, **only_b;       /* unit and object names found on one side only */
+    size_t nonly_a, nonly_b;
+    arena mem;
+} trc_diff;
+int trc_diff_build(trc_diff *d, const trc_stats *a, const trc_stats *b);
+void trc_diff_release(trc_diff *d);
+const trc_diff_row *trc_diff_find(const trc_diff *d, const char *path);
+/* text table (all rows, or only those that changed when `changed_only`) */
+void trc_diff_text(buf *out, const trc_diff *d, const char *label_a, const char *label_b, bool changed_only);
+
+/* --fail-if conditions: FIGURE OP VALUE, OP one of > >= < <= == !=, VALUE a
+ * ratio of B to A ("1.2x"), a relative change ("+20%"), a signed delta
+ * ("+5ms", "-3") or a plain value of B ("50ms", "0.9", "3"); times take ns,
+ * us, ms or s. */
+typedef struct trc_cond {
+    char path[160];
+    char op[3];
+    enum { TRC_COND_RATIO, TRC_COND_PERCENT, TRC_COND_DELTA, TRC_COND_VALUE } kind;
+    double v;
+    const char *text;                 /* as given */
+} trc_cond;
+int trc_cond_parse(trc_cond *c, const char *text, diag *d);
+/* 0 with *hit set (and `why` filled when hit), or -ERR_USAGE when the figure is unknown. */
+int trc_cond_eval(const trc_cond *c, const trc_diff *d, bool *hit, char *why, size_t cap, diag *dg);
+/* diff JSON following docs/schema/diff-1.json; pairs: n diffs with their labels */
+void trc_diff_json(buf *out, const trc_diff *const *diffs, const char *const *labels_a, const char *const *labels_b,
+                   size_t n, const trc_cond *conds, const bool *hits, size_t nconds);
 
 /* Perfetto protobuf TracePacket stream (traces/trc_perfetto.c). One model per run. */
 int trc_export_perfetto(FILE *out, const trc_recording *rec, const trc_model *models, diag *d);
+
+/* Progress of a long export: called now and then with the fraction done (0..1). */
+typedef void (*trc_progress_fn)(void *ud, double done);
+
+/* Chrome JSON trace event format (traces/trc_json.c): one process per run,
+ * one thread per unit, complete events for the states, instants, counters for
+ * queue depths, flows as s/f events. */
+int trc_export_json(FILE *out, const trc_recording *rec, const trc_model *models, trc_progress_fn progress, void *ud,
+                    diag *d);
+/* A stable text dump (traces/trc_text.c): the run's header (no machine, no
+ * absolute time), its units and objects, then every event with its time
+ * relative to the run's start; with `scrub`, no times: each unit's events in
+ * its own order (stable across runs of a deterministic scenario). */
+int trc_export_text(FILE *out, const trc_recording *rec, const trc_model *models, bool scrub, trc_progress_fn progress,
+                    void *ud, diag *d);
 
 #endif

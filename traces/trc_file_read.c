@@ -463,7 +463,7 @@ static void p_objects(pctx *x) {
             p_fail(x, at, "object %u has id %u", first + i, o->id);
             return;
         }
-        if (o->capacity < 0 && o->kind != TRC_OBJ_COUNTER) {
+        if (o->capacity < 0 && o->kind != TRC_OBJ_COUNTER && o->kind != TRC_OBJ_VAR) {
             p_fail(x, p_at(x) - 16, "object %u has capacity %lld", o->id, (long long)o->capacity);
             return;
         }

@@ -141,7 +141,7 @@ static int w_check_objects(trc_writer *w, diag *d, const trc_object *o, uint32_t
     if (n > F_MAX_OBJECTS) return w_fail(w, d, ERR_LIMIT, "more than %u objects in a run", F_MAX_OBJECTS);
     for (uint32_t i = 0; i < n; i++) {
         if (o[i].id != i + 1) return w_fail(w, d, ERR_USAGE, "object %u has id %u, expected %u", i, o[i].id, i + 1);
-        if (o[i].capacity < 0 && o[i].kind != TRC_OBJ_COUNTER) return w_fail(w, d, ERR_USAGE, "object %u has capacity %lld", o[i].id, (long long)o[i].capacity);
+        if (o[i].capacity < 0 && o[i].kind != TRC_OBJ_COUNTER && o[i].kind != TRC_OBJ_VAR) return w_fail(w, d, ERR_USAGE, "object %u has capacity %lld", o[i].id, (long long)o[i].capacity);
         if (slen(o[i].name) > F_MAX_NAME)
             return w_fail(w, d, ERR_LIMIT, "object %u: name longer than %u bytes", o[i].id, F_MAX_NAME);
     }

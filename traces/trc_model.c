@@ -21,6 +21,7 @@
  * events at the very same nanosecond match in either order; a flow is made
  * only when its source is not later than its destination. */
 #include "traces/trc.h"
+#include "traces/trc_procs_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -107,6 +108,7 @@ typedef struct unit_cur {
     uint32_t read_obj; size_t read_op; uint32_t read_writes;
     uint64_t t_exit_ev;                       /* relative time of its UNIT_EXIT */
     uint64_t last_t;                          /* relative time of its latest event */
+    uint64_t last_ev;                         /* and that event's index */
     bool in_gap;                              /* a LOST event opened a gap its next event closes */
     bool flushing;                            /* inside FLUSH_BEGIN..FLUSH_END */
     uint8_t f_state, f_op; uint32_t f_obj; uint64_t f_target;   /* the state a flush interrupted */
@@ -546,6 +548,7 @@ typedef struct pass {
     obj_cur *oc;
     uint64_t base, last;
     bool checked;            /* events in memory: check order and references on the way */
+    trc__procs *pp;          /* processes, pipes, shm, vars, managers: trc_model_procs.c */
 } pass;
 
 /* One batch of events in time order, the first being event i0. */
@@ -604,6 +607,7 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
             span_close(ut, c, t, 0);
             span_open(c, t, TRC_ST_RUNNING, 0, 0, 0);
         }
+        c->last_ev = i;
         switch (e->kind) {
         case TRC_EV_UNIT_START: break;
         case TRC_EV_UNIT_EXIT:
@@ -700,16 +704,21 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
                 break;
             }
             if (e->aux == TRC_RELEASE_FOREIGN) instant_add(b, e, i, t, NULL);   /* mutual exclusion broken */
-            if (!o->owned || (o->owner != e->unit && e->aux != TRC_RELEASE_FOREIGN)) {
-                if (e->arg != 0 && okind == TRC_OBJ_RLOCK && !o->owned) {
-                    /* an rlock released to a depth > 0 that nobody holds: it was taken in a gap */
-                    uint64_t from = acquire_known_after(m, uc, o, e->unit);
+            /* who held it: the releaser, or for a plain lock released by another unit the holder it names */
+            uint32_t holder = e->aux == TRC_RELEASE_FOREIGN && e->extra && e->extra - 1 < run->nunits ? e->extra - 1
+                                                                                                   : e->unit;
+            if (!o->owned || o->owner != holder) {
+                if (!o->owned && ((e->arg != 0 && okind == TRC_OBJ_RLOCK) || holder != e->unit)) {
+                    /* an rlock released to a depth > 0, or a lock released for a named holder, that nobody
+                     * holds: it was taken in a gap */
+                    uint64_t from = acquire_known_after(m, uc, o, holder);
                     warn(b, i, k, t, e->unit, "%s releases %s, which nobody holds: its acquisition was lost; held "
                          "by %s from %s", unit_name(run, e->unit), run->objects[e->obj - 1].name,
-                         unit_name(run, e->unit), fmt_t(tbuf, from));
+                         unit_name(run, holder), fmt_t(tbuf, from));
                     owner_unknown(ot, o, from, from);
-                    o->owned = true; o->owner = e->unit; o->t0 = from; o->max_d = (uint32_t)e->arg + 1;
-                    o->owner_gaps = ut->ngaps;
+                    o->owned = true; o->owner = holder; o->t0 = from;
+                    o->max_d = okind == TRC_OBJ_RLOCK ? (uint32_t)e->arg + 1 : 1;
+                    o->owner_gaps = m->units[holder].ngaps;
                 } else if (!o->owned) {
                     uint64_t from = acquire_known_after(m, uc, o, e->unit);
                     warn(b, i, k, t, e->unit, "%s releases %s, which nobody holds: its acquisition was lost; the "
@@ -965,8 +974,19 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
         case TRC_EV_CANCELLED:
             instant_add(b, e, i, t, NULL);
             break;
+        case TRC_EV_PROC_EXIT:
+            /* its process ended; without a UNIT_EXIT first it was killed or crashed: it ends here */
+            if (ut->exited) break;
+            span_close(ut, c, t, c->state == TRC_ST_BLOCKED ? TRC_OUT_ABORTED : 0);
+            ut->exited = true;
+            ut->died = true;
+            ut->t_exit = t;
+            if (c->ev_exit == NO_EV) { c->ev_exit = i; c->t_exit_ev = t; }
+            span_open(c, t, TRC_ST_DONE, 0, 0, 0);
+            break;
         default: break;
         }
+        trc__procs_event(P->pp, e, i, t);
     }
     return 0;
 }
@@ -997,7 +1017,7 @@ int trc_model_build_opts(trc_model *m, const trc_run *run, const trc_model_opts 
     }
 
     pass P = { .b = &b, .run = run, .uc = uc, .oc = oc, .base = run->t_start, .last = run->t_start,
-               .checked = !run->src };
+               .checked = !run->src, .pp = trc__procs_begin(m) };
     int rc = trc_evcur_open(&b.cur, run, d);
     const trc_event *batch;
     size_t nb;
@@ -1013,6 +1033,7 @@ int trc_model_build_opts(trc_model *m, const trc_run *run, const trc_model_opts 
     trc_evcur_close(b.cur);
     b.cur = NULL;
     if (rc) {
+        trc__procs_end(P.pp, &b.next_flow);   /* frees it */
         free(uc); free(oc); builder_free(&b);
         trc_model_release(m);
         return rc;
@@ -1031,6 +1052,7 @@ int trc_model_build_opts(trc_model *m, const trc_run *run, const trc_model_opts 
     }
     futures_finish(&b);
     futures_lanes(m);
+    trc__procs_end(P.pp, &b.next_flow);
 
     uint64_t mk = m->makespan;
     char tbuf[32];
@@ -1043,7 +1065,7 @@ int trc_model_build_opts(trc_model *m, const trc_run *run, const trc_model_opts 
             if (!ut->exited) ut->unknown_end = true;
         } else if (run->cut && c->started && !ut->exited) {
             /* the file ends inside the run: after its last event, nothing is known */
-            warn(&b, c->ev_start, SIZE_MAX, c->last_t, u, "the recording was cut short: %s's state after %s (its "
+            warn(&b, c->last_ev, SIZE_MAX, c->last_t, u, "the recording was cut short: %s's state after %s (its "
                  "last event) is unknown", unit_name(run, u), fmt_t(tbuf, c->last_t));
             span_close(ut, c, c->last_t, 0);
             span_open(c, c->last_t, TRC_ST_UNKNOWN, 0, 0, 0);

@@ -58,6 +58,10 @@ const char *trc_obj_kind_name(unsigned k) {
     case TRC_OBJ_RWLOCK: return "rwlock";
     case TRC_OBJ_COUNTER: return "counter";
     case TRC_OBJ_POOL: return "pool";
+    case TRC_OBJ_PIPE: return "pipe";
+    case TRC_OBJ_SHM: return "shm";
+    case TRC_OBJ_VAR: return "var";
+    case TRC_OBJ_MANAGER: return "manager";
     default: return "object";
     }
 }
@@ -84,6 +88,10 @@ const char *trc_flow_kind_name(unsigned k) {
     case TRC_FLOW_TASK: return "task";
     case TRC_FLOW_CALLBACK: return "callback";
     case TRC_FLOW_RESULT: return "result";
+    case TRC_FLOW_MESSAGE: return "message";
+    case TRC_FLOW_REQUEST: return "request";
+    case TRC_FLOW_REPLY: return "reply";
+    case TRC_FLOW_SIGNAL: return "signal";
     default: return "unknown";
     }
 }
@@ -120,5 +128,20 @@ const char *trc_run_end_name(unsigned e) {
     case TRC_END_INTERRUPTED: return "interrupted";
     case TRC_END_LIMIT: return "event limit";
     default: return "unknown";
+    }
+}
+
+const char *trc_signal_name(int sig) {
+    switch (sig) {
+    case 1: return "SIGHUP";
+    case 2: return "SIGINT";
+    case 6: return "SIGABRT";
+    case 7: return "SIGBUS";
+    case 8: return "SIGFPE";
+    case 9: return "SIGKILL";
+    case 11: return "SIGSEGV";
+    case 13: return "SIGPIPE";
+    case 15: return "SIGTERM";
+    default: return NULL;
     }
 }

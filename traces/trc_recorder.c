@@ -69,6 +69,7 @@ struct trc_recorder {
     _Atomic int status;             /* 0, -ERR_LIMIT or -ERR_IO: for trc_recorder_status */
     _Atomic uint64_t drained;
     _Atomic uint64_t discarded;
+    uint64_t drain_cpu_ns;          /* the drain thread's CPU time, when it ended */
     trc_event *scratch;             /* drain staging */
     size_t scratch_cap;
     trc_event *kept; size_t nkept, cap_kept;   /* no writer: events kept in memory */
@@ -317,8 +318,9 @@ static void release_slots(trc_ring *ring, uint64_t tail) {
 }
 
 /* The writer's fast path: events converted straight into its payload, the
- * ring's slots given back before the payload is written out. False when it
- * cannot be used (then deliver() goes through the scratch copy). */
+ * ring's slots given back as soon as they are copied, before the payload is
+ * written out. False when it cannot be used (then deliver() goes through the
+ * scratch copy). */
 static bool deliver_direct(trc_recorder *r, trc_ring *ring, uint64_t tail, size_t cnt) {
     uint64_t max = r->desc.max_events;
     uint64_t done = atomic_load_explicit(&r->drained, memory_order_relaxed);
@@ -329,6 +331,7 @@ static bool deliver_direct(trc_recorder *r, trc_ring *ring, uint64_t tail, size_
         if (!dst) return false;
         size_t k = cnt < room ? cnt : room;
         convert(r, ring, tail, k, dst);
+        release_slots(ring, tail + k);   /* copied: the unit goes on while the payload is written */
         r->err = trc_writer_event_commit(r->desc.writer, k, &r->err_diag);   /* may write the payload */
         if (r->err) {
             discard(r, ring, dst, k);   /* what of them made it into the file is not known */
@@ -345,7 +348,6 @@ static bool deliver_direct(trc_recorder *r, trc_ring *ring, uint64_t tail, size_
         atomic_store_explicit(&r->drained, done, memory_order_relaxed);
         tail += k;
         cnt -= k;
-        release_slots(ring, tail);
     }
     if (max && done >= max && !atomic_load(&r->status)) {
         int zero = 0;
@@ -397,6 +399,8 @@ static void *drain_main(void *arg) {
         pthread_mutex_unlock(&r->mu);
         again = most >= busy;   /* a ring was a quarter full: go again at once */
     }
+    struct timespec ts;
+    if (!clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)) r->drain_cpu_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
     return NULL;
 }
 
@@ -486,6 +490,8 @@ uint64_t trc_recorder_lost(trc_recorder *r) {
 uint64_t trc_recorder_discarded(trc_recorder *r) { return atomic_load(&r->discarded); }
 
 uint64_t trc_recorder_drained(trc_recorder *r) { return atomic_load(&r->drained); }
+
+uint64_t trc_recorder_drain_cpu_ns(const trc_recorder *r) { return r->drain_cpu_ns; }
 
 void trc_recorder_flushes(trc_recorder *r, uint64_t *count, uint64_t *ns) {
     uint64_t c = 0, t = 0;

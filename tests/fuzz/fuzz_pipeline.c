@@ -1,6 +1,7 @@
 /* libFuzzer target: a recording through everything that reads one: the
  * reader (CRCs recomputed, fuzz_crc.c), the model of each run, the stats as
- * text and JSON, the Perfetto export, and a headless render (the whole run,
+ * text and JSON, the Perfetto, Chrome JSON and text exports, a diff of the
+ * first run against the last, and a headless render (the whole run,
  * the playhead in the middle, zoomed in 64 times) on the SDL software renderer (kept open across inputs:
  * opening SDL and the fonts per input would make the fuzzer crawl). Nothing
  * may crash, hang, leak or overflow, whatever the recording says. */
@@ -55,6 +56,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             trc_stats_json(&j, models, rec->nruns);
             buf_release(&j);
             trc_export_perfetto(devnull, rec, models, &d);
+            trc_export_json(devnull, rec, models, NULL, NULL, &d);
+            trc_export_text(devnull, rec, models, false, NULL, NULL, &d);
+            trc_export_text(devnull, rec, models, true, NULL, NULL, &d);
+            if (rec->nruns) {   /* diff: the first run against the last */
+                trc_stats sa, sb;
+                trc_stats_build(&sa, &models[0]);
+                trc_stats_build(&sb, &models[rec->nruns - 1]);
+                trc_diff df;
+                trc_diff_build(&df, &sa, &sb);
+                buf t = { 0 };
+                trc_diff_text(&t, &df, "a", "b", false);
+                const trc_diff *dp = &df;
+                const char *la = "a", *lb = "b";
+                trc_diff_json(&t, &dp, &la, &lb, 1, NULL, NULL, 0);
+                buf_release(&t);
+                trc_diff_release(&df);
+                trc_stats_release(&sa);
+                trc_stats_release(&sb);
+            }
             if (rec->nruns) render(rec, models);
         }
         for (uint32_t i = 0; i < built; i++) trc_model_release(&models[i]);

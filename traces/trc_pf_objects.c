@@ -1,0 +1,88 @@
+/* Perfetto export: per-object sequences: counters (queue depth, permits,
+ * readers, values, arrivals), owner slices of locks, set spans of events. */
+#include "traces/trc_pf_internal.h"
+
+/* A step series as counter samples: a queue's depth, or an object's level. */
+int pf_seq_samples(pf_run *pr, uint64_t track, const trc_sample *v, size_t n) {
+    pf_seq_begin(pr);
+    for (size_t i = 0; i < n; i++) {
+        PF_BEGIN_PACKET(pr, 0);
+        if (pr->started) {
+            pf_out *o = pr->o;
+            o->n = (size_t)(pf_counter_fast(pr, o->buf + o->n, track, v[i].t, v[i].v) - o->buf);
+            continue;
+        }
+        pf_ev e = { .type = TYPE_COUNTER, .track = track, .rel = v[i].t, .counter = v[i].v };
+        pf_put(pr, &e);
+    }
+    return 0;
+}
+
+/* A BEGIN (name iid) or END on a slice track. */
+int pf_slice(pf_run *pr, uint8_t type, uint64_t track, uint64_t t, uint32_t iid) {
+    if (type == TYPE_BEGIN && !iid) return -ERR_NOMEM;
+    PF_BEGIN_PACKET(pr, 0);
+    pf_out *o = pr->o;
+    if (pr->started && (!iid || pr->name_done[iid] == pr->seq)) {
+        o->n = (size_t)(pf_slice_fast(pr, o->buf + o->n, type, track, t, iid) - o->buf);
+    } else {
+        pf_ev e = { .type = type, .track = track, .rel = t, .name_iid = iid };
+        pf_put(pr, &e);
+    }
+    return 0;
+}
+
+/* An owner track: one slice per ownership named after the owner. For an
+ * rlock the name says the deepest recursion ("a (depth 3)") and nested
+ * slices "depth N" cover the times it was held N deep, rebuilt from the
+ * depth series (owners and depth samples come from the same events, in
+ * order: an ownership is the samples from its 0 -> 1 to its -> 0). */
+int pf_seq_owner(pf_run *pr, uint32_t ob) {
+    const trc_object_track *ot = &pr->m->objects[ob];
+    bool rlock = pr->run->objects[ob].kind == TRC_OBJ_RLOCK;
+    pf_seq_begin(pr);
+    uint64_t track = pf_uuid_owner(pr, ob);
+    size_t j = 0;
+    int rc = 0;
+    for (size_t i = 0; i < ot->nowners && !rc; i++) {
+        const trc_owner_span *os = &ot->owners[i];
+        if (os->owner >= pr->nunits) continue;
+        uint32_t iid = IID_UNIT(pr, os->owner);
+        if (rlock && os->depth > 1)
+            iid = pf_dyn_fmt(pr, "%s (depth %u)", pf_s(pr->run->units[os->owner].name), os->depth);
+        rc = pf_slice(pr, TYPE_BEGIN, track, os->t0, iid);
+        int64_t open = 1;          /* slices open on the track: the ownership, then one per level above 1 */
+        bool seen = false;
+        while (rlock && !rc && j < ot->nlevel && ot->level[j].t <= os->t1) {
+            const trc_sample *sm = &ot->level[j++];
+            if (sm->v <= 0) {
+                if (seen) break;   /* the end of this ownership */
+                continue;          /* the series' initial 0 */
+            }
+            seen = true;
+            uint64_t t = sm->t < os->t0 ? os->t0 : sm->t;
+            for (; open > sm->v && !rc; open--) rc = pf_slice(pr, TYPE_END, track, t, 0);
+            while (open < sm->v && open < 256 && !rc) {
+                open++;
+                rc = pf_slice(pr, TYPE_BEGIN, track, t, pf_dyn_fmt(pr, "depth %lld", (long long)open));
+            }
+        }
+        for (; open > 0 && !rc; open--) rc = pf_slice(pr, TYPE_END, track, os->t1, 0);
+    }
+    return rc;
+}
+
+/* An event's set spans: one slice "set by <unit>" from SET to CLEAR. */
+int pf_seq_set(pf_run *pr, uint32_t ob) {
+    const trc_object_track *ot = &pr->m->objects[ob];
+    pf_seq_begin(pr);
+    uint64_t track = pf_uuid_setspan(pr, ob);
+    int rc = 0;
+    for (size_t i = 0; i < ot->nset_spans && !rc; i++) {
+        const trc_owner_span *sp = &ot->set_spans[i];
+        const char *who = sp->owner < pr->nunits ? pf_s(pr->run->units[sp->owner].name) : "?";
+        rc = pf_slice(pr, TYPE_BEGIN, track, sp->t0, pf_dyn_fmt(pr, "set by %s", who));
+        if (!rc) rc = pf_slice(pr, TYPE_END, track, sp->t1, 0);
+    }
+    return rc;
+}
