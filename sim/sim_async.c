@@ -47,6 +47,8 @@ static void init_created(rt_unit *u, rt_unit *c, uint32_t idx, uint32_t task, in
     c->r = r;
     c->index = idx;
     c->pool = UINT32_MAX;
+    c->launcher = c->host = c->manager = UINT32_MAX;   /* no process of its own, no manager's server */
+    c->reply_rfd = c->reply_wfd = -1;
     c->rng = r->desc->seed ^ (0x9E3779B97F4A7C15ull * (idx + 1));
     c->locals = xcalloc(p->nlocals + 1, sizeof *c->locals);
     for (uint32_t i = 0; i < p->nlocals; i++)   /* a task starts with a copy of its maker's context */
