@@ -143,7 +143,16 @@ typedef struct clk_calib {
     uint64_t tick0, ns0; /* a matching pair */
     double ns_per_tick;
     const _Atomic uint64_t *virt;   /* set (and tsc false): ticks are read from this virtual clock (ns) */
+    uint8_t cpu_mode;    /* CLK_CPU_*: how clk_ticks_cpu learns the CPU (set by clk_calibrate) */
+    intptr_t rseq_cpu;   /* CLK_CPU_RSEQ: the thread's rseq cpu_id, from the thread pointer */
 } clk_calib;
+/* The CPU with the tick: rdtscp gives both at once (where the TSC is the
+ * clock and the CPU has it); else a load of the cpu_id the kernel keeps in
+ * the thread's rseq area (glibc >= 2.35 registers one per thread); else
+ * sched_getcpu(); none with a virtual clock. */
+enum { CLK_CPU_NONE = 0, CLK_CPU_RDTSCP = 1, CLK_CPU_RSEQ = 2, CLK_CPU_GETCPU = 3 };
+uint32_t clk_getcpu(void);   /* the calling thread's CPU, UINT32_MAX when unknown */
+void clk_cpu_detect(clk_calib *c);   /* sets c's cpu_mode (base_cpu.c); both calibrations call it */
 void clk_calibrate(clk_calib *c, bool allow_tsc);   /* takes about 10 ms with TSC */
 /* The same, through the user's cache (base_clock.c): no sleep once this
  * machine has been calibrated, and precise over long baselines. */
@@ -185,6 +194,23 @@ static inline uint64_t clk_ticks_ordered(const clk_calib *c) {
     return clk_mono_ns();
 }
 
+/* A tick (ordered: as clk_ticks_ordered) and, in *cpu, the CPU it was read on
+ * (left as it is when the mode is CLK_CPU_NONE). rdtscp waits for the
+ * instructions before it to execute, so its tick is always ordered. */
+static inline uint64_t clk_ticks_cpu(const clk_calib *c, bool ordered, uint32_t *cpu) {
+#if defined(__x86_64__)
+    if (c->cpu_mode == CLK_CPU_RDTSCP) {
+        uint32_t lo, hi, aux;
+        __asm__ __volatile__("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux) : : "memory");
+        *cpu = aux & 0xfff;   /* Linux keeps (node << 12) | cpu in TSC_AUX */
+        return (uint64_t)hi << 32 | lo;
+    }
+#endif
+    uint64_t t = ordered ? clk_ticks_ordered(c) : clk_ticks(c);
+    if (c->cpu_mode == CLK_CPU_RSEQ) *cpu = *(const volatile uint32_t *)((char *)__builtin_thread_pointer() + c->rseq_cpu);
+    else if (c->cpu_mode == CLK_CPU_GETCPU) *cpu = clk_getcpu();
+    return t;
+}
 /* ---- the user's cache, this machine (base_cache.c) ---------------------- */
 
 /* $XDG_CACHE_HOME/weft/<name> (else $HOME/.cache/weft/<name>); false if neither is known. */

@@ -69,8 +69,8 @@ static bool clk_measure(clk_calib *c) {
 
 void clk_calibrate(clk_calib *c, bool allow_tsc) {
     clk_use_ns(c);
-    if (!allow_tsc || !machine_tsc_invariant()) return;
-    if (!clk_measure(c)) clk_use_ns(c);
+    if (allow_tsc && machine_tsc_invariant() && !clk_measure(c)) clk_use_ns(c);
+    clk_cpu_detect(c);
 }
 
 #define CLK_CACHE "calibration"
@@ -83,7 +83,14 @@ static void clk_store(const clk_calib *c, const char *boot) {
     cache_put(CLK_CACHE, key, val);
 }
 
+static void clk_calibrate_cached_(clk_calib *c, bool allow_tsc);
+
 void clk_calibrate_cached(clk_calib *c, bool allow_tsc) {
+    clk_calibrate_cached_(c, allow_tsc);
+    clk_cpu_detect(c);   /* the CPU with each tick (base_cpu.c) */
+}
+
+static void clk_calibrate_cached_(clk_calib *c, bool allow_tsc) {
     clk_use_ns(c);
     if (!allow_tsc || !machine_tsc_invariant()) return;
     char boot[64] = "";

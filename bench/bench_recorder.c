@@ -70,6 +70,11 @@ static void wait_drained(trc_ring **rings, int n) {
         }
 }
 
+static const char *cpu_mode_name(const clk_calib *c) {
+    return c->cpu_mode == CLK_CPU_RDTSCP ? "rdtscp" : c->cpu_mode == CLK_CPU_RSEQ ? "rseq cpu_id"
+         : c->cpu_mode == CLK_CPU_GETCPU ? "sched_getcpu" : "none";
+}
+
 /* Runs `threads` loops at once; returns the mean per-iteration ns per thread. */
 static double trial(trc_recorder *r, trc_ring **rings, int threads, uint64_t n, int instr, uint64_t *lost) {
     pthread_t th[2];
@@ -116,9 +121,10 @@ static int bench(uint64_t n, const char *label) {
     trc_recorder_start(r, &d);
     uint64_t warm;
     trial(r, rings, 2, n, 1, &warm);   /* touch the rings' pages once */
-    printf("%s: recorder cost per event (%llu events per trial, %u-event rings, median of 9; clock: %s)\n", label,
-           (unsigned long long)n, ring,
-           trc_recorder_clock(r)->tsc ? "TSC mapped to CLOCK_MONOTONIC" : "clock_gettime(CLOCK_MONOTONIC)");
+    printf("%s: recorder cost per event (%llu events per trial, %u-event rings, median of 9; clock: %s; "
+           "CPU: %s)\n", label, (unsigned long long)n, ring,
+           trc_recorder_clock(r)->tsc ? "TSC mapped to CLOCK_MONOTONIC" : "clock_gettime(CLOCK_MONOTONIC)",
+           cpu_mode_name(trc_recorder_clock(r)));
     double one = 0;
     for (int threads = 1; threads <= 2; threads++) {
         double base[9], inst[9], cost[9], sync[9];
@@ -146,6 +152,48 @@ static int bench(uint64_t n, const char *label) {
            (unsigned long long)trc_recorder_lost(r));
     trc_recorder_free(r);
     trc_writer_close(w, &d);
+    return 0;
+}
+
+/* The CPU of each event: the same loop on two recorders, one that reads the CPU with
+ * the tick and one that does not (no_cpu), trials alternating between them. */
+static int bench_cpu(uint64_t n) {
+    trc_recorder *r[2];
+    trc_ring *ring[2][2];
+    diag d;
+    uint32_t cap = 1;
+    while (cap < n + n / 4) cap <<= 1;
+    for (int k = 0; k < 2; k++) {
+        if (trc_recorder_create(&r[k], &(trc_recorder_desc){ .ring_events = cap, .no_cpu = k == 1 }, &d)) {
+            fprintf(stderr, "bench_recorder: %s\n", d.msg);
+            return 1;
+        }
+        ring[k][0] = trc_recorder_ring(r[k], 0);
+        ring[k][1] = trc_recorder_ring(r[k], 1);
+        trc_recorder_start(r[k], &d);
+    }
+    printf("the CPU of each event (%s) against none, alternating trials, 1 thread, median of 15:\n",
+           cpu_mode_name(trc_recorder_clock(r[0])));
+    double c[2][15], s[2][15];
+    uint64_t lost;
+    for (int t = 0; t < 15; t++)
+        for (int k = 0; k < 2; k++) {
+            double base = trial(r[k], ring[k], 1, n, 0, &lost);
+            c[k][t] = trial(r[k], ring[k], 1, n, 1, &lost) - base;
+            s[k][t] = trial(r[k], ring[k], 1, n, 2, &lost) - base;
+        }
+    for (int k = 0; k < 2; k++) {
+        qsort(c[k], 15, sizeof c[k][0], cmp_d);
+        qsort(s[k], 15, sizeof s[k][0], cmp_d);
+    }
+    printf("  trc_emit: %.2f ns/event with the CPU, %.2f without (ratio %.2f)\n", c[0][7], c[1][7],
+           c[1][7] > 0 ? c[0][7] / c[1][7] : 0.0);
+    printf("  trc_emit_sync: %.2f ns/event with the CPU, %.2f without (ratio %.2f)\n", s[0][7], s[1][7],
+           s[1][7] > 0 ? s[0][7] / s[1][7] : 0.0);
+    for (int k = 0; k < 2; k++) {
+        trc_recorder_stop(r[k], &d);
+        trc_recorder_free(r[k]);
+    }
     return 0;
 }
 
@@ -211,6 +259,7 @@ static int drain_bench(const char *path, int units, uint64_t per) {
 int main(int argc, char **argv) {
     uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 0) : 50000;
     int rc = bench(n, "bursts that fit the default ring");
+    if (!rc) rc = bench_cpu(n);
     if (!rc && argc <= 1) rc = bench(1000000, "streaming through 2M-event rings (memory bound)");
     char tmp[] = "/tmp/bench_recorder_XXXXXX";
     const char *path = argc > 2 ? argv[2] : NULL;

@@ -101,6 +101,7 @@ typedef struct opts {
     const char *out, *pftrace, *png, *backend;
     bool view;
     bool virtual_clock;            /* --clock virtual */
+    bool no_perf;                  /* --no-perf: as if the kernel refused its context switches */
     uint64_t seed;
     double timeout;
     rec_opts ro;                   /* how to record (--record, --ring, --max-events, --accept-losses) */
@@ -275,7 +276,7 @@ static int record(const plan *pl, outs *o, const opts *op, sim_result *res, uint
         fflush(stdout);
         sim_desc sd = { .writer = w, .backend = bn, .seed = op->seed, .virtual_clock = op->virtual_clock,
                         .timeout_ns = (uint64_t)(op->timeout * 1e9), .interrupt = &interrupt_flag,
-                        .worker_exe = self_exe() };
+                        .worker_exe = self_exe(), .no_perf = op->no_perf };
         bool accept;
         rec_desc(&op->ro, pl->progs[i], &sd, &accept);
         progress_run_begin(o->rec.tmp);
@@ -291,6 +292,11 @@ static int record(const plan *pl, outs *o, const opts *op, sim_result *res, uint
             break;
         }
         (*ran)++;
+        if (res[k].note[0] && !cli_quiet) {   /* said once per run: e.g. no context switches from the kernel */
+            fputs("weft: note: ", stderr);
+            esc_puts(stderr, res[k].note, ESC_TEXT);
+            fputc('\n', stderr);
+        }
         if (res[k].end_reason == TRC_END_ERROR && res[k].report[0]) print_run_error(pl->progs[i], res[k].report);
         fflush(stdout);
         esc_puts(stderr, res[k].warnings, ESC_TEXT);   /* errors the run survived, as Python prints them */
@@ -494,6 +500,10 @@ static const cli_opt run_opts[] = {
     { "sweep", 'w', false, "NAME=V1,V2,...", "one run per value of a parameter, all in one recording", NULL },
     { "backend", 'b', false, "NAME[,NAME]", "threads, processes, coroutines, or several: one run each, side by side in "
       "one recording (default: the scenario's; threads)", "threads processes coroutines threads,processes,coroutines" },
+    { "gil", 'g', false, "on|off|on,off", "run with a Python-style GIL, without, or both: one run each in one recording "
+      "(gil is a param: --sweep gil=on,off, -D switch_interval=1ms)", "on off on,off" },
+    { "no-perf", 'n', false, NULL, "act as if the kernel refused its context switches (scheduling from CPU times and "
+      "switch counts, said once)", NULL },
     { "seed", 's', false, "N", "the seed of random durations (default 1)", NULL },
     { "clock", 'c', false, "real|virtual",
       "virtual: a deterministic run on a virtual clock (the same seed gives the same events; sleeps take no real time)",
@@ -541,6 +551,8 @@ int cmd_run(int argc, char **argv) {
     sim_define defs[SIM_MAX_PARAMS];
     uint32_t ndefs = 0;
     char *sweep = NULL;
+    char gil_sweep[128];
+    bool gil_multi = false;
     int c;
     while ((c = cli_getopt(argc, argv, &cli_cmd_run)) != -1) {
         switch (c) {
@@ -588,6 +600,31 @@ int cmd_run(int argc, char **argv) {
             }
             sweep = optarg;
             break;
+        case 'g': {   /* --gil on | off | on,off: one value is -D gil=V, several a sweep over gil */
+            size_t l = strlen(optarg);
+            bool words = l && l <= 64;   /* each of the list: on, off, 1 or 0 */
+            for (const char *w = optarg; words && *w;) {
+                size_t n = strcspn(w, ",");
+                words = (n == 2 && !strncmp(w, "on", 2)) || (n == 3 && !strncmp(w, "off", 3)) ||
+                        (n == 1 && (*w == '0' || *w == '1'));
+                w += n;
+                if (*w == ',') w++;
+                if (words && *w == 0 && w[-1] == ',') words = false;   /* a trailing comma */
+            }
+            if (!words) {
+                fprintf(stderr, "weft: --gil takes on, off or a list of them (on,off), not '%s'\n", esc(optarg));
+                return EXIT_INPUT;
+            }
+            if (strchr(optarg, ',')) {
+                snprintf(gil_sweep, sizeof gil_sweep, "gil=%s", optarg);
+                gil_multi = true;
+            } else {
+                if (ndefs >= SIM_MAX_PARAMS) { fprintf(stderr, "weft: too many -D\n"); return EXIT_INPUT; }
+                defs[ndefs++] = (sim_define){ .name = "gil", .value = optarg, .option = "--gil" };
+            }
+            break;
+        }
+        case 'n': op.no_perf = true; break;
         case 'R':
             if (!strcmp(optarg, "complete")) op.ro.mode = TRC_REC_COMPLETE;
             else if (!strcmp(optarg, "drop")) op.ro.mode = TRC_REC_DROP;
@@ -621,6 +658,14 @@ int cmd_run(int argc, char **argv) {
         default: return EXIT_INPUT;
         }
     }
+    if (gil_multi) {
+        if (sweep) {
+            fprintf(stderr, "weft: --gil %s and --sweep both make several runs: give one of them (and -D gil=on or "
+                            "-D gil=off)\n", esc(gil_sweep + 4));
+            return EXIT_INPUT;
+        }
+        sweep = gil_sweep;
+    }
     if (optind != argc - 1) {
         fprintf(stderr, "weft run: give exactly one scenario (a .scn file or a bundled scenario's name)\n");
         return EXIT_INPUT;
@@ -640,6 +685,11 @@ int cmd_run(int argc, char **argv) {
     char spec[4096];
     if (sweep) {
         status = make_plan(&pl, scn, text, len, sweep, defs, ndefs);
+        if (!status && sweep == gil_sweep && pl.progs[0]->nsweep) {   /* two sweeps: one would be lost */
+            fprintf(stderr, "weft: %s sweeps '%s' already: run it once with --gil on and once with --gil off\n",
+                    esc(scn), esc(pl.progs[0]->params[pl.progs[0]->sweep_param].name));
+            status = EXIT_INPUT;
+        }
     } else {
         diag d;
         diag_clear(&d);

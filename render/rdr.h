@@ -494,6 +494,10 @@ typedef struct rdr_stage_obj {
     /* counters */
     int64_t lost;           /* updates lost by racy writes up to t */
     uint32_t writes;        /* writes up to t */
+    /* the GIL: its token goes from the last holder (passed_from) to the holder,
+     * pass from 0 to 1 over the animation time after the hand-over (1: arrived) */
+    uint32_t passed_from;
+    float pass;
 } rdr_stage_obj;
 
 /* The state at one time: filled by rdr_stage_state_at, reused across frames

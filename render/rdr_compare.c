@@ -31,7 +31,8 @@ void rdr_run_name(const rdr_view *v, uint32_t r, char *out, size_t cap) {
                 }
             differs |= !found;
         }
-        if (differs) n += (size_t)snprintf(out + n, cap - n, " %s=%lld", p->name ? p->name : "?", (long long)p->value);
+        char val[32];
+        if (differs) n += (size_t)snprintf(out + n, cap - n, " %s=%s", p->name ? p->name : "?", trc_param_value(val, sizeof val, p));
     }
     if (v->nmodels > 1 && strcmp(v->models[0].run->scenario ? v->models[0].run->scenario : "",
                                  run->scenario ? run->scenario : "") != 0 && n < cap)

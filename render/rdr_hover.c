@@ -215,6 +215,12 @@ static void rdr_hover_unit(rdr_ctx *cx, const rdr_row *row, double t, bool in_pl
     } else if ((sp->state == TRC_ST_COMPUTE || sp->state == TRC_ST_SLEEP) && sp->target && sp->target <= m->run->nunits) {
         rdr_tip_add(tip, "blocked by task %s, %s on the loop's thread: no other task runs", m->run->units[sp->target - 1].name,
                     sp->state == TRC_ST_COMPUTE ? "computing" : "sleeping (time.sleep)");
+    } else if (sp->state == TRC_ST_GIL_WAIT) {
+        const char *held = sp->target < m->run->nunits ? rdr_unit_name(m->run, (uint32_t)sp->target) : "?";
+        rdr_tip_add(tip, "waiting for the GIL (ready to run; %s held it when it asked)", held);
+    } else if (sp->state == TRC_ST_RUNNABLE) {
+        rdr_tip_add(tip, "runnable: the kernel preempted it while %s; it waits for a CPU",
+                    sp->op == TRC_ST_COMPUTE ? "computing" : "running");
     } else {
         rdr_tip_add(tip, "%s", trc_state_name(sp->state));
     }

@@ -123,7 +123,8 @@ static inline bool rdr_has_level(uint32_t kind) {
            kind == TRC_OBJ_COUNTER || kind == TRC_OBJ_RWLOCK || kind == TRC_OBJ_PIPE;
 }
 static inline bool rdr_has_owner(uint32_t kind) {
-    return kind == TRC_OBJ_LOCK || kind == TRC_OBJ_RLOCK || kind == TRC_OBJ_RWLOCK || kind == TRC_OBJ_EVENT;
+    return kind == TRC_OBJ_LOCK || kind == TRC_OBJ_RLOCK || kind == TRC_OBJ_RWLOCK || kind == TRC_OBJ_EVENT ||
+           kind == TRC_OBJ_GIL;   /* the GIL's holder track, its waiters under it */
 }
 static inline const trc_sample *rdr_series(const trc_model *m, uint32_t obj, size_t *n) {
     const trc_object_track *ot = &m->objects[obj - 1];

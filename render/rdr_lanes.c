@@ -3,6 +3,7 @@
 #include "render/rdr_internal.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -548,6 +549,48 @@ static void rdr_row_content(rdr_ctx *cx, const rdr_row *row, int y) {
 }
 
 
+/* Where a unit's events were lost (the model's gaps): a hatch over the lane,
+ * at least 5 px wide so that a gap of a few events stays visible at any zoom
+ * (issue 7); the UNKNOWN state's colour under it runs to the unit's next event.
+ * Gaps that fall in one pixel column are drawn once. */
+static void rdr_gaps(rdr_ctx *cx, size_t first, size_t last) {
+    rdr_view *v = cx->v;
+    const rdr_layout *L = &v->lay;
+    const int xmin = L->plot_x, xmax = L->plot_x + L->plot_w;
+    for (size_t i = first; i < last; i++) {
+        const rdr_row *row = &L->rows[i];
+        if (row->kind != RDR_ROW_UNIT) continue;
+        rdr_at_run(cx, row->run);
+        const trc_unit_track *ut = &v->models[row->run].units[row->id];
+        if (!ut->ngaps) continue;
+        int pad = rdr_bar_pad(row->h);
+        int y = L->lanes_y + row->y - v->scroll_y + pad, h = row->h - 2 * pad;
+        if (h < 3) continue;
+        int drawn_to = INT32_MIN;
+        for (size_t g = 0; g < ut->ngaps; g++) {
+            const trc_gap *gp = &ut->gaps[g];
+            double t0 = (double)gp->t0, t1 = (double)gp->t1;
+            if (t0 > cx->reveal || t1 < v->t0 - 4 * cx->npp || t0 > v->t1) continue;
+            double fx0 = rdr_view_x_of(v, t0), fx1 = rdr_view_x_of(v, t1);
+            int xa = (int)floor(fx0), xb = (int)ceil(fx1);
+            if (xb - xa < 5) { int mid = (xa + xb) / 2; xa = mid - 2; xb = mid + 3; }
+            if (xa < xmin) xa = xmin;
+            if (xb > xmax) xb = xmax;
+            if (xa < drawn_to) xa = drawn_to;
+            if (xb <= xa) continue;
+            drawn_to = xb;
+            rdr_dl_rect(cx->dl, xa, y, xb - xa, 1, RDR_COL_ALERT);
+            rdr_dl_rect(cx->dl, xa, y + h - 1, xb - xa, 1, RDR_COL_ALERT);
+            /* diagonals every 5 px, each clipped to [xa, xb) */
+            for (int x = xa - h - (xa % 5 + 5) % 5; x < xb; x += 5) {
+                int s0 = xa - x > 0 ? xa - x : 0, s1 = xb - 1 - x < h - 1 ? xb - 1 - x : h - 1;
+                if (s0 > s1) continue;
+                rdr_dl_line(cx->dl, x + s0, y + h - 1 - s0, x + s1, y + h - 1 - s1, RDR_COL_ALERT);
+            }
+        }
+    }
+}
+
 void rdr_lanes(rdr_ctx *cx) {
     rdr_view *v = cx->v;
     const rdr_layout *L = &v->lay;
@@ -582,6 +625,8 @@ void rdr_lanes(rdr_ctx *cx) {
     }
     rdr_at_axis(cx);
     rdr_bucket_flush(cx);
+    rdr_gaps(cx, first, last);
+    rdr_at_axis(cx);
     rdr_timeouts(cx, first, last);
     rdr_at_axis(cx);
     for (size_t i = first; i < last; i++) {   /* future lanes' caps and names */

@@ -716,7 +716,7 @@ static void rdr_build_waiters(rdr_lod *l) {
         const trc_unit_track *ut = &m->units[u];
         for (size_t i = 0; i < ut->nspans; i++) {
             const trc_span *sp = &ut->spans[i];
-            if (sp->state != TRC_ST_BLOCKED || !sp->obj || sp->obj > no) continue;
+            if ((sp->state != TRC_ST_BLOCKED && sp->state != TRC_ST_GIL_WAIT) || !sp->obj || sp->obj > no) continue;
             ARR_PUSH(d, n, cap, ((rdr_wdelta){ sp->t0, sp->obj, 1 }));
             ARR_PUSH(d, n, cap, ((rdr_wdelta){ sp->t1, sp->obj, -1 }));
         }

@@ -189,7 +189,9 @@ static void build_pools(rdr_stage_model *sm) {
  * unit: the sets' order), or of its end. */
 typedef struct span_head { uint64_t key, key2; uint32_t unit; size_t i; } span_head;
 
-static bool span_is_wait(const trc_span *sp, uint32_t no) { return sp->state == TRC_ST_BLOCKED && sp->obj && sp->obj <= no; }
+/* A span that puts its unit in an object's waiting line: blocked on it, or waiting for the GIL. */
+static bool span_waits(const trc_span *sp) { return sp->state == TRC_ST_BLOCKED || sp->state == TRC_ST_GIL_WAIT; }
+static bool span_is_wait(const trc_span *sp, uint32_t no) { return span_waits(sp) && sp->obj && sp->obj <= no; }
 
 static bool head_less(const span_head *a, const span_head *b) {
     if (a->key != b->key) return a->key < b->key;
@@ -358,6 +360,7 @@ rdr_stage_model *rdr_stage_model_new(const trc_model *m) {
         const trc_instant *in = &m->instants[i];
         if (!in->obj || in->obj > no) continue;
         if (in->kind != TRC_EV_NOTIFY && in->kind != TRC_EV_SET && in->kind != TRC_EV_CLEAR &&
+            in->kind != TRC_EV_GIL_DROP_REQUEST &&
             in->kind != TRC_EV_BARRIER_OPEN)
             continue;
         ARR_PUSH(sm->pulses[in->obj - 1], sm->npulses[in->obj - 1], cap[in->obj - 1], (uint32_t)i);
@@ -445,7 +448,7 @@ static void who_push(rdr_stage_state *st, rdr_stage_who w) { ARR_PUSH(st->who, s
 
 /* Where a span puts its unit's figure. */
 static void span_place(const trc_span *sp, uint8_t *place, uint32_t *obj, uint8_t *op) {
-    if (sp && sp->state == TRC_ST_BLOCKED && sp->obj) {
+    if (sp && span_waits(sp) && sp->obj) {
         *place = RDR_PLACE_WAIT; *obj = sp->obj; *op = sp->op;
     } else {
         *place = RDR_PLACE_HOME; *obj = 0; *op = 0;
@@ -475,8 +478,8 @@ static void unit_at(const rdr_stage_model *sm, rdr_stage_state *st, uint32_t u, 
     su->since = su->exited ? ut->t_exit : sp->t0;
     st->counts[su->state < TRC_ST__COUNT ? su->state : TRC_ST_RUNNING]++;
     if (su->exited) { su->walk = 1; return; }
-    span_place(sp->state == TRC_ST_BLOCKED ? sp : NULL, &su->place, &su->obj, &su->op);
-    if (sp->state == TRC_ST_BLOCKED || sp->state == TRC_ST_IDLE) {
+    span_place(span_waits(sp) ? sp : NULL, &su->place, &su->obj, &su->op);
+    if (span_waits(sp) || sp->state == TRC_ST_IDLE) {
         su->op = sp->op;
         su->obj = sp->obj;
         su->target = sp->target;
@@ -489,7 +492,7 @@ static void unit_at(const rdr_stage_model *sm, rdr_stage_state *st, uint32_t u, 
         if (!(prev->state == TRC_ST_RUNNING && prev->t1 - prev->t0 < anim / 4)) break;
     }
     uint8_t fop = 0;
-    span_place(prev && prev->state == TRC_ST_BLOCKED ? prev : NULL, &su->from_place, &su->from_obj, &fop);
+    span_place(prev && span_waits(prev) ? prev : NULL, &su->from_place, &su->from_obj, &fop);
     su->from_op = fop;
     bool same = su->from_place == su->place && su->from_obj == sp->obj && (su->place == RDR_PLACE_HOME || fop == su->op);
     /* a walk takes the animation time, or half the span when that is shorter:
@@ -503,7 +506,7 @@ static uint32_t holder_of(const rdr_stage_model *sm, const rdr_stage_state *st, 
     const rdr_stage_unit *su = &st->units[u];
     const trc_model *m = sm->m;
     const trc_run *run = sm->run;
-    if (su->state != TRC_ST_BLOCKED) return RDR_STAGE_NONE;
+    if (su->state != TRC_ST_BLOCKED && su->state != TRC_ST_GIL_WAIT) return RDR_STAGE_NONE;
     if (!su->obj) {
         if (su->op == TRC_OP_JOIN && su->target < run->nunits) {
             const rdr_stage_unit *tu = &st->units[su->target];
@@ -514,7 +517,8 @@ static uint32_t holder_of(const rdr_stage_model *sm, const rdr_stage_state *st, 
     const rdr_stage_obj *so = &st->objs[su->obj - 1];
     switch (so->kind) {
     case TRC_OBJ_LOCK:
-    case TRC_OBJ_RLOCK: return so->holder;
+    case TRC_OBJ_RLOCK:
+    case TRC_OBJ_GIL: return so->holder;
     case TRC_OBJ_RWLOCK:
         if (so->holder != RDR_STAGE_NONE) return so->holder;
         if (su->op == TRC_OP_WRITE_LOCK && so->nhold == 1 && so->nholdl == 1) return st->who[so->hold0].unit;
@@ -688,10 +692,17 @@ void rdr_stage_state_at(const rdr_stage_model *sm, rdr_stage_state *st, uint64_t
         size_t n;
         const trc_owner_span *ow = rdr_owners(m, o + 1, &n);
         const trc_owner_span *hs = ow ? owner_at(ow, n, t) : NULL;
+        so->passed_from = RDR_STAGE_NONE;
+        so->pass = 1.0f;
         if (hs) {
             so->holder = hs->owner;
             so->held_since = hs->t0;
             if (ob->kind == TRC_OBJ_EVENT) so->set = true;
+            /* the GIL's token flies from the one before to the holder */
+            if (ob->kind == TRC_OBJ_GIL && hs > ow && anim && t - hs->t0 < anim && hs[-1].owner != hs->owner) {
+                so->passed_from = hs[-1].owner;
+                so->pass = frac((double)(t - hs->t0), (double)anim);
+            }
         }
         const trc_sample *lv = rdr_series(m, o + 1, &n);
         if (n) so->level = trc_sample_at(lv, n, t);

@@ -339,6 +339,66 @@ static void draw_lock(sdraw *d, const rdr_stage_cell *ce, const rdr_stage_obj *s
     line_more(d, ce->obj, 1, so->nwait);
 }
 
+/* The GIL's token: a coin with "GIL" on it, in its holder's colour. */
+static void gil_coin(sdraw *d, int cx, int cy, int r, uint32_t fill) {
+    disc(d->dl, cx, cy, r + 1, d->outline);
+    disc(d->dl, cx, cy, r, fill);
+    if (r >= 8) text_c(d, cx, cy - d->cx->line_h / 2, RDR_FONT_BOLD, d->th->on_pastel, "GIL", 2 * r);
+}
+
+/* The GIL: its coin at home when nobody holds it (else an empty ring: the coin is on
+ * its holder), who holds it, and the units waiting for it in a line; a drop request
+ * lights it up. */
+static void draw_gil(sdraw *d, const rdr_stage_cell *ce, const rdr_stage_obj *so) {
+    char right[128] = "";
+    bool held = so->holder != RDR_STAGE_NONE;
+    if (!held) snprintf(right, sizeof right, "free");
+    if (so->nwait) {
+        size_t n = strlen(right);
+        snprintf(right + n, sizeof right - n, "%s%u waiting", n ? " \xc2\xb7 " : "", so->nwait);
+    }
+    bool asked = so->pulse > 0 && so->pulse_kind == TRC_EV_GIL_DROP_REQUEST;
+    if (asked) {
+        size_t n = strlen(right);
+        snprintf(right + n, sizeof right - n, "%sdrop requested", n ? " \xc2\xb7 " : "");
+    }
+    cell_title(d, ce, right, asked ? d->wake : d->th->text_dim, false);
+    int fig = d->L->fig, r = fig / 2;
+    int x = d->ox + ce->px, y = d->oy + ce->py + 2;
+    int cx = x + r, cy = y + fig / 2;
+    if (asked) ring(d->dl, cx, cy, r + 3, with_alpha(d->wake, 0.4 + 0.6 * so->pulse));
+    if (held) ring(d->dl, cx, cy, r, d->th->grid);   /* its place: the coin is with its holder */
+    else gil_coin(d, cx, cy, r, d->th->panel);
+    int cx0 = x + fig + 6, cw = ce->pw - fig - 6 - 6, chh = d->cx->line_h + 4;
+    int chy = y + fig - chh;
+    if (held) chip(d, cx0, chy, cw, chh, so->holder, NULL);
+    else {
+        frame(d->dl, cx0, chy, cw, chh, d->th->grid);
+        rdr_text_fit(d->cx, cx0 + 4, chy + 2, RDR_FONT_REGULAR, d->th->text_dim, "free", cw - 6);
+    }
+    line_more(d, ce->obj, 1, so->nwait);
+}
+
+/* The GIL's coin on its holder, over the figures; just handed over, it flies from
+ * the one before to the one that took it. */
+static void gil_tokens(sdraw *d) {
+    int fig = d->L->fig, r = fig / 3 < 5 ? 5 : fig / 3;
+    for (uint32_t o = 1; o <= d->run->nobjects; o++) {
+        const rdr_stage_obj *so = &d->st->objs[o - 1];
+        if (so->kind != TRC_OBJ_GIL || so->holder == RDR_STAGE_NONE) continue;
+        int hx, hy;
+        if (!unit_pos(d, so->holder, &hx, &hy)) continue;
+        int tx = hx, ty = hy - fig / 2;
+        int fx, fy;
+        if (so->pass < 1.0f && so->passed_from != RDR_STAGE_NONE && unit_pos(d, so->passed_from, &fx, &fy)) {
+            double e = ease(so->pass);
+            tx = (int)lround(fx + (hx - fx) * e);
+            ty = (int)lround((fy - fig / 2) + (hy - fy) * e - sin(e * 3.14159265) * fig);   /* an arc */
+        }
+        gil_coin(d, tx, ty, r, rdr_owner_color(so->holder));
+    }
+}
+
 static void draw_rwlock(sdraw *d, const rdr_stage_cell *ce, const rdr_stage_obj *so, bool in_cycle) {
     char right[96];
     uint32_t wr = 0;
@@ -755,6 +815,7 @@ void rdr_stage_draw(rdr_ctx *cx, uint32_t r, const rdr_stage_model *sm, const rd
         case TRC_OBJ_COUNTER: draw_counter(&d, ce, so); break;
         case TRC_OBJ_QUEUE: draw_queue(&d, ce, so); queue_tokens(&d, ce, so, false); break;
         case TRC_OBJ_POOL: draw_pool(&d, ce, so); break;
+        case TRC_OBJ_GIL: draw_gil(&d, ce, so); break;
         default: draw_other(&d, ce, so); break;
         }
     }
@@ -778,6 +839,7 @@ void rdr_stage_draw(rdr_ctx *cx, uint32_t r, const rdr_stage_model *sm, const rd
         uint32_t o = L->order[i];
         if (st->objs[o - 1].kind == TRC_OBJ_QUEUE) queue_tokens(&d, &L->cells[o - 1], &st->objs[o - 1], true);
     }
+    gil_tokens(&d);
     cycle_ring(&d);
     if (st->ncycle) {
         snprintf(s, sizeof s, "deadlock: %zu units wait in a ring", st->ncycle);

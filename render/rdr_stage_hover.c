@@ -28,7 +28,11 @@ static void describe_unit(rdr_ctx *cx, uint32_t r, const rdr_stage_state *st, ui
     rdr_tip_add(tip, "%s", uname(run, u));
     if (su->place == RDR_PLACE_NONE) { rdr_tip_add(tip, "not started yet"); return; }
     if (su->exited) { rdr_tip_add(tip, su->killed ? "killed (a daemon cut off at the end)" : "done"); return; }
-    if (su->state == TRC_ST_BLOCKED) {
+    if (su->state == TRC_ST_GIL_WAIT) {
+        rdr_tip_add(tip, "waiting for the GIL for %s: ready to run Python code", d);
+        if (su->holder != RDR_STAGE_NONE) rdr_tip_add(tip, "%s holds it", uname(run, su->holder));
+        if (su->place == RDR_PLACE_WAIT && su->rank != RDR_STAGE_NONE) rdr_tip_add(tip, "number %u in line", su->rank + 1);
+    } else if (su->state == TRC_ST_BLOCKED) {
         const trc_span *sp = trc_model_span_at(m, u, st->t);
         char full[160] = "?";
         const char *shortl;
@@ -51,6 +55,16 @@ static void describe_obj(rdr_ctx *cx, uint32_t r, const rdr_stage_state *st, uin
     char s[256];
     rdr_tip_add(tip, "%s (%s)", ob->name ? ob->name : "?", trc_obj_kind_name(ob->kind));
     switch (ob->kind) {
+    case TRC_OBJ_GIL: {
+        char iv[32];
+        fmt_dur(iv, sizeof iv, ob->capacity > 0 ? (uint64_t)ob->capacity : 0);
+        if (so->holder == RDR_STAGE_NONE) rdr_tip_add(tip, "free");
+        else rdr_tip_add(tip, "held by %s, the only unit of its process running Python code", uname(run, so->holder));
+        rdr_tip_add(tip, "a waiter asks the holder to drop it after %s (the switch interval)", iv);
+        if (so->pulse > 0 && so->pulse_kind == TRC_EV_GIL_DROP_REQUEST)
+            rdr_tip_add(tip, "%s asked %s to drop it", uname(run, so->pulse_unit), uname(run, so->holder));
+        break;
+    }
     case TRC_OBJ_LOCK:
     case TRC_OBJ_RLOCK:
         if (so->holder == RDR_STAGE_NONE) rdr_tip_add(tip, "free");

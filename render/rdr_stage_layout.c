@@ -243,6 +243,11 @@ static void cell_inside(lctx *c, rdr_stage_cell *ce) {
         line_in(c, ce->px + ce->pw + 10, x1, ly, 1, 64, &ce->lx, &ce->ly, &ce->ldx, &ce->nl);
         break;
     }
+    case TRC_OBJ_GIL: {   /* the token (a coin), its holder's chip, the units waiting for it in a line */
+        ce->pw = fig + 6 + c->name_w + 10;
+        line_in(c, ce->px + ce->pw + 10, x1, ly, 1, 64, &ce->lx, &ce->ly, &ce->ldx, &ce->nl);
+        break;
+    }
     case TRC_OBJ_RWLOCK: {
         int readers = ot->max_level < 1 ? 1 : ot->max_level > 6 ? 6 : (int)ot->max_level;
         int room = readers * sp + 8;

@@ -23,6 +23,9 @@
 #define SIM_MAX_RLOCK_DEPTH 1000000     /* one unit's re-entries of one rlock */
 #define SIM_MAX_CALLBACK_DEPTH 64      /* done-callbacks run inline inside done-callbacks */
 #define SIM_MAX_RUN_STRINGS 65536      /* distinct texts made while running (local values...) */
+#define SIM_DEFAULT_SWITCH_INTERVAL 5000000ull   /* the GIL's, as CPython's since 3.2: 5 ms */
+#define SIM_MIN_SWITCH_INTERVAL 1000ull
+#define SIM_MAX_SWITCH_INTERVAL 10000000000ull
 #define SIM_MAX_PROCESSES  1024        /* units that are processes, on the processes backend */
 #define SIM_MAX_MESSAGE    (64 << 20)   /* bytes of one message (send, item=) */
 #define SIM_MAX_SHM        (1 << 30)    /* bytes of one shm segment */
@@ -250,6 +253,7 @@ struct sim_stmt {
     sim_stmt *final;        /* TRY: its finally block */
     /* GET: `as X`, the local that receives the item's value (UINT32_MAX: none); LET: its local */
     bool blocking;          /* SLEEP: time.sleep inside a coroutine (the whole loop stops) */
+    bool native;            /* COMPUTE native: C code that releases the GIL while it runs */
     bool return_exceptions; /* GATHER: failed children are results too; else the first failure ends it */
     uint32_t *futs; uint32_t nfuts;   /* GATHER: the future slots named */
 };
@@ -339,8 +343,14 @@ typedef struct sim_program {
     sim_expr **sweep_exprs;   /* the values as written (re-evaluated after -D) */
     sim_pos sweep_pos;
     uint32_t nunits;          /* actor instances and pool workers after evaluation */
+    /* the GIL (sim/sim_gil_parse.c): the params named `gil` (on 1, off 0) and
+     * `switch_interval` (a duration), UINT32_MAX when not declared */
+    uint32_t gil_param, switch_param;
     sim_record record;
 } sim_program;
+
+/* Whether runs of p have a GIL, and its switch interval (5 ms unless p says). */
+bool sim_program_gil(const sim_program *p, uint64_t *interval);
 
 /* -D name=value overrides, applied before evaluation. `option` is how the
  * user gave it, for messages: "-D" when NULL, or e.g. "--sweep". */
@@ -426,6 +436,12 @@ typedef struct sim_desc {
      * deterministic test platform; NULL = the backend's own. */
     const struct sim_plat_ops *platform;
     bool virtual_clock;         /* --clock virtual: a deterministic run on a virtual clock */
+    /* With a GIL: one GIL per unit (each unit as its own process), for tests of
+     * per-process GILs on a platform of threads. */
+    bool gil_per_unit;
+    /* Behave as if the kernel refused perf events: no context-switch records,
+     * scheduling from the computes' CPU time and the switch counts (--no-perf). */
+    bool no_perf;
     /* processes: the weft executable that `start_method spawn` execs (its
      * worker mode, `weft __worker`); NULL: spawn is refused at run time. */
     const char *worker_exe;
@@ -444,6 +460,8 @@ typedef struct sim_result {
     uint64_t flushes, flush_ns; /* waits for the recorder (complete mode) and their total time */
     uint32_t expect_failed;     /* number of failed expect clauses (those within this run) */
     char expect_report[2048];   /* one line per failed expectation */
+    char note[512];             /* said once per run, "" if nothing: e.g. the kernel refused perf
+                                   events, so scheduling comes from CPU times and switch counts */
 } sim_result;
 
 /* The recorder's settings for a run of p (sim_needs.c): d's, else the

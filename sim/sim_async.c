@@ -59,6 +59,7 @@ static void init_created(rt_unit *u, rt_unit *c, uint32_t idx, uint32_t task, in
     c->arg = arg;
     c->index_in_actor = r->created_per_task[task]++;
     c->created = true;
+    c->gil = u->gil;   /* the GIL of its maker's process (a task on a loop takes the loop thread's) */
     c->loop = u->loop;
     c->tkind = r->coro ? TRC_UNIT_TASK : TRC_UNIT_THREAD;
     c->parent = r->coro && u->loop != UINT32_MAX ? u->r->loop_unit0 + u->loop : UINT32_MAX;

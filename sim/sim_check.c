@@ -272,6 +272,12 @@ static void hint_override(parser *ps, const sim_expr *e) {
 int sim__after_overrides(parser *ps) {
     sim_program *p = ps->p;
     for (uint32_t i = 0; i < p->nparams && !ps->err; i++) sim__eval(ps, p->params[i].expr, &p->params[i].value);
+    /* the GIL's params, when another overridden param decides them (a -D of their own is checked already) */
+    uint32_t gp[2] = { p->gil_param, p->switch_param };
+    for (int k = 0; k < 2 && !ps->err; k++)
+        if (gp[k] != UINT32_MAX && !p->params[gp[k]].overridden &&
+            sim__gil_check_value(ps, gp[k], p->params[gp[k]].value, p->params[gp[k]].expr->pos))
+            hint_override(ps, p->params[gp[k]].expr);
     uint64_t elems = 0;
     for (uint32_t i = 0; i < p->nobjects && !ps->err; i++) {
         sim_object *o = &p->objects[i];

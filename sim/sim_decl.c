@@ -243,10 +243,17 @@ int sim__parse_toplevel(parser *ps) {
         }
         p->title = arena_strndup(&p->mem, ps->t.s, ps->t.len);
         sim__next(ps);
+    } else if (is_kw(&t, "gil") || is_kw(&t, "switch_interval")) {
+        if (sim__parse_gil_decl(ps, &t)) return ps->err;
     } else if (is_kw(&t, "param")) {
         tok nt = ps->t;
         const char *name = sim__take_ident(ps, "a parameter name");
         if (!name || sim__check_unique(ps, name, nt.pos)) return ps->err;
+        if (sim__gil_reserved(name, strlen(name))) {
+            sim__perr(ps, nt.pos, ERR_SCENARIO, "'%s' is the GIL's own parameter: declare it with '%s ...'", name, name);
+            sim__hint(ps, !strcmp(name, "gil") ? "gil on, or gil off" : "switch_interval 5ms");
+            return ps->err;
+        }
         if (sim__expect_p(ps, '=', "after the parameter's name")) return ps->err;
         sim_expr *e = sim__parse_expr(ps);
         if (!e) return ps->err;

@@ -9,6 +9,7 @@
 int sim__apply_define(parser *ps, const sim_define *def) {
     sim_program *p = ps->p;
     const char *opt = def->option ? def->option : "-D";
+    if (sim__gil_define_default(ps, def->name)) return ps->err;   /* -D gil=on on a scenario without a GIL */
     int pi = sim__find_param(p, def->name, strlen(def->name));
     if (pi < 0) {
         diag *d = ps->d;
@@ -48,6 +49,7 @@ int sim__apply_define(parser *ps, const sim_define *def) {
         sim__perr(&sub, e->pos, ERR_USAGE, "%s %s: the parameter is %s, the value is %s", opt, def->name,
                   sim__type_name(p->params[pi].type), sim__type_name(e->type));
     if (!sub.err && e) sim__eval(&sub, e, &v);
+    if (!sub.err && e) sim__gil_check_value(&sub, (uint32_t)pi, v, e->pos);
     if (sub.err || !e) {
         if (ps->d) {
             snprintf(ps->d->file, sizeof ps->d->file, "%s %s=%s", opt, def->name, def->value);

@@ -261,6 +261,13 @@ static sim_expr *parse_unary_(parser *ps) {
             }
             return e;
         }
+        if (is_kw(&t, "on") || is_kw(&t, "off")) {   /* gil on, -D gil=off, makespan[gil=on] */
+            sim_expr *e = sim__new_expr(ps, SIM_E_NUM, t.pos);
+            e->type = SIM_T_INT;
+            e->value = is_kw(&t, "on");
+            e->is_const = true;
+            return e;
+        }
         int li = sim__find_local(ps->p, t.s, t.len);
         if (li >= 0) {
             sim_expr *e = sim__new_expr(ps, SIM_E_LOCAL, t.pos);

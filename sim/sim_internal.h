@@ -72,6 +72,7 @@ enum { F_CH_DONE = 0 };
 
 typedef struct rt_unit rt_unit;
 typedef struct rt rt;
+typedef struct rt_gil rt_gil;        /* sim_gil.h */
 
 typedef struct rt_queue {
     uint64_t *items;                 /* ring of item ids; Q_HAS_VALUE marks an item put with value= */
@@ -198,6 +199,10 @@ struct rt_unit {
     rt_fut **slots;                  /* future slots (submit ... as F) (run memory, this unit's) */
     rt_fut **mine; size_t nmine, cap_mine;   /* futures it submitted, for as_completed (run memory, this unit's) */
     _Atomic uint64_t t_exit;         /* run clock ns */
+    /* the GIL (sim_gil.h): its process's, NULL when the run has none */
+    rt_gil *gil;
+    bool gil_held;                   /* only this unit reads and writes it */
+    _Atomic int breaker;             /* RT_BRK_*: a compute stops early (halted, or asked to drop the GIL) */
     /* processes (sim_procs.c) */
     uint8_t pkind;                   /* SIM_PU_PROCESS or SIM_PU_THREAD (on a platform of processes) */
     uint8_t start;                   /* SIM_START_FORK or SIM_START_SPAWN */
@@ -245,6 +250,9 @@ struct rt {
     _Atomic uint64_t *task_done_t;   /* per task: its last completion (run clock ns) */
     uint32_t *task_str;              /* per task: its name's string index (SUBMIT extra - 1) */
     _Atomic uint64_t *mark_t;        /* per mark text: its first occurrence (run clock ns) */
+    rt_gil *gils; uint32_t ngils;    /* the GILs (sim_gil.c): none when the program has none */
+    struct sim_sched *sched;         /* the kernel's context switches (sim_sched.c), NULL: none */
+    int sched_mode;                  /* RT_SCHED_*: what the run knows of the kernel's scheduling */
     bool exiting;                    /* every non-daemon actor is done: pools shut down, daemons next */
     bool killing;
     /* coroutines (sim_async_loop.c) */
@@ -501,6 +509,19 @@ void rt_strings_free(rt *r);
 /* Appends a formatted line to a report (truncated at cap). */
 void rt_rep(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* ---- what the kernel did (sim_sched.c over sim_plat_sched.c) ------------------ */
+
+enum { RT_SCHED_NONE = 0 /* a virtual clock */, RT_SCHED_KERNEL = 1 /* perf context switches */,
+       RT_SCHED_FALLBACK = 2 /* perf refused: CPU time vs wall time and switch counts */ };
+/* Before the units start: opens the kernel's context-switch records when the run
+ * is on a real clock; a refusal is said in res->note (once). Thread: main. */
+void sched_begin(rt *r, sim_result *res);
+/* At a unit's end: its switch counts (SCHED_COUNTS). Thread: u. */
+void sched_unit_end(rt_unit *u);
+/* After the recorder stopped: the context switches of the run's units as
+ * SCHED_SWITCH events of the run (run: its t_start and the units' tids).
+ * Thread: main. */
+int sched_end(rt *r, trc_writer *w, const trc_run *run, uint64_t t_end, sim_result *res, diag *d);
 /* ---- the program in run memory (sim_prog_clone.c) ------------------------------ */
 
 /* A deep copy of p in run memory (every process maps it at one address: a spawned process can use

@@ -10,7 +10,7 @@
  * a spinning unit cannot hold the run past its timeout; threads are
  * preempted anyway (and an empty loop yields, as it always did).
  */
-#include "sim/sim_internal.h"
+#include "sim/sim_gil.h"
 
 #include <stdio.h>
 
@@ -103,13 +103,16 @@ int rt_timeout_of(rt_unit *u, const sim_stmt *s, uint64_t *deadline) {
 
 /* ---- steps with no object ---------------------------------------------------- */
 
-static void do_compute(rt_unit *u, uint64_t ns) {
+/* compute D: CPU work (with the GIL when the run has one); compute native D:
+ * C code that lets the GIL go while it runs. */
+static void do_compute(rt_unit *u, uint64_t ns, bool native) {
     rt *r = u->r;
     rt_set_state(u, US_COMPUTE);
-    trc_emit(u->ring, TRC_EV_COMPUTE_BEGIN, 0, 0, ns, 0);
+    trc_emit(u->ring, TRC_EV_COMPUTE_BEGIN, 0, native, ns, 0);
     atomic_store(&u->wait_mon, u->mon);   /* a halt wakes a compute the platform models as a wait */
     u->nwaits++;
-    uint64_t burnt = r->ops->compute(r->plat, u->pu, u->mon, ns, &u->halt);
+    if (native) gil_release(u, TRC_GIL_NATIVE);
+    uint64_t burnt = u->gil && !native ? gil_compute(u, ns) : r->ops->compute(r->plat, u->pu, u->mon, ns, &u->halt);
     trc_emit(u->ring, TRC_EV_COMPUTE_END, 0, 0, burnt, 0);
     rt_set_state(u, US_RUNNING);
 }
@@ -304,7 +307,7 @@ static int exec_pool_step(rt_unit *u, const sim_stmt *s, uint32_t oi) {
 
 int exec_block(rt_unit *u, const sim_stmt *s) {
     for (; s; s = s->next) {
-        if (rt_halted(u)) return XR_STOP;
+        if (rt_halted(u) || gil_check(u)) return XR_STOP;
         int rc = 0, b;
         uint64_t deadline = 0, ns;
         int64_t v;
@@ -314,7 +317,7 @@ int exec_block(rt_unit *u, const sim_stmt *s) {
         switch (s->kind) {
         case SIM_S_COMPUTE:
             if (rt_ev_dur(u, s->expr, &ns)) return XR_STOP;
-            do_compute(u, ns);
+            do_compute(u, ns, s->native);
             break;
         case SIM_S_SLEEP:
             if (rt_ev_dur(u, s->expr, &ns)) return XR_STOP;
@@ -367,6 +370,7 @@ int exec_block(rt_unit *u, const sim_stmt *s) {
         case SIM_S_EXCEPT: BUG("an except clause run as a step");
         case SIM_S_YIELD:
             trc_emit(u->ring, TRC_EV_YIELD, 0, 0, 0, 0);
+            gil_release(u, TRC_GIL_YIELD);   /* Python's sleep of 0: a waiter may take it; the next step takes it back */
             u->r->ops->yield(u->r->plat, u->pu);
             break;
         case SIM_S_ABORT: case SIM_S_RESET: obj_barrier_break(u, oi, s->kind == SIM_S_RESET); break;

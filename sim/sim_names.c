@@ -18,16 +18,16 @@ const char *const sim__top_keywords[] = { "scenario", "param", "backend", "lock"
                                           "event", "condition", "barrier", "counter", "actor", "expect", "pool",
                                           "task", "local", "sweep", "rwlock", "bounded_semaphore", "timer", "record",
                                           "context", "task_stack", "backends", "start_method", "pipe", "shm", "var",
-                                          "manager" };
+                                          "manager", "gil", "switch_interval" };
 const size_t sim__ntop_keywords = sizeof sim__top_keywords / sizeof *sim__top_keywords;
 const char sim__top_keyword_list[] = "scenario, param, backend, backends, start_method, lock, rlock, rwlock, "
                                      "semaphore, bounded_semaphore, queue, event, condition, barrier, counter, var, "
                                      "pipe, shm, manager, pool, task, local, context, task_stack, actor, timer, sweep, "
-                                     "expect, record";
+                                     "expect, record, gil, switch_interval";
 
 /* Words an expression reads as themselves: a name spelt like one could never be read. */
 static const char *const value_words[] = { "not", "and", "or", "index", "ok", "timed_out", "arg", "makespan",
-                                           "uniform", "exp", "choice" };
+                                           "uniform", "exp", "choice", "on", "off" };
 
 const char *sim__obj_kind_name(sim_obj_kind k) {
     switch (k) {

@@ -37,6 +37,7 @@ int sim_parse(sim_program **out, const char *path, const char *text, const sim_d
     p->text = arena_strdup(&p->mem, text);
     p->backend = "threads";
     p->sweep_param = UINT32_MAX;
+    p->gil_param = p->switch_param = UINT32_MAX;
     parser ps = { .p = p, .src = p->text, .path = p->path, .cur = p->text, .line = 1, .col = 1, .d = d,
                   .cur_actor = UINT32_MAX, .defs = defs, .ndefs = ndefs };
     if (!sim__check_utf8(&ps)) sim__next(&ps);

@@ -201,6 +201,16 @@ int sim__rw_prefer_value(parser *ps, sim_object *o);
 /* sim_record.c: `record ...` (how the run is recorded); `record` is consumed. */
 int sim__parse_record(parser *ps, sim_pos at);
 
+//~ sim_gil_parse.c: gil on|off, switch_interval D
+
+/* The name is `gil` or `switch_interval`: a param only these declarations make. */
+bool sim__gil_reserved(const char *s, size_t n);
+/* `gil EXPR` / `switch_interval EXPR`, the keyword (kw) consumed. */
+int sim__parse_gil_decl(parser *ps, const tok *kw);
+/* Declares gil (off) or switch_interval (5ms) for a -D of a scenario that does not. */
+int sim__gil_define_default(parser *ps, const char *name);
+/* Checks value v of param pi when it is the GIL's (0/1, 1us..10s); error at pos. */
+int sim__gil_check_value(parser *ps, uint32_t pi, int64_t v, sim_pos pos);
 //~ sim_decl_procs.c, sim_stmt_procs.c: processes and backends
 
 /* backend, backends, start_method, pipe, shm, var, manager (t consumed): *handled says whether t was one. */

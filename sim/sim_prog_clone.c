@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-_Static_assert(sizeof(void *) != 8 || (sizeof(sim_program) == 320 && sizeof(sim_param) == 40 &&
+_Static_assert(sizeof(void *) != 8 || (sizeof(sim_program) == 328 && sizeof(sim_param) == 40 &&
                                        sizeof(sim_object) == 192 && sizeof(sim_actor) == 72 &&
                                        sizeof(sim_stmt) == 232 && sizeof(sim_expr) == 96 && sizeof(sim_task) == 24 &&
                                        sizeof(sim_name) == 16 && sizeof(sim_expect) == 64),

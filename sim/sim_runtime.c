@@ -11,7 +11,8 @@
  *      them, stops the recorder, writes the run-time strings and the end;
  *   6. check the expectations, release everything, destroy the platform.
  */
-#include "sim/sim_internal.h"
+#include "sim/sim_gil.h"
+#include "sim/sim_plat_sched.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -295,7 +296,8 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
 
     /* 1. the platform and the run's shared state */
     sim_plat *plat;
-    uint32_t nmon = 3 + prog->nobjects + prog->nunits;
+    uint32_t nmon = 3 + prog->nobjects + prog->nunits +
+                    (sim_program_gil(prog, NULL) ? (desc->gil_per_unit ? nloops + prog->nunits : ops->unit_launch ? prog->nunits + 1 : 1) : 0);
     rt *hook_rt = NULL;   /* the hooks' context: the run, once it exists (no loop runs a task before) */
     sim_plat_hooks hooks;
     async_hooks(&hook_rt, &hooks);
@@ -348,7 +350,9 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     trc_recorder *rec = NULL;
     arena tmp = { 0 };
     rc = rt_setup(r, d);
+    if (!rc && gil_setup(r)) rc = diag_set(d, ERR_NOMEM, "out of memory for the run's GIL");
     if (rc) goto out;
+    sched_begin(r, res);   /* before any unit's thread exists: they all inherit the kernel's records */
 
     /* 2. the recording and the recorder */
     trc_run run = { 0 };
@@ -357,6 +361,10 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     if (ops->clock_source(plat)) {
         size_t ml = strlen(machine);
         snprintf(machine + ml, sizeof machine - ml, "; %s platform, virtual clock", ops->name);
+    } else {
+        size_t ml = strlen(machine);
+        snprintf(machine + ml, sizeof machine - ml, "; scheduling: %s", r->sched_mode == RT_SCHED_KERNEL
+                 ? "the kernel's context switches" : "CPU times and switch counts (no perf events)");
     }
     run.scenario = prog->title;
     run.source_path = prog->path;
@@ -380,8 +388,9 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
         run.units[ui] = (trc_unit){ .id = ui, .parent = u->parent, .name = u->name, .group = group,
                                     .kind = r->procs && u->pkind == SIM_PU_PROCESS ? TRC_UNIT_PROCESS : u->tkind };
     }
-    run.nobjects = prog->nobjects;
-    run.objects = arena_push(&tmp, sizeof *run.objects * (prog->nobjects + 1));
+    run.nobjects = prog->nobjects + r->ngils;
+    run.objects = arena_push(&tmp, sizeof *run.objects * (run.nobjects + 1));
+    gil_objects(r, run.objects + prog->nobjects);
     for (uint32_t i = 0; i < prog->nobjects; i++) {
         const sim_object *o = &prog->objects[i];
         uint32_t related = o->kind == SIM_OBJ_CONDITION ? o->lock + 1 : o->manager;
@@ -481,6 +490,7 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     res->events = trc_recorder_drained(rec);
     res->discarded = trc_recorder_discarded(rec);
     trc_recorder_flushes(rec, &res->flushes, &res->flush_ns);
+    if (!rc) rc = sched_end(r, w, &run, t_end, res, d);
     for (size_t i = 0; i < r->nstrs && !rc; i++) rc = trc_writer_string(w, prog->nstrings + (uint32_t)i, r->strs[i], d);
     shm_leaks(r, res->report, sizeof res->report);
     if (!rc) rc = trc_writer_run_end(w, t_end, end, res->report, d);
@@ -489,12 +499,14 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
 
 out:
     if (started) abandon(r);
+    if (r->sched) sim_sched_close(r->sched);
     if (rec) trc_recorder_free(rec);
     if (w && !desc->writer) {
         diag cd;
         int crc = trc_writer_close(w, &cd);
         if (!rc && crc) { rc = crc; if (d) *d = cd; }
     }
+    gil_teardown(r);
     rt_teardown(r);
     ops->release(plat, r, sizeof *r);
     ops->destroy(plat);

@@ -468,6 +468,11 @@ static sim_stmt *parse_stmt(parser *ps, int depth, int loops) {
     }
     if (is_kw(&t, "compute") || is_kw(&t, "sleep")) {
         s = sim__new_stmt(ps, is_kw(&t, "compute") ? SIM_S_COMPUTE : SIM_S_SLEEP, t.pos);
+        /* compute native D: C code that releases the GIL (unless `native` is a param's name) */
+        if (s->kind == SIM_S_COMPUTE && is_kw(&ps->t, "native") && sim__find_param(ps->p, "native", 6) < 0) {
+            s->native = true;
+            sim__next(ps);
+        }
         s->expr = sim__parse_expr(ps);
         if (!s->expr) return NULL;
         if (sim__require_type(ps, s->expr, SIM_T_DUR, is_kw(&t, "compute") ? "compute's argument" : "sleep's argument"))

@@ -4,7 +4,7 @@
  * body or its pool's worker loop, and exits. Also the steps that start and
  * join other units: spawn and join.
  */
-#include "sim/sim_internal.h"
+#include "sim/sim_gil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +72,7 @@ void unit_main(void *arg) {
         trc_emit_sync(u->ring, TRC_EV_PROC_START, 0, how, (uint64_t)pid, (uint32_t)lpid);
     }
     trc_emit_sync(u->ring, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    gil_bind(u);   /* its process's GIL, on the processes backend */
     int rc, by;
     if (u->manager != UINT32_MAX) {
         rc = manager_serve(u);
@@ -91,6 +92,8 @@ void unit_main(void *arg) {
     if (u->exited) rc = XR_OK;   /* `exit N`: a normal end, with its code */
     /* a process waits for its queues' feeders before it exits (mp.Queue) */
     if (rc != XR_STOP && r->procs && u->pkind == SIM_PU_PROCESS && proc_flush_feeders(u)) rc = XR_STOP;
+    gil_release(u, TRC_GIL_EXIT);
+    sched_unit_end(u);
     uint16_t why = rc == XR_RAISE                         ? TRC_EXIT_ERROR
                    : rc != XR_STOP                        ? TRC_EXIT_DONE
                    : u->cancelled && !rt_halted(u)        ? TRC_EXIT_CANCELLED

@@ -8,7 +8,7 @@
  * under the lock the waiter holds until it waits) reaches it. No wait needs a
  * slice to notice the end of the run.
  */
-#include "sim/sim_internal.h"
+#include "sim/sim_gil.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -68,6 +68,7 @@ int rt_wait(rt_unit *u, sim_mon *m, unsigned ch, uint64_t deadline) {
         return TRC_OUT_ABORTED;
     }
     if (deadline && rt_now(r) >= deadline) return TRC_OUT_TIMEOUT;
+    if (u->gil_held) gil_release(u, TRC_GIL_BLOCKING);   /* it really waits now: the GIL goes (m may be held) */
     u->nwaits++;
     r->ops->mon_wait(r->plat, u->pu, m, ch, deadline);
     return RT_AGAIN;
@@ -85,6 +86,7 @@ int rt_fd_wait(rt_unit *u, sim_mon *m, unsigned ch, int fd, short events, uint64
 
 void rt_halt(rt *r, rt_unit *u, sim_punit *by) {
     atomic_store(&u->halt, 1);                     /* seq_cst: before wait_mon is read */
+    atomic_fetch_or(&u->breaker, RT_BRK_HALT);     /* a compute with the GIL polls this word */
     sim_mon *m = atomic_load(&u->wait_mon);
     if (!m) return;
     r->ops->mon_lock(r->plat, by, m);

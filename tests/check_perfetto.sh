@@ -1,11 +1,12 @@
 #!/bin/sh
 # Runs bundled scenarios, exports each and checks the trace with the shared
 # checker in strict mode (a warning fails too).
-#   check_perfetto.sh WEFT SRC PYTHON CHECKER [procs|coro]
+#   check_perfetto.sh WEFT SRC PYTHON CHECKER [procs|gil|coro]
 # procs: the processes backend's scenarios (several are multi-run recordings:
-# backends, sweeps), a ctest of their own as they fork and exec; coro: the
-# coroutines backend's, run on the virtual clock (exact: their expectations on
-# time cannot fail on a loaded machine); else every other bundled scenario
+# backends, sweeps), a ctest of their own as they fork and exec; gil: the GIL's
+# scenarios (long computes, shortened here by -D), a ctest of their own; coro:
+# the coroutines backend's, run on the virtual clock (exact: their expectations
+# on time cannot fail on a loaded machine); else every other bundled scenario
 # (with one coroutine lesson, scenario 18's, on the real clock).
 weft=$1; src=$2; py=$3; checker=$4; which=${5:-}
 dir=$(mktemp -d)
@@ -14,21 +15,34 @@ procs="process_ipc_mechanisms process_ipc_pipe_eof_hang process_ipc_pipe_eof_fix
   process_ipc_state_after_fork process_pool_startup_and_pickling shared_memory_sync_hazards shared_memory_self_deadlock
   producer_consumer_processes race_lost_update_counter_processes deadlock_lock_ordering_processes
   daemon_vs_nondaemon_exit_processes executor_shutdown_modes_processes bank_account_manager_copy"
+gils="gil_cpu_bound_threads_vs_processes gil_switch_interval_convoy thread_pool_sizing_cpu thread_pool_sizing_io
+  thread_pool_sizing_mixed race_lost_update_counter_gil"
 is_proc() { for p in $procs; do [ "$p" = "$1" ] && return 0; done; return 1; }
 coros="io_bound_serial_vs_threads_vs_async producer_consumer_three_backends async_gather_vs_sequential
   async_semaphore_rate_limit async_timeout_and_cancellation async_blocking_call_in_loop retry_with_backoff
   async_task_manager"
 is_coro() { for p in $coros; do [ "$p" = "$1" ] && return 0; done; [ "$which" = coro ] && [ "$1" = async_thread_local_vs_context ]; }
+is_gil() { for p in $gils; do [ "$p" = "$1" ] && return 0; done; return 1; }
 bad=0
 n=0
 for f in "$src"/scenarios/*.scn; do
   s=$(basename "$f" .scn)
   clock=real
-  if [ "$which" = procs ]; then is_proc "$s" || continue
-  elif [ "$which" = coro ]; then is_coro "$s" || continue; clock=virtual
-  else is_proc "$s" && continue; is_coro "$s" && continue; fi
+  case $which in
+    procs) is_proc "$s" || continue ;;
+    gil)   is_gil "$s" || continue ;;
+    coro)  is_coro "$s" || continue; clock=virtual ;;
+    *)     { is_proc "$s" || is_gil "$s" || is_coro "$s"; } && continue ;;
+  esac
   n=$((n + 1))
-  "$weft" run "$f" -o "$dir/$s.weft" --quiet --clock "$clock" >/dev/null 2>&1
+  case $s in   # the GIL's longest computes shortened to keep the suite fast
+    gil_cpu_bound_threads_vs_processes) short="-D work=20ms" ;;
+    gil_switch_interval_convoy)         short="-D wakes=3" ;;
+    thread_pool_sizing_*)               short="-D workers=4" ;;
+    *)                                  short="" ;;
+  esac
+  # shellcheck disable=SC2086
+  "$weft" run "$f" -o "$dir/$s.weft" --quiet --clock "$clock" $short >/dev/null 2>&1
   [ -s "$dir/$s.weft" ] || { echo "$s: no recording"; bad=1; continue; }
   "$weft" export "$dir/$s.weft" -o "$dir/$s.pftrace" >/dev/null || { echo "$s: export failed"; bad=1; continue; }
   "$py" "$checker" --strict --quiet "$dir/$s.pftrace" || { echo "$s: check_semantics.py --strict failed"; bad=1; }

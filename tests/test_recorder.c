@@ -4,7 +4,8 @@
  * adds up exactly to what was emitted, including the drops pending at stop;
  * the event limit and write errors are reported without anyone waiting for
  * ever; rings come from any allocator; ticks map to CLOCK_MONOTONIC, also
- * through the cached calibration. */
+ * through the cached calibration. The CPU events are off here (.no_cpu): they
+ * would add to the counts; tests/test_gil_sched.c has them. */
 #include "testutil.h"
 
 #include <pthread.h>
@@ -43,7 +44,7 @@ static void pressure(trc_recorder *r, uint32_t n, worker w[T]) {
 START_TEST(complete_mode_loses_nothing_under_pressure) {
     trc_recorder *r;
     diag d;
-    ck_assert_int_eq(trc_recorder_create(&r, &(trc_recorder_desc){ .ring_events = 1 << 10, .drain_period_us = 500 }, &d),
+    ck_assert_int_eq(trc_recorder_create(&r, &(trc_recorder_desc){ .no_cpu = true, .ring_events = 1 << 10, .drain_period_us = 500 }, &d),
                      0);
     enum { N = 200000 };
     worker w[T];
@@ -103,7 +104,7 @@ END_TEST
 START_TEST(drop_mode_counts_add_up) {
     trc_recorder *r;
     diag d;
-    ck_assert_int_eq(trc_recorder_create(&r, &(trc_recorder_desc){ .ring_events = 1 << 8, .drain_period_us = 2000,
+    ck_assert_int_eq(trc_recorder_create(&r, &(trc_recorder_desc){ .no_cpu = true, .ring_events = 1 << 8, .drain_period_us = 2000,
                                                                     .mode = TRC_REC_DROP }, &d), 0);
     enum { N = 200000 };
     worker w[T];
@@ -149,7 +150,7 @@ START_TEST(trailing_losses_flushed_at_stop) {
      * nothing follows them: stop writes their LOST event */
     trc_recorder *r;
     diag d;
-    ck_assert_int_eq(trc_recorder_create(&r, &(trc_recorder_desc){ .ring_events = 8 }, &d), 0);
+    ck_assert_int_eq(trc_recorder_create(&r, &(trc_recorder_desc){ .ring_events = 8, .no_cpu = true }, &d), 0);
     trc_ring *ring = trc_recorder_ring(r, 0);
     for (int i = 0; i < 20; i++) trc_emit(ring, TRC_EV_MARK, 0, 0, (uint64_t)i, 0);
     ck_assert_uint_eq(ring->lost_total, 12);
@@ -182,7 +183,7 @@ START_TEST(lost_event_precedes_the_next_event) {
      * time is the first drop's */
     trc_recorder *r;
     diag d;
-    ck_assert_int_eq(trc_recorder_create(&r, &(trc_recorder_desc){ .ring_events = 8, .mode = TRC_REC_DROP }, &d), 0);
+    ck_assert_int_eq(trc_recorder_create(&r, &(trc_recorder_desc){ .no_cpu = true, .ring_events = 8, .mode = TRC_REC_DROP }, &d), 0);
     trc_ring *ring = trc_recorder_ring(r, 0);
     for (int i = 0; i < 10; i++) trc_emit(ring, TRC_EV_MARK, 0, 0, (uint64_t)i, 0);
     ck_assert_uint_eq(ring->lost_pending, 2);
@@ -213,7 +214,7 @@ END_TEST
 START_TEST(event_limit_reported) {
     trc_recorder *r;
     diag d;
-    ck_assert_int_eq(trc_recorder_create(&r, &(trc_recorder_desc){ .ring_events = 1 << 12, .max_events = 1000 }, &d), 0);
+    ck_assert_int_eq(trc_recorder_create(&r, &(trc_recorder_desc){ .no_cpu = true, .ring_events = 1 << 12, .max_events = 1000 }, &d), 0);
     worker w[T];
     ck_assert_int_eq(trc_recorder_status(r, &d), 0);
     pressure(r, 500, w);
@@ -239,7 +240,7 @@ START_TEST(write_error_reported_and_nobody_waits) {
     trc_recording *rec = rb_finish(&b, 1);
     ck_assert_int_ge(trc_writer_run_begin(w, &rec->runs[0], &d), 0);
     trc_recorder *r;
-    ck_assert_int_eq(trc_recorder_create(&r, &(trc_recorder_desc){ .ring_events = 1 << 10, .writer = w }, &d), 0);
+    ck_assert_int_eq(trc_recorder_create(&r, &(trc_recorder_desc){ .no_cpu = true, .ring_events = 1 << 10, .writer = w }, &d), 0);
     worker wk[T];
     pthread_t th[T];
     for (int i = 0; i < T; i++) { wk[i].ring = trc_recorder_ring(r, (uint32_t)i); wk[i].n = 100000; }
@@ -282,7 +283,7 @@ START_TEST(rings_from_a_custom_allocator) {
     trc_ring_alloc a = { bump_alloc, bump_free, &b };
     trc_recorder *r;
     diag d;
-    ck_assert_int_eq(trc_recorder_create(&r, &(trc_recorder_desc){ .ring_events = 2048, .alloc = &a }, &d), 0);
+    ck_assert_int_eq(trc_recorder_create(&r, &(trc_recorder_desc){ .no_cpu = true, .ring_events = 2048, .alloc = &a }, &d), 0);
     worker w[2];
     pthread_t th[2];
     for (int i = 0; i < 2; i++) {
@@ -320,7 +321,7 @@ START_TEST(rings_in_a_shared_mapping_fed_by_a_child_process) {
     trc_ring_alloc a = { shm_alloc, shm_free, &b };
     trc_recorder *r;
     diag d;
-    ck_assert_int_eq(trc_recorder_create(&r, &(trc_recorder_desc){ .ring_events = 1024, .alloc = &a }, &d), 0);
+    ck_assert_int_eq(trc_recorder_create(&r, &(trc_recorder_desc){ .no_cpu = true, .ring_events = 1024, .alloc = &a }, &d), 0);
     trc_ring *mine = trc_recorder_ring(r, 0), *child = trc_recorder_ring(r, 1);
     ck_assert_ptr_nonnull(child);
     ck_assert_int_eq(trc_recorder_start(r, &d), 0);

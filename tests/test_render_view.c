@@ -427,6 +427,55 @@ START_TEST(test_short_holds_visible) {
 }
 END_TEST
 
+/* Lost events (issue 7): a gap of a few events in a 1 s run is a hatch at
+ * least 5 px wide over the unit's lane, in the alert colour; a lane without
+ * gaps has none. */
+START_TEST(test_lost_events_hatch) {
+    run_builder rb;
+    rb_init(&rb, "gaps");
+    uint32_t u = rb_unit(&rb, "lossy"), w = rb_unit(&rb, "whole");
+    rb_ev(&rb, 0, u, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    rb_ev(&rb, 0, w, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    rb_ev(&rb, 500 * MS, u, TRC_EV_LOST, 0, 0, 3, 0);
+    rb_ev(&rb, 500 * MS + 2000, u, TRC_EV_MARK, 0, 0, 0, 0);
+    rb_ev(&rb, 1000 * MS, u, TRC_EV_UNIT_EXIT, 0, 0, 0, 0);
+    rb_ev(&rb, 1000 * MS, w, TRC_EV_UNIT_EXIT, 0, 0, 0, 0);
+    trc_recording *rec = rb_finish(&rb, 1000 * MS);
+    trc_model m;
+    diag d = { 0 };
+    ck_assert_int_eq(trc_model_build(&m, &rec->runs[0], &d), 0);
+    ck_assert_uint_eq(m.units[u].ngaps, 1);
+    rdr_view_desc desc = { .rec = rec, .models = &m, .nmodels = 1, .width = 1000, .height = 300, .at = -1 };
+    rdr_view v;
+    ck_assert_int_eq(rdr_view_init(&v, &desc, &d), 0);
+    int uy0, uy1, wy0, wy1;
+    ck_assert_int_eq(rdr_view_row_span(&v, RDR_ROW_UNIT, 0, u, &uy0, &uy1), 0);
+    ck_assert_int_eq(rdr_view_row_span(&v, RDR_ROW_UNIT, 0, w, &wy0, &wy1), 0);
+    rdr_drawlist dl = { 0 };
+    rdr_build(&v, &dl, NULL);
+    int xmin = 1 << 30, xmax = -1, lines = 0, on_whole = 0;
+    for (size_t i = 0; i < dl.n; i++) {
+        const rdr_cmd *c = &dl.cmds[i];
+        if (c->color != RDR_COL_ALERT || c->x < v.lay.plot_x) continue;
+        if (c->y >= uy0 && c->y < uy1) {
+            if (c->kind == RDR_CMD_LINE) lines++;
+            if (c->x < xmin) xmin = c->x;
+            if (c->x + (c->kind == RDR_CMD_RECT ? c->w : 0) > xmax) xmax = c->x + (c->kind == RDR_CMD_RECT ? c->w : 0);
+        }
+        if (c->y >= wy0 && c->y < wy1) on_whole++;
+    }
+    ck_assert_int_ge(lines, 1);                 /* diagonals */
+    ck_assert_int_ge(xmax - xmin, 5);           /* 2 us of 1 s: still 5 px wide */
+    int mid = v.lay.plot_x + v.lay.plot_w / 2;  /* the gap sits at half the run */
+    ck_assert_int_le(abs((xmin + xmax) / 2 - mid), 8);
+    ck_assert_int_eq(on_whole, 0);
+    rdr_drawlist_free(&dl);
+    rdr_view_release(&v);
+    trc_model_release(&m);
+    trc_recording_free(rec);
+}
+END_TEST
+
 /* Runs on absolute time ('l'): the second run, which started 300 ms after the
  * first, is drawn 300 ms to the right; clicks and steps stay in its own time. */
 START_TEST(test_absolute_time) {
@@ -493,6 +542,7 @@ static Suite *view_suite(void) {
     tcase_add_test(tc, test_side_by_side);
     tcase_add_test(tc, test_counters_scale_expect_extremes);
     tcase_add_test(tc, test_short_holds_visible);
+    tcase_add_test(tc, test_lost_events_hatch);
     tcase_add_test(tc, test_absolute_time);
     suite_add_tcase(s, tc);
     return s;

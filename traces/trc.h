@@ -117,7 +117,31 @@
     X(SERVE,         60, "serve")          /* on the manager's lane: obj, arg, aux as \
                                               the REQUEST; extra: the client unit */  \
     X(REPLY,         61, "reply")          /* obj; arg: request id; aux: trc_mgr_op   \
-                                              (the client has the reply) */\
+                                              (the client has the reply) */           \
+    /* the GIL (sim/sim_gil.c): obj is the GIL's object (kind TRC_OBJ_GIL) */          \
+    X(GIL_REQUEST,   64, "gil_request")    /* the unit waits for the GIL; arg: the    \
+                                              holder then (a unit index) */            \
+    X(GIL_ACQUIRE,   65, "gil_acquire")    /* the unit holds the GIL; arg: ns it      \
+                                              waited (0: it was free); extra: the unit \
+                                              that held it last + 1 (0 = none) */      \
+    X(GIL_DROP,      66, "gil_drop")       /* the unit lets the GIL go; aux:          \
+                                              trc_gil_drop; arg: ns it held it */      \
+    X(GIL_DROP_REQUEST,67, "gil_drop_request") /* a waiter, after a switch interval    \
+                                              with no switch, asks the holder to drop  \
+                                              it; arg: the holder (a unit index) */    \
+    /* what the kernel did (sim/sim_plat_sched.c, and the recorder's CPU numbers) */   \
+    X(CPU,           68, "cpu")            /* the unit's events from here on run on   \
+                                              CPU arg; extra: the CPU before + 1       \
+                                              (0 = first sight): a migration */        \
+    X(SCHED_SWITCH,  69, "sched_switch")   /* from the kernel (perf context-switch    \
+                                              records): aux: trc_sched_switch; arg:    \
+                                              the CPU */                               \
+    X(SCHED_COUNTS,  70, "sched_counts")   /* at the unit's exit: arg: voluntary      \
+                                              context switches, extra: involuntary     \
+                                              ones (getrusage); aux: 1 = the kernel    \
+                                              refused perf events for this run, so     \
+                                              these counts and the computes' CPU time  \
+                                              are all the scheduling there is */       \
     /* coroutines (72-75): tasks on event loops */                                    \
     X(READY,         72, "ready")          /* a task can run again and waits for its \
                                               loop: woken, or its deadline came; arg:\
@@ -140,7 +164,7 @@ enum trc_ev_kind {
 #define X(name, num, str) TRC_EV_##name = num,
     TRC_EV_MAP(X)
 #undef X
-    TRC_EV__MAX = 80  /* kinds 1..79 (64-70: the GIL, 72-75: coroutines) */
+    TRC_EV__MAX = 128  /* kinds 1..127 in use: 64-70 the GIL, 72-75 coroutines */
 };
 const char *trc_ev_name(unsigned kind);
 
@@ -173,6 +197,26 @@ enum trc_outcome {
 #undef X
 };
 const char *trc_outcome_name(unsigned o);
+
+/* Why a unit let the GIL go (GIL_DROP aux). */
+#define TRC_GIL_DROP_MAP(X) \
+    X(BLOCKING, 1, "blocking") /* a step that waits: sleep, lock, queue, condition, join, result... */ \
+    X(INTERVAL, 2, "interval") /* asked to: a waiter waited a switch interval */                    \
+    X(EXIT,     3, "exit")     /* the unit ended */                                                  \
+    X(NATIVE,   4, "native")   /* `compute native`: C code that releases it */                      \
+    X(YIELD,    5, "yield")    /* a step that gives the processor away */
+enum trc_gil_drop {
+#define X(name, num, str) TRC_GIL_##name = num,
+    TRC_GIL_DROP_MAP(X)
+#undef X
+    TRC_GIL__COUNT = 6
+};
+const char *trc_gil_drop_name(unsigned r);
+
+/* SCHED_SWITCH aux: the unit went on a CPU, or off it preempted (still
+ * runnable: it wants a CPU and waits for one) or blocked (it waits for
+ * something: a futex, a sleep, I/O). */
+enum trc_sched_switch { TRC_SCHED_IN = 0, TRC_SCHED_OUT_PREEMPTED = 1, TRC_SCHED_OUT_BLOCKED = 2 };
 
 enum trc_exit_reason { TRC_EXIT_DONE = 0, TRC_EXIT_ABORTED = 1, TRC_EXIT_KILLED = 2 /* daemon cut off */,
                        TRC_EXIT_ERROR = 3 /* an error it did not catch ended it (RAISE says which) */,
@@ -233,7 +277,10 @@ enum trc_obj_kind { TRC_OBJ_LOCK = 1, TRC_OBJ_QUEUE = 2, TRC_OBJ_RLOCK = 3, TRC_
                     TRC_OBJ_COUNTER = 9, TRC_OBJ_POOL = 10,
                     /* processes (16-23) */
                     TRC_OBJ_PIPE = 16, TRC_OBJ_SHM = 17 /* capacity: bytes */,
-                    TRC_OBJ_VAR = 18 /* capacity: the initial value */, TRC_OBJ_MANAGER = 19 };
+                    TRC_OBJ_VAR = 18 /* capacity: the initial value */, TRC_OBJ_MANAGER = 19,
+                    TRC_OBJ_GIL = 24 /* capacity: the switch interval (ns); subkind: which GIL
+                                        (0 for the threads of one process; per process on the
+                                        processes backend) */ };
 /* Objects served by a manager (counters, vars) have `related` = the manager's object id.
  * Queues on processes: capacity as ever; subkind as ever. */
 enum trc_queue_kind { TRC_QUEUE_FIFO = 0, TRC_QUEUE_LIFO = 1, TRC_QUEUE_PRIORITY = 2 };
@@ -250,6 +297,9 @@ typedef struct trc_object {
 } trc_object;
 
 typedef struct trc_param { const char *name; int64_t value; bool is_duration; } trc_param;
+/* A param's value as text: a duration ("5 ms"), a number, or for the GIL's
+ * switch (`gil`, 1 or 0) "on" or "off". Returns out. */
+const char *trc_param_value(char *out, size_t cap, const trc_param *p);
 
 enum trc_run_end { TRC_END_OK = 0, TRC_END_DEADLOCK = 1, TRC_END_STUCK = 2, TRC_END_TIMEOUT = 3,
                    TRC_END_ERROR = 4, TRC_END_UNFINISHED = 5 /* no RUN_END chunk: cut short */,
@@ -397,6 +447,7 @@ typedef struct trc_ring {
     uint64_t tail_cache;         /* producer's last view of tail (a lower bound of it) */
     uint32_t mask;               /* capacity - 1 */
     uint32_t unit;
+    uint32_t cpu;                /* producer: the CPU of its last event (UINT32_MAX: none yet) */
     clk_calib clk;               /* the recorder's time base (a copy: shared by every ring) */
     /* producer only, slow path */
     _Alignas(64) uint64_t lost_pending;   /* events dropped, not yet reported by a LOST event */
@@ -431,6 +482,7 @@ typedef struct trc_recorder_desc {
     bool no_tsc;                 /* force clock_gettime timestamps */
     uint8_t mode;                /* trc_rec_mode */
     uint64_t max_events;         /* the drain reports TRC_REC_LIMIT after this many (0 = no limit) */
+    bool no_cpu;                 /* do not record the CPU of events (CPU events) */
     trc_writer *writer;          /* events go here (may be NULL: kept in memory only) */
     const trc_ring_alloc *alloc; /* NULL = heap */
     const clk_calib *clock;      /* a time base to share (NULL = calibrate, see clk_calibrate_cached) */
@@ -472,20 +524,30 @@ void trc_recorder_free(trc_recorder *r);
 /* The slow path of trc_emit (a full ring): waits for the drain or drops. Not inlined. */
 void trc_emit_slow_(trc_ring *r, bool ordered, uint16_t kind, uint32_t obj, uint16_t aux, uint64_t arg,
                     uint32_t extra);
+/* The unit is on another CPU than at its last event: a CPU event goes first
+ * (trc_recorder.c; written as the slow path writes: it may wait or drop). */
+void trc_ring_cpu_(trc_ring *r, uint32_t cpu);
 
 /* The hot path: no lock, no syscall. trc_emit_sync() is for events that follow
  * an acquisition (a lock taken, an item got, a wake-up): its timestamp is read
  * strictly after the acquiring instruction, so it never lands before the
- * release it follows (costs one lfence). A full ring (tail_cache says so) goes
- * to trc_emit_slow_, which rereads tail. */
+ * release it follows (costs one lfence). The CPU comes with the tick (rdtscp,
+ * or the rseq area): a change of CPU is recorded as a CPU event before the
+ * event (trc_ring_cpu_, through the slow path). A full ring (tail_cache says
+ * so) goes to trc_emit_slow_, which rereads tail. */
 static inline void trc_emit_(trc_ring *r, bool ordered, uint16_t kind, uint32_t obj, uint16_t aux, uint64_t arg,
                              uint32_t extra) {
+    uint32_t cpu = r->cpu;
+    uint64_t now = clk_ticks_cpu(&r->clk, ordered, &cpu);
+    if (__builtin_expect(cpu != r->cpu, 0)) {
+        trc_ring_cpu_(r, cpu);
+        now = ordered ? clk_ticks_ordered(&r->clk) : clk_ticks(&r->clk);   /* after the CPU event's */
+    }
     uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
     if (__builtin_expect(h - r->tail_cache > r->mask, 0)) {
         trc_emit_slow_(r, ordered, kind, obj, aux, arg, extra);
         return;
     }
-    uint64_t now = ordered ? clk_ticks_ordered(&r->clk) : clk_ticks(&r->clk);
     trc_event *e = &r->ev[h & r->mask];
     e->t = now;
     e->arg = arg;
@@ -524,14 +586,19 @@ static inline void trc_emit_sync(trc_ring *r, uint16_t kind, uint32_t obj, uint1
     X(READY,    8, "ready")     /* a task that can run again waits for its loop (the  \
                                    loop runs another task, or a task blocks it): from  \
                                    READY (moved back by its arg, how late) to its next \
-                                   event */
+                                   event */ \
+    X(GIL_WAIT, 9, "waiting for the GIL") /* from GIL_REQUEST to GIL_ACQUIRE: ready to run \
+                                   Python code, another unit holds the GIL */ \
+    X(RUNNABLE, 10, "runnable")  /* the kernel preempted it: it wants a CPU and waits \
+                                   for one (SCHED_SWITCH out preempted -> in) */
 enum trc_state {
 #define X(name, num, str) TRC_ST_##name = num,
     TRC_STATE_MAP(X)
 #undef X
-    TRC_ST__COUNT = 9
+    TRC_ST__COUNT = 11
 };
 const char *trc_state_name(unsigned s);
+bool trc_state_known(unsigned s);   /* one of TRC_STATE_MAP (the numbers have gaps) */
 
 typedef struct trc_span {
     uint64_t t0, t1;        /* relative ns, t0 < t1 (t0 == t1 only never) */
@@ -545,6 +612,24 @@ typedef struct trc_span {
                                READY: the loop; 0 otherwise */
 } trc_span;
 
+/* What the kernel did with a unit (traces/trc_sched.c). From SCHED_SWITCH
+ * events (perf context-switch records) when the run has them; else from the
+ * computes' CPU time against their wall time and SCHED_COUNTS. */
+typedef struct trc_cpu_span { uint64_t t0, t1; uint32_t cpu; uint32_t unit; } trc_cpu_span;
+typedef struct trc_unit_sched {
+    trc_cpu_span *oncpu; size_t noncpu;   /* kernel: on-CPU intervals (sorted), with their CPU */
+    uint64_t t_oncpu;                     /* kernel: their total */
+    uint64_t t_runnable;                  /* kernel: preempted, waiting for a CPU (the RUNNABLE state) */
+    uint32_t preemptions;                 /* kernel: switches out while runnable (involuntary) */
+    uint32_t blocks;                      /* kernel: switches out to wait (voluntary) */
+    uint32_t migrations;                  /* a CPU other than the one before (CPU events, or on-CPU intervals) */
+    uint32_t cpu_first, cpu_last;         /* UINT32_MAX: never seen */
+    uint64_t vol, invol;                  /* SCHED_COUNTS: context switches by the end (getrusage) */
+    bool has_counts;
+    uint64_t compute_cpu;                 /* CPU ns burnt by its computes (COMPUTE_END args) */
+    uint64_t compute_wall;                /* their wall time, less the GIL waits inside them: wall - cpu is
+                                             the time a compute was runnable without a CPU */
+} trc_unit_sched;
 typedef struct trc_gap {
     uint64_t t0, t1;        /* relative ns, t0 <= t1 */
     uint64_t lost;          /* events lost in it */
@@ -576,6 +661,7 @@ typedef struct trc_unit_track {
     struct trc_sample *lag; size_t nlag;
     int64_t max_ready;
     uint64_t max_lag;
+    trc_unit_sched sched;
     /* processes (PROC_START, PROC_EXIT): the unit's process, and how it ended */
     int32_t pid, ppid;               /* 0: none recorded */
     uint8_t start_method;            /* trc_start_method */
@@ -669,6 +755,12 @@ typedef struct trc_object_track {
     uint32_t callbacks, results;             /* CALLBACK, RESULT events */
     /* queues */
     uint32_t task_dones;                     /* QUEUE_TASK_DONE events */
+    /* the GIL: owners, t_held, acquires and handoffs as a lock's (handoffs: a drop -> the
+     * acquisition by a unit that waited for it); waits: GIL_REQUESTs */
+    uint32_t gil_drops[TRC_GIL__COUNT];      /* GIL_DROPs by reason (trc_gil_drop) */
+    uint32_t gil_drop_requests;
+    uint64_t gil_wait_total, gil_wait_max;   /* GIL_REQUEST -> GIL_ACQUIRE */
+    uint64_t gil_handoff_total, gil_handoff_max;   /* GIL_DROP -> the next holder's GIL_ACQUIRE, when it waited */
     /* processes: pipes, shm, vars, managers; queues' and pools' messages */
     uint64_t bytes;                          /* pipes: bytes sent; queues, pools: bytes pickled */
     uint64_t pickle_ns;                      /* queues, pools: CPU time pickling and unpickling */
@@ -728,7 +820,8 @@ typedef struct trc_mark { uint64_t t; uint32_t unit; const char *text; } trc_mar
  * QUEUE_TASK_DONE, LOCAL_SET, DAEMON_KILLED, COUNTER_WRITEs that lost
  * updates (extra > 0), RAISE, CAUGHT, BARRIER_BROKEN, the RELEASEs of
  * plain locks by units that did not hold them (aux TRC_RELEASE_FOREIGN),
- * TASK_CANCEL and CANCELLED. Fields as in the event; text: LOCAL_SET's
+ * TASK_CANCEL and CANCELLED, GIL_DROP_REQUESTs and GIL_DROPs answering one
+ * (aux TRC_GIL_INTERVAL). Fields as in the event; text: LOCAL_SET's
  * string, RAISE's and CAUGHT's error text.
  * An item with a value gives ITEM_VALUE instants at its PUT (aux 0) and at its
  * GET (aux 1): obj the queue, arg the value, extra the item id (low 32 bits),
@@ -780,6 +873,27 @@ typedef struct trc_future {
  * cancel; NONE before the first of them. */
 unsigned trc_future_state_at(const trc_future *f, uint64_t t);
 
+/* The run's scheduling as a whole (traces/trc_sched.c). */
+enum trc_sched_source { TRC_SCHED_NONE = 0 /* no data: a virtual clock, or an old recording */,
+                        TRC_SCHED_KERNEL = 1 /* perf context-switch records */,
+                        TRC_SCHED_FALLBACK = 2 /* perf refused: CPU time vs wall time, switch counts */ };
+typedef struct trc_cpu_track {
+    trc_cpu_span *spans; size_t nspans;      /* the units on this CPU, sorted (kernel source) */
+    uint64_t t_busy;
+} trc_cpu_track;
+typedef struct trc_sched {
+    uint32_t source;                         /* trc_sched_source */
+    uint32_t cores;                          /* the machine's (run->cores) */
+    trc_cpu_track *cpus; uint32_t ncpus;     /* per CPU number seen (kernel), else none */
+    /* units wanting a CPU: on one or runnable (kernel), or running / computing / runnable
+     * by their states (fallback); a step series from (0, 0) */
+    trc_sample *want; size_t nwant;
+    int64_t max_want;
+    uint64_t t_oversub;                      /* time more units wanted a CPU than there are cores */
+    double avg_want;                         /* time-weighted mean of want over the run */
+    uint32_t migrations, preemptions;        /* sums over the units */
+    uint32_t cpu_events;                     /* CPU events: the recorder knew its CPU */
+} trc_sched;
 #define TRC_MAX_WARNINGS 1000
 typedef struct trc_warning {
     uint64_t ev;            /* the event's index in the run's time order */
@@ -802,6 +916,7 @@ typedef struct trc_model {
     trc_future *futures; size_t nfutures;     /* grouped by pool (object order), by first event within */
     uint64_t unmatched_wakes;          /* WAIT_END naming a NOTIFY/SET/BARRIER_OPEN that is not there */
     uint64_t lost_updates;             /* sum over counters */
+    trc_sched sched;
     uint64_t lost;                     /* events lost (LOST events), over all units */
     /* What the model had to make up: an ownership whose acquisition or release
      * was lost, a unit whose end is not in a cut file, an event before the run's

@@ -92,6 +92,10 @@ static bool item_take(item_map *m, uint64_t key, uint32_t obj, item_slot *out) {
 
 #define NO_EV UINT64_MAX
 
+/* trc_sched.c: what the kernel did, after the main pass, from its events (CPU,
+ * SCHED_SWITCH, SCHED_COUNTS) in time order */
+void trc__sched_build(trc_model *m, const trc_event *ev, size_t nev);
+
 typedef struct unit_cur {
     uint8_t state;
     uint8_t op;
@@ -115,6 +119,9 @@ typedef struct unit_cur {
     size_t cap_gaps;
     bool value_next; int64_t value;           /* ITEM_VALUE: the value of the item its next PUT puts */
     size_t cap_ready, cap_lag;                /* loops */
+    /* the GIL: the state a GIL wait goes back to, when it began; the compute under way */
+    uint8_t gil_resume; uint64_t gil_since; uint32_t gil_obj;
+    uint64_t compute_t0, compute_gil;
 } unit_cur;
 
 typedef struct obj_cur {
@@ -125,6 +132,7 @@ typedef struct obj_cur {
     bool released; uint32_t rel_unit; uint64_t rel_t; uint64_t rel_ev;
     size_t cap_owners, cap_depth, cap_level, cap_set, cap_cops;
     bool is_set; uint32_t set_unit; uint64_t set_t0, set_seq;   /* events */
+    int64_t gil_waiting;                                        /* the GIL: units waiting for it */
 } obj_cur;
 
 /* A future's event indexes, for its flows. */
@@ -218,6 +226,7 @@ typedef struct builder {
     wake_ev *wakes; size_t nwakes, cap_wakes;   /* WAIT_ENDs whose NOTIFY/SET/OPEN is not read yet */
     size_t cap_warn;
     trc_evcur *cur;      /* for the byte offset of the event at hand */
+    trc_event *sched; size_t nsched, cap_sched;   /* CPU, SCHED_SWITCH, SCHED_COUNTS, in time order */
 } builder;
 
 static void flow_add(builder *b, uint32_t kind, uint64_t t0, uint64_t t1, uint32_t u0, uint32_t u1, uint32_t obj,
@@ -537,6 +546,7 @@ static void builder_free(builder *b) {
     free(b->fev);
     free(b->res);
     free(b->wakes);
+    free(b->sched);
 }
 
 /* ---- the pass -------------------------------------------------------------- */
@@ -611,6 +621,11 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
         switch (e->kind) {
         case TRC_EV_UNIT_START: break;
         case TRC_EV_UNIT_EXIT:
+            if (c->gil_since && c->gil_obj && c->gil_obj <= run->nobjects) {   /* it ended while waiting for the GIL */
+                obj_cur *go = &oc[c->gil_obj - 1];
+                if (go->gil_waiting > 0) level_push(&m->objects[c->gil_obj - 1], go, t, --go->gil_waiting);
+                c->gil_since = 0;
+            }
             if (!c->started) {
                 c->started = true; ut->t_start = t; c->ev_start = i;
                 span_open(c, t, TRC_ST_RUNNING, 0, 0, 0);
@@ -629,7 +644,9 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
             span_open(c, t, TRC_ST_DONE, 0, 0, 0);
             break;
         case TRC_EV_COMPUTE_BEGIN:   /* extra, on a loop: the task that blocks it + 1 */
-            span_close(ut, c, t, 0); span_open(c, t, TRC_ST_COMPUTE, 0, 0, e->extra); break;
+            span_close(ut, c, t, 0); span_open(c, t, TRC_ST_COMPUTE, 0, 0, e->extra);
+            c->compute_t0 = t; c->compute_gil = 0;
+            break;
         case TRC_EV_SLEEP_BEGIN:
             span_close(ut, c, t, 0); span_open(c, t, TRC_ST_SLEEP, 0, 0, e->extra); break;
         case TRC_EV_WAIT_BEGIN:
@@ -645,6 +662,13 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
         case TRC_EV_SLEEP_END:
         case TRC_EV_WAIT_END:
             if (ut->exited) break;
+            if (e->kind == TRC_EV_COMPUTE_END) {
+                ut->sched.compute_cpu += e->arg;
+                if (c->gil_since) c->compute_gil += t - c->gil_since;   /* ended while it waited for the GIL */
+                uint64_t wall = t - c->compute_t0;
+                ut->sched.compute_wall += wall > c->compute_gil ? wall - c->compute_gil : 0;
+                c->gil_since = 0;
+            }
             if (e->kind == TRC_EV_WAIT_END) {
                 if (e->aux != TRC_OUT_OK) c->wait_obj = 0;
                 if (ot && e->aux == TRC_OUT_TIMEOUT) ot->timeouts++;
@@ -941,6 +965,75 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
             span_close(ut, c, t, 0);
             span_open(c, t, c->f_state, c->f_obj, c->f_op, c->f_target);
             break;
+        case TRC_EV_GIL_REQUEST:
+            if (ut->exited) break;
+            span_close(ut, c, t, 0);
+            c->gil_resume = c->state == TRC_ST_COMPUTE ? TRC_ST_COMPUTE : TRC_ST_RUNNING;
+            span_open(c, t, TRC_ST_GIL_WAIT, e->obj, 0, e->arg);
+            c->gil_since = t;
+            c->gil_obj = e->obj;
+            if (ot) {
+                ot->waits++;
+                level_push(ot, o, t, ++o->gil_waiting);
+            }
+            break;
+        case TRC_EV_GIL_ACQUIRE:
+            if (c->state == TRC_ST_GIL_WAIT && !ut->exited) {
+                span_close(ut, c, t, 0);
+                span_open(c, t, c->gil_resume, 0, 0, 0);
+            }
+            if (c->gil_since) {
+                uint64_t w = t - c->gil_since;
+                if (c->state == TRC_ST_COMPUTE) c->compute_gil += w;
+                if (ot) {
+                    ot->gil_wait_total += w;
+                    if (w > ot->gil_wait_max) ot->gil_wait_max = w;
+                    if (o->gil_waiting > 0) level_push(ot, o, t, --o->gil_waiting);
+                }
+            }
+            if (!o) { c->gil_since = 0; break; }
+            if (o->owned && o->owner != e->unit) {
+                /* the holder's drop was lost (or this is not a consistent file) */
+                uint64_t cut = owner_known_until(m, uc, o);
+                warn(b, i, k, t, e->unit, "%s takes the GIL while %s holds it: %s's drop was lost; the GIL's "
+                     "holder is unknown from %s", unit_name(run, e->unit), unit_name(run, o->owner),
+                     unit_name(run, o->owner), fmt_t(tbuf, cut));
+                owner_close(ot, o, TRC_OBJ_GIL, cut);
+                owner_unknown(ot, o, cut, t);
+            }
+            ot->acquires++;
+            if (!o->owned) {
+                o->owned = true; o->owner = e->unit; o->t0 = t; o->max_d = 1; o->owner_gaps = ut->ngaps;
+                if (o->released && o->rel_unit != e->unit && c->gil_since && c->gil_since <= o->rel_t) {
+                    flow_add(b, TRC_FLOW_HANDOFF, o->rel_t, t, o->rel_unit, e->unit, e->obj, 0, o->rel_ev, i);
+                    ot->handoffs++;
+                    ot->gil_handoff_total += t - o->rel_t;
+                    if (t - o->rel_t > ot->gil_handoff_max) ot->gil_handoff_max = t - o->rel_t;
+                }
+            }
+            c->gil_since = 0;
+            break;
+        case TRC_EV_GIL_DROP:
+            if (!o) break;
+            if (e->aux < TRC_GIL__COUNT) ot->gil_drops[e->aux]++;
+            if (o->owned && o->owner == e->unit) {
+                ARR_PUSH(ot->owners, ot->nowners, o->cap_owners,
+                         ((trc_owner_span){ .t0 = o->t0, .t1 = t, .owner = o->owner, .depth = 1 }));
+                ot->t_held += t - o->t0;
+                o->owned = false;
+                o->released = true; o->rel_unit = e->unit; o->rel_t = t; o->rel_ev = i;
+            }
+            if (e->aux == TRC_GIL_INTERVAL) instant_add(b, e, i, t, NULL);
+            break;
+        case TRC_EV_GIL_DROP_REQUEST:
+            if (ot) ot->gil_drop_requests++;
+            instant_add(b, e, i, t, NULL);
+            break;
+        case TRC_EV_CPU:
+        case TRC_EV_SCHED_SWITCH:
+        case TRC_EV_SCHED_COUNTS:   /* what the kernel did: trc_sched.c, after this pass */
+            ARR_PUSH(b->sched, b->nsched, b->cap_sched, *e);
+            break;
         case TRC_EV_DAEMON_KILLED:
             ut->killed = true;
             ut->t_killed = t;
@@ -1011,7 +1104,8 @@ int trc_model_build_opts(trc_model *m, const trc_run *run, const trc_model_opts 
         case TRC_OBJ_SEMAPHORE:
         case TRC_OBJ_RLOCK:
         case TRC_OBJ_RWLOCK:
-        case TRC_OBJ_BARRIER: level_push(ot, &oc[o], 0, 0); break;
+        case TRC_OBJ_BARRIER:
+        case TRC_OBJ_GIL: level_push(ot, &oc[o], 0, 0); break;
         default: break;
         }
     }
@@ -1092,6 +1186,7 @@ int trc_model_build_opts(trc_model *m, const trc_run *run, const trc_model_opts 
         }
     }
     sort_flows(m->flows, m->nflows);
+    trc__sched_build(m, b.sched, b.nsched);
     free(uc);
     free(oc);
     builder_free(&b);
@@ -1107,8 +1202,12 @@ void trc_model_release(trc_model *m) {
         free(m->units[u].spans);
         free(m->units[u].ready_len);
         free(m->units[u].lag);
+        free(m->units[u].sched.oncpu);
         free(m->units[u].gaps);
     }
+    for (uint32_t k = 0; k < m->sched.ncpus; k++) free(m->sched.cpus[k].spans);
+    free(m->sched.cpus);
+    free(m->sched.want);
     free(m->warnings);
     for (uint32_t o = 0; run && o < run->nobjects; o++) {
         trc_object_track *ot = &m->objects[o];

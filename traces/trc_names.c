@@ -1,5 +1,8 @@
 #include "traces/trc.h"
 
+#include <stdio.h>
+#include <string.h>
+
 const char *trc_ev_name(unsigned kind) {
     switch (kind) {
 #define X(name, num, str) case num: return str;
@@ -36,6 +39,31 @@ const char *trc_state_name(unsigned s) {
     }
 }
 
+const char *trc_param_value(char *out, size_t cap, const trc_param *p) {
+    if (p->is_duration && p->value >= 0) fmt_dur(out, cap, (uint64_t)p->value);
+    else if (p->name && !strcmp(p->name, "gil") && (p->value == 0 || p->value == 1)) snprintf(out, cap, "%s", p->value ? "on" : "off");
+    else snprintf(out, cap, "%lld", (long long)p->value);
+    return out;
+}
+
+const char *trc_gil_drop_name(unsigned r) {
+    switch (r) {
+#define X(name, num, str) case num: return str;
+    TRC_GIL_DROP_MAP(X)
+#undef X
+    default: return "unknown";
+    }
+}
+
+bool trc_state_known(unsigned s) {
+    switch (s) {
+#define X(name, num, str) case num: return true;
+    TRC_STATE_MAP(X)
+#undef X
+    default: return false;
+    }
+}
+
 const char *trc_unit_kind_name(unsigned k) {
     switch (k) {
     case TRC_UNIT_THREAD: return "thread";
@@ -58,6 +86,7 @@ const char *trc_obj_kind_name(unsigned k) {
     case TRC_OBJ_RWLOCK: return "rwlock";
     case TRC_OBJ_COUNTER: return "counter";
     case TRC_OBJ_POOL: return "pool";
+    case TRC_OBJ_GIL: return "GIL";
     case TRC_OBJ_PIPE: return "pipe";
     case TRC_OBJ_SHM: return "shm";
     case TRC_OBJ_VAR: return "var";

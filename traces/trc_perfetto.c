@@ -135,12 +135,14 @@ static int pf_events(pf_run *pr) {
         if (ot->ndepth) rc = pf_seq_samples(pr, pf_uuid_depth(pr, ob), ot->depth, ot->ndepth);
         if (!rc && ot->nowners) rc = pf_seq_owner(pr, ob);
         if (!rc && ot->nlevel &&
-            (kind == TRC_OBJ_SEMAPHORE || kind == TRC_OBJ_RWLOCK || kind == TRC_OBJ_COUNTER || kind == TRC_OBJ_BARRIER))
+            (kind == TRC_OBJ_SEMAPHORE || kind == TRC_OBJ_RWLOCK || kind == TRC_OBJ_COUNTER || kind == TRC_OBJ_BARRIER ||
+             kind == TRC_OBJ_GIL))
             rc = pf_seq_samples(pr, pf_uuid_level(pr, ob), ot->level, ot->nlevel);
         if (!rc && kind == TRC_OBJ_EVENT && ot->nset_spans) rc = pf_seq_set(pr, ob);
         if (!rc && kind == TRC_OBJ_POOL && ot->nfutures) rc = pf_seq_futures(pr, ob);
         if (!rc && pr->nomem) rc = -ERR_NOMEM;
     }
+    if (!rc) rc = pf_seq_sched(pr);
     return rc ? rc : pr->o->err;
 }
 
@@ -200,6 +202,7 @@ int trc_export_perfetto(FILE *out, const trc_recording *rec, const trc_model *mo
         if (!rc && (!pr.name_done || !pr.str_done)) rc = -ERR_NOMEM;
         if (!rc) rc = pf_lanes(&pr);
         if (!rc) rc = pf_descriptors(&pr, rec, r, &ids);
+        if (!rc) { pf_desc_sched(&pr); rc = o.err; }
         if (!rc) rc = pf_events(&pr);
         free(pr.name_done);
         free(pr.str_done);
@@ -207,7 +210,7 @@ int trc_export_perfetto(FILE *out, const trc_recording *rec, const trc_model *mo
         free(pr.in_off);
         free(pr.lane0);
         pf_dyn_free(&pr.dyn);
-        uuid += pf_uuid_count(run->nunits, run->nobjects, pr.nlanes);
+        uuid += pf_uuid_count(run->nunits, run->nobjects, pr.nlanes, m->sched.ncpus);
         uint64_t max_id = 0;
         for (size_t i = 0; i < m->nflows; i++)
             if (m->flows[i].id > max_id) max_id = m->flows[i].id;

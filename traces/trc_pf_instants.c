@@ -127,6 +127,10 @@ static void pf_inst_event(pf_run *pr, const pf_inst *in, pf_ev *e) {
         if (ev->obj) e->name_iid = pf_dyn_fmt(pr, "cancelled in %s %s", trc_op_name(ev->aux), on);
         else e->name_iid = pf_dyn_fmt(pr, ev->arg == 2 ? "cancelled (the loop closes)" : "cancelled");
         break;
+    case TRC_EV_GIL_DROP_REQUEST:
+        e->name_iid = pf_dyn_fmt(pr, "asks %s to drop the %s", pf_unit_or(pr, ev->arg), on);
+        break;
+    case TRC_EV_GIL_DROP: e->name_iid = pf_dyn_fmt(pr, "drops the %s (%s)", on, trc_gil_drop_name(ev->aux)); break;
     /* processes */
     case TRC_EV_SEND: e->name_iid = pf_dyn_fmt(pr, "send %s (%u bytes)", on, ev->extra); break;
     case TRC_EV_RECV:

@@ -208,8 +208,12 @@ static inline uint64_t pf_uuid_lane(const pf_run *pr, uint32_t lane) {
 static inline uint64_t pf_uuid_loop(const pf_run *pr, uint32_t u, uint32_t k) {
     return pr->uuid0 + 2 + 2ull * pr->nunits + 4ull * pr->nobjects + pr->nlanes + 2ull * u + k;
 }
-static inline uint64_t pf_uuid_count(uint32_t nunits, uint32_t nobjects, uint32_t nlanes) {
-    return 2 + 4ull * nunits + 4ull * nobjects + nlanes;
+/* the run's CPUs (k < ncpus), then its "units wanting a CPU" counter (k == ncpus) */
+static inline uint64_t pf_uuid_cpu(const pf_run *pr, uint32_t k) {
+    return pr->uuid0 + 2 + 4ull * pr->nunits + 4ull * pr->nobjects + pr->nlanes + k;
+}
+static inline uint64_t pf_uuid_count(uint32_t nunits, uint32_t nobjects, uint32_t nlanes, uint32_t ncpus) {
+    return 2 + 4ull * nunits + 4ull * nobjects + nlanes + ncpus + 1;
 }
 
 static inline const char *pf_s(const char *s) { return s ? s : ""; }
@@ -374,5 +378,9 @@ int pf_seq_set(pf_run *pr, uint32_t ob);
 int pf_lanes(pf_run *pr);                          /* trc_pf_futures.c */
 int pf_seq_futures(pf_run *pr, uint32_t ob);
 int pf_seq_ends(pf_run *pr);                       /* trc_pf_ends.c */
+/* A track of the run's process that belongs to no object: a counter when unit is given. */
+void pf_desc_plain(pf_run *pr, uint64_t uuid, const char *name, const char *unit, const char *desc);   /* trc_pf_tracks.c */
+void pf_desc_sched(pf_run *pr);                    /* trc_pf_sched.c */
+int pf_seq_sched(pf_run *pr);
 
 #endif

@@ -104,8 +104,7 @@ static size_t pf_varying_params(char *out, size_t cap, const trc_recording *rec,
         }
         if (!varies) continue;
         char val[32];
-        if (pa->is_duration && pa->value >= 0) fmt_dur(val, sizeof val, (uint64_t)pa->value);
-        else snprintf(val, sizeof val, "%" PRId64, pa->value);
+        trc_param_value(val, sizeof val, pa);
         int k = snprintf(out + n, cap - n, ", %s=%s", pf_s(pa->name), val);
         if (k < 0) break;
         n += (size_t)k < cap - n ? (size_t)k : cap - n - 1;
@@ -321,7 +320,14 @@ int pf_descriptors(pf_run *pr, const trc_recording *rec, uint32_t r, pf_ids *ids
             else snprintf(d2, sizeof d2, "items in the queue; unbounded");
             pf_desc_track(pr, pf_uuid_depth(pr, ob), ob, " depth", "items", "queue depth", d2, MERGE_NONE);
         }
-        if (obj->kind == TRC_OBJ_LOCK || obj->kind == TRC_OBJ_RLOCK || ot->nowners) {
+        if (obj->kind == TRC_OBJ_GIL) {
+            char iv[32];
+            fmt_dur(iv, sizeof iv, obj->capacity > 0 ? (uint64_t)obj->capacity : 0);
+            snprintf(d2, sizeof d2, "one slice per holding of the GIL, named after the holder; switch interval %s", iv);
+            pf_desc_track(pr, pf_uuid_owner(pr, ob), ob, " holder", NULL, NULL, d2, MERGE_NONE);
+            pf_desc_track(pr, pf_uuid_level(pr, ob), ob, " waiting", "units", NULL,
+                          "units waiting for the GIL (between their request and their acquisition)", MERGE_NONE);
+        } else if (obj->kind == TRC_OBJ_LOCK || obj->kind == TRC_OBJ_RLOCK || ot->nowners) {
             if (obj->kind == TRC_OBJ_RWLOCK)
                 pf_desc_track(pr, pf_uuid_owner(pr, ob), ob, " writer", NULL, NULL,
                               "one slice per write ownership, named after the writer", MERGE_NONE);
@@ -369,4 +375,27 @@ int pf_descriptors(pf_run *pr, const trc_recording *rec, uint32_t r, pf_ids *ids
         }
     }
     return o->err;
+}
+
+void pf_desc_plain(pf_run *pr, uint64_t uuid, const char *name, const char *unit, const char *desc) {
+    pf_out *o = pr->o;
+    if (!pf_need(o, 160 + strlen(name) + strlen(desc) + (unit ? strlen(unit) : 0))) return;
+    uint8_t *pkt_len, *td_len, *len_at;
+    uint8_t *p = pf_td_open(o->buf + o->n, &pkt_len, &td_len, uuid);
+    *p++ = TD_PARENT;
+    p = pb_var(p, pr->uuid0);
+    p = pf_field_str(p, TD_NAME, name);
+    if (unit) {
+        *p++ = TD_COUNTER;
+        p = pb_open(p, &len_at);
+        *p++ = CD_UNIT;
+        *p++ = COUNTER_UNIT_COUNT;
+        p = pf_field_str(p, CD_UNIT_NAME, unit);
+        p = pb_close(len_at, p);
+    }
+    *p++ = TD_MERGE;
+    *p++ = MERGE_NONE;
+    p = pf_field_str(p, TD_DESCRIPTION, desc);
+    p = pf_td_close(p, pkt_len, td_len);
+    o->n = (size_t)(p - o->buf);
 }

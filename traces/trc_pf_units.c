@@ -147,7 +147,14 @@ int pf_seq_unit(pf_run *pr, uint32_t u) {
                                  trc_state_name(sp[i].state));
                 if (!iid) return -ERR_NOMEM;
             }
-            if (sp[i].state != TRC_ST_BLOCKED && pr->started && iid < pr->name_cap && pr->name_done[iid] == pr->seq) {
+            bool gil = sp[i].state == TRC_ST_GIL_WAIT && sp[i].obj >= 1 && sp[i].obj <= pr->nobjects;
+            if (gil) {   /* "waiting for the GIL", with the GIL (a process's) as its object */
+                pf_ev e = { .type = TYPE_BEGIN, .track = track, .rel = sp[i].t0, .name_iid = iid, .nann = 1 };
+                e.ann[0].dn = DN_OBJECT;
+                e.ann[0].str = true;
+                e.ann[0].v = SV_OBJ(sp[i].obj - 1);
+                pf_put(pr, &e);
+            } else if (sp[i].state != TRC_ST_BLOCKED && pr->started && iid < pr->name_cap && pr->name_done[iid] == pr->seq) {
                 o->n = (size_t)(pf_slice_fast(pr, o->buf + o->n, TYPE_BEGIN, track, sp[i].t0, iid) - o->buf);
             } else {
                 pf_ev e = { .type = TYPE_BEGIN, .track = track, .rel = sp[i].t0, .name_iid = iid };

@@ -200,6 +200,7 @@ int trc_recorder_create(trc_recorder **out, const trc_recorder_desc *desc, diag 
     if (desc->virtual_clock) r->clk = (clk_calib){ .ns_per_tick = 1.0, .virt = desc->virtual_clock };
     else if (desc->clock) r->clk = *desc->clock;
     else clk_calibrate_cached(&r->clk, !desc->no_tsc);
+    if (desc->no_cpu) r->clk.cpu_mode = CLK_CPU_NONE;
     r->ctl = r->alloc.alloc(r->alloc.ctx, sizeof *r->ctl);
     if (!r->ctl) {
         free(r);
@@ -214,6 +215,13 @@ int trc_recorder_create(trc_recorder **out, const trc_recorder_desc *desc, diag 
 
 const clk_calib *trc_recorder_clock(trc_recorder *r) { return &r->clk; }
 
+void trc_ring_cpu_(trc_ring *r, uint32_t cpu) {
+    uint32_t before = r->cpu;
+    r->cpu = cpu;
+    if (cpu == UINT32_MAX) return;
+    trc_emit_slow_(r, false, TRC_EV_CPU, 0, 0, cpu, before == UINT32_MAX ? 0 : before + 1);
+}
+
 trc_ring *trc_recorder_ring(trc_recorder *r, uint32_t unit) {
     pthread_mutex_lock(&r->mu);
     uint32_t n = atomic_load_explicit(&r->nrings, memory_order_relaxed);
@@ -224,6 +232,7 @@ trc_ring *trc_recorder_ring(trc_recorder *r, uint32_t unit) {
             memset(ring, 0, sizeof *ring);
             ring->clk = r->clk;
             ring->unit = unit;
+            ring->cpu = UINT32_MAX;
             ring->mask = r->desc.ring_events - 1;
             ring->ctl = r->ctl;
             ring->mode = r->desc.mode;

@@ -6,6 +6,7 @@
 
 #include "traces/trc_internal.h"
 #include "traces/trc_procs_internal.h"
+#include "traces/trc_sched_internal.h"
 
 #define bprintf trc__bprintf
 #define json_str trc__json_str
@@ -41,6 +42,7 @@ static void object_json(buf *out, const trc_model *m, const trc_object *ob, cons
         bprintf(out, ",\"writes\":%u,\"reads\":%u,\"lost_updates\":%llu,\"stale_reads\":%u", ot->writes, ot->reads,
                 (unsigned long long)ot->lost_updates, ot->stale_reads);
         break;
+    case TRC_OBJ_GIL: trc__gil_json(out, ob, ot); break;
     case TRC_OBJ_POOL: {
         trc__pool_times p = trc__pool_times_of(m, ot);
         bprintf(out, ",\"workers\":%lld,\"submitted\":%u,\"started\":%u,\"completed\":%u,\"failed\":%u,\"cancelled\":%u,"
@@ -119,6 +121,7 @@ static void run_json(buf *out, const trc_model *m, uint32_t index) {
             bprintf(out, ",\"loop\":{\"ticks\":%u,\"max_ready\":%lld,\"max_lag_ns\":%llu}", ut->ticks,
                     (long long)ut->max_ready, (unsigned long long)ut->max_lag);
         if (ut->cancelled) bprintf(out, ",\"cancelled\":true");
+        trc__sched_unit_json(out, ut);   /* its scheduling: trc_stats_sched.c */
         bprintf(out, "}");
     }
     bprintf(out, "],\"groups\":[");
@@ -170,7 +173,9 @@ static void run_json(buf *out, const trc_model *m, uint32_t index) {
         }
         bprintf(out, "}");
     }
-    bprintf(out, "],\"lost_updates\":%llu,\"unmatched_wakes\":%llu,\"flows\":{", (unsigned long long)m->lost_updates,
+    bprintf(out, "]");
+    trc__sched_json(out, m);
+    bprintf(out, ",\"lost_updates\":%llu,\"unmatched_wakes\":%llu,\"flows\":{", (unsigned long long)m->lost_updates,
             (unsigned long long)m->unmatched_wakes);
     uint64_t nk[TRC_FLOW__COUNT] = { 0 };
     for (size_t i = 0; i < m->nflows; i++)

@@ -4,6 +4,7 @@
 
 #include "traces/trc_internal.h"
 #include "traces/trc_procs_internal.h"
+#include "traces/trc_sched_internal.h"
 
 #define bprintf trc__bprintf
 
@@ -62,6 +63,7 @@ static void object_text(buf *out, const trc_model *m, const trc_object *ob, cons
                 (unsigned long long)ot->lost_updates, pl(ot->lost_updates, "update", "updates"), ot->stale_reads,
                 pl(ot->stale_reads, "read", "reads"));
         break;
+    case TRC_OBJ_GIL: trc__gil_text(out, m, ot); break;
     case TRC_OBJ_POOL: {
         trc__pool_times p = trc__pool_times_of(m, ot);
         bprintf(out, "%lld workers, %u submitted, %u completed, %u failed, %u cancelled", (long long)ob->capacity,
@@ -133,8 +135,7 @@ void trc_stats_text(buf *out, const trc_model *m) {
     if (run->nparams) {
         bprintf(out, "params:");
         for (uint32_t i = 0; i < run->nparams; i++) {
-            if (run->params[i].is_duration) bprintf(out, " %s=%s", run->params[i].name, dur(a, (uint64_t)run->params[i].value));
-            else bprintf(out, " %s=%lld", run->params[i].name, (long long)run->params[i].value);
+            bprintf(out, " %s=%s", run->params[i].name, trc_param_value(a, sizeof a, &run->params[i]));
         }
         bprintf(out, "\n");
     }
@@ -254,6 +255,7 @@ void trc_stats_text(buf *out, const trc_model *m) {
                 dur(a, st.flush_ns), st.flushes, pl(st.flushes, "wait", "waits"),
                 life ? 100.0 * (double)st.flush_ns / (double)life : 0.0);
     }
+    trc__sched_text(out, m, w);
     if (st.events_unread) bprintf(out, "\n(the events could not be read again: CPU, puts and gets per unit are missing)\n");
     if (m->lost_updates)
         bprintf(out, "\n%llu %s lost to unsynchronised read-modify-writes\n", (unsigned long long)m->lost_updates,

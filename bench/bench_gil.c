@@ -1,0 +1,319 @@
+/* bench_gil: weft's GIL against real CPython, side by side in the same run.
+ *
+ * For each figure weft runs a scenario on real threads (sim_run, recorded and
+ * modelled as `weft run` does) and bench_gil.py runs the same workload in
+ * `python3`; the two alternate, so both see the same load.
+ *
+ *   cpu      4 CPU-bound tasks of 250 ms: sequential, 4 threads with the GIL,
+ *            4 threads without it (weft only: CPython 3.11 has no
+ *            free-threaded build here), 4 processes. Reported as speed
+ *            against sequential (sequential makespan / makespan). weft's
+ *            processes are modelled (one GIL per unit on threads,
+ *            sim_desc.gil_per_unit) until the processes backend lands.
+ *   convoy   one I/O thread sleeping 10 ms, 30 times, beside 1, 2 and 4
+ *            CPU-bound threads at switch intervals of 1, 5 and 50 ms: how
+ *            late it gets going again after each sleep (weft: the GIL's
+ *            acquisition after the sleep's end; CPython: the sleep's
+ *            overshoot, which ends when it holds the GIL again).
+ *   handoff  the GIL's hand-off latency: from a drop to the next holder's
+ *            acquisition (weft's model), from one thread's last bytecode to
+ *            the next one's first (CPython).
+ *
+ * The convoy and the hand-off print the load average too; figures on a loaded machine are
+ * noisy: compare the columns of one run, not runs.
+ *
+ * Usage: bench_gil [--reps N] [--quick] [--python PATH] [--script PATH]
+ * Prints figures; asserts nothing. Say `uptime` beside them. */
+#include "sim/sim.h"
+#include "traces/trc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef WEFT_SOURCE_DIR
+#define WEFT_SOURCE_DIR "."
+#endif
+
+static const char *python = "python3";
+static const char *script = WEFT_SOURCE_DIR "/bench/bench_gil.py";
+static char tmpdir[] = "/tmp/bench_gil.XXXXXX";
+
+/* ---- weft -------------------------------------------------------------------- */
+
+typedef struct wrun {
+    trc_recording *rec;
+    trc_model m;
+    bool ok;
+} wrun;
+
+static bool weft_run(wrun *w, const char *text, bool per_unit) {
+    memset(w, 0, sizeof *w);
+    diag d;
+    diag_clear(&d);
+    sim_program *p;
+    if (sim_parse(&p, "bench_gil", text, NULL, 0, &d)) {
+        fprintf(stderr, "bench_gil: scenario: %d:%d: %s\n", d.line, d.col, d.msg);
+        return false;
+    }
+    char path[128];
+    snprintf(path, sizeof path, "%s/run.weft", tmpdir);
+    sim_result res;
+    int rc = sim_run(&res, p, &(sim_desc){ .out_path = path, .gil_per_unit = per_unit }, &d);
+    sim_program_free(p);
+    if (rc || trc_recording_load(&w->rec, path, &d)) {
+        fprintf(stderr, "bench_gil: run: %s\n", d.msg);
+        return false;
+    }
+    if (trc_model_build(&w->m, &w->rec->runs[0], &d)) {
+        fprintf(stderr, "bench_gil: model: %s\n", d.msg);
+        trc_recording_free(w->rec);
+        return false;
+    }
+    unlink(path);
+    w->ok = true;
+    return true;
+}
+
+static void weft_free(wrun *w) {
+    if (!w->ok) return;
+    trc_model_release(&w->m);
+    trc_recording_free(w->rec);
+}
+
+static double weft_makespan(const char *text, bool per_unit) {
+    wrun w;
+    if (!weft_run(&w, text, per_unit)) return -1;
+    double s = (double)w.m.makespan / 1e9;
+    weft_free(&w);
+    return s;
+}
+
+static int gil_index(const trc_run *run) {
+    for (uint32_t i = 0; i < run->nobjects; i++)
+        if (run->objects[i].kind == TRC_OBJ_GIL) return (int)i;
+    return -1;
+}
+
+/* ---- CPython ------------------------------------------------------------------ */
+
+/* Runs bench_gil.py with args; returns its last line (static), NULL on failure. */
+static const char *py_run(const char *args) {
+    static char line[4096];
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "'%s' '%s' %s", python, script, args);
+    FILE *f = popen(cmd, "r");
+    if (!f) return NULL;
+    bool got = false;
+    char got_line[sizeof line];
+    while (fgets(got_line, sizeof got_line, f)) {
+        memcpy(line, got_line, sizeof got_line);
+        got = true;
+    }
+    int st = pclose(f);
+    return got && st == 0 ? line : NULL;
+}
+
+/* A number field of a flat JSON object: "key": value. */
+static double jnum(const char *json, const char *key) {
+    if (!json) return -1;
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr(json, pat);
+    return p ? strtod(p + strlen(pat), NULL) : -1;
+}
+
+/* ---- figures ------------------------------------------------------------------- */
+
+static int cmp_d(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_d);
+    return n ? (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2) : -1;
+}
+
+enum { SEQ, GIL_ON, GIL_OFF, PROCS, NMODE };
+static const char *mode_name[NMODE] = { "sequential", "threads, GIL on", "threads, GIL off", "processes" };
+
+static double minimum(const double *v, int n) {
+    double m = -1;
+    for (int i = 0; i < n; i++)
+        if (v[i] > 0 && (m < 0 || v[i] < m)) m = v[i];
+    return m;
+}
+
+static void load_line(const char *when) {
+    FILE *f = fopen("/proc/loadavg", "r");
+    char avg[128] = "?";
+    if (f) {
+        if (!fgets(avg, sizeof avg, f)) snprintf(avg, sizeof avg, "?\n");
+        fclose(f);
+    }
+    printf("  (load average %s: %s", when, avg);
+    if (!strchr(avg, '\n')) printf("\n");
+}
+
+static void bench_cpu(int reps, int ms, int n) {
+    printf("== %d CPU-bound tasks of %d ms: speed = sequential / makespan. Each repetition runs every mode in\n"
+           "   weft and then in CPython, one after the other; best of %d (the least disturbed) and median\n",
+           n, ms, reps);
+    load_line("before");
+    static const char *py_mode[NMODE] = { "sequential", "threads", NULL, "processes" };
+    double w[NMODE][16], p[NMODE][16];
+    char text[NMODE][256];
+    snprintf(text[SEQ], sizeof text[SEQ], "actor s { repeat %d { compute %dms } }\n", n, ms);
+    snprintf(text[GIL_ON], sizeof text[GIL_ON], "gil on\nactor t * %d { compute %dms }\n", n, ms);
+    snprintf(text[GIL_OFF], sizeof text[GIL_OFF], "gil off\nactor t * %d { compute %dms }\n", n, ms);
+    snprintf(text[PROCS], sizeof text[PROCS], "gil on\nactor t * %d { compute %dms }\n", n, ms);
+    for (int r = 0; r < reps; r++) {
+        for (int k = 0; k < NMODE; k++) {
+            w[k][r] = weft_makespan(text[k], k == PROCS);
+            p[k][r] = -1;
+            if (py_mode[k]) {
+                char args[96];
+                snprintf(args, sizeof args, "cpu %d %d %s", ms, n, py_mode[k]);
+                p[k][r] = jnum(py_run(args), py_mode[k]);
+            }
+        }
+        printf("  rep %d: weft", r + 1);
+        for (int k = 0; k < NMODE; k++) printf(" %.3fs", w[k][r]);
+        printf(" | CPython");
+        for (int k = 0; k < NMODE; k++)
+            if (p[k][r] > 0) printf(" %.3fs", p[k][r]);
+            else printf(" -");
+        printf("\n");
+        fflush(stdout);
+    }
+    load_line("after");
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    double bw = minimum(w[SEQ], reps), bp = minimum(p[SEQ], reps);
+    double mw = median(w[SEQ], reps), mp = median(p[SEQ], reps);   /* (sorts the sequential rows) */
+    printf("  %-18s %9s %7s %9s %7s %10s   %9s %7s\n", "best of runs", "weft", "speed", "CPython", "speed",
+           "weft/CPy", "med weft", "med CPy");
+    for (int k = 0; k < NMODE; k++) {
+        double a = minimum(w[k], reps), b = minimum(p[k], reps);
+        double sa = a > 0 ? bw / a : -1, sb = b > 0 ? bp / b : -1;
+        double ma = median(w[k], reps), mb = p[k][0] > 0 ? median(p[k], reps) : -1;
+        if (b > 0)
+            printf("  %-18s %8.3fs %6.2fx %8.3fs %6.2fx %10.3f   %8.2fx %6.2fx\n", mode_name[k], a, sa, b, sb, sa / sb,
+                   mw / ma, mp / mb);
+        else
+            printf("  %-18s %8.3fs %6.2fx %9s %7s %10s   %8.2fx %7s\n", mode_name[k], a, sa, "n/a", "", "", mw / ma, "");
+    }
+    printf("  (ideal without the GIL: min(%d, %ld cores) = %ldx; weft's processes: one GIL per unit on threads)\n", n,
+           cores, n < cores ? (long)n : cores);
+}
+
+/* The I/O unit's delays: from each sleep's due end to its next GIL acquisition. */
+static int convoy_delays(const wrun *w, double *out, int cap) {
+    const trc_run *run = &w->rec->runs[0];
+    uint32_t io = UINT32_MAX;
+    for (uint32_t u = 0; u < run->nunits; u++)
+        if (!strcmp(run->units[u].name, "io.0")) io = u;
+    int n = 0;
+    uint64_t due = 0;
+    for (size_t i = 0; i < run->nevents && n < cap; i++) {
+        const trc_event *e = &run->events[i];
+        if (e->unit != io) continue;
+        if (e->kind == TRC_EV_SLEEP_BEGIN) due = e->t + e->arg;
+        else if (e->kind == TRC_EV_GIL_ACQUIRE && due) {
+            out[n++] = e->t > due ? (double)(e->t - due) / 1e6 : 0;
+            due = 0;
+        }
+    }
+    return n;
+}
+
+static void bench_convoy(int wakes) {
+    printf("\n== the convoy: an I/O thread sleeping 10 ms x %d beside K CPU-bound threads: its delay in getting going\n"
+           "   again after each sleep (ms; weft: sleep's end -> GIL acquired; CPython: time.sleep's overshoot)\n",
+           wakes);
+    load_line("before");
+    printf("  %-9s %2s   %8s %8s %8s   %8s %8s %8s\n", "interval", "K", "weft med", "mean", "p95", "CPy med", "mean",
+           "p95");
+    static const int ivs[] = { 1, 5, 50 }, ks[] = { 1, 2, 4 };
+    for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 3; b++) {
+            char text[512];
+            snprintf(text, sizeof text,
+                     "gil on\nswitch_interval %dms\nactor io { repeat %d { sleep 10ms; compute 20us } }\n"
+                     "actor cpu * %d daemon { loop { compute 5ms } }\n",
+                     ivs[a], wakes, ks[b]);
+            wrun w;
+            double d[1024];
+            int n = 0;
+            if (weft_run(&w, text, false)) {
+                n = convoy_delays(&w, d, 1024);
+                weft_free(&w);
+            }
+            double mean = 0;
+            for (int i = 0; i < n; i++) mean += d[i];
+            mean = n ? mean / n : -1;
+            double med = median(d, n), p95 = n ? d[(int)(0.95 * (n - 1))] : -1;
+            char args[64];
+            snprintf(args, sizeof args, "convoy %d %d %d", ivs[a], ks[b], wakes);
+            const char *j = py_run(args);
+            printf("  %6d ms %2d   %8.2f %8.2f %8.2f   %8.2f %8.2f %8.2f\n", ivs[a], ks[b], med, mean, p95,
+                   jnum(j, "median") * 1e3, jnum(j, "mean") * 1e3, jnum(j, "p95") * 1e3);
+            fflush(stdout);
+        }
+}
+
+static void bench_handoff(void) {
+    printf("\n== GIL hand-off latency (two CPU-bound threads, 5 ms interval)\n");
+    load_line("before");
+    wrun w;
+    if (weft_run(&w, "gil on\nactor t * 2 { compute 500ms }\n", false)) {
+        int g = gil_index(&w.rec->runs[0]);
+        if (g >= 0) {
+            const trc_object_track *o = &w.m.objects[g];
+            printf("  weft:    %u hand-offs (drop -> the waiter's acquisition): mean %.1f us, max %.1f us; "
+                   "%u drop requests\n",
+                   o->handoffs, o->handoffs ? (double)o->gil_handoff_total / o->handoffs / 1e3 : 0,
+                   (double)o->gil_handoff_max / 1e3, o->gil_drop_requests);
+        }
+        weft_free(&w);
+    }
+    const char *j = py_run("handoff 1.0");
+    printf("  CPython: %.0f hand-offs (last bytecode of one -> first of the next): median %.1f us, mean %.1f us, "
+           "p95 %.1f us\n",
+           jnum(j, "n"), jnum(j, "median_ns") / 1e3, jnum(j, "mean_ns") / 1e3, jnum(j, "p95_ns") / 1e3);
+}
+
+int main(int argc, char **argv) {
+    int reps = 3, wakes = 30;
+    bool quick = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--quick")) quick = true;
+        else if (!strcmp(argv[i], "--python") && i + 1 < argc) python = argv[++i];
+        else if (!strcmp(argv[i], "--script") && i + 1 < argc) script = argv[++i];
+        else {
+            fprintf(stderr, "usage: bench_gil [--reps N] [--quick] [--python PATH] [--script PATH]\n");
+            return 2;
+        }
+    }
+    if (reps < 1) reps = 1;
+    if (reps > 16) reps = 16;
+    if (quick) wakes = 10;
+    if (access(script, R_OK)) {
+        fprintf(stderr, "bench_gil: cannot read %s (give --script)\n", script);
+        return 2;
+    }
+    if (!mkdtemp(tmpdir)) {
+        perror("bench_gil: mkdtemp");
+        return 3;
+    }
+    sim_calibrate();
+    const char *v = py_run("version");
+    printf("bench_gil: weft vs %s", v ? v : "python3 (version unknown)\n");
+    bench_cpu(reps, quick ? 100 : 250, 4);
+    bench_convoy(wakes);
+    bench_handoff();
+    rmdir(tmpdir);
+    return 0;
+}
