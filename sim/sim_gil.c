@@ -128,7 +128,11 @@ void gil_objects(const rt *r, trc_object *out) {
 }
 
 /* Asks holder h to drop the GIL: the breaker flag its compute polls, and a wake
- * of its own monitor for a platform whose compute waits on it. g->mon held. */
+ * of its own monitor for a platform whose compute waits on it. Called WITHOUT
+ * g->mon: a unit may hold its own monitor when it lets the GIL go (gil_release
+ * from a wait), so the lock order is a unit's monitor, then the GIL's; taking
+ * h->mon under g->mon was an inversion (ThreadSanitizer found it). A holder
+ * that dropped in between gets a spurious flag, which its next check clears. */
 static void poke(rt_unit *u, rt_unit *h) {
     atomic_fetch_or(&h->breaker, RT_BRK_GIL);
     rt_lock(u, h->mon);
@@ -162,7 +166,9 @@ static int gil_take(rt_unit *u) {
             if (timed_out && h >= 0 && g->switches == saved && !atomic_load(&g->drop_request)) {
                 atomic_store(&g->drop_request, 1);
                 trc_emit(u->ring, TRC_EV_GIL_DROP_REQUEST, g->obj, 0, (uint64_t)h, 0);
+                rt_unlock(u, g->mon);
                 poke(u, &r->units[h]);
+                rt_lock(u, g->mon);   /* the loop reads the holder again */
             }
         }
         g->waiting--;

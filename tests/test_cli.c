@@ -15,17 +15,7 @@
 
 typedef struct out { int status; char text[16384]; } out;
 
-/* Runs weft with args through the shell, capturing stdout+stderr. */
-static void weft(out *o, const char *args) {
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "cd %s && %s %s 2>&1", WEFT_SOURCE_DIR, WEFT_BINARY, args);
-    FILE *p = popen(cmd, "r");
-    ck_assert_ptr_nonnull(p);
-    size_t n = fread(o->text, 1, sizeof o->text - 1, p);
-    o->text[n] = 0;
-    int st = pclose(p);
-    o->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
+static void weft(out *o, const char *args) { tu_weft_shell(o->text, sizeof o->text, &o->status, args); }
 
 static void write_file(const char *path, const char *text) {
     FILE *f = fopen(path, "w");

@@ -13,16 +13,7 @@
 
 typedef struct out { int status; char text[65536]; } out;
 
-static void weft(out *o, const char *args) {
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "cd %s && %s %s 2>&1", WEFT_SOURCE_DIR, WEFT_BINARY, args);
-    FILE *p = popen(cmd, "r");
-    ck_assert_ptr_nonnull(p);
-    size_t n = fread(o->text, 1, sizeof o->text - 1, p);
-    o->text[n] = 0;
-    int st = pclose(p);
-    o->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
+static void weft(out *o, const char *args) { tu_weft_shell(o->text, sizeof o->text, &o->status, args); }
 
 static const char *scenario(const char *name, const char *text) {
     const char *path = tmp_path(name);

@@ -1376,6 +1376,52 @@ static uint64_t annot_uint(const pb_event *e, const char *name) {
     return a->u;
 }
 
+/* The runtime aborts a deadlocked pair; the kernel preempts one of them on its
+ * way out (a RUNNABLE span cut out of the running after the aborted wait): the
+ * pair is still the cycle it was (CI once saw no cycle here). */
+START_TEST(test_deadlock_cycle_survives_preemption) {
+    run_builder b;
+    rb_init(&b, "Preempted");
+    uint32_t A = rb_unit(&b, "a"), B = rb_unit(&b, "b");
+    uint32_t m1 = rb_obj(&b, TRC_OBJ_LOCK, "m1", 0), m2 = rb_obj(&b, TRC_OBJ_LOCK, "m2", 0);
+    for (uint32_t u = A; u <= B; u++) rb_ev(&b, 0, u, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    rb_ev(&b, 1, A, TRC_EV_SCHED_SWITCH, 0, TRC_SCHED_IN, 0, 0);
+    rb_ev(&b, 2, B, TRC_EV_SCHED_SWITCH, 0, TRC_SCHED_IN, 1, 0);
+    rb_ev(&b, 100, A, TRC_EV_ACQUIRE, m1, 0, 1, 0);
+    rb_ev(&b, 150, B, TRC_EV_ACQUIRE, m2, 0, 1, 0);
+    rb_ev(&b, 200, A, TRC_EV_WAIT_BEGIN, m2, TRC_OP_LOCK, 0, 0);
+    rb_ev(&b, 210, A, TRC_EV_SCHED_SWITCH, 0, TRC_SCHED_OUT_BLOCKED, 0, 0);
+    rb_ev(&b, 250, B, TRC_EV_WAIT_BEGIN, m1, TRC_OP_LOCK, 0, 0);
+    rb_ev(&b, 260, B, TRC_EV_SCHED_SWITCH, 0, TRC_SCHED_OUT_BLOCKED, 1, 0);
+    rb_ev(&b, 4000, A, TRC_EV_SCHED_SWITCH, 0, TRC_SCHED_IN, 0, 0);
+    rb_ev(&b, 4010, A, TRC_EV_WAIT_END, m2, TRC_OUT_ABORTED, 0, 0);
+    rb_ev(&b, 4020, A, TRC_EV_SCHED_SWITCH, 0, TRC_SCHED_OUT_PREEMPTED, 0, 0);
+    rb_ev(&b, 4300, A, TRC_EV_SCHED_SWITCH, 0, TRC_SCHED_IN, 0, 0);
+    rb_ev(&b, 4310, A, TRC_EV_UNIT_EXIT, 0, TRC_EXIT_ABORTED, 0, 0);
+    rb_ev(&b, 4400, B, TRC_EV_SCHED_SWITCH, 0, TRC_SCHED_IN, 1, 0);
+    rb_ev(&b, 4410, B, TRC_EV_WAIT_END, m1, TRC_OUT_ABORTED, 0, 0);
+    rb_ev(&b, 4420, B, TRC_EV_UNIT_EXIT, 0, TRC_EXIT_ABORTED, 0, 0);
+    trc_recording *rec = rb_finish(&b, 5000);
+    rec->runs[0].end_reason = TRC_END_DEADLOCK;
+    trc_model m;
+    diag d = { 0 };
+    ck_assert_int_eq(trc_model_build(&m, &rec->runs[0], &d), 0);
+    bool runnable = false;   /* the preemption is in the model, after the abort */
+    for (size_t i = 0; i < m.units[A].nspans; i++)
+        if (m.units[A].spans[i].state == TRC_ST_RUNNABLE) runnable = m.units[A].spans[i].t0 >= 4010;
+    ck_assert(runnable);
+    trc_waitfor w;
+    ck_assert_int_eq(trc_waitfor_end(&w, &m), 0);
+    ck_assert_uint_eq(w.nwaits, 2);
+    ck_assert_uint_eq(w.ncycle, 2);
+    ck_assert_uint_eq(w.waits[0].holder, B);
+    ck_assert_uint_eq(w.waits[1].holder, A);
+    trc_waitfor_release(&w);
+    trc_model_release(&m);
+    trc_recording_free(rec);
+}
+END_TEST
+
 START_TEST(test_deadlock_instants) {
     exported x;
     export_decode(&x, deadlock_run());
@@ -1571,6 +1617,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, test_empty);
     tcase_add_test(tc, test_errors);
     tcase_add_test(tc, test_deadlock_instants);
+    tcase_add_test(tc, test_deadlock_cycle_survives_preemption);
     tcase_add_test(tc, test_no_end_instants);
     tcase_add_test(tc, test_deep_long_flow_heavy);
     suite_add_tcase(s, tc);

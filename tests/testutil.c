@@ -1,9 +1,11 @@
 #include "testutil.h"
+#include "sim/sim_platform.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 static char tmp_dir[256];
 
@@ -129,3 +131,38 @@ void tu_parse_err(const char *text, int line, int col, const char *msg, const ch
     ck_assert_msg(strstr(d.msg, msg), "message '%s' lacks '%s'", d.msg, msg);
     if (hint) ck_assert_msg(strstr(d.hint, hint), "hint '%s' lacks '%s'", d.hint, hint);
 }
+
+void tu_weft_shell(char *text, size_t cap, int *status, const char *args) {
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "cd %s && %s %s 2>&1", WEFT_SOURCE_DIR, WEFT_BINARY, args);
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    size_t n = fread(text, 1, cap - 1, p);
+    text[n] = 0;
+    int st = pclose(p);
+    *status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+void tu_det_run(tu_ran *out, const char *name, const char *text, sim_desc desc, const sim_define *defs, uint32_t ndefs) {
+    diag d;
+    diag_clear(&d);
+    sim_program *p;
+    int rc = sim_parse(&p, name, text, defs, ndefs, &d);
+    ck_assert_msg(rc == 0, "%s:%d:%d: %s", name, d.line, d.col, d.msg);
+    char file[128];
+    snprintf(file, sizeof file, "%s.weft", name);
+    const char *path = tmp_path(file);
+    desc.out_path = path;
+    if (!desc.platform) desc.platform = &sim_plat_test;
+    rc = sim_run(&out->res, p, &desc, &d);
+    ck_assert_msg(rc == 0, "sim_run: %s", d.msg);
+    sim_program_free(p);
+    rc = trc_recording_load(&out->rec, path, &d);
+    ck_assert_msg(rc == 0, "load: %s", d.msg);
+    ck_assert(!out->rec->truncated);
+    out->run = &out->rec->runs[0];
+    ck_assert_uint_eq(out->run->lost, 0);
+    rc = trc_model_build(&out->m, out->run, &d);
+    ck_assert_msg(rc == 0, "model: %s", d.msg);
+}
+

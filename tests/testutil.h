@@ -6,6 +6,10 @@
 
 /* A fresh path under a per-process temporary folder: tmp_path("x.weft"). */
 const char *tmp_path(const char *name);
+/* Runs the weft binary with args through the shell in the source folder,
+ * stdout and stderr together into text (cap bytes, NUL-terminated); *status
+ * is the exit status, or 128 + the signal that ended it. */
+void tu_weft_shell(char *text, size_t cap, int *status, const char *args);
 /* Runs a Check suite with CK_NORMAL output and returns the process exit code. */
 int run_suite(Suite *s);
 
@@ -27,5 +31,8 @@ trc_recording *rb_finish(run_builder *b, uint64_t t_end);
 typedef struct tu_ran { trc_recording *rec; trc_model m; sim_result res; const trc_run *run; } tu_ran;
 void tu_run_text(tu_ran *out, const char *name, const char *text, const sim_define *defs, uint32_t ndefs);
 void tu_ran_free(tu_ran *r);
+/* As tu_run_text, on desc (the test platform when desc.platform is NULL); the
+ * recording must be complete (no loss, not truncated). */
+void tu_det_run(tu_ran *out, const char *name, const char *text, sim_desc desc, const sim_define *defs, uint32_t ndefs);
 void tu_parse_err(const char *text, int line, int col, const char *msg, const char *hint);
 #endif

@@ -594,7 +594,10 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
         trc_object_track *ot = e->obj ? &m->objects[e->obj - 1] : NULL;
         obj_cur *o = e->obj ? &oc[e->obj - 1] : NULL;
         uint32_t okind = e->obj ? run->objects[e->obj - 1].kind : 0;
-        if (!c->started && e->kind != TRC_EV_UNIT_EXIT) {
+        /* the kernel's events (the CPU written before a unit's first event, its switches)
+         * are not the unit's start: a spawn flow runs to its first event of its own */
+        if (!c->started && e->kind != TRC_EV_UNIT_EXIT && e->kind != TRC_EV_CPU && e->kind != TRC_EV_SCHED_SWITCH &&
+            e->kind != TRC_EV_SCHED_COUNTS) {
             c->started = true;
             ut->t_start = t;
             c->ev_start = i;

@@ -5,24 +5,12 @@
  * the switch counts), with the run's demand for CPUs against its cores.
  * trc_stats.c calls these; they read the derived model only. */
 #include "traces/trc_sched_internal.h"
+#include "traces/trc_internal.h"
 
 #include <stdio.h>
 #include <string.h>
 
-static void bp(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void bp(buf *b, const char *fmt, ...) {
-    va_list ap, ap2;
-    va_start(ap, fmt);
-    va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n > 0) {
-        buf_reserve(b, (size_t)n + 1);
-        vsnprintf((char *)b->p + b->n, (size_t)n + 1, fmt, ap2);
-        b->n += (size_t)n;
-    }
-    va_end(ap2);
-}
+#define bp trc__bprintf   /* traces/trc_internal.h */
 
 static const char *dur(char *out, uint64_t ns) {
     fmt_dur(out, 32, ns);

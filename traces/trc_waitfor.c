@@ -16,10 +16,11 @@ static const trc_span *last_wait(const trc_model *m, uint32_t u) {
     const trc_unit_track *ut = &m->units[u];
     if (ut->exited && !ut->aborted) return NULL;
     /* the last wait, if only the steps of being ended follow it (running to the
-     * abort, done): one that ended on its own (ok, timed out) is not stuck */
+     * abort, done, and the kernel's preemptions cut out of that running as
+     * RUNNABLE): one that ended on its own (ok, timed out) is not stuck */
     for (size_t i = ut->nspans; i-- > 0;) {
         const trc_span *sp = &ut->spans[i];
-        if (sp->state == TRC_ST_DONE || sp->state == TRC_ST_RUNNING) continue;
+        if (sp->state == TRC_ST_DONE || sp->state == TRC_ST_RUNNING || sp->state == TRC_ST_RUNNABLE) continue;
         if (sp->state != TRC_ST_BLOCKED) return NULL;
         if (ut->exited && sp->outcome != TRC_OUT_ABORTED) return NULL;
         if (!ut->exited && i + 1 < ut->nspans) return NULL;   /* never exited: it must still be waiting */
