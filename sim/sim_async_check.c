@@ -80,11 +80,6 @@ int async_backend_check(const sim_program *p, const char *backend, diag *d) {
             return at(d, p, p->stack_pos, "a thread's stack is not set by the scenario; drop the line",
                       "task_stack: a task's stack means nothing on backend %s", backend);
     }
-    if (coro && sim_program_gil(p, NULL))   /* the loop thread holds it across its tasks: not modelled yet */
-        return at(d, p, p->params[p->gil_param].pos,
-                  "run it with 'gil off' (asyncio's tasks share one thread: the GIL only matters against other "
-                  "threads), or with --backend threads",
-                  "gil on: the GIL is not modelled on backend coroutines in this version of weft");
     if (!coro && !threads) {
         const sim_stmt *s = find_step(p, makes_units);
         if (s)

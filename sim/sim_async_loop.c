@@ -17,11 +17,16 @@
  * and each task a READY when it becomes ready (late: how late its deadline
  * fired), so the time a task waits for its blocked loop shows.
  *
+ * With the GIL on (sim_gil.h), the loop's unit holds it for its tasks: its
+ * GIL events (request, acquire, drop) are on its lane, and it lets the GIL
+ * go when it idles.
+ *
  * Thread-locals (`local`) are per thread: every task of a loop shares its
  * loop's (the clobbering lesson of scenario 18); `context` variables are
  * per task.
  */
 #include "sim/sim_internal.h"
+#include "sim/sim_gil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,9 +72,22 @@ static void hk_tick(void *ctx, uint32_t loop, uint32_t nready, uint32_t ntimers,
     l_unlock(l);
 }
 
+void async_loop_emit(rt *r, uint32_t loop, bool sync, uint16_t kind, uint32_t obj, uint16_t aux, uint64_t arg,
+                     uint32_t extra) {
+    if (!atomic_load_explicit(&r->recording, memory_order_acquire)) return;
+    struct rt_loop *l = &r->loops[loop];
+    l_lock(l);
+    trc_ring *ring = l_ring(r, l);
+    if (ring && sync) trc_emit_sync(ring, kind, obj, aux, arg, extra);
+    else if (ring) trc_emit(ring, kind, obj, aux, arg, extra);
+    l_unlock(l);
+}
+
 static void hk_idle(void *ctx, uint32_t loop, bool begin) {
     rt *r = *(rt *const *)ctx;
     if (!r || !atomic_load_explicit(&r->recording, memory_order_acquire)) return;
+    rt_unit *lu = &r->units[r->loop_unit0 + loop];
+    if (begin && lu->gil_held) gil_release(lu, TRC_GIL_BLOCKING);   /* a thread in select() lets the GIL go */
     struct rt_loop *l = &r->loops[loop];
     l_lock(l);
     trc_ring *ring = l_ring(r, l);

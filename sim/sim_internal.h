@@ -201,7 +201,8 @@ struct rt_unit {
     _Atomic uint64_t t_exit;         /* run clock ns */
     /* the GIL (sim_gil.h): its process's, NULL when the run has none */
     rt_gil *gil;
-    bool gil_held;                   /* only this unit reads and writes it */
+    bool gil_held;                   /* only this unit (a loop's: its thread) reads and writes it */
+    _Atomic(struct rt_unit *) gil_cur;   /* a loop's unit: its task computing with the GIL (a drop request reaches it) */
     _Atomic int breaker;             /* RT_BRK_*: a compute stops early (halted, or asked to drop the GIL) */
     /* processes (sim_procs.c) */
     uint8_t pkind;                   /* SIM_PU_PROCESS or SIM_PU_THREAD (on a platform of processes) */
@@ -494,6 +495,10 @@ void async_loops_teardown(rt *r);
 void async_hooks(rt **r, sim_plat_hooks *out);   /* the hooks read *r (NULL: not yet) */
 uint32_t async_nloops(const sim_program *p);       /* the loops a coroutines run of p has */
 void async_loops_end(rt *r);                          /* the loops' UNIT_EXIT, after the units are joined */
+/* An event on loop `loop`'s own lane (its GIL events: the loop's thread holds the GIL for its
+ * tasks). Thread: the loop's (a task of it, or its hooks). */
+void async_loop_emit(rt *r, uint32_t loop, bool sync, uint16_t kind, uint32_t obj, uint16_t aux, uint64_t arg,
+                     uint32_t extra);
 /* Checks that every construct of the program means something on `backend`. */
 int async_backend_check(const sim_program *p, const char *backend, diag *d);
 bool async_program_creates(const sim_program *p);    /* it makes units at run time */

@@ -129,6 +129,7 @@ static int do_sleep(rt_unit *u, uint64_t ns, bool blocking) {
     if (blocking && r->ops->stall) {
         atomic_store(&u->wait_mon, u->mon);   /* a halt wakes the stall */
         u->nwaits++;
+        gil_release(u, TRC_GIL_BLOCKING);     /* time.sleep lets the GIL go (a task's: its loop's) */
         r->ops->stall(r->plat, u->pu, u->mon, ns, &u->halt);
     } else {
         uint64_t deadline = rt_now(r) + ns;

@@ -573,6 +573,17 @@ static unsigned co_fd_wait(sim_plat *pl, sim_punit *self, sim_mon *own, int fd, 
     }
 }
 
+/* A task's waits hold its loop from now on (the loop thread waits for the GIL): nothing else of
+ * the loop runs until hold(off); a wait of a unit with a thread of its own holds it anyway. */
+static void co_hold(sim_plat *pl, sim_punit *self, bool on) {
+    (void)pl;
+    co_loop *l = self->loop;
+    if (!l || l->is_thread) return;
+    if (on && l->hold && l->hold != self) BUG("coroutines: task %s holds loop %u, held by %s", self->name, l->index, l->hold->name);
+    l->hold = on ? self : NULL;
+    l->hold_ready = false;
+}
+
 const sim_plat_ops sim_plat_coro = {
     .name = "coroutines",
     .cooperative = true,
@@ -601,4 +612,5 @@ const sim_plat_ops sim_plat_coro = {
     .stall = co_stall,
     .quiet = co_quiet,
     .fd_park = co_fd_wait,
+    .hold = co_hold,
 };

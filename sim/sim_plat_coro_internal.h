@@ -106,6 +106,8 @@ struct co_loop {
     uint64_t busy_until;             /* virtual clock: a compute keeps it busy until then */
     bool vidle;                      /* virtual clock: told the runtime it waits (hooks.idle) */
     sim_punit *blocker;
+    sim_punit *hold;                 /* the task whose waits hold the loop (co_hold): nothing else runs */
+    bool hold_ready;                 /* ... and it is ready (it is kept out of the ready list) */
     /* from other threads */
     _Atomic int ipending;            /* the inbox has something (read without the lock first) */
     pthread_mutex_t imu;

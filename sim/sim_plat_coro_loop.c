@@ -136,6 +136,12 @@ static sim_punit *r_pop(co_loop *l) {
 
 void co_make_ready(co_loop *l, sim_punit *u, uint64_t late) {
     co_plat *p = l->plat;
+    if (l->hold == u) {   /* the loop waits for it alone: it runs next, whatever else is ready */
+        u->tstate = CT_READY;
+        l->hold_ready = true;
+        if (!l->is_thread && p->hooks.ready) CO_HOOK(p, p->hooks.ready(p->hooks.ctx, l->index, u->arg, late));
+        return;
+    }
     bool front = u->blocker;   /* a compute that ends goes on before anything else */
     u->tstate = CT_READY;
     if (u->blocker) {
@@ -231,8 +237,27 @@ static void take_inbox(co_loop *l) {
 
 /* ---- deadlines and running ------------------------------------------------------------ */
 
+/* A loop held by a task (co_hold): only that task's deadline fires; the others come late. */
+static void fire_hold(co_loop *l, uint64_t now) {
+    sim_punit *u = l->hold;
+    if (u->heap_at == CO_NO_HEAP || u->deadline > now) return;
+    uint64_t seq = u->tseq;
+    co_timer_remove(l, u);
+    sim_mon *m = u->tmon;
+    pthread_mutex_lock(&m->mu);
+    if (u->wmon == m && u->wseq == seq) {
+        co_unlink(u);
+        co_make_ready(l, u, 0);
+    }
+    pthread_mutex_unlock(&m->mu);
+}
+
 /* Every deadline that has come (unless a compute keeps the loop busy): its task is ready. */
 static void fire_due(co_loop *l, uint64_t now) {
+    if (l->hold) {
+        fire_hold(l, now);
+        return;
+    }
     if (l->busy_until > now) return;
     l->busy_until = 0;
     while (l->nheap && l->heap[0].deadline <= now) {
@@ -352,13 +377,15 @@ static void fd_came(co_loop *l, sim_punit *u, uint32_t events) {
 /* Nothing ready: waits for the inbox, the earliest deadline or a file descriptor. */
 static void wait_events(co_loop *l) {
     co_plat *p = l->plat;
-    if (l->nheap) {
-        uint64_t d = l->heap[0].deadline;
+    /* held by a task: its deadline alone (the others are late already, or will be) */
+    uint64_t d = l->hold ? (l->hold->heap_at != CO_NO_HEAP ? l->hold->deadline : 0) : l->nheap ? l->heap[0].deadline : 0;
+    if (d) {
         struct itimerspec its = { .it_value = { (time_t)(d / 1000000000ull), (long)(d % 1000000000ull) } };
         timerfd_settime(l->tfd, TFD_TIMER_ABSTIME, &its, NULL);
     }
-    /* hooks only while the loop has tasks: once the last one ended, main may be freeing the run */
-    bool hook = !l->is_thread && p->hooks.idle && l->ntasks;
+    /* hooks only while the loop has tasks: once the last one ended, main may be freeing the run;
+     * a loop held by a task is not idle (its thread waits for that task's wake) */
+    bool hook = !l->is_thread && p->hooks.idle && l->ntasks && !l->hold;
     if (hook) CO_HOOK(p, p->hooks.idle(p->hooks.ctx, l->index, true));
     struct epoll_event evs[32];
     int n;
@@ -378,7 +405,7 @@ static void wait_events(co_loop *l) {
         }
         fd_came(l, evs[i].data.ptr, evs[i].events);
     }
-    if (l->nheap) {
+    if (d) {
         struct itimerspec off = { 0 };
         timerfd_settime(l->tfd, 0, &off, NULL);
     }
@@ -402,17 +429,28 @@ static void *loop_main(void *arg) {
                 if (evs[i].data.u64 != TAG_INBOX && evs[i].data.u64 != TAG_TIMER) fd_came(l, evs[i].data.ptr, evs[i].events);
         }
         if (l->nheap) fire_due(l, co_now(p));
-        if (!l->nready) {
-            if (atomic_load(&l->closing) && !l->ntasks) break;
-            wait_events(l);
+        if (l->hold) {   /* a task holds the loop: it alone runs, when it is woken */
+            if (l->hold_ready) {
+                l->hold_ready = false;
+                run_task(l, l->hold);
+            } else {
+                wait_events(l);
+            }
             continue;
         }
-        start_tick(l);
-        while (l->todo && l->nready) {
+        if (!l->todo) {   /* a new tick (else the rest of one a held task interrupted) */
+            if (!l->nready) {
+                if (atomic_load(&l->closing) && !l->ntasks) break;
+                wait_events(l);
+                continue;
+            }
+            start_tick(l);
+        }
+        while (l->todo && l->nready && !l->hold) {
             l->todo--;
             run_task(l, r_pop(l));
         }
-        l->todo = 0;
+        if (!l->nready) l->todo = 0;
     }
     return NULL;
 }
@@ -474,8 +512,16 @@ void co_loop_free(co_loop *l) {
 
 /* When agent l next has something to do by itself (UINT64_MAX: never). */
 static uint64_t agent_next(const co_loop *l) {
+    if (l->hold) return l->hold->heap_at != CO_NO_HEAP ? l->hold->deadline : UINT64_MAX;
     if (l->busy_until) return l->busy_until;
     return l->nheap ? l->heap[0].deadline : UINT64_MAX;
+}
+
+/* How many units are ready to run, over every agent. */
+static uint64_t ready_count(const co_plat *p) {
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < p->nagents; i++) n += p->loops[i]->nready + p->loops[i]->hold_ready;
+    return n;
 }
 
 bool co_vrun(co_plat *p, uint64_t until) {
@@ -487,9 +533,18 @@ bool co_vrun(co_plat *p, uint64_t until) {
         for (uint32_t i = 0; i < p->nagents; i++) {
             co_loop *l = p->loops[i];
             fire_due(l, now);
+            if (l->hold) {   /* a task holds the loop: it alone runs, when it is woken */
+                if (l->hold_ready) {
+                    l->hold_ready = false;
+                    run_task(l, l->hold);
+                    ran = true;
+                    if (p->main_woken) return true;
+                }
+                continue;
+            }
             if (l->busy_until > now) continue;
             if (!l->todo && l->nready) start_tick(l);
-            while (l->todo && l->nready && !(l->busy_until > now)) {
+            while (l->todo && l->nready && !(l->busy_until > now) && !l->hold) {
                 l->todo--;
                 run_task(l, r_pop(l));
                 ran = true;
@@ -509,12 +564,15 @@ bool co_vrun(co_plat *p, uint64_t until) {
         if (until && until < next) next = until;
         if (next == UINT64_MAX) next = now;                   /* only spinners: they go on at this instant */
         if (next > now) {
+            uint64_t readied = ready_count(p);
             for (uint32_t i = 0; i < p->nloops; i++) {   /* the loops with nothing to do wait, as in epoll */
                 co_loop *l = p->loops[i];
-                if (l->vidle || l->nready || l->busy_until || !l->ntasks || !p->hooks.idle) continue;
+                if (l->vidle || l->nready || l->busy_until || l->hold || !l->ntasks || !p->hooks.idle) continue;
                 l->vidle = true;
                 CO_HOOK(p, p->hooks.idle(p->hooks.ctx, l->index, true));
             }
+            /* a loop that waits lets the GIL go: a thread waiting for it runs now, not later */
+            if (ready_count(p) != readied || p->main_woken) continue;
             atomic_store(&p->now, next);
             uint64_t st = atomic_load(&p->stamp) + 1;
             atomic_store(&p->stamp, st > next ? st : next);

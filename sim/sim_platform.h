@@ -370,6 +370,11 @@ struct sim_plat_ops {
      * without any monitor held. Thread: self. */
     unsigned (*fd_park)(sim_plat *p, sim_punit *self, sim_mon *own, int fd, unsigned events, uint64_t deadline,
                         const _Atomic int *halt);
+    /* (on) From now until hold(off), self's waits hold its whole processor, as
+     * a thread's do: coroutines, the loop runs no other task meanwhile (its
+     * thread waits for the GIL, say); the tasks that become ready wait. NULL,
+     * or a unit with a processor of its own: nothing to do. Thread: self. */
+    void (*hold)(sim_plat *p, sim_punit *self, bool on);
 };
 
 #define SIM_FD_READ 1u

@@ -694,12 +694,9 @@ START_TEST(backend_checks) {
     ck_assert_int_eq(d.col, 3);
     ck_assert_str_eq(d.msg, "create_task: no unit can be made while running on backend processes");
     sim_program_free(p);
-    /* gil on: refused on coroutines (not modelled there yet), at the gil line; gil off runs */
+    /* gil on and gil off: both mean something on coroutines (test_coro_gil) */
     ck_assert_int_eq(sim_parse(&p, "gil.scn", "backend coroutines\ngil on\nactor a { compute 1ms }\n", NULL, 0, &d), 0);
-    ck_assert_int_eq(sim_check_backend(p, SIM_BACKEND_COROUTINES, &d), -ERR_SCENARIO);
-    ck_assert_int_eq(d.line, 2);
-    ck_assert_str_eq(d.msg, "gil on: the GIL is not modelled on backend coroutines in this version of weft");
-    ck_assert(strstr(d.hint, "gil off"));
+    ck_assert_int_eq(sim_check_backend(p, SIM_BACKEND_COROUTINES, &d), 0);
     ck_assert_int_eq(sim_check_backend(p, SIM_BACKEND_THREADS, &d), 0);
     sim_program_free(p);
     ck_assert_int_eq(sim_parse(&p, "giloff.scn", "backend coroutines\ngil off\nactor a { compute 1ms }\n", NULL, 0, &d), 0);
