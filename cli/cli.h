@@ -153,6 +153,9 @@ void progress_run_end(void);
 /* cli_path.c: a malloc'ed copy of path with its extension replaced by ext */
 char *replace_ext(const char *path, const char *ext);
 
+/* cli_overflow.c: a task's stack overflow is reported (which task, its stack) before the process dies */
+void cli_overflow_hook(void);
+
 /* cli_signal.c: while a run goes on (signals_run(true)), SIGINT, SIGTERM and
  * SIGHUP end it cleanly: interrupt_flag is raised, the runtime ends the run as
  * `interrupted` and the recording is finished and kept. Otherwise, and for a

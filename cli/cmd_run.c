@@ -110,6 +110,7 @@ static uint32_t run_backend(const plan *pl, uint32_t k) {
 typedef struct opts {
     const char *out, *pftrace, *png, *backend;
     bool view;
+    bool virtual_clock;            /* --clock virtual */
     bool no_perf;                  /* --no-perf: as if the kernel refused its context switches */
     uint64_t seed;
     double timeout;
@@ -284,8 +285,9 @@ static int record(const plan *pl, outs *o, const opts *op, sim_result *res, uint
             else printf("run %u of %u: %s\n", k + 1, pl->total, bn);
         }
         fflush(stdout);
-        sim_desc sd = { .writer = w, .backend = bn, .seed = op->seed, .timeout_ns = (uint64_t)(op->timeout * 1e9),
-                        .interrupt = &interrupt_flag, .worker_exe = self_exe(), .no_perf = op->no_perf };
+        sim_desc sd = { .writer = w, .backend = bn, .seed = op->seed, .virtual_clock = op->virtual_clock,
+                        .timeout_ns = (uint64_t)(op->timeout * 1e9), .interrupt = &interrupt_flag,
+                        .worker_exe = self_exe(), .no_perf = op->no_perf };
         bool accept;
         rec_desc(&op->ro, pl->progs[i], &sd, &accept);
         progress_run_begin(o->rec.tmp);
@@ -507,13 +509,16 @@ static const cli_opt run_opts[] = {
     { "output", 'o', true, "FILE", "where the recording goes (default: NAME.weft in this folder)", "file:weft" },
     { "define", 'D', true, "NAME=VALUE", "set a parameter of the scenario (repeatable)", NULL },
     { "sweep", 'w', false, "NAME=V1,V2,...", "one run per value of a parameter, all in one recording", NULL },
-    { "backend", 'b', false, "NAME[,NAME]", "threads, processes, or several: one run each, side by side in one recording "
-      "(default: the scenario's; threads)", "threads processes threads,processes" },
+    { "backend", 'b', false, "NAME[,NAME]", "threads, processes, coroutines, or several: one run each, side by side in "
+      "one recording (default: the scenario's; threads)", "threads processes coroutines threads,processes,coroutines" },
     { "gil", 'g', false, "on|off|on,off", "run with a Python-style GIL, without, or both: one run each in one recording "
       "(gil is a param: --sweep gil=on,off, -D switch_interval=1ms)", "on off on,off" },
     { "no-perf", 'n', false, NULL, "act as if the kernel refused its context switches (scheduling from CPU times and "
       "switch counts, said once)", NULL },
     { "seed", 's', false, "N", "the seed of random durations (default 1)", NULL },
+    { "clock", 'c', false, "real|virtual",
+      "virtual: a deterministic run on a virtual clock (the same seed gives the same events; sleeps take no real time)",
+      "real virtual" },
     { "timeout", 't', false, "SECONDS", "end a run that takes longer (default 60)", NULL },
     { "export", 'e', false, "FILE", "also write a Perfetto trace", "file:pftrace" },
     { "view", 'v', false, NULL, "open the viewer after the run (a PNG without a display)", NULL },
@@ -529,7 +534,7 @@ static const cli_opt run_opts[] = {
 
 const cli_cmd cli_cmd_run = {
     .name = "run", .args = "S.scn|NAME", .fn = cmd_run, .opts = run_opts, .complete = "file:scn scenario",
-    .summary = "run a scenario on real threads or processes and record it",
+    .summary = "run a scenario on real threads, processes or tasks on event loops and record it",
     .description = "Runs the scenario (a .scn file, or the name of a bundled scenario: see weft list) once, or once\n"
                    "per value of a swept parameter, records every state change into one .weft recording,\n"
                    "prints its stats and checks its expectations. On a terminal, a line on stderr shows the\n"
@@ -592,6 +597,13 @@ int cmd_run(int argc, char **argv) {
         case 'p': op.png = optarg; break;
         case 'q': cli_quiet = true; break;
         case 'b': op.backend = optarg; break;
+        case 'c':
+            if (strcmp(optarg, "real") && strcmp(optarg, "virtual")) {
+                fprintf(stderr, "weft: --clock takes real or virtual, not '%s'\n", esc(optarg));
+                return EXIT_INPUT;
+            }
+            op.virtual_clock = !strcmp(optarg, "virtual");
+            break;
         case 'w':
             if (!strchr(optarg, '=') || strchr(optarg, '=') == optarg || !strchr(optarg, '=')[1]) {
                 fprintf(stderr, "weft: --sweep takes name=v1,v2,..., not '%s'\n", esc(optarg));
@@ -670,6 +682,7 @@ int cmd_run(int argc, char **argv) {
         return EXIT_INPUT;
     }
     const char *scn = scenario_path(argv[optind]);
+    cli_overflow_hook();   /* a task's stack overflow names the task */
     input in;
     int status = input_open(&in, scn);
     if (status) return status;

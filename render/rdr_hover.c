@@ -205,8 +205,16 @@ static void rdr_hover_unit(rdr_ctx *cx, const rdr_row *row, double t, bool in_pl
         } else {
             rdr_tip_add(tip, "blocked in %s on %s %s", trc_op_name(sp->op), kind, on);
         }
+    } else if (sp->state == TRC_ST_IDLE && sp->op == TRC_OP_SELECT) {
+        rdr_tip_add(tip, "idle: the loop has nothing to run, it waits for a deadline, a wake or a descriptor");
     } else if (sp->state == TRC_ST_IDLE) {
         rdr_tip_add(tip, "idle: waiting for a task from pool %s", rdr_obj_name(m->run, sp->obj));
+    } else if (sp->state == TRC_ST_READY) {
+        rdr_tip_add(tip, "ready: it can run, and waits for %s (running another task, or blocked by one)",
+                    sp->target < m->run->nunits ? m->run->units[sp->target].name : "its loop");
+    } else if ((sp->state == TRC_ST_COMPUTE || sp->state == TRC_ST_SLEEP) && sp->target && sp->target <= m->run->nunits) {
+        rdr_tip_add(tip, "blocked by task %s, %s on the loop's thread: no other task runs", m->run->units[sp->target - 1].name,
+                    sp->state == TRC_ST_COMPUTE ? "computing" : "sleeping (time.sleep)");
     } else if (sp->state == TRC_ST_GIL_WAIT) {
         const char *held = sp->target < m->run->nunits ? rdr_unit_name(m->run, (uint32_t)sp->target) : "?";
         rdr_tip_add(tip, "waiting for the GIL (ready to run; %s held it when it asked)", held);

@@ -19,6 +19,7 @@ static const uint32_t rdr_state_cols[TRC_ST__COUNT] = {
     [TRC_ST_RUNNABLE] = 0xff0072b2u,  /* blue: preempted by the kernel, waiting for a CPU */
     [TRC_ST_FLUSH] = 0xffcc79a7u,     /* reddish purple: waiting for the recorder, not the scenario */
     [TRC_ST_UNKNOWN] = 0xff8c6d62u,   /* brownish grey: events lost (rdr_lanes.c hatches the gaps themselves) */
+    [TRC_ST_READY] = 0xffa6d854u,     /* lime (GIL_WAIT has the orange): could run, waits for its loop (between running and blocked) */
 };
 
 uint32_t rdr_state_color(unsigned state) {

@@ -29,6 +29,9 @@
 #define SIM_MAX_PROCESSES  1024        /* units that are processes, on the processes backend */
 #define SIM_MAX_MESSAGE    (64 << 20)   /* bytes of one message (send, item=) */
 #define SIM_MAX_SHM        (1 << 30)    /* bytes of one shm segment */
+#define SIM_MAX_RUN_UNITS 65000        /* units in all, with the tasks made while running (create_task) */
+#define SIM_MIN_TASK_STACK 8192          /* task_stack (coroutines), bytes */
+#define SIM_MAX_TASK_STACK (1ll << 30)
 
 /* ---- values and expressions ------------------------------------------- */
 
@@ -196,8 +199,15 @@ typedef enum sim_stmt_kind {
     SIM_S_CRASH,        /* the unit's process dies by a signal (SIGSEGV) */
     SIM_S_TERMINATE,    /* actor: SIGTERM to every live instance (terminate) */
     SIM_S_KILL,         /* actor: SIGKILL to every live instance */
+    /* tasks (sim_async.c): asyncio's create_task, await, gather, wait_for; a thread on threads */
+    SIM_S_CREATE_TASK,  /* task; expr: arg (NULL = 0); fut: slot bound by `as` (UINT32_MAX none) */
+    SIM_S_AWAIT,        /* fut: a task or a future of a pool */
+    SIM_S_GATHER,       /* futs[nfuts] (none: every task this unit made and nobody awaited), or
+                           task * expr (made here); body per result; timeout; return_exceptions */
+    SIM_S_AWAIT_FOR,    /* wait_for F timeout=D: F is cancelled when the time runs out */
     SIM_S_RAISE,        /* text: the error (NULL: raise again the error an enclosing except handles) */
-    SIM_S_TRY,          /* body; handlers: the except clauses; final: the finally block (NULL: none) */
+    SIM_S_TRY,          /* body; handlers: the except clauses; final: the finally block (NULL: none);
+                           finally runs on a task's cancellation too */
     SIM_S_EXCEPT,       /* one except clause (in a TRY's handlers, linked by next): text to match (NULL:
                            every error); body */
     SIM_S_YIELD,        /* give the processor (the GIL, with the GIL model) to the others */
@@ -242,7 +252,10 @@ struct sim_stmt {
     sim_stmt *handlers;     /* TRY: its except clauses (SIM_S_EXCEPT, linked by next) */
     sim_stmt *final;        /* TRY: its finally block */
     /* GET: `as X`, the local that receives the item's value (UINT32_MAX: none); LET: its local */
+    bool blocking;          /* SLEEP: time.sleep inside a coroutine (the whole loop stops) */
     bool native;            /* COMPUTE native: C code that releases the GIL while it runs */
+    bool return_exceptions; /* GATHER: failed children are results too; else the first failure ends it */
+    uint32_t *futs; uint32_t nfuts;   /* GATHER: the future slots named */
 };
 
 typedef struct sim_actor {
@@ -253,6 +266,7 @@ typedef struct sim_actor {
     sim_stmt *body;
     bool daemon;            /* cut off when the last non-daemon unit exits */
     bool spawned;           /* started by a `spawn` step, not at the run's start */
+    bool own_loop;          /* coroutines: each instance is the first task of an event loop of its own */
     uint32_t unit0;         /* the unit index of instance 0 */
     uint32_t start;         /* processes: SIM_START_* (start=fork|spawn; default: the scenario's start_method) */
     sim_pos start_pos;
@@ -322,7 +336,10 @@ typedef struct sim_program {
     sim_expect *expects; uint32_t nexpects;
     const char **strings; uint32_t nstrings;   /* mark texts */
     sim_task *tasks;     uint32_t ntasks;
-    sim_name *locals;    uint32_t nlocals;     /* thread-local values */
+    sim_name *locals;    uint32_t nlocals;     /* thread-local values and context variables */
+    uint8_t *local_ctx;                        /* per local: 1 for a `context` variable (per task) */
+    size_t task_stack;                         /* `stack N`: a task's stack (coroutines), 0 = default */
+    sim_pos stack_pos;
     sim_name *futs;      uint32_t nfuts;       /* future slots named by `submit ... as F` */
     uint32_t sweep_param;     /* `sweep P = v1, v2`: param index, UINT32_MAX = none */
     int64_t *sweep_values; uint32_t nsweep;
@@ -370,7 +387,8 @@ typedef struct sim_eval_ctx {
     bool last_timed_out;        /* the unit's last blocking step timed out */
     int64_t index;              /* the unit's index within its actor */
     int64_t arg;                /* the task's or the item's argument */
-    const int64_t *locals;      /* the unit's thread-local values */
+    const int64_t *locals;      /* the unit's own values of its locals (context variables, thread-locals) */
+    const int64_t *tls;         /* the thread-locals its thread shares (NULL: in locals) */
     /* MAKESPAN: this run's (param UINT32_MAX) or the sweep run's with param = value;
      * returns false when there is no such run */
     bool (*makespan)(void *user, uint32_t param, int64_t value, int64_t *out);
@@ -420,6 +438,7 @@ typedef struct sim_desc {
     /* The platform to run on (sim/sim_platform.h), e.g. &sim_plat_test for the
      * deterministic test platform; NULL = the backend's own. */
     const struct sim_plat_ops *platform;
+    bool virtual_clock;         /* --clock virtual: a deterministic run on a virtual clock */
     /* With a GIL: one GIL per unit (each unit as its own process), for tests of
      * per-process GILs on a platform of threads. */
     bool gil_per_unit;

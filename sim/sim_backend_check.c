@@ -114,6 +114,8 @@ int sim_check_backend(const sim_program *p, unsigned b, diag *d) {
         walk_stmts(&w, p->actors[i].body);
     }
     for (uint32_t i = 0; i < p->ntasks && !w.err; i++) walk_stmts(&w, p->tasks[i].body);
+    /* coroutines' constructs (own_loop, task_stack, units made while running): sim_async_check.c */
+    if (!w.err) w.err = async_backend_check(p, sim_backend_name(b), d);
     if (w.err || b != SIM_BACKEND_PROCESSES) return w.err;
 
     /* processes: the most processes a run may make, counted before anything is forked */

@@ -149,7 +149,8 @@ int sim__resolve_names(parser *ps) {
             }
             if (slot == UINT32_MAX) {
                 sim__perr(ps, f->pos, ERR_SCENARIO, "unknown future '%s'", f->name);
-                sim__hint_closest(ps, f->name, p->futs, p->nfuts, "name one where it is submitted: submit POOL TASK as NAME");
+                sim__hint_closest(ps, f->name, p->futs, p->nfuts, "name one where it is made: submit POOL TASK as NAME, or "
+                                                                     "create_task TASK as NAME");
                 break;
             }
             *f->target = slot;

@@ -422,6 +422,7 @@ int sim__parse_toplevel(parser *ps) {
             tok mt = ps->t;
             if (is_kw(&mt, "daemon")) a.daemon = true;
             else if (is_kw(&mt, "spawned")) a.spawned = true;
+            else if (is_kw(&mt, "own_loop")) a.own_loop = true;
             else if (is_kw(&mt, "start") && timer) {
                 sim__perr(ps, mt.pos, ERR_SCENARIO, "a timer has no start method: it is a thread (threading.Timer), "
                           "in the process that starts it");
@@ -433,7 +434,8 @@ int sim__parse_toplevel(parser *ps) {
             } else {
                 sim__perr(ps, mt.pos, ERR_SCENARIO, "expected '{' to open a block, found '%.*s'", (int)mt.len, mt.s);
                 if (timer) sim__hint(ps, "after a timer's delay come: daemon, spawned, then { ... }");
-                else sim__hint(ps, "after an actor's name come: * COUNT, daemon, spawned, start=fork|spawn, then { ... }");
+                else sim__hint(ps, "after an actor's name come: * COUNT, daemon, spawned, own_loop, start=fork|spawn, "
+                                   "then { ... }");
                 return ps->err;
             }
             sim__next(ps);
@@ -463,6 +465,8 @@ int sim__parse_toplevel(parser *ps) {
         if (p->nlocals >= SIM_MAX_PARAMS) return sim__perr(ps, nt.pos, ERR_LIMIT, "more than %d locals", SIM_MAX_PARAMS);
         ARR_GROW(p->locals, p->nlocals + 1, ps->cap_locals);
         p->locals[p->nlocals++] = (sim_name){ name, nt.pos };
+    } else if (sim__is_async_decl(&t)) {
+        if (sim__parse_async_decl(ps, t)) return ps->err;
     } else if (is_kw(&t, "sweep")) {
         tok nt = ps->t;
         const char *name = sim__take_ident(ps, "the name of the parameter to sweep");

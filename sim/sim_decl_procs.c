@@ -22,11 +22,6 @@ static unsigned backend_name(parser *ps) {
         sim__hint(ps, c ? "did you mean '%s'?" : "the backends are threads, processes and coroutines", c);
         return 0;
     }
-    if (b == SIM_BACKEND_COROUTINES) {
-        sim__perr(ps, bt.pos, ERR_UNSUPPORTED, "backend '%s' is not available in this version of weft", name);
-        sim__hint(ps, "use threads or processes");
-        return 0;
-    }
     return b;
 }
 

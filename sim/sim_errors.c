@@ -14,8 +14,9 @@
  *                         finally runs however the try ends (normally, by
  *                         break, by an error caught or not), but not when the
  *                         run ends or a daemon is cut off (XR_STOP): a thread
- *                         killed runs nothing more. A coroutine cancelled
- *                         (the coroutines backend) unwinds through finally.
+ *                         killed runs nothing more. A task cancelled (the
+ *                         coroutines backend) unwinds through finally, which
+ *                         may await; the cancellation goes on after it.
  *   result F / map        re-raise a task's error in the caller
  *
  * The error in flight is private to the unit (rt_unit.exc); its text lives as
@@ -82,19 +83,26 @@ int exec_try(rt_unit *u, const sim_stmt *s) {
             break;
         }
     }
-    if (s->final && b != XR_STOP) {
+    /* a task's cancellation (sim_async.c) unwinds as XR_STOP with u->cancelled: finally
+     * runs then, able to await (the cancellation is set aside meanwhile), and the
+     * cancellation goes on after it; a halt (the run ending) runs nothing */
+    bool cancelled = b == XR_STOP && u->cancelled && !rt_halted(u);
+    if (s->final && (b != XR_STOP || cancelled)) {
         /* the error in flight (if any) waits while finally runs; a raise or a break
-         * in finally replaces it, as in Python */
+         * in finally replaces it (and drops a cancellation), as in Python */
         const char *et = u->exc;
         uint32_t eid = u->exc_id;
         sim_pos epos = u->exc_pos;
+        if (cancelled) u->cancelled = false;
         int f = exec_block(u, s->final);
+        if (f == XR_STOP) return XR_STOP;
         if (f != XR_OK) {
             b = f;
         } else {
             u->exc = et;
             u->exc_id = eid;
             u->exc_pos = epos;
+            if (cancelled) u->cancelled = true;
         }
     }
     return b;
@@ -108,12 +116,20 @@ void rt_warnings(rt *r, sim_result *res) {
     for (uint32_t i = 0; i < r->nunits; i++) {
         const rt_unit *u = &r->units[i];
         if (!atomic_load(&u->failed)) continue;
-        rt_rep(out, cap, "%s:%d:%d: warning: %s died of an error it did not catch: %s (Exception in thread %s)\n", p->path,
-               u->exc_pos.line, u->exc_pos.col, u->name, u->exc ? u->exc : "?", u->name);
+        bool task = r->coro && u->loop != UINT32_MAX;   /* an actor's instance as a task on a loop */
+        rt_rep(out, cap, "%s:%d:%d: warning: %s died of an error it did not catch: %s (%s %s)\n", p->path,
+               u->exc_pos.line, u->exc_pos.col, u->name, u->exc ? u->exc : "?",
+               task ? "an error nothing caught in task" : "Exception in thread", u->name);
     }
     for (size_t i = 0; i < r->nfuts; i++) {
         const rt_fut *f = r->futs[i];
         if (f->state != FS_DONE || f->outcome != TRC_OUT_ERROR || f->retrieved) continue;
+        if (rt_fut_is_task(f)) {   /* a task of create_task (sim_async.c) */
+            rt_rep(out, cap, "%s:%d:%d: warning: task %s (made at line %d) failed and its error was never retrieved: %s "
+                             "(Task exception was never retrieved)\n", p->path, f->err_pos.line, f->err_pos.col,
+                   r->units[f->worker].name, f->made_at.line, f->err ? f->err : "?");
+            continue;
+        }
         rt_rep(out, cap, "%s:%d:%d: warning: future #%llu of pool '%s' (task '%s') failed and its error was never retrieved: "
                          "%s (Future exception was never retrieved)\n", p->path, f->err_pos.line, f->err_pos.col,
                (unsigned long long)f->id, p->objects[f->pool].name, p->tasks[f->task].name, f->err ? f->err : "?");

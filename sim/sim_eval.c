@@ -149,7 +149,10 @@ int sim_eval(const sim_expr *e, const sim_program *p, sim_eval_ctx *ctx, int64_t
     case SIM_E_LAST: *out = e->fn[0] == 't' ? ctx->last_timed_out : !ctx->last_timed_out; return 0;
     case SIM_E_INDEX: *out = ctx->index; return 0;
     case SIM_E_ARG: *out = ctx->arg; return 0;
-    case SIM_E_LOCAL: *out = ctx->locals ? ctx->locals[e->param] : 0; return 0;
+    case SIM_E_LOCAL:
+        if (ctx->tls && !(p->local_ctx && p->local_ctx[e->param])) *out = ctx->tls[e->param];
+        else *out = ctx->locals ? ctx->locals[e->param] : 0;
+        return 0;
     case SIM_E_MAKESPAN: {
         int64_t v = 0;
         if (e->a && (rc = sim_eval(e->a, p, ctx, &v, d))) return rc;

@@ -102,7 +102,7 @@ static uint64_t order_time(const rt *r, const sim_order_item *it) {
     const sim_actor *a = &p->actors[it->id];
     uint64_t t = 0;
     for (int64_t k = 0; k < a->count_value; k++) {
-        const rt_unit *u = &r->units[a->unit0 + k];
+        const rt_unit *u = &r->units[r->ubase + a->unit0 + k];
         uint64_t x = atomic_load(&u->t_exit);
         if (!x || atomic_load(&u->killed)) return 0;   /* never exited on its own */
         if (x > t) t = x;

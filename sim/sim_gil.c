@@ -172,17 +172,43 @@ void gil_objects(const rt *r, trc_object *out) {
     }
 }
 
+/* A GIL event of u: on its own lane, or, when its loop holds the GIL for it, on the loop's. */
+static void gil_emit(rt_unit *u, rt_unit *o, bool sync, uint16_t kind, uint32_t obj, uint64_t arg, uint32_t extra,
+                     uint16_t aux) {
+    if (o != u || o->tkind == TRC_UNIT_LOOP) async_loop_emit(u->r, o->loop, sync, kind, obj, aux, arg, extra);
+    else if (sync) trc_emit_sync(u->ring, kind, obj, aux, arg, extra);
+    else trc_emit(u->ring, kind, obj, aux, arg, extra);
+}
+
+/* A task that waits for the GIL (or hands it over) holds its loop meanwhile: a thread that
+ * waits runs nothing else. Nothing for a unit with a thread of its own. */
+static void gil_hold(rt_unit *u, rt_unit *o, bool on) {
+    if (o != u && u->r->ops->hold) u->r->ops->hold(u->r->plat, u->pu, on);
+}
+
+static void poke_one(rt_unit *u, rt_unit *h) {
+    atomic_fetch_or(&h->breaker, RT_BRK_GIL);
+    rt_lock(u, h->mon);
+    rt_wake(u->r, h->mon, 0, true);
+    rt_unlock(u, h->mon);
+}
+
 /* Asks holder h to drop the GIL: the breaker flag its compute polls, and a wake
- * of its own monitor for a platform whose compute waits on it. Called WITHOUT
+ * of its own monitor for a platform whose compute waits on it (a loop: its
+ * task computing, if any; its other tasks see the loop's flag at their next
+ * step). Called WITHOUT
  * g->mon: a unit may hold its own monitor when it lets the GIL go (gil_release
  * from a wait), so the lock order is a unit's monitor, then the GIL's; taking
  * h->mon under g->mon was an inversion (ThreadSanitizer found it). A holder
  * that dropped in between gets a spurious flag, which its next check clears. */
 static void poke(rt_unit *u, rt_unit *h) {
+    if (h->tkind != TRC_UNIT_LOOP) {
+        poke_one(u, h);
+        return;
+    }
     atomic_fetch_or(&h->breaker, RT_BRK_GIL);
-    rt_lock(u, h->mon);
-    rt_wake(u->r, h->mon, 0, true);
-    rt_unlock(u, h->mon);
+    rt_unit *t = atomic_load(&h->gil_cur);
+    if (t) poke_one(u, t);
 }
 
 static void wl_add(rt_gil *g, uint32_t ui) { g->wl[g->nwl++] = ui; }
@@ -204,37 +230,40 @@ static bool gil_free_for(const rt_gil *g, uint32_t ui) {
 static int gil_take(rt_unit *u) {
     rt *r = u->r;
     rt_gil *g = u->gil;
+    rt_unit *o = gil_owner(u);   /* who takes it: u, or u's loop */
     rt_lock(u, g->mon);
     uint64_t t0 = 0;
-    if (!gil_free_for(g, u->index)) {
+    if (!gil_free_for(g, o->index)) {
         t0 = rt_now(r);
         int64_t h = atomic_load_explicit(&g->holder, memory_order_relaxed);
-        trc_emit(u->ring, TRC_EV_GIL_REQUEST, g->obj, 0, (uint64_t)(h >= 0 ? h : g->heir), 0);
+        gil_emit(u, o, false, TRC_EV_GIL_REQUEST, g->obj, (uint64_t)(h >= 0 ? h : g->heir), 0, 0);
         g->waiting++;
-        wl_add(g, u->index);
+        wl_add(g, o->index);
+        gil_hold(u, o, true);
         uint64_t saved = g->switches;
         uint64_t deadline = t0 + g->interval;
-        while (!gil_free_for(g, u->index)) {
+        while (!gil_free_for(g, o->index)) {
             int s = rt_wait(u, g->mon, GIL_CH_TAKE, deadline);
             if (s == TRC_OUT_ABORTED) {
                 g->waiting--;
-                wl_remove(g, u->index);
-                if (g->heir == (int64_t)u->index) {   /* named, and gone: whoever comes first takes it */
+                wl_remove(g, o->index);
+                if (g->heir == (int64_t)o->index) {   /* named, and gone: whoever comes first takes it */
                     g->heir = -1;
                     rt_wake(r, g->mon, GIL_CH_TAKE, true);
                 }
                 rt_wake(r, g->mon, GIL_CH_SWITCH, true);   /* a dropper waiting for this waiter goes on */
+                gil_hold(u, o, false);
                 rt_unlock(u, g->mon);
                 return -1;
             }
-            if (gil_free_for(g, u->index)) break;
+            if (gil_free_for(g, o->index)) break;
             /* woken for another (the drop named another heir): CPython's waiters other than
              * the one signalled sleep on, their intervals running */
             if (s != TRC_OUT_TIMEOUT && rt_now(r) < deadline) continue;
             int64_t hh = atomic_load_explicit(&g->holder, memory_order_relaxed);
             if (hh >= 0 && g->switches == saved && !atomic_load(&g->drop_request)) {
                 atomic_store(&g->drop_request, 1);
-                trc_emit(u->ring, TRC_EV_GIL_DROP_REQUEST, g->obj, 0, (uint64_t)hh, 0);
+                gil_emit(u, o, false, TRC_EV_GIL_DROP_REQUEST, g->obj, (uint64_t)hh, 0, 0);
                 rt_unlock(u, g->mon);
                 poke(u, &r->units[hh]);
                 rt_lock(u, g->mon);   /* the loop reads the holder again */
@@ -242,32 +271,36 @@ static int gil_take(rt_unit *u) {
             saved = g->switches;      /* a new interval */
             deadline = rt_now(r) + g->interval;
         }
+        gil_hold(u, o, false);
         g->waiting--;
-        wl_remove(g, u->index);
+        wl_remove(g, o->index);
     }
-    atomic_store_explicit(&g->holder, (int64_t)u->index, memory_order_relaxed);
+    atomic_store_explicit(&g->holder, (int64_t)o->index, memory_order_relaxed);
     g->heir = -1;
     g->t_taken = rt_now(r);
-    if (g->last != (int64_t)u->index) g->switches++;   /* switch_number: a change of holder */
+    if (g->last != (int64_t)o->index) g->switches++;   /* switch_number: a change of holder */
     if (atomic_load(&g->drop_request)) atomic_store(&g->drop_request, 0);   /* meant for the one before */
     rt_wake(r, g->mon, GIL_CH_SWITCH, true);
-    trc_emit_sync(u->ring, TRC_EV_GIL_ACQUIRE, g->obj, 0, t0 ? g->t_taken - t0 : 0,
-                  g->last >= 0 ? (uint32_t)g->last + 1 : 0);
-    g->last = u->index;
+    gil_emit(u, o, true, TRC_EV_GIL_ACQUIRE, g->obj, t0 ? g->t_taken - t0 : 0, g->last >= 0 ? (uint32_t)g->last + 1 : 0,
+             0);
+    g->last = o->index;
     rt_unlock(u, g->mon);
-    u->gil_held = true;
+    o->gil_held = true;
     return 0;
 }
 
 void gil_release(rt_unit *u, int reason) {
-    if (!u->gil_held) return;
+    rt_unit *o = gil_owner(u);
+    if (!o->gil_held) return;
+    /* a task's end or its sleep of 0 leaves the GIL with its loop, which goes on running tasks */
+    if (o != u && (reason == TRC_GIL_EXIT || reason == TRC_GIL_YIELD)) return;
     rt *r = u->r;
     rt_gil *g = u->gil;
     rt_lock(u, g->mon);
     uint64_t now = rt_now(r);
     atomic_store_explicit(&g->holder, -1, memory_order_relaxed);
-    u->gil_held = false;
-    trc_emit(u->ring, TRC_EV_GIL_DROP, g->obj, (uint16_t)reason, now - g->t_taken, 0);
+    o->gil_held = false;
+    gil_emit(u, o, false, TRC_EV_GIL_DROP, g->obj, now - g->t_taken, 0, (uint16_t)reason);
     bool forced = reason == TRC_GIL_INTERVAL && atomic_load(&g->drop_request);
     if (forced && g->nwl) {
         /* a forced switch: the waiters whose intervals run out about now compete with the one
@@ -281,18 +314,22 @@ void gil_release(rt_unit *u, int reason) {
         /* FORCE_SWITCHING: wait until a waiter has it (or none is left) */
         atomic_store(&g->drop_request, 0);
         uint64_t sw = g->switches;
+        gil_hold(u, o, true);
         while (g->switches == sw && g->waiting > 0)
             if (rt_wait(u, g->mon, GIL_CH_SWITCH, 0) != RT_AGAIN) break;
+        gil_hold(u, o, false);
     }
     rt_unlock(u, g->mon);
 }
 
 int gil_check_slow(rt_unit *u) {
-    if (!u->gil_held) return rt_halted(u) ? -1 : gil_take(u);
+    rt_unit *o = gil_owner(u);
+    if (!o->gil_held) return rt_halted(u) ? -1 : gil_take(u);
     atomic_fetch_and(&u->breaker, ~RT_BRK_GIL);
+    if (o != u) atomic_fetch_and(&o->breaker, ~RT_BRK_GIL);
     rt_gil *g = u->gil;
     if (!atomic_load(&g->drop_request) ||
-        atomic_load_explicit(&g->holder, memory_order_relaxed) != (int64_t)u->index)
+        atomic_load_explicit(&g->holder, memory_order_relaxed) != (int64_t)o->index)
         return 0;
     gil_release(u, TRC_GIL_INTERVAL);
     return rt_halted(u) ? -1 : gil_take(u);
@@ -300,10 +337,13 @@ int gil_check_slow(rt_unit *u) {
 
 uint64_t gil_compute(rt_unit *u, uint64_t ns) {
     rt *r = u->r;
+    rt_unit *o = gil_owner(u);
     uint64_t burnt = 0;
+    if (o != u) atomic_store(&o->gil_cur, u);   /* a drop request for the loop reaches this compute */
     while (burnt < ns && !rt_halted(u)) {
         if (gil_check(u)) break;
         burnt += r->ops->compute(r->plat, u->pu, u->mon, ns - burnt, &u->breaker);
     }
+    if (o != u) atomic_store(&o->gil_cur, NULL);
     return burnt;
 }

@@ -5,6 +5,12 @@
  * in run memory, so it works in every process and on every platform. The
  * protocol is described at the top of sim_gil.c.
  *
+ * On coroutines the GIL is held by a loop's unit for all its tasks
+ * (gil_owner): a task's park is no release; the loop lets it go when it
+ * idles (hooks) and at a blocking sleep or a native compute of a task; a task
+ * that must wait for it (or hand it over) holds its loop meanwhile
+ * (ops->hold: no other task runs, as on a thread waiting for the GIL).
+ *
  * Who calls what
  *   the interpreter   gil_check(u) before every step (takes the GIL if u has
  *                     not got it, honours a drop request), gil_compute(u, ns)
@@ -59,9 +65,19 @@ void gil_objects(const rt *r, trc_object *out);
  * 0, or -1 when u was halted while it waited (it then holds nothing).
  * Called without any monitor held. Thread: u. */
 int gil_check_slow(rt_unit *u);
+/* Who holds the GIL for u: u itself, or, for a task on an event loop, the
+ * loop's unit (the loop's thread holds it while it runs its tasks, and
+ * lets it go only where a thread would: waiting in select, a blocking
+ * call, a hand-over to another thread). */
+static inline rt_unit *gil_owner(rt_unit *u) {
+    return u->r->coro && u->loop != UINT32_MAX ? &u->r->units[u->r->loop_unit0 + u->loop] : u;
+}
 static inline int gil_check(rt_unit *u) {
     if (!u->gil) return 0;
-    if (u->gil_held && !(atomic_load_explicit(&u->breaker, memory_order_relaxed) & RT_BRK_GIL)) return 0;
+    rt_unit *o = gil_owner(u);
+    if (o->gil_held && !((atomic_load_explicit(&u->breaker, memory_order_relaxed) |
+                          atomic_load_explicit(&o->breaker, memory_order_relaxed)) & RT_BRK_GIL))
+        return 0;
     return gil_check_slow(u);
 }
 /* Lets the GIL go (when u holds it) for `reason` (trc_gil_drop). Never waits

@@ -108,7 +108,11 @@ typedef struct rt_fut {
     const char *err; uint32_t err_id; sim_pos err_pos;   /* outcome ERROR: the task's error, where raised */
     bool retrieved;                  /* its error was handed to someone (result, map, as_completed) */
     struct rt_fut *next;             /* the pool's queue */
+    /* a task's handle (create_task): pool is UINT32_MAX, worker is the task's unit */
+    bool awaited;                    /* its result was taken (await, gather, wait_for, result, as_completed) */
+    sim_pos made_at;                 /* the create_task (or gather) step that made it */
 } rt_fut;
+static inline bool rt_fut_is_task(const rt_fut *f) { return f->pool == UINT32_MAX; }
 
 /* An object: a monitor and what it guards. */
 typedef struct rt_obj {
@@ -181,14 +185,24 @@ struct rt_unit {
     _Atomic uint64_t wait_arg;       /* JOIN: the unit joined */
     _Atomic(rt_fut *) wait_fut;      /* RESULT: the future waited for */
     int64_t arg;                     /* the running task's or item's arg */
-    int64_t *locals;                 /* thread-local values (run memory: only this unit uses them) */
+    int64_t *locals;                 /* thread-local values (private), and context variables */
+    int64_t *tls;                    /* the thread-locals its thread shares: locals, or its loop's */
+    const sim_stmt *body;            /* what it runs (an actor's body, a created task's); NULL: a pool worker */
+    uint32_t loop;                   /* coroutines: the loop it runs on; UINT32_MAX: a thread of its own */
+    uint32_t tkind, parent;          /* its kind and parent in the recording (trc_unit) */
+    bool created;                    /* made at run time (create_task) */
+    rt_fut *handle;                  /* created: the handle its awaiters wait on */
+    _Atomic int cancel_req;          /* cancel asked: delivered at its next wait */
+    bool cancelled;                  /* a cancellation was delivered: the unit unwinds (finally blocks run) */
+    int cancel_by;                   /* what asked it: 1 a cancel step, 2 the loop closing (every actor done) */
     uint32_t cb_depth;               /* done-callbacks running inline, one inside another */
     rt_fut **slots;                  /* future slots (submit ... as F) (run memory, this unit's) */
     rt_fut **mine; size_t nmine, cap_mine;   /* futures it submitted, for as_completed (run memory, this unit's) */
     _Atomic uint64_t t_exit;         /* run clock ns */
     /* the GIL (sim_gil.h): its process's, NULL when the run has none */
     rt_gil *gil;
-    bool gil_held;                   /* only this unit reads and writes it */
+    bool gil_held;                   /* only this unit (a loop's: its thread) reads and writes it */
+    _Atomic(struct rt_unit *) gil_cur;   /* a loop's unit: its task computing with the GIL (a drop request reaches it) */
     _Atomic int breaker;             /* RT_BRK_*: a compute stops early (halted, or asked to drop the GIL) */
     /* processes (sim_procs.c) */
     uint8_t pkind;                   /* SIM_PU_PROCESS or SIM_PU_THREAD (on a platform of processes) */
@@ -218,10 +232,14 @@ struct rt {
     rt_obj *objs;
     rt_unit *units;                  /* cache-line aligned inside units_mem: each unit's step count has its line */
     void *units_mem;
-    uint32_t nunits;
+    _Atomic uint32_t nunits;         /* grows while running with created tasks (under mon) */
+    uint32_t cap_units;
+    uint32_t nstatic;                /* actor instances and pool workers: prog->nunits */
     _Atomic int abort;
     sim_mon *mon;                    /* the run's monitor: RT_CH_* */
     uint64_t exits;                  /* units that have exited (guarded by mon) */
+    _Atomic uint64_t nstarted;       /* units whose start was asked (rt_count_start) */
+    _Atomic uint32_t live_main;      /* ... of them, the ones that keep the run going (actors, threads) not exited */
     uint32_t ready;                  /* units waiting for their start (guarded by mon) */
     _Atomic int error_set;           /* 0 none; 1 the first error is being written; 2 written */
     char error[1024];                /* a runtime misuse (unlock not held) */
@@ -229,6 +247,7 @@ struct rt {
     sim_mon *fmon;                   /* guards every future and every pool's queue */
     rt_fut **futs; size_t nfuts, cap_futs;
     uint64_t done_seq;
+    uint64_t task_failures;          /* tasks (create_task) that ended cancelled or aborted (guarded by fmon) */
     _Atomic uint64_t *task_done_t;   /* per task: its last completion (run clock ns) */
     uint32_t *task_str;              /* per task: its name's string index (SUBMIT extra - 1) */
     _Atomic uint64_t *mark_t;        /* per mark text: its first occurrence (run clock ns) */
@@ -237,6 +256,14 @@ struct rt {
     int sched_mode;                  /* RT_SCHED_*: what the run knows of the kernel's scheduling */
     bool exiting;                    /* every non-daemon actor is done: pools shut down, daemons next */
     bool killing;
+    /* coroutines (sim_async_loop.c) */
+    bool coro;                       /* the coroutines platform: units are tasks on loops */
+    uint32_t nloops, loop_unit0;     /* the loops and their units (the first units) */
+    uint32_t ubase;                  /* the first actor instance: prog's unit0 + ubase is a unit's index */
+    int64_t **loop_tls;              /* per loop: the thread-locals its tasks share */
+    struct rt_loop *loops;           /* per loop: what its hooks recorded */
+    _Atomic int recording;           /* the run has begun: the loops' hooks record */
+    uint32_t *created_per_task;      /* per task: how many create_task made (their names: T#k) (under mon) */
     bool procs;                      /* units are processes (the platform launches them) */
     size_t prefaulted;               /* ring bytes made resident up front (main) */
     uint32_t nmanagers;
@@ -252,6 +279,12 @@ struct rt {
 /* ---- the platform, through the run --------------------------------------- */
 
 static inline uint64_t rt_now(const rt *r) { return r->ops->now(r->plat); }
+/* When something happened, for `expect order`: the run's clock, or on a virtual clock the
+ * recorder's (1 ns per hand-over at one instant), so things at one instant keep their order. */
+static inline uint64_t rt_stamp(const rt *r) {
+    const _Atomic uint64_t *c = r->ops->clock_source(r->plat);
+    return c ? atomic_load(c) : rt_now(r);
+}
 static inline void rt_lock(rt_unit *u, sim_mon *m) { u->r->ops->mon_lock(u->r->plat, u->pu, m); }
 static inline void rt_unlock(rt_unit *u, sim_mon *m) { u->r->ops->mon_unlock(u->r->plat, u->pu, m); }
 static inline void rt_wake(rt *r, sim_mon *m, unsigned ch, bool all) { r->ops->mon_wake(r->plat, m, ch, all); }
@@ -418,6 +451,8 @@ int proc_launch(rt *r, rt_unit *by, rt_unit *child, sim_pos pos);
 /* ---- units (sim_units.c) -------------------------------------------------- */
 
 void unit_main(void *arg);
+/* u's start is asked (start_req set): counted for the watchdog. */
+void rt_count_start(rt *r, const rt_unit *u);
 /* Lets `child` begin; on a platform of processes the caller then launches it (proc_launch), with no
  * monitor held. */
 void unit_start(rt_unit *starter, rt_unit *child);
@@ -438,6 +473,37 @@ int pool_shutdown(rt_unit *u, const sim_stmt *s, uint32_t oi);
 int pool_worker_loop(rt_unit *u);
 /* Every non-daemon actor is done: no pool takes new work (queued tasks still run). Thread: main. */
 void pool_shut_all(rt *r, sim_punit *by);
+
+/* ---- tasks (sim_async.c) and loops (sim_async_loop.c) ------------------------ */
+
+/* create_task T [arg] [as F]: makes and starts a task (a thread on threads). NULL when it
+ * could not (the run is ending, or an error was raised). */
+rt_fut *async_create(rt_unit *u, uint32_t task, int64_t arg, sim_pos pos);
+int async_step(rt_unit *u, const sim_stmt *s);        /* CREATE_TASK, AWAIT, GATHER, AWAIT_FOR, TRY */
+/* A handle's result, for result F [timeout]: waits (without cancelling it on a timeout). */
+int async_result(rt_unit *u, rt_fut *f, uint64_t deadline, sim_pos pos);   /* 0, -1, or XR_RAISE: the task raised */
+int async_cancel(rt_unit *u, rt_fut *f);              /* cancel F on a task */
+/* A created task ends (on itself): its handle is done, its awaiters wake, its callbacks run. */
+void async_task_end(rt_unit *u, int rc);
+/* Every actor is done: the tasks still running are cancelled, as asyncio.run does. Thread: main. */
+void async_cancel_rest(rt *r, sim_punit *by);
+/* After the run: tasks never awaited, errors never retrieved (lines for the report). */
+void async_report(rt *r, char *out, size_t cap);
+/* The loops' units, hooks and shared thread-locals (sim_async_loop.c). */
+int async_loops_setup(rt *r, diag *d);
+void async_loops_teardown(rt *r);
+void async_hooks(rt **r, sim_plat_hooks *out);   /* the hooks read *r (NULL: not yet) */
+uint32_t async_nloops(const sim_program *p);       /* the loops a coroutines run of p has */
+void async_loops_end(rt *r);                          /* the loops' UNIT_EXIT, after the units are joined */
+/* An event on loop `loop`'s own lane (its GIL events: the loop's thread holds the GIL for its
+ * tasks). Thread: the loop's (a task of it, or its hooks). */
+void async_loop_emit(rt *r, uint32_t loop, bool sync, uint16_t kind, uint32_t obj, uint16_t aux, uint64_t arg,
+                     uint32_t extra);
+/* Checks that every construct of the program means something on `backend`. */
+int async_backend_check(const sim_program *p, const char *backend, diag *d);
+bool async_program_creates(const sim_program *p);    /* it makes units at run time */
+
+static inline bool rt_stopping(rt_unit *u) { return rt_halted(u) || u->cancelled; }
 
 /* ---- texts (sim_text.c) ---------------------------------------------------- */
 

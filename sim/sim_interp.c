@@ -42,7 +42,7 @@ static bool actor_alive(void *user, uint32_t actor) {
     rt *r = ((rt_unit *)user)->r;
     const sim_actor *a = &r->prog->actors[actor];
     for (int64_t k = 0; k < a->count_value; k++) {
-        int st = atomic_load_explicit(&r->units[a->unit0 + (uint32_t)k].state, memory_order_acquire);
+        int st = atomic_load_explicit(&r->units[r->ubase + a->unit0 + (uint32_t)k].state, memory_order_acquire);
         if (st != US_DONE && st != US_NEW) return true;
     }
     return false;
@@ -55,8 +55,8 @@ int rt_ev(rt_unit *u, const sim_expr *e, int64_t *out) {
         return 0;
     }
     sim_eval_ctx ctx = { .rng = &u->rng, .counter = counter_value, .user = u, .last_timed_out = u->timed_out,
-                         .index = u->index_in_actor, .arg = u->arg, .locals = u->locals, .qsize = queue_size,
-                         .alive = actor_alive };
+                         .index = u->index_in_actor, .arg = u->arg, .locals = u->locals,
+                         .tls = u->tls != u->locals ? u->tls : NULL, .qsize = queue_size, .alive = actor_alive };
     diag d;
     int rc = sim_eval(e, u->r->prog, &ctx, out, &d);
     if (rc) rt_error_at(u, (sim_pos){ d.line, d.col }, d.msg);
@@ -117,17 +117,30 @@ static void do_compute(rt_unit *u, uint64_t ns, bool native) {
     rt_set_state(u, US_RUNNING);
 }
 
-/* A sleep is a wait on the unit's own monitor until its deadline: a halt ends it at once. */
-static int do_sleep(rt_unit *u, uint64_t ns) {
+/* A sleep is a wait on the unit's own monitor until its deadline: a halt ends it at once (and a
+ * cancel, on a task). `sleep 0` gives the processor away (a task lets the other ready tasks of
+ * its loop run, as a sleep of 0 does in asyncio). A blocking sleep, aux 1, stops the unit's whole
+ * processor on a platform that has one (coroutines: the loop, as time.sleep in a coroutine
+ * does); elsewhere it is a sleep. */
+static int do_sleep(rt_unit *u, uint64_t ns, bool blocking) {
+    rt *r = u->r;
     rt_set_state(u, US_SLEEP);
-    trc_emit(u->ring, TRC_EV_SLEEP_BEGIN, 0, 0, ns, 0);
-    uint64_t deadline = rt_now(u->r) + ns;
-    rt_lock(u, u->mon);
-    while (rt_wait(u, u->mon, 0, deadline) == RT_AGAIN) {}
-    rt_unlock(u, u->mon);
+    trc_emit(u->ring, TRC_EV_SLEEP_BEGIN, 0, blocking ? 1 : 0, ns, 0);
+    if (blocking && r->ops->stall) {
+        atomic_store(&u->wait_mon, u->mon);   /* a halt wakes the stall */
+        u->nwaits++;
+        gil_release(u, TRC_GIL_BLOCKING);     /* time.sleep lets the GIL go (a task's: its loop's) */
+        r->ops->stall(r->plat, u->pu, u->mon, ns, &u->halt);
+    } else {
+        uint64_t deadline = rt_now(r) + ns;
+        rt_lock(u, u->mon);
+        while (rt_wait(u, u->mon, 0, deadline) == RT_AGAIN) {}
+        rt_unlock(u, u->mon);
+        if (!ns && !rt_stopping(u)) r->ops->yield(r->plat, u->pu);
+    }
     trc_emit(u->ring, TRC_EV_SLEEP_END, 0, 0, 0, 0);
     rt_set_state(u, US_RUNNING);
-    return rt_halted(u) ? -1 : 0;
+    return rt_stopping(u) ? -1 : 0;
 }
 
 static void do_mark(rt_unit *u, const sim_stmt *s) {
@@ -135,12 +148,20 @@ static void do_mark(rt_unit *u, const sim_stmt *s) {
     trc_emit(u->ring, TRC_EV_MARK, 0, 0, s->text_id, 0);
     if (!atomic_load_explicit(&r->mark_t[s->text_id], memory_order_relaxed)) {   /* the first one only */
         uint64_t zero = 0;
-        atomic_compare_exchange_strong(&r->mark_t[s->text_id], &zero, rt_now(r));
+        atomic_compare_exchange_strong(&r->mark_t[s->text_id], &zero, rt_stamp(r));
     }
 }
 
+/* A local's value: a context variable is the unit's (a task's) own, a thread-local its thread's
+ * (on coroutines, its loop's: every task of the loop shares it). */
+static void set_local(rt_unit *u, uint32_t li, int64_t v) {
+    const uint8_t *is_ctx = u->r->prog->local_ctx;
+    if (is_ctx && is_ctx[li]) u->locals[li] = v;
+    else u->tls[li] = v;
+}
+
 static void do_let(rt_unit *u, const sim_stmt *s, int64_t v) {
-    u->locals[s->local] = v;
+    set_local(u, s->local, v);
     char text[192];
     snprintf(text, sizeof text, "%s=%lld", u->r->prog->locals[s->local].name, (long long)v);
     trc_emit(u->ring, TRC_EV_LOCAL_SET, 0, 0, rt_intern(u->r, u->pu, text), 0);
@@ -233,7 +254,10 @@ static int exec_rwq_step(rt_unit *u, const sim_stmt *s, uint32_t oi) {
         bool is_read = s->kind == SIM_S_READ_BLOCK;
         if (is_read ? obj_read_lock(u, oi, 0) : obj_write_lock(u, oi, 0)) return XR_STOP;
         int b = exec_block(u, s->body);
-        if (b == XR_STOP) return XR_STOP;
+        if (b == XR_STOP) {   /* a cancellation unwinding through the block gives the lock back */
+            if (u->cancelled && !rt_halted(u)) is_read ? obj_read_unlock(u, oi, s) : obj_write_unlock(u, oi, s);
+            return XR_STOP;
+        }
         rc = is_read ? obj_read_unlock(u, oi, s) : obj_write_unlock(u, oi, s);   /* also on a break or an error */
         if (!rc && b != XR_OK) return b;
         break;
@@ -298,7 +322,7 @@ int exec_block(rt_unit *u, const sim_stmt *s) {
             break;
         case SIM_S_SLEEP:
             if (rt_ev_dur(u, s->expr, &ns)) return XR_STOP;
-            rc = do_sleep(u, ns);
+            rc = do_sleep(u, ns, s->blocking);
             break;
         case SIM_S_LOCK:
             if (obj_rlock_too_deep(u, oi, s) || rt_timeout_of(u, s, &deadline)) return XR_STOP;
@@ -311,7 +335,10 @@ int exec_block(rt_unit *u, const sim_stmt *s) {
             rc = obj_lock(u, oi, 0);
             if (!rc) {
                 b = exec_block(u, s->body);
-                if (b == XR_STOP) return XR_STOP;
+                if (b == XR_STOP) {   /* a cancellation unwinding through the block gives the lock back */
+                    if (u->cancelled && !rt_halted(u)) obj_unlock(u, oi, s);
+                    return XR_STOP;
+                }
                 rc = obj_unlock(u, oi, s);   /* as `with`: also on a break or an error */
                 if (!rc && b != XR_OK) return b;
             }
@@ -328,7 +355,7 @@ int exec_block(rt_unit *u, const sim_stmt *s) {
         case SIM_S_GET:
             if (rt_timeout_of(u, s, &deadline)) return XR_STOP;
             rc = obj_get(u, oi, deadline, s->nowait, &v);
-            if (rc == 0 && s->local != UINT32_MAX) u->locals[s->local] = v;   /* get Q as X */
+            if (rc == 0 && s->local != UINT32_MAX) set_local(u, s->local, v);   /* get Q as X */
             if (rc == 1) rc = 0;
             break;
         case SIM_S_REPEAT:
@@ -388,6 +415,9 @@ int exec_block(rt_unit *u, const sim_stmt *s) {
         case SIM_S_READ_BLOCK: case SIM_S_WRITE_BLOCK: case SIM_S_TASK_DONE: case SIM_S_QUEUE_JOIN:
             b = exec_rwq_step(u, s, oi);
             if (b != XR_OK) return b;
+            break;
+        case SIM_S_CREATE_TASK: case SIM_S_AWAIT: case SIM_S_GATHER: case SIM_S_AWAIT_FOR:
+            rc = async_step(u, s);   /* sim_async.c */
             break;
         case SIM_S_SEND: case SIM_S_RECV: case SIM_S_POLL: case SIM_S_CLOSE: case SIM_S_SHM_WRITE: case SIM_S_SHM_READ:
         case SIM_S_UNLINK: case SIM_S_ASSIGN: case SIM_S_EXIT: case SIM_S_CRASH: case SIM_S_TERMINATE: case SIM_S_KILL:

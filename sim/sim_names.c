@@ -11,18 +11,19 @@ const char *const sim__stmt_keywords[] = { "compute", "sleep", "lock", "unlock",
                                            "let", "submit", "map", "result", "cancel", "on_done", "as_completed",
                                            "shutdown", "read_lock", "read_unlock", "write_lock", "write_unlock",
                                            "read", "write", "task_done", "raise", "try", "yield", "abort",
-                                           "reset", "send", "recv", "poll", "close", "unlink", "exit", "crash",
-                                           "terminate", "kill" };
+                                           "reset", "create_task", "await", "gather", "send", "recv", "poll", "close",
+                                           "unlink", "exit", "crash", "terminate", "kill" };
 const size_t sim__nstmt_keywords = sizeof sim__stmt_keywords / sizeof *sim__stmt_keywords;
 const char *const sim__top_keywords[] = { "scenario", "param", "backend", "lock", "rlock", "semaphore", "queue",
                                           "event", "condition", "barrier", "counter", "actor", "expect", "pool",
                                           "task", "local", "sweep", "rwlock", "bounded_semaphore", "timer", "record",
-                                          "backends", "start_method", "pipe", "shm", "var", "manager", "gil", "switch_interval" };
+                                          "context", "task_stack", "backends", "start_method", "pipe", "shm", "var",
+                                          "manager", "gil", "switch_interval" };
 const size_t sim__ntop_keywords = sizeof sim__top_keywords / sizeof *sim__top_keywords;
 const char sim__top_keyword_list[] = "scenario, param, backend, backends, start_method, lock, rlock, rwlock, "
                                      "semaphore, bounded_semaphore, queue, event, condition, barrier, counter, var, "
-                                     "pipe, shm, manager, pool, task, local, actor, timer, sweep, expect, record, gil, "
-                                     "switch_interval";
+                                     "pipe, shm, manager, pool, task, local, context, task_stack, actor, timer, sweep, "
+                                     "expect, record, gil, switch_interval";
 
 /* Words an expression reads as themselves: a name spelt like one could never be read. */
 static const char *const value_words[] = { "not", "and", "or", "index", "ok", "timed_out", "arg", "makespan",

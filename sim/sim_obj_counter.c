@@ -88,7 +88,7 @@ int obj_incr(rt_unit *u, const sim_stmt *s, uint32_t oi, uint32_t li) {
             rt_lock(u, u->mon);
             while (rt_wait(u, u->mon, 0, deadline) == RT_AGAIN) {}
             rt_unlock(u, u->mon);
-            if (rt_halted(u) || gil_check(u)) return -1;   /* the window let the GIL go: the write needs it */
+            if (rt_stopping(u) || gil_check(u)) return -1;   /* the window let the GIL go: the write needs it */
         } else {
             r->ops->yield(r->plat, u->pu);
         }

@@ -174,6 +174,18 @@ int sim__parse_timeout(parser *ps, sim_stmt *s);
 int sim__name_ref(parser *ps, int kind, uint32_t *target, const char *what);
 /* The local a step sets (`get Q as X`): declared by `local X`, or here when X is a new name. */
 int sim__local_target(parser *ps, const char *where, uint32_t *out);
+/* The future slot named `name` (made on first use: submit/create_task ... as NAME). */
+uint32_t sim__future_slot(parser *ps, const char *name, sim_pos pos);
+
+//~ sim_stmt_async.c: the steps of tasks (create_task, await, gather, wait_for F)
+
+bool sim__is_async_step(const parser *ps, const tok *t);   /* t consumed, ps->t is the next token */
+sim_stmt *sim__parse_async_step(parser *ps, tok t, int depth, int loops);
+
+//~ sim_decl_async.c: declarations of the coroutines backend (context, task_stack)
+
+bool sim__is_async_decl(const tok *t);
+int sim__parse_async_decl(parser *ps, tok t);
 
 //~ sim_decl.c: declarations
 
@@ -242,5 +254,8 @@ int sim__count_units(parser *ps);
 /* Once the sizes are final: checks constant indexes and condition bindings, makes
  * prog->objects the table of elements and every noted reference an element index. */
 int sim__expand_arrays(parser *ps);
+/* The coroutines' constructs (own_loop, task_stack, units made while running) on backend
+ * `backend` (sim_async_check.c; sim_check_backend calls it). */
+int async_backend_check(const sim_program *p, const char *backend, diag *d);
 
 #endif

@@ -267,7 +267,7 @@ static void *unit_thread(void *arg) {
 
 static int tp_unit_start(sim_plat *pl, sim_punit **out, const sim_unit_start *how, diag *d) {
     tp_plat *p = (tp_plat *)pl;
-    check_cur(p, &p->main, "a unit start");
+    if (!p->cur) BUG("test platform: a unit start with nobody holding the baton");   /* main, or a unit (create_task) */
     sim_punit *u = xcalloc(1, sizeof *u);
     pthread_cond_init(&u->cv, NULL);
     u->entry = how->entry;
@@ -448,6 +448,7 @@ static int tp_fd_wait(sim_plat *pl, sim_punit *self, sim_mon *m, unsigned ch, in
 const sim_plat_ops sim_plat_test = {
     .name = "test",
     .cooperative = true,
+    .dynamic_units = true,
     .create = tp_create,
     .destroy = tp_destroy,
     .alloc = tp_alloc,

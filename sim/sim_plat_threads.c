@@ -272,6 +272,7 @@ static void th_spin(sim_plat *p, sim_punit *self) {
 const sim_plat_ops sim_plat_threads = {
     .name = "threads",
     .cooperative = false,
+    .dynamic_units = true,
     .create = th_create,
     .destroy = th_destroy,
     .alloc = th_alloc,

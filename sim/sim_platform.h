@@ -122,6 +122,29 @@ struct sim_plat { const sim_plat_ops *ops; };
 /* The most channels a monitor can have. */
 #define SIM_MON_MAX_CHANNELS 4096u
 
+/* What a platform with event loops (coroutines) tells the runtime while it
+ * runs, so that the loops themselves are recorded. Every call is made on the
+ * loop's own thread (with a virtual clock: the thread that runs every loop),
+ * never while a task of that loop runs in between, so a loop's calls never
+ * overlap. `unit` is the `arg` a unit was started with. */
+typedef struct sim_plat_hooks {
+    void *ctx;
+    /* A task of `loop` became ready to run: woken (late_ns 0), or its
+     * deadline came (late_ns: how much later than the deadline the loop got
+     * to it, e.g. because a task blocked the loop). */
+    void (*ready)(void *ctx, uint32_t loop, void *unit, uint64_t late_ns);
+    /* One iteration of `loop`: `nready` tasks are ready and run now;
+     * `ntimers` deadlines came since the last one, the latest of them `lag_ns`
+     * late (0 when none). */
+    void (*tick)(void *ctx, uint32_t loop, uint32_t nready, uint32_t ntimers, uint64_t lag_ns);
+    /* The loop has nothing to run and waits for a deadline, a wake or a file
+     * descriptor (begin), or goes on (end). */
+    void (*idle)(void *ctx, uint32_t loop, bool begin);
+    /* Task `unit` blocks the whole loop (begin: a compute or a blocking sleep
+     * on the loop's thread; no other task runs until end). */
+    void (*blocked)(void *ctx, uint32_t loop, void *unit, bool begin);
+} sim_plat_hooks;
+
 typedef struct sim_plat_desc {
     uint32_t max_units;        /* units the run will start (unit_start calls) */
     uint32_t max_monitors;     /* monitors it will make (mon_new calls), for platforms that size up front */
@@ -136,9 +159,23 @@ typedef struct sim_plat_desc {
     /* The weft executable that `start_method spawn` runs (exec) in its worker
      * mode; NULL: spawn is refused (unit_launch says so). Copied. */
     const char *worker_exe;
+    /* coroutines: the event loops (each on a thread of its own; 0 = 1), the
+     * stack of each task (0 = SIM_PLAT_TASK_STACK), a virtual clock (every
+     * loop and every unit then runs on main's thread, deterministically), and
+     * what the loops tell the runtime (NULL: nothing). Others ignore them. */
+    uint32_t loops;
+    size_t task_stack;
+    bool virtual_clock;
+    const sim_plat_hooks *hooks;
     bool computes;             /* the program has a compute step: calibrate the burn loop first (else
                                   skip it: a cached calibration is cheap, a fresh one ~50 ms) */
 } sim_plat_desc;
+
+/* sim_unit_start.loop for a unit that is a thread of its own (an executor's
+ * worker on the coroutines platform). */
+#define SIM_UNIT_OWN_THREAD UINT32_MAX
+/* The default stack of a task (coroutines). */
+#define SIM_PLAT_TASK_STACK ((size_t)64 * 1024)
 
 /* Units on a platform whose units are processes (sim_unit_start.kind). */
 enum { SIM_PU_PROCESS = 0,      /* a process of its own (the default) */
@@ -151,14 +188,17 @@ enum { SIM_START_FORK = 0,      /* fork: a copy of the launcher's memory and des
 enum { SIM_SIG_KILL = 9, SIM_SIG_SEGV = 11, SIM_SIG_TERM = 15 };
 
 /* How a unit starts: entry(arg) runs on the new unit. `name` names the thread
- * (or process) for the OS tools; it is copied. kind and start matter only to
- * a platform whose units are processes. */
+ * (or process, or task) for the OS tools and in messages; it is copied. kind
+ * and start matter only to a platform whose units are processes. */
 typedef struct sim_unit_start {
     void (*entry)(void *arg);
     void *arg;
     const char *name;
     uint8_t kind;              /* SIM_PU_* */
     uint8_t start;             /* SIM_START_* */
+    /* coroutines: the event loop that runs this unit as a task (0 ..
+     * desc.loops - 1), or SIM_UNIT_OWN_THREAD. Other platforms ignore it. */
+    uint32_t loop;
 } sim_unit_start;
 
 struct sim_plat_ops {
@@ -167,6 +207,9 @@ struct sim_plat_ops {
      * coroutines), so the interpreter offers it with spin() at every loop
      * iteration that did not wait; false: units are preempted. */
     bool cooperative;
+    /* true: unit_start and mon_new may also be called by a unit while the
+     * run goes on (a task or thread started at run time: create_task). */
+    bool dynamic_units;
 
     /* ---- the platform's life ------------------------------------------- */
 
@@ -197,8 +240,9 @@ struct sim_plat_ops {
     sim_punit *(*main_unit)(sim_plat *p);
     /* Starts a unit: entry(arg) runs on it at once (the runtime makes it wait
      * for the run's start on its own monitor). *out is set before entry can
-     * run. Thread: main, before the run begins. -ERR_LIMIT when the OS
-     * refuses another thread or process. */
+     * run. Thread: main, before the run begins; with dynamic_units also any
+     * unit while the run goes on. -ERR_LIMIT when the OS refuses another
+     * thread or process (or a task: no memory for its stack). */
     int (*unit_start)(sim_plat *p, sim_punit **out, const sim_unit_start *how, diag *d);
     /* The unit's OS process and thread ids (0 when it has none), valid once
      * its entry has begun. Thread: any. */
@@ -216,7 +260,7 @@ struct sim_plat_ops {
 
     /* A monitor with nchan wait channels (0 .. SIM_MON_MAX_CHANNELS; 0 is a
      * plain lock). NULL when the run's memory is exhausted. Thread: main,
-     * before any unit starts. */
+     * before any unit starts; with dynamic_units also any unit. */
     sim_mon *(*mon_new)(sim_plat *p, unsigned nchan);
     void (*mon_free)(sim_plat *p, sim_mon *m);   /* Thread: main, after every unit_join */
     /* Takes / gives back the monitor's lock. Held briefly: never across a
@@ -303,11 +347,43 @@ struct sim_plat_ops {
      * recorder ring, so that a unit's events do not pay for its pages. NULL:
      * nothing to do. Thread: main, before any unit is launched. */
     void (*prefault)(sim_plat *p, void *q, size_t n);
+
+    /* ---- optional (NULL: the platform has none) ------------------------- */
+
+    /* A blocking sleep, `time.sleep` inside a coroutine: self's processor
+     * stops for ns without computing (coroutines: the whole loop stops),
+     * stopping early once *halt is set (`own` is woken then, as for compute).
+     * NULL: the runtime sleeps as usual. Called without any monitor held.
+     * Thread: self. */
+    void (*stall)(sim_plat *p, sim_punit *self, sim_mon *own, uint64_t ns, const _Atomic int *halt);
+    /* 0 while some unit (main aside) can still run by itself: it runs, is
+     * ready, or waits with a deadline or for a file descriptor. Otherwise
+     * every unit waits without a deadline or has returned, so nothing happens
+     * until main wakes one: a number then, the same until a unit is woken.
+     * When the platform becomes quiet while main waits, main's wait returns
+     * (spuriously). Thread: main. */
+    uint64_t (*quiet)(sim_plat *p);
+    /* (fd_park) Waits until fd is ready (events: SIM_FD_READ | SIM_FD_WRITE) or until
+     * now() >= deadline (0: none) or *halt is set (`own` is woken then).
+     * Returns the events that are ready, 0 on the deadline or a halt.
+     * Coroutines: the task parks and the loop watches fd with epoll. Called
+     * without any monitor held. Thread: self. */
+    unsigned (*fd_park)(sim_plat *p, sim_punit *self, sim_mon *own, int fd, unsigned events, uint64_t deadline,
+                        const _Atomic int *halt);
+    /* (on) From now until hold(off), self's waits hold its whole processor, as
+     * a thread's do: coroutines, the loop runs no other task meanwhile (its
+     * thread waits for the GIL, say); the tasks that become ready wait. NULL,
+     * or a unit with a processor of its own: nothing to do. Thread: self. */
+    void (*hold)(sim_plat *p, sim_punit *self, bool on);
 };
+
+#define SIM_FD_READ 1u
+#define SIM_FD_WRITE 2u
 
 /* The platforms weft has. */
 extern const sim_plat_ops sim_plat_threads;   /* sim_plat_threads.c */
 extern const sim_plat_ops sim_plat_test;      /* sim_plat_test.c: deterministic, virtual clock */
+extern const sim_plat_ops sim_plat_coro;      /* sim_plat_coro.c: tasks on event loops (desc.virtual_clock) */
 extern const sim_plat_ops sim_plat_procs;     /* sim_plat_procs.c: a process per unit */
 
 /* The processes platform's worker mode (a unit begun with SIM_START_SPAWN):

@@ -99,7 +99,7 @@ rt_fut *pool_submit(rt_unit *u, uint32_t oi, uint32_t task, int64_t arg, sim_pos
     o->queued++;
     trc_emit(u->ring, TRC_EV_SUBMIT, o->id, 0, f->id, r->task_str[task] + 1);
     if (o->queued > o->idle && o->started < (uint32_t)o->decl->cap_value) {
-        launch = &r->units[o->decl->unit0 + o->started++];
+        launch = &r->units[r->ubase + o->decl->unit0 + o->started++];
         unit_start(u, launch);
     }
     rt_wake(r, r->fmon, o->pool_ch, false);
@@ -171,6 +171,7 @@ static int reraise(rt_unit *u, const rt_fut *f, sim_pos pos) {
 int pool_result(rt_unit *u, const sim_stmt *s, uint64_t deadline) {
     rt_fut *f = slot(u, s);
     if (!f) return -1;
+    if (rt_fut_is_task(f)) return async_result(u, f, deadline, s->pos);   /* a task's (sim_async.c) */
     rt_lock(u, u->r->fmon);
     int out = await_result(u, f, deadline);
     if (out == TRC_OUT_ERROR) f->retrieved = true;
@@ -183,6 +184,7 @@ int pool_cancel(rt_unit *u, const sim_stmt *s) {
     rt *r = u->r;
     rt_fut *f = slot(u, s);
     if (!f) return -1;
+    if (rt_fut_is_task(f)) return async_cancel(u, f);   /* delivered at its next await (sim_async.c) */
     uint32_t *cbs = NULL;
     size_t n = 0, cap = 0;
     rt_lock(u, r->fmon);
@@ -208,7 +210,7 @@ int pool_on_done(rt_unit *u, const sim_stmt *s) {
     }
     rt_unlock(u, r->fmon);
     uint32_t cb = s->task;   /* already done: it runs now, on the caller */
-    return run_callbacks(u, f, r->objs[f->pool].id, &cb, 1);
+    return run_callbacks(u, f, rt_obj_id(r, f->pool), &cb, 1);
 }
 
 /* map POOL TASK N [timeout=D] { body }: every item is submitted up front; results come
@@ -291,9 +293,13 @@ int pool_as_completed(rt_unit *u, const sim_stmt *s, uint64_t deadline) {
         }
         if (!best && !pending) { rt_unlock(u, r->fmon); break; }
         if (!best) {
-            /* wait for any of them: shown as a wait on the first one still pending */
-            atomic_store(&u->wait_fut, pending);
-            rt_begin_wait(u, pending->pool, TRC_OP_RESULT, deadline, pending->id);
+            /* wait for any of them: shown as a wait on the first one still pending (a task's: a join) */
+            if (rt_fut_is_task(pending)) {
+                rt_begin_wait(u, UINT32_MAX, TRC_OP_JOIN, deadline, pending->worker);
+            } else {
+                atomic_store(&u->wait_fut, pending);
+                rt_begin_wait(u, pending->pool, TRC_OP_RESULT, deadline, pending->id);
+            }
             int out = TRC_OUT_OK;
             for (;;) {
                 bool any = false;
@@ -302,7 +308,7 @@ int pool_as_completed(rt_unit *u, const sim_stmt *s, uint64_t deadline) {
                 int sl = rt_wait(u, r->fmon, F_CH_DONE, deadline);
                 if (sl != RT_AGAIN) { out = sl; break; }
             }
-            rt_end_wait(u, pending->pool, out, 0);
+            rt_end_wait(u, rt_fut_is_task(pending) ? UINT32_MAX : pending->pool, out, 0);
             atomic_store(&u->wait_fut, NULL);
             rt_unlock(u, r->fmon);
             if (out == TRC_OUT_ABORTED) return -1;
@@ -310,9 +316,15 @@ int pool_as_completed(rt_unit *u, const sim_stmt *s, uint64_t deadline) {
             continue;
         }
         best->yielded = true;
+        best->awaited = true;
         int out = best->state == FS_CANCELLED ? TRC_OUT_CANCELLED : best->outcome;
         if (out == TRC_OUT_ERROR) best->retrieved = true;   /* the body sees it: `ok` is false */
-        trc_emit_sync(u->ring, TRC_EV_RESULT, r->objs[best->pool].id, (uint16_t)out, best->id, 0);
+        if (rt_fut_is_task(best)) {   /* `ok` in the body: the task ended well */
+            trc_emit_sync(u->ring, TRC_EV_JOINED, 0, 0, best->worker, 0);
+            u->timed_out = out != TRC_OUT_OK;
+        } else {
+            trc_emit_sync(u->ring, TRC_EV_RESULT, r->objs[best->pool].id, (uint16_t)out, best->id, 0);
+        }
         rt_unlock(u, r->fmon);
         int64_t saved = u->arg;
         u->arg = best->arg;
@@ -327,7 +339,7 @@ int pool_as_completed(rt_unit *u, const sim_stmt *s, uint64_t deadline) {
 }
 
 static bool workers_done(const rt *r, const rt_obj *o, uint32_t started) {
-    const rt_unit *w0 = &r->units[o->decl->unit0];
+    const rt_unit *w0 = &r->units[r->ubase + o->decl->unit0];
     for (uint32_t k = 0; k < started; k++)
         if (atomic_load(&w0[k].state) != US_DONE) return false;
     return true;
@@ -360,7 +372,7 @@ int pool_shutdown(rt_unit *u, const sim_stmt *s, uint32_t oi) {
         rt_unlock(u, r->mon);
     }
     if (out == TRC_OUT_ABORTED) return -1;
-    const rt_unit *w0 = &r->units[o->decl->unit0];
+    const rt_unit *w0 = &r->units[r->ubase + o->decl->unit0];
     for (uint32_t k = 0; k < started; k++) trc_emit_sync(u->ring, TRC_EV_JOINED, 0, 0, w0[k].index, 0);
     return 0;
 }
@@ -426,7 +438,7 @@ int pool_worker_loop(rt_unit *u) {
         f->state = FS_DONE;
         f->outcome = outcome;
         f->done_seq = ++r->done_seq;
-        uint64_t now = rt_now(r);
+        uint64_t now = rt_stamp(r);
         if (atomic_load(&r->task_done_t[f->task]) < now) atomic_store(&r->task_done_t[f->task], now);
         rt_wake(r, r->fmon, F_CH_DONE, true);   /* waiters wake first, then the callbacks run */
         size_t ncbs, cap;

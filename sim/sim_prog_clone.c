@@ -18,9 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-_Static_assert(sizeof(void *) != 8 || (sizeof(sim_program) == 328 && sizeof(sim_param) == 40 &&
+_Static_assert(sizeof(void *) != 8 || (sizeof(sim_program) == 352 && sizeof(sim_param) == 40 &&
                                        sizeof(sim_object) == 192 && sizeof(sim_actor) == 72 &&
-                                       sizeof(sim_stmt) == 216 && sizeof(sim_expr) == 96 && sizeof(sim_task) == 24 &&
+                                       sizeof(sim_stmt) == 232 && sizeof(sim_expr) == 96 && sizeof(sim_task) == 24 &&
                                        sizeof(sim_name) == 16 && sizeof(sim_expect) == 64),
                "a program struct changed: copy its new pointers in sim_prog_clone.c, then update these sizes");
 
@@ -112,6 +112,7 @@ static sim_stmt *stmts(cloner *c, const sim_stmt *s) {
         q->value = expr(c, s->value);
         q->handlers = stmts(c, s->handlers);
         q->final = stmts(c, s->final);
+        q->futs = dup(c, s->futs, sizeof *s->futs * s->nfuts);   /* gather's named futures */
         q->next = NULL;
         *tail = q;
         tail = &q->next;
@@ -177,6 +178,7 @@ const sim_program *sim__program_clone(rt *r, const sim_program *p) {
     }
     q->locals = dup(&c, p->locals, sizeof *p->locals * p->nlocals);
     for (uint32_t i = 0; q->locals && i < p->nlocals; i++) q->locals[i].name = str(&c, q->locals[i].name);
+    q->local_ctx = dup(&c, p->local_ctx, sizeof *p->local_ctx * p->nlocals);
     q->futs = dup(&c, p->futs, sizeof *p->futs * p->nfuts);
     for (uint32_t i = 0; q->futs && i < p->nfuts; i++) q->futs[i].name = str(&c, q->futs[i].name);
     q->sweep_values = dup(&c, p->sweep_values, sizeof *p->sweep_values * p->nsweep);

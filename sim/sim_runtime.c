@@ -87,13 +87,14 @@ static int rt_setup(rt *r, diag *d) {
     r->fmon = ops->mon_new(p, 1 + npools);
     r->smon = ops->mon_new(p, 0);
     r->objs = rt_alloc(r, (prog->nobjects + 1) * sizeof *r->objs);
-    r->units_mem = rt_alloc(r, (r->nunits + 1) * sizeof *r->units + 64);
+    r->units_mem = rt_alloc(r, (r->cap_units + 1) * sizeof *r->units + 64);
     r->units = r->units_mem ? (rt_unit *)(((uintptr_t)r->units_mem + 63) & ~(uintptr_t)63) : NULL;
     r->task_done_t = rt_alloc(r, (prog->ntasks + 1) * sizeof *r->task_done_t);
     r->mark_t = rt_alloc(r, (prog->nstrings + 1) * sizeof *r->mark_t);
     r->task_str = rt_alloc(r, (prog->ntasks + 1) * sizeof *r->task_str);
+    r->created_per_task = rt_alloc(r, (prog->ntasks + 1) * sizeof *r->created_per_task);
     if (!r->mon || !r->fmon || !r->smon || !r->objs || !r->units || !r->task_done_t || !r->mark_t || !r->task_str ||
-        rt_strings_init(r))
+        !r->created_per_task || rt_strings_init(r))
         goto nomem;
     for (uint32_t i = 0; i < prog->ntasks; i++) r->task_str[i] = rt_intern(r, ops->main_unit(p), prog->tasks[i].name);
 
@@ -126,18 +127,25 @@ static int rt_setup(rt *r, diag *d) {
         u->r = r;
         u->index = ui;
         u->pool = UINT32_MAX;
-        u->rng = r->desc->seed ^ (0x9E3779B97F4A7C15ull * (ui + 1));   /* same seed, same decisions */
+        u->loop = UINT32_MAX;
+        u->tkind = TRC_UNIT_THREAD;
+        u->parent = UINT32_MAX;
+        /* same seed, same decisions (whatever units come before the actors' on a backend) */
+        u->rng = r->desc->seed ^ (0x9E3779B97F4A7C15ull * (ui - (ui >= r->ubase ? r->ubase : 0) + 1));
         u->locals = rt_alloc(r, (prog->nlocals + 1) * sizeof *u->locals);
+        u->tls = u->locals;
         u->slots = rt_alloc(r, (prog->nfuts + 1) * sizeof *u->slots);
         u->launcher = u->host = u->manager = UINT32_MAX;
         u->reply_rfd = u->reply_wfd = -1;
-        if (!u->locals || !u->slots || !(u->mon = ops->mon_new(p, 1))) goto nomem;
+        if (!u->locals || !u->slots) goto nomem;
+        if (ui >= r->ubase && !(u->mon = ops->mon_new(p, 1))) goto nomem;
     }
     for (uint32_t a = 0; a < prog->nactors; a++) {
         const sim_actor *ac = &prog->actors[a];
         for (int64_t k = 0; k < ac->count_value; k++) {
-            rt_unit *u = &r->units[ac->unit0 + (uint32_t)k];
+            rt_unit *u = &r->units[r->ubase + ac->unit0 + (uint32_t)k];
             u->actor = ac;
+            u->body = ac->body;
             u->index_in_actor = k;
             u->autostart = !ac->spawned;
             u->daemon = ac->daemon;
@@ -160,7 +168,7 @@ static int rt_setup(rt *r, diag *d) {
         }
         if (o->kind != SIM_OBJ_POOL) continue;
         for (int64_t k = 0; k < o->cap_value; k++) {
-            rt_unit *u = &r->units[o->unit0 + (uint32_t)k];
+            rt_unit *u = &r->units[r->ubase + o->unit0 + (uint32_t)k];
             u->pool = i;
             u->index_in_actor = k;
             u->state = US_NEW;
@@ -169,6 +177,7 @@ static int rt_setup(rt *r, diag *d) {
     }
     if (r->procs) unit_kinds(r);
     if (r->nmanagers && manager_init(r)) return diag_set(d, ERR_LIMIT, "cannot make the managers' pipes: out of descriptors");
+    if (r->nloops) return async_loops_setup(r, d);
     return 0;
 nomem:
     return diag_set(d, ERR_NOMEM, "out of memory for the run's shared state (%u objects, %u units)", prog->nobjects,
@@ -202,11 +211,17 @@ static void rt_teardown(rt *r) {
     }
     rt_release(r, r->futs, r->cap_futs * sizeof *r->futs);
     if (r->strs) rt_strings_free(r);
+    async_loops_teardown(r);
     if (r->units) {
         for (uint32_t i = 0; i < r->nunits; i++) {
             rt_unit *u = &r->units[i];
-            rt_release(r, u->locals, (prog->nlocals + 1) * sizeof *u->locals);
-            rt_release(r, u->slots, (prog->nfuts + 1) * sizeof *u->slots);
+            if (u->created) {   /* made at run time (create_task): from the heap */
+                free(u->locals);
+                free(u->slots);
+            } else {
+                rt_release(r, u->locals, (prog->nlocals + 1) * sizeof *u->locals);
+                rt_release(r, u->slots, (prog->nfuts + 1) * sizeof *u->slots);
+            }
             rt_release(r, u->mine, u->cap_mine * sizeof *u->mine);
             /* its counter reads: in the heap of the process it ran in (a unit's process frees its own) */
             if (!r->procs || (u->pkind == SIM_PU_THREAD && u->host == UINT32_MAX)) {
@@ -222,8 +237,9 @@ static void rt_teardown(rt *r) {
     rt_release(r, (void *)r->task_done_t, (prog->ntasks + 1) * sizeof *r->task_done_t);
     rt_release(r, (void *)r->mark_t, (prog->nstrings + 1) * sizeof *r->mark_t);
     rt_release(r, r->task_str, (prog->ntasks + 1) * sizeof *r->task_str);
+    rt_release(r, r->created_per_task, (prog->ntasks + 1) * sizeof *r->created_per_task);
     rt_release(r, r->objs, (prog->nobjects + 1) * sizeof *r->objs);
-    rt_release(r, r->units_mem, (r->nunits + 1) * sizeof *r->units + 64);
+    rt_release(r, r->units_mem, (r->cap_units + 1) * sizeof *r->units + 64);
 }
 
 /* The recorder's rings, from run memory (a platform of processes: in the mapping its children share).
@@ -252,9 +268,10 @@ static void ring_free(void *ctx, void *q, size_t bytes) {
 }
 
 /* Halts the units started so far (the run never began) and joins them. */
-static void abandon(rt *r, uint32_t started) {
+static void abandon(rt *r) {
     rt_stop_all(r, r->ops->main_unit(r->plat));
-    for (uint32_t i = 0; i < started; i++) r->ops->unit_join(r->plat, r->units[i].pu);
+    for (uint32_t i = 0; i < r->nunits; i++)
+        if (r->units[i].pu) r->ops->unit_join(r->plat, r->units[i].pu);
 }
 
 int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag *d) {
@@ -263,20 +280,27 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     const char *backend = desc->backend ? desc->backend : prog->backend;
     unsigned bk = sim_backend_by_name(backend, strlen(backend));
     const sim_plat_ops *ops = desc->platform;
-    if (!bk) return diag_set(d, ERR_USAGE, "unknown backend '%s' (the backends are threads and processes)", backend);
+    if (!bk) return diag_set(d, ERR_USAGE, "unknown backend '%s' (the backends are threads, processes and coroutines)",
+                             backend);
     int rc = sim_check_backend(prog, bk, d);
     if (rc) return rc;
     if (!ops) {
-        if (bk == SIM_BACKEND_THREADS) ops = &sim_plat_threads;
-        else if (bk == SIM_BACKEND_PROCESSES) ops = &sim_plat_procs;
-        else return diag_set(d, ERR_UNSUPPORTED, "backend '%s' is not available in this version of weft (use threads "
-                             "or processes)", backend);
+        if (bk == SIM_BACKEND_COROUTINES) ops = &sim_plat_coro;
+        else if (bk == SIM_BACKEND_THREADS) ops = desc->virtual_clock ? &sim_plat_test : &sim_plat_threads;
+        else if (bk == SIM_BACKEND_PROCESSES && !desc->virtual_clock) ops = &sim_plat_procs;
+        else return diag_set(d, ERR_UNSUPPORTED, "backend '%s' has no virtual clock in this version of weft (use threads "
+                             "or coroutines)", backend);
     }
+    bool coro = ops == &sim_plat_coro;
+    uint32_t nloops = coro ? async_nloops(prog) : 0;
 
     /* 1. the platform and the run's shared state */
     sim_plat *plat;
     uint32_t nmon = 3 + prog->nobjects + prog->nunits +
-                    (sim_program_gil(prog, NULL) ? (desc->gil_per_unit ? prog->nunits : ops->unit_launch ? prog->nunits + 1 : 1) : 0);
+                    (sim_program_gil(prog, NULL) ? (desc->gil_per_unit ? nloops + prog->nunits : ops->unit_launch ? prog->nunits + 1 : 1) : 0);
+    rt *hook_rt = NULL;   /* the hooks' context: the run, once it exists (no loop runs a task before) */
+    sim_plat_hooks hooks;
+    async_hooks(&hook_rt, &hooks);
     trc_recorder_desc rcd = sim_record_desc(prog, desc);
     uint32_t nvars = 0;
     for (uint32_t i = 0; i < prog->nobjects; i++) nvars += prog->objects[i].kind == SIM_OBJ_VAR;
@@ -291,8 +315,10 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     rt *rslot = NULL;   /* on_end's context: the run, once it exists */
     rc = ops->create(&plat, &(sim_plat_desc){ .max_units = prog->nunits, .max_monitors = nmon, .shared_bytes = shared,
                                               .private_bytes = (size_t)nvars * 64, .on_end = proc_ended, .ctx = &rslot,
-                                              .worker_exe = desc->worker_exe,
-                                              .computes = sim_program_computes(prog) }, d);
+                                              .worker_exe = desc->worker_exe, .loops = nloops,
+                                              .task_stack = prog->task_stack, .virtual_clock = desc->virtual_clock,
+                                              .hooks = coro ? &hooks : NULL, .computes = sim_program_computes(prog) },
+                     d);
     if (rc) return rc;
     rt *r = ops->alloc(plat, sizeof *r);
     if (!r) {
@@ -304,7 +330,14 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     r->plat = plat;
     r->ops = plat->ops;   /* a platform of processes gives each process its own copy, at one address */
     r->procs = ops->unit_launch != NULL;
-    r->nunits = prog->nunits;
+    r->coro = coro;
+    r->nloops = nloops;
+    r->ubase = nloops;
+    r->nstatic = prog->nunits;
+    r->nunits = nloops + prog->nunits;
+    r->cap_units = async_program_creates(prog) && ops->dynamic_units ? SIM_MAX_RUN_UNITS : r->nunits;
+    if (r->cap_units < r->nunits) r->cap_units = r->nunits;
+    hook_rt = r;
     /* processes: the program where a spawned process finds it too */
     if (r->procs && !(r->prog = sim__program_clone(r, prog))) {
         ops->release(plat, r, sizeof *r);
@@ -312,7 +345,7 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
         return diag_set(d, ERR_NOMEM, "out of memory for the run's shared state (the program)");
     }
     sim_punit *self = ops->main_unit(plat);
-    uint32_t started = 0;
+    bool started = false;
     trc_writer *w = desc->writer;
     trc_recorder *rec = NULL;
     arena tmp = { 0 };
@@ -348,10 +381,12 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     run.units = arena_push(&tmp, sizeof *run.units * (r->nunits + 1));
     for (uint32_t ui = 0; ui < r->nunits; ui++) {
         const rt_unit *u = &r->units[ui];
-        const char *group = u->pool != UINT32_MAX ? prog->objects[u->pool].name
-                          : u->manager != UINT32_MAX ? "manager" : u->actor->name;
-        run.units[ui] = (trc_unit){ .id = ui, .parent = UINT32_MAX, .name = u->name, .group = group,
-                                    .kind = r->procs && u->pkind == SIM_PU_PROCESS ? TRC_UNIT_PROCESS : TRC_UNIT_THREAD };
+        const char *group = u->pool != UINT32_MAX    ? prog->objects[u->pool].name
+                            : u->manager != UINT32_MAX ? "manager"
+                            : u->actor                 ? u->actor->name
+                                                       : "loop";
+        run.units[ui] = (trc_unit){ .id = ui, .parent = u->parent, .name = u->name, .group = group,
+                                    .kind = r->procs && u->pkind == SIM_PU_PROCESS ? TRC_UNIT_PROCESS : u->tkind };
     }
     run.nobjects = prog->nobjects + r->ngils;
     run.objects = arena_push(&tmp, sizeof *run.objects * (run.nobjects + 1));
@@ -386,26 +421,35 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     if (r->nunits) trc_recorder_mem_main(rec, 0, trc_mem_read(0, &mem_base, NULL) ? NULL : &mem_base);
 
     /* 3. the units: started first, released together (a platform of processes makes each one only
-     * when it begins: unit_launch) */
-    for (; started < r->nunits; started++) {
-        rt_unit *u = &r->units[started];
+     * when it begins: unit_launch); on coroutines the loops (units 0 .. ubase - 1) run already */
+    started = true;
+    for (uint32_t ui = r->ubase; ui < r->nunits; ui++) {
+        rt_unit *u = &r->units[ui];
         rc = ops->unit_start(plat, &u->pu, &(sim_unit_start){ .entry = unit_main, .arg = u, .name = u->name,
-                                                              .kind = u->pkind, .start = u->start }, d);
+                                                              .kind = u->pkind, .start = u->start,
+                                                              .loop = u->loop == UINT32_MAX ? SIM_UNIT_OWN_THREAD : u->loop }, d);
         if (rc) {
-            abandon(r, started);
-            started = 0;
+            abandon(r);
+            started = false;
             goto out;
         }
     }
     rslot = r;
     if (!r->procs) {
         ops->mon_lock(plat, self, r->mon);
-        while (r->ready < r->nunits) ops->mon_wait(plat, self, r->mon, RT_CH_READY, 0);
+        while (r->ready < r->nstatic) ops->mon_wait(plat, self, r->mon, RT_CH_READY, 0);
         ops->mon_unlock(plat, self, r->mon);
     }
 
     /* 4. the run's tables, then the start */
-    for (uint32_t i = 0; i < r->nunits; i++) ops->unit_ids(plat, r->units[i].pu, &run.units[i].pid, &run.units[i].tid);
+    for (uint32_t i = 0; i < r->nunits; i++)
+        if (r->units[i].pu) ops->unit_ids(plat, r->units[i].pu, &run.units[i].pid, &run.units[i].tid);
+    for (uint32_t i = r->ubase; i < r->nunits; i++) {   /* a loop's thread: the one its tasks run on */
+        const rt_unit *u = &r->units[i];
+        if (u->loop == UINT32_MAX || run.units[r->loop_unit0 + u->loop].tid) continue;
+        run.units[r->loop_unit0 + u->loop].pid = run.units[i].pid;
+        run.units[r->loop_unit0 + u->loop].tid = run.units[i].tid;
+    }
     run.t_start = rt_now(r);
     rc = trc_writer_run_begin(w, &run, d);
     if (rc >= 0) {
@@ -414,14 +458,16 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     }
     if (!rc) rc = trc_recorder_start(rec, d);
     if (rc) {
-        abandon(r, started);
-        started = 0;
+        abandon(r);
+        started = false;
         goto out;
     }
     uint64_t t0 = run.t_start;
-    for (uint32_t i = 0; i < r->nunits; i++) {
+    atomic_store_explicit(&r->recording, 1, memory_order_release);   /* the loops' hooks record from now */
+    for (uint32_t i = r->ubase; i < r->nunits; i++) {
         rt_unit *u = &r->units[i];
         if (!u->autostart) continue;
+        rt_count_start(r, u);
         ops->mon_lock(plat, self, u->mon);
         atomic_store(&u->start_req, 1);
         ops->mon_wake(plat, u->mon, 0, true);
@@ -432,11 +478,15 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     if (r->procs) pipes_close_all(r, r->nunits, self, NULL, NULL);
 
     /* 5. the watchdog, until the run ends */
-    uint32_t end = r->nunits ? watchdog_run(r, t0, res->report, sizeof res->report) : TRC_END_OK;
-    for (uint32_t i = 0; i < r->nunits; i++) ops->unit_join(plat, r->units[i].pu);
-    started = 0;
+    uint32_t end = r->nstatic ? watchdog_run(r, t0, res->report, sizeof res->report) : TRC_END_OK;
+    for (uint32_t i = 0; i < r->nunits; i++)
+        if (r->units[i].pu) ops->unit_join(plat, r->units[i].pu);
+    started = false;
     trc_recorder_mem_end(rec);   /* no memory sample after the run's end */
     uint64_t t_end = rt_now(r);
+    if (r->nloops) async_loops_end(r);
+    size_t rl = strlen(res->report);
+    async_report(r, res->report + rl, sizeof res->report - rl);
     res->wall_ns = t_end - t0;
     res->end_reason = end;
 
@@ -453,7 +503,7 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     expect_check(res, prog, r, end);
 
 out:
-    if (started) abandon(r, started);
+    if (started) abandon(r);
     if (r->sched) sim_sched_close(r->sched);
     if (rec) trc_recorder_free(rec);
     if (w && !desc->writer) {

@@ -128,7 +128,7 @@ int sim__name_ref(parser *ps, int kind, uint32_t *target, const char *what) {
     return 0;
 }
 
-static uint32_t future_slot(parser *ps, const char *name, sim_pos pos) {
+uint32_t sim__future_slot(parser *ps, const char *name, sim_pos pos) {
     sim_program *p = ps->p;
     for (uint32_t i = 0; i < p->nfuts; i++)
         if (!strcmp(p->futs[i].name, name)) return i;
@@ -462,6 +462,10 @@ static sim_stmt *parse_stmt(parser *ps, int depth, int loops) {
         s = parse_rwq_step(ps, t, depth, loops);
         return s && !sim__end_statement(ps) ? s : NULL;
     }
+    if (sim__is_async_step(ps, &t)) {
+        s = sim__parse_async_step(ps, t, depth, loops);
+        return s && !sim__end_statement(ps) ? s : NULL;
+    }
     if (is_kw(&t, "compute") || is_kw(&t, "sleep")) {
         s = sim__new_stmt(ps, is_kw(&t, "compute") ? SIM_S_COMPUTE : SIM_S_SLEEP, t.pos);
         /* compute native D: C code that releases the GIL (unless `native` is a param's name) */
@@ -473,6 +477,10 @@ static sim_stmt *parse_stmt(parser *ps, int depth, int loops) {
         if (!s->expr) return NULL;
         if (sim__require_type(ps, s->expr, SIM_T_DUR, is_kw(&t, "compute") ? "compute's argument" : "sleep's argument"))
             return NULL;
+        if (s->kind == SIM_S_SLEEP && is_kw(&ps->t, "blocking")) {   /* time.sleep inside a coroutine */
+            s->blocking = true;
+            sim__next(ps);
+        }
     } else if (is_kw(&t, "lock") || is_kw(&t, "acquire")) {
         bool acq = is_kw(&t, "acquire");
         s = sim__new_stmt(ps, SIM_S_LOCK, t.pos);
@@ -656,7 +664,7 @@ static sim_stmt *parse_stmt(parser *ps, int depth, int loops) {
                     tok ft = ps->t;
                     const char *fname = sim__take_ident(ps, "a name for the future");
                     if (!fname) return NULL;
-                    s->fut = future_slot(ps, fname, ft.pos);
+                    s->fut = sim__future_slot(ps, fname, ft.pos);
                 } else break;
             }
         }
@@ -717,8 +725,8 @@ static sim_stmt *parse_stmt(parser *ps, int depth, int loops) {
         else sim__hint(ps, "the steps are: compute, sleep, lock, unlock, acquire, release, put, get, wait, wait_for, "
                       "notify, notify_all, set, clear, incr, decr, repeat, loop, break, if, mark, spawn, join, let, "
                       "submit, map, result, cancel, on_done, as_completed, shutdown, read_lock, read_unlock, write_lock, "
-                      "write_unlock, read, write, task_done, raise, try, yield, abort, reset, send, recv, poll, close, "
-                      "unlink, exit, crash, terminate, kill");
+                      "write_unlock, read, write, task_done, raise, try, yield, abort, reset, create_task, await, "
+                      "gather, send, recv, poll, close, unlink, exit, crash, terminate, kill");
         return NULL;
     }
     if (sim__end_statement(ps)) return NULL;

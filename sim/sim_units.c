@@ -33,6 +33,17 @@ static int timer_run(rt_unit *u) {
     return exec_block(u, u->actor->body);
 }
 
+/* A unit that keeps the run going: an actor instance (a created thread on threads) that is not
+ * a daemon; not a pool worker, not a task made while running on coroutines (cancelled at the end). */
+static bool keeps_run(const rt *r, const rt_unit *u) {
+    return !u->daemon && u->pool == UINT32_MAX && !(u->created && r->coro);
+}
+
+void rt_count_start(rt *r, const rt_unit *u) {
+    atomic_fetch_add(&r->nstarted, 1);
+    if (keeps_run(r, u)) atomic_fetch_add(&r->live_main, 1);
+}
+
 void unit_main(void *arg) {
     rt_unit *u = arg;
     rt *r = u->r;
@@ -62,20 +73,36 @@ void unit_main(void *arg) {
     }
     trc_emit_sync(u->ring, TRC_EV_UNIT_START, 0, 0, 0, 0);
     gil_bind(u);   /* its process's GIL, on the processes backend */
-    int rc = u->manager != UINT32_MAX ? manager_serve(u)
-           : u->pool != UINT32_MAX   ? pool_worker_loop(u)
-           : u->actor->delay          ? timer_run(u) : exec_block(u, u->actor->body);
+    int rc, by;
+    if (u->manager != UINT32_MAX) {
+        rc = manager_serve(u);
+    } else if (u->pool != UINT32_MAX) {
+        rc = pool_worker_loop(u);
+    } else if (u->created && (by = atomic_exchange(&u->cancel_req, 0))) {
+        /* cancelled before its first step: its body never runs (asyncio never starts the coroutine) */
+        u->cancelled = true;
+        u->cancel_by = by;
+        trc_emit(u->ring, TRC_EV_CANCELLED, 0, 0, (uint64_t)by, 0);
+        rc = XR_STOP;
+    } else if (!u->created && u->actor->delay) {
+        rc = timer_run(u);
+    } else {
+        rc = exec_block(u, u->body);
+    }
     if (u->exited) rc = XR_OK;   /* `exit N`: a normal end, with its code */
     /* a process waits for its queues' feeders before it exits (mp.Queue) */
     if (rc != XR_STOP && r->procs && u->pkind == SIM_PU_PROCESS && proc_flush_feeders(u)) rc = XR_STOP;
     gil_release(u, TRC_GIL_EXIT);
     sched_unit_end(u);
-    uint16_t why = rc == XR_STOP ? TRC_EXIT_ABORTED : rc == XR_RAISE ? TRC_EXIT_ERROR : TRC_EXIT_DONE;
-    if (rc == XR_RAISE) {
-        atomic_store(&u->failed, 1);   /* "Exception in thread": the unit dies, the run goes on */
-        /* a process that dies of an error exits with code 1, as Python's does */
-        if (r->procs && u->pkind == SIM_PU_PROCESS && !u->exit_code) u->exit_code = 1;
-    }
+    uint16_t why = rc == XR_RAISE                         ? TRC_EXIT_ERROR
+                   : rc != XR_STOP                        ? TRC_EXIT_DONE
+                   : u->cancelled && !rt_halted(u)        ? TRC_EXIT_CANCELLED
+                                                          : TRC_EXIT_ABORTED;
+    /* "Exception in thread": the unit dies, the run goes on; a created task's error goes
+     * to its handle instead (warned about at the end only if nobody retrieved it) */
+    if (rc == XR_RAISE && !u->handle) atomic_store(&u->failed, 1);
+    /* a process that dies of an error exits with code 1, as Python's does */
+    if (rc == XR_RAISE && r->procs && u->pkind == SIM_PU_PROCESS && !u->exit_code) u->exit_code = 1;
     for (size_t i = 0; i < u->nrd; i++)   /* its counter reads, counted while it ran */
         trc_emit(u->ring, TRC_EV_COUNTER_READS, r->objs[u->rd_obj[i]].id, 0, u->rd_n[i], 0);
     free(u->rd_obj);   /* its own heap's: freed where it was made */
@@ -87,10 +114,12 @@ void unit_main(void *arg) {
         trc_emit(u->ring, TRC_EV_DAEMON_KILLED, 0, 0, u->index, 0);
         why = TRC_EXIT_KILLED;
     }
+    if (u->handle) async_task_end(u, rc);   /* its awaiters wake, its done-callbacks run */
     trc_emit(u->ring, TRC_EV_UNIT_EXIT, 0, why, (uint64_t)(int64_t)u->exit_code, 0);
-    atomic_store(&u->t_exit, rt_now(r));
+    atomic_store(&u->t_exit, rt_stamp(r));
     rt_lock(u, r->mon);
     rt_set_state(u, US_DONE);
+    if (keeps_run(r, u)) atomic_fetch_sub(&r->live_main, 1);
     r->exits++;
     rt_wake(r, r->mon, RT_CH_EXIT, true);
     rt_unlock(u, r->mon);
@@ -102,6 +131,7 @@ void unit_main(void *arg) {
 void unit_start(rt_unit *starter, rt_unit *child) {
     trc_emit(starter->ring, TRC_EV_SPAWN, 0, 0, child->index, 0);
     rt_set_state(child, US_RUNNING);
+    rt_count_start(starter->r, child);
     rt_lock(starter, child->mon);
     atomic_store(&child->start_req, 1);
     rt_wake(starter->r, child->mon, 0, true);
@@ -112,7 +142,7 @@ int unit_spawn(rt_unit *u, const sim_stmt *s) {
     rt *r = u->r;
     const sim_actor *a = &r->prog->actors[s->actor];
     for (int64_t k = 0; k < a->count_value; k++) {
-        rt_unit *c = &r->units[a->unit0 + k];
+        rt_unit *c = &r->units[r->ubase + a->unit0 + k];
         if (atomic_load(&c->start_req)) {
             char msg[256];
             snprintf(msg, sizeof msg, "actor '%s' was already started: a %s can be started only once", a->name,
@@ -129,7 +159,7 @@ int unit_spawn(rt_unit *u, const sim_stmt *s) {
 int unit_timer_cancel(rt_unit *u, const sim_stmt *s) {
     rt *r = u->r;
     const sim_actor *a = &r->prog->actors[s->actor];
-    rt_unit *t = &r->units[a->unit0];
+    rt_unit *t = &r->units[r->ubase + a->unit0];
     /* Timer.cancel(): stops it if it has not fired yet (waiting, or not even started) */
     rt_lock(u, t->mon);
     bool waiting = atomic_load(&t->timer_fate) != TIMER_FIRED;
@@ -150,7 +180,7 @@ int unit_join(rt_unit *u, const sim_stmt *s, uint64_t deadline) {
     const sim_actor *a = &r->prog->actors[s->actor];
     u->timed_out = false;
     for (int64_t k = 0; k < a->count_value; k++) {
-        rt_unit *c = &r->units[a->unit0 + k];
+        rt_unit *c = &r->units[r->ubase + a->unit0 + k];
         if (!c->autostart && !atomic_load(&c->start_req)) {
             char msg[256];
             snprintf(msg, sizeof msg, "join of %s, which was never started (spawn %s first)", c->name, a->name);
@@ -165,7 +195,7 @@ int unit_join(rt_unit *u, const sim_stmt *s, uint64_t deadline) {
             rt_unlock(u, r->mon);
             if (out == TRC_OUT_OK && rt_halted(u)) out = TRC_OUT_ABORTED;   /* it ended because the run did */
             rt_end_wait(u, UINT32_MAX, out, 0);
-            if (out == TRC_OUT_ABORTED) return -1;
+            if (out == TRC_OUT_ABORTED || u->cancelled) return -1;
             if (out == TRC_OUT_TIMEOUT) return 0;   /* timed_out: the rest are not joined either */
         } else {
             rt_unlock(u, r->mon);

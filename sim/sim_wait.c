@@ -44,6 +44,7 @@ void rt_begin_wait(rt_unit *u, uint32_t oi, int op, uint64_t deadline, uint64_t 
 }
 
 void rt_end_wait(rt_unit *u, uint32_t oi, int outcome, uint32_t extra) {
+    if (outcome == TRC_OUT_ABORTED && u->cancelled && !rt_halted(u)) outcome = TRC_OUT_CANCELLED;
     trc_emit_sync(u->ring, TRC_EV_WAIT_END, rt_obj_id(u->r, oi), (uint16_t)outcome, 0, extra);
     rt_set_state(u, US_RUNNING);
     atomic_store_explicit(&u->wait_obj, 0, memory_order_relaxed);
@@ -54,6 +55,18 @@ int rt_wait(rt_unit *u, sim_mon *m, unsigned ch, uint64_t deadline) {
     rt *r = u->r;
     atomic_store(&u->wait_mon, m);                 /* seq_cst: before the halt flag is read */
     if (atomic_load(&u->halt)) return TRC_OUT_ABORTED;
+    int by;
+    if (atomic_load(&u->cancel_req) && (by = atomic_exchange(&u->cancel_req, 0))) {
+        /* a cancel (of a task) is delivered here, at an await point: the unit unwinds as if
+         * aborted (u->cancelled says why; finally blocks run on the way) */
+        u->cancelled = true;
+        u->cancel_by = by;
+        int st = atomic_load(&u->state);
+        uint32_t wo = st == US_BLOCKED ? atomic_load(&u->wait_obj) : 0;
+        trc_emit(u->ring, TRC_EV_CANCELLED, wo ? r->objs[wo - 1].id : 0,
+                 (uint16_t)(st == US_BLOCKED ? atomic_load(&u->wait_op) : 0), (uint64_t)by, 0);
+        return TRC_OUT_ABORTED;
+    }
     if (deadline && rt_now(r) >= deadline) return TRC_OUT_TIMEOUT;
     if (u->gil_held) gil_release(u, TRC_GIL_BLOCKING);   /* it really waits now: the GIL goes (m may be held) */
     u->nwaits++;
@@ -82,7 +95,11 @@ void rt_halt(rt *r, rt_unit *u, sim_punit *by) {
 }
 
 void rt_stop_all(rt *r, sim_punit *by) {
+    /* under the run's monitor: a unit made while running (create_task) is made before the
+     * flag (and halted below) or not at all */
+    r->ops->mon_lock(r->plat, by, r->mon);
     atomic_store(&r->abort, 1);
+    r->ops->mon_unlock(r->plat, by, r->mon);
     for (uint32_t i = 0; i < r->nunits; i++) rt_halt(r, &r->units[i], by);
 }
 

@@ -226,6 +226,23 @@ static void describe_wait(const wd *w, uint32_t i, uint64_t t0, char *out, size_
     if (op == TRC_OP_JOIN && !wo) {
         uint64_t c = atomic_load(&u->wait_arg);
         rt_unit *cu = c < r->nunits ? &r->units[c] : NULL;
+        if (cu && cu->created && r->coro) {   /* a task awaits a task: follow the chain of awaits */
+            rt_rep(out, cap, "  %s awaits task %s since %s", who, cu->name, when);
+            for (int hop = 0; hop < 16 && cu && atomic_load(&cu->state) == US_BLOCKED; hop++) {
+                uint32_t cwo = atomic_load(&cu->wait_obj);
+                int cop = atomic_load(&cu->wait_op);
+                uint64_t next = atomic_load(&cu->wait_arg);
+                if (cop == TRC_OP_JOIN && !cwo && next < r->nunits) {
+                    cu = &r->units[next];
+                    rt_rep(out, cap, ", which awaits %s", cu->name);
+                } else {
+                    if (cwo) rt_rep(out, cap, ", which waits %s '%s'", op_verb(cop), r->objs[cwo - 1].decl->name);
+                    break;
+                }
+            }
+            rt_rep(out, cap, "\n");
+            return;
+        }
         rt_rep(out, cap, "  %s waits to join %s since %s%s\n", who, cu ? cu->name : "?", when,
                cu && atomic_load(&cu->state) == US_BLOCKED ? ", which is blocked itself" : "");
         return;
@@ -458,6 +475,7 @@ static void exit_phase(const wd *w, uint32_t live_main, uint32_t live_nondaemon)
     if (!live_main && !r->exiting) {
         r->exiting = true;
         pool_shut_all(r, w->self);
+        if (r->coro) async_cancel_rest(r, w->self);   /* as asyncio.run does with the tasks left */
     }
     if (r->exiting && !live_nondaemon && !r->killing) {
         r->killing = true;
@@ -498,20 +516,31 @@ uint32_t watchdog_run(rt *r, uint64_t t0, char *report, size_t cap) {
     uint64_t timeout = r->desc->timeout_ns ? r->desc->timeout_ns : 60ull * 1000000000ull;
     uint64_t stall = r->desc->stall_ns ? r->desc->stall_ns : 300ull * 1000000ull;
     uint64_t last_progress = UINT64_MAX, last_change = rt_now(r), seen_exits = 0;
-    uint32_t *chain = xcalloc(r->nunits + 1, sizeof *chain);
-    graph g = { .first = xcalloc(r->nunits + 1, sizeof *g.first), .color = xcalloc(r->nunits + 1, 1),
-                .path = xcalloc(r->nunits + 1, sizeof *g.path), .edge = xcalloc(r->nunits + 1, sizeof *g.edge),
-                .any = xcalloc(r->nunits + 1, 1), .can = xcalloc(r->nunits + 1, 1) };
-    uint64_t cycle_sig = 0, cycle_seen_at = 0;
+    uint32_t cap_units = r->cap_units;   /* units made while running too */
+    uint32_t *chain = xcalloc(cap_units + 1, sizeof *chain);
+    graph g = { .first = xcalloc(cap_units + 1, sizeof *g.first), .color = xcalloc(cap_units + 1, 1),
+                .path = xcalloc(cap_units + 1, sizeof *g.path), .edge = xcalloc(cap_units + 1, sizeof *g.edge),
+                .any = xcalloc(cap_units + 1, 1), .can = xcalloc(cap_units + 1, 1) };
+    uint64_t cycle_sig = 0, cycle_seen_at = 0, last_graph = 0;
     uint32_t verdict = TRC_END_OK;
     for (;;) {
-        /* until a unit exits, or the next poll */
+        /* until a unit exits, the platform is quiet (nothing can run but for main), or the next poll */
         wd_lock(&w, r->mon);
         uint64_t until = rt_now(r) + POLL_NS;
-        while (r->exits == seen_exits && !r->ops->mon_wait(r->plat, w.self, r->mon, RT_CH_EXIT, until)) {}
+        bool timed = false, quiet = false;
+        while (r->exits == seen_exits && !(quiet = r->ops->quiet && r->ops->quiet(r->plat)) &&
+               !(timed = r->ops->mon_wait(r->plat, w.self, r->mon, RT_CH_EXIT, until))) {}
         seen_exits = r->exits;
         wd_unlock(&w, r->mon);
+        /* an exit changes nothing the checks need at once while actors live and others still run:
+         * a big run (thousands of tasks ending one by one) is looked at once per poll, not per
+         * exit; a small one still at each exit: its stall clock then starts at the exit exactly */
+        if (!timed && !quiet && r->nunits > 256 && seen_exits < atomic_load(&r->nstarted) &&
+            atomic_load(&r->live_main) > 0 &&
+            !rt_error_ready(r) && !(r->desc->interrupt && atomic_load(r->desc->interrupt)))
+            continue;
         reap_dead(&w);
+        uint64_t quiet0 = r->ops->quiet ? r->ops->quiet(r->plat) : 0;
         uint64_t now = rt_now(r);
         uint32_t nlive = 0, blocked = 0, live_main = 0, live_nondaemon = 0;
         for (uint32_t i = 0; i < r->nunits; i++) {
@@ -522,7 +551,7 @@ uint32_t watchdog_run(rt *r, uint64_t t0, char *report, size_t cap) {
                 nlive++;
                 bool background = ui->daemon || ui->manager != UINT32_MAX;
                 if (!background) live_nondaemon++;
-                if (!background && ui->pool == UINT32_MAX) live_main++;
+                if (!background && ui->pool == UINT32_MAX && !(ui->created && r->coro)) live_main++;
             }
             /* blocked for good: a wait without a timeout */
             if (st == US_BLOCKED && !atomic_load(&ui->wait_deadline)) blocked++;
@@ -557,12 +586,21 @@ uint32_t watchdog_run(rt *r, uint64_t t0, char *report, size_t cap) {
             for (uint32_t i = 0; i < r->nunits; i++) describe_wait(&w, i, t0, report, cap);
             break;
         }
+        /* quiet since before the states were read: they are exact, and nothing will change them */
+        bool settled = quiet0 && r->ops->quiet(r->plat) == quiet0;
         uint64_t p = 0;   /* progress: the sum of every unit's own step count */
         for (uint32_t i = 0; i < r->nunits; i++) p += atomic_load_explicit(&r->units[i].steps, memory_order_relaxed);
         if (p != last_progress) { last_progress = p; last_change = now; }
-        /* deadlock: a cycle, unchanged for CYCLE_CONFIRM_NS */
-        graph_build(&w, &g);
-        uint32_t clen = graph_cycle(&g, r->nunits, chain);
+        /* deadlock: a cycle, unchanged for CYCLE_CONFIRM_NS. The graph is looked at once per poll
+         * (a burst of exits, thousands of tasks ending, does not rebuild it each time), and at once
+         * when the platform is quiet */
+        uint32_t clen = 0;
+        bool look = settled || now - last_graph >= POLL_NS || !last_graph;
+        if (look) {
+            last_graph = now;
+            graph_build(&w, &g);
+            clen = graph_cycle(&g, r->nunits, chain);
+        }
         if (clen) {
             uint64_t sig = 1469598103934665603ull;
             uint32_t lo = 0;
@@ -573,7 +611,7 @@ uint32_t watchdog_run(rt *r, uint64_t t0, char *report, size_t cap) {
                 sig = (sig ^ atomic_load(&r->units[ui].wait_since)) * 1099511628211ull;
             }
             if (sig != cycle_sig) { cycle_sig = sig; cycle_seen_at = now; }
-            else if (now - cycle_seen_at >= CYCLE_CONFIRM_NS) {
+            if (settled || now - cycle_seen_at >= CYCLE_CONFIRM_NS) {
                 verdict = TRC_END_DEADLOCK;
                 snprintf(report, cap, "deadlock: a cycle of %u unit(s) waiting for each other\n", clen);
                 for (uint32_t k = 0; k < clen; k++) describe_wait(&w, chain[(lo + k) % clen], t0, report, cap);
@@ -589,14 +627,18 @@ uint32_t watchdog_run(rt *r, uint64_t t0, char *report, size_t cap) {
                 }
                 break;
             }
-        } else {
+        } else if (look) {
             cycle_sig = 0;
         }
-        /* stall: every live unit blocked, nothing completed for `stall` */
-        if (blocked == nlive && now - last_change >= stall) {
+        /* stall: every live unit blocked, nothing completed for `stall` (or nothing can run at all) */
+        if (blocked == nlive && (settled || now - last_change >= stall)) {
             verdict = TRC_END_STUCK;
-            snprintf(report, cap, "stuck: all %u live unit(s) blocked with no progress for %.0f ms\n", nlive,
-                     (double)(now - last_change) / 1e6);
+            if (settled)
+                snprintf(report, cap, "stuck: all %u live unit(s) wait for something no unit will do (nothing is ready "
+                                      "and no deadline is pending)\n", nlive);
+            else
+                snprintf(report, cap, "stuck: all %u live unit(s) blocked with no progress for %.0f ms\n", nlive,
+                         (double)(now - last_change) / 1e6);
             for (uint32_t i = 0; i < r->nunits; i++) describe_wait(&w, i, t0, report, cap);
             break;
         }

@@ -261,7 +261,8 @@ END_TEST
 START_TEST(hints_point_the_right_way) {
     const char *decls = "the declarations are: scenario, param, backend, backends, start_method, lock, rlock, rwlock, "
                         "semaphore, bounded_semaphore, queue, event, condition, barrier, counter, var, pipe, shm, "
-                        "manager, pool, task, local, actor, timer, sweep, expect, record, gil, switch_interval "
+                        "manager, pool, task, local, context, task_stack, actor, timer, sweep, expect, record, gil, "
+                        "switch_interval "
                         "(see scenarios/README.md)";
     err_at("frobnicate x\nactor a { sleep 1ms }\n", 1, 1, "unknown declaration 'frobnicate'", decls);
     err_at("actor a { sleep 1ms }\n(\n", 2, 1, "expected a declaration, found '('", decls);

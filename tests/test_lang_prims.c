@@ -280,7 +280,7 @@ START_TEST(cancel_names_what_it_was_given) {
     err_exact("actor w { }\nactor a { cancel w }\n", 2, 18, "'w' is an actor: cancel takes a future or a timer",
               "a thread cannot be cancelled; a timer can: timer w 50ms { ... }");
     err_exact("actor a { cancel nosuch }\n", 1, 18, "unknown future 'nosuch'",
-              "name one where it is submitted: submit POOL TASK as NAME");
+              "name one where it is made: submit POOL TASK as NAME, or create_task TASK as NAME");
 }
 END_TEST
 

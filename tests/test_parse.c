@@ -190,7 +190,7 @@ START_TEST(errors_syntax) {
     parse_err("lock m\nlock m\nactor a { sleep 1ms }\n", 2, 6, "already declared (line 1)", NULL);
     parse_err("param m = 1\nlock m\nactor a { sleep 1ms }\n", 2, 6, "already a parameter", NULL);
     parse_err("queue q capacity=1 size=3\nactor a { get q }\n", 1, 20, "unknown queue option 'size'", NULL);
-    parse_err("backend coroutines\nactor a { sleep 1ms }\n", 1, 9, "not available", NULL);
+    parse_err("backend coroutine\nactor a { sleep 1ms }\n", 1, 9, "unknown backend 'coroutine'", "coroutines");
     parse_err("backends threads, threads\nactor a { sleep 1ms }\n", 1, 19, "named twice", NULL);
     parse_err("backends threads, procs\nactor a { sleep 1ms }\n", 1, 19, "unknown backend 'procs'", "processes");
 }

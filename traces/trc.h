@@ -141,7 +141,24 @@
                                               ones (getrusage); aux: 1 = the kernel    \
                                               refused perf events for this run, so     \
                                               these counts and the computes' CPU time  \
-                                              are all the scheduling there is */          \
+                                              are all the scheduling there is */       \
+    /* coroutines (72-75): tasks on event loops */                                    \
+    X(READY,         72, "ready")          /* a task can run again and waits for its \
+                                              loop: woken, or its deadline came; arg:\
+                                              how late the loop fired the deadline   \
+                                              (ns, 0 for a wake); extra: the loop    \
+                                              unit */                                \
+    X(LOOP_TICK,     73, "loop_tick")      /* on a loop unit: one iteration; extra:  \
+                                              tasks ready (run in it); aux: deadlines\
+                                              fired since the last tick; arg: the    \
+                                              latest one's lag (ns; 0: none fired) */ \
+    X(TASK_CANCEL,   74, "task_cancel")    /* cancel of a task: arg its unit; aux 1: \
+                                              it will be cancelled at its next await \
+                                              (0: it had ended, or is a thread) */    \
+    X(CANCELLED,     75, "cancelled")      /* CancelledError delivered to this unit  \
+                                              at its await point: obj, aux (trc_op)  \
+                                              of the wait (0: a sleep); arg: 1 a     \
+                                              cancel step, 2 the loop closing */ \
     /* memory of the run's processes (trc_mem.c: sampled by the recorder's drain) */ \
     X(MEM_RESIDENT,  76, "mem_resident")   /* arg: resident bytes of a process; extra: \
                                               its pid; aux: trc_mem_flags. unit: the   \
@@ -155,7 +172,7 @@ enum trc_ev_kind {
 #define X(name, num, str) TRC_EV_##name = num,
     TRC_EV_MAP(X)
 #undef X
-    TRC_EV__MAX = 128
+    TRC_EV__MAX = 128  /* kinds 1..127 in use: 64-70 the GIL, 72-75 coroutines */
 };
 
 /* aux of MEM_RESIDENT and MEM_VIRTUAL */
@@ -185,7 +202,8 @@ const char *trc_ev_name(unsigned kind);
     /* processes (32-47) */                                                              \
     X(RECV, 32, "recv") X(SEND, 33, "send") X(POLL, 34, "poll")                           \
     X(FLUSH, 35, "feeder flush") /* a process's exit waits for its queue feeder */       \
-    X(REPLY, 36, "reply")        /* waits for a manager's reply */
+    X(REPLY, 36, "reply")        /* waits for a manager's reply */                   \
+    X(SELECT, 20, "select")    /* an event loop with nothing to run waits (epoll) */
 enum trc_op {
 #define X(name, num, str) TRC_OP_##name = num,
     TRC_OP_MAP(X)
@@ -225,7 +243,8 @@ const char *trc_gil_drop_name(unsigned r);
 enum trc_sched_switch { TRC_SCHED_IN = 0, TRC_SCHED_OUT_PREEMPTED = 1, TRC_SCHED_OUT_BLOCKED = 2 };
 
 enum trc_exit_reason { TRC_EXIT_DONE = 0, TRC_EXIT_ABORTED = 1, TRC_EXIT_KILLED = 2 /* daemon cut off */,
-                       TRC_EXIT_ERROR = 3 /* an error it did not catch ended it (RAISE says which) */ };
+                       TRC_EXIT_ERROR = 3 /* an error it did not catch ended it (RAISE says which) */,
+                       TRC_EXIT_CANCELLED = 4 /* a task ended by a cancellation */ };
 /* RAISE aux: how the error came. */
 enum trc_raise_how { TRC_RAISE_STEP = 0 /* a raise step */, TRC_RAISE_FUTURE = 1 /* result or map: the task's */,
                      TRC_RAISE_OBJECT = 2 /* an object: a broken barrier, a bounded semaphore over-released */ };
@@ -506,6 +525,10 @@ typedef struct trc_recorder_desc {
 int trc_recorder_create(trc_recorder **out, const trc_recorder_desc *desc, diag *d);
 /* Creates the ring of one unit (not on a hot path). NULL when out of memory. */
 trc_ring *trc_recorder_ring(trc_recorder *r, uint32_t unit);
+/* A unit made while the run goes on (a task made by create_task): declares it in
+ * the recording (written before any of its events) and creates its ring. `u` is
+ * copied; u->id must be the next unit id. NULL when out of memory. Thread: any. */
+trc_ring *trc_recorder_unit(trc_recorder *r, const trc_unit *u);
 const clk_calib *trc_recorder_clock(trc_recorder *r);
 /* Starts/stops the background drain thread. stop drains everything left and
  * writes the LOST events still pending in each ring (a unit's last drops,
@@ -604,11 +627,16 @@ static inline void trc_emit_sync(trc_ring *r, uint16_t kind, uint32_t obj, uint1
     X(SLEEP,    3, "sleeping")                        \
     X(DONE,     4, "done")                            \
     X(IDLE,     5, "idle")      /* a pool worker waiting for a task (WAIT_BEGIN op GET \
-                                   on its pool): not contention */                   \
+                                   on its pool), an event loop with nothing to run     \
+                                   (op SELECT): not contention */                      \
     X(FLUSH,    6, "recorder flush") /* waiting for the recorder's drain (a full buffer): \
                                         the recording's cost, not the scenario's */      \
     X(UNKNOWN,  7, "unknown")   /* events of the unit were lost (or the file was cut): \
                                    from the gap to its next event, nothing is known */ \
+    X(READY,    8, "ready")     /* a task that can run again waits for its loop (the  \
+                                   loop runs another task, or a task blocks it): from  \
+                                   READY (moved back by its arg, how late) to its next \
+                                   event */ \
     X(GIL_WAIT, 9, "waiting for the GIL") /* from GIL_REQUEST to GIL_ACQUIRE: ready to run \
                                    Python code, another unit holds the GIL */ \
     X(RUNNABLE, 10, "runnable")  /* the kernel preempted it: it wants a CPU and waits \
@@ -617,7 +645,7 @@ enum trc_state {
 #define X(name, num, str) TRC_ST_##name = num,
     TRC_STATE_MAP(X)
 #undef X
-    TRC_ST__COUNT = 11   /* 8: READY, the coroutines' (being merged) */
+    TRC_ST__COUNT = 11
 };
 const char *trc_state_name(unsigned s);
 bool trc_state_known(unsigned s);   /* one of TRC_STATE_MAP (the numbers have gaps) */
@@ -630,7 +658,8 @@ typedef struct trc_span {
     uint8_t outcome;        /* BLOCKED: trc_outcome of the wait */
     uint8_t pad;
     uint64_t target;        /* BLOCKED: WAIT_BEGIN's arg: for JOIN the unit waited for, for RESULT
-                               the future id; 0 otherwise */
+                               the future id; COMPUTE/SLEEP of a loop: the task blocking it + 1;
+                               READY: the loop; 0 otherwise */
 } trc_span;
 
 /* What the kernel did with a unit (traces/trc_sched.c). From SCHED_SWITCH
@@ -674,6 +703,14 @@ typedef struct trc_unit_track {
      * the first unit that JOINED it (UINT32_MAX = none) and when */
     uint32_t spawner, joiner;
     uint64_t t_spawn, t_joined;
+    bool cancelled;                  /* a task ended by a cancellation (UNIT_EXIT TRC_EXIT_CANCELLED) */
+    /* event loops (TRC_UNIT_LOOP, from LOOP_TICK): ticks, the tasks ready at each tick and the lag
+     * of the deadlines fired (step series, relative ns; both empty for other units) */
+    uint32_t ticks;
+    struct trc_sample *ready_len; size_t nready_len;
+    struct trc_sample *lag; size_t nlag;
+    int64_t max_ready;
+    uint64_t max_lag;
     trc_unit_sched sched;
     /* processes (PROC_START, PROC_EXIT): the unit's process, and how it ended */
     int32_t pid, ppid;               /* 0: none recorded */
@@ -831,12 +868,11 @@ typedef struct trc_mark { uint64_t t; uint32_t unit; const char *text; } trc_mar
 /* Point events worth drawing, in time order: NOTIFY, SET, CLEAR, BARRIER_OPEN,
  * SPAWN, JOINED, SUBMIT, TASK_START, TASK_DONE, CANCEL, CALLBACK, RESULT,
  * QUEUE_TASK_DONE, LOCAL_SET, DAEMON_KILLED, COUNTER_WRITEs that lost
- * updates (extra > 0), GIL_DROP_REQUESTs and GIL_DROPs answering one
- * (aux TRC_GIL_INTERVAL). Fields as in the event; text: LOCAL_SET's string.
- * updates (extra > 0), RAISE, CAUGHT, BARRIER_BROKEN, and the RELEASEs of
- * plain locks by units that did not hold them (aux TRC_RELEASE_FOREIGN).
- * Fields as in the event; text: LOCAL_SET's string, RAISE's and CAUGHT's
- * error text.
+ * updates (extra > 0), RAISE, CAUGHT, BARRIER_BROKEN, the RELEASEs of
+ * plain locks by units that did not hold them (aux TRC_RELEASE_FOREIGN),
+ * TASK_CANCEL and CANCELLED, GIL_DROP_REQUESTs and GIL_DROPs answering one
+ * (aux TRC_GIL_INTERVAL). Fields as in the event; text: LOCAL_SET's
+ * string, RAISE's and CAUGHT's error text.
  * An item with a value gives ITEM_VALUE instants at its PUT (aux 0) and at its
  * GET (aux 1): obj the queue, arg the value, extra the item id (low 32 bits),
  * ev the PUT's or GET's index. For processes: PROC_EXIT, SIGNAL,

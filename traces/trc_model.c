@@ -121,6 +121,7 @@ typedef struct unit_cur {
     uint8_t f_state, f_op; uint32_t f_obj; uint64_t f_target;   /* the state a flush interrupted */
     size_t cap_gaps;
     bool value_next; int64_t value;           /* ITEM_VALUE: the value of the item its next PUT puts */
+    size_t cap_ready, cap_lag;                /* loops */
     /* the GIL: the state a GIL wait goes back to, when it began; the compute under way */
     uint8_t gil_resume; uint64_t gil_since; uint32_t gil_obj;
     uint64_t compute_t0, compute_gil;
@@ -619,6 +620,15 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
             span_open(c, t, ut->exited ? TRC_ST_DONE : TRC_ST_RUNNING, 0, 0, 0);
         }
         c->last_t = t;
+        if (c->state == TRC_ST_READY && e->kind != TRC_EV_READY && e->kind != TRC_EV_UNIT_EXIT &&
+            e->kind != TRC_EV_LOST) {
+            /* a ready task's next event of its own: it runs again. A wait it was woken from
+             * ended before READY: its outcome comes now */
+            if (e->kind == TRC_EV_WAIT_END && ut->nspans && ut->spans[ut->nspans - 1].state == TRC_ST_BLOCKED)
+                ut->spans[ut->nspans - 1].outcome = (uint8_t)e->aux;
+            span_close(ut, c, t, 0);
+            span_open(c, t, TRC_ST_RUNNING, 0, 0, 0);
+        }
         c->last_ev = i;
         switch (e->kind) {
         case TRC_EV_UNIT_START: break;
@@ -635,6 +645,7 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
             span_close(ut, c, t, c->state == TRC_ST_BLOCKED || c->state == TRC_ST_IDLE ? TRC_OUT_ABORTED : 0);
             ut->exited = true;
             ut->aborted = e->aux == TRC_EXIT_ABORTED;
+            ut->cancelled = e->aux == TRC_EXIT_CANCELLED;
             ut->failed = e->aux == TRC_EXIT_ERROR;
             if (e->aux == TRC_EXIT_KILLED) {
                 ut->killed = true;
@@ -644,15 +655,16 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
             if (c->ev_exit == NO_EV) { c->ev_exit = i; c->t_exit_ev = t; }
             span_open(c, t, TRC_ST_DONE, 0, 0, 0);
             break;
-        case TRC_EV_COMPUTE_BEGIN:
-            span_close(ut, c, t, 0); span_open(c, t, TRC_ST_COMPUTE, 0, 0, 0);
+        case TRC_EV_COMPUTE_BEGIN:   /* extra, on a loop: the task that blocks it + 1 */
+            span_close(ut, c, t, 0); span_open(c, t, TRC_ST_COMPUTE, 0, 0, e->extra);
             c->compute_t0 = t; c->compute_gil = 0;
             break;
         case TRC_EV_SLEEP_BEGIN:
-            span_close(ut, c, t, 0); span_open(c, t, TRC_ST_SLEEP, 0, 0, 0); break;
+            span_close(ut, c, t, 0); span_open(c, t, TRC_ST_SLEEP, 0, 0, e->extra); break;
         case TRC_EV_WAIT_BEGIN:
             span_close(ut, c, t, 0);
-            span_open(c, t, okind == TRC_OBJ_POOL && e->aux == TRC_OP_GET ? TRC_ST_IDLE : TRC_ST_BLOCKED, e->obj,
+            span_open(c, t, (okind == TRC_OBJ_POOL && e->aux == TRC_OP_GET) || e->aux == TRC_OP_SELECT ? TRC_ST_IDLE
+                                                                                                     : TRC_ST_BLOCKED, e->obj,
                       (uint8_t)e->aux, e->arg);
             ut->waits++;
             if (ot) ot->waits++;
@@ -1040,6 +1052,33 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
             c->killed_at = true;
             instant_add(b, e, i, t, NULL);
             break;
+        case TRC_EV_READY: {   /* ready again: from how late its deadline fired, if the span allows */
+            if (ut->exited) break;
+            if (c->state == TRC_ST_READY && ut->nspans && ut->spans[ut->nspans - 1].t1 == c->t0 &&
+                ut->spans[ut->nspans - 1].state != TRC_ST_RUNNING) {
+                /* ready twice with no event of its own between: the first wake was spurious (the
+                 * unit looked, and waited again at once): it waited all along */
+                trc_span prev = ut->spans[--ut->nspans];
+                span_open(c, prev.t0, prev.state, prev.obj, prev.op, prev.target);
+            }
+            uint64_t tr = e->arg && t - c->t0 > e->arg ? t - e->arg : e->arg ? c->t0 : t;
+            span_close(ut, c, tr, 0);
+            span_open(c, tr, TRC_ST_READY, 0, 0, e->extra);
+            break;
+        }
+        case TRC_EV_LOOP_TICK:
+            ut->ticks++;
+            if ((int64_t)e->extra > ut->max_ready) ut->max_ready = e->extra;
+            ARR_PUSH(ut->ready_len, ut->nready_len, c->cap_ready, ((trc_sample){ t, (int64_t)e->extra }));
+            if (e->aux) {
+                if (e->arg > ut->max_lag) ut->max_lag = e->arg;
+                ARR_PUSH(ut->lag, ut->nlag, c->cap_lag, ((trc_sample){ t, (int64_t)e->arg }));
+            }
+            break;
+        case TRC_EV_TASK_CANCEL:
+        case TRC_EV_CANCELLED:
+            instant_add(b, e, i, t, NULL);
+            break;
         case TRC_EV_PROC_EXIT:
             /* its process ended; without a UNIT_EXIT first it was killed or crashed: it ends here */
             if (ut->exited) break;
@@ -1174,6 +1213,8 @@ void trc_model_release(trc_model *m) {
     const trc_run *run = m->run;
     for (uint32_t u = 0; run && u < run->nunits; u++) {
         free(m->units[u].spans);
+        free(m->units[u].ready_len);
+        free(m->units[u].lag);
         free(m->units[u].sched.oncpu);
         free(m->units[u].gaps);
     }

@@ -22,9 +22,15 @@
  *    event to its exit, arg "exit"), and nested in it one slice per model span:
  *    "computing", "sleeping", "blocked on <obj> (<op>)" (args "object" and
  *    "outcome"; a RESULT wait adds "future"; a JOIN wait is "blocked on
- *    <unit> (join)"). RUNNING is the gap inside the lifetime slice (it is half
- *    the spans and would double the trace for no information); DONE is
- *    omitted. A daemon cut off at exit has "exit" = "killed (...)".
+ *    <unit> (join)"), "ready" (a task that can run, waiting for its loop).
+ *    RUNNING is the gap inside the lifetime slice (it is half the spans and
+ *    would double the trace for no information); DONE is omitted. A daemon
+ *    cut off at exit has "exit" = "killed (...)", a cancelled task "cancelled".
+ *  - An event loop's track has "idle" while it waits in select and "blocked by
+ *    <task> (computing|sleeping)" while a task stops it; under it, counter
+ *    tracks "<loop> ready" (tasks ready at each iteration) and "<loop> lag"
+ *    (ns: how late its deadlines fired). "cancel <task>" and "cancelled ..."
+ *    instants say where a cancellation was asked and where it was delivered.
  *  - A queue is a counter track "<q> depth" (unit "items") under the process,
  *    with one sample per model depth sample (the first is 0 at the run start).
  *  - A lock is a custom track "<m> owner" under the process, one slice per
@@ -117,6 +123,12 @@ static int pf_events(pf_run *pr) {
     if (!rc) rc = pf_seq_instants(pr);
     if (!rc) rc = pf_seq_ends(pr);        /* before the units' sequences: see trc_pf_ends.c */
     for (uint32_t u = 0; u < pr->nunits && !rc; u++) rc = pf_seq_unit(pr, u);
+    for (uint32_t u = 0; u < pr->nunits && !rc; u++) {   /* event loops' counters */
+        const trc_unit_track *ut = &m->units[u];
+        if (pr->run->units[u].kind != TRC_UNIT_LOOP || !ut->ticks) continue;
+        rc = pf_seq_samples(pr, pf_uuid_loop(pr, u, 0), ut->ready_len, ut->nready_len);
+        if (!rc && ut->nlag) rc = pf_seq_samples(pr, pf_uuid_loop(pr, u, 1), ut->lag, ut->nlag);
+    }
     if (!rc && m->nflows) rc = pf_seq_flows(pr);   /* after them: see trc_pf_flows.c */
     if (!rc && m->nmarks) rc = pf_seq_marks(pr);
     if (!rc) rc = pf_seq_losses(pr);

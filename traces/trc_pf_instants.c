@@ -120,6 +120,13 @@ static void pf_inst_event(pf_run *pr, const pf_inst *in, pf_ev *e) {
         break;
     }
     case TRC_EV_DAEMON_KILLED: e->name_iid = pf_dyn_fmt(pr, "killed (daemon)"); break;
+    case TRC_EV_TASK_CANCEL:
+        e->name_iid = pf_dyn_fmt(pr, ev->aux == 1 ? "cancel %s" : "cancel %s (too late)", pf_unit_or(pr, ev->arg));
+        break;
+    case TRC_EV_CANCELLED:
+        if (ev->obj) e->name_iid = pf_dyn_fmt(pr, "cancelled in %s %s", trc_op_name(ev->aux), on);
+        else e->name_iid = pf_dyn_fmt(pr, ev->arg == 2 ? "cancelled (the loop closes)" : "cancelled");
+        break;
     case TRC_EV_GIL_DROP_REQUEST:
         e->name_iid = pf_dyn_fmt(pr, "asks %s to drop the %s", pf_unit_or(pr, ev->arg), on);
         break;

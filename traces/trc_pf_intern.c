@@ -10,9 +10,9 @@
 const char *const pf_dn_names[DN__COUNT] = { "", "object", "outcome", "item", "exit", "future", "seq",
                                              "woken", "generation", "value", "lost", "unfinished", "depth",
                                              "op", "waits for", "cycle", "waited", "unit" };
-const char *const pf_exit_text[6] = { "exited", "aborted", "still running at the end",
+const char *const pf_exit_text[7] = { "exited", "aborted", "still running at the end",
                                       "killed (a daemon cut off at exit)", "died of an error it did not catch",
-                                      "unknown (its last events were lost)" };
+                                      "unknown (its last events were lost)", "cancelled" };
 
 static uint64_t pf_str_hash(const char *s) {
     uint64_t h = 1469598103934665603ull;

@@ -111,7 +111,8 @@ enum {
 
 enum { TYPE_BEGIN = 1, TYPE_END = 2, TYPE_INSTANT = 3, TYPE_COUNTER = 4 };
 enum { SEQ_CLEARED = 1, SEQ_NEEDS = 2 };
-enum { MERGE_NONE = 2, MERGE_BY_KEY = 3, ORDER_EXPLICIT = 3, COUNTER_UNIT_COUNT = 2, COUNTER_UNIT_SIZE_BYTES = 3 };
+enum { MERGE_NONE = 2, MERGE_BY_KEY = 3, ORDER_EXPLICIT = 3, COUNTER_UNIT_TIME_NS = 1, COUNTER_UNIT_COUNT = 2,
+       COUNTER_UNIT_SIZE_BYTES = 3 };
 
 /* ---- a small set of used ids (trc_pf_tracks.c) --------------------------- */
 
@@ -144,8 +145,8 @@ extern const char *const pf_dn_names[DN__COUNT];
 #define SV_OBJ(o) (1u + (o))
 #define SV_OUTCOME(pr, k) (1u + (pr)->nobjects + (k))
 #define SV_EXIT(pr, j) (1u + (pr)->nobjects + PF_OUTCOMES + (j))
-extern const char *const pf_exit_text[6];
-#define SV__COUNT(pr) (1u + (pr)->nobjects + PF_OUTCOMES + 6u)
+extern const char *const pf_exit_text[7];
+#define SV__COUNT(pr) (1u + (pr)->nobjects + PF_OUTCOMES + 7u)
 
 /* Names made up at export time ("notify cv", "spawn worker.1", "a (depth 3)"),
  * interned like the fixed ones with iids from dyn_base up. */
@@ -204,16 +205,20 @@ static inline uint64_t pf_uuid_group(const pf_run *pr, uint32_t g) {
 static inline uint64_t pf_uuid_lane(const pf_run *pr, uint32_t lane) {
     return pr->uuid0 + 2 + 2ull * pr->nunits + 4ull * pr->nobjects + lane;
 }
+/* an event loop's counters: k = 0 the tasks ready at each tick, 1 its lag */
+static inline uint64_t pf_uuid_loop(const pf_run *pr, uint32_t u, uint32_t k) {
+    return pr->uuid0 + 2 + 2ull * pr->nunits + 4ull * pr->nobjects + pr->nlanes + 2ull * u + k;
+}
 /* the run's CPUs (k < ncpus), then its "units wanting a CPU" counter (k == ncpus) */
 static inline uint64_t pf_uuid_cpu(const pf_run *pr, uint32_t k) {
-    return pr->uuid0 + 2 + 2ull * pr->nunits + 4ull * pr->nobjects + pr->nlanes + k;
+    return pr->uuid0 + 2 + 4ull * pr->nunits + 4ull * pr->nobjects + pr->nlanes + k;
 }
 /* the memory of the run's process i (m->mem.procs): k 0 resident, 1 virtual */
 static inline uint64_t pf_uuid_mem(const pf_run *pr, uint32_t i, uint32_t k) {
     return pf_uuid_cpu(pr, pr->m->sched.ncpus) + 1 + 2ull * i + k;
 }
 static inline uint64_t pf_uuid_count(uint32_t nunits, uint32_t nobjects, uint32_t nlanes, uint32_t ncpus, uint32_t nmem) {
-    return 2 + 2ull * nunits + 4ull * nobjects + nlanes + ncpus + 1 + 2ull * nmem;
+    return 2 + 4ull * nunits + 4ull * nobjects + nlanes + ncpus + 1 + 2ull * nmem;
 }
 
 static inline const char *pf_s(const char *s) { return s ? s : ""; }

@@ -275,6 +275,41 @@ int pf_descriptors(pf_run *pr, const trc_recording *rec, uint32_t r, pf_ids *ids
     free(group_done);
     if (o->err) return o->err;
 
+    /* event loops: counters of the tasks ready at each tick and of the lag, on the loop's track */
+    for (uint32_t u = 0; u < run->nunits && !o->err; u++) {
+        if (run->units[u].kind != TRC_UNIT_LOOP || !m->units[u].ticks) continue;
+        static const char *const what[2][4] = {
+            { " ready", "tasks", "ready tasks", "tasks ready to run at each iteration of the loop (its ready list)" },
+            { " lag", "ns", "loop lag", "how late the loop fired the deadlines that came since its last iteration "
+                                        "(a task blocking the loop makes it grow)" } };
+        for (uint32_t k = 0; k < 2; k++) {
+            const char *uname = pf_s(run->units[u].name);
+            size_t un = strlen(uname), sn = strlen(what[k][0]);
+            if (!pf_need(o, 256 + 2 * (un + sn) + strlen(what[k][3]))) break;
+            p = pf_td_open(o->buf + o->n, &pkt_len, &td_len, pf_uuid_loop(pr, u, k));
+            *p++ = TD_PARENT;
+            p = pb_var(p, pf_uuid_unit(pr, u));
+            *p++ = TD_NAME;
+            p = pb_open(p, &len_at);
+            memcpy(p, uname, un);
+            memcpy(p + un, what[k][0], sn);
+            p = pb_close(len_at, p + un + sn);
+            *p++ = TD_COUNTER;
+            p = pb_open(p, &len_at);
+            *p++ = CD_UNIT;
+            *p++ = k ? COUNTER_UNIT_TIME_NS : COUNTER_UNIT_COUNT;
+            if (!k) p = pf_field_str(p, CD_UNIT_NAME, what[k][1]);
+            p = pf_field_str(p, CD_SHARE_KEY, what[k][2]);
+            p = pb_close(len_at, p);
+            *p++ = TD_MERGE;
+            *p++ = MERGE_NONE;
+            p = pf_field_str(p, TD_DESCRIPTION, what[k][3]);
+            p = pf_td_close(p, pkt_len, td_len);
+            o->n = (size_t)(p - o->buf);
+        }
+    }
+    if (o->err) return o->err;
+
     /* objects */
     for (uint32_t ob = 0; ob < run->nobjects && !o->err; ob++) {
         const trc_object *obj = &run->objects[ob];

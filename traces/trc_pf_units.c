@@ -44,7 +44,7 @@ int pf_seq_unit(pf_run *pr, uint32_t u) {
         pf_ev e = { .type = TYPE_BEGIN, .track = track, .rel = life0, .name_iid = IID_UNIT(pr, u), .nann = 1 };
         e.ann[0].dn = DN_EXIT;
         e.ann[0].str = true;
-        e.ann[0].v = SV_EXIT(pr, ut->killed ? 3 : ut->unknown_end ? 5 : !ut->exited ? 2 : ut->aborted ? 1 : ut->failed ? 4 : 0);
+        e.ann[0].v = SV_EXIT(pr, ut->killed ? 3 : ut->unknown_end ? 5 : !ut->exited ? 2 : ut->aborted ? 1 : ut->failed ? 4 : ut->cancelled ? 6 : 0);
         pf_put(pr, &e);
     }
 
@@ -65,6 +65,12 @@ int pf_seq_unit(pf_run *pr, uint32_t u) {
             while (i < nsp && !pf_span_shown(&sp[i])) i++;
         } else {
             uint32_t iid = sp[i].state + 1u;
+            if ((sp[i].state == TRC_ST_COMPUTE || sp[i].state == TRC_ST_SLEEP) && sp[i].target &&
+                sp[i].target <= pr->nunits) {   /* a loop blocked by one of its tasks */
+                iid = pf_dyn_fmt(pr, "blocked by %s (%s)", pf_s(pr->run->units[sp[i].target - 1].name),
+                                 trc_state_name(sp[i].state));
+                if (!iid) return -ERR_NOMEM;
+            }
             bool gil = sp[i].state == TRC_ST_GIL_WAIT && sp[i].obj >= 1 && sp[i].obj <= pr->nobjects;
             if (gil) {   /* "waiting for the GIL", with the GIL (a process's) as its object */
                 pf_ev e = { .type = TYPE_BEGIN, .track = track, .rel = sp[i].t0, .name_iid = iid, .nann = 1 };
@@ -72,7 +78,7 @@ int pf_seq_unit(pf_run *pr, uint32_t u) {
                 e.ann[0].str = true;
                 e.ann[0].v = SV_OBJ(sp[i].obj - 1);
                 pf_put(pr, &e);
-            } else if (sp[i].state != TRC_ST_BLOCKED && pr->started && pr->name_done[iid] == pr->seq) {
+            } else if (sp[i].state != TRC_ST_BLOCKED && pr->started && iid < pr->name_cap && pr->name_done[iid] == pr->seq) {
                 o->n = (size_t)(pf_slice_fast(pr, o->buf + o->n, TYPE_BEGIN, track, sp[i].t0, iid) - o->buf);
             } else {
                 pf_ev e = { .type = TYPE_BEGIN, .track = track, .rel = sp[i].t0, .name_iid = iid };

@@ -79,6 +79,7 @@ struct trc_recorder {
     size_t scratch_cap;
     trc_event *kept; size_t nkept, cap_kept;   /* no writer: events kept in memory */
     trc__memw *mem;                 /* memory samples (NULL: none); the drain's, under mu */
+    trc_unit *units; size_t nunits, cap_units; /* declared while running, not written yet */
 };
 
 /* ---- futex (Linux); elsewhere a short sleep ------------------------------ */
@@ -250,6 +251,30 @@ trc_ring *trc_recorder_ring(trc_recorder *r, uint32_t unit) {
     return ring;
 }
 
+trc_ring *trc_recorder_unit(trc_recorder *r, const trc_unit *u) {
+    trc_ring *ring = trc_recorder_ring(r, u->id);
+    if (!ring) return NULL;
+    pthread_mutex_lock(&r->mu);
+    ARR_GROW(r->units, r->nunits + 1, r->cap_units);
+    trc_unit c = *u;
+    c.name = xstrdup(u->name ? u->name : "");
+    c.group = xstrdup(u->group ? u->group : "");
+    r->units[r->nunits++] = c;
+    pthread_mutex_unlock(&r->mu);
+    return ring;
+}
+
+/* Units declared while running go first: their events may come next. Called with r->mu held. */
+static void write_units(trc_recorder *r, bool write) {
+    if (!r->nunits) return;
+    if (write && r->desc.writer && !r->err) r->err = trc_writer_units(r->desc.writer, r->units, (uint32_t)r->nunits, &r->err_diag);
+    for (size_t i = 0; i < r->nunits; i++) {
+        free((char *)r->units[i].name);
+        free((char *)r->units[i].group);
+    }
+    r->nunits = 0;
+}
+
 /* Drops `cnt` drained events of ring: they are reported by a LOST event at stop. */
 static void discard(trc_recorder *r, trc_ring *ring, const trc_event *ev, size_t cnt) {
     if (!cnt) return;
@@ -393,6 +418,7 @@ static void deliver_settled(trc_recorder *r, uint64_t before) {
 /* Drains every ring once; returns the most events taken from one ring.
  * Called with r->mu held. */
 static uint64_t drain_once(trc_recorder *r) {
+    write_units(r, true);
     uint32_t n = atomic_load_explicit(&r->nrings, memory_order_acquire);
     uint64_t most = 0;
     uint64_t ts;
@@ -556,6 +582,8 @@ void trc_recorder_free(trc_recorder *r) {
     for (uint32_t i = 0; i < n; i++) r->alloc.free(r->alloc.ctx, r->rings[i], rb);
     r->alloc.free(r->alloc.ctx, r->ctl, sizeof *r->ctl);
     free(r->rings);
+    write_units(r, false);
+    free(r->units);
     free(r->scratch);
     free(r->kept);
     trc__memw_free(r->mem);

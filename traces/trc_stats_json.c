@@ -118,6 +118,10 @@ static void run_json(buf *out, const trc_model *m, uint32_t index) {
         bprintf(out, ",\"states_ns\":");
         states_json(out, ut->t_state);
         trc__stats_unit_json(out, ut);   /* a process's pid and exit code: trc_stats_procs.c */
+        if (run->units[u].kind == TRC_UNIT_LOOP)   /* an event loop: its ticks, ready tasks and lag */
+            bprintf(out, ",\"loop\":{\"ticks\":%u,\"max_ready\":%lld,\"max_lag_ns\":%llu}", ut->ticks,
+                    (long long)ut->max_ready, (unsigned long long)ut->max_lag);
+        if (ut->cancelled) bprintf(out, ",\"cancelled\":true");
         trc__sched_unit_json(out, ut);   /* its scheduling: trc_stats_sched.c */
         bprintf(out, "}");
     }

@@ -161,6 +161,7 @@ void trc_stats_text(buf *out, const trc_model *m) {
                           : ut->nspans ? "never exited" : "never started";
         char endbuf[64];
         if (ut->killed) { snprintf(endbuf, sizeof endbuf, "killed (daemon) at %s", dur(e, ut->t_killed)); end = endbuf; }
+        else if (ut->cancelled) { snprintf(endbuf, sizeof endbuf, "cancelled at %s", dur(e, ut->t_exit)); end = endbuf; }
         else if (ut->failed) { snprintf(endbuf, sizeof endbuf, "died of an error at %s", dur(e, ut->t_exit)); end = endbuf; }
         else if (ut->exited && !ut->aborted) { snprintf(endbuf, sizeof endbuf, "done at %s", dur(e, ut->t_exit)); end = endbuf; }
         if (trc__stats_unit_end(endbuf, sizeof endbuf, ut)) end = endbuf;   /* a process killed, or exit N */
@@ -172,6 +173,20 @@ void trc_stats_text(buf *out, const trc_model *m) {
         state_row(out, (int)w, "total", st.t_state, st.cpu_ns, cols, ncols);
         if (lost_col) bprintf(out, " %8llu", (unsigned long long)st.lost);
         bprintf(out, " %6u\n", totw);
+    }
+    /* event loops: ticks, idle, the time its tasks blocked it, the ready tasks, the lag */
+    bool loops = false;
+    for (uint32_t u = 0; u < run->nunits; u++) {
+        const trc_unit_track *ut = &m->units[u];
+        if (run->units[u].kind != TRC_UNIT_LOOP) continue;
+        if (!loops) bprintf(out, "\n%-*s  figures\n", (int)w, "loop");
+        loops = true;
+        char b[32], c[32];
+        uint64_t blocked = ut->t_state[TRC_ST_COMPUTE] + ut->t_state[TRC_ST_SLEEP];
+        bprintf(out, "%-*s  %u ticks, idle %s (%.0f%%), blocked by its tasks %s (%.0f%%), up to %lld ready at once, "
+                     "max lag %s\n", (int)w, run->units[u].name, ut->ticks, dur(a, ut->t_state[TRC_ST_IDLE]),
+                pct(m, ut->t_state[TRC_ST_IDLE]), dur(b, blocked), pct(m, blocked), (long long)ut->max_ready,
+                dur(c, ut->max_lag));
     }
     if (st.ngroups < run->nunits) {   /* some actor made several units: its figures together */
         size_t gw = 5;
