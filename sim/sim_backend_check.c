@@ -29,7 +29,8 @@ typedef enum construct {
     C_EXIT = 1, C_CRASH, C_TERMINATE, C_KILL,   /* the steps that only a process has */
     C_START_METHOD,                             /* start_method, start=fork|spawn (actors, pools) */
     C_POOL_PROCESSES,                           /* pool kind=processes */
-    C_QUEUE_LIFO, C_QUEUE_PRIORITY              /* queue kind=lifo|priority */
+    C_QUEUE_LIFO, C_QUEUE_PRIORITY,             /* queue kind=lifo|priority */
+    C_PIPE, C_MANAGER                           /* a pipe(2), a manager's server (waits on descriptors) */
 } construct;
 
 #define ON(b) (1u << SIM_BACKEND_##b)
@@ -59,6 +60,12 @@ static const row table[] = {
       "multiprocessing.Queue is FIFO and has no LIFO kind: use kind=fifo" },
     { C_QUEUE_PRIORITY, ON(THREADS) | ON(COROUTINES), "a priority queue (kind=priority)",
       "multiprocessing.Queue is FIFO and has no priority kind: use kind=fifo" },
+    { C_PIPE, ON(THREADS) | ON(PROCESSES), "a pipe",
+      "a task on an event loop cannot wait on a multiprocessing Pipe (its recv blocks the loop): use a queue between "
+      "tasks, or run it on threads or processes" },
+    { C_MANAGER, ON(THREADS) | ON(PROCESSES), "a manager (and what it serves)",
+      "a Manager is a server process its clients call over a pipe, which a task cannot await: use a counter or a "
+      "lock between tasks, or run it on threads or processes" },
 };
 
 //~ the walker
@@ -108,6 +115,8 @@ int sim_check_backend(const sim_program *p, unsigned b, diag *d) {
         if (o->kind == SIM_OBJ_POOL && o->start) use(&w, C_START_METHOD, o->opt_pos.line ? o->opt_pos : o->pos);
         if (o->kind == SIM_OBJ_QUEUE && o->subkind == TRC_QUEUE_LIFO) use(&w, C_QUEUE_LIFO, o->pos);
         if (o->kind == SIM_OBJ_QUEUE && o->subkind == TRC_QUEUE_PRIORITY) use(&w, C_QUEUE_PRIORITY, o->pos);
+        if (o->kind == SIM_OBJ_PIPE) use(&w, C_PIPE, o->pos);
+        if (o->kind == SIM_OBJ_MANAGER) use(&w, C_MANAGER, o->pos);
     }
     for (uint32_t i = 0; i < p->nactors && !w.err; i++) {
         if (p->actors[i].start) use(&w, C_START_METHOD, p->actors[i].start_pos);

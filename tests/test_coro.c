@@ -702,6 +702,22 @@ START_TEST(backend_checks) {
     ck_assert_int_eq(sim_parse(&p, "giloff.scn", "backend coroutines\ngil off\nactor a { compute 1ms }\n", NULL, 0, &d), 0);
     ck_assert_int_eq(sim_check_backend(p, SIM_BACKEND_COROUTINES, &d), 0);
     sim_program_free(p);
+    /* pipes and managers wait on descriptors a task cannot await: refused on coroutines, with
+     * the object's place (they ran into a platform without fd_wait and crashed) */
+    ck_assert_int_eq(sim_parse(&p, "pipe.scn", "lock l\npipe ch\nactor a { send ch }\nactor b { recv ch }\n", NULL, 0, &d), 0);
+    ck_assert_int_eq(sim_check_backend(p, SIM_BACKEND_COROUTINES, &d), -ERR_SCENARIO);
+    ck_assert_int_eq(d.line, 2);
+    ck_assert_int_eq(d.col, 6);
+    ck_assert_str_eq(d.msg, "a pipe has no meaning on backend coroutines");
+    ck_assert(strstr(d.hint, "use a queue"));
+    ck_assert_int_eq(sim_check_backend(p, SIM_BACKEND_THREADS, &d), 0);
+    sim_program_free(p);
+    ck_assert_int_eq(sim_parse(&p, "mgr.scn", "manager m\ncounter c = 0 managed by m\nactor a { incr c }\n", NULL, 0, &d), 0);
+    ck_assert_int_eq(sim_check_backend(p, SIM_BACKEND_COROUTINES, &d), -ERR_SCENARIO);
+    ck_assert_int_eq(d.line, 1);
+    ck_assert_str_eq(d.msg, "a manager (and what it serves) has no meaning on backend coroutines");
+    ck_assert_int_eq(sim_check_backend(p, SIM_BACKEND_PROCESSES, &d), 0);
+    sim_program_free(p);
     /* found inside an except clause and a finally block too */
     ck_assert_int_eq(sim_parse(&p, "procs_exc.scn", "task t { sleep 1ms }\nactor a {\n  try { raise \"E\" } except {\n"
                                                     "    gather t * 2 }\n}\n", NULL, 0, &d), 0);
