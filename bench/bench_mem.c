@@ -177,10 +177,10 @@ int main(int argc, char **argv) {
 
     printf("\nsampling: a read of /proc/self/statm %.1f us, of a child's /proc/PID/statm %.1f us (medians)\n",
            self_ns / 1e3, child_ns / 1e3);
-    printf("recorder, threads run: %llu passes, %llu reads, %.2f ms of sampling in %.0f ms of run (%.3f%%)\n",
+    printf("recorder, threads run: %llu passes, %llu reads, %.2f ms of CPU sampling in %.0f ms of run (%.3f%%)\n",
            (unsigned long long)th.passes, (unsigned long long)th.reads, (double)th.ns / 1e6, (double)th.wall / 1e6,
            th.wall ? 100.0 * (double)th.ns / (double)th.wall : 0.0);
-    printf("recorder, processes run: %llu passes, %llu reads, %.2f ms of sampling in %.0f ms of run (%.3f%%)\n",
+    printf("recorder, processes run: %llu passes, %llu reads, %.2f ms of CPU sampling in %.0f ms of run (%.3f%%)\n",
            (unsigned long long)pr.passes, (unsigned long long)pr.reads, (double)pr.ns / 1e6, (double)pr.wall / 1e6,
            pr.wall ? 100.0 * (double)pr.ns / (double)pr.wall : 0.0);
     printf("\n(weft's threads reserve a 256 KiB stack, CPython's 8 MiB; a process's resident size counts the pages it\n"
