@@ -6,6 +6,7 @@
 #include "render/rdr_internal.h"
 
 #include <stdio.h>
+#include <string.h>
 
 /* The last sample at or before t, or SIZE_MAX when t is before the first. */
 static size_t rdr_mem_at(const trc_sample *s, size_t n, double t) {
@@ -26,13 +27,13 @@ void rdr_mem_label(rdr_ctx *cx, const rdr_row *row, int y, int lw, double at) {
         snprintf(s, sizeof s, "%u processes", mem->nprocs);
         rdr_text_fit(cx, x + RDR_CHAR_W, ty, RDR_FONT_REGULAR, cx->th->text_dim, s, lw - x - RDR_CHAR_W - 4);
     }
+    /* resident, as drawn; virtual too when it fits (the hover has both) */
     size_t i = rdr_mem_at(mem->resident, mem->n, at);
-    if (i == SIZE_MAX) snprintf(s, sizeof s, "peak %s", (fmt_bytes(a, sizeof a, mem->peak_resident), a));
-    else {
-        fmt_bytes(a, sizeof a, (uint64_t)mem->resident[i].v);
-        fmt_bytes(b, sizeof b, (uint64_t)mem->virt[i].v);
-        snprintf(s, sizeof s, "res %s \xc2\xb7 virt %s", a, b);
-    }
+    fmt_bytes(a, sizeof a, i == SIZE_MAX ? mem->peak_resident : (uint64_t)mem->resident[i].v);
+    fmt_bytes(b, sizeof b, i == SIZE_MAX ? mem->peak_virt : (uint64_t)mem->virt[i].v);
+    snprintf(s, sizeof s, "%s%s \xc2\xb7 virt %s", i == SIZE_MAX ? "peak " : "", a, b);
+    if (rdr_tw(cx, RDR_FONT_REGULAR, s, strlen(s)) > lw - 22)
+        snprintf(s, sizeof s, "%s%s resident", i == SIZE_MAX ? "peak " : "", a);
     if (row->h >= 2 * cx->line_h + 2) rdr_text_fit(cx, 18, ty + cx->line_h, RDR_FONT_REGULAR, cx->th->text_dim, s, lw - 22);
     rdr_dl_rect(cx->dl, 8, y + 5, 4, row->h - 10, cx->th->queue);
 }

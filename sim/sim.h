@@ -465,6 +465,7 @@ typedef struct sim_result {
     char expect_report[2048];   /* one line per failed expectation */
     char note[512];             /* said once per run, "" if nothing: e.g. the kernel refused perf
                                    events, so scheduling comes from CPU times and switch counts */
+    uint64_t mem_passes, mem_reads, mem_ns;   /* memory sampling: passes, statm reads, the drain's ns */
 } sim_result;
 
 /* The recorder's settings for a run of p (sim_needs.c): d's, else the

@@ -495,6 +495,7 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     res->events = trc_recorder_drained(rec);
     res->discarded = trc_recorder_discarded(rec);
     trc_recorder_flushes(rec, &res->flushes, &res->flush_ns);
+    trc_recorder_mem_cost(rec, &res->mem_passes, &res->mem_reads, &res->mem_ns);
     if (!rc) rc = sched_end(r, w, &run, t_end, res, d);
     for (size_t i = 0; i < r->nstrs && !rc; i++) rc = trc_writer_string(w, prog->nstrings + (uint32_t)i, r->strs[i], d);
     shm_leaks(r, res->report, sizeof res->report);

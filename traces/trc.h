@@ -568,7 +568,7 @@ void trc_recorder_mem_main(trc_recorder *r, uint32_t unit, const trc_mem_sample 
 /* No more samples from now on (call before taking the run's end time, so no
  * sample is later than the run's end). Thread: the recorder's owner. */
 void trc_recorder_mem_end(trc_recorder *r);
-/* Memory sampling so far: passes, processes read, and the drain's ns spent reading. */
+/* Memory sampling so far: passes, processes read, and the drain's CPU ns spent reading. */
 void trc_recorder_mem_cost(trc_recorder *r, uint64_t *passes, uint64_t *reads, uint64_t *ns);
 
 /* The slow path of trc_emit (a full ring): waits for the drain or drops. Not inlined. */

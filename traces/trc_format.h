@@ -90,6 +90,16 @@
  * is marked cut) and rec->truncated says where and why. If no run could be
  * read at all, loading fails with the byte offset and the reason in the diag.
  *
+ * Memory samples (MEM_RESIDENT 76, MEM_VIRTUAL 77, trc.h) are ordinary events
+ * of the unit that carries them (weft's own process: the first unit, with
+ * aux TRC_MEM_MAIN; a unit's process: that unit), extra = the pid sampled.
+ * The recorder merges each into its unit's stream at its place in time, so
+ * they keep the unit's events in time order like any other; a run holds a
+ * pair (resident, then virtual, same time) per sample, and one pair with aux
+ * TRC_MEM_BASELINE (weft's process before the units were made) at the time of
+ * the first sample. No new chunk, no new version: a reader that knows no
+ * memory skips kinds it has no use for.
+ *
  * Events stay in the file: reading an EVENTS chunk checks every event and
  * notes its segments (runs of one unit's events). The recorder drains each
  * unit's buffer in order, so a unit's events are in time order through the

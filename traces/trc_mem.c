@@ -7,7 +7,7 @@
  * each time (a run of a thousand processes would otherwise hold a thousand
  * descriptors).
  *
- * Cost control: a pass reads every process (a process just seen starting is
+ * Cost control (in the drain thread's CPU time): a pass reads every process (a process just seen starting is
  * read at the next pass of the drain, due or not); passes are at least `period`
  * apart and at least 20 times the last pass's cost apart, so sampling never
  * takes more than about 5% of the drain thread. A process's sample is written
@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static int parse_statm(const char *b, trc_mem_sample *out) {
@@ -144,6 +145,14 @@ static void push(trc__memw *w, uint64_t t, const memw_proc *p, uint16_t aux, con
     w->npending += 2;
 }
 
+/* The calling thread's CPU time: the cost of a pass, without the time the
+ * drain thread waited for a CPU on a loaded machine. */
+static uint64_t thread_cpu_ns(void) {
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)) return 0;
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static uint64_t absdiff(uint64_t a, uint64_t b) { return a > b ? a - b : b - a; }
 
 static bool moved(const memw_proc *p, const trc_mem_sample *s) {
@@ -156,7 +165,7 @@ static bool moved(const memw_proc *p, const trc_mem_sample *s) {
 void trc__memw_poll(trc__memw *w, uint64_t now) {
     if (w->ended || !w->nprocs) return;
     bool due = now >= w->next_ns;
-    uint64_t t0 = clk_mono_ns();
+    uint64_t t0 = thread_cpu_ns();
     for (size_t i = 0; i < w->nprocs; i++) {
         memw_proc *p = &w->procs[i];
         if (p->gone || (!due && !p->fresh)) continue;
@@ -184,7 +193,8 @@ void trc__memw_poll(trc__memw *w, uint64_t now) {
         p->last = s;
         p->have = true;
     }
-    uint64_t cost = clk_mono_ns() - t0;
+    uint64_t t1 = thread_cpu_ns();
+    uint64_t cost = t1 > t0 ? t1 - t0 : 0;
     w->cost_ns += cost;
     if (!due) return;   /* only new processes were read */
     w->passes++;
