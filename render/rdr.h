@@ -169,7 +169,9 @@ uint32_t rdr_flow_color(unsigned kind);
  * (readers), then an OWNER track per lock, rlock, rwlock (the writer) and event
  * (set, coloured by who set it). An rwlock has both. */
 enum rdr_row_kind { RDR_ROW_RUN = 1, RDR_ROW_UNIT = 2, RDR_ROW_LEVEL = 3, RDR_ROW_OWNER = 4,
-                    RDR_ROW_POOL = 5, RDR_ROW_FUTURE = 6, RDR_ROW_PROC = 7,
+                    RDR_ROW_POOL = 5, RDR_ROW_FUTURE = 6,
+                    RDR_ROW_MEM = 7,   /* the run's memory (rdr_mem.c), last in its run, when recorded */
+                    RDR_ROW_PROC = 8,  /* a process group's header (its threads, or a loop's tasks) */
                     RDR_ROW_QUEUE = RDR_ROW_LEVEL, RDR_ROW_LOCK = RDR_ROW_OWNER };
 
 /* One row of the lane area. y is in content coordinates (0 = top of the lane

@@ -437,6 +437,7 @@ void rdr_describe(rdr_ctx *cx, const rdr_row *row, double t, bool in_plot, rdr_t
         rdr_tip_add(tip, "click or x: %s its lanes", g->folded[row->id] ? "show" : "fold");
         break;
     }
+    case RDR_ROW_MEM: rdr_mem_describe(cx, row, t, tip); break;
     case RDR_ROW_RUN: {
         const trc_run *run = v->models[row->run].run;
         rdr_tip_add(tip, "run %u: %s", row->run + 1, run->scenario ? run->scenario : "");

@@ -275,6 +275,9 @@ void rdr_level_draw(rdr_ctx *cx, const rdr_cols *cp, const rdr_scale *sc, uint32
 bool rdr_has_capacity(const trc_object *ob);
 void rdr_level_text(char *s, size_t cap, const trc_object *ob, int64_t v);
 void rdr_lanes(rdr_ctx *cx);
+/* rdr_mem.c: the memory row's label (lw: the label column's width), plot and hover text */
+void rdr_mem_label(rdr_ctx *cx, const rdr_row *row, int y, int lw, double at);
+void rdr_mem_content(rdr_ctx *cx, const rdr_row *row, int y, double reveal);
 bool rdr_mark_in(const trc_model *m, uint32_t u, double ta, double tb);   /* a mark or local set of u in [ta, tb] */
 int rdr_bar_pad(int h);
 const char *rdr_kind_tag(uint32_t kind);        /* "lock", "sem", "queue" */                          /* the gap above and below a unit's bar */
@@ -388,6 +391,7 @@ uint32_t rdr_ivset_max_live(const rdr_ivset *s);           /* the most live at o
 enum { RDR_TIP_LINES = 12 };
 typedef struct rdr_tip { char line[RDR_TIP_LINES][192]; int n; } rdr_tip;
 void rdr_tip_add(rdr_tip *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void rdr_mem_describe(rdr_ctx *cx, const rdr_row *row, double t, rdr_tip *tip);   /* rdr_mem.c */
 void rdr_span_times(char *out, size_t cap, double t0, double t1);
 /* What row is at time t (in_plot: over the time axis, else over its name). */
 void rdr_describe(rdr_ctx *cx, const rdr_row *row, double t, bool in_plot, rdr_tip *tip);

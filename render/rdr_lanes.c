@@ -418,6 +418,7 @@ static void rdr_row_label(rdr_ctx *cx, const rdr_row *row, int y) {
         rdr_text_fit(cx, 34, ty, RDR_FONT_REGULAR, cx->th->text_dim, s, lw - 38);
         break;
     }
+    case RDR_ROW_MEM: rdr_mem_label(cx, row, y, lw, at); break;
     case RDR_ROW_LEVEL:
     case RDR_ROW_OWNER: {
         const trc_object *ob = &run->objects[row->id - 1];
@@ -554,6 +555,7 @@ static void rdr_row_content(rdr_ctx *cx, const rdr_row *row, int y) {
         if (ob->kind == TRC_OBJ_COUNTER) rdr_counter_marks(cx, row, y, &sc, reveal);
         break;
     }
+    case RDR_ROW_MEM: rdr_mem_content(cx, row, y, reveal); break;
     default: break;
     }
 }

@@ -97,6 +97,10 @@ static void rdr_layout_rows(rdr_view *v, int unit_h, int queue_h) {
                 if (len > longest) longest = len;
             }
         }
+        if (m->mem.n) {   /* the run's memory, when it was recorded */
+            ARR_PUSH(rows, n, cap, ((rdr_row){ .kind = RDR_ROW_MEM, .run = r, .y = y, .h = queue_h }));
+            y += queue_h;
+        }
         y += RDR_GROUP_GAP;
     }
     L->rows = rows;

@@ -4,28 +4,49 @@
  *
  * DESIGN: the protocol (CPython's ceval_gil.c since 3.2, "the new GIL")
  *   CPython's GIL is a flag `locked` guarded by a mutex, a condition `cond`
- *   that waiters sleep on, a counter `switch_number` of acquisitions and, with
+ *   that waiters sleep on, a counter `switch_number` of changes of holder
+ *   (take_gil counts one when the new holder is not `last_holder`) and, with
  *   FORCE_SWITCHING, a second condition `switch_cond`. weft keeps the same
- *   state in an rt_gil (holder, switches, drop_request) under one monitor
- *   whose channels are the two conditions:
+ *   state in an rt_gil (holder, last, switches, drop_request) under one
+ *   monitor whose channels are the two conditions:
  *
  *   take (take_gil)    under the monitor: if the GIL is free, take it. Else
  *                      record GIL_REQUEST and loop: remember `switches`, wait
- *                      on GIL_CH_TAKE for at most one switch interval (5 ms by
- *                      default); if the wait timed out, the GIL is still held
- *                      and no switch happened meanwhile (`switches` unchanged),
- *                      set drop_request (GIL_DROP_REQUEST) and poke the holder.
- *                      A wake-up or a switch starts a new interval. Once free:
- *                      holder = self, switches++, wake GIL_CH_SWITCH (the
- *                      dropper waits for that), and reset drop_request (it was
- *                      meant for the previous holder). GIL_ACQUIRE.
+ *                      on GIL_CH_TAKE until one switch interval (5 ms by
+ *                      default) has passed; if the wait timed out, the GIL is
+ *                      still held and no switch happened meanwhile
+ *                      (`switches` unchanged), set drop_request
+ *                      (GIL_DROP_REQUEST) and poke the holder. Each timeout
+ *                      starts a new interval (COND_TIMED_WAIT in a loop); a
+ *                      wake that is not for this waiter does not (CPython's
+ *                      other waiters were never woken). Once free for it:
+ *                      holder = self, switches++ if the holder changed, wake
+ *                      GIL_CH_SWITCH (the dropper waits for that), and reset
+ *                      drop_request (it was meant for the previous holder).
+ *                      GIL_ACQUIRE.
  *   drop (drop_gil)    under the monitor: holder = -1, GIL_DROP with its
- *                      reason, wake ONE waiter of GIL_CH_TAKE (cond signal).
+ *                      reason, wake one waiter of GIL_CH_TAKE (COND_SIGNAL).
  *                      When the drop answers a request (reason interval), the
  *                      dropper then waits on GIL_CH_SWITCH until another unit
- *                      has taken it: the waiter, not the holder, gets the GIL
+ *                      has taken it: a waiter, not the holder, gets the GIL
  *                      (without this the holder, still running, would take it
  *                      straight back: the convoy CPython 3.2 fixed).
+ *   which waiter       after a forced drop (interval) weft names the heir at
+ *                      random among the waiters (the GIL's own seeded
+ *                      generator) and only it may take the GIL. CPython
+ *                      signals one waiter of `cond`, but the drop comes just
+ *                      as the requester's interval ran out, and the other
+ *                      waiters' intervals, started at the previous switches,
+ *                      run out about then too: each wakes, finds `locked` 0
+ *                      and takes it if it gets the mutex first. Which one
+ *                      does is the kernel's doing, not FIFO: an I/O thread
+ *                      back from a sleep behind K CPU-bound threads waits
+ *                      K - 1/2 intervals on average (CPython 3.11 measured:
+ *                      about 4 intervals with K = 4), where a FIFO hand-off
+ *                      (what pthread_cond_signal gave weft before, with its
+ *                      shorter hand-off) let it in at the first switch. A
+ *                      drop for blocking wakes one waiter (no race: nobody's
+ *                      interval runs out at that moment).
  *   the holder's check (the eval breaker): a holder looks at drop_request at
  *                      every step boundary and, inside `compute`, between the
  *                      slices of at most 25 us that the burn loop is made of
@@ -119,6 +140,10 @@ int gil_setup(rt *r) {
         g->domain = n == 1 && !r->procs ? 0 : ui;   /* the process (unit index; nunits: main's) */
         g->interval = interval;
         g->last = -1;
+        g->heir = -1;
+        g->rng = r->desc->seed ^ (0xD1B54A32D192ED03ull * (k + 1));   /* same seed, same hand-offs */
+        g->wl = rt_alloc(r, (r->nunits + 1) * sizeof *g->wl);
+        if (!g->wl) return -1;
         atomic_store(&g->holder, -1);
         gil_name(r, g, ui);
         if (ui < r->nunits) r->units[ui].gil = g;
@@ -130,8 +155,10 @@ int gil_setup(rt *r) {
 }
 
 void gil_teardown(rt *r) {
-    for (uint32_t k = 0; k < r->ngils; k++)
+    for (uint32_t k = 0; k < r->ngils; k++) {
         if (r->gils[k].mon) r->ops->mon_free(r->plat, r->gils[k].mon);
+        if (r->gils[k].wl) rt_release(r, r->gils[k].wl, (r->nunits + 1) * sizeof *r->gils[k].wl);
+    }
     rt_release(r, r->gils, r->ngils * sizeof *r->gils);
     r->gils = NULL;
     r->ngils = 0;
@@ -158,42 +185,70 @@ static void poke(rt_unit *u, rt_unit *h) {
     rt_unlock(u, h->mon);
 }
 
+static void wl_add(rt_gil *g, uint32_t ui) { g->wl[g->nwl++] = ui; }
+
+static void wl_remove(rt_gil *g, uint32_t ui) {
+    for (uint32_t k = 0; k < g->nwl; k++)
+        if (g->wl[k] == ui) {
+            g->wl[k] = g->wl[--g->nwl];
+            return;
+        }
+}
+
+/* Whether u may take the GIL now: it is free and no other waiter was named its heir. */
+static bool gil_free_for(const rt_gil *g, uint32_t ui) {
+    return atomic_load_explicit(&g->holder, memory_order_relaxed) < 0 && (g->heir < 0 || g->heir == (int64_t)ui);
+}
+
 /* take_gil. 0, or -1 when u is halted while it waits. Called without a monitor. */
 static int gil_take(rt_unit *u) {
     rt *r = u->r;
     rt_gil *g = u->gil;
     rt_lock(u, g->mon);
     uint64_t t0 = 0;
-    int64_t h = atomic_load_explicit(&g->holder, memory_order_relaxed);
-    if (h >= 0) {
+    if (!gil_free_for(g, u->index)) {
         t0 = rt_now(r);
-        trc_emit(u->ring, TRC_EV_GIL_REQUEST, g->obj, 0, (uint64_t)h, 0);
+        int64_t h = atomic_load_explicit(&g->holder, memory_order_relaxed);
+        trc_emit(u->ring, TRC_EV_GIL_REQUEST, g->obj, 0, (uint64_t)(h >= 0 ? h : g->heir), 0);
         g->waiting++;
-        while ((h = atomic_load_explicit(&g->holder, memory_order_relaxed)) >= 0) {
-            uint64_t saved = g->switches;
-            uint64_t deadline = rt_now(r) + g->interval;
+        wl_add(g, u->index);
+        uint64_t saved = g->switches;
+        uint64_t deadline = t0 + g->interval;
+        while (!gil_free_for(g, u->index)) {
             int s = rt_wait(u, g->mon, GIL_CH_TAKE, deadline);
             if (s == TRC_OUT_ABORTED) {
                 g->waiting--;
+                wl_remove(g, u->index);
+                if (g->heir == (int64_t)u->index) {   /* named, and gone: whoever comes first takes it */
+                    g->heir = -1;
+                    rt_wake(r, g->mon, GIL_CH_TAKE, true);
+                }
                 rt_wake(r, g->mon, GIL_CH_SWITCH, true);   /* a dropper waiting for this waiter goes on */
                 rt_unlock(u, g->mon);
                 return -1;
             }
-            bool timed_out = s == TRC_OUT_TIMEOUT || rt_now(r) >= deadline;
-            h = atomic_load_explicit(&g->holder, memory_order_relaxed);
-            if (timed_out && h >= 0 && g->switches == saved && !atomic_load(&g->drop_request)) {
+            if (gil_free_for(g, u->index)) break;
+            /* woken for another (the drop named another heir): CPython's waiters other than
+             * the one signalled sleep on, their intervals running */
+            if (s != TRC_OUT_TIMEOUT && rt_now(r) < deadline) continue;
+            int64_t hh = atomic_load_explicit(&g->holder, memory_order_relaxed);
+            if (hh >= 0 && g->switches == saved && !atomic_load(&g->drop_request)) {
                 atomic_store(&g->drop_request, 1);
-                trc_emit(u->ring, TRC_EV_GIL_DROP_REQUEST, g->obj, 0, (uint64_t)h, 0);
+                trc_emit(u->ring, TRC_EV_GIL_DROP_REQUEST, g->obj, 0, (uint64_t)hh, 0);
                 rt_unlock(u, g->mon);
-                poke(u, &r->units[h]);
+                poke(u, &r->units[hh]);
                 rt_lock(u, g->mon);   /* the loop reads the holder again */
             }
+            saved = g->switches;      /* a new interval */
+            deadline = rt_now(r) + g->interval;
         }
         g->waiting--;
+        wl_remove(g, u->index);
     }
     atomic_store_explicit(&g->holder, (int64_t)u->index, memory_order_relaxed);
-    g->switches++;
+    g->heir = -1;
     g->t_taken = rt_now(r);
+    if (g->last != (int64_t)u->index) g->switches++;   /* switch_number: a change of holder */
     if (atomic_load(&g->drop_request)) atomic_store(&g->drop_request, 0);   /* meant for the one before */
     rt_wake(r, g->mon, GIL_CH_SWITCH, true);
     trc_emit_sync(u->ring, TRC_EV_GIL_ACQUIRE, g->obj, 0, t0 ? g->t_taken - t0 : 0,
@@ -213,8 +268,16 @@ void gil_release(rt_unit *u, int reason) {
     atomic_store_explicit(&g->holder, -1, memory_order_relaxed);
     u->gil_held = false;
     trc_emit(u->ring, TRC_EV_GIL_DROP, g->obj, (uint16_t)reason, now - g->t_taken, 0);
-    rt_wake(r, g->mon, GIL_CH_TAKE, false);
-    if (reason == TRC_GIL_INTERVAL && atomic_load(&g->drop_request)) {
+    bool forced = reason == TRC_GIL_INTERVAL && atomic_load(&g->drop_request);
+    if (forced && g->nwl) {
+        /* a forced switch: the waiters whose intervals run out about now compete with the one
+         * signalled, and which wins is the kernel's doing: any of them, as likely */
+        g->heir = g->wl[sim_rng_next(&g->rng) % g->nwl];
+        rt_wake(r, g->mon, GIL_CH_TAKE, true);
+    } else {
+        rt_wake(r, g->mon, GIL_CH_TAKE, false);
+    }
+    if (forced) {
         /* FORCE_SWITCHING: wait until a waiter has it (or none is left) */
         atomic_store(&g->drop_request, 0);
         uint64_t sw = g->switches;

@@ -35,10 +35,13 @@ struct rt_gil {
     uint64_t interval;               /* the switch interval, ns */
     _Atomic int64_t holder;          /* a unit index, -1: free (changed under mon; read by pokes) */
     _Atomic int drop_request;        /* a waiter asked the holder to drop it (set and reset under mon) */
-    uint64_t switches;               /* acquisitions so far (mon): a drop request needs none in an interval */
+    uint64_t switches;               /* changes of holder so far (mon): a drop request needs none in an interval */
     uint32_t waiting;                /* units in gil_take (mon) */
     uint64_t t_taken;                /* when the holder took it (run clock, mon) */
     int64_t last;                    /* the unit that held it last, -1: none (mon) */
+    int64_t heir;                    /* after a forced drop: the waiter that gets it, -1: anyone (mon) */
+    uint32_t *wl; uint32_t nwl;      /* the units in gil_take, in no order (mon) */
+    uint64_t rng;                    /* picks the heir (mon): seeded, so a seed gives the same hand-offs */
     char name[112];                  /* "GIL", or "GIL of worker.2" when each process has one */
 };
 

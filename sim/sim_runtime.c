@@ -380,6 +380,10 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
             goto out;
         }
     }
+    /* the memory of weft's own process before the units are made (after the recorder's
+     * buffers: the units' growth is theirs), carried by the first unit's events */
+    trc_mem_sample mem_base;
+    if (r->nunits) trc_recorder_mem_main(rec, 0, trc_mem_read(0, &mem_base, NULL) ? NULL : &mem_base);
 
     /* 3. the units: started first, released together (a platform of processes makes each one only
      * when it begins: unit_launch) */
@@ -431,6 +435,7 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     uint32_t end = r->nunits ? watchdog_run(r, t0, res->report, sizeof res->report) : TRC_END_OK;
     for (uint32_t i = 0; i < r->nunits; i++) ops->unit_join(plat, r->units[i].pu);
     started = 0;
+    trc_recorder_mem_end(rec);   /* no memory sample after the run's end */
     uint64_t t_end = rt_now(r);
     res->wall_ns = t_end - t0;
     res->end_reason = end;

@@ -102,12 +102,13 @@ START_TEST(units_are_processes) {
         ck_assert_int_eq(ut->exit_code, 0);
         ck_assert_int_eq(ut->exit_signal, 0);
         ck_assert(ut->exited);
-        /* the first event is the process's start, the last its reaped end (the kernel's facts
-         * aside: a CPU event comes before the first event seen on a CPU) */
+        /* the first event is the process's start, the last its reaped end (the machine's facts
+         * aside: a CPU event comes before the first event seen on a CPU; unit 0 carries weft's
+         * own memory samples) */
         size_t first = SIZE_MAX, last = 0;
         for (size_t i = 0; i < run->nevents; i++) {
             unsigned k = run->events[i].kind;
-            if (k == TRC_EV_CPU || k == TRC_EV_SCHED_SWITCH || k == TRC_EV_SCHED_COUNTS) continue;
+            if (trc_ev_is_machine(k)) continue;   /* the kernel's facts, the memory samples */
             if (run->events[i].unit == u) { if (first == SIZE_MAX) first = i; last = i; }
         }
         ck_assert_uint_eq(run->events[first].kind, TRC_EV_PROC_START);

@@ -141,7 +141,15 @@
                                               ones (getrusage); aux: 1 = the kernel    \
                                               refused perf events for this run, so     \
                                               these counts and the computes' CPU time  \
-                                              are all the scheduling there is */
+                                              are all the scheduling there is */          \
+    /* memory of the run's processes (trc_mem.c: sampled by the recorder's drain) */ \
+    X(MEM_RESIDENT,  76, "mem_resident")   /* arg: resident bytes of a process; extra: \
+                                              its pid; aux: trc_mem_flags. unit: the   \
+                                              process's unit, or the unit that carries \
+                                              the run's own process (TRC_MEM_MAIN) */  \
+    X(MEM_VIRTUAL,   77, "mem_virtual")    /* arg: virtual bytes of the same process,  \
+                                              sampled with the MEM_RESIDENT just before \
+                                              it (same t, unit, extra and aux) */
 
 enum trc_ev_kind {
 #define X(name, num, str) TRC_EV_##name = num,
@@ -149,6 +157,22 @@ enum trc_ev_kind {
 #undef X
     TRC_EV__MAX = 128
 };
+
+/* aux of MEM_RESIDENT and MEM_VIRTUAL */
+enum trc_mem_flags {
+    TRC_MEM_BASELINE = 1,   /* measured before the run's units were made (written at the first sample) */
+    TRC_MEM_MAIN = 2,       /* the run's own process (weft's), not the process of the unit carrying it */
+};
+/* Facts of the machine rather than of the scenario: the kernel's scheduling
+ * (CPU, SCHED_SWITCH, SCHED_COUNTS) and the memory samples. They are not a
+ * unit's steps: they neither start it nor end a gap, and scrubbed dumps leave
+ * them out. */
+static inline bool trc_ev_is_machine(unsigned kind) {
+    return kind == TRC_EV_CPU || kind == TRC_EV_SCHED_SWITCH || kind == TRC_EV_SCHED_COUNTS ||
+           kind == TRC_EV_MEM_RESIDENT || kind == TRC_EV_MEM_VIRTUAL;
+}
+static inline bool trc_ev_is_mem(unsigned kind) { return kind == TRC_EV_MEM_RESIDENT || kind == TRC_EV_MEM_VIRTUAL; }
+
 const char *trc_ev_name(unsigned kind);
 
 /* What a unit blocks in (WAIT_BEGIN aux). */
@@ -468,6 +492,13 @@ typedef struct trc_recorder_desc {
     const trc_ring_alloc *alloc; /* NULL = heap */
     const clk_calib *clock;      /* a time base to share (NULL = calibrate, see clk_calibrate_cached) */
     const _Atomic uint64_t *virtual_clock;   /* stamp events with this clock (ns) instead of the real one */
+    /* memory samples (MEM_RESIDENT, MEM_VIRTUAL; traces/trc_mem.c): the drain reads
+     * /proc/PID/statm of each process of the run about every mem_period_us (0 = 10 ms;
+     * longer when there are many processes: sampling takes at most ~5% of the drain's
+     * time) and records a sample when it changed by a page-sized step or more (64 KiB or
+     * 1/64 resident, 1 MiB or 1/64 virtual). Off with a virtual clock, or no_mem. */
+    uint32_t mem_period_us;
+    bool no_mem;
 } trc_recorder_desc;
 #define TRC_RING_DEFAULT 65536u
 #define TRC_RING_MAX (1u << 24)
@@ -497,6 +528,25 @@ void trc_recorder_flushes(trc_recorder *r, uint64_t *count, uint64_t *ns);
 /* CPU time the drain thread used, once stopped (for benchmarks: its cost per event). */
 uint64_t trc_recorder_drain_cpu_ns(const trc_recorder *r);
 void trc_recorder_free(trc_recorder *r);
+
+/* Memory of one process: resident and virtual bytes (/proc/PID/statm). */
+typedef struct trc_mem_sample { uint64_t resident, virt; } trc_mem_sample;
+/* Reads it: pid 0 = the calling process. 0, or -ERR_IO (no such process, no
+ * /proc: d says which). Thread: any. */
+int trc_mem_read(int32_t pid, trc_mem_sample *out, diag *d);
+/* Memory samples of the run's own process (the caller's), carried by `unit`'s
+ * events with aux TRC_MEM_MAIN; `baseline` (may be NULL) was read before the
+ * units were made and is written with the first sample (TRC_MEM_BASELINE).
+ * Processes of units are found by themselves: a PROC_START (fork or spawn)
+ * that the drain hands on starts the samples of its pid, carried by its unit;
+ * its PROC_EXIT ends them. Call before trc_recorder_start. Thread: the
+ * recorder's owner. */
+void trc_recorder_mem_main(trc_recorder *r, uint32_t unit, const trc_mem_sample *baseline);
+/* No more samples from now on (call before taking the run's end time, so no
+ * sample is later than the run's end). Thread: the recorder's owner. */
+void trc_recorder_mem_end(trc_recorder *r);
+/* Memory sampling so far: passes, processes read, and the drain's ns spent reading. */
+void trc_recorder_mem_cost(trc_recorder *r, uint64_t *passes, uint64_t *reads, uint64_t *ns);
 
 /* The slow path of trc_emit (a full ring): waits for the drain or drops. Not inlined. */
 void trc_emit_slow_(trc_ring *r, bool ordered, uint16_t kind, uint32_t obj, uint16_t aux, uint64_t arg,
@@ -868,6 +918,30 @@ typedef struct trc_warning {
     char msg[232];
 } trc_warning;
 
+/* Memory of the run's processes (traces/trc_model_mem.c), from MEM_RESIDENT and
+ * MEM_VIRTUAL. Bytes; times relative ns. */
+typedef struct trc_mem_proc {
+    int32_t pid;
+    uint32_t unit;                           /* the unit that carried its samples */
+    bool main;                               /* the run's own process (weft's) */
+    char name[72];                           /* "weft (main)" for main, else its unit's name */
+    trc_sample *resident, *virt; size_t n;   /* step series, one point per sample */
+    bool has_base;                           /* a baseline: measured before the units were made */
+    uint64_t base_resident, base_virt;
+    uint64_t peak_resident, peak_virt;
+} trc_mem_proc;
+typedef struct trc_mem {
+    trc_mem_proc *procs; uint32_t nprocs;    /* main first, then in order of first sample */
+    /* every process together (each at its last sample), as a step series */
+    trc_sample *resident, *virt; size_t n;
+    uint64_t base_resident, base_virt;       /* the baseline: main's (the units' processes did not exist) */
+    uint64_t peak_resident, peak_virt;       /* the most of the total over the run */
+    uint32_t units_started;                  /* units that began */
+    /* per unit: (peak - baseline) / units started; 0 without a baseline or units */
+    double unit_resident, unit_virt;
+    bool has_base;
+} trc_mem;
+
 typedef struct trc_model {
     const trc_run *run;
     uint64_t makespan;                 /* relative ns of the run's end */
@@ -881,6 +955,7 @@ typedef struct trc_model {
     uint64_t unmatched_wakes;          /* WAIT_END naming a NOTIFY/SET/BARRIER_OPEN that is not there */
     uint64_t lost_updates;             /* sum over counters */
     trc_sched sched;
+    trc_mem mem;                       /* the processes' memory (nprocs 0: not recorded) */
     uint64_t lost;                     /* events lost (LOST events), over all units */
     /* What the model had to make up: an ownership whose acquisition or release
      * was lost, a unit whose end is not in a cut file, an event before the run's

@@ -95,6 +95,9 @@ static bool item_take(item_map *m, uint64_t key, uint32_t obj, item_slot *out) {
 /* trc_sched.c: what the kernel did, after the main pass, from its events (CPU,
  * SCHED_SWITCH, SCHED_COUNTS) in time order */
 void trc__sched_build(trc_model *m, const trc_event *ev, size_t nev);
+/* trc_model_mem.c: the processes' memory, from MEM_RESIDENT and MEM_VIRTUAL in time order */
+void trc__mem_build(trc_model *m, const trc_event *ev, size_t nev, uint64_t base);
+void trc__mem_release(trc_mem *mem);
 
 typedef struct unit_cur {
     uint8_t state;
@@ -226,6 +229,7 @@ typedef struct builder {
     size_t cap_warn;
     trc_evcur *cur;      /* for the byte offset of the event at hand */
     trc_event *sched; size_t nsched, cap_sched;   /* CPU, SCHED_SWITCH, SCHED_COUNTS, in time order */
+    trc_event *mem; size_t nmem, cap_mem;         /* MEM_RESIDENT, MEM_VIRTUAL, in time order */
 } builder;
 
 static void flow_add(builder *b, uint32_t kind, uint64_t t0, uint64_t t1, uint32_t u0, uint32_t u1, uint32_t obj,
@@ -546,6 +550,7 @@ static void builder_free(builder *b) {
     free(b->res);
     free(b->wakes);
     free(b->sched);
+    free(b->mem);
 }
 
 /* ---- the pass -------------------------------------------------------------- */
@@ -588,6 +593,10 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
         if (e->t < base)
             warn(b, i, k, 0, e->unit, "%s's %s is %llu ns before the run's start: read as at its start",
                  unit_name(run, e->unit), trc_ev_name(e->kind), (unsigned long long)(base - e->t));
+        if (trc_ev_is_mem(e->kind)) {   /* a process's memory, not a step of the unit carrying it */
+            ARR_PUSH(b->mem, b->nmem, b->cap_mem, *e);
+            continue;
+        }
         trc_unit_track *ut = &m->units[e->unit];
         unit_cur *c = &uc[e->unit];
         trc_object_track *ot = e->obj ? &m->objects[e->obj - 1] : NULL;
@@ -1151,6 +1160,7 @@ int trc_model_build_opts(trc_model *m, const trc_run *run, const trc_model_opts 
     }
     sort_flows(m->flows, m->nflows);
     trc__sched_build(m, b.sched, b.nsched);
+    trc__mem_build(m, b.mem, b.nmem, P.base);
     free(uc);
     free(oc);
     builder_free(&b);
@@ -1170,6 +1180,7 @@ void trc_model_release(trc_model *m) {
     for (uint32_t k = 0; k < m->sched.ncpus; k++) free(m->sched.cpus[k].spans);
     free(m->sched.cpus);
     free(m->sched.want);
+    trc__mem_release(&m->mem);
     free(m->warnings);
     for (uint32_t o = 0; run && o < run->nobjects; o++) {
         trc_object_track *ot = &m->objects[o];

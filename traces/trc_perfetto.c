@@ -74,15 +74,18 @@
  * timestamp_clock_id stays unset (SPEC 3.2).
  *
  * Sequences (SPEC 3.1: one per writer, each in time order): per run, one for
- * the outgoing flow ends (first in the file), one for the instants of the
- * textbook events, one per unit (its lifetime and state slices merged with
- * its incoming flow ends: at equal times END, then the instant, then BEGIN),
- * one for the marks, and per object one per track. trace_processor sorts by
- * (timestamp, file position), so with the outgoing ends written first a flow
- * starts before it terminates even when both ends share a nanosecond; in the
- * instants' sequence, which holds both ends of its flows, instants at one
+ * the instants of the textbook events and the flows between them, one per
+ * unit (its lifetime and state slices), one for both ends of the item and
+ * hand-off flows (after the units': at equal times a get or an acquire comes
+ * after the END of the wait it ends), one for the marks, and per object one
+ * per track. trace_processor sorts by (timestamp, file position): in both flow
+ * sequences a flow's start is written before its end, and the instants at one
  * nanosecond are ordered by stage (a flow's destination is a stage above its
- * source), which does the same. Writing stream after stream needs no merge,
+ * source), so a flow starts before it terminates even when both ends share a
+ * nanosecond. Both flow sequences are written by one sweep over the model's
+ * flows in start order that parks each end until its time (trc_pf_pending.c):
+ * the export's memory holds the flows in flight, never one entry per flow.
+ * Writing stream after stream needs no merge of the whole trace,
  * which is what keeps the export fast. The first packet of every sequence
  * sets SEQ_INCREMENTAL_STATE_CLEARED|NEEDS and first_packet_on_sequence;
  * interned names (event names, annotation names and string values) are
@@ -110,11 +113,11 @@
 
 static int pf_events(pf_run *pr) {
     const trc_model *m = pr->m;
-    int rc = pf_build_in(pr);
-    if (!rc && m->nflows) rc = pf_seq_flows_out(pr);
+    int rc = m->nflows ? pf_flows_last(pr) : 0;
     if (!rc) rc = pf_seq_instants(pr);
     if (!rc) rc = pf_seq_ends(pr);        /* before the units' sequences: see trc_pf_ends.c */
     for (uint32_t u = 0; u < pr->nunits && !rc; u++) rc = pf_seq_unit(pr, u);
+    if (!rc && m->nflows) rc = pf_seq_flows(pr);   /* after them: see trc_pf_flows.c */
     if (!rc && m->nmarks) rc = pf_seq_marks(pr);
     if (!rc) rc = pf_seq_losses(pr);
     for (uint32_t ob = 0; ob < pr->nobjects && !rc; ob++) {
@@ -131,6 +134,7 @@ static int pf_events(pf_run *pr) {
         if (!rc && pr->nomem) rc = -ERR_NOMEM;
     }
     if (!rc) rc = pf_seq_sched(pr);
+    if (!rc) rc = pf_seq_mem(pr);
     return rc ? rc : pr->o->err;
 }
 
@@ -191,14 +195,14 @@ int trc_export_perfetto(FILE *out, const trc_recording *rec, const trc_model *mo
         if (!rc) rc = pf_lanes(&pr);
         if (!rc) rc = pf_descriptors(&pr, rec, r, &ids);
         if (!rc) { pf_desc_sched(&pr); rc = o.err; }
+        if (!rc) { pf_desc_mem(&pr); rc = o.err; }
         if (!rc) rc = pf_events(&pr);
         free(pr.name_done);
         free(pr.str_done);
-        free(pr.in);
-        free(pr.in_off);
+        free(pr.in_last);
         free(pr.lane0);
         pf_dyn_free(&pr.dyn);
-        uuid += pf_uuid_count(run->nunits, run->nobjects, pr.nlanes, m->sched.ncpus);
+        uuid += pf_uuid_count(run->nunits, run->nobjects, pr.nlanes, m->sched.ncpus, m->mem.nprocs);
         uint64_t max_id = 0;
         for (size_t i = 0; i < m->nflows; i++)
             if (m->flows[i].id > max_id) max_id = m->flows[i].id;

@@ -184,32 +184,58 @@ static void pf_inst_event(pf_run *pr, const pf_inst *in, pf_ev *e) {
 #undef ANN_STR
 }
 
-int pf_seq_instants(pf_run *pr) {
+/* An end of a flow that starts and ends in one nanosecond: the flow, and the
+ * instant (in the bucket) at that end; paired up, the instants at both ends. */
+typedef struct pf_fend { uint32_t flow; uint32_t inst; } pf_fend;
+
+/* One nanosecond's worth of the sweep: its entries (model instants, flow
+ * starts, flow ends), grouped into instants, and the flows within it. */
+typedef struct pf_bucket {
+    pf_ent *ent; size_t nent, cap_ent;
+    pf_inst *ins; size_t cap_ins;
+    uint64_t *fid; size_t cap_fid;
+    pf_fend *src, *dst; size_t nsrc, ndst, cap_src, cap_dst;   /* the ends of the flows inside it */
+} pf_bucket;
+
+static bool pf_grow(void **p, size_t *cap, size_t need, size_t size) {
+    if (need <= *cap) return true;
+    size_t c = *cap ? *cap : 16;
+    while (c < need) c *= 2;
+    void *q = realloc(*p, c * size);
+    if (!q) return false;
+    *p = q;
+    *cap = c;
+    return true;
+}
+
+static bool pf_add_ent(pf_bucket *b, pf_ent e) {
+    if (!pf_grow((void **)&b->ent, &b->cap_ent, b->nent + 1, sizeof *b->ent)) return false;
+    b->ent[b->nent++] = e;
+    return true;
+}
+
+static int pf_cmp_fend(const void *a, const void *b) {
+    const pf_fend *x = a, *y = b;
+    return x->flow < y->flow ? -1 : x->flow > y->flow;
+}
+
+/* Groups the bucket's entries into instants (an event's entries together:
+ * its model instant, the flows it starts, then the flows it ends), orders
+ * them by stage and writes them. */
+static int pf_bucket_write(pf_run *pr, pf_bucket *b) {
     const trc_model *m = pr->m;
-    size_t nent = m->ninstants;
-    for (size_t i = 0; i < m->nflows; i++) nent += pf_new_flow(pr, &m->flows[i]) ? 2 : 0;
-    if (!nent) return 0;
-    if (nent > UINT32_MAX || m->nflows >= UINT32_MAX || m->ninstants >= UINT32_MAX) return -ERR_LIMIT;
-    pf_ent *ent = malloc(nent * sizeof *ent);
-    pf_inst *ins = malloc(nent * sizeof *ins);
-    uint64_t *fid = malloc(nent * sizeof *fid);         /* out ids then in ids, per instant */
-    uint32_t *src = malloc((m->nflows ? m->nflows : 1) * sizeof *src), *dst = malloc((m->nflows ? m->nflows : 1) * sizeof *dst);
-    int rc = 0;
-    if (!ent || !ins || !fid || !src || !dst) { rc = -ERR_NOMEM; goto out; }
-    size_t k = 0;
-    for (size_t i = 0; i < m->ninstants; i++)   /* items' values ride on their put and get (pf_flow_instant) */
-        if (m->instants[i].ev < pr->run->nevents && m->instants[i].unit < pr->nunits &&
-            m->instants[i].kind != TRC_EV_ITEM_VALUE)
-            ent[k++] = (pf_ent){ m->instants[i].ev, m->instants[i].t, 0, (uint32_t)i, m->instants[i].unit };
-    for (size_t i = 0; i < m->nflows; i++) {
-        const trc_flow *f = &m->flows[i];
-        if (!pf_new_flow(pr, f)) continue;
-        ent[k++] = (pf_ent){ f->ev0, f->t0, 1, (uint32_t)i, f->u0 };
-        ent[k++] = (pf_ent){ f->ev1, f->t1, 2, (uint32_t)i, f->u1 };
-    }
-    nent = k;
+    size_t nent = b->nent;
+    if (!pf_grow((void **)&b->ins, &b->cap_ins, nent, sizeof *b->ins) ||
+        !pf_grow((void **)&b->fid, &b->cap_fid, nent, sizeof *b->fid) ||
+        !pf_grow((void **)&b->src, &b->cap_src, nent, sizeof *b->src) ||
+        !pf_grow((void **)&b->dst, &b->cap_dst, nent, sizeof *b->dst))
+        return -ERR_NOMEM;
+    pf_ent *ent = b->ent;
+    pf_inst *ins = b->ins;
+    uint64_t *fid = b->fid;
     qsort(ent, nent, sizeof *ent, pf_cmp_ent);
     size_t nin = 0, nf = 0;
+    b->nsrc = b->ndst = 0;
     for (size_t i = 0; i < nent;) {
         pf_inst *in = &ins[nin];
         *in = (pf_inst){ .ev = ent[i].ev, .t = ent[i].t, .unit = ent[i].unit };
@@ -217,9 +243,10 @@ int pf_seq_instants(pf_run *pr) {
         for (; i < nent && ent[i].ev == in->ev; i++) {
             if (ent[i].role == 0) in->mi = ent[i].idx + 1;
             else if (ent[i].role == 1) {
-                fid[nf++] = pr->flow_base + m->flows[ent[i].idx].id;
+                const trc_flow *f = &m->flows[ent[i].idx];
+                fid[nf++] = pr->flow_base + f->id;
                 in->nout++;
-                src[ent[i].idx] = (uint32_t)nin;
+                if (f->t0 == f->t1) b->src[b->nsrc++] = (pf_fend){ ent[i].idx, (uint32_t)nin };
                 if (!in->fout) in->fout = ent[i].idx + 1;
             }
         }
@@ -232,41 +259,104 @@ int pf_seq_instants(pf_run *pr) {
         in->in0 = nf;
         for (; j < nent && ent[j].ev == in->ev; j++) {
             if (ent[j].role != 2) continue;
-            fid[nf++] = pr->flow_base + m->flows[ent[j].idx].id;
+            const trc_flow *f = &m->flows[ent[j].idx];
+            fid[nf++] = pr->flow_base + f->id;
             in->nin++;
-            dst[ent[j].idx] = (uint32_t)i;
+            if (f->t0 == f->t1) b->dst[b->ndst++] = (pf_fend){ ent[j].idx, (uint32_t)i };
             if (!in->fin) in->fin = ent[j].idx + 1;
         }
     }
-    /* stages: a flow within one nanosecond goes from a lower stage to a higher one */
-    for (int pass = 0, changed = 1; changed && pass < 64; pass++) {
-        changed = 0;
-        for (size_t i = 0; i < m->nflows; i++) {
-            const trc_flow *f = &m->flows[i];
-            if (f->t0 != f->t1 || !pf_new_flow(pr, f)) continue;
-            if (ins[dst[i]].stage <= ins[src[i]].stage) {
-                ins[dst[i]].stage = ins[src[i]].stage + 1;
-                changed = 1;
+    /* stages: a flow within one nanosecond goes from a lower stage to a higher
+     * one (both its ends are in this bucket: pair them up by flow, in flow order) */
+    if (b->ndst) {
+        qsort(b->src, b->nsrc, sizeof *b->src, pf_cmp_fend);
+        qsort(b->dst, b->ndst, sizeof *b->dst, pf_cmp_fend);
+        size_t np = 0;   /* pairs, in flow order: (source instant, destination instant) */
+        for (size_t i = 0, j = 0; i < b->ndst; i++) {
+            while (j < b->nsrc && b->src[j].flow < b->dst[i].flow) j++;
+            if (j < b->nsrc && b->src[j].flow == b->dst[i].flow)
+                b->dst[np++] = (pf_fend){ b->src[j].inst, b->dst[i].inst };
+        }
+        for (int pass = 0, changed = 1; changed && pass < 64; pass++) {
+            changed = 0;
+            for (size_t k = 0; k < np; k++) {
+                pf_inst *s0 = &ins[b->dst[k].flow], *d1 = &ins[b->dst[k].inst];
+                if (d1->stage <= s0->stage) {
+                    d1->stage = s0->stage + 1;
+                    changed = 1;
+                }
             }
         }
     }
     qsort(ins, nin, sizeof *ins, pf_cmp_inst);
-    pf_seq_begin(pr);
-    for (size_t i = 0; i < nin && !rc; i++) {
+    for (size_t i = 0; i < nin; i++) {
         const pf_inst *in = &ins[i];
         pf_ev e = { .type = TYPE_INSTANT, .track = pf_uuid_unit(pr, in->unit), .rel = in->t, .fouts = fid + in->out0,
                     .nfouts = in->nout, .fins = fid + in->in0, .nfins = in->nin };
         pf_inst_event(pr, in, &e);
-        if (pr->nomem || (!e.name_iid && !e.name)) { rc = -ERR_NOMEM; break; }
+        if (pr->nomem || (!e.name_iid && !e.name)) return -ERR_NOMEM;
         size_t extra = 10 * ((size_t)in->nout + in->nin) + (e.name ? strlen(e.name) : 0);
-        if (!pf_need(pr->o, pr->slack + extra)) { rc = pr->o->err; break; }
+        if (!pf_need(pr->o, pr->slack + extra)) return pr->o->err;
         pf_put(pr, &e);
     }
+    b->nent = 0;
+    return 0;
+}
+
+static inline bool pf_inst_ok(const pf_run *pr, const trc_instant *mi) {
+    /* items' values ride on their put and get (pf_flow_instant) */
+    return mi->ev < pr->run->nevents && mi->unit < pr->nunits && mi->kind != TRC_EV_ITEM_VALUE;
+}
+
+/* The model's instants and the flows of the kinds after HANDOFF, as one
+ * sequence in (time, stage, event) order, written by a sweep over time: each
+ * nanosecond that has an instant, a flow's start or a flow's end is one
+ * bucket. The model's instants are in time order, the flows in start order;
+ * a flow's end waits in the pending heap for its time, so memory holds a
+ * nanosecond's entries and the flows in flight, not the whole run. */
+int pf_seq_instants(pf_run *pr) {
+    const trc_model *m = pr->m;
+    if (m->nflows >= UINT32_MAX || m->ninstants >= UINT32_MAX) return -ERR_LIMIT;
+    pf_bucket b = { 0 };
+    pf_pending pend = { 0 };
+    size_t a = 0, k = 0;   /* the next model instant, the next flow */
+    bool begun = false;
+    int rc = 0;
+    for (;;) {
+        while (a < m->ninstants && !pf_inst_ok(pr, &m->instants[a])) a++;
+        while (k < m->nflows && !pf_new_flow(pr, &m->flows[k])) k++;
+        const pf_pend *top = pf_pending_top(&pend);
+        uint64_t t = UINT64_MAX;
+        if (a < m->ninstants) t = m->instants[a].t;
+        if (k < m->nflows && m->flows[k].t0 < t) t = m->flows[k].t0;
+        if (top && top->t < t) t = top->t;
+        if (a >= m->ninstants && k >= m->nflows && !top) break;
+        for (; a < m->ninstants && m->instants[a].t <= t; a++) {
+            const trc_instant *mi = &m->instants[a];
+            if (pf_inst_ok(pr, mi) && !pf_add_ent(&b, (pf_ent){ mi->ev, t, 0, (uint32_t)a, mi->unit })) goto nomem;
+        }
+        for (; k < m->nflows && m->flows[k].t0 <= t; k++) {
+            const trc_flow *f = &m->flows[k];
+            if (!pf_new_flow(pr, f)) continue;
+            if (!pf_add_ent(&b, (pf_ent){ f->ev0, t, 1, (uint32_t)k, f->u0 })) goto nomem;
+            if (pf_pending_push(&pend, f->t1, k)) goto nomem;
+        }
+        while ((top = pf_pending_top(&pend)) && top->t <= t) {
+            const trc_flow *f = &m->flows[pf_pending_pop(&pend).flow];
+            if (!pf_add_ent(&b, (pf_ent){ f->ev1, t, 2, (uint32_t)(f - m->flows), f->u1 })) goto nomem;
+        }
+        if (!begun) { pf_seq_begin(pr); begun = true; }
+        if ((rc = pf_bucket_write(pr, &b))) break;
+    }
+    goto out;
+nomem:
+    rc = -ERR_NOMEM;
 out:
-    free(ent);
-    free(ins);
-    free(fid);
-    free(src);
-    free(dst);
+    free(b.ent);
+    free(b.ins);
+    free(b.fid);
+    free(b.src);
+    free(b.dst);
+    pf_pending_free(&pend);
     return rc;
 }

@@ -3,8 +3,9 @@
  *   trc_pf_out.c       the output block and the generic event packet
  *   trc_pf_intern.c    interned names (fixed and made up at export time)
  *   trc_pf_tracks.c    track descriptors: processes, threads, object tracks, ids
- *   trc_pf_units.c     per-unit sequences: lifetime, state slices, incoming flow ends, marks, losses
- *   trc_pf_flows.c     the item and hand-off flows' ends
+ *   trc_pf_units.c     per-unit sequences: lifetime, state slices; marks, losses
+ *   trc_pf_flows.c     the item and hand-off flows' ends, one sequence in time order
+ *   trc_pf_pending.c   flows started and not yet ended, by end time (the flow writers' sweep)
  *   trc_pf_instants.c  the textbook's point events and the flows between them
  *   trc_pf_objects.c   per-object sequences: counters, owner slices, event set spans
  *   trc_pf_futures.c   a pool's futures on lanes
@@ -110,7 +111,7 @@ enum {
 
 enum { TYPE_BEGIN = 1, TYPE_END = 2, TYPE_INSTANT = 3, TYPE_COUNTER = 4 };
 enum { SEQ_CLEARED = 1, SEQ_NEEDS = 2 };
-enum { MERGE_NONE = 2, MERGE_BY_KEY = 3, ORDER_EXPLICIT = 3, COUNTER_UNIT_COUNT = 2 };
+enum { MERGE_NONE = 2, MERGE_BY_KEY = 3, ORDER_EXPLICIT = 3, COUNTER_UNIT_COUNT = 2, COUNTER_UNIT_SIZE_BYTES = 3 };
 
 /* ---- a small set of used ids (trc_pf_tracks.c) --------------------------- */
 
@@ -171,8 +172,7 @@ typedef struct pf_run {
     uint32_t *name_done;    /* per event-name iid: the sequence it was interned on */
     uint32_t *str_done;     /* per annotation string iid: likewise */
     uint32_t dn_done[DN__COUNT];
-    struct pf_in *in;       /* incoming flow ends grouped by unit, sorted by time */
-    size_t *in_off;         /* nunits + 2 */
+    uint64_t *in_last;      /* per unit: 1 + the time of its last incoming item/hand-off flow end (0: none) */
     uint32_t dyn_base;      /* first iid of pf_dyn names */
     size_t name_cap;        /* entries of name_done */
     pf_dyn dyn;
@@ -208,8 +208,12 @@ static inline uint64_t pf_uuid_lane(const pf_run *pr, uint32_t lane) {
 static inline uint64_t pf_uuid_cpu(const pf_run *pr, uint32_t k) {
     return pr->uuid0 + 2 + 2ull * pr->nunits + 4ull * pr->nobjects + pr->nlanes + k;
 }
-static inline uint64_t pf_uuid_count(uint32_t nunits, uint32_t nobjects, uint32_t nlanes, uint32_t ncpus) {
-    return 2 + 2ull * nunits + 4ull * nobjects + nlanes + ncpus + 1;
+/* the memory of the run's process i (m->mem.procs): k 0 resident, 1 virtual */
+static inline uint64_t pf_uuid_mem(const pf_run *pr, uint32_t i, uint32_t k) {
+    return pf_uuid_cpu(pr, pr->m->sched.ncpus) + 1 + 2ull * i + k;
+}
+static inline uint64_t pf_uuid_count(uint32_t nunits, uint32_t nobjects, uint32_t nlanes, uint32_t ncpus, uint32_t nmem) {
+    return 2 + 2ull * nunits + 4ull * nobjects + nlanes + ncpus + 1 + 2ull * nmem;
 }
 
 static inline const char *pf_s(const char *s) { return s ? s : ""; }
@@ -335,17 +339,22 @@ static inline void pf_put(pf_run *pr, const pf_ev *e) {
 
 static inline bool pf_flow_ok(const pf_run *pr, const trc_flow *f) {
     return f->obj >= 1 && f->obj <= pr->nobjects && f->u0 < pr->nunits && f->u1 < pr->nunits &&
-           (f->kind == TRC_FLOW_ITEM || f->kind == TRC_FLOW_HANDOFF);
+           f->t0 <= f->t1 && (f->kind == TRC_FLOW_ITEM || f->kind == TRC_FLOW_HANDOFF);
 }
 
 static inline bool pf_span_shown(const trc_span *s) {
     return s->state != TRC_ST_RUNNING && s->state != TRC_ST_DONE && s->state < TRC_ST__COUNT;
 }
 
-/* An incoming flow end: its time (the sort key, kept here so sorting and
- * merging read memory in order) and its flow's index (16 bytes, not a copy of
- * the flow: a run with millions of items through a queue has as many flows). */
-typedef struct pf_in { uint64_t t; uint64_t flow; } pf_in;
+/* Flows in flight during a sweep in start order: their ends by (time, flow
+ * index), a min-heap (trc_pf_pending.c). It holds only the flows that have
+ * started and not ended at the sweep's time, never all of them. */
+typedef struct pf_pend { uint64_t t; uint64_t flow; } pf_pend;
+typedef struct pf_pending { pf_pend *v; size_t n, cap, peak; } pf_pending;
+int pf_pending_push(pf_pending *h, uint64_t t, uint64_t flow);   /* -ERR_NOMEM */
+pf_pend pf_pending_pop(pf_pending *h);                           /* h->n > 0 */
+static inline const pf_pend *pf_pending_top(const pf_pending *h) { return h->n ? &h->v[0] : NULL; }
+void pf_pending_free(pf_pending *h);
 
 /* ---- descriptors (trc_pf_tracks.c) ------------------------------------------ */
 
@@ -359,13 +368,13 @@ int pf_descriptors(pf_run *pr, const trc_recording *rec, uint32_t r, pf_ids *ids
 
 /* ---- the sequences ---------------------------------------------------------- */
 
-int pf_build_in(pf_run *pr);                       /* trc_pf_units.c */
-int pf_seq_unit(pf_run *pr, uint32_t u);
+int pf_seq_unit(pf_run *pr, uint32_t u);           /* trc_pf_units.c */
 int pf_seq_marks(pf_run *pr);
 int pf_seq_losses(pf_run *pr);
 void pf_flow_instant(pf_run *pr, uint32_t kind, uint32_t obj, uint32_t u, uint64_t t, uint64_t id,
                      uint64_t item_id, bool out, bool has_value, int64_t value);   /* trc_pf_flows.c */
-int pf_seq_flows_out(pf_run *pr);
+int pf_flows_last(pf_run *pr);
+int pf_seq_flows(pf_run *pr);
 int pf_seq_instants(pf_run *pr);                   /* trc_pf_instants.c */
 int pf_slice(pf_run *pr, uint8_t type, uint64_t track, uint64_t t, uint32_t iid);   /* trc_pf_objects.c */
 int pf_seq_samples(pf_run *pr, uint64_t track, const trc_sample *v, size_t n);
@@ -376,6 +385,10 @@ int pf_seq_futures(pf_run *pr, uint32_t ob);
 int pf_seq_ends(pf_run *pr);                       /* trc_pf_ends.c */
 /* A track of the run's process that belongs to no object: a counter when unit is given. */
 void pf_desc_plain(pf_run *pr, uint64_t uuid, const char *name, const char *unit, const char *desc);   /* trc_pf_tracks.c */
+/* The same with the counter's unit given (COUNTER_UNIT_*). */
+void pf_desc_counter(pf_run *pr, uint64_t uuid, const char *name, int cunit, const char *unit, const char *desc);
+void pf_desc_mem(pf_run *pr);                      /* trc_pf_mem.c */
+int pf_seq_mem(pf_run *pr);
 void pf_desc_sched(pf_run *pr);                    /* trc_pf_sched.c */
 int pf_seq_sched(pf_run *pr);
 

@@ -343,6 +343,10 @@ int pf_descriptors(pf_run *pr, const trc_recording *rec, uint32_t r, pf_ids *ids
 }
 
 void pf_desc_plain(pf_run *pr, uint64_t uuid, const char *name, const char *unit, const char *desc) {
+    pf_desc_counter(pr, uuid, name, COUNTER_UNIT_COUNT, unit, desc);
+}
+
+void pf_desc_counter(pf_run *pr, uint64_t uuid, const char *name, int cunit, const char *unit, const char *desc) {
     pf_out *o = pr->o;
     if (!pf_need(o, 160 + strlen(name) + strlen(desc) + (unit ? strlen(unit) : 0))) return;
     uint8_t *pkt_len, *td_len, *len_at;
@@ -354,8 +358,8 @@ void pf_desc_plain(pf_run *pr, uint64_t uuid, const char *name, const char *unit
         *p++ = TD_COUNTER;
         p = pb_open(p, &len_at);
         *p++ = CD_UNIT;
-        *p++ = COUNTER_UNIT_COUNT;
-        p = pf_field_str(p, CD_UNIT_NAME, unit);
+        *p++ = (uint8_t)cunit;
+        if (cunit == COUNTER_UNIT_COUNT) p = pf_field_str(p, CD_UNIT_NAME, unit);   /* a known unit needs no name */
         p = pb_close(len_at, p);
     }
     *p++ = TD_MERGE;

@@ -1,65 +1,8 @@
-/* Perfetto export: per-unit sequences (the lifetime slice, the state slices
- * and the incoming item/hand-off flow ends, merged in time order), the marks
- * and the recording's gaps. */
+/* Perfetto export: per-unit sequences (the lifetime slice and the state
+ * slices, in time order), the marks and the recording's gaps. */
 #include "traces/trc_pf_internal.h"
 
 #include <stdlib.h>
-
-/* Orders a unit's own packets at equal times: END, then incoming-flow instants, then BEGIN. */
-enum { P_END = 0, P_IN = 1, P_BEGIN = 2 };
-#define KEY(t, prio) ((t) << 2 | (prio))
-#define PF_PREFETCH 8              /* incoming flow ends fetched ahead */
-
-/* At equal times, the flows' order (a fixed one: the model's) decides. */
-static inline bool pf_in_less(const pf_in *a, const pf_in *b) {
-    return a->t < b->t || (a->t == b->t && a->flow < b->flow);
-}
-
-static int pf_cmp_in(const void *a, const void *b) {
-    return pf_in_less(a, b) ? -1 : pf_in_less(b, a);
-}
-
-/* Sorts v by (t, id). The groups are almost sorted (flows come in t0 order;
- * an item's get can be overtaken by a later hand-off), so insertion sort,
- * with a budget of moves against adversarial inputs. */
-static void pf_sort_in(pf_in *v, size_t n) {
-    size_t budget = 16 * n + 64;
-    for (size_t i = 1; i < n; i++) {
-        if (!pf_in_less(&v[i], &v[i - 1])) continue;
-        pf_in x = v[i];
-        size_t j = i;
-        while (j > 0 && pf_in_less(&x, &v[j - 1])) {
-            v[j] = v[j - 1];
-            j--;
-            if (!budget--) {
-                v[j] = x;
-                qsort(v, n, sizeof *v, pf_cmp_in);
-                return;
-            }
-        }
-        v[j] = x;
-    }
-}
-
-/* Incoming flow ends grouped by destination unit (counting sort), each group
- * by time: unit u's are in[in_off[u] .. in_off[u + 1]). */
-int pf_build_in(pf_run *pr) {
-    const trc_model *m = pr->m;
-    pr->in_off = calloc((size_t)pr->nunits + 2, sizeof *pr->in_off);
-    pr->in = malloc((m->nflows ? m->nflows : 1) * sizeof *pr->in);
-    if (!pr->in_off || !pr->in) return -ERR_NOMEM;
-    for (size_t i = 0; i < m->nflows; i++)
-        if (pf_flow_ok(pr, &m->flows[i])) pr->in_off[m->flows[i].u1 + 2]++;
-    for (uint32_t u = 0; u < pr->nunits; u++) pr->in_off[u + 2] += pr->in_off[u + 1];
-    /* in_off[u + 1] is now the start of unit u; filling advances it to the end of u */
-    for (size_t i = 0; i < m->nflows; i++) {
-        const trc_flow *f = &m->flows[i];
-        if (pf_flow_ok(pr, f))
-            pr->in[pr->in_off[f->u1 + 1]++] = (pf_in){ .t = f->t1, .flow = i };
-    }
-    for (uint32_t u = 0; u < pr->nunits; u++) pf_sort_in(pr->in + pr->in_off[u], pr->in_off[u + 1] - pr->in_off[u]);
-    return 0;
-}
 
 /* The name of a blocked slice: "blocked on <object> (<op>)"; a join names the
  * unit waited for; an unknown object gives "blocked (<op>)". */
@@ -76,30 +19,25 @@ static uint32_t pf_blocked_iid(pf_run *pr, const trc_span *sp) {
     return TRC_ST_BLOCKED + 1u;
 }
 
-/* A unit's track: lifetime slice, state slices and incoming flow ends. */
+/* A unit's track: lifetime slice and state slices (the flow ends on it are
+ * instants of the flows' sequences: trc_pf_flows.c, trc_pf_instants.c). */
 int pf_seq_unit(pf_run *pr, uint32_t u) {
     const trc_unit_track *ut = &pr->m->units[u];
     const trc_span *sp = ut->spans;
     const size_t nsp = ut->nspans;
-    size_t j = pr->in_off[u];
-    const size_t jend = pr->in_off[u + 1];
-    if (!nsp && j == jend) return 0;
+    if (!nsp) return 0;
     pf_seq_begin(pr);
     pf_out *o = pr->o;
     const uint64_t track = pf_uuid_unit(pr, u);
 
     /* the lifetime: first event to exit, stretched over anything recorded after the exit */
-    uint64_t life0 = 0, life1 = 0;
-    if (nsp) {
-        life0 = sp[0].t0 < ut->t_start ? sp[0].t0 : ut->t_start;
-        life1 = ut->t_exit;
-        for (size_t i = nsp; i-- > 0;) {
-            if (sp[i].state == TRC_ST_DONE) continue;
-            if (sp[i].t1 > life1) life1 = sp[i].t1;
-            break;
-        }
-        if (j < jend && pr->in[jend - 1].t > life1) life1 = pr->in[jend - 1].t;
+    uint64_t life0 = sp[0].t0 < ut->t_start ? sp[0].t0 : ut->t_start, life1 = ut->t_exit;
+    for (size_t i = nsp; i-- > 0;) {
+        if (sp[i].state == TRC_ST_DONE) continue;
+        if (sp[i].t1 > life1) life1 = sp[i].t1;
+        break;
     }
+    if (pr->in_last && pr->in_last[u] > life1 + 1) life1 = pr->in_last[u] - 1;   /* a flow ending after it */
     bool life = life1 > life0;
     if (life) {
         PF_BEGIN_PACKET(pr, 0);
@@ -113,23 +51,9 @@ int pf_seq_unit(pf_run *pr, uint32_t u) {
     size_t i = 0;
     bool open = false;             /* span i's BEGIN is written, its END is next */
     while (i < nsp && !pf_span_shown(&sp[i])) i++;
-    for (;;) {
-        uint64_t ks = i < nsp ? (open ? KEY(sp[i].t1, P_END) : KEY(sp[i].t0, P_BEGIN)) : UINT64_MAX;
-        uint64_t ki = j < jend ? KEY(pr->in[j].t, P_IN) : UINT64_MAX;
-        if (ks == UINT64_MAX && ki == UINT64_MAX) break;
+    while (i < nsp) {
         PF_BEGIN_PACKET(pr, 0);
-        if (ki < ks) {
-            /* the flows are read in the destination's time order, all over
-             * the model's array: fetch the ones a few ends ahead (a flow
-             * spans two cache lines) */
-            if (j + PF_PREFETCH < jend) {
-                const char *ahead = (const char *)&pr->m->flows[pr->in[j + PF_PREFETCH].flow];
-                __builtin_prefetch(ahead);
-                __builtin_prefetch(ahead + sizeof(trc_flow) - 1);
-            }
-            const trc_flow *fi = &pr->m->flows[pr->in[j++].flow];
-            pf_flow_instant(pr, fi->kind, fi->obj, u, fi->t1, fi->id, fi->item, false, fi->has_value, fi->value);
-        } else if (open) {
+        if (open) {
             if (pr->started) {
                 o->n = (size_t)(pf_slice_fast(pr, o->buf + o->n, TYPE_END, track, sp[i].t1, 0) - o->buf);
             } else {

@@ -36,8 +36,13 @@
  * any process, converts ticks the same way. Rings are created under a mutex
  * (unit start, not the hot path) and published through an atomic count, so
  * the drain thread picks up units created while it runs.
+ *
+ * Memory: at each pass the drain may sample the memory of the run's processes
+ * (trc_mem.c); the samples are merged into the stream of the unit that carries
+ * them at their place in time (drain_ring_merged).
  */
 #include "traces/trc.h"
+#include "traces/trc_mem_internal.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -73,6 +78,7 @@ struct trc_recorder {
     trc_event *scratch;             /* drain staging */
     size_t scratch_cap;
     trc_event *kept; size_t nkept, cap_kept;   /* no writer: events kept in memory */
+    trc__memw *mem;                 /* memory samples (NULL: none); the drain's, under mu */
 };
 
 /* ---- futex (Linux); elsewhere a short sleep ------------------------------ */
@@ -208,6 +214,7 @@ int trc_recorder_create(trc_recorder **out, const trc_recorder_desc *desc, diag 
     memset(r->ctl, 0, sizeof *r->ctl);
     pthread_mutex_init(&r->mu, NULL);
     r->rings = xcalloc(MAX_RINGS, sizeof *r->rings);
+    if (!desc->no_mem && !desc->virtual_clock) r->mem = trc__memw_new(desc->mem_period_us);
     *out = r;
     return 0;
 }
@@ -284,10 +291,11 @@ static void deliver(trc_recorder *r, trc_ring *ring, const trc_event *ev, size_t
 }
 
 /* Copies cnt events of ring from tail on to dst, ticks converted to ns. */
-static void convert(const trc_recorder *r, const trc_ring *ring, uint64_t tail, size_t cnt, trc_event *dst) {
+static void convert(trc_recorder *r, const trc_ring *ring, uint64_t tail, size_t cnt, trc_event *dst) {
     for (size_t k = 0; k < cnt; k++) {
         trc_event e = ring->ev[(tail + k) & ring->mask];
         e.t = clk_ticks_to_ns(&r->clk, e.t);
+        if (r->mem && trc__memw_wants(e.kind)) trc__memw_note(r->mem, &e);   /* a process to sample, or gone */
         dst[k] = e;
     }
 }
@@ -340,11 +348,54 @@ static bool deliver_direct(trc_recorder *r, trc_ring *ring, uint64_t tail, size_
     return true;
 }
 
+/* The drained events of a ring whose unit carries memory samples: each
+ * sample goes in before the first of the unit's events at or after its time;
+ * samples later than all of them wait (trc_mem_internal.h). */
+static void deliver_merged(trc_recorder *r, trc_ring *ring, const trc_event *ev, size_t cnt) {
+    size_t k = 0;
+    uint64_t ts;
+    while (k < cnt && trc__memw_peek(r->mem, ring->unit, &ts)) {
+        size_t j = k;
+        while (j < cnt && ev[j].t < ts) j++;
+        if (j > k) deliver(r, ring, ev + k, j - k, false);
+        k = j;
+        if (k == cnt) return;
+        trc_event s = trc__memw_pop(r->mem, ring->unit);
+        deliver(r, ring, &s, 1, false);
+    }
+    if (k < cnt) deliver(r, ring, ev + k, cnt - k, false);
+}
+
+static trc_ring *ring_of(trc_recorder *r, uint32_t unit) {
+    uint32_t n = atomic_load_explicit(&r->nrings, memory_order_acquire);
+    if (unit < n && r->rings[unit]->unit == unit) return r->rings[unit];
+    for (uint32_t i = 0; i < n; i++)
+        if (r->rings[i]->unit == unit) return r->rings[i];
+    return NULL;
+}
+
+/* Memory samples taken before `before` (all of them: UINT64_MAX) that still
+ * wait for an event of their unit: written now. */
+static void deliver_settled(trc_recorder *r, uint64_t before) {
+    if (!r->mem || !trc__memw_pending(r->mem)) return;
+    uint32_t nu = trc__memw_units(r->mem);
+    for (uint32_t u = 0; u < nu; u++) {
+        uint64_t ts;
+        trc_ring *ring = NULL;
+        while (trc__memw_peek(r->mem, u, &ts) && ts < before) {
+            trc_event s = trc__memw_pop(r->mem, u);
+            if (!ring && !(ring = ring_of(r, u))) continue;   /* no such unit: dropped */
+            deliver(r, ring, &s, 1, before == UINT64_MAX);
+        }
+    }
+}
+
 /* Drains every ring once; returns the most events taken from one ring.
  * Called with r->mu held. */
 static uint64_t drain_once(trc_recorder *r) {
     uint32_t n = atomic_load_explicit(&r->nrings, memory_order_acquire);
     uint64_t most = 0;
+    uint64_t ts;
     for (uint32_t i = 0; i < n; i++) {
         trc_ring *ring = r->rings[i];
         uint64_t tail = atomic_load_explicit(&ring->tail, memory_order_relaxed);
@@ -352,11 +403,13 @@ static uint64_t drain_once(trc_recorder *r) {
         if (head == tail) continue;
         size_t cnt = (size_t)(head - tail);
         if (cnt > most) most = cnt;
-        if (deliver_direct(r, ring, tail, cnt)) continue;
+        bool merge = r->mem && trc__memw_peek(r->mem, ring->unit, &ts);
+        if (!merge && deliver_direct(r, ring, tail, cnt)) continue;
         ARR_GROW(r->scratch, cnt, r->scratch_cap);
         convert(r, ring, tail, cnt, r->scratch);
         release_slots(ring, head);
-        deliver(r, ring, r->scratch, cnt, false);
+        if (merge) deliver_merged(r, ring, r->scratch, cnt);
+        else deliver(r, ring, r->scratch, cnt, false);
     }
     return most;
 }
@@ -371,9 +424,11 @@ static void *drain_main(void *arg) {
         uint32_t kick = atomic_load(&r->ctl->kick);
         if (!again) fx_wait(&r->ctl->kick, kick, period);
         pthread_mutex_lock(&r->mu);
+        if (r->mem) trc__memw_poll(r->mem, clk_mono_ns());
         uint64_t most = drain_once(r);
         /* make what we have durable about every 100 ms */
         uint64_t now = clk_mono_ns();
+        if (r->mem && now > TRC__MEM_SETTLE_NS) deliver_settled(r, now - TRC__MEM_SETTLE_NS);
         if (r->desc.writer && !r->err && now - since_flush >= 100000000ull) {
             since_flush = now;
             r->err = trc_writer_flush(r->desc.writer, &r->err_diag);
@@ -391,6 +446,11 @@ int trc_recorder_start(trc_recorder *r, diag *d) {
     if (r->running) return 0;
     atomic_store(&r->stop, 0);
     atomic_store(&r->ctl->live, 1);
+    if (r->mem) {   /* the first memory sample: the units that exist now are all in it */
+        pthread_mutex_lock(&r->mu);
+        trc__memw_poll(r->mem, clk_mono_ns());
+        pthread_mutex_unlock(&r->mu);
+    }
     if (pthread_create(&r->thread, NULL, drain_main, r) != 0) {
         atomic_store(&r->ctl->live, 0);
         return diag_set(d, ERR_RUNTIME, "cannot start the recorder's drain thread");
@@ -434,6 +494,7 @@ int trc_recorder_stop(trc_recorder *r, diag *d) {
     }
     pthread_mutex_lock(&r->mu);
     drain_once(r);
+    deliver_settled(r, UINT64_MAX);   /* the producers are done: nothing of theirs comes after */
     flush_pending_losses(r);
     if (r->desc.writer && !r->err) {
         r->err = trc_writer_flush(r->desc.writer, &r->err_diag);
@@ -497,6 +558,29 @@ void trc_recorder_free(trc_recorder *r) {
     free(r->rings);
     free(r->scratch);
     free(r->kept);
+    trc__memw_free(r->mem);
     pthread_mutex_destroy(&r->mu);
     free(r);
+}
+
+/* ---- memory samples (trc_mem.c) -------------------------------------------- */
+
+void trc_recorder_mem_main(trc_recorder *r, uint32_t unit, const trc_mem_sample *baseline) {
+    if (!r->mem) return;
+    pthread_mutex_lock(&r->mu);
+    trc__memw_main(r->mem, unit, baseline);
+    pthread_mutex_unlock(&r->mu);
+}
+
+void trc_recorder_mem_end(trc_recorder *r) {
+    if (!r->mem) return;
+    pthread_mutex_lock(&r->mu);   /* a pass under way finishes first: no sample after this */
+    trc__memw_end(r->mem);
+    pthread_mutex_unlock(&r->mu);
+}
+
+void trc_recorder_mem_cost(trc_recorder *r, uint64_t *passes, uint64_t *reads, uint64_t *ns) {
+    pthread_mutex_lock(&r->mu);
+    trc__memw_cost(r->mem, passes, reads, ns);
+    pthread_mutex_unlock(&r->mu);
 }

@@ -7,6 +7,7 @@
 #include "traces/trc_internal.h"
 #include "traces/trc_procs_internal.h"
 #include "traces/trc_sched_internal.h"
+#include "traces/trc_stats_mem_internal.h"
 
 #define bprintf trc__bprintf
 #define json_str trc__json_str
@@ -174,6 +175,7 @@ static void run_json(buf *out, const trc_model *m, uint32_t index) {
     }
     bprintf(out, "]");
     trc__sched_json(out, m);
+    trc__mem_json(out, m);   /* trc_stats_mem.c */
     bprintf(out, ",\"lost_updates\":%llu,\"unmatched_wakes\":%llu,\"flows\":{", (unsigned long long)m->lost_updates,
             (unsigned long long)m->unmatched_wakes);
     uint64_t nk[TRC_FLOW__COUNT] = { 0 };

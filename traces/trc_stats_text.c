@@ -5,6 +5,7 @@
 #include "traces/trc_internal.h"
 #include "traces/trc_procs_internal.h"
 #include "traces/trc_sched_internal.h"
+#include "traces/trc_stats_mem_internal.h"
 
 #define bprintf trc__bprintf
 
@@ -242,6 +243,7 @@ void trc_stats_text(buf *out, const trc_model *m) {
                 life ? 100.0 * (double)st.flush_ns / (double)life : 0.0);
     }
     trc__sched_text(out, m, w);
+    trc__mem_text(out, m);   /* trc_stats_mem.c */
     if (st.events_unread) bprintf(out, "\n(the events could not be read again: CPU, puts and gets per unit are missing)\n");
     if (m->lost_updates)
         bprintf(out, "\n%llu %s lost to unsynchronised read-modify-writes\n", (unsigned long long)m->lost_updates,

@@ -7,8 +7,8 @@
  * on timing (item ids, depths, CPU burnt, woken counts): each unit's events
  * are listed in its own order, kind, object, op and outcome only, which is
  * what stays the same across real runs of a deterministic scenario; the
- * kernel's scheduling facts (cpu, sched_switch, sched_counts) are left out,
- * as they are the kernel's choices, not the scenario's. */
+ * kernel's scheduling facts (cpu, sched_switch, sched_counts) and the memory
+ * samples are left out, as they are the machine's, not the scenario's. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,8 +134,7 @@ int trc_export_text(FILE *out, const trc_recording *rec, const trc_model *models
             for (size_t i = 0; i < n && !rc; i++) {
                 const trc_event *e = &ev[i];
                 if (scrub) {
-                    if (e->unit >= run->nunits || e->kind == TRC_EV_CPU || e->kind == TRC_EV_SCHED_SWITCH ||
-                        e->kind == TRC_EV_SCHED_COUNTS)
+                    if (e->unit >= run->nunits || trc_ev_is_machine(e->kind))
                         continue;
                     buf *ub = &per[e->unit];
                     bprintf(ub, "    %s", trc_ev_name(e->kind));
