@@ -486,9 +486,13 @@ typedef struct rdr_stage_who { uint32_t unit; uint8_t op; uint64_t since; } rdr_
 enum rdr_tok_phase { RDR_TOK_IN = 0,        /* in its slot */
                      RDR_TOK_ARRIVING = 1,  /* flying from the producer to `slot`, where its put puts it */
                      RDR_TOK_LEAVING = 2,   /* got: flying from the exit to the consumer */
-                     /* pipes: a message in the tube, `fly` of the way from its send to its recv
-                        (producer: the sender, consumer: the receiver, NONE if never received:
-                        it waits at the receiving end, `slot` from that end) */
+                     /* pipes: a message in the tube; `fly` how far it has travelled from the
+                        sending end, over the animation time after its send (without animation:
+                        over its whole time in the pipe, send to recv), `slot` its place in the
+                        pipe from the receiving end (0: the next to be read); producer: the
+                        sender, consumer: the receiver, NONE if never received. Drawn at the
+                        lesser of the two: it travels until it reaches the back of those before
+                        it, and waits there */
                      RDR_TOK_PIPE = 3,
                      /* a manager's request (client -> the manager's process) and its reply
                         (back), `fly` of the way (the state's reqs) */

@@ -357,6 +357,9 @@ void rdr_stage_boxes(rdr_ctx *cx, const rdr_stage_layout *L, const rdr_stage_sta
 void rdr_stage_tubes(rdr_ctx *cx, const rdr_stage_layout *L, const rdr_stage_state *st, const trc_run *run, int ox, int oy);
 /* Event loops on the stage (rdr_stage_loops_draw.c): their blocks and strips, behind the figures. */
 void rdr_stage_loops(rdr_ctx *cx, const rdr_stage_layout *L, const rdr_stage_state *st, const trc_run *run, int ox, int oy);
+/* Where a pipe's message token goes along a tube of len px with tokens of sz px: a
+ * fraction 0..1, or < 0 when there is no room left for it (the tube is full). */
+double rdr_stage_msg_at(const rdr_stage_tok *tk, int len, int sz);
 /* A message token (pipes, requests): a small rounded square in the sender's colour. */
 void rdr_stage_msg_token(rdr_drawlist *dl, int x, int y, int sz, uint32_t col, uint32_t edge);
 /* The pictures of one run's stage at (x, y) (rdr_stage_draw.c). */

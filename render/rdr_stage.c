@@ -692,7 +692,7 @@ static void queue_at(const rdr_stage_model *sm, rdr_stage_state *st, uint32_t o,
 
 /* A pipe's messages at t, oldest first: each `fly` of the way from its send to
  * its recv; those never received wait at the receiving end, the oldest first. */
-static void pipe_at(const rdr_stage_model *sm, rdr_stage_state *st, uint32_t o, uint64_t t) {
+static void pipe_at(const rdr_stage_model *sm, rdr_stage_state *st, uint32_t o, uint64_t t, uint64_t anim) {
     const rdr_ivset *s = &sm->items[o];
     rdr_stage_obj *so = &st->objs[o];
     so->tok0 = st->ntoks;
@@ -700,14 +700,16 @@ static void pipe_at(const rdr_stage_model *sm, rdr_stage_state *st, uint32_t o, 
     so->msgs = (uint32_t)rdr_ivset_count(s, t);
     uint32_t *idx = scratch(st, RDR_STAGE_LIST);
     size_t k = rdr_ivset_list(s, t, idx, RDR_STAGE_LIST);
-    uint32_t waiting = 0;
-    for (size_t i = 0; i < k; i++) {
+    for (size_t i = 0; i < k; i++) {   /* slot: its place from the receiving end (a pipe is a fifo) */
         const rdr_iv *iv = &s->iv[idx[i]];
         bool never = iv->t1 == TRC_T_NONE;
-        float fly = never ? 1.0f : frac((double)(t - iv->t0), (double)(iv->t1 - iv->t0));
+        /* it travels over the animation time (then waits behind those before it), or,
+         * without animation, over its whole time in the pipe */
+        uint64_t in = never ? anim : iv->t1 - iv->t0, travel = anim && anim < in ? anim : in;
+        float fly = travel ? frac((double)(t - iv->t0), (double)travel) : 1.0f;
         ARR_PUSH(st->toks, st->ntoks, st->cap_toks,
                  ((rdr_stage_tok){ .item = sm->item_ids[o][idx[i]], .producer = iv->a, .consumer = iv->b,
-                                   .slot = never ? waiting++ : 0, .phase = RDR_TOK_PIPE, .fly = fly }));
+                                   .slot = (uint32_t)i, .phase = RDR_TOK_PIPE, .fly = fly }));
     }
     so->ntok = st->ntoks - so->tok0;
 }
@@ -907,7 +909,7 @@ void rdr_stage_state_at(const rdr_stage_model *sm, rdr_stage_state *st, uint64_t
         }
         switch (ob->kind) {
         case TRC_OBJ_QUEUE: queue_at(sm, st, o, t, anim); break;
-        case TRC_OBJ_PIPE: pipe_at(sm, st, o, t); break;
+        case TRC_OBJ_PIPE: pipe_at(sm, st, o, t, anim); break;
         case TRC_OBJ_POOL: pool_at(sm, st, o, t); break;
         case TRC_OBJ_COUNTER:
             if (ot->ncops) {

@@ -728,8 +728,8 @@ static void draw_pipe(sdraw *d, const rdr_stage_cell *ce, const rdr_stage_obj *s
     int sz = tw - 4 < 4 ? 4 : tw - 4;
     for (size_t k = 0; k < so->ntok; k++) {
         const rdr_stage_tok *tk = &d->st->toks[so->tok0 + k];
-        double s01 = tk->consumer == RDR_STAGE_NONE ? 1.0 - ((double)tk->slot + 0.5) * (sz + 2) / (w > 1 ? w : 1) : tk->fly;
-        if (s01 < 0) s01 = 0;
+        double s01 = rdr_stage_msg_at(tk, w - sz - 2, sz);
+        if (s01 < 0) break;
         int tx = x + sz / 2 + 1 + (int)lround(s01 * (w - sz - 2));
         rdr_stage_msg_token(d->dl, tx, y, sz, rdr_owner_color(tk->producer), d->outline);
     }

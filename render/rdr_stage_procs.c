@@ -18,20 +18,44 @@ int rdr_stage_tube_band(uint32_t ntubes, int fig) {
     return ntubes ? (int)ntubes * (tube_w_of(fig) + 5) + 8 : 0;
 }
 
-/* The unit that sent most of pipe obj's received messages, and the one that received most. */
-static void pipe_ends(const trc_model *m, uint32_t obj, uint32_t *from, uint32_t *to) {
+/* The unit that sent most of pipe obj's received messages, and the one that
+ * received most; many[e]: that end has several units, all of one actor group
+ * on the bench (a fan-in: the tube leaves from the group's block). */
+static void pipe_ends(const trc_model *m, const rdr_stage_layout *L, uint32_t obj, uint32_t *from, uint32_t *to,
+                      bool many[2]) {
     *from = *to = RDR_STAGE_NONE;
+    uint32_t first[2] = { RDR_STAGE_NONE, RDR_STAGE_NONE };
+    bool other[2] = { false, false }, mixed[2] = { false, false };
     uint32_t nu = m->run->nunits;
     uint32_t *cnt = xcalloc(2 * (size_t)(nu ? nu : 1), sizeof *cnt);
     uint32_t best0 = 0, best1 = 0;
     for (size_t i = 0; i < m->nflows; i++) {
         const trc_flow *f = &m->flows[i];
         if (f->kind != TRC_FLOW_MESSAGE || f->obj != obj || f->u0 >= nu || f->u1 >= nu) continue;
+        uint32_t us[2] = { f->u0, f->u1 };
+        for (int e = 0; e < 2; e++) {
+            if (first[e] == RDR_STAGE_NONE) first[e] = us[e];
+            else if (us[e] != first[e]) {
+                other[e] = true;
+                if (L->group_of[us[e]] != L->group_of[first[e]]) mixed[e] = true;
+            }
+        }
         uint32_t a = ++cnt[f->u0], b = ++cnt[nu + f->u1];
         if (a > best0 || (a == best0 && f->u0 < *from)) { best0 = a; *from = f->u0; }
         if (b > best1 || (b == best1 && f->u1 < *to)) { best1 = b; *to = f->u1; }
     }
     free(cnt);
+    for (int e = 0; e < 2; e++) many[e] = other[e] && !mixed[e];
+}
+
+/* A column x from y0 down to y1 that no box but `own` crosses. */
+static bool column_free(const rdr_stage_layout *L, int32_t own, int x, int y0, int y1, int pad) {
+    for (uint32_t i = 0; i < L->nprocs; i++) {
+        const rdr_stage_proc *P = &L->procs[i];
+        if ((int32_t)i == own) continue;
+        if (x >= P->x - pad && x < P->x + P->w + pad && P->y < y1 && P->y + P->h > y0) return false;
+    }
+    return true;
 }
 
 static bool has_messages(const trc_model *m, uint32_t obj) {
@@ -120,7 +144,8 @@ void rdr_stage_procs_build(rdr_stage_layout *L, const rdr_stage_model *sm, const
         if (run->objects[o - 1].kind != TRC_OBJ_PIPE || !has_messages(m, o)) continue;
         uint32_t k = L->ntubes;
         uint32_t uf, ut;
-        pipe_ends(m, o, &uf, &ut);
+        bool many[2];
+        pipe_ends(m, L, o, &uf, &ut, many);
         int32_t bf = uf < nu ? L->proc_of[uf] : -1, bt = ut < nu ? L->proc_of[ut] : -1;
         if (bf < 0 || bt < 0) continue;
         rdr_stage_tube *tb = &L->tubes[L->ntubes++];
@@ -130,13 +155,34 @@ void rdr_stage_procs_build(rdr_stage_layout *L, const rdr_stage_model *sm, const
         int ly = band_y + 4 + (int)k * (L->tube_w + 5) + L->tube_w / 2;
         int ends[2][2];
         for (int e = 0; e < 2; e++) {
-            const rdr_stage_proc *P = &L->procs[e ? bt : bf];
+            int32_t b = e ? bt : bf;
+            const rdr_stage_proc *P = &L->procs[b];
+            /* the region it leaves from: its box, or its group's block for a fan-in (or fan-out) */
+            int rx = P->x, ry = P->y, rw = P->w, rh = P->h;
+            uint32_t u = e ? ut : uf;
+            if (many[e]) {
+                const rdr_stage_group *G = &L->groups[L->group_of[u]];
+                if (G->w > 0 && G->proc < 0) { rx = G->x; ry = G->y; rw = G->w; rh = G->h + 4; b = -1; }
+            }
+            bool below = ry + rh <= ly;
+            int ay = below ? ry + rh : ry;   /* from below the region, or from above (a pool's worker) */
             int off = (int)at_box[e ? bt : bf]++;
-            int x = P->x + P->w / 2 + (off % 2 ? 1 : -1) * ((off + 1) / 2) * (L->tube_w + 3);
-            if (x < P->x + 2) x = P->x + 2;
-            if (x > P->x + P->w - 3) x = P->x + P->w - 3;
+            int x0 = rx + rw / 2 + (off % 2 ? 1 : -1) * ((off + 1) / 2) * (L->tube_w + 3);
+            int x = x0, step = L->tube_w + 3;
+            /* a column down to the band that crosses no other box, nearest the middle */
+            for (int c = 0; c < 64; c++) {
+                int cand = x0 + (c % 2 ? 1 : -1) * ((c + 1) / 2) * step;
+                if (cand < rx + 2 || cand > rx + rw - 3) continue;
+                bool used = false;
+                for (uint32_t j = 0; j < L->ntubes - 1 && !used; j++)
+                    used = abs(L->tubes[j].px[0] - cand) < step || abs(L->tubes[j].px[3] - cand) < step;
+                if (used) continue;
+                if (!below || column_free(L, b, cand, ay, ly, L->tube_w / 2 + 2)) { x = cand; break; }
+            }
+            if (x < rx + 2) x = rx + 2;
+            if (x > rx + rw - 3) x = rx + rw - 3;
             ends[e][0] = x;
-            ends[e][1] = P->y + P->h <= ly ? P->y + P->h : P->y;   /* from below the box, or from above */
+            ends[e][1] = ay;
         }
         if (bf == bt) ends[1][0] = ends[0][0] + 2 * L->tube_w + 4;
         tb->npts = 4;

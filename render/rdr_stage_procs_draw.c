@@ -19,6 +19,13 @@ static void frame(rdr_drawlist *dl, int x, int y, int w, int h, uint32_t col) {
     rdr_dl_rect(dl, x + w - 1, y + 1, 1, h - 2, col);
 }
 
+double rdr_stage_msg_at(const rdr_stage_tok *tk, int len, int sz) {
+    if (len <= 0) return tk->fly;
+    double back = 1.0 - ((double)tk->slot + 0.5) * (sz + 2) / len;   /* behind those before it */
+    if (back < 0) return -1;
+    return tk->consumer == RDR_STAGE_NONE || tk->fly > back ? back : tk->fly;
+}
+
 void rdr_stage_msg_token(rdr_drawlist *dl, int x, int y, int sz, uint32_t col, uint32_t edge) {
     if (sz < 3) sz = 3;
     int h = sz / 2;
@@ -78,7 +85,7 @@ void rdr_stage_tubes(rdr_ctx *cx, const rdr_stage_layout *L, const rdr_stage_sta
         /* the pipe's name, on the band beside the tube's far end */
         const char *nm = run->objects[tb->obj - 1].name ? run->objects[tb->obj - 1].name : "?";
         char s[96];
-        if (so->msgs) snprintf(s, sizeof s, "%s \xc2\xb7 %u", nm, so->msgs);
+        if (so->msgs) snprintf(s, sizeof s, "%s \xc2\xb7 %u in it", nm, so->msgs);
         else snprintf(s, sizeof s, "%s", nm);
         int lx = ox + (tb->px[1] > tb->px[2] ? tb->px[1] : tb->px[2]) + L->tube_w, ly = oy + tb->py[1] - cx->line_h / 2;
         rdr_text_fit(cx, lx + 2, ly, RDR_FONT_REGULAR, so->msgs ? th->text : th->text_dim, s, ox + L->w - lx - 6);
@@ -86,9 +93,8 @@ void rdr_stage_tubes(rdr_ctx *cx, const rdr_stage_layout *L, const rdr_stage_sta
         int sz = L->tube_w - 4 < 4 ? 4 : L->tube_w - 4;
         for (size_t k = 0; k < so->ntok; k++) {
             const rdr_stage_tok *tk = &st->toks[so->tok0 + k];
-            double s01 = tk->fly;
-            if (tk->consumer == RDR_STAGE_NONE && tb->len > 0)   /* never received: lined up at the end */
-                s01 = 1.0 - ((double)tk->slot + 0.5) * (sz + 2) / tb->len;
+            double s01 = rdr_stage_msg_at(tk, tb->len, sz);
+            if (s01 < 0) break;   /* the tube is full: the count says the rest */
             int x, y;
             rdr_stage_tube_point(tb, s01, &x, &y);
             rdr_stage_msg_token(cx->dl, ox + x, oy + y, sz, rdr_owner_color(tk->producer), edge);
