@@ -260,6 +260,17 @@ int str_edit_distance(const char *a, const char *b);
 void fmt_dur(char *out, size_t cap, uint64_t ns);
 bool str_eq(const char *a, const char *b);
 
+/* ---- fork (base_fork.c) ------------------------------------------------- */
+
+#include <pthread.h>
+/* Holds mu across every fork() of the process while registered (on), so a
+ * fork never happens while the thread that allocates under mu is inside the
+ * allocator (see base_fork.c). false when the table of 16 is full. */
+bool fork_guard(pthread_mutex_t *mu, bool on);
+/* pthread_create that returns once the thread runs fn (its start's own
+ * allocations done): for a thread a fork may follow at once. */
+int thread_start(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
+
 /* ---- UTF-8 (base_utf8.c) ------------------------------------------------ */
 
 /* Decodes the character at s (at most n bytes): returns its length (1..4) and

@@ -273,7 +273,7 @@ static int pr_create(sim_plat **out, const sim_plat_desc *desc, diag *d) {
     p->old_subreaper = 0;
     prctl(PR_GET_CHILD_SUBREAPER, &p->old_subreaper);
     prctl(PR_SET_CHILD_SUBREAPER, 1);
-    int e = pthread_create(&p->reaper, NULL, reaper_main, p);
+    int e = thread_start(&p->reaper, NULL, reaper_main, p);
     if (e) {
         prctl(PR_SET_CHILD_SUBREAPER, p->old_subreaper);
         munmap(base, shared + priv);
@@ -543,7 +543,7 @@ static int launch_thread(pr_plat *p, sim_punit *by, sim_punit *u, diag *d) {
     pthread_attr_init(&ta);
     pthread_attr_setstacksize(&ta, 256 * 1024);
     pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
-    int e = pthread_create(&u->thread, &ta, thread_main, u);
+    int e = thread_start(&u->thread, &ta, thread_main, u);
     pthread_attr_destroy(&ta);
     if (e) {
         atomic_store(&u->state, PU_PREPARED);

@@ -224,7 +224,9 @@ int sim_sched_open(sim_sched **out, const sim_sched_desc *desc, diag *d) {
     }
     for (int c = 0; c < s->ncpus; c++)
         if (s->cpus[c].fd >= 0) ioctl(s->cpus[c].fd, PERF_EVENT_IOC_ENABLE, 0);
-    if (pthread_create(&s->thread, NULL, drain_thread, s)) {
+    fork_guard(&s->mu, true);   /* the reader allocates under mu: no fork in the middle (base_fork.c) */
+    if (thread_start(&s->thread, NULL, drain_thread, s)) {
+        fork_guard(&s->mu, false);
         sim_sched_close(s);
         return diag_set(d, ERR_NOMEM, "cannot start the thread that reads the kernel's context switches");
     }
@@ -241,6 +243,7 @@ void sim_sched_take(sim_sched *s, sim_sched_rec **recs, size_t *n, uint64_t *los
         pthread_mutex_unlock(&s->mu);
         pthread_join(s->thread, NULL);
         s->running = false;
+        fork_guard(&s->mu, false);
     }
     for (int c = 0; c < s->ncpus; c++)
         if (s->cpus[c].fd >= 0) ioctl(s->cpus[c].fd, PERF_EVENT_IOC_DISABLE, 0);

@@ -477,7 +477,9 @@ int trc_recorder_start(trc_recorder *r, diag *d) {
         trc__memw_poll(r->mem, clk_mono_ns());
         pthread_mutex_unlock(&r->mu);
     }
-    if (pthread_create(&r->thread, NULL, drain_main, r) != 0) {
+    fork_guard(&r->mu, true);   /* no fork in the middle of a drain pass (base_fork.c) */
+    if (thread_start(&r->thread, NULL, drain_main, r) != 0) {
+        fork_guard(&r->mu, false);
         atomic_store(&r->ctl->live, 0);
         return diag_set(d, ERR_RUNTIME, "cannot start the recorder's drain thread");
     }
@@ -517,6 +519,7 @@ int trc_recorder_stop(trc_recorder *r, diag *d) {
         fx_wake(&r->ctl->kick);
         pthread_join(r->thread, NULL);
         r->running = false;
+        fork_guard(&r->mu, false);
     }
     pthread_mutex_lock(&r->mu);
     drain_once(r);
