@@ -48,37 +48,9 @@ static void vrun(ran *out, const char *name, const char *text) {
 /* On the real clock. */
 static void rrun(ran *out, const char *name, const char *text) { co_run_desc(out, name, text, (sim_desc){ 0 }); }
 
-static uint32_t unit_named(const ran *r, const char *name) {
-    for (uint32_t i = 0; i < r->run->nunits; i++)
-        if (!strcmp(r->run->units[i].name, name)) return i;
-    ck_abort_msg("no unit %s", name);
-    return 0;
-}
 
-static uint32_t obj_named(const ran *r, const char *name) {
-    for (uint32_t i = 0; i < r->run->nobjects; i++)
-        if (!strcmp(r->run->objects[i].name, name)) return r->run->objects[i].id;
-    ck_abort_msg("no object %s", name);
-    return 0;
-}
 
-static const trc_event *nth(const ran *r, uint16_t kind, uint32_t unit, uint32_t obj, size_t n) {
-    for (size_t i = 0; i < r->run->nevents; i++) {
-        const trc_event *e = &r->run->events[i];
-        if (e->kind == kind && (unit == UINT32_MAX || e->unit == unit) && (obj == UINT32_MAX || e->obj == obj) &&
-            n-- == 0)
-            return e;
-    }
-    ck_abort_msg("no such %s event", trc_ev_name(kind));
-    return NULL;
-}
 
-static size_t count(const ran *r, uint16_t kind, uint32_t unit) {
-    size_t n = 0;
-    for (size_t i = 0; i < r->run->nevents; i++)
-        n += r->run->events[i].kind == kind && (unit == UINT32_MAX || r->run->events[i].unit == unit);
-    return n;
-}
 
 /* Time after the run's start, to the us (events carry 1 ns per hand-over at one instant). */
 static uint64_t at(const ran *r, const trc_event *e) { return (e->t - r->run->t_start) / US * US; }
@@ -118,7 +90,7 @@ static size_t nmarks(const ran *r, const char *text) {
 }
 
 static int64_t counter_final(const ran *r, const char *name) {
-    return r->m.objects[obj_named(r, name) - 1].final_value;
+    return r->m.objects[tu_obj_named(r, name) - 1].final_value;
 }
 
 /* ---- the loop --------------------------------------------------------------------- */
@@ -131,7 +103,7 @@ START_TEST(ready_tasks_run_in_fifo_order) {
                      "actor t * 4 { sleep (index + 1) * 100us; wait go; mark \"ran\" }\n"
                      "actor s { sleep 1ms; set go }\nexpect all_done\n");
     ck_assert_uint_eq(r.res.end_reason, TRC_END_OK);
-    uint32_t loop = unit_named(&r, "loop");
+    uint32_t loop = tu_unit_named(&r, "loop");
     ck_assert_uint_eq(r.run->units[loop].kind, TRC_UNIT_LOOP);
     size_t seen = 0;
     uint64_t prev = 0;
@@ -150,12 +122,12 @@ START_TEST(ready_tasks_run_in_fifo_order) {
     for (int k = 0; k < 4; k++) {
         char name[8];
         snprintf(name, sizeof name, "t.%d", k);
-        uint32_t u = unit_named(&r, name);
+        uint32_t u = tu_unit_named(&r, name);
         ck_assert_uint_eq(r.run->units[u].kind, TRC_UNIT_TASK);
         ck_assert_uint_eq(r.run->units[u].parent, loop);
         /* ready at the start (0), at its sleep's end, then woken by the set */
-        ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_READY, u, UINT32_MAX, 1)), (uint64_t)(k + 1) * 100 * US);
-        const trc_event *ready = nth(&r, TRC_EV_READY, u, UINT32_MAX, 2);
+        ck_assert_uint_eq(at(&r, tu_nth(&r, TRC_EV_READY, u, UINT32_MAX, 1)), (uint64_t)(k + 1) * 100 * US);
+        const trc_event *ready = tu_nth(&r, TRC_EV_READY, u, UINT32_MAX, 2);
         ck_assert_uint_eq(at(&r, ready), 1 * MS);
         ck_assert_uint_eq(ready->arg, 0);            /* woken, not a deadline */
         ck_assert_uint_eq(ready->extra, loop);
@@ -179,18 +151,18 @@ START_TEST(deadlines_on_time_and_late_behind_a_blocked_loop) {
                        "actor a { sleep 3ms; mark \"a\"; sleep 2ms; mark \"a2\" }\n"
                        "actor b { sleep 1ms; compute 5ms; mark \"b\"; sleep 500us blocking; mark \"b2\" }\n"
                        "expect all_done\n");
-    uint32_t loop = unit_named(&r, "loop"), a = unit_named(&r, "a.0"), b = unit_named(&r, "b.0");
-    ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_READY, a, UINT32_MAX, 0)), 0);   /* its start */
-    const trc_event *ra = nth(&r, TRC_EV_READY, a, UINT32_MAX, 1);
+    uint32_t loop = tu_unit_named(&r, "loop"), a = tu_unit_named(&r, "a.0"), b = tu_unit_named(&r, "b.0");
+    ck_assert_uint_eq(at(&r, tu_nth(&r, TRC_EV_READY, a, UINT32_MAX, 0)), 0);   /* its start */
+    const trc_event *ra = tu_nth(&r, TRC_EV_READY, a, UINT32_MAX, 1);
     ck_assert_uint_eq(at(&r, ra), 6 * MS);        /* due at 3 ms, the loop was blocked until 6 ms */
     ck_assert_uint_eq(ra->arg, 3 * MS);           /* how late */
     ck_assert_uint_eq(mark_at(&r, "b", b, 0), 6 * MS);
     /* b goes on (a compute is no await) into its blocking sleep: a runs only after it */
     ck_assert_uint_eq(mark_at(&r, "a", a, 0), 6 * MS + 500 * US);
-    const trc_event *cb = nth(&r, TRC_EV_COMPUTE_BEGIN, loop, UINT32_MAX, 0);
+    const trc_event *cb = tu_nth(&r, TRC_EV_COMPUTE_BEGIN, loop, UINT32_MAX, 0);
     ck_assert_uint_eq(at(&r, cb), 1 * MS);
     ck_assert_uint_eq(cb->extra, b + 1);          /* blocked by b */
-    ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_COMPUTE_END, loop, UINT32_MAX, 0)), 6 * MS);
+    ck_assert_uint_eq(at(&r, tu_nth(&r, TRC_EV_COMPUTE_END, loop, UINT32_MAX, 0)), 6 * MS);
     bool lagged = false;
     for (size_t i = 0; i < r.run->nevents; i++) {
         const trc_event *e = &r.run->events[i];
@@ -199,16 +171,16 @@ START_TEST(deadlines_on_time_and_late_behind_a_blocked_loop) {
     ck_assert_msg(lagged, "no tick with a lag of 3 ms");
     /* the blocking sleep: b's own lane sleeps, the loop's lane is blocked by it, a's second deadline
      * (8 ms) is not late (b's blocking sleep ran from 6 to 6.5 ms) */
-    const trc_event *sb = nth(&r, TRC_EV_SLEEP_BEGIN, loop, UINT32_MAX, 0);
+    const trc_event *sb = tu_nth(&r, TRC_EV_SLEEP_BEGIN, loop, UINT32_MAX, 0);
     ck_assert_uint_eq(at(&r, sb), 6 * MS);
     ck_assert_uint_eq(sb->extra, b + 1);
-    ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_SLEEP_END, loop, UINT32_MAX, 0)), 6 * MS + 500 * US);
+    ck_assert_uint_eq(at(&r, tu_nth(&r, TRC_EV_SLEEP_END, loop, UINT32_MAX, 0)), 6 * MS + 500 * US);
     ck_assert_uint_eq(mark_at(&r, "b2", b, 0), 6 * MS + 500 * US);
     ck_assert_uint_eq(mark_at(&r, "a2", a, 0), 8 * MS + 500 * US);
-    ck_assert_uint_eq(nth(&r, TRC_EV_READY, a, UINT32_MAX, 2)->arg, 0);   /* on time */
+    ck_assert_uint_eq(tu_nth(&r, TRC_EV_READY, a, UINT32_MAX, 2)->arg, 0);   /* on time */
     ck_assert_uint_eq(r.m.makespan / US * US, 8 * MS + 500 * US);
     /* the loop waits (select) when nothing is ready */
-    ck_assert_uint_eq(nth(&r, TRC_EV_WAIT_BEGIN, loop, UINT32_MAX, 0)->aux, TRC_OP_SELECT);
+    ck_assert_uint_eq(tu_nth(&r, TRC_EV_WAIT_BEGIN, loop, UINT32_MAX, 0)->aux, TRC_OP_SELECT);
     tu_ran_free(&r);
 }
 END_TEST
@@ -255,34 +227,34 @@ START_TEST(cancellation_is_delivered_at_the_next_await) {
          "  cancel k\n  if not ok { mark \"too late\" }\n  await k\n  if ok { mark \"k fine\" }\n"
          "}\nexpect all_done\n");
     ck_assert_uint_eq(r.res.end_reason, TRC_END_OK);
-    uint32_t main = unit_named(&r, "main.0"), s = unit_named(&r, "sleeper.0"), g = unit_named(&r, "getter.0"),
-             l = unit_named(&r, "late.0"), q = obj_named(&r, "q");
-    const trc_event *c = nth(&r, TRC_EV_CANCELLED, s, UINT32_MAX, 0);
+    uint32_t main = tu_unit_named(&r, "main.0"), s = tu_unit_named(&r, "sleeper.0"), g = tu_unit_named(&r, "getter.0"),
+             l = tu_unit_named(&r, "late.0"), q = tu_obj_named(&r, "q");
+    const trc_event *c = tu_nth(&r, TRC_EV_CANCELLED, s, UINT32_MAX, 0);
     ck_assert_uint_eq(at(&r, c), 2 * MS);
     ck_assert_uint_eq(c->aux, 0);                          /* in a sleep */
     ck_assert_uint_eq(c->arg, 1);                          /* asked by a cancel step */
     ck_assert_uint_eq(mark_at(&r, "cleanup", s, 0), 2 * MS);
     ck_assert_uint_eq(mark_at(&r, "cleaned", s, 0), 3 * MS);
     ck_assert_uint_eq(nmarks(&r, "never"), 0);
-    const trc_event *ex = nth(&r, TRC_EV_UNIT_EXIT, s, UINT32_MAX, 0);
+    const trc_event *ex = tu_nth(&r, TRC_EV_UNIT_EXIT, s, UINT32_MAX, 0);
     ck_assert_uint_eq(ex->aux, TRC_EXIT_CANCELLED);
     ck_assert_uint_eq(at(&r, ex), 3 * MS);
     ck_assert_uint_eq(mark_at(&r, "s cancelled", main, 0), 3 * MS);   /* after the cleanup */
     /* the getter: its wait on q ends cancelled */
-    const trc_event *cg = nth(&r, TRC_EV_CANCELLED, g, UINT32_MAX, 0);
+    const trc_event *cg = tu_nth(&r, TRC_EV_CANCELLED, g, UINT32_MAX, 0);
     ck_assert_uint_eq(cg->obj, q);
     ck_assert_uint_eq(cg->aux, TRC_OP_GET);
-    const trc_event *we = nth(&r, TRC_EV_WAIT_END, g, q, 0);
+    const trc_event *we = tu_nth(&r, TRC_EV_WAIT_END, g, q, 0);
     ck_assert_uint_eq(we->aux, TRC_OUT_CANCELLED);
     ck_assert_uint_eq(at(&r, we), 2 * MS);
     ck_assert_uint_eq(nmarks(&r, "got"), 0);
     /* cancelled before its first step: no step of it ran */
     ck_assert_uint_eq(nmarks(&r, "ran"), 0);
-    ck_assert_uint_eq(nth(&r, TRC_EV_UNIT_EXIT, l, UINT32_MAX, 0)->aux, TRC_EXIT_CANCELLED);
+    ck_assert_uint_eq(tu_nth(&r, TRC_EV_UNIT_EXIT, l, UINT32_MAX, 0)->aux, TRC_EXIT_CANCELLED);
     /* the cancel steps: aux 1 when it will be delivered, 0 for a task already done */
-    ck_assert_uint_eq(nth(&r, TRC_EV_TASK_CANCEL, main, UINT32_MAX, 0)->aux, 1);
-    ck_assert_uint_eq(nth(&r, TRC_EV_TASK_CANCEL, main, UINT32_MAX, 0)->arg, s);
-    ck_assert_uint_eq(nth(&r, TRC_EV_TASK_CANCEL, main, UINT32_MAX, 3)->aux, 0);
+    ck_assert_uint_eq(tu_nth(&r, TRC_EV_TASK_CANCEL, main, UINT32_MAX, 0)->aux, 1);
+    ck_assert_uint_eq(tu_nth(&r, TRC_EV_TASK_CANCEL, main, UINT32_MAX, 0)->arg, s);
+    ck_assert_uint_eq(tu_nth(&r, TRC_EV_TASK_CANCEL, main, UINT32_MAX, 3)->aux, 0);
     ck_assert_uint_eq(mark_at(&r, "too late", main, 0), 3 * MS);
     ck_assert_uint_eq(mark_at(&r, "k fine", main, 0), 3 * MS);
     tu_ran_free(&r);
@@ -297,7 +269,7 @@ START_TEST(cancellation_releases_block_locks) {
                             "actor main { create_task holder as h; sleep 1ms; cancel h; await h\n"
                             "  lock m timeout=1ms\n  if ok { mark \"free\"; unlock m } }\nexpect all_done\n");
     ck_assert_uint_eq(mark_at(&r, "free", UINT32_MAX, 0), 1 * MS);
-    uint32_t m = obj_named(&r, "m");
+    uint32_t m = tu_obj_named(&r, "m");
     ck_assert_uint_eq(r.m.objects[m - 1].nowners, 2);
     tu_ran_free(&r);
 }
@@ -313,18 +285,18 @@ START_TEST(wait_for_cancels_the_inner_task) {
          "task quick { sleep 1ms }\n"
          "actor main {\n  create_task slow as s\n  wait_for s timeout=3ms\n  if timed_out { mark \"timeout\" }\n"
          "  create_task quick as q\n  wait_for q timeout=3ms\n  if ok { mark \"in time\" }\n}\nexpect all_done\n");
-    uint32_t main = unit_named(&r, "main.0"), s = unit_named(&r, "slow.0");
-    const trc_event *we = nth(&r, TRC_EV_WAIT_END, main, UINT32_MAX, 0);
+    uint32_t main = tu_unit_named(&r, "main.0"), s = tu_unit_named(&r, "slow.0");
+    const trc_event *we = tu_nth(&r, TRC_EV_WAIT_END, main, UINT32_MAX, 0);
     ck_assert_uint_eq(we->aux, TRC_OUT_TIMEOUT);
     ck_assert_uint_eq(at(&r, we), 3 * MS);
-    const trc_event *tc = nth(&r, TRC_EV_TASK_CANCEL, main, UINT32_MAX, 0);
+    const trc_event *tc = tu_nth(&r, TRC_EV_TASK_CANCEL, main, UINT32_MAX, 0);
     ck_assert_uint_eq(tc->arg, s);
     ck_assert_uint_eq(tc->aux, 1);
     ck_assert_uint_eq(at(&r, tc), 3 * MS);
     ck_assert_uint_eq(mark_at(&r, "cleaned", s, 0), 5 * MS);
     ck_assert_uint_eq(mark_at(&r, "timeout", main, 0), 5 * MS);
     ck_assert_uint_eq(mark_at(&r, "in time", main, 0), 6 * MS);
-    ck_assert_uint_eq(nth(&r, TRC_EV_UNIT_EXIT, s, UINT32_MAX, 0)->aux, TRC_EXIT_CANCELLED);
+    ck_assert_uint_eq(tu_nth(&r, TRC_EV_UNIT_EXIT, s, UINT32_MAX, 0)->aux, TRC_EXIT_CANCELLED);
     tu_ran_free(&r);
 }
 END_TEST
@@ -345,11 +317,11 @@ START_TEST(executor_hand_off) {
          "  create_task waiter as w\n  sleep 1ms\n  cancel w\n  await w\n  mark \"main on\"\n  await b\n}\n"
          "expect all_done\n");
     ck_assert_uint_eq(r.res.end_reason, TRC_END_OK);
-    uint32_t main = unit_named(&r, "main.0"), p = obj_named(&r, "p");
+    uint32_t main = tu_unit_named(&r, "main.0"), p = tu_obj_named(&r, "p");
     ck_assert_uint_eq(mark_at(&r, "result", main, 0), 10 * MS);
     /* the loop beat while the worker computed */
     for (int k = 0; k < 4; k++) ck_assert_uint_eq(mark_at(&r, "beat", UINT32_MAX, (size_t)k), (uint64_t)(k + 1) * 2 * MS);
-    ck_assert_uint_eq(r.run->units[nth(&r, TRC_EV_TASK_START, UINT32_MAX, p, 0)->unit].kind, TRC_UNIT_THREAD);
+    ck_assert_uint_eq(r.run->units[tu_nth(&r, TRC_EV_TASK_START, UINT32_MAX, p, 0)->unit].kind, TRC_UNIT_THREAD);
     /* the flows: submit -> start -> done -> the awaiter's result */
     size_t kinds[TRC_FLOW__COUNT] = { 0 };
     for (size_t i = 0; i < r.m.nflows; i++) kinds[r.m.flows[i].kind]++;
@@ -358,7 +330,7 @@ START_TEST(executor_hand_off) {
     ck_assert_uint_ge(kinds[TRC_FLOW_RESULT], 1);
     /* wait_for g: given up at 12 ms, g's worker runs to 20 ms */
     ck_assert_uint_eq(mark_at(&r, "gave up", main, 0), 12 * MS);
-    ck_assert_uint_eq(nth(&r, TRC_EV_CANCEL, main, p, 0)->aux, 0);   /* too late: it runs */
+    ck_assert_uint_eq(tu_nth(&r, TRC_EV_CANCEL, main, p, 0)->aux, 0);   /* too late: it runs */
     ck_assert_uint_eq(mark_at(&r, "worker done", UINT32_MAX, 1), 20 * MS);
     /* the waiter is cancelled at 13 ms; its worker started at 12 ms goes on to 22 ms */
     ck_assert_uint_eq(mark_at(&r, "waiter cleanup", UINT32_MAX, 0), 13 * MS);
@@ -383,7 +355,7 @@ START_TEST(gather_returns_in_submission_order) {
          "  mark \"gathered\"\n  gather fetch * 3 { if arg == 0 { mark \"first\" } }\n  mark \"again\"\n}\n"
          "expect counter done == 6\nexpect all_done\n");
     ck_assert_uint_eq(r.res.expect_failed, 0);
-    uint32_t main = unit_named(&r, "main.0");
+    uint32_t main = tu_unit_named(&r, "main.0");
     /* completions in 1, 2, 3 ms; the results at 3 ms in submission order */
     ck_assert_uint_eq(mark_at(&r, "fetched", UINT32_MAX, 0), 1 * MS);
     ck_assert_uint_eq(mark_at(&r, "fetched", UINT32_MAX, 2), 3 * MS);
@@ -391,11 +363,11 @@ START_TEST(gather_returns_in_submission_order) {
     ck_assert_uint_lt(mark_index(&r, "3", main), mark_index(&r, "1", main));
     ck_assert_uint_lt(mark_index(&r, "1", main), mark_index(&r, "2", main));
     /* JOINED in submission order */
-    ck_assert_uint_eq(nth(&r, TRC_EV_JOINED, main, UINT32_MAX, 0)->arg, unit_named(&r, "fetch.0"));
-    ck_assert_uint_eq(nth(&r, TRC_EV_JOINED, main, UINT32_MAX, 1)->arg, unit_named(&r, "fetch.1"));
-    ck_assert_uint_eq(nth(&r, TRC_EV_JOINED, main, UINT32_MAX, 2)->arg, unit_named(&r, "fetch.2"));
+    ck_assert_uint_eq(tu_nth(&r, TRC_EV_JOINED, main, UINT32_MAX, 0)->arg, tu_unit_named(&r, "fetch.0"));
+    ck_assert_uint_eq(tu_nth(&r, TRC_EV_JOINED, main, UINT32_MAX, 1)->arg, tu_unit_named(&r, "fetch.1"));
+    ck_assert_uint_eq(tu_nth(&r, TRC_EV_JOINED, main, UINT32_MAX, 2)->arg, tu_unit_named(&r, "fetch.2"));
     ck_assert_uint_eq(mark_at(&r, "again", main, 0), 5 * MS);   /* 3 ms + max(0, 1, 2) ms */
-    ck_assert_uint_eq(count(&r, TRC_EV_SPAWN, main), 6);
+    ck_assert_uint_eq(tu_count(&r, TRC_EV_SPAWN, main), 6);
     tu_ran_free(&r);
 }
 END_TEST
@@ -430,7 +402,7 @@ START_TEST(gather_timeout_cancels_stragglers) {
     ck_assert_uint_eq(nmarks(&r, "done"), 3);   /* 0, 1 and 2 ms */
     ck_assert_uint_eq(nmarks(&r, "out"), 4);
     ck_assert_uint_eq(mark_at(&r, "timed out", UINT32_MAX, 0), 2500 * US);
-    ck_assert_uint_eq(nth(&r, TRC_EV_UNIT_EXIT, unit_named(&r, "t.3"), UINT32_MAX, 0)->aux, TRC_EXIT_CANCELLED);
+    ck_assert_uint_eq(tu_nth(&r, TRC_EV_UNIT_EXIT, tu_unit_named(&r, "t.3"), UINT32_MAX, 0)->aux, TRC_EXIT_CANCELLED);
     tu_ran_free(&r);
 }
 END_TEST
@@ -471,7 +443,7 @@ START_TEST(thread_locals_shared_contexts_per_task) {
     tu_ran_free(&r);
     snprintf(text, sizeof text, "backend threads\n%s", body);
     rrun(&r, "locals_th", text);
-    ck_assert_int_eq(r.m.objects[obj_named(&r, "clobbered") - 1].has_value ? counter_final(&r, "clobbered") : 0, 0);
+    ck_assert_int_eq(r.m.objects[tu_obj_named(&r, "clobbered") - 1].has_value ? counter_final(&r, "clobbered") : 0, 0);
     ck_assert_int_eq(counter_final(&r, "inherited"), 1);
     tu_ran_free(&r);
 }
@@ -485,10 +457,10 @@ START_TEST(own_loops) {
                          "task t { sleep 1ms }\n"
                          "actor server * 2 own_loop { gather t * 2 }\nactor main { sleep 2ms }\nexpect all_done\n");
     ck_assert_uint_eq(r.res.end_reason, TRC_END_OK);
-    uint32_t shared = unit_named(&r, "loop"), l0 = unit_named(&r, "loop server.0"), l1 = unit_named(&r, "loop server.1");
-    ck_assert_uint_eq(r.run->units[unit_named(&r, "main.0")].parent, shared);
-    ck_assert_uint_eq(r.run->units[unit_named(&r, "server.0")].parent, l0);
-    ck_assert_uint_eq(r.run->units[unit_named(&r, "server.1")].parent, l1);
+    uint32_t shared = tu_unit_named(&r, "loop"), l0 = tu_unit_named(&r, "loop server.0"), l1 = tu_unit_named(&r, "loop server.1");
+    ck_assert_uint_eq(r.run->units[tu_unit_named(&r, "main.0")].parent, shared);
+    ck_assert_uint_eq(r.run->units[tu_unit_named(&r, "server.0")].parent, l0);
+    ck_assert_uint_eq(r.run->units[tu_unit_named(&r, "server.1")].parent, l1);
     uint32_t n0 = 0, n1 = 0;
     for (uint32_t i = 0; i < r.run->nunits; i++)
         if (!strncmp(r.run->units[i].name, "t.", 2)) {
@@ -549,7 +521,7 @@ START_TEST(never_awaited_tasks_are_reported) {
     ck_assert_msg(strstr(r.res.report, "task forever.0 (made at line 5) was never awaited: still running when every "
                                        "actor had finished, it was cancelled"), "%s", r.res.report);
     ck_assert_uint_eq(mark_at(&r, "closed", UINT32_MAX, 0), 2 * MS);
-    const trc_event *c = nth(&r, TRC_EV_CANCELLED, unit_named(&r, "forever.0"), UINT32_MAX, 0);
+    const trc_event *c = tu_nth(&r, TRC_EV_CANCELLED, tu_unit_named(&r, "forever.0"), UINT32_MAX, 0);
     ck_assert_uint_eq(c->arg, 2);   /* by the loop's end */
     ck_assert(strstr(r.run->report, "never awaited"));   /* in the recording too */
     tu_ran_free(&r);
@@ -660,11 +632,11 @@ START_TEST(tasks_on_threads) {
                            "  if timed_out { mark \"left running\" }\n  cancel x\n  if not ok { mark \"cannot cancel\" }\n"
                            "  await x\n  if ok { mark \"joined\" }\n}\nexpect counter done == 4\nexpect all_done\n");
     ck_assert_uint_eq(r.res.expect_failed, 0);
-    ck_assert_uint_eq(r.run->units[unit_named(&r, "t.0")].kind, TRC_UNIT_THREAD);
+    ck_assert_uint_eq(r.run->units[tu_unit_named(&r, "t.0")].kind, TRC_UNIT_THREAD);
     ck_assert(mark_ev(&r, "left running", UINT32_MAX, 0));
     ck_assert(mark_ev(&r, "cannot cancel", UINT32_MAX, 0));
     ck_assert(mark_ev(&r, "joined", UINT32_MAX, 0));
-    ck_assert_uint_eq(nth(&r, TRC_EV_TASK_CANCEL, UINT32_MAX, UINT32_MAX, 0)->aux, 0);
+    ck_assert_uint_eq(tu_nth(&r, TRC_EV_TASK_CANCEL, UINT32_MAX, UINT32_MAX, 0)->aux, 0);
     tu_ran_free(&r);
 }
 END_TEST
@@ -763,7 +735,7 @@ START_TEST(real_clock_outcomes) {
     ck_assert(mark_ev(&r, "cleaned", UINT32_MAX, 0));
     ck_assert(mark_ev(&r, "timeout", UINT32_MAX, 0));
     ck_assert(mark_ev(&r, "cleaned", UINT32_MAX, 0)->t <= mark_ev(&r, "timeout", UINT32_MAX, 0)->t);
-    ck_assert_uint_gt(count(&r, TRC_EV_LOOP_TICK, unit_named(&r, "loop")), 10);
+    ck_assert_uint_gt(tu_count(&r, TRC_EV_LOOP_TICK, tu_unit_named(&r, "loop")), 10);
     ck_assert_uint_lt(r.res.wall_ns, 5000 * MS);
     tu_ran_free(&r);
 }

@@ -34,12 +34,6 @@ static void vrun(ran *out, const char *name, const char *text) {
     ck_assert_msg(rc == 0, "model: %s", d.msg);
 }
 
-static uint32_t unit_named(const ran *r, const char *name) {
-    for (uint32_t i = 0; i < r->run->nunits; i++)
-        if (!strcmp(r->run->units[i].name, name)) return i;
-    ck_abort_msg("no unit %s", name);
-    return 0;
-}
 
 /* The n-th MARK with this text (any unit): its time from the run's start to the us (the
  * virtual clock stamps events at one instant a ns apart, to keep their order), or UINT64_MAX. */
@@ -82,7 +76,7 @@ START_TEST(await_raises_the_tasks_error_again) {
     ck_assert_uint_eq(r.res.end_reason, TRC_END_OK);
     ck_assert_uint_eq(r.res.expect_failed, 0);
     ck_assert_uint_eq(mark_at(&r, "caught", 0), 2 * MS);
-    uint32_t bad = unit_named(&r, "bad.0"), main = unit_named(&r, "main.0");
+    uint32_t bad = tu_unit_named(&r, "bad.0"), main = tu_unit_named(&r, "main.0");
     ck_assert_uint_eq(exit_aux(&r, bad), TRC_EXIT_ERROR);
     ck_assert_uint_eq(exit_aux(&r, main), TRC_EXIT_DONE);
     char seen[256];
@@ -104,7 +98,7 @@ START_TEST(an_error_not_caught_ends_the_awaiter) {
                                "actor main { create_task bad as f; await f; mark \"after\" }\n");
     ck_assert_uint_eq(r.res.end_reason, TRC_END_OK);
     ck_assert_uint_eq(mark_at(&r, "after", 0), UINT64_MAX);
-    ck_assert_uint_eq(exit_aux(&r, unit_named(&r, "main.0")), TRC_EXIT_ERROR);
+    ck_assert_uint_eq(exit_aux(&r, tu_unit_named(&r, "main.0")), TRC_EXIT_ERROR);
     ck_assert_msg(strstr(r.res.warnings, "main.0 died of an error it did not catch: KeyError: k (an error nothing caught in task main.0)"), "%s", r.res.warnings);
     ck_assert_ptr_null(strstr(r.res.warnings, "Task exception was never retrieved"));
     tu_ran_free(&r);
@@ -200,7 +194,7 @@ START_TEST(cancellation_runs_finally_not_except) {
     ck_assert_uint_eq(mark_at(&r, "cancelled", 0), 3 * MS);
     ck_assert_uint_eq(mark_at(&r, "wrong: except caught a cancellation", 0), UINT64_MAX);
     ck_assert_uint_eq(mark_at(&r, "wrong: went on after the cancellation", 0), UINT64_MAX);
-    ck_assert_uint_eq(exit_aux(&r, unit_named(&r, "t.0")), TRC_EXIT_CANCELLED);
+    ck_assert_uint_eq(exit_aux(&r, tu_unit_named(&r, "t.0")), TRC_EXIT_CANCELLED);
     tu_ran_free(&r);
 
     /* an error raised in the finally of a cancelled task replaces the cancellation */
@@ -210,7 +204,7 @@ START_TEST(cancellation_runs_finally_not_except) {
                                      "  try { await f } except \"RuntimeError\" { mark \"the cleanup's error\" } }\n");
     ck_assert_uint_eq(r.res.end_reason, TRC_END_OK);
     ck_assert_uint_eq(mark_at(&r, "the cleanup's error", 0), 2 * MS);
-    ck_assert_uint_eq(exit_aux(&r, unit_named(&r, "t.0")), TRC_EXIT_ERROR);
+    ck_assert_uint_eq(exit_aux(&r, tu_unit_named(&r, "t.0")), TRC_EXIT_ERROR);
     tu_ran_free(&r);
 }
 END_TEST
@@ -266,7 +260,7 @@ START_TEST(timers_yield_alive_barriers_on_tasks) {
     }
     ck_assert_str_eq(order, "a0a1a0a1");
     /* the cancelled timer ends at once, not at 50 ms */
-    uint32_t never = unit_named(&r, "never.0");
+    uint32_t never = tu_unit_named(&r, "never.0");
     for (size_t i = 0; i < r.run->nevents; i++)
         if (r.run->events[i].kind == TRC_EV_UNIT_EXIT && r.run->events[i].unit == never)
             ck_assert_uint_lt(r.run->events[i].t - r.run->t_start, 1 * MS);

@@ -38,23 +38,11 @@ static void co_run(ran *out, const char *name, const char *text, bool virt) {
     ck_assert_msg(out->res.expect_failed == 0, "%s", out->res.expect_report);
 }
 
-static uint32_t unit_named(const ran *r, const char *name) {
-    for (uint32_t i = 0; i < r->run->nunits; i++)
-        if (!strcmp(r->run->units[i].name, name)) return i;
-    ck_abort_msg("no unit %s", name);
-    return 0;
-}
 
 static bool is_gil_event(uint16_t k) {
     return k == TRC_EV_GIL_REQUEST || k == TRC_EV_GIL_ACQUIRE || k == TRC_EV_GIL_DROP || k == TRC_EV_GIL_DROP_REQUEST;
 }
 
-static size_t count(const ran *r, uint16_t kind, uint32_t unit) {
-    size_t n = 0;
-    for (size_t i = 0; i < r->run->nevents; i++)
-        n += r->run->events[i].kind == kind && (unit == UINT32_MAX || r->run->events[i].unit == unit);
-    return n;
-}
 
 static uint64_t at(const ran *r, const trc_event *e) { return (e->t - r->run->t_start) / US * US; }
 
@@ -106,14 +94,14 @@ START_TEST(the_loop_holds_the_gil_for_its_tasks) {
     co_run(&on, "loop_gil_on", text, true);
     snprintf(text, sizeof text, "backend coroutines\ngil off\n%s", body);
     co_run(&off, "loop_gil_off", text, true);
-    uint32_t loop = unit_named(&on, "loop");
+    uint32_t loop = tu_unit_named(&on, "loop");
     gil_events_on(&on, loop, loop);
-    ck_assert_uint_eq(count(&on, TRC_EV_GIL_REQUEST, UINT32_MAX), 0);
-    ck_assert_uint_ge(count(&on, TRC_EV_GIL_ACQUIRE, loop), 1);
+    ck_assert_uint_eq(tu_count(&on, TRC_EV_GIL_REQUEST, UINT32_MAX), 0);
+    ck_assert_uint_ge(tu_count(&on, TRC_EV_GIL_ACQUIRE, loop), 1);
     /* every drop is the loop going idle (blocking: select), never a task's end or await */
     for (size_t i = 0; i < on.run->nevents; i++)
         if (on.run->events[i].kind == TRC_EV_GIL_DROP) ck_assert_uint_eq(on.run->events[i].aux, TRC_GIL_BLOCKING);
-    ck_assert_uint_eq(count(&on, TRC_EV_GIL_DROP, loop), count(&on, TRC_EV_GIL_ACQUIRE, loop));
+    ck_assert_uint_eq(tu_count(&on, TRC_EV_GIL_DROP, loop), tu_count(&on, TRC_EV_GIL_ACQUIRE, loop));
     ck_assert_uint_eq(on.m.makespan, off.m.makespan);   /* one thread: the GIL costs nothing */
     tu_ran_free(&on);
     tu_ran_free(&off);
@@ -150,11 +138,11 @@ START_TEST(an_executor_thread_contends_with_the_loop) {
     ck_assert_uint_eq(mark_at(&off, "tick", 0), 22 * MS);
     ck_assert_uint_eq(off.m.makespan / US * US, 22 * MS);
     /* with it: 40 ms of CPU under one GIL, in turns of the switch interval (5 ms) */
-    uint32_t loop = unit_named(&on, "loop"), worker = unit_named(&on, "ex.0");
+    uint32_t loop = tu_unit_named(&on, "loop"), worker = tu_unit_named(&on, "ex.0");
     gil_events_on(&on, loop, worker);
     ck_assert_uint_ge(on.m.makespan, 40 * MS);
-    ck_assert_uint_ge(count(&on, TRC_EV_GIL_DROP_REQUEST, loop), 1);     /* the loop asked the worker */
-    ck_assert_uint_ge(count(&on, TRC_EV_GIL_DROP_REQUEST, worker), 1);   /* and the worker the loop */
+    ck_assert_uint_ge(tu_count(&on, TRC_EV_GIL_DROP_REQUEST, loop), 1);     /* the loop asked the worker */
+    ck_assert_uint_ge(tu_count(&on, TRC_EV_GIL_DROP_REQUEST, worker), 1);   /* and the worker the loop */
     size_t interval = 0;
     for (size_t i = 0; i < on.run->nevents; i++) {
         const trc_event *e = &on.run->events[i];
@@ -198,7 +186,7 @@ START_TEST(blocking_calls_let_the_loop_drop_it) {
                  "actor main {\n    submit ex cpu as f\n    ", cases[c].step, "\n    await f\n}\n");
         ran r;
         co_run(&r, "blocking_drop", text, true);
-        uint32_t loop = unit_named(&r, "loop"), worker = unit_named(&r, "ex.0");
+        uint32_t loop = tu_unit_named(&r, "loop"), worker = tu_unit_named(&r, "ex.0");
         gil_events_on(&r, loop, worker);
         ck_assert_msg(r.m.makespan / US * US == cases[c].makespan, "%s: makespan %llu ns", cases[c].step,
                       (unsigned long long)r.m.makespan);
@@ -222,7 +210,7 @@ START_TEST(real_clock_contention) {
     snprintf(text, sizeof text, CONTEND, "on");
     ran r;
     co_run(&r, "contend_real", text, false);
-    uint32_t loop = unit_named(&r, "loop"), worker = unit_named(&r, "ex.0");
+    uint32_t loop = tu_unit_named(&r, "loop"), worker = tu_unit_named(&r, "ex.0");
     gil_events_on(&r, loop, worker);
     ck_assert_uint_ge(r.m.makespan, 40 * MS);   /* 40 ms of CPU under one GIL: a lower bound only */
     ck_assert_uint_ge(mark_at(&r, "tick", 0), mark_at(&r, "main computed", 0) + 2 * MS);

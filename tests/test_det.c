@@ -44,38 +44,9 @@ static void det_run(ran *out, const char *name, const char *text) {
     det_run_desc(out, name, text, (sim_desc){ 0 });
 }
 
-static uint32_t unit_named(const ran *r, const char *name) {
-    for (uint32_t i = 0; i < r->run->nunits; i++)
-        if (!strcmp(r->run->units[i].name, name)) return i;
-    ck_abort_msg("no unit %s", name);
-    return 0;
-}
 
-static uint32_t obj_named(const ran *r, const char *name) {
-    for (uint32_t i = 0; i < r->run->nobjects; i++)
-        if (!strcmp(r->run->objects[i].name, name)) return r->run->objects[i].id;
-    ck_abort_msg("no object %s", name);
-    return 0;
-}
 
-/* The n-th (0-based) event of `kind` by `unit` (UINT32_MAX: any) on `obj` (UINT32_MAX: any); fails if missing. */
-static const trc_event *nth(const ran *r, uint16_t kind, uint32_t unit, uint32_t obj, size_t n) {
-    for (size_t i = 0; i < r->run->nevents; i++) {
-        const trc_event *e = &r->run->events[i];
-        if (e->kind == kind && (unit == UINT32_MAX || e->unit == unit) && (obj == UINT32_MAX || e->obj == obj) &&
-            n-- == 0)
-            return e;
-    }
-    ck_abort_msg("no such %s event", trc_ev_name(kind));
-    return NULL;
-}
 
-static size_t count(const ran *r, uint16_t kind, uint32_t unit) {
-    size_t n = 0;
-    for (size_t i = 0; i < r->run->nevents; i++)
-        n += r->run->events[i].kind == kind && (unit == UINT32_MAX || r->run->events[i].unit == unit);
-    return n;
-}
 
 /* Time of an event after the run's start, to the us: the platform stamps events with
  * the virtual clock plus 1 ns per hand-over at one instant, to keep their order. */
@@ -103,13 +74,13 @@ START_TEST(virtual_time_is_exact) {
                          "expect all_done\n");
     ck_assert_uint_eq(r.res.end_reason, TRC_END_OK);
     ck_assert_uint_eq(r.res.expect_failed, 0);
-    uint32_t a = unit_named(&r, "a.0"), b = unit_named(&r, "b.0");
-    ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_SLEEP_END, a, UINT32_MAX, 0)), 5 * MS);
-    const trc_event *ce = nth(&r, TRC_EV_COMPUTE_END, a, UINT32_MAX, 0);
+    uint32_t a = tu_unit_named(&r, "a.0"), b = tu_unit_named(&r, "b.0");
+    ck_assert_uint_eq(at(&r, tu_nth(&r, TRC_EV_SLEEP_END, a, UINT32_MAX, 0)), 5 * MS);
+    const trc_event *ce = tu_nth(&r, TRC_EV_COMPUTE_END, a, UINT32_MAX, 0);
     ck_assert_uint_eq(at(&r, ce), 8 * MS);
     ck_assert_uint_eq(ce->arg, 3 * MS);   /* the CPU time it "burnt" */
     ck_assert_uint_eq(mark_at(&r, "x", a, 0), 8 * MS);
-    ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_UNIT_EXIT, b, UINT32_MAX, 0)), 1250 * US);   /* every unit has a CPU */
+    ck_assert_uint_eq(at(&r, tu_nth(&r, TRC_EV_UNIT_EXIT, b, UINT32_MAX, 0)), 1250 * US);   /* every unit has a CPU */
     ck_assert_uint_eq(makespan(&r), 8 * MS);
     ck_assert_uint_eq(r.res.wall_ns, 8 * MS);
     ck_assert_ptr_nonnull(strstr(r.run->machine, "virtual clock"));
@@ -144,10 +115,10 @@ START_TEST(a_run_repeats_exactly) {
     }
     ck_assert_uint_eq(makespan(&r1), makespan(&r2));
     /* the yields interleave the three racy writers: updates are lost, the same ones every time */
-    ck_assert_int_gt(r1.m.objects[obj_named(&r1, "c") - 1].final_value, 0);
-    ck_assert_int_lt(r1.m.objects[obj_named(&r1, "c") - 1].final_value, 120);
-    ck_assert_int_eq(r1.m.objects[obj_named(&r1, "c") - 1].final_value,
-                     r2.m.objects[obj_named(&r2, "c") - 1].final_value);
+    ck_assert_int_gt(r1.m.objects[tu_obj_named(&r1, "c") - 1].final_value, 0);
+    ck_assert_int_lt(r1.m.objects[tu_obj_named(&r1, "c") - 1].final_value, 120);
+    ck_assert_int_eq(r1.m.objects[tu_obj_named(&r1, "c") - 1].final_value,
+                     r2.m.objects[tu_obj_named(&r2, "c") - 1].final_value);
     tu_ran_free(&r1);
     tu_ran_free(&r2);
 }
@@ -166,20 +137,20 @@ START_TEST(condition_notify_is_fifo) {
             "  repeat 3 { lock m; notify cv; unlock m; sleep 1ms } }\n"
             "expect all_done\n");
     ck_assert_uint_eq(r.res.end_reason, TRC_END_OK);
-    uint32_t cv = obj_named(&r, "cv"), n = unit_named(&r, "n.0");
-    ck_assert_uint_eq(nth(&r, TRC_EV_NOTIFY, n, cv, 0)->extra, 0);   /* at 0: nobody waits yet */
-    ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_NOTIFY, n, cv, 1)), 10 * MS);
+    uint32_t cv = tu_obj_named(&r, "cv"), n = tu_unit_named(&r, "n.0");
+    ck_assert_uint_eq(tu_nth(&r, TRC_EV_NOTIFY, n, cv, 0)->extra, 0);   /* at 0: nobody waits yet */
+    ck_assert_uint_eq(at(&r, tu_nth(&r, TRC_EV_NOTIFY, n, cv, 1)), 10 * MS);
     /* they arrived w.2 (1 ms), w.1 (2 ms), w.0 (3 ms): they wake in that order, one per notify */
     static const char *const order[] = { "w.2", "w.1", "w.0" };
     for (int k = 0; k < 3; k++) {
-        uint32_t w = unit_named(&r, order[k]);
-        ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_WAIT_BEGIN, w, cv, 0)), (uint64_t)(k + 1) * MS);
-        const trc_event *we = nth(&r, TRC_EV_WAIT_END, w, cv, 0);
+        uint32_t w = tu_unit_named(&r, order[k]);
+        ck_assert_uint_eq(at(&r, tu_nth(&r, TRC_EV_WAIT_BEGIN, w, cv, 0)), (uint64_t)(k + 1) * MS);
+        const trc_event *we = tu_nth(&r, TRC_EV_WAIT_END, w, cv, 0);
         ck_assert_uint_eq(at(&r, we), (uint64_t)(10 + k) * MS);
         ck_assert_uint_eq(we->aux, TRC_OUT_OK);
         ck_assert_uint_eq(we->extra, (uint32_t)k + 2);        /* the notify that woke it: the 2nd, 3rd, 4th */
         ck_assert_uint_eq(mark_at(&r, "woke", w, 0), (uint64_t)(10 + k) * MS);
-        ck_assert_uint_eq(nth(&r, TRC_EV_NOTIFY, n, cv, (size_t)k + 1)->extra, 1);
+        ck_assert_uint_eq(tu_nth(&r, TRC_EV_NOTIFY, n, cv, (size_t)k + 1)->extra, 1);
     }
     tu_ran_free(&r);
 }
@@ -194,15 +165,15 @@ START_TEST(condition_notify_n_all_and_timeout) {
             "actor t { lock m; wait cv timeout=7ms; if timed_out { mark \"timed out\" }; unlock m }\n"
             "actor n { sleep 10ms; lock m { notify cv 2 }\n sleep 1ms; lock m { notify_all cv } }\n"
             "expect all_done\n");
-    uint32_t cv = obj_named(&r, "cv");
-    ck_assert_uint_eq(mark_at(&r, "timed out", unit_named(&r, "t.0"), 0), 7 * MS);
-    ck_assert_uint_eq(nth(&r, TRC_EV_WAIT_END, unit_named(&r, "t.0"), cv, 0)->aux, TRC_OUT_TIMEOUT);
-    ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_WAIT_END, unit_named(&r, "w.0"), cv, 0)), 10 * MS);
-    ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_WAIT_END, unit_named(&r, "w.1"), cv, 0)), 10 * MS);
-    ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_WAIT_END, unit_named(&r, "w.2"), cv, 0)), 11 * MS);
-    ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_WAIT_END, unit_named(&r, "w.3"), cv, 0)), 11 * MS);
-    ck_assert_uint_eq(nth(&r, TRC_EV_NOTIFY, UINT32_MAX, cv, 0)->extra, 2);
-    ck_assert_uint_eq(nth(&r, TRC_EV_NOTIFY, UINT32_MAX, cv, 1)->extra, 2);
+    uint32_t cv = tu_obj_named(&r, "cv");
+    ck_assert_uint_eq(mark_at(&r, "timed out", tu_unit_named(&r, "t.0"), 0), 7 * MS);
+    ck_assert_uint_eq(tu_nth(&r, TRC_EV_WAIT_END, tu_unit_named(&r, "t.0"), cv, 0)->aux, TRC_OUT_TIMEOUT);
+    ck_assert_uint_eq(at(&r, tu_nth(&r, TRC_EV_WAIT_END, tu_unit_named(&r, "w.0"), cv, 0)), 10 * MS);
+    ck_assert_uint_eq(at(&r, tu_nth(&r, TRC_EV_WAIT_END, tu_unit_named(&r, "w.1"), cv, 0)), 10 * MS);
+    ck_assert_uint_eq(at(&r, tu_nth(&r, TRC_EV_WAIT_END, tu_unit_named(&r, "w.2"), cv, 0)), 11 * MS);
+    ck_assert_uint_eq(at(&r, tu_nth(&r, TRC_EV_WAIT_END, tu_unit_named(&r, "w.3"), cv, 0)), 11 * MS);
+    ck_assert_uint_eq(tu_nth(&r, TRC_EV_NOTIFY, UINT32_MAX, cv, 0)->extra, 2);
+    ck_assert_uint_eq(tu_nth(&r, TRC_EV_NOTIFY, UINT32_MAX, cv, 1)->extra, 2);
     ck_assert_uint_eq(makespan(&r), 11 * MS);
     tu_ran_free(&r);
 }
@@ -219,14 +190,14 @@ START_TEST(wait_for_rechecks_its_predicate) {
             "actor p { repeat 5 { sleep 1ms; lock m; incr n; notify_all cv; unlock m } }\n"
             "expect all_done\n");
     ck_assert_uint_eq(r.res.end_reason, TRC_END_OK);
-    uint32_t cv = obj_named(&r, "cv"), w = unit_named(&r, "w.0"), g = unit_named(&r, "g.0");
+    uint32_t cv = tu_obj_named(&r, "cv"), w = tu_unit_named(&r, "w.0"), g = tu_unit_named(&r, "g.0");
     ck_assert_uint_eq(mark_at(&r, "three", w, 0), 3 * MS);
-    ck_assert_uint_eq(count(&r, TRC_EV_WAIT_BEGIN, w), 3);   /* at 0, 1 and 2 ms: false each time */
-    for (size_t k = 0; k < 3; k++) ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_WAIT_BEGIN, w, cv, k)), k * MS);
+    ck_assert_uint_eq(tu_count(&r, TRC_EV_WAIT_BEGIN, w), 3);   /* at 0, 1 and 2 ms: false each time */
+    for (size_t k = 0; k < 3; k++) ck_assert_uint_eq(at(&r, tu_nth(&r, TRC_EV_WAIT_BEGIN, w, cv, k)), k * MS);
     ck_assert_uint_eq(mark_at(&r, "gave up", g, 0), 2500 * US);
-    ck_assert_uint_eq(nth(&r, TRC_EV_WAIT_END, g, cv, 2)->aux, TRC_OUT_TIMEOUT);
+    ck_assert_uint_eq(tu_nth(&r, TRC_EV_WAIT_END, g, cv, 2)->aux, TRC_OUT_TIMEOUT);
     /* its timeout and the second notify come at the same instant: the predicate, checked once more, holds */
-    ck_assert_uint_eq(mark_at(&r, "two in time", unit_named(&r, "l.0"), 0), 2 * MS);
+    ck_assert_uint_eq(mark_at(&r, "two in time", tu_unit_named(&r, "l.0"), 0), 2 * MS);
     tu_ran_free(&r);
 }
 END_TEST
@@ -243,24 +214,24 @@ START_TEST(event_and_barrier_generations) {
             "  sleep (3 - index) * 1ms; wait b timeout=10ms; mark \"again\" }\n"
             "expect all_done\n");
     ck_assert_uint_eq(r.res.end_reason, TRC_END_OK);
-    uint32_t go = obj_named(&r, "go"), b = obj_named(&r, "b");
+    uint32_t go = tu_obj_named(&r, "go"), b = tu_obj_named(&r, "b");
     for (int k = 0; k < 2; k++) {
         char name[8];
         snprintf(name, sizeof name, "w.%d", k);
-        ck_assert_uint_eq(mark_at(&r, "went", unit_named(&r, name), 0), 4 * MS);   /* a clear right after: still woken */
+        ck_assert_uint_eq(mark_at(&r, "went", tu_unit_named(&r, name), 0), 4 * MS);   /* a clear right after: still woken */
     }
-    ck_assert_uint_eq(nth(&r, TRC_EV_SET, UINT32_MAX, go, 0)->extra, 2);   /* two were waiting */
-    ck_assert_uint_eq(nth(&r, TRC_EV_SET, UINT32_MAX, go, 1)->extra, 0);
+    ck_assert_uint_eq(tu_nth(&r, TRC_EV_SET, UINT32_MAX, go, 0)->extra, 2);   /* two were waiting */
+    ck_assert_uint_eq(tu_nth(&r, TRC_EV_SET, UINT32_MAX, go, 1)->extra, 0);
     /* arrivals at 1, 2, 3 ms: all pass at 3; then at 6, 5, 4 ms: all pass at 6 */
-    ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_BARRIER_OPEN, UINT32_MAX, b, 0)), 3 * MS);
-    ck_assert_uint_eq(nth(&r, TRC_EV_BARRIER_OPEN, UINT32_MAX, b, 0)->arg, 1);
-    ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_BARRIER_OPEN, UINT32_MAX, b, 1)), 6 * MS);
-    ck_assert_uint_eq(nth(&r, TRC_EV_BARRIER_OPEN, UINT32_MAX, b, 1)->arg, 2);
+    ck_assert_uint_eq(at(&r, tu_nth(&r, TRC_EV_BARRIER_OPEN, UINT32_MAX, b, 0)), 3 * MS);
+    ck_assert_uint_eq(tu_nth(&r, TRC_EV_BARRIER_OPEN, UINT32_MAX, b, 0)->arg, 1);
+    ck_assert_uint_eq(at(&r, tu_nth(&r, TRC_EV_BARRIER_OPEN, UINT32_MAX, b, 1)), 6 * MS);
+    ck_assert_uint_eq(tu_nth(&r, TRC_EV_BARRIER_OPEN, UINT32_MAX, b, 1)->arg, 2);
     for (int k = 0; k < 3; k++) {
         char name[8];
         snprintf(name, sizeof name, "a.%d", k);
-        ck_assert_uint_eq(mark_at(&r, "passed", unit_named(&r, name), 0), 3 * MS);
-        ck_assert_uint_eq(mark_at(&r, "again", unit_named(&r, name), 0), 6 * MS);
+        ck_assert_uint_eq(mark_at(&r, "passed", tu_unit_named(&r, name), 0), 3 * MS);
+        ck_assert_uint_eq(mark_at(&r, "again", tu_unit_named(&r, name), 0), 6 * MS);
     }
     tu_ran_free(&r);
 }
@@ -280,27 +251,27 @@ START_TEST(queue_capacity_kinds_nowait_and_join) {
             "actor jc { repeat 3 { get j; sleep 2ms; task_done j } }\n"
             "expect all_done\n");
     ck_assert_uint_eq(r.res.end_reason, TRC_END_OK);
-    uint32_t q = obj_named(&r, "q"), prod = unit_named(&r, "prod.0"), cons = unit_named(&r, "cons.0");
+    uint32_t q = tu_obj_named(&r, "q"), prod = tu_unit_named(&r, "prod.0"), cons = tu_unit_named(&r, "cons.0");
     /* the third put waits for the first get, at 5 ms */
-    ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_PUT, prod, q, 1)), 0);
-    ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_WAIT_BEGIN, prod, q, 1)), 0);
-    ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_PUT, prod, q, 2)), 5 * MS);
+    ck_assert_uint_eq(at(&r, tu_nth(&r, TRC_EV_PUT, prod, q, 1)), 0);
+    ck_assert_uint_eq(at(&r, tu_nth(&r, TRC_EV_WAIT_BEGIN, prod, q, 1)), 0);
+    ck_assert_uint_eq(at(&r, tu_nth(&r, TRC_EV_PUT, prod, q, 2)), 5 * MS);
     ck_assert_uint_eq(mark_at(&r, "put 3", prod, 0), 5 * MS);
     /* nowait on a full queue fails at once; a get with a timeout on an empty one ends at it */
     ck_assert_uint_eq(mark_at(&r, "full", prod, 0), 0);
-    const trc_event *nw = nth(&r, TRC_EV_WAIT_END, prod, q, 0);
+    const trc_event *nw = tu_nth(&r, TRC_EV_WAIT_END, prod, q, 0);
     ck_assert_uint_eq(nw->aux, TRC_OUT_TIMEOUT);
     ck_assert_uint_eq(at(&r, nw), 0);
     ck_assert_uint_eq(mark_at(&r, "empty", cons, 0), 6 * MS);
     /* priority: lowest first, equal priorities in arrival order; lifo: newest first */
-    uint32_t p = obj_named(&r, "p"), st = obj_named(&r, "s"), pri = unit_named(&r, "pri.0");
+    uint32_t p = tu_obj_named(&r, "p"), st = tu_obj_named(&r, "s"), pri = tu_unit_named(&r, "pri.0");
     static const uint64_t porder[] = { 5, 2, 4, 3, 1 }, sorder[] = { 3, 2, 1 };
-    for (size_t k = 0; k < 5; k++) ck_assert_uint_eq(nth(&r, TRC_EV_GET, pri, p, k)->arg, porder[k]);
-    for (size_t k = 0; k < 3; k++) ck_assert_uint_eq(nth(&r, TRC_EV_GET, pri, st, k)->arg, sorder[k]);
-    for (size_t k = 0; k < 3; k++) ck_assert_uint_eq(nth(&r, TRC_EV_GET, cons, q, k)->arg, k + 1);   /* fifo */
+    for (size_t k = 0; k < 5; k++) ck_assert_uint_eq(tu_nth(&r, TRC_EV_GET, pri, p, k)->arg, porder[k]);
+    for (size_t k = 0; k < 3; k++) ck_assert_uint_eq(tu_nth(&r, TRC_EV_GET, pri, st, k)->arg, sorder[k]);
+    for (size_t k = 0; k < 3; k++) ck_assert_uint_eq(tu_nth(&r, TRC_EV_GET, cons, q, k)->arg, k + 1);   /* fifo */
     /* join returns with the last task_done, at 6 ms */
-    ck_assert_uint_eq(mark_at(&r, "joined", unit_named(&r, "jp.0"), 0), 6 * MS);
-    ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_QUEUE_TASK_DONE, UINT32_MAX, obj_named(&r, "j"), 2)), 6 * MS);
+    ck_assert_uint_eq(mark_at(&r, "joined", tu_unit_named(&r, "jp.0"), 0), 6 * MS);
+    ck_assert_uint_eq(at(&r, tu_nth(&r, TRC_EV_QUEUE_TASK_DONE, UINT32_MAX, tu_obj_named(&r, "j"), 2)), 6 * MS);
     tu_ran_free(&r);
 }
 END_TEST
@@ -325,7 +296,7 @@ START_TEST(rwlock_preference) {
     snprintf(text, sizeof text, "rwlock rw prefer=readers\n%s", body);
     det_run(&r, "rw_readers", text);
     ck_assert_uint_eq(mark_at(&r, "r2 in", UINT32_MAX, 0), 2 * MS);
-    ck_assert_uint_eq(nth(&r, TRC_EV_ACQUIRE, unit_named(&r, "r2.0"), UINT32_MAX, 0)->extra, 2);   /* two readers in */
+    ck_assert_uint_eq(tu_nth(&r, TRC_EV_ACQUIRE, tu_unit_named(&r, "r2.0"), UINT32_MAX, 0)->extra, 2);   /* two readers in */
     ck_assert_uint_eq(mark_at(&r, "w in", UINT32_MAX, 0), 10 * MS);
     ck_assert_uint_eq(makespan(&r), 15 * MS);
     tu_ran_free(&r);
@@ -350,21 +321,21 @@ START_TEST(cancel_only_while_pending_and_callbacks_after_waiters) {
             "  on_done a late\n"
             "}\nexpect all_done\n");
     ck_assert_uint_eq(r.res.end_reason, TRC_END_OK);
-    uint32_t m = unit_named(&r, "main.0"), w = unit_named(&r, "p.0"), p = obj_named(&r, "p");
+    uint32_t m = tu_unit_named(&r, "main.0"), w = tu_unit_named(&r, "p.0"), p = tu_obj_named(&r, "p");
     ck_assert_uint_eq(mark_at(&r, "b cancelled", m, 0), 1 * MS);
     ck_assert_uint_eq(mark_at(&r, "a runs: not cancelled", m, 0), 1 * MS);
-    ck_assert_uint_eq(nth(&r, TRC_EV_CANCEL, m, p, 0)->aux, 1);   /* b: pending */
-    ck_assert_uint_eq(nth(&r, TRC_EV_CANCEL, m, p, 1)->aux, 0);   /* a: running */
+    ck_assert_uint_eq(tu_nth(&r, TRC_EV_CANCEL, m, p, 0)->aux, 1);   /* b: pending */
+    ck_assert_uint_eq(tu_nth(&r, TRC_EV_CANCEL, m, p, 1)->aux, 0);   /* a: running */
     /* the waiter is woken before the callbacks run: its result is at 5 ms, the callback's mark at 6 */
-    ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_TASK_DONE, w, p, 0)), 5 * MS);
+    ck_assert_uint_eq(at(&r, tu_nth(&r, TRC_EV_TASK_DONE, w, p, 0)), 5 * MS);
     ck_assert_uint_eq(mark_at(&r, "a done", m, 0), 5 * MS);
-    ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_CALLBACK, w, p, 0)), 5 * MS);
+    ck_assert_uint_eq(at(&r, tu_nth(&r, TRC_EV_CALLBACK, w, p, 0)), 5 * MS);
     ck_assert_uint_eq(mark_at(&r, "callback", w, 0), 6 * MS);
-    ck_assert_uint_eq(nth(&r, TRC_EV_RESULT, m, p, 1)->aux, TRC_OUT_CANCELLED);
+    ck_assert_uint_eq(tu_nth(&r, TRC_EV_RESULT, m, p, 1)->aux, TRC_OUT_CANCELLED);
     ck_assert_uint_eq(mark_at(&r, "b has no result", m, 0), 5 * MS);
     /* a callback added to a finished future runs at once, on the caller */
     ck_assert_uint_eq(mark_at(&r, "late callback", m, 0), 5 * MS);
-    ck_assert_uint_eq(count(&r, TRC_EV_TASK_START, w), 1);   /* b never ran */
+    ck_assert_uint_eq(tu_count(&r, TRC_EV_TASK_START, w), 1);   /* b never ran */
     tu_ran_free(&r);
 }
 END_TEST
@@ -381,15 +352,15 @@ START_TEST(map_and_as_completed_orders) {
             "  as_completed { mark \"done\" }\n"
             "}\nexpect all_done\n");
     ck_assert_uint_eq(r.res.end_reason, TRC_END_OK);
-    uint32_t m = unit_named(&r, "main.0"), p = obj_named(&r, "p");
+    uint32_t m = tu_unit_named(&r, "main.0"), p = tu_obj_named(&r, "p");
     for (size_t k = 0; k < 3; k++) {
-        const trc_event *e = nth(&r, TRC_EV_RESULT, m, p, k);
+        const trc_event *e = tu_nth(&r, TRC_EV_RESULT, m, p, k);
         ck_assert_uint_eq(e->arg, k + 1);   /* futures 1, 2, 3: input order */
         ck_assert_uint_eq(at(&r, e), 3 * MS);
         ck_assert_uint_eq(mark_at(&r, "map", m, k), 3 * MS);
     }
     for (size_t k = 0; k < 3; k++) {
-        const trc_event *e = nth(&r, TRC_EV_RESULT, m, p, 3 + k);
+        const trc_event *e = tu_nth(&r, TRC_EV_RESULT, m, p, 3 + k);
         ck_assert_uint_eq(e->arg, 6 - k);   /* futures 6, 5, 4: the quickest first */
         ck_assert_uint_eq(at(&r, e), (3 + k + 1) * MS);
         ck_assert_uint_eq(mark_at(&r, "done", m, k), (3 + k + 1) * MS);
@@ -408,12 +379,12 @@ START_TEST(shutdown_waits_for_the_queue_and_refuses_new_work) {
             "  submit p t; if timed_out { mark \"refused\" } }\n"
             "expect all_done\n");
     ck_assert_uint_eq(r.res.end_reason, TRC_END_OK);
-    uint32_t m = unit_named(&r, "main.0"), p0 = unit_named(&r, "p.0"), p1 = unit_named(&r, "p.1");
-    ck_assert_uint_eq(count(&r, TRC_EV_TASK_START, p0) + count(&r, TRC_EV_TASK_START, p1), 3);
+    uint32_t m = tu_unit_named(&r, "main.0"), p0 = tu_unit_named(&r, "p.0"), p1 = tu_unit_named(&r, "p.1");
+    ck_assert_uint_eq(tu_count(&r, TRC_EV_TASK_START, p0) + tu_count(&r, TRC_EV_TASK_START, p1), 3);
     ck_assert_uint_eq(mark_at(&r, "shut", m, 0), 4 * MS);   /* the queued third task still ran */
-    ck_assert_uint_eq(count(&r, TRC_EV_JOINED, m), 2);
+    ck_assert_uint_eq(tu_count(&r, TRC_EV_JOINED, m), 2);
     ck_assert_uint_eq(mark_at(&r, "refused", m, 0), 4 * MS);
-    ck_assert_uint_eq(count(&r, TRC_EV_SUBMIT, m), 3);
+    ck_assert_uint_eq(tu_count(&r, TRC_EV_SUBMIT, m), 3);
     tu_ran_free(&r);
 }
 END_TEST
@@ -425,20 +396,20 @@ START_TEST(daemons_are_cut_off_exactly) {
     det_run(&r, "daemon_beat", "actor d daemon { loop { sleep 1ms; mark \"beat\" } }\nactor main { sleep 5500us }\n"
                                "expect all_done\n");
     ck_assert_uint_eq(r.res.end_reason, TRC_END_OK);
-    uint32_t d = unit_named(&r, "d.0");
-    ck_assert_uint_eq(count(&r, TRC_EV_MARK, d), 5);
+    uint32_t d = tu_unit_named(&r, "d.0");
+    ck_assert_uint_eq(tu_count(&r, TRC_EV_MARK, d), 5);
     for (size_t k = 0; k < 5; k++) ck_assert_uint_eq(mark_at(&r, "beat", d, k), (k + 1) * MS);
-    ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_DAEMON_KILLED, d, UINT32_MAX, 0)), 5500 * US);
+    ck_assert_uint_eq(at(&r, tu_nth(&r, TRC_EV_DAEMON_KILLED, d, UINT32_MAX, 0)), 5500 * US);
     ck_assert(r.m.units[d].killed);
     ck_assert_uint_eq(makespan(&r), 5500 * US);
     tu_ran_free(&r);
     /* issue 8's two examples: the run ends with its last unit, to the ns */
     det_run(&r, "daemon_get", "queue q capacity=1\nactor d daemon { get q }\nactor main { sleep 10ms }\n");
-    ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_UNIT_EXIT, unit_named(&r, "d.0"), UINT32_MAX, 0)), 10 * MS);
+    ck_assert_uint_eq(at(&r, tu_nth(&r, TRC_EV_UNIT_EXIT, tu_unit_named(&r, "d.0"), UINT32_MAX, 0)), 10 * MS);
     ck_assert_uint_eq(makespan(&r), 10 * MS);
     tu_ran_free(&r);
     det_run(&r, "pool_result", "pool p workers=1\ntask t { sleep 5ms }\nactor main { submit p t as f; result f }\n");
-    ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_UNIT_EXIT, unit_named(&r, "p.0"), UINT32_MAX, 0)), 5 * MS);
+    ck_assert_uint_eq(at(&r, tu_nth(&r, TRC_EV_UNIT_EXIT, tu_unit_named(&r, "p.0"), UINT32_MAX, 0)), 5 * MS);
     ck_assert_uint_eq(makespan(&r), 5 * MS);
     tu_ran_free(&r);
 }
@@ -454,8 +425,8 @@ START_TEST(a_spinning_loop_meets_the_timeout) {
                              "actor b { repeat 3 { sleep 1ms; incr c } }\n", (sim_desc){ .timeout_ns = 50 * MS });
     ck_assert_uint_eq(r.res.end_reason, TRC_END_TIMEOUT);
     ck_assert_uint_eq(makespan(&r), 53 * MS);
-    ck_assert(r.m.units[unit_named(&r, "a.0")].aborted);
-    ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_UNIT_EXIT, unit_named(&r, "b.0"), UINT32_MAX, 0)), 3 * MS);
+    ck_assert(r.m.units[tu_unit_named(&r, "a.0")].aborted);
+    ck_assert_uint_eq(at(&r, tu_nth(&r, TRC_EV_UNIT_EXIT, tu_unit_named(&r, "b.0"), UINT32_MAX, 0)), 3 * MS);
     tu_ran_free(&r);
     /* a spinner that waits for another unit sees it, at the instant it happens */
     det_run(&r, "spin_poll", "counter c\nactor a { loop { if c >= 3 { break } }\n mark \"saw 3\" }\n"
@@ -562,9 +533,9 @@ START_TEST(racy_counters_lose_exactly_the_gap) {
                         "actor a { incr c racy window=2ms }\nactor b { sleep 1ms; incr c by 5; incr c by 7 }\n"
                         "expect counter c == 1\nexpect lost_updates c == 12\nexpect all_done\n");
     ck_assert_uint_eq(r.res.expect_failed, 0);
-    uint32_t c = obj_named(&r, "c"), a = unit_named(&r, "a.0");
-    ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_COUNTER_WRITE, a, c, 0)), 2 * MS);
-    ck_assert_uint_eq(nth(&r, TRC_EV_COUNTER_WRITE, a, c, 0)->extra, 12);
+    uint32_t c = tu_obj_named(&r, "c"), a = tu_unit_named(&r, "a.0");
+    ck_assert_uint_eq(at(&r, tu_nth(&r, TRC_EV_COUNTER_WRITE, a, c, 0)), 2 * MS);
+    ck_assert_uint_eq(tu_nth(&r, TRC_EV_COUNTER_WRITE, a, c, 0)->extra, 12);
     tu_ran_free(&r);
     det_run(&r, "racy_sat", "counter c = 100\n"
                             "actor a { incr c by -1 racy window=2ms }\n"
@@ -572,7 +543,7 @@ START_TEST(racy_counters_lose_exactly_the_gap) {
                             "expect counter c == 99\nexpect lost_updates c == -9223372036854775807 - 1\n");
     ck_assert_uint_eq(r.res.end_reason, TRC_END_OK);
     ck_assert_msg(r.res.expect_failed == 0, "%s", r.res.expect_report);
-    ck_assert_uint_eq((int32_t)nth(&r, TRC_EV_COUNTER_WRITE, unit_named(&r, "a.0"), UINT32_MAX, 0)->extra, INT32_MIN);
+    ck_assert_uint_eq((int32_t)tu_nth(&r, TRC_EV_COUNTER_WRITE, tu_unit_named(&r, "a.0"), UINT32_MAX, 0)->extra, INT32_MIN);
     tu_ran_free(&r);
 }
 END_TEST

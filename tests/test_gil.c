@@ -25,12 +25,6 @@ static void det_run(ran *out, const char *name, const char *text) {
     det_run_desc(out, name, text, (sim_desc){ 0 }, NULL, 0);
 }
 
-static uint32_t unit_named(const ran *r, const char *name) {
-    for (uint32_t i = 0; i < r->run->nunits; i++)
-        if (!strcmp(r->run->units[i].name, name)) return i;
-    ck_abort_msg("no unit %s", name);
-    return 0;
-}
 
 /* The GIL objects of the run (kind TRC_OBJ_GIL): how many, and the first's id. */
 static uint32_t gils(const ran *r, uint32_t *first) {
@@ -52,12 +46,6 @@ static const trc_event *nth(const ran *r, uint16_t kind, uint32_t unit, size_t n
     return NULL;
 }
 
-static size_t count(const ran *r, uint16_t kind, uint32_t unit) {
-    size_t n = 0;
-    for (size_t i = 0; i < r->run->nevents; i++)
-        n += r->run->events[i].kind == kind && (unit == UINT32_MAX || r->run->events[i].unit == unit);
-    return n;
-}
 
 static uint64_t at(const ran *r, const trc_event *e) { return (e->t - r->run->t_start) / US * US; }
 static uint64_t us_of(uint64_t t) { return t / US * US; }
@@ -96,11 +84,11 @@ START_TEST(interval_handoff_is_exact) {
     uint32_t g = 0;
     ck_assert_uint_eq(gils(&r, &g), 1);
     ck_assert_int_eq(r.run->objects[g - 1].capacity, 5 * MS);   /* the switch interval, by default */
-    uint32_t a = unit_named(&r, "a.0"), b = unit_named(&r, "b.0");
+    uint32_t a = tu_unit_named(&r, "a.0"), b = tu_unit_named(&r, "b.0");
     /* a takes the free GIL at 0 without asking; b asks at 0 (a holds it) */
     ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_GIL_ACQUIRE, a, 0)), 0);
     ck_assert_uint_eq(nth(&r, TRC_EV_GIL_ACQUIRE, a, 0)->arg, 0);
-    ck_assert_uint_eq(count(&r, TRC_EV_GIL_REQUEST, a), 3);   /* after each of its 3 forced drops */
+    ck_assert_uint_eq(tu_count(&r, TRC_EV_GIL_REQUEST, a), 3);   /* after each of its 3 forced drops */
     const trc_event *rq = nth(&r, TRC_EV_GIL_REQUEST, b, 0);
     ck_assert_uint_eq(at(&r, rq), 0);
     ck_assert_uint_eq(rq->arg, a);
@@ -153,7 +141,7 @@ START_TEST(interval_handoff_is_exact) {
     /* the same without the GIL: they run side by side, and nothing of the GIL is recorded */
     det_run(&r, "nogil", "gil off\nactor a { compute 20ms }\nactor b { compute 20ms }\n");
     ck_assert_uint_eq(gils(&r, NULL), 0);
-    ck_assert_uint_eq(count(&r, TRC_EV_GIL_ACQUIRE, UINT32_MAX), 0);
+    ck_assert_uint_eq(tu_count(&r, TRC_EV_GIL_ACQUIRE, UINT32_MAX), 0);
     ck_assert_uint_eq(us_of(r.m.makespan), 20 * MS);
     tu_ran_free(&r);
 }
@@ -167,12 +155,12 @@ START_TEST(blocking_hands_over_at_once) {
     det_run(&r, "blocking", "gil on\nactor a { compute 2ms; sleep 10ms; compute 2ms }\nactor b { compute 30ms }\n");
     uint32_t g = 0;
     gils(&r, &g);
-    uint32_t a = unit_named(&r, "a.0"), b = unit_named(&r, "b.0");
+    uint32_t a = tu_unit_named(&r, "a.0"), b = tu_unit_named(&r, "b.0");
     const trc_event *d0 = nth(&r, TRC_EV_GIL_DROP, a, 0);
     ck_assert_uint_eq(d0->aux, TRC_GIL_BLOCKING);
     ck_assert_uint_eq(at(&r, d0), 2 * MS);
     ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_GIL_ACQUIRE, b, 0)), 2 * MS);   /* before b's own 5 ms */
-    ck_assert_uint_eq(count(&r, TRC_EV_GIL_DROP_REQUEST, b), 0);
+    ck_assert_uint_eq(tu_count(&r, TRC_EV_GIL_DROP_REQUEST, b), 0);
     /* a wakes at 12 ms and asks; after 5 ms without a switch it asks b to drop it */
     ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_GIL_REQUEST, a, 0)), 12 * MS);
     ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_GIL_DROP_REQUEST, a, 0)), 17 * MS);
@@ -201,7 +189,7 @@ START_TEST(gil_wait_is_not_blocked) {
             "actor b { sleep 1ms; lock m { mark \"in\" } }\n");
     uint32_t g = 0;
     gils(&r, &g);
-    uint32_t b = unit_named(&r, "b.0"), m = 1;
+    uint32_t b = tu_unit_named(&r, "b.0"), m = 1;
     /* b waits for the GIL 0-1 ms (a computes), gets it when a sleeps, sleeps 1-2 ms, then
      * tries m (with the GIL: the attempt is Python code) and blocks on it 2-5 ms */
     const trc_span *s1 = trc_model_span_at(&r.m, b, 3 * MS);
@@ -229,7 +217,7 @@ START_TEST(switch_interval_and_three_threads) {
     uint32_t g = 0;
     gils(&r, &g);
     ck_assert_int_eq(r.run->objects[g - 1].capacity, 1 * MS);
-    uint32_t w0 = unit_named(&r, "w.0"), w1 = unit_named(&r, "w.1"), w2 = unit_named(&r, "w.2");
+    uint32_t w0 = tu_unit_named(&r, "w.0"), w1 = tu_unit_named(&r, "w.1"), w2 = tu_unit_named(&r, "w.2");
     /* a turn of 1 ms each, the holder changing at every turn (a forced drop goes to one of
      * the two waiters, never back to the holder): 9 ms of work in 9 ms, 3 turns each */
     const trc_object_track *ot = &r.m.objects[g - 1];
@@ -253,7 +241,7 @@ START_TEST(switch_interval_and_three_threads) {
     det_run_desc(&r, "three2", "gil on\nswitch_interval 1ms\nactor w * 2 { compute 4ms }\n", (sim_desc){ 0 }, &def, 1);
     gils(&r, &g);
     ck_assert_int_eq(r.run->objects[g - 1].capacity, 2 * MS);
-    ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_GIL_DROP_REQUEST, unit_named(&r, "w.1"), 0)), 2 * MS);
+    ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_GIL_DROP_REQUEST, tu_unit_named(&r, "w.1"), 0)), 2 * MS);
     tu_ran_free(&r);
 }
 END_TEST
@@ -262,7 +250,7 @@ END_TEST
 START_TEST(native_compute_releases_the_gil) {
     ran r;
     det_run(&r, "native", "gil on\nactor c { compute native 10ms; compute 1ms }\nactor py { compute 10ms }\n");
-    uint32_t c = unit_named(&r, "c.0"), py = unit_named(&r, "py.0");
+    uint32_t c = tu_unit_named(&r, "c.0"), py = tu_unit_named(&r, "py.0");
     ck_assert_uint_eq(nth(&r, TRC_EV_COMPUTE_BEGIN, c, 0)->aux, 1);
     const trc_event *d = nth(&r, TRC_EV_GIL_DROP, c, 0);
     ck_assert_uint_eq(d->aux, TRC_GIL_NATIVE);
@@ -281,7 +269,7 @@ END_TEST
 START_TEST(yield_lets_the_gil_go) {
     ran r;
     det_run(&r, "yield", "gil on\nactor a { compute 1ms; yield; compute 1ms }\nactor b { compute 1ms }\n");
-    uint32_t a = unit_named(&r, "a.0"), b = unit_named(&r, "b.0");
+    uint32_t a = tu_unit_named(&r, "a.0"), b = tu_unit_named(&r, "b.0");
     const trc_event *d = nth(&r, TRC_EV_GIL_DROP, a, 0);
     ck_assert_uint_eq(d->aux, TRC_GIL_YIELD);
     ck_assert_uint_eq(at(&r, d), 1 * MS);
@@ -294,7 +282,7 @@ START_TEST(yield_lets_the_gil_go) {
     ck_assert_uint_eq(r.m.objects[r.run->nobjects - 1].gil_drops[TRC_GIL_YIELD], 1);
     tu_ran_free(&r);
     det_run(&r, "noyield", "gil on\nactor a { compute 1ms; compute 1ms }\nactor b { compute 1ms }\n");
-    b = unit_named(&r, "b.0");
+    b = tu_unit_named(&r, "b.0");
     ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_GIL_ACQUIRE, b, 0)), 2 * MS);
     tu_ran_free(&r);
 }
@@ -319,7 +307,7 @@ START_TEST(per_process_gils_are_independent) {
         for (size_t j = 0; j < ot->nowners; j++) ck_assert_uint_eq(ot->owners[j].owner, k);   /* only its own unit */
         ck_assert_uint_eq(us_of(ot->t_held + 500), 20 * MS);
     }
-    ck_assert_uint_eq(count(&r, TRC_EV_GIL_REQUEST, UINT32_MAX), 0);
+    ck_assert_uint_eq(tu_count(&r, TRC_EV_GIL_REQUEST, UINT32_MAX), 0);
     tu_ran_free(&r);
 }
 END_TEST
@@ -351,14 +339,14 @@ END_TEST
 START_TEST(halt_while_waiting_for_the_gil) {
     ran r;
     det_run(&r, "halt", "gil on\nactor d daemon { compute 100ms }\nactor m { compute 12ms }\n");
-    uint32_t d = unit_named(&r, "d.0");
+    uint32_t d = tu_unit_named(&r, "d.0");
     ck_assert_uint_eq(r.res.end_reason, TRC_END_OK);
     ck_assert(r.m.units[d].killed);
     uint32_t g = 0;
     gils(&r, &g);
     one_holder_at_a_time(&r, g);
     /* m's 12 ms of CPU in turns with d: [5,10) [15,20) [25,27) */
-    ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_UNIT_EXIT, unit_named(&r, "m.0"), 0)), 27 * MS);
+    ck_assert_uint_eq(at(&r, nth(&r, TRC_EV_UNIT_EXIT, tu_unit_named(&r, "m.0"), 0)), 27 * MS);
     ck_assert_uint_ge(us_of(r.m.makespan), 27 * MS);
     tu_ran_free(&r);
 }
@@ -480,7 +468,7 @@ START_TEST(convoy_io_thread_competes_with_cpu_waiters) {
     convoy_run(&r, 0);
     uint32_t g = 0;
     gils(&r, &g);
-    uint32_t io = unit_named(&r, "io.0");
+    uint32_t io = tu_unit_named(&r, "io.0");
     /* the I/O thread's waits for the GIL after its sleeps (the acquisition's arg) */
     size_t waits = 0, late = 0;
     uint64_t total = 0;

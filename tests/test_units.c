@@ -15,12 +15,6 @@ typedef tu_ran ran;
 #define parse_err tu_parse_err
 static void run_text(ran *out, const char *name, const char *text) { tu_run_text(out, name, text, NULL, 0); }
 
-static uint32_t unit_named(const ran *r, const char *name) {
-    for (uint32_t i = 0; i < r->run->nunits; i++)
-        if (!strcmp(r->run->units[i].name, name)) return i;
-    ck_abort_msg("no unit %s", name);
-    return 0;
-}
 
 /* Index of the first event of `kind` (by unit, arg; UINT32_MAX / UINT64_MAX = any) at or after `from`, or -1. */
 static long find_ev(const ran *r, size_t from, uint16_t kind, uint32_t unit, uint64_t arg) {
@@ -61,11 +55,11 @@ START_TEST(spawn_and_join_are_recorded_with_flows) {
              "actor main { spawn worker; join worker; mark \"joined\" }\n"
              "expect all_done\nexpect order worker < main\n");
     ck_assert_uint_eq(r.res.expect_failed, 0);
-    uint32_t main = unit_named(&r, "main.0");
+    uint32_t main = tu_unit_named(&r, "main.0");
     for (int k = 0; k < 3; k++) {
         char name[32];
         snprintf(name, sizeof name, "worker.%d", k);
-        uint32_t w = unit_named(&r, name);
+        uint32_t w = tu_unit_named(&r, name);
         long sp = find_ev(&r, 0, TRC_EV_SPAWN, main, w);
         long st = find_ev(&r, 0, TRC_EV_UNIT_START, w, UINT64_MAX);
         long ex = find_ev(&r, 0, TRC_EV_UNIT_EXIT, w, UINT64_MAX);
@@ -94,7 +88,7 @@ START_TEST(join_timeout_leaves_the_thread_running) {
              "}\n"
              "expect counter late == 1\nexpect all_done\n");
     ck_assert_uint_eq(r.res.expect_failed, 0);
-    uint32_t main = unit_named(&r, "main.0"), slow = unit_named(&r, "slow.0");
+    uint32_t main = tu_unit_named(&r, "main.0"), slow = tu_unit_named(&r, "slow.0");
     long w1 = find_ev(&r, 0, TRC_EV_WAIT_BEGIN, main, UINT64_MAX);
     ck_assert_int_ge(w1, 0);
     ck_assert_uint_eq(r.run->events[w1].aux, TRC_OP_JOIN);
@@ -115,7 +109,7 @@ START_TEST(daemons_are_cut_off_at_exit) {
              "actor main { sleep 10ms }\n"
              "expect all_done\nexpect order main < beat\n");
     ck_assert_uint_eq(r.res.end_reason, TRC_END_OK);
-    uint32_t beat = unit_named(&r, "beat.0"), main = unit_named(&r, "main.0");
+    uint32_t beat = tu_unit_named(&r, "beat.0"), main = tu_unit_named(&r, "main.0");
     long k = find_ev(&r, 0, TRC_EV_DAEMON_KILLED, beat, UINT64_MAX);
     long ex = find_ev(&r, 0, TRC_EV_UNIT_EXIT, beat, UINT64_MAX);
     ck_assert(k >= 0 && ex > k);
@@ -188,7 +182,7 @@ START_TEST(thread_locals_persist_on_a_pooled_worker) {
              "actor other { sleep 2ms; if user == 0 { incr fresh } }\n"
              "expect counter leaks == 1\nexpect counter fresh == 1\n");
     ck_assert_uint_eq(r.res.expect_failed, 0);
-    uint32_t w = unit_named(&r, "p.0");
+    uint32_t w = tu_unit_named(&r, "p.0");
     long ls = find_ev(&r, 0, TRC_EV_LOCAL_SET, w, UINT64_MAX);
     ck_assert_int_ge(ls, 0);
     ck_assert_str_eq(r.run->strings[r.run->events[ls].arg], "user=42");
@@ -227,7 +221,7 @@ START_TEST(map_hands_results_back_in_input_order) {
              "actor main { map p work 4 { incr seen } }\n"
              "expect counter seen == 4\nexpect all_done\n");
     ck_assert_uint_eq(r.res.expect_failed, 0);
-    uint32_t main = unit_named(&r, "main.0");
+    uint32_t main = tu_unit_named(&r, "main.0");
     /* results in input order 1..4, although future 1 finished last */
     long prev = -1;
     for (uint64_t id = 1; id <= 4; id++) {
@@ -256,7 +250,7 @@ START_TEST(as_completed_follows_completion_order) {
              "}\n"
              "expect order \"fast one\" < \"slow one\"\nexpect all_done\n");
     ck_assert_uint_eq(r.res.expect_failed, 0);
-    uint32_t main = unit_named(&r, "main.0");
+    uint32_t main = tu_unit_named(&r, "main.0");
     /* RESULT events follow the TASK_DONE order */
     uint64_t done_order[4], res_order[4];
     size_t nd = 0, nr = 0;
@@ -281,7 +275,7 @@ START_TEST(workers_start_lazily) {
     for (int k = 0; k < 4; k++) {
         char name[16];
         snprintf(name, sizeof name, "p.%d", k);
-        started += find_ev(&r, 0, TRC_EV_UNIT_START, unit_named(&r, name), UINT64_MAX) >= 0;
+        started += find_ev(&r, 0, TRC_EV_UNIT_START, tu_unit_named(&r, name), UINT64_MAX) >= 0;
     }
     ck_assert_uint_eq(started, 1);   /* the second task went to the idle worker */
     ck_assert_uint_eq(r.m.objects[0].submitted, 2);
@@ -305,7 +299,7 @@ START_TEST(result_timeout_leaves_the_task_running) {
              "}\n"
              "expect counter timeouts == 1\nexpect order \"got it\" < main\n");
     ck_assert_uint_eq(r.res.expect_failed, 0);
-    uint32_t main = unit_named(&r, "main.0");
+    uint32_t main = tu_unit_named(&r, "main.0");
     long r1 = find_ev(&r, 0, TRC_EV_RESULT, main, 1);
     long done = find_ev(&r, 0, TRC_EV_TASK_DONE, UINT32_MAX, 1);
     long r2 = find_ev(&r, (size_t)r1 + 1, TRC_EV_RESULT, main, 1);
@@ -333,7 +327,7 @@ START_TEST(cancel_succeeds_only_while_pending) {
              "}\n"
              "expect counter cancelled == 1\nexpect counter refused == 1\n");
     ck_assert_uint_eq(r.res.expect_failed, 0);
-    uint32_t main = unit_named(&r, "main.0");
+    uint32_t main = tu_unit_named(&r, "main.0");
     long c2 = find_ev(&r, 0, TRC_EV_CANCEL, main, 2), c1 = find_ev(&r, 0, TRC_EV_CANCEL, main, 1);
     ck_assert(c2 >= 0 && c1 > c2);
     ck_assert_uint_eq(r.run->events[c2].aux, 1);   /* pending: cancelled */
@@ -363,7 +357,7 @@ START_TEST(done_callbacks_run_on_the_worker_after_waiters_wake) {
              "}\n"
              "expect counter calls == 3\n");
     ck_assert_uint_eq(r.res.expect_failed, 0);
-    uint32_t main = unit_named(&r, "main.0"), w = unit_named(&r, "p.0");
+    uint32_t main = tu_unit_named(&r, "main.0"), w = tu_unit_named(&r, "p.0");
     long done = find_ev(&r, 0, TRC_EV_TASK_DONE, w, 1);
     long c1 = find_ev(&r, 0, TRC_EV_CALLBACK, w, 1);
     long c2 = find_ev(&r, (size_t)c1 + 1, TRC_EV_CALLBACK, w, 1);
@@ -393,7 +387,7 @@ START_TEST(shutdown_modes_and_submit_after_shutdown) {
              "}\n"
              "expect counter rejected == 1\nexpect order \"shutdown returned\" < long\nexpect order short < \"drained\"\n");
     ck_assert_uint_eq(r.res.expect_failed, 0);
-    uint32_t main = unit_named(&r, "main.0");
+    uint32_t main = tu_unit_named(&r, "main.0");
     long err = find_ev(&r, 0, TRC_EV_ERROR, main, UINT64_MAX);
     ck_assert_int_ge(err, 0);
     ck_assert_uint_eq(r.run->events[err].obj, 1);
@@ -404,7 +398,7 @@ START_TEST(shutdown_modes_and_submit_after_shutdown) {
         if (r.run->events[i].aux == TRC_OP_JOIN && r.run->events[i].obj == 2) { wb = i; break; }
     ck_assert_int_ge(wb, 0);
     long we = find_ev(&r, (size_t)wb, TRC_EV_WAIT_END, main, UINT64_MAX);
-    long wx = find_ev(&r, 0, TRC_EV_UNIT_EXIT, unit_named(&r, "waits.0"), UINT64_MAX);
+    long wx = find_ev(&r, 0, TRC_EV_UNIT_EXIT, tu_unit_named(&r, "waits.0"), UINT64_MAX);
     ck_assert(wx >= 0 && wx < we);
     ck_assert_uint_eq(r.m.objects[0].submitted, 2);   /* the rejected one is no future */
     ck_assert_uint_eq(r.m.objects[0].completed, 2);   /* queued tasks ran after shutdown(wait=no) */

@@ -41,12 +41,6 @@ static void run_desc(ran *out, const char *name, const char *text, sim_desc desc
     ck_assert_msg(trc_model_build(&out->m, out->run, &d) == 0, "model: %s", d.msg);
 }
 
-static uint32_t unit_named(const ran *r, const char *name) {
-    for (uint32_t i = 0; i < r->run->nunits; i++)
-        if (!strcmp(r->run->units[i].name, name)) return i;
-    ck_abort_msg("no unit %s", name);
-    return 0;
-}
 
 /* The time of unit u's exit (UINT32_MAX: the last exit of any unit), after the start. */
 static uint64_t exit_at(const ran *r, uint32_t u) {
@@ -70,8 +64,8 @@ static uint64_t lateness(const char *name, const char *text, const char *first, 
     ran r;
     run_desc(&r, name, text, (sim_desc){ 0 });
     ck_assert_uint_eq(r.res.end_reason, TRC_END_OK);
-    uint64_t last = exit_at(&r, UINT32_MAX), t0 = exit_at(&r, unit_named(&r, first));
-    uint64_t t1 = exit_at(&r, unit_named(&r, late_unit));
+    uint64_t last = exit_at(&r, UINT32_MAX), t0 = exit_at(&r, tu_unit_named(&r, first));
+    uint64_t t1 = exit_at(&r, tu_unit_named(&r, late_unit));
     ck_assert_uint_eq(last, t1);   /* the cut-off unit is the last to leave */
     ck_assert_uint_ge(t1, t0);
     uint64_t a = t1 - t0, b = makespan(&r) - last;
@@ -100,7 +94,7 @@ START_TEST(a_blocked_daemon_is_cut_off_at_once) {
     ran r;
     run_desc(&r, "daemon_get1", "queue q capacity=1\nactor d daemon { get q }\nactor main { sleep 10ms }\n",
              (sim_desc){ 0 });
-    ck_assert(r.m.units[unit_named(&r, "d.0")].killed);
+    ck_assert(r.m.units[tu_unit_named(&r, "d.0")].killed);
     tu_ran_free(&r);
 }
 END_TEST
@@ -127,7 +121,7 @@ START_TEST(a_spinning_loop_ends_at_the_timeout) {
         run_desc(&r, "spin", texts[k], (sim_desc){ .timeout_ns = 50 * MS });
         ck_assert_msg(r.res.end_reason == TRC_END_TIMEOUT, "%s: ended %u", texts[k], r.res.end_reason);
         ck_assert_msg(strstr(r.res.report, "did not finish within"), "%s", r.res.report);
-        ck_assert(r.m.units[unit_named(&r, "a.0")].aborted);
+        ck_assert(r.m.units[tu_unit_named(&r, "a.0")].aborted);
         tu_ran_free(&r);
     }
     /* an interrupt (Ctrl-C) ends it too */

@@ -166,3 +166,35 @@ void tu_det_run(tu_ran *out, const char *name, const char *text, sim_desc desc, 
     ck_assert_msg(rc == 0, "model: %s", d.msg);
 }
 
+
+uint32_t tu_unit_named(const tu_ran *r, const char *name) {
+    for (uint32_t i = 0; i < r->run->nunits; i++)
+        if (!strcmp(r->run->units[i].name, name)) return i;
+    ck_abort_msg("no unit %s", name);
+    return 0;
+}
+
+uint32_t tu_obj_named(const tu_ran *r, const char *name) {
+    for (uint32_t i = 0; i < r->run->nobjects; i++)
+        if (!strcmp(r->run->objects[i].name, name)) return r->run->objects[i].id;
+    ck_abort_msg("no object %s", name);
+    return 0;
+}
+
+const trc_event *tu_nth(const tu_ran *r, uint16_t kind, uint32_t unit, uint32_t obj, size_t n) {
+    for (size_t i = 0; i < r->run->nevents; i++) {
+        const trc_event *e = &r->run->events[i];
+        if (e->kind == kind && (unit == UINT32_MAX || e->unit == unit) && (obj == UINT32_MAX || e->obj == obj) &&
+            n-- == 0)
+            return e;
+    }
+    ck_abort_msg("no such %s event", trc_ev_name(kind));
+    return NULL;
+}
+
+size_t tu_count(const tu_ran *r, uint16_t kind, uint32_t unit) {
+    size_t n = 0;
+    for (size_t i = 0; i < r->run->nevents; i++)
+        n += r->run->events[i].kind == kind && (unit == UINT32_MAX || r->run->events[i].unit == unit);
+    return n;
+}

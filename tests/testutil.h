@@ -35,4 +35,11 @@ void tu_ran_free(tu_ran *r);
  * recording must be complete (no loss, not truncated). */
 void tu_det_run(tu_ran *out, const char *name, const char *text, sim_desc desc, const sim_define *defs, uint32_t ndefs);
 void tu_parse_err(const char *text, int line, int col, const char *msg, const char *hint);
+/* Looking things up in a run (each fails the test when there is none): a unit's index and
+ * an object's id by name; the n-th (0-based) event of `kind` by `unit` (UINT32_MAX: any) on
+ * `obj` (UINT32_MAX: any); how many events of `kind` `unit` has (UINT32_MAX: any unit). */
+uint32_t tu_unit_named(const tu_ran *r, const char *name);
+uint32_t tu_obj_named(const tu_ran *r, const char *name);
+const trc_event *tu_nth(const tu_ran *r, uint16_t kind, uint32_t unit, uint32_t obj, size_t n);
+size_t tu_count(const tu_ran *r, uint16_t kind, uint32_t unit);
 #endif
