@@ -17,25 +17,7 @@
 typedef tu_ran ran;
 
 static void co_run(ran *out, const char *name, const char *text, bool virt) {
-    diag d;
-    diag_clear(&d);
-    sim_program *p;
-    int rc = sim_parse(&p, name, text, NULL, 0, &d);
-    ck_assert_msg(rc == 0, "%s:%d:%d: %s", name, d.line, d.col, d.msg);
-    char file[128];
-    snprintf(file, sizeof file, "%s.weft", name);
-    const char *path = tmp_path(file);
-    rc = sim_run(&out->res, p, &(sim_desc){ .out_path = path, .virtual_clock = virt, .timeout_ns = 30000000000ull }, &d);
-    ck_assert_msg(rc == 0, "sim_run: %s", d.msg);
-    sim_program_free(p);
-    rc = trc_recording_load(&out->rec, path, &d);
-    ck_assert_msg(rc == 0, "load: %s", d.msg);
-    out->run = &out->rec->runs[0];
-    ck_assert_uint_eq(out->run->lost, 0);
-    rc = trc_model_build(&out->m, out->run, &d);
-    ck_assert_msg(rc == 0, "model: %s", d.msg);
-    ck_assert_uint_eq(out->res.end_reason, TRC_END_OK);
-    ck_assert_msg(out->res.expect_failed == 0, "%s", out->res.expect_report);
+    tu_run_desc(out, name, text, (sim_desc){ .virtual_clock = virt, .timeout_ns = 30000000000ull }, NULL, 0);
 }
 
 

@@ -18,26 +18,7 @@
 typedef tu_ran ran;
 
 static void det_run_desc(ran *out, const char *name, const char *text, sim_desc desc) {
-    diag d;
-    diag_clear(&d);
-    sim_program *p;
-    int rc = sim_parse(&p, name, text, NULL, 0, &d);
-    ck_assert_msg(rc == 0, "%s:%d:%d: %s", name, d.line, d.col, d.msg);
-    char file[128];
-    snprintf(file, sizeof file, "%s.weft", name);
-    const char *path = tmp_path(file);
-    desc.out_path = path;
-    desc.platform = &sim_plat_test;
-    rc = sim_run(&out->res, p, &desc, &d);
-    ck_assert_msg(rc == 0, "sim_run: %s", d.msg);
-    sim_program_free(p);
-    rc = trc_recording_load(&out->rec, path, &d);
-    ck_assert_msg(rc == 0, "load: %s", d.msg);
-    ck_assert(!out->rec->truncated);
-    out->run = &out->rec->runs[0];
-    ck_assert_uint_eq(out->run->lost, 0);
-    rc = trc_model_build(&out->m, out->run, &d);
-    ck_assert_msg(rc == 0, "model: %s", d.msg);
+    tu_det_run(out, name, text, desc, NULL, 0);
 }
 
 static void det_run(ran *out, const char *name, const char *text) {

@@ -144,6 +144,11 @@ void tu_weft_shell(char *text, size_t cap, int *status, const char *args) {
 }
 
 void tu_det_run(tu_ran *out, const char *name, const char *text, sim_desc desc, const sim_define *defs, uint32_t ndefs) {
+    if (!desc.platform) desc.platform = &sim_plat_test;
+    tu_run_desc(out, name, text, desc, defs, ndefs);
+}
+
+void tu_run_desc(tu_ran *out, const char *name, const char *text, sim_desc desc, const sim_define *defs, uint32_t ndefs) {
     diag d;
     diag_clear(&d);
     sim_program *p;
@@ -153,7 +158,6 @@ void tu_det_run(tu_ran *out, const char *name, const char *text, sim_desc desc, 
     snprintf(file, sizeof file, "%s.weft", name);
     const char *path = tmp_path(file);
     desc.out_path = path;
-    if (!desc.platform) desc.platform = &sim_plat_test;
     rc = sim_run(&out->res, p, &desc, &d);
     ck_assert_msg(rc == 0, "sim_run: %s", d.msg);
     sim_program_free(p);

@@ -34,6 +34,8 @@ void tu_ran_free(tu_ran *r);
 /* As tu_run_text, on desc (the test platform when desc.platform is NULL); the
  * recording must be complete (no loss, not truncated). */
 void tu_det_run(tu_ran *out, const char *name, const char *text, sim_desc desc, const sim_define *defs, uint32_t ndefs);
+/* The same on the platform desc names (NULL: the scenario's backend's). */
+void tu_run_desc(tu_ran *out, const char *name, const char *text, sim_desc desc, const sim_define *defs, uint32_t ndefs);
 void tu_parse_err(const char *text, int line, int col, const char *msg, const char *hint);
 /* Looking things up in a run (each fails the test when there is none): a unit's index and
  * an object's id by name; the n-th (0-based) event of `kind` by `unit` (UINT32_MAX: any) on
