@@ -17,6 +17,7 @@ A task is a pure-Python loop calibrated to MS ms on this machine, as weft's
 import json
 import multiprocessing as mp
 import statistics
+import resource
 import sys
 import threading
 import time
@@ -47,33 +48,53 @@ def calibrate(ms):
     return int(statistics.median(rates) * ms / 1000.0)
 
 
+def timed_spin(n, out):
+    """spin(n), appending the CPU time it took on its thread to out."""
+    c0 = time.thread_time()
+    spin(n)
+    out.append(time.thread_time() - c0)
+
+
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def cpu(ms, n, modes):
-    """Wall seconds of each mode asked for: sequential, threads, processes."""
+    """Wall seconds of each mode asked for (sequential, threads, processes), and
+    beside each (key MODE_cpu) the CPU seconds its work took: on a VM whose
+    vCPU speed drifts between seconds, the same iterations cost different CPU
+    time from one mode to the next, while weft's compute is steered by CPU time."""
     iters = calibrate(ms)
     out = {"what": "cpu", "ms": ms, "n": n}
     for mode in modes.split(","):
+        spent = []
         if mode == "sequential":
             t0 = time.perf_counter()
             for _ in range(n):
-                spin(iters)
+                timed_spin(iters, spent)
             out[mode] = time.perf_counter() - t0
+            out[mode + "_cpu"] = sum(spent)
         elif mode == "threads":
-            th = [threading.Thread(target=spin, args=(iters,)) for _ in range(n)]
+            th = [threading.Thread(target=timed_spin, args=(iters, spent)) for _ in range(n)]
             t0 = time.perf_counter()
             for t in th:
                 t.start()
             for t in th:
                 t.join()
             out[mode] = time.perf_counter() - t0
+            out[mode + "_cpu"] = sum(spent)
         elif mode == "processes":
             ctx = mp.get_context("fork")
             ps = [ctx.Process(target=spin, args=(iters,)) for _ in range(n)]
+            c0 = children_cpu()
             t0 = time.perf_counter()
             for p in ps:
                 p.start()
             for p in ps:
                 p.join()
             out[mode] = time.perf_counter() - t0
+            out[mode + "_cpu"] = children_cpu() - c0
     print(json.dumps(out))
 
 
