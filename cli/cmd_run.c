@@ -370,9 +370,27 @@ static int record(const plan *pl, outs *o, const opts *op, sim_result *res, uint
 /* Stats, the Perfetto trace and the PNG, from the recording read back; the
  * losses per unit (*loss_status: 0, or EXIT_FAILED when lost events were not
  * accepted). */
-static int make_outputs(outs *o, const opts *op, const plan *pl, int *loss_status) {
+/* Each run's memory per unit, from its model (trc_mem), for the memory expectations; why it is
+ * not known when it is not. */
+static void runs_memory(sim_run_mem *mems, uint32_t n, const loaded *l, const opts *op, const plan *pl) {
+    for (uint32_t i = 0; i < n; i++) {
+        sim_run_mem *m = &mems[i];
+        *m = (sim_run_mem){ .prog = pl->progs[i % pl->n] };
+        const trc_mem *mm = l && i < l->rec->nruns ? &l->models[i].mem : NULL;
+        if (!l) m->why = "the recording went straight to its output and was not read back";
+        else if (!mm || !mm->nprocs)
+            m->why = op->virtual_clock ? "a run on --clock virtual samples no memory (run on the real clock)"
+                                       : "the run has no memory samples";
+        else if (!mm->has_base) m->why = "no memory was sampled before the units began";
+        else if (!mm->units_started) m->why = "no unit began";
+        else { m->known = true; m->resident = mm->unit_resident; m->virt = mm->unit_virt; }
+    }
+}
+
+static int make_outputs(outs *o, const opts *op, const plan *pl, int *loss_status, sim_run_mem *mems) {
     *loss_status = 0;
     if (o->rec.direct) {
+        runs_memory(mems, pl->total, NULL, op, pl);
         if (!cli_quiet) printf("(the recording went to %s: not read back for stats)\n", esc(o->rec.given));
         return 0;
     }
@@ -380,6 +398,7 @@ static int make_outputs(outs *o, const opts *op, const plan *pl, int *loss_statu
     int status = load_recording(&l, o->rec.path);
     if (status) { discard_all(o); return status; }
     drop_error_reports(&l);
+    runs_memory(mems, pl->total, &l, op, pl);
     if (!cli_quiet) print_stats(&l);
     {
         bool accept;
@@ -425,9 +444,10 @@ static int run_sweep(plan *pl, outs *o, const opts *op) {
     uint32_t failed = 0;
     for (uint32_t i = 0; i < ran; i++) failed += res[i].end_reason != TRC_END_INTERRUPTED && res[i].expect_failed;
     int loss_status = 0;
+    sim_run_mem *mems = xcalloc(pl->total, sizeof *mems);
     if (!status) {
         if (!cli_quiet) putchar('\n');
-        status = make_outputs(o, op, pl, &loss_status);
+        status = make_outputs(o, op, pl, &loss_status, mems);
     }
     bool during = ran && res[ran - 1].end_reason == TRC_END_INTERRUPTED;
     bool interrupted = signals_caught() || during;
@@ -442,7 +462,7 @@ static int run_sweep(plan *pl, outs *o, const opts *op) {
             makespans[k] = res[k].wall_ns;
         }
         char report[4096] = "";
-        uint32_t bad = sim_check_runs(pl->progs[0], keys, makespans, ran, report, sizeof report);
+        uint32_t bad = sim_check_runs(pl->progs[0], keys, makespans, mems, ran, report, sizeof report);
         if (bad) { esc_puts(stderr, report, ESC_TEXT); failed += bad; }
     }
     if (!status && !cli_quiet) printf("\n%u run%s recorded in %s\n", ran, ran == 1 ? "" : "s", esc(o->rec.given));
@@ -452,6 +472,7 @@ static int run_sweep(plan *pl, outs *o, const opts *op) {
         printf("\nall %u expectation(s) hold\n", pl->progs[0]->nexpects);   /* as a single run ends */
     if (!status) status = loss_status;
     free(res);
+    free(mems);
     return status;
 }
 
@@ -477,7 +498,8 @@ static int run_once(plan *pl, outs *o, const opts *op) {
         esc_puts(stderr, res.report, ESC_TEXT);
     }
     int loss_status = 0;
-    if ((status = make_outputs(o, op, pl, &loss_status))) return status;
+    sim_run_mem mem;
+    if ((status = make_outputs(o, op, pl, &loss_status, &mem))) return status;
     if (res.end_reason == TRC_END_INTERRUPTED) {
         say_interrupted(pl, o, 1, true);
         return 0;
@@ -489,7 +511,7 @@ static int run_once(plan *pl, outs *o, const opts *op) {
             expected_end = true;
     char across[4096] = "";
     sim_run_key key = { .backend = run_backend(pl, 0), .param = UINT32_MAX };
-    uint32_t bad = sim_check_runs(prog, &key, &res.wall_ns, 1, across, sizeof across);
+    uint32_t bad = sim_check_runs(prog, &key, &res.wall_ns, &mem, 1, across, sizeof across);
     fflush(stdout);
     if (res.expect_failed || bad) {
         esc_puts(stderr, res.expect_report, ESC_TEXT);

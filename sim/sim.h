@@ -55,7 +55,10 @@ typedef enum sim_expr_kind {
     SIM_E_SIZE,      /* size Q: the items in queue obj (Queue.qsize()) */
     SIM_E_ALIVE,     /* alive A: 1 while any instance of actor `param` runs (Thread.is_alive()) */
     SIM_E_LOST,      /* expect only: lost_updates C, the updates of counter obj that racy writes lost */
-    SIM_E_VAR        /* a plain variable's value (obj: the var): this process's copy, or the manager's */
+    SIM_E_VAR,       /* a plain variable's value (obj: the var): this process's copy, or the manager's */
+    SIM_E_MEM,       /* expect only: resident_per_unit (op 'r') / virtual_per_unit (op 'v'), bytes, of this run
+                        (param UINT32_MAX) or of the run param/SIM_DIM_BACKEND = a, as MAKESPAN */
+    SIM_E_NEVER_AWAITED   /* expect only: tasks made and never awaited in this run */
 } sim_expr_kind;
 
 typedef struct sim_expr {
@@ -303,7 +306,10 @@ typedef struct sim_expect {
     sim_expr *index;        /* TORN_READS on an array: a constant index (made part of obj with the arrays) */
     int op;                 /* comparison, as in sim_expr */
     sim_expr *value;
-    bool across_runs;       /* RELATION: names a sweep run (makespan[p=v]); checked by sim_check_sweep */
+    bool across_runs;       /* RELATION: names a sweep run (makespan[p=v]) or reads memory; checked by sim_check_runs */
+    bool per_run;           /* RELATION across runs: also reads this run's memory (resident_per_unit unselected):
+                               checked once per run */
+    bool off;               /* `expect ... if COND` and COND is false for this run's params: not checked */
     sim_order_item *items; uint32_t nitems;   /* ORDER */
 } sim_expect;
 
@@ -395,6 +401,10 @@ typedef struct sim_eval_ctx {
     int64_t (*qsize)(void *user, uint32_t obj);      /* SIZE: the queue's items now */
     bool (*alive)(void *user, uint32_t actor);        /* ALIVE: any instance of the actor runs */
     int64_t (*lost)(void *user, uint32_t obj);        /* LOST: a counter's lost updates */
+    /* MEM: per-unit memory (what 'r' resident, 'v' virtual) of this run or of the run selected
+     * as for makespan; false with *why set when there is no such run or it has no samples */
+    bool (*mem)(void *user, int what, uint32_t param, int64_t value, int64_t *out, const char **why);
+    int64_t (*never_awaited)(void *user);            /* NEVER_AWAITED: tasks never awaited */
 } sim_eval_ctx;
 
 /* Evaluates e. ctx may be NULL for constant expressions. On error returns
@@ -509,8 +519,18 @@ int sim_backends_of(const sim_program *prog, const char *list, uint32_t *out, di
  * `backend`) over the runs keys[0..n) with their makespans. A selector that
  * matches no run, or several, fails and says so. Appends one line per failure
  * to report; returns how many failed. */
-uint32_t sim_check_runs(const sim_program *prog, const sim_run_key *keys, const uint64_t *makespans, uint32_t n,
-                        char *report, size_t cap);
+/* A run's memory per unit, from its recording's samples (trc_mem): known is false when the run
+ * has none (--clock virtual, --no-mem, a recording not read back: why says which). prog: the
+ * run's program (its `expect ... if` are decided by its params). */
+typedef struct sim_run_mem {
+    const sim_program *prog;
+    bool known;
+    const char *why;
+    double resident, virt;      /* bytes per unit: (peak - baseline) / units started */
+} sim_run_mem;
+/* mems may be NULL (nothing known of memory). */
+uint32_t sim_check_runs(const sim_program *prog, const sim_run_key *keys, const uint64_t *makespans,
+                        const sim_run_mem *mems, uint32_t n, char *report, size_t cap);
 
 /* ---- backends: what each construct means on each (sim_backend_check.c) ---- */
 

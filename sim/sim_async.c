@@ -473,12 +473,22 @@ int async_step(rt_unit *u, const sim_stmt *s) {
 
 /* ---- the report --------------------------------------------------------------------- */
 
+/* A task the report names as never awaited (an error nobody retrieved is rt_warnings'). */
+static bool never_awaited(const rt_fut *f) {
+    return rt_fut_is_task(f) && f->worker != UINT32_MAX && !f->awaited && !(raised(f) && !f->retrieved);
+}
+
+uint32_t async_never_awaited(const rt *r) {
+    uint32_t n = 0;
+    for (size_t i = 0; i < r->nfuts; i++) n += never_awaited(r->futs[i]);
+    return n;
+}
+
 void async_report(rt *r, char *out, size_t cap) {
     uint32_t shown = 0, more = 0;
     for (size_t i = 0; i < r->nfuts; i++) {
         const rt_fut *f = r->futs[i];
-        if (!rt_fut_is_task(f) || f->worker == UINT32_MAX) continue;
-        if (f->awaited || (raised(f) && !f->retrieved)) continue;   /* an error nobody retrieved: rt_warnings */
+        if (!never_awaited(f)) continue;
         const rt_unit *c = &r->units[f->worker];
         if (shown == 8) { more++; continue; }
         if (!shown) rt_rep(out, cap, "warnings:\n");

@@ -23,6 +23,33 @@ static const sim_expr *reads_run_state(const sim_expr *e) {
     return x;
 }
 
+/* `expect ... if COND`: the clause holds only for the runs whose params make COND
+ * true (COND over params, read as -D and the sweep set them: decided here, for
+ * this run's program). A clause that only compares runs (makespan[P=v]) is not
+ * one run's: it takes no `if`. */
+static int expect_if(parser *ps, sim_expect *x) {
+    if (!is_kw(&ps->t, "if")) return 0;
+    sim_pos at = ps->t.pos;
+    if (x->across_runs && !x->per_run && x->kind == SIM_X_RELATION) {
+        sim__perr(ps, at, ERR_SCENARIO, "an expectation that compares runs takes no `if`: it is about all of them");
+        sim__hint(ps, "`if` picks the runs a per-run expectation holds for: expect stuck if late == 1");
+        return ps->err;
+    }
+    sim__next(ps);
+    sim_expr *e = sim__parse_expr(ps);
+    if (!e) return ps->err;
+    if (sim__require_type(ps, e, SIM_T_INT, "the expectation's condition")) return ps->err;
+    if (!e->is_const) {
+        sim__perr(ps, e->pos, ERR_SCENARIO, "the expectation's condition must be a constant (params, no random values, "
+                  "counters or step results)");
+        return ps->err;
+    }
+    int64_t v = 0;
+    if (sim__eval(ps, e, &v)) return ps->err;
+    x->off = !v;
+    return 0;
+}
+
 /* The name after `expect counter` (or `expect lost_updates`), when it is one, must name a
  * counter: the same errors as a step's object ("unknown counter", "'m' is a lock"). */
 static int check_expect_subject(parser *ps) {
@@ -30,7 +57,8 @@ static int check_expect_subject(parser *ps) {
     char *name = arena_strndup(&ps->p->mem, ps->t.s, ps->t.len);
     int oi = sim__find_object(ps->p, name);
     static const char *const words[] = { "makespan", "size", "lost_updates", "index", "ok", "timed_out", "arg", "not",
-                                         "uniform", "exp", "choice", "alive", "min", "max" };
+                                         "uniform", "exp", "choice", "alive", "min", "max", "never_awaited",
+                                         "resident_per_unit", "virtual_per_unit" };
     for (size_t i = 0; oi < 0 && i < sizeof words / sizeof *words; i++)
         if (!strcmp(name, words[i])) return 0;
     if (oi < 0 && (sim__find_param(ps->p, ps->t.s, ps->t.len) >= 0 || sim__find_local(ps->p, ps->t.s, ps->t.len) >= 0))
@@ -512,19 +540,25 @@ int sim__parse_toplevel(parser *ps) {
     } else if (is_kw(&t, "expect")) {
         tok et = ps->t;
         sim_expect x = { .pos = t.pos };
-        if (is_kw(&et, "makespan") || is_p(&et, '(') || is_kw(&et, "size")) {
-            /* expect makespan < 2s, expect makespan[workers=4] * 2 < makespan[workers=1] */
+        if (is_kw(&et, "makespan") || is_p(&et, '(') || is_kw(&et, "size") || is_kw(&et, "resident_per_unit") ||
+            is_kw(&et, "virtual_per_unit") || is_kw(&et, "never_awaited")) {
+            /* expect makespan < 2s, expect makespan[workers=4] * 2 < makespan[workers=1],
+             * expect resident_per_unit[backend=threads] < 1MB, expect never_awaited == 1 */
             ps->in_expect = true;
             ps->across_runs = false;
+            ps->mem_this_run = false;
             x.kind = SIM_X_RELATION;
             x.value = sim__parse_expr(ps);
             ps->in_expect = false;
             if (!x.value || sim__require_type(ps, x.value, SIM_T_INT, "an expectation (a comparison)")) return ps->err;
             x.across_runs = ps->across_runs;
+            x.per_run = ps->mem_this_run;
             const sim_expr *st = x.across_runs ? reads_run_state(x.value) : NULL;
             if (st)
                 return sim__perr(ps, st->pos, ERR_SCENARIO, "an expectation that compares the runs of a sweep "
-                                 "(makespan[...]) reads their makespans and params only");
+                                 "(makespan[...]) or reads memory (resident_per_unit...) reads their makespans, memory "
+                                 "and params only");
+            if (expect_if(ps, &x)) return ps->err;
             ARR_PUSH(p->expects, p->nexpects, ps->cap_expects, x);
             return sim__end_statement(ps);
         }
@@ -562,6 +596,7 @@ int sim__parse_toplevel(parser *ps) {
             x.items = arena_push(&p->mem, sizeof *items * n);
             memcpy(x.items, items, sizeof *items * n);
             x.nitems = n;
+            if (expect_if(ps, &x)) return ps->err;
             ARR_PUSH(p->expects, p->nexpects, ps->cap_expects, x);
             return sim__end_statement(ps);
         }
@@ -603,13 +638,15 @@ int sim__parse_toplevel(parser *ps) {
             if (sim__require_type(ps, x.value, SIM_T_INT, "the expectation")) return ps->err;
         } else {
             static const char *const xs[] = { "no_deadlock", "all_done", "deadlock", "stuck", "counter", "lost_updates",
-                                              "order", "makespan", "torn_reads", "exitcode" };
+                                              "order", "makespan", "torn_reads", "exitcode", "resident_per_unit",
+                                              "virtual_per_unit", "never_awaited" };
             sim__perr(ps, et.pos, ERR_SCENARIO, "unknown expectation '%s'", what);
-            const char *c = sim__closest(what, xs, 10);
+            const char *c = sim__closest(what, xs, 13);
             sim__hint(ps, c ? "did you mean '%s'?" : "expectations: no_deadlock, all_done, deadlock, stuck, counter, lost_updates, "
-                 "order, makespan, torn_reads, exitcode", c);
+                 "order, makespan, torn_reads, exitcode, resident_per_unit, virtual_per_unit, never_awaited", c);
             return ps->err;
         }
+        if (expect_if(ps, &x)) return ps->err;
         ARR_PUSH(p->expects, p->nexpects, ps->cap_expects, x);
     } else {
         char *name = arena_strndup(&p->mem, t.s, t.len);

@@ -81,7 +81,7 @@ int sim_eval(const sim_expr *e, const sim_program *p, sim_eval_ctx *ctx, int64_t
         return 0;
     case SIM_E_UNIFORM: case SIM_E_EXP: case SIM_E_CHOICE: case SIM_E_COUNTER: case SIM_E_LAST: case SIM_E_INDEX:
     case SIM_E_ARG: case SIM_E_LOCAL: case SIM_E_MAKESPAN: case SIM_E_SIZE: case SIM_E_ALIVE: case SIM_E_LOST:
-    case SIM_E_VAR:
+    case SIM_E_VAR: case SIM_E_MEM: case SIM_E_NEVER_AWAITED:
         if (!ctx) return eval_err(d, p, e->pos, ERR_SCENARIO, "this value is only known while the scenario runs");
         break;
     case SIM_E_BIN:
@@ -168,6 +168,28 @@ int sim_eval(const sim_expr *e, const sim_program *p, sim_eval_ctx *ctx, int64_t
         }
         return 0;
     }
+    case SIM_E_MEM: {
+        int64_t v = 0;
+        const char *why = NULL;
+        if (e->a && (rc = sim_eval(e->a, p, ctx, &v, d))) return rc;
+        if (!ctx->mem || !ctx->mem(ctx->user, e->op, e->param, v, out, &why)) {
+            char msg[320];
+            const char *what = e->op == 'r' ? "resident_per_unit" : "virtual_per_unit";
+            if (why) snprintf(msg, sizeof msg, "%s cannot be checked: %s", what, why);
+            else if (e->param == UINT32_MAX) snprintf(msg, sizeof msg, "%s is not known here", what);
+            else if (e->param == SIM_DIM_BACKEND)
+                snprintf(msg, sizeof msg, "no run on backend %s was recorded (run with --backend or `backends` naming it)",
+                         sim_backend_name((unsigned)v) ? sim_backend_name((unsigned)v) : "?");
+            else snprintf(msg, sizeof msg, "no run with %s=%lld was recorded (run a sweep over %s)", p->params[e->param].name,
+                          (long long)v, p->params[e->param].name);
+            return eval_err(d, p, e->pos, ERR_SCENARIO, msg);
+        }
+        return 0;
+    }
+    case SIM_E_NEVER_AWAITED:
+        if (!ctx->never_awaited) return eval_err(d, p, e->pos, ERR_SCENARIO, "never_awaited is not known here");
+        *out = ctx->never_awaited(ctx->user);
+        return 0;
     default: break;
     }
     BUG("unknown expression kind %d", e->kind);

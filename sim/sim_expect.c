@@ -63,6 +63,11 @@ static int64_t final_size(void *user, uint32_t obj) {
     return atomic_load(&x->r->objs[obj].queue.size);
 }
 
+static int64_t this_never_awaited(void *user) {
+    const ended *x = user;
+    return async_never_awaited(x->r);
+}
+
 static bool reads_makespan(const sim_expr *e) {
     if (!e) return false;
     if (e->kind == SIM_E_MAKESPAN) return true;
@@ -127,6 +132,7 @@ void expect_check(sim_result *res, const sim_program *prog, const rt *r, uint32_
         const sim_expect *x = &prog->expects[i];
         const rt_unit *died;
         char fail[640] = "";
+        if (x->off) continue;   /* expect ... if COND, COND false for this run */
         if (x->kind == SIM_X_NO_DEADLOCK && (end == TRC_END_DEADLOCK || end == TRC_END_STUCK))
             snprintf(fail, sizeof fail, "%s", end == TRC_END_DEADLOCK ? "expect no_deadlock: the run deadlocked"
                                                                       : "expect no_deadlock: units were stuck forever");
@@ -175,7 +181,7 @@ void expect_check(sim_result *res, const sim_program *prog, const rt *r, uint32_
         } else if (x->kind == SIM_X_COUNTER || x->kind == SIM_X_LOST_UPDATES || (x->kind == SIM_X_RELATION && !x->across_runs)) {
             ended en = { res, r };
             sim_eval_ctx ctx = { .makespan = this_makespan, .counter = final_counter, .lost = final_lost,
-                                 .qsize = final_size, .user = &en };
+                                 .qsize = final_size, .never_awaited = this_never_awaited, .user = &en };
             int64_t v = 0;
             diag ed;
             char text[256];

@@ -193,21 +193,32 @@ static sim_expr *parse_unary_(parser *ps) {
             if (sim__name_ref(ps, FIX_ALIVE, &e->param, "the name of an actor")) return NULL;
             return e;
         }
-        if (is_kw(&t, "makespan")) {
+        if (ps->in_expect && is_kw(&t, "never_awaited")) {
+            sim_expr *e = sim__new_expr(ps, SIM_E_NEVER_AWAITED, t.pos);
+            e->type = SIM_T_INT;
+            return e;
+        }
+        bool mem = is_kw(&t, "resident_per_unit") || is_kw(&t, "virtual_per_unit");
+        if (is_kw(&t, "makespan") || mem) {
+            /* makespan, resident_per_unit, virtual_per_unit: of this run, or [P=v] / [backend=B] of one run */
+            const char *what = mem ? (t.s[0] == 'r' ? "resident_per_unit" : "virtual_per_unit") : "makespan";
             if (!ps->in_expect) {
-                sim__perr(ps, t.pos, ERR_SCENARIO, "'makespan' is known only after the run: use it in an expect");
+                sim__perr(ps, t.pos, ERR_SCENARIO, "'%s' is known only after the run: use it in an expect", what);
                 return NULL;
             }
-            sim_expr *e = sim__new_expr(ps, SIM_E_MAKESPAN, t.pos);
-            e->type = SIM_T_DUR;
+            sim_expr *e = sim__new_expr(ps, mem ? SIM_E_MEM : SIM_E_MAKESPAN, t.pos);
+            e->type = mem ? SIM_T_INT : SIM_T_DUR;
+            e->op = mem ? t.s[0] : 0;
             e->param = UINT32_MAX;
+            if (mem) ps->across_runs = true;   /* memory is known once the recording is read back */
+            if (mem && !is_p(&ps->t, '[')) ps->mem_this_run = true;
             if (is_p(&ps->t, '[')) {
                 sim__next(ps);
                 tok pt = ps->t;
                 if (pt.kind != T_IDENT) {
                     char b[64];
-                    sim__perr(ps, pt.pos, ERR_SCENARIO, "expected a parameter name after 'makespan[', found %s",
-                         sim__tok_desc(&pt, b, sizeof b));
+                    sim__perr(ps, pt.pos, ERR_SCENARIO, "expected a parameter name after '%s[', found %s",
+                         what, sim__tok_desc(&pt, b, sizeof b));
                     return NULL;
                 }
                 int pi = sim__find_param(ps->p, pt.s, pt.len);
@@ -219,13 +230,13 @@ static sim_expr *parse_unary_(parser *ps) {
                     unsigned b = bt.kind == T_IDENT ? sim_backend_by_name(bt.s, bt.len) : 0;
                     if (!b) {
                         char w[64];
-                        sim__perr(ps, bt.pos, ERR_SCENARIO, "expected a backend after makespan[backend=, found %s",
-                                  sim__tok_desc(&bt, w, sizeof w));
+                        sim__perr(ps, bt.pos, ERR_SCENARIO, "expected a backend after %s[backend=, found %s",
+                                  what, sim__tok_desc(&bt, w, sizeof w));
                         sim__hint(ps, "makespan[backend=threads], makespan[backend=processes]");
                         return NULL;
                     }
                     sim__next(ps);
-                    if (sim__expect_p(ps, ']', "to close makespan[")) return NULL;
+                    if (sim__expect_p(ps, ']', "to close the run's selector [...]")) return NULL;
                     e->param = SIM_DIM_BACKEND;
                     e->a = sim__new_expr(ps, SIM_E_NUM, bt.pos);
                     e->a->value = b;
@@ -234,7 +245,7 @@ static sim_expr *parse_unary_(parser *ps) {
                     return e;
                 }
                 if (pi < 0) {
-                    sim__perr(ps, pt.pos, ERR_SCENARIO, "unknown parameter '%.*s' in makespan[...]", (int)pt.len, pt.s);
+                    sim__perr(ps, pt.pos, ERR_SCENARIO, "unknown parameter '%.*s' in %s[...]", (int)pt.len, pt.s, what);
                     sim__hint(ps, "makespan[P=V] names the run of a sweep over param P with the value V; "
                                   "makespan[backend=B] the run on backend B");
                     return NULL;
@@ -247,7 +258,7 @@ static sim_expr *parse_unary_(parser *ps) {
                 ps->in_expect = saved;
                 if (!e->a) return NULL;
                 if (!e->a->is_const) {
-                    sim__perr(ps, e->a->pos, ERR_SCENARIO, "the value in makespan[...] must be a constant");
+                    sim__perr(ps, e->a->pos, ERR_SCENARIO, "the value in %s[...] must be a constant", what);
                     return NULL;
                 }
                 if (e->a->type != ps->p->params[pi].type) {
@@ -255,7 +266,7 @@ static sim_expr *parse_unary_(parser *ps) {
                          sim__type_name(ps->p->params[pi].type), sim__type_name(e->a->type));
                     return NULL;
                 }
-                if (sim__expect_p(ps, ']', "to close makespan[")) return NULL;
+                if (sim__expect_p(ps, ']', "to close the run's selector [...]")) return NULL;
                 e->param = (uint32_t)pi;
                 ps->across_runs = true;
             }

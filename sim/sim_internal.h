@@ -489,6 +489,8 @@ void async_task_end(rt_unit *u, int rc);
 void async_cancel_rest(rt *r, sim_punit *by);
 /* After the run: tasks never awaited, errors never retrieved (lines for the report). */
 void async_report(rt *r, char *out, size_t cap);
+/* How many tasks the report names as never awaited (expect never_awaited). */
+uint32_t async_never_awaited(const rt *r);
 /* The loops' units, hooks and shared thread-locals (sim_async_loop.c). */
 int async_loops_setup(rt *r, diag *d);
 void async_loops_teardown(rt *r);

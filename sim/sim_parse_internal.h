@@ -68,7 +68,8 @@ typedef struct parser {
     uint32_t cur_actor;            /* actor index, UINT32_MAX in a task body */
     bool arg_ok;                   /* `arg` has a value here: a task body, a map / as_completed body */
     bool in_expect;                /* `makespan` has a value here */
-    bool across_runs;              /* the expectation being parsed named makespan[p=v] */
+    bool across_runs;              /* the expectation being parsed named makespan[p=v] or memory */
+    bool mem_this_run;             /* ... and read this run's memory (resident_per_unit with no [...]) */
     int in_except;                 /* except blocks open around the current token (a bare raise is allowed) */
     /* the blocks open around the current token, outermost first (for "this '{' is never closed") */
     sim_pos open_blocks[SIM_MAX_NESTING + 2];

@@ -112,7 +112,15 @@ static int co_create(sim_plat **out, const sim_plat_desc *desc, diag *d) {
     atomic_store(&p->now, CO_VIRT_START);
     atomic_store(&p->stamp, CO_VIRT_START);
     *out = &p->base;
-    if (sim_fiber_pool_create(&p->pool, NULL)) {
+    /* The stacks' address space is reserved for the units the run announced (at least 16; at
+     * most the pool's default 256 MiB a reservation; more reservations when tasks outgrow it):
+     * a run's virtual memory then grows by what its tasks' stacks take, not by a fixed 256 MiB,
+     * and the memory per task is the truth (resident: the pages a task touched) */
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t span = page + ((p->stack ? p->stack : SIM_FIBER_DEFAULT_STACK) + page - 1) / page * page;
+    size_t units = desc->max_units > 16 ? desc->max_units : 16;
+    size_t reserve = units > ((size_t)256 << 20) / span ? ((size_t)256 << 20) / span * span : units * span;
+    if (sim_fiber_pool_create(&p->pool, &(sim_fiber_pool_desc){ .reserve = reserve })) {
         co_destroy(&p->base);
         return diag_set(d, ERR_NOMEM, "cannot reserve the stacks of the tasks");
     }

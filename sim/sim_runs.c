@@ -39,65 +39,137 @@ int sim_backends_of(const sim_program *prog, const char *list, uint32_t *out, di
 typedef struct runs_ctx {
     const sim_run_key *keys;
     const uint64_t *makespans;
+    const sim_run_mem *mems;   /* NULL: no memory known */
     uint32_t n;
+    uint32_t cur;              /* the run a per-run expectation is checked on (UINT32_MAX: none) */
     uint32_t matched;          /* the last selector: how many runs it matched */
     uint32_t param;
     int64_t value;
 } runs_ctx;
 
-static bool runs_makespan(void *user, uint32_t param, int64_t value, int64_t *out) {
-    runs_ctx *c = user;
+/* The run a selector names (param UINT32_MAX: the current run), or UINT32_MAX. */
+static uint32_t select_run(runs_ctx *c, uint32_t param, int64_t value) {
     c->matched = 0;
     c->param = param;
     c->value = value;
-    if (param == UINT32_MAX) return false;
+    if (param == UINT32_MAX) return c->cur;
+    uint32_t at = UINT32_MAX;
     for (uint32_t i = 0; i < c->n; i++) {
         const sim_run_key *k = &c->keys[i];
         bool hit = param == SIM_DIM_BACKEND ? k->backend == (uint32_t)value : k->param == param && k->value == value;
         if (!hit) continue;
-        if (!c->matched++) *out = (int64_t)c->makespans[i];
+        if (!c->matched++) at = i;
     }
-    return c->matched == 1;
+    return c->matched == 1 ? at : UINT32_MAX;
 }
 
-uint32_t sim_check_runs(const sim_program *prog, const sim_run_key *keys, const uint64_t *makespans, uint32_t n,
-                        char *report, size_t cap) {
-    runs_ctx c = { keys, makespans, n, 0, 0, 0 };
+static bool runs_makespan(void *user, uint32_t param, int64_t value, int64_t *out) {
+    runs_ctx *c = user;
+    uint32_t k = select_run(c, param, value);
+    if (k == UINT32_MAX) return false;
+    *out = (int64_t)c->makespans[k];
+    return true;
+}
+
+static bool runs_mem(void *user, int what, uint32_t param, int64_t value, int64_t *out, const char **why) {
+    runs_ctx *c = user;
+    uint32_t k = select_run(c, param, value);
+    if (k == UINT32_MAX) return false;
+    const sim_run_mem *m = c->mems ? &c->mems[k] : NULL;
+    if (!m || !m->known) {
+        *why = m && m->why ? m->why : "the run's memory was not sampled";
+        return false;
+    }
+    double v = what == 'r' ? m->resident : m->virt;
+    *out = (int64_t)(v + 0.5);
+    return true;
+}
+
+static bool reads_mem(const sim_expr *e, int what) {
+    if (!e) return false;
+    if (e->kind == SIM_E_MEM && e->op == what) return true;
+    if (reads_mem(e->a, what) || reads_mem(e->b, what)) return true;
+    for (uint32_t i = 0; i < e->nitems; i++)
+        if (reads_mem(e->items[i], what)) return true;
+    return false;
+}
+
+/* A run by what varies: its backend (when the runs' differ), its value (a sweep). */
+static void run_label(const sim_program *prog, const sim_run_key *keys, uint32_t n, uint32_t k, char *out, size_t cap) {
+    bool backends = false;
+    for (uint32_t i = 1; i < n; i++) backends |= keys[i].backend != keys[0].backend;
+    char val[64] = "";
+    if (keys[k].param != UINT32_MAX)
+        snprintf(val, sizeof val, "%s%s=%lld", backends ? " " : "", prog->params[keys[k].param].name,
+                 (long long)keys[k].value);
+    snprintf(out, cap, "%s%s", backends || keys[k].param == UINT32_MAX ? sim_backend_name(keys[k].backend) : "", val);
+}
+
+/* What a failed expectation read, run by run: the makespans, or the memory per unit. */
+static void say_figures(const sim_program *prog, const runs_ctx *c, const sim_expr *e, char *fail, size_t cap, size_t l) {
+    bool res = reads_mem(e, 'r'), virt = reads_mem(e, 'v');
+    if (res || virt)
+        l += (size_t)snprintf(fail + l, cap - l, ": %s%s%s per unit %s", res ? "resident" : "", res && virt ? " / " : "",
+                              virt ? "virtual" : "", c->n == 1 || c->cur != UINT32_MAX ? "was" : "were");
+    else l += (size_t)snprintf(fail + l, cap - l, ": the makespans were");
+    for (uint32_t k = 0; k < c->n && l < cap; k++) {
+        char lab[96], fig[96];
+        if (c->cur != UINT32_MAX && k != c->cur && (res || virt)) continue;   /* a per-run check: its run's */
+        run_label(prog, c->keys, c->n, k, lab, sizeof lab);
+        if (res || virt) {
+            const sim_run_mem *m = c->mems ? &c->mems[k] : NULL;
+            char a[32], b[32];
+            if (!m || !m->known) snprintf(fig, sizeof fig, "not sampled");
+            else {
+                fmt_bytes(a, sizeof a, (uint64_t)(m->resident + 0.5));
+                fmt_bytes(b, sizeof b, (uint64_t)(m->virt + 0.5));
+                snprintf(fig, sizeof fig, "%s%s%s", res ? a : "", res && virt ? " / " : "", virt ? b : "");
+            }
+        } else {
+            fmt_dur(fig, sizeof fig, c->makespans[k]);
+        }
+        bool first = c->cur != UINT32_MAX && (res || virt) ? true : !k;
+        l += (size_t)snprintf(fail + l, cap - l, "%s %s%s%s", first ? "" : ",", lab, lab[0] ? ": " : "", fig);
+    }
+}
+
+uint32_t sim_check_runs(const sim_program *prog, const sim_run_key *keys, const uint64_t *makespans,
+                        const sim_run_mem *mems, uint32_t n, char *report, size_t cap) {
+    runs_ctx c = { keys, makespans, mems, n, UINT32_MAX, 0, 0, 0 };
     uint32_t failed = 0;
     for (uint32_t i = 0; i < prog->nexpects; i++) {
         const sim_expect *x = &prog->expects[i];
         if (x->kind != SIM_X_RELATION || !x->across_runs) continue;
-        sim_eval_ctx ctx = { .makespan = runs_makespan, .user = &c };
-        int64_t v = 0;
-        diag ed;
-        char fail[1024] = "", text[256];
-        expect_text(prog, x->pos, text, sizeof text);
-        c.matched = 0;
-        if (sim_eval(x->value, prog, &ctx, &v, &ed)) {
-            if (c.matched > 1)
-                snprintf(fail, sizeof fail, "%s: makespan[%s=...] names %u runs; name one (the runs vary %s)", text,
-                         c.param == SIM_DIM_BACKEND ? "backend" : prog->params[c.param].name, c.matched,
-                         c.param == SIM_DIM_BACKEND ? "a parameter too" : "the backend too");
-            else snprintf(fail, sizeof fail, "%s: %.400s", text, ed.msg);
-        } else if (!v) {
-            /* each run by what varies: its backend (when they differ), its value (a sweep) */
-            bool backends = false;
-            for (uint32_t k = 1; k < n; k++) backends |= keys[k].backend != keys[0].backend;
-            size_t l = (size_t)snprintf(fail, sizeof fail, "%s does not hold: the makespans were", text);
-            for (uint32_t k = 0; k < n && l < sizeof fail; k++) {
-                char ms[32], val[64] = "";
-                fmt_dur(ms, sizeof ms, makespans[k]);
-                if (keys[k].param != UINT32_MAX)
-                    snprintf(val, sizeof val, "%s%s=%lld", backends ? " " : "", prog->params[keys[k].param].name,
-                             (long long)keys[k].value);
-                l += (size_t)snprintf(fail + l, sizeof fail - l, "%s %s%s: %s", k ? "," : "",
-                                      backends || keys[k].param == UINT32_MAX ? sim_backend_name(keys[k].backend) : "",
-                                      val, ms);
+        /* one that reads this run's memory is checked on each run (those its `if` keeps); else once */
+        for (uint32_t k = 0; k < (x->per_run ? n : 1); k++) {
+            const sim_program *rp = x->per_run && mems && mems[k].prog ? mems[k].prog : prog;
+            if (i < rp->nexpects && rp->expects[i].off) continue;
+            c.cur = x->per_run ? k : UINT32_MAX;
+            sim_eval_ctx ctx = { .makespan = runs_makespan, .mem = runs_mem, .user = &c };
+            int64_t v = 0;
+            diag ed;
+            char fail[1024] = "", text[256], on[112] = "";
+            expect_text(prog, x->pos, text, sizeof text);
+            if (x->per_run && n > 1) {
+                char lab[96];
+                run_label(prog, keys, n, k, lab, sizeof lab);
+                snprintf(on, sizeof on, " (on %s)", lab);
             }
-        }
-        if (fail[0]) {
-            failed++;
-            rt_rep(report, cap, "%s:%d:%d: %s\n", prog->path, x->pos.line, x->pos.col, fail);
+            c.matched = 0;
+            if (sim_eval(x->value, prog, &ctx, &v, &ed)) {
+                if (c.matched > 1)
+                    snprintf(fail, sizeof fail, "%s: [%s=...] names %u runs; name one (the runs vary %s)", text,
+                             c.param == SIM_DIM_BACKEND ? "backend" : prog->params[c.param].name, c.matched,
+                             c.param == SIM_DIM_BACKEND ? "a parameter too" : "the backend too");
+                else snprintf(fail, sizeof fail, "%s%s: %.400s", text, on, ed.msg);
+            } else if (!v) {
+                size_t l = (size_t)snprintf(fail, sizeof fail, "%s does not hold%s", text, on);
+                say_figures(prog, &c, x->value, fail, sizeof fail, l);
+            }
+            if (fail[0]) {
+                failed++;
+                rt_rep(report, cap, "%s:%d:%d: %s\n", prog->path, x->pos.line, x->pos.col, fail);
+            }
         }
     }
     return failed;
