@@ -73,6 +73,7 @@ static int check_scenario(input *in, const sim_define *defs, uint32_t ndefs) {
     int nb = sim_backends_of(p, NULL, bks, &d);
     for (int b = 0; b < nb && !rc; b++) rc = sim_check_backend(p, bks[b], &d);
     if (!rc && p->backend_if) rc = sim_check_backend(p, p->backend_if_b, &d);   /* backend B if EXPR: B too */
+    if (!rc && p->backend_if2) rc = sim_check_backend(p, p->backend_if2_b, &d);
     if (rc) {
         print_diag(path, &d, rc);
         sim_program_free(p);

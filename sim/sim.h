@@ -334,6 +334,9 @@ typedef struct sim_program {
     struct sim_expr *backend_if;   /* `backend B if EXPR` (NULL: none): this run is on B when EXPR is true */
     uint32_t backend_if_b;    /* that B (SIM_BACKEND_*): `weft check` checks it too */
     sim_pos backend_if_pos;
+    struct sim_expr *backend_if2;  /* a second `backend B2 if EXPR2` (NULL: none), read when EXPR is false */
+    uint32_t backend_if2_b;
+    sim_pos backend_if2_pos;
     uint32_t start_method;    /* `start_method fork|spawn`: SIM_STARTM_* (SIM_START_DEFAULT: not given, fork) */
     sim_pos start_pos;
     sim_param *params;   uint32_t nparams;

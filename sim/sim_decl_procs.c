@@ -165,12 +165,20 @@ static sim_object *new_object(parser *ps, sim_obj_kind kind, const char *what) {
  * others on the scenario's backend), so that one sweep can put threads and
  * processes side by side: `sweep mode = 0, 1, 2, 3` with `backend processes if
  * mode == 3`. EXPR is read over the params once -D and the sweep have set
- * them (sim__backend_resolve). At most one such line. */
+ * them (sim__backend_resolve). At most two such lines, on two backends (three
+ * backends side by side, each run with its own params: the first true wins). */
 static int backend_if(parser *ps, unsigned b, sim_pos pos) {
     sim_program *p = ps->p;
     sim__next(ps);   /* if */
-    if (p->backend_if) {
-        sim__perr(ps, pos, ERR_SCENARIO, "a second `backend ... if`: line %d has one already", p->backend_if_pos.line);
+    if (p->backend_if2) {
+        sim__perr(ps, pos, ERR_SCENARIO, "a third `backend ... if`: lines %d and %d have one already",
+                  p->backend_if_pos.line, p->backend_if2_pos.line);
+        sim__hint(ps, "one condition per other backend: backend processes if mode == 1, backend coroutines if mode == 2");
+        return ps->err;
+    }
+    if (p->backend_if && p->backend_if_b == b) {
+        sim__perr(ps, pos, ERR_SCENARIO, "a second `backend ... if`: line %d has one already for %s",
+                  p->backend_if_pos.line, sim_backend_name(b));
         sim__hint(ps, "one condition picks the other backend: backend processes if mode == 3");
         return ps->err;
     }
@@ -181,6 +189,12 @@ static int backend_if(parser *ps, unsigned b, sim_pos pos) {
         sim__perr(ps, e->pos, ERR_SCENARIO, "the backend's condition must be a constant (params, no random values, "
                   "counters or step results)");
         return ps->err;
+    }
+    if (p->backend_if) {
+        p->backend_if2 = e;
+        p->backend_if2_b = b;
+        p->backend_if2_pos = pos;
+        return 0;
     }
     p->backend_if = e;
     p->backend_if_b = b;
@@ -197,12 +211,13 @@ int sim__backend_resolve(parser *ps) {
         sim__hint(ps, "backends a, b runs every run on each; backend B if EXPR picks B for the runs where EXPR holds");
         return ps->err;
     }
-    int64_t v = 0;
+    int64_t v = 0, v2 = 0;
     if (sim__eval(ps, p->backend_if, &v)) return ps->err;
-    if (v) {
-        p->backend = sim_backend_name(p->backend_if_b);
+    if (!v && p->backend_if2 && sim__eval(ps, p->backend_if2, &v2)) return ps->err;
+    if (v || v2) {
+        p->backend = sim_backend_name(v ? p->backend_if_b : p->backend_if2_b);
         p->nbackends = 0;
-        p->backend_pos = p->backend_if_pos;
+        p->backend_pos = v ? p->backend_if_pos : p->backend_if2_pos;
     }
     return 0;
 }

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-_Static_assert(sizeof(void *) != 8 || (sizeof(sim_program) == 352 && sizeof(sim_param) == 40 &&
+_Static_assert(sizeof(void *) != 8 || (sizeof(sim_program) == 376 && sizeof(sim_param) == 40 &&
                                        sizeof(sim_object) == 192 && sizeof(sim_actor) == 72 &&
                                        sizeof(sim_stmt) == 232 && sizeof(sim_expr) == 96 && sizeof(sim_task) == 24 &&
                                        sizeof(sim_name) == 16 && sizeof(sim_expect) == 64),
@@ -130,6 +130,7 @@ const sim_program *sim__program_clone(rt *r, const sim_program *p) {
     q->title = str(&c, p->title);
     q->backend = str(&c, p->backend);
     q->backend_if = expr(&c, p->backend_if);
+    q->backend_if2 = expr(&c, p->backend_if2);
     q->params = dup(&c, p->params, sizeof *p->params * p->nparams);
     for (uint32_t i = 0; q->params && i < p->nparams; i++) {
         q->params[i].name = str(&c, p->params[i].name);

@@ -437,8 +437,16 @@ START_TEST(declarations_and_overrides) {
                                &three, 1, &d), 0);
     ck_assert_str_eq(p->backend, "processes");
     sim_program_free(p);
-    tu_parse_err("param m = 0\nbackend processes if m == 1\nbackend threads if m == 2\nactor a { compute 1ms }\n", 3, 1,
+    tu_parse_err("param m = 0\nbackend processes if m == 1\nbackend processes if m == 2\nactor a { compute 1ms }\n", 3, 1,
                  "a second `backend ... if`: line 2", NULL);
+    tu_parse_err("param m = 0\nbackend processes if m == 1\nbackend coroutines if m == 2\nbackend threads if m == 0\n"
+                 "actor a { compute 1ms }\n", 4, 1, "a third `backend ... if`: lines 2 and 3", NULL);
+    /* two lines on two backends: the first that holds picks (three backends, each run its own params) */
+    sim_define two = { .name = "m", .value = "2" };
+    ck_assert_int_eq(sim_parse(&p, "a", "param m = 0\nbackend processes if m == 1\nbackend coroutines if m == 2\n"
+                               "actor a { sleep 1ms }\n", &two, 1, &d), 0);
+    ck_assert_str_eq(p->backend, "coroutines");
+    sim_program_free(p);
     tu_parse_err("param m = 0\nbackends threads, processes\nbackend processes if m == 1\nactor a { compute 1ms }\n", 3, 1,
                  "beside `backends`", NULL);
     tu_parse_err("param m = 0\nbackend processes if 5ms\nactor a { compute 1ms }\n", 2, 22, "backend's condition", NULL);
