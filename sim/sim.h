@@ -310,6 +310,7 @@ typedef struct sim_expect {
     bool per_run;           /* RELATION across runs: also reads this run's memory (resident_per_unit unselected):
                                checked once per run */
     bool off;               /* `expect ... if COND` and COND is false for this run's params: not checked */
+    struct sim_expr *cond;  /* that COND (NULL: none), read once -D and the sweep have set the params */
     sim_order_item *items; uint32_t nitems;   /* ORDER */
 } sim_expect;
 

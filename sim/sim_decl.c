@@ -24,8 +24,8 @@ static const sim_expr *reads_run_state(const sim_expr *e) {
 }
 
 /* `expect ... if COND`: the clause holds only for the runs whose params make COND
- * true (COND over params, read as -D and the sweep set them: decided here, for
- * this run's program). A clause that only compares runs (makespan[P=v]) is not
+ * true (COND over params, read once -D and the sweep have set them: sim_check.c
+ * decides, for this run's program). A clause that only compares runs (makespan[P=v]) is not
  * one run's: it takes no `if`. */
 static int expect_if(parser *ps, sim_expect *x) {
     if (!is_kw(&ps->t, "if")) return 0;
@@ -44,9 +44,7 @@ static int expect_if(parser *ps, sim_expect *x) {
                   "counters or step results)");
         return ps->err;
     }
-    int64_t v = 0;
-    if (sim__eval(ps, e, &v)) return ps->err;
-    x->off = !v;
+    x->cond = e;   /* decided once -D and the sweep have set the params (sim_check.c) */
     return 0;
 }
 

@@ -127,6 +127,8 @@ typedef struct rt_obj {
     int64_t value;                   /* semaphore: free permits; event: flag; barrier: arrived */
     uint64_t seq;                    /* event: set count; condition: notify count; barrier: generation */
     uint32_t waiting;                /* event: units waiting */
+    uint64_t set_t, clear_t;         /* event: when it was last set and last cleared (run clock; 0: never) */
+    uint32_t setter;                 /* event: the unit that last set it */
     rt_waiter *waiters; size_t nwaiters, cap_waiters;   /* condition: FIFO of waiters */
     _Atomic int64_t counter;         /* counter value */
     _Atomic uint64_t lost;           /* counter: updates overwritten by racy writes (an int64, saturated) */

@@ -38,10 +38,13 @@ void obj_event_set(rt_unit *u, uint32_t oi, bool set) {
     if (set) {
         o->value = 1;
         o->seq++;
+        o->set_t = rt_now(u->r);   /* for the watchdog: a waiter that came after a set and a clear missed it */
+        o->setter = u->index;
         trc_emit_sync(u->ring, TRC_EV_SET, o->id, 0, o->seq, o->waiting);
         if (o->waiting) rt_wake(u->r, o->mon, 0, true);
     } else {
         o->value = 0;
+        o->clear_t = rt_now(u->r);
         trc_emit_sync(u->ring, TRC_EV_CLEAR, o->id, 0, 0, 0);
     }
     rt_unlock(u, o->mon);

@@ -21,7 +21,7 @@
 _Static_assert(sizeof(void *) != 8 || (sizeof(sim_program) == 376 && sizeof(sim_param) == 40 &&
                                        sizeof(sim_object) == 192 && sizeof(sim_actor) == 72 &&
                                        sizeof(sim_stmt) == 232 && sizeof(sim_expr) == 96 && sizeof(sim_task) == 24 &&
-                                       sizeof(sim_name) == 16 && sizeof(sim_expect) == 64),
+                                       sizeof(sim_name) == 16 && sizeof(sim_expect) == 72),
                "a program struct changed: copy its new pointers in sim_prog_clone.c, then update these sizes");
 
 typedef struct memo_ent { const void *from; void *to; } memo_ent;
@@ -168,6 +168,7 @@ const sim_program *sim__program_clone(rt *r, const sim_program *p) {
         sim_expect *x = &q->expects[i];
         x->value = expr(&c, x->value);
         x->index = expr(&c, x->index);
+        x->cond = expr(&c, x->cond);
         x->items = dup(&c, x->items, sizeof *x->items * x->nitems);
     }
     q->strings = dup(&c, p->strings, sizeof *p->strings * p->nstrings);

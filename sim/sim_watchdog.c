@@ -298,7 +298,23 @@ static void describe_wait(const wd *w, uint32_t i, uint64_t t0, char *out, size_
     }
     case SIM_OBJ_SEMAPHORE: rt_rep(out, cap, " (no permit free, none will be released)"); break;
     case SIM_OBJ_CONDITION: rt_rep(out, cap, " (no live unit will notify)"); break;
-    case SIM_OBJ_EVENT: rt_rep(out, cap, " (not set; no live unit will set it)"); break;
+    case SIM_OBJ_EVENT: {
+        /* set and cleared again before this wait began (a publish nobody subscribed to yet): it missed it */
+        wd_lock(w, o->mon);
+        uint64_t st = o->set_t, ct = o->clear_t;
+        uint32_t by = o->setter;
+        wd_unlock(w, o->mon);
+        if (st && ct >= st && st <= since) {
+            char at[32], cl[32];
+            fmt_dur(at, sizeof at, st > t0 ? st - t0 : 0);
+            fmt_dur(cl, sizeof cl, ct > t0 ? ct - t0 : 0);
+            rt_rep(out, cap, ": it missed it, set at %s by %s and cleared at %s, before it began waiting; no live unit "
+                             "will set it again", at, by < r->nunits ? r->units[by].name : "?", cl);
+        } else {
+            rt_rep(out, cap, " (not set; no live unit will set it)");
+        }
+        break;
+    }
     case SIM_OBJ_BARRIER: {
         wd_lock(w, o->mon);
         int64_t arrived = o->value;
