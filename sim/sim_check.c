@@ -302,10 +302,6 @@ int sim__after_overrides(parser *ps) {
     }
     if (!ps->err) p->nunits = (uint32_t)units;
     for (uint32_t i = 0; i < p->nsweep && !ps->err; i++) sim__eval(ps, p->sweep_exprs[i], &p->sweep_values[i]);
-    for (uint32_t i = 0; i < p->nexpects && !ps->err; i++) {   /* expect ... if COND: this run's params decide */
-        int64_t v = 1;
-        if (p->expects[i].cond && !sim__eval(ps, p->expects[i].cond, &v)) p->expects[i].off = !v;
-    }
     if (!ps->err) sim__procs_after_overrides(ps);
     return ps->err;
 }

@@ -58,6 +58,10 @@ int sim_parse(sim_program **out, const char *path, const char *text, const sim_d
     }
     for (uint32_t i = 0; i < p->ntasks && !ps.err; i++) sim__check_stmts(&ps, p->tasks[i].body);
     if (!ps.err) sim__backend_resolve(&ps);       /* `backend B if EXPR`, over the final params */
+    for (uint32_t i = 0; i < p->nexpects && !ps.err; i++) {   /* `expect ... if COND`, over the final params */
+        int64_t v = 1;
+        if (p->expects[i].cond && !sim__eval(&ps, p->expects[i].cond, &v)) p->expects[i].off = !v;
+    }
     if (!ps.err) sim__procs_before_arrays(&ps);   /* sim_decl_procs.c */
     if (!ps.err) sim__expand_arrays(&ps);
     if (!ps.err && p->nactors) sim__count_units(&ps);
