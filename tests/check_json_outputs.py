@@ -6,7 +6,9 @@
   - export --format json decodes, and agrees with stats: a thread per unit,
     each unit's state slices summing to its states' time (ns exact), a flow
     start and end per flow of the model, a depth counter sample per put and get;
-  - diff's --fail-if gives the exit status scripts rely on.
+  - diff's --fail-if gives the exit status scripts rely on;
+  - memory: diff's rows per unit and peaks (bytes) are stats' figures, and
+    export --format json has a counter per process with stats' samples.
 
     check_json_outputs.py WEFT SOURCE_DIR WORK_DIR
 """
@@ -137,6 +139,52 @@ for rec in ("a.weft", "lc.weft", "sw.weft"):
                 n = sum(1 for e in ev if e["ph"] == "C" and e["pid"] == pid and e["name"] == o["name"] + " depth")
                 if n != o["puts"] + o["gets"] + 1:
                     fail(f"{rec} run {pid}: {n} depth samples of {o['name']} for {o['puts']} puts and {o['gets']} gets")
+
+# memory (issue 16): diff's memory rows (bytes) are stats' figures; export --format json has a
+# counter per process of each run, one sample per statm sample, resident and virtual as stats has them
+mem_scn = os.path.join(work, "idle_mem.scn")
+with open(mem_scn, "w") as f:
+    f.write("backends threads, coroutines\nparam n = 200\nevent go\nbarrier ready n + 1\n"
+            "actor idle * n { wait ready; wait go }\nactor main { wait ready; sleep 30ms; set go }\nexpect all_done\n")
+run("run", mem_scn, "-q", "-o", "mem.weft")
+st = json.loads(run("stats", "mem.weft", "--json").stdout)["runs"]
+d = json.loads(run("diff", "mem.weft", "--json").stdout)
+errs = jsc.validate(d, diff_schema, diff_schema)
+if errs:
+    fail(f"diff --json of mem.weft breaks the schema: {errs[:5]}")
+rows = {r["path"]: r for r in d["pairs"][0]["rows"]}
+for fig, key in (("resident_per_unit", "per_unit_resident"), ("virtual_per_unit", "per_unit_virtual"),
+                 ("peak_resident", "peak_resident"), ("peak_virtual", "peak_virtual")):
+    r = rows.get(fig)
+    if not r or r["unit"] != "bytes":
+        fail(f"diff has no {fig} row in bytes: {r}")
+        continue
+    for side, run_st in (("a", st[0]), ("b", st[1])):
+        want = run_st["memory"][key]
+        if abs(r[side] - want) > 1e-6 * max(1, abs(want)):
+            fail(f"diff's {fig} ({side}) is {r[side]}, stats says {want}")
+if rows.get("virtual_per_unit") and not rows["virtual_per_unit"]["b"] < rows["virtual_per_unit"]["a"]:
+    fail(f"a task reserves no less than a thread: {rows['virtual_per_unit']}")
+text = run("diff", "mem.weft").stdout
+if "resident_per_unit" not in text or "virtual_per_unit" not in text:
+    fail(f"diff's text has no memory rows:\n{text}")
+run("export", "mem.weft", "--format", "json", "-o", "mem.json")
+with open(os.path.join(work, "mem.json")) as f:
+    ev = json.load(f)["traceEvents"]
+for ri, r in enumerate(st):
+    pid = ri + 1
+    for p in r["memory"]["processes"]:
+        name = f"memory: {p['name']} (pid {p['pid']})"
+        cs = [e for e in ev if e["ph"] == "C" and e["pid"] == pid and e["name"] == name]
+        if len(cs) != p["samples"] or any(e.get("cat") != "memory" for e in cs):
+            fail(f"mem.weft run {pid}: {len(cs)} memory counter events of {name}, stats says {p['samples']} samples")
+            continue
+        if max(e["args"]["resident"] for e in cs) != p["peak_resident"] or \
+           max(e["args"]["virtual"] for e in cs) != p["peak_virtual"] or \
+           cs[-1]["args"]["resident"] != p["last_resident"]:
+            fail(f"mem.weft run {pid}: the memory counter of {name} disagrees with stats")
+        if [e["ts"] for e in cs] != sorted(e["ts"] for e in cs):
+            fail(f"mem.weft run {pid}: the memory samples of {name} are not in time order")
 
 if failures:
     print(f"{len(failures)} failure(s)")

@@ -1123,7 +1123,8 @@ void trc_stats_runs_text(buf *out, const trc_model *models, uint32_t nruns);
  * SCOPE ":" NAME "." FIGURE with SCOPE unit, group or object
  * ("object:jobs.wait", "group:consumer.blocked"). */
 enum trc_fig_unit { TRC_FIG_NS = 0, TRC_FIG_COUNT = 1, TRC_FIG_RATE = 2 /* per second */,
-                    TRC_FIG_SHARE = 3 /* 0..1 */, TRC_FIG_LEVEL = 4 /* a depth */ };
+                    TRC_FIG_SHARE = 3 /* 0..1 */, TRC_FIG_LEVEL = 4 /* a depth */,
+                    TRC_FIG_BYTES = 5 /* memory */ };
 typedef struct trc_diff_row {
     const char *path;                 /* "object:jobs.wait" */
     const char *scope, *name, *figure;   /* "object", "jobs", "wait"; scope "run" and name "" at run level */

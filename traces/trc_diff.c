@@ -74,6 +74,15 @@ static void side_rows(rows *r, int side, const trc_stats *s) {
     put(r, side, "run", "", "flush", TRC_FIG_NS, (double)s->flush_ns);
     put(r, side, "run", "", "lost", TRC_FIG_COUNT, (double)s->lost);
     put(r, side, "run", "", "lost_updates", TRC_FIG_COUNT, (double)s->m->lost_updates);
+    const trc_mem *mem = &s->m->mem;
+    if (mem->nprocs) {   /* memory (issue 16): the peaks, and per unit when there is a baseline */
+        put(r, side, "run", "", "peak_resident", TRC_FIG_BYTES, (double)mem->peak_resident);
+        put(r, side, "run", "", "peak_virtual", TRC_FIG_BYTES, (double)mem->peak_virt);
+        if (mem->has_base && mem->units_started) {
+            put(r, side, "run", "", "resident_per_unit", TRC_FIG_BYTES, mem->unit_resident);
+            put(r, side, "run", "", "virtual_per_unit", TRC_FIG_BYTES, mem->unit_virt);
+        }
+    }
     for (uint32_t g = 0; g < s->ngroups; g++) {
         const trc_group_stats *gs = &s->groups[g];
         put(r, side, "group", gs->name, "units", TRC_FIG_COUNT, gs->nunits);
@@ -123,6 +132,7 @@ void trc__fig_fmt(char *out, size_t cap, uint8_t unit, double v) {
     case TRC_FIG_COUNT: snprintf(out, cap, "%.0f", v); break;
     case TRC_FIG_RATE: snprintf(out, cap, "%.1f/s", v); break;
     case TRC_FIG_SHARE: snprintf(out, cap, "%.1f%%", 100 * v); break;
+    case TRC_FIG_BYTES: fmt_bytes(out, cap, v > 0 ? (uint64_t)llround(v) : 0); break;
     default: snprintf(out, cap, "%.2f", v); break;
     }
 }
@@ -209,6 +219,11 @@ static void summarize(trc_diff *d, const trc_stats *sa, const trc_stats *sb) {
         } else if (!strcmp(r->scope, "object") && !strcmp(r->figure, "contention")) {
             c[nc++] = (cand){ rel * 1.5, line(d, "%.0f %% of the acquisitions of `%s` had to wait (%.0f %% before)", 100 * y,
                                               r->name, 100 * x) };
+        } else if (!strcmp(r->scope, "run") && (!strcmp(r->figure, "resident_per_unit") ||
+                                                !strcmp(r->figure, "virtual_per_unit"))) {
+            how_much(h, sizeof h, x, y, "more", "less");
+            c[nc++] = (cand){ rel * 2, line(d, "a unit takes %s %s memory (%s -> %s per unit)", h,
+                                            r->figure[0] == 'r' ? "resident" : "virtual", a, b) };
         } else if (!strcmp(r->scope, "run") && !strcmp(r->figure, "items_per_s")) {
             how_much(h, sizeof h, x, y, "higher", "lower");
             c[nc++] = (cand){ rel * 2, line(d, "throughput is %s (%s -> %s)", h, a, b) };
@@ -311,6 +326,7 @@ static const char *unit_name(uint8_t u) {
     case TRC_FIG_COUNT: return "count";
     case TRC_FIG_RATE: return "per_s";
     case TRC_FIG_SHARE: return "share";
+    case TRC_FIG_BYTES: return "bytes";
     default: return "level";
     }
 }

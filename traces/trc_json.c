@@ -10,6 +10,8 @@
  *     instants (ph i)
  *   - queue depths, semaphore permits in use and the like as counters (ph C)
  *     of the run's process, one series per object
+ *   - memory: each process of the run (weft's, a unit's) as a counter "memory:
+ *     NAME (pid N)" (ph C, cat "memory") with its resident and virtual bytes
  *   - flows (put->get, release->acquire, notify->wake, ...) as flow events: ph s
  *     on the sender's thread, ph f with bp "e" on the receiver's, id = the
  *     flow's id within the run plus the run's number times 2^32.
@@ -133,6 +135,20 @@ int trc_export_json(FILE *out, const trc_recording *rec, const trc_model *models
                                                                             : "level";
             for (size_t i = 0; i < ot->nlevel; i++) counter(&b, pid, on, series, ot->level[i].t, ot->level[i].v);
             if (b.n > (1u << 16)) rc = flush_buf(out, &b, d);
+        }
+        /* memory: each process of the run as a counter of its own (resident and virtual bytes per sample) */
+        for (uint32_t k = 0; k < m->mem.nprocs && !rc; k++) {
+            const trc_mem_proc *mp = &m->mem.procs[k];
+            char name[128];
+            snprintf(name, sizeof name, "memory: %s (pid %d)", mp->name, (int)mp->pid);
+            for (size_t i = 0; i < mp->n; i++) {
+                bprintf(&b, ",\n{\"ph\":\"C\",\"cat\":\"memory\",\"pid\":%u,\"name\":", pid);
+                trc__json_str(&b, name);
+                ts(&b, "ts", mp->resident[i].t);
+                bprintf(&b, ",\"args\":{\"resident\":%lld,\"virtual\":%lld}}", (long long)mp->resident[i].v,
+                        (long long)mp->virt[i].v);
+                if (b.n > (1u << 16) && (rc = flush_buf(out, &b, d))) break;
+            }
         }
         /* flows */
         for (size_t i = 0; i < m->nflows && !rc; i++) {
