@@ -304,7 +304,7 @@ static void describe_wait(const wd *w, uint32_t i, uint64_t t0, char *out, size_
         uint64_t st = o->set_t, ct = o->clear_t;
         uint32_t by = o->setter;
         wd_unlock(w, o->mon);
-        if (st && ct >= st && st <= since) {
+        if (st && ct >= st && ct <= since) {
             char at[32], cl[32];
             fmt_dur(at, sizeof at, st > t0 ? st - t0 : 0);
             fmt_dur(cl, sizeof cl, ct > t0 ? ct - t0 : 0);
