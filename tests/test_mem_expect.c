@@ -162,14 +162,16 @@ START_TEST(memory_expectation_on_virtual_clock) {
     const char *path = tmp_path("memv.scn"), *out = tmp_path("memv.weft");
     FILE *f = fopen(path, "w");
     ck_assert_ptr_nonnull(f);
-    fputs("actor a * 3 { sleep 1ms }\nexpect all_done\nexpect resident_per_unit < 1MiB\n", f);
+    /* a loose bound: what is checked is whether it can be (under ThreadSanitizer a thread carries
+     * megabytes of TSan's own state) */
+    fputs("actor a * 3 { sleep 1ms }\nexpect all_done\nexpect resident_per_unit < 64MiB\n", f);
     fclose(f);
     char text[8192], cmd[1024];
     int st;
     snprintf(cmd, sizeof cmd, "run -q --clock virtual %s -o %s", path, out);
     tu_weft_shell(text, sizeof text, &st, cmd);
     ck_assert_msg(st == 1, "%d: %s", st, text);
-    ck_assert_msg(strstr(text, ":3:1: expect resident_per_unit < 1MiB: resident_per_unit cannot be checked: a run on "
+    ck_assert_msg(strstr(text, ":3:1: expect resident_per_unit < 64MiB: resident_per_unit cannot be checked: a run on "
                                "--clock virtual samples no memory (run on the real clock)"), "%s", text);
     /* on the real clock it holds */
     snprintf(cmd, sizeof cmd, "run -q %s -o %s", path, out);
