@@ -6,6 +6,9 @@
  * Round trip (resume a fiber, it yields back), side by side in one run:
  *   - call:        an indirect call through a volatile function pointer (the floor)
  *   - fiber:       sim_fiber_resume + sim_fiber_yield (our switch, twice)
+ *   - own FP env:  the same with a fiber created with own_fp_env (its MXCSR
+ *                  and x87 control word, or FPCR, saved and loaded in C at
+ *                  each switch: what the opt-in costs)
  *   - bare switch: the assembly switch alone (sim__fiber_jump there and back,
  *                  none of the library's bookkeeping: the bare minimum a
  *                  switch of callee-saved registers costs here; x86-64 only)
@@ -199,20 +202,26 @@ int main(int argc, char **argv) {
 
     bare_init();
     double call[TRIALS], fib[TRIALS], swc[TRIALS], callw[TRIALS], fibw[TRIALS], swcw[TRIALS];
-    double bare[TRIALS], barew[TRIALS];
-    time_calls(n / 10); time_fiber(f, n / 10); time_bare(n / 10); time_swapcontext(n / 1000);   /* warm up */
+    double bare[TRIALS], barew[TRIALS], own[TRIALS], ownw[TRIALS];
+    sim_fiber *fo = NULL;
+    rc = sim_fiber_create(&fo, &(sim_fiber_desc){ .fn = ping, .name = "ping-fp", .own_fp_env = true,
+                                                  .check_every_switch = SIM_FIBER_CHECK_OFF });
+    if (rc) { fprintf(stderr, "bench_fiber: cannot create a fiber: %s\n", sim_fiber_result_str(rc)); return 1; }
+    time_calls(n / 10); time_fiber(f, n / 10); time_fiber(fo, n / 10); time_bare(n / 10); time_swapcontext(n / 1000);   /* warm up */
     for (int t = 0; t < TRIALS; t++) {
-        fig a = time_calls(n), b = time_fiber(f, n), d = time_bare(n);
+        fig a = time_calls(n), b = time_fiber(f, n), e = time_fiber(fo, n), d = time_bare(n);
         fig c = time_swapcontext(n / 100);  /* a system call each */
-        call[t] = a.cpu; fib[t] = b.cpu; swc[t] = c.cpu; bare[t] = d.cpu;
-        callw[t] = a.wall; fibw[t] = b.wall; swcw[t] = c.wall; barew[t] = d.wall;
+        call[t] = a.cpu; fib[t] = b.cpu; swc[t] = c.cpu; bare[t] = d.cpu; own[t] = e.cpu;
+        callw[t] = a.wall; fibw[t] = b.wall; swcw[t] = c.wall; barew[t] = d.wall; ownw[t] = e.wall;
     }
-    double *all[8] = { call, fib, swc, callw, fibw, swcw, bare, barew };
-    for (int i = 0; i < 8; i++) qsort(all[i], TRIALS, sizeof *all[i], cmp_d);
+    sim_fiber_destroy(fo);
+    double *all[10] = { call, fib, swc, callw, fibw, swcw, bare, barew, own, ownw };
+    for (int i = 0; i < 10; i++) qsort(all[i], TRIALS, sizeof *all[i], cmp_d);
     const int m = TRIALS / 2;
     printf("\nround trip (ns)     cpu median  cpu min   x call  wall median\n");
     printf("  indirect call       %8.2f %8.2f %8.1f %10.2f\n", call[m], call[0], 1.0, callw[m]);
     printf("  fiber resume+yield  %8.2f %8.2f %8.1f %10.2f\n", fib[m], fib[0], fib[m] / call[m], fibw[m]);
+    printf("  own FP env          %8.2f %8.2f %8.1f %10.2f\n", own[m], own[0], own[m] / call[m], ownw[m]);
 #if defined(HAVE_BARE)
     printf("  bare switch x2      %8.2f %8.2f %8.1f %10.2f\n", bare[m], bare[0], bare[m] / call[m], barew[m]);
 #endif

@@ -438,12 +438,15 @@ static int thread_altstack(fiber_thread *ts) {
 
 //~ canary
 
-/* The canary is the lowest SIM_FIBER_CANARY_BYTES of the stack, kept zero.
- * Zero because a page that was never written reads as zeros from the kernel's
- * shared zero page, which costs no memory: a pattern there would make every
- * fiber's lowest page resident (4 KiB per idle fiber, half of its footprint).
- * An overrun is caught when it writes anything but zeros there, and running
- * further hits the guard page in any case. */
+/* The canary is the lowest SIM_FIBER_CANARY_BYTES of the stack, kept zero:
+ * a page that was never written holds zeros without costing memory, while a
+ * pattern there would make every fiber's lowest page resident (4 KiB per idle
+ * fiber, half of its footprint). Not even read on a fresh stack: some kernels
+ * (this project's VMs: Linux 6.18) back a read of an untouched anonymous page
+ * with a page of its own rather than the shared zero page, which cost 4 KiB
+ * per idle fiber (bench_fiber: 8.2 -> 4.2 KiB). An overrun is caught when it
+ * writes anything but zeros there, and running further hits the guard page in
+ * any case. */
 static void canary_write(sim_fiber *f) {
     volatile uint64_t *w = (volatile uint64_t *)(void *)f->stack_lo;
     for (size_t i = 0; i < SIM_FIBER_CANARY_BYTES / 8; i++)
@@ -534,7 +537,7 @@ static pool_class *pool_class_of(sim_fiber_pool *p, size_t span, bool add) {
 }
 
 /* A stack of `size` bytes (a multiple of the page) with its guard below it. */
-static int pool_take(sim_fiber_pool *p, size_t size, char **stack_lo, size_t *guard_out) {
+static int pool_take(sim_fiber_pool *p, size_t size, char **stack_lo, size_t *guard_out, bool *fresh) {
     size_t page = page_size();
     int rc = 0;
     pthread_mutex_lock(&p->mu);
@@ -542,6 +545,7 @@ static int pool_take(sim_fiber_pool *p, size_t size, char **stack_lo, size_t *gu
     size_t span = guard + size;
     pool_class *c = pool_class_of(p, span, false);
     char *slot = NULL;
+    *fresh = false;
     if (c && c->nfree) {
         slot = c->free[--c->nfree];
         p->nfree--;
@@ -565,6 +569,7 @@ static int pool_take(sim_fiber_pool *p, size_t size, char **stack_lo, size_t *gu
         slot = r->base + r->used;
         if (mprotect(slot + guard, size, PROT_READ | PROT_WRITE) != 0) { rc = SIM_FIBER_ENOMEM; goto out; }
         r->used += span;
+        *fresh = true;   /* never mapped before: reads as zeros */
     }
     p->live++;
     *stack_lo = slot + guard;
@@ -624,7 +629,8 @@ int sim_fiber_create(sim_fiber **out, const sim_fiber_desc *d) {
     sim_fiber *f = calloc(1, sizeof *f);
     if (!f) return SIM_FIBER_ENOMEM;
     f->pool = d->pool ? d->pool : &default_pool;
-    rc = pool_take(f->pool, size, &f->stack_lo, &f->guard_size);
+    bool fresh = false;
+    rc = pool_take(f->pool, size, &f->stack_lo, &f->guard_size, &fresh);
     if (rc) { free(f); return rc; }
     f->stack_size = size;
     f->owner = ts;
@@ -637,7 +643,7 @@ int sim_fiber_create(sim_fiber **out, const sim_fiber_desc *d) {
     f->own_fp = d->own_fp_env;
     if (f->own_fp) fp_init(&f->fp);
     copy_name(f->name, d->name);
-    canary_write(f);
+    if (!fresh) canary_write(f);   /* a fresh stack is zeros: not even read (see canary_write) */
 #if defined(FIBER_UCONTEXT)
     if (getcontext(&f->uc) != 0) {
         pool_give(f->pool, f->stack_lo, f->stack_size, f->guard_size);
