@@ -312,6 +312,7 @@ typedef struct sim_expect {
     bool off;               /* `expect ... if COND` and COND is false for this run's params: not checked */
     struct sim_expr *cond;  /* that COND (NULL: none), read once -D and the sweep have set the params */
     sim_order_item *items; uint32_t nitems;   /* ORDER */
+    uint32_t on_backends;   /* `on B1, B2`: bit 1 << SIM_BACKEND_* per backend it applies to; 0: all */
 } sim_expect;
 
 /* `record ...`: how the scenario asks to be recorded (the command line overrides). */

@@ -2,11 +2,15 @@
  * scenario's `backends threads, processes`, a sweep, or both at once, are
  * one run per backend and value into one recording. This file says which
  * backends to run and checks the expectations that compare the runs:
- * makespan[backend=B] and makespan[P=V] select a run by what it varies.
+ * makespan[backend=B] and makespan[P=V] select a run by what it varies, and
+ * the memory expectations (resident_per_unit, virtual_per_unit: known once the
+ * recording is read back) read each run's memory, or one run's by the same
+ * selectors.
  */
 #include "sim/sim_internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int sim_backends_of(const sim_program *prog, const char *list, uint32_t *out, diag *d) {
@@ -133,44 +137,113 @@ static void say_figures(const sim_program *prog, const runs_ctx *c, const sim_ex
     }
 }
 
-uint32_t sim_check_runs(const sim_program *prog, const sim_run_key *keys, const uint64_t *makespans,
-                        const sim_run_mem *mems, uint32_t n, char *report, size_t cap) {
+/* Does the expression select a run by its backend (makespan[backend=B])? */
+static bool names_backend(const sim_expr *e) {
+    if (!e) return false;
+    if ((e->kind == SIM_E_MAKESPAN || e->kind == SIM_E_MEM) && e->param == SIM_DIM_BACKEND) return true;
+    if (names_backend(e->a) || names_backend(e->b)) return true;
+    for (uint32_t i = 0; i < e->nitems; i++)
+        if (names_backend(e->items[i])) return true;
+    return false;
+}
+
+/* One relation over the runs keys[0..n) (their memory mems, NULL: none known); `on` names their
+ * backend when the relation is evaluated within each backend. One that reads this run's memory
+ * (resident_per_unit with no [...]) is checked on each of the runs its `if` keeps. Returns how
+ * many checks failed. */
+static uint32_t check_relation(const sim_program *prog, const sim_expect *x, uint32_t xi, const sim_run_key *keys,
+                               const uint64_t *makespans, const sim_run_mem *mems, uint32_t n, const char *on,
+                               char *report, size_t cap) {
     runs_ctx c = { keys, makespans, mems, n, UINT32_MAX, 0, 0, 0 };
     uint32_t failed = 0;
+    for (uint32_t k = 0; k < (x->per_run ? n : 1); k++) {
+        const sim_program *rp = x->per_run && mems && mems[k].prog ? mems[k].prog : prog;
+        if (xi < rp->nexpects && rp->expects[xi].off) continue;
+        c.cur = x->per_run ? k : UINT32_MAX;
+        sim_eval_ctx ctx = { .makespan = runs_makespan, .mem = runs_mem, .user = &c };
+        int64_t v = 0;
+        diag ed;
+        char fail[1024] = "", text[256], where[112] = "";
+        expect_text(prog, x->pos, text, sizeof text);
+        if (x->per_run && n > 1) {
+            char lab[96];
+            run_label(prog, keys, n, k, lab, sizeof lab);
+            snprintf(where, sizeof where, " (on %s)", lab);
+        } else if (on) {
+            snprintf(where, sizeof where, " (on %s)", on);
+        }
+        c.matched = 0;
+        if (sim_eval(x->value, prog, &ctx, &v, &ed)) {
+            if (c.matched > 1)
+                snprintf(fail, sizeof fail, "%s%s: [%s=...] names %u runs; name one (the runs vary %s)", text, where,
+                         c.param == SIM_DIM_BACKEND ? "backend" : prog->params[c.param].name, c.matched,
+                         c.param == SIM_DIM_BACKEND ? "a parameter too" : "the backend too");
+            else snprintf(fail, sizeof fail, "%s%s: %.400s", text, where, ed.msg);
+        } else if (!v) {
+            size_t l = (size_t)snprintf(fail, sizeof fail, "%s does not hold%s", text, where);
+            say_figures(prog, &c, x->value, fail, sizeof fail, l);
+        }
+        if (fail[0]) {
+            failed++;
+            rt_rep(report, cap, "%s:%d:%d: %s\n", prog->path, x->pos.line, x->pos.col, fail);
+        }
+    }
+    return failed;
+}
+
+/* A relation that selects runs by a param only (makespan[P=v]) compares runs of
+ * one backend: when every value ran on several backends it is evaluated within
+ * each (the sweep of each backend), restricted by `on`. One that selects by backend
+ * (makespan[backend=B]) compares across backends: evaluated once, over the
+ * runs of the backends `on` names (all without `on`). */
+uint32_t sim_check_runs(const sim_program *prog, const sim_run_key *keys, const uint64_t *makespans,
+                        const sim_run_mem *mems, uint32_t n, char *report, size_t cap) {
+    uint32_t failed = 0;
+    sim_run_key *sk = n ? malloc(sizeof *sk * n) : NULL;
+    uint64_t *sm = n ? malloc(sizeof *sm * n) : NULL;
+    sim_run_mem *smem = n && mems ? malloc(sizeof *smem * n) : NULL;
+    if (n && (!sk || !sm || (mems && !smem))) {
+        free(sk); free(sm); free(smem);
+        rt_rep(report, cap, "%s: out of memory to check the expectations across runs\n", prog->path);
+        return 1;
+    }
+    /* the backends in the order they ran */
+    uint32_t order[SIM_BACKEND__MAX], nb = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        bool seen = false;
+        for (uint32_t j = 0; j < nb; j++) seen |= order[j] == keys[k].backend;
+        if (!seen && nb < SIM_BACKEND__MAX) order[nb++] = keys[k].backend;
+    }
+    /* Does a value of the swept param run on several backends (a sweep x backends)?
+     * If not (one backend, or `backend B if EXPR` picking one per value), a
+     * relation over the sweep compares whatever ran, as one sweep. */
+    bool repeated = false;
+    for (uint32_t k = 0; k < n; k++)
+        for (uint32_t j = k + 1; j < n; j++)
+            repeated |= keys[j].param == keys[k].param && keys[j].value == keys[k].value;
     for (uint32_t i = 0; i < prog->nexpects; i++) {
         const sim_expect *x = &prog->expects[i];
         if (x->kind != SIM_X_RELATION || !x->across_runs) continue;
-        /* one that reads this run's memory is checked on each run (those its `if` keeps); else once */
-        for (uint32_t k = 0; k < (x->per_run ? n : 1); k++) {
-            const sim_program *rp = x->per_run && mems && mems[k].prog ? mems[k].prog : prog;
-            if (i < rp->nexpects && rp->expects[i].off) continue;
-            c.cur = x->per_run ? k : UINT32_MAX;
-            sim_eval_ctx ctx = { .makespan = runs_makespan, .mem = runs_mem, .user = &c };
-            int64_t v = 0;
-            diag ed;
-            char fail[1024] = "", text[256], on[112] = "";
-            expect_text(prog, x->pos, text, sizeof text);
-            if (x->per_run && n > 1) {
-                char lab[96];
-                run_label(prog, keys, n, k, lab, sizeof lab);
-                snprintf(on, sizeof on, " (on %s)", lab);
+        bool across_backends = names_backend(x->value) || !repeated;
+        for (uint32_t j = 0; j < (across_backends ? 1 : nb); j++) {
+            uint32_t m = 0;
+            for (uint32_t k = 0; k < n; k++) {
+                uint32_t b = keys[k].backend;
+                if (x->on_backends && !(x->on_backends & (1u << b))) continue;
+                if (!across_backends && b != order[j]) continue;
+                sk[m] = keys[k];
+                if (smem) smem[m] = mems[k];
+                sm[m++] = makespans[k];
             }
-            c.matched = 0;
-            if (sim_eval(x->value, prog, &ctx, &v, &ed)) {
-                if (c.matched > 1)
-                    snprintf(fail, sizeof fail, "%s: [%s=...] names %u runs; name one (the runs vary %s)", text,
-                             c.param == SIM_DIM_BACKEND ? "backend" : prog->params[c.param].name, c.matched,
-                             c.param == SIM_DIM_BACKEND ? "a parameter too" : "the backend too");
-                else snprintf(fail, sizeof fail, "%s%s: %.400s", text, on, ed.msg);
-            } else if (!v) {
-                size_t l = (size_t)snprintf(fail, sizeof fail, "%s does not hold%s", text, on);
-                say_figures(prog, &c, x->value, fail, sizeof fail, l);
-            }
-            if (fail[0]) {
-                failed++;
-                rt_rep(report, cap, "%s:%d:%d: %s\n", prog->path, x->pos.line, x->pos.col, fail);
-            }
+            if (!m && (x->on_backends || !across_backends)) continue;   /* `on` leaves these runs out */
+            /* say which backend's runs, unless the expectation's own `on` says it */
+            const char *on = !across_backends && nb > 1 && x->on_backends != 1u << order[j] ? sim_backend_name(order[j]) : NULL;
+            failed += check_relation(prog, x, i, sk, sm, smem, m, on, report, cap);
         }
+        if (!n && !across_backends) failed += check_relation(prog, x, i, keys, makespans, mems, 0, NULL, report, cap);
     }
+    free(sk);
+    free(sm);
+    free(smem);
     return failed;
 }
