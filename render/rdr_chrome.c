@@ -151,7 +151,7 @@ void rdr_ruler(rdr_ctx *cx) {
     rdr_dl_rect(cx->dl, 0, y, L->timeline_w, h, cx->th->panel);
     rdr_dl_rect(cx->dl, 0, y + h - 1, L->timeline_w, 1, cx->th->grid);
     rdr_text(cx, 12, y + 3, RDR_FONT_REGULAR, cx->th->text_dim, "time");
-    rdr_dl_clip(cx->dl, L->plot_x - 4, y, L->plot_w + 8, h);
+    rdr_clip(cx, L->plot_x - 4, y, L->plot_w + 8, h);
     double step = rdr_ruler_step(cx);
     double mant = step / pow(10, floor(log10(step) + 1e-9));
     double minor = step / (mant > 1.5 && mant < 2.5 ? 4 : 5);
@@ -172,7 +172,7 @@ void rdr_ruler(rdr_ctx *cx) {
         int a = v->zsel_x0 < v->zsel_x1 ? v->zsel_x0 : v->zsel_x1, b = v->zsel_x0 < v->zsel_x1 ? v->zsel_x1 : v->zsel_x0;
         rdr_dl_rect(cx->dl, a, y, b - a, h, 0x40000000u | (cx->th->sel & 0xffffffu));
     }
-    rdr_dl_clip(cx->dl, 0, 0, 0, 0);
+    rdr_clip(cx, 0, 0, 0, 0);
 }
 
 /* The playhead's tag in the ruler's lower band: [*x, *x + *w). False when the playhead is out of view. */

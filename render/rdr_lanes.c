@@ -606,7 +606,7 @@ static void rdr_gaps(rdr_ctx *cx, size_t first, size_t last) {
 void rdr_lanes(rdr_ctx *cx) {
     rdr_view *v = cx->v;
     const rdr_layout *L = &v->lay;
-    rdr_dl_clip(cx->dl, 0, L->lanes_y, L->timeline_w, L->lanes_h);
+    rdr_clip(cx, 0, L->lanes_y, L->timeline_w, L->lanes_h);
     /* first visible row */
     size_t lo = 0, hi = L->nrows;
     while (lo < hi) {
@@ -630,7 +630,7 @@ void rdr_lanes(rdr_ctx *cx) {
         rdr_dl_rect(cx->dl, x, L->lanes_y, 1, L->lanes_h, cx->th->grid);
     }
     /* contents, clipped to the plot */
-    rdr_dl_clip(cx->dl, L->plot_x, L->lanes_y, L->plot_w, L->lanes_h);
+    rdr_clip(cx, L->plot_x, L->lanes_y, L->plot_w, L->lanes_h);
     for (size_t i = first; i < last; i++) {
         const rdr_row *row = &L->rows[i];
         rdr_at_run(cx, row->run);
@@ -672,14 +672,14 @@ void rdr_lanes(rdr_ctx *cx) {
     rdr_row_marks(cx, first, last);
     rdr_at_axis(cx);
     /* labels, clipped to the names column */
-    rdr_dl_clip(cx->dl, 0, L->lanes_y, L->label_w, L->lanes_h);
+    rdr_clip(cx, 0, L->lanes_y, L->label_w, L->lanes_h);
     for (size_t i = first; i < last; i++) {
         const rdr_row *row = &L->rows[i];
         rdr_at_run(cx, row->run);
         rdr_row_label(cx, row, L->lanes_y + row->y - v->scroll_y);
     }
     rdr_at_axis(cx);
-    rdr_dl_clip(cx->dl, 0, L->lanes_y, L->timeline_w, L->lanes_h);
+    rdr_clip(cx, 0, L->lanes_y, L->timeline_w, L->lanes_h);
     rdr_dl_rect(cx->dl, L->label_w, L->lanes_y, 1, L->lanes_h, cx->th->grid);
     if (L->content_h > L->lanes_h) {   /* scroll bar */
         int bh = L->lanes_h * L->lanes_h / L->content_h;
@@ -687,5 +687,5 @@ void rdr_lanes(rdr_ctx *cx) {
         int by = L->lanes_y + (L->lanes_h - bh) * v->scroll_y / (L->content_h - L->lanes_h);
         rdr_dl_rect(cx->dl, L->timeline_w - 6, by, 4, bh, cx->th->scroll);
     }
-    rdr_dl_clip(cx->dl, 0, 0, 0, 0);
+    rdr_clip(cx, 0, 0, 0, 0);
 }

@@ -325,7 +325,7 @@ void rdr_killed(rdr_ctx *cx, size_t first, size_t last, bool claim) {
         }
         if (label) {
             rdr_dl_rect(cx->dl, lx - 2, ly, tw + 4, cx->line_h, RDR_GLYPH_BG);
-            rdr_dl_text(cx->dl, lx, ly, RDR_FONT_BOLD, RDR_COL_KILLED, kl, sizeof kl - 1);
+            rdr_text(cx, lx, ly, RDR_FONT_BOLD, RDR_COL_KILLED, kl);
         }
     }
 }

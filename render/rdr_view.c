@@ -164,6 +164,7 @@ void rdr_view_release(rdr_view *v) {
     free(v->lay.rows);
     free(v->scratch);
     free(v->claims);
+    free(v->labels);
     free(v->lbls);
     if (v->buckets)
         for (int i = 0; i < RDR_NBUCKETS; i++) free(v->buckets->c[i]);

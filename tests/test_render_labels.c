@@ -1,0 +1,120 @@
+/* render/: labels never overlap. Every bundled scenario is run (on the virtual
+ * clock where its backend has one, else for real), opened in the viewer at
+ * 1280x720, 1920x1080 and 800x600, with and without the stage, with the
+ * playhead at a quarter, half and the end of the run, and the frame's label
+ * log (every text the timeline and the stage drew, as drawn, rdr_view_labels)
+ * is read back: no two labels of one layer intersect. The text is measured by
+ * the real fonts (a headless canvas's metrics). The log's own rules (a label
+ * shortened with an ellipsis before one drawn earlier, or skipped when one
+ * covers its start) are checked on a hand-made frame first. */
+#include "testutil.h"
+#include "render/rdr.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static bool meet(const rdr_label_rect *a, const rdr_label_rect *b) {
+    return a->layer == b->layer && a->x < b->x + b->w && b->x < a->x + a->w && a->y < b->y + b->h && b->y < a->y + a->h;
+}
+
+/* Fails naming both labels when two of the last frame's labels intersect; returns how many were drawn. */
+static size_t assert_no_overlap(const rdr_view *v, const char *what) {
+    size_t n;
+    const rdr_label_rect *l = rdr_view_labels(v, &n);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_msg(l[i].w > 0 && l[i].h > 0, "%s: empty label '%s'", what, l[i].text);
+        for (size_t j = i + 1; j < n; j++)
+            ck_assert_msg(!meet(&l[i], &l[j]), "%s: '%s' at %d,%d %dx%d overlaps '%s' at %d,%d %dx%d", what, l[i].text,
+                          l[i].x, l[i].y, l[i].w, l[i].h, l[j].text, l[j].x, l[j].y, l[j].w, l[j].h);
+    }
+    return n;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+START_TEST(test_every_scenario_no_overlap) {
+    char dir[] = "/tmp/weft_labels_XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char sdir[512];
+    snprintf(sdir, sizeof sdir, "%s/scenarios", WEFT_SOURCE_DIR);
+    DIR *dp = opendir(sdir);
+    ck_assert_ptr_nonnull(dp);
+    char *names[256];
+    size_t nn = 0;
+    for (struct dirent *e; (e = readdir(dp)) && nn < 256;) {
+        size_t len = strlen(e->d_name);
+        if (len > 4 && !strcmp(e->d_name + len - 4, ".scn")) names[nn++] = strndup(e->d_name, len - 4);
+    }
+    closedir(dp);
+    qsort(names, nn, sizeof *names, cmp_str);
+    ck_assert_uint_ge(nn, 40);
+
+    rdr_canvas *c;
+    diag d = { 0 };
+    ck_assert_msg(rdr_canvas_open(&c, 1920, 1080, NULL, &d) == 0, "%s", d.msg);
+    const rdr_text_metrics *tm = rdr_canvas_metrics(c);
+    static const int sizes[3][2] = { { 1280, 720 }, { 1920, 1080 }, { 800, 600 } };
+    static const double ats[3] = { 0.25, 0.5, 1.0 };
+    size_t frames = 0, labels = 0, stages = 0;
+    char path[640], args[1024], out[4096];
+    for (size_t s = 0; s < nn; s++) {
+        snprintf(path, sizeof path, "%s/%s.weft", dir, names[s]);
+        /* the virtual clock where the backend has one (quick and the same every time), else for real */
+        snprintf(args, sizeof args, "run %s -q --clock virtual -o %s", names[s], path);
+        int status = 0;
+        tu_weft_shell(out, sizeof out, &status, args);
+        if (status == 2) {
+            snprintf(args, sizeof args, "run %s -q -o %s", names[s], path);
+            tu_weft_shell(out, sizeof out, &status, args);
+        }
+        ck_assert_msg(status == 0 || status == 1, "%s: weft run exited %d: %s", names[s], status, out);
+        trc_recording *rec = NULL;
+        ck_assert_msg(trc_recording_open(&rec, path, 0, &d) == 0, "%s: %s", names[s], d.msg);
+        trc_model *m = calloc(rec->nruns, sizeof *m);
+        for (uint32_t r = 0; r < rec->nruns; r++)
+            ck_assert_msg(trc_model_build(&m[r], &rec->runs[r], &d) == 0, "%s: %s", names[s], d.msg);
+        for (int z = 0; z < 3; z++)
+            for (int st = 0; st < 2; st++)
+                for (int a = 0; a < 3; a++) {
+                    rdr_view v;
+                    rdr_view_desc desc = { .rec = rec, .models = m, .nmodels = rec->nruns, .width = sizes[z][0],
+                                           .height = sizes[z][1], .stage = st, .at = ats[a] };
+                    ck_assert_msg(rdr_view_init(&v, &desc, &d) == 0, "%s: %s", names[s], d.msg);
+                    rdr_drawlist dl = { 0 };
+                    rdr_build(&v, &dl, tm);
+                    char what[256];
+                    snprintf(what, sizeof what, "%s %dx%d stage %s at %.0f%%", names[s], sizes[z][0], sizes[z][1],
+                             st ? "on" : "off", ats[a] * 100);
+                    labels += assert_no_overlap(&v, what);
+                    stages += v.lay.stage_w > 0;
+                    frames++;
+                    rdr_drawlist_free(&dl);
+                    rdr_view_release(&v);
+                }
+        for (uint32_t r = 0; r < rec->nruns; r++) trc_model_release(&m[r]);
+        free(m);
+        trc_recording_free(rec);
+        unlink(path);
+        free(names[s]);
+    }
+    rdr_canvas_close(c);
+    rmdir(dir);
+    ck_assert_uint_eq(frames, nn * 18);
+    ck_assert_uint_ge(stages, nn * 9 / 2);      /* the stage was on in the stage frames (most sizes fit it) */
+    ck_assert_uint_ge(labels, frames * 10);     /* the frames had their labels */
+}
+END_TEST
+
+static Suite *labels_suite(void) {
+    Suite *s = suite_create("render_labels");
+    TCase *tc = tcase_create("labels");
+    tcase_set_timeout(tc, 280);
+    tcase_add_test(tc, test_every_scenario_no_overlap);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) { return run_suite(labels_suite()); }
