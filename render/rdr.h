@@ -323,6 +323,13 @@ const rdr_label_rect *rdr_view_labels(const rdr_view *v, size_t *n);
  *  the playhead at desc->at. Returns -ERR_USAGE if desc has no models. */
 int rdr_view_init(rdr_view *v, const rdr_view_desc *desc, diag *d);
 void rdr_view_release(rdr_view *v);
+/** Builds what the first frames need and v builds on first use (the
+ *  timeline's level-of-detail indexes, the stages' models), by making a frame
+ *  at the end of the run and one at the playhead with nominal text metrics, so
+ *  the window's first frame does not: the viewer's loader thread calls it
+ *  after loading. Leaves v's window, playhead and stage layouts (laid out again
+ *  with the real fonts) as they were. */
+void rdr_view_warm(rdr_view *v);
 /** Re-lays out the rows for a new window size. */
 void rdr_view_resize(rdr_view *v, int width, int height);
 
