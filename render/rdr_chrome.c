@@ -166,6 +166,7 @@ void rdr_ruler(rdr_ctx *cx) {
         rdr_dl_rect(cx->dl, x, y + 2, 1, h - 3, cx->th->tick_minor);
         rdr_dl_rect(cx->dl, x, y + h - 10, 1, 9, cx->th->tick);
         rdr_fmt_time(s, sizeof s, t, step, v->t1);
+        if (x + 4 + rdr_tw(cx, RDR_FONT_REGULAR, s, strlen(s)) > L->plot_x + L->plot_w + 4) continue;   /* no "40" for "40 ms" at the edge */
         rdr_text(cx, x + 4, y + 2, RDR_FONT_REGULAR, cx->th->text, s);
     }
     if (v->zsel) {   /* the range being marked for a zoom */

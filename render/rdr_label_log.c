@@ -44,12 +44,16 @@ bool rdr_label_free(const rdr_ctx *cx, int x, int y, int w, int h) {
 }
 
 /* The width a label starting at x may take, at most w, before it would meet
- * one drawn earlier: 0 when one covers its start. */
+ * one drawn earlier or the right edge of its clip: 0 when one covers its start. */
 int rdr_label_room(const rdr_ctx *cx, int x, int y, int w, int h) {
     int cx0 = x, cy0 = y, cw = w, ch = h;
     if (!rdr_label_cut(cx, &cx0, &cy0, &cw, &ch)) return w;   /* clipped away: draws nothing */
     const rdr_view *v = cx->v;
     int room = w;
+    /* no glyph cut in half at the clip's right edge (or the window's): the label ends before it */
+    int right = cx->clip_w > 0 ? cx->clip_x + cx->clip_w : v->lay.width;
+    if (right > v->lay.width) right = v->lay.width;
+    if (x < right && right - x < room) room = right - x;
     for (size_t i = 0; i < v->nlabels; i++) {
         const rdr_label_rect *r = &v->labels[i];
         if (r->layer != cx->layer || !rdr_rects_meet(r, cx0, cy0, cw, ch)) continue;

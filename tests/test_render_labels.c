@@ -3,7 +3,8 @@
  * 1280x720, 1920x1080 and 800x600, with and without the stage, with the
  * playhead at a quarter, half and the end of the run, and the frame's label
  * log (every text the timeline and the stage drew, as drawn, rdr_view_labels)
- * is read back: no two labels of one layer intersect. The text is measured by
+ * is read back: no two labels of one layer intersect, and the ruler's times
+ * are whole ("40 ms", not "40" cut at the window's edge). The text is measured by
  * the real fonts (a headless canvas's metrics). The log's own rules (a label
  * shortened with an ellipsis before one drawn earlier, or skipped when one
  * covers its start) are checked on a hand-made frame first. */
@@ -89,6 +90,15 @@ START_TEST(test_every_scenario_no_overlap) {
                     snprintf(what, sizeof what, "%s %dx%d stage %s at %.0f%%", names[s], sizes[z][0], sizes[z][1],
                              st ? "on" : "off", ats[a] * 100);
                     labels += assert_no_overlap(&v, what);
+                    /* the ruler's times are whole: "40 ms", never "40" cut at the edge */
+                    size_t nl;
+                    const rdr_label_rect *l = rdr_view_labels(&v, &nl);
+                    for (size_t i = 0; i < nl; i++)
+                        if (l[i].layer == 0 && l[i].x >= v.lay.plot_x - 4 && l[i].y >= v.lay.ruler_y &&
+                            l[i].y + l[i].h <= v.lay.ruler_y + 20 && l[i].text[0] >= '0' && l[i].text[0] <= '9') {
+                            size_t tl = strlen(l[i].text);
+                            ck_assert_msg(tl > 2 && l[i].text[tl - 1] == 's', "%s: ruler label '%s' is cut", what, l[i].text);
+                        }
                     stages += v.lay.stage_w > 0;
                     frames++;
                     rdr_drawlist_free(&dl);
