@@ -481,15 +481,19 @@ static void rdr_row_content(rdr_ctx *cx, const rdr_row *row, int y) {
     switch (row->kind) {
     case RDR_ROW_RUN: {   /* the run's title line, across the plot */
         const trc_run *run = m->run;
-        char s[512], mk[32];
+        char s[512], mk[32], tail[96];
         rdr_fmt_dur(mk, sizeof mk, end);
-        snprintf(s, sizeof s, "%s \xc2\xb7 %s \xc2\xb7 makespan %s \xc2\xb7 ended: ", run->backend ? run->backend : "?",
-                 run->scenario ? run->scenario : "", mk);
-        int ty = y + (row->h - cx->line_h) / 2, x = v->lay.plot_x + 4;
-        int w = rdr_text_fit(cx, x, ty, RDR_FONT_REGULAR, cx->th->text_dim, s, v->lay.plot_w - 120);
+        /* the facts first: what is cut, when the line is too long, is the scenario's title */
+        snprintf(s, sizeof s, "%s \xc2\xb7 %s", run->backend ? run->backend : "?", run->scenario ? run->scenario : "");
+        snprintf(tail, sizeof tail, " \xc2\xb7 makespan %s \xc2\xb7 ended: ", mk);
+        const char *verdict = trc_run_end_name(run->end_reason);
         bool bad = run->end_reason != TRC_END_OK;
-        rdr_text(cx, x + w, ty, bad ? RDR_FONT_BOLD : RDR_FONT_REGULAR, bad ? RDR_COL_ALERT : cx->th->text_dim,
-                 trc_run_end_name(run->end_reason));
+        int vf = bad ? RDR_FONT_BOLD : RDR_FONT_REGULAR;
+        int tw = rdr_tw(cx, RDR_FONT_REGULAR, tail, strlen(tail)), vw = rdr_tw(cx, vf, verdict, strlen(verdict));
+        int ty = y + (row->h - cx->line_h) / 2, x = v->lay.plot_x + 4;
+        int w = rdr_text_fit(cx, x, ty, RDR_FONT_REGULAR, cx->th->text_dim, s, v->lay.plot_w - 120 - tw - vw);
+        w += rdr_text(cx, x + w, ty, RDR_FONT_REGULAR, cx->th->text_dim, tail);
+        rdr_text(cx, x + w, ty, vf, bad ? RDR_COL_ALERT : cx->th->text_dim, verdict);
         break;
     }
     case RDR_ROW_PROC: {   /* the stacked states of the group's units: a strip open, the whole row folded */

@@ -90,6 +90,13 @@ START_TEST(test_every_scenario_no_overlap) {
                     snprintf(what, sizeof what, "%s %dx%d stage %s at %.0f%%", names[s], sizes[z][0], sizes[z][1],
                              st ? "on" : "off", ats[a] * 100);
                     labels += assert_no_overlap(&v, what);
+                    /* side by side, each run's title line keeps its facts (the scenario's title is what is cut) */
+                    if (rec->nruns > 1) {
+                        size_t nl, facts = 0;
+                        const rdr_label_rect *l = rdr_view_labels(&v, &nl);
+                        for (size_t i = 0; i < nl; i++) facts += !strncmp(l[i].text, " \xc2\xb7 makespan ", 12);
+                        ck_assert_msg(facts >= 1, "%s: no run title shows its makespan and end", what);
+                    }
                     /* the ruler's times are whole: "40 ms", never "40" cut at the edge */
                     size_t nl;
                     const rdr_label_rect *l = rdr_view_labels(&v, &nl);
