@@ -10,6 +10,7 @@
  * covers its start) are checked on a hand-made frame first. */
 #include "testutil.h"
 #include "render/rdr.h"
+#include "render/rdr_internal.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -33,6 +34,64 @@ static size_t assert_no_overlap(const rdr_view *v, const char *what) {
     }
     return n;
 }
+
+/* The log's rules, on a frame of a one-unit run with nominal metrics (8 px a character, 16 px a line). */
+START_TEST(test_log_rules) {
+    run_builder rb;
+    rb_init(&rb, "labels");
+    uint32_t u = rb_unit(&rb, "u");
+    rb_ev(&rb, 0, u, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    rb_ev(&rb, 10000000, u, TRC_EV_UNIT_EXIT, 0, TRC_EXIT_DONE, 0, 0);
+    trc_recording *rec = rb_finish(&rb, 10000000);
+    diag d = { 0 };
+    trc_model m;
+    ck_assert_int_eq(trc_model_build(&m, &rec->runs[0], &d), 0);
+    rdr_view v;
+    rdr_view_desc desc = { .rec = rec, .models = &m, .nmodels = 1, .width = 800, .height = 600, .at = 1 };
+    ck_assert_int_eq(rdr_view_init(&v, &desc, &d), 0);
+    rdr_drawlist dl = { 0 };
+    rdr_build(&v, &dl, NULL);
+    assert_no_overlap(&v, "the frame");
+    rdr_ctx cx = { .th = rdr_theme_of(0), .v = &v, .dl = &dl, .line_h = RDR_LINE_H };
+    v.nlabels = 0;
+    size_t n;
+    const rdr_label_rect *l;
+    /* drawn whole where it is free */
+    ck_assert_int_eq(rdr_text(&cx, 100, 100, RDR_FONT_REGULAR, 0xffffffffu, "abcdefgh"), 64);
+    l = rdr_view_labels(&v, &n);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(l[0].x, 100); ck_assert_int_eq(l[0].w, 64); ck_assert_int_eq(l[0].h, RDR_LINE_H);
+    /* running into it: cut with an ellipsis before it (6 characters and the ellipsis in 60 px) */
+    ck_assert_int_eq(rdr_text_fit(&cx, 40, 105, RDR_FONT_REGULAR, 0xffffffffu, "0123456789", 200), 56);
+    l = rdr_view_labels(&v, &n);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(l[1].text, "012345\xe2\x80\xa6");
+    /* starting on it: not drawn at all, and rdr_text still says the width it would take */
+    size_t cmds = dl.n;
+    ck_assert_int_eq(rdr_text_fit(&cx, 120, 110, RDR_FONT_REGULAR, 0xffffffffu, "x", 50), 0);
+    ck_assert_int_eq(rdr_text(&cx, 98, 90, RDR_FONT_REGULAR, 0xffffffffu, "xyz"), 24);
+    ck_assert_uint_eq(dl.n, cmds);
+    rdr_view_labels(&v, &n);
+    ck_assert_uint_eq(n, 2);
+    /* an overlay (layer 1) is on its own panel: it may cover the frame's labels */
+    cx.layer = 1;
+    ck_assert_int_eq(rdr_text(&cx, 100, 100, RDR_FONT_REGULAR, 0xffffffffu, "tip"), 24);
+    cx.layer = 0;
+    /* at a clip's right edge: cut with an ellipsis, never mid-glyph; recorded as drawn */
+    rdr_clip(&cx, 0, 200, 300, 100);
+    ck_assert_int_eq(rdr_text_fit(&cx, 280, 220, RDR_FONT_REGULAR, 0xffffffffu, "abcdef", 100), 16);
+    l = rdr_view_labels(&v, &n);
+    ck_assert_uint_eq(n, 4);
+    ck_assert_str_eq(l[3].text, "a\xe2\x80\xa6");
+    ck_assert_int_eq(l[3].x + l[3].w, 296);
+    rdr_clip(&cx, 0, 0, 0, 0);
+    assert_no_overlap(&v, "the rules");
+    rdr_drawlist_free(&dl);
+    rdr_view_release(&v);
+    trc_model_release(&m);
+    trc_recording_free(rec);
+}
+END_TEST
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
@@ -129,6 +188,7 @@ static Suite *labels_suite(void) {
     Suite *s = suite_create("render_labels");
     TCase *tc = tcase_create("labels");
     tcase_set_timeout(tc, 280);
+    tcase_add_test(tc, test_log_rules);
     tcase_add_test(tc, test_every_scenario_no_overlap);
     suite_add_tcase(s, tc);
     return s;
