@@ -221,8 +221,10 @@ void rdr_tail_note(rdr_ctx *cx) {
     int tw = rdr_tw(cx, RDR_FONT_REGULAR, s, strlen(s));
     int x = L->plot_x + L->plot_w - tw - 10, y = L->lanes_y + L->lanes_h - cx->line_h - 8;
     if (x < L->plot_x) x = L->plot_x;
-    rdr_dl_rect(cx->dl, x - 4, y - 2, tw + 10, cx->line_h + 4, cx->th->label_bg);
-    rdr_text_fit(cx, x, y, RDR_FONT_REGULAR, cx->th->text_dim, s, L->plot_w - 8);
+    if (rdr_label_free(cx, x - 4, y - 2, tw + 10, cx->line_h + 4)) {   /* a box only with its text */
+        rdr_dl_rect(cx->dl, x - 4, y - 2, tw + 10, cx->line_h + 4, cx->th->label_bg);
+        rdr_text_fit(cx, x, y, RDR_FONT_REGULAR, cx->th->text_dim, s, L->plot_w - 8);
+    }
     /* a jagged edge on the right: the axis goes on */
     for (int k = 0; k < L->lanes_h; k += 8) {
         rdr_dl_line(cx->dl, L->plot_x + L->plot_w - 1, L->lanes_y + k, L->plot_x + L->plot_w + 3, L->lanes_y + k + 4, cx->th->text_dim);

@@ -299,6 +299,7 @@ static void rdr_value_line(rdr_ctx *cx, const rdr_scale *sc, int64_t val, uint32
     int tw = rdr_tw(cx, RDR_FONT_REGULAR, label, strlen(label));
     int lx = v->lay.plot_x + v->lay.plot_w - tw - 6, ly = cy - cx->line_h + 1;
     if (ly < row_y) ly = cy + 3;
+    if (!rdr_label_free(cx, lx - 3, ly, tw + 6, cx->line_h)) return;   /* a box only with its text */
     rdr_dl_rect(cx->dl, lx - 3, ly, tw + 6, cx->line_h, cx->th->label_bg);
     rdr_text(cx, lx, ly, RDR_FONT_REGULAR, col, label);
 }

@@ -287,6 +287,7 @@ static void line_more(sdraw *d, uint32_t obj, int side, uint32_t n) {
     char s[32];
     snprintf(s, sizeof s, "+%u", n - (uint32_t)(nl - 1));
     int w = rdr_tw(d->cx, RDR_FONT_BOLD, s, strlen(s)) + 6;
+    if (!rdr_label_free(d->cx, x - w / 2, y - d->cx->line_h - 2, w, d->cx->line_h + 2)) return;
     rdr_dl_rect(d->dl, x - w / 2, y - d->cx->line_h - 2, w, d->cx->line_h + 2, d->th->tag_bg);
     text_c(d, x, y - d->cx->line_h - 1, RDR_FONT_BOLD, d->th->text, s, w);
 }
@@ -331,7 +332,8 @@ static void draw_lock(sdraw *d, const rdr_stage_cell *ce, const rdr_stage_obj *s
             char s[24];
             snprintf(s, sizeof s, "\xc3\x97%lld", (long long)so->level);
             int w = rdr_tw(d->cx, RDR_FONT_BOLD, s, strlen(s)) + 4;
-            rdr_dl_rect(d->dl, x + pad - w / 2, y - 2, w, d->cx->line_h, d->th->tag_bg);
+            if (rdr_label_free(d->cx, x + pad - w / 2, y - 2, w, d->cx->line_h))
+                rdr_dl_rect(d->dl, x + pad - w / 2, y - 2, w, d->cx->line_h, d->th->tag_bg);
             rdr_text(d->cx, x + pad - w / 2 + 2, y - 2, RDR_FONT_BOLD, d->th->text, s);
         }
     } else {
@@ -881,7 +883,7 @@ void rdr_stage_draw(rdr_ctx *cx, uint32_t r, const rdr_stage_model *sm, const rd
         snprintf(s, sizeof s, "deadlock: %zu units wait in a ring", st->ncycle);
         int w = rdr_tw(cx, RDR_FONT_BOLD, s, strlen(s)) + 10;
         int tx = x + L->w - w - 8, ty = y + L->title_h + 2;
-        rdr_dl_rect(cx->dl, tx, ty, w, line_h + 2, cx->th->alert_bg);
+        if (rdr_label_free(cx, tx, ty, w, line_h + 2)) rdr_dl_rect(cx->dl, tx, ty, w, line_h + 2, cx->th->alert_bg);
         rdr_text(cx, tx + 5, ty + 1, RDR_FONT_BOLD, cx->th->alert, s);
     }
 }

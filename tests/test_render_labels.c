@@ -137,13 +137,14 @@ START_TEST(test_every_scenario_no_overlap) {
         for (uint32_t r = 0; r < rec->nruns; r++)
             ck_assert_msg(trc_model_build(&m[r], &rec->runs[r], &d) == 0, "%s: %s", names[s], d.msg);
         for (int z = 0; z < 3; z++)
-            for (int st = 0; st < 2; st++)
+            for (int st = 0; st < 2; st++) {
+                rdr_view v;
+                rdr_view_desc desc = { .rec = rec, .models = m, .nmodels = rec->nruns, .width = sizes[z][0],
+                                       .height = sizes[z][1], .stage = st, .at = 1 };
+                ck_assert_msg(rdr_view_init(&v, &desc, &d) == 0, "%s: %s", names[s], d.msg);
+                rdr_drawlist dl = { 0 };
                 for (int a = 0; a < 3; a++) {
-                    rdr_view v;
-                    rdr_view_desc desc = { .rec = rec, .models = m, .nmodels = rec->nruns, .width = sizes[z][0],
-                                           .height = sizes[z][1], .stage = st, .at = ats[a] };
-                    ck_assert_msg(rdr_view_init(&v, &desc, &d) == 0, "%s: %s", names[s], d.msg);
-                    rdr_drawlist dl = { 0 };
+                    rdr_view_set_playhead(&v, v.total * ats[a]);
                     rdr_build(&v, &dl, tm);
                     char what[256];
                     snprintf(what, sizeof what, "%s %dx%d stage %s at %.0f%%", names[s], sizes[z][0], sizes[z][1],
@@ -167,9 +168,10 @@ START_TEST(test_every_scenario_no_overlap) {
                         }
                     stages += v.lay.stage_w > 0;
                     frames++;
-                    rdr_drawlist_free(&dl);
-                    rdr_view_release(&v);
                 }
+                rdr_drawlist_free(&dl);
+                rdr_view_release(&v);
+            }
         for (uint32_t r = 0; r < rec->nruns; r++) trc_model_release(&m[r]);
         free(m);
         trc_recording_free(rec);
