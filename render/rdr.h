@@ -318,6 +318,12 @@ struct rdr_view {
  *  that would cover one drawn before it in the frame. Layer 1 is what is drawn
  *  over the frame on its own opaque panel (the hover tooltip, the help). */
 const rdr_label_rect *rdr_view_labels(const rdr_view *v, size_t *n);
+/** Adds label s at (x, y) (regular font, colour col, at most max_w wide) to
+ *  the frame rdr_build last made of v into dl, by the label log's rules, as
+ *  a label of `layer` drawn in the clip (cx, cy, cw, ch) (cw 0: none): an
+ *  annotation on a frame. Returns the width drawn (0: none). */
+int rdr_frame_label(rdr_view *v, rdr_drawlist *dl, const rdr_text_metrics *tm, int layer, int cx, int cy, int cw, int ch,
+                    int x, int y, uint32_t col, const char *s, int max_w);
 
 /** Fills v from desc: layout for desc->width x height, the whole run in view,
  *  the playhead at desc->at. Returns -ERR_USAGE if desc has no models. */

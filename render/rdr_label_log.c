@@ -78,3 +78,13 @@ const rdr_label_rect *rdr_view_labels(const rdr_view *v, size_t *n) {
     *n = v->nlabels;
     return v->labels;
 }
+
+int rdr_frame_label(rdr_view *v, rdr_drawlist *dl, const rdr_text_metrics *tm, int layer, int cx, int cy, int cw, int ch,
+                    int x, int y, uint32_t col, const char *s, int max_w) {
+    rdr_ctx c = { .th = rdr_theme_of(v->theme), .v = v, .dl = dl, .tm = tm,
+                  .line_h = tm && tm->line_h ? tm->line_h : RDR_LINE_H, .layer = layer };
+    if (cw > 0 && ch > 0) rdr_clip(&c, cx, cy, cw, ch);
+    int w = rdr_text_fit(&c, x, y, RDR_FONT_REGULAR, col, s, max_w);
+    if (cw > 0 && ch > 0) rdr_clip(&c, 0, 0, 0, 0);
+    return w;
+}

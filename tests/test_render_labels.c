@@ -10,7 +10,6 @@
  * covers its start) are checked on a hand-made frame first. */
 #include "testutil.h"
 #include "render/rdr.h"
-#include "render/rdr_internal.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -52,39 +51,40 @@ START_TEST(test_log_rules) {
     rdr_drawlist dl = { 0 };
     rdr_build(&v, &dl, NULL);
     assert_no_overlap(&v, "the frame");
-    rdr_ctx cx = { .th = rdr_theme_of(0), .v = &v, .dl = &dl, .line_h = RDR_LINE_H };
-    v.nlabels = 0;
+    v.nlabels = 0;   /* the frame's own labels aside: the rules on an empty log */
     size_t n;
     const rdr_label_rect *l;
+    const uint32_t col = 0xffffffffu;
     /* drawn whole where it is free */
-    ck_assert_int_eq(rdr_text(&cx, 100, 100, RDR_FONT_REGULAR, 0xffffffffu, "abcdefgh"), 64);
+    ck_assert_int_eq(rdr_frame_label(&v, &dl, NULL, 0, 0, 0, 0, 0, 100, 100, col, "abcdefgh", 500), 64);
     l = rdr_view_labels(&v, &n);
     ck_assert_uint_eq(n, 1);
     ck_assert_int_eq(l[0].x, 100); ck_assert_int_eq(l[0].w, 64); ck_assert_int_eq(l[0].h, RDR_LINE_H);
     /* running into it: cut with an ellipsis before it (6 characters and the ellipsis in 60 px) */
-    ck_assert_int_eq(rdr_text_fit(&cx, 40, 105, RDR_FONT_REGULAR, 0xffffffffu, "0123456789", 200), 56);
+    ck_assert_int_eq(rdr_frame_label(&v, &dl, NULL, 0, 0, 0, 0, 0, 40, 105, col, "0123456789", 200), 56);
     l = rdr_view_labels(&v, &n);
     ck_assert_uint_eq(n, 2);
     ck_assert_str_eq(l[1].text, "012345\xe2\x80\xa6");
-    /* starting on it: not drawn at all, and rdr_text still says the width it would take */
+    /* starting on it: not drawn at all */
     size_t cmds = dl.n;
-    ck_assert_int_eq(rdr_text_fit(&cx, 120, 110, RDR_FONT_REGULAR, 0xffffffffu, "x", 50), 0);
-    ck_assert_int_eq(rdr_text(&cx, 98, 90, RDR_FONT_REGULAR, 0xffffffffu, "xyz"), 24);
+    ck_assert_int_eq(rdr_frame_label(&v, &dl, NULL, 0, 0, 0, 0, 0, 120, 110, col, "x", 50), 0);
+    ck_assert_int_eq(rdr_frame_label(&v, &dl, NULL, 0, 0, 0, 0, 0, 98, 90, col, "xyz", 50), 0);
     ck_assert_uint_eq(dl.n, cmds);
     rdr_view_labels(&v, &n);
     ck_assert_uint_eq(n, 2);
     /* an overlay (layer 1) is on its own panel: it may cover the frame's labels */
-    cx.layer = 1;
-    ck_assert_int_eq(rdr_text(&cx, 100, 100, RDR_FONT_REGULAR, 0xffffffffu, "tip"), 24);
-    cx.layer = 0;
+    ck_assert_int_eq(rdr_frame_label(&v, &dl, NULL, 1, 0, 0, 0, 0, 100, 100, col, "tip", 50), 24);
     /* at a clip's right edge: cut with an ellipsis, never mid-glyph; recorded as drawn */
-    rdr_clip(&cx, 0, 200, 300, 100);
-    ck_assert_int_eq(rdr_text_fit(&cx, 280, 220, RDR_FONT_REGULAR, 0xffffffffu, "abcdef", 100), 16);
+    ck_assert_int_eq(rdr_frame_label(&v, &dl, NULL, 0, 0, 200, 300, 100, 280, 220, col, "abcdef", 100), 16);
     l = rdr_view_labels(&v, &n);
     ck_assert_uint_eq(n, 4);
     ck_assert_str_eq(l[3].text, "a\xe2\x80\xa6");
     ck_assert_int_eq(l[3].x + l[3].w, 296);
-    rdr_clip(&cx, 0, 0, 0, 0);
+    /* cut to the clip it is drawn in: a label half below the clip is recorded by its visible half */
+    ck_assert_int_eq(rdr_frame_label(&v, &dl, NULL, 0, 0, 200, 300, 100, 10, 292, col, "low", 100), 24);
+    l = rdr_view_labels(&v, &n);
+    ck_assert_uint_eq(n, 5);
+    ck_assert_int_eq(l[4].y, 292); ck_assert_int_eq(l[4].h, 8);
     assert_no_overlap(&v, "the rules");
     rdr_drawlist_free(&dl);
     rdr_view_release(&v);
