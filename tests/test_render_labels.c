@@ -123,7 +123,7 @@ START_TEST(test_every_scenario_no_overlap) {
     const int nsizes = 3;
 #endif
     static const double ats[3] = { 0.25, 0.5, 1.0 };
-    size_t frames = 0, labels = 0, stages = 0;
+    size_t frames = 0, labels = 0, stages = 0, skipped = 0;
     char path[640], args[1024], out[4096];
     for (size_t s = 0; s < nn; s++) {
         snprintf(path, sizeof path, "%s/%s.weft", dir, names[s]);
@@ -132,6 +132,12 @@ START_TEST(test_every_scenario_no_overlap) {
         int status = 0;
         tu_weft_shell(out, sizeof out, &status, args);
         if (status == 2) {
+#if defined(__SANITIZE_THREAD__)
+            /* processes (no virtual clock): TSan refuses threads in a forked process (as perfetto_semantics_on_processes) */
+            free(names[s]);
+            skipped++;
+            continue;
+#endif
             snprintf(args, sizeof args, "run %s -q -o %s", names[s], path);
             tu_weft_shell(out, sizeof out, &status, args);
         }
@@ -185,8 +191,9 @@ START_TEST(test_every_scenario_no_overlap) {
     }
     rdr_canvas_close(c);
     rmdir(dir);
-    ck_assert_uint_eq(frames, nn * 6 * (size_t)nsizes);
-    ck_assert_uint_ge(stages, nn * 3 * (size_t)nsizes / 2);      /* the stage was on in the stage frames (most sizes fit it) */
+    ck_assert_uint_le(skipped, nn / 2);
+    ck_assert_uint_eq(frames, (nn - skipped) * 6 * (size_t)nsizes);
+    ck_assert_uint_ge(stages, (nn - skipped) * 3 * (size_t)nsizes / 2);      /* the stage was on in the stage frames (most sizes fit it) */
     ck_assert_uint_ge(labels, frames * 10);     /* the frames had their labels */
 }
 END_TEST
