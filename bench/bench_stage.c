@@ -14,10 +14,12 @@
  *             run at the viewer's default speed)
  *
  * For each input: the first frame (it builds the stage models and layouts,
- * and the timeline's LOD indexes), then every frame of playback at 60 fps:
+ * and the timeline's LOD indexes); the first frames as weft view shows them,
+ * after its loader thread warmed the view (rdr_view_warm); then every frame of playback at 60 fps:
  * rdr_build (view -> draw list, the stage included) and rdr_canvas_submit
  * (software rendering) timed apart, median, p95 and max; the same frames with
- * the stage off, for the stage's share; and an anchor measured in the same
+ * the stage off, for the stage's share; zoomed to the whole run, 1 % and
+ * 0.01 % of it, the playhead moving through the run (CPU and wall clock); and an anchor measured in the same
  * run (one full-window fill), so figures from loaded machines compare. */
 #include "render/rdr.h"
 #include "sim/sim.h"
@@ -143,6 +145,32 @@ static void play(rdr_view *v, rdr_canvas *cv, const bench_opts *o, double *build
     rdr_drawlist_free(&dl);
 }
 
+/* Zoomed in to a fraction `frac` of the run while it plays: each frame the
+ * playhead is a step further through the whole run (a jump per frame, so the
+ * frames sample every part of it) with the window following it as the viewer
+ * does (the playhead at 90 % of the window), then one tick of playback. */
+static void play_zoom(rdr_view *v, rdr_canvas *cv, const bench_opts *o, double frac, double *total, double *cpu) {
+    rdr_drawlist dl = { 0 };
+    const rdr_text_metrics *tm = rdr_canvas_metrics(cv);
+    double w = v->total * frac;
+    for (int f = 0; f < o->frames; f++) {
+        double t = v->total * (f + 0.5) / o->frames;
+        double t0 = t - 0.9 * w < 0 ? 0 : t - 0.9 * w;
+        rdr_view_set_window(v, t0, t0 + w);
+        rdr_view_set_playhead(v, t);
+        v->playing = true;
+        rdr_view_tick(v, 1.0 / 60);
+        uint64_t ca = cpu_ns(), a = clk_mono_ns();
+        rdr_build(v, &dl, tm);
+        rdr_canvas_submit(cv, &dl);
+        uint64_t c = clk_mono_ns(), cc = cpu_ns();
+        total[f] = (double)(c - a) / 1e6;
+        cpu[f] = (double)(cc - ca) / 1e6;
+    }
+    v->playing = false;
+    rdr_drawlist_free(&dl);
+}
+
 static int bench_one(const char *what, const trc_recording *rec, const bench_opts *o, double anchor) {
     diag d = { 0 };
     uint64_t t0 = clk_mono_ns();
@@ -188,6 +216,27 @@ static int bench_one(const char *what, const trc_recording *rec, const bench_opt
         fprintf(stderr, "bench_stage: %dx%d is too narrow for the stage\n", o->width, o->height);
         return 1;
     }
+    /* as weft view opens a file: the loader thread makes the view and warms it
+     * (rdr_view_warm), then the window's first frame, at the start, playing */
+    rdr_view vw;
+    desc.at = 0;
+    if (rdr_view_init(&vw, &desc, &d)) {
+        fprintf(stderr, "bench_stage: %s\n", d.msg);
+        return 1;
+    }
+    vw.playing = true;
+    uint64_t w0 = clk_mono_ns();
+    rdr_view_warm(&vw);
+    uint64_t w1 = clk_mono_ns();
+    rdr_build(&vw, &dl, rdr_canvas_metrics(cv));
+    rdr_canvas_submit(cv, &dl);
+    uint64_t w2 = clk_mono_ns();
+    rdr_view_tick(&vw, 1.0 / 60);
+    rdr_build(&vw, &dl, rdr_canvas_metrics(cv));
+    rdr_canvas_submit(cv, &dl);
+    uint64_t w3 = clk_mono_ns();
+    rdr_drawlist_free(&dl);
+    rdr_view_release(&vw);
     double *b = xmalloc((size_t)o->frames * sizeof *b), *s = xmalloc((size_t)o->frames * sizeof *s);
     double *tt = xmalloc((size_t)o->frames * sizeof *tt), *cu = xmalloc((size_t)o->frames * sizeof *cu);
     play(&v, cv, o, b, s, tt, cu);
@@ -204,6 +253,18 @@ static int bench_one(const char *what, const trc_recording *rec, const bench_opt
         rdr_canvas_size(cv, &pw, &ph);
         if (rdr_png_write(path, rdr_canvas_pixels(cv), pw, ph, RDR_PNG_FAST, &d)) fprintf(stderr, "bench_stage: %s\n", d.msg);
     }
+    /* zoomed: the whole run, 1 %, 0.01 % of it in the window, the stage on */
+    static const double zooms[] = { 1, 0.01, 0.0001 };
+    fig3 zc[3], zw[3];
+    int zover[3];
+    for (int z = 0; z < 3; z++) {
+        play_zoom(&v, cv, o, zooms[z], tt, cu);
+        zover[z] = 0;
+        for (int f = 0; f < o->frames; f++) zover[z] += tt[f] > 16.0 || cu[f] > 16.0;
+        zc[z] = figs(cu, o->frames);
+        zw[z] = figs(tt, o->frames);
+    }
+    rdr_view_set_window(&v, 0, v.total);
     /* the same frames without the stage */
     v.show_stage = false;
     rdr_view_resize(&v, o->width, o->height);
@@ -214,6 +275,12 @@ static int bench_one(const char *what, const trc_recording *rec, const bench_opt
     printf("    with the stage: build %5.2f / %5.2f / %5.2f   submit %5.2f / %5.2f / %5.2f   frame CPU %5.2f / %5.2f / %5.2f ms"
            " (p95 %.0f anchors); over 16 ms: %d by CPU, %d by wall clock (wall p95 %.2f, max %.2f)\n",
            fb.med, fb.p95, fb.max, fs.med, fs.p95, fs.max, fc.med, fc.p95, fc.max, fc.p95 / anchor, cover, over, ft.p95, ft.max);
+    printf("    as weft view opens it: the loader warms the view in %.1f ms (off the window's thread), then the first"
+           " frame %.1f ms, the second %.1f ms\n", (double)(w1 - w0) / 1e6, (double)(w2 - w1) / 1e6, (double)(w3 - w2) / 1e6);
+    for (int z = 0; z < 3; z++)
+        printf("    zoom %-8s     frame CPU %5.2f / %5.2f / %5.2f ms   wall %5.2f / %5.2f / %5.2f ms; over 16 ms: %d\n",
+               z == 0 ? "whole" : z == 1 ? "1 %" : "0.01 %", zc[z].med, zc[z].p95, zc[z].max, zw[z].med, zw[z].p95,
+               zw[z].max, zover[z]);
     printf("    without:        build %5.2f / %5.2f / %5.2f   frame CPU %5.2f / %5.2f / %5.2f ms; the stage adds %.2f ms"
            " to a median frame\n",
            nb.med, nb.p95, nb.max, nc.med, nc.p95, nc.max, fc.med - nc.med);

@@ -110,10 +110,11 @@ static int video_frame(void *ud, const uint32_t *argb, int w, int h, uint32_t in
     return 0;
 }
 
-/* The path of an executable called name in $PATH, or NULL. */
+/* The path of an executable called name in $PATH, or NULL. An unset PATH
+ * means the usual places; a set one is taken as it is (an empty one: nowhere). */
 static char *find_in_path(const char *name) {
     const char *path = getenv("PATH");
-    if (!path || !*path) path = "/usr/local/bin:/usr/bin:/bin";
+    if (!path) path = "/usr/local/bin:/usr/bin:/bin";
     char cand[4096];
     while (*path) {
         size_t n = strcspn(path, ":");

@@ -88,6 +88,9 @@ int rdr_frames(const rdr_view_desc *desc, const rdr_frames_desc *fd, diag *d);
  *  rdr_canvas_metrics, then rdr_canvas_submit)  3. rdr_canvas_pixels  4. rdr_canvas_close */
 typedef struct rdr_canvas rdr_canvas;
 typedef struct rdr_view rdr_view;
+/** A label drawn in a frame: its rectangle in layout pixels, its layer (0: the
+ *  frame, 1: an overlay on its own panel) and its text's start. */
+typedef struct rdr_label_rect { int x, y, w, h; int layer; char text[24]; } rdr_label_rect;
 typedef struct rdr_drawlist rdr_drawlist;
 typedef struct rdr_text_metrics rdr_text_metrics;
 int rdr_canvas_open(rdr_canvas **out, int width, int height, const char *font_path, diag *d);
@@ -299,6 +302,7 @@ struct rdr_view {
     void *scratch; size_t scratch_cap;   /* per-frame column buffers */
     struct rdr_buckets *buckets;         /* per-frame lane rects grouped by colour */
     struct rdr_claim *claims; size_t nclaims, claims_cap;   /* per frame: labels drawn over lanes (row, x range) */
+    rdr_label_rect *labels; size_t nlabels, labels_cap;     /* per frame: every text drawn (rdr_view_labels) */
     struct rdr_lbl *lbls; size_t lbls_cap;              /* per frame: slice label candidates */
     int32_t **pool_row;                  /* per model, per object: index in lay.rows of its POOL row, or -1 */
     int32_t **unit_row;                  /* per model, per unit: index in lay.rows of its lane, or -1 */
@@ -307,10 +311,31 @@ struct rdr_view {
     struct rdr_groups **groups;          /* per model: the process groups of lanes and which are folded */
 };
 
+/** The text of the last frame rdr_build made of v, one rectangle per label
+ *  drawn, as drawn (cut to the clip it was drawn in). Labels of one layer never
+ *  intersect: rdr_text and rdr_text_fit, through which every label of the
+ *  timeline and the stage is drawn, shorten (with an ellipsis) or skip a label
+ *  that would cover one drawn before it in the frame. Layer 1 is what is drawn
+ *  over the frame on its own opaque panel (the hover tooltip, the help). */
+const rdr_label_rect *rdr_view_labels(const rdr_view *v, size_t *n);
+/** Adds label s at (x, y) (regular font, colour col, at most max_w wide) to
+ *  the frame rdr_build last made of v into dl, by the label log's rules, as
+ *  a label of `layer` drawn in the clip (cx, cy, cw, ch) (cw 0: none): an
+ *  annotation on a frame. Returns the width drawn (0: none). */
+int rdr_frame_label(rdr_view *v, rdr_drawlist *dl, const rdr_text_metrics *tm, int layer, int cx, int cy, int cw, int ch,
+                    int x, int y, uint32_t col, const char *s, int max_w);
+
 /** Fills v from desc: layout for desc->width x height, the whole run in view,
  *  the playhead at desc->at. Returns -ERR_USAGE if desc has no models. */
 int rdr_view_init(rdr_view *v, const rdr_view_desc *desc, diag *d);
 void rdr_view_release(rdr_view *v);
+/** Builds what the first frames need and v builds on first use (the
+ *  timeline's level-of-detail indexes, the stages' models), by making a frame
+ *  at the end of the run and one at the playhead with nominal text metrics, so
+ *  the window's first frame does not: the viewer's loader thread calls it
+ *  after loading. Leaves v's window, playhead and stage layouts (laid out again
+ *  with the real fonts) as they were. */
+void rdr_view_warm(rdr_view *v);
 /** Re-lays out the rows for a new window size. */
 void rdr_view_resize(rdr_view *v, int width, int height);
 

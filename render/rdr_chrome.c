@@ -151,7 +151,7 @@ void rdr_ruler(rdr_ctx *cx) {
     rdr_dl_rect(cx->dl, 0, y, L->timeline_w, h, cx->th->panel);
     rdr_dl_rect(cx->dl, 0, y + h - 1, L->timeline_w, 1, cx->th->grid);
     rdr_text(cx, 12, y + 3, RDR_FONT_REGULAR, cx->th->text_dim, "time");
-    rdr_dl_clip(cx->dl, L->plot_x - 4, y, L->plot_w + 8, h);
+    rdr_clip(cx, L->plot_x - 4, y, L->plot_w + 8, h);
     double step = rdr_ruler_step(cx);
     double mant = step / pow(10, floor(log10(step) + 1e-9));
     double minor = step / (mant > 1.5 && mant < 2.5 ? 4 : 5);
@@ -166,13 +166,14 @@ void rdr_ruler(rdr_ctx *cx) {
         rdr_dl_rect(cx->dl, x, y + 2, 1, h - 3, cx->th->tick_minor);
         rdr_dl_rect(cx->dl, x, y + h - 10, 1, 9, cx->th->tick);
         rdr_fmt_time(s, sizeof s, t, step, v->t1);
+        if (x + 4 + rdr_tw(cx, RDR_FONT_REGULAR, s, strlen(s)) > L->plot_x + L->plot_w + 4) continue;   /* no "40" for "40 ms" at the edge */
         rdr_text(cx, x + 4, y + 2, RDR_FONT_REGULAR, cx->th->text, s);
     }
     if (v->zsel) {   /* the range being marked for a zoom */
         int a = v->zsel_x0 < v->zsel_x1 ? v->zsel_x0 : v->zsel_x1, b = v->zsel_x0 < v->zsel_x1 ? v->zsel_x1 : v->zsel_x0;
         rdr_dl_rect(cx->dl, a, y, b - a, h, 0x40000000u | (cx->th->sel & 0xffffffu));
     }
-    rdr_dl_clip(cx->dl, 0, 0, 0, 0);
+    rdr_clip(cx, 0, 0, 0, 0);
 }
 
 /* The playhead's tag in the ruler's lower band: [*x, *x + *w). False when the playhead is out of view. */
@@ -220,8 +221,10 @@ void rdr_tail_note(rdr_ctx *cx) {
     int tw = rdr_tw(cx, RDR_FONT_REGULAR, s, strlen(s));
     int x = L->plot_x + L->plot_w - tw - 10, y = L->lanes_y + L->lanes_h - cx->line_h - 8;
     if (x < L->plot_x) x = L->plot_x;
-    rdr_dl_rect(cx->dl, x - 4, y - 2, tw + 10, cx->line_h + 4, cx->th->label_bg);
-    rdr_text_fit(cx, x, y, RDR_FONT_REGULAR, cx->th->text_dim, s, L->plot_w - 8);
+    if (rdr_label_free(cx, x - 4, y - 2, tw + 10, cx->line_h + 4)) {   /* a box only with its text */
+        rdr_dl_rect(cx->dl, x - 4, y - 2, tw + 10, cx->line_h + 4, cx->th->label_bg);
+        rdr_text_fit(cx, x, y, RDR_FONT_REGULAR, cx->th->text_dim, s, L->plot_w - 8);
+    }
     /* a jagged edge on the right: the axis goes on */
     for (int k = 0; k < L->lanes_h; k += 8) {
         rdr_dl_line(cx->dl, L->plot_x + L->plot_w - 1, L->lanes_y + k, L->plot_x + L->plot_w + 3, L->lanes_y + k + 4, cx->th->text_dim);

@@ -73,7 +73,7 @@ void rdr_compare(rdr_ctx *cx) {
     const rdr_layout *L = &v->lay;
     if (!L->compare_h) return;
     int y = L->compare_y, w = L->timeline_w;
-    rdr_dl_clip(cx->dl, 0, y, w, L->compare_h);
+    rdr_clip(cx, 0, y, w, L->compare_h);
     rdr_dl_rect(cx->dl, 0, y, w, L->compare_h, cx->th->panel);
     rdr_dl_rect(cx->dl, 0, y, w, 1, cx->th->grid);
     static const char *const head[] = { "run", "ended", "makespan", "busy", "blocked", "waits (most on)", "items/s" };
@@ -127,5 +127,5 @@ void rdr_compare(rdr_ctx *cx) {
                          bad ? cx->th->alert : cx->th->text, s[c], room);
         }
     }
-    rdr_dl_clip(cx->dl, 0, 0, 0, 0);
+    rdr_clip(cx, 0, 0, 0, 0);
 }

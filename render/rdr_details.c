@@ -218,7 +218,7 @@ void rdr_details(rdr_ctx *cx) {
     const rdr_layout *L = &v->lay;
     if (!L->details_h || !v->sel.kind || v->sel.run >= v->nmodels) return;
     int y = L->details_y, h = L->details_h, w = L->timeline_w;
-    rdr_dl_clip(cx->dl, 0, y, w, h);
+    rdr_clip(cx, 0, y, w, h);
     rdr_dl_rect(cx->dl, 0, y, w, h, cx->th->panel);
     rdr_dl_rect(cx->dl, 0, y, w, 1, cx->th->grid);
     /* find the row for the description */
@@ -254,5 +254,5 @@ void rdr_details(rdr_ctx *cx) {
             rdr_text_fit(cx, x, ly, RDR_FONT_REGULAR, src ? cx->th->mark : cx->th->text, tip.line[i], colw - 8);
         }
     }
-    rdr_dl_clip(cx->dl, 0, 0, 0, 0);
+    rdr_clip(cx, 0, 0, 0, 0);
 }

@@ -33,6 +33,7 @@ static void rdr_scratch(rdr_ctx *cx) {
     cx->keys = (int8_t *)p; p += n;
     cx->minor = (int8_t *)p;
     v->nclaims = 0;
+    v->nlabels = 0;
 }
 
 /* Claims [x0, x1) of row ri for a label: false if a label drawn earlier this frame is there.
@@ -88,6 +89,7 @@ void rdr_build(rdr_view *v, rdr_drawlist *dl, const rdr_text_metrics *tm) {
     rdr_compare(&cx);
     if (v->lay.stage_w) rdr_stage(&cx, v->lay.stage_x, v->lay.stage_y, v->lay.stage_w, v->lay.stage_h);
     rdr_footer(&cx);
+    cx.layer = 1;   /* over the frame, each on its own panel */
     rdr_hover(&cx);
     rdr_help(&cx);
 }

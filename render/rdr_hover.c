@@ -478,7 +478,7 @@ void rdr_hover(rdr_ctx *cx) {
         if (hx < L->plot_x - 4) hx = L->plot_x - 4;
         if (hx + hw > L->timeline_w - 2) hx = L->timeline_w - 2 - hw;
         bool covers = rdr_playhead_tag(cx, ps, sizeof ps, &px, &pw) && hx < px + pw + 2 && px < hx + hw + 2;
-        if (!covers) {
+        if (!covers && rdr_label_free(cx, hx, L->ruler_y + 18, hw, cx->line_h + 1)) {
             rdr_dl_rect(cx->dl, hx, L->ruler_y + 18, hw, cx->line_h + 1, cx->th->tag_bg);
             rdr_text(cx, hx + 4, L->ruler_y + 18, RDR_FONT_REGULAR, cx->th->text, s);
         }

@@ -231,6 +231,8 @@ typedef struct rdr_ctx {
     rdr_drawlist *dl;
     const rdr_text_metrics *tm;
     int line_h;
+    int clip_x, clip_y, clip_w, clip_h;   /* the clip text is drawn in (rdr_clip); w 0 = none */
+    int layer;                  /* 0: the frame; 1: an overlay on its own panel (hover, help) */
     double npp;                 /* ns per pixel */
     double reveal;              /* the playhead: nothing after it is drawn in colour */
     bool flows_dense;           /* set by rdr_flows: some flows were too dense to draw */
@@ -263,6 +265,14 @@ bool rdr_flow_dashed(unsigned kind);
 int rdr_tw(const rdr_ctx *cx, int font, const char *s, size_t len);
 int rdr_text_fit(rdr_ctx *cx, int x, int y, int font, uint32_t col, const char *s, int max_w);
 int rdr_text(rdr_ctx *cx, int x, int y, int font, uint32_t col, const char *s);
+/* Sets the clip of what follows (w or h 0: none), and the label log's idea of it. */
+void rdr_clip(rdr_ctx *cx, int x, int y, int w, int h);
+/* Would a label at [x, x+w) x [y, y+h) cover one drawn before it in this frame? */
+bool rdr_label_free(const rdr_ctx *cx, int x, int y, int w, int h);
+/* The width a label at x may take, at most w, before one drawn earlier; 0: none. */
+int rdr_label_room(const rdr_ctx *cx, int x, int y, int w, int h);
+/* Records a rectangle as taken by a label (or a picture a label must not cover). */
+void rdr_label_take(rdr_ctx *cx, int x, int y, int w, int h, const char *s, size_t len);
 void rdr_fmt_dur(char *out, size_t cap, double ns);
 const char *rdr_speed_str(char *out, size_t cap, double s);
 double rdr_ruler_step(const rdr_ctx *cx);

@@ -156,6 +156,7 @@ void rdr_span_labels(rdr_ctx *cx, size_t first, size_t last) {
         if (!lb->forced && rdr_mark_in(m, row->id, rdr_view_t_at(v, x0 - 4) - 8 * cx->npp, te)) continue;
         if (!rdr_claim_text(cx, lb->row, x0 - 2, x0 + tw + 2) && !lb->forced) continue;
         int ty = y + (h - cx->line_h) / 2;
+        if (!rdr_label_free(cx, x0 - 3, ty, tw + 6, cx->line_h)) continue;   /* the label log: on another label */
         if (lb->forced && tw > lb->x1 - 3 - x0) rdr_dl_rect(cx->dl, x0 - 3, ty, tw + 6, cx->line_h, cx->th->alert_bg);
         uint32_t tc = sp->state == TRC_ST_BLOCKED ? 0xfffff4eeu : 0xff0d1a26u;
         rdr_text(cx, x0, ty, lb->forced ? RDR_FONT_BOLD : RDR_FONT_REGULAR, tc, txt);

@@ -299,6 +299,7 @@ static void rdr_value_line(rdr_ctx *cx, const rdr_scale *sc, int64_t val, uint32
     int tw = rdr_tw(cx, RDR_FONT_REGULAR, label, strlen(label));
     int lx = v->lay.plot_x + v->lay.plot_w - tw - 6, ly = cy - cx->line_h + 1;
     if (ly < row_y) ly = cy + 3;
+    if (!rdr_label_free(cx, lx - 3, ly, tw + 6, cx->line_h)) return;   /* a box only with its text */
     rdr_dl_rect(cx->dl, lx - 3, ly, tw + 6, cx->line_h, cx->th->label_bg);
     rdr_text(cx, lx, ly, RDR_FONT_REGULAR, col, label);
 }
@@ -481,15 +482,19 @@ static void rdr_row_content(rdr_ctx *cx, const rdr_row *row, int y) {
     switch (row->kind) {
     case RDR_ROW_RUN: {   /* the run's title line, across the plot */
         const trc_run *run = m->run;
-        char s[512], mk[32];
+        char s[512], mk[32], tail[96];
         rdr_fmt_dur(mk, sizeof mk, end);
-        snprintf(s, sizeof s, "%s \xc2\xb7 %s \xc2\xb7 makespan %s \xc2\xb7 ended: ", run->backend ? run->backend : "?",
-                 run->scenario ? run->scenario : "", mk);
-        int ty = y + (row->h - cx->line_h) / 2, x = v->lay.plot_x + 4;
-        int w = rdr_text_fit(cx, x, ty, RDR_FONT_REGULAR, cx->th->text_dim, s, v->lay.plot_w - 120);
+        /* the facts first: what is cut, when the line is too long, is the scenario's title */
+        snprintf(s, sizeof s, "%s \xc2\xb7 %s", run->backend ? run->backend : "?", run->scenario ? run->scenario : "");
+        snprintf(tail, sizeof tail, " \xc2\xb7 makespan %s \xc2\xb7 ended: ", mk);
+        const char *verdict = trc_run_end_name(run->end_reason);
         bool bad = run->end_reason != TRC_END_OK;
-        rdr_text(cx, x + w, ty, bad ? RDR_FONT_BOLD : RDR_FONT_REGULAR, bad ? RDR_COL_ALERT : cx->th->text_dim,
-                 trc_run_end_name(run->end_reason));
+        int vf = bad ? RDR_FONT_BOLD : RDR_FONT_REGULAR;
+        int tw = rdr_tw(cx, RDR_FONT_REGULAR, tail, strlen(tail)), vw = rdr_tw(cx, vf, verdict, strlen(verdict));
+        int ty = y + (row->h - cx->line_h) / 2, x = v->lay.plot_x + 4;
+        int w = rdr_text_fit(cx, x, ty, RDR_FONT_REGULAR, cx->th->text_dim, s, v->lay.plot_w - 120 - tw - vw);
+        w += rdr_text(cx, x + w, ty, RDR_FONT_REGULAR, cx->th->text_dim, tail);
+        rdr_text(cx, x + w, ty, vf, bad ? RDR_COL_ALERT : cx->th->text_dim, verdict);
         break;
     }
     case RDR_ROW_PROC: {   /* the stacked states of the group's units: a strip open, the whole row folded */
@@ -606,7 +611,7 @@ static void rdr_gaps(rdr_ctx *cx, size_t first, size_t last) {
 void rdr_lanes(rdr_ctx *cx) {
     rdr_view *v = cx->v;
     const rdr_layout *L = &v->lay;
-    rdr_dl_clip(cx->dl, 0, L->lanes_y, L->timeline_w, L->lanes_h);
+    rdr_clip(cx, 0, L->lanes_y, L->timeline_w, L->lanes_h);
     /* first visible row */
     size_t lo = 0, hi = L->nrows;
     while (lo < hi) {
@@ -630,7 +635,7 @@ void rdr_lanes(rdr_ctx *cx) {
         rdr_dl_rect(cx->dl, x, L->lanes_y, 1, L->lanes_h, cx->th->grid);
     }
     /* contents, clipped to the plot */
-    rdr_dl_clip(cx->dl, L->plot_x, L->lanes_y, L->plot_w, L->lanes_h);
+    rdr_clip(cx, L->plot_x, L->lanes_y, L->plot_w, L->lanes_h);
     for (size_t i = first; i < last; i++) {
         const rdr_row *row = &L->rows[i];
         rdr_at_run(cx, row->run);
@@ -672,14 +677,14 @@ void rdr_lanes(rdr_ctx *cx) {
     rdr_row_marks(cx, first, last);
     rdr_at_axis(cx);
     /* labels, clipped to the names column */
-    rdr_dl_clip(cx->dl, 0, L->lanes_y, L->label_w, L->lanes_h);
+    rdr_clip(cx, 0, L->lanes_y, L->label_w, L->lanes_h);
     for (size_t i = first; i < last; i++) {
         const rdr_row *row = &L->rows[i];
         rdr_at_run(cx, row->run);
         rdr_row_label(cx, row, L->lanes_y + row->y - v->scroll_y);
     }
     rdr_at_axis(cx);
-    rdr_dl_clip(cx->dl, 0, L->lanes_y, L->timeline_w, L->lanes_h);
+    rdr_clip(cx, 0, L->lanes_y, L->timeline_w, L->lanes_h);
     rdr_dl_rect(cx->dl, L->label_w, L->lanes_y, 1, L->lanes_h, cx->th->grid);
     if (L->content_h > L->lanes_h) {   /* scroll bar */
         int bh = L->lanes_h * L->lanes_h / L->content_h;
@@ -687,5 +692,5 @@ void rdr_lanes(rdr_ctx *cx) {
         int by = L->lanes_y + (L->lanes_h - bh) * v->scroll_y / (L->content_h - L->lanes_h);
         rdr_dl_rect(cx->dl, L->timeline_w - 6, by, 4, bh, cx->th->scroll);
     }
-    rdr_dl_clip(cx->dl, 0, 0, 0, 0);
+    rdr_clip(cx, 0, 0, 0, 0);
 }

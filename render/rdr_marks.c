@@ -102,6 +102,7 @@ void rdr_marks(rdr_ctx *cx) {
             if (!labels || !mk->text) continue;
             int tw = rdr_tw(cx, RDR_FONT_REGULAR, mk->text, strlen(mk->text));
             int lx = x + 4, ly = y0 + (y1 - y0 - cx->line_h) / 2;
+            if (!rdr_label_free(cx, lx - 1, ly, tw + 4, cx->line_h)) continue;
             if (!rdr_claim_text(cx, ri, lx - 1, lx + tw + 3)) continue;   /* no label over another */
             rdr_dl_rect(cx->dl, lx - 1, ly, tw + 4, cx->line_h, cx->th->label_bg);
             rdr_text(cx, lx + 1, ly, RDR_FONT_REGULAR, cx->th->mark, mk->text);
@@ -267,7 +268,7 @@ void rdr_instants(rdr_ctx *cx) {
                 snprintf(txt, sizeof txt, "%s=%lld", rdr_obj_name(m->run, in->obj), (long long)(int64_t)in->arg);
                 int tw = rdr_tw(cx, RDR_FONT_REGULAR, txt, strlen(txt));
                 int lx = x + 9, ly = y0 + (row->h - cx->line_h) / 2;
-                if (!rdr_claim_text(cx, ri, lx - 1, lx + tw + 3)) break;
+                if (!rdr_label_free(cx, lx - 1, ly, tw + 4, cx->line_h) || !rdr_claim_text(cx, ri, lx - 1, lx + tw + 3)) break;
                 rdr_dl_rect(cx->dl, lx - 1, ly, tw + 4, cx->line_h, cx->th->label_bg);
                 rdr_text(cx, lx + 1, ly, RDR_FONT_REGULAR, RDR_COL_LOCAL, txt);
                 break;
@@ -281,7 +282,7 @@ void rdr_instants(rdr_ctx *cx) {
                 if (!labels || !in->text) break;
                 int tw = rdr_tw(cx, RDR_FONT_REGULAR, in->text, strlen(in->text));
                 int lx = x + 9, ly = y0 + (row->h - cx->line_h) / 2;
-                if (!rdr_claim_text(cx, ri, lx - 1, lx + tw + 3)) break;
+                if (!rdr_label_free(cx, lx - 1, ly, tw + 4, cx->line_h) || !rdr_claim_text(cx, ri, lx - 1, lx + tw + 3)) break;
                 rdr_dl_rect(cx->dl, lx - 1, ly, tw + 4, cx->line_h, cx->th->label_bg);
                 rdr_text(cx, lx + 1, ly, RDR_FONT_REGULAR, RDR_COL_LOCAL, in->text);
                 break;
@@ -316,6 +317,7 @@ void rdr_killed(rdr_ctx *cx, size_t first, size_t last, bool claim) {
             rdr_claim_text(cx, (int)i, x - 6, label ? lx + tw + 2 : x + 6);
             continue;
         }
+        if (label && !rdr_label_free(cx, lx - 2, ly, tw + 4, cx->line_h)) label = false;   /* the label log: taken */
         int a = y0 + 1, b = y0 + row->h / 3, c = y0 + 2 * row->h / 3, d = y1 - 2;
         rdr_dl_rect(cx->dl, x - 5, y0, 11, row->h, RDR_GLYPH_BG);
         for (int k = 0; k < 2; k++) {
@@ -325,7 +327,7 @@ void rdr_killed(rdr_ctx *cx, size_t first, size_t last, bool claim) {
         }
         if (label) {
             rdr_dl_rect(cx->dl, lx - 2, ly, tw + 4, cx->line_h, RDR_GLYPH_BG);
-            rdr_dl_text(cx->dl, lx, ly, RDR_FONT_BOLD, RDR_COL_KILLED, kl, sizeof kl - 1);
+            rdr_text(cx, lx, ly, RDR_FONT_BOLD, RDR_COL_KILLED, kl);
         }
     }
 }

@@ -636,10 +636,13 @@ static bool rdr_sdl_translate(const SDL_Event *e, SDL_Window *win, rdr_event *ev
     }
 }
 
-/* The loader thread: runs desc->load; the main thread polls `done` each frame
- * and joins it before reading what it made. */
+/* The loader thread: runs desc->load, then makes the view of what it loaded
+ * and warms it (rdr_view_warm: the indexes the first frames would otherwise
+ * build on the main thread, a long first frame on a big recording); the main
+ * thread polls `done` each frame and joins it before reading what it made. */
 typedef struct rdr_loader {
-    const rdr_view_desc *desc;
+    rdr_view_desc *desc;
+    rdr_view *v;
     const trc_model *models; uint32_t nmodels;
     int rc;
     diag d;
@@ -650,6 +653,12 @@ static void *rdr_loader_main(void *arg) {
     rdr_loader *l = arg;
     diag_clear(&l->d);
     l->rc = l->desc->load(l->desc->load_ud, &l->models, &l->nmodels, &l->d);
+    if (!l->rc) {
+        l->desc->models = l->models;
+        l->desc->nmodels = l->nmodels;
+        l->rc = rdr_view_init(l->v, l->desc, &l->d);
+        if (!l->rc) rdr_view_warm(l->v);
+    }
     atomic_store(&l->done, 1);
     return NULL;
 }
@@ -698,7 +707,7 @@ int rdr_view_run(const rdr_view_desc *desc_in, diag *d) {
     SDL_Renderer *r = NULL;
     rdr_sdl *b = NULL;
     rdr_drawlist dl = { 0 };
-    rdr_loader ld = { .desc = &desc };
+    rdr_loader ld = { .desc = &desc, .v = &v };
     pthread_t th;
     bool loading = false;
     if (!win) {
@@ -724,16 +733,19 @@ int rdr_view_run(const rdr_view_desc *desc_in, diag *d) {
     if (rc) { free(b); b = NULL; goto out; }
     uint64_t freq = SDL_GetPerformanceFrequency(), last = SDL_GetPerformanceCounter(), t_open = last;
     if (desc.load) {   /* the window shows at once, with a progress bar, while the recording loads */
+        desc.width = ww;   /* the view is made at the window's size (resized after if it changed) */
+        desc.height = wh;
         if (pthread_create(&th, NULL, rdr_loader_main, &ld) != 0) {
             rc = diag_set(d, ERR_RUNTIME, "cannot start the loader thread");
             goto out;
         }
         loading = true;
+        bool closed = false;
         while (!atomic_load(&ld.done)) {
             SDL_Event e;
             bool quit = false;
             while (SDL_PollEvent(&e)) quit |= e.type == SDL_QUIT || (e.type == SDL_KEYDOWN && (e.key.keysym.sym == SDLK_q || e.key.keysym.sym == SDLK_ESCAPE));
-            if (quit) { v.quit = true; break; }
+            if (quit) { closed = true; break; }   /* not v.quit: the loader is making v */
             SDL_GetWindowSize(win, &ww, &wh);
             rdr_loading_frame(b, ww, wh, desc.load_what, (double)(SDL_GetPerformanceCounter() - t_open) / (double)freq);
             SDL_RenderPresent(r);
@@ -741,7 +753,8 @@ int rdr_view_run(const rdr_view_desc *desc_in, diag *d) {
         }
         pthread_join(th, NULL);   /* also when quitting early: the loader finishes, then everything is freed */
         loading = false;
-        if (v.quit) {   /* closed while loading: nothing to show */
+        if (closed) {   /* closed while loading: nothing to show */
+            if (!ld.rc) rdr_view_release(&v);
             rc = 0;
             goto out;
         }
@@ -750,13 +763,7 @@ int rdr_view_run(const rdr_view_desc *desc_in, diag *d) {
             *d = ld.d;
             goto out;
         }
-        desc.models = ld.models;
-        desc.nmodels = ld.nmodels;
-        desc.width = ww;
-        desc.height = wh;
-        rc = rdr_view_init(&v, &desc, d);
-        if (rc) goto out;
-        have_view = true;
+        have_view = true;   /* made and warmed by the loader */
         SDL_SetWindowTitle(win, title);
         snprintf(title, sizeof title, "weft \xe2\x80\x94 %s", v.title);
         SDL_SetWindowTitle(win, title);

@@ -142,12 +142,14 @@ static void figure(sdraw *d, int bx, int by, uint32_t u, unsigned state, int fla
 
 /* A unit's mini head with its label, for chips and permits. */
 static void chip(sdraw *d, int x, int y, int w, int h, uint32_t u, const char *prefix) {
+    if (w <= 0 || !rdr_label_free(d->cx, x, y, w, h)) return;   /* it would cover a label */
     uint32_t col = rdr_owner_color(u);
     rdr_dl_rect(d->dl, x, y, w, h, col);
     char s[160];
     snprintf(s, sizeof s, "%s%s", prefix ? prefix : "", uname(d, u));
     int ty = y + (h - d->cx->line_h) / 2;
-    rdr_text_fit(d->cx, x + 4, ty, RDR_FONT_REGULAR, d->th->on_pastel, s, w - 6);
+    if (!rdr_text_fit(d->cx, x + 4, ty, RDR_FONT_REGULAR, d->th->on_pastel, s, w - 6))
+        rdr_label_take(d->cx, x, y, w, h, NULL, 0);   /* too narrow for a name: the chip still takes its place */
 }
 
 //~ places (rdr_stage_place.c)
@@ -285,6 +287,7 @@ static void line_more(sdraw *d, uint32_t obj, int side, uint32_t n) {
     char s[32];
     snprintf(s, sizeof s, "+%u", n - (uint32_t)(nl - 1));
     int w = rdr_tw(d->cx, RDR_FONT_BOLD, s, strlen(s)) + 6;
+    if (!rdr_label_free(d->cx, x - w / 2, y - d->cx->line_h - 2, w, d->cx->line_h + 2)) return;
     rdr_dl_rect(d->dl, x - w / 2, y - d->cx->line_h - 2, w, d->cx->line_h + 2, d->th->tag_bg);
     text_c(d, x, y - d->cx->line_h - 1, RDR_FONT_BOLD, d->th->text, s, w);
 }
@@ -322,14 +325,15 @@ static void draw_lock(sdraw *d, const rdr_stage_cell *ce, const rdr_stage_obj *s
     bool held = so->holder != RDR_STAGE_NONE;
     padlock(d, x, y, pad, fig, held, held ? rdr_owner_color(so->holder) : d->th->panel, in_cycle);
     int cx0 = x + pad + 6, cw = ce->pw - pad - 6 - 6, chh = d->cx->line_h + 4;
-    int cy = y + fig - chh;
+    int cy = y + fig - chh > y ? y + fig - chh : y;   /* never up into the title, in a short cell */
     if (held) {
         chip(d, cx0, cy, cw, chh, so->holder, NULL);
         if (ob->kind == TRC_OBJ_RLOCK) {   /* its depth as a badge on the padlock */
             char s[24];
             snprintf(s, sizeof s, "\xc3\x97%lld", (long long)so->level);
             int w = rdr_tw(d->cx, RDR_FONT_BOLD, s, strlen(s)) + 4;
-            rdr_dl_rect(d->dl, x + pad - w / 2, y - 2, w, d->cx->line_h, d->th->tag_bg);
+            if (rdr_label_free(d->cx, x + pad - w / 2, y - 2, w, d->cx->line_h))
+                rdr_dl_rect(d->dl, x + pad - w / 2, y - 2, w, d->cx->line_h, d->th->tag_bg);
             rdr_text(d->cx, x + pad - w / 2 + 2, y - 2, RDR_FONT_BOLD, d->th->text, s);
         }
     } else {
@@ -370,7 +374,7 @@ static void draw_gil(sdraw *d, const rdr_stage_cell *ce, const rdr_stage_obj *so
     if (held) ring(d->dl, cx, cy, r, d->th->grid);   /* its place: the coin is with its holder */
     else gil_coin(d, cx, cy, r, d->th->panel);
     int cx0 = x + fig + 6, cw = ce->pw - fig - 6 - 6, chh = d->cx->line_h + 4;
-    int chy = y + fig - chh;
+    int chy = y + fig - chh > y ? y + fig - chh : y;   /* never up into the title, in a short cell */
     if (held) chip(d, cx0, chy, cw, chh, so->holder, NULL);
     else {
         frame(d->dl, cx0, chy, cw, chh, d->th->grid);
@@ -422,6 +426,7 @@ static void draw_rwlock(sdraw *d, const rdr_stage_cell *ce, const rdr_stage_obj 
     }
     if (!so->nhold) rdr_text_fit(d->cx, x + 4, y + (fig + 6 - d->cx->line_h) / 2, RDR_FONT_REGULAR, d->th->text_dim, room > 12 * RDR_CHAR_W ? "no readers" : "none", room - 6);
     int wx = x + room + 6, ww = ce->pw - room - 6 - 6, chh = d->cx->line_h + 4, wy = y + fig + 4 - chh;
+    if (wy < y) wy = y;   /* never up into the title, in a short cell */
     if (so->holder != RDR_STAGE_NONE) chip(d, wx, wy, ww, chh, so->holder, "writer ");
     else {
         frame(d->dl, wx, wy, ww, chh, d->th->grid);
@@ -878,7 +883,7 @@ void rdr_stage_draw(rdr_ctx *cx, uint32_t r, const rdr_stage_model *sm, const rd
         snprintf(s, sizeof s, "deadlock: %zu units wait in a ring", st->ncycle);
         int w = rdr_tw(cx, RDR_FONT_BOLD, s, strlen(s)) + 10;
         int tx = x + L->w - w - 8, ty = y + L->title_h + 2;
-        rdr_dl_rect(cx->dl, tx, ty, w, line_h + 2, cx->th->alert_bg);
+        if (rdr_label_free(cx, tx, ty, w, line_h + 2)) rdr_dl_rect(cx->dl, tx, ty, w, line_h + 2, cx->th->alert_bg);
         rdr_text(cx, tx + 5, ty + 1, RDR_FONT_BOLD, cx->th->alert, s);
     }
 }

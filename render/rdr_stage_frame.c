@@ -66,7 +66,7 @@ bool rdr_stage_rect(const rdr_view *v, uint32_t r, int *x, int *y, int *w, int *
 
 void rdr_stage(rdr_ctx *cx, int x, int y, int w, int h) {
     rdr_view *v = cx->v;
-    rdr_dl_clip(cx->dl, x, y, w, h);
+    rdr_clip(cx, x, y, w, h);
     rdr_dl_rect(cx->dl, x, y, w, h, cx->th->bg);
     rdr_dl_rect(cx->dl, x, y, 1, h, cx->th->grid);
     uint64_t anim = rdr_stage_anim_ns(v);
@@ -85,10 +85,10 @@ void rdr_stage(rdr_ctx *cx, int x, int y, int w, int h) {
         bool frozen = at > v->info[r].t_active;
         if (frozen) at = v->info[r].t_active;
         rdr_stage_state_at(sr->sm, &sr->st, at, frozen ? 0 : anim);   /* frozen: everyone where they got to */
-        rdr_dl_clip(cx->dl, x + 1, ry + 1, w - 1, rh - 1);
+        rdr_clip(cx, x + 1, ry + 1, w - 1, rh - 1);
         rdr_stage_draw(cx, r, sr->sm, &sr->lay, &sr->st, x + 1, ry + 1);
         rdr_stage_hover(cx, r, &sr->lay, &sr->st, x + 1, ry + 1);
     }
     rdr_at_axis(cx);
-    rdr_dl_clip(cx->dl, 0, 0, 0, 0);
+    rdr_clip(cx, 0, 0, 0, 0);
 }

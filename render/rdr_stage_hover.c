@@ -179,6 +179,9 @@ void rdr_stage_hover(rdr_ctx *cx, uint32_t r, const rdr_stage_layout *L, const r
     rdr_dl_rect(cx->dl, x + 2, y + 2, w, h, 0x80000000u);
     rdr_dl_rect(cx->dl, x, y, w, h, cx->th->tip_border);
     rdr_dl_rect(cx->dl, x + 1, y + 1, w - 2, h - 2, cx->th->tip_bg);
+    int layer = cx->layer;
+    cx->layer = 1;   /* the tooltip's own panel, over the stage */
     for (int i = 0; i < tip.n; i++)
         rdr_text(cx, x + 8, y + 5 + i * cx->line_h, i ? RDR_FONT_REGULAR : RDR_FONT_BOLD, cx->th->text, tip.line[i]);
+    cx->layer = layer;
 }

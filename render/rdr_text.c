@@ -15,11 +15,11 @@ int rdr_tw(const rdr_ctx *cx, int font, const char *s, size_t len) {
 }
 
 /* Draws s at (x, y), cut with an ellipsis to fit max_w; returns the width drawn. */
-int rdr_text_fit(rdr_ctx *cx, int x, int y, int font, uint32_t col, const char *s, int max_w) {
-    size_t len = strlen(s);
+static int rdr_text_cut(rdr_ctx *cx, int x, int y, int font, uint32_t col, const char *s, size_t len, int max_w) {
     int w = rdr_tw(cx, font, s, len);
     if (w <= max_w) {
         rdr_dl_text(cx->dl, x, y, font, col, s, len);
+        rdr_label_take(cx, x, y, w, cx->line_h, s, len);
         return w;
     }
     static const char ell[] = "\xe2\x80\xa6";
@@ -35,13 +35,31 @@ int rdr_text_fit(rdr_ctx *cx, int x, int y, int font, uint32_t col, const char *
     memcpy(tmp, s, len);
     memcpy(tmp + len, ell, 4);
     rdr_dl_text(cx->dl, x, y, font, col, tmp, len + 3);
-    return rdr_tw(cx, font, tmp, len + 3);
+    w = rdr_tw(cx, font, tmp, len + 3);
+    rdr_label_take(cx, x, y, w, cx->line_h, tmp, len + 3);
+    return w;
 }
 
+/* Every label goes through here: cut to max_w and to the room left before a
+ * label drawn earlier in the frame (rdr_label_log.c), or not drawn when one
+ * covers its start. Returns the width drawn. */
+int rdr_text_fit(rdr_ctx *cx, int x, int y, int font, uint32_t col, const char *s, int max_w) {
+    size_t len = strlen(s);
+    if (!len || max_w <= 0) return 0;
+    int room = rdr_label_room(cx, x, y, max_w, cx->line_h);
+    if (room <= 0) return 0;
+    return rdr_text_cut(cx, x, y, font, col, s, len, room);
+}
+
+/* The same, uncut but for another label: returns the width s takes (drawn or
+ * not), so what is laid out after it stays in place. */
 int rdr_text(rdr_ctx *cx, int x, int y, int font, uint32_t col, const char *s) {
     size_t len = strlen(s);
-    rdr_dl_text(cx->dl, x, y, font, col, s, len);
-    return rdr_tw(cx, font, s, len);
+    int w = rdr_tw(cx, font, s, len);
+    if (!len) return 0;
+    int room = rdr_label_room(cx, x, y, w, cx->line_h);
+    if (room > 0) rdr_text_cut(cx, x, y, font, col, s, len, room);
+    return w;
 }
 
 void rdr_fmt_dur(char *out, size_t cap, double ns) {

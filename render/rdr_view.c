@@ -164,6 +164,7 @@ void rdr_view_release(rdr_view *v) {
     free(v->lay.rows);
     free(v->scratch);
     free(v->claims);
+    free(v->labels);
     free(v->lbls);
     if (v->buckets)
         for (int i = 0; i < RDR_NBUCKETS; i++) free(v->buckets->c[i]);
@@ -440,4 +441,18 @@ void rdr_view_collapse(rdr_view *v, uint32_t run, bool collapsed) {
     v->info[run].collapsed = collapsed;
     if (collapsed && v->sel.kind && v->sel.kind != RDR_ROW_RUN && v->sel.run == run) memset(&v->sel, 0, sizeof v->sel);
     rdr_relayout(v);
+}
+
+void rdr_view_warm(rdr_view *v) {
+    rdr_drawlist dl = { 0 };
+    double ph = v->playhead;
+    bool playing = v->playing;
+    rdr_view_set_playhead(v, v->total);   /* everything revealed: every lane's index is read */
+    rdr_build(v, &dl, NULL);
+    rdr_view_set_playhead(v, ph);
+    v->playing = playing;
+    rdr_build(v, &dl, NULL);
+    rdr_drawlist_free(&dl);
+    if (v->stage)
+        for (uint32_t r = 0; r < v->stage->n; r++) v->stage->runs[r].laid = false;   /* nominal metrics: lay out again */
 }

@@ -529,6 +529,44 @@ START_TEST(test_absolute_time) {
 }
 END_TEST
 
+/* rdr_view_warm (what weft view's loader thread does before the first frame)
+ * changes nothing a frame shows: the warmed view's first frame, with the real
+ * fonts and the stage, is the cold view's, command for command; its window,
+ * playhead and playing state are as they were. */
+START_TEST(test_warm_same_frame) {
+    dl_fix f;
+    dl_make(&f);
+    rdr_canvas *c;
+    diag d = { 0 };
+    ck_assert_msg(rdr_canvas_open(&c, 1400, 700, NULL, &d) == 0, "%s", d.msg);
+    const rdr_text_metrics *tm = rdr_canvas_metrics(c);
+    rdr_view cold, warm;
+    rdr_view_desc desc = { .rec = f.rec, .models = &f.m, .nmodels = 1, .width = 1400, .height = 700, .at = 0.3,
+                           .stage = true, .play = true };
+    ck_assert_int_eq(rdr_view_init(&cold, &desc, &d), 0);
+    ck_assert_int_eq(rdr_view_init(&warm, &desc, &d), 0);
+    warm.playing = cold.playing = true;
+    rdr_view_warm(&warm);
+    ck_assert(warm.playing);
+    ck_assert(warm.playhead == cold.playhead && warm.t0 == cold.t0 && warm.t1 == cold.t1);
+    rdr_drawlist a = { 0 }, b = { 0 };
+    rdr_build(&cold, &a, tm);
+    rdr_build(&warm, &b, tm);
+    ck_assert_uint_gt(a.n, 50);
+    ck_assert_uint_eq(a.n, b.n);
+    ck_assert_uint_eq(a.ntext, b.ntext);
+    ck_assert_int_eq(memcmp(a.cmds, b.cmds, a.n * sizeof *a.cmds), 0);
+    ck_assert_int_eq(memcmp(a.text, b.text, a.ntext), 0);
+    ck_assert_uint_gt(warm.lay.stage_w, 0);
+    rdr_drawlist_free(&a);
+    rdr_drawlist_free(&b);
+    rdr_view_release(&cold);
+    rdr_view_release(&warm);
+    rdr_canvas_close(c);
+    dl_free(&f);
+}
+END_TEST
+
 static Suite *view_suite(void) {
     Suite *s = suite_create("render_view");
     TCase *tc = tcase_create("view");
@@ -544,6 +582,7 @@ static Suite *view_suite(void) {
     tcase_add_test(tc, test_short_holds_visible);
     tcase_add_test(tc, test_lost_events_hatch);
     tcase_add_test(tc, test_absolute_time);
+    tcase_add_test(tc, test_warm_same_frame);
     suite_add_tcase(s, tc);
     return s;
 }
