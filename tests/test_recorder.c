@@ -410,11 +410,42 @@ START_TEST(cached_calibration) {
 }
 END_TEST
 
+/* A ring half full rings the drain: with a drain timer of an hour, the events
+ * of a ring that never fills still arrive, and nobody waited (no FLUSH). The
+ * poll below only guards against a hang: without the kick it would run out. */
+START_TEST(half_full_ring_wakes_the_drain) {
+    trc_recorder *r;
+    diag d;
+    enum { RING = 1 << 10 };
+    ck_assert_int_eq(trc_recorder_create(&r, &(trc_recorder_desc){ .no_cpu = true, .ring_events = RING,
+                                                                    .drain_period_us = 3600u * 1000000u }, &d), 0);
+    trc_ring *ring = trc_recorder_ring(r, 0);
+    ck_assert_ptr_nonnull(ring);
+    ck_assert_int_eq(trc_recorder_start(r, &d), 0);
+    for (uint32_t round = 0; round < 3; round++) {
+        uint64_t before = trc_recorder_drained(r);
+        /* up to half a ring: no kick, the drain sleeps on */
+        for (uint32_t i = 0; i < RING / 2; i++) trc_emit(ring, TRC_EV_MARK, 0, 0, i, 0);
+        trc_emit(ring, TRC_EV_MARK, 0, 0, RING / 2, 0);   /* past half: the kick */
+        for (int spin = 0; spin < 30000 && trc_recorder_drained(r) < before + RING / 2 + 1; spin++) usleep(1000);
+        ck_assert_uint_ge(trc_recorder_drained(r), before + RING / 2 + 1);
+        ck_assert_uint_eq(ring->flushes, 0);
+        /* the ring is empty again: the next mark is half a ring further */
+        ck_assert_uint_eq(atomic_load(&ring->tail), atomic_load(&ring->head));
+    }
+    ck_assert_int_eq(trc_recorder_stop(r, &d), 0);
+    ck_assert_uint_eq(trc_recorder_drained(r), 3u * (RING / 2 + 1));
+    ck_assert_uint_eq(trc_recorder_lost(r), 0);
+    trc_recorder_free(r);
+}
+END_TEST
+
 #define ADD(t) do { TCase *tc = tcase_create(#t); tcase_set_timeout(tc, 120); tcase_add_test(tc, t); suite_add_tcase(s, tc); } while (0)
 
 int main(void) {
     Suite *s = suite_create("recorder");
     ADD(complete_mode_loses_nothing_under_pressure);
+    ADD(half_full_ring_wakes_the_drain);
     ADD(drop_mode_counts_add_up);
     ADD(trailing_losses_flushed_at_stop);
     ADD(lost_event_precedes_the_next_event);
