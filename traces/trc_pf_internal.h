@@ -46,22 +46,6 @@ static inline uint8_t *pb_var(uint8_t *p, uint64_t v) {
     return p;
 }
 
-/* pb_var without a loop, for the packets' hot paths: the 7-bit groups of v
- * spread into one 64-bit store, the continuation bits masked in, the pointer
- * moved by the varint's length. It stores 8 bytes whatever the length: only
- * where the output block has room to spare (after PF_BEGIN_PACKET or
- * pf_need with pr->slack). The same bytes as pb_var. */
-static inline uint8_t *pb_var8(uint8_t *p, uint64_t v) {
-    if (v >= (1ull << 56)) return pb_var(p, v);
-    uint64_t x = (v & 0x7full) | (v << 1 & 0x7f00ull) | (v << 2 & 0x7f0000ull) | (v << 3 & 0x7f000000ull) |
-                 (v << 4 & 0x7f00000000ull) | (v << 5 & 0x7f0000000000ull) | (v << 6 & 0x7f000000000000ull) |
-                 (v << 7 & 0x7f00000000000000ull);
-    unsigned n = (unsigned)(63 - __builtin_clzll(v | 1)) / 7 + 1;   /* 1..8 bytes */
-    x |= 0x8080808080808080ull & ((1ull << (8 * (n - 1))) - 1);
-    wr_u64le(p, x);
-    return p + n;
-}
-
 static inline uint8_t *pb_fixed64(uint8_t *p, uint64_t v) {
     wr_u64le(p, v);
     return p + 8;
@@ -279,9 +263,9 @@ static inline uint8_t *pf_fast_open(pf_run *pr, uint8_t *p, uint64_t rel, bool n
     *pkt_len = p + 1;
     p += 2;
     *p++ = TP_TIMESTAMP;
-    p = pb_var8(p, pr->origin + rel);
+    p = pb_var(p, pr->origin + rel);
     *p++ = TP_SEQ_ID;
-    p = pb_var8(p, pr->seq);
+    p = pb_var(p, pr->seq);
     if (needs) {
         *p++ = TP_SEQ_FLAGS;
         *p++ = SEQ_NEEDS;
@@ -291,7 +275,7 @@ static inline uint8_t *pf_fast_open(pf_run *pr, uint8_t *p, uint64_t rel, bool n
     *p++ = TE_TYPE;
     *p++ = type;
     *p++ = TE_TRACK;
-    return pb_var8(p, track);
+    return pb_var(p, track);
 }
 
 static inline uint8_t *pf_fast_close(uint8_t *p, uint8_t *pkt_len, uint8_t *te_len) {
@@ -307,7 +291,7 @@ static inline uint8_t *pf_slice_fast(pf_run *pr, uint8_t *p, uint8_t type, uint6
     p = pf_fast_open(pr, p, rel, iid != 0, type, track, &pkt_len, &te_len);
     if (iid) {
         *p++ = TE_NAME_IID;
-        p = pb_var8(p, iid);
+        p = pb_var(p, iid);
     }
     return pf_fast_close(p, pkt_len, te_len);
 }
@@ -318,7 +302,7 @@ static inline uint8_t *pf_instant_fast(pf_run *pr, uint8_t *p, uint64_t track, u
     uint8_t *pkt_len, *te_len;
     p = pf_fast_open(pr, p, rel, true, TYPE_INSTANT, track, &pkt_len, &te_len);
     *p++ = TE_NAME_IID;
-    p = pb_var8(p, iid);
+    p = pb_var(p, iid);
     if (has_item) {
         uint8_t *a_len;
         *p++ = TE_ANNOT;
@@ -326,7 +310,7 @@ static inline uint8_t *pf_instant_fast(pf_run *pr, uint8_t *p, uint64_t track, u
         *p++ = DA_NAME_IID;
         *p++ = DN_ITEM;
         *p++ = DA_UINT;
-        p = pb_var8(p, item);
+        p = pb_var(p, item);
         *a_len = (uint8_t)(p - a_len - 1);
     }
     *p++ = out ? TE_FLOW_0 : TE_TFLOW_0;
@@ -341,7 +325,7 @@ static inline uint8_t *pf_counter_fast(pf_run *pr, uint8_t *p, uint64_t track, u
     p = pf_fast_open(pr, p, rel, false, TYPE_COUNTER, track, &pkt_len, &te_len);
     *p++ = TE_COUNTER_0;
     *p++ = 0x01;
-    p = pb_var8(p, (uint64_t)v);
+    p = pb_var(p, (uint64_t)v);
     return pf_fast_close(p, pkt_len, te_len);
 }
 
