@@ -338,12 +338,29 @@ static void deliver(trc_recorder *r, trc_ring *ring, const trc_event *ev, size_t
 
 /* Copies cnt events of ring from tail on to dst, ticks converted to ns. */
 static void convert(trc_recorder *r, const trc_ring *ring, uint64_t tail, size_t cnt, trc_event *dst) {
-    for (size_t k = 0; k < cnt; k++) {
-        trc_event e = ring->ev[(tail + k) & ring->mask];
-        e.t = clk_ticks_to_ns(&r->clk, e.t);
-        if (r->mem && trc__memw_wants(e.kind)) trc__memw_note(r->mem, &e);   /* a process to sample, or gone */
-        dst[k] = e;
+    /* the calibration in locals (dst may alias nothing the compiler can prove),
+     * the ring in at most two straight runs, the memory check in its own pass */
+    const clk_calib c = r->clk;
+    size_t cap = (size_t)ring->mask + 1, done = 0;
+    while (done < cnt) {
+        size_t at = (size_t)((tail + done) & ring->mask);
+        size_t run = cap - at < cnt - done ? cap - at : cnt - done;
+        const trc_event *src = &ring->ev[at];
+        trc_event *out = dst + done;
+        if (c.tsc) {
+            for (size_t k = 0; k < run; k++) {
+                trc_event e = src[k];
+                e.t = (uint64_t)((int64_t)c.ns0 + (int64_t)((double)(int64_t)(e.t - c.tick0) * c.ns_per_tick));
+                out[k] = e;
+            }
+        } else {
+            memcpy(out, src, run * sizeof *out);
+        }
+        done += run;
     }
+    if (r->mem)
+        for (size_t k = 0; k < cnt; k++)
+            if (trc__memw_wants(dst[k].kind)) trc__memw_note(r->mem, &dst[k]);   /* a process to sample, or gone */
 }
 
 /* Gives the ring's slots up to `tail` back to its producer (waking it if it waits). */
