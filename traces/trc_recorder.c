@@ -7,7 +7,8 @@
  * No lock, no shared cursor: two units never touch the same cache line.
  *
  * A background drain thread wakes every drain_period_us (or at once when a
- * producer rings ctl->kick), copies each ring's new events out (acquire on
+ * producer rings ctl->kick: a ring past half full does, so the drain empties
+ * it while the other half fills; see ring_next_mark), copies each ring's new events out (acquire on
  * head, release on tail), converts ticks to CLOCK_MONOTONIC ns and hands them
  * to the trc_writer, which writes them as checksummed chunks. When a pass found
  * a lot to do it goes again without sleeping, so a busy run is drained as fast
