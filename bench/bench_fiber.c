@@ -6,6 +6,12 @@
  * Round trip (resume a fiber, it yields back), side by side in one run:
  *   - call:        an indirect call through a volatile function pointer (the floor)
  *   - fiber:       sim_fiber_resume + sim_fiber_yield (our switch, twice)
+ *   - own FP env:  the same with a fiber created with own_fp_env (its MXCSR
+ *                  and x87 control word, or FPCR, saved and loaded in C at
+ *                  each switch: what the opt-in costs)
+ *   - bare switch: the assembly switch alone (sim__fiber_jump there and back,
+ *                  none of the library's bookkeeping: the bare minimum a
+ *                  switch of callee-saved registers costs here; x86-64 only)
  *   - swapcontext: the same ping-pong with ucontext (glibc saves the signal
  *                  mask with a sigprocmask system call at each switch)
  * Trials alternate between the three; medians and minimums of 9 trials. Times
@@ -71,6 +77,41 @@ static fig time_fiber(sim_fiber *f, uint64_t n) {
     TIMED(n, for (uint64_t i = 0; i < n; i++) sim_fiber_resume(f, NULL, NULL));
     return out;
 }
+
+//~ the bare minimum: the assembly switch alone
+
+#if defined(__x86_64__) && defined(__ELF__) && !defined(SIM_FIBER_UCONTEXT)
+#define HAVE_BARE 1
+/* The assembly's own entry points (sim_plat_fiber_x86_64.S; hidden, linked
+ * statically). Its first frame, from the saved stack pointer up: r15 r14 r13
+ * r12 rbx rbp, return address; the trampoline calls r13(r12). */
+int sim__fiber_jump(void **save_sp, void *to_sp);
+void sim__fiber_trampoline(void);
+static void *bare_main_sp, *bare_other_sp;
+static _Alignas(16) char bare_stack[64 * 1024];
+
+static void bare_ping(void *arg) {
+    (void)arg;
+    for (;;) sim__fiber_jump(&bare_other_sp, bare_main_sp);
+}
+
+static void bare_init(void) {
+    uint64_t *sp = (uint64_t *)(void *)(bare_stack + sizeof bare_stack) - 7;
+    memset(sp, 0, 7 * sizeof *sp);
+    sp[2] = (uint64_t)(uintptr_t)bare_ping;
+    sp[6] = (uint64_t)(uintptr_t)sim__fiber_trampoline;
+    bare_other_sp = sp;
+}
+
+static fig time_bare(uint64_t n) {
+    fig out;
+    TIMED(n, for (uint64_t i = 0; i < n; i++) sim__fiber_jump(&bare_main_sp, bare_other_sp));
+    return out;
+}
+#else
+static void bare_init(void) {}
+static fig time_bare(uint64_t n) { (void)n; return (fig){ 0, 0 }; }
+#endif
 
 //~ swapcontext
 
@@ -159,19 +200,31 @@ int main(int argc, char **argv) {
     uc_other.uc_link = NULL;
     makecontext(&uc_other, uc_ping, 0);
 
+    bare_init();
     double call[TRIALS], fib[TRIALS], swc[TRIALS], callw[TRIALS], fibw[TRIALS], swcw[TRIALS];
-    time_calls(n / 10); time_fiber(f, n / 10); time_swapcontext(n / 1000);   /* warm up */
+    double bare[TRIALS], barew[TRIALS], own[TRIALS], ownw[TRIALS];
+    sim_fiber *fo = NULL;
+    rc = sim_fiber_create(&fo, &(sim_fiber_desc){ .fn = ping, .name = "ping-fp", .own_fp_env = true,
+                                                  .check_every_switch = SIM_FIBER_CHECK_OFF });
+    if (rc) { fprintf(stderr, "bench_fiber: cannot create a fiber: %s\n", sim_fiber_result_str(rc)); return 1; }
+    time_calls(n / 10); time_fiber(f, n / 10); time_fiber(fo, n / 10); time_bare(n / 10); time_swapcontext(n / 1000);   /* warm up */
     for (int t = 0; t < TRIALS; t++) {
-        fig a = time_calls(n), b = time_fiber(f, n), c = time_swapcontext(n / 100);  /* a system call each */
-        call[t] = a.cpu; fib[t] = b.cpu; swc[t] = c.cpu;
-        callw[t] = a.wall; fibw[t] = b.wall; swcw[t] = c.wall;
+        fig a = time_calls(n), b = time_fiber(f, n), e = time_fiber(fo, n), d = time_bare(n);
+        fig c = time_swapcontext(n / 100);  /* a system call each */
+        call[t] = a.cpu; fib[t] = b.cpu; swc[t] = c.cpu; bare[t] = d.cpu; own[t] = e.cpu;
+        callw[t] = a.wall; fibw[t] = b.wall; swcw[t] = c.wall; barew[t] = d.wall; ownw[t] = e.wall;
     }
-    double *all[6] = { call, fib, swc, callw, fibw, swcw };
-    for (int i = 0; i < 6; i++) qsort(all[i], TRIALS, sizeof *all[i], cmp_d);
+    sim_fiber_destroy(fo);
+    double *all[10] = { call, fib, swc, callw, fibw, swcw, bare, barew, own, ownw };
+    for (int i = 0; i < 10; i++) qsort(all[i], TRIALS, sizeof *all[i], cmp_d);
     const int m = TRIALS / 2;
     printf("\nround trip (ns)     cpu median  cpu min   x call  wall median\n");
     printf("  indirect call       %8.2f %8.2f %8.1f %10.2f\n", call[m], call[0], 1.0, callw[m]);
     printf("  fiber resume+yield  %8.2f %8.2f %8.1f %10.2f\n", fib[m], fib[0], fib[m] / call[m], fibw[m]);
+    printf("  own FP env          %8.2f %8.2f %8.1f %10.2f\n", own[m], own[0], own[m] / call[m], ownw[m]);
+#if defined(HAVE_BARE)
+    printf("  bare switch x2      %8.2f %8.2f %8.1f %10.2f\n", bare[m], bare[0], bare[m] / call[m], barew[m]);
+#endif
     printf("  swapcontext x2      %8.2f %8.2f %8.1f %10.2f\n", swc[m], swc[0], swc[m] / call[m], swcw[m]);
     printf("  fiber is %.0fx faster than swapcontext\n", swc[m] / fib[m]);
 

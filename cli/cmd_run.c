@@ -483,8 +483,10 @@ static int run_once(plan *pl, outs *o, const opts *op) {
         return 0;
     }
     bool expected_end = res.end_reason == TRC_END_OK;
+    unsigned bk = run_backend(pl, 0);
     for (uint32_t i = 0; i < prog->nexpects; i++)
-        if ((prog->expects[i].kind == SIM_X_DEADLOCK && res.end_reason == TRC_END_DEADLOCK) ||
+        if (prog->expects[i].on_backends && !(prog->expects[i].on_backends & (1u << bk))) continue;
+        else if ((prog->expects[i].kind == SIM_X_DEADLOCK && res.end_reason == TRC_END_DEADLOCK) ||
             (prog->expects[i].kind == SIM_X_STUCK && res.end_reason == TRC_END_STUCK))
             expected_end = true;
     char across[4096] = "";

@@ -305,6 +305,7 @@ typedef struct sim_expect {
     sim_expr *value;
     bool across_runs;       /* RELATION: names a sweep run (makespan[p=v]); checked by sim_check_sweep */
     sim_order_item *items; uint32_t nitems;   /* ORDER */
+    uint32_t on_backends;   /* `on B1, B2`: bit 1 << SIM_BACKEND_* per backend it applies to; 0: all */
 } sim_expect;
 
 /* `record ...`: how the scenario asks to be recorded (the command line overrides). */

@@ -23,6 +23,30 @@ static const sim_expr *reads_run_state(const sim_expr *e) {
     return x;
 }
 
+/* `expect ... on B1, B2`: the expectation applies only to the runs on those backends
+ * (a relation across runs: it is evaluated within each of them). */
+static int parse_expect_on(parser *ps, sim_expect *x) {
+    if (!is_kw(&ps->t, "on")) return 0;
+    sim__next(ps);
+    for (;;) {
+        tok bt = ps->t;
+        unsigned b = bt.kind == T_IDENT ? sim_backend_by_name(bt.s, bt.len) : 0;
+        if (!b) {
+            char tb[64];
+            sim__perr(ps, bt.pos, ERR_SCENARIO, "expected a backend after 'on' (threads, processes or coroutines), found %s",
+                      sim__tok_desc(&bt, tb, sizeof tb));
+            return ps->err;
+        }
+        if (x->on_backends & (1u << b))
+            return sim__perr(ps, bt.pos, ERR_SCENARIO, "backend '%.*s' is named twice after 'on'", (int)bt.len, bt.s);
+        x->on_backends |= 1u << b;
+        sim__next(ps);
+        if (!is_p(&ps->t, ',')) break;
+        sim__next(ps);
+    }
+    return 0;
+}
+
 /* The name after `expect counter` (or `expect lost_updates`), when it is one, must name a
  * counter: the same errors as a step's object ("unknown counter", "'m' is a lock"). */
 static int check_expect_subject(parser *ps) {
@@ -525,6 +549,7 @@ int sim__parse_toplevel(parser *ps) {
             if (st)
                 return sim__perr(ps, st->pos, ERR_SCENARIO, "an expectation that compares the runs of a sweep "
                                  "(makespan[...]) reads their makespans and params only");
+            if (parse_expect_on(ps, &x)) return ps->err;
             ARR_PUSH(p->expects, p->nexpects, ps->cap_expects, x);
             return sim__end_statement(ps);
         }
@@ -562,6 +587,7 @@ int sim__parse_toplevel(parser *ps) {
             x.items = arena_push(&p->mem, sizeof *items * n);
             memcpy(x.items, items, sizeof *items * n);
             x.nitems = n;
+            if (parse_expect_on(ps, &x)) return ps->err;
             ARR_PUSH(p->expects, p->nexpects, ps->cap_expects, x);
             return sim__end_statement(ps);
         }
@@ -610,6 +636,7 @@ int sim__parse_toplevel(parser *ps) {
                  "order, makespan, torn_reads, exitcode", c);
             return ps->err;
         }
+        if (parse_expect_on(ps, &x)) return ps->err;
         ARR_PUSH(p->expects, p->nexpects, ps->cap_expects, x);
     } else {
         char *name = arena_strndup(&p->mem, t.s, t.len);

@@ -123,8 +123,10 @@ static const rt_unit *first_failed(const rt *r) {
 }
 
 void expect_check(sim_result *res, const sim_program *prog, const rt *r, uint32_t end) {
+    unsigned backend = r->coro ? SIM_BACKEND_COROUTINES : r->procs ? SIM_BACKEND_PROCESSES : SIM_BACKEND_THREADS;
     for (uint32_t i = 0; i < prog->nexpects; i++) {
         const sim_expect *x = &prog->expects[i];
+        if (x->on_backends && !(x->on_backends & (1u << backend))) continue;   /* `on` other backends */
         const rt_unit *died;
         char fail[640] = "";
         if (x->kind == SIM_X_NO_DEADLOCK && (end == TRC_END_DEADLOCK || end == TRC_END_STUCK))

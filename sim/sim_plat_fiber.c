@@ -97,6 +97,19 @@ static atomic_int tsan_live;
 
 typedef struct fiber_thread fiber_thread;
 
+/* The floating-point control state a switch may carry: x86-64 MXCSR and the
+ * x87 control word, AArch64 FPCR (rounding mode, flush-to-zero, traps). */
+typedef struct fp_env {
+#if defined(__x86_64__)
+    uint32_t mxcsr;
+    uint16_t x87cw;
+#elif defined(__aarch64__)
+    uint64_t fpcr;
+#else
+    char none;
+#endif
+} fp_env;
+
 struct sim_fiber {
     void *sp;                   /* saved stack pointer (assembly switch) */
     sim_fiber *resumer;         /* where yield and the end go */
@@ -104,6 +117,8 @@ struct sim_fiber {
     sim_fiber_state state;
     bool root;
     bool check_switch;          /* canary on every switch out */
+    bool own_fp;                /* has an FP environment of its own (fp) */
+    fp_env fp;                  /* own_fp: its environment while switched out */
     unsigned walk;              /* chain walk marker (destroy) */
     void **recv_slot;           /* where the next pointer sent to us goes */
     void *first;                /* the slot of a fiber that has not started */
@@ -132,6 +147,8 @@ struct fiber_thread {
     sim_fiber root;
     sim_fiber *current;
     sim_fiber *from;            /* the fiber the last transfer left */
+    fp_env shared_fp;           /* the environment of the fibers without their own, while
+                                   one with its own runs */
     char *alt_map;              /* our alternate signal stack (guard page included) */
     size_t alt_map_size;
 #if defined(FIBER_TSAN)
@@ -198,18 +215,14 @@ static void fiber_uc_entry(void) {
 /* Writes the first frame of a new fiber (see the .S files for its layout). */
 static void fiber_frame_init(sim_fiber *f) {
 #if defined(FIBER_ASM) && defined(__x86_64__)
-    uint64_t *sp = (uint64_t *)(void *)(f->stack_lo + f->stack_size) - 8;
-    uint16_t fpucw;
-    __asm__ volatile("fnstcw %0" : "=m"(fpucw));
-    uint32_t mxcsr = __builtin_ia32_stmxcsr() & ~0x3fu;   /* the creator's modes, not its exception flags */
-    sp[0] = (uint64_t)mxcsr | (uint64_t)fpucw << 32;
-    sp[1] = 0;                                  /* r15 */
-    sp[2] = 0;                                  /* r14 */
-    sp[3] = (uint64_t)(uintptr_t)fiber_start;   /* r13 */
-    sp[4] = (uint64_t)(uintptr_t)f;             /* r12 */
-    sp[5] = 0;                                  /* rbx */
-    sp[6] = 0;                                  /* rbp: the end of the frame chain */
-    sp[7] = (uint64_t)(uintptr_t)sim__fiber_trampoline;
+    uint64_t *sp = (uint64_t *)(void *)(f->stack_lo + f->stack_size) - 7;
+    sp[0] = 0;                                  /* r15 */
+    sp[1] = 0;                                  /* r14 */
+    sp[2] = (uint64_t)(uintptr_t)fiber_start;   /* r13 */
+    sp[3] = (uint64_t)(uintptr_t)f;             /* r12 */
+    sp[4] = 0;                                  /* rbx */
+    sp[5] = 0;                                  /* rbp: the end of the frame chain */
+    sp[6] = (uint64_t)(uintptr_t)sim__fiber_trampoline;
     f->sp = sp;
 #elif defined(FIBER_ASM) && defined(__aarch64__)
     uint64_t *sp = (uint64_t *)(void *)(f->stack_lo + f->stack_size) - 20;
@@ -224,6 +237,59 @@ static void fiber_frame_init(sim_fiber *f) {
     f->uc.uc_stack.ss_size = f->stack_size - SIM_FIBER_CANARY_BYTES;
     f->uc.uc_link = NULL;
     makecontext(&f->uc, fiber_uc_entry, 0);
+#endif
+}
+
+//~ floating-point environments (own_fp_env)
+
+/* The assembly switch leaves the FP control registers alone: every fiber of a
+ * thread shares the thread's environment, which nothing in weft changes. A
+ * fiber created with own_fp_env keeps one of its own: a switch that involves
+ * such a fiber saves the current environment (into the outgoing fiber if it
+ * owns one, else as the thread's shared one) and loads the incoming fiber's
+ * (or the shared one). Switches between fibers without one cost a test.
+ * ucontext's swapcontext already switches the environment for every fiber. */
+static inline void fp_save(fp_env *e) {
+#if defined(__x86_64__)
+    __asm__ volatile("stmxcsr %0" : "=m"(e->mxcsr));
+    __asm__ volatile("fnstcw %0" : "=m"(e->x87cw));
+#elif defined(__aarch64__)
+    uint64_t v;
+    __asm__ volatile("mrs %0, fpcr" : "=r"(v));
+    e->fpcr = v;
+#else
+    (void)e;
+#endif
+}
+
+static inline void fp_load(const fp_env *e) {
+#if defined(__x86_64__)
+    __asm__ volatile("ldmxcsr %0" : : "m"(e->mxcsr));
+    __asm__ volatile("fldcw %0" : : "m"(e->x87cw));
+#elif defined(__aarch64__)
+    __asm__ volatile("msr fpcr, %0" : : "r"(e->fpcr));
+#else
+    (void)e;
+#endif
+}
+
+/* A new fiber's own environment: its creator's modes, without the creator's
+ * sticky exception flags. */
+static void fp_init(fp_env *e) {
+    fp_save(e);
+#if defined(__x86_64__)
+    e->mxcsr &= ~0x3fu;
+#endif
+}
+
+/* `from` may be NULL (it ended: nothing to save). */
+static void fp_switch(fiber_thread *ts, sim_fiber *from, sim_fiber *to) {
+#if defined(FIBER_ASM)
+    if (!from || from->own_fp) { if (from) fp_save(&from->fp); }
+    else fp_save(&ts->shared_fp);
+    fp_load(to->own_fp ? &to->fp : &ts->shared_fp);
+#else
+    (void)ts; (void)from; (void)to;
 #endif
 }
 
@@ -372,12 +438,15 @@ static int thread_altstack(fiber_thread *ts) {
 
 //~ canary
 
-/* The canary is the lowest SIM_FIBER_CANARY_BYTES of the stack, kept zero.
- * Zero because a page that was never written reads as zeros from the kernel's
- * shared zero page, which costs no memory: a pattern there would make every
- * fiber's lowest page resident (4 KiB per idle fiber, half of its footprint).
- * An overrun is caught when it writes anything but zeros there, and running
- * further hits the guard page in any case. */
+/* The canary is the lowest SIM_FIBER_CANARY_BYTES of the stack, kept zero:
+ * a page that was never written holds zeros without costing memory, while a
+ * pattern there would make every fiber's lowest page resident (4 KiB per idle
+ * fiber, half of its footprint). Not even read on a fresh stack: some kernels
+ * (this project's VMs: Linux 6.18) back a read of an untouched anonymous page
+ * with a page of its own rather than the shared zero page, which cost 4 KiB
+ * per idle fiber (bench_fiber: 8.2 -> 4.2 KiB). An overrun is caught when it
+ * writes anything but zeros there, and running further hits the guard page in
+ * any case. */
 static void canary_write(sim_fiber *f) {
     volatile uint64_t *w = (volatile uint64_t *)(void *)f->stack_lo;
     for (size_t i = 0; i < SIM_FIBER_CANARY_BYTES / 8; i++)
@@ -468,7 +537,7 @@ static pool_class *pool_class_of(sim_fiber_pool *p, size_t span, bool add) {
 }
 
 /* A stack of `size` bytes (a multiple of the page) with its guard below it. */
-static int pool_take(sim_fiber_pool *p, size_t size, char **stack_lo, size_t *guard_out) {
+static int pool_take(sim_fiber_pool *p, size_t size, char **stack_lo, size_t *guard_out, bool *fresh) {
     size_t page = page_size();
     int rc = 0;
     pthread_mutex_lock(&p->mu);
@@ -476,6 +545,7 @@ static int pool_take(sim_fiber_pool *p, size_t size, char **stack_lo, size_t *gu
     size_t span = guard + size;
     pool_class *c = pool_class_of(p, span, false);
     char *slot = NULL;
+    *fresh = false;
     if (c && c->nfree) {
         slot = c->free[--c->nfree];
         p->nfree--;
@@ -499,6 +569,7 @@ static int pool_take(sim_fiber_pool *p, size_t size, char **stack_lo, size_t *gu
         slot = r->base + r->used;
         if (mprotect(slot + guard, size, PROT_READ | PROT_WRITE) != 0) { rc = SIM_FIBER_ENOMEM; goto out; }
         r->used += span;
+        *fresh = true;   /* never mapped before: reads as zeros */
     }
     p->live++;
     *stack_lo = slot + guard;
@@ -558,7 +629,8 @@ int sim_fiber_create(sim_fiber **out, const sim_fiber_desc *d) {
     sim_fiber *f = calloc(1, sizeof *f);
     if (!f) return SIM_FIBER_ENOMEM;
     f->pool = d->pool ? d->pool : &default_pool;
-    rc = pool_take(f->pool, size, &f->stack_lo, &f->guard_size);
+    bool fresh = false;
+    rc = pool_take(f->pool, size, &f->stack_lo, &f->guard_size, &fresh);
     if (rc) { free(f); return rc; }
     f->stack_size = size;
     f->owner = ts;
@@ -568,8 +640,10 @@ int sim_fiber_create(sim_fiber **out, const sim_fiber_desc *d) {
     f->recv_slot = &f->first;
     f->check_switch = d->check_every_switch == SIM_FIBER_CHECK_ON ||
                       (d->check_every_switch == SIM_FIBER_CHECK_DEFAULT && FIBER_CHECK_DEFAULT);
+    f->own_fp = d->own_fp_env;
+    if (f->own_fp) fp_init(&f->fp);
     copy_name(f->name, d->name);
-    canary_write(f);
+    if (!fresh) canary_write(f);   /* a fresh stack is zeros: not even read (see canary_write) */
 #if defined(FIBER_UCONTEXT)
     if (getcontext(&f->uc) != 0) {
         pool_give(f->pool, f->stack_lo, f->stack_size, f->guard_size);
@@ -635,6 +709,7 @@ static inline int transfer(fiber_thread *ts, sim_fiber *from, sim_fiber *to, voi
     from->state = SIM_FIBER_SUSPENDED;
     to->state = SIM_FIBER_RUNNING;
     ts->current = to;
+    if (__builtin_expect(from->own_fp | to->own_fp, 0)) fp_switch(ts, from, to);
 #if defined(FIBER_ASAN) || defined(FIBER_TSAN)
     ts->from = from;
     san_start(from, to);
@@ -663,6 +738,7 @@ static void fiber_start(sim_fiber *f) {
     to->state = SIM_FIBER_RUNNING;
     ts->current = to;
     ts->from = f;
+    if (f->own_fp || to->own_fp) fp_switch(ts, f->own_fp ? NULL : f, to);
     san_start(NULL, to);
     (void)fiber_swap(f, to);
     __builtin_trap();   /* a dead fiber is never switched to */

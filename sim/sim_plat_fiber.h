@@ -20,9 +20,24 @@
  * ## The switch
  * On x86-64 (System V) and AArch64 the switch is a few instructions of our own
  * assembly (sim_plat_fiber_<arch>.S): it saves the callee-saved registers and the
- * stack pointer (x86-64: rbx, rbp, r12-r15, the x87 control word and MXCSR;
- * AArch64: x19-x30 and d8-d15) on the outgoing stack and restores the incoming
- * fiber's. No system call, no signal mask: a fiber runs with its thread's mask.
+ * stack pointer (x86-64: rbx, rbp, r12-r15; AArch64: x19-x30 and d8-d15) on the
+ * outgoing stack and restores the incoming fiber's. No system call, no signal
+ * mask: a fiber runs with its thread's mask.
+ *
+ * ## Floating-point environment
+ * The switch does not carry the FP control registers (x86-64 MXCSR and x87
+ * control word, AArch64 FPCR): the fibers of a thread share its rounding mode,
+ * exception masks and flush-to-zero setting, as the functions of one thread
+ * do. The ABIs make those callee-saved only across calls that change them,
+ * and weft never changes them (the `layering` test forbids fesetround,
+ * fesetenv, _mm_setcsr, ldmxcsr, fldcw, msr fpcr... outside tests/ and this
+ * file). Carrying them cost about 5 ns of a 12 ns round trip on x86-64. A
+ * fiber that changes its environment asks for its own with
+ * desc.own_fp_env: then any switch into or out of it saves the running
+ * environment and loads the incoming side's, so its changes never leak into
+ * the other fibers and theirs never reach it (its first environment is its
+ * creator's, without the sticky exception flags). The ucontext fallback
+ * carries the environment for every fiber (swapcontext does).
  * Other machines (or -DWEFT_FIBER_UCONTEXT=ON) use getcontext/makecontext/
  * swapcontext, which also saves the signal mask with a system call per switch.
  * sim_fiber_backend() says which one was built.
@@ -198,6 +213,9 @@ typedef struct sim_fiber_desc {
     /* Check the canary on every switch out of this fiber, not only at destroy.
      * SIM_FIBER_CHECK_DEFAULT: on without NDEBUG. */
     enum { SIM_FIBER_CHECK_DEFAULT = 0, SIM_FIBER_CHECK_ON, SIM_FIBER_CHECK_OFF } check_every_switch;
+    /* An FP environment of its own, carried across its switches (see
+     * "Floating-point environment"); false: the thread's, shared. */
+    bool own_fp_env;
 } sim_fiber_desc;
 
 typedef enum sim_fiber_state {

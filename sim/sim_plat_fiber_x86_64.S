@@ -1,12 +1,20 @@
 /* sim_plat_fiber_x86_64.S: the fiber context switch for x86-64 (System V ABI).
  *
  * int sim__fiber_jump(void **save_sp, void *to_sp)
- *   Pushes the callee-saved registers (rbp, rbx, r12-r15) and the MXCSR and
- *   x87 control words on the current stack, stores the stack pointer in
+ *   Pushes the callee-saved registers (rbp, rbx, r12-r15) on the current
+ *   stack, stores the stack pointer in
  *   *save_sp, loads to_sp, pops the same frame from there and returns 0 into
  *   the other fiber (its own call of sim__fiber_jump returns). Everything else
  *   is caller-saved in this ABI, so the C caller has already spilled what it
  *   needs. No system call, no signal mask.
+ *
+ *   The MXCSR and the x87 control word are not switched: the ABI makes their
+ *   control bits callee-saved only across calls that change them, and nothing
+ *   in weft changes them (the `layering` test forbids it outside tests/), so
+ *   every fiber of a thread runs with the thread's FP environment. Saving and
+ *   restoring them was about 5 ns of a 12 ns round trip (ldmxcsr and fldcw
+ *   serialise). A fiber that needs an FP environment of its own asks for it
+ *   (sim_fiber_desc.own_fp_env) and sim_plat_fiber.c switches it in C.
  *
  *   The return is an indirect jump through the popped return address, not
  *   `ret`: the return predictor would always guess the caller on the stack we
@@ -15,13 +23,12 @@
  *   With Intel CET's indirect branch tracking on, return addresses are not
  *   landing pads, so `ret` is used there.
  *
- * A saved frame, from the saved stack pointer up (64 bytes):
- *   +0  MXCSR (4 bytes), x87 control word (2 bytes), 2 bytes unused
- *   +8  r15   +16 r14   +24 r13   +32 r12   +40 rbx   +48 rbp
- *   +56 return address
+ * A saved frame, from the saved stack pointer up (56 bytes):
+ *   +0  r15   +8  r14   +16 r13   +24 r12   +32 rbx   +40 rbp
+ *   +48 return address
  * sim_plat_fiber.c builds the first frame of a new fiber by hand: r12 = the
  * fiber, r13 = its C start function, rbp = 0, return address =
- * sim__fiber_trampoline, saved stack pointer = 16-byte aligned top - 64.
+ * sim__fiber_trampoline, saved stack pointer = 16-byte aligned top - 56.
  *
  * void sim__fiber_trampoline(void)
  *   Where a new fiber's first switch "returns" to: calls start(fiber) with the
@@ -59,19 +66,11 @@ sim__fiber_jump:
     .cfi_adjust_cfa_offset 8
     pushq   %r15
     .cfi_adjust_cfa_offset 8
-    subq    $8, %rsp
-    .cfi_adjust_cfa_offset 8
-    stmxcsr (%rsp)
-    fnstcw  4(%rsp)
 
     movq    %rsp, (%rdi)
     movq    %rsi, %rsp
 
     /* The incoming frame has the same layout: the CFI above still holds. */
-    ldmxcsr (%rsp)
-    fldcw   4(%rsp)
-    addq    $8, %rsp
-    .cfi_adjust_cfa_offset -8
     popq    %r15
     .cfi_adjust_cfa_offset -8
     popq    %r14

@@ -32,6 +32,14 @@ out=$(for f in $(ls sim/$(basename "$plat")* 2>/dev/null); do
           grep -niE '(\b|_)(queue|future|barrier|semaphore|rw_?lock|rlock|notify|condition)' |
           sed "s|^|$f:|"
       done) && [ -n "$out" ] && report "no object semantics in a platform file's code (sim/sim_plat_*)" "$out"
+# The fiber switch does not carry the FP environment (sim/sim_plat_fiber.h): nothing outside
+# tests/ may change the rounding mode, exception masks or flush-to-zero, but the switch that
+# gives an own_fp_env fiber its own (sim/sim_plat_fiber.c). Comments are not code.
+out=$(for f in $(ls base/*.[ch] traces/*.[ch] sim/*.[chS] render/*.[ch] cli/*.[ch] bench/*.c tools/*.c 2>/dev/null | grep -v '^sim/sim_plat_fiber\.c$'); do
+        perl -0pe 's{/\*.*?\*/}{(my $c = $&) =~ s/[^\n]//g; $c}gse; s{//[^\n]*}{}g' "$f" |
+          grep -nE '\b(fesetround|fesetenv|feupdateenv|feholdexcept|fesetexceptflag|fesetmode|fedisableexcept|feenableexcept|_mm_setcsr|__builtin_ia32_ldmxcsr|_MM_SET_[A-Z_]+|_FPU_SETCW)\b|\b(ldmxcsr|vldmxcsr|fldcw|fldenv|frstor|fxrstor|fxrstor64|xrstor|xrstor64)\b|\bmsr[[:space:]]+fpcr\b' |
+          sed "s|^|$f:|"
+      done) && [ -n "$out" ] && report "no FP-environment changes outside tests/ (fibers share it: sim/sim_plat_fiber.h)" "$out"
 for f in base traces sim render cli; do
   out=$(grep -nE '#include +"[a-z]+/[a-z_]+_internal\.h"' */*.[ch] tests/*.c tests/fuzz/*.c 2>/dev/null | grep -v "^$f/" | grep "\"$f/") \
     && report "a *_internal.h is included only inside its own folder" "$out"

@@ -19,11 +19,11 @@ procs="process_ipc_mechanisms process_ipc_pipe_eof_hang process_ipc_pipe_eof_fix
   process_ipc_state_after_fork process_pool_startup_and_pickling shared_memory_sync_hazards shared_memory_self_deadlock
   producer_consumer_processes race_lost_update_counter_processes deadlock_lock_ordering_processes
   daemon_vs_nondaemon_exit_processes executor_shutdown_modes_processes bank_account_manager_copy
-  producer_consumer_three_backends"
+  producer_consumer_three_backends io_bound_serial_vs_threads_vs_async"
 gils="gil_cpu_bound_threads_vs_processes gil_switch_interval_convoy thread_pool_sizing_cpu thread_pool_sizing_io
   thread_pool_sizing_mixed race_lost_update_counter_gil"
 is_proc() { for p in $procs; do [ "$p" = "$1" ] && return 0; done; return 1; }
-coros="io_bound_serial_vs_threads_vs_async async_gather_vs_sequential
+coros="async_gather_vs_sequential
   async_semaphore_rate_limit async_timeout_and_cancellation async_blocking_call_in_loop retry_with_backoff
   async_task_manager"
 is_coro() { for p in $coros; do [ "$p" = "$1" ] && return 0; done; [ "$which" = coro ] && [ "$1" = async_thread_local_vs_context ]; }

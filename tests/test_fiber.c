@@ -1,7 +1,8 @@
 /* Fibers (sim/sim_plat_fiber.h): transfer order, values in and out, nested
  * creation, 10,000 fibers, destroy in every state, misuse errors, pools,
- * registers and FPU control kept per fiber, the canary, a stack overflow caught
- * in a forked child, and two threads switching their own fibers at once.
+ * registers kept per fiber, the FP environment shared by default and per fiber
+ * with own_fp_env, the canary, a stack overflow caught in a forked child, and
+ * two threads switching their own fibers at once.
  *
  * Built twice: test_fiber (the switch this machine uses) and
  * test_fiber_ucontext (the portable fallback, SIM_FIBER_UCONTEXT). */
@@ -576,10 +577,12 @@ START_TEST(registers_survive_interleaved_fibers) {
 }
 END_TEST
 
-#if defined(__x86_64__) && defined(FE_UPWARD)
+#if defined(FE_UPWARD) && defined(FE_DOWNWARD)
+#define FP_TESTS 1
 /* Directed rounding shows as 1/3 != -(-1/3); to nearest they are equal.
- * double arithmetic uses SSE (MXCSR), long double the x87 (its control word).
- * Volatile operands: the compiler assumes rounding to nearest and would fold. */
+ * double arithmetic uses SSE (MXCSR) on x86-64, long double the x87 (its
+ * control word); on AArch64 both are FPCR. Volatile operands: the compiler
+ * assumes rounding to nearest and would fold. */
 static bool sse_directed(void) {
     volatile double one = 1.0, minus_one = -1.0, three = 3.0;
     double up = one / three, down = minus_one / three;
@@ -592,29 +595,97 @@ static bool x87_directed(void) {
 }
 
 static void *rounds_up(sim_fiber *self, void *first) {
+    ck_assert_int_eq(fegetround(), FE_TONEAREST);   /* its creator's mode */
     ck_assert_int_eq(fesetround(FE_UPWARD), 0);
     ck_assert(sse_directed() && x87_directed());
+    sim_fiber *other = sim_fiber_arg(self);
+    if (other) OK(sim_fiber_switch(other, NULL, NULL));   /* a fiber without its own */
     OK(sim_fiber_yield(NULL, NULL));
     ck_assert_int_eq(fegetround(), FE_UPWARD);
     return (void *)(intptr_t)(sse_directed() * 2 + x87_directed());
 }
+
+/* Without an environment of its own: sees what runs, changes it for all. */
+static void *rounds_down_shared(sim_fiber *self, void *first) {
+    int *seen = sim_fiber_arg(self);
+    seen[0] = fegetround();
+    ck_assert_int_eq(fesetround(FE_DOWNWARD), 0);
+    sim_fiber *back = first;
+    if (back) OK(sim_fiber_switch(back, NULL, NULL));
+    else OK(sim_fiber_yield(NULL, NULL));
+    seen[1] = fegetround();
+    return NULL;
+}
+
+static sim_fiber *make_own_fp(sim_fiber_fn fn, void *arg, const char *name) {
+    sim_fiber *f = NULL;
+    OK(sim_fiber_create(&f, &(sim_fiber_desc){ .fn = fn, .arg = arg, .name = name, .own_fp_env = true }));
+    return f;
+}
 #endif
 
-/* x86-64: the x87 control word and MXCSR (rounding mode) are per fiber. */
-START_TEST(rounding_mode_is_per_fiber) {
-#if defined(__x86_64__) && defined(FE_UPWARD)
+/* own_fp_env: the fiber's rounding mode (x86-64 MXCSR and x87 control word,
+ * AArch64 FPCR) stays its own and never leaks into the root. */
+START_TEST(an_own_fp_env_fiber_keeps_its_rounding_mode) {
+#if defined(FP_TESTS)
     ck_assert_int_eq(fegetround(), FE_TONEAREST);
     ck_assert(!sse_directed() && !x87_directed());
-    sim_fiber *f = make(rounds_up, NULL, "up");
+    sim_fiber *f = make_own_fp(rounds_up, NULL, "up");
     OK(sim_fiber_resume(f, NULL, NULL));
     ck_assert_int_eq(fegetround(), FE_TONEAREST);
-    ck_assert_msg(!sse_directed(), "the fiber's MXCSR leaked into the root");
-    ck_assert_msg(!x87_directed(), "the fiber's x87 control word leaked into the root");
+    ck_assert_msg(!sse_directed(), "the fiber's SSE rounding leaked into the root");
+    ck_assert_msg(!x87_directed(), "the fiber's x87 rounding leaked into the root");
     void *got = NULL;
     OK(sim_fiber_resume(f, NULL, &got));
     ck_assert_int_eq((intptr_t)got, 3);    /* both kept rounding upward in the fiber */
     ck_assert(!sse_directed() && !x87_directed());
     OK(sim_fiber_destroy(f));
+#endif
+}
+END_TEST
+
+/* Fibers without own_fp_env share the thread's environment: the switch does
+ * not carry it (that is what makes it fast), so a change is seen by all. */
+START_TEST(fibers_share_the_thread_fp_env_by_default) {
+#if defined(FP_TESTS)
+    if (strcmp(sim_fiber_backend(), "ucontext") == 0) return;   /* swapcontext carries it */
+    int seen[2] = { -1, -1 };
+    sim_fiber *f = make(rounds_down_shared, seen, "down");
+    OK(sim_fiber_resume(f, NULL, NULL));
+    ck_assert_int_eq(seen[0], FE_TONEAREST);
+    ck_assert_int_eq(fegetround(), FE_DOWNWARD);   /* the fiber's change is the thread's */
+    ck_assert_int_eq(fesetround(FE_TONEAREST), 0);
+    OK(sim_fiber_resume(f, NULL, NULL));
+    ck_assert_int_eq(seen[1], FE_TONEAREST);       /* and the root's is the fiber's */
+    OK(sim_fiber_destroy(f));
+#endif
+}
+END_TEST
+
+/* An own_fp_env fiber switching to a shared one and back: the shared one runs
+ * in the thread's environment and changes it; the owner keeps its own. */
+START_TEST(own_and_shared_fp_envs_mix) {
+#if defined(FP_TESTS)
+    if (strcmp(sim_fiber_backend(), "ucontext") == 0) return;
+    int seen[2] = { -1, -1 };
+    sim_fiber *shared = make(rounds_down_shared, seen, "shared");
+    sim_fiber *own = make_own_fp(rounds_up, shared, "own");
+    /* own rounds up, switches to shared (sent nothing: it yields to its
+     * resumer, the root, which own's switch made its resumer) */
+    OK(sim_fiber_resume(own, NULL, NULL));
+    ck_assert_int_eq(seen[0], FE_TONEAREST);         /* not own's upward mode */
+    ck_assert_int_eq(fegetround(), FE_DOWNWARD);     /* shared's change reached the root */
+    OK(sim_fiber_resume(own, NULL, NULL));           /* own continues after its switch, yields */
+    ck_assert_int_eq(fegetround(), FE_DOWNWARD);
+    void *got = NULL;
+    OK(sim_fiber_resume(own, NULL, &got));
+    ck_assert_int_eq((intptr_t)got, 3);
+    ck_assert_int_eq(fegetround(), FE_DOWNWARD);
+    ck_assert_int_eq(fesetround(FE_TONEAREST), 0);
+    OK(sim_fiber_resume(shared, NULL, NULL));
+    ck_assert_int_eq(seen[1], FE_TONEAREST);
+    OK(sim_fiber_destroy(shared));
+    OK(sim_fiber_destroy(own));
 #endif
 }
 END_TEST
@@ -834,7 +905,9 @@ int main(void) {
     tcase_add_test(tc, fibers_create_fibers);
     tcase_add_test(tc, the_root_can_be_resumed_and_yield);
     tcase_add_test(tc, registers_survive_interleaved_fibers);
-    tcase_add_test(tc, rounding_mode_is_per_fiber);
+    tcase_add_test(tc, an_own_fp_env_fiber_keeps_its_rounding_mode);
+    tcase_add_test(tc, fibers_share_the_thread_fp_env_by_default);
+    tcase_add_test(tc, own_and_shared_fp_envs_mix);
     tc = tcase(s, "lifecycle");
     tcase_add_test(tc, destroy_in_every_state);
     tcase_add_test(tc, misuse_is_refused_with_a_code);

@@ -453,6 +453,59 @@ START_TEST(order_and_makespan_expectations_fail_clearly) {
 }
 END_TEST
 
+/* A sweep on several backends: makespan[P=v] names the run of the backend
+ * being checked (issue 12); `on` restricts an expectation to backends. */
+START_TEST(sweep_relations_are_evaluated_within_each_backend) {
+    diag d;
+    sim_program *p;
+    ck_assert_int_eq(sim_parse(&p, "s.scn",
+                               "param w = 1\npool p workers=w\ntask t { sleep 1ms }\n"
+                               "actor main { map p t 4 }\n"
+                               "sweep w = 1, 4\n"
+                               "expect makespan[w=4] * 2 < makespan[w=1]\n"
+                               "expect makespan[w=4] * 3 < makespan[w=1] on coroutines\n"
+                               "expect all_done on threads, processes\n",
+                               NULL, 0, &d), 0);
+    ck_assert_uint_eq(p->expects[0].on_backends, 0);
+    ck_assert_uint_eq(p->expects[1].on_backends, 1u << SIM_BACKEND_COROUTINES);
+    ck_assert_uint_eq(p->expects[2].on_backends, (1u << SIM_BACKEND_THREADS) | (1u << SIM_BACKEND_PROCESSES));
+    sim_run_key keys[4] = { { SIM_BACKEND_THREADS, 0, 1 }, { SIM_BACKEND_THREADS, 0, 4 },
+                            { SIM_BACKEND_COROUTINES, 0, 1 }, { SIM_BACKEND_COROUTINES, 0, 4 } };
+    /* each backend's pair on its own: threads holds both, coroutines neither */
+    uint64_t ms[4] = { 40 * MS, 10 * MS, 40 * MS, 30 * MS };
+    char rep[4096] = "";
+    ck_assert_uint_eq(sim_check_runs(p, keys, ms, 4, rep, sizeof rep), 2);
+    ck_assert_msg(strstr(rep, "s.scn:6:1: expect makespan[w=4] * 2 < makespan[w=1] does not hold (on coroutines): the "
+                              "makespans were w=1: 40.0 ms, w=4: 30.0 ms\n"), "%s", rep);
+    ck_assert_msg(strstr(rep, "s.scn:7:1: expect makespan[w=4] * 3 < makespan[w=1] on coroutines does not hold: the makespans were"), "%s", rep);
+    ck_assert_msg(!strstr(rep, "on threads"), "%s", rep);
+    /* `on coroutines` leaves threads out: 15 ms * 3 > 40 ms there does not count */
+    uint64_t ms2[4] = { 40 * MS, 15 * MS, 40 * MS, 10 * MS };
+    rep[0] = 0;
+    ck_assert_uint_eq(sim_check_runs(p, keys, ms2, 4, rep, sizeof rep), 0);
+    /* a backend that did not run: its `on` relation is not checked */
+    ck_assert_uint_eq(sim_check_runs(p, keys, ms2, 2, rep, sizeof rep), 0);
+    sim_program_free(p);
+
+    /* makespan[backend=B] still compares across backends, restricted by `on` */
+    ck_assert_int_eq(sim_parse(&p, "b.scn", "actor main { sleep 1ms }\n"
+                               "expect makespan[backend=coroutines] < makespan[backend=threads]\n", NULL, 0, &d), 0);
+    sim_run_key kb[2] = { { SIM_BACKEND_THREADS, UINT32_MAX, 0 }, { SIM_BACKEND_COROUTINES, UINT32_MAX, 0 } };
+    uint64_t mb[2] = { 20 * MS, 10 * MS };
+    rep[0] = 0;
+    ck_assert_uint_eq(sim_check_runs(p, kb, mb, 2, rep, sizeof rep), 0);
+    sim_program_free(p);
+
+    /* errors name the place */
+    ck_assert_int_ne(sim_parse(&p, "e.scn", "actor main { sleep 1ms }\nexpect all_done on fibers\n", NULL, 0, &d), 0);
+    ck_assert_msg(strstr(d.msg, "expected a backend after 'on' (threads, processes or coroutines), found 'fibers'"), "%s", d.msg);
+    ck_assert_int_eq(d.line, 2);
+    ck_assert_int_eq(d.col, 20);
+    ck_assert_int_ne(sim_parse(&p, "e.scn", "actor main { sleep 1ms }\nexpect all_done on threads, threads\n", NULL, 0, &d), 0);
+    ck_assert_msg(strstr(d.msg, "backend 'threads' is named twice after 'on'"), "%s", d.msg);
+}
+END_TEST
+
 START_TEST(sweep_relations_are_checked_across_runs) {
     diag d;
     sim_program *p;
@@ -532,6 +585,7 @@ int main(void) {
     tcase_add_test(tc, stuck_result_is_reported);
     tcase_add_test(tc, order_and_makespan_expectations_fail_clearly);
     tcase_add_test(tc, sweep_relations_are_checked_across_runs);
+    tcase_add_test(tc, sweep_relations_are_evaluated_within_each_backend);
     tcase_add_test(tc, unit_and_pool_misuse_errors);
     suite_add_tcase(s, tc);
     return run_suite(s);
