@@ -66,7 +66,10 @@ char *xstrdup(const char *s);
 
 /* Growable array: ARR_GROW(ptr, n_needed, cap). Overflow checked. */
 void *arr_grow_(void *p, size_t need, size_t *cap, size_t elem);
-#define ARR_GROW(p, need, cap) ((p) = arr_grow_((p), (need), &(cap), sizeof *(p)))
+/* The common case (room already) is a compare inline, not a call: need and cap
+ * are evaluated twice, so they must have no side effects. */
+#define ARR_GROW(p, need, cap) \
+    ((need) <= (cap) ? (void)0 : (void)((p) = arr_grow_((p), (need), &(cap), sizeof *(p))))
 #define ARR_PUSH(p, n, cap, v) do { ARR_GROW(p, (n) + 1, cap); (p)[(n)++] = (v); } while (0)
 
 /* Bump arena for data with one lifetime (a loaded recording, a parsed scenario). */

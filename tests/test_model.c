@@ -49,6 +49,23 @@ static void span_is(const trc_span *s, uint64_t t0, uint64_t t1, int state) {
                   (unsigned long long)t0, (unsigned long long)t1, trc_state_name((unsigned)state));
 }
 
+/* The model calls the processes' handler only for the kinds of its mask:
+ * every other kind, handed to the handler anyway on objects of eight kinds
+ * with any fields, must leave units, objects, instants and flows as they were
+ * (trc_model_procs_mask_check does that inside the library, where the
+ * handler is); and the kinds it reads are in the mask. */
+START_TEST(procs_kind_mask_skips_only_what_it_ignores) {
+    char why[128] = "";
+    ck_assert_msg(trc_model_procs_mask_check(why, sizeof why) == 0, "%s", why);
+    unsigned in = 0;
+    for (uint16_t k = 1; k < TRC_EV__MAX; k++) in += trc_model_procs_reads(k);
+    ck_assert_uint_eq(in, 16);
+    ck_assert(trc_model_procs_reads(TRC_EV_SEND) && trc_model_procs_reads(TRC_EV_SIGNAL) &&
+              trc_model_procs_reads(TRC_EV_REQUEST) && trc_model_procs_reads(TRC_EV_PROC_EXIT));
+    ck_assert(!trc_model_procs_reads(TRC_EV_ACQUIRE) && !trc_model_procs_reads(TRC_EV_RELEASE));
+}
+END_TEST
+
 START_TEST(states_from_events) {
     trc_recording *rec = contention_run();
     trc_model m;
@@ -948,6 +965,7 @@ int main(void) {
     Suite *s = suite_create("model");
     TCase *tc = tcase_create("model");
     tcase_add_test(tc, states_from_events);
+    tcase_add_test(tc, procs_kind_mask_skips_only_what_it_ignores);
     tcase_add_test(tc, objects_and_flows);
     tcase_add_test(tc, unfinished_units_stay_blocked);
     tcase_add_test(tc, contradictions_rejected);

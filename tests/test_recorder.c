@@ -410,11 +410,47 @@ START_TEST(cached_calibration) {
 }
 END_TEST
 
+/* A ring half full rings the drain: with a drain timer of an hour, the events
+ * of a ring that never fills still arrive, and nobody waited (no FLUSH). The
+ * poll below only guards against a hang: without the kick it would run out. */
+START_TEST(half_full_ring_wakes_the_drain) {
+    trc_recorder *r;
+    diag d;
+    enum { RING = 1 << 10 };
+    ck_assert_int_eq(trc_recorder_create(&r, &(trc_recorder_desc){ .no_cpu = true, .ring_events = RING,
+                                                                    .drain_period_us = 3600u * 1000000u }, &d), 0);
+    trc_ring *ring = trc_recorder_ring(r, 0);
+    ck_assert_ptr_nonnull(ring);
+    ck_assert_int_eq(trc_recorder_start(r, &d), 0);
+    uint64_t emitted = 0;
+    for (uint32_t round = 0; round < 4; round++) {
+        /* fill to just past half a ring (the drain may take some meanwhile), and two more: the
+         * mark may come one event late after a kick that the drain served early */
+        while (atomic_load(&ring->head) - atomic_load(&ring->tail) <= RING / 2)
+            trc_emit(ring, TRC_EV_MARK, 0, 0, emitted++, 0);
+        trc_emit(ring, TRC_EV_MARK, 0, 0, emitted++, 0);
+        trc_emit(ring, TRC_EV_MARK, 0, 0, emitted++, 0);
+        /* the drain was rung: it empties the ring but for what came after its pass began */
+        uint64_t left = UINT64_MAX;
+        for (int spin = 0; spin < 30000 && (left = atomic_load(&ring->head) - atomic_load(&ring->tail)) > 2; spin++)
+            usleep(1000);
+        ck_assert_msg(left <= 2, "round %u: %llu events left in the ring: the drain was not rung", round,
+                      (unsigned long long)left);
+        ck_assert_uint_eq(ring->flushes, 0);   /* nobody waited */
+    }
+    ck_assert_int_eq(trc_recorder_stop(r, &d), 0);
+    ck_assert_uint_eq(trc_recorder_drained(r), emitted);
+    ck_assert_uint_eq(trc_recorder_lost(r), 0);
+    trc_recorder_free(r);
+}
+END_TEST
+
 #define ADD(t) do { TCase *tc = tcase_create(#t); tcase_set_timeout(tc, 120); tcase_add_test(tc, t); suite_add_tcase(s, tc); } while (0)
 
 int main(void) {
     Suite *s = suite_create("recorder");
     ADD(complete_mode_loses_nothing_under_pressure);
+    ADD(half_full_ring_wakes_the_drain);
     ADD(drop_mode_counts_add_up);
     ADD(trailing_losses_flushed_at_stop);
     ADD(lost_event_precedes_the_next_event);

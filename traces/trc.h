@@ -1013,6 +1013,12 @@ typedef struct trc_model_opts {
 } trc_model_opts;
 int trc_model_build_opts(trc_model *m, const trc_run *run, const trc_model_opts *opts, diag *d);
 void trc_model_release(trc_model *m);
+/* The model hands its processes' part (trc_model_procs.c) only the kinds that
+ * part reads: true for those. For tests, trc_model_procs_mask_check hands
+ * every other kind to that part anyway, on objects of several kinds: 0 when
+ * none changed anything, else -1 with `why` naming the kind. */
+bool trc_model_procs_reads(uint16_t kind);
+int trc_model_procs_mask_check(char *why, size_t cap);
 /* The span of unit u covering relative time t, or NULL. O(log n). */
 const trc_span *trc_model_span_at(const trc_model *m, uint32_t u, uint64_t t);
 /* First span index with t1 > t (binary search), for drawing a window. */

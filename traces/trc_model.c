@@ -1091,7 +1091,7 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
             break;
         default: break;
         }
-        trc__procs_event(P->pp, e, i, t);
+        if (trc__procs_reads(e->kind)) trc__procs_event(P->pp, e, i, t);
     }
     return 0;
 }

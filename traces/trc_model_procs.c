@@ -20,6 +20,7 @@
  */
 #include "traces/trc_procs_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -226,4 +227,44 @@ void trc__procs_end(trc__procs *p, uint64_t *next_id) {
     free(p->flows);
     free(p->inst);
     free(p);
+}
+
+bool trc_model_procs_reads(uint16_t kind) { return trc__procs_reads(kind); }
+
+int trc_model_procs_mask_check(char *why, size_t cap) {
+    static const uint32_t okinds[] = { TRC_OBJ_LOCK, TRC_OBJ_QUEUE, TRC_OBJ_PIPE, TRC_OBJ_SHM, TRC_OBJ_VAR,
+                                       TRC_OBJ_MANAGER, TRC_OBJ_POOL, TRC_OBJ_GIL };
+    enum { NO = sizeof okinds / sizeof okinds[0] };
+    trc_unit units[2] = { { .id = 0, .name = "a" }, { .id = 1, .name = "b" } };
+    trc_object objs[NO];
+    for (uint32_t o = 0; o < NO; o++) objs[o] = (trc_object){ .id = o + 1, .kind = okinds[o], .name = "o" };
+    trc_run run = { .units = units, .nunits = 2, .objects = objs, .nobjects = NO };
+    for (uint16_t kind = 1; kind < TRC_EV__MAX; kind++) {
+        if (trc__procs_reads(kind)) continue;
+        for (uint32_t ob = 0; ob <= NO; ob++) {
+            trc_model m = { .run = &run };
+            m.units = xcalloc(2, sizeof *m.units);
+            m.objects = xcalloc(NO, sizeof *m.objects);
+            trc__procs *pp = trc__procs_begin(&m);
+            trc_unit_track u0[2];
+            trc_object_track o0[NO];
+            memcpy(u0, m.units, sizeof u0);
+            memcpy(o0, m.objects, sizeof o0);
+            for (uint64_t i = 0; i < 4; i++) {
+                trc_event e = { .t = 10 + i, .arg = i == 3 ? 1 : 7, .unit = (uint32_t)(i & 1), .obj = ob,
+                                .kind = kind, .aux = (uint16_t)i, .extra = 16 };
+                trc__procs_event(pp, &e, i, e.t);
+            }
+            bool same = !memcmp(u0, m.units, sizeof u0) && !memcmp(o0, m.objects, sizeof o0);
+            uint64_t next = 1;
+            trc__procs_end(pp, &next);
+            same = same && !m.ninstants && !m.nflows;
+            trc_model_release(&m);
+            if (!same) {
+                snprintf(why, cap, "%s (on object %u) changed the model but is not in the kind mask", trc_ev_name(kind), ob);
+                return -1;
+            }
+        }
+    }
+    return 0;
 }

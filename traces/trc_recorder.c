@@ -7,7 +7,8 @@
  * No lock, no shared cursor: two units never touch the same cache line.
  *
  * A background drain thread wakes every drain_period_us (or at once when a
- * producer rings ctl->kick), copies each ring's new events out (acquire on
+ * producer rings ctl->kick: a ring past half full does, so the drain empties
+ * it while the other half fills; see ring_next_mark), copies each ring's new events out (acquire on
  * head, release on tail), converts ticks to CLOCK_MONOTONIC ns and hands them
  * to the trc_writer, which writes them as checksummed chunks. When a pass found
  * a lot to do it goes again without sleeping, so a busy run is drained as fast
@@ -130,6 +131,24 @@ static bool ring_wait_room(trc_ring *r, uint64_t h, uint64_t need) {
     return room;
 }
 
+/* The half-full mark. The fast path compares head against tail_cache, a lower
+ * bound of tail; setting it half a ring below the real tail sends the producer
+ * here once the ring is half full, at no cost to the fast path. The unit then
+ * rings the drain (one futex wake per half ring) and goes on without waiting:
+ * the drain empties the ring while the other half fills, so a producer faster
+ * than the drain's timer rarely finds it full. */
+static void ring_next_mark(trc_ring *r, uint64_t h) {
+    uint64_t half = ((uint64_t)r->mask + 1) / 2;
+    if (h - r->tail_cache <= half) r->tail_cache -= half;   /* next stop: past half full */
+    /* else: past half (and the drain rung): next stop when full */
+}
+
+static void ring_kick_half(trc_ring *r) {
+    if (!r->ctl || !atomic_load_explicit(&r->ctl->live, memory_order_relaxed)) return;
+    atomic_fetch_add(&r->ctl->kick, 1);
+    fx_wake(&r->ctl->kick);
+}
+
 void trc_emit_slow_(trc_ring *r, bool ordered, uint16_t kind, uint32_t obj, uint16_t aux, uint64_t arg,
                     uint32_t extra) {
     uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
@@ -157,6 +176,7 @@ void trc_emit_slow_(trc_ring *r, bool ordered, uint16_t kind, uint32_t obj, uint
             return;
         }
     }
+    if (!flushed && r->lost_pending == 0 && h + need - r->tail_cache > cap / 2) ring_kick_half(r);
     if (flushed) {
         ring_put(r, h++, f0, TRC_EV_FLUSH_BEGIN, 0, 0, 0, 0);
         ring_put(r, h++, f1, TRC_EV_FLUSH_END, 0, 0, 0, 0);
@@ -167,6 +187,7 @@ void trc_emit_slow_(trc_ring *r, bool ordered, uint16_t kind, uint32_t obj, uint
     }
     uint64_t now = ordered ? clk_ticks_ordered(&r->clk) : clk_ticks(&r->clk);
     ring_put(r, h++, now, kind, obj, aux, arg, extra);
+    ring_next_mark(r, h);
     atomic_store_explicit(&r->head, h, memory_order_release);
 }
 
@@ -241,6 +262,7 @@ trc_ring *trc_recorder_ring(trc_recorder *r, uint32_t unit) {
             ring->unit = unit;
             ring->cpu = UINT32_MAX;
             ring->mask = r->desc.ring_events - 1;
+            ring->tail_cache = 0 - (uint64_t)(r->desc.ring_events / 2);   /* first stop: half full */
             ring->ctl = r->ctl;
             ring->mode = r->desc.mode;
             r->rings[n] = ring;
@@ -317,12 +339,29 @@ static void deliver(trc_recorder *r, trc_ring *ring, const trc_event *ev, size_t
 
 /* Copies cnt events of ring from tail on to dst, ticks converted to ns. */
 static void convert(trc_recorder *r, const trc_ring *ring, uint64_t tail, size_t cnt, trc_event *dst) {
-    for (size_t k = 0; k < cnt; k++) {
-        trc_event e = ring->ev[(tail + k) & ring->mask];
-        e.t = clk_ticks_to_ns(&r->clk, e.t);
-        if (r->mem && trc__memw_wants(e.kind)) trc__memw_note(r->mem, &e);   /* a process to sample, or gone */
-        dst[k] = e;
+    /* the calibration in locals (dst may alias nothing the compiler can prove),
+     * the ring in at most two straight runs, the memory check in its own pass */
+    const clk_calib c = r->clk;
+    size_t cap = (size_t)ring->mask + 1, done = 0;
+    while (done < cnt) {
+        size_t at = (size_t)((tail + done) & ring->mask);
+        size_t run = cap - at < cnt - done ? cap - at : cnt - done;
+        const trc_event *src = &ring->ev[at];
+        trc_event *out = dst + done;
+        if (c.tsc) {
+            for (size_t k = 0; k < run; k++) {
+                trc_event e = src[k];
+                e.t = (uint64_t)((int64_t)c.ns0 + (int64_t)((double)(int64_t)(e.t - c.tick0) * c.ns_per_tick));
+                out[k] = e;
+            }
+        } else {
+            memcpy(out, src, run * sizeof *out);
+        }
+        done += run;
     }
+    if (r->mem)
+        for (size_t k = 0; k < cnt; k++)
+            if (trc__memw_wants(dst[k].kind)) trc__memw_note(r->mem, &dst[k]);   /* a process to sample, or gone */
 }
 
 /* Gives the ring's slots up to `tail` back to its producer (waking it if it waits). */
@@ -445,10 +484,12 @@ static void *drain_main(void *arg) {
     uint64_t period = (uint64_t)r->desc.drain_period_us * 1000;
     uint64_t since_flush = clk_mono_ns();
     uint64_t busy = (uint64_t)r->desc.ring_events / 4;
-    bool again = false;
+    bool again = true;   /* a first pass at once: units may have rung before this thread ran */
+    uint32_t kick = atomic_load(&r->ctl->kick);
     while (!atomic_load_explicit(&r->stop, memory_order_acquire)) {
-        uint32_t kick = atomic_load(&r->ctl->kick);
         if (!again) fx_wait(&r->ctl->kick, kick, period);
+        /* read before the pass: a kick during it makes the next wait return at once (none is lost) */
+        kick = atomic_load(&r->ctl->kick);
         pthread_mutex_lock(&r->mu);
         if (r->mem) trc__memw_poll(r->mem, clk_mono_ns());
         uint64_t most = drain_once(r);
