@@ -60,6 +60,15 @@ int sim_element(const sim_program *p, uint32_t base, int64_t v, sim_pos pos, uin
     return eval_err(d, p, pos, ERR_SCENARIO, msg);
 }
 
+/* A selector ([backend=B] or [P=v]) that picked no recorded run. */
+static void no_run_selected(char *msg, size_t cap, const sim_program *p, uint32_t param, int64_t v) {
+    if (param == SIM_DIM_BACKEND)
+        snprintf(msg, cap, "no run on backend %s was recorded (run with --backend or `backends` naming it)",
+                 sim_backend_name((unsigned)v) ? sim_backend_name((unsigned)v) : "?");
+    else snprintf(msg, cap, "no run with %s=%lld was recorded (run a sweep over %s)", p->params[param].name,
+                  (long long)v, p->params[param].name);
+}
+
 int sim_eval(const sim_expr *e, const sim_program *p, sim_eval_ctx *ctx, int64_t *out, diag *d) {
     int64_t a, b;
     int rc;
@@ -159,11 +168,7 @@ int sim_eval(const sim_expr *e, const sim_program *p, sim_eval_ctx *ctx, int64_t
         if (!ctx->makespan || !ctx->makespan(ctx->user, e->param, v, out)) {
             char msg[256];
             if (e->param == UINT32_MAX) snprintf(msg, sizeof msg, "the makespan is not known here");
-            else if (e->param == SIM_DIM_BACKEND)
-                snprintf(msg, sizeof msg, "no run on backend %s was recorded (run with --backend or `backends` naming it)",
-                         sim_backend_name((unsigned)v) ? sim_backend_name((unsigned)v) : "?");
-            else snprintf(msg, sizeof msg, "no run with %s=%lld was recorded (run a sweep over %s)", p->params[e->param].name,
-                          (long long)v, p->params[e->param].name);
+            else no_run_selected(msg, sizeof msg, p, e->param, v);
             return eval_err(d, p, e->pos, ERR_SCENARIO, msg);
         }
         return 0;
@@ -177,11 +182,7 @@ int sim_eval(const sim_expr *e, const sim_program *p, sim_eval_ctx *ctx, int64_t
             const char *what = e->op == 'r' ? "resident_per_unit" : "virtual_per_unit";
             if (why) snprintf(msg, sizeof msg, "%s cannot be checked: %s", what, why);
             else if (e->param == UINT32_MAX) snprintf(msg, sizeof msg, "%s is not known here", what);
-            else if (e->param == SIM_DIM_BACKEND)
-                snprintf(msg, sizeof msg, "no run on backend %s was recorded (run with --backend or `backends` naming it)",
-                         sim_backend_name((unsigned)v) ? sim_backend_name((unsigned)v) : "?");
-            else snprintf(msg, sizeof msg, "no run with %s=%lld was recorded (run a sweep over %s)", p->params[e->param].name,
-                          (long long)v, p->params[e->param].name);
+            else no_run_selected(msg, sizeof msg, p, e->param, v);
             return eval_err(d, p, e->pos, ERR_SCENARIO, msg);
         }
         return 0;
