@@ -63,6 +63,7 @@ run_one() {   # scenario name: its recording, its output and its exit status in 
     gil_switch_interval_convoy)         short="-D wakes=3" ;;
     thread_pool_sizing_*)               short="-D workers=4" ;;
     process_ipc_mechanisms)             short="-D msgs=200" ;;
+    coroutines_vs_threads_vs_processes_memory) short="-D n=200" ;;   # a TSan build runs at most 240 tasks at once
     *)                                  short="" ;;
   esac
   # shellcheck disable=SC2086
