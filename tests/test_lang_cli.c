@@ -228,6 +228,34 @@ START_TEST(sweep_expectations_name_their_run) {
 }
 END_TEST
 
+/* review: an expectation that no run checks (its `on` names backends none of the runs
+ * ran on, or its `if` held on no run) is said so, at its place, and is not counted
+ * among those that hold (it passed silently: "all 3 expectation(s) hold"). */
+START_TEST(an_expectation_no_run_checked_is_said) {
+    const char *scn = tmp_path("unchk.scn");
+    write_file(scn, "param k = 0\nsweep k = 0, 1\ncounter c\nactor a { incr c }\nexpect all_done\n"
+                    "expect counter c == 1 on processes\nexpect counter c == 1 if k == 9\n"
+                    "expect counter c == 1 if k == 1\n");
+    out o;
+    char args[1024], want[2048];
+    snprintf(args, sizeof args, "run %s -o %s", scn, tmp_path("unchk.weft"));
+    weft(&o, args);
+    ck_assert_msg(o.status == 0, "%s\n%s", o.text, o.err);
+    snprintf(want, sizeof want, "%s:6:1: warning: expect counter c == 1 on processes: checked on no run (no run was on "
+                                "processes)\n%s:7:1: warning: expect counter c == 1 if k == 9: checked on no run (its "
+                                "`if` held for none)\n", scn, scn);
+    ck_assert_str_eq(o.err, want);
+    ck_assert_msg(!strstr(o.text, "all 4 expectation(s) hold"), "%s", o.text);
+    ck_assert_msg(strstr(o.text, "\n2 expectation(s) hold, 2 checked on no run (see above)\n"), "%s", o.text);
+    /* a single run: the same */
+    snprintf(args, sizeof args, "run %s -o %s -D k=1", scn, tmp_path("unchk1.weft"));
+    weft(&o, args);
+    ck_assert_msg(o.status == 0, "%s\n%s", o.text, o.err);
+    ck_assert_str_eq(o.err, want);
+    ck_assert_msg(strstr(o.text, "\n2 expectation(s) hold, 2 checked on no run (see above)\n"), "%s", o.text);
+}
+END_TEST
+
 /* -D on the parameter a scenario sweeps is one run with that value (it was ignored: the
  * file's sweep ran instead), and a relation across the runs is quoted as written. */
 START_TEST(define_on_the_swept_param_and_relations_quoted) {
@@ -288,6 +316,7 @@ int main(void) {
     tcase_add_test(tc, sweep_expectations_name_their_run);
     tcase_add_test(tc, survived_errors_are_warned_about);
     tcase_add_test(tc, define_on_the_swept_param_and_relations_quoted);
+    tcase_add_test(tc, an_expectation_no_run_checked_is_said);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
