@@ -532,7 +532,8 @@ static int run_once(plan *pl, outs *o, const opts *op) {
     bool expected_end = res.end_reason == TRC_END_OK;
     unsigned bk = run_backend(pl, 0);
     for (uint32_t i = 0; i < prog->nexpects; i++)
-        if (prog->expects[i].on_backends && !(prog->expects[i].on_backends & (1u << bk))) continue;
+        if (prog->expects[i].off || (prog->expects[i].on_backends && !(prog->expects[i].on_backends & (1u << bk))))
+            continue;   /* `if` false for this run, or `on` other backends: it does not excuse the end */
         else if ((prog->expects[i].kind == SIM_X_DEADLOCK && res.end_reason == TRC_END_DEADLOCK) ||
             (prog->expects[i].kind == SIM_X_STUCK && res.end_reason == TRC_END_STUCK))
             expected_end = true;

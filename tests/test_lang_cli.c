@@ -256,6 +256,24 @@ START_TEST(an_expectation_no_run_checked_is_said) {
 }
 END_TEST
 
+/* review: `expect deadlock if fixed == 0` does not excuse a deadlock of a run with fixed=1
+ * (the run exited 0: the end was taken as expected whatever the `if`). */
+START_TEST(an_expected_end_under_a_false_if_does_not_excuse_it) {
+    const char *scn = tmp_path("dlif.scn");
+    write_file(scn, "param fixed = 1\nlock a\nlock b\nactor x { acquire a { sleep 5ms; acquire b { } } }\n"
+                    "actor y { acquire b { sleep 5ms; acquire a { } } }\nexpect deadlock if fixed == 0\n");
+    out o;
+    char args[1024];
+    snprintf(args, sizeof args, "run %s -o %s", scn, tmp_path("dlif.weft"));
+    weft(&o, args);
+    ck_assert_msg(o.status == 1, "%d\n%s\n%s", o.status, o.text, o.err);
+    ck_assert_msg(strstr(o.err, "the run ended with deadlock"), "%s", o.err);
+    snprintf(args, sizeof args, "run %s -o %s -D fixed=0", scn, tmp_path("dlif0.weft"));
+    weft(&o, args);
+    ck_assert_msg(o.status == 0, "%d\n%s\n%s", o.status, o.text, o.err);
+}
+END_TEST
+
 /* -D on the parameter a scenario sweeps is one run with that value (it was ignored: the
  * file's sweep ran instead), and a relation across the runs is quoted as written. */
 START_TEST(define_on_the_swept_param_and_relations_quoted) {
@@ -317,6 +335,7 @@ int main(void) {
     tcase_add_test(tc, survived_errors_are_warned_about);
     tcase_add_test(tc, define_on_the_swept_param_and_relations_quoted);
     tcase_add_test(tc, an_expectation_no_run_checked_is_said);
+    tcase_add_test(tc, an_expected_end_under_a_false_if_does_not_excuse_it);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
