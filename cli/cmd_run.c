@@ -455,6 +455,20 @@ static uint32_t say_unchecked(const plan *pl, uint32_t ran) {
     return n;
 }
 
+/* Whether a run of prog on backend bk was meant to end with end: ok, or deadlock/stuck
+ * that one of its expectations (on that backend, its `if` true) asks for. */
+static bool end_expected(const sim_program *prog, unsigned bk, uint32_t end) {
+    if (end == TRC_END_OK) return true;
+    for (uint32_t i = 0; i < prog->nexpects; i++) {
+        const sim_expect *x = &prog->expects[i];
+        if (x->off || (x->on_backends && !(x->on_backends & (1u << bk))))
+            continue;   /* `if` false for this run, or `on` other backends: it does not excuse the end */
+        if ((x->kind == SIM_X_DEADLOCK && end == TRC_END_DEADLOCK) || (x->kind == SIM_X_STUCK && end == TRC_END_STUCK))
+            return true;
+    }
+    return false;
+}
+
 /* The last line of a run whose expectations held. */
 static void say_held(uint32_t nexpects, uint32_t unchecked) {
     if (!unchecked) printf("\nall %u expectation(s) hold\n", nexpects);
@@ -467,6 +481,18 @@ static int run_sweep(plan *pl, outs *o, const opts *op) {
     int status = record(pl, o, op, res, &ran);
     uint32_t failed = 0, unchecked = 0;
     for (uint32_t i = 0; i < ran; i++) failed += res[i].end_reason != TRC_END_INTERRUPTED && res[i].expect_failed;
+    /* a run that ended badly and that no expectation asked for fails the command, as a single run does
+     * (a sweep whose runs deadlocked without `expect deadlock` exited 0) */
+    for (uint32_t k = 0; k < ran; k++) {
+        uint32_t end = res[k].end_reason;
+        if (end == TRC_END_INTERRUPTED || res[k].expect_failed || end_expected(pl->progs[k % pl->n], run_backend(pl, k), end))
+            continue;
+        fflush(stdout);
+        fprintf(stderr, "weft: run %u of %u (%s", k + 1, pl->total, sim_backend_name(run_backend(pl, k)));
+        if (pl->name) fprintf(stderr, ", %s=%s", esc(pl->name), esc(pl->vals[k % pl->n]));
+        fprintf(stderr, ") ended with %s\n", trc_run_end_name(end));
+        failed++;
+    }
     int loss_status = 0;
     sim_run_mem *mems = xcalloc(pl->total, sizeof *mems);
     if (!status) {
@@ -529,14 +555,7 @@ static int run_once(plan *pl, outs *o, const opts *op) {
         say_interrupted(pl, o, 1, true);
         return 0;
     }
-    bool expected_end = res.end_reason == TRC_END_OK;
-    unsigned bk = run_backend(pl, 0);
-    for (uint32_t i = 0; i < prog->nexpects; i++)
-        if (prog->expects[i].off || (prog->expects[i].on_backends && !(prog->expects[i].on_backends & (1u << bk))))
-            continue;   /* `if` false for this run, or `on` other backends: it does not excuse the end */
-        else if ((prog->expects[i].kind == SIM_X_DEADLOCK && res.end_reason == TRC_END_DEADLOCK) ||
-            (prog->expects[i].kind == SIM_X_STUCK && res.end_reason == TRC_END_STUCK))
-            expected_end = true;
+    bool expected_end = end_expected(prog, run_backend(pl, 0), res.end_reason);
     char across[4096] = "";
     sim_run_key key = { .backend = run_backend(pl, 0), .param = UINT32_MAX };
     uint32_t bad = sim_check_runs(prog, &key, &res.wall_ns, &mem, 1, across, sizeof across);

@@ -271,6 +271,13 @@ START_TEST(an_expected_end_under_a_false_if_does_not_excuse_it) {
     snprintf(args, sizeof args, "run %s -o %s -D fixed=0", scn, tmp_path("dlif0.weft"));
     weft(&o, args);
     ck_assert_msg(o.status == 0, "%d\n%s\n%s", o.status, o.text, o.err);
+    /* a sweep: the same (its runs that deadlocked unasked exited 0); fixed=0 deadlocks as asked */
+    snprintf(args, sizeof args, "run %s -o %s --sweep fixed=0,1", scn, tmp_path("dlifs.weft"));
+    weft(&o, args);
+    ck_assert_msg(o.status == 1, "%d\n%s\n%s", o.status, o.text, o.err);
+    ck_assert_msg(strstr(o.err, "weft: run 2 of 2 (threads, fixed=1) ended with deadlock\n"), "%s", o.err);
+    ck_assert_msg(!strstr(o.err, "run 1 of 2"), "%s", o.err);
+    ck_assert_msg(!strstr(o.text, "expectation(s) hold"), "%s", o.text);
 }
 END_TEST
 
