@@ -217,7 +217,7 @@ static const char *self_exe(void) {
 
 /* The backends to run on, each checked (what every construct means there) with every program
  * of the plan before anything runs. */
-static int plan_backends(plan *pl, const char *list) {
+static int plan_backends(plan *pl, const char *list, bool virtual_clock) {
     diag d;
     diag_clear(&d);
     int nb = sim_backends_of(pl->progs[0], list, pl->bks, &d);
@@ -231,7 +231,28 @@ static int plan_backends(plan *pl, const char *list) {
     pl->total = pl->nb * pl->n;
     for (uint32_t k = 0; k < pl->total; k++) {
         diag_clear(&d);
-        int rc = sim_check_backend(pl->progs[k % pl->n], run_backend(pl, k), &d);
+        const sim_program *p = pl->progs[k % pl->n];
+        int rc = sim_check_backend(p, run_backend(pl, k), &d);
+        if (!rc && virtual_clock && run_backend(pl, k) == SIM_BACKEND_PROCESSES) {
+            /* said before anything runs, at the line that chose processes (it was said as run 2 began,
+             * without a place) */
+            sim_pos at = { 0 };
+            if (pl->own) at = p->backend_if && p->backend_if_b == SIM_BACKEND_PROCESSES ? p->backend_if_pos : p->backend_if2_pos;
+            else if (!list || !*list) at = p->backend_pos;
+            rc = diag_set(&d, ERR_UNSUPPORTED, "backend 'processes' has no virtual clock in this version of weft (use "
+                          "threads or coroutines, or the real clock)%s", !at.line && list && *list ? " (--backend)" : "");
+            if (at.line) {
+                snprintf(d.file, sizeof d.file, "%s", pl->scn);
+                d.line = at.line;
+                d.col = at.col;
+            }
+            if (pl->total > 1) {
+                size_t l = strlen(d.msg);
+                if (pl->name) snprintf(d.msg + l, sizeof d.msg - l, " (run %u of %u: %s=%s)", k + 1, pl->total, pl->name,
+                                       pl->vals[k % pl->n]);
+                else snprintf(d.msg + l, sizeof d.msg - l, " (run %u of %u)", k + 1, pl->total);
+            }
+        }
         if (rc) { print_diag(pl->scn, &d, rc); return exit_for(rc); }
     }
     return 0;
@@ -795,7 +816,7 @@ int cmd_run(int argc, char **argv) {
             pl.n = 1;
         }
     }
-    if (!status) status = plan_backends(&pl, op.backend);
+    if (!status) status = plan_backends(&pl, op.backend, op.virtual_clock);
     outs o;
     if (!status && (status = begin_outputs(&o, &in, &op)) == 0) {
         status = pl.total > 1 ? run_sweep(&pl, &o, &op) : run_once(&pl, &o, &op);

@@ -281,6 +281,24 @@ START_TEST(an_expected_end_under_a_false_if_does_not_excuse_it) {
 }
 END_TEST
 
+/* review: --clock virtual on a sweep whose `backend processes if` picks processes for a
+ * run names that line (it said only "FILE: backend 'processes' has no virtual clock"). */
+START_TEST(virtual_clock_names_the_backend_if_that_picked_processes) {
+    const char *scn = tmp_path("vbif.scn");
+    write_file(scn, "param kind = 0\nsweep kind = 0, 1\nbackend processes if kind == 1\ncounter c\n"
+                    "actor a { incr c }\nexpect all_done\n");
+    out o;
+    char args[1024], want[1024];
+    snprintf(args, sizeof args, "run %s -o %s --clock virtual", scn, tmp_path("vbif.weft"));
+    weft(&o, args);
+    ck_assert_int_eq(o.status, 2);
+    snprintf(want, sizeof want, "%s:3:1: error: backend 'processes' has no virtual clock in this version of weft", scn);
+    ck_assert_msg(strstr(o.err, want), "%s", o.err);
+    ck_assert_msg(strstr(o.err, "(run 2 of 2: kind=1)"), "%s", o.err);
+    ck_assert_str_eq(o.text, "");
+}
+END_TEST
+
 /* -D on the parameter a scenario sweeps is one run with that value (it was ignored: the
  * file's sweep ran instead), and a relation across the runs is quoted as written. */
 START_TEST(define_on_the_swept_param_and_relations_quoted) {
@@ -343,6 +361,7 @@ int main(void) {
     tcase_add_test(tc, define_on_the_swept_param_and_relations_quoted);
     tcase_add_test(tc, an_expectation_no_run_checked_is_said);
     tcase_add_test(tc, an_expected_end_under_a_false_if_does_not_excuse_it);
+    tcase_add_test(tc, virtual_clock_names_the_backend_if_that_picked_processes);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
