@@ -299,6 +299,26 @@ START_TEST(virtual_clock_names_the_backend_if_that_picked_processes) {
 }
 END_TEST
 
+/* review: weft diff's summary agrees its verb with one unit ("main no longer wait on `go`"). */
+START_TEST(diff_says_one_unit_waits) {
+    const char *scn = tmp_path("dwait.scn"), *rec = tmp_path("dwait.weft");
+    write_file(scn, "param k = 0\nsweep k = 0, 1\nevent go\nactor main { if k == 0 { wait go } }\n"
+                    "actor setter { sleep 5ms; set go }\nexpect all_done\n");
+    out o;
+    char args[1024];
+    snprintf(args, sizeof args, "run %s -o %s", scn, rec);
+    weft(&o, args);
+    ck_assert_msg(o.status == 0, "%s\n%s", o.text, o.err);
+    snprintf(args, sizeof args, "diff %s", rec);
+    weft(&o, args);
+    ck_assert_msg(o.status == 0, "%s\n%s", o.text, o.err);
+    ck_assert_msg(strstr(o.text, "main no longer waits on `go`"), "%s", o.text);
+    snprintf(args, sizeof args, "diff --runs 2,1 %s", rec);
+    weft(&o, args);
+    ck_assert_msg(strstr(o.text, "main now waits on `go`"), "%s", o.text);
+}
+END_TEST
+
 /* -D on the parameter a scenario sweeps is one run with that value (it was ignored: the
  * file's sweep ran instead), and a relation across the runs is quoted as written. */
 START_TEST(define_on_the_swept_param_and_relations_quoted) {
@@ -362,6 +382,7 @@ int main(void) {
     tcase_add_test(tc, an_expectation_no_run_checked_is_said);
     tcase_add_test(tc, an_expected_end_under_a_false_if_does_not_excuse_it);
     tcase_add_test(tc, virtual_clock_names_the_backend_if_that_picked_processes);
+    tcase_add_test(tc, diff_says_one_unit_waits);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
