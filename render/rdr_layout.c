@@ -116,7 +116,7 @@ static void rdr_layout_rows(rdr_view *v, int unit_h, int queue_h) {
 /* Taller unit rows when they all fit: a small run reads better with room to
  * breathe. Level tracks grow less: the lanes are what matters. */
 static void rdr_layout_fit(rdr_view *v) {
-    static const int sizes[][2] = { { 36, 48 }, { 30, 46 }, { 26, 44 }, { 22, 42 }, { RDR_UNIT_ROW_H, 40 } };
+    static const int sizes[][2] = { { 56, 64 }, { 48, 58 }, { 42, 52 }, { 36, 48 }, { 30, 46 }, { 26, 44 }, { 22, 42 }, { RDR_UNIT_ROW_H, 40 } };
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         rdr_layout_rows(v, sizes[i][0], sizes[i][1]);
         if (v->lay.content_h <= v->lay.lanes_h) return;

@@ -45,7 +45,7 @@ int proc_launch(rt *r, rt_unit *by, rt_unit *child, sim_pos pos) {
 }
 
 void proc_ended(void *ctx, sim_punit *pu) {
-    rt *r = *(rt **)ctx;
+    rt *r = atomic_load_explicit((rt *_Atomic *)ctx, memory_order_acquire);
     if (!r) return;
     rt_unit *u = NULL;
     for (uint32_t i = 0; i < r->nunits && !u; i++)

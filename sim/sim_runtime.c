@@ -312,7 +312,7 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
         if (o->kind == SIM_OBJ_SHM) shared += (size_t)o->cap_value + 64;
         if (o->kind == SIM_OBJ_QUEUE) shared += (size_t)o->cap_value * 24;
     }
-    rt *rslot = NULL;   /* on_end's context: the run, once it exists */
+    rt *_Atomic rslot = NULL;   /* on_end's context: the run, once it exists (read on the reaper's thread) */
     rc = ops->create(&plat, &(sim_plat_desc){ .max_units = prog->nunits, .max_monitors = nmon, .shared_bytes = shared,
                                               .private_bytes = (size_t)nvars * 64, .on_end = proc_ended, .ctx = &rslot,
                                               .worker_exe = desc->worker_exe, .loops = nloops,
@@ -434,7 +434,7 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
             goto out;
         }
     }
-    rslot = r;
+    atomic_store_explicit(&rslot, r, memory_order_release);
     if (!r->procs) {
         ops->mon_lock(plat, self, r->mon);
         while (r->ready < r->nstatic) ops->mon_wait(plat, self, r->mon, RT_CH_READY, 0);
