@@ -904,7 +904,9 @@ void rdr_stage_state_at(const rdr_stage_model *sm, rdr_stage_state *st, uint64_t
                 so->pulse_kind = in->kind;
                 so->pulse_unit = in->unit;
                 so->pulse_woken = in->extra;
-                so->pulse = anim ? 1.0f - frac((double)(t - in->t), (double)anim) : (t == in->t ? 1.0f : 0.0f);
+                /* it fades with the playhead's real time: past the run's end (t held at its
+                 * last nanosecond) a drop request or a notify does not stay lit for ever */
+                so->pulse = anim ? 1.0f - frac((double)(t_exit - in->t), (double)anim) : (t_exit == in->t ? 1.0f : 0.0f);
             }
         }
         switch (ob->kind) {

@@ -401,6 +401,13 @@ START_TEST(test_barrier_event_condition) {
     ck_assert_uint_eq(st->units[bb].from_obj, cv);             /* walking out of the room */
     ck_assert(st->units[bb].walk > 0.49f && st->units[bb].walk < 0.51f);
     ck_assert_uint_eq(st->units[bb].holder, c);
+    /* a pulse fades with the playhead's own time, also past the run's end (70 ms),
+     * where the state is the last nanosecond's: it does not stay lit for ever */
+    rdr_stage_state_at(b.sm, st, 65 * MS, 30 * MS);
+    ck_assert_uint_eq(st->objs[cv - 1].pulse_kind, TRC_EV_NOTIFY);
+    ck_assert(st->objs[cv - 1].pulse > 0.49f && st->objs[cv - 1].pulse < 0.51f);
+    rdr_stage_state_at(b.sm, st, 200 * MS, 30 * MS);
+    ck_assert(st->objs[cv - 1].pulse == 0.0f);
     built_free(&b);
 }
 END_TEST
