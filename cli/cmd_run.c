@@ -217,7 +217,7 @@ static const char *self_exe(void) {
 
 /* The backends to run on, each checked (what every construct means there) with every program
  * of the plan before anything runs. */
-static int plan_backends(plan *pl, const char *list) {
+static int plan_backends(plan *pl, const char *list, bool virtual_clock) {
     diag d;
     diag_clear(&d);
     int nb = sim_backends_of(pl->progs[0], list, pl->bks, &d);
@@ -231,7 +231,28 @@ static int plan_backends(plan *pl, const char *list) {
     pl->total = pl->nb * pl->n;
     for (uint32_t k = 0; k < pl->total; k++) {
         diag_clear(&d);
-        int rc = sim_check_backend(pl->progs[k % pl->n], run_backend(pl, k), &d);
+        const sim_program *p = pl->progs[k % pl->n];
+        int rc = sim_check_backend(p, run_backend(pl, k), &d);
+        if (!rc && virtual_clock && run_backend(pl, k) == SIM_BACKEND_PROCESSES) {
+            /* said before anything runs, at the line that chose processes (it was said as run 2 began,
+             * without a place) */
+            sim_pos at = { 0 };
+            if (pl->own) at = p->backend_if && p->backend_if_b == SIM_BACKEND_PROCESSES ? p->backend_if_pos : p->backend_if2_pos;
+            else if (!list || !*list) at = p->backend_pos;
+            rc = diag_set(&d, ERR_UNSUPPORTED, "backend 'processes' has no virtual clock in this version of weft (use "
+                          "threads or coroutines, or the real clock)%s", !at.line && list && *list ? " (--backend)" : "");
+            if (at.line) {
+                snprintf(d.file, sizeof d.file, "%s", pl->scn);
+                d.line = at.line;
+                d.col = at.col;
+            }
+            if (pl->total > 1) {
+                size_t l = strlen(d.msg);
+                if (pl->name) snprintf(d.msg + l, sizeof d.msg - l, " (run %u of %u: %s=%s)", k + 1, pl->total, pl->name,
+                                       pl->vals[k % pl->n]);
+                else snprintf(d.msg + l, sizeof d.msg - l, " (run %u of %u)", k + 1, pl->total);
+            }
+        }
         if (rc) { print_diag(pl->scn, &d, rc); return exit_for(rc); }
     }
     return 0;
@@ -437,12 +458,62 @@ static void say_interrupted(const plan *pl, const outs *o, uint32_t ran, bool du
                         "(the recording is kept in %s)\n", sig, esc(o->rec.given));
 }
 
+/* Warns about the expectations none of the first `ran` runs checked (`on` backends
+ * that did not run, an `if` that held for none); returns how many. */
+static uint32_t say_unchecked(const plan *pl, uint32_t ran) {
+    const sim_program *progs[MAX_SWEEP * SIM_BACKEND__MAX];
+    uint32_t bks[MAX_SWEEP * SIM_BACKEND__MAX];
+    for (uint32_t k = 0; k < ran; k++) {
+        progs[k] = pl->progs[k % pl->n];
+        bks[k] = run_backend(pl, k);
+    }
+    char report[4096] = "";
+    uint32_t n = sim_expects_unchecked(progs, bks, ran, report, sizeof report);
+    if (n) {
+        fflush(stdout);
+        esc_puts(stderr, report, ESC_TEXT);
+    }
+    return n;
+}
+
+/* Whether a run of prog on backend bk was meant to end with end: ok, or deadlock/stuck
+ * that one of its expectations (on that backend, its `if` true) asks for. */
+static bool end_expected(const sim_program *prog, unsigned bk, uint32_t end) {
+    if (end == TRC_END_OK) return true;
+    for (uint32_t i = 0; i < prog->nexpects; i++) {
+        const sim_expect *x = &prog->expects[i];
+        if (x->off || (x->on_backends && !(x->on_backends & (1u << bk))))
+            continue;   /* `if` false for this run, or `on` other backends: it does not excuse the end */
+        if ((x->kind == SIM_X_DEADLOCK && end == TRC_END_DEADLOCK) || (x->kind == SIM_X_STUCK && end == TRC_END_STUCK))
+            return true;
+    }
+    return false;
+}
+
+/* The last line of a run whose expectations held. */
+static void say_held(uint32_t nexpects, uint32_t unchecked) {
+    if (!unchecked) printf("\nall %u expectation(s) hold\n", nexpects);
+    else printf("\n%u expectation(s) hold, %u checked on no run (see above)\n", nexpects - unchecked, unchecked);
+}
+
 static int run_sweep(plan *pl, outs *o, const opts *op) {
     sim_result *res = xcalloc(pl->total, sizeof *res);
     uint32_t ran;
     int status = record(pl, o, op, res, &ran);
-    uint32_t failed = 0;
+    uint32_t failed = 0, unchecked = 0;
     for (uint32_t i = 0; i < ran; i++) failed += res[i].end_reason != TRC_END_INTERRUPTED && res[i].expect_failed;
+    /* a run that ended badly and that no expectation asked for fails the command, as a single run does
+     * (a sweep whose runs deadlocked without `expect deadlock` exited 0) */
+    for (uint32_t k = 0; k < ran; k++) {
+        uint32_t end = res[k].end_reason;
+        if (end == TRC_END_INTERRUPTED || res[k].expect_failed || end_expected(pl->progs[k % pl->n], run_backend(pl, k), end))
+            continue;
+        fflush(stdout);
+        fprintf(stderr, "weft: run %u of %u (%s", k + 1, pl->total, sim_backend_name(run_backend(pl, k)));
+        if (pl->name) fprintf(stderr, ", %s=%s", esc(pl->name), esc(pl->vals[k % pl->n]));
+        fprintf(stderr, ") ended with %s\n", trc_run_end_name(end));
+        failed++;
+    }
     int loss_status = 0;
     sim_run_mem *mems = xcalloc(pl->total, sizeof *mems);
     if (!status) {
@@ -464,12 +535,13 @@ static int run_sweep(plan *pl, outs *o, const opts *op) {
         char report[4096] = "";
         uint32_t bad = sim_check_runs(pl->progs[0], keys, makespans, mems, ran, report, sizeof report);
         if (bad) { esc_puts(stderr, report, ESC_TEXT); failed += bad; }
+        unchecked = say_unchecked(pl, ran);
     }
     if (!status && !cli_quiet) printf("\n%u run%s recorded in %s\n", ran, ran == 1 ? "" : "s", esc(o->rec.given));
     if (!status && interrupted) say_interrupted(pl, o, ran, during);
     if (!status && failed) status = EXIT_FAILED;
     else if (!status && !interrupted && ran == pl->total && pl->progs[0]->nexpects && !cli_quiet)
-        printf("\nall %u expectation(s) hold\n", pl->progs[0]->nexpects);   /* as a single run ends */
+        say_held(pl->progs[0]->nexpects, unchecked);   /* as a single run ends */
     if (!status) status = loss_status;
     free(res);
     free(mems);
@@ -504,13 +576,7 @@ static int run_once(plan *pl, outs *o, const opts *op) {
         say_interrupted(pl, o, 1, true);
         return 0;
     }
-    bool expected_end = res.end_reason == TRC_END_OK;
-    unsigned bk = run_backend(pl, 0);
-    for (uint32_t i = 0; i < prog->nexpects; i++)
-        if (prog->expects[i].on_backends && !(prog->expects[i].on_backends & (1u << bk))) continue;
-        else if ((prog->expects[i].kind == SIM_X_DEADLOCK && res.end_reason == TRC_END_DEADLOCK) ||
-            (prog->expects[i].kind == SIM_X_STUCK && res.end_reason == TRC_END_STUCK))
-            expected_end = true;
+    bool expected_end = end_expected(prog, run_backend(pl, 0), res.end_reason);
     char across[4096] = "";
     sim_run_key key = { .backend = run_backend(pl, 0), .param = UINT32_MAX };
     uint32_t bad = sim_check_runs(prog, &key, &res.wall_ns, &mem, 1, across, sizeof across);
@@ -525,7 +591,8 @@ static int run_once(plan *pl, outs *o, const opts *op) {
                 esc(o->rec.given));
         return EXIT_FAILED;
     }
-    if (prog->nexpects && !cli_quiet) printf("\nall %u expectation(s) hold\n", prog->nexpects);
+    uint32_t unchecked = say_unchecked(pl, 1);
+    if (prog->nexpects && !cli_quiet) say_held(prog->nexpects, unchecked);
     return loss_status;
 }
 
@@ -749,7 +816,7 @@ int cmd_run(int argc, char **argv) {
             pl.n = 1;
         }
     }
-    if (!status) status = plan_backends(&pl, op.backend);
+    if (!status) status = plan_backends(&pl, op.backend, op.virtual_clock);
     outs o;
     if (!status && (status = begin_outputs(&o, &in, &op)) == 0) {
         status = pl.total > 1 ? run_sweep(&pl, &o, &op) : run_once(&pl, &o, &op);

@@ -492,7 +492,16 @@ static void rdr_row_content(rdr_ctx *cx, const rdr_row *row, int y) {
         int vf = bad ? RDR_FONT_BOLD : RDR_FONT_REGULAR;
         int tw = rdr_tw(cx, RDR_FONT_REGULAR, tail, strlen(tail)), vw = rdr_tw(cx, vf, verdict, strlen(verdict));
         int ty = y + (row->h - cx->line_h) / 2, x = v->lay.plot_x + 4;
-        int w = rdr_text_fit(cx, x, ty, RDR_FONT_REGULAR, cx->th->text_dim, s, v->lay.plot_w - 120 - tw - vw);
+        int room = v->lay.plot_w - 120 - tw - vw;
+        const char *bk = run->backend ? run->backend : "?";
+        int bw = rdr_tw(cx, RDR_FONT_REGULAR, bk, strlen(bk));
+        if (room < bw + rdr_tw(cx, RDR_FONT_REGULAR, " \xc2\xb7 \xe2\x80\xa6", 6)) {
+            /* no room for the title: the backend alone, whole (it was cut to "threa..." before the
+             * margin kept at the right was touched), in that margin if need be */
+            snprintf(s, sizeof s, "%s", bk);
+            room = v->lay.plot_w - 8 - tw - vw < bw ? v->lay.plot_w - 8 - tw - vw : bw;
+        }
+        int w = rdr_text_fit(cx, x, ty, RDR_FONT_REGULAR, cx->th->text_dim, s, room);
         w += rdr_text(cx, x + w, ty, RDR_FONT_REGULAR, cx->th->text_dim, tail);
         rdr_text(cx, x + w, ty, vf, bad ? RDR_COL_ALERT : cx->th->text_dim, verdict);
         break;

@@ -537,6 +537,13 @@ typedef struct sim_run_mem {
 uint32_t sim_check_runs(const sim_program *prog, const sim_run_key *keys, const uint64_t *makespans,
                         const sim_run_mem *mems, uint32_t n, char *report, size_t cap);
 
+/* The expectations no run checked: those whose `on` names no backend the runs ran on, or
+ * whose `if` held for no run. progs[k] is run k's program (its `if`s decided by its
+ * params), backends[k] its backend (SIM_BACKEND_*). Appends a warning line per such
+ * expectation (file:line:col) to report; returns how many. (sim_unchecked.c) */
+uint32_t sim_expects_unchecked(const sim_program *const *progs, const uint32_t *backends, uint32_t n, char *report,
+                               size_t cap);
+
 /* ---- backends: what each construct means on each (sim_backend_check.c) ---- */
 
 /* Whether the program can run on backend b: every construct it uses has a

@@ -45,6 +45,11 @@ static int expect_if(parser *ps, sim_expect *x) {
         return ps->err;
     }
     x->cond = e;   /* decided once -D and the sweep have set the params (sim_check.c) */
+    if (is_kw(&ps->t, "on")) {
+        sim__perr(ps, ps->t.pos, ERR_SCENARIO, "`on` comes before `if` in an expectation");
+        sim__hint(ps, "expect ... on B1, B2 if COND, e.g. expect stuck on threads if late == 1");
+        return ps->err;
+    }
     return 0;
 }
 

@@ -228,6 +228,97 @@ START_TEST(sweep_expectations_name_their_run) {
 }
 END_TEST
 
+/* review: an expectation that no run checks (its `on` names backends none of the runs
+ * ran on, or its `if` held on no run) is said so, at its place, and is not counted
+ * among those that hold (it passed silently: "all 3 expectation(s) hold"). */
+START_TEST(an_expectation_no_run_checked_is_said) {
+    const char *scn = tmp_path("unchk.scn");
+    write_file(scn, "param k = 0\nsweep k = 0, 1\ncounter c\nactor a { incr c }\nexpect all_done\n"
+                    "expect counter c == 1 on processes\nexpect counter c == 1 if k == 9\n"
+                    "expect counter c == 1 if k == 1\n");
+    out o;
+    char args[1024], want[2048];
+    snprintf(args, sizeof args, "run %s -o %s", scn, tmp_path("unchk.weft"));
+    weft(&o, args);
+    ck_assert_msg(o.status == 0, "%s\n%s", o.text, o.err);
+    snprintf(want, sizeof want, "%s:6:1: warning: expect counter c == 1 on processes: checked on no run (no run was on "
+                                "processes)\n%s:7:1: warning: expect counter c == 1 if k == 9: checked on no run (its "
+                                "`if` held for none)\n", scn, scn);
+    ck_assert_str_eq(o.err, want);
+    ck_assert_msg(!strstr(o.text, "all 4 expectation(s) hold"), "%s", o.text);
+    ck_assert_msg(strstr(o.text, "\n2 expectation(s) hold, 2 checked on no run (see above)\n"), "%s", o.text);
+    /* a single run: the same */
+    snprintf(args, sizeof args, "run %s -o %s -D k=1", scn, tmp_path("unchk1.weft"));
+    weft(&o, args);
+    ck_assert_msg(o.status == 0, "%s\n%s", o.text, o.err);
+    ck_assert_str_eq(o.err, want);
+    ck_assert_msg(strstr(o.text, "\n2 expectation(s) hold, 2 checked on no run (see above)\n"), "%s", o.text);
+}
+END_TEST
+
+/* review: `expect deadlock if fixed == 0` does not excuse a deadlock of a run with fixed=1
+ * (the run exited 0: the end was taken as expected whatever the `if`). */
+START_TEST(an_expected_end_under_a_false_if_does_not_excuse_it) {
+    const char *scn = tmp_path("dlif.scn");
+    write_file(scn, "param fixed = 1\nlock a\nlock b\nactor x { acquire a { sleep 5ms; acquire b { } } }\n"
+                    "actor y { acquire b { sleep 5ms; acquire a { } } }\nexpect deadlock if fixed == 0\n");
+    out o;
+    char args[1024];
+    snprintf(args, sizeof args, "run %s -o %s", scn, tmp_path("dlif.weft"));
+    weft(&o, args);
+    ck_assert_msg(o.status == 1, "%d\n%s\n%s", o.status, o.text, o.err);
+    ck_assert_msg(strstr(o.err, "the run ended with deadlock"), "%s", o.err);
+    snprintf(args, sizeof args, "run %s -o %s -D fixed=0", scn, tmp_path("dlif0.weft"));
+    weft(&o, args);
+    ck_assert_msg(o.status == 0, "%d\n%s\n%s", o.status, o.text, o.err);
+    /* a sweep: the same (its runs that deadlocked unasked exited 0); fixed=0 deadlocks as asked */
+    snprintf(args, sizeof args, "run %s -o %s --sweep fixed=0,1", scn, tmp_path("dlifs.weft"));
+    weft(&o, args);
+    ck_assert_msg(o.status == 1, "%d\n%s\n%s", o.status, o.text, o.err);
+    ck_assert_msg(strstr(o.err, "weft: run 2 of 2 (threads, fixed=1) ended with deadlock\n"), "%s", o.err);
+    ck_assert_msg(!strstr(o.err, "run 1 of 2"), "%s", o.err);
+    ck_assert_msg(!strstr(o.text, "expectation(s) hold"), "%s", o.text);
+}
+END_TEST
+
+/* review: --clock virtual on a sweep whose `backend processes if` picks processes for a
+ * run names that line (it said only "FILE: backend 'processes' has no virtual clock"). */
+START_TEST(virtual_clock_names_the_backend_if_that_picked_processes) {
+    const char *scn = tmp_path("vbif.scn");
+    write_file(scn, "param kind = 0\nsweep kind = 0, 1\nbackend processes if kind == 1\ncounter c\n"
+                    "actor a { incr c }\nexpect all_done\n");
+    out o;
+    char args[1024], want[1024];
+    snprintf(args, sizeof args, "run %s -o %s --clock virtual", scn, tmp_path("vbif.weft"));
+    weft(&o, args);
+    ck_assert_int_eq(o.status, 2);
+    snprintf(want, sizeof want, "%s:3:1: error: backend 'processes' has no virtual clock in this version of weft", scn);
+    ck_assert_msg(strstr(o.err, want), "%s", o.err);
+    ck_assert_msg(strstr(o.err, "(run 2 of 2: kind=1)"), "%s", o.err);
+    ck_assert_str_eq(o.text, "");
+}
+END_TEST
+
+/* review: weft diff's summary agrees its verb with one unit ("main no longer wait on `go`"). */
+START_TEST(diff_says_one_unit_waits) {
+    const char *scn = tmp_path("dwait.scn"), *rec = tmp_path("dwait.weft");
+    write_file(scn, "param k = 0\nsweep k = 0, 1\nevent go\nactor main { if k == 0 { wait go } }\n"
+                    "actor setter { sleep 5ms; set go }\nexpect all_done\n");
+    out o;
+    char args[1024];
+    snprintf(args, sizeof args, "run %s -o %s", scn, rec);
+    weft(&o, args);
+    ck_assert_msg(o.status == 0, "%s\n%s", o.text, o.err);
+    snprintf(args, sizeof args, "diff %s", rec);
+    weft(&o, args);
+    ck_assert_msg(o.status == 0, "%s\n%s", o.text, o.err);
+    ck_assert_msg(strstr(o.text, "main no longer waits on `go`"), "%s", o.text);
+    snprintf(args, sizeof args, "diff --runs 2,1 %s", rec);
+    weft(&o, args);
+    ck_assert_msg(strstr(o.text, "main now waits on `go`"), "%s", o.text);
+}
+END_TEST
+
 /* -D on the parameter a scenario sweeps is one run with that value (it was ignored: the
  * file's sweep ran instead), and a relation across the runs is quoted as written. */
 START_TEST(define_on_the_swept_param_and_relations_quoted) {
@@ -288,6 +379,10 @@ int main(void) {
     tcase_add_test(tc, sweep_expectations_name_their_run);
     tcase_add_test(tc, survived_errors_are_warned_about);
     tcase_add_test(tc, define_on_the_swept_param_and_relations_quoted);
+    tcase_add_test(tc, an_expectation_no_run_checked_is_said);
+    tcase_add_test(tc, an_expected_end_under_a_false_if_does_not_excuse_it);
+    tcase_add_test(tc, virtual_clock_names_the_backend_if_that_picked_processes);
+    tcase_add_test(tc, diff_says_one_unit_waits);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

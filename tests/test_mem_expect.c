@@ -72,6 +72,9 @@ START_TEST(memory_expectations_parse) {
     tu_parse_err("counter c\nactor a { incr c }\nexpect resident_per_unit > c\n", 3, 28, "reads their makespans, memory",
                  NULL);
     tu_parse_err("actor a { sleep 1ms }\nexpect resident_per_units < 1MB\n", 2, 8, "unknown expectation", "resident_per_unit");
+    /* review: `if` then `on` said only "expected the end of the statement, found 'on'" */
+    tu_parse_err("param w = 1\nactor a { sleep 1ms }\nexpect all_done if w == 1 on threads\n", 3, 27,
+                 "`on` comes before `if`", "expect stuck on threads if late == 1");
 }
 END_TEST
 

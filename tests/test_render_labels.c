@@ -95,6 +95,56 @@ END_TEST
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
+/* review: at 640x400 a run's title line kept its makespan and end but cut its backend to
+ * "threa\xe2\x80\xa6" / "c\xe2\x80\xa6" with room to spare: only the scenario's title is cut. */
+START_TEST(test_small_window_keeps_the_backend) {
+    char dir[] = "/tmp/weft_labels_XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char scn[600], path[600], args[1400], out[4096];
+    snprintf(scn, sizeof scn, "%s/t.scn", dir);
+    snprintf(path, sizeof path, "%s/t.weft", dir);
+    FILE *f = fopen(scn, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("scenario \"a title long enough to be cut in a small window, as bundled ones are\"\n"
+          "backends threads, coroutines\ncounter c\nactor a { sleep 1ms; incr c }\nexpect all_done\n", f);
+    fclose(f);
+    int status = 0;
+    snprintf(args, sizeof args, "run %s -q --clock virtual -o %s", scn, path);
+    tu_weft_shell(out, sizeof out, &status, args);
+    ck_assert_msg(status == 0, "%s", out);
+    rdr_canvas *c;
+    diag d = { 0 };
+    ck_assert_msg(rdr_canvas_open(&c, 640, 400, NULL, &d) == 0, "%s", d.msg);
+    trc_recording *rec = NULL;
+    ck_assert_msg(trc_recording_open(&rec, path, 0, &d) == 0, "%s", d.msg);
+    trc_model m[2];
+    ck_assert_uint_eq(rec->nruns, 2);
+    for (uint32_t r = 0; r < 2; r++) ck_assert_msg(trc_model_build(&m[r], &rec->runs[r], &d) == 0, "%s", d.msg);
+    rdr_view v;
+    rdr_view_desc desc = { .rec = rec, .models = m, .nmodels = 2, .width = 640, .height = 400, .at = 1 };
+    ck_assert_msg(rdr_view_init(&v, &desc, &d) == 0, "%s", d.msg);
+    rdr_drawlist dl = { 0 };
+    rdr_build(&v, &dl, rdr_canvas_metrics(c));
+    size_t nl, titles = 0;
+    const rdr_label_rect *l = rdr_view_labels(&v, &nl);
+    for (size_t i = 0; i + 1 < nl; i++)
+        if (!strncmp(l[i + 1].text, " \xc2\xb7 makespan ", 12)) {
+            ck_assert_msg(!strncmp(l[i].text, "threads", 7) || !strncmp(l[i].text, "coroutines", 10),
+                          "a run's backend is cut: '%s'", l[i].text);
+            titles++;
+        }
+    ck_assert_uint_ge(titles, 1);
+    rdr_drawlist_free(&dl);
+    rdr_view_release(&v);
+    for (uint32_t r = 0; r < 2; r++) trc_model_release(&m[r]);
+    trc_recording_free(rec);
+    rdr_canvas_close(c);
+    unlink(path);
+    unlink(scn);
+    rmdir(dir);
+}
+END_TEST
+
 START_TEST(test_every_scenario_no_overlap) {
     char dir[] = "/tmp/weft_labels_XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -203,6 +253,7 @@ static Suite *labels_suite(void) {
     TCase *tc = tcase_create("labels");
     tcase_set_timeout(tc, 850);
     tcase_add_test(tc, test_log_rules);
+    tcase_add_test(tc, test_small_window_keeps_the_backend);
     tcase_add_test(tc, test_every_scenario_no_overlap);
     suite_add_tcase(s, tc);
     return s;

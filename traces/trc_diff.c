@@ -207,9 +207,11 @@ static void summarize(trc_diff *d, const trc_stats *sa, const trc_stats *sb) {
             int on = (int)strlen(r->figure) - 9;
             const char *obj = r->figure + 8;
             if (x == 0)
-                c[nc++] = (cand){ rel * 3, line(d, "%s%s now wait on `%.*s` (%s in all; not before)", r->name, pl, on, obj, b) };
+                c[nc++] = (cand){ rel * 3, line(d, "%s%s now wait%s on `%.*s` (%s in all; not before)", r->name, pl,
+                                                many ? "" : "s", on, obj, b) };
             else if (y == 0)
-                c[nc++] = (cand){ rel * 3, line(d, "%s%s no longer wait on `%.*s` (%s in all before)", r->name, pl, on, obj, a) };
+                c[nc++] = (cand){ rel * 3, line(d, "%s%s no longer wait%s on `%.*s` (%s in all before)", r->name, pl,
+                                                many ? "" : "s", on, obj, a) };
             else {
                 how_much(h, sizeof h, x, y, "longer", "less");
                 c[nc++] = (cand){ rel * 3, line(d, "%s%s waited %s on `%.*s` (%s -> %s in all)", r->name, pl, h, on, obj, a, b) };
