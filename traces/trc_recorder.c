@@ -351,7 +351,7 @@ static void convert(trc_recorder *r, const trc_ring *ring, uint64_t tail, size_t
         if (c.tsc) {
             for (size_t k = 0; k < run; k++) {
                 trc_event e = src[k];
-                e.t = (uint64_t)((int64_t)c.ns0 + (int64_t)((double)(int64_t)(e.t - c.tick0) * c.ns_per_tick));
+                e.t = clk_ticks_to_ns(&c, e.t);   /* inline: the local copy keeps it out of the loop's loads */
                 out[k] = e;
             }
         } else {
