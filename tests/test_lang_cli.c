@@ -353,13 +353,15 @@ END_TEST
  * value its sweep never takes) is refused by check at its place, saying what the runs are; run
  * refuses it before it records anything (it said so only after the runs). */
 START_TEST(a_selector_naming_no_run_is_refused_before_running) {
-    const char *scn = tmp_path("sel.scn"), *rec = tmp_path("sel.weft");
+    char scn[512], rec[512];   /* tmp_path's buffers are reused by weft() */
+    snprintf(scn, sizeof scn, "%s", tmp_path("sel.scn"));
+    snprintf(rec, sizeof rec, "%s", tmp_path("sel.weft"));
     write_file(scn, "scenario \"selectors\"\nparam workers = 2\nsweep workers = 1, 2\nbackends threads, coroutines\n"
                     "counter c\nactor w * workers { sleep 1ms; incr c }\n"
                     "expect makespan[workers=2] < makespan[workers=1] * 10\n"
                     "expect resident_per_unit[backend=processes] < 1MiB\n");
     out o;
-    char args[1024], want[2048];
+    char args[2048], want[2048];
     snprintf(args, sizeof args, "check %s", scn);
     weft(&o, args);
     ck_assert_int_eq(o.status, 2);
@@ -374,10 +376,19 @@ START_TEST(a_selector_naming_no_run_is_refused_before_running) {
     ck_assert_msg(!strncmp(o.err, want, strlen(want)), "%s", o.err);
     ck_assert_msg(!strstr(o.text, "run 1 of"), "nothing ran: %s", o.text);
     ck_assert_int_ne(access(rec, F_OK), 0);
-    /* --backend names the runs: with processes among them it holds up */
+    /* --backend names the runs: with processes among them, [backend=processes] is one run per value */
     snprintf(args, sizeof args, "check %s --backend threads,processes", scn);
     weft(&o, args);
-    ck_assert_msg(o.status == 0, "%s", o.err);
+    ck_assert_int_eq(o.status, 2);
+    ck_assert_msg(strstr(o.err, ":8:8: error: resident_per_unit[backend=processes] names 2 runs (its runs are on threads and "
+                                "processes with workers = 1, 2): it must name one"), "%s", o.err);
+    /* ... and one run with a single value */
+    snprintf(args, sizeof args, "check %s --backend threads,processes --sweep workers=1,2 --sweep workers=2", scn);
+    weft(&o, args);
+    ck_assert_msg(o.status == 2 && strstr(o.err, "makespan[workers=1] names no run"), "%s", o.err);
+    snprintf(args, sizeof args, "check %s --backend processes,threads", scn);
+    weft(&o, args);
+    ck_assert_msg(o.status == 2, "%s", o.err);
     /* a value the sweep never takes */
     write_file(scn, "param workers = 2\nsweep workers = 1, 2\nactor w * workers { sleep 1ms }\n"
                     "expect makespan[workers=4] * 2 < makespan[workers=1]\n");
