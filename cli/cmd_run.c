@@ -422,8 +422,7 @@ static void runs_memory(sim_run_mem *mems, uint32_t n, const loaded *l, const op
         else if (!mm || !mm->nprocs)
             m->why = op->virtual_clock ? "a run on --clock virtual samples no memory (run on the real clock)"
                                        : "the run has no memory samples";
-        else if (!mm->has_base) m->why = "no memory was sampled before the units began";
-        else if (!mm->units_started) m->why = "no unit began";
+        else if (mm->unit_unknown) m->why = mm->unit_unknown;   /* no baseline, no unit, or one: n/a */
         else { m->known = true; m->resident = mm->unit_resident; m->virt = mm->unit_virt; }
     }
 }

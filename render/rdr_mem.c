@@ -76,9 +76,11 @@ void rdr_mem_describe(rdr_ctx *cx, const rdr_row *row, double t, rdr_tip *tip) {
     fmt_bytes(a, sizeof a, mem->peak_resident);
     fmt_bytes(b, sizeof b, mem->peak_virt);
     rdr_tip_add(tip, "peak %s resident, %s virtual", a, b);
-    if (mem->has_base && mem->units_started) {
+    if (!mem->unit_unknown) {
         fmt_bytes(a, sizeof a, (uint64_t)(mem->unit_resident + 0.5));
         fmt_bytes(b, sizeof b, (uint64_t)(mem->unit_virt + 0.5));
         rdr_tip_add(tip, "per unit (growth over %u units): %s resident, %s virtual", mem->units_started, a, b);
+    } else {
+        rdr_tip_add(tip, "per unit: n/a (%s)", mem->unit_unknown);
     }
 }
