@@ -577,6 +577,7 @@ int sim__parse_toplevel(parser *ps) {
             x.kind = SIM_X_RELATION;
             x.value = sim__parse_expr(ps);
             ps->in_expect = false;
+            if (x.value && is_p(&ps->t, '=') && ps->t.len == 1) return sim__end_statement(ps);   /* makespan = 1s: '=' before the type */
             if (!x.value || sim__require_type(ps, x.value, SIM_T_INT, "an expectation (a comparison)")) return ps->err;
             x.across_runs = ps->across_runs;
             x.per_run = ps->mem_this_run;
@@ -659,6 +660,7 @@ int sim__parse_toplevel(parser *ps) {
                 char b2[64];
                 sim__perr(ps, ps->t.pos, ERR_SCENARIO, "expected a comparison (== != < > <= >=), found %s",
                           sim__tok_desc(&ps->t, b2, sizeof b2));
+                sim__hint_single_eq(ps);
                 return ps->err;
             }
             if (ps->across_runs)
