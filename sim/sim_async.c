@@ -445,7 +445,11 @@ int async_step(rt_unit *u, const sim_stmt *s) {
         if (s->expr && rt_ev(u, s->expr, &v)) return -1;
         f = async_create(u, s->task, v, s->pos);
         if (!f) return -1;
-        ARR_PUSH(u->mine, u->nmine, u->cap_mine, f);
+        if (!RT_GROW(u->r, u->mine, u->nmine + 1, u->cap_mine)) {   /* run memory, as submit's (sim_interp.c) */
+            rt_out_of_memory(u, s->pos);
+            return -1;
+        }
+        u->mine[u->nmine++] = f;
         if (s->fut != UINT32_MAX) u->slots[s->fut] = f;
         u->timed_out = false;
         return 0;

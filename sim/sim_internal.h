@@ -267,6 +267,8 @@ struct rt {
     _Atomic int recording;           /* the run has begun: the loops' hooks record */
     uint32_t *created_per_task;      /* per task: how many create_task made (their names: T#k) (under mon) */
     bool procs;                      /* units are processes (the platform launches them) */
+    bool coro_procs;                 /* coroutines with a process pool: its workers are processes (pkind
+                                        SIM_PU_PROCESS; every other unit SIM_PU_THREAD), the run's memory shared */
     size_t prefaulted;               /* ring bytes made resident up front (main) */
     uint32_t nmanagers;
     /* strings made while running (LOCAL_SET texts), written after the run (guarded by smon) */

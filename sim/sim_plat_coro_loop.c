@@ -458,12 +458,16 @@ static void *loop_main(void *arg) {
 /* ---- the loop's life ------------------------------------------------------------------ */
 
 co_loop *co_loop_new(co_plat *p, uint32_t index, bool is_thread, diag *d) {
-    co_loop *l = xcalloc(1, sizeof *l);
+    co_loop *l = co_mem_alloc(p, sizeof *l);   /* process units push to its inbox too */
+    if (!l) {
+        diag_set(d, ERR_NOMEM, "out of the run's shared memory for event loop %u", index);
+        return NULL;
+    }
     l->plat = p;
     l->index = index;
     l->is_thread = is_thread;
     l->epfd = l->evfd = l->tfd = -1;
-    pthread_mutex_init(&l->imu, NULL);
+    pthread_mutex_init(&l->imu, &p->ma);
     if (p->virt) return l;
     l->epfd = epoll_create1(EPOLL_CLOEXEC);
     l->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -505,7 +509,7 @@ void co_loop_free(co_loop *l) {
     if (l->tfd >= 0) close(l->tfd);
     pthread_mutex_destroy(&l->imu);
     free(l->heap);
-    free(l);
+    co_mem_free(l->plat, l);
 }
 
 /* ---- the virtual clock's scheduler (main's thread) ---------------------------------------------- */

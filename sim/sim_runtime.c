@@ -176,6 +176,13 @@ static int rt_setup(rt *r, diag *d) {
         }
     }
     if (r->procs) unit_kinds(r);
+    if (r->coro_procs)   /* coroutines: a process pool's workers are processes, the rest tasks and threads */
+        for (uint32_t ui = 0; ui < r->nunits; ui++) {
+            rt_unit *u = &r->units[ui];
+            bool proc = u->pool != UINT32_MAX && prog->objects[u->pool].pool_kind == SIM_POOL_PROCESSES;
+            u->pkind = proc ? SIM_PU_PROCESS : SIM_PU_THREAD;
+            u->start = SIM_START_FORK;
+        }
     if (r->nmanagers && manager_init(r)) return diag_set(d, ERR_LIMIT, "cannot make the managers' pipes: out of descriptors");
     if (r->nloops) return async_loops_setup(r, d);
     return 0;
@@ -293,6 +300,21 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     }
     bool coro = ops == &sim_plat_coro;
     uint32_t nloops = coro ? async_nloops(prog) : 0;
+    /* coroutines with a process pool (run_in_executor on a ProcessPoolExecutor): its workers are
+     * forked processes; with a virtual clock every unit runs on main's thread, so it cannot be */
+    bool coro_procs = false;
+    for (uint32_t i = 0; coro && i < prog->nobjects; i++) {
+        const sim_object *o = &prog->objects[i];
+        if (o->kind != SIM_OBJ_POOL || o->pool_kind != SIM_POOL_PROCESSES) continue;
+        if (desc->virtual_clock) {
+            diag_set(d, ERR_UNSUPPORTED, "a process pool (kind=processes) has no virtual clock on the coroutines backend: "
+                     "its workers are real processes");
+            sim_diag_at(d, prog, o->opt_pos.line ? o->opt_pos.line : o->pos.line, o->opt_pos.line ? o->opt_pos.col : o->pos.col);
+            snprintf(d->hint, sizeof d->hint, "run it with the real clock (drop --clock virtual), or use kind=threads");
+            return -ERR_UNSUPPORTED;
+        }
+        coro_procs = true;
+    }
 
     /* 1. the platform and the run's shared state */
     sim_plat *plat;
@@ -307,6 +329,8 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     size_t ring_bytes = sizeof(trc_ring) + (size_t)(rcd.ring_events ? rcd.ring_events : TRC_RING_DEFAULT) * sizeof(trc_event);
     size_t shared = ((size_t)prog->nunits + 1) * (ring_bytes + 64 + sizeof(rt_unit) + 4096) + (size_t)nmon * 256 +
                     (size_t)prog->nobjects * 1024 + (64u << 20);
+    if (coro_procs && async_program_creates(prog))   /* the rings of tasks made while running: room for 4096 at once */
+        shared += (size_t)4096 * (ring_bytes + 128 + sizeof(rt_unit));
     for (uint32_t i = 0; i < prog->nobjects; i++) {
         const sim_object *o = &prog->objects[i];
         if (o->kind == SIM_OBJ_SHM) shared += (size_t)o->cap_value + 64;
@@ -317,7 +341,7 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
                                               .private_bytes = (size_t)nvars * 64, .on_end = proc_ended, .ctx = &rslot,
                                               .worker_exe = desc->worker_exe, .loops = nloops,
                                               .task_stack = prog->task_stack, .virtual_clock = desc->virtual_clock,
-                                              .hooks = coro ? &hooks : NULL, .computes = sim_program_computes(prog) },
+                                              .hooks = coro ? &hooks : NULL, .process_units = coro_procs, .computes = sim_program_computes(prog) },
                      d);
     if (rc) return rc;
     rt *r = ops->alloc(plat, sizeof *r);
@@ -331,6 +355,7 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     r->ops = plat->ops;   /* a platform of processes gives each process its own copy, at one address */
     r->procs = ops->unit_launch != NULL;
     r->coro = coro;
+    r->coro_procs = coro_procs;
     r->nloops = nloops;
     r->ubase = nloops;
     r->nstatic = prog->nunits;
@@ -386,7 +411,7 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
                             : u->actor                 ? u->actor->name
                                                        : "loop";
         run.units[ui] = (trc_unit){ .id = ui, .parent = u->parent, .name = u->name, .group = group,
-                                    .kind = r->procs && u->pkind == SIM_PU_PROCESS ? TRC_UNIT_PROCESS : u->tkind };
+                                    .kind = (r->procs || r->coro_procs) && u->pkind == SIM_PU_PROCESS ? TRC_UNIT_PROCESS : u->tkind };
     }
     run.nobjects = prog->nobjects + r->ngils;
     run.objects = arena_push(&tmp, sizeof *run.objects * (run.nobjects + 1));
@@ -404,7 +429,7 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     trc_ring_alloc ralloc = { ring_alloc, ring_free, r };
     rcd.writer = w;
     rcd.virtual_clock = ops->clock_source(plat);
-    rcd.alloc = r->procs ? &ralloc : NULL;
+    rcd.alloc = r->procs || r->coro_procs ? &ralloc : NULL;   /* in the memory the unit processes share */
     rc = trc_recorder_create(&rec, &rcd, d);
     if (rc) goto out;
     r->rec = rec;
@@ -423,8 +448,12 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     /* 3. the units: started first, released together (a platform of processes makes each one only
      * when it begins: unit_launch); on coroutines the loops (units 0 .. ubase - 1) run already */
     started = true;
+    /* coroutines with process units: those are forked first, from main while the loops are idle
+     * (no task runs yet, so no other thread of this process is in the middle of an allocation) */
+    for (uint32_t pass = r->coro_procs ? 0 : 1; pass < 2; pass++)
     for (uint32_t ui = r->ubase; ui < r->nunits; ui++) {
         rt_unit *u = &r->units[ui];
+        if (r->coro_procs && (pass == 0) != (u->pkind == SIM_PU_PROCESS)) continue;
         rc = ops->unit_start(plat, &u->pu, &(sim_unit_start){ .entry = unit_main, .arg = u, .name = u->name,
                                                               .kind = u->pkind, .start = u->start,
                                                               .loop = u->loop == UINT32_MAX ? SIM_UNIT_OWN_THREAD : u->loop }, d);
