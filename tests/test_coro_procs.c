@@ -1,0 +1,252 @@
+/* run_in_executor on a process pool (`pool P kind=processes` used from a task
+ * on the coroutines backend): the workers are forked processes, the awaiting
+ * task parks and its loop goes on, the flows are those of the other backends,
+ * an error in the worker is raised again at the await, a cancelled awaiter
+ * leaves its worker running (its result is discarded), and the run leaves no
+ * child process and no descriptor behind, whether it ends well, times out, or
+ * hits its event limit. Real clock: assertions are on orders and counts, never
+ * on durations (the machine is shared).
+ */
+#include "testutil.h"
+#include "sim/sim.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+typedef tu_ran ran;
+
+static void rrun(ran *out, const char *name, const char *text, sim_desc desc) {
+    if (!desc.timeout_ns) desc.timeout_ns = 60000000000ull;
+    tu_run_desc(out, name, text, desc, NULL, 0);
+}
+
+static const trc_event *mark_ev(const ran *r, const char *text, size_t n) {
+    for (size_t i = 0; i < r->run->nevents; i++) {
+        const trc_event *e = &r->run->events[i];
+        if (e->kind == TRC_EV_MARK && e->arg < r->run->nstrings && !strcmp(r->run->strings[e->arg], text) && n-- == 0)
+            return e;
+    }
+    return NULL;
+}
+
+static size_t nmarks(const ran *r, const char *text) {
+    size_t n = 0;
+    while (mark_ev(r, text, n)) n++;
+    return n;
+}
+
+static const trc_event *must_mark(const ran *r, const char *text, size_t n) {
+    const trc_event *e = mark_ev(r, text, n);
+    ck_assert_msg(e, "no mark '%s' #%zu", text, n);
+    return e;
+}
+
+static size_t index_of(const ran *r, const trc_event *e) { return (size_t)(e - r->run->events); }
+
+/* Open descriptors of this process, and whether it has a child (reaped or not). */
+static int nfds(void) {
+    DIR *d = opendir("/proc/self/fd");
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));) n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+static bool has_children(void) {
+    siginfo_t si = { 0 };
+    return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0 || errno != ECHILD;
+}
+
+/* ---- the hand-off ------------------------------------------------------------------- */
+
+/* The workers are processes of their own; submit -> start -> done -> result flow as on
+ * the other backends; the loop's heartbeat goes on while a worker process computes. */
+START_TEST(process_executor_hand_off) {
+    ran r;
+    rrun(&r, "hand_off",
+         "backend coroutines\npool p workers=2 kind=processes\ncounter busy\n"
+         "task work { mark \"worker begins\"; compute 150ms; mark \"worker done\" }\n"
+         "task beat { repeat 40 { sleep 5ms; if busy == 1 { mark \"beat\" } } }\n"
+         "actor main {\n  create_task beat as b\n  sleep 12ms\n  incr busy\n  submit p work as f\n  await f\n"
+         "  decr busy\n  mark \"result\"\n  await b\n}\nexpect all_done\n",
+         (sim_desc){ 0 });
+    ck_assert_uint_eq(r.res.end_reason, TRC_END_OK);
+    uint32_t p = tu_obj_named(&r, "p");
+    const trc_event *start = tu_nth(&r, TRC_EV_TASK_START, UINT32_MAX, p, 0);
+    uint32_t w = start->unit;
+    ck_assert_uint_eq(r.run->units[w].kind, TRC_UNIT_PROCESS);
+    /* its own process, forked from weft's */
+    const trc_event *ps = tu_nth(&r, TRC_EV_PROC_START, w, UINT32_MAX, 0);
+    ck_assert_uint_ne(ps->arg, ps->extra);
+    ck_assert_uint_eq(ps->extra, (uint64_t)r.run->units[tu_unit_named(&r, "main.0")].pid);
+    ck_assert_uint_eq((uint64_t)r.run->units[w].pid, ps->arg);
+    ck_assert_uint_ne((uint64_t)r.run->units[w].pid, (uint64_t)getpid());
+    /* the flows: submit -> start -> done -> the awaiter's result */
+    size_t kinds[TRC_FLOW__COUNT] = { 0 };
+    for (size_t i = 0; i < r.m.nflows; i++) kinds[r.m.flows[i].kind]++;
+    ck_assert_uint_eq(kinds[TRC_FLOW_SUBMIT], 1);
+    ck_assert_uint_eq(kinds[TRC_FLOW_TASK], 1);
+    ck_assert_uint_eq(kinds[TRC_FLOW_RESULT], 1);
+    ck_assert_uint_eq(tu_nth(&r, TRC_EV_TASK_DONE, w, p, 0)->aux, TRC_OUT_OK);
+    ck_assert_uint_eq(tu_nth(&r, TRC_EV_RESULT, UINT32_MAX, p, 0)->aux, TRC_OUT_OK);
+    /* the loop kept running while the worker computed: beats between its begin and its end */
+    size_t b0 = index_of(&r, must_mark(&r, "worker begins", 0)), b1 = index_of(&r, must_mark(&r, "worker done", 0));
+    size_t inside = 0;
+    for (size_t k = 0; mark_ev(&r, "beat", k); k++) {
+        size_t i = index_of(&r, mark_ev(&r, "beat", k));
+        inside += i > b0 && i < b1;
+    }
+    ck_assert_uint_ge(inside, 2);
+    ck_assert_uint_gt(index_of(&r, must_mark(&r, "result", 0)), b1);
+    tu_ran_free(&r);
+}
+END_TEST
+
+/* An error in the worker process finishes its future with the error, and await raises it
+ * again in the task, where an except catches it. */
+START_TEST(process_executor_error_reraised) {
+    ran r;
+    rrun(&r, "error",
+         "backend coroutines\npool p workers=1 kind=processes\n"
+         "task bad { compute 1ms; raise \"ValueError: bad input\" }\n"
+         "actor main {\n  submit p bad as f\n  try { await f } except \"ValueError\" { mark \"caught\" }\n}\n"
+         "expect all_done\n",
+         (sim_desc){ 0 });
+    ck_assert_uint_eq(r.res.end_reason, TRC_END_OK);
+    uint32_t p = tu_obj_named(&r, "p"), main = tu_unit_named(&r, "main.0");
+    const trc_event *done = tu_nth(&r, TRC_EV_TASK_DONE, UINT32_MAX, p, 0);
+    ck_assert_uint_eq(done->aux, TRC_OUT_ERROR);
+    ck_assert_uint_eq(r.run->units[done->unit].kind, TRC_UNIT_PROCESS);
+    ck_assert_uint_eq(tu_nth(&r, TRC_EV_RESULT, main, p, 0)->aux, TRC_OUT_ERROR);
+    ck_assert_uint_eq(tu_count(&r, TRC_EV_CAUGHT, main), 1);
+    ck_assert_uint_eq(nmarks(&r, "caught"), 1);
+    tu_ran_free(&r);
+}
+END_TEST
+
+/* wait_for gives up on a worker process, and cancelling a task that awaits another: neither
+ * stops the worker, which runs to its end after the awaiter went on; its result is
+ * discarded (no RESULT for it). */
+START_TEST(process_executor_cancel_leaves_worker_running) {
+    ran r;
+    rrun(&r, "cancel",
+         "backend coroutines\npool p workers=2 kind=processes\n"
+         "task work { compute 120ms; mark \"worker done\" }\n"
+         "task waiter { submit p work as f\n try { await f } finally { mark \"waiter cleanup\" } }\n"
+         "actor main {\n  submit p work as g\n  wait_for g timeout=10ms\n  if timed_out { mark \"gave up\" }\n"
+         "  create_task waiter as w\n  sleep 10ms\n  cancel w\n  await w\n  mark \"main on\"\n}\n"
+         "expect all_done\n",
+         (sim_desc){ 0 });
+    ck_assert_uint_eq(r.res.end_reason, TRC_END_OK);
+    uint32_t p = tu_obj_named(&r, "p");
+    size_t gave_up = index_of(&r, must_mark(&r, "gave up", 0)), on = index_of(&r, must_mark(&r, "main on", 0));
+    ck_assert_uint_lt(gave_up, on);
+    ck_assert_uint_lt(index_of(&r, must_mark(&r, "waiter cleanup", 0)), on);
+    /* both workers ran to their end, after the awaiters had gone on */
+    ck_assert_uint_eq(nmarks(&r, "worker done"), 2);
+    for (size_t k = 0; k < 2; k++) {
+        const trc_event *e = must_mark(&r, "worker done", k);
+        ck_assert_uint_eq(r.run->units[e->unit].kind, TRC_UNIT_PROCESS);
+        ck_assert_uint_gt(index_of(&r, e), on);
+    }
+    ck_assert_uint_eq(tu_nth(&r, TRC_EV_TASK_DONE, UINT32_MAX, p, 0)->aux, TRC_OUT_OK);
+    ck_assert_uint_eq(tu_nth(&r, TRC_EV_TASK_DONE, UINT32_MAX, p, 1)->aux, TRC_OUT_OK);
+    /* the task cancel could not stop them (aux 0: it runs); nobody took their results */
+    ck_assert_uint_eq(tu_nth(&r, TRC_EV_CANCEL, UINT32_MAX, p, 0)->aux, 0);
+    for (size_t i = 0; i < r.run->nevents; i++)
+        ck_assert(!(r.run->events[i].kind == TRC_EV_RESULT && r.run->events[i].obj == p &&
+                    r.run->events[i].aux == TRC_OUT_OK));
+    tu_ran_free(&r);
+}
+END_TEST
+
+/* ---- nothing left behind -------------------------------------------------------------- */
+
+#define BUSY_WORKERS \
+    "backend coroutines\npool p workers=3 kind=processes\n" \
+    "task work { compute 30s }\n" \
+    "task tick { repeat 100000 { sleep 1ms; mark \"tick\" } }\n" \
+    "actor main {\n  create_task tick as t\n  submit p work as a\n  submit p work as b\n  submit p work as c\n" \
+    "  await a\n  await t\n}\n"
+
+/* Mappings of the run's shared memory (memfd "weft-coro") this process still has. */
+static int nshm(void) {
+    FILE *f = fopen("/proc/self/maps", "r");
+    ck_assert_ptr_nonnull(f);
+    char line[512];
+    int n = 0;
+    while (fgets(line, sizeof line, f)) n += strstr(line, "weft-coro") != NULL;
+    fclose(f);
+    return n;
+}
+
+static void no_leaks(const char *name, const char *text, sim_desc desc, unsigned want_end) {
+    int fds0 = nfds();
+    ck_assert(!has_children());
+    ran r;
+    rrun(&r, name, text, desc);
+    ck_assert_uint_eq(r.res.end_reason, want_end);
+    /* the three workers were forked and ran */
+    ck_assert_uint_eq(tu_count(&r, TRC_EV_PROC_START, UINT32_MAX), 3);
+    tu_ran_free(&r);
+    ck_assert_msg(!has_children(), "a worker process is left (%s)", name);
+    ck_assert_int_eq(nfds(), fds0);
+    ck_assert_int_eq(nshm(), 0);
+}
+
+START_TEST(no_leak_on_normal_end) {
+    no_leaks("normal",
+             "backend coroutines\npool p workers=3 kind=processes\ntask work { compute 5ms }\n"
+             "actor main {\n  submit p work as a\n  submit p work as b\n  submit p work as c\n  await a\n  await b\n"
+             "  await c\n}\nexpect all_done\n",
+             (sim_desc){ 0 }, TRC_END_OK);
+}
+END_TEST
+
+START_TEST(no_leak_on_timeout) {
+    no_leaks("timeout", BUSY_WORKERS, (sim_desc){ .timeout_ns = 400000000ull }, TRC_END_TIMEOUT);
+}
+END_TEST
+
+START_TEST(no_leak_on_max_events) {
+    no_leaks("limit", BUSY_WORKERS, (sim_desc){ .max_events = 300 }, TRC_END_LIMIT);
+}
+END_TEST
+
+START_TEST(no_leak_on_error) {
+    /* an error that ends the run (a unit's error outside any try, with expect no_errors) */
+    int fds0 = nfds();
+    ran r;
+    rrun(&r, "abort",
+         "backend coroutines\npool p workers=2 kind=processes\ntask work { compute 30s }\n"
+         "actor main {\n  submit p work as a\n  submit p work as b\n  sleep 20ms\n  raise \"RuntimeError: gone\"\n}\n",
+         (sim_desc){ .timeout_ns = 2000000000ull });
+    tu_ran_free(&r);
+    ck_assert(!has_children());
+    ck_assert_int_eq(nfds(), fds0);
+    ck_assert_int_eq(nshm(), 0);
+}
+END_TEST
+
+static Suite *coro_procs_suite(void) {
+    Suite *s = suite_create("coro_procs");
+    TCase *tc = tcase_create("executor");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, process_executor_hand_off);
+    tcase_add_test(tc, process_executor_error_reraised);
+    tcase_add_test(tc, process_executor_cancel_leaves_worker_running);
+    tcase_add_test(tc, no_leak_on_normal_end);
+    tcase_add_test(tc, no_leak_on_timeout);
+    tcase_add_test(tc, no_leak_on_max_events);
+    tcase_add_test(tc, no_leak_on_error);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) { return run_suite(coro_procs_suite()); }
