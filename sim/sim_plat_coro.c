@@ -112,7 +112,7 @@ static int co_create(sim_plat **out, const sim_plat_desc *desc, diag *d) {
         pthread_condattr_setpshared(&p->ca, PTHREAD_PROCESS_SHARED);
         pthread_mutexattr_setpshared(&p->ma, PTHREAD_PROCESS_SHARED);
     }
-    pthread_mutex_init(&p->jmu, NULL);
+    pthread_mutex_init(&p->jmu, &p->ma);   /* a loop in another process ends tasks too */
     pthread_cond_init(&p->jcv, &p->ca);
     p->main.plat = p;
     p->main.kind = CU_MAIN;
@@ -146,7 +146,8 @@ static int co_create(sim_plat **out, const sim_plat_desc *desc, diag *d) {
         if (!l) { co_destroy(&p->base); return -ERR_LIMIT; }
         p->loops[p->nloops++] = l;
         p->nagents = p->nloops;
-        if (p->virt) continue;
+        l->in_process = shm && desc->loop_process && desc->loop_process[i];
+        if (p->virt || l->in_process) continue;   /* a loop in a process: forked with its first task */
         int rc = co_loop_thread_start(l, d);
         if (rc) { co_destroy(&p->base); return rc; }
     }
@@ -265,6 +266,8 @@ static int co_unit_start(sim_plat *pl, sim_punit **out, const sim_unit_start *ho
         pthread_attr_destroy(&ta);
         if (!e) { u->has_thread = true; return 0; }
         rc = diag_set(d, ERR_LIMIT, "cannot create the thread of %s: %s", how->name, strerror(e));
+    } else if (lp->in_process && !atomic_load(&lp->pid) && (rc = co_loop_proc_start(lp, d))) {
+        atomic_fetch_sub(&p->live_tasks, 1);
     } else {
         int frc = p->virt || co_on_loop(lp) ? co_task_create(lp, u) : co_task_create_remote(lp, u);
         if (!frc) return 0;
@@ -280,7 +283,9 @@ static int co_unit_start(sim_plat *pl, sim_punit **out, const sim_unit_start *ho
 }
 
 static void co_unit_ids(sim_plat *p, const sim_punit *u, int32_t *pid, int32_t *tid) {
-    *pid = u->kind == CU_PROC ? atomic_load(&u->pid) : atomic_load(&((const co_plat *)p)->main.pid);
+    *pid = u->kind == CU_PROC                          ? atomic_load(&u->pid)
+           : u->loop && atomic_load(&u->loop->pid) ? atomic_load(&u->loop->pid)   /* its loop's process */
+                                                    : atomic_load(&((const co_plat *)p)->main.pid);
     *tid = atomic_load(&u->tid);
     if (!*tid && u->loop) *tid = atomic_load(&u->loop->tid);
     if (!*tid) *tid = ((const co_plat *)p)->main.tid;

@@ -119,6 +119,9 @@ struct co_loop {
     sim_punit *ihead, *itail;        /* woken tasks */
     sim_punit *shead, *stail;        /* tasks to create (unit_start from another thread) */
     _Atomic int closing;
+    /* a loop in a process of its own (desc.loop_process): forked at its first task's start */
+    bool in_process;
+    _Atomic int32_t pid;             /* its process, once forked (0: not yet) */
 };
 
 struct co_plat {
@@ -164,6 +167,7 @@ static inline void co_vstamp(co_plat *p) {
 co_loop *co_loop_new(co_plat *p, uint32_t index, bool is_thread, diag *d);
 void co_loop_free(co_loop *l);
 int co_loop_thread_start(co_loop *l, diag *d);
+void *co_loop_main(void *arg);                   /* real time: the loop itself, on its thread (or process) */
 void co_loop_close(co_loop *l);                  /* real time: ask it to end once its tasks are gone, and join */
 /* Creates u's fiber on the calling thread (the loop's) and makes it ready: 0 or SIM_FIBER_*. */
 int co_task_create(co_loop *l, sim_punit *u);
@@ -205,6 +209,8 @@ static inline void co_mem_free(co_plat *p, void *q) {
 int co_proc_start(co_plat *p, sim_punit *u, diag *d);   /* forks u's process, which runs its entry */
 bool co_proc_alive(const sim_punit *u);
 void co_proc_join(sim_punit *u);                        /* reaps it (kills it after a grace time) */
+int co_loop_proc_start(co_loop *l, diag *d);            /* forks l's process, which runs the loop */
+void co_loop_proc_join(co_loop *l);                     /* after closing: reaps it (kills it after a grace time) */
 
 /* ---- sim_plat_coro.c -------------------------------------------------------- */
 

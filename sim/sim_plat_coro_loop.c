@@ -411,8 +411,8 @@ static void wait_events(co_loop *l) {
     }
 }
 
-/* Real time: the loop's thread. */
-static void *loop_main(void *arg) {
+/* Real time: the loop's thread (or the main thread of its process). */
+void *co_loop_main(void *arg) {
     co_loop *l = arg;
     co_plat *p = l->plat;
     tl_loop = l;
@@ -487,7 +487,7 @@ int co_loop_thread_start(co_loop *l, diag *d) {
     pthread_attr_t ta;
     pthread_attr_init(&ta);
     pthread_attr_setstacksize(&ta, 256 * 1024);
-    int e = pthread_create(&l->thread, &ta, loop_main, l);
+    int e = pthread_create(&l->thread, &ta, co_loop_main, l);
     pthread_attr_destroy(&ta);
     if (e) return diag_set(d, ERR_LIMIT, "cannot create the thread of event loop %u: %s", l->index, strerror(e));
     l->has_thread = true;
@@ -495,6 +495,12 @@ int co_loop_thread_start(co_loop *l, diag *d) {
 }
 
 void co_loop_close(co_loop *l) {
+    if (l->in_process && atomic_load(&l->pid)) {   /* it ends once its tasks are gone: reaped */
+        atomic_store(&l->closing, 1);
+        ev_signal(l);
+        co_loop_proc_join(l);
+        return;
+    }
     if (!l->has_thread) return;
     atomic_store(&l->closing, 1);
     ev_signal(l);
@@ -508,7 +514,7 @@ void co_loop_free(co_loop *l) {
     if (l->evfd >= 0) close(l->evfd);
     if (l->tfd >= 0) close(l->tfd);
     pthread_mutex_destroy(&l->imu);
-    free(l->heap);
+    if (!l->in_process) free(l->heap);   /* a loop's process had its deadline heap in its own memory */
     co_mem_free(l->plat, l);
 }
 

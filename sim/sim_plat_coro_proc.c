@@ -19,6 +19,13 @@
  *   join     reaps it: the runtime halted it first, so it ends at once; one
  *            that does not within GRACE_NS is killed (SIGKILL) and reaped
  *
+ * An event loop in a process of its own (own_loop=process) is forked the
+ * same way when its first task is started, and runs the loop
+ * (co_loop_main) on the child's main thread: its tasks are fibers of that
+ * process, made there (a task started from another process goes through the
+ * loop's start list, as one from another thread does). The loop ends once it
+ * is closed and its tasks are gone; close reaps it as join reaps a unit.
+ *
  * Nothing here knows what the runtime builds on it (sim_platform.h).
  */
 #include "sim/sim_plat_coro_internal.h"
@@ -70,9 +77,7 @@ bool co_proc_alive(const sim_punit *u) {
     return si.si_pid == 0 || atomic_load(&u->done);   /* ended: alive only if its entry returned */
 }
 
-void co_proc_join(sim_punit *u) {
-    pid_t pid = (pid_t)atomic_load(&u->pid);
-    if (pid <= 0 || atomic_load(&u->reaped)) return;
+static void reap(pid_t pid) {
     uint64_t t0 = clk_mono_ns();
     bool killed = false;
     for (;;) {
@@ -88,5 +93,40 @@ void co_proc_join(sim_punit *u) {
         struct timespec ts = { 0, 1000000 };
         nanosleep(&ts, NULL);
     }
+}
+
+void co_proc_join(sim_punit *u) {
+    pid_t pid = (pid_t)atomic_load(&u->pid);
+    if (pid <= 0 || atomic_load(&u->reaped)) return;
+    reap(pid);
     atomic_store(&u->reaped, 1);
+}
+
+/* A loop in a process of its own: the child runs the loop on its main thread until the
+ * loop is closed and its tasks are gone, then _exits. Forked from main (the runtime
+ * starts such loops' tasks first, while the other loops are idle). */
+int co_loop_proc_start(co_loop *l, diag *d) {
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) return diag_set(d, ERR_LIMIT, "cannot fork the process of event loop %u: %s", l->index, strerror(errno));
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) _exit(0);
+        signal(SIGINT, SIG_IGN);
+        signal(SIGPIPE, SIG_IGN);
+        struct rlimit nocore = { 0, 0 };
+        setrlimit(RLIMIT_CORE, &nocore);
+        atomic_store(&l->pid, (int32_t)getpid());
+        co_loop_main(l);
+        _exit(0);
+    }
+    atomic_store(&l->pid, (int32_t)pid);
+    l->has_thread = false;
+    return 0;
+}
+
+void co_loop_proc_join(co_loop *l) {
+    pid_t pid = (pid_t)atomic_load(&l->pid);
+    if (pid > 0) reap(pid);
+    atomic_store(&l->pid, 0);
 }

@@ -171,6 +171,10 @@ typedef struct sim_plat_desc {
      * loop SIM_UNIT_OWN_THREAD: a process pool's workers), so the run's memory
      * is one shared mapping of about shared_bytes. Real time only. */
     bool process_units;
+    /* coroutines: loop_process[l] (loops entries; NULL: none) says loop l runs in a
+     * process of its own, forked from main's when its first task is started (so before
+     * that, main starts the tasks of such loops first); needs process_units. Copied. */
+    const bool *loop_process;
     bool computes;             /* the program has a compute step: calibrate the burn loop first (else
                                   skip it: a cached calibration is cheap, a fresh one ~50 ms) */
 } sim_plat_desc;

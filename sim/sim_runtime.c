@@ -219,12 +219,12 @@ static void rt_teardown(rt *r) {
     rt_release(r, r->futs, r->cap_futs * sizeof *r->futs);
     if (r->strs) rt_strings_free(r);
     async_loops_teardown(r);
+    rt_release(r, r->loop_proc, r->nloops * sizeof *r->loop_proc);
     if (r->units) {
         for (uint32_t i = 0; i < r->nunits; i++) {
             rt_unit *u = &r->units[i];
-            if (u->created) {   /* made at run time (create_task): from the heap */
-                free(u->locals);
-                free(u->slots);
+            if (u->created) {   /* made at run time (create_task) */
+                rt_created_free(r, u);
             } else {
                 rt_release(r, u->locals, (prog->nlocals + 1) * sizeof *u->locals);
                 rt_release(r, u->slots, (prog->nfuts + 1) * sizeof *u->slots);
@@ -247,6 +247,21 @@ static void rt_teardown(rt *r) {
     rt_release(r, r->created_per_task, (prog->ntasks + 1) * sizeof *r->created_per_task);
     rt_release(r, r->objs, (prog->nobjects + 1) * sizeof *r->objs);
     rt_release(r, r->units_mem, (r->cap_units + 1) * sizeof *r->units + 64);
+}
+
+/* A unit made at run time: its locals and future slots, from the heap, or from run memory on
+ * coroutines with processes (sim_async.c's init_created). */
+void rt_created_free(rt *r, rt_unit *u) {
+    const sim_program *prog = r->prog;
+    if (r->coro_procs) {
+        rt_release(r, u->locals, (prog->nlocals + 1) * sizeof *u->locals);
+        rt_release(r, u->slots, (prog->nfuts + 1) * sizeof *u->slots);
+    } else {
+        free(u->locals);
+        free(u->slots);
+    }
+    u->locals = NULL;
+    u->slots = NULL;
 }
 
 /* The recorder's rings, from run memory (a platform of processes: in the mapping its children share).
@@ -315,6 +330,20 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
         }
         coro_procs = true;
     }
+    /* coroutines: loops in processes of their own (own_loop=process) */
+    bool *loop_proc = NULL;
+    if (coro && nloops) {
+        loop_proc = xcalloc(nloops, sizeof *loop_proc);
+        const sim_actor *lp = async_loop_processes(prog, loop_proc);
+        if (lp && desc->virtual_clock) {
+            free(loop_proc);
+            diag_set(d, ERR_UNSUPPORTED, "own_loop=process has no virtual clock: its loop runs in a real process");
+            sim_diag_at(d, prog, lp->loop_pos.line, lp->loop_pos.col);
+            snprintf(d->hint, sizeof d->hint, "run it with the real clock (drop --clock virtual), or use own_loop");
+            return -ERR_UNSUPPORTED;
+        }
+        if (lp) coro_procs = true;
+    }
 
     /* 1. the platform and the run's shared state */
     sim_plat *plat;
@@ -341,11 +370,17 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
                                               .private_bytes = (size_t)nvars * 64, .on_end = proc_ended, .ctx = &rslot,
                                               .worker_exe = desc->worker_exe, .loops = nloops,
                                               .task_stack = prog->task_stack, .virtual_clock = desc->virtual_clock,
-                                              .hooks = coro ? &hooks : NULL, .process_units = coro_procs, .computes = sim_program_computes(prog) },
+                                              .hooks = coro ? &hooks : NULL, .process_units = coro_procs, .loop_process = loop_proc, .computes = sim_program_computes(prog) },
                      d);
-    if (rc) return rc;
+    if (rc) {
+        free(loop_proc);
+        return rc;
+    }
     rt *r = ops->alloc(plat, sizeof *r);
-    if (!r) {
+    if (r && loop_proc && (r->loop_proc = ops->alloc(plat, nloops * sizeof *loop_proc)))
+        memcpy(r->loop_proc, loop_proc, nloops * sizeof *loop_proc);
+    free(loop_proc);
+    if (!r || (loop_proc && !r->loop_proc)) {
         ops->destroy(plat);
         return diag_set(d, ERR_NOMEM, "out of memory for the run's shared state");
     }
@@ -430,6 +465,7 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     rcd.writer = w;
     rcd.virtual_clock = ops->clock_source(plat);
     rcd.alloc = r->procs || r->coro_procs ? &ralloc : NULL;   /* in the memory the unit processes share */
+    rcd.cross_process = r->coro_procs && r->loop_proc;   /* tasks are made in loops' processes too */
     rc = trc_recorder_create(&rec, &rcd, d);
     if (rc) goto out;
     r->rec = rec;
@@ -453,7 +489,8 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     for (uint32_t pass = r->coro_procs ? 0 : 1; pass < 2; pass++)
     for (uint32_t ui = r->ubase; ui < r->nunits; ui++) {
         rt_unit *u = &r->units[ui];
-        if (r->coro_procs && (pass == 0) != (u->pkind == SIM_PU_PROCESS)) continue;
+        bool forked = u->pkind == SIM_PU_PROCESS || (u->loop != UINT32_MAX && r->loop_proc && r->loop_proc[u->loop]);
+        if (r->coro_procs && (pass == 0) != forked) continue;
         rc = ops->unit_start(plat, &u->pu, &(sim_unit_start){ .entry = unit_main, .arg = u, .name = u->name,
                                                               .kind = u->pkind, .start = u->start,
                                                               .loop = u->loop == UINT32_MAX ? SIM_UNIT_OWN_THREAD : u->loop }, d);
