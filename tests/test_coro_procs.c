@@ -245,6 +245,143 @@ START_TEST(no_leak_on_error) {
 }
 END_TEST
 
+/* ---- a loop per process (own_loop=process) -------------------------------------------- */
+
+/* Each own_loop=process instance is a loop in a process of its own: distinct loop units, each
+ * with its ticks, each with its own pid (not weft's, not another loop's); the tasks made on a
+ * loop run in its process; a loop on a thread (own_loop) stays in weft's. */
+START_TEST(loops_per_process_recorded) {
+    ran r;
+    rrun(&r, "loops",
+         "backend coroutines\ncounter done\ntask fetch { sleep 2ms + arg * 1ms; incr done }\n"
+         "actor worker * 3 own_loop=process {\n  gather fetch * 4\n  mark \"gathered\"\n}\n"
+         "actor local own_loop { sleep 5ms; mark \"thread loop\" }\n"
+         "expect counter done == 12\nexpect all_done\n",
+         (sim_desc){ 0 });
+    ck_assert_uint_eq(r.res.end_reason, TRC_END_OK);
+    ck_assert_uint_eq(r.res.expect_failed, 0);
+    ck_assert_uint_eq(nmarks(&r, "gathered"), 3);
+    int32_t me = (int32_t)getpid(), pids[3];
+    uint32_t nloops = 0;
+    for (uint32_t i = 0; i < r.run->nunits; i++) {
+        const trc_unit *u = &r.run->units[i];
+        if (u->kind != TRC_UNIT_LOOP) continue;
+        nloops++;
+        /* its ticks: on its own lane */
+        size_t ticks = 0;
+        for (size_t k = 0; k < r.run->nevents; k++) ticks += r.run->events[k].kind == TRC_EV_LOOP_TICK && r.run->events[k].unit == i;
+        ck_assert_msg(ticks >= 1, "loop %s has no tick", u->name);
+        if (!strcmp(u->name, "loop local.0")) {
+            ck_assert_int_eq(u->pid, me);
+            continue;
+        }
+        ck_assert_msg(!strncmp(u->name, "loop worker.", 12), "loop %s", u->name);
+        int k = u->name[12] - '0';
+        ck_assert(k >= 0 && k < 3);
+        pids[k] = u->pid;
+        ck_assert_int_gt(u->pid, 0);
+        ck_assert_int_ne(u->pid, me);
+    }
+    ck_assert_uint_eq(nloops, 4);
+    ck_assert_int_ne(pids[0], pids[1]);
+    ck_assert_int_ne(pids[1], pids[2]);
+    ck_assert_int_ne(pids[0], pids[2]);
+    /* the tasks made on a loop: children of that loop (the viewer's grouping), in its process */
+    uint32_t fetches = 0;
+    for (uint32_t i = 0; i < r.run->nunits; i++) {
+        const trc_unit *u = &r.run->units[i];
+        if (strncmp(u->name, "fetch.", 6)) continue;
+        fetches++;
+        ck_assert_uint_lt(u->parent, r.run->nunits);
+        const trc_unit *l = &r.run->units[u->parent];
+        ck_assert_uint_eq(l->kind, TRC_UNIT_LOOP);
+        ck_assert_msg(!strncmp(l->name, "loop worker.", 12), "fetch on %s", l->name);
+        ck_assert_uint_eq(tu_count(&r, TRC_EV_UNIT_EXIT, i), 1);
+    }
+    ck_assert_uint_eq(fetches, 12);
+    tu_ran_free(&r);
+}
+END_TEST
+
+/* A loop's process and a process pool together: a task on a loop in a process of its own
+ * hands work to a worker process; nothing is left behind. */
+START_TEST(loop_process_with_process_pool) {
+    int fds0 = nfds();
+    ran r;
+    rrun(&r, "both",
+         "backend coroutines\npool p workers=1 kind=processes\ncounter beats\n"
+         "task crunch { compute 30ms }\ntask heart { repeat 10 { sleep 2ms; incr beats } }\n"
+         "actor a own_loop=process {\n  create_task heart as h\n  submit p crunch as f\n  await f\n  await h\n}\n"
+         "expect counter beats == 10\nexpect all_done\n",
+         (sim_desc){ 0 });
+    ck_assert_uint_eq(r.res.end_reason, TRC_END_OK);
+    ck_assert_uint_eq(r.res.expect_failed, 0);
+    tu_ran_free(&r);
+    ck_assert(!has_children());
+    ck_assert_int_eq(nfds(), fds0);
+    ck_assert_int_eq(nshm(), 0);
+}
+END_TEST
+
+START_TEST(no_leak_loop_process_on_timeout) {
+    int fds0 = nfds();
+    ran r;
+    rrun(&r, "loop_timeout",
+         "backend coroutines\ntask tick { repeat 100000 { sleep 1ms } }\n"
+         "actor a * 2 own_loop=process { gather tick * 3 }\n",
+         (sim_desc){ .timeout_ns = 300000000ull });
+    ck_assert_uint_eq(r.res.end_reason, TRC_END_TIMEOUT);
+    tu_ran_free(&r);
+    ck_assert(!has_children());
+    ck_assert_int_eq(nfds(), fds0);
+    ck_assert_int_eq(nshm(), 0);
+}
+END_TEST
+
+/* ---- what cannot work: errors at line:col ------------------------------------------------- */
+
+static void run_err(const char *text, sim_desc desc, int line, int col, const char *msg, const char *hint) {
+    diag d;
+    diag_clear(&d);
+    sim_program *p;
+    ck_assert_int_eq(sim_parse(&p, "t.scn", text, NULL, 0, &d), 0);
+    sim_result res;
+    desc.out_path = tmp_path("coro_procs_err.weft");
+    unlink(desc.out_path);
+    ck_assert_int_lt(sim_run(&res, p, &desc, &d), 0);
+    ck_assert_msg(d.line == line && d.col == col, "'%s' at %d:%d, expected %d:%d", d.msg, d.line, d.col, line, col);
+    ck_assert_msg(strstr(d.msg, msg), "message '%s' lacks '%s'", d.msg, msg);
+    ck_assert_msg(strstr(d.hint, hint), "hint '%s' lacks '%s'", d.hint, hint);
+    ck_assert_int_ne(access(desc.out_path, F_OK), 0);   /* nothing recorded */
+    ck_assert(!has_children());
+    sim_program_free(p);
+}
+
+START_TEST(errors_at_line_col) {
+    /* own_loop takes thread or process */
+    tu_parse_err("backend coroutines\nactor a own_loop=fiber { sleep 1ms }\n", 2, 18, "own_loop=fiber",
+                 "own_loop=process");
+    /* with a virtual clock: a process pool, a loop in a process */
+    run_err("backend coroutines\npool p workers=1 kind=processes\ntask t { }\nactor a { submit p t as f; await f }\n",
+            (sim_desc){ .virtual_clock = true }, 2, 18, "process pool", "--clock virtual");
+    run_err("backend coroutines\nactor a own_loop=process { sleep 1ms }\n", (sim_desc){ .virtual_clock = true }, 2, 9,
+            "own_loop=process", "--clock virtual");
+    /* the GIL model in a loop's process */
+    run_err("backend coroutines\ngil on\nactor a * 2 own_loop=process { sleep 1ms }\n", (sim_desc){ 0 }, 3, 13,
+            "own_loop=process with the GIL", "own_loop");
+    /* a loop of its own on the other backends */
+    diag d;
+    diag_clear(&d);
+    sim_program *p;
+    ck_assert_int_eq(sim_parse(&p, "t.scn", "actor a own_loop=process { sleep 1ms }\n", NULL, 0, &d), 0);
+    ck_assert_int_eq(sim_check_backend(p, SIM_BACKEND_PROCESSES, &d), -ERR_SCENARIO);
+    ck_assert_int_eq(d.line, 1);
+    ck_assert_int_eq(d.col, 7);
+    ck_assert_msg(strstr(d.msg, "own_loop"), "%s", d.msg);
+    sim_program_free(p);
+}
+END_TEST
+
 static Suite *coro_procs_suite(void) {
     Suite *s = suite_create("coro_procs");
     TCase *tc = tcase_create("executor");
@@ -257,6 +394,13 @@ static Suite *coro_procs_suite(void) {
     tcase_add_test(tc, no_leak_on_max_events);
     tcase_add_test(tc, no_leak_on_error);
     suite_add_tcase(s, tc);
+    TCase *tl = tcase_create("loop_per_process");
+    tcase_set_timeout(tl, 120);
+    tcase_add_test(tl, loops_per_process_recorded);
+    tcase_add_test(tl, loop_process_with_process_pool);
+    tcase_add_test(tl, no_leak_loop_process_on_timeout);
+    tcase_add_test(tl, errors_at_line_col);
+    suite_add_tcase(s, tl);
     return s;
 }
 
