@@ -533,6 +533,11 @@ START_TEST(a_single_equals_sign_hints_double) {
         snprintf(text, sizeof text, "%s%s\n", head, cases[i].line);
         tu_parse_err(text, 6, cases[i].col, cases[i].msg, cases[i].hint);
     }
+    /* fix6 (part B): `c += 1` / `c = c + 1` on a counter or a var names the step that changes it
+     * (it listed every step) */
+    tu_parse_err("counter c\nactor a { c += 1 }\n", 2, 11, "unknown step 'c'",
+                 "'c' is a counter: a step changes it, incr c (by N) or decr c (by N)");
+    tu_parse_err("var v = 0\nactor a { v = v + 1 }\n", 2, 11, "unknown step 'v'", "'v' is a var: a step sets it, let v = EXPR");
     /* a step's condition too */
     tu_parse_err("param n = 1\ncounter c\nactor a { if n = 1 { incr c } }\n", 3, 16, "expected '{'",
                  "write '==', as in: actor a { if n == 1 { incr c } }");
