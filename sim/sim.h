@@ -270,6 +270,8 @@ typedef struct sim_actor {
     bool daemon;            /* cut off when the last non-daemon unit exits */
     bool spawned;           /* started by a `spawn` step, not at the run's start */
     bool own_loop;          /* coroutines: each instance is the first task of an event loop of its own */
+    bool loop_process;      /* ... that loop runs in a process of its own (own_loop=process) */
+    sim_pos loop_pos;       /* where own_loop is */
     uint32_t unit0;         /* the unit index of instance 0 */
     uint32_t start;         /* processes: SIM_START_* (start=fork|spawn; default: the scenario's start_method) */
     sim_pos start_pos;

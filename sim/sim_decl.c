@@ -477,7 +477,23 @@ int sim__parse_toplevel(parser *ps) {
             tok mt = ps->t;
             if (is_kw(&mt, "daemon")) a.daemon = true;
             else if (is_kw(&mt, "spawned")) a.spawned = true;
-            else if (is_kw(&mt, "own_loop")) a.own_loop = true;
+            else if (is_kw(&mt, "own_loop")) {   /* own_loop, own_loop=thread, own_loop=process */
+                a.own_loop = true;
+                a.loop_pos = mt.pos;
+                sim__next(ps);
+                if (!is_p(&ps->t, '=')) continue;
+                sim__next(ps);
+                tok v = ps->t;
+                if (is_kw(&v, "process")) {
+                    a.loop_process = true;
+                } else if (!is_kw(&v, "thread")) {
+                    sim__perr(ps, v.pos, ERR_SCENARIO, "own_loop=%.*s: an actor's loop runs on a thread or in a process",
+                              (int)v.len, v.s);
+                    sim__hint(ps, "own_loop (or own_loop=thread): a loop on a thread of its own; own_loop=process: a "
+                                  "loop in a process of its own (asyncio.run in a multiprocessing.Process)");
+                    return ps->err;
+                }
+            }
             else if (is_kw(&mt, "start") && timer) {
                 sim__perr(ps, mt.pos, ERR_SCENARIO, "a timer has no start method: it is a thread (threading.Timer), "
                           "in the process that starts it");
@@ -489,8 +505,8 @@ int sim__parse_toplevel(parser *ps) {
             } else {
                 sim__perr(ps, mt.pos, ERR_SCENARIO, "expected '{' to open a block, found '%.*s'", (int)mt.len, mt.s);
                 if (timer) sim__hint(ps, "after a timer's delay come: daemon, spawned, then { ... }");
-                else sim__hint(ps, "after an actor's name come: * COUNT, daemon, spawned, own_loop, start=fork|spawn, "
-                                   "then { ... }");
+                else sim__hint(ps, "after an actor's name come: * COUNT, daemon, spawned, own_loop[=thread|process], "
+                                   "start=fork|spawn, then { ... }");
                 return ps->err;
             }
             sim__next(ps);

@@ -518,6 +518,12 @@ typedef struct trc_recorder_desc {
      * 1/64 resident, 1 MiB or 1/64 virtual). Off with a virtual clock, or no_mem. */
     uint32_t mem_period_us;
     bool no_mem;
+    /* Units may be declared (trc_recorder_unit, trc_recorder_ring) by processes forked
+     * from this one after the recorder was made (tasks made on an event loop in a process
+     * of its own): the recorder itself, its table of rings and the units declared while
+     * running are then in alloc's memory (which must be shared with those processes),
+     * and its mutex is process-shared. Needs alloc. */
+    bool cross_process;
 } trc_recorder_desc;
 #define TRC_RING_DEFAULT 65536u
 #define TRC_RING_MAX (1u << 24)
