@@ -19,6 +19,7 @@
 #include <string.h>
 
 #define PF_BLOCK (1u << 20)          /* output block, flushed when full */
+#define PF_PAD 16u                   /* bytes allocated past the block's capacity (pb_var's word store) */
 #define PF_SYNTH_ID0 (1u << 30)      /* synthetic pids/tids start here */
 #define PF_INT63 ((uint64_t)INT64_MAX)
 
@@ -40,10 +41,19 @@ static inline bool pf_need(pf_out *o, size_t bound) {
     return o->cap - o->n >= bound || pf_need_slow(o, bound);
 }
 
+/* A varint. Up to 56 bits, its bytes are made in a register (each 7-bit
+ * group spread to a byte, the continuation bits or'ed in) and stored as one
+ * 8-byte word: the block has PF_PAD bytes past its capacity for that store. */
 static inline uint8_t *pb_var(uint8_t *p, uint64_t v) {
-    while (v >= 0x80) { *p++ = (uint8_t)(v | 0x80); v >>= 7; }
-    *p++ = (uint8_t)v;
-    return p;
+    if (v < 0x80) { *p = (uint8_t)v; return p + 1; }
+    while (v >= (1ull << 56)) { *p++ = (uint8_t)(v | 0x80); v >>= 7; }
+    unsigned n = ((unsigned)(64 - __builtin_clzll(v | 1)) + 6) / 7;   /* bytes: 1..8 */
+    uint64_t x = (v & 0xFFFFFFFull) | ((v & 0xFFFFFFF0000000ull) << 4);
+    x = (x & 0x00003FFF00003FFFull) | ((x & 0x0FFFC0000FFFC000ull) << 2);
+    x = (x & 0x007F007F007F007Full) | ((x & 0x3F803F803F803F80ull) << 1);
+    x |= 0x8080808080808080ull & ((1ull << (8 * (n - 1))) - 1);
+    wr_u64le(p, x);
+    return p + n;
 }
 
 static inline uint8_t *pb_fixed64(uint8_t *p, uint64_t v) {

@@ -48,6 +48,14 @@ int pf_seq_owner(pf_run *pr, uint32_t ob) {
         const trc_owner_span *os = &ot->owners[i];
         if (os->owner >= pr->nunits) continue;
         uint32_t iid = IID_UNIT(pr, os->owner);
+        if (!rlock && iid && pr->started && pr->name_done[iid] == pr->seq) {
+            /* the common case, a lock: its BEGIN and END straight into the block */
+            pf_out *o = pr->o;
+            if (!pf_need(o, 2 * pr->slack)) return o->err;
+            uint8_t *p = pf_slice_fast(pr, o->buf + o->n, TYPE_BEGIN, track, os->t0, iid);
+            o->n = (size_t)(pf_slice_fast(pr, p, TYPE_END, track, os->t1, 0) - o->buf);
+            continue;
+        }
         if (rlock && os->depth > 1)
             iid = pf_dyn_fmt(pr, "%s (depth %u)", pf_s(pr->run->units[os->owner].name), os->depth);
         rc = pf_slice(pr, TYPE_BEGIN, track, os->t0, iid);
