@@ -320,7 +320,7 @@ void rdr_lod_unit(rdr_lod *l, uint32_t u, const rdr_cols *c, int8_t *keys, int8_
 
 /* The held time before each RDR_OWNER_STEP-th owner span: cum[k] is the
  * time held in owners[0 .. k * RDR_OWNER_STEP). Sparse, so that a lock taken
- * millions of times costs an eighth of a byte per span instead of 8 (the first
+ * millions of times costs half a byte per span instead of 8 (the first
  * frame of a big recording wrote and faulted in 40 MB for 5 M spans); a query
  * adds the at most RDR_OWNER_STEP - 1 spans since the last entry. The model
  * makes it for locks as it builds their owners (trc_object_track.owners_held:
