@@ -141,6 +141,10 @@ int view_files(const view_opts *o);
 const char *scenario_dir(void);
 const char *scenario_path(const char *given);
 
+/* cli_sweep.c: the values of p's own `sweep P = ...` as a --sweep spec ("P=v1,v2", durations in
+ * ns) into spec; a -D on P (defs) narrows them to its value (*narrowed). False: p sweeps nothing. */
+bool cli_sweep_spec(const sim_program *p, const sim_define *defs, uint32_t ndefs, char *spec, size_t cap, bool *narrowed);
+
 /* cli_progress.c: a line on stderr while a long command works, only on a
  * terminal (progress_wanted), erased when done. */
 bool progress_wanted(void);

@@ -56,7 +56,72 @@ static int check_recording(input *in) {
     return status;
 }
 
-static int check_scenario(input *in, const sim_define *defs, uint32_t ndefs) {
+/* The runs `weft run` would make of p (text: its source), as sim_run_keys: the values of --sweep
+ * (sweep), else of the scenario's own `sweep` (all of them: a -D on the swept param narrows a run,
+ * not what the selectors may name), each on the backends of --backend (list), else the scenario's
+ * (`backend B if EXPR`: the one each value picks). Every value's program is parsed and checked on
+ * its backends. 0, or -ERR_xxx with d filled. */
+#define CHECK_MAX_RUNS (64 * SIM_BACKEND__MAX)
+static int check_runs(const char *path, const char *text, size_t len, const sim_program *p, const sim_define *defs,
+                      uint32_t ndefs, const char *sweep, const char *list, sim_run_key *keys, uint32_t *nkeys, diag *d) {
+    char spec[4096];
+    bool narrowed;
+    *nkeys = 0;
+    if (sweep) snprintf(spec, sizeof spec, "%s", sweep);
+    else if (!cli_sweep_spec(p, NULL, 0, spec, sizeof spec, &narrowed)) spec[0] = 0;
+    char *eq = strchr(spec, '=');
+    sim_define dd[SIM_MAX_PARAMS + 1];
+    uint32_t nd = 0;
+    for (uint32_t i = 0; i < ndefs; i++)   /* the swept param's value comes from the sweep */
+        if (!eq || strncmp(defs[i].name, spec, (size_t)(eq - spec)) || defs[i].name[eq - spec]) dd[nd++] = defs[i];
+    const char *vals[64];
+    uint32_t nv = 0;
+    if (eq) {
+        *eq = 0;
+        for (char *save = NULL, *v = strtok_r(eq + 1, ",", &save); v; v = strtok_r(NULL, ",", &save)) {
+            if (nv == 64) return diag_set(d, ERR_USAGE, "--sweep takes at most 64 values");
+            vals[nv++] = v;
+        }
+        if (!nv) return diag_set(d, ERR_USAGE, "--sweep %s= has no values", spec);
+    }
+    int param = -1;
+    for (uint32_t k = 0; eq && k < p->nparams; k++)
+        if (!strcmp(p->params[k].name, spec)) param = (int)k;
+    bool own = (!list || !*list) && p->backend_if;
+    uint32_t bks[SIM_BACKEND__MAX];
+    int nb = sim_backends_of(p, list, bks, d);
+    if (nb < 0) return nb;
+    if (own) nb = 1;
+    for (uint32_t v = 0; v < (nv ? nv : 1); v++) {
+        sim_program *vp = NULL;
+        if (nv) {
+            dd[nd] = (sim_define){ .name = spec, .value = vals[v], .option = "--sweep" };
+            int rc = sim_parse_bytes(&vp, path, text, len, dd, nd + 1, d);
+            if (rc) return rc;
+        }
+        const sim_program *q = vp ? vp : p;
+        for (int b = 0; b < nb; b++) {
+            uint32_t bk = own ? sim_backend_by_name(q->backend, strlen(q->backend)) : bks[b];
+            int rc = sim_check_backend(q, bk, d);
+            if (rc) { sim_program_free(vp); return rc; }
+            if (*nkeys < CHECK_MAX_RUNS)
+                keys[(*nkeys)++] = (sim_run_key){ .backend = bk, .param = param >= 0 ? (uint32_t)param : UINT32_MAX,
+                                                  .value = param >= 0 ? q->params[param].value : 0 };
+        }
+        sim_program_free(vp);
+    }
+    /* backends first, as run orders them (run k: backend k / values, value k % values) */
+    if (nb > 1 && nv > 1) {
+        sim_run_key tmp[CHECK_MAX_RUNS];
+        uint32_t m = 0;
+        for (int b = 0; b < nb; b++)
+            for (uint32_t v = 0; v < nv; v++) tmp[m++] = keys[v * (uint32_t)nb + (uint32_t)b];
+        memcpy(keys, tmp, sizeof *keys * m);
+    }
+    return 0;
+}
+
+static int check_scenario(input *in, const sim_define *defs, uint32_t ndefs, const char *sweep, const char *list) {
     const char *path = in->path;
     char *text;
     size_t len;
@@ -66,14 +131,24 @@ static int check_scenario(input *in, const sim_define *defs, uint32_t ndefs) {
     diag_clear(&d);
     sim_program *p;
     rc = sim_parse_bytes(&p, path, text, len, defs, ndefs, &d);
+    if (rc) { free(text); print_diag(path, &d, rc); return exit_for(rc); }
+    /* the runs `weft run` makes: each value's program on each backend; every run selector names one of them */
+    sim_run_key keys[CHECK_MAX_RUNS];
+    uint32_t nkeys = 0;
+    rc = check_runs(path, text, len, p, defs, ndefs, sweep, list, keys, &nkeys, &d);
     free(text);
-    if (rc) { print_diag(path, &d, rc); return exit_for(rc); }
-    /* every construct has a meaning on every backend the scenario runs on */
+    if (!rc) rc = sim_check_selectors(p, keys, nkeys, &d);
+    if (rc) {
+        print_diag(path, &d, rc);
+        sim_program_free(p);
+        return exit_for(rc);
+    }
+    /* every construct has a meaning on every backend the scenario runs on (--backend: those, checked above) */
     uint32_t bks[SIM_BACKEND__MAX];
-    int nb = sim_backends_of(p, NULL, bks, &d);
+    int nb = list ? 0 : sim_backends_of(p, NULL, bks, &d);
     for (int b = 0; b < nb && !rc; b++) rc = sim_check_backend(p, bks[b], &d);
-    if (!rc && p->backend_if) rc = sim_check_backend(p, p->backend_if_b, &d);   /* backend B if EXPR: B too */
-    if (!rc && p->backend_if2) rc = sim_check_backend(p, p->backend_if2_b, &d);
+    if (!rc && !list && p->backend_if) rc = sim_check_backend(p, p->backend_if_b, &d);   /* backend B if EXPR: B too */
+    if (!rc && !list && p->backend_if2) rc = sim_check_backend(p, p->backend_if2_b, &d);
     if (rc) {
         print_diag(path, &d, rc);
         sim_program_free(p);
@@ -87,6 +162,9 @@ static int check_scenario(input *in, const sim_define *defs, uint32_t ndefs) {
 
 static const cli_opt check_opts[] = {
     { "define", 'D', true, "NAME=VALUE", "set a parameter of the scenario (repeatable)", NULL },
+    { "sweep", 'w', false, "NAME=V1,V2,...", "check the runs of this sweep (as weft run --sweep)", NULL },
+    { "backend", 'b', false, "B1,B2", "check the runs on these backends (as weft run --backend)",
+      "threads processes coroutines" },
     { "help", 'h', true, NULL, "this help", NULL },
     { 0 } };
 
@@ -97,12 +175,14 @@ const cli_cmd cli_cmd_check = {
                    "recording is read whole and modelled (the byte offset of what is wrong): its lost events\n"
                    "and every repair they made the reader do are listed. Exit status 0 when valid, 2 otherwise.",
     .examples = "weft check my.scn -D items=0\n"
+                "weft check my.scn --sweep workers=1,4 --backend threads,coroutines\n"
                 "weft check run.weft",
 };
 
 int cmd_check(int argc, char **argv) {
     sim_define defs[SIM_MAX_PARAMS];
     uint32_t ndefs = 0;
+    const char *sweep = NULL, *list = NULL;
     int c;
     while ((c = cli_getopt(argc, argv, &cli_cmd_check)) != -1) {
         switch (c) {
@@ -114,6 +194,14 @@ int cmd_check(int argc, char **argv) {
             defs[ndefs++] = (sim_define){ .name = optarg, .value = eq + 1 };
             break;
         }
+        case 'w':
+            if (!strchr(optarg, '=') || *optarg == '=') {
+                fprintf(stderr, "weft: --sweep takes name=v1,v2,..., not '%s'\n", esc(optarg));
+                return EXIT_INPUT;
+            }
+            sweep = optarg;
+            break;
+        case 'b': list = optarg; break;
         case 'h': cli_help(stdout, &cli_cmd_check); return 0;
         default: return EXIT_INPUT;
         }
@@ -125,11 +213,12 @@ int cmd_check(int argc, char **argv) {
     int rc = input_open(&in, path);
     if (rc) return rc;
     bool recording = (ext && !strcmp(ext, ".weft")) || input_is_recording(&in);
-    if (recording && ndefs) {
-        fprintf(stderr, "weft check: -D applies to a scenario; %s is a recording\n", esc(path));
+    if (recording && (ndefs || sweep || list)) {
+        fprintf(stderr, "weft check: %s applies to a scenario; %s is a recording\n",
+                ndefs ? "-D" : sweep ? "--sweep" : "--backend", esc(path));
         rc = EXIT_INPUT;
     } else {
-        rc = recording ? check_recording(&in) : check_scenario(&in, defs, ndefs);
+        rc = recording ? check_recording(&in) : check_scenario(&in, defs, ndefs, sweep, list);
     }
     input_close(&in);
     return rc;

@@ -258,6 +258,26 @@ static int plan_backends(plan *pl, const char *list, bool virtual_clock) {
     return 0;
 }
 
+/* What each run of the plan varies: its backend, its value of the swept param. */
+static void plan_keys(const plan *pl, sim_run_key *keys) {
+    for (uint32_t k = 0; k < pl->total; k++) {
+        const sim_program *p = pl->progs[k % pl->n];
+        keys[k] = (sim_run_key){ .backend = run_backend(pl, k), .param = pl->param >= 0 ? (uint32_t)pl->param : UINT32_MAX,
+                                 .value = pl->param >= 0 ? p->params[pl->param].value : 0 };
+    }
+}
+
+/* Before anything is recorded: every [P=v] / [backend=B] of an expectation names one of the runs. */
+static int plan_selectors(const plan *pl) {
+    sim_run_key keys[MAX_SWEEP * SIM_BACKEND__MAX];
+    plan_keys(pl, keys);
+    diag d;
+    diag_clear(&d);
+    int rc = sim_check_selectors(pl->progs[0], keys, pl->total, &d);
+    if (rc) { print_diag(pl->scn, &d, rc); return exit_for(rc); }
+    return 0;
+}
+
 /* Parses the scenario once per swept value (every value checked before anything runs). */
 static int make_plan(plan *pl, const char *scn, const char *text, size_t len, char *sweep, sim_define *defs,
                      uint32_t ndefs) {
@@ -402,8 +422,7 @@ static void runs_memory(sim_run_mem *mems, uint32_t n, const loaded *l, const op
         else if (!mm || !mm->nprocs)
             m->why = op->virtual_clock ? "a run on --clock virtual samples no memory (run on the real clock)"
                                        : "the run has no memory samples";
-        else if (!mm->has_base) m->why = "no memory was sampled before the units began";
-        else if (!mm->units_started) m->why = "no unit began";
+        else if (mm->unit_unknown) m->why = mm->unit_unknown;   /* no baseline, no unit, or one: n/a */
         else { m->known = true; m->resident = mm->unit_resident; m->virt = mm->unit_virt; }
     }
 }
@@ -526,12 +545,8 @@ static int run_sweep(plan *pl, outs *o, const opts *op) {
         /* the expectations that compare the runs: makespan[P=v], makespan[backend=B] */
         sim_run_key keys[MAX_SWEEP * SIM_BACKEND__MAX];
         uint64_t makespans[MAX_SWEEP * SIM_BACKEND__MAX];
-        for (uint32_t k = 0; k < ran; k++) {
-            const sim_program *p = pl->progs[k % pl->n];
-            keys[k] = (sim_run_key){ .backend = run_backend(pl, k), .param = pl->param >= 0 ? (uint32_t)pl->param : UINT32_MAX,
-                                     .value = pl->param >= 0 ? p->params[pl->param].value : 0 };
-            makespans[k] = res[k].wall_ns;
-        }
+        plan_keys(pl, keys);
+        for (uint32_t k = 0; k < ran; k++) makespans[k] = res[k].wall_ns;
         char report[4096] = "";
         uint32_t bad = sim_check_runs(pl->progs[0], keys, makespans, mems, ran, report, sizeof report);
         if (bad) { esc_puts(stderr, report, ESC_TEXT); failed += bad; }
@@ -578,7 +593,8 @@ static int run_once(plan *pl, outs *o, const opts *op) {
     }
     bool expected_end = end_expected(prog, run_backend(pl, 0), res.end_reason);
     char across[4096] = "";
-    sim_run_key key = { .backend = run_backend(pl, 0), .param = UINT32_MAX };
+    sim_run_key key;
+    plan_keys(pl, &key);
     uint32_t bad = sim_check_runs(prog, &key, &res.wall_ns, &mem, 1, across, sizeof across);
     fflush(stdout);
     if (res.expect_failed || bad) {
@@ -785,6 +801,7 @@ int cmd_run(int argc, char **argv) {
 
     plan pl = { .scn = scn, .param = -1 };
     char spec[4096];
+    bool narrowed = false;   /* -D on the swept param: one value of the sweep, its relations fail after the run */
     if (sweep) {
         status = make_plan(&pl, scn, text, len, sweep, defs, ndefs);
         if (!status && sweep == gil_sweep && pl.progs[0]->nsweep) {   /* two sweeps: one would be lost */
@@ -799,16 +816,7 @@ int cmd_run(int argc, char **argv) {
         if (rc) { print_diag(scn, &d, rc); status = exit_for(rc); }
         else if (pl.progs[0]->nsweep) {
             /* the scenario sweeps a parameter itself: `sweep P = v1, v2` */
-            const sim_program *p = pl.progs[0];
-            const sim_param *pa = &p->params[p->sweep_param];
-            const char *given = NULL;   /* -D P=v on the swept P: that one value, as --sweep P=v would */
-            for (uint32_t i = 0; i < ndefs; i++)
-                if (!strcmp(defs[i].name, pa->name)) given = defs[i].value;
-            size_t l = (size_t)snprintf(spec, sizeof spec, "%s=", pa->name);
-            if (given) snprintf(spec + l, sizeof spec - l, "%s", given);
-            for (uint32_t i = 0; !given && i < p->nsweep && l < sizeof spec; i++)
-                l += (size_t)snprintf(spec + l, sizeof spec - l, "%s%lld%s", i ? "," : "", (long long)p->sweep_values[i],
-                                      pa->type == SIM_T_DUR ? "ns" : "");
+            cli_sweep_spec(pl.progs[0], defs, ndefs, spec, sizeof spec, &narrowed);
             sim_program_free(pl.progs[0]);
             pl.progs[0] = NULL;
             status = make_plan(&pl, scn, text, len, spec, defs, ndefs);
@@ -817,6 +825,7 @@ int cmd_run(int argc, char **argv) {
         }
     }
     if (!status) status = plan_backends(&pl, op.backend, op.virtual_clock);
+    if (!status && !narrowed) status = plan_selectors(&pl);
     outs o;
     if (!status && (status = begin_outputs(&o, &in, &op)) == 0) {
         status = pl.total > 1 ? run_sweep(&pl, &o, &op) : run_once(&pl, &o, &op);

@@ -174,6 +174,8 @@ uint32_t rdr_flow_color(unsigned kind);
 enum rdr_row_kind { RDR_ROW_RUN = 1, RDR_ROW_UNIT = 2, RDR_ROW_LEVEL = 3, RDR_ROW_OWNER = 4,
                     RDR_ROW_POOL = 5, RDR_ROW_FUTURE = 6, RDR_ROW_PROC = 7,
                     RDR_ROW_MEM = 8,   /* the run's memory (rdr_mem.c), last in its run, when recorded */
+                    RDR_ROW_NOTSTARTED = 9,   /* one quiet line for the units that never started in the run
+                                                 (no lane each): id is how many */
                     RDR_ROW_QUEUE = RDR_ROW_LEVEL, RDR_ROW_LOCK = RDR_ROW_OWNER };
 
 /* One row of the lane area. y is in content coordinates (0 = top of the lane
@@ -181,7 +183,8 @@ enum rdr_row_kind { RDR_ROW_RUN = 1, RDR_ROW_UNIT = 2, RDR_ROW_LEVEL = 3, RDR_RO
 typedef struct rdr_row {
     uint8_t kind;       /* rdr_row_kind */
     uint32_t run;       /* index into the models */
-    uint32_t id;        /* UNIT, PROC: unit index; LEVEL/OWNER/POOL/FUTURE: object id (1-based); RUN: 0 */
+    uint32_t id;        /* UNIT, PROC: unit index; LEVEL/OWNER/POOL/FUTURE: object id (1-based); RUN: 0;
+                           NOTSTARTED: how many units never started */
     uint32_t lane;      /* FUTURE: the lane within its pool (trc_future.lane), or RDR_LANE_MORE;
                            PROC: the units in the group (the process's own included); else 0 */
     int y, h;

@@ -422,6 +422,25 @@ void rdr_describe(rdr_ctx *cx, const rdr_row *row, double t, bool in_plot, rdr_t
     case RDR_ROW_POOL: rdr_hover_pool(cx, row, t, tip); break;
     case RDR_ROW_FUTURE: if (in_plot) rdr_hover_future(cx, row, t, tip); break;
     case RDR_ROW_MEM: rdr_mem_describe(cx, row, t, tip); break;
+    case RDR_ROW_NOTSTARTED: {   /* which units: they have no lane */
+        const trc_model *m = &v->models[row->run];
+        rdr_tip_add(tip, "%u unit%s never started in this run (no lane each):", row->id, row->id == 1 ? "" : "s");
+        char s[192];
+        size_t len = 0, shown = 0;
+        s[0] = 0;
+        for (uint32_t u = 0; u < m->run->nunits; u++) {
+            if (m->units[u].nspans) continue;
+            const char *nm = m->run->units[u].name ? m->run->units[u].name : "?";
+            if (len + strlen(nm) + 16 >= sizeof s) {
+                snprintf(s + len, sizeof s - len, ", and %u more", row->id - (uint32_t)shown);
+                break;
+            }
+            len += (size_t)snprintf(s + len, sizeof s - len, "%s%s", shown ? ", " : "", nm);
+            shown++;
+        }
+        rdr_tip_add(tip, "%s", s);
+        break;
+    }
     case RDR_ROW_PROC: {
         const trc_model *m = &v->models[row->run];
         const trc_unit *un = &m->run->units[row->id];

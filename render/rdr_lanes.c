@@ -420,6 +420,10 @@ static void rdr_row_label(rdr_ctx *cx, const rdr_row *row, int y) {
         break;
     }
     case RDR_ROW_MEM: rdr_mem_label(cx, row, y, lw, at); break;
+    case RDR_ROW_NOTSTARTED:   /* the units with no lane: quiet, the hover names them */
+        snprintf(s, sizeof s, "%u unit%s never started", row->id, row->id == 1 ? "" : "s");
+        rdr_text_fit(cx, 18, ty, RDR_FONT_REGULAR, cx->th->text_dim, s, lw - 22);
+        break;
     case RDR_ROW_LEVEL:
     case RDR_ROW_OWNER: {
         const trc_object *ob = &run->objects[row->id - 1];

@@ -33,6 +33,7 @@ static void rdr_layout_rows(rdr_view *v, int unit_h, int queue_h) {
         /* grouped by process: a process that hosts other units (its threads, an event loop's
          * tasks) gets a header row, then its own lane and theirs; folded, the header alone */
         const rdr_groups *g = v->groups[r];
+        uint32_t never = 0;   /* units that never started: no lane each, one line after the lanes */
         for (uint32_t u = 0; u < run->nunits; u++) {
             uint32_t h = g->host[u];
             if (h != UINT32_MAX && h != u) continue;   /* under its head */
@@ -49,6 +50,10 @@ static void rdr_layout_rows(rdr_view *v, int unit_h, int queue_h) {
             }
             for (uint32_t k = k0; k < k1; k++) {
                 uint32_t id = h == u ? g->members[k] : u;
+                if (!m->units[id].nspans && id != h) {
+                    never++;
+                    continue;
+                }
                 v->unit_row[r][id] = (int32_t)n;
                 ARR_PUSH(rows, n, cap, ((rdr_row){ .kind = RDR_ROW_UNIT, .run = r, .id = id, .y = y, .h = unit_h }));
                 y += unit_h;
@@ -56,6 +61,12 @@ static void rdr_layout_rows(rdr_view *v, int unit_h, int queue_h) {
                              (h == u ? 2 : 0);
                 if (len > longest) longest = len;
             }
+        }
+        if (never) {
+            int qh = unit_h < RDR_UNIT_ROW_H + 4 ? unit_h : RDR_UNIT_ROW_H + 4;
+            ARR_PUSH(rows, n, cap, ((rdr_row){ .kind = RDR_ROW_NOTSTARTED, .run = r, .id = never, .y = y, .h = qh }));
+            y += qh;
+            if (longest < 22) longest = 22;   /* "20 units never started" */
         }
         for (uint32_t o = 0; o < run->nobjects; o++) {   /* pools: a summary row, then the future lanes */
             const trc_object *ob = &run->objects[o];

@@ -20,21 +20,29 @@ static size_t rdr_mem_at(const trc_sample *s, size_t n, double t) {
 
 void rdr_mem_label(rdr_ctx *cx, const rdr_row *row, int y, int lw, double at) {
     const trc_mem *mem = &cx->v->models[row->run].mem;
-    int ty = y + 4;
-    int x = 18 + rdr_text_fit(cx, 18, ty, RDR_FONT_REGULAR, cx->th->text, "memory", lw - 22);
+    int ty = y + 4, room = lw - 22;
     char s[160], a[32], b[32];
-    if (mem->nprocs > 1) {
-        snprintf(s, sizeof s, "%u processes", mem->nprocs);
-        rdr_text_fit(cx, x + RDR_CHAR_W, ty, RDR_FONT_REGULAR, cx->th->text_dim, s, lw - x - RDR_CHAR_W - 4);
-    }
-    /* resident, as drawn; virtual too when it fits (the hover has both) */
+    /* resident, as drawn; virtual too when it fits (the hover has both). In a narrow column
+     * ("3.1 MiB resi…" was cut) the name goes on the first line and the figure alone on the second. */
     size_t i = rdr_mem_at(mem->resident, mem->n, at);
+    const char *peak = i == SIZE_MAX ? "peak " : "";
     fmt_bytes(a, sizeof a, i == SIZE_MAX ? mem->peak_resident : (uint64_t)mem->resident[i].v);
     fmt_bytes(b, sizeof b, i == SIZE_MAX ? mem->peak_virt : (uint64_t)mem->virt[i].v);
-    snprintf(s, sizeof s, "%s%s \xc2\xb7 virt %s", i == SIZE_MAX ? "peak " : "", a, b);
-    if (rdr_tw(cx, RDR_FONT_REGULAR, s, strlen(s)) > lw - 22)
-        snprintf(s, sizeof s, "%s%s resident", i == SIZE_MAX ? "peak " : "", a);
-    if (row->h >= 2 * cx->line_h + 2) rdr_text_fit(cx, 18, ty + cx->line_h, RDR_FONT_REGULAR, cx->th->text_dim, s, lw - 22);
+    const char *title = "memory";
+    snprintf(s, sizeof s, "%s%s \xc2\xb7 virt %s", peak, a, b);
+    if (rdr_tw(cx, RDR_FONT_REGULAR, s, strlen(s)) > room) snprintf(s, sizeof s, "%s%s resident", peak, a);
+    if (rdr_tw(cx, RDR_FONT_REGULAR, s, strlen(s)) > room) {
+        snprintf(s, sizeof s, "%s%s", peak, a);
+        title = rdr_tw(cx, RDR_FONT_REGULAR, "resident memory", 15) <= room ? "resident memory" : "resident";
+    }
+    int x = 18 + rdr_text_fit(cx, 18, ty, RDR_FONT_REGULAR, cx->th->text, title, room);
+    if (mem->nprocs > 1) {
+        char np[48];
+        snprintf(np, sizeof np, "%u processes", mem->nprocs);
+        if (rdr_tw(cx, RDR_FONT_REGULAR, np, strlen(np)) <= lw - x - RDR_CHAR_W - 4)
+            rdr_text_fit(cx, x + RDR_CHAR_W, ty, RDR_FONT_REGULAR, cx->th->text_dim, np, lw - x - RDR_CHAR_W - 4);
+    }
+    if (row->h >= 2 * cx->line_h + 2) rdr_text_fit(cx, 18, ty + cx->line_h, RDR_FONT_REGULAR, cx->th->text_dim, s, room);
     rdr_dl_rect(cx->dl, 8, y + 5, 4, row->h - 10, cx->th->queue);
 }
 
@@ -76,9 +84,11 @@ void rdr_mem_describe(rdr_ctx *cx, const rdr_row *row, double t, rdr_tip *tip) {
     fmt_bytes(a, sizeof a, mem->peak_resident);
     fmt_bytes(b, sizeof b, mem->peak_virt);
     rdr_tip_add(tip, "peak %s resident, %s virtual", a, b);
-    if (mem->has_base && mem->units_started) {
+    if (!mem->unit_unknown) {
         fmt_bytes(a, sizeof a, (uint64_t)(mem->unit_resident + 0.5));
         fmt_bytes(b, sizeof b, (uint64_t)(mem->unit_virt + 0.5));
         rdr_tip_add(tip, "per unit (growth over %u units): %s resident, %s virtual", mem->units_started, a, b);
+    } else {
+        rdr_tip_add(tip, "per unit: n/a (%s)", mem->unit_unknown);
     }
 }

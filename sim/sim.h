@@ -270,6 +270,8 @@ typedef struct sim_actor {
     bool daemon;            /* cut off when the last non-daemon unit exits */
     bool spawned;           /* started by a `spawn` step, not at the run's start */
     bool own_loop;          /* coroutines: each instance is the first task of an event loop of its own */
+    bool loop_process;      /* ... that loop runs in a process of its own (own_loop=process) */
+    sim_pos loop_pos;       /* where own_loop is */
     uint32_t unit0;         /* the unit index of instance 0 */
     uint32_t start;         /* processes: SIM_START_* (start=fork|spawn; default: the scenario's start_method) */
     sim_pos start_pos;
@@ -498,13 +500,6 @@ int sim_run(sim_result *out, const sim_program *prog, const sim_desc *desc, diag
  * does. Returns only on failure (d says why). Thread: main, at once. */
 int sim_worker_main(const char *spec, diag *d);
 
-/* After a sweep (one run per value of param `param`, in the order given):
- * checks the expectations that compare runs (makespan[p=v]). Appends one line
- * per failure to report and returns the number that failed. An expectation
- * naming a value that was not run fails and says so. */
-uint32_t sim_check_sweep(const sim_program *prog, uint32_t param, const int64_t *values, const uint64_t *makespans,
-                         uint32_t n, char *report, size_t cap);
-
 /* ---- several runs in one command (sim_runs.c) ---------------------------- */
 
 /* One run of a multi-run: the backend it ran on and the value of the swept
@@ -536,6 +531,12 @@ typedef struct sim_run_mem {
 /* mems may be NULL (nothing known of memory). */
 uint32_t sim_check_runs(const sim_program *prog, const sim_run_key *keys, const uint64_t *makespans,
                         const sim_run_mem *mems, uint32_t n, char *report, size_t cap);
+
+/* Before anything runs: every run selector ([P=v], [backend=B]) of an expectation that compares
+ * runs names exactly one of the runs keys[0..n) (within each backend's when a value runs on
+ * several, as sim_check_runs evaluates it; `on` applied). -ERR_SCENARIO with d at the first that
+ * names none or several (file:line:col, what the runs are, a hint); 0 when all do. (sim_select_check.c) */
+int sim_check_selectors(const sim_program *prog, const sim_run_key *keys, uint32_t n, diag *d);
 
 /* The expectations no run checked: those whose `on` names no backend the runs ran on, or
  * whose `if` held for no run. progs[k] is run k's program (its `if`s decided by its

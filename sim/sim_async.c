@@ -50,11 +50,13 @@ static void init_created(rt_unit *u, rt_unit *c, uint32_t idx, uint32_t task, in
     c->launcher = c->host = c->manager = UINT32_MAX;   /* no process of its own, no manager's server */
     c->reply_rfd = c->reply_wfd = -1;
     c->rng = r->desc->seed ^ (0x9E3779B97F4A7C15ull * (idx + 1));
-    c->locals = xcalloc(p->nlocals + 1, sizeof *c->locals);
+    /* the heap of the process that makes it, or run memory when tasks are made in other processes
+     * too (a loop of its own process): main frees them at the end (rt_teardown) */
+    c->locals = r->coro_procs ? rt_alloc(r, (p->nlocals + 1) * sizeof *c->locals) : xcalloc(p->nlocals + 1, sizeof *c->locals);
     for (uint32_t i = 0; i < p->nlocals; i++)   /* a task starts with a copy of its maker's context */
         if (p->local_ctx && p->local_ctx[i]) c->locals[i] = u->locals[i];
     c->tls = r->coro ? u->tls : c->locals;      /* a new thread has its own thread-locals */
-    c->slots = xcalloc(p->nfuts + 1, sizeof *c->slots);
+    c->slots = r->coro_procs ? rt_alloc(r, (p->nfuts + 1) * sizeof *c->slots) : xcalloc(p->nfuts + 1, sizeof *c->slots);
     c->body = p->tasks[task].body;
     c->arg = arg;
     c->index_in_actor = r->created_per_task[task]++;
@@ -104,6 +106,13 @@ rt_fut *async_create(rt_unit *u, uint32_t task, int64_t arg, sim_pos pos) {
     }
     rt_unit *c = &r->units[idx];
     init_created(u, c, idx, task, arg);
+    if (!c->locals || !c->slots) {
+        rt_unlock(u, r->mon);
+        rt_created_free(r, c);
+        memset(c, 0, sizeof *c);
+        rt_out_of_memory(u, pos);
+        return NULL;
+    }
     f->worker = idx;
     f->id = idx;
     c->handle = f;
@@ -115,8 +124,7 @@ rt_fut *async_create(rt_unit *u, uint32_t task, int64_t arg, sim_pos pos) {
     if (!(c->mon = ops->mon_new(r->plat, 1)) || !(c->ring = trc_recorder_unit(r->rec, &tu))) {
         rt_unlock(u, r->mon);   /* the id is not used: nothing of it was recorded */
         if (c->mon) ops->mon_free(r->plat, c->mon);
-        free(c->locals);
-        free(c->slots);
+        rt_created_free(r, c);
         memset(c, 0, sizeof *c);
         rt_out_of_memory(u, pos);
         return NULL;
@@ -445,7 +453,11 @@ int async_step(rt_unit *u, const sim_stmt *s) {
         if (s->expr && rt_ev(u, s->expr, &v)) return -1;
         f = async_create(u, s->task, v, s->pos);
         if (!f) return -1;
-        ARR_PUSH(u->mine, u->nmine, u->cap_mine, f);
+        if (!RT_GROW(u->r, u->mine, u->nmine + 1, u->cap_mine)) {   /* run memory, as submit's (sim_interp.c) */
+            rt_out_of_memory(u, s->pos);
+            return -1;
+        }
+        u->mine[u->nmine++] = f;
         if (s->fut != UINT32_MAX) u->slots[s->fut] = f;
         u->timed_out = false;
         return 0;

@@ -11,7 +11,8 @@
  *   cancel F (a task)      fails: a thread that runs    -                at F's next await
  *                          cannot be cancelled
  *   sleep D blocking       a sleep                      a sleep          time.sleep: the loop stops
- *   actor ... own_loop     error                        error            a loop of its own (a thread)
+ *   actor ... own_loop     error                        error            a loop of its own (a thread;
+ *                                                                        own_loop=process: a process)
  *   task_stack N           error                        error            every task's stack
  *   context X              per thread (like local)      per process      per task, copied into
  *                                                                        the tasks it makes
@@ -80,6 +81,12 @@ int async_backend_check(const sim_program *p, const char *backend, diag *d) {
             return at(d, p, p->stack_pos, "a thread's stack is not set by the scenario; drop the line",
                       "task_stack: a task's stack means nothing on backend %s", backend);
     }
+    for (uint32_t a = 0; coro && a < p->nactors; a++)
+        if (p->actors[a].loop_process && sim_program_gil(p, NULL))
+            return at(d, p, p->actors[a].loop_pos,
+                      "drop `gil on`, or run the loop on a thread (own_loop): a loop in a process of its own with the "
+                      "GIL model is not in this version of weft",
+                      "own_loop=process with the GIL on: each process would need a GIL of its own");
     if (!coro && !threads) {
         const sim_stmt *s = find_step(p, makes_units);
         if (s)

@@ -139,6 +139,26 @@ static uint32_t count_loops(const sim_program *p) {
 
 uint32_t async_nloops(const sim_program *p) { return count_loops(p); }
 
+/* The same numbering as async_loops_setup: loop 0 the shared one (when it exists), then one per
+ * instance of an own_loop actor, in order. */
+const sim_actor *async_loop_processes(const sim_program *p, bool *out) {
+    uint32_t n = count_loops(p);
+    memset(out, 0, n * sizeof *out);
+    bool shared = false;
+    for (uint32_t a = 0; a < p->nactors; a++) shared |= !p->actors[a].own_loop && p->actors[a].count_value > 0;
+    uint32_t next = shared ? 1 : 0;
+    const sim_actor *first = NULL;
+    for (uint32_t a = 0; a < p->nactors; a++) {
+        const sim_actor *ac = &p->actors[a];
+        if (!ac->own_loop) continue;
+        for (int64_t k = 0; k < ac->count_value; k++, next++) {
+            if (next < n && ac->loop_process) out[next] = true;
+            if (ac->loop_process && !first) first = ac;
+        }
+    }
+    return first;
+}
+
 int async_loops_setup(rt *r, diag *d) {
     const sim_program *p = r->prog;
     r->loops = rt_alloc(r, (r->nloops + 1) * sizeof *r->loops);
@@ -146,7 +166,7 @@ int async_loops_setup(rt *r, diag *d) {
     if (!r->loops || !r->loop_tls) return diag_set(d, ERR_NOMEM, "out of memory for the event loops");
     bool shared = false;
     for (uint32_t a = 0; a < p->nactors; a++) shared |= !p->actors[a].own_loop && p->actors[a].count_value > 0;
-    uint32_t next = shared || r->nloops == 1 ? 1 : 0;   /* loop 0 is the shared one, when it exists */
+    uint32_t next = shared ? 1 : 0;   /* loop 0 is the shared one, when it exists (a lone own_loop actor: its loop is 0) */
     for (uint32_t l = 0; l < r->nloops; l++) {
         atomic_flag_clear(&r->loops[l].busy);
         r->loops[l].unit = r->loop_unit0 + l;

@@ -54,8 +54,9 @@ static const row table[] = {
       "Python cannot kill a thread: stop it with an event it checks (set E / wait E), or run it on processes" },
     { C_START_METHOD, ON(PROCESSES), "a start method (fork or spawn)",
       "only processes are started by fork or spawn: drop start=/start_method, or run it on processes" },
-    { C_POOL_PROCESSES, ON(PROCESSES), "a process pool (kind=processes)",
-      "ProcessPoolExecutor's workers are processes: use kind=threads here, or run it on processes" },
+    { C_POOL_PROCESSES, ON(PROCESSES) | ON(COROUTINES), "a process pool (kind=processes)",
+      "ProcessPoolExecutor's workers are processes: use kind=threads here, or run it on processes or coroutines "
+      "(run_in_executor)" },
     { C_QUEUE_LIFO, ON(THREADS) | ON(COROUTINES), "a LIFO queue (kind=lifo)",
       "multiprocessing.Queue is FIFO and has no LIFO kind: use kind=fifo" },
     { C_QUEUE_PRIORITY, ON(THREADS) | ON(COROUTINES), "a priority queue (kind=priority)",

@@ -477,7 +477,23 @@ int sim__parse_toplevel(parser *ps) {
             tok mt = ps->t;
             if (is_kw(&mt, "daemon")) a.daemon = true;
             else if (is_kw(&mt, "spawned")) a.spawned = true;
-            else if (is_kw(&mt, "own_loop")) a.own_loop = true;
+            else if (is_kw(&mt, "own_loop")) {   /* own_loop, own_loop=thread, own_loop=process */
+                a.own_loop = true;
+                a.loop_pos = mt.pos;
+                sim__next(ps);
+                if (!is_p(&ps->t, '=')) continue;
+                sim__next(ps);
+                tok v = ps->t;
+                if (is_kw(&v, "process")) {
+                    a.loop_process = true;
+                } else if (!is_kw(&v, "thread")) {
+                    sim__perr(ps, v.pos, ERR_SCENARIO, "own_loop=%.*s: an actor's loop runs on a thread or in a process",
+                              (int)v.len, v.s);
+                    sim__hint(ps, "own_loop (or own_loop=thread): a loop on a thread of its own; own_loop=process: a "
+                                  "loop in a process of its own (asyncio.run in a multiprocessing.Process)");
+                    return ps->err;
+                }
+            }
             else if (is_kw(&mt, "start") && timer) {
                 sim__perr(ps, mt.pos, ERR_SCENARIO, "a timer has no start method: it is a thread (threading.Timer), "
                           "in the process that starts it");
@@ -489,8 +505,8 @@ int sim__parse_toplevel(parser *ps) {
             } else {
                 sim__perr(ps, mt.pos, ERR_SCENARIO, "expected '{' to open a block, found '%.*s'", (int)mt.len, mt.s);
                 if (timer) sim__hint(ps, "after a timer's delay come: daemon, spawned, then { ... }");
-                else sim__hint(ps, "after an actor's name come: * COUNT, daemon, spawned, own_loop, start=fork|spawn, "
-                                   "then { ... }");
+                else sim__hint(ps, "after an actor's name come: * COUNT, daemon, spawned, own_loop[=thread|process], "
+                                   "start=fork|spawn, then { ... }");
                 return ps->err;
             }
             sim__next(ps);
@@ -577,6 +593,7 @@ int sim__parse_toplevel(parser *ps) {
             x.kind = SIM_X_RELATION;
             x.value = sim__parse_expr(ps);
             ps->in_expect = false;
+            if (x.value && is_p(&ps->t, '=') && ps->t.len == 1) return sim__end_statement(ps);   /* makespan = 1s: '=' before the type */
             if (!x.value || sim__require_type(ps, x.value, SIM_T_INT, "an expectation (a comparison)")) return ps->err;
             x.across_runs = ps->across_runs;
             x.per_run = ps->mem_this_run;
@@ -659,6 +676,7 @@ int sim__parse_toplevel(parser *ps) {
                 char b2[64];
                 sim__perr(ps, ps->t.pos, ERR_SCENARIO, "expected a comparison (== != < > <= >=), found %s",
                           sim__tok_desc(&ps->t, b2, sizeof b2));
+                sim__hint_single_eq(ps);
                 return ps->err;
             }
             if (ps->across_runs)

@@ -316,8 +316,10 @@ int sim__parse_expect_procs(parser *ps, const char *what, sim_expect *x, bool *h
     tok op = ps->t;
     if (op.kind != T_PUNCT || !strchr("<>lg=!", op.punct) || (op.len == 1 && (op.punct == '=' || op.punct == '!'))) {
         char b2[64];
-        return sim__perr(ps, op.pos, ERR_SCENARIO, "expected a comparison (== != < > <= >=), found %s",
-                         sim__tok_desc(&op, b2, sizeof b2));
+        sim__perr(ps, op.pos, ERR_SCENARIO, "expected a comparison (== != < > <= >=), found %s",
+                  sim__tok_desc(&op, b2, sizeof b2));
+        sim__hint_single_eq(ps);
+        return ps->err;
     }
     sim__next(ps);
     x->op = op.punct;

@@ -72,6 +72,30 @@ void sim__hint(parser *ps, const char *fmt, ...) {
     ps->d->hint[utf8_cut(ps->d->hint, strlen(ps->d->hint))] = 0;
 }
 
+/* After an error at a lone '=' where a comparison belongs (`expect never_awaited = 0`,
+ * `if n = 1 {`, `expect counter c => 1`): the hint says to compare, with the line as it should be. */
+void sim__hint_single_eq(parser *ps) {
+    const tok *t = &ps->t;
+    if (!ps->d || t->kind != T_PUNCT || t->punct != '=' || t->len != 1) return;
+    const char *line = t->s;
+    while (line > ps->src && line[-1] != '\n') line--;
+    while (*line == ' ' || *line == '\t') line++;
+    size_t before = (size_t)(t->s - line), after = strcspn(t->s + 1, "\n#");
+    const char *rest = t->s + 1;
+    const char *cmp = "==";
+    if (*rest == '>' || *rest == '<' || *rest == '!') {   /* => =< =!: the comparison written backwards */
+        cmp = *rest == '>' ? ">=" : *rest == '<' ? "<=" : "!=";
+        rest++;
+        after--;
+    }
+    while (after && (rest[after - 1] == ' ' || rest[after - 1] == '\r')) after--;
+    if (before + after > 200) {
+        sim__hint(ps, "'=' is not a comparison: write '%s'", cmp);
+        return;
+    }
+    sim__hint(ps, "'=' is not a comparison: write '%s', as in: %.*s%s%.*s", cmp, (int)before, line, cmp, (int)after, rest);
+}
+
 /* Edit distance in characters, so that one Chinese character counts as one. */
 static int char_distance(const char *a, const char *b) {
     uint32_t ca[64], cb[64];

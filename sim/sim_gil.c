@@ -102,8 +102,14 @@
  * one for main's process (the threads it starts itself), last; the threads'
  * own indices have none, so nothing lists a GIL no process could use. */
 static bool gil_own(const rt *r, uint32_t ui) {
-    return r->desc->gil_per_unit || (r->procs && r->units[ui].pkind == SIM_PU_PROCESS);
+    return r->desc->gil_per_unit || (r->procs && r->units[ui].pkind == SIM_PU_PROCESS) ||
+           (r->coro_procs && r->units[ui].pool != UINT32_MAX && r->units[ui].pkind == SIM_PU_PROCESS);
 }
+
+/* The run's units live in several processes, each with its GIL (main's last): the processes
+ * backend, and coroutines with a process pool (run_in_executor: its workers' GILs, and main's
+ * process's for the loops and the executor threads). */
+static bool gil_processes(const rt *r) { return r->procs || r->coro_procs; }
 
 void gil_bind(rt_unit *u) {
     rt *r = u->r;
@@ -115,7 +121,7 @@ void gil_bind(rt_unit *u) {
 /* A GIL's name: "GIL" when the run has one; "GIL of NAME" (its process's unit) when each
  * process has its own, "GIL of the main process" for main's. */
 static void gil_name(const rt *r, rt_gil *g, uint32_t ui) {
-    if (!r->procs && !r->desc->gil_per_unit) snprintf(g->name, sizeof g->name, "GIL");
+    if (!gil_processes(r) && !r->desc->gil_per_unit) snprintf(g->name, sizeof g->name, "GIL");
     else snprintf(g->name, sizeof g->name, "GIL of %s", ui < r->nunits ? r->units[ui].name : "the main process");
 }
 
@@ -124,7 +130,7 @@ int gil_setup(rt *r) {
     if (!sim_program_gil(r->prog, &interval) || !r->nunits) return 0;
     uint32_t n = 0;
     for (uint32_t ui = 0; ui < r->nunits; ui++) n += gil_own(r, ui);
-    if (r->procs) n++;                  /* main's process */
+    if (gil_processes(r)) n++;          /* main's process */
     if (!n) n = 1;                      /* threads: one for all */
     r->gils = rt_alloc(r, n * sizeof *r->gils);
     if (!r->gils) return -1;
@@ -132,12 +138,12 @@ int gil_setup(rt *r) {
     uint32_t k = 0;
     for (uint32_t ui = 0; ui <= r->nunits && k < n; ui++) {
         if (ui < r->nunits && !gil_own(r, ui)) continue;
-        if (ui == r->nunits && !r->procs && k) break;   /* the per-unit GILs are all made */
+        if (ui == r->nunits && !gil_processes(r) && k) break;   /* the per-unit GILs are all made */
         rt_gil *g = &r->gils[k];
         g->mon = r->ops->mon_new(r->plat, GIL_NCH);
         if (!g->mon) return -1;
         g->obj = r->prog->nobjects + 1 + k;   /* after the program's objects */
-        g->domain = n == 1 && !r->procs ? 0 : ui;   /* the process (unit index; nunits: main's) */
+        g->domain = n == 1 && !gil_processes(r) ? 0 : ui;   /* the process (unit index; nunits: main's) */
         g->interval = interval;
         g->last = -1;
         g->heir = -1;
@@ -150,7 +156,7 @@ int gil_setup(rt *r) {
         k++;
     }
     for (uint32_t ui = 0; ui < r->nunits; ui++)
-        if (!r->units[ui].gil) r->units[ui].gil = &r->gils[r->procs ? n - 1 : 0];   /* bound again once it runs */
+        if (!r->units[ui].gil) r->units[ui].gil = &r->gils[gil_processes(r) ? n - 1 : 0];   /* bound again once it runs */
     return 0;
 }
 

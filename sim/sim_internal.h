@@ -267,6 +267,9 @@ struct rt {
     _Atomic int recording;           /* the run has begun: the loops' hooks record */
     uint32_t *created_per_task;      /* per task: how many create_task made (their names: T#k) (under mon) */
     bool procs;                      /* units are processes (the platform launches them) */
+    bool *loop_proc;                 /* coroutines: loop l runs in a process of its own (own_loop=process); NULL: none */
+    bool coro_procs;                 /* coroutines with a process pool: its workers are processes (pkind
+                                        SIM_PU_PROCESS; every other unit SIM_PU_THREAD), the run's memory shared */
     size_t prefaulted;               /* ring bytes made resident up front (main) */
     uint32_t nmanagers;
     /* strings made while running (LOCAL_SET texts), written after the run (guarded by smon) */
@@ -498,6 +501,9 @@ int async_loops_setup(rt *r, diag *d);
 void async_loops_teardown(rt *r);
 void async_hooks(rt **r, sim_plat_hooks *out);   /* the hooks read *r (NULL: not yet) */
 uint32_t async_nloops(const sim_program *p);       /* the loops a coroutines run of p has */
+/* out[l] (async_nloops entries): loop l runs in a process of its own (own_loop=process); returns
+ * the first actor with own_loop=process (NULL: none) */
+const sim_actor *async_loop_processes(const sim_program *p, bool *out);
 void async_loops_end(rt *r);                          /* the loops' UNIT_EXIT, after the units are joined */
 /* An event on loop `loop`'s own lane (its GIL events: the loop's thread holds the GIL for its
  * tasks). Thread: the loop's (a task of it, or its hooks). */
@@ -505,6 +511,7 @@ void async_loop_emit(rt *r, uint32_t loop, bool sync, uint16_t kind, uint32_t ob
                      uint32_t extra);
 /* Checks that every construct of the program means something on `backend`. */
 int async_backend_check(const sim_program *p, const char *backend, diag *d);
+void rt_created_free(rt *r, rt_unit *u);           /* a created unit's locals and slots (sim_runtime.c) */
 bool async_program_creates(const sim_program *p);    /* it makes units at run time */
 
 static inline bool rt_stopping(rt_unit *u) { return rt_halted(u) || u->cancelled; }

@@ -411,8 +411,9 @@ const char *sim__tok_desc(const tok *t, char *out, size_t cap) {
 int sim__expect_p(parser *ps, int c, const char *what) {
     if (is_p(&ps->t, c)) { sim__next(ps); return 0; }
     char b[64];
-    return sim__perr(ps, ps->t.pos, ERR_SCENARIO, "expected '%c' %s, found %s", c, what,
-                     sim__tok_desc(&ps->t, b, sizeof b));
+    sim__perr(ps, ps->t.pos, ERR_SCENARIO, "expected '%c' %s, found %s", c, what, sim__tok_desc(&ps->t, b, sizeof b));
+    sim__hint_single_eq(ps);   /* if n = 1 { */
+    return ps->err;
 }
 
 const char *sim__take_ident(parser *ps, const char *what) {
@@ -434,6 +435,7 @@ int sim__end_statement(parser *ps) {
     if (ps->t.kind == T_NL || is_p(&ps->t, ';')) { sim__skip_newlines(ps); return 0; }
     if (ps->t.kind == T_EOF || is_p(&ps->t, '}')) return 0;
     char b[64];
-    return sim__perr(ps, ps->t.pos, ERR_SCENARIO, "expected the end of the statement, found %s",
-                     sim__tok_desc(&ps->t, b, sizeof b));
+    sim__perr(ps, ps->t.pos, ERR_SCENARIO, "expected the end of the statement, found %s", sim__tok_desc(&ps->t, b, sizeof b));
+    sim__hint_single_eq(ps);   /* expect never_awaited = 0 */
+    return ps->err;
 }

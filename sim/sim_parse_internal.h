@@ -122,6 +122,8 @@ bool sim__name_char(uint32_t cp, bool first);
 int sim__perr(parser *ps, sim_pos pos, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void sim__hint(parser *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Fills d's file, line, col and snippet (the source line, made safe to print). */
+/* A hint for an error at a lone '=' where a comparison belongs (nothing otherwise). */
+void sim__hint_single_eq(parser *ps);
 void sim__diag_place(diag *d, const char *path, const char *src, sim_pos pos);
 /* The closest of names to word, or NULL when none is close enough. */
 const char *sim__closest(const char *word, const char *const *names, size_t n);

@@ -60,6 +60,7 @@ static int64_t active_add(co_plat *p, int64_t d) {
 }
 
 void co_active_add(co_plat *p, int64_t d) { active_add(p, d); }
+bool co_active_sub_one(co_plat *p) { return active_add(p, -1) == 0; }
 
 /* Real time: main's wait returns (spuriously) once the platform is quiet. */
 static void poke_main(co_plat *p) {
@@ -82,16 +83,23 @@ static uint64_t co_quiet(sim_plat *pl) {
 
 /* ---- the platform's life ------------------------------------------------------------ */
 
+void co_poke_main(co_plat *p) { poke_main(p); }
+
 static void co_destroy(sim_plat *pl);
 
 static int co_create(sim_plat **out, const sim_plat_desc *desc, diag *d) {
-    co_plat *p = xcalloc(1, sizeof *p);
+    co_arena *shm = NULL;
+    if (desc->process_units && !desc->virtual_clock &&
+        !(shm = co_arena_create(desc->shared_bytes + ((size_t)256 << 20), d)))
+        return -ERR_RUNTIME;
+    co_plat *p = shm ? co_arena_alloc(shm, sizeof *p) : xcalloc(1, sizeof *p);
+    p->arena = shm;
     p->base.ops = &sim_plat_coro;
     p->virt = desc->virtual_clock;
     if (desc->hooks) p->hooks = *desc->hooks;
     p->stack = desc->task_stack ? desc->task_stack : SIM_PLAT_TASK_STACK;
     if (p->stack < SIM_FIBER_MIN_STACK || p->stack > SIM_FIBER_MAX_STACK) {
-        free(p);
+        if (shm) co_arena_destroy(shm); else free(p);
         return diag_set(d, ERR_LIMIT, "a task's stack must be %zu to %zu bytes, not %zu", SIM_FIBER_MIN_STACK,
                         SIM_FIBER_MAX_STACK, desc->task_stack);
     }
@@ -99,12 +107,18 @@ static int co_create(sim_plat **out, const sim_plat_desc *desc, diag *d) {
     p->max_tasks = lim ? (uint32_t)(lim > TSAN_MARGIN ? lim - TSAN_MARGIN : 1) : 0;
     pthread_condattr_init(&p->ca);
     pthread_condattr_setclock(&p->ca, CLOCK_MONOTONIC);
-    pthread_mutex_init(&p->jmu, NULL);
+    pthread_mutexattr_init(&p->ma);
+    if (shm) {   /* process units wait and wake on them too */
+        pthread_condattr_setpshared(&p->ca, PTHREAD_PROCESS_SHARED);
+        pthread_mutexattr_setpshared(&p->ma, PTHREAD_PROCESS_SHARED);
+    }
+    pthread_mutex_init(&p->jmu, &p->ma);   /* a loop in another process ends tasks too */
     pthread_cond_init(&p->jcv, &p->ca);
     p->main.plat = p;
     p->main.kind = CU_MAIN;
     p->main.thread = pthread_self();
     p->main.tid = (int32_t)gettid();
+    p->main.pid = (int32_t)getpid();   /* weft's process: every unit's but a process unit's */
     p->main.heap_at = CO_NO_HEAP;
     p->main.wfd = -1;
     memcpy(p->main.name, "main", 5);
@@ -132,7 +146,8 @@ static int co_create(sim_plat **out, const sim_plat_desc *desc, diag *d) {
         if (!l) { co_destroy(&p->base); return -ERR_LIMIT; }
         p->loops[p->nloops++] = l;
         p->nagents = p->nloops;
-        if (p->virt) continue;
+        l->in_process = shm && desc->loop_process && desc->loop_process[i];
+        if (p->virt || l->in_process) continue;   /* a loop in a process: forked with its first task */
         int rc = co_loop_thread_start(l, d);
         if (rc) { co_destroy(&p->base); return rc; }
     }
@@ -150,27 +165,28 @@ static void co_destroy(sim_plat *pl) {
     pthread_cond_destroy(&p->jcv);
     pthread_mutex_destroy(&p->jmu);
     pthread_condattr_destroy(&p->ca);
-    free(p);
+    pthread_mutexattr_destroy(&p->ma);
+    co_arena *shm = p->arena;
+    if (shm) co_arena_destroy(shm);   /* p lives in it */
+    else free(p);
 }
 
 /* ---- memory: the heap ------------------------------------------------------------------ */
 
 static void *co_alloc(sim_plat *p, size_t n) {
-    (void)p;
-    return calloc(1, n ? n : 1);
+    return co_mem_alloc(P(p), n);
 }
 
 static void *co_resize(sim_plat *p, void *q, size_t old_n, size_t n) {
-    (void)p;
+    if (P(p)->arena) return co_arena_resize(P(p)->arena, q, old_n, n);
     char *nq = realloc(q, n ? n : 1);
     if (nq && n > old_n) memset(nq + old_n, 0, n - old_n);
     return nq;
 }
 
 static void co_release(sim_plat *p, void *q, size_t n) {
-    (void)p;
     (void)n;
-    free(q);
+    co_mem_free(P(p), q);
 }
 
 /* ---- units ----------------------------------------------------------------------------------- */
@@ -208,7 +224,8 @@ void co_task_ended(co_loop *l, sim_punit *u) {
 
 static int co_unit_start(sim_plat *pl, sim_punit **out, const sim_unit_start *how, diag *d) {
     co_plat *p = P(pl);
-    sim_punit *u = xcalloc(1, sizeof *u);
+    sim_punit *u = co_mem_alloc(p, sizeof *u);
+    if (!u) return diag_set(d, ERR_NOMEM, "out of the run's shared memory for %s", how->name);
     u->plat = p;
     u->entry = how->entry;
     u->arg = how->arg;
@@ -216,7 +233,7 @@ static int co_unit_start(sim_plat *pl, sim_punit **out, const sim_unit_start *ho
     u->wfd = -1;
     size_t l = strnlen(how->name, sizeof u->name - 1);
     memcpy(u->name, how->name, l);
-    u->kind = how->loop == SIM_UNIT_OWN_THREAD ? CU_THREAD : CU_TASK;
+    u->kind = how->loop != SIM_UNIT_OWN_THREAD ? CU_TASK : how->kind == SIM_PU_PROCESS && p->arena ? CU_PROC : CU_THREAD;
     pthread_cond_init(&u->cv, &p->ca);
     *out = u;
     co_loop *lp = NULL;
@@ -231,7 +248,7 @@ static int co_unit_start(sim_plat *pl, sim_punit **out, const sim_unit_start *ho
     if (lp && p->max_tasks && atomic_fetch_add(&p->live_tasks, 1) >= p->max_tasks) {
         atomic_fetch_sub(&p->live_tasks, 1);
         pthread_cond_destroy(&u->cv);
-        free(u);
+        co_mem_free(p, u);
         *out = NULL;
         return diag_set(d, ERR_LIMIT, "cannot start task %s: a ThreadSanitizer build runs at most %u tasks at once",
                         how->name, p->max_tasks);
@@ -239,7 +256,9 @@ static int co_unit_start(sim_plat *pl, sim_punit **out, const sim_unit_start *ho
     if (lp && !p->max_tasks) atomic_fetch_add(&p->live_tasks, 1);
     active_add(p, 1);
     int rc = 0;
-    if (!lp) {
+    if (u->kind == CU_PROC) {
+        if (!(rc = co_proc_start(p, u, d))) return 0;
+    } else if (!lp) {
         pthread_attr_t ta;
         pthread_attr_init(&ta);
         pthread_attr_setstacksize(&ta, 256 * 1024);
@@ -247,6 +266,8 @@ static int co_unit_start(sim_plat *pl, sim_punit **out, const sim_unit_start *ho
         pthread_attr_destroy(&ta);
         if (!e) { u->has_thread = true; return 0; }
         rc = diag_set(d, ERR_LIMIT, "cannot create the thread of %s: %s", how->name, strerror(e));
+    } else if (lp->in_process && !atomic_load(&lp->pid) && (rc = co_loop_proc_start(lp, d))) {
+        atomic_fetch_sub(&p->live_tasks, 1);
     } else {
         int frc = p->virt || co_on_loop(lp) ? co_task_create(lp, u) : co_task_create_remote(lp, u);
         if (!frc) return 0;
@@ -256,14 +277,15 @@ static int co_unit_start(sim_plat *pl, sim_punit **out, const sim_unit_start *ho
     }
     active_add(p, -1);
     pthread_cond_destroy(&u->cv);
-    free(u);
+    co_mem_free(p, u);
     *out = NULL;
     return rc;
 }
 
 static void co_unit_ids(sim_plat *p, const sim_punit *u, int32_t *pid, int32_t *tid) {
-    (void)p;
-    *pid = (int32_t)getpid();
+    *pid = u->kind == CU_PROC                          ? atomic_load(&u->pid)
+           : u->loop && atomic_load(&u->loop->pid) ? atomic_load(&u->loop->pid)   /* its loop's process */
+                                                    : atomic_load(&((const co_plat *)p)->main.pid);
     *tid = atomic_load(&u->tid);
     if (!*tid && u->loop) *tid = atomic_load(&u->loop->tid);
     if (!*tid) *tid = ((const co_plat *)p)->main.tid;
@@ -272,7 +294,9 @@ static void co_unit_ids(sim_plat *p, const sim_punit *u, int32_t *pid, int32_t *
 static void co_unit_join(sim_plat *pl, sim_punit *u) {
     co_plat *p = P(pl);
     if (!u) return;
-    if (u->has_thread) {
+    if (u->kind == CU_PROC) {
+        co_proc_join(u);
+    } else if (u->has_thread) {
         pthread_join(u->thread, NULL);
     } else if (p->virt) {
         while (!atomic_load(&u->done)) {
@@ -289,31 +313,28 @@ static void co_unit_join(sim_plat *pl, sim_punit *u) {
         pthread_mutex_unlock(&p->jmu);
     }
     pthread_cond_destroy(&u->cv);
-    free(u);
+    co_mem_free(p, u);
 }
 
 static bool co_unit_alive(sim_plat *p, const sim_punit *u) {
     (void)p;
-    (void)u;
-    return true;
+    return u->kind != CU_PROC || co_proc_alive(u);
 }
 
 /* ---- monitors ---------------------------------------------------------------------------------- */
 
 static sim_mon *co_mon_new(sim_plat *p, unsigned nchan) {
-    (void)p;
     if (nchan > SIM_MON_MAX_CHANNELS) return NULL;
-    sim_mon *m = calloc(1, sizeof *m + nchan * sizeof m->ch[0]);
+    sim_mon *m = co_mem_alloc(P(p), sizeof *m + nchan * sizeof m->ch[0]);
     if (!m) return NULL;
-    pthread_mutex_init(&m->mu, NULL);
+    pthread_mutex_init(&m->mu, &P(p)->ma);
     m->nchan = nchan;
     return m;
 }
 
 static void co_mon_free(sim_plat *p, sim_mon *m) {
-    (void)p;
     pthread_mutex_destroy(&m->mu);
-    free(m);
+    co_mem_free(P(p), m);
 }
 
 static void co_mon_lock(sim_plat *p, sim_punit *self, sim_mon *m) {

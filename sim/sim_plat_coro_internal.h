@@ -28,8 +28,9 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 
-enum { CU_TASK = 1, CU_THREAD, CU_MAIN };
+enum { CU_TASK = 1, CU_THREAD, CU_MAIN, CU_PROC };   /* CU_PROC: a process of its own (sim_plat_coro_proc.c) */
 /* A task's state, on its loop's thread. */
 enum { CT_NEW = 0, CT_READY, CT_RUNNING, CT_PARKED, CT_DONE };
 
@@ -38,6 +39,7 @@ enum { CT_NEW = 0, CT_READY, CT_RUNNING, CT_PARKED, CT_DONE };
 
 typedef struct co_loop co_loop;
 typedef struct co_plat co_plat;
+typedef struct co_arena co_arena;
 
 struct sim_punit {
     co_plat *plat;
@@ -75,6 +77,9 @@ struct sim_punit {
     int start_rc;                    /* a start request's answer (SIM_FIBER_*) */
     _Atomic int start_done;
     _Atomic int done;                /* its entry returned (a task: its fiber is gone too) */
+    /* a process (CU_PROC) */
+    _Atomic int32_t pid;
+    _Atomic int reaped;              /* main reaped it (unit_join) */
 };
 
 struct sim_mon {
@@ -114,6 +119,9 @@ struct co_loop {
     sim_punit *ihead, *itail;        /* woken tasks */
     sim_punit *shead, *stail;        /* tasks to create (unit_start from another thread) */
     _Atomic int closing;
+    /* a loop in a process of its own (desc.loop_process): forked at its first task's start */
+    bool in_process;
+    _Atomic int32_t pid;             /* its process, once forked (0: not yet) */
 };
 
 struct co_plat {
@@ -124,7 +132,9 @@ struct co_plat {
     sim_fiber_pool *pool;
     co_loop **loops; uint32_t nloops, nagents; size_t cap_agents;   /* loops, then (virtual) thread agents */
     sim_punit main;
-    pthread_condattr_t ca;
+    pthread_condattr_t ca;           /* process-shared with an arena */
+    pthread_mutexattr_t ma;          /* the same */
+    co_arena *arena;                 /* some units are processes: everything here is in it (else NULL: the heap) */
     pthread_mutex_t jmu;             /* unit_join's wait for a task's end */
     pthread_cond_t jcv;
     _Atomic uint64_t wseq;
@@ -157,6 +167,7 @@ static inline void co_vstamp(co_plat *p) {
 co_loop *co_loop_new(co_plat *p, uint32_t index, bool is_thread, diag *d);
 void co_loop_free(co_loop *l);
 int co_loop_thread_start(co_loop *l, diag *d);
+void *co_loop_main(void *arg);                   /* real time: the loop itself, on its thread (or process) */
 void co_loop_close(co_loop *l);                  /* real time: ask it to end once its tasks are gone, and join */
 /* Creates u's fiber on the calling thread (the loop's) and makes it ready: 0 or SIM_FIBER_*. */
 int co_task_create(co_loop *l, sim_punit *u);
@@ -178,10 +189,35 @@ void co_fd_unwatch(co_loop *l, sim_punit *u);
  * deadline) or nothing can happen without main (returns false then). */
 bool co_vrun(co_plat *p, uint64_t until);
 
+/* ---- sim_plat_coro_mem.c: memory shared with the process units ---------------------- */
+
+co_arena *co_arena_create(size_t size, diag *d);
+void co_arena_destroy(co_arena *a);
+void *co_arena_alloc(co_arena *a, size_t n);            /* zeroed; NULL when full */
+void co_arena_free(co_arena *a, void *q);
+void *co_arena_resize(co_arena *a, void *q, size_t old_n, size_t n);
+/* The platform's own records: from the arena when there is one, else the heap (zeroed). */
+static inline void *co_mem_alloc(co_plat *p, size_t n) {
+    return p->arena ? co_arena_alloc(p->arena, n) : calloc(1, n ? n : 1);
+}
+static inline void co_mem_free(co_plat *p, void *q) {
+    if (p->arena) co_arena_free(p->arena, q); else free(q);
+}
+
+/* ---- sim_plat_coro_proc.c: process units --------------------------------------------- */
+
+int co_proc_start(co_plat *p, sim_punit *u, diag *d);   /* forks u's process, which runs its entry */
+bool co_proc_alive(const sim_punit *u);
+void co_proc_join(sim_punit *u);                        /* reaps it (kills it after a grace time) */
+int co_loop_proc_start(co_loop *l, diag *d);            /* forks l's process, which runs the loop */
+void co_loop_proc_join(co_loop *l);                     /* after closing: reaps it (kills it after a grace time) */
+
 /* ---- sim_plat_coro.c -------------------------------------------------------- */
 
 uint64_t co_now(co_plat *p);
 void co_active_add(co_plat *p, int64_t d);      /* leaving or entering quiet */
+bool co_active_sub_one(co_plat *p);              /* a unit ended: true when the platform became quiet */
+void co_poke_main(co_plat *p);                   /* real time: main's wait returns (quiet) */
 /* Takes w off its channel (its monitor's mutex held). */
 void co_unlink(sim_punit *w);
 /* A task ended: its loop counts it out and lets a joiner know (on the loop's thread). */

@@ -411,8 +411,8 @@ static void wait_events(co_loop *l) {
     }
 }
 
-/* Real time: the loop's thread. */
-static void *loop_main(void *arg) {
+/* Real time: the loop's thread (or the main thread of its process). */
+void *co_loop_main(void *arg) {
     co_loop *l = arg;
     co_plat *p = l->plat;
     tl_loop = l;
@@ -458,12 +458,16 @@ static void *loop_main(void *arg) {
 /* ---- the loop's life ------------------------------------------------------------------ */
 
 co_loop *co_loop_new(co_plat *p, uint32_t index, bool is_thread, diag *d) {
-    co_loop *l = xcalloc(1, sizeof *l);
+    co_loop *l = co_mem_alloc(p, sizeof *l);   /* process units push to its inbox too */
+    if (!l) {
+        diag_set(d, ERR_NOMEM, "out of the run's shared memory for event loop %u", index);
+        return NULL;
+    }
     l->plat = p;
     l->index = index;
     l->is_thread = is_thread;
     l->epfd = l->evfd = l->tfd = -1;
-    pthread_mutex_init(&l->imu, NULL);
+    pthread_mutex_init(&l->imu, &p->ma);
     if (p->virt) return l;
     l->epfd = epoll_create1(EPOLL_CLOEXEC);
     l->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -483,7 +487,7 @@ int co_loop_thread_start(co_loop *l, diag *d) {
     pthread_attr_t ta;
     pthread_attr_init(&ta);
     pthread_attr_setstacksize(&ta, 256 * 1024);
-    int e = pthread_create(&l->thread, &ta, loop_main, l);
+    int e = pthread_create(&l->thread, &ta, co_loop_main, l);
     pthread_attr_destroy(&ta);
     if (e) return diag_set(d, ERR_LIMIT, "cannot create the thread of event loop %u: %s", l->index, strerror(e));
     l->has_thread = true;
@@ -491,6 +495,12 @@ int co_loop_thread_start(co_loop *l, diag *d) {
 }
 
 void co_loop_close(co_loop *l) {
+    if (l->in_process && atomic_load(&l->pid)) {   /* it ends once its tasks are gone: reaped */
+        atomic_store(&l->closing, 1);
+        ev_signal(l);
+        co_loop_proc_join(l);
+        return;
+    }
     if (!l->has_thread) return;
     atomic_store(&l->closing, 1);
     ev_signal(l);
@@ -504,8 +514,8 @@ void co_loop_free(co_loop *l) {
     if (l->evfd >= 0) close(l->evfd);
     if (l->tfd >= 0) close(l->tfd);
     pthread_mutex_destroy(&l->imu);
-    free(l->heap);
-    free(l);
+    if (!l->in_process) free(l->heap);   /* a loop's process had its deadline heap in its own memory */
+    co_mem_free(l->plat, l);
 }
 
 /* ---- the virtual clock's scheduler (main's thread) ---------------------------------------------- */

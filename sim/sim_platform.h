@@ -167,12 +167,21 @@ typedef struct sim_plat_desc {
     size_t task_stack;
     bool virtual_clock;
     const sim_plat_hooks *hooks;
+    /* coroutines: some units are processes of their own (kind SIM_PU_PROCESS,
+     * loop SIM_UNIT_OWN_THREAD: a process pool's workers), so the run's memory
+     * is one shared mapping of about shared_bytes. Real time only. */
+    bool process_units;
+    /* coroutines: loop_process[l] (loops entries; NULL: none) says loop l runs in a
+     * process of its own, forked from main's when its first task is started (so before
+     * that, main starts the tasks of such loops first); needs process_units. Copied. */
+    const bool *loop_process;
     bool computes;             /* the program has a compute step: calibrate the burn loop first (else
                                   skip it: a cached calibration is cheap, a fresh one ~50 ms) */
 } sim_plat_desc;
 
 /* sim_unit_start.loop for a unit that is a thread of its own (an executor's
- * worker on the coroutines platform). */
+ * worker on the coroutines platform; a process of its own with kind
+ * SIM_PU_PROCESS and desc.process_units). */
 #define SIM_UNIT_OWN_THREAD UINT32_MAX
 /* The default stack of a task (coroutines). */
 #define SIM_PLAT_TASK_STACK ((size_t)64 * 1024)

@@ -19,7 +19,7 @@
 #include <string.h>
 
 _Static_assert(sizeof(void *) != 8 || (sizeof(sim_program) == 376 && sizeof(sim_param) == 40 &&
-                                       sizeof(sim_object) == 192 && sizeof(sim_actor) == 72 &&
+                                       sizeof(sim_object) == 192 && sizeof(sim_actor) == 80 &&
                                        sizeof(sim_stmt) == 232 && sizeof(sim_expr) == 96 && sizeof(sim_task) == 24 &&
                                        sizeof(sim_name) == 16 && sizeof(sim_expect) == 72),
                "a program struct changed: copy its new pointers in sim_prog_clone.c, then update these sizes");

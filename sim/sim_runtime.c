@@ -176,6 +176,13 @@ static int rt_setup(rt *r, diag *d) {
         }
     }
     if (r->procs) unit_kinds(r);
+    if (r->coro_procs)   /* coroutines: a process pool's workers are processes, the rest tasks and threads */
+        for (uint32_t ui = 0; ui < r->nunits; ui++) {
+            rt_unit *u = &r->units[ui];
+            bool proc = u->pool != UINT32_MAX && prog->objects[u->pool].pool_kind == SIM_POOL_PROCESSES;
+            u->pkind = proc ? SIM_PU_PROCESS : SIM_PU_THREAD;
+            u->start = SIM_START_FORK;
+        }
     if (r->nmanagers && manager_init(r)) return diag_set(d, ERR_LIMIT, "cannot make the managers' pipes: out of descriptors");
     if (r->nloops) return async_loops_setup(r, d);
     return 0;
@@ -212,12 +219,12 @@ static void rt_teardown(rt *r) {
     rt_release(r, r->futs, r->cap_futs * sizeof *r->futs);
     if (r->strs) rt_strings_free(r);
     async_loops_teardown(r);
+    rt_release(r, r->loop_proc, r->nloops * sizeof *r->loop_proc);
     if (r->units) {
         for (uint32_t i = 0; i < r->nunits; i++) {
             rt_unit *u = &r->units[i];
-            if (u->created) {   /* made at run time (create_task): from the heap */
-                free(u->locals);
-                free(u->slots);
+            if (u->created) {   /* made at run time (create_task) */
+                rt_created_free(r, u);
             } else {
                 rt_release(r, u->locals, (prog->nlocals + 1) * sizeof *u->locals);
                 rt_release(r, u->slots, (prog->nfuts + 1) * sizeof *u->slots);
@@ -240,6 +247,21 @@ static void rt_teardown(rt *r) {
     rt_release(r, r->created_per_task, (prog->ntasks + 1) * sizeof *r->created_per_task);
     rt_release(r, r->objs, (prog->nobjects + 1) * sizeof *r->objs);
     rt_release(r, r->units_mem, (r->cap_units + 1) * sizeof *r->units + 64);
+}
+
+/* A unit made at run time: its locals and future slots, from the heap, or from run memory on
+ * coroutines with processes (sim_async.c's init_created). */
+void rt_created_free(rt *r, rt_unit *u) {
+    const sim_program *prog = r->prog;
+    if (r->coro_procs) {
+        rt_release(r, u->locals, (prog->nlocals + 1) * sizeof *u->locals);
+        rt_release(r, u->slots, (prog->nfuts + 1) * sizeof *u->slots);
+    } else {
+        free(u->locals);
+        free(u->slots);
+    }
+    u->locals = NULL;
+    u->slots = NULL;
 }
 
 /* The recorder's rings, from run memory (a platform of processes: in the mapping its children share).
@@ -293,6 +315,35 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     }
     bool coro = ops == &sim_plat_coro;
     uint32_t nloops = coro ? async_nloops(prog) : 0;
+    /* coroutines with a process pool (run_in_executor on a ProcessPoolExecutor): its workers are
+     * forked processes; with a virtual clock every unit runs on main's thread, so it cannot be */
+    bool coro_procs = false;
+    for (uint32_t i = 0; coro && i < prog->nobjects; i++) {
+        const sim_object *o = &prog->objects[i];
+        if (o->kind != SIM_OBJ_POOL || o->pool_kind != SIM_POOL_PROCESSES) continue;
+        if (desc->virtual_clock) {
+            diag_set(d, ERR_UNSUPPORTED, "a process pool (kind=processes) has no virtual clock on the coroutines backend: "
+                     "its workers are real processes");
+            sim_diag_at(d, prog, o->opt_pos.line ? o->opt_pos.line : o->pos.line, o->opt_pos.line ? o->opt_pos.col : o->pos.col);
+            snprintf(d->hint, sizeof d->hint, "run it with the real clock (drop --clock virtual), or use kind=threads");
+            return -ERR_UNSUPPORTED;
+        }
+        coro_procs = true;
+    }
+    /* coroutines: loops in processes of their own (own_loop=process) */
+    bool *loop_proc = NULL;
+    if (coro && nloops) {
+        loop_proc = xcalloc(nloops, sizeof *loop_proc);
+        const sim_actor *lp = async_loop_processes(prog, loop_proc);
+        if (lp && desc->virtual_clock) {
+            free(loop_proc);
+            diag_set(d, ERR_UNSUPPORTED, "own_loop=process has no virtual clock: its loop runs in a real process");
+            sim_diag_at(d, prog, lp->loop_pos.line, lp->loop_pos.col);
+            snprintf(d->hint, sizeof d->hint, "run it with the real clock (drop --clock virtual), or use own_loop");
+            return -ERR_UNSUPPORTED;
+        }
+        if (lp) coro_procs = true;
+    }
 
     /* 1. the platform and the run's shared state */
     sim_plat *plat;
@@ -307,6 +358,8 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     size_t ring_bytes = sizeof(trc_ring) + (size_t)(rcd.ring_events ? rcd.ring_events : TRC_RING_DEFAULT) * sizeof(trc_event);
     size_t shared = ((size_t)prog->nunits + 1) * (ring_bytes + 64 + sizeof(rt_unit) + 4096) + (size_t)nmon * 256 +
                     (size_t)prog->nobjects * 1024 + (64u << 20);
+    if (coro_procs && async_program_creates(prog))   /* the rings of tasks made while running: room for 4096 at once */
+        shared += (size_t)4096 * (ring_bytes + 128 + sizeof(rt_unit));
     for (uint32_t i = 0; i < prog->nobjects; i++) {
         const sim_object *o = &prog->objects[i];
         if (o->kind == SIM_OBJ_SHM) shared += (size_t)o->cap_value + 64;
@@ -317,11 +370,17 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
                                               .private_bytes = (size_t)nvars * 64, .on_end = proc_ended, .ctx = &rslot,
                                               .worker_exe = desc->worker_exe, .loops = nloops,
                                               .task_stack = prog->task_stack, .virtual_clock = desc->virtual_clock,
-                                              .hooks = coro ? &hooks : NULL, .computes = sim_program_computes(prog) },
+                                              .hooks = coro ? &hooks : NULL, .process_units = coro_procs, .loop_process = loop_proc, .computes = sim_program_computes(prog) },
                      d);
-    if (rc) return rc;
+    if (rc) {
+        free(loop_proc);
+        return rc;
+    }
     rt *r = ops->alloc(plat, sizeof *r);
-    if (!r) {
+    if (r && loop_proc && (r->loop_proc = ops->alloc(plat, nloops * sizeof *loop_proc)))
+        memcpy(r->loop_proc, loop_proc, nloops * sizeof *loop_proc);
+    free(loop_proc);
+    if (!r || (loop_proc && !r->loop_proc)) {
         ops->destroy(plat);
         return diag_set(d, ERR_NOMEM, "out of memory for the run's shared state");
     }
@@ -331,6 +390,7 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     r->ops = plat->ops;   /* a platform of processes gives each process its own copy, at one address */
     r->procs = ops->unit_launch != NULL;
     r->coro = coro;
+    r->coro_procs = coro_procs;
     r->nloops = nloops;
     r->ubase = nloops;
     r->nstatic = prog->nunits;
@@ -386,7 +446,7 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
                             : u->actor                 ? u->actor->name
                                                        : "loop";
         run.units[ui] = (trc_unit){ .id = ui, .parent = u->parent, .name = u->name, .group = group,
-                                    .kind = r->procs && u->pkind == SIM_PU_PROCESS ? TRC_UNIT_PROCESS : u->tkind };
+                                    .kind = (r->procs || r->coro_procs) && u->pkind == SIM_PU_PROCESS ? TRC_UNIT_PROCESS : u->tkind };
     }
     run.nobjects = prog->nobjects + r->ngils;
     run.objects = arena_push(&tmp, sizeof *run.objects * (run.nobjects + 1));
@@ -404,7 +464,8 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     trc_ring_alloc ralloc = { ring_alloc, ring_free, r };
     rcd.writer = w;
     rcd.virtual_clock = ops->clock_source(plat);
-    rcd.alloc = r->procs ? &ralloc : NULL;
+    rcd.alloc = r->procs || r->coro_procs ? &ralloc : NULL;   /* in the memory the unit processes share */
+    rcd.cross_process = r->coro_procs && r->loop_proc;   /* tasks are made in loops' processes too */
     rc = trc_recorder_create(&rec, &rcd, d);
     if (rc) goto out;
     r->rec = rec;
@@ -423,8 +484,13 @@ int sim_run(sim_result *res, const sim_program *prog, const sim_desc *desc, diag
     /* 3. the units: started first, released together (a platform of processes makes each one only
      * when it begins: unit_launch); on coroutines the loops (units 0 .. ubase - 1) run already */
     started = true;
+    /* coroutines with process units: those are forked first, from main while the loops are idle
+     * (no task runs yet, so no other thread of this process is in the middle of an allocation) */
+    for (uint32_t pass = r->coro_procs ? 0 : 1; pass < 2; pass++)
     for (uint32_t ui = r->ubase; ui < r->nunits; ui++) {
         rt_unit *u = &r->units[ui];
+        bool forked = u->pkind == SIM_PU_PROCESS || (u->loop != UINT32_MAX && r->loop_proc && r->loop_proc[u->loop]);
+        if (r->coro_procs && (pass == 0) != forked) continue;
         rc = ops->unit_start(plat, &u->pu, &(sim_unit_start){ .entry = unit_main, .arg = u, .name = u->name,
                                                               .kind = u->pkind, .start = u->start,
                                                               .loop = u->loop == UINT32_MAX ? SIM_UNIT_OWN_THREAD : u->loop }, d);

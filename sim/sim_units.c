@@ -61,7 +61,7 @@ void unit_main(void *arg) {
         return;
     }
     u->nwaits = 0;
-    if (r->procs) {
+    if (r->procs || (r->coro_procs && u->pool != UINT32_MAX && u->pkind == SIM_PU_PROCESS)) {
         /* its process: its pid, and the pid of the one that made it */
         int32_t pid, tid, lpid = 0, ltid;
         r->ops->unit_ids(r->plat, u->pu, &pid, &tid);

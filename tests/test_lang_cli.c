@@ -349,6 +349,67 @@ START_TEST(define_on_the_swept_param_and_relations_quoted) {
 }
 END_TEST
 
+/* fix6: a run selector naming a run that cannot exist (a backend the scenario never runs on, a
+ * value its sweep never takes) is refused by check at its place, saying what the runs are; run
+ * refuses it before it records anything (it said so only after the runs). */
+START_TEST(a_selector_naming_no_run_is_refused_before_running) {
+    char scn[512], rec[512];   /* tmp_path's buffers are reused by weft() */
+    snprintf(scn, sizeof scn, "%s", tmp_path("sel.scn"));
+    snprintf(rec, sizeof rec, "%s", tmp_path("sel.weft"));
+    write_file(scn, "scenario \"selectors\"\nparam workers = 2\nsweep workers = 1, 2\nbackends threads, coroutines\n"
+                    "counter c\nactor w * workers { sleep 1ms; incr c }\n"
+                    "expect makespan[workers=2] < makespan[workers=1] * 10\n"
+                    "expect resident_per_unit[backend=processes] < 1MiB\n");
+    out o;
+    char args[2048], want[2048];
+    snprintf(args, sizeof args, "check %s", scn);
+    weft(&o, args);
+    ck_assert_int_eq(o.status, 2);
+    snprintf(want, sizeof want, "%s:8:8: error: resident_per_unit[backend=processes] names no run: its runs are on threads "
+                                "and coroutines with workers = 1, 2\n", scn);
+    ck_assert_msg(!strncmp(o.err, want, strlen(want)), "%s", o.err);
+    ck_assert_msg(strstr(o.err, "hint: name the backend in `backends` (or `--backend`)"), "%s", o.err);
+    ck_assert_str_eq(o.text, "");
+    snprintf(args, sizeof args, "run %s -o %s", scn, rec);
+    weft(&o, args);
+    ck_assert_int_eq(o.status, 2);
+    ck_assert_msg(!strncmp(o.err, want, strlen(want)), "%s", o.err);
+    ck_assert_msg(!strstr(o.text, "run 1 of"), "nothing ran: %s", o.text);
+    ck_assert_int_ne(access(rec, F_OK), 0);
+    /* --backend names the runs: with processes among them, [backend=processes] is one run per value */
+    snprintf(args, sizeof args, "check %s --backend threads,processes", scn);
+    weft(&o, args);
+    ck_assert_int_eq(o.status, 2);
+    ck_assert_msg(strstr(o.err, ":8:8: error: resident_per_unit[backend=processes] names 2 runs (its runs are on threads and "
+                                "processes with workers = 1, 2): it must name one"), "%s", o.err);
+    /* ... and one run with a single value */
+    snprintf(args, sizeof args, "check %s --backend threads,processes --sweep workers=1,2 --sweep workers=2", scn);
+    weft(&o, args);
+    ck_assert_msg(o.status == 2 && strstr(o.err, "makespan[workers=1] names no run"), "%s", o.err);
+    snprintf(args, sizeof args, "check %s --backend processes,threads", scn);
+    weft(&o, args);
+    ck_assert_msg(o.status == 2, "%s", o.err);
+    /* a value the sweep never takes */
+    write_file(scn, "param workers = 2\nsweep workers = 1, 2\nactor w * workers { sleep 1ms }\n"
+                    "expect makespan[workers=4] * 2 < makespan[workers=1]\n");
+    snprintf(args, sizeof args, "check %s", scn);
+    weft(&o, args);
+    ck_assert_int_eq(o.status, 2);
+    snprintf(want, sizeof want, "%s:4:8: error: makespan[workers=4] names no run: its runs are on threads with "
+                                "workers = 1, 2\n", scn);
+    ck_assert_msg(!strncmp(o.err, want, strlen(want)), "%s", o.err);
+    /* --sweep replaces the values, as in run */
+    snprintf(args, sizeof args, "check %s --sweep workers=1,4", scn);
+    weft(&o, args);
+    ck_assert_msg(o.status == 0, "%s", o.err);
+    snprintf(args, sizeof args, "run %s -o %s --sweep workers=1,3", scn, rec);
+    weft(&o, args);
+    ck_assert_int_eq(o.status, 2);
+    ck_assert_msg(strstr(o.err, "makespan[workers=4] names no run: its runs are on threads with workers = 1, 3"), "%s", o.err);
+    ck_assert_int_ne(access(rec, F_OK), 0);
+}
+END_TEST
+
 /* Errors a run survives are told on stderr, as Python prints them. */
 START_TEST(survived_errors_are_warned_about) {
     const char *scn = tmp_path("warn.scn");
@@ -378,6 +439,7 @@ int main(void) {
     tcase_add_test(tc, the_chinese_bundled_scenario_runs);
     tcase_add_test(tc, sweep_expectations_name_their_run);
     tcase_add_test(tc, survived_errors_are_warned_about);
+    tcase_add_test(tc, a_selector_naming_no_run_is_refused_before_running);
     tcase_add_test(tc, define_on_the_swept_param_and_relations_quoted);
     tcase_add_test(tc, an_expectation_no_run_checked_is_said);
     tcase_add_test(tc, an_expected_end_under_a_false_if_does_not_excuse_it);

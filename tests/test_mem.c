@@ -139,6 +139,60 @@ START_TEST(model_series_and_per_unit) {
 }
 END_TEST
 
+/* fix6: with one unit begun, the growth cannot be told from the runtime's own (idle pool threads,
+ * the recorder): no per-unit figure ("284 KiB per unit" was the whole growth over 1), and the stats,
+ * the JSON, diff and the expectations say why; an event loop is the runtime's, not a unit */
+START_TEST(one_unit_has_no_per_unit_figure) {
+    run_builder b;
+    rb_init(&b, "mem1");
+    uint32_t loop = rb_unit(&b, "loop"), a = rb_unit(&b, "main");
+    b.run->units[loop].kind = TRC_UNIT_LOOP;
+    mem_ev(&b, 0, a, TRC_MEM_MAIN | TRC_MEM_BASELINE, 100, 3 * MIB, 69 * MIB);
+    rb_ev(&b, 1 * MS, loop, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    rb_ev(&b, 1 * MS, a, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    mem_ev(&b, 5 * MS, a, TRC_MEM_MAIN, 100, 3 * MIB + 284 * KIB, 211 * MIB);
+    rb_ev(&b, 7 * MS, a, TRC_EV_UNIT_EXIT, 0, TRC_EXIT_DONE, 0, 0);
+    rb_ev(&b, 8 * MS, loop, TRC_EV_UNIT_EXIT, 0, TRC_EXIT_DONE, 0, 0);
+    trc_recording *rec = rb_finish(&b, 10 * MS);
+    trc_model m;
+    diag d;
+    ck_assert_int_eq(trc_model_build(&m, &rec->runs[0], &d), 0);
+    const trc_mem *mem = &m.mem;
+    ck_assert(mem->has_base);
+    ck_assert_uint_eq(mem->units_started, 1);   /* main: the loop is the runtime's */
+    ck_assert_ptr_nonnull(mem->unit_unknown);
+    ck_assert_str_eq(mem->unit_unknown, "one unit began: its growth cannot be told from the runtime's own");
+    ck_assert(mem->unit_resident == 0 && mem->unit_virt == 0);
+    buf out = { 0 };
+    trc_stats_text(&out, &m);
+    ck_assert_msg(strstr((char *)out.p, "per unit: n/a (one unit began: its growth cannot be told from the runtime's own)\n"),
+                  "%.3000s", (char *)out.p);
+    ck_assert_msg(!strstr((char *)out.p, "284 KiB resident"), "%.3000s", (char *)out.p);
+    buf js = { 0 };
+    trc_stats_json(&js, &m, 1);
+    const char *mk = strstr((char *)js.p, "\"memory\"");
+    ck_assert_ptr_nonnull(mk);
+    ck_assert_msg(strstr(mk, "\"per_unit_unknown\":\"one unit began: its growth cannot be told from the runtime's own\"") &&
+                  !strstr(mk, "\"per_unit_resident\""), "%.2000s", mk);
+    buf_release(&out);
+    buf_release(&js);
+    /* weft diff: n/a on that side, not "-" (a figure absent from the run) */
+    trc_stats st;
+    ck_assert_int_eq(trc_stats_build(&st, &m), 0);
+    trc_diff df;
+    ck_assert_int_eq(trc_diff_build(&df, &st, &st), 0);
+    buf dt = { 0 };
+    trc_diff_text(&dt, &df, "A", "B", false);
+    ck_assert_msg(strstr((char *)dt.p, "resident_per_unit") && strstr(strstr((char *)dt.p, "resident_per_unit"), "n/a"),
+                  "%.3000s", (char *)dt.p);
+    buf_release(&dt);
+    trc_diff_release(&df);
+    trc_stats_release(&st);
+    trc_model_release(&m);
+    trc_recording_free(rec);
+}
+END_TEST
+
 /* ---- real runs --------------------------------------------------------------------- */
 
 static const char *idle_threads =
@@ -305,6 +359,7 @@ int main(void) {
     TCase *tc = tcase_create("mem");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, model_series_and_per_unit);
+    tcase_add_test(tc, one_unit_has_no_per_unit_figure);
     tcase_add_test(tc, thousand_idle_threads);
     tcase_add_test(tc, processes_have_their_own_series);
     tcase_add_test(tc, stats_json_figures);

@@ -508,6 +508,37 @@ START_TEST(fuzz_regressions) {
 }
 END_TEST
 
+/* fix6: a lone '=' where a comparison belongs says to write '==' (with the line as it should be), in
+ * every expectation and condition alike (`expect never_awaited = 0` said only "expected the end
+ * of the statement"; `expect makespan = 1s` that a comparison must be an integer) */
+START_TEST(a_single_equals_sign_hints_double) {
+    static const char head[] = "param n = 1\ncounter c\nqueue q capacity=1\nshm s size=8\nactor a { incr c }\n";
+    static const struct { const char *line; int col; const char *msg, *hint; } cases[] = {
+        { "expect never_awaited = 0", 22, "expected the end of the statement, found '='",
+          "'=' is not a comparison: write '==', as in: expect never_awaited == 0" },
+        { "expect counter c = 1", 18, "expected a comparison", "write '==', as in: expect counter c == 1" },
+        { "expect makespan = 1s", 17, "expected the end of the statement, found '='", "expect makespan == 1s" },
+        { "expect size q = 0", 15, "found '='", "expect size q == 0" },
+        { "expect lost_updates c = 0", 23, "expected a comparison", "expect lost_updates c == 0" },
+        { "expect torn_reads s = 0", 21, "expected a comparison", "expect torn_reads s == 0" },
+        { "expect exitcode a = 0", 19, "expected a comparison", "expect exitcode a == 0" },
+        { "expect resident_per_unit = 1MiB", 26, "found '='", "expect resident_per_unit == 1MiB" },
+        { "expect makespan[n=1] = makespan[n=1]", 22, "found '='", "expect makespan[n=1] == makespan[n=1]" },
+        { "expect counter c => 1", 18, "expected a comparison", "write '>=', as in: expect counter c >= 1" },
+        { "expect counter c =< 1  # a comment", 18, "expected a comparison", "write '<=', as in: expect counter c <= 1" },
+        { "expect all_done if n = 1", 22, "found '='", "expect all_done if n == 1" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[512];
+        snprintf(text, sizeof text, "%s%s\n", head, cases[i].line);
+        tu_parse_err(text, 6, cases[i].col, cases[i].msg, cases[i].hint);
+    }
+    /* a step's condition too */
+    tu_parse_err("param n = 1\ncounter c\nactor a { if n = 1 { incr c } }\n", 3, 16, "expected '{'",
+                 "write '==', as in: actor a { if n == 1 { incr c } }");
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("parse");
     TCase *tc = tcase_create("parse");
@@ -527,6 +558,7 @@ int main(void) {
     tcase_add_test(tc, fuzz_regressions);
     tcase_add_test(tc, rwlocks_and_queue_kinds);
     tcase_add_test(tc, rwlock_and_queue_errors);
+    tcase_add_test(tc, a_single_equals_sign_hints_double);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

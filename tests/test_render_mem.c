@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define MS 1000000ull
 #define MIB (1024ull * 1024)
@@ -77,11 +78,43 @@ START_TEST(no_memory_no_row) {
 }
 END_TEST
 
+/* fix6: in a narrow label column (short unit names) the row's label read "3.1 MiB resi…": every
+ * label in it is whole, and the figure is there with what it is */
+START_TEST(memory_label_is_whole_in_a_narrow_column) {
+    trc_model m;
+    trc_recording *rec = mem_run(true, &m);
+    rdr_view_desc desc = { .rec = rec, .models = &m, .nmodels = 1, .width = 1000, .height = 500, .at = 60.0 * MS };
+    rdr_view v;
+    diag d = { 0 };
+    ck_assert_int_eq(rdr_view_init(&v, &desc, &d), 0);
+    ck_assert_int_le(v.lay.label_w, 130);   /* the narrow column */
+    int y0, y1;
+    ck_assert_int_eq(rdr_view_row_span(&v, RDR_ROW_MEM, 0, 0, &y0, &y1), 0);
+    rdr_drawlist dl = { 0 };
+    rdr_build(&v, &dl, NULL);
+    size_t nl;
+    const rdr_label_rect *l = rdr_view_labels(&v, &nl);
+    bool figure = false, what = false;
+    for (size_t i = 0; i < nl; i++) {
+        if (l[i].y < y0 || l[i].y >= y1 || l[i].x >= v.lay.label_w) continue;
+        ck_assert_msg(!strstr(l[i].text, "\xe2\x80\xa6"), "cut: '%s'", l[i].text);
+        figure |= strstr(l[i].text, "40 MiB") != NULL;
+        what |= strstr(l[i].text, "resident") != NULL;
+    }
+    ck_assert_msg(figure && what, "the resident figure and its name");
+    rdr_drawlist_free(&dl);
+    rdr_view_release(&v);
+    trc_model_release(&m);
+    trc_recording_free(rec);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("render_mem");
     TCase *tc = tcase_create("mem");
     tcase_add_test(tc, memory_row_follows_the_resident_total);
     tcase_add_test(tc, no_memory_no_row);
+    tcase_add_test(tc, memory_label_is_whole_in_a_narrow_column);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

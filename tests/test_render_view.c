@@ -533,6 +533,63 @@ END_TEST
  * changes nothing a frame shows: the warmed view's first frame, with the real
  * fonts and the stage, is the cold view's, command for command; its window,
  * playhead and playing state are as they were. */
+/* fix6: units that never started in a run (a spawned actor the mode never spawned) get no lane
+ * each: one quiet line says how many (20 empty lanes sat above `main` in io_bound's mode 0) */
+START_TEST(test_never_started_units_folded) {
+    run_builder rb;
+    rb_init(&rb, "never started");
+    uint32_t req[3];
+    for (int i = 0; i < 3; i++) {
+        char nm[16];
+        snprintf(nm, sizeof nm, "request.%d", i);
+        req[i] = rb_unit(&rb, nm);
+    }
+    uint32_t main_u = rb_unit(&rb, "main");
+    rb_ev(&rb, 0, main_u, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    rb_ev(&rb, 5 * MS, main_u, TRC_EV_UNIT_EXIT, 0, TRC_EXIT_DONE, 0, 0);
+    trc_recording *rec = rb_finish(&rb, 5 * MS);
+    trc_model m;
+    diag d = { 0 };
+    ck_assert_int_eq(trc_model_build(&m, &rec->runs[0], &d), 0);
+    rdr_view v;
+    rdr_view_desc desc = { .rec = rec, .models = &m, .nmodels = 1, .width = 1000, .height = 500, .at = 5 * MS };
+    ck_assert_int_eq(rdr_view_init(&v, &desc, &d), 0);
+    int y0, y1, mr = -1;
+    for (int i = 0; i < 3; i++) ck_assert_int_ne(rdr_view_row_span(&v, RDR_ROW_UNIT, 0, req[i], &y0, &y1), 0);
+    for (uint32_t i = 0; i < v.lay.nrows; i++)
+        if (v.lay.rows[i].kind == RDR_ROW_UNIT && v.lay.rows[i].id == main_u) mr = (int)i;
+    ck_assert_int_ge(mr, 0);
+    /* main's lane first, the line after it */
+    uint32_t quiet = 0;
+    for (uint32_t i = 0; i < v.lay.nrows; i++)
+        if (v.lay.rows[i].kind == RDR_ROW_NOTSTARTED) {
+            quiet++;
+            ck_assert_uint_eq(v.lay.rows[i].id, 3);
+            ck_assert_int_gt((int)i, mr);
+        }
+    ck_assert_uint_eq(quiet, 1);
+    rdr_drawlist dl = { 0 };
+    rdr_build(&v, &dl, NULL);
+    size_t nl;
+    const rdr_label_rect *l = rdr_view_labels(&v, &nl);
+    bool said = false;
+    for (size_t i = 0; i < nl; i++) {
+        said |= !strcmp(l[i].text, "3 units never started");
+        ck_assert_msg(strncmp(l[i].text, "request.", 8), "a lane for %s", l[i].text);
+    }
+    ck_assert_msg(said, "no line says the units never started");
+    /* the hover over the line names them */
+    const rdr_row *row = NULL;
+    for (uint32_t i = 0; i < v.lay.nrows; i++)
+        if (v.lay.rows[i].kind == RDR_ROW_NOTSTARTED) row = &v.lay.rows[i];
+    ck_assert_ptr_nonnull(row);
+    rdr_drawlist_free(&dl);
+    rdr_view_release(&v);
+    trc_model_release(&m);
+    trc_recording_free(rec);
+}
+END_TEST
+
 START_TEST(test_warm_same_frame) {
     dl_fix f;
     dl_make(&f);
@@ -583,6 +640,7 @@ static Suite *view_suite(void) {
     tcase_add_test(tc, test_lost_events_hatch);
     tcase_add_test(tc, test_absolute_time);
     tcase_add_test(tc, test_warm_same_frame);
+    tcase_add_test(tc, test_never_started_units_folded);
     suite_add_tcase(s, tc);
     return s;
 }

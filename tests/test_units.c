@@ -519,16 +519,80 @@ START_TEST(sweep_relations_are_checked_across_runs) {
     ck_assert_uint_eq(p->nsweep, 2);
     ck_assert_int_eq(p->sweep_values[1], 4);
     ck_assert(p->expects[0].across_runs);
-    int64_t vals[2] = { 1, 4 };
+    /* the real path: the runs' keys (threads, workers=1 and 4) and their makespans through sim_check_runs */
+    sim_run_key keys[2] = { { SIM_BACKEND_THREADS, 0, 1 }, { SIM_BACKEND_THREADS, 0, 4 } };
     uint64_t good[2] = { 40 * MS, 10 * MS }, bad[2] = { 40 * MS, 30 * MS };
     char rep[2048] = "";
-    ck_assert_uint_eq(sim_check_sweep(p, 0, vals, good, 2, rep, sizeof rep), 1);   /* workers=8 never ran */
+    ck_assert_uint_eq(sim_check_runs(p, keys, good, NULL, 2, rep, sizeof rep), 1);   /* workers=8 never ran */
     ck_assert_msg(strstr(rep, "s.scn:7:1: expect makespan[workers=8] > 0ms: no run with workers=8 was recorded"), "%s", rep);
     rep[0] = 0;
-    ck_assert_uint_eq(sim_check_sweep(p, 0, vals, bad, 2, rep, sizeof rep), 2);
+    ck_assert_uint_eq(sim_check_runs(p, keys, bad, NULL, 2, rep, sizeof rep), 2);
     /* the expectation quoted as written (issue 9), then what the runs measured */
     ck_assert_msg(strstr(rep, "s.scn:6:1: expect makespan[workers=4] * 2 < makespan[workers=1] does not hold: the makespans "
                               "were workers=1: 40.0 ms, workers=4: 30.0 ms"), "%s", rep);
+    /* before anything runs (weft check, weft run before it records): workers=8 names no run, at its place */
+    ck_assert_int_eq(sim_check_selectors(p, keys, 2, &d), -ERR_SCENARIO);
+    ck_assert_int_eq(d.line, 7);
+    ck_assert_int_eq(d.col, 8);
+    ck_assert_str_eq(d.msg, "makespan[workers=8] names no run: its runs are on threads with workers = 1, 4");
+    sim_program_free(p);
+}
+END_TEST
+
+/* fix6: a selector that names no run (a backend the runs are not on, a value the sweep never
+ * takes) or several is refused before anything runs, saying what the runs are */
+START_TEST(run_selectors_are_checked_before_the_runs) {
+    diag d;
+    sim_program *p;
+    ck_assert_int_eq(sim_parse(&p, "b.scn",
+                               "param mode = 0\nactor a { sleep 1ms }\nsweep mode = 0, 1\n"
+                               "backends threads, coroutines\n"
+                               "expect makespan[mode=1] < makespan[mode=0]\n"
+                               "expect resident_per_unit[backend=processes] < 1MiB\n",
+                               NULL, 0, &d), 0);
+    sim_run_key keys[4] = { { SIM_BACKEND_THREADS, 0, 0 }, { SIM_BACKEND_THREADS, 0, 1 },
+                            { SIM_BACKEND_COROUTINES, 0, 0 }, { SIM_BACKEND_COROUTINES, 0, 1 } };
+    ck_assert_int_eq(sim_check_selectors(p, keys, 4, &d), -ERR_SCENARIO);
+    ck_assert_int_eq(d.line, 6);
+    ck_assert_int_eq(d.col, 8);
+    ck_assert_str_eq(d.msg, "resident_per_unit[backend=processes] names no run: its runs are on threads and coroutines "
+                            "with mode = 0, 1");
+    ck_assert_msg(strstr(d.hint, "`backends`"), "%s", d.hint);
+    ck_assert_str_eq(d.snippet, "expect resident_per_unit[backend=processes] < 1MiB");
+    sim_program_free(p);
+
+    /* [backend=B] beside a sweep on several backends is a run per value: several */
+    ck_assert_int_eq(sim_parse(&p, "b.scn",
+                               "param mode = 0\nactor a { sleep 1ms }\nsweep mode = 0, 1\n"
+                               "expect makespan[backend=threads] < 1s\n", NULL, 0, &d), 0);
+    ck_assert_int_eq(sim_check_selectors(p, keys, 4, &d), -ERR_SCENARIO);
+    ck_assert_str_eq(d.msg, "makespan[backend=threads] names 2 runs (its runs are on threads and coroutines with "
+                            "mode = 0, 1): it must name one");
+    /* one value alone on each backend: one run each */
+    ck_assert_int_eq(sim_check_selectors(p, (sim_run_key[]){ { SIM_BACKEND_THREADS, 0, 0 }, { SIM_BACKEND_COROUTINES, 0, 0 } },
+                                         2, &d), 0);
+    sim_program_free(p);
+
+    /* a value per backend (`backend B if EXPR`): [mode=2] is no run; the runs are told run by run;
+     * a selector under `on` is checked over the runs of those backends only */
+    ck_assert_int_eq(sim_parse(&p, "b.scn",
+                               "param mode = 0\nactor a { sleep 1ms }\nsweep mode = 0, 1\n"
+                               "expect makespan[mode=0] < makespan[mode=1]\n"
+                               "expect makespan[mode=1] < 1s on coroutines\n"
+                               "expect makespan[mode=2] < makespan[mode=1]\n", NULL, 0, &d), 0);
+    sim_run_key own[2] = { { SIM_BACKEND_THREADS, 0, 0 }, { SIM_BACKEND_COROUTINES, 0, 1 } };
+    ck_assert_int_eq(sim_check_selectors(p, own, 2, &d), -ERR_SCENARIO);
+    ck_assert_int_eq(d.line, 6);
+    ck_assert_str_eq(d.msg, "makespan[mode=2] names no run: its runs are mode=0 on threads, mode=1 on coroutines");
+    sim_program_free(p);
+
+    /* no sweep: [P=v] names no run, and the hint says how to sweep */
+    ck_assert_int_eq(sim_parse(&p, "b.scn", "param w = 1\nactor a { sleep 1ms }\nexpect makespan[w=2] < 1s\n", NULL, 0,
+                               &d), 0);
+    sim_run_key one = { SIM_BACKEND_THREADS, UINT32_MAX, 0 };
+    ck_assert_int_eq(sim_check_selectors(p, &one, 1, &d), -ERR_SCENARIO);
+    ck_assert_str_eq(d.msg, "makespan[w=2] names no run: it runs once, on threads, and it sweeps no parameter");
+    ck_assert_msg(strstr(d.hint, "`sweep w = ...`"), "%s", d.hint);
     sim_program_free(p);
 }
 END_TEST
@@ -585,6 +649,7 @@ int main(void) {
     tcase_add_test(tc, stuck_result_is_reported);
     tcase_add_test(tc, order_and_makespan_expectations_fail_clearly);
     tcase_add_test(tc, sweep_relations_are_checked_across_runs);
+    tcase_add_test(tc, run_selectors_are_checked_before_the_runs);
     tcase_add_test(tc, sweep_relations_are_evaluated_within_each_backend);
     tcase_add_test(tc, unit_and_pool_misuse_errors);
     suite_add_tcase(s, tc);

@@ -518,6 +518,12 @@ typedef struct trc_recorder_desc {
      * 1/64 resident, 1 MiB or 1/64 virtual). Off with a virtual clock, or no_mem. */
     uint32_t mem_period_us;
     bool no_mem;
+    /* Units may be declared (trc_recorder_unit, trc_recorder_ring) by processes forked
+     * from this one after the recorder was made (tasks made on an event loop in a process
+     * of its own): the recorder itself, its table of rings and the units declared while
+     * running are then in alloc's memory (which must be shared with those processes),
+     * and its mutex is process-shared. Needs alloc. */
+    bool cross_process;
 } trc_recorder_desc;
 #define TRC_RING_DEFAULT 65536u
 #define TRC_RING_MAX (1u << 24)
@@ -976,9 +982,13 @@ typedef struct trc_mem {
     trc_sample *resident, *virt; size_t n;
     uint64_t base_resident, base_virt;       /* the baseline: main's (the units' processes did not exist) */
     uint64_t peak_resident, peak_virt;       /* the most of the total over the run */
-    uint32_t units_started;                  /* units that began */
-    /* per unit: (peak - baseline) / units started; 0 without a baseline or units */
+    uint32_t units_started;                  /* units that began (an event loop is the runtime's: not counted) */
+    /* per unit: (peak - baseline) / units started; 0 when unit_unknown says why there is none */
     double unit_resident, unit_virt;
+    /* NULL when the per-unit figures are known; else why not (a static string): no baseline, no unit
+     * began, or one unit began (its growth cannot be told from the runtime's own: idle pool threads,
+     * the recorder) */
+    const char *unit_unknown;
     bool has_base;
 } trc_mem;
 
@@ -1140,6 +1150,8 @@ typedef struct trc_diff_row {
     const char *scope, *name, *figure;   /* "object", "jobs", "wait"; scope "run" and name "" at run level */
     uint8_t unit;                     /* trc_fig_unit */
     bool has_a, has_b;                /* the figure exists in that run */
+    bool na_a, na_b;                  /* it does not, because it cannot be told there (memory per unit with
+                                         one unit begun): "n/a", not "-" */
     double a, b;
 } trc_diff_row;
 typedef struct trc_diff {

@@ -78,9 +78,16 @@ static void side_rows(rows *r, int side, const trc_stats *s) {
     if (mem->nprocs) {   /* memory (issue 16): the peaks, and per unit when there is a baseline */
         put(r, side, "run", "", "peak_resident", TRC_FIG_BYTES, (double)mem->peak_resident);
         put(r, side, "run", "", "peak_virtual", TRC_FIG_BYTES, (double)mem->peak_virt);
-        if (mem->has_base && mem->units_started) {
+        if (!mem->unit_unknown) {
             put(r, side, "run", "", "resident_per_unit", TRC_FIG_BYTES, mem->unit_resident);
             put(r, side, "run", "", "virtual_per_unit", TRC_FIG_BYTES, mem->unit_virt);
+        } else {   /* n/a, as the stats say (one unit began: it cannot be told from the runtime's growth) */
+            static const char *const per[] = { "resident_per_unit", "virtual_per_unit" };
+            for (int k = 0; k < 2; k++) {
+                trc_diff_row *row = row_get(r, "run", "", per[k], TRC_FIG_BYTES);
+                if (side == 0) row->na_a = true;
+                else row->na_b = true;
+            }
         }
     }
     for (uint32_t g = 0; g < s->ngroups; g++) {
@@ -297,10 +304,12 @@ void trc_diff_text(buf *out, const trc_diff *d, const char *label_a, const char 
     const char *scope = "run";
     for (size_t i = 0; i < d->nrows; i++) {
         const trc_diff_row *r = &d->rows[i];
-        if (r->a == 0 && r->b == 0) continue;
+        if (r->a == 0 && r->b == 0 && !r->na_a && !r->na_b) continue;
         if (changed_only && r->has_a && r->has_b && r->a == r->b) continue;
         if (strcmp(scope, r->scope)) { bprintf(out, "\n"); scope = r->scope; }
         char a[48] = "-", b[48] = "-", dl[48] = "", rt[32] = "";
+        if (r->na_a) snprintf(a, sizeof a, "n/a");
+        if (r->na_b) snprintf(b, sizeof b, "n/a");
         if (r->has_a) trc__fig_fmt(a, sizeof a, r->unit, r->a);
         if (r->has_b) trc__fig_fmt(b, sizeof b, r->unit, r->b);
         if (r->has_a && r->has_b) {

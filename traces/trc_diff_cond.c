@@ -95,6 +95,11 @@ int trc_cond_eval(const trc_cond *c, const trc_diff *d, bool *hit, char *why, si
         return diag_set(dg, ERR_USAGE, "--fail-if '%s': no figure '%s' in these runs (weft diff --json lists them)",
                         c->text, c->path);
     }
+    if ((r->na_a && c->kind != TRC_COND_VALUE) || r->na_b) {
+        snprintf(why, cap, "%s: n/a in %s (one unit began: it cannot be told from the runtime's own), not compared",
+                 c->path, r->na_b ? "B" : "A");
+        return 0;
+    }
     if (c->kind != TRC_COND_VALUE && (!r->has_a || !r->has_b)) {
         snprintf(why, cap, "%s: only in %s, not compared", c->path, r->has_a ? "A" : "B");
         return 0;

@@ -7,7 +7,8 @@
  *    units were made, written with the first sample: TRC_MEM_BASELINE);
  *  - the run as a whole: every process at its last sample, summed, as a step
  *    series; its peak; and per unit, the growth of that total from the
- *    baseline to its peak divided by the units that began. A process of a
+ *    baseline to its peak divided by the units that began (not an event
+ *    loop; none when only one began: see unit_unknown). A process of a
  *    unit did not exist at the baseline, so all of it is growth; its resident
  *    size counts the pages it shares with its parent since the fork, as `ps`
  *    does.
@@ -70,7 +71,10 @@ void trc__mem_build(trc_model *m, const trc_event *ev, size_t nev, uint64_t base
     trc_mem *mem = &m->mem;
     const trc_run *run = m->run;
     memset(mem, 0, sizeof *mem);
-    for (uint32_t u = 0; u < run->nunits; u++) mem->units_started += m->units[u].nspans > 0;
+    /* the units that began; an event loop is the runtime's (on coroutines: growth per task) */
+    for (uint32_t u = 0; u < run->nunits; u++)
+        mem->units_started += m->units[u].nspans > 0 && run->units[u].kind != TRC_UNIT_LOOP;
+    mem->unit_unknown = "the run has no memory samples";
     if (!nev) return;
     mproc_cur *cur = NULL;
     size_t cap_procs = 0, cap_total = 0;
@@ -132,7 +136,14 @@ void trc__mem_build(trc_model *m, const trc_event *ev, size_t nev, uint64_t base
             mem->procs[0] = tmp;
             break;
         }
-    if (mem->has_base && mem->units_started) {
+    /* Growth that the units account for: with one unit, none of it can be told from the runtime's own
+     * (a pool's idle threads, the recorder's buffers): 284 KiB "per unit" was all of it. With more,
+     * (peak - baseline) / units is an upper bound whose runtime share fades as 1 / units. */
+    mem->unit_unknown = !mem->has_base ? "no memory was sampled before the units began"
+                      : !mem->units_started ? "no unit began"
+                      : mem->units_started == 1 ? "one unit began: its growth cannot be told from the runtime's own"
+                      : NULL;
+    if (!mem->unit_unknown) {
         double n = mem->units_started;
         mem->unit_resident = mem->peak_resident > mem->base_resident ? (double)(mem->peak_resident - mem->base_resident) / n : 0;
         mem->unit_virt = mem->peak_virt > mem->base_virt ? (double)(mem->peak_virt - mem->base_virt) / n : 0;

@@ -207,19 +207,49 @@ static size_t ring_bytes(const trc_recorder *r) {
     return (sizeof(trc_ring) + (size_t)r->desc.ring_events * sizeof(trc_event) + 63) & ~(size_t)63;
 }
 
+/* The recorder's own blocks: in alloc's memory when other processes declare units (cross_process). */
+static bool cross(const trc_recorder_desc *desc) { return desc->cross_process && desc->alloc; }
+
+static void *own_alloc(const trc_recorder *r, size_t n) {
+    if (!cross(&r->desc)) return xcalloc(1, n);
+    void *q = r->alloc.alloc(r->alloc.ctx, n);
+    if (q) memset(q, 0, n);
+    return q;
+}
+
+static void own_free(const trc_recorder *r, void *q, size_t n) {
+    if (!q) return;
+    if (cross(&r->desc)) r->alloc.free(r->alloc.ctx, q, n);
+    else free(q);
+}
+
+static char *own_strdup(const trc_recorder *r, const char *s) {
+    size_t n = strlen(s) + 1;
+    char *q = own_alloc(r, n);
+    if (q) memcpy(q, s, n);
+    return q;
+}
+
 int trc_recorder_create(trc_recorder **out, const trc_recorder_desc *desc, diag *d) {
     *out = NULL;
-    trc_recorder *r = xcalloc(1, sizeof *r);
+    trc_recorder *r;
+    if (cross(desc)) {
+        if (!(r = desc->alloc->alloc(desc->alloc->ctx, sizeof *r)))
+            return diag_set(d, ERR_NOMEM, "cannot allocate the recorder in the run's shared memory");
+        memset(r, 0, sizeof *r);
+    } else {
+        r = xcalloc(1, sizeof *r);
+    }
     r->desc = *desc;
     if (!r->desc.ring_events) r->desc.ring_events = TRC_RING_DEFAULT;
     if (r->desc.ring_events & (r->desc.ring_events - 1) || r->desc.ring_events < 4 ||
         r->desc.ring_events > TRC_RING_MAX) {
-        free(r);
+        if (cross(desc)) desc->alloc->free(desc->alloc->ctx, r, sizeof *r); else free(r);
         return diag_set(d, ERR_USAGE, "recorder ring size %u is not a power of two between 4 and %u",
                         desc->ring_events, TRC_RING_MAX);
     }
     if (r->desc.mode > TRC_REC_DROP) {
-        free(r);
+        if (cross(desc)) desc->alloc->free(desc->alloc->ctx, r, sizeof *r); else free(r);
         return diag_set(d, ERR_USAGE, "unknown recording mode %u", desc->mode);
     }
     if (!r->desc.drain_period_us) r->desc.drain_period_us = 1000;
@@ -230,12 +260,22 @@ int trc_recorder_create(trc_recorder **out, const trc_recorder_desc *desc, diag 
     if (desc->no_cpu) r->clk.cpu_mode = CLK_CPU_NONE;
     r->ctl = r->alloc.alloc(r->alloc.ctx, sizeof *r->ctl);
     if (!r->ctl) {
-        free(r);
+        if (cross(desc)) desc->alloc->free(desc->alloc->ctx, r, sizeof *r); else free(r);
         return diag_set(d, ERR_NOMEM, "cannot allocate the recorder's control block");
     }
     memset(r->ctl, 0, sizeof *r->ctl);
-    pthread_mutex_init(&r->mu, NULL);
-    r->rings = xcalloc(MAX_RINGS, sizeof *r->rings);
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    if (cross(desc)) pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+    pthread_mutex_init(&r->mu, &ma);
+    pthread_mutexattr_destroy(&ma);
+    r->rings = own_alloc(r, MAX_RINGS * sizeof *r->rings);
+    if (!r->rings) {
+        r->alloc.free(r->alloc.ctx, r->ctl, sizeof *r->ctl);
+        pthread_mutex_destroy(&r->mu);
+        desc->alloc->free(desc->alloc->ctx, r, sizeof *r);   /* only a shared one can fail */
+        return diag_set(d, ERR_NOMEM, "cannot allocate the recorder's table of rings");
+    }
     if (!desc->no_mem && !desc->virtual_clock) r->mem = trc__memw_new(desc->mem_period_us);
     *out = r;
     return 0;
@@ -277,10 +317,23 @@ trc_ring *trc_recorder_unit(trc_recorder *r, const trc_unit *u) {
     trc_ring *ring = trc_recorder_ring(r, u->id);
     if (!ring) return NULL;
     pthread_mutex_lock(&r->mu);
-    ARR_GROW(r->units, r->nunits + 1, r->cap_units);
+    if (!cross(&r->desc)) {
+        ARR_GROW(r->units, r->nunits + 1, r->cap_units);
+    } else if (r->nunits + 1 > r->cap_units) {   /* in the shared memory, for the drain of main's process */
+        size_t cap = r->cap_units ? r->cap_units * 2 : 64;
+        trc_unit *nu = own_alloc(r, cap * sizeof *nu);
+        if (!nu) {
+            pthread_mutex_unlock(&r->mu);
+            return NULL;
+        }
+        if (r->nunits) memcpy(nu, r->units, r->nunits * sizeof *nu);
+        own_free(r, r->units, r->cap_units * sizeof *r->units);
+        r->units = nu;
+        r->cap_units = cap;
+    }
     trc_unit c = *u;
-    c.name = xstrdup(u->name ? u->name : "");
-    c.group = xstrdup(u->group ? u->group : "");
+    c.name = own_strdup(r, u->name ? u->name : "");
+    c.group = own_strdup(r, u->group ? u->group : "");
     r->units[r->nunits++] = c;
     pthread_mutex_unlock(&r->mu);
     return ring;
@@ -291,8 +344,8 @@ static void write_units(trc_recorder *r, bool write) {
     if (!r->nunits) return;
     if (write && r->desc.writer && !r->err) r->err = trc_writer_units(r->desc.writer, r->units, (uint32_t)r->nunits, &r->err_diag);
     for (size_t i = 0; i < r->nunits; i++) {
-        free((char *)r->units[i].name);
-        free((char *)r->units[i].group);
+        if (r->units[i].name) own_free(r, (char *)r->units[i].name, strlen(r->units[i].name) + 1);
+        if (r->units[i].group) own_free(r, (char *)r->units[i].group, strlen(r->units[i].group) + 1);
     }
     r->nunits = 0;
 }
@@ -625,14 +678,14 @@ void trc_recorder_free(trc_recorder *r) {
     size_t rb = ring_bytes(r);
     for (uint32_t i = 0; i < n; i++) r->alloc.free(r->alloc.ctx, r->rings[i], rb);
     r->alloc.free(r->alloc.ctx, r->ctl, sizeof *r->ctl);
-    free(r->rings);
+    own_free(r, r->rings, MAX_RINGS * sizeof *r->rings);
     write_units(r, false);
-    free(r->units);
+    own_free(r, r->units, r->cap_units * sizeof *r->units);
     free(r->scratch);
     free(r->kept);
     trc__memw_free(r->mem);
     pthread_mutex_destroy(&r->mu);
-    free(r);
+    own_free(r, r, sizeof *r);
 }
 
 /* ---- memory samples (trc_mem.c) -------------------------------------------- */

@@ -43,10 +43,12 @@ void trc__mem_text(buf *out, const trc_model *m) {
     bp(out, "all processes: peak %s / %s", by(a, mem->peak_resident), by(b, mem->peak_virt));
     if (mem->has_base) bp(out, ", before the units %s / %s", by(c, mem->base_resident), by(d, mem->base_virt));
     bp(out, "\n");
-    if (mem->has_base && mem->units_started)
+    if (!mem->unit_unknown)
         bp(out, "per unit (growth to the peak / %u %s that began): %s resident, %s virtual\n", mem->units_started,
            mem->units_started == 1 ? "unit" : "units", by(a, (uint64_t)(mem->unit_resident + 0.5)),
            by(b, (uint64_t)(mem->unit_virt + 0.5)));
+    else
+        bp(out, "per unit: n/a (%s)\n", mem->unit_unknown);
 }
 
 void trc__mem_json(buf *out, const trc_model *m) {
@@ -55,11 +57,17 @@ void trc__mem_json(buf *out, const trc_model *m) {
     bp(out, ",\"memory\":{\"units_started\":%u,\"peak_resident\":%llu,\"peak_virtual\":%llu", mem->units_started,
        (unsigned long long)mem->peak_resident, (unsigned long long)mem->peak_virt);
     if (mem->has_base) {
-        bp(out, ",\"baseline_resident\":%llu,\"baseline_virtual\":%llu,\"per_unit_resident\":",
-           (unsigned long long)mem->base_resident, (unsigned long long)mem->base_virt);
+        bp(out, ",\"baseline_resident\":%llu,\"baseline_virtual\":%llu", (unsigned long long)mem->base_resident,
+           (unsigned long long)mem->base_virt);
+    }
+    if (!mem->unit_unknown) {
+        bp(out, ",\"per_unit_resident\":");
         trc__json_num(out, mem->unit_resident);
         bp(out, ",\"per_unit_virtual\":");
         trc__json_num(out, mem->unit_virt);
+    } else {
+        bp(out, ",\"per_unit_unknown\":");
+        trc__json_str(out, mem->unit_unknown);
     }
     bp(out, ",\"processes\":[");
     for (uint32_t i = 0; i < mem->nprocs; i++) {
