@@ -449,5 +449,6 @@ int sim__require_type(parser *ps, const sim_expr *e, sim_type want, const char *
     sim__perr(ps, e->pos, ERR_SCENARIO, "%s must be %s, not %s", what, sim__type_name(want), sim__type_name(e->type));
     if (want == SIM_T_DUR) sim__hint(ps, "add a unit: ns, us, ms or s");
     else sim__hint(ps, "drop the unit, or divide by a duration");
+    sim__hint_unit_space(ps);   /* sleep 10 ms: the unit was there, a space apart */
     return ps->err;
 }

@@ -437,5 +437,6 @@ int sim__end_statement(parser *ps) {
     char b[64];
     sim__perr(ps, ps->t.pos, ERR_SCENARIO, "expected the end of the statement, found %s", sim__tok_desc(&ps->t, b, sizeof b));
     sim__hint_single_eq(ps);   /* expect never_awaited = 0 */
+    sim__hint_unit_space(ps);   /* param d = 5 ms, expect ... < 1 MiB */
     return ps->err;
 }

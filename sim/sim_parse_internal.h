@@ -124,6 +124,8 @@ void sim__hint(parser *ps, const char *fmt, ...) __attribute__((format(printf, 2
 /* Fills d's file, line, col and snippet (the source line, made safe to print). */
 /* A hint for an error at a lone '=' where a comparison belongs (nothing otherwise). */
 void sim__hint_single_eq(parser *ps);
+/* A hint for an error at a unit a space apart from its number (`10 ms`): write them together. */
+void sim__hint_unit_space(parser *ps);
 void sim__diag_place(diag *d, const char *path, const char *src, sim_pos pos);
 /* The closest of names to word, or NULL when none is close enough. */
 const char *sim__closest(const char *word, const char *const *names, size_t n);

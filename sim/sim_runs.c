@@ -109,9 +109,30 @@ static void run_label(const sim_program *prog, const sim_run_key *keys, uint32_t
     snprintf(out, cap, "%s%s", backends || keys[k].param == UINT32_MAX ? sim_backend_name(keys[k].backend) : "", val);
 }
 
+/* A makespan finely enough to tell it from one that prints alike at fmt_dur's precision. */
+static void fmt_fine(char *out, size_t cap, uint64_t ns) {
+    if (ns >= 1000000000ull) snprintf(out, cap, "%.6f s", (double)ns / 1e9);
+    else if (ns >= 1000000ull) snprintf(out, cap, "%.3f ms", (double)ns / 1e6);
+    else if (ns >= 1000ull) snprintf(out, cap, "%.3f us", (double)ns / 1e3);
+    else snprintf(out, cap, "%llu ns", (unsigned long long)ns);
+}
+
+/* Do two different makespans of the runs print alike ("14.1 ms" and "14.1 ms")? */
+static bool alike_makespans(const runs_ctx *c) {
+    for (uint32_t i = 0; i < c->n; i++)
+        for (uint32_t j = i + 1; j < c->n; j++) {
+            char a[32], b[32];
+            fmt_dur(a, sizeof a, c->makespans[i]);
+            fmt_dur(b, sizeof b, c->makespans[j]);
+            if (c->makespans[i] != c->makespans[j] && !strcmp(a, b)) return true;
+        }
+    return false;
+}
+
 /* What a failed expectation read, run by run: the makespans, or the memory per unit. */
 static void say_figures(const sim_program *prog, const runs_ctx *c, const sim_expr *e, char *fail, size_t cap, size_t l) {
     bool res = reads_mem(e, 'r'), virt = reads_mem(e, 'v');
+    bool fine = !res && !virt && alike_makespans(c);
     if (res || virt)
         l += (size_t)snprintf(fail + l, cap - l, ": %s%s%s per unit %s", res ? "resident" : "", res && virt ? " / " : "",
                               virt ? "virtual" : "", c->n == 1 || c->cur != UINT32_MAX ? "was" : "were");
@@ -129,6 +150,8 @@ static void say_figures(const sim_program *prog, const runs_ctx *c, const sim_ex
                 fmt_bytes(b, sizeof b, (uint64_t)(m->virt + 0.5));
                 snprintf(fig, sizeof fig, "%s%s%s", res ? a : "", res && virt ? " / " : "", virt ? b : "");
             }
+        } else if (fine) {
+            fmt_fine(fig, sizeof fig, c->makespans[k]);
         } else {
             fmt_dur(fig, sizeof fig, c->makespans[k]);
         }

@@ -721,7 +721,17 @@ static sim_stmt *parse_stmt(parser *ps, int depth, int loops) {
         char *name = arena_strndup(&ps->p->mem, t.s, t.len);
         sim__perr(ps, t.pos, ERR_SCENARIO, "unknown step '%s'", name);
         const char *c = sim__closest(name, sim__stmt_keywords, sim__nstmt_keywords);
-        if (c) sim__hint(ps, "did you mean '%s'?", c);
+        int oi = sim__find_object(ps->p, name);
+        uint32_t ok = oi >= 0 ? ps->p->objects[oi].kind : 0;
+        /* `c += 1`, `c = c + 1`: what a Python user writes to change a counter or a var */
+        if (ok == SIM_OBJ_COUNTER)
+            sim__hint(ps, "'%s' is a counter: a step changes it, incr %s (by N) or decr %s (by N)", name, name, name);
+        else if (ok == SIM_OBJ_VAR)
+            sim__hint(ps, "'%s' is a var: a step sets it, let %s = EXPR (incr %s / decr %s add to it)", name, name,
+                      name, name);
+        else if (sim__find_local(ps->p, t.s, t.len) >= 0)
+            sim__hint(ps, "'%s' is a local: a step sets it, let %s = EXPR", name, name);
+        else if (c) sim__hint(ps, "did you mean '%s'?", c);
         else sim__hint(ps, "the steps are: compute, sleep, lock, unlock, acquire, release, put, get, wait, wait_for, "
                       "notify, notify_all, set, clear, incr, decr, repeat, loop, break, if, mark, spawn, join, let, "
                       "submit, map, result, cancel, on_done, as_completed, shutdown, read_lock, read_unlock, write_lock, "

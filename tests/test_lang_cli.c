@@ -260,8 +260,10 @@ END_TEST
  * (the run exited 0: the end was taken as expected whatever the `if`). */
 START_TEST(an_expected_end_under_a_false_if_does_not_excuse_it) {
     const char *scn = tmp_path("dlif.scn");
-    write_file(scn, "param fixed = 1\nlock a\nlock b\nactor x { acquire a { sleep 5ms; acquire b { } } }\n"
-                    "actor y { acquire b { sleep 5ms; acquire a { } } }\nexpect deadlock if fixed == 0\n");
+    /* a barrier makes the deadlock certain (5 ms sleeps did not under ASan on a loaded machine: x was done
+     * before y began, and fixed=0 failed "the run did not deadlock") */
+    write_file(scn, "param fixed = 1\nlock a\nlock b\nbarrier both 2\nactor x { acquire a { wait both; acquire b { } } }\n"
+                    "actor y { acquire b { wait both; acquire a { } } }\nexpect deadlock if fixed == 0\n");
     out o;
     char args[1024];
     snprintf(args, sizeof args, "run %s -o %s", scn, tmp_path("dlif.weft"));

@@ -533,6 +533,17 @@ START_TEST(a_single_equals_sign_hints_double) {
         snprintf(text, sizeof text, "%s%s\n", head, cases[i].line);
         tu_parse_err(text, 6, cases[i].col, cases[i].msg, cases[i].hint);
     }
+    /* fix6 (part B): `c += 1` / `c = c + 1` on a counter or a var names the step that changes it
+     * (it listed every step) */
+    tu_parse_err("counter c\nactor a { c += 1 }\n", 2, 11, "unknown step 'c'",
+                 "'c' is a counter: a step changes it, incr c (by N) or decr c (by N)");
+    tu_parse_err("var v = 0\nactor a { v = v + 1 }\n", 2, 11, "unknown step 'v'", "'v' is a var: a step sets it, let v = EXPR");
+    /* fix6 (part B): a unit a space apart from its number ("< 1 MiB", as the review wrote it) */
+    tu_parse_err("actor a { sleep 10 ms }\n", 1, 17, "must be a duration", "without a space: 10ms");
+    tu_parse_err("param d = 5 ms\nactor a { sleep d }\n", 1, 13, "expected the end of the statement, found 'ms'",
+                 "without a space: 5ms");
+    tu_parse_err("actor a * 2 { sleep 1ms }\nexpect resident_per_unit < 1 MiB\n", 2, 30, "found 'MiB'",
+                 "without a space: 1MiB");
     /* a step's condition too */
     tu_parse_err("param n = 1\ncounter c\nactor a { if n = 1 { incr c } }\n", 3, 16, "expected '{'",
                  "write '==', as in: actor a { if n == 1 { incr c } }");

@@ -597,6 +597,27 @@ START_TEST(run_selectors_are_checked_before_the_runs) {
 }
 END_TEST
 
+/* fix6 (part B): a failed relation whose makespans print alike ("14.1 ms, 14.1 ms" for a `<=` that
+ * does not hold) shows them finely enough to see the difference */
+START_TEST(close_makespans_are_told_apart) {
+    diag d;
+    sim_program *p;
+    ck_assert_int_eq(sim_parse(&p, "c.scn", "param cap = 1\nactor a { sleep 1ms }\nsweep cap = 1, 4\n"
+                                            "expect makespan[cap=4] <= makespan[cap=1]\n", NULL, 0, &d), 0);
+    sim_run_key keys[2] = { { SIM_BACKEND_THREADS, 0, 1 }, { SIM_BACKEND_THREADS, 0, 4 } };
+    uint64_t ms[2] = { 14100000, 14140000 };
+    char rep[2048] = "";
+    ck_assert_uint_eq(sim_check_runs(p, keys, ms, NULL, 2, rep, sizeof rep), 1);
+    ck_assert_msg(strstr(rep, "the makespans were cap=1: 14.100 ms, cap=4: 14.140 ms"), "%s", rep);
+    /* apart at the usual precision: as before */
+    uint64_t far[2] = { 14100000, 20000000 };
+    rep[0] = 0;
+    ck_assert_uint_eq(sim_check_runs(p, keys, far, NULL, 2, rep, sizeof rep), 1);
+    ck_assert_msg(strstr(rep, "the makespans were cap=1: 14.1 ms, cap=4: 20.0 ms"), "%s", rep);
+    sim_program_free(p);
+}
+END_TEST
+
 /* ---- parse errors ------------------------------------------------------------ */
 
 START_TEST(unit_and_pool_misuse_errors) {
@@ -650,6 +671,7 @@ int main(void) {
     tcase_add_test(tc, order_and_makespan_expectations_fail_clearly);
     tcase_add_test(tc, sweep_relations_are_checked_across_runs);
     tcase_add_test(tc, run_selectors_are_checked_before_the_runs);
+    tcase_add_test(tc, close_makespans_are_told_apart);
     tcase_add_test(tc, sweep_relations_are_evaluated_within_each_backend);
     tcase_add_test(tc, unit_and_pool_misuse_errors);
     suite_add_tcase(s, tc);
