@@ -68,6 +68,20 @@ int sched_end(rt *r, trc_writer *w, const trc_run *run, uint64_t t_end, sim_resu
         if (tid > 0) map[nm++] = (tid_unit){ tid, i };
     }
     qsort(map, nm, sizeof *map, cmp_tid);
+    /* a thread that runs several units (an event loop's tasks, which borrow its thread id) is switched as
+     * the loop, not as whichever task a search would find: those switches go to its loop unit, or to none */
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < nm;) {
+        uint32_t j = i, pick = UINT32_MAX;
+        while (j < nm && map[j].tid == map[i].tid) {
+            if (run->units[map[j].unit].kind == TRC_UNIT_LOOP) pick = j;
+            j++;
+        }
+        if (j - i == 1) pick = i;
+        if (pick != UINT32_MAX) map[kept++] = map[pick];
+        i = j;
+    }
+    nm = kept;
     if (n > 1) qsort(recs, n, sizeof *recs, cmp_rec);   /* per CPU in order; merged by time */
     /* per unit, what it was doing at the run's start (the records before it are dropped) */
     int8_t *before = xmalloc(run->nunits + 1);

@@ -299,6 +299,12 @@ START_TEST(loops_per_process_recorded) {
         ck_assert_uint_eq(tu_count(&r, TRC_EV_UNIT_EXIT, i), 1);
     }
     ck_assert_uint_eq(fetches, 12);
+    /* the kernel switches a loop's thread, not a task: its switches (where perf is allowed) go to the loop unit
+     * (they went to the loop's first task, whose join then showed as running and runnable) */
+    for (size_t k = 0; k < r.run->nevents; k++)
+        if (r.run->events[k].kind == TRC_EV_SCHED_SWITCH)
+            ck_assert_msg(r.run->units[r.run->events[k].unit].kind != TRC_UNIT_TASK, "a switch of task %s",
+                          r.run->units[r.run->events[k].unit].name);
     tu_ran_free(&r);
 }
 END_TEST
