@@ -321,6 +321,25 @@ START_TEST(diff_says_one_unit_waits) {
 }
 END_TEST
 
+/* The first line of a run counts its units in the singular for one, and on coroutines says that
+ * the tasks the scenario creates come on top (it said "1 units" for a loop that ran 4 tasks). */
+START_TEST(run_line_counts_units_and_tasks) {
+    const char *scn = tmp_path("units1.scn"), *rec = tmp_path("units1.weft");
+    write_file(scn, "backend coroutines\ntask fetch { sleep 1ms }\n"
+                    "actor main { create_task fetch as a; create_task fetch as b; await a; await b }\n");
+    out o;
+    char args[1024];
+    snprintf(args, sizeof args, "run %s -o %s", scn, rec);
+    weft(&o, args);
+    ck_assert_msg(o.status == 0, "%s\n%s", o.text, o.err);
+    ck_assert_msg(strstr(o.text, " on coroutines: 1 unit and the tasks it creates, 0 objects -> "), "%s", o.text);
+    write_file(scn, "lock m\nactor a * 2 { lock m; sleep 1ms; unlock m }\n");
+    weft(&o, args);
+    ck_assert_msg(o.status == 0, "%s\n%s", o.text, o.err);
+    ck_assert_msg(strstr(o.text, " on threads: 2 units, 1 object -> "), "%s", o.text);
+}
+END_TEST
+
 /* -D on the parameter a scenario sweeps is one run with that value (it was ignored: the
  * file's sweep ran instead), and a relation across the runs is quoted as written. */
 START_TEST(define_on_the_swept_param_and_relations_quoted) {
@@ -447,6 +466,7 @@ int main(void) {
     tcase_add_test(tc, an_expected_end_under_a_false_if_does_not_excuse_it);
     tcase_add_test(tc, virtual_clock_names_the_backend_if_that_picked_processes);
     tcase_add_test(tc, diff_says_one_unit_waits);
+    tcase_add_test(tc, run_line_counts_units_and_tasks);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
