@@ -4,9 +4,14 @@
  *   bench_render [--events N] [--units N] [--frames N] [--png DIR] [--small] [--view] [--at F]
  *                [--zoom I] [--no-flows] [--weft FILE]
  *
- *   --weft   a recording made by weft run instead of the synthetic run: prints
- *            the time to load it, build its models and draw the first frame
- *            (what `weft view` does before the timeline replaces its progress bar)
+ *   --weft   a recording made by weft run instead of the synthetic run, opened
+ *            the way `weft view FILE` opens it in a window: a loader thread opens
+ *            the recording (its events stay in the file), builds the models,
+ *            makes the view and warms it (rdr_view_warm), while this thread draws
+ *            the loading screen every 16 ms (rdr_loading_dl on the canvas, as the
+ *            window does); then the first frame. Prints each phase and the whole
+ *            "load to first frame" (wall and CPU time of the process), the figure
+ *            the viewer's < 1 s goal is about.
  *
  * Synthesizes a producer/consumer run (a bounded queue, a lock taken by the
  * consumers) with a small discrete-event simulation, so the events are
@@ -22,9 +27,12 @@
 #include "render/rdr.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 //~ the generator
 
@@ -275,6 +283,204 @@ static double pct(double *v, int n, double p) {
 
 static double anchor_ms = 1;
 
+static uint64_t cpu_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* What the viewer's loader thread does for `weft view FILE` (cli/cli_view.c
+ * win_load_run, then render/rdr_sdl.c rdr_loader_main), phase by phase. */
+typedef struct bload {
+    const char *path;
+    rdr_view_desc *desc;
+    rdr_view *v;
+    trc_recording *rec;
+    trc_model *models;
+    uint64_t t_open, t_models, t_view;   /* clk_mono_ns at the end of each phase */
+    int rc;
+    diag d;
+    _Atomic int done;
+} bload;
+
+static void *bload_main(void *arg) {
+    bload *l = arg;
+    diag_clear(&l->d);
+    l->rc = trc_recording_open(&l->rec, l->path, 0, &l->d);   /* the events stay in the file */
+    l->t_open = clk_mono_ns();
+    if (!l->rc) {
+        l->models = xcalloc(l->rec->nruns ? l->rec->nruns : 1, sizeof *l->models);
+        for (uint32_t i = 0; i < l->rec->nruns && !l->rc; i++) l->rc = trc_model_build(&l->models[i], &l->rec->runs[i], &l->d);
+    }
+    l->t_models = clk_mono_ns();
+    if (!l->rc) {
+        l->desc->rec = l->rec;
+        l->desc->models = l->models;
+        l->desc->nmodels = l->rec->nruns;
+        l->rc = rdr_view_init(l->v, l->desc, &l->d);
+        if (!l->rc) rdr_view_warm(l->v);
+    }
+    l->t_view = clk_mono_ns();
+    atomic_store(&l->done, 1);
+    return NULL;
+}
+
+/* The anchor (a full-window fill, measured in the same run), then frames at
+ * four zoom levels, panning and playing. */
+static void bench_frames(rdr_view *vp, rdr_canvas *cv, const rdr_view_desc *dp, rdr_drawlist *dlp, int frames,
+                         const char *png_dir, int only) {
+    diag d = { 0 };
+    /* the anchor, measured in the same run: one full-window fill through the same renderer */
+    {
+        rdr_drawlist fill = { 0 };
+        double at_best = 1e9;
+        for (int k = 0; k < 20; k++) {
+            rdr_drawlist_reset(&fill);
+            rdr_dl_rect(&fill, 0, 0, dp->width, dp->height, 0xff202020u + (uint32_t)k);
+            uint64_t a = clk_mono_ns();
+            rdr_canvas_submit(cv, &fill);
+            double ms = (double)(clk_mono_ns() - a) / 1e6;
+            if (ms < at_best) at_best = ms;
+        }
+        printf("anchor: a full-window fill costs %.2f ms here (frames below in those units too)\n\n", at_best);
+        anchor_ms = at_best;
+        rdr_drawlist_free(&fill);
+    }
+
+    static const struct { const char *name; double frac; } zooms[] = {
+        { "whole", 1 }, { "10%", 0.1 }, { "1%", 0.01 }, { "0.01%", 0.0001 },
+    };
+    double *bt = xcalloc((size_t)frames, sizeof *bt), *rt = xcalloc((size_t)frames, sizeof *rt),
+           *ft = xcalloc((size_t)frames, sizeof *ft);
+    printf("%-7s %-7s %-9s %17s %17s %17s %8s %9s %9s %7s\n", "zoom", "mode", "window", "build med/p95 ms",
+           "raster med/p95 ms", "frame med/p95 ms", "anchors", "cmds", "rects", "walked");
+    double total = (double)vp->total;
+    for (size_t z = 0; z < sizeof zooms / sizeof zooms[0]; z++) {
+        if (only >= 0 && (size_t)only != z) continue;
+        double w = total * zooms[z].frac;
+        for (int playing = 0; playing < 2; playing++) {
+            size_t cmds = 0, rects = 0, walked = 0;
+            double c0 = total * 0.5;
+            rdr_view_set_window(vp, c0 - w / 2, c0 + w / 2);
+            rdr_view_set_playhead(vp, playing ? vp->t0 : total);
+            vp->playing = playing;
+            vp->speed = w / 1e9 / 4;   /* the window in 4 s of wall time */
+            for (int f = 0; f < frames; f++) {
+                if (!playing) {
+                    double c = total * 0.5 + (f - frames / 2) * w * 0.013;   /* pan a little each frame */
+                    rdr_view_set_window(vp, c - w / 2, c + w / 2);
+                } else {
+                    rdr_view_tick(vp, 1.0 / 60);   /* the playhead moves, the lanes reveal */
+                }
+                vp->mouse_in = true;
+                vp->mouse_x = vp->lay.plot_x + vp->lay.plot_w / 2 + f;
+                vp->mouse_y = vp->lay.lanes_y + 30;
+                uint64_t a = clk_mono_ns();
+                rdr_build(vp, dlp, rdr_canvas_metrics(cv));
+                uint64_t b = clk_mono_ns();
+                rdr_canvas_submit(cv, dlp);
+                uint64_t e = clk_mono_ns();
+                bt[f] = (double)(b - a) / 1e6;
+                rt[f] = (double)(e - b) / 1e6;
+                ft[f] = (double)(e - a) / 1e6;
+                cmds += dlp->n; rects += dlp->lane_rects; walked += dlp->spans_visited;
+            }
+            char ws[32];
+            fmt_dur(ws, sizeof ws, (uint64_t)w);
+            double bm = pct(bt, frames, 0.5), bp = pct(bt, frames, 0.95);
+            double rm = pct(rt, frames, 0.5), rp = pct(rt, frames, 0.95);
+            double fm = pct(ft, frames, 0.5), fp = pct(ft, frames, 0.95);
+            printf("%-7s %-7s %-9s %8.2f /%7.2f %8.2f /%7.2f %8.2f /%7.2f %8.1f %9zu %9zu %7zu\n", zooms[z].name,
+                   playing ? "playing" : "panning", ws, bm, bp, rm, rp, fm, fp, fp / anchor_ms, cmds / (size_t)frames,
+                   rects / (size_t)frames, walked / (size_t)frames);
+        }
+        if (png_dir) {
+            char path[1024];
+            snprintf(path, sizeof path, "%s/bench_render_%zu.png", png_dir, z);
+            if (rdr_png_write(path, rdr_canvas_pixels(cv), dp->width, dp->height, RDR_PNG_FAST, &d))
+                fprintf(stderr, "bench_render: %s\n", d.msg);
+        }
+    }
+    printf("\n(frame = rdr_build + SDL software rendering of a %dx%d frame, %d frames per zoom and mode, hover tooltip "
+           "on; anchors = p95 frame / full-window fill)\n",
+           dp->width, dp->height, frames);
+    free(bt); free(rt); free(ft);
+}
+
+/* --weft: `weft view FILE` from the window's opening to its first frame. */
+static int bench_weft(const char *path, int frames, const char *png_dir, int only, bool no_flows, double at) {
+    diag d = { 0 };
+    rdr_canvas *cv;
+    rdr_view_desc desc = { .width = 1280, .height = 720, .at = at >= 0 ? at : 0, .play = at < 0 };
+    if (rdr_canvas_open(&cv, desc.width, desc.height, NULL, &d)) {   /* the window opens at once */
+        fprintf(stderr, "bench_render: %s\n", d.msg);
+        return 1;
+    }
+    rdr_view v;
+    memset(&v, 0, sizeof v);
+    bload ld = { .path = path, .desc = &desc, .v = &v };
+    rdr_drawlist dl = { 0 };
+    uint64_t t0 = clk_mono_ns(), c0 = cpu_ns();
+    pthread_t th;
+    if (pthread_create(&th, NULL, bload_main, &ld) != 0) {
+        fprintf(stderr, "bench_render: cannot start the loader thread\n");
+        rdr_canvas_close(cv);
+        return 1;
+    }
+    unsigned loading_frames = 0;
+    while (!atomic_load(&ld.done)) {   /* the window's loop while loading (render/rdr_sdl.c rdr_view_run) */
+        rdr_loading_dl(&dl, rdr_canvas_metrics(cv), desc.width, desc.height, path, (double)(clk_mono_ns() - t0) / 1e9);
+        rdr_canvas_submit(cv, &dl);
+        loading_frames++;
+        struct timespec ts = { 0, 16 * 1000000 };   /* SDL_Delay(16) */
+        nanosleep(&ts, NULL);
+    }
+    pthread_join(th, NULL);
+    uint64_t t_joined = clk_mono_ns();
+    if (ld.rc) {
+        fprintf(stderr, "bench_render: %s: %s\n", path, ld.d.msg);
+        rdr_drawlist_free(&dl);
+        rdr_canvas_close(cv);
+        return 1;
+    }
+    rdr_view_resize(&v, desc.width, desc.height);
+    v.show_flows = !no_flows;
+    rdr_build(&v, &dl, rdr_canvas_metrics(cv));
+    rdr_canvas_submit(cv, &dl);
+    uint64_t t1 = clk_mono_ns(), c1 = cpu_ns();
+    const trc_run *run = &ld.rec->runs[0];
+    char mk[32];
+    fmt_dur(mk, sizeof mk, ld.models[0].makespan);
+    printf("bench_render: %s: %llu events, %u units, makespan %s, opened as `weft view` does\n", path,
+           (unsigned long long)run->nevents, run->nunits, mk);
+    printf("  open %.0f ms, models %.0f ms, view + warm %.0f ms, loader noticed %.0f ms later (%u loading screens "
+           "drawn), first frame %.1f ms\n",
+           (double)(ld.t_open - t0) / 1e6, (double)(ld.t_models - ld.t_open) / 1e6, (double)(ld.t_view - ld.t_models) / 1e6,
+           (double)(t_joined - ld.t_view) / 1e6, loading_frames, (double)(t1 - t_joined) / 1e6);
+    printf("  load to first frame: %.0f ms wall, %.0f ms CPU (goal: < 1000 ms wall)\n", (double)(t1 - t0) / 1e6,
+           (double)(c1 - c0) / 1e6);
+    {   /* the anchor, in the same run: reading the file once, 1 MiB at a time, with its CRC */
+        FILE *f = fopen(path, "rb");
+        uint8_t *blk = xmalloc(1u << 20);
+        uint64_t a0 = clk_mono_ns(), a1 = cpu_ns(), bytes = 0;
+        uint32_t crc = 0;
+        size_t k;
+        while (f && (k = fread(blk, 1, 1u << 20, f)) > 0) { crc = crc32_update(crc, blk, k); bytes += k; }
+        printf("  anchor: reading the %.0f MB file once with its CRC (page cache warm): %.0f ms wall, %.0f ms CPU "
+               "(crc %08x)\n", (double)bytes / 1e6, (double)(clk_mono_ns() - a0) / 1e6, (double)(cpu_ns() - a1) / 1e6, crc);
+        if (f) fclose(f);
+        free(blk);
+    }
+    bench_frames(&v, cv, &desc, &dl, frames, png_dir, only);
+    rdr_drawlist_free(&dl);
+    rdr_view_release(&v);
+    rdr_canvas_close(cv);
+    for (uint32_t i = 0; i < ld.rec->nruns; i++) trc_model_release(&ld.models[i]);
+    free(ld.models);
+    trc_recording_free(ld.rec);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     size_t events = 1000000;
     uint32_t units = 32;
@@ -302,16 +508,9 @@ int main(int argc, char **argv) {
     }
     if (frames < 1) frames = 1;
     diag d = { 0 };
+    if (weft) return bench_weft(weft, frames, png_dir, only, no_flows, at);
     uint64_t t0 = clk_mono_ns();
-    trc_recording *rec = NULL;
-    if (weft) {
-        if (trc_recording_load(&rec, weft, &d)) {
-            fprintf(stderr, "bench_render: %s: %s\n", weft, d.msg);
-            return 1;
-        }
-    } else {
-        rec = gen_run(events, units, small);
-    }
+    trc_recording *rec = gen_run(events, units, small);
     uint64_t t1 = clk_mono_ns();
     trc_model m;
     if (trc_model_build(&m, &rec->runs[0], &d)) {
@@ -325,7 +524,7 @@ int main(int argc, char **argv) {
     fmt_dur(mk, sizeof mk, m.makespan);
     printf("bench_render: %zu events%s, %u units, makespan %s; %s %.0f ms, model %.0f ms "
            "(%zu spans, %zu flows, %zu lost)\n",
-           rec->runs[0].nevents, weft ? " (a recording)" : "", rec->runs[0].nunits, mk, weft ? "load" : "generate",
+           rec->runs[0].nevents, "", rec->runs[0].nunits, mk, "generate",
            (double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6, spans, m.nflows, (size_t)rec->runs[0].lost);
 
     rdr_view_desc desc = { .rec = rec, .models = &m, .nmodels = 1, .width = 1280, .height = 720, .at = at };
@@ -354,92 +553,15 @@ int main(int argc, char **argv) {
     rdr_canvas_submit(cv, &dl);
     uint64_t f1 = clk_mono_ns();
     printf("first frame (builds the LOD index lazily): %.1f ms", (double)(f1 - f0) / 1e6);
-    if (weft) printf("; load + models + first frame: %.0f ms", (double)(f1 - t0) / 1e6);
     printf("\n");
-    /* the anchor, measured in the same run: one full-window fill through the same renderer */
-    {
-        rdr_drawlist fill = { 0 };
-        double at_best = 1e9;
-        for (int k = 0; k < 20; k++) {
-            rdr_drawlist_reset(&fill);
-            rdr_dl_rect(&fill, 0, 0, desc.width, desc.height, 0xff202020u + (uint32_t)k);
-            uint64_t a = clk_mono_ns();
-            rdr_canvas_submit(cv, &fill);
-            double ms = (double)(clk_mono_ns() - a) / 1e6;
-            if (ms < at_best) at_best = ms;
-        }
-        printf("anchor: a full-window fill costs %.2f ms here (frames below in those units too)\n\n", at_best);
-        anchor_ms = at_best;
-        rdr_drawlist_free(&fill);
-    }
-
-    static const struct { const char *name; double frac; } zooms[] = {
-        { "whole", 1 }, { "10%", 0.1 }, { "1%", 0.01 }, { "0.01%", 0.0001 },
-    };
-    double *bt = xcalloc((size_t)frames, sizeof *bt), *rt = xcalloc((size_t)frames, sizeof *rt),
-           *ft = xcalloc((size_t)frames, sizeof *ft);
-    printf("%-7s %-7s %-9s %17s %17s %17s %8s %9s %9s %7s\n", "zoom", "mode", "window", "build med/p95 ms",
-           "raster med/p95 ms", "frame med/p95 ms", "anchors", "cmds", "rects", "walked");
-    double total = (double)v.total;
-    for (size_t z = 0; z < sizeof zooms / sizeof zooms[0]; z++) {
-        if (only >= 0 && (size_t)only != z) continue;
-        double w = total * zooms[z].frac;
-        for (int playing = 0; playing < 2; playing++) {
-            size_t cmds = 0, rects = 0, walked = 0;
-            double c0 = total * 0.5;
-            rdr_view_set_window(&v, c0 - w / 2, c0 + w / 2);
-            rdr_view_set_playhead(&v, playing ? v.t0 : total);
-            v.playing = playing;
-            v.speed = w / 1e9 / 4;   /* the window in 4 s of wall time */
-            for (int f = 0; f < frames; f++) {
-                if (!playing) {
-                    double c = total * 0.5 + (f - frames / 2) * w * 0.013;   /* pan a little each frame */
-                    rdr_view_set_window(&v, c - w / 2, c + w / 2);
-                } else {
-                    rdr_view_tick(&v, 1.0 / 60);   /* the playhead moves, the lanes reveal */
-                }
-                v.mouse_in = true;
-                v.mouse_x = v.lay.plot_x + v.lay.plot_w / 2 + f;
-                v.mouse_y = v.lay.lanes_y + 30;
-                uint64_t a = clk_mono_ns();
-                rdr_build(&v, &dl, rdr_canvas_metrics(cv));
-                uint64_t b = clk_mono_ns();
-                rdr_canvas_submit(cv, &dl);
-                uint64_t e = clk_mono_ns();
-                bt[f] = (double)(b - a) / 1e6;
-                rt[f] = (double)(e - b) / 1e6;
-                ft[f] = (double)(e - a) / 1e6;
-                cmds += dl.n; rects += dl.lane_rects; walked += dl.spans_visited;
-            }
-            char ws[32];
-            fmt_dur(ws, sizeof ws, (uint64_t)w);
-            double bm = pct(bt, frames, 0.5), bp = pct(bt, frames, 0.95);
-            double rm = pct(rt, frames, 0.5), rp = pct(rt, frames, 0.95);
-            double fm = pct(ft, frames, 0.5), fp = pct(ft, frames, 0.95);
-            printf("%-7s %-7s %-9s %8.2f /%7.2f %8.2f /%7.2f %8.2f /%7.2f %8.1f %9zu %9zu %7zu\n", zooms[z].name,
-                   playing ? "playing" : "panning", ws, bm, bp, rm, rp, fm, fp, fp / anchor_ms, cmds / (size_t)frames,
-                   rects / (size_t)frames, walked / (size_t)frames);
-        }
-        if (png_dir) {
-            char path[1024];
-            snprintf(path, sizeof path, "%s/bench_render_%zu.png", png_dir, z);
-            if (rdr_png_write(path, rdr_canvas_pixels(cv), desc.width, desc.height, RDR_PNG_FAST, &d))
-                fprintf(stderr, "bench_render: %s\n", d.msg);
-        }
-    }
-    printf("\n(frame = rdr_build + SDL software rendering of a %dx%d frame, %d frames per zoom and mode, hover tooltip "
-           "on; anchors = p95 frame / full-window fill)\n",
-           desc.width, desc.height, frames);
-    free(bt); free(rt); free(ft);
+    bench_frames(&v, cv, &desc, &dl, frames, png_dir, only);
     rdr_drawlist_free(&dl);
     rdr_view_release(&v);
     rdr_canvas_close(cv);
 done:
     trc_model_release(&m);
-    if (!weft) {
-        free(rec->runs[0].events);
-        rec->runs[0].events = NULL;
-    }
+    free(rec->runs[0].events);
+    rec->runs[0].events = NULL;
     trc_recording_free(rec);
     return rc ? 1 : 0;
 }

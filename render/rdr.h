@@ -441,6 +441,10 @@ void rdr_dl_line(rdr_drawlist *dl, int x0, int y0, int x1, int y1, uint32_t colo
 void rdr_dl_text(rdr_drawlist *dl, int x, int y, int font, uint32_t color, const char *s, size_t len);
 void rdr_dl_clip(rdr_drawlist *dl, int x, int y, int w, int h);
 
+/* The loading screen the window shows while a recording loads (dl is reset
+ * first; tm may be NULL): "loading WHAT ... SECS s" and a bar that moves. */
+void rdr_loading_dl(rdr_drawlist *dl, const rdr_text_metrics *tm, int w, int h, const char *what, double secs);
+
 /* Text measuring, provided by the backend. NULL measure = RDR_CHAR_W per code point. */
 struct rdr_text_metrics {
     int (*measure)(void *ud, int font, const char *s, size_t len);   /* width in px */

@@ -318,24 +318,54 @@ void rdr_lod_unit(rdr_lod *l, uint32_t u, const rdr_cols *c, int8_t *keys, int8_
 
 //~ owner tracks (locks, rlocks, rwlock writers, event set spans)
 
+/* The held time before each RDR_OWNER_STEP-th owner span: cum[k] is the
+ * time held in owners[0 .. k * RDR_OWNER_STEP). Sparse, so that a lock taken
+ * millions of times costs half a byte per span instead of 8 (the first
+ * frame of a big recording wrote and faulted in 40 MB for 5 M spans); a query
+ * adds the at most RDR_OWNER_STEP - 1 spans since the last entry. The model
+ * makes it for locks as it builds their owners (trc_object_track.owners_held:
+ * no pass over millions of spans here); for event set spans, or a model made
+ * without it, it is made here on first need. */
+enum { RDR_OWNER_STEP = TRC_OWNER_HELD_STEP };
+
 static const uint64_t *rdr_owner_cum(rdr_lod *l, uint32_t obj) {
     uint32_t o = obj - 1;
     uint8_t *tried = &l->tried[l->m->run->nunits + o];
     if (l->lcum[o] || *tried) return l->lcum[o];
     size_t n;
     const trc_owner_span *ow = rdr_owners(l->m, obj, &n);
-    uint64_t *cum = malloc((n + 1) * sizeof *cum);
+    const trc_object_track *ot = &l->m->objects[o];
+    if (ow == ot->owners && ot->owners_held && ot->nowners_held == (n + RDR_OWNER_STEP - 1) / RDR_OWNER_STEP) {
+        uint64_t *cum = malloc((n / RDR_OWNER_STEP + 1) * sizeof *cum);
+        if (!cum) { *tried = 1; return NULL; }
+        memcpy(cum, ot->owners_held, ot->nowners_held * sizeof *cum);
+        if (n % RDR_OWNER_STEP == 0) cum[n / RDR_OWNER_STEP] = ot->t_held;   /* the total: owners[0 .. n) */
+        l->lcum[o] = cum;
+        return cum;
+    }
+    uint64_t *cum = malloc((n / RDR_OWNER_STEP + 1) * sizeof *cum);
     if (!cum) { *tried = 1; return NULL; }
-    cum[0] = 0;
-    for (size_t i = 0; i < n; i++) cum[i + 1] = cum[i] + (ow[i].t1 - ow[i].t0);
+    uint64_t h = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i % RDR_OWNER_STEP == 0) cum[i / RDR_OWNER_STEP] = h;
+        h += ow[i].t1 - ow[i].t0;
+    }
+    if (n % RDR_OWNER_STEP == 0) cum[n / RDR_OWNER_STEP] = h;
     l->lcum[o] = cum;
     return cum;
+}
+
+/* Time held in owners[0 .. i). */
+static uint64_t rdr_owner_held(const trc_owner_span *ow, const uint64_t *cum, size_t i) {
+    uint64_t h = cum[i / RDR_OWNER_STEP];
+    for (size_t j = i - i % RDR_OWNER_STEP; j < i; j++) h += ow[j].t1 - ow[j].t0;
+    return h;
 }
 
 static double rdr_owner_H(const trc_owner_span *ow, size_t n, const uint64_t *cum, double t, size_t *hint) {
     size_t i = rdr_gallop_owner(ow, n, *hint, rdr_floor_t(t));
     *hint = i;
-    double h = (double)cum[i];
+    double h = (double)rdr_owner_held(ow, cum, i);
     if (i < n && t > (double)ow[i].t0) {
         double e = t < (double)ow[i].t1 ? t : (double)ow[i].t1;
         h += e - (double)ow[i].t0;

@@ -663,20 +663,11 @@ static void *rdr_loader_main(void *arg) {
     return NULL;
 }
 
-/* The loading screen: what is being read, for how long, a bar that moves. */
+/* The loading screen (render/rdr_loading.c). */
 static void rdr_loading_frame(rdr_sdl *b, int w, int h, const char *what, double secs) {
     rdr_drawlist dl = { 0 };
     rdr_text_metrics tm = rdr_sdl_metrics(b);
-    const rdr_theme *th = rdr_theme_of(RDR_THEME_DARK);
-    rdr_dl_rect(&dl, 0, 0, w, h, th->bg);
-    char s[512];
-    snprintf(s, sizeof s, "loading %s \xe2\x80\xa6 %.1f s", what ? what : "the recording", secs);
-    int tw = tm.measure(tm.ud, RDR_FONT_REGULAR, s, strlen(s));
-    int bw = w / 2 > 200 ? w / 2 : 200, bx = (w - bw) / 2, by = h / 2;
-    rdr_dl_text(&dl, (w - tw) / 2, by - 30, RDR_FONT_REGULAR, th->text, s, strlen(s));
-    rdr_dl_rect(&dl, bx, by, bw, 10, th->panel);
-    int seg = bw / 4, pos = (int)(fmod(secs * 0.8, 2.0) < 1 ? fmod(secs * 0.8, 1.0) * (bw - seg) : (1 - fmod(secs * 0.8, 1.0)) * (bw - seg));
-    rdr_dl_rect(&dl, bx + pos, by, seg, 10, rdr_state_color(TRC_ST_COMPUTE));
+    rdr_loading_dl(&dl, &tm, w, h, what, secs);
     SDL_SetRenderDrawColor(b->r, 0, 0, 0, 255);
     SDL_RenderClear(b->r);
     rdr_sdl_exec(b, &dl);

@@ -126,11 +126,14 @@ int sim_check_backend(const sim_program *p, unsigned b, diag *d) {
     for (uint32_t i = 0; i < p->ntasks && !w.err; i++) walk_stmts(&w, p->tasks[i].body);
     /* coroutines' constructs (own_loop, task_stack, units made while running): sim_async_check.c */
     if (!w.err) w.err = async_backend_check(p, sim_backend_name(b), d);
-    if (w.err || b != SIM_BACKEND_PROCESSES) return w.err;
+    if (w.err || (b != SIM_BACKEND_PROCESSES && b != SIM_BACKEND_COROUTINES)) return w.err;
 
-    /* processes: the most processes a run may make, counted before anything is forked */
+    /* processes: the most processes a run may make, counted before anything is forked (coroutines:
+     * the loops of own_loop=process actors and the process pools' workers) */
+    bool coro = b == SIM_BACKEND_COROUTINES;
     uint64_t n = 0;
     for (uint32_t i = 0; i < p->nactors; i++) {
+        if (coro && !p->actors[i].loop_process) continue;
         n += (uint64_t)p->actors[i].count_value;
         if (n > SIM_MAX_PROCESSES) {
             const sim_actor *a = &p->actors[i];
@@ -139,7 +142,8 @@ int sim_check_backend(const sim_program *p, unsigned b, diag *d) {
             if (d) {
                 sim_pos at = a->count ? a->count->pos : a->pos;
                 sim_diag_at(d, p, at.line, at.col);
-                snprintf(d->hint, sizeof d->hint, "lower the count, or run it on threads");
+                snprintf(d->hint, sizeof d->hint, coro ? "lower the count, or use own_loop (a loop on a thread)"
+                                                       : "lower the count, or run it on threads");
             }
             return rc;
         }
@@ -155,7 +159,8 @@ int sim_check_backend(const sim_program *p, unsigned b, diag *d) {
             if (d) {
                 sim_pos at = o->capacity ? o->capacity->pos : o->pos;
                 sim_diag_at(d, p, at.line, at.col);
-                snprintf(d->hint, sizeof d->hint, "lower the workers, or run it on threads");
+                snprintf(d->hint, sizeof d->hint, coro ? "lower the workers, or use kind=threads"
+                                                       : "lower the workers, or run it on threads");
             }
             return rc;
         }

@@ -7,8 +7,9 @@
  *
  *   blocks   power-of-two classes from 64 bytes, each with a 16-byte header
  *            that names its class; a block given back goes on its class's
- *            free list and is cleared when it is given out again (tasks come
- *            and go: create_task), fresh memory is zeros already
+ *            free list (main's process and the others have lists of their
+ *            own) and is cleared when it is given out again (tasks come and
+ *            go: create_task), fresh memory is zeros already
  *   lock     a process-shared mutex, held for a list operation only
  *   the fd   closed once mapped: the mapping keeps the memory, nothing is
  *            left behind whatever happens to weft, and no descriptor leaks
@@ -33,8 +34,15 @@ struct co_arena {
     pthread_mutex_t mu;              /* process-shared */
     size_t size;
     _Atomic size_t used;
-    void *free_[NCLASS];
+    int32_t owner;                   /* the process that made it (main's) */
+    void *free_[2][NCLASS];          /* [1]: blocks main's process gave back, for it alone; [0]: the others' */
 };
+
+/* A block is given out again only in the kind of process that gave it back: a block main's
+ * process used is not reused by another process while main's still holds its history (a
+ * race detector in main's process would see main's old accesses and the new owner's, with
+ * no order it can know of between them: the other process's lock is not its own). */
+static unsigned side(const co_arena *a) { return getpid() == a->owner; }
 
 static unsigned class_of(size_t n) {
     unsigned c = MIN_CLASS;
@@ -69,6 +77,7 @@ co_arena *co_arena_create(size_t size, diag *d) {
     pthread_mutex_init(&a->mu, &ma);
     pthread_mutexattr_destroy(&ma);
     a->size = size;
+    a->owner = (int32_t)getpid();
     atomic_store(&a->used, (sizeof *a + 63) / 64 * 64);
     return a;
 }
@@ -82,10 +91,11 @@ void co_arena_destroy(co_arena *a) {
 void *co_arena_alloc(co_arena *a, size_t n) {
     unsigned c = class_of(n);
     size_t bytes = (size_t)1 << c;
+    void **list = &a->free_[side(a)][c];
     pthread_mutex_lock(&a->mu);
-    char *b = a->free_[c];
+    char *b = *list;
     if (b) {
-        memcpy(&a->free_[c], b + HDR, sizeof(void *));
+        memcpy(list, b + HDR, sizeof(void *));
         pthread_mutex_unlock(&a->mu);
         /* a big block's pages past its first went back (co_arena_free): zeros already */
         memset(b + HDR, 0, (bytes >= BIG ? 4096 : bytes) - HDR);
@@ -110,9 +120,10 @@ void co_arena_free(co_arena *a, void *q) {
     unsigned c = (unsigned char)b[0];
     if (c < MIN_CLASS || c >= NCLASS) BUG("coroutines: a block of the shared memory with class %u", c);
     if (((size_t)1 << c) >= BIG) madvise(b + 4096, ((size_t)1 << c) - 4096, MADV_REMOVE);   /* pages back */
+    void **list = &a->free_[side(a)][c];
     pthread_mutex_lock(&a->mu);
-    memcpy(q, &a->free_[c], sizeof(void *));
-    a->free_[c] = b;
+    memcpy(q, list, sizeof(void *));
+    *list = b;
     pthread_mutex_unlock(&a->mu);
 }
 

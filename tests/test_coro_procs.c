@@ -379,6 +379,20 @@ START_TEST(errors_at_line_col) {
     ck_assert_int_eq(d.col, 7);
     ck_assert_msg(strstr(d.msg, "own_loop"), "%s", d.msg);
     sim_program_free(p);
+    /* the most processes a run makes, counted before anything is forked */
+    const char *too_many[] = { "backend coroutines\npool p workers=2000 kind=processes\ntask t { }\n"
+                               "actor a { submit p t as f; await f }\n",
+                               "backend coroutines\nactor a * 1500 own_loop=process { sleep 1ms }\n" };
+    const int at_col[] = { 16, 11 };
+    for (int k = 0; k < 2; k++) {
+        diag_clear(&d);
+        ck_assert_int_eq(sim_parse(&p, "t.scn", too_many[k], NULL, 0, &d), 0);
+        ck_assert_int_eq(sim_check_backend(p, SIM_BACKEND_COROUTINES, &d), -ERR_LIMIT);
+        ck_assert_int_eq(d.line, 2);
+        ck_assert_int_eq(d.col, at_col[k]);
+        ck_assert_msg(strstr(d.msg, "weft runs at most"), "%s", d.msg);
+        sim_program_free(p);
+    }
 }
 END_TEST
 

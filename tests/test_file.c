@@ -776,6 +776,102 @@ START_TEST(test_events_sorted_noise) {
 }
 END_TEST
 
+/* A file as big as the reader's windows: chunks of 2 MiB (longer than the
+ * loader's read-ahead), five units whose batches interleave (the merge's shared
+ * window), a unit silent for most of the run (a stream far behind the others),
+ * then every unit's second stream near the end (streams further apart than the
+ * shared window), LOST events among them. Read from the file (pread into
+ * windows), everything must come out as from the same bytes in memory: the
+ * events in the same order, the same losses; and so must the same file cut
+ * short inside a chunk, or with a byte flipped in a chunk in the middle. */
+static void same_as_mem(const char *path, const uint8_t *p, size_t n) {
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(p, 1, n, f), n);
+    fclose(f);
+    trc_recording *a, *b;
+    diag d;
+    diag_clear(&d);
+    ck_assert_msg(trc_recording_open(&a, path, 0, &d) == 0, "%s", d.msg);
+    ck_assert_int_eq(load_mem(&b, p, n, &d), 0);
+    ck_assert_int_eq(a->truncated, b->truncated);
+    ck_assert_uint_eq(a->truncated_at, b->truncated_at);
+    ck_assert_str_eq(a->truncated_why, b->truncated_why);
+    ck_assert_uint_eq(a->nruns, b->nruns);
+    for (uint32_t r = 0; r < a->nruns; r++) {
+        const trc_run *ra = &a->runs[r], *rb = &b->runs[r];
+        ck_assert_ptr_null(ra->events);
+        ck_assert_uint_eq(ra->nevents, rb->nevents);
+        ck_assert_uint_eq(ra->lost, rb->lost);
+        trc_evcur *c;
+        ck_assert_int_eq(trc_evcur_open(&c, ra, &d), 0);
+        const trc_event *e;
+        size_t k, at = 0;
+        int bad = 0;
+        while ((k = trc_evcur_next(c, &e)) > 0) {
+            for (size_t i = 0; i < k; i++) {
+                uint64_t off;
+                if (at + i >= rb->nevents || memcmp(&e[i], &rb->events[at + i], sizeof *e)) bad++;
+                if (!trc_evcur_offset(c, i, &off) || off + 32 > n || memcmp(p + off, &e[i], 32)) bad++;
+            }
+            at += k;
+        }
+        trc_evcur_close(c);
+        ck_assert_int_eq(bad, 0);
+        ck_assert_uint_eq(at, rb->nevents);
+    }
+    trc_recording_free(a);
+    trc_recording_free(b);
+}
+
+START_TEST(test_big_file_read_as_in_memory) {
+    const char *path = tmp_path("big.weft");
+    trc_recording *src = make_rec(0, 0);
+    diag d;
+    diag_clear(&d);
+    trc_writer *w;
+    ck_assert_int_eq(trc_writer_open(&w, path, &d), 0);
+    ck_assert_int_eq(trc_writer_run_begin(w, &src->runs[0], &d), 0);
+    enum { UNITS = 5, BATCH = 3000, BATCHES = 50, SW = 120000 };
+    trc_event *ev = xmalloc(sizeof *ev * SW);
+    uint64_t seq = 0;
+    for (int batch = 0; batch < BATCHES; batch++)
+        for (int u = 0; u < UNITS; u++) {
+            if (u == 4 && batch > 0 && batch < BATCHES - 1) continue;   /* silent in between */
+            size_t k = 0;
+            for (int i = 0; i < BATCH; i++) {
+                uint64_t t = T0 + (uint64_t)(batch * BATCH + i) * 10 + (uint64_t)u;
+                bool lost = i == BATCH / 2 && u == batch % UNITS;
+                ev[k++] = (trc_event){ .t = t, .unit = (uint32_t)u, .kind = lost ? TRC_EV_LOST : TRC_EV_MARK,
+                                       .arg = lost ? 3 : seq };
+                seq++;
+            }
+            ck_assert_int_eq(trc_writer_events(w, ev, k, &d), 0);
+        }
+    for (int i = 0; i < SW; i++)   /* the second streams: back in time, all units interleaved */
+        ev[i] = (trc_event){ .t = T0 + (uint64_t)i * 12 + 3, .unit = (uint32_t)(i * 7 % UNITS),
+                             .kind = TRC_EV_SCHED_SWITCH, .arg = seq++ };
+    ck_assert_int_eq(trc_writer_events(w, ev, SW, &d), 0);
+    ck_assert_int_eq(trc_writer_run_end(w, T0 + 1000000000ull, TRC_END_OK, "", &d), 0);
+    ck_assert_int_eq(trc_writer_close(w, &d), 0);
+    size_t n;
+    uint8_t *p = slurp(path, &n);
+    ck_assert_uint_gt(n, 20u << 20);   /* more than two shared windows */
+    const char *copy = tmp_path("big_copy.weft");
+    same_as_mem(copy, p, n);
+    same_as_mem(copy, p, n / 2);                   /* cut inside a chunk */
+    same_as_mem(copy, p, n - 100);                 /* the section table and trailer cut off */
+    uint8_t *q = xmalloc(n);
+    memcpy(q, p, n);
+    q[n / 3] ^= 0x40;                              /* a chunk in the middle fails its CRC */
+    same_as_mem(copy, q, n);
+    free(q);
+    free(p);
+    free(ev);
+    trc_recording_free(src);
+}
+END_TEST
+
 START_TEST(test_bad_references) {
     const char *path = tmp_path("refs.weft");
     write_small(path);
@@ -1146,6 +1242,7 @@ static Suite *file_suite(void) {
     tcase_add_test(tc, test_events_sorted);
     tcase_add_test(tc, test_events_sorted_noise);
     tcase_add_test(tc, test_events_sorted_second_stream);
+    tcase_add_test(tc, test_big_file_read_as_in_memory);
     tcase_add_test(tc, test_bad_references);
     tcase_add_test(tc, test_writer_errors);
     tcase_add_test(tc, test_random_damage);

@@ -703,6 +703,68 @@ START_TEST(test_draw_deadlock_note) {
 }
 END_TEST
 
+/* A lock taken tens of thousands of times: at the whole-run zoom its lane is
+ * resolved from the model's sparse prefix sum of held time (owners_held, one
+ * entry per TRC_OWNER_HELD_STEP spans), whose entries are the exact sums; the
+ * pixels are the owners' colours where each holds it, and the same as from the
+ * table the viewer makes itself for a model without one. Span counts with and
+ * without a partial last step. */
+START_TEST(test_lod_lock_sparse_prefix) {
+    static const uint64_t counts[] = { 64 * 300 + 37, 64 * 300 };
+    for (size_t k = 0; k < 2; k++) {
+        uint64_t n = counts[k];
+        run_builder rb;
+        rb_init(&rb, "locked");
+        uint32_t a = rb_unit(&rb, "a"), b = rb_unit(&rb, "b");
+        uint32_t L = rb_obj(&rb, TRC_OBJ_LOCK, "L", 0);
+        rb_ev(&rb, 0, a, TRC_EV_UNIT_START, 0, 0, 0, 0);
+        rb_ev(&rb, 0, b, TRC_EV_UNIT_START, 0, 0, 0, 0);
+        for (uint64_t i = 0; i < n; i++) {   /* 2000 spans by a, 2000 by b, ...; held 900 of every 1000 ns */
+            uint32_t u = (i / 2000) % 2 ? b : a;
+            rb_ev(&rb, i * 1000 + 50, u, TRC_EV_ACQUIRE, L, 0, 1, 0);
+            rb_ev(&rb, i * 1000 + 50 + 900 - (i % 7), u, TRC_EV_RELEASE, L, 0, 0, 0);
+        }
+        trc_recording *rec = rb_finish(&rb, n * 1000);
+        trc_model m;
+        diag d = { 0 };
+        ck_assert_int_eq(trc_model_build(&m, &rec->runs[0], &d), 0);
+        const trc_object_track *ot = &m.objects[L - 1];
+        ck_assert_uint_eq(ot->nowners, n);
+        ck_assert_uint_eq(ot->nowners_held, (n + TRC_OWNER_HELD_STEP - 1) / TRC_OWNER_HELD_STEP);
+        uint64_t h = 0;
+        for (size_t i = 0; i < ot->nowners; i++) {
+            if (i % TRC_OWNER_HELD_STEP == 0) ck_assert_uint_eq(ot->owners_held[i / TRC_OWNER_HELD_STEP], h);
+            h += ot->owners[i].t1 - ot->owners[i].t0;
+        }
+        ck_assert_uint_eq(h, ot->t_held);
+        rdr_view_desc desc = { .rec = rec, .models = &m, .nmodels = 1, .width = 1200, .height = 300, .at = -1 };
+        uint32_t *px = render(&desc);
+        int y0, y1;
+        locate(&desc, RDR_ROW_LOCK, L, &y0, &y1);
+        int mid = (y0 + y1) / 2;
+        ck_assert_uint_eq(px_at(px, desc.width, x_of(&desc, 1000.0 * 1000), mid), rdr_owner_color(a));
+        ck_assert_uint_eq(px_at(px, desc.width, x_of(&desc, 3000.0 * 1000), mid), rdr_owner_color(b));
+        ck_assert_uint_eq(px_at(px, desc.width, x_of(&desc, ((double)n - 300) * 1000), mid),
+                          rdr_owner_color((n - 300) / 2000 % 2 ? b : a));
+        /* without the model's table: the viewer makes its own, to the same pixels */
+        trc_model m2 = m;
+        trc_object_track *obs = xcalloc(rec->runs[0].nobjects, sizeof *obs);
+        memcpy(obs, m.objects, rec->runs[0].nobjects * sizeof *obs);
+        obs[L - 1].owners_held = NULL;
+        obs[L - 1].nowners_held = 0;
+        m2.objects = obs;
+        desc.models = &m2;
+        uint32_t *px2 = render(&desc);
+        ck_assert(memcmp(px, px2, sizeof *px * (size_t)desc.width * (size_t)desc.height) == 0);
+        free(px2);
+        free(obs);
+        free(px);
+        trc_model_release(&m);
+        trc_recording_free(rec);
+    }
+}
+END_TEST
+
 /* One unit, 1M spans of 1.5 us computing + 0.5 us running: far below a pixel. */
 START_TEST(test_lod_merges_subpixel_spans) {
     run_builder rb;
@@ -1382,6 +1444,7 @@ static Suite *render_suite(void) {
     tcase_add_test(tc, test_draw_marks_and_flows);
     tcase_add_test(tc, test_draw_deadlock_note);
     tcase_add_test(tc, test_lod_merges_subpixel_spans);
+    tcase_add_test(tc, test_lod_lock_sparse_prefix);
     tcase_add_test(tc, test_lod_dominant_state);
     tcase_add_test(tc, test_object_kinds_tracks);
     tcase_add_test(tc, test_draw_future_tooltips);

@@ -738,6 +738,7 @@ typedef struct trc_sample { uint64_t t; int64_t v; } trc_sample;  /* step functi
 /* owner: a unit, or TRC_UNIT_UNKNOWN while lost events hide who held it */
 typedef struct trc_owner_span { uint64_t t0, t1; uint32_t owner; uint32_t depth; } trc_owner_span;
 #define TRC_UNIT_UNKNOWN UINT32_MAX
+#define TRC_OWNER_HELD_STEP 16
 
 /* Counters: every COUNTER_READ and COUNTER_WRITE, in time order. */
 typedef struct trc_counter_op {
@@ -757,6 +758,9 @@ typedef struct trc_object_track {
     trc_owner_span *owners; size_t nowners;  /* exclusive owners, sorted, never overlapping: locks and
                                                 rlocks (depth = the deepest recursion of that ownership),
                                                 rwlocks: the writers */
+    uint64_t *owners_held; size_t nowners_held;  /* a sparse prefix sum of owners for the viewer:
+                                                owners_held[k] = time held in owners[0 .. k *
+                                                TRC_OWNER_HELD_STEP); k < nowners_held */
     int64_t max_depth;                       /* queues */
     uint32_t waits;                          /* units that blocked on it */
     uint32_t handoffs;                       /* owned kinds: HANDOFF flows (release -> a waiter's acquire) */

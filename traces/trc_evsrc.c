@@ -157,11 +157,20 @@ typedef struct strm {
     uint8_t *win;
     uint64_t woff;
     size_t wn;
+    bool shared;             /* ev is in the shared window, [woff, woff + wn) is its range */
 } strm;
 #define EVCUR_WINDOWS_MAX 1024u            /* more streams: read through the mapping */
 #define EVCUR_WINDOW_MIN 4096u
 #define EVCUR_WINDOW_MAX (64u << 10)
 #define EVCUR_WINDOWS_TOTAL (4u << 20)     /* all the streams' windows together */
+/* The streams of a recorder's file advance through it together (its units'
+ * drained batches interleave in time order), so one window shared by the
+ * streams whose next events are near each other reads their bytes once, in
+ * big reads; a stream's own window, read at its offset, also holds the other
+ * streams' batches. A stream too far from the others for the shared window
+ * uses its own. 1 MiB: the window stays in the cache (with 8 MiB the 10 M-event
+ * lock recording was read 1.0 GB instead of 1.4 GB, but took more CPU time). */
+#define EVCUR_SHARED (1u << 20)
 typedef struct ixent { uint64_t t, off; } ixent;
 
 struct trc_evcur {
@@ -173,6 +182,9 @@ struct trc_evcur {
     const trc_event *batch;
     /* merge */
     strm *st;
+    uint8_t *sh;             /* the shared window: the file's [sh_off, sh_off + sh_n) (NULL: none) */
+    uint64_t sh_off;
+    size_t sh_n;
     uint8_t *windows;        /* the streams' windows, wsize bytes each (NULL: the mapping) */
     size_t wsize;
     uint32_t *heap, nheap;
@@ -199,21 +211,71 @@ static void heap_down(trc_evcur *c, uint32_t i) {
     h[i] = v;
 }
 
-/* Points x->ev at the event at x->off, reading its window again when the
- * event is not all in it. */
-static void strm_at(const trc_evcur *c, strm *x) {
+static bool in_shared(const trc_evcur *c, uint64_t off) {
+    return c->sh_n && off >= c->sh_off && off + F_EV_SIZE <= c->sh_off + c->sh_n;
+}
+
+static void strm_to_shared(const trc_evcur *c, strm *x) {
+    x->shared = true;
+    x->woff = c->sh_off;
+    x->wn = c->sh_n;
+    x->ev = c->sh + (x->off - c->sh_off);
+}
+
+/* Reads the shared window again from the lowest next event of the streams
+ * using it and x, if x's next event then falls in it; the streams whose next
+ * events it no longer holds read their own windows. */
+static void strm_own(const trc_evcur *c, strm *x);
+static bool shared_slide(trc_evcur *c, strm *x) {
+    const trc_backing *b = c->src->back;
+    uint64_t lo = x->off;
+    for (uint32_t i = 0; i < c->nheap; i++) {
+        const strm *y = &c->st[c->heap[i]];
+        if (y != x && y->shared && y->off < lo) lo = y->off;
+    }
+    lo &= ~(uint64_t)4095;
+    if (x->off + F_EV_SIZE - lo > EVCUR_SHARED) return false;
+    size_t n = b->n - lo < EVCUR_SHARED ? (size_t)(b->n - lo) : EVCUR_SHARED;
+    trc_backing_read(b, c->sh, n, lo);
+    c->sh_off = lo;
+    c->sh_n = n;
+    for (uint32_t i = 0; i < c->nheap; i++) {
+        strm *y = &c->st[c->heap[i]];
+        if (y == x || !y->shared) continue;
+        if (in_shared(c, y->off)) strm_to_shared(c, y);
+        else strm_own(c, y);
+    }
+    return true;
+}
+
+/* Reads x's own window at x->off. */
+static void strm_own(const trc_evcur *c, strm *x) {
+    const trc_backing *b = c->src->back;
+    size_t n = b->n - x->off < c->wsize ? (size_t)(b->n - x->off) : c->wsize;   /* >= one event: checked */
+    trc_backing_read(b, x->win, n, x->off);
+    x->shared = false;
+    x->woff = x->off;
+    x->wn = n;
+    x->ev = x->win;
+}
+
+/* Points x->ev at the event at x->off, reading a window again when the
+ * event is not all in x's: the shared window when it can, else x's own. */
+static void strm_at(trc_evcur *c, strm *x) {
     const trc_backing *b = c->src->back;
     if (!x->win) {
         x->ev = b->p + x->off;
         return;
     }
     if (x->off < x->woff || x->off + F_EV_SIZE > x->woff + x->wn) {
-        size_t n = b->n - x->off < c->wsize ? (size_t)(b->n - x->off) : c->wsize;   /* >= one event: checked */
-        trc_backing_read(b, x->win, n, x->off);
-        x->woff = x->off;
-        x->wn = n;
+        if (c->sh && (in_shared(c, x->off) || shared_slide(c, x))) {
+            strm_to_shared(c, x);
+            return;
+        }
+        strm_own(c, x);
+        return;
     }
-    x->ev = x->win + (x->off - x->woff);
+    x->ev = (x->shared ? c->sh : x->win) + (x->off - x->woff);
 }
 
 static void merge_open(trc_evcur *c) {
@@ -225,6 +287,7 @@ static void merge_open(trc_evcur *c) {
         w = w < EVCUR_WINDOW_MIN ? EVCUR_WINDOW_MIN : w > EVCUR_WINDOW_MAX ? EVCUR_WINDOW_MAX : w & ~(size_t)4095;
         c->windows = malloc(w * s->nstreams);   /* no memory: the mapping serves */
         c->wsize = c->windows ? w : 0;
+        if (c->windows && s->nstreams > 1) c->sh = malloc(EVCUR_SHARED);   /* none: each its own */
     }
     for (uint32_t k = 0; k < s->nstreams; k++) {
         uint32_t g = s->first[k];
@@ -242,7 +305,7 @@ static void merge_open(trc_evcur *c) {
 }
 
 /* Moves x to its stream's next event; false at the end of its chain. */
-static inline bool strm_step(const trc_evcur *c, strm *x) {
+static inline bool strm_step(trc_evcur *c, strm *x) {
     if (--x->left) {
         x->off += F_EV_SIZE;
         if (!x->win || x->off + F_EV_SIZE <= x->woff + x->wn) x->ev += F_EV_SIZE;
@@ -415,6 +478,7 @@ void trc_evcur_close(trc_evcur *c) {
     if (c->src) trc_backing_release(c->src->back, 0, c->src->back->n);
     free(c->st);
     free(c->windows);
+    free(c->sh);
     free(c->heap);
     free(c->ix);
     free(c->buf);

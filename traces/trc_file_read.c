@@ -84,6 +84,17 @@ static void window_fill(loader *L, uint64_t from, uint64_t to) {
 static void fetch_chunk(loader *L, uint64_t off, uint64_t limit) {
     if (!L->back || L->back->fd < 0 || off >= limit) return;
     uint64_t hend = limit - off < F_CHUNK_HDR ? limit : off + F_CHUNK_HDR;
+    if (!in_window(L, off, hend) && hend - off == F_CHUNK_HDR) {
+        /* its length first, so that a chunk longer than the read-ahead is read
+         * once, from its header to its end (not a read-ahead, then all again) */
+        uint8_t h[F_CHUNK_HDR];
+        trc_backing_read(L->back, h, sizeof h, off);
+        uint64_t len = ld_u64le(h + 16);
+        if (len <= limit - hend && len <= F_READ_MAX && len > F_READ_AHEAD - F_CHUNK_HDR) {
+            window_fill(L, off, hend + len);
+            return;
+        }
+    }
     if (!in_window(L, off, hend)) window_fill(L, off, hend);
     if (hend - off < F_CHUNK_HDR) return;
     uint64_t len = ld_u64le(bytes_at(L, off + 16, 8));

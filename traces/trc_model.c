@@ -133,7 +133,7 @@ typedef struct obj_cur {
     size_t owner_gaps;                        /* the owner's gap count when it acquired */
     uint64_t t0;
     bool released; uint32_t rel_unit; uint64_t rel_t; uint64_t rel_ev;
-    size_t cap_owners, cap_depth, cap_level, cap_set, cap_cops;
+    size_t cap_owners, cap_held, cap_depth, cap_level, cap_set, cap_cops;
     bool is_set; uint32_t set_unit; uint64_t set_t0, set_seq;   /* events */
     int64_t gil_waiting;                                        /* the GIL: units waiting for it */
 } obj_cur;
@@ -497,14 +497,20 @@ static uint64_t acquire_known_after(const trc_model *m, const unit_cur *uc, cons
     return from;
 }
 
+/* Appends an ownership (and keeps t_held, and its sparse prefix sum, up to date). */
+static inline void owner_push(trc_object_track *ot, obj_cur *o, trc_owner_span s) {
+    if (ot->nowners % TRC_OWNER_HELD_STEP == 0) ARR_PUSH(ot->owners_held, ot->nowners_held, o->cap_held, ot->t_held);
+    ARR_PUSH(ot->owners, ot->nowners, o->cap_owners, s);
+    ot->t_held += s.t1 - s.t0;
+}
+
 /* Ends the current ownership at t (the owner's span, as a release would). */
 static void owner_close(trc_object_track *ot, obj_cur *o, uint32_t okind, uint64_t t) {
     if (!o->owned) return;
     if (t > o->t0) {
-        ARR_PUSH(ot->owners, ot->nowners, o->cap_owners,
+        owner_push(ot, o,
                  ((trc_owner_span){ .t0 = o->t0, .t1 = t, .owner = o->owner,
                                     .depth = okind == TRC_OBJ_RLOCK && o->max_d > 1 ? o->max_d : 1 }));
-        ot->t_held += t - o->t0;
     }
     o->owned = false;
 }
@@ -513,9 +519,8 @@ static void owner_close(trc_object_track *ot, obj_cur *o, uint32_t okind, uint64
 static void owner_unknown(trc_object_track *ot, obj_cur *o, uint64_t t0, uint64_t t1) {
     if (ot->nowners && ot->owners[ot->nowners - 1].t1 > t0) t0 = ot->owners[ot->nowners - 1].t1;
     if (t1 > t0) {
-        ARR_PUSH(ot->owners, ot->nowners, o->cap_owners,
+        owner_push(ot, o,
                  ((trc_owner_span){ .t0 = t0, .t1 = t1, .owner = TRC_UNIT_UNKNOWN, .depth = 1 }));
-        ot->t_held += t1 - t0;
     }
     ot->repairs++;
 }
@@ -779,10 +784,9 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
             o->depth = (uint32_t)e->arg;
             if (okind == TRC_OBJ_RLOCK) level_push(ot, o, t, (int64_t)e->arg);
             if (e->arg == 0) {
-                ARR_PUSH(ot->owners, ot->nowners, o->cap_owners,
+                owner_push(ot, o,
                          ((trc_owner_span){ .t0 = o->t0, .t1 = t, .owner = o->owner,
                                             .depth = okind == TRC_OBJ_RLOCK && o->max_d > 1 ? o->max_d : 1 }));
-                ot->t_held += t - o->t0;
                 o->owned = false;
                 o->released = true; o->rel_unit = e->unit; o->rel_t = t; o->rel_ev = i;
             }
@@ -1029,9 +1033,8 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
             if (!o) break;
             if (e->aux < TRC_GIL__COUNT) ot->gil_drops[e->aux]++;
             if (o->owned && o->owner == e->unit) {
-                ARR_PUSH(ot->owners, ot->nowners, o->cap_owners,
+                owner_push(ot, o,
                          ((trc_owner_span){ .t0 = o->t0, .t1 = t, .owner = o->owner, .depth = 1 }));
-                ot->t_held += t - o->t0;
                 o->owned = false;
                 o->released = true; o->rel_unit = e->unit; o->rel_t = t; o->rel_ev = i;
             }
@@ -1186,10 +1189,9 @@ int trc_model_build_opts(trc_model *m, const trc_run *run, const trc_model_opts 
         trc_object_track *ot = &m->objects[oi];
         uint32_t kind = run->objects[oi].kind;
         if (o->owned && mk > o->t0) {
-            ARR_PUSH(ot->owners, ot->nowners, o->cap_owners,
+            owner_push(ot, o,
                      ((trc_owner_span){ .t0 = o->t0, .t1 = mk, .owner = o->owner,
                                         .depth = kind == TRC_OBJ_RLOCK && o->max_d > 1 ? o->max_d : 1 }));
-            ot->t_held += mk - o->t0;
         }
         if (o->is_set) {
             ARR_PUSH(ot->set_spans, ot->nset_spans, o->cap_set,
@@ -1227,6 +1229,7 @@ void trc_model_release(trc_model *m) {
         trc_object_track *ot = &m->objects[o];
         free(ot->depth);
         free(ot->owners);
+        free(ot->owners_held);
         free(ot->level);
         free(ot->set_spans);
         free(ot->cops);

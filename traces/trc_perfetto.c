@@ -182,7 +182,7 @@ int trc_export_perfetto(FILE *out, const trc_recording *rec, const trc_model *mo
     }
 
     pf_out o = { .f = out, .cap = PF_BLOCK };
-    o.buf = malloc(o.cap);
+    o.buf = malloc(o.cap + PF_PAD);
     if (!o.buf) return diag_set(d, ERR_NOMEM, "perfetto export: no memory for the output block");
     pf_ids ids = { .next = PF_SYNTH_ID0 };
     pf_root_descriptor(&o);

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #define PF_BLOCK (1u << 20)          /* output block, flushed when full */
+#define PF_PAD 64u                   /* bytes allocated past the block's capacity (word stores: pb_var, pf_tpl_put) */
 #define PF_SYNTH_ID0 (1u << 30)      /* synthetic pids/tids start here */
 #define PF_INT63 ((uint64_t)INT64_MAX)
 
@@ -40,10 +41,19 @@ static inline bool pf_need(pf_out *o, size_t bound) {
     return o->cap - o->n >= bound || pf_need_slow(o, bound);
 }
 
+/* A varint. Up to 56 bits, its bytes are made in a register (each 7-bit
+ * group spread to a byte, the continuation bits or'ed in) and stored as one
+ * 8-byte word: the block has PF_PAD bytes past its capacity for that store. */
 static inline uint8_t *pb_var(uint8_t *p, uint64_t v) {
-    while (v >= 0x80) { *p++ = (uint8_t)(v | 0x80); v >>= 7; }
-    *p++ = (uint8_t)v;
-    return p;
+    if (v < 0x80) { *p = (uint8_t)v; return p + 1; }
+    while (v >= (1ull << 56)) { *p++ = (uint8_t)(v | 0x80); v >>= 7; }
+    unsigned n = ((unsigned)(64 - __builtin_clzll(v | 1)) + 6) / 7;   /* bytes: 1..8 */
+    uint64_t x = (v & 0xFFFFFFFull) | ((v & 0xFFFFFFF0000000ull) << 4);
+    x = (x & 0x00003FFF00003FFFull) | ((x & 0x0FFFC0000FFFC000ull) << 2);
+    x = (x & 0x007F007F007F007Full) | ((x & 0x3F803F803F803F80ull) << 1);
+    x |= 0x8080808080808080ull & ((1ull << (8 * (n - 1))) - 1);
+    wr_u64le(p, x);
+    return p + n;
 }
 
 static inline uint8_t *pb_fixed64(uint8_t *p, uint64_t v) {
@@ -294,6 +304,44 @@ static inline uint8_t *pf_slice_fast(pf_run *pr, uint8_t *p, uint8_t type, uint6
         p = pb_var(p, iid);
     }
     return pf_fast_close(p, pkt_len, te_len);
+}
+
+/* The bytes of a pf_slice_fast packet after its timestamp, made once for a
+ * run of packets on one track (same type, name and sequence): each packet is
+ * then its header, its timestamp and a fixed-size copy of these. */
+typedef struct pf_tpl { uint8_t b[64]; uint8_t n; } pf_tpl;
+
+static inline void pf_tpl_make(const pf_run *pr, pf_tpl *t, uint8_t type, uint64_t track, uint32_t iid) {
+    uint8_t *p = t->b, *te;
+    *p++ = TP_SEQ_ID;
+    p = pb_var(p, pr->seq);
+    if (iid) {
+        *p++ = TP_SEQ_FLAGS;
+        *p++ = SEQ_NEEDS;
+    }
+    *p++ = TP_TRACK_EVENT;
+    te = p++;
+    *p++ = TE_TYPE;
+    *p++ = type;
+    *p++ = TE_TRACK;
+    p = pb_var(p, track);
+    if (iid) {
+        *p++ = TE_NAME_IID;
+        p = pb_var(p, iid);
+    }
+    *te = (uint8_t)(p - te - 1);
+    t->n = (uint8_t)(p - t->b);   /* at most 29 */
+}
+
+/* The same packet as pf_slice_fast(pr, p, type, track, rel, iid) for t made of them. */
+static inline uint8_t *pf_tpl_put(const pf_run *pr, uint8_t *p, const pf_tpl *t, uint64_t rel) {
+    p[0] = T_PACKET;
+    p[2] = TP_TIMESTAMP;
+    uint8_t *q = pb_var(p + 3, pr->origin + rel);
+    memcpy(q, t->b, 32);
+    q += t->n;
+    p[1] = (uint8_t)(q - p - 2);
+    return q;
 }
 
 /* A flow end whose name (and "item" annotation name) is already interned. */

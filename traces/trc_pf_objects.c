@@ -44,10 +44,25 @@ int pf_seq_owner(pf_run *pr, uint32_t ob) {
     uint64_t track = pf_uuid_owner(pr, ob);
     size_t j = 0;
     int rc = 0;
+    pf_tpl tb, te;                /* a lock's BEGIN (for owner tb_owner) and END packets */
+    uint32_t tb_owner = UINT32_MAX;
+    pf_tpl_make(pr, &te, TYPE_END, track, 0);
     for (size_t i = 0; i < ot->nowners && !rc; i++) {
         const trc_owner_span *os = &ot->owners[i];
         if (os->owner >= pr->nunits) continue;
         uint32_t iid = IID_UNIT(pr, os->owner);
+        if (!rlock && iid && pr->started && pr->name_done[iid] == pr->seq) {
+            /* the common case, a lock: its BEGIN and END straight into the block */
+            pf_out *o = pr->o;
+            if (!pf_need(o, 2 * pr->slack)) return o->err;
+            if (os->owner != tb_owner) {
+                tb_owner = os->owner;
+                pf_tpl_make(pr, &tb, TYPE_BEGIN, track, iid);
+            }
+            uint8_t *p = pf_tpl_put(pr, o->buf + o->n, &tb, os->t0);
+            o->n = (size_t)(pf_tpl_put(pr, p, &te, os->t1) - o->buf);
+            continue;
+        }
         if (rlock && os->depth > 1)
             iid = pf_dyn_fmt(pr, "%s (depth %u)", pf_s(pr->run->units[os->owner].name), os->depth);
         rc = pf_slice(pr, TYPE_BEGIN, track, os->t0, iid);

@@ -20,7 +20,7 @@ bool pf_need_slow(pf_out *o, size_t bound) {
     if (!pf_flush(o)) return false;
     if (bound > o->cap) {
         size_t cap = o->cap * 2 > bound ? o->cap * 2 : bound;
-        uint8_t *p = realloc(o->buf, cap);
+        uint8_t *p = realloc(o->buf, cap + PF_PAD);
         if (!p) { o->err = -ERR_NOMEM; return false; }
         o->buf = p;
         o->cap = cap;
@@ -31,7 +31,7 @@ bool pf_need_slow(pf_out *o, size_t bound) {
 
 
 uint8_t *pb_close_long(uint8_t *len_at, uint8_t *end, size_t len) {
-    uint8_t tmp[10];
+    uint8_t tmp[16];   /* pb_var stores a word */
     size_t k = (size_t)(pb_var(tmp, len) - tmp);
     memmove(len_at + k, len_at + 1, len);
     memcpy(len_at, tmp, k);
