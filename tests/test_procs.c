@@ -177,10 +177,10 @@ END_TEST
 
 START_TEST(racy_counter_loses_updates_across_processes) {
     ran r;
-    run_procs(&r, "racy", "counter c\nactor w * 3 { repeat 20 { incr c racy window=200us } }\n"
+    run_procs(&r, "racy", "counter c\nbarrier go 3\nactor w * 3 { wait go; repeat 20 { incr c racy window=200us } }\n"
                           "expect lost_updates c > 0\n");
     ck_assert_uint_eq(r.res.expect_failed, 0);
-    const trc_object_track *c = &r.m.objects[0];
+    const trc_object_track *c = &r.m.objects[obj_of(r.run, "c") - 1];
     ck_assert_uint_eq(c->writes, 60);
     ck_assert_uint_gt(c->lost_updates, 0);
     ck_assert_int_eq(c->final_value + (int64_t)c->lost_updates, 60);   /* what was lost is exactly what is missing */
@@ -302,8 +302,9 @@ END_TEST
 
 START_TEST(join_with_timeout) {
     ran r;
-    run_procs(&r, "joint", "actor slow spawned { sleep 50ms }\n"
-                           "actor main { spawn slow; join slow timeout=5ms; if timed_out { mark \"gave up\" }; join slow }\n"
+    /* slow cannot end before main gave up: it waits for the event main sets then (a sleep could end first under load) */
+    run_procs(&r, "joint", "event go\nactor slow spawned { wait go }\n"
+                           "actor main { spawn slow; join slow timeout=5ms; if timed_out { mark \"gave up\"; set go }; join slow }\n"
                            "expect order \"gave up\" < slow\nexpect all_done\n");
     ck_assert_uint_eq(r.res.expect_failed, 0);
     ck_assert_uint_eq(count(r.run, TRC_EV_JOINED, UINT32_MAX), 1);
