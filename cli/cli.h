@@ -123,6 +123,11 @@ bool has_display(void);
 /* Renders png (if not NULL) to its temporary file, then opens the window. */
 int show(const loaded *l, bool window, output *png, double at, int width, int height);
 
+/* cli_relations.c: the expectations comparing runs, checked on models read back (for the
+ * viewer's header and notes: rdr_view_desc.relations); one line per failure into report,
+ * returns how many failed. Prints nothing (runs on the viewer's loader thread). */
+uint32_t view_relations(const trc_model *models, uint32_t n, char *report, size_t cap);
+
 /* cli_view.c: weft view (one or several recordings; a window, a PNG, frames, a video) */
 typedef struct view_opts {
     const char *const *files; int nfiles;

@@ -88,7 +88,7 @@ int show(const loaded *l, bool window, output *png, double at, int width, int he
     const weft_viewer_api *api = (window || png) ? viewer_module() : NULL;
     if ((window || png) && !api) return EXIT_IO;
     rdr_view_desc vd = { .rec = l->rec, .models = l->models, .nmodels = l->rec->nruns, .width = width,
-                         .height = height, .at = at };
+                         .height = height, .at = at, .relations = view_relations };
     diag d;
     diag_clear(&d);
     if (png) {

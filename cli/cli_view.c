@@ -81,7 +81,7 @@ static void win_load_free(win_load *w) {
 static rdr_view_desc desc_of(const view_opts *o) {
     return (rdr_view_desc){ .width = o->width, .height = o->height, .at = o->at_given ? o->at : -1, .at_ns = o->at_ns,
                             .at_is_ns = o->at_is_ns, .stage = o->stage, .theme = o->theme, .scale = o->scale,
-                            .whole = o->whole };
+                            .whole = o->whole, .relations = view_relations };
 }
 
 //~ frames and video

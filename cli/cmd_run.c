@@ -314,9 +314,13 @@ static int record(const plan *pl, outs *o, const opts *op, sim_result *res, uint
     bool write_failed = false;
     *ran = 0;
     signals_run(true);   /* from here a signal ends the run, not weft */
-    if (pl->total == 1 && !cli_quiet)
-        printf("running %s on %s: %u units, %u objects -> %s\n", esc(pl->progs[0]->title),
-               sim_backend_name(run_backend(pl, 0)), pl->progs[0]->nunits, pl->progs[0]->nobjects, esc(o->rec.given));
+    if (pl->total == 1 && !cli_quiet) {
+        /* the units known before the run; the tasks a scenario creates are units too, counted as they start */
+        const sim_program *p0 = pl->progs[0];
+        printf("running %s on %s: %u unit%s%s, %u object%s -> %s\n", esc(p0->title), sim_backend_name(run_backend(pl, 0)),
+               p0->nunits, p0->nunits == 1 ? "" : "s", !p0->ntasks ? "" : p0->nunits == 1 ? " and the tasks it creates" : " and the tasks they create", p0->nobjects,
+               p0->nobjects == 1 ? "" : "s", esc(o->rec.given));
+    }
     for (uint32_t k = 0; k < pl->total && !atomic_load(&interrupt_flag); k++) {
         uint32_t i = k % pl->n;
         const char *bn = sim_backend_name(run_backend(pl, k));

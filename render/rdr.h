@@ -52,6 +52,12 @@ typedef struct rdr_view_desc {
     int (*load)(void *ud, const trc_model **models, uint32_t *nmodels, diag *d);
     void *load_ud;
     const char *load_what;        /* "big.weft (325 MB)": what the progress bar says it loads */
+    /* The expectations that compare runs (expect makespan[P=1] > makespan[P=4] * 2), checked by
+     * the caller on the models once they are known (the viewer cannot: render/ does not know the
+     * scenario language): writes one line per failed one into report ("file:line:col: expect ...
+     * does not hold: ...") and returns how many failed. NULL: not checked. Called from the thread
+     * that builds the view (the loader's, for a window that loads behind a progress bar). */
+    uint32_t (*relations)(const trc_model *models, uint32_t nmodels, char *report, size_t cap);
 } rdr_view_desc;
 
 /** Opens an SDL2 window and runs the viewer until it is closed (q, Esc, window
@@ -310,6 +316,8 @@ struct rdr_view {
     int32_t **pool_row;                  /* per model, per object: index in lay.rows of its POOL row, or -1 */
     int32_t **unit_row;                  /* per model, per unit: index in lay.rows of its lane, or -1 */
     struct rdr_expect **expect;          /* per model: expected counter values from the scenario, or NULL */
+    char *relations;                     /* the failed relations between runs, one a line (desc->relations), or NULL */
+    uint32_t nrelations;                 /* how many failed */
     struct rdr_stage_view *stage;        /* the stage's models, layouts and states, built on first need */
     struct rdr_groups **groups;          /* per model: the process groups of lanes and which are folded */
 };

@@ -50,18 +50,21 @@ void rdr_header(rdr_ctx *cx) {
     rdr_text(cx, L->width - sw - 12, y, RDR_FONT_REGULAR, cx->th->text, st);
     int room = L->width - sw - 36;
     /* the verdict next, then the facts, then the title gets what is left */
-    char verdict[64], facts[256];
-    bool bad = false;
+    char verdict[128], facts[256];
+    bool bad = v->nrelations > 0;
+    char rel[64] = "";   /* the expectations comparing runs that failed (they are not a run's end) */
+    if (v->nrelations) snprintf(rel, sizeof rel, ", %u expectation%s failed", v->nrelations, v->nrelations == 1 ? "" : "s");
     if (v->nmodels == 1) {
-        bad = r0->end_reason != TRC_END_OK;
-        snprintf(verdict, sizeof verdict, "%s", trc_run_end_name(r0->end_reason));
+        bad |= r0->end_reason != TRC_END_OK;
+        snprintf(verdict, sizeof verdict, "%s%s", trc_run_end_name(r0->end_reason), rel);
         rdr_fmt_dur(mk, sizeof mk, (double)m0->makespan);
         snprintf(facts, sizeof facts, "  \xc2\xb7  %s  \xc2\xb7  makespan %s  \xc2\xb7  ended: ", r0->backend ? r0->backend : "?", mk);
     } else {
         uint32_t nbad = 0;
         for (uint32_t r = 0; r < v->nmodels; r++) nbad += v->models[r].run->end_reason != TRC_END_OK;
-        bad = nbad > 0;
-        if (nbad) snprintf(verdict, sizeof verdict, "%u of %u did not end well", nbad, v->nmodels);
+        bad |= nbad > 0;
+        if (nbad) snprintf(verdict, sizeof verdict, "%u of %u did not end well%s", nbad, v->nmodels, rel);
+        else if (v->nrelations) snprintf(verdict, sizeof verdict, "all ended ok%s", rel);
         else snprintf(verdict, sizeof verdict, "all ok");
         snprintf(facts, sizeof facts, "  \xc2\xb7  %u runs on one time axis  \xc2\xb7  ", v->nmodels);
     }

@@ -124,6 +124,31 @@ int rdr_notes(const rdr_view *v, rdr_note *out, int max) {
                      pre, (unsigned long long)run->lost);
         }
     }
+    /* the failed expectations comparing runs, as `weft run` said them, from the line on
+     * ("path:5:1: expect ..." -> "EXPECTATION FAILED (line 5): expect ...") */
+    for (const char *s = v->relations; s && *s && n < max;) {
+        size_t len = strcspn(s, "\n");
+        const char *body = s, *e = s + len;
+        unsigned line = 0;
+        for (const char *p = s; p < e; p++) {   /* the first ":LINE:COL: " */
+            if (*p != ':' || p + 1 >= e || p[1] < '0' || p[1] > '9') continue;
+            char *q;
+            unsigned long ln = strtoul(p + 1, &q, 10);
+            if (q >= e || *q != ':' || q + 1 >= e || q[1] < '0' || q[1] > '9') continue;
+            strtoul(q + 1, &q, 10);
+            if (q + 1 >= e || q[0] != ':' || q[1] != ' ') continue;
+            line = (unsigned)ln;
+            body = q + 2;
+            break;
+        }
+        rdr_note *o = &out[n++];
+        o->run = 0;
+        o->alert = true;
+        char where[32] = "";
+        if (line) snprintf(where, sizeof where, " (line %u)", line);
+        snprintf(o->text, sizeof o->text, "EXPECTATION FAILED%s: %.*s", where, (int)(e - body), body);
+        s = *e ? e + 1 : e;
+    }
     if (v->rec && v->rec->truncated && n < max) {
         rdr_note *o = &out[n++];
         o->run = 0;

@@ -96,6 +96,11 @@ int rdr_view_init(rdr_view *v, const rdr_view_desc *desc, diag *d) {
     v->info = xcalloc(v->nmodels, sizeof *v->info);
     v->expect = xcalloc(v->nmodels, sizeof *v->expect);
     v->flow_maxdur = xcalloc(v->nmodels, sizeof *v->flow_maxdur);
+    if (desc->relations) {   /* the relations between runs: the header counts the failed ones, the notes list them */
+        char rel[8192] = "";
+        v->nrelations = desc->relations(v->models, v->nmodels, rel, sizeof rel);
+        if (v->nrelations) v->relations = xstrdup(rel);
+    }
     for (uint32_t r = 0; r < v->nmodels; r++) {
         const trc_model *m = &v->models[r];
         uint32_t no = m->run->nobjects, nu = m->run->nunits;
@@ -159,6 +164,7 @@ void rdr_view_release(rdr_view *v) {
     if (v->expect)
         for (uint32_t r = 0; r < v->nmodels; r++) rdr_expect_free(v->expect[r], v->models[r].run);
     free(v->expect);
+    free(v->relations);
     free(v->flow_maxdur);
     rdr_stage_view_free(v);
     free(v->lay.rows);

@@ -59,6 +59,10 @@ static void hk_ready(void *ctx, uint32_t loop, void *unit, uint64_t late) {
     rt *r = *(rt *const *)ctx;
     rt_unit *u = unit;
     if (!r || !atomic_load_explicit(&r->recording, memory_order_acquire) || !u->ring) return;
+    /* a unit never started (spawned by no step, a pool worker never needed) is woken at the run's
+     * end only to leave without an event: it was not ready to run anything (it showed as ready
+     * until the end and counted as a unit that began) */
+    if (!atomic_load(&u->start_req)) return;
     trc_emit(u->ring, TRC_EV_READY, 0, 0, late, r->loop_unit0 + loop);
 }
 

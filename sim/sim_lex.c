@@ -270,7 +270,16 @@ static void lex_number(parser *ps, tok *t) {
     }
     if (has_frac) {
         sim__perr(ps, t->pos, ERR_SCENARIO, "'%s': only durations may have a fraction", text);
-        sim__hint(ps, "give a unit (1.5ms) or use a whole number");
+        /* `sleep 1.5 s`: a unit a space apart from its number */
+        const char *w = ps->cur;
+        while (*w == ' ' || *w == '\t') w++;
+        size_t wl = 0;
+        while (isalpha((unsigned char)w[wl])) wl++;
+        uint64_t um;
+        int ud;
+        if (w > ps->cur && wl && (parse_unit(w, wl, &um, &ud) == 0 || parse_size_unit(w, wl, &um) == 0))
+            sim__hint(ps, "write a number and its unit together, without a space: %s%.*s", text, (int)wl, w);
+        else sim__hint(ps, "give a unit (1.5ms) or use a whole number");
         t->kind = T_ERR;
         return;
     }

@@ -786,6 +786,38 @@ START_TEST(perfetto_loops_and_tasks) {
 }
 END_TEST
 
+/* Spawned units no step spawned (mode 0 of io_bound_serial_vs_threads_vs_async) leave without an
+ * event: they were woken at the run's end only to leave, and showed as ready until the end, units
+ * that began. One spawned is ready before it starts, as before. Both clocks. */
+START_TEST(units_never_spawned_have_no_events) {
+    static const char *const texts[2] = {
+        "backend coroutines\nparam m = 0\nactor req * 3 spawned { sleep 1ms }\n"
+        "actor main { if m == 1 { spawn req } else { sleep 2ms } }\n",
+        "backend coroutines\nactor req * 3 spawned { sleep 1ms }\nactor main { spawn req; sleep 2ms }\n",
+    };
+    for (int real = 0; real < 2; real++)
+        for (int spawned = 0; spawned < 2; spawned++) {
+            ran r;
+            if (real) rrun(&r, "nospawn", texts[spawned]);
+            else vrun(&r, "nospawn", texts[spawned]);
+            ck_assert_int_eq(r.res.end_reason, TRC_END_OK);
+            uint32_t u = tu_unit_named(&r, "req.0");
+            size_t evs = 0;
+            for (size_t i = 0; i < r.run->nevents; i++) evs += r.run->events[i].unit == u;
+            if (!spawned) {
+                ck_assert_msg(evs == 0, "%s clock: req.0 never spawned has %zu events", real ? "real" : "virtual", evs);
+                for (uint32_t k = 0; k < r.run->nunits; k++)
+                    ck_assert_msg(strncmp(r.run->units[k].name, "req.", 4) || !tu_count(&r, TRC_EV_READY, k), "%s",
+                                  r.run->units[k].name);
+            } else {
+                ck_assert_uint_eq(tu_count(&r, TRC_EV_UNIT_START, u), 1);
+                ck_assert_uint_ge(tu_count(&r, TRC_EV_READY, u), 1);
+            }
+            tu_ran_free(&r);
+        }
+}
+END_TEST
+
 static Suite *coro_suite(void) {
     Suite *s = suite_create("coro");
     TCase *tc = tcase_create("coro");
@@ -813,6 +845,7 @@ static Suite *coro_suite(void) {
     tcase_add_test(tc, backend_checks);
     tcase_add_test(tc, real_clock_outcomes);
     tcase_add_test(tc, perfetto_loops_and_tasks);
+    tcase_add_test(tc, units_never_spawned_have_no_events);
     suite_add_tcase(s, tc);
     return s;
 }

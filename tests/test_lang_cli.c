@@ -302,22 +302,65 @@ START_TEST(virtual_clock_names_the_backend_if_that_picked_processes) {
 END_TEST
 
 /* review: weft diff's summary agrees its verb with one unit ("main no longer wait on `go`"). */
+/* The summary lines of a diff's text: after "B: ..." and a blank line, up to the next blank line. */
+static void summary_of(const char *text, char *into, size_t cap) {
+    const char *s = strstr(text, "\nB: ");
+    s = s ? strstr(s + 1, "\n\n") : NULL;
+    const char *e = s ? strstr(s + 2, "\n\n") : NULL;
+    snprintf(into, cap, "%.*s", s && e ? (int)(e - s - 2) : 0, s ? s + 2 : "");
+}
+
+/* On the virtual clock main waits for `go` for certain (on the real clock, under a sanitizer on a
+ * loaded machine, main could start after the set and never wait). On the real clock, whatever
+ * the timing, the summary leads with behaviour: no memory line ahead of a wait or a state. */
 START_TEST(diff_says_one_unit_waits) {
     const char *scn = tmp_path("dwait.scn"), *rec = tmp_path("dwait.weft");
     write_file(scn, "param k = 0\nsweep k = 0, 1\nevent go\nactor main { if k == 0 { wait go } }\n"
                     "actor setter { sleep 5ms; set go }\nexpect all_done\n");
     out o;
-    char args[1024];
+    char args[1024], sum[4096];
+    snprintf(args, sizeof args, "run %s -o %s --clock virtual", scn, rec);
+    weft(&o, args);
+    ck_assert_msg(o.status == 0, "%s\n%s", o.text, o.err);
+    snprintf(args, sizeof args, "diff %s", rec);
+    weft(&o, args);
+    ck_assert_msg(o.status == 0, "%s\n%s", o.text, o.err);
+    summary_of(o.text, sum, sizeof sum);
+    ck_assert_msg(strstr(sum, "main no longer waits on `go`"), "%s", o.text);
+    snprintf(args, sizeof args, "diff --runs 2,1 %s", rec);
+    weft(&o, args);
+    summary_of(o.text, sum, sizeof sum);
+    ck_assert_msg(strstr(sum, "main now waits on `go`"), "%s", o.text);
+    /* the real clock: memory per unit is known, and ranks after every behaviour line */
     snprintf(args, sizeof args, "run %s -o %s", scn, rec);
     weft(&o, args);
     ck_assert_msg(o.status == 0, "%s\n%s", o.text, o.err);
     snprintf(args, sizeof args, "diff %s", rec);
     weft(&o, args);
     ck_assert_msg(o.status == 0, "%s\n%s", o.text, o.err);
-    ck_assert_msg(strstr(o.text, "main no longer waits on `go`"), "%s", o.text);
-    snprintf(args, sizeof args, "diff --runs 2,1 %s", rec);
+    summary_of(o.text, sum, sizeof sum);
+    ck_assert_msg(sum[0], "%s", o.text);
+    const char *mem = strstr(sum, " memory (");
+    if (mem) ck_assert_msg(!strstr(mem, " wait") && !strstr(mem, " time: "), "%s", sum);
+}
+END_TEST
+
+/* The first line of a run counts its units in the singular for one, and on coroutines says that
+ * the tasks the scenario creates come on top (it said "1 units" for a loop that ran 4 tasks). */
+START_TEST(run_line_counts_units_and_tasks) {
+    const char *scn = tmp_path("units1.scn"), *rec = tmp_path("units1.weft");
+    write_file(scn, "backend coroutines\ntask fetch { sleep 1ms }\n"
+                    "actor main { create_task fetch as a; create_task fetch as b; await a; await b }\n");
+    out o;
+    char args[1024];
+    snprintf(args, sizeof args, "run %s -o %s", scn, rec);
     weft(&o, args);
-    ck_assert_msg(strstr(o.text, "main now waits on `go`"), "%s", o.text);
+    ck_assert_msg(o.status == 0, "%s\n%s", o.text, o.err);
+    ck_assert_msg(strstr(o.text, " on coroutines: 1 unit and the tasks it creates, 0 objects -> "), "%s", o.text);
+    write_file(scn, "lock m\nactor a * 2 { lock m; sleep 1ms; unlock m }\n");
+    weft(&o, args);
+    ck_assert_msg(o.status == 0, "%s\n%s", o.text, o.err);
+    ck_assert_msg(strstr(o.text, " on threads: 2 units, 1 object -> "), "%s", o.text);
 }
 END_TEST
 
@@ -447,6 +490,7 @@ int main(void) {
     tcase_add_test(tc, an_expected_end_under_a_false_if_does_not_excuse_it);
     tcase_add_test(tc, virtual_clock_names_the_backend_if_that_picked_processes);
     tcase_add_test(tc, diff_says_one_unit_waits);
+    tcase_add_test(tc, run_line_counts_units_and_tasks);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

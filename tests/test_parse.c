@@ -540,6 +540,9 @@ START_TEST(a_single_equals_sign_hints_double) {
     tu_parse_err("var v = 0\nactor a { v = v + 1 }\n", 2, 11, "unknown step 'v'", "'v' is a var: a step sets it, let v = EXPR");
     /* fix6 (part B): a unit a space apart from its number ("< 1 MiB", as the review wrote it) */
     tu_parse_err("actor a { sleep 10 ms }\n", 1, 17, "must be a duration", "without a space: 10ms");
+    /* a fraction a space apart from its unit: the same hint, not only "give a unit" */
+    tu_parse_err("actor a { sleep 1.5 s }\n", 1, 17, "only durations may have a fraction", "without a space: 1.5s");
+    tu_parse_err("actor a { sleep 2.25\tms }\n", 1, 17, "only durations may have a fraction", "without a space: 2.25ms");
     tu_parse_err("param d = 5 ms\nactor a { sleep d }\n", 1, 13, "expected the end of the statement, found 'ms'",
                  "without a space: 5ms");
     tu_parse_err("actor a * 2 { sleep 1ms }\nexpect resident_per_unit < 1 MiB\n", 2, 30, "found 'MiB'",

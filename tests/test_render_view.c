@@ -624,6 +624,92 @@ START_TEST(test_warm_same_frame) {
 }
 END_TEST
 
+//~ relations between runs
+
+/* cli/cli_relations.c (built into this test): the expectations comparing runs, checked on models */
+uint32_t view_relations(const trc_model *models, uint32_t n, char *report, size_t cap);
+
+static uint32_t one_failed(const trc_model *models, uint32_t n, char *report, size_t cap) {
+    (void)models; (void)n;
+    snprintf(report, cap, "s.scn:7:1: expect makespan[backend=threads] < 1ms does not hold\n");
+    return 1;
+}
+
+static uint32_t none_failed(const trc_model *models, uint32_t n, char *report, size_t cap) {
+    (void)models; (void)n; (void)report; (void)cap;
+    return 0;
+}
+
+/* A sweep whose relation did not hold (makespan[P=1] > makespan[P=4] * 2 on a virtual clock: both
+ * 2 ms): the header said "all ok"; it counts the failed expectation and a note quotes it, with
+ * the figures `weft run` gave. Runs that deadlocked and a relation: both said. */
+START_TEST(test_failed_relation_in_header) {
+    const char *scn = tmp_path("rel.scn"), *rec = tmp_path("rel.weft");
+    FILE *f = fopen(scn, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("param P = 1\nsweep P = 1, 4\nactor w * P { sleep 2ms }\nexpect makespan[P=1] > makespan[P=4] * 2\n"
+          "expect makespan[P=4] <= makespan[P=1]\n", f);
+    fclose(f);
+    char out[4096], args[2048];
+    int status;
+    snprintf(args, sizeof args, "run %s -o %s -q --clock virtual", scn, rec);
+    tu_weft_shell(out, sizeof out, &status, args);
+    ck_assert_msg(status == 1, "%d: %s", status, out);
+    ck_assert_msg(strstr(out, ":4:1: expect makespan[P=1] > makespan[P=4] * 2 does not hold"), "%s", out);
+    trc_recording *r;
+    diag d = { 0 };
+    ck_assert_int_eq(trc_recording_load(&r, rec, &d), 0);
+    ck_assert_uint_eq(r->nruns, 2);
+    trc_model models[2];
+    for (uint32_t i = 0; i < 2; i++) ck_assert_int_eq(trc_model_build(&models[i], &r->runs[i], &d), 0);
+    /* checked on the models read back: the one failure, as `weft run` said it (line 5 holds) */
+    char report[2048] = "";
+    uint32_t nf = view_relations(models, 2, report, sizeof report);
+    ck_assert_msg(nf == 1, "%u: %s", nf, report);
+    ck_assert_msg(strstr(report, ":4:1: expect makespan[P=1] > makespan[P=4] * 2 does not hold: the makespans were "
+                                 "P=1: 2.00 ms, P=4: 2.00 ms\n"), "%s", report);
+    ck_assert_msg(!strstr(report, ":5:"), "%s", report);
+    /* one run alone names no P=4: that is said too, not passed over */
+    report[0] = 0;
+    ck_assert_uint_eq(view_relations(models, 1, report, sizeof report), 2);
+    ck_assert_msg(strstr(report, "no run with P=4"), "%s", report);
+    rdr_view_desc desc = { .models = models, .nmodels = 2, .width = 1400, .height = 600, .at = -1,
+                           .relations = view_relations };
+    rdr_view v;
+    ck_assert_int_eq(rdr_view_init(&v, &desc, &d), 0);
+    ck_assert_uint_eq(v.nrelations, 1);
+    rdr_drawlist dl = { 0 };
+    rdr_build(&v, &dl, NULL);
+    ck_assert(dl_has_text(&dl, "all ended ok, 1 expectation failed"));
+    ck_assert(!dl_has_text(&dl, "all ok"));
+    ck_assert(dl_has_text(&dl, "EXPECTATION FAILED (line 4): expect makespan[P=1] > makespan[P=4] * 2 does not hold: "
+                               "the makespans were P=1: 2.00 ms, P=4: 2.00 ms"));
+    rdr_view_release(&v);
+    /* nothing failed: "all ok" and no note */
+    desc.relations = none_failed;
+    ck_assert_int_eq(rdr_view_init(&v, &desc, &d), 0);
+    rdr_build(&v, &dl, NULL);
+    ck_assert(dl_has_text(&dl, "all ok"));
+    ck_assert(!dl_has_text(&dl, "EXPECTATION FAILED"));
+    rdr_view_release(&v);
+    for (uint32_t i = 0; i < 2; i++) trc_model_release(&models[i]);
+    trc_recording_free(r);
+    /* a run that deadlocked and a failed relation: the header says both */
+    dl_fix f1;
+    dl_make(&f1);
+    rdr_view_desc d1 = { .rec = f1.rec, .models = &f1.m, .nmodels = 1, .width = 1400, .height = 500, .at = -1,
+                         .relations = one_failed };
+    ck_assert_int_eq(rdr_view_init(&v, &d1, &d), 0);
+    rdr_build(&v, &dl, NULL);
+    ck_assert(dl_has_text(&dl, "deadlock, 1 expectation failed"));
+    ck_assert(dl_has_text(&dl, "DEADLOCK: alice waits for lock b"));
+    ck_assert(dl_has_text(&dl, "EXPECTATION FAILED (line 7): expect makespan[backend=threads] < 1ms does not hold"));
+    rdr_view_release(&v);
+    rdr_drawlist_free(&dl);
+    dl_free(&f1);
+}
+END_TEST
+
 static Suite *view_suite(void) {
     Suite *s = suite_create("render_view");
     TCase *tc = tcase_create("view");
@@ -641,6 +727,7 @@ static Suite *view_suite(void) {
     tcase_add_test(tc, test_absolute_time);
     tcase_add_test(tc, test_warm_same_frame);
     tcase_add_test(tc, test_never_started_units_folded);
+    tcase_add_test(tc, test_failed_relation_in_header);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -172,9 +172,14 @@ static void how_much(char *out, size_t cap, double a, double b, const char *more
     else snprintf(out, cap, "%.1fx %s", a / b, less);
 }
 
-typedef struct cand { double score; const char *text; } cand;
+/* A line of the summary: behaviour (waits, holds, states, throughput) ranks ahead of memory,
+ * whatever their scores: memory per unit varies from run to run (more so under a sanitizer) and
+ * must not push a unit that no longer waits out of the few lines shown. */
+typedef struct cand { double score; const char *text; bool mem; } cand;
 static int cmp_cand(const void *x, const void *y) {
-    double a = ((const cand *)x)->score, b = ((const cand *)y)->score;
+    const cand *p = x, *q = y;
+    if (p->mem != q->mem) return p->mem ? 1 : -1;
+    double a = p->score, b = q->score;
     return a < b ? 1 : a > b ? -1 : 0;
 }
 
@@ -214,35 +219,35 @@ static void summarize(trc_diff *d, const trc_stats *sa, const trc_stats *sb) {
             int on = (int)strlen(r->figure) - 9;
             const char *obj = r->figure + 8;
             if (x == 0)
-                c[nc++] = (cand){ rel * 3, line(d, "%s%s now wait%s on `%.*s` (%s in all; not before)", r->name, pl,
+                c[nc++] = (cand){ .score = rel * 3, .text = line(d, "%s%s now wait%s on `%.*s` (%s in all; not before)", r->name, pl,
                                                 many ? "" : "s", on, obj, b) };
             else if (y == 0)
-                c[nc++] = (cand){ rel * 3, line(d, "%s%s no longer wait%s on `%.*s` (%s in all before)", r->name, pl,
+                c[nc++] = (cand){ .score = rel * 3, .text = line(d, "%s%s no longer wait%s on `%.*s` (%s in all before)", r->name, pl,
                                                 many ? "" : "s", on, obj, a) };
             else {
                 how_much(h, sizeof h, x, y, "longer", "less");
-                c[nc++] = (cand){ rel * 3, line(d, "%s%s waited %s on `%.*s` (%s -> %s in all)", r->name, pl, h, on, obj, a, b) };
+                c[nc++] = (cand){ .score = rel * 3, .text = line(d, "%s%s waited %s on `%.*s` (%s -> %s in all)", r->name, pl, h, on, obj, a, b) };
             }
         } else if (!strcmp(r->scope, "object") && !strcmp(r->figure, "held_share") && (y >= 0.9 || x >= 0.9)) {
-            c[nc++] = (cand){ rel * 2, line(d, "`%s` was held %.0f %% of the time (%.0f %% before)", r->name, 100 * y, 100 * x) };
+            c[nc++] = (cand){ .score = rel * 2, .text = line(d, "`%s` was held %.0f %% of the time (%.0f %% before)", r->name, 100 * y, 100 * x) };
         } else if (!strcmp(r->scope, "object") && !strcmp(r->figure, "contention")) {
-            c[nc++] = (cand){ rel * 1.5, line(d, "%.0f %% of the acquisitions of `%s` had to wait (%.0f %% before)", 100 * y,
+            c[nc++] = (cand){ .score = rel * 1.5, .text = line(d, "%.0f %% of the acquisitions of `%s` had to wait (%.0f %% before)", 100 * y,
                                               r->name, 100 * x) };
         } else if (!strcmp(r->scope, "run") && (!strcmp(r->figure, "resident_per_unit") ||
                                                 !strcmp(r->figure, "virtual_per_unit"))) {
             how_much(h, sizeof h, x, y, "more", "less");
-            c[nc++] = (cand){ rel * 2, line(d, "a unit takes %s %s memory (%s -> %s per unit)", h,
-                                            r->figure[0] == 'r' ? "resident" : "virtual", a, b) };
+            c[nc++] = (cand){ .score = rel * 2, .text = line(d, "a unit takes %s %s memory (%s -> %s per unit)", h,
+                                            r->figure[0] == 'r' ? "resident" : "virtual", a, b), .mem = true };
         } else if (!strcmp(r->scope, "run") && !strcmp(r->figure, "items_per_s")) {
             how_much(h, sizeof h, x, y, "higher", "lower");
-            c[nc++] = (cand){ rel * 2, line(d, "throughput is %s (%s -> %s)", h, a, b) };
+            c[nc++] = (cand){ .score = rel * 2, .text = line(d, "throughput is %s (%s -> %s)", h, a, b) };
         } else if (!strcmp(r->scope, "run") && r->unit == TRC_FIG_NS && strcmp(r->figure, "makespan") &&
                    strcmp(r->figure, "done") && strcmp(r->figure, "wait") && strcmp(r->figure, "wait_p95")) {
             how_much(h, sizeof h, x, y, "more", "less");
-            c[nc++] = (cand){ rel, line(d, "%s time: %s (%s -> %s, all units)", r->figure, h, a, b) };
+            c[nc++] = (cand){ .score = rel, .text = line(d, "%s time: %s (%s -> %s, all units)", r->figure, h, a, b) };
         } else if (!strcmp(r->scope, "object") && !strcmp(r->figure, "wait_p95") && x > 0 && y > 0) {
             how_much(h, sizeof h, x, y, "longer", "shorter");
-            c[nc++] = (cand){ rel, line(d, "the slowest waits on `%s` (p95) are %s (%s -> %s)", r->name, h, a, b) };
+            c[nc++] = (cand){ .score = rel, .text = line(d, "the slowest waits on `%s` (p95) are %s (%s -> %s)", r->name, h, a, b) };
         }
     }
     qsort(c, nc, sizeof *c, cmp_cand);
