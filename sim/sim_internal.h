@@ -557,4 +557,9 @@ uint32_t watchdog_run(rt *r, uint64_t t0, char *report, size_t cap);
 void expect_text(const sim_program *p, sim_pos pos, char *out, size_t cap);
 void expect_check(sim_result *res, const sim_program *prog, const rt *r, uint32_t end);
 
+/* sim_runs.c: does the expression select a run by its backend (makespan[backend=B])? */
+bool sim_expr_names_backend(const sim_expr *e);
+/* sim_runs.c: does a value of the swept param run more than once (a sweep on several backends)? */
+bool sim_runs_repeat_values(const sim_run_key *keys, uint32_t n);
+
 #endif

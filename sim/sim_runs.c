@@ -160,13 +160,21 @@ static void say_figures(const sim_program *prog, const runs_ctx *c, const sim_ex
     }
 }
 
+/* Does a value of the swept param run more than once (on several backends)? */
+bool sim_runs_repeat_values(const sim_run_key *keys, uint32_t n) {
+    for (uint32_t k = 0; k < n; k++)
+        for (uint32_t j = k + 1; j < n; j++)
+            if (keys[j].param == keys[k].param && keys[j].value == keys[k].value) return true;
+    return false;
+}
+
 /* Does the expression select a run by its backend (makespan[backend=B])? */
-static bool names_backend(const sim_expr *e) {
+bool sim_expr_names_backend(const sim_expr *e) {
     if (!e) return false;
     if ((e->kind == SIM_E_MAKESPAN || e->kind == SIM_E_MEM) && e->param == SIM_DIM_BACKEND) return true;
-    if (names_backend(e->a) || names_backend(e->b)) return true;
+    if (sim_expr_names_backend(e->a) || sim_expr_names_backend(e->b)) return true;
     for (uint32_t i = 0; i < e->nitems; i++)
-        if (names_backend(e->items[i])) return true;
+        if (sim_expr_names_backend(e->items[i])) return true;
     return false;
 }
 
@@ -240,14 +248,11 @@ uint32_t sim_check_runs(const sim_program *prog, const sim_run_key *keys, const 
     /* Does a value of the swept param run on several backends (a sweep x backends)?
      * If not (one backend, or `backend B if EXPR` picking one per value), a
      * relation over the sweep compares whatever ran, as one sweep. */
-    bool repeated = false;
-    for (uint32_t k = 0; k < n; k++)
-        for (uint32_t j = k + 1; j < n; j++)
-            repeated |= keys[j].param == keys[k].param && keys[j].value == keys[k].value;
+    bool repeated = sim_runs_repeat_values(keys, n);
     for (uint32_t i = 0; i < prog->nexpects; i++) {
         const sim_expect *x = &prog->expects[i];
         if (x->kind != SIM_X_RELATION || !x->across_runs) continue;
-        bool across_backends = names_backend(x->value) || !repeated;
+        bool across_backends = sim_expr_names_backend(x->value) || !repeated;
         for (uint32_t j = 0; j < (across_backends ? 1 : nb); j++) {
             uint32_t m = 0;
             for (uint32_t k = 0; k < n; k++) {

@@ -21,15 +21,6 @@ typedef struct sel_walk {
     int rc;
 } sel_walk;
 
-static bool names_backend(const sim_expr *e) {
-    if (!e) return false;
-    if ((e->kind == SIM_E_MAKESPAN || e->kind == SIM_E_MEM) && e->param == SIM_DIM_BACKEND) return true;
-    if (names_backend(e->a) || names_backend(e->b)) return true;
-    for (uint32_t i = 0; i < e->nitems; i++)
-        if (names_backend(e->items[i])) return true;
-    return false;
-}
-
 static void value_text(const sim_program *p, uint32_t param, int64_t v, char *out, size_t cap) {
     if (p->params[param].type == SIM_T_DUR) fmt_dur(out, cap, (uint64_t)(v < 0 ? 0 : v));
     else snprintf(out, cap, "%lld", (long long)v);
@@ -146,10 +137,7 @@ int sim_check_selectors(const sim_program *prog, const sim_run_key *keys, uint32
     sim_run_key some[64 * SIM_BACKEND__MAX];
     if (n > sizeof some / sizeof some[0]) return 0;
     /* as sim_check_runs decides: a value that runs on several backends makes one sweep per backend */
-    bool repeated = false;
-    for (uint32_t k = 0; k < n; k++)
-        for (uint32_t j = k + 1; j < n; j++)
-            repeated |= keys[j].param == keys[k].param && keys[j].value == keys[k].value;
+    bool repeated = sim_runs_repeat_values(keys, n);
     for (uint32_t i = 0; i < prog->nexpects; i++) {
         const sim_expect *x = &prog->expects[i];
         if (x->kind != SIM_X_RELATION || !x->across_runs) continue;
@@ -157,7 +145,7 @@ int sim_check_selectors(const sim_program *prog, const sim_run_key *keys, uint32
         for (uint32_t k = 0; k < n; k++)
             if (!x->on_backends || (x->on_backends & (1u << keys[k].backend))) some[m++] = keys[k];
         if (!m) continue;   /* its `on` leaves every run out: said as checked on no run */
-        sel_walk w = { prog, some, m, names_backend(x->value) || !repeated, keys, n, d, 0 };
+        sel_walk w = { prog, some, m, sim_expr_names_backend(x->value) || !repeated, keys, n, d, 0 };
         walk(&w, x->value);
         if (w.rc) return w.rc;
     }
