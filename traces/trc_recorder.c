@@ -232,6 +232,11 @@ static char *own_strdup(const trc_recorder *r, const char *s) {
 
 int trc_recorder_create(trc_recorder **out, const trc_recorder_desc *desc, diag *d) {
     *out = NULL;
+    uint32_t ring_events = desc->ring_events ? desc->ring_events : TRC_RING_DEFAULT;
+    if (ring_events & (ring_events - 1) || ring_events < 4 || ring_events > TRC_RING_MAX)
+        return diag_set(d, ERR_USAGE, "recorder ring size %u is not a power of two between 4 and %u",
+                        desc->ring_events, TRC_RING_MAX);
+    if (desc->mode > TRC_REC_DROP) return diag_set(d, ERR_USAGE, "unknown recording mode %u", desc->mode);
     trc_recorder *r;
     if (cross(desc)) {
         if (!(r = desc->alloc->alloc(desc->alloc->ctx, sizeof *r)))
@@ -241,17 +246,7 @@ int trc_recorder_create(trc_recorder **out, const trc_recorder_desc *desc, diag 
         r = xcalloc(1, sizeof *r);
     }
     r->desc = *desc;
-    if (!r->desc.ring_events) r->desc.ring_events = TRC_RING_DEFAULT;
-    if (r->desc.ring_events & (r->desc.ring_events - 1) || r->desc.ring_events < 4 ||
-        r->desc.ring_events > TRC_RING_MAX) {
-        if (cross(desc)) desc->alloc->free(desc->alloc->ctx, r, sizeof *r); else free(r);
-        return diag_set(d, ERR_USAGE, "recorder ring size %u is not a power of two between 4 and %u",
-                        desc->ring_events, TRC_RING_MAX);
-    }
-    if (r->desc.mode > TRC_REC_DROP) {
-        if (cross(desc)) desc->alloc->free(desc->alloc->ctx, r, sizeof *r); else free(r);
-        return diag_set(d, ERR_USAGE, "unknown recording mode %u", desc->mode);
-    }
+    r->desc.ring_events = ring_events;
     if (!r->desc.drain_period_us) r->desc.drain_period_us = 1000;
     r->alloc = desc->alloc ? *desc->alloc : (trc_ring_alloc){ heap_alloc, heap_free, NULL };
     if (desc->virtual_clock) r->clk = (clk_calib){ .ns_per_tick = 1.0, .virt = desc->virtual_clock };
@@ -260,7 +255,7 @@ int trc_recorder_create(trc_recorder **out, const trc_recorder_desc *desc, diag 
     if (desc->no_cpu) r->clk.cpu_mode = CLK_CPU_NONE;
     r->ctl = r->alloc.alloc(r->alloc.ctx, sizeof *r->ctl);
     if (!r->ctl) {
-        if (cross(desc)) desc->alloc->free(desc->alloc->ctx, r, sizeof *r); else free(r);
+        own_free(r, r, sizeof *r);
         return diag_set(d, ERR_NOMEM, "cannot allocate the recorder's control block");
     }
     memset(r->ctl, 0, sizeof *r->ctl);
@@ -273,7 +268,7 @@ int trc_recorder_create(trc_recorder **out, const trc_recorder_desc *desc, diag 
     if (!r->rings) {
         r->alloc.free(r->alloc.ctx, r->ctl, sizeof *r->ctl);
         pthread_mutex_destroy(&r->mu);
-        desc->alloc->free(desc->alloc->ctx, r, sizeof *r);   /* only a shared one can fail */
+        own_free(r, r, sizeof *r);   /* only a shared one can fail */
         return diag_set(d, ERR_NOMEM, "cannot allocate the recorder's table of rings");
     }
     if (!desc->no_mem && !desc->virtual_clock) r->mem = trc__memw_new(desc->mem_period_us);
