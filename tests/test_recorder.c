@@ -445,6 +445,21 @@ START_TEST(half_full_ring_wakes_the_drain) {
 }
 END_TEST
 
+/* A desc the recorder cannot work with is refused before anything is made, with the value named. */
+START_TEST(bad_desc_refused) {
+    diag d;
+    trc_recorder *r = (trc_recorder *)&d;
+    ck_assert_int_eq(trc_recorder_create(&r, &(trc_recorder_desc){ .ring_events = 3, .no_mem = true }, &d), -ERR_USAGE);
+    ck_assert_ptr_null(r);
+    ck_assert_msg(strstr(d.msg, "ring size 3 is not a power of two between 4 and"), "%s", d.msg);
+    ck_assert_int_eq(trc_recorder_create(&r, &(trc_recorder_desc){ .ring_events = TRC_RING_MAX * 2u, .no_mem = true }, &d),
+                     -ERR_USAGE);
+    ck_assert_int_eq(trc_recorder_create(&r, &(trc_recorder_desc){ .mode = 9, .no_mem = true }, &d), -ERR_USAGE);
+    ck_assert_ptr_null(r);
+    ck_assert_msg(strstr(d.msg, "unknown recording mode 9"), "%s", d.msg);
+}
+END_TEST
+
 #define ADD(t) do { TCase *tc = tcase_create(#t); tcase_set_timeout(tc, 120); tcase_add_test(tc, t); suite_add_tcase(s, tc); } while (0)
 
 int main(void) {
@@ -460,5 +475,6 @@ int main(void) {
     ADD(rings_in_a_shared_mapping_fed_by_a_child_process);
     ADD(ticks_map_to_monotonic);
     ADD(cached_calibration);
+    ADD(bad_desc_refused);
     return run_suite(s);
 }
