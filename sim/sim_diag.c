@@ -99,7 +99,6 @@ void sim__hint_single_eq(parser *ps) {
 /* After an error at a unit written a space apart from its number (`sleep 10 ms`, `< 1 MiB`): the
  * hint says to write them together. */
 void sim__hint_unit_space(parser *ps) {
-    static const char *const units[] = { "ns", "us", "ms", "s", "B", "KiB", "KB", "MiB", "MB", "GiB", "GB" };
     const tok *t = &ps->t;
     if (!ps->d || t->kind != T_IDENT || t->s <= ps->src || (t->s[-1] != ' ' && t->s[-1] != '\t')) return;
     const char *n = t->s - 1;
@@ -107,12 +106,9 @@ void sim__hint_unit_space(parser *ps) {
     if (*n < '0' || *n > '9') return;
     const char *d = n;
     while (d > ps->src && ((d[-1] >= '0' && d[-1] <= '9') || d[-1] == '.')) d--;
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-        if (strlen(units[i]) == t->len && !memcmp(units[i], t->s, t->len)) {
-            sim__hint(ps, "write a number and its unit together, without a space: %.*s%.*s", (int)(n + 1 - d), d,
-                      (int)t->len, t->s);
-            return;
-        }
+    if (sim__is_unit(t->s, t->len))
+        sim__hint(ps, "write a number and its unit together, without a space: %.*s%.*s", (int)(n + 1 - d), d,
+                  (int)t->len, t->s);
 }
 
 /* Edit distance in characters, so that one Chinese character counts as one. */

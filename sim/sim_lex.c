@@ -115,6 +115,13 @@ static int parse_size_unit(const char *s, size_t n, uint64_t *mult) {
     return -1;
 }
 
+/* Is s[0..n) a duration or size unit the lexer takes after a number (ms, KiB...)? */
+bool sim__is_unit(const char *s, size_t n) {
+    uint64_t mult;
+    int digits;
+    return !parse_unit(s, n, &mult, &digits) || !parse_size_unit(s, n, &mult);
+}
+
 static uint64_t pow10u(int k) {
     uint64_t v = 1;
     while (k-- > 0) v *= 10;

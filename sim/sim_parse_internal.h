@@ -126,6 +126,8 @@ void sim__hint(parser *ps, const char *fmt, ...) __attribute__((format(printf, 2
 void sim__hint_single_eq(parser *ps);
 /* A hint for an error at a unit a space apart from its number (`10 ms`): write them together. */
 void sim__hint_unit_space(parser *ps);
+/* sim_lex.c: is s[0..n) a duration or size unit (ms, s, KiB, MB...)? */
+bool sim__is_unit(const char *s, size_t n);
 void sim__diag_place(diag *d, const char *path, const char *src, sim_pos pos);
 /* The closest of names to word, or NULL when none is close enough. */
 const char *sim__closest(const char *word, const char *const *names, size_t n);
