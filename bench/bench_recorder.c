@@ -181,6 +181,22 @@ static int bench(uint64_t n, const char *label) {
         printf("  %d thread%s: anchor, a bare rdtsc and a 32-byte store: %.2f ns/event (min %.2f, max %.2f); "
                "trc_emit / anchor %.2f\n", threads, threads > 1 ? "s" : " ", bare[4], bare[0], bare[8],
                bare[4] > 0 ? cost[4] / bare[4] : 0.0);
+        /* A burst past half a ring wakes the drain (complete mode keeps up that way: trc_recorder.c),
+         * which then converts and writes while the burst goes on; on a small machine it takes a CPU from
+         * the units (or, pinned with them, their CPU). The same loop in bursts under the half-full mark
+         * leaves the drain asleep: the emit path alone. */
+        uint64_t nq = ring / 2 - 1;
+        if (nq < n) {
+            double quiet[9];
+            for (int t = 0; t < 9; t++) {
+                double b = trial(r, rings, threads, nq, 0, &lost);
+                quiet[t] = trial(r, rings, threads, nq, 1, &lost) - b;
+            }
+            qsort(quiet, 9, sizeof *quiet, cmp_d);
+            printf("  %d thread%s: bursts of %llu events (under the half-full mark: the drain sleeps through them): "
+                   "cost %.2f ns/event (min %.2f, max %.2f)\n", threads, threads > 1 ? "s" : " ", (unsigned long long)nq,
+                   quiet[4], quiet[0], quiet[8]);
+        }
         if (threads == 1) one = cost[4];
         else printf("  two threads / one thread per-event cost: %.2f\n", one > 0 ? cost[4] / one : 0.0);
     }
