@@ -274,6 +274,38 @@ bool fork_guard(pthread_mutex_t *mu, bool on);
  * allocations done): for a thread a fork may follow at once. */
 int thread_start(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
 
+/* ---- threads (base_thread.c) -------------------------------------------- */
+
+/* A background thread of the library's own (the event cursor's read-ahead):
+ * it runs fn(arg) with every signal blocked, so signals still go to the
+ * program's threads. start: 0, or -ERR_RUNTIME (no thread could be made: the
+ * caller does the work itself) or -ERR_NOMEM. join waits for fn to return and
+ * frees t (NULL: nothing). */
+typedef struct bg_thread bg_thread;
+int bg_thread_start(bg_thread **out, void (*fn)(void *), void *arg);
+void bg_thread_join(bg_thread *t);
+
+/* A hand-over of n numbered slots (0..n-1, buffers the caller keeps) from one
+ * producer thread to one consumer thread, in order. Both sides wait on a
+ * condition variable when they must (never spinning); the mutex inside orders
+ * what the producer wrote into a slot before the consumer reads it.
+ *   producer: s = handoff_put_begin(h) waits for a free slot (-1: the consumer
+ *             cancelled, stop), fills slot s, handoff_put_end(h) makes it
+ *             ready; handoff_close(h) when nothing more comes.
+ *   consumer: s = handoff_get(h) gives back the slot it held (if any) and
+ *             waits for the next ready one; -1 once closed and all taken.
+ *             handoff_cancel(h) gives back the slot held and stops the
+ *             producer (a put_begin waiting returns -1).
+ * new: NULL without memory (or n == 0). free: once both sides are done. */
+typedef struct handoff handoff;
+handoff *handoff_new(unsigned n);
+int handoff_put_begin(handoff *h);
+void handoff_put_end(handoff *h);
+void handoff_close(handoff *h);
+int handoff_get(handoff *h);
+void handoff_cancel(handoff *h);
+void handoff_free(handoff *h);
+
 /* ---- UTF-8 (base_utf8.c) ------------------------------------------------ */
 
 /* Decodes the character at s (at most n bytes): returns its length (1..4) and

@@ -16,6 +16,20 @@
  * A file whose units go back in time more than EVSRC_MAX_STREAMS times (not
  * one the recorder made) is read through an index sorted by (time, offset)
  * instead: 16 bytes per event. A run built in memory is read from run->events.
+ *
+ * Read-ahead: on a run of more than a few chunks, a thread of the cursor's own
+ * (base_thread.c) does the reading, the merge and the decoding into batches
+ * while the consumer works on the batch it has: EVCUR_SLOTS batch buffers,
+ * allocated once and reused in turn, handed over through a handoff (each side
+ * waits on a condition variable, never spins). The thread alone touches the
+ * merge's state (streams, heap, windows, index, what was handed back to the
+ * kernel); the consumer alone the batch it holds, its index and offsets. The
+ * batches are the ones the cursor makes without the thread, in the same order
+ * and size, so indices and offsets are the same whichever way it reads.
+ * Closing in the middle cancels the hand-over (the thread stops at its next
+ * batch, or at once if it waits for a free buffer) and joins the thread. When
+ * no thread can be made, or WEFT_READ_AHEAD=0 (trc_evcur_ahead_default), the
+ * consumer does it all itself.
  */
 #include "traces/trc_format.h"
 
@@ -26,6 +40,8 @@
 
 #define EVCUR_BATCH 4096u
 #define EVCUR_ARRAY_BATCH 65536u
+#define EVCUR_SLOTS 4u                   /* read-ahead: batch buffers in turn */
+#define EVCUR_AHEAD_MIN (2u * 65536u)    /* read-ahead: from two full chunks of events */
 #define EVCUR_RELEASE (8u << 20)
 
 enum { CUR_ARRAY, CUR_MERGE, CUR_INDEX };
@@ -60,9 +76,18 @@ struct trc_evcur {
     const trc_run *run;
     const trc_evsrc *src;
     int mode;
+    /* the consumer's */
     uint64_t pos;            /* events given out before the last batch */
     size_t nbatch;
     const trc_event *batch;
+    const uint64_t *boff;    /* the last batch's file offsets */
+    /* read-ahead (q NULL: none): slot k's batch is buf + k * cap, its
+     * offsets off + k * cap, its size sn[k] */
+    handoff *q;
+    bg_thread *th;
+    size_t sn[EVCUR_SLOTS];
+    /* the producer's: the consumer's own thread, or the read-ahead thread */
+    uint64_t fed;            /* events put in batches so far */
     /* merge */
     strm *st;
     uint8_t *sh;             /* the shared window: the file's [sh_off, sh_off + sh_n) (NULL: none) */
@@ -206,7 +231,7 @@ static inline bool strm_step(trc_evcur *c, strm *x) {
     return true;
 }
 
-static size_t merge_fill(trc_evcur *c) {
+static size_t merge_fill(trc_evcur *c, trc_event *out, uint64_t *off) {
     const trc_evsrc *s = c->src;
     size_t n = 0;
     while (n < c->cap && c->nheap) {
@@ -220,8 +245,8 @@ static size_t merge_fill(trc_evcur *c) {
         }
         bool live = true;
         do {
-            f_load_event(&c->buf[n], x->ev);
-            c->off[n++] = x->off;
+            f_load_event(&out[n], x->ev);
+            off[n++] = x->off;
             live = strm_step(c, x);
         } while (live && n < c->cap && (!y || strm_lt(x, y)));
         if (!live) c->heap[0] = c->heap[--c->nheap];
@@ -282,18 +307,74 @@ static bool index_open(trc_evcur *c) {
     return ix_sort(c->ix, k);
 }
 
-static size_t index_fill(trc_evcur *c) {
-    uint64_t at = c->pos + c->nbatch;
+static size_t index_fill(trc_evcur *c, trc_event *out, uint64_t *off) {
+    uint64_t at = c->fed;
     size_t n = 0;
     while (n < c->cap && at + n < c->src->nevents) {
-        uint64_t off = c->ix[at + n].off;
-        f_load_event(&c->buf[n], c->src->back->p + off);
-        c->off[n++] = off;
+        uint64_t o = c->ix[at + n].off;
+        f_load_event(&out[n], c->src->back->p + o);
+        off[n++] = o;
     }
     return n;
 }
 
+/* The next batch of a file's run into buf and off: the producer's side. */
+static size_t fill(trc_evcur *c, trc_event *out, uint64_t *off) {
+    size_t n = c->mode == CUR_MERGE ? merge_fill(c, out, off) : index_fill(c, out, off);
+    c->fed += n;
+    return n;
+}
+
+/* ---- read-ahead ---------------------------------------------------------- */
+
+static int ahead_default = -1;   /* -1: not decided yet (WEFT_READ_AHEAD) */
+
+void trc_evcur_ahead_default(bool on) { ahead_default = on; }
+
+static bool ahead_on(void) {
+    if (ahead_default < 0) {
+        const char *e = getenv("WEFT_READ_AHEAD");
+        ahead_default = !(e && !strcmp(e, "0"));
+    }
+    return ahead_default;
+}
+
+static void ahead_main(void *p) {
+    trc_evcur *c = p;
+    for (;;) {
+        int k = handoff_put_begin(c->q);
+        if (k < 0) break;   /* the consumer closed the cursor */
+        size_t n = fill(c, c->buf + (size_t)k * c->cap, c->off + (size_t)k * c->cap);
+        if (!n) break;
+        c->sn[k] = n;
+        handoff_put_end(c->q);
+    }
+    handoff_close(c->q);
+}
+
+/* Starts the read-ahead; false (and none) when it cannot. */
+static bool ahead_start(trc_evcur *c) {
+    trc_event *evs = realloc(c->buf, EVCUR_SLOTS * c->cap * sizeof *evs);
+    if (!evs) return false;
+    c->buf = evs;
+    uint64_t *off = realloc(c->off, EVCUR_SLOTS * c->cap * sizeof *off);
+    if (!off) return false;
+    c->off = off;
+    c->q = handoff_new(EVCUR_SLOTS);
+    if (!c->q) return false;
+    if (bg_thread_start(&c->th, ahead_main, c)) {
+        handoff_free(c->q);
+        c->q = NULL;
+        return false;
+    }
+    return true;
+}
+
 int trc_evcur_open(trc_evcur **out, const trc_run *run, diag *d) {
+    return trc_evcur_open_ahead(out, run, TRC_AHEAD_AUTO, d);
+}
+
+int trc_evcur_open_ahead(trc_evcur **out, const trc_run *run, int ahead, diag *d) {
     *out = NULL;
     trc_evcur *c = calloc(1, sizeof *c);
     if (!c) return diag_set(d, ERR_NOMEM, "out of memory reading the events");
@@ -321,6 +402,9 @@ int trc_evcur_open(trc_evcur **out, const trc_run *run, diag *d) {
             return diag_set(d, ERR_NOMEM, "out of memory sorting %llu events", (unsigned long long)run->nevents);
         }
     }
+    if (c->src && (ahead == TRC_AHEAD_ON || (ahead == TRC_AHEAD_AUTO && ahead_on() &&
+                                               c->src->nevents >= EVCUR_AHEAD_MIN)))
+        ahead_start(c);   /* or not: the cursor reads itself */
     *out = c;
     return 0;
 }
@@ -333,14 +417,19 @@ size_t trc_evcur_next(trc_evcur *c, const trc_event **ev) {
         n = c->run->nevents - c->pos < EVCUR_ARRAY_BATCH ? (size_t)(c->run->nevents - c->pos) : EVCUR_ARRAY_BATCH;
         c->batch = c->run->events + c->pos;
         break;
-    case CUR_MERGE:
-        n = merge_fill(c);
-        c->batch = c->buf;
-        break;
     default:
-        c->nbatch = 0;   /* index_fill reads from pos */
-        n = index_fill(c);
-        c->batch = c->buf;
+        if (c->q) {
+            int k = handoff_get(c->q);
+            if (k >= 0) {
+                n = c->sn[k];
+                c->batch = c->buf + (size_t)k * c->cap;
+                c->boff = c->off + (size_t)k * c->cap;
+            }
+        } else {
+            n = fill(c, c->buf, c->off);
+            c->batch = c->buf;
+            c->boff = c->off;
+        }
         break;
     }
     c->nbatch = n;
@@ -350,14 +439,21 @@ size_t trc_evcur_next(trc_evcur *c, const trc_event **ev) {
 
 uint64_t trc_evcur_index(const trc_evcur *c) { return c->pos; }
 
+bool trc_evcur_reads_ahead(const trc_evcur *c) { return c->q != NULL; }
+
 bool trc_evcur_offset(const trc_evcur *c, size_t k, uint64_t *off) {
     if (c->mode == CUR_ARRAY || k >= c->nbatch) return false;
-    *off = c->off[k];
+    *off = c->boff[k];
     return true;
 }
 
 void trc_evcur_close(trc_evcur *c) {
     if (!c) return;
+    if (c->q) {
+        handoff_cancel(c->q);
+        bg_thread_join(c->th);
+        handoff_free(c->q);
+    }
     if (c->src) trc_backing_release(c->src->back, 0, c->src->back->n);
     free(c->st);
     free(c->windows);
