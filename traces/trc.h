@@ -747,6 +747,9 @@ typedef struct trc_unit_track {
     uint64_t lost;                   /* events lost, the sum over gaps */
     bool unknown_end;                /* its last events were lost, or the file ends before its exit */
     uint32_t flushes;                /* waits for the recorder (FLUSH spans); time: t_state[TRC_ST_FLUSH] */
+    /* what the spans do not say, counted from its events for the stats */
+    uint64_t cpu_ns;                 /* CPU burnt in compute steps: the sum of its COMPUTE_END args */
+    uint32_t puts, gets;             /* its PUT and GET events (the items it put and got) */
 } trc_unit_track;
 
 typedef struct trc_sample { uint64_t t; int64_t v; } trc_sample;  /* step function */
@@ -1135,12 +1138,10 @@ typedef struct trc_stats {
     trc_unit_stats *units;            /* run->nunits */
     trc_obj_stats *objects;           /* run->nobjects, index = obj id - 1 */
     trc_group_stats *groups; uint32_t ngroups;   /* in order of first unit */
-    bool events_unread;               /* the events could not be read: CPU, puts and gets per unit are 0 */
     arena mem;
 } trc_stats;
 
-/* 0, or the error of reading the run's events (then every figure but CPU and
- * the units' puts and gets is still there, and events_unread is set) */
+/* Everything from the model (the events are not read again). Returns 0. */
 int trc_stats_build(trc_stats *s, const trc_model *m);
 void trc_stats_release(trc_stats *s);
 /* key of state s ("blocked"), "" if s is not a state */
