@@ -8,6 +8,7 @@
 #define WEFT_BASE_H
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
@@ -305,6 +306,18 @@ void handoff_close(handoff *h);
 int handoff_get(handoff *h);
 void handoff_cancel(handoff *h);
 void handoff_free(handoff *h);
+
+/* ---- a file written behind (base_wbehind.c) ------------------------------ */
+
+/* Opens path for writing ("wb", created or emptied) as a FILE whose bytes a
+ * background thread writes to the file while the caller goes on making more
+ * (a few MiB of buffers: the caller waits when they are all being written).
+ * A write error (ENOSPC, EIO) fails a later fwrite/fflush, or fclose, with
+ * its errno; fclose waits for every byte and returns 0 only if all were
+ * written. NULL (errno set) when the file cannot be opened; when no thread can
+ * be made it is an ordinary FILE. For a regular file: on a pipe, a closed
+ * reader shows as an error (EPIPE), not as SIGPIPE. */
+FILE *file_open_behind(const char *path);
 
 /* ---- UTF-8 (base_utf8.c) ------------------------------------------------ */
 
