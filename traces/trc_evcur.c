@@ -33,6 +33,7 @@
  */
 #include "traces/trc_format.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -327,16 +328,19 @@ static size_t fill(trc_evcur *c, trc_event *out, uint64_t *off) {
 
 /* ---- read-ahead ---------------------------------------------------------- */
 
-static int ahead_default = -1;   /* -1: not decided yet (WEFT_READ_AHEAD) */
+/* -1: not decided yet (WEFT_READ_AHEAD); atomic: cursors are opened on any thread */
+static _Atomic int ahead_default = -1;
 
-void trc_evcur_ahead_default(bool on) { ahead_default = on; }
+void trc_evcur_ahead_default(bool on) { atomic_store(&ahead_default, on); }
 
 static bool ahead_on(void) {
-    if (ahead_default < 0) {
+    int v = atomic_load(&ahead_default);
+    if (v < 0) {
         const char *e = getenv("WEFT_READ_AHEAD");
-        ahead_default = !(e && !strcmp(e, "0"));
+        v = !(e && !strcmp(e, "0"));
+        atomic_store(&ahead_default, v);
     }
-    return ahead_default;
+    return v;
 }
 
 static void ahead_main(void *p) {
