@@ -8,6 +8,7 @@
 #define WEFT_BASE_H
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
@@ -293,6 +294,50 @@ bool fork_guard(pthread_mutex_t *mu, bool on);
 /* pthread_create that returns once the thread runs fn (its start's own
  * allocations done): for a thread a fork may follow at once. */
 int thread_start(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
+
+/* ---- threads (base_thread.c) -------------------------------------------- */
+
+/* A background thread of the library's own (the event cursor's read-ahead):
+ * it runs fn(arg) with every signal blocked, so signals still go to the
+ * program's threads. start: 0, or -ERR_RUNTIME (no thread could be made: the
+ * caller does the work itself) or -ERR_NOMEM. join waits for fn to return and
+ * frees t (NULL: nothing). */
+typedef struct bg_thread bg_thread;
+int bg_thread_start(bg_thread **out, void (*fn)(void *), void *arg);
+void bg_thread_join(bg_thread *t);
+
+/* A hand-over of n numbered slots (0..n-1, buffers the caller keeps) from one
+ * producer thread to one consumer thread, in order. Both sides wait on a
+ * condition variable when they must (never spinning); the mutex inside orders
+ * what the producer wrote into a slot before the consumer reads it.
+ *   producer: s = handoff_put_begin(h) waits for a free slot (-1: the consumer
+ *             cancelled, stop), fills slot s, handoff_put_end(h) makes it
+ *             ready; handoff_close(h) when nothing more comes.
+ *   consumer: s = handoff_get(h) gives back the slot it held (if any) and
+ *             waits for the next ready one; -1 once closed and all taken.
+ *             handoff_cancel(h) gives back the slot held and stops the
+ *             producer (a put_begin waiting returns -1).
+ * new: NULL without memory (or n == 0). free: once both sides are done. */
+typedef struct handoff handoff;
+handoff *handoff_new(unsigned n);
+int handoff_put_begin(handoff *h);
+void handoff_put_end(handoff *h);
+void handoff_close(handoff *h);
+int handoff_get(handoff *h);
+void handoff_cancel(handoff *h);
+void handoff_free(handoff *h);
+
+/* ---- a file written behind (base_wbehind.c) ------------------------------ */
+
+/* Opens path for writing ("wb", created or emptied) as a FILE whose bytes a
+ * background thread writes to the file while the caller goes on making more
+ * (a few MiB of buffers: the caller waits when they are all being written).
+ * A write error (ENOSPC, EIO) fails a later fwrite/fflush, or fclose, with
+ * its errno; fclose waits for every byte and returns 0 only if all were
+ * written. NULL (errno set) when the file cannot be opened; when no thread can
+ * be made it is an ordinary FILE. For a regular file: on a pipe, a closed
+ * reader shows as an error (EPIPE), not as SIGPIPE. */
+FILE *file_open_behind(const char *path);
 
 /* ---- UTF-8 (base_utf8.c) ------------------------------------------------ */
 

@@ -136,6 +136,8 @@ static int man_weft(const char *dir) {
           ".SH ENVIRONMENT\n.TP\n.B WEFT_SCENARIOS\nthe folder of the bundled scenarios (default: share/weft/scenarios "
           "beside the installed binary, or the source tree's scenarios/)\n"
           ".TP\n.B WEFT_PROGRESS\n\\fBnever\\fR: no progress line; \\fBalways\\fR: one even when not on a terminal\n"
+          ".TP\n.B WEFT_READ_AHEAD\n\\fB0\\fR: read a recording's events on one thread (by default a big one is read "
+          "ahead by a second thread while the first works on them)\n"
           ".SH SEE ALSO\n",
           f);
     bool first = true;

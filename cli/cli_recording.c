@@ -107,7 +107,8 @@ void free_loaded(loaded *l) {
 }
 
 int export_perfetto(const loaded *l, output *o) {
-    FILE *f = fopen(o->tmp, "wb");
+    /* a file: written behind, by a thread, while the trace is encoded */
+    FILE *f = o->direct ? fopen(o->tmp, "wb") : file_open_behind(o->tmp);
     if (!f) {
         fprintf(stderr, "weft: cannot write '%s': %s\n", esc(o->given), strerror(errno));
         return EXIT_IO;
@@ -125,7 +126,7 @@ int export_perfetto(const loaded *l, output *o) {
 }
 
 int export_other(const loaded *l, output *o, enum export_kind kind, bool scrub) {
-    FILE *f = fopen(o->tmp, "wb");
+    FILE *f = o->direct ? fopen(o->tmp, "wb") : file_open_behind(o->tmp);
     if (!f) {
         fprintf(stderr, "weft: cannot write '%s': %s\n", esc(o->given), strerror(errno));
         return EXIT_IO;

@@ -433,9 +433,24 @@ int trc_run_load_events(trc_run *run, diag *d);
 
 /* A run's events in time order, batch by batch, wherever they are: in
  * run->events, or in the file (merged from each unit's chain of segments,
- * handing the pages it has passed back to the kernel). */
+ * handing the pages it has passed back to the kernel). From the file, a run of
+ * more than two chunks of events is read ahead by a thread of the cursor's
+ * own while the caller works on the batch it has (the same batches, indices
+ * and offsets as without it; see trc_evcur.c). A cursor is used by one
+ * thread at a time. */
 typedef struct trc_evcur trc_evcur;
 int trc_evcur_open(trc_evcur **out, const trc_run *run, diag *d);
+/* open with the read-ahead chosen: AUTO (as trc_evcur_open: on for a big run
+ * read from a file, unless turned off), ON (for any run read from a file,
+ * tiny ones too), OFF (the caller's thread does it all). Whatever is asked,
+ * a thread that cannot be made means none. */
+enum { TRC_AHEAD_AUTO = 0, TRC_AHEAD_ON = 1, TRC_AHEAD_OFF = 2 };
+int trc_evcur_open_ahead(trc_evcur **out, const trc_run *run, int ahead, diag *d);
+/* What AUTO does in this process: on unless the environment says
+ * WEFT_READ_AHEAD=0 (read at the first open), or as set here. */
+void trc_evcur_ahead_default(bool on);
+/* Whether c reads ahead in a thread of its own. */
+bool trc_evcur_reads_ahead(const trc_evcur *c);
 /* The next batch (at most a few thousand events); 0 at the end. */
 size_t trc_evcur_next(trc_evcur *c, const trc_event **ev);
 /* The index in the run's time order of the last batch's first event. */
@@ -735,6 +750,9 @@ typedef struct trc_unit_track {
     uint64_t lost;                   /* events lost, the sum over gaps */
     bool unknown_end;                /* its last events were lost, or the file ends before its exit */
     uint32_t flushes;                /* waits for the recorder (FLUSH spans); time: t_state[TRC_ST_FLUSH] */
+    /* what the spans do not say, counted from its events for the stats */
+    uint64_t cpu_ns;                 /* CPU burnt in compute steps: the sum of its COMPUTE_END args */
+    uint32_t puts, gets;             /* its PUT and GET events (the items it put and got) */
 } trc_unit_track;
 
 typedef struct trc_sample { uint64_t t; int64_t v; } trc_sample;  /* step function */
@@ -1123,12 +1141,10 @@ typedef struct trc_stats {
     trc_unit_stats *units;            /* run->nunits */
     trc_obj_stats *objects;           /* run->nobjects, index = obj id - 1 */
     trc_group_stats *groups; uint32_t ngroups;   /* in order of first unit */
-    bool events_unread;               /* the events could not be read: CPU, puts and gets per unit are 0 */
     arena mem;
 } trc_stats;
 
-/* 0, or the error of reading the run's events (then every figure but CPU and
- * the units' puts and gets is still there, and events_unread is set) */
+/* Everything from the model (the events are not read again). Returns 0. */
 int trc_stats_build(trc_stats *s, const trc_model *m);
 void trc_stats_release(trc_stats *s);
 /* key of state s ("blocked"), "" if s is not a state */

@@ -1,5 +1,5 @@
 /* The .weft file format, shared by the writer (trc_file_write.c) and the
- * reader (trc_file_read.c, trc_evsrc.c). Internal to traces/.
+ * reader (trc_file_read.c, trc_backing.c, trc_evsrc.c, trc_evcur.c). Internal to traces/.
  *
  * FORMAT, version 1.0. All integers little-endian. CRC = CRC-32 (IEEE, base's
  * crc32_update starting from 0).
@@ -104,7 +104,7 @@
  * notes its segments (runs of one unit's events). The recorder drains each
  * unit's buffer in order, so a unit's events are in time order through the
  * file, and a run's events are read in time order by merging its units'
- * segment chains (trc_evsrc.c); events at equal times keep their file order.
+ * segment chains (trc_evsrc.c, trc_evcur.c); events at equal times keep their file order.
  * Events a unit writes back in time (the kernel's context switches, written
  * after the run) start another chain of that unit; a file with too many of
  * those is read through a sorted index instead.
@@ -190,7 +190,7 @@ static inline void f_load_event(trc_event *e, const uint8_t *q) {
 #endif
 }
 
-/* ---- the reader's side: where a run's events are (trc_evsrc.c) ---------- */
+/* ---- the reader's side: where a run's events are (trc_backing.c, trc_evsrc.c) */
 
 /* The bytes of a loaded file: a read-only mapping or an owned buffer. A
  * mapped file is also kept open (fd), and the passes that go through it front

@@ -678,6 +678,7 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
         case TRC_EV_COMPUTE_END:
         case TRC_EV_SLEEP_END:
         case TRC_EV_WAIT_END:
+            if (e->kind == TRC_EV_COMPUTE_END) ut->cpu_ns += e->arg;   /* for the stats, whatever follows */
             if (ut->exited) break;
             if (e->kind == TRC_EV_COMPUTE_END) {
                 ut->sched.compute_cpu += e->arg;
@@ -793,6 +794,7 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
             break;
         case TRC_EV_PUT:
         case TRC_EV_GET: {
+            if (e->kind == TRC_EV_PUT) ut->puts++; else ut->gets++;   /* for the stats, whatever follows */
             if (!ot) break;
             ARR_PUSH(ot->depth, ot->ndepth, o->cap_depth, ((trc_sample){ t, (int64_t)e->extra }));
             if ((int64_t)e->extra > ot->max_depth) ot->max_depth = e->extra;

@@ -259,7 +259,6 @@ void trc_stats_text(buf *out, const trc_model *m) {
     }
     trc__sched_text(out, m, w);
     trc__mem_text(out, m);   /* trc_stats_mem.c */
-    if (st.events_unread) bprintf(out, "\n(the events could not be read again: CPU, puts and gets per unit are missing)\n");
     if (m->lost_updates)
         bprintf(out, "\n%llu %s lost to unsynchronised read-modify-writes\n", (unsigned long long)m->lost_updates,
                 pl(m->lost_updates, "counter update was", "counter updates were"));
