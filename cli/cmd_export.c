@@ -81,12 +81,15 @@ int cmd_export(int argc, char **argv) {
     rc = output_begin(&o, outp, whats[fmt]);
     if (!rc) rc = output_not_input(&o, &in, whats[fmt]);
     if (!rc) {
-        loaded l;
-        rc = load_recording_from(&l, &in);
-        if (!rc) {
-            if (fmt == 0) rc = export_perfetto(&l, &o);
-            else rc = export_other(&l, &o, fmt == 1 ? EXPORT_JSON : EXPORT_TEXT, scrub);
-            free_loaded(&l);
+        if (fmt == 0) {
+            rc = export_perfetto_stream(&in, &o);
+        } else {
+            loaded l;
+            rc = load_recording_from(&l, &in);
+            if (!rc) {
+                rc = export_other(&l, &o, fmt == 1 ? EXPORT_JSON : EXPORT_TEXT, scrub);
+                free_loaded(&l);
+            }
         }
         if (rc) output_discard(&o);
         else rc = output_commit(&o);
