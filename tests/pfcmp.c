@@ -275,6 +275,9 @@ int pfcmp(const uint8_t *a, size_t na, const uint8_t *b, size_t nb, bool decode,
     memset(c, 0, sizeof *c);
     why[0] = 0;
     int rc = cmp_packets(a, na, b, nb, c, why, cap);
-    if (!rc && decode) rc = cmp_decoded(a, na, b, nb, c, why, cap);
-    return rc;
+    c->packets_same = rc == 0;
+    if (rc < 0 || !decode) return rc;
+    /* decoded: the decisive comparison (the packets may differ only in how names made up at export
+     * time are numbered, which follows the order they are first used in) */
+    return cmp_decoded(a, na, b, nb, c, why, cap);
 }

@@ -7,7 +7,10 @@
  *    out, are the packets of one sequence of the other trace (sequences
  *    matched as a whole, whatever their ids); the packets without a sequence
  *    (descriptors, the trailer) are the same multiset. Cheap: one pass, a
- *    hash per sequence.
+ *    hash per sequence. Byte for byte, so it also fails when names made up
+ *    at export time ("x (depth 2)", "events lost") got other iids because
+ *    the sequences using them were written in another order: decisive only
+ *    without decoding (traces with fixed names only, like a plain lock's).
  *  - decoded (pbdec): the same track descriptors by uuid, and per track the
  *    same events (type, name, counter, flows, annotations, interned names
  *    resolved) in (timestamp, file order), the order trace_processor sees
@@ -23,6 +26,7 @@
 
 typedef struct pfcmp_counts {
     size_t packets_a, packets_b, sequences_a, sequences_b, tracks, events;
+    bool packets_same;   /* the packet comparison held (byte for byte but the sequence ids) */
 } pfcmp_counts;
 
 /* 0 when equivalent; 1 with `why` saying the first difference; -1 when a

@@ -41,7 +41,8 @@ int main(int argc, char **argv) {
     free(a);
     free(b);
     printf("packets %zu %zu, sequences %zu %zu", c.packets_a, c.packets_b, c.sequences_a, c.sequences_b);
-    if (decode) printf(", tracks %zu, events %zu", c.tracks, c.events);
+    if (decode) printf(", tracks %zu, events %zu (packets %s)", c.tracks, c.events,
+                       c.packets_same ? "identical per sequence" : "differ in bytes");
     printf(": %s%s\n", rc == 0 ? "equivalent" : rc > 0 ? "DIFFERENT: " : "ERROR: ", why);
     return rc == 0 ? 0 : rc > 0 ? 1 : 2;
 }

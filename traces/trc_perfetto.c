@@ -194,6 +194,7 @@ static void pf_run_free(pf_run *pr) {
     free(pr->str_done);
     free(pr->in_last);
     free(pr->lane0);
+    for (uint32_t ob = 0; pr->own && ob < pr->nobjects; ob++) free(pr->own[ob].names.k);
     free(pr->own);
     pf_dyn_free(&pr->dyn);
     memset(pr, 0, sizeof *pr);

@@ -323,6 +323,7 @@ typedef struct pf_owner {
     uint32_t tb_owner;
     size_t j;
     pf_tpl tb, te;
+    pf_idset names;         /* the name iids interned on its sequence */
 } pf_owner;
 
 

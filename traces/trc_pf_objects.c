@@ -2,6 +2,8 @@
  * readers, values, arrivals), owner slices of locks, set spans of events. */
 #include "traces/trc_pf_internal.h"
 
+#include <stdlib.h>
+
 /* A step series as counter samples: a queue's depth, or an object's level. */
 int pf_seq_samples(pf_run *pr, uint64_t track, const trc_sample *v, size_t n) {
     pf_seq_begin(pr);
@@ -52,6 +54,21 @@ static void pf_owner_begin(pf_run *pr, uint32_t ob, pf_owner *w) {
     pf_tpl_make(pr, &w->te, TYPE_END, pf_uuid_owner(pr, ob), 0);
 }
 
+/* A name on the owner sequence: name_done is one sequence's at a time, and
+ * streamed owner sequences interleave, so each keeps the names it interned
+ * (w->names) and puts them in name_done while it writes. */
+static void pf_owner_names(pf_run *pr, pf_owner *w, uint32_t iid) {
+    if (iid) pr->name_done[iid] = pf_idset_has(&w->names, iid) ? w->seq : 0;
+}
+
+static int pf_owner_slice(pf_run *pr, pf_owner *w, uint8_t type, uint64_t track, uint64_t t, uint32_t iid) {
+    pf_owner_names(pr, w, iid);
+    int rc = pf_slice(pr, type, track, t, iid);
+    if (!rc && iid && pr->name_done[iid] == w->seq && !pf_idset_has(&w->names, iid) && !pf_idset_add(&w->names, iid))
+        rc = -ERR_NOMEM;
+    return rc;
+}
+
 static int pf_owner_span(pf_run *pr, uint32_t ob, pf_owner *w, const trc_owner_span *os, const trc_object_track *ot) {
     if (os->owner >= pr->nunits) return 0;
     bool rlock = pr->run->objects[ob].kind == TRC_OBJ_RLOCK;
@@ -60,7 +77,8 @@ static int pf_owner_span(pf_run *pr, uint32_t ob, pf_owner *w, const trc_owner_s
     pr->started = w->started;
     int rc = 0;
     uint32_t iid = IID_UNIT(pr, os->owner);
-    if (!rlock && iid && pr->started && pr->name_done[iid] == pr->seq) {
+    if (!rlock && os->owner != w->tb_owner) pf_owner_names(pr, w, iid);
+    if (!rlock && iid && pr->started && (os->owner == w->tb_owner || pr->name_done[iid] == pr->seq)) {
         /* the common case, a lock: its BEGIN and END straight into the block */
         pf_out *o = pr->o;
         if (!pf_need(o, 2 * pr->slack)) return o->err;
@@ -74,7 +92,7 @@ static int pf_owner_span(pf_run *pr, uint32_t ob, pf_owner *w, const trc_owner_s
     }
     if (rlock && os->depth > 1)
         iid = pf_dyn_fmt(pr, "%s (depth %u)", pf_s(pr->run->units[os->owner].name), os->depth);
-    rc = pf_slice(pr, TYPE_BEGIN, track, os->t0, iid);
+    rc = pf_owner_slice(pr, w, TYPE_BEGIN, track, os->t0, iid);
     int64_t open = 1;          /* slices open on the track: the ownership, then one per level above 1 */
     bool seen = false;
     while (rlock && !rc && w->j < ot->nlevel && ot->level[w->j].t <= os->t1) {
@@ -88,7 +106,7 @@ static int pf_owner_span(pf_run *pr, uint32_t ob, pf_owner *w, const trc_owner_s
         for (; open > sm->v && !rc; open--) rc = pf_slice(pr, TYPE_END, track, t, 0);
         while (open < sm->v && open < 256 && !rc) {
             open++;
-            rc = pf_slice(pr, TYPE_BEGIN, track, t, pf_dyn_fmt(pr, "depth %lld", (long long)open));
+            rc = pf_owner_slice(pr, w, TYPE_BEGIN, track, t, pf_dyn_fmt(pr, "depth %lld", (long long)open));
         }
     }
     for (; open > 0 && !rc; open--) rc = pf_slice(pr, TYPE_END, track, os->t1, 0);
@@ -103,6 +121,7 @@ int pf_seq_owner(pf_run *pr, uint32_t ob) {
     pf_owner_begin(pr, ob, &w);
     int rc = 0;
     for (size_t i = 0; i < ot->nowners && !rc; i++) rc = pf_owner_span(pr, ob, &w, &ot->owners[i], ot);
+    free(w.names.k);
     return rc;
 }
 
