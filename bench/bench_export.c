@@ -12,6 +12,11 @@
  * above the resident set before it (Linux: VmHWM reset through
  * /proc/self/clear_refs), and the whole process's peak. Run it at 1 M and
  * 10 M events to see whether the export's memory grows with the recording.
+ * Then the whole of it as weft export does it, side by side, reps times each
+ * alternately: the model built with its owners stored and then exported (the
+ * anchor), and the model built with an owner sink that writes the owner
+ * slices as it goes (trc_pf_stream), to /dev/null: median wall and CPU time,
+ * and the peak RSS of each above the resident set before it.
  * Prints figures only; never fails on time. */
 #include <stdbool.h>
 #include <stdio.h>
@@ -249,6 +254,59 @@ int main(int argc, char **argv) {
         double x = median(rows[k].t, reps);
         printf("export to %s: median %6.1f ms of %d: %5.1f M events/s, %5.0f MB/s\n", rows[k].what, x * 1e3, reps,
                (double)nev / x / 1e6, (double)bytes / x / 1e6);
+    }
+    {   /* model + export, stored (the anchor) against streamed, alternately */
+        double ts[64], cs[64], tw[64], cw[64];
+        long peak_s = -1, peak_w = -1, base_s = -1;
+        FILE *null2 = fopen("/dev/null", "wb");
+        for (int i = 0; i < reps; i++) {
+            for (int way = 0; way < 2; way++) {
+                bool reset = reset_peak();
+                long before = status_kb("VmRSS");
+                t0 = now_s();
+                double c0 = cpu_s();
+                int rc;
+                if (way == 0) {
+                    trc_model m2;
+                    rc = trc_model_build(&m2, &rec->runs[0], &d);
+                    if (!rc) {
+                        rc = trc_export_perfetto(null2, rec, &m2, &d);
+                        trc_model_release(&m2);
+                    }
+                } else {
+                    trc_pf_stream *st = NULL;
+                    trc_model_opts o = { 0 };
+                    trc_model m2;
+                    rc = trc_pf_stream_begin(&st, null2, rec, &d);
+                    if (!rc) rc = trc_pf_stream_run_begin(st, 0, &o, &d);
+                    if (!rc) rc = trc_model_build_opts(&m2, &rec->runs[0], &o, &d);
+                    if (!rc) {
+                        rc = trc_pf_stream_run_end(st, &m2, &d);
+                        trc_model_release(&m2);
+                    }
+                    if (!rc) rc = trc_pf_stream_end(st, &d);
+                    else trc_pf_stream_free(st);
+                }
+                fflush(null2);
+                (way ? cw : cs)[i] = cpu_s() - c0;
+                (way ? tw : ts)[i] = now_s() - t0;
+                if (rc) { fprintf(stderr, "bench_export: model + export: %s\n", d.msg); return 1; }
+                long after = status_kb("VmHWM");
+                if (i == 0 && reset && before >= 0 && after >= 0) {
+                    *(way ? &peak_w : &peak_s) = after - before;
+                    if (!way) base_s = before;
+                }
+            }
+        }
+        fclose(null2);
+        double xs = median(ts, reps), xw = median(tw, reps);
+        printf("model + export, owners stored (anchor): median %6.1f ms wall, %6.1f ms cpu of %d: %5.1f M events/s\n",
+               xs * 1e3, median(cs, reps) * 1e3, reps, (double)nev / xs / 1e6);
+        printf("model + export, owners streamed:        median %6.1f ms wall, %6.1f ms cpu of %d: %5.1f M events/s\n",
+               xw * 1e3, median(cw, reps) * 1e3, reps, (double)nev / xw / 1e6);
+        if (peak_s >= 0 && peak_w >= 0)
+            printf("model + export peak RSS above the %.1f MB before it: stored %.1f MB, streamed %.1f MB\n",
+                   (double)base_s / 1024, (double)peak_s / 1024, (double)peak_w / 1024);
     }
     if (argc > 4) {   /* keep one export, e.g. for check_semantics.py */
         FILE *f = fopen(argv[4], "wb");
