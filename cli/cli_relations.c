@@ -20,6 +20,29 @@ static bool run_param(const trc_run *run, const char *name, int64_t *value, bool
     return false;
 }
 
+/* The scenario parsed with every param value run recorded (the ones prog declares), or NULL. */
+static sim_program *run_program(const sim_program *prog, const trc_run *run, const char *path, const char *src) {
+    sim_define *defs = xcalloc(run->nparams ? run->nparams : 1, sizeof *defs);
+    char (*vals)[48] = xcalloc(run->nparams ? run->nparams : 1, sizeof *vals);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < run->nparams; i++) {
+        const char *name = run->params[i].name;
+        bool declared = false;
+        for (uint32_t j = 0; name && j < prog->nparams && !declared; j++) declared = !strcmp(prog->params[j].name, name);
+        if (!declared) continue;
+        snprintf(vals[n], sizeof vals[n], "%lld%s", (long long)run->params[i].value, run->params[i].is_duration ? "ns" : "");
+        defs[n] = (sim_define){ .name = name, .value = vals[n] };
+        n++;
+    }
+    sim_program *p = NULL;
+    diag d;
+    diag_clear(&d);
+    if (sim_parse(&p, path, src, defs, n, &d)) p = NULL;
+    free(vals);
+    free(defs);
+    return p;
+}
+
 /* The param the runs vary (its index in prog), else the scenario's own sweep, else UINT32_MAX. */
 static uint32_t varied_param(const sim_program *prog, const trc_model *models, uint32_t n) {
     for (uint32_t i = 0; i < prog->nparams; i++) {
@@ -58,11 +81,9 @@ uint32_t view_relations(const trc_model *models, uint32_t n, char *report, size_
         bool dur = false;
         if (param != UINT32_MAX && run_param(m->run, prog->params[param].name, &v, &dur)) {
             keys[k].value = v;
-            /* the run's own program: its `if`s decided by its value */
-            char val[48];
-            snprintf(val, sizeof val, "%lld%s", (long long)v, dur ? "ns" : "");
-            sim_define def = { .name = prog->params[param].name, .value = val };
-            if (sim_parse(&progs[k], path, src, &def, 1, &d)) progs[k] = NULL;
+            /* the run's own program: its `if`s decided by the values it ran with (every param
+             * it recorded, so a `-D` given to `weft run` counts too, not only the varied one) */
+            progs[k] = run_program(prog, m->run, path, src);
         } else if (param != UINT32_MAX) {
             keys[k].value = prog->params[param].value;
         }

@@ -710,6 +710,39 @@ START_TEST(test_failed_relation_in_header) {
 }
 END_TEST
 
+/* A relation whose `if` reads a param given to `weft run` with -D (not the one the runs vary):
+ * read back, each run's program is parsed with every value it recorded, so the viewer checks
+ * what `weft run` checked (it used to re-apply only the varied param: B fell back to 0, the
+ * expectation was off and the header said nothing). */
+START_TEST(test_relation_if_reads_a_define) {
+    const char *scn = tmp_path("relb.scn"), *rec = tmp_path("relb.weft");
+    FILE *f = fopen(scn, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("param P = 1\nparam B = 0\nsweep P = 1, 2\nactor w * P { sleep 2ms }\n"
+          "expect resident_per_unit < 1MiB if B > 0\n", f);
+    fclose(f);
+    char out[4096], args[2048];
+    int status;
+    snprintf(args, sizeof args, "run %s -o %s -q --clock virtual -D B=1", scn, rec);
+    tu_weft_shell(out, sizeof out, &status, args);
+    ck_assert_msg(status == 1, "%d: %s", status, out);
+    trc_recording *r;
+    diag d = { 0 };
+    ck_assert_int_eq(trc_recording_load(&r, rec, &d), 0);
+    ck_assert_uint_eq(r->nruns, 2);
+    trc_model models[2];
+    for (uint32_t i = 0; i < 2; i++) ck_assert_int_eq(trc_model_build(&models[i], &r->runs[i], &d), 0);
+    char report[2048] = "";
+    uint32_t nf = view_relations(models, 2, report, sizeof report);
+    ck_assert_msg(nf == 2, "%u: %s", nf, report);
+    ck_assert_msg(strstr(report, ":5:1: expect resident_per_unit < 1MiB if B > 0 (on P=1): resident_per_unit cannot be "
+                                 "checked"), "%s", report);
+    ck_assert_msg(strstr(report, "(on P=2)"), "%s", report);
+    for (uint32_t i = 0; i < 2; i++) trc_model_release(&models[i]);
+    trc_recording_free(r);
+}
+END_TEST
+
 static Suite *view_suite(void) {
     Suite *s = suite_create("render_view");
     TCase *tc = tcase_create("view");
@@ -728,6 +761,7 @@ static Suite *view_suite(void) {
     tcase_add_test(tc, test_warm_same_frame);
     tcase_add_test(tc, test_never_started_units_folded);
     tcase_add_test(tc, test_failed_relation_in_header);
+    tcase_add_test(tc, test_relation_if_reads_a_define);
     suite_add_tcase(s, tc);
     return s;
 }

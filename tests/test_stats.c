@@ -29,7 +29,7 @@ static void build(hand *h, uint64_t wait_end, uint64_t end, int extra_consumers)
     uint32_t Q = h->Q, L = h->L;
     uint32_t extra[4];
     for (int i = 0; i < extra_consumers; i++) {
-        char n[8];
+        char n[16];
         snprintf(n, sizeof n, "c%d", 2 + i);
         extra[i] = rb_unit(&b, n);
     }
