@@ -316,6 +316,30 @@ static trc_recording *lost_release_run(void) {
     return rb_finish(&b, 8 * MS);
 }
 
+/* R's release by x is missing with no LOST event (an inconsistent file): x holds R two deep, its
+ * last event at 5 ms, y takes R at 5 ms: x's ownership is cut at 5 ms, the very time of y's depth
+ * sample, which the streamed rlock slices must see as the stored ones do */
+static trc_recording *rlock_cut_at_acquire_run(void) {
+    run_builder b;
+    rb_init(&b, "rlock cut");
+    uint32_t x = rb_unit(&b, "x"), y = rb_unit(&b, "y");
+    uint32_t R = rb_obj(&b, TRC_OBJ_RLOCK, "R", 0);
+    rb_ev(&b, 0, x, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    rb_ev(&b, 0, y, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    rb_ev(&b, 1 * MS, x, TRC_EV_ACQUIRE, R, 0, 1, 0);
+    rb_ev(&b, 2 * MS, x, TRC_EV_ACQUIRE, R, 0, 2, 0);
+    rb_ev(&b, 5 * MS, x, TRC_EV_MARK, 0, 0, 0, 0);
+    rb_ev(&b, 5 * MS, y, TRC_EV_ACQUIRE, R, 0, 2, 0);
+    rb_ev(&b, 6 * MS, y, TRC_EV_RELEASE, R, 0, 0, 0);
+    rb_ev(&b, 7 * MS, x, TRC_EV_UNIT_EXIT, 0, 0, 0, 0);
+    rb_ev(&b, 7 * MS, y, TRC_EV_UNIT_EXIT, 0, 0, 0, 0);
+    trc_recording *rec = rb_finish(&b, 8 * MS);
+    rec->runs[0].strings = arena_push(&rec->mem, sizeof(char *));
+    rec->runs[0].strings[0] = "m";
+    rec->runs[0].nstrings = 1;
+    return rec;
+}
+
 /* x holds A and waits for B, y holds B and waits for A, until the run ends (no exit) */
 static trc_recording *deadlock_run(void) {
     run_builder b;
@@ -417,6 +441,17 @@ START_TEST(sink_lost_acquire_and_release) {
     rec = lost_release_run();
     ck_assert_uint_ge(sink_matches(&rec->runs[0]), 4);
     bytes = export_matches(rec, &t);
+    pb_free(&t);
+    free(bytes);
+    trc_recording_free(rec);
+}
+END_TEST
+
+START_TEST(sink_rlock_cut_at_an_acquire) {
+    trc_recording *rec = rlock_cut_at_acquire_run();
+    ck_assert_uint_eq(sink_matches(&rec->runs[0]), 2);
+    pb_trace t;
+    char *bytes = export_matches(rec, &t);
     pb_free(&t);
     free(bytes);
     trc_recording_free(rec);
@@ -568,6 +603,7 @@ int main(void) {
     tcase_add_test(tc, sink_rlock_depth);
     tcase_add_test(tc, sink_rwlock_writers);
     tcase_add_test(tc, sink_lost_acquire_and_release);
+    tcase_add_test(tc, sink_rlock_cut_at_an_acquire);
     tcase_add_test(tc, sink_deadlock_holders);
     tcase_add_test(tc, sink_file_cut_inside_a_chunk);
     tcase_add_test(tc, stream_multi_run_file);
