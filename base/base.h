@@ -142,20 +142,29 @@ uint64_t clk_thread_cpu_ns(void);
  * (x86-64 with constant_tsc and nonstop_tsc), else CLOCK_MONOTONIC itself.
  * clk_calib maps ticks to CLOCK_MONOTONIC ns. */
 typedef struct clk_calib {
+    /* what the recorder's hot path reads (clk_ticks_cpu) first, in 16 bytes: a
+     * ring keeps a copy of this struct right after its head, in one cache line */
     bool tsc;            /* ticks are TSC cycles; else ticks are ns */
+    uint8_t cpu_mode;    /* CLK_CPU_*: how clk_ticks_cpu learns the CPU (set by clk_calibrate) */
+    uint8_t read;        /* CLK_READ_*: tsc and cpu_mode in one byte (clk_cpu_set); 0 = the general case */
+    intptr_t rseq_cpu;   /* CLK_CPU_RSEQ: the thread's rseq cpu_id, from the thread pointer */
     uint64_t tick0, ns0; /* a matching pair */
     double ns_per_tick;
     const _Atomic uint64_t *virt;   /* set (and tsc false): ticks are read from this virtual clock (ns) */
-    uint8_t cpu_mode;    /* CLK_CPU_*: how clk_ticks_cpu learns the CPU (set by clk_calibrate) */
-    intptr_t rseq_cpu;   /* CLK_CPU_RSEQ: the thread's rseq cpu_id, from the thread pointer */
 } clk_calib;
 /* The CPU with the tick: rdtscp gives both at once (where the TSC is the
  * clock and the CPU has it); else a load of the cpu_id the kernel keeps in
  * the thread's rseq area (glibc >= 2.35 registers one per thread); else
  * sched_getcpu(); none with a virtual clock. */
 enum { CLK_CPU_NONE = 0, CLK_CPU_RDTSCP = 1, CLK_CPU_RSEQ = 2, CLK_CPU_GETCPU = 3 };
+/* The cases clk_ticks_cpu reads inline (x86-64 with the TSC); every other one
+ * (no TSC, a virtual clock, sched_getcpu) goes through clk_ticks_cpu_any, a
+ * call: those clocks cost a call or more anyway. 0 is the general case, so a
+ * clk_calib built by hand is read correctly, only not inline. */
+enum { CLK_READ_ANY = 0, CLK_READ_TSC = 1 /* no CPU */, CLK_READ_TSC_RSEQ = 2, CLK_READ_RDTSCP = 3 };
 uint32_t clk_getcpu(void);   /* the calling thread's CPU, UINT32_MAX when unknown */
 void clk_cpu_detect(clk_calib *c);   /* sets c's cpu_mode (base_cpu.c); both calibrations call it */
+void clk_cpu_set(clk_calib *c, uint8_t cpu_mode);   /* sets cpu_mode (and read) by hand: CLK_CPU_NONE */
 void clk_calibrate(clk_calib *c, bool allow_tsc);   /* takes about 10 ms with TSC */
 /* The same, through the user's cache (base_clock.c): no sleep once this
  * machine has been calibrated, and precise over long baselines. */
@@ -197,22 +206,33 @@ static inline uint64_t clk_ticks_ordered(const clk_calib *c) {
     return clk_mono_ns();
 }
 
-/* A tick (ordered: as clk_ticks_ordered) and, in *cpu, the CPU it was read on
- * (left as it is when the mode is CLK_CPU_NONE). rdtscp waits for the
- * instructions before it to execute, so its tick is always ordered. */
-static inline uint64_t clk_ticks_cpu(const clk_calib *c, bool ordered, uint32_t *cpu) {
+/* A tick (ordered: as clk_ticks_ordered) and the CPU it was read on (`cpu`,
+ * given back as it is when the mode is CLK_CPU_NONE). rdtscp waits for the
+ * instructions before it to execute, so its tick is always ordered.
+ * This is the recorder's hot path (trc_emit): one test of c->read, then the
+ * tick and, for rseq, one fs-relative load of the cpu_id the kernel keeps
+ * current. The other clocks take a call (clk_ticks_cpu_any, base_cpu.c); the
+ * pair comes back in two registers, so the CPU never goes through memory. */
+typedef struct clk_tick_cpu { uint64_t t; uint32_t cpu; } clk_tick_cpu;
+clk_tick_cpu clk_ticks_cpu_any(const clk_calib *c, bool ordered, uint32_t cpu);
+__attribute__((always_inline)) static inline clk_tick_cpu clk_ticks_cpu(const clk_calib *c, bool ordered, uint32_t cpu) {
 #if defined(__x86_64__)
-    if (c->cpu_mode == CLK_CPU_RDTSCP) {
-        uint32_t lo, hi, aux;
-        __asm__ __volatile__("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux) : : "memory");
-        *cpu = aux & 0xfff;   /* Linux keeps (node << 12) | cpu in TSC_AUX */
-        return (uint64_t)hi << 32 | lo;
+    if (__builtin_expect(c->read == CLK_READ_TSC_RSEQ, 1)) {
+        uint64_t t = ordered ? clk_rdtsc_ordered() : clk_rdtsc();
+        uint32_t v;
+        /* the thread pointer is %fs's base on x86-64: one load, not two */
+        __asm__ __volatile__("movl %%fs:(%1), %0" : "=r"(v) : "r"(c->rseq_cpu));
+        return (clk_tick_cpu){ t, v };
     }
+    if (c->read == CLK_READ_RDTSCP) {
+        uint32_t lo, hi, aux;
+        if (ordered) __asm__ __volatile__("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux) : : "memory");
+        else __asm__ __volatile__("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux));
+        return (clk_tick_cpu){ (uint64_t)hi << 32 | lo, aux & 0xfff };   /* Linux keeps (node << 12) | cpu in TSC_AUX */
+    }
+    if (c->read == CLK_READ_TSC) return (clk_tick_cpu){ ordered ? clk_rdtsc_ordered() : clk_rdtsc(), cpu };
 #endif
-    uint64_t t = ordered ? clk_ticks_ordered(c) : clk_ticks(c);
-    if (c->cpu_mode == CLK_CPU_RSEQ) *cpu = *(const volatile uint32_t *)((char *)__builtin_thread_pointer() + c->rseq_cpu);
-    else if (c->cpu_mode == CLK_CPU_GETCPU) *cpu = clk_getcpu();
-    return t;
+    return clk_ticks_cpu_any(c, ordered, cpu);
 }
 /* ---- the user's cache, this machine (base_cache.c) ---------------------- */
 

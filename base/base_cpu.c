@@ -7,7 +7,10 @@
  *   rseq       else the cpu_id field of the rseq area glibc (>= 2.35)
  *              registers for every thread, kept current by the kernel: a load;
  *   getcpu     else sched_getcpu() (a vDSO call).
- * A virtual clock (the deterministic test platform) has no CPU. */
+ * A virtual clock (the deterministic test platform) has no CPU.
+ * clk_cpu_set folds the clock and the mode into one byte (`read`) that
+ * clk_ticks_cpu tests once: TSC with rseq, rdtscp and TSC without a CPU are
+ * read inline; the rest calls clk_ticks_cpu_any. */
 #include "base.h"
 
 #include <sched.h>
@@ -50,10 +53,38 @@ static bool rseq_cpu_offset(intptr_t *off) {
 #endif
 }
 
+void clk_cpu_set(clk_calib *c, uint8_t cpu_mode) {
+    c->cpu_mode = cpu_mode;
+    c->read = CLK_READ_ANY;
+#if defined(__x86_64__)
+    if (c->tsc && !c->virt) {
+        if (cpu_mode == CLK_CPU_NONE) c->read = CLK_READ_TSC;
+        else if (cpu_mode == CLK_CPU_RSEQ) c->read = CLK_READ_TSC_RSEQ;
+        else if (cpu_mode == CLK_CPU_RDTSCP) c->read = CLK_READ_RDTSCP;
+    }
+#endif
+}
+
 void clk_cpu_detect(clk_calib *c) {
     c->rseq_cpu = 0;
-    if (c->virt) c->cpu_mode = CLK_CPU_NONE;
-    else if (c->tsc && has_rdtscp()) c->cpu_mode = CLK_CPU_RDTSCP;
-    else if (rseq_cpu_offset(&c->rseq_cpu)) c->cpu_mode = CLK_CPU_RSEQ;
-    else c->cpu_mode = CLK_CPU_GETCPU;
+    if (c->virt) clk_cpu_set(c, CLK_CPU_NONE);
+    else if (c->tsc && has_rdtscp()) clk_cpu_set(c, CLK_CPU_RDTSCP);
+    else if (rseq_cpu_offset(&c->rseq_cpu)) clk_cpu_set(c, CLK_CPU_RSEQ);
+    else clk_cpu_set(c, CLK_CPU_GETCPU);
+}
+
+/* Every case clk_ticks_cpu does not read inline (and those too, for a clk_calib
+ * whose `read` was left 0). */
+clk_tick_cpu clk_ticks_cpu_any(const clk_calib *c, bool ordered, uint32_t cpu) {
+#if defined(__x86_64__)
+    if (c->cpu_mode == CLK_CPU_RDTSCP) {
+        uint32_t lo, hi, aux;
+        __asm__ __volatile__("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux) : : "memory");
+        return (clk_tick_cpu){ (uint64_t)hi << 32 | lo, aux & 0xfff };
+    }
+#endif
+    uint64_t t = ordered ? clk_ticks_ordered(c) : clk_ticks(c);
+    if (c->cpu_mode == CLK_CPU_RSEQ) cpu = *(const volatile uint32_t *)((char *)__builtin_thread_pointer() + c->rseq_cpu);
+    else if (c->cpu_mode == CLK_CPU_GETCPU) cpu = clk_getcpu();
+    return (clk_tick_cpu){ t, cpu };
 }

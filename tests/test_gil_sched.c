@@ -38,8 +38,9 @@ static void *pinned(void *arg) {
 }
 
 /* The first event of a unit says its CPU; a move to another CPU is a CPU event, with the
- * CPU before, ahead of the first event there; no CPU event while it stays. */
-START_TEST(recorder_says_the_cpu) {
+ * CPU before, ahead of the first event there; no CPU event while it stays. `clock`: the
+ * recorder's time base (NULL: its own calibration, read inline by trc_emit). */
+static void check_recorder_says_the_cpu(const clk_calib *clock) {
     cpu_set_t allowed;
     CPU_ZERO(&allowed);
     ck_assert_int_eq(sched_getaffinity(0, sizeof allowed, &allowed), 0);
@@ -48,7 +49,7 @@ START_TEST(recorder_says_the_cpu) {
         if (CPU_ISSET(c, &allowed)) cpus[n++] = c;
     trc_recorder *r;
     diag d;
-    ck_assert_int_eq(trc_recorder_create(&r, &(trc_recorder_desc){ .ring_events = 64 }, &d), 0);
+    ck_assert_int_eq(trc_recorder_create(&r, &(trc_recorder_desc){ .ring_events = 64, .clock = clock }, &d), 0);
     if (trc_recorder_clock(r)->cpu_mode == CLK_CPU_NONE) {   /* no way to know it here: nothing to check */
         trc_recorder_free(r);
         return;
@@ -75,8 +76,84 @@ START_TEST(recorder_says_the_cpu) {
         ck_assert_uint_eq(ev[4].kind, TRC_EV_MARK);
         ck_assert_uint_eq(ev[4].arg, 3);
         ck_assert_uint_le(ev[3].t, ev[4].t);
+    } else {
+        ck_assert_uint_eq(ne, 3 + (j.moved ? 1 : 0));   /* the third mark, on the same CPU: no CPU event */
     }
     trc_recorder_free(r);
+}
+
+START_TEST(recorder_says_the_cpu) {
+    check_recorder_says_the_cpu(NULL);
+}
+END_TEST
+
+/* The same through the out-of-line reads (clk_ticks_cpu_any): a time base whose read mode
+ * was left 0 (as one built by hand), and sched_getcpu() as the way to learn the CPU. */
+START_TEST(recorder_says_the_cpu_read_out_of_line) {
+    clk_calib c;
+    clk_calibrate_cached(&c, true);
+    clk_calib any = c;
+    any.read = CLK_READ_ANY;
+    check_recorder_says_the_cpu(&any);
+    clk_calib getcpu = c;
+    clk_cpu_set(&getcpu, CLK_CPU_GETCPU);
+    ck_assert_uint_eq(getcpu.read, CLK_READ_ANY);
+    check_recorder_says_the_cpu(&getcpu);
+}
+END_TEST
+
+/* Each way of reading the CPU with the tick gives the CPU the thread is pinned to, inline
+ * (clk_ticks_cpu) and out of line (clk_ticks_cpu_any) alike, and ticks that map to
+ * CLOCK_MONOTONIC; `read` folds the clock and the mode into the byte the hot path tests. */
+START_TEST(cpu_read_modes_agree) {
+    cpu_set_t allowed;
+    CPU_ZERO(&allowed);
+    ck_assert_int_eq(sched_getaffinity(0, sizeof allowed, &allowed), 0);
+    int cpu = -1;
+    for (int c = CPU_SETSIZE - 1; c >= 0 && cpu < 0; c--)   /* the last one: not always CPU 0 */
+        if (CPU_ISSET(c, &allowed)) cpu = c;
+    ck_assert(pin(cpu));
+    clk_calib det;
+    clk_calibrate_cached(&det, true);
+    if (det.tsc) {
+        ck_assert_uint_eq(det.read, det.cpu_mode == CLK_CPU_RSEQ     ? CLK_READ_TSC_RSEQ
+                                    : det.cpu_mode == CLK_CPU_RDTSCP ? CLK_READ_RDTSCP
+                                                                     : CLK_READ_ANY);
+    } else {
+        ck_assert_uint_eq(det.read, CLK_READ_ANY);   /* clock_gettime: a call anyway */
+        ck_assert_uint_ne(det.cpu_mode, CLK_CPU_RDTSCP);
+    }
+    clk_calib modes[4] = { det, det, det, det };
+    modes[1].read = CLK_READ_ANY;                    /* the same mode, out of line */
+    clk_cpu_set(&modes[2], CLK_CPU_GETCPU);
+    clk_cpu_set(&modes[3], CLK_CPU_NONE);
+    ck_assert_uint_eq(modes[3].read, det.tsc ? CLK_READ_TSC : CLK_READ_ANY);
+    ck_assert_uint_eq(modes[3].cpu_mode, CLK_CPU_NONE);
+    for (int m = 0; m < 4; m++) {
+        for (int ordered = 0; ordered < 2; ordered++) {
+            uint64_t a = clk_mono_ns();
+            clk_tick_cpu in = clk_ticks_cpu(&modes[m], ordered, 12345);
+            clk_tick_cpu out = clk_ticks_cpu_any(&modes[m], ordered, 12345);
+            uint64_t b = clk_mono_ns();
+            uint32_t want = m == 3 ? 12345u : (uint32_t)cpu;   /* no mode: the CPU given back as it was */
+            ck_assert_msg(in.cpu == want && out.cpu == want, "mode %d ordered %d: cpu %u / %u, pinned to %d", m,
+                          ordered, in.cpu, out.cpu, cpu);
+            ck_assert_uint_le(in.t, out.t);
+            uint64_t t = clk_ticks_to_ns(&modes[m], in.t);
+            ck_assert_msg(t + 50000 >= a && t <= b + 50000, "mode %d: tick time %llu outside [%llu, %llu]", m,
+                          (unsigned long long)t, (unsigned long long)a, (unsigned long long)b);
+        }
+    }
+    /* a virtual clock: no CPU, read out of line, its ticks are the clock's */
+    _Atomic uint64_t vclock = 777;
+    clk_calib v = { .ns_per_tick = 1.0, .virt = &vclock };
+    clk_cpu_detect(&v);
+    ck_assert_uint_eq(v.cpu_mode, CLK_CPU_NONE);
+    ck_assert_uint_eq(v.read, CLK_READ_ANY);
+    clk_tick_cpu vt = clk_ticks_cpu(&v, false, 5);
+    ck_assert_uint_eq(vt.t, 777);
+    ck_assert_uint_eq(vt.cpu, 5);
+    pthread_setaffinity_np(pthread_self(), sizeof allowed, &allowed);
 }
 END_TEST
 
@@ -440,6 +517,8 @@ int main(void) {
     TCase *tc = tcase_create("sched");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, recorder_says_the_cpu);
+    tcase_add_test(tc, recorder_says_the_cpu_read_out_of_line);
+    tcase_add_test(tc, cpu_read_modes_agree);
     tcase_add_test(tc, model_cuts_runnable_out_of_compute);
     tcase_add_test(tc, model_cuts_switches_after_exit);
     tcase_add_test(tc, model_fallback_from_states);

@@ -474,7 +474,8 @@ typedef struct trc_ring {
     uint32_t mask;               /* capacity - 1 */
     uint32_t unit;
     uint32_t cpu;                /* producer: the CPU of its last event (UINT32_MAX: none yet) */
-    clk_calib clk;               /* the recorder's time base (a copy: shared by every ring) */
+    clk_calib clk;               /* the recorder's time base (a copy: shared by every ring); its
+                                    first 16 bytes are read by every emit, in this cache line */
     /* producer only, slow path */
     _Alignas(64) uint64_t lost_pending;   /* events dropped, not yet reported by a LOST event */
     uint64_t lost_since;         /* tick of the first of them */
@@ -490,6 +491,10 @@ typedef struct trc_ring {
     uint64_t discarded_since;    /* ns of the first of them */
     _Alignas(64) trc_event ev[];
 } trc_ring;
+/* Every emit reads head, tail_cache, mask, unit, cpu and clk's read mode and
+ * rseq offset: one cache line (and the event's slot). */
+_Static_assert(offsetof(trc_ring, clk) + offsetof(clk_calib, tick0) <= 64,
+               "the emit path's fields are in the ring's first cache line");
 
 /* Where rings live. The default is the process heap; the processes backend
  * gives a mapping shared with its children (the parent drains). alloc returns
@@ -579,35 +584,33 @@ void trc_recorder_mem_end(trc_recorder *r);
 /* Memory sampling so far: passes, processes read, and the drain's CPU ns spent reading. */
 void trc_recorder_mem_cost(trc_recorder *r, uint64_t *passes, uint64_t *reads, uint64_t *ns);
 
-/* The slow path of trc_emit (a full ring): waits for the drain or drops. Not inlined. */
+/* The slow path of trc_emit, not inlined: a full ring (waits for the drain or
+ * drops), the half-full mark (rings the drain), or a change of CPU (a CPU event
+ * goes first). */
 void trc_emit_slow_(trc_ring *r, bool ordered, uint16_t kind, uint32_t obj, uint16_t aux, uint64_t arg,
                     uint32_t extra);
-/* The unit is on another CPU than at its last event: a CPU event goes first
- * (trc_recorder.c; written as the slow path writes: it may wait or drop). */
-void trc_ring_cpu_(trc_ring *r, uint32_t cpu);
 
-/* The hot path: no lock, no syscall. trc_emit_sync() is for events that follow
- * an acquisition (a lock taken, an item got, a wake-up): its timestamp is read
- * strictly after the acquiring instruction, so it never lands before the
- * release it follows (costs one lfence). The CPU comes with the tick (rdtscp,
- * or the rseq area): a change of CPU is recorded as a CPU event before the
- * event (trc_ring_cpu_, through the slow path). A full ring (tail_cache says
- * so) goes to trc_emit_slow_, which rereads tail. */
-static inline void trc_emit_(trc_ring *r, bool ordered, uint16_t kind, uint32_t obj, uint16_t aux, uint64_t arg,
-                             uint32_t extra) {
-    uint32_t cpu = r->cpu;
-    uint64_t now = clk_ticks_cpu(&r->clk, ordered, &cpu);
-    if (__builtin_expect(cpu != r->cpu, 0)) {
-        trc_ring_cpu_(r, cpu);
-        now = ordered ? clk_ticks_ordered(&r->clk) : clk_ticks(&r->clk);   /* after the CPU event's */
-    }
+/* The hot path: no lock, no syscall, no call. trc_emit_sync() is for events that
+ * follow an acquisition (a lock taken, an item got, a wake-up): its timestamp is
+ * read strictly after the acquiring instruction, so it never lands before the
+ * release it follows (costs one lfence). The CPU comes with the tick (the rseq
+ * area's cpu_id, or rdtscp). Everything unusual goes to trc_emit_slow_ through
+ * one test: the CPU changed (a CPU event goes first), or head passed tail_cache
+ * (a full ring, or the half-full mark: see trc_recorder.c). The mode (complete
+ * or drop) and the event limit are never looked at here: the slow path reads
+ * the mode, the drain counts the events. Always inlined: a call and its saved
+ * registers cost as much as the rest (weft's sim and bench_recorder had
+ * out-of-line copies of this function). */
+__attribute__((always_inline)) static inline void trc_emit_(trc_ring *r, bool ordered, uint16_t kind, uint32_t obj,
+                                                             uint16_t aux, uint64_t arg, uint32_t extra) {
+    clk_tick_cpu now = clk_ticks_cpu(&r->clk, ordered, r->cpu);
     uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
-    if (__builtin_expect(h - r->tail_cache > r->mask, 0)) {
+    if (__builtin_expect((now.cpu != r->cpu) | (h - r->tail_cache > r->mask), 0)) {
         trc_emit_slow_(r, ordered, kind, obj, aux, arg, extra);
         return;
     }
     trc_event *e = &r->ev[h & r->mask];
-    e->t = now;
+    e->t = now.t;
     e->arg = arg;
     e->unit = r->unit;
     e->obj = obj;

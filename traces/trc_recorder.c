@@ -1,10 +1,13 @@
 /* The recorder.
  *
  * Design: every unit owns one single-producer/single-consumer ring of fixed
- * 32-byte events (trc_ring, see trc.h). trc_emit() is the hot path: a relaxed
- * load of its own head, a compare against a cached tail, a tick read (TSC or
- * vDSO clock_gettime: no syscall), a 32-byte store and a release store of head.
- * No lock, no shared cursor: two units never touch the same cache line.
+ * 32-byte events (trc_ring, see trc.h). trc_emit() is the hot path, always
+ * inlined: a tick read with the CPU (TSC and the rseq cpu_id, or rdtscp; other
+ * clocks through a call), a relaxed load of its own head, one test (CPU changed,
+ * or head past a cached tail), a 32-byte store and a release store of head; it
+ * reads one cache line of the ring besides the event's slot. No lock, no
+ * shared cursor: two units never touch the same cache line. The recording
+ * mode and the event limit are never looked at there.
  *
  * A background drain thread wakes every drain_period_us (or at once when a
  * producer rings ctl->kick: a ring past half full does, so the drain empties
@@ -14,8 +17,9 @@
  * a lot to do it goes again without sleeping, so a busy run is drained as fast
  * as the writer goes.
  *
- * A full ring sends the producer to trc_emit_slow_ (not inlined, so the fast
- * path stays a few instructions):
+ * A full ring (or the half-full mark, or a change of CPU: a CPU event goes
+ * first) sends the producer to trc_emit_slow_ (not inlined, so the fast path
+ * stays a few instructions):
  *  - complete mode (the default): the unit rings the drain and waits (a futex
  *    on its ring's tail_seq, bumped by the drain) until there is room, then
  *    writes FLUSH_BEGIN (when the wait began) and FLUSH_END (when it ended)
@@ -149,8 +153,9 @@ static void ring_kick_half(trc_ring *r) {
     fx_wake(&r->ctl->kick);
 }
 
-void trc_emit_slow_(trc_ring *r, bool ordered, uint16_t kind, uint32_t obj, uint16_t aux, uint64_t arg,
-                    uint32_t extra) {
+/* The event, with a full ring or at the half-full mark. */
+static void ring_emit(trc_ring *r, bool ordered, uint16_t kind, uint32_t obj, uint16_t aux, uint64_t arg,
+                      uint32_t extra) {
     uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
     uint64_t cap = (uint64_t)r->mask + 1;
     uint64_t need = 1 + (r->lost_pending ? 1 : 0);
@@ -189,6 +194,19 @@ void trc_emit_slow_(trc_ring *r, bool ordered, uint16_t kind, uint32_t obj, uint
     ring_put(r, h++, now, kind, obj, aux, arg, extra);
     ring_next_mark(r, h);
     atomic_store_explicit(&r->head, h, memory_order_release);
+}
+
+void trc_emit_slow_(trc_ring *r, bool ordered, uint16_t kind, uint32_t obj, uint16_t aux, uint64_t arg,
+                    uint32_t extra) {
+    /* the CPU once more (the fast path's may be stale by now): a change is
+     * recorded by a CPU event before the event, as the slow path writes */
+    uint32_t cpu = clk_ticks_cpu_any(&r->clk, false, r->cpu).cpu;
+    if (cpu != r->cpu) {
+        uint32_t before = r->cpu;
+        r->cpu = cpu;
+        if (cpu != UINT32_MAX) ring_emit(r, false, TRC_EV_CPU, 0, 0, cpu, before == UINT32_MAX ? 0 : before + 1);
+    }
+    ring_emit(r, ordered, kind, obj, aux, arg, extra);
 }
 
 /* ---- the recorder ---------------------------------------------------------- */
@@ -252,7 +270,7 @@ int trc_recorder_create(trc_recorder **out, const trc_recorder_desc *desc, diag 
     if (desc->virtual_clock) r->clk = (clk_calib){ .ns_per_tick = 1.0, .virt = desc->virtual_clock };
     else if (desc->clock) r->clk = *desc->clock;
     else clk_calibrate_cached(&r->clk, !desc->no_tsc);
-    if (desc->no_cpu) r->clk.cpu_mode = CLK_CPU_NONE;
+    if (desc->no_cpu) clk_cpu_set(&r->clk, CLK_CPU_NONE);
     r->ctl = r->alloc.alloc(r->alloc.ctx, sizeof *r->ctl);
     if (!r->ctl) {
         own_free(r, r, sizeof *r);
@@ -277,13 +295,6 @@ int trc_recorder_create(trc_recorder **out, const trc_recorder_desc *desc, diag 
 }
 
 const clk_calib *trc_recorder_clock(trc_recorder *r) { return &r->clk; }
-
-void trc_ring_cpu_(trc_ring *r, uint32_t cpu) {
-    uint32_t before = r->cpu;
-    r->cpu = cpu;
-    if (cpu == UINT32_MAX) return;
-    trc_emit_slow_(r, false, TRC_EV_CPU, 0, 0, cpu, before == UINT32_MAX ? 0 : before + 1);
-}
 
 trc_ring *trc_recorder_ring(trc_recorder *r, uint32_t unit) {
     pthread_mutex_lock(&r->mu);
