@@ -12,12 +12,19 @@
  * above the resident set before it (Linux: VmHWM reset through
  * /proc/self/clear_refs), and the whole process's peak. Run it at 1 M and
  * 10 M events to see whether the export's memory grows with the recording.
+ * Then the whole of it as weft export does it, side by side, reps times each
+ * alternately: the model built with its owners stored and then exported (the
+ * anchor), and the model built with an owner sink that writes the owner
+ * slices as it goes (trc_pf_stream), to /dev/null: median wall and CPU time,
+ * and the peak RSS of each (in a child process of its own) above its start.
  * Prints figures only; never fails on time. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "traces/trc.h"
 
@@ -172,6 +179,34 @@ static bool reset_peak(void) {
     return fclose(f) == 0 && ok;
 }
 
+/* The model built and exported: way 0 with its owners stored (the anchor), way 1 streamed
+ * (trc_pf_stream: the owner slices written from the model's owner sink). */
+static int model_export(const trc_recording *rec, FILE *out, int way, diag *d) {
+    trc_model m2;
+    int rc;
+    if (way == 0) {
+        rc = trc_model_build(&m2, &rec->runs[0], d);
+        if (!rc) {
+            rc = trc_export_perfetto(out, rec, &m2, d);
+            trc_model_release(&m2);
+        }
+    } else {
+        trc_pf_stream *st = NULL;
+        trc_model_opts o = { 0 };
+        rc = trc_pf_stream_begin(&st, out, rec, d);
+        if (!rc) rc = trc_pf_stream_run_begin(st, 0, &o, d);
+        if (!rc) rc = trc_model_build_opts(&m2, &rec->runs[0], &o, d);
+        if (!rc) {
+            rc = trc_pf_stream_run_end(st, &m2, d);
+            trc_model_release(&m2);
+        }
+        if (!rc) rc = trc_pf_stream_end(st, d);
+        else trc_pf_stream_free(st);
+    }
+    fflush(out);
+    return rc;
+}
+
 int main(int argc, char **argv) {
     size_t want = argc > 1 ? strtoull(argv[1], NULL, 10) : 2000000;
     uint32_t nunits = argc > 2 ? (uint32_t)strtoul(argv[2], NULL, 10) : 16;
@@ -249,6 +284,53 @@ int main(int argc, char **argv) {
         double x = median(rows[k].t, reps);
         printf("export to %s: median %6.1f ms of %d: %5.1f M events/s, %5.0f MB/s\n", rows[k].what, x * 1e3, reps,
                (double)nev / x / 1e6, (double)bytes / x / 1e6);
+    }
+    {   /* model + export, stored (the anchor) against streamed, alternately; the peak RSS of each in a
+         * child process of its own (in this one, each would reuse the heap the other freed) */
+        double ts[64], cs[64], tw[64], cw[64];
+        long peak[2] = { -1, -1 };
+        FILE *null2 = fopen("/dev/null", "wb");
+        for (int way = 0; way < 2; way++) {
+            int p[2];
+            if (pipe(p)) break;
+            fflush(stdout);
+            pid_t pid = fork();
+            if (pid == 0) {
+                close(p[0]);
+                long v = -1;
+                bool reset = reset_peak();
+                long before = status_kb("VmRSS");
+                if (!model_export(rec, null2, way, &d)) {
+                    long after = status_kb("VmHWM");
+                    if (reset && before >= 0 && after >= 0) v = after - before;
+                }
+                if (write(p[1], &v, sizeof v) != (ssize_t)sizeof v) _exit(1);
+                _exit(0);
+            }
+            close(p[1]);
+            if (pid > 0 && read(p[0], &peak[way], sizeof peak[way]) != (ssize_t)sizeof peak[way]) peak[way] = -1;
+            close(p[0]);
+            if (pid > 0) waitpid(pid, NULL, 0);
+        }
+        for (int i = 0; i < reps; i++) {
+            for (int way = 0; way < 2; way++) {
+                t0 = now_s();
+                double c0 = cpu_s();
+                int rc = model_export(rec, null2, way, &d);
+                (way ? cw : cs)[i] = cpu_s() - c0;
+                (way ? tw : ts)[i] = now_s() - t0;
+                if (rc) { fprintf(stderr, "bench_export: model + export: %s\n", d.msg); return 1; }
+            }
+        }
+        fclose(null2);
+        double xs = median(ts, reps), xw = median(tw, reps);
+        printf("model + export, owners stored (anchor): median %6.1f ms wall, %6.1f ms cpu of %d: %5.1f M events/s\n",
+               xs * 1e3, median(cs, reps) * 1e3, reps, (double)nev / xs / 1e6);
+        printf("model + export, owners streamed:        median %6.1f ms wall, %6.1f ms cpu of %d: %5.1f M events/s\n",
+               xw * 1e3, median(cw, reps) * 1e3, reps, (double)nev / xw / 1e6);
+        if (peak[0] >= 0 && peak[1] >= 0)
+            printf("model + export peak RSS (each in a child process, above its start): stored %.1f MB, "
+                   "streamed %.1f MB\n", (double)peak[0] / 1024, (double)peak[1] / 1024);
     }
     if (argc > 4) {   /* keep one export, e.g. for check_semantics.py */
         FILE *f = fopen(argv[4], "wb");

@@ -15,7 +15,11 @@
  *            done with them (the merge alone)
  *   model    open + the derived model (what view loads before its first frame)
  *   stats    open + model + the stats text
- *   export   open + model + the Perfetto trace, written to /dev/null
+ *   export   open + model + the Perfetto trace, written to /dev/null (every
+ *            model built first, owners stored: the way before the stream)
+ *   stream   what weft export does: open, then run by run the model built
+ *            with its owner slices streamed into the trace (trc_pf_stream),
+ *            never stored, to /dev/null; "export" is its anchor
  * The phases that read the events run twice over: with the cursor's read-ahead
  * off (the caller's thread reads, merges and uses the events) and on (a
  * thread of the cursor's own reads and merges ahead), the runs of the two
@@ -31,8 +35,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum { PH_BASE, PH_OPEN, PH_READ, PH_MODEL, PH_STATS, PH_EXPORT, PH__N };
-static const char *const ph_name[PH__N] = { "baseline", "open", "read", "model", "stats", "export" };
+enum { PH_BASE, PH_OPEN, PH_READ, PH_MODEL, PH_STATS, PH_EXPORT, PH_STREAM, PH__N };
+static const char *const ph_name[PH__N] = { "baseline", "open", "read", "model", "stats", "export", "stream" };
 
 typedef struct result { double wall_s, cpu_s, main_cpu_s; long rss_kb; uint64_t events; int ok; } result;
 
@@ -63,7 +67,26 @@ static uint64_t phase(int ph, const char *path, bool ahead) {
         }
         if (sum == 42) printf(" ");   /* keeps the loop */
     }
-    if (ph >= PH_MODEL) {
+    if (ph == PH_STREAM) {
+        FILE *f = fopen("/dev/null", "wb");
+        trc_pf_stream *s;
+        int rc = !f || trc_pf_stream_begin(&s, f, rec, &d);
+        for (uint32_t r = 0; r < rec->nruns && !rc; r++) {
+            trc_model_opts o = { 0 };
+            trc_model m;
+            rc = trc_pf_stream_run_begin(s, r, &o, &d) || trc_model_build_opts(&m, &rec->runs[r], &o, &d);
+            if (!rc) {
+                rc = trc_pf_stream_run_end(s, &m, &d);
+                trc_model_release(&m);
+            }
+        }
+        if (!rc) rc = trc_pf_stream_end(s, &d);
+        if (rc) {
+            fprintf(stderr, "bench_load: stream: %s\n", d.msg);
+            exit(2);
+        }
+        fclose(f);
+    } else if (ph >= PH_MODEL) {
         trc_model *m = calloc(rec->nruns ? rec->nruns : 1, sizeof *m);
         for (uint32_t r = 0; r < rec->nruns; r++)
             if (trc_model_build(&m[r], &rec->runs[r], &d)) {

@@ -113,6 +113,10 @@ void free_loaded(loaded *l);
 void print_model_warnings(const char *path, uint32_t run, const trc_model *m, size_t max);
 /* Writes the Perfetto trace to o's temporary file (the caller commits it). */
 int export_perfetto(const loaded *l, output *o);   /* 0 or an exit status (printed) */
+/* weft export's way: loads the recording and writes it run by run, each run's model built with
+ * its owner slices streamed into the trace (trc_pf_stream), so only one run's model is alive and
+ * it never stores its owners. The model's warnings as load_recording prints them. */
+int export_perfetto_stream(input *in, output *o);
 enum export_kind { EXPORT_JSON = 1, EXPORT_TEXT = 2 };
 /* The Chrome JSON trace or the text dump, the same way (progress on a terminal). */
 int export_other(const loaded *l, output *o, enum export_kind kind, bool scrub);

@@ -29,7 +29,8 @@ static bool looks_like_text(const char *path) {
     return true;
 }
 
-int load_recording_from(loaded *l, input *in) {
+/* The recording alone (no model yet): 0 or an exit status (printed). */
+static int load_recording_file(loaded *l, input *in) {
     const char *path = in->path;
     diag d;
     diag_clear(&d);
@@ -52,6 +53,15 @@ int load_recording_from(loaded *l, input *in) {
     if (l->rec->truncated)
         fprintf(stderr, "weft: %s: warning: recording cut short at byte %llu (%s); showing what came before\n", esc(path),
                 (unsigned long long)l->rec->truncated_at, esc(l->rec->truncated_why));
+    return 0;
+}
+
+int load_recording_from(loaded *l, input *in) {
+    const char *path = in->path;
+    diag d;
+    diag_clear(&d);
+    int rc = load_recording_file(l, in);
+    if (rc) return rc;
     l->models = xcalloc(l->rec->nruns ? l->rec->nruns : 1, sizeof *l->models);
     for (uint32_t i = 0; i < l->rec->nruns; i++) {
         rc = trc_model_build(&l->models[i], &l->rec->runs[i], &d);
@@ -99,7 +109,7 @@ int load_recording(loaded *l, const char *path) {
 
 void free_loaded(loaded *l) {
     if (!l->rec) return;
-    for (uint32_t i = 0; i < l->rec->nruns; i++) trc_model_release(&l->models[i]);
+    for (uint32_t i = 0; l->models && i < l->rec->nruns; i++) trc_model_release(&l->models[i]);
     free(l->models);
     trc_recording_free(l->rec);
     l->rec = NULL;
@@ -117,6 +127,56 @@ int export_perfetto(const loaded *l, output *o) {
     diag_clear(&d);
     int rc = trc_export_perfetto(f, l->rec, l->models, &d);
     if (fclose(f) != 0 && !rc) rc = diag_set(&d, ERR_IO, "cannot finish writing '%s': %s", o->given, strerror(errno));
+    if (rc) {
+        output_fix_diag(o, &d);
+        print_diag(o->given, &d, rc);
+        return exit_for(rc);
+    }
+    return 0;
+}
+
+int export_perfetto_stream(input *in, output *o) {
+    const char *path = in->path;
+    loaded l;
+    int rc = load_recording_file(&l, in);
+    if (rc) return rc;
+    FILE *f = o->direct ? fopen(o->tmp, "wb") : file_open_behind(o->tmp);
+    if (!f) {
+        fprintf(stderr, "weft: cannot write '%s': %s\n", esc(o->given), strerror(errno));
+        free_loaded(&l);
+        return EXIT_IO;
+    }
+    diag d;
+    diag_clear(&d);
+    trc_pf_stream *s = NULL;
+    bool model_failed = false;
+    rc = trc_pf_stream_begin(&s, f, l.rec, &d);
+    for (uint32_t r = 0; r < l.rec->nruns && !rc; r++) {
+        trc_model_opts mo = { 0 };
+        rc = trc_pf_stream_run_begin(s, r, &mo, &d);
+        if (rc) break;
+        trc_model m;
+        diag dm;
+        diag_clear(&dm);
+        int mrc = trc_model_build_opts(&m, &l.rec->runs[r], &mo, &dm);
+        if (mrc) {
+            /* the stream's own failure (writing the owner slices) says more than the model's */
+            if (!trc_pf_stream_error(s, &d)) {
+                fprintf(stderr, "weft: %s: run %u: %s\n", esc(path), r + 1, esc(dm.msg));
+                model_failed = true;
+            }
+            rc = mrc;
+            break;
+        }
+        print_model_warnings(path, l.rec->nruns > 1 ? r + 1 : 0, &m, 3);
+        rc = trc_pf_stream_run_end(s, &m, &d);
+        trc_model_release(&m);
+    }
+    if (s && rc) trc_pf_stream_free(s);
+    else if (s) rc = trc_pf_stream_end(s, &d);
+    if (fclose(f) != 0 && !rc) rc = diag_set(&d, ERR_IO, "cannot finish writing '%s': %s", o->given, strerror(errno));
+    free_loaded(&l);
+    if (rc && model_failed) return exit_for(rc);
     if (rc) {
         output_fix_diag(o, &d);
         print_diag(o->given, &d, rc);

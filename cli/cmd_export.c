@@ -21,7 +21,8 @@ const cli_cmd cli_cmd_export = {
     .name = "export", .args = "A.weft", .fn = cmd_export, .opts = export_opts, .complete = "file:weft",
     .summary = "write a Perfetto trace, a Chrome JSON trace or a stable text dump",
     .description = "perfetto: the protobuf trace ui.perfetto.dev opens: a track per unit with its states,\n"
-                   "object tracks, counters, flows and marks.\n"
+                   "object tracks, counters, flows and marks. Written run by run, the lock ownerships as\n"
+                   "the recording is read (never stored), so its memory does not grow with them.\n"
                    "\n"
                    "json: the Chrome trace event format, for chrome://tracing and older tools: a process per\n"
                    "run, a thread per unit, its states as complete (X) events, marks and point events as\n"
@@ -81,12 +82,15 @@ int cmd_export(int argc, char **argv) {
     rc = output_begin(&o, outp, whats[fmt]);
     if (!rc) rc = output_not_input(&o, &in, whats[fmt]);
     if (!rc) {
-        loaded l;
-        rc = load_recording_from(&l, &in);
-        if (!rc) {
-            if (fmt == 0) rc = export_perfetto(&l, &o);
-            else rc = export_other(&l, &o, fmt == 1 ? EXPORT_JSON : EXPORT_TEXT, scrub);
-            free_loaded(&l);
+        if (fmt == 0) {
+            rc = export_perfetto_stream(&in, &o);
+        } else {
+            loaded l;
+            rc = load_recording_from(&l, &in);
+            if (!rc) {
+                rc = export_other(&l, &o, fmt == 1 ? EXPORT_JSON : EXPORT_TEXT, scrub);
+                free_loaded(&l);
+            }
         }
         if (rc) output_discard(&o);
         else rc = output_commit(&o);

@@ -346,7 +346,11 @@ static void parse_packet(dec *d, seqs *sq, size_t idx, const uint8_t *p, const u
         if (!ss->valid) { fail(d, off, "interned data before CLEARED on sequence %u", (unsigned)seq); return; }
         parse_interned(d, ss, id, id_end);
     }
-    if (td) parse_descriptor(d, td, td_end);
+    if (td) {
+        size_t before = d->t->ntracks;
+        parse_descriptor(d, td, td_end);
+        if (!d->failed && d->t->ntracks > before) d->t->tracks[d->t->ntracks - 1].packet = idx;
+    }
     if (te) {
         if (!has_seq) { fail(d, off, "track event without a sequence id"); return; }
         if (!has_ts) { fail(d, off, "track event without a timestamp"); return; }

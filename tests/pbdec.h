@@ -21,6 +21,7 @@ typedef struct pb_track {
     int32_t rank;
     int merge;                      /* sibling_merge_behavior, 0 = unset */
     char *merge_key;                /* sibling_merge_key, NULL = unset */
+    size_t packet;                  /* index of its descriptor's packet in the file */
 } pb_track;
 
 enum { PB_ANN_NONE, PB_ANN_UINT, PB_ANN_INT, PB_ANN_STR, PB_ANN_BOOL, PB_ANN_DOUBLE };

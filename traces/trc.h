@@ -346,6 +346,8 @@ typedef struct trc_run {
     const char *machine;       /* "2 cores, Linux 6.1, <cpu model>" */
     uint32_t cores;
     uint64_t t_start, t_end;   /* CLOCK_MONOTONIC ns; t_end from RUN_END or last event */
+    uint64_t t_last;           /* a loaded run: its latest event's t (0: no event), known before its
+                                  events are read (the reader scans them); 0 for a run built in memory */
     /* tables */
     trc_unit *units; uint32_t nunits;
     trc_object *objects; uint32_t nobjects;
@@ -753,6 +755,12 @@ typedef struct trc_unit_track {
     /* what the spans do not say, counted from its events for the stats */
     uint64_t cpu_ns;                 /* CPU burnt in compute steps: the sum of its COMPUTE_END args */
     uint32_t puts, gets;             /* its PUT and GET events (the items it put and got) */
+    /* Its latest blocked span on a lock, rlock or rwlock ([hold_t0, hold_t1) on object hold_obj; 0:
+     * none, or a later blocked span was on another kind) and the owner of that object at the span's
+     * last nanosecond (TRC_UNIT_UNKNOWN: nobody known), found as the model is built: what
+     * trc_waitfor_end reads when the owners went to an owner sink (trc_model_opts). */
+    uint32_t hold_obj, holder;
+    uint64_t hold_t0, hold_t1;
 } trc_unit_track;
 
 typedef struct trc_sample { uint64_t t; int64_t v; } trc_sample;  /* step function */
@@ -778,7 +786,8 @@ typedef struct trc_object_track {
     trc_sample *depth; size_t ndepth;        /* queues: depth after each put/get, starts with (0,0) */
     trc_owner_span *owners; size_t nowners;  /* exclusive owners, sorted, never overlapping: locks and
                                                 rlocks (depth = the deepest recursion of that ownership),
-                                                rwlocks: the writers */
+                                                rwlocks: the writers. Built with an owner sink
+                                                (trc_model_opts): owners is NULL, nowners still counts */
     uint64_t *owners_held; size_t nowners_held;  /* a sparse prefix sum of owners for the viewer:
                                                 owners_held[k] = time held in owners[0 .. k *
                                                 TRC_OWNER_HELD_STEP); k < nowners_held */
@@ -1045,6 +1054,16 @@ int trc_model_build(trc_model *m, const trc_run *run, diag *d);
 typedef struct trc_model_opts {
     void (*progress)(void *ctx, uint64_t done, uint64_t total);   /* events read so far (every 64K) */
     void *ctx;
+    /* An owner sink (NULL: none): every ownership (trc_owner_span) of a lock, rlock, rwlock writer or
+     * GIL is handed to it as it closes, in time order per object (obj: the object's index, id - 1),
+     * including the made-up TRC_UNIT_UNKNOWN ones and those still open at the run's end, instead of
+     * being stored: the model's owners and owners_held stay empty, while nowners, t_held, repairs,
+     * acquires, handoffs and every other figure are what they would be without it. m is the model
+     * being built: the sink may read the object's level series, which holds every sample up to the
+     * span's end. A non-zero return (-ERR_xxx) stops the build, which then fails with it. The
+     * viewer and stats keep the owners (no sink); the Perfetto export streams them (trc_pf_stream). */
+    int (*owner_sink)(void *sink_ctx, const trc_model *m, uint32_t obj, const trc_owner_span *s);
+    void *sink_ctx;
 } trc_model_opts;
 int trc_model_build_opts(trc_model *m, const trc_run *run, const trc_model_opts *opts, diag *d);
 void trc_model_release(trc_model *m);
@@ -1206,6 +1225,29 @@ void trc_diff_json(buf *out, const trc_diff *const *diffs, const char *const *la
 
 /* Perfetto protobuf TracePacket stream (traces/trc_perfetto.c). One model per run. */
 int trc_export_perfetto(FILE *out, const trc_recording *rec, const trc_model *models, diag *d);
+/* The same run by run, so that only one run's model is alive at a time and the owner slices are
+ * written as that model is built (its owner sink) instead of being stored in it:
+ *     trc_pf_stream *s;
+ *     trc_pf_stream_begin(&s, out, rec, d);
+ *     for each run r, in order:
+ *         trc_model_opts o = { ... };
+ *         trc_pf_stream_run_begin(s, r, &o, d);      (sets o.owner_sink and o.sink_ctx)
+ *         trc_model_build_opts(&m, &rec->runs[r], &o, d);
+ *         trc_pf_stream_run_end(s, &m, d);           (the rest of the run, from its model)
+ *         trc_model_release(&m);
+ *     trc_pf_stream_end(s, d);                       (the trailer; frees s)
+ * With opts NULL, run_begin sets no sink and run_end writes the owners the model stored. After a
+ * failure every call fails the same way; trc_pf_stream_free(s) drops a stream not ended. The
+ * trace holds the same packets as trc_export_perfetto's; only the owner sequences come earlier
+ * in the file (and their sequence ids differ). */
+typedef struct trc_pf_stream trc_pf_stream;
+int trc_pf_stream_begin(trc_pf_stream **s, FILE *out, const trc_recording *rec, diag *d);
+int trc_pf_stream_run_begin(trc_pf_stream *s, uint32_t r, trc_model_opts *opts, diag *d);
+int trc_pf_stream_run_end(trc_pf_stream *s, const trc_model *m, diag *d);
+int trc_pf_stream_end(trc_pf_stream *s, diag *d);
+void trc_pf_stream_free(trc_pf_stream *s);
+/* 0 while the stream is sound; else its failure (-ERR_xxx), said in d */
+int trc_pf_stream_error(trc_pf_stream *s, diag *d);
 
 /* Progress of a long export: called now and then with the fraction done (0..1). */
 typedef void (*trc_progress_fn)(void *ud, double done);

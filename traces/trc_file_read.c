@@ -608,6 +608,7 @@ static void p_events(pctx *x) {
     }
     run->lost = lost;
     L->last_t = last;
+    run->t_last = last;
     trc_evsrc_add(run->src, q0, at + 8, n);
     run->nevents += n;
 }

@@ -125,6 +125,8 @@ typedef struct unit_cur {
     /* the GIL: the state a GIL wait goes back to, when it began; the compute under way */
     uint8_t gil_resume; uint64_t gil_since; uint32_t gil_obj;
     uint64_t compute_t0, compute_gil;
+    bool probing;                             /* in builder.probes: its hold_* waits for an ownership */
+    uint64_t probe_q;                         /* the time whose owner it waits for */
 } unit_cur;
 
 typedef struct obj_cur {
@@ -136,6 +138,9 @@ typedef struct obj_cur {
     size_t cap_owners, cap_held, cap_depth, cap_level, cap_set, cap_cops;
     bool is_set; uint32_t set_unit; uint64_t set_t0, set_seq;   /* events */
     int64_t gil_waiting;                                        /* the GIL: units waiting for it */
+    /* owned kinds: the latest ownership closed (any), and the latest with t1 > t0 (for hold probes) */
+    bool pushed, has_last; uint64_t pushed_t1; trc_owner_span last;
+    uint32_t probes;                                            /* units probing it */
 } obj_cur;
 
 /* A future's event indexes, for its flows. */
@@ -143,11 +148,15 @@ typedef struct fut_ev { uint64_t submit, start, done, cancel, callback; uint32_t
 typedef struct result_ev { size_t fut; uint64_t t, ev; uint32_t unit; uint16_t aux; } result_ev;
 typedef struct wake_ev { uint64_t t, ev, seq; uint32_t unit, obj, okind; } wake_ev;
 
-static void span_close(trc_unit_track *ut, unit_cur *c, uint64_t t, uint8_t outcome) {
+typedef struct builder builder;
+static void hold_probe(builder *b, trc_unit_track *ut, unit_cur *c, uint64_t t);
+
+static void span_close(builder *b, trc_unit_track *ut, unit_cur *c, uint64_t t, uint8_t outcome) {
     if (t > c->t0) {
         ARR_GROW(ut->spans, ut->nspans + 1, c->cap);
         ut->spans[ut->nspans++] = (trc_span){ .t0 = c->t0, .t1 = t, .obj = c->obj, .state = c->state,
                                               .op = c->op, .outcome = outcome, .target = c->target };
+        if (c->state == TRC_ST_BLOCKED && c->obj) hold_probe(b, ut, c, t);
     }
 }
 
@@ -216,9 +225,16 @@ static void level_push(trc_object_track *ot, obj_cur *o, uint64_t t, int64_t v) 
     ARR_PUSH(ot->level, ot->nlevel, o->cap_level, ((trc_sample){ t, v }));
 }
 
-typedef struct builder {
+struct builder {
     trc_model *m;
     const trc_run *run;
+    unit_cur *uc;
+    obj_cur *oc;
+    /* closed ownerships go to the sink instead of the owners arrays (trc_model_opts) */
+    int (*owner_sink)(void *ctx, const trc_model *m, uint32_t obj, const trc_owner_span *s);
+    void *sink_ctx;
+    int sink_rc;         /* the sink's first failure: the build stops after the batch */
+    uint32_t *probes; size_t nprobes, cap_probes;   /* units whose hold probe waits for an ownership */
     size_t cap_flows, cap_marks, cap_inst, cap_fut, cap_res;
     uint64_t next_flow;
     item_map items;      /* (queue, item id) -> the put */
@@ -231,7 +247,7 @@ typedef struct builder {
     trc_evcur *cur;      /* for the byte offset of the event at hand */
     trc_event *sched; size_t nsched, cap_sched;   /* CPU, SCHED_SWITCH, SCHED_COUNTS, in time order */
     trc_event *mem; size_t nmem, cap_mem;         /* MEM_RESIDENT, MEM_VIRTUAL, in time order */
-} builder;
+};
 
 static void flow_add(builder *b, uint32_t kind, uint64_t t0, uint64_t t1, uint32_t u0, uint32_t u1, uint32_t obj,
                      uint64_t item, uint64_t ev0, uint64_t ev1) {
@@ -497,18 +513,94 @@ static uint64_t acquire_known_after(const trc_model *m, const unit_cur *uc, cons
     return from;
 }
 
-/* Appends an ownership (and keeps t_held, and its sparse prefix sum, up to date). */
-static inline void owner_push(trc_object_track *ot, obj_cur *o, trc_owner_span s) {
-    if (ot->nowners % TRC_OWNER_HELD_STEP == 0) ARR_PUSH(ot->owners_held, ot->nowners_held, o->cap_held, ot->t_held);
-    ARR_PUSH(ot->owners, ot->nowners, o->cap_owners, s);
+/* Hold probes: trc_waitfor_end names the holder of the lock a unit was still
+ * waiting for at its end, the owner at the end of its last blocked span. With
+ * an owner sink the owners are not kept to look that up afterwards, so each
+ * blocked span on a lock, rlock or rwlock asks for it as it closes (at q, its
+ * last nanosecond): the latest ownership closed with t1 > t0 answers if it
+ * covers q, else the first ownership closed from then on with t1 > q does
+ * (ownerships are sorted and never overlap, so no later one can). The answer
+ * lands in the unit's hold_* fields, for its latest such span only. */
+static void probe_answer(trc_unit_track *ut, const trc_owner_span *s, uint64_t q) {
+    ut->holder = s->t0 <= q ? s->owner : TRC_UNIT_UNKNOWN;
+}
+
+static void hold_probe(builder *b, trc_unit_track *ut, unit_cur *c, uint64_t t) {
+    if (c->probing) {   /* a new span replaces the question of the one before */
+        b->oc[ut->hold_obj - 1].probes--;
+        c->probing = false;
+    }
+    uint32_t kind = c->obj <= b->run->nobjects ? b->run->objects[c->obj - 1].kind : 0;
+    if (kind != TRC_OBJ_LOCK && kind != TRC_OBJ_RLOCK && kind != TRC_OBJ_RWLOCK) {
+        ut->hold_obj = 0;   /* its latest blocked span is not on an owned object */
+        return;
+    }
+    obj_cur *o = &b->oc[c->obj - 1];
+    uint64_t q = t - 1;
+    ut->hold_obj = c->obj;
+    ut->hold_t0 = c->t0;
+    ut->hold_t1 = t;
+    ut->holder = TRC_UNIT_UNKNOWN;
+    if (o->has_last && o->last.t1 > q) {
+        probe_answer(ut, &o->last, q);
+        return;
+    }
+    c->probing = true;
+    c->probe_q = q;
+    o->probes++;
+    for (size_t k = 0; k < b->nprobes; k++)
+        if (b->probes[k] == (uint32_t)(c - b->uc)) return;
+    ARR_PUSH(b->probes, b->nprobes, b->cap_probes, (uint32_t)(c - b->uc));
+}
+
+/* The probes on object oi that ownership s answers. */
+static void probes_answer(builder *b, uint32_t oi, const trc_owner_span *s) {
+    obj_cur *o = &b->oc[oi];
+    for (size_t k = 0; k < b->nprobes && o->probes;) {
+        uint32_t u = b->probes[k];
+        unit_cur *c = &b->uc[u];
+        trc_unit_track *ut = &b->m->units[u];
+        if (!c->probing) {   /* answered (or replaced) already: drop it */
+            b->probes[k] = b->probes[--b->nprobes];
+            continue;
+        }
+        if (ut->hold_obj == oi + 1 && s->t1 > c->probe_q) {
+            probe_answer(ut, s, c->probe_q);
+            c->probing = false;
+            o->probes--;
+            b->probes[k] = b->probes[--b->nprobes];
+            continue;
+        }
+        k++;
+    }
+}
+
+/* Appends an ownership (and keeps t_held, and its sparse prefix sum, up to
+ * date), or hands it to the owner sink. */
+static inline void owner_push(builder *b, trc_object_track *ot, obj_cur *o, trc_owner_span s) {
+    uint32_t oi = (uint32_t)(o - b->oc);
+    if (b->owner_sink) {
+        ot->nowners++;
+        if (!b->sink_rc) b->sink_rc = b->owner_sink(b->sink_ctx, b->m, oi, &s);
+    } else {
+        if (ot->nowners % TRC_OWNER_HELD_STEP == 0) ARR_PUSH(ot->owners_held, ot->nowners_held, o->cap_held, ot->t_held);
+        ARR_PUSH(ot->owners, ot->nowners, o->cap_owners, s);
+    }
     ot->t_held += s.t1 - s.t0;
+    o->pushed = true;
+    o->pushed_t1 = s.t1;
+    if (s.t1 > s.t0) {
+        o->has_last = true;
+        o->last = s;
+    }
+    if (o->probes) probes_answer(b, oi, &s);
 }
 
 /* Ends the current ownership at t (the owner's span, as a release would). */
-static void owner_close(trc_object_track *ot, obj_cur *o, uint32_t okind, uint64_t t) {
+static void owner_close(builder *b, trc_object_track *ot, obj_cur *o, uint32_t okind, uint64_t t) {
     if (!o->owned) return;
     if (t > o->t0) {
-        owner_push(ot, o,
+        owner_push(b, ot, o,
                  ((trc_owner_span){ .t0 = o->t0, .t1 = t, .owner = o->owner,
                                     .depth = okind == TRC_OBJ_RLOCK && o->max_d > 1 ? o->max_d : 1 }));
     }
@@ -516,10 +608,10 @@ static void owner_close(trc_object_track *ot, obj_cur *o, uint32_t okind, uint64
 }
 
 /* An owner nobody knows, from t0 to t1. */
-static void owner_unknown(trc_object_track *ot, obj_cur *o, uint64_t t0, uint64_t t1) {
-    if (ot->nowners && ot->owners[ot->nowners - 1].t1 > t0) t0 = ot->owners[ot->nowners - 1].t1;
+static void owner_unknown(builder *b, trc_object_track *ot, obj_cur *o, uint64_t t0, uint64_t t1) {
+    if (o->pushed && o->pushed_t1 > t0) t0 = o->pushed_t1;
     if (t1 > t0) {
-        owner_push(ot, o,
+        owner_push(b, ot, o,
                  ((trc_owner_span){ .t0 = t0, .t1 = t1, .owner = TRC_UNIT_UNKNOWN, .depth = 1 }));
     }
     ot->repairs++;
@@ -549,6 +641,7 @@ static void wakes_finish(builder *b) {
 }
 
 static void builder_free(builder *b) {
+    free(b->probes);
     free(b->items.slots);
     free(b->rels.slots);
     free(b->futs.slots);
@@ -621,7 +714,7 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
             /* the gap ends here: the unit is known again from this event on */
             c->in_gap = false;
             ut->gaps[ut->ngaps - 1].t1 = t;
-            span_close(ut, c, t, 0);
+            span_close(b, ut, c, t, 0);
             span_open(c, t, ut->exited ? TRC_ST_DONE : TRC_ST_RUNNING, 0, 0, 0);
         }
         c->last_t = t;
@@ -631,7 +724,7 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
              * ended before READY: its outcome comes now */
             if (e->kind == TRC_EV_WAIT_END && ut->nspans && ut->spans[ut->nspans - 1].state == TRC_ST_BLOCKED)
                 ut->spans[ut->nspans - 1].outcome = (uint8_t)e->aux;
-            span_close(ut, c, t, 0);
+            span_close(b, ut, c, t, 0);
             span_open(c, t, TRC_ST_RUNNING, 0, 0, 0);
         }
         c->last_ev = i;
@@ -647,7 +740,7 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
                 c->started = true; ut->t_start = t; c->ev_start = i;
                 span_open(c, t, TRC_ST_RUNNING, 0, 0, 0);
             }
-            span_close(ut, c, t, c->state == TRC_ST_BLOCKED || c->state == TRC_ST_IDLE ? TRC_OUT_ABORTED : 0);
+            span_close(b, ut, c, t, c->state == TRC_ST_BLOCKED || c->state == TRC_ST_IDLE ? TRC_OUT_ABORTED : 0);
             ut->exited = true;
             ut->aborted = e->aux == TRC_EXIT_ABORTED;
             ut->cancelled = e->aux == TRC_EXIT_CANCELLED;
@@ -661,13 +754,13 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
             span_open(c, t, TRC_ST_DONE, 0, 0, 0);
             break;
         case TRC_EV_COMPUTE_BEGIN:   /* extra, on a loop: the task that blocks it + 1 */
-            span_close(ut, c, t, 0); span_open(c, t, TRC_ST_COMPUTE, 0, 0, e->extra);
+            span_close(b, ut, c, t, 0); span_open(c, t, TRC_ST_COMPUTE, 0, 0, e->extra);
             c->compute_t0 = t; c->compute_gil = 0;
             break;
         case TRC_EV_SLEEP_BEGIN:
-            span_close(ut, c, t, 0); span_open(c, t, TRC_ST_SLEEP, 0, 0, e->extra); break;
+            span_close(b, ut, c, t, 0); span_open(c, t, TRC_ST_SLEEP, 0, 0, e->extra); break;
         case TRC_EV_WAIT_BEGIN:
-            span_close(ut, c, t, 0);
+            span_close(b, ut, c, t, 0);
             span_open(c, t, (okind == TRC_OBJ_POOL && e->aux == TRC_OP_GET) || e->aux == TRC_OP_SELECT ? TRC_ST_IDLE
                                                                                                      : TRC_ST_BLOCKED, e->obj,
                       (uint8_t)e->aux, e->arg);
@@ -699,7 +792,7 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
                         ARR_PUSH(b->wakes, b->nwakes, b->cap_wakes, ((wake_ev){ t, i, e->extra, e->unit, e->obj, okind }));
                 }
             }
-            span_close(ut, c, t, (uint8_t)(e->kind == TRC_EV_WAIT_END ? e->aux : 0));
+            span_close(b, ut, c, t, (uint8_t)(e->kind == TRC_EV_WAIT_END ? e->aux : 0));
             span_open(c, t, TRC_ST_RUNNING, 0, 0, 0);
             break;
         case TRC_EV_ACQUIRE:
@@ -716,6 +809,9 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
                 c->wait_obj = 0;
                 break;
             }
+            /* the depth sample first: an owner sink reading the level series for the ownership this
+             * acquisition cuts short finds every sample up to its end */
+            if (okind == TRC_OBJ_RLOCK) level_push(ot, o, t, (int64_t)(e->arg ? e->arg : 1));
             if (o->owned && o->owner != e->unit) {
                 /* the owner's release was lost (or this is not a consistent file) */
                 uint64_t cut = owner_known_until(m, uc, o);
@@ -723,8 +819,8 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
                      "unknown from %s", unit_name(run, e->unit), run->objects[e->obj - 1].name,
                      unit_name(run, o->owner), unit_name(run, o->owner), run->objects[e->obj - 1].name,
                      fmt_t(tbuf, cut));
-                owner_close(ot, o, okind, cut);
-                owner_unknown(ot, o, cut, t);
+                owner_close(b, ot, o, okind, cut);
+                owner_unknown(b, ot, o, cut, t);
             }
             if (!o->owned) {
                 o->owned = true; o->owner = e->unit; o->t0 = t; o->max_d = 0; o->owner_gaps = ut->ngaps;
@@ -735,7 +831,6 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
             }
             o->depth = (uint32_t)e->arg;
             if (o->depth > o->max_d) o->max_d = o->depth;
-            if (okind == TRC_OBJ_RLOCK) level_push(ot, o, t, (int64_t)(e->arg ? e->arg : 1));
             c->wait_obj = 0;
             break;
         case TRC_EV_RELEASE:
@@ -757,7 +852,7 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
                     warn(b, i, k, t, e->unit, "%s releases %s, which nobody holds: its acquisition was lost; held "
                          "by %s from %s", unit_name(run, e->unit), run->objects[e->obj - 1].name,
                          unit_name(run, holder), fmt_t(tbuf, from));
-                    owner_unknown(ot, o, from, from);
+                    owner_unknown(b, ot, o, from, from);
                     o->owned = true; o->owner = holder; o->t0 = from;
                     o->max_d = okind == TRC_OBJ_RLOCK ? (uint32_t)e->arg + 1 : 1;
                     o->owner_gaps = m->units[holder].ngaps;
@@ -766,7 +861,7 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
                     warn(b, i, k, t, e->unit, "%s releases %s, which nobody holds: its acquisition was lost; the "
                          "owner is unknown from %s", unit_name(run, e->unit), run->objects[e->obj - 1].name,
                          fmt_t(tbuf, from));
-                    owner_unknown(ot, o, from, t);
+                    owner_unknown(b, ot, o, from, t);
                     o->released = true; o->rel_unit = e->unit; o->rel_t = t; o->rel_ev = i;
                     if (okind == TRC_OBJ_RLOCK) level_push(ot, o, t, 0);
                     break;
@@ -775,17 +870,17 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
                     warn(b, i, k, t, e->unit, "%s releases %s while %s owns it: releases and acquisitions were "
                          "lost; the owner is unknown from %s", unit_name(run, e->unit), run->objects[e->obj - 1].name,
                          unit_name(run, o->owner), fmt_t(tbuf, cut));
-                    owner_close(ot, o, okind, cut);
-                    owner_unknown(ot, o, cut, t);
+                    if (okind == TRC_OBJ_RLOCK) level_push(ot, o, t, (int64_t)e->arg);   /* first: see ACQUIRE */
+                    owner_close(b, ot, o, okind, cut);
+                    owner_unknown(b, ot, o, cut, t);
                     o->released = true; o->rel_unit = e->unit; o->rel_t = t; o->rel_ev = i;
-                    if (okind == TRC_OBJ_RLOCK) level_push(ot, o, t, (int64_t)e->arg);
                     break;
                 }
             }
             o->depth = (uint32_t)e->arg;
             if (okind == TRC_OBJ_RLOCK) level_push(ot, o, t, (int64_t)e->arg);
             if (e->arg == 0) {
-                owner_push(ot, o,
+                owner_push(b, ot, o,
                          ((trc_owner_span){ .t0 = o->t0, .t1 = t, .owner = o->owner,
                                             .depth = okind == TRC_OBJ_RLOCK && o->max_d > 1 ? o->max_d : 1 }));
                 o->owned = false;
@@ -958,7 +1053,7 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
                 ut->gaps[ut->ngaps - 1].lost += n;
             } else {
                 if (c->flushing) { c->flushing = false; }
-                span_close(ut, c, t, 0);
+                span_close(b, ut, c, t, 0);
                 span_open(c, t, TRC_ST_UNKNOWN, 0, 0, 0);
                 ARR_PUSH(ut->gaps, ut->ngaps, c->cap_gaps, ((trc_gap){ .t0 = t, .t1 = t, .lost = n, .ev = i }));
                 c->in_gap = true;
@@ -973,19 +1068,19 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
             if (c->flushing || ut->exited) break;
             c->flushing = true;
             c->f_state = c->state; c->f_op = c->op; c->f_obj = c->obj; c->f_target = c->target;
-            span_close(ut, c, t, 0);
+            span_close(b, ut, c, t, 0);
             span_open(c, t, TRC_ST_FLUSH, 0, 0, 0);
             ut->flushes++;
             break;
         case TRC_EV_FLUSH_END:
             if (!c->flushing || ut->exited) { c->flushing = false; break; }
             c->flushing = false;
-            span_close(ut, c, t, 0);
+            span_close(b, ut, c, t, 0);
             span_open(c, t, c->f_state, c->f_obj, c->f_op, c->f_target);
             break;
         case TRC_EV_GIL_REQUEST:
             if (ut->exited) break;
-            span_close(ut, c, t, 0);
+            span_close(b, ut, c, t, 0);
             c->gil_resume = c->state == TRC_ST_COMPUTE ? TRC_ST_COMPUTE : TRC_ST_RUNNING;
             span_open(c, t, TRC_ST_GIL_WAIT, e->obj, 0, e->arg);
             c->gil_since = t;
@@ -997,7 +1092,7 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
             break;
         case TRC_EV_GIL_ACQUIRE:
             if (c->state == TRC_ST_GIL_WAIT && !ut->exited) {
-                span_close(ut, c, t, 0);
+                span_close(b, ut, c, t, 0);
                 span_open(c, t, c->gil_resume, 0, 0, 0);
             }
             if (c->gil_since) {
@@ -1016,8 +1111,8 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
                 warn(b, i, k, t, e->unit, "%s takes the GIL while %s holds it: %s's drop was lost; the GIL's "
                      "holder is unknown from %s", unit_name(run, e->unit), unit_name(run, o->owner),
                      unit_name(run, o->owner), fmt_t(tbuf, cut));
-                owner_close(ot, o, TRC_OBJ_GIL, cut);
-                owner_unknown(ot, o, cut, t);
+                owner_close(b, ot, o, TRC_OBJ_GIL, cut);
+                owner_unknown(b, ot, o, cut, t);
             }
             ot->acquires++;
             if (!o->owned) {
@@ -1035,7 +1130,7 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
             if (!o) break;
             if (e->aux < TRC_GIL__COUNT) ot->gil_drops[e->aux]++;
             if (o->owned && o->owner == e->unit) {
-                owner_push(ot, o,
+                owner_push(b, ot, o,
                          ((trc_owner_span){ .t0 = o->t0, .t1 = t, .owner = o->owner, .depth = 1 }));
                 o->owned = false;
                 o->released = true; o->rel_unit = e->unit; o->rel_t = t; o->rel_ev = i;
@@ -1067,7 +1162,7 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
                 span_open(c, prev.t0, prev.state, prev.obj, prev.op, prev.target);
             }
             uint64_t tr = e->arg && t - c->t0 > e->arg ? t - e->arg : e->arg ? c->t0 : t;
-            span_close(ut, c, tr, 0);
+            span_close(b, ut, c, tr, 0);
             span_open(c, tr, TRC_ST_READY, 0, 0, e->extra);
             break;
         }
@@ -1087,7 +1182,7 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
         case TRC_EV_PROC_EXIT:
             /* its process ended; without a UNIT_EXIT first it was killed or crashed: it ends here */
             if (ut->exited) break;
-            span_close(ut, c, t, c->state == TRC_ST_BLOCKED ? TRC_OUT_ABORTED : 0);
+            span_close(b, ut, c, t, c->state == TRC_ST_BLOCKED ? TRC_OUT_ABORTED : 0);
             ut->exited = true;
             ut->died = true;
             ut->t_exit = t;
@@ -1108,10 +1203,15 @@ int trc_model_build_opts(trc_model *m, const trc_run *run, const trc_model_opts 
     m->objects = xcalloc(run->nobjects ? run->nobjects : 1, sizeof *m->objects);
     unit_cur *uc = xcalloc(run->nunits ? run->nunits : 1, sizeof *uc);
     obj_cur *oc = xcalloc(run->nobjects ? run->nobjects : 1, sizeof *oc);
-    builder b = { .m = m, .run = run, .next_flow = 1 };
+    builder b = { .m = m, .run = run, .next_flow = 1, .uc = uc, .oc = oc };
+    if (opts && opts->owner_sink) {
+        b.owner_sink = opts->owner_sink;
+        b.sink_ctx = opts->sink_ctx;
+    }
 
     for (uint32_t u = 0; u < run->nunits; u++) {
         m->units[u].spawner = m->units[u].joiner = UINT32_MAX;
+        m->units[u].holder = TRC_UNIT_UNKNOWN;
         uc[u].ev_start = uc[u].ev_exit = uc[u].ev_spawn = NO_EV;
     }
     for (uint32_t o = 0; o < run->nobjects; o++) {
@@ -1135,6 +1235,7 @@ int trc_model_build_opts(trc_model *m, const trc_run *run, const trc_model_opts 
     uint64_t done = 0, next_report = 0;
     while (!rc && (nb = trc_evcur_next(b.cur, &batch)) > 0) {
         rc = model_batch(&P, batch, nb, trc_evcur_index(b.cur), d);
+        if (!rc && b.sink_rc) rc = diag_set(d, -b.sink_rc, "the owner sink stopped the model: %s", err_str(b.sink_rc));
         done += nb;
         if (opts && opts->progress && done >= next_report) {
             opts->progress(opts->ctx, done, run->nevents);
@@ -1178,11 +1279,11 @@ int trc_model_build_opts(trc_model *m, const trc_run *run, const trc_model_opts 
             /* the file ends inside the run: after its last event, nothing is known */
             warn(&b, c->last_ev, SIZE_MAX, c->last_t, u, "the recording was cut short: %s's state after %s (its "
                  "last event) is unknown", unit_name(run, u), fmt_t(tbuf, c->last_t));
-            span_close(ut, c, c->last_t, 0);
+            span_close(&b, ut, c, c->last_t, 0);
             span_open(c, c->last_t, TRC_ST_UNKNOWN, 0, 0, 0);
             ut->unknown_end = true;
         }
-        if (c->started) span_close(ut, c, mk, 0);
+        if (c->started) span_close(&b, ut, c, mk, 0);
         if (!ut->exited) ut->t_exit = mk;
         for (size_t s = 0; s < ut->nspans; s++) ut->t_state[ut->spans[s].state] += ut->spans[s].t1 - ut->spans[s].t0;
     }
@@ -1191,7 +1292,7 @@ int trc_model_build_opts(trc_model *m, const trc_run *run, const trc_model_opts 
         trc_object_track *ot = &m->objects[oi];
         uint32_t kind = run->objects[oi].kind;
         if (o->owned && mk > o->t0) {
-            owner_push(ot, o,
+            owner_push(&b, ot, o,
                      ((trc_owner_span){ .t0 = o->t0, .t1 = mk, .owner = o->owner,
                                         .depth = kind == TRC_OBJ_RLOCK && o->max_d > 1 ? o->max_d : 1 }));
         }
@@ -1200,6 +1301,12 @@ int trc_model_build_opts(trc_model *m, const trc_run *run, const trc_model_opts 
                      ((trc_owner_span){ .t0 = o->set_t0, .t1 = mk, .owner = o->set_unit, .depth = (uint32_t)o->set_seq }));
             ot->t_set += mk - o->set_t0;
         }
+    }
+    if (b.sink_rc) {
+        int src = b.sink_rc;
+        free(uc); free(oc); builder_free(&b);
+        trc_model_release(m);
+        return diag_set(d, -src, "the owner sink stopped the model: %s", err_str(src));
     }
     sort_flows(m->flows, m->nflows);
     trc__sched_build(m, b.sched, b.nsched);

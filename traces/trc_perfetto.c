@@ -136,7 +136,7 @@ static int pf_events(pf_run *pr) {
         const trc_object_track *ot = &m->objects[ob];
         uint32_t kind = pr->run->objects[ob].kind;
         if (ot->ndepth) rc = pf_seq_samples(pr, pf_uuid_depth(pr, ob), ot->depth, ot->ndepth);
-        if (!rc && ot->nowners) rc = pf_seq_owner(pr, ob);
+        if (!rc && ot->nowners && ot->owners) rc = pf_seq_owner(pr, ob);   /* else streamed from the sink */
         if (!rc && ot->nlevel &&
             (kind == TRC_OBJ_SEMAPHORE || kind == TRC_OBJ_RWLOCK || kind == TRC_OBJ_COUNTER || kind == TRC_OBJ_BARRIER ||
              kind == TRC_OBJ_GIL))
@@ -165,6 +165,191 @@ static size_t pf_max_name(const trc_run *run) {
     return mx;
 }
 
+/* ---- the stream: run by run ------------------------------------------------ */
+
+struct trc_pf_stream {
+    pf_out o;
+    pf_ids ids;
+    const trc_recording *rec;
+    uint64_t origin;        /* the earliest start of the recording's runs */
+    uint64_t uuid, flow_base, lost;
+    uint32_t next_seq;
+    uint32_t r;             /* the run under way (in_run), else the next one */
+    bool in_run;
+    int rc;                 /* the first failure (-ERR_xxx), sticky */
+    pf_run pr;
+};
+
+/* A failure as the caller sees it (the stream keeps rc). */
+static int pf_fail(trc_pf_stream *s, diag *d) {
+    int rc = s->rc;
+    if (rc == -ERR_IO)
+        return diag_set(d, ERR_IO, "cannot write the Perfetto trace: %s", strerror(s->o.err_no ? s->o.err_no : EIO));
+    if (rc == -ERR_NOMEM) return diag_set(d, ERR_NOMEM, "perfetto export: out of memory");
+    return diag_set(d, -rc, "perfetto export failed: %s", err_str(rc));
+}
+
+static void pf_run_free(pf_run *pr) {
+    free(pr->name_done);
+    free(pr->str_done);
+    free(pr->in_last);
+    free(pr->lane0);
+    for (uint32_t ob = 0; pr->own && ob < pr->nobjects; ob++) free(pr->own[ob].names.k);
+    free(pr->own);
+    pf_dyn_free(&pr->dyn);
+    memset(pr, 0, sizeof *pr);
+}
+
+/* The run's makespan as its model will have it, from what the file said of
+ * it before its events are read: its end, and its latest event. */
+static uint64_t pf_makespan(const trc_run *run) {
+    uint64_t last = run->t_start > run->t_end ? run->t_start : run->t_end;
+    if (run->src) {
+        if (run->t_last > last) last = run->t_last;
+    } else {
+        for (size_t i = 0; i < run->nevents; i++)
+            if (run->events[i].t > last) last = run->events[i].t;
+    }
+    return last - run->t_start;
+}
+
+int trc_pf_stream_begin(trc_pf_stream **out_s, FILE *out, const trc_recording *rec, diag *d) {
+    *out_s = NULL;
+    if (!out || !rec) return diag_set(d, ERR_USAGE, "trc_export_perfetto: missing output or recording");
+    trc_pf_stream *s = calloc(1, sizeof *s);
+    if (!s) return diag_set(d, ERR_NOMEM, "perfetto export: out of memory");
+    s->rec = rec;
+    s->origin = UINT64_MAX;
+    for (uint32_t r = 0; r < rec->nruns; r++)
+        if (rec->runs[r].t_start < s->origin) s->origin = rec->runs[r].t_start;
+    s->o = (pf_out){ .f = out, .cap = PF_BLOCK };
+    s->o.buf = malloc(s->o.cap + PF_PAD);
+    if (!s->o.buf) {
+        free(s);
+        return diag_set(d, ERR_NOMEM, "perfetto export: no memory for the output block");
+    }
+    s->ids = (pf_ids){ .next = PF_SYNTH_ID0 };
+    s->uuid = 1;
+    s->next_seq = 1;
+    pf_root_descriptor(&s->o);
+    s->rc = s->o.err;
+    *out_s = s;
+    return s->rc ? pf_fail(s, d) : 0;
+}
+
+int trc_pf_stream_run_begin(trc_pf_stream *s, uint32_t r, trc_model_opts *opts, diag *d) {
+    if (s->rc) return pf_fail(s, d);
+    if (s->in_run || r != s->r || r >= s->rec->nruns)
+        return diag_set(d, ERR_USAGE, "trc_pf_stream_run_begin: run %u is not the next run", r + 1);
+    const trc_run *run = &s->rec->runs[r];
+    uint64_t mk = pf_makespan(run);
+    if (mk >= (1ull << 60) || s->origin > PF_INT63 - mk) {
+        s->rc = -ERR_LIMIT;
+        return diag_set(d, ERR_LIMIT, "run %u: times do not fit in a Perfetto timestamp (start %" PRIu64
+                        " ns, makespan %" PRIu64 " ns)", r + 1, s->origin, mk);
+    }
+    pf_run *pr = &s->pr;
+    *pr = (pf_run){ .o = &s->o, .run = run, .nunits = run->nunits, .nobjects = run->nobjects,
+                    .next_seq = &s->next_seq, .origin = s->rec->nruns > 1 ? 0 : s->origin, .t_first = s->origin,
+                    .uuid0 = s->uuid, .flow_base = s->flow_base };
+    s->in_run = true;
+    /* a packet holds at most a few names of objects or units with a few words around them */
+    pr->slack = 512 + 4 * (pf_max_name(run) + 64);
+    size_t nnames = 1 + TRC_ST__COUNT + (size_t)run->nunits + 8 * (size_t)run->nobjects;
+    int rc = nnames >= UINT32_MAX / 2 ? -ERR_LIMIT : 0;
+    pr->dyn_base = (uint32_t)nnames;
+    pr->name_cap = nnames + 64;
+    pr->name_done = rc ? NULL : calloc(pr->name_cap, sizeof *pr->name_done);
+    pr->str_done = calloc(SV__COUNT(pr), sizeof *pr->str_done);
+    if (!rc && (!pr->name_done || !pr->str_done)) rc = -ERR_NOMEM;
+    if (!rc && opts) {
+        pr->own = calloc(run->nobjects ? run->nobjects : 1, sizeof *pr->own);
+        if (!pr->own) rc = -ERR_NOMEM;
+    }
+    if (!rc) rc = pf_desc_process(pr, s->rec, r, &s->ids, mk);
+    if (rc) {
+        s->rc = rc;
+        return pf_fail(s, d);
+    }
+    if (opts) {
+        opts->owner_sink = pf_owner_sink;
+        opts->sink_ctx = pr;
+    }
+    return 0;
+}
+
+int trc_pf_stream_run_end(trc_pf_stream *s, const trc_model *m, diag *d) {
+    if (s->rc) return pf_fail(s, d);
+    if (!s->in_run || !m || m->run != &s->rec->runs[s->r])
+        return diag_set(d, ERR_USAGE, "trc_pf_stream_run_end: not the model of run %u", s->r + 1);
+    pf_run *pr = &s->pr;
+    const trc_run *run = pr->run;
+    pr->m = m;
+    int rc = pf_lanes(pr);
+    if (!rc) rc = pf_descriptors(pr, s->rec, s->r, &s->ids);
+    if (!rc) { pf_desc_sched(pr); rc = s->o.err; }
+    if (!rc) { pf_desc_mem(pr); rc = s->o.err; }
+    if (!rc) rc = pf_events(pr);
+    s->uuid += pf_uuid_count(run->nunits, run->nobjects, pr->nlanes, m->sched.ncpus, m->mem.nprocs);
+    uint64_t max_id = 0;
+    for (size_t i = 0; i < m->nflows; i++)
+        if (m->flows[i].id > max_id) max_id = m->flows[i].id;
+    s->flow_base += max_id;
+    s->lost += m->lost;
+    pf_run_free(pr);
+    s->in_run = false;
+    s->r++;
+    if (rc) {
+        s->rc = rc;
+        return pf_fail(s, d);
+    }
+    return 0;
+}
+
+int trc_pf_stream_error(trc_pf_stream *s, diag *d) {
+    if (!s->rc && s->o.err) s->rc = s->o.err;
+    if (!s->rc && s->pr.nomem) s->rc = -ERR_NOMEM;
+    return s->rc ? pf_fail(s, d) : 0;
+}
+
+void trc_pf_stream_free(trc_pf_stream *s) {
+    if (!s) return;
+    pf_run_free(&s->pr);
+    free(s->o.buf);
+    free(s->ids.used.k);
+    free(s);
+}
+
+int trc_pf_stream_end(trc_pf_stream *s, diag *d) {
+    if (!s->rc && (s->in_run || s->r != s->rec->nruns)) {
+        trc_pf_stream_free(s);
+        return diag_set(d, ERR_USAGE, "trc_pf_stream_end: not every run was written");
+    }
+    /* losses, as Perfetto reports its own: a TraceStats packet whose buffer
+     * stats count them (trace_processor's stat traced_buf_trace_writer_packet_loss,
+     * a data loss the UI flags); the count is of events lost */
+    pf_out *o = &s->o;
+    if (!s->rc && s->lost && pf_need(o, 32)) {
+        uint8_t *p = o->buf + o->n, *pkt, *st, *bs;
+        *p++ = 0x0a;                      /* Trace.packet */
+        p = pb_open(p, &pkt);
+        *p++ = 0x9a; *p++ = 0x02;         /* TracePacket.trace_stats = 35 */
+        p = pb_open(p, &st);
+        *p++ = 0x0a;                      /* TraceStats.buffer_stats = 1 */
+        p = pb_open(p, &bs);
+        *p++ = 0x98; *p++ = 0x01;         /* BufferStats.trace_writer_packet_loss = 19 */
+        p = pb_var(p, s->lost);
+        p = pb_close(bs, p);
+        p = pb_close(st, p);
+        p = pb_close(pkt, p);
+        o->n = (size_t)(p - o->buf);
+    }
+    if (!s->rc) { pf_flush(o); s->rc = o->err; }
+    int rc = s->rc ? pf_fail(s, d) : 0;
+    trc_pf_stream_free(s);
+    return rc;
+}
+
 int trc_export_perfetto(FILE *out, const trc_recording *rec, const trc_model *models, diag *d) {
     if (!out || !rec || (rec->nruns && !models))
         return diag_set(d, ERR_USAGE, "trc_export_perfetto: missing output, recording or models");
@@ -180,72 +365,16 @@ int trc_export_perfetto(FILE *out, const trc_recording *rec, const trc_model *mo
             return diag_set(d, ERR_LIMIT, "run %u: times do not fit in a Perfetto timestamp (start %" PRIu64
                             " ns, makespan %" PRIu64 " ns)", r + 1, origin, mk);
     }
-
-    pf_out o = { .f = out, .cap = PF_BLOCK };
-    o.buf = malloc(o.cap + PF_PAD);
-    if (!o.buf) return diag_set(d, ERR_NOMEM, "perfetto export: no memory for the output block");
-    pf_ids ids = { .next = PF_SYNTH_ID0 };
-    pf_root_descriptor(&o);
-
-    uint64_t uuid = 1, flow_base = 0;
-    uint32_t next_seq = 1;
-    int rc = o.err;
+    trc_pf_stream *s;
+    int rc = trc_pf_stream_begin(&s, out, rec, d);
     for (uint32_t r = 0; r < rec->nruns && !rc; r++) {
-        const trc_run *run = &rec->runs[r];
-        const trc_model *m = &models[r];
-        pf_run pr = { .o = &o, .run = run, .m = m, .nunits = run->nunits, .nobjects = run->nobjects,
-                      .next_seq = &next_seq, .origin = rec->nruns > 1 ? 0 : origin, .t_first = origin, .uuid0 = uuid, .flow_base = flow_base };
-        /* a packet holds at most a few names of objects or units with a few words around them */
-        pr.slack = 512 + 4 * (pf_max_name(run) + 64);
-        size_t nnames = 1 + TRC_ST__COUNT + (size_t)run->nunits + 8 * (size_t)run->nobjects;
-        if (nnames >= UINT32_MAX / 2) rc = -ERR_LIMIT;
-        pr.dyn_base = (uint32_t)nnames;
-        pr.name_cap = nnames + 64;
-        pr.name_done = rc ? NULL : calloc(pr.name_cap, sizeof *pr.name_done);
-        pr.str_done = calloc(SV__COUNT(&pr), sizeof *pr.str_done);
-        if (!rc && (!pr.name_done || !pr.str_done)) rc = -ERR_NOMEM;
-        if (!rc) rc = pf_lanes(&pr);
-        if (!rc) rc = pf_descriptors(&pr, rec, r, &ids);
-        if (!rc) { pf_desc_sched(&pr); rc = o.err; }
-        if (!rc) { pf_desc_mem(&pr); rc = o.err; }
-        if (!rc) rc = pf_events(&pr);
-        free(pr.name_done);
-        free(pr.str_done);
-        free(pr.in_last);
-        free(pr.lane0);
-        pf_dyn_free(&pr.dyn);
-        uuid += pf_uuid_count(run->nunits, run->nobjects, pr.nlanes, m->sched.ncpus, m->mem.nprocs);
-        uint64_t max_id = 0;
-        for (size_t i = 0; i < m->nflows; i++)
-            if (m->flows[i].id > max_id) max_id = m->flows[i].id;
-        flow_base += max_id;
+        rc = trc_pf_stream_run_begin(s, r, NULL, d);
+        if (!rc) rc = trc_pf_stream_run_end(s, &models[r], d);
     }
-    /* losses, as Perfetto reports its own: a TraceStats packet whose buffer
-     * stats count them (trace_processor's stat traced_buf_trace_writer_packet_loss,
-     * a data loss the UI flags); the count is of events lost */
-    uint64_t lost = 0;
-    for (uint32_t r = 0; r < rec->nruns; r++) lost += models[r].lost;
-    if (!rc && lost && pf_need(&o, 32)) {
-        uint8_t *p = o.buf + o.n, *pkt, *st, *bs;
-        *p++ = 0x0a;                      /* Trace.packet */
-        p = pb_open(p, &pkt);
-        *p++ = 0x9a; *p++ = 0x02;         /* TracePacket.trace_stats = 35 */
-        p = pb_open(p, &st);
-        *p++ = 0x0a;                      /* TraceStats.buffer_stats = 1 */
-        p = pb_open(p, &bs);
-        *p++ = 0x98; *p++ = 0x01;         /* BufferStats.trace_writer_packet_loss = 19 */
-        p = pb_var(p, lost);
-        p = pb_close(bs, p);
-        p = pb_close(st, p);
-        p = pb_close(pkt, p);
-        o.n = (size_t)(p - o.buf);
+    if (!s) return rc;
+    if (rc) {
+        trc_pf_stream_free(s);
+        return rc;
     }
-    if (!rc) { pf_flush(&o); rc = o.err; }
-    free(o.buf);
-    free(ids.used.k);
-    if (rc == -ERR_IO)
-        return diag_set(d, ERR_IO, "cannot write the Perfetto trace: %s", strerror(o.err_no ? o.err_no : EIO));
-    if (rc == -ERR_NOMEM) return diag_set(d, ERR_NOMEM, "perfetto export: out of memory");
-    if (rc) return diag_set(d, -rc, "perfetto export failed: %s", err_str(rc));
-    return 0;
+    return trc_pf_stream_end(s, d);
 }

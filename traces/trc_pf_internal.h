@@ -190,6 +190,8 @@ typedef struct pf_run {
     uint32_t *lane0;        /* per object: its first lane (global in the run) */
     uint32_t nlanes;        /* lanes of every pool */
     int nomem;              /* an allocation failed (sticky) */
+    uint32_t pid;           /* the run's process (pf_desc_process) */
+    struct pf_owner *own;   /* per object, when the owners are streamed from the model's sink; else NULL */
 } pf_run;
 
 /* Starts a new sequence: its first packet clears incremental state, and
@@ -311,6 +313,20 @@ static inline uint8_t *pf_slice_fast(pf_run *pr, uint8_t *p, uint8_t type, uint6
  * then its header, its timestamp and a fixed-size copy of these. */
 typedef struct pf_tpl { uint8_t b[64]; uint8_t n; } pf_tpl;
 
+/* An owner track being written (trc_pf_objects.c): its sequence, the
+ * packets of a lock's BEGIN (for owner tb_owner) and END, and for an rlock
+ * the next sample of its depth series. */
+typedef struct pf_owner {
+    uint32_t seq;
+    bool started, begun;
+    bool desc;              /* its descriptor is written (streamed: before its first slice) */
+    uint32_t tb_owner;
+    size_t j;
+    pf_tpl tb, te;
+    pf_idset names;         /* the name iids interned on its sequence */
+} pf_owner;
+
+
 static inline void pf_tpl_make(const pf_run *pr, pf_tpl *t, uint8_t type, uint64_t track, uint32_t iid) {
     uint8_t *p = t->b, *te;
     *p++ = TP_SEQ_ID;
@@ -417,7 +433,11 @@ typedef struct pf_ids {
 } pf_ids;
 
 void pf_root_descriptor(pf_out *o);
+/* The run's process track (before its model is built: mk is its makespan, known from the file),
+ * then, once it is built, every other track of the run but the owner tracks already described. */
+int pf_desc_process(pf_run *pr, const trc_recording *rec, uint32_t r, pf_ids *ids, uint64_t mk);
 int pf_descriptors(pf_run *pr, const trc_recording *rec, uint32_t r, pf_ids *ids);
+void pf_desc_owner(pf_run *pr, uint32_t ob);   /* an object's owner (holder, writer) track */
 
 /* ---- the sequences ---------------------------------------------------------- */
 
@@ -432,6 +452,8 @@ int pf_seq_instants(pf_run *pr);                   /* trc_pf_instants.c */
 int pf_slice(pf_run *pr, uint8_t type, uint64_t track, uint64_t t, uint32_t iid);   /* trc_pf_objects.c */
 int pf_seq_samples(pf_run *pr, uint64_t track, const trc_sample *v, size_t n);
 int pf_seq_owner(pf_run *pr, uint32_t ob);
+/* trc_model_opts.owner_sink with ctx = the pf_run: an owner slice as the model closes it */
+int pf_owner_sink(void *ctx, const trc_model *m, uint32_t ob, const trc_owner_span *os);
 int pf_seq_set(pf_run *pr, uint32_t ob);
 int pf_lanes(pf_run *pr);                          /* trc_pf_futures.c */
 int pf_seq_futures(pf_run *pr, uint32_t ob);

@@ -155,10 +155,29 @@ static void pf_desc_track(pf_run *pr, uint64_t uuid, uint32_t ob, const char *su
     o->n = (size_t)(p - o->buf);
 }
 
-int pf_descriptors(pf_run *pr, const trc_recording *rec, uint32_t r, pf_ids *ids) {
+void pf_desc_owner(pf_run *pr, uint32_t ob) {
+    const trc_object *obj = &pr->run->objects[ob];
+    if (obj->kind == TRC_OBJ_GIL) {
+        char iv[32], d2[160];
+        fmt_dur(iv, sizeof iv, obj->capacity > 0 ? (uint64_t)obj->capacity : 0);
+        snprintf(d2, sizeof d2, "one slice per holding of the GIL, named after the holder; switch interval %s", iv);
+        pf_desc_track(pr, pf_uuid_owner(pr, ob), ob, " holder", NULL, NULL, d2, MERGE_NONE);
+    } else if (obj->kind == TRC_OBJ_RWLOCK) {
+        pf_desc_track(pr, pf_uuid_owner(pr, ob), ob, " writer", NULL, NULL,
+                      "one slice per write ownership, named after the writer", MERGE_NONE);
+    } else if (obj->kind == TRC_OBJ_RLOCK) {
+        pf_desc_track(pr, pf_uuid_owner(pr, ob), ob, " owner", NULL, NULL,
+                      "one slice per ownership, named after the owner (and the deepest recursion when "
+                      "re-entered); nested slices 'depth N' while it is held N deep", MERGE_NONE);
+    } else {
+        pf_desc_track(pr, pf_uuid_owner(pr, ob), ob, " owner", NULL, NULL,
+                      "one slice per ownership, named after the owner", MERGE_NONE);
+    }
+}
+
+int pf_desc_process(pf_run *pr, const trc_recording *rec, uint32_t r, pf_ids *ids, uint64_t makespan) {
     pf_out *o = pr->o;
     const trc_run *run = pr->run;
-    const trc_model *m = pr->m;
     uint8_t *p, *pkt_len, *td_len, *len_at;
 
     /* the run's process */
@@ -182,7 +201,7 @@ int pf_descriptors(pf_run *pr, const trc_recording *rec, uint32_t r, pf_ids *ids
         snprintf(shift, sizeof shift, "; times shifted back by %s to line up with run 1", d1);
     }
     char mk[32];
-    fmt_dur(mk, sizeof mk, m->makespan);
+    fmt_dur(mk, sizeof mk, makespan);
     snprintf(desc, sizeof desc, "weft run %u of %u: backend %s, seed %" PRIu64 ", %s; makespan %s, ended %s%s%s",
              r + 1, rec->nruns, pf_s(run->backend), run->seed, pf_s(run->machine), mk,
              trc_run_end_name(run->end_reason), run->lost ? " (events were lost)" : "", shift);
@@ -200,6 +219,18 @@ int pf_descriptors(pf_run *pr, const trc_recording *rec, uint32_t r, pf_ids *ids
     p = pf_field_str(p, TD_DESCRIPTION, desc);
     p = pf_td_close(p, pkt_len, td_len);
     o->n = (size_t)(p - o->buf);
+    pr->pid = pid;
+    return o->err;
+}
+
+int pf_descriptors(pf_run *pr, const trc_recording *rec, uint32_t r, pf_ids *ids) {
+    pf_out *o = pr->o;
+    const trc_run *run = pr->run;
+    const trc_model *m = pr->m;
+    uint32_t pid = pr->pid;
+    uint8_t *p, *pkt_len, *td_len, *len_at;
+    (void)rec;
+    (void)r;
 
     /* units */
     uint8_t *group_done = calloc((size_t)run->nunits + 1, 1);
@@ -320,24 +351,13 @@ int pf_descriptors(pf_run *pr, const trc_recording *rec, uint32_t r, pf_ids *ids
             else snprintf(d2, sizeof d2, "items in the queue; unbounded");
             pf_desc_track(pr, pf_uuid_depth(pr, ob), ob, " depth", "items", "queue depth", d2, MERGE_NONE);
         }
+        bool owner_done = pr->own && pr->own[ob].desc;   /* streamed: described before its first slice */
         if (obj->kind == TRC_OBJ_GIL) {
-            char iv[32];
-            fmt_dur(iv, sizeof iv, obj->capacity > 0 ? (uint64_t)obj->capacity : 0);
-            snprintf(d2, sizeof d2, "one slice per holding of the GIL, named after the holder; switch interval %s", iv);
-            pf_desc_track(pr, pf_uuid_owner(pr, ob), ob, " holder", NULL, NULL, d2, MERGE_NONE);
+            if (!owner_done) pf_desc_owner(pr, ob);
             pf_desc_track(pr, pf_uuid_level(pr, ob), ob, " waiting", "units", NULL,
                           "units waiting for the GIL (between their request and their acquisition)", MERGE_NONE);
-        } else if (obj->kind == TRC_OBJ_LOCK || obj->kind == TRC_OBJ_RLOCK || ot->nowners) {
-            if (obj->kind == TRC_OBJ_RWLOCK)
-                pf_desc_track(pr, pf_uuid_owner(pr, ob), ob, " writer", NULL, NULL,
-                              "one slice per write ownership, named after the writer", MERGE_NONE);
-            else if (obj->kind == TRC_OBJ_RLOCK)
-                pf_desc_track(pr, pf_uuid_owner(pr, ob), ob, " owner", NULL, NULL,
-                              "one slice per ownership, named after the owner (and the deepest recursion when "
-                              "re-entered); nested slices 'depth N' while it is held N deep", MERGE_NONE);
-            else
-                pf_desc_track(pr, pf_uuid_owner(pr, ob), ob, " owner", NULL, NULL,
-                              "one slice per ownership, named after the owner", MERGE_NONE);
+        } else if ((obj->kind == TRC_OBJ_LOCK || obj->kind == TRC_OBJ_RLOCK || ot->nowners) && !owner_done) {
+            pf_desc_owner(pr, ob);
         }
         if (ot->nlevel) {
             switch (obj->kind) {

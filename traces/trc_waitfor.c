@@ -40,7 +40,17 @@ static uint32_t owner_at(const trc_model *m, uint32_t obj, uint64_t t) {
     return UINT32_MAX;
 }
 
-static uint32_t holder_of(const trc_model *m, const trc_span *sp) {
+/* Who held obj at the end of unit u's wait sp: from its owners, or, when they
+ * went to an owner sink, from what the model found as it was built. */
+static uint32_t owner_end(const trc_model *m, uint32_t u, const trc_span *sp, uint64_t t) {
+    const trc_object_track *ot = &m->objects[sp->obj - 1];
+    if (ot->owners || !ot->nowners) return owner_at(m, sp->obj, t);
+    const trc_unit_track *ut = &m->units[u];
+    if (ut->hold_obj == sp->obj && ut->hold_t0 == sp->t0 && ut->hold_t1 == sp->t1) return ut->holder;
+    return UINT32_MAX;
+}
+
+static uint32_t holder_of(const trc_model *m, uint32_t u, const trc_span *sp) {
     const trc_run *run = m->run;
     uint64_t t = sp->t1 > sp->t0 ? sp->t1 - 1 : sp->t0;
     if (sp->op == TRC_OP_JOIN && !sp->obj) return sp->target < run->nunits ? (uint32_t)sp->target : UINT32_MAX;
@@ -49,9 +59,9 @@ static uint32_t holder_of(const trc_model *m, const trc_span *sp) {
     switch (kind) {
     case TRC_OBJ_LOCK:
     case TRC_OBJ_RLOCK:
-        return owner_at(m, sp->obj, t);
+        return owner_end(m, u, sp, t);
     case TRC_OBJ_RWLOCK:
-        return owner_at(m, sp->obj, t);   /* the writer; readers are not named by the model */
+        return owner_end(m, u, sp, t);   /* the writer; readers are not named by the model */
     case TRC_OBJ_POOL:
         if (sp->op == TRC_OP_RESULT) {
             const trc_object_track *ot = &m->objects[sp->obj - 1];
@@ -78,7 +88,7 @@ int trc_waitfor_end(trc_waitfor *w, const trc_model *m) {
         edge_of[u] = (uint32_t)w->nwaits;
         ARR_PUSH(w->waits, w->nwaits, cap,
                  ((trc_wait_edge){ .unit = u, .obj = sp->obj, .op = sp->op, .target = sp->target, .since = sp->t0,
-                                   .until = sp->t1, .holder = holder_of(m, sp), .in_cycle = false }));
+                                   .until = sp->t1, .holder = holder_of(m, u, sp), .in_cycle = false }));
     }
     /* the first cycle, walking from each stuck unit in order */
     uint8_t *seen = xcalloc(nu ? nu : 1, 1);   /* 0 new, 1 on this walk, 2 done */
