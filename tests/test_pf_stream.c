@@ -595,6 +595,31 @@ START_TEST(sink_failure_stops_the_build) {
 }
 END_TEST
 
+/* A model whose owners went to a sink of someone else's holds no owner slices: the export
+ * refuses it (naming the object) instead of describing the lock's track with nothing on it. */
+START_TEST(foreign_sink_model_refused) {
+    trc_recording *rec = lock_run();
+    got g = { 0 };
+    trc_model_opts o = { .owner_sink = keep_sink, .sink_ctx = &g };
+    trc_model m;
+    diag d;
+    ck_assert_int_eq(trc_model_build_opts(&m, &rec->runs[0], &o, &d), 0);
+    ck_assert_uint_eq(g.n, 4);
+    char *bytes = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&bytes, &n);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(trc_export_perfetto(f, rec, &m, &d), -ERR_USAGE);
+    ck_assert_msg(strstr(d.msg, "holds no owner slices of 'A'"), "%s", d.msg);
+    fclose(f);
+    free(bytes);
+    free(g.s);
+    free(g.obj);
+    trc_model_release(&m);
+    trc_recording_free(rec);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("pf_stream");
     TCase *tc = tcase_create("core");
@@ -609,6 +634,7 @@ int main(void) {
     tcase_add_test(tc, stream_multi_run_file);
     tcase_add_test(tc, stream_makespan_known_before);
     tcase_add_test(tc, sink_failure_stops_the_build);
+    tcase_add_test(tc, foreign_sink_model_refused);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

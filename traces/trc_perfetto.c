@@ -136,7 +136,7 @@ static int pf_events(pf_run *pr) {
         const trc_object_track *ot = &m->objects[ob];
         uint32_t kind = pr->run->objects[ob].kind;
         if (ot->ndepth) rc = pf_seq_samples(pr, pf_uuid_depth(pr, ob), ot->depth, ot->ndepth);
-        if (!rc && ot->nowners && ot->owners) rc = pf_seq_owner(pr, ob);   /* else streamed from the sink */
+        if (!rc && ot->nowners && ot->owners) rc = pf_seq_owner(pr, ob);   /* else streamed from our sink */
         if (!rc && ot->nlevel &&
             (kind == TRC_OBJ_SEMAPHORE || kind == TRC_OBJ_RWLOCK || kind == TRC_OBJ_COUNTER || kind == TRC_OBJ_BARRIER ||
              kind == TRC_OBJ_GIL))
@@ -284,6 +284,10 @@ int trc_pf_stream_run_end(trc_pf_stream *s, const trc_model *m, diag *d) {
         return diag_set(d, ERR_USAGE, "trc_pf_stream_run_end: not the model of run %u", s->r + 1);
     pf_run *pr = &s->pr;
     const trc_run *run = pr->run;
+    for (uint32_t ob = 0; !pr->own && ob < run->nobjects; ob++)   /* its owners went to a sink not ours */
+        if (m->objects[ob].nowners && !m->objects[ob].owners)
+            return diag_set(d, ERR_USAGE, "trc_pf_stream_run_end: run %u's model holds no owner slices of '%s' "
+                            "(built with another owner sink)", s->r + 1, pf_s(run->objects[ob].name));
     pr->m = m;
     int rc = pf_lanes(pr);
     if (!rc) rc = pf_descriptors(pr, s->rec, s->r, &s->ids);
