@@ -335,8 +335,8 @@ void handoff_free(handoff *h);
  * A write error (ENOSPC, EIO) fails a later fwrite/fflush, or fclose, with
  * its errno; fclose waits for every byte and returns 0 only if all were
  * written. NULL (errno set) when the file cannot be opened; when no thread can
- * be made it is an ordinary FILE. For a regular file: on a pipe, a closed
- * reader shows as an error (EPIPE), not as SIGPIPE. */
+ * be made it is an ordinary FILE. Meant for regular files (weft writes pipes
+ * and devices with a plain fopen). */
 FILE *file_open_behind(const char *path);
 
 /* ---- UTF-8 (base_utf8.c) ------------------------------------------------ */

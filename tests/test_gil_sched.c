@@ -316,11 +316,9 @@ static void check_plausible(const tu_ran *r, uint32_t cores) {
     for (uint32_t u = 0; u < r->run->nunits; u++) {
         const trc_unit_sched *us = &m->units[u].sched;
         ck_assert(us->has_counts);
-        /* each burnt its 30 ms of CPU, and stopped soon after: the burn loop reads its CPU clock
-         * every slice, but on a loaded VM a slice can be charged milliseconds of the host's steal
-         * (32.6 ms seen at load 8), so the bound says "stopped", not "stopped within a slice" */
+        /* each burnt its 30 ms of CPU (how far past it a loaded VM lets the burn loop go is for
+         * bench_compute: 32.6 ms was seen at load 8, so no upper bound here) */
         ck_assert_uint_ge(us->compute_cpu, 30 * MS);
-        ck_assert_uint_le(us->compute_cpu, 40 * MS);
         ck_assert_uint_ge(us->compute_wall + 100 * US, us->compute_cpu);
         if (m->sched.source == TRC_SCHED_KERNEL) {
             ck_assert_uint_gt(us->noncpu, 0);

@@ -436,7 +436,7 @@ int trc_run_load_events(trc_run *run, diag *d);
 /* A run's events in time order, batch by batch, wherever they are: in
  * run->events, or in the file (merged from each unit's chain of segments,
  * handing the pages it has passed back to the kernel). From the file, a run of
- * more than two chunks of events is read ahead by a thread of the cursor's
+ * 131072 events (two full chunks) or more is read ahead by a thread of the cursor's
  * own while the caller works on the batch it has (the same batches, indices
  * and offsets as without it; see trc_evcur.c). A cursor is used by one
  * thread at a time. */

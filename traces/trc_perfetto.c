@@ -290,7 +290,7 @@ int trc_pf_stream_run_end(trc_pf_stream *s, const trc_model *m, diag *d) {
                             "(built with another owner sink)", s->r + 1, pf_s(run->objects[ob].name));
     pr->m = m;
     int rc = pf_lanes(pr);
-    if (!rc) rc = pf_descriptors(pr, s->rec, s->r, &s->ids);
+    if (!rc) rc = pf_descriptors(pr, &s->ids);
     if (!rc) { pf_desc_sched(pr); rc = s->o.err; }
     if (!rc) { pf_desc_mem(pr); rc = s->o.err; }
     if (!rc) rc = pf_events(pr);

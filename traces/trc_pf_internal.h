@@ -436,7 +436,7 @@ void pf_root_descriptor(pf_out *o);
 /* The run's process track (before its model is built: mk is its makespan, known from the file),
  * then, once it is built, every other track of the run but the owner tracks already described. */
 int pf_desc_process(pf_run *pr, const trc_recording *rec, uint32_t r, pf_ids *ids, uint64_t mk);
-int pf_descriptors(pf_run *pr, const trc_recording *rec, uint32_t r, pf_ids *ids);
+int pf_descriptors(pf_run *pr, pf_ids *ids);
 void pf_desc_owner(pf_run *pr, uint32_t ob);   /* an object's owner (holder, writer) track */
 
 /* ---- the sequences ---------------------------------------------------------- */

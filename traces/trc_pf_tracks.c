@@ -223,14 +223,12 @@ int pf_desc_process(pf_run *pr, const trc_recording *rec, uint32_t r, pf_ids *id
     return o->err;
 }
 
-int pf_descriptors(pf_run *pr, const trc_recording *rec, uint32_t r, pf_ids *ids) {
+int pf_descriptors(pf_run *pr, pf_ids *ids) {
     pf_out *o = pr->o;
     const trc_run *run = pr->run;
     const trc_model *m = pr->m;
     uint32_t pid = pr->pid;
     uint8_t *p, *pkt_len, *td_len, *len_at;
-    (void)rec;
-    (void)r;
 
     /* units */
     uint8_t *group_done = calloc((size_t)run->nunits + 1, 1);
