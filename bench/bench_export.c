@@ -191,17 +191,7 @@ static int model_export(const trc_recording *rec, FILE *out, int way, diag *d) {
             trc_model_release(&m2);
         }
     } else {
-        trc_pf_stream *st = NULL;
-        trc_model_opts o = { 0 };
-        rc = trc_pf_stream_begin(&st, out, rec, d);
-        if (!rc) rc = trc_pf_stream_run_begin(st, 0, &o, d);
-        if (!rc) rc = trc_model_build_opts(&m2, &rec->runs[0], &o, d);
-        if (!rc) {
-            rc = trc_pf_stream_run_end(st, &m2, d);
-            trc_model_release(&m2);
-        }
-        if (!rc) rc = trc_pf_stream_end(st, d);
-        else trc_pf_stream_free(st);
+        rc = trc_export_perfetto_streamed(out, rec, NULL, NULL, NULL, d);
     }
     fflush(out);
     return rc;

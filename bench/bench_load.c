@@ -69,19 +69,7 @@ static uint64_t phase(int ph, const char *path, bool ahead) {
     }
     if (ph == PH_STREAM) {
         FILE *f = fopen("/dev/null", "wb");
-        trc_pf_stream *s;
-        int rc = !f || trc_pf_stream_begin(&s, f, rec, &d);
-        for (uint32_t r = 0; r < rec->nruns && !rc; r++) {
-            trc_model_opts o = { 0 };
-            trc_model m;
-            rc = trc_pf_stream_run_begin(s, r, &o, &d) || trc_model_build_opts(&m, &rec->runs[r], &o, &d);
-            if (!rc) {
-                rc = trc_pf_stream_run_end(s, &m, &d);
-                trc_model_release(&m);
-            }
-        }
-        if (!rc) rc = trc_pf_stream_end(s, &d);
-        if (rc) {
+        if (!f || trc_export_perfetto_streamed(f, rec, NULL, NULL, NULL, &d)) {
             fprintf(stderr, "bench_load: stream: %s\n", d.msg);
             exit(2);
         }

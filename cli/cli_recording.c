@@ -135,6 +135,13 @@ int export_perfetto(const loaded *l, output *o) {
     return 0;
 }
 
+typedef struct warn_ctx { const char *path; uint32_t nruns; } warn_ctx;
+
+static void warn_model(void *ctx, uint32_t r, const trc_model *m) {
+    const warn_ctx *w = ctx;
+    print_model_warnings(w->path, w->nruns > 1 ? r + 1 : 0, m, 3);
+}
+
 int export_perfetto_stream(input *in, output *o) {
     const char *path = in->path;
     loaded l;
@@ -148,35 +155,13 @@ int export_perfetto_stream(input *in, output *o) {
     }
     diag d;
     diag_clear(&d);
-    trc_pf_stream *s = NULL;
-    bool model_failed = false;
-    rc = trc_pf_stream_begin(&s, f, l.rec, &d);
-    for (uint32_t r = 0; r < l.rec->nruns && !rc; r++) {
-        trc_model_opts mo = { 0 };
-        rc = trc_pf_stream_run_begin(s, r, &mo, &d);
-        if (rc) break;
-        trc_model m;
-        diag dm;
-        diag_clear(&dm);
-        int mrc = trc_model_build_opts(&m, &l.rec->runs[r], &mo, &dm);
-        if (mrc) {
-            /* the stream's own failure (writing the owner slices) says more than the model's */
-            if (!trc_pf_stream_error(s, &d)) {
-                fprintf(stderr, "weft: %s: run %u: %s\n", esc(path), r + 1, esc(dm.msg));
-                model_failed = true;
-            }
-            rc = mrc;
-            break;
-        }
-        print_model_warnings(path, l.rec->nruns > 1 ? r + 1 : 0, &m, 3);
-        rc = trc_pf_stream_run_end(s, &m, &d);
-        trc_model_release(&m);
-    }
-    if (s && rc) trc_pf_stream_free(s);
-    else if (s) rc = trc_pf_stream_end(s, &d);
+    warn_ctx w = { path, l.rec->nruns };
+    uint32_t failed_run;
+    rc = trc_export_perfetto_streamed(f, l.rec, warn_model, &w, &failed_run, &d);
+    if (rc && failed_run != UINT32_MAX) fprintf(stderr, "weft: %s: run %u: %s\n", esc(path), failed_run + 1, esc(d.msg));
     if (fclose(f) != 0 && !rc) rc = diag_set(&d, ERR_IO, "cannot finish writing '%s': %s", o->given, strerror(errno));
     free_loaded(&l);
-    if (rc && model_failed) return exit_for(rc);
+    if (rc && failed_run != UINT32_MAX) return exit_for(rc);
     if (rc) {
         output_fix_diag(o, &d);
         print_diag(o->given, &d, rc);

@@ -1248,6 +1248,13 @@ int trc_pf_stream_end(trc_pf_stream *s, diag *d);
 void trc_pf_stream_free(trc_pf_stream *s);
 /* 0 while the stream is sound; else its failure (-ERR_xxx), said in d */
 int trc_pf_stream_error(trc_pf_stream *s, diag *d);
+/* The loop above, as weft export runs it: every run in turn, on_model (NULL: none) shown each
+ * model before it goes (the CLI prints its warnings). When a run's model cannot be built, d says
+ * why and *failed_run (NULL: not wanted) is that run, else UINT32_MAX; a failure of the stream
+ * itself (writing) comes first. */
+typedef void (*trc_pf_model_fn)(void *ctx, uint32_t r, const trc_model *m);
+int trc_export_perfetto_streamed(FILE *out, const trc_recording *rec, trc_pf_model_fn on_model, void *ctx,
+                                 uint32_t *failed_run, diag *d);
 
 /* Progress of a long export: called now and then with the fraction done (0..1). */
 typedef void (*trc_progress_fn)(void *ud, double done);

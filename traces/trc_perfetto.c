@@ -382,3 +382,36 @@ int trc_export_perfetto(FILE *out, const trc_recording *rec, const trc_model *mo
     }
     return trc_pf_stream_end(s, d);
 }
+
+int trc_export_perfetto_streamed(FILE *out, const trc_recording *rec, trc_pf_model_fn on_model, void *ctx,
+                                 uint32_t *failed_run, diag *d) {
+    if (failed_run) *failed_run = UINT32_MAX;
+    trc_pf_stream *s;
+    int rc = trc_pf_stream_begin(&s, out, rec, d);
+    for (uint32_t r = 0; r < rec->nruns && !rc; r++) {
+        trc_model_opts o = { 0 };
+        rc = trc_pf_stream_run_begin(s, r, &o, d);
+        if (rc) break;
+        trc_model m;
+        diag dm;
+        diag_clear(&dm);
+        rc = trc_model_build_opts(&m, &rec->runs[r], &o, &dm);
+        if (rc) {
+            /* the stream's own failure (writing the owner slices) says more than the model's */
+            if (!trc_pf_stream_error(s, d)) {
+                *d = dm;
+                if (failed_run) *failed_run = r;
+            }
+            break;
+        }
+        if (on_model) on_model(ctx, r, &m);
+        rc = trc_pf_stream_run_end(s, &m, d);
+        trc_model_release(&m);
+    }
+    if (!s) return rc;
+    if (rc) {
+        trc_pf_stream_free(s);
+        return rc;
+    }
+    return trc_pf_stream_end(s, d);
+}
