@@ -1236,8 +1236,8 @@ int trc_export_perfetto(FILE *out, const trc_recording *rec, const trc_model *mo
  *         trc_pf_stream_run_end(s, &m, d);           (the rest of the run, from its model)
  *         trc_model_release(&m);
  *     trc_pf_stream_end(s, d);                       (the trailer; frees s)
- * With opts NULL, run_begin sets no sink and run_end writes the owners the model stored. After a
- * failure every call fails the same way; trc_pf_stream_free(s) drops a stream not ended. The
+ * With opts NULL, run_begin sets no sink and run_end writes the owners the model stored. A begin
+ * that fails leaves *s NULL (nothing to free). After a failure every call fails the same way; trc_pf_stream_free(s) drops a stream not ended. The
  * trace holds the same packets as trc_export_perfetto's; only the owner sequences come earlier
  * in the file (and their sequence ids differ). */
 typedef struct trc_pf_stream trc_pf_stream;

@@ -233,8 +233,13 @@ int trc_pf_stream_begin(trc_pf_stream **out_s, FILE *out, const trc_recording *r
     s->next_seq = 1;
     pf_root_descriptor(&s->o);
     s->rc = s->o.err;
+    if (s->rc) {   /* nothing to hand back */
+        int rc = pf_fail(s, d);
+        trc_pf_stream_free(s);
+        return rc;
+    }
     *out_s = s;
-    return s->rc ? pf_fail(s, d) : 0;
+    return 0;
 }
 
 int trc_pf_stream_run_begin(trc_pf_stream *s, uint32_t r, trc_model_opts *opts, diag *d) {
