@@ -537,6 +537,15 @@ static void earlier_file_kept(void) {
     WEFT(&r, O(.fsize = 4 << 10), "export", "m.weft", "-o", "keep.pftrace");
     EXPECT_RUN(&r, 3, "keep.pftrace");
     EXPECT(same_bytes(P("keep.pftrace"), "earlier trace", 13), "a failed export changed the earlier trace");
+    /* the same with a lock: the disk fills while the model is still being built and its
+     * ownerships are written into the trace as they close (the owner sink fails mid-build) */
+    write_file(P("locks.scn"), "lock m\nactor a * 4 { repeat 20000 { lock m; unlock m } }\n");
+    WEFT(&r, NULL, "run", "locks.scn", "-o", "l.weft", "--quiet");
+    EXPECT_RUN(&r, 0, NULL);
+    WEFT(&r, O(.fsize = 64 << 10), "export", "l.weft", "-o", "keep.pftrace");
+    EXPECT_RUN(&r, 3, "keep.pftrace: cannot write the Perfetto trace");
+    EXPECT(!has(&r, ".tmp-"), "the message names the temporary file:\n%s", r.out);
+    EXPECT(same_bytes(P("keep.pftrace"), "earlier trace", 13), "a failed export changed the earlier trace");
     if (!UNDER_SANITIZER) {
         /* out of memory: 4000 recorder buffers and thread stacks do not fit in the address-space
          * limit (which runs out first is not the point: the run fails cleanly either way) */
