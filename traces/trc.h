@@ -757,8 +757,9 @@ typedef struct trc_unit_track {
     uint32_t puts, gets;             /* its PUT and GET events (the items it put and got) */
     /* Its latest blocked span on a lock, rlock or rwlock ([hold_t0, hold_t1) on object hold_obj; 0:
      * none, or a later blocked span was on another kind) and the owner of that object at the span's
-     * last nanosecond (TRC_UNIT_UNKNOWN: nobody known), found as the model is built: what
-     * trc_waitfor_end reads when the owners went to an owner sink (trc_model_opts). */
+     * last nanosecond (TRC_UNIT_UNKNOWN: nobody known), found as the model is built, only when the
+     * owners go to an owner sink (trc_model_opts): what trc_waitfor_end reads then. Without a sink
+     * all four stay 0: the stored owners say who held what. */
     uint32_t hold_obj, holder;
     uint64_t hold_t0, hold_t1;
 } trc_unit_track;

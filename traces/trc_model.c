@@ -150,13 +150,14 @@ typedef struct wake_ev { uint64_t t, ev, seq; uint32_t unit, obj, okind; } wake_
 
 typedef struct builder builder;
 static void hold_probe(builder *b, trc_unit_track *ut, unit_cur *c, uint64_t t);
+static bool owners_sunk(const builder *b);
 
 static void span_close(builder *b, trc_unit_track *ut, unit_cur *c, uint64_t t, uint8_t outcome) {
     if (t > c->t0) {
         ARR_GROW(ut->spans, ut->nspans + 1, c->cap);
         ut->spans[ut->nspans++] = (trc_span){ .t0 = c->t0, .t1 = t, .obj = c->obj, .state = c->state,
                                               .op = c->op, .outcome = outcome, .target = c->target };
-        if (c->state == TRC_ST_BLOCKED && c->obj) hold_probe(b, ut, c, t);
+        if (c->state == TRC_ST_BLOCKED && c->obj && owners_sunk(b)) hold_probe(b, ut, c, t);   /* stored owners answer it */
     }
 }
 
@@ -524,6 +525,8 @@ static uint64_t acquire_known_after(const trc_model *m, const unit_cur *uc, cons
 static void probe_answer(trc_unit_track *ut, const trc_owner_span *s, uint64_t q) {
     ut->holder = s->t0 <= q ? s->owner : TRC_UNIT_UNKNOWN;
 }
+
+static bool owners_sunk(const builder *b) { return b->owner_sink != NULL; }
 
 static void hold_probe(builder *b, trc_unit_track *ut, unit_cur *c, uint64_t t) {
     if (c->probing) {   /* a new span replaces the question of the one before */
