@@ -640,28 +640,43 @@ static uint32_t none_failed(const trc_model *models, uint32_t n, char *report, s
     return 0;
 }
 
-/* A sweep whose relation did not hold (makespan[P=1] > makespan[P=4] * 2 on a virtual clock: both
- * 2 ms): the header said "all ok"; it counts the failed expectation and a note quotes it, with
- * the figures `weft run` gave. Runs that deadlocked and a relation: both said. */
-START_TEST(test_failed_relation_in_header) {
-    const char *scn = tmp_path("rel.scn"), *rec = tmp_path("rel.weft");
-    FILE *f = fopen(scn, "w");
+/* Writes scenario text as NAME.scn, runs it on the virtual clock (with `more` arguments) into
+ * NAME.weft, which must fail an expectation (exit 1; its output in out), and reads back its two
+ * runs' models. */
+static trc_recording *two_runs_failing(const char *name, const char *text, const char *more, char *out, size_t cap,
+                                       trc_model models[2]) {
+    char scn[64], recn[64];
+    snprintf(scn, sizeof scn, "%s.scn", name);
+    snprintf(recn, sizeof recn, "%s.weft", name);
+    const char *sp = tmp_path(scn), *rec = tmp_path(recn);
+    FILE *f = fopen(sp, "w");
     ck_assert_ptr_nonnull(f);
-    fputs("param P = 1\nsweep P = 1, 4\nactor w * P { sleep 2ms }\nexpect makespan[P=1] > makespan[P=4] * 2\n"
-          "expect makespan[P=4] <= makespan[P=1]\n", f);
+    fputs(text, f);
     fclose(f);
-    char out[4096], args[2048];
+    char args[2048];
     int status;
-    snprintf(args, sizeof args, "run %s -o %s -q --clock virtual", scn, rec);
-    tu_weft_shell(out, sizeof out, &status, args);
+    snprintf(args, sizeof args, "run %s -o %s -q --clock virtual %s", sp, rec, more);
+    tu_weft_shell(out, cap, &status, args);
     ck_assert_msg(status == 1, "%d: %s", status, out);
-    ck_assert_msg(strstr(out, ":4:1: expect makespan[P=1] > makespan[P=4] * 2 does not hold"), "%s", out);
     trc_recording *r;
     diag d = { 0 };
     ck_assert_int_eq(trc_recording_load(&r, rec, &d), 0);
     ck_assert_uint_eq(r->nruns, 2);
-    trc_model models[2];
     for (uint32_t i = 0; i < 2; i++) ck_assert_int_eq(trc_model_build(&models[i], &r->runs[i], &d), 0);
+    return r;
+}
+
+/* A sweep whose relation did not hold (makespan[P=1] > makespan[P=4] * 2 on a virtual clock: both
+ * 2 ms): the header said "all ok"; it counts the failed expectation and a note quotes it, with
+ * the figures `weft run` gave. Runs that deadlocked and a relation: both said. */
+START_TEST(test_failed_relation_in_header) {
+    char out[4096];
+    trc_model models[2];
+    trc_recording *r = two_runs_failing("rel", "param P = 1\nsweep P = 1, 4\nactor w * P { sleep 2ms }\n"
+                                        "expect makespan[P=1] > makespan[P=4] * 2\nexpect makespan[P=4] <= makespan[P=1]\n",
+                                        "", out, sizeof out, models);
+    ck_assert_msg(strstr(out, ":4:1: expect makespan[P=1] > makespan[P=4] * 2 does not hold"), "%s", out);
+    diag d = { 0 };
     /* checked on the models read back: the one failure, as `weft run` said it (line 5 holds) */
     char report[2048] = "";
     uint32_t nf = view_relations(models, 2, report, sizeof report);
@@ -715,23 +730,10 @@ END_TEST
  * what `weft run` checked (it used to re-apply only the varied param: B fell back to 0, the
  * expectation was off and the header said nothing). */
 START_TEST(test_relation_if_reads_a_define) {
-    const char *scn = tmp_path("relb.scn"), *rec = tmp_path("relb.weft");
-    FILE *f = fopen(scn, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs("param P = 1\nparam B = 0\nsweep P = 1, 2\nactor w * P { sleep 2ms }\n"
-          "expect resident_per_unit < 1MiB if B > 0\n", f);
-    fclose(f);
-    char out[4096], args[2048];
-    int status;
-    snprintf(args, sizeof args, "run %s -o %s -q --clock virtual -D B=1", scn, rec);
-    tu_weft_shell(out, sizeof out, &status, args);
-    ck_assert_msg(status == 1, "%d: %s", status, out);
-    trc_recording *r;
-    diag d = { 0 };
-    ck_assert_int_eq(trc_recording_load(&r, rec, &d), 0);
-    ck_assert_uint_eq(r->nruns, 2);
+    char out[4096];
     trc_model models[2];
-    for (uint32_t i = 0; i < 2; i++) ck_assert_int_eq(trc_model_build(&models[i], &r->runs[i], &d), 0);
+    trc_recording *r = two_runs_failing("relb", "param P = 1\nparam B = 0\nsweep P = 1, 2\nactor w * P { sleep 2ms }\n"
+                                        "expect resident_per_unit < 1MiB if B > 0\n", "-D B=1", out, sizeof out, models);
     char report[2048] = "";
     uint32_t nf = view_relations(models, 2, report, sizeof report);
     ck_assert_msg(nf == 2, "%u: %s", nf, report);
