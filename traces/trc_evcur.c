@@ -343,6 +343,8 @@ static bool ahead_on(void) {
     return v;
 }
 
+bool f_ahead_on(void) { return ahead_on(); }
+
 static void ahead_main(void *p) {
     trc_evcur *c = p;
     for (;;) {

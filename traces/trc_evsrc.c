@@ -71,6 +71,31 @@ void trc_evsrc_add(trc_evsrc *s, const uint8_t *ev, uint64_t off, uint32_t n) {
     s->nevents += n;
 }
 
+/* A piece is what trc_evsrc_add makes one segment of: it starts a segment at
+ * a chunk's first event, where the unit changes (units never share a stream
+ * while s is not unordered) and where the time goes back; within a piece it
+ * only extends the segment. So the same steps, once per piece. */
+void trc_evsrc_add_pieces(trc_evsrc *s, const f_piece *p, uint32_t npieces, uint64_t off, uint32_t n) {
+    uint32_t k = SEG_NONE;
+    uint64_t last = 0;
+    for (uint32_t i = 0; i < npieces; i++) {
+        uint32_t j = s->cur[p[i].unit];
+        if (k != SEG_NONE) s->last_t[k] = last;
+        if (j == SEG_NONE || p[i].t_first < s->last_t[j]) j = stream_new(s, p[i].unit);
+        if (s->nsegs >= SEG_NONE - 1) BUG("more than 2^32 segments");
+        ARR_GROW(s->segs, s->nsegs + 1, s->cap_segs);
+        uint32_t g = (uint32_t)s->nsegs++;
+        s->segs[g] = (trc_seg){ .off = off + (uint64_t)p[i].first * F_EV_SIZE, .n = p[i].n, .next = SEG_NONE };
+        if (s->last[j] != SEG_NONE) s->segs[s->last[j]].next = g;
+        else s->first[j] = g;
+        s->last[j] = g;
+        k = j;
+        last = p[i].t_last;
+    }
+    if (k != SEG_NONE) s->last_t[k] = last;
+    s->nevents += n;
+}
+
 void trc_evsrc_free(trc_evsrc *s) {
     if (!s) return;
     free(s->segs);

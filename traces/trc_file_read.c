@@ -188,8 +188,11 @@ static bool read_header(loader *L) {
 }
 
 /* Checks the chunk at `off` (expected number `seq`) whose bytes must end by
- * `limit`: header fields, header CRC, payload length and payload CRC. */
-static bool frame_chunk(const loader *L, uint64_t off, uint64_t limit, uint32_t seq, chunk_ref *out, ferr *e) {
+ * `limit`: header fields, header CRC, payload length and payload CRC. The
+ * header is read from the file, or is hdr (the same bytes, pre-scanned, with
+ * the payload's CRC in *pcrc_read: the payload is then not read here). */
+static bool frame_chunk_as(const loader *L, uint64_t off, uint64_t limit, uint32_t seq, const uint8_t *hdr,
+                           const uint32_t *pcrc_read, chunk_ref *out, ferr *e) {
     const char *past = limit == L->n ? "file ends inside" : "section table starts inside";
     uint64_t room = limit - off;
     if (room < F_CHUNK_HDR) {
@@ -197,7 +200,7 @@ static bool frame_chunk(const loader *L, uint64_t off, uint64_t limit, uint32_t 
         return false;
     }
     rd r;
-    const uint8_t *h = bytes_at(L, off, F_CHUNK_HDR);
+    const uint8_t *h = hdr ? hdr : bytes_at(L, off, F_CHUNK_HDR);
     rd_init(&r, h, F_CHUNK_HDR, off);
     uint32_t magic = rd_u32(&r, "chunk magic");
     uint16_t type = rd_u16(&r, "chunk type");
@@ -234,12 +237,16 @@ static bool frame_chunk(const loader *L, uint64_t off, uint64_t limit, uint32_t 
                  (ull)len);
         return false;
     }
-    if (crc32_update(0, bytes_at(L, off + F_CHUNK_HDR, len), (size_t)len) != pcrc) {
+    if ((pcrc_read ? *pcrc_read : crc32_update(0, bytes_at(L, off + F_CHUNK_HDR, len), (size_t)len)) != pcrc) {
         ferr_set(e, ERR_FORMAT, off + F_CHUNK_HDR, "chunk %u (%s) payload CRC mismatch", seq, ch_name(type));
         return false;
     }
     *out = (chunk_ref){ .off = off, .len = len, .run = run, .seq = seq, .type = type };
     return true;
+}
+
+static bool frame_chunk(const loader *L, uint64_t off, uint64_t limit, uint32_t seq, chunk_ref *out, ferr *e) {
+    return frame_chunk_as(L, off, limit, seq, NULL, NULL, out, e);
 }
 
 /* Decodes a SECTIONS payload into a malloc'd array of n entries. */
@@ -661,6 +668,27 @@ static void populate_chunk(loader *L, uint64_t off) {
     trc_backing_populate(L->back, off + F_CHUNK_HDR, end);
 }
 
+/* An EVENTS chunk from its pre-scan summary, when every check p_events makes
+ * of it passes (the summary's own, and those against the open run: its units,
+ * objects and streams): what p_events does, without its bytes. False: the
+ * walk reads the chunk and p_events says what is wrong. */
+static bool events_scanned(loader *L, const chunk_ref *c, const f_evscan *sc) {
+    if (!L->open || c->run != L->nruns - 1) return false;
+    trc_run *run = &L->runs[L->nruns - 1];
+    if (sc->max_unit >= run->nunits || sc->max_obj > run->nobjects) return false;
+    if (run->src->unordered || run->src->nstreams + sc->npieces >= EVSRC_MAX_STREAMS) return false;
+    ARR_GROW(L->ch, L->nch + 1, L->cap_ch);
+    L->ch[L->nch++] = *c;
+    uint64_t lost = run->lost + sc->lost;
+    run->lost = lost < run->lost ? UINT64_MAX : lost;
+    if (sc->t_max > L->last_t) L->last_t = sc->t_max;
+    run->t_last = L->last_t;
+    trc_evsrc_add_pieces(run->src, sc->pieces, sc->npieces, c->off + F_CHUNK_HDR + 8, sc->n);
+    run->nevents += sc->n;
+    release_behind(L, c->off + F_CHUNK_HDR + c->len);
+    return true;
+}
+
 /* Parses one framed chunk. False when reading must stop there. */
 static bool process_chunk(loader *L, const chunk_ref *c, int *rc) {
     ARR_GROW(L->ch, L->nch + 1, L->cap_ch);
@@ -692,12 +720,24 @@ static int walk(loader *L) {
     sect_entry *table = find_table(L, &tc, &tn, twhy, sizeof twhy);
     if (table) {
         trc_backing_release(L->back, tc.off, L->n);   /* the table is read: its pages go back */
+        f_prescan *ps = f_prescan_start(L->back, table, tn, tc.off);
         for (uint32_t i = 0; i < tn; i++) {
             chunk_ref c;
             if (table[i].off != pos) {
                 stop_fmt(L, ERR_FORMAT, pos, pos, "section table entry %u puts chunk %u at byte %llu, but it is at %llu",
                          i, i, (ull)table[i].off, (ull)pos);
                 break;
+            }
+            const f_evscan *sc = ps && table[i].type == CH_EVENTS ? f_prescan_get(ps, i) : NULL;
+            if (sc && sc->clean) {   /* framed from the pre-scan; the same checks in the same order */
+                if (!frame_chunk_as(L, pos, tc.off, i, sc->hdr, &sc->crc, &c, &e)) { stop_with(L, pos, &e); break; }
+                if (!entry_agrees(L, &table[i], &c, &e)) { stop_with(L, pos, &e); break; }
+                if (!events_scanned(L, &c, sc)) {
+                    fetch_chunk(L, pos, tc.off);
+                    if (!process_chunk(L, &c, &rc)) break;
+                }
+                pos += F_CHUNK_HDR + c.len;
+                continue;
             }
             populate_chunk(L, pos);
             fetch_chunk(L, pos, tc.off);
@@ -710,6 +750,7 @@ static int walk(loader *L) {
             if (!process_chunk(L, &c, &rc)) break;
             pos += F_CHUNK_HDR + c.len;
         }
+        f_prescan_free(ps);
         if (!L->stopped && !rc && pos != tc.off)
             stop_fmt(L, ERR_FORMAT, pos, pos, "section table lists chunks up to byte %llu, but it starts at %llu",
                      (ull)pos, (ull)tc.off);

@@ -240,12 +240,55 @@ struct trc_evsrc {
     bool own_events;            /* run->events was filled by trc_run_load_events (malloc'd) */
 };
 
+/* A piece of an EVENTS payload: consecutive events of one unit whose times
+ * never go back (the pre-scan's summary of a chunk, trc_file_scan.c). */
+typedef struct f_piece { uint64_t t_first, t_last; uint32_t unit, first, n; } f_piece;
+
 trc_evsrc *trc_evsrc_new(const trc_backing *back, uint32_t nunits);
 /* Notes the events of one EVENTS payload (n events at file offset off, already
  * checked): the units' segment chains. */
 void trc_evsrc_add(trc_evsrc *s, const uint8_t *ev, uint64_t off, uint32_t n);
+/* The same from a payload's pieces (n events in all, the first at file offset
+ * off): the same segments and streams as trc_evsrc_add of its bytes, provided
+ * s is not unordered and stays so (nstreams + npieces < EVSRC_MAX_STREAMS). */
+void trc_evsrc_add_pieces(trc_evsrc *s, const f_piece *p, uint32_t npieces, uint64_t off, uint32_t n);
 /* Units declared after events began (spawned units). */
 void trc_evsrc_units(trc_evsrc *s, uint32_t nunits);
 void trc_evsrc_free(trc_evsrc *s);
+
+/* ---- the pre-scan of EVENTS chunks (trc_file_scan.c) ----------------------
+ * The loader's walk through a closed file (its section table intact) has
+ * each EVENTS chunk read and summarised in one pass over reused buffers: the
+ * payload CRC, and when the payload is a well-formed list of events (count
+ * and length agree, reserved field 0, every kind valid, few enough pieces),
+ * the highest unit and object it names, its LOST total, its latest time and
+ * its pieces. A second thread (the pre-scan helper) summarises every other
+ * such chunk while the walk does the rest, so the two cores share the read.
+ * The walk still frames every chunk itself, in file order, from the summary's
+ * copy of its header: a summary that is not clean, or a chunk that would fail
+ * a check that depends on the walk's state, is read again by the walk the old
+ * way, so every message and every stop is the same as without the pre-scan. */
+#define F_SCAN_PIECES 4096u          /* more pieces: the walk reads the chunk itself */
+typedef struct f_evscan {
+    uint8_t hdr[F_CHUNK_HDR];        /* the chunk header as read */
+    uint32_t crc;                    /* of the payload (header length == table length) */
+    bool framed;                     /* hdr and crc are set: the header's length is the table's */
+    bool clean;                      /* the summary below holds (see above) */
+    uint32_t n, max_unit, max_obj, npieces;
+    uint64_t lost, t_max;
+    f_piece *pieces;                 /* F_SCAN_PIECES */
+} f_evscan;
+typedef struct f_prescan f_prescan;
+/* Whether the library's reading threads are wanted (WEFT_READ_AHEAD, or
+ * trc_evcur_ahead_default): the cursor's read-ahead and the pre-scan helper. */
+bool f_ahead_on(void);
+/* Starts the pre-scan of table[0..n)'s EVENTS chunks that end by `limit`
+ * (NULL: none worth it, or no memory; the walk reads every chunk itself). */
+f_prescan *f_prescan_start(const trc_backing *b, const sect_entry *table, uint32_t n, uint64_t limit);
+/* The summary of chunk `seq` (NULL: not pre-scanned, read it yourself); valid
+ * until the next call. Chunks must be asked for in increasing order. */
+const f_evscan *f_prescan_get(f_prescan *p, uint32_t seq);
+/* Stops the helper (at once, if the walk stopped early) and frees it all. */
+void f_prescan_free(f_prescan *p);
 
 #endif

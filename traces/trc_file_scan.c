@@ -1,0 +1,171 @@
+/* The pre-scan of a closed file's EVENTS chunks (trc_format.h, "the pre-scan
+ * of EVENTS chunks"): each chunk read once, a piece at a time, into a small
+ * buffer that stays in the cache, its CRC and its summary made from that
+ * piece; every other chunk by a helper thread of its own (base_thread.c),
+ * handed to the loader's walk through a handoff, in order. */
+#include "traces/trc_format.h"
+
+#include <stdlib.h>
+
+#define SCAN_EVENTS 8191u                               /* events per read */
+#define SCAN_BYTES (F_CHUNK_HDR + 8u + SCAN_EVENTS * F_EV_SIZE)   /* 256 KiB */
+#define SCAN_MIN_CHUNKS 4u                              /* fewer: no helper */
+#define SCAN_SLOTS 3u
+
+/* Reads the chunk [off, off + F_CHUNK_HDR + len) into mem a piece at a time
+ * and summarises it into o (o->clean false: the walk reads it itself). */
+static void scan_chunk(const trc_backing *b, uint64_t off, uint64_t len, uint8_t *mem, f_evscan *o) {
+    o->clean = false;
+    o->npieces = 0;
+    uint64_t total = F_CHUNK_HDR + len;
+    size_t k = total < SCAN_BYTES ? (size_t)total : SCAN_BYTES;
+    trc_backing_read(b, mem, k, off);
+    memcpy(o->hdr, mem, F_CHUNK_HDR);
+    if (ld_u64le(mem + 16) != len || len < 8) return;
+    uint32_t n = ld_u32le(mem + F_CHUNK_HDR), resv = ld_u32le(mem + F_CHUNK_HDR + 4);
+    if (n == 0 || n > F_EV_PER_CHUNK || len != 8 + (uint64_t)n * F_EV_SIZE || resv) return;
+    uint32_t crc = crc32_update(0, mem + F_CHUNK_HDR, k - F_CHUNK_HDR);
+    const uint8_t *q = mem + F_CHUNK_HDR + 8;
+    size_t m = (k - F_CHUNK_HDR - 8) / F_EV_SIZE;   /* events in this piece */
+    uint64_t done = k;                              /* bytes of the chunk read */
+    uint32_t max_unit = 0, max_obj = 0, np = 0;
+    uint64_t lost = 0, t_max = 0, last = 0;
+    uint32_t unit = UINT32_MAX;
+    f_piece *pc = NULL;
+    for (uint32_t i = 0; i < n;) {
+        for (size_t j = 0; j < m; j++, i++, q += F_EV_SIZE) {
+            uint64_t t = ld_u64le(q);
+            uint32_t u = ld_u32le(q + 16), obj = ld_u32le(q + 20);
+            uint16_t kind = ld_u16le(q + 24);
+            if (kind == 0 || kind >= TRC_EV__MAX) return;
+            if (u > max_unit) max_unit = u;
+            if (obj > max_obj) max_obj = obj;
+            if (kind == TRC_EV_LOST) {
+                uint64_t s = lost + ld_u64le(q + 8);
+                lost = s < lost ? UINT64_MAX : s;
+            }
+            if (t > t_max) t_max = t;
+            if (!pc || u != unit || t < last) {
+                if (np == F_SCAN_PIECES) return;
+                pc = &o->pieces[np++];
+                *pc = (f_piece){ .t_first = t, .unit = u, .first = i, .n = 0 };
+                unit = u;
+            }
+            pc->n++;
+            pc->t_last = t;
+            last = t;
+        }
+        if (i == n) break;
+        k = total - done < SCAN_EVENTS * F_EV_SIZE ? (size_t)(total - done) : SCAN_EVENTS * F_EV_SIZE;
+        trc_backing_read(b, mem, k, off + done);
+        crc = crc32_update(crc, mem, k);
+        done += k;
+        q = mem;
+        m = k / F_EV_SIZE;
+    }
+    o->crc = crc;
+    o->n = n;
+    o->max_unit = max_unit;
+    o->max_obj = max_obj;
+    o->npieces = np;
+    o->lost = lost;
+    o->t_max = t_max;
+    o->clean = true;
+}
+
+struct f_prescan {
+    const trc_backing *b;
+    const sect_entry *table;
+    uint32_t *list, nlist;       /* the chunks pre-scanned: list[i] odd i by the helper */
+    uint32_t next;               /* the walk's place in list */
+    uint8_t *buf;                /* the walk's read buffer */
+    f_evscan mine;               /* the walk's own summary */
+    /* the helper (q NULL: none) */
+    handoff *q;
+    bg_thread *th;
+    uint8_t *hbuf;
+    f_evscan slot[SCAN_SLOTS];
+    uint32_t slot_seq[SCAN_SLOTS];
+};
+
+static void prescan_main(void *arg) {
+    f_prescan *p = arg;
+    for (uint32_t i = 1; i < p->nlist; i += 2) {
+        int k = handoff_put_begin(p->q);
+        if (k < 0) break;   /* the walk stopped */
+        const sect_entry *e = &p->table[p->list[i]];
+        scan_chunk(p->b, e->off, e->len, p->hbuf, &p->slot[k]);
+        p->slot_seq[k] = p->list[i];
+        handoff_put_end(p->q);
+    }
+    handoff_close(p->q);
+}
+
+f_prescan *f_prescan_start(const trc_backing *b, const sect_entry *table, uint32_t n, uint64_t limit) {
+    if (b->fd < 0) return NULL;   /* bytes in memory: the walk reads them where they are */
+    f_prescan *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->b = b;
+    p->table = table;
+    for (uint32_t i = 0; i < n; i++) {
+        const sect_entry *e = &table[i];
+        if (e->type != CH_EVENTS || e->off > limit || limit - e->off < F_CHUNK_HDR ||
+            e->len > limit - e->off - F_CHUNK_HDR || e->len > 8 + (uint64_t)F_EV_PER_CHUNK * F_EV_SIZE)
+            continue;
+        if (p->nlist % 64 == 0) {
+            uint32_t *l = realloc(p->list, (p->nlist + 64) * sizeof *l);
+            if (!l) { f_prescan_free(p); return NULL; }
+            p->list = l;
+        }
+        p->list[p->nlist++] = i;
+    }
+    p->buf = malloc(SCAN_BYTES);
+    p->mine.pieces = malloc(F_SCAN_PIECES * sizeof *p->mine.pieces);
+    if (!p->nlist || !p->buf || !p->mine.pieces) { f_prescan_free(p); return NULL; }
+    if (p->nlist < SCAN_MIN_CHUNKS || !f_ahead_on()) return p;
+    p->hbuf = malloc(SCAN_BYTES);
+    bool ok = p->hbuf != NULL;
+    for (unsigned k = 0; k < SCAN_SLOTS && ok; k++)
+        ok = (p->slot[k].pieces = malloc(F_SCAN_PIECES * sizeof *p->slot[k].pieces)) != NULL;
+    if (ok) p->q = handoff_new(SCAN_SLOTS);
+    if (p->q && bg_thread_start(&p->th, prescan_main, p)) {
+        handoff_free(p->q);
+        p->q = NULL;
+    }
+    return p;   /* without a helper (no memory, no thread): the walk scans every chunk itself */
+}
+
+const f_evscan *f_prescan_get(f_prescan *p, uint32_t seq) {
+    while (p->next < p->nlist && p->list[p->next] <= seq) {
+        uint32_t i = p->next++;
+        const f_evscan *s;
+        if (p->q && i % 2) {
+            int k = handoff_get(p->q);
+            if (k < 0) return NULL;   /* cannot happen: the helper scans every odd one */
+            if (p->slot_seq[k] != p->list[i]) BUG("pre-scan out of order");
+            s = &p->slot[k];
+        } else {
+            if (p->list[i] != seq) continue;   /* passed over: not scanned */
+            const sect_entry *e = &p->table[seq];
+            scan_chunk(p->b, e->off, e->len, p->buf, &p->mine);
+            s = &p->mine;
+        }
+        if (p->list[i] == seq) return s;
+    }
+    return NULL;
+}
+
+void f_prescan_free(f_prescan *p) {
+    if (!p) return;
+    if (p->q) {
+        handoff_cancel(p->q);
+        bg_thread_join(p->th);
+        handoff_free(p->q);
+    }
+    for (unsigned k = 0; k < SCAN_SLOTS; k++) free(p->slot[k].pieces);
+    free(p->mine.pieces);
+    free(p->hbuf);
+    free(p->buf);
+    free(p->list);
+    free(p);
+}
