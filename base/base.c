@@ -263,18 +263,15 @@ static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
  * fold distances, bit-reflected; they are checked against the table by the
  * file tests on random lengths and alignments. n is a multiple of 16, >= 64;
  * c is the running (inverted) CRC. */
-__attribute__((target("pclmul,sse4.1"))) static uint32_t crc_fold(uint32_t c, const uint8_t *p, size_t n) {
+/* Folds the 64 bytes a, b, e, f (the CRC so far, in a) with the n bytes at p
+ * (a multiple of 16) and reduces them to the CRC. */
+__attribute__((target("pclmul,sse4.1"))) static uint32_t crc_fold_rest(__m128i a, __m128i b, __m128i e, __m128i f,
+                                                                     const uint8_t *p, size_t n) {
     const __m128i k1k2 = _mm_set_epi64x(0x01c6e41596ll, 0x0154442bd4ll);
     const __m128i k3k4 = _mm_set_epi64x(0x00ccaa009ell, 0x01751997d0ll);
     const __m128i k5 = _mm_set_epi64x(0, 0x0163cd6124ll);
     const __m128i pmu = _mm_set_epi64x(0x01f7011641ll, 0x01db710641ll);
     const __m128i lo32 = _mm_setr_epi32(-1, 0, -1, 0);
-    __m128i a = _mm_xor_si128(_mm_loadu_si128((const __m128i *)p), _mm_cvtsi32_si128((int)c));
-    __m128i b = _mm_loadu_si128((const __m128i *)(p + 16));
-    __m128i e = _mm_loadu_si128((const __m128i *)(p + 32));
-    __m128i f = _mm_loadu_si128((const __m128i *)(p + 48));
-    p += 64;
-    n -= 64;
 #define FOLD(x, k, next) \
     x = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x00), _mm_clmulepi64_si128(x, k, 0x11)), (next))
     while (n >= 64) {
@@ -306,7 +303,43 @@ __attribute__((target("pclmul,sse4.1"))) static uint32_t crc_fold(uint32_t c, co
     return (uint32_t)_mm_extract_epi32(a, 1);
 }
 
-static bool crc_has_clmul;
+__attribute__((target("pclmul,sse4.1"))) static uint32_t crc_fold(uint32_t c, const uint8_t *p, size_t n) {
+    __m128i a = _mm_xor_si128(_mm_loadu_si128((const __m128i *)p), _mm_cvtsi32_si128((int)c));
+    return crc_fold_rest(a, _mm_loadu_si128((const __m128i *)(p + 16)), _mm_loadu_si128((const __m128i *)(p + 32)),
+                         _mm_loadu_si128((const __m128i *)(p + 48)), p + 64, n - 64);
+}
+
+/* The same fold four 512-bit registers (256 bytes) at a time where the CPU
+ * has VPCLMULQDQ (n >= 256, a multiple of 16): about four times the bytes per
+ * cycle. The constants are x^(2048+32) and x^(2048-32) mod P, bit-reflected
+ * and shifted left by one, as k1k2 is for 512. */
+__attribute__((target("pclmul,sse4.1,avx512f,vpclmulqdq"))) static uint32_t crc_fold512(uint32_t c, const uint8_t *p,
+                                                                                       size_t n) {
+    const __m512i k2048 = _mm512_broadcast_i32x4(_mm_set_epi64x(0x01322d1430ll, 0x011542778all));
+    const __m512i k512 = _mm512_broadcast_i32x4(_mm_set_epi64x(0x01c6e41596ll, 0x0154442bd4ll));
+    __m512i x0 = _mm512_xor_si512(_mm512_loadu_si512(p), _mm512_zextsi128_si512(_mm_cvtsi32_si128((int)c)));
+    __m512i x1 = _mm512_loadu_si512(p + 64), x2 = _mm512_loadu_si512(p + 128), x3 = _mm512_loadu_si512(p + 192);
+    p += 256;
+    n -= 256;
+#define FOLD512(x, k, next) \
+    x = _mm512_ternarylogic_epi64(_mm512_clmulepi64_epi128(x, k, 0x00), _mm512_clmulepi64_epi128(x, k, 0x11), (next), 0x96)
+    while (n >= 256) {
+        FOLD512(x0, k2048, _mm512_loadu_si512(p));
+        FOLD512(x1, k2048, _mm512_loadu_si512(p + 64));
+        FOLD512(x2, k2048, _mm512_loadu_si512(p + 128));
+        FOLD512(x3, k2048, _mm512_loadu_si512(p + 192));
+        p += 256;
+        n -= 256;
+    }
+    FOLD512(x0, k512, x1);
+    FOLD512(x0, k512, x2);
+    FOLD512(x0, k512, x3);
+#undef FOLD512
+    return crc_fold_rest(_mm512_extracti32x4_epi32(x0, 0), _mm512_extracti32x4_epi32(x0, 1),
+                         _mm512_extracti32x4_epi32(x0, 2), _mm512_extracti32x4_epi32(x0, 3), p, n);
+}
+
+static bool crc_has_clmul, crc_has_vpclmul;
 #endif
 
 static void crc_init(void) {
@@ -314,6 +347,8 @@ static void crc_init(void) {
 #if defined(__x86_64__)
     __builtin_cpu_init();
     crc_has_clmul = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1") && !getenv("WEFT_CRC_TABLE");
+    crc_has_vpclmul = crc_has_clmul && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("vpclmulqdq") &&
+                      !getenv("WEFT_CRC_NO512");
 #endif
 }
 
@@ -324,7 +359,7 @@ uint32_t crc32_update(uint32_t crc, const void *data, size_t n) {
 #if defined(__x86_64__)
     if (n >= 64 && crc_has_clmul) {
         size_t m = n & ~(size_t)15;
-        crc = crc_fold(crc, p, m);
+        crc = m >= 256 && crc_has_vpclmul ? crc_fold512(crc, p, m) : crc_fold(crc, p, m);
         p += m;
         n -= m;
     }

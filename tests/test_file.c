@@ -1211,7 +1211,8 @@ START_TEST(test_crc_against_table) {
      * byte by byte, at every alignment and length around the fold sizes */
     uint8_t *bytes_in = xmalloc(70000);
     for (size_t i = 0; i < 70000; i++) bytes_in[i] = (uint8_t)(i * 2654435761u >> 13);
-    static const size_t lens[] = { 0, 1, 15, 16, 63, 64, 65, 127, 128, 129, 1000, 4096, 65537, 69000 };
+    static const size_t lens[] = { 0, 1, 15, 16, 63, 64, 65, 127, 128, 129, 255, 256, 257, 271, 511, 512, 513,
+                                   1000, 1088, 4096, 65537, 69000 };
     int bad = 0;
     for (size_t a = 0; a < 17; a++)
         for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++) {
