@@ -5,6 +5,7 @@
  * handed to the loader's walk through a handoff, in order. */
 #include "traces/trc_format.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #define SCAN_EVENTS 8191u                               /* events per read */
@@ -101,8 +102,22 @@ static void prescan_main(void *arg) {
     handoff_close(p->q);
 }
 
+static _Atomic int prescan_on = -1;   /* -1: not decided yet (WEFT_PRESCAN) */
+
+void f_prescan_enable(bool on) { atomic_store(&prescan_on, on); }
+
+static bool prescan_wanted(void) {
+    int v = atomic_load(&prescan_on);
+    if (v < 0) {
+        const char *e = getenv("WEFT_PRESCAN");
+        v = !(e && !strcmp(e, "0"));
+        atomic_store(&prescan_on, v);
+    }
+    return v;
+}
+
 f_prescan *f_prescan_start(const trc_backing *b, const sect_entry *table, uint32_t n, uint64_t limit) {
-    if (b->fd < 0) return NULL;   /* bytes in memory: the walk reads them where they are */
+    if (b->fd < 0 || !prescan_wanted()) return NULL;   /* bytes in memory: the walk reads them where they are */
     f_prescan *p = calloc(1, sizeof *p);
     if (!p) return NULL;
     p->b = b;

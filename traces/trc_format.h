@@ -282,6 +282,9 @@ typedef struct f_prescan f_prescan;
 /* Whether the library's reading threads are wanted (WEFT_READ_AHEAD, or
  * trc_evcur_ahead_default): the cursor's read-ahead and the pre-scan helper. */
 bool f_ahead_on(void);
+/* On by default; off (WEFT_PRESCAN=0, or here: tests compare both ways) the
+ * walk reads every chunk itself, as it did before the pre-scan. */
+void f_prescan_enable(bool on);
 /* Starts the pre-scan of table[0..n)'s EVENTS chunks that end by `limit`
  * (NULL: none worth it, or no memory; the walk reads every chunk itself). */
 f_prescan *f_prescan_start(const trc_backing *b, const sect_entry *table, uint32_t n, uint64_t limit);
