@@ -145,7 +145,15 @@ static bool shared_slide(trc_evcur *c, strm *x) {
     lo &= ~(uint64_t)4095;
     if (x->off + F_EV_SIZE - lo > EVCUR_SHARED) return false;
     size_t n = b->n - lo < EVCUR_SHARED ? (size_t)(b->n - lo) : EVCUR_SHARED;
-    trc_backing_read(b, c->sh, n, lo);
+    /* what the window holds from lo on moves to its front (a copy in the
+     * cache); only the rest is read from the file */
+    size_t kept = 0;
+    if (c->sh_n && lo >= c->sh_off && lo < c->sh_off + c->sh_n) {
+        kept = (size_t)(c->sh_off + c->sh_n - lo);
+        if (kept > n) kept = n;
+        memmove(c->sh, c->sh + (lo - c->sh_off), kept);
+    }
+    if (n > kept) trc_backing_read(b, c->sh + kept, n - kept, lo + kept);
     c->sh_off = lo;
     c->sh_n = n;
     for (uint32_t i = 0; i < c->nheap; i++) {
