@@ -72,6 +72,78 @@ START_TEST(complete_by_default) {
 }
 END_TEST
 
+static char *slurp_file(const char *path, size_t *n) {
+    char *p;
+    diag d;
+    diag_clear(&d);
+    ck_assert_int_eq(file_read_all(path, &p, n, &d), 0);
+    return p;
+}
+
+START_TEST(export_replaces_its_output) {
+    /* an export over an existing file replaces it whole (the new file takes
+     * its name at once, the old one is gone, no temporary file is left); over
+     * a symbolic link it replaces the file the link points to, and the link
+     * stays; a second name of the old file keeps the old bytes */
+    const char *scn = scenario("few.scn", "scenario \"few\"\nactor worker * 2 { repeat 300 { mark \"m\" } }\n");
+    const char *rec = tmp_path("few.weft"), *ref = tmp_path("ref.pftrace"), *outp = tmp_path("out.pftrace");
+    const char *alias = tmp_path("alias.pftrace"), *lnk = tmp_path("link.pftrace"), *target = tmp_path("target.txt");
+    char args[2048];
+    out o;
+    snprintf(args, sizeof args, "run -q %s -o %s", scn, rec);
+    weft(&o, args);
+    ck_assert_msg(o.status == 0, "%s", o.text);
+    snprintf(args, sizeof args, "export %s -o %s", rec, ref);
+    weft(&o, args);
+    ck_assert_msg(o.status == 0, "%s", o.text);
+    FILE *f = fopen(outp, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("an older, longer file than the trace will be? no: shorter", f);
+    fclose(f);
+    ck_assert_int_eq(link(outp, alias), 0);
+    for (int k = 0; k < 2; k++) {
+        snprintf(args, sizeof args, "export %s -o %s", rec, outp);
+        weft(&o, args);
+        ck_assert_msg(o.status == 0, "%s", o.text);
+        size_t na, nb;
+        char *a = slurp_file(ref, &na), *b = slurp_file(outp, &nb);
+        ck_assert_uint_eq(na, nb);
+        ck_assert_int_eq(memcmp(a, b, na), 0);
+        free(a);
+        free(b);
+    }
+    size_t n;
+    char *old = slurp_file(alias, &n);
+    ck_assert_str_eq(old, "an older, longer file than the trace will be? no: shorter");
+    free(old);
+    f = fopen(target, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("keep", f);
+    fclose(f);
+    ck_assert_int_eq(symlink(target, lnk), 0);
+    snprintf(args, sizeof args, "export %s -o %s", rec, lnk);
+    weft(&o, args);
+    ck_assert_msg(o.status == 0, "%s", o.text);
+    struct stat st;
+    ck_assert_int_eq(lstat(lnk, &st), 0);
+    ck_assert(S_ISLNK(st.st_mode));
+    size_t na;
+    char *a = slurp_file(ref, &na), *b = slurp_file(target, &n);
+    ck_assert_uint_eq(na, n);
+    ck_assert_int_eq(memcmp(a, b, na), 0);
+    free(a);
+    free(b);
+    /* nothing else in the folder: no temporary file left */
+    char cmd[1024], line[256] = "";
+    snprintf(cmd, sizeof cmd, "ls -A %s | grep -c tmp", tmp_path(""));
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, p));
+    pclose(p);
+    ck_assert_str_eq(line, "0\n");
+}
+END_TEST
+
 START_TEST(drop_mode_losses_fail_unless_accepted) {
     const char *scn = scenario("drop.scn", MARKS);
     char args[1024];
@@ -292,6 +364,7 @@ int main(void) {
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, complete_by_default);
     tcase_add_test(tc, drop_mode_losses_fail_unless_accepted);
+    tcase_add_test(tc, export_replaces_its_output);
     tcase_add_test(tc, event_limit_stops_an_endless_run);
     tcase_add_test(tc, write_error_stops_the_run_at_once);
     tcase_add_test(tc, inputs_that_are_not_recordings);
