@@ -137,7 +137,9 @@ static int man_weft(const char *dir) {
           "beside the installed binary, or the source tree's scenarios/)\n"
           ".TP\n.B WEFT_PROGRESS\n\\fBnever\\fR: no progress line; \\fBalways\\fR: one even when not on a terminal\n"
           ".TP\n.B WEFT_READ_AHEAD\n\\fB0\\fR: read a recording's events on one thread (by default a big one is read "
-          "ahead by a second thread while the first works on them)\n"
+          "ahead by a second thread while the first works on them), and open it on one thread\n"
+          ".TP\n.B WEFT_PRESCAN\n\\fB0\\fR: when a recording is opened, read each chunk of events the way it was read "
+          "before the pre-scan (for comparisons; the result is the same)\n"
           ".SH SEE ALSO\n",
           f);
     bool first = true;
