@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -1228,11 +1229,32 @@ START_TEST(test_crc_against_table) {
 }
 END_TEST
 
+/* The tests' own directory is fresh even when an earlier process with this pid left one,
+ * with a FIFO where this test's recording goes: pids wrap, and a run that opened such a
+ * FIFO to write its recording waited for a reader for ever (a CI hang of test_coro). */
+START_TEST(test_tmp_dir_is_fresh) {
+    char stale[128], fifo[160];
+    snprintf(stale, sizeof stale, "/tmp/weft-test-%d", (int)getpid());
+    mkdir(stale, 0700);
+    snprintf(fifo, sizeof fifo, "%s/stale.weft", stale);
+    unlink(fifo);
+    REQUIRE(mkfifo(fifo, 0600) == 0);
+    const char *p = tmp_path("stale.weft");
+    struct stat st;
+    ck_assert_msg(stat(p, &st) != 0 && errno == ENOENT, "%s exists already", p);
+    ck_assert_str_ne(p, fifo);
+    ck_assert_str_eq(tmp_path("x"), tmp_path("x"));   /* one directory for the whole test */
+    unlink(fifo);
+    rmdir(stale);
+}
+END_TEST
+
 static Suite *file_suite(void) {
     Suite *s = suite_create("file");
     TCase *tc = tcase_create("weft");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_roundtrip_two_runs);
+    tcase_add_test(tc, test_tmp_dir_is_fresh);
     tcase_add_test(tc, test_units_in_two_chunks);
     tcase_add_test(tc, test_truncated_every_offset);
     tcase_add_test(tc, test_crash_keeps_flushed_events);

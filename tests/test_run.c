@@ -153,11 +153,9 @@ START_TEST(lock_contention_bundled) {
 END_TEST
 
 START_TEST(deadlock_detected_and_recorded) {
-    uint64_t t0 = clk_mono_ns();
     ran r;
     run_file(&r, "deadlock_lock_ordering", NULL, 0);
-    uint64_t took = clk_mono_ns() - t0;
-    ck_assert_msg(took < 5000 * MS, "deadlock took %llu ms to end", (unsigned long long)(took / MS));
+    /* found by the watchdog's graph, not by the run's timeout (which would say TIMEOUT) */
     const trc_run *run = &r.rec->runs[0];
     ck_assert_uint_eq(r.res.end_reason, TRC_END_DEADLOCK);
     ck_assert_uint_eq(run->end_reason, TRC_END_DEADLOCK);
@@ -312,7 +310,9 @@ START_TEST(every_bundled_scenario_holds_its_expectations) {
         }
 #endif
         ran r;
-        uint64_t t0 = clk_mono_ns();
+        /* names the scenario in ctest's output should the run crash (a signal ends the
+         * test without a message of Check's) */
+        fprintf(stderr, "bundled scenario %s\n", name);
         sim_define few = { .name = "n", .value = "200" };
         bool fewer = false;
 #if defined(__SANITIZE_ADDRESS__)
@@ -323,7 +323,6 @@ START_TEST(every_bundled_scenario_holds_its_expectations) {
 #endif
         run_file(&r, name, fewer ? &few : NULL, fewer);
         ck_assert_msg(r.res.expect_failed == 0, "%s: %s", name, r.res.expect_report);
-        ck_assert_msg(clk_mono_ns() - t0 < 10000 * MS, "%s took more than 10 s", name);
         ck_assert_uint_eq(r.rec->runs[0].lost, 0);
         ran_free(&r);
         n++;
@@ -346,6 +345,7 @@ START_TEST(language_reference_examples_run) {
         *end = 0;
         char name[32];
         snprintf(name, sizeof name, "readme_example_%d", n++);
+        fprintf(stderr, "language reference example %d, at byte %td\n", n, p - text);
         ran r;
         run_text(&r, name, p, NULL, 0);
         ck_assert_msg(r.res.expect_failed == 0, "example %d: %s", n, r.res.expect_report);

@@ -4,17 +4,39 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <errno.h>
+#include <ftw.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+/* The test's own directory, made fresh by mkdtemp and removed when the process
+ * that made it exits. A name from the pid alone is not enough: pids wrap (at
+ * 32768 here), and a directory left by an earlier process with the same pid
+ * held its files, a FIFO named like this test's recording among them, which
+ * a run then opened for writing and waited on for ever. */
 static char tmp_dir[256];
+static pid_t tmp_owner;
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f) {
+    (void)st; (void)f;
+    return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static void tmp_remove(void) {
+    if (getpid() == tmp_owner && !getenv("WEFT_TEST_KEEP")) nftw(tmp_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 const char *tmp_path(const char *name) {
     static char paths[16][512];
     static int next;
     if (!tmp_dir[0]) {
-        snprintf(tmp_dir, sizeof tmp_dir, "/tmp/weft-test-%d", (int)getpid());
-        mkdir(tmp_dir, 0700);
+        snprintf(tmp_dir, sizeof tmp_dir, "/tmp/weft-test-%d-XXXXXX", (int)getpid());
+        if (!mkdtemp(tmp_dir)) {
+            fprintf(stderr, "cannot make a test directory %s: %s\n", tmp_dir, strerror(errno));
+            abort();
+        }
+        if (!tmp_owner) atexit(tmp_remove);
+        tmp_owner = getpid();
     }
     char *p = paths[next++ % 16];
     snprintf(p, 512, "%s/%s", tmp_dir, name);
