@@ -31,29 +31,31 @@ static void scan_chunk(const trc_backing *b, uint64_t off, uint64_t len, uint8_t
     uint64_t done = k;                              /* bytes of the chunk read */
     uint32_t max_unit = 0, max_obj = 0, np = 0;
     uint64_t lost = 0, t_max = 0, last = 0;
-    uint32_t unit = UINT32_MAX;
-    f_piece *pc = NULL;
+    uint32_t unit = 0;
+    f_piece *pieces = o->pieces;
+    /* the open piece is pieces[np - 1]: its n and t_last are set when it ends */
     for (uint32_t i = 0; i < n;) {
         for (size_t j = 0; j < m; j++, i++, q += F_EV_SIZE) {
             uint64_t t = ld_u64le(q);
             uint32_t u = ld_u32le(q + 16), obj = ld_u32le(q + 20);
             uint16_t kind = ld_u16le(q + 24);
             if (kind == 0 || kind >= TRC_EV__MAX) return;
-            if (u > max_unit) max_unit = u;
-            if (obj > max_obj) max_obj = obj;
+            max_unit = u > max_unit ? u : max_unit;
+            max_obj = obj > max_obj ? obj : max_obj;
+            t_max = t > t_max ? t : t_max;
             if (kind == TRC_EV_LOST) {
                 uint64_t s = lost + ld_u64le(q + 8);
                 lost = s < lost ? UINT64_MAX : s;
             }
-            if (t > t_max) t_max = t;
-            if (!pc || u != unit || t < last) {
+            if (u != unit || t < last || !np) {
+                if (np) {
+                    pieces[np - 1].n = i - pieces[np - 1].first;
+                    pieces[np - 1].t_last = last;
+                }
                 if (np == F_SCAN_PIECES) return;
-                pc = &o->pieces[np++];
-                *pc = (f_piece){ .t_first = t, .unit = u, .first = i, .n = 0 };
+                pieces[np++] = (f_piece){ .t_first = t, .unit = u, .first = i };
                 unit = u;
             }
-            pc->n++;
-            pc->t_last = t;
             last = t;
         }
         if (i == n) break;
@@ -64,6 +66,8 @@ static void scan_chunk(const trc_backing *b, uint64_t off, uint64_t len, uint8_t
         q = mem;
         m = k / F_EV_SIZE;
     }
+    pieces[np - 1].n = n - pieces[np - 1].first;   /* n >= 1: a piece is open */
+    pieces[np - 1].t_last = last;
     o->crc = crc;
     o->n = n;
     o->max_unit = max_unit;
