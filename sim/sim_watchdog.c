@@ -330,6 +330,7 @@ static void describe_wait(const wd *w, uint32_t i, uint64_t t0, char *out, size_
 /* ---- the wait-for graph ------------------------------------------------------ */
 
 typedef struct graph {
+    uint32_t n;               /* the units the graph is of: r->nunits when it was built */
     uint32_t *first;          /* per unit: its first edge in to[]; first[n] = the end */
     uint32_t *to; size_t nto, cap_to;
     uint8_t *color;           /* DFS: 0 new, 1 on the path, 2 done */
@@ -340,7 +341,13 @@ typedef struct graph {
                                  one that may) */
 } graph;
 
-static void edge(graph *g, uint32_t to) { ARR_PUSH(g->to, g->nto, g->cap_to, to); }
+/* An edge to unit `to`. Units are made while the graph is built (tasks, and on own_loop=process
+ * in other processes), so a wait may name one past the graph's units: it is not blocked for
+ * good at this pass, and the next pass has it. Such an edge is left out: the search would
+ * read its unset edge range. */
+static void edge(graph *g, uint32_t to) {
+    if (to < g->n) ARR_PUSH(g->to, g->nto, g->cap_to, to);
+}
 
 static bool live(const rt_unit *u) { return atomic_load(&u->state) != US_DONE; }
 
@@ -413,6 +420,7 @@ static void edges_of(const wd *w, graph *g, uint32_t i) {
 static void graph_build(const wd *w, graph *g) {
     rt *r = w->r;
     uint32_t n = r->nunits;
+    g->n = n;
     g->nto = 0;
     memset(g->any, 0, n);
     for (uint32_t i = 0; i < n; i++) {
@@ -615,7 +623,7 @@ uint32_t watchdog_run(rt *r, uint64_t t0, char *report, size_t cap) {
         if (look) {
             last_graph = now;
             graph_build(&w, &g);
-            clen = graph_cycle(&g, r->nunits, chain);
+            clen = graph_cycle(&g, g.n, chain);   /* the units it was built of: more may exist now */
         }
         if (clen) {
             uint64_t sig = 1469598103934665603ull;
