@@ -10,7 +10,8 @@
 
 #define SCAN_EVENTS 8191u                               /* events per read */
 #define SCAN_BYTES (F_CHUNK_HDR + 8u + SCAN_EVENTS * F_EV_SIZE)   /* 256 KiB */
-#define SCAN_MIN_CHUNKS 4u                              /* fewer: no helper */
+#define SCAN_MIN_CHUNK (64u << 10)  /* smaller chunks: read the old way, many to one window read */
+#define SCAN_HELPER_BYTES (8u << 20) /* fewer bytes of chunks to scan: no helper thread */
 #define SCAN_SLOTS 3u
 
 /* Reads the chunk [off, off + F_CHUNK_HDR + len) into mem a piece at a time
@@ -126,11 +127,16 @@ f_prescan *f_prescan_start(const trc_backing *b, const sect_entry *table, uint32
     if (!p) return NULL;
     p->b = b;
     p->table = table;
+    uint64_t bytes = 0;
     for (uint32_t i = 0; i < n; i++) {
         const sect_entry *e = &table[i];
+        /* a small chunk is cheaper the old way: one pread per chunk and a hand-over cost more
+         * than the window reads that take many small chunks at once (16-event chunks: 3-4x) */
         if (e->type != CH_EVENTS || e->off > limit || limit - e->off < F_CHUNK_HDR ||
-            e->len > limit - e->off - F_CHUNK_HDR || e->len > 8 + (uint64_t)F_EV_PER_CHUNK * F_EV_SIZE)
+            e->len > limit - e->off - F_CHUNK_HDR || e->len > 8 + (uint64_t)F_EV_PER_CHUNK * F_EV_SIZE ||
+            e->len < SCAN_MIN_CHUNK)
             continue;
+        bytes += e->len;
         if (p->nlist % 64 == 0) {
             uint32_t *l = realloc(p->list, (p->nlist + 64) * sizeof *l);
             if (!l) { f_prescan_free(p); return NULL; }
@@ -141,7 +147,7 @@ f_prescan *f_prescan_start(const trc_backing *b, const sect_entry *table, uint32
     p->buf = malloc(SCAN_BYTES);
     p->mine.pieces = malloc(F_SCAN_PIECES * sizeof *p->mine.pieces);
     if (!p->nlist || !p->buf || !p->mine.pieces) { f_prescan_free(p); return NULL; }
-    if (p->nlist < SCAN_MIN_CHUNKS || !f_ahead_on()) return p;
+    if (bytes < SCAN_HELPER_BYTES || !f_ahead_on()) return p;
     p->hbuf = malloc(SCAN_BYTES);
     bool ok = p->hbuf != NULL;
     for (unsigned k = 0; k < SCAN_SLOTS && ok; k++)
