@@ -180,25 +180,28 @@ int output_not_same(const output *o, const output *other) {
     return EXIT_INPUT;
 }
 
-/* rename(tmp, path), but over an existing regular file by exchanging the
- * two names (atomic as well) and then removing the old file: ext4 starts
- * writing a file out when it is renamed over another (auto_da_alloc), and the
- * rename waits for it; the exchange does not (a 210 MB trace: 40-90 ms). */
-static int put_in_place(const char *tmp, const char *path) {
+/* rename(tmp, path); for a derived output, over an existing regular file by
+ * exchanging the two names (atomic as well) and then removing the old file:
+ * ext4 starts writing a file out when it is renamed over another
+ * (auto_da_alloc), and the rename waits for it; the exchange does not (a 210
+ * MB trace: 40-90 ms). */
+static int put_in_place(const char *tmp, const char *path, bool exchange) {
 #ifdef RENAME_EXCHANGE
     struct stat st;
-    if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+    if (exchange && lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
         renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE) == 0) {
         unlink(tmp);   /* the old file, now under the temporary name */
         return 0;
     }
+#else
+    (void)exchange;
 #endif
     return rename(tmp, path);
 }
 
 int output_commit(output *o) {
     if (!o->tmp) return 0;
-    if (!o->direct && put_in_place(o->tmp, o->path) != 0) {
+    if (!o->direct && put_in_place(o->tmp, o->path, o->derived) != 0) {
         int e = errno;
         fprintf(stderr, "weft: cannot put '%s' in place: %s\n", esc(o->given), strerror(e));
         unlink(o->tmp);
@@ -211,7 +214,7 @@ int output_commit(output *o) {
 
 int output_commit_as(output *o, const char *path) {
     if (!o->tmp || o->direct) return output_commit(o);
-    if (put_in_place(o->tmp, path) != 0) {
+    if (put_in_place(o->tmp, path, o->derived) != 0) {
         int e = errno;
         fprintf(stderr, "weft: cannot put '%s' in place: %s\n", esc(path), strerror(e));
         unlink(o->tmp);

@@ -281,6 +281,7 @@ int view_files(const view_opts *o) {
     /* the PNG is written atomically (cli_output.c) and never over one of the recordings */
     output po = { .slot = -1 };
     int rc = o->png ? output_begin(&po, o->png, "PNG") : 0;
+    po.derived = true;
     for (int i = 0; !rc && o->png && i < o->nfiles; i++) rc = output_not_path(&po, o->files[i]);
     if (rc) { output_release(&po); return rc; }
     view_set vs;

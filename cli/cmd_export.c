@@ -80,6 +80,7 @@ int cmd_export(int argc, char **argv) {
     char *outp = to_stdout ? xstrdup("/dev/stdout") : out ? xstrdup(out) : replace_ext(argv[optind], exts[fmt]);
     output o;
     rc = output_begin(&o, outp, whats[fmt]);
+    o.derived = true;
     if (!rc) rc = output_not_input(&o, &in, whats[fmt]);
     if (!rc) {
         if (fmt == 0) {

@@ -148,11 +148,13 @@ static int begin_outputs(outs *o, const input *in, const opts *op) {
     }
     if (!rc && op->pftrace) {
         rc = output_begin(&o->trace, op->pftrace, "Perfetto trace");
+        o->trace.derived = true;
         if (!rc) rc = output_not_input(&o->trace, in, "Perfetto trace");
         if (!rc) rc = output_not_same(&o->trace, &o->rec);
     }
     if (!rc && png) {
         rc = output_begin(&o->png, png, "PNG");
+        o->png.derived = true;
         if (!rc) rc = output_not_input(&o->png, in, "PNG");
         if (!rc) rc = output_not_same(&o->png, &o->rec);
         if (!rc) rc = output_not_same(&o->png, &o->trace);
