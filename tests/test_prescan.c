@@ -95,7 +95,9 @@ END_TEST
  * chunks; 40 EVENTS chunks of 4 units' batches (a LOST event now and then),
  * one chunk whose 5000 events alternate units (more pieces than the pre-scan
  * keeps: the walk reads it itself), the units' second streams back in time.
- * Run 1: a few chunks. */
+ * Run 1: a few chunks, then one of BIG events. */
+enum { BIG = 65535 };
+
 static void write_file(const char *path) {
     run_builder rb;
     rb_init(&rb, "prescan");
@@ -145,6 +147,14 @@ static void write_file(const char *path) {
         ck_assert_int_eq(trc_writer_events(w, ev, 700, &d), 0);
         ck_assert_int_eq(trc_writer_flush(w, &d), 0);
     }
+    /* one chunk of BIG events (2 MiB): the pre-scan reads it in several pieces, its CRC
+     * carried from one to the next */
+    ev = xrealloc(ev, BIG * sizeof *ev);
+    for (uint32_t i = 0; i < BIG; i++)
+        ev[i] = (trc_event){ .t = T0 + 1000000000ull + (uint64_t)(i % (BIG / 5)) * 20, .unit = i / (BIG / 5) % 5,
+                             .kind = TRC_EV_MARK, .arg = seq++ };
+    ck_assert_int_eq(trc_writer_events(w, ev, BIG, &d), 0);
+    ck_assert_int_eq(trc_writer_flush(w, &d), 0);
     ck_assert_int_eq(trc_writer_run_end(w, T0 + 9000000000ull, TRC_END_OK, "", &d), 0);
     ck_assert_int_eq(trc_writer_close(w, &d), 0);
     free(ev);
@@ -242,10 +252,20 @@ static const tent *events_chunk(const tent *t, size_t cnt, int k) {
     return NULL;
 }
 
-enum { D_NONE, D_CRC, D_UNIT, D_KIND, D_OBJ, D_UNIT_EARLY, D_COUNT, D_RESV, D_LEN, D_TABLE, D_TRAILER, D__N };
+enum { D_NONE, D_CRC, D_UNIT, D_KIND, D_OBJ, D_UNIT_EARLY, D_COUNT, D_RESV, D_LEN, D_TABLE, D_TRAILER, D_CRC_DEEP,
+       D__N };
 static const char *const dname[D__N] = { "intact", "payload CRC", "unit", "kind", "object", "unit before its UNITS",
                                          "event count", "reserved field", "header length", "section table",
-                                         "trailer" };
+                                         "trailer", "payload CRC past the first piece of a 2 MiB chunk" };
+
+/* The biggest EVENTS chunk (run 1's last). */
+static const tent *biggest_chunk(const tent *t, size_t cnt) {
+    const tent *b = NULL;
+    for (size_t i = 0; i < cnt; i++)
+        if (t[i].type == CH_EVENTS && (!b || t[i].len > b->len)) b = &t[i];
+    ck_assert_ptr_nonnull(b);
+    return b;
+}
 
 START_TEST(test_same_recording_with_and_without_prescan) {
     const char *path = tmp_path("prescan.weft"), *copy = tmp_path("damaged.weft");
@@ -260,6 +280,8 @@ START_TEST(test_same_recording_with_and_without_prescan) {
     size_t cnt = read_table(p, n, t, 256);
     ck_assert_uint_ge(cnt, 50);
     uint64_t toff = ld_u64le(p + n - F_TRAILER + 8);
+    uint64_t nev_chunks = 0;
+    for (size_t i = 0; i < cnt; i++) nev_chunks += t[i].type == CH_EVENTS;
     for (int dmg = 0; dmg < D__N; dmg++) {
         memcpy(q, p, n);
         const tent *c = events_chunk(t, cnt, 12 + dmg);
@@ -279,20 +301,44 @@ START_TEST(test_same_recording_with_and_without_prescan) {
         case D_LEN: wr_u64le(q + c->off + 16, c->len + 32); fix_chunk(q, c->off); break;
         case D_TABLE: q[toff + F_CHUNK_HDR + 8 + 5 * F_SECT_ENTRY + 9] ^= 0x01; break;
         case D_TRAILER: q[n - F_TRAILER + 3] ^= 0x01; break;
+        case D_CRC_DEEP:
+            c = biggest_chunk(t, cnt);
+            ck_assert_uint_gt(c->len, 1u << 20);
+            q[c->off + F_CHUNK_HDR + (1u << 20) + 5] ^= 0x20;
+            break;
         default: break;
         }
         FILE *f = fopen(copy, "wb");
         ck_assert_ptr_nonnull(f);
         ck_assert_uint_eq(fwrite(q, 1, n, f), n);
         ck_assert_int_eq(fclose(f), 0);
-        opened full = open_as(copy, false, false), alone = open_as(copy, true, false),
-               helped = open_as(copy, true, true);
+        /* every chunk pre-scanned (by default only those of 64 KiB or more), and a helper for
+         * any number of bytes (by default 8 MiB): this file is small */
+        f_prescan_tune(0, 0);
+        uint64_t given, by_helper;
+        f_prescan_counts(&given, &by_helper, true);
+        opened full = open_as(copy, false, false);
+        f_prescan_counts(&given, &by_helper, true);
+        ck_assert_uint_eq(given, 0);   /* off: no summary */
+        opened alone = open_as(copy, true, false);
+        f_prescan_counts(&given, &by_helper, true);
+        bool table_ok = dmg != D_TABLE && dmg != D_TRAILER;   /* else the walk goes chunk by chunk */
+        ck_assert_msg(table_ok ? given >= 3 && by_helper == 0 : given == 0, "%s: %llu given, %llu by the helper", dname[dmg],
+                      (unsigned long long)given, (unsigned long long)by_helper);
+        if (dmg == D_NONE) ck_assert_uint_eq(given, nev_chunks);   /* every one */
+        opened helped = open_as(copy, true, true);
+        f_prescan_counts(&given, &by_helper, true);
+        ck_assert_msg(table_ok ? given >= 3 && by_helper >= 1 : given == 0, "%s: %llu given, %llu by the helper", dname[dmg],
+                      (unsigned long long)given, (unsigned long long)by_helper);
+        if (dmg == D_NONE) ck_assert_uint_eq(given, nev_chunks);
+        f_prescan_tune(64u << 10, 8u << 20);
         ck_assert_msg(full.rc == 0, "%s: %s", dname[dmg], full.d.msg);
         /* a damaged chunk stops the reading there, with the same words */
         ck_assert_msg(full.rec->truncated == (dmg != D_NONE), "%s", dname[dmg]);
         if (dmg == D_UNIT) ck_assert_ptr_nonnull(strstr(full.rec->truncated_why, "names unit 9 of 5"));
         if (dmg == D_UNIT_EARLY) ck_assert_ptr_nonnull(strstr(full.rec->truncated_why, "names unit 4 of 4"));
-        if (dmg == D_CRC) ck_assert_ptr_nonnull(strstr(full.rec->truncated_why, "payload CRC mismatch"));
+        if (dmg == D_CRC || dmg == D_CRC_DEEP)
+            ck_assert_ptr_nonnull(strstr(full.rec->truncated_why, "payload CRC mismatch"));
         same_open(&full, &alone);
         same_open(&full, &helped);
         if (dmg == D_NONE) {

@@ -111,6 +111,19 @@ static _Atomic int prescan_on = -1;   /* -1: not decided yet (WEFT_PRESCAN) */
 
 void f_prescan_enable(bool on) { atomic_store(&prescan_on, on); }
 
+static _Atomic uint32_t min_chunk = SCAN_MIN_CHUNK;
+static _Atomic uint64_t helper_bytes = SCAN_HELPER_BYTES, n_given, n_helped;
+
+void f_prescan_tune(uint32_t chunk, uint64_t bytes) {
+    atomic_store(&min_chunk, chunk);
+    atomic_store(&helper_bytes, bytes);
+}
+
+void f_prescan_counts(uint64_t *given, uint64_t *by_helper, bool reset) {
+    *given = reset ? atomic_exchange(&n_given, 0) : atomic_load(&n_given);
+    *by_helper = reset ? atomic_exchange(&n_helped, 0) : atomic_load(&n_helped);
+}
+
 static bool prescan_wanted(void) {
     int v = atomic_load(&prescan_on);
     if (v < 0) {
@@ -134,7 +147,7 @@ f_prescan *f_prescan_start(const trc_backing *b, const sect_entry *table, uint32
          * than the window reads that take many small chunks at once (16-event chunks: 3-4x) */
         if (e->type != CH_EVENTS || e->off > limit || limit - e->off < F_CHUNK_HDR ||
             e->len > limit - e->off - F_CHUNK_HDR || e->len > 8 + (uint64_t)F_EV_PER_CHUNK * F_EV_SIZE ||
-            e->len < SCAN_MIN_CHUNK)
+            e->len < atomic_load_explicit(&min_chunk, memory_order_relaxed))
             continue;
         bytes += e->len;
         if (p->nlist % 64 == 0) {
@@ -147,7 +160,7 @@ f_prescan *f_prescan_start(const trc_backing *b, const sect_entry *table, uint32
     p->buf = malloc(SCAN_BYTES);
     p->mine.pieces = malloc(F_SCAN_PIECES * sizeof *p->mine.pieces);
     if (!p->nlist || !p->buf || !p->mine.pieces) { f_prescan_free(p); return NULL; }
-    if (bytes < SCAN_HELPER_BYTES || !f_ahead_on()) return p;
+    if (bytes < atomic_load_explicit(&helper_bytes, memory_order_relaxed) || !f_ahead_on()) return p;
     p->hbuf = malloc(SCAN_BYTES);
     bool ok = p->hbuf != NULL;
     for (unsigned k = 0; k < SCAN_SLOTS && ok; k++)
@@ -175,7 +188,11 @@ const f_evscan *f_prescan_get(f_prescan *p, uint32_t seq) {
             scan_chunk(p->b, e->off, e->len, p->buf, &p->mine);
             s = &p->mine;
         }
-        if (p->list[i] == seq) return s;
+        if (p->list[i] == seq) {
+            atomic_fetch_add_explicit(&n_given, 1, memory_order_relaxed);
+            if (s != &p->mine) atomic_fetch_add_explicit(&n_helped, 1, memory_order_relaxed);
+            return s;
+        }
     }
     return NULL;
 }

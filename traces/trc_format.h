@@ -272,7 +272,6 @@ void trc_evsrc_free(trc_evsrc *s);
 typedef struct f_evscan {
     uint8_t hdr[F_CHUNK_HDR];        /* the chunk header as read */
     uint32_t crc;                    /* of the payload (header length == table length) */
-    bool framed;                     /* hdr and crc are set: the header's length is the table's */
     bool clean;                      /* the summary below holds (see above) */
     uint32_t n, max_unit, max_obj, npieces;
     uint64_t lost, t_max;
@@ -285,6 +284,11 @@ bool f_ahead_on(void);
 /* On by default; off (WEFT_PRESCAN=0, or here: tests compare both ways) the
  * walk reads every chunk itself, as it did before the pre-scan. */
 void f_prescan_enable(bool on);
+/* For tests: the smallest chunk pre-scanned and the bytes of chunks from which a helper
+ * thread shares the work (defaults 64 KiB and 8 MiB); and how many summaries the walk was
+ * given since the last reset, in all and made by the helper. */
+void f_prescan_tune(uint32_t min_chunk, uint64_t helper_bytes);
+void f_prescan_counts(uint64_t *given, uint64_t *by_helper, bool reset);
 /* Starts the pre-scan of table[0..n)'s EVENTS chunks that end by `limit`
  * (NULL: none worth it, or no memory; the walk reads every chunk itself). */
 f_prescan *f_prescan_start(const trc_backing *b, const sect_entry *table, uint32_t n, uint64_t limit);
