@@ -331,22 +331,25 @@ static void describe_wait(const wd *w, uint32_t i, uint64_t t0, char *out, size_
 
 typedef struct graph {
     uint32_t n;               /* the units the graph is of: r->nunits when it was built */
+    uint32_t cur;             /* the unit whose edges are being added */
     uint32_t *first;          /* per unit: its first edge in to[]; first[n] = the end */
     uint32_t *to; size_t nto, cap_to;
     uint8_t *color;           /* DFS: 0 new, 1 on the path, 2 done */
     uint32_t *path, *edge;    /* the DFS path and, per depth, the next edge to follow */
     uint8_t *any;             /* per unit: its wait ends when any one of its edges' units acts (a pipe's
                                  end held by several processes), not only the one it is blocked on */
+    uint8_t *newer;           /* per unit: it waits for a unit made after the snapshot */
     uint8_t *can;             /* per unit: it may still act (live, not blocked for good, or released by
                                  one that may) */
 } graph;
 
 /* An edge to unit `to`. Units are made while the graph is built (tasks, and on own_loop=process
- * in other processes), so a wait may name one past the graph's units: it is not blocked for
- * good at this pass, and the next pass has it. Such an edge is left out: the search would
- * read its unset edge range. */
+ * in other processes), so a wait may name one past the graph's units. Such an edge is left out
+ * (the search would read its unset edge range), and the waiting unit counts as one that may
+ * still act: the new unit is not blocked for good at this pass, and the next pass has it. */
 static void edge(graph *g, uint32_t to) {
     if (to < g->n) ARR_PUSH(g->to, g->nto, g->cap_to, to);
+    else g->newer[g->cur] = 1;
 }
 
 static bool live(const rt_unit *u) { return atomic_load(&u->state) != US_DONE; }
@@ -423,8 +426,10 @@ static void graph_build(const wd *w, graph *g) {
     g->n = n;
     g->nto = 0;
     memset(g->any, 0, n);
+    memset(g->newer, 0, n);
     for (uint32_t i = 0; i < n; i++) {
         g->first[i] = (uint32_t)g->nto;
+        g->cur = i;
         edges_of(w, g, i);
     }
     g->first[n] = (uint32_t)g->nto;
@@ -435,7 +440,7 @@ static void graph_build(const wd *w, graph *g) {
      * through the others is a deadlock only once none of its alternatives can release it. */
     for (uint32_t i = 0; i < n; i++) {
         const rt_unit *u = &r->units[i];
-        g->can[i] = atomic_load(&u->state) != US_BLOCKED || atomic_load(&u->wait_deadline) != 0;
+        g->can[i] = atomic_load(&u->state) != US_BLOCKED || atomic_load(&u->wait_deadline) != 0 || g->newer[i];
     }
     for (bool changed = true; changed;) {
         changed = false;
@@ -544,7 +549,8 @@ uint32_t watchdog_run(rt *r, uint64_t t0, char *report, size_t cap) {
     uint32_t *chain = xcalloc(cap_units + 1, sizeof *chain);
     graph g = { .first = xcalloc(cap_units + 1, sizeof *g.first), .color = xcalloc(cap_units + 1, 1),
                 .path = xcalloc(cap_units + 1, sizeof *g.path), .edge = xcalloc(cap_units + 1, sizeof *g.edge),
-                .any = xcalloc(cap_units + 1, 1), .can = xcalloc(cap_units + 1, 1) };
+                .any = xcalloc(cap_units + 1, 1), .can = xcalloc(cap_units + 1, 1),
+                .newer = xcalloc(cap_units + 1, 1) };
     uint64_t cycle_sig = 0, cycle_seen_at = 0, last_graph = 0;
     uint32_t verdict = TRC_END_OK;
     for (;;) {
@@ -675,6 +681,7 @@ uint32_t watchdog_run(rt *r, uint64_t t0, char *report, size_t cap) {
     free(g.edge);
     free(g.any);
     free(g.can);
+    free(g.newer);
     if (verdict == TRC_END_OK && rt_error_ready(r)) {   /* every unit has exited: any error is written */
         verdict = TRC_END_ERROR;
         snprintf(report, cap, "%s\n", r->error);
