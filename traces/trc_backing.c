@@ -34,10 +34,14 @@ void trc_backing_read(const trc_backing *b, void *dst, size_t n, uint64_t off) {
     size_t got = 0;
     while (b->fd >= 0 && got < n) {
         ssize_t k = pread(b->fd, (uint8_t *)dst + got, n - got, (off_t)(off + got));
-        if (k <= 0) break;   /* an error, or the file shrank: the mapping says the rest */
+        if (k <= 0) break;   /* an error, or the file shrank while it was read */
         got += (size_t)k;
     }
-    if (got < n) memcpy((uint8_t *)dst + got, b->p + off + got, n - got);
+    if (got == n) return;
+    /* bytes in memory: they are there. A file that shrank: its mapping past the new end
+     * would fault (SIGBUS); zeros fail the chunk's CRC, and reading stops there, named */
+    if (b->fd < 0) memcpy((uint8_t *)dst + got, b->p + off + got, n - got);
+    else memset((uint8_t *)dst + got, 0, n - got);
 }
 
 void trc_backing_free(trc_backing *b) {
