@@ -568,6 +568,10 @@ static void p_string(pctx *x) {
     L->nstrdef++;
 }
 
+/* The checks below have twins for pre-scanned chunks: the stateless ones in
+ * trc_file_scan.c's scan_chunk (which leaves any doubtful chunk to this
+ * function), the ones that need the walk's state in events_scanned. A check
+ * added here goes there too; test_prescan compares both ways on damaged files. */
 static void p_events(pctx *x) {
     if (!p_in_open_run(x)) return;
     loader *L = x->L;

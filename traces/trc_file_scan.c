@@ -15,7 +15,8 @@
 #define SCAN_SLOTS 3u
 
 /* Reads the chunk [off, off + F_CHUNK_HDR + len) into mem a piece at a time
- * and summarises it into o (o->clean false: the walk reads it itself). */
+ * and summarises it into o (o->clean false: the walk reads it itself). Its
+ * checks are the stateless ones of trc_file_read.c's p_events, or stricter. */
 static void scan_chunk(const trc_backing *b, uint64_t off, uint64_t len, uint8_t *mem, f_evscan *o) {
     o->clean = false;
     o->npieces = 0;
