@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 #define SCAN_EVENTS 8191u                               /* events per read */
-#define SCAN_BYTES (F_CHUNK_HDR + 8u + SCAN_EVENTS * F_EV_SIZE)   /* 256 KiB */
+#define SCAN_BYTES (F_CHUNK_HDR + 8u + SCAN_EVENTS * F_EV_SIZE)   /* header, count, events: 256 KiB + 40 */
 #define SCAN_MIN_CHUNK (64u << 10)  /* smaller chunks: read the old way, many to one window read */
 #define SCAN_HELPER_BYTES (8u << 20) /* fewer bytes of chunks to scan: no helper thread */
 #define SCAN_SLOTS 3u
@@ -83,7 +83,8 @@ static void scan_chunk(const trc_backing *b, uint64_t off, uint64_t len, uint8_t
 struct f_prescan {
     const trc_backing *b;
     const sect_entry *table;
-    uint32_t *list, nlist;       /* the chunks pre-scanned: list[i] odd i by the helper */
+    uint32_t *list;              /* the chunks pre-scanned: list[i] odd i by the helper */
+    size_t nlist, cap_list;
     uint32_t next;               /* the walk's place in list */
     uint8_t *buf;                /* the walk's read buffer */
     f_evscan mine;               /* the walk's own summary */
@@ -151,12 +152,7 @@ f_prescan *f_prescan_start(const trc_backing *b, const sect_entry *table, uint32
             e->len < atomic_load_explicit(&min_chunk, memory_order_relaxed))
             continue;
         bytes += e->len;
-        if (p->nlist % 64 == 0) {
-            uint32_t *l = realloc(p->list, (p->nlist + 64) * sizeof *l);
-            if (!l) { f_prescan_free(p); return NULL; }
-            p->list = l;
-        }
-        p->list[p->nlist++] = i;
+        ARR_PUSH(p->list, p->nlist, p->cap_list, i);
     }
     p->buf = malloc(SCAN_BYTES);
     p->mine.pieces = malloc(F_SCAN_PIECES * sizeof *p->mine.pieces);
