@@ -43,6 +43,23 @@ static uint32_t stream_new(trc_evsrc *s, uint32_t u) {
     return k;
 }
 
+/* Opens a segment of n events at off for unit u, whose first event is at time
+ * t: on the unit's current stream, or a new one where the time goes back. Its
+ * stream goes to *stream; returns the segment. */
+static uint32_t seg_open(trc_evsrc *s, uint32_t u, uint64_t t, uint64_t off, uint32_t n, uint32_t *stream) {
+    uint32_t j = s->cur[u];
+    if (j == SEG_NONE || t < s->last_t[j]) j = stream_new(s, u);
+    if (s->nsegs >= SEG_NONE - 1) BUG("more than 2^32 segments");
+    ARR_GROW(s->segs, s->nsegs + 1, s->cap_segs);
+    uint32_t g = (uint32_t)s->nsegs++;
+    s->segs[g] = (trc_seg){ .off = off, .n = n, .next = SEG_NONE };
+    if (s->last[j] != SEG_NONE) s->segs[s->last[j]].next = g;
+    else s->first[j] = g;
+    s->last[j] = g;
+    *stream = j;
+    return g;
+}
+
 void trc_evsrc_add(trc_evsrc *s, const uint8_t *ev, uint64_t off, uint32_t n) {
     uint32_t k = SEG_NONE;   /* the stream of the segment being extended: none, as a */
     trc_seg *seg = NULL;     /* segment never spans two chunks */
@@ -50,19 +67,10 @@ void trc_evsrc_add(trc_evsrc *s, const uint8_t *ev, uint64_t off, uint32_t n) {
     for (uint32_t i = 0; i < n; i++, ev += F_EV_SIZE) {
         uint64_t t = ld_u64le(ev);
         uint32_t u = ld_u32le(ev + 16);   /* < nunits: checked by the reader */
-        uint32_t j = s->cur[u];
-        if (!seg || j != k || t < last) {
+        if (!seg || s->cur[u] != k || t < last) {
             if (k != SEG_NONE) s->last_t[k] = last;
-            if (j == SEG_NONE || t < s->last_t[j]) j = stream_new(s, u);
-            if (s->nsegs >= SEG_NONE - 1) BUG("more than 2^32 segments");
-            ARR_GROW(s->segs, s->nsegs + 1, s->cap_segs);
-            uint32_t g = (uint32_t)s->nsegs++;
+            uint32_t g = seg_open(s, u, t, off + (uint64_t)i * F_EV_SIZE, 0, &k);   /* may move segs */
             seg = &s->segs[g];
-            *seg = (trc_seg){ .off = off + (uint64_t)i * F_EV_SIZE, .n = 0, .next = SEG_NONE };
-            if (s->last[j] != SEG_NONE) s->segs[s->last[j]].next = g;
-            else s->first[j] = g;
-            s->last[j] = g;
-            k = j;
         }
         seg->n++;
         last = t;
@@ -79,17 +87,8 @@ void trc_evsrc_add_pieces(trc_evsrc *s, const f_piece *p, uint32_t npieces, uint
     uint32_t k = SEG_NONE;
     uint64_t last = 0;
     for (uint32_t i = 0; i < npieces; i++) {
-        uint32_t j = s->cur[p[i].unit];
         if (k != SEG_NONE) s->last_t[k] = last;
-        if (j == SEG_NONE || p[i].t_first < s->last_t[j]) j = stream_new(s, p[i].unit);
-        if (s->nsegs >= SEG_NONE - 1) BUG("more than 2^32 segments");
-        ARR_GROW(s->segs, s->nsegs + 1, s->cap_segs);
-        uint32_t g = (uint32_t)s->nsegs++;
-        s->segs[g] = (trc_seg){ .off = off + (uint64_t)p[i].first * F_EV_SIZE, .n = p[i].n, .next = SEG_NONE };
-        if (s->last[j] != SEG_NONE) s->segs[s->last[j]].next = g;
-        else s->first[j] = g;
-        s->last[j] = g;
-        k = j;
+        seg_open(s, p[i].unit, p[i].t_first, off + (uint64_t)p[i].first * F_EV_SIZE, p[i].n, &k);
         last = p[i].t_last;
     }
     if (k != SEG_NONE) s->last_t[k] = last;
