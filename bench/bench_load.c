@@ -9,8 +9,10 @@
  * resident memory (getrusage ru_maxrss) is its own; the figures are medians.
  * The baseline is a child that only starts: bytes per event = (peak - baseline)
  * / events. Phases:
- *   open     the reader alone: header, every chunk's CRC, every event checked
- *            (the anchor: the file read once with its CRC)
+ *   open     the reader alone: header, every chunk's CRC, every event checked,
+ *            three ways side by side: "old", without the pre-scan
+ *            (WEFT_PRESCAN=0: the walk reads chunk by chunk, the anchor); "plain",
+ *            the pre-scan on the caller's thread; "ahead", with its helper
  *   read     open + every event read in time order through the cursor, nothing
  *            done with them (the merge alone)
  *   model    open + the derived model (what view loads before its first frame)
@@ -102,7 +104,8 @@ static uint64_t phase(int ph, const char *path, bool ahead) {
     return events;
 }
 
-static result measure(int ph, const char *path, bool ahead) {
+/* mode: 0 plain, 1 read ahead; for PH_OPEN 0 without the pre-scan, 1 plain, 2 ahead. */
+static result measure(int ph, const char *path, int mode) {
     int p[2];
     result res = { 0 };
     if (pipe(p)) return res;
@@ -110,6 +113,8 @@ static result measure(int ph, const char *path, bool ahead) {
     pid_t pid = fork();
     if (pid == 0) {
         close(p[0]);
+        if (ph == PH_OPEN && mode == 0) setenv("WEFT_PRESCAN", "0", 1);   /* read once per process */
+        bool ahead = ph == PH_OPEN ? mode == 2 : mode == 1;
         uint64_t ev = phase(ph, path, ahead);
         double main_cpu = (double)clk_thread_cpu_ns() / 1e9;
         struct rusage ru;
@@ -193,10 +198,10 @@ int main(int argc, char **argv) {
     fseek(f, 0, SEEK_END);
     long size = ftell(f);
     fclose(f);
-    result med[PH__N][2];   /* [phase][read-ahead] */
+    result med[PH__N][3];   /* [phase][mode] */
     for (int ph = 0; ph < PH__N; ph++) {
-        int modes = ph >= PH_READ ? 2 : 1;
-        result r[2][3];
+        int modes = ph == PH_OPEN ? 3 : ph >= PH_READ ? 2 : 1;
+        result r[3][3];
         for (int t = 0; t < 3; t++)
             for (int a = 0; a < modes; a++) r[a][t] = measure(ph, path, a);
         for (int a = 0; a < modes; a++) {
@@ -206,17 +211,19 @@ int main(int argc, char **argv) {
         }
         if (modes == 1) med[ph][1] = med[ph][0];
     }
-    uint64_t n = med[PH_OPEN][0].events;
+    uint64_t n = med[PH_OPEN][1].events;
     printf("%s: %llu events, %.1f MB on disk (%.1f B/event); baseline process %ld KB\n", path, (unsigned long long)n,
            (double)size / 1e6, n ? (double)size / (double)n : 0.0, med[PH_BASE][0].rss_kb);
     printf("  %-13s %9s %9s %11s %12s %12s %14s\n", "phase", "wall s", "cpu s", "main cpu s", "M events/s",
            "peak RSS MB", "RSS B/event");
     for (int ph = PH_OPEN; ph < PH__N; ph++)
-        for (int a = 0; a < (ph >= PH_READ ? 2 : 1); a++) {
+        for (int a = 0; a < (ph == PH_OPEN ? 3 : 2); a++) {
             const result *r = &med[ph][a];
             double per = n ? (double)(r->rss_kb - med[PH_BASE][0].rss_kb) * 1024.0 / (double)n : 0.0;
             char name[32];
-            snprintf(name, sizeof name, "%s%s", ph_name[ph], ph < PH_READ ? "" : a ? " (ahead)" : " (plain)");
+            static const char *const open_mode[3] = { " (old)", " (plain)", " (ahead)" };
+            snprintf(name, sizeof name, "%s%s", ph_name[ph],
+                     ph == PH_OPEN ? open_mode[a] : a ? " (ahead)" : " (plain)");
             printf("  %-13s %9.3f %9.3f %11.3f %12.1f %12.1f %14.1f\n", name, r->wall_s, r->cpu_s, r->main_cpu_s,
                    r->wall_s > 0 ? (double)n / r->wall_s / 1e6 : 0.0, (double)r->rss_kb / 1024.0, per);
         }
