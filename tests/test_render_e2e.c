@@ -246,12 +246,18 @@ START_TEST(test_window_driven) {
     pid_t wpid = spawn(wv, environ, -1);
     char wid[64] = "", cmd[256];
     double t0 = now_s();
-    while (!wid[0] && now_s() - t0 < 20) {
+    int vst = -1;   /* the viewer's status, should it end before its window shows */
+    /* a hang guard, not a figure: on a loaded machine (a CI run beside other work) the window
+     * once took longer than the 20 s this waited before */
+    while (!wid[0] && now_s() - t0 < 90) {
         snprintf(cmd, sizeof cmd, "xdotool search --onlyvisible --name '^weft' 2>/dev/null");
         run_cmd(cmd, wid, sizeof wid);
-        if (!wid[0]) usleep(200000);
+        if (wid[0]) break;
+        if (waitpid(wpid, &vst, WNOHANG) == wpid) break;
+        usleep(200000);
     }
-    ck_assert_msg(wid[0], "the viewer's window did not appear");
+    ck_assert_msg(vst == -1, "weft view ended (status 0x%x) before its window appeared", vst);
+    ck_assert_msg(wid[0], "the viewer's window did not appear in 90 s");
     const char *dump = tmp_path("e2e.xwd");
     shot s = { 0 };
 
