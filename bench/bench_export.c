@@ -17,7 +17,17 @@
  * anchor), and the model built with an owner sink that writes the owner
  * slices as it goes (trc_pf_stream), to /dev/null: median wall and CPU time,
  * and the peak RSS of each (in a child process of its own) above its start.
- * Prints figures only; never fails on time. */
+ * Prints figures only; never fails on time.
+ *
+ *   bench_export --weft FILE.weft [repetitions (default 5)] [OUT.pftrace]
+ *
+ * The encoding alone on a real recording: every run's model built first
+ * (owners stored), then the whole trace exported reps times to /dev/null and
+ * to OUT (default /tmp/bench_export.pftrace, a real file: the kernel's copy
+ * of the bytes counts, as in weft export -o), alternating with the anchor:
+ * the same number of bytes written to OUT from a buffer in blocks of 1 MB
+ * (what writing the trace costs with no encoding). Median wall time, the
+ * process's CPU time (every thread). OUT is removed at the end. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,7 +207,100 @@ static int model_export(const trc_recording *rec, FILE *out, int way, diag *d) {
     return rc;
 }
 
+static int null_sink(void *ctx, const trc_model *m, uint32_t ob, const trc_owner_span *os) {
+    (void)ctx; (void)m; (void)ob; (void)os;
+    return 0;
+}
+
+static double pcpu_s(void) { return clock_s(CLOCK_PROCESS_CPUTIME_ID); }
+
+static int bench_weft(int argc, char **argv) {
+    const char *path = argv[2];
+    int reps = argc > 3 ? atoi(argv[3]) : 5;
+    const char *outp = argc > 4 ? argv[4] : "/tmp/bench_export.pftrace";
+    if (reps < 1) reps = 1;
+    if (reps > 64) reps = 64;
+    trc_recording *rec;
+    diag d = { 0 };
+    if (trc_recording_open(&rec, path, 0, &d)) { fprintf(stderr, "bench_export: %s: %s\n", path, d.msg); return 1; }
+    trc_model *ms = calloc(rec->nruns ? rec->nruns : 1, sizeof *ms);
+    uint64_t nev = 0;
+    double t0 = now_s();
+    for (uint32_t r = 0; r < rec->nruns; r++) {
+        nev += rec->runs[r].nevents;
+        if (trc_model_build(&ms[r], &rec->runs[r], &d)) { fprintf(stderr, "bench_export: model: %s\n", d.msg); return 1; }
+    }
+    printf("%s: %u runs, %llu events, models built in %.0f ms\n", path, rec->nruns, (unsigned long long)nev,
+           (now_s() - t0) * 1e3);
+    double tn[64], cn[64], tf[64], cf[64], ta[64], ca[64], tm[64], cm[64], ts[64], cs[64];
+    long bytes = 0;
+    for (int i = 0; i < reps; i++) {
+        FILE *f = fopen("/dev/null", "wb");
+        t0 = now_s();
+        double c0 = pcpu_s();
+        if (!f || trc_export_perfetto(f, rec, ms, &d) || fclose(f)) { fprintf(stderr, "bench_export: %s\n", d.msg); return 1; }
+        tn[i] = now_s() - t0;
+        cn[i] = pcpu_s() - c0;
+        f = fopen(outp, "wb");
+        t0 = now_s();
+        c0 = pcpu_s();
+        if (!f || trc_export_perfetto(f, rec, ms, &d) || fclose(f)) { fprintf(stderr, "bench_export: %s: %s\n", outp, d.msg); return 1; }
+        tf[i] = now_s() - t0;
+        cf[i] = pcpu_s() - c0;
+        FILE *g = fopen(outp, "rb");
+        if (g) { fseek(g, 0, SEEK_END); bytes = ftell(g); fclose(g); }
+        /* what weft export does: run by run the model, its owners streamed into the trace */
+        f = fopen(outp, "wb");
+        t0 = now_s();
+        c0 = pcpu_s();
+        if (!f || trc_export_perfetto_streamed(f, rec, NULL, NULL, NULL, &d) || fclose(f)) {
+            fprintf(stderr, "bench_export: streamed: %s\n", d.msg);
+            return 1;
+        }
+        ts[i] = now_s() - t0;
+        cs[i] = pcpu_s() - c0;
+        /* the model alone, as the stream builds it (with an owner sink that keeps nothing) */
+        t0 = now_s();
+        c0 = pcpu_s();
+        for (uint32_t r = 0; r < rec->nruns; r++) {
+            trc_model m1;
+            trc_model_opts mo = { .owner_sink = null_sink };
+            if (trc_model_build_opts(&m1, &rec->runs[r], &mo, &d)) { fprintf(stderr, "bench_export: %s\n", d.msg); return 1; }
+            trc_model_release(&m1);
+        }
+        tm[i] = now_s() - t0;
+        cm[i] = pcpu_s() - c0;
+        /* the anchor: the same bytes, no encoding */
+        static char blk[1 << 20];
+        memset(blk, 0x5a, sizeof blk);
+        f = fopen(outp, "wb");
+        t0 = now_s();
+        c0 = pcpu_s();
+        for (long left = bytes; f && left > 0; left -= (long)sizeof blk)
+            fwrite(blk, 1, left < (long)sizeof blk ? (size_t)left : sizeof blk, f);
+        if (f) fclose(f);
+        ta[i] = now_s() - t0;
+        ca[i] = pcpu_s() - c0;
+    }
+    remove(outp);
+    printf("trace: %ld bytes (%.1f bytes per event)\n", bytes, (double)bytes / (double)nev);
+    struct { const char *what; double *t, *c; } rows[] = {
+        { "export to /dev/null      ", tn, cn }, { "export to a file         ", tf, cf },
+        { "anchor: write the bytes  ", ta, ca }, { "streamed (weft export)   ", ts, cs },
+        { "its model, sink no-op    ", tm, cm } };
+    for (int k = 0; k < 5; k++) {
+        double x = median(rows[k].t, reps);
+        printf("%s median %6.1f ms wall, %6.1f ms cpu of %d: %5.1f M events/s\n", rows[k].what, x * 1e3,
+               median(rows[k].c, reps) * 1e3, reps, (double)nev / x / 1e6);
+    }
+    for (uint32_t r = 0; r < rec->nruns; r++) trc_model_release(&ms[r]);
+    free(ms);
+    trc_recording_free(rec);
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc > 2 && !strcmp(argv[1], "--weft")) return bench_weft(argc, argv);
     size_t want = argc > 1 ? strtoull(argv[1], NULL, 10) : 2000000;
     uint32_t nunits = argc > 2 ? (uint32_t)strtoul(argv[2], NULL, 10) : 16;
     int reps = argc > 3 ? atoi(argv[3]) : 7;

@@ -117,13 +117,48 @@
 #include <stdlib.h>
 #include <string.h>
 
+static bool pf_level_shown(uint32_t kind) {
+    return kind == TRC_OBJ_SEMAPHORE || kind == TRC_OBJ_RWLOCK || kind == TRC_OBJ_COUNTER || kind == TRC_OBJ_BARRIER ||
+           kind == TRC_OBJ_GIL;
+}
+
+/* The run's counter sample sequences, in the order pf_events writes them when it writes them itself. */
+static int pf_sample_jobs(pf_run *pr, pf_job **out, size_t *nout) {
+    const trc_model *m = pr->m;
+    size_t cap = 2 * (size_t)pr->nunits + 2 * (size_t)pr->nobjects, n = 0;
+    pf_job *v = malloc((cap ? cap : 1) * sizeof *v);
+    if (!v) return -ERR_NOMEM;
+    for (uint32_t u = 0; u < pr->nunits; u++) {
+        const trc_unit_track *ut = &m->units[u];
+        if (pr->run->units[u].kind != TRC_UNIT_LOOP || !ut->ticks) continue;
+        v[n++] = (pf_job){ pf_uuid_loop(pr, u, 0), ut->ready_len, ut->nready_len, 0 };
+        if (ut->nlag) v[n++] = (pf_job){ pf_uuid_loop(pr, u, 1), ut->lag, ut->nlag, 0 };
+    }
+    for (uint32_t ob = 0; ob < pr->nobjects; ob++) {
+        const trc_object_track *ot = &m->objects[ob];
+        if (ot->ndepth) v[n++] = (pf_job){ pf_uuid_depth(pr, ob), ot->depth, ot->ndepth, 0 };
+        if (ot->nlevel && pf_level_shown(pr->run->objects[ob].kind))
+            v[n++] = (pf_job){ pf_uuid_level(pr, ob), ot->level, ot->nlevel, 0 };
+    }
+    *out = v;
+    *nout = n;
+    return 0;
+}
+
 static int pf_events(pf_run *pr) {
     const trc_model *m = pr->m;
-    int rc = m->nflows ? pf_flows_last(pr) : 0;
+    /* the counter samples on a helper thread when they are many (trc_pf_side.c); else below, in turn */
+    pf_job *jobs = NULL;
+    size_t njobs = 0;
+    int rc = pf_sample_jobs(pr, &jobs, &njobs);
+    int side = rc ? rc : pf_side_start(pr, jobs, njobs);
+    if (side < 0) rc = side;
+    bool own = side != 1;   /* the samples are ours to write */
+    if (!rc && m->nflows) rc = pf_flows_last(pr);
     if (!rc) rc = pf_seq_instants(pr);
     if (!rc) rc = pf_seq_ends(pr);        /* before the units' sequences: see trc_pf_ends.c */
     for (uint32_t u = 0; u < pr->nunits && !rc; u++) rc = pf_seq_unit(pr, u);
-    for (uint32_t u = 0; u < pr->nunits && !rc; u++) {   /* event loops' counters */
+    for (uint32_t u = 0; u < pr->nunits && !rc && own; u++) {   /* event loops' counters */
         const trc_unit_track *ut = &m->units[u];
         if (pr->run->units[u].kind != TRC_UNIT_LOOP || !ut->ticks) continue;
         rc = pf_seq_samples(pr, pf_uuid_loop(pr, u, 0), ut->ready_len, ut->nready_len);
@@ -135,11 +170,9 @@ static int pf_events(pf_run *pr) {
     for (uint32_t ob = 0; ob < pr->nobjects && !rc; ob++) {
         const trc_object_track *ot = &m->objects[ob];
         uint32_t kind = pr->run->objects[ob].kind;
-        if (ot->ndepth) rc = pf_seq_samples(pr, pf_uuid_depth(pr, ob), ot->depth, ot->ndepth);
+        if (ot->ndepth && own) rc = pf_seq_samples(pr, pf_uuid_depth(pr, ob), ot->depth, ot->ndepth);
         if (!rc && ot->nowners && ot->owners) rc = pf_seq_owner(pr, ob);   /* else streamed from our sink */
-        if (!rc && ot->nlevel &&
-            (kind == TRC_OBJ_SEMAPHORE || kind == TRC_OBJ_RWLOCK || kind == TRC_OBJ_COUNTER || kind == TRC_OBJ_BARRIER ||
-             kind == TRC_OBJ_GIL))
+        if (!rc && ot->nlevel && own && pf_level_shown(kind))
             rc = pf_seq_samples(pr, pf_uuid_level(pr, ob), ot->level, ot->nlevel);
         if (!rc && kind == TRC_OBJ_EVENT && ot->nset_spans) rc = pf_seq_set(pr, ob);
         if (!rc && kind == TRC_OBJ_POOL && ot->nfutures) rc = pf_seq_futures(pr, ob);
@@ -147,7 +180,13 @@ static int pf_events(pf_run *pr) {
     }
     if (!rc) rc = pf_seq_sched(pr);
     if (!rc) rc = pf_seq_mem(pr);
-    return rc ? rc : pr->o->err;
+    if (!rc) rc = pr->o->err;
+    if (side == 1) {
+        int rs = pf_side_end(pr, rc != 0);
+        if (!rc) rc = rs ? rs : pr->o->err;
+    }
+    free(jobs);
+    return rc;
 }
 
 /* ---- entry point ---------------------------------------------------------- */

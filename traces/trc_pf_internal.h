@@ -9,6 +9,7 @@
  *   trc_pf_instants.c  the textbook's point events and the flows between them
  *   trc_pf_objects.c   per-object sequences: counters, owner slices, event set spans
  *   trc_pf_futures.c   a pool's futures on lanes
+ *   trc_pf_side.c      the counter sample sequences encoded on a helper thread
  *   trc_pf_ends.c      a deadlock or stuck end: instants on the units involved
  * The format: shared/perfetto/SPEC.md; what a trace holds: trc_perfetto.c. */
 #ifndef WEFT_TRC_PF_INTERNAL_H
@@ -31,6 +32,8 @@ typedef struct pf_out {
     size_t n, cap;
     int err;             /* sticky -ERR_xxx */
     int err_no;
+    struct pf_side *side;   /* the writer's: a helper's blocks, one written after each block of its own */
+    struct pf_side *prod;   /* the helper's: its full blocks go to the writer (f is NULL) */
 } pf_out;
 
 bool pf_flush(pf_out *o);
@@ -425,6 +428,20 @@ pf_pend pf_pending_pop(pf_pending *h);                           /* h->n > 0 */
 static inline const pf_pend *pf_pending_top(const pf_pending *h) { return h->n ? &h->v[0] : NULL; }
 void pf_pending_free(pf_pending *h);
 
+/* ---- the helper thread (trc_pf_side.c) ------------------------------------ */
+
+/* A counter sample sequence: its track and samples. */
+typedef struct pf_job { uint64_t track; const trc_sample *v; size_t n; uint32_t seq; } pf_job;
+/* Starts encoding jobs[0..n) on a helper thread when their samples are many (trc_pf_helper_min):
+ * their sequence ids are taken now, in order; returns 1 when it runs (the jobs are then its),
+ * 0 when the caller writes them itself, or -ERR_NOMEM. */
+int pf_side_start(pf_run *pr, pf_job *jobs, size_t n);
+/* Writes the helper's remaining blocks and ends it; stop (a failure): ends it without them.
+ * 0, or the helper's failure. */
+int pf_side_end(pf_run *pr, bool stop);
+void pf_side_take(pf_out *o);      /* the writer: one of the helper's blocks, if it has more */
+bool pf_side_put(pf_out *o);       /* the helper: its block is full, hand it over */
+
 /* ---- descriptors (trc_pf_tracks.c) ------------------------------------------ */
 
 typedef struct pf_ids {
@@ -451,6 +468,7 @@ int pf_seq_flows(pf_run *pr);
 int pf_seq_instants(pf_run *pr);                   /* trc_pf_instants.c */
 int pf_slice(pf_run *pr, uint8_t type, uint64_t track, uint64_t t, uint32_t iid);   /* trc_pf_objects.c */
 int pf_seq_samples(pf_run *pr, uint64_t track, const trc_sample *v, size_t n);
+int pf_samples_on(pf_run *pr, uint32_t seq, uint64_t track, const trc_sample *v, size_t n);   /* sequence seq */
 int pf_seq_owner(pf_run *pr, uint32_t ob);
 /* trc_model_opts.owner_sink with ctx = the pf_run: an owner slice as the model closes it */
 int pf_owner_sink(void *ctx, const trc_model *m, uint32_t ob, const trc_owner_span *os);

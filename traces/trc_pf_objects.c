@@ -7,6 +7,12 @@
 /* A step series as counter samples: a queue's depth, or an object's level. */
 int pf_seq_samples(pf_run *pr, uint64_t track, const trc_sample *v, size_t n) {
     pf_seq_begin(pr);
+    return pf_samples_on(pr, pr->seq, track, v, n);
+}
+
+int pf_samples_on(pf_run *pr, uint32_t seq, uint64_t track, const trc_sample *v, size_t n) {
+    pr->seq = seq;
+    pr->started = false;
     for (size_t i = 0; i < n; i++) {
         PF_BEGIN_PACKET(pr, 0);
         if (pr->started) {

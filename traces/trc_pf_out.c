@@ -7,13 +7,15 @@
 
 bool pf_flush(pf_out *o) {
     if (o->err) return false;
+    if (o->prod) return pf_side_put(o);
     if (o->n && fwrite(o->buf, 1, o->n, o->f) != o->n) {
         o->err = -ERR_IO;
         o->err_no = errno;
         return false;
     }
     o->n = 0;
-    return true;
+    if (o->side) pf_side_take(o);
+    return !o->err;
 }
 
 bool pf_need_slow(pf_out *o, size_t bound) {
