@@ -26,7 +26,9 @@
  * to OUT (default /tmp/bench_export.pftrace, a real file: the kernel's copy
  * of the bytes counts, as in weft export -o), alternating with the anchor:
  * the same number of bytes written to OUT from a buffer in blocks of 1 MB
- * (what writing the trace costs with no encoding). Median wall time, the
+ * (what writing the trace costs with no encoding); each also with the
+ * helper thread off (trc_pf_helper_min(SIZE_MAX)), and the streamed export
+ * (what weft export does) beside its model alone. Median wall time, the
  * process's CPU time (every thread). OUT is removed at the end. */
 #include <stdbool.h>
 #include <stdio.h>
@@ -232,7 +234,7 @@ static int bench_weft(int argc, char **argv) {
     }
     printf("%s: %u runs, %llu events, models built in %.0f ms\n", path, rec->nruns, (unsigned long long)nev,
            (now_s() - t0) * 1e3);
-    double tn[64], cn[64], tf[64], cf[64], ta[64], ca[64], tm[64], cm[64], ts[64], cs[64];
+    double tn[64], cn[64], tf[64], cf[64], ta[64], ca[64], tm[64], cm[64], ts[64], cs[64], t1[64], c1[64], s1[64], sc1[64];
     long bytes = 0;
     for (int i = 0; i < reps; i++) {
         FILE *f = fopen("/dev/null", "wb");
@@ -249,6 +251,24 @@ static int bench_weft(int argc, char **argv) {
         cf[i] = pcpu_s() - c0;
         FILE *g = fopen(outp, "rb");
         if (g) { fseek(g, 0, SEEK_END); bytes = ftell(g); fclose(g); }
+        /* the same on one thread (the helper off) */
+        size_t was = trc_pf_helper_min(SIZE_MAX);
+        f = fopen(outp, "wb");
+        t0 = now_s();
+        c0 = pcpu_s();
+        if (!f || trc_export_perfetto(f, rec, ms, &d) || fclose(f)) { fprintf(stderr, "bench_export: %s: %s\n", outp, d.msg); return 1; }
+        t1[i] = now_s() - t0;
+        c1[i] = pcpu_s() - c0;
+        f = fopen(outp, "wb");
+        t0 = now_s();
+        c0 = pcpu_s();
+        if (!f || trc_export_perfetto_streamed(f, rec, NULL, NULL, NULL, &d) || fclose(f)) {
+            fprintf(stderr, "bench_export: streamed: %s\n", d.msg);
+            return 1;
+        }
+        s1[i] = now_s() - t0;
+        sc1[i] = pcpu_s() - c0;
+        trc_pf_helper_min(was);
         /* what weft export does: run by run the model, its owners streamed into the trace */
         f = fopen(outp, "wb");
         t0 = now_s();
@@ -286,9 +306,10 @@ static int bench_weft(int argc, char **argv) {
     printf("trace: %ld bytes (%.1f bytes per event)\n", bytes, (double)bytes / (double)nev);
     struct { const char *what; double *t, *c; } rows[] = {
         { "export to /dev/null      ", tn, cn }, { "export to a file         ", tf, cf },
-        { "anchor: write the bytes  ", ta, ca }, { "streamed (weft export)   ", ts, cs },
+        { "export to a file, 1 thread", t1, c1 }, { "anchor: write the bytes  ", ta, ca },
+        { "streamed (weft export)   ", ts, cs }, { "streamed, 1 thread       ", s1, sc1 },
         { "its model, sink no-op    ", tm, cm } };
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < 7; k++) {
         double x = median(rows[k].t, reps);
         printf("%s median %6.1f ms wall, %6.1f ms cpu of %d: %5.1f M events/s\n", rows[k].what, x * 1e3,
                median(rows[k].c, reps) * 1e3, reps, (double)nev / x / 1e6);

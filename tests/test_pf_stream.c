@@ -13,12 +13,24 @@
  * owners (tests/pfcmp.h: packets per sequence, decoded events per track), its
  * descriptors come before their events, and decoded, its owner slices have
  * the owners' names and times, an rlock's depth slices nest, and the owner
- * sequence's first packet clears its incremental state. */
+ * sequence's first packet clears its incremental state.
+ *
+ * Helper thread (trc_pf_side.c): a run with many counter samples (a queue's
+ * depth) exported with the samples encoded on the helper is the same trace
+ * as on one thread (pfcmp, decoded), its bytes are the same on every export
+ * and differ from the one-thread file only in where the blocks go; a write
+ * that fails at any point (the writer's blocks or the helper's) fails the
+ * export with ERR_IO, and returns (no thread left waiting). */
 #include "testutil.h"
 #include "pbdec.h"
 #include "pfcmp.h"
 
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <string.h>
 
 #define MS 1000000ull
@@ -618,6 +630,134 @@ START_TEST(foreign_sink_model_refused) {
 }
 END_TEST
 
+
+/* ---- the helper thread ------------------------------------------------------ */
+
+/* p puts n items into Q (depth 1, 2, then back), c gets them; x and p take lock A in between:
+ * about 4n counter samples (Q's depth) and n flows: several blocks of each thread. */
+static trc_recording *queue_run(uint32_t n) {
+    run_builder b;
+    rb_init(&b, "queue");
+    uint32_t p = rb_unit(&b, "p"), c = rb_unit(&b, "c");
+    uint32_t Q = rb_obj(&b, TRC_OBJ_QUEUE, "Q", 0), A = rb_obj(&b, TRC_OBJ_LOCK, "A", 0);
+    rb_ev(&b, 0, p, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    rb_ev(&b, 0, c, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    for (uint64_t k = 0; k < n; k++) {
+        uint64_t t = 1000 + k * 1000;
+        rb_ev(&b, t, p, TRC_EV_PUT, Q, 0, 2 * k + 1, 1);
+        rb_ev(&b, t + 100, p, TRC_EV_PUT, Q, 0, 2 * k + 2, 2);
+        rb_ev(&b, t + 200, c, TRC_EV_GET, Q, 0, 2 * k + 1, 1);
+        rb_ev(&b, t + 300, c, TRC_EV_GET, Q, 0, 2 * k + 2, 0);
+        rb_ev(&b, t + 400, p, TRC_EV_ACQUIRE, A, 0, 1, 0);
+        rb_ev(&b, t + 500, p, TRC_EV_RELEASE, A, 0, 0, 0);
+    }
+    uint64_t end = 1000 + (uint64_t)n * 1000;
+    rb_ev(&b, end, p, TRC_EV_UNIT_EXIT, 0, 0, 0, 0);
+    rb_ev(&b, end, c, TRC_EV_UNIT_EXIT, 0, 0, 0, 0);
+    return rb_finish(&b, end + 1);
+}
+
+START_TEST(side_same_trace) {
+    trc_recording *rec = queue_run(40000);
+    size_t was = trc_pf_helper_min(SIZE_MAX);
+    size_t n1, n2, n3, n4, n5;
+    char *one = stored_export(rec, &n1);   /* one thread */
+    trc_pf_helper_min(0);
+    char *two = stored_export(rec, &n2), *again = stored_export(rec, &n3);
+    char *st = streamed_export(rec, &n4);
+    trc_pf_helper_min(SIZE_MAX);
+    char *st1 = streamed_export(rec, &n5);
+    trc_pf_helper_min(was);
+    ck_assert_uint_gt(n1, 4u << 20);   /* several blocks */
+    /* deterministic: the same bytes on every export */
+    ck_assert_uint_eq(n2, n3);
+    ck_assert(!memcmp(two, again, n2));
+    /* the helper ran: the same bytes in another order */
+    ck_assert_uint_eq(n1, n2);
+    ck_assert(memcmp(one, two, n1) != 0);
+    char why[512];
+    pfcmp_counts c;
+    int rc = pfcmp((const uint8_t *)one, n1, (const uint8_t *)two, n2, true, &c, why, sizeof why);
+    ck_assert_msg(rc == 0, "two threads against one: %s", why);
+    ck_assert_uint_gt(c.events, 4 * 40000);
+    rc = pfcmp((const uint8_t *)st1, n5, (const uint8_t *)st, n4, true, &c, why, sizeof why);
+    ck_assert_msg(rc == 0, "streamed, two threads against one: %s", why);
+    /* decoded: Q's depth is every sample, in order */
+    pb_trace t;
+    memset(&t, 0, sizeof t);
+    ck_assert_msg(pb_decode(&t, (const uint8_t *)two, n2) == 0, "%s", t.err);
+    const pb_track *k = pb_track_by_name(&t, "Q depth");
+    ck_assert_ptr_nonnull(k);
+    size_t ns = 0;
+    int64_t prev_t = -1;
+    for (size_t i = 0; i < t.nevents; i++) {
+        const pb_event *e = &t.events[i];
+        if (e->track != k->uuid) continue;
+        ck_assert_int_eq(e->type, PB_TE_COUNTER);
+        ck_assert_int_ge((int64_t)e->ts, prev_t);
+        prev_t = (int64_t)e->ts;
+        ns++;
+    }
+    ck_assert_uint_eq(ns, 1 + 4 * 40000);   /* 0 at the start, then one per put and get */
+    pb_free(&t);
+    free(one);
+    free(two);
+    free(again);
+    free(st);
+    free(st1);
+    trc_recording_free(rec);
+}
+END_TEST
+
+/* A pipe whose reader (a child process) takes `at` bytes and goes: the writes after fail (EPIPE). */
+static FILE *pipe_taking(size_t at, pid_t *child) {
+    int p[2];
+    ck_assert_int_eq(pipe(p), 0);
+    *child = fork();
+    ck_assert_int_ge(*child, 0);
+    if (*child == 0) {
+        close(p[1]);
+        static char sink[1 << 16];
+        while (at) {
+            ssize_t k = read(p[0], sink, at < sizeof sink ? at : sizeof sink);
+            if (k <= 0) break;
+            at -= (size_t)k;
+        }
+        _exit(0);
+    }
+    close(p[0]);
+    FILE *f = fdopen(p[1], "wb");
+    ck_assert_ptr_nonnull(f);
+    return f;
+}
+
+START_TEST(side_write_error) {
+    signal(SIGPIPE, SIG_IGN);
+    trc_recording *rec = queue_run(40000);
+    trc_model m;
+    diag d;
+    ck_assert_int_eq(trc_model_build(&m, &rec->runs[0], &d), 0);
+    size_t was = trc_pf_helper_min(0), total;
+    free(stored_export(rec, &total));
+    /* failing at every MiB or so: in a block of the writer's or the helper's, or at the start */
+    for (size_t at = 0; at + (256u << 10) < total; at += (1u << 20) - 4096) {
+        for (int way = 0; way < 2; way++) {
+            pid_t child;
+            FILE *f = pipe_taking(at, &child);
+            int rc = way ? trc_export_perfetto_streamed(f, rec, NULL, NULL, NULL, &d) : trc_export_perfetto(f, rec, &m, &d);
+            ck_assert_msg(rc == -ERR_IO, "failing after %zu of %zu bytes (%s): %d", at, total,
+                          way ? "streamed" : "stored", rc);
+            ck_assert_msg(strstr(d.msg, "cannot write the Perfetto trace"), "%s", d.msg);
+            fclose(f);
+            waitpid(child, NULL, 0);
+        }
+    }
+    trc_pf_helper_min(was);
+    trc_model_release(&m);
+    trc_recording_free(rec);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("pf_stream");
     TCase *tc = tcase_create("core");
@@ -633,6 +773,8 @@ int main(void) {
     tcase_add_test(tc, stream_makespan_known_before);
     tcase_add_test(tc, sink_failure_stops_the_build);
     tcase_add_test(tc, foreign_sink_model_refused);
+    tcase_add_test(tc, side_same_trace);
+    tcase_add_test(tc, side_write_error);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
