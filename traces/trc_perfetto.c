@@ -122,10 +122,11 @@ static bool pf_level_shown(uint32_t kind) {
            kind == TRC_OBJ_GIL;
 }
 
-/* The run's counter sample sequences, in the order pf_events writes them when it writes them itself. */
+/* The run's counter sample sequences, in the order pf_events (then pf_seq_sched) writes them when it
+ * writes them itself. */
 static int pf_sample_jobs(pf_run *pr, pf_job **out, size_t *nout) {
     const trc_model *m = pr->m;
-    size_t cap = 2 * (size_t)pr->nunits + 2 * (size_t)pr->nobjects, n = 0;
+    size_t cap = 2 * (size_t)pr->nunits + 2 * (size_t)pr->nobjects + 1, n = 0;
     pf_job *v = malloc((cap ? cap : 1) * sizeof *v);
     if (!v) return -ERR_NOMEM;
     for (uint32_t u = 0; u < pr->nunits; u++) {
@@ -140,6 +141,8 @@ static int pf_sample_jobs(pf_run *pr, pf_job **out, size_t *nout) {
         if (ot->nlevel && pf_level_shown(pr->run->objects[ob].kind))
             v[n++] = (pf_job){ pf_uuid_level(pr, ob), ot->level, ot->nlevel, 0 };
     }
+    const trc_sched *sc = &m->sched;   /* pf_seq_sched's "units wanting a CPU" */
+    if (sc->source != TRC_SCHED_NONE && sc->nwant) v[n++] = (pf_job){ pf_uuid_cpu(pr, sc->ncpus), sc->want, sc->nwant, 0 };
     *out = v;
     *nout = n;
     return 0;
@@ -154,6 +157,7 @@ static int pf_events(pf_run *pr) {
     int side = rc ? rc : pf_side_start(pr, jobs, njobs);
     if (side < 0) rc = side;
     bool own = side != 1;   /* the samples are ours to write */
+    pr->samples_aside = !own;
     if (!rc && m->nflows) rc = pf_flows_last(pr);
     if (!rc) rc = pf_seq_instants(pr);
     if (!rc) rc = pf_seq_ends(pr);        /* before the units' sequences: see trc_pf_ends.c */

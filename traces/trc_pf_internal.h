@@ -195,6 +195,7 @@ typedef struct pf_run {
     int nomem;              /* an allocation failed (sticky) */
     uint32_t pid;           /* the run's process (pf_desc_process) */
     struct pf_owner *own;   /* per object, when the owners are streamed from the model's sink; else NULL */
+    bool samples_aside;     /* the counter sample sequences are the helper thread's (trc_pf_side.c) */
 } pf_run;
 
 /* Starts a new sequence: its first packet clears incremental state, and

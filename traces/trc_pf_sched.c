@@ -37,6 +37,6 @@ int pf_seq_sched(pf_run *pr) {
             last = t1;
         }
     }
-    if (!rc && sc->nwant) rc = pf_seq_samples(pr, pf_uuid_cpu(pr, sc->ncpus), sc->want, sc->nwant);
+    if (!rc && sc->nwant && !pr->samples_aside) rc = pf_seq_samples(pr, pf_uuid_cpu(pr, sc->ncpus), sc->want, sc->nwant);
     return rc;
 }
