@@ -658,7 +658,7 @@ static trc_recording *queue_run(uint32_t n) {
 }
 
 START_TEST(side_same_trace) {
-    trc_recording *rec = queue_run(40000);
+    trc_recording *rec = queue_run(20000);
     size_t was = trc_pf_helper_min(SIZE_MAX);
     size_t n1, n2, n3, n4, n5;
     char *one = stored_export(rec, &n1);   /* one thread */
@@ -668,7 +668,7 @@ START_TEST(side_same_trace) {
     trc_pf_helper_min(SIZE_MAX);
     char *st1 = streamed_export(rec, &n5);
     trc_pf_helper_min(was);
-    ck_assert_uint_gt(n1, 4u << 20);   /* several blocks */
+    ck_assert_uint_gt(n1, 4u << 20);   /* several blocks of each thread */
     /* deterministic: the same bytes on every export */
     ck_assert_uint_eq(n2, n3);
     ck_assert(!memcmp(two, again, n2));
@@ -679,7 +679,7 @@ START_TEST(side_same_trace) {
     pfcmp_counts c;
     int rc = pfcmp((const uint8_t *)one, n1, (const uint8_t *)two, n2, true, &c, why, sizeof why);
     ck_assert_msg(rc == 0, "two threads against one: %s", why);
-    ck_assert_uint_gt(c.events, 4 * 40000);
+    ck_assert_uint_gt(c.events, 4 * 20000);
     rc = pfcmp((const uint8_t *)st1, n5, (const uint8_t *)st, n4, true, &c, why, sizeof why);
     ck_assert_msg(rc == 0, "streamed, two threads against one: %s", why);
     /* decoded: Q's depth is every sample, in order */
@@ -698,7 +698,7 @@ START_TEST(side_same_trace) {
         prev_t = (int64_t)e->ts;
         ns++;
     }
-    ck_assert_uint_eq(ns, 1 + 4 * 40000);   /* 0 at the start, then one per put and get */
+    ck_assert_uint_eq(ns, 1 + 4 * 20000);   /* 0 at the start, then one per put and get */
     pb_free(&t);
     free(one);
     free(two);
@@ -733,7 +733,7 @@ static FILE *pipe_taking(size_t at, pid_t *child) {
 
 START_TEST(side_write_error) {
     signal(SIGPIPE, SIG_IGN);
-    trc_recording *rec = queue_run(40000);
+    trc_recording *rec = queue_run(20000);
     trc_model m;
     diag d;
     ck_assert_int_eq(trc_model_build(&m, &rec->runs[0], &d), 0);
@@ -773,8 +773,12 @@ int main(void) {
     tcase_add_test(tc, stream_makespan_known_before);
     tcase_add_test(tc, sink_failure_stops_the_build);
     tcase_add_test(tc, foreign_sink_model_refused);
-    tcase_add_test(tc, side_same_trace);
-    tcase_add_test(tc, side_write_error);
+    /* traces of several MiB, decoded: minutes under the sanitizers */
+    TCase *th = tcase_create("helper");
+    tcase_set_timeout(th, 900);
+    tcase_add_test(th, side_same_trace);
+    tcase_add_test(th, side_write_error);
+    suite_add_tcase(s, th);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

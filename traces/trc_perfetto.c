@@ -92,7 +92,10 @@
  * flows in start order that parks each end until its time (trc_pf_pending.c):
  * the export's memory holds the flows in flight, never one entry per flow.
  * Writing stream after stream needs no merge of the whole trace,
- * which is what keeps the export fast. The first packet of every sequence
+ * which is what keeps the export fast. A run with many counter samples has
+ * its counter sequences encoded on a helper thread (trc_pf_side.c) and
+ * written block by block between the others' (SPEC 3.1 asks order within a
+ * sequence only; no flow or slice depends on a counter's file position). The first packet of every sequence
  * sets SEQ_INCREMENTAL_STATE_CLEARED|NEEDS and first_packet_on_sequence;
  * interned names (event names, annotation names and string values) are
  * defined lazily in the packet of the sequence that first uses them; every
