@@ -35,15 +35,22 @@ void pf_flow_instant(pf_run *pr, uint32_t kind, uint32_t obj, uint32_t u, uint64
 }
 
 /* Per unit, 1 + the time of the last item or hand-off flow that ends on it
- * (its lifetime slice stretches over it): before the units' sequences. */
+ * (its lifetime slice stretches over it): before the units' sequences. The
+ * same pass finds the run's largest flow id (the next run's flow ids start
+ * above it): the flows are 80 bytes each, a pass over a busy run's is tens
+ * of milliseconds. */
 int pf_flows_last(pf_run *pr) {
     const trc_model *m = pr->m;
     pr->in_last = calloc((size_t)pr->nunits + 1, sizeof *pr->in_last);
     if (!pr->in_last) return -ERR_NOMEM;
+    uint64_t max_id = 0;
     for (size_t i = 0; i < m->nflows; i++) {
         const trc_flow *f = &m->flows[i];
+        if (f->id > max_id) max_id = f->id;
         if (pf_flow_ok(pr, f) && f->t1 + 1 > pr->in_last[f->u1]) pr->in_last[f->u1] = f->t1 + 1;
     }
+    pr->max_flow_id = max_id;
+    pr->flows_seen = true;
     return 0;
 }
 
