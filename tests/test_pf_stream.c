@@ -700,6 +700,25 @@ START_TEST(side_same_trace) {
     }
     ck_assert_uint_eq(ns, 1 + 4 * 20000);   /* 0 at the start, then one per put and get */
     pb_free(&t);
+    /* small runs, the helper forced: every block of its after the descriptors of its tracks */
+    trc_recording *small[] = { rwlock_run(), queue_run(3), lock_run() };
+    for (int i = 0; i < 3; i++) {
+        size_t m1, m2;
+        trc_pf_helper_min(SIZE_MAX);
+        char *a = stored_export(small[i], &m1);
+        trc_pf_helper_min(0);
+        char *b = stored_export(small[i], &m2);
+        rc = pfcmp((const uint8_t *)a, m1, (const uint8_t *)b, m2, true, &c, why, sizeof why);
+        ck_assert_msg(rc == 0, "small run %d, two threads against one: %s", i, why);
+        free(b);
+        b = streamed_export(small[i], &m2);
+        rc = pfcmp((const uint8_t *)a, m1, (const uint8_t *)b, m2, true, &c, why, sizeof why);
+        ck_assert_msg(rc == 0, "small run %d, streamed, two threads against one: %s", i, why);
+        free(a);
+        free(b);
+        trc_recording_free(small[i]);
+    }
+    trc_pf_helper_min(was);
     free(one);
     free(two);
     free(again);

@@ -1260,8 +1260,9 @@ int trc_export_perfetto_streamed(FILE *out, const trc_recording *rec, trc_pf_mod
 /* A run whose counter samples (queue depths, levels, an event loop's series) number at least
  * this many has them encoded on a helper thread while the rest is encoded (trc_pf_side.c);
  * the trace is then the same trace with those sequences' packets interleaved by blocks of
- * 1 MiB (deterministic bytes). Default 1 << 20; 0 always, SIZE_MAX never (for tests and
- * benches). Returns the previous value. Not thread-safe: set it before exporting. */
+ * 1 MiB (deterministic bytes). Default 1 << 20, or WEFT_PF_HELPER's (0, off, a number); 0
+ * always, SIZE_MAX never (for tests and benches). Returns the previous value. Not thread-safe:
+ * set it before exporting. */
 size_t trc_pf_helper_min(size_t samples);
 
 /* Progress of a long export: called now and then with the fraction done (0..1). */

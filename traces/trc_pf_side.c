@@ -19,16 +19,36 @@
 #include "traces/trc_pf_internal.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define PF_SIDE_SLOTS 3u
 
 static size_t side_min = 1u << 20;
+static bool side_min_set;   /* by trc_pf_helper_min, or read from WEFT_PF_HELPER */
 
 size_t trc_pf_helper_min(size_t samples) {
     size_t old = side_min;
     side_min = samples;
+    side_min_set = true;
     return old;
+}
+
+/* WEFT_PF_HELPER: "0" the helper always (for comparisons: every trace through it), "off" never,
+ * a number the threshold; else the default. */
+static size_t side_threshold(void) {
+    if (!side_min_set) {
+        const char *e = getenv("WEFT_PF_HELPER");
+        char *end;
+        if (e && !strcmp(e, "off")) side_min = SIZE_MAX;
+        else if (e && *e >= '0' && *e <= '9') {
+            unsigned long long v = strtoull(e, &end, 10);
+            if (!*end) side_min = (size_t)v;
+        }
+        side_min_set = true;
+    }
+    return side_min;
 }
 
 typedef struct pf_side {
@@ -101,7 +121,7 @@ int pf_side_start(pf_run *pr, pf_job *jobs, size_t n) {
     size_t total = 0;
     for (size_t i = 0; i < n; i++) total += jobs[i].n;
     /* a packet bound past a block's quarter (names of a quarter MiB): the blocks could not hold it */
-    if (!n || total < side_min || pr->slack > PF_BLOCK / 4 || pr->o->side || pr->o->err) return 0;
+    if (!n || total < side_threshold() || pr->slack > PF_BLOCK / 4 || pr->o->side || pr->o->err) return 0;
     pf_side *s = calloc(1, sizeof *s);
     if (!s) return -ERR_NOMEM;
     s->h = handoff_new(PF_SIDE_SLOTS);
@@ -132,8 +152,10 @@ int pf_side_end(pf_run *pr, bool stop) {
     pf_out *o = pr->o;
     pf_side *s = o->side;
     if (!s) return 0;
-    if (!stop)
+    if (!stop) {   /* its blocks after ours: our descriptors of its tracks come first */
+        pf_flush(o);
         while (!s->ended && !o->err) pf_side_take(o);
+    }
     if (!s->ended) handoff_cancel(s->h);   /* a failure: the helper stops at its next block */
     bg_thread_join(s->t);
     int rc = s->o.err && !stop && !o->err ? s->o.err : 0;
