@@ -135,7 +135,7 @@ typedef struct obj_cur {
     size_t owner_gaps;                        /* the owner's gap count when it acquired */
     uint64_t t0;
     bool released; uint32_t rel_unit; uint64_t rel_t; uint64_t rel_ev;
-    size_t cap_owners, cap_held, cap_depth, cap_level, cap_set, cap_cops;
+    size_t cap_owners, cap_held, cap_depth, cap_level, cap_set, cap_cops, cap_depth_blk, cap_level_blk;
     bool is_set; uint32_t set_unit; uint64_t set_t0, set_seq;   /* events */
     int64_t gil_waiting;                                        /* the GIL: units waiting for it */
     /* owned kinds: the latest ownership closed (any), and the latest with t1 > t0 (for hold probes) */
@@ -221,9 +221,22 @@ static void sort_flows(trc_flow *v, size_t n) {
     }
 }
 
+/* The viewer's sparse max of a series, before sample i = (t, v) is appended. */
+static inline void blk_push(trc_sample **blk, size_t *nblk, size_t *cap, size_t i, uint64_t t, int64_t v) {
+    if (i % TRC_LEVEL_BLK_STEP == 0) ARR_PUSH(*blk, *nblk, *cap, ((trc_sample){ t, v }));
+    else if (v > (*blk)[*nblk - 1].v) (*blk)[*nblk - 1].v = v;
+}
+
 static void level_push(trc_object_track *ot, obj_cur *o, uint64_t t, int64_t v) {
     if (!ot->nlevel || v > ot->max_level) ot->max_level = v;
+    if (!ot->nlevel || v < ot->min_level) ot->min_level = v;
+    blk_push(&ot->level_blk, &ot->nlevel_blk, &o->cap_level_blk, ot->nlevel, t, v);
     ARR_PUSH(ot->level, ot->nlevel, o->cap_level, ((trc_sample){ t, v }));
+}
+
+static void depth_push(trc_object_track *ot, obj_cur *o, uint64_t t, int64_t v) {
+    blk_push(&ot->depth_blk, &ot->ndepth_blk, &o->cap_depth_blk, ot->ndepth, t, v);
+    ARR_PUSH(ot->depth, ot->ndepth, o->cap_depth, ((trc_sample){ t, v }));
 }
 
 struct builder {
@@ -254,6 +267,7 @@ static void flow_add(builder *b, uint32_t kind, uint64_t t0, uint64_t t1, uint32
                      uint64_t item, uint64_t ev0, uint64_t ev1) {
     trc_model *m = b->m;
     ARR_GROW(m->flows, m->nflows + 1, b->cap_flows);
+    if (t1 > t0 && t1 - t0 > m->flow_maxdur) m->flow_maxdur = t1 - t0;
     m->flows[m->nflows++] = (trc_flow){ .id = b->next_flow++, .t0 = t0, .t1 = t1, .u0 = u0, .u1 = u1, .obj = obj,
                                         .kind = kind, .item = item, .ev0 = ev0, .ev1 = ev1 };
 }
@@ -894,7 +908,7 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
         case TRC_EV_GET: {
             if (e->kind == TRC_EV_PUT) ut->puts++; else ut->gets++;   /* for the stats, whatever follows */
             if (!ot) break;
-            ARR_PUSH(ot->depth, ot->ndepth, o->cap_depth, ((trc_sample){ t, (int64_t)e->extra }));
+            depth_push(ot, o, t, (int64_t)e->extra);
             if ((int64_t)e->extra > ot->max_depth) ot->max_depth = e->extra;
             if (e->kind == TRC_EV_PUT) {
                 ot->puts++;
@@ -1220,7 +1234,7 @@ int trc_model_build_opts(trc_model *m, const trc_run *run, const trc_model_opts 
     for (uint32_t o = 0; o < run->nobjects; o++) {
         trc_object_track *ot = &m->objects[o];
         switch (run->objects[o].kind) {
-        case TRC_OBJ_QUEUE: ARR_PUSH(ot->depth, ot->ndepth, oc[o].cap_depth, ((trc_sample){ 0, 0 })); break;
+        case TRC_OBJ_QUEUE: depth_push(ot, &oc[o], 0, 0); break;
         case TRC_OBJ_SEMAPHORE:
         case TRC_OBJ_RLOCK:
         case TRC_OBJ_RWLOCK:
@@ -1340,6 +1354,8 @@ void trc_model_release(trc_model *m) {
     for (uint32_t o = 0; run && o < run->nobjects; o++) {
         trc_object_track *ot = &m->objects[o];
         free(ot->depth);
+        free(ot->depth_blk);
+        free(ot->level_blk);
         free(ot->owners);
         free(ot->owners_held);
         free(ot->level);
