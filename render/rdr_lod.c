@@ -365,8 +365,34 @@ static uint64_t rdr_owner_held(const trc_owner_span *ow, const uint64_t *cum, si
     return h;
 }
 
-static double rdr_owner_H(const trc_owner_span *ow, size_t n, const uint64_t *cum, double t, size_t *hint) {
-    size_t i = rdr_gallop_owner(ow, n, *hint, rdr_floor_t(t));
+/* The first owner span at or after from with t1 > x: with the model's block
+ * times (t1 of every RDR_OWNER_STEP-th span) it gallops over those and reads
+ * the spans of one block only, else over the spans. */
+static size_t rdr_owner_next(const trc_owner_span *ow, size_t n, const uint64_t *bt1, size_t from, uint64_t x) {
+    if (!bt1) return rdr_gallop_owner(ow, n, from, x);
+    if (from >= n || ow[from].t1 > x) return from;
+    size_t nb = (n + RDR_OWNER_STEP - 1) / RDR_OWNER_STEP;
+    size_t lo = from / RDR_OWNER_STEP, step = 1, hi;   /* bt1[lo] <= ow[from].t1 <= x */
+    for (;;) {
+        hi = lo + step;
+        if (hi >= nb) { hi = nb; break; }
+        if (bt1[hi] > x) break;
+        lo = hi;
+        step *= 2;
+    }
+    while (hi - lo > 1) {   /* the last block whose first span ends at or before x */
+        size_t mid = lo + (hi - lo) / 2;
+        if (bt1[mid] <= x) lo = mid; else hi = mid;
+    }
+    size_t i = lo * RDR_OWNER_STEP > from ? lo * RDR_OWNER_STEP : from;
+    size_t e = (lo + 1) * RDR_OWNER_STEP < n ? (lo + 1) * RDR_OWNER_STEP : n;
+    while (i < e && ow[i].t1 <= x) i++;
+    return i;
+}
+
+static double rdr_owner_H(const trc_owner_span *ow, size_t n, const uint64_t *cum, const uint64_t *bt1, double t,
+                          size_t *hint) {
+    size_t i = rdr_owner_next(ow, n, bt1, *hint, rdr_floor_t(t));
     *hint = i;
     double h = (double)rdr_owner_held(ow, cum, i);
     if (i < n && t > (double)ow[i].t0) {
@@ -387,8 +413,13 @@ void rdr_lod_owner(rdr_lod *l, uint32_t obj, const rdr_cols *c, uint32_t *keys, 
     size_t ia = rdr_owner_lower(ow, n, rdr_floor_t(c->a));
     size_t ib = rdr_owner_lower(ow, n, rdr_ceil_t(c->b));
     int ncols = cb - ca + 1;
-    const uint64_t *cum = NULL;
-    if (ib - ia > (size_t)ncols * RDR_WALK_PER_COL) cum = rdr_owner_cum(l, obj);
+    const uint64_t *cum = NULL, *bt1 = NULL;
+    if (ib - ia > (size_t)ncols * RDR_WALK_PER_COL) {
+        cum = rdr_owner_cum(l, obj);
+        const trc_object_track *ot = &l->m->objects[obj - 1];
+        if (ow == ot->owners && ot->owners_t1 && ot->nowners_held == (n + RDR_OWNER_STEP - 1) / RDR_OWNER_STEP)
+            bt1 = ot->owners_t1;
+    }
 
     if (!cum) {
         /* keys[] doubles as nothing here; the accumulators live in a small
@@ -426,11 +457,11 @@ void rdr_lod_owner(rdr_lod *l, uint32_t obj, const rdr_cols *c, uint32_t *keys, 
     double ta, tb;
     size_t hint = ia;
     rdr_col_times(c, ca, &ta, &tb);
-    double ha = rdr_owner_H(ow, n, cum, ta, &hint);
+    double ha = rdr_owner_H(ow, n, cum, bt1, ta, &hint);
     for (int col = ca; col <= cb; col++) {
         rdr_col_times(c, col, &ta, &tb);
         size_t first = hint;   /* the first owner span ending after ta */
-        double hb = rdr_owner_H(ow, n, cum, tb, &hint);
+        double hb = rdr_owner_H(ow, n, cum, bt1, tb, &hint);
         if (hb - ha > 0 && first < n) keys[col] = (ow[first].owner + 1) | (hb - ha >= 0.5 * c->npp ? 0 : RDR_OWNER_PART);
         ha = hb;
     }
@@ -868,6 +899,7 @@ const uint64_t *rdr_lod_timeouts(rdr_lod *l, uint32_t u, size_t *n) {
 
 bool rdr_lod_owns(rdr_lod *l, uint32_t u) {
     const trc_model *m = l->m;
+    if (m->owns_kept) return u < m->run->nunits && m->units[u].owns;   /* the model kept it: no pass over the owners */
     if (!l->owns) {
         l->owns = xcalloc(m->run->nunits ? m->run->nunits : 1, 1);
         uint32_t found = 0;   /* stop when every unit owns something: a lock of millions of spans */

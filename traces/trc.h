@@ -743,6 +743,8 @@ typedef struct trc_unit_track {
     uint8_t start_method;            /* trc_start_method */
     bool proc_ended;                 /* a PROC_EXIT: its process was reaped */
     bool died;                       /* it ended without a UNIT_EXIT (killed, crashed): exited is set too */
+    bool owns;                       /* an owner in some lock's, rlock's, rwlock's or the GIL's stored owners,
+                                        or the setter of an event's set span (trc_model.owns_kept) */
     int32_t exit_code, exit_signal;  /* as PROC_EXIT said (exit_signal 0: it exited) */
     uint64_t t_proc_exit;            /* relative ns */
     /* the recording's own gaps: intervals where this unit's events were lost
@@ -793,6 +795,9 @@ typedef struct trc_object_track {
     uint64_t *owners_held; size_t nowners_held;  /* a sparse prefix sum of owners for the viewer:
                                                 owners_held[k] = time held in owners[0 .. k *
                                                 TRC_OWNER_HELD_STEP); k < nowners_held */
+    uint64_t *owners_t1;                     /* beside it: owners_t1[k] = owners[k * TRC_OWNER_HELD_STEP].t1,
+                                                so the viewer finds a time's block without reading
+                                                millions of spans; NULL in a model made without it */
     int64_t max_depth;                       /* queues */
     trc_sample *depth_blk; size_t ndepth_blk;  /* a sparse max of depth for the viewer (TRC_LEVEL_BLK_STEP) */
     uint32_t waits;                          /* units that blocked on it */
@@ -1039,6 +1044,7 @@ typedef struct trc_model {
     trc_object_track *objects;         /* run->nobjects entries, index = obj id - 1 */
     trc_flow *flows; size_t nflows;    /* sorted by t0 (then id) */
     uint64_t flow_maxdur;              /* the longest flow's t1 - t0, for the viewer's window queries */
+    bool owns_kept;                    /* trc_unit_track.owns is kept (a model made by trc_model_build) */
     trc_mark *marks; size_t nmarks;
     uint64_t unmatched_puts, unmatched_gets;  /* items put but never got, and vice versa */
     trc_instant *instants; size_t ninstants;  /* in time order */

@@ -135,7 +135,7 @@ typedef struct obj_cur {
     size_t owner_gaps;                        /* the owner's gap count when it acquired */
     uint64_t t0;
     bool released; uint32_t rel_unit; uint64_t rel_t; uint64_t rel_ev;
-    size_t cap_owners, cap_held, cap_depth, cap_level, cap_set, cap_cops, cap_depth_blk, cap_level_blk;
+    size_t cap_owners, cap_held, cap_held_t1, cap_depth, cap_level, cap_set, cap_cops, cap_depth_blk, cap_level_blk;
     bool is_set; uint32_t set_unit; uint64_t set_t0, set_seq;   /* events */
     int64_t gil_waiting;                                        /* the GIL: units waiting for it */
     /* owned kinds: the latest ownership closed (any), and the latest with t1 > t0 (for hold probes) */
@@ -600,8 +600,16 @@ static inline void owner_push(builder *b, trc_object_track *ot, obj_cur *o, trc_
         ot->nowners++;
         if (!b->sink_rc) b->sink_rc = b->owner_sink(b->sink_ctx, b->m, oi, &s);
     } else {
-        if (ot->nowners % TRC_OWNER_HELD_STEP == 0) ARR_PUSH(ot->owners_held, ot->nowners_held, o->cap_held, ot->t_held);
+        if (ot->nowners % TRC_OWNER_HELD_STEP == 0) {
+            ARR_PUSH(ot->owners_held, ot->nowners_held, o->cap_held, ot->t_held);
+            ARR_GROW(ot->owners_t1, ot->nowners_held, o->cap_held_t1);
+            ot->owners_t1[ot->nowners_held - 1] = s.t1;
+        }
         ARR_PUSH(ot->owners, ot->nowners, o->cap_owners, s);
+        if (s.owner < b->run->nunits && !b->m->units[s.owner].owns) {
+            uint32_t k = b->run->objects[oi].kind;
+            if (k == TRC_OBJ_LOCK || k == TRC_OBJ_RLOCK || k == TRC_OBJ_RWLOCK || k == TRC_OBJ_GIL) b->m->units[s.owner].owns = true;
+        }
     }
     ot->t_held += s.t1 - s.t0;
     o->pushed = true;
@@ -960,6 +968,7 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
             if (ot) {
                 ot->clears++;
                 if (o->is_set) {
+                    if (o->set_unit < run->nunits) m->units[o->set_unit].owns = true;
                     ARR_PUSH(ot->set_spans, ot->nset_spans, o->cap_set,
                              ((trc_owner_span){ .t0 = o->set_t0, .t1 = t, .owner = o->set_unit,
                                                 .depth = (uint32_t)o->set_seq }));
@@ -1221,6 +1230,7 @@ int trc_model_build_opts(trc_model *m, const trc_run *run, const trc_model_opts 
     unit_cur *uc = xcalloc(run->nunits ? run->nunits : 1, sizeof *uc);
     obj_cur *oc = xcalloc(run->nobjects ? run->nobjects : 1, sizeof *oc);
     builder b = { .m = m, .run = run, .next_flow = 1, .uc = uc, .oc = oc };
+    m->owns_kept = !(opts && opts->owner_sink);   /* the stored owners' units (with a sink, none are stored) */
     if (opts && opts->owner_sink) {
         b.owner_sink = opts->owner_sink;
         b.sink_ctx = opts->sink_ctx;
@@ -1314,6 +1324,7 @@ int trc_model_build_opts(trc_model *m, const trc_run *run, const trc_model_opts 
                                         .depth = kind == TRC_OBJ_RLOCK && o->max_d > 1 ? o->max_d : 1 }));
         }
         if (o->is_set) {
+            if (o->set_unit < run->nunits) m->units[o->set_unit].owns = true;
             ARR_PUSH(ot->set_spans, ot->nset_spans, o->cap_set,
                      ((trc_owner_span){ .t0 = o->set_t0, .t1 = mk, .owner = o->set_unit, .depth = (uint32_t)o->set_seq }));
             ot->t_set += mk - o->set_t0;
@@ -1358,6 +1369,7 @@ void trc_model_release(trc_model *m) {
         free(ot->level_blk);
         free(ot->owners);
         free(ot->owners_held);
+        free(ot->owners_t1);
         free(ot->level);
         free(ot->set_spans);
         free(ot->cops);
