@@ -90,7 +90,7 @@ enum { RDR_LBL_BLOCK = 64 };
  * TRC_LEVEL_BLK_STEP samples, blk[k] = (time of the block's first sample, the
  * block's max), the model's (trc_object_track.level_blk, kept as it pushed the
  * samples: no pass over millions of them here) or made here on first need for
- * a series without it; and a max segment tree over the blocks (16 bytes per 32
+ * a series without it; and a max segment tree over the blocks (16 bytes per 64
  * samples, where a tree over the samples took 16 bytes per sample). */
 typedef struct rdr_lvlidx {
     const trc_sample *blk; size_t nblk;

@@ -826,51 +826,99 @@ const uint64_t *rdr_lod_bmax(rdr_lod *l, uint32_t u) {
     return b;
 }
 
-typedef struct rdr_wdelta { uint64_t t; uint32_t obj; int32_t d; } rdr_wdelta;
-static int rdr_wdelta_cmp(const void *a, const void *b) {
-    const rdr_wdelta *x = a, *y = b;
-    if (x->obj != y->obj) return x->obj < y->obj ? -1 : 1;
-    if (x->t != y->t) return x->t < y->t ? -1 : 1;
-    return x->d < y->d ? -1 : x->d > y->d;   /* leave before arriving at the same time */
+typedef struct rdr_wdelta { uint64_t t; int64_t d; } rdr_wdelta;
+
+static bool rdr_waits_on(const trc_span *sp, uint32_t no) {
+    return (sp->state == TRC_ST_BLOCKED || sp->state == TRC_ST_GIL_WAIT) && sp->obj && sp->obj <= no;
 }
 
-/* Units blocked on each object over time, from every unit's spans, once. */
+/* Merges the runs a[b[k] .. b[k + 1]) (each in time order) pairwise until one
+ * is left; returns where it ended up (a or tmp). Ties keep no order: the series
+ * takes the sum of all the changes at one time. */
+static rdr_wdelta *rdr_merge_runs(rdr_wdelta *a, rdr_wdelta *tmp, size_t *b, size_t nr) {
+    while (nr > 1) {
+        size_t w = 0;
+        for (size_t k = 0; k < nr; k += 2) {
+            size_t lo = b[k], mid = b[k + 1], hi = k + 2 <= nr ? b[k + 2] : mid;
+            size_t x = lo, y = mid, o = lo;
+            while (x < mid && y < hi) tmp[o++] = a[y].t < a[x].t ? a[y++] : a[x++];
+            while (x < mid) tmp[o++] = a[x++];
+            while (y < hi) tmp[o++] = a[y++];
+            b[w++] = lo;
+        }
+        b[w] = b[nr];
+        nr = w;
+        rdr_wdelta *t = a; a = tmp; tmp = t;
+    }
+    return a;
+}
+
+/* Units blocked on each object over time, from every unit's spans, once: each
+ * unit's waits are in time order already, so they are put in buckets by object
+ * (unit by unit: one run per unit) and the runs merged, no sort. */
 static void rdr_build_waiters(rdr_lod *l) {
     const trc_model *m = l->m;
-    uint32_t no = m->run->nobjects;
+    uint32_t no = m->run->nobjects, nu = m->run->nunits;
     l->waiters_built = true;
     l->waiters = xcalloc(no ? no : 1, sizeof *l->waiters);
     l->nwaiters = xcalloc(no ? no : 1, sizeof *l->nwaiters);
     l->widx = xcalloc(no ? no : 1, sizeof *l->widx);
-    size_t n = 0, cap = 0;
-    rdr_wdelta *d = NULL;
-    for (uint32_t u = 0; u < m->run->nunits; u++) {
+    size_t *off = xcalloc((size_t)no + 2, sizeof *off);   /* object o's deltas: [off[o], off[o + 1]) */
+    size_t *nruns = xcalloc((size_t)no + 1, sizeof *nruns);
+    uint32_t *last = xcalloc((size_t)no + 1, sizeof *last);   /* the unit (+ 1) that wrote into o last */
+    for (uint32_t u = 0; u < nu; u++) {
         const trc_unit_track *ut = &m->units[u];
         for (size_t i = 0; i < ut->nspans; i++) {
             const trc_span *sp = &ut->spans[i];
-            if ((sp->state != TRC_ST_BLOCKED && sp->state != TRC_ST_GIL_WAIT) || !sp->obj || sp->obj > no) continue;
-            ARR_PUSH(d, n, cap, ((rdr_wdelta){ sp->t0, sp->obj, 1 }));
-            ARR_PUSH(d, n, cap, ((rdr_wdelta){ sp->t1, sp->obj, -1 }));
+            if (!rdr_waits_on(sp, no)) continue;
+            off[sp->obj] += 2;
+            if (last[sp->obj] != u + 1) { last[sp->obj] = u + 1; nruns[sp->obj]++; }
         }
     }
-    if (n > 1) qsort(d, n, sizeof *d, rdr_wdelta_cmp);
-    for (size_t i = 0; i < n;) {
-        uint32_t o = d[i].obj;
-        size_t j = i, k = 0;
-        while (j < n && d[j].obj == o) j++;
+    size_t n = 0;
+    for (uint32_t o = 1; o <= no; o++) {
+        size_t c = off[o];
+        off[o] = n;
+        n += c;
+    }
+    off[no + 1] = n;
+    rdr_wdelta *d = xmalloc((n ? n : 1) * sizeof *d), *tmp = xmalloc((n ? n : 1) * sizeof *tmp);
+    size_t *fill = xmalloc(((size_t)no + 2) * sizeof *fill);
+    memcpy(fill, off, ((size_t)no + 2) * sizeof *fill);
+    /* the runs' starts, per object: rstart[roff[o] ..] */
+    size_t *roff = xcalloc((size_t)no + 2, sizeof *roff), nr_all = 0;
+    for (uint32_t o = 1; o <= no; o++) { roff[o] = nr_all; nr_all += nruns[o] + 1; }
+    size_t *rstart = xmalloc((nr_all ? nr_all : 1) * sizeof *rstart), *rk = xcalloc((size_t)no + 1, sizeof *rk);
+    memset(last, 0, ((size_t)no + 1) * sizeof *last);
+    for (uint32_t u = 0; u < nu; u++) {
+        const trc_unit_track *ut = &m->units[u];
+        for (size_t i = 0; i < ut->nspans; i++) {
+            const trc_span *sp = &ut->spans[i];
+            if (!rdr_waits_on(sp, no)) continue;
+            uint32_t o = sp->obj;
+            if (last[o] != u + 1) { last[o] = u + 1; rstart[roff[o] + rk[o]++] = fill[o]; }
+            d[fill[o]++] = (rdr_wdelta){ sp->t0, 1 };
+            d[fill[o]++] = (rdr_wdelta){ sp->t1, -1 };
+        }
+    }
+    for (uint32_t o = 1; o <= no; o++) {
+        size_t i = off[o], j = off[o + 1], k = 0;
+        if (i == j) continue;
+        size_t *b = &rstart[roff[o]];
+        b[nruns[o]] = j;
+        const rdr_wdelta *q = rdr_merge_runs(d, tmp, b, nruns[o]);
         trc_sample *s = xmalloc((j - i + 1) * sizeof *s);
         s[k++] = (trc_sample){ 0, 0 };
         int64_t v = 0;
-        for (size_t q = i; q < j; q++) {
-            v += d[q].d;
-            if (s[k - 1].t == d[q].t) s[k - 1].v = v;
-            else s[k++] = (trc_sample){ d[q].t, v };
+        for (size_t x = i; x < j; x++) {
+            v += q[x].d;
+            if (s[k - 1].t == q[x].t) s[k - 1].v = v;
+            else s[k++] = (trc_sample){ q[x].t, v };
         }
         l->waiters[o - 1] = s;
         l->nwaiters[o - 1] = k;
-        i = j;
     }
-    free(d);
+    free(d); free(tmp); free(fill); free(off); free(nruns); free(last); free(roff); free(rstart); free(rk);
 }
 
 void rdr_lod_waiters(rdr_lod *l, uint32_t obj, const rdr_cols *c, int64_t *vals, rdr_drawlist *st) {

@@ -771,7 +771,7 @@ typedef struct trc_sample { uint64_t t; int64_t v; } trc_sample;  /* step functi
 typedef struct trc_owner_span { uint64_t t0, t1; uint32_t owner; uint32_t depth; } trc_owner_span;
 #define TRC_UNIT_UNKNOWN UINT32_MAX
 #define TRC_OWNER_HELD_STEP 16
-#define TRC_LEVEL_BLK_STEP 32
+#define TRC_LEVEL_BLK_STEP 64
 
 /* Counters: every COUNTER_READ and COUNTER_WRITE, in time order. */
 typedef struct trc_counter_op {
