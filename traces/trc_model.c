@@ -21,6 +21,7 @@
  * events at the very same nanosecond match in either order; a flow is made
  * only when its source is not later than its destination. */
 #include "traces/trc.h"
+#include "traces/trc_model_internal.h"
 #include "traces/trc_procs_internal.h"
 
 #include <stdarg.h>
@@ -163,62 +164,6 @@ static void span_close(builder *b, trc_unit_track *ut, unit_cur *c, uint64_t t, 
 
 static void span_open(unit_cur *c, uint64_t t, uint8_t state, uint32_t obj, uint8_t op, uint64_t target) {
     c->state = state; c->obj = obj; c->op = op; c->t0 = t; c->target = target;
-}
-
-static int cmp_flow(const void *a, const void *b) {
-    const trc_flow *x = a, *y = b;
-    if (x->t0 != y->t0) return x->t0 < y->t0 ? -1 : 1;
-    return x->id < y->id ? -1 : x->id > y->id;
-}
-
-static inline bool flow_lt(const trc_flow *a, const trc_flow *b) {
-    return a->t0 < b->t0 || (a->t0 == b->t0 && a->id < b->id);
-}
-
-static void flow_sift(trc_flow *v, size_t n, size_t i) {
-    trc_flow x = v[i];
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= n) break;
-        if (c + 1 < n && flow_lt(&v[c], &v[c + 1])) c++;
-        if (!flow_lt(&x, &v[c])) break;
-        v[i] = v[c];
-        i = c;
-    }
-    v[i] = x;
-}
-
-/* Sorts the flows by (t0, id) without copying them all: they are made nearly
- * in order (a FIFO queue's items, hand-offs and wakes come out by t0; a few
- * kinds are added at the end), so the sorted prefix is kept and the rest is
- * sorted alone and merged in from the back, with only the rest as extra
- * memory; when the prefix is short (a LIFO or priority queue), an in-place
- * heap sort (the keys are unique, so stability does not matter). A million
- * flows are 64 MB: qsort's copy of them would double the model's peak. */
-static void sort_flows(trc_flow *v, size_t n) {
-    size_t p = 1;
-    while (p < n && !flow_lt(&v[p], &v[p - 1])) p++;
-    if (p >= n) return;
-    size_t r = n - p;
-    trc_flow *tail = r <= n / 4 ? malloc(r * sizeof *tail) : NULL;
-    if (tail) {
-        memcpy(tail, v + p, r * sizeof *tail);
-        qsort(tail, r, sizeof *tail, cmp_flow);
-        size_t i = p, j = r, o = n;   /* merge from the back: v[0..i) and tail[0..j) into v[0..o) */
-        while (j > 0) {
-            if (i > 0 && flow_lt(&tail[j - 1], &v[i - 1])) v[--o] = v[--i];
-            else v[--o] = tail[--j];
-        }
-        free(tail);
-        return;
-    }
-    for (size_t i = n / 2; i-- > 0;) flow_sift(v, n, i);
-    for (size_t k = n; k-- > 1;) {
-        trc_flow t = v[0];
-        v[0] = v[k];
-        v[k] = t;
-        flow_sift(v, k, 0);
-    }
 }
 
 static void level_push(trc_object_track *ot, obj_cur *o, uint64_t t, int64_t v) {
@@ -1311,7 +1256,7 @@ int trc_model_build_opts(trc_model *m, const trc_run *run, const trc_model_opts 
         trc_model_release(m);
         return diag_set(d, -src, "the owner sink stopped the model: %s", err_str(src));
     }
-    sort_flows(m->flows, m->nflows);
+    trc__flows_sort(m->flows, m->nflows);
     trc__sched_build(m, b.sched, b.nsched);
     trc__mem_build(m, b.mem, b.nmem, P.base);
     free(uc);
