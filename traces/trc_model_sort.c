@@ -6,8 +6,8 @@
  * of the items got next ("high"), an item put long before the hand-offs just
  * made ("low"). One pass keeps every flow that is not below the last one kept
  * and not above the next one (so a single high flow does not hold back the
- * ones after it), and counts the others; when they are few, a second pass
- * moves them out (the kept ones close up, in order), they are sorted the same
+ * ones after it) and closes them up in order, and moves the others out; when
+ * they are few (a quarter at most), they are sorted the same
  * way (they are often in order among themselves: one lock's hand-offs), and
  * merged back from the back. A million flows are 80 MB: a sort with a copy of
  * them all (qsort) would double the model's peak; the heap sort kept as the
@@ -52,37 +52,15 @@ static inline bool stays(const trc_flow *v, size_t n, size_t i, bool any, uint64
     return i + 1 == n || !flow_lt(&v[i + 1], x);                                           /* not above the next */
 }
 
-/* How many flows the pass takes out (0: sorted already). */
-static size_t count_out(const trc_flow *v, size_t n) {
-    size_t out = 0;
-    bool any = false;
-    uint64_t t0 = 0, id = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (stays(v, n, i, any, t0, id)) {
-            any = true;
-            t0 = v[i].t0;
-            id = v[i].id;
-        } else {
-            out++;
-        }
-    }
-    return out;
-}
-
 void trc__flows_sort(trc_flow *v, size_t n) {
     if (n < 2) return;
-    size_t r = count_out(v, n);
-    if (!r) return;
-    trc_flow *tail = r <= n / 4 ? malloc(r * sizeof *tail) : NULL;
-    if (!tail) {
-        heap_sort(v, n);
-        return;
-    }
-    /* the same decisions again (v[i] and v[i + 1] are read before anything lands on them: w <= i) */
-    size_t w = 0, j = 0;
+    /* one pass: the flows that stay close up (v[i] and v[i + 1] are read before anything lands on
+     * them: w <= i), the others go to the tail; past a quarter of them, a heap sort instead */
+    trc_flow *tail = NULL;
+    size_t w = 0, j = 0, cap = 0, i = 0;
     bool any = false;
     uint64_t t0 = 0, id = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (; i < n; i++) {
         if (stays(v, n, i, any, t0, id)) {
             any = true;
             t0 = v[i].t0;
@@ -90,13 +68,21 @@ void trc__flows_sort(trc_flow *v, size_t n) {
             if (w != i) v[w] = v[i];
             w++;
         } else {
-            tail[j++] = v[i];
+            if (j >= n / 4) break;
+            ARR_PUSH(tail, j, cap, v[i]);
         }
     }
-    trc__flows_sort(tail, r);
-    size_t i = w, o = n;   /* merge from the back: v[0..i) and tail[0..j) into v[0..o) */
+    if (i < n) {      /* too many out of place: the tail goes back into the gap it left (w + j == i) */
+        if (j) memcpy(v + w, tail, j * sizeof *tail);
+        free(tail);
+        heap_sort(v, n);
+        return;
+    }
+    if (!j) return;   /* in order already */
+    trc__flows_sort(tail, j);
+    size_t k = w, o = n;   /* merge from the back: v[0..k) and tail[0..j) into v[0..o) */
     while (j > 0) {
-        if (i > 0 && flow_lt(&tail[j - 1], &v[i - 1])) v[--o] = v[--i];
+        if (k > 0 && flow_lt(&tail[j - 1], &v[k - 1])) v[--o] = v[--k];
         else v[--o] = tail[--j];
     }
     free(tail);
