@@ -892,17 +892,19 @@ const char *trc_counter_mode_name(unsigned m);
 /* "SIGKILL", "SIGTERM", ... or NULL for a signal without a name here. */
 const char *trc_signal_name(int sig);
 
+/* 72 bytes (a busy queue makes a flow per item: a million of them are 72 MB) */
 typedef struct trc_flow {
     uint64_t id;            /* unique within the run, > 0 */
     uint64_t t0, t1;        /* relative ns, t0 <= t1 */
     uint32_t u0, u1;        /* from unit, to unit */
     uint32_t obj;           /* 0 for SPAWN and JOIN */
-    uint32_t kind;          /* trc_flow_kind */
+    uint16_t kind;          /* trc_flow_kind (< TRC_FLOW__COUNT) */
+    bool has_value;         /* ITEM: the item was put with a value (ITEM_VALUE): value */
     uint64_t item;          /* ITEM: item id; see trc_flow_kind for the others */
     uint64_t ev0, ev1;      /* indexes in run->events of the events at both ends */
-    bool has_value;         /* ITEM: the item was put with a value (ITEM_VALUE) ... */
-    int64_t value;          /* ... this one */
+    int64_t value;          /* ITEM with has_value: the item's value */
 } trc_flow;
+_Static_assert(sizeof(trc_flow) == 72, "trc_flow is 72 bytes");
 
 typedef struct trc_mark { uint64_t t; uint32_t unit; const char *text; } trc_mark;
 

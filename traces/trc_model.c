@@ -93,9 +93,6 @@ static bool item_take(item_map *m, uint64_t key, uint32_t obj, item_slot *out) {
 
 #define NO_EV UINT64_MAX
 
-/* trc_sched.c: what the kernel did, after the main pass, from its events (CPU,
- * SCHED_SWITCH, SCHED_COUNTS) in time order */
-void trc__sched_build(trc_model *m, const trc_event *ev, size_t nev);
 /* trc_model_mem.c: the processes' memory, from MEM_RESIDENT and MEM_VIRTUAL in time order */
 void trc__mem_build(trc_model *m, const trc_event *ev, size_t nev, uint64_t base);
 void trc__mem_release(trc_mem *mem);
@@ -191,7 +188,8 @@ struct builder {
     wake_ev *wakes; size_t nwakes, cap_wakes;   /* WAIT_ENDs whose NOTIFY/SET/OPEN is not read yet */
     size_t cap_warn;
     trc_evcur *cur;      /* for the byte offset of the event at hand */
-    trc_event *sched; size_t nsched, cap_sched;   /* CPU, SCHED_SWITCH, SCHED_COUNTS, in time order */
+    trc__sched_ev *sched; size_t nsched, cap_sched;   /* CPU, SCHED_SWITCH, in time order (trc_sched.c) */
+    trc_event *counts; size_t ncounts, cap_counts;    /* SCHED_COUNTS */
     trc_event *mem; size_t nmem, cap_mem;         /* MEM_RESIDENT, MEM_VIRTUAL, in time order */
 };
 
@@ -597,6 +595,7 @@ static void builder_free(builder *b) {
     free(b->res);
     free(b->wakes);
     free(b->sched);
+    free(b->counts);
     free(b->mem);
 }
 
@@ -1090,9 +1089,11 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
             instant_add(b, e, i, t, NULL);
             break;
         case TRC_EV_CPU:
-        case TRC_EV_SCHED_SWITCH:
-        case TRC_EV_SCHED_COUNTS:   /* what the kernel did: trc_sched.c, after this pass */
-            ARR_PUSH(b->sched, b->nsched, b->cap_sched, *e);
+        case TRC_EV_SCHED_SWITCH:   /* what the kernel did: trc_sched.c, after this pass */
+            ARR_PUSH(b->sched, b->nsched, b->cap_sched, trc__sched_ev_of(e));
+            break;
+        case TRC_EV_SCHED_COUNTS:
+            ARR_PUSH(b->counts, b->ncounts, b->cap_counts, *e);
             break;
         case TRC_EV_DAEMON_KILLED:
             ut->killed = true;
@@ -1257,7 +1258,7 @@ int trc_model_build_opts(trc_model *m, const trc_run *run, const trc_model_opts 
         return diag_set(d, -src, "the owner sink stopped the model: %s", err_str(src));
     }
     trc__flows_sort(m->flows, m->nflows);
-    trc__sched_build(m, b.sched, b.nsched);
+    trc__sched_build(m, b.sched, b.nsched, b.counts, b.ncounts);
     trc__mem_build(m, b.mem, b.nmem, P.base);
     free(uc);
     free(oc);

@@ -14,12 +14,11 @@
  * of the run's threads and children, written by the runtime after the run),
  * CPU events (the recorder saw its unit on another CPU), SCHED_COUNTS at each
  * unit's end (aux 1: the kernel refused perf events: the fallback). */
-#include "traces/trc.h"
+#include "traces/trc_model_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-void trc__sched_build(trc_model *m, const trc_event *ev, size_t nev);
 
 typedef struct sch_cur {
     bool on; uint64_t t_in; uint32_t cpu;    /* an on-CPU interval under way */
@@ -148,7 +147,7 @@ static bool wants_cpu(uint8_t st) {
     return st == TRC_ST_RUNNING || st == TRC_ST_COMPUTE || st == TRC_ST_RUNNABLE;
 }
 
-void trc__sched_build(trc_model *m, const trc_event *ev, size_t nev) {
+void trc__sched_build(trc_model *m, const trc__sched_ev *ev, size_t nev, const trc_event *counts, size_t ncounts) {
     const trc_run *run = m->run;
     trc_sched *sc = &m->sched;
     sc->cores = run->cores;
@@ -157,23 +156,24 @@ void trc__sched_build(trc_model *m, const trc_event *ev, size_t nev) {
     bool kernel = false, fallback = false;
     uint32_t maxcpu = 0;
     for (uint32_t u = 0; u < nu; u++) m->units[u].sched.cpu_first = m->units[u].sched.cpu_last = UINT32_MAX;
+    for (size_t i = 0; i < ncounts; i++) {   /* each unit's at its end: no order to keep */
+        const trc_event *e = &counts[i];
+        trc_unit_sched *us = &m->units[e->unit].sched;
+        us->vol = e->arg;
+        us->invol = e->extra;
+        us->has_counts = true;
+        if (e->aux) fallback = true;
+    }
     for (size_t i = 0; i < nev; i++) {
-        const trc_event *e = &ev[i];
+        const trc__sched_ev *e = &ev[i];
         uint64_t t = e->t - run->t_start;
         trc_unit_sched *us = &m->units[e->unit].sched;
         sch_cur *c = &cur[e->unit];
-        if (e->kind == TRC_EV_SCHED_COUNTS) {
-            us->vol = e->arg;
-            us->invol = e->extra;
-            us->has_counts = true;
-            if (e->aux) fallback = true;
-            continue;
-        }
-        uint32_t cpu = e->arg > 4095 ? 4095 : (uint32_t)e->arg;
+        uint32_t cpu = e->cpu;
         if (cpu + 1 > maxcpu) maxcpu = cpu + 1;
         if (e->kind == TRC_EV_CPU) {
             sc->cpu_events++;
-            if (!kernel && e->extra && e->extra - 1 != cpu) us->migrations++;
+            if (!kernel && e->how) us->migrations++;
             if (us->cpu_first == UINT32_MAX) us->cpu_first = cpu;
             us->cpu_last = cpu;
             continue;
@@ -191,7 +191,7 @@ void trc__sched_build(trc_model *m, const trc_event *ev, size_t nev) {
             kernel = true;
             for (uint32_t u = 0; u < nu; u++) m->units[u].sched.migrations = 0;
         }
-        switch (e->aux) {
+        switch (e->how) {
         case TRC_SCHED_IN:
             if (c->pre) runnable_add(c, c->t_pre, t);
             c->pre = false;
