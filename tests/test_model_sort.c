@@ -1,9 +1,10 @@
 /* The model's flow sort (traces/trc_model_sort.c): against qsort on random
  * inputs and on orders built to defeat it (reversed, sawtooth, a run of high
  * flows, low flows at the end, equal t0 with ids out of order, a LIFO queue's
- * items), each checked flow by flow, every field carried along; and the order
- * the builder makes on a busy queue (items with hand-offs among them) sorted
- * with little extra memory. */
+ * items), each checked flow by flow, every field carried along; the order
+ * the builder makes on a busy queue (items with hand-offs among them); and
+ * the model's flows as built (set aside as they come, or all sorted at the
+ * end when too many are out of order). */
 #include "testutil.h"
 #include "traces/trc_model_internal.h"
 
@@ -137,6 +138,73 @@ START_TEST(busy_queue_order) {
 }
 END_TEST
 
+/* The model's own flows, in (t0, id) order whatever order they closed in: a LIFO queue (every
+ * item closes before the ones put earlier: the flows set aside outgrow a quarter and go back to
+ * one array, sorted at the end), and two FIFO queues whose items wait 1 and 40 puts long (the slow
+ * queue's flows, one in eight, start before the fast one's made just before them: set aside,
+ * merged back). */
+static void check_model_flows(const trc_model *m, size_t want) {
+    ck_assert_uint_eq(m->nflows, want);
+    trc_flow *ref = malloc(m->nflows * sizeof *ref);
+    memcpy(ref, m->flows, m->nflows * sizeof *ref);
+    qsort(ref, m->nflows, sizeof *ref, cmp_ref);
+    size_t bad = m->nflows;
+    for (size_t i = 0; i < m->nflows && bad == m->nflows; i++)
+        if (!same(&m->flows[i], &ref[i]) || m->flows[i].kind != TRC_FLOW_ITEM || m->flows[i].t0 > m->flows[i].t1) bad = i;
+    ck_assert_msg(bad == m->nflows, "flow %zu out of order", bad);
+    free(ref);
+}
+
+START_TEST(model_flows_lifo) {
+    enum { N = 30000 };
+    run_builder b;
+    rb_init(&b, "lifo");
+    uint32_t a = rb_unit(&b, "a"), c = rb_unit(&b, "c");
+    uint32_t q = rb_obj(&b, TRC_OBJ_QUEUE, "q", 0);
+    b.run->objects[q - 1].subkind = TRC_QUEUE_LIFO;
+    rb_ev(&b, 0, a, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    rb_ev(&b, 0, c, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    for (uint64_t k = 1; k <= N; k++) rb_ev(&b, k * 10, a, TRC_EV_PUT, q, 0, k, (uint32_t)k);
+    for (uint64_t k = N; k >= 1; k--) rb_ev(&b, (2 * N - k + 1) * 10, c, TRC_EV_GET, q, 0, k, (uint32_t)(k - 1));
+    trc_recording *rec = rb_finish(&b, 3 * N * 10);
+    trc_model m;
+    diag d;
+    ck_assert_int_eq(trc_model_build(&m, &rec->runs[0], &d), 0);
+    check_model_flows(&m, N);
+    ck_assert_uint_eq(m.flows[0].item, 1);
+    ck_assert_uint_eq(m.flows[N - 1].item, N);
+    trc_model_release(&m);
+    trc_recording_free(rec);
+}
+END_TEST
+
+START_TEST(model_flows_two_fifos) {
+    enum { N = 20000, LAG = 40 };
+    run_builder b;
+    rb_init(&b, "fifos");
+    uint32_t a = rb_unit(&b, "a"), c = rb_unit(&b, "c");
+    uint32_t fast = rb_obj(&b, TRC_OBJ_QUEUE, "fast", 0), slow = rb_obj(&b, TRC_OBJ_QUEUE, "slow", 0);
+    rb_ev(&b, 0, a, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    rb_ev(&b, 0, c, TRC_EV_UNIT_START, 0, 0, 0, 0);
+    uint64_t t = 10;
+    for (uint64_t k = 1; k <= N + LAG; k++, t += 10) {
+        if (k <= N) {
+            rb_ev(&b, t, a, TRC_EV_PUT, fast, 0, k, 1);
+            rb_ev(&b, t + 1, c, TRC_EV_GET, fast, 0, k, 0);
+            if (k % 8 == 0) rb_ev(&b, t + 2, a, TRC_EV_PUT, slow, 0, k, 1);   /* few: set aside, not mixed */
+        }
+        if (k > LAG && (k - LAG) % 8 == 0) rb_ev(&b, t + 3, c, TRC_EV_GET, slow, 0, k - LAG, 0);
+    }
+    trc_recording *rec = rb_finish(&b, t + 10);
+    trc_model m;
+    diag d;
+    ck_assert_int_eq(trc_model_build(&m, &rec->runs[0], &d), 0);
+    check_model_flows(&m, N + N / 8);
+    trc_model_release(&m);
+    trc_recording_free(rec);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("model_sort");
     TCase *tc = tcase_create("core");
@@ -144,6 +212,8 @@ int main(void) {
     tcase_add_test(tc, nearly_sorted_against_qsort);
     tcase_add_test(tc, adversarial_orders);
     tcase_add_test(tc, busy_queue_order);
+    tcase_add_test(tc, model_flows_lifo);
+    tcase_add_test(tc, model_flows_two_fifos);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

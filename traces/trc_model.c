@@ -179,6 +179,8 @@ struct builder {
     int sink_rc;         /* the sink's first failure: the build stops after the batch */
     uint32_t *probes; size_t nprobes, cap_probes;   /* units whose hold probe waits for an ownership */
     size_t cap_flows, cap_marks, cap_inst, cap_fut, cap_res;
+    trc_flow *aside; size_t naside, cap_aside;   /* flows out of t0 order (flow_add) */
+    bool flows_mixed;                            /* too many of them: m->flows is in no order */
     uint64_t next_flow;
     item_map items;      /* (queue, item id) -> the put */
     item_map rels;       /* (object, seq/generation) -> the NOTIFY/SET/BARRIER_OPEN */
@@ -193,12 +195,68 @@ struct builder {
     trc_event *mem; size_t nmem, cap_mem;         /* MEM_RESIDENT, MEM_VIRTUAL, in time order */
 };
 
-static void flow_add(builder *b, uint32_t kind, uint64_t t0, uint64_t t1, uint32_t u0, uint32_t u1, uint32_t obj,
-                     uint64_t item, uint64_t ev0, uint64_t ev1) {
+static inline bool flow_lt(const trc_flow *a, const trc_flow *b) {
+    return a->t0 < b->t0 || (a->t0 == b->t0 && a->id < b->id);
+}
+
+/* Flows are made as they close (a GET, an ACQUIRE, a WAIT_END), so nearly in t0 order: m->flows
+ * keeps them in (t0, id) order as they come, and the few that would break it go aside (b->aside),
+ * to be sorted alone and merged in at the end (flows_finish). A flow above the one it follows
+ * but not above the one before that (a hand-off released after the puts of the items got next)
+ * is the one that goes aside, so that a single high flow does not send the ones after it away.
+ * Returns where the new flow is. */
+static trc_flow *flow_add(builder *b, uint32_t kind, uint64_t t0, uint64_t t1, uint32_t u0, uint32_t u1, uint32_t obj,
+                          uint64_t item, uint64_t ev0, uint64_t ev1) {
     trc_model *m = b->m;
-    ARR_GROW(m->flows, m->nflows + 1, b->cap_flows);
-    m->flows[m->nflows++] = (trc_flow){ .id = b->next_flow++, .t0 = t0, .t1 = t1, .u0 = u0, .u1 = u1, .obj = obj,
-                                        .kind = kind, .item = item, .ev0 = ev0, .ev1 = ev1 };
+    trc_flow f = { .id = b->next_flow++, .t0 = t0, .t1 = t1, .u0 = u0, .u1 = u1, .obj = obj, .kind = (uint16_t)kind,
+                   .item = item, .ev0 = ev0, .ev1 = ev1 };
+    size_t n = m->nflows;
+    if (b->naside > 4096 && b->naside > n / 4) {
+        /* out of order at large (a LIFO or priority queue's items): everything back in one array,
+         * for trc__flows_sort at the end, rather than a second array as big as the first */
+        ARR_GROW(m->flows, n + b->naside, b->cap_flows);
+        memcpy(m->flows + n, b->aside, b->naside * sizeof *b->aside);
+        m->nflows = n += b->naside;
+        free(b->aside);
+        b->aside = NULL;
+        b->naside = b->cap_aside = 0;
+        b->flows_mixed = true;
+    }
+    if (n && !b->flows_mixed && flow_lt(&f, &m->flows[n - 1])) {
+        if (n >= 2 && !flow_lt(&f, &m->flows[n - 2])) {   /* the one before is the odd one */
+            ARR_PUSH(b->aside, b->naside, b->cap_aside, m->flows[n - 1]);
+            m->flows[n - 1] = f;
+            return &m->flows[n - 1];
+        }
+        ARR_PUSH(b->aside, b->naside, b->cap_aside, f);
+        return &b->aside[b->naside - 1];
+    }
+    ARR_GROW(m->flows, n + 1, b->cap_flows);
+    m->flows[m->nflows++] = f;
+    return &m->flows[n];
+}
+
+/* The flows in (t0, id) order: m->flows[0 .. sorted) are (unless mixed: then all are sorted
+ * there by trc__flows_sort, in place or nearly), the rest (the processes' flows, added
+ * at the end) and the flows set aside are sorted alone and merged in from the back. */
+static void flows_finish(builder *b, size_t sorted) {
+    trc_model *m = b->m;
+    if (b->flows_mixed) {
+        trc__flows_sort(m->flows, m->nflows);
+        return;
+    }
+    for (size_t i = sorted; i < m->nflows; i++) ARR_PUSH(b->aside, b->naside, b->cap_aside, m->flows[i]);
+    m->nflows = sorted;
+    if (!b->naside) return;
+    trc__flows_sort(b->aside, b->naside);
+    size_t n = m->nflows + b->naside;
+    m->flows = xrealloc(m->flows, n * sizeof *m->flows);
+    size_t i = m->nflows, j = b->naside, o = n;   /* v[0..i) and aside[0..j) into v[0..o) */
+    while (j > 0) {
+        if (i > 0 && flow_lt(&b->aside[j - 1], &m->flows[i - 1])) m->flows[--o] = m->flows[--i];
+        else m->flows[--o] = b->aside[--j];
+    }
+    m->nflows = n;
 }
 
 static void instant_add(builder *b, const trc_event *e, size_t i, uint64_t t, const char *text) {
@@ -596,6 +654,7 @@ static void builder_free(builder *b) {
     free(b->wakes);
     free(b->sched);
     free(b->counts);
+    free(b->aside);
     free(b->mem);
 }
 
@@ -850,10 +909,10 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
                 ot->gets++;
                 item_slot s;
                 if (item_take(&b->items, e->arg, e->obj, &s)) {
-                    flow_add(b, TRC_FLOW_ITEM, s.t, t, s.unit, e->unit, e->obj, e->arg, s.ev, i);
+                    trc_flow *f = flow_add(b, TRC_FLOW_ITEM, s.t, t, s.unit, e->unit, e->obj, e->arg, s.ev, i);
                     if (s.has_value) {
-                        m->flows[m->nflows - 1].has_value = true;
-                        m->flows[m->nflows - 1].value = s.value;
+                        f->has_value = true;
+                        f->value = s.value;
                         item_value_instant(b, e, i, t, 1, s.value);
                     }
                 } else {
@@ -1213,6 +1272,7 @@ int trc_model_build_opts(trc_model *m, const trc_run *run, const trc_model_opts 
     }
     futures_finish(&b);
     futures_lanes(m);
+    size_t sorted_flows = m->nflows;
     trc__procs_end(P.pp, &b.next_flow);
 
     uint64_t mk = m->makespan;
@@ -1257,7 +1317,7 @@ int trc_model_build_opts(trc_model *m, const trc_run *run, const trc_model_opts 
         trc_model_release(m);
         return diag_set(d, -src, "the owner sink stopped the model: %s", err_str(src));
     }
-    trc__flows_sort(m->flows, m->nflows);
+    flows_finish(&b, sorted_flows);
     trc__sched_build(m, b.sched, b.nsched, b.counts, b.ncounts);
     trc__mem_build(m, b.mem, b.nmem, P.base);
     free(uc);
