@@ -140,9 +140,9 @@ END_TEST
 
 /* The model's own flows, in (t0, id) order whatever order they closed in: a LIFO queue (every
  * item closes before the ones put earlier: the flows set aside outgrow a quarter and go back to
- * one array, sorted at the end), and two FIFO queues whose items wait 1 and 40 puts long (the slow
- * queue's flows, one in eight, start before the fast one's made just before them: set aside,
- * merged back). */
+ * one array, sorted at the end), and two FIFO queues whose items wait 1 and 40 or 2000 puts long
+ * (the slow queue's flows, one in eight, start before the fast one's made just before them:
+ * moved in among the last ones, or set aside and merged back). */
 static void check_model_flows(const trc_model *m, size_t want) {
     ck_assert_uint_eq(m->nflows, want);
     trc_flow *ref = malloc(m->nflows * sizeof *ref);
@@ -178,8 +178,8 @@ START_TEST(model_flows_lifo) {
 }
 END_TEST
 
-START_TEST(model_flows_two_fifos) {
-    enum { N = 20000, LAG = 40 };
+static void two_fifos(uint64_t LAG) {
+    enum { N = 20000 };
     run_builder b;
     rb_init(&b, "fifos");
     uint32_t a = rb_unit(&b, "a"), c = rb_unit(&b, "c");
@@ -202,6 +202,11 @@ START_TEST(model_flows_two_fifos) {
     check_model_flows(&m, N + N / 8);
     trc_model_release(&m);
     trc_recording_free(rec);
+}
+
+START_TEST(model_flows_two_fifos) {
+    two_fifos(40);     /* each slow flow's place is a few flows back: moved in there */
+    two_fifos(2000);   /* far back: set aside, merged in at the end */
 }
 END_TEST
 

@@ -181,6 +181,7 @@ struct builder {
     size_t cap_flows, cap_marks, cap_inst, cap_fut, cap_res;
     trc_flow *aside; size_t naside, cap_aside;   /* flows out of t0 order (flow_add) */
     bool flows_mixed;                            /* too many of them: m->flows is in no order */
+    uint64_t shifted;                            /* flows moved to let one in among the last ones */
     uint64_t next_flow;
     item_map items;      /* (queue, item id) -> the put */
     item_map rels;       /* (object, seq/generation) -> the NOTIFY/SET/BARRIER_OPEN */
@@ -200,11 +201,12 @@ static inline bool flow_lt(const trc_flow *a, const trc_flow *b) {
 }
 
 /* Flows are made as they close (a GET, an ACQUIRE, a WAIT_END), so nearly in t0 order: m->flows
- * keeps them in (t0, id) order as they come, and the few that would break it go aside (b->aside),
- * to be sorted alone and merged in at the end (flows_finish). A flow above the one it follows
- * but not above the one before that (a hand-off released after the puts of the items got next)
- * is the one that goes aside, so that a single high flow does not send the ones after it away.
- * Returns where the new flow is. */
+ * keeps them in (t0, id) order as they come. One whose place is among the last FLOW_NEAR flows
+ * (an item put before the hand-off made just before it) is moved in there; the few farther off go
+ * aside (b->aside), to be sorted alone and merged in at the end (flows_finish). Of those, a flow
+ * above the one it follows but not above the one before that is the one that goes aside, so that
+ * a single high flow does not send the ones after it away. Returns where the new flow is. */
+#define FLOW_NEAR 256
 static trc_flow *flow_add(builder *b, uint32_t kind, uint64_t t0, uint64_t t1, uint32_t u0, uint32_t u1, uint32_t obj,
                           uint64_t item, uint64_t ev0, uint64_t ev1) {
     trc_model *m = b->m;
@@ -223,6 +225,18 @@ static trc_flow *flow_add(builder *b, uint32_t kind, uint64_t t0, uint64_t t1, u
         b->flows_mixed = true;
     }
     if (n && !b->flows_mixed && flow_lt(&f, &m->flows[n - 1])) {
+        /* its place among the last FLOW_NEAR flows: moved in there (the flows after it shift by one),
+         * while the shifting stays within a budget of about two moves per flow */
+        size_t lo = n > FLOW_NEAR ? n - FLOW_NEAR : 0, p = n - 1;
+        while (p > lo && flow_lt(&f, &m->flows[p - 1])) p--;
+        if ((p > lo || lo == 0 || !flow_lt(&f, &m->flows[lo - 1])) && b->shifted + (n - p) <= 2 * (uint64_t)n + 65536) {
+            b->shifted += n - p;
+            ARR_GROW(m->flows, n + 1, b->cap_flows);
+            memmove(m->flows + p + 1, m->flows + p, (n - p) * sizeof *m->flows);
+            m->flows[p] = f;
+            m->nflows++;
+            return &m->flows[p];
+        }
         if (n >= 2 && !flow_lt(&f, &m->flows[n - 2])) {   /* the one before is the odd one */
             ARR_PUSH(b->aside, b->naside, b->cap_aside, m->flows[n - 1]);
             m->flows[n - 1] = f;
