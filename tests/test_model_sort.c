@@ -6,7 +6,6 @@
  * the model's flows as built (set aside as they come, or all sorted at the
  * end when too many are out of order). */
 #include "testutil.h"
-#include "traces/trc_model_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +40,7 @@ static void check_sorted_like_qsort(trc_flow *v, size_t n) {
     trc_flow *ref = malloc((n ? n : 1) * sizeof *ref);
     memcpy(ref, v, n * sizeof *v);
     qsort(ref, n, sizeof *ref, cmp_ref);
-    trc__flows_sort(v, n);
+    trc_flows_sort(v, n);
     size_t bad = n;   /* one assertion per array: Check writes a note per assertion */
     for (size_t i = 0; i < n && bad == n; i++)
         if (!same(&v[i], &ref[i])) bad = i;

@@ -1076,6 +1076,11 @@ void trc_model_release(trc_model *m);
  * none changed anything, else -1 with `why` naming the kind. */
 bool trc_model_procs_reads(uint16_t kind);
 int trc_model_procs_mask_check(char *why, size_t cap);
+/* Sorts flows by (t0, id) (ids unique), as the model sorts the flows it could not keep in
+ * order as they came (traces/trc_model_sort.c): adapted to nearly sorted input (the few flows
+ * out of place are taken out, sorted alone and merged back, with memory for them only; past a
+ * quarter of them, an in-place heap sort). Public for the tests. */
+void trc_flows_sort(trc_flow *v, size_t n);
 /* The span of unit u covering relative time t, or NULL. O(log n). */
 const trc_span *trc_model_span_at(const trc_model *m, uint32_t u, uint64_t t);
 /* First span index with t1 > t (binary search), for drawing a window. */

@@ -215,7 +215,7 @@ static trc_flow *flow_add(builder *b, uint32_t kind, uint64_t t0, uint64_t t1, u
     size_t n = m->nflows;
     if (b->naside > 4096 && b->naside > n / 4) {
         /* out of order at large (a LIFO or priority queue's items): everything back in one array,
-         * for trc__flows_sort at the end, rather than a second array as big as the first */
+         * for trc_flows_sort at the end, rather than a second array as big as the first */
         ARR_GROW(m->flows, n + b->naside, b->cap_flows);
         memcpy(m->flows + n, b->aside, b->naside * sizeof *b->aside);
         m->nflows = n += b->naside;
@@ -251,18 +251,18 @@ static trc_flow *flow_add(builder *b, uint32_t kind, uint64_t t0, uint64_t t1, u
 }
 
 /* The flows in (t0, id) order: m->flows[0 .. sorted) are (unless mixed: then all are sorted
- * there by trc__flows_sort, in place or nearly), the rest (the processes' flows, added
+ * there by trc_flows_sort, in place or nearly), the rest (the processes' flows, added
  * at the end) and the flows set aside are sorted alone and merged in from the back. */
 static void flows_finish(builder *b, size_t sorted) {
     trc_model *m = b->m;
     if (b->flows_mixed) {
-        trc__flows_sort(m->flows, m->nflows);
+        trc_flows_sort(m->flows, m->nflows);
         return;
     }
     for (size_t i = sorted; i < m->nflows; i++) ARR_PUSH(b->aside, b->naside, b->cap_aside, m->flows[i]);
     m->nflows = sorted;
     if (!b->naside) return;
-    trc__flows_sort(b->aside, b->naside);
+    trc_flows_sort(b->aside, b->naside);
     size_t n = m->nflows + b->naside;
     m->flows = xrealloc(m->flows, n * sizeof *m->flows);
     size_t i = m->nflows, j = b->naside, o = n;   /* v[0..i) and aside[0..j) into v[0..o) */

@@ -1,16 +1,10 @@
 /* traces: parts of the model build that live in files of their own
- * (trc_model_sort.c, trc_sched.c), for trc_model.c and the tests only. */
+ * (trc_sched.c), for trc_model.c only. */
 #ifndef WEFT_TRC_MODEL_INTERNAL_H
 #define WEFT_TRC_MODEL_INTERNAL_H
 
 #include "traces/trc.h"
 
-/* Sorts flows by (t0, id) (ids unique), adapted to what the builder makes:
- * nearly in order, with a few flows out of place (hand-offs and wakes among a
- * FIFO queue's items, kinds added at the end). Those few are taken out, sorted
- * alone and merged back; the extra memory is theirs only (at most a quarter of
- * the flows: beyond that, an in-place heap sort). */
-void trc__flows_sort(trc_flow *v, size_t n);
 
 /* A CPU or SCHED_SWITCH event as trc_sched.c reads it, kept by the model's pass
  * until the end (a busy run has hundreds of thousands): 16 bytes instead of 32.

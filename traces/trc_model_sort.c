@@ -1,4 +1,4 @@
-/* The flows' sort (trc_model_internal.h). The builder appends a flow when it
+/* The flows' sort (trc_flows_sort in trc.h). The builder appends a flow when it
  * closes (a GET, an ACQUIRE, a WAIT_END...), so flows come in the order of
  * their ends, t1, while they are sorted by their starts, t0. A FIFO queue's
  * items, one object's hand-offs and wakes each come out by t0; where they mix,
@@ -13,7 +13,7 @@
  * them all (qsort) would double the model's peak; the heap sort kept as the
  * fallback (a LIFO or priority queue's items, adversarial orders) copies
  * nothing but costs about 12 % of a whole `weft stats` on a busy queue. */
-#include "traces/trc_model_internal.h"
+#include "traces/trc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +52,7 @@ static inline bool stays(const trc_flow *v, size_t n, size_t i, bool any, uint64
     return i + 1 == n || !flow_lt(&v[i + 1], x);                                           /* not above the next */
 }
 
-void trc__flows_sort(trc_flow *v, size_t n) {
+void trc_flows_sort(trc_flow *v, size_t n) {
     if (n < 2) return;
     /* one pass: the flows that stay close up (v[i] and v[i + 1] are read before anything lands on
      * them: w <= i), the others go to the tail; past a quarter of them, a heap sort instead */
@@ -79,7 +79,7 @@ void trc__flows_sort(trc_flow *v, size_t n) {
         return;
     }
     if (!j) return;   /* in order already */
-    trc__flows_sort(tail, j);
+    trc_flows_sort(tail, j);
     size_t k = w, o = n;   /* merge from the back: v[0..k) and tail[0..j) into v[0..o) */
     while (j > 0) {
         if (k > 0 && flow_lt(&tail[j - 1], &v[k - 1])) v[--o] = v[--k];
