@@ -86,6 +86,19 @@ typedef struct rdr_spanidx {
 } rdr_spanidx;
 enum { RDR_LBL_BLOCK = 64 };
 
+/* A level series' index for column maxima (rdr_lod.c): blocks of
+ * TRC_LEVEL_BLK_STEP samples, blk[k] = (time of the block's first sample, the
+ * block's max), the model's (trc_object_track.level_blk, kept as it pushed the
+ * samples: no pass over millions of them here) or made here on first need for
+ * a series without it; and a max segment tree over the blocks (16 bytes per 64
+ * samples, where a tree over the samples took 16 bytes per sample). */
+typedef struct rdr_lvlidx {
+    const trc_sample *blk; size_t nblk;
+    trc_sample *own;                    /* blk, when made here */
+    int64_t *seg;                       /* 2 * nblk entries; NULL until built */
+    bool tried;                         /* building failed (no memory) */
+} rdr_lvlidx;
+
 /* A pool's futures laid out for drawing, built once on first need: per lane the
  * futures (in time order) and their states as spans (state = rdr_fut_key), and
  * the pool's step series of futures running and futures live (running + queued). */
@@ -95,8 +108,7 @@ typedef struct rdr_pool_lod {
     rdr_spanidx *idx;                   /* per lane */
     uint32_t *futs; size_t *foff;       /* lane k: futs[foff[k] .. foff[k + 1]), indexes into m->futures */
     trc_sample *busy, *live; size_t nbusy, nlive;
-    int64_t *seg_busy, *seg_live;       /* max segment trees, NULL until needed */
-    uint8_t tried_busy, tried_live;
+    rdr_lvlidx idx_busy, idx_live;      /* their indexes, built on first need */
     int64_t max_live;
     uint32_t *by_id;                    /* the pool's futures (indexes into m->futures) by id */
 } rdr_pool_lod;
@@ -107,12 +119,12 @@ struct rdr_lod {
     rdr_spanidx *uidx;                  /* per unit */
     rdr_pool_lod **pools;               /* per object (pools), NULL until built */
     uint64_t **lcum;                    /* per object (locks): held time in owners[0..i) */
-    int64_t **qseg;                     /* per object (levels): max segment tree, 2n entries */
+    rdr_lvlidx *qidx;                   /* per object (levels) */
     uint8_t *tried;                     /* per unit + per object: index building failed (no memory) */
     int64_t (*range)[2];                /* per object (levels): lowest and highest value to draw */
     uint8_t *has_range;
     /* per object: units blocked on it over time (a step series), built on first need for all objects */
-    trc_sample **waiters; size_t *nwaiters; int64_t **wseg; uint8_t *wtried; bool waiters_built;
+    trc_sample **waiters; size_t *nwaiters; rdr_lvlidx *widx; bool waiters_built;
     /* timed-out waits, per unit: the times their spans ended (sorted), built on first need */
     uint64_t **timeouts; size_t *ntimeouts; bool timeouts_built;
     uint8_t *owns;                      /* per unit: it holds (or set) some object at some time */
@@ -145,6 +157,15 @@ static inline const trc_sample *rdr_series(const trc_model *m, uint32_t obj, siz
     if (m->run->objects[obj - 1].kind == TRC_OBJ_QUEUE) { *n = ot->ndepth; return ot->depth; }
     *n = ot->nlevel;
     return ot->level;
+}
+/* The model's sparse max of that series (TRC_LEVEL_BLK_STEP); its own only if *nb == rdr_nblk(n). */
+enum { RDR_BLK = TRC_LEVEL_BLK_STEP };
+static inline size_t rdr_nblk(size_t n) { return (n + RDR_BLK - 1) / RDR_BLK; }
+static inline const trc_sample *rdr_series_blk(const trc_model *m, uint32_t obj, size_t *nb) {
+    const trc_object_track *ot = &m->objects[obj - 1];
+    if (m->run->objects[obj - 1].kind == TRC_OBJ_QUEUE) { *nb = ot->ndepth_blk; return ot->depth_blk; }
+    *nb = ot->nlevel_blk;
+    return ot->level_blk;
 }
 static inline const trc_owner_span *rdr_owners(const trc_model *m, uint32_t obj, size_t *n) {
     const trc_object_track *ot = &m->objects[obj - 1];

@@ -27,6 +27,11 @@ enum { RDR_WALK_PER_COL = 3 };   /* owner and level tracks: walk while spans <= 
  * cell per 8 spans (6 bytes a span). */
 enum { RDR_SPAN_WALK = 32, RDR_SPAN_WALK_MAX = 512, RDR_GRID_SPANS = 8 };
 
+static void rdr_lvlidx_free(rdr_lvlidx *ix) {
+    free(ix->own);
+    free(ix->seg);
+}
+
 rdr_lod *rdr_lod_new(const trc_model *m) {
     rdr_lod *l = xcalloc(1, sizeof *l);
     uint32_t nu = m->run->nunits, no = m->run->nobjects;
@@ -34,7 +39,7 @@ rdr_lod *rdr_lod_new(const trc_model *m) {
     l->uidx = xcalloc(nu ? nu : 1, sizeof *l->uidx);
     l->pools = xcalloc(no ? no : 1, sizeof *l->pools);
     l->lcum = xcalloc(no ? no : 1, sizeof *l->lcum);
-    l->qseg = xcalloc(no ? no : 1, sizeof *l->qseg);
+    l->qidx = xcalloc(no ? no : 1, sizeof *l->qidx);
     l->tried = xcalloc((size_t)nu + no + 1, 1);
     l->range = xcalloc(no ? no : 1, sizeof *l->range);
     l->has_range = xcalloc(no ? no : 1, 1);
@@ -46,8 +51,8 @@ void rdr_lod_free(rdr_lod *l) {
     for (uint32_t u = 0; u < l->m->run->nunits; u++) { free(l->uidx[u].cum); free(l->uidx[u].grid.g); free(l->uidx[u].bmax); }
     free(l->uidx);
     if (l->waiters)
-        for (uint32_t o = 0; o < l->m->run->nobjects; o++) { free(l->waiters[o]); free(l->wseg[o]); }
-    free(l->waiters); free(l->nwaiters); free(l->wseg); free(l->wtried);
+        for (uint32_t o = 0; o < l->m->run->nobjects; o++) { free(l->waiters[o]); rdr_lvlidx_free(&l->widx[o]); }
+    free(l->waiters); free(l->nwaiters); free(l->widx);
     if (l->timeouts)
         for (uint32_t u = 0; u < l->m->run->nunits; u++) free(l->timeouts[u]);
     free(l->timeouts); free(l->ntimeouts);
@@ -57,17 +62,17 @@ void rdr_lod_free(rdr_lod *l) {
     free(l->lost); free(l->nlost);
     for (uint32_t o = 0; o < l->m->run->nobjects; o++) {
         free(l->lcum[o]);
-        free(l->qseg[o]);
+        rdr_lvlidx_free(&l->qidx[o]);
         rdr_pool_lod *p = l->pools[o];
         if (!p) continue;
         for (uint32_t k = 0; k < p->nlanes; k++) { free(p->idx[k].cum); free(p->idx[k].grid.g); }
         free(p->segs); free(p->soff); free(p->idx); free(p->futs); free(p->foff);
-        free(p->busy); free(p->live); free(p->seg_busy); free(p->seg_live); free(p->by_id);
+        free(p->busy); free(p->live); rdr_lvlidx_free(&p->idx_busy); rdr_lvlidx_free(&p->idx_live); free(p->by_id);
         free(p);
     }
     free(l->pools);
     free(l->lcum);
-    free(l->qseg);
+    free(l->qidx);
     free(l->tried);
     free(l->range);
     free(l->has_range);
@@ -114,10 +119,8 @@ size_t rdr_sample_lower(const trc_sample *s, size_t n, uint64_t x) {
         return lo;                                                                   \
     }
 #define RDR_LE(v, x) ((v) <= (x))
-#define RDR_LT(v, x) ((v) < (x))
 RDR_GALLOP(rdr_gallop_span, trc_span, t1, RDR_LE)          /* first span with t1 > x */
 RDR_GALLOP(rdr_gallop_owner, trc_owner_span, t1, RDR_LE)   /* first owner span with t1 > x */
-RDR_GALLOP(rdr_gallop_sample, trc_sample, t, RDR_LT)       /* first sample with t >= x */
 
 static uint64_t rdr_floor_t(double t) { return t <= 0 ? 0 : (uint64_t)t; }
 static uint64_t rdr_ceil_t(double t) { return t <= 0 ? 0 : (uint64_t)ceil(t); }
@@ -362,8 +365,34 @@ static uint64_t rdr_owner_held(const trc_owner_span *ow, const uint64_t *cum, si
     return h;
 }
 
-static double rdr_owner_H(const trc_owner_span *ow, size_t n, const uint64_t *cum, double t, size_t *hint) {
-    size_t i = rdr_gallop_owner(ow, n, *hint, rdr_floor_t(t));
+/* The first owner span at or after from with t1 > x: with the model's block
+ * times (t1 of every RDR_OWNER_STEP-th span) it gallops over those and reads
+ * the spans of one block only, else over the spans. */
+static size_t rdr_owner_next(const trc_owner_span *ow, size_t n, const uint64_t *bt1, size_t from, uint64_t x) {
+    if (!bt1) return rdr_gallop_owner(ow, n, from, x);
+    if (from >= n || ow[from].t1 > x) return from;
+    size_t nb = (n + RDR_OWNER_STEP - 1) / RDR_OWNER_STEP;
+    size_t lo = from / RDR_OWNER_STEP, step = 1, hi;   /* bt1[lo] <= ow[from].t1 <= x */
+    for (;;) {
+        hi = lo + step;
+        if (hi >= nb) { hi = nb; break; }
+        if (bt1[hi] > x) break;
+        lo = hi;
+        step *= 2;
+    }
+    while (hi - lo > 1) {   /* the last block whose first span ends at or before x */
+        size_t mid = lo + (hi - lo) / 2;
+        if (bt1[mid] <= x) lo = mid; else hi = mid;
+    }
+    size_t i = lo * RDR_OWNER_STEP > from ? lo * RDR_OWNER_STEP : from;
+    size_t e = (lo + 1) * RDR_OWNER_STEP < n ? (lo + 1) * RDR_OWNER_STEP : n;
+    while (i < e && ow[i].t1 <= x) i++;
+    return i;
+}
+
+static double rdr_owner_H(const trc_owner_span *ow, size_t n, const uint64_t *cum, const uint64_t *bt1, double t,
+                          size_t *hint) {
+    size_t i = rdr_owner_next(ow, n, bt1, *hint, rdr_floor_t(t));
     *hint = i;
     double h = (double)rdr_owner_held(ow, cum, i);
     if (i < n && t > (double)ow[i].t0) {
@@ -384,8 +413,13 @@ void rdr_lod_owner(rdr_lod *l, uint32_t obj, const rdr_cols *c, uint32_t *keys, 
     size_t ia = rdr_owner_lower(ow, n, rdr_floor_t(c->a));
     size_t ib = rdr_owner_lower(ow, n, rdr_ceil_t(c->b));
     int ncols = cb - ca + 1;
-    const uint64_t *cum = NULL;
-    if (ib - ia > (size_t)ncols * RDR_WALK_PER_COL) cum = rdr_owner_cum(l, obj);
+    const uint64_t *cum = NULL, *bt1 = NULL;
+    if (ib - ia > (size_t)ncols * RDR_WALK_PER_COL) {
+        cum = rdr_owner_cum(l, obj);
+        const trc_object_track *ot = &l->m->objects[obj - 1];
+        if (ow == ot->owners && ot->owners_t1 && ot->nowners_held == (n + RDR_OWNER_STEP - 1) / RDR_OWNER_STEP)
+            bt1 = ot->owners_t1;
+    }
 
     if (!cum) {
         /* keys[] doubles as nothing here; the accumulators live in a small
@@ -423,11 +457,11 @@ void rdr_lod_owner(rdr_lod *l, uint32_t obj, const rdr_cols *c, uint32_t *keys, 
     double ta, tb;
     size_t hint = ia;
     rdr_col_times(c, ca, &ta, &tb);
-    double ha = rdr_owner_H(ow, n, cum, ta, &hint);
+    double ha = rdr_owner_H(ow, n, cum, bt1, ta, &hint);
     for (int col = ca; col <= cb; col++) {
         rdr_col_times(c, col, &ta, &tb);
         size_t first = hint;   /* the first owner span ending after ta */
-        double hb = rdr_owner_H(ow, n, cum, tb, &hint);
+        double hb = rdr_owner_H(ow, n, cum, bt1, tb, &hint);
         if (hb - ha > 0 && first < n) keys[col] = (ow[first].owner + 1) | (hb - ha >= 0.5 * c->npp ? 0 : RDR_OWNER_PART);
         ha = hb;
     }
@@ -440,12 +474,21 @@ void rdr_lod_level_range(rdr_lod *l, uint32_t obj, int64_t *lo, int64_t *hi) {
     uint32_t o = obj - 1;
     if (!l->has_range[o]) {
         const trc_object *ob = &l->m->run->objects[o];
-        size_t n;
+        const trc_object_track *ot = &l->m->objects[o];
+        size_t n, nb;
         const trc_sample *s = rdr_series(l->m, obj, &n);
+        rdr_series_blk(l->m, obj, &nb);
         int64_t a = 0, b = 0;
-        for (size_t i = 0; i < n; i++) {   /* once per object, not per frame */
-            if (s[i].v < a) a = s[i].v;
-            if (s[i].v > b) b = s[i].v;
+        if (n && nb == rdr_nblk(n)) {   /* the model kept the extremes with its index */
+            int64_t mn = ob->kind == TRC_OBJ_QUEUE ? 0 : ot->min_level;   /* a depth is never below 0 */
+            int64_t mx = ob->kind == TRC_OBJ_QUEUE ? ot->max_depth : ot->max_level;
+            if (mn < a) a = mn;
+            if (mx > b) b = mx;
+        } else {
+            for (size_t i = 0; i < n; i++) {   /* once per object, not per frame */
+                if (s[i].v < a) a = s[i].v;
+                if (s[i].v > b) b = s[i].v;
+            }
         }
         if ((ob->kind == TRC_OBJ_QUEUE || ob->kind == TRC_OBJ_SEMAPHORE || ob->kind == TRC_OBJ_BARRIER) &&
             ob->capacity > b)
@@ -459,14 +502,34 @@ void rdr_lod_level_range(rdr_lod *l, uint32_t obj, int64_t *lo, int64_t *hi) {
     *hi = l->range[o][1];
 }
 
-static const int64_t *rdr_series_seg(const trc_sample *s, size_t n, int64_t **slot, uint8_t *tried) {
-    if (*slot || *tried) return *slot;
-    int64_t *seg = malloc(2 * n * sizeof *seg);
-    if (!seg) { *tried = 1; return NULL; }
-    for (size_t i = 0; i < n; i++) seg[n + i] = s[i].v;
-    for (size_t i = n - 1; i >= 1; i--) seg[i] = seg[2 * i] > seg[2 * i + 1] ? seg[2 * i] : seg[2 * i + 1];
-    *slot = seg;
-    return seg;
+/* The index of a series: the model's blocks (mblk, mnblk) when they are its
+ * own, else made here; then the segment tree over them. NULL if no memory. */
+static const rdr_lvlidx *rdr_lvl_index(const trc_sample *s, size_t n, const trc_sample *mblk, size_t mnblk,
+                                       rdr_lvlidx *ix) {
+    if (ix->seg) return ix;
+    if (ix->tried || !n) return NULL;
+    size_t nb = rdr_nblk(n);
+    const trc_sample *blk = mblk;
+    if (!blk || mnblk != nb) {
+        trc_sample *own = malloc(nb * sizeof *own);
+        if (!own) { ix->tried = true; return NULL; }
+        for (size_t k = 0; k < nb; k++) {
+            size_t i0 = k * RDR_BLK, e = i0 + RDR_BLK < n ? i0 + RDR_BLK : n;
+            int64_t m = s[i0].v;
+            for (size_t i = i0 + 1; i < e; i++) if (s[i].v > m) m = s[i].v;
+            own[k] = (trc_sample){ s[i0].t, m };
+        }
+        ix->own = own;
+        blk = own;
+    }
+    int64_t *seg = malloc(2 * nb * sizeof *seg);
+    if (!seg) { free(ix->own); ix->own = NULL; ix->tried = true; return NULL; }
+    for (size_t k = 0; k < nb; k++) seg[nb + k] = blk[k].v;
+    for (size_t i = nb - 1; i >= 1; i--) seg[i] = seg[2 * i] > seg[2 * i + 1] ? seg[2 * i] : seg[2 * i + 1];
+    ix->blk = blk;
+    ix->nblk = nb;
+    ix->seg = seg;
+    return ix;
 }
 
 static int64_t rdr_seg_max(const int64_t *seg, size_t n, size_t lo, size_t hi) {
@@ -478,9 +541,47 @@ static int64_t rdr_seg_max(const int64_t *seg, size_t n, size_t lo, size_t hi) {
     return m;
 }
 
+/* The first sample at or after from with t >= x: galloping over the blocks'
+ * first times (the column boundaries only grow), then inside one block, so a
+ * column reads the samples of at most one block at each edge. */
+static size_t rdr_lvl_lower(const trc_sample *s, size_t n, const rdr_lvlidx *ix, size_t from, uint64_t x) {
+    if (from >= n || s[from].t >= x) return from;
+    const trc_sample *blk = ix->blk;
+    size_t lo = from / RDR_BLK, step = 1, hi;   /* blk[lo].t <= s[from].t < x */
+    for (;;) {
+        hi = lo + step;
+        if (hi >= ix->nblk) { hi = ix->nblk; break; }
+        if (blk[hi].t >= x) break;
+        lo = hi;
+        step *= 2;
+    }
+    while (hi - lo > 1) {   /* the last block that starts before x */
+        size_t mid = lo + (hi - lo) / 2;
+        if (blk[mid].t < x) lo = mid; else hi = mid;
+    }
+    size_t i = lo * RDR_BLK > from ? lo * RDR_BLK : from, e = (lo + 1) * RDR_BLK < n ? (lo + 1) * RDR_BLK : n;
+    while (i < e && s[i].t < x) i++;
+    return i;
+}
+
+/* The max of s[j .. je), j < je: the partial blocks at both ends sample by sample, the whole ones from the tree. */
+static int64_t rdr_lvl_max(const trc_sample *s, const rdr_lvlidx *ix, size_t j, size_t je) {
+    size_t bj = (j + RDR_BLK - 1) / RDR_BLK, be = je / RDR_BLK;   /* whole blocks [bj, be) */
+    int64_t m = INT64_MIN;
+    if (bj >= be) {
+        for (size_t i = j; i < je; i++) if (s[i].v > m) m = s[i].v;
+        return m;
+    }
+    for (size_t i = j; i < bj * RDR_BLK; i++) if (s[i].v > m) m = s[i].v;
+    int64_t w = rdr_seg_max(ix->seg, ix->nblk, bj, be);
+    if (w > m) m = w;
+    for (size_t i = be * RDR_BLK; i < je; i++) if (s[i].v > m) m = s[i].v;
+    return m;
+}
+
 /* A step series into column maxima; its segment tree is built in *slot on first need. */
-static void rdr_lod_series(const trc_sample *s, size_t n, int64_t **slot, uint8_t *tried, const rdr_cols *c,
-                           int64_t *vals, rdr_drawlist *st) {
+static void rdr_lod_series(const trc_sample *s, size_t n, const trc_sample *mblk, size_t mnblk, rdr_lvlidx *ix,
+                           const rdr_cols *c, int64_t *vals, rdr_drawlist *st) {
     for (int i = 0; i < c->ncol; i++) vals[i] = RDR_NO_VALUE;
     int ca, cb;
     if (!n || !rdr_col_range(c, &ca, &cb)) return;
@@ -489,15 +590,15 @@ static void rdr_lod_series(const trc_sample *s, size_t n, int64_t **slot, uint8_
     size_t ia = rdr_sample_lower(s, n, rdr_ceil_t(ta));
     size_t ib = rdr_sample_lower(s, n, rdr_ceil_t(c->b));
     int ncols = cb - ca + 1;
-    const int64_t *seg = NULL;
-    if (n > 2 && ib - ia > (size_t)ncols * RDR_WALK_PER_COL) seg = rdr_series_seg(s, n, slot, tried);
+    const rdr_lvlidx *seg = NULL;
+    if (n > 2 && ib - ia > (size_t)ncols * RDR_WALK_PER_COL) seg = rdr_lvl_index(s, n, mblk, mnblk, ix);
     int64_t carried = ia ? s[ia - 1].v : 0;
     size_t j = ia;
     for (int col = ca; col <= cb; col++) {
         rdr_col_times(c, col, &ta, &tb);
         size_t je = j;
         if (seg) {
-            je = rdr_gallop_sample(s, n, j, rdr_ceil_t(tb));
+            je = rdr_lvl_lower(s, n, seg, j, rdr_ceil_t(tb));
         } else {
             while (je < n && (double)s[je].t < tb) je++;
         }
@@ -505,7 +606,7 @@ static void rdr_lod_series(const trc_sample *s, size_t n, int64_t **slot, uint8_
         if (je > j) {
             int64_t r;
             if (seg) {
-                r = rdr_seg_max(seg, n, j, je);
+                r = rdr_lvl_max(s, seg, j, je);
             } else {
                 r = s[j].v;
                 for (size_t k = j + 1; k < je; k++) if (s[k].v > r) r = s[k].v;
@@ -523,7 +624,9 @@ static void rdr_lod_series(const trc_sample *s, size_t n, int64_t **slot, uint8_
 void rdr_lod_level(rdr_lod *l, uint32_t obj, const rdr_cols *c, int64_t *vals, rdr_drawlist *st) {
     size_t n;
     const trc_sample *s = rdr_series(l->m, obj, &n);
-    rdr_lod_series(s, n, &l->qseg[obj - 1], &l->tried[l->m->run->nunits + obj - 1], c, vals, st);
+    size_t nb;
+    const trc_sample *blk = rdr_series_blk(l->m, obj, &nb);
+    rdr_lod_series(s, n, blk, nb, &l->qidx[obj - 1], c, vals, st);
 }
 
 //~ pools: future lanes and the running / queued series
@@ -699,8 +802,8 @@ void rdr_lod_pool_level(rdr_lod *l, uint32_t obj, bool live, const rdr_cols *c, 
     rdr_lod_pool(l, obj);
     rdr_pool_lod *p = l->pools[obj - 1];
     if (!p) { for (int i = 0; i < c->ncol; i++) vals[i] = RDR_NO_VALUE; return; }
-    if (live) rdr_lod_series(p->live, p->nlive, &p->seg_live, &p->tried_live, c, vals, st);
-    else rdr_lod_series(p->busy, p->nbusy, &p->seg_busy, &p->tried_busy, c, vals, st);
+    if (live) rdr_lod_series(p->live, p->nlive, NULL, 0, &p->idx_live, c, vals, st);
+    else rdr_lod_series(p->busy, p->nbusy, NULL, 0, &p->idx_busy, c, vals, st);
 }
 
 //~ labels, waiters, timeouts, owners
@@ -723,57 +826,104 @@ const uint64_t *rdr_lod_bmax(rdr_lod *l, uint32_t u) {
     return b;
 }
 
-typedef struct rdr_wdelta { uint64_t t; uint32_t obj; int32_t d; } rdr_wdelta;
-static int rdr_wdelta_cmp(const void *a, const void *b) {
-    const rdr_wdelta *x = a, *y = b;
-    if (x->obj != y->obj) return x->obj < y->obj ? -1 : 1;
-    if (x->t != y->t) return x->t < y->t ? -1 : 1;
-    return x->d < y->d ? -1 : x->d > y->d;   /* leave before arriving at the same time */
+typedef struct rdr_wdelta { uint64_t t; int64_t d; } rdr_wdelta;
+
+static bool rdr_waits_on(const trc_span *sp, uint32_t no) {
+    return (sp->state == TRC_ST_BLOCKED || sp->state == TRC_ST_GIL_WAIT) && sp->obj && sp->obj <= no;
 }
 
-/* Units blocked on each object over time, from every unit's spans, once. */
+/* Merges the runs a[b[k] .. b[k + 1]) (each in time order) pairwise until one
+ * is left; returns where it ended up (a or tmp). Ties keep no order: the series
+ * takes the sum of all the changes at one time. */
+static rdr_wdelta *rdr_merge_runs(rdr_wdelta *a, rdr_wdelta *tmp, size_t *b, size_t nr) {
+    while (nr > 1) {
+        size_t w = 0;
+        for (size_t k = 0; k < nr; k += 2) {
+            size_t lo = b[k], mid = b[k + 1], hi = k + 2 <= nr ? b[k + 2] : mid;
+            size_t x = lo, y = mid, o = lo;
+            while (x < mid && y < hi) tmp[o++] = a[y].t < a[x].t ? a[y++] : a[x++];
+            while (x < mid) tmp[o++] = a[x++];
+            while (y < hi) tmp[o++] = a[y++];
+            b[w++] = lo;
+        }
+        b[w] = b[nr];
+        nr = w;
+        rdr_wdelta *t = a; a = tmp; tmp = t;
+    }
+    return a;
+}
+
+/* Units blocked on each object over time, from every unit's spans, once: each
+ * unit's waits are in time order already, so they are put in buckets by object
+ * (unit by unit: one run per unit) and the runs merged, no sort. */
 static void rdr_build_waiters(rdr_lod *l) {
     const trc_model *m = l->m;
-    uint32_t no = m->run->nobjects;
+    uint32_t no = m->run->nobjects, nu = m->run->nunits;
     l->waiters_built = true;
     l->waiters = xcalloc(no ? no : 1, sizeof *l->waiters);
     l->nwaiters = xcalloc(no ? no : 1, sizeof *l->nwaiters);
-    l->wseg = xcalloc(no ? no : 1, sizeof *l->wseg);
-    l->wtried = xcalloc(no ? no : 1, 1);
-    size_t n = 0, cap = 0;
-    rdr_wdelta *d = NULL;
-    for (uint32_t u = 0; u < m->run->nunits; u++) {
+    l->widx = xcalloc(no ? no : 1, sizeof *l->widx);
+    size_t *off = xcalloc((size_t)no + 2, sizeof *off);   /* object o's deltas: [off[o], off[o + 1]) */
+    size_t *nruns = xcalloc((size_t)no + 1, sizeof *nruns);
+    uint32_t *last = xcalloc((size_t)no + 1, sizeof *last);   /* the unit (+ 1) that wrote into o last */
+    for (uint32_t u = 0; u < nu; u++) {
         const trc_unit_track *ut = &m->units[u];
         for (size_t i = 0; i < ut->nspans; i++) {
             const trc_span *sp = &ut->spans[i];
-            if ((sp->state != TRC_ST_BLOCKED && sp->state != TRC_ST_GIL_WAIT) || !sp->obj || sp->obj > no) continue;
-            ARR_PUSH(d, n, cap, ((rdr_wdelta){ sp->t0, sp->obj, 1 }));
-            ARR_PUSH(d, n, cap, ((rdr_wdelta){ sp->t1, sp->obj, -1 }));
+            if (!rdr_waits_on(sp, no)) continue;
+            off[sp->obj] += 2;
+            if (last[sp->obj] != u + 1) { last[sp->obj] = u + 1; nruns[sp->obj]++; }
         }
     }
-    if (n > 1) qsort(d, n, sizeof *d, rdr_wdelta_cmp);
-    for (size_t i = 0; i < n;) {
-        uint32_t o = d[i].obj;
-        size_t j = i, k = 0;
-        while (j < n && d[j].obj == o) j++;
+    size_t n = 0;
+    for (uint32_t o = 1; o <= no; o++) {
+        size_t c = off[o];
+        off[o] = n;
+        n += c;
+    }
+    off[no + 1] = n;
+    rdr_wdelta *d = xmalloc((n ? n : 1) * sizeof *d), *tmp = xmalloc((n ? n : 1) * sizeof *tmp);
+    size_t *fill = xmalloc(((size_t)no + 2) * sizeof *fill);
+    memcpy(fill, off, ((size_t)no + 2) * sizeof *fill);
+    /* the runs' starts, per object: rstart[roff[o] ..] */
+    size_t *roff = xcalloc((size_t)no + 2, sizeof *roff), nr_all = 0;
+    for (uint32_t o = 1; o <= no; o++) { roff[o] = nr_all; nr_all += nruns[o] + 1; }
+    size_t *rstart = xmalloc((nr_all ? nr_all : 1) * sizeof *rstart), *rk = xcalloc((size_t)no + 1, sizeof *rk);
+    memset(last, 0, ((size_t)no + 1) * sizeof *last);
+    for (uint32_t u = 0; u < nu; u++) {
+        const trc_unit_track *ut = &m->units[u];
+        for (size_t i = 0; i < ut->nspans; i++) {
+            const trc_span *sp = &ut->spans[i];
+            if (!rdr_waits_on(sp, no)) continue;
+            uint32_t o = sp->obj;
+            if (last[o] != u + 1) { last[o] = u + 1; rstart[roff[o] + rk[o]++] = fill[o]; }
+            d[fill[o]++] = (rdr_wdelta){ sp->t0, 1 };
+            d[fill[o]++] = (rdr_wdelta){ sp->t1, -1 };
+        }
+    }
+    for (uint32_t o = 1; o <= no; o++) {
+        size_t i = off[o], j = off[o + 1], k = 0;
+        if (i == j) continue;
+        size_t *b = &rstart[roff[o]];
+        b[nruns[o]] = j;
+        const rdr_wdelta *q = rdr_merge_runs(d, tmp, b, nruns[o]);
         trc_sample *s = xmalloc((j - i + 1) * sizeof *s);
         s[k++] = (trc_sample){ 0, 0 };
         int64_t v = 0;
-        for (size_t q = i; q < j; q++) {
-            v += d[q].d;
-            if (s[k - 1].t == d[q].t) s[k - 1].v = v;
-            else s[k++] = (trc_sample){ d[q].t, v };
+        for (size_t x = i; x < j; x++) {
+            v += q[x].d;
+            if (s[k - 1].t == q[x].t) s[k - 1].v = v;
+            else s[k++] = (trc_sample){ q[x].t, v };
         }
         l->waiters[o - 1] = s;
         l->nwaiters[o - 1] = k;
-        i = j;
     }
-    free(d);
+    free(d); free(tmp); free(fill); free(off); free(nruns); free(last); free(roff); free(rstart); free(rk);
 }
 
 void rdr_lod_waiters(rdr_lod *l, uint32_t obj, const rdr_cols *c, int64_t *vals, rdr_drawlist *st) {
     if (!l->waiters_built) rdr_build_waiters(l);
-    rdr_lod_series(l->waiters[obj - 1], l->nwaiters[obj - 1], &l->wseg[obj - 1], &l->wtried[obj - 1], c, vals, st);
+    rdr_lod_series(l->waiters[obj - 1], l->nwaiters[obj - 1], NULL, 0, &l->widx[obj - 1], c, vals, st);
 }
 
 const uint64_t *rdr_lod_timeouts(rdr_lod *l, uint32_t u, size_t *n) {
@@ -797,6 +947,7 @@ const uint64_t *rdr_lod_timeouts(rdr_lod *l, uint32_t u, size_t *n) {
 
 bool rdr_lod_owns(rdr_lod *l, uint32_t u) {
     const trc_model *m = l->m;
+    if (m->owns_kept) return u < m->run->nunits && m->units[u].owns;   /* the model kept it: no pass over the owners */
     if (!l->owns) {
         l->owns = xcalloc(m->run->nunits ? m->run->nunits : 1, 1);
         uint32_t found = 0;   /* stop when every unit owns something: a lock of millions of spans */

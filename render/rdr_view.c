@@ -107,7 +107,8 @@ int rdr_view_init(rdr_view *v, const rdr_view_desc *desc, diag *d) {
         v->pool_row[r] = xcalloc(no ? no : 1, sizeof **v->pool_row);
         v->unit_row[r] = xcalloc(nu ? nu : 1, sizeof **v->unit_row);
         v->groups[r] = rdr_groups_new(m);
-        for (size_t i = 0; i < m->nflows; i++) {
+        v->flow_maxdur[r] = m->flow_maxdur;   /* kept by the model as it made the flows */
+        for (size_t i = 0; i < m->nflows && !m->flow_maxdur; i++) {   /* a model made without it (0: check) */
             uint64_t dur = m->flows[i].t1 > m->flows[i].t0 ? m->flows[i].t1 - m->flows[i].t0 : 0;
             if (dur > v->flow_maxdur[r]) v->flow_maxdur[r] = dur;
         }

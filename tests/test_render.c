@@ -765,6 +765,91 @@ START_TEST(test_lod_lock_sparse_prefix) {
 }
 END_TEST
 
+/* Level tracks of tens of thousands of samples (a queue's depth, a counter
+ * that goes below 0): the model keeps a sparse max per TRC_LEVEL_BLK_STEP
+ * samples (level_blk, depth_blk: the first sample's time and the block's max)
+ * and the series' extremes, and beside owners_held the t1 of every
+ * TRC_OWNER_HELD_STEP-th owner span; the viewer resolves columns from them. The
+ * pixels, at the whole run and zoomed in, are the same as from the indexes the
+ * viewer makes itself for a model without them. Sample counts with and without
+ * a partial last block. */
+START_TEST(test_lod_level_block_index) {
+    static const uint64_t counts[] = { 64 * 400 + 21, 64 * 400 };
+    for (size_t k = 0; k < 2; k++) {
+        uint64_t n = counts[k], rng = 77 + k;
+        run_builder rb;
+        rb_init(&rb, "levels");
+        uint32_t a = rb_unit(&rb, "a"), b = rb_unit(&rb, "b");
+        uint32_t Q = rb_obj(&rb, TRC_OBJ_QUEUE, "Q", 0), C = rb_obj(&rb, TRC_OBJ_COUNTER, "C", 0);
+        uint32_t L = rb_obj(&rb, TRC_OBJ_LOCK, "L", 0);
+        rb_ev(&rb, 0, a, TRC_EV_UNIT_START, 0, 0, 0, 0);
+        rb_ev(&rb, 0, b, TRC_EV_UNIT_START, 0, 0, 0, 0);
+        uint32_t depth = 0;
+        for (uint64_t i = 0; i < n; i++) {   /* a random walk of the depth, a counter swinging around 0, a lock */
+            rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+            bool put = depth == 0 || (depth < 500 && rng % 2);
+            depth += put ? 1 : -1;
+            rb_ev(&rb, i * 1000 + 10, put ? a : b, put ? TRC_EV_PUT : TRC_EV_GET, Q, 0, i + 1, depth);
+            rb_ev(&rb, i * 1000 + 20, a, TRC_EV_COUNTER_WRITE, C, 0, (uint64_t)(int64_t)((int64_t)(rng % 2001) - 1000), 0);
+            rb_ev(&rb, i * 1000 + 30, b, TRC_EV_ACQUIRE, L, 0, 1, 0);
+            rb_ev(&rb, i * 1000 + 30 + 500 + rng % 400, b, TRC_EV_RELEASE, L, 0, 0, 0);
+        }
+        trc_recording *rec = rb_finish(&rb, n * 1000);
+        trc_model m;
+        diag d = { 0 };
+        ck_assert_int_eq(trc_model_build(&m, &rec->runs[0], &d), 0);
+        const trc_object_track *oq = &m.objects[Q - 1], *oc = &m.objects[C - 1], *ol = &m.objects[L - 1];
+        const trc_sample *ser[2] = { oq->depth, oc->level }, *blk[2] = { oq->depth_blk, oc->level_blk };
+        size_t ns[2] = { oq->ndepth, oc->nlevel }, nb[2] = { oq->ndepth_blk, oc->nlevel_blk };
+        for (int q = 0; q < 2; q++) {
+            ck_assert_uint_gt(ns[q], n / 2);
+            ck_assert_uint_eq(nb[q], (ns[q] + TRC_LEVEL_BLK_STEP - 1) / TRC_LEVEL_BLK_STEP);
+            for (size_t i = 0; i < nb[q]; i++) {
+                int64_t mx = INT64_MIN;
+                for (size_t j = i * TRC_LEVEL_BLK_STEP; j < ns[q] && j < (i + 1) * TRC_LEVEL_BLK_STEP; j++)
+                    if (ser[q][j].v > mx) mx = ser[q][j].v;
+                ck_assert_uint_eq(blk[q][i].t, ser[q][i * TRC_LEVEL_BLK_STEP].t);
+                ck_assert_int_eq(blk[q][i].v, mx);
+            }
+        }
+        int64_t lo = 0, hi = 0;
+        for (size_t j = 0; j < oc->nlevel; j++) {
+            if (j == 0 || oc->level[j].v < lo) lo = oc->level[j].v;
+            if (j == 0 || oc->level[j].v > hi) hi = oc->level[j].v;
+        }
+        ck_assert_int_eq(oc->min_level, lo);
+        ck_assert_int_eq(oc->max_level, hi);
+        ck_assert_int_lt(lo, 0);
+        ck_assert_uint_eq(ol->nowners, n);
+        for (size_t i = 0; i < ol->nowners_held; i++) ck_assert_uint_eq(ol->owners_t1[i], ol->owners[i * TRC_OWNER_HELD_STEP].t1);
+        ck_assert(m.units[b].owns && !m.units[a].owns && m.owns_kept);
+        /* the same pixels without the model's indexes, at three zooms */
+        trc_model m2 = m;
+        trc_object_track *obs = xcalloc(rec->runs[0].nobjects, sizeof *obs);
+        memcpy(obs, m.objects, rec->runs[0].nobjects * sizeof *obs);
+        obs[Q - 1].depth_blk = NULL; obs[Q - 1].ndepth_blk = 0;
+        obs[C - 1].level_blk = NULL; obs[C - 1].nlevel_blk = 0;
+        obs[L - 1].owners_t1 = NULL;
+        m2.objects = obs;
+        m2.owns_kept = false;
+        const double win[3][2] = { { 0, 0 }, { 1000.0 * (double)n / 3, 1000.0 * (double)n / 3 + 4e6 }, { 5e6, 5.3e6 } };
+        for (int z = 0; z < 3; z++) {
+            rdr_view_desc desc = { .rec = rec, .models = &m, .nmodels = 1, .width = 1200, .height = 400, .at = -1,
+                                   .t_view0 = win[z][0], .t_view1 = win[z][1] };
+            uint32_t *px = render(&desc);
+            desc.models = &m2;
+            uint32_t *px2 = render(&desc);
+            ck_assert_msg(memcmp(px, px2, sizeof *px * (size_t)desc.width * (size_t)desc.height) == 0, "zoom %d", z);
+            free(px2);
+            free(px);
+        }
+        free(obs);
+        trc_model_release(&m);
+        trc_recording_free(rec);
+    }
+}
+END_TEST
+
 /* One unit, 1M spans of 1.5 us computing + 0.5 us running: far below a pixel. */
 START_TEST(test_lod_merges_subpixel_spans) {
     run_builder rb;
@@ -1445,6 +1530,7 @@ static Suite *render_suite(void) {
     tcase_add_test(tc, test_draw_deadlock_note);
     tcase_add_test(tc, test_lod_merges_subpixel_spans);
     tcase_add_test(tc, test_lod_lock_sparse_prefix);
+    tcase_add_test(tc, test_lod_level_block_index);
     tcase_add_test(tc, test_lod_dominant_state);
     tcase_add_test(tc, test_object_kinds_tracks);
     tcase_add_test(tc, test_draw_future_tooltips);

@@ -166,6 +166,90 @@ START_TEST(figures_of_a_hand_built_run) {
 }
 END_TEST
 
+/* The depth percentiles as they were first computed: every (value, time) of
+ * the series copied and sorted by value, then walked up to 50 % and 95 % of the
+ * run's time. The stats compute them without the copy when the values are few
+ * (a histogram) and with it when they are not: both must agree to the value. */
+typedef struct ref_lvl { int64_t v; uint64_t dur; } ref_lvl;
+static int ref_cmp(const void *a, const void *b) {
+    int64_t x = ((const ref_lvl *)a)->v, y = ((const ref_lvl *)b)->v;
+    return x < y ? -1 : x > y;
+}
+static void ref_depth(const trc_sample *s, size_t n, uint64_t makespan, int64_t *p50, int64_t *p95) {
+    ref_lvl *l = calloc(n, sizeof *l);
+    size_t nl = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t t0 = s[i].t, t1 = i + 1 < n ? s[i + 1].t : makespan;
+        if (t0 > makespan) t0 = makespan;
+        if (t1 > makespan) t1 = makespan;
+        if (t1 < t0) t1 = t0;
+        if (t1 - t0) l[nl++] = (ref_lvl){ s[i].v, t1 - t0 };
+    }
+    qsort(l, nl, sizeof *l, ref_cmp);
+    uint64_t acc = 0;
+    bool got50 = false;
+    *p50 = *p95 = 0;
+    for (size_t i = 0; i < nl; i++) {
+        acc += l[i].dur;
+        if (!got50 && (double)acc >= 0.5 * (double)makespan) { *p50 = l[i].v; got50 = true; }
+        if ((double)acc >= 0.95 * (double)makespan) { *p95 = l[i].v; break; }
+    }
+    free(l);
+}
+
+static uint64_t xs(uint64_t *r) {
+    *r ^= *r << 13; *r ^= *r >> 7; *r ^= *r << 17;
+    return *r;
+}
+
+START_TEST(depth_percentiles_agree_with_a_sort) {
+    uint64_t rng = 0x9e3779b97f4a7c15ull;
+    int fast = 0, wide = 0;
+    for (int round = 0; round < 400; round++) {
+        int shape = round % 4;   /* 0, 1: few values (the histogram); 2: values spread wider than the samples; 3: int64 extremes */
+        size_t n = 1 + xs(&rng) % (round < 8 ? 5 : 4000);
+        trc_sample *s = calloc(n, sizeof *s);
+        uint64_t t = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (i) t += xs(&rng) % 4 == 0 ? 0 : xs(&rng) % 1000;   /* a quarter of the steps take no time */
+            s[i].t = t;
+            switch (shape) {
+            case 0: s[i].v = (int64_t)(xs(&rng) % 40); break;
+            case 1: s[i].v = (int64_t)(xs(&rng) % 200000) - 100000; break;   /* > 2^16 apart, fewer than the samples when n is big */
+            case 2: s[i].v = (int64_t)(xs(&rng) % 1000000000000ull) - 500000000000ll; break;
+            default: {
+                uint64_t k = xs(&rng) % 3;
+                s[i].v = k == 0 ? INT64_MIN : k == 1 ? INT64_MAX : (int64_t)xs(&rng);
+            }
+            }
+        }
+        /* the run ends before, at or after the last sample */
+        uint64_t makespan = t + (xs(&rng) % 3 == 0 ? 0 : xs(&rng) % 2000);
+        if (xs(&rng) % 5 == 0 && t > 2) makespan = t / 2;
+        if (!makespan) makespan = 1;
+        trc_object ob = { .kind = TRC_OBJ_QUEUE, .name = "Q", .capacity = 20 };
+        trc_run run = { .objects = &ob, .nobjects = 1 };
+        trc_object_track ot = { .depth = s, .ndepth = n };
+        trc_unit_track ut = { 0 };
+        trc_model m = { .run = &run, .units = &ut, .objects = &ot, .makespan = makespan };
+        trc_stats st;
+        ck_assert_int_eq(trc_stats_build(&st, &m), 0);
+        int64_t p50, p95;
+        ref_depth(s, n, makespan, &p50, &p95);
+        ck_assert_msg(st.objects[0].depth_p50 == p50 && st.objects[0].depth_p95 == p95,
+                      "round %d (shape %d, %zu samples): p50 %lld p95 %lld, the sort says %lld %lld", round, shape, n,
+                      (long long)st.objects[0].depth_p50, (long long)st.objects[0].depth_p95, (long long)p50, (long long)p95);
+        int64_t lo = INT64_MAX, hi = INT64_MIN;
+        for (size_t i = 0; i < n; i++) { if (s[i].v < lo) lo = s[i].v; if (s[i].v > hi) hi = s[i].v; }
+        if ((uint64_t)hi - (uint64_t)lo < (1u << 16) || (uint64_t)hi - (uint64_t)lo < n) fast++; else wide++;
+        trc_stats_release(&st);
+        free(s);
+    }
+    ck_assert_int_gt(fast, 100);   /* both ways were taken, many times */
+    ck_assert_int_gt(wide, 100);
+}
+END_TEST
+
 START_TEST(every_state_of_the_model_is_a_figure) {
     /* the state table is TRC_STATE_MAP: each state's key in JSON, a diff row per state */
     unsigned n;
@@ -273,6 +357,7 @@ int main(void) {
     TCase *tc = tcase_create("stats");
     tcase_add_test(tc, figures_of_a_hand_built_run);
     tcase_add_test(tc, every_state_of_the_model_is_a_figure);
+    tcase_add_test(tc, depth_percentiles_agree_with_a_sort);
     tcase_add_test(tc, diff_of_two_hand_built_runs);
     suite_add_tcase(s, tc);
     return run_suite(s);

@@ -743,6 +743,8 @@ typedef struct trc_unit_track {
     uint8_t start_method;            /* trc_start_method */
     bool proc_ended;                 /* a PROC_EXIT: its process was reaped */
     bool died;                       /* it ended without a UNIT_EXIT (killed, crashed): exited is set too */
+    bool owns;                       /* an owner in some lock's, rlock's, rwlock's or the GIL's stored owners,
+                                        or the setter of an event's set span (trc_model.owns_kept) */
     int32_t exit_code, exit_signal;  /* as PROC_EXIT said (exit_signal 0: it exited) */
     uint64_t t_proc_exit;            /* relative ns */
     /* the recording's own gaps: intervals where this unit's events were lost
@@ -769,6 +771,7 @@ typedef struct trc_sample { uint64_t t; int64_t v; } trc_sample;  /* step functi
 typedef struct trc_owner_span { uint64_t t0, t1; uint32_t owner; uint32_t depth; } trc_owner_span;
 #define TRC_UNIT_UNKNOWN UINT32_MAX
 #define TRC_OWNER_HELD_STEP 16
+#define TRC_LEVEL_BLK_STEP 64
 
 /* Counters: every COUNTER_READ and COUNTER_WRITE, in time order. */
 typedef struct trc_counter_op {
@@ -792,7 +795,11 @@ typedef struct trc_object_track {
     uint64_t *owners_held; size_t nowners_held;  /* a sparse prefix sum of owners for the viewer:
                                                 owners_held[k] = time held in owners[0 .. k *
                                                 TRC_OWNER_HELD_STEP); k < nowners_held */
+    uint64_t *owners_t1;                     /* beside it: owners_t1[k] = owners[k * TRC_OWNER_HELD_STEP].t1,
+                                                so the viewer finds a time's block without reading
+                                                millions of spans; NULL in a model made without it */
     int64_t max_depth;                       /* queues */
+    trc_sample *depth_blk; size_t ndepth_blk;  /* a sparse max of depth for the viewer (TRC_LEVEL_BLK_STEP) */
     uint32_t waits;                          /* units that blocked on it */
     uint32_t handoffs;                       /* owned kinds: HANDOFF flows (release -> a waiter's acquire) */
     uint32_t puts, gets;
@@ -813,6 +820,13 @@ typedef struct trc_object_track {
     trc_sample *level; size_t nlevel;
     int64_t max_level;                       /* max of level: semaphores max permits in use, rlocks
                                                 max depth, rwlocks max readers */
+    int64_t min_level;                       /* min of level (kept with level_blk) */
+    trc_sample *level_blk; size_t nlevel_blk;  /* a sparse max of level for the viewer: level_blk[k] =
+                                                { level[k * TRC_LEVEL_BLK_STEP].t, the max of level[k *
+                                                STEP .. (k + 1) * STEP) }. Kept as the samples are
+                                                pushed (no pass over millions of them later); a series
+                                                without it (a pipe's) has nlevel_blk != ceil(nlevel /
+                                                STEP), and min_level is then not kept either */
     uint32_t acquires;                       /* ACQUIRE events: locks, rlocks (each level), semaphores
                                                 (permits taken), rwlocks (reads and writes) */
     uint32_t shared_acquires;                /* rwlocks: read acquisitions */
@@ -1031,6 +1045,8 @@ typedef struct trc_model {
     trc_unit_track *units;             /* run->nunits entries */
     trc_object_track *objects;         /* run->nobjects entries, index = obj id - 1 */
     trc_flow *flows; size_t nflows;    /* sorted by t0 (then id) */
+    uint64_t flow_maxdur;              /* the longest flow's t1 - t0, for the viewer's window queries */
+    bool owns_kept;                    /* trc_unit_track.owns is kept (a model made by trc_model_build) */
     trc_mark *marks; size_t nmarks;
     uint64_t unmatched_puts, unmatched_gets;  /* items put but never got, and vice versa */
     trc_instant *instants; size_t ninstants;  /* in time order */

@@ -133,7 +133,7 @@ typedef struct obj_cur {
     size_t owner_gaps;                        /* the owner's gap count when it acquired */
     uint64_t t0;
     bool released; uint32_t rel_unit; uint64_t rel_t; uint64_t rel_ev;
-    size_t cap_owners, cap_held, cap_depth, cap_level, cap_set, cap_cops;
+    size_t cap_owners, cap_held, cap_held_t1, cap_depth, cap_level, cap_set, cap_cops, cap_depth_blk, cap_level_blk;
     bool is_set; uint32_t set_unit; uint64_t set_t0, set_seq;   /* events */
     int64_t gil_waiting;                                        /* the GIL: units waiting for it */
     /* owned kinds: the latest ownership closed (any), and the latest with t1 > t0 (for hold probes) */
@@ -163,9 +163,22 @@ static void span_open(unit_cur *c, uint64_t t, uint8_t state, uint32_t obj, uint
     c->state = state; c->obj = obj; c->op = op; c->t0 = t; c->target = target;
 }
 
+/* The viewer's sparse max of a series, before sample i = (t, v) is appended. */
+static inline void blk_push(trc_sample **blk, size_t *nblk, size_t *cap, size_t i, uint64_t t, int64_t v) {
+    if (i % TRC_LEVEL_BLK_STEP == 0) ARR_PUSH(*blk, *nblk, *cap, ((trc_sample){ t, v }));
+    else if (v > (*blk)[*nblk - 1].v) (*blk)[*nblk - 1].v = v;
+}
+
 static void level_push(trc_object_track *ot, obj_cur *o, uint64_t t, int64_t v) {
     if (!ot->nlevel || v > ot->max_level) ot->max_level = v;
+    if (!ot->nlevel || v < ot->min_level) ot->min_level = v;
+    blk_push(&ot->level_blk, &ot->nlevel_blk, &o->cap_level_blk, ot->nlevel, t, v);
     ARR_PUSH(ot->level, ot->nlevel, o->cap_level, ((trc_sample){ t, v }));
+}
+
+static void depth_push(trc_object_track *ot, obj_cur *o, uint64_t t, int64_t v) {
+    blk_push(&ot->depth_blk, &ot->ndepth_blk, &o->cap_depth_blk, ot->ndepth, t, v);
+    ARR_PUSH(ot->depth, ot->ndepth, o->cap_depth, ((trc_sample){ t, v }));
 }
 
 struct builder {
@@ -210,6 +223,7 @@ static inline bool flow_lt(const trc_flow *a, const trc_flow *b) {
 static trc_flow *flow_add(builder *b, uint32_t kind, uint64_t t0, uint64_t t1, uint32_t u0, uint32_t u1, uint32_t obj,
                           uint64_t item, uint64_t ev0, uint64_t ev1) {
     trc_model *m = b->m;
+    if (t1 > t0 && t1 - t0 > m->flow_maxdur) m->flow_maxdur = t1 - t0;
     trc_flow f = { .id = b->next_flow++, .t0 = t0, .t1 = t1, .u0 = u0, .u1 = u1, .obj = obj, .kind = (uint16_t)kind,
                    .item = item, .ev0 = ev0, .ev1 = ev1 };
     size_t n = m->nflows;
@@ -601,8 +615,16 @@ static inline void owner_push(builder *b, trc_object_track *ot, obj_cur *o, trc_
         ot->nowners++;
         if (!b->sink_rc) b->sink_rc = b->owner_sink(b->sink_ctx, b->m, oi, &s);
     } else {
-        if (ot->nowners % TRC_OWNER_HELD_STEP == 0) ARR_PUSH(ot->owners_held, ot->nowners_held, o->cap_held, ot->t_held);
+        if (ot->nowners % TRC_OWNER_HELD_STEP == 0) {
+            ARR_PUSH(ot->owners_held, ot->nowners_held, o->cap_held, ot->t_held);
+            ARR_GROW(ot->owners_t1, ot->nowners_held, o->cap_held_t1);
+            ot->owners_t1[ot->nowners_held - 1] = s.t1;
+        }
         ARR_PUSH(ot->owners, ot->nowners, o->cap_owners, s);
+        if (s.owner < b->run->nunits && !b->m->units[s.owner].owns) {
+            uint32_t k = b->run->objects[oi].kind;
+            if (k == TRC_OBJ_LOCK || k == TRC_OBJ_RLOCK || k == TRC_OBJ_RWLOCK || k == TRC_OBJ_GIL) b->m->units[s.owner].owns = true;
+        }
     }
     ot->t_held += s.t1 - s.t0;
     o->pushed = true;
@@ -911,7 +933,7 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
         case TRC_EV_GET: {
             if (e->kind == TRC_EV_PUT) ut->puts++; else ut->gets++;   /* for the stats, whatever follows */
             if (!ot) break;
-            ARR_PUSH(ot->depth, ot->ndepth, o->cap_depth, ((trc_sample){ t, (int64_t)e->extra }));
+            depth_push(ot, o, t, (int64_t)e->extra);
             if ((int64_t)e->extra > ot->max_depth) ot->max_depth = e->extra;
             if (e->kind == TRC_EV_PUT) {
                 ot->puts++;
@@ -963,6 +985,7 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
             if (ot) {
                 ot->clears++;
                 if (o->is_set) {
+                    if (o->set_unit < run->nunits) m->units[o->set_unit].owns = true;
                     ARR_PUSH(ot->set_spans, ot->nset_spans, o->cap_set,
                              ((trc_owner_span){ .t0 = o->set_t0, .t1 = t, .owner = o->set_unit,
                                                 .depth = (uint32_t)o->set_seq }));
@@ -1226,6 +1249,7 @@ int trc_model_build_opts(trc_model *m, const trc_run *run, const trc_model_opts 
     unit_cur *uc = xcalloc(run->nunits ? run->nunits : 1, sizeof *uc);
     obj_cur *oc = xcalloc(run->nobjects ? run->nobjects : 1, sizeof *oc);
     builder b = { .m = m, .run = run, .next_flow = 1, .uc = uc, .oc = oc };
+    m->owns_kept = !(opts && opts->owner_sink);   /* the stored owners' units (with a sink, none are stored) */
     if (opts && opts->owner_sink) {
         b.owner_sink = opts->owner_sink;
         b.sink_ctx = opts->sink_ctx;
@@ -1239,7 +1263,7 @@ int trc_model_build_opts(trc_model *m, const trc_run *run, const trc_model_opts 
     for (uint32_t o = 0; o < run->nobjects; o++) {
         trc_object_track *ot = &m->objects[o];
         switch (run->objects[o].kind) {
-        case TRC_OBJ_QUEUE: ARR_PUSH(ot->depth, ot->ndepth, oc[o].cap_depth, ((trc_sample){ 0, 0 })); break;
+        case TRC_OBJ_QUEUE: depth_push(ot, &oc[o], 0, 0); break;
         case TRC_OBJ_SEMAPHORE:
         case TRC_OBJ_RLOCK:
         case TRC_OBJ_RWLOCK:
@@ -1320,6 +1344,7 @@ int trc_model_build_opts(trc_model *m, const trc_run *run, const trc_model_opts 
                                         .depth = kind == TRC_OBJ_RLOCK && o->max_d > 1 ? o->max_d : 1 }));
         }
         if (o->is_set) {
+            if (o->set_unit < run->nunits) m->units[o->set_unit].owns = true;
             ARR_PUSH(ot->set_spans, ot->nset_spans, o->cap_set,
                      ((trc_owner_span){ .t0 = o->set_t0, .t1 = mk, .owner = o->set_unit, .depth = (uint32_t)o->set_seq }));
             ot->t_set += mk - o->set_t0;
@@ -1360,8 +1385,11 @@ void trc_model_release(trc_model *m) {
     for (uint32_t o = 0; run && o < run->nobjects; o++) {
         trc_object_track *ot = &m->objects[o];
         free(ot->depth);
+        free(ot->depth_blk);
+        free(ot->level_blk);
         free(ot->owners);
         free(ot->owners_held);
+        free(ot->owners_t1);
         free(ot->level);
         free(ot->set_spans);
         free(ot->cops);

@@ -204,6 +204,7 @@ void trc__procs_end(trc__procs *p, uint64_t *next_id) {
         m->flows = xrealloc(m->flows, (m->nflows + p->nflows) * sizeof *m->flows);
         for (size_t i = 0; i < p->nflows; i++) {
             p->flows[i].id = (*next_id)++;
+            if (p->flows[i].t1 - p->flows[i].t0 > m->flow_maxdur) m->flow_maxdur = p->flows[i].t1 - p->flows[i].t0;
             m->flows[m->nflows++] = p->flows[i];
         }
     }

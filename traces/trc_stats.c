@@ -77,11 +77,28 @@ static int cmp_lvl(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
+/* A step series' values over [0, makespan], in value order: the time at each
+ * value, walked from the lowest value up. A depth takes few distinct values
+ * (0 .. a queue's capacity), so they are a histogram indexed by value (no copy
+ * of the series, no sort); a series whose values span more than it has samples
+ * (or 2^16) is copied and sorted instead. Either way a value's time is all
+ * added before the next value's, so a percentile crossed inside a value's time
+ * is that value in both. */
+enum { LVL_HIST_MIN = 1 << 16 };
+typedef struct lvl_walk {
+    uint64_t *hist; int64_t lo; size_t nh;   /* histogram: hist[v - lo] */
+    lvl *l; size_t nl;                       /* else: (value, time) sorted by value */
+} lvl_walk;
+
+static bool lvl_hist_fits(int64_t lo, int64_t hi, size_t n) {
+    uint64_t span = (uint64_t)hi - (uint64_t)lo;   /* hi >= lo: exact in uint64 */
+    return span < LVL_HIST_MIN || span < n;
+}
+
 /* Time-weighted statistics of a queue's depth over [0, makespan]. */
 static void depth_stats(trc_obj_stats *os, const trc_object *ob, const trc_object_track *ot, uint64_t makespan) {
     if (!ot->ndepth || !makespan) return;
-    lvl *l = xcalloc(ot->ndepth, sizeof *l);
-    size_t nl = 0;
+    int64_t vlo = INT64_MAX, vhi = INT64_MIN;
     double area = 0;
     for (size_t i = 0; i < ot->ndepth; i++) {
         uint64_t t0 = ot->depth[i].t, t1 = i + 1 < ot->ndepth ? ot->depth[i + 1].t : makespan;
@@ -94,18 +111,46 @@ static void depth_stats(trc_obj_stats *os, const trc_object *ob, const trc_objec
         area += (double)v * (double)dt;
         if (v == 0) os->empty_ns += dt;
         if (ob->capacity > 0 && v >= ob->capacity) os->full_ns += dt;
-        if (dt) l[nl++] = (lvl){ v, dt };
+        if (dt && v < vlo) vlo = v;
+        if (dt && v > vhi) vhi = v;
     }
     os->depth_mean = area / (double)makespan;
-    qsort(l, nl, sizeof *l, cmp_lvl);
+    if (vlo > vhi) return;   /* no time at any value */
+    lvl_walk w = { 0 };
+    if (lvl_hist_fits(vlo, vhi, ot->ndepth)) {
+        w.lo = vlo;
+        w.nh = (size_t)((uint64_t)vhi - (uint64_t)vlo) + 1;
+        w.hist = xcalloc(w.nh, sizeof *w.hist);
+    } else {
+        w.l = xcalloc(ot->ndepth, sizeof *w.l);
+    }
+    for (size_t i = 0; i < ot->ndepth; i++) {   /* the same times as above */
+        uint64_t t0 = ot->depth[i].t, t1 = i + 1 < ot->ndepth ? ot->depth[i + 1].t : makespan;
+        if (t0 > makespan) t0 = makespan;
+        if (t1 > makespan) t1 = makespan;
+        if (t1 <= t0) continue;
+        if (w.hist) w.hist[(uint64_t)ot->depth[i].v - (uint64_t)w.lo] += t1 - t0;
+        else w.l[w.nl++] = (lvl){ ot->depth[i].v, t1 - t0 };
+    }
+    if (w.l) qsort(w.l, w.nl, sizeof *w.l, cmp_lvl);
     uint64_t acc = 0;
     bool got50 = false;
-    for (size_t i = 0; i < nl; i++) {
-        acc += l[i].dur;
-        if (!got50 && (double)acc >= 0.5 * (double)makespan) { os->depth_p50 = l[i].v; got50 = true; }
-        if ((double)acc >= 0.95 * (double)makespan) { os->depth_p95 = l[i].v; break; }
+    size_t n = w.hist ? w.nh : w.nl;
+    for (size_t i = 0; i < n; i++) {
+        int64_t v;
+        if (w.hist) {
+            if (!w.hist[i]) continue;
+            acc += w.hist[i];
+            v = (int64_t)((uint64_t)w.lo + i);
+        } else {
+            acc += w.l[i].dur;
+            v = w.l[i].v;
+        }
+        if (!got50 && (double)acc >= 0.5 * (double)makespan) { os->depth_p50 = v; got50 = true; }
+        if ((double)acc >= 0.95 * (double)makespan) { os->depth_p95 = v; break; }
     }
-    free(l);
+    free(w.hist);
+    free(w.l);
 }
 
 /* A pool's queue waits (submit -> start) and run times (start -> done). */
