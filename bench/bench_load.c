@@ -30,6 +30,7 @@
  */
 #include "traces/trc.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,6 +184,13 @@ static int make(uint64_t n, const char *path) {
 }
 
 int main(int argc, char **argv) {
+#ifdef M_MMAP_THRESHOLD
+    /* as weft's own main (cli/main.c) does, so that the phases cost what weft's commands cost: big
+     * arrays in mappings of their own, grown by mremap instead of copied on the heap (without it,
+     * glibc raises the threshold when the reader frees a big block, and a model's arrays below it
+     * are copied as they double and leave freed holes resident) */
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
     const char *path;
     if (argc == 4 && !strcmp(argv[1], "--make")) {
         if (make(strtoull(argv[2], NULL, 0), argv[3])) return 1;

@@ -21,6 +21,7 @@
  * events at the very same nanosecond match in either order; a flow is made
  * only when its source is not later than its destination. */
 #include "traces/trc.h"
+#include "traces/trc_model_internal.h"
 #include "traces/trc_procs_internal.h"
 
 #include <stdarg.h>
@@ -92,9 +93,6 @@ static bool item_take(item_map *m, uint64_t key, uint32_t obj, item_slot *out) {
 
 #define NO_EV UINT64_MAX
 
-/* trc_sched.c: what the kernel did, after the main pass, from its events (CPU,
- * SCHED_SWITCH, SCHED_COUNTS) in time order */
-void trc__sched_build(trc_model *m, const trc_event *ev, size_t nev);
 /* trc_model_mem.c: the processes' memory, from MEM_RESIDENT and MEM_VIRTUAL in time order */
 void trc__mem_build(trc_model *m, const trc_event *ev, size_t nev, uint64_t base);
 void trc__mem_release(trc_mem *mem);
@@ -165,62 +163,6 @@ static void span_open(unit_cur *c, uint64_t t, uint8_t state, uint32_t obj, uint
     c->state = state; c->obj = obj; c->op = op; c->t0 = t; c->target = target;
 }
 
-static int cmp_flow(const void *a, const void *b) {
-    const trc_flow *x = a, *y = b;
-    if (x->t0 != y->t0) return x->t0 < y->t0 ? -1 : 1;
-    return x->id < y->id ? -1 : x->id > y->id;
-}
-
-static inline bool flow_lt(const trc_flow *a, const trc_flow *b) {
-    return a->t0 < b->t0 || (a->t0 == b->t0 && a->id < b->id);
-}
-
-static void flow_sift(trc_flow *v, size_t n, size_t i) {
-    trc_flow x = v[i];
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= n) break;
-        if (c + 1 < n && flow_lt(&v[c], &v[c + 1])) c++;
-        if (!flow_lt(&x, &v[c])) break;
-        v[i] = v[c];
-        i = c;
-    }
-    v[i] = x;
-}
-
-/* Sorts the flows by (t0, id) without copying them all: they are made nearly
- * in order (a FIFO queue's items, hand-offs and wakes come out by t0; a few
- * kinds are added at the end), so the sorted prefix is kept and the rest is
- * sorted alone and merged in from the back, with only the rest as extra
- * memory; when the prefix is short (a LIFO or priority queue), an in-place
- * heap sort (the keys are unique, so stability does not matter). A million
- * flows are 64 MB: qsort's copy of them would double the model's peak. */
-static void sort_flows(trc_flow *v, size_t n) {
-    size_t p = 1;
-    while (p < n && !flow_lt(&v[p], &v[p - 1])) p++;
-    if (p >= n) return;
-    size_t r = n - p;
-    trc_flow *tail = r <= n / 4 ? malloc(r * sizeof *tail) : NULL;
-    if (tail) {
-        memcpy(tail, v + p, r * sizeof *tail);
-        qsort(tail, r, sizeof *tail, cmp_flow);
-        size_t i = p, j = r, o = n;   /* merge from the back: v[0..i) and tail[0..j) into v[0..o) */
-        while (j > 0) {
-            if (i > 0 && flow_lt(&tail[j - 1], &v[i - 1])) v[--o] = v[--i];
-            else v[--o] = tail[--j];
-        }
-        free(tail);
-        return;
-    }
-    for (size_t i = n / 2; i-- > 0;) flow_sift(v, n, i);
-    for (size_t k = n; k-- > 1;) {
-        trc_flow t = v[0];
-        v[0] = v[k];
-        v[k] = t;
-        flow_sift(v, k, 0);
-    }
-}
-
 /* The viewer's sparse max of a series, before sample i = (t, v) is appended. */
 static inline void blk_push(trc_sample **blk, size_t *nblk, size_t *cap, size_t i, uint64_t t, int64_t v) {
     if (i % TRC_LEVEL_BLK_STEP == 0) ARR_PUSH(*blk, *nblk, *cap, ((trc_sample){ t, v }));
@@ -250,6 +192,9 @@ struct builder {
     int sink_rc;         /* the sink's first failure: the build stops after the batch */
     uint32_t *probes; size_t nprobes, cap_probes;   /* units whose hold probe waits for an ownership */
     size_t cap_flows, cap_marks, cap_inst, cap_fut, cap_res;
+    trc_flow *aside; size_t naside, cap_aside;   /* flows out of t0 order (flow_add) */
+    bool flows_mixed;                            /* too many of them: m->flows is in no order */
+    uint64_t shifted;                            /* flows moved to let one in among the last ones */
     uint64_t next_flow;
     item_map items;      /* (queue, item id) -> the put */
     item_map rels;       /* (object, seq/generation) -> the NOTIFY/SET/BARRIER_OPEN */
@@ -259,17 +204,87 @@ struct builder {
     wake_ev *wakes; size_t nwakes, cap_wakes;   /* WAIT_ENDs whose NOTIFY/SET/OPEN is not read yet */
     size_t cap_warn;
     trc_evcur *cur;      /* for the byte offset of the event at hand */
-    trc_event *sched; size_t nsched, cap_sched;   /* CPU, SCHED_SWITCH, SCHED_COUNTS, in time order */
+    trc__sched_ev *sched; size_t nsched, cap_sched;   /* CPU, SCHED_SWITCH, in time order (trc_sched.c) */
+    trc_event *counts; size_t ncounts, cap_counts;    /* SCHED_COUNTS */
     trc_event *mem; size_t nmem, cap_mem;         /* MEM_RESIDENT, MEM_VIRTUAL, in time order */
 };
 
-static void flow_add(builder *b, uint32_t kind, uint64_t t0, uint64_t t1, uint32_t u0, uint32_t u1, uint32_t obj,
-                     uint64_t item, uint64_t ev0, uint64_t ev1) {
+static inline bool flow_lt(const trc_flow *a, const trc_flow *b) {
+    return a->t0 < b->t0 || (a->t0 == b->t0 && a->id < b->id);
+}
+
+/* Flows are made as they close (a GET, an ACQUIRE, a WAIT_END), so nearly in t0 order: m->flows
+ * keeps them in (t0, id) order as they come. One whose place is among the last FLOW_NEAR flows
+ * (an item put before the hand-off made just before it) is moved in there; the few farther off go
+ * aside (b->aside), to be sorted alone and merged in at the end (flows_finish). Of those, a flow
+ * above the one it follows but not above the one before that is the one that goes aside, so that
+ * a single high flow does not send the ones after it away. Returns where the new flow is. */
+#define FLOW_NEAR 256
+static trc_flow *flow_add(builder *b, uint32_t kind, uint64_t t0, uint64_t t1, uint32_t u0, uint32_t u1, uint32_t obj,
+                          uint64_t item, uint64_t ev0, uint64_t ev1) {
     trc_model *m = b->m;
-    ARR_GROW(m->flows, m->nflows + 1, b->cap_flows);
     if (t1 > t0 && t1 - t0 > m->flow_maxdur) m->flow_maxdur = t1 - t0;
-    m->flows[m->nflows++] = (trc_flow){ .id = b->next_flow++, .t0 = t0, .t1 = t1, .u0 = u0, .u1 = u1, .obj = obj,
-                                        .kind = kind, .item = item, .ev0 = ev0, .ev1 = ev1 };
+    trc_flow f = { .id = b->next_flow++, .t0 = t0, .t1 = t1, .u0 = u0, .u1 = u1, .obj = obj, .kind = (uint16_t)kind,
+                   .item = item, .ev0 = ev0, .ev1 = ev1 };
+    size_t n = m->nflows;
+    if (b->naside > 4096 && b->naside > n / 4) {
+        /* out of order at large (a LIFO or priority queue's items): everything back in one array,
+         * for trc_flows_sort at the end, rather than a second array as big as the first */
+        ARR_GROW(m->flows, n + b->naside, b->cap_flows);
+        memcpy(m->flows + n, b->aside, b->naside * sizeof *b->aside);
+        m->nflows = n += b->naside;
+        free(b->aside);
+        b->aside = NULL;
+        b->naside = b->cap_aside = 0;
+        b->flows_mixed = true;
+    }
+    if (n && !b->flows_mixed && flow_lt(&f, &m->flows[n - 1])) {
+        /* its place among the last FLOW_NEAR flows: moved in there (the flows after it shift by one),
+         * while the shifting stays within a budget of about two moves per flow */
+        size_t lo = n > FLOW_NEAR ? n - FLOW_NEAR : 0, p = n - 1;
+        while (p > lo && flow_lt(&f, &m->flows[p - 1])) p--;
+        if ((p > lo || lo == 0 || !flow_lt(&f, &m->flows[lo - 1])) && b->shifted + (n - p) <= 2 * (uint64_t)n + 65536) {
+            b->shifted += n - p;
+            ARR_GROW(m->flows, n + 1, b->cap_flows);
+            memmove(m->flows + p + 1, m->flows + p, (n - p) * sizeof *m->flows);
+            m->flows[p] = f;
+            m->nflows++;
+            return &m->flows[p];
+        }
+        if (n >= 2 && !flow_lt(&f, &m->flows[n - 2])) {   /* the one before is the odd one */
+            ARR_PUSH(b->aside, b->naside, b->cap_aside, m->flows[n - 1]);
+            m->flows[n - 1] = f;
+            return &m->flows[n - 1];
+        }
+        ARR_PUSH(b->aside, b->naside, b->cap_aside, f);
+        return &b->aside[b->naside - 1];
+    }
+    ARR_GROW(m->flows, n + 1, b->cap_flows);
+    m->flows[m->nflows++] = f;
+    return &m->flows[n];
+}
+
+/* The flows in (t0, id) order: m->flows[0 .. sorted) are (unless mixed: then all are sorted
+ * there by trc_flows_sort, in place or nearly), the rest (the processes' flows, added
+ * at the end) and the flows set aside are sorted alone and merged in from the back. */
+static void flows_finish(builder *b, size_t sorted) {
+    trc_model *m = b->m;
+    if (b->flows_mixed) {
+        trc_flows_sort(m->flows, m->nflows);
+        return;
+    }
+    for (size_t i = sorted; i < m->nflows; i++) ARR_PUSH(b->aside, b->naside, b->cap_aside, m->flows[i]);
+    m->nflows = sorted;
+    if (!b->naside) return;
+    trc_flows_sort(b->aside, b->naside);
+    size_t n = m->nflows + b->naside;
+    m->flows = xrealloc(m->flows, n * sizeof *m->flows);
+    size_t i = m->nflows, j = b->naside, o = n;   /* v[0..i) and aside[0..j) into v[0..o) */
+    while (j > 0) {
+        if (i > 0 && flow_lt(&b->aside[j - 1], &m->flows[i - 1])) m->flows[--o] = m->flows[--i];
+        else m->flows[--o] = b->aside[--j];
+    }
+    m->nflows = n;
 }
 
 static void instant_add(builder *b, const trc_event *e, size_t i, uint64_t t, const char *text) {
@@ -674,6 +689,8 @@ static void builder_free(builder *b) {
     free(b->res);
     free(b->wakes);
     free(b->sched);
+    free(b->counts);
+    free(b->aside);
     free(b->mem);
 }
 
@@ -928,10 +945,10 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
                 ot->gets++;
                 item_slot s;
                 if (item_take(&b->items, e->arg, e->obj, &s)) {
-                    flow_add(b, TRC_FLOW_ITEM, s.t, t, s.unit, e->unit, e->obj, e->arg, s.ev, i);
+                    trc_flow *f = flow_add(b, TRC_FLOW_ITEM, s.t, t, s.unit, e->unit, e->obj, e->arg, s.ev, i);
                     if (s.has_value) {
-                        m->flows[m->nflows - 1].has_value = true;
-                        m->flows[m->nflows - 1].value = s.value;
+                        f->has_value = true;
+                        f->value = s.value;
                         item_value_instant(b, e, i, t, 1, s.value);
                     }
                 } else {
@@ -1168,9 +1185,11 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
             instant_add(b, e, i, t, NULL);
             break;
         case TRC_EV_CPU:
-        case TRC_EV_SCHED_SWITCH:
-        case TRC_EV_SCHED_COUNTS:   /* what the kernel did: trc_sched.c, after this pass */
-            ARR_PUSH(b->sched, b->nsched, b->cap_sched, *e);
+        case TRC_EV_SCHED_SWITCH:   /* what the kernel did: trc_sched.c, after this pass */
+            ARR_PUSH(b->sched, b->nsched, b->cap_sched, trc__sched_ev_of(e));
+            break;
+        case TRC_EV_SCHED_COUNTS:
+            ARR_PUSH(b->counts, b->ncounts, b->cap_counts, *e);
             break;
         case TRC_EV_DAEMON_KILLED:
             ut->killed = true;
@@ -1291,6 +1310,7 @@ int trc_model_build_opts(trc_model *m, const trc_run *run, const trc_model_opts 
     }
     futures_finish(&b);
     futures_lanes(m);
+    size_t sorted_flows = m->nflows;
     trc__procs_end(P.pp, &b.next_flow);
 
     uint64_t mk = m->makespan;
@@ -1336,8 +1356,8 @@ int trc_model_build_opts(trc_model *m, const trc_run *run, const trc_model_opts 
         trc_model_release(m);
         return diag_set(d, -src, "the owner sink stopped the model: %s", err_str(src));
     }
-    sort_flows(m->flows, m->nflows);
-    trc__sched_build(m, b.sched, b.nsched);
+    flows_finish(&b, sorted_flows);
+    trc__sched_build(m, b.sched, b.nsched, b.counts, b.ncounts);
     trc__mem_build(m, b.mem, b.nmem, P.base);
     free(uc);
     free(oc);

@@ -14,12 +14,11 @@
  * of the run's threads and children, written by the runtime after the run),
  * CPU events (the recorder saw its unit on another CPU), SCHED_COUNTS at each
  * unit's end (aux 1: the kernel refused perf events: the fallback). */
-#include "traces/trc.h"
+#include "traces/trc_model_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-void trc__sched_build(trc_model *m, const trc_event *ev, size_t nev);
 
 typedef struct sch_cur {
     bool on; uint64_t t_in; uint32_t cpu;    /* an on-CPU interval under way */
@@ -34,11 +33,60 @@ static int cmp_cpu_span(const void *a, const void *b) {
     return x->t0 < y->t0 ? -1 : x->t0 > y->t0;
 }
 
-typedef struct delta { uint64_t t; int d; } delta;
-static int cmp_delta(const void *a, const void *b) {
-    const delta *x = a, *y = b;
-    if (x->t != y->t) return x->t < y->t ? -1 : 1;
-    return x->d - y->d;   /* ends before starts at one instant */
+/* One unit's intervals that want a CPU, as a stream of (t, d): d = +1 at an
+ * interval's start, -1 at its end. Its on-CPU intervals (on), or its spans (sp)
+ * that are RUNNABLE (runnable) or want a CPU (wants_cpu). Sorted and disjoint,
+ * so the stream is in (t, d) order: an end before the start at the same t. */
+typedef struct wsrc {
+    const trc_cpu_span *on;
+    const trc_span *sp;
+    size_t n, k;
+    bool runnable, end;
+    uint64_t t;
+    int d;
+} wsrc;
+
+static bool wants_cpu(uint8_t st);
+
+/* Skips to the first interval from k on that the stream takes; false: none left. */
+static bool wsrc_load(wsrc *s) {
+    if (s->sp)
+        while (s->k < s->n && (s->runnable ? s->sp[s->k].state != TRC_ST_RUNNABLE : !wants_cpu(s->sp[s->k].state))) s->k++;
+    if (s->k >= s->n) return false;
+    s->end = false;
+    s->d = 1;
+    s->t = s->on ? s->on[s->k].t0 : s->sp[s->k].t0;
+    return true;
+}
+static bool wsrc_first(wsrc *s) { return (s->on || s->sp) && wsrc_load(s); }
+static bool wsrc_next(wsrc *s) {
+    if (!s->end) {
+        s->end = true;
+        s->d = -1;
+        s->t = s->on ? s->on[s->k].t1 : s->sp[s->k].t1;
+        return true;
+    }
+    s->k++;
+    return wsrc_load(s);
+}
+static inline bool wsrc_lt(const wsrc *a, const wsrc *b) { return a->t < b->t || (a->t == b->t && a->d < b->d); }
+static void heap_down(const wsrc *src, size_t *h, size_t n, size_t i) {
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && wsrc_lt(&src[h[l]], &src[h[m]])) m = l;
+        if (r < n && wsrc_lt(&src[h[r]], &src[h[m]])) m = r;
+        if (m == i) return;
+        size_t t = h[i]; h[i] = h[m]; h[m] = t;
+        i = m;
+    }
+}
+static void heap_push(const wsrc *src, size_t *h, size_t *n, size_t x) {
+    size_t i = (*n)++;
+    h[i] = x;
+    while (i && wsrc_lt(&src[h[i]], &src[h[(i - 1) / 2]])) {
+        size_t t = h[i]; h[i] = h[(i - 1) / 2]; h[(i - 1) / 2] = t;
+        i = (i - 1) / 2;
+    }
 }
 
 static void runnable_add(sch_cur *c, uint64_t t0, uint64_t t1) {
@@ -99,7 +147,7 @@ static bool wants_cpu(uint8_t st) {
     return st == TRC_ST_RUNNING || st == TRC_ST_COMPUTE || st == TRC_ST_RUNNABLE;
 }
 
-void trc__sched_build(trc_model *m, const trc_event *ev, size_t nev) {
+void trc__sched_build(trc_model *m, const trc__sched_ev *ev, size_t nev, const trc_event *counts, size_t ncounts) {
     const trc_run *run = m->run;
     trc_sched *sc = &m->sched;
     sc->cores = run->cores;
@@ -108,23 +156,24 @@ void trc__sched_build(trc_model *m, const trc_event *ev, size_t nev) {
     bool kernel = false, fallback = false;
     uint32_t maxcpu = 0;
     for (uint32_t u = 0; u < nu; u++) m->units[u].sched.cpu_first = m->units[u].sched.cpu_last = UINT32_MAX;
+    for (size_t i = 0; i < ncounts; i++) {   /* each unit's at its end: no order to keep */
+        const trc_event *e = &counts[i];
+        trc_unit_sched *us = &m->units[e->unit].sched;
+        us->vol = e->arg;
+        us->invol = e->extra;
+        us->has_counts = true;
+        if (e->aux) fallback = true;
+    }
     for (size_t i = 0; i < nev; i++) {
-        const trc_event *e = &ev[i];
+        const trc__sched_ev *e = &ev[i];
         uint64_t t = e->t - run->t_start;
         trc_unit_sched *us = &m->units[e->unit].sched;
         sch_cur *c = &cur[e->unit];
-        if (e->kind == TRC_EV_SCHED_COUNTS) {
-            us->vol = e->arg;
-            us->invol = e->extra;
-            us->has_counts = true;
-            if (e->aux) fallback = true;
-            continue;
-        }
-        uint32_t cpu = e->arg > 4095 ? 4095 : (uint32_t)e->arg;
+        uint32_t cpu = e->cpu;
         if (cpu + 1 > maxcpu) maxcpu = cpu + 1;
         if (e->kind == TRC_EV_CPU) {
             sc->cpu_events++;
-            if (!kernel && e->extra && e->extra - 1 != cpu) us->migrations++;
+            if (!kernel && e->how) us->migrations++;
             if (us->cpu_first == UINT32_MAX) us->cpu_first = cpu;
             us->cpu_last = cpu;
             continue;
@@ -142,7 +191,7 @@ void trc__sched_build(trc_model *m, const trc_event *ev, size_t nev) {
             kernel = true;
             for (uint32_t u = 0; u < nu; u++) m->units[u].sched.migrations = 0;
         }
-        switch (e->aux) {
+        switch (e->how) {
         case TRC_SCHED_IN:
             if (c->pre) runnable_add(c, c->t_pre, t);
             c->pre = false;
@@ -198,48 +247,48 @@ void trc__sched_build(trc_model *m, const trc_event *ev, size_t nev) {
         free(cap);
     }
 
-    /* units wanting a CPU */
+    /* units wanting a CPU: every interval's start (+1) and end (-1) in (time, -1 before +1) order,
+     * merged from the units' own sorted intervals (a heap of streams) instead of gathered and
+     * sorted: no array of a million deltas and no sort's copy of it at the model's peak */
     if (sc->source == TRC_SCHED_NONE) return;
-    delta *dl = NULL;
-    size_t nd = 0, capd = 0;
+    wsrc *src = xcalloc(2 * (size_t)(nu ? nu : 1), sizeof *src);
+    size_t *heap = xcalloc(2 * (size_t)(nu ? nu : 1), sizeof *heap);
+    size_t nh = 0;
     for (uint32_t u = 0; u < nu; u++) {
         const trc_unit_track *ut = &m->units[u];
+        wsrc *a = &src[2 * (size_t)u], *b = a + 1;
         if (kernel) {
-            for (size_t k = 0; k < ut->sched.noncpu; k++) {
-                ARR_PUSH(dl, nd, capd, ((delta){ ut->sched.oncpu[k].t0, 1 }));
-                ARR_PUSH(dl, nd, capd, ((delta){ ut->sched.oncpu[k].t1, -1 }));
-            }
-            for (size_t k = 0; k < ut->nspans; k++)
-                if (ut->spans[k].state == TRC_ST_RUNNABLE) {
-                    ARR_PUSH(dl, nd, capd, ((delta){ ut->spans[k].t0, 1 }));
-                    ARR_PUSH(dl, nd, capd, ((delta){ ut->spans[k].t1, -1 }));
-                }
+            *a = (wsrc){ .on = ut->sched.oncpu, .n = ut->sched.noncpu };
+            *b = (wsrc){ .sp = ut->spans, .n = ut->nspans, .runnable = true };
         } else {
-            for (size_t k = 0; k < ut->nspans; k++)
-                if (wants_cpu(ut->spans[k].state)) {
-                    ARR_PUSH(dl, nd, capd, ((delta){ ut->spans[k].t0, 1 }));
-                    ARR_PUSH(dl, nd, capd, ((delta){ ut->spans[k].t1, -1 }));
-                }
+            *a = (wsrc){ .sp = ut->spans, .n = ut->nspans };
+            *b = (wsrc){ .n = 0 };
         }
+        if (wsrc_first(a)) heap_push(src, heap, &nh, 2 * (size_t)u);
+        if (wsrc_first(b)) heap_push(src, heap, &nh, 2 * (size_t)u + 1);
     }
-    if (nd > 1) qsort(dl, nd, sizeof *dl, cmp_delta);
     size_t capw = 0;
     ARR_PUSH(sc->want, sc->nwant, capw, ((trc_sample){ 0, 0 }));
     int64_t v = 0;
     uint64_t prev = 0;
     double area = 0;
-    for (size_t k = 0; k < nd; k++) {
-        uint64_t t = dl[k].t;
+    while (nh) {
+        wsrc *x = &src[heap[0]];
+        uint64_t t = x->t;
+        int d = x->d;
+        if (wsrc_next(x)) heap_down(src, heap, nh, 0);
+        else if (--nh) { heap[0] = heap[nh]; heap_down(src, heap, nh, 0); }
         if (t > prev) {
             area += (double)v * (double)(t - prev);
             if (v > (int64_t)sc->cores) sc->t_oversub += t - prev;
             prev = t;
         }
-        v += dl[k].d;
+        v += d;
         if (v > sc->max_want) sc->max_want = v;
         if (sc->want[sc->nwant - 1].t == t) sc->want[sc->nwant - 1].v = v;
         else ARR_PUSH(sc->want, sc->nwant, capw, ((trc_sample){ t, v }));
     }
-    free(dl);
+    free(heap);
+    free(src);
     sc->avg_want = m->makespan ? area / (double)m->makespan : 0;
 }
