@@ -314,6 +314,47 @@ static void build_ok(trc_model *m, const trc_recording *rec) {
     ck_assert_msg(rc == 0, "model: %s", d.msg);
 }
 
+/* A notify is matched by at most as many wakes as it said it woke: one that woke
+ * nobody is not kept for the wakes (a notify per round with nobody waiting made
+ * the table of notifies the model's hottest spot), and one that woke one leaves
+ * after its wake. A wake naming either is an inconsistent recording: unmatched. */
+START_TEST(a_notify_matches_only_the_wakes_it_counted) {
+    run_builder b;
+    rb_init(&b, "notify counts");
+    uint32_t w1 = rb_unit(&b, "w1"), w2 = rb_unit(&b, "w2"), n = rb_unit(&b, "n");
+    uint32_t L = rb_obj(&b, TRC_OBJ_LOCK, "L", 0), cv = rb_obj(&b, TRC_OBJ_CONDITION, "cv", 0);
+    b.run->objects[cv - 1].related = L;
+    for (uint64_t k = 1; k <= 1000; k++)                       /* nobody waits: none is kept */
+        rb_ev(&b, k * 1000, n, TRC_EV_NOTIFY, cv, 0, k, 0);
+    rb_ev(&b, 2 * MS, w1, TRC_EV_WAIT_BEGIN, cv, TRC_OP_COND_WAIT, 0, 0);
+    rb_ev(&b, 3 * MS, w1, TRC_EV_WAIT_END, cv, TRC_OUT_OK, 0, 7);          /* names notify 7, which woke nobody */
+    rb_ev(&b, 4 * MS, w1, TRC_EV_WAIT_BEGIN, cv, TRC_OP_COND_WAIT, 0, 0);
+    rb_ev(&b, 4 * MS, w2, TRC_EV_WAIT_BEGIN, cv, TRC_OP_COND_WAIT, 0, 0);
+    rb_ev(&b, 5 * MS, n, TRC_EV_NOTIFY, cv, 0, 1001, 1);       /* woke one */
+    rb_ev(&b, 6 * MS, w1, TRC_EV_WAIT_END, cv, TRC_OUT_OK, 0, 1001);
+    rb_ev(&b, 7 * MS, w2, TRC_EV_WAIT_END, cv, TRC_OUT_OK, 0, 1001);       /* a second wake it never counted */
+    rb_ev(&b, 8 * MS, w1, TRC_EV_WAIT_BEGIN, cv, TRC_OP_COND_WAIT, 0, 0);
+    rb_ev(&b, 8 * MS, w2, TRC_EV_WAIT_BEGIN, cv, TRC_OP_COND_WAIT, 0, 0);
+    rb_ev(&b, 9 * MS, w2, TRC_EV_WAIT_END, cv, TRC_OUT_OK, 0, 1002);       /* read before its notify_all ... */
+    rb_ev(&b, 9 * MS, n, TRC_EV_NOTIFY, cv, 0, 1002, 2);       /* ... at the same nanosecond */
+    rb_ev(&b, 10 * MS, w1, TRC_EV_WAIT_END, cv, TRC_OUT_OK, 0, 1002);
+    trc_recording *rec = rb_finish(&b, 20 * MS);
+    trc_model m;
+    build_ok(&m, rec);
+    ck_assert_uint_eq(count_flows(&m, TRC_FLOW_NOTIFY), 3);
+    ck_assert_uint_eq(m.nflows, 3);
+    flow_is(nth_flow(&m, TRC_FLOW_NOTIFY, 0), n, w1, 5 * MS, 6 * MS, 1001);
+    const trc_flow *f1 = nth_flow(&m, TRC_FLOW_NOTIFY, 1), *f2 = nth_flow(&m, TRC_FLOW_NOTIFY, 2);
+    flow_is(f1->u1 == w2 ? f1 : f2, n, w2, 9 * MS, 9 * MS, 1002);
+    flow_is(f1->u1 == w1 ? f1 : f2, n, w1, 9 * MS, 10 * MS, 1002);
+    ck_assert_uint_eq(m.unmatched_wakes, 2);
+    ck_assert_uint_eq(m.objects[cv - 1].notifies, 1002);
+    ck_assert_uint_eq(m.objects[cv - 1].woken, 3);
+    trc_model_release(&m);
+    trc_recording_free(rec);
+}
+END_TEST
+
 START_TEST(condition_notify_wakes_the_right_waiters) {
     run_builder b;
     rb_init(&b, "condition");
@@ -972,6 +1013,7 @@ int main(void) {
     tcase_add_test(tc, many_items_match);
     tcase_add_test(tc, same_item_ids_on_two_queues_and_stale_waits);
     tcase_add_test(tc, condition_notify_wakes_the_right_waiters);
+    tcase_add_test(tc, a_notify_matches_only_the_wakes_it_counted);
     tcase_add_test(tc, event_set_fans_out_and_set_spans);
     tcase_add_test(tc, barrier_generations);
     tcase_add_test(tc, semaphore_permits_series);

@@ -16,10 +16,11 @@
  *
  * Matching is by keys the runtime records, never by guessing from time: an
  * item by (queue, item id), a wake by (object, seq) of WAIT_END.extra, a
- * future by (pool, future id), a join by JOINED.arg. A release event that is
- * needed by a wake is looked up in a table filled before the main pass, so
- * events at the very same nanosecond match in either order; a flow is made
- * only when its source is not later than its destination. */
+ * future by (pool, future id), a join by JOINED.arg. A release event waits in
+ * a table for the wakes that name it (release_seen); a wake read before its
+ * release, at the very same nanosecond, is matched after the pass, so events
+ * at one nanosecond match in either order; a flow is made only when its source
+ * is not later than its destination. */
 #include "traces/trc.h"
 #include "traces/trc_model_internal.h"
 #include "traces/trc_procs_internal.h"
@@ -665,9 +666,27 @@ static void wake_flow(builder *b, const item_slot *r, const wake_ev *w) {
              r->t, w->t, r->unit, w->unit, w->obj, w->seq, r->ev, w->ev);
 }
 
-/* A NOTIFY, SET or BARRIER_OPEN: the wakes that name it find it by (object, seq). */
+/* A NOTIFY, SET or BARRIER_OPEN: the wakes that name it find it by (object, seq).
+ * A NOTIFY says how many waiters it woke (extra), and only those waiters were
+ * given its seq: one that woke nobody is not kept, and one that woke n leaves
+ * the table at its n-th wake, so the table holds the notifies in flight, not
+ * every notify of the run (a notify per round with nobody waiting made it the
+ * build's hottest spot). value: the wakes it still owes (-1: any number, a SET or
+ * an opening, whose late arrivals may name it too). */
 static void release_seen(builder *b, const trc_event *e, uint64_t i, uint64_t t) {
-    if (e->obj && e->arg) item_put(&b->rels, (item_slot){ .key = e->arg, .obj = e->obj, .t = t, .ev = i, .unit = e->unit });
+    if (!e->obj || !e->arg) return;
+    bool notify = e->kind == TRC_EV_NOTIFY;
+    if (notify && !e->extra) return;
+    item_put(&b->rels, (item_slot){ .key = e->arg, .obj = e->obj, .t = t, .ev = i, .unit = e->unit,
+                                    .value = notify ? (int64_t)e->extra : -1 });
+}
+
+/* A wake matched its release r: a notify that has woken all it said leaves the table. */
+static void release_woke(builder *b, item_slot *r) {
+    if (r->value > 0 && --r->value == 0) {
+        item_slot gone;
+        item_take(&b->rels, r->key, r->obj, &gone);
+    }
 }
 
 /* WAIT_ENDs read before their release (the same nanosecond, in the other order). */
@@ -675,8 +694,10 @@ static void wakes_finish(builder *b) {
     for (size_t k = 0; k < b->nwakes; k++) {
         const wake_ev *w = &b->wakes[k];
         item_slot *r = item_find(&b->rels, w->seq, w->obj);
-        if (r && r->t <= w->t) wake_flow(b, r, w);
-        else b->m->unmatched_wakes++;
+        if (r && r->t <= w->t) {
+            wake_flow(b, r, w);
+            release_woke(b, r);
+        } else b->m->unmatched_wakes++;
     }
 }
 
@@ -828,9 +849,10 @@ static int model_batch(pass *P, const trc_event *batch, size_t nb, uint64_t i0, 
                 if (ot && e->extra &&
                     (okind == TRC_OBJ_CONDITION || okind == TRC_OBJ_EVENT || okind == TRC_OBJ_BARRIER)) {
                     item_slot *r = item_find(&b->rels, e->extra, e->obj);
-                    if (r && r->t <= t)
+                    if (r && r->t <= t) {
                         wake_flow(b, r, &(wake_ev){ t, i, e->extra, e->unit, e->obj, okind });
-                    else   /* its release may come later at this very time: matched at the end */
+                        release_woke(b, r);
+                    } else   /* its release may come later at this very time: matched at the end */
                         ARR_PUSH(b->wakes, b->nwakes, b->cap_wakes, ((wake_ev){ t, i, e->extra, e->unit, e->obj, okind }));
                 }
             }
