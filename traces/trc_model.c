@@ -164,10 +164,14 @@ static void span_open(unit_cur *c, uint64_t t, uint8_t state, uint32_t obj, uint
     c->state = state; c->obj = obj; c->op = op; c->t0 = t; c->target = target;
 }
 
-/* The viewer's sparse max of a series, before sample i = (t, v) is appended. */
+/* The viewer's sparse max of a series, before sample i = (t, v) is appended.
+ * A series that samples were added to without it (a pipe's, from
+ * trc_model_procs.c: in a damaged recording a pipe may get a barrier's events
+ * too) has fewer blocks than ceil(n / STEP) and keeps having fewer: its
+ * blocks are left alone, and the viewer makes its own. */
 static inline void blk_push(trc_sample **blk, size_t *nblk, size_t *cap, size_t i, uint64_t t, int64_t v) {
     if (i % TRC_LEVEL_BLK_STEP == 0) ARR_PUSH(*blk, *nblk, *cap, ((trc_sample){ t, v }));
-    else if (v > (*blk)[*nblk - 1].v) (*blk)[*nblk - 1].v = v;
+    else if (*nblk == i / TRC_LEVEL_BLK_STEP + 1 && v > (*blk)[*nblk - 1].v) (*blk)[*nblk - 1].v = v;
 }
 
 static void level_push(trc_object_track *ot, obj_cur *o, uint64_t t, int64_t v) {

@@ -105,6 +105,8 @@ static void pipe_level(trc__procs *p, uint32_t obj, uint64_t t, int64_t d) {
     trc_object_track *ot = &p->m->objects[obj - 1];
     int64_t v = p->in_pipe[obj - 1] += d;
     if (v < 0) v = p->in_pipe[obj - 1] = 0;   /* a message sent before the recording's window */
+    ot->nlevel_blk = 0;   /* samples the viewer's block max (trc_model.c blk_push) does not see: no blocks
+                             (the array stays for the builder's pushes; they keep it short of ceil(n / STEP)) */
     if (ot->nlevel && ot->level[ot->nlevel - 1].t == t) ot->level[ot->nlevel - 1].v = v;
     else ARR_PUSH(ot->level, ot->nlevel, p->cap_level[obj - 1], ((trc_sample){ t, v }));
     if (v > ot->max_level) ot->max_level = v;
