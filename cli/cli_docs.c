@@ -140,8 +140,8 @@ static int man_weft(const char *dir) {
           "ahead by a second thread while the first works on them), and open it on one thread\n"
           ".TP\n.B WEFT_PRESCAN\n\\fB0\\fR: when a recording is opened, read each chunk of events the way it was read "
           "before the pre-scan (for comparisons; the result is the same)\n"
-          ".TP\n.B WEFT_PF_HELPER\n\fB0\fR: \fBweft export\fR encodes every run's counter samples on a helper "
-          "thread (by default only a run with 1 Mi samples or more); \fBoff\fR: never; a number: the fewest samples "
+          ".TP\n.B WEFT_PF_HELPER\n\\fB0\\fR: \\fBweft export\\fR encodes every run's counter samples on a helper "
+          "thread (by default only a run with 1 Mi samples or more); \\fBoff\\fR: never; a number: the fewest samples "
           "that take it (for comparisons; the trace is the same, its blocks in another order)\n"
           ".SH SEE ALSO\n",
           f);

@@ -40,6 +40,10 @@ for c in $("$W" help | sed -n '/^commands:/,/^$/p' | awk 'NR > 1 && NF { print $
 done
 [ -f "$P/share/man/man1/weft.1" ] || fail "no weft.1"
 [ -f "$P/share/man/man1/weft-run.1" ] || fail "no weft-run.1"
+# roff text only: a control character (a C string's "\f" for "\\f" wrote a form feed once) shows as garbage
+for f in "$P"/share/man/man1/*.1; do
+  ! LC_ALL=C grep -qP '[\x00-\x08\x0b-\x1f\x7f]' "$f" || fail "$(basename "$f") holds a control character"
+done
 
 # bash completion: source it and ask it
 comp=$P/share/bash-completion/completions/weft
