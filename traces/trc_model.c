@@ -214,9 +214,7 @@ struct builder {
     trc_event *mem; size_t nmem, cap_mem;         /* MEM_RESIDENT, MEM_VIRTUAL, in time order */
 };
 
-static inline bool flow_lt(const trc_flow *a, const trc_flow *b) {
-    return a->t0 < b->t0 || (a->t0 == b->t0 && a->id < b->id);
-}
+#define flow_lt trc__flow_lt
 
 /* Flows are made as they close (a GET, an ACQUIRE, a WAIT_END), so nearly in t0 order: m->flows
  * keeps them in (t0, id) order as they come. One whose place is among the last FLOW_NEAR flows
@@ -284,11 +282,7 @@ static void flows_finish(builder *b, size_t sorted) {
     trc_flows_sort(b->aside, b->naside);
     size_t n = m->nflows + b->naside;
     m->flows = xrealloc(m->flows, n * sizeof *m->flows);
-    size_t i = m->nflows, j = b->naside, o = n;   /* v[0..i) and aside[0..j) into v[0..o) */
-    while (j > 0) {
-        if (i > 0 && flow_lt(&b->aside[j - 1], &m->flows[i - 1])) m->flows[--o] = m->flows[--i];
-        else m->flows[--o] = b->aside[--j];
-    }
+    trc__flows_merge_back(m->flows, m->nflows, b->aside, b->naside);
     m->nflows = n;
 }
 

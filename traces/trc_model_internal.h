@@ -1,10 +1,18 @@
 /* traces: parts of the model build that live in files of their own
- * (trc_sched.c), for trc_model.c only. */
+ * (trc_sched.c, trc_model_sort.c), for the model's files only. */
 #ifndef WEFT_TRC_MODEL_INTERNAL_H
 #define WEFT_TRC_MODEL_INTERNAL_H
 
 #include "traces/trc.h"
 
+
+/* The flows' order, (t0, id), and the merge both the builder (trc_model.c
+ * flows_finish) and the sort (trc_model_sort.c) end with: tail[0 .. j) and
+ * v[0 .. k), each in that order, into v[0 .. k + j), from the back (v has room). */
+static inline bool trc__flow_lt(const trc_flow *a, const trc_flow *b) {
+    return a->t0 < b->t0 || (a->t0 == b->t0 && a->id < b->id);
+}
+void trc__flows_merge_back(trc_flow *v, size_t k, const trc_flow *tail, size_t j);
 
 /* A CPU or SCHED_SWITCH event as trc_sched.c reads it, kept by the model's pass
  * until the end (a busy run has hundreds of thousands): 16 bytes instead of 32.
