@@ -7,6 +7,7 @@
  * end when too many are out of order). */
 #include "testutil.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -151,6 +152,18 @@ static void check_model_flows(const trc_model *m, size_t want) {
     for (size_t i = 0; i < m->nflows && bad == m->nflows; i++)
         if (!same(&m->flows[i], &ref[i]) || m->flows[i].kind != TRC_FLOW_ITEM || m->flows[i].t0 > m->flows[i].t1) bad = i;
     ck_assert_msg(bad == m->nflows, "flow %zu out of order", bad);
+    /* every flow made is there once: the ids are the ones handed out, each once (a flow lost
+     * while another is doubled would still be in order) */
+    uint64_t lo = UINT64_MAX;
+    for (size_t i = 0; i < m->nflows; i++)
+        if (m->flows[i].id < lo) lo = m->flows[i].id;
+    bool *seen = calloc(m->nflows ? m->nflows : 1, sizeof *seen);
+    for (size_t i = 0; i < m->nflows; i++) {
+        uint64_t k = m->flows[i].id - lo;
+        ck_assert_msg(k < m->nflows && !seen[k], "flow id %" PRIu64 " out of range or twice", m->flows[i].id);
+        seen[k] = true;
+    }
+    free(seen);
     free(ref);
 }
 
