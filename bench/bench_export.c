@@ -244,7 +244,6 @@ static int bench_weft(int argc, char **argv) {
         t0 = now_s();
         double c0 = pcpu_s();
         mc0 = cpu_s();
-        mc0 = cpu_s();
         if (!f || trc_export_perfetto(f, rec, ms, &d) || fclose(f)) { fprintf(stderr, "bench_export: %s\n", d.msg); return 1; }
         tn[i] = now_s() - t0;
         mn[i] = cpu_s() - mc0;

@@ -37,7 +37,7 @@ void pf_flow_instant(pf_run *pr, uint32_t kind, uint32_t obj, uint32_t u, uint64
 /* Per unit, 1 + the time of the last item or hand-off flow that ends on it
  * (its lifetime slice stretches over it): before the units' sequences. The
  * same pass finds the run's largest flow id (the next run's flow ids start
- * above it): the flows are 80 bytes each, a pass over a busy run's is tens
+ * above it): the flows are 72 bytes each, a pass over a busy run's is tens
  * of milliseconds. */
 int pf_flows_last(pf_run *pr) {
     const trc_model *m = pr->m;
