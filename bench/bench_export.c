@@ -217,6 +217,21 @@ static int null_sink(void *ctx, const trc_model *m, uint32_t ob, const trc_owner
 
 static double pcpu_s(void) { return clock_s(CLOCK_PROCESS_CPUTIME_ID); }
 
+/* One export of rec into path (stored models ms, or streamed when ms is NULL), timed: wall
+ * time, the calling thread's CPU and the process's. */
+static int timed_export(const char *path, const trc_recording *rec, const trc_model *ms, double *wall, double *cpu,
+                        double *pcpu, diag *d) {
+    FILE *f = fopen(path, "wb");
+    double t0 = now_s(), c0 = pcpu_s(), m0 = cpu_s();
+    int rc = !f ? diag_set(d, ERR_IO, "cannot open %s", path)
+         : ms ? trc_export_perfetto(f, rec, ms, d) : trc_export_perfetto_streamed(f, rec, NULL, NULL, NULL, d);
+    if (f && fclose(f) && !rc) rc = diag_set(d, ERR_IO, "cannot write %s", path);
+    *wall = now_s() - t0;
+    *cpu = cpu_s() - m0;
+    *pcpu = pcpu_s() - c0;
+    return rc;
+}
+
 static int bench_weft(int argc, char **argv) {
     const char *path = argv[2];
     int reps = argc > 3 ? atoi(argv[3]) : 5;
@@ -240,61 +255,29 @@ static int bench_weft(int argc, char **argv) {
     double mc0;
     long bytes = 0;
     for (int i = 0; i < reps; i++) {
-        FILE *f = fopen("/dev/null", "wb");
-        t0 = now_s();
-        double c0 = pcpu_s();
-        mc0 = cpu_s();
-        if (!f || trc_export_perfetto(f, rec, ms, &d) || fclose(f)) { fprintf(stderr, "bench_export: %s\n", d.msg); return 1; }
-        tn[i] = now_s() - t0;
-        mn[i] = cpu_s() - mc0;
-        cn[i] = pcpu_s() - c0;
-        f = fopen(outp, "wb");
-        t0 = now_s();
-        c0 = pcpu_s();
-        mc0 = cpu_s();
-        if (!f || trc_export_perfetto(f, rec, ms, &d) || fclose(f)) { fprintf(stderr, "bench_export: %s: %s\n", outp, d.msg); return 1; }
-        tf[i] = now_s() - t0;
-        mf[i] = cpu_s() - mc0;
-        cf[i] = pcpu_s() - c0;
+        if (timed_export("/dev/null", rec, ms, &tn[i], &mn[i], &cn[i], &d) ||
+            timed_export(outp, rec, ms, &tf[i], &mf[i], &cf[i], &d)) {
+            fprintf(stderr, "bench_export: %s\n", d.msg);
+            return 1;
+        }
         FILE *g = fopen(outp, "rb");
         if (g) { fseek(g, 0, SEEK_END); bytes = ftell(g); fclose(g); }
-        /* the same on one thread (the helper off) */
+        /* the same on one thread (the helper off), stored and streamed */
         size_t was = trc_pf_helper_min(SIZE_MAX);
-        f = fopen(outp, "wb");
-        t0 = now_s();
-        c0 = pcpu_s();
-        mc0 = cpu_s();
-        if (!f || trc_export_perfetto(f, rec, ms, &d) || fclose(f)) { fprintf(stderr, "bench_export: %s: %s\n", outp, d.msg); return 1; }
-        t1[i] = now_s() - t0;
-        mo1[i] = cpu_s() - mc0;
-        c1[i] = pcpu_s() - c0;
-        f = fopen(outp, "wb");
-        t0 = now_s();
-        c0 = pcpu_s();
-        mc0 = cpu_s();
-        if (!f || trc_export_perfetto_streamed(f, rec, NULL, NULL, NULL, &d) || fclose(f)) {
-            fprintf(stderr, "bench_export: streamed: %s\n", d.msg);
+        if (timed_export(outp, rec, ms, &t1[i], &mo1[i], &c1[i], &d) ||
+            timed_export(outp, rec, NULL, &s1[i], &ms1[i], &sc1[i], &d)) {
+            fprintf(stderr, "bench_export: %s\n", d.msg);
             return 1;
         }
-        s1[i] = now_s() - t0;
-        ms1[i] = cpu_s() - mc0;
-        sc1[i] = pcpu_s() - c0;
         trc_pf_helper_min(was);
         /* what weft export does: run by run the model, its owners streamed into the trace */
-        f = fopen(outp, "wb");
-        t0 = now_s();
-        c0 = pcpu_s();
-        mc0 = cpu_s();
-        if (!f || trc_export_perfetto_streamed(f, rec, NULL, NULL, NULL, &d) || fclose(f)) {
+        if (timed_export(outp, rec, NULL, &ts[i], &ms_[i], &cs[i], &d)) {
             fprintf(stderr, "bench_export: streamed: %s\n", d.msg);
             return 1;
         }
-        ts[i] = now_s() - t0;
-        ms_[i] = cpu_s() - mc0;
-        cs[i] = pcpu_s() - c0;
         /* the model alone, as the stream builds it (with an owner sink that keeps nothing) */
         t0 = now_s();
-        c0 = pcpu_s();
+        double c0 = pcpu_s();
         mc0 = cpu_s();
         for (uint32_t r = 0; r < rec->nruns; r++) {
             trc_model m1;
@@ -308,7 +291,7 @@ static int bench_weft(int argc, char **argv) {
         /* the anchor: the same bytes, no encoding */
         static char blk[1 << 20];
         memset(blk, 0x5a, sizeof blk);
-        f = fopen(outp, "wb");
+        FILE *f = fopen(outp, "wb");
         t0 = now_s();
         c0 = pcpu_s();
         mc0 = cpu_s();
