@@ -346,10 +346,7 @@ int trc_pf_stream_run_end(trc_pf_stream *s, const trc_model *m, diag *d) {
     if (!rc) { pf_desc_mem(pr); rc = s->o.err; }
     if (!rc) rc = pf_events(pr);
     s->uuid += pf_uuid_count(run->nunits, run->nobjects, pr->nlanes, m->sched.ncpus, m->mem.nprocs);
-    uint64_t max_id = pr->flows_seen ? pr->max_flow_id : 0;   /* from pf_flows_last's pass */
-    for (size_t i = 0; !pr->flows_seen && i < m->nflows; i++)
-        if (m->flows[i].id > max_id) max_id = m->flows[i].id;
-    s->flow_base += max_id;
+    s->flow_base += pr->max_flow_id;   /* pf_flows_last's (0 without flows; after a failure the stream is done) */
     s->lost += m->lost;
     pf_run_free(pr);
     s->in_run = false;

@@ -50,7 +50,6 @@ int pf_flows_last(pf_run *pr) {
         if (pf_flow_ok(pr, f) && f->t1 + 1 > pr->in_last[f->u1]) pr->in_last[f->u1] = f->t1 + 1;
     }
     pr->max_flow_id = max_id;
-    pr->flows_seen = true;
     return 0;
 }
 

@@ -196,8 +196,7 @@ typedef struct pf_run {
     uint32_t pid;           /* the run's process (pf_desc_process) */
     struct pf_owner *own;   /* per object, when the owners are streamed from the model's sink; else NULL */
     bool samples_aside;     /* the counter sample sequences are the helper thread's (trc_pf_side.c) */
-    bool flows_seen;        /* pf_flows_last ran: max_flow_id is the model's largest flow id */
-    uint64_t max_flow_id;
+    uint64_t max_flow_id;   /* the model's largest flow id (pf_flows_last; 0 before it or without flows) */
 } pf_run;
 
 /* Starts a new sequence: its first packet clears incremental state, and
