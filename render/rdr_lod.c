@@ -365,6 +365,28 @@ static uint64_t rdr_owner_held(const trc_owner_span *ow, const uint64_t *cum, si
     return h;
 }
 
+/* Blocks of a sorted series, each known by its first key (keys: the first block's,
+ * then every stride bytes): the last block in [lo, nb) whose key is <= y, given
+ * that block lo's is. Gallops from lo (the columns' boundaries only grow), then
+ * bisects; the caller reads the samples of that one block. */
+static size_t rdr_blk_last_le(const uint64_t *keys, size_t stride, size_t nb, size_t lo, uint64_t y) {
+#define RDR_KEY(k) (*(const uint64_t *)((const unsigned char *)keys + (k) * stride))
+    size_t step = 1, hi;
+    for (;;) {
+        hi = lo + step;
+        if (hi >= nb) { hi = nb; break; }
+        if (RDR_KEY(hi) > y) break;
+        lo = hi;
+        step *= 2;
+    }
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (RDR_KEY(mid) <= y) lo = mid; else hi = mid;
+    }
+    return lo;
+#undef RDR_KEY
+}
+
 /* The first owner span at or after from with t1 > x: with the model's block
  * times (t1 of every RDR_OWNER_STEP-th span) it gallops over those and reads
  * the spans of one block only, else over the spans. */
@@ -372,18 +394,8 @@ static size_t rdr_owner_next(const trc_owner_span *ow, size_t n, const uint64_t 
     if (!bt1) return rdr_gallop_owner(ow, n, from, x);
     if (from >= n || ow[from].t1 > x) return from;
     size_t nb = (n + RDR_OWNER_STEP - 1) / RDR_OWNER_STEP;
-    size_t lo = from / RDR_OWNER_STEP, step = 1, hi;   /* bt1[lo] <= ow[from].t1 <= x */
-    for (;;) {
-        hi = lo + step;
-        if (hi >= nb) { hi = nb; break; }
-        if (bt1[hi] > x) break;
-        lo = hi;
-        step *= 2;
-    }
-    while (hi - lo > 1) {   /* the last block whose first span ends at or before x */
-        size_t mid = lo + (hi - lo) / 2;
-        if (bt1[mid] <= x) lo = mid; else hi = mid;
-    }
+    /* the last block whose first span ends at or before x (bt1[from / STEP] <= ow[from].t1 <= x) */
+    size_t lo = rdr_blk_last_le(bt1, sizeof *bt1, nb, from / RDR_OWNER_STEP, x);
     size_t i = lo * RDR_OWNER_STEP > from ? lo * RDR_OWNER_STEP : from;
     size_t e = (lo + 1) * RDR_OWNER_STEP < n ? (lo + 1) * RDR_OWNER_STEP : n;
     while (i < e && ow[i].t1 <= x) i++;
@@ -546,19 +558,8 @@ static int64_t rdr_seg_max(const int64_t *seg, size_t n, size_t lo, size_t hi) {
  * column reads the samples of at most one block at each edge. */
 static size_t rdr_lvl_lower(const trc_sample *s, size_t n, const rdr_lvlidx *ix, size_t from, uint64_t x) {
     if (from >= n || s[from].t >= x) return from;
-    const trc_sample *blk = ix->blk;
-    size_t lo = from / RDR_BLK, step = 1, hi;   /* blk[lo].t <= s[from].t < x */
-    for (;;) {
-        hi = lo + step;
-        if (hi >= ix->nblk) { hi = ix->nblk; break; }
-        if (blk[hi].t >= x) break;
-        lo = hi;
-        step *= 2;
-    }
-    while (hi - lo > 1) {   /* the last block that starts before x */
-        size_t mid = lo + (hi - lo) / 2;
-        if (blk[mid].t < x) lo = mid; else hi = mid;
-    }
+    /* the last block that starts before x (blk[from / BLK].t <= s[from].t < x, so x >= 1) */
+    size_t lo = rdr_blk_last_le(&ix->blk[0].t, sizeof *ix->blk, ix->nblk, from / RDR_BLK, x - 1);
     size_t i = lo * RDR_BLK > from ? lo * RDR_BLK : from, e = (lo + 1) * RDR_BLK < n ? (lo + 1) * RDR_BLK : n;
     while (i < e && s[i].t < x) i++;
     return i;
